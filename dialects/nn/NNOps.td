@@ -1,0 +1,303 @@
+//===- NNOps.td - Kiln's optimization dialect --------------*- tablegen -*-===//
+//
+// `nn` is the dialect Kiln's graph passes rewrite.  It has a small set of
+// normalized tensor ops: ONNX encodings (Gemm transposes, auto_pad, axes as
+// inputs, implicit rank broadcasting, opset differences) are resolved when
+// converting from `onnx`.  Invariants:
+//   * elementwise ops take operands of the result's rank; a dimension of
+//     size 1 broadcasts (statically known), other dims match;
+//   * axes are non-negative and attributes are explicit (no defaults that
+//     depend on ranks);
+//   * constants are `arith.constant`.
+// Every op lowers to upstream linalg/tensor/arith/math (NNToLinalg).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_NN_OPS
+#define KILN_NN_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let summary = "Kiln's normalized neural-network dialect";
+  let cppNamespace = "::kiln::nn";
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic, !listconcat(traits, [Pure])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def NN_UnaryKind : I32EnumAttr<"UnaryKind", "elementwise unary function", [
+    I32EnumAttrCase<"relu", 0>, I32EnumAttrCase<"sigmoid", 1>,
+    I32EnumAttrCase<"tanh", 2>, I32EnumAttrCase<"erf", 3>,
+    I32EnumAttrCase<"exp", 4>, I32EnumAttrCase<"log", 5>,
+    I32EnumAttrCase<"sqrt", 6>, I32EnumAttrCase<"neg", 7>,
+    I32EnumAttrCase<"abs", 8>, I32EnumAttrCase<"reciprocal", 9>,
+    I32EnumAttrCase<"floor", 10>, I32EnumAttrCase<"ceil", 11>,
+    I32EnumAttrCase<"logical_not", 12>, I32EnumAttrCase<"hard_swish", 13>,
+    I32EnumAttrCase<"hard_sigmoid", 14>, I32EnumAttrCase<"leaky_relu", 15>,
+    I32EnumAttrCase<"gelu", 16>, I32EnumAttrCase<"gelu_tanh", 17>]> {
+  let cppNamespace = "::kiln::nn";
+}
+
+def NN_BinaryKind : I32EnumAttr<"BinaryKind", "elementwise binary function", [
+    I32EnumAttrCase<"add", 0>, I32EnumAttrCase<"sub", 1>,
+    I32EnumAttrCase<"mul", 2>, I32EnumAttrCase<"div", 3>,
+    I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"max", 5>,
+    I32EnumAttrCase<"min", 6>, I32EnumAttrCase<"eq", 7>,
+    I32EnumAttrCase<"lt", 8>, I32EnumAttrCase<"gt", 9>,
+    I32EnumAttrCase<"logical_and", 10>, I32EnumAttrCase<"logical_or", 11>]> {
+  let cppNamespace = "::kiln::nn";
+}
+
+def NN_PoolKind : I32EnumAttr<"PoolKind", "pooling function", [
+    I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"avg", 1>]> {
+  let cppNamespace = "::kiln::nn";
+}
+
+def NN_ReduceKind : I32EnumAttr<"ReduceKind", "reduction function", [
+    I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"max", 2>, I32EnumAttrCase<"min", 3>,
+    I32EnumAttrCase<"prod", 4>]> {
+  let cppNamespace = "::kiln::nn";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def NN_UnaryOp : NN_Op<"unary", [SameOperandsAndResultShape]> {
+  let summary = "elementwise unary function";
+  let description = [{
+    `kind` selects the function.  `alpha`/`beta` parametrize leaky_relu
+    (alpha) and hard_sigmoid (alpha, beta).  `gelu` is the exact (erf) form,
+    `gelu_tanh` the tanh approximation.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, NN_UnaryKind:$kind,
+                   OptionalAttr<F32Attr>:$alpha, OptionalAttr<F32Attr>:$beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_BinaryOp : NN_Op<"binary"> {
+  let summary = "elementwise binary function with explicit-rank broadcasting";
+  let description = [{
+    Operands have the result's rank.  A dimension of size 1 in an operand
+    broadcasts along that dimension; other dimensions equal the result's.
+    Comparison kinds (eq, lt, gt) produce `i1`.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, NN_BinaryKind:$kind);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+}
+
+def NN_ClampOp : NN_Op<"clamp", [SameOperandsAndResultShape]> {
+  let summary = "clamp to [min, max] (either bound optional)";
+  let arguments = (ins AnyRankedTensor:$input, OptionalAttr<F64Attr>:$min,
+                   OptionalAttr<F64Attr>:$max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_SelectOp : NN_Op<"select"> {
+  let summary = "elementwise cond ? a : b with explicit-rank broadcasting";
+  let arguments = (ins AnyRankedTensor:$cond, AnyRankedTensor:$true_value,
+                   AnyRankedTensor:$false_value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$cond `,` $true_value `,` $false_value attr-dict `:` type($cond) `,` type($true_value) `,` type($false_value) `->` type($result)";
+}
+
+def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape]> {
+  let summary = "element type conversion; `unsigned_src`/`unsigned_dst` give integer signedness";
+  let arguments = (ins AnyRankedTensor:$input, UnitAttr:$unsigned_src, UnitAttr:$unsigned_dst);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+def NN_MatmulOp : NN_Op<"matmul"> {
+  let summary = "batched matrix product [..., M, K] x [..., K, N]";
+  let description = [{
+    Both operands have rank >= 2.  Leading (batch) dimensions broadcast as in
+    numpy; the result has the broadcast batch dimensions followed by M, N.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+}
+
+def NN_ConvOp : NN_Op<"conv"> {
+  let summary = "N-d convolution, NC[D]HW layout, with groups and optional bias";
+  let description = [{
+    `input` is [N, C, spatial...], `filter` is [F, C / groups, kernel...],
+    `bias` (optional) is [F].  `pads` holds the begin pads of every spatial
+    dimension followed by the end pads.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
+                   Optional<AnyRankedTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads, I64Attr:$groups);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ConvTransposeOp : NN_Op<"conv_transpose"> {
+  let summary = "N-d transposed convolution, NC[D]HW layout";
+  let description = [{
+    `filter` is [C, F / groups, kernel...] as in ONNX.  `pads` are the begin
+    pads followed by the end pads removed from the full output;
+    `output_padding` is added at the end of each spatial dimension.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
+                   Optional<AnyRankedTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$output_padding,
+                   I64Attr:$groups);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_PoolOp : NN_Op<"pool"> {
+  let summary = "N-d max / average pooling over the spatial dims of NC[D]HW";
+  let description = [{
+    `pads` are begin pads then end pads (ceil_mode is resolved into extra end
+    padding).  For `avg`, `count_include_pad` selects the divisor; padding
+    that only comes from ceil_mode is never counted.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, NN_PoolKind:$kind,
+                   DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$explicit_pads, BoolAttr:$count_include_pad);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_ReduceOp : NN_Op<"reduce"> {
+  let summary = "reduction over a set of axes";
+  let arguments = (ins AnyRankedTensor:$input, NN_ReduceKind:$kind,
+                   DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_SoftmaxOp : NN_Op<"softmax", [SameOperandsAndResultType]> {
+  let summary = "softmax (or log-softmax) along one axis";
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, UnitAttr:$log);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_LayerNormOp : NN_Op<"layer_norm"> {
+  let summary = "layer normalization over the dims from `axis` to the end";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                   Optional<AnyRankedTensor>:$bias, I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def NN_TransposeOp : NN_Op<"transpose"> {
+  let summary = "permute dimensions: result dim i = input dim perm[i]";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_ReshapeOp : NN_Op<"reshape"> {
+  let summary = "row-major reshape";
+  let description = [{
+    Without `shape`, the result type must be static except for dimensions
+    that the lowering can derive (at most one dynamic dimension, computed
+    from the element count).  With `shape` (a 1-D i64 tensor holding the
+    final dims, no 0 / -1 codes) the result dims are taken from it at run
+    time.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$shape);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ConcatOp : NN_Op<"concat"> {
+  let summary = "concatenate along `axis`";
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_SliceOp : NN_Op<"slice"> {
+  let summary = "strided slice with static offsets and strides (all dims)";
+  let description = [{
+    `offsets`, `strides` have one entry per dim; sizes are the result's dims
+    (a dynamic result dim takes the whole input dim, offset 0, stride 1).
+    Strides may be negative (reverse traversal from `offsets`).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$offsets,
+                   DenseI64ArrayAttr:$strides);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_GatherOp : NN_Op<"gather"> {
+  let summary = "gather slices along `axis` by integer indices (negative wrap)";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `[` $indices `]` attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_PadOp : NN_Op<"pad"> {
+  let summary = "constant padding (begin pads then end pads, one per dim)";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$pads, F64Attr:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_BroadcastOp : NN_Op<"broadcast"> {
+  let summary = "broadcast to the result shape (explicit-rank, size-1 dims expand)";
+  let description = [{
+    The input has the result's rank; each of its dims is 1 or equal to the
+    result's.  Dynamic result dims are read from `shape` (1-D i64) when given.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$shape);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ShapeOfOp : NN_Op<"shape_of"> {
+  let summary = "the dims [start, end) of a tensor as a 1-D i64 tensor";
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$start, I64Attr:$end);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_RangeOp : NN_Op<"range"> {
+  let summary = "1-D sequence start, start + delta, ... (scalars as 0-d tensors)";
+  let arguments = (ins AnyRankedTensor:$start, AnyRankedTensor:$limit, AnyRankedTensor:$delta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$start `,` $limit `,` $delta attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_FillOp : NN_Op<"fill"> {
+  let summary = "a tensor of the given (possibly run-time) shape filled with a scalar";
+  let arguments = (ins Optional<AnyRankedTensor>:$shape, TypedAttrInterface:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "($shape^)? attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // KILN_NN_OPS

@@ -1,0 +1,360 @@
+//===- ONNXOps.td - the onnx import dialect -----------------*- tablegen -*-===//
+//
+// One op per ONNX operator of the default domain, with ONNX semantics.
+// Attributes keep their ONNX names and types (INT -> i64, FLOAT -> f32,
+// INTS -> array of i64, FLOATS -> array of f32, STRING -> string, TENSOR ->
+// elements).  Optional inputs that the model leaves out are `none` values
+// produced by `onnx.NoValue`.  Operators whose signature changed between
+// opsets are imported in their newest form (e.g. axes as an input); the
+// importer adapts older opsets.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_ONNX_OPS
+#define KILN_ONNX_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "onnx/ONNXInterfaces.td"
+
+def ONNX_Dialect : Dialect {
+  let name = "onnx";
+  let summary = "Kiln's ONNX import dialect";
+  let description = [{
+    The `onnx` dialect mirrors ONNX operators one to one.  It is produced by
+    the importer and consumed by the `onnx -> nn` normalization.  Values are
+    ranked tensors whose dynamic dimensions (such as a symbolic batch) are `?`.
+  }];
+  let cppNamespace = "::kiln::onnx";
+  let usePropertiesForAttributes = 0;
+  let hasConstantMaterializer = 0;
+}
+
+def ONNX_TensorOrNone : AnyTypeOf<[AnyTensor, NoneType]>;
+def ONNX_I64ArrayAttr : TypedArrayAttrBase<I64Attr, "64-bit integer array">;
+def ONNX_F32ArrayAttr : TypedArrayAttrBase<F32Attr, "32-bit float array">;
+
+class ONNX_Op<string mnemonic, list<Trait> traits = []>
+    : Op<ONNX_Dialect, mnemonic,
+         !listconcat(traits, [Pure, DeclareOpInterfaceMethods<ONNX_ShapeInferenceOpInterface>])> {
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() {
+      return ::kiln::onnx::verifyInferredTypes(getOperation());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Structural
+//===----------------------------------------------------------------------===//
+
+def ONNX_NoValueOp : Op<ONNX_Dialect, "NoValue", [Pure]> {
+  let summary = "an omitted optional input";
+  let results = (outs NoneType:$none);
+  let assemblyFormat = "attr-dict";
+}
+
+def ONNX_ConstantOp : ONNX_Op<"Constant", [ConstantLike]> {
+  let summary = "ONNX Constant: a tensor value (initializers are imported as this op)";
+  let description = [{
+    Holds the value as an `ElementsAttr`; large initializers are
+    `dense_resource` blobs so their bytes are neither copied twice nor printed.
+    The ONNX `value_float(s)`/`value_int(s)` forms are normalized to `value`.
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
+  let assemblyFormat = "attr-dict `:` type($output)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class ONNX_UnaryOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let arguments = (ins AnyTensor:$X);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ReluOp : ONNX_UnaryOp<"Relu", "ONNX Relu: max(x, 0)">;
+def ONNX_SigmoidOp : ONNX_UnaryOp<"Sigmoid", "ONNX Sigmoid: 1 / (1 + exp(-x))">;
+def ONNX_TanhOp : ONNX_UnaryOp<"Tanh", "ONNX Tanh">;
+def ONNX_ErfOp : ONNX_UnaryOp<"Erf", "ONNX Erf: the Gauss error function">;
+def ONNX_ExpOp : ONNX_UnaryOp<"Exp", "ONNX Exp">;
+def ONNX_LogOp : ONNX_UnaryOp<"Log", "ONNX Log">;
+def ONNX_SqrtOp : ONNX_UnaryOp<"Sqrt", "ONNX Sqrt">;
+def ONNX_NegOp : ONNX_UnaryOp<"Neg", "ONNX Neg">;
+def ONNX_AbsOp : ONNX_UnaryOp<"Abs", "ONNX Abs">;
+def ONNX_ReciprocalOp : ONNX_UnaryOp<"Reciprocal", "ONNX Reciprocal">;
+def ONNX_FloorOp : ONNX_UnaryOp<"Floor", "ONNX Floor">;
+def ONNX_CeilOp : ONNX_UnaryOp<"Ceil", "ONNX Ceil">;
+def ONNX_NotOp : ONNX_UnaryOp<"Not", "ONNX Not (boolean)">;
+def ONNX_HardSwishOp : ONNX_UnaryOp<"HardSwish", "ONNX HardSwish: x * max(0, min(1, x/6 + 1/2))">;
+def ONNX_IdentityOp : ONNX_UnaryOp<"Identity", "ONNX Identity">;
+
+def ONNX_LeakyReluOp : ONNX_Op<"LeakyRelu"> {
+  let summary = "ONNX LeakyRelu: x < 0 ? alpha * x : x";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.01">:$alpha);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_HardSigmoidOp : ONNX_Op<"HardSigmoid"> {
+  let summary = "ONNX HardSigmoid: max(0, min(1, alpha * x + beta))";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.5">:$beta);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_GeluOp : ONNX_Op<"Gelu"> {
+  let summary = "ONNX Gelu (opset 20): exact (erf) or tanh approximation";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ClipOp : ONNX_Op<"Clip"> {
+  let summary = "ONNX Clip (opset 11+ form: min and max are optional inputs)";
+  let arguments = (ins AnyTensor:$input, ONNX_TensorOrNone:$min, ONNX_TensorOrNone:$max);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_CastOp : ONNX_Op<"Cast"> {
+  let summary = "ONNX Cast to the element type `to` (ONNX TensorProto.DataType)";
+  let arguments = (ins AnyTensor:$input, I64Attr:$to, DefaultValuedAttr<I64Attr, "1">:$saturate);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_DropoutOp : ONNX_Op<"Dropout"> {
+  let summary = "ONNX Dropout; inference only: the identity (mask all true)";
+  let arguments = (ins AnyTensor:$data, ONNX_TensorOrNone:$ratio,
+                   ONNX_TensorOrNone:$training_mode, OptionalAttr<I64Attr>:$seed);
+  let results = (outs AnyTensor:$output, Optional<AnyTensor>:$mask);
+}
+
+class ONNX_BinaryOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let description = "Multidirectional (numpy) broadcasting.";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$C);
+}
+def ONNX_AddOp : ONNX_BinaryOp<"Add", "ONNX Add">;
+def ONNX_SubOp : ONNX_BinaryOp<"Sub", "ONNX Sub">;
+def ONNX_MulOp : ONNX_BinaryOp<"Mul", "ONNX Mul">;
+def ONNX_DivOp : ONNX_BinaryOp<"Div", "ONNX Div">;
+def ONNX_EqualOp : ONNX_BinaryOp<"Equal", "ONNX Equal (bool result)">;
+def ONNX_LessOp : ONNX_BinaryOp<"Less", "ONNX Less (bool result)">;
+def ONNX_GreaterOp : ONNX_BinaryOp<"Greater", "ONNX Greater (bool result)">;
+def ONNX_AndOp : ONNX_BinaryOp<"And", "ONNX And">;
+def ONNX_OrOp : ONNX_BinaryOp<"Or", "ONNX Or">;
+def ONNX_PowOp : ONNX_Op<"Pow"> {
+  let summary = "ONNX Pow (broadcasting; exponent may have another type)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Y);
+  let results = (outs AnyTensor:$Z);
+}
+class ONNX_VariadicOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$result);
+}
+def ONNX_MaxOp : ONNX_VariadicOp<"Max", "ONNX Max (variadic, broadcasting)">;
+def ONNX_MinOp : ONNX_VariadicOp<"Min", "ONNX Min (variadic, broadcasting)">;
+def ONNX_SumOp : ONNX_VariadicOp<"Sum", "ONNX Sum (variadic, broadcasting)">;
+def ONNX_WhereOp : ONNX_Op<"Where"> {
+  let summary = "ONNX Where: condition ? X : Y (broadcasting)";
+  let arguments = (ins AnyTensor:$condition, AnyTensor:$X, AnyTensor:$Y);
+  let results = (outs AnyTensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and convolution
+//===----------------------------------------------------------------------===//
+
+def ONNX_MatMulOp : ONNX_Op<"MatMul"> {
+  let summary = "ONNX MatMul (numpy matmul semantics)";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_GemmOp : ONNX_Op<"Gemm"> {
+  let summary = "ONNX Gemm: alpha * op(A) * op(B) + beta * C";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_TensorOrNone:$C,
+                   DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                   DefaultValuedAttr<I64Attr, "0">:$transA,
+                   DefaultValuedAttr<I64Attr, "0">:$transB);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ConvOp : ONNX_Op<"Conv"> {
+  let summary = "ONNX Conv (N-d, groups, dilations, pads, auto_pad)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, ONNX_TensorOrNone:$B,
+                   DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ConvTransposeOp : ONNX_Op<"ConvTranspose"> {
+  let summary = "ONNX ConvTranspose";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$W, ONNX_TensorOrNone:$B,
+                   DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$output_padding,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$output_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, softmax, pooling
+//===----------------------------------------------------------------------===//
+
+def ONNX_BatchNormalizationOp : ONNX_Op<"BatchNormalization"> {
+  let summary = "ONNX BatchNormalization (inference mode)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
+                   AnyTensor:$input_mean, AnyTensor:$input_var,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                   DefaultValuedAttr<I64Attr, "0">:$training_mode);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
+  let summary = "ONNX LayerNormalization (opset 17)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Scale, ONNX_TensorOrNone:$B,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let description = "Optional outputs Mean and InvStdDev are the variadic `stats`.";
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$stats);
+}
+def ONNX_SoftmaxOp : ONNX_Op<"Softmax"> {
+  let summary = "ONNX Softmax (opset 13 semantics: along one axis)";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_LogSoftmaxOp : ONNX_Op<"LogSoftmax"> {
+  let summary = "ONNX LogSoftmax (opset 13 semantics: along one axis)";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+class ONNX_PoolOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                   DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
+                   ONNX_I64ArrayAttr:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides,
+                   DefaultValuedAttr<I64Attr, "0">:$count_include_pad,
+                   DefaultValuedAttr<I64Attr, "0">:$storage_order);
+}
+def ONNX_MaxPoolOp : ONNX_PoolOp<"MaxPool", "ONNX MaxPool"> {
+  let results = (outs AnyTensor:$Y, Optional<AnyTensor>:$Indices);
+}
+def ONNX_AveragePoolOp : ONNX_PoolOp<"AveragePool", "ONNX AveragePool"> {
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_GlobalAveragePoolOp : ONNX_UnaryOp<"GlobalAveragePool", "ONNX GlobalAveragePool">;
+def ONNX_GlobalMaxPoolOp : ONNX_UnaryOp<"GlobalMaxPool", "ONNX GlobalMaxPool">;
+
+//===----------------------------------------------------------------------===//
+// Reductions (opset 18 form: axes is an optional input)
+//===----------------------------------------------------------------------===//
+
+class ONNX_ReduceOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let arguments = (ins AnyTensor:$data, ONNX_TensorOrNone:$axes,
+                   DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                   DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
+  let results = (outs AnyTensor:$reduced);
+}
+def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean", "ONNX ReduceMean">;
+def ONNX_ReduceSumOp : ONNX_ReduceOp<"ReduceSum", "ONNX ReduceSum">;
+def ONNX_ReduceMaxOp : ONNX_ReduceOp<"ReduceMax", "ONNX ReduceMax">;
+def ONNX_ReduceMinOp : ONNX_ReduceOp<"ReduceMin", "ONNX ReduceMin">;
+def ONNX_ReduceProdOp : ONNX_ReduceOp<"ReduceProd", "ONNX ReduceProd">;
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+def ONNX_FlattenOp : ONNX_Op<"Flatten"> {
+  let summary = "ONNX Flatten to 2-D at `axis`";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ReshapeOp : ONNX_Op<"Reshape"> {
+  let summary = "ONNX Reshape (0 copies a dim unless allowzero, -1 is inferred)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$shape,
+                   DefaultValuedAttr<I64Attr, "0">:$allowzero);
+  let results = (outs AnyTensor:$reshaped);
+}
+def ONNX_TransposeOp : ONNX_Op<"Transpose"> {
+  let summary = "ONNX Transpose (default: reverse the dims)";
+  let arguments = (ins AnyTensor:$data, OptionalAttr<ONNX_I64ArrayAttr>:$perm);
+  let results = (outs AnyTensor:$transposed);
+}
+def ONNX_SqueezeOp : ONNX_Op<"Squeeze"> {
+  let summary = "ONNX Squeeze (opset 13 form: axes input)";
+  let arguments = (ins AnyTensor:$data, ONNX_TensorOrNone:$axes);
+  let results = (outs AnyTensor:$squeezed);
+}
+def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze"> {
+  let summary = "ONNX Unsqueeze (opset 13 form: axes input)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$axes);
+  let results = (outs AnyTensor:$expanded);
+}
+def ONNX_ConcatOp : ONNX_Op<"Concat"> {
+  let summary = "ONNX Concat";
+  let arguments = (ins Variadic<AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyTensor:$concat_result);
+}
+def ONNX_SplitOp : ONNX_Op<"Split"> {
+  let summary = "ONNX Split (opset 18 form: split input, num_outputs attribute)";
+  let arguments = (ins AnyTensor:$input, ONNX_TensorOrNone:$split,
+                   DefaultValuedAttr<I64Attr, "0">:$axis,
+                   OptionalAttr<I64Attr>:$num_outputs);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+def ONNX_SliceOp : ONNX_Op<"Slice"> {
+  let summary = "ONNX Slice (opset 10+ form: starts/ends/axes/steps inputs)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$starts, AnyTensor:$ends,
+                   ONNX_TensorOrNone:$axes, ONNX_TensorOrNone:$steps);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_GatherOp : ONNX_Op<"Gather"> {
+  let summary = "ONNX Gather along `axis` (negative indices wrap)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_PadOp : ONNX_Op<"Pad"> {
+  let summary = "ONNX Pad (opset 18 form: pads, constant_value and axes inputs)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$pads,
+                   ONNX_TensorOrNone:$constant_value, ONNX_TensorOrNone:$axes,
+                   DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ShapeOp : ONNX_Op<"Shape"> {
+  let summary = "ONNX Shape (opset 15 start/end)";
+  let arguments = (ins AnyTensor:$data, OptionalAttr<I64Attr>:$start,
+                   OptionalAttr<I64Attr>:$end);
+  let results = (outs AnyTensor:$shape);
+}
+def ONNX_ExpandOp : ONNX_Op<"Expand"> {
+  let summary = "ONNX Expand (broadcast to a shape)";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ConstantOfShapeOp : ONNX_Op<"ConstantOfShape"> {
+  let summary = "ONNX ConstantOfShape";
+  let arguments = (ins AnyTensor:$input, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_RangeOp : ONNX_Op<"Range"> {
+  let summary = "ONNX Range";
+  let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
+  let results = (outs AnyTensor:$output);
+}
+
+#endif // KILN_ONNX_OPS

@@ -1,0 +1,56 @@
+//===- ONNXOps.h - the onnx import dialect ----------------------*- C++ -*-===//
+#ifndef KILN_DIALECT_ONNX_ONNXOPS_H
+#define KILN_DIALECT_ONNX_ONNXOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace kiln::onnx {
+/// Verifies that an op's result types are compatible with what its shape
+/// inference computes (shared verifier of every onnx op).
+mlir::LogicalResult verifyInferredTypes(mlir::Operation *op);
+} // namespace kiln::onnx
+
+#include "onnx/ONNXDialect.h.inc"
+#include "onnx/ONNXInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "onnx/ONNXOps.h.inc"
+
+namespace kiln::onnx {
+
+/// Sentinel for an unknown value in getShapeValues.
+constexpr int64_t kUnknownValue = mlir::ShapedType::kDynamic;
+
+/// If `v` is produced by an onnx.Constant with integer elements, returns its
+/// values (flattened).
+bool getConstantIntValues(mlir::Value v, llvm::SmallVectorImpl<int64_t> &out);
+/// If `v` is produced by an onnx.Constant with floating-point elements,
+/// returns its values (flattened) as doubles.
+bool getConstantFloatValues(mlir::Value v, llvm::SmallVectorImpl<double> &out);
+/// Like getConstantIntValues, but also sees through the usual shape
+/// computations of exported models (Shape, Gather, Concat, Unsqueeze,
+/// Squeeze, Cast, Slice), returning kUnknownValue for entries that are only
+/// known at run time.  Fails if the number of elements is not known.
+bool getShapeValues(mlir::Value v, llvm::SmallVectorImpl<int64_t> &out);
+
+/// Element type for an ONNX TensorProto.DataType code (nullptr if none).
+mlir::Type getElementTypeForONNXType(mlir::MLIRContext *ctx, int64_t onnxType);
+/// ONNX TensorProto.DataType code of an element type; `isUnsigned` picks the
+/// unsigned code for integers.  Returns 0 if there is none.
+int32_t getONNXTypeForElementType(mlir::Type t, bool isUnsigned = false);
+
+/// Runs the op's shape inference and sets its result types.
+mlir::LogicalResult inferShapes(mlir::Operation *op);
+
+/// The name an op carries for diagnostics (ONNX node name, or op type).
+std::string describeNode(mlir::Operation *op);
+
+} // namespace kiln::onnx
+
+#endif

@@ -1,0 +1,307 @@
+//===- NNOps.cpp - Kiln's nn dialect: ops and verifiers --------------------===//
+
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace kiln::nn;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+#include "nn/NNDialect.cpp.inc"
+#include "nn/NNEnums.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "nn/NNOps.cpp.inc"
+      >();
+}
+
+static RankedTensorType rt(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// Explicit-rank broadcasting: each operand has the result's rank and each of
+/// its dims is 1 or equal to the result's (dynamic dims are compatible).
+static LogicalResult verifyBroadcastOperand(Operation *op, Value v, RankedTensorType res) {
+  auto t = rt(v);
+  if (t.getRank() != res.getRank())
+    return op->emitOpError() << "operand of type " << t << " must have rank "
+                             << res.getRank();
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    int64_t d = t.getDimSize(i), r = res.getDimSize(i);
+    if (d == 1 || d == kDyn || r == kDyn || d == r)
+      continue;
+    return op->emitOpError() << "operand dimension " << i << " (" << d
+                             << ") neither 1 nor the result's (" << r << ")";
+  }
+  return success();
+}
+
+LogicalResult UnaryOp::verify() {
+  if (getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
+    return emitOpError("input and result element types differ");
+  bool isFloat = isa<FloatType>(getElementTypeOrSelf(getInput()));
+  switch (getKind()) {
+  case UnaryKind::logical_not:
+    if (!getElementTypeOrSelf(getInput()).isInteger(1))
+      return emitOpError("logical_not needs i1");
+    break;
+  case UnaryKind::relu: case UnaryKind::neg: case UnaryKind::abs:
+    break;
+  default:
+    if (!isFloat)
+      return emitOpError() << stringifyUnaryKind(getKind()) << " needs a floating-point type";
+  }
+  if ((getKind() == UnaryKind::leaky_relu || getKind() == UnaryKind::hard_sigmoid) &&
+      !getAlpha())
+    return emitOpError() << stringifyUnaryKind(getKind()) << " needs 'alpha'";
+  if (getKind() == UnaryKind::hard_sigmoid && !getBeta())
+    return emitOpError("hard_sigmoid needs 'beta'");
+  return success();
+}
+
+LogicalResult BinaryOp::verify() {
+  auto res = rt(getResult());
+  if (failed(verifyBroadcastOperand(*this, getLhs(), res)) ||
+      failed(verifyBroadcastOperand(*this, getRhs(), res)))
+    return failure();
+  Type le = getElementTypeOrSelf(getLhs()), re = getElementTypeOrSelf(getRhs());
+  bool cmp = getKind() == BinaryKind::eq || getKind() == BinaryKind::lt ||
+             getKind() == BinaryKind::gt;
+  bool logical = getKind() == BinaryKind::logical_and || getKind() == BinaryKind::logical_or;
+  if (le != re && getKind() != BinaryKind::pow)
+    return emitOpError() << "operand element types differ: " << le << " vs " << re;
+  Type expected = (cmp || logical) ? IntegerType::get(getContext(), 1) : le;
+  if (res.getElementType() != expected)
+    return emitOpError() << "result element type must be " << expected;
+  if (logical && !le.isInteger(1))
+    return emitOpError("logical ops need i1 operands");
+  return success();
+}
+
+LogicalResult ClampOp::verify() {
+  if (getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
+    return emitOpError("input and result element types differ");
+  if (getMin() && getMax() && getMin()->convertToDouble() > getMax()->convertToDouble())
+    return emitOpError("min is greater than max");
+  return success();
+}
+
+LogicalResult SelectOp::verify() {
+  auto res = rt(getResult());
+  if (!rt(getCond()).getElementType().isInteger(1))
+    return emitOpError("condition must be i1");
+  for (Value v : {getCond(), getTrueValue(), getFalseValue()})
+    if (failed(verifyBroadcastOperand(*this, v, res)))
+      return failure();
+  if (rt(getTrueValue()).getElementType() != res.getElementType() ||
+      rt(getFalseValue()).getElementType() != res.getElementType())
+    return emitOpError("value and result element types differ");
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  auto ok = [](Type t) { return t.isIntOrFloat(); };
+  if (!ok(getElementTypeOrSelf(getInput())) || !ok(getElementTypeOrSelf(getResult())))
+    return emitOpError("casts between integer and float element types only");
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  auto a = rt(getLhs()), b = rt(getRhs()), r = rt(getResult());
+  if (a.getRank() < 2 || b.getRank() < 2)
+    return emitOpError("operands must have rank >= 2");
+  int64_t ka = a.getDimSize(a.getRank() - 1), kb = b.getDimSize(b.getRank() - 2);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOpError() << "contraction sizes differ: " << ka << " vs " << kb;
+  if (r.getRank() != std::max(a.getRank(), b.getRank()))
+    return emitOpError("result rank must be the larger operand rank");
+  if (a.getElementType() != b.getElementType())
+    return emitOpError("operand element types differ");
+  return success();
+}
+
+template <typename ConvLike>
+static LogicalResult verifyConvLike(ConvLike op, bool transposed) {
+  auto x = rt(op.getInput()), w = rt(op.getFilter()), r = rt(op.getResult());
+  int64_t ns = x.getRank() - 2;
+  if (ns < 1 || w.getRank() != x.getRank() || r.getRank() != x.getRank())
+    return op.emitOpError("input, filter and result must have the same rank >= 3");
+  if ((int64_t)op.getStrides().size() != ns || (int64_t)op.getDilations().size() != ns ||
+      (int64_t)op.getPads().size() != 2 * ns)
+    return op.emitOpError() << "strides/dilations need " << ns << " entries and pads "
+                            << 2 * ns;
+  if (op.getGroups() < 1)
+    return op.emitOpError("groups must be >= 1");
+  int64_t C = x.getDimSize(1);
+  int64_t wc = transposed ? w.getDimSize(0) : w.getDimSize(1) * op.getGroups();
+  if (C != kDyn && w.getDimSize(transposed ? 0 : 1) != kDyn && C != wc)
+    return op.emitOpError() << "input channels " << C << " do not match the filter (" << wc << ")";
+  if (op.getBias()) {
+    auto b = rt(op.getBias());
+    if (b.getRank() != 1)
+      return op.emitOpError("bias must be 1-D");
+    if (b.getDimSize(0) != kDyn && r.getDimSize(1) != kDyn && b.getDimSize(0) != r.getDimSize(1))
+      return op.emitOpError("bias size differs from the output channels");
+  }
+  return success();
+}
+
+LogicalResult ConvOp::verify() { return verifyConvLike(*this, false); }
+LogicalResult ConvTransposeOp::verify() {
+  if ((int64_t)getOutputPadding().size() != rt(getInput()).getRank() - 2)
+    return emitOpError("output_padding needs one entry per spatial dim");
+  return verifyConvLike(*this, true);
+}
+
+LogicalResult PoolOp::verify() {
+  auto x = rt(getInput());
+  int64_t ns = x.getRank() - 2;
+  if (ns < 1 || rt(getResult()).getRank() != x.getRank())
+    return emitOpError("input and result must be [N, C, spatial...]");
+  if ((int64_t)getKernel().size() != ns || (int64_t)getStrides().size() != ns ||
+      (int64_t)getDilations().size() != ns || (int64_t)getPads().size() != 2 * ns ||
+      (int64_t)getExplicitPads().size() != 2 * ns)
+    return emitOpError("kernel/strides/dilations/pads do not match the spatial rank");
+  return success();
+}
+
+LogicalResult ReduceOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  for (int64_t a : getAxes())
+    if (a < 0 || a >= x.getRank())
+      return emitOpError() << "axis " << a << " out of range";
+  int64_t expected = getKeepdims() ? x.getRank() : x.getRank() - (int64_t)getAxes().size();
+  if (r.getRank() != expected)
+    return emitOpError() << "result rank must be " << expected;
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
+    return emitOpError("axis out of range");
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
+    return emitOpError("axis out of range");
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  if ((int64_t)getPerm().size() != x.getRank() || r.getRank() != x.getRank())
+    return emitOpError("perm must have one entry per dim");
+  SmallVector<bool> seen(x.getRank(), false);
+  for (auto [i, p] : llvm::enumerate(getPerm())) {
+    if (p < 0 || p >= x.getRank() || seen[p])
+      return emitOpError("perm is not a permutation");
+    seen[p] = true;
+    if (!ShapedType::isDynamic(r.getDimSize(i)) && !ShapedType::isDynamic(x.getDimSize(p)) &&
+        r.getDimSize(i) != x.getDimSize(p))
+      return emitOpError("result shape does not match the permuted input");
+  }
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  if (x.getElementType() != r.getElementType())
+    return emitOpError("element types differ");
+  if (getShape()) {
+    auto s = rt(getShape());
+    if (s.getRank() != 1 || !s.getElementType().isInteger(64) ||
+        (s.getDimSize(0) != kDyn && s.getDimSize(0) != r.getRank()))
+      return emitOpError("shape must be 1-D i64 with one entry per result dim");
+    return success();
+  }
+  if (x.hasStaticShape() && r.hasStaticShape() && x.getNumElements() != r.getNumElements())
+    return emitOpError() << "element counts differ: " << x << " vs " << r;
+  if (r.getNumDynamicDims() > 1)
+    return emitOpError("without a shape operand at most one result dim may be dynamic");
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  auto r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= r.getRank())
+    return emitOpError("axis out of range");
+  for (Value v : getInputs())
+    if (rt(v).getRank() != r.getRank() || rt(v).getElementType() != r.getElementType())
+      return emitOpError("inputs must match the result's rank and element type");
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  if ((int64_t)getOffsets().size() != x.getRank() || (int64_t)getStrides().size() != x.getRank() ||
+      r.getRank() != x.getRank())
+    return emitOpError("offsets and strides need one entry per dim");
+  for (int64_t i = 0; i < x.getRank(); ++i) {
+    int64_t s = getStrides()[i], o = getOffsets()[i], n = r.getDimSize(i), d = x.getDimSize(i);
+    if (s == 0)
+      return emitOpError("strides must be non-zero");
+    if (n == kDyn || d == kDyn || n == 0)
+      continue;
+    int64_t last = o + (n - 1) * s;
+    if (o < 0 || o >= d || last < 0 || last >= d)
+      return emitOpError() << "slice of dim " << i << " reads outside [0, " << d << ")";
+  }
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto x = rt(getInput()), idx = rt(getIndices()), r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (!isa<IntegerType>(idx.getElementType()))
+    return emitOpError("indices must be integers");
+  if (r.getRank() != x.getRank() - 1 + idx.getRank())
+    return emitOpError("result rank must be rank(input) - 1 + rank(indices)");
+  return success();
+}
+
+LogicalResult PadOp::verify() {
+  if ((int64_t)getPads().size() != 2 * rt(getInput()).getRank())
+    return emitOpError("pads need two entries per dim");
+  return success();
+}
+
+LogicalResult BroadcastOp::verify() {
+  return verifyBroadcastOperand(*this, getInput(), rt(getResult()));
+}
+
+LogicalResult ShapeOfOp::verify() {
+  auto r = rt(getResult());
+  if (r.getRank() != 1 || !r.getElementType().isInteger(64))
+    return emitOpError("result must be a 1-D i64 tensor");
+  int64_t rank = rt(getInput()).getRank();
+  if (getStart() < 0 || getEnd() > rank || getStart() > getEnd())
+    return emitOpError("invalid [start, end)");
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  if (rt(getResult()).getRank() != 1)
+    return emitOpError("result must be 1-D");
+  return success();
+}
+
+LogicalResult FillOp::verify() {
+  auto r = rt(getResult());
+  if (!getShape() && !r.hasStaticShape())
+    return emitOpError("a dynamic result needs a shape operand");
+  if (getValue().getType() != r.getElementType())
+    return emitOpError("value type must be the result element type");
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "nn/NNOps.cpp.inc"

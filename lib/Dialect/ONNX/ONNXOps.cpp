@@ -1,0 +1,1279 @@
+//===- ONNXOps.cpp - onnx dialect: ops, verifiers, shape inference --------===//
+//
+// Shape inference follows the ONNX operator specification (onnx.ai/onnx
+// Operators.md).  Unknown sizes are ShapedType::kDynamic ("?").
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Dialect/ONNX/ONNXOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace kiln::onnx;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+#include "onnx/ONNXDialect.cpp.inc"
+#include "onnx/ONNXInterfaces.cpp.inc"
+
+void ONNXDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "onnx/ONNXOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+std::string kiln::onnx::describeNode(Operation *op) {
+  std::string name;
+  if (auto nl = dyn_cast<NameLoc>(op->getLoc()))
+    name = nl.getName().str();
+  std::string s = "node '" + name + "' (" +
+                  op->getName().getStringRef().drop_front(5).str() + ")";
+  return s;
+}
+
+Type kiln::onnx::getElementTypeForONNXType(MLIRContext *ctx, int64_t t) {
+  Builder b(ctx);
+  switch (t) {
+  case 1: return b.getF32Type();
+  case 2: case 3: return b.getIntegerType(8);
+  case 4: case 5: return b.getIntegerType(16);
+  case 6: case 12: return b.getIntegerType(32);
+  case 7: case 13: return b.getIntegerType(64);
+  case 9: return b.getI1Type();
+  case 10: return b.getF16Type();
+  case 11: return b.getF64Type();
+  case 16: return b.getBF16Type();
+  default: return nullptr;
+  }
+}
+
+int32_t kiln::onnx::getONNXTypeForElementType(Type t, bool isUnsigned) {
+  if (t.isF32()) return 1;
+  if (t.isF16()) return 10;
+  if (t.isBF16()) return 16;
+  if (t.isF64()) return 11;
+  if (t.isInteger(1)) return 9;
+  if (t.isInteger(8)) return isUnsigned ? 2 : 3;
+  if (t.isInteger(16)) return isUnsigned ? 4 : 5;
+  if (t.isInteger(32)) return isUnsigned ? 12 : 6;
+  if (t.isInteger(64)) return isUnsigned ? 13 : 7;
+  return 0;
+}
+
+static bool getElementsIntValues(ElementsAttr attr, SmallVectorImpl<int64_t> &out) {
+  if (!isa<IntegerType>(attr.getElementType()))
+    return false;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (APInt v : dense.getValues<APInt>())
+      out.push_back(attr.getElementType().isInteger(1) ? v.getZExtValue() : v.getSExtValue());
+    return true;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> data = blob->getData();
+    unsigned bw = attr.getElementType().getIntOrFloatBitWidth();
+    unsigned bytes = std::max(1u, bw / 8);
+    int64_t n = attr.getNumElements();
+    if ((int64_t)data.size() < n * (int64_t)bytes)
+      return false;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v = 0;
+      const char *p = data.data() + i * bytes;
+      switch (bytes) {
+      case 1: v = bw == 1 ? (int64_t)(uint8_t)*p : (int64_t)(int8_t)*p; break;
+      case 2: { int16_t x; memcpy(&x, p, 2); v = x; break; }
+      case 4: { int32_t x; memcpy(&x, p, 4); v = x; break; }
+      case 8: { memcpy(&v, p, 8); break; }
+      default: return false;
+      }
+      out.push_back(v);
+    }
+    return true;
+  }
+  return false;
+}
+
+bool kiln::onnx::getConstantIntValues(Value v, SmallVectorImpl<int64_t> &out) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  if (!c)
+    return false;
+  return getElementsIntValues(c.getValue(), out);
+}
+
+bool kiln::onnx::getConstantFloatValues(Value v, SmallVectorImpl<double> &out) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  if (!c)
+    return false;
+  ElementsAttr attr = c.getValue();
+  if (!isa<FloatType>(attr.getElementType()))
+    return false;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    for (APFloat f : dense.getValues<APFloat>()) {
+      bool lost;
+      f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+      out.push_back(f.convertToDouble());
+    }
+    return true;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> data = blob->getData();
+    int64_t n = attr.getNumElements();
+    if (attr.getElementType().isF32() && (int64_t)data.size() >= n * 4) {
+      for (int64_t i = 0; i < n; ++i) {
+        float f; memcpy(&f, data.data() + 4 * i, 4); out.push_back(f);
+      }
+      return true;
+    }
+    if (attr.getElementType().isF64() && (int64_t)data.size() >= n * 8) {
+      for (int64_t i = 0; i < n; ++i) {
+        double f; memcpy(&f, data.data() + 8 * i, 8); out.push_back(f);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+static RankedTensorType getRanked(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+static int64_t normAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
+  if (getConstantIntValues(v, out))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto shape = dyn_cast<ShapeOp>(def)) {
+    auto t = getRanked(shape.getData());
+    if (!t)
+      return false;
+    int64_t r = t.getRank();
+    int64_t start = shape.getStart() ? normAxis(*shape.getStart(), r) : 0;
+    int64_t end = shape.getEnd() ? normAxis(*shape.getEnd(), r) : r;
+    start = std::clamp<int64_t>(start, 0, r);
+    end = std::clamp<int64_t>(end, 0, r);
+    for (int64_t i = start; i < end; ++i)
+      out.push_back(t.getDimSize(i));
+    return true;
+  }
+  if (auto cast = dyn_cast<CastOp>(def))
+    return getShapeValues(cast.getInput(), out);
+  if (auto id = dyn_cast<IdentityOp>(def))
+    return getShapeValues(id.getX(), out);
+  if (auto unsq = dyn_cast<UnsqueezeOp>(def))
+    return getRanked(unsq.getData()) && getRanked(unsq.getData()).getRank() <= 1 &&
+           getShapeValues(unsq.getData(), out);
+  if (auto sq = dyn_cast<SqueezeOp>(def))
+    return getRanked(sq.getData()) && getRanked(sq.getData()).getRank() <= 1 &&
+           getShapeValues(sq.getData(), out);
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    for (Value in : concat.getInputs()) {
+      auto t = getRanked(in);
+      if (!t || t.getRank() > 1)
+        return false;
+      if (!getShapeValues(in, out))
+        return false;
+    }
+    return true;
+  }
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    SmallVector<int64_t> data, idx;
+    auto dt = getRanked(gather.getData());
+    if (!dt || dt.getRank() != 1 || !getShapeValues(gather.getData(), data) ||
+        !getConstantIntValues(gather.getIndices(), idx))
+      return false;
+    for (int64_t i : idx) {
+      if (i < 0) i += data.size();
+      if (i < 0 || i >= (int64_t)data.size())
+        return false;
+      out.push_back(data[i]);
+    }
+    return true;
+  }
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    SmallVector<int64_t> data, starts, ends, steps;
+    auto dt = getRanked(slice.getData());
+    if (!dt || dt.getRank() != 1 || !getShapeValues(slice.getData(), data) ||
+        !getConstantIntValues(slice.getStarts(), starts) ||
+        !getConstantIntValues(slice.getEnds(), ends) || starts.size() != 1 ||
+        ends.size() != 1)
+      return false;
+    int64_t step = 1;
+    if (!isa<NoneType>(slice.getSteps().getType())) {
+      if (!getConstantIntValues(slice.getSteps(), steps) || steps.size() != 1)
+        return false;
+      step = steps[0];
+    }
+    if (step != 1)
+      return false;
+    int64_t n = data.size();
+    int64_t s = starts[0] < 0 ? starts[0] + n : starts[0];
+    int64_t e = ends[0] < 0 ? ends[0] + n : ends[0];
+    s = std::clamp<int64_t>(s, 0, n);
+    e = std::clamp<int64_t>(e, 0, n);
+    for (int64_t i = s; i < e; ++i)
+      out.push_back(data[i]);
+    return true;
+  }
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Inference driver and shared verifier
+//===----------------------------------------------------------------------===//
+
+LogicalResult kiln::onnx::inferShapes(Operation *op) {
+  auto iface = dyn_cast<ShapeInferenceOpInterface>(op);
+  if (!iface)
+    return success();
+  SmallVector<Type> types;
+  if (failed(iface.inferResultTypes(types)))
+    return failure();
+  if (types.size() != op->getNumResults())
+    return op->emitOpError() << "has " << op->getNumResults()
+                             << " results but shape inference produced "
+                             << types.size();
+  for (auto [res, t] : llvm::zip(op->getResults(), types))
+    res.setType(t);
+  return success();
+}
+
+LogicalResult kiln::onnx::verifyInferredTypes(Operation *op) {
+  auto iface = dyn_cast<ShapeInferenceOpInterface>(op);
+  if (!iface)
+    return success();
+  for (Value v : op->getOperands())
+    if (!isa<RankedTensorType, NoneType>(v.getType()))
+      return success(); // Not inferred yet.
+  SmallVector<Type> types;
+  if (failed(iface.inferResultTypes(types)))
+    return failure();
+  if (types.size() != op->getNumResults())
+    return op->emitOpError() << "expected " << types.size() << " results, got "
+                             << op->getNumResults();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(op->getResultTypes(), types))) {
+    auto [actual, inferred] = pair;
+    if (isa<UnrankedTensorType>(actual))
+      continue;
+    if (failed(verifyCompatibleShape(actual, inferred)) ||
+        getElementTypeOrSelf(actual) != getElementTypeOrSelf(inferred))
+      return op->emitOpError() << "result #" << i << " has type " << actual
+                               << " but the operands imply " << inferred;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct Ctx {
+  Operation *op;
+  SmallVectorImpl<Type> &types;
+  InFlightDiagnostic error() { return op->emitOpError(); }
+  RankedTensorType ranked(Value v, StringRef what) {
+    auto t = getRanked(v);
+    if (!t)
+      (void)(error() << "operand '" << what << "' must be a ranked tensor");
+    return t;
+  }
+  LogicalResult add(ArrayRef<int64_t> shape, Type elem) {
+    types.push_back(RankedTensorType::get(shape, elem));
+    return success();
+  }
+};
+} // namespace
+
+/// Numpy multidirectional broadcasting.
+static FailureOr<SmallVector<int64_t>> broadcast(Operation *op,
+                                                 ArrayRef<int64_t> a,
+                                                 ArrayRef<int64_t> b) {
+  size_t r = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da == 1) out[i] = db;
+    else if (db == 1) out[i] = da;
+    else if (da == kDyn) out[i] = db;
+    else if (db == kDyn) out[i] = da;
+    else if (da == db) out[i] = da;
+    else {
+      op->emitOpError() << "operands are not broadcast-compatible: dimension "
+                        << i << " is " << da << " vs " << db;
+      return failure();
+    }
+  }
+  return out;
+}
+
+static LogicalResult inferBroadcast(Ctx &c, ValueRange operands, Type elem) {
+  SmallVector<int64_t> shape;
+  for (auto [i, v] : llvm::enumerate(operands)) {
+    auto t = c.ranked(v, "input");
+    if (!t)
+      return failure();
+    if (i == 0) {
+      shape.assign(t.getShape().begin(), t.getShape().end());
+      continue;
+    }
+    auto b = broadcast(c.op, shape, t.getShape());
+    if (failed(b))
+      return failure();
+    shape = *b;
+  }
+  return c.add(shape, elem);
+}
+
+static LogicalResult checkSameElem(Ctx &c, ValueRange operands) {
+  Type e;
+  for (Value v : operands) {
+    Type t = getElementTypeOrSelf(v.getType());
+    if (!e) e = t;
+    else if (e != t)
+      return c.error() << "operands must have the same element type, got " << e
+                       << " and " << t;
+  }
+  return success();
+}
+
+static LogicalResult inferSame(Ctx &c, Value v) {
+  auto t = c.ranked(v, "input");
+  if (!t)
+    return failure();
+  c.types.push_back(t);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op inference
+//===----------------------------------------------------------------------===//
+
+#define INFER(OP) LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types)
+#define CTX Ctx c{getOperation(), types}
+
+INFER(ConstantOp) {
+  types.push_back(cast<ShapedType>(getValue().getType()).clone(getValue().getElementType()));
+  types.back() = RankedTensorType::get(cast<ShapedType>(getValue().getType()).getShape(),
+                                       getValue().getElementType());
+  return success();
+}
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+#define UNARY_SAME(OP) INFER(OP) { CTX; return inferSame(c, getOperation()->getOperand(0)); }
+UNARY_SAME(ReluOp)
+UNARY_SAME(SigmoidOp)
+UNARY_SAME(TanhOp)
+UNARY_SAME(ErfOp)
+UNARY_SAME(ExpOp)
+UNARY_SAME(LogOp)
+UNARY_SAME(SqrtOp)
+UNARY_SAME(NegOp)
+UNARY_SAME(AbsOp)
+UNARY_SAME(ReciprocalOp)
+UNARY_SAME(FloorOp)
+UNARY_SAME(CeilOp)
+UNARY_SAME(HardSwishOp)
+UNARY_SAME(IdentityOp)
+UNARY_SAME(LeakyReluOp)
+UNARY_SAME(HardSigmoidOp)
+UNARY_SAME(BatchNormalizationOp)
+UNARY_SAME(SoftmaxOp)
+UNARY_SAME(LogSoftmaxOp)
+
+INFER(NotOp) {
+  CTX;
+  if (!getElementTypeOrSelf(getX().getType()).isInteger(1))
+    return c.error() << "input must be a bool tensor";
+  return inferSame(c, getX());
+}
+
+INFER(GeluOp) {
+  CTX;
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return c.error() << "approximate must be 'none' or 'tanh', got '"
+                     << getApproximate() << "'";
+  return inferSame(c, getX());
+}
+
+INFER(ClipOp) {
+  CTX;
+  for (Value b : {getMin(), getMax()}) {
+    if (isa<NoneType>(b.getType()))
+      continue;
+    auto t = c.ranked(b, "min/max");
+    if (!t)
+      return failure();
+    if (t.getNumElements() != 1 && !(t.getRank() == 0))
+      return c.error() << "min and max must be scalars";
+  }
+  return inferSame(c, getInput());
+}
+
+INFER(CastOp) {
+  CTX;
+  auto t = c.ranked(getInput(), "input");
+  if (!t)
+    return failure();
+  Type e = getElementTypeForONNXType(getContext(), getTo());
+  if (!e)
+    return c.error() << "unsupported target type 'to' = " << getTo();
+  return c.add(t.getShape(), e);
+}
+
+INFER(DropoutOp) {
+  CTX;
+  auto t = c.ranked(getData(), "data");
+  if (!t)
+    return failure();
+  SmallVector<int64_t> mode;
+  if (!isa<NoneType>(getTrainingMode().getType())) {
+    if (!getConstantIntValues(getTrainingMode(), mode) || mode.size() != 1 || mode[0] != 0)
+      return c.error() << "training_mode must be a constant false (Kiln compiles inference only)";
+  }
+  types.push_back(t);
+  if (getNumResults() > 1)
+    types.push_back(RankedTensorType::get(t.getShape(), IntegerType::get(getContext(), 1)));
+  return success();
+}
+
+#define BINARY(OP, BOOLRES)                                                    \
+  INFER(OP) {                                                                  \
+    CTX;                                                                       \
+    if (failed(checkSameElem(c, getOperands())))                               \
+      return failure();                                                        \
+    Type e = BOOLRES ? IntegerType::get(getContext(), 1)                      \
+                     : getElementTypeOrSelf(getA().getType());                 \
+    return inferBroadcast(c, getOperands(), e);                                \
+  }
+BINARY(AddOp, false)
+BINARY(SubOp, false)
+BINARY(MulOp, false)
+BINARY(DivOp, false)
+BINARY(EqualOp, true)
+BINARY(LessOp, true)
+BINARY(GreaterOp, true)
+BINARY(AndOp, true)
+BINARY(OrOp, true)
+
+INFER(PowOp) {
+  CTX;
+  return inferBroadcast(c, getOperands(), getElementTypeOrSelf(getX().getType()));
+}
+
+#define VARIADIC(OP)                                                           \
+  INFER(OP) {                                                                  \
+    CTX;                                                                       \
+    if (getNumOperands() == 0)                                                 \
+      return c.error() << "needs at least one input";                          \
+    if (failed(checkSameElem(c, getOperands())))                               \
+      return failure();                                                        \
+    return inferBroadcast(c, getOperands(),                                    \
+                          getElementTypeOrSelf(getOperand(0).getType()));      \
+  }
+VARIADIC(MaxOp)
+VARIADIC(MinOp)
+VARIADIC(SumOp)
+
+INFER(WhereOp) {
+  CTX;
+  if (!getElementTypeOrSelf(getCondition().getType()).isInteger(1))
+    return c.error() << "condition must be a bool tensor";
+  if (failed(checkSameElem(c, ValueRange{getX(), getY()})))
+    return failure();
+  return inferBroadcast(c, getOperands(), getElementTypeOrSelf(getX().getType()));
+}
+
+INFER(MatMulOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b || failed(checkSameElem(c, getOperands())))
+    return failure();
+  if (a.getRank() < 1 || b.getRank() < 1)
+    return c.error() << "operands must have rank >= 1";
+  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
+  bool aVec = as.size() == 1, bVec = bs.size() == 1;
+  if (aVec) as.insert(as.begin(), 1);
+  if (bVec) bs.push_back(1);
+  int64_t ka = as.back(), kb = bs[bs.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return c.error() << "contraction dimensions differ: A has K = " << ka
+                     << ", B has K = " << kb;
+  auto batch = broadcast(getOperation(), ArrayRef<int64_t>(as).drop_back(2),
+                         ArrayRef<int64_t>(bs).drop_back(2));
+  if (failed(batch))
+    return failure();
+  SmallVector<int64_t> out = *batch;
+  if (!aVec) out.push_back(as[as.size() - 2]);
+  if (!bVec) out.push_back(bs.back());
+  return c.add(out, a.getElementType());
+}
+
+INFER(GemmOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b)
+    return failure();
+  if (a.getRank() != 2 || b.getRank() != 2)
+    return c.error() << "A and B must be 2-D";
+  int64_t m = getTransA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t ka = getTransA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t kb = getTransB() ? b.getDimSize(1) : b.getDimSize(0);
+  int64_t n = getTransB() ? b.getDimSize(0) : b.getDimSize(1);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return c.error() << "contraction dimensions differ: " << ka << " vs " << kb;
+  if (!isa<NoneType>(getC().getType())) {
+    auto ct = c.ranked(getC(), "C");
+    if (!ct)
+      return failure();
+    SmallVector<int64_t> mn{m, n};
+    if (ct.getRank() > 2 || failed(broadcast(getOperation(), mn, ct.getShape())))
+      return c.error() << "C of type " << ct << " is not unidirectionally broadcastable to [M, N]";
+  }
+  return c.add({m, n}, a.getElementType());
+}
+
+/// Resolved convolution / pooling geometry.
+struct SpatialGeometry {
+  SmallVector<int64_t> kernel, strides, dilations, padsBegin, padsEnd, out;
+};
+
+static FailureOr<SpatialGeometry>
+computeGeometry(Ctx &c, RankedTensorType x, ArrayRef<int64_t> kernel,
+                std::optional<ArrayAttr> stridesA, std::optional<ArrayAttr> dilA,
+                std::optional<ArrayAttr> padsA, StringRef autoPad, bool ceilMode) {
+  int64_t ns = x.getRank() - 2;
+  SpatialGeometry g;
+  auto read = [&](std::optional<ArrayAttr> a, int64_t n, int64_t dflt,
+                  SmallVectorImpl<int64_t> &out, StringRef what) -> LogicalResult {
+    if (!a) {
+      out.assign(n, dflt);
+      return success();
+    }
+    for (Attribute e : *a)
+      out.push_back(cast<IntegerAttr>(e).getInt());
+    if ((int64_t)out.size() != n)
+      return c.error() << "'" << what << "' has " << out.size()
+                       << " entries, expected " << n;
+    return success();
+  };
+  g.kernel.assign(kernel.begin(), kernel.end());
+  if ((int64_t)g.kernel.size() != ns)
+    return (LogicalResult)(c.error() << "kernel has " << g.kernel.size()
+                                     << " spatial dims, input has " << ns);
+  SmallVector<int64_t> pads;
+  if (failed(read(stridesA, ns, 1, g.strides, "strides")) ||
+      failed(read(dilA, ns, 1, g.dilations, "dilations")) ||
+      failed(read(padsA, 2 * ns, 0, pads, "pads")))
+    return failure();
+  for (int64_t i = 0; i < ns; ++i) {
+    if (g.strides[i] < 1 || g.dilations[i] < 1 || g.kernel[i] < 1)
+      return (LogicalResult)(c.error() << "kernel, strides and dilations must be positive");
+    if (pads[i] < 0 || pads[i + ns] < 0)
+      return (LogicalResult)(c.error() << "pads must be non-negative");
+  }
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return (LogicalResult)(c.error() << "unknown auto_pad '" << autoPad << "'");
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = x.getDimSize(i + 2);
+    int64_t ek = g.dilations[i] * (g.kernel[i] - 1) + 1;
+    int64_t pb = pads[i], pe = pads[i + ns];
+    if (autoPad == "VALID") {
+      pb = pe = 0;
+    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      if (in == kDyn) {
+        return (LogicalResult)(c.error()
+                               << "auto_pad SAME with a dynamic spatial dimension is not supported");
+      }
+      int64_t out = (in + g.strides[i] - 1) / g.strides[i];
+      int64_t total = std::max<int64_t>(0, (out - 1) * g.strides[i] + ek - in);
+      pb = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pe = total - pb;
+    }
+    g.padsBegin.push_back(pb);
+    g.padsEnd.push_back(pe);
+    if (in == kDyn) {
+      g.out.push_back(kDyn);
+      continue;
+    }
+    int64_t span = in + pb + pe - ek;
+    if (span < 0)
+      return (LogicalResult)(c.error() << "kernel (extent " << ek
+                                       << ") is larger than the padded input (" << in + pb + pe
+                                       << ") in spatial dimension " << i);
+    int64_t out = span / g.strides[i] + 1;
+    if (ceilMode) {
+      out = (span + g.strides[i] - 1) / g.strides[i] + 1;
+      // The last window must start inside the input or the begin padding.
+      if ((out - 1) * g.strides[i] >= in + pb)
+        --out;
+    }
+    g.out.push_back(out);
+  }
+  return g;
+}
+
+static SmallVector<int64_t> readInts(std::optional<ArrayAttr> a) {
+  SmallVector<int64_t> out;
+  if (a)
+    for (Attribute e : *a)
+      out.push_back(cast<IntegerAttr>(e).getInt());
+  return out;
+}
+
+INFER(ConvOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X"), w = c.ranked(getW(), "W");
+  if (!x || !w)
+    return failure();
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return c.error() << "X must be [N, C, spatial...] and W [M, C/group, kernel...] of the same rank; got "
+                     << x << " and " << w;
+  if (getElementTypeOrSelf(x) != getElementTypeOrSelf(w))
+    return c.error() << "X and W must have the same element type";
+  int64_t g = getGroup();
+  if (g < 1)
+    return c.error() << "group must be >= 1";
+  int64_t C = x.getDimSize(1), M = w.getDimSize(0), CperG = w.getDimSize(1);
+  if (C != kDyn && CperG != kDyn && C != CperG * g)
+    return c.error() << "input has " << C << " channels but W expects " << CperG
+                     << " x group " << g;
+  if (M != kDyn && M % g != 0)
+    return c.error() << "output channels " << M << " not divisible by group " << g;
+  if (!isa<NoneType>(getB().getType())) {
+    auto b = c.ranked(getB(), "B");
+    if (!b || b.getRank() != 1 || (M != kDyn && b.getDimSize(0) != kDyn && b.getDimSize(0) != M))
+      return c.error() << "B must be 1-D of size M = " << M;
+  }
+  SmallVector<int64_t> kernel = readInts(getKernelShape());
+  if (kernel.empty())
+    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
+  for (auto [i, k] : llvm::enumerate(kernel))
+    if (w.getDimSize(i + 2) != kDyn && w.getDimSize(i + 2) != k)
+      return c.error() << "kernel_shape disagrees with W";
+  auto geo = computeGeometry(c, x, kernel, getStrides(), getDilations(), getPads(),
+                             getAutoPad(), false);
+  if (failed(geo))
+    return failure();
+  SmallVector<int64_t> out{x.getDimSize(0), M};
+  out.append(geo->out);
+  return c.add(out, x.getElementType());
+}
+
+INFER(ConvTransposeOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X"), w = c.ranked(getW(), "W");
+  if (!x || !w)
+    return failure();
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return c.error() << "X must be [N, C, spatial...] and W [C, M/group, kernel...]";
+  int64_t ns = x.getRank() - 2, g = getGroup();
+  if (g < 1)
+    return c.error() << "group must be >= 1";
+  if (x.getDimSize(1) != kDyn && w.getDimSize(0) != kDyn && x.getDimSize(1) != w.getDimSize(0))
+    return c.error() << "input channels " << x.getDimSize(1) << " != W dim 0 " << w.getDimSize(0);
+  int64_t M = w.getDimSize(1) == kDyn ? kDyn : w.getDimSize(1) * g;
+  SmallVector<int64_t> kernel = readInts(getKernelShape());
+  if (kernel.empty())
+    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
+  SmallVector<int64_t> strides = readInts(getStrides()), dil = readInts(getDilations()),
+                       pads = readInts(getPads()), opad = readInts(getOutputPadding()),
+                       oshape = readInts(getOutputShape());
+  if (strides.empty()) strides.assign(ns, 1);
+  if (dil.empty()) dil.assign(ns, 1);
+  if (opad.empty()) opad.assign(ns, 0);
+  if (pads.empty()) pads.assign(2 * ns, 0);
+  if ((int64_t)strides.size() != ns || (int64_t)dil.size() != ns ||
+      (int64_t)opad.size() != ns || (int64_t)pads.size() != 2 * ns ||
+      (int64_t)kernel.size() != ns)
+    return c.error() << "attribute lengths do not match the " << ns << " spatial dims";
+  SmallVector<int64_t> out{x.getDimSize(0), M};
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = x.getDimSize(i + 2);
+    if (!oshape.empty()) {
+      out.push_back(oshape[oshape.size() - ns + i]);
+      continue;
+    }
+    if (in == kDyn) {
+      out.push_back(kDyn);
+      continue;
+    }
+    int64_t full = strides[i] * (in - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
+    if (getAutoPad() == "SAME_UPPER" || getAutoPad() == "SAME_LOWER")
+      out.push_back(in * strides[i]);
+    else
+      out.push_back(full - (getAutoPad() == "VALID" ? 0 : pads[i] + pads[i + ns]));
+  }
+  return c.add(out, x.getElementType());
+}
+
+INFER(LayerNormalizationOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  types.push_back(x);
+  SmallVector<int64_t> stat(x.getShape());
+  for (int64_t i = axis; i < r; ++i)
+    stat[i] = 1;
+  for (unsigned i = 1; i < getNumResults(); ++i)
+    types.push_back(RankedTensorType::get(stat, Float32Type::get(getContext())));
+  return success();
+}
+
+template <typename PoolT>
+static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
+  auto x = c.ranked(op.getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 3)
+    return c.error() << "X must be [N, C, spatial...]";
+  if (op.getStorageOrder() != 0)
+    return c.error() << "storage_order = 1 is not supported";
+  SmallVector<int64_t> kernel = readInts(op.getKernelShape());
+  auto geo = computeGeometry(c, x, kernel, op.getStrides(), op.getDilations(),
+                             op.getPads(), op.getAutoPad(), op.getCeilMode() != 0);
+  if (failed(geo))
+    return failure();
+  SmallVector<int64_t> out{x.getDimSize(0), x.getDimSize(1)};
+  out.append(geo->out);
+  (void)c.add(out, x.getElementType());
+  if (withIndices)
+    (void)c.add(out, IntegerType::get(op.getContext(), 64));
+  return success();
+}
+INFER(MaxPoolOp) {
+  CTX;
+  if (getNumResults() > 1)
+    return c.error() << "the Indices output of MaxPool is not supported";
+  return inferPool(*this, c, false);
+}
+INFER(AveragePoolOp) { CTX; return inferPool(*this, c, false); }
+
+static LogicalResult inferGlobalPool(Ctx &c, Value xv) {
+  auto x = c.ranked(xv, "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 3)
+    return c.error() << "X must be [N, C, spatial...]";
+  SmallVector<int64_t> out(x.getShape());
+  for (int64_t i = 2; i < x.getRank(); ++i)
+    out[i] = 1;
+  return c.add(out, x.getElementType());
+}
+INFER(GlobalAveragePoolOp) { CTX; return inferGlobalPool(c, getX()); }
+INFER(GlobalMaxPoolOp) { CTX; return inferGlobalPool(c, getX()); }
+
+/// Reduction axes: empty result means "reduce nothing" (noop).
+static FailureOr<SmallVector<int64_t>> reduceAxes(Ctx &c, Value axesV, int64_t rank,
+                                                  bool noopWithEmpty) {
+  SmallVector<int64_t> axes;
+  if (!isa<NoneType>(axesV.getType())) {
+    if (!getConstantIntValues(axesV, axes))
+      return (LogicalResult)(c.error() << "axes must be a constant tensor");
+  }
+  if (axes.empty()) {
+    if (noopWithEmpty)
+      return axes;
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+    return axes;
+  }
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return (LogicalResult)(c.error() << "axis " << a << " out of range for rank " << rank);
+    a = normAxis(a, rank);
+  }
+  llvm::sort(axes);
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+template <typename RedT>
+static LogicalResult inferReduce(RedT op, Ctx &c) {
+  auto x = c.ranked(op.getData(), "data");
+  if (!x)
+    return failure();
+  auto axes = reduceAxes(c, op.getAxes(), x.getRank(), op.getNoopWithEmptyAxes());
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < x.getRank(); ++i) {
+    if (!llvm::is_contained(*axes, i))
+      out.push_back(x.getDimSize(i));
+    else if (op.getKeepdims())
+      out.push_back(1);
+  }
+  return c.add(out, x.getElementType());
+}
+INFER(ReduceMeanOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceSumOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceMaxOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceMinOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceProdOp) { CTX; return inferReduce(*this, c); }
+
+static int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d == kDyn)
+      return kDyn;
+    p *= d;
+  }
+  return p;
+}
+
+INFER(FlattenOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis > r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  return c.add({product(x.getShape().take_front(axis)), product(x.getShape().drop_front(axis))},
+               x.getElementType());
+}
+
+INFER(ReshapeOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  auto st = c.ranked(getShape(), "shape");
+  if (!x || !st)
+    return failure();
+  if (st.getRank() != 1 || !st.getElementType().isInteger(64))
+    return c.error() << "shape must be a 1-D int64 tensor";
+  if (st.isDynamicDim(0))
+    return c.error() << "the length of 'shape' must be static";
+  SmallVector<int64_t> vals;
+  if (!getShapeValues(getShape(), vals))
+    vals.assign(st.getDimSize(0), kDyn);
+  SmallVector<int64_t> out;
+  int64_t inferIdx = -1;
+  for (auto [i, v] : llvm::enumerate(vals)) {
+    if (v == kDyn) {
+      out.push_back(kDyn);
+    } else if (v == 0 && !getAllowzero()) {
+      if ((int64_t)i >= x.getRank())
+        return c.error() << "shape[" << i << "] = 0 copies a dimension the input does not have";
+      out.push_back(x.getDimSize(i));
+    } else if (v == -1) {
+      if (inferIdx >= 0)
+        return c.error() << "shape has more than one -1";
+      inferIdx = i;
+      out.push_back(kDyn);
+    } else if (v < 0) {
+      return c.error() << "shape[" << i << "] = " << v << " is invalid";
+    } else {
+      out.push_back(v);
+    }
+  }
+  int64_t total = product(x.getShape());
+  if (inferIdx >= 0 && total != kDyn) {
+    int64_t rest = 1;
+    bool known = true;
+    for (auto [i, d] : llvm::enumerate(out)) {
+      if ((int64_t)i == inferIdx) continue;
+      if (d == kDyn) { known = false; break; }
+      rest *= d;
+    }
+    if (known) {
+      if (rest == 0 || total % rest != 0)
+        return c.error() << "cannot reshape " << x << " with shape entries whose product is " << rest;
+      out[inferIdx] = total / rest;
+    }
+  }
+  int64_t outTotal = product(out);
+  if (total != kDyn && outTotal != kDyn && total != outTotal)
+    return c.error() << "cannot reshape " << total << " elements into " << outTotal;
+  return c.add(out, x.getElementType());
+}
+
+INFER(TransposeOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  SmallVector<int64_t> perm = readInts(getPerm());
+  if (perm.empty())
+    for (int64_t i = r - 1; i >= 0; --i)
+      perm.push_back(i);
+  if ((int64_t)perm.size() != r)
+    return c.error() << "perm has " << perm.size() << " entries for rank " << r;
+  SmallVector<bool> seen(r, false);
+  SmallVector<int64_t> out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= r || seen[p])
+      return c.error() << "perm is not a permutation";
+    seen[p] = true;
+    out.push_back(x.getDimSize(p));
+  }
+  return c.add(out, x.getElementType());
+}
+
+INFER(SqueezeOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  SmallVector<int64_t> axes;
+  if (!isa<NoneType>(getAxes().getType())) {
+    if (!getConstantIntValues(getAxes(), axes))
+      return c.error() << "axes must be constant";
+  } else {
+    for (int64_t i = 0; i < r; ++i) {
+      if (x.getDimSize(i) == kDyn)
+        return c.error() << "squeeze without axes of a tensor with dynamic dimensions is not supported";
+      if (x.getDimSize(i) == 1)
+        axes.push_back(i);
+    }
+  }
+  for (int64_t &a : axes) {
+    if (a < -r || a >= r)
+      return c.error() << "axis " << a << " out of range";
+    a = normAxis(a, r);
+    if (x.getDimSize(a) != 1 && x.getDimSize(a) != kDyn)
+      return c.error() << "cannot squeeze dimension " << a << " of size " << x.getDimSize(a);
+  }
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < r; ++i)
+    if (!llvm::is_contained(axes, i))
+      out.push_back(x.getDimSize(i));
+  return c.add(out, x.getElementType());
+}
+
+INFER(UnsqueezeOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  SmallVector<int64_t> axes;
+  if (!getConstantIntValues(getAxes(), axes))
+    return c.error() << "axes must be constant";
+  int64_t r = x.getRank() + axes.size();
+  for (int64_t &a : axes) {
+    if (a < -r || a >= r)
+      return c.error() << "axis " << a << " out of range for output rank " << r;
+    a = normAxis(a, r);
+  }
+  SmallVector<int64_t> out;
+  int64_t j = 0;
+  for (int64_t i = 0; i < r; ++i)
+    out.push_back(llvm::is_contained(axes, i) ? 1 : x.getDimSize(j++));
+  if (j != x.getRank())
+    return c.error() << "duplicate axes";
+  return c.add(out, x.getElementType());
+}
+
+INFER(ConcatOp) {
+  CTX;
+  if (getInputs().empty())
+    return c.error() << "needs at least one input";
+  auto first = c.ranked(getInputs()[0], "inputs");
+  if (!first || failed(checkSameElem(c, getInputs())))
+    return failure();
+  int64_t r = first.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  SmallVector<int64_t> out(first.getShape());
+  out[axis] = 0;
+  for (Value v : getInputs()) {
+    auto t = c.ranked(v, "inputs");
+    if (!t)
+      return failure();
+    if (t.getRank() != r)
+      return c.error() << "inputs must have the same rank";
+    for (int64_t i = 0; i < r; ++i) {
+      int64_t d = t.getDimSize(i);
+      if (i == axis) {
+        out[i] = (out[i] == kDyn || d == kDyn) ? kDyn : out[i] + d;
+      } else if (out[i] == kDyn) {
+        out[i] = d;
+      } else if (d != kDyn && d != out[i]) {
+        return c.error() << "inputs differ in dimension " << i << ": " << out[i] << " vs " << d;
+      }
+    }
+  }
+  return c.add(out, first.getElementType());
+}
+
+INFER(SplitOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range";
+  int64_t n = getNumResults();
+  if (n == 0)
+    return c.error() << "must have at least one output";
+  SmallVector<int64_t> sizes;
+  int64_t d = x.getDimSize(axis);
+  if (!isa<NoneType>(getSplit().getType())) {
+    if (!getConstantIntValues(getSplit(), sizes))
+      return c.error() << "split must be constant";
+    if ((int64_t)sizes.size() != n)
+      return c.error() << "split has " << sizes.size() << " entries for " << n << " outputs";
+    int64_t sum = 0;
+    for (int64_t s : sizes) {
+      if (s < 0)
+        return c.error() << "split sizes must be non-negative";
+      sum += s;
+    }
+    if (d != kDyn && sum != d)
+      return c.error() << "split sizes sum to " << sum << " but the dimension is " << d;
+  } else {
+    if (getNumOutputs() && *getNumOutputs() != n)
+      return c.error() << "num_outputs = " << *getNumOutputs() << " but the node has " << n << " outputs";
+    if (d == kDyn) {
+      sizes.assign(n, kDyn);
+    } else {
+      int64_t chunk = (d + n - 1) / n;
+      for (int64_t i = 0; i < n; ++i)
+        sizes.push_back(std::max<int64_t>(0, std::min(chunk, d - i * chunk)));
+    }
+  }
+  for (int64_t s : sizes) {
+    SmallVector<int64_t> out(x.getShape());
+    out[axis] = s;
+    (void)c.add(out, x.getElementType());
+  }
+  return success();
+}
+
+/// Resolved static slice parameters for one axis.
+INFER(SliceOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  SmallVector<int64_t> starts, ends, axes, steps;
+  bool known = getConstantIntValues(getStarts(), starts) &&
+               getConstantIntValues(getEnds(), ends);
+  bool axesKnown = isa<NoneType>(getAxes().getType()) || getConstantIntValues(getAxes(), axes);
+  bool stepsKnown = isa<NoneType>(getSteps().getType()) || getConstantIntValues(getSteps(), steps);
+  if (!known || !axesKnown || !stepsKnown)
+    return c.error() << "starts, ends, axes and steps must be constants";
+  if (starts.size() != ends.size())
+    return c.error() << "starts and ends differ in length";
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (axes.size() != starts.size() || steps.size() != starts.size())
+    return c.error() << "starts, ends, axes and steps differ in length";
+  SmallVector<int64_t> out(x.getShape());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i];
+    if (a < -r || a >= r)
+      return c.error() << "axis " << a << " out of range";
+    a = normAxis(a, r);
+    int64_t step = steps[i];
+    if (step == 0)
+      return c.error() << "steps must be non-zero";
+    int64_t d = x.getDimSize(a);
+    if (d == kDyn) {
+      out[a] = kDyn;
+      continue;
+    }
+    int64_t s = starts[i], e = ends[i];
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, d);
+      e = std::clamp<int64_t>(e, 0, d);
+      out[a] = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, d - 1);
+      e = std::clamp<int64_t>(e, -1, d - 1);
+      out[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+    }
+  }
+  return c.add(out, x.getElementType());
+}
+
+INFER(GatherOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data"), idx = c.ranked(getIndices(), "indices");
+  if (!x || !idx)
+    return failure();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return c.error() << "indices must be integers";
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  SmallVector<int64_t> iv;
+  if (getConstantIntValues(getIndices(), iv) && x.getDimSize(axis) != kDyn)
+    for (int64_t i : iv)
+      if (i < -x.getDimSize(axis) || i >= x.getDimSize(axis))
+        return c.error() << "index " << i << " out of range for dimension of size "
+                         << x.getDimSize(axis);
+  SmallVector<int64_t> out(x.getShape().take_front(axis));
+  out.append(idx.getShape().begin(), idx.getShape().end());
+  out.append(x.getShape().begin() + axis + 1, x.getShape().end());
+  return c.add(out, x.getElementType());
+}
+
+INFER(PadOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  if (getMode() != "constant" && getMode() != "reflect" && getMode() != "edge" &&
+      getMode() != "wrap")
+    return c.error() << "unknown mode '" << getMode() << "'";
+  SmallVector<int64_t> pads, axes;
+  if (!getShapeValues(getPads(), pads))
+    return c.error() << "pads must be constant";
+  if (!isa<NoneType>(getAxes().getType())) {
+    if (!getConstantIntValues(getAxes(), axes))
+      return c.error() << "axes must be constant";
+    for (int64_t &a : axes) {
+      if (a < -r || a >= r)
+        return c.error() << "axis " << a << " out of range";
+      a = normAxis(a, r);
+    }
+  } else {
+    for (int64_t i = 0; i < r; ++i)
+      axes.push_back(i);
+  }
+  int64_t n = axes.size();
+  if ((int64_t)pads.size() != 2 * n)
+    return c.error() << "pads has " << pads.size() << " entries, expected " << 2 * n;
+  SmallVector<int64_t> out(x.getShape());
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t a = axes[i];
+    if (out[a] == kDyn || pads[i] == kDyn || pads[i + n] == kDyn) {
+      out[a] = kDyn;
+      continue;
+    }
+    out[a] += pads[i] + pads[i + n];
+    if (out[a] < 0)
+      return c.error() << "negative padding removes more than dimension " << a << " holds";
+  }
+  return c.add(out, x.getElementType());
+}
+
+INFER(ShapeOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  int64_t s = getStart() ? normAxis(*getStart(), r) : 0;
+  int64_t e = getEnd() ? normAxis(*getEnd(), r) : r;
+  s = std::clamp<int64_t>(s, 0, r);
+  e = std::clamp<int64_t>(e, 0, r);
+  return c.add({std::max<int64_t>(0, e - s)}, IntegerType::get(getContext(), 64));
+}
+
+INFER(ExpandOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input"), st = c.ranked(getShape(), "shape");
+  if (!x || !st)
+    return failure();
+  if (st.getRank() != 1 || st.isDynamicDim(0))
+    return c.error() << "shape must be 1-D with a static length";
+  SmallVector<int64_t> vals;
+  if (!getShapeValues(getShape(), vals))
+    vals.assign(st.getDimSize(0), kDyn);
+  // A dynamic entry may still be 1 at run time; broadcasting against the
+  // input then keeps the input's size, which we cannot know statically.
+  SmallVector<int64_t> shape;
+  size_t rr = std::max<size_t>(vals.size(), x.getRank());
+  for (size_t i = 0; i < rr; ++i) {
+    int64_t dv = i < rr - vals.size() ? 1 : vals[i - (rr - vals.size())];
+    int64_t dx = i < rr - x.getRank() ? 1 : x.getDimSize(i - (rr - x.getRank()));
+    if (dv == kDyn) shape.push_back(dx == 1 ? kDyn : dx);
+    else if (dv == 1) shape.push_back(dx);
+    else if (dx == 1 || dx == kDyn || dx == dv) shape.push_back(dv);
+    else return c.error() << "cannot expand dimension of size " << dx << " to " << dv;
+  }
+  return c.add(shape, x.getElementType());
+}
+
+INFER(ConstantOfShapeOp) {
+  CTX;
+  auto st = c.ranked(getInput(), "input");
+  if (!st)
+    return failure();
+  if (st.getRank() != 1 || st.isDynamicDim(0))
+    return c.error() << "input must be 1-D with a static length";
+  SmallVector<int64_t> vals;
+  if (!getShapeValues(getInput(), vals))
+    vals.assign(st.getDimSize(0), kDyn);
+  for (int64_t v : vals)
+    if (v != kDyn && v < 0)
+      return c.error() << "negative dimension " << v;
+  Type e = Float32Type::get(getContext());
+  if (auto v = getValue()) {
+    if (v->getNumElements() != 1)
+      return c.error() << "value must have exactly one element";
+    e = v->getElementType();
+  }
+  return c.add(vals, e);
+}
+
+INFER(RangeOp) {
+  CTX;
+  for (Value v : getOperands()) {
+    auto t = c.ranked(v, "start/limit/delta");
+    if (!t)
+      return failure();
+    if (t.getRank() != 0 && !(t.getRank() == 1 && t.getDimSize(0) == 1))
+      return c.error() << "start, limit and delta must be scalars";
+  }
+  if (failed(checkSameElem(c, getOperands())))
+    return failure();
+  Type e = getElementTypeOrSelf(getStart().getType());
+  SmallVector<double> s, l, d;
+  SmallVector<int64_t> si, li, di;
+  int64_t n = kDyn;
+  if (getConstantIntValues(getStart(), si) && getConstantIntValues(getLimit(), li) &&
+      getConstantIntValues(getDelta(), di)) {
+    if (di[0] == 0)
+      return c.error() << "delta must be non-zero";
+    n = std::max<int64_t>(0, (int64_t)std::ceil(double(li[0] - si[0]) / double(di[0])));
+  } else if (getConstantFloatValues(getStart(), s) && getConstantFloatValues(getLimit(), l) &&
+             getConstantFloatValues(getDelta(), d)) {
+    if (d[0] == 0)
+      return c.error() << "delta must be non-zero";
+    n = std::max<int64_t>(0, (int64_t)std::ceil((l[0] - s[0]) / d[0]));
+  }
+  return c.add({n}, e);
+}
+
+#define GET_OP_CLASSES
+#include "onnx/ONNXOps.cpp.inc"
