@@ -1,0 +1,37 @@
+//===- Passes.td - Kiln conversion passes ------------------*- tablegen -*-===//
+#ifndef KILN_CONVERSION_PASSES
+#define KILN_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertONNXToNN : Pass<"convert-onnx-to-nn", "mlir::ModuleOp"> {
+  let summary = "Normalize onnx ops into nn ops";
+  let description = [{
+    Resolves ONNX encodings: Gemm transposes and scaling, auto_pad and
+    ceil_mode into explicit pads, axes given as inputs, implicit rank
+    broadcasting (operands are reshaped to the result's rank), opset-specific
+    defaults, BatchNormalization into a per-channel scale and shift (folded at
+    compile time when its parameters are constants).  Fails, naming the node,
+    on any onnx op it cannot convert.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"];
+}
+
+def ConvertNNToLinalg : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower nn ops to linalg, tensor, arith and math on tensors";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect", "mlir::math::MathDialect",
+                           "mlir::func::FuncDialect", "mlir::scf::SCFDialect"];
+}
+
+def ONNXShapeInference : Pass<"onnx-shape-inference", "mlir::func::FuncOp"> {
+  let summary = "Re-run ONNX shape inference on every onnx op, in order";
+  let description = [{
+    Refines result types (e.g. after editing a test by hand) and reports ops
+    whose operands violate the ONNX specification.  Function result types are
+    updated to match.
+  }];
+}
+
+#endif

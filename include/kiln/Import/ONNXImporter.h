@@ -1,0 +1,42 @@
+//===- ONNXImporter.h - .onnx (protobuf) -> onnx dialect --------*- C++ -*-===//
+#ifndef KILN_IMPORT_ONNXIMPORTER_H
+#define KILN_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace kiln {
+
+struct ImportOptions {
+  /// Name of the generated entry function.
+  std::string entryName = "main";
+  /// Initializers with at least this many elements become dense_resource
+  /// blobs (their bytes are moved, not copied, out of the protobuf).
+  int64_t resourceThreshold = 16;
+};
+
+/// Lowest and highest default-domain opset Kiln imports.
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 23;
+
+/// Reads and imports an ONNX model file.  On error, emits diagnostics that
+/// name the problem (file offset, node name and op type, tensor name) and
+/// returns null.  The resulting module holds one public `func.func` with the
+/// unit attribute `kiln.entry`; arguments and results carry `kiln.name`
+/// (the ONNX name) and `kiln.dtype` (ONNX TensorProto.DataType).
+mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path,
+                                                 mlir::MLIRContext *ctx,
+                                                 const ImportOptions &opts = {});
+
+/// Same, from bytes in memory; `modelDir` resolves external data ("" forbids
+/// external data).
+mlir::OwningOpRef<mlir::ModuleOp> importONNXBytes(llvm::StringRef bytes,
+                                                  llvm::StringRef displayName,
+                                                  llvm::StringRef modelDir,
+                                                  mlir::MLIRContext *ctx,
+                                                  const ImportOptions &opts = {});
+
+} // namespace kiln
+
+#endif

@@ -1,0 +1,1235 @@
+//===- NNToLinalg.cpp - lower nn ops to linalg/tensor/arith/math ----------===//
+//
+// Every nn op becomes upstream ops on tensors: linalg named ops where one
+// exists (matmul, batch_matmul, convolutions, pooling, transpose) so the CPU
+// back end can tile and vectorize them, linalg.generic for elementwise ops
+// and reductions, and tensor ops for data movement.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_CONVERTNNTOLINALG
+#include "kiln/Conversion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+namespace nn = kiln::nn;
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+namespace {
+
+RankedTensorType rtt(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+Value cIdx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+Value dimOf(OpBuilder &b, Location loc, Value t, int64_t i) {
+  auto type = rtt(t);
+  if (!type.isDynamicDim(i))
+    return cIdx(b, loc, type.getDimSize(i));
+  return tensor::DimOp::create(b, loc, t, i);
+}
+
+/// tensor.empty of `type`; dynamic sizes from `dims` (one Value per dim of
+/// the type, only the dynamic ones are read).
+Value empty(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<Value> dims) {
+  SmallVector<Value> dyn;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dyn.push_back(dims[i]);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(), dyn);
+}
+
+TypedAttr scalarAttr(OpBuilder &b, Type t, double v) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return b.getFloatAttr(ft, v);
+  return b.getIntegerAttr(t, (int64_t)v);
+}
+Value scalar(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, t, scalarAttr(b, t, v));
+}
+Value lowest(OpBuilder &b, Location loc, Type t) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, t, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), true)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, APInt::getSignedMinValue(w)));
+}
+Value highest(OpBuilder &b, Location loc, Type t) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc, t, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), false)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, APInt::getSignedMaxValue(w)));
+}
+
+Value fillTensor(OpBuilder &b, Location loc, Value init, Value v) {
+  return linalg::FillOp::create(b, loc, v, init).getResult(0);
+}
+
+/// Indexing map of an explicit-rank broadcast operand into `res`.
+AffineMap broadcastMap(OpBuilder &b, RankedTensorType operand, RankedTensorType res) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    if (operand.getDimSize(i) == 1 && res.getDimSize(i) != 1)
+      exprs.push_back(b.getAffineConstantExpr(0));
+    else
+      exprs.push_back(b.getAffineDimExpr(i));
+  }
+  return AffineMap::get(res.getRank(), 0, exprs, b.getContext());
+}
+
+/// Result dims of an elementwise op: the first operand whose dim is not a
+/// static 1 provides each dynamic size.
+SmallVector<Value> elementwiseDims(OpBuilder &b, Location loc, RankedTensorType res,
+                                   ValueRange operands) {
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    if (!res.isDynamicDim(i)) {
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+      continue;
+    }
+    Value d;
+    for (Value v : operands)
+      if (rtt(v).getDimSize(i) != 1) {
+        d = dimOf(b, loc, v, i);
+        break;
+      }
+    dims.push_back(d ? d : cIdx(b, loc, 1));
+  }
+  return dims;
+}
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType res, ValueRange operands,
+                  BodyFn body) {
+  SmallVector<Value> dims = elementwiseDims(b, loc, res, operands);
+  Value init = empty(b, loc, res, dims);
+  SmallVector<AffineMap> maps;
+  for (Value v : operands)
+    maps.push_back(broadcastMap(b, rtt(v), res));
+  maps.push_back(b.getMultiDimIdentityMap(res.getRank()));
+  SmallVector<utils::IteratorType> iters(res.getRank(), utils::IteratorType::parallel);
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{res}, operands, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  return g.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Scalar bodies
+//===----------------------------------------------------------------------===//
+
+Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
+  Type t = x.getType();
+  bool isF = isa<FloatType>(t);
+  auto c = [&](double v) { return scalar(b, loc, t, v); };
+  switch (op.getKind()) {
+  case nn::UnaryKind::relu:
+    return isF ? (Value)arith::MaximumFOp::create(b, loc, x, c(0))
+               : (Value)arith::MaxSIOp::create(b, loc, x, c(0));
+  case nn::UnaryKind::sigmoid: {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, c(1), arith::AddFOp::create(b, loc, c(1), e));
+  }
+  case nn::UnaryKind::tanh: return math::TanhOp::create(b, loc, x);
+  case nn::UnaryKind::erf: return math::ErfOp::create(b, loc, x);
+  case nn::UnaryKind::exp: return math::ExpOp::create(b, loc, x);
+  case nn::UnaryKind::log: return math::LogOp::create(b, loc, x);
+  case nn::UnaryKind::sqrt: return math::SqrtOp::create(b, loc, x);
+  case nn::UnaryKind::neg:
+    return isF ? (Value)arith::NegFOp::create(b, loc, x) : (Value)arith::SubIOp::create(b, loc, c(0), x);
+  case nn::UnaryKind::abs:
+    return isF ? (Value)math::AbsFOp::create(b, loc, x) : (Value)math::AbsIOp::create(b, loc, x);
+  case nn::UnaryKind::reciprocal: return arith::DivFOp::create(b, loc, c(1), x);
+  case nn::UnaryKind::floor: return math::FloorOp::create(b, loc, x);
+  case nn::UnaryKind::ceil: return math::CeilOp::create(b, loc, x);
+  case nn::UnaryKind::logical_not:
+    return arith::XOrIOp::create(b, loc, x, arith::ConstantOp::create(b, loc, b.getBoolAttr(true)));
+  case nn::UnaryKind::hard_swish: {
+    Value v = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(1.0 / 6.0)), c(0.5));
+    v = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, v, c(0)), c(1));
+    return arith::MulFOp::create(b, loc, x, v);
+  }
+  case nn::UnaryKind::hard_sigmoid: {
+    double a = op.getAlpha()->convertToDouble(), be = op.getBeta()->convertToDouble();
+    Value v = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(a)), c(be));
+    return arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, v, c(0)), c(1));
+  }
+  case nn::UnaryKind::leaky_relu: {
+    Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
+    Value scaled = arith::MulFOp::create(b, loc, x, c(op.getAlpha()->convertToDouble()));
+    return arith::SelectOp::create(b, loc, neg, scaled, x);
+  }
+  case nn::UnaryKind::gelu: {
+    Value e = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(M_SQRT1_2)));
+    Value h = arith::MulFOp::create(b, loc, x, c(0.5));
+    return arith::MulFOp::create(b, loc, h, arith::AddFOp::create(b, loc, c(1), e));
+  }
+  case nn::UnaryKind::gelu_tanh: {
+    Value x3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
+    Value in = arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x3, c(0.044715)));
+    Value th = math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, in, c(std::sqrt(2.0 / M_PI))));
+    Value h = arith::MulFOp::create(b, loc, x, c(0.5));
+    return arith::MulFOp::create(b, loc, h, arith::AddFOp::create(b, loc, c(1), th));
+  }
+  }
+  llvm_unreachable("unknown unary kind");
+}
+
+Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value y) {
+  bool isF = isa<FloatType>(x.getType());
+  switch (k) {
+  case nn::BinaryKind::add:
+    return isF ? (Value)arith::AddFOp::create(b, loc, x, y) : (Value)arith::AddIOp::create(b, loc, x, y);
+  case nn::BinaryKind::sub:
+    return isF ? (Value)arith::SubFOp::create(b, loc, x, y) : (Value)arith::SubIOp::create(b, loc, x, y);
+  case nn::BinaryKind::mul:
+    return isF ? (Value)arith::MulFOp::create(b, loc, x, y) : (Value)arith::MulIOp::create(b, loc, x, y);
+  case nn::BinaryKind::div:
+    return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : (Value)arith::DivSIOp::create(b, loc, x, y);
+  case nn::BinaryKind::pow:
+    return isF ? (Value)math::PowFOp::create(b, loc, x, y) : (Value)math::IPowIOp::create(b, loc, x, y);
+  case nn::BinaryKind::max:
+    return isF ? (Value)arith::MaximumFOp::create(b, loc, x, y) : (Value)arith::MaxSIOp::create(b, loc, x, y);
+  case nn::BinaryKind::min:
+    return isF ? (Value)arith::MinimumFOp::create(b, loc, x, y) : (Value)arith::MinSIOp::create(b, loc, x, y);
+  case nn::BinaryKind::eq:
+    return isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, y)
+               : (Value)arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  case nn::BinaryKind::lt:
+    return isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, y)
+               : (Value)arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  case nn::BinaryKind::gt:
+    return isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y)
+               : (Value)arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
+  case nn::BinaryKind::logical_and: return arith::AndIOp::create(b, loc, x, y);
+  case nn::BinaryKind::logical_or: return arith::OrIOp::create(b, loc, x, y);
+  }
+  llvm_unreachable("unknown binary kind");
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value x, Type to, bool uSrc, bool uDst) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
+  if (fF && tF)
+    return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+               ? (Value)arith::ExtFOp::create(b, loc, to, x)
+               : (Value)arith::TruncFOp::create(b, loc, to, x);
+  if (to.isInteger(1)) {
+    if (fF)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x, scalar(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, scalar(b, loc, from, 0));
+  }
+  if (!fF && tF)
+    return (uSrc || from.isInteger(1)) ? (Value)arith::UIToFPOp::create(b, loc, to, x)
+                                       : (Value)arith::SIToFPOp::create(b, loc, to, x);
+  if (fF && !tF)
+    return uDst ? (Value)arith::FPToUIOp::create(b, loc, to, x)
+                : (Value)arith::FPToSIOp::create(b, loc, to, x);
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw > tw)
+    return arith::TruncIOp::create(b, loc, to, x);
+  return (uSrc || from.isInteger(1)) ? (Value)arith::ExtUIOp::create(b, loc, to, x)
+                                     : (Value)arith::ExtSIOp::create(b, loc, to, x);
+}
+
+//===----------------------------------------------------------------------===//
+// Reshapes
+//===----------------------------------------------------------------------===//
+
+/// Reshape with explicit result dims (index values for every dim).
+Value reshapeWithDims(OpBuilder &b, Location loc, Value x, RankedTensorType res,
+                      ArrayRef<Value> dims) {
+  auto src = rtt(x);
+  if (src == res)
+    return x;
+  // Prefer collapse/expand when the reassociation is unambiguous.
+  if (src.getRank() > res.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(src.getShape(), res.getShape()))
+      return tensor::CollapseShapeOp::create(b, loc, res, x, *re);
+  } else if (src.getRank() < res.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(res.getShape(), src.getShape())) {
+      SmallVector<OpFoldResult> outShape;
+      for (int64_t i = 0; i < res.getRank(); ++i)
+        outShape.push_back(res.isDynamicDim(i) ? OpFoldResult(dims[i])
+                                               : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
+      return tensor::ExpandShapeOp::create(b, loc, res, x, *re, outShape);
+    }
+  }
+  SmallVector<Value> elems;
+  for (Value d : dims)
+    elems.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), d));
+  Value shape = tensor::FromElementsOp::create(
+      b, loc, RankedTensorType::get({res.getRank()}, b.getI64Type()), elems);
+  return tensor::ReshapeOp::create(b, loc, res, x, shape);
+}
+
+/// Result dims of an nn.reshape without shape operand: static dims, and the
+/// (single) dynamic dim derived from the element count.
+SmallVector<Value> derivedReshapeDims(OpBuilder &b, Location loc, Value x, RankedTensorType res) {
+  auto src = rtt(x);
+  SmallVector<Value> dims;
+  Value total = cIdx(b, loc, 1);
+  for (int64_t i = 0; i < src.getRank(); ++i)
+    total = arith::MulIOp::create(b, loc, total, dimOf(b, loc, x, i));
+  int64_t known = 1;
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    if (!res.isDynamicDim(i))
+      known *= res.getDimSize(i);
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    if (!res.isDynamicDim(i))
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    else
+      dims.push_back(known == 0 ? cIdx(b, loc, 0)
+                                : (Value)arith::DivUIOp::create(b, loc, total, cIdx(b, loc, known)));
+  }
+  return dims;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+/// Pads spatial dims of an NC... tensor.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads, Value padValue) {
+  auto t = rtt(x);
+  int64_t ns = t.getRank() - 2;
+  bool any = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+  if (!any)
+    return x;
+  SmallVector<int64_t> shape(t.getShape());
+  SmallVector<OpFoldResult> lo(t.getRank(), b.getIndexAttr(0)), hi(t.getRank(), b.getIndexAttr(0));
+  for (int64_t i = 0; i < ns; ++i) {
+    lo[i + 2] = b.getIndexAttr(pads[i]);
+    hi[i + 2] = b.getIndexAttr(pads[i + ns]);
+    if (shape[i + 2] != kDyn)
+      shape[i + 2] += pads[i] + pads[i + ns];
+  }
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  return tensor::PadOp::create(b, loc, type, x, lo, hi, padValue);
+}
+
+/// Output init for a conv: bias broadcast along channels or zeros.
+Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias) {
+  Value init = empty(b, loc, res, dims);
+  Type et = res.getElementType();
+  if (!bias)
+    return fillTensor(b, loc, init, scalar(b, loc, et, 0));
+  SmallVector<AffineExpr> e{b.getAffineDimExpr(1)};
+  AffineMap bm = AffineMap::get(res.getRank(), 0, e, b.getContext());
+  SmallVector<AffineMap> maps{bm, b.getMultiDimIdentityMap(res.getRank())};
+  SmallVector<utils::IteratorType> iters(res.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{bias}, ValueRange{init}, maps,
+                                   iters,
+                                   [](OpBuilder &nb, Location nl, ValueRange a) {
+                                     linalg::YieldOp::create(nb, nl, a[0]);
+                                   })
+      .getResult(0);
+}
+
+/// 2-D convolution (NCHW input, FCHW filter) on an already padded input.
+FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Value w, Value bias,
+                        ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t groups,
+                        RankedTensorType res) {
+  auto xt = rtt(x), wt = rtt(w);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), cIdx(b, loc, res.getDimSize(1))};
+  for (int64_t i = 2; i < 4; ++i) {
+    if (res.isDynamicDim(i)) {
+      // out = (in - (k-1)*d - 1) / s + 1 on the padded input.
+      Value in = dimOf(b, loc, x, i);
+      int64_t ek = dil[i - 2] * (wt.getDimSize(i) - 1) + 1;
+      Value v = arith::SubIOp::create(b, loc, in, cIdx(b, loc, ek));
+      v = arith::DivUIOp::create(b, loc, v, cIdx(b, loc, strides[i - 2]));
+      dims.push_back(arith::AddIOp::create(b, loc, v, cIdx(b, loc, 1)));
+    } else {
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    }
+  }
+  auto sAttr = b.getI64TensorAttr(strides);
+  auto dAttr = b.getI64TensorAttr(dil);
+  int64_t C = xt.getDimSize(1), F = wt.getDimSize(0);
+  if (groups == 1) {
+    Value init = convInit(b, loc, res, dims, bias);
+    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{res}, ValueRange{x, w},
+                                            ValueRange{init}, sAttr, dAttr)
+        .getResult(0);
+  }
+  if (C == kDyn || F == kDyn)
+    return (LogicalResult)(op->emitError() << "grouped convolution needs static channel counts");
+  if (groups == C && F == C && wt.getDimSize(1) == 1) {
+    // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
+    auto fType = RankedTensorType::get({C, wt.getDimSize(2), wt.getDimSize(3)}, wt.getElementType());
+    Value f = tensor::CollapseShapeOp::create(b, loc, fType, w,
+                                              SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    Value init = convInit(b, loc, res, dims, bias);
+    return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, TypeRange{res}, ValueRange{x, f},
+                                                    ValueRange{init}, sAttr, dAttr)
+        .getResult(0);
+  }
+  // General groups: [N, G, C/G, H, W] x [G, F/G, C/G, kh, kw] -> [N, G, F/G, OH, OW].
+  int64_t G = groups;
+  SmallVector<OpFoldResult> xs{dims[0], b.getIndexAttr(G), b.getIndexAttr(C / G)};
+  for (int64_t i = 2; i < 4; ++i)
+    xs.push_back(xt.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, x, i)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(i))));
+  auto xgT = RankedTensorType::get({xt.getDimSize(0), G, C / G, xt.getDimSize(2), xt.getDimSize(3)},
+                                   xt.getElementType());
+  Value xg = tensor::ExpandShapeOp::create(b, loc, xgT, x,
+                                           SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, xs);
+  auto wgT = RankedTensorType::get({G, F / G, wt.getDimSize(1), wt.getDimSize(2), wt.getDimSize(3)},
+                                   wt.getElementType());
+  Value wg = tensor::ExpandShapeOp::create(b, loc, wgT, w,
+                                           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  auto rgT = RankedTensorType::get({res.getDimSize(0), G, F / G, res.getDimSize(2), res.getDimSize(3)},
+                                   res.getElementType());
+  Value init = convInit(b, loc, res, dims, bias);
+  SmallVector<OpFoldResult> rs{dims[0], b.getIndexAttr(G), b.getIndexAttr(F / G), dims[2], dims[3]};
+  Value initG = tensor::ExpandShapeOp::create(b, loc, rgT, init,
+                                              SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, rs);
+  Value r = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{rgT}, ValueRange{xg, wg},
+                                               ValueRange{initG}, sAttr, dAttr)
+                .getResult(0);
+  return (Value)tensor::CollapseShapeOp::create(b, loc, res, r,
+                                                SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+}
+
+/// Inserts a unit dim at position 2 (1-D spatial -> 2-D).
+Value expandTo2D(OpBuilder &b, Location loc, Value v, bool dynDim0) {
+  auto t = rtt(v);
+  auto nt = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
+                                  t.getElementType());
+  SmallVector<OpFoldResult> os{dimOf(b, loc, v, 0), dimOf(b, loc, v, 1), b.getIndexAttr(1),
+                               dimOf(b, loc, v, 2)};
+  (void)dynDim0;
+  return tensor::ExpandShapeOp::create(b, loc, nt, v,
+                                       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, os);
+}
+Value collapseFrom2D(OpBuilder &b, Location loc, Value v) {
+  auto t = rtt(v);
+  auto nt = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), t.getDimSize(3)}, t.getElementType());
+  return tensor::CollapseShapeOp::create(b, loc, nt, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  int64_t ns = res.getRank() - 2;
+  Type et = res.getElementType();
+  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), scalar(b, loc, et, 0));
+  if (ns == 2)
+    return conv2D(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
+                  op.getGroups(), res);
+  if (ns == 1) {
+    Value x2 = expandTo2D(b, loc, x, true), w2 = expandTo2D(b, loc, op.getFilter(), false);
+    auto r2 = RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et);
+    auto r = conv2D(b, loc, op, x2, w2, op.getBias(), {1, op.getStrides()[0]},
+                    {1, op.getDilations()[0]}, op.getGroups(), r2);
+    if (failed(r))
+      return failure();
+    return collapseFrom2D(b, loc, *r);
+  }
+  if (ns == 3 && op.getGroups() == 1) {
+    SmallVector<Value> dims{dimOf(b, loc, x, 0)};
+    for (int64_t i = 1; i < 5; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    if (llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+      return (LogicalResult)(op.emitError() << "3-D convolution needs static spatial dims");
+    Value init = convInit(b, loc, res, dims, op.getBias());
+    return linalg::Conv3DNcdhwFcdhwOp::create(b, loc, TypeRange{res}, ValueRange{x, op.getFilter()},
+                                              ValueRange{init}, b.getI64TensorAttr(op.getStrides()),
+                                              b.getI64TensorAttr(op.getDilations()))
+        .getResult(0);
+  }
+  return (LogicalResult)(op.emitError() << "unsupported convolution geometry");
+}
+
+FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  int64_t ns = res.getRank() - 2;
+  if (ns != 2 && ns != 1)
+    return (LogicalResult)(op.emitError() << "only 1-D and 2-D transposed convolutions are supported");
+  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "transposed convolution needs static channel and spatial dims");
+  Type et = res.getElementType();
+  Value x = op.getInput(), w = op.getFilter();
+  SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads()),
+      opad(op.getOutputPadding());
+  if (ns == 1) {
+    x = expandTo2D(b, loc, x, true);
+    w = expandTo2D(b, loc, w, false);
+    strides.insert(strides.begin(), 1);
+    dil.insert(dil.begin(), 1);
+    opad.insert(opad.begin(), 0);
+    pads = {0, pads[0], 0, pads[1]};
+    xt = rtt(x);
+    wt = rtt(w);
+  }
+  int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
+  int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+  // 1. Dilate the input by the strides.
+  int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
+  int64_t Hu = (H - 1) * strides[0] + 1, Wu = (W - 1) * strides[1] + 1;
+  auto upT = RankedTensorType::get({xt.getDimSize(0), C, Hu, Wu}, et);
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C), cIdx(b, loc, Hu), cIdx(b, loc, Wu)};
+  Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
+  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{upDims[0], b.getIndexAttr(C),
+                                                             b.getIndexAttr(H), b.getIndexAttr(W)},
+      strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
+  up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
+  // 2. Pad by d*(k-1) - pad (negative: crop).
+  SmallVector<int64_t> p{dil[0] * (kh - 1) - pads[0], dil[1] * (kw - 1) - pads[1],
+                         dil[0] * (kh - 1) - pads[2] + opad[0], dil[1] * (kw - 1) - pads[3] + opad[1]};
+  SmallVector<int64_t> padPos(4), crop(4);
+  for (int i = 0; i < 4; ++i) {
+    padPos[i] = std::max<int64_t>(0, p[i]);
+    crop[i] = std::max<int64_t>(0, -p[i]);
+  }
+  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
+  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
+    auto pt = rtt(xp);
+    int64_t h2 = pt.getDimSize(2) - crop[0] - crop[2], w2 = pt.getDimSize(3) - crop[1] - crop[3];
+    auto ct = RankedTensorType::get({pt.getDimSize(0), C, h2, w2}, et);
+    SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
+    SmallVector<OpFoldResult> s{dimOf(b, loc, xp, 0), b.getIndexAttr(C), b.getIndexAttr(h2), b.getIndexAttr(w2)};
+    SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
+    xp = tensor::ExtractSliceOp::create(b, loc, ct, xp, o, s, one);
+  }
+  // 3. Filter [C, F/G, kh, kw] -> flipped [F, C/G, kh, kw]:
+  //    W'[g*Fg + f, c, i, j] = W[g*Cg + c, f, kh-1-i, kw-1-j].
+  int64_t Cg = C / G, F = Fg * G;
+  auto wfT = RankedTensorType::get({F, Cg, kh, kw}, et);
+  Value wInit = empty(b, loc, wfT, {});
+  Value wf = linalg::GenericOp::create(
+                 b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{wInit},
+                 SmallVector<AffineMap>{b.getMultiDimIdentityMap(4)},
+                 SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange) {
+                   Value o = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+                   Value i = linalg::IndexOp::create(nb, nl, 2), j = linalg::IndexOp::create(nb, nl, 3);
+                   Value g = arith::DivUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value f = arith::RemUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value cin = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, g, cIdx(nb, nl, Cg)), c);
+                   Value ii = arith::SubIOp::create(nb, nl, cIdx(nb, nl, kh - 1), i);
+                   Value jj = arith::SubIOp::create(nb, nl, cIdx(nb, nl, kw - 1), j);
+                   Value v = tensor::ExtractOp::create(nb, nl, w, ValueRange{cin, f, ii, jj});
+                   linalg::YieldOp::create(nb, nl, v);
+                 })
+                 .getResult(0);
+  auto r2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
+  auto r = conv2D(b, loc, op, xp, wf, op.getBias(), {1, 1}, dil, G, r2);
+  if (failed(r))
+    return failure();
+  return ns == 1 ? collapseFrom2D(b, loc, *r) : *r;
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
+  Location loc = op.getLoc();
+  Value A = op.getLhs(), B = op.getRhs();
+  auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
+  int64_t r = res.getRank();
+  Type et = res.getElementType();
+  if (at.getRank() != r || bt.getRank() != r)
+    return (LogicalResult)(op.emitError() << "operands must have the result's rank (normalized form)");
+  Value zero = scalar(b, loc, et, 0);
+  if (r == 2) {
+    SmallVector<Value> dims{dimOf(b, loc, A, 0), dimOf(b, loc, B, 1)};
+    Value init = fillTensor(b, loc, empty(b, loc, res, dims), zero);
+    return linalg::MatmulOp::create(b, loc, TypeRange{res}, ValueRange{A, B}, ValueRange{init}).getResult(0);
+  }
+  bool rhsUnitBatch = llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; });
+  if (rhsUnitBatch) {
+    // Fold the batch dims of A into M: [b..., M, K] -> [B*M, K].
+    SmallVector<ReassociationIndices> ra{{}, {r - 1}};
+    for (int64_t i = 0; i < r - 1; ++i) ra[0].push_back(i);
+    int64_t bm = 1;
+    for (int64_t i = 0; i < r - 1; ++i)
+      bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
+    auto a2T = RankedTensorType::get({bm, at.getDimSize(r - 1)}, et);
+    Value a2 = tensor::CollapseShapeOp::create(b, loc, a2T, A, ra);
+    SmallVector<ReassociationIndices> rb{{}, {r - 1}};
+    for (int64_t i = 0; i < r - 1; ++i) rb[0].push_back(i);
+    auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+    Value b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
+    auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
+    SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
+    Value init = fillTensor(b, loc, empty(b, loc, r2T, dims), zero);
+    Value mm = linalg::MatmulOp::create(b, loc, TypeRange{r2T}, ValueRange{a2, b2}, ValueRange{init}).getResult(0);
+    SmallVector<OpFoldResult> os;
+    for (int64_t i = 0; i < r - 1; ++i)
+      os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+    os.push_back(bt.isDynamicDim(r - 1) ? OpFoldResult(dimOf(b, loc, B, r - 1)) : OpFoldResult(b.getIndexAttr(bt.getDimSize(r - 1))));
+    return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, ra, os);
+  }
+  // General: broadcast both to the full batch, collapse the batch dims.
+  SmallVector<Value> resDims;
+  for (int64_t i = 0; i < r - 2; ++i) {
+    Value d = at.getDimSize(i) != 1 ? dimOf(b, loc, A, i) : dimOf(b, loc, B, i);
+    resDims.push_back(d);
+  }
+  auto bcast = [&](Value v, int64_t m, int64_t n, Value dm, Value dn) -> Value {
+    auto t = rtt(v);
+    SmallVector<int64_t> shape(res.getShape().drop_back(2));
+    shape.push_back(m);
+    shape.push_back(n);
+    auto full = RankedTensorType::get(shape, et);
+    bool needs = false;
+    for (int64_t i = 0; i < r - 2; ++i)
+      if (t.getDimSize(i) == 1 && full.getDimSize(i) != 1) needs = true;
+    if (!needs)
+      return v;
+    SmallVector<Value> dims(resDims);
+    dims.push_back(dm);
+    dims.push_back(dn);
+    return elementwise(b, loc, full, ValueRange{v}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  };
+  A = bcast(A, at.getDimSize(r - 2), at.getDimSize(r - 1), dimOf(b, loc, A, r - 2), dimOf(b, loc, A, r - 1));
+  B = bcast(B, bt.getDimSize(r - 2), bt.getDimSize(r - 1), dimOf(b, loc, B, r - 2), dimOf(b, loc, B, r - 1));
+  at = rtt(A);
+  bt = rtt(B);
+  SmallVector<ReassociationIndices> re{{}, {r - 2}, {r - 1}};
+  for (int64_t i = 0; i < r - 2; ++i) re[0].push_back(i);
+  int64_t batch = 1;
+  for (int64_t i = 0; i < r - 2; ++i)
+    batch = (batch == kDyn || res.getDimSize(i) == kDyn) ? kDyn : batch * res.getDimSize(i);
+  auto a3T = RankedTensorType::get({batch, at.getDimSize(r - 2), at.getDimSize(r - 1)}, et);
+  auto b3T = RankedTensorType::get({batch, bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+  Value a3 = tensor::CollapseShapeOp::create(b, loc, a3T, A, re);
+  Value b3 = tensor::CollapseShapeOp::create(b, loc, b3T, B, re);
+  auto r3T = RankedTensorType::get({batch, at.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+  SmallVector<Value> dims{dimOf(b, loc, a3, 0), dimOf(b, loc, a3, 1), dimOf(b, loc, b3, 2)};
+  Value init = fillTensor(b, loc, empty(b, loc, r3T, dims), zero);
+  Value mm = linalg::BatchMatmulOp::create(b, loc, TypeRange{r3T}, ValueRange{a3, b3}, ValueRange{init}).getResult(0);
+  SmallVector<OpFoldResult> os;
+  for (int64_t i = 0; i < r - 2; ++i)
+    os.push_back(res.isDynamicDim(i) ? OpFoldResult(resDims[i]) : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
+  os.push_back(OpFoldResult(dims[1]));
+  os.push_back(OpFoldResult(dims[2]));
+  return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, re, os);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions (generic over a set of axes)
+//===----------------------------------------------------------------------===//
+
+/// Reduces `x` over `axes` (sorted) with `combine`, starting from `initV`.
+/// Returns a tensor without the reduced dims.
+Value reduceGeneric(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Value initV,
+                    function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
+                    function_ref<Value(OpBuilder &, Location, Value)> pre = nullptr) {
+  auto t = rtt(x);
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dims;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    bool red = llvm::is_contained(axes, i);
+    iters.push_back(red ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    if (!red) {
+      shape.push_back(t.getDimSize(i));
+      dims.push_back(dimOf(b, loc, x, i));
+      outExprs.push_back(b.getAffineDimExpr(i));
+    }
+  }
+  auto outT = RankedTensorType::get(shape, t.getElementType());
+  Value init = fillTensor(b, loc, empty(b, loc, outT, dims), initV);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(t.getRank()),
+                              AffineMap::get(t.getRank(), 0, outExprs, b.getContext())};
+  return linalg::GenericOp::create(b, loc, TypeRange{outT}, ValueRange{x}, ValueRange{init}, maps, iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     Value v = pre ? pre(nb, nl, a[0]) : a[0];
+                                     linalg::YieldOp::create(nb, nl, combine(nb, nl, v, a[1]));
+                                   })
+      .getResult(0);
+}
+
+/// Re-inserts unit dims at `axes` so `v` has rank `rank`.
+Value keepDims(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes, RankedTensorType full) {
+  auto t = rtt(v);
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> os;
+  int64_t j = 0;
+  for (int64_t i = 0; i < full.getRank(); ++i) {
+    if (llvm::is_contained(axes, i)) {
+      shape.push_back(1);
+      os.push_back(b.getIndexAttr(1));
+    } else {
+      shape.push_back(t.getDimSize(j));
+      os.push_back(t.isDynamicDim(j) ? OpFoldResult(tensor::DimOp::create(b, loc, v, j).getResult())
+                                     : OpFoldResult(b.getIndexAttr(t.getDimSize(j))));
+      ++j;
+    }
+  }
+  auto nt = RankedTensorType::get(shape, t.getElementType());
+  if (t.getRank() == 0) {
+    return tensor::ExpandShapeOp::create(b, loc, nt, v, SmallVector<ReassociationIndices>{}, os);
+  }
+  // Group each kept dim with the unit dims that precede it; trailing unit
+  // dims join the last group.
+  SmallVector<ReassociationIndices> re;
+  ReassociationIndices cur;
+  for (int64_t i = 0; i < full.getRank(); ++i) {
+    cur.push_back(i);
+    if (!llvm::is_contained(axes, i)) {
+      re.push_back(cur);
+      cur.clear();
+    }
+  }
+  if (!cur.empty())
+    re.back().append(cur.begin(), cur.end());
+  return tensor::ExpandShapeOp::create(b, loc, nt, v, re, os);
+}
+
+Value countOf(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Type et) {
+  auto t = rtt(x);
+  int64_t n = 1;
+  bool dyn = false;
+  for (int64_t a : axes) {
+    if (t.isDynamicDim(a)) dyn = true;
+    else n *= t.getDimSize(a);
+  }
+  if (!dyn)
+    return scalar(b, loc, et, n);
+  Value c = cIdx(b, loc, 1);
+  for (int64_t a : axes)
+    c = arith::MulIOp::create(b, loc, c, dimOf(b, loc, x, a));
+  Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), c);
+  return arith::SIToFPOp::create(b, loc, et, i);
+}
+
+/// Divides every element of `v` by the scalar `d`.
+Value divScalar(OpBuilder &b, Location loc, Value v, Value d) {
+  auto t = rtt(v);
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < t.getRank(); ++i) dims.push_back(dimOf(b, loc, v, i));
+  return elementwise(b, loc, t, ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return isa<FloatType>(t.getElementType()) ? (Value)arith::DivFOp::create(nb, nl, a[0], d)
+                                              : (Value)arith::DivSIOp::create(nb, nl, a[0], d);
+  });
+}
+
+FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  auto t = rtt(x);
+  Type et = t.getElementType();
+  bool isF = isa<FloatType>(et);
+  SmallVector<int64_t> axes(op.getAxes());
+  Value r;
+  switch (op.getKind()) {
+  case nn::ReduceKind::sum:
+  case nn::ReduceKind::mean:
+    r = reduceGeneric(b, loc, x, axes, scalar(b, loc, et, 0), [&](OpBuilder &nb, Location nl, Value a, Value c) {
+      return binaryScalar(nb, nl, nn::BinaryKind::add, a, c);
+    });
+    if (op.getKind() == nn::ReduceKind::mean) {
+      if (!isF)
+        return (LogicalResult)(op.emitError() << "integer mean is not supported");
+      r = divScalar(b, loc, r, countOf(b, loc, x, axes, et));
+    }
+    break;
+  case nn::ReduceKind::max:
+    r = reduceGeneric(b, loc, x, axes, lowest(b, loc, et), [&](OpBuilder &nb, Location nl, Value a, Value c) {
+      return binaryScalar(nb, nl, nn::BinaryKind::max, a, c);
+    });
+    break;
+  case nn::ReduceKind::min:
+    r = reduceGeneric(b, loc, x, axes, highest(b, loc, et), [&](OpBuilder &nb, Location nl, Value a, Value c) {
+      return binaryScalar(nb, nl, nn::BinaryKind::min, a, c);
+    });
+    break;
+  case nn::ReduceKind::prod:
+    r = reduceGeneric(b, loc, x, axes, scalar(b, loc, et, 1), [&](OpBuilder &nb, Location nl, Value a, Value c) {
+      return binaryScalar(nb, nl, nn::BinaryKind::mul, a, c);
+    });
+    break;
+  }
+  if (op.getKeepdims())
+    r = keepDims(b, loc, r, axes, t);
+  if (r.getType() != op.getType())
+    r = tensor::CastOp::create(b, loc, op.getType(), r);
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax and layer norm
+//===----------------------------------------------------------------------===//
+
+/// Applies body(x, stat...) elementwise where stats are reduced over `axes`.
+Value withStats(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, ValueRange stats,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> body, ValueRange extra = {},
+                ArrayRef<AffineMap> extraMaps = {}) {
+  auto t = rtt(x);
+  SmallVector<AffineExpr> se;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (!llvm::is_contained(axes, i))
+      se.push_back(b.getAffineDimExpr(i));
+  AffineMap sm = AffineMap::get(t.getRank(), 0, se, b.getContext());
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(t.getRank())};
+  SmallVector<Value> ins{x};
+  for (Value s : stats) {
+    maps.push_back(sm);
+    ins.push_back(s);
+  }
+  for (auto [v, m] : llvm::zip(extra, extraMaps)) {
+    ins.push_back(v);
+    maps.push_back(m);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(t.getRank()));
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < t.getRank(); ++i) dims.push_back(dimOf(b, loc, x, i));
+  Value init = empty(b, loc, t, dims);
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{t}, ins, ValueRange{init}, maps, iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     linalg::YieldOp::create(nb, nl, body(nb, nl, a.drop_back()));
+                                   })
+      .getResult(0);
+}
+
+FailureOr<Value> lowerSoftmax(OpBuilder &b, nn::SoftmaxOp op) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  Type et = rtt(x).getElementType();
+  SmallVector<int64_t> axes{(int64_t)op.getAxis()};
+  Value mx = reduceGeneric(b, loc, x, axes, lowest(b, loc, et), [](OpBuilder &nb, Location nl, Value a, Value c) {
+    return (Value)arith::MaximumFOp::create(nb, nl, a, c);
+  });
+  Value e = withStats(b, loc, x, axes, mx, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
+  });
+  Value sum = reduceGeneric(b, loc, e, axes, scalar(b, loc, et, 0), [](OpBuilder &nb, Location nl, Value a, Value c) {
+    return (Value)arith::AddFOp::create(nb, nl, a, c);
+  });
+  if (op.getLog()) {
+    return withStats(b, loc, x, axes, ValueRange{mx, sum}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      Value s = arith::SubFOp::create(nb, nl, a[0], a[1]);
+      return arith::SubFOp::create(nb, nl, s, math::LogOp::create(nb, nl, a[2]));
+    });
+  }
+  return withStats(b, loc, e, axes, sum, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
+FailureOr<Value> lowerLayerNorm(OpBuilder &b, nn::LayerNormOp op) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  auto t = rtt(x);
+  Type et = t.getElementType();
+  SmallVector<int64_t> axes;
+  for (int64_t i = op.getAxis(); i < t.getRank(); ++i) axes.push_back(i);
+  Value cnt = countOf(b, loc, x, axes, et);
+  Value sum = reduceGeneric(b, loc, x, axes, scalar(b, loc, et, 0), [](OpBuilder &nb, Location nl, Value a, Value c) {
+    return (Value)arith::AddFOp::create(nb, nl, a, c);
+  });
+  Value mean = divScalar(b, loc, sum, cnt);
+  Value centered = withStats(b, loc, x, axes, mean, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::SubFOp::create(nb, nl, a[0], a[1]);
+  });
+  Value sq = reduceGeneric(b, loc, centered, axes, scalar(b, loc, et, 0),
+                           [](OpBuilder &nb, Location nl, Value a, Value c) {
+                             return (Value)arith::AddFOp::create(nb, nl, a, c);
+                           },
+                           [](OpBuilder &nb, Location nl, Value v) { return (Value)arith::MulFOp::create(nb, nl, v, v); });
+  Value var = divScalar(b, loc, sq, cnt);
+  double eps = op.getEpsilon().convertToDouble();
+  // Scale/bias map onto the trailing dims (numpy-aligned, size-1 broadcast).
+  auto trailingMap = [&](Value v) {
+    auto vt = rtt(v);
+    SmallVector<AffineExpr> e;
+    int64_t off = t.getRank() - vt.getRank();
+    for (int64_t i = 0; i < vt.getRank(); ++i)
+      e.push_back(vt.getDimSize(i) == 1 && t.getDimSize(i + off) != 1 ? b.getAffineConstantExpr(0)
+                                                                        : b.getAffineDimExpr(i + off));
+    return AffineMap::get(t.getRank(), 0, e, b.getContext());
+  };
+  SmallVector<Value> extra{op.getScale()};
+  SmallVector<AffineMap> extraMaps{trailingMap(op.getScale())};
+  if (op.getBias()) {
+    extra.push_back(op.getBias());
+    extraMaps.push_back(trailingMap(op.getBias()));
+  }
+  bool hasBias = (bool)op.getBias();
+  return withStats(b, loc, centered, axes, var,
+                   [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                     Value ve = arith::AddFOp::create(nb, nl, a[1], scalar(nb, nl, et, eps));
+                     Value inv = math::RsqrtOp::create(nb, nl, ve);
+                     Value y = arith::MulFOp::create(nb, nl, arith::MulFOp::create(nb, nl, a[0], inv), a[2]);
+                     if (hasBias) y = arith::AddFOp::create(nb, nl, y, a[3]);
+                     return y;
+                   },
+                   extra, extraMaps);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  Type et = res.getElementType();
+  int64_t ns = res.getRank() - 2;
+  Value x = op.getInput();
+  SmallVector<int64_t> k(op.getKernel()), s(op.getStrides()), d(op.getDilations()), pads(op.getPads());
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  if (ns == 1) {
+    x = expandTo2D(b, loc, x, true);
+    k.insert(k.begin(), 1);
+    s.insert(s.begin(), 1);
+    d.insert(d.begin(), 1);
+    pads = {0, pads[0], 0, pads[1]};
+  } else if (ns != 2) {
+    return (LogicalResult)(op.emitError() << "only 1-D and 2-D pooling are supported");
+  }
+  auto res2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
+  Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
+  Value xp = padSpatial(b, loc, x, pads, padV);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), dimOf(b, loc, x, 1)};
+  for (int64_t i = 2; i < 4; ++i) {
+    if (!res2.isDynamicDim(i)) {
+      dims.push_back(cIdx(b, loc, res2.getDimSize(i)));
+      continue;
+    }
+    int64_t ek = d[i - 2] * (k[i - 2] - 1) + 1;
+    Value v = arith::SubIOp::create(b, loc, dimOf(b, loc, xp, i), cIdx(b, loc, ek));
+    v = arith::DivUIOp::create(b, loc, v, cIdx(b, loc, s[i - 2]));
+    dims.push_back(arith::AddIOp::create(b, loc, v, cIdx(b, loc, 1)));
+  }
+  Value init = fillTensor(b, loc, empty(b, loc, res2, dims), padV);
+  Value window = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k[0], k[1]}, et);
+  auto sAttr = b.getI64TensorAttr(s), dAttr = b.getI64TensorAttr(d);
+  Value r;
+  if (isMax) {
+    r = linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
+            .getResult(0);
+  } else {
+    r = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
+            .getResult(0);
+    // Divisor per output position, computed at compile time.
+    auto xt = rtt(x);
+    int64_t H = xt.getDimSize(2), W = xt.getDimSize(3), OH = res2.getDimSize(2), OW = res2.getDimSize(3);
+    SmallVector<int64_t> ep(op.getExplicitPads());
+    if (ns == 1) ep = {0, ep[0], 0, ep[1]};
+    bool cip = op.getCountIncludePad();
+    SmallVector<double> div(OH * OW);
+    bool uniform = true;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int64_t cnt = 0;
+        for (int64_t i = 0; i < k[0]; ++i)
+          for (int64_t j = 0; j < k[1]; ++j) {
+            int64_t h = oh * s[0] + i * d[0] - pads[0], w = ow * s[1] + j * d[1] - pads[1];
+            bool inInput = h >= 0 && h < H && w >= 0 && w < W;
+            bool inExplicit = h >= -ep[0] && h < H + ep[2] && w >= -ep[1] && w < W + ep[3];
+            if (cip ? inExplicit : inInput) ++cnt;
+          }
+        div[oh * OW + ow] = std::max<int64_t>(cnt, 1);
+        if (div[oh * OW + ow] != div[0]) uniform = false;
+      }
+    if (uniform) {
+      r = divScalar(b, loc, r, scalar(b, loc, et, div[0]));
+    } else {
+      auto dT = RankedTensorType::get({1, 1, OH, OW}, et);
+      SmallVector<APFloat> vals;
+      for (double v : div) {
+        APFloat f(v);
+        bool lost;
+        f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        vals.push_back(f);
+      }
+      Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
+      r = elementwise(b, loc, res2, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return arith::DivFOp::create(nb, nl, a[0], a[1]);
+      });
+    }
+  }
+  return ns == 1 ? collapseFrom2D(b, loc, r) : r;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerSlice(OpBuilder &b, nn::SliceOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  Value x = op.getInput();
+  bool negative = llvm::any_of(op.getStrides(), [](int64_t s) { return s < 0; });
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    dims.push_back(res.isDynamicDim(i) ? dimOf(b, loc, x, i) : cIdx(b, loc, res.getDimSize(i)));
+  if (!negative) {
+    SmallVector<OpFoldResult> offs, sizes, strides;
+    for (int64_t i = 0; i < res.getRank(); ++i) {
+      offs.push_back(b.getIndexAttr(op.getOffsets()[i]));
+      sizes.push_back(res.isDynamicDim(i) ? OpFoldResult(dims[i]) : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
+      strides.push_back(b.getIndexAttr(op.getStrides()[i]));
+    }
+    return (Value)tensor::ExtractSliceOp::create(b, loc, res, x, offs, sizes, strides);
+  }
+  Value init = empty(b, loc, res, dims);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(res.getRank())},
+             SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t i = 0; i < res.getRank(); ++i) {
+                 Value iv = linalg::IndexOp::create(nb, nl, i);
+                 Value v = arith::AddIOp::create(nb, nl, cIdx(nb, nl, op.getOffsets()[i]),
+                                                 arith::MulIOp::create(nb, nl, iv, cIdx(nb, nl, op.getStrides()[i])));
+                 idx.push_back(v);
+               }
+               linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
+             })
+      .getResult(0);
+}
+
+FailureOr<Value> lowerGather(OpBuilder &b, nn::GatherOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  Value x = op.getInput(), ind = op.getIndices();
+  auto it = rtt(ind);
+  int64_t axis = op.getAxis(), ir = it.getRank();
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    if (i < axis) dims.push_back(dimOf(b, loc, x, i));
+    else if (i < axis + ir) dims.push_back(dimOf(b, loc, ind, i - axis));
+    else dims.push_back(dimOf(b, loc, x, i - ir + 1));
+  }
+  Value init = empty(b, loc, res, dims);
+  SmallVector<AffineExpr> ie;
+  for (int64_t i = 0; i < ir; ++i) ie.push_back(b.getAffineDimExpr(axis + i));
+  SmallVector<AffineMap> maps{AffineMap::get(res.getRank(), 0, ie, b.getContext()),
+                              b.getMultiDimIdentityMap(res.getRank())};
+  Value axisDim = dimOf(b, loc, x, axis);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, ValueRange{ind}, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value iv = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), a[0]);
+               Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, iv, cIdx(nb, nl, 0));
+               Value wrapped = arith::AddIOp::create(nb, nl, iv, axisDim);
+               iv = arith::SelectOp::create(nb, nl, neg, wrapped, iv);
+               // Clamp so a bad index cannot read out of bounds.
+               iv = arith::MaxSIOp::create(nb, nl, iv, cIdx(nb, nl, 0));
+               iv = arith::MinSIOp::create(nb, nl, iv, arith::SubIOp::create(nb, nl, axisDim, cIdx(nb, nl, 1)));
+               SmallVector<Value> idx;
+               for (int64_t i = 0; i < rtt(x).getRank(); ++i) {
+                 if (i < axis) idx.push_back(linalg::IndexOp::create(nb, nl, i));
+                 else if (i == axis) idx.push_back(iv);
+                 else idx.push_back(linalg::IndexOp::create(nb, nl, i + ir - 1));
+               }
+               linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
+             })
+      .getResult(0);
+}
+
+SmallVector<Value> dimsFromShapeOperand(OpBuilder &b, Location loc, RankedTensorType res, Value shape) {
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < res.getRank(); ++i) {
+    if (!res.isDynamicDim(i)) {
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+      continue;
+    }
+    Value e = tensor::ExtractOp::create(b, loc, shape, ValueRange{cIdx(b, loc, i)});
+    dims.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(), e));
+  }
+  return dims;
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
+  Location loc = op->getLoc();
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](nn::UnaryOp u) -> FailureOr<Value> {
+        return elementwise(b, loc, rtt(u.getResult()), ValueRange{u.getInput()},
+                           [&](OpBuilder &nb, Location nl, ValueRange a) { return unaryScalar(nb, nl, u, a[0]); });
+      })
+      .Case([&](nn::BinaryOp bo) -> FailureOr<Value> {
+        return elementwise(b, loc, rtt(bo.getResult()), ValueRange{bo.getLhs(), bo.getRhs()},
+                           [&](OpBuilder &nb, Location nl, ValueRange a) {
+                             return binaryScalar(nb, nl, bo.getKind(), a[0], a[1]);
+                           });
+      })
+      .Case([&](nn::ClampOp c) -> FailureOr<Value> {
+        Type et = rtt(c.getResult()).getElementType();
+        return elementwise(b, loc, rtt(c.getResult()), ValueRange{c.getInput()},
+                           [&](OpBuilder &nb, Location nl, ValueRange a) {
+                             Value v = a[0];
+                             if (c.getMin())
+                               v = binaryScalar(nb, nl, nn::BinaryKind::max, v,
+                                                scalar(nb, nl, et, c.getMin()->convertToDouble()));
+                             if (c.getMax())
+                               v = binaryScalar(nb, nl, nn::BinaryKind::min, v,
+                                                scalar(nb, nl, et, c.getMax()->convertToDouble()));
+                             return v;
+                           });
+      })
+      .Case([&](nn::SelectOp s) -> FailureOr<Value> {
+        return elementwise(b, loc, rtt(s.getResult()), s->getOperands(),
+                           [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                             return arith::SelectOp::create(nb, nl, a[0], a[1], a[2]);
+                           });
+      })
+      .Case([&](nn::CastOp c) -> FailureOr<Value> {
+        Type to = rtt(c.getResult()).getElementType();
+        return elementwise(b, loc, rtt(c.getResult()), ValueRange{c.getInput()},
+                           [&](OpBuilder &nb, Location nl, ValueRange a) {
+                             return castScalar(nb, nl, a[0], to, c.getUnsignedSrc(), c.getUnsignedDst());
+                           });
+      })
+      .Case([&](nn::MatmulOp m) { return lowerMatmul(b, m); })
+      .Case([&](nn::ConvOp c) { return lowerConv(b, c); })
+      .Case([&](nn::ConvTransposeOp c) { return lowerConvTranspose(b, c); })
+      .Case([&](nn::PoolOp p) { return lowerPool(b, p); })
+      .Case([&](nn::ReduceOp r) { return lowerReduce(b, r); })
+      .Case([&](nn::SoftmaxOp s) { return lowerSoftmax(b, s); })
+      .Case([&](nn::LayerNormOp l) { return lowerLayerNorm(b, l); })
+      .Case([&](nn::TransposeOp t) -> FailureOr<Value> {
+        auto res = rtt(t.getResult());
+        SmallVector<Value> dims;
+        for (int64_t i = 0; i < res.getRank(); ++i) dims.push_back(dimOf(b, loc, t.getInput(), t.getPerm()[i]));
+        Value init = empty(b, loc, res, dims);
+        return linalg::TransposeOp::create(b, loc, t.getInput(), init, t.getPerm()).getResult()[0];
+      })
+      .Case([&](nn::ReshapeOp r) -> FailureOr<Value> {
+        auto res = rtt(r.getResult());
+        SmallVector<Value> dims = r.getShape() ? dimsFromShapeOperand(b, loc, res, r.getShape())
+                                               : derivedReshapeDims(b, loc, r.getInput(), res);
+        return reshapeWithDims(b, loc, r.getInput(), res, dims);
+      })
+      .Case([&](nn::ConcatOp c) -> FailureOr<Value> {
+        return (Value)tensor::ConcatOp::create(b, loc, rtt(c.getResult()), c.getAxis(), c.getInputs());
+      })
+      .Case([&](nn::SliceOp s) { return lowerSlice(b, s); })
+      .Case([&](nn::GatherOp g) { return lowerGather(b, g); })
+      .Case([&](nn::PadOp p) -> FailureOr<Value> {
+        auto t = rtt(p.getInput());
+        int64_t r = t.getRank();
+        SmallVector<OpFoldResult> lo, hi;
+        for (int64_t i = 0; i < r; ++i) {
+          lo.push_back(b.getIndexAttr(p.getPads()[i]));
+          hi.push_back(b.getIndexAttr(p.getPads()[i + r]));
+        }
+        Value v = scalar(b, loc, t.getElementType(), p.getValue().convertToDouble());
+        return (Value)tensor::PadOp::create(b, loc, rtt(p.getResult()), p.getInput(), lo, hi, v);
+      })
+      .Case([&](nn::BroadcastOp bc) -> FailureOr<Value> {
+        auto res = rtt(bc.getResult());
+        SmallVector<Value> dims = bc.getShape() ? dimsFromShapeOperand(b, loc, res, bc.getShape())
+                                                : elementwiseDims(b, loc, res, ValueRange{bc.getInput()});
+        Value init = empty(b, loc, res, dims);
+        SmallVector<AffineMap> maps{broadcastMap(b, rtt(bc.getInput()), res), b.getMultiDimIdentityMap(res.getRank())};
+        return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{bc.getInput()}, ValueRange{init}, maps,
+                                         SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+                                         [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+            .getResult(0);
+      })
+      .Case([&](nn::ShapeOfOp s) -> FailureOr<Value> {
+        SmallVector<Value> elems;
+        for (int64_t i = s.getStart(); i < s.getEnd(); ++i)
+          elems.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), dimOf(b, loc, s.getInput(), i)));
+        if (elems.empty())
+          return (Value)tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{0}, b.getI64Type());
+        return (Value)tensor::FromElementsOp::create(b, loc, rtt(s.getResult()), elems);
+      })
+      .Case([&](nn::FillOp f) -> FailureOr<Value> {
+        auto res = rtt(f.getResult());
+        SmallVector<Value> dims = f.getShape() ? dimsFromShapeOperand(b, loc, res, f.getShape())
+                                               : SmallVector<Value>(res.getRank(), Value());
+        Value init = empty(b, loc, res, dims);
+        Value v = arith::ConstantOp::create(b, loc, f.getValue());
+        return fillTensor(b, loc, init, v);
+      })
+      .Case([&](nn::RangeOp r) -> FailureOr<Value> {
+        auto res = rtt(r.getResult());
+        Type et = res.getElementType();
+        auto scalarOf = [&](Value t) -> Value {
+          SmallVector<Value> idx(rtt(t).getRank(), cIdx(b, loc, 0));
+          return tensor::ExtractOp::create(b, loc, t, idx);
+        };
+        Value start = scalarOf(r.getStart()), limit = scalarOf(r.getLimit()), delta = scalarOf(r.getDelta());
+        Value n;
+        if (!res.isDynamicDim(0)) {
+          n = cIdx(b, loc, res.getDimSize(0));
+        } else if (isa<FloatType>(et)) {
+          Value q = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, limit, start), delta);
+          q = math::CeilOp::create(b, loc, q);
+          q = arith::MaximumFOp::create(b, loc, q, scalar(b, loc, et, 0));
+          n = arith::IndexCastOp::create(b, loc, b.getIndexType(), arith::FPToSIOp::create(b, loc, b.getI64Type(), q));
+        } else {
+          // ceil((limit - start) / delta) for either sign of delta.
+          Value diff = arith::SubIOp::create(b, loc, limit, start);
+          Value q = arith::CeilDivSIOp::create(b, loc, diff, delta);
+          q = arith::MaxSIOp::create(b, loc, q, scalar(b, loc, et, 0));
+          n = arith::IndexCastOp::create(b, loc, b.getIndexType(), q);
+        }
+        Value init = empty(b, loc, res, {n});
+        return linalg::GenericOp::create(
+                   b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
+                   SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)},
+                   SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+                   [&](OpBuilder &nb, Location nl, ValueRange) {
+                     Value i = linalg::IndexOp::create(nb, nl, 0);
+                     Value iv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i);
+                     Value v = castScalar(nb, nl, iv, et, false, false);
+                     Value y = binaryScalar(nb, nl, nn::BinaryKind::add, start,
+                                            binaryScalar(nb, nl, nn::BinaryKind::mul, v, delta));
+                     linalg::YieldOp::create(nb, nl, y);
+                   })
+            .getResult(0);
+      })
+      .Default([&](Operation *o) -> FailureOr<Value> {
+        return (LogicalResult)(o->emitError() << "no lowering to linalg for this op");
+      });
+}
+
+struct ConvertNNToLinalgPass : kiln::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<nn::NNDialect>(op->getDialect()))
+        ops.push_back(op);
+    });
+    OpBuilder b(&getContext());
+    for (Operation *op : ops) {
+      b.setInsertionPoint(op);
+      auto r = lowerOp(b, op);
+      if (failed(r))
+        return signalPassFailure();
+      Value v = *r;
+      if (v.getType() != op->getResult(0).getType())
+        v = tensor::CastOp::create(b, op->getLoc(), op->getResult(0).getType(), v);
+      op->getResult(0).replaceAllUsesWith(v);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

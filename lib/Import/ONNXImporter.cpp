@@ -1,0 +1,793 @@
+//===- ONNXImporter.cpp - .onnx (protobuf) -> onnx dialect ----------------===//
+//
+// Parses a ModelProto, checks the opset, adapts older operator versions to
+// the form of the onnx dialect, turns initializers into constants (large
+// ones as dense_resource blobs that take over the protobuf's bytes), infers
+// shapes node by node and builds one `func.func`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Import/ONNXImporter.h"
+#include "kiln/Dialect/ONNX/ONNXOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#include <google/protobuf/io/coded_stream.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <deque>
+
+using namespace mlir;
+using kiln::ImportOptions;
+
+namespace {
+
+/// First opset of the default domain in which each supported operator
+/// exists (ONNX Operators.md).  Ops not listed here are unsupported.
+const llvm::StringMap<int64_t> &opSinceVersion() {
+  static const llvm::StringMap<int64_t> table = {
+      {"Abs", 1}, {"Add", 1}, {"And", 1}, {"AveragePool", 1},
+      {"BatchNormalization", 1}, {"Cast", 1}, {"Ceil", 1}, {"Clip", 1},
+      {"Concat", 1}, {"Constant", 1}, {"ConstantOfShape", 9}, {"Conv", 1},
+      {"ConvTranspose", 1}, {"Div", 1}, {"Dropout", 1}, {"Equal", 1},
+      {"Erf", 9}, {"Exp", 1}, {"Expand", 8}, {"Flatten", 1}, {"Floor", 1},
+      {"Gather", 1}, {"Gelu", 20}, {"Gemm", 1}, {"GlobalAveragePool", 1},
+      {"GlobalMaxPool", 1}, {"Greater", 1}, {"HardSigmoid", 1},
+      {"HardSwish", 14}, {"Identity", 1}, {"LayerNormalization", 17},
+      {"LeakyRelu", 1}, {"Less", 1}, {"Log", 1}, {"LogSoftmax", 1},
+      {"MatMul", 1}, {"Max", 1}, {"MaxPool", 1}, {"Min", 1}, {"Mul", 1},
+      {"Neg", 1}, {"Not", 1}, {"Or", 1}, {"Pad", 1}, {"Pow", 1},
+      {"Range", 11}, {"Reciprocal", 1}, {"ReduceMax", 1}, {"ReduceMean", 1},
+      {"ReduceMin", 1}, {"ReduceProd", 1}, {"ReduceSum", 1}, {"Relu", 1},
+      {"Reshape", 1}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
+      {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sum", 1},
+      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Where", 9}};
+  return table;
+}
+
+/// Number of operands of the dialect op for ops with optional inputs.
+int64_t expectedOperandCount(StringRef opType) {
+  static const llvm::StringMap<int64_t> table = {
+      {"Conv", 3}, {"ConvTranspose", 3}, {"Gemm", 3}, {"Clip", 3},
+      {"Dropout", 3}, {"LayerNormalization", 3}, {"ReduceMean", 2},
+      {"ReduceSum", 2}, {"ReduceMax", 2}, {"ReduceMin", 2}, {"ReduceProd", 2},
+      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4}};
+  auto it = table.find(opType);
+  return it == table.end() ? -1 : it->second;
+}
+
+class Importer {
+public:
+  Importer(MLIRContext *ctx, StringRef displayName, StringRef modelDir,
+           const ImportOptions &opts)
+      : ctx(ctx), b(ctx), displayName(displayName.str()),
+        modelDir(modelDir.str()), opts(opts) {}
+
+  OwningOpRef<ModuleOp> run(StringRef bytes);
+
+private:
+  MLIRContext *ctx;
+  OpBuilder b;
+  std::string displayName, modelDir;
+  const ImportOptions &opts;
+  int64_t opset = 0;
+  llvm::StringMap<Value> values;
+  Location fileLoc() { return FileLineColLoc::get(ctx, displayName, 0, 0); }
+  InFlightDiagnostic error(const Twine &msg) {
+    return emitError(fileLoc()) << msg;
+  }
+  Location nodeLoc(const ::onnx::NodeProto &node, size_t index) {
+    std::string name = node.name().empty()
+                           ? (node.op_type() + "_" + std::to_string(index))
+                           : node.name();
+    return NameLoc::get(StringAttr::get(ctx, name), fileLoc());
+  }
+
+  FailureOr<Type> convertType(const ::onnx::TypeProto &t, StringRef what);
+  FailureOr<ElementsAttr> convertTensor(::onnx::TensorProto &t, bool allowResource);
+  FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &a,
+                                        const ::onnx::NodeProto &node);
+  LogicalResult importNode(::onnx::NodeProto &node, size_t index);
+  Value constI64(Location loc, ArrayRef<int64_t> vals, bool scalar = false);
+  Value constF32Scalar(Location loc, float v, Type elem);
+  Value noValue(Location loc) {
+    return kiln::onnx::NoValueOp::create(b, loc, NoneType::get(ctx)).getResult();
+  }
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Types and tensors
+//===----------------------------------------------------------------------===//
+
+FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &t, StringRef what) {
+  if (!t.has_tensor_type()) {
+    error("value '") << what << "' is not a tensor (sequence, map and optional "
+                     "types are not supported)";
+    return failure();
+  }
+  const auto &tt = t.tensor_type();
+  Type elem = kiln::onnx::getElementTypeForONNXType(ctx, tt.elem_type());
+  if (!elem) {
+    error("value '") << what << "' has unsupported element type "
+                     << tt.elem_type() << " (ONNX TensorProto.DataType)";
+    return failure();
+  }
+  if (!tt.has_shape()) {
+    error("value '") << what << "' has no shape; Kiln needs at least the rank of every graph input";
+    return failure();
+  }
+  SmallVector<int64_t> dims;
+  for (const auto &d : tt.shape().dim()) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0) {
+        error("value '") << what << "' has negative dimension " << d.dim_value();
+        return failure();
+      }
+      if (d.dim_value() > (int64_t(1) << 40)) {
+        error("value '") << what << "' has dimension " << d.dim_value()
+                         << " beyond Kiln's limit of 2^40";
+        return failure();
+      }
+      dims.push_back(d.dim_value());
+    } else {
+      dims.push_back(ShapedType::kDynamic);
+    }
+  }
+  return Type(RankedTensorType::get(dims, elem));
+}
+
+static bool checkedElementCount(ArrayRef<int64_t> dims, int64_t &n) {
+  n = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d != 0 && n > (int64_t(1) << 50) / d))
+      return false;
+    n *= d;
+  }
+  return true;
+}
+
+FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool allowResource) {
+  std::string name = t.name();
+  Type elem = kiln::onnx::getElementTypeForONNXType(ctx, t.data_type());
+  if (!elem) {
+    error("tensor '") << name << "' has unsupported data type " << t.data_type();
+    return failure();
+  }
+  SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
+  int64_t n;
+  if (!checkedElementCount(dims, n)) {
+    error("tensor '") << name << "' has invalid or overflowing dimensions";
+    return failure();
+  }
+  auto type = RankedTensorType::get(dims, elem);
+  unsigned bits = elem.getIntOrFloatBitWidth();
+  int64_t elemBytes = bits == 1 ? 1 : bits / 8;
+
+  // Gather the bytes (little endian, one element after another).
+  std::string *raw = nullptr;
+  std::unique_ptr<std::string> owned;
+  if (t.data_location() == ::onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto &kv : t.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      else if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
+      else if (kv.key() == "length") length = std::atoll(kv.value().c_str());
+    }
+    if (modelDir.empty()) {
+      error("tensor '") << name << "' uses external data, which needs a model file path";
+      return failure();
+    }
+    if (location.empty() || llvm::sys::path::is_absolute(location) ||
+        llvm::StringRef(location).contains("..")) {
+      error("tensor '") << name << "': external data location '" << location
+                        << "' must be a relative path inside the model's folder";
+      return failure();
+    }
+    SmallString<256> path(modelDir);
+    llvm::sys::path::append(path, location);
+    SmallString<256> real, realDir;
+    if (llvm::sys::fs::real_path(path, real) || llvm::sys::fs::real_path(modelDir, realDir) ||
+        !llvm::StringRef(real).starts_with(realDir)) {
+      error("tensor '") << name << "': external data file '" << location
+                        << "' does not exist or resolves outside the model's folder";
+      return failure();
+    }
+    auto buf = llvm::MemoryBuffer::getFile(real, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!buf) {
+      error("tensor '") << name << "': cannot read external data '" << location << "'";
+      return failure();
+    }
+    int64_t size = (*buf)->getBufferSize();
+    if (length < 0) length = size - offset;
+    if (offset < 0 || length < 0 || offset + length > size) {
+      error("tensor '") << name << "': external data '" << location << "' is shorter ("
+                        << size << " bytes) than offset " << offset << " + length " << length;
+      return failure();
+    }
+    owned = std::make_unique<std::string>((*buf)->getBufferStart() + offset, length);
+    raw = owned.get();
+  } else if (t.has_raw_data()) {
+    raw = t.mutable_raw_data();
+  } else {
+    owned = std::make_unique<std::string>();
+    std::string &s = *owned;
+    auto put = [&](const void *p, size_t k) { s.append(static_cast<const char *>(p), k); };
+    switch (t.data_type()) {
+    case ::onnx::TensorProto::FLOAT:
+      for (float v : t.float_data()) put(&v, 4);
+      break;
+    case ::onnx::TensorProto::DOUBLE:
+      for (double v : t.double_data()) put(&v, 8);
+      break;
+    case ::onnx::TensorProto::INT64:
+      for (int64_t v : t.int64_data()) put(&v, 8);
+      break;
+    case ::onnx::TensorProto::UINT64:
+      for (uint64_t v : t.uint64_data()) put(&v, 8);
+      break;
+    case ::onnx::TensorProto::UINT32:
+      for (uint64_t v : t.uint64_data()) { uint32_t x = v; put(&x, 4); }
+      break;
+    default:
+      for (int32_t v : t.int32_data()) {
+        if (elemBytes == 4) put(&v, 4);
+        else if (elemBytes == 2) { uint16_t x = v; put(&x, 2); }
+        else { uint8_t x = v; put(&x, 1); }
+      }
+    }
+    raw = owned.get();
+  }
+  if ((int64_t)raw->size() != n * elemBytes) {
+    error("tensor '") << name << "' of shape [" << llvm::make_range(dims.begin(), dims.end())
+                      << "] and type " << elem << " needs " << n * elemBytes
+                      << " bytes of data but has " << raw->size();
+    return failure();
+  }
+
+  if (elem.isInteger(1)) {
+    SmallVector<bool> vals;
+    for (char c : *raw) vals.push_back(c != 0);
+    return ElementsAttr(DenseElementsAttr::get(type, vals));
+  }
+  if (!allowResource || n < opts.resourceThreshold) {
+    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw->data(), raw->size())));
+  }
+  // Move the bytes into a blob: the protobuf's string becomes the storage.
+  auto *storage = owned ? owned.release() : new std::string(std::move(*raw));
+  size_t align = std::min<size_t>(8, std::max<int64_t>(1, elemBytes));
+  if (reinterpret_cast<uintptr_t>(storage->data()) % align != 0) {
+    // Very unlikely (std::string heap data is malloc-aligned); copy once.
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(storage->data(), storage->size()), align);
+    delete storage;
+    return ElementsAttr(DenseResourceElementsAttr::get(
+        type, "onnx_" + (name.empty() ? std::string("const") : name), std::move(blob)));
+  }
+  AsmResourceBlob blob(ArrayRef<char>(storage->data(), storage->size()), align,
+                       [storage](void *, size_t, size_t) { delete storage; },
+                       /*dataIsMutable=*/false);
+  std::string blobName = "onnx_" + (name.empty() ? std::string("const") : name);
+  for (char &c : blobName)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return ElementsAttr(DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
+}
+
+FailureOr<Attribute> Importer::convertAttribute(const ::onnx::AttributeProto &a,
+                                                const ::onnx::NodeProto &node) {
+  switch (a.type()) {
+  case ::onnx::AttributeProto::INT:
+    return Attribute(b.getI64IntegerAttr(a.i()));
+  case ::onnx::AttributeProto::FLOAT:
+    return Attribute(b.getF32FloatAttr(a.f()));
+  case ::onnx::AttributeProto::STRING:
+    return Attribute(b.getStringAttr(a.s()));
+  case ::onnx::AttributeProto::INTS: {
+    SmallVector<Attribute> v;
+    for (int64_t x : a.ints()) v.push_back(b.getI64IntegerAttr(x));
+    return Attribute(b.getArrayAttr(v));
+  }
+  case ::onnx::AttributeProto::FLOATS: {
+    SmallVector<Attribute> v;
+    for (float x : a.floats()) v.push_back(b.getF32FloatAttr(x));
+    return Attribute(b.getArrayAttr(v));
+  }
+  case ::onnx::AttributeProto::TENSOR: {
+    ::onnx::TensorProto t = a.t();
+    auto e = convertTensor(t, /*allowResource=*/true);
+    if (failed(e)) return failure();
+    return Attribute(*e);
+  }
+  default:
+    error("node '") << node.name() << "' (" << node.op_type() << "): attribute '"
+                    << a.name() << "' has unsupported attribute type " << a.type();
+    return failure();
+  }
+}
+
+Value Importer::constI64(Location loc, ArrayRef<int64_t> vals, bool scalar) {
+  auto type = RankedTensorType::get(scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{(int64_t)vals.size()},
+                                    b.getI64Type());
+  auto op = kiln::onnx::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, vals));
+  return op.getResult();
+}
+
+Value Importer::constF32Scalar(Location loc, float v, Type elem) {
+  auto type = RankedTensorType::get({}, elem);
+  Attribute a = isa<FloatType>(elem) ? Attribute(b.getFloatAttr(elem, v))
+                                     : Attribute(b.getIntegerAttr(elem, (int64_t)v));
+  return kiln::onnx::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, a)).getResult();
+}
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
+  Location loc = nodeLoc(node, index);
+  std::string nodeDesc = "node '" + cast<NameLoc>(loc).getName().str() + "' (" +
+                         node.op_type() + ")";
+  auto nodeError = [&]() {
+    return emitError(loc) << nodeDesc << ": ";
+  };
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return nodeError() << "unsupported operator " << node.op_type() << " of domain '"
+                       << node.domain() << "' (only the default ONNX domain is supported)";
+  std::string opType = node.op_type();
+  auto since = opSinceVersion().find(opType);
+  if (since == opSinceVersion().end())
+    return nodeError() << "unsupported operator " << opType << " (opset " << opset << ")";
+  if (opset < since->second)
+    return nodeError() << "operator " << opType << " does not exist in opset " << opset
+                       << " (introduced in opset " << since->second << ")";
+
+  // Operands.
+  SmallVector<Value> operands;
+  for (const std::string &in : node.input()) {
+    if (in.empty()) {
+      operands.push_back(noValue(loc));
+      continue;
+    }
+    auto it = values.find(in);
+    if (it == values.end())
+      return nodeError() << "input '" << in << "' is not produced by any node, graph input or initializer";
+    operands.push_back(it->second);
+  }
+  // Attributes.
+  SmallVector<NamedAttribute> attrs;
+  llvm::StringMap<const ::onnx::AttributeProto *> rawAttrs;
+  for (const auto &a : node.attribute()) {
+    if (!a.ref_attr_name().empty())
+      return nodeError() << "attribute references (functions) are not supported";
+    rawAttrs[a.name()] = &a;
+  }
+  auto takeIntsAttr = [&](StringRef name, SmallVectorImpl<int64_t> &out) -> bool {
+    auto it = rawAttrs.find(name);
+    if (it == rawAttrs.end()) return false;
+    out.assign(it->second->ints().begin(), it->second->ints().end());
+    rawAttrs.erase(it);
+    return true;
+  };
+
+  // Adapt older opsets to the dialect's (newest) form.
+  if ((opType.rfind("Reduce", 0) == 0 && (opset < 18 && !(opType == "ReduceSum" && opset >= 13))) ||
+      ((opType == "Squeeze" || opType == "Unsqueeze") && opset < 13)) {
+    SmallVector<int64_t> axes;
+    if (takeIntsAttr("axes", axes))
+      operands.push_back(constI64(loc, axes));
+  }
+  if (opType == "Split" && opset < 13) {
+    SmallVector<int64_t> split;
+    if (takeIntsAttr("split", split))
+      operands.push_back(constI64(loc, split));
+  }
+  if (opType == "Slice" && opset < 10) {
+    SmallVector<int64_t> starts, ends, axes;
+    takeIntsAttr("starts", starts);
+    takeIntsAttr("ends", ends);
+    bool hasAxes = takeIntsAttr("axes", axes);
+    operands.push_back(constI64(loc, starts));
+    operands.push_back(constI64(loc, ends));
+    if (hasAxes) operands.push_back(constI64(loc, axes));
+  }
+  if (opType == "Pad" && opset < 11) {
+    SmallVector<int64_t> pads;
+    takeIntsAttr("pads", pads);
+    operands.push_back(constI64(loc, pads));
+    float value = 0;
+    if (auto it = rawAttrs.find("value"); it != rawAttrs.end()) {
+      value = it->second->f();
+      rawAttrs.erase(it);
+    }
+    operands.push_back(constF32Scalar(loc, value, getElementTypeOrSelf(operands[0].getType())));
+  }
+  if (opType == "Clip" && opset < 11) {
+    Type elem = getElementTypeOrSelf(operands[0].getType());
+    for (const char *name : {"min", "max"}) {
+      if (auto it = rawAttrs.find(name); it != rawAttrs.end()) {
+        operands.push_back(constF32Scalar(loc, it->second->f(), elem));
+        rawAttrs.erase(it);
+      } else {
+        operands.push_back(noValue(loc));
+      }
+    }
+  }
+  if (opType == "Dropout" && opset < 12) {
+    rawAttrs.erase("ratio");
+    rawAttrs.erase("is_test");
+  }
+  if (opType == "BatchNormalization") {
+    rawAttrs.erase("consumed_inputs");
+    if (auto it = rawAttrs.find("spatial"); it != rawAttrs.end()) {
+      if (it->second->i() != 1)
+        return nodeError() << "spatial = 0 is not supported";
+      rawAttrs.erase(it);
+    }
+    if (rawAttrs.count("is_test")) rawAttrs.erase("is_test");
+  }
+  if (opType == "Gemm" && opset < 7)
+    rawAttrs.erase("broadcast");
+  if ((opType == "Add" || opType == "Sub" || opType == "Mul" || opType == "Div") && opset < 7) {
+    rawAttrs.erase("broadcast");
+    rawAttrs.erase("axis");
+  }
+  if (opType == "Constant") {
+    // Normalize every value_* form to `value`.
+    Attribute value;
+    if (auto it = rawAttrs.find("value_float"); it != rawAttrs.end())
+      value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()), it->second->f());
+    else if (auto it = rawAttrs.find("value_floats"); it != rawAttrs.end())
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({(int64_t)it->second->floats_size()}, b.getF32Type()),
+          ArrayRef<float>(it->second->floats().data(), it->second->floats_size()));
+    else if (auto it = rawAttrs.find("value_int"); it != rawAttrs.end())
+      value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()), (int64_t)it->second->i());
+    else if (auto it = rawAttrs.find("value_ints"); it != rawAttrs.end())
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({(int64_t)it->second->ints_size()}, b.getI64Type()),
+          ArrayRef<int64_t>(it->second->ints().data(), it->second->ints_size()));
+    else if (rawAttrs.count("sparse_value") || rawAttrs.count("value_string") ||
+             rawAttrs.count("value_strings"))
+      return nodeError() << "sparse and string constants are not supported";
+    if (value) {
+      rawAttrs.clear();
+      attrs.push_back(b.getNamedAttr("value", value));
+    } else if (!rawAttrs.count("value")) {
+      return nodeError() << "has no value attribute";
+    }
+  }
+  if (opType == "ConstantOfShape") {
+    // Normalized below like every TENSOR attribute.
+  }
+
+  for (auto &kv : rawAttrs) {
+    auto attr = convertAttribute(*kv.second, node);
+    if (failed(attr))
+      return failure();
+    attrs.push_back(b.getNamedAttr(kv.first(), *attr));
+  }
+  // Softmax / LogSoftmax before opset 13: default axis 1 and the input is
+  // coerced to 2-D [prod(d[:axis]), prod(d[axis:])].
+  bool coerceSoftmax = false;
+  if ((opType == "Softmax" || opType == "LogSoftmax") && opset < 13) {
+    int64_t axis = 1;
+    for (auto &na : attrs)
+      if (na.getName() == "axis")
+        axis = cast<IntegerAttr>(na.getValue()).getInt();
+    auto t = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (!t)
+      return nodeError() << "input must be a ranked tensor";
+    if (axis < 0) axis += t.getRank();
+    llvm::erase_if(attrs, [](NamedAttribute &na) { return na.getName() == "axis"; });
+    attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(-1)));
+    coerceSoftmax = axis != t.getRank() - 1;
+    if (coerceSoftmax) {
+      auto flat = kiln::onnx::FlattenOp::create(b, loc, UnrankedTensorType::get(t.getElementType()),
+                                                  operands[0], b.getI64IntegerAttr(axis));
+      if (failed(kiln::onnx::inferShapes(flat)))
+        return failure();
+      operands[0] = flat.getResult();
+    }
+  }
+
+  // Trailing optional operands.
+  int64_t expected = expectedOperandCount(opType);
+  if (expected >= 0) {
+    if ((int64_t)operands.size() > expected)
+      return nodeError() << "has " << operands.size() << " inputs, at most " << expected
+                         << " allowed";
+    while ((int64_t)operands.size() < expected)
+      operands.push_back(noValue(loc));
+  }
+
+  // Results: drop trailing unnamed outputs.
+  int numResults = node.output_size();
+  while (numResults > 0 && node.output(numResults - 1).empty())
+    --numResults;
+  if (numResults == 0)
+    return nodeError() << "has no outputs";
+
+  OperationState state(loc, "onnx." + opType);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  for (int i = 0; i < numResults; ++i)
+    state.addTypes(UnrankedTensorType::get(b.getF32Type()));
+  Operation *op = b.create(state);
+  // Check operand/attribute structure before inferring shapes.
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
+    // verify() may have failed only because result types are placeholders;
+    // invariants on operands/attributes are what matter here.
+  }
+  if (failed(kiln::onnx::inferShapes(op))) {
+    op->erase();
+    return failure();
+  }
+  if (failed(mlir::verify(op, false))) {
+    op->erase();
+    return failure();
+  }
+  Operation *resultOp = op;
+  if (coerceSoftmax) {
+    // Reshape back to the original shape.
+    auto origType = cast<RankedTensorType>(op->getOperand(0).getDefiningOp()->getOperand(0).getType());
+    Value shape = kiln::onnx::ShapeOp::create(b, loc, UnrankedTensorType::get(b.getI64Type()),
+                                                op->getOperand(0).getDefiningOp()->getOperand(0),
+                                                IntegerAttr(), IntegerAttr());
+    (void)kiln::onnx::inferShapes(shape.getDefiningOp());
+    auto reshape = kiln::onnx::ReshapeOp::create(b, loc, UnrankedTensorType::get(origType.getElementType()),
+                                                   op->getResult(0), shape, b.getI64IntegerAttr(0));
+    if (failed(kiln::onnx::inferShapes(reshape)))
+      return failure();
+    reshape.getResult().setType(origType);
+    resultOp = reshape;
+  }
+  for (int i = 0; i < numResults; ++i) {
+    const std::string &outName = node.output(i);
+    if (outName.empty())
+      continue;
+    if (values.count(outName))
+      return nodeError() << "output '" << outName << "' is already defined (names must be unique)";
+    values[outName] = resultOp->getResult(resultOp == op ? i : 0);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
+  ctx->loadDialect<kiln::onnx::ONNXDialect, func::FuncDialect>();
+  ::onnx::ModelProto model;
+  {
+    google::protobuf::io::CodedInputStream cis(
+        reinterpret_cast<const uint8_t *>(bytes.data()), (int)std::min<size_t>(bytes.size(), INT_MAX));
+    cis.SetTotalBytesLimit(INT_MAX);
+    cis.SetRecursionLimit(64);
+    if (bytes.size() > (size_t)INT_MAX) {
+      error("model file is larger than 2 GiB; store the weights as external data");
+      return nullptr;
+    }
+    if (!model.MergeFromCodedStream(&cis) || !cis.ConsumedEntireMessage()) {
+      error("malformed ONNX file: protobuf parse error at or before byte offset ")
+          << cis.CurrentPosition() << " of " << bytes.size();
+      return nullptr;
+    }
+  }
+  if (!model.has_graph()) {
+    error("the file is not an ONNX model (no graph)");
+    return nullptr;
+  }
+  for (const auto &os : model.opset_import())
+    if (os.domain().empty() || os.domain() == "ai.onnx")
+      opset = os.version();
+  if (opset == 0 && model.opset_import_size() == 0)
+    opset = 1; // IR v2 models without opset_import use opset 1.
+  if (opset < kiln::kMinOpset || opset > kiln::kMaxOpset) {
+    error("opset ") << opset << " of the default ONNX domain is not supported (Kiln supports "
+                    << kiln::kMinOpset << " to " << kiln::kMaxOpset << ")";
+    return nullptr;
+  }
+
+  ::onnx::GraphProto *graph = model.mutable_graph();
+  auto module = ModuleOp::create(fileLoc());
+  module->setAttr("kiln.model_name",
+                  b.getStringAttr(graph->name().empty() ? "model" : graph->name()));
+  module->setAttr("kiln.onnx_opset", b.getI64IntegerAttr(opset));
+  b.setInsertionPointToEnd(module.getBody());
+
+  // Graph inputs (initializers may also be listed as inputs).
+  llvm::StringSet<> initNames;
+  for (const auto &init : graph->initializer())
+    initNames.insert(init.name());
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  SmallVector<int32_t> argDtypes;
+  llvm::StringSet<> seen;
+  for (const auto &in : graph->input()) {
+    if (initNames.contains(in.name()))
+      continue;
+    if (!seen.insert(in.name()).second) {
+      error("graph input '") << in.name() << "' is declared twice";
+      return nullptr;
+    }
+    auto t = convertType(in.type(), in.name());
+    if (failed(t))
+      return nullptr;
+    argTypes.push_back(*t);
+    argNames.push_back(in.name());
+    argDtypes.push_back(in.type().tensor_type().elem_type());
+  }
+  if (graph->output_size() == 0) {
+    error("the graph has no outputs");
+    return nullptr;
+  }
+
+  auto funcType = b.getFunctionType(argTypes, {});
+  auto func = func::FuncOp::create(b, fileLoc(), opts.entryName, funcType);
+  func->setAttr("kiln.entry", b.getUnitAttr());
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  for (auto [i, arg] : llvm::enumerate(entry->getArguments())) {
+    values[argNames[i]] = arg;
+    func.setArgAttr(i, "kiln.name", b.getStringAttr(argNames[i]));
+    func.setArgAttr(i, "kiln.dtype", b.getI32IntegerAttr(argDtypes[i]));
+  }
+
+  // Initializers.
+  for (auto &init : *graph->mutable_initializer()) {
+    if (values.count(init.name())) {
+      error("initializer '") << init.name() << "' has the same name as another value";
+      return nullptr;
+    }
+    auto attr = convertTensor(init, /*allowResource=*/true);
+    if (failed(attr))
+      return nullptr;
+    auto type = RankedTensorType::get(cast<ShapedType>(attr->getType()).getShape(),
+                                      attr->getElementType());
+    auto c = kiln::onnx::ConstantOp::create(b, 
+        NameLoc::get(b.getStringAttr(init.name()), fileLoc()), type, *attr);
+    values[init.name()] = c.getResult();
+  }
+  // Free the protobuf's copies of the weights (they now live in blobs).
+  graph->clear_initializer();
+
+  // Nodes, in topological order (ONNX requires it, but not every exporter
+  // complies); a cycle or a missing producer is an error.
+  int numNodes = graph->node_size();
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &out : graph->node(i).output())
+      if (!out.empty()) {
+        if (producer.count(out) || values.count(out)) {
+          const auto &n = graph->node(i);
+          error("node '") << n.name() << "' (" << n.op_type() << "): output '" << out
+                          << "' is already defined (names must be unique)";
+          return nullptr;
+        }
+        producer[out] = i;
+      }
+  std::vector<int> pending(numNodes, 0);
+  std::vector<std::vector<int>> users(numNodes);
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &in : graph->node(i).input()) {
+      if (in.empty() || values.count(in))
+        continue;
+      auto it = producer.find(in);
+      if (it == producer.end()) {
+        const auto &n = graph->node(i);
+        error("node '") << n.name() << "' (" << n.op_type() << "): input '" << in
+                        << "' is not produced by any node, graph input or initializer";
+        return nullptr;
+      }
+      ++pending[i];
+      users[it->second].push_back(i);
+    }
+  std::deque<int> ready;
+  for (int i = 0; i < numNodes; ++i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  int done = 0;
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    if (failed(importNode(*graph->mutable_node(i), i)))
+      return nullptr;
+    ++done;
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.push_back(u);
+  }
+  if (done != numNodes) {
+    for (int i = 0; i < numNodes; ++i)
+      if (pending[i] > 0) {
+        const auto &n = graph->node(i);
+        error("the graph has a cycle: node '") << n.name() << "' (" << n.op_type()
+                                              << ") depends on its own outputs";
+        return nullptr;
+      }
+  }
+
+  // Outputs.
+  SmallVector<Value> results;
+  for (const auto &out : graph->output()) {
+    auto it = values.find(out.name());
+    if (it == values.end()) {
+      error("graph output '") << out.name() << "' is not produced by any node";
+      return nullptr;
+    }
+    Value v = it->second;
+    if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
+      auto declared = convertType(out.type(), out.name());
+      auto actual = cast<RankedTensorType>(v.getType());
+      if (succeeded(declared) &&
+          (failed(verifyCompatibleShape(*declared, actual)) ||
+           cast<RankedTensorType>(*declared).getElementType() != actual.getElementType())) {
+        error("graph output '") << out.name() << "' is declared as " << *declared
+                                << " but the model computes " << actual;
+        return nullptr;
+      }
+    }
+    results.push_back(v);
+  }
+  func::ReturnOp::create(b, fileLoc(), results);
+  func.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, out] : llvm::enumerate(graph->output())) {
+    func.setResultAttr(i, "kiln.name", b.getStringAttr(out.name()));
+    int32_t dtype = out.type().has_tensor_type() && out.type().tensor_type().elem_type()
+                        ? out.type().tensor_type().elem_type()
+                        : kiln::onnx::getONNXTypeForElementType(
+                              cast<RankedTensorType>(results[i].getType()).getElementType());
+    func.setResultAttr(i, "kiln.dtype", b.getI32IntegerAttr(dtype));
+  }
+  if (failed(mlir::verify(module))) {
+    module->erase();
+    return nullptr;
+  }
+  return OwningOpRef<ModuleOp>(module);
+}
+
+OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes, StringRef displayName,
+                                            StringRef modelDir, MLIRContext *ctx,
+                                            const ImportOptions &opts) {
+  Importer imp(ctx, displayName, modelDir, opts);
+  return imp.run(bytes);
+}
+
+OwningOpRef<ModuleOp> kiln::importONNXFile(StringRef path, MLIRContext *ctx,
+                                           const ImportOptions &opts) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) {
+    emitError(FileLineColLoc::get(ctx, path, 0, 0))
+        << "cannot read '" << path << "': " << buf.getError().message();
+    return nullptr;
+  }
+  SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  return importONNXBytes((*buf)->getBuffer(), path, dir, ctx, opts);
+}
