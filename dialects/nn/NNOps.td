@@ -22,6 +22,12 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
+// Signed 64-bit integer attribute (the upstream NN_SI64Attr returns uint64_t).
+def NN_SI64Attr : SignlessIntegerAttrBase<I64, "64-bit integer attribute"> {
+  let returnType = "int64_t";
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 def NN_Dialect : Dialect {
   let name = "nn";
   let summary = "Kiln's normalized neural-network dialect";
@@ -150,7 +156,7 @@ def NN_ConvOp : NN_Op<"conv"> {
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
                    Optional<AnyRankedTensor>:$bias,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
-                   DenseI64ArrayAttr:$pads, I64Attr:$groups);
+                   DenseI64ArrayAttr:$pads, NN_SI64Attr:$groups);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
@@ -166,7 +172,7 @@ def NN_ConvTransposeOp : NN_Op<"conv_transpose"> {
                    Optional<AnyRankedTensor>:$bias,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
                    DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$output_padding,
-                   I64Attr:$groups);
+                   NN_SI64Attr:$groups);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
@@ -196,7 +202,7 @@ def NN_ReduceOp : NN_Op<"reduce"> {
 
 def NN_SoftmaxOp : NN_Op<"softmax", [SameOperandsAndResultType]> {
   let summary = "softmax (or log-softmax) along one axis";
-  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, UnitAttr:$log);
+  let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$axis, UnitAttr:$log);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
@@ -204,7 +210,7 @@ def NN_SoftmaxOp : NN_Op<"softmax", [SameOperandsAndResultType]> {
 def NN_LayerNormOp : NN_Op<"layer_norm"> {
   let summary = "layer normalization over the dims from `axis` to the end";
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
-                   Optional<AnyRankedTensor>:$bias, I64Attr:$axis, F32Attr:$epsilon);
+                   Optional<AnyRankedTensor>:$bias, NN_SI64Attr:$axis, F32Attr:$epsilon);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
@@ -236,7 +242,7 @@ def NN_ReshapeOp : NN_Op<"reshape"> {
 
 def NN_ConcatOp : NN_Op<"concat"> {
   let summary = "concatenate along `axis`";
-  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, NN_SI64Attr:$axis);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
@@ -256,7 +262,7 @@ def NN_SliceOp : NN_Op<"slice"> {
 
 def NN_GatherOp : NN_Op<"gather"> {
   let summary = "gather slices along `axis` by integer indices (negative wrap)";
-  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, I64Attr:$axis);
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, NN_SI64Attr:$axis);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `[` $indices `]` attr-dict `:` functional-type(operands, results)";
 }
@@ -281,7 +287,7 @@ def NN_BroadcastOp : NN_Op<"broadcast"> {
 
 def NN_ShapeOfOp : NN_Op<"shape_of"> {
   let summary = "the dims [start, end) of a tensor as a 1-D i64 tensor";
-  let arguments = (ins AnyRankedTensor:$input, I64Attr:$start, I64Attr:$end);
+  let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$start, NN_SI64Attr:$end);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }

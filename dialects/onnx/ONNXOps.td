@@ -18,6 +18,12 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "onnx/ONNXInterfaces.td"
 
+// Signed 64-bit integer attribute (the upstream ONNX_SI64Attr returns uint64_t).
+def ONNX_SI64Attr : SignlessIntegerAttrBase<I64, "64-bit integer attribute"> {
+  let returnType = "int64_t";
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 def ONNX_Dialect : Dialect {
   let name = "onnx";
   let summary = "Kiln's ONNX import dialect";
@@ -117,13 +123,13 @@ def ONNX_ClipOp : ONNX_Op<"Clip"> {
 }
 def ONNX_CastOp : ONNX_Op<"Cast"> {
   let summary = "ONNX Cast to the element type `to` (ONNX TensorProto.DataType)";
-  let arguments = (ins AnyTensor:$input, I64Attr:$to, DefaultValuedAttr<I64Attr, "1">:$saturate);
+  let arguments = (ins AnyTensor:$input, ONNX_SI64Attr:$to, DefaultValuedAttr<ONNX_SI64Attr, "1">:$saturate);
   let results = (outs AnyTensor:$output);
 }
 def ONNX_DropoutOp : ONNX_Op<"Dropout"> {
   let summary = "ONNX Dropout; inference only: the identity (mask all true)";
   let arguments = (ins AnyTensor:$data, ONNX_TensorOrNone:$ratio,
-                   ONNX_TensorOrNone:$training_mode, OptionalAttr<I64Attr>:$seed);
+                   ONNX_TensorOrNone:$training_mode, OptionalAttr<ONNX_SI64Attr>:$seed);
   let results = (outs AnyTensor:$output, Optional<AnyTensor>:$mask);
 }
 
@@ -175,8 +181,8 @@ def ONNX_GemmOp : ONNX_Op<"Gemm"> {
   let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_TensorOrNone:$C,
                    DefaultValuedAttr<F32Attr, "1.0">:$alpha,
                    DefaultValuedAttr<F32Attr, "1.0">:$beta,
-                   DefaultValuedAttr<I64Attr, "0">:$transA,
-                   DefaultValuedAttr<I64Attr, "0">:$transB);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$transA,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$transB);
   let results = (outs AnyTensor:$Y);
 }
 def ONNX_ConvOp : ONNX_Op<"Conv"> {
@@ -184,7 +190,7 @@ def ONNX_ConvOp : ONNX_Op<"Conv"> {
   let arguments = (ins AnyTensor:$X, AnyTensor:$W, ONNX_TensorOrNone:$B,
                    DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
                    OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
-                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$group,
                    OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
                    OptionalAttr<ONNX_I64ArrayAttr>:$pads,
                    OptionalAttr<ONNX_I64ArrayAttr>:$strides);
@@ -195,7 +201,7 @@ def ONNX_ConvTransposeOp : ONNX_Op<"ConvTranspose"> {
   let arguments = (ins AnyTensor:$X, AnyTensor:$W, ONNX_TensorOrNone:$B,
                    DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
                    OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
-                   DefaultValuedAttr<I64Attr, "1">:$group,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$group,
                    OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
                    OptionalAttr<ONNX_I64ArrayAttr>:$output_padding,
                    OptionalAttr<ONNX_I64ArrayAttr>:$output_shape,
@@ -214,39 +220,39 @@ def ONNX_BatchNormalizationOp : ONNX_Op<"BatchNormalization"> {
                    AnyTensor:$input_mean, AnyTensor:$input_var,
                    DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
                    DefaultValuedAttr<F32Attr, "0.9">:$momentum,
-                   DefaultValuedAttr<I64Attr, "0">:$training_mode);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$training_mode);
   let results = (outs AnyTensor:$Y);
 }
 def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
   let summary = "ONNX LayerNormalization (opset 17)";
   let arguments = (ins AnyTensor:$X, AnyTensor:$Scale, ONNX_TensorOrNone:$B,
-                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<ONNX_SI64Attr, "-1">:$axis,
                    DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
-                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$stash_type);
   let description = "Optional outputs Mean and InvStdDev are the variadic `stats`.";
   let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$stats);
 }
 def ONNX_SoftmaxOp : ONNX_Op<"Softmax"> {
   let summary = "ONNX Softmax (opset 13 semantics: along one axis)";
-  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<ONNX_SI64Attr, "-1">:$axis);
   let results = (outs AnyTensor:$output);
 }
 def ONNX_LogSoftmaxOp : ONNX_Op<"LogSoftmax"> {
   let summary = "ONNX LogSoftmax (opset 13 semantics: along one axis)";
-  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<ONNX_SI64Attr, "-1">:$axis);
   let results = (outs AnyTensor:$output);
 }
 class ONNX_PoolOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
   let summary = summ;
   let arguments = (ins AnyTensor:$X,
                    DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
-                   DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$ceil_mode,
                    OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
                    ONNX_I64ArrayAttr:$kernel_shape,
                    OptionalAttr<ONNX_I64ArrayAttr>:$pads,
                    OptionalAttr<ONNX_I64ArrayAttr>:$strides,
-                   DefaultValuedAttr<I64Attr, "0">:$count_include_pad,
-                   DefaultValuedAttr<I64Attr, "0">:$storage_order);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$count_include_pad,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$storage_order);
 }
 def ONNX_MaxPoolOp : ONNX_PoolOp<"MaxPool", "ONNX MaxPool"> {
   let results = (outs AnyTensor:$Y, Optional<AnyTensor>:$Indices);
@@ -264,8 +270,8 @@ def ONNX_GlobalMaxPoolOp : ONNX_UnaryOp<"GlobalMaxPool", "ONNX GlobalMaxPool">;
 class ONNX_ReduceOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
   let summary = summ;
   let arguments = (ins AnyTensor:$data, ONNX_TensorOrNone:$axes,
-                   DefaultValuedAttr<I64Attr, "1">:$keepdims,
-                   DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$keepdims,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$noop_with_empty_axes);
   let results = (outs AnyTensor:$reduced);
 }
 def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean", "ONNX ReduceMean">;
@@ -280,13 +286,13 @@ def ONNX_ReduceProdOp : ONNX_ReduceOp<"ReduceProd", "ONNX ReduceProd">;
 
 def ONNX_FlattenOp : ONNX_Op<"Flatten"> {
   let summary = "ONNX Flatten to 2-D at `axis`";
-  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<ONNX_SI64Attr, "1">:$axis);
   let results = (outs AnyTensor:$output);
 }
 def ONNX_ReshapeOp : ONNX_Op<"Reshape"> {
   let summary = "ONNX Reshape (0 copies a dim unless allowzero, -1 is inferred)";
   let arguments = (ins AnyTensor:$data, AnyTensor:$shape,
-                   DefaultValuedAttr<I64Attr, "0">:$allowzero);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$allowzero);
   let results = (outs AnyTensor:$reshaped);
 }
 def ONNX_TransposeOp : ONNX_Op<"Transpose"> {
@@ -306,14 +312,14 @@ def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze"> {
 }
 def ONNX_ConcatOp : ONNX_Op<"Concat"> {
   let summary = "ONNX Concat";
-  let arguments = (ins Variadic<AnyTensor>:$inputs, I64Attr:$axis);
+  let arguments = (ins Variadic<AnyTensor>:$inputs, ONNX_SI64Attr:$axis);
   let results = (outs AnyTensor:$concat_result);
 }
 def ONNX_SplitOp : ONNX_Op<"Split"> {
   let summary = "ONNX Split (opset 18 form: split input, num_outputs attribute)";
   let arguments = (ins AnyTensor:$input, ONNX_TensorOrNone:$split,
-                   DefaultValuedAttr<I64Attr, "0">:$axis,
-                   OptionalAttr<I64Attr>:$num_outputs);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$axis,
+                   OptionalAttr<ONNX_SI64Attr>:$num_outputs);
   let results = (outs Variadic<AnyTensor>:$outputs);
 }
 def ONNX_SliceOp : ONNX_Op<"Slice"> {
@@ -325,7 +331,7 @@ def ONNX_SliceOp : ONNX_Op<"Slice"> {
 def ONNX_GatherOp : ONNX_Op<"Gather"> {
   let summary = "ONNX Gather along `axis` (negative indices wrap)";
   let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
-                   DefaultValuedAttr<I64Attr, "0">:$axis);
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$axis);
   let results = (outs AnyTensor:$output);
 }
 def ONNX_PadOp : ONNX_Op<"Pad"> {
@@ -337,8 +343,8 @@ def ONNX_PadOp : ONNX_Op<"Pad"> {
 }
 def ONNX_ShapeOp : ONNX_Op<"Shape"> {
   let summary = "ONNX Shape (opset 15 start/end)";
-  let arguments = (ins AnyTensor:$data, OptionalAttr<I64Attr>:$start,
-                   OptionalAttr<I64Attr>:$end);
+  let arguments = (ins AnyTensor:$data, OptionalAttr<ONNX_SI64Attr>:$start,
+                   OptionalAttr<ONNX_SI64Attr>:$end);
   let results = (outs AnyTensor:$shape);
 }
 def ONNX_ExpandOp : ONNX_Op<"Expand"> {

@@ -1,0 +1,25 @@
+//===- Pipeline.h - Kiln's named pipelines ----------------------*- C++ -*-===//
+#ifndef KILN_PIPELINE_PIPELINE_H
+#define KILN_PIPELINE_PIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace kiln {
+
+struct PipelineOptions {
+  /// 0..3.  -O0 skips graph clean-ups; the CPU back end also uses it.
+  unsigned optLevel = 2;
+};
+
+/// onnx dialect -> nn dialect (normalization and graph clean-ups).
+void buildONNXToNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+/// nn dialect -> linalg on tensors.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+
+/// Registers `kiln-onnx-to-nn` and `kiln-nn-to-linalg` pipelines and the CPU
+/// back end's passes with the global registry (for kiln-opt).
+void registerKilnPipelines();
+
+} // namespace kiln
+
+#endif

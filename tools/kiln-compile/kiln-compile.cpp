@@ -1,0 +1,223 @@
+//===- kiln-compile.cpp - the Kiln compiler driver ------------------------===//
+//
+//   kiln-compile model.onnx -o libmodel.so [-O3] [--target=cpu]
+//                [--mcpu=native] [--mtriple=...] [--emit=...]
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Conversion/Passes.h"
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/ONNX/ONNXOps.h"
+#include "kiln/Import/ONNXImporter.h"
+#include "kiln/Pipeline/Pipeline.h"
+#if __has_include("kiln/Target/CPU/CPUTarget.h")
+#include "kiln/Target/CPU/CPUTarget.h"
+#define KILN_HAVE_CPU_TARGET 1
+#endif
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory kilnCat("Kiln options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
+                                      cl::cat(kilnCat));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: derived from --emit)"),
+                                       cl::value_desc("path"), cl::cat(kilnCat));
+static cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
+                              cl::Prefix, cl::init('2'), cl::cat(kilnCat));
+static cl::opt<std::string> target("target", cl::desc("Code generation target: cpu (default)"),
+                                   cl::init("cpu"), cl::cat(kilnCat));
+static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: native = the host CPU)"),
+                                 cl::init("native"), cl::cat(kilnCat));
+static cl::opt<std::string> mtriple("mtriple", cl::desc("Target triple (default: the host's)"),
+                                    cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> mattr("mattr", cl::desc("Extra target features, e.g. +avx2,-avx512f"),
+                                  cl::init(""), cl::cat(kilnCat));
+
+enum class Emit { ONNX, NN, Linalg, MLIR, LLVM, Asm, Obj, Lib };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to produce"), cl::init(Emit::Lib),
+    cl::values(clEnumValN(Emit::ONNX, "onnx", "MLIR in the onnx dialect, right after import"),
+               clEnumValN(Emit::NN, "nn", "MLIR in the nn dialect, after graph optimization"),
+               clEnumValN(Emit::Linalg, "linalg", "MLIR on linalg/tensor, before code generation"),
+               clEnumValN(Emit::MLIR, "mlir", "MLIR in the LLVM dialect (fully lowered)"),
+               clEnumValN(Emit::LLVM, "llvm", "LLVM IR (.ll)"),
+               clEnumValN(Emit::Asm, "asm", "target assembly (.s)"),
+               clEnumValN(Emit::Obj, "obj", "object file (.o)"),
+               clEnumValN(Emit::Lib, "lib",
+                          "library: shared (.so, default) or static (.a) by the output's "
+                          "extension, plus a C header")),
+    cl::cat(kilnCat));
+static cl::opt<bool> keepWeights("mlir-print-weights",
+                                 cl::desc("Print weight blobs in full in MLIR output "
+                                          "(default: elided when larger than 64 bytes)"),
+                                 cl::init(false), cl::cat(kilnCat));
+
+namespace {
+/// Prints diagnostics as "kiln-compile: error: <file>: <message>".
+void printDiagnostic(Diagnostic &diag) {
+  auto &os = llvm::errs();
+  os << "kiln-compile: ";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error: os << "error: "; break;
+  case DiagnosticSeverity::Warning: os << "warning: "; break;
+  case DiagnosticSeverity::Note: os << "note: "; break;
+  case DiagnosticSeverity::Remark: os << "remark: "; break;
+  }
+  Location loc = diag.getLocation();
+  std::string file;
+  loc->walk([&](Location l) {
+    if (auto fl = dyn_cast<FileLineColLoc>(l)) {
+      file = fl.getFilename().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!file.empty())
+    os << file << ": ";
+  os << diag << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    os << "  note: " << note << "\n";
+}
+
+std::string defaultOutput() {
+  SmallString<128> stem(llvm::sys::path::stem(inputFile));
+  switch (emit) {
+  case Emit::ONNX: case Emit::NN: case Emit::Linalg: case Emit::MLIR: return "-";
+  case Emit::LLVM: return (stem + ".ll").str();
+  case Emit::Asm: return (stem + ".s").str();
+  case Emit::Obj: return (stem + ".o").str();
+  case Emit::Lib: return ("lib" + stem + ".so").str();
+  }
+  return "-";
+}
+
+LogicalResult printModule(ModuleOp module, StringRef path) {
+  std::string err;
+  auto out = openOutputFile(path, &err);
+  if (!out) {
+    llvm::errs() << "kiln-compile: error: " << err << "\n";
+    return failure();
+  }
+  OpPrintingFlags flags;
+  if (!keepWeights)
+    flags.elideLargeResourceString(64);
+  module->print(out->os(), flags);
+  out->keep();
+  return success();
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions({&kilnCat, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(argc, argv,
+                              "kiln-compile: compile an ONNX model to a library\n\n"
+                              "  kiln-compile model.onnx -o libmodel.so\n");
+  if (optLevel < '0' || optLevel > '3') {
+    llvm::errs() << "kiln-compile: error: invalid optimization level -O" << optLevel
+                 << " (expected -O0..-O3)\n";
+    return 1;
+  }
+  unsigned level = optLevel - '0';
+  if (target != "cpu") {
+    llvm::errs() << "kiln-compile: error: target '" << target
+                 << "' is not available yet (supported: cpu)\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<kiln::onnx::ONNXDialect, kiln::nn::NNDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  ctx.getDiagEngine().registerHandler([](Diagnostic &d) {
+    printDiagnostic(d);
+    return success();
+  });
+
+  std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
+
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope rootTimer = tm.getRootScope();
+
+  OwningOpRef<ModuleOp> module;
+  {
+    TimingScope t = rootTimer.nest("Import (ONNX protobuf -> onnx dialect)");
+    module = kiln::importONNXFile(inputFile, &ctx);
+  }
+  if (!module)
+    return 1;
+  if (emit == Emit::ONNX)
+    return failed(printModule(*module, output)) ? 1 : 0;
+
+  kiln::PipelineOptions popts;
+  popts.optLevel = level;
+  auto runPM = [&](function_ref<void(OpPassManager &)> build) -> LogicalResult {
+    PassManager pm(&ctx);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    pm.enableTiming(rootTimer);
+    build(pm);
+    return pm.run(*module);
+  };
+  if (failed(runPM([&](OpPassManager &pm) { kiln::buildONNXToNNPipeline(pm, popts); })))
+    return 1;
+  if (emit == Emit::NN)
+    return failed(printModule(*module, output)) ? 1 : 0;
+  if (failed(runPM([&](OpPassManager &pm) { kiln::buildNNToLinalgPipeline(pm, popts); })))
+    return 1;
+  if (emit == Emit::Linalg)
+    return failed(printModule(*module, output)) ? 1 : 0;
+
+#ifndef KILN_HAVE_CPU_TARGET
+  llvm::errs() << "kiln-compile: error: this build has no CPU back end\n";
+  return 1;
+#else
+  kiln::cpu::CPUTargetOptions topts;
+  topts.triple = mtriple;
+  topts.cpu = mcpu;
+  topts.features = mattr;
+  topts.optLevel = level;
+  if (failed(runPM([&](OpPassManager &pm) { kiln::cpu::buildCPULoweringPipeline(pm, topts); })))
+    return 1;
+  if (emit == Emit::MLIR)
+    return failed(printModule(*module, output)) ? 1 : 0;
+
+  kiln::cpu::ArtifactKind kind = kiln::cpu::ArtifactKind::SharedLib;
+  switch (emit) {
+  case Emit::LLVM: kind = kiln::cpu::ArtifactKind::LLVMIR; break;
+  case Emit::Asm: kind = kiln::cpu::ArtifactKind::Assembly; break;
+  case Emit::Obj: kind = kiln::cpu::ArtifactKind::Object; break;
+  default:
+    kind = StringRef(output).ends_with(".a") ? kiln::cpu::ArtifactKind::StaticLib
+                                             : kiln::cpu::ArtifactKind::SharedLib;
+  }
+  TimingScope t = rootTimer.nest("Code generation (LLVM)");
+  if (failed(kiln::cpu::emitCPUArtifact(*module, topts, kind, output)))
+    return 1;
+  return 0;
+#endif
+}
