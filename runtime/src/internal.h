@@ -1,0 +1,28 @@
+/* Internal declarations of the Kiln runtime (not installed). */
+#ifndef KILN_RUNTIME_INTERNAL_H
+#define KILN_RUNTIME_INTERNAL_H
+
+#include "kiln/runtime.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kiln_model {
+  const kiln_abi_model *abi;
+  void *handle; /* dlopen handle; NULL for kiln_model_from_abi() */
+};
+
+/* Formats the thread-local error message and returns `status`. */
+kiln_status kiln_set_error(kiln_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes "[2,?,3]" (dynamic dims as '?') into buf; returns buf. */
+const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
+                             int32_t rank);
+
+/* Number of elements of a shape and its byte size; returns 0 on overflow or
+ * negative dims. */
+int kiln_shape_bytes(const int64_t *dims, int32_t rank, size_t elem_size,
+                     size_t *num_elements, size_t *num_bytes);
+
+#endif

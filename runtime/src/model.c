@@ -1,0 +1,214 @@
+/* Loading, validating and querying model libraries. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Upper bound on the number of inputs/outputs a sane model declares; guards
+ * against reading garbage metadata. */
+#define KILN_MAX_TENSORS 65536
+
+static kiln_status validate_tensor(const char *where, const char *kind,
+                                   int32_t index, const kiln_abi_tensor *t) {
+  if (!t->name)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: %s %d has a NULL name", where,
+                          kind, (int)index);
+  if (kiln_dtype_size((kiln_dtype)t->dtype) == 0)
+    return kiln_set_error(KILN_ERROR_ABI,
+                          "%s: %s %d ('%s') has unknown dtype %d", where, kind,
+                          (int)index, t->name, (int)t->dtype);
+  if (t->rank < 0 || t->rank > KILN_MAX_RANK)
+    return kiln_set_error(KILN_ERROR_ABI,
+                          "%s: %s %d ('%s') has rank %d, supported 0..%d",
+                          where, kind, (int)index, t->name, (int)t->rank,
+                          KILN_MAX_RANK);
+  if (t->rank > 0 && !t->dims)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: %s %d ('%s') has NULL dims",
+                          where, kind, (int)index, t->name);
+  for (int32_t d = 0; d < t->rank; ++d)
+    if (t->dims[d] < -1)
+      return kiln_set_error(KILN_ERROR_ABI,
+                            "%s: %s %d ('%s') has invalid dim %d = %lld",
+                            where, kind, (int)index, t->name, (int)d,
+                            (long long)t->dims[d]);
+  return KILN_OK;
+}
+
+static kiln_status validate_abi(const char *where, const kiln_abi_model *abi) {
+  if (!abi)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: model metadata is NULL", where);
+  if (abi->abi_version != KILN_ABI_VERSION)
+    return kiln_set_error(KILN_ERROR_ABI,
+                          "%s: unsupported ABI version %d (this runtime "
+                          "supports version %d)",
+                          where, (int)abi->abi_version, KILN_ABI_VERSION);
+  if (!abi->name)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: model name is NULL", where);
+  if (!abi->invoke)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: invoke entry point is NULL",
+                          where);
+  if (abi->num_inputs < 0 || abi->num_inputs > KILN_MAX_TENSORS ||
+      abi->num_outputs < 0 || abi->num_outputs > KILN_MAX_TENSORS)
+    return kiln_set_error(KILN_ERROR_ABI,
+                          "%s: invalid tensor counts (%d inputs, %d outputs)",
+                          where, (int)abi->num_inputs, (int)abi->num_outputs);
+  if (abi->num_inputs > 0 && !abi->inputs)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: input table is NULL", where);
+  if (abi->num_outputs > 0 && !abi->outputs)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: output table is NULL", where);
+  for (int32_t i = 0; i < abi->num_inputs; ++i) {
+    kiln_status s = validate_tensor(where, "input", i, &abi->inputs[i]);
+    if (s != KILN_OK)
+      return s;
+  }
+  for (int32_t i = 0; i < abi->num_outputs; ++i) {
+    kiln_status s = validate_tensor(where, "output", i, &abi->outputs[i]);
+    if (s != KILN_OK)
+      return s;
+  }
+  return KILN_OK;
+}
+
+static kiln_status make_model(const kiln_abi_model *abi, void *handle,
+                              kiln_model **out) {
+  kiln_model *m = (kiln_model *)calloc(1, sizeof *m);
+  if (!m)
+    return kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
+                          "out of memory allocating the model");
+  m->abi = abi;
+  m->handle = handle;
+  *out = m;
+  return KILN_OK;
+}
+
+kiln_status kiln_model_load(const char *path, kiln_model **out) {
+  if (!out)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_load: out is NULL");
+  *out = NULL;
+  if (!path || !*path)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_load: path is NULL or empty");
+
+  dlerror();
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    return kiln_set_error(KILN_ERROR_LOAD,
+                          "cannot load model library '%s': %s", path,
+                          why ? why : "unknown dlopen error");
+  }
+  dlerror();
+  void *sym = dlsym(handle, KILN_ABI_SYMBOL);
+  if (!sym) {
+    const char *why = dlerror();
+    kiln_status s = kiln_set_error(
+        KILN_ERROR_LOAD,
+        "'%s' is not a Kiln model library: symbol %s not found (%s)", path,
+        KILN_ABI_SYMBOL, why ? why : "symbol is NULL");
+    dlclose(handle);
+    return s;
+  }
+  kiln_model_abi_fn fn;
+  memcpy(&fn, &sym, sizeof fn); /* object pointer -> function pointer */
+  const kiln_abi_model *abi = fn();
+
+  char where[1024];
+  snprintf(where, sizeof where, "model library '%s'", path);
+  kiln_status s = validate_abi(where, abi);
+  if (s == KILN_OK)
+    s = make_model(abi, handle, out);
+  if (s != KILN_OK)
+    dlclose(handle);
+  return s;
+}
+
+kiln_status kiln_model_from_abi(const kiln_abi_model *abi, kiln_model **out) {
+  if (!out)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_from_abi: out is NULL");
+  *out = NULL;
+  if (!abi)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_from_abi: abi is NULL");
+  kiln_status s = validate_abi("kiln_model_from_abi", abi);
+  if (s != KILN_OK)
+    return s;
+  return make_model(abi, NULL, out);
+}
+
+void kiln_model_free(kiln_model *model) {
+  if (!model)
+    return;
+  if (model->handle)
+    dlclose(model->handle);
+  free(model);
+}
+
+const char *kiln_model_name(const kiln_model *model) {
+  return model ? model->abi->name : "";
+}
+
+int32_t kiln_model_num_inputs(const kiln_model *model) {
+  return model ? model->abi->num_inputs : -1;
+}
+
+int32_t kiln_model_num_outputs(const kiln_model *model) {
+  return model ? model->abi->num_outputs : -1;
+}
+
+static kiln_status tensor_info(const char *fn, const kiln_model *model,
+                               int32_t index, kiln_tensor_info *out,
+                               int outputs) {
+  if (!model)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT, "%s: model is NULL",
+                          fn);
+  if (!out)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT, "%s: out is NULL", fn);
+  int32_t count = outputs ? model->abi->num_outputs : model->abi->num_inputs;
+  if (index < 0 || index >= count)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "%s: index %d out of range: model '%s' has %d %s",
+                          fn, (int)index, model->abi->name, (int)count,
+                          outputs ? "outputs" : "inputs");
+  const kiln_abi_tensor *t =
+      outputs ? &model->abi->outputs[index] : &model->abi->inputs[index];
+  out->name = t->name;
+  out->dtype = (kiln_dtype)t->dtype;
+  out->rank = t->rank;
+  out->dims = t->dims;
+  return KILN_OK;
+}
+
+kiln_status kiln_model_input_info(const kiln_model *model, int32_t index,
+                                  kiln_tensor_info *out) {
+  return tensor_info("kiln_model_input_info", model, index, out, 0);
+}
+
+kiln_status kiln_model_output_info(const kiln_model *model, int32_t index,
+                                   kiln_tensor_info *out) {
+  return tensor_info("kiln_model_output_info", model, index, out, 1);
+}
+
+static int32_t find_tensor(const kiln_abi_tensor *tensors, int32_t count,
+                           const char *name) {
+  for (int32_t i = 0; i < count; ++i)
+    if (strcmp(tensors[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+int32_t kiln_model_find_input(const kiln_model *model, const char *name) {
+  if (!model || !name)
+    return -1;
+  return find_tensor(model->abi->inputs, model->abi->num_inputs, name);
+}
+
+int32_t kiln_model_find_output(const kiln_model *model, const char *name) {
+  if (!model || !name)
+    return -1;
+  return find_tensor(model->abi->outputs, model->abi->num_outputs, name);
+}

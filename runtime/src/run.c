@@ -1,0 +1,343 @@
+/* kiln_model_run: argument checks, memref descriptors, result hand-over. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(void *) == 8 && sizeof(int64_t) == 8,
+               "the Kiln ABI assumes 64-bit pointers");
+
+/* MLIR lowers memref.get_global with this `allocated` pointer: the buffer is
+ * static and must never be freed. */
+#define KILN_MLIR_DEADBEEF ((uintptr_t)0xdeadbeef)
+
+/* A memref descriptor of rank r occupies 3 + 2r int64 slots. */
+static size_t desc_slots(int32_t rank) { return 3 + 2 * (size_t)rank; }
+
+typedef struct output_state {
+  void *allocated;   /* as returned by invoke */
+  const char *src;   /* address of element 0: aligned + offset */
+  const int64_t *sizes;
+  const int64_t *strides;
+  size_t bytes;      /* byte size of the dense result */
+  size_t num_elements;
+  int owned;         /* `allocated` must be freed by us */
+  int handed_over;   /* `allocated` now belongs to the caller */
+  int runtime_alloc; /* caller passed data == NULL */
+} output_state;
+
+static int is_row_major(const int64_t *sizes, const int64_t *strides,
+                        int32_t rank) {
+  int64_t expected = 1;
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected)
+      return 0;
+    expected *= sizes[d];
+  }
+  return 1;
+}
+
+/* Copies a strided tensor into a dense row-major buffer. */
+static void copy_dense(char *dst, const output_state *o, int32_t rank,
+                       size_t esize) {
+  if (o->num_elements == 0)
+    return;
+  if (is_row_major(o->sizes, o->strides, rank)) {
+    memcpy(dst, o->src, o->bytes);
+    return;
+  }
+  int64_t index[KILN_MAX_RANK] = {0};
+  const int32_t last = rank - 1; /* rank >= 1 here: rank 0 is row-major */
+  const int64_t inner = o->sizes[last];
+  const int64_t inner_stride = o->strides[last] * (int64_t)esize;
+  for (;;) {
+    const char *src = o->src;
+    for (int32_t d = 0; d < last; ++d)
+      src += index[d] * o->strides[d] * (int64_t)esize;
+    for (int64_t k = 0; k < inner; ++k) {
+      memcpy(dst, src, esize);
+      dst += esize;
+      src += inner_stride;
+    }
+    int32_t d = last - 1;
+    while (d >= 0 && ++index[d] == o->sizes[d])
+      index[d--] = 0;
+    if (d < 0)
+      break;
+  }
+}
+
+static kiln_status check_input(const kiln_abi_tensor *meta, int32_t i,
+                               const kiln_tensor *t, size_t *bytes_out) {
+  char want[256], got[256];
+  if (t->dtype != (kiln_dtype)meta->dtype)
+    return kiln_set_error(
+        KILN_ERROR_DTYPE,
+        "input %d ('%s'): dtype mismatch: model expects %s, got %s (%d)",
+        (int)i, meta->name, kiln_dtype_name((kiln_dtype)meta->dtype),
+        kiln_dtype_name(t->dtype), (int)t->dtype);
+  kiln_format_dims(want, sizeof want, meta->dims, meta->rank);
+  if (t->rank != meta->rank) {
+    if (t->rank >= 0 && t->rank <= KILN_MAX_RANK)
+      kiln_format_dims(got, sizeof got, t->dims, t->rank);
+    else
+      got[0] = '\0';
+    return kiln_set_error(
+        KILN_ERROR_SHAPE,
+        "input %d ('%s'): rank mismatch: model expects rank %d %s, got rank "
+        "%d %s",
+        (int)i, meta->name, (int)meta->rank, want, (int)t->rank, got);
+  }
+  kiln_format_dims(got, sizeof got, t->dims, t->rank);
+  for (int32_t d = 0; d < meta->rank; ++d) {
+    if (meta->dims[d] >= 0 && t->dims[d] != meta->dims[d])
+      return kiln_set_error(
+          KILN_ERROR_SHAPE,
+          "input %d ('%s'): dim %d is %lld, model expects %lld (expected "
+          "shape %s, got %s)",
+          (int)i, meta->name, (int)d, (long long)t->dims[d],
+          (long long)meta->dims[d], want, got);
+    if (meta->dims[d] < 0 && t->dims[d] < 1)
+      return kiln_set_error(
+          KILN_ERROR_SHAPE,
+          "input %d ('%s'): dynamic dim %d must be >= 1, got %lld (expected "
+          "shape %s, got %s)",
+          (int)i, meta->name, (int)d, (long long)t->dims[d], want, got);
+  }
+  size_t esize = kiln_dtype_size(t->dtype), count, bytes;
+  if (!kiln_shape_bytes(t->dims, t->rank, esize, &count, &bytes))
+    return kiln_set_error(KILN_ERROR_SHAPE,
+                          "input %d ('%s'): shape %s of %s overflows the "
+                          "addressable size",
+                          (int)i, meta->name, got, kiln_dtype_name(t->dtype));
+  if (t->size_bytes < bytes)
+    return kiln_set_error(KILN_ERROR_BUFFER_TOO_SMALL,
+                          "input %d ('%s'): size_bytes is %zu, but shape %s "
+                          "of %s needs %zu bytes",
+                          (int)i, meta->name, t->size_bytes, got,
+                          kiln_dtype_name(t->dtype), bytes);
+  if (!t->data && bytes > 0)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "input %d ('%s'): data is NULL", (int)i, meta->name);
+  *bytes_out = bytes;
+  return KILN_OK;
+}
+
+/* Reads output descriptor j and checks it against the metadata. */
+static kiln_status read_output(const kiln_abi_tensor *meta, int32_t j,
+                               const int64_t *desc, output_state *o) {
+  void *aligned;
+  memcpy(&o->allocated, &desc[0], sizeof(void *));
+  memcpy(&aligned, &desc[1], sizeof(void *));
+  const int64_t offset = desc[2];
+  o->sizes = desc + 3;
+  o->strides = desc + 3 + meta->rank;
+  const size_t esize = kiln_dtype_size((kiln_dtype)meta->dtype);
+  char want[256], got[256];
+  kiln_format_dims(got, sizeof got, o->sizes, meta->rank);
+  for (int32_t d = 0; d < meta->rank; ++d) {
+    if (o->sizes[d] < 0 ||
+        (meta->dims[d] >= 0 && o->sizes[d] != meta->dims[d]))
+      return kiln_set_error(
+          KILN_ERROR_INTERNAL,
+          "output %d ('%s'): model returned shape %s, which does not match "
+          "its declared shape %s",
+          (int)j, meta->name, got,
+          kiln_format_dims(want, sizeof want, meta->dims, meta->rank));
+  }
+  if (!kiln_shape_bytes(o->sizes, meta->rank, esize, &o->num_elements,
+                        &o->bytes))
+    return kiln_set_error(KILN_ERROR_INTERNAL,
+                          "output %d ('%s'): returned shape %s overflows",
+                          (int)j, meta->name, got);
+  if (o->num_elements > 0 && !aligned)
+    return kiln_set_error(KILN_ERROR_INTERNAL,
+                          "output %d ('%s'): model returned a NULL buffer",
+                          (int)j, meta->name);
+  o->src = (const char *)aligned + offset * (int64_t)esize;
+  return KILN_OK;
+}
+
+/* True if p points into one of the input buffers (a model that returns an
+ * input unchanged would otherwise make us free the caller's memory). */
+static int points_into_inputs(const void *p, const kiln_tensor *inputs,
+                              const size_t *input_bytes, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) {
+    const char *b = (const char *)inputs[i].data;
+    if (b && input_bytes[i] > 0 && (const char *)p >= b &&
+        (const char *)p < b + input_bytes[i])
+      return 1;
+  }
+  return 0;
+}
+
+kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
+                           int32_t num_inputs, kiln_tensor *outputs,
+                           int32_t num_outputs) {
+  if (!model)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_run: model is NULL");
+  const kiln_abi_model *abi = model->abi;
+  if (num_inputs != abi->num_inputs)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_run: model '%s' has %d inputs, got "
+                          "num_inputs = %d",
+                          abi->name, (int)abi->num_inputs, (int)num_inputs);
+  if (num_outputs != abi->num_outputs)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_run: model '%s' has %d outputs, got "
+                          "num_outputs = %d",
+                          abi->name, (int)abi->num_outputs, (int)num_outputs);
+  if (num_inputs > 0 && !inputs)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_run: inputs is NULL");
+  if (num_outputs > 0 && !outputs)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_run: outputs is NULL");
+
+  /* One block for: args[1 + n_in], input byte sizes, output states and all
+   * descriptors (inputs then the result area). */
+  size_t slots = 0;
+  for (int32_t i = 0; i < num_inputs; ++i)
+    slots += desc_slots(abi->inputs[i].rank);
+  size_t result_slot = slots;
+  for (int32_t j = 0; j < num_outputs; ++j)
+    slots += desc_slots(abi->outputs[j].rank);
+  const size_t n_in = (size_t)num_inputs, n_out = (size_t)num_outputs;
+  const size_t total = slots * sizeof(int64_t) +
+                       (1 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
+                       n_out * sizeof(output_state);
+  char *block = (char *)calloc(1, total);
+  if (!block)
+    return kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
+                          "kiln_model_run: out of memory (%zu bytes of "
+                          "descriptors)",
+                          total);
+  int64_t *descs = (int64_t *)block;
+  void **args = (void **)(descs + slots);
+  size_t *input_bytes = (size_t *)(args + 1 + n_in);
+  output_state *outs = (output_state *)(input_bytes + n_in);
+
+  /* Check every input before anything runs. */
+  kiln_status status = KILN_OK;
+  for (int32_t i = 0; i < num_inputs && status == KILN_OK; ++i)
+    status = check_input(&abi->inputs[i], i, &inputs[i], &input_bytes[i]);
+  if (status != KILN_OK) {
+    free(block);
+    return status;
+  }
+
+  /* Build the input descriptors: dense row-major, offset 0. */
+  size_t slot = 0;
+  for (int32_t i = 0; i < num_inputs; ++i) {
+    const kiln_tensor *t = &inputs[i];
+    int64_t *d = descs + slot;
+    memcpy(&d[0], &t->data, sizeof(void *));
+    memcpy(&d[1], &t->data, sizeof(void *));
+    d[2] = 0;
+    int64_t stride = 1;
+    for (int32_t k = t->rank - 1; k >= 0; --k) {
+      d[3 + k] = t->dims[k];
+      d[3 + t->rank + k] = stride;
+      stride *= t->dims[k];
+    }
+    args[1 + i] = d;
+    slot += desc_slots(t->rank);
+  }
+  args[0] = descs + result_slot;
+  for (int32_t j = 0; j < num_outputs; ++j)
+    outs[j].runtime_alloc = outputs[j].data == NULL;
+
+  abi->invoke(args);
+
+  /* Phase 1: read every result, decide which buffers we own, check shapes
+   * and capacities.  Nothing is copied yet. */
+  slot = result_slot;
+  for (int32_t j = 0; j < num_outputs; ++j) {
+    const kiln_abi_tensor *meta = &abi->outputs[j];
+    output_state *o = &outs[j];
+    const int64_t *desc = descs + slot;
+    slot += desc_slots(meta->rank);
+    memcpy(&o->allocated, &desc[0], sizeof(void *));
+    o->owned = o->allocated != NULL &&
+               (uintptr_t)o->allocated != KILN_MLIR_DEADBEEF &&
+               !points_into_inputs(o->allocated, inputs, input_bytes,
+                                   num_inputs);
+    for (int32_t k = 0; k < j && o->owned; ++k)
+      if (outs[k].owned && outs[k].allocated == o->allocated)
+        o->owned = 0; /* the same buffer returned twice: free it once */
+
+    kiln_status s = read_output(meta, j, desc, o);
+    if (s != KILN_OK) {
+      if (status == KILN_OK)
+        status = s;
+      continue;
+    }
+    kiln_tensor *t = &outputs[j];
+    t->dtype = (kiln_dtype)meta->dtype;
+    t->rank = meta->rank;
+    for (int32_t d = 0; d < KILN_MAX_RANK; ++d)
+      t->dims[d] = d < meta->rank ? o->sizes[d] : 0;
+    if (!o->runtime_alloc && t->size_bytes < o->bytes && status == KILN_OK) {
+      char got[256];
+      status = kiln_set_error(
+          KILN_ERROR_BUFFER_TOO_SMALL,
+          "output %d ('%s'): buffer too small: size_bytes is %zu, but the "
+          "result %s of %s needs %zu bytes",
+          (int)j, meta->name, t->size_bytes,
+          kiln_format_dims(got, sizeof got, o->sizes, meta->rank),
+          kiln_dtype_name(t->dtype), o->bytes);
+    }
+  }
+
+  /* Phase 2: deliver the results. */
+  for (int32_t j = 0; j < num_outputs && status == KILN_OK; ++j) {
+    const kiln_abi_tensor *meta = &abi->outputs[j];
+    output_state *o = &outs[j];
+    kiln_tensor *t = &outputs[j];
+    const size_t esize = kiln_dtype_size((kiln_dtype)meta->dtype);
+    if (!o->runtime_alloc) {
+      copy_dense((char *)t->data, o, meta->rank, esize);
+      continue;
+    }
+    t->size_bytes = o->bytes;
+    if (o->num_elements == 0) {
+      t->data = NULL;
+    } else if (o->owned && o->src == (const char *)o->allocated &&
+               is_row_major(o->sizes, o->strides, meta->rank)) {
+      t->data = o->allocated; /* zero-copy hand-over */
+      o->handed_over = 1;
+    } else {
+      char *copy = (char *)malloc(o->bytes);
+      if (!copy) {
+        status = kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
+                                "output %d ('%s'): out of memory allocating "
+                                "%zu bytes",
+                                (int)j, meta->name, o->bytes);
+        break;
+      }
+      copy_dense(copy, o, meta->rank, esize);
+      t->data = copy;
+    }
+  }
+
+  /* On failure, take back whatever phase 2 handed over. */
+  if (status != KILN_OK) {
+    for (int32_t j = 0; j < num_outputs; ++j) {
+      if (!outs[j].runtime_alloc)
+        continue;
+      if (outputs[j].data && !outs[j].handed_over)
+        free(outputs[j].data);
+      outs[j].handed_over = 0;
+      outputs[j].data = NULL;
+      outputs[j].size_bytes = 0;
+    }
+  }
+
+  /* Phase 3: release every model buffer that was not handed over. */
+  for (int32_t j = 0; j < num_outputs; ++j)
+    if (outs[j].owned && !outs[j].handed_over)
+      free(outs[j].allocated);
+  free(block);
+  return status;
+}
