@@ -535,16 +535,11 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   for (int i = 0; i < numResults; ++i)
     state.addTypes(UnrankedTensorType::get(b.getF32Type()));
   Operation *op = b.create(state);
-  // Check operand/attribute structure before inferring shapes.
-  if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
-    // verify() may have failed only because result types are placeholders;
-    // invariants on operands/attributes are what matter here.
-  }
-  if (failed(kiln::onnx::inferShapes(op))) {
-    op->erase();
-    return failure();
-  }
-  if (failed(mlir::verify(op, false))) {
+  // Check operand and attribute structure (ODS constraints) before shape
+  // inference reads them; the verifier also runs shape inference, so this
+  // one check covers both.
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false)) ||
+      failed(kiln::onnx::inferShapes(op))) {
     op->erase();
     return failure();
   }

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Builds small ONNX models for Kiln's importer tests.
+
+usage: make_model.py NAME OUT.onnx
+Each NAME is a function below; models are built with onnx.helper at test
+time (nothing binary is checked in).
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def _model(nodes, inputs, outputs, inits=(), opset=17, name="g"):
+    g = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def vi(name, shape, t=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def arr(name, a):
+    return numpy_helper.from_array(np.asarray(a), name)
+
+
+def cnn():
+    rng = np.random.default_rng(0)
+    return _model(
+        [helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv1", pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["c"], ["r"], name="relu1"),
+         helper.make_node("MaxPool", ["r"], ["p"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+         helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+         helper.make_node("Gemm", ["f", "F", "FB"], ["y"], name="fc", transB=1)],
+        [vi("x", ["N", 3, 8, 8])], [vi("y", ["N", 10])],
+        [arr("W", rng.standard_normal((4, 3, 3, 3), dtype=np.float32)),
+         arr("B", rng.standard_normal(4, dtype=np.float32)),
+         arr("F", rng.standard_normal((10, 64), dtype=np.float32)),
+         arr("FB", rng.standard_normal(10, dtype=np.float32))])
+
+
+def reduce_opset13():
+    # Opset 13 ReduceMean carries axes as an attribute; the importer adapts
+    # it to the opset-18 form (axes input).
+    return _model([helper.make_node("ReduceMean", ["x"], ["y"], name="mean", axes=[1], keepdims=0)],
+                  [vi("x", [2, 3, 4])], [vi("y", [2, 4])], opset=13)
+
+
+def reduce_opset18():
+    return _model([helper.make_node("ReduceMean", ["x", "axes"], ["y"], name="mean", keepdims=1)],
+                  [vi("x", [2, 3, 4])], [vi("y", [2, 1, 4])],
+                  [arr("axes", np.array([1], dtype=np.int64))], opset=18)
+
+
+def softmax_opset11():
+    # Before opset 13 Softmax coerces the input to 2-D at `axis` (default 1).
+    return _model([helper.make_node("Softmax", ["x"], ["y"], name="sm")],
+                  [vi("x", [2, 3, 4])], [vi("y", [2, 3, 4])], opset=11)
+
+
+def unsupported_op():
+    return _model([helper.make_node("NotARealOp", ["x"], ["y"], name="weird_node")],
+                  [vi("x", [2])], [vi("y", [2])])
+
+
+def custom_domain():
+    m = _model([helper.make_node("Foo", ["x"], ["y"], name="foo_node", domain="com.example")],
+               [vi("x", [2])], [vi("y", [2])])
+    m.opset_import.append(helper.make_opsetid("com.example", 1))
+    return m
+
+
+def opset99():
+    return _model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2])], [vi("y", [2])],
+                  opset=99)
+
+
+def opset0():
+    return _model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2])], [vi("y", [2])],
+                  opset=0)
+
+
+def gelu_opset17():
+    return _model([helper.make_node("Gelu", ["x"], ["y"], name="g")], [vi("x", [2])], [vi("y", [2])],
+                  opset=17)
+
+
+def missing_input():
+    return _model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add1")],
+                  [vi("x", [2])], [vi("y", [2])])
+
+
+def cycle():
+    return _model([helper.make_node("Add", ["x", "b"], ["a"], name="n1"),
+                   helper.make_node("Relu", ["a"], ["b"], name="n2")],
+                  [vi("x", [2])], [vi("a", [2])])
+
+
+def duplicate_output():
+    return _model([helper.make_node("Relu", ["x"], ["y"], name="n1"),
+                   helper.make_node("Relu", ["x"], ["y"], name="n2")],
+                  [vi("x", [2])], [vi("y", [2])])
+
+
+def bad_tensor_size():
+    t = TensorProto()
+    t.name, t.data_type = "W", TensorProto.FLOAT
+    t.dims.extend([4, 4])
+    t.raw_data = np.zeros(3, np.float32).tobytes()
+    return _model([helper.make_node("Add", ["x", "W"], ["y"], name="add1")],
+                  [vi("x", [4, 4])], [vi("y", [4, 4])], [t])
+
+
+def conv_channel_mismatch():
+    return _model([helper.make_node("Conv", ["x", "W"], ["y"], name="bad_conv")],
+                  [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 6, 6])],
+                  [arr("W", np.zeros((4, 2, 3, 3), np.float32))])
+
+
+def attr_type_mismatch():
+    return _model([helper.make_node("Gemm", ["x", "w"], ["y"], name="gemm1", transB="yes")],
+                  [vi("x", [2, 3])], [vi("y", [2, 4])], [arr("w", np.zeros((4, 3), np.float32))])
+
+
+def external_escape():
+    t = helper.make_tensor("W", TensorProto.FLOAT, [2], vals=[])
+    t.ClearField("float_data")
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", "../../etc/passwd"
+    return _model([helper.make_node("Add", ["x", "W"], ["y"], name="add1")],
+                  [vi("x", [2])], [vi("y", [2])], [t])
+
+
+def shape_reshape():
+    # Dynamic batch reshape through Shape/Gather/Unsqueeze/Concat (torch style).
+    return _model(
+        [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+         helper.make_node("Gather", ["s", "zero"], ["n"], name="gather", axis=0),
+         helper.make_node("Unsqueeze", ["n", "ax0"], ["n1"], name="unsq"),
+         helper.make_node("Concat", ["n1", "rest"], ["shp"], name="concat", axis=0),
+         helper.make_node("Reshape", ["x", "shp"], ["y"], name="reshape")],
+        [vi("x", ["N", 4, 6])], [vi("y", ["N", 2, 12])],
+        [arr("zero", np.array(0, np.int64)), arr("ax0", np.array([0], np.int64)),
+         arr("rest", np.array([2, -1], np.int64))])
+
+
+if __name__ == "__main__":
+    name, out = sys.argv[1], sys.argv[2]
+    if name == "malformed":
+        data = cnn().SerializeToString()
+        with open(out, "wb") as f:
+            f.write(data[: len(data) // 2] + b"\xff\xff\xff")
+        sys.exit(0)
+    m = globals()[name]()
+    with open(out, "wb") as f:
+        f.write(m.SerializeToString())

@@ -1,0 +1,36 @@
+# -*- Python -*-
+# Lit configuration for Kiln's regression tests.
+import os
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "runtime"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
+config.substitutions.append(("%runtime_include", os.path.join(config.kiln_src_root, "runtime", "include")))
+config.substitutions.append(("%runtime_lib", config.kiln_lib_dir))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
+tools = ["kiln-opt", "kiln-compile", "kiln-run"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# End-to-end tests that export torchvision models are slow; they run only
+# when KILN_E2E_MODELS is set (the README's test command sets it).
+if os.environ.get("KILN_E2E_MODELS"):
+    config.available_features.add("e2e-models")
+    config.environment["KILN_E2E_MODELS"] = os.environ["KILN_E2E_MODELS"]
+if os.environ.get("KILN_E2E_CACHE"):
+    config.environment["KILN_E2E_CACHE"] = os.environ["KILN_E2E_CACHE"]
