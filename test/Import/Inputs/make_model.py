@@ -127,8 +127,9 @@ def attr_type_mismatch():
 
 
 def external_escape():
-    t = helper.make_tensor("W", TensorProto.FLOAT, [2], vals=[])
-    t.ClearField("float_data")
+    t = TensorProto()
+    t.name, t.data_type = "W", TensorProto.FLOAT
+    t.dims.extend([2])
     t.data_location = TensorProto.EXTERNAL
     e = t.external_data.add()
     e.key, e.value = "location", "../../etc/passwd"
