@@ -198,10 +198,12 @@ LogicalResult TransposeOp::verify() {
   if ((int64_t)getPerm().size() != x.getRank() || r.getRank() != x.getRank())
     return emitOpError("perm must have one entry per dim");
   SmallVector<bool> seen(x.getRank(), false);
-  for (auto [i, p] : llvm::enumerate(getPerm())) {
+  for (int64_t p : getPerm()) {
     if (p < 0 || p >= x.getRank() || seen[p])
       return emitOpError("perm is not a permutation");
     seen[p] = true;
+  }
+  for (auto [i, p] : llvm::enumerate(getPerm())) {
     if (!ShapedType::isDynamic(r.getDimSize(i)) && !ShapedType::isDynamic(x.getDimSize(p)) &&
         r.getDimSize(i) != x.getDimSize(p))
       return emitOpError("result shape does not match the permuted input");

@@ -1,0 +1,296 @@
+// Tests of the kiln-run tool: writes ONNX TensorProto data sets with the
+// protobuf API, runs kiln-run on the fake model libraries and checks exit
+// codes (0 pass, 1 mismatch, 2 error) and reports.
+#include <onnx/onnx_pb.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string output; // stdout + stderr
+};
+
+Result runKilnRun(const std::string &args) {
+  Result r;
+  std::string cmd = std::string("'") + KILN_RUN_EXE + "' " + args + " 2>&1";
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    r.output.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+onnx::TensorProto floatTensor(const std::string &name, std::vector<int64_t> dims,
+                              const std::vector<float> &values, bool raw = true) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims)
+    t.add_dims(d);
+  if (raw)
+    t.set_raw_data(std::string(reinterpret_cast<const char *>(values.data()),
+                               values.size() * sizeof(float)));
+  else
+    for (float v : values)
+      t.add_float_data(v);
+  return t;
+}
+
+class KilnRun : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kiln-run-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root = tmpl;
+  }
+  void TearDown() override { fs::remove_all(root); }
+
+  std::string dataSet(const std::string &name) {
+    fs::path d = root / name;
+    fs::create_directories(d);
+    return d.string();
+  }
+  void write(const std::string &dir, const std::string &file,
+             const onnx::TensorProto &t) {
+    std::ofstream out(dir + "/" + file, std::ios::binary);
+    ASSERT_TRUE(t.SerializeToOstream(&out));
+  }
+  // A correct data set for fake_model_add: out[2,3] = x[2,3] + y[3].
+  std::string addDataSet(const std::string &name, bool raw = true) {
+    std::string d = dataSet(name);
+    write(d, "input_0.pb", floatTensor("x", {2, 3}, {1, 2, 3, 4, 5, 6}, raw));
+    write(d, "input_1.pb", floatTensor("y", {3}, {10, 20, 30}, raw));
+    write(d, "output_0.pb",
+          floatTensor("out", {2, 3}, {11, 22, 33, 14, 25, 36}, raw));
+    return d;
+  }
+  fs::path root;
+};
+
+const std::string kAdd = std::string("'") + FAKE_ADD_SO + "'";
+const std::string kMulti = std::string("'") + FAKE_MULTI_SO + "'";
+
+TEST_F(KilnRun, HelpDocumentsEveryOption) {
+  Result r = runKilnRun("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char *opt : {"--data-dir", "--rtol", "--atol", "--repeat",
+                          "--warmup", "--batch", "--seed", "-v"})
+    EXPECT_THAT(r.output, HasSubstr(opt));
+}
+
+TEST_F(KilnRun, UsageErrors) {
+  EXPECT_EQ(runKilnRun("").code, 2);
+  Result r = runKilnRun(kAdd + " --frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown option '--frobnicate'"));
+  r = runKilnRun(kAdd + " --rtol abc");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("--rtol must be"));
+  EXPECT_EQ(runKilnRun(kAdd + " --repeat 0").code, 2);
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir").code, 2);
+  EXPECT_EQ(runKilnRun(kAdd + " " + kAdd).code, 2);
+}
+
+TEST_F(KilnRun, LoadErrors) {
+  Result r = runKilnRun("/nonexistent/libmodel.so");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("KILN_ERROR_LOAD"));
+  EXPECT_THAT(r.output, HasSubstr("/nonexistent/libmodel.so"));
+  r = runKilnRun(std::string("'") + FAKE_NOT_A_MODEL_SO + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("not a Kiln model library"));
+}
+
+TEST_F(KilnRun, PassingDataSetRawAndTypedFields) {
+  Result r = runKilnRun(kAdd + " --data-dir " + addDataSet("raw"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("output 0 'out' float [2,3]"));
+  EXPECT_THAT(r.output, HasSubstr("mismatches 0/6 OK"));
+  r = runKilnRun(kAdd + " -v --data-dir=" + addDataSet("typed", false));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("'x': float [?,3]")); // -v signature
+}
+
+TEST_F(KilnRun, InputsMatchedByName) {
+  std::string d = dataSet("swapped");
+  write(d, "input_0.pb", floatTensor("y", {3}, {10, 20, 30}));
+  write(d, "input_1.pb", floatTensor("x", {1, 3}, {1, 2, 3}));
+  write(d, "output_0.pb", floatTensor("out", {1, 3}, {11, 22, 33}));
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+TEST_F(KilnRun, MismatchReportsFirstIndexAndValues) {
+  std::string d = addDataSet("wrong");
+  write(d, "output_0.pb", floatTensor("out", {2, 3}, {11, 22, 33, 14, 26, 36}));
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("mismatches 1/6 FAIL"));
+  EXPECT_THAT(r.output, HasSubstr("first at index 4 [1,1]: got 25, expected 26"));
+  EXPECT_THAT(r.output, HasSubstr("max_abs_err 1 "));
+}
+
+TEST_F(KilnRun, Tolerances) {
+  std::string d = addDataSet("close");
+  write(d, "output_0.pb",
+        floatTensor("out", {2, 3}, {11, 22, 33, 14, 25.1f, 36}));
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d).code, 1);
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d + " --rtol 1e-3").code, 1);
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d + " --rtol 1e-2").code, 0);
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d + " --rtol 0 --atol 0.2").code, 0);
+}
+
+TEST_F(KilnRun, NanMatchesNan) {
+  std::string d = dataSet("nan");
+  write(d, "input_0.pb", floatTensor("x", {1, 3}, {NAN, 1, 2}));
+  write(d, "input_1.pb", floatTensor("y", {3}, {0, 0, 0}));
+  write(d, "output_0.pb", floatTensor("out", {1, 3}, {NAN, 1, 2}));
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d).code, 0);
+  write(d, "output_0.pb", floatTensor("out", {1, 3}, {0, 1, 2}));
+  EXPECT_EQ(runKilnRun(kAdd + " --data-dir " + d).code, 1);
+}
+
+TEST_F(KilnRun, ShapeMismatchIsAFailure) {
+  std::string d = addDataSet("shape");
+  write(d, "output_0.pb", floatTensor("out", {3, 2}, {11, 22, 33, 14, 25, 36}));
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("shape mismatch: expected [3,2]"));
+}
+
+TEST_F(KilnRun, DataErrors) {
+  std::string d = addDataSet("missing");
+  fs::remove(d + "/input_1.pb");
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("has 1 input_<i>.pb files, but the model has 2"));
+
+  d = addDataSet("malformed");
+  { std::ofstream(d + "/input_0.pb") << "\xff\xff\xff this is not protobuf"; }
+  r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("input_0.pb"));
+
+  d = addDataSet("short");
+  write(d, "input_0.pb", floatTensor("x", {2, 3}, {1, 2, 3}));
+  r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("raw_data has 12 bytes"));
+
+  d = addDataSet("dtype");
+  onnx::TensorProto t;
+  t.set_name("x");
+  t.set_data_type(onnx::TensorProto::INT32);
+  t.add_dims(1);
+  t.add_dims(3);
+  for (int v : {1, 2, 3})
+    t.add_int32_data(v);
+  write(d, "input_0.pb", t);
+  r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("holds int32, the model expects float"));
+
+  r = runKilnRun(kAdd + " --data-dir " + (root / "nope").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("does not exist"));
+}
+
+TEST_F(KilnRun, RuntimeShapeErrorIsReported) {
+  std::string d = addDataSet("badshape");
+  write(d, "input_0.pb", floatTensor("x", {2, 2}, {1, 2, 3, 4}));
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("KILN_ERROR_SHAPE"));
+  EXPECT_THAT(r.output, HasSubstr("input 0 ('x'): dim 1 is 2, model expects 3"));
+}
+
+TEST_F(KilnRun, SeveralDataSets) {
+  std::string good = addDataSet("good");
+  std::string bad = addDataSet("bad");
+  write(bad, "output_0.pb", floatTensor("out", {2, 3}, {0, 0, 0, 0, 0, 0}));
+  Result r = runKilnRun(kAdd + " --data-dir " + good + " --data-dir " + bad);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1 of 2 data sets passed"));
+}
+
+TEST_F(KilnRun, IntegerAndBoolOutputsAreExact) {
+  std::string d = dataSet("multi");
+  onnx::TensorProto a;
+  a.set_name("a");
+  a.set_data_type(onnx::TensorProto::INT32);
+  a.add_dims(2);
+  a.add_dims(2);
+  for (int v : {1, -2, 3, 4})
+    a.add_int32_data(v);
+  write(d, "input_0.pb", a);
+  onnx::TensorProto rowsum;
+  rowsum.set_name("rowsum");
+  rowsum.set_data_type(onnx::TensorProto::INT64);
+  rowsum.add_dims(2);
+  rowsum.add_int64_data(-1);
+  rowsum.add_int64_data(7);
+  write(d, "output_0.pb", rowsum);
+  onnx::TensorProto pos;
+  pos.set_name("positive");
+  pos.set_data_type(onnx::TensorProto::BOOL);
+  pos.add_dims(2);
+  pos.add_dims(2);
+  for (int v : {1, 0, 1, 1})
+    pos.add_int32_data(v);
+  write(d, "output_1.pb", pos);
+  Result r = runKilnRun(kMulti + " --data-dir " + d);
+  EXPECT_EQ(r.code, 0) << r.output;
+
+  pos.set_int32_data(1, 1);
+  write(d, "output_1.pb", pos);
+  r = runKilnRun(kMulti + " --data-dir " + d);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("got false, expected true"));
+  rowsum.set_int64_data(0, -2);
+  write(d, "output_0.pb", rowsum);
+  r = runKilnRun(kMulti + " --data-dir " + d);
+  EXPECT_THAT(r.output, HasSubstr("got -1, expected -2"));
+}
+
+TEST_F(KilnRun, RandomInputsBenchmark) {
+  Result r = runKilnRun(kAdd + " --batch 4 --repeat 5 --warmup 1 --seed 7 -v");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("random input 0 'x' float [4,3]"));
+  EXPECT_THAT(r.output, HasSubstr("output 0 'out' float [4,3]"));
+  EXPECT_THAT(r.output, HasSubstr("latency over 5 runs"));
+  r = runKilnRun(kMulti + " --repeat 2");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// ONNX's own backend test data, when libonnx-testdata is installed.
+TEST_F(KilnRun, OnnxBackendTestData) {
+  const std::string dir =
+      "/usr/share/libonnx-testdata/data/node/test_add_bcast/test_data_set_0";
+  if (!fs::exists(dir))
+    GTEST_SKIP() << dir << " not installed";
+  Result r = runKilnRun(std::string("'") + FAKE_ADD_BCAST_SO + "' --data-dir " + dir);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("output 0 'sum' float [3,4,5]"));
+}
+
+} // namespace
