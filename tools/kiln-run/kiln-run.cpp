@@ -1,0 +1,740 @@
+//===- kiln-run.cpp - run a compiled Kiln model and check its outputs ------===//
+//
+// kiln-run libmodel.so --data-dir DIR [...]   compare with reference outputs
+// kiln-run libmodel.so [--repeat N ...]       time the model on random inputs
+//
+// Reference data uses the layout of ONNX's backend test data sets:
+// DIR/input_<i>.pb and DIR/output_<j>.pb, each a serialized TensorProto.
+//
+// Exit status: 0 all outputs within tolerance, 1 mismatch, 2 usage, load,
+// data or runtime error.
+//===----------------------------------------------------------------------===//
+#include "kiln/runtime.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "kiln-run reads TensorProto raw_data, which is little-endian"
+#endif
+
+namespace {
+
+enum ExitCode { kPass = 0, kMismatch = 1, kError = 2 };
+
+const char *kUsage = R"(usage: kiln-run MODEL.so [options]
+
+Runs a model library produced by kiln-compile.
+
+With --data-dir, feeds DIR/input_<i>.pb to the model and compares its outputs
+with DIR/output_<j>.pb (serialized ONNX TensorProto files, the layout of
+ONNX's backend test data).  An output matches when, elementwise,
+  |actual - expected| <= atol + rtol * |expected|
+(NaN matches NaN; integer and bool outputs must be equal).  Without
+--data-dir, runs the model on seeded random inputs and reports latency.
+
+options:
+  --data-dir DIR   reference data set directory; may be repeated, each data
+                   set is run in turn
+  --rtol R         relative tolerance (default 1e-3)
+  --atol A         absolute tolerance (default 1e-5)
+  --repeat N       timed runs with random inputs (default 10)
+  --warmup N       untimed runs before timing (default 3)
+  --batch N        value of the first dynamic dimension of each input with
+                   random inputs (default 1; other dynamic dimensions are 1)
+  --seed S         seed of the random inputs (default 0)
+  -v, --verbose    print the model signature and per-run details
+  -h, --help       print this help
+
+Inputs are matched to model inputs by TensorProto name when every name is
+present and matches, else by position; likewise for outputs.  Random inputs
+are uniform in [-1, 1) for floating types, in {0..3} for integers and in
+{0, 1} for bool.
+
+exit status: 0 all outputs within tolerance, 1 mismatch (values or shapes),
+2 usage error, unreadable or malformed data, load or runtime error.
+)";
+
+struct Options {
+  std::string model;
+  std::vector<std::string> dataDirs;
+  double rtol = 1e-3, atol = 1e-5;
+  long repeat = 10, warmup = 3, batch = 1;
+  unsigned long long seed = 0;
+  bool verbose = false;
+};
+
+// A dense host tensor.
+struct Tensor {
+  std::string name;
+  kiln_dtype dtype = KILN_DTYPE_UNDEFINED;
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> bytes;
+};
+
+std::string shapeString(const int64_t *dims, size_t rank) {
+  std::string s = "[";
+  for (size_t i = 0; i < rank; ++i) {
+    if (i)
+      s += ",";
+    s += dims[i] < 0 ? std::string("?") : std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+std::string shapeString(const std::vector<int64_t> &d) {
+  return shapeString(d.data(), d.size());
+}
+
+std::string dtypeString(int32_t dtype) {
+  const char *n = kiln_dtype_name(static_cast<kiln_dtype>(dtype));
+  if (std::strcmp(n, "unknown") == 0)
+    return "unsupported dtype " + std::to_string(dtype);
+  return n;
+}
+
+// --- half precision ----------------------------------------------------------
+float halfToFloat(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v;
+  if (exp == 0)
+    v = std::ldexp(static_cast<float>(mant), -24);
+  else if (exp == 31)
+    v = mant ? NAN : INFINITY;
+  else
+    v = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+  if (std::isnan(f))
+    return sign | 0x7e00;
+  float a = std::fabs(f);
+  if (a >= 65520.f)
+    return sign | 0x7c00;
+  if (a < 6.103515625e-05f) // subnormal: units of 2^-24
+    return sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.f));
+  int e;
+  float m = std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
+  uint32_t mant = static_cast<uint32_t>(std::nearbyint((m * 2.f - 1.f) * 1024.f));
+  uint32_t exp = static_cast<uint32_t>(e - 1 + 15);
+  if (mant == 1024) {
+    mant = 0;
+    ++exp;
+  }
+  return sign | static_cast<uint16_t>(exp << 10) | static_cast<uint16_t>(mant);
+}
+
+float bf16ToFloat(uint16_t b) {
+  uint32_t x = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+uint16_t floatToBf16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if (std::isnan(f))
+    return static_cast<uint16_t>((x >> 16) | 0x40);
+  x += 0x7fff + ((x >> 16) & 1); // round to nearest even
+  return static_cast<uint16_t>(x >> 16);
+}
+
+bool isFloating(kiln_dtype t) {
+  return t == KILN_DTYPE_FLOAT || t == KILN_DTYPE_DOUBLE ||
+         t == KILN_DTYPE_FLOAT16 || t == KILN_DTYPE_BFLOAT16;
+}
+
+double floatAt(kiln_dtype t, const uint8_t *p, size_t i) {
+  switch (t) {
+  case KILN_DTYPE_FLOAT: {
+    float v;
+    std::memcpy(&v, p + 4 * i, 4);
+    return v;
+  }
+  case KILN_DTYPE_DOUBLE: {
+    double v;
+    std::memcpy(&v, p + 8 * i, 8);
+    return v;
+  }
+  case KILN_DTYPE_FLOAT16:
+  case KILN_DTYPE_BFLOAT16: {
+    uint16_t v;
+    std::memcpy(&v, p + 2 * i, 2);
+    return t == KILN_DTYPE_FLOAT16 ? halfToFloat(v) : bf16ToFloat(v);
+  }
+  default:
+    return 0;
+  }
+}
+
+// Printable value of element i of any dtype.
+std::string valueString(kiln_dtype t, const uint8_t *p, size_t i) {
+  char buf[64];
+  if (isFloating(t)) {
+    std::snprintf(buf, sizeof buf, "%.9g", floatAt(t, p, i));
+    return buf;
+  }
+  switch (t) {
+  case KILN_DTYPE_UINT8: return std::to_string(p[i]);
+  case KILN_DTYPE_BOOL: return p[i] ? "true" : "false";
+  case KILN_DTYPE_INT8: return std::to_string(static_cast<int8_t>(p[i]));
+  case KILN_DTYPE_UINT16: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); return std::to_string(v); }
+  case KILN_DTYPE_INT16: { int16_t v; std::memcpy(&v, p + 2 * i, 2); return std::to_string(v); }
+  case KILN_DTYPE_INT32: { int32_t v; std::memcpy(&v, p + 4 * i, 4); return std::to_string(v); }
+  case KILN_DTYPE_UINT32: { uint32_t v; std::memcpy(&v, p + 4 * i, 4); return std::to_string(v); }
+  case KILN_DTYPE_INT64: { int64_t v; std::memcpy(&v, p + 8 * i, 8); return std::to_string(v); }
+  case KILN_DTYPE_UINT64: { uint64_t v; std::memcpy(&v, p + 8 * i, 8); return std::to_string(v); }
+  default: return "?";
+  }
+}
+
+// --- TensorProto reading ------------------------------------------------------
+bool fileExists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+template <typename Dst, typename Field>
+bool copyTyped(const Field &field, size_t count, Tensor &t,
+               const std::string &what, std::string &err) {
+  if (static_cast<size_t>(field.size()) != count) {
+    err = what + ": holds " + std::to_string(field.size()) +
+          " values, but shape " + shapeString(t.dims) + " needs " +
+          std::to_string(count);
+    return false;
+  }
+  t.bytes.resize(count * sizeof(Dst));
+  for (size_t i = 0; i < count; ++i) {
+    Dst v = static_cast<Dst>(field.Get(static_cast<int>(i)));
+    std::memcpy(t.bytes.data() + i * sizeof(Dst), &v, sizeof(Dst));
+  }
+  return true;
+}
+
+bool readTensor(const std::string &path, Tensor &t, std::string &err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    err = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  onnx::TensorProto tp;
+  if (!tp.ParseFromString(ss.str())) {
+    err = "'" + path + "' is not a valid serialized onnx.TensorProto";
+    return false;
+  }
+  const std::string what = "'" + path + "'";
+  t.name = tp.name();
+  t.dtype = static_cast<kiln_dtype>(tp.data_type());
+  const size_t esize = kiln_dtype_size(t.dtype);
+  if (esize == 0) {
+    err = what + ": " + dtypeString(tp.data_type()) + " is not supported";
+    return false;
+  }
+  if (tp.has_data_location() &&
+      tp.data_location() == onnx::TensorProto::EXTERNAL) {
+    err = what + ": external tensor data is not supported";
+    return false;
+  }
+  if (tp.dims_size() > KILN_MAX_RANK) {
+    err = what + ": rank " + std::to_string(tp.dims_size()) +
+          " exceeds the maximum of " + std::to_string(KILN_MAX_RANK);
+    return false;
+  }
+  size_t count = 1;
+  for (int64_t d : tp.dims()) {
+    if (d < 0 || __builtin_mul_overflow(count, static_cast<size_t>(d), &count) ||
+        count > (size_t(1) << 40)) {
+      err = what + ": invalid or too large shape";
+      return false;
+    }
+    t.dims.push_back(d);
+  }
+  if (!tp.raw_data().empty() || count == 0) {
+    const std::string &raw = tp.raw_data();
+    if (raw.size() != count * esize) {
+      err = what + ": raw_data has " + std::to_string(raw.size()) +
+            " bytes, but shape " + shapeString(t.dims) + " of " +
+            dtypeString(t.dtype) + " needs " + std::to_string(count * esize);
+      return false;
+    }
+    t.bytes.assign(raw.begin(), raw.end());
+    return true;
+  }
+  switch (t.dtype) {
+  case KILN_DTYPE_FLOAT:
+    return copyTyped<float>(tp.float_data(), count, t, what + " float_data", err);
+  case KILN_DTYPE_DOUBLE:
+    return copyTyped<double>(tp.double_data(), count, t, what + " double_data", err);
+  case KILN_DTYPE_INT64:
+    return copyTyped<int64_t>(tp.int64_data(), count, t, what + " int64_data", err);
+  case KILN_DTYPE_UINT32:
+    return copyTyped<uint32_t>(tp.uint64_data(), count, t, what + " uint64_data", err);
+  case KILN_DTYPE_UINT64:
+    return copyTyped<uint64_t>(tp.uint64_data(), count, t, what + " uint64_data", err);
+  case KILN_DTYPE_INT32:
+    return copyTyped<int32_t>(tp.int32_data(), count, t, what + " int32_data", err);
+  case KILN_DTYPE_INT16:
+    return copyTyped<int16_t>(tp.int32_data(), count, t, what + " int32_data", err);
+  case KILN_DTYPE_INT8:
+    return copyTyped<int8_t>(tp.int32_data(), count, t, what + " int32_data", err);
+  case KILN_DTYPE_UINT16:
+  case KILN_DTYPE_FLOAT16: // bit patterns, per the ONNX spec
+  case KILN_DTYPE_BFLOAT16:
+    return copyTyped<uint16_t>(tp.int32_data(), count, t, what + " int32_data", err);
+  case KILN_DTYPE_UINT8:
+    return copyTyped<uint8_t>(tp.int32_data(), count, t, what + " int32_data", err);
+  case KILN_DTYPE_BOOL:
+    if (!copyTyped<uint8_t>(tp.int32_data(), count, t, what + " int32_data", err))
+      return false;
+    for (auto &b : t.bytes)
+      b = b != 0;
+    return true;
+  default:
+    err = what + ": " + dtypeString(t.dtype) + " is not supported";
+    return false;
+  }
+}
+
+// --- the model ---------------------------------------------------------------
+struct ModelDeleter {
+  void operator()(kiln_model *m) const { kiln_model_free(m); }
+};
+using ModelPtr = std::unique_ptr<kiln_model, ModelDeleter>;
+
+std::vector<kiln_tensor_info> infos(kiln_model *m, bool outputs) {
+  std::vector<kiln_tensor_info> v(outputs ? kiln_model_num_outputs(m)
+                                          : kiln_model_num_inputs(m));
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (outputs)
+      kiln_model_output_info(m, static_cast<int32_t>(i), &v[i]);
+    else
+      kiln_model_input_info(m, static_cast<int32_t>(i), &v[i]);
+  }
+  return v;
+}
+
+void printSignature(kiln_model *m) {
+  std::printf("model '%s'\n", kiln_model_name(m));
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto &ti : infos(m, pass == 1))
+      std::printf("  %-6s '%s': %s %s\n", pass ? "output" : "input", ti.name,
+                  kiln_dtype_name(ti.dtype),
+                  shapeString(ti.dims, static_cast<size_t>(ti.rank)).c_str());
+}
+
+// Owns the output buffers that kiln_model_run allocated.
+struct Outputs {
+  std::vector<kiln_tensor> t;
+  explicit Outputs(size_t n) : t(n) { std::memset(t.data(), 0, n * sizeof(kiln_tensor)); }
+  ~Outputs() { release(); }
+  void release() {
+    for (auto &o : t) {
+      kiln_free(o.data);
+      o.data = nullptr;
+      o.size_bytes = 0;
+    }
+  }
+};
+
+kiln_tensor asKilnTensor(Tensor &h) {
+  kiln_tensor k;
+  std::memset(&k, 0, sizeof k);
+  k.data = h.bytes.empty() ? nullptr : h.bytes.data();
+  k.size_bytes = h.bytes.size();
+  k.dtype = h.dtype;
+  k.rank = static_cast<int32_t>(h.dims.size());
+  for (size_t i = 0; i < h.dims.size() && i < KILN_MAX_RANK; ++i)
+    k.dims[i] = h.dims[i];
+  return k;
+}
+
+// Maps data-set tensors to model tensors: by name when every name is present
+// and matches a distinct model tensor, else by position.
+std::vector<int> matchTensors(const std::vector<Tensor> &data,
+                              const std::vector<kiln_tensor_info> &model,
+                              bool &byName) {
+  std::vector<int> map(data.size(), -1);
+  std::vector<bool> used(model.size(), false);
+  byName = !data.empty();
+  for (size_t i = 0; i < data.size() && byName; ++i) {
+    int found = -1;
+    for (size_t j = 0; j < model.size(); ++j)
+      if (!data[i].name.empty() && data[i].name == model[j].name && !used[j])
+        found = static_cast<int>(j);
+    if (found < 0)
+      byName = false;
+    else {
+      map[i] = found;
+      used[found] = true;
+    }
+  }
+  if (!byName)
+    for (size_t i = 0; i < data.size(); ++i)
+      map[i] = static_cast<int>(i);
+  return map;
+}
+
+// Compares one output with its reference; prints one report line.
+bool compareOutput(int index, const kiln_tensor_info &info,
+                   const kiln_tensor &actual, const Tensor &expected,
+                   const Options &opt) {
+  const std::vector<int64_t> gotDims(actual.dims, actual.dims + actual.rank);
+  const kiln_dtype dt = info.dtype;
+  std::printf("  output %d '%s' %s %s: ", index, info.name, kiln_dtype_name(dt),
+              shapeString(gotDims).c_str());
+  if (gotDims != expected.dims) {
+    std::printf("FAIL shape mismatch: expected %s\n",
+                shapeString(expected.dims).c_str());
+    return false;
+  }
+  const size_t esize = kiln_dtype_size(dt);
+  const size_t count = expected.bytes.size() / esize;
+  const uint8_t *a = static_cast<const uint8_t *>(actual.data);
+  const uint8_t *e = expected.bytes.data();
+  double maxAbs = 0, maxRel = 0;
+  size_t mismatches = 0, first = 0;
+  for (size_t i = 0; i < count; ++i) {
+    bool ok;
+    if (isFloating(dt)) {
+      const double x = floatAt(dt, a, i), y = floatAt(dt, e, i);
+      if (std::isnan(x) || std::isnan(y)) {
+        ok = std::isnan(x) && std::isnan(y);
+      } else if (x == y) {
+        ok = true; // also equal infinities
+      } else {
+        const double diff = std::fabs(x - y);
+        ok = diff <= opt.atol + opt.rtol * std::fabs(y);
+        if (std::isfinite(diff)) {
+          maxAbs = std::max(maxAbs, diff);
+          if (y != 0)
+            maxRel = std::max(maxRel, diff / std::fabs(y));
+        } else {
+          maxAbs = maxRel = INFINITY;
+        }
+      }
+    } else {
+      ok = std::memcmp(a + i * esize, e + i * esize, esize) == 0;
+      if (!ok)
+        maxAbs = maxRel = NAN; // not meaningful for integers: reported below
+    }
+    if (!ok && mismatches++ == 0)
+      first = i;
+  }
+  if (isFloating(dt))
+    std::printf("max_abs_err %.3g max_rel_err %.3g ", maxAbs, maxRel);
+  std::printf("mismatches %zu/%zu", mismatches, count);
+  if (mismatches == 0) {
+    std::printf(" OK\n");
+    return true;
+  }
+  // Multi-index of the first mismatch.
+  std::vector<int64_t> idx(gotDims.size());
+  size_t rest = first;
+  for (size_t d = gotDims.size(); d-- > 0;) {
+    idx[d] = static_cast<int64_t>(rest % static_cast<size_t>(gotDims[d]));
+    rest /= static_cast<size_t>(gotDims[d]);
+  }
+  std::printf(" FAIL (first at index %zu %s: got %s, expected %s)\n", first,
+              shapeString(idx).c_str(), valueString(dt, a, first).c_str(),
+              valueString(dt, e, first).c_str());
+  return false;
+}
+
+ExitCode runDataSet(kiln_model *model, const std::string &dir,
+                    const Options &opt) {
+  std::printf("data set %s\n", dir.c_str());
+  const auto inInfo = infos(model, false), outInfo = infos(model, true);
+  auto fail = [&](const std::string &msg) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "kiln-run: error: %s\n", msg.c_str());
+    return kError;
+  };
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail("data directory '" + dir + "' does not exist");
+
+  std::vector<Tensor> inputs, expected;
+  std::string err;
+  for (int pass = 0; pass < 2; ++pass) {
+    auto &vec = pass ? expected : inputs;
+    for (int i = 0;; ++i) {
+      std::string path = dir + "/" + (pass ? "output_" : "input_") +
+                         std::to_string(i) + ".pb";
+      if (!fileExists(path))
+        break;
+      Tensor t;
+      if (!readTensor(path, t, err))
+        return fail(err);
+      vec.push_back(std::move(t));
+    }
+  }
+  if (inputs.size() != inInfo.size())
+    return fail("data set '" + dir + "' has " + std::to_string(inputs.size()) +
+                " input_<i>.pb files, but the model has " +
+                std::to_string(inInfo.size()) + " inputs");
+  if (expected.size() > outInfo.size())
+    return fail("data set '" + dir + "' has " + std::to_string(expected.size()) +
+                " output_<j>.pb files, but the model has only " +
+                std::to_string(outInfo.size()) + " outputs");
+
+  bool inByName, outByName;
+  const std::vector<int> inMap = matchTensors(inputs, inInfo, inByName);
+  const std::vector<int> outMap = matchTensors(expected, outInfo, outByName);
+  std::vector<kiln_tensor> kin(inInfo.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const int m = inMap[i];
+    const kiln_tensor_info &ti = inInfo[m];
+    if (inputs[i].dtype != ti.dtype)
+      return fail("input " + std::to_string(m) + " ('" + ti.name + "'): " +
+                  dir + "/input_" + std::to_string(i) + ".pb holds " +
+                  dtypeString(inputs[i].dtype) + ", the model expects " +
+                  kiln_dtype_name(ti.dtype));
+    kin[m] = asKilnTensor(inputs[i]);
+    if (opt.verbose)
+      std::printf("  input_%zu.pb '%s' %s %s -> input %d '%s'\n", i,
+                  inputs[i].name.c_str(), kiln_dtype_name(inputs[i].dtype),
+                  shapeString(inputs[i].dims).c_str(), m, ti.name);
+  }
+  for (size_t j = 0; j < expected.size(); ++j) {
+    const kiln_tensor_info &ti = outInfo[outMap[j]];
+    if (expected[j].dtype != ti.dtype)
+      return fail("output " + std::to_string(outMap[j]) + " ('" + ti.name +
+                  "'): " + dir + "/output_" + std::to_string(j) +
+                  ".pb holds " + dtypeString(expected[j].dtype) +
+                  ", the model produces " + kiln_dtype_name(ti.dtype));
+  }
+
+  Outputs outs(outInfo.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  kiln_status s = kiln_model_run(model, kin.data(), static_cast<int32_t>(kin.size()),
+                                 outs.t.data(), static_cast<int32_t>(outs.t.size()));
+  const double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0).count();
+  if (s != KILN_OK)
+    return fail(std::string("run failed: ") + kiln_status_string(s) + ": " +
+                kiln_last_error());
+  bool allOk = true;
+  for (size_t j = 0; j < expected.size(); ++j)
+    allOk &= compareOutput(outMap[j], outInfo[outMap[j]], outs.t[outMap[j]],
+                           expected[j], opt);
+  if (expected.empty())
+    std::printf("  no output_<j>.pb files: nothing compared\n");
+  if (opt.verbose)
+    std::printf("  run time %.3f ms\n", ms);
+  std::printf("  %s\n", allOk ? "PASS" : "FAIL");
+  return allOk ? kPass : kMismatch;
+}
+
+ExitCode runBenchmark(kiln_model *model, const Options &opt) {
+  const auto inInfo = infos(model, false);
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  std::uniform_int_distribution<int> small(0, 3), bit(0, 1);
+  std::vector<Tensor> inputs(inInfo.size());
+  std::vector<kiln_tensor> kin(inInfo.size());
+  for (size_t i = 0; i < inInfo.size(); ++i) {
+    const kiln_tensor_info &ti = inInfo[i];
+    Tensor &t = inputs[i];
+    t.dtype = ti.dtype;
+    bool firstDynamic = true;
+    size_t count = 1;
+    for (int32_t d = 0; d < ti.rank; ++d) {
+      int64_t v = ti.dims[d];
+      if (v < 0) {
+        v = firstDynamic ? opt.batch : 1;
+        firstDynamic = false;
+      }
+      t.dims.push_back(v);
+      count *= static_cast<size_t>(v);
+    }
+    const size_t esize = kiln_dtype_size(t.dtype);
+    t.bytes.resize(count * esize);
+    for (size_t k = 0; k < count; ++k) {
+      uint8_t *p = t.bytes.data() + k * esize;
+      auto put = [&](auto v) { std::memcpy(p, &v, sizeof v); };
+      switch (t.dtype) {
+      case KILN_DTYPE_FLOAT: put(real(rng)); break;
+      case KILN_DTYPE_DOUBLE: put(static_cast<double>(real(rng))); break;
+      case KILN_DTYPE_FLOAT16: put(floatToHalf(real(rng))); break;
+      case KILN_DTYPE_BFLOAT16: put(floatToBf16(real(rng))); break;
+      case KILN_DTYPE_BOOL: *p = static_cast<uint8_t>(bit(rng)); break;
+      default: { // integers: little-endian small value
+        std::memset(p, 0, esize);
+        *p = static_cast<uint8_t>(small(rng));
+      }
+      }
+    }
+    kin[i] = asKilnTensor(t);
+    if (opt.verbose)
+      std::printf("random input %zu '%s' %s %s\n", i, ti.name,
+                  kiln_dtype_name(t.dtype), shapeString(t.dims).c_str());
+  }
+
+  Outputs outs(static_cast<size_t>(kiln_model_num_outputs(model)));
+  std::vector<double> times;
+  for (long r = 0; r < opt.warmup + opt.repeat; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    kiln_status s = kiln_model_run(model, kin.data(), static_cast<int32_t>(kin.size()),
+                                   outs.t.data(), static_cast<int32_t>(outs.t.size()));
+    const double ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - t0).count();
+    if (s != KILN_OK) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "kiln-run: error: run failed: %s: %s\n",
+                   kiln_status_string(s), kiln_last_error());
+      return kError;
+    }
+    if (r == 0) {
+      const auto outInfo = infos(model, true);
+      for (size_t j = 0; j < outs.t.size(); ++j)
+        std::printf("output %zu '%s' %s %s\n", j, outInfo[j].name,
+                    kiln_dtype_name(outs.t[j].dtype),
+                    shapeString(outs.t[j].dims, static_cast<size_t>(outs.t[j].rank)).c_str());
+    }
+    outs.release();
+    if (r >= opt.warmup)
+      times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  double sum = 0;
+  for (double t : times)
+    sum += t;
+  const size_t n = times.size();
+  const double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  std::printf("latency over %zu runs (after %ld warmup): min %.4f ms, median "
+              "%.4f ms, mean %.4f ms\n",
+              n, opt.warmup, times.front(), median, sum / static_cast<double>(n));
+  return kPass;
+}
+
+// --- command line --------------------------------------------------------------
+bool parseDouble(const std::string &s, double &out) {
+  char *end = nullptr;
+  errno = 0;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && end && *end == '\0' && errno == 0 && std::isfinite(out) &&
+         out >= 0;
+}
+
+bool parseLong(const std::string &s, long minValue, long &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || !end || *end != '\0' || errno != 0 || v < minValue ||
+      v > 1000000000LL)
+    return false;
+  out = static_cast<long>(v);
+  return true;
+}
+
+int usageError(const std::string &msg) {
+  std::fprintf(stderr, "kiln-run: error: %s\n(run 'kiln-run --help' for usage)\n",
+               msg.c_str());
+  return kError;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  GOOGLE_PROTOBUF_VERIFY_VERSION;
+  Options opt;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], value;
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return kPass;
+    }
+    if (arg == "-v" || arg == "--verbose") {
+      opt.verbose = true;
+      continue;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      positional.push_back(arg);
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    bool inlineValue = eq != std::string::npos && arg.rfind("--", 0) == 0;
+    std::string name = inlineValue ? arg.substr(0, eq) : arg;
+    static const char *withValue[] = {"--data-dir", "--rtol",  "--atol", "--repeat",
+                                      "--warmup",   "--batch", "--seed"};
+    if (std::find_if(std::begin(withValue), std::end(withValue),
+                     [&](const char *o) { return name == o; }) == std::end(withValue))
+      return usageError("unknown option '" + arg + "'");
+    if (inlineValue)
+      value = arg.substr(eq + 1);
+    else if (i + 1 < argc)
+      value = argv[++i];
+    else
+      return usageError("option " + name + " needs a value");
+    long l = 0;
+    double d = 0;
+    if (name == "--data-dir") {
+      if (value.empty())
+        return usageError("--data-dir needs a directory");
+      opt.dataDirs.push_back(value);
+    } else if (name == "--rtol" || name == "--atol") {
+      if (!parseDouble(value, d))
+        return usageError(name + " must be a finite number >= 0, got '" + value + "'");
+      (name == "--rtol" ? opt.rtol : opt.atol) = d;
+    } else if (name == "--seed") {
+      if (!parseLong(value, 0, l))
+        return usageError("--seed must be an integer in [0, 1e9], got '" + value + "'");
+      opt.seed = static_cast<unsigned long long>(l);
+    } else {
+      const long minValue = name == "--warmup" ? 0 : 1;
+      if (!parseLong(value, minValue, l))
+        return usageError(name + " must be an integer >= " + std::to_string(minValue) +
+                          ", got '" + value + "'");
+      (name == "--repeat" ? opt.repeat : name == "--warmup" ? opt.warmup : opt.batch) = l;
+    }
+  }
+  if (positional.size() != 1)
+    return usageError(positional.empty() ? "no model library given"
+                                         : "more than one model library given");
+  opt.model = positional[0];
+  // dlopen searches the library path for a bare name; users mean a file.
+  std::string path = opt.model.find('/') == std::string::npos ? "./" + opt.model
+                                                               : opt.model;
+  kiln_model *raw = nullptr;
+  kiln_status s = kiln_model_load(path.c_str(), &raw);
+  if (s != KILN_OK) {
+    std::fprintf(stderr, "kiln-run: error: %s: %s\n", kiln_status_string(s),
+                 kiln_last_error());
+    return kError;
+  }
+  ModelPtr model(raw);
+  if (opt.verbose)
+    printSignature(model.get());
+
+  if (opt.dataDirs.empty())
+    return runBenchmark(model.get(), opt);
+  int worst = kPass, passed = 0;
+  for (const auto &dir : opt.dataDirs) {
+    ExitCode c = runDataSet(model.get(), dir, opt);
+    passed += c == kPass;
+    worst = std::max(worst, static_cast<int>(c));
+  }
+  std::printf("%d of %zu data sets passed\n", passed, opt.dataDirs.size());
+  return worst;
+}
