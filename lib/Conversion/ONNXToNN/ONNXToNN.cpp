@@ -477,8 +477,8 @@ FailureOr<SmallVector<Value>> Converter::slice(ox::SliceOp s) {
   auto x = rtt(s.getData()), res = resType();
   int64_t r = x.getRank();
   SmallVector<int64_t> starts, ends, axes, steps;
-  ox::getConstantIntValues(s.getStarts(), starts);
-  ox::getConstantIntValues(s.getEnds(), ends);
+  ox::getShapeValues(s.getStarts(), starts);
+  ox::getShapeValues(s.getEnds(), ends);
   if (!isNone(s.getAxes())) ox::getConstantIntValues(s.getAxes(), axes);
   if (!isNone(s.getSteps())) ox::getConstantIntValues(s.getSteps(), steps);
   if (axes.empty())

@@ -212,6 +212,29 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
     }
     return true;
   }
+  if (isa<AddOp, SubOp, MulOp, DivOp>(def)) {
+    // Shape arithmetic on small integer vectors (numpy broadcasting of a
+    // one-element operand).
+    SmallVector<int64_t> a, b;
+    if (!getShapeValues(def->getOperand(0), a) || !getShapeValues(def->getOperand(1), b))
+      return false;
+    if (a.size() != b.size() && a.size() != 1 && b.size() != 1)
+      return false;
+    size_t n = std::max(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i) {
+      int64_t x = a[a.size() == 1 ? 0 : i], y = b[b.size() == 1 ? 0 : i];
+      if (x == kUnknownValue || y == kUnknownValue) {
+        out.push_back(kUnknownValue);
+        continue;
+      }
+      if (isa<AddOp>(def)) out.push_back(x + y);
+      else if (isa<SubOp>(def)) out.push_back(x - y);
+      else if (isa<MulOp>(def)) out.push_back(x * y);
+      else if (y == 0) return false;
+      else out.push_back(x / y);
+    }
+    return true;
+  }
   if (auto slice = dyn_cast<SliceOp>(def)) {
     SmallVector<int64_t> data, starts, ends, steps;
     auto dt = getRanked(slice.getData());
@@ -1078,8 +1101,9 @@ INFER(SliceOp) {
     return failure();
   int64_t r = x.getRank();
   SmallVector<int64_t> starts, ends, axes, steps;
-  bool known = getConstantIntValues(getStarts(), starts) &&
-               getConstantIntValues(getEnds(), ends);
+  bool known = getShapeValues(getStarts(), starts) && getShapeValues(getEnds(), ends) &&
+               !llvm::is_contained(starts, kUnknownValue) &&
+               !llvm::is_contained(ends, kUnknownValue);
   bool axesKnown = isa<NoneType>(getAxes().getType()) || getConstantIntValues(getAxes(), axes);
   bool stepsKnown = isa<NoneType>(getSteps().getType()) || getConstantIntValues(getSteps(), steps);
   if (!known || !axesKnown || !stepsKnown)
