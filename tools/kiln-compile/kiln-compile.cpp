@@ -34,6 +34,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory kilnCat("Kiln options");
+static cl::OptionCategory mlirCat("MLIR options (pass instrumentation, printing, timing)");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
                                       cl::cat(kilnCat));
@@ -130,7 +131,12 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  cl::HideUnrelatedOptions({&kilnCat, &cl::getGeneralCategory()});
+  // Show Kiln's own options and the upstream `--mlir-*` ones; hide the
+  // hundreds of LLVM back-end flags that libLLVM registers.
+  for (auto &kv : cl::getRegisteredOptions())
+    if (kv.first.starts_with("mlir-"))
+      kv.second->addCategory(mlirCat);
+  cl::HideUnrelatedOptions({&kilnCat, &mlirCat});
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-compile: compile an ONNX model to a library\n\n"
                               "  kiln-compile model.onnx -o libmodel.so\n");
