@@ -5,10 +5,7 @@
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#if __has_include("kiln/Target/CPU/CPUTarget.h")
 #include "kiln/Target/CPU/CPUTarget.h"
-#define KILN_HAVE_CPU_TARGET 1
-#endif
 
 using namespace mlir;
 
@@ -32,7 +29,5 @@ void kiln::registerKilnPipelines() {
                              [](OpPassManager &pm) { buildONNXToNNPipeline(pm, {}); });
   PassPipelineRegistration<>("kiln-nn-to-linalg", "nn -> linalg on tensors",
                              [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
-#ifdef KILN_HAVE_CPU_TARGET
-  kiln::registerCPUTargetPasses();
-#endif
+  kiln::cpu::registerCPUTargetPasses();
 }

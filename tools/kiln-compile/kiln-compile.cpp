@@ -10,10 +10,7 @@
 #include "kiln/Dialect/ONNX/ONNXOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
-#if __has_include("kiln/Target/CPU/CPUTarget.h")
 #include "kiln/Target/CPU/CPUTarget.h"
-#define KILN_HAVE_CPU_TARGET 1
-#endif
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -198,10 +195,6 @@ int main(int argc, char **argv) {
   if (emit == Emit::Linalg)
     return failed(printModule(*module, output)) ? 1 : 0;
 
-#ifndef KILN_HAVE_CPU_TARGET
-  llvm::errs() << "kiln-compile: error: this build has no CPU back end\n";
-  return 1;
-#else
   kiln::cpu::CPUTargetOptions topts;
   topts.triple = mtriple;
   topts.cpu = mcpu;
@@ -225,5 +218,4 @@ int main(int argc, char **argv) {
   if (failed(kiln::cpu::emitCPUArtifact(*module, topts, kind, output)))
     return 1;
   return 0;
-#endif
 }

@@ -874,7 +874,7 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, nn::LayerNormOp op) {
   return withStats(b, loc, centered, axes, var,
                    [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                      Value ve = arith::AddFOp::create(nb, nl, a[1], scalar(nb, nl, et, eps));
-                     Value inv = math::RsqrtOp::create(nb, nl, ve);
+                     Value inv = arith::DivFOp::create(nb, nl, scalar(nb, nl, et, 1.0), math::SqrtOp::create(nb, nl, ve));
                      Value y = arith::MulFOp::create(nb, nl, arith::MulFOp::create(nb, nl, a[0], inv), a[2]);
                      if (hasBias) y = arith::AddFOp::create(nb, nl, y, a[3]);
                      return y;

@@ -1,0 +1,217 @@
+//===- CPUPipeline.cpp - linalg on tensors -> LLVM dialect -----------------===//
+
+#include "kiln/Target/CPU/CPUTarget.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "CPUPasses.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Records the entry function's ABI (names, ONNX dtypes, shapes with -1 for
+/// dynamic dims) as the module attribute `kiln.abi`, requests the C
+/// interface for it and makes every other function private.  Runs on the
+/// tensor-level module, before types are lowered.
+struct PrepareEntryPass : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareEntryPass)
+  StringRef getArgument() const override { return "kiln-cpu-prepare-entry"; }
+  StringRef getDescription() const override {
+    return "Record the entry function's ABI and request its C interface";
+  }
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    func::FuncOp entry;
+    for (auto f : m.getOps<func::FuncOp>()) {
+      if (!f->hasAttr("kiln.entry")) {
+        if (!f.isDeclaration())
+          f.setPrivate();
+        continue;
+      }
+      if (entry) {
+        f.emitError("more than one function has the 'kiln.entry' attribute");
+        return signalPassFailure();
+      }
+      entry = f;
+    }
+    if (!entry) {
+      m.emitError("no function has the 'kiln.entry' attribute (the model's entry point)");
+      return signalPassFailure();
+    }
+    Builder b(m.getContext());
+    auto describe = [&](Type t, DictionaryAttr attrs, unsigned idx, bool isArg,
+                        SmallVectorImpl<Attribute> &out) -> LogicalResult {
+      auto rt = dyn_cast<RankedTensorType>(t);
+      if (!rt)
+        return entry.emitError() << (isArg ? "argument #" : "result #") << idx
+                                 << " must be a ranked tensor, got " << t;
+      Type e = rt.getElementType();
+      if (!(e.isF32() || e.isF16() || e.isBF16() || e.isF64() || e.isInteger(1) ||
+            e.isInteger(8) || e.isInteger(16) || e.isInteger(32) || e.isInteger(64)))
+        return entry.emitError() << (isArg ? "argument #" : "result #") << idx
+                                 << " has unsupported element type " << e;
+      if (rt.getRank() > 8)
+        return entry.emitError() << (isArg ? "argument #" : "result #") << idx
+                                 << " has rank " << rt.getRank() << " (the runtime supports up to 8)";
+      StringAttr name = attrs ? attrs.getAs<StringAttr>("kiln.name") : StringAttr();
+      IntegerAttr dtype = attrs ? attrs.getAs<IntegerAttr>("kiln.dtype") : IntegerAttr();
+      std::string dflt = (isArg ? "input_" : "output_") + std::to_string(idx);
+      int64_t code = dtype ? dtype.getInt() : 0;
+      if (!code) {
+        if (e.isF32()) code = 1; else if (e.isF16()) code = 10; else if (e.isBF16()) code = 16;
+        else if (e.isF64()) code = 11; else if (e.isInteger(1)) code = 9; else if (e.isInteger(8)) code = 3;
+        else if (e.isInteger(16)) code = 5; else if (e.isInteger(32)) code = 6; else code = 7;
+      }
+      SmallVector<int64_t> dims;
+      for (int64_t d : rt.getShape())
+        dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      out.push_back(b.getDictionaryAttr({
+          b.getNamedAttr("name", name ? name : b.getStringAttr(dflt)),
+          b.getNamedAttr("dtype", b.getI32IntegerAttr(code)),
+          b.getNamedAttr("dims", b.getDenseI64ArrayAttr(dims))}));
+      return success();
+    };
+    SmallVector<Attribute> ins, outs;
+    auto ft = entry.getFunctionType();
+    for (unsigned i = 0; i < ft.getNumInputs(); ++i)
+      if (failed(describe(ft.getInput(i), entry.getArgAttrDict(i), i, true, ins)))
+        return signalPassFailure();
+    for (unsigned i = 0; i < ft.getNumResults(); ++i)
+      if (failed(describe(ft.getResult(i), entry.getResultAttrDict(i), i, false, outs)))
+        return signalPassFailure();
+    if (outs.empty()) {
+      entry.emitError("the entry function has no results");
+      return signalPassFailure();
+    }
+    m->setAttr("kiln.abi", b.getDictionaryAttr({
+                               b.getNamedAttr("entry", b.getStringAttr(entry.getSymName())),
+                               b.getNamedAttr("inputs", b.getArrayAttr(ins)),
+                               b.getNamedAttr("outputs", b.getArrayAttr(outs))}));
+    entry->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  }
+};
+
+/// Replaces math functions by polynomial approximations that vectorize
+/// (erf, tanh, exp, log, ...); the rest goes to libm.
+struct MathApproximationPass : PassWrapper<MathApproximationPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MathApproximationPass)
+  StringRef getArgument() const override { return "kiln-math-approximation"; }
+  StringRef getDescription() const override {
+    return "Polynomial approximations of math functions (upstream patterns)";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<arith::ArithDialect, math::MathDialect, vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+/// Rewrites memref.copy between strided (non-identity) layouts into
+/// linalg.copy, so they become loops instead of calls to MLIR's C runner
+/// library (`memrefCopy`), which generated libraries do not link.
+struct StridedCopyToLinalgPass
+    : PassWrapper<StridedCopyToLinalgPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(StridedCopyToLinalgPass)
+  StringRef getArgument() const override { return "kiln-strided-copy-to-linalg"; }
+  StringRef getDescription() const override {
+    return "memref.copy with strided layouts -> linalg.copy";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<linalg::LinalgDialect>();
+  }
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation().walk([&](memref::CopyOp c) {
+      auto s = cast<MemRefType>(c.getSource().getType());
+      auto t = cast<MemRefType>(c.getTarget().getType());
+      if (!s.getLayout().isIdentity() || !t.getLayout().isIdentity())
+        copies.push_back(c);
+    });
+    for (memref::CopyOp c : copies) {
+      OpBuilder b(c);
+      linalg::CopyOp::create(b, c.getLoc(), c.getSource(), c.getTarget());
+      c.erase();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> kiln::cpu::createPrepareEntryPass() {
+  return std::make_unique<PrepareEntryPass>();
+}
+std::unique_ptr<Pass> kiln::cpu::createMathApproximationPass() {
+  return std::make_unique<MathApproximationPass>();
+}
+
+void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions &opts) {
+  pm.addPass(createPrepareEntryPass());
+  // Tensor level.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  if (opts.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+  // Bufferization: identity layouts at the function boundary.
+  bufferization::OneShotBufferizePassOptions bo;
+  bo.bufferizeFunctionBoundaries = true;
+  bo.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  bo.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::BufferDeallocationPipelineOptions dopts;
+  bufferization::buildBufferDeallocationPipeline(pm, dopts);
+  // Loops and vectors.
+  pm.addNestedPass<func::FuncOp>(std::make_unique<StridedCopyToLinalgPass>());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  if (opts.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createLowerVectorsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createMathApproximationPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void kiln::cpu::registerCPUTargetPasses() {
+  PassRegistration<PrepareEntryPass>();
+  PassRegistration<MathApproximationPass>();
+  PassRegistration<StridedCopyToLinalgPass>();
+  registerTileAndVectorizePass();
+  registerLowerVectorsPass();
+  PassPipelineRegistration<>("kiln-cpu-lowering",
+                             "linalg on tensors -> LLVM dialect (CPU, -O2)",
+                             [](OpPassManager &pm) { buildCPULoweringPipeline(pm, {}); });
+  PassPipelineRegistration<>("kiln-cpu-lowering-O0",
+                             "linalg on tensors -> LLVM dialect (CPU, plain loops)",
+                             [](OpPassManager &pm) {
+                               CPUTargetOptions o;
+                               o.optLevel = 0;
+                               buildCPULoweringPipeline(pm, o);
+                             });
+}
