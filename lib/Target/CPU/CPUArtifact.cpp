@@ -182,6 +182,11 @@ LogicalResult writeHeader(StringRef libPath, StringRef modelName, ArrayRef<Tenso
       os << "#define KILN_MODEL_" << kind << "_" << i << "_NAME \"" << t.name << "\"\n";
       os << "#define KILN_MODEL_" << kind << "_" << i << "_DTYPE " << t.dtype << "\n";
       os << "#define KILN_MODEL_" << kind << "_" << i << "_RANK " << t.dims.size() << "\n";
+      os << "#define KILN_MODEL_" << kind << "_" << i << "_DIMS {";
+      llvm::interleaveComma(t.dims, os);
+      os << "}\n";
+      for (auto [k, d] : llvm::enumerate(t.dims))
+        os << "#define KILN_MODEL_" << kind << "_" << i << "_DIM_" << k << " " << d << "\n";
     }
     os << "\n";
   };

@@ -158,6 +158,71 @@ struct StridedCopyToLinalgPass
   }
 };
 
+/// Makes every memref returned by the entry function a distinct buffer that
+/// the caller owns (abi.h: each output is a fresh malloc'ed buffer freed
+/// with free()).  Runs after the deallocation pipeline, which already
+/// clones results that alias arguments or globals; what remains is a
+/// buffer returned twice (`return %a, %a`) or a view whose base is not an
+/// allocation: those are copied into a fresh allocation.
+struct FreshEntryResultsPass
+    : PassWrapper<FreshEntryResultsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FreshEntryResultsPass)
+  StringRef getArgument() const override { return "kiln-cpu-fresh-entry-results"; }
+  StringRef getDescription() const override {
+    return "Copy entry-function results that are not distinct fresh allocations";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<memref::MemRefDialect>();
+  }
+  /// The allocation a view ultimately comes from, or null.
+  static Operation *baseAllocation(Value v) {
+    while (Operation *def = v.getDefiningOp()) {
+      if (isa<memref::AllocOp>(def))
+        return def;
+      if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
+        v = view.getViewSource();
+        continue;
+      }
+      if (auto cast = dyn_cast<memref::CastOp>(def)) {
+        v = cast.getSource();
+        continue;
+      }
+      return nullptr;
+    }
+    return nullptr;
+  }
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    if (!f->hasAttr("kiln.entry"))
+      return;
+    f.walk([&](func::ReturnOp ret) {
+      llvm::SmallPtrSet<Operation *, 8> seen;
+      OpBuilder b(ret);
+      for (OpOperand &operand : ret->getOpOperands()) {
+        auto type = dyn_cast<MemRefType>(operand.get().getType());
+        if (!type)
+          continue;
+        Operation *base = baseAllocation(operand.get());
+        if (base && seen.insert(base).second)
+          continue;
+        SmallVector<Value> dynSizes;
+        for (int64_t i = 0; i < type.getRank(); ++i)
+          if (type.isDynamicDim(i))
+            dynSizes.push_back(memref::DimOp::create(b, ret.getLoc(), operand.get(), i));
+        auto fresh = memref::AllocOp::create(
+            b, ret.getLoc(), MemRefType::get(type.getShape(), type.getElementType()), dynSizes,
+            b.getI64IntegerAttr(64));
+        memref::CopyOp::create(b, ret.getLoc(), operand.get(), fresh);
+        seen.insert(fresh);
+        Value repl = fresh;
+        if (repl.getType() != type)
+          repl = memref::CastOp::create(b, ret.getLoc(), type, fresh);
+        operand.set(repl);
+      }
+    });
+  }
+};
+
 } // namespace
 
 std::unique_ptr<Pass> kiln::cpu::createPrepareEntryPass() {
@@ -183,6 +248,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions dopts;
   bufferization::buildBufferDeallocationPipeline(pm, dopts);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<FreshEntryResultsPass>());
   // Loops and vectors.
   pm.addNestedPass<func::FuncOp>(std::make_unique<StridedCopyToLinalgPass>());
   pm.addPass(createConvertLinalgToLoopsPass());
@@ -202,6 +269,7 @@ void kiln::cpu::registerCPUTargetPasses() {
   PassRegistration<PrepareEntryPass>();
   PassRegistration<MathApproximationPass>();
   PassRegistration<StridedCopyToLinalgPass>();
+  PassRegistration<FreshEntryResultsPass>();
   registerTileAndVectorizePass();
   registerLowerVectorsPass();
   PassPipelineRegistration<>("kiln-cpu-lowering",

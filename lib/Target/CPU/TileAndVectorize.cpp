@@ -1,19 +1,119 @@
 //===- TileAndVectorize.cpp - tiling and vectorization for CPUs -----------===//
+//
+// Tensor level (before bufferization):
+//   1. every linalg op is tiled with scf.for loops (scf::tileUsingSCF) so
+//      that each tile has static, register-sized extents: unit tiles on outer
+//      dims, a divisor of the innermost extents (bounded by the vector
+//      budget) on the inner ones;
+//   2. 2-D convolutions and poolings whose window-height and output-height
+//      tiles are 1 are decomposed to 1-D ones (upstream patterns);
+//   3. each tile is vectorized with linalg::vectorize; ops the vectorizer
+//      cannot handle stay as (tiled) scalar loops.
+// After bufferization, LowerVectorsPass hoists loop-invariant transfers (the
+// matmul accumulator stays in registers across the K loop) and lowers vector
+// contractions to outer products / FMAs.
+//
+//===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
 
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
 namespace {
+
+/// Largest divisor of `n` that is <= `cap` (n static and > 0).
+int64_t divisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t t = std::min(n, cap); t > 1; --t)
+    if (n % t == 0)
+      return t;
+  return 1;
+}
+
+/// Tile size for a loop of static extent `n` (0 = do not tile).
+int64_t fit(int64_t n, int64_t cap) {
+  if (ShapedType::isDynamic(n))
+    return 1;
+  if (n <= cap)
+    return 0;
+  return divisorAtMost(n, cap);
+}
+
+/// Chooses tile sizes (0 = untiled) for a linalg op, or returns false to
+/// leave the op alone.
+bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned n = ranges.size();
+  tiles.assign(n, 0);
+  if (n == 0)
+    return false;
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      .Case([&](linalg::MatmulOp) {
+        tiles.assign({ShapedType::isDynamic(ranges[0]) ? 1 : divisorAtMost(ranges[0], 8),
+                 fit(ranges[1], 32), fit(ranges[2], 16)});
+        return true;
+      })
+      .Case([&](linalg::BatchMatmulOp) {
+        tiles.assign({1, ShapedType::isDynamic(ranges[1]) ? 1 : divisorAtMost(ranges[1], 8),
+                 fit(ranges[2], 32), fit(ranges[3], 16)});
+        return true;
+      })
+      .Case([&](linalg::Conv2DNchwFchwOp) {
+        // [N, F, OH, OW, C, KH, KW]
+        tiles.assign({1, fit(ranges[1], 8) ? fit(ranges[1], 8) : 0, 1, fit(ranges[3], 16),
+                 fit(ranges[4], 16), 1, 0});
+        return true;
+      })
+      .Case([&](linalg::PoolingNchwMaxOp) {
+        tiles.assign({1, fit(ranges[1], 8), 1, fit(ranges[3], 16), 1, 0});
+        return true;
+      })
+      .Case([&](linalg::PoolingNchwSumOp) {
+        tiles.assign({1, fit(ranges[1], 8), 1, fit(ranges[3], 16), 1, 0});
+        return true;
+      })
+      .Case([&](linalg::DepthwiseConv2DNchwChwOp) {
+        // [N, C, OH, OW, KH, KW]: unit tiles outside, rows of OW inside.
+        tiles.assign({1, 1, 1, fit(ranges[3], 32), 0, 0});
+        return true;
+      })
+      .Case([&](linalg::GenericOp g) {
+        // Unit tiles on every loop but the innermost one, which keeps up to
+        // 64 elements; reductions are tiled the same way.
+        for (unsigned i = 0; i + 1 < n; ++i)
+          tiles[i] = ranges[i] == 1 ? 0 : 1;
+        tiles[n - 1] = fit(ranges[n - 1], 64);
+        if (ShapedType::isDynamic(ranges[n - 1]))
+          return false;
+        (void)g;
+        return true;
+      })
+      .Case([&](linalg::FillOp) {
+        for (unsigned i = 0; i + 1 < n; ++i)
+          tiles[i] = ranges[i] == 1 ? 0 : 1;
+        tiles[n - 1] = fit(ranges[n - 1], 64);
+        return ShapedType::isStatic(ranges[n - 1]);
+      })
+      .Default([](Operation *) { return false; });
+}
 
 struct TileAndVectorizePass
     : PassWrapper<TileAndVectorizePass, OperationPass<func::FuncOp>> {
@@ -23,21 +123,140 @@ struct TileAndVectorizePass
     return "Tile linalg ops and vectorize the tiles (CPU)";
   }
   void getDependentDialects(DialectRegistry &r) const override {
-    r.insert<linalg::LinalgDialect, scf::SCFDialect, vector::VectorDialect>();
+    r.insert<linalg::LinalgDialect, scf::SCFDialect, vector::VectorDialect,
+             affine::AffineDialect, tensor::TensorDialect>();
   }
-  void runOnOperation() override {}
+
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+
+    // 1. Tile.
+    SmallVector<linalg::LinalgOp> ops;
+    f.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics())
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      SmallVector<int64_t> tiles;
+      if (!chooseTileSizes(op, tiles))
+        continue;
+      if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
+        continue;
+      scf::SCFTilingOptions opts;
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t t : tiles)
+        sizes.push_back(rewriter.getIndexAttr(t));
+      opts.setTileSizes(sizes);
+      opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> r =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), opts);
+      if (failed(r))
+        continue;
+      rewriter.replaceOp(op, r->replacements);
+    }
+
+    // 2. Decompose unit-height 2-D convolutions and poolings into 1-D ones,
+    //    and fold the slices tiling created.
+    {
+      RewritePatternSet patterns(ctx);
+      linalg::populateDecomposeConvolutionPatterns(patterns);
+      tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+      tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
+      affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
+      scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+      (void)applyPatternsGreedily(f, std::move(patterns));
+    }
+
+    // 3. Vectorize every static-shaped linalg op that the vectorizer
+    //    accepts.
+    SmallVector<Operation *> candidates;
+    f.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && !op.hasDynamicShape())
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      // Do not vectorize huge iteration spaces (left untiled because they
+      // did not need tiling or could not be tiled): they would unroll into
+      // enormous vectors.
+      auto lop = cast<linalg::LinalgOp>(op);
+      int64_t volume = 1;
+      for (int64_t r : lop.getStaticLoopRanges())
+        volume *= r;
+      if (volume > 16384)
+        continue;
+      if (failed(linalg::vectorizeOpPrecondition(op, {}, {}, /*vectorizeNDExtract=*/false)))
+        continue;
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
+      if (failed(v))
+        continue;
+      if (v->replacements.empty())
+        rewriter.eraseOp(op);
+      else
+        rewriter.replaceOp(op, v->replacements);
+    }
+
+    // 4. Clean up transfers (fold transfers into their slices).
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      vector::populateSinkVectorOpsPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      (void)applyPatternsGreedily(f, std::move(patterns));
+    }
+  }
 };
 
 struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerVectorsPass)
   StringRef getArgument() const override { return "kiln-cpu-lower-vectors"; }
   StringRef getDescription() const override {
-    return "Lower vector contractions, transfers and masks for the LLVM back end";
+    return "Hoist loop-invariant transfers; lower vector contractions, transfers and masks";
   }
   void getDependentDialects(DialectRegistry &r) const override {
-    r.insert<vector::VectorDialect>();
+    r.insert<vector::VectorDialect, scf::SCFDialect, memref::MemRefDialect>();
   }
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    MLIRContext *ctx = &getContext();
+    linalg::hoistRedundantVectorTransfers(f);
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorContractLoweringPatterns(
+          patterns, vector::VectorContractLowering::OuterProduct);
+      vector::populateVectorOuterProductLoweringPatterns(patterns);
+      vector::populateVectorMultiReductionLoweringPatterns(
+          patterns, vector::VectorMultiReductionLowering::InnerParallel);
+      vector::populateVectorTransposeLoweringPatterns(
+          patterns, vector::VectorTransposeLowering::EltWise);
+      vector::populateVectorBroadcastLoweringPatterns(patterns);
+      vector::populateVectorMaskOpLoweringPatterns(patterns);
+      vector::populateVectorShapeCastLoweringPatterns(patterns);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+      vector::populateVectorStepLoweringPatterns(patterns);
+      vector::populateVectorGatherLoweringPatterns(patterns);
+      vector::populateVectorRankReducingFMAPattern(patterns);
+      if (failed(applyPatternsGreedily(f, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // Remaining multi-dimensional transfers become loops of 1-D ones.
+    {
+      RewritePatternSet patterns(ctx);
+      VectorTransferToSCFOptions o;
+      o.enableFullUnroll(true);
+      populateVectorToSCFConversionPatterns(patterns, o.setTargetRank(1));
+      vector::populateVectorTransferLoweringPatterns(patterns, 1);
+      vector::populateVectorShapeCastLoweringPatterns(patterns);
+      if (failed(applyPatternsGreedily(f, std::move(patterns))))
+        return signalPassFailure();
+    }
+  }
 };
 
 } // namespace
