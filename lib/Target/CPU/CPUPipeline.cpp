@@ -237,8 +237,6 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   // Tensor level.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
-  if (opts.optLevel > 0)
-    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
   // Bufferization: identity layouts at the function boundary.
   bufferization::OneShotBufferizePassOptions bo;
   bo.bufferizeFunctionBoundaries = true;
@@ -248,6 +246,13 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions dopts;
   bufferization::buildBufferDeallocationPipeline(pm, dopts);
+  // Tiling and vectorization run on buffers: one-shot bufferization of
+  // tiled tensor IR is much slower (minutes for ResNet-18).
+  if (opts.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+  pm.addPass(createCSEPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<FreshEntryResultsPass>());
   // Loops and vectors.
@@ -265,6 +270,14 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   pm.addPass(createCanonicalizerPass());
 }
 
+namespace {
+struct CPULoweringPipelineOptions : PassPipelineOptions<CPULoweringPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("0: plain loops; 1-3: tile + vectorize"),
+                            llvm::cl::init(2)};
+};
+} // namespace
+
 void kiln::cpu::registerCPUTargetPasses() {
   PassRegistration<PrepareEntryPass>();
   PassRegistration<MathApproximationPass>();
@@ -272,14 +285,12 @@ void kiln::cpu::registerCPUTargetPasses() {
   PassRegistration<FreshEntryResultsPass>();
   registerTileAndVectorizePass();
   registerLowerVectorsPass();
-  PassPipelineRegistration<>("kiln-cpu-lowering",
-                             "linalg on tensors -> LLVM dialect (CPU, -O2)",
-                             [](OpPassManager &pm) { buildCPULoweringPipeline(pm, {}); });
-  PassPipelineRegistration<>("kiln-cpu-lowering-O0",
-                             "linalg on tensors -> LLVM dialect (CPU, plain loops)",
-                             [](OpPassManager &pm) {
-                               CPUTargetOptions o;
-                               o.optLevel = 0;
-                               buildCPULoweringPipeline(pm, o);
-                             });
+  PassPipelineRegistration<CPULoweringPipelineOptions>(
+      "kiln-cpu-lowering",
+      "linalg on tensors -> LLVM dialect for CPUs (kiln-cpu-lowering{opt-level=0..3}, default 2)",
+      [](OpPassManager &pm, const CPULoweringPipelineOptions &o) {
+        CPUTargetOptions opts;
+        opts.optLevel = o.optLevel;
+        buildCPULoweringPipeline(pm, opts);
+      });
 }

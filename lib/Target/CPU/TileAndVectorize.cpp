@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -115,6 +116,73 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles) {
       .Default([](Operation *) { return false; });
 }
 
+/// True if `v` is `iterArg` updated in place: a chain of tensor.insert_slice
+/// / vector.transfer_write / destination-style ops / nested scf.for loops
+/// of the same kind, as tiling produces.  Such a value has the shape of
+/// `iterArg`.
+bool isDestinationChain(Value v, Value iterArg, unsigned depth = 0) {
+  while (v != iterArg) {
+    if (depth > 32)
+      return false;
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (auto ins = dyn_cast<tensor::InsertSliceOp>(def)) {
+      v = ins.getDest();
+    } else if (auto w = dyn_cast<vector::TransferWriteOp>(def)) {
+      if (!w.getResult())
+        return false;
+      v = w.getBase();
+    } else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def)) {
+      v = dps.getTiedOpOperand(cast<OpResult>(v))->get();
+    } else if (auto loop = dyn_cast<scf::ForOp>(def)) {
+      unsigned k = cast<OpResult>(v).getResultNumber();
+      Value yielded = loop.getYieldedValues()[k];
+      if (!isDestinationChain(yielded, loop.getRegionIterArgs()[k], depth + 1))
+        return false;
+      v = loop.getInitArgs()[k];
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// tensor.dim of a tiled loop's result -> tensor.dim of its init.  Keeps the
+/// dynamic sizes (a batch dimension) tied to the function arguments instead
+/// of chains of loop results through the whole model, which the value-bounds
+/// analysis of one-shot bufferization would otherwise walk again and again.
+struct DimOfTiledLoopResult : OpRewritePattern<tensor::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::DimOp dim, PatternRewriter &rewriter) const override {
+    auto res = dyn_cast<OpResult>(dim.getSource());
+    if (!res)
+      return failure();
+    Value init;
+    if (auto loop = dyn_cast<scf::ForOp>(res.getOwner())) {
+      unsigned k = res.getResultNumber();
+      if (!isDestinationChain(loop.getYieldedValues()[k], loop.getRegionIterArgs()[k]))
+        return failure();
+      init = loop.getInitArgs()[k];
+    } else if (auto dps = dyn_cast<DestinationStyleOpInterface>(res.getOwner())) {
+      init = dps.getTiedOpOperand(res)->get();
+    } else if (auto w = dyn_cast<vector::TransferWriteOp>(res.getOwner())) {
+      init = w.getBase();
+    } else {
+      return failure();
+    }
+    rewriter.modifyOpInPlace(dim, [&] { dim.getSourceMutable().assign(init); });
+    return success();
+  }
+};
+
+/// Patterns that tie tensor.dim ops to the function arguments.
+void populateDimFoldingPatterns(RewritePatternSet &patterns) {
+  patterns.add<DimOfTiledLoopResult>(patterns.getContext());
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+  tensor::DimOp::getCanonicalizationPatterns(patterns, patterns.getContext());
+}
+
 struct TileAndVectorizePass
     : PassWrapper<TileAndVectorizePass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileAndVectorizePass)
@@ -135,7 +203,7 @@ struct TileAndVectorizePass
     // 1. Tile.
     SmallVector<linalg::LinalgOp> ops;
     f.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics())
+      if (op.hasPureTensorSemantics() || op.hasPureBufferSemantics())
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {
@@ -155,7 +223,10 @@ struct TileAndVectorizePass
           scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), opts);
       if (failed(r))
         continue;
-      rewriter.replaceOp(op, r->replacements);
+      if (op->getNumResults() == 0)
+        rewriter.eraseOp(op);
+      else
+        rewriter.replaceOp(op, r->replacements);
     }
 
     // 2. Decompose unit-height 2-D convolutions and poolings into 1-D ones,
@@ -163,7 +234,9 @@ struct TileAndVectorizePass
     {
       RewritePatternSet patterns(ctx);
       linalg::populateDecomposeConvolutionPatterns(patterns);
+      populateDimFoldingPatterns(patterns);
       tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+      memref::SubViewOp::getCanonicalizationPatterns(patterns, ctx);
       tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, ctx);
       affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
@@ -174,7 +247,7 @@ struct TileAndVectorizePass
     //    accepts.
     SmallVector<Operation *> candidates;
     f.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && !op.hasDynamicShape())
+      if ((op.hasPureTensorSemantics() || op.hasPureBufferSemantics()) && !op.hasDynamicShape())
         candidates.push_back(op);
     });
     for (Operation *op : candidates) {
@@ -193,7 +266,7 @@ struct TileAndVectorizePass
       FailureOr<linalg::VectorizationResult> v = linalg::vectorize(rewriter, op);
       if (failed(v))
         continue;
-      if (v->replacements.empty())
+      if (op->getNumResults() == 0)
         rewriter.eraseOp(op);
       else
         rewriter.replaceOp(op, v->replacements);
@@ -207,6 +280,7 @@ struct TileAndVectorizePass
       vector::populateSinkVectorOpsPatterns(patterns);
       vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
       vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      populateDimFoldingPatterns(patterns);
       (void)applyPatternsGreedily(f, std::move(patterns));
     }
   }
