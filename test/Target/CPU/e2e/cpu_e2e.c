@@ -276,7 +276,42 @@ static double now(void) {
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
-static void bench(const kiln_abi_model *m, double flops) {
+/* Spot check of a benchmark's output: 64 pseudo-random elements against a
+ * direct computation (matmul: A*B; conv: 3x3/1 pad-1 NCHW conv). */
+static void spot_check(const kiln_abi_model *m, void **bufs, const desc_t *out, int is_conv) {
+  const float *y = (const float *)out->aligned + out->offset;
+  const float *a = bufs[0], *b = bufs[1];
+  unsigned s = 99;
+  int bad = 0;
+  for (int t = 0; t < 64; ++t) {
+    s = s * 1103515245u + 12345u;
+    double ref = 0;
+    int64_t idx;
+    if (!is_conv) {
+      int64_t n = m->outputs[0].dims[0], j = m->outputs[0].dims[1], k = m->inputs[0].dims[1];
+      int64_t r = (s >> 4) % n, c = (s >> 16) % j;
+      for (int64_t q = 0; q < k; ++q)
+        ref += (double)a[r * k + q] * b[q * j + c];
+      idx = r * j + c;
+    } else {
+      const int64_t *o = m->outputs[0].dims, *w = m->inputs[1].dims, *x = m->inputs[0].dims;
+      int64_t f = (s >> 4) % o[1], oh = (s >> 12) % o[2], ow = (s >> 20) % o[3];
+      for (int64_t c = 0; c < w[1]; ++c)
+        for (int kh = 0; kh < w[2]; ++kh)
+          for (int kw = 0; kw < w[3]; ++kw) {
+            int64_t ih = oh + kh - 1, iw = ow + kw - 1;
+            if (ih < 0 || ih >= x[2] || iw < 0 || iw >= x[3])
+              continue;
+            ref += (double)a[(c * x[2] + ih) * x[3] + iw] * b[((f * w[1] + c) * w[2] + kh) * w[3] + kw];
+          }
+      idx = (f * o[2] + oh) * o[3] + ow;
+    }
+    if (fabs(y[idx] - ref) > 1e-3 * (1 + fabs(ref)) && bad++ < 5)
+      CHECK(0, "%s: y[%lld] = %g, expected %g", m->name, (long long)idx, y[idx], ref);
+  }
+}
+
+static void bench(const kiln_abi_model *m, double flops, int is_conv) {
   desc_t ins[4], outs[4];
   void *args[5];
   void *bufs[4];
@@ -299,6 +334,8 @@ static void bench(const kiln_abi_model *m, double flops) {
     m->invoke(args);
     double t = now() - t0;
     best = t < best ? t : best;
+    if (it == 0)
+      spot_check(m, bufs, &outs[0], is_conv);
     free(outs[0].allocated);
   }
   printf("%s: best of 5 %.3f ms, %.2f GFLOP/s\n", m->name, best * 1e3, flops / best * 1e-9);
@@ -336,11 +373,11 @@ int main(int argc, char **argv) {
     run_mlp(m, 2);
   } else if (!strcmp(c, "bench-matmul")) {
     double n = m->outputs[0].dims[0], k = m->inputs[0].dims[1], j = m->outputs[0].dims[1];
-    bench(m, 2 * n * k * j);
+    bench(m, 2 * n * k * j, 0);
   } else if (!strcmp(c, "bench-conv")) {
     /* conv NCHW, input 0 = image, input 1 = weights [F, C, KH, KW]. */
     const int64_t *o = m->outputs[0].dims, *w = m->inputs[1].dims;
-    bench(m, 2.0 * o[0] * o[1] * o[2] * o[3] * w[1] * w[2] * w[3]);
+    bench(m, 2.0 * o[0] * o[1] * o[2] * o[3] * w[1] * w[2] * w[3], 1);
   } else {
     fprintf(stderr, "unknown case %s\n", c);
     return 2;
