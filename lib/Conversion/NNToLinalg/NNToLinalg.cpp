@@ -39,6 +39,14 @@ Value dimOf(OpBuilder &b, Location loc, Value t, int64_t i) {
   return tensor::DimOp::create(b, loc, t, i);
 }
 
+/// Size of dim `i` as an OpFoldResult: an attribute when static.
+OpFoldResult mixedDim(OpBuilder &b, Location loc, Value t, int64_t i) {
+  auto type = cast<RankedTensorType>(t.getType());
+  if (!type.isDynamicDim(i))
+    return b.getIndexAttr(type.getDimSize(i));
+  return tensor::DimOp::create(b, loc, t, i).getResult();
+}
+
 /// tensor.empty of `type`; dynamic sizes from `dims` (one Value per dim of
 /// the type, only the dynamic ones are read).
 Value empty(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<Value> dims) {
@@ -384,7 +392,11 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
   }
   // General groups: [N, G, C/G, H, W] x [G, F/G, C/G, kh, kw] -> [N, G, F/G, OH, OW].
   int64_t G = groups;
-  SmallVector<OpFoldResult> xs{dims[0], b.getIndexAttr(G), b.getIndexAttr(C / G)};
+  // Static sizes must be attributes in expand_shape's output_shape.
+  auto ofr = [&](int64_t staticSize, Value v) -> OpFoldResult {
+    return ShapedType::isDynamic(staticSize) ? OpFoldResult(v) : OpFoldResult(b.getIndexAttr(staticSize));
+  };
+  SmallVector<OpFoldResult> xs{ofr(xt.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(C / G)};
   for (int64_t i = 2; i < 4; ++i)
     xs.push_back(xt.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, x, i)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(i))));
   auto xgT = RankedTensorType::get({xt.getDimSize(0), G, C / G, xt.getDimSize(2), xt.getDimSize(3)},
@@ -398,7 +410,8 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
   auto rgT = RankedTensorType::get({res.getDimSize(0), G, F / G, res.getDimSize(2), res.getDimSize(3)},
                                    res.getElementType());
   Value init = convInit(b, loc, res, dims, bias);
-  SmallVector<OpFoldResult> rs{dims[0], b.getIndexAttr(G), b.getIndexAttr(F / G), dims[2], dims[3]};
+  SmallVector<OpFoldResult> rs{ofr(res.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(F / G),
+                               ofr(res.getDimSize(2), dims[2]), ofr(res.getDimSize(3), dims[3])};
   Value initG = tensor::ExpandShapeOp::create(b, loc, rgT, init,
                                               SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, rs);
   Value r = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{rgT}, ValueRange{xg, wg},
@@ -413,8 +426,8 @@ Value expandTo2D(OpBuilder &b, Location loc, Value v, bool dynDim0) {
   auto t = rtt(v);
   auto nt = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
                                   t.getElementType());
-  SmallVector<OpFoldResult> os{dimOf(b, loc, v, 0), dimOf(b, loc, v, 1), b.getIndexAttr(1),
-                               dimOf(b, loc, v, 2)};
+  SmallVector<OpFoldResult> os{mixedDim(b, loc, v, 0), mixedDim(b, loc, v, 1), b.getIndexAttr(1),
+                               mixedDim(b, loc, v, 2)};
   (void)dynDim0;
   return tensor::ExpandShapeOp::create(b, loc, nt, v,
                                        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, os);
@@ -623,8 +636,8 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
   SmallVector<OpFoldResult> os;
   for (int64_t i = 0; i < r - 2; ++i)
     os.push_back(res.isDynamicDim(i) ? OpFoldResult(resDims[i]) : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
-  os.push_back(OpFoldResult(dims[1]));
-  os.push_back(OpFoldResult(dims[2]));
+  os.push_back(r3T.isDynamicDim(1) ? OpFoldResult(dims[1]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(1))));
+  os.push_back(r3T.isDynamicDim(2) ? OpFoldResult(dims[2]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(2))));
   return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, re, os);
 }
 
