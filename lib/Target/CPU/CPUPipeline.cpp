@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
@@ -27,6 +28,34 @@
 using namespace mlir;
 
 namespace {
+
+const char *onnxDTypeName(int64_t t) {
+  switch (t) {
+  case 1: return "float"; case 2: return "uint8"; case 3: return "int8";
+  case 4: return "uint16"; case 5: return "int16"; case 6: return "int32";
+  case 7: return "int64"; case 9: return "bool"; case 10: return "float16";
+  case 11: return "double"; case 12: return "uint32"; case 13: return "uint64";
+  case 16: return "bfloat16";
+  }
+  return "unsupported";
+}
+
+/// Whether ONNX TensorProto.DataType `t` is stored as the (signless) MLIR
+/// element type `e`.
+bool onnxDTypeMatches(int64_t t, Type e) {
+  switch (t) {
+  case 1: return e.isF32();
+  case 2: case 3: return e.isInteger(8);
+  case 4: case 5: return e.isInteger(16);
+  case 6: case 12: return e.isInteger(32);
+  case 7: case 13: return e.isInteger(64);
+  case 9: return e.isInteger(1);
+  case 10: return e.isF16();
+  case 11: return e.isF64();
+  case 16: return e.isBF16();
+  }
+  return false;
+}
 
 /// Records the entry function's ABI (names, ONNX dtypes, shapes with -1 for
 /// dynamic dims) as the module attribute `kiln.abi`, requests the C
@@ -76,6 +105,10 @@ struct PrepareEntryPass : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>>
       IntegerAttr dtype = attrs ? attrs.getAs<IntegerAttr>("kiln.dtype") : IntegerAttr();
       std::string dflt = (isArg ? "input_" : "output_") + std::to_string(idx);
       int64_t code = dtype ? dtype.getInt() : 0;
+      if (code && !onnxDTypeMatches(code, e))
+        return entry.emitError() << "'kiln.dtype' of " << (isArg ? "argument #" : "result #") << idx
+                                 << " is " << code << " (" << onnxDTypeName(code)
+                                 << "), which does not match the element type " << e;
       if (!code) {
         if (e.isF32()) code = 1; else if (e.isF16()) code = 10; else if (e.isBF16()) code = 16;
         else if (e.isF64()) code = 11; else if (e.isInteger(1)) code = 9; else if (e.isInteger(8)) code = 3;
@@ -223,6 +256,66 @@ struct FreshEntryResultsPass
   }
 };
 
+/// Makes every constant multi-dimensional memref.global one-dimensional
+/// (uses reshape it back with memref.expand_shape).  LLVM translates an
+/// N-d global into nested arrays: one llvm::Constant per innermost row,
+/// millions for a ResNet, which made LLVM's optimizer and code generator
+/// crawl and used gigabytes; a 1-d global is a single ConstantDataArray
+/// that shares the weights' bytes.
+struct FlattenConstantGlobalsPass
+    : PassWrapper<FlattenConstantGlobalsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FlattenConstantGlobalsPass)
+  StringRef getArgument() const override { return "kiln-cpu-flatten-constant-globals"; }
+  StringRef getDescription() const override {
+    return "Store constant N-d memref globals as 1-d arrays";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<memref::MemRefDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    llvm::DenseMap<StringAttr, memref::GlobalOp> flattened;
+    for (auto g : m.getOps<memref::GlobalOp>()) {
+      MemRefType t = g.getType();
+      if (!g.getConstant() || t.getRank() < 2 || !t.hasStaticShape() ||
+          !t.getLayout().isIdentity() || g.isExternal())
+        continue;
+      auto init = dyn_cast_or_null<ElementsAttr>(g.getInitialValue().value_or(Attribute()));
+      if (!init)
+        continue;
+      auto flatTensor = RankedTensorType::get({t.getNumElements()}, t.getElementType());
+      Attribute flatInit;
+      if (auto dense = dyn_cast<DenseElementsAttr>(init))
+        flatInit = dense.reshape(flatTensor);
+      else if (auto res = dyn_cast<DenseResourceElementsAttr>(init))
+        flatInit = DenseResourceElementsAttr::get(flatTensor, res.getRawHandle());
+      else
+        continue;
+      g.setInitialValueAttr(flatInit);
+      g.setType(MemRefType::get({t.getNumElements()}, t.getElementType(), MemRefLayoutAttrInterface(),
+                                t.getMemorySpace()));
+      flattened[g.getSymNameAttr()] = g;
+    }
+    if (flattened.empty())
+      return;
+    m.walk([&](memref::GetGlobalOp get) {
+      auto it = flattened.find(get.getNameAttr().getAttr());
+      if (it == flattened.end())
+        return;
+      auto origType = cast<MemRefType>(get.getType());
+      OpBuilder b(get);
+      auto flat = memref::GetGlobalOp::create(b, get.getLoc(), it->second.getType(),
+                                              get.getNameAttr());
+      SmallVector<ReassociationIndices> reassoc(1);
+      for (int64_t i = 0; i < origType.getRank(); ++i)
+        reassoc[0].push_back(i);
+      Value shaped = memref::ExpandShapeOp::create(b, get.getLoc(), origType, flat, reassoc);
+      get.replaceAllUsesWith(shaped);
+      get.erase();
+    });
+  }
+};
+
 } // namespace
 
 std::unique_ptr<Pass> kiln::cpu::createPrepareEntryPass() {
@@ -260,6 +353,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   pm.addPass(createConvertLinalgToLoopsPass());
   if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createLowerVectorsPass());
+  pm.addPass(std::make_unique<FlattenConstantGlobalsPass>());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -283,6 +377,7 @@ void kiln::cpu::registerCPUTargetPasses() {
   PassRegistration<MathApproximationPass>();
   PassRegistration<StridedCopyToLinalgPass>();
   PassRegistration<FreshEntryResultsPass>();
+  PassRegistration<FlattenConstantGlobalsPass>();
   registerTileAndVectorizePass();
   registerLowerVectorsPass();
   PassPipelineRegistration<CPULoweringPipelineOptions>(
