@@ -14,11 +14,16 @@ Every .pb is a serialized onnx.TensorProto named after the graph input/output
 the module that was exported (eval mode, float32), never by an ONNX runtime.
 
 Models are built with seeded random weights (torch.manual_seed per model; no
-weights are downloaded).  BatchNorm layers additionally get seeded random
-affine parameters and running statistics (weight U(0.5,1.5), bias N(0,0.1),
-running_mean N(0,0.1), running_var U(0.5,1.5)) so that a wrong BatchNorm
-folding changes the output; with torchvision's defaults BatchNorm would be
-(almost) the identity.
+weights are downloaded).  BatchNorm layers get seeded random affine
+parameters (weight U(0.5,1.5), bias N(0,0.1)) so that a wrong BatchNorm
+folding changes the output, and running statistics calibrated on seeded
+random batches (as training would leave them), then perturbed by a seeded
+factor so that they are not exactly the batch statistics.  Without the
+calibration, random running statistics on randomly initialized networks
+(MobileNetV2, GoogLeNet) drive every activation into saturation and the
+output does not depend on the input: a test could not see a broken layer.
+The export therefore refuses a model whose outputs for the images of a batch
+are (nearly) identical.
 
 A model whose directory is already complete is not exported again unless
 --force is given (a model is written into a temporary directory and renamed
@@ -39,6 +44,9 @@ import time
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OPSET = 17
 BATCHES = (1, 4)  # test_data_set_0, test_data_set_1
+# Bumped whenever the exported models or data change, so that cached exports
+# (build/e2e-models) made by an older version of this script are redone.
+EXPORT_VERSION = "2"
 
 
 def _torch():
@@ -46,26 +54,36 @@ def _torch():
     return torch
 
 
-def _randomize_batchnorm(model, seed):
+def _randomize_batchnorm(model, seed, input_shape):
     torch = _torch()
     g = torch.Generator().manual_seed(seed)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                n = m.num_features
-                if m.affine:
-                    m.weight.copy_(0.5 + torch.rand(n, generator=g))
-                    m.bias.copy_(0.1 * torch.randn(n, generator=g))
-                if m.track_running_stats:
-                    m.running_mean.copy_(0.1 * torch.randn(n, generator=g))
-                    m.running_var.copy_(0.5 + torch.rand(n, generator=g))
+        for m in bns:
+            n = m.num_features
+            if m.affine:
+                m.weight.copy_(0.5 + torch.rand(n, generator=g))
+                m.bias.copy_(0.1 * torch.randn(n, generator=g))
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+        # Calibrate the running statistics on random inputs (train mode
+        # only affects BatchNorm and Dropout here; no weight is updated).
+        model.train()
+        for _ in range(4):
+            model(torch.randn(8, *input_shape, generator=g))
+        model.eval()
+        for m in bns:
+            n = m.num_features
+            m.momentum = 0.1
+            m.running_mean.add_(0.05 * torch.randn(n, generator=g) * m.running_var.sqrt())
+            m.running_var.mul_(0.8 + 0.4 * torch.rand(n, generator=g))
 
 
 def _torchvision(ctor, **kw):
     def build():
         import torchvision.models as tvm
         model = getattr(tvm, ctor)(weights=None, **kw)
-        _randomize_batchnorm(model, seed=1234)
+        _randomize_batchnorm(model, seed=1234, input_shape=(3, 224, 224))
         return model
     return build
 
@@ -146,6 +164,12 @@ def expected_sets(name):
 def is_complete(d, name):
     if not os.path.isfile(os.path.join(d, "model.onnx")):
         return False
+    try:
+        with open(os.path.join(d, "EXPORT_VERSION")) as f:
+            if f.read().strip() != EXPORT_VERSION:
+                return False
+    except OSError:
+        return False
     for s in expected_sets(name):
         for f in ("input_0.pb", "output_0.pb"):
             if not os.path.isfile(os.path.join(d, s, f)):
@@ -192,12 +216,20 @@ def export_one(name, out_dir):
             y = model(torch.from_numpy(x)).numpy().astype(np.float32)
             if not np.all(np.isfinite(y)):
                 raise RuntimeError(f"{name}: non-finite reference output")
+            if y.shape[0] > 1:
+                spread = np.abs(y - y.mean(axis=0, keepdims=True)).max()
+                if spread < 1e-2 * max(np.abs(y).max(), 1e-30):
+                    raise RuntimeError(f"{name}: the outputs hardly depend on the input "
+                                       f"(spread {spread:.3g} across the batch): a useless reference")
             d = os.path.join(tmp, f"test_data_set_{i}")
             os.makedirs(d)
             save_tensor(x, in_name, os.path.join(d, "input_0.pb"))
             save_tensor(y, out_name, os.path.join(d, "output_0.pb"))
             stats.append(f"set {i}: in {list(x.shape)} out {list(y.shape)} "
-                         f"|out| max {np.abs(y).max():.3g} mean {np.abs(y).mean():.3g}")
+                         f"|out| max {np.abs(y).max():.3g} mean {np.abs(y).mean():.3g} "
+                         f"spread {np.abs(y - y.mean(axis=0, keepdims=True)).max():.3g}")
+    with open(os.path.join(tmp, "EXPORT_VERSION"), "w") as f:
+        f.write(EXPORT_VERSION + "\n")
     shutil.rmtree(out_dir, ignore_errors=True)
     os.rename(tmp, out_dir)
     return stats

@@ -147,7 +147,7 @@ struct PrepareEntryPass : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>>
 /// (erf, tanh, exp, log, ...); the rest goes to libm.
 struct MathApproximationPass : PassWrapper<MathApproximationPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MathApproximationPass)
-  StringRef getArgument() const override { return "kiln-math-approximation"; }
+  StringRef getArgument() const override { return "kiln-cpu-math-approximation"; }
   StringRef getDescription() const override {
     return "Polynomial approximations of math functions (upstream patterns)";
   }
@@ -168,7 +168,7 @@ struct MathApproximationPass : PassWrapper<MathApproximationPass, OperationPass<
 struct StridedCopyToLinalgPass
     : PassWrapper<StridedCopyToLinalgPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(StridedCopyToLinalgPass)
-  StringRef getArgument() const override { return "kiln-strided-copy-to-linalg"; }
+  StringRef getArgument() const override { return "kiln-cpu-strided-copy-to-linalg"; }
   StringRef getDescription() const override {
     return "memref.copy with strided layouts -> linalg.copy";
   }
@@ -343,7 +343,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
-  pm.addPass(createCSEPass());
+    pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createConvertBufferizationToMemRefPass());
