@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Dialect/ONNX/ONNXOps.h"
+#include "kiln/Support/ONNXDType.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -44,19 +45,7 @@ std::string kiln::onnx::describeNode(Operation *op) {
 }
 
 Type kiln::onnx::getElementTypeForONNXType(MLIRContext *ctx, int64_t t) {
-  Builder b(ctx);
-  switch (t) {
-  case 1: return b.getF32Type();
-  case 2: case 3: return b.getIntegerType(8);
-  case 4: case 5: return b.getIntegerType(16);
-  case 6: case 12: return b.getIntegerType(32);
-  case 7: case 13: return b.getIntegerType(64);
-  case 9: return b.getI1Type();
-  case 10: return b.getF16Type();
-  case 11: return b.getF64Type();
-  case 16: return b.getBF16Type();
-  default: return nullptr;
-  }
+  return kiln::onnxElementType(ctx, t);
 }
 
 int32_t kiln::onnx::getONNXTypeForElementType(Type t, bool isUnsigned) {

@@ -1,6 +1,7 @@
 //===- CPUArtifact.cpp - LLVM dialect -> LLVM IR -> object/library --------===//
 
 #include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Support/ONNXDType.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -137,16 +138,6 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
   return success();
 }
 
-const char *dtypeName(int32_t t) {
-  switch (t) {
-  case 1: return "float32"; case 2: return "uint8"; case 3: return "int8";
-  case 4: return "uint16"; case 5: return "int16"; case 6: return "int32";
-  case 7: return "int64"; case 9: return "bool"; case 10: return "float16";
-  case 11: return "float64"; case 12: return "uint32"; case 13: return "uint64";
-  case 16: return "bfloat16";
-  }
-  return "unknown";
-}
 
 std::string macroName(StringRef s) {
   std::string out;
@@ -176,7 +167,7 @@ LogicalResult writeHeader(StringRef libPath, StringRef modelName, ArrayRef<Tenso
   auto emit = [&](ArrayRef<TensorDesc> ts, StringRef kind) {
     os << "#define KILN_MODEL_NUM_" << kind << " " << ts.size() << "\n";
     for (auto [i, t] : llvm::enumerate(ts)) {
-      os << "/* " << kind.lower() << " " << i << ": \"" << t.name << "\" " << dtypeName(t.dtype) << " [";
+      os << "/* " << kind.lower() << " " << i << ": \"" << t.name << "\" " << kiln::onnxDTypeName(t.dtype) << " [";
       llvm::interleaveComma(t.dims, os);
       os << "] */\n";
       os << "#define KILN_MODEL_" << kind << "_" << i << "_NAME \"" << t.name << "\"\n";

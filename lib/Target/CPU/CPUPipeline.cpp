@@ -1,6 +1,7 @@
 //===- CPUPipeline.cpp - linalg on tensors -> LLVM dialect -----------------===//
 
 #include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Support/ONNXDType.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -28,34 +29,6 @@
 using namespace mlir;
 
 namespace {
-
-const char *onnxDTypeName(int64_t t) {
-  switch (t) {
-  case 1: return "float"; case 2: return "uint8"; case 3: return "int8";
-  case 4: return "uint16"; case 5: return "int16"; case 6: return "int32";
-  case 7: return "int64"; case 9: return "bool"; case 10: return "float16";
-  case 11: return "double"; case 12: return "uint32"; case 13: return "uint64";
-  case 16: return "bfloat16";
-  }
-  return "unsupported";
-}
-
-/// Whether ONNX TensorProto.DataType `t` is stored as the (signless) MLIR
-/// element type `e`.
-bool onnxDTypeMatches(int64_t t, Type e) {
-  switch (t) {
-  case 1: return e.isF32();
-  case 2: case 3: return e.isInteger(8);
-  case 4: case 5: return e.isInteger(16);
-  case 6: case 12: return e.isInteger(32);
-  case 7: case 13: return e.isInteger(64);
-  case 9: return e.isInteger(1);
-  case 10: return e.isF16();
-  case 11: return e.isF64();
-  case 16: return e.isBF16();
-  }
-  return false;
-}
 
 /// Records the entry function's ABI (names, ONNX dtypes, shapes with -1 for
 /// dynamic dims) as the module attribute `kiln.abi`, requests the C
@@ -94,8 +67,7 @@ struct PrepareEntryPass : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>>
         return entry.emitError() << (isArg ? "argument #" : "result #") << idx
                                  << " must be a ranked tensor, got " << t;
       Type e = rt.getElementType();
-      if (!(e.isF32() || e.isF16() || e.isBF16() || e.isF64() || e.isInteger(1) ||
-            e.isInteger(8) || e.isInteger(16) || e.isInteger(32) || e.isInteger(64)))
+      if (!kiln::onnxDTypeOf(e))
         return entry.emitError() << (isArg ? "argument #" : "result #") << idx
                                  << " has unsupported element type " << e;
       if (rt.getRank() > 8)
@@ -105,15 +77,12 @@ struct PrepareEntryPass : PassWrapper<PrepareEntryPass, OperationPass<ModuleOp>>
       IntegerAttr dtype = attrs ? attrs.getAs<IntegerAttr>("kiln.dtype") : IntegerAttr();
       std::string dflt = (isArg ? "input_" : "output_") + std::to_string(idx);
       int64_t code = dtype ? dtype.getInt() : 0;
-      if (code && !onnxDTypeMatches(code, e))
+      if (code && kiln::onnxElementType(e.getContext(), code) != e)
         return entry.emitError() << "'kiln.dtype' of " << (isArg ? "argument #" : "result #") << idx
-                                 << " is " << code << " (" << onnxDTypeName(code)
+                                 << " is " << code << " (" << kiln::onnxDTypeName(code)
                                  << "), which does not match the element type " << e;
-      if (!code) {
-        if (e.isF32()) code = 1; else if (e.isF16()) code = 10; else if (e.isBF16()) code = 16;
-        else if (e.isF64()) code = 11; else if (e.isInteger(1)) code = 9; else if (e.isInteger(8)) code = 3;
-        else if (e.isInteger(16)) code = 5; else if (e.isInteger(32)) code = 6; else code = 7;
-      }
+      if (!code)
+        code = kiln::onnxDTypeOf(e);
       SmallVector<int64_t> dims;
       for (int64_t d : rt.getShape())
         dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
