@@ -353,12 +353,14 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
     return emitError(loc) << nodeDesc << ": ";
   };
   if (!node.domain().empty() && node.domain() != "ai.onnx")
-    return nodeError() << "unsupported operator " << node.op_type() << " of domain '"
-                       << node.domain() << "' (only the default ONNX domain is supported)";
+    return emitError(loc) << "unsupported operator " << node.op_type() << " of domain '"
+                          << node.domain() << "' at node '" << cast<NameLoc>(loc).getName().str()
+                          << "' (only the default ONNX domain is supported)";
   std::string opType = node.op_type();
   auto since = opSinceVersion().find(opType);
   if (since == opSinceVersion().end())
-    return nodeError() << "unsupported operator " << opType << " (opset " << opset << ")";
+    return emitError(loc) << "unsupported operator " << opType << " (opset " << opset
+                          << ") at node '" << cast<NameLoc>(loc).getName().str() << "'";
   if (opset < since->second)
     return nodeError() << "operator " << opType << " does not exist in opset " << opset
                        << " (introduced in opset " << since->second << ")";
@@ -785,4 +787,12 @@ OwningOpRef<ModuleOp> kiln::importONNXFile(StringRef path, MLIRContext *ctx,
   if (dir.empty())
     dir = ".";
   return importONNXBytes((*buf)->getBuffer(), path, dir, ctx, opts);
+}
+
+std::vector<std::pair<std::string, int64_t>> kiln::supportedONNXOperators() {
+  std::vector<std::pair<std::string, int64_t>> ops;
+  for (const auto &kv : opSinceVersion())
+    ops.emplace_back(kv.getKey().str(), std::max(kv.getValue(), kMinOpset));
+  llvm::sort(ops);
+  return ops;
 }

@@ -33,8 +33,11 @@ namespace cl = llvm::cl;
 static cl::OptionCategory kilnCat("Kiln options");
 static cl::OptionCategory mlirCat("MLIR options (pass instrumentation, printing, timing)");
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
-                                      cl::cat(kilnCat));
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::cat(kilnCat));
+static cl::opt<bool> listOperators(
+    "list-operators",
+    cl::desc("Print the supported ONNX operators with the opsets accepted for each, then exit"),
+    cl::init(false), cl::cat(kilnCat));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: derived from --emit)"),
                                        cl::value_desc("path"), cl::cat(kilnCat));
 static cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
@@ -137,6 +140,15 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-compile: compile an ONNX model to a library\n\n"
                               "  kiln-compile model.onnx -o libmodel.so\n");
+  if (listOperators) {
+    for (const auto &[name, since] : kiln::supportedONNXOperators())
+      llvm::outs() << name << " " << since << "-" << kiln::kMaxOpset << "\n";
+    return 0;
+  }
+  if (inputFile.empty()) {
+    llvm::errs() << "kiln-compile: error: no input file (usage: kiln-compile model.onnx -o libmodel.so)\n";
+    return 1;
+  }
   if (optLevel < '0' || optLevel > '3') {
     llvm::errs() << "kiln-compile: error: invalid optimization level -O" << optLevel
                  << " (expected -O0..-O3)\n";

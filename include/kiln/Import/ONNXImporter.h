@@ -5,6 +5,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace kiln {
 
@@ -36,6 +39,11 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNXBytes(llvm::StringRef bytes,
                                                   llvm::StringRef modelDir,
                                                   mlir::MLIRContext *ctx,
                                                   const ImportOptions &opts = {});
+
+/// The ONNX operators (default domain) the importer accepts, sorted by
+/// name, each with the first opset in which it is accepted (the later of
+/// kMinOpset and the opset that introduced the operator).
+std::vector<std::pair<std::string, int64_t>> supportedONNXOperators();
 
 } // namespace kiln
 
