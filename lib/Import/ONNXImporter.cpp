@@ -59,7 +59,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"Range", 11}, {"Reciprocal", 1}, {"ReduceMax", 1}, {"ReduceMean", 1},
       {"ReduceMin", 1}, {"ReduceProd", 1}, {"ReduceSum", 1}, {"Relu", 1},
       {"Reshape", 1}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
-      {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sum", 1},
+      {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sub", 1}, {"Sum", 1},
       {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Where", 9}};
   return table;
 }
@@ -451,9 +451,58 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   }
   if (opType == "Gemm" && opset < 7)
     rawAttrs.erase("broadcast");
-  if ((opType == "Add" || opType == "Sub" || opType == "Mul" || opType == "Div") && opset < 7) {
-    rawAttrs.erase("broadcast");
-    rawAttrs.erase("axis");
+  // Before opset 7, binary ops broadcast only with broadcast=1, and then B
+  // is aligned with A starting at `axis` (default: right-aligned, as in
+  // numpy).  Reshape B so that numpy-style broadcasting gives the same result.
+  static const llvm::StringSet<> legacyBroadcastOps = {
+      "Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less"};
+  if (legacyBroadcastOps.contains(opType) && opset < 7) {
+    bool bcast = false;
+    int64_t axis = INT64_MIN;
+    if (auto it = rawAttrs.find("broadcast"); it != rawAttrs.end()) {
+      bcast = it->second->i() != 0;
+      rawAttrs.erase(it);
+    }
+    if (auto it = rawAttrs.find("axis"); it != rawAttrs.end()) {
+      axis = it->second->i();
+      rawAttrs.erase(it);
+    }
+    if (operands.size() == 2) {
+      auto ta = dyn_cast<RankedTensorType>(operands[0].getType());
+      auto tb = dyn_cast<RankedTensorType>(operands[1].getType());
+      if (!ta || !tb)
+        return nodeError() << "legacy (opset " << opset << ") broadcasting needs ranked inputs";
+      if (!bcast && ta.getShape() != tb.getShape() && ta.hasStaticShape() && tb.hasStaticShape())
+        return nodeError() << "inputs of different shapes need broadcast=1 in opset " << opset;
+      if (bcast && axis != INT64_MIN) {
+        int64_t ra = ta.getRank(), rb = tb.getRank();
+        if (axis < 0) axis += ra;
+        if (axis < 0 || axis + rb > ra)
+          return nodeError() << "broadcast axis " << axis << " does not fit B of rank " << rb
+                             << " into A of rank " << ra;
+        int64_t trailing = ra - axis - rb;
+        if (trailing > 0) {
+          SmallVector<int64_t> shape(tb.getShape());
+          if (llvm::any_of(shape, ShapedType::isDynamic))
+            return nodeError() << "legacy broadcasting of a dynamically shaped B is not supported";
+          shape.append(trailing, 1);
+          Value sh = constI64(loc, shape);
+          auto rs = kiln::onnx::ReshapeOp::create(b, loc, UnrankedTensorType::get(tb.getElementType()),
+                                                  operands[1], sh, b.getI64IntegerAttr(0));
+          if (failed(kiln::onnx::inferShapes(rs)))
+            return failure();
+          operands[1] = rs.getResult();
+        }
+      }
+    }
+  }
+  // consumed_inputs (opset < 6) only described in-place updates.
+  rawAttrs.erase("consumed_inputs");
+  if (opType == "Reshape" && opset < 5) {
+    SmallVector<int64_t> shape;
+    if (!takeIntsAttr("shape", shape))
+      return nodeError() << "has no shape attribute";
+    operands.push_back(constI64(loc, shape));
   }
   if (opType == "Constant") {
     // Normalize every value_* form to `value`.

@@ -20,7 +20,7 @@ struct ImportOptions {
 };
 
 /// Lowest and highest default-domain opset Kiln imports.
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 23;
 
 /// Reads and imports an ONNX model file.  On error, emits diagnostics that

@@ -440,35 +440,48 @@ FailureOr<SmallVector<Value>> Converter::reshape(ox::ReshapeOp r) {
   auto x = rtt(r.getData());
   if (res.getNumDynamicDims() <= 1 && x.getNumDynamicDims() <= 1)
     return one(reshapeTo(b, loc, r.getData(), res));
-  // Build the final dims at run time.
+  // Build the final dims at run time: entries of the shape input that are
+  // not known at compile time may be 0 (copy the input's dim unless
+  // allowzero) or -1 (inferred from the element count), so both cases are
+  // resolved with selects; known entries fold to constants.
   SmallVector<int64_t> vals;
   if (!ox::getShapeValues(r.getShape(), vals))
     vals.assign(res.getRank(), kDyn);
-  SmallVector<Value> dims(res.getRank());
-  int64_t inferIdx = -1;
+  auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  Value oneV = cst(1), minusOne = cst(-1), zero = cst(0);
+  SmallVector<Value> dims(res.getRank()), neg(res.getRank());
+  Value known = oneV;
   for (int64_t i = 0; i < res.getRank(); ++i) {
     if (!res.isDynamicDim(i)) {
-      dims[i] = arith::ConstantIndexOp::create(b, loc, res.getDimSize(i));
-    } else if (vals[i] == 0 && !r.getAllowzero()) {
-      dims[i] = dimValue(b, loc, r.getData(), i);
-    } else if (vals[i] == -1) {
-      inferIdx = i;
-    } else {
-      Value idx = arith::ConstantIndexOp::create(b, loc, i);
-      Value e = tensor::ExtractOp::create(b, loc, r.getShape(), ValueRange{idx});
-      dims[i] = arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+      dims[i] = cst(res.getDimSize(i));
+      known = arith::MulIOp::create(b, loc, known, dims[i]);
+      continue;
     }
+    Value e;
+    if (vals[i] != kDyn) {
+      e = cst(vals[i]);
+    } else {
+      Value idx = cst(i);
+      Value x64 = tensor::ExtractOp::create(b, loc, r.getShape(), ValueRange{idx});
+      e = arith::IndexCastOp::create(b, loc, b.getIndexType(), x64);
+    }
+    if (!r.getAllowzero() && i < x.getRank()) {
+      Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, e, zero);
+      e = arith::SelectOp::create(b, loc, isZero, dimValue(b, loc, r.getData(), i), e);
+    }
+    neg[i] = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, e, minusOne);
+    dims[i] = e;
+    known = arith::MulIOp::create(b, loc, known, arith::SelectOp::create(b, loc, neg[i], oneV, e));
   }
-  if (inferIdx >= 0) {
-    Value total = arith::ConstantIndexOp::create(b, loc, 1);
-    for (int64_t i = 0; i < x.getRank(); ++i)
-      total = arith::MulIOp::create(b, loc, total, dimValue(b, loc, r.getData(), i));
-    Value rest = arith::ConstantIndexOp::create(b, loc, 1);
-    for (int64_t i = 0; i < res.getRank(); ++i)
-      if (i != inferIdx)
-        rest = arith::MulIOp::create(b, loc, rest, dims[i]);
-    dims[inferIdx] = arith::DivUIOp::create(b, loc, total, rest);
-  }
+  Value total = oneV;
+  for (int64_t i = 0; i < x.getRank(); ++i)
+    total = arith::MulIOp::create(b, loc, total, dimValue(b, loc, r.getData(), i));
+  // A zero-sized known part leaves nothing to infer from; avoid dividing by 0.
+  Value safeKnown = arith::MaxUIOp::create(b, loc, known, oneV);
+  Value inferred = arith::DivUIOp::create(b, loc, total, safeKnown);
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    if (neg[i])
+      dims[i] = arith::SelectOp::create(b, loc, neg[i], inferred, dims[i]);
   Value shape = shapeTensor(b, loc, dims);
   return one(nn::ReshapeOp::create(b, loc, res, r.getData(), shape));
 }

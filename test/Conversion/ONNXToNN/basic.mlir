@@ -84,3 +84,20 @@ func.func @maxpool_ceil(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32> {
   %y = "onnx.MaxPool"(%x) {kernel_shape = [2, 2], strides = [2, 2], ceil_mode = 1 : i64} : (tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32>
   return %y : tensor<1x1x3x3xf32>
 }
+
+// Reshape to a shape known only at run time: 0 copies the input dim and -1
+// is inferred from the element count, both resolved with selects.
+// CHECK-LABEL: func @reshape_runtime_shape
+// CHECK-DAG: %[[M1:.*]] = arith.constant -1 : index
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK: %[[E0:.*]] = tensor.extract %arg1
+// CHECK: %[[I0:.*]] = arith.index_cast %[[E0]] : i64 to index
+// CHECK: %[[Z0:.*]] = arith.cmpi eq, %[[I0]], %[[ZERO]] : index
+// CHECK: %[[D0:.*]] = arith.select %[[Z0]], %{{.*}}, %[[I0]] : index
+// CHECK: arith.cmpi eq, %[[D0]], %[[M1]] : index
+// CHECK: arith.divui
+// CHECK: nn.reshape %arg0, %{{.*}} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+func.func @reshape_runtime_shape(%x: tensor<2x3x4xf32>, %s: tensor<3xi64>) -> tensor<?x?x?xf32> {
+  %0 = "onnx.Reshape"(%x, %s) {allowzero = 0 : i64} : (tensor<2x3x4xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  return %0 : tensor<?x?x?xf32>
+}
