@@ -306,4 +306,10 @@ def NN_FillOp : NN_Op<"fill"> {
   let assemblyFormat = "($shape^)? attr-dict `:` functional-type(operands, results)";
 }
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
 #endif // KILN_NN_OPS

@@ -363,4 +363,10 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
   let results = (outs AnyTensor:$output);
 }
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
 #endif // KILN_ONNX_OPS

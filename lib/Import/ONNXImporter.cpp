@@ -60,7 +60,15 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"ReduceMin", 1}, {"ReduceProd", 1}, {"ReduceSum", 1}, {"Relu", 1},
       {"Reshape", 1}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
       {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sub", 1}, {"Sum", 1},
-      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Where", 9}};
+      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Where", 9},
+
+      // ---- conformance [elementwise]: add new entries above this line ----
+
+      // ---- conformance [indexing]: add new entries above this line ----
+
+      // ---- conformance [normalization]: add new entries above this line ----
+
+  };
   return table;
 }
 
@@ -70,7 +78,15 @@ int64_t expectedOperandCount(StringRef opType) {
       {"Conv", 3}, {"ConvTranspose", 3}, {"Gemm", 3}, {"Clip", 3},
       {"Dropout", 3}, {"LayerNormalization", 3}, {"ReduceMean", 2},
       {"ReduceSum", 2}, {"ReduceMax", 2}, {"ReduceMin", 2}, {"ReduceProd", 2},
-      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4}};
+      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4},
+
+      // ---- conformance [elementwise]: add new entries above this line ----
+
+      // ---- conformance [indexing]: add new entries above this line ----
+
+      // ---- conformance [normalization]: add new entries above this line ----
+
+  };
   auto it = table.find(opType);
   return it == table.end() ? -1 : it->second;
 }
@@ -504,6 +520,13 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       return nodeError() << "has no shape attribute";
     operands.push_back(constI64(loc, shape));
   }
+
+  // ---- conformance [elementwise]: add new entries above this line ----
+
+  // ---- conformance [indexing]: add new entries above this line ----
+
+  // ---- conformance [normalization]: add new entries above this line ----
+
   if (opType == "Constant") {
     // Normalize every value_* form to `value`.
     Attribute value;

@@ -1077,6 +1077,12 @@ SmallVector<Value> dimsFromShapeOperand(OpBuilder &b, Location loc, RankedTensor
 // Driver
 //===----------------------------------------------------------------------===//
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
 FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
   Location loc = op->getLoc();
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
@@ -1218,6 +1224,12 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
                    })
             .getResult(0);
       })
+      // ---- conformance [elementwise]: add new entries above this line ----
+
+      // ---- conformance [indexing]: add new entries above this line ----
+
+      // ---- conformance [normalization]: add new entries above this line ----
+
       .Default([&](Operation *o) -> FailureOr<Value> {
         return (LogicalResult)(o->emitError() << "no lowering to linalg for this op");
       });

@@ -173,6 +173,13 @@ struct Converter {
   template <typename RedT>
   FailureOr<SmallVector<Value>> reduce(RedT r, nn::ReduceKind kind);
   FailureOr<SmallVector<Value>> variadic(ValueRange ins, nn::BinaryKind kind);
+
+  // ---- conformance [elementwise]: add new entries above this line ----
+
+  // ---- conformance [indexing]: add new entries above this line ----
+
+  // ---- conformance [normalization]: add new entries above this line ----
+
 };
 
 FailureOr<SmallVector<Value>> Converter::variadic(ValueRange ins, nn::BinaryKind kind) {
@@ -622,6 +629,12 @@ FailureOr<SmallVector<Value>> Converter::expand(ox::ExpandOp e) {
   return one(nn::BroadcastOp::create(b, loc, res, x, shape));
 }
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
 FailureOr<SmallVector<Value>> Converter::convert() {
   using K = nn::UnaryKind;
   using BK = nn::BinaryKind;
@@ -842,6 +855,12 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       .Case([&](ox::RangeOp r) -> FailureOr<SmallVector<Value>> {
         return one(nn::RangeOp::create(b, loc, resType(), r.getStart(), r.getLimit(), r.getDelta()));
       })
+      // ---- conformance [elementwise]: add new entries above this line ----
+
+      // ---- conformance [indexing]: add new entries above this line ----
+
+      // ---- conformance [normalization]: add new entries above this line ----
+
       .Default([&](Operation *) -> FailureOr<SmallVector<Value>> {
         return (LogicalResult)(fail() << "no conversion to nn is implemented for this operator");
       });

@@ -1288,5 +1288,11 @@ INFER(RangeOp) {
   return c.add({n}, e);
 }
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
 #define GET_OP_CLASSES
 #include "onnx/ONNXOps.cpp.inc"
