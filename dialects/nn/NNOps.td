@@ -285,6 +285,43 @@ def NN_BroadcastOp : NN_Op<"broadcast"> {
   let assemblyFormat = "$input (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_ResizeOp : NN_Op<"resize", [AttrSizedOperandSegments]> {
+  let summary = "N-d resampling: nearest, (multi)linear or cubic interpolation";
+  let description = [{
+    Every output element is computed from the input at source coordinates
+    given, per axis `d` with input length `in`, output length `out` and
+    scale `s = scales[d]`, by `coordinate_mode`:
+    `half_pixel` (x + 0.5) / s - 0.5; `half_pixel_symmetric` the same,
+    shifted so that the sampled region is centred; `pytorch_half_pixel` as
+    half_pixel, or -0.5 when s * in == 1; `align_corners`
+    x * (in - 1) / (s * in - 1), or 0; `asymmetric` x / s;
+    `tf_half_pixel_for_nn` (x + 0.5) / s; `tf_crop_and_resize` the region
+    [roi[d], roi[rank + d]] of the input (outside it: `extrapolation_value`).
+    `nearest` picks one neighbour by `nearest_mode`; `linear` and `cubic`
+    (coefficient `cubic_coeff_a`) weigh 2 or 4 neighbours per axis, reading
+    beyond the border as the border value, or, with `exclude_outside`,
+    dropping outside neighbours and renormalizing the weights.  Axes with
+    scale 1 and equal lengths are copied.  Coordinates and weights are
+    computed in f64, as ONNX's reference does.
+
+    The geometry is static (`scales`, one per dim) or read at run time from
+    the optional `geometry` operand: a 1-D float tensor of scales
+    (out = floor(in * scale)) when `geometry_is_sizes` is false, else a 1-D
+    i64 tensor of output sizes (scale = out / in).  With tf_crop_and_resize,
+    the region comes from the `roi` attribute or, at run time, from the
+    optional `roi_input` operand (1-D float, starts then ends).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$geometry,
+                   Optional<AnyRankedTensor>:$roi_input,
+                   BoolAttr:$geometry_is_sizes, DenseF64ArrayAttr:$scales,
+                   DenseF64ArrayAttr:$roi, StrAttr:$mode, StrAttr:$coordinate_mode,
+                   StrAttr:$nearest_mode, F64Attr:$cubic_coeff_a, BoolAttr:$exclude_outside,
+                   F64Attr:$extrapolation_value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input (`geometry` $geometry^)? (`roi` $roi_input^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_ShapeOfOp : NN_Op<"shape_of"> {
   let summary = "the dims [start, end) of a tensor as a 1-D i64 tensor";
   let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$start, NN_SI64Attr:$end);

@@ -352,6 +352,38 @@ def ONNX_ExpandOp : ONNX_Op<"Expand"> {
   let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
   let results = (outs AnyTensor:$output);
 }
+def ONNX_ResizeOp : ONNX_Op<"Resize"> {
+  let summary = "ONNX Resize (opset 19 form)";
+  let description = [{
+    Resampling with nearest, (multi)linear or cubic interpolation.  Older
+    forms are adapted at import: Resize-10 becomes `asymmetric` coordinates
+    with `floor` nearest rounding and its scales input moves to `scales`;
+    `roi`, `scales` and `sizes` are none when absent.  The output shape comes
+    from constant `scales` (floor(in * scale)) or constant `sizes`.
+  }];
+  let arguments = (ins AnyTensor:$X, ONNX_TensorOrNone:$roi, ONNX_TensorOrNone:$scales,
+                   ONNX_TensorOrNone:$sizes,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$antialias,
+                   OptionalAttr<I64ArrayAttr>:$axes,
+                   DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
+                   DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$exclude_outside,
+                   DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
+                   DefaultValuedAttr<StrAttr, "\"stretch\"">:$keep_aspect_ratio_policy,
+                   DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode,
+                   DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_UpsampleOp : ONNX_Op<"Upsample"> {
+  let summary = "ONNX Upsample (deprecated in opset 10; opset 9 form)";
+  let description = [{
+    Nearest (floor) or linear upsampling with `asymmetric` coordinates; the
+    opset-7 `scales` attribute becomes the constant `scales` input at import.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scales,
+                   DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode);
+  let results = (outs AnyTensor:$Y);
+}
 def ONNX_ConstantOfShapeOp : ONNX_Op<"ConstantOfShape"> {
   let summary = "ONNX ConstantOfShape";
   let arguments = (ins AnyTensor:$input, OptionalAttr<ElementsAttr>:$value);

@@ -58,9 +58,9 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"Neg", 1}, {"Not", 1}, {"Or", 1}, {"Pad", 1}, {"Pow", 1},
       {"Range", 11}, {"Reciprocal", 1}, {"ReduceMax", 1}, {"ReduceMean", 1},
       {"ReduceMin", 1}, {"ReduceProd", 1}, {"ReduceSum", 1}, {"Relu", 1},
-      {"Reshape", 1}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
+      {"Reshape", 1}, {"Resize", 10}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
       {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sub", 1}, {"Sum", 1},
-      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Where", 9},
+      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Upsample", 7}, {"Where", 9},
 
       // ---- conformance [elementwise]: add new entries above this line ----
 
@@ -78,7 +78,7 @@ int64_t expectedOperandCount(StringRef opType) {
       {"Conv", 3}, {"ConvTranspose", 3}, {"Gemm", 3}, {"Clip", 3},
       {"Dropout", 3}, {"LayerNormalization", 3}, {"ReduceMean", 2},
       {"ReduceSum", 2}, {"ReduceMax", 2}, {"ReduceMin", 2}, {"ReduceProd", 2},
-      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4},
+      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4}, {"Resize", 4},
 
       // ---- conformance [elementwise]: add new entries above this line ----
 
@@ -451,6 +451,24 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
         operands.push_back(noValue(loc));
       }
     }
+  }
+  if (opType == "Resize" && opset < 11) {
+    // Resize-10: (X, scales), asymmetric coordinates, floor rounding.
+    if (operands.size() != 2)
+      return nodeError() << "Resize-10 takes 2 inputs (X, scales), got " << operands.size();
+    operands = {operands[0], noValue(loc), operands[1], noValue(loc)};
+    attrs.push_back(b.getNamedAttr("coordinate_transformation_mode", b.getStringAttr("asymmetric")));
+    attrs.push_back(b.getNamedAttr("nearest_mode", b.getStringAttr("floor")));
+  }
+  if (opType == "Upsample" && opset < 9) {
+    auto it = rawAttrs.find("scales");
+    if (it == rawAttrs.end())
+      return nodeError() << "has no scales attribute";
+    SmallVector<float> sc(it->second->floats().begin(), it->second->floats().end());
+    rawAttrs.erase(it);
+    auto t = RankedTensorType::get({(int64_t)sc.size()}, b.getF32Type());
+    operands.push_back(kiln::onnx::ConstantOp::create(b, loc, t, DenseElementsAttr::get(t, ArrayRef<float>(sc)))
+                           .getResult());
   }
   if (opType == "Dropout" && opset < 12) {
     rawAttrs.erase("ratio");

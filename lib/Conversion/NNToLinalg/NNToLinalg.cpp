@@ -288,6 +288,225 @@ Value reshapeWithDims(OpBuilder &b, Location loc, Value x, RankedTensorType res,
   return tensor::ReshapeOp::create(b, loc, res, x, shape);
 }
 
+/// nn.resize: a linalg.generic over the output whose body computes, per
+/// resized axis, the source coordinate, the neighbours and their weights
+/// (in f64, like ONNX's reference), and reads the input with tensor.extract.
+Value lowerResize(OpBuilder &b, Location loc, nn::ResizeOp op) {
+  Value in = op.getInput();
+  auto inT = rtt(in), res = rtt(op.getResult());
+  int64_t r = res.getRank();
+  StringRef mode = op.getMode(), cm = op.getCoordinateMode(), nm = op.getNearestMode();
+  bool crop = cm == "tf_crop_and_resize";
+  Value geom = op.getGeometry();
+  Type f64 = b.getF64Type();
+  auto cf = [&](OpBuilder &ob, double v) {
+    return arith::ConstantOp::create(ob, loc, f64, ob.getF64FloatAttr(v)).getResult();
+  };
+  auto toF64 = [&](Value idx) {
+    return arith::SIToFPOp::create(b, loc, f64, arith::IndexCastOp::create(b, loc, b.getI64Type(), idx))
+        .getResult();
+  };
+  // Per-axis geometry, computed once outside the loop nest: scale, input
+  // length, output length and the reference's "output width" scale * in.
+  struct Axis {
+    bool copy;
+    Value s, inLen, inF, outLen, outF, outIsOne;
+  };
+  SmallVector<Axis> ax(r);
+  SmallVector<Value> dims(r);
+  for (int64_t d = 0; d < r; ++d) {
+    Axis &A = ax[d];
+    A.copy = !geom && op.getScales()[d] == 1.0 && inT.getDimSize(d) == res.getDimSize(d) && !crop;
+    A.inLen = dimOf(b, loc, in, d);
+    if (A.copy) {
+      dims[d] = A.inLen;
+      continue;
+    }
+    A.inF = toF64(A.inLen);
+    if (!geom) {
+      A.s = cf(b, op.getScales()[d]);
+      A.outLen = cIdx(b, loc, res.getDimSize(d)); // static (verifier)
+    } else {
+      Value g = tensor::ExtractOp::create(b, loc, geom, ValueRange{cIdx(b, loc, d)});
+      if (op.getGeometryIsSizes()) {
+        A.outLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), g);
+        A.s = arith::DivFOp::create(b, loc, toF64(A.outLen), A.inF);
+      } else {
+        A.s = g.getType() == f64 ? g : arith::ExtFOp::create(b, loc, f64, g).getResult();
+        Value o = math::FloorOp::create(b, loc, arith::MulFOp::create(b, loc, A.inF, A.s));
+        A.outLen = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                              arith::FPToSIOp::create(b, loc, b.getI64Type(), o));
+      }
+    }
+    dims[d] = A.outLen;
+    A.outF = arith::MulFOp::create(b, loc, A.s, A.inF);
+    A.outIsOne = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, A.outF, cf(b, 1.0));
+  }
+  Value init = empty(b, loc, res, dims);
+  Type elem = res.getElementType();
+  // tf_crop_and_resize region bounds (f64): attribute or run-time operand.
+  SmallVector<Value> roiV;
+  if (crop) {
+    for (int64_t i = 0; i < 2 * r; ++i) {
+      if (Value ri = op.getRoiInput()) {
+        Value v = tensor::ExtractOp::create(b, loc, ri, ValueRange{cIdx(b, loc, i)});
+        roiV.push_back(v.getType() == f64 ? v : arith::ExtFOp::create(b, loc, f64, v).getResult());
+      } else {
+        roiV.push_back(cf(b, op.getRoi()[i]));
+      }
+    }
+  }
+  auto roiAt = [&](int64_t i) { return roiV[i]; };
+  auto body = [&](OpBuilder &nb, Location nl, ValueRange) {
+    auto c = [&](double v) { return cf(nb, v); };
+    auto ci = [&](int64_t v) { return arith::ConstantIndexOp::create(nb, nl, v).getResult(); };
+    auto add = [&](Value a, Value x) { return arith::AddFOp::create(nb, nl, a, x).getResult(); };
+    auto sub = [&](Value a, Value x) { return arith::SubFOp::create(nb, nl, a, x).getResult(); };
+    auto mul = [&](Value a, Value x) { return arith::MulFOp::create(nb, nl, a, x).getResult(); };
+    auto div = [&](Value a, Value x) { return arith::DivFOp::create(nb, nl, a, x).getResult(); };
+    auto sel = [&](Value cond, Value t, Value f) { return arith::SelectOp::create(nb, nl, cond, t, f).getResult(); };
+    Value outside; // tf_crop_and_resize: some coordinate falls outside the input
+    // Per axis: neighbour indices (clamped) and weights (null = 1).
+    SmallVector<SmallVector<Value>> idxs(r), wts(r);
+    for (int64_t d = 0; d < r; ++d) {
+      Axis &A = ax[d];
+      Value o = linalg::IndexOp::create(nb, nl, d);
+      if (A.copy) {
+        idxs[d] = {o};
+        wts[d] = {Value()};
+        continue;
+      }
+      Value x = arith::SIToFPOp::create(nb, nl, f64, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), o));
+      Value inM1 = sub(A.inF, c(1.0));
+      Value halfPixel = sub(div(add(x, c(0.5)), A.s), c(0.5));
+      Value xo;
+      if (cm == "half_pixel") {
+        xo = halfPixel;
+      } else if (cm == "pytorch_half_pixel") {
+        xo = sel(A.outIsOne, c(-0.5), halfPixel);
+      } else if (cm == "half_pixel_symmetric") {
+        Value outI = arith::SIToFPOp::create(nb, nl, f64, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), A.outLen));
+        Value adjustment = div(outI, A.outF);
+        Value offset = mul(div(A.inF, c(2.0)), sub(c(1.0), adjustment));
+        xo = add(offset, halfPixel);
+      } else if (cm == "align_corners") {
+        xo = sel(A.outIsOne, c(0.0), div(mul(x, inM1), sub(A.outF, c(1.0))));
+      } else if (cm == "asymmetric") {
+        xo = div(x, A.s);
+      } else if (cm == "tf_half_pixel_for_nn") {
+        xo = div(add(x, c(0.5)), A.s);
+      } else { // tf_crop_and_resize
+        Value r0 = roiAt(d), r1 = roiAt(r + d);
+        Value span = sub(r1, r0);
+        xo = sel(A.outIsOne, div(mul(span, inM1), c(2.0)), div(mul(mul(x, span), inM1), sub(A.outF, c(1.0))));
+        xo = add(xo, mul(r0, inM1));
+        Value lo = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, xo, c(0.0));
+        Value hi = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, xo, inM1);
+        Value out = arith::OrIOp::create(nb, nl, lo, hi);
+        outside = outside ? arith::OrIOp::create(nb, nl, outside, out).getResult() : out;
+      }
+      Value fl = math::FloorOp::create(nb, nl, xo);
+      Value ratio = sub(xo, fl);
+      Value base = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                              arith::FPToSIOp::create(nb, nl, nb.getI64Type(), fl));
+      Value last = arith::SubIOp::create(nb, nl, A.inLen, ci(1));
+      auto clampIdx = [&](Value i) {
+        Value cl = arith::MaxSIOp::create(nb, nl, i, ci(0));
+        return arith::MinSIOp::create(nb, nl, cl, last).getResult();
+      };
+      auto inRange = [&](Value i) {
+        Value ge = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, i, ci(0));
+        Value lt = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, A.inLen);
+        return arith::AndIOp::create(nb, nl, ge, lt).getResult();
+      };
+      if (mode == "nearest") {
+        Value up;
+        auto cmp = [&](arith::CmpFPredicate p, double v) {
+          return arith::CmpFOp::create(nb, nl, p, ratio, c(v)).getResult();
+        };
+        if (nm == "round_prefer_floor") up = cmp(arith::CmpFPredicate::OGT, 0.5);
+        else if (nm == "round_prefer_ceil") up = cmp(arith::CmpFPredicate::OGE, 0.5);
+        else if (nm == "ceil") up = cmp(arith::CmpFPredicate::OGT, 0.0);
+        Value i = up ? sel(up, arith::AddIOp::create(nb, nl, base, ci(1)), base) : base;
+        idxs[d] = {clampIdx(i)};
+        wts[d] = {Value()};
+        continue;
+      }
+      SmallVector<Value> w;
+      int64_t first;
+      if (mode == "linear") {
+        w = {sub(c(1.0), ratio), ratio};
+        first = 0;
+      } else {
+        double a = op.getCubicCoeffA().convertToDouble();
+        Value r1 = add(ratio, c(1.0)), q = sub(c(1.0), ratio), q1 = add(q, c(1.0));
+        auto far = [&](Value t) { // ((a t - 5a) t + 8a) t - 4a
+          return sub(mul(add(mul(sub(mul(c(a), t), c(5 * a)), t), c(8 * a)), t), c(4 * a));
+        };
+        auto near = [&](Value t) { // ((a + 2) t - (a + 3)) t t + 1
+          return add(mul(mul(sub(mul(c(a + 2), t), c(a + 3)), t), t), c(1.0));
+        };
+        w = {far(r1), near(ratio), near(q), far(q1)};
+        first = -1;
+      }
+      SmallVector<Value> ids;
+      for (int64_t k = 0; k < (int64_t)w.size(); ++k)
+        ids.push_back(arith::AddIOp::create(nb, nl, base, ci(first + k)));
+      if (op.getExcludeOutside()) {
+        Value sum = c(0.0);
+        for (size_t k = 0; k < w.size(); ++k) {
+          w[k] = sel(inRange(ids[k]), w[k], c(0.0));
+          sum = add(sum, w[k]);
+        }
+        for (Value &wk : w)
+          wk = div(wk, sum);
+      }
+      for (Value &i : ids)
+        i = clampIdx(i);
+      idxs[d] = ids;
+      wts[d] = w;
+    }
+    // Sum over the cartesian product of the neighbours.
+    bool interp = mode != "nearest";
+    Value acc;
+    SmallVector<int64_t> k(r, 0);
+    while (true) {
+      SmallVector<Value> at;
+      Value w;
+      for (int64_t d = 0; d < r; ++d) {
+        at.push_back(idxs[d][k[d]]);
+        if (Value wd = wts[d][k[d]])
+          w = w ? mul(w, wd) : wd;
+      }
+      Value v = tensor::ExtractOp::create(nb, nl, in, at);
+      if (interp) {
+        if (elem != f64)
+          v = arith::ExtFOp::create(nb, nl, f64, v);
+        Value term = w ? mul(w, v) : v;
+        acc = acc ? add(acc, term) : term;
+      } else {
+        acc = v;
+      }
+      int64_t d = r - 1;
+      while (d >= 0 && ++k[d] == (int64_t)idxs[d].size())
+        k[d--] = 0;
+      if (d < 0)
+        break;
+    }
+    if (interp && elem != f64)
+      acc = arith::TruncFOp::create(nb, nl, elem, acc);
+    if (outside) {
+      double ev = op.getExtrapolationValue().convertToDouble();
+      acc = sel(outside, scalar(nb, nl, elem, ev), acc);
+    }
+    linalg::YieldOp::create(nb, nl, acc);
+  };
+  return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
+                                   SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+                                   SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel), body)
+      .getResult(0);
+}
+
 /// Result dims of an nn.reshape without shape operand: static dims, and the
 /// (single) dynamic dim derived from the element count.
 SmallVector<Value> derivedReshapeDims(OpBuilder &b, Location loc, Value x, RankedTensorType res) {
@@ -1170,6 +1389,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
                                          [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
             .getResult(0);
       })
+      .Case([&](nn::ResizeOp rz) -> FailureOr<Value> { return lowerResize(b, loc, rz); })
       .Case([&](nn::ShapeOfOp s) -> FailureOr<Value> {
         SmallVector<Value> elems;
         for (int64_t i = s.getStart(); i < s.getEnd(); ++i)

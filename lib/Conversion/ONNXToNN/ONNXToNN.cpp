@@ -840,6 +840,81 @@ FailureOr<SmallVector<Value>> Converter::convert() {
                                          b.getI64IntegerAttr(en)));
       })
       .Case([&](ox::ExpandOp e) { return expand(e); })
+      .Case([&](ox::ResizeOp rz) -> FailureOr<SmallVector<Value>> {
+        auto x = rtt(rz.getX());
+        SmallVector<double> scales, roi;
+        SmallVector<int64_t> shape;
+        std::string err;
+        Value geometry;
+        bool isSizes = false;
+        if (failed(ox::getResizeGeometry(x, rz.getScales(), rz.getSizes(), scales, shape, err))) {
+          if (!ox::isRuntimeResizeGeometry(rz.getScales(), rz.getSizes()))
+            return (LogicalResult)(fail() << err);
+          // Scales or sizes known only at run time.
+          isSizes = !ox::isRuntimeResizeGeometry(rz.getScales(), Value());
+          geometry = isSizes ? rz.getSizes() : rz.getScales();
+          scales.clear();
+        } else if (llvm::any_of(llvm::seq<int64_t>(0, x.getRank()), [&](int64_t d) {
+                     return std::isnan(scales[d]) || (shape[d] == kDyn && scales[d] != 1.0);
+                   })) {
+          // Constant scales or sizes, but a resized dim is dynamic: the
+          // geometry is completed at run time from the constant.
+          isSizes = llvm::any_of(scales, [](double v) { return std::isnan(v); });
+          geometry = isSizes ? rz.getSizes() : rz.getScales();
+          scales.clear();
+        }
+        Value roiInput;
+        if (rz.getCoordinateTransformationMode() == "tf_crop_and_resize") {
+          if (isNone(rz.getRoi()))
+            return (LogicalResult)(fail() << "tf_crop_and_resize needs a roi input");
+          if (!ox::getConstantFloatValues(rz.getRoi(), roi)) {
+            auto rt = rtt(rz.getRoi());
+            if (rt.getRank() != 1 || !isa<FloatType>(rt.getElementType()) ||
+                (rt.hasStaticShape() && rt.getDimSize(0) != 2 * x.getRank()))
+              return (LogicalResult)(fail() << "roi must be a 1-D float tensor of " << 2 * x.getRank()
+                                            << " entries");
+            roiInput = rz.getRoi();
+          } else if ((int64_t)roi.size() != 2 * x.getRank())
+            return (LogicalResult)(fail() << "roi has " << roi.size() << " entries, expected "
+                                          << 2 * x.getRank());
+        }
+        if (rz.getMode() != "nearest" && !isa<FloatType>(x.getElementType()))
+          return (LogicalResult)(fail() << "mode '" << rz.getMode()
+                                        << "' needs a floating-point input");
+        return one(nn::ResizeOp::create(
+            b, loc, resType(), rz.getX(), geometry, roiInput, b.getBoolAttr(isSizes),
+            b.getDenseF64ArrayAttr(scales), b.getDenseF64ArrayAttr(roi),
+            rz.getModeAttr(), rz.getCoordinateTransformationModeAttr(), rz.getNearestModeAttr(),
+            b.getF64FloatAttr(rz.getCubicCoeffA().convertToDouble()),
+            b.getBoolAttr(rz.getExcludeOutside() != 0),
+            b.getF64FloatAttr(rz.getExtrapolationValue().convertToDouble())));
+      })
+      .Case([&](ox::UpsampleOp up) -> FailureOr<SmallVector<Value>> {
+        auto x = rtt(up.getX());
+        SmallVector<double> scales;
+        SmallVector<int64_t> shape;
+        std::string err;
+        Value geometry;
+        if (failed(ox::getResizeGeometry(x, up.getScales(), Value(), scales, shape, err))) {
+          if (!ox::isRuntimeResizeGeometry(up.getScales(), Value()))
+            return (LogicalResult)(fail() << err);
+          geometry = up.getScales();
+          scales.clear();
+        } else if (llvm::any_of(llvm::seq<int64_t>(0, x.getRank()),
+                                [&](int64_t d) { return shape[d] == kDyn && scales[d] != 1.0; })) {
+          geometry = up.getScales();
+          scales.clear();
+        }
+        bool nearest = up.getMode() == "nearest";
+        if (!nearest && !isa<FloatType>(x.getElementType()))
+          return (LogicalResult)(fail() << "linear upsampling needs a floating-point input");
+        return one(nn::ResizeOp::create(
+            b, loc, resType(), up.getX(), geometry, Value(), b.getBoolAttr(false),
+            b.getDenseF64ArrayAttr(scales), b.getDenseF64ArrayAttr({}),
+            b.getStringAttr(nearest ? "nearest" : "linear"), b.getStringAttr("asymmetric"),
+            b.getStringAttr("floor"), b.getF64FloatAttr(-0.75), b.getBoolAttr(false),
+            b.getF64FloatAttr(0.0)));
+      })
       .Case([&](ox::ConstantOfShapeOp c) -> FailureOr<SmallVector<Value>> {
         auto res = resType();
         TypedAttr v = b.getF32FloatAttr(0);

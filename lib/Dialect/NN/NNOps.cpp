@@ -158,6 +158,50 @@ LogicalResult ConvTransposeOp::verify() {
   return verifyConvLike(*this, true);
 }
 
+LogicalResult ResizeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  int64_t r = in.getRank();
+  if (out.getRank() != r || in.getElementType() != out.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  bool dynamic = (bool)getGeometry();
+  if (dynamic) {
+    auto g = cast<RankedTensorType>(getGeometry().getType());
+    if (g.getRank() != 1 || (g.hasStaticShape() && g.getDimSize(0) != r))
+      return emitOpError("geometry must be a 1-D tensor with one entry per dimension");
+    if (getGeometryIsSizes() ? !g.getElementType().isInteger(64) : !isa<FloatType>(g.getElementType()))
+      return emitOpError("geometry must hold i64 sizes or floating-point scales");
+  } else if ((int64_t)getScales().size() != r) {
+    return emitOpError("needs one scale per dimension");
+  }
+  StringRef m = getMode(), c = getCoordinateMode(), n = getNearestMode();
+  if (m != "nearest" && m != "linear" && m != "cubic")
+    return emitOpError("unknown mode '") << m << "'";
+  if (c != "half_pixel" && c != "half_pixel_symmetric" && c != "pytorch_half_pixel" &&
+      c != "align_corners" && c != "asymmetric" && c != "tf_half_pixel_for_nn" &&
+      c != "tf_crop_and_resize")
+    return emitOpError("unknown coordinate_mode '") << c << "'";
+  if (n != "round_prefer_floor" && n != "round_prefer_ceil" && n != "floor" && n != "ceil")
+    return emitOpError("unknown nearest_mode '") << n << "'";
+  if (getRoiInput()) {
+    auto rt = cast<RankedTensorType>(getRoiInput().getType());
+    if (c != "tf_crop_and_resize" || rt.getRank() != 1 || !isa<FloatType>(rt.getElementType()) ||
+        (rt.hasStaticShape() && rt.getDimSize(0) != 2 * r))
+      return emitOpError("roi_input must be a 1-D float tensor of 2 * rank entries, with tf_crop_and_resize");
+  } else if (c == "tf_crop_and_resize" ? (int64_t)getRoi().size() != 2 * r : !getRoi().empty()) {
+    return emitOpError("roi must have 2 * rank entries with tf_crop_and_resize and be empty otherwise");
+  }
+  if (m != "nearest" && !isa<FloatType>(in.getElementType()))
+    return emitOpError("linear and cubic interpolation need a floating-point element type");
+  for (int64_t d = 0; d < r && !dynamic; ++d) {
+    bool copy = getScales()[d] == 1.0 && in.getDimSize(d) == out.getDimSize(d) &&
+                c != "tf_crop_and_resize";
+    if (!copy && (in.isDynamicDim(d) || out.isDynamicDim(d)))
+      return emitOpError("resized dimension ") << d << " must be static";
+  }
+  return success();
+}
+
 LogicalResult PoolOp::verify() {
   auto x = rt(getInput());
   int64_t ns = x.getRank() - 2;

@@ -1237,6 +1237,137 @@ INFER(ExpandOp) {
   return c.add(shape, x.getElementType());
 }
 
+LogicalResult kiln::onnx::getResizeGeometry(RankedTensorType in, Value scales, Value sizes,
+                                            SmallVectorImpl<double> &scaleOut,
+                                            SmallVectorImpl<int64_t> &shapeOut, std::string &err) {
+  int64_t r = in.getRank();
+  SmallVector<double> sc;
+  SmallVector<int64_t> sz;
+  bool haveScales = scales && !isa<NoneType>(scales.getType()) &&
+                    getConstantFloatValues(scales, sc) && !sc.empty();
+  if (scales && !isa<NoneType>(scales.getType()) && !haveScales) {
+    auto t = getRanked(scales);
+    if (!t || !t.hasStaticShape() || t.getNumElements() != 0) {
+      err = "scales must be a constant (run-time scales are not supported)";
+      return failure();
+    }
+  }
+  scaleOut.clear();
+  shapeOut.clear();
+  if (haveScales) {
+    if ((int64_t)sc.size() != r) {
+      err = "scales has " + std::to_string(sc.size()) + " entries for an input of rank " +
+            std::to_string(r);
+      return failure();
+    }
+    for (int64_t i = 0; i < r; ++i) {
+      if (!(sc[i] > 0)) {
+        err = "scales must be positive";
+        return failure();
+      }
+      scaleOut.push_back(sc[i]);
+      if (in.isDynamicDim(i)) {
+        shapeOut.push_back(kDyn); // computed at run time
+      } else {
+        shapeOut.push_back((int64_t)std::floor((double)in.getDimSize(i) * sc[i]));
+      }
+    }
+    return success();
+  }
+  if (!sizes || isa<NoneType>(sizes.getType())) {
+    err = "one of scales and sizes must be given";
+    return failure();
+  }
+  if (!getShapeValues(sizes, sz)) {
+    err = "sizes must be a constant (run-time sizes are not supported)";
+    return failure();
+  }
+  if ((int64_t)sz.size() != r) {
+    err = "sizes has " + std::to_string(sz.size()) + " entries for an input of rank " +
+          std::to_string(r);
+    return failure();
+  }
+  for (int64_t i = 0; i < r; ++i) {
+    if (sz[i] == kDyn || sz[i] <= 0) {
+      err = "sizes must be constant and positive";
+      return failure();
+    }
+    shapeOut.push_back(sz[i]);
+    // A dynamic input dim: the scale is only known at run time (NaN here).
+    scaleOut.push_back(in.isDynamicDim(i) ? std::nan("")
+                                          : (double)sz[i] / (double)in.getDimSize(i));
+  }
+  return success();
+}
+
+bool kiln::onnx::isRuntimeResizeGeometry(Value scales, Value sizes) {
+  // A non-empty 1-D tensor of the right type whose values are not constant.
+  auto usable = [](Value v, bool isFloat) {
+    if (!v || isa<NoneType>(v.getType()))
+      return false;
+    auto t = getRanked(v);
+    if (!t || t.getRank() != 1 || (t.hasStaticShape() && t.getNumElements() == 0))
+      return false;
+    if (!(isFloat ? isa<FloatType>(t.getElementType()) : t.getElementType().isInteger(64)))
+      return false;
+    SmallVector<double> f;
+    SmallVector<int64_t> iv;
+    if (isFloat)
+      return !getConstantFloatValues(v, f);
+    return !getShapeValues(v, iv) || llvm::is_contained(iv, kDyn);
+  };
+  return usable(scales, true) || usable(sizes, false);
+}
+
+INFER(ResizeOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (getMode() != "nearest" && getMode() != "linear" && getMode() != "cubic")
+    return c.error() << "unknown mode '" << getMode() << "'";
+  StringRef ct = getCoordinateTransformationMode();
+  if (ct != "half_pixel" && ct != "half_pixel_symmetric" && ct != "pytorch_half_pixel" &&
+      ct != "align_corners" && ct != "asymmetric" && ct != "tf_half_pixel_for_nn" &&
+      ct != "tf_crop_and_resize")
+    return c.error() << "unknown coordinate_transformation_mode '" << ct << "'";
+  StringRef nm = getNearestMode();
+  if (nm != "round_prefer_floor" && nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
+    return c.error() << "unknown nearest_mode '" << nm << "'";
+  if (getAntialias() != 0)
+    return c.error() << "antialias is not supported";
+  if (getAxes())
+    return c.error() << "the axes attribute is not supported";
+  if (getKeepAspectRatioPolicy() != "stretch")
+    return c.error() << "keep_aspect_ratio_policy '" << getKeepAspectRatioPolicy()
+                     << "' is not supported";
+  SmallVector<double> scales;
+  SmallVector<int64_t> shape;
+  std::string err;
+  if (succeeded(getResizeGeometry(x, getScales(), getSizes(), scales, shape, err)))
+    return c.add(shape, x.getElementType());
+  if (isRuntimeResizeGeometry(getScales(), getSizes()))
+    return c.add(SmallVector<int64_t>(x.getRank(), kDyn), x.getElementType());
+  return c.error() << err;
+}
+
+INFER(UpsampleOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (getMode() != "nearest" && getMode() != "linear" && getMode() != "bilinear")
+    return c.error() << "unknown mode '" << getMode() << "'";
+  SmallVector<double> scales;
+  SmallVector<int64_t> shape;
+  std::string err;
+  if (succeeded(getResizeGeometry(x, getScales(), Value(), scales, shape, err)))
+    return c.add(shape, x.getElementType());
+  if (isRuntimeResizeGeometry(getScales(), Value()))
+    return c.add(SmallVector<int64_t>(x.getRank(), kDyn), x.getElementType());
+  return c.error() << err;
+}
+
 INFER(ConstantOfShapeOp) {
   CTX;
   auto st = c.ranked(getInput(), "input");

@@ -39,6 +39,20 @@ bool getConstantFloatValues(mlir::Value v, llvm::SmallVectorImpl<double> &out);
 /// known at run time.  Fails if the number of elements is not known.
 bool getShapeValues(mlir::Value v, llvm::SmallVectorImpl<int64_t> &out);
 
+/// Output shape and per-axis scale factors of a Resize/Upsample with input
+/// type `in`: from constant `scales` (out = floor(in * scale)) or, when
+/// `scales` is none or empty, from constant `sizes` (scale = out / in, as
+/// ONNX's reference computes it).  Fails with a message in `err`.
+mlir::LogicalResult getResizeGeometry(mlir::RankedTensorType in, mlir::Value scales,
+                                      mlir::Value sizes,
+                                      llvm::SmallVectorImpl<double> &scaleOut,
+                                      llvm::SmallVectorImpl<int64_t> &shapeOut,
+                                      std::string &err);
+
+/// True when a Resize/Upsample gets its scales (a non-empty 1-D float
+/// tensor) or sizes (a 1-D i64 tensor) only at run time.
+bool isRuntimeResizeGeometry(mlir::Value scales, mlir::Value sizes);
+
 /// Element type for an ONNX TensorProto.DataType code (nullptr if none).
 mlir::Type getElementTypeForONNXType(mlir::MLIRContext *ctx, int64_t onnxType);
 /// ONNX TensorProto.DataType code of an element type; `isUnsigned` picks the
