@@ -322,6 +322,22 @@ def NN_ResizeOp : NN_Op<"resize", [AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+def NN_EinsumOp : NN_Op<"einsum"> {
+  let summary = "Einstein summation with an explicit letters-only equation";
+  let description = [{
+    `equation` is `ab,bc->ac`-style: one letter per dim of every input and
+    of the result, no ellipsis, explicit output.  A letter repeated within
+    an input takes its diagonal; letters missing from the output are summed
+    over; an input dim of static size 1 broadcasts against its letter.
+    Lowers to one `linalg.generic` (product of the inputs accumulated into a
+    zero-filled result).
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, StrAttr:$equation);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_ShapeOfOp : NN_Op<"shape_of"> {
   let summary = "the dims [start, end) of a tensor as a 1-D i64 tensor";
   let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$start, NN_SI64Attr:$end);

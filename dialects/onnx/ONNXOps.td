@@ -374,6 +374,16 @@ def ONNX_ResizeOp : ONNX_Op<"Resize"> {
                    DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode);
   let results = (outs AnyTensor:$Y);
 }
+def ONNX_EinsumOp : ONNX_Op<"Einsum"> {
+  let summary = "ONNX Einsum";
+  let description = [{
+    Einstein summation over letter subscripts, with `...` for broadcast
+    dims and an implicit output (letters appearing once, sorted) when the
+    equation has no `->`.
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$Inputs, StrAttr:$equation);
+  let results = (outs AnyTensor:$Output);
+}
 def ONNX_UpsampleOp : ONNX_Op<"Upsample"> {
   let summary = "ONNX Upsample (deprecated in opset 10; opset 9 form)";
   let description = [{

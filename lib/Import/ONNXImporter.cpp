@@ -48,7 +48,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"Abs", 1}, {"Add", 1}, {"And", 1}, {"AveragePool", 1},
       {"BatchNormalization", 1}, {"Cast", 1}, {"Ceil", 1}, {"Clip", 1},
       {"Concat", 1}, {"Constant", 1}, {"ConstantOfShape", 9}, {"Conv", 1},
-      {"ConvTranspose", 1}, {"Div", 1}, {"Dropout", 1}, {"Equal", 1},
+      {"ConvTranspose", 1}, {"Div", 1}, {"Dropout", 1}, {"Einsum", 12}, {"Equal", 1},
       {"Erf", 9}, {"Exp", 1}, {"Expand", 8}, {"Flatten", 1}, {"Floor", 1},
       {"Gather", 1}, {"Gelu", 20}, {"Gemm", 1}, {"GlobalAveragePool", 1},
       {"GlobalMaxPool", 1}, {"Greater", 1}, {"HardSigmoid", 1},

@@ -507,6 +507,71 @@ Value lowerResize(OpBuilder &b, Location loc, nn::ResizeOp op) {
       .getResult(0);
 }
 
+/// nn.einsum: one linalg.generic whose loops are the equation's letters
+/// (output letters parallel, the others reductions).
+Value lowerEinsum(OpBuilder &b, Location loc, nn::EinsumOp op) {
+  StringRef eq = op.getEquation();
+  size_t arrow = eq.find("->");
+  SmallVector<StringRef> terms;
+  eq.take_front(arrow).split(terms, ',');
+  StringRef out = eq.drop_front(arrow + 2);
+  auto res = rtt(op.getResult());
+  // Loop order: output letters, then the summed ones.
+  std::string loops = out.str();
+  for (StringRef t : terms)
+    for (char c : t)
+      if (loops.find(c) == std::string::npos)
+        loops += c;
+  auto loopOf = [&](char c) { return (unsigned)loops.find(c); };
+  unsigned n = loops.size();
+  SmallVector<AffineMap> maps;
+  for (auto [i, t] : llvm::enumerate(terms)) {
+    auto in = rtt(op.getInputs()[i]);
+    SmallVector<AffineExpr> exprs;
+    for (auto [k, c] : llvm::enumerate(t)) {
+      // A static size-1 dim broadcasts unless every use of the letter is 1.
+      bool bcast = in.getDimSize(k) == 1 && llvm::any_of(llvm::enumerate(terms), [&](auto jt) {
+                     auto other = rtt(op.getInputs()[jt.index()]);
+                     for (auto [kk, cc] : llvm::enumerate(jt.value()))
+                       if (cc == c && other.getDimSize(kk) != 1)
+                         return true;
+                     return false;
+                   });
+      exprs.push_back(bcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(loopOf(c)));
+    }
+    maps.push_back(AffineMap::get(n, 0, exprs, b.getContext()));
+  }
+  SmallVector<AffineExpr> outExprs;
+  for (char c : out)
+    outExprs.push_back(b.getAffineDimExpr(loopOf(c)));
+  maps.push_back(AffineMap::get(n, 0, outExprs, b.getContext()));
+  SmallVector<utils::IteratorType> iters;
+  for (unsigned l = 0; l < n; ++l)
+    iters.push_back(l < out.size() ? utils::IteratorType::parallel : utils::IteratorType::reduction);
+  // Result dims: from an input dim with the same letter that is not a broadcast 1.
+  SmallVector<Value> dims;
+  for (auto [k, c] : llvm::enumerate(out)) {
+    Value d;
+    if (res.isDynamicDim(k))
+      for (auto [i, t] : llvm::enumerate(terms))
+        for (auto [kk, cc] : llvm::enumerate(t))
+          if (!d && cc == c && rtt(op.getInputs()[i]).getDimSize(kk) != 1)
+            d = dimOf(b, loc, op.getInputs()[i], kk);
+    dims.push_back(d ? d : cIdx(b, loc, 1));
+  }
+  Type et = res.getElementType();
+  Value init = fillTensor(b, loc, empty(b, loc, res, dims), scalar(b, loc, et, 0));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, op.getInputs(), ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value p = a[0];
+               for (Value v : a.drop_front().drop_back())
+                 p = binaryScalar(nb, nl, nn::BinaryKind::mul, p, v);
+               linalg::YieldOp::create(nb, nl, binaryScalar(nb, nl, nn::BinaryKind::add, a.back(), p));
+             })
+      .getResult(0);
+}
+
 /// Result dims of an nn.reshape without shape operand: static dims, and the
 /// (single) dynamic dim derived from the element count.
 SmallVector<Value> derivedReshapeDims(OpBuilder &b, Location loc, Value x, RankedTensorType res) {
@@ -1390,6 +1455,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
             .getResult(0);
       })
       .Case([&](nn::ResizeOp rz) -> FailureOr<Value> { return lowerResize(b, loc, rz); })
+      .Case([&](nn::EinsumOp e) -> FailureOr<Value> { return lowerEinsum(b, loc, e); })
       .Case([&](nn::ShapeOfOp s) -> FailureOr<Value> {
         SmallVector<Value> elems;
         for (int64_t i = s.getStart(); i < s.getEnd(); ++i)

@@ -889,6 +889,17 @@ FailureOr<SmallVector<Value>> Converter::convert() {
             b.getBoolAttr(rz.getExcludeOutside() != 0),
             b.getF64FloatAttr(rz.getExtrapolationValue().convertToDouble())));
       })
+      .Case([&](ox::EinsumOp e) -> FailureOr<SmallVector<Value>> {
+        SmallVector<int64_t> ranks;
+        for (Value v : e.getInputs())
+          ranks.push_back(rtt(v).getRank());
+        std::string err;
+        auto spec = ox::parseEinsum(e.getEquation(), ranks, err);
+        if (failed(spec))
+          return (LogicalResult)(fail() << err);
+        return one(nn::EinsumOp::create(b, loc, resType(), e.getInputs(),
+                                        b.getStringAttr(spec->explicitEquation())));
+      })
       .Case([&](ox::UpsampleOp up) -> FailureOr<SmallVector<Value>> {
         auto x = rtt(up.getX());
         SmallVector<double> scales;

@@ -158,6 +158,29 @@ LogicalResult ConvTransposeOp::verify() {
   return verifyConvLike(*this, true);
 }
 
+LogicalResult EinsumOp::verify() {
+  StringRef eq = getEquation();
+  size_t arrow = eq.find("->");
+  if (arrow == StringRef::npos)
+    return emitOpError("equation must have an explicit output ('->')");
+  SmallVector<StringRef> terms;
+  eq.take_front(arrow).split(terms, ',');
+  StringRef out = eq.drop_front(arrow + 2);
+  if (terms.size() != getInputs().size())
+    return emitOpError("equation has ") << terms.size() << " terms for " << getInputs().size()
+                                        << " inputs";
+  auto letters = [](StringRef t) { return llvm::all_of(t, [](char c) { return llvm::isAlpha(c); }); };
+  for (size_t i = 0; i < terms.size(); ++i)
+    if (!letters(terms[i]) || (int64_t)terms[i].size() != rt(getInputs()[i]).getRank())
+      return emitOpError("term '") << terms[i] << "' does not match input #" << i;
+  if (!letters(out) || (int64_t)out.size() != rt(getResult()).getRank())
+    return emitOpError("output term '") << out << "' does not match the result";
+  for (char c : out)
+    if (!llvm::any_of(terms, [&](StringRef t) { return t.contains(c); }))
+      return emitOpError("output letter '") << c << "' is not among the inputs";
+  return success();
+}
+
 LogicalResult ResizeOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType());
   auto out = cast<RankedTensorType>(getResult().getType());

@@ -14,6 +14,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/DenseSet.h"
+#include <map>
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -1298,6 +1300,185 @@ LogicalResult kiln::onnx::getResizeGeometry(RankedTensorType in, Value scales, V
                                           : (double)sz[i] / (double)in.getDimSize(i));
   }
   return success();
+}
+
+std::string kiln::onnx::EinsumSpec::explicitEquation() const {
+  // Ids 0-51 are letters; ellipsis ids take the letters no operand uses.
+  llvm::SmallDenseMap<int64_t, char> letter;
+  auto isLetterId = [](int64_t id) { return id < 52; };
+  auto toChar = [](int64_t id) { return (char)(id < 26 ? 'a' + id : 'A' + (id - 26)); };
+  llvm::SmallDenseSet<int64_t> used;
+  auto all = inputs;
+  all.push_back(output);
+  for (auto &v : all)
+    for (int64_t id : v)
+      if (isLetterId(id))
+        used.insert(id);
+  int64_t next = 0;
+  for (auto &v : all)
+    for (int64_t id : v)
+      if (!isLetterId(id) && !letter.count(id)) {
+        while (used.count(next))
+          ++next;
+        used.insert(next);
+        letter[id] = toChar(next);
+      }
+  std::string out;
+  auto emit = [&](ArrayRef<int64_t> v) {
+    for (int64_t id : v)
+      out += isLetterId(id) ? toChar(id) : letter[id];
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i)
+      out += ',';
+    emit(inputs[i]);
+  }
+  out += "->";
+  emit(output);
+  return out;
+}
+
+FailureOr<kiln::onnx::EinsumSpec> kiln::onnx::parseEinsum(StringRef equation,
+                                                        ArrayRef<int64_t> ranks, std::string &err) {
+  std::string eq;
+  for (char ch : equation)
+    if (ch != ' ')
+      eq += ch;
+  StringRef lhs = eq, rhs;
+  bool hasArrow = false;
+  if (size_t pos = eq.find("->"); pos != std::string::npos) {
+    lhs = StringRef(eq).take_front(pos);
+    rhs = StringRef(eq).drop_front(pos + 2);
+    hasArrow = true;
+  }
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != ranks.size()) {
+    err = "equation '" + equation.str() + "' has " + std::to_string(terms.size()) +
+          " operand terms for " + std::to_string(ranks.size()) + " inputs";
+    return failure();
+  }
+  EinsumSpec spec;
+  int64_t ellRank = -1;
+  auto letterId = [](char ch) -> int64_t {
+    if (ch >= 'a' && ch <= 'z') return ch - 'a';
+    if (ch >= 'A' && ch <= 'Z') return 26 + (ch - 'A');
+    return -1;
+  };
+  auto parseTerm = [&](StringRef t, int64_t rank, SmallVectorImpl<int64_t> &ids) -> bool {
+    size_t ell = t.find("...");
+    StringRef before = ell == StringRef::npos ? t : t.take_front(ell);
+    StringRef after = ell == StringRef::npos ? StringRef() : t.drop_front(ell + 3);
+    int64_t letters = before.size() + after.size();
+    int64_t e = ell == StringRef::npos ? 0 : rank - letters;
+    if (rank >= 0 && (e < 0 || (ell == StringRef::npos && letters != rank))) {
+      err = "term '" + t.str() + "' does not match an operand of rank " + std::to_string(rank);
+      return false;
+    }
+    for (char ch : before) {
+      if (letterId(ch) < 0) {
+        err = std::string("invalid subscript '") + ch + "'";
+        return false;
+      }
+      ids.push_back(letterId(ch));
+    }
+    if (ell != StringRef::npos) {
+      if (rank < 0) { // output: the broadcast of all ellipses
+        e = std::max<int64_t>(ellRank, 0);
+      } else {
+        ellRank = std::max(ellRank, e);
+      }
+      // Ellipsis dims are right-aligned across operands.
+      for (int64_t k = 0; k < e; ++k)
+        ids.push_back(52 + (std::max<int64_t>(ellRank, e) - e) + k);
+    }
+    for (char ch : after) {
+      if (letterId(ch) < 0) {
+        err = std::string("invalid subscript '") + ch + "'";
+        return false;
+      }
+      ids.push_back(letterId(ch));
+    }
+    return true;
+  };
+  // First pass for the maximal ellipsis rank, then build the ids.
+  for (size_t i = 0; i < terms.size(); ++i) {
+    size_t ell = terms[i].find("...");
+    if (ell != StringRef::npos)
+      ellRank = std::max<int64_t>(ellRank, ranks[i] - (int64_t)(terms[i].size() - 3));
+  }
+  for (size_t i = 0; i < terms.size(); ++i) {
+    spec.inputs.emplace_back();
+    if (!parseTerm(terms[i], ranks[i], spec.inputs.back()))
+      return failure();
+  }
+  if (hasArrow) {
+    if (!parseTerm(rhs, -1, spec.output))
+      return failure();
+    llvm::SmallDenseSet<int64_t> seenOut;
+    for (int64_t id : spec.output) {
+      if (!seenOut.insert(id).second) {
+        err = "output subscript repeated in '" + equation.str() + "'";
+        return failure();
+      }
+      if (!llvm::any_of(spec.inputs, [&](auto &v) { return llvm::is_contained(v, id); })) {
+        err = "output subscript not among the inputs in '" + equation.str() + "'";
+        return failure();
+      }
+    }
+  } else {
+    // Implicit output: ellipsis dims first, then letters appearing once, sorted.
+    for (int64_t k = 0; k < std::max<int64_t>(ellRank, 0); ++k)
+      spec.output.push_back(52 + k);
+    std::map<int64_t, int> count;
+    for (auto &v : spec.inputs)
+      for (int64_t id : v)
+        if (id < 52)
+          ++count[id];
+    for (auto &[id, n] : count)
+      if (n == 1)
+        spec.output.push_back(id);
+  }
+  return spec;
+}
+
+INFER(EinsumOp) {
+  CTX;
+  SmallVector<int64_t> ranks;
+  SmallVector<RankedTensorType> ts;
+  for (Value v : getInputs()) {
+    auto t = c.ranked(v, "Inputs");
+    if (!t)
+      return failure();
+    ranks.push_back(t.getRank());
+    ts.push_back(t);
+  }
+  if (ts.empty())
+    return c.error() << "needs at least one input";
+  std::string err;
+  auto spec = parseEinsum(getEquation(), ranks, err);
+  if (failed(spec))
+    return c.error() << err;
+  std::map<int64_t, int64_t> size;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (ts[i].getElementType() != ts[0].getElementType())
+      return c.error() << "inputs must have one element type";
+    for (size_t k = 0; k < spec->inputs[i].size(); ++k) {
+      int64_t id = spec->inputs[i][k], d = ts[i].getDimSize(k);
+      auto [it, fresh] = size.try_emplace(id, d);
+      if (fresh || it->second == d || d == kDyn)
+        continue;
+      if (it->second == kDyn || (id >= 52 && it->second == 1)) {
+        it->second = d;
+      } else if (!(id >= 52 && d == 1)) {
+        return c.error() << "subscript dims disagree: " << it->second << " vs " << d;
+      }
+    }
+  }
+  SmallVector<int64_t> out;
+  for (int64_t id : spec->output)
+    out.push_back(size.count(id) ? size[id] : 1);
+  return c.add(out, ts[0].getElementType());
 }
 
 bool kiln::onnx::isRuntimeResizeGeometry(Value scales, Value sizes) {

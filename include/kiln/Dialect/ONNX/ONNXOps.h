@@ -49,6 +49,18 @@ mlir::LogicalResult getResizeGeometry(mlir::RankedTensorType in, mlir::Value sca
                                       llvm::SmallVectorImpl<int64_t> &shapeOut,
                                       std::string &err);
 
+/// An Einsum equation with `...` expanded for the given operand ranks and
+/// the output made explicit: one subscript id per dim of each operand and of
+/// the output (letters a-z are 0-25, A-Z 26-51, ellipsis dims 52 and up).
+struct EinsumSpec {
+  llvm::SmallVector<llvm::SmallVector<int64_t>> inputs;
+  llvm::SmallVector<int64_t> output;
+  /// The same as an equation of letters only ("ab,bc->ac").
+  std::string explicitEquation() const;
+};
+mlir::FailureOr<EinsumSpec> parseEinsum(llvm::StringRef equation, llvm::ArrayRef<int64_t> ranks,
+                                        std::string &err);
+
 /// True when a Resize/Upsample gets its scales (a non-empty 1-D float
 /// tensor) or sizes (a 1-D i64 tensor) only at run time.
 bool isRuntimeResizeGeometry(mlir::Value scales, mlir::Value sizes);
