@@ -365,4 +365,14 @@ def NN_FillOp : NN_Op<"fill"> {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 #endif // KILN_NN_OPS

@@ -411,4 +411,14 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 #endif // KILN_ONNX_OPS

@@ -68,6 +68,16 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [normalization]: add new entries above this line ----
 
+      // ---- conformance [sorting]: add new entries above this line ----
+
+      // ---- conformance [loss]: add new entries above this line ----
+
+      // ---- conformance [convpool]: add new entries above this line ----
+
+      // ---- conformance [recurrent]: add new entries above this line ----
+
+      // ---- conformance [quant]: add new entries above this line ----
+
   };
   return table;
 }
@@ -85,6 +95,16 @@ int64_t expectedOperandCount(StringRef opType) {
       // ---- conformance [indexing]: add new entries above this line ----
 
       // ---- conformance [normalization]: add new entries above this line ----
+
+      // ---- conformance [sorting]: add new entries above this line ----
+
+      // ---- conformance [loss]: add new entries above this line ----
+
+      // ---- conformance [convpool]: add new entries above this line ----
+
+      // ---- conformance [recurrent]: add new entries above this line ----
+
+      // ---- conformance [quant]: add new entries above this line ----
 
   };
   auto it = table.find(opType);
@@ -544,6 +564,16 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   // ---- conformance [indexing]: add new entries above this line ----
 
   // ---- conformance [normalization]: add new entries above this line ----
+
+  // ---- conformance [sorting]: add new entries above this line ----
+
+  // ---- conformance [loss]: add new entries above this line ----
+
+  // ---- conformance [convpool]: add new entries above this line ----
+
+  // ---- conformance [recurrent]: add new entries above this line ----
+
+  // ---- conformance [quant]: add new entries above this line ----
 
   if (opType == "Constant") {
     // Normalize every value_* form to `value`.

@@ -1367,6 +1367,16 @@ SmallVector<Value> dimsFromShapeOperand(OpBuilder &b, Location loc, RankedTensor
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
   Location loc = op->getLoc();
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
@@ -1515,6 +1525,16 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       // ---- conformance [indexing]: add new entries above this line ----
 
       // ---- conformance [normalization]: add new entries above this line ----
+
+      // ---- conformance [sorting]: add new entries above this line ----
+
+      // ---- conformance [loss]: add new entries above this line ----
+
+      // ---- conformance [convpool]: add new entries above this line ----
+
+      // ---- conformance [recurrent]: add new entries above this line ----
+
+      // ---- conformance [quant]: add new entries above this line ----
 
       .Default([&](Operation *o) -> FailureOr<Value> {
         return (LogicalResult)(o->emitError() << "no lowering to linalg for this op");

@@ -180,6 +180,16 @@ struct Converter {
 
   // ---- conformance [normalization]: add new entries above this line ----
 
+  // ---- conformance [sorting]: add new entries above this line ----
+
+  // ---- conformance [loss]: add new entries above this line ----
+
+  // ---- conformance [convpool]: add new entries above this line ----
+
+  // ---- conformance [recurrent]: add new entries above this line ----
+
+  // ---- conformance [quant]: add new entries above this line ----
+
 };
 
 FailureOr<SmallVector<Value>> Converter::variadic(ValueRange ins, nn::BinaryKind kind) {
@@ -635,6 +645,16 @@ FailureOr<SmallVector<Value>> Converter::expand(ox::ExpandOp e) {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 FailureOr<SmallVector<Value>> Converter::convert() {
   using K = nn::UnaryKind;
   using BK = nn::BinaryKind;
@@ -946,6 +966,16 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       // ---- conformance [indexing]: add new entries above this line ----
 
       // ---- conformance [normalization]: add new entries above this line ----
+
+      // ---- conformance [sorting]: add new entries above this line ----
+
+      // ---- conformance [loss]: add new entries above this line ----
+
+      // ---- conformance [convpool]: add new entries above this line ----
+
+      // ---- conformance [recurrent]: add new entries above this line ----
+
+      // ---- conformance [quant]: add new entries above this line ----
 
       .Default([&](Operation *) -> FailureOr<SmallVector<Value>> {
         return (LogicalResult)(fail() << "no conversion to nn is implemented for this operator");

@@ -372,5 +372,21 @@ LogicalResult FillOp::verify() {
   return success();
 }
 
+// ---- conformance [elementwise]: add new entries above this line ----
+
+// ---- conformance [indexing]: add new entries above this line ----
+
+// ---- conformance [normalization]: add new entries above this line ----
+
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 #define GET_OP_CLASSES
 #include "nn/NNOps.cpp.inc"

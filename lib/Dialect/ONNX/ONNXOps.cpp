@@ -1606,5 +1606,15 @@ INFER(RangeOp) {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+// ---- conformance [sorting]: add new entries above this line ----
+
+// ---- conformance [loss]: add new entries above this line ----
+
+// ---- conformance [convpool]: add new entries above this line ----
+
+// ---- conformance [recurrent]: add new entries above this line ----
+
+// ---- conformance [quant]: add new entries above this line ----
+
 #define GET_OP_CLASSES
 #include "onnx/ONNXOps.cpp.inc"
