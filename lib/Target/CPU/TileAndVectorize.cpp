@@ -260,6 +260,13 @@ struct TileAndVectorizePass
         volume *= r;
       if (volume > 16384)
         continue;
+      // Booleans are one byte per element in memory (ONNX's layout and what
+      // scalar loads/stores of i1 use), but LLVM packs vectors of i1 into
+      // bits: vector transfers on i1 buffers would disagree with the scalar
+      // accesses, so ops touching i1 stay scalar.
+      auto isI1 = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
+      if (llvm::any_of(op->getOperandTypes(), isI1) || llvm::any_of(op->getResultTypes(), isI1))
+        continue;
       if (failed(linalg::vectorizeOpPrecondition(op, {}, {}, /*vectorizeNDExtract=*/false)))
         continue;
       rewriter.setInsertionPoint(op);
