@@ -143,6 +143,7 @@ private:
   FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &a,
                                         const ::onnx::NodeProto &node);
   LogicalResult importNode(::onnx::NodeProto &node, size_t index);
+  LogicalResult checkNodeDomains(const ::onnx::GraphProto &g, int depth);
   Value constI64(Location loc, ArrayRef<int64_t> vals, bool scalar = false);
   Value constF32Scalar(Location loc, float v, Type elem);
   Value noValue(Location loc) {
@@ -695,6 +696,28 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
 // Model
 //===----------------------------------------------------------------------===//
 
+LogicalResult Importer::checkNodeDomains(const ::onnx::GraphProto &g, int depth) {
+  if (depth > 64)
+    return error("subgraphs are nested more than 64 levels deep");
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto &node = g.node(i);
+    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+      std::string name = node.name().empty() ? node.op_type() + "_" + std::to_string(i) : node.name();
+      return emitError(NameLoc::get(StringAttr::get(ctx, name), fileLoc()))
+             << "unsupported operator " << node.op_type() << " of domain '" << node.domain()
+             << "' at node '" << name << "' (only the default ONNX domain is supported)";
+    }
+    for (const auto &a : node.attribute()) {
+      if (a.has_g() && failed(checkNodeDomains(a.g(), depth + 1)))
+        return failure();
+      for (const auto &sg : a.graphs())
+        if (failed(checkNodeDomains(sg, depth + 1)))
+          return failure();
+    }
+  }
+  return success();
+}
+
 OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   ctx->loadDialect<kiln::onnx::ONNXDialect, func::FuncDialect>();
   ::onnx::ModelProto model;
@@ -722,6 +745,10 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
       opset = os.version();
   if (opset == 0 && model.opset_import_size() == 0)
     opset = 1; // IR v2 models without opset_import use opset 1.
+  // Operators of other domains are reported before anything else (such a
+  // model may not import the default domain at all), naming the node.
+  if (failed(checkNodeDomains(model.graph(), 0)))
+    return nullptr;
   if (opset < kiln::kMinOpset || opset > kiln::kMaxOpset) {
     error("opset ") << opset << " of the default ONNX domain is not supported (Kiln supports "
                     << kiln::kMinOpset << " to " << kiln::kMaxOpset << ")";

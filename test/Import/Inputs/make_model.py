@@ -74,6 +74,27 @@ def custom_domain():
     return m
 
 
+def only_custom_domain():
+    # Like ONNX's training-operator tests: no opset of the default domain.
+    g = helper.make_graph([helper.make_node("Adam", ["x"], ["y"], name="adam_node",
+                                            domain="ai.onnx.preview.training")],
+                          "g", [vi("x", [2])], [vi("y", [2])])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("ai.onnx.preview.training", 1)])
+
+
+def nested_custom_domain():
+    then_g = helper.make_graph([helper.make_node("Foo", ["x"], ["t"], name="inner_foo",
+                                                 domain="com.example")],
+                               "then", [], [vi("t", [2])])
+    else_g = helper.make_graph([helper.make_node("Relu", ["x"], ["e"], name="inner_relu")],
+                               "else", [], [vi("e", [2])])
+    m = _model([helper.make_node("If", ["c"], ["y"], name="if_node", then_branch=then_g,
+                                 else_branch=else_g)],
+               [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", [2])])
+    m.opset_import.append(helper.make_opsetid("com.example", 1))
+    return m
+
+
 def opset99():
     return _model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2])], [vi("y", [2])],
                   opset=99)
