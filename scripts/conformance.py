@@ -195,22 +195,38 @@ def run_test(args, category, name):
 FAILED = ("wrong", "run-error", "compile-error", "crash", "timeout")
 
 
+def slowest(results, n):
+    return sorted(results, key=lambda r: -(r.get("compile_s", 0) + r.get("run_s", 0)))[:n]
+
+
+def category_table(results):
+    """Markdown rows: per category, every status and the in-scope pass rate."""
+    lines = ["| category | pass | wrong | run-error | compile-error | crash | timeout | skipped | in-scope pass rate |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for cat in CATEGORIES:
+        rs = [r for r in results if r["category"] == cat]
+        if not rs:
+            continue
+        c = lambda s: sum(1 for r in rs if r["status"] == s)
+        inscope = len(rs) - c("skipped")
+        rate = f"{100.0 * c('pass') / inscope:.1f}% ({c('pass')}/{inscope})" if inscope else "-"
+        lines.append(f"| {cat} | {c('pass')} | {c('wrong')} | {c('run-error')} | {c('compile-error')} | "
+                     f"{c('crash')} | {c('timeout')} | {c('skipped')} | {rate} |")
+    return lines
+
+
 def write_report(out_dir, results, wall):
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump({"rtol": float(RTOL), "atol": float(ATOL), "wall_s": round(wall, 1),
                    "tests": results}, f, indent=1)
     lines = ["# Kiln ONNX backend-test report", "",
-             f"rtol {RTOL}, atol {ATOL}; wall time {wall:.0f} s", "",
-             "| category | pass | wrong | run-error | compile-error | crash | timeout | skipped |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for cat in CATEGORIES:
-        rs = [r for r in results if r["category"] == cat]
-        if not rs:
-            continue
-        c = lambda s: sum(1 for r in rs if r["status"] == s)
-        lines.append(f"| {cat} | {c('pass')} | {c('wrong')} | {c('run-error')} | {c('compile-error')} | "
-                     f"{c('crash')} | {c('timeout')} | {c('skipped')} |")
+             f"rtol {RTOL}, atol {ATOL}; wall time {wall:.0f} s", ""]
+    lines += category_table(results)
+    lines += ["", "Slowest tests (compile + run):", ""]
+    for r in slowest(results, 10):
+        lines.append(f"- {r['test']}: {r.get('compile_s', 0) + r.get('run_s', 0):.1f} s "
+                     f"(compile {r.get('compile_s', 0)} s, run {r.get('run_s', 0)} s)")
     lines += ["", "| test | status | compile s | run s | detail |", "| --- | --- | --- | --- | --- |"]
     for r in sorted(results, key=lambda r: r["test"]):
         det = (r.get("detail") or "").replace("|", "\\|").replace("\n", " ")[:300]
@@ -254,6 +270,8 @@ def write_docs(path, results, bin_dir):
         "",
         f"Totals: {total['pass']} passed, {nfail} failed, {total['skipped']} skipped "
         f"of {len(results)} tests.",
+        "",
+    ] + category_table(results) + [
         "",
         "*Opsets* are the versions of the operator defined by ONNX up to opset 23;",
         "*Kiln accepts* is the model opset range Kiln imports the operator in",
@@ -349,10 +367,12 @@ def main():
         rs = [r for r in results if r["category"] == cat]
         if rs:
             c = lambda s: sum(1 for r in rs if r["status"] == s)
+            inscope = len(rs) - c("skipped")
+            rate = f" ({100.0 * c('pass') / inscope:.1f}% of {inscope} in scope)" if inscope else ""
             print(f"{cat}: {c('pass')} passed, {c('wrong')} wrong, {c('run-error')} run-error, "
                   f"{c('compile-error')} compile-error, {c('crash')} crash, {c('timeout')} timeout, "
-                  f"{c('skipped')} skipped")
-    slow = sorted(results, key=lambda r: -(r.get("compile_s", 0) + r.get("run_s", 0)))[:5]
+                  f"{c('skipped')} skipped{rate}")
+    slow = slowest(results, 5)
     print("slowest: " + ", ".join(f"{r['test']} {r.get('compile_s', 0) + r.get('run_s', 0):.1f} s" for r in slow))
     npass = sum(1 for r in results if r["status"] == "pass")
     nskip = sum(1 for r in results if r["status"] == "skipped")
