@@ -361,6 +361,118 @@ def NN_FillOp : NN_Op<"fill"> {
 
 // ---- conformance [elementwise]: add new entries above this line ----
 
+def NN_GatherElementsOp : NN_Op<"gather_elements"> {
+  let summary = "element-wise gather along `axis` (negative indices wrap)";
+  let description = [{
+    `result[p] = input[p with p[axis] replaced by indices[p]]`; the result has
+    the shape of `indices`.  Lowers to one `linalg.generic` over the result
+    whose body reads `input` with `tensor.extract` (indices clamped into
+    range so that a bad index cannot read out of bounds).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, NN_SI64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `[` $indices `]` attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ScatterElementsOp : NN_Op<"scatter_elements"> {
+  let summary = "element-wise scatter of `updates` into `data` along `axis`";
+  let description = [{
+    The result is `data` with, for every position `p` of `indices`,
+    `result[p with p[axis] = indices[p]]` set to (or, by `reduction`, combined
+    with: `add`, `mul`, `max`, `min`) `updates[p]`, in row-major order of `p`
+    (a later update wins).  Negative indices wrap.  Lowers to an `scf.for`
+    nest over `indices` carrying the result tensor (`tensor.extract` /
+    `tensor.insert`).
+  }];
+  let arguments = (ins AnyRankedTensor:$data, AnyRankedTensor:$indices,
+                   AnyRankedTensor:$updates, NN_SI64Attr:$axis, StrAttr:$reduction);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$data `[` $indices `]` `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_GatherNDOp : NN_Op<"gather_nd"> {
+  let summary = "gather slices of `input` addressed by the last dim of `indices`";
+  let description = [{
+    With `k = indices.shape[-1]` and `b = batch_dims`, the result has shape
+    `indices.shape[:-1] + input.shape[b + k:]` and
+    `result[i, s] = input[i[:b], indices[i, 0..k), s]`.  Negative indices
+    wrap.  Lowers to one `linalg.generic` over the result.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, NN_SI64Attr:$batch_dims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `[` $indices `]` attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ScatterNDOp : NN_Op<"scatter_nd"> {
+  let summary = "scatter `updates` into `data` at positions given by the last dim of `indices`";
+  let description = [{
+    `result = data`; then for every position `u` of `indices.shape[:-1]` and
+    `s` of `data.shape[k:]`, `result[indices[u], s]` is set to (or combined,
+    by `reduction` add/mul/max/min, with) `updates[u, s]`, in row-major order
+    (later updates win).  Lowers to an `scf.for` nest over `updates`.
+  }];
+  let arguments = (ins AnyRankedTensor:$data, AnyRankedTensor:$indices,
+                   AnyRankedTensor:$updates, StrAttr:$reduction);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$data `[` $indices `]` `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_TriluOp : NN_Op<"trilu"> {
+  let summary = "keep the upper (j - i >= k) or lower (j - i <= k) triangle of the last two dims";
+  let description = [{
+    Other elements become zero.  The diagonal offset is the `k` attribute or,
+    when the optional `k_input` operand (an i64 tensor of one element) is
+    given, its value at run time.  Lowers to one elementwise
+    `linalg.generic` using `linalg.index`.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$k_input,
+                   BoolAttr:$upper, NN_SI64Attr:$k);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input (`k` $k_input^ `:` type($k_input))? attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_OneHotOp : NN_Op<"one_hot"> {
+  let summary = "one-hot encoding along `axis`";
+  let description = [{
+    `depth` is a one-element tensor (integer or float, truncated) and
+    `values` the pair [off, on].  `result[..., j (at axis), ...]` is `on` where
+    the index (negative ones wrap by `depth`) equals `j`, else `off`.  The
+    result dim at `axis` is `depth` (dynamic when not constant).  Lowers to
+    one `linalg.generic`.
+  }];
+  let arguments = (ins AnyRankedTensor:$indices, AnyRankedTensor:$depth,
+                   AnyRankedTensor:$values, NN_SI64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$indices `,` $depth `,` $values attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_CompressOp : NN_Op<"compress"> {
+  let summary = "select the slices along `axis` whose `condition` entry is true";
+  let description = [{
+    `condition` is a 1-D i1 tensor; entries beyond the input's dim are
+    ignored and missing ones count as false.  The result dim at `axis` is the
+    number of selected slices (dynamic unless known).  Lowers to `scf.for`
+    loops: one counting, one copying slices with `tensor.extract_slice` /
+    `tensor.insert_slice`.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$condition, NN_SI64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $condition attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
+  let summary = "reverse the first `lens[b]` elements along `time_axis` of every batch entry b";
+  let description = [{
+    `lens` is a 1-D integer tensor indexed by `batch_axis`.  Elements at
+    time steps >= lens[b] are copied unchanged.  Lowers to one
+    `linalg.generic` reading the input with `tensor.extract`.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$lens,
+                   NN_SI64Attr:$batch_axis, NN_SI64Attr:$time_axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $lens attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 // ---- conformance [normalization]: add new entries above this line ----

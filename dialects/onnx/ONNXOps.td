@@ -407,6 +407,81 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
 
 // ---- conformance [elementwise]: add new entries above this line ----
 
+def ONNX_GatherElementsOp : ONNX_Op<"GatherElements"> {
+  let summary = "ONNX GatherElements: output[i][j] = data[indices[i][j]][j] (axis 0); negative indices wrap";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ScatterElementsOp : ONNX_Op<"ScatterElements"> {
+  let summary = "ONNX ScatterElements (opset 18 form: reduction none/add/mul/max/min)";
+  let description = [{
+    The deprecated Scatter (opsets 9-10) is imported as this op.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$updates,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$axis,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_GatherNDOp : ONNX_Op<"GatherND"> {
+  let summary = "ONNX GatherND (opset 12+ form with batch_dims)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$batch_dims);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ScatterNDOp : ONNX_Op<"ScatterND"> {
+  let summary = "ONNX ScatterND (opset 18 form: reduction none/add/mul/max/min)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$updates,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_TriluOp : ONNX_Op<"Trilu"> {
+  let summary = "ONNX Trilu: upper or lower triangle of the last two dims, diagonal offset k (optional input)";
+  let arguments = (ins AnyTensor:$input, ONNX_TensorOrNone:$k,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$upper);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_TileOp : ONNX_Op<"Tile"> {
+  let summary = "ONNX Tile (opset 6+ form: repeats input, constant or run-time)";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$repeats);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_OneHotOp : ONNX_Op<"OneHot"> {
+  let summary = "ONNX OneHot: values[1] where index == position along axis, else values[0]";
+  let arguments = (ins AnyTensor:$indices, AnyTensor:$depth, AnyTensor:$values,
+                   DefaultValuedAttr<ONNX_SI64Attr, "-1">:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_EyeLikeOp : ONNX_Op<"EyeLike"> {
+  let summary = "ONNX EyeLike: 2-D tensor of the input's shape with ones on diagonal k";
+  let arguments = (ins AnyTensor:$input, OptionalAttr<ONNX_SI64Attr>:$dtype,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$k);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_DepthToSpaceOp : ONNX_Op<"DepthToSpace"> {
+  let summary = "ONNX DepthToSpace (DCR or CRD mode)";
+  let arguments = (ins AnyTensor:$input, ONNX_SI64Attr:$blocksize,
+                   DefaultValuedAttr<StrAttr, "\"DCR\"">:$mode);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_SpaceToDepthOp : ONNX_Op<"SpaceToDepth"> {
+  let summary = "ONNX SpaceToDepth";
+  let arguments = (ins AnyTensor:$input, ONNX_SI64Attr:$blocksize);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_CompressOp : ONNX_Op<"Compress"> {
+  let summary = "ONNX Compress: the slices along axis (or flattened elements) where condition is true";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$condition, OptionalAttr<ONNX_SI64Attr>:$axis);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_ReverseSequenceOp : ONNX_Op<"ReverseSequence"> {
+  let summary = "ONNX ReverseSequence: reverse the first sequence_lens[b] steps along time_axis";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$sequence_lens,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$batch_axis,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$time_axis);
+  let results = (outs AnyTensor:$output);
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 // ---- conformance [normalization]: add new entries above this line ----

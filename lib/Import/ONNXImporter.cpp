@@ -64,6 +64,10 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [elementwise]: add new entries above this line ----
 
+      {"GatherElements", 11}, {"ScatterElements", 11}, {"Scatter", 9}, {"GatherND", 11},
+      {"ScatterND", 11}, {"Trilu", 14}, {"Tile", 1}, {"OneHot", 9}, {"EyeLike", 9},
+      {"DepthToSpace", 1}, {"SpaceToDepth", 1}, {"Compress", 9}, {"ReverseSequence", 10},
+
       // ---- conformance [indexing]: add new entries above this line ----
 
       // ---- conformance [normalization]: add new entries above this line ----
@@ -91,6 +95,8 @@ int64_t expectedOperandCount(StringRef opType) {
       {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4}, {"Resize", 4},
 
       // ---- conformance [elementwise]: add new entries above this line ----
+
+      {"Trilu", 2},
 
       // ---- conformance [indexing]: add new entries above this line ----
 
@@ -561,6 +567,12 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   }
 
   // ---- conformance [elementwise]: add new entries above this line ----
+
+  // Scatter (opsets 9-10) is ScatterElements without reduction.
+  if (opType == "Scatter")
+    opType = "ScatterElements";
+  if (opType == "Tile" && opset < 6)
+    return nodeError() << "Tile before opset 6 (tiles/axis inputs) is not supported";
 
   // ---- conformance [indexing]: add new entries above this line ----
 

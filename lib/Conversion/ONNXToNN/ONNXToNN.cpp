@@ -176,6 +176,15 @@ struct Converter {
 
   // ---- conformance [elementwise]: add new entries above this line ----
 
+  FailureOr<SmallVector<Value>> tile(ox::TileOp t);
+  Value blockShuffle(Value x, ArrayRef<int64_t> split, ArrayRef<Value> splitDims,
+                     ArrayRef<int64_t> perm);
+  FailureOr<SmallVector<Value>> depthToSpace(ox::DepthToSpaceOp d);
+  FailureOr<SmallVector<Value>> spaceToDepth(ox::SpaceToDepthOp s);
+  FailureOr<SmallVector<Value>> compress(ox::CompressOp c);
+  FailureOr<SmallVector<Value>> eyeLike(ox::EyeLikeOp e);
+  FailureOr<SmallVector<Value>> trilu(ox::TriluOp t);
+
   // ---- conformance [indexing]: add new entries above this line ----
 
   // ---- conformance [normalization]: add new entries above this line ----
@@ -641,6 +650,161 @@ FailureOr<SmallVector<Value>> Converter::expand(ox::ExpandOp e) {
 
 // ---- conformance [elementwise]: add new entries above this line ----
 
+/// Index value of a static or dynamic size.
+static Value idxOf(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+FailureOr<SmallVector<Value>> Converter::tile(ox::TileOp t) {
+  Value x = t.getInput();
+  auto xt = rtt(x), res = resType();
+  int64_t r = xt.getRank();
+  if (r == 0)
+    return one(x);
+  SmallVector<int64_t> reps;
+  if (!ox::getShapeValues(t.getRepeats(), reps) || (int64_t)reps.size() != r)
+    reps.assign(r, kDyn);
+  // x [d0, d1, ...] -> [1, d0, 1, d1, ...] -> broadcast [r0, d0, r1, d1, ...]
+  // -> [r0 * d0, r1 * d1, ...].
+  SmallVector<int64_t> expShape, bcShape;
+  SmallVector<Value> expDims, bcDims, outDims;
+  Value one1 = idxOf(b, loc, 1);
+  for (int64_t i = 0; i < r; ++i) {
+    Value rep;
+    if (reps[i] != kDyn) {
+      if (reps[i] < 0)
+        return (LogicalResult)(fail() << "negative repeat " << reps[i]);
+      rep = idxOf(b, loc, reps[i]);
+    } else {
+      Value e = tensor::ExtractOp::create(b, loc, t.getRepeats(), ValueRange{idxOf(b, loc, i)});
+      rep = arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+      // A negative repeat count is invalid; treat it as 0 rather than
+      // allocating a negative size.
+      rep = arith::MaxSIOp::create(b, loc, rep, idxOf(b, loc, 0));
+    }
+    Value d = dimValue(b, loc, x, i);
+    expShape.append({1, xt.getDimSize(i)});
+    expDims.append({one1, d});
+    bcShape.append({reps[i], xt.getDimSize(i)});
+    bcDims.append({rep, d});
+    outDims.push_back(arith::MulIOp::create(b, loc, rep, d));
+  }
+  Value e = reshapeTo(b, loc, x, RankedTensorType::get(expShape, xt.getElementType()), expDims);
+  auto bcT = RankedTensorType::get(bcShape, xt.getElementType());
+  Value shape = bcT.hasStaticShape() ? Value() : shapeTensor(b, loc, bcDims);
+  Value bc = nn::BroadcastOp::create(b, loc, bcT, e, shape);
+  return one(reshapeTo(b, loc, bc, res, outDims));
+}
+
+/// Reshapes 4-D `x` to the 6-D `split` shape and transposes it by `perm`
+/// (the middle step of DepthToSpace / SpaceToDepth).
+Value Converter::blockShuffle(Value x, ArrayRef<int64_t> split, ArrayRef<Value> splitDims,
+                              ArrayRef<int64_t> perm) {
+  auto xt = rtt(x);
+  auto st = RankedTensorType::get(split, xt.getElementType());
+  Value s = reshapeTo(b, loc, x, st, splitDims);
+  SmallVector<int64_t> pshape;
+  for (int64_t p : perm)
+    pshape.push_back(split[p]);
+  return nn::TransposeOp::create(b, loc, RankedTensorType::get(pshape, xt.getElementType()), s,
+                                 b.getDenseI64ArrayAttr(perm));
+}
+
+FailureOr<SmallVector<Value>> Converter::depthToSpace(ox::DepthToSpaceOp d) {
+  Value x = d.getInput();
+  auto xt = rtt(x), res = resType();
+  int64_t bs = d.getBlocksize();
+  bool crd = d.getMode() == "CRD";
+  Value N = dimValue(b, loc, x, 0), C = dimValue(b, loc, x, 1), H = dimValue(b, loc, x, 2),
+        W = dimValue(b, loc, x, 3), B = idxOf(b, loc, bs);
+  Value Cq = arith::DivUIOp::create(b, loc, C, idxOf(b, loc, bs * bs));
+  int64_t n = xt.getDimSize(0), cq = res.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
+  SmallVector<int64_t> split, perm;
+  SmallVector<Value> splitDims;
+  if (crd) {
+    split = {n, cq, bs, bs, h, w};
+    splitDims = {N, Cq, B, B, H, W};
+    perm = {0, 1, 4, 2, 5, 3};
+  } else {
+    split = {n, bs, bs, cq, h, w};
+    splitDims = {N, B, B, Cq, H, W};
+    perm = {0, 3, 4, 1, 5, 2};
+  }
+  Value tr = blockShuffle(x, split, splitDims, perm);
+  SmallVector<Value> outDims{N, Cq, arith::MulIOp::create(b, loc, H, B),
+                             arith::MulIOp::create(b, loc, W, B)};
+  return one(reshapeTo(b, loc, tr, res, outDims));
+}
+
+FailureOr<SmallVector<Value>> Converter::spaceToDepth(ox::SpaceToDepthOp s) {
+  Value x = s.getInput();
+  auto xt = rtt(x), res = resType();
+  int64_t bs = s.getBlocksize();
+  Value N = dimValue(b, loc, x, 0), C = dimValue(b, loc, x, 1), B = idxOf(b, loc, bs);
+  Value Hq = arith::DivUIOp::create(b, loc, dimValue(b, loc, x, 2), B);
+  Value Wq = arith::DivUIOp::create(b, loc, dimValue(b, loc, x, 3), B);
+  SmallVector<int64_t> split{xt.getDimSize(0), xt.getDimSize(1), res.getDimSize(2), bs,
+                             res.getDimSize(3), bs};
+  SmallVector<Value> splitDims{N, C, Hq, B, Wq, B};
+  Value tr = blockShuffle(x, split, splitDims, {0, 3, 5, 1, 2, 4});
+  SmallVector<Value> outDims{N, arith::MulIOp::create(b, loc, C, idxOf(b, loc, bs * bs)), Hq, Wq};
+  return one(reshapeTo(b, loc, tr, res, outDims));
+}
+
+FailureOr<SmallVector<Value>> Converter::compress(ox::CompressOp c) {
+  Value x = c.getInput();
+  auto xt = rtt(x);
+  int64_t axis = 0;
+  if (c.getAxis()) {
+    axis = *c.getAxis() < 0 ? *c.getAxis() + xt.getRank() : *c.getAxis();
+  } else if (xt.getRank() != 1) {
+    // Flattened: compress the row-major elements.
+    Value n = idxOf(b, loc, 1);
+    for (int64_t i = 0; i < xt.getRank(); ++i)
+      n = arith::MulIOp::create(b, loc, n, dimValue(b, loc, x, i));
+    auto ft = RankedTensorType::get({xt.hasStaticShape() ? xt.getNumElements() : kDyn},
+                                    xt.getElementType());
+    x = reshapeTo(b, loc, x, ft, {n});
+  }
+  return one(nn::CompressOp::create(b, loc, resType(), x, c.getCondition(),
+                                    b.getI64IntegerAttr(axis)));
+}
+
+FailureOr<SmallVector<Value>> Converter::trilu(ox::TriluOp t) {
+  int64_t k = 0;
+  Value kIn;
+  if (!isNone(t.getK())) {
+    SmallVector<int64_t> kv;
+    if (ox::getConstantIntValues(t.getK(), kv) && kv.size() == 1) {
+      k = kv[0];
+    } else {
+      kIn = t.getK();
+      auto kt = rtt(kIn);
+      if (!kt.getElementType().isInteger(64))
+        kIn = nn::CastOp::create(b, loc, kt.clone(b.getI64Type()), kIn, false, false);
+    }
+  }
+  return one(nn::TriluOp::create(b, loc, resType(), t.getInput(), kIn, b.getBoolAttr(t.getUpper() != 0),
+                                 b.getI64IntegerAttr(k)));
+}
+
+FailureOr<SmallVector<Value>> Converter::eyeLike(ox::EyeLikeOp e) {
+  auto res = resType();
+  Type et = res.getElementType();
+  TypedAttr oneAttr = isa<FloatType>(et) ? TypedAttr(b.getFloatAttr(et, 1.0))
+                                         : TypedAttr(b.getIntegerAttr(et, 1));
+  Value shape;
+  if (!res.hasStaticShape())
+    shape = nn::ShapeOfOp::create(b, loc, RankedTensorType::get({2}, b.getI64Type()), e.getInput(),
+                                  b.getI64IntegerAttr(0), b.getI64IntegerAttr(2));
+  Value ones = nn::FillOp::create(b, loc, res, shape, oneAttr);
+  // Ones where j - i >= k and j - i <= k: the diagonal k.
+  Value up = nn::TriluOp::create(b, loc, res, ones, Value(), b.getBoolAttr(true),
+                                 b.getI64IntegerAttr(e.getK()));
+  return one(nn::TriluOp::create(b, loc, res, up, Value(), b.getBoolAttr(false),
+                                 b.getI64IntegerAttr(e.getK())));
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 // ---- conformance [normalization]: add new entries above this line ----
@@ -962,6 +1126,49 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         return one(nn::RangeOp::create(b, loc, resType(), r.getStart(), r.getLimit(), r.getDelta()));
       })
       // ---- conformance [elementwise]: add new entries above this line ----
+
+      .Case([&](ox::GatherElementsOp g) -> FailureOr<SmallVector<Value>> {
+        int64_t r = rtt(g.getData()).getRank();
+        int64_t axis = g.getAxis() < 0 ? g.getAxis() + r : g.getAxis();
+        return one(nn::GatherElementsOp::create(b, loc, resType(), g.getData(), g.getIndices(),
+                                                b.getI64IntegerAttr(axis)));
+      })
+      .Case([&](ox::ScatterElementsOp s) -> FailureOr<SmallVector<Value>> {
+        int64_t r = rtt(s.getData()).getRank();
+        int64_t axis = s.getAxis() < 0 ? s.getAxis() + r : s.getAxis();
+        if (s.getReduction() != "none" && rtt(s.getData()).getElementType().isInteger(1))
+          return (LogicalResult)(fail() << "reduction '" << s.getReduction() << "' on bool data is not supported");
+        return one(nn::ScatterElementsOp::create(b, loc, resType(), s.getData(), s.getIndices(),
+                                                 s.getUpdates(), b.getI64IntegerAttr(axis),
+                                                 s.getReductionAttr()));
+      })
+      .Case([&](ox::GatherNDOp g) -> FailureOr<SmallVector<Value>> {
+        return one(nn::GatherNDOp::create(b, loc, resType(), g.getData(), g.getIndices(),
+                                          b.getI64IntegerAttr(g.getBatchDims())));
+      })
+      .Case([&](ox::ScatterNDOp s) -> FailureOr<SmallVector<Value>> {
+        if (s.getReduction() != "none" && rtt(s.getData()).getElementType().isInteger(1))
+          return (LogicalResult)(fail() << "reduction '" << s.getReduction() << "' on bool data is not supported");
+        return one(nn::ScatterNDOp::create(b, loc, resType(), s.getData(), s.getIndices(),
+                                           s.getUpdates(), s.getReductionAttr()));
+      })
+      .Case([&](ox::TriluOp t) { return trilu(t); })
+      .Case([&](ox::TileOp t) { return tile(t); })
+      .Case([&](ox::OneHotOp o) -> FailureOr<SmallVector<Value>> {
+        int64_t r = resType().getRank();
+        int64_t axis = o.getAxis() < 0 ? o.getAxis() + r : o.getAxis();
+        return one(nn::OneHotOp::create(b, loc, resType(), o.getIndices(), o.getDepth(),
+                                        o.getValues(), b.getI64IntegerAttr(axis)));
+      })
+      .Case([&](ox::EyeLikeOp e) { return eyeLike(e); })
+      .Case([&](ox::DepthToSpaceOp d) { return depthToSpace(d); })
+      .Case([&](ox::SpaceToDepthOp s) { return spaceToDepth(s); })
+      .Case([&](ox::CompressOp c) { return compress(c); })
+      .Case([&](ox::ReverseSequenceOp r) -> FailureOr<SmallVector<Value>> {
+        return one(nn::ReverseSequenceOp::create(b, loc, resType(), r.getInput(), r.getSequenceLens(),
+                                                 b.getI64IntegerAttr(r.getBatchAxis()),
+                                                 b.getI64IntegerAttr(r.getTimeAxis())));
+      })
 
       // ---- conformance [indexing]: add new entries above this line ----
 

@@ -374,6 +374,123 @@ LogicalResult FillOp::verify() {
 
 // ---- conformance [elementwise]: add new entries above this line ----
 
+static bool isReductionName(StringRef r) {
+  return r == "none" || r == "add" || r == "mul" || r == "max" || r == "min";
+}
+
+LogicalResult GatherElementsOp::verify() {
+  auto x = rt(getInput()), idx = rt(getIndices()), r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (!isa<IntegerType>(idx.getElementType()))
+    return emitOpError("indices must be integers");
+  if (idx.getRank() != x.getRank() || r.getRank() != x.getRank())
+    return emitOpError("input, indices and result must have the same rank");
+  if (failed(verifyCompatibleShape(r.getShape(), idx.getShape())) ||
+      r.getElementType() != x.getElementType())
+    return emitOpError("result must have the shape of indices and the element type of input");
+  return success();
+}
+
+LogicalResult ScatterElementsOp::verify() {
+  auto x = rt(getData()), idx = rt(getIndices()), u = rt(getUpdates()), r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (!isa<IntegerType>(idx.getElementType()))
+    return emitOpError("indices must be integers");
+  if (idx.getRank() != x.getRank() || failed(verifyCompatibleShape(idx.getShape(), u.getShape())))
+    return emitOpError("indices and updates must have the same shape, of the data's rank");
+  if (u.getElementType() != x.getElementType() || failed(verifyCompatibleShape(r, x)) ||
+      r.getElementType() != x.getElementType())
+    return emitOpError("updates and result must have the data's element type (and the result its shape)");
+  if (!isReductionName(getReduction()))
+    return emitOpError("unknown reduction '") << getReduction() << "'";
+  return success();
+}
+
+LogicalResult GatherNDOp::verify() {
+  auto x = rt(getInput()), idx = rt(getIndices()), r = rt(getResult());
+  int64_t bd = getBatchDims();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return emitOpError("indices must be integers");
+  if (idx.getRank() < 1 || idx.isDynamicDim(idx.getRank() - 1))
+    return emitOpError("indices must have a static last dim");
+  int64_t k = idx.getDimSize(idx.getRank() - 1);
+  if (bd < 0 || bd >= idx.getRank() || bd + k > x.getRank())
+    return emitOpError("batch_dims + indices.shape[-1] exceeds the input's rank");
+  if (r.getRank() != idx.getRank() - 1 + x.getRank() - bd - k)
+    return emitOpError("result rank must be rank(indices) - 1 + rank(input) - batch_dims - k");
+  return success();
+}
+
+LogicalResult ScatterNDOp::verify() {
+  auto x = rt(getData()), idx = rt(getIndices()), u = rt(getUpdates()), r = rt(getResult());
+  if (!isa<IntegerType>(idx.getElementType()))
+    return emitOpError("indices must be integers");
+  if (idx.getRank() < 1 || idx.isDynamicDim(idx.getRank() - 1))
+    return emitOpError("indices must have a static last dim");
+  int64_t k = idx.getDimSize(idx.getRank() - 1);
+  if (k > x.getRank())
+    return emitOpError("indices.shape[-1] exceeds the data's rank");
+  if (u.getRank() != idx.getRank() - 1 + x.getRank() - k)
+    return emitOpError("updates must have rank rank(indices) - 1 + rank(data) - k");
+  if (u.getElementType() != x.getElementType() || failed(verifyCompatibleShape(r, x)) ||
+      r.getElementType() != x.getElementType())
+    return emitOpError("updates and result must have the data's element type (and the result its shape)");
+  if (!isReductionName(getReduction()))
+    return emitOpError("unknown reduction '") << getReduction() << "'";
+  return success();
+}
+
+LogicalResult TriluOp::verify() {
+  if (getInput().getType() != getResult().getType())
+    return emitOpError("result must have the input's type");
+  if (rt(getInput()).getRank() < 2)
+    return emitOpError("input must have rank >= 2");
+  if (getKInput()) {
+    auto kt = rt(getKInput());
+    if (!kt.getElementType().isInteger(64) || (kt.hasStaticShape() && kt.getNumElements() != 1))
+      return emitOpError("k must be an i64 tensor of one element");
+  }
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  auto idx = rt(getIndices()), v = rt(getValues()), r = rt(getResult());
+  if (r.getRank() != idx.getRank() + 1)
+    return emitOpError("result rank must be rank(indices) + 1");
+  if (getAxis() < 0 || getAxis() >= r.getRank())
+    return emitOpError("axis out of range");
+  if (v.getRank() != 1 || (!v.isDynamicDim(0) && v.getDimSize(0) != 2) ||
+      v.getElementType() != r.getElementType())
+    return emitOpError("values must be [off, on] of the result's element type");
+  return success();
+}
+
+LogicalResult CompressOp::verify() {
+  auto x = rt(getInput()), c = rt(getCondition()), r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (c.getRank() != 1 || !c.getElementType().isInteger(1))
+    return emitOpError("condition must be a 1-D i1 tensor");
+  if (r.getRank() != x.getRank() || r.getElementType() != x.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  return success();
+}
+
+LogicalResult ReverseSequenceOp::verify() {
+  auto x = rt(getInput()), l = rt(getLens());
+  int64_t r = x.getRank();
+  if (getBatchAxis() < 0 || getBatchAxis() >= r || getTimeAxis() < 0 || getTimeAxis() >= r ||
+      getBatchAxis() == getTimeAxis())
+    return emitOpError("batch_axis and time_axis must be distinct dims of the input");
+  if (l.getRank() != 1 || !isa<IntegerType>(l.getElementType()))
+    return emitOpError("lens must be a 1-D integer tensor");
+  if (getInput().getType() != getResult().getType())
+    return emitOpError("result must have the input's type");
+  return success();
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 // ---- conformance [normalization]: add new entries above this line ----

@@ -1602,6 +1602,258 @@ INFER(RangeOp) {
 
 // ---- conformance [elementwise]: add new entries above this line ----
 
+static LogicalResult checkReduction(Ctx &c, StringRef r) {
+  if (r == "none" || r == "add" || r == "mul" || r == "max" || r == "min")
+    return success();
+  return c.error() << "unknown reduction '" << r << "'";
+}
+
+INFER(GatherElementsOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data"), idx = c.ranked(getIndices(), "indices");
+  if (!x || !idx)
+    return failure();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return c.error() << "indices must be integers";
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  if (idx.getRank() != r)
+    return c.error() << "indices must have the data's rank " << r;
+  return c.add(idx.getShape(), x.getElementType());
+}
+
+INFER(ScatterElementsOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data"), idx = c.ranked(getIndices(), "indices"),
+       u = c.ranked(getUpdates(), "updates");
+  if (!x || !idx || !u)
+    return failure();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return c.error() << "indices must be integers";
+  int64_t r = x.getRank(), axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for rank " << r;
+  if (idx.getRank() != r || failed(verifyCompatibleShape(idx.getShape(), u.getShape())))
+    return c.error() << "indices and updates must have the same shape, of the data's rank";
+  if (u.getElementType() != x.getElementType())
+    return c.error() << "updates must have the data's element type";
+  if (failed(checkReduction(c, getReduction())))
+    return failure();
+  return c.add(x.getShape(), x.getElementType());
+}
+
+INFER(GatherNDOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data"), idx = c.ranked(getIndices(), "indices");
+  if (!x || !idx)
+    return failure();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return c.error() << "indices must be integers";
+  int64_t q = idx.getRank(), bd = getBatchDims();
+  if (q < 1 || idx.isDynamicDim(q - 1))
+    return c.error() << "indices must have a static last dimension";
+  int64_t k = idx.getDimSize(q - 1);
+  if (bd < 0 || bd >= q || bd >= x.getRank() + 1 || bd + k > x.getRank())
+    return c.error() << "batch_dims " << bd << " + indices.shape[-1] " << k
+                     << " does not fit data of rank " << x.getRank();
+  SmallVector<int64_t> out(idx.getShape().drop_back());
+  out.append(x.getShape().begin() + bd + k, x.getShape().end());
+  return c.add(out, x.getElementType());
+}
+
+INFER(ScatterNDOp) {
+  CTX;
+  auto x = c.ranked(getData(), "data"), idx = c.ranked(getIndices(), "indices"),
+       u = c.ranked(getUpdates(), "updates");
+  if (!x || !idx || !u)
+    return failure();
+  if (!isa<IntegerType>(idx.getElementType()))
+    return c.error() << "indices must be integers";
+  int64_t q = idx.getRank();
+  if (q < 1 || idx.isDynamicDim(q - 1))
+    return c.error() << "indices must have a static last dimension";
+  int64_t k = idx.getDimSize(q - 1);
+  if (k > x.getRank())
+    return c.error() << "indices.shape[-1] " << k << " exceeds the data's rank " << x.getRank();
+  SmallVector<int64_t> ushape(idx.getShape().drop_back());
+  ushape.append(x.getShape().begin() + k, x.getShape().end());
+  if (failed(verifyCompatibleShape(ushape, u.getShape())))
+    return c.error() << "updates must have shape indices.shape[:-1] + data.shape[k:]";
+  if (u.getElementType() != x.getElementType())
+    return c.error() << "updates must have the data's element type";
+  if (failed(checkReduction(c, getReduction())))
+    return failure();
+  return c.add(x.getShape(), x.getElementType());
+}
+
+INFER(TriluOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2)
+    return c.error() << "input must have rank >= 2";
+  if (!isa<NoneType>(getK().getType())) {
+    auto kt = c.ranked(getK(), "k");
+    if (!kt)
+      return failure();
+    if (!isa<IntegerType>(kt.getElementType()) || kt.getRank() > 1 ||
+        (kt.hasStaticShape() && kt.getNumElements() != 1))
+      return c.error() << "k must be an integer scalar";
+  }
+  return c.add(x.getShape(), x.getElementType());
+}
+
+INFER(TileOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input"), rt = c.ranked(getRepeats(), "repeats");
+  if (!x || !rt)
+    return failure();
+  if (rt.getRank() != 1 || !isa<IntegerType>(rt.getElementType()))
+    return c.error() << "repeats must be a 1-D integer tensor";
+  if (!rt.isDynamicDim(0) && rt.getDimSize(0) != x.getRank())
+    return c.error() << "repeats has " << rt.getDimSize(0) << " entries for input of rank "
+                     << x.getRank();
+  SmallVector<int64_t> reps, out;
+  if (!getShapeValues(getRepeats(), reps))
+    reps.assign(x.getRank(), kDyn);
+  for (int64_t i = 0; i < x.getRank(); ++i) {
+    int64_t d = x.getDimSize(i), rep = i < (int64_t)reps.size() ? reps[i] : kDyn;
+    if (rep != kDyn && rep < 0)
+      return c.error() << "negative repeat " << rep;
+    out.push_back(d == kDyn || rep == kDyn ? (d == 0 || rep == 0 ? 0 : kDyn) : d * rep);
+  }
+  return c.add(out, x.getElementType());
+}
+
+INFER(OneHotOp) {
+  CTX;
+  auto idx = c.ranked(getIndices(), "indices"), dt = c.ranked(getDepth(), "depth"),
+       vt = c.ranked(getValues(), "values");
+  if (!idx || !dt || !vt)
+    return failure();
+  if (dt.hasStaticShape() && dt.getNumElements() != 1)
+    return c.error() << "depth must be a scalar";
+  if (vt.getRank() != 1 || (!vt.isDynamicDim(0) && vt.getDimSize(0) != 2))
+    return c.error() << "values must be a 1-D tensor of 2 elements";
+  int64_t r = idx.getRank() + 1, axis = normAxis(getAxis(), r);
+  if (axis < 0 || axis >= r)
+    return c.error() << "axis " << getAxis() << " out of range for output rank " << r;
+  int64_t depth = kDyn;
+  SmallVector<int64_t> iv;
+  SmallVector<double> fv;
+  if (getConstantIntValues(getDepth(), iv))
+    depth = iv[0];
+  else if (getConstantFloatValues(getDepth(), fv))
+    depth = (int64_t)fv[0];
+  if (depth != kDyn && depth < 1)
+    return c.error() << "depth must be positive, got " << depth;
+  SmallVector<int64_t> out(idx.getShape());
+  out.insert(out.begin() + axis, depth);
+  return c.add(out, vt.getElementType());
+}
+
+INFER(EyeLikeOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  if (x.getRank() != 2)
+    return c.error() << "input must be 2-D";
+  Type e = x.getElementType();
+  if (auto dt = getDtype()) {
+    e = getElementTypeForONNXType(getContext(), *dt);
+    if (!e)
+      return c.error() << "unsupported dtype " << *dt;
+  }
+  return c.add(x.getShape(), e);
+}
+
+INFER(DepthToSpaceOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  int64_t bs = getBlocksize();
+  if (x.getRank() != 4)
+    return c.error() << "input must be 4-D";
+  if (bs < 1)
+    return c.error() << "blocksize must be positive";
+  if (getMode() != "DCR" && getMode() != "CRD")
+    return c.error() << "unknown mode '" << getMode() << "'";
+  int64_t C = x.getDimSize(1);
+  if (C != kDyn && C % (bs * bs) != 0)
+    return c.error() << "channels " << C << " not divisible by blocksize^2";
+  auto mul = [&](int64_t d) { return d == kDyn ? kDyn : d * bs; };
+  return c.add({x.getDimSize(0), C == kDyn ? kDyn : C / (bs * bs), mul(x.getDimSize(2)),
+                mul(x.getDimSize(3))},
+               x.getElementType());
+}
+
+INFER(SpaceToDepthOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  int64_t bs = getBlocksize();
+  if (x.getRank() != 4)
+    return c.error() << "input must be 4-D";
+  if (bs < 1)
+    return c.error() << "blocksize must be positive";
+  for (int64_t i = 2; i < 4; ++i)
+    if (x.getDimSize(i) != kDyn && x.getDimSize(i) % bs != 0)
+      return c.error() << "spatial dim " << x.getDimSize(i) << " not divisible by blocksize";
+  auto div = [&](int64_t d) { return d == kDyn ? kDyn : d / bs; };
+  int64_t C = x.getDimSize(1);
+  return c.add({x.getDimSize(0), C == kDyn ? kDyn : C * bs * bs, div(x.getDimSize(2)),
+                div(x.getDimSize(3))},
+               x.getElementType());
+}
+
+INFER(CompressOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input"), ct = c.ranked(getCondition(), "condition");
+  if (!x || !ct)
+    return failure();
+  if (ct.getRank() != 1 || !ct.getElementType().isInteger(1))
+    return c.error() << "condition must be a 1-D bool tensor";
+  int64_t n = kDyn;
+  SmallVector<int64_t> cv;
+  int64_t limit = kDyn;
+  if (getAxis()) {
+    int64_t axis = normAxis(*getAxis(), x.getRank());
+    if (axis < 0 || axis >= x.getRank())
+      return c.error() << "axis " << *getAxis() << " out of range for rank " << x.getRank();
+    limit = x.getDimSize(axis);
+  } else if (x.hasStaticShape()) {
+    limit = x.getNumElements();
+  }
+  if (getConstantIntValues(getCondition(), cv) && limit != kDyn) {
+    n = 0;
+    for (int64_t i = 0; i < (int64_t)cv.size() && i < limit; ++i)
+      n += cv[i] != 0;
+  }
+  if (!getAxis())
+    return c.add({n}, x.getElementType());
+  SmallVector<int64_t> out(x.getShape());
+  out[normAxis(*getAxis(), x.getRank())] = n;
+  return c.add(out, x.getElementType());
+}
+
+INFER(ReverseSequenceOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input"), l = c.ranked(getSequenceLens(), "sequence_lens");
+  if (!x || !l)
+    return failure();
+  int64_t r = x.getRank(), ba = getBatchAxis(), ta = getTimeAxis();
+  if (r < 2 || ba < 0 || ba > 1 || ta < 0 || ta > 1 || ba == ta)
+    return c.error() << "batch_axis and time_axis must be 0 and 1 (in either order)";
+  if (l.getRank() != 1 || !isa<IntegerType>(l.getElementType()))
+    return c.error() << "sequence_lens must be a 1-D integer tensor";
+  return c.add(x.getShape(), x.getElementType());
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 // ---- conformance [normalization]: add new entries above this line ----
