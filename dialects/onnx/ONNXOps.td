@@ -409,6 +409,11 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+def ONNX_ReduceL1Op : ONNX_ReduceOp<"ReduceL1", "ONNX ReduceL1">;
+def ONNX_ReduceL2Op : ONNX_ReduceOp<"ReduceL2", "ONNX ReduceL2">;
+def ONNX_ReduceLogSumOp : ONNX_ReduceOp<"ReduceLogSum", "ONNX ReduceLogSum">;
+def ONNX_ReduceLogSumExpOp : ONNX_ReduceOp<"ReduceLogSumExp", "ONNX ReduceLogSumExp">;
+def ONNX_ReduceSumSquareOp : ONNX_ReduceOp<"ReduceSumSquare", "ONNX ReduceSumSquare">;
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----

@@ -66,6 +66,8 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      {"ReduceL1", 1}, {"ReduceL2", 1}, {"ReduceLogSum", 1}, {"ReduceLogSumExp", 1},
+      {"ReduceSumSquare", 1},
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----
@@ -94,6 +96,8 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      {"ReduceL1", 2}, {"ReduceL2", 2}, {"ReduceLogSum", 2}, {"ReduceLogSumExp", 2},
+      {"ReduceSumSquare", 2},
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----

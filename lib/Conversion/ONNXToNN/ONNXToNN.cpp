@@ -436,7 +436,9 @@ template <typename RedT>
 FailureOr<SmallVector<Value>> Converter::reduce(RedT r, nn::ReduceKind kind) {
   auto x = rtt(r.getData());
   SmallVector<int64_t> axes;
-  if (!isNone(r.getAxes()) && !ox::getConstantIntValues(r.getAxes(), axes))
+  bool emptyByShape = !isNone(r.getAxes()) && rtt(r.getAxes()).getRank() == 1 &&
+                      rtt(r.getAxes()).getDimSize(0) == 0;
+  if (!isNone(r.getAxes()) && !emptyByShape && !ox::getConstantIntValues(r.getAxes(), axes))
     return (LogicalResult)(fail() << "axes must be constant");
   if (axes.empty()) {
     if (r.getNoopWithEmptyAxes())
@@ -965,6 +967,11 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      .Case([&](ox::ReduceL1Op r) { return reduce(r, nn::ReduceKind::l1); })
+      .Case([&](ox::ReduceL2Op r) { return reduce(r, nn::ReduceKind::l2); })
+      .Case([&](ox::ReduceLogSumOp r) { return reduce(r, nn::ReduceKind::log_sum); })
+      .Case([&](ox::ReduceLogSumExpOp r) { return reduce(r, nn::ReduceKind::log_sum_exp); })
+      .Case([&](ox::ReduceSumSquareOp r) { return reduce(r, nn::ReduceKind::sum_square); })
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----

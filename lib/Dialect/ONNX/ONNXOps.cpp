@@ -809,7 +809,9 @@ INFER(GlobalMaxPoolOp) { CTX; return inferGlobalPool(c, getX()); }
 static FailureOr<SmallVector<int64_t>> reduceAxes(Ctx &c, Value axesV, int64_t rank,
                                                   bool noopWithEmpty) {
   SmallVector<int64_t> axes;
-  if (!isa<NoneType>(axesV.getType())) {
+  auto axesT = dyn_cast<RankedTensorType>(axesV.getType());
+  bool emptyByShape = axesT && axesT.getRank() == 1 && axesT.getDimSize(0) == 0;
+  if (!isa<NoneType>(axesV.getType()) && !emptyByShape) {
     if (!getConstantIntValues(axesV, axes))
       return (LogicalResult)(c.error() << "axes must be a constant tensor");
   }
@@ -1604,6 +1606,11 @@ INFER(RangeOp) {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+INFER(ReduceL1Op) { CTX; return inferReduce(*this, c); }
+INFER(ReduceL2Op) { CTX; return inferReduce(*this, c); }
+INFER(ReduceLogSumOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceLogSumExpOp) { CTX; return inferReduce(*this, c); }
+INFER(ReduceSumSquareOp) { CTX; return inferReduce(*this, c); }
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----
