@@ -178,6 +178,7 @@ struct Converter {
 
   // ---- conformance [indexing]: add new entries above this line ----
 
+  FailureOr<SmallVector<Value>> layerNormWithStats(ox::LayerNormalizationOp ln);
   // ---- conformance [normalization]: add new entries above this line ----
 
   // ---- conformance [sorting]: add new entries above this line ----
@@ -645,6 +646,61 @@ FailureOr<SmallVector<Value>> Converter::expand(ox::ExpandOp e) {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+/// LayerNormalization whose Mean / InvStdDev outputs are used: decomposed
+/// into nn ops (statistics in f32, stash_type = 1):
+///   mean = mean(x), d = x - mean, invstd = 1 / sqrt(mean(d * d) + eps),
+///   y = d * invstd * scale (+ bias).
+FailureOr<SmallVector<Value>> Converter::layerNormWithStats(ox::LayerNormalizationOp ln) {
+  if (ln.getStashType() != 1)
+    return (LogicalResult)(fail() << "stash_type = " << ln.getStashType() << " is not supported (only 1: float)");
+  Value x = ln.getX();
+  auto xt = rtt(x);
+  int64_t r = xt.getRank();
+  int64_t axis = ln.getAxis() < 0 ? ln.getAxis() + r : ln.getAxis();
+  auto f32 = b.getF32Type();
+  if (!isa<FloatType>(xt.getElementType()))
+    return (LogicalResult)(fail() << "X must be a float tensor");
+  auto ft = xt.clone(f32);
+  auto toF32 = [&](Value v) -> Value {
+    auto t = rtt(v);
+    return t.getElementType() == f32 ? v : (Value)nn::CastOp::create(b, loc, t.clone(f32), v, false, false);
+  };
+  Value xf = toF32(x);
+  SmallVector<int64_t> axes, statShape(xt.getShape());
+  for (int64_t i = axis; i < r; ++i) {
+    axes.push_back(i);
+    statShape[i] = 1;
+  }
+  auto statT = RankedTensorType::get(statShape, f32);
+  auto reduceMean = [&](Value v) -> Value {
+    return nn::ReduceOp::create(b, loc, statT, v, nn::ReduceKindAttr::get(b.getContext(), nn::ReduceKind::mean),
+                                b.getDenseI64ArrayAttr(axes), b.getBoolAttr(true));
+  };
+  Value mean = reduceMean(xf);
+  Value d = binary(b, loc, nn::BinaryKind::sub, xf, mean, ft);
+  Value var = reduceMean(binary(b, loc, nn::BinaryKind::mul, d, d, ft));
+  Value eps = constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(r, 1), f32),
+                          {ln.getEpsilon().convertToDouble()});
+  Value ve = binary(b, loc, nn::BinaryKind::add, var, eps, statT);
+  Value invStd = unary(b, loc, nn::UnaryKind::reciprocal, unary(b, loc, nn::UnaryKind::sqrt, ve));
+  Value y = binary(b, loc, nn::BinaryKind::mul, d, invStd, ft);
+  y = binary(b, loc, nn::BinaryKind::mul, y, toF32(ln.getScale()), ft);
+  if (!isNone(ln.getB()))
+    y = binary(b, loc, nn::BinaryKind::add, y, toF32(ln.getB()), ft);
+  if (xt.getElementType() != f32)
+    y = nn::CastOp::create(b, loc, xt, y, false, false);
+  SmallVector<Value> res{y};
+  Value stats[2] = {mean, invStd};
+  for (auto [i, s] : llvm::enumerate(ln.getStats())) {
+    Value v = stats[i];
+    if (v.getType() != s.getType())
+      v = tensor::CastOp::create(b, loc, rtt(s), v);
+    res.push_back(v);
+  }
+  return res;
+}
+
+
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----
@@ -743,8 +799,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       .Case([&](ox::ConvTransposeOp c) { return convTranspose(c); })
       .Case([&](ox::BatchNormalizationOp bn) { return batchNorm(bn); })
       .Case([&](ox::LayerNormalizationOp ln) -> FailureOr<SmallVector<Value>> {
-        if (ln.getStats().size() > 0 && !ln.getStats()[0].use_empty())
-          return (LogicalResult)(fail() << "the Mean/InvStdDev outputs are not supported");
+        bool statsUsed = llvm::any_of(ln.getStats(), [](Value s) { return !s.use_empty(); });
+        if (statsUsed)
+          return layerNormWithStats(ln);
         auto x = rtt(ln.getX());
         int64_t axis = ln.getAxis() < 0 ? ln.getAxis() + x.getRank() : ln.getAxis();
         Value bias = isNone(ln.getB()) ? Value() : ln.getB();

@@ -33,3 +33,17 @@ func.func @reduce_empty_axes_input(%x: tensor<3x2x2xf32>, %axes: tensor<0xi64>) 
   %1 = "onnx.ReduceSum"(%x, %axes) : (tensor<3x2x2xf32>, tensor<0xi64>) -> tensor<1x1x1xf32>
   return %0, %1 : tensor<3x2x2xf32>, tensor<1x1x1xf32>
 }
+
+// LayerNormalization with its Mean / InvStdDev outputs: decomposed into
+// nn.reduce mean (keepdims) and elementwise ops.
+// CHECK-LABEL: func @layer_norm_stats
+// CHECK: %[[M:.*]] = nn.reduce mean %arg0 {axes = array<i64: 1, 2>, keepdims = true} : tensor<2x3x5xf32> -> tensor<2x1x1xf32>
+// CHECK: nn.binary sub
+// CHECK: nn.reduce mean
+// CHECK: nn.unary sqrt
+// CHECK: %[[I:.*]] = nn.unary reciprocal
+// CHECK: return %{{.*}}, %[[M]], %[[I]]
+func.func @layer_norm_stats(%x: tensor<2x3x5xf32>, %s: tensor<3x5xf32>, %b: tensor<3x5xf32>) -> (tensor<2x3x5xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>) {
+  %y, %m, %i = "onnx.LayerNormalization"(%x, %s, %b) {axis = -2 : i64} : (tensor<2x3x5xf32>, tensor<3x5xf32>, tensor<3x5xf32>) -> (tensor<2x3x5xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>)
+  return %y, %m, %i : tensor<2x3x5xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>
+}
