@@ -75,7 +75,9 @@ def NN_PoolKind : I32EnumAttr<"PoolKind", "pooling function", [
 def NN_ReduceKind : I32EnumAttr<"ReduceKind", "reduction function", [
     I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>,
     I32EnumAttrCase<"max", 2>, I32EnumAttrCase<"min", 3>,
-    I32EnumAttrCase<"prod", 4>]> {
+    I32EnumAttrCase<"prod", 4>, I32EnumAttrCase<"l1", 5>,
+    I32EnumAttrCase<"l2", 6>, I32EnumAttrCase<"log_sum", 7>,
+    I32EnumAttrCase<"log_sum_exp", 8>, I32EnumAttrCase<"sum_square", 9>]> {
   let cppNamespace = "::kiln::nn";
 }
 
@@ -194,6 +196,14 @@ def NN_PoolOp : NN_Op<"pool"> {
 
 def NN_ReduceOp : NN_Op<"reduce"> {
   let summary = "reduction over a set of axes";
+  let description = [{
+    `kind`: sum, mean, max, min, prod, l1 (sum of |x|), l2 (sqrt of the sum
+    of squares), log_sum (log of the sum), log_sum_exp (log of the sum of
+    exp, computed as max + log(sum(exp(x - max)))) and sum_square.  mean,
+    l2, log_sum and log_sum_exp need a float element type.  A reduction over
+    an empty set gives the kind's identity (0 for sum, -inf/lowest for max,
+    ...), as in numpy.
+  }];
   let arguments = (ins AnyRankedTensor:$input, NN_ReduceKind:$kind,
                    DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
   let results = (outs AnyRankedTensor:$result);

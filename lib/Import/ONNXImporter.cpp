@@ -70,6 +70,9 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      {"ReduceL1", 1}, {"ReduceL2", 1}, {"ReduceLogSum", 1}, {"ReduceLogSumExp", 1},
+      {"ReduceSumSquare", 1}, {"InstanceNormalization", 1}, {"LRN", 1},
+      {"MeanVarianceNormalization", 9},
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----
@@ -100,6 +103,8 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      {"ReduceL1", 2}, {"ReduceL2", 2}, {"ReduceLogSum", 2}, {"ReduceLogSumExp", 2},
+      {"ReduceSumSquare", 2},
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----
@@ -509,6 +514,12 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       rawAttrs.erase(it);
     }
     if (rawAttrs.count("is_test")) rawAttrs.erase("is_test");
+    int outs = node.output_size();
+    while (outs > 0 && node.output(outs - 1).empty())
+      --outs;
+    if (opset < 14 && outs > 1)
+      return nodeError() << "training-mode outputs of BatchNormalization-" << opset
+                         << " (mean, var, saved_mean, saved_var) are not supported";
   }
   if (opType == "Gemm" && opset < 7)
     rawAttrs.erase("broadcast");

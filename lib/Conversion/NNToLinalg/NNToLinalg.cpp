@@ -1060,6 +1060,57 @@ FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
       return binaryScalar(nb, nl, nn::BinaryKind::mul, a, c);
     });
     break;
+  case nn::ReduceKind::l1:
+  case nn::ReduceKind::l2:
+  case nn::ReduceKind::sum_square:
+  case nn::ReduceKind::log_sum: {
+    nn::ReduceKind k = op.getKind();
+    if (!isF && (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum))
+      return (LogicalResult)(op.emitError() << "reduction '" << nn::stringifyReduceKind(k)
+                                            << "' needs a float element type");
+    r = reduceGeneric(
+        b, loc, x, axes, scalar(b, loc, et, 0),
+        [&](OpBuilder &nb, Location nl, Value a, Value c) { return binaryScalar(nb, nl, nn::BinaryKind::add, a, c); },
+        [&](OpBuilder &nb, Location nl, Value v) -> Value {
+          if (k == nn::ReduceKind::l1)
+            return isF ? (Value)math::AbsFOp::create(nb, nl, v) : (Value)math::AbsIOp::create(nb, nl, v);
+          if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::sum_square)
+            return binaryScalar(nb, nl, nn::BinaryKind::mul, v, v);
+          return v;
+        });
+    if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum)
+      r = elementwise(b, loc, rtt(r), ValueRange{r}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return k == nn::ReduceKind::l2 ? (Value)math::SqrtOp::create(nb, nl, a[0])
+                                       : (Value)math::LogOp::create(nb, nl, a[0]);
+      });
+    break;
+  }
+  case nn::ReduceKind::log_sum_exp: {
+    if (!isF)
+      return (LogicalResult)(op.emitError() << "reduction 'log_sum_exp' needs a float element type");
+    // Stable form: m + log(sum(exp(x - m))) with m the max (0 where the max
+    // is infinite, so that an all -inf set gives -inf, not NaN).
+    Value mx = reduceGeneric(b, loc, x, axes, lowest(b, loc, et), [&](OpBuilder &nb, Location nl, Value a, Value c) {
+      return binaryScalar(nb, nl, nn::BinaryKind::max, a, c);
+    });
+    mx = elementwise(b, loc, rtt(mx), ValueRange{mx}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      Value inf = highest(nb, nl, et);
+      Value absM = math::AbsFOp::create(nb, nl, a[0]);
+      Value isInf = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, absM, inf);
+      return arith::SelectOp::create(nb, nl, isInf, scalar(nb, nl, et, 0), a[0]);
+    });
+    Value mxKeep = keepDims(b, loc, mx, axes, t);
+    Value e = elementwise(b, loc, t, ValueRange{x, mxKeep}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
+    });
+    Value sum = reduceGeneric(b, loc, e, axes, scalar(b, loc, et, 0), [](OpBuilder &nb, Location nl, Value a, Value c) {
+      return (Value)arith::AddFOp::create(nb, nl, a, c);
+    });
+    r = elementwise(b, loc, rtt(sum), ValueRange{sum, mx}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return arith::AddFOp::create(nb, nl, math::LogOp::create(nb, nl, a[0]), a[1]);
+    });
+    break;
+  }
   }
   if (op.getKeepdims())
     r = keepDims(b, loc, r, axes, t);

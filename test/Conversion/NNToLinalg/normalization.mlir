@@ -1,0 +1,41 @@
+// RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
+
+// l1: |x| summed in one generic.
+// CHECK-LABEL: func @l1
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: math.absf
+// CHECK: arith.addf
+func.func @l1(%x: tensor<3x2x2xf32>) -> tensor<3x1x2xf32> {
+  %y = nn.reduce l1 %x {axes = array<i64: 1>, keepdims = true} : tensor<3x2x2xf32> -> tensor<3x1x2xf32>
+  return %y : tensor<3x1x2xf32>
+}
+
+// l2: sum of squares, then sqrt.
+// CHECK-LABEL: func @l2
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: math.sqrt
+func.func @l2(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
+  %y = nn.reduce l2 %x {axes = array<i64: 1, 2>, keepdims = false} : tensor<3x2x2xf32> -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}
+
+// log_sum_exp: max first (stable form), exp(x - max), sum, log + max.
+// CHECK-LABEL: func @lse
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: math.log
+func.func @lse(%x: tensor<3x2x2xf32>) -> tensor<3x2x1xf32> {
+  %y = nn.reduce log_sum_exp %x {axes = array<i64: 2>, keepdims = true} : tensor<3x2x2xf32> -> tensor<3x2x1xf32>
+  return %y : tensor<3x2x1xf32>
+}
+
+// Integer sum of squares: integer multiply and add.
+// CHECK-LABEL: func @sum_square_int
+// CHECK: arith.muli
+// CHECK: arith.addi
+func.func @sum_square_int(%x: tensor<3x2xi64>) -> tensor<3xi64> {
+  %y = nn.reduce sum_square %x {axes = array<i64: 1>, keepdims = false} : tensor<3x2xi64> -> tensor<3xi64>
+  return %y : tensor<3xi64>
+}
