@@ -53,7 +53,18 @@ def NN_UnaryKind : I32EnumAttr<"UnaryKind", "elementwise unary function", [
     I32EnumAttrCase<"floor", 10>, I32EnumAttrCase<"ceil", 11>,
     I32EnumAttrCase<"logical_not", 12>, I32EnumAttrCase<"hard_swish", 13>,
     I32EnumAttrCase<"hard_sigmoid", 14>, I32EnumAttrCase<"leaky_relu", 15>,
-    I32EnumAttrCase<"gelu", 16>, I32EnumAttrCase<"gelu_tanh", 17>]> {
+    I32EnumAttrCase<"gelu", 16>, I32EnumAttrCase<"gelu_tanh", 17>,
+    I32EnumAttrCase<"cos", 18>, I32EnumAttrCase<"sin", 19>,
+    I32EnumAttrCase<"tan", 20>, I32EnumAttrCase<"acos", 21>,
+    I32EnumAttrCase<"asin", 22>, I32EnumAttrCase<"atan", 23>,
+    I32EnumAttrCase<"cosh", 24>, I32EnumAttrCase<"sinh", 25>,
+    I32EnumAttrCase<"acosh", 26>, I32EnumAttrCase<"asinh", 27>,
+    I32EnumAttrCase<"atanh", 28>, I32EnumAttrCase<"sign", 29>,
+    I32EnumAttrCase<"round", 30>, I32EnumAttrCase<"softplus", 31>,
+    I32EnumAttrCase<"softsign", 32>, I32EnumAttrCase<"elu", 33>,
+    I32EnumAttrCase<"selu", 34>, I32EnumAttrCase<"celu", 35>,
+    I32EnumAttrCase<"thresholded_relu", 36>, I32EnumAttrCase<"shrink", 37>,
+    I32EnumAttrCase<"mish", 38>, I32EnumAttrCase<"bitwise_not", 39>]> {
   let cppNamespace = "::kiln::nn";
 }
 
@@ -63,7 +74,17 @@ def NN_BinaryKind : I32EnumAttr<"BinaryKind", "elementwise binary function", [
     I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"max", 5>,
     I32EnumAttrCase<"min", 6>, I32EnumAttrCase<"eq", 7>,
     I32EnumAttrCase<"lt", 8>, I32EnumAttrCase<"gt", 9>,
-    I32EnumAttrCase<"logical_and", 10>, I32EnumAttrCase<"logical_or", 11>]> {
+    I32EnumAttrCase<"logical_and", 10>, I32EnumAttrCase<"logical_or", 11>,
+    I32EnumAttrCase<"logical_xor", 12>, I32EnumAttrCase<"ge", 13>,
+    I32EnumAttrCase<"le", 14>, I32EnumAttrCase<"mod", 15>,
+    I32EnumAttrCase<"fmod", 16>, I32EnumAttrCase<"udiv", 17>,
+    I32EnumAttrCase<"umod", 18>, I32EnumAttrCase<"umax", 19>,
+    I32EnumAttrCase<"umin", 20>, I32EnumAttrCase<"ult", 21>,
+    I32EnumAttrCase<"ugt", 22>, I32EnumAttrCase<"ule", 23>,
+    I32EnumAttrCase<"uge", 24>, I32EnumAttrCase<"shl", 25>,
+    I32EnumAttrCase<"shru", 26>, I32EnumAttrCase<"bitwise_and", 27>,
+    I32EnumAttrCase<"bitwise_or", 28>, I32EnumAttrCase<"bitwise_xor", 29>,
+    I32EnumAttrCase<"prelu", 30>]> {
   let cppNamespace = "::kiln::nn";
 }
 
@@ -91,6 +112,16 @@ def NN_UnaryOp : NN_Op<"unary", [SameOperandsAndResultShape]> {
     `kind` selects the function.  `alpha`/`beta` parametrize leaky_relu
     (alpha) and hard_sigmoid (alpha, beta).  `gelu` is the exact (erf) form,
     `gelu_tanh` the tanh approximation.
+    Further kinds: the trigonometric and hyperbolic functions and their
+    inverses; `sign` (-1/0/1, also integers); `round` (half to even);
+    `softplus` log(1 + exp(x)); `softsign` x / (1 + |x|); `mish`
+    x * tanh(softplus(x)); `bitwise_not` (integers);
+    `elu` (alpha): x < 0 ? alpha * (exp(x) - 1) : x;
+    `selu` (alpha, beta = gamma): beta * (x <= 0 ? alpha * (exp(x) - 1) : x);
+    `celu` (alpha): max(0, x) + min(0, alpha * (exp(x / alpha) - 1));
+    `thresholded_relu` (alpha): x > alpha ? x : 0;
+    `shrink` (alpha = lambd, beta = bias): x < -alpha ? x + beta :
+    (x > alpha ? x - beta : 0).
   }];
   let arguments = (ins AnyRankedTensor:$input, NN_UnaryKind:$kind,
                    OptionalAttr<F32Attr>:$alpha, OptionalAttr<F32Attr>:$beta);
@@ -103,7 +134,14 @@ def NN_BinaryOp : NN_Op<"binary"> {
   let description = [{
     Operands have the result's rank.  A dimension of size 1 in an operand
     broadcasts along that dimension; other dimensions equal the result's.
-    Comparison kinds (eq, lt, gt) produce `i1`.
+    Comparison kinds (eq, lt, gt, ge, le, ult, ugt, ule, uge) produce `i1`;
+    logical kinds take and produce `i1`.  Integers are signless: the `u`
+    kinds (udiv, umod, umax, umin, ult, ugt, ule, uge) treat them as
+    unsigned, the others as signed.  `mod` is the floored (Python) remainder,
+    whose sign follows the divisor; `fmod` the truncated (C) remainder,
+    whose sign follows the dividend.  `shl`/`shru` are left and logical
+    right shifts (a shift by the bit width or more gives 0).  `pow` of
+    integers is exact with wrap-around.  `prelu` is lhs < 0 ? rhs * lhs : lhs.
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, NN_BinaryKind:$kind);
   let results = (outs AnyRankedTensor:$result);

@@ -409,6 +409,96 @@ def ONNX_RangeOp : ONNX_Op<"Range"> {
   let results = (outs AnyTensor:$output);
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise (conformance work)
+//===----------------------------------------------------------------------===//
+
+def ONNX_CosOp : ONNX_UnaryOp<"Cos", "ONNX Cos">;
+def ONNX_SinOp : ONNX_UnaryOp<"Sin", "ONNX Sin">;
+def ONNX_TanOp : ONNX_UnaryOp<"Tan", "ONNX Tan">;
+def ONNX_AcosOp : ONNX_UnaryOp<"Acos", "ONNX Acos">;
+def ONNX_AsinOp : ONNX_UnaryOp<"Asin", "ONNX Asin">;
+def ONNX_AtanOp : ONNX_UnaryOp<"Atan", "ONNX Atan">;
+def ONNX_CoshOp : ONNX_UnaryOp<"Cosh", "ONNX Cosh">;
+def ONNX_SinhOp : ONNX_UnaryOp<"Sinh", "ONNX Sinh">;
+def ONNX_AcoshOp : ONNX_UnaryOp<"Acosh", "ONNX Acosh">;
+def ONNX_AsinhOp : ONNX_UnaryOp<"Asinh", "ONNX Asinh">;
+def ONNX_AtanhOp : ONNX_UnaryOp<"Atanh", "ONNX Atanh">;
+def ONNX_SignOp : ONNX_UnaryOp<"Sign", "ONNX Sign: -1, 0 or 1">;
+def ONNX_RoundOp : ONNX_UnaryOp<"Round", "ONNX Round: to the nearest integer, halves to even">;
+def ONNX_SoftplusOp : ONNX_UnaryOp<"Softplus", "ONNX Softplus: log(1 + exp(x))">;
+def ONNX_SoftsignOp : ONNX_UnaryOp<"Softsign", "ONNX Softsign: x / (1 + |x|)">;
+def ONNX_MishOp : ONNX_UnaryOp<"Mish", "ONNX Mish: x * tanh(softplus(x))">;
+def ONNX_IsNaNOp : ONNX_UnaryOp<"IsNaN", "ONNX IsNaN (bool result)">;
+def ONNX_BitwiseNotOp : ONNX_UnaryOp<"BitwiseNot", "ONNX BitwiseNot">;
+def ONNX_IsInfOp : ONNX_Op<"IsInf"> {
+  let summary = "ONNX IsInf (bool result)";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<ONNX_SI64Attr, "1">:$detect_negative,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$detect_positive);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_EluOp : ONNX_Op<"Elu"> {
+  let summary = "ONNX Elu: x < 0 ? alpha * (exp(x) - 1) : x";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_SeluOp : ONNX_Op<"Selu"> {
+  let summary = "ONNX Selu: gamma * (x <= 0 ? alpha * (exp(x) - 1) : x)";
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_CeluOp : ONNX_Op<"Celu"> {
+  let summary = "ONNX Celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1))";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ThresholdedReluOp : ONNX_Op<"ThresholdedRelu"> {
+  let summary = "ONNX ThresholdedRelu: x > alpha ? x : 0";
+  let arguments = (ins AnyTensor:$X, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ShrinkOp : ONNX_Op<"Shrink"> {
+  let summary = "ONNX Shrink: x < -lambd ? x + bias : (x > lambd ? x - bias : 0)";
+  let arguments = (ins AnyTensor:$input, DefaultValuedAttr<F32Attr, "0.0">:$bias,
+                   DefaultValuedAttr<F32Attr, "0.5">:$lambd);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_XorOp : ONNX_BinaryOp<"Xor", "ONNX Xor (bool)">;
+def ONNX_GreaterOrEqualOp : ONNX_BinaryOp<"GreaterOrEqual", "ONNX GreaterOrEqual (bool result)">;
+def ONNX_LessOrEqualOp : ONNX_BinaryOp<"LessOrEqual", "ONNX LessOrEqual (bool result)">;
+def ONNX_BitwiseAndOp : ONNX_BinaryOp<"BitwiseAnd", "ONNX BitwiseAnd">;
+def ONNX_BitwiseOrOp : ONNX_BinaryOp<"BitwiseOr", "ONNX BitwiseOr">;
+def ONNX_BitwiseXorOp : ONNX_BinaryOp<"BitwiseXor", "ONNX BitwiseXor">;
+def ONNX_ModOp : ONNX_Op<"Mod"> {
+  let summary = "ONNX Mod: floored (fmod = 0, integers) or truncated (fmod = 1) remainder";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, DefaultValuedAttr<ONNX_SI64Attr, "0">:$fmod);
+  let results = (outs AnyTensor:$C);
+}
+def ONNX_BitShiftOp : ONNX_Op<"BitShift"> {
+  let summary = "ONNX BitShift (unsigned integers; direction LEFT or RIGHT)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Y, StrAttr:$direction);
+  let results = (outs AnyTensor:$Z);
+}
+def ONNX_PReluOp : ONNX_Op<"PRelu"> {
+  let summary = "ONNX PRelu: x < 0 ? slope * x : x (slope broadcasts to x)";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$slope);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_MeanOp : ONNX_VariadicOp<"Mean", "ONNX Mean (variadic, broadcasting)">;
+def ONNX_SizeOp : ONNX_Op<"Size"> {
+  let summary = "ONNX Size: the number of elements (int64 scalar)";
+  let arguments = (ins AnyTensor:$data);
+  let results = (outs AnyTensor:$size);
+}
+def ONNX_CastLikeOp : ONNX_Op<"CastLike"> {
+  let summary = "ONNX CastLike: Cast to the element type of `target_type`";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$target_type,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$saturate);
+  let results = (outs AnyTensor:$output);
+}
+
 // ---- conformance [elementwise]: add new entries above this line ----
 
 def ONNX_GatherElementsOp : ONNX_Op<"GatherElements"> {

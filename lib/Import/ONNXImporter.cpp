@@ -62,6 +62,14 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sub", 1}, {"Sum", 1},
       {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Upsample", 7}, {"Where", 9},
 
+      {"Acos", 7}, {"Acosh", 9}, {"Asin", 7}, {"Asinh", 9}, {"Atan", 7}, {"Atanh", 9},
+      {"BitShift", 11}, {"BitwiseAnd", 18}, {"BitwiseNot", 18}, {"BitwiseOr", 18},
+      {"BitwiseXor", 18}, {"CastLike", 15}, {"Celu", 12}, {"Cos", 7}, {"Cosh", 9},
+      {"Elu", 1}, {"GreaterOrEqual", 12}, {"IsInf", 10}, {"IsNaN", 9},
+      {"LessOrEqual", 12}, {"Mean", 1}, {"Mish", 18}, {"Mod", 10}, {"PRelu", 1},
+      {"Round", 11}, {"Selu", 1}, {"Shrink", 9}, {"Sign", 9}, {"Sin", 7}, {"Sinh", 9},
+      {"Size", 1}, {"Softplus", 1}, {"Softsign", 1}, {"Tan", 7}, {"ThresholdedRelu", 10},
+      {"Xor", 1},
       // ---- conformance [elementwise]: add new entries above this line ----
 
       {"GatherElements", 11}, {"ScatterElements", 11}, {"Scatter", 9}, {"GatherND", 11},
@@ -577,6 +585,21 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
     operands.push_back(constI64(loc, shape));
   }
 
+  // PRelu before opset 7: a 1-D slope of C entries applies per channel
+  // (axis 1); reshape it to [C, 1, ...] so numpy broadcasting matches.
+  if (opType == "PRelu" && opset < 7 && operands.size() == 2) {
+    auto tx = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto ts = dyn_cast<RankedTensorType>(operands[1].getType());
+    if (tx && ts && ts.getRank() == 1 && ts.getDimSize(0) != 1 && tx.getRank() > 2) {
+      SmallVector<int64_t> shape{ts.getDimSize(0)};
+      shape.append(tx.getRank() - 2, 1);
+      auto rs = kiln::onnx::ReshapeOp::create(b, loc, UnrankedTensorType::get(ts.getElementType()),
+                                              operands[1], constI64(loc, shape), b.getI64IntegerAttr(0));
+      if (failed(kiln::onnx::inferShapes(rs)))
+        return failure();
+      operands[1] = rs.getResult();
+    }
+  }
   // ---- conformance [elementwise]: add new entries above this line ----
 
   // Scatter (opsets 9-10) is ScatterElements without reduction.

@@ -194,12 +194,133 @@ Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
     Value h = arith::MulFOp::create(b, loc, x, c(0.5));
     return arith::MulFOp::create(b, loc, h, arith::AddFOp::create(b, loc, c(1), th));
   }
+  case nn::UnaryKind::cos: return math::CosOp::create(b, loc, x);
+  case nn::UnaryKind::sin: return math::SinOp::create(b, loc, x);
+  case nn::UnaryKind::tan: return math::TanOp::create(b, loc, x);
+  case nn::UnaryKind::acos: return math::AcosOp::create(b, loc, x);
+  case nn::UnaryKind::asin: return math::AsinOp::create(b, loc, x);
+  case nn::UnaryKind::atan: return math::AtanOp::create(b, loc, x);
+  case nn::UnaryKind::cosh: return math::CoshOp::create(b, loc, x);
+  case nn::UnaryKind::sinh: return math::SinhOp::create(b, loc, x);
+  case nn::UnaryKind::acosh: return math::AcoshOp::create(b, loc, x);
+  case nn::UnaryKind::asinh: return math::AsinhOp::create(b, loc, x);
+  case nn::UnaryKind::atanh: return math::AtanhOp::create(b, loc, x);
+  case nn::UnaryKind::round: return math::RoundEvenOp::create(b, loc, x);
+  case nn::UnaryKind::sign: {
+    // -1, 0 or 1; a float NaN (or signed zero) stays as it is.
+    if (isF) {
+      Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(0));
+      Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
+      return arith::SelectOp::create(b, loc, pos, c(1), arith::SelectOp::create(b, loc, neg, c(-1), x));
+    }
+    Value pos = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, c(0));
+    Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, c(0));
+    return arith::SelectOp::create(b, loc, pos, c(1), arith::SelectOp::create(b, loc, neg, c(-1), c(0)));
+  }
+  case nn::UnaryKind::softplus:
+  case nn::UnaryKind::mish: {
+    // log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), without overflow.
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x)));
+    Value sp = arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, c(0)),
+                                     math::Log1pOp::create(b, loc, e));
+    if (op.getKind() == nn::UnaryKind::softplus)
+      return sp;
+    return arith::MulFOp::create(b, loc, x, math::TanhOp::create(b, loc, sp));
+  }
+  case nn::UnaryKind::softsign:
+    return arith::DivFOp::create(b, loc, x, arith::AddFOp::create(b, loc, c(1), math::AbsFOp::create(b, loc, x)));
+  case nn::UnaryKind::elu:
+  case nn::UnaryKind::selu: {
+    double a = op.getAlpha()->convertToDouble();
+    Value em1 = arith::MulFOp::create(b, loc, math::ExpM1Op::create(b, loc, x), c(a));
+    bool selu = op.getKind() == nn::UnaryKind::selu;
+    Value le0 = arith::CmpFOp::create(b, loc, selu ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, x, c(0));
+    Value v = arith::SelectOp::create(b, loc, le0, em1, x);
+    return selu ? (Value)arith::MulFOp::create(b, loc, v, c(op.getBeta()->convertToDouble())) : v;
+  }
+  case nn::UnaryKind::celu: {
+    double a = op.getAlpha()->convertToDouble();
+    Value em1 = math::ExpM1Op::create(b, loc, arith::DivFOp::create(b, loc, x, c(a)));
+    Value negPart = arith::MinimumFOp::create(b, loc, c(0), arith::MulFOp::create(b, loc, em1, c(a)));
+    return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, c(0)), negPart);
+  }
+  case nn::UnaryKind::thresholded_relu: {
+    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(op.getAlpha()->convertToDouble()));
+    return arith::SelectOp::create(b, loc, gt, x, c(0));
+  }
+  case nn::UnaryKind::shrink: {
+    double l = op.getAlpha()->convertToDouble(), bias = op.getBeta()->convertToDouble();
+    Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(-l));
+    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(l));
+    Value hi = arith::SelectOp::create(b, loc, gt, arith::SubFOp::create(b, loc, x, c(bias)), c(0));
+    return arith::SelectOp::create(b, loc, lt, arith::AddFOp::create(b, loc, x, c(bias)), hi);
+  }
+  case nn::UnaryKind::bitwise_not:
+    return arith::XOrIOp::create(b, loc, x, c(-1));
   }
   llvm_unreachable("unknown unary kind");
 }
 
+/// x ** e for integers, exact with wrap-around (square and multiply over
+/// the bits of e).  A negative e gives 1 for x = 1, +-1 for x = -1 and 0
+/// otherwise (math.ipowi's semantics).
+Value intPowScalar(OpBuilder &b, Location loc, Value x, Value e) {
+  Type t = x.getType();
+  unsigned w = t.getIntOrFloatBitWidth();
+  auto c = [&](int64_t v) { return scalar(b, loc, t, (double)v); };
+  if (w == 1) // bool: x ** e = x || e == 0
+    return arith::OrIOp::create(b, loc, x, arith::XOrIOp::create(b, loc, e, c(1)));
+  Value r = c(1), base = x, ee = e, one = c(1), zero = c(0);
+  for (unsigned i = 0; i + 1 < w; ++i) {
+    Value odd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, ee, one), zero);
+    r = arith::SelectOp::create(b, loc, odd, arith::MulIOp::create(b, loc, r, base), r);
+    if (i + 2 < w) {
+      base = arith::MulIOp::create(b, loc, base, base);
+      ee = arith::ShRUIOp::create(b, loc, ee, one);
+    }
+  }
+  Value eOdd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, e, one), zero);
+  Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, one);
+  Value isMinusOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, c(-1));
+  Value negRes = arith::SelectOp::create(
+      b, loc, isOne, one, arith::SelectOp::create(b, loc, isMinusOne, arith::SelectOp::create(b, loc, eOdd, c(-1), one), zero));
+  Value eNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, e, zero);
+  return arith::SelectOp::create(b, loc, eNeg, negRes, r);
+}
+
+/// Integer remainder; `floored` gives the sign of the divisor (Python),
+/// otherwise the sign of the dividend (C).  A zero divisor gives 0 instead
+/// of trapping, and so does the overflowing INT_MIN % -1.
+Value intRemScalar(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned, bool floored) {
+  Type t = x.getType();
+  Value zero = scalar(b, loc, t, 0), one = scalar(b, loc, t, 1);
+  Value yZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, zero);
+  Value bad = yZero;
+  if (!isUnsigned)
+    bad = arith::OrIOp::create(b, loc, bad, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, scalar(b, loc, t, -1)));
+  Value safeY = arith::SelectOp::create(b, loc, bad, one, y);
+  Value r = isUnsigned ? (Value)arith::RemUIOp::create(b, loc, x, safeY) : (Value)arith::RemSIOp::create(b, loc, x, safeY);
+  if (!isUnsigned && floored) {
+    Value rNZ = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+    Value diff = arith::XOrIOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero),
+                                       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, safeY, zero));
+    Value fix = arith::AndIOp::create(b, loc, rNZ, diff);
+    r = arith::SelectOp::create(b, loc, fix, arith::AddIOp::create(b, loc, r, safeY), r);
+  }
+  return arith::SelectOp::create(b, loc, bad, zero, r);
+}
+
+/// Shift; amounts of the bit width or more give 0 (not poison).
+Value shiftScalar(OpBuilder &b, Location loc, Value x, Value y, bool left) {
+  Type t = x.getType();
+  Value big = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, y, scalar(b, loc, t, t.getIntOrFloatBitWidth()));
+  Value s = left ? (Value)arith::ShLIOp::create(b, loc, x, y) : (Value)arith::ShRUIOp::create(b, loc, x, y);
+  return arith::SelectOp::create(b, loc, big, scalar(b, loc, t, 0), s);
+}
+
 Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value y) {
   bool isF = isa<FloatType>(x.getType());
+  auto icmp = [&](arith::CmpIPredicate p) { return (Value)arith::CmpIOp::create(b, loc, p, x, y); };
   switch (k) {
   case nn::BinaryKind::add:
     return isF ? (Value)arith::AddFOp::create(b, loc, x, y) : (Value)arith::AddIOp::create(b, loc, x, y);
@@ -210,7 +331,7 @@ Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value 
   case nn::BinaryKind::div:
     return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : (Value)arith::DivSIOp::create(b, loc, x, y);
   case nn::BinaryKind::pow:
-    return isF ? (Value)math::PowFOp::create(b, loc, x, y) : (Value)math::IPowIOp::create(b, loc, x, y);
+    return isF ? (Value)math::PowFOp::create(b, loc, x, y) : intPowScalar(b, loc, x, y);
   case nn::BinaryKind::max:
     return isF ? (Value)arith::MaximumFOp::create(b, loc, x, y) : (Value)arith::MaxSIOp::create(b, loc, x, y);
   case nn::BinaryKind::min:
@@ -226,6 +347,51 @@ Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value 
                : (Value)arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
   case nn::BinaryKind::logical_and: return arith::AndIOp::create(b, loc, x, y);
   case nn::BinaryKind::logical_or: return arith::OrIOp::create(b, loc, x, y);
+  case nn::BinaryKind::logical_xor: return arith::XOrIOp::create(b, loc, x, y);
+  case nn::BinaryKind::ge:
+    return isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, x, y) : icmp(arith::CmpIPredicate::sge);
+  case nn::BinaryKind::le:
+    return isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, x, y) : icmp(arith::CmpIPredicate::sle);
+  case nn::BinaryKind::mod:
+  case nn::BinaryKind::fmod: {
+    bool floored = k == nn::BinaryKind::mod;
+    if (!isF)
+      return intRemScalar(b, loc, x, y, false, floored);
+    Value r = arith::RemFOp::create(b, loc, x, y);
+    if (!floored)
+      return r;
+    Value zero = scalar(b, loc, x.getType(), 0);
+    Value rNZ = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, r, zero);
+    Value diff = arith::XOrIOp::create(b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero),
+                                       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, zero));
+    Value fix = arith::AndIOp::create(b, loc, rNZ, diff);
+    return arith::SelectOp::create(b, loc, fix, arith::AddFOp::create(b, loc, r, y), r);
+  }
+  case nn::BinaryKind::udiv: {
+    Type t = x.getType();
+    Value yZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, scalar(b, loc, t, 0));
+    Value safeY = arith::SelectOp::create(b, loc, yZero, scalar(b, loc, t, 1), y);
+    return arith::SelectOp::create(b, loc, yZero, scalar(b, loc, t, 0), arith::DivUIOp::create(b, loc, x, safeY));
+  }
+  case nn::BinaryKind::umod: return intRemScalar(b, loc, x, y, true, false);
+  case nn::BinaryKind::umax: return arith::MaxUIOp::create(b, loc, x, y);
+  case nn::BinaryKind::umin: return arith::MinUIOp::create(b, loc, x, y);
+  case nn::BinaryKind::ult: return icmp(arith::CmpIPredicate::ult);
+  case nn::BinaryKind::ugt: return icmp(arith::CmpIPredicate::ugt);
+  case nn::BinaryKind::ule: return icmp(arith::CmpIPredicate::ule);
+  case nn::BinaryKind::uge: return icmp(arith::CmpIPredicate::uge);
+  case nn::BinaryKind::shl: return shiftScalar(b, loc, x, y, true);
+  case nn::BinaryKind::shru: return shiftScalar(b, loc, x, y, false);
+  case nn::BinaryKind::bitwise_and: return arith::AndIOp::create(b, loc, x, y);
+  case nn::BinaryKind::bitwise_or: return arith::OrIOp::create(b, loc, x, y);
+  case nn::BinaryKind::bitwise_xor: return arith::XOrIOp::create(b, loc, x, y);
+  case nn::BinaryKind::prelu: {
+    Value zero = scalar(b, loc, x.getType(), 0);
+    Value neg = isF ? (Value)arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero)
+                    : (Value)arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+    Value scaled = isF ? (Value)arith::MulFOp::create(b, loc, x, y) : (Value)arith::MulIOp::create(b, loc, x, y);
+    return arith::SelectOp::create(b, loc, neg, scaled, x);
+  }
   }
   llvm_unreachable("unknown binary kind");
 }
@@ -235,6 +401,8 @@ Value castScalar(OpBuilder &b, Location loc, Value x, Type to, bool uSrc, bool u
   if (from == to)
     return x;
   bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
+  if (fF && tF && from.getIntOrFloatBitWidth() == to.getIntOrFloatBitWidth()) // f16 <-> bf16
+    return arith::TruncFOp::create(b, loc, to, arith::ExtFOp::create(b, loc, b.getF32Type(), x));
   if (fF && tF)
     return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
                ? (Value)arith::ExtFOp::create(b, loc, to, x)

@@ -667,6 +667,52 @@ FailureOr<SmallVector<Value>> Converter::expand(ox::ExpandOp e) {
   return one(nn::BroadcastOp::create(b, loc, res, x, shape));
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise helpers (conformance work)
+//===----------------------------------------------------------------------===//
+
+bool isUnsignedONNXCode(int64_t d) { return d == 2 || d == 4 || d == 12 || d == 13; }
+
+/// Whether integer value `v` holds an ONNX unsigned type.  MLIR integers are
+/// signless, so this follows the value back to where the type is known: a
+/// graph input's `kiln.dtype`, a Cast/CastLike target, or an op carrying
+/// `kiln.dtype`; any other op passes signedness on from its first operand of
+/// the same element type.  (Operands are still onnx ops when their user is
+/// converted: users are converted first.)
+bool isUnsignedInt(Value v, int depth = 0) {
+  Type et = getElementTypeOrSelf(v.getType());
+  if (!isa<IntegerType>(et) || et.isInteger(1) || depth > 64)
+    return false;
+  if (auto ba = dyn_cast<BlockArgument>(v)) {
+    auto f = dyn_cast_or_null<func::FuncOp>(ba.getOwner()->getParentOp());
+    if (!f || ba.getOwner() != &f.getBody().front())
+      return false;
+    auto a = f.getArgAttrOfType<IntegerAttr>(ba.getArgNumber(), "kiln.dtype");
+    return a && isUnsignedONNXCode(a.getInt());
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto c = dyn_cast<ox::CastOp>(def))
+    return isUnsignedONNXCode(c.getTo());
+  if (auto c = dyn_cast<ox::CastLikeOp>(def))
+    return isUnsignedInt(c.getTargetType(), depth + 1);
+  if (auto a = def->getAttrOfType<IntegerAttr>("kiln.dtype"))
+    return isUnsignedONNXCode(a.getInt());
+  if (!isa<ox::ONNXDialect>(def->getDialect()) || isa<ox::ConstantOp, ox::ShapeOp, ox::SizeOp>(def))
+    return false;
+  for (Value o : def->getOperands())
+    if (getElementTypeOrSelf(o.getType()) == et)
+      return isUnsignedInt(o, depth + 1);
+  return false;
+}
+
+/// A constant of `rank` size-1 dims holding `v`.
+Value splatOfRank(OpBuilder &b, Location loc, int64_t rank, Type elem, double v) {
+  auto t = RankedTensorType::get(SmallVector<int64_t>(rank, 1), elem);
+  return constTensor(b, loc, t, {v});
+}
+
 // ---- conformance [elementwise]: add new entries above this line ----
 
 /// Index value of a static or dynamic size.
@@ -1091,26 +1137,34 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         auto in = rtt(c.getInput());
         if (in.getElementType() == resType().getElementType())
           return one(c.getInput());
-        return one(nn::CastOp::create(b, loc, resType(), c.getInput(), false, uDst));
+        return one(nn::CastOp::create(b, loc, resType(), c.getInput(), isUnsignedInt(c.getInput()), uDst));
       })
       .Case([&](ox::AddOp) { return bin(BK::add); })
       .Case([&](ox::SubOp) { return bin(BK::sub); })
       .Case([&](ox::MulOp) { return bin(BK::mul); })
-      .Case([&](ox::DivOp) { return bin(BK::div); })
+      .Case([&](ox::DivOp) { return bin(isUnsignedInt(op->getOperand(0)) ? BK::udiv : BK::div); })
       .Case([&](ox::EqualOp) { return bin(BK::eq); })
-      .Case([&](ox::LessOp) { return bin(BK::lt); })
-      .Case([&](ox::GreaterOp) { return bin(BK::gt); })
+      .Case([&](ox::LessOp) { return bin(isUnsignedInt(op->getOperand(0)) ? BK::ult : BK::lt); })
+      .Case([&](ox::GreaterOp) { return bin(isUnsignedInt(op->getOperand(0)) ? BK::ugt : BK::gt); })
       .Case([&](ox::AndOp) { return bin(BK::logical_and); })
       .Case([&](ox::OrOp) { return bin(BK::logical_or); })
       .Case([&](ox::PowOp p) -> FailureOr<SmallVector<Value>> {
-        Value y = p.getY();
-        auto xt = rtt(p.getX()), yt = rtt(y);
+        Value x = p.getX(), y = p.getY();
+        auto xt = rtt(x), yt = rtt(y);
+        if (isa<IntegerType>(xt.getElementType()) && isa<FloatType>(yt.getElementType())) {
+          // Integer base, float exponent: pow in f64, then back to the base type.
+          Type f64 = b.getF64Type();
+          Value xf = nn::CastOp::create(b, loc, xt.clone(f64), x, isUnsignedInt(x), false);
+          Value yf = nn::CastOp::create(b, loc, yt.clone(f64), y, false, false);
+          Value z = binary(b, loc, BK::pow, xf, yf, resType().clone(f64));
+          return one(nn::CastOp::create(b, loc, resType(), z, false, isUnsignedInt(x)));
+        }
         if (xt.getElementType() != yt.getElementType())
-          y = nn::CastOp::create(b, loc, yt.clone(xt.getElementType()), y, false, false);
-        return one(binary(b, loc, BK::pow, p.getX(), y, resType()));
+          y = nn::CastOp::create(b, loc, yt.clone(xt.getElementType()), y, isUnsignedInt(y), false);
+        return one(binary(b, loc, BK::pow, x, y, resType()));
       })
-      .Case([&](ox::MaxOp m) { return variadic(m.getOperands(), BK::max); })
-      .Case([&](ox::MinOp m) { return variadic(m.getOperands(), BK::min); })
+      .Case([&](ox::MaxOp m) { return variadic(m.getOperands(), isUnsignedInt(m.getOperand(0)) ? BK::umax : BK::max); })
+      .Case([&](ox::MinOp m) { return variadic(m.getOperands(), isUnsignedInt(m.getOperand(0)) ? BK::umin : BK::min); })
       .Case([&](ox::SumOp m) { return variadic(m.getOperands(), BK::add); })
       .Case([&](ox::WhereOp w) -> FailureOr<SmallVector<Value>> {
         int64_t r = resType().getRank();
@@ -1344,6 +1398,114 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       .Case([&](ox::RangeOp r) -> FailureOr<SmallVector<Value>> {
         return one(nn::RangeOp::create(b, loc, resType(), r.getStart(), r.getLimit(), r.getDelta()));
+      })
+      .Case([&](ox::CosOp) { return un(K::cos); })
+      .Case([&](ox::SinOp) { return un(K::sin); })
+      .Case([&](ox::TanOp) { return un(K::tan); })
+      .Case([&](ox::AcosOp) { return un(K::acos); })
+      .Case([&](ox::AsinOp) { return un(K::asin); })
+      .Case([&](ox::AtanOp) { return un(K::atan); })
+      .Case([&](ox::CoshOp) { return un(K::cosh); })
+      .Case([&](ox::SinhOp) { return un(K::sinh); })
+      .Case([&](ox::AcoshOp) { return un(K::acosh); })
+      .Case([&](ox::AsinhOp) { return un(K::asinh); })
+      .Case([&](ox::AtanhOp) { return un(K::atanh); })
+      .Case([&](ox::RoundOp) { return un(K::round); })
+      .Case([&](ox::SoftplusOp) { return un(K::softplus); })
+      .Case([&](ox::SoftsignOp) { return un(K::softsign); })
+      .Case([&](ox::MishOp) { return un(K::mish); })
+      .Case([&](ox::BitwiseNotOp) { return un(K::bitwise_not); })
+      .Case([&](ox::SignOp s) -> FailureOr<SmallVector<Value>> {
+        if (s.getX().getType() != resType() || rtt(s.getX()).getElementType().isInteger(1))
+          return (LogicalResult)(fail() << "Sign of " << rtt(s.getX()).getElementType() << " is not supported");
+        if (isUnsignedInt(s.getX())) {
+          // Unsigned: 0 or 1.
+          auto t = rtt(s.getX());
+          Value ne = binary(b, loc, BK::ugt, s.getX(),
+                            arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
+                                RankedTensorType::get(SmallVector<int64_t>(t.getRank(), 1), t.getElementType()),
+                                b.getIntegerAttr(t.getElementType(), 0))),
+                            t.clone(b.getI1Type()));
+          return one(nn::CastOp::create(b, loc, t, ne, true, true));
+        }
+        return un(K::sign);
+      })
+      .Case([&](ox::EluOp e) { return one(unary(b, loc, K::elu, e.getX(), e.getAlphaAttr())); })
+      .Case([&](ox::SeluOp e) {
+        return one(unary(b, loc, K::selu, e.getX(), e.getAlphaAttr(), e.getGammaAttr()));
+      })
+      .Case([&](ox::CeluOp e) -> FailureOr<SmallVector<Value>> {
+        if (e.getAlpha().convertToDouble() == 0)
+          return (LogicalResult)(fail() << "alpha = 0 is not allowed");
+        return one(unary(b, loc, K::celu, e.getX(), e.getAlphaAttr()));
+      })
+      .Case([&](ox::ThresholdedReluOp e) {
+        return one(unary(b, loc, K::thresholded_relu, e.getX(), e.getAlphaAttr()));
+      })
+      .Case([&](ox::ShrinkOp e) {
+        return one(unary(b, loc, K::shrink, e.getInput(), e.getLambdAttr(), e.getBiasAttr()));
+      })
+      .Case([&](ox::IsNaNOp n) -> FailureOr<SmallVector<Value>> {
+        // x != x only for NaN (ordered equality is false).
+        Value eq = binary(b, loc, BK::eq, n.getX(), n.getX(), resType());
+        return one(unary(b, loc, K::logical_not, eq));
+      })
+      .Case([&](ox::IsInfOp n) -> FailureOr<SmallVector<Value>> {
+        auto t = rtt(n.getX());
+        bool pos = n.getDetectPositive() != 0, neg = n.getDetectNegative() != 0;
+        if (!pos && !neg)
+          return one(nn::FillOp::create(b, loc, resType(), Value(), b.getBoolAttr(false)));
+        Value x = n.getX();
+        if (pos && neg)
+          x = unary(b, loc, K::abs, x);
+        Value inf = splatOfRank(b, loc, t.getRank(), t.getElementType(),
+                                neg && !pos ? -INFINITY : INFINITY);
+        return one(binary(b, loc, BK::eq, x, inf, resType()));
+      })
+      .Case([&](ox::XorOp) { return bin(BK::logical_xor); })
+      .Case([&](ox::GreaterOrEqualOp) { return bin(isUnsignedInt(op->getOperand(0)) ? BK::uge : BK::ge); })
+      .Case([&](ox::LessOrEqualOp) { return bin(isUnsignedInt(op->getOperand(0)) ? BK::ule : BK::le); })
+      .Case([&](ox::BitwiseAndOp) { return bin(BK::bitwise_and); })
+      .Case([&](ox::BitwiseOrOp) { return bin(BK::bitwise_or); })
+      .Case([&](ox::BitwiseXorOp) { return bin(BK::bitwise_xor); })
+      .Case([&](ox::ModOp m) -> FailureOr<SmallVector<Value>> {
+        Type e = rtt(m.getA()).getElementType();
+        if (e.isInteger(1))
+          return (LogicalResult)(fail() << "Mod of bool is not supported");
+        if (isa<FloatType>(e) && m.getFmod() == 0)
+          return (LogicalResult)(fail() << "fmod = 0 with floating-point inputs is not allowed (ONNX requires fmod = 1)");
+        if (isUnsignedInt(m.getA()))
+          return bin(BK::umod);
+        return bin(m.getFmod() != 0 ? BK::fmod : BK::mod);
+      })
+      .Case([&](ox::BitShiftOp s) { return bin(s.getDirection() == "LEFT" ? BK::shl : BK::shru); })
+      .Case([&](ox::PReluOp p) { return one(binary(b, loc, BK::prelu, p.getX(), p.getSlope(), resType())); })
+      .Case([&](ox::MeanOp m) -> FailureOr<SmallVector<Value>> {
+        auto res = resType();
+        if (!isa<FloatType>(res.getElementType()))
+          return (LogicalResult)(fail() << "Mean needs floating-point inputs");
+        auto sum = variadic(m.getOperands(), BK::add);
+        if (failed(sum) || m.getNumOperands() == 1)
+          return sum;
+        Value n = splatOfRank(b, loc, res.getRank(), res.getElementType(), m.getNumOperands());
+        return one(binary(b, loc, BK::div, (*sum)[0], n, res));
+      })
+      .Case([&](ox::SizeOp sz) -> FailureOr<SmallVector<Value>> {
+        auto t = rtt(sz.getData());
+        auto res = RankedTensorType::get({}, b.getI64Type());
+        if (t.hasStaticShape())
+          return one(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(res, (int64_t)t.getNumElements())));
+        Value n = arith::ConstantIndexOp::create(b, loc, 1);
+        for (int64_t i = 0; i < t.getRank(); ++i)
+          n = arith::MulIOp::create(b, loc, n, dimValue(b, loc, sz.getData(), i));
+        Value v = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
+        return one(tensor::FromElementsOp::create(b, loc, res, ValueRange{v}));
+      })
+      .Case([&](ox::CastLikeOp c) -> FailureOr<SmallVector<Value>> {
+        if (rtt(c.getInput()).getElementType() == resType().getElementType())
+          return one(c.getInput());
+        return one(nn::CastOp::create(b, loc, resType(), c.getInput(), isUnsignedInt(c.getInput()),
+                                      isUnsignedInt(c.getTargetType())));
       })
       // ---- conformance [elementwise]: add new entries above this line ----
 

@@ -50,17 +50,26 @@ LogicalResult UnaryOp::verify() {
     if (!getElementTypeOrSelf(getInput()).isInteger(1))
       return emitOpError("logical_not needs i1");
     break;
-  case UnaryKind::relu: case UnaryKind::neg: case UnaryKind::abs:
+  case UnaryKind::relu: case UnaryKind::neg: case UnaryKind::abs: case UnaryKind::sign:
+    break;
+  case UnaryKind::bitwise_not:
+    if (isFloat)
+      return emitOpError("bitwise_not needs an integer type");
     break;
   default:
     if (!isFloat)
       return emitOpError() << stringifyUnaryKind(getKind()) << " needs a floating-point type";
   }
-  if ((getKind() == UnaryKind::leaky_relu || getKind() == UnaryKind::hard_sigmoid) &&
+  UnaryKind k = getKind();
+  if ((k == UnaryKind::leaky_relu || k == UnaryKind::hard_sigmoid || k == UnaryKind::elu ||
+       k == UnaryKind::selu || k == UnaryKind::celu || k == UnaryKind::thresholded_relu ||
+       k == UnaryKind::shrink) &&
       !getAlpha())
     return emitOpError() << stringifyUnaryKind(getKind()) << " needs 'alpha'";
-  if (getKind() == UnaryKind::hard_sigmoid && !getBeta())
-    return emitOpError("hard_sigmoid needs 'beta'");
+  if ((k == UnaryKind::hard_sigmoid || k == UnaryKind::selu || k == UnaryKind::shrink) && !getBeta())
+    return emitOpError() << stringifyUnaryKind(getKind()) << " needs 'beta'";
+  if (k == UnaryKind::celu && getAlpha()->convertToDouble() == 0)
+    return emitOpError("celu needs a non-zero 'alpha'");
   return success();
 }
 
@@ -70,9 +79,19 @@ LogicalResult BinaryOp::verify() {
       failed(verifyBroadcastOperand(*this, getRhs(), res)))
     return failure();
   Type le = getElementTypeOrSelf(getLhs()), re = getElementTypeOrSelf(getRhs());
-  bool cmp = getKind() == BinaryKind::eq || getKind() == BinaryKind::lt ||
-             getKind() == BinaryKind::gt;
-  bool logical = getKind() == BinaryKind::logical_and || getKind() == BinaryKind::logical_or;
+  BinaryKind k = getKind();
+  bool cmp = k == BinaryKind::eq || k == BinaryKind::lt || k == BinaryKind::gt ||
+             k == BinaryKind::ge || k == BinaryKind::le || k == BinaryKind::ult ||
+             k == BinaryKind::ugt || k == BinaryKind::ule || k == BinaryKind::uge;
+  bool logical = k == BinaryKind::logical_and || k == BinaryKind::logical_or ||
+                 k == BinaryKind::logical_xor;
+  bool intOnly = k == BinaryKind::udiv || k == BinaryKind::umod || k == BinaryKind::umax ||
+                 k == BinaryKind::umin || k == BinaryKind::ult || k == BinaryKind::ugt ||
+                 k == BinaryKind::ule || k == BinaryKind::uge || k == BinaryKind::shl ||
+                 k == BinaryKind::shru || k == BinaryKind::bitwise_and ||
+                 k == BinaryKind::bitwise_or || k == BinaryKind::bitwise_xor;
+  if (intOnly && !isa<IntegerType>(le))
+    return emitOpError() << stringifyBinaryKind(k) << " needs integer operands";
   if (le != re && getKind() != BinaryKind::pow)
     return emitOpError() << "operand element types differ: " << le << " vs " << re;
   Type expected = (cmp || logical) ? IntegerType::get(getContext(), 1) : le;

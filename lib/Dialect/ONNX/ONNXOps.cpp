@@ -1601,6 +1601,102 @@ INFER(RangeOp) {
   return c.add({n}, e);
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise (conformance work)
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferSameFloat(Ctx &c, Value v) {
+  if (!isa<FloatType>(getElementTypeOrSelf(v.getType())))
+    return c.error() << "input must be a floating-point tensor";
+  return inferSame(c, v);
+}
+#define UNARY_FLOAT(OP) INFER(OP) { CTX; return inferSameFloat(c, getOperation()->getOperand(0)); }
+UNARY_FLOAT(CosOp)
+UNARY_FLOAT(SinOp)
+UNARY_FLOAT(TanOp)
+UNARY_FLOAT(AcosOp)
+UNARY_FLOAT(AsinOp)
+UNARY_FLOAT(AtanOp)
+UNARY_FLOAT(CoshOp)
+UNARY_FLOAT(SinhOp)
+UNARY_FLOAT(AcoshOp)
+UNARY_FLOAT(AsinhOp)
+UNARY_FLOAT(AtanhOp)
+UNARY_FLOAT(RoundOp)
+UNARY_FLOAT(SoftplusOp)
+UNARY_FLOAT(SoftsignOp)
+UNARY_FLOAT(MishOp)
+UNARY_FLOAT(EluOp)
+UNARY_FLOAT(SeluOp)
+UNARY_FLOAT(CeluOp)
+UNARY_FLOAT(ThresholdedReluOp)
+UNARY_FLOAT(ShrinkOp)
+UNARY_SAME(SignOp)
+
+INFER(BitwiseNotOp) {
+  CTX;
+  Type e = getElementTypeOrSelf(getX().getType());
+  if (!isa<IntegerType>(e) || e.isInteger(1))
+    return c.error() << "input must be an integer tensor";
+  return inferSame(c, getX());
+}
+
+#define FLOAT_TO_BOOL(OP)                                                      \
+  INFER(OP) {                                                                  \
+    CTX;                                                                       \
+    auto t = c.ranked(getX(), "X");                                            \
+    if (!t)                                                                    \
+      return failure();                                                        \
+    if (!isa<FloatType>(t.getElementType()))                                   \
+      return c.error() << "input must be a floating-point tensor";             \
+    return c.add(t.getShape(), IntegerType::get(getContext(), 1));             \
+  }
+FLOAT_TO_BOOL(IsNaNOp)
+FLOAT_TO_BOOL(IsInfOp)
+
+BINARY(XorOp, true)
+BINARY(GreaterOrEqualOp, true)
+BINARY(LessOrEqualOp, true)
+BINARY(BitwiseAndOp, false)
+BINARY(BitwiseOrOp, false)
+BINARY(BitwiseXorOp, false)
+BINARY(ModOp, false)
+VARIADIC(MeanOp)
+
+INFER(BitShiftOp) {
+  CTX;
+  if (getDirection() != "LEFT" && getDirection() != "RIGHT")
+    return c.error() << "direction must be 'LEFT' or 'RIGHT', got '" << getDirection() << "'";
+  if (failed(checkSameElem(c, getOperands())))
+    return failure();
+  Type e = getElementTypeOrSelf(getX().getType());
+  if (!isa<IntegerType>(e) || e.isInteger(1))
+    return c.error() << "inputs must be integer tensors";
+  return inferBroadcast(c, getOperands(), e);
+}
+
+INFER(PReluOp) {
+  CTX;
+  if (failed(checkSameElem(c, getOperands())))
+    return failure();
+  return inferBroadcast(c, getOperands(), getElementTypeOrSelf(getX().getType()));
+}
+
+INFER(SizeOp) {
+  CTX;
+  if (!c.ranked(getData(), "data"))
+    return failure();
+  return c.add({}, IntegerType::get(getContext(), 64));
+}
+
+INFER(CastLikeOp) {
+  CTX;
+  auto t = c.ranked(getInput(), "input");
+  if (!t)
+    return failure();
+  return c.add(t.getShape(), getElementTypeOrSelf(getTargetType().getType()));
+}
+
 // ---- conformance [elementwise]: add new entries above this line ----
 
 static LogicalResult checkReduction(Ctx &c, StringRef r) {
