@@ -659,8 +659,9 @@ FailureOr<SmallVector<Value>> Converter::unique(ox::UniqueOp u) {
   auto xt = rtt(x);
   int64_t r = xt.getRank();
   Type et = xt.getElementType();
-  if (!et.isIntOrFloat())
-    return (LogicalResult)(fail() << "element type " << et << " is not supported");
+  if (!et.isIntOrFloat() || (et.isInteger(1) && u.getSorted() != 0))
+    return (LogicalResult)(fail() << "element type " << et << " is not supported"
+                                  << (et.isInteger(1) ? " with sorted = 1" : ""));
   // Bring the input to 2-D [n, m]: rows are the elements (no axis) or the
   // slices along `axis` (moved to the front).
   SmallVector<int64_t> perm;
@@ -690,6 +691,8 @@ FailureOr<SmallVector<Value>> Converter::unique(ox::UniqueOp u) {
     SmallVector<Value> dims{dimValue(b, loc, xtp, 0), arith::ConstantIndexOp::create(b, loc, m)};
     rows2d = reshapeTo(b, loc, xtp, RankedTensorType::get({tshape[0], m}, et), dims);
   } else {
+    if (xt.getNumDynamicDims() > 1)
+      return (LogicalResult)(fail() << "an input with more than one dynamic dim is not supported");
     int64_t n = 1;
     for (int64_t d : xt.getShape())
       n = (d == kDyn || n == kDyn) ? kDyn : n * d;
@@ -1075,6 +1078,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       .Case([&](ox::ArgMaxOp a) -> FailureOr<SmallVector<Value>> {
         int64_t r = rtt(a.getData()).getRank();
+        if (!rtt(a.getData()).getElementType().isIntOrFloat() || rtt(a.getData()).getElementType().isInteger(1))
+          return (LogicalResult)(fail() << "element type " << rtt(a.getData()).getElementType()
+                                        << " is not supported");
         return one(nn::ArgReduceOp::create(b, loc, resType(), a.getData(),
                                            b.getI64IntegerAttr(a.getAxis() < 0 ? a.getAxis() + r : a.getAxis()),
                                            b.getBoolAttr(a.getKeepdims() != 0),
@@ -1082,6 +1088,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       .Case([&](ox::ArgMinOp a) -> FailureOr<SmallVector<Value>> {
         int64_t r = rtt(a.getData()).getRank();
+        if (!rtt(a.getData()).getElementType().isIntOrFloat() || rtt(a.getData()).getElementType().isInteger(1))
+          return (LogicalResult)(fail() << "element type " << rtt(a.getData()).getElementType()
+                                        << " is not supported");
         return one(nn::ArgReduceOp::create(b, loc, resType(), a.getData(),
                                            b.getI64IntegerAttr(a.getAxis() < 0 ? a.getAxis() + r : a.getAxis()),
                                            b.getBoolAttr(a.getKeepdims() != 0),
@@ -1112,7 +1121,7 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       .Case([&](ox::TopKOp t) -> FailureOr<SmallVector<Value>> {
         int64_t r = rtt(t.getX()).getRank();
-        if (!rtt(t.getX()).getElementType().isIntOrFloat())
+        if (!rtt(t.getX()).getElementType().isIntOrFloat() || rtt(t.getX()).getElementType().isInteger(1))
           return (LogicalResult)(fail() << "element type " << rtt(t.getX()).getElementType()
                                         << " is not supported");
         auto top = nn::TopKOp::create(b, loc, TypeRange{resType(0), resType(1)}, t.getX(), t.getK(),
