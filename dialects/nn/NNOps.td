@@ -525,6 +525,109 @@ def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+def NN_ArgReduceOp : NN_Op<"arg_reduce"> {
+  let summary = "index (i64) of the largest (`is_max`) or smallest element along `axis`";
+  let description = [{
+    Ties give the first index, or the last one with `select_last`.  The
+    result has the input's dims with `axis` kept as 1 (`keepdims`) or
+    removed.  Lowers to one linalg.generic reduction over (value, index)
+    pairs whose combiner is order-independent (the tie rule compares
+    indices), so any reduction order gives the same answer.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$axis, BoolAttr:$keepdims,
+                   BoolAttr:$select_last, BoolAttr:$is_max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_HardmaxOp : NN_Op<"hardmax", [SameOperandsAndResultType]> {
+  let summary = "1 at the first maximum along `axis`, 0 elsewhere";
+  let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_CumSumOp : NN_Op<"cumsum"> {
+  let summary = "cumulative sum along an axis (exclusive and/or reverse)";
+  let description = [{
+    The axis is the attribute `axis`, or, when the optional `axis_input`
+    (a 0-d or 1-element integer tensor, negative values wrap) is given, read
+    at run time.  `exclusive` leaves the current element out of its sum;
+    `reverse` sums from the end.  Lowers to an scf.for along the axis that
+    carries the running sum of one slice (O(n)); a run-time axis selects
+    one such loop per possible axis with scf.index_switch.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$axis_input,
+                   NN_SI64Attr:$axis, BoolAttr:$exclusive, BoolAttr:$reverse);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input (`axis` $axis_input^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_TopKOp : NN_Op<"topk"> {
+  let summary = "the k largest / smallest elements along `axis` and their indices";
+  let description = [{
+    `k` is a 1-element (or 0-d) i64 tensor read at run time when the result
+    dim at `axis` is dynamic.  Results are ordered (largest first, or
+    smallest first); equal values keep the lower index first.  Lowers to
+    scf.for loops: k selection passes over the axis per slice (O(n*k)),
+    pass j taking the best element strictly after the one of pass j-1 in
+    the (value, index) order.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$k, NN_SI64Attr:$axis,
+                   BoolAttr:$largest);
+  let results = (outs AnyRankedTensor:$values, AnyRankedTensor:$indices);
+  let assemblyFormat = "$input `,` $k attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_NonZeroOp : NN_Op<"nonzero"> {
+  let summary = "coordinates [rank, N] (i64) of the non-zero elements, row-major order";
+  let description = [{
+    N is known at run time: a first loop nest counts, the result is a
+    tensor.empty of that size, and a second loop nest fills it.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_UniqueOp : NN_Op<"unique"> {
+  let summary = "unique rows of a 2-D tensor [n, m]: rows, first indices, inverse, counts";
+  let description = [{
+    Rows are compared element by element.  Results: `rows` [U, m] (sorted
+    lexicographically with `sorted`, else in order of first occurrence),
+    `indices` [U] (first occurrence of each), `inverse` [n] (the position
+    in `rows` of each input row) and `counts` [U], all i64 but `rows`; U is
+    known at run time.  Lowers to scf.for loop nests on tensors
+    (O(n^2 m) comparisons), then fresh tensors of size U.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, BoolAttr:$sorted);
+  let results = (outs AnyRankedTensor:$rows, AnyRankedTensor:$indices,
+                  AnyRankedTensor:$inverse, AnyRankedTensor:$counts);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type(results)";
+}
+
+def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression"> {
+  let summary = "greedy non-maximum suppression per batch and class, [N, 3] i64 result";
+  let description = [{
+    `boxes` [B, S, 4] (corners y1, x1, y2, x2 in any order, or
+    `center_point_box`: x, y, w, h), `scores` [B, C, S]; the scalars
+    (1-element tensors) `max_output` (i64), `iou_threshold` and
+    `score_threshold` (f32; the latter applies only with
+    `has_score_threshold`; boxes need score > threshold).  Per batch and
+    class, repeatedly selects the highest-scoring remaining box (lower
+    index on ties) and drops the boxes whose IoU with it exceeds
+    `iou_threshold`, up to `max_output` boxes.  Each result row is
+    (batch, class, box).  Lowers to scf.for loops writing into a scratch
+    tensor, then a copy into a fresh [N, 3] tensor.
+  }];
+  let arguments = (ins AnyRankedTensor:$boxes, AnyRankedTensor:$scores,
+                   AnyRankedTensor:$max_output, AnyRankedTensor:$iou_threshold,
+                   AnyRankedTensor:$score_threshold, BoolAttr:$center_point_box,
+                   BoolAttr:$has_score_threshold);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$boxes `,` $scores `,` $max_output `,` $iou_threshold `,` $score_threshold attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [sorting]: add new entries above this line ----
 
 // ---- conformance [loss]: add new entries above this line ----

@@ -83,6 +83,9 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       {"MeanVarianceNormalization", 9},
       // ---- conformance [normalization]: add new entries above this line ----
 
+      {"ArgMax", 1}, {"ArgMin", 1}, {"CumSum", 11}, {"Hardmax", 1},
+      {"NonMaxSuppression", 10}, {"NonZero", 9}, {"TopK", 1}, {"Unique", 11},
+
       // ---- conformance [sorting]: add new entries above this line ----
 
       // ---- conformance [loss]: add new entries above this line ----
@@ -114,6 +117,8 @@ int64_t expectedOperandCount(StringRef opType) {
       {"ReduceL1", 2}, {"ReduceL2", 2}, {"ReduceLogSum", 2}, {"ReduceLogSumExp", 2},
       {"ReduceSumSquare", 2},
       // ---- conformance [normalization]: add new entries above this line ----
+
+      {"NonMaxSuppression", 5},
 
       // ---- conformance [sorting]: add new entries above this line ----
 
@@ -612,6 +617,16 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
 
   // ---- conformance [normalization]: add new entries above this line ----
 
+  if (opType == "TopK" && opset < 10) {
+    // TopK-1: k is an attribute.
+    auto it = rawAttrs.find("k");
+    if (it == rawAttrs.end())
+      return nodeError() << "has no k attribute";
+    SmallVector<int64_t> k{it->second->i()};
+    rawAttrs.erase(it);
+    operands.push_back(constI64(loc, k));
+  }
+
   // ---- conformance [sorting]: add new entries above this line ----
 
   // ---- conformance [loss]: add new entries above this line ----
@@ -660,7 +675,7 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   // Softmax / LogSoftmax before opset 13: default axis 1 and the input is
   // coerced to 2-D [prod(d[:axis]), prod(d[axis:])].
   bool coerceSoftmax = false;
-  if ((opType == "Softmax" || opType == "LogSoftmax") && opset < 13) {
+  if ((opType == "Softmax" || opType == "LogSoftmax" || opType == "Hardmax") && opset < 13) {
     int64_t axis = 1;
     for (auto &na : attrs)
       if (na.getName() == "axis")

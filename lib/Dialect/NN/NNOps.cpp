@@ -514,6 +514,77 @@ LogicalResult ReverseSequenceOp::verify() {
 
 // ---- conformance [normalization]: add new entries above this line ----
 
+LogicalResult ArgReduceOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (!r.getElementType().isInteger(64))
+    return emitOpError("result must be i64");
+  if (r.getRank() != x.getRank() - (getKeepdims() ? 0 : 1))
+    return emitOpError("result rank does not match keepdims");
+  return success();
+}
+
+LogicalResult HardmaxOp::verify() {
+  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
+    return emitOpError("axis out of range");
+  return success();
+}
+
+LogicalResult CumSumOp::verify() {
+  auto x = rt(getInput());
+  if (failed(verifyCompatibleShape(x.getShape(), rt(getResult()).getShape())))
+    return emitOpError("result shape must be the input's");
+  if (!getAxisInput() && (getAxis() < 0 || getAxis() >= x.getRank()))
+    return emitOpError("axis out of range");
+  if (getAxisInput() && (!isa<IntegerType>(rt(getAxisInput()).getElementType()) ||
+                         rt(getAxisInput()).getNumElements() != 1))
+    return emitOpError("axis_input must be a 1-element integer tensor");
+  return success();
+}
+
+LogicalResult TopKOp::verify() {
+  auto x = rt(getInput()), v = rt(getValues()), i = rt(getIndices());
+  if (getAxis() < 0 || getAxis() >= x.getRank())
+    return emitOpError("axis out of range");
+  if (v.getShape() != i.getShape() || v.getRank() != x.getRank())
+    return emitOpError("values and indices must have the input's rank and equal shapes");
+  if (!i.getElementType().isInteger(64) || v.getElementType() != x.getElementType())
+    return emitOpError("indices must be i64 and values of the input's element type");
+  if (!rt(getK()).getElementType().isInteger(64) || rt(getK()).getNumElements() != 1)
+    return emitOpError("k must be a 1-element i64 tensor");
+  return success();
+}
+
+LogicalResult NonZeroOp::verify() {
+  auto r = rt(getResult());
+  if (r.getRank() != 2 || r.getDimSize(0) != rt(getInput()).getRank() ||
+      !r.getElementType().isInteger(64))
+    return emitOpError("result must be [rank, N] i64");
+  return success();
+}
+
+LogicalResult UniqueOp::verify() {
+  auto x = rt(getInput()), rows = rt(getRows());
+  if (x.getRank() != 2 || rows.getRank() != 2 || rows.getElementType() != x.getElementType())
+    return emitOpError("input and rows must be 2-D of the same element type");
+  for (Value v : {getIndices(), getInverse(), getCounts()})
+    if (rt(v).getRank() != 1 || !rt(v).getElementType().isInteger(64))
+      return emitOpError("indices, inverse and counts must be 1-D i64");
+  return success();
+}
+
+LogicalResult NonMaxSuppressionOp::verify() {
+  if (rt(getBoxes()).getRank() != 3 || rt(getScores()).getRank() != 3)
+    return emitOpError("boxes and scores must be 3-D");
+  auto r = rt(getResult());
+  if (r.getRank() != 2 || r.getDimSize(1) != 3 || !r.getElementType().isInteger(64))
+    return emitOpError("result must be [N, 3] i64");
+  if (!rt(getMaxOutput()).getElementType().isInteger(64))
+    return emitOpError("max_output must be i64");
+  return success();
+}
+
 // ---- conformance [sorting]: add new entries above this line ----
 
 // ---- conformance [loss]: add new entries above this line ----
