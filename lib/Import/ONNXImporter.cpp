@@ -70,6 +70,8 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [sorting]: add new entries above this line ----
 
+      {"NegativeLogLikelihoodLoss", 12}, {"SoftmaxCrossEntropyLoss", 12},
+
       // ---- conformance [loss]: add new entries above this line ----
 
       // ---- conformance [convpool]: add new entries above this line ----
@@ -97,6 +99,8 @@ int64_t expectedOperandCount(StringRef opType) {
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----
+
+      {"NegativeLogLikelihoodLoss", 3}, {"SoftmaxCrossEntropyLoss", 3},
 
       // ---- conformance [loss]: add new entries above this line ----
 
