@@ -630,6 +630,26 @@ def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression"> {
 
 // ---- conformance [sorting]: add new entries above this line ----
 
+def NN_NLLLossOp : NN_Op<"nll_loss"> {
+  let summary = "negative log-likelihood loss with optional class weights";
+  let description = [{
+    `input` is [N, C, d1, ..., dk] (float), `target` [N, d1, ..., dk]
+    (integer class indices), `weight` (optional) [C].  Per element,
+    loss = -input[n, target, d...] * weight[target] (weight 1 without
+    `weight`), and 0 where target equals `ignore_index` (when set).
+    `reduction`: `none` gives the [N, d1, ..., dk] losses, `sum` their sum
+    and `mean` their sum divided by the sum of the weights of the elements
+    that are not ignored (0-d results).  Class indices are clamped to
+    [0, C - 1] before `input` and `weight` are read, so ignored (or
+    out-of-range) targets never read out of bounds.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$target,
+                   Optional<AnyRankedTensor>:$weight, OptionalAttr<NN_SI64Attr>:$ignore_index,
+                   StrAttr:$reduction);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $target (`,` $weight^)? attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [loss]: add new entries above this line ----
 
 // ---- conformance [convpool]: add new entries above this line ----

@@ -676,6 +676,32 @@ def ONNX_NonMaxSuppressionOp : ONNX_Op<"NonMaxSuppression"> {
 
 // ---- conformance [sorting]: add new entries above this line ----
 
+def ONNX_NegativeLogLikelihoodLossOp : ONNX_Op<"NegativeLogLikelihoodLoss"> {
+  let summary = "ONNX NegativeLogLikelihoodLoss (opset 12+)";
+  let description = [{
+    `input` is [N, C, d1, ..., dk] (log-probabilities), `target` [N, d1,
+    ..., dk] (int32/int64 class indices), `weight` (optional) [C].  The
+    loss of one element is -input[n, target, d...] * weight[target], 0
+    where target == ignore_index.  `reduction` is none (per element), sum
+    or mean (divided by the sum of the weights of non-ignored elements).
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$target, ONNX_TensorOrNone:$weight,
+                   OptionalAttr<ONNX_SI64Attr>:$ignore_index,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs AnyTensor:$loss);
+}
+def ONNX_SoftmaxCrossEntropyLossOp : ONNX_Op<"SoftmaxCrossEntropyLoss"> {
+  let summary = "ONNX SoftmaxCrossEntropyLoss (opset 12+)";
+  let description = [{
+    NegativeLogLikelihoodLoss of log_softmax(scores) along axis 1; the
+    optional second output is that log-probability tensor.
+  }];
+  let arguments = (ins AnyTensor:$scores, AnyTensor:$labels, ONNX_TensorOrNone:$weights,
+                   OptionalAttr<ONNX_SI64Attr>:$ignore_index,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs AnyTensor:$output, Optional<AnyTensor>:$log_prob);
+}
+
 // ---- conformance [loss]: add new entries above this line ----
 
 // ---- conformance [convpool]: add new entries above this line ----

@@ -88,6 +88,8 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [sorting]: add new entries above this line ----
 
+      {"NegativeLogLikelihoodLoss", 12}, {"SoftmaxCrossEntropyLoss", 12},
+
       // ---- conformance [loss]: add new entries above this line ----
 
       // ---- conformance [convpool]: add new entries above this line ----
@@ -121,6 +123,8 @@ int64_t expectedOperandCount(StringRef opType) {
       {"NonMaxSuppression", 5},
 
       // ---- conformance [sorting]: add new entries above this line ----
+
+      {"NegativeLogLikelihoodLoss", 3}, {"SoftmaxCrossEntropyLoss", 3},
 
       // ---- conformance [loss]: add new entries above this line ----
 

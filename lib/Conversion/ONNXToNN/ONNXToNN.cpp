@@ -1736,6 +1736,22 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       // ---- conformance [sorting]: add new entries above this line ----
 
+      .Case([&](ox::NegativeLogLikelihoodLossOp l) -> FailureOr<SmallVector<Value>> {
+        Value w = isNone(l.getWeight()) ? Value() : l.getWeight();
+        return one(nn::NLLLossOp::create(b, loc, resType(), l.getInput(), l.getTarget(), w,
+                                         l.getIgnoreIndexAttr(), l.getReductionAttr()));
+      })
+      .Case([&](ox::SoftmaxCrossEntropyLossOp l) -> FailureOr<SmallVector<Value>> {
+        // log_softmax along the class axis, then the NLL loss of it.
+        Value logp = nn::SoftmaxOp::create(b, loc, rtt(l.getScores()), l.getScores(),
+                                           b.getI64IntegerAttr(1), b.getUnitAttr());
+        Value w = isNone(l.getWeights()) ? Value() : l.getWeights();
+        SmallVector<Value> r{nn::NLLLossOp::create(b, loc, resType(), logp, l.getLabels(), w,
+                                                   l.getIgnoreIndexAttr(), l.getReductionAttr())};
+        if (l.getLogProb())
+          r.push_back(logp);
+        return r;
+      })
       // ---- conformance [loss]: add new entries above this line ----
 
       // ---- conformance [convpool]: add new entries above this line ----

@@ -587,6 +587,42 @@ LogicalResult NonMaxSuppressionOp::verify() {
 
 // ---- conformance [sorting]: add new entries above this line ----
 
+LogicalResult NLLLossOp::verify() {
+  auto x = rt(getInput()), t = rt(getTarget()), r = rt(getResult());
+  if (!isa<FloatType>(x.getElementType()) || r.getElementType() != x.getElementType())
+    return emitOpError("input and result must have the same floating-point element type");
+  if (!isa<IntegerType>(t.getElementType()))
+    return emitOpError("target must be an integer tensor");
+  if (x.getRank() < 2 || t.getRank() != x.getRank() - 1)
+    return emitOpError("input must be [N, C, d...] and target [N, d...]");
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    int64_t dx = x.getDimSize(i == 0 ? 0 : i + 1), dt = t.getDimSize(i);
+    if (dx != kDyn && dt != kDyn && dx != dt)
+      return emitOpError() << "target dimension " << i << " does not match the input's";
+  }
+  if (getWeight()) {
+    auto w = rt(getWeight());
+    if (w.getRank() != 1 || w.getElementType() != x.getElementType())
+      return emitOpError("weight must be 1-D with the input's element type");
+    if (w.getDimSize(0) != kDyn && x.getDimSize(1) != kDyn && w.getDimSize(0) != x.getDimSize(1))
+      return emitOpError("weight needs one entry per class");
+  }
+  StringRef red = getReduction();
+  if (red == "none") {
+    if (r.getRank() != t.getRank())
+      return emitOpError("reduction 'none' gives a result of the target's shape");
+    for (int64_t i = 0; i < t.getRank(); ++i)
+      if (r.getDimSize(i) != kDyn && t.getDimSize(i) != kDyn && r.getDimSize(i) != t.getDimSize(i))
+        return emitOpError("reduction 'none' gives a result of the target's shape");
+  } else if (red == "sum" || red == "mean") {
+    if (r.getRank() != 0)
+      return emitOpError() << "reduction '" << red << "' gives a 0-d result";
+  } else {
+    return emitOpError() << "unknown reduction '" << red << "'";
+  }
+  return success();
+}
+
 // ---- conformance [loss]: add new entries above this line ----
 
 // ---- conformance [convpool]: add new entries above this line ----

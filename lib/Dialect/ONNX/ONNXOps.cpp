@@ -2130,6 +2130,60 @@ INFER(NonMaxSuppressionOp) {
 
 // ---- conformance [sorting]: add new entries above this line ----
 
+/// Shared by NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: input
+/// [N, C, d...], target [N, d...] integers, weight [C]; the loss is [N, d...]
+/// for reduction none, else a scalar.
+static LogicalResult inferLoss(Ctx &c, Value inputV, Value targetV, Value weightV,
+                               StringRef reduction, bool withLogProb) {
+  auto x = c.ranked(inputV, "input"), t = c.ranked(targetV, "target");
+  if (!x || !t)
+    return failure();
+  if (!isa<FloatType>(x.getElementType()))
+    return c.error() << "input must be a floating-point tensor";
+  if (!t.getElementType().isInteger(32) && !t.getElementType().isInteger(64))
+    return c.error() << "target must be an int32 or int64 tensor";
+  if (x.getRank() < 2)
+    return c.error() << "input must be [N, C, d1, ..., dk], got rank " << x.getRank();
+  if (t.getRank() != x.getRank() - 1)
+    return c.error() << "target must have rank " << x.getRank() - 1 << ", got " << t.getRank();
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    int64_t dx = x.getDimSize(i == 0 ? 0 : i + 1), dt = t.getDimSize(i);
+    if (dx != kDyn && dt != kDyn && dx != dt)
+      return c.error() << "target dimension " << i << " (" << dt
+                       << ") does not match the input's (" << dx << ")";
+    out.push_back(dx != kDyn ? dx : dt);
+  }
+  if (!isa<NoneType>(weightV.getType())) {
+    auto w = c.ranked(weightV, "weight");
+    if (!w)
+      return failure();
+    if (w.getRank() != 1 || w.getElementType() != x.getElementType())
+      return c.error() << "weight must be a 1-D tensor of the input's element type";
+    if (w.getDimSize(0) != kDyn && x.getDimSize(1) != kDyn && w.getDimSize(0) != x.getDimSize(1))
+      return c.error() << "weight has " << w.getDimSize(0) << " entries for " << x.getDimSize(1)
+                       << " classes";
+  }
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return c.error() << "reduction must be 'none', 'sum' or 'mean', got '" << reduction << "'";
+  if (reduction != "none")
+    out.clear();
+  (void)c.add(out, x.getElementType());
+  if (withLogProb)
+    c.types.push_back(RankedTensorType::get(x.getShape(), x.getElementType()));
+  return success();
+}
+
+INFER(NegativeLogLikelihoodLossOp) {
+  CTX;
+  return inferLoss(c, getInput(), getTarget(), getWeight(), getReduction(), false);
+}
+
+INFER(SoftmaxCrossEntropyLossOp) {
+  CTX;
+  return inferLoss(c, getScores(), getLabels(), getWeights(), getReduction(), getNumResults() > 1);
+}
+
 // ---- conformance [loss]: add new entries above this line ----
 
 // ---- conformance [convpool]: add new entries above this line ----
