@@ -786,7 +786,7 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
   auto upT = RankedTensorType::get({xt.getDimSize(0), C, Hu, Wu}, et);
   SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C), cIdx(b, loc, Hu), cIdx(b, loc, Wu)};
   Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
-  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{upDims[0], b.getIndexAttr(C),
+  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C),
                                                              b.getIndexAttr(H), b.getIndexAttr(W)},
       strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
   up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
