@@ -652,6 +652,38 @@ def NN_NLLLossOp : NN_Op<"nll_loss"> {
 
 // ---- conformance [loss]: add new entries above this line ----
 
+def NN_DynamicSliceOp : NN_Op<"dynamic_slice"> {
+  let summary = "strided slice with run-time offsets, sizes and strides (all dims)";
+  let description = [{
+    `offsets`, `sizes` and `strides` are 1-D integer tensors with one entry
+    per dim, read at run time: result[i...] = input[offsets + i * strides]
+    (strides may be negative; a zero size gives an empty result).  The
+    values must already be resolved (clamped, non-negative offsets within
+    the input): the ONNX Slice / Split conversion computes them with ONNX's
+    clamping rules.  A static result dim must equal the run-time size.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$offsets,
+                   AnyRankedTensor:$sizes, AnyRankedTensor:$strides);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `[` $offsets `,` $sizes `,` $strides `]` attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_PadModeOp : NN_Op<"pad_mode"> {
+  let summary = "padding with constant / reflect / edge / wrap modes and run-time pads";
+  let description = [{
+    `pads` is a 1-D integer tensor with 2 * rank entries (begin pads for
+    every dim, then end pads), read at run time; negative pads crop.  Each
+    output element reads the input at `o - pad_begin` per dim, mapped into
+    range by `mode`: `constant` (out of range: `value`, a one-element tensor
+    of the element type, or 0 without it), `reflect` (mirror without
+    repeating the edge), `edge` (clamp), `wrap` (modulo).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$pads,
+                   Optional<AnyRankedTensor>:$value, StrAttr:$mode);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $pads (`,` $value^)? attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

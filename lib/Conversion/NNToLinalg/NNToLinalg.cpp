@@ -954,7 +954,7 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
   auto upT = RankedTensorType::get({xt.getDimSize(0), C, Hu, Wu}, et);
   SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C), cIdx(b, loc, Hu), cIdx(b, loc, Wu)};
   Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
-  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{upDims[0], b.getIndexAttr(C),
+  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C),
                                                              b.getIndexAttr(H), b.getIndexAttr(W)},
       strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
   up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
@@ -2455,6 +2455,115 @@ FailureOr<Value> lowerNLLLoss(OpBuilder &b, nn::NLLLossOp op) {
 
 // ---- conformance [loss]: add new entries above this line ----
 
+/// Element `i` of a 1-D integer tensor as an index value.
+Value indexAt(OpBuilder &b, Location loc, Value t, int64_t i) {
+  Value e = tensor::ExtractOp::create(b, loc, t, ValueRange{cIdx(b, loc, i)});
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+}
+
+/// nn.dynamic_slice: one generic over the result reading
+/// input[offset + i * stride] per dim.
+FailureOr<Value> lowerDynamicSlice(OpBuilder &b, nn::DynamicSliceOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  int64_t r = res.getRank();
+  Value x = op.getInput();
+  SmallVector<Value> offs, strides, dims;
+  for (int64_t i = 0; i < r; ++i) {
+    offs.push_back(indexAt(b, loc, op.getOffsets(), i));
+    strides.push_back(indexAt(b, loc, op.getStrides(), i));
+    dims.push_back(res.isDynamicDim(i) ? indexAt(b, loc, op.getSizes(), i) : cIdx(b, loc, res.getDimSize(i)));
+  }
+  Value init = empty(b, loc, res, dims);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t i = 0; i < r; ++i) {
+                 Value iv = linalg::IndexOp::create(nb, nl, i);
+                 idx.push_back(arith::AddIOp::create(nb, nl, offs[i], arith::MulIOp::create(nb, nl, iv, strides[i])));
+               }
+               linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
+             })
+      .getResult(0);
+}
+
+/// nn.pad_mode: one generic over the result; per dim the source index
+/// o - begin is mapped into [0, d) by the mode (constant: clamped read and a
+/// select of the pad value outside).
+FailureOr<Value> lowerPadMode(OpBuilder &b, nn::PadModeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  int64_t r = res.getRank();
+  Type et = res.getElementType();
+  Value x = op.getInput();
+  StringRef mode = op.getMode();
+  SmallVector<Value> lo, in, dims;
+  for (int64_t i = 0; i < r; ++i) {
+    lo.push_back(indexAt(b, loc, op.getPads(), i));
+    in.push_back(dimOf(b, loc, x, i));
+    if (res.isDynamicDim(i)) {
+      Value hi = indexAt(b, loc, op.getPads(), i + r);
+      Value d = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, in[i], lo[i]), hi);
+      dims.push_back(arith::MaxSIOp::create(b, loc, d, cIdx(b, loc, 0)));
+    } else {
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    }
+  }
+  Value padV;
+  if (op.getValue()) {
+    SmallVector<Value> zeros(rtt(op.getValue()).getRank(), cIdx(b, loc, 0));
+    padV = tensor::ExtractOp::create(b, loc, op.getValue(), zeros);
+  } else {
+    padV = scalar(b, loc, et, 0);
+  }
+  Value init = empty(b, loc, res, dims);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               Value zero = cIdx(nb, nl, 0), one = cIdx(nb, nl, 1);
+               Value inside;
+               SmallVector<Value> idx;
+               auto posMod = [&](Value a, Value m) -> Value {
+                 Value rem = arith::RemSIOp::create(nb, nl, a, m);
+                 Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, rem, zero);
+                 return arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, rem, m), rem);
+               };
+               for (int64_t i = 0; i < r; ++i) {
+                 Value o = linalg::IndexOp::create(nb, nl, i);
+                 Value s = arith::SubIOp::create(nb, nl, o, lo[i]);
+                 Value last = arith::SubIOp::create(nb, nl, in[i], one);
+                 Value v;
+                 if (mode == "reflect") {
+                   // Period 2 * (d - 1); a dim of size 1 always reads 0.
+                   Value period = arith::MaxSIOp::create(nb, nl, arith::AddIOp::create(nb, nl, last, last), one);
+                   Value m = posMod(s, period);
+                   v = arith::MinSIOp::create(nb, nl, m, arith::SubIOp::create(nb, nl, period, m));
+                 } else if (mode == "wrap") {
+                   v = posMod(s, arith::MaxSIOp::create(nb, nl, in[i], one));
+                 } else {
+                   if (mode == "constant") {
+                     Value ge = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, s, zero);
+                     Value lt = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, s, in[i]);
+                     Value ok = arith::AndIOp::create(nb, nl, ge, lt);
+                     inside = inside ? arith::AndIOp::create(nb, nl, inside, ok).getResult() : ok;
+                   }
+                   v = arith::MaxSIOp::create(nb, nl, arith::MinSIOp::create(nb, nl, s, last), zero);
+                 }
+                 idx.push_back(v);
+               }
+               Value e = tensor::ExtractOp::create(nb, nl, x, idx);
+               if (inside)
+                 e = arith::SelectOp::create(nb, nl, inside, e, padV);
+               linalg::YieldOp::create(nb, nl, e);
+             })
+      .getResult(0);
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -2632,6 +2741,8 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::NLLLossOp l) { return lowerNLLLoss(b, l); })
       // ---- conformance [loss]: add new entries above this line ----
 
+      .Case([&](nn::DynamicSliceOp s) { return lowerDynamicSlice(b, s); })
+      .Case([&](nn::PadModeOp p) { return lowerPadMode(b, p); })
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

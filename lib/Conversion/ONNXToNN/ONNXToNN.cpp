@@ -203,6 +203,12 @@ struct Converter {
 
   // ---- conformance [loss]: add new entries above this line ----
 
+  FailureOr<SmallVector<Value>> sliceDynamic(ox::SliceOp s);
+  FailureOr<SmallVector<Value>> splitDynamic(ox::SplitOp s);
+  FailureOr<SmallVector<Value>> padModes(ox::PadOp p, ArrayRef<int64_t> axes);
+  FailureOr<SmallVector<Value>> squeezeDynamic(ox::SqueezeOp s);
+  FailureOr<SmallVector<Value>> unsqueezeDynamic(ox::UnsqueezeOp u);
+
   // ---- conformance [convpool]: add new entries above this line ----
 
   // ---- conformance [recurrent]: add new entries above this line ----
@@ -538,10 +544,13 @@ FailureOr<SmallVector<Value>> Converter::slice(ox::SliceOp s) {
   auto x = rtt(s.getData()), res = resType();
   int64_t r = x.getRank();
   SmallVector<int64_t> starts, ends, axes, steps;
-  ox::getShapeValues(s.getStarts(), starts);
-  ox::getShapeValues(s.getEnds(), ends);
-  if (!isNone(s.getAxes())) ox::getConstantIntValues(s.getAxes(), axes);
-  if (!isNone(s.getSteps())) ox::getConstantIntValues(s.getSteps(), steps);
+  bool known = ox::getShapeValues(s.getStarts(), starts) && ox::getShapeValues(s.getEnds(), ends) &&
+               !llvm::is_contained(starts, ox::kUnknownValue) &&
+               !llvm::is_contained(ends, ox::kUnknownValue);
+  if (!isNone(s.getAxes())) known &= ox::getConstantIntValues(s.getAxes(), axes);
+  if (!isNone(s.getSteps())) known &= ox::getConstantIntValues(s.getSteps(), steps);
+  if (!known)
+    return sliceDynamic(s);
   if (axes.empty())
     for (size_t i = 0; i < starts.size(); ++i) axes.push_back(i);
   if (steps.empty()) steps.assign(starts.size(), 1);
@@ -553,7 +562,7 @@ FailureOr<SmallVector<Value>> Converter::slice(ox::SliceOp s) {
       // Only the identity slice of a dynamic dimension is supported.
       bool full = steps[i] == 1 && (starts[i] == 0) && ends[i] >= (int64_t(1) << 31);
       if (!full)
-        return (LogicalResult)(fail() << "slicing dynamic dimension " << a << " is not supported");
+        return sliceDynamic(s);
       continue;
     }
     int64_t st = starts[i] < 0 ? starts[i] + d : starts[i];
@@ -573,10 +582,11 @@ FailureOr<SmallVector<Value>> Converter::split(ox::SplitOp s) {
   int64_t r = x.getRank(), axis = s.getAxis() < 0 ? s.getAxis() + r : s.getAxis();
   SmallVector<Value> outs;
   int64_t off = 0;
+  for (Value res : s.getResults())
+    if (rtt(res).isDynamicDim(axis))
+      return splitDynamic(s);
   for (Value res : s.getResults()) {
     auto t = rtt(res);
-    if (t.isDynamicDim(axis))
-      return (LogicalResult)(fail() << "splitting a dynamic dimension is not supported");
     SmallVector<int64_t> offsets(r, 0), strides(r, 1);
     offsets[axis] = t.getDimSize(axis) == 0 ? 0 : off;
     off += t.getDimSize(axis);
@@ -587,17 +597,20 @@ FailureOr<SmallVector<Value>> Converter::split(ox::SplitOp s) {
 }
 
 FailureOr<SmallVector<Value>> Converter::pad(ox::PadOp p) {
-  if (p.getMode() != "constant")
-    return (LogicalResult)(fail() << "pad mode '" << p.getMode() << "' is not supported yet");
   auto x = rtt(p.getData());
   int64_t r = x.getRank();
   SmallVector<int64_t> pads, axes;
-  if (!ox::getConstantIntValues(p.getPads(), pads))
-    return (LogicalResult)(fail() << "pads must be constant");
-  if (!isNone(p.getAxes()))
-    ox::getConstantIntValues(p.getAxes(), axes);
-  else
+  if (!isNone(p.getAxes())) {
+    if (!ox::getConstantIntValues(p.getAxes(), axes))
+      return (LogicalResult)(fail() << "axes must be constant");
+    for (int64_t &a : axes)
+      if (a < 0) a += r;
+  } else {
     for (int64_t i = 0; i < r; ++i) axes.push_back(i);
+  }
+  if (p.getMode() != "constant" || !ox::getConstantIntValues(p.getPads(), pads) ||
+      llvm::any_of(pads, [](int64_t v) { return v < 0; }))
+    return padModes(p, axes);
   SmallVector<int64_t> full(2 * r, 0);
   int64_t n = axes.size();
   for (int64_t i = 0; i < n; ++i) {
@@ -605,16 +618,13 @@ FailureOr<SmallVector<Value>> Converter::pad(ox::PadOp p) {
     full[a] = pads[i];
     full[a + r] = pads[i + n];
   }
-  for (int64_t v : full)
-    if (v < 0)
-      return (LogicalResult)(fail() << "negative pads are not supported yet");
   double value = 0;
   if (!isNone(p.getConstantValue())) {
     SmallVector<double> fv;
     SmallVector<int64_t> iv;
     if (readFloats(p.getConstantValue(), fv) && !fv.empty()) value = fv[0];
     else if (ox::getConstantIntValues(p.getConstantValue(), iv) && !iv.empty()) value = iv[0];
-    else return (LogicalResult)(fail() << "constant_value must be a constant");
+    else return padModes(p, axes);
   }
   return one(nn::PadOp::create(b, loc, resType(), p.getData(), b.getDenseI64ArrayAttr(full),
                                b.getF64FloatAttr(value)));
@@ -1187,6 +1197,219 @@ FailureOr<SmallVector<Value>> Converter::nonMaxSuppression(ox::NonMaxSuppression
 
 // ---- conformance [loss]: add new entries above this line ----
 
+/// Element `i` of a 1-D (or 0-D) integer tensor as an index value: a
+/// constant when known at compile time, else read at run time.
+Value indexAt(OpBuilder &b, Location loc, Value t, int64_t i) {
+  SmallVector<int64_t> vals;
+  if (ox::getShapeValues(t, vals) && i < (int64_t)vals.size() && vals[i] != ox::kUnknownValue)
+    return arith::ConstantIndexOp::create(b, loc, vals[i]);
+  SmallVector<Value> idx;
+  if (rtt(t).getRank() == 1)
+    idx.push_back(arith::ConstantIndexOp::create(b, loc, i));
+  Value e = tensor::ExtractOp::create(b, loc, t, idx);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+}
+
+/// Small helper for index arithmetic with selects.
+struct IdxMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) { return arith::CmpIOp::create(b, loc, p, x, y); }
+  Value eq(Value x, Value y) { return cmp(arith::CmpIPredicate::eq, x, y); }
+  Value lt(Value x, Value y) { return cmp(arith::CmpIPredicate::slt, x, y); }
+  Value sel(Value c, Value x, Value y) { return arith::SelectOp::create(b, loc, c, x, y); }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Value i1(bool v) { return arith::ConstantIntOp::create(b, loc, b.getI1Type(), v); }
+  Value toIdx(Value i1v) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), arith::ExtUIOp::create(b, loc, b.getI64Type(), i1v));
+  }
+  /// Negative axis -> axis + rank.
+  Value normAxis(Value a, int64_t rank) { return sel(lt(a, c(0)), add(a, c(rank)), a); }
+};
+
+/// Slice whose starts / ends / axes / steps (or sliced dims) are known only
+/// at run time: per dim, offset / size / step are computed with ONNX's
+/// clamping rules and fed to nn.dynamic_slice.
+FailureOr<SmallVector<Value>> Converter::sliceDynamic(ox::SliceOp s) {
+  auto x = rtt(s.getData());
+  int64_t r = x.getRank();
+  auto st = rtt(s.getStarts()), et = rtt(s.getEnds());
+  if (st.getRank() != 1 || st.isDynamicDim(0) || et.getRank() != 1 || et.getDimSize(0) != st.getDimSize(0))
+    return (LogicalResult)(fail() << "starts and ends must be 1-D tensors of the same static length");
+  int64_t n = st.getDimSize(0);
+  SmallVector<int64_t> axesC;
+  bool axesKnown = isNone(s.getAxes()) || ox::getConstantIntValues(s.getAxes(), axesC);
+  if (isNone(s.getAxes()))
+    for (int64_t j = 0; j < n; ++j) axesC.push_back(j);
+  if (axesKnown && (int64_t)axesC.size() != n)
+    return (LogicalResult)(fail() << "axes has " << axesC.size() << " entries, expected " << n);
+  for (Value v : {s.getAxes(), s.getSteps()})
+    if (!isNone(v) && (rtt(v).getRank() != 1 || rtt(v).getDimSize(0) != n))
+      return (LogicalResult)(fail() << "axes and steps must be 1-D tensors of " << n << " entries");
+  IdxMath m{b, loc};
+  SmallVector<Value> offs, sizes, steps;
+  for (int64_t d = 0; d < r; ++d) {
+    Value dim = dimValue(b, loc, s.getData(), d);
+    Value off = m.c(0), size = dim, step = m.c(1);
+    for (int64_t j = 0; j < n; ++j) {
+      Value match;
+      if (axesKnown) {
+        int64_t a = axesC[j] < 0 ? axesC[j] + r : axesC[j];
+        if (a < 0 || a >= r)
+          return (LogicalResult)(fail() << "axis " << axesC[j] << " out of range");
+        if (a != d)
+          continue;
+      } else {
+        match = m.eq(m.normAxis(indexAt(b, loc, s.getAxes(), j), r), m.c(d));
+      }
+      Value stp = isNone(s.getSteps()) ? m.c(1) : indexAt(b, loc, s.getSteps(), j);
+      stp = m.sel(m.eq(stp, m.c(0)), m.c(1), stp);  // 0 is invalid; never divide by it
+      Value pos = m.lt(m.c(0), stp);
+      Value sv = indexAt(b, loc, s.getStarts(), j), ev = indexAt(b, loc, s.getEnds(), j);
+      sv = m.sel(m.lt(sv, m.c(0)), m.add(sv, dim), sv);
+      ev = m.sel(m.lt(ev, m.c(0)), m.add(ev, dim), ev);
+      // step > 0: start and end clamped to [0, dim]; step < 0: start to
+      // [0, dim - 1], end to [-1, dim - 1].
+      Value hi = m.sel(pos, dim, m.sub(dim, m.c(1)));
+      Value sc = m.max(m.min(sv, hi), m.c(0));
+      Value ec = m.max(m.min(ev, hi), m.sel(pos, m.c(0), m.c(-1)));
+      Value diff = m.sel(pos, m.sub(ec, sc), m.sub(sc, ec));
+      Value absStep = m.sel(pos, stp, m.sub(m.c(0), stp));
+      Value sz = m.max(arith::CeilDivSIOp::create(b, loc, diff, absStep), m.c(0));
+      sz = m.sel(m.eq(dim, m.c(0)), m.c(0), sz);
+      Value o = m.sel(m.eq(sz, m.c(0)), m.c(0), sc);
+      if (match) {
+        off = m.sel(match, o, off);
+        size = m.sel(match, sz, size);
+        step = m.sel(match, stp, step);
+      } else {
+        off = o;
+        size = sz;
+        step = stp;
+      }
+    }
+    offs.push_back(off);
+    sizes.push_back(size);
+    steps.push_back(step);
+  }
+  return one(nn::DynamicSliceOp::create(b, loc, resType(), s.getData(), shapeTensor(b, loc, offs),
+                                        shapeTensor(b, loc, sizes), shapeTensor(b, loc, steps)));
+}
+
+/// Split with run-time sizes (a split input that is not constant, or a
+/// dynamic split dim): each output is an nn.dynamic_slice.
+FailureOr<SmallVector<Value>> Converter::splitDynamic(ox::SplitOp s) {
+  auto x = rtt(s.getInput());
+  int64_t r = x.getRank(), axis = s.getAxis() < 0 ? s.getAxis() + r : s.getAxis();
+  int64_t n = s.getNumResults();
+  IdxMath m{b, loc};
+  Value d = dimValue(b, loc, s.getInput(), axis);
+  if (!isNone(s.getSplit())) {
+    auto spt = rtt(s.getSplit());
+    if (spt.getRank() != 1 || spt.getDimSize(0) != n)
+      return (LogicalResult)(fail() << "split must be a 1-D tensor of " << n << " entries");
+  }
+  Value chunk;
+  if (isNone(s.getSplit()))
+    chunk = arith::CeilDivSIOp::create(b, loc, d, m.c(n));
+  SmallVector<Value> outs;
+  Value off = m.c(0);
+  for (int64_t i = 0; i < n; ++i) {
+    Value sz = isNone(s.getSplit()) ? m.max(m.min(chunk, m.sub(d, m.min(d, off))), m.c(0))
+                                    : indexAt(b, loc, s.getSplit(), i);
+    SmallVector<Value> offs(r, m.c(0)), sizes, strides(r, m.c(1));
+    for (int64_t k = 0; k < r; ++k)
+      sizes.push_back(k == axis ? sz : dimValue(b, loc, s.getInput(), k));
+    offs[axis] = off;
+    outs.push_back(nn::DynamicSliceOp::create(b, loc, resType(i), s.getInput(), shapeTensor(b, loc, offs),
+                                              shapeTensor(b, loc, sizes), shapeTensor(b, loc, strides)));
+    off = m.add(off, sz);
+  }
+  return outs;
+}
+
+/// Pad with run-time pads, negative pads or a non-constant mode: the pads
+/// (scattered to every dim by `axes`) and the pad value become operands of
+/// nn.pad_mode.
+FailureOr<SmallVector<Value>> Converter::padModes(ox::PadOp p, ArrayRef<int64_t> axes) {
+  auto x = rtt(p.getData());
+  int64_t r = x.getRank(), n = axes.size();
+  auto pt = rtt(p.getPads());
+  if (pt.getRank() != 1 || (!pt.isDynamicDim(0) && pt.getDimSize(0) != 2 * n))
+    return (LogicalResult)(fail() << "pads must be a 1-D tensor of " << 2 * n << " entries");
+  IdxMath m{b, loc};
+  SmallVector<Value> full(2 * r, m.c(0));
+  for (int64_t i = 0; i < n; ++i) {
+    full[axes[i]] = indexAt(b, loc, p.getPads(), i);
+    full[axes[i] + r] = indexAt(b, loc, p.getPads(), i + n);
+  }
+  Value value;
+  if (!isNone(p.getConstantValue()) && p.getMode() == "constant") {
+    auto vt = rtt(p.getConstantValue());
+    if (vt.getElementType() != x.getElementType() || !vt.hasStaticShape() || vt.getNumElements() != 1)
+      return (LogicalResult)(fail() << "constant_value must be a one-element tensor of the input's type");
+    value = p.getConstantValue();
+  }
+  return one(nn::PadModeOp::create(b, loc, resType(), p.getData(), shapeTensor(b, loc, full), value,
+                                   p.getModeAttr()));
+}
+
+/// Squeeze with run-time axes: the result rank is known from their count;
+/// result dim k is the k-th input dim not named by an axis.
+FailureOr<SmallVector<Value>> Converter::squeezeDynamic(ox::SqueezeOp s) {
+  auto x = rtt(s.getData());
+  int64_t r = x.getRank(), n = rtt(s.getAxes()).getDimSize(0);
+  IdxMath m{b, loc};
+  SmallVector<Value> axes;
+  for (int64_t j = 0; j < n; ++j)
+    axes.push_back(m.normAxis(indexAt(b, loc, s.getAxes(), j), r));
+  SmallVector<Value> out(r - n, m.c(1));
+  Value pos = m.c(0);
+  for (int64_t i = 0; i < r; ++i) {
+    Value isAxis = m.i1(false);
+    for (Value a : axes)
+      isAxis = m.orI(isAxis, m.eq(a, m.c(i)));
+    Value keep = m.eq(isAxis, m.i1(false));
+    Value dim = dimValue(b, loc, s.getData(), i);
+    for (int64_t k = 0; k < r - n; ++k)
+      out[k] = m.sel(m.andI(keep, m.eq(pos, m.c(k))), dim, out[k]);
+    pos = m.add(pos, m.toIdx(keep));
+  }
+  return one(nn::ReshapeOp::create(b, loc, resType(), s.getData(), shapeTensor(b, loc, out)));
+}
+
+/// Unsqueeze with run-time axes: result dim i is 1 when named by an axis,
+/// else input dim i - (number of axes before i).
+FailureOr<SmallVector<Value>> Converter::unsqueezeDynamic(ox::UnsqueezeOp u) {
+  auto x = rtt(u.getData());
+  auto at = rtt(u.getAxes());
+  int64_t n = at.getRank() == 0 ? 1 : at.getDimSize(0), r = x.getRank(), R = r + n;
+  IdxMath m{b, loc};
+  SmallVector<Value> axes;
+  for (int64_t j = 0; j < n; ++j)
+    axes.push_back(m.normAxis(indexAt(b, loc, u.getAxes(), j), R));
+  SmallVector<Value> out;
+  Value before = m.c(0);
+  for (int64_t i = 0; i < R; ++i) {
+    Value isAxis = m.i1(false);
+    for (Value a : axes)
+      isAxis = m.orI(isAxis, m.eq(a, m.c(i)));
+    Value src = m.sub(m.c(i), before);
+    Value dim = m.c(1);
+    for (int64_t j = 0; j < r; ++j)
+      dim = m.sel(m.eq(src, m.c(j)), dimValue(b, loc, u.getData(), j), dim);
+    out.push_back(m.sel(isAxis, m.c(1), dim));
+    before = m.add(before, m.toIdx(isAxis));
+  }
+  return one(nn::ReshapeOp::create(b, loc, resType(), u.getData(), shapeTensor(b, loc, out)));
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -1344,6 +1567,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       .Case([&](ox::ReshapeOp r) { return reshape(r); })
       .Case([&](ox::SqueezeOp s) -> FailureOr<SmallVector<Value>> {
+        SmallVector<int64_t> sqAxes;
+        if (!isNone(s.getAxes()) && !ox::getConstantIntValues(s.getAxes(), sqAxes))
+          return squeezeDynamic(s);
         auto x = rtt(s.getData()), res = resType();
         SmallVector<Value> dims;
         for (int64_t i = 0; i < x.getRank(); ++i)
@@ -1354,6 +1580,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         return one(reshapeTo(b, loc, s.getData(), res, dims));
       })
       .Case([&](ox::UnsqueezeOp u) -> FailureOr<SmallVector<Value>> {
+        SmallVector<int64_t> usqAxes;
+        if (!ox::getConstantIntValues(u.getAxes(), usqAxes))
+          return unsqueezeDynamic(u);
         auto x = rtt(u.getData()), res = resType();
         SmallVector<Value> dims;
         int64_t j = 0;

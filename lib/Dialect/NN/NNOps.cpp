@@ -625,6 +625,39 @@ LogicalResult NLLLossOp::verify() {
 
 // ---- conformance [loss]: add new entries above this line ----
 
+LogicalResult DynamicSliceOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  if (x.getRank() != r.getRank() || x.getElementType() != r.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  for (Value v : {getOffsets(), getSizes(), getStrides()}) {
+    auto t = rt(v);
+    if (t.getRank() != 1 || !isa<IntegerType>(t.getElementType()) ||
+        (!t.isDynamicDim(0) && t.getDimSize(0) != x.getRank()))
+      return emitOpError("offsets, sizes and strides must be 1-D integer tensors with one entry per dim");
+  }
+  return success();
+}
+
+LogicalResult PadModeOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult()), p = rt(getPads());
+  if (x.getRank() != r.getRank() || x.getElementType() != r.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  if (p.getRank() != 1 || !isa<IntegerType>(p.getElementType()) ||
+      (!p.isDynamicDim(0) && p.getDimSize(0) != 2 * x.getRank()))
+    return emitOpError("pads must be a 1-D integer tensor of 2 * rank entries");
+  StringRef m = getMode();
+  if (m != "constant" && m != "reflect" && m != "edge" && m != "wrap")
+    return emitOpError("unknown mode '") << m << "'";
+  if (getValue()) {
+    auto v = rt(getValue());
+    if (v.getElementType() != x.getElementType() || !v.hasStaticShape() || v.getNumElements() != 1)
+      return emitOpError("value must be a one-element tensor of the input's element type");
+    if (m != "constant")
+      return emitOpError("value is only allowed in constant mode");
+  }
+  return success();
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

@@ -961,8 +961,16 @@ INFER(SqueezeOp) {
   int64_t r = x.getRank();
   SmallVector<int64_t> axes;
   if (!isa<NoneType>(getAxes().getType())) {
-    if (!getConstantIntValues(getAxes(), axes))
-      return c.error() << "axes must be constant";
+    if (!getConstantIntValues(getAxes(), axes)) {
+      // Axes known only at run time: their count gives the result rank,
+      // the dims are computed at run time.
+      auto at = c.ranked(getAxes(), "axes");
+      if (!at)
+        return failure();
+      if (at.getRank() != 1 || at.isDynamicDim(0) || at.getDimSize(0) > r)
+        return c.error() << "run-time axes must be a 1-D tensor of static length <= rank";
+      return c.add(SmallVector<int64_t>(r - at.getDimSize(0), kDyn), x.getElementType());
+    }
   } else {
     for (int64_t i = 0; i < r; ++i) {
       if (x.getDimSize(i) == kDyn)
@@ -991,8 +999,16 @@ INFER(UnsqueezeOp) {
   if (!x)
     return failure();
   SmallVector<int64_t> axes;
-  if (!getConstantIntValues(getAxes(), axes))
-    return c.error() << "axes must be constant";
+  if (!getConstantIntValues(getAxes(), axes)) {
+    // Axes known only at run time: their count gives the result rank.
+    auto at = c.ranked(getAxes(), "axes");
+    if (!at)
+      return failure();
+    if (at.getRank() > 1 || (at.getRank() == 1 && at.isDynamicDim(0)))
+      return c.error() << "run-time axes must be a tensor of static length";
+    int64_t n = at.getRank() == 0 ? 1 : at.getDimSize(0);
+    return c.add(SmallVector<int64_t>(x.getRank() + n, kDyn), x.getElementType());
+  }
   int64_t r = x.getRank() + axes.size();
   for (int64_t &a : axes) {
     if (a < -r || a >= r)
@@ -1054,8 +1070,15 @@ INFER(SplitOp) {
   SmallVector<int64_t> sizes;
   int64_t d = x.getDimSize(axis);
   if (!isa<NoneType>(getSplit().getType())) {
-    if (!getConstantIntValues(getSplit(), sizes))
-      return c.error() << "split must be constant";
+    if (!getConstantIntValues(getSplit(), sizes)) {
+      // Sizes known only at run time: the split dim is dynamic.
+      for (int64_t i = 0; i < n; ++i) {
+        SmallVector<int64_t> out(x.getShape());
+        out[axis] = kDyn;
+        (void)c.add(out, x.getElementType());
+      }
+      return success();
+    }
     if ((int64_t)sizes.size() != n)
       return c.error() << "split has " << sizes.size() << " entries for " << n << " outputs";
     int64_t sum = 0;
@@ -1098,8 +1121,29 @@ INFER(SliceOp) {
                !llvm::is_contained(ends, kUnknownValue);
   bool axesKnown = isa<NoneType>(getAxes().getType()) || getConstantIntValues(getAxes(), axes);
   bool stepsKnown = isa<NoneType>(getSteps().getType()) || getConstantIntValues(getSteps(), steps);
-  if (!known || !axesKnown || !stepsKnown)
-    return c.error() << "starts, ends, axes and steps must be constants";
+  if (!known || !axesKnown || !stepsKnown) {
+    // Values known only at run time: the sliced dims are dynamic (every dim
+    // when the axes themselves are run-time values).
+    auto st = c.ranked(getStarts(), "starts");
+    if (!st)
+      return failure();
+    if (st.getRank() != 1)
+      return c.error() << "starts must be 1-D";
+    SmallVector<int64_t> out(x.getShape());
+    if (!axesKnown || (axes.empty() && st.isDynamicDim(0))) {
+      out.assign(r, kDyn);
+    } else {
+      if (axes.empty())
+        for (int64_t i = 0; i < st.getDimSize(0); ++i)
+          axes.push_back(i);
+      for (int64_t a : axes) {
+        if (a < -r || a >= r)
+          return c.error() << "axis " << a << " out of range";
+        out[normAxis(a, r)] = kDyn;
+      }
+    }
+    return c.add(out, x.getElementType());
+  }
   if (starts.size() != ends.size())
     return c.error() << "starts and ends differ in length";
   if (axes.empty())
@@ -1171,8 +1215,15 @@ INFER(PadOp) {
       getMode() != "wrap")
     return c.error() << "unknown mode '" << getMode() << "'";
   SmallVector<int64_t> pads, axes;
-  if (!getShapeValues(getPads(), pads))
-    return c.error() << "pads must be constant";
+  if (!getShapeValues(getPads(), pads)) {
+    // Pads known only at run time: the padded dims are dynamic.
+    auto pt = c.ranked(getPads(), "pads");
+    if (!pt)
+      return failure();
+    if (pt.getRank() != 1)
+      return c.error() << "pads must be 1-D";
+    pads.assign(pt.isDynamicDim(0) ? 2 * r : pt.getDimSize(0), kDyn);
+  }
   if (!isa<NoneType>(getAxes().getType())) {
     if (!getConstantIntValues(getAxes(), axes))
       return c.error() << "axes must be constant";

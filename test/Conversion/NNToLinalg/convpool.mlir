@@ -1,0 +1,50 @@
+// RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
+
+// Transposed convolution with a static batch: the input is scattered into
+// the stride-dilated buffer with a static-size insert_slice (the batch size
+// is an attribute, not a dim value, so the slice type matches).
+// CHECK-LABEL: func @conv_transpose_static
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 1, 3, 3] [1, 1, 2, 2] : tensor<1x1x3x3xf32> into tensor<1x1x5x5xf32>
+// CHECK: linalg.conv_2d_nchw_fchw
+func.func @conv_transpose_static(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32>
+  return %y : tensor<1x2x7x7xf32>
+}
+
+// Run-time slice: one generic over the result reading
+// input[offset + i * stride]; dynamic result dims come from `sizes`.
+// CHECK-LABEL: func @dynamic_slice
+// CHECK: tensor.extract %arg3
+// CHECK: tensor.empty(%{{.*}}) : tensor<?x10xf32>
+// CHECK: linalg.generic
+// CHECK: arith.muli
+// CHECK: tensor.extract %arg0
+func.func @dynamic_slice(%x: tensor<20x10xf32>, %o: tensor<2xi64>, %s: tensor<2xi64>, %st: tensor<2xi64>) -> tensor<?x10xf32> {
+  %y = nn.dynamic_slice %x[%o, %s, %st] : (tensor<20x10xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x10xf32>
+  return %y : tensor<?x10xf32>
+}
+
+// Reflect padding: the source index is folded into range with a modulo of
+// period 2 * (d - 1).
+// CHECK-LABEL: func @pad_reflect
+// CHECK: linalg.generic
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0
+// CHECK-NOT: arith.select {{.*}} : f32
+// CHECK: linalg.yield
+func.func @pad_reflect(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<6xf32> {
+  %y = nn.pad_mode %x, %p {mode = "reflect"} : (tensor<4xf32>, tensor<2xi64>) -> tensor<6xf32>
+  return %y : tensor<6xf32>
+}
+
+// Constant padding with a run-time value: clamped read, then a select of
+// the pad value outside the input.
+// CHECK-LABEL: func @pad_constant
+// CHECK: %[[V:.*]] = tensor.extract %arg2[]
+// CHECK: linalg.generic
+// CHECK: tensor.extract %arg0
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[V]] : f32
+func.func @pad_constant(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: tensor<f32>) -> tensor<?xf32> {
+  %y = nn.pad_mode %x, %p, %v {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, tensor<f32>) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
