@@ -17,6 +17,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringExtras.h"
@@ -94,6 +95,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [convpool]: add new entries above this line ----
 
+      {"RNN", 1}, {"GRU", 1}, {"LSTM", 1}, {"If", 1}, {"Loop", 1}, {"Scan", 8},
       // ---- conformance [recurrent]: add new entries above this line ----
 
       // ---- conformance [quant]: add new entries above this line ----
@@ -130,6 +132,7 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [convpool]: add new entries above this line ----
 
+      {"RNN", 6}, {"GRU", 6}, {"LSTM", 8},
       // ---- conformance [recurrent]: add new entries above this line ----
 
       // ---- conformance [quant]: add new entries above this line ----
@@ -172,6 +175,12 @@ private:
                                         const ::onnx::NodeProto &node);
   LogicalResult importNode(::onnx::NodeProto &node, size_t index);
   LogicalResult checkNodeDomains(const ::onnx::GraphProto &g, int depth);
+  // Subgraphs (If / Loop / Scan bodies): nesting depth and import.
+  int subgraphDepth = 0;
+  LogicalResult importSubgraph(::onnx::GraphProto &g, Region &region, ArrayRef<Type> argTypes,
+                               Location loc, StringRef nodeDesc);
+  LogicalResult importControlFlow(::onnx::NodeProto &node, Location loc, StringRef nodeDesc,
+                                  SmallVectorImpl<Value> &operands, int numResults);
   Value constI64(Location loc, ArrayRef<int64_t> vals, bool scalar = false);
   Value constF32Scalar(Location loc, float v, Type elem);
   Value noValue(Location loc) {
@@ -406,6 +415,360 @@ Value Importer::constF32Scalar(Location loc, float v, Type elem) {
   return kiln::onnx::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, a)).getResult();
 }
 
+
+//===----------------------------------------------------------------------===//
+// Subgraphs (If / Loop / Scan)
+//===----------------------------------------------------------------------===//
+
+/// Deepest nesting of subgraphs (If inside Loop inside ...) Kiln imports.
+static constexpr int kMaxSubgraphDepth = 64;
+
+/// Names that the nodes of `g` (and of its own subgraphs) use but that `g`
+/// does not define: values of the enclosing graphs.
+static void outerReferences(const ::onnx::GraphProto &g, llvm::StringSet<> defined,
+                            std::vector<std::string> &out, int depth) {
+  if (depth > kMaxSubgraphDepth)
+    return; // reported when the subgraph is imported
+  for (const auto &in : g.input())
+    defined.insert(in.name());
+  for (const auto &init : g.initializer())
+    defined.insert(init.name());
+  for (const auto &n : g.node())
+    for (const std::string &o : n.output())
+      defined.insert(o);
+  for (const auto &n : g.node()) {
+    for (const std::string &in : n.input())
+      if (!in.empty() && !defined.contains(in))
+        out.push_back(in);
+    for (const auto &a : n.attribute()) {
+      if (a.has_g())
+        outerReferences(a.g(), defined, out, depth + 1);
+      for (const auto &sg : a.graphs())
+        outerReferences(sg, defined, out, depth + 1);
+    }
+  }
+}
+
+/// The values a node needs before it can be imported: its inputs and the
+/// outer-scope values its subgraphs use.
+static std::vector<std::string> nodeDependencies(const ::onnx::NodeProto &n) {
+  std::vector<std::string> deps(n.input().begin(), n.input().end());
+  for (const auto &a : n.attribute()) {
+    if (a.has_g())
+      outerReferences(a.g(), {}, deps, 1);
+    for (const auto &sg : a.graphs())
+      outerReferences(sg, {}, deps, 1);
+  }
+  return deps;
+}
+
+LogicalResult Importer::importSubgraph(::onnx::GraphProto &g, Region &region,
+                                       ArrayRef<Type> argTypes, Location loc,
+                                       StringRef nodeDesc) {
+  if (subgraphDepth >= kMaxSubgraphDepth)
+    return emitError(loc) << nodeDesc << ": subgraphs are nested more than " << kMaxSubgraphDepth
+                          << " levels deep";
+  if (g.input_size() != (int)argTypes.size())
+    return emitError(loc) << nodeDesc << ": subgraph '" << g.name() << "' has " << g.input_size()
+                          << " inputs, expected " << argTypes.size();
+  // Outer-scope values stay visible; the subgraph's names are dropped again
+  // when it is done.
+  llvm::StringMap<Value> saved = values;
+  ++subgraphDepth;
+  auto restore = llvm::make_scope_exit([&] {
+    values = std::move(saved);
+    --subgraphDepth;
+  });
+  OpBuilder::InsertionGuard guard(b);
+  Block *block = new Block();
+  region.push_back(block);
+  b.setInsertionPointToStart(block);
+  for (auto [i, in] : llvm::enumerate(g.input())) {
+    Type t = argTypes[i];
+    // A declared type must agree with what the node passes in.
+    if (in.has_type() && in.type().has_tensor_type() && in.type().tensor_type().elem_type() &&
+        in.type().tensor_type().has_shape()) {
+      auto declared = convertType(in.type(), in.name());
+      if (failed(declared))
+        return failure();
+      auto d = cast<RankedTensorType>(*declared), a = cast<RankedTensorType>(t);
+      if (d.getElementType() != a.getElementType() || d.getRank() != a.getRank())
+        return emitError(loc) << nodeDesc << ": subgraph input '" << in.name()
+                              << "' is declared as " << d << " but receives " << a;
+    }
+    values[in.name()] = block->addArgument(t, loc);
+  }
+  for (const auto &init0 : g.initializer()) {
+    ::onnx::TensorProto init = init0; // the subgraph may be imported again
+    auto attr = convertTensor(init, /*allowResource=*/false);
+    if (failed(attr))
+      return failure();
+    auto type = RankedTensorType::get(cast<ShapedType>(attr->getType()).getShape(),
+                                      attr->getElementType());
+    values[init.name()] = kiln::onnx::ConstantOp::create(
+        b, NameLoc::get(b.getStringAttr(init.name()), fileLoc()), type, *attr);
+  }
+  // Nodes in topological order (as for the main graph).
+  int numNodes = g.node_size();
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &out : g.node(i).output())
+      if (!out.empty())
+        producer[out] = i;
+  std::vector<int> pending(numNodes, 0);
+  std::vector<std::vector<int>> users(numNodes);
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &in : nodeDependencies(g.node(i))) {
+      if (in.empty())
+        continue;
+      auto it = producer.find(in);
+      if (it == producer.end()) {
+        if (values.count(in))
+          continue;
+        return emitError(loc) << nodeDesc << ": node '" << g.node(i).name() << "' ("
+                              << g.node(i).op_type() << ") of subgraph '" << g.name()
+                              << "': input '" << in
+                              << "' is not produced by any node, input or initializer";
+      }
+      ++pending[i];
+      users[it->second].push_back(i);
+    }
+  std::deque<int> ready;
+  for (int i = 0; i < numNodes; ++i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  int done = 0;
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    if (failed(importNode(*g.mutable_node(i), i)))
+      return failure();
+    ++done;
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.push_back(u);
+  }
+  if (done != numNodes)
+    return emitError(loc) << nodeDesc << ": subgraph '" << g.name() << "' has a cycle";
+  SmallVector<Value> results;
+  for (const auto &out : g.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end())
+      return emitError(loc) << nodeDesc << ": subgraph output '" << out.name()
+                            << "' is not produced by any node";
+    results.push_back(it->second);
+  }
+  kiln::onnx::YieldOp::create(b, loc, results);
+  return success();
+}
+
+LogicalResult Importer::importControlFlow(::onnx::NodeProto &node, Location loc,
+                                          StringRef nodeDesc, SmallVectorImpl<Value> &operands,
+                                          int numResults) {
+  std::string opType = node.op_type();
+  auto nodeError = [&]() { return emitError(loc) << nodeDesc << ": "; };
+  llvm::StringMap<::onnx::AttributeProto *> graphs;
+  SmallVector<NamedAttribute> attrs;
+  for (auto &a : *node.mutable_attribute()) {
+    if (a.type() == ::onnx::AttributeProto::GRAPH) {
+      graphs[a.name()] = &a;
+      continue;
+    }
+    if (opType == "Scan" && a.name() == "directions") // opset 8 name
+      continue;
+    auto attr = convertAttribute(a, node);
+    if (failed(attr))
+      return failure();
+    attrs.push_back(b.getNamedAttr(a.name(), *attr));
+  }
+  auto graphAttr = [&](StringRef name) -> ::onnx::GraphProto * {
+    auto it = graphs.find(name);
+    return it == graphs.end() ? nullptr : it->second->mutable_g();
+  };
+  auto scalarType = [&](Type e) { return RankedTensorType::get({}, e); };
+  auto typesOf = [](ValueRange vs) { return SmallVector<Type>(vs.getTypes()); };
+  auto build = [&](ArrayRef<Value> ops, unsigned numRegions) {
+    OperationState state(loc, "onnx." + opType);
+    state.addOperands(ops);
+    state.addAttributes(attrs);
+    for (int i = 0; i < numResults; ++i)
+      state.addTypes(UnrankedTensorType::get(b.getF32Type()));
+    for (unsigned i = 0; i < numRegions; ++i)
+      state.addRegion();
+    return b.create(state);
+  };
+  auto finish = [&](Operation *op, ArrayRef<Value> results) -> LogicalResult {
+    for (int i = 0; i < numResults; ++i) {
+      const std::string &outName = node.output(i);
+      if (outName.empty())
+        continue;
+      if (values.count(outName))
+        return nodeError() << "output '" << outName << "' is already defined (names must be unique)";
+      values[outName] = results[i];
+    }
+    return success();
+  };
+  auto verifyAndInfer = [&](Operation *op) -> LogicalResult {
+    if (failed(mlir::verify(op, /*verifyRecursively=*/false)) ||
+        failed(kiln::onnx::inferShapes(op))) {
+      op->erase();
+      return failure();
+    }
+    return success();
+  };
+  for (Value v : operands)
+    if (!isa<RankedTensorType, NoneType>(v.getType()))
+      return nodeError() << "inputs must be ranked tensors";
+
+  if (opType == "If") {
+    ::onnx::GraphProto *thenG = graphAttr("then_branch"), *elseG = graphAttr("else_branch");
+    if (!thenG || !elseG || operands.size() != 1)
+      return nodeError() << "needs one input (cond) and the then_branch and else_branch graphs";
+    Operation *op = build(operands, 2);
+    if (failed(importSubgraph(*thenG, op->getRegion(0), {}, loc, nodeDesc)) ||
+        failed(importSubgraph(*elseG, op->getRegion(1), {}, loc, nodeDesc))) {
+      op->erase();
+      return failure();
+    }
+    if (failed(verifyAndInfer(op)))
+      return failure();
+    return finish(op, SmallVector<Value>(op->getResults()));
+  }
+
+  if (opType == "Loop") {
+    ::onnx::GraphProto *body = graphAttr("body");
+    if (!body || operands.size() < 2)
+      return nodeError() << "needs the inputs M and cond (possibly empty) and a body graph";
+    for (int i = 0; i < 2; ++i)
+      if (auto t = dyn_cast<RankedTensorType>(operands[i].getType());
+          t && (t.getNumElements() != 1 ||
+                !t.getElementType().isInteger(i == 0 ? 64 : 1)))
+        return nodeError() << (i == 0 ? "M must be a single int64" : "cond must be a single bool");
+    // Loop-carried values may change their shape from one iteration to the
+    // next: import the body, widen the types of the values that changed to
+    // `?` dims and import it again (at most once per dim).
+    SmallVector<Type> carried = typesOf(ValueRange(operands).drop_front(2));
+    for (int attempt = 0;; ++attempt) {
+      SmallVector<Type> argTypes{scalarType(b.getI64Type()), scalarType(b.getI1Type())};
+      argTypes.append(carried);
+      Operation *op = build(operands, 1);
+      if (failed(importSubgraph(*body, op->getRegion(0), argTypes, loc, nodeDesc))) {
+        op->erase();
+        return failure();
+      }
+      Operation *yield = &op->getRegion(0).front().back();
+      bool changed = false;
+      if (yield->getNumOperands() >= carried.size() + 1) {
+        for (auto [i, t] : llvm::enumerate(carried)) {
+          auto a = dyn_cast<RankedTensorType>(t);
+          auto y = dyn_cast<RankedTensorType>(yield->getOperand(i + 1).getType());
+          if (!a || !y || a.getRank() != y.getRank() || a.getElementType() != y.getElementType())
+            continue; // reported by shape inference
+          SmallVector<int64_t> shape;
+          for (auto [p, q] : llvm::zip(a.getShape(), y.getShape()))
+            shape.push_back(p == q ? p : ShapedType::kDynamic);
+          auto joined = RankedTensorType::get(shape, a.getElementType());
+          if (joined != a) {
+            carried[i] = joined;
+            changed = true;
+          }
+        }
+      }
+      if (changed && attempt < 8) {
+        op->erase();
+        continue;
+      }
+      if (failed(verifyAndInfer(op)))
+        return failure();
+      return finish(op, SmallVector<Value>(op->getResults()));
+    }
+  }
+
+  // Scan.
+  ::onnx::GraphProto *body = graphAttr("body");
+  if (!body)
+    return nodeError() << "has no body graph";
+  int64_t numScan = -1;
+  for (auto &na : attrs)
+    if (na.getName() == "num_scan_inputs")
+      numScan = cast<IntegerAttr>(na.getValue()).getInt();
+  if (numScan < 1)
+    return nodeError() << "needs num_scan_inputs >= 1";
+  SmallVector<Value> ins(operands.begin(), operands.end());
+  bool batched = opset < 9;
+  if (batched) {
+    // Scan-8: sequence_lens, then states [batch, ...] and scan inputs
+    // [batch, sequence, ...].  Supported for a batch of 1 without
+    // sequence_lens: squeeze the batch axis and scan along axis 0.
+    if (ins.empty())
+      return nodeError() << "has no inputs";
+    if (!isa<NoneType>(ins[0].getType()))
+      return nodeError() << "sequence_lens of Scan-8 is not supported";
+    ins.erase(ins.begin());
+    for (NamedAttribute &na : attrs)
+      if (na.getName() == "scan_input_axes" || na.getName() == "scan_output_axes")
+        return nodeError() << "unexpected attribute " << na.getName() << " in Scan-8";
+    for (auto &a : node.attribute())
+      if (a.name() == "directions") {
+        SmallVector<Attribute> d;
+        for (int64_t x : a.ints())
+          d.push_back(b.getI64IntegerAttr(x));
+        attrs.push_back(b.getNamedAttr("scan_input_directions", b.getArrayAttr(d)));
+      }
+    for (Value &v : ins) {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (t.getRank() < 1 || t.getDimSize(0) != 1)
+        return nodeError() << "Scan-8 is supported for a batch of 1 only (input of type " << t
+                           << ")";
+      auto sq = kiln::onnx::SqueezeOp::create(b, loc, UnrankedTensorType::get(t.getElementType()),
+                                              v, constI64(loc, {0}));
+      if (failed(kiln::onnx::inferShapes(sq)))
+        return failure();
+      v = sq.getResult();
+    }
+  }
+  int64_t numState = (int64_t)ins.size() - numScan;
+  if (numState < 0)
+    return nodeError() << "has " << ins.size() << " inputs, fewer than num_scan_inputs " << numScan;
+  SmallVector<int64_t> inAxes(numScan, 0);
+  for (auto &na : attrs)
+    if (na.getName() == "scan_input_axes") {
+      auto arr = cast<ArrayAttr>(na.getValue());
+      if ((int64_t)arr.size() != numScan)
+        return nodeError() << "scan_input_axes must have " << numScan << " entries";
+      for (auto [i, a] : llvm::enumerate(arr))
+        inAxes[i] = cast<IntegerAttr>(a).getInt();
+    }
+  SmallVector<Type> argTypes = typesOf(ValueRange(ins).take_front(numState));
+  for (int64_t i = 0; i < numScan; ++i) {
+    auto t = cast<RankedTensorType>(ins[numState + i].getType());
+    int64_t a = inAxes[i] < 0 ? inAxes[i] + t.getRank() : inAxes[i];
+    if (a < 0 || a >= t.getRank())
+      return nodeError() << "scan input axis " << inAxes[i] << " is out of range for " << t;
+    SmallVector<int64_t> shape(t.getShape());
+    shape.erase(shape.begin() + a);
+    argTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
+  }
+  Operation *op = build(ins, 1);
+  if (failed(importSubgraph(*body, op->getRegion(0), argTypes, loc, nodeDesc))) {
+    op->erase();
+    return failure();
+  }
+  if (failed(verifyAndInfer(op)))
+    return failure();
+  SmallVector<Value> results(op->getResults());
+  if (batched)
+    for (Value &v : results) {
+      auto t = cast<RankedTensorType>(v.getType());
+      auto un = kiln::onnx::UnsqueezeOp::create(b, loc, UnrankedTensorType::get(t.getElementType()),
+                                                v, constI64(loc, {0}));
+      if (failed(kiln::onnx::inferShapes(un)))
+        return failure();
+      v = un.getResult();
+    }
+  return finish(op, results);
+}
+
 //===----------------------------------------------------------------------===//
 // Nodes
 //===----------------------------------------------------------------------===//
@@ -637,6 +1000,24 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
 
   // ---- conformance [convpool]: add new entries above this line ----
 
+  if (opType == "RNN" || opType == "GRU" || opType == "LSTM") {
+    rawAttrs.erase("output_sequence"); // opset 1 only; outputs are optional anyway
+    if (auto it = rawAttrs.find("activations"); it != rawAttrs.end()) {
+      SmallVector<Attribute> names;
+      for (const std::string &n : it->second->strings())
+        names.push_back(b.getStringAttr(n));
+      attrs.push_back(b.getNamedAttr("activations", b.getArrayAttr(names)));
+      rawAttrs.erase(it);
+    }
+  }
+  if (opType == "If" || opType == "Loop" || opType == "Scan") {
+    int numResults = node.output_size();
+    while (numResults > 0 && node.output(numResults - 1).empty())
+      --numResults;
+    if (numResults == 0)
+      return nodeError() << "has no outputs";
+    return importControlFlow(node, loc, nodeDesc, operands, numResults);
+  }
   // ---- conformance [recurrent]: add new entries above this line ----
 
   // ---- conformance [quant]: add new entries above this line ----
@@ -790,7 +1171,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     google::protobuf::io::CodedInputStream cis(
         reinterpret_cast<const uint8_t *>(bytes.data()), (int)std::min<size_t>(bytes.size(), INT_MAX));
     cis.SetTotalBytesLimit(INT_MAX);
-    cis.SetRecursionLimit(64);
+    cis.SetRecursionLimit(256); // subgraphs nest 3 messages per level
     if (bytes.size() > (size_t)INT_MAX) {
       error("model file is larger than 2 GiB; store the weights as external data");
       return nullptr;
@@ -901,7 +1282,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   std::vector<int> pending(numNodes, 0);
   std::vector<std::vector<int>> users(numNodes);
   for (int i = 0; i < numNodes; ++i)
-    for (const std::string &in : graph->node(i).input()) {
+    for (const std::string &in : nodeDependencies(graph->node(i))) {
       if (in.empty() || values.count(in))
         continue;
       auto it = producer.find(in);

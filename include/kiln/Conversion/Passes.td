@@ -15,7 +15,8 @@ def ConvertONNXToNN : Pass<"convert-onnx-to-nn", "mlir::ModuleOp"> {
     on any onnx op it cannot convert.
   }];
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect",
-                           "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::func::FuncDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def ConvertNNToLinalg : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {

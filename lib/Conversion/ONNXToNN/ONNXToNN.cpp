@@ -211,6 +211,10 @@ struct Converter {
 
   // ---- conformance [convpool]: add new entries above this line ----
 
+  FailureOr<SmallVector<Value>> recurrent(Operation *o, int kind);
+  FailureOr<SmallVector<Value>> ifOp(ox::IfOp op);
+  FailureOr<SmallVector<Value>> loopOp(ox::LoopOp op);
+  FailureOr<SmallVector<Value>> scanOp(ox::ScanOp op);
   // ---- conformance [recurrent]: add new entries above this line ----
 
   // ---- conformance [quant]: add new entries above this line ----
@@ -1412,6 +1416,523 @@ FailureOr<SmallVector<Value>> Converter::unsqueezeDynamic(ox::UnsqueezeOp u) {
 
 // ---- conformance [convpool]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// Recurrent layers (unrolled over the static sequence length) and control
+// flow (onnx.If / Loop / Scan -> scf.if / scf.while / scf.for; the body ops
+// move into the scf region and are converted afterwards like any other op).
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Applies an ONNX RNN activation function (by name) with nn ops.
+FailureOr<Value> rnnActivation(OpBuilder &b, Location loc, StringRef name,
+                               std::optional<double> alpha, std::optional<double> beta, Value x) {
+  auto t = rtt(x);
+  auto scalar = [&](double v) {
+    return constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(t.getRank(), 1),
+                                                     t.getElementType()), {v});
+  };
+  std::string n = name.lower();
+  if (n == "relu")
+    return unary(b, loc, nn::UnaryKind::relu, x);
+  if (n == "tanh")
+    return unary(b, loc, nn::UnaryKind::tanh, x);
+  if (n == "sigmoid")
+    return unary(b, loc, nn::UnaryKind::sigmoid, x);
+  if (n == "leakyrelu")
+    return unary(b, loc, nn::UnaryKind::leaky_relu, x, b.getF32FloatAttr(alpha.value_or(0.01)));
+  if (n == "hardsigmoid")
+    return unary(b, loc, nn::UnaryKind::hard_sigmoid, x, b.getF32FloatAttr(alpha.value_or(0.2)),
+                 b.getF32FloatAttr(beta.value_or(0.5)));
+  if (n == "affine") {
+    Value y = binary(b, loc, nn::BinaryKind::mul, x, scalar(alpha.value_or(1.0)), t);
+    return binary(b, loc, nn::BinaryKind::add, y, scalar(beta.value_or(0.0)), t);
+  }
+  if (n == "scaledtanh") {
+    Value y = binary(b, loc, nn::BinaryKind::mul, x, scalar(beta.value_or(1.0)), t);
+    y = unary(b, loc, nn::UnaryKind::tanh, y);
+    return binary(b, loc, nn::BinaryKind::mul, y, scalar(alpha.value_or(1.0)), t);
+  }
+  if (n == "softsign") {
+    Value d = binary(b, loc, nn::BinaryKind::add, unary(b, loc, nn::UnaryKind::abs, x), scalar(1), t);
+    return binary(b, loc, nn::BinaryKind::div, x, d, t);
+  }
+  if (n == "softplus") {
+    Value e = binary(b, loc, nn::BinaryKind::add, unary(b, loc, nn::UnaryKind::exp, x), scalar(1), t);
+    return unary(b, loc, nn::UnaryKind::log, e);
+  }
+  return failure();
+}
+
+bool activationTakesAlpha(StringRef n) {
+  std::string l = n.lower();
+  return l == "leakyrelu" || l == "hardsigmoid" || l == "affine" || l == "scaledtanh";
+}
+bool activationTakesBeta(StringRef n) {
+  std::string l = n.lower();
+  return l == "hardsigmoid" || l == "affine" || l == "scaledtanh";
+}
+
+/// Slice of `v` with static `offsets` and result `shape` (stride 1).
+Value sliceStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> offsets,
+                  ArrayRef<int64_t> shape) {
+  auto t = RankedTensorType::get(shape, rtt(v).getElementType());
+  return nn::SliceOp::create(b, loc, t, v, b.getDenseI64ArrayAttr(offsets),
+                             b.getDenseI64ArrayAttr(SmallVector<int64_t>(shape.size(), 1)));
+}
+
+Value reshapeStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  return reshapeTo(b, loc, v, RankedTensorType::get(shape, rtt(v).getElementType()));
+}
+
+/// Extracts the single element of a 0-d or 1-element tensor.
+Value extractScalar(OpBuilder &b, Location loc, Value t) {
+  SmallVector<Value> idx(rtt(t).getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, t, idx);
+}
+
+/// Replaces the arguments of `from` by `args` and moves its ops (including
+/// the onnx.Yield) to the end of `to`.
+void moveBody(Block &from, Block &to, ArrayRef<Value> args) {
+  for (auto [a, v] : llvm::zip(from.getArguments(), args))
+    a.replaceAllUsesWith(v);
+  to.getOperations().splice(to.end(), from.getOperations());
+}
+
+Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
+  return v.getType() == t ? v : tensor::CastOp::create(b, loc, t, v).getResult();
+}
+} // namespace
+
+FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
+  // kind: 0 = RNN, 1 = GRU, 2 = LSTM.
+  Value X = o->getOperand(0), W = o->getOperand(1), R = o->getOperand(2), B = o->getOperand(3),
+        seqLens = o->getOperand(4), h0 = o->getOperand(5);
+  Value c0 = kind == 2 ? o->getOperand(6) : Value(), P = kind == 2 ? o->getOperand(7) : Value();
+  int64_t layout = cast<IntegerAttr>(o->getAttr("layout")).getInt();
+  StringRef direction = cast<StringAttr>(o->getAttr("direction")).getValue();
+  auto clipAttr = o->getAttrOfType<FloatAttr>("clip");
+  auto lbrAttr = o->getAttrOfType<IntegerAttr>("linear_before_reset");
+  bool lbr = lbrAttr && lbrAttr.getInt() != 0;
+  if (auto inf = o->getAttrOfType<IntegerAttr>("input_forget"); inf && inf.getInt() != 0)
+    return (LogicalResult)(fail() << "input_forget = 1 is not supported");
+  for (Value v : {X, W, R, B, h0, c0, P})
+    if (v && !isNone(v) && !rtt(v).hasStaticShape())
+      return (LogicalResult)(fail() << "inputs of run-time shape are not supported (the sequence "
+                                       "is unrolled at compile time)");
+  if (!isa<FloatType>(rtt(X).getElementType()))
+    return (LogicalResult)(fail() << "X must be a floating-point tensor");
+  if (layout == 1) {
+    auto xt = rtt(X);
+    X = nn::TransposeOp::create(
+        b, loc, RankedTensorType::get({xt.getDimSize(1), xt.getDimSize(0), xt.getDimSize(2)},
+                                      xt.getElementType()),
+        X, b.getDenseI64ArrayAttr({1, 0, 2}));
+    for (Value *s : {&h0, &c0})
+      if (*s && !isNone(*s)) {
+        auto st = rtt(*s);
+        *s = nn::TransposeOp::create(
+            b, loc, RankedTensorType::get({st.getDimSize(1), st.getDimSize(0), st.getDimSize(2)},
+                                          st.getElementType()),
+            *s, b.getDenseI64ArrayAttr({1, 0, 2}));
+      }
+  }
+  auto xt = rtt(X);
+  Type et = xt.getElementType();
+  int64_t S = xt.getDimSize(0), N = xt.getDimSize(1), I = xt.getDimSize(2);
+  int64_t D = direction == "bidirectional" ? 2 : 1;
+  int64_t H = rtt(R).getDimSize(2);
+  int64_t G = kind == 0 ? 1 : kind == 1 ? 3 : 4;
+  if (S > 4096)
+    return (LogicalResult)(fail() << "sequences longer than 4096 steps are not supported (the "
+                                     "sequence is unrolled)");
+  if (S == 0)
+    return (LogicalResult)(fail() << "empty sequences are not supported");
+  // Activation functions: F per direction.
+  int64_t F = kind == 0 ? 1 : kind == 1 ? 2 : 3;
+  SmallVector<std::string> acts;
+  if (auto a = o->getAttrOfType<ArrayAttr>("activations")) {
+    for (Attribute s : a)
+      acts.push_back(cast<StringAttr>(s).getValue().str());
+    if ((int64_t)acts.size() == F && D == 2)
+      acts.append(SmallVector<std::string>(acts)); // same functions for both directions
+    if ((int64_t)acts.size() != F * D)
+      return (LogicalResult)(fail() << "activations must list " << F * D << " functions, got "
+                                    << a.size());
+  } else {
+    for (int64_t d = 0; d < D; ++d) {
+      if (kind == 0) acts.push_back("Tanh");
+      else if (kind == 1) acts.append({"Sigmoid", "Tanh"});
+      else acts.append({"Sigmoid", "Tanh", "Tanh"});
+    }
+  }
+  SmallVector<double> alphas, betas;
+  if (auto a = o->getAttrOfType<ArrayAttr>("activation_alpha"))
+    for (Attribute v : a) alphas.push_back(cast<FloatAttr>(v).getValueAsDouble());
+  if (auto a = o->getAttrOfType<ArrayAttr>("activation_beta"))
+    for (Attribute v : a) betas.push_back(cast<FloatAttr>(v).getValueAsDouble());
+  SmallVector<std::optional<double>> actAlpha, actBeta;
+  size_t ai = 0, bi = 0;
+  for (const std::string &n : acts) {
+    actAlpha.push_back(activationTakesAlpha(n) && ai < alphas.size() ? std::optional(alphas[ai++])
+                                                                      : std::nullopt);
+    actBeta.push_back(activationTakesBeta(n) && bi < betas.size() ? std::optional(betas[bi++])
+                                                                   : std::nullopt);
+    Value probe = constTensor(b, loc, RankedTensorType::get({1}, et), {0});
+    if (failed(rnnActivation(b, loc, n, std::nullopt, std::nullopt, probe)))
+      return (LogicalResult)(fail() << "activation function '" << n << "' is not supported");
+  }
+  // sequence_lens: ignored when every entry is the full length; otherwise
+  // steps past a sequence's end keep its state and output zeros.
+  bool masked = false;
+  Value lens;
+  if (!isNone(seqLens)) {
+    SmallVector<int64_t> lv;
+    if (!ox::getConstantIntValues(seqLens, lv) || llvm::any_of(lv, [&](int64_t v) { return v != S; })) {
+      masked = true;
+      if (D == 2 || direction == "reverse")
+        return (LogicalResult)(fail() << "sequence_lens shorter than the sequence are only "
+                                         "supported in the forward direction");
+      auto lt = rtt(seqLens);
+      if (lt.getRank() != 1 || !isa<IntegerType>(lt.getElementType()))
+        return (LogicalResult)(fail() << "sequence_lens must be a 1-D integer tensor");
+      lens = seqLens;
+      if (!lt.getElementType().isInteger(64))
+        lens = nn::CastOp::create(b, loc, RankedTensorType::get(lt.getShape(), b.getI64Type()),
+                                  lens, UnitAttr(), UnitAttr());
+      lens = reshapeStatic(b, loc, lens, {N, 1});
+    }
+  }
+  auto bh = RankedTensorType::get({N, H}, et);
+  Value zeroBH = constTensor(b, loc, RankedTensorType::get({1, 1}, et), {0});
+  auto act = [&](int64_t idx, Value v) -> Value {
+    if (clipAttr) {
+      double c = clipAttr.getValueAsDouble();
+      v = nn::ClampOp::create(b, loc, v.getType(), v, b.getF64FloatAttr(-c), b.getF64FloatAttr(c));
+    }
+    return *rnnActivation(b, loc, acts[idx], actAlpha[idx], actBeta[idx], v);
+  };
+  auto add = [&](Value l, Value r) { return binary(b, loc, nn::BinaryKind::add, l, r, bh); };
+  auto mul = [&](Value l, Value r) { return binary(b, loc, nn::BinaryKind::mul, l, r, bh); };
+  auto sub = [&](Value l, Value r) { return binary(b, loc, nn::BinaryKind::sub, l, r, bh); };
+  auto mm = [&](Value l, Value r) { return nn::MatmulOp::create(b, loc, bh, l, r).getResult(); };
+
+  SmallVector<Value> ys, hs, cs;
+  for (int64_t d = 0; d < D; ++d) {
+    bool reverse = direction == "reverse" || d == 1;
+    SmallVector<Value> Wg, Rg, Wb, Rb, Pg;
+    for (int64_t g = 0; g < G; ++g) {
+      Wg.push_back(transpose2D(b, loc, reshapeStatic(b, loc, sliceStatic(b, loc, W, {d, g * H, 0}, {1, H, I}), {H, I})));
+      Rg.push_back(transpose2D(b, loc, reshapeStatic(b, loc, sliceStatic(b, loc, R, {d, g * H, 0}, {1, H, H}), {H, H})));
+      if (!isNone(B)) {
+        Wb.push_back(reshapeStatic(b, loc, sliceStatic(b, loc, B, {d, g * H}, {1, H}), {1, H}));
+        Rb.push_back(reshapeStatic(b, loc, sliceStatic(b, loc, B, {d, (G + g) * H}, {1, H}), {1, H}));
+      }
+    }
+    if (P && !isNone(P))
+      for (int64_t g = 0; g < 3; ++g)
+        Pg.push_back(reshapeStatic(b, loc, sliceStatic(b, loc, P, {d, g * H}, {1, H}), {1, H}));
+    auto initState = [&](Value v) -> Value {
+      if (!v || isNone(v))
+        return constTensor(b, loc, bh, SmallVector<double>(N * H, 0.0));
+      return reshapeStatic(b, loc, sliceStatic(b, loc, v, {d, 0, 0}, {1, N, H}), {N, H});
+    };
+    Value h = initState(h0), c = kind == 2 ? initState(c0) : Value();
+    SmallVector<Value> yd(S);
+    for (int64_t step = 0; step < S; ++step) {
+      int64_t t = reverse ? S - 1 - step : step;
+      Value xt = reshapeStatic(b, loc, sliceStatic(b, loc, X, {t, 0, 0}, {1, N, I}), {N, I});
+      auto pre = [&](int64_t g, bool withR = true) {
+        Value v = mm(xt, Wg[g]);
+        if (withR) v = add(v, mm(h, Rg[g]));
+        if (!Wb.empty()) {
+          v = add(v, Wb[g]);
+          if (withR) v = add(v, Rb[g]);
+        }
+        return v;
+      };
+      Value hNew, cNew;
+      int64_t a0 = d * F;
+      if (kind == 0) {
+        hNew = act(a0, pre(0));
+      } else if (kind == 1) {
+        Value z = act(a0, pre(0)), r = act(a0, pre(1));
+        Value hh = pre(2, /*withR=*/false);
+        if (lbr) {
+          Value rh = mm(h, Rg[2]);
+          if (!Rb.empty()) rh = add(rh, Rb[2]);
+          hh = add(hh, mul(r, rh));
+        } else {
+          hh = add(hh, mm(mul(r, h), Rg[2]));
+          if (!Rb.empty()) hh = add(hh, Rb[2]);
+        }
+        hh = act(a0 + 1, hh);
+        hNew = add(hh, mul(z, sub(h, hh))); // (1 - z) * hh + z * h
+      } else {
+        Value pi = pre(0), po = pre(1), pf = pre(2), pc = pre(3);
+        if (!Pg.empty()) {
+          pi = add(pi, mul(Pg[0], c));
+          pf = add(pf, mul(Pg[2], c));
+        }
+        Value ig = act(a0, pi), fg = act(a0, pf), cc = act(a0 + 1, pc);
+        cNew = add(mul(fg, c), mul(ig, cc));
+        if (!Pg.empty())
+          po = add(po, mul(Pg[1], cNew));
+        Value og = act(a0, po);
+        hNew = mul(og, act(a0 + 2, cNew));
+      }
+      Value y = hNew;
+      if (masked) {
+        Value tc = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(RankedTensorType::get({1, 1}, b.getI64Type()), (int64_t)t));
+        Value m = nn::BinaryOp::create(b, loc, RankedTensorType::get({N, 1}, b.getI1Type()), lens,
+                                       tc, nn::BinaryKind::gt);
+        y = nn::SelectOp::create(b, loc, bh, m, hNew, zeroBH);
+        hNew = nn::SelectOp::create(b, loc, bh, m, hNew, h);
+        if (kind == 2)
+          cNew = nn::SelectOp::create(b, loc, bh, m, cNew, c);
+      }
+      h = hNew;
+      c = cNew;
+      yd[t] = reshapeStatic(b, loc, y, {1, 1, N, H});
+    }
+    ys.push_back(S == 1 ? yd[0]
+                        : nn::ConcatOp::create(b, loc, RankedTensorType::get({S, 1, N, H}, et), yd,
+                                               b.getI64IntegerAttr(0)).getResult());
+    hs.push_back(reshapeStatic(b, loc, h, {1, N, H}));
+    if (kind == 2)
+      cs.push_back(reshapeStatic(b, loc, c, {1, N, H}));
+  }
+  auto cat = [&](ArrayRef<Value> vs, int64_t axis, ArrayRef<int64_t> shape) -> Value {
+    if (vs.size() == 1)
+      return vs[0];
+    return nn::ConcatOp::create(b, loc, RankedTensorType::get(shape, et), vs,
+                                b.getI64IntegerAttr(axis));
+  };
+  SmallVector<Value> outs{cat(ys, 1, {S, D, N, H}), cat(hs, 0, {D, N, H})};
+  if (kind == 2)
+    outs.push_back(cat(cs, 0, {D, N, H}));
+  if (layout == 1) {
+    outs[0] = nn::TransposeOp::create(b, loc, RankedTensorType::get({N, S, D, H}, et), outs[0],
+                                      b.getDenseI64ArrayAttr({2, 0, 1, 3}));
+    for (size_t i = 1; i < outs.size(); ++i)
+      outs[i] = nn::TransposeOp::create(b, loc, RankedTensorType::get({N, D, H}, et), outs[i],
+                                        b.getDenseI64ArrayAttr({1, 0, 2}));
+  }
+  outs.resize(o->getNumResults());
+  return outs;
+}
+
+FailureOr<SmallVector<Value>> Converter::ifOp(ox::IfOp op) {
+  Value cond = extractScalar(b, loc, op.getCond());
+  auto thenY = cast<ox::YieldOp>(op.getThenBranch().front().getTerminator());
+  auto elseY = cast<ox::YieldOp>(op.getElseBranch().front().getTerminator());
+  SmallVector<Type> types(op->getResultTypes());
+  for (unsigned i = types.size(); i < thenY.getNumOperands(); ++i) {
+    // Outputs the model does not use: the then type if both agree.
+    if (thenY.getOperand(i).getType() != elseY.getOperand(i).getType())
+      return (LogicalResult)(fail() << "unused output #" << i << " has different types in the branches");
+    types.push_back(thenY.getOperand(i).getType());
+  }
+  auto ifo = scf::IfOp::create(b, loc, types, cond, /*addThenBlock=*/false, /*addElseBlock=*/false);
+  for (auto [region, y] : {std::pair{&op.getThenBranch(), thenY}, std::pair{&op.getElseBranch(), elseY}}) {
+    Region &dst = region == &op.getThenBranch() ? ifo.getThenRegion() : ifo.getElseRegion();
+    dst.takeBody(*region);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(y);
+    SmallVector<Value> outs;
+    for (auto [v, t] : llvm::zip(y.getOperands(), types))
+      outs.push_back(castTo(b, loc, v, t));
+    scf::YieldOp::create(b, loc, outs);
+    // The onnx.Yield (now after the scf.yield) is erased when its turn comes.
+  }
+  SmallVector<Value> res(ifo.getResults().take_front(op->getNumResults()));
+  return res;
+}
+
+FailureOr<SmallVector<Value>> Converter::loopOp(ox::LoopOp op) {
+  Block &body = op.getBody().front();
+  auto y = cast<ox::YieldOp>(body.getTerminator());
+  unsigned n = op.getVInitial().size();
+  unsigned k = y.getNumOperands() - 1 - n;
+  Type i64 = b.getI64Type(), i1 = b.getI1Type();
+  Value maxTrip = isNone(op.getM()) ? Value() : extractScalar(b, loc, op.getM());
+  Value cond0 = isNone(op.getCond()) ? arith::ConstantIntOp::create(b, loc, 1, 1).getResult()
+                                     : extractScalar(b, loc, op.getCond());
+  SmallVector<Value> inits{arith::ConstantIntOp::create(b, loc, 0, 64), cond0};
+  SmallVector<Type> types{i64, i1};
+  for (unsigned i = 0; i < n; ++i) {
+    Type t = body.getArgument(i + 2).getType();
+    inits.push_back(castTo(b, loc, op.getVInitial()[i], t));
+    types.push_back(t);
+  }
+  SmallVector<RankedTensorType> scanTypes;
+  for (unsigned j = 0; j < k; ++j) {
+    auto et = dyn_cast<RankedTensorType>(y.getOperand(1 + n + j).getType());
+    if (!et || !et.hasStaticShape())
+      return (LogicalResult)(fail() << "scan output #" << j
+                                    << " has a run-time element shape, which is not supported");
+    SmallVector<int64_t> empty{0}, dyn{kDyn};
+    empty.append(et.getShape().begin(), et.getShape().end());
+    dyn.append(et.getShape().begin(), et.getShape().end());
+    auto dynT = RankedTensorType::get(dyn, et.getElementType());
+    Value e = tensor::EmptyOp::create(b, loc, empty, et.getElementType());
+    inits.push_back(tensor::CastOp::create(b, loc, dynT, e));
+    types.push_back(dynT);
+    scanTypes.push_back(dynT);
+  }
+  SmallVector<Location> locs(types.size(), loc);
+  auto w = scf::WhileOp::create(b, loc, types, inits);
+  {
+    Block *before = b.createBlock(&w.getBefore(), {}, types, locs);
+    Value keep = before->getArgument(1);
+    if (maxTrip) {
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            before->getArgument(0), maxTrip);
+      keep = arith::AndIOp::create(b, loc, keep, inRange);
+    }
+    scf::ConditionOp::create(b, loc, keep, before->getArguments());
+  }
+  Block *after = b.createBlock(&w.getAfter(), {}, types, locs);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(after);
+    Value iterT = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({}, i64),
+                                                 ValueRange{after->getArgument(0)});
+    Value condT = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({}, i1),
+                                                 ValueRange{after->getArgument(1)});
+    SmallVector<Value> args{iterT, condT};
+    for (unsigned i = 0; i < n; ++i)
+      args.push_back(after->getArgument(i + 2));
+    moveBody(body, *after, args);
+    b.setInsertionPoint(y);
+    SmallVector<Value> next;
+    next.push_back(arith::AddIOp::create(b, loc, after->getArgument(0),
+                                         arith::ConstantIntOp::create(b, loc, 1, 64)));
+    next.push_back(extractScalar(b, loc, y.getOperand(0)));
+    for (unsigned i = 0; i < n; ++i)
+      next.push_back(castTo(b, loc, y.getOperand(1 + i), types[2 + i]));
+    for (unsigned j = 0; j < k; ++j) {
+      Value elem = y.getOperand(1 + n + j);
+      auto et = rtt(elem);
+      SmallVector<int64_t> one{1};
+      one.append(et.getShape().begin(), et.getShape().end());
+      Value e1 = reshapeStatic(b, loc, elem, one);
+      next.push_back(nn::ConcatOp::create(b, loc, scanTypes[j],
+                                          ValueRange{after->getArgument(2 + n + j), e1},
+                                          b.getI64IntegerAttr(0)));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  b.setInsertionPointAfter(w);
+  SmallVector<Value> res;
+  for (unsigned i = 0; i < op->getNumResults(); ++i)
+    res.push_back(w.getResult(2 + i));
+  return res;
+}
+
+FailureOr<SmallVector<Value>> Converter::scanOp(ox::ScanOp op) {
+  Block &body = op.getBody().front();
+  auto y = cast<ox::YieldOp>(body.getTerminator());
+  int64_t m = op.getNumScanInputs();
+  ValueRange ins = op.getInitialStateAndScanInputs();
+  int64_t n = ins.size() - m, k = y.getNumOperands() - n;
+  auto ints = [&](std::optional<ArrayAttr> a, int64_t count) {
+    SmallVector<int64_t> v = intsAttr(a);
+    if (v.empty()) v.assign(count, 0);
+    return v;
+  };
+  SmallVector<int64_t> inAxes = ints(op.getScanInputAxes(), m),
+                       inDirs = ints(op.getScanInputDirections(), m),
+                       outAxes = ints(op.getScanOutputAxes(), k),
+                       outDirs = ints(op.getScanOutputDirections(), k);
+  if ((int64_t)inDirs.size() != m || (int64_t)outDirs.size() != k)
+    return (LogicalResult)(fail() << "scan_input_directions / scan_output_directions have the "
+                                     "wrong number of entries");
+  for (int64_t i = 0; i < m; ++i)
+    inAxes[i] = inAxes[i] < 0 ? inAxes[i] + rtt(ins[n + i]).getRank() : inAxes[i];
+  Value len = dimValue(b, loc, ins[n], inAxes[0]);
+  for (int64_t i = 1; i < m; ++i) {
+    auto t = rtt(ins[n + i]);
+    if (!t.isDynamicDim(inAxes[i]) && !rtt(ins[n]).isDynamicDim(inAxes[0]) &&
+        t.getDimSize(inAxes[i]) != rtt(ins[n]).getDimSize(inAxes[0]))
+      return (LogicalResult)(fail() << "scan inputs have different lengths");
+  }
+  SmallVector<Value> inits;
+  SmallVector<Type> types;
+  for (int64_t i = 0; i < n; ++i) {
+    Type t = body.getArgument(i).getType();
+    inits.push_back(castTo(b, loc, ins[i], t));
+    types.push_back(t);
+  }
+  SmallVector<int64_t> outAxisN;
+  for (int64_t j = 0; j < k; ++j) {
+    auto et = dyn_cast<RankedTensorType>(y.getOperand(n + j).getType());
+    if (!et || !et.hasStaticShape())
+      return (LogicalResult)(fail() << "scan output #" << j
+                                    << " has a run-time element shape, which is not supported");
+    int64_t a = outAxes[j] < 0 ? outAxes[j] + et.getRank() + 1 : outAxes[j];
+    outAxisN.push_back(a);
+    SmallVector<int64_t> shape(et.getShape());
+    shape.insert(shape.begin() + a, kDyn);
+    SmallVector<Value> dyn{len};
+    Value e = tensor::EmptyOp::create(b, loc, RankedTensorType::get(shape, et.getElementType()), dyn);
+    inits.push_back(e);
+    types.push_back(e.getType());
+  }
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0), oneI = arith::ConstantIndexOp::create(b, loc, 1);
+  auto f = scf::ForOp::create(b, loc, zero, len, oneI, inits);
+  Block *loopBody = f.getBody();
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(loopBody);
+  Value iv = f.getInductionVar();
+  Value last = arith::SubIOp::create(b, loc, len, oneI);
+  Value rev = arith::SubIOp::create(b, loc, last, iv);
+  SmallVector<Value> args(f.getRegionIterArgs().take_front(n));
+  for (int64_t i = 0; i < m; ++i) {
+    Value in = ins[n + i];
+    auto t = rtt(in);
+    SmallVector<OpFoldResult> offs, sizes, strides;
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      offs.push_back(d == inAxes[i] ? OpFoldResult(inDirs[i] ? rev : iv) : b.getIndexAttr(0));
+      sizes.push_back(d == inAxes[i] ? OpFoldResult(b.getIndexAttr(1))
+                                     : (t.isDynamicDim(d) ? OpFoldResult(dimValue(b, loc, in, d))
+                                                          : b.getIndexAttr(t.getDimSize(d))));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    auto argT = cast<RankedTensorType>(body.getArgument(n + i).getType());
+    args.push_back(tensor::ExtractSliceOp::create(b, loc, argT, in, offs, sizes, strides));
+  }
+  moveBody(body, *loopBody, args);
+  b.setInsertionPoint(y);
+  SmallVector<Value> next;
+  for (int64_t i = 0; i < n; ++i)
+    next.push_back(castTo(b, loc, y.getOperand(i), types[i]));
+  for (int64_t j = 0; j < k; ++j) {
+    Value elem = y.getOperand(n + j);
+    auto et = rtt(elem);
+    Value acc = f.getRegionIterArgs()[n + j];
+    SmallVector<OpFoldResult> offs, sizes, strides;
+    int64_t a = outAxisN[j];
+    for (int64_t d = 0, e = 0; d <= et.getRank(); ++d) {
+      if (d == a) {
+        offs.push_back(outDirs[j] ? OpFoldResult(rev) : OpFoldResult(iv));
+        sizes.push_back(b.getIndexAttr(1));
+      } else {
+        offs.push_back(b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(et.getDimSize(e++)));
+      }
+      strides.push_back(b.getIndexAttr(1));
+    }
+    next.push_back(tensor::InsertSliceOp::create(b, loc, elem, acc, offs, sizes, strides));
+  }
+  scf::YieldOp::create(b, loc, next);
+  b.setInsertionPointAfter(f);
+  SmallVector<Value> res;
+  for (unsigned i = 0; i < op->getNumResults(); ++i)
+    res.push_back(f.getResult(i));
+  return res;
+}
+
 // ---- conformance [recurrent]: add new entries above this line ----
 
 // ---- conformance [quant]: add new entries above this line ----
@@ -1985,6 +2506,14 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       // ---- conformance [convpool]: add new entries above this line ----
 
+      .Case([&](ox::RNNOp r) { return recurrent(r, 0); })
+      .Case([&](ox::GRUOp r) { return recurrent(r, 1); })
+      .Case([&](ox::LSTMOp r) { return recurrent(r, 2); })
+      .Case([&](ox::IfOp o) { return ifOp(o); })
+      .Case([&](ox::LoopOp o) { return loopOp(o); })
+      .Case([&](ox::ScanOp o) { return scanOp(o); })
+      // The parent (now an scf op) already yields the region's values.
+      .Case([&](ox::YieldOp) { return SmallVector<Value>(); })
       // ---- conformance [recurrent]: add new entries above this line ----
 
       // ---- conformance [quant]: add new entries above this line ----
