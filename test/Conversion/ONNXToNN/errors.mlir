@@ -7,11 +7,3 @@ func.func @pad_runtime_axes(%x: tensor<4xf32>, %a: tensor<1xi64>) -> tensor<6xf3
   %y = "onnx.Pad"(%x, %p, %n, %a) {mode = "reflect"} : (tensor<4xf32>, tensor<2xi64>, none, tensor<1xi64>) -> tensor<6xf32>
   return %y : tensor<6xf32>
 }
-
-// -----
-
-func.func @bn_training(%x: tensor<1x2x2x2xf32>, %s: tensor<2xf32>) -> tensor<1x2x2x2xf32> {
-  // expected-error @+1 {{training_mode = 1 is not supported (inference only)}}
-  %y = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) {training_mode = 1 : i64} : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
-  return %y : tensor<1x2x2x2xf32>
-}
