@@ -151,6 +151,24 @@ def main():
          [helper.make_node("Unique", ["x"], ["y", "idx"])],
          [("x", uf)], [("y", y), ("idx", idx.astype(np.int64))])
 
+    # Larger Unique inputs (several merge-sort levels, n not a power of 2):
+    # rows along axis 0 sorted, and unsorted elements; all four outputs.
+    ur = rng.randint(0, 2, size=(13, 3)).astype(np.int64)
+    y, idx, inv, cnt = np.unique(ur, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    save(out, "unique_rows_sorted", 11,
+         [helper.make_node("Unique", ["x"], ["y", "idx", "inv", "cnt"], axis=0, sorted=1)],
+         [("x", ur)], [("y", y), ("idx", idx.astype(np.int64)), ("inv", inv.reshape(-1).astype(np.int64)),
+                       ("cnt", cnt.astype(np.int64))])
+    ue = rng.randint(0, 9, size=(37,)).astype(np.float32)
+    y, idx, inv, cnt = np.unique(ue, return_index=True, return_inverse=True, return_counts=True)
+    order = np.argsort(idx, kind="stable")
+    pos = np.empty_like(order)
+    pos[order] = np.arange(len(order))
+    save(out, "unique_unsorted_large", 11,
+         [helper.make_node("Unique", ["x"], ["y", "idx", "inv", "cnt"], sorted=0)],
+         [("x", ue)], [("y", y[order]), ("idx", idx[order].astype(np.int64)),
+                       ("inv", pos[inv.reshape(-1)].astype(np.int64)), ("cnt", cnt[order].astype(np.int64))])
+
     # NonZero: none at all, and a 3-D int32 input.
     z = np.zeros((2, 3), np.float32)
     save(out, "nonzero_empty", 13, [helper.make_node("NonZero", ["x"], ["y"])],
