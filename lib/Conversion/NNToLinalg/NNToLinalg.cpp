@@ -1725,11 +1725,17 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
                         [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
                           return {put(nb, nl, a[0], i, i)};
                         })[0];
-  Value nm1 = toI64(b, loc, arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, n, c1), c1));
-  Value levels = arith::SubIOp::create(b, loc, scalar(b, loc, i64, 64), math::CountLeadingZerosOp::create(b, loc, nm1));
+  // levels = ceil(log2 n) = #{l in [0, 64) : 2^l < n} (math.ctlz has no
+  // lowering on the CPU path).
+  Value levels = forLoop(b, loc, c0, cIdx(b, loc, 64), ValueRange{c0},
+                         [&](OpBuilder &nb, Location nl, Value l, ValueRange a) -> SmallVector<Value> {
+                           Value w = arith::ShLIOp::create(nb, nl, cIdx(nb, nl, 1), l);
+                           Value below = cmpI(nb, nl, arith::CmpIPredicate::ult, w, n);
+                           return {selectV(nb, nl, below, add(nb, nl, a[0], cIdx(nb, nl, 1)), a[0])};
+                         })[0];
   Value last = arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, n, c1), c1);
   auto sortedBufs = forLoop(
-      b, loc, c0, toIndex(b, loc, levels), ValueRange{perm0, newVec(b, loc)},
+      b, loc, c0, levels, ValueRange{perm0, newVec(b, loc)},
       [&](OpBuilder &lb, Location ll, Value l, ValueRange la) -> SmallVector<Value> {
         Value src = la[0];
         Value width = arith::ShLIOp::create(lb, ll, cIdx(lb, ll, 1), l);

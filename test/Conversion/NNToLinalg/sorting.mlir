@@ -77,7 +77,7 @@ func.func @nonzero(%x: tensor<2x2xi1>) -> tensor<2x?xi64> {
 // into a second buffer and copied back), groups of equal rows and their
 // count U, then outputs of U rows.
 // CHECK-LABEL: func @unique
-// CHECK: math.ctlz
+// CHECK: arith.shli
 // CHECK: scf.for {{.*}} -> (tensor<?xindex>, tensor<?xindex>)
 // CHECK: scf.for
 // CHECK: linalg.copy
