@@ -597,8 +597,9 @@ def NN_UniqueOp : NN_Op<"unique"> {
     lexicographically with `sorted`, else in order of first occurrence),
     `indices` [U] (first occurrence of each), `inverse` [n] (the position
     in `rows` of each input row) and `counts` [U], all i64 but `rows`; U is
-    known at run time.  Lowers to scf.for loop nests on tensors
-    (O(n^2 m) comparisons), then fresh tensors of size U.
+    known at run time.  Lowers to scf.for loop nests on tensors: a stable
+    merge sort of the row indices (O(n log n) row comparisons), one pass
+    numbering the groups of equal rows, then fresh tensors of size U.
   }];
   let arguments = (ins AnyRankedTensor:$input, BoolAttr:$sorted);
   let results = (outs AnyRankedTensor:$rows, AnyRankedTensor:$indices,

@@ -23,11 +23,14 @@ DT = {np.float32: TensorProto.FLOAT, np.int32: TensorProto.INT32, np.int64: Tens
       np.bool_: TensorProto.BOOL}
 
 
-def save(out, name, opset, nodes, inputs, outputs, inits=()):
-    """inputs/outputs: lists of (name, array); inits: list of (name, array)."""
+def save(out, name, opset, nodes, inputs, outputs, inits=(), sym=None):
+    """inputs/outputs: lists of (name, array); inits: list of (name, array);
+    sym: {input name: declared shape with symbolic dims}."""
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
-    vi = lambda n, a, shaped: helper.make_tensor_value_info(n, DT[a.dtype.type], a.shape if shaped else None)
+    sym = sym or {}
+    vi = lambda n, a, shaped: helper.make_tensor_value_info(n, DT[a.dtype.type],
+                                                            sym.get(n, a.shape) if shaped else None)
     g = helper.make_graph(nodes, name, [vi(n, a, True) for n, a in inputs], [vi(n, a, False) for n, a in outputs],
                           initializer=[numpy_helper.from_array(a, n) for n, a in inits])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
@@ -151,13 +154,48 @@ def main():
          [helper.make_node("Unique", ["x"], ["y", "idx"])],
          [("x", uf)], [("y", y), ("idx", idx.astype(np.int64))])
 
+    # Larger Unique inputs (several merge-sort levels, n not a power of 2):
+    # rows along axis 0 sorted, and unsorted elements; all four outputs.
+    ur = rng.randint(0, 2, size=(13, 3)).astype(np.int64)
+    y, idx, inv, cnt = np.unique(ur, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    save(out, "unique_rows_sorted", 11,
+         [helper.make_node("Unique", ["x"], ["y", "idx", "inv", "cnt"], axis=0, sorted=1)],
+         [("x", ur)], [("y", y), ("idx", idx.astype(np.int64)), ("inv", inv.reshape(-1).astype(np.int64)),
+                       ("cnt", cnt.astype(np.int64))])
+    ue = rng.randint(0, 9, size=(37,)).astype(np.float32)
+    y, idx, inv, cnt = np.unique(ue, return_index=True, return_inverse=True, return_counts=True)
+    order = np.argsort(idx, kind="stable")
+    pos = np.empty_like(order)
+    pos[order] = np.arange(len(order))
+    save(out, "unique_unsorted_large", 11,
+         [helper.make_node("Unique", ["x"], ["y", "idx", "inv", "cnt"], sorted=0)],
+         [("x", ue)], [("y", y[order]), ("idx", idx[order].astype(np.int64)),
+                       ("inv", pos[inv.reshape(-1)].astype(np.int64)), ("cnt", cnt[order].astype(np.int64))])
+
+    # Symbolic input dims (run-time loop bounds and output sizes).
+    xd = rng.randint(0, 5, size=(5, 70)).astype(np.float32)
+    save(out, "argmin_dyn", 13, [helper.make_node("ArgMin", ["x"], ["y"], axis=0, keepdims=0)],
+         [("x", xd)], [("y", np.argmin(xd, 0).astype(np.int64))], sym={"x": ["N", "M"]})
+    td = rng.randn(6, 5).astype(np.float32)
+    v, i = topk_ref(td, 2, 1, True)
+    save(out, "topk_dyn", 13, [helper.make_node("TopK", ["x", "k"], ["v", "i"])],
+         [("x", td), ("k", np.array([2], np.int64))], [("v", v), ("i", i)], sym={"x": ["N", 5]})
+    cd = rng.randn(5, 4).astype(np.float32)
+    save(out, "cumsum_dyn", 14, [helper.make_node("CumSum", ["x", "a"], ["y"], exclusive=1)],
+         [("x", cd), ("a", np.array(0, np.int32))], [("y", np.cumsum(cd, 0) - cd)], sym={"x": ["N", 4]})
+    ud = rng.randint(0, 3, size=(7,)).astype(np.float32)
+    y, idx, inv, cnt = np.unique(ud, return_index=True, return_inverse=True, return_counts=True)
+    save(out, "unique_dyn", 11, [helper.make_node("Unique", ["x"], ["y", "i", "v", "c"])],
+         [("x", ud)], [("y", y), ("i", idx.astype(np.int64)), ("v", inv.reshape(-1).astype(np.int64)),
+                       ("c", cnt.astype(np.int64))], sym={"x": ["N"]})
+
     # NonZero: none at all, and a 3-D int32 input.
     z = np.zeros((2, 3), np.float32)
     save(out, "nonzero_empty", 13, [helper.make_node("NonZero", ["x"], ["y"])],
          [("x", z)], [("y", np.array(np.nonzero(z), np.int64).reshape(2, 0))])
     nz = rng.randint(0, 2, size=(2, 3, 4)).astype(np.int32)
     save(out, "nonzero_int3d", 13, [helper.make_node("NonZero", ["x"], ["y"])],
-         [("x", nz)], [("y", np.array(np.nonzero(nz), np.int64))])
+         [("x", nz)], [("y", np.array(np.nonzero(nz), np.int64))], sym={"x": [2, "N", 4]})
 
     # NonMaxSuppression: 2 batches x 3 classes, random boxes, no score
     # threshold; and without max_output_boxes_per_class (empty result).

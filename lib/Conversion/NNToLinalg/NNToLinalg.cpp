@@ -2163,10 +2163,12 @@ FailureOr<Value> lowerNonZero(OpBuilder &b, nn::NonZeroOp op) {
                   })[0];
 }
 
-/// Unique rows of [n, m]: (1) first occurrence of every row, (2) the output
-/// position of every first occurrence (rank among the unique rows when
-/// sorted, else order of appearance), (3) fresh outputs of size U filled in
-/// one pass over the rows.  O(n^2 m).
+/// Unique rows of [n, m]: (1) a stable bottom-up merge sort of the row
+/// indices by row (lexicographic), O(n log n) row comparisons; (2) one pass
+/// over the sorted order that numbers the groups of equal rows (the first
+/// of each group, by stability, is the first occurrence); (3) unsorted: the
+/// groups ranked by first occurrence; (4) fresh outputs of U rows filled in
+/// one pass over the input rows.
 FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -2174,6 +2176,18 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
   Value n = dimOf(b, loc, x, 0), m = dimOf(b, loc, x, 1);
   Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
   auto vecT = RankedTensorType::get({kDyn}, b.getIndexType());
+  auto newVec = [&](OpBuilder &nb, Location nl) -> Value {
+    return tensor::EmptyOp::create(nb, nl, vecT.getShape(), vecT.getElementType(), ValueRange{n});
+  };
+  auto get = [&](OpBuilder &nb, Location nl, Value t, Value i) -> Value {
+    return tensor::ExtractOp::create(nb, nl, t, ValueRange{i});
+  };
+  auto put = [&](OpBuilder &nb, Location nl, Value t, Value i, Value v) -> Value {
+    return tensor::InsertOp::create(nb, nl, v, t, ValueRange{i});
+  };
+  auto add = [&](OpBuilder &nb, Location nl, Value p, Value q) -> Value {
+    return arith::AddIOp::create(nb, nl, p, q);
+  };
   auto elem = [&](OpBuilder &nb, Location nl, Value i, Value c) -> Value {
     return tensor::ExtractOp::create(nb, nl, x, ValueRange{i, c});
   };
@@ -2194,42 +2208,84 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
                      });
     return r[1];
   };
-  // (1) first[i] and the order of appearance of the first occurrences.
-  Value first0 = tensor::EmptyOp::create(b, loc, vecT.getShape(), vecT.getElementType(), ValueRange{n});
-  Value pos0 = tensor::EmptyOp::create(b, loc, vecT.getShape(), vecT.getElementType(), ValueRange{n});
-  auto p1 = forLoop(
-      b, loc, c0, n, ValueRange{first0, pos0, c0},
-      [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
-        Value ip1 = arith::AddIOp::create(nb, nl, i, cIdx(nb, nl, 1));
-        auto f = forLoop(nb, nl, cIdx(nb, nl, 0), ip1, ValueRange{boolC(nb, nl, false), i},
-                         [&](OpBuilder &jb, Location jl, Value j, ValueRange ja) -> SmallVector<Value> {
-                           Value eq = rowsEqual(jb, jl, j, i);
-                           Value take = andI(jb, jl, notI(jb, jl, ja[0]), eq);
-                           return {orI(jb, jl, ja[0], eq), selectV(jb, jl, take, j, ja[1])};
-                         });
-        Value first = tensor::InsertOp::create(nb, nl, f[1], a[0], ValueRange{i});
-        Value isFirst = cmpI(nb, nl, arith::CmpIPredicate::eq, f[1], i);
-        Value pos = tensor::InsertOp::create(nb, nl, a[2], a[1], ValueRange{i});
-        Value u = selectV(nb, nl, isFirst, arith::AddIOp::create(nb, nl, a[2], cIdx(nb, nl, 1)), a[2]);
-        return {first, pos, u};
+  // (1) Merge sort of the row indices: ceil(log2 n) levels of runs of width
+  // 2^l, merged into a second buffer (ties take the left run) and copied
+  // back.
+  Value perm0 = forLoop(b, loc, c0, n, ValueRange{newVec(b, loc)},
+                        [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
+                          return {put(nb, nl, a[0], i, i)};
+                        })[0];
+  // levels = ceil(log2 n) = #{l in [0, 64) : 2^l < n} (math.ctlz has no
+  // lowering on the CPU path).
+  Value levels = forLoop(b, loc, c0, cIdx(b, loc, 64), ValueRange{c0},
+                         [&](OpBuilder &nb, Location nl, Value l, ValueRange a) -> SmallVector<Value> {
+                           Value w = arith::ShLIOp::create(nb, nl, cIdx(nb, nl, 1), l);
+                           Value below = cmpI(nb, nl, arith::CmpIPredicate::ult, w, n);
+                           return {selectV(nb, nl, below, add(nb, nl, a[0], cIdx(nb, nl, 1)), a[0])};
+                         })[0];
+  Value last = arith::SubIOp::create(b, loc, arith::MaxUIOp::create(b, loc, n, c1), c1);
+  auto sortedBufs = forLoop(
+      b, loc, c0, levels, ValueRange{perm0, newVec(b, loc)},
+      [&](OpBuilder &lb, Location ll, Value l, ValueRange la) -> SmallVector<Value> {
+        Value src = la[0];
+        Value width = arith::ShLIOp::create(lb, ll, cIdx(lb, ll, 1), l);
+        Value step = add(lb, ll, width, width);
+        auto runs = scf::ForOp::create(
+            lb, ll, cIdx(lb, ll, 0), n, step, ValueRange{la[1]},
+            [&](OpBuilder &rb, Location rl, Value lo, ValueRange ra) {
+              Value mid = arith::MinUIOp::create(rb, rl, add(rb, rl, lo, width), n);
+              Value hi = arith::MinUIOp::create(rb, rl, add(rb, rl, lo, step), n);
+              auto merged = forLoop(
+                  rb, rl, lo, hi, ValueRange{ra[0], lo, mid},
+                  [&](OpBuilder &kb, Location kl, Value k, ValueRange ka) -> SmallVector<Value> {
+                    Value i = ka[1], j = ka[2];
+                    Value iValid = cmpI(kb, kl, arith::CmpIPredicate::ult, i, mid);
+                    Value jValid = cmpI(kb, kl, arith::CmpIPredicate::ult, j, hi);
+                    Value a = get(kb, kl, src, arith::MinUIOp::create(kb, kl, i, last));
+                    Value bb = get(kb, kl, src, arith::MinUIOp::create(kb, kl, j, last));
+                    Value right = andI(kb, kl, jValid, orI(kb, kl, notI(kb, kl, iValid), rowLess(kb, kl, bb, a)));
+                    Value dst = put(kb, kl, ka[0], k, selectV(kb, kl, right, bb, a));
+                    Value one = cIdx(kb, kl, 1), zero = cIdx(kb, kl, 0);
+                    return {dst, add(kb, kl, i, selectV(kb, kl, right, zero, one)),
+                            add(kb, kl, j, selectV(kb, kl, right, one, zero))};
+                  });
+              scf::YieldOp::create(rb, rl, ValueRange{merged[0]});
+            });
+        // Copy back (one-shot bufferization does not swap loop buffers).
+        Value back = linalg::CopyOp::create(lb, ll, runs.getResult(0), src).getResult(0);
+        return {back, runs.getResult(0)};
       });
-  Value first = p1[0], pos = p1[1], U = p1[2];
-  // (2) sorted: position = number of unique rows that are smaller.
-  if (op.getSorted()) {
-    pos = forLoop(b, loc, c0, n, ValueRange{pos},
-                  [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
-                    auto cnt = forLoop(
-                        nb, nl, cIdx(nb, nl, 0), n, ValueRange{cIdx(nb, nl, 0)},
-                        [&](OpBuilder &jb, Location jl, Value j, ValueRange ja) -> SmallVector<Value> {
-                          Value fj = tensor::ExtractOp::create(jb, jl, first, ValueRange{j});
-                          Value isFirst = cmpI(jb, jl, arith::CmpIPredicate::eq, fj, j);
-                          Value less = andI(jb, jl, isFirst, rowLess(jb, jl, j, i));
-                          return {selectV(jb, jl, less, arith::AddIOp::create(jb, jl, ja[0], cIdx(jb, jl, 1)), ja[0])};
-                        });
-                    return {tensor::InsertOp::create(nb, nl, cnt[0], a[0], ValueRange{i}).getResult()};
-                  })[0];
+  Value sorted = sortedBufs[0];
+  // (2) Groups of equal rows in sorted order: group of every input row,
+  // first occurrence (leader) of every group, and U.
+  auto groups = forLoop(
+      b, loc, c0, n, ValueRange{newVec(b, loc), newVec(b, loc), c0},
+      [&](OpBuilder &nb, Location nl, Value p, ValueRange a) -> SmallVector<Value> {
+        Value r = get(nb, nl, sorted, p);
+        Value prev = get(nb, nl, sorted, arith::SubIOp::create(nb, nl, arith::MaxUIOp::create(nb, nl, p, cIdx(nb, nl, 1)),
+                                                               cIdx(nb, nl, 1)));
+        Value isNew = orI(nb, nl, cmpI(nb, nl, arith::CmpIPredicate::eq, p, cIdx(nb, nl, 0)),
+                          notI(nb, nl, rowsEqual(nb, nl, prev, r)));
+        Value g = selectV(nb, nl, isNew, add(nb, nl, a[2], cIdx(nb, nl, 1)), a[2]);
+        Value gid = arith::SubIOp::create(nb, nl, g, cIdx(nb, nl, 1));
+        Value groupOf = put(nb, nl, a[0], r, gid);
+        Value leader = put(nb, nl, a[1], gid, selectV(nb, nl, isNew, r, get(nb, nl, a[1], gid)));
+        return {groupOf, leader, g};
+      });
+  Value groupOf = groups[0], leader = groups[1], U = groups[2];
+  // (3) Output position of every group: its sorted rank, or its rank by
+  // first occurrence.
+  Value posOf;
+  if (!op.getSorted()) {
+    posOf = forLoop(b, loc, c0, n, ValueRange{newVec(b, loc), c0},
+                    [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
+                      Value gid = get(nb, nl, groupOf, i);
+                      Value isLeader = cmpI(nb, nl, arith::CmpIPredicate::eq, get(nb, nl, leader, gid), i);
+                      Value pos = put(nb, nl, a[0], gid, selectV(nb, nl, isLeader, a[1], get(nb, nl, a[0], gid)));
+                      return {pos, selectV(nb, nl, isLeader, add(nb, nl, a[1], cIdx(nb, nl, 1)), a[1])};
+                    })[0];
   }
-  // (3) outputs.
+  // (4) Outputs.
   auto rowsT = rtt(op.getRows());
   Value rows0 = empty(b, loc, rowsT, {U, m});
   Value idx0 = empty(b, loc, rtt(op.getIndices()), {U});
@@ -2238,13 +2294,13 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
   auto outs = forLoop(
       b, loc, c0, n, ValueRange{rows0, idx0, inv0, cnt0},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange a) -> SmallVector<Value> {
-        Value fi = tensor::ExtractOp::create(nb, nl, first, ValueRange{i});
-        Value p = tensor::ExtractOp::create(nb, nl, pos, ValueRange{fi});
-        Value inv = tensor::InsertOp::create(nb, nl, toI64(nb, nl, p), a[2], ValueRange{i});
-        Value c = tensor::ExtractOp::create(nb, nl, a[3], ValueRange{p});
-        Value cnt = tensor::InsertOp::create(nb, nl, arith::AddIOp::create(nb, nl, c, scalar(nb, nl, i64, 1)),
-                                             a[3], ValueRange{p});
-        Value idx = tensor::InsertOp::create(nb, nl, toI64(nb, nl, fi), a[1], ValueRange{p});
+        Value gid = get(nb, nl, groupOf, i);
+        Value fi = get(nb, nl, leader, gid);
+        Value p = posOf ? get(nb, nl, posOf, gid) : gid;
+        Value inv = put(nb, nl, a[2], i, toI64(nb, nl, p));
+        Value c = get(nb, nl, a[3], p);
+        Value cnt = put(nb, nl, a[3], p, arith::AddIOp::create(nb, nl, c, scalar(nb, nl, i64, 1)));
+        Value idx = put(nb, nl, a[1], p, toI64(nb, nl, fi));
         Value rows = forLoop(nb, nl, cIdx(nb, nl, 0), m, ValueRange{a[0]},
                              [&](OpBuilder &cb, Location cl, Value c, ValueRange ca) -> SmallVector<Value> {
                                return {tensor::InsertOp::create(cb, cl, elem(cb, cl, fi, c), ca[0],
@@ -2253,7 +2309,6 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
                              })[0];
         return {rows, idx, inv, cnt};
       });
-  (void)c1;
   op.getIndices().replaceAllUsesWith(outs[1]);
   op.getInverse().replaceAllUsesWith(outs[2]);
   op.getCounts().replaceAllUsesWith(outs[3]);

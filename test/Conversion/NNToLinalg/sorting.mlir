@@ -73,9 +73,14 @@ func.func @nonzero(%x: tensor<2x2xi1>) -> tensor<2x?xi64> {
   return %0 : tensor<2x?xi64>
 }
 
-// Unique: first occurrences and their count U, (sorted) positions, then
-// outputs of U rows.
+// Unique: merge sort of the row indices (ceil(log2 n) levels, each merged
+// into a second buffer and copied back), groups of equal rows and their
+// count U, then outputs of U rows.
 // CHECK-LABEL: func @unique
+// CHECK: arith.shli
+// CHECK: scf.for {{.*}} -> (tensor<?xindex>, tensor<?xindex>)
+// CHECK: scf.for
+// CHECK: linalg.copy
 // CHECK: %[[P:.*]]:3 = scf.for {{.*}} -> (tensor<?xindex>, tensor<?xindex>, index)
 // CHECK: tensor.empty(%[[P]]#2) : tensor<?x8xf32>
 // CHECK: tensor.empty(%[[P]]#2) : tensor<?xi64>
