@@ -7,7 +7,7 @@ Cases go beyond ONNX's own backend tests: unsigned integers above the
 signed range (Div, Mod, Less, Max, Cast), floored integer Mod with negative
 divisors, integer Pow with wrap-around and negative bases, Sign of integers,
 Round on halves, IsInf/IsNaN on special values, Size of a dynamic input,
-Mish and the Bitwise operators (opset 18).
+Mish and the Bitwise operators (opset 18), unsigned constants.
 """
 import os
 import sys
@@ -37,6 +37,27 @@ def case(out, name, op, inputs, outputs, opset=13, shapes=None, **attrs):
         for i, a in enumerate(arrs):
             with open(os.path.join(d, "test_data_set_0", f"{kind}_{i}.pb"), "wb") as f:
                 f.write(numpy_helper.from_array(a, f"{kind[0]}{i}").SerializeToString())
+
+
+def const_operands(out, name):
+    """uint8 operands from an initializer and a Constant node: Div(c, x) and
+    Less(k, x) must be unsigned although no graph input is the first operand."""
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    c = np.array([200, 255, 130, 7], np.uint8)
+    k = np.array([250, 1, 129, 128], np.uint8)
+    x = np.array([3, 16, 129, 200], np.uint8)
+    nodes = [helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(k, "k")),
+             helper.make_node("Div", ["c", "x0"], ["y0"]),
+             helper.make_node("Less", ["k", "x0"], ["y1"])]
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x0", TensorProto.UINT8, [4])],
+                          [helper.make_tensor_value_info("y0", TensorProto.UINT8, None),
+                           helper.make_tensor_value_info("y1", TensorProto.BOOL, None)],
+                          initializer=[numpy_helper.from_array(c, "c")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(d, "model.onnx"))
+    for fn, a in (("input_0", x), ("output_0", c // x), ("output_1", k < x)):
+        with open(os.path.join(d, "test_data_set_0", fn + ".pb"), "wb") as f:
+            f.write(numpy_helper.from_array(a, fn).SerializeToString())
 
 
 def main():
@@ -75,6 +96,7 @@ def main():
     case(out, "bitwise_or", "BitwiseOr", [ba, bb], [np.bitwise_or(ba, bb)], opset=18)
     case(out, "bitwise_xor", "BitwiseXor", [ba, bb], [np.bitwise_xor(ba, bb)], opset=18)
     case(out, "bitwise_not", "BitwiseNot", [ba], [np.invert(ba)], opset=18)
+    const_operands(out, "uint8_constants")
 
 
 if __name__ == "__main__":
