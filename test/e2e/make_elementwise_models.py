@@ -7,7 +7,7 @@ Cases go beyond ONNX's own backend tests: unsigned integers above the
 signed range (Div, Mod, Less, Max, Cast), floored integer Mod with negative
 divisors, integer Pow with wrap-around and negative bases, Sign of integers,
 Round on halves, IsInf/IsNaN on special values, Size of a dynamic input,
-Mish and the Bitwise operators (opset 18), unsigned constants.
+Mish and the Bitwise operators (opset 18), unsigned constants, float16 Asin (computed in f32).
 """
 import os
 import sys
@@ -17,7 +17,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 NP2ONNX = {np.dtype(k): v for k, v in {
-    np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int8: TensorProto.INT8,
+    np.float16: TensorProto.FLOAT16, np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int8: TensorProto.INT8,
     np.int32: TensorProto.INT32, np.int64: TensorProto.INT64, np.uint8: TensorProto.UINT8,
     np.uint16: TensorProto.UINT16, np.uint32: TensorProto.UINT32, np.uint64: TensorProto.UINT64,
     np.bool_: TensorProto.BOOL}.items()}
@@ -97,6 +97,8 @@ def main():
     case(out, "bitwise_xor", "BitwiseXor", [ba, bb], [np.bitwise_xor(ba, bb)], opset=18)
     case(out, "bitwise_not", "BitwiseNot", [ba], [np.invert(ba)], opset=18)
     const_operands(out, "uint8_constants")
+    h = rng.uniform(-0.95, 0.95, (4, 16)).astype(np.float16)
+    case(out, "asin_f16", "Asin", [h], [np.arcsin(h.astype(np.float64)).astype(np.float16)])
 
 
 if __name__ == "__main__":
