@@ -149,6 +149,15 @@ int64_t expectedOperandCount(StringRef opType) {
   return it == table.end() ? -1 : it->second;
 }
 
+/// Integers are signless in MLIR: a constant of an unsigned ONNX type keeps
+/// its TensorProto.DataType in `kiln.dtype` (read by the onnx -> nn
+/// conversion, which picks unsigned division, comparison and casts).
+void markUnsigned(Operation *op, int32_t dataType) {
+  if (dataType == ::onnx::TensorProto::UINT8 || dataType == ::onnx::TensorProto::UINT16 ||
+      dataType == ::onnx::TensorProto::UINT32 || dataType == ::onnx::TensorProto::UINT64)
+    op->setAttr("kiln.dtype", IntegerAttr::get(IntegerType::get(op->getContext(), 32), dataType));
+}
+
 class Importer {
 public:
   Importer(MLIRContext *ctx, StringRef displayName, StringRef modelDir,
@@ -980,6 +989,14 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       operands[1] = rs.getResult();
     }
   }
+  // A Constant of an unsigned type keeps its ONNX type (see markUnsigned).
+  if (opType == "Constant")
+    if (auto it = rawAttrs.find("value"); it != rawAttrs.end() && it->second->has_t()) {
+      int32_t dt = it->second->t().data_type();
+      if (dt == ::onnx::TensorProto::UINT8 || dt == ::onnx::TensorProto::UINT16 ||
+          dt == ::onnx::TensorProto::UINT32 || dt == ::onnx::TensorProto::UINT64)
+        attrs.push_back(b.getNamedAttr("kiln.dtype", b.getI32IntegerAttr(dt)));
+    }
   // ---- conformance [elementwise]: add new entries above this line ----
 
   // Scatter (opsets 9-10) is ScatterElements without reduction.
@@ -1339,6 +1356,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
                                       attr->getElementType());
     auto c = kiln::onnx::ConstantOp::create(b, 
         NameLoc::get(b.getStringAttr(init.name()), fileLoc()), type, *attr);
+    markUnsigned(c, init.data_type());
     values[init.name()] = c.getResult();
   }
   // Free the protobuf's copies of the weights (they now live in blobs).

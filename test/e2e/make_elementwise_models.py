@@ -7,7 +7,7 @@ Cases go beyond ONNX's own backend tests: unsigned integers above the
 signed range (Div, Mod, Less, Max, Cast), floored integer Mod with negative
 divisors, integer Pow with wrap-around and negative bases, Sign of integers,
 Round on halves, IsInf/IsNaN on special values, Size of a dynamic input,
-Mish and the Bitwise operators (opset 18).
+Mish and the Bitwise operators (opset 18), unsigned constants, float16 Asin (computed in f32).
 """
 import os
 import sys
@@ -17,7 +17,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 NP2ONNX = {np.dtype(k): v for k, v in {
-    np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int8: TensorProto.INT8,
+    np.float16: TensorProto.FLOAT16, np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE, np.int8: TensorProto.INT8,
     np.int32: TensorProto.INT32, np.int64: TensorProto.INT64, np.uint8: TensorProto.UINT8,
     np.uint16: TensorProto.UINT16, np.uint32: TensorProto.UINT32, np.uint64: TensorProto.UINT64,
     np.bool_: TensorProto.BOOL}.items()}
@@ -37,6 +37,27 @@ def case(out, name, op, inputs, outputs, opset=13, shapes=None, **attrs):
         for i, a in enumerate(arrs):
             with open(os.path.join(d, "test_data_set_0", f"{kind}_{i}.pb"), "wb") as f:
                 f.write(numpy_helper.from_array(a, f"{kind[0]}{i}").SerializeToString())
+
+
+def const_operands(out, name):
+    """uint8 operands from an initializer and a Constant node: Div(c, x) and
+    Less(k, x) must be unsigned although no graph input is the first operand."""
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    c = np.array([200, 255, 130, 7], np.uint8)
+    k = np.array([250, 1, 129, 128], np.uint8)
+    x = np.array([3, 16, 129, 200], np.uint8)
+    nodes = [helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(k, "k")),
+             helper.make_node("Div", ["c", "x0"], ["y0"]),
+             helper.make_node("Less", ["k", "x0"], ["y1"])]
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x0", TensorProto.UINT8, [4])],
+                          [helper.make_tensor_value_info("y0", TensorProto.UINT8, None),
+                           helper.make_tensor_value_info("y1", TensorProto.BOOL, None)],
+                          initializer=[numpy_helper.from_array(c, "c")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(d, "model.onnx"))
+    for fn, a in (("input_0", x), ("output_0", c // x), ("output_1", k < x)):
+        with open(os.path.join(d, "test_data_set_0", fn + ".pb"), "wb") as f:
+            f.write(numpy_helper.from_array(a, fn).SerializeToString())
 
 
 def main():
@@ -75,6 +96,9 @@ def main():
     case(out, "bitwise_or", "BitwiseOr", [ba, bb], [np.bitwise_or(ba, bb)], opset=18)
     case(out, "bitwise_xor", "BitwiseXor", [ba, bb], [np.bitwise_xor(ba, bb)], opset=18)
     case(out, "bitwise_not", "BitwiseNot", [ba], [np.invert(ba)], opset=18)
+    const_operands(out, "uint8_constants")
+    h = rng.uniform(-0.95, 0.95, (4, 16)).astype(np.float16)
+    case(out, "asin_f16", "Asin", [h], [np.arcsin(h.astype(np.float64)).astype(np.float16)])
 
 
 if __name__ == "__main__":

@@ -144,6 +144,15 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType res, ValueRange o
 Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
   Type t = x.getType();
   bool isF = isa<FloatType>(t);
+  // Half-precision inputs: compute the function in f32 and round once (as
+  // ONNX's reference does); the exact ones stay in their type.
+  nn::UnaryKind k = op.getKind();
+  if (isF && t.getIntOrFloatBitWidth() < 32 && k != nn::UnaryKind::relu && k != nn::UnaryKind::neg &&
+      k != nn::UnaryKind::abs && k != nn::UnaryKind::floor && k != nn::UnaryKind::ceil &&
+      k != nn::UnaryKind::round && k != nn::UnaryKind::sign) {
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    return arith::TruncFOp::create(b, loc, t, unaryScalar(b, loc, op, wide));
+  }
   auto c = [&](double v) { return scalar(b, loc, t, v); };
   switch (op.getKind()) {
   case nn::UnaryKind::relu:

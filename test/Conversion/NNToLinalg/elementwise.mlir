@@ -71,3 +71,16 @@ func.func @floats(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tenso
   %h = nn.cast %b : tensor<4xbf16> -> tensor<4xf16>
   return %r, %a, %s, %f, %p, %h : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf16>
 }
+
+// Half precision: the function is computed in f32 and rounded once.
+// CHECK-LABEL: func @half
+// CHECK: %[[W:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK: %[[A:.*]] = math.asin %[[W]] : f32
+// CHECK: arith.truncf %[[A]] : f32 to f16
+// CHECK-NOT: arith.extf
+// CHECK: math.roundeven %{{.*}} : f16
+func.func @half(%x: tensor<4xf16>) -> (tensor<4xf16>, tensor<4xf16>) {
+  %a = nn.unary asin %x : tensor<4xf16> -> tensor<4xf16>
+  %r = nn.unary round %x : tensor<4xf16> -> tensor<4xf16>
+  return %a, %r : tensor<4xf16>, tensor<4xf16>
+}
