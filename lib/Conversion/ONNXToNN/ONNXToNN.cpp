@@ -770,8 +770,7 @@ FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
   if (auto q = dyn_cast<ox::QuantizeLinearOp>(o)) {
     auto x = rtt(q.getX());
     int64_t axis = normAxis(q.getAxis(), x.getRank());
-    if (!q.getSaturate())
-      ; // saturate only matters for float8 outputs.
+    // `saturate` only matters for float8 outputs, which are rejected.
     Value s = quantParam(f32like(q.getYScale(), x.getElementType()), x, axis);
     Value zp = isNone(q.getYZeroPoint()) ? Value() : quantParam(q.getYZeroPoint(), x, axis);
     return one(nn::QuantizeOp::create(b, loc, resType(), q.getX(), s, zp,
