@@ -1500,7 +1500,8 @@ Value lowerDet(OpBuilder &b, Location loc, nn::DetOp d) {
 
 Value lowerWindow(OpBuilder &b, Location loc, nn::WindowOp w) {
   auto res = rtt(w.getResult());
-  Value n = qScalarIndex(b, loc, w.getSize());
+  // A negative size gives an empty window.
+  Value n = arith::MaxSIOp::create(b, loc, qScalarIndex(b, loc, w.getSize()), cIdx(b, loc, 0));
   Value init = empty(b, loc, res, {n});
   double a0 = 0.5, a1 = 0.5, a2 = 0;
   if (w.getKind() == "hamming") a0 = 25.0 / 46.0, a1 = 21.0 / 46.0;
@@ -1594,8 +1595,11 @@ Value lowerSTFT(OpBuilder &b, Location loc, nn::STFTOp s) {
   Value step = qScalarIndex(b, loc, s.getFrameStep());
   Value fl = s.getWindow() ? dimOf(b, loc, s.getWindow(), 0) : qScalarIndex(b, loc, s.getFrameLength());
   Value L = dimOf(b, loc, s.getSignal(), 1);
+  // No frame when the signal is shorter than one frame.
   Value frames = arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, L, fl), step),
                                        cIdx(b, loc, 1));
+  frames = arith::SelectOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, L, fl),
+                                   cIdx(b, loc, 0), frames);
   Value bins = s.getOnesided() ? (Value)arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, fl, cIdx(b, loc, 2)),
                                                               cIdx(b, loc, 1))
                                : fl;

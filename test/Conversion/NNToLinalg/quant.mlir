@@ -46,11 +46,13 @@ func.func @det(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
   return %y : tensor<3xf32>
 }
 
-// Window of run-time length: the size is read from the tensor.
+// Window of run-time length: the size is read from the tensor (negative
+// sizes give an empty window).
 // CHECK-LABEL: func @hann
 // CHECK: %[[N:.*]] = tensor.extract %arg0[]
 // CHECK: %[[I:.*]] = arith.index_cast %[[N]] : i32 to index
-// CHECK: tensor.empty(%[[I]]) : tensor<?xf32>
+// CHECK: %[[M:.*]] = arith.maxsi %[[I]], %c0
+// CHECK: tensor.empty(%[[M]]) : tensor<?xf32>
 // CHECK: linalg.generic
 // CHECK: math.cos
 func.func @hann(%n: tensor<i32>) -> tensor<?xf32> {
