@@ -805,8 +805,10 @@ def NN_RoiAlignOp : NN_Op<"roi_align"> {
   let description = [{
     `input` [N, C, H, W], `rois` [R, 4] (x1, y1, x2, y2), `batch_indices`
     [R]; result [R, C, output_height, output_width].  `sampling_ratio`
-    samples per bin and axis (0: ceil(roi size / output size), computed per
-    roi at run time); `half_pixel` shifts roi coordinates by -0.5.
+    (> 0) samples per bin and axis, unrolled in the body of one
+    linalg.generic; `half_pixel` shifts roi coordinates by -0.5 (else
+    rois are at least 1 x 1).  `max_mode` takes the maximum of the weighted
+    corner values (as onnxruntime) instead of the average.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$rois,
                    AnyRankedTensor:$batch_indices, BoolAttr:$half_pixel, BoolAttr:$max_mode,

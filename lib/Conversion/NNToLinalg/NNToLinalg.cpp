@@ -2757,7 +2757,8 @@ Value lowerDet(OpBuilder &b, Location loc, nn::DetOp d) {
 
 Value lowerWindow(OpBuilder &b, Location loc, nn::WindowOp w) {
   auto res = rtt(w.getResult());
-  Value n = qScalarIndex(b, loc, w.getSize());
+  // A negative size gives an empty window.
+  Value n = arith::MaxSIOp::create(b, loc, qScalarIndex(b, loc, w.getSize()), cIdx(b, loc, 0));
   Value init = empty(b, loc, res, {n});
   double a0 = 0.5, a1 = 0.5, a2 = 0;
   if (w.getKind() == "hamming") a0 = 25.0 / 46.0, a1 = 21.0 / 46.0;
@@ -2851,8 +2852,11 @@ Value lowerSTFT(OpBuilder &b, Location loc, nn::STFTOp s) {
   Value step = qScalarIndex(b, loc, s.getFrameStep());
   Value fl = s.getWindow() ? dimOf(b, loc, s.getWindow(), 0) : qScalarIndex(b, loc, s.getFrameLength());
   Value L = dimOf(b, loc, s.getSignal(), 1);
+  // No frame when the signal is shorter than one frame.
   Value frames = arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, L, fl), step),
                                        cIdx(b, loc, 1));
+  frames = arith::SelectOp::create(b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, L, fl),
+                                   cIdx(b, loc, 0), frames);
   Value bins = s.getOnesided() ? (Value)arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, fl, cIdx(b, loc, 2)),
                                                               cIdx(b, loc, 1))
                                : fl;
@@ -2957,6 +2961,300 @@ Value lowerTfIdf(OpBuilder &b, Location loc, nn::TfIdfOp t) {
     else if (mode == "TFIDF")
       cnt = arith::MulFOp::create(nb, nl, cnt, w);
     return castScalar(nb, nl, cnt, res.getElementType(), false, false);
+  });
+}
+
+namespace {
+/// ONNX / onnxruntime GridSample reflection of coordinate `x` into [lo, hi].
+Value qReflect(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
+  Type ft = x.getType();
+  Value range = arith::SubFOp::create(b, loc, hi, lo);
+  Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, lo);
+  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, hi);
+  Value dx = arith::SelectOp::create(b, loc, below, arith::SubFOp::create(b, loc, lo, x),
+                                     arith::SubFOp::create(b, loc, x, hi));
+  Value n = arith::FPToSIOp::create(b, loc, b.getI64Type(), arith::DivFOp::create(b, loc, dx, range));
+  Value r = arith::SubFOp::create(b, loc, dx,
+                                  arith::MulFOp::create(b, loc, arith::SIToFPOp::create(b, loc, ft, n), range));
+  Value even = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     arith::AndIOp::create(b, loc, n, scalar(b, loc, b.getI64Type(), 1)),
+                                     scalar(b, loc, b.getI64Type(), 0));
+  Value loR = arith::AddFOp::create(b, loc, lo, r), hiR = arith::SubFOp::create(b, loc, hi, r);
+  Value resBelow = arith::SelectOp::create(b, loc, even, loR, hiR);
+  Value resAbove = arith::SelectOp::create(b, loc, even, hiR, loR);
+  return arith::SelectOp::create(b, loc, below, resBelow,
+                                 arith::SelectOp::create(b, loc, above, resAbove, x));
+}
+Value qClampI(OpBuilder &b, Location loc, Value v, Value lo, Value hi) {
+  return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, v, lo), hi);
+}
+} // namespace
+
+Value lowerGridSample(OpBuilder &b, Location loc, nn::GridSampleOp g) {
+  auto res = rtt(g.getResult());
+  Value X = g.getInput(), G = g.getGrid();
+  SmallVector<Value> dims{dimOf(b, loc, X, 0), dimOf(b, loc, X, 1), dimOf(b, loc, G, 1), dimOf(b, loc, G, 2)};
+  Value init = empty(b, loc, res, dims);
+  Value Hi = dimOf(b, loc, X, 2), Wi = dimOf(b, loc, X, 3);
+  StringRef mode = g.getMode(), pad = g.getPaddingMode();
+  bool ac = g.getAlignCorners();
+  Type et = res.getElementType();
+  Type ft = b.getF32Type();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return scalar(nb, nl, ft, v); };
+    auto i64 = [&](Value idx) { return arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx).getResult(); };
+    Value n = linalg::IndexOp::create(nb, nl, 0), ch = linalg::IndexOp::create(nb, nl, 1);
+    Value oy = linalg::IndexOp::create(nb, nl, 2), ox = linalg::IndexOp::create(nb, nl, 3);
+    Value H = i64(Hi), W = i64(Wi);
+    Value Hf = arith::SIToFPOp::create(nb, nl, ft, H), Wf = arith::SIToFPOp::create(nb, nl, ft, W);
+    auto gv = [&](int64_t k) {
+      return castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, G, ValueRange{n, oy, ox, cIdx(nb, nl, k)}), ft,
+                        false, false);
+    };
+    auto denorm = [&](Value v, Value len) -> Value {
+      Value v1 = arith::AddFOp::create(nb, nl, v, c(1));
+      if (ac)
+        return arith::MulFOp::create(nb, nl, arith::DivFOp::create(nb, nl, v1, c(2)),
+                                     arith::SubFOp::create(nb, nl, len, c(1)));
+      return arith::DivFOp::create(nb, nl, arith::SubFOp::create(nb, nl, arith::MulFOp::create(nb, nl, v1, len), c(1)),
+                                   c(2));
+    };
+    Value x = denorm(gv(0), Wf), y = denorm(gv(1), Hf);
+    Value xmin = ac ? c(0) : c(-0.5), ymin = xmin;
+    Value xmax = ac ? (Value)arith::SubFOp::create(nb, nl, Wf, c(1)) : (Value)arith::SubFOp::create(nb, nl, Wf, c(0.5));
+    Value ymax = ac ? (Value)arith::SubFOp::create(nb, nl, Hf, c(1)) : (Value)arith::SubFOp::create(nb, nl, Hf, c(0.5));
+    if (mode == "nearest") {
+      x = math::RoundEvenOp::create(nb, nl, x);
+      y = math::RoundEvenOp::create(nb, nl, y);
+    }
+    if (pad == "border") {
+      x = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, x, c(0)), arith::SubFOp::create(nb, nl, Wf, c(1)));
+      y = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, y, c(0)), arith::SubFOp::create(nb, nl, Hf, c(1)));
+    } else if (pad == "reflection") {
+      x = qReflect(nb, nl, x, xmin, xmax);
+      y = qReflect(nb, nl, y, ymin, ymax);
+    }
+    Value zeroI = scalar(nb, nl, nb.getI64Type(), 0), oneI = scalar(nb, nl, nb.getI64Type(), 1);
+    Value Hm1 = arith::SubIOp::create(nb, nl, H, oneI), Wm1 = arith::SubIOp::create(nb, nl, W, oneI);
+    auto pixel = [&](Value r, Value col) -> Value {
+      Value inb;
+      if (pad == "zeros") {
+        Value a = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, r, zeroI);
+        Value b2 = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, H);
+        Value c1 = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, col, zeroI);
+        Value d = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, col, W);
+        inb = arith::AndIOp::create(nb, nl, arith::AndIOp::create(nb, nl, a, b2), arith::AndIOp::create(nb, nl, c1, d));
+      } else if (pad == "reflection") {
+        col = arith::FPToSIOp::create(nb, nl, nb.getI64Type(),
+                                      qReflect(nb, nl, arith::SIToFPOp::create(nb, nl, ft, col), xmin, xmax));
+        r = arith::FPToSIOp::create(nb, nl, nb.getI64Type(),
+                                    qReflect(nb, nl, arith::SIToFPOp::create(nb, nl, ft, r), ymin, ymax));
+      }
+      r = qClampI(nb, nl, r, zeroI, Hm1);
+      col = qClampI(nb, nl, col, zeroI, Wm1);
+      Value v = tensor::ExtractOp::create(nb, nl, X, ValueRange{n, ch, arith::IndexCastOp::create(nb, nl, nb.getIndexType(), r),
+                                                           arith::IndexCastOp::create(nb, nl, nb.getIndexType(), col)});
+      v = castScalar(nb, nl, v, ft, false, false);
+      if (inb)
+        v = arith::SelectOp::create(nb, nl, inb, v, c(0));
+      return v;
+    };
+    auto toI = [&](Value f) { return arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f).getResult(); };
+    Value out;
+    if (mode == "nearest") {
+      out = pixel(toI(y), toI(x));
+    } else if (mode == "linear") {
+      Value xf = math::FloorOp::create(nb, nl, x), yf = math::FloorOp::create(nb, nl, y);
+      Value x1 = toI(xf), y1 = toI(yf);
+      Value x2 = arith::AddIOp::create(nb, nl, x1, oneI), y2 = arith::AddIOp::create(nb, nl, y1, oneI);
+      Value dx1 = arith::SubFOp::create(nb, nl, x, xf), dy1 = arith::SubFOp::create(nb, nl, y, yf);
+      Value dx2 = arith::SubFOp::create(nb, nl, c(1), dx1), dy2 = arith::SubFOp::create(nb, nl, c(1), dy1);
+      auto lerp = [&](Value r) {
+        return arith::AddFOp::create(nb, nl, arith::MulFOp::create(nb, nl, dx2, pixel(r, x1)),
+                                     arith::MulFOp::create(nb, nl, dx1, pixel(r, x2)));
+      };
+      out = arith::AddFOp::create(nb, nl, arith::MulFOp::create(nb, nl, dy2, lerp(y1)),
+                                  arith::MulFOp::create(nb, nl, dy1, lerp(y2)));
+    } else {
+      Value xf = math::FloorOp::create(nb, nl, x), yf = math::FloorOp::create(nb, nl, y);
+      Value x0 = arith::SubIOp::create(nb, nl, toI(xf), oneI), y0 = arith::SubIOp::create(nb, nl, toI(yf), oneI);
+      Value dx = arith::SubFOp::create(nb, nl, x, xf), dy = arith::SubFOp::create(nb, nl, y, yf);
+      auto coeffs = [&](Value t) {
+        const double A = -0.75;
+        auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+        auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+        auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+        Value t1 = add(t, c(1)), u = sub(c(1), t), u1 = sub(c(2), t);
+        SmallVector<Value> k(4);
+        k[0] = sub(mul(add(mul(sub(mul(c(A), t1), c(5 * A)), t1), c(8 * A)), t1), c(4 * A));
+        k[1] = add(mul(mul(sub(mul(c(A + 2), t), c(A + 3)), t), t), c(1));
+        k[2] = add(mul(mul(sub(mul(c(A + 2), u), c(A + 3)), u), u), c(1));
+        k[3] = sub(mul(add(mul(sub(mul(c(A), u1), c(5 * A)), u1), c(8 * A)), u1), c(4 * A));
+        return k;
+      };
+      SmallVector<Value> cx = coeffs(dx), cy = coeffs(dy);
+      out = c(0);
+      for (int64_t h = 0; h < 4; ++h) {
+        Value r = arith::AddIOp::create(nb, nl, y0, scalar(nb, nl, nb.getI64Type(), h));
+        Value row = c(0);
+        for (int64_t w = 0; w < 4; ++w) {
+          Value col = arith::AddIOp::create(nb, nl, x0, scalar(nb, nl, nb.getI64Type(), w));
+          row = arith::AddFOp::create(nb, nl, row, arith::MulFOp::create(nb, nl, cx[w], pixel(r, col)));
+        }
+        out = arith::AddFOp::create(nb, nl, out, arith::MulFOp::create(nb, nl, cy[h], row));
+      }
+    }
+    return castScalar(nb, nl, out, et, false, false);
+  });
+}
+
+Value lowerRoiAlign(OpBuilder &b, Location loc, nn::RoiAlignOp ra) {
+  auto res = rtt(ra.getResult());
+  Value X = ra.getInput(), R = ra.getRois(), BI = ra.getBatchIndices();
+  int64_t PH = res.getDimSize(2), PW = res.getDimSize(3), S = ra.getSamplingRatio();
+  SmallVector<Value> dims{dimOf(b, loc, R, 0), dimOf(b, loc, X, 1), cIdx(b, loc, PH), cIdx(b, loc, PW)};
+  Value init = empty(b, loc, res, dims);
+  Value Hi = dimOf(b, loc, X, 2), Wi = dimOf(b, loc, X, 3);
+  bool half = ra.getHalfPixel(), isMax = ra.getMaxMode();
+  double ss = ra.getSpatialScale().convertToDouble();
+  Type ft = b.getF32Type();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return scalar(nb, nl, ft, v); };
+    auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+    auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+    auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+    Value r = linalg::IndexOp::create(nb, nl, 0), ch = linalg::IndexOp::create(nb, nl, 1);
+    Value ph = linalg::IndexOp::create(nb, nl, 2), pw = linalg::IndexOp::create(nb, nl, 3);
+    Value bidx = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                            tensor::ExtractOp::create(nb, nl, BI, ValueRange{r}));
+    auto roi = [&](int64_t k) {
+      Value v = castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, R, ValueRange{r, cIdx(nb, nl, k)}), ft, false, false);
+      return sub(mul(v, c(ss)), c(half ? 0.5 : 0.0));
+    };
+    Value x0 = roi(0), y0 = roi(1), x1 = roi(2), y1 = roi(3);
+    Value rw = sub(x1, x0), rh = sub(y1, y0);
+    if (!half) {
+      rw = arith::MaximumFOp::create(nb, nl, rw, c(1));
+      rh = arith::MaximumFOp::create(nb, nl, rh, c(1));
+    }
+    Value bh = arith::DivFOp::create(nb, nl, rh, c(PH)), bw = arith::DivFOp::create(nb, nl, rw, c(PW));
+    auto idxF = [&](Value i) { return arith::UIToFPOp::create(nb, nl, ft, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i)).getResult(); };
+    Value H = idxF(Hi), W = idxF(Wi);
+    Value Hm1 = sub(H, c(1)), Wm1 = sub(W, c(1));
+    Value ys = add(y0, mul(idxF(ph), bh)), xs = add(x0, mul(idxF(pw), bw));
+    Value acc = c(0);
+    bool first = true;
+    auto toIdx = [&](Value f) {
+      return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f)).getResult();
+    };
+    for (int64_t iy = 0; iy < S; ++iy) {
+      Value y = add(ys, mul(c((iy + 0.5) / S), bh));
+      for (int64_t ix = 0; ix < S; ++ix) {
+        Value x = add(xs, mul(c((ix + 0.5) / S), bw));
+        Value out = arith::OrIOp::create(
+            nb, nl,
+            arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, y, c(-1)),
+                                 arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, y, H)),
+            arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, x, c(-1)),
+                                 arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, W)));
+        Value yc = arith::MaximumFOp::create(nb, nl, y, c(0)), xc = arith::MaximumFOp::create(nb, nl, x, c(0));
+        Value ylo = math::FloorOp::create(nb, nl, yc), xlo = math::FloorOp::create(nb, nl, xc);
+        Value yEdge = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, ylo, Hm1);
+        Value xEdge = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, xlo, Wm1);
+        ylo = arith::SelectOp::create(nb, nl, yEdge, Hm1, ylo);
+        xlo = arith::SelectOp::create(nb, nl, xEdge, Wm1, xlo);
+        Value yhi = arith::SelectOp::create(nb, nl, yEdge, Hm1, add(ylo, c(1)));
+        Value xhi = arith::SelectOp::create(nb, nl, xEdge, Wm1, add(xlo, c(1)));
+        yc = arith::SelectOp::create(nb, nl, yEdge, ylo, yc);
+        xc = arith::SelectOp::create(nb, nl, xEdge, xlo, xc);
+        Value ly = sub(yc, ylo), lx = sub(xc, xlo);
+        Value hy = sub(c(1), ly), hx = sub(c(1), lx);
+        auto px = [&](Value yy, Value xx) {
+          return castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, X, ValueRange{bidx, ch, toIdx(yy), toIdx(xx)}), ft,
+                            false, false);
+        };
+        Value t1 = mul(mul(hy, hx), px(ylo, xlo)), t2 = mul(mul(hy, lx), px(ylo, xhi));
+        Value t3 = mul(mul(ly, hx), px(yhi, xlo)), t4 = mul(mul(ly, lx), px(yhi, xhi));
+        Value val;
+        if (isMax) {
+          val = arith::MaximumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, t1, t2),
+                                          arith::MaximumFOp::create(nb, nl, t3, t4));
+          val = arith::SelectOp::create(nb, nl, out, c(0), val);
+          acc = first ? val : (Value)arith::MaximumFOp::create(nb, nl, acc, val);
+        } else {
+          val = add(add(t1, t2), add(t3, t4));
+          acc = add(acc, arith::SelectOp::create(nb, nl, out, c(0), val));
+        }
+        first = false;
+      }
+    }
+    if (!isMax)
+      acc = arith::DivFOp::create(nb, nl, acc, c((double)(S * S)));
+    return castScalar(nb, nl, acc, res.getElementType(), false, false);
+  });
+}
+
+Value lowerMelWeightMatrix(OpBuilder &b, Location loc, nn::MelWeightMatrixOp m) {
+  auto res = rtt(m.getResult());
+  auto readF64 = [&](Value t) {
+    SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
+    return castScalar(b, loc, tensor::ExtractOp::create(b, loc, t, zeros), b.getF64Type(), false, false);
+  };
+  auto readI64 = [&](Value t) {
+    SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
+    return castScalar(b, loc, tensor::ExtractOp::create(b, loc, t, zeros), b.getI64Type(), false, false);
+  };
+  Value bins = readI64(m.getNumMelBins()), len = readI64(m.getDftLength()), sr = readI64(m.getSampleRate());
+  Value lo = readF64(m.getLowerEdgeHertz()), hi = readF64(m.getUpperEdgeHertz());
+  Value rows = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::AddIOp::create(b, loc, arith::DivSIOp::create(b, loc, len, scalar(b, loc, b.getI64Type(), 2)),
+                            scalar(b, loc, b.getI64Type(), 1)));
+  Value cols = arith::IndexCastOp::create(b, loc, b.getIndexType(), bins);
+  Value init = empty(b, loc, res, {rows, cols});
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return qF64(nb, nl, v); };
+    auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+    auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+    auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+    auto div = [&](Value p, Value q) { return arith::DivFOp::create(nb, nl, p, q).getResult(); };
+    auto toMel = [&](Value hz) { return mul(c(2595), math::Log10Op::create(nb, nl, add(c(1), div(hz, c(700))))); };
+    Value j = linalg::IndexOp::create(nb, nl, 0), i = linalg::IndexOp::create(nb, nl, 1);
+    Value lowMel = toMel(lo), highMel = toMel(hi);
+    Value binsF = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), bins);
+    Value step = div(sub(highMel, lowMel), add(binsF, c(2)));
+    Value lenP1 = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), arith::AddIOp::create(nb, nl, len, scalar(nb, nl, nb.getI64Type(), 1)));
+    Value srF = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), sr);
+    // Frequency bin of mel point k (floor division, as the reference).
+    auto binOf = [&](Value k) -> Value {
+      Value mel = add(mul(arith::SIToFPOp::create(nb, nl, nb.getF64Type(), k), step), lowMel);
+      Value hz = mul(c(700), sub(math::PowFOp::create(nb, nl, c(10), div(mel, c(2595))), c(1)));
+      Value f = math::FloorOp::create(nb, nl, div(mul(lenP1, hz), srF));
+      return arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f);
+    };
+    Value iv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i);
+    Value jv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), j);
+    Value one = scalar(nb, nl, nb.getI64Type(), 1);
+    Value l = binOf(iv), ce = binOf(arith::AddIOp::create(nb, nl, iv, one)),
+          h = binOf(arith::AddIOp::create(nb, nl, iv, scalar(nb, nl, nb.getI64Type(), 2)));
+    auto f = [&](Value v) { return arith::SIToFPOp::create(nb, nl, nb.getF64Type(), v).getResult(); };
+    auto cmp = [&](arith::CmpIPredicate p, Value a, Value bb) { return arith::CmpIOp::create(nb, nl, p, a, bb).getResult(); };
+    using P = arith::CmpIPredicate;
+    Value lc = arith::SubIOp::create(nb, nl, ce, l), ch = arith::SubIOp::create(nb, nl, h, ce);
+    Value zero = c(0);
+    // Rising edge (written first, then the falling edge overwrites from the centre).
+    Value rising = arith::SelectOp::create(
+        nb, nl, cmp(P::eq, lc, scalar(nb, nl, nb.getI64Type(), 0)),
+        arith::SelectOp::create(nb, nl, cmp(P::eq, jv, ce), c(1), zero),
+        arith::SelectOp::create(nb, nl, arith::AndIOp::create(nb, nl, cmp(P::sge, jv, l), cmp(P::sle, jv, ce)),
+                                div(f(arith::SubIOp::create(nb, nl, jv, l)), f(lc)), zero));
+    Value inFall = arith::AndIOp::create(nb, nl, cmp(P::sgt, ch, scalar(nb, nl, nb.getI64Type(), 0)),
+                                         arith::AndIOp::create(nb, nl, cmp(P::sge, jv, ce), cmp(P::slt, jv, h)));
+    Value v = arith::SelectOp::create(nb, nl, inFall, div(f(arith::SubIOp::create(nb, nl, h, jv)), f(ch)), rising);
+    return castScalar(nb, nl, v, res.getElementType(), false, false);
   });
 }
 
@@ -3146,6 +3444,9 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::DFTOp d) -> FailureOr<Value> { return lowerDFT(b, loc, d); })
       .Case([&](nn::STFTOp s) -> FailureOr<Value> { return lowerSTFT(b, loc, s); })
       .Case([&](nn::TfIdfOp t) -> FailureOr<Value> { return lowerTfIdf(b, loc, t); })
+      .Case([&](nn::GridSampleOp g) -> FailureOr<Value> { return lowerGridSample(b, loc, g); })
+      .Case([&](nn::RoiAlignOp r) -> FailureOr<Value> { return lowerRoiAlign(b, loc, r); })
+      .Case([&](nn::MelWeightMatrixOp m) -> FailureOr<Value> { return lowerMelWeightMatrix(b, loc, m); })
       // ---- conformance [quant]: add new entries above this line ----
 
       .Default([&](Operation *o) -> FailureOr<Value> {

@@ -2052,8 +2052,7 @@ FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
   if (auto q = dyn_cast<ox::QuantizeLinearOp>(o)) {
     auto x = rtt(q.getX());
     int64_t axis = normAxis(q.getAxis(), x.getRank());
-    if (!q.getSaturate())
-      ; // saturate only matters for float8 outputs.
+    // `saturate` only matters for float8 outputs, which are rejected.
     Value s = quantParam(f32like(q.getYScale(), x.getElementType()), x, axis);
     Value zp = isNone(q.getYZeroPoint()) ? Value() : quantParam(q.getYZeroPoint(), x, axis);
     return one(nn::QuantizeOp::create(b, loc, resType(), q.getX(), s, zp,
@@ -2208,6 +2207,9 @@ FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
       return (LogicalResult)(fail() << "coordinate_transformation_mode '" << ctm << "' is not supported");
     if (mode != "avg" && mode != "max")
       return (LogicalResult)(fail() << "mode '" << mode << "' is not supported");
+    if (ra.getSamplingRatio() <= 0)
+      return (LogicalResult)(fail() << "sampling_ratio = " << ra.getSamplingRatio()
+                                    << " (adaptive sampling) is not supported; only a positive sampling_ratio is");
     return one(nn::RoiAlignOp::create(b, loc, resType(), ra.getX(), ra.getRois(), ra.getBatchIndices(),
                                       b.getBoolAttr(ctm == "half_pixel"), b.getBoolAttr(mode == "max"),
                                       b.getI64IntegerAttr(ra.getSamplingRatio()),

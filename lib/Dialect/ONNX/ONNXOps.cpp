@@ -2567,8 +2567,8 @@ INFER(DynamicQuantizeLinearOp) {
     return failure();
   if (!x.getElementType().isF32())
     return c.error() << "x must be float32";
-  c.add(x.getShape(), IntegerType::get(getContext(), 8));
-  c.add({}, x.getElementType());
+  (void)c.add(x.getShape(), IntegerType::get(getContext(), 8));
+  (void)c.add({}, x.getElementType());
   return c.add({}, IntegerType::get(getContext(), 8));
 }
 
