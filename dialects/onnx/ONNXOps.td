@@ -215,13 +215,17 @@ def ONNX_ConvTransposeOp : ONNX_Op<"ConvTranspose"> {
 //===----------------------------------------------------------------------===//
 
 def ONNX_BatchNormalizationOp : ONNX_Op<"BatchNormalization"> {
-  let summary = "ONNX BatchNormalization (inference mode)";
+  let summary = "ONNX BatchNormalization (opset 15)";
+  let description = [{
+    With `training_mode` = 1 the statistics come from the batch and the
+    optional results `running` are running_mean and running_var.
+  }];
   let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$B,
                    AnyTensor:$input_mean, AnyTensor:$input_var,
                    DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
                    DefaultValuedAttr<F32Attr, "0.9">:$momentum,
                    DefaultValuedAttr<ONNX_SI64Attr, "0">:$training_mode);
-  let results = (outs AnyTensor:$Y);
+  let results = (outs AnyTensor:$Y, Variadic<AnyTensor>:$running);
 }
 def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization"> {
   let summary = "ONNX LayerNormalization (opset 17)";
@@ -414,6 +418,26 @@ def ONNX_ReduceL2Op : ONNX_ReduceOp<"ReduceL2", "ONNX ReduceL2">;
 def ONNX_ReduceLogSumOp : ONNX_ReduceOp<"ReduceLogSum", "ONNX ReduceLogSum">;
 def ONNX_ReduceLogSumExpOp : ONNX_ReduceOp<"ReduceLogSumExp", "ONNX ReduceLogSumExp">;
 def ONNX_ReduceSumSquareOp : ONNX_ReduceOp<"ReduceSumSquare", "ONNX ReduceSumSquare">;
+def ONNX_InstanceNormalizationOp : ONNX_Op<"InstanceNormalization"> {
+  let summary = "ONNX InstanceNormalization";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$scale, AnyTensor:$B,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_MeanVarianceNormalizationOp : ONNX_Op<"MeanVarianceNormalization"> {
+  let summary = "ONNX MeanVarianceNormalization";
+  let arguments = (ins AnyTensor:$X, OptionalAttr<ONNX_I64ArrayAttr>:$axes);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_LRNOp : ONNX_Op<"LRN"> {
+  let summary = "ONNX LRN (local response normalization across channels)";
+  let arguments = (ins AnyTensor:$X,
+                   DefaultValuedAttr<F32Attr, "0.0001">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                   DefaultValuedAttr<F32Attr, "1.0">:$bias,
+                   ONNX_SI64Attr:$size);
+  let results = (outs AnyTensor:$Y);
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----

@@ -67,7 +67,8 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
       // ---- conformance [indexing]: add new entries above this line ----
 
       {"ReduceL1", 1}, {"ReduceL2", 1}, {"ReduceLogSum", 1}, {"ReduceLogSumExp", 1},
-      {"ReduceSumSquare", 1},
+      {"ReduceSumSquare", 1}, {"InstanceNormalization", 1}, {"LRN", 1},
+      {"MeanVarianceNormalization", 9},
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----
@@ -506,6 +507,12 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       rawAttrs.erase(it);
     }
     if (rawAttrs.count("is_test")) rawAttrs.erase("is_test");
+    int outs = node.output_size();
+    while (outs > 0 && node.output(outs - 1).empty())
+      --outs;
+    if (opset < 14 && outs > 1)
+      return nodeError() << "training-mode outputs of BatchNormalization-" << opset
+                         << " (mean, var, saved_mean, saved_var) are not supported";
   }
   if (opType == "Gemm" && opset < 7)
     rawAttrs.erase("broadcast");

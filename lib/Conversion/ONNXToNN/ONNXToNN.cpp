@@ -179,6 +179,12 @@ struct Converter {
   // ---- conformance [indexing]: add new entries above this line ----
 
   FailureOr<SmallVector<Value>> layerNormWithStats(ox::LayerNormalizationOp ln);
+  std::pair<Value, Value> meanVar(Value x, ArrayRef<int64_t> axes);
+  Value normalizeChannels(Value x, Value mean, Value var, double eps, Value scale, Value bias);
+  FailureOr<SmallVector<Value>> batchNormTraining(ox::BatchNormalizationOp bn);
+  FailureOr<SmallVector<Value>> instanceNorm(ox::InstanceNormalizationOp in);
+  FailureOr<SmallVector<Value>> meanVarianceNorm(ox::MeanVarianceNormalizationOp mvn);
+  FailureOr<SmallVector<Value>> lrn(ox::LRNOp l);
   // ---- conformance [normalization]: add new entries above this line ----
 
   // ---- conformance [sorting]: add new entries above this line ----
@@ -355,7 +361,17 @@ FailureOr<SmallVector<Value>> Converter::matmul(ox::MatMulOp m) {
 
 FailureOr<SmallVector<Value>> Converter::batchNorm(ox::BatchNormalizationOp bn) {
   if (bn.getTrainingMode())
-    return (LogicalResult)(fail() << "training_mode = 1 is not supported (inference only)");
+    return batchNormTraining(bn);
+  if (llvm::any_of(bn.getRunning(), [](Value v) { return !v.use_empty(); }))
+    return (LogicalResult)(fail() << "the running_mean/running_var outputs need training_mode = 1");
+  // Unused running_mean/running_var results (inference): pass the inputs through.
+  auto withUnused = [&](Value y) -> FailureOr<SmallVector<Value>> {
+    SmallVector<Value> r{y};
+    Value in[2] = {bn.getInputMean(), bn.getInputVar()};
+    for (auto [i, out] : llvm::enumerate(bn.getRunning()))
+      r.push_back(in[i].getType() == out.getType() ? in[i] : (Value)tensor::CastOp::create(b, loc, out.getType(), in[i]));
+    return r;
+  };
   auto x = rtt(bn.getX());
   if (x.getRank() < 2)
     return (LogicalResult)(fail() << "input must have rank >= 2");
@@ -377,7 +393,7 @@ FailureOr<SmallVector<Value>> Converter::batchNorm(ox::BatchNormalizationOp bn) 
     }
     Value sv = constTensor(b, loc, pType, s), tv = constTensor(b, loc, pType, t);
     Value y = nn::BinaryOp::create(b, loc, x, bn.getX(), sv, nn::BinaryKind::mul);
-    return one(nn::BinaryOp::create(b, loc, x, y, tv, nn::BinaryKind::add));
+    return withUnused(nn::BinaryOp::create(b, loc, x, y, tv, nn::BinaryKind::add));
   }
   // General case: y = (x - mean) / sqrt(var + eps) * scale + bias.
   auto reshapeP = [&](Value v) { return reshapeTo(b, loc, v, pType); };
@@ -389,7 +405,7 @@ FailureOr<SmallVector<Value>> Converter::batchNorm(ox::BatchNormalizationOp bn) 
   Value s = nn::BinaryOp::create(b, loc, pType, reshapeP(bn.getScale()), sd, nn::BinaryKind::div);
   Value centered = nn::BinaryOp::create(b, loc, x, bn.getX(), reshapeP(bn.getInputMean()), nn::BinaryKind::sub);
   Value y = nn::BinaryOp::create(b, loc, x, centered, s, nn::BinaryKind::mul);
-  return one(nn::BinaryOp::create(b, loc, x, y, reshapeP(bn.getB()), nn::BinaryKind::add));
+  return withUnused(nn::BinaryOp::create(b, loc, x, y, reshapeP(bn.getB()), nn::BinaryKind::add));
 }
 
 template <typename PoolT>
@@ -698,6 +714,151 @@ FailureOr<SmallVector<Value>> Converter::layerNormWithStats(ox::LayerNormalizati
     res.push_back(v);
   }
   return res;
+}
+
+
+/// Mean and variance (population) of `x` over `axes`, keepdims, as nn ops.
+std::pair<Value, Value> Converter::meanVar(Value x, ArrayRef<int64_t> axes) {
+  auto xt = rtt(x);
+  SmallVector<int64_t> shape(xt.getShape());
+  for (int64_t a : axes)
+    shape[a] = 1;
+  auto st = RankedTensorType::get(shape, xt.getElementType());
+  auto mean = [&](Value v) -> Value {
+    return nn::ReduceOp::create(b, loc, st, v, nn::ReduceKindAttr::get(b.getContext(), nn::ReduceKind::mean),
+                                b.getDenseI64ArrayAttr(axes), b.getBoolAttr(true));
+  };
+  Value m = mean(x);
+  Value d = binary(b, loc, nn::BinaryKind::sub, x, m, xt);
+  Value v = mean(binary(b, loc, nn::BinaryKind::mul, d, d, xt));
+  return {m, v};
+}
+
+/// (x - mean) / sqrt(var + eps) * scale + bias with [C] scale/bias on dim 1.
+Value Converter::normalizeChannels(Value x, Value mean, Value var, double eps, Value scale, Value bias) {
+  auto xt = rtt(x);
+  Type et = xt.getElementType();
+  int64_t r = xt.getRank();
+  SmallVector<int64_t> pshape(r, 1);
+  pshape[1] = xt.getDimSize(1);
+  auto pType = RankedTensorType::get(pshape, et);
+  SmallVector<Value> pdims;
+  for (int64_t i = 0; i < r; ++i)
+    pdims.push_back(i == 1 ? dimValue(b, loc, x, 1) : arith::ConstantIndexOp::create(b, loc, 1).getResult());
+  auto perChannel = [&](Value v) { return reshapeTo(b, loc, v, pType, pdims); };
+  Value epsC = constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(r, 1), et), {eps});
+  Value sd = unary(b, loc, nn::UnaryKind::sqrt, binary(b, loc, nn::BinaryKind::add, var, epsC, rtt(var)));
+  Value d = binary(b, loc, nn::BinaryKind::sub, x, mean, xt);
+  Value y = binary(b, loc, nn::BinaryKind::div, d, sd, xt);
+  y = binary(b, loc, nn::BinaryKind::mul, y, perChannel(scale), xt);
+  return binary(b, loc, nn::BinaryKind::add, y, perChannel(bias), xt);
+}
+
+/// BatchNormalization with training_mode = 1: batch statistics over every
+/// dim but 1; running_mean / running_var = input * momentum + batch * (1 - momentum).
+FailureOr<SmallVector<Value>> Converter::batchNormTraining(ox::BatchNormalizationOp bn) {
+  Value x = bn.getX();
+  auto xt = rtt(x);
+  if (xt.getRank() < 2)
+    return (LogicalResult)(fail() << "input must have rank >= 2");
+  if (!isa<FloatType>(xt.getElementType()))
+    return (LogicalResult)(fail() << "X must be a float tensor");
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    if (i != 1) axes.push_back(i);
+  auto [mean, var] = meanVar(x, axes);
+  SmallVector<Value> res{normalizeChannels(x, mean, var, bn.getEpsilon().convertToDouble(), bn.getScale(), bn.getB())};
+  double mom = bn.getMomentum().convertToDouble();
+  Value stats[2] = {mean, var}, inputs[2] = {bn.getInputMean(), bn.getInputVar()};
+  for (auto [i, out] : llvm::enumerate(bn.getRunning())) {
+    auto ot = rtt(out);
+    Type et = ot.getElementType();
+    if (et != xt.getElementType())
+      return (LogicalResult)(fail() << "running statistics of another type than X are not supported");
+    Value batch = reshapeTo(b, loc, stats[i], ot, {dimValue(b, loc, x, 1)});
+    auto c1 = RankedTensorType::get({1}, et);
+    Value a = binary(b, loc, nn::BinaryKind::mul, inputs[i], constTensor(b, loc, c1, {mom}), ot);
+    Value c = binary(b, loc, nn::BinaryKind::mul, batch, constTensor(b, loc, c1, {1.0 - mom}), ot);
+    res.push_back(binary(b, loc, nn::BinaryKind::add, a, c, ot));
+  }
+  return res;
+}
+
+FailureOr<SmallVector<Value>> Converter::instanceNorm(ox::InstanceNormalizationOp in) {
+  Value x = in.getInput();
+  auto xt = rtt(x);
+  if (!isa<FloatType>(xt.getElementType()))
+    return (LogicalResult)(fail() << "input must be a float tensor");
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < xt.getRank(); ++i)
+    axes.push_back(i);
+  auto [mean, var] = meanVar(x, axes);
+  return one(normalizeChannels(x, mean, var, in.getEpsilon().convertToDouble(), in.getScale(), in.getB()));
+}
+
+/// MeanVarianceNormalization as its ONNX function body:
+/// (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9).
+FailureOr<SmallVector<Value>> Converter::meanVarianceNorm(ox::MeanVarianceNormalizationOp mvn) {
+  Value x = mvn.getX();
+  auto xt = rtt(x);
+  int64_t r = xt.getRank();
+  if (!isa<FloatType>(xt.getElementType()))
+    return (LogicalResult)(fail() << "X must be a float tensor");
+  SmallVector<int64_t> axes = mvn.getAxes() ? intsAttr(mvn.getAxes()) : SmallVector<int64_t>{0, 2, 3};
+  for (int64_t &a : axes) {
+    if (a < -r || a >= r)
+      return (LogicalResult)(fail() << "axis " << a << " out of range for rank " << r);
+    if (a < 0) a += r;
+  }
+  llvm::sort(axes);
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  SmallVector<int64_t> shape(xt.getShape());
+  for (int64_t a : axes)
+    shape[a] = 1;
+  auto st = RankedTensorType::get(shape, xt.getElementType());
+  auto mean = [&](Value v) -> Value {
+    return nn::ReduceOp::create(b, loc, st, v, nn::ReduceKindAttr::get(b.getContext(), nn::ReduceKind::mean),
+                                b.getDenseI64ArrayAttr(axes), b.getBoolAttr(true));
+  };
+  Value m = mean(x);
+  Value ex2 = mean(binary(b, loc, nn::BinaryKind::mul, x, x, xt));
+  Value var = binary(b, loc, nn::BinaryKind::sub, ex2, binary(b, loc, nn::BinaryKind::mul, m, m, st), st);
+  Value epsC = constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(r, 1), xt.getElementType()), {1e-9});
+  Value sd = binary(b, loc, nn::BinaryKind::add, unary(b, loc, nn::UnaryKind::sqrt, var), epsC, st);
+  Value d = binary(b, loc, nn::BinaryKind::sub, x, m, xt);
+  return one(binary(b, loc, nn::BinaryKind::div, d, sd, xt));
+}
+
+/// LRN: the windowed channel sum of x^2 is an average pool (count including
+/// padding, so the divisor is always `size`) over [N, 1, C, prod(spatial)];
+/// y = x / (bias + alpha * avg)^beta.
+FailureOr<SmallVector<Value>> Converter::lrn(ox::LRNOp l) {
+  Value x = l.getX();
+  auto xt = rtt(x);
+  Type et = xt.getElementType();
+  if (!isa<FloatType>(et))
+    return (LogicalResult)(fail() << "X must be a float tensor");
+  if (!xt.hasStaticShape())
+    return (LogicalResult)(fail() << "X of dynamic shape is not supported");
+  int64_t N = xt.getDimSize(0), C = xt.getDimSize(1), S = 1;
+  for (int64_t i = 2; i < xt.getRank(); ++i)
+    S *= xt.getDimSize(i);
+  int64_t size = l.getSize();
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  auto t4 = RankedTensorType::get({N, 1, C, S}, et);
+  Value sq = binary(b, loc, nn::BinaryKind::mul, x, x, xt);
+  Value sq4 = reshapeTo(b, loc, sq, t4);
+  SmallVector<int64_t> pads{lo, 0, hi, 0};
+  Value avg = nn::PoolOp::create(b, loc, t4, sq4, nn::PoolKindAttr::get(b.getContext(), nn::PoolKind::avg),
+                                 b.getDenseI64ArrayAttr({size, 1}), b.getDenseI64ArrayAttr({1, 1}),
+                                 b.getDenseI64ArrayAttr({1, 1}), b.getDenseI64ArrayAttr(pads),
+                                 b.getDenseI64ArrayAttr(pads), b.getBoolAttr(true));
+  avg = reshapeTo(b, loc, avg, xt);
+  auto c1 = RankedTensorType::get(SmallVector<int64_t>(xt.getRank(), 1), et);
+  Value den = binary(b, loc, nn::BinaryKind::mul, avg, constTensor(b, loc, c1, {l.getAlpha().convertToDouble()}), xt);
+  den = binary(b, loc, nn::BinaryKind::add, den, constTensor(b, loc, c1, {l.getBias().convertToDouble()}), xt);
+  den = binary(b, loc, nn::BinaryKind::pow, den, constTensor(b, loc, c1, {l.getBeta().convertToDouble()}), xt);
+  return one(binary(b, loc, nn::BinaryKind::div, x, den, xt));
 }
 
 
@@ -1029,6 +1190,9 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       .Case([&](ox::ReduceLogSumOp r) { return reduce(r, nn::ReduceKind::log_sum); })
       .Case([&](ox::ReduceLogSumExpOp r) { return reduce(r, nn::ReduceKind::log_sum_exp); })
       .Case([&](ox::ReduceSumSquareOp r) { return reduce(r, nn::ReduceKind::sum_square); })
+      .Case([&](ox::InstanceNormalizationOp in) { return instanceNorm(in); })
+      .Case([&](ox::MeanVarianceNormalizationOp m) { return meanVarianceNorm(m); })
+      .Case([&](ox::LRNOp l) { return lrn(l); })
       // ---- conformance [normalization]: add new entries above this line ----
 
       // ---- conformance [sorting]: add new entries above this line ----

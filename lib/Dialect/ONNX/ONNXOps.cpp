@@ -414,7 +414,6 @@ UNARY_SAME(HardSwishOp)
 UNARY_SAME(IdentityOp)
 UNARY_SAME(LeakyReluOp)
 UNARY_SAME(HardSigmoidOp)
-UNARY_SAME(BatchNormalizationOp)
 UNARY_SAME(SoftmaxOp)
 UNARY_SAME(LogSoftmaxOp)
 
@@ -1611,6 +1610,45 @@ INFER(ReduceL2Op) { CTX; return inferReduce(*this, c); }
 INFER(ReduceLogSumOp) { CTX; return inferReduce(*this, c); }
 INFER(ReduceLogSumExpOp) { CTX; return inferReduce(*this, c); }
 INFER(ReduceSumSquareOp) { CTX; return inferReduce(*this, c); }
+INFER(BatchNormalizationOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (getNumResults() > 3)
+    return c.error() << "the saved_mean/saved_var outputs (BatchNormalization before opset 14) are not supported";
+  types.push_back(x);
+  for (unsigned i = 1; i < getNumResults(); ++i) {
+    auto m = c.ranked(i == 1 ? getInputMean() : getInputVar(), i == 1 ? "input_mean" : "input_var");
+    if (!m)
+      return failure();
+    types.push_back(m);
+  }
+  return success();
+}
+INFER(InstanceNormalizationOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  if (x.getRank() < 3)
+    return c.error() << "input must be [N, C, spatial...]";
+  types.push_back(x);
+  return success();
+}
+INFER(MeanVarianceNormalizationOp) { CTX; return inferSame(c, getX()); }
+INFER(LRNOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2)
+    return c.error() << "X must be [N, C, ...]";
+  if (getSize() < 1)
+    return c.error() << "size must be >= 1";
+  types.push_back(x);
+  return success();
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----

@@ -8,10 +8,3 @@ func.func @pad_reflect(%x: tensor<4xf32>) -> tensor<6xf32> {
   return %y : tensor<6xf32>
 }
 
-// -----
-
-func.func @bn_training(%x: tensor<1x2x2x2xf32>, %s: tensor<2xf32>) -> tensor<1x2x2x2xf32> {
-  // expected-error @+1 {{training_mode = 1 is not supported (inference only)}}
-  %y = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) {training_mode = 1 : i64} : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
-  return %y : tensor<1x2x2x2xf32>
-}

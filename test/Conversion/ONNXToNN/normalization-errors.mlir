@@ -6,3 +6,19 @@ func.func @ln_stash(%x: tensor<2x3xf32>, %s: tensor<3xf32>) -> (tensor<2x3xf32>,
   %y, %m = "onnx.LayerNormalization"(%x, %s, %n) {stash_type = 0 : i64} : (tensor<2x3xf32>, tensor<3xf32>, none) -> (tensor<2x3xf32>, tensor<2x1xf32>)
   return %y, %m : tensor<2x3xf32>, tensor<2x1xf32>
 }
+
+// -----
+
+func.func @bn_running_inference(%x: tensor<2x3x4xf32>, %s: tensor<3xf32>) -> (tensor<2x3x4xf32>, tensor<3xf32>) {
+  // expected-error @+1 {{the running_mean/running_var outputs need training_mode = 1}}
+  %y, %rm = "onnx.BatchNormalization"(%x, %s, %s, %s, %s) : (tensor<2x3x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<2x3x4xf32>, tensor<3xf32>)
+  return %y, %rm : tensor<2x3x4xf32>, tensor<3xf32>
+}
+
+// -----
+
+func.func @lrn_dynamic(%x: tensor<?x5x3xf32>) -> tensor<?x5x3xf32> {
+  // expected-error @+1 {{X of dynamic shape is not supported}}
+  %y = "onnx.LRN"(%x) {size = 3 : i64} : (tensor<?x5x3xf32>) -> tensor<?x5x3xf32>
+  return %y : tensor<?x5x3xf32>
+}
