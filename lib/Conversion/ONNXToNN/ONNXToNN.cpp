@@ -455,8 +455,14 @@ FailureOr<SmallVector<Value>> Converter::reduce(RedT r, nn::ReduceKind kind) {
   SmallVector<int64_t> axes;
   bool emptyByShape = !isNone(r.getAxes()) && rtt(r.getAxes()).getRank() == 1 &&
                       rtt(r.getAxes()).getDimSize(0) == 0;
-  if (!isNone(r.getAxes()) && !emptyByShape && !ox::getConstantIntValues(r.getAxes(), axes))
-    return (LogicalResult)(fail() << "axes must be constant");
+  if (!isNone(r.getAxes()) && !emptyByShape && !ox::getConstantIntValues(r.getAxes(), axes)) {
+    if (kind == nn::ReduceKind::log_sum_exp)
+      return (LogicalResult)(fail() << "axes known only at run time are not supported for ReduceLogSumExp");
+    return one(nn::ReduceAxesOp::create(b, loc, resType(), r.getData(), r.getAxes(),
+                                        nn::ReduceKindAttr::get(b.getContext(), kind),
+                                        b.getBoolAttr(r.getKeepdims() != 0),
+                                        b.getBoolAttr(r.getNoopWithEmptyAxes() != 0)));
+  }
   if (axes.empty()) {
     if (r.getNoopWithEmptyAxes())
       return one(r.getData());
