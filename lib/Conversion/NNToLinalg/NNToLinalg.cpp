@@ -929,6 +929,13 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
 // Reductions (generic over a set of axes)
 //===----------------------------------------------------------------------===//
 
+/// |v| for a signless integer with arith only (math.absi has no LLVM lowering here).
+Value absInt(OpBuilder &b, Location loc, Value v) {
+  Value zero = arith::ConstantOp::create(b, loc, v.getType(), b.getIntegerAttr(v.getType(), 0));
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v, zero);
+  return arith::SelectOp::create(b, loc, neg, arith::SubIOp::create(b, loc, zero, v), v);
+}
+
 /// Reduces `x` over `axes` (sorted) with `combine`, starting from `initV`.
 /// Returns a tensor without the reduced dims.
 Value reduceGeneric(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Value initV,
@@ -1073,7 +1080,7 @@ FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
         [&](OpBuilder &nb, Location nl, Value a, Value c) { return binaryScalar(nb, nl, nn::BinaryKind::add, a, c); },
         [&](OpBuilder &nb, Location nl, Value v) -> Value {
           if (k == nn::ReduceKind::l1)
-            return isF ? (Value)math::AbsFOp::create(nb, nl, v) : (Value)math::AbsIOp::create(nb, nl, v);
+            return isF ? (Value)math::AbsFOp::create(nb, nl, v) : absInt(nb, nl, v);
           if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::sum_square)
             return binaryScalar(nb, nl, nn::BinaryKind::mul, v, v);
           return v;
@@ -1515,7 +1522,7 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
                     case nn::ReduceKind::min: res = binaryScalar(nb, nl, nn::BinaryKind::min, v, acc); break;
                     case nn::ReduceKind::prod: res = binaryScalar(nb, nl, nn::BinaryKind::mul, v, acc); break;
                     case nn::ReduceKind::l1:
-                      v = isF ? (Value)math::AbsFOp::create(nb, nl, v) : (Value)math::AbsIOp::create(nb, nl, v);
+                      v = isF ? (Value)math::AbsFOp::create(nb, nl, v) : absInt(nb, nl, v);
                       res = binaryScalar(nb, nl, nn::BinaryKind::add, v, acc);
                       break;
                     case nn::ReduceKind::l2:

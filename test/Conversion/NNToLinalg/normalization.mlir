@@ -54,3 +54,14 @@ func.func @reduce_axes(%x: tensor<3x4x5xf32>, %a: tensor<1xi64>) -> tensor<?x?xf
   %y = nn.reduce_axes sum %x, %a {keepdims = false, noop_with_empty_axes = false} : (tensor<3x4x5xf32>, tensor<1xi64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// Integer l1: |x| with arith (cmpi + select), no math.absi.
+// CHECK-LABEL: func @l1_int
+// CHECK-NOT: math.absi
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
+// CHECK: arith.addi
+func.func @l1_int(%x: tensor<3x4xi64>) -> tensor<3xi64> {
+  %y = nn.reduce l1 %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi64> -> tensor<3xi64>
+  return %y : tensor<3xi64>
+}
