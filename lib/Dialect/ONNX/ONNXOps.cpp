@@ -1667,6 +1667,19 @@ INFER(LRNOp) {
   types.push_back(x);
   return success();
 }
+INFER(GroupNormalizationOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2)
+    return c.error() << "X must be [N, C, ...]";
+  int64_t g = getNumGroups(), C = x.getDimSize(1);
+  if (g < 1 || (C != kDyn && C % g != 0))
+    return c.error() << "num_groups = " << g << " must divide the channel count " << C;
+  types.push_back(x);
+  return success();
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 // ---- conformance [sorting]: add new entries above this line ----

@@ -38,3 +38,11 @@ func.func @reduce_runtime_axes_lse(%x: tensor<3x2xf32>, %a: tensor<1xi64>) -> te
   %y = "onnx.ReduceLogSumExp"(%x, %a) : (tensor<3x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @group_norm_groups(%x: tensor<3x4x2xf32>, %s: tensor<4xf32>) -> tensor<3x4x2xf32> {
+  // expected-error @+1 {{num_groups = 3 must divide the channel count 4}}
+  %y = "onnx.GroupNormalization"(%x, %s, %s) {num_groups = 3 : i64} : (tensor<3x4x2xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2xf32>
+  return %y : tensor<3x4x2xf32>
+}

@@ -104,3 +104,14 @@ func.func @reduce_runtime_axes(%x: tensor<3x1x2xf32>, %a: tensor<1xi64>) -> (ten
   %1 = "onnx.ReduceMax"(%x, %a) {keepdims = 0 : i64} : (tensor<3x1x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
   return %0, %1 : tensor<?x1x?xf32>, tensor<?x?xf32>
 }
+
+// GroupNormalization: statistics over [N, G, C / G * spatial], then
+// per-channel scale and bias.
+// CHECK-LABEL: func @group_norm
+// CHECK: nn.reshape %arg0 : (tensor<3x4x2x2xf32>) -> tensor<3x2x8xf32>
+// CHECK: nn.reduce mean {{.*}}axes = array<i64: 2>, keepdims = true} : tensor<3x2x8xf32> -> tensor<3x2x1xf32>
+// CHECK: nn.reshape %arg1 : (tensor<4xf32>) -> tensor<1x4x1x1xf32>
+func.func @group_norm(%x: tensor<3x4x2x2xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<3x4x2x2xf32> {
+  %y = "onnx.GroupNormalization"(%x, %s, %b) {num_groups = 2 : i64} : (tensor<3x4x2x2xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2x2xf32>
+  return %y : tensor<3x4x2x2xf32>
+}
