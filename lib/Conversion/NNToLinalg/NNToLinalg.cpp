@@ -1047,9 +1047,12 @@ FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
       return binaryScalar(nb, nl, nn::BinaryKind::add, a, c);
     });
     if (op.getKind() == nn::ReduceKind::mean) {
+      // Integer mean: sum / count truncated toward zero (numpy's mean cast
+      // back to the integer type).
+      Value cnt = countOf(b, loc, x, axes, isF ? et : b.getF64Type());
       if (!isF)
-        return (LogicalResult)(op.emitError() << "integer mean is not supported");
-      r = divScalar(b, loc, r, countOf(b, loc, x, axes, et));
+        cnt = arith::FPToSIOp::create(b, loc, et, cnt);
+      r = divScalar(b, loc, r, cnt);
     }
     break;
   case nn::ReduceKind::max:
@@ -1440,7 +1443,7 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
   nn::ReduceKind k = op.getKind();
   if (k == nn::ReduceKind::log_sum_exp)
     return (LogicalResult)(op.emitError() << "reduction 'log_sum_exp' over run-time axes is not supported");
-  if (!isF && (k == nn::ReduceKind::mean || k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum))
+  if (!isF && (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum))
     return (LogicalResult)(op.emitError() << "reduction '" << nn::stringifyReduceKind(k)
                                           << "' needs a float element type");
   auto i1 = b.getI1Type();
@@ -1539,7 +1542,11 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
     Value cnt = c1;
     for (int64_t i = 0; i < r; ++i)
       cnt = arith::MulIOp::create(b, loc, cnt, redDims[i]);
-    Value cf = arith::SIToFPOp::create(b, loc, et, arith::IndexCastOp::create(b, loc, b.getI64Type(), cnt));
+    Value cf = arith::IndexCastOp::create(b, loc, b.getI64Type(), cnt);
+    if (isF)
+      cf = arith::SIToFPOp::create(b, loc, et, cf);
+    else if (et != cf.getType())
+      cf = arith::TruncIOp::create(b, loc, et, cf);
     red = divScalar(b, loc, red, cf);
   } else if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum) {
     red = elementwise(b, loc, outT, ValueRange{red}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {

@@ -65,3 +65,12 @@ func.func @l1_int(%x: tensor<3x4xi64>) -> tensor<3xi64> {
   %y = nn.reduce l1 %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi64> -> tensor<3xi64>
   return %y : tensor<3xi64>
 }
+
+// Integer mean: integer sum, then signed division by the count.
+// CHECK-LABEL: func @mean_int
+// CHECK: arith.addi
+// CHECK: arith.divsi
+func.func @mean_int(%x: tensor<3x4xi32>) -> tensor<3xi32> {
+  %y = nn.reduce mean %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi32> -> tensor<3xi32>
+  return %y : tensor<3xi32>
+}
