@@ -523,6 +523,22 @@ def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+def NN_ReduceAxesOp : NN_Op<"reduce_axes"> {
+  let summary = "reduction over a set of axes known only at run time";
+  let description = [{
+    Like `nn.reduce`, but `axes` is a 1-D integer tensor (negative entries
+    count from the end) read at run time.  An empty `axes` reduces every
+    dim, or none with `noop_with_empty_axes`.  With `keepdims` the result
+    has the input's rank; without it, `axes` must have a static length n
+    and the result has rank - n dims (axes must not repeat).  Every kind
+    but log_sum_exp is supported.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$axes, NN_ReduceKind:$kind,
+                   BoolAttr:$keepdims, BoolAttr:$noop_with_empty_axes);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $input `,` $axes attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [normalization]: add new entries above this line ----
 
 def NN_ArgReduceOp : NN_Op<"arg_reduce"> {

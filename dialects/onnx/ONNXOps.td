@@ -603,6 +603,18 @@ def ONNX_LRNOp : ONNX_Op<"LRN"> {
                    ONNX_SI64Attr:$size);
   let results = (outs AnyTensor:$Y);
 }
+def ONNX_GroupNormalizationOp : ONNX_Op<"GroupNormalization"> {
+  let summary = "ONNX GroupNormalization (opset 21: per-channel scale and bias)";
+  let description = [{
+    The importer turns the per-group scale/bias of opsets 18-20 into
+    per-channel ones.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, AnyTensor:$bias,
+                   DefaultValuedAttr<F32Attr, "1e-05">:$epsilon,
+                   ONNX_SI64Attr:$num_groups,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$stash_type);
+  let results = (outs AnyTensor:$Y);
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 def ONNX_ArgMaxOp : ONNX_Op<"ArgMax"> {

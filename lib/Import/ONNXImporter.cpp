@@ -81,7 +81,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       {"ReduceL1", 1}, {"ReduceL2", 1}, {"ReduceLogSum", 1}, {"ReduceLogSumExp", 1},
       {"ReduceSumSquare", 1}, {"InstanceNormalization", 1}, {"LRN", 1},
-      {"MeanVarianceNormalization", 9},
+      {"MeanVarianceNormalization", 9}, {"GroupNormalization", 18},
       // ---- conformance [normalization]: add new entries above this line ----
 
       {"ArgMax", 1}, {"ArgMin", 1}, {"CumSum", 11}, {"Hardmax", 1},
@@ -1007,6 +1007,33 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
 
   // ---- conformance [indexing]: add new entries above this line ----
 
+  if (opType == "GroupNormalization" && opset < 21 && operands.size() == 3) {
+    // Opsets 18-20: scale and bias per group; repeat each C / G times.
+    auto xt = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto it = rawAttrs.find("num_groups");
+    if (!xt || xt.getRank() < 2 || xt.isDynamicDim(1) || it == rawAttrs.end())
+      return nodeError() << "GroupNormalization-" << opset << " needs num_groups and a static channel dim";
+    int64_t G = it->second->i(), C = xt.getDimSize(1);
+    if (G < 1 || C % G != 0)
+      return nodeError() << "num_groups = " << G << " must divide the channel count " << C;
+    for (int i = 1; i <= 2; ++i) {
+      Value v = operands[i];
+      Type et = getElementTypeOrSelf(v.getType());
+      auto r1 = kiln::onnx::ReshapeOp::create(b, loc, UnrankedTensorType::get(et), v, constI64(loc, {G, 1}),
+                                              b.getI64IntegerAttr(0));
+      if (failed(kiln::onnx::inferShapes(r1)))
+        return failure();
+      auto ex = kiln::onnx::ExpandOp::create(b, loc, UnrankedTensorType::get(et), r1.getResult(),
+                                             constI64(loc, {G, C / G}));
+      if (failed(kiln::onnx::inferShapes(ex)))
+        return failure();
+      auto r2 = kiln::onnx::ReshapeOp::create(b, loc, UnrankedTensorType::get(et), ex.getResult(),
+                                              constI64(loc, {C}), b.getI64IntegerAttr(0));
+      if (failed(kiln::onnx::inferShapes(r2)))
+        return failure();
+      operands[i] = r2.getResult();
+    }
+  }
   // ---- conformance [normalization]: add new entries above this line ----
 
   if (opType == "TopK" && opset < 10) {

@@ -1106,6 +1106,13 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
 // Reductions (generic over a set of axes)
 //===----------------------------------------------------------------------===//
 
+/// |v| for a signless integer with arith only (math.absi has no LLVM lowering here).
+Value absInt(OpBuilder &b, Location loc, Value v) {
+  Value zero = arith::ConstantOp::create(b, loc, v.getType(), b.getIntegerAttr(v.getType(), 0));
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v, zero);
+  return arith::SelectOp::create(b, loc, neg, arith::SubIOp::create(b, loc, zero, v), v);
+}
+
 /// Reduces `x` over `axes` (sorted) with `combine`, starting from `initV`.
 /// Returns a tensor without the reduced dims.
 Value reduceGeneric(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Value initV,
@@ -1217,9 +1224,12 @@ FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
       return binaryScalar(nb, nl, nn::BinaryKind::add, a, c);
     });
     if (op.getKind() == nn::ReduceKind::mean) {
+      // Integer mean: sum / count truncated toward zero (numpy's mean cast
+      // back to the integer type).
+      Value cnt = countOf(b, loc, x, axes, isF ? et : b.getF64Type());
       if (!isF)
-        return (LogicalResult)(op.emitError() << "integer mean is not supported");
-      r = divScalar(b, loc, r, countOf(b, loc, x, axes, et));
+        cnt = arith::FPToSIOp::create(b, loc, et, cnt);
+      r = divScalar(b, loc, r, cnt);
     }
     break;
   case nn::ReduceKind::max:
@@ -1250,7 +1260,7 @@ FailureOr<Value> lowerReduce(OpBuilder &b, nn::ReduceOp op) {
         [&](OpBuilder &nb, Location nl, Value a, Value c) { return binaryScalar(nb, nl, nn::BinaryKind::add, a, c); },
         [&](OpBuilder &nb, Location nl, Value v) -> Value {
           if (k == nn::ReduceKind::l1)
-            return isF ? (Value)math::AbsFOp::create(nb, nl, v) : (Value)math::AbsIOp::create(nb, nl, v);
+            return isF ? (Value)math::AbsFOp::create(nb, nl, v) : absInt(nb, nl, v);
           if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::sum_square)
             return binaryScalar(nb, nl, nn::BinaryKind::mul, v, v);
           return v;
@@ -1864,6 +1874,162 @@ FailureOr<Value> lowerReverseSequence(OpBuilder &b, nn::ReverseSequenceOp op) {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+/// nn.reduce_axes: reduction over axes known only at run time, in one
+/// linalg.generic with 2 * rank loops: o_j (parallel, over the result dims
+/// out_j = reduced_j ? 1 : in_j) and k_j (reduction, over red_j = reduced_j
+/// ? in_j : 1); the input is read at o_j + k_j.  The k ranges come from a
+/// placeholder i8 tensor of shape red.  Without keepdims the result is a
+/// tensor.reshape to the kept dims, compacted at run time.
+FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
+  Location loc = op.getLoc();
+  Value x = op.getInput(), axesV = op.getAxes();
+  auto t = rtt(x);
+  auto resT = rtt(op.getResult());
+  Type et = t.getElementType();
+  bool isF = isa<FloatType>(et);
+  int64_t r = t.getRank();
+  nn::ReduceKind k = op.getKind();
+  if (k == nn::ReduceKind::log_sum_exp)
+    return (LogicalResult)(op.emitError() << "reduction 'log_sum_exp' over run-time axes is not supported");
+  if (!isF && (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum))
+    return (LogicalResult)(op.emitError() << "reduction '" << nn::stringifyReduceKind(k)
+                                          << "' needs a float element type");
+  auto i1 = b.getI1Type();
+  // Mask of reduced dims: mask[i] = any(normalize(axes[k]) == i).
+  auto at = rtt(axesV);
+  Value n = dimOf(b, loc, axesV, 0);
+  auto maskT = RankedTensorType::get({r}, i1);
+  Value mask = fillTensor(b, loc, empty(b, loc, maskT, {}), arith::ConstantIntOp::create(b, loc, i1, 0));
+  {
+    SmallVector<AffineMap> maps{AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, b.getContext()),
+                                AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext())};
+    SmallVector<utils::IteratorType> iters{utils::IteratorType::reduction, utils::IteratorType::parallel};
+    mask = linalg::GenericOp::create(
+               b, loc, TypeRange{maskT}, ValueRange{axesV}, ValueRange{mask}, maps, iters,
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 Value ax = a[0];
+                 if (ax.getType() != nb.getI64Type())
+                   ax = arith::ExtSIOp::create(nb, nl, nb.getI64Type(), ax);
+                 Value rank = arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), r);
+                 Value zero = arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), 0);
+                 Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, ax, zero);
+                 ax = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, ax, rank), ax);
+                 Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 1));
+                 Value eq = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, ax, i);
+                 linalg::YieldOp::create(nb, nl, ValueRange{arith::OrIOp::create(nb, nl, a[1], eq)});
+               })
+               .getResult(0);
+  }
+  (void)at;
+  Value isEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n, cIdx(b, loc, 0));
+  Value c1 = cIdx(b, loc, 1);
+  SmallVector<Value> m(r), outDims(r), redDims(r), inDims(r);
+  SmallVector<int64_t> outShape(r), redShape(r);
+  for (int64_t i = 0; i < r; ++i) {
+    m[i] = tensor::ExtractOp::create(b, loc, mask, ValueRange{cIdx(b, loc, i)});
+    if (!op.getNoopWithEmptyAxes())
+      m[i] = arith::OrIOp::create(b, loc, m[i], isEmpty);
+    inDims[i] = dimOf(b, loc, x, i);
+    outDims[i] = arith::SelectOp::create(b, loc, m[i], c1, inDims[i]);
+    redDims[i] = arith::SelectOp::create(b, loc, m[i], inDims[i], c1);
+    bool unit = t.getDimSize(i) == 1;
+    outShape[i] = unit ? 1 : ShapedType::kDynamic;
+    redShape[i] = unit ? 1 : ShapedType::kDynamic;
+  }
+  auto outT = RankedTensorType::get(outShape, et);
+  auto redT = RankedTensorType::get(redShape, b.getI8Type());
+  auto dynOnly = [&](ArrayRef<Value> dims, ArrayRef<int64_t> shape) {
+    SmallVector<Value> d;
+    for (int64_t i = 0; i < r; ++i)
+      if (ShapedType::isDynamic(shape[i])) d.push_back(dims[i]);
+    return d;
+  };
+  Value placeholder = tensor::EmptyOp::create(b, loc, redT, dynOnly(redDims, redShape));
+  Value initV;
+  switch (k) {
+  case nn::ReduceKind::max: initV = lowest(b, loc, et); break;
+  case nn::ReduceKind::min: initV = highest(b, loc, et); break;
+  case nn::ReduceKind::prod: initV = scalar(b, loc, et, 1); break;
+  default: initV = scalar(b, loc, et, 0); break;
+  }
+  Value init = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, outT, dynOnly(outDims, outShape)), initV);
+  SmallVector<AffineExpr> xe, oe, ke;
+  for (int64_t i = 0; i < r; ++i) {
+    xe.push_back(b.getAffineDimExpr(i) + b.getAffineDimExpr(r + i));
+    oe.push_back(b.getAffineDimExpr(i));
+    ke.push_back(b.getAffineDimExpr(r + i));
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(2 * r, 0, xe, b.getContext()),
+                              AffineMap::get(2 * r, 0, ke, b.getContext()),
+                              AffineMap::get(2 * r, 0, oe, b.getContext())};
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  iters.append(r, utils::IteratorType::reduction);
+  Value red = linalg::GenericOp::create(
+                  b, loc, TypeRange{outT}, ValueRange{x, placeholder}, ValueRange{init}, maps, iters,
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value v = a[0], acc = a[2], res;
+                    switch (k) {
+                    case nn::ReduceKind::max: res = binaryScalar(nb, nl, nn::BinaryKind::max, v, acc); break;
+                    case nn::ReduceKind::min: res = binaryScalar(nb, nl, nn::BinaryKind::min, v, acc); break;
+                    case nn::ReduceKind::prod: res = binaryScalar(nb, nl, nn::BinaryKind::mul, v, acc); break;
+                    case nn::ReduceKind::l1:
+                      v = isF ? (Value)math::AbsFOp::create(nb, nl, v) : absInt(nb, nl, v);
+                      res = binaryScalar(nb, nl, nn::BinaryKind::add, v, acc);
+                      break;
+                    case nn::ReduceKind::l2:
+                    case nn::ReduceKind::sum_square:
+                      v = binaryScalar(nb, nl, nn::BinaryKind::mul, v, v);
+                      res = binaryScalar(nb, nl, nn::BinaryKind::add, v, acc);
+                      break;
+                    default: res = binaryScalar(nb, nl, nn::BinaryKind::add, v, acc); break;
+                    }
+                    linalg::YieldOp::create(nb, nl, res);
+                  })
+                  .getResult(0);
+  if (k == nn::ReduceKind::mean) {
+    Value cnt = c1;
+    for (int64_t i = 0; i < r; ++i)
+      cnt = arith::MulIOp::create(b, loc, cnt, redDims[i]);
+    Value cf = arith::IndexCastOp::create(b, loc, b.getI64Type(), cnt);
+    if (isF)
+      cf = arith::SIToFPOp::create(b, loc, et, cf);
+    else if (et != cf.getType())
+      cf = arith::TruncIOp::create(b, loc, et, cf);
+    red = divScalar(b, loc, red, cf);
+  } else if (k == nn::ReduceKind::l2 || k == nn::ReduceKind::log_sum) {
+    red = elementwise(b, loc, outT, ValueRange{red}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return k == nn::ReduceKind::l2 ? (Value)math::SqrtOp::create(nb, nl, a[0])
+                                     : (Value)math::LogOp::create(nb, nl, a[0]);
+    });
+  }
+  if (op.getKeepdims())
+    return red.getType() == resT ? red : (Value)tensor::CastOp::create(b, loc, resT, red);
+  // Compact the kept dims: result dim j is the j-th dim with mask false.
+  // Duplicate axes (invalid) leave fewer reduced dims than the result rank
+  // assumes; the extra dims are then 0 (an empty result) so the reshape
+  // never reads out of bounds.
+  int64_t R = resT.getRank();
+  Value zero = cIdx(b, loc, 0);
+  SmallVector<Value> shape(R, zero);
+  Value pos = zero;
+  for (int64_t i = 0; i < r; ++i) {
+    Value kept = arith::XOrIOp::create(b, loc, m[i], arith::ConstantIntOp::create(b, loc, i1, 1));
+    for (int64_t j = 0; j < R; ++j) {
+      Value here = arith::AndIOp::create(
+          b, loc, kept, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, pos, cIdx(b, loc, j)));
+      shape[j] = arith::SelectOp::create(b, loc, here, inDims[i], shape[j]);
+    }
+    pos = arith::AddIOp::create(b, loc, pos, arith::SelectOp::create(b, loc, kept, c1, zero));
+  }
+  Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, pos, cIdx(b, loc, R));
+  SmallVector<Value> elems;
+  for (Value d : shape) {
+    d = arith::SelectOp::create(b, loc, ok, d, zero);
+    elems.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), d));
+  }
+  Value shapeT = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({R}, b.getI64Type()), elems);
+  return (Value)tensor::ReshapeOp::create(b, loc, resT, red, shapeT);
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//
@@ -3416,6 +3582,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
 
       // ---- conformance [indexing]: add new entries above this line ----
 
+      .Case([&](nn::ReduceAxesOp r) { return lowerReduceAxes(b, r); })
       // ---- conformance [normalization]: add new entries above this line ----
 
       .Case([&](nn::ArgReduceOp a) { return lowerArgReduce(b, a); })

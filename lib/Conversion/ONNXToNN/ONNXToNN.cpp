@@ -194,6 +194,7 @@ struct Converter {
   FailureOr<SmallVector<Value>> instanceNorm(ox::InstanceNormalizationOp in);
   FailureOr<SmallVector<Value>> meanVarianceNorm(ox::MeanVarianceNormalizationOp mvn);
   FailureOr<SmallVector<Value>> lrn(ox::LRNOp l);
+  FailureOr<SmallVector<Value>> groupNorm(ox::GroupNormalizationOp g);
   // ---- conformance [normalization]: add new entries above this line ----
 
   FailureOr<SmallVector<Value>> unique(ox::UniqueOp u);
@@ -485,8 +486,14 @@ FailureOr<SmallVector<Value>> Converter::reduce(RedT r, nn::ReduceKind kind) {
   SmallVector<int64_t> axes;
   bool emptyByShape = !isNone(r.getAxes()) && rtt(r.getAxes()).getRank() == 1 &&
                       rtt(r.getAxes()).getDimSize(0) == 0;
-  if (!isNone(r.getAxes()) && !emptyByShape && !ox::getConstantIntValues(r.getAxes(), axes))
-    return (LogicalResult)(fail() << "axes must be constant");
+  if (!isNone(r.getAxes()) && !emptyByShape && !ox::getConstantIntValues(r.getAxes(), axes)) {
+    if (kind == nn::ReduceKind::log_sum_exp)
+      return (LogicalResult)(fail() << "axes known only at run time are not supported for ReduceLogSumExp");
+    return one(nn::ReduceAxesOp::create(b, loc, resType(), r.getData(), r.getAxes(),
+                                        nn::ReduceKindAttr::get(b.getContext(), kind),
+                                        b.getBoolAttr(r.getKeepdims() != 0),
+                                        b.getBoolAttr(r.getNoopWithEmptyAxes() != 0)));
+  }
   if (axes.empty()) {
     if (r.getNoopWithEmptyAxes())
       return one(r.getData());
@@ -1097,6 +1104,42 @@ FailureOr<SmallVector<Value>> Converter::lrn(ox::LRNOp l) {
 }
 
 
+/// GroupNormalization: statistics over [N, G, C / G * spatial] (f32 with
+/// stash_type = 1), then per-channel scale and bias.
+FailureOr<SmallVector<Value>> Converter::groupNorm(ox::GroupNormalizationOp g) {
+  Value x = g.getX();
+  auto xt = rtt(x);
+  Type et = xt.getElementType();
+  if (!isa<FloatType>(et))
+    return (LogicalResult)(fail() << "X must be a float tensor");
+  if (!xt.hasStaticShape())
+    return (LogicalResult)(fail() << "X of dynamic shape is not supported");
+  if (g.getStashType() != 1)
+    return (LogicalResult)(fail() << "stash_type = " << g.getStashType() << " is not supported (only 1: float)");
+  int64_t N = xt.getDimSize(0), C = xt.getDimSize(1), G = g.getNumGroups(), S = 1;
+  for (int64_t i = 2; i < xt.getRank(); ++i)
+    S *= xt.getDimSize(i);
+  auto f32 = b.getF32Type();
+  auto toF32 = [&](Value v) -> Value {
+    auto t = rtt(v);
+    return t.getElementType() == f32 ? v : (Value)nn::CastOp::create(b, loc, t.clone(f32), v, false, false);
+  };
+  auto gt = RankedTensorType::get({N, G, C / G * S}, f32);
+  Value xg = reshapeTo(b, loc, toF32(x), gt);
+  auto [mean, var] = meanVar(xg, {2});
+  Value epsC = constTensor(b, loc, RankedTensorType::get({1, 1, 1}, f32), {g.getEpsilon().convertToDouble()});
+  Value sd = unary(b, loc, nn::UnaryKind::sqrt, binary(b, loc, nn::BinaryKind::add, var, epsC, rtt(var)));
+  Value d = binary(b, loc, nn::BinaryKind::sub, xg, mean, gt);
+  Value yn = reshapeTo(b, loc, binary(b, loc, nn::BinaryKind::div, d, sd, gt), xt.clone(f32));
+  SmallVector<int64_t> pshape(xt.getRank(), 1);
+  pshape[1] = C;
+  auto pType = RankedTensorType::get(pshape, f32);
+  Value y = binary(b, loc, nn::BinaryKind::mul, yn, reshapeTo(b, loc, toF32(g.getScale()), pType), xt.clone(f32));
+  y = binary(b, loc, nn::BinaryKind::add, y, reshapeTo(b, loc, toF32(g.getBias()), pType), xt.clone(f32));
+  if (et != f32)
+    y = nn::CastOp::create(b, loc, xt, y, false, false);
+  return one(y);
+}
 // ---- conformance [normalization]: add new entries above this line ----
 
 /// A 1-element tensor<1xT> constant.
@@ -2743,6 +2786,7 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       .Case([&](ox::InstanceNormalizationOp in) { return instanceNorm(in); })
       .Case([&](ox::MeanVarianceNormalizationOp m) { return meanVarianceNorm(m); })
       .Case([&](ox::LRNOp l) { return lrn(l); })
+      .Case([&](ox::GroupNormalizationOp g) { return groupNorm(g); })
       // ---- conformance [normalization]: add new entries above this line ----
 
       .Case([&](ox::ArgMaxOp a) -> FailureOr<SmallVector<Value>> {

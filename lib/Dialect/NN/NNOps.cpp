@@ -512,6 +512,24 @@ LogicalResult ReverseSequenceOp::verify() {
 
 // ---- conformance [indexing]: add new entries above this line ----
 
+LogicalResult ReduceAxesOp::verify() {
+  auto x = rt(getInput()), a = rt(getAxes()), r = rt(getResult());
+  if (a.getRank() != 1 || !isa<IntegerType>(a.getElementType()))
+    return emitOpError("axes must be a 1-D integer tensor");
+  if (r.getElementType() != x.getElementType())
+    return emitOpError("result element type must be the input's");
+  if (getKeepdims()) {
+    if (r.getRank() != x.getRank())
+      return emitOpError() << "result rank must be " << x.getRank();
+  } else {
+    if (a.isDynamicDim(0))
+      return emitOpError("without keepdims, axes must have a static length");
+    if (r.getRank() != x.getRank() - a.getDimSize(0))
+      return emitOpError() << "result rank must be " << x.getRank() - a.getDimSize(0);
+  }
+  return success();
+}
+
 // ---- conformance [normalization]: add new entries above this line ----
 
 LogicalResult ArgReduceOp::verify() {

@@ -836,6 +836,24 @@ static LogicalResult inferReduce(RedT op, Ctx &c) {
   auto x = c.ranked(op.getData(), "data");
   if (!x)
     return failure();
+  // Axes known only at run time: the rank is known (keepdims, or a static
+  // axes length); dims that may be reduced are dynamic.
+  SmallVector<int64_t> constAxes;
+  auto axesT = dyn_cast<RankedTensorType>(op.getAxes().getType());
+  if (axesT && axesT.getRank() == 1 && axesT.getDimSize(0) != 0 &&
+      !getConstantIntValues(op.getAxes(), constAxes)) {
+    SmallVector<int64_t> out;
+    for (int64_t d : x.getShape())
+      out.push_back(d == 1 ? 1 : kDyn);
+    if (!op.getKeepdims()) {
+      if (axesT.isDynamicDim(0))
+        return c.error() << "axes known only at run time need a static length when keepdims = 0";
+      if (axesT.getDimSize(0) > x.getRank())
+        return c.error() << "more axes than the rank " << x.getRank();
+      out.assign(x.getRank() - axesT.getDimSize(0), kDyn);
+    }
+    return c.add(out, x.getElementType());
+  }
   auto axes = reduceAxes(c, op.getAxes(), x.getRank(), op.getNoopWithEmptyAxes());
   if (failed(axes))
     return failure();
@@ -2045,6 +2063,19 @@ INFER(LRNOp) {
     return c.error() << "X must be [N, C, ...]";
   if (getSize() < 1)
     return c.error() << "size must be >= 1";
+  types.push_back(x);
+  return success();
+}
+INFER(GroupNormalizationOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2)
+    return c.error() << "X must be [N, C, ...]";
+  int64_t g = getNumGroups(), C = x.getDimSize(1);
+  if (g < 1 || (C != kDyn && C % g != 0))
+    return c.error() << "num_groups = " << g << " must divide the channel count " << C;
   types.push_back(x);
   return success();
 }

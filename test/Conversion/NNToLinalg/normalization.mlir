@@ -39,3 +39,38 @@ func.func @sum_square_int(%x: tensor<3x2xi64>) -> tensor<3xi64> {
   %y = nn.reduce sum_square %x {axes = array<i64: 1>, keepdims = false} : tensor<3x2xi64> -> tensor<3xi64>
   return %y : tensor<3xi64>
 }
+
+// Run-time axes: a mask generic over the axes, then one generic with
+// parallel result loops and reduction loops read at o + k; without keepdims
+// a tensor.reshape to the compacted kept dims.
+// CHECK-LABEL: func @reduce_axes
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]{{.*}}ins(%arg1 : tensor<1xi64>)
+// CHECK: arith.ori
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK: arith.addf
+// CHECK: tensor.from_elements {{.*}} : tensor<2xi64>
+// CHECK: tensor.reshape {{.*}} -> tensor<?x?xf32>
+func.func @reduce_axes(%x: tensor<3x4x5xf32>, %a: tensor<1xi64>) -> tensor<?x?xf32> {
+  %y = nn.reduce_axes sum %x, %a {keepdims = false, noop_with_empty_axes = false} : (tensor<3x4x5xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
+// Integer l1: |x| with arith (cmpi + select), no math.absi.
+// CHECK-LABEL: func @l1_int
+// CHECK-NOT: math.absi
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
+// CHECK: arith.addi
+func.func @l1_int(%x: tensor<3x4xi64>) -> tensor<3xi64> {
+  %y = nn.reduce l1 %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi64> -> tensor<3xi64>
+  return %y : tensor<3xi64>
+}
+
+// Integer mean: integer sum, then signed division by the count.
+// CHECK-LABEL: func @mean_int
+// CHECK: arith.addi
+// CHECK: arith.divsi
+func.func @mean_int(%x: tensor<3x4xi32>) -> tensor<3xi32> {
+  %y = nn.reduce mean %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi32> -> tensor<3xi32>
+  return %y : tensor<3xi32>
+}

@@ -93,3 +93,25 @@ func.func @lrn(%x: tensor<2x5x3x4xf32>) -> tensor<2x5x3x4xf32> {
   %y = "onnx.LRN"(%x) {size = 4 : i64} : (tensor<2x5x3x4xf32>) -> tensor<2x5x3x4xf32>
   return %y : tensor<2x5x3x4xf32>
 }
+
+// Axes known only at run time: nn.reduce_axes; the dims that may be
+// reduced become dynamic (a static 1 stays 1).
+// CHECK-LABEL: func @reduce_runtime_axes
+// CHECK: nn.reduce_axes sum %arg0, %arg1 {keepdims = true, noop_with_empty_axes = false} : (tensor<3x1x2xf32>, tensor<1xi64>) -> tensor<?x1x?xf32>
+// CHECK: nn.reduce_axes max %arg0, %arg1 {keepdims = false, noop_with_empty_axes = false} : (tensor<3x1x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+func.func @reduce_runtime_axes(%x: tensor<3x1x2xf32>, %a: tensor<1xi64>) -> (tensor<?x1x?xf32>, tensor<?x?xf32>) {
+  %0 = "onnx.ReduceSum"(%x, %a) : (tensor<3x1x2xf32>, tensor<1xi64>) -> tensor<?x1x?xf32>
+  %1 = "onnx.ReduceMax"(%x, %a) {keepdims = 0 : i64} : (tensor<3x1x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0, %1 : tensor<?x1x?xf32>, tensor<?x?xf32>
+}
+
+// GroupNormalization: statistics over [N, G, C / G * spatial], then
+// per-channel scale and bias.
+// CHECK-LABEL: func @group_norm
+// CHECK: nn.reshape %arg0 : (tensor<3x4x2x2xf32>) -> tensor<3x2x8xf32>
+// CHECK: nn.reduce mean {{.*}}axes = array<i64: 2>, keepdims = true} : tensor<3x2x8xf32> -> tensor<3x2x1xf32>
+// CHECK: nn.reshape %arg1 : (tensor<4xf32>) -> tensor<1x4x1x1xf32>
+func.func @group_norm(%x: tensor<3x4x2x2xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<3x4x2x2xf32> {
+  %y = "onnx.GroupNormalization"(%x, %s, %b) {num_groups = 2 : i64} : (tensor<3x4x2x2xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2x2xf32>
+  return %y : tensor<3x4x2x2xf32>
+}
