@@ -1183,6 +1183,8 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, nn::LayerNormOp op) {
 // Pooling
 //===----------------------------------------------------------------------===//
 
+FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op);
+
 FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -1198,7 +1200,7 @@ FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
     d.insert(d.begin(), 1);
     pads = {0, pads[0], 0, pads[1]};
   } else if (ns != 2) {
-    return (LogicalResult)(op.emitError() << "only 1-D and 2-D pooling are supported");
+    return lowerPoolND(b, op);
   }
   auto res2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
   Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
@@ -1480,6 +1482,168 @@ FailureOr<Value> lowerPadMode(OpBuilder &b, nn::PadModeOp op) {
       .getResult(0);
 }
 
+/// Pooling as one linalg.generic over (n, c, out..., window...) for any
+/// spatial rank: the max (or sum) of the padded input and, with
+/// `withIndices`, the flat index of the max in the unpadded input
+/// (storage_order 0: row-major; 1: spatial dims column-major), first max
+/// wins.  `res` must have static spatial dims.
+SmallVector<Value> poolWindowGeneric(OpBuilder &b, Location loc, Value x, RankedTensorType res,
+                                     ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> d,
+                                     ArrayRef<int64_t> pads, bool isMax, bool withIndices,
+                                     int64_t storageOrder) {
+  auto xt = rtt(x);
+  int64_t ns = xt.getRank() - 2, R = 2 + 2 * ns;
+  Type et = res.getElementType();
+  Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
+  Value xp = padSpatial(b, loc, x, pads, padV);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), dimOf(b, loc, x, 1)};
+  for (int64_t i = 2; i < res.getRank(); ++i)
+    dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  Value init = fillTensor(b, loc, empty(b, loc, res, dims), padV);
+  Value window = tensor::EmptyOp::create(b, loc, k, et);
+  SmallVector<AffineExpr> xe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, we, oe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(b.getAffineDimExpr(2 + i) * s[i] + b.getAffineDimExpr(2 + ns + i) * d[i]);
+    we.push_back(b.getAffineDimExpr(2 + ns + i));
+    oe.push_back(b.getAffineDimExpr(2 + i));
+  }
+  AffineMap om = AffineMap::get(R, 0, oe, b.getContext());
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()), om};
+  SmallVector<utils::IteratorType> iters(2 + ns, utils::IteratorType::parallel);
+  iters.append(ns, utils::IteratorType::reduction);
+  SmallVector<Value> inits{init};
+  SmallVector<Type> types{res};
+  if (withIndices) {
+    auto it = RankedTensorType::get(res.getShape(), b.getI64Type());
+    inits.push_back(fillTensor(b, loc, empty(b, loc, it, dims), scalar(b, loc, b.getI64Type(), 0)));
+    types.push_back(it);
+    maps.push_back(om);
+  }
+  bool isFloat = isa<FloatType>(et);
+  Value C = dimOf(b, loc, x, 1);
+  SmallVector<Value> inDims;
+  for (int64_t i = 0; i < ns; ++i)
+    inDims.push_back(dimOf(b, loc, x, 2 + i));
+  auto g = linalg::GenericOp::create(
+      b, loc, types, ValueRange{xp, window}, inits, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        if (!isMax) {
+          Value sum = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], a[0])
+                              : (Value)arith::AddIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, sum);
+          return;
+        }
+        if (!withIndices) {
+          Value m = isFloat ? (Value)arith::MaximumFOp::create(nb, nl, a[2], a[0])
+                            : (Value)arith::MaxSIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, m);
+          return;
+        }
+        Value gt = isFloat ? (Value)arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, a[0], a[2])
+                           : (Value)arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, a[0], a[2]);
+        // Flat index of the element in the unpadded input.
+        SmallVector<Value> p;
+        for (int64_t i = 0; i < ns; ++i) {
+          Value o = linalg::IndexOp::create(nb, nl, 2 + i), w = linalg::IndexOp::create(nb, nl, 2 + ns + i);
+          Value v = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, o, cIdx(nb, nl, s[i])),
+                                          arith::MulIOp::create(nb, nl, w, cIdx(nb, nl, d[i])));
+          p.push_back(arith::SubIOp::create(nb, nl, v, cIdx(nb, nl, pads[i])));
+        }
+        Value n = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+        Value flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, n, C), c);
+        for (int64_t j = 0; j < ns; ++j) {
+          int64_t i = storageOrder ? ns - 1 - j : j;
+          flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, flat, inDims[i]), p[i]);
+        }
+        Value fi = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), flat);
+        linalg::YieldOp::create(nb, nl, ValueRange{arith::SelectOp::create(nb, nl, gt, a[0], a[2]),
+                                                   arith::SelectOp::create(nb, nl, gt, fi, a[3])});
+      });
+  return SmallVector<Value>(g.getResults());
+}
+
+/// Average-pool divisor per output position (compile time, any rank): the
+/// number of window elements inside the input (or inside the input plus
+/// the explicit pads with count_include_pad).
+SmallVector<double> poolDivisors(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> k,
+                                 ArrayRef<int64_t> s, ArrayRef<int64_t> d, ArrayRef<int64_t> pads,
+                                 ArrayRef<int64_t> ep, bool cip) {
+  int64_t ns = in.size(), nOut = 1, nK = 1;
+  for (int64_t i = 0; i < ns; ++i) {
+    nOut *= out[i];
+    nK *= k[i];
+  }
+  SmallVector<double> div(nOut);
+  for (int64_t o = 0; o < nOut; ++o) {
+    SmallVector<int64_t> oi(ns);
+    for (int64_t i = ns - 1, rem = o; i >= 0; --i) {
+      oi[i] = rem % out[i];
+      rem /= out[i];
+    }
+    int64_t cnt = 0;
+    for (int64_t kk = 0; kk < nK; ++kk) {
+      bool inInput = true, inExplicit = true;
+      for (int64_t i = ns - 1, rem = kk; i >= 0; --i) {
+        int64_t ki = rem % k[i];
+        rem /= k[i];
+        int64_t h = oi[i] * s[i] + ki * d[i] - pads[i];
+        inInput &= h >= 0 && h < in[i];
+        inExplicit &= h >= -ep[i] && h < in[i] + ep[i + ns];
+      }
+      if (cip ? inExplicit : inInput)
+        ++cnt;
+    }
+    div[o] = std::max<int64_t>(cnt, 1);
+  }
+  return div;
+}
+
+/// nn.pool with 3 or more spatial dims.
+FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic) ||
+      llvm::any_of(xt.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "pooling with 3 or more spatial dims needs static spatial dims");
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  Value r = poolWindowGeneric(b, loc, op.getInput(), res, op.getKernel(), op.getStrides(), op.getDilations(),
+                              op.getPads(), isMax, false, 0)[0];
+  if (isMax)
+    return r;
+  SmallVector<double> div =
+      poolDivisors(xt.getShape().drop_front(2), res.getShape().drop_front(2), op.getKernel(), op.getStrides(),
+                   op.getDilations(), op.getPads(), op.getExplicitPads(), op.getCountIncludePad());
+  if (llvm::all_of(div, [&](double v) { return v == div[0]; }))
+    return divScalar(b, loc, r, scalar(b, loc, et, div[0]));
+  SmallVector<int64_t> dshape{1, 1};
+  dshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto dT = RankedTensorType::get(dshape, et);
+  SmallVector<APFloat> vals;
+  for (double v : div) {
+    APFloat f(v);
+    bool lost;
+    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    vals.push_back(f);
+  }
+  Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
+  return elementwise(b, loc, res, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
+/// nn.pool_indices: the Indices output of MaxPool.
+FailureOr<Value> lowerPoolIndices(OpBuilder &b, nn::PoolIndicesOp op) {
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "MaxPool indices need static spatial dims");
+  auto vt = RankedTensorType::get(res.getShape(), xt.getElementType());
+  return poolWindowGeneric(b, op.getLoc(), op.getInput(), vt, op.getKernel(), op.getStrides(),
+                           op.getDilations(), op.getPads(), true, true, op.getStorageOrder())[1];
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -1641,6 +1805,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
 
       .Case([&](nn::DynamicSliceOp s) { return lowerDynamicSlice(b, s); })
       .Case([&](nn::PadModeOp p) { return lowerPadMode(b, p); })
+      .Case([&](nn::PoolIndicesOp p) { return lowerPoolIndices(b, p); })
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

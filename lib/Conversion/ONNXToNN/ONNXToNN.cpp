@@ -190,6 +190,8 @@ struct Converter {
   FailureOr<SmallVector<Value>> squeezeDynamic(ox::SqueezeOp s);
   FailureOr<SmallVector<Value>> unsqueezeDynamic(ox::UnsqueezeOp u);
 
+  FailureOr<SmallVector<Value>> maxPoolIndices(ox::MaxPoolOp p, ArrayRef<Value> values);
+
   // ---- conformance [convpool]: add new entries above this line ----
 
   // ---- conformance [recurrent]: add new entries above this line ----
@@ -872,6 +874,18 @@ FailureOr<SmallVector<Value>> Converter::unsqueezeDynamic(ox::UnsqueezeOp u) {
   return one(nn::ReshapeOp::create(b, loc, resType(), u.getData(), shapeTensor(b, loc, out)));
 }
 
+/// MaxPool with its Indices output: nn.pool_indices with the geometry of
+/// the values' nn.pool.
+FailureOr<SmallVector<Value>> Converter::maxPoolIndices(ox::MaxPoolOp p, ArrayRef<Value> values) {
+  auto v = values[0].getDefiningOp<nn::PoolOp>();
+  if (!v)
+    return (LogicalResult)(fail() << "internal error: MaxPool values are not an nn.pool");
+  Value idx = nn::PoolIndicesOp::create(b, loc, resType(1), p.getX(), v.getKernelAttr(), v.getStridesAttr(),
+                                        v.getDilationsAttr(), v.getPadsAttr(),
+                                        b.getI64IntegerAttr(p.getStorageOrder()));
+  return SmallVector<Value>{values[0], idx};
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -985,7 +999,12 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         int64_t axis = s.getAxis() < 0 ? s.getAxis() + r : s.getAxis();
         return one(nn::SoftmaxOp::create(b, loc, resType(), s.getInput(), b.getI64IntegerAttr(axis), b.getUnitAttr()));
       })
-      .Case([&](ox::MaxPoolOp p) { return pool(p, nn::PoolKind::max); })
+      .Case([&](ox::MaxPoolOp p) -> FailureOr<SmallVector<Value>> {
+        auto r = pool(p, nn::PoolKind::max);
+        if (failed(r) || !p.getIndices())
+          return r;
+        return maxPoolIndices(p, *r);
+      })
       .Case([&](ox::AveragePoolOp p) { return pool(p, nn::PoolKind::avg); })
       .Case([&](ox::GlobalAveragePoolOp p) -> FailureOr<SmallVector<Value>> {
         auto x = rtt(p.getX());

@@ -415,6 +415,19 @@ LogicalResult PadModeOp::verify() {
   return success();
 }
 
+LogicalResult PoolIndicesOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  int64_t ns = x.getRank() - 2;
+  if (ns < 1 || r.getRank() != x.getRank() || !r.getElementType().isInteger(64))
+    return emitOpError("input must be [N, C, spatial...] and the result i64 of the same rank");
+  if ((int64_t)getKernel().size() != ns || (int64_t)getStrides().size() != ns ||
+      (int64_t)getDilations().size() != ns || (int64_t)getPads().size() != 2 * ns)
+    return emitOpError("kernel/strides/dilations/pads do not match the spatial rank");
+  if (getStorageOrder() != 0 && getStorageOrder() != 1)
+    return emitOpError("storage_order must be 0 or 1");
+  return success();
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

@@ -769,8 +769,8 @@ static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
     return failure();
   if (x.getRank() < 3)
     return c.error() << "X must be [N, C, spatial...]";
-  if (op.getStorageOrder() != 0)
-    return c.error() << "storage_order = 1 is not supported";
+  if (op.getStorageOrder() != 0 && op.getStorageOrder() != 1)
+    return c.error() << "storage_order must be 0 or 1";
   SmallVector<int64_t> kernel = readInts(op.getKernelShape());
   auto geo = computeGeometry(c, x, kernel, op.getStrides(), op.getDilations(),
                              op.getPads(), op.getAutoPad(), op.getCeilMode() != 0);
@@ -785,9 +785,7 @@ static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
 }
 INFER(MaxPoolOp) {
   CTX;
-  if (getNumResults() > 1)
-    return c.error() << "the Indices output of MaxPool is not supported";
-  return inferPool(*this, c, false);
+  return inferPool(*this, c, getNumResults() > 1);
 }
 INFER(AveragePoolOp) { CTX; return inferPool(*this, c, false); }
 

@@ -1,5 +1,8 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
 
+// The input map of the 3-D pooling below (maps are printed first).
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2 * 2 + d5, d3 * 2 + d6, d4 * 2 + d7)>
+
 // Transposed convolution with a static batch: the input is scattered into
 // the stride-dilated buffer with a static-size insert_slice (the batch size
 // is an attribute, not a dim value, so the slice type matches).
@@ -47,4 +50,39 @@ func.func @pad_reflect(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<6xf32> {
 func.func @pad_constant(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: tensor<f32>) -> tensor<?xf32> {
   %y = nn.pad_mode %x, %p, %v {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, tensor<f32>) -> tensor<?xf32>
   return %y : tensor<?xf32>
+}
+
+// 3-D max pooling: one generic over (n, c, od, oh, ow, kd, kh, kw) with
+// strided + dilated input indexing and a maximumf reduction.
+// CHECK-LABEL: func @maxpool3d
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK: arith.maximumf
+func.func @maxpool3d(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32> {
+  %y = nn.pool max %x {count_include_pad = false, dilations = array<i64: 1, 1, 1>, explicit_pads = array<i64: 0, 0, 0, 0, 0, 0>, kernel = array<i64: 2, 2, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : tensor<1x1x4x4x4xf32> -> tensor<1x1x2x2x2xf32>
+  return %y : tensor<1x1x2x2x2xf32>
+}
+
+// 3-D average pooling with padding: sum, then a division by a per-position
+// divisor constant (count_include_pad = false counts only input elements).
+// CHECK-LABEL: func @avgpool3d_pads
+// CHECK: tensor.pad
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: arith.constant dense<{{.*}}> : tensor<1x1x3x3x3xf32>
+// CHECK: arith.divf
+func.func @avgpool3d_pads(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x3x3x3xf32> {
+  %y = nn.pool avg %x {count_include_pad = false, dilations = array<i64: 1, 1, 1>, explicit_pads = array<i64: 1, 1, 1, 1, 1, 1>, kernel = array<i64: 2, 2, 2>, pads = array<i64: 1, 1, 1, 1, 1, 1>, strides = array<i64: 2, 2, 2>} : tensor<1x1x4x4x4xf32> -> tensor<1x1x3x3x3xf32>
+  return %y : tensor<1x1x3x3x3xf32>
+}
+
+// MaxPool indices: a generic with two outputs (value, i64 index); strict
+// greater-than keeps the first maximum.
+// CHECK-LABEL: func @pool_indices
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt
+// CHECK: arith.index_cast {{.*}} : index to i64
+// CHECK: linalg.yield {{.*}} : f32, i64
+func.func @pool_indices(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x2x2xi64> {
+  %y = nn.pool_indices %x {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1 : i64, strides = array<i64: 2, 2>} : tensor<1x1x5x5xf32> -> tensor<1x1x2x2xi64>
+  return %y : tensor<1x1x2x2xi64>
 }
