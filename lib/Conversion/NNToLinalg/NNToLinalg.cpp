@@ -722,6 +722,11 @@ Value collapseFrom2D(OpBuilder &b, Location loc, Value v) {
   return tensor::CollapseShapeOp::create(b, loc, nt, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
 
+FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value xp, Value w, Value bias,
+                               ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t G,
+                               RankedTensorType res);
+FailureOr<Value> lowerConvTransposeND(OpBuilder &b, nn::ConvTransposeOp op);
+
 FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -752,7 +757,8 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
                                               b.getI64TensorAttr(op.getDilations()))
         .getResult(0);
   }
-  return (LogicalResult)(op.emitError() << "unsupported convolution geometry");
+  return convGenericND(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
+                       op.getGroups(), res);
 }
 
 FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
@@ -761,7 +767,7 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
   auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
   int64_t ns = res.getRank() - 2;
   if (ns != 2 && ns != 1)
-    return (LogicalResult)(op.emitError() << "only 1-D and 2-D transposed convolutions are supported");
+    return lowerConvTransposeND(b, op);
   if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
     return (LogicalResult)(op.emitError() << "transposed convolution needs static channel and spatial dims");
   Type et = res.getElementType();
@@ -1642,6 +1648,150 @@ FailureOr<Value> lowerPoolIndices(OpBuilder &b, nn::PoolIndicesOp op) {
   auto vt = RankedTensorType::get(res.getShape(), xt.getElementType());
   return poolWindowGeneric(b, op.getLoc(), op.getInput(), vt, op.getKernel(), op.getStrides(),
                            op.getDilations(), op.getPads(), true, true, op.getStorageOrder())[1];
+}
+
+/// N-d grouped convolution on an already padded input as one linalg.generic
+/// over (n, g, f, out..., c, window...): x[n, g*Cg + c, o*s + k*d] *
+/// w[g*Fg + f, c, k], accumulated into [N, G, Fg, out...] (bias-initialised)
+/// and collapsed to [N, F, out...].  Needs static channels and spatial
+/// result dims.
+FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value xp, Value w, Value bias,
+                               ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t G,
+                               RankedTensorType res) {
+  auto xt = rtt(xp), wt = rtt(w);
+  int64_t ns = res.getRank() - 2;
+  int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
+  if (F == kDyn || Cg == kDyn || F % G != 0 || llvm::any_of(res.getShape().drop_front(1), ShapedType::isDynamic) ||
+      llvm::any_of(wt.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op->emitError() << "convolution needs static channels, kernel and output spatial dims");
+  int64_t Fg = F / G;
+  Type et = res.getElementType();
+  SmallVector<int64_t> gshape{res.getDimSize(0), G, Fg};
+  gshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto gT = RankedTensorType::get(gshape, et);
+  SmallVector<Value> gdims{dimOf(b, loc, xp, 0), cIdx(b, loc, G), cIdx(b, loc, Fg)};
+  for (int64_t i = 0; i < ns; ++i)
+    gdims.push_back(cIdx(b, loc, res.getDimSize(2 + i)));
+  int64_t gr = gT.getRank();
+  Value init = empty(b, loc, gT, gdims);
+  if (bias) {
+    AffineMap bm = AffineMap::get(gr, 0, {b.getAffineDimExpr(1) * Fg + b.getAffineDimExpr(2)}, b.getContext());
+    init = linalg::GenericOp::create(b, loc, TypeRange{gT}, ValueRange{bias}, ValueRange{init},
+                                     SmallVector<AffineMap>{bm, b.getMultiDimIdentityMap(gr)},
+                                     SmallVector<utils::IteratorType>(gr, utils::IteratorType::parallel),
+                                     [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+               .getResult(0);
+  } else {
+    init = fillTensor(b, loc, init, scalar(b, loc, et, 0));
+  }
+  int64_t R = 4 + 2 * ns;
+  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xe{D(0), D(1) * Cg + D(3 + ns)}, we{D(1) * Fg + D(2), D(3 + ns)}, oe{D(0), D(1), D(2)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(D(3 + i) * strides[i] + D(4 + ns + i) * dil[i]);
+    we.push_back(D(4 + ns + i));
+    oe.push_back(D(3 + i));
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()),
+                              AffineMap::get(R, 0, oe, b.getContext())};
+  SmallVector<utils::IteratorType> iters(3 + ns, utils::IteratorType::parallel);
+  iters.append(1 + ns, utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(et);
+  Value r = linalg::GenericOp::create(
+                b, loc, TypeRange{gT}, ValueRange{xp, w}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value v = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]))
+                                    : (Value)arith::AddIOp::create(nb, nl, a[2], arith::MulIOp::create(nb, nl, a[0], a[1]));
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  SmallVector<ReassociationIndices> re{{0}, {1, 2}};
+  for (int64_t i = 0; i < ns; ++i)
+    re.push_back({3 + i});
+  (void)xt;
+  return (Value)tensor::CollapseShapeOp::create(b, loc, res, r, re);
+}
+
+/// N-d transposed convolution (3 or more spatial dims): the input is
+/// dilated by the strides, padded by d * (k - 1) - pad (negative: cropped;
+/// output_padding extends the end), and convolved with the spatially flipped
+/// filter, whose [C, F/G] dims are swapped per group.
+FailureOr<Value> lowerConvTransposeND(OpBuilder &b, nn::ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  int64_t ns = res.getRank() - 2;
+  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "transposed convolution needs static channel and spatial dims");
+  Type et = res.getElementType();
+  Value x = op.getInput(), w = op.getFilter();
+  ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations(), pads = op.getPads(),
+                    opad = op.getOutputPadding();
+  int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
+  // 1. Dilate the input by the strides.
+  SmallVector<int64_t> upShape{xt.getDimSize(0), C};
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C)};
+  SmallVector<OpFoldResult> offs(ns + 2, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C)},
+      strd{b.getIndexAttr(1), b.getIndexAttr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = xt.getDimSize(2 + i);
+    upShape.push_back((in - 1) * strides[i] + 1);
+    upDims.push_back(cIdx(b, loc, upShape.back()));
+    sizes.push_back(b.getIndexAttr(in));
+    strd.push_back(b.getIndexAttr(strides[i]));
+  }
+  auto upT = RankedTensorType::get(upShape, et);
+  Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
+  up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
+  // 2. Pad by d * (k - 1) - pad; negative amounts crop.
+  SmallVector<int64_t> padPos(2 * ns), crop(2 * ns);
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t ek = dil[i] * (wt.getDimSize(2 + i) - 1);
+    int64_t lo = ek - pads[i], hi = ek - pads[i + ns] + opad[i];
+    padPos[i] = std::max<int64_t>(0, lo);
+    padPos[i + ns] = std::max<int64_t>(0, hi);
+    crop[i] = std::max<int64_t>(0, -lo);
+    crop[i + ns] = std::max<int64_t>(0, -hi);
+  }
+  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
+  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
+    auto pt = rtt(xp);
+    SmallVector<int64_t> cs{pt.getDimSize(0), C};
+    SmallVector<OpFoldResult> o(2, b.getIndexAttr(0)), s{mixedDim(b, loc, xp, 0), b.getIndexAttr(C)},
+        one(ns + 2, b.getIndexAttr(1));
+    for (int64_t i = 0; i < ns; ++i) {
+      cs.push_back(pt.getDimSize(2 + i) - crop[i] - crop[i + ns]);
+      o.push_back(b.getIndexAttr(crop[i]));
+      s.push_back(b.getIndexAttr(cs.back()));
+    }
+    xp = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(cs, et), xp, o, s, one);
+  }
+  // 3. Filter [C, F/G, k...] -> flipped [F, C/G, k...]:
+  //    W'[g*Fg + f, c, i...] = W[g*Cg + c, f, (k-1-i)...].
+  int64_t Cg = C / G, F = Fg * G;
+  SmallVector<int64_t> wfShape{F, Cg};
+  for (int64_t i = 0; i < ns; ++i)
+    wfShape.push_back(wt.getDimSize(2 + i));
+  auto wfT = RankedTensorType::get(wfShape, et);
+  int64_t wr = wfT.getRank();
+  Value wf = linalg::GenericOp::create(
+                 b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{empty(b, loc, wfT, {})},
+                 SmallVector<AffineMap>{b.getMultiDimIdentityMap(wr)},
+                 SmallVector<utils::IteratorType>(wr, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange) {
+                   Value o = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+                   Value g = arith::DivUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value f = arith::RemUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value cin = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, g, cIdx(nb, nl, Cg)), c);
+                   SmallVector<Value> idx{cin, f};
+                   for (int64_t i = 0; i < ns; ++i)
+                     idx.push_back(arith::SubIOp::create(nb, nl, cIdx(nb, nl, wfShape[2 + i] - 1),
+                                                         linalg::IndexOp::create(nb, nl, 2 + i)));
+                   linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, w, idx).getResult());
+                 })
+                 .getResult(0);
+  SmallVector<int64_t> ones(ns, 1);
+  return convGenericND(b, loc, op, xp, wf, op.getBias(), ones, dil, G, res);
 }
 
 // ---- conformance [convpool]: add new entries above this line ----

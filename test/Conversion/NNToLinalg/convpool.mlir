@@ -86,3 +86,30 @@ func.func @pool_indices(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x2x2xi64> {
   %y = nn.pool_indices %x {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1 : i64, strides = array<i64: 2, 2>} : tensor<1x1x5x5xf32> -> tensor<1x1x2x2xi64>
   return %y : tensor<1x1x2x2xi64>
 }
+
+// 3-D grouped convolution: one generic over (n, g, f, od, oh, ow, c, kd,
+// kh, kw) into [N, G, F/G, ...], collapsed to [N, F, ...].
+// CHECK-LABEL: func @conv3d_groups
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1, 2], [3], [4], [5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x4x2x2x2xf32>
+func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x4x3x3x3xf32>, tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32>
+  return %y : tensor<1x4x2x2x2xf32>
+}
+
+// 3-D transposed convolution: stride-dilated input, padding by k - 1,
+// flipped filter, then the generic N-d convolution.
+// CHECK-LABEL: func @conv_transpose_3d
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0, 0] [1, 1, 2, 2, 2] [1, 1, 2, 2, 2] : tensor<1x1x2x2x2xf32> into tensor<1x1x3x3x3xf32>
+// CHECK: tensor.pad
+// CHECK: arith.subi
+// CHECK: tensor.extract %arg1
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+// CHECK: tensor.collapse_shape
+func.func @conv_transpose_3d(%x: tensor<1x1x2x2x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0, 0>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : (tensor<1x1x2x2x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
+  return %y : tensor<1x2x4x4x4xf32>
+}
