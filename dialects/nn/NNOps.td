@@ -417,6 +417,23 @@ def NN_PoolIndicesOp : NN_Op<"pool_indices"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
+def NN_MaxUnpoolOp : NN_Op<"max_unpool"> {
+  let summary = "scatter of pooled values to their flat indices (MaxUnpool)";
+  let description = [{
+    The result is zero except at the positions named by `indices`: each
+    index is a row-major flat index over [N, C, `spatial_dims`...] (the
+    default unpooled shape; N and C are the input's), delinearized and
+    written with the input value at the same coordinates of the result,
+    which may be larger (output_shape).  A later element wins on
+    duplicates; indices outside the result are skipped.  Dynamic result
+    dims are read from `shape` (1-D i64, one entry per dim).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices,
+                   Optional<AnyRankedTensor>:$shape, DenseI64ArrayAttr:$spatial_dims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $indices (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

@@ -72,6 +72,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [loss]: add new entries above this line ----
 
+      {"MaxUnpool", 9},
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----
@@ -100,6 +101,7 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [loss]: add new entries above this line ----
 
+      {"MaxUnpool", 3},
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

@@ -1794,6 +1794,72 @@ FailureOr<Value> lowerConvTransposeND(OpBuilder &b, nn::ConvTransposeOp op) {
   return convGenericND(b, loc, op, xp, wf, op.getBias(), ones, dil, G, res);
 }
 
+/// nn.max_unpool: zero-filled result, an scf.for over the (flattened) input
+/// elements inserting each value at its delinearized index.
+FailureOr<Value> lowerMaxUnpool(OpBuilder &b, nn::MaxUnpoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  int64_t r = res.getRank();
+  SmallVector<Value> dims = op.getShape() ? dimsFromShapeOperand(b, loc, res, op.getShape())
+                                          : SmallVector<Value>();
+  if (!op.getShape())
+    for (int64_t i = 0; i < r; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  // Dims the flat indices refer to: N, C and the default unpooled dims.
+  SmallVector<Value> idims{dimOf(b, loc, op.getInput(), 0), dimOf(b, loc, op.getInput(), 1)};
+  for (int64_t d : op.getSpatialDims())
+    idims.push_back(cIdx(b, loc, d));
+  Value total = cIdx(b, loc, 1);
+  for (int64_t i = 0; i < r; ++i)
+    total = arith::MulIOp::create(b, loc, total, idims[i]);
+  Value acc = fillTensor(b, loc, empty(b, loc, res, dims), scalar(b, loc, et, 0));
+  ReassociationIndices all;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    all.push_back(i);
+  int64_t n = 1;
+  for (int64_t d : xt.getShape())
+    n = (n == kDyn || d == kDyn) ? kDyn : n * d;
+  Value xf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, xt.getElementType()), op.getInput(),
+                                             SmallVector<ReassociationIndices>{all});
+  Value idxf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, rtt(op.getIndices()).getElementType()),
+                                               op.getIndices(), SmallVector<ReassociationIndices>{all});
+  Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, dimOf(b, loc, xf, 0), one, ValueRange{acc},
+      [&](OpBuilder &nb, Location nl, Value j, ValueRange iter) {
+        Value v = tensor::ExtractOp::create(nb, nl, xf, ValueRange{j});
+        Value t = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                             tensor::ExtractOp::create(nb, nl, idxf, ValueRange{j}));
+        Value ok = arith::AndIOp::create(nb, nl, arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, t, zero),
+                                         arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, total));
+        auto ifOp = scf::IfOp::create(
+            nb, nl, ok,
+            [&](OpBuilder &ib, Location il) {
+              // Row-major delinearization of the flat index.
+              SmallVector<Value> pos(r);
+              Value rem = t, inside;
+              for (int64_t i = r - 1; i >= 0; --i) {
+                pos[i] = arith::RemUIOp::create(ib, il, rem, idims[i]);
+                rem = arith::DivUIOp::create(ib, il, rem, idims[i]);
+                Value in = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::ult, pos[i], dims[i]);
+                inside = inside ? arith::AndIOp::create(ib, il, inside, in).getResult() : in;
+              }
+              auto inner = scf::IfOp::create(
+                  ib, il, inside,
+                  [&](OpBuilder &jb, Location jl) {
+                    scf::YieldOp::create(jb, jl, tensor::InsertOp::create(jb, jl, v, iter[0], pos).getResult());
+                  },
+                  [&](OpBuilder &jb, Location jl) { scf::YieldOp::create(jb, jl, iter[0]); });
+              scf::YieldOp::create(ib, il, inner.getResults());
+            },
+            [&](OpBuilder &ib, Location il) { scf::YieldOp::create(ib, il, iter[0]); });
+        scf::YieldOp::create(nb, nl, ifOp.getResults());
+      });
+  return loop.getResult(0);
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -1956,6 +2022,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::DynamicSliceOp s) { return lowerDynamicSlice(b, s); })
       .Case([&](nn::PadModeOp p) { return lowerPadMode(b, p); })
       .Case([&](nn::PoolIndicesOp p) { return lowerPoolIndices(b, p); })
+      .Case([&](nn::MaxUnpoolOp u) { return lowerMaxUnpool(b, u); })
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

@@ -1219,6 +1219,28 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       // ---- conformance [loss]: add new entries above this line ----
 
+      .Case([&](ox::MaxUnpoolOp u) -> FailureOr<SmallVector<Value>> {
+        auto res = resType();
+        Value shape;
+        if (!res.hasStaticShape()) {
+          if (isNone(u.getOutputShape()))
+            return (LogicalResult)(fail() << "MaxUnpool needs static spatial dims without output_shape");
+          shape = u.getOutputShape();
+        }
+        // Indices address the default unpooled shape.
+        auto x = rtt(u.getX());
+        int64_t ns = x.getRank() - 2;
+        SmallVector<int64_t> k = intsAttr(u.getKernelShape()), st = intsAttr(u.getStrides()),
+                             pd = intsAttr(u.getPads()), sp;
+        if (st.empty()) st.assign(ns, 1);
+        if (pd.empty()) pd.assign(2 * ns, 0);
+        for (int64_t i = 0; i < ns; ++i) {
+          if (x.isDynamicDim(2 + i))
+            return (LogicalResult)(fail() << "MaxUnpool needs static spatial input dims");
+          sp.push_back((x.getDimSize(2 + i) - 1) * st[i] + k[i] - pd[i] - pd[i + ns]);
+        }
+        return one(nn::MaxUnpoolOp::create(b, loc, res, u.getX(), u.getI(), shape, b.getDenseI64ArrayAttr(sp)));
+      })
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

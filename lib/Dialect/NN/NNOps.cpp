@@ -428,6 +428,19 @@ LogicalResult PoolIndicesOp::verify() {
   return success();
 }
 
+LogicalResult MaxUnpoolOp::verify() {
+  auto x = rt(getInput()), i = rt(getIndices()), r = rt(getResult());
+  if (x.getShape() != i.getShape() || !isa<IntegerType>(i.getElementType()))
+    return emitOpError("indices must be integers of the input's shape");
+  if (r.getElementType() != x.getElementType())
+    return emitOpError("result must have the input's element type");
+  if (!getShape() && !r.hasStaticShape())
+    return emitOpError("a result with dynamic dims needs a shape operand");
+  if (x.getRank() < 3 || r.getRank() != x.getRank() || (int64_t)getSpatialDims().size() != x.getRank() - 2)
+    return emitOpError("input and result must be [N, C, spatial...] with one spatial_dims entry per spatial dim");
+  return success();
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

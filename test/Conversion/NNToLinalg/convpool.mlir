@@ -113,3 +113,17 @@ func.func @conv_transpose_3d(%x: tensor<1x1x2x2x2xf32>, %w: tensor<1x2x2x2x2xf32
   %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0, 0>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : (tensor<1x1x2x2x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
   return %y : tensor<1x2x4x4x4xf32>
 }
+
+// MaxUnpool: zero fill, then an scf.for over the input elements inserting
+// each value at its delinearized index (skipped when outside the result).
+// CHECK-LABEL: func @max_unpool
+// CHECK: linalg.fill
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: arith.remui
+// CHECK: arith.divui
+// CHECK: scf.if
+// CHECK: tensor.insert
+func.func @max_unpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32> {
+  %y = nn.max_unpool %x, %i {spatial_dims = array<i64: 4, 4>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
+}

@@ -86,3 +86,13 @@ func.func @maxpool_indices(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, ten
   %y, %i = "onnx.MaxPool"(%x) {kernel_shape = [2, 2], strides = [2, 2], storage_order = 1 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
   return %y, %i : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
 }
+
+// MaxUnpool: the indices address the default unpooled shape
+// ((in - 1) * stride + kernel - pads), passed as spatial_dims; a run-time
+// output_shape becomes the shape operand.
+// CHECK-LABEL: func @maxunpool_shape
+// CHECK: nn.max_unpool %arg0, %arg1, %arg2 {spatial_dims = array<i64: 4, 4>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<4xi64>) -> tensor<1x1x?x?xf32>
+func.func @maxunpool_shape(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>, %s: tensor<4xi64>) -> tensor<1x1x?x?xf32> {
+  %y = "onnx.MaxUnpool"(%x, %i, %s) {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<4xi64>) -> tensor<1x1x?x?xf32>
+  return %y : tensor<1x1x?x?xf32>
+}
