@@ -701,6 +701,39 @@ def NN_PadModeOp : NN_Op<"pad_mode"> {
   let assemblyFormat = "$input `,` $pads (`,` $value^)? attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_PoolIndicesOp : NN_Op<"pool_indices"> {
+  let summary = "indices of the maxima of N-d max pooling (MaxPool's Indices output)";
+  let description = [{
+    Same geometry as `nn.pool` (`pads`: begin then end pads, ceil_mode
+    resolved into end padding).  Each result element is the flat index, in
+    the unpadded input, of the first maximum of its window: row-major over
+    [N, C, spatial...] for `storage_order` 0; for 1 the spatial dims are
+    column-major (n * C * S + c * S + w * H + h in 2-D).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads, NN_SI64Attr:$storage_order);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_MaxUnpoolOp : NN_Op<"max_unpool"> {
+  let summary = "scatter of pooled values to their flat indices (MaxUnpool)";
+  let description = [{
+    The result is zero except at the positions named by `indices`: each
+    index is a row-major flat index over [N, C, `spatial_dims`...] (the
+    default unpooled shape; N and C are the input's), delinearized and
+    written with the input value at the same coordinates of the result,
+    which may be larger (output_shape).  A later element wins on
+    duplicates; indices outside the result are skipped.  Dynamic result
+    dims are read from `shape` (1-D i64, one entry per dim).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices,
+                   Optional<AnyRankedTensor>:$shape, DenseI64ArrayAttr:$spatial_dims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $indices (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

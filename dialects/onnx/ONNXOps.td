@@ -716,6 +716,15 @@ def ONNX_SoftmaxCrossEntropyLossOp : ONNX_Op<"SoftmaxCrossEntropyLoss"> {
 
 // ---- conformance [loss]: add new entries above this line ----
 
+def ONNX_MaxUnpoolOp : ONNX_Op<"MaxUnpool"> {
+  let summary = "ONNX MaxUnpool";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$I, ONNX_TensorOrNone:$output_shape,
+                   ONNX_I64ArrayAttr:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides);
+  let results = (outs AnyTensor:$output);
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//

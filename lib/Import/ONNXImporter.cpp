@@ -93,6 +93,7 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [loss]: add new entries above this line ----
 
+      {"MaxUnpool", 9},
       // ---- conformance [convpool]: add new entries above this line ----
 
       {"RNN", 1}, {"GRU", 1}, {"LSTM", 1}, {"If", 1}, {"Loop", 1}, {"Scan", 8},
@@ -135,6 +136,7 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [loss]: add new entries above this line ----
 
+      {"MaxUnpool", 3},
       // ---- conformance [convpool]: add new entries above this line ----
 
       {"RNN", 6}, {"GRU", 6}, {"LSTM", 8},

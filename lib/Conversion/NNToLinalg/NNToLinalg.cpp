@@ -899,6 +899,11 @@ Value collapseFrom2D(OpBuilder &b, Location loc, Value v) {
   return tensor::CollapseShapeOp::create(b, loc, nt, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
 
+FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value xp, Value w, Value bias,
+                               ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t G,
+                               RankedTensorType res);
+FailureOr<Value> lowerConvTransposeND(OpBuilder &b, nn::ConvTransposeOp op);
+
 FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -929,7 +934,8 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
                                               b.getI64TensorAttr(op.getDilations()))
         .getResult(0);
   }
-  return (LogicalResult)(op.emitError() << "unsupported convolution geometry");
+  return convGenericND(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
+                       op.getGroups(), res);
 }
 
 FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
@@ -938,7 +944,7 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
   auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
   int64_t ns = res.getRank() - 2;
   if (ns != 2 && ns != 1)
-    return (LogicalResult)(op.emitError() << "only 1-D and 2-D transposed convolutions are supported");
+    return lowerConvTransposeND(b, op);
   if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
     return (LogicalResult)(op.emitError() << "transposed convolution needs static channel and spatial dims");
   Type et = res.getElementType();
@@ -1421,6 +1427,8 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, nn::LayerNormOp op) {
 // Pooling
 //===----------------------------------------------------------------------===//
 
+FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op);
+
 FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -1436,7 +1444,7 @@ FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
     d.insert(d.begin(), 1);
     pads = {0, pads[0], 0, pads[1]};
   } else if (ns != 2) {
-    return (LogicalResult)(op.emitError() << "only 1-D and 2-D pooling are supported");
+    return lowerPoolND(b, op);
   }
   auto res2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
   Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
@@ -2794,6 +2802,378 @@ FailureOr<Value> lowerPadMode(OpBuilder &b, nn::PadModeOp op) {
       .getResult(0);
 }
 
+/// Pooling as one linalg.generic over (n, c, out..., window...) for any
+/// spatial rank: the max (or sum) of the padded input and, with
+/// `withIndices`, the flat index of the max in the unpadded input
+/// (storage_order 0: row-major; 1: spatial dims column-major), first max
+/// wins.  `res` must have static spatial dims.
+SmallVector<Value> poolWindowGeneric(OpBuilder &b, Location loc, Value x, RankedTensorType res,
+                                     ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> d,
+                                     ArrayRef<int64_t> pads, bool isMax, bool withIndices,
+                                     int64_t storageOrder) {
+  auto xt = rtt(x);
+  int64_t ns = xt.getRank() - 2, R = 2 + 2 * ns;
+  Type et = res.getElementType();
+  Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
+  Value xp = padSpatial(b, loc, x, pads, padV);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), dimOf(b, loc, x, 1)};
+  for (int64_t i = 2; i < res.getRank(); ++i)
+    dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  Value init = fillTensor(b, loc, empty(b, loc, res, dims), padV);
+  Value window = tensor::EmptyOp::create(b, loc, k, et);
+  SmallVector<AffineExpr> xe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, we, oe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(b.getAffineDimExpr(2 + i) * s[i] + b.getAffineDimExpr(2 + ns + i) * d[i]);
+    we.push_back(b.getAffineDimExpr(2 + ns + i));
+    oe.push_back(b.getAffineDimExpr(2 + i));
+  }
+  AffineMap om = AffineMap::get(R, 0, oe, b.getContext());
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()), om};
+  SmallVector<utils::IteratorType> iters(2 + ns, utils::IteratorType::parallel);
+  iters.append(ns, utils::IteratorType::reduction);
+  SmallVector<Value> inits{init};
+  SmallVector<Type> types{res};
+  if (withIndices) {
+    auto it = RankedTensorType::get(res.getShape(), b.getI64Type());
+    inits.push_back(fillTensor(b, loc, empty(b, loc, it, dims), scalar(b, loc, b.getI64Type(), 0)));
+    types.push_back(it);
+    maps.push_back(om);
+  }
+  bool isFloat = isa<FloatType>(et);
+  Value C = dimOf(b, loc, x, 1);
+  SmallVector<Value> inDims;
+  for (int64_t i = 0; i < ns; ++i)
+    inDims.push_back(dimOf(b, loc, x, 2 + i));
+  auto g = linalg::GenericOp::create(
+      b, loc, types, ValueRange{xp, window}, inits, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        if (!isMax) {
+          Value sum = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], a[0])
+                              : (Value)arith::AddIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, sum);
+          return;
+        }
+        if (!withIndices) {
+          Value m = isFloat ? (Value)arith::MaximumFOp::create(nb, nl, a[2], a[0])
+                            : (Value)arith::MaxSIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, m);
+          return;
+        }
+        Value gt = isFloat ? (Value)arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, a[0], a[2])
+                           : (Value)arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, a[0], a[2]);
+        // Flat index of the element in the unpadded input.
+        SmallVector<Value> p;
+        for (int64_t i = 0; i < ns; ++i) {
+          Value o = linalg::IndexOp::create(nb, nl, 2 + i), w = linalg::IndexOp::create(nb, nl, 2 + ns + i);
+          Value v = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, o, cIdx(nb, nl, s[i])),
+                                          arith::MulIOp::create(nb, nl, w, cIdx(nb, nl, d[i])));
+          p.push_back(arith::SubIOp::create(nb, nl, v, cIdx(nb, nl, pads[i])));
+        }
+        Value n = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+        Value flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, n, C), c);
+        for (int64_t j = 0; j < ns; ++j) {
+          int64_t i = storageOrder ? ns - 1 - j : j;
+          flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, flat, inDims[i]), p[i]);
+        }
+        Value fi = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), flat);
+        linalg::YieldOp::create(nb, nl, ValueRange{arith::SelectOp::create(nb, nl, gt, a[0], a[2]),
+                                                   arith::SelectOp::create(nb, nl, gt, fi, a[3])});
+      });
+  return SmallVector<Value>(g.getResults());
+}
+
+/// Average-pool divisor per output position (compile time, any rank): the
+/// number of window elements inside the input (or inside the input plus
+/// the explicit pads with count_include_pad).
+SmallVector<double> poolDivisors(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> k,
+                                 ArrayRef<int64_t> s, ArrayRef<int64_t> d, ArrayRef<int64_t> pads,
+                                 ArrayRef<int64_t> ep, bool cip) {
+  int64_t ns = in.size(), nOut = 1, nK = 1;
+  for (int64_t i = 0; i < ns; ++i) {
+    nOut *= out[i];
+    nK *= k[i];
+  }
+  SmallVector<double> div(nOut);
+  for (int64_t o = 0; o < nOut; ++o) {
+    SmallVector<int64_t> oi(ns);
+    for (int64_t i = ns - 1, rem = o; i >= 0; --i) {
+      oi[i] = rem % out[i];
+      rem /= out[i];
+    }
+    int64_t cnt = 0;
+    for (int64_t kk = 0; kk < nK; ++kk) {
+      bool inInput = true, inExplicit = true;
+      for (int64_t i = ns - 1, rem = kk; i >= 0; --i) {
+        int64_t ki = rem % k[i];
+        rem /= k[i];
+        int64_t h = oi[i] * s[i] + ki * d[i] - pads[i];
+        inInput &= h >= 0 && h < in[i];
+        inExplicit &= h >= -ep[i] && h < in[i] + ep[i + ns];
+      }
+      if (cip ? inExplicit : inInput)
+        ++cnt;
+    }
+    div[o] = std::max<int64_t>(cnt, 1);
+  }
+  return div;
+}
+
+/// nn.pool with 3 or more spatial dims.
+FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic) ||
+      llvm::any_of(xt.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "pooling with 3 or more spatial dims needs static spatial dims");
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  Value r = poolWindowGeneric(b, loc, op.getInput(), res, op.getKernel(), op.getStrides(), op.getDilations(),
+                              op.getPads(), isMax, false, 0)[0];
+  if (isMax)
+    return r;
+  SmallVector<double> div =
+      poolDivisors(xt.getShape().drop_front(2), res.getShape().drop_front(2), op.getKernel(), op.getStrides(),
+                   op.getDilations(), op.getPads(), op.getExplicitPads(), op.getCountIncludePad());
+  if (llvm::all_of(div, [&](double v) { return v == div[0]; }))
+    return divScalar(b, loc, r, scalar(b, loc, et, div[0]));
+  SmallVector<int64_t> dshape{1, 1};
+  dshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto dT = RankedTensorType::get(dshape, et);
+  SmallVector<APFloat> vals;
+  for (double v : div) {
+    APFloat f(v);
+    bool lost;
+    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    vals.push_back(f);
+  }
+  Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
+  return elementwise(b, loc, res, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
+/// nn.pool_indices: the Indices output of MaxPool.
+FailureOr<Value> lowerPoolIndices(OpBuilder &b, nn::PoolIndicesOp op) {
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "MaxPool indices need static spatial dims");
+  auto vt = RankedTensorType::get(res.getShape(), xt.getElementType());
+  return poolWindowGeneric(b, op.getLoc(), op.getInput(), vt, op.getKernel(), op.getStrides(),
+                           op.getDilations(), op.getPads(), true, true, op.getStorageOrder())[1];
+}
+
+/// N-d grouped convolution on an already padded input as one linalg.generic
+/// over (n, g, f, out..., c, window...): x[n, g*Cg + c, o*s + k*d] *
+/// w[g*Fg + f, c, k], accumulated into [N, G, Fg, out...] (bias-initialised)
+/// and collapsed to [N, F, out...].  Needs static channels and spatial
+/// result dims.
+FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value xp, Value w, Value bias,
+                               ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t G,
+                               RankedTensorType res) {
+  auto xt = rtt(xp), wt = rtt(w);
+  int64_t ns = res.getRank() - 2;
+  int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
+  if (F == kDyn || Cg == kDyn || F % G != 0 || llvm::any_of(res.getShape().drop_front(1), ShapedType::isDynamic) ||
+      llvm::any_of(wt.getShape().drop_front(2), ShapedType::isDynamic))
+    return (LogicalResult)(op->emitError() << "convolution needs static channels, kernel and output spatial dims");
+  int64_t Fg = F / G;
+  Type et = res.getElementType();
+  SmallVector<int64_t> gshape{res.getDimSize(0), G, Fg};
+  gshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto gT = RankedTensorType::get(gshape, et);
+  SmallVector<Value> gdims{dimOf(b, loc, xp, 0), cIdx(b, loc, G), cIdx(b, loc, Fg)};
+  for (int64_t i = 0; i < ns; ++i)
+    gdims.push_back(cIdx(b, loc, res.getDimSize(2 + i)));
+  int64_t gr = gT.getRank();
+  Value init = empty(b, loc, gT, gdims);
+  if (bias) {
+    AffineMap bm = AffineMap::get(gr, 0, {b.getAffineDimExpr(1) * Fg + b.getAffineDimExpr(2)}, b.getContext());
+    init = linalg::GenericOp::create(b, loc, TypeRange{gT}, ValueRange{bias}, ValueRange{init},
+                                     SmallVector<AffineMap>{bm, b.getMultiDimIdentityMap(gr)},
+                                     SmallVector<utils::IteratorType>(gr, utils::IteratorType::parallel),
+                                     [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+               .getResult(0);
+  } else {
+    init = fillTensor(b, loc, init, scalar(b, loc, et, 0));
+  }
+  int64_t R = 4 + 2 * ns;
+  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xe{D(0), D(1) * Cg + D(3 + ns)}, we{D(1) * Fg + D(2), D(3 + ns)}, oe{D(0), D(1), D(2)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(D(3 + i) * strides[i] + D(4 + ns + i) * dil[i]);
+    we.push_back(D(4 + ns + i));
+    oe.push_back(D(3 + i));
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()),
+                              AffineMap::get(R, 0, oe, b.getContext())};
+  SmallVector<utils::IteratorType> iters(3 + ns, utils::IteratorType::parallel);
+  iters.append(1 + ns, utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(et);
+  Value r = linalg::GenericOp::create(
+                b, loc, TypeRange{gT}, ValueRange{xp, w}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value v = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]))
+                                    : (Value)arith::AddIOp::create(nb, nl, a[2], arith::MulIOp::create(nb, nl, a[0], a[1]));
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  SmallVector<ReassociationIndices> re{{0}, {1, 2}};
+  for (int64_t i = 0; i < ns; ++i)
+    re.push_back({3 + i});
+  (void)xt;
+  return (Value)tensor::CollapseShapeOp::create(b, loc, res, r, re);
+}
+
+/// N-d transposed convolution (3 or more spatial dims): the input is
+/// dilated by the strides, padded by d * (k - 1) - pad (negative: cropped;
+/// output_padding extends the end), and convolved with the spatially flipped
+/// filter, whose [C, F/G] dims are swapped per group.
+FailureOr<Value> lowerConvTransposeND(OpBuilder &b, nn::ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  int64_t ns = res.getRank() - 2;
+  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
+    return (LogicalResult)(op.emitError() << "transposed convolution needs static channel and spatial dims");
+  Type et = res.getElementType();
+  Value x = op.getInput(), w = op.getFilter();
+  ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations(), pads = op.getPads(),
+                    opad = op.getOutputPadding();
+  int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
+  // 1. Dilate the input by the strides.
+  SmallVector<int64_t> upShape{xt.getDimSize(0), C};
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C)};
+  SmallVector<OpFoldResult> offs(ns + 2, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C)},
+      strd{b.getIndexAttr(1), b.getIndexAttr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = xt.getDimSize(2 + i);
+    upShape.push_back((in - 1) * strides[i] + 1);
+    upDims.push_back(cIdx(b, loc, upShape.back()));
+    sizes.push_back(b.getIndexAttr(in));
+    strd.push_back(b.getIndexAttr(strides[i]));
+  }
+  auto upT = RankedTensorType::get(upShape, et);
+  Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
+  up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
+  // 2. Pad by d * (k - 1) - pad; negative amounts crop.
+  SmallVector<int64_t> padPos(2 * ns), crop(2 * ns);
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t ek = dil[i] * (wt.getDimSize(2 + i) - 1);
+    int64_t lo = ek - pads[i], hi = ek - pads[i + ns] + opad[i];
+    padPos[i] = std::max<int64_t>(0, lo);
+    padPos[i + ns] = std::max<int64_t>(0, hi);
+    crop[i] = std::max<int64_t>(0, -lo);
+    crop[i + ns] = std::max<int64_t>(0, -hi);
+  }
+  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
+  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
+    auto pt = rtt(xp);
+    SmallVector<int64_t> cs{pt.getDimSize(0), C};
+    SmallVector<OpFoldResult> o(2, b.getIndexAttr(0)), s{mixedDim(b, loc, xp, 0), b.getIndexAttr(C)},
+        one(ns + 2, b.getIndexAttr(1));
+    for (int64_t i = 0; i < ns; ++i) {
+      cs.push_back(pt.getDimSize(2 + i) - crop[i] - crop[i + ns]);
+      o.push_back(b.getIndexAttr(crop[i]));
+      s.push_back(b.getIndexAttr(cs.back()));
+    }
+    xp = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(cs, et), xp, o, s, one);
+  }
+  // 3. Filter [C, F/G, k...] -> flipped [F, C/G, k...]:
+  //    W'[g*Fg + f, c, i...] = W[g*Cg + c, f, (k-1-i)...].
+  int64_t Cg = C / G, F = Fg * G;
+  SmallVector<int64_t> wfShape{F, Cg};
+  for (int64_t i = 0; i < ns; ++i)
+    wfShape.push_back(wt.getDimSize(2 + i));
+  auto wfT = RankedTensorType::get(wfShape, et);
+  int64_t wr = wfT.getRank();
+  Value wf = linalg::GenericOp::create(
+                 b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{empty(b, loc, wfT, {})},
+                 SmallVector<AffineMap>{b.getMultiDimIdentityMap(wr)},
+                 SmallVector<utils::IteratorType>(wr, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange) {
+                   Value o = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+                   Value g = arith::DivUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value f = arith::RemUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value cin = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, g, cIdx(nb, nl, Cg)), c);
+                   SmallVector<Value> idx{cin, f};
+                   for (int64_t i = 0; i < ns; ++i)
+                     idx.push_back(arith::SubIOp::create(nb, nl, cIdx(nb, nl, wfShape[2 + i] - 1),
+                                                         linalg::IndexOp::create(nb, nl, 2 + i)));
+                   linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, w, idx).getResult());
+                 })
+                 .getResult(0);
+  SmallVector<int64_t> ones(ns, 1);
+  return convGenericND(b, loc, op, xp, wf, op.getBias(), ones, dil, G, res);
+}
+
+/// nn.max_unpool: zero-filled result, an scf.for over the (flattened) input
+/// elements inserting each value at its delinearized index.
+FailureOr<Value> lowerMaxUnpool(OpBuilder &b, nn::MaxUnpoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  int64_t r = res.getRank();
+  SmallVector<Value> dims = op.getShape() ? dimsFromShapeOperand(b, loc, res, op.getShape())
+                                          : SmallVector<Value>();
+  if (!op.getShape())
+    for (int64_t i = 0; i < r; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  // Dims the flat indices refer to: N, C and the default unpooled dims.
+  SmallVector<Value> idims{dimOf(b, loc, op.getInput(), 0), dimOf(b, loc, op.getInput(), 1)};
+  for (int64_t d : op.getSpatialDims())
+    idims.push_back(cIdx(b, loc, d));
+  Value total = cIdx(b, loc, 1);
+  for (int64_t i = 0; i < r; ++i)
+    total = arith::MulIOp::create(b, loc, total, idims[i]);
+  Value acc = fillTensor(b, loc, empty(b, loc, res, dims), scalar(b, loc, et, 0));
+  ReassociationIndices all;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    all.push_back(i);
+  int64_t n = 1;
+  for (int64_t d : xt.getShape())
+    n = (n == kDyn || d == kDyn) ? kDyn : n * d;
+  Value xf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, xt.getElementType()), op.getInput(),
+                                             SmallVector<ReassociationIndices>{all});
+  Value idxf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, rtt(op.getIndices()).getElementType()),
+                                               op.getIndices(), SmallVector<ReassociationIndices>{all});
+  Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, dimOf(b, loc, xf, 0), one, ValueRange{acc},
+      [&](OpBuilder &nb, Location nl, Value j, ValueRange iter) {
+        Value v = tensor::ExtractOp::create(nb, nl, xf, ValueRange{j});
+        Value t = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                             tensor::ExtractOp::create(nb, nl, idxf, ValueRange{j}));
+        Value ok = arith::AndIOp::create(nb, nl, arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, t, zero),
+                                         arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, total));
+        auto ifOp = scf::IfOp::create(
+            nb, nl, ok,
+            [&](OpBuilder &ib, Location il) {
+              // Row-major delinearization of the flat index.
+              SmallVector<Value> pos(r);
+              Value rem = t, inside;
+              for (int64_t i = r - 1; i >= 0; --i) {
+                pos[i] = arith::RemUIOp::create(ib, il, rem, idims[i]);
+                rem = arith::DivUIOp::create(ib, il, rem, idims[i]);
+                Value in = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::ult, pos[i], dims[i]);
+                inside = inside ? arith::AndIOp::create(ib, il, inside, in).getResult() : in;
+              }
+              auto inner = scf::IfOp::create(
+                  ib, il, inside,
+                  [&](OpBuilder &jb, Location jl) {
+                    scf::YieldOp::create(jb, jl, tensor::InsertOp::create(jb, jl, v, iter[0], pos).getResult());
+                  },
+                  [&](OpBuilder &jb, Location jl) { scf::YieldOp::create(jb, jl, iter[0]); });
+              scf::YieldOp::create(ib, il, inner.getResults());
+            },
+            [&](OpBuilder &ib, Location il) { scf::YieldOp::create(ib, il, iter[0]); });
+        scf::YieldOp::create(nb, nl, ifOp.getResults());
+      });
+  return loop.getResult(0);
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----
@@ -3600,6 +3980,8 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
 
       .Case([&](nn::DynamicSliceOp s) { return lowerDynamicSlice(b, s); })
       .Case([&](nn::PadModeOp p) { return lowerPadMode(b, p); })
+      .Case([&](nn::PoolIndicesOp p) { return lowerPoolIndices(b, p); })
+      .Case([&](nn::MaxUnpoolOp u) { return lowerMaxUnpool(b, u); })
       // ---- conformance [convpool]: add new entries above this line ----
 
       // ---- conformance [recurrent]: add new entries above this line ----

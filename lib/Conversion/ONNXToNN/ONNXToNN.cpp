@@ -210,6 +210,8 @@ struct Converter {
   FailureOr<SmallVector<Value>> squeezeDynamic(ox::SqueezeOp s);
   FailureOr<SmallVector<Value>> unsqueezeDynamic(ox::UnsqueezeOp u);
 
+  FailureOr<SmallVector<Value>> maxPoolIndices(ox::MaxPoolOp p, ArrayRef<Value> values);
+
   // ---- conformance [convpool]: add new entries above this line ----
 
   FailureOr<SmallVector<Value>> recurrent(Operation *o, int kind);
@@ -1465,6 +1467,18 @@ FailureOr<SmallVector<Value>> Converter::unsqueezeDynamic(ox::UnsqueezeOp u) {
   return one(nn::ReshapeOp::create(b, loc, resType(), u.getData(), shapeTensor(b, loc, out)));
 }
 
+/// MaxPool with its Indices output: nn.pool_indices with the geometry of
+/// the values' nn.pool.
+FailureOr<SmallVector<Value>> Converter::maxPoolIndices(ox::MaxPoolOp p, ArrayRef<Value> values) {
+  auto v = values[0].getDefiningOp<nn::PoolOp>();
+  if (!v)
+    return (LogicalResult)(fail() << "internal error: MaxPool values are not an nn.pool");
+  Value idx = nn::PoolIndicesOp::create(b, loc, resType(1), p.getX(), v.getKernelAttr(), v.getStridesAttr(),
+                                        v.getDilationsAttr(), v.getPadsAttr(),
+                                        b.getI64IntegerAttr(p.getStorageOrder()));
+  return SmallVector<Value>{values[0], idx};
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//
@@ -2418,7 +2432,12 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         int64_t axis = s.getAxis() < 0 ? s.getAxis() + r : s.getAxis();
         return one(nn::SoftmaxOp::create(b, loc, resType(), s.getInput(), b.getI64IntegerAttr(axis), b.getUnitAttr()));
       })
-      .Case([&](ox::MaxPoolOp p) { return pool(p, nn::PoolKind::max); })
+      .Case([&](ox::MaxPoolOp p) -> FailureOr<SmallVector<Value>> {
+        auto r = pool(p, nn::PoolKind::max);
+        if (failed(r) || !p.getIndices())
+          return r;
+        return maxPoolIndices(p, *r);
+      })
       .Case([&](ox::AveragePoolOp p) { return pool(p, nn::PoolKind::avg); })
       .Case([&](ox::GlobalAveragePoolOp p) -> FailureOr<SmallVector<Value>> {
         auto x = rtt(p.getX());
@@ -2870,6 +2889,28 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       // ---- conformance [loss]: add new entries above this line ----
 
+      .Case([&](ox::MaxUnpoolOp u) -> FailureOr<SmallVector<Value>> {
+        auto res = resType();
+        Value shape;
+        if (!res.hasStaticShape()) {
+          if (isNone(u.getOutputShape()))
+            return (LogicalResult)(fail() << "MaxUnpool needs static spatial dims without output_shape");
+          shape = u.getOutputShape();
+        }
+        // Indices address the default unpooled shape.
+        auto x = rtt(u.getX());
+        int64_t ns = x.getRank() - 2;
+        SmallVector<int64_t> k = intsAttr(u.getKernelShape()), st = intsAttr(u.getStrides()),
+                             pd = intsAttr(u.getPads()), sp;
+        if (st.empty()) st.assign(ns, 1);
+        if (pd.empty()) pd.assign(2 * ns, 0);
+        for (int64_t i = 0; i < ns; ++i) {
+          if (x.isDynamicDim(2 + i))
+            return (LogicalResult)(fail() << "MaxUnpool needs static spatial input dims");
+          sp.push_back((x.getDimSize(2 + i) - 1) * st[i] + k[i] - pd[i] - pd[i + ns]);
+        }
+        return one(nn::MaxUnpoolOp::create(b, loc, res, u.getX(), u.getI(), shape, b.getDenseI64ArrayAttr(sp)));
+      })
       // ---- conformance [convpool]: add new entries above this line ----
 
       .Case([&](ox::RNNOp r) { return recurrent(r, 0); })

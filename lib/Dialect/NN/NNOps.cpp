@@ -676,6 +676,32 @@ LogicalResult PadModeOp::verify() {
   return success();
 }
 
+LogicalResult PoolIndicesOp::verify() {
+  auto x = rt(getInput()), r = rt(getResult());
+  int64_t ns = x.getRank() - 2;
+  if (ns < 1 || r.getRank() != x.getRank() || !r.getElementType().isInteger(64))
+    return emitOpError("input must be [N, C, spatial...] and the result i64 of the same rank");
+  if ((int64_t)getKernel().size() != ns || (int64_t)getStrides().size() != ns ||
+      (int64_t)getDilations().size() != ns || (int64_t)getPads().size() != 2 * ns)
+    return emitOpError("kernel/strides/dilations/pads do not match the spatial rank");
+  if (getStorageOrder() != 0 && getStorageOrder() != 1)
+    return emitOpError("storage_order must be 0 or 1");
+  return success();
+}
+
+LogicalResult MaxUnpoolOp::verify() {
+  auto x = rt(getInput()), i = rt(getIndices()), r = rt(getResult());
+  if (x.getShape() != i.getShape() || !isa<IntegerType>(i.getElementType()))
+    return emitOpError("indices must be integers of the input's shape");
+  if (r.getElementType() != x.getElementType())
+    return emitOpError("result must have the input's element type");
+  if (!getShape() && !r.hasStaticShape())
+    return emitOpError("a result with dynamic dims needs a shape operand");
+  if (x.getRank() < 3 || r.getRank() != x.getRank() || (int64_t)getSpatialDims().size() != x.getRank() - 2)
+    return emitOpError("input and result must be [N, C, spatial...] with one spatial_dims entry per spatial dim");
+  return success();
+}
+
 // ---- conformance [convpool]: add new entries above this line ----
 
 // ---- conformance [recurrent]: add new entries above this line ----

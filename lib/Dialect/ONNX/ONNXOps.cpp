@@ -768,8 +768,8 @@ static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
     return failure();
   if (x.getRank() < 3)
     return c.error() << "X must be [N, C, spatial...]";
-  if (op.getStorageOrder() != 0)
-    return c.error() << "storage_order = 1 is not supported";
+  if (op.getStorageOrder() != 0 && op.getStorageOrder() != 1)
+    return c.error() << "storage_order must be 0 or 1";
   SmallVector<int64_t> kernel = readInts(op.getKernelShape());
   auto geo = computeGeometry(c, x, kernel, op.getStrides(), op.getDilations(),
                              op.getPads(), op.getAutoPad(), op.getCeilMode() != 0);
@@ -784,9 +784,7 @@ static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
 }
 INFER(MaxPoolOp) {
   CTX;
-  if (getNumResults() > 1)
-    return c.error() << "the Indices output of MaxPool is not supported";
-  return inferPool(*this, c, false);
+  return inferPool(*this, c, getNumResults() > 1);
 }
 INFER(AveragePoolOp) { CTX; return inferPool(*this, c, false); }
 
@@ -2267,6 +2265,39 @@ INFER(SoftmaxCrossEntropyLossOp) {
 }
 
 // ---- conformance [loss]: add new entries above this line ----
+
+INFER(MaxUnpoolOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X"), idx = c.ranked(getI(), "I");
+  if (!x || !idx)
+    return failure();
+  int64_t r = x.getRank(), ns = r - 2;
+  if (r < 3 || idx.getRank() != r || !isa<IntegerType>(idx.getElementType()))
+    return c.error() << "X must be [N, C, spatial...] and I an integer tensor of the same shape";
+  SmallVector<int64_t> k = readInts(getKernelShape()), s = readInts(getStrides()), p = readInts(getPads());
+  if (s.empty()) s.assign(ns, 1);
+  if (p.empty()) p.assign(2 * ns, 0);
+  if ((int64_t)k.size() != ns || (int64_t)s.size() != ns || (int64_t)p.size() != 2 * ns)
+    return c.error() << "kernel_shape/strides/pads do not match the " << ns << " spatial dims";
+  SmallVector<int64_t> out{x.getDimSize(0), x.getDimSize(1)};
+  if (!isa<NoneType>(getOutputShape().getType())) {
+    SmallVector<int64_t> shape;
+    auto st = c.ranked(getOutputShape(), "output_shape");
+    if (!st)
+      return failure();
+    if (st.getRank() != 1 || (!st.isDynamicDim(0) && st.getDimSize(0) != r))
+      return c.error() << "output_shape must have " << r << " entries";
+    if (getShapeValues(getOutputShape(), shape) && (int64_t)shape.size() == r)
+      return c.add(shape, x.getElementType());
+    out.append(ns, kDyn);
+    return c.add(out, x.getElementType());
+  }
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = x.getDimSize(2 + i);
+    out.push_back(in == kDyn ? kDyn : (in - 1) * s[i] + k[i] - p[i] - p[i + ns]);
+  }
+  return c.add(out, x.getElementType());
+}
 
 // ---- conformance [convpool]: add new entries above this line ----
 

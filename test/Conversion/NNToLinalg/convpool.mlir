@@ -1,5 +1,8 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
 
+// The input map of the 3-D pooling below (maps are printed first).
+// CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2 * 2 + d5, d3 * 2 + d6, d4 * 2 + d7)>
+
 // Transposed convolution with a static batch: the input is scattered into
 // the stride-dilated buffer with a static-size insert_slice (the batch size
 // is an attribute, not a dim value, so the slice type matches).
@@ -47,4 +50,80 @@ func.func @pad_reflect(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<6xf32> {
 func.func @pad_constant(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: tensor<f32>) -> tensor<?xf32> {
   %y = nn.pad_mode %x, %p, %v {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, tensor<f32>) -> tensor<?xf32>
   return %y : tensor<?xf32>
+}
+
+// 3-D max pooling: one generic over (n, c, od, oh, ow, kd, kh, kw) with
+// strided + dilated input indexing and a maximumf reduction.
+// CHECK-LABEL: func @maxpool3d
+// CHECK: linalg.generic {indexing_maps = [#[[XMAP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK: arith.maximumf
+func.func @maxpool3d(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32> {
+  %y = nn.pool max %x {count_include_pad = false, dilations = array<i64: 1, 1, 1>, explicit_pads = array<i64: 0, 0, 0, 0, 0, 0>, kernel = array<i64: 2, 2, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : tensor<1x1x4x4x4xf32> -> tensor<1x1x2x2x2xf32>
+  return %y : tensor<1x1x2x2x2xf32>
+}
+
+// 3-D average pooling with padding: sum, then a division by a per-position
+// divisor constant (count_include_pad = false counts only input elements).
+// CHECK-LABEL: func @avgpool3d_pads
+// CHECK: tensor.pad
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: arith.constant dense<{{.*}}> : tensor<1x1x3x3x3xf32>
+// CHECK: arith.divf
+func.func @avgpool3d_pads(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x3x3x3xf32> {
+  %y = nn.pool avg %x {count_include_pad = false, dilations = array<i64: 1, 1, 1>, explicit_pads = array<i64: 1, 1, 1, 1, 1, 1>, kernel = array<i64: 2, 2, 2>, pads = array<i64: 1, 1, 1, 1, 1, 1>, strides = array<i64: 2, 2, 2>} : tensor<1x1x4x4x4xf32> -> tensor<1x1x3x3x3xf32>
+  return %y : tensor<1x1x3x3x3xf32>
+}
+
+// MaxPool indices: a generic with two outputs (value, i64 index); strict
+// greater-than keeps the first maximum.
+// CHECK-LABEL: func @pool_indices
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt
+// CHECK: arith.index_cast {{.*}} : index to i64
+// CHECK: linalg.yield {{.*}} : f32, i64
+func.func @pool_indices(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x2x2xi64> {
+  %y = nn.pool_indices %x {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1 : i64, strides = array<i64: 2, 2>} : tensor<1x1x5x5xf32> -> tensor<1x1x2x2xi64>
+  return %y : tensor<1x1x2x2xi64>
+}
+
+// 3-D grouped convolution: one generic over (n, g, f, od, oh, ow, c, kd,
+// kh, kw) into [N, G, F/G, ...], collapsed to [N, F, ...].
+// CHECK-LABEL: func @conv3d_groups
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1, 2], [3], [4], [5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x4x2x2x2xf32>
+func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x4x3x3x3xf32>, tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32>
+  return %y : tensor<1x4x2x2x2xf32>
+}
+
+// 3-D transposed convolution: stride-dilated input, padding by k - 1,
+// flipped filter, then the generic N-d convolution.
+// CHECK-LABEL: func @conv_transpose_3d
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0, 0] [1, 1, 2, 2, 2] [1, 1, 2, 2, 2] : tensor<1x1x2x2x2xf32> into tensor<1x1x3x3x3xf32>
+// CHECK: tensor.pad
+// CHECK: arith.subi
+// CHECK: tensor.extract %arg1
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+// CHECK: tensor.collapse_shape
+func.func @conv_transpose_3d(%x: tensor<1x1x2x2x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0, 0>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : (tensor<1x1x2x2x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
+  return %y : tensor<1x2x4x4x4xf32>
+}
+
+// MaxUnpool: zero fill, then an scf.for over the input elements inserting
+// each value at its delinearized index (skipped when outside the result).
+// CHECK-LABEL: func @max_unpool
+// CHECK: linalg.fill
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: arith.remui
+// CHECK: arith.divui
+// CHECK: scf.if
+// CHECK: tensor.insert
+func.func @max_unpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32> {
+  %y = nn.max_unpool %x, %i {spatial_dims = array<i64: 4, 4>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) -> tensor<1x1x4x4xf32>
+  return %y : tensor<1x1x4x4xf32>
 }

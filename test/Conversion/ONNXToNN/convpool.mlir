@@ -76,3 +76,23 @@ func.func @pad_const(%x: tensor<4xf32>) -> tensor<7xf32> {
   %y = "onnx.Pad"(%x, %p, %n, %n) {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, none, none) -> tensor<7xf32>
   return %y : tensor<7xf32>
 }
+
+// MaxPool with its Indices output: nn.pool for the values and
+// nn.pool_indices with the same geometry.
+// CHECK-LABEL: func @maxpool_indices
+// CHECK: nn.pool max %arg0
+// CHECK: nn.pool_indices %arg0 {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1 : i64, strides = array<i64: 2, 2>}
+func.func @maxpool_indices(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
+  %y, %i = "onnx.MaxPool"(%x) {kernel_shape = [2, 2], strides = [2, 2], storage_order = 1 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  return %y, %i : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
+}
+
+// MaxUnpool: the indices address the default unpooled shape
+// ((in - 1) * stride + kernel - pads), passed as spatial_dims; a run-time
+// output_shape becomes the shape operand.
+// CHECK-LABEL: func @maxunpool_shape
+// CHECK: nn.max_unpool %arg0, %arg1, %arg2 {spatial_dims = array<i64: 4, 4>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<4xi64>) -> tensor<1x1x?x?xf32>
+func.func @maxunpool_shape(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>, %s: tensor<4xi64>) -> tensor<1x1x?x?xf32> {
+  %y = "onnx.MaxUnpool"(%x, %i, %s) {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<4xi64>) -> tensor<1x1x?x?xf32>
+  return %y : tensor<1x1x?x?xf32>
+}

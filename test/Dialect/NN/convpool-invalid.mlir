@@ -29,3 +29,11 @@ func.func @dynamic_slice_offsets(%x: tensor<4x4xf32>, %o: tensor<3xi64>, %s: ten
   %y = nn.dynamic_slice %x[%o, %s, %s] : (tensor<4x4xf32>, tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @max_unpool_dynamic(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x?x?xf32> {
+  // expected-error @+1 {{a result with dynamic dims needs a shape operand}}
+  %y = nn.max_unpool %x, %i {spatial_dims = array<i64: 4, 4>} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) -> tensor<1x1x?x?xf32>
+  return %y : tensor<1x1x?x?xf32>
+}
