@@ -759,10 +759,22 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   bool lbr = lbrAttr && lbrAttr.getInt() != 0;
   if (auto inf = o->getAttrOfType<IntegerAttr>("input_forget"); inf && inf.getInt() != 0)
     return (LogicalResult)(fail() << "input_forget = 1 is not supported");
-  for (Value v : {X, W, R, B, h0, c0, P})
+  // The batch may have a run-time size; everything else is static (the
+  // sequence is unrolled at compile time).
+  for (Value v : {W, R, B, P})
     if (v && !isNone(v) && !rtt(v).hasStaticShape())
-      return (LogicalResult)(fail() << "inputs of run-time shape are not supported (the sequence "
-                                       "is unrolled at compile time)");
+      return (LogicalResult)(fail() << "W, R, B and P of run-time shape are not supported");
+  {
+    auto t = rtt(X);
+    if (t.getRank() != 3 || t.isDynamicDim(layout ? 1 : 0) || t.isDynamicDim(2))
+      return (LogicalResult)(fail() << "X with a run-time sequence length or input size is not "
+                                       "supported (the sequence is unrolled at compile time)");
+    for (Value v : {h0, c0})
+      if (v && !isNone(v) &&
+          (rtt(v).getRank() != 3 || rtt(v).isDynamicDim(layout ? 1 : 0) || rtt(v).isDynamicDim(2)))
+        return (LogicalResult)(fail() << "initial states must have static direction and hidden "
+                                         "dims");
+  }
   if (!isa<FloatType>(rtt(X).getElementType()))
     return (LogicalResult)(fail() << "X must be a floating-point tensor");
   if (layout == 1) {
@@ -875,8 +887,14 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       for (int64_t g = 0; g < 3; ++g)
         Pg.push_back(reshapeStatic(b, loc, sliceStatic(b, loc, P, {d, g * H}, {1, H}), {1, H}));
     auto initState = [&](Value v) -> Value {
-      if (!v || isNone(v))
-        return constTensor(b, loc, bh, SmallVector<double>(N * H, 0.0));
+      if (!v || isNone(v)) {
+        if (N != kDyn)
+          return constTensor(b, loc, bh, SmallVector<double>(N * H, 0.0));
+        Value z = constTensor(b, loc, RankedTensorType::get({1, H}, et), {0.0});
+        Value shape = shapeTensor(b, loc, {dimValue(b, loc, X, 1),
+                                           arith::ConstantIndexOp::create(b, loc, H)});
+        return nn::BroadcastOp::create(b, loc, bh, z, shape);
+      }
       return reshapeStatic(b, loc, sliceStatic(b, loc, v, {d, 0, 0}, {1, N, H}), {N, H});
     };
     Value h = initState(h0), c = kind == 2 ? initState(c0) : Value();

@@ -98,3 +98,17 @@ func.func @scan_op(%s0: tensor<2xf32>, %x: tensor<3x2xf32>) -> (tensor<2xf32>, t
   }) {num_scan_inputs = 1 : i64, scan_input_directions = [1], scan_output_axes = [1]} : (tensor<2xf32>, tensor<3x2xf32>) -> (tensor<2xf32>, tensor<2x3xf32>)
   return %r#0, %r#1 : tensor<2xf32>, tensor<2x3xf32>
 }
+
+// A batch of run-time size: the zero initial state is broadcast to it.
+// CHECK-LABEL: func @gru_dynamic_batch
+// CHECK: %[[N:.*]] = tensor.dim %arg0, %c1
+// CHECK: nn.broadcast {{.*}} : (tensor<1x3xf32>, tensor<2xi64>) -> tensor<?x3xf32>
+// CHECK: nn.matmul {{.*}} : tensor<?x2xf32>, tensor<2x3xf32> -> tensor<?x3xf32>
+// CHECK: return {{.*}} : tensor<1x?x3xf32>
+func.func @gru_dynamic_batch(%x: tensor<2x?x2xf32>) -> tensor<1x?x3xf32> {
+  %w = onnx.Constant {value = dense<0.5> : tensor<1x9x2xf32>} : tensor<1x9x2xf32>
+  %r = onnx.Constant {value = dense<0.25> : tensor<1x9x3xf32>} : tensor<1x9x3xf32>
+  %n = onnx.NoValue
+  %y:2 = "onnx.GRU"(%x, %w, %r, %n, %n, %n) {hidden_size = 3 : i64, linear_before_reset = 1 : i64} : (tensor<2x?x2xf32>, tensor<1x9x2xf32>, tensor<1x9x3xf32>, none, none, none) -> (tensor<2x1x?x3xf32>, tensor<1x?x3xf32>)
+  return %y#1 : tensor<1x?x3xf32>
+}
