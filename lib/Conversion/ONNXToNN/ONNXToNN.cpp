@@ -747,6 +747,10 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
 }
 } // namespace
 
+/// Static sequences up to this length are unrolled; longer or run-time ones
+/// become an scf.for over the time steps.
+static constexpr int64_t kMaxUnrolledSteps = 32;
+
 FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   // kind: 0 = RNN, 1 = GRU, 2 = LSTM.
   Value X = o->getOperand(0), W = o->getOperand(1), R = o->getOperand(2), B = o->getOperand(3),
@@ -759,16 +763,15 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   bool lbr = lbrAttr && lbrAttr.getInt() != 0;
   if (auto inf = o->getAttrOfType<IntegerAttr>("input_forget"); inf && inf.getInt() != 0)
     return (LogicalResult)(fail() << "input_forget = 1 is not supported");
-  // The batch may have a run-time size; everything else is static (the
-  // sequence is unrolled at compile time).
+  // The sequence length and the batch may have run-time sizes; the weights
+  // and the input / hidden sizes are static.
   for (Value v : {W, R, B, P})
     if (v && !isNone(v) && !rtt(v).hasStaticShape())
       return (LogicalResult)(fail() << "W, R, B and P of run-time shape are not supported");
   {
     auto t = rtt(X);
-    if (t.getRank() != 3 || t.isDynamicDim(layout ? 1 : 0) || t.isDynamicDim(2))
-      return (LogicalResult)(fail() << "X with a run-time sequence length or input size is not "
-                                       "supported (the sequence is unrolled at compile time)");
+    if (t.getRank() != 3 || t.isDynamicDim(2))
+      return (LogicalResult)(fail() << "X with a run-time input size is not supported");
     for (Value v : {h0, c0})
       if (v && !isNone(v) &&
           (rtt(v).getRank() != 3 || rtt(v).isDynamicDim(layout ? 1 : 0) || rtt(v).isDynamicDim(2)))
@@ -798,9 +801,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   int64_t D = direction == "bidirectional" ? 2 : 1;
   int64_t H = rtt(R).getDimSize(2);
   int64_t G = kind == 0 ? 1 : kind == 1 ? 3 : 4;
-  if (S > 4096)
-    return (LogicalResult)(fail() << "sequences longer than 4096 steps are not supported (the "
-                                     "sequence is unrolled)");
   if (S == 0)
     return (LogicalResult)(fail() << "empty sequences are not supported");
   // Activation functions: F per direction.
@@ -898,10 +898,10 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       return reshapeStatic(b, loc, sliceStatic(b, loc, v, {d, 0, 0}, {1, N, H}), {N, H});
     };
     Value h = initState(h0), c = kind == 2 ? initState(c0) : Value();
-    SmallVector<Value> yd(S);
-    for (int64_t step = 0; step < S; ++step) {
-      int64_t t = reverse ? S - 1 - step : step;
-      Value xt = reshapeStatic(b, loc, sliceStatic(b, loc, X, {t, 0, 0}, {1, N, I}), {N, I});
+    int64_t a0 = d * F;
+    // One time step: (x_t, H_{t-1}, C_{t-1}, t as a [1, 1] i64 tensor when
+    // masking) -> (H_t, C_t, Y_t).
+    auto stepFn = [&](Value xt, Value h, Value c, Value tc) -> std::tuple<Value, Value, Value> {
       auto pre = [&](int64_t g, bool withR = true) {
         Value v = mm(xt, Wg[g]);
         if (withR) v = add(v, mm(h, Rg[g]));
@@ -912,7 +912,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
         return v;
       };
       Value hNew, cNew;
-      int64_t a0 = d * F;
       if (kind == 0) {
         hNew = act(a0, pre(0));
       } else if (kind == 1) {
@@ -943,8 +942,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       }
       Value y = hNew;
       if (masked) {
-        Value tc = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(RankedTensorType::get({1, 1}, b.getI64Type()), (int64_t)t));
         Value m = nn::BinaryOp::create(b, loc, RankedTensorType::get({N, 1}, b.getI1Type()), lens,
                                        tc, nn::BinaryKind::gt);
         y = nn::SelectOp::create(b, loc, bh, m, hNew, zeroBH);
@@ -952,13 +949,74 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
         if (kind == 2)
           cNew = nn::SelectOp::create(b, loc, bh, m, cNew, c);
       }
-      h = hNew;
-      c = cNew;
-      yd[t] = reshapeStatic(b, loc, y, {1, 1, N, H});
+      return {hNew, cNew, y};
+    };
+    if (S != kDyn && S <= kMaxUnrolledSteps) {
+      // Short static sequences: unrolled.
+      SmallVector<Value> yd(S);
+      for (int64_t step = 0; step < S; ++step) {
+        int64_t t = reverse ? S - 1 - step : step;
+        Value xt = reshapeStatic(b, loc, sliceStatic(b, loc, X, {t, 0, 0}, {1, N, I}), {N, I});
+        Value tc;
+        if (masked)
+          tc = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(RankedTensorType::get({1, 1}, b.getI64Type()), (int64_t)t));
+        auto [hNew, cNew, y] = stepFn(xt, h, c, tc);
+        h = hNew;
+        c = cNew;
+        yd[t] = reshapeStatic(b, loc, y, {1, 1, N, H});
+      }
+      ys.push_back(S == 1 ? yd[0]
+                          : nn::ConcatOp::create(b, loc, RankedTensorType::get({S, 1, N, H}, et), yd,
+                                                 b.getI64IntegerAttr(0)).getResult());
+    } else {
+      // Long or run-time sequences: scf.for over the time steps carrying
+      // H, C and Y (each step inserts its [N, H] slice).
+      Value sv = dimValue(b, loc, X, 0), nv = dimValue(b, loc, X, 1);
+      Value c0i = arith::ConstantIndexOp::create(b, loc, 0), c1i = arith::ConstantIndexOp::create(b, loc, 1);
+      SmallVector<Value> dyn;
+      if (S == kDyn) dyn.push_back(sv);
+      if (N == kDyn) dyn.push_back(nv);
+      Value acc = tensor::EmptyOp::create(b, loc, RankedTensorType::get({S, N, H}, et), dyn);
+      SmallVector<Value> inits{h, acc};
+      if (kind == 2)
+        inits.push_back(c);
+      auto loop = scf::ForOp::create(b, loc, c0i, sv, c1i, inits);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value iv = loop.getInductionVar();
+        Value tt = iv;
+        if (reverse)
+          tt = arith::SubIOp::create(b, loc, arith::SubIOp::create(b, loc, sv, c1i), iv);
+        auto iterArgs = loop.getRegionIterArgs();
+        auto idx = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+        OpFoldResult nSize = N == kDyn ? OpFoldResult(nv) : idx(N);
+        Value xt = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({N, I}, et), X, ArrayRef<OpFoldResult>{tt, idx(0), idx(0)},
+            ArrayRef<OpFoldResult>{idx(1), nSize, idx(I)}, ArrayRef<OpFoldResult>{idx(1), idx(1), idx(1)});
+        Value tc;
+        if (masked) {
+          Value ti = arith::IndexCastOp::create(b, loc, b.getI64Type(), tt);
+          tc = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({1, 1}, b.getI64Type()),
+                                              ValueRange{ti});
+        }
+        auto [hNew, cNew, y] = stepFn(xt, iterArgs[0], kind == 2 ? iterArgs[2] : Value(), tc);
+        Value acc2 = tensor::InsertSliceOp::create(
+            b, loc, y, iterArgs[1], ArrayRef<OpFoldResult>{tt, idx(0), idx(0)},
+            ArrayRef<OpFoldResult>{idx(1), nSize, idx(H)}, ArrayRef<OpFoldResult>{idx(1), idx(1), idx(1)});
+        SmallVector<Value> next{hNew, acc2};
+        if (kind == 2)
+          next.push_back(cNew);
+        scf::YieldOp::create(b, loc, next);
+      }
+      h = loop.getResult(0);
+      if (kind == 2)
+        c = loop.getResult(2);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1), hv = arith::ConstantIndexOp::create(b, loc, H);
+      ys.push_back(reshapeTo(b, loc, loop.getResult(1), RankedTensorType::get({S, 1, N, H}, et),
+                             {sv, one, nv, hv}));
     }
-    ys.push_back(S == 1 ? yd[0]
-                        : nn::ConcatOp::create(b, loc, RankedTensorType::get({S, 1, N, H}, et), yd,
-                                               b.getI64IntegerAttr(0)).getResult());
     hs.push_back(reshapeStatic(b, loc, h, {1, N, H}));
     if (kind == 2)
       cs.push_back(reshapeStatic(b, loc, c, {1, N, H}));

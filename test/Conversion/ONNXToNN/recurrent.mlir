@@ -112,3 +112,25 @@ func.func @gru_dynamic_batch(%x: tensor<2x?x2xf32>) -> tensor<1x?x3xf32> {
   %y:2 = "onnx.GRU"(%x, %w, %r, %n, %n, %n) {hidden_size = 3 : i64, linear_before_reset = 1 : i64} : (tensor<2x?x2xf32>, tensor<1x9x2xf32>, tensor<1x9x3xf32>, none, none, none) -> (tensor<2x1x?x3xf32>, tensor<1x?x3xf32>)
   return %y#1 : tensor<1x?x3xf32>
 }
+
+// A sequence of run-time length (or longer than 32 steps): scf.for over
+// the time steps, carrying H, Y (one inserted slice per step) and C; the
+// reverse direction reads step len - 1 - t.
+// CHECK-LABEL: func @lstm_dynamic_sequence
+// CHECK: %[[S:.*]] = tensor.dim %arg0, %c0
+// CHECK: %[[Y0:.*]] = tensor.empty(%[[S]]) : tensor<?x3x4xf32>
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %[[S]] step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[Y0]], %{{.*}} = %{{.*}}) -> (tensor<3x4xf32>, tensor<?x3x4xf32>, tensor<3x4xf32>)
+// CHECK: %[[LAST:.*]] = arith.subi %[[S]], %{{.*}} : index
+// CHECK: %[[R:.*]] = arith.subi %[[LAST]], %[[T]] : index
+// CHECK: tensor.extract_slice %arg0[%[[R]], 0, 0] [1, 3, 2] [1, 1, 1] : tensor<?x3x2xf32> to tensor<3x2xf32>
+// CHECK-COUNT-3: nn.unary sigmoid
+// CHECK: tensor.insert_slice {{.*}}[%[[R]], 0, 0] [1, 3, 4] [1, 1, 1] : tensor<3x4xf32> into tensor<?x3x4xf32>
+// CHECK: scf.yield
+// CHECK: nn.reshape {{.*}} -> tensor<?x1x3x4xf32>
+func.func @lstm_dynamic_sequence(%x: tensor<?x3x2xf32>) -> (tensor<?x1x3x4xf32>, tensor<1x3x4xf32>) {
+  %w = onnx.Constant {value = dense<0.5> : tensor<1x16x2xf32>} : tensor<1x16x2xf32>
+  %r = onnx.Constant {value = dense<0.25> : tensor<1x16x4xf32>} : tensor<1x16x4xf32>
+  %n = onnx.NoValue
+  %y:3 = "onnx.LSTM"(%x, %w, %r, %n, %n, %n, %n, %n) {hidden_size = 4 : i64, direction = "reverse"} : (tensor<?x3x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>, none, none, none, none, none) -> (tensor<?x1x3x4xf32>, tensor<1x3x4xf32>, tensor<1x3x4xf32>)
+  return %y#0, %y#2 : tensor<?x1x3x4xf32>, tensor<1x3x4xf32>
+}
