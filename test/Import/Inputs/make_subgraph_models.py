@@ -118,6 +118,16 @@ def scan8_batch2():
                   [vi("s0", [2, 2]), vi("x", [2, 3, 2])], [vi("s", [2, 2])], opset=8)
 
 
+def scan8_seq_lens():
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "x_t"], ["s_out"], name="add")],
+        "scan_body", [vi("s_in", [2]), vi("x_t", [2])], [vi("s_out", [2])])
+    return _model([helper.make_node("Scan", ["lens", "s0", "x"], ["s"], name="scan8", body=body,
+                                    num_scan_inputs=1)],
+                  [vi("lens", [2], TensorProto.INT32), vi("s0", [2, 2]), vi("x", [2, 3, 2])],
+                  [vi("s", [2, 2])], opset=8)
+
+
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     m = globals()[name]()
