@@ -9,7 +9,7 @@ i,f,g,o -> ONNX i,o,f,c; torch GRU r,z,n -> ONNX z,r,h; torch's GRU is
 ONNX's linear_before_reset = 1).  The cases cover what ONNX's backend tests
 do not: bidirectional, run-time sequence length and batch (scf.for path),
 a long static sequence, batch-first layout with ReLU, and sequence_lens
-(torch packed sequences).
+(torch packed sequences, both directions).
 """
 import os
 import sys
@@ -107,19 +107,21 @@ def rnn_relu_batch_first(out):
 def lstm_sequence_lens(out):
     torch.manual_seed(4)
     S, N, I, H = 6, 4, 3, 4
-    mod = torch.nn.LSTM(I, H)
+    mod = torch.nn.LSTM(I, H, bidirectional=True)
     x = torch.randn(S, N, I)
     lens = torch.tensor([6, 2, 4, 1])
     with torch.no_grad():
         packed = torch.nn.utils.rnn.pack_padded_sequence(x, lens, enforce_sorted=False)
         yp, (hn, cn) = mod(packed)
         y, _ = torch.nn.utils.rnn.pad_packed_sequence(yp, total_length=S)
-    W, R, B = onnx_weights(mod, "LSTM", H, 1)
-    node = helper.make_node("LSTM", ["x", "W", "R", "B", "lens"], ["y", "yh", "yc"], hidden_size=H)
+    W, R, B = onnx_weights(mod, "LSTM", H, 2)
+    node = helper.make_node("LSTM", ["x", "W", "R", "B", "lens"], ["y", "yh", "yc"], hidden_size=H,
+                            direction="bidirectional")
     save(out, "lstm_sequence_lens", [node], [vi("x", [S, N, I]), vi("lens", [N], TensorProto.INT32)],
          [vi("y", None), vi("yh", None), vi("yc", None)],
          [("x", x.numpy()), ("lens", lens.numpy().astype(np.int32))],
-         [("y", y.numpy()[:, None]), ("yh", hn.numpy()), ("yc", cn.numpy())],
+         [("y", y.numpy().reshape(S, N, 2, H).transpose(0, 2, 1, 3)), ("yh", hn.numpy()),
+          ("yc", cn.numpy())],
          [numpy_helper.from_array(a, n) for a, n in zip((W, R, B), ("W", "R", "B"))])
 
 

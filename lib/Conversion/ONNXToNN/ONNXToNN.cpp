@@ -837,16 +837,15 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       return (LogicalResult)(fail() << "activation function '" << n << "' is not supported");
   }
   // sequence_lens: ignored when every entry is the full length; otherwise
-  // steps past a sequence's end keep its state and output zeros.
+  // steps t >= len_b keep sequence b's state and output zeros.
   bool masked = false;
   Value lens;
   if (!isNone(seqLens)) {
     SmallVector<int64_t> lv;
     if (!ox::getConstantIntValues(seqLens, lv) || llvm::any_of(lv, [&](int64_t v) { return v != S; })) {
+      // The same mask serves the reverse direction: steps t >= len keep the
+      // initial state, so sequence b starts at t = len_b - 1.
       masked = true;
-      if (D == 2 || direction == "reverse")
-        return (LogicalResult)(fail() << "sequence_lens shorter than the sequence are only "
-                                         "supported in the forward direction");
       auto lt = rtt(seqLens);
       if (lt.getRank() != 1 || !isa<IntegerType>(lt.getElementType()))
         return (LogicalResult)(fail() << "sequence_lens must be a 1-D integer tensor");

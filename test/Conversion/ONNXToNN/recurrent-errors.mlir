@@ -36,15 +36,6 @@ func.func @dynamic(%x: tensor<2x3x?xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x
 
 // -----
 
-func.func @reverse_seq_lens(%x: tensor<2x3x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<3xi32>) -> tensor<1x3x4xf32> {
-  %n = onnx.NoValue
-  // expected-error @+1 {{sequence_lens shorter than the sequence are only supported in the forward direction}}
-  %y:2 = "onnx.RNN"(%x, %w, %r, %n, %l, %n) {hidden_size = 4 : i64, direction = "reverse"} : (tensor<2x3x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, none, tensor<3xi32>, none) -> (tensor<2x1x3x4xf32>, tensor<1x3x4xf32>)
-  return %y#1 : tensor<1x3x4xf32>
-}
-
-// -----
-
 func.func @bad_direction(%x: tensor<2x3x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>) -> tensor<1x3x4xf32> {
   %n = onnx.NoValue
   // expected-error @+1 {{unknown direction 'sideways'}}
