@@ -796,8 +796,8 @@ def ONNX_ScanOp : ONNX_Op<"Scan"> {
   let description = [{
     Inputs are the initial states then `num_scan_inputs` scan inputs; `body`
     takes (states..., one slice of each scan input) and yields (states...,
-    scan output slices...).  Opset 8 Scan (batch axis, sequence_lens) is
-    adapted at import for a batch of 1.
+    scan output slices...).  Opset 8 Scan (leading batch axis) becomes one
+    Scan per batch entry at import (static batch, no sequence_lens).
   }];
   let arguments = (ins Variadic<AnyTensor>:$initial_state_and_scan_inputs,
                    ONNX_SI64Attr:$num_scan_inputs,

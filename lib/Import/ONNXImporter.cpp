@@ -713,79 +713,116 @@ LogicalResult Importer::importControlFlow(::onnx::NodeProto &node, Location loc,
       numScan = cast<IntegerAttr>(na.getValue()).getInt();
   if (numScan < 1)
     return nodeError() << "needs num_scan_inputs >= 1";
-  SmallVector<Value> ins(operands.begin(), operands.end());
-  bool batched = opset < 9;
-  if (batched) {
-    // Scan-8: sequence_lens, then states [batch, ...] and scan inputs
-    // [batch, sequence, ...].  Supported for a batch of 1 without
-    // sequence_lens: squeeze the batch axis and scan along axis 0.
-    if (ins.empty())
-      return nodeError() << "has no inputs";
-    if (!isa<NoneType>(ins[0].getType()))
-      return nodeError() << "sequence_lens of Scan-8 is not supported";
-    ins.erase(ins.begin());
-    for (NamedAttribute &na : attrs)
-      if (na.getName() == "scan_input_axes" || na.getName() == "scan_output_axes")
-        return nodeError() << "unexpected attribute " << na.getName() << " in Scan-8";
-    for (auto &a : node.attribute())
-      if (a.name() == "directions") {
-        SmallVector<Attribute> d;
-        for (int64_t x : a.ints())
-          d.push_back(b.getI64IntegerAttr(x));
-        attrs.push_back(b.getNamedAttr("scan_input_directions", b.getArrayAttr(d)));
+  // Builds one opset-9 Scan over `ins` (states then scan inputs).
+  auto buildScan = [&](ArrayRef<Value> ins) -> FailureOr<SmallVector<Value>> {
+    int64_t numState = (int64_t)ins.size() - numScan;
+    if (numState < 0)
+      return (LogicalResult)(nodeError() << "has " << ins.size()
+                                         << " inputs, fewer than num_scan_inputs " << numScan);
+    SmallVector<int64_t> inAxes(numScan, 0);
+    for (auto &na : attrs)
+      if (na.getName() == "scan_input_axes") {
+        auto arr = cast<ArrayAttr>(na.getValue());
+        if ((int64_t)arr.size() != numScan)
+          return (LogicalResult)(nodeError() << "scan_input_axes must have " << numScan
+                                             << " entries");
+        for (auto [i, a] : llvm::enumerate(arr))
+          inAxes[i] = cast<IntegerAttr>(a).getInt();
       }
-    for (Value &v : ins) {
+    SmallVector<Type> argTypes = typesOf(ValueRange(ins).take_front(numState));
+    for (int64_t i = 0; i < numScan; ++i) {
+      auto t = cast<RankedTensorType>(ins[numState + i].getType());
+      int64_t a = inAxes[i] < 0 ? inAxes[i] + t.getRank() : inAxes[i];
+      if (a < 0 || a >= t.getRank())
+        return (LogicalResult)(nodeError() << "scan input axis " << inAxes[i]
+                                           << " is out of range for " << t);
+      SmallVector<int64_t> shape(t.getShape());
+      shape.erase(shape.begin() + a);
+      argTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
+    }
+    Operation *op = build(ins, 1);
+    if (failed(importSubgraph(*body, op->getRegion(0), argTypes, loc, nodeDesc))) {
+      op->erase();
+      return failure();
+    }
+    if (failed(verifyAndInfer(op)))
+      return failure();
+    return SmallVector<Value>(op->getResults());
+  };
+  SmallVector<Value> ins(operands.begin(), operands.end());
+  if (opset >= 9) {
+    auto results = buildScan(ins);
+    if (failed(results))
+      return failure();
+    return finish(nullptr, *results);
+  }
+  // Scan-8: sequence_lens, then states [batch, ...] and scan inputs
+  // [batch, sequence, ...].  One opset-9 Scan per batch entry (static
+  // batch), results stacked along the batch axis again.
+  if (ins.empty())
+    return nodeError() << "has no inputs";
+  if (!isa<NoneType>(ins[0].getType()))
+    return nodeError() << "sequence_lens of Scan-8 is not supported";
+  ins.erase(ins.begin());
+  for (NamedAttribute &na : attrs)
+    if (na.getName() == "scan_input_axes" || na.getName() == "scan_output_axes")
+      return nodeError() << "unexpected attribute " << na.getName() << " in Scan-8";
+  for (auto &a : node.attribute())
+    if (a.name() == "directions") {
+      SmallVector<Attribute> d;
+      for (int64_t x : a.ints())
+        d.push_back(b.getI64IntegerAttr(x));
+      attrs.push_back(b.getNamedAttr("scan_input_directions", b.getArrayAttr(d)));
+    }
+  int64_t batch = ShapedType::kDynamic;
+  for (Value v : ins) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() < 1 || t.isDynamicDim(0) || (batch != ShapedType::kDynamic && t.getDimSize(0) != batch))
+      return nodeError() << "Scan-8 needs inputs with the same static batch size (dim 0), got "
+                         << t;
+    batch = t.getDimSize(0);
+  }
+  if (batch < 1 || batch > 1024)
+    return nodeError() << "Scan-8 with a batch of " << batch << " is not supported (1 to 1024)";
+  SmallVector<SmallVector<Value>> perBatch;
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    SmallVector<Value> sliced;
+    for (Value v : ins) {
       auto t = cast<RankedTensorType>(v.getType());
-      if (t.getRank() < 1 || t.getDimSize(0) != 1)
-        return nodeError() << "Scan-8 is supported for a batch of 1 only (input of type " << t
-                           << ")";
-      auto sq = kiln::onnx::SqueezeOp::create(b, loc, UnrankedTensorType::get(t.getElementType()),
-                                              v, constI64(loc, {0}));
-      if (failed(kiln::onnx::inferShapes(sq)))
+      auto g = kiln::onnx::GatherOp::create(b, loc, UnrankedTensorType::get(t.getElementType()), v,
+                                            constI64(loc, {bi}, /*scalar=*/true),
+                                            b.getI64IntegerAttr(0));
+      if (failed(kiln::onnx::inferShapes(g)))
         return failure();
-      v = sq.getResult();
+      sliced.push_back(g.getResult());
     }
+    auto r = buildScan(sliced);
+    if (failed(r))
+      return failure();
+    perBatch.push_back(*r);
   }
-  int64_t numState = (int64_t)ins.size() - numScan;
-  if (numState < 0)
-    return nodeError() << "has " << ins.size() << " inputs, fewer than num_scan_inputs " << numScan;
-  SmallVector<int64_t> inAxes(numScan, 0);
-  for (auto &na : attrs)
-    if (na.getName() == "scan_input_axes") {
-      auto arr = cast<ArrayAttr>(na.getValue());
-      if ((int64_t)arr.size() != numScan)
-        return nodeError() << "scan_input_axes must have " << numScan << " entries";
-      for (auto [i, a] : llvm::enumerate(arr))
-        inAxes[i] = cast<IntegerAttr>(a).getInt();
-    }
-  SmallVector<Type> argTypes = typesOf(ValueRange(ins).take_front(numState));
-  for (int64_t i = 0; i < numScan; ++i) {
-    auto t = cast<RankedTensorType>(ins[numState + i].getType());
-    int64_t a = inAxes[i] < 0 ? inAxes[i] + t.getRank() : inAxes[i];
-    if (a < 0 || a >= t.getRank())
-      return nodeError() << "scan input axis " << inAxes[i] << " is out of range for " << t;
-    SmallVector<int64_t> shape(t.getShape());
-    shape.erase(shape.begin() + a);
-    argTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
-  }
-  Operation *op = build(ins, 1);
-  if (failed(importSubgraph(*body, op->getRegion(0), argTypes, loc, nodeDesc))) {
-    op->erase();
-    return failure();
-  }
-  if (failed(verifyAndInfer(op)))
-    return failure();
-  SmallVector<Value> results(op->getResults());
-  if (batched)
-    for (Value &v : results) {
-      auto t = cast<RankedTensorType>(v.getType());
+  SmallVector<Value> results;
+  for (int i = 0; i < numResults; ++i) {
+    SmallVector<Value> parts;
+    for (auto &r : perBatch) {
+      auto t = cast<RankedTensorType>(r[i].getType());
       auto un = kiln::onnx::UnsqueezeOp::create(b, loc, UnrankedTensorType::get(t.getElementType()),
-                                                v, constI64(loc, {0}));
+                                                r[i], constI64(loc, {0}));
       if (failed(kiln::onnx::inferShapes(un)))
         return failure();
-      v = un.getResult();
+      parts.push_back(un.getResult());
     }
-  return finish(op, results);
+    if (parts.size() == 1) {
+      results.push_back(parts[0]);
+      continue;
+    }
+    auto cat = kiln::onnx::ConcatOp::create(b, loc, UnrankedTensorType::get(getElementTypeOrSelf(parts[0].getType())),
+                                            parts, b.getI64IntegerAttr(0));
+    if (failed(kiln::onnx::inferShapes(cat)))
+      return failure();
+    results.push_back(cat.getResult());
+  }
+  return finish(nullptr, results);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1528,6 +1528,11 @@ FailureOr<Value> rnnActivation(OpBuilder &b, Location loc, StringRef name,
   return failure();
 }
 
+bool isRNNActivation(StringRef n) {
+  std::string l = n.lower();
+  return l == "relu" || l == "tanh" || l == "sigmoid" || l == "leakyrelu" || l == "hardsigmoid" ||
+         l == "affine" || l == "scaledtanh" || l == "softsign" || l == "softplus";
+}
 bool activationTakesAlpha(StringRef n) {
   std::string l = n.lower();
   return l == "leakyrelu" || l == "hardsigmoid" || l == "affine" || l == "scaledtanh";
@@ -1568,6 +1573,10 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
 }
 } // namespace
 
+/// Static sequences up to this length are unrolled; longer or run-time ones
+/// become an scf.for over the time steps.
+static constexpr int64_t kMaxUnrolledSteps = 32;
+
 FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   // kind: 0 = RNN, 1 = GRU, 2 = LSTM.
   Value X = o->getOperand(0), W = o->getOperand(1), R = o->getOperand(2), B = o->getOperand(3),
@@ -1580,10 +1589,21 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   bool lbr = lbrAttr && lbrAttr.getInt() != 0;
   if (auto inf = o->getAttrOfType<IntegerAttr>("input_forget"); inf && inf.getInt() != 0)
     return (LogicalResult)(fail() << "input_forget = 1 is not supported");
-  for (Value v : {X, W, R, B, h0, c0, P})
+  // The sequence length and the batch may have run-time sizes; the weights
+  // and the input / hidden sizes are static.
+  for (Value v : {W, R, B, P})
     if (v && !isNone(v) && !rtt(v).hasStaticShape())
-      return (LogicalResult)(fail() << "inputs of run-time shape are not supported (the sequence "
-                                       "is unrolled at compile time)");
+      return (LogicalResult)(fail() << "W, R, B and P of run-time shape are not supported");
+  {
+    auto t = rtt(X);
+    if (t.getRank() != 3 || t.isDynamicDim(2))
+      return (LogicalResult)(fail() << "X with a run-time input size is not supported");
+    for (Value v : {h0, c0})
+      if (v && !isNone(v) &&
+          (rtt(v).getRank() != 3 || rtt(v).isDynamicDim(layout ? 1 : 0) || rtt(v).isDynamicDim(2)))
+        return (LogicalResult)(fail() << "initial states must have static direction and hidden "
+                                         "dims");
+  }
   if (!isa<FloatType>(rtt(X).getElementType()))
     return (LogicalResult)(fail() << "X must be a floating-point tensor");
   if (layout == 1) {
@@ -1607,9 +1627,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   int64_t D = direction == "bidirectional" ? 2 : 1;
   int64_t H = rtt(R).getDimSize(2);
   int64_t G = kind == 0 ? 1 : kind == 1 ? 3 : 4;
-  if (S > 4096)
-    return (LogicalResult)(fail() << "sequences longer than 4096 steps are not supported (the "
-                                     "sequence is unrolled)");
   if (S == 0)
     return (LogicalResult)(fail() << "empty sequences are not supported");
   // Activation functions: F per direction.
@@ -1642,21 +1659,19 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
                                                                       : std::nullopt);
     actBeta.push_back(activationTakesBeta(n) && bi < betas.size() ? std::optional(betas[bi++])
                                                                    : std::nullopt);
-    Value probe = constTensor(b, loc, RankedTensorType::get({1}, et), {0});
-    if (failed(rnnActivation(b, loc, n, std::nullopt, std::nullopt, probe)))
+    if (!isRNNActivation(n))
       return (LogicalResult)(fail() << "activation function '" << n << "' is not supported");
   }
   // sequence_lens: ignored when every entry is the full length; otherwise
-  // steps past a sequence's end keep its state and output zeros.
+  // steps t >= len_b keep sequence b's state and output zeros.
   bool masked = false;
   Value lens;
   if (!isNone(seqLens)) {
     SmallVector<int64_t> lv;
     if (!ox::getConstantIntValues(seqLens, lv) || llvm::any_of(lv, [&](int64_t v) { return v != S; })) {
+      // The same mask serves the reverse direction: steps t >= len keep the
+      // initial state, so sequence b starts at t = len_b - 1.
       masked = true;
-      if (D == 2 || direction == "reverse")
-        return (LogicalResult)(fail() << "sequence_lens shorter than the sequence are only "
-                                         "supported in the forward direction");
       auto lt = rtt(seqLens);
       if (lt.getRank() != 1 || !isa<IntegerType>(lt.getElementType()))
         return (LogicalResult)(fail() << "sequence_lens must be a 1-D integer tensor");
@@ -1697,15 +1712,21 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       for (int64_t g = 0; g < 3; ++g)
         Pg.push_back(reshapeStatic(b, loc, sliceStatic(b, loc, P, {d, g * H}, {1, H}), {1, H}));
     auto initState = [&](Value v) -> Value {
-      if (!v || isNone(v))
-        return constTensor(b, loc, bh, SmallVector<double>(N * H, 0.0));
+      if (!v || isNone(v)) {
+        if (N != kDyn)
+          return constTensor(b, loc, bh, SmallVector<double>(N * H, 0.0));
+        Value z = constTensor(b, loc, RankedTensorType::get({1, H}, et), {0.0});
+        Value shape = shapeTensor(b, loc, {dimValue(b, loc, X, 1),
+                                           arith::ConstantIndexOp::create(b, loc, H)});
+        return nn::BroadcastOp::create(b, loc, bh, z, shape);
+      }
       return reshapeStatic(b, loc, sliceStatic(b, loc, v, {d, 0, 0}, {1, N, H}), {N, H});
     };
     Value h = initState(h0), c = kind == 2 ? initState(c0) : Value();
-    SmallVector<Value> yd(S);
-    for (int64_t step = 0; step < S; ++step) {
-      int64_t t = reverse ? S - 1 - step : step;
-      Value xt = reshapeStatic(b, loc, sliceStatic(b, loc, X, {t, 0, 0}, {1, N, I}), {N, I});
+    int64_t a0 = d * F;
+    // One time step: (x_t, H_{t-1}, C_{t-1}, t as a [1, 1] i64 tensor when
+    // masking) -> (H_t, C_t, Y_t).
+    auto stepFn = [&](Value xt, Value h, Value c, Value tc) -> std::tuple<Value, Value, Value> {
       auto pre = [&](int64_t g, bool withR = true) {
         Value v = mm(xt, Wg[g]);
         if (withR) v = add(v, mm(h, Rg[g]));
@@ -1716,7 +1737,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
         return v;
       };
       Value hNew, cNew;
-      int64_t a0 = d * F;
       if (kind == 0) {
         hNew = act(a0, pre(0));
       } else if (kind == 1) {
@@ -1747,8 +1767,6 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
       }
       Value y = hNew;
       if (masked) {
-        Value tc = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(RankedTensorType::get({1, 1}, b.getI64Type()), (int64_t)t));
         Value m = nn::BinaryOp::create(b, loc, RankedTensorType::get({N, 1}, b.getI1Type()), lens,
                                        tc, nn::BinaryKind::gt);
         y = nn::SelectOp::create(b, loc, bh, m, hNew, zeroBH);
@@ -1756,13 +1774,74 @@ FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
         if (kind == 2)
           cNew = nn::SelectOp::create(b, loc, bh, m, cNew, c);
       }
-      h = hNew;
-      c = cNew;
-      yd[t] = reshapeStatic(b, loc, y, {1, 1, N, H});
+      return {hNew, cNew, y};
+    };
+    if (S != kDyn && S <= kMaxUnrolledSteps) {
+      // Short static sequences: unrolled.
+      SmallVector<Value> yd(S);
+      for (int64_t step = 0; step < S; ++step) {
+        int64_t t = reverse ? S - 1 - step : step;
+        Value xt = reshapeStatic(b, loc, sliceStatic(b, loc, X, {t, 0, 0}, {1, N, I}), {N, I});
+        Value tc;
+        if (masked)
+          tc = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(RankedTensorType::get({1, 1}, b.getI64Type()), (int64_t)t));
+        auto [hNew, cNew, y] = stepFn(xt, h, c, tc);
+        h = hNew;
+        c = cNew;
+        yd[t] = reshapeStatic(b, loc, y, {1, 1, N, H});
+      }
+      ys.push_back(S == 1 ? yd[0]
+                          : nn::ConcatOp::create(b, loc, RankedTensorType::get({S, 1, N, H}, et), yd,
+                                                 b.getI64IntegerAttr(0)).getResult());
+    } else {
+      // Long or run-time sequences: scf.for over the time steps carrying
+      // H, C and Y (each step inserts its [N, H] slice).
+      Value sv = dimValue(b, loc, X, 0), nv = dimValue(b, loc, X, 1);
+      Value c0i = arith::ConstantIndexOp::create(b, loc, 0), c1i = arith::ConstantIndexOp::create(b, loc, 1);
+      SmallVector<Value> dyn;
+      if (S == kDyn) dyn.push_back(sv);
+      if (N == kDyn) dyn.push_back(nv);
+      Value acc = tensor::EmptyOp::create(b, loc, RankedTensorType::get({S, N, H}, et), dyn);
+      SmallVector<Value> inits{h, acc};
+      if (kind == 2)
+        inits.push_back(c);
+      auto loop = scf::ForOp::create(b, loc, c0i, sv, c1i, inits);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value iv = loop.getInductionVar();
+        Value tt = iv;
+        if (reverse)
+          tt = arith::SubIOp::create(b, loc, arith::SubIOp::create(b, loc, sv, c1i), iv);
+        auto iterArgs = loop.getRegionIterArgs();
+        auto idx = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+        OpFoldResult nSize = N == kDyn ? OpFoldResult(nv) : idx(N);
+        Value xt = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({N, I}, et), X, ArrayRef<OpFoldResult>{tt, idx(0), idx(0)},
+            ArrayRef<OpFoldResult>{idx(1), nSize, idx(I)}, ArrayRef<OpFoldResult>{idx(1), idx(1), idx(1)});
+        Value tc;
+        if (masked) {
+          Value ti = arith::IndexCastOp::create(b, loc, b.getI64Type(), tt);
+          tc = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({1, 1}, b.getI64Type()),
+                                              ValueRange{ti});
+        }
+        auto [hNew, cNew, y] = stepFn(xt, iterArgs[0], kind == 2 ? iterArgs[2] : Value(), tc);
+        Value acc2 = tensor::InsertSliceOp::create(
+            b, loc, y, iterArgs[1], ArrayRef<OpFoldResult>{tt, idx(0), idx(0)},
+            ArrayRef<OpFoldResult>{idx(1), nSize, idx(H)}, ArrayRef<OpFoldResult>{idx(1), idx(1), idx(1)});
+        SmallVector<Value> next{hNew, acc2};
+        if (kind == 2)
+          next.push_back(cNew);
+        scf::YieldOp::create(b, loc, next);
+      }
+      h = loop.getResult(0);
+      if (kind == 2)
+        c = loop.getResult(2);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1), hv = arith::ConstantIndexOp::create(b, loc, H);
+      ys.push_back(reshapeTo(b, loc, loop.getResult(1), RankedTensorType::get({S, 1, N, H}, et),
+                             {sv, one, nv, hv}));
     }
-    ys.push_back(S == 1 ? yd[0]
-                        : nn::ConcatOp::create(b, loc, RankedTensorType::get({S, 1, N, H}, et), yd,
-                                               b.getI64IntegerAttr(0)).getResult());
     hs.push_back(reshapeStatic(b, loc, h, {1, N, H}));
     if (kind == 2)
       cs.push_back(reshapeStatic(b, loc, c, {1, N, H}));

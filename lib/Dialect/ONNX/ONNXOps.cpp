@@ -2455,8 +2455,8 @@ INFER(ScanOp) {
   if (k < 0)
     return c.error() << "the body has fewer outputs than states";
   SmallVector<int64_t> inAxes = getScanInputAxes() ? SmallVector<int64_t>() : SmallVector<int64_t>(m, 0);
-  if (getScanInputAxes())
-    for (Attribute a : *getScanInputAxes())
+  if (ArrayAttr axes = getScanInputAxesAttr())
+    for (Attribute a : axes)
       inAxes.push_back(cast<IntegerAttr>(a).getInt());
   if ((int64_t)inAxes.size() != m)
     return c.error() << "scan_input_axes must have " << m << " entries";
@@ -2472,8 +2472,8 @@ INFER(ScanOp) {
       len = t.getDimSize(a);
   }
   SmallVector<int64_t> outAxes;
-  if (getScanOutputAxes())
-    for (Attribute a : *getScanOutputAxes())
+  if (ArrayAttr axes = getScanOutputAxesAttr())
+    for (Attribute a : axes)
       outAxes.push_back(cast<IntegerAttr>(a).getInt());
   else
     outAxes.assign(k, 0);

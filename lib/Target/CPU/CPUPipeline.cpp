@@ -332,6 +332,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   bo.bufferizeFunctionBoundaries = true;
   bo.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
   bo.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Loops of ONNX Loop / Scan yield fresh tensors (e.g. grown scan outputs).
+  bo.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
   pm.addPass(createCanonicalizerPass());
   bufferization::BufferDeallocationPipelineOptions dopts;
