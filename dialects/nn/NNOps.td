@@ -485,6 +485,151 @@ def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// [quant] family: quantization, signal and vision ops
+//===----------------------------------------------------------------------===//
+
+def NN_QuantizeOp : NN_Op<"quantize"> {
+  let summary = "affine quantization: saturate(round_half_even(x / scale) + zero_point)";
+  let description = [{
+    `scale` (float, the input's type) and the optional `zero_point` (the
+    result's integer type) broadcast against `input` with explicit rank.
+    The result is an integer of width <= 32, unsigned when `unsigned_result`
+    is set; values saturate to its range.  Rounding is to nearest even.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                   Optional<AnyRankedTensor>:$zero_point, UnitAttr:$unsigned_result);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_DequantizeOp : NN_Op<"dequantize"> {
+  let summary = "affine dequantization: (float(x) - float(zero_point)) * scale";
+  let description = [{
+    `input` and the optional `zero_point` are integers (unsigned when
+    `unsigned_input` is set); `scale` has the result's float type.  Scale
+    and zero point broadcast with explicit rank.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
+                   Optional<AnyRankedTensor>:$zero_point, UnitAttr:$unsigned_input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_DetOp : NN_Op<"det"> {
+  let summary = "determinant of the square matrices in the last two dims";
+  let description = [{
+    [..., M, M] -> [...], M static.  Computed by Gaussian elimination with
+    partial pivoting, fully unrolled in the body of one linalg.generic
+    (M <= 8).
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_WindowOp : NN_Op<"window"> {
+  let summary = "1-D window function (hann, hamming, blackman) of run-time length";
+  let description = [{
+    `size` is a one-element integer tensor.  With N = size (periodic) or
+    size - 1 (symmetric), element k is a0 - a1 cos(2 pi k / N)
+    + a2 cos(4 pi k / N) with (a0, a1, a2) = (0.5, 0.5, 0) for hann,
+    (25/46, 21/46, 0) for hamming and (0.42, 0.5, 0.08) for blackman.
+  }];
+  let arguments = (ins AnyRankedTensor:$size, StrAttr:$kind, BoolAttr:$periodic);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$kind $size attr-dict `:` type($size) `->` type($result)";
+}
+
+def NN_DFTOp : NN_Op<"dft"> {
+  let summary = "discrete Fourier transform along `axis` ([..., 1 or 2] real / complex)";
+  let description = [{
+    The last dim holds the real (and imaginary) part; the result's last dim
+    is 2.  `length` is the transform length (the input is zero-padded or
+    truncated to it); the result holds bins 0 .. length/2 when `onesided`.
+    `inverse` uses exp(+i...) and divides by the length.  Computed directly
+    (O(n^2)) in f64 with twiddle angles reduced modulo the length.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, NN_SI64Attr:$axis, NN_SI64Attr:$length,
+                   BoolAttr:$inverse, BoolAttr:$onesided);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_STFTOp : NN_Op<"stft", [AttrSizedOperandSegments]> {
+  let summary = "short-time Fourier transform of [batch, length, 1 or 2] signals";
+  let description = [{
+    Frames of `frame_length` samples (the window's length when a window is
+    given, else the one-element `frame_length` operand) every `frame_step`
+    samples (one-element tensor), each multiplied by the window and
+    transformed; result [batch, frames, bins, 2] (bins = frame_length / 2 + 1
+    when `onesided`).
+  }];
+  let arguments = (ins AnyRankedTensor:$signal, AnyRankedTensor:$frame_step,
+                   Optional<AnyRankedTensor>:$window, Optional<AnyRankedTensor>:$frame_length,
+                   BoolAttr:$onesided);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$signal `,` $frame_step (`window` $window^)? (`length` $frame_length^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_MelWeightMatrixOp : NN_Op<"mel_weight_matrix"> {
+  let summary = "triangular mel filter bank [dft_length / 2 + 1, num_mel_bins] (ONNX MelWeightMatrix)";
+  let arguments = (ins AnyRankedTensor:$num_mel_bins, AnyRankedTensor:$dft_length,
+                   AnyRankedTensor:$sample_rate, AnyRankedTensor:$lower_edge_hertz,
+                   AnyRankedTensor:$upper_edge_hertz);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_GridSampleOp : NN_Op<"grid_sample"> {
+  let summary = "2-D sampling of [N, C, H, W] at normalized grid points [N, Ho, Wo, 2]";
+  let description = [{
+    Grid values in [-1, 1] map to pixel coordinates (corner pixel centres
+    with `align_corners`, else the image edges).  `mode` is nearest (round
+    half to even), linear or cubic (a = -0.75); `padding_mode` zeros, border
+    (clamp) or reflection decides the value of out-of-image taps.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$grid, StrAttr:$mode,
+                   StrAttr:$padding_mode, BoolAttr:$align_corners);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $grid attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_RoiAlignOp : NN_Op<"roi_align"> {
+  let summary = "RoiAlign: average or max of bilinear samples over regions of interest";
+  let description = [{
+    `input` [N, C, H, W], `rois` [R, 4] (x1, y1, x2, y2), `batch_indices`
+    [R]; result [R, C, output_height, output_width].  `sampling_ratio`
+    (> 0) samples per bin and axis, unrolled in the body of one
+    linalg.generic; `half_pixel` shifts roi coordinates by -0.5 (else
+    rois are at least 1 x 1).  `max_mode` takes the maximum of the weighted
+    corner values (as onnxruntime) instead of the average.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$rois,
+                   AnyRankedTensor:$batch_indices, BoolAttr:$half_pixel, BoolAttr:$max_mode,
+                   NN_SI64Attr:$sampling_ratio, F64Attr:$spatial_scale);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input `,` $rois `,` $batch_indices attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_TfIdfOp : NN_Op<"tfidf"> {
+  let summary = "n-gram counts (TF, IDF or TFIDF) of integer sequences";
+  let description = [{
+    `ngrams` lists the n-grams to count, each padded with -1 to the longest
+    length `max_len`, row-major; `lengths` their lengths; `out_index` the
+    result column of each; `weights` the per-n-gram weights.  An n-gram is
+    counted at every start position and every gap 0 .. `max_skip` (once for
+    unigrams).  The result is [batch, columns] (or [columns] for 1-D input).
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$ngrams,
+                   DenseI64ArrayAttr:$lengths, DenseI64ArrayAttr:$out_index,
+                   DenseF64ArrayAttr:$weights, NN_SI64Attr:$max_len,
+                   NN_SI64Attr:$max_skip, StrAttr:$mode);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 #endif // KILN_NN_OPS

@@ -494,6 +494,152 @@ def ONNX_ReverseSequenceOp : ONNX_Op<"ReverseSequence"> {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// Quantization, signal and vision operators ([quant] family)
+//===----------------------------------------------------------------------===//
+
+// `input_dtypes` (Kiln, set by the importer): the ONNX TensorProto.DataType
+// of each input as far as the model declares it (0: unknown).  MLIR integers
+// are signless, so this carries whether 8-bit inputs are uint8 or int8.
+def ONNX_QuantizeLinearOp : ONNX_Op<"QuantizeLinear"> {
+  let summary = "ONNX QuantizeLinear: saturate(round_half_even(x / y_scale) + y_zero_point)";
+  let description = [{
+    Per-tensor (scalar scale) or per-axis (1-D scale along `axis`).  The
+    output type is `output_dtype` (2 uint8, 3 int8); the importer derives it
+    from the zero point's type (uint8 when there is no zero point).
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$y_scale, ONNX_TensorOrNone:$y_zero_point,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$axis,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$saturate,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$block_size,
+                   DefaultValuedAttr<ONNX_SI64Attr, "2">:$output_dtype,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$y);
+}
+def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear"> {
+  let summary = "ONNX DequantizeLinear: (x - x_zero_point) * x_scale";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$x_scale, ONNX_TensorOrNone:$x_zero_point,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$axis,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$block_size,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$y);
+}
+def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear"> {
+  let summary = "ONNX DynamicQuantizeLinear: uint8 quantization with scale and zero point from the data range";
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y, AnyTensor:$y_scale, AnyTensor:$y_zero_point);
+}
+def ONNX_MatMulIntegerOp : ONNX_Op<"MatMulInteger"> {
+  let summary = "ONNX MatMulInteger: (A - a_zero_point) x (B - b_zero_point) in int32";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_TensorOrNone:$a_zero_point,
+                   ONNX_TensorOrNone:$b_zero_point, OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_ConvIntegerOp : ONNX_Op<"ConvInteger"> {
+  let summary = "ONNX ConvInteger: Conv of (x - x_zero_point) and (w - w_zero_point) in int32";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$w, ONNX_TensorOrNone:$x_zero_point,
+                   ONNX_TensorOrNone:$w_zero_point,
+                   DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$group,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$y);
+}
+def ONNX_QLinearMatMulOp : ONNX_Op<"QLinearMatMul"> {
+  let summary = "ONNX QLinearMatMul: quantized matrix product, requantized to y_scale / y_zero_point";
+  let arguments = (ins AnyTensor:$a, AnyTensor:$a_scale, AnyTensor:$a_zero_point,
+                   AnyTensor:$b, AnyTensor:$b_scale, AnyTensor:$b_zero_point,
+                   AnyTensor:$y_scale, AnyTensor:$y_zero_point,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$y);
+}
+def ONNX_QLinearConvOp : ONNX_Op<"QLinearConv"> {
+  let summary = "ONNX QLinearConv: quantized convolution (int32 bias), requantized to y_scale / y_zero_point";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$x_scale, AnyTensor:$x_zero_point,
+                   AnyTensor:$w, AnyTensor:$w_scale, AnyTensor:$w_zero_point,
+                   AnyTensor:$y_scale, AnyTensor:$y_zero_point, ONNX_TensorOrNone:$B,
+                   DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$dilations,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$group,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$kernel_shape,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pads,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$strides,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$input_dtypes);
+  let results = (outs AnyTensor:$y);
+}
+def ONNX_DetOp : ONNX_UnaryOp<"Det", "ONNX Det: determinant of [..., M, M] matrices">;
+class ONNX_WindowOp<string mnemonic, string summ> : ONNX_Op<mnemonic> {
+  let summary = summ;
+  let arguments = (ins AnyTensor:$size, DefaultValuedAttr<ONNX_SI64Attr, "1">:$output_datatype,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$periodic);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_HannWindowOp : ONNX_WindowOp<"HannWindow", "ONNX HannWindow">;
+def ONNX_HammingWindowOp : ONNX_WindowOp<"HammingWindow", "ONNX HammingWindow">;
+def ONNX_BlackmanWindowOp : ONNX_WindowOp<"BlackmanWindow", "ONNX BlackmanWindow">;
+def ONNX_DFTOp : ONNX_Op<"DFT"> {
+  let summary = "ONNX DFT (opset 20 form: dft_length and axis inputs)";
+  let description = [{
+    The opset-17 `axis` attribute becomes a constant `axis` input at import.
+  }];
+  let arguments = (ins AnyTensor:$input, ONNX_TensorOrNone:$dft_length, ONNX_TensorOrNone:$axis,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$inverse,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$onesided);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_STFTOp : ONNX_Op<"STFT"> {
+  let summary = "ONNX STFT: short-time Fourier transform";
+  let arguments = (ins AnyTensor:$signal, AnyTensor:$frame_step, ONNX_TensorOrNone:$window,
+                   ONNX_TensorOrNone:$frame_length, DefaultValuedAttr<ONNX_SI64Attr, "1">:$onesided);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_MelWeightMatrixOp : ONNX_Op<"MelWeightMatrix"> {
+  let summary = "ONNX MelWeightMatrix: [dft_length / 2 + 1, num_mel_bins] triangular mel filters";
+  let arguments = (ins AnyTensor:$num_mel_bins, AnyTensor:$dft_length, AnyTensor:$sample_rate,
+                   AnyTensor:$lower_edge_hertz, AnyTensor:$upper_edge_hertz,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$output_datatype);
+  let results = (outs AnyTensor:$output);
+}
+def ONNX_GridSampleOp : ONNX_Op<"GridSample"> {
+  let summary = "ONNX GridSample (opset 20 form: modes linear / nearest / cubic)";
+  let description = [{
+    Opset-16 `bilinear` / `bicubic` are renamed `linear` / `cubic` at import.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$grid,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$align_corners,
+                   DefaultValuedAttr<StrAttr, "\"linear\"">:$mode,
+                   DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_RoiAlignOp : ONNX_Op<"RoiAlign"> {
+  let summary = "ONNX RoiAlign (opset 16 form)";
+  let description = [{
+    RoiAlign-10 has no coordinate_transformation_mode; it behaves as
+    `output_half_pixel`, which the importer sets.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$rois, AnyTensor:$batch_indices,
+                   DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
+                   DefaultValuedAttr<StrAttr, "\"avg\"">:$mode,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$output_height,
+                   DefaultValuedAttr<ONNX_SI64Attr, "1">:$output_width,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$sampling_ratio,
+                   DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale);
+  let results = (outs AnyTensor:$Y);
+}
+def ONNX_TfIdfVectorizerOp : ONNX_Op<"TfIdfVectorizer"> {
+  let summary = "ONNX TfIdfVectorizer (integer input; string pools are not supported)";
+  let arguments = (ins AnyTensor:$X, ONNX_SI64Attr:$max_gram_length,
+                   ONNX_SI64Attr:$max_skip_count, ONNX_SI64Attr:$min_gram_length,
+                   StrAttr:$mode, ONNX_I64ArrayAttr:$ngram_counts,
+                   ONNX_I64ArrayAttr:$ngram_indexes,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$pool_int64s,
+                   OptionalAttr<ONNX_F32ArrayAttr>:$weights);
+  let results = (outs AnyTensor:$Y);
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 #endif // KILN_ONNX_OPS

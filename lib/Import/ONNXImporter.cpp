@@ -80,6 +80,11 @@ const llvm::StringMap<int64_t> &opSinceVersion() {
 
       // ---- conformance [recurrent]: add new entries above this line ----
 
+      {"QuantizeLinear", 10}, {"DequantizeLinear", 10}, {"DynamicQuantizeLinear", 11},
+      {"MatMulInteger", 10}, {"ConvInteger", 10}, {"QLinearMatMul", 10}, {"QLinearConv", 10},
+      {"Det", 11}, {"HannWindow", 17}, {"HammingWindow", 17}, {"BlackmanWindow", 17},
+      {"DFT", 17}, {"STFT", 17}, {"MelWeightMatrix", 17}, {"GridSample", 16},
+      {"RoiAlign", 10}, {"TfIdfVectorizer", 9},
       // ---- conformance [quant]: add new entries above this line ----
 
   };
@@ -110,6 +115,8 @@ int64_t expectedOperandCount(StringRef opType) {
 
       // ---- conformance [recurrent]: add new entries above this line ----
 
+      {"QuantizeLinear", 3}, {"DequantizeLinear", 3}, {"MatMulInteger", 4},
+      {"ConvInteger", 4}, {"QLinearConv", 9}, {"DFT", 3}, {"STFT", 4},
       // ---- conformance [quant]: add new entries above this line ----
 
   };
@@ -133,6 +140,7 @@ private:
   const ImportOptions &opts;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
+  llvm::StringMap<int32_t> onnxDtypes; // ONNX data type of values, where declared
   Location fileLoc() { return FileLineColLoc::get(ctx, displayName, 0, 0); }
   InFlightDiagnostic error(const Twine &msg) {
     return emitError(fileLoc()) << msg;
@@ -586,6 +594,70 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
 
   // ---- conformance [recurrent]: add new entries above this line ----
 
+  static const llvm::StringSet<> quantOps = {"QuantizeLinear", "DequantizeLinear",
+      "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv"};
+  {
+    // Integer signedness is not part of MLIR's signless types: record the
+    // ONNX data types of the inputs (and of the outputs, for later nodes).
+    auto dtypeOf = [&](int i) -> int64_t {
+      if (i >= node.input_size() || node.input(i).empty())
+        return 0;
+      auto it = onnxDtypes.find(node.input(i));
+      return it == onnxDtypes.end() ? 0 : it->second;
+    };
+    auto setOut = [&](int i, int64_t t) {
+      if (i < node.output_size() && !node.output(i).empty() && t)
+        onnxDtypes.try_emplace(node.output(i), (int32_t)t);
+    };
+    if (quantOps.contains(opType)) {
+      SmallVector<Attribute> dts;
+      for (int i = 0; i < node.input_size(); ++i)
+        dts.push_back(b.getI64IntegerAttr(dtypeOf(i)));
+      attrs.push_back(b.getNamedAttr("input_dtypes", b.getArrayAttr(dts)));
+    }
+    if (opType == "QuantizeLinear") {
+      int64_t out = dtypeOf(2) ? dtypeOf(2) : 2;
+      if (auto it = rawAttrs.find("output_dtype"); it != rawAttrs.end())
+        out = it->second->i();
+      else
+        attrs.push_back(b.getNamedAttr("output_dtype", b.getI64IntegerAttr(out)));
+      setOut(0, out);
+    } else if (opType == "DynamicQuantizeLinear") {
+      setOut(0, 2); setOut(1, 1); setOut(2, 2);
+    } else if (opType == "QLinearMatMul" || opType == "QLinearConv") {
+      setOut(0, dtypeOf(7) ? dtypeOf(7) : 2);
+    } else if (opType == "MatMulInteger" || opType == "ConvInteger") {
+      setOut(0, 6);
+    } else if (opType == "Cast") {
+      if (auto it = rawAttrs.find("to"); it != rawAttrs.end())
+        setOut(0, it->second->i());
+    }
+  }
+  if (opType == "DFT" && opset < 20) {
+    int64_t axis = 1;
+    if (auto it = rawAttrs.find("axis"); it != rawAttrs.end()) {
+      axis = it->second->i();
+      rawAttrs.erase(it);
+    }
+    while (operands.size() < 2)
+      operands.push_back(noValue(loc));
+    operands.push_back(constI64(loc, {axis}, /*scalar=*/true));
+  }
+  if (opType == "GridSample" && opset < 20) {
+    if (auto it = rawAttrs.find("mode"); it != rawAttrs.end()) {
+      std::string mode = it->second->s();
+      rawAttrs.erase(it);
+      if (mode == "bilinear") mode = "linear";
+      else if (mode == "bicubic") mode = "cubic";
+      attrs.push_back(b.getNamedAttr("mode", b.getStringAttr(mode)));
+    } else {
+      attrs.push_back(b.getNamedAttr("mode", b.getStringAttr("linear")));
+    }
+  }
+  if (opType == "RoiAlign" && opset < 16)
+    attrs.push_back(b.getNamedAttr("coordinate_transformation_mode",
+                                   b.getStringAttr("output_half_pixel")));
+
   // ---- conformance [quant]: add new entries above this line ----
 
   if (opType == "Constant") {
@@ -795,6 +867,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     argTypes.push_back(*t);
     argNames.push_back(in.name());
     argDtypes.push_back(in.type().tensor_type().elem_type());
+    onnxDtypes[in.name()] = in.type().tensor_type().elem_type();
   }
   if (graph->output_size() == 0) {
     error("the graph has no outputs");
@@ -813,7 +886,14 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   }
 
   // Initializers.
+  for (const auto &vi : graph->value_info())
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type())
+      onnxDtypes[vi.name()] = vi.type().tensor_type().elem_type();
+  for (const auto &vi : graph->output())
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().elem_type())
+      onnxDtypes[vi.name()] = vi.type().tensor_type().elem_type();
   for (auto &init : *graph->mutable_initializer()) {
+    onnxDtypes[init.name()] = init.data_type();
     if (values.count(init.name())) {
       error("initializer '") << init.name() << "' has the same name as another value";
       return nullptr;

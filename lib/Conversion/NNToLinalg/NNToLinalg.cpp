@@ -1646,6 +1646,628 @@ FailureOr<Value> lowerReverseSequence(OpBuilder &b, nn::ReverseSequenceOp op) {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// [quant] family: quantization, signal and vision ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+Value qF64(OpBuilder &b, Location loc, double v) { return scalar(b, loc, b.getF64Type(), v); }
+Value qIdxToF64(OpBuilder &b, Location loc, Value i) {
+  return arith::SIToFPOp::create(b, loc, b.getF64Type(),
+                                 arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
+}
+/// Reads element 0 of a one-element integer tensor as an index.
+Value qScalarIndex(OpBuilder &b, Location loc, Value t) {
+  SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
+  Value v = tensor::ExtractOp::create(b, loc, t, zeros);
+  if (v.getType().isIndex())
+    return v;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+/// A linalg.generic with no inputs besides `ins`, writing `init`; `body`
+/// gets the builder and returns the yielded value.
+Value qGeneric(OpBuilder &b, Location loc, RankedTensorType res, Value init, ValueRange ins,
+               ArrayRef<AffineMap> inMaps, ArrayRef<utils::IteratorType> iters,
+               function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  unsigned nLoops = iters.size();
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    outExprs.push_back(b.getAffineDimExpr(i));
+  maps.push_back(AffineMap::get(nLoops, 0, outExprs, b.getContext()));
+  return linalg::GenericOp::create(b, loc, TypeRange{res}, ins, ValueRange{init}, maps, iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                     linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+                                   })
+      .getResult(0);
+}
+} // namespace
+
+Value lowerQuantize(OpBuilder &b, Location loc, nn::QuantizeOp q) {
+  auto res = rtt(q.getResult());
+  auto it = cast<IntegerType>(res.getElementType());
+  bool u = q.getUnsignedResult();
+  unsigned w = it.getWidth();
+  double lo = u ? 0 : -std::ldexp(1.0, w - 1), hi = u ? std::ldexp(1.0, w) - 1 : std::ldexp(1.0, w - 1) - 1;
+  SmallVector<Value> ops{q.getInput(), q.getScale()};
+  if (q.getZeroPoint())
+    ops.push_back(q.getZeroPoint());
+  return elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Type ft = a[0].getType();
+    Value v = math::RoundEvenOp::create(nb, nl, arith::DivFOp::create(nb, nl, a[0], a[1]));
+    if (a.size() > 2)
+      v = arith::AddFOp::create(nb, nl, v, castScalar(nb, nl, a[2], ft, u, false));
+    // Clamp in f32 (the bounds are exact for widths up to 24 bits) or f64.
+    Type ct = w > 24 ? (Type)nb.getF64Type() : ft;
+    if (ct != ft)
+      v = arith::ExtFOp::create(nb, nl, ct, v);
+    v = arith::MaximumFOp::create(nb, nl, v, scalar(nb, nl, ct, lo));
+    v = arith::MinimumFOp::create(nb, nl, v, scalar(nb, nl, ct, hi));
+    return u ? (Value)arith::FPToUIOp::create(nb, nl, it, v) : (Value)arith::FPToSIOp::create(nb, nl, it, v);
+  });
+}
+
+Value lowerDequantize(OpBuilder &b, Location loc, nn::DequantizeOp d) {
+  auto res = rtt(d.getResult());
+  bool u = d.getUnsignedInput();
+  SmallVector<Value> ops{d.getInput(), d.getScale()};
+  if (d.getZeroPoint())
+    ops.push_back(d.getZeroPoint());
+  return elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Type ft = a[1].getType();
+    Value x = castScalar(nb, nl, a[0], ft, u, false);
+    if (a.size() > 2)
+      x = arith::SubFOp::create(nb, nl, x, castScalar(nb, nl, a[2], ft, u, false));
+    return arith::MulFOp::create(nb, nl, x, a[1]);
+  });
+}
+
+Value lowerDet(OpBuilder &b, Location loc, nn::DetOp d) {
+  auto res = rtt(d.getResult());
+  auto in = rtt(d.getInput());
+  int64_t r = in.getRank(), n = in.getDimSize(r - 1);
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < r - 2; ++i) dims.push_back(dimOf(b, loc, d.getInput(), i));
+  Value init = empty(b, loc, res, dims);
+  Value x = d.getInput();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(r - 2, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    Type ft = res.getElementType();
+    SmallVector<Value> idx;
+    for (int64_t i = 0; i < r - 2; ++i) idx.push_back(linalg::IndexOp::create(nb, nl, i));
+    std::vector<std::vector<Value>> a(n, std::vector<Value>(n));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        SmallVector<Value> ix = idx;
+        ix.push_back(cIdx(nb, nl, i));
+        ix.push_back(cIdx(nb, nl, j));
+        a[i][j] = tensor::ExtractOp::create(nb, nl, x, ix);
+      }
+    Value det = scalar(nb, nl, ft, 1), zero = scalar(nb, nl, ft, 0);
+    for (int64_t k = 0; k < n; ++k) {
+      for (int64_t i = k + 1; i < n; ++i) {
+        Value swap = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                           math::AbsFOp::create(nb, nl, a[i][k]),
+                                           math::AbsFOp::create(nb, nl, a[k][k]));
+        for (int64_t j = k; j < n; ++j) {
+          Value t = a[k][j];
+          a[k][j] = arith::SelectOp::create(nb, nl, swap, a[i][j], t);
+          a[i][j] = arith::SelectOp::create(nb, nl, swap, t, a[i][j]);
+        }
+        det = arith::SelectOp::create(nb, nl, swap, arith::NegFOp::create(nb, nl, det), det);
+      }
+      det = arith::MulFOp::create(nb, nl, det, a[k][k]);
+      Value piv0 = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, a[k][k], zero);
+      for (int64_t i = k + 1; i < n; ++i) {
+        Value f = arith::DivFOp::create(nb, nl, a[i][k], a[k][k]);
+        f = arith::SelectOp::create(nb, nl, piv0, zero, f);
+        for (int64_t j = k + 1; j < n; ++j)
+          a[i][j] = arith::SubFOp::create(nb, nl, a[i][j], arith::MulFOp::create(nb, nl, f, a[k][j]));
+      }
+    }
+    return det;
+  });
+}
+
+Value lowerWindow(OpBuilder &b, Location loc, nn::WindowOp w) {
+  auto res = rtt(w.getResult());
+  Value n = qScalarIndex(b, loc, w.getSize());
+  Value init = empty(b, loc, res, {n});
+  double a0 = 0.5, a1 = 0.5, a2 = 0;
+  if (w.getKind() == "hamming") a0 = 25.0 / 46.0, a1 = 21.0 / 46.0;
+  else if (w.getKind() == "blackman") a0 = 0.42, a1 = 0.5, a2 = 0.08;
+  Value N = qIdxToF64(b, loc, n);
+  if (!w.getPeriodic())
+    N = arith::SubFOp::create(b, loc, N, qF64(b, loc, 1));
+  return qGeneric(b, loc, res, init, {}, {}, {utils::IteratorType::parallel},
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    Value k = qIdxToF64(nb, nl, linalg::IndexOp::create(nb, nl, 0));
+    Value ang = arith::DivFOp::create(nb, nl, arith::MulFOp::create(nb, nl, k, qF64(nb, nl, 2 * M_PI)), N);
+    Value v = arith::SubFOp::create(nb, nl, qF64(nb, nl, a0),
+                                    arith::MulFOp::create(nb, nl, qF64(nb, nl, a1), math::CosOp::create(nb, nl, ang)));
+    if (a2 != 0) {
+      Value c2 = math::CosOp::create(nb, nl, arith::MulFOp::create(nb, nl, ang, qF64(nb, nl, 2)));
+      v = arith::AddFOp::create(nb, nl, v, arith::MulFOp::create(nb, nl, qF64(nb, nl, a2), c2));
+    }
+    return castScalar(nb, nl, v, res.getElementType(), false, false);
+  });
+}
+
+/// Shared DFT body: the f64 contribution of input component `ci` (value v)
+/// at sample n to output component `co` of bin k, for transform length len.
+static Value qTwiddle(OpBuilder &b, Location loc, Value v, Value k, Value n, Value co, Value ci,
+                      Value len, bool inverse) {
+  Value kn = arith::RemUIOp::create(b, loc, arith::MulIOp::create(b, loc, k, n), len);
+  Value ang = arith::DivFOp::create(b, loc, arith::MulFOp::create(b, loc, qIdxToF64(b, loc, kn),
+                                                                 qF64(b, loc, (inverse ? 2 : -2) * M_PI)),
+                                    qIdxToF64(b, loc, len));
+  Value c = math::CosOp::create(b, loc, ang), s = math::SinOp::create(b, loc, ang);
+  Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, co, ci);
+  Value co0 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, co, cIdx(b, loc, 0));
+  Value coef = arith::SelectOp::create(b, loc, same, c,
+                                       arith::SelectOp::create(b, loc, co0, arith::NegFOp::create(b, loc, s), s));
+  return arith::MulFOp::create(b, loc, v, coef);
+}
+
+/// Accumulates `terms` (an f64 generic over result dims + 2 reduction dims)
+/// and converts to the result type, scaling by `scale`.
+static Value qFinishF64(OpBuilder &b, Location loc, Value acc, RankedTensorType res, ArrayRef<Value> dims,
+                        Value scaleF64) {
+  Value init = empty(b, loc, res, dims);
+  return qGeneric(b, loc, res, init, {acc}, {b.getMultiDimIdentityMap(res.getRank())},
+                  SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Value v = a[0];
+    if (scaleF64)
+      v = arith::DivFOp::create(nb, nl, v, scaleF64);
+    return castScalar(nb, nl, v, res.getElementType(), false, false);
+  });
+}
+
+Value lowerDFT(OpBuilder &b, Location loc, nn::DFTOp d) {
+  auto res = rtt(d.getResult());
+  auto in = rtt(d.getInput());
+  int64_t r = in.getRank(), axis = d.getAxis(), len = d.getLength(), cin = in.getDimSize(r - 1);
+  bool inverse = d.getInverse();
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < r; ++i)
+    dims.push_back(i == axis || i == r - 1 ? cIdx(b, loc, res.getDimSize(i)) : dimOf(b, loc, d.getInput(), i));
+  auto accT = res.clone(b.getF64Type());
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), qF64(b, loc, 0));
+  Value dummy = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{len, cin}, b.getF64Type());
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  iters.push_back(utils::IteratorType::reduction);
+  AffineMap dm = AffineMap::get(r + 2, 0, {b.getAffineDimExpr(r), b.getAffineDimExpr(r + 1)}, b.getContext());
+  Value inDim = dimOf(b, loc, d.getInput(), axis);
+  Value x = d.getInput();
+  Value sum = qGeneric(b, loc, accT, acc, {dummy}, {dm}, iters,
+                       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    SmallVector<Value> idx;
+    for (int64_t i = 0; i < r + 2; ++i) idx.push_back(linalg::IndexOp::create(nb, nl, i));
+    Value n = idx[r], ci = idx[r + 1], k = idx[axis], co = idx[r - 1];
+    Value valid = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult, n, inDim);
+    SmallVector<Value> xi(idx.begin(), idx.begin() + r);
+    xi[axis] = arith::SelectOp::create(nb, nl, valid, n, cIdx(nb, nl, 0));
+    xi[r - 1] = ci;
+    Value v = castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, x, xi), nb.getF64Type(), false, false);
+    v = arith::SelectOp::create(nb, nl, valid, v, qF64(nb, nl, 0));
+    Value t = qTwiddle(nb, nl, v, k, n, co, ci, cIdx(nb, nl, len), inverse);
+    return arith::AddFOp::create(nb, nl, a[1], t);
+  });
+  return qFinishF64(b, loc, sum, res, dims, inverse ? qF64(b, loc, (double)len) : Value());
+}
+
+Value lowerSTFT(OpBuilder &b, Location loc, nn::STFTOp s) {
+  auto res = rtt(s.getResult());
+  auto sig = rtt(s.getSignal());
+  int64_t cin = sig.getDimSize(2);
+  Value step = qScalarIndex(b, loc, s.getFrameStep());
+  Value fl = s.getWindow() ? dimOf(b, loc, s.getWindow(), 0) : qScalarIndex(b, loc, s.getFrameLength());
+  Value L = dimOf(b, loc, s.getSignal(), 1);
+  Value frames = arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, L, fl), step),
+                                       cIdx(b, loc, 1));
+  Value bins = s.getOnesided() ? (Value)arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, fl, cIdx(b, loc, 2)),
+                                                              cIdx(b, loc, 1))
+                               : fl;
+  SmallVector<Value> dims{dimOf(b, loc, s.getSignal(), 0), frames, bins, cIdx(b, loc, 2)};
+  auto accT = res.clone(b.getF64Type());
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), qF64(b, loc, 0));
+  Value dummy = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kDyn, cin}, b.getF64Type(), ValueRange{fl});
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  iters.push_back(utils::IteratorType::reduction);
+  AffineMap dm = AffineMap::get(6, 0, {b.getAffineDimExpr(4), b.getAffineDimExpr(5)}, b.getContext());
+  Value x = s.getSignal(), win = s.getWindow();
+  Value sum = qGeneric(b, loc, accT, acc, {dummy}, {dm}, iters,
+                       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    SmallVector<Value> idx;
+    for (int64_t i = 0; i < 6; ++i) idx.push_back(linalg::IndexOp::create(nb, nl, i));
+    Value n = idx[4], ci = idx[5];
+    Value pos = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, idx[1], step), n);
+    Value v = tensor::ExtractOp::create(nb, nl, x, ValueRange{idx[0], pos, ci});
+    v = castScalar(nb, nl, v, nb.getF64Type(), false, false);
+    if (win)
+      v = arith::MulFOp::create(nb, nl, v, castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, win, ValueRange{n}),
+                                                      nb.getF64Type(), false, false));
+    Value t = qTwiddle(nb, nl, v, idx[2], n, idx[3], ci, fl, false);
+    return arith::AddFOp::create(nb, nl, a[1], t);
+  });
+  return qFinishF64(b, loc, sum, res, dims, Value());
+}
+
+Value lowerTfIdf(OpBuilder &b, Location loc, nn::TfIdfOp t) {
+  auto res = rtt(t.getResult());
+  auto in = rtt(t.getInput());
+  int64_t r = in.getRank(), L = in.getDimSize(r - 1), maxLen = t.getMaxLen(), S = t.getMaxSkip();
+  int64_t cols = res.getDimSize(res.getRank() - 1), ng = t.getLengths().size();
+  // Column -> n-gram table (ng: a sentinel n-gram of length 0).
+  SmallVector<int64_t> colNgram(cols, ng);
+  for (int64_t j = 0; j < ng; ++j)
+    if (t.getOutIndex()[j] >= 0 && t.getOutIndex()[j] < cols)
+      colNgram[t.getOutIndex()[j]] = j;
+  SmallVector<int64_t> toks(t.getNgrams()), lens(t.getLengths());
+  SmallVector<double> wts(t.getWeights());
+  toks.append(maxLen, -1);
+  lens.push_back(0);
+  wts.push_back(0);
+  auto i64t = [&](ArrayRef<int64_t> v) {
+    auto ty = RankedTensorType::get({(int64_t)v.size()}, b.getI64Type());
+    return arith::ConstantOp::create(b, loc, ty, DenseElementsAttr::get(ty, v)).getResult();
+  };
+  Value colT = i64t(colNgram), tokT = i64t(toks), lenT = i64t(lens);
+  SmallVector<float> wf(wts.begin(), wts.end());
+  auto wty = RankedTensorType::get({(int64_t)wf.size()}, b.getF32Type());
+  Value wT = arith::ConstantOp::create(b, loc, wty, DenseElementsAttr::get(wty, ArrayRef<float>(wf)));
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < res.getRank(); ++i) dims.push_back(i + 1 == res.getRank() ? cIdx(b, loc, cols) : dimOf(b, loc, t.getInput(), 0));
+  Value init = empty(b, loc, res, dims);
+  Value x = t.getInput();
+  StringRef mode = t.getMode();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    Value col = linalg::IndexOp::create(nb, nl, res.getRank() - 1);
+    auto idxOf = [&](Value v) { return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v).getResult(); };
+    Value j = idxOf(tensor::ExtractOp::create(nb, nl, colT, ValueRange{col}));
+    Value len = tensor::ExtractOp::create(nb, nl, lenT, ValueRange{j});
+    SmallVector<Value> tok, kLtLen;
+    for (int64_t k = 0; k < maxLen; ++k) {
+      Value p = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, j, cIdx(nb, nl, maxLen)), cIdx(nb, nl, k));
+      tok.push_back(tensor::ExtractOp::create(nb, nl, tokT, ValueRange{p}));
+      kLtLen.push_back(arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
+                                             scalar(nb, nl, nb.getI64Type(), k), len));
+    }
+    SmallVector<Value> xs;
+    for (int64_t i = 0; i < L; ++i) {
+      SmallVector<Value> xi;
+      if (r == 2) xi.push_back(linalg::IndexOp::create(nb, nl, 0));
+      xi.push_back(cIdx(nb, nl, i));
+      xs.push_back(castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, x, xi), nb.getI64Type(), false, false));
+    }
+    Value tru = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
+    Value fls = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(false));
+    Value lenPos = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, len, scalar(nb, nl, nb.getI64Type(), 0));
+    Value lenGt1 = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, len, scalar(nb, nl, nb.getI64Type(), 1));
+    Value cnt = scalar(nb, nl, nb.getF32Type(), 0), one = scalar(nb, nl, nb.getF32Type(), 1);
+    for (int64_t s = 0; s <= S; ++s) {
+      if (s > 0 && maxLen == 1)
+        break;
+      for (int64_t i = 0; i < L; ++i) {
+        Value m = s == 0 ? lenPos : (Value)lenGt1;
+        for (int64_t k = 0; k < maxLen; ++k) {
+          int64_t pos = i + k * (s + 1);
+          Value notNeeded = arith::XOrIOp::create(nb, nl, kLtLen[k], tru);
+          Value hit = pos < L ? (Value)arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, xs[pos], tok[k]) : fls;
+          m = arith::AndIOp::create(nb, nl, m, arith::OrIOp::create(nb, nl, notNeeded, hit));
+        }
+        cnt = arith::AddFOp::create(nb, nl, cnt, arith::SelectOp::create(nb, nl, m, one, scalar(nb, nl, nb.getF32Type(), 0)));
+      }
+    }
+    Value w = tensor::ExtractOp::create(nb, nl, wT, ValueRange{j});
+    if (mode == "IDF")
+      cnt = arith::SelectOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, cnt,
+                                                                   scalar(nb, nl, nb.getF32Type(), 0)),
+                                    w, scalar(nb, nl, nb.getF32Type(), 0));
+    else if (mode == "TFIDF")
+      cnt = arith::MulFOp::create(nb, nl, cnt, w);
+    return castScalar(nb, nl, cnt, res.getElementType(), false, false);
+  });
+}
+
+namespace {
+/// ONNX / onnxruntime GridSample reflection of coordinate `x` into [lo, hi].
+Value qReflect(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
+  Type ft = x.getType();
+  Value range = arith::SubFOp::create(b, loc, hi, lo);
+  Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, lo);
+  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, hi);
+  Value dx = arith::SelectOp::create(b, loc, below, arith::SubFOp::create(b, loc, lo, x),
+                                     arith::SubFOp::create(b, loc, x, hi));
+  Value n = arith::FPToSIOp::create(b, loc, b.getI64Type(), arith::DivFOp::create(b, loc, dx, range));
+  Value r = arith::SubFOp::create(b, loc, dx,
+                                  arith::MulFOp::create(b, loc, arith::SIToFPOp::create(b, loc, ft, n), range));
+  Value even = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     arith::AndIOp::create(b, loc, n, scalar(b, loc, b.getI64Type(), 1)),
+                                     scalar(b, loc, b.getI64Type(), 0));
+  Value loR = arith::AddFOp::create(b, loc, lo, r), hiR = arith::SubFOp::create(b, loc, hi, r);
+  Value resBelow = arith::SelectOp::create(b, loc, even, loR, hiR);
+  Value resAbove = arith::SelectOp::create(b, loc, even, hiR, loR);
+  return arith::SelectOp::create(b, loc, below, resBelow,
+                                 arith::SelectOp::create(b, loc, above, resAbove, x));
+}
+Value qClampI(OpBuilder &b, Location loc, Value v, Value lo, Value hi) {
+  return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, v, lo), hi);
+}
+} // namespace
+
+Value lowerGridSample(OpBuilder &b, Location loc, nn::GridSampleOp g) {
+  auto res = rtt(g.getResult());
+  Value X = g.getInput(), G = g.getGrid();
+  SmallVector<Value> dims{dimOf(b, loc, X, 0), dimOf(b, loc, X, 1), dimOf(b, loc, G, 1), dimOf(b, loc, G, 2)};
+  Value init = empty(b, loc, res, dims);
+  Value Hi = dimOf(b, loc, X, 2), Wi = dimOf(b, loc, X, 3);
+  StringRef mode = g.getMode(), pad = g.getPaddingMode();
+  bool ac = g.getAlignCorners();
+  Type et = res.getElementType();
+  Type ft = b.getF32Type();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return scalar(nb, nl, ft, v); };
+    auto i64 = [&](Value idx) { return arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx).getResult(); };
+    Value n = linalg::IndexOp::create(nb, nl, 0), ch = linalg::IndexOp::create(nb, nl, 1);
+    Value oy = linalg::IndexOp::create(nb, nl, 2), ox = linalg::IndexOp::create(nb, nl, 3);
+    Value H = i64(Hi), W = i64(Wi);
+    Value Hf = arith::SIToFPOp::create(nb, nl, ft, H), Wf = arith::SIToFPOp::create(nb, nl, ft, W);
+    auto gv = [&](int64_t k) {
+      return castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, G, ValueRange{n, oy, ox, cIdx(nb, nl, k)}), ft,
+                        false, false);
+    };
+    auto denorm = [&](Value v, Value len) -> Value {
+      Value v1 = arith::AddFOp::create(nb, nl, v, c(1));
+      if (ac)
+        return arith::MulFOp::create(nb, nl, arith::DivFOp::create(nb, nl, v1, c(2)),
+                                     arith::SubFOp::create(nb, nl, len, c(1)));
+      return arith::DivFOp::create(nb, nl, arith::SubFOp::create(nb, nl, arith::MulFOp::create(nb, nl, v1, len), c(1)),
+                                   c(2));
+    };
+    Value x = denorm(gv(0), Wf), y = denorm(gv(1), Hf);
+    Value xmin = ac ? c(0) : c(-0.5), ymin = xmin;
+    Value xmax = ac ? (Value)arith::SubFOp::create(nb, nl, Wf, c(1)) : (Value)arith::SubFOp::create(nb, nl, Wf, c(0.5));
+    Value ymax = ac ? (Value)arith::SubFOp::create(nb, nl, Hf, c(1)) : (Value)arith::SubFOp::create(nb, nl, Hf, c(0.5));
+    if (mode == "nearest") {
+      x = math::RoundEvenOp::create(nb, nl, x);
+      y = math::RoundEvenOp::create(nb, nl, y);
+    }
+    if (pad == "border") {
+      x = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, x, c(0)), arith::SubFOp::create(nb, nl, Wf, c(1)));
+      y = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, y, c(0)), arith::SubFOp::create(nb, nl, Hf, c(1)));
+    } else if (pad == "reflection") {
+      x = qReflect(nb, nl, x, xmin, xmax);
+      y = qReflect(nb, nl, y, ymin, ymax);
+    }
+    Value zeroI = scalar(nb, nl, nb.getI64Type(), 0), oneI = scalar(nb, nl, nb.getI64Type(), 1);
+    Value Hm1 = arith::SubIOp::create(nb, nl, H, oneI), Wm1 = arith::SubIOp::create(nb, nl, W, oneI);
+    auto pixel = [&](Value r, Value col) -> Value {
+      Value inb;
+      if (pad == "zeros") {
+        Value a = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, r, zeroI);
+        Value b2 = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, r, H);
+        Value c1 = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, col, zeroI);
+        Value d = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, col, W);
+        inb = arith::AndIOp::create(nb, nl, arith::AndIOp::create(nb, nl, a, b2), arith::AndIOp::create(nb, nl, c1, d));
+      } else if (pad == "reflection") {
+        col = arith::FPToSIOp::create(nb, nl, nb.getI64Type(),
+                                      qReflect(nb, nl, arith::SIToFPOp::create(nb, nl, ft, col), xmin, xmax));
+        r = arith::FPToSIOp::create(nb, nl, nb.getI64Type(),
+                                    qReflect(nb, nl, arith::SIToFPOp::create(nb, nl, ft, r), ymin, ymax));
+      }
+      r = qClampI(nb, nl, r, zeroI, Hm1);
+      col = qClampI(nb, nl, col, zeroI, Wm1);
+      Value v = tensor::ExtractOp::create(nb, nl, X, ValueRange{n, ch, arith::IndexCastOp::create(nb, nl, nb.getIndexType(), r),
+                                                           arith::IndexCastOp::create(nb, nl, nb.getIndexType(), col)});
+      v = castScalar(nb, nl, v, ft, false, false);
+      if (inb)
+        v = arith::SelectOp::create(nb, nl, inb, v, c(0));
+      return v;
+    };
+    auto toI = [&](Value f) { return arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f).getResult(); };
+    Value out;
+    if (mode == "nearest") {
+      out = pixel(toI(y), toI(x));
+    } else if (mode == "linear") {
+      Value xf = math::FloorOp::create(nb, nl, x), yf = math::FloorOp::create(nb, nl, y);
+      Value x1 = toI(xf), y1 = toI(yf);
+      Value x2 = arith::AddIOp::create(nb, nl, x1, oneI), y2 = arith::AddIOp::create(nb, nl, y1, oneI);
+      Value dx1 = arith::SubFOp::create(nb, nl, x, xf), dy1 = arith::SubFOp::create(nb, nl, y, yf);
+      Value dx2 = arith::SubFOp::create(nb, nl, c(1), dx1), dy2 = arith::SubFOp::create(nb, nl, c(1), dy1);
+      auto lerp = [&](Value r) {
+        return arith::AddFOp::create(nb, nl, arith::MulFOp::create(nb, nl, dx2, pixel(r, x1)),
+                                     arith::MulFOp::create(nb, nl, dx1, pixel(r, x2)));
+      };
+      out = arith::AddFOp::create(nb, nl, arith::MulFOp::create(nb, nl, dy2, lerp(y1)),
+                                  arith::MulFOp::create(nb, nl, dy1, lerp(y2)));
+    } else {
+      Value xf = math::FloorOp::create(nb, nl, x), yf = math::FloorOp::create(nb, nl, y);
+      Value x0 = arith::SubIOp::create(nb, nl, toI(xf), oneI), y0 = arith::SubIOp::create(nb, nl, toI(yf), oneI);
+      Value dx = arith::SubFOp::create(nb, nl, x, xf), dy = arith::SubFOp::create(nb, nl, y, yf);
+      auto coeffs = [&](Value t) {
+        const double A = -0.75;
+        auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+        auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+        auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+        Value t1 = add(t, c(1)), u = sub(c(1), t), u1 = sub(c(2), t);
+        SmallVector<Value> k(4);
+        k[0] = sub(mul(add(mul(sub(mul(c(A), t1), c(5 * A)), t1), c(8 * A)), t1), c(4 * A));
+        k[1] = add(mul(mul(sub(mul(c(A + 2), t), c(A + 3)), t), t), c(1));
+        k[2] = add(mul(mul(sub(mul(c(A + 2), u), c(A + 3)), u), u), c(1));
+        k[3] = sub(mul(add(mul(sub(mul(c(A), u1), c(5 * A)), u1), c(8 * A)), u1), c(4 * A));
+        return k;
+      };
+      SmallVector<Value> cx = coeffs(dx), cy = coeffs(dy);
+      out = c(0);
+      for (int64_t h = 0; h < 4; ++h) {
+        Value r = arith::AddIOp::create(nb, nl, y0, scalar(nb, nl, nb.getI64Type(), h));
+        Value row = c(0);
+        for (int64_t w = 0; w < 4; ++w) {
+          Value col = arith::AddIOp::create(nb, nl, x0, scalar(nb, nl, nb.getI64Type(), w));
+          row = arith::AddFOp::create(nb, nl, row, arith::MulFOp::create(nb, nl, cx[w], pixel(r, col)));
+        }
+        out = arith::AddFOp::create(nb, nl, out, arith::MulFOp::create(nb, nl, cy[h], row));
+      }
+    }
+    return castScalar(nb, nl, out, et, false, false);
+  });
+}
+
+Value lowerRoiAlign(OpBuilder &b, Location loc, nn::RoiAlignOp ra) {
+  auto res = rtt(ra.getResult());
+  Value X = ra.getInput(), R = ra.getRois(), BI = ra.getBatchIndices();
+  int64_t PH = res.getDimSize(2), PW = res.getDimSize(3), S = ra.getSamplingRatio();
+  SmallVector<Value> dims{dimOf(b, loc, R, 0), dimOf(b, loc, X, 1), cIdx(b, loc, PH), cIdx(b, loc, PW)};
+  Value init = empty(b, loc, res, dims);
+  Value Hi = dimOf(b, loc, X, 2), Wi = dimOf(b, loc, X, 3);
+  bool half = ra.getHalfPixel(), isMax = ra.getMaxMode();
+  double ss = ra.getSpatialScale().convertToDouble();
+  Type ft = b.getF32Type();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return scalar(nb, nl, ft, v); };
+    auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+    auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+    auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+    Value r = linalg::IndexOp::create(nb, nl, 0), ch = linalg::IndexOp::create(nb, nl, 1);
+    Value ph = linalg::IndexOp::create(nb, nl, 2), pw = linalg::IndexOp::create(nb, nl, 3);
+    Value bidx = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                            tensor::ExtractOp::create(nb, nl, BI, ValueRange{r}));
+    auto roi = [&](int64_t k) {
+      Value v = castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, R, ValueRange{r, cIdx(nb, nl, k)}), ft, false, false);
+      return sub(mul(v, c(ss)), c(half ? 0.5 : 0.0));
+    };
+    Value x0 = roi(0), y0 = roi(1), x1 = roi(2), y1 = roi(3);
+    Value rw = sub(x1, x0), rh = sub(y1, y0);
+    if (!half) {
+      rw = arith::MaximumFOp::create(nb, nl, rw, c(1));
+      rh = arith::MaximumFOp::create(nb, nl, rh, c(1));
+    }
+    Value bh = arith::DivFOp::create(nb, nl, rh, c(PH)), bw = arith::DivFOp::create(nb, nl, rw, c(PW));
+    auto idxF = [&](Value i) { return arith::UIToFPOp::create(nb, nl, ft, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i)).getResult(); };
+    Value H = idxF(Hi), W = idxF(Wi);
+    Value Hm1 = sub(H, c(1)), Wm1 = sub(W, c(1));
+    Value ys = add(y0, mul(idxF(ph), bh)), xs = add(x0, mul(idxF(pw), bw));
+    Value acc = c(0);
+    bool first = true;
+    auto toIdx = [&](Value f) {
+      return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f)).getResult();
+    };
+    for (int64_t iy = 0; iy < S; ++iy) {
+      Value y = add(ys, mul(c((iy + 0.5) / S), bh));
+      for (int64_t ix = 0; ix < S; ++ix) {
+        Value x = add(xs, mul(c((ix + 0.5) / S), bw));
+        Value out = arith::OrIOp::create(
+            nb, nl,
+            arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, y, c(-1)),
+                                 arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, y, H)),
+            arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, x, c(-1)),
+                                 arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, W)));
+        Value yc = arith::MaximumFOp::create(nb, nl, y, c(0)), xc = arith::MaximumFOp::create(nb, nl, x, c(0));
+        Value ylo = math::FloorOp::create(nb, nl, yc), xlo = math::FloorOp::create(nb, nl, xc);
+        Value yEdge = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, ylo, Hm1);
+        Value xEdge = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, xlo, Wm1);
+        ylo = arith::SelectOp::create(nb, nl, yEdge, Hm1, ylo);
+        xlo = arith::SelectOp::create(nb, nl, xEdge, Wm1, xlo);
+        Value yhi = arith::SelectOp::create(nb, nl, yEdge, Hm1, add(ylo, c(1)));
+        Value xhi = arith::SelectOp::create(nb, nl, xEdge, Wm1, add(xlo, c(1)));
+        yc = arith::SelectOp::create(nb, nl, yEdge, ylo, yc);
+        xc = arith::SelectOp::create(nb, nl, xEdge, xlo, xc);
+        Value ly = sub(yc, ylo), lx = sub(xc, xlo);
+        Value hy = sub(c(1), ly), hx = sub(c(1), lx);
+        auto px = [&](Value yy, Value xx) {
+          return castScalar(nb, nl, tensor::ExtractOp::create(nb, nl, X, ValueRange{bidx, ch, toIdx(yy), toIdx(xx)}), ft,
+                            false, false);
+        };
+        Value t1 = mul(mul(hy, hx), px(ylo, xlo)), t2 = mul(mul(hy, lx), px(ylo, xhi));
+        Value t3 = mul(mul(ly, hx), px(yhi, xlo)), t4 = mul(mul(ly, lx), px(yhi, xhi));
+        Value val;
+        if (isMax) {
+          val = arith::MaximumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, t1, t2),
+                                          arith::MaximumFOp::create(nb, nl, t3, t4));
+          val = arith::SelectOp::create(nb, nl, out, c(0), val);
+          acc = first ? val : (Value)arith::MaximumFOp::create(nb, nl, acc, val);
+        } else {
+          val = add(add(t1, t2), add(t3, t4));
+          acc = add(acc, arith::SelectOp::create(nb, nl, out, c(0), val));
+        }
+        first = false;
+      }
+    }
+    if (!isMax)
+      acc = arith::DivFOp::create(nb, nl, acc, c((double)(S * S)));
+    return castScalar(nb, nl, acc, res.getElementType(), false, false);
+  });
+}
+
+Value lowerMelWeightMatrix(OpBuilder &b, Location loc, nn::MelWeightMatrixOp m) {
+  auto res = rtt(m.getResult());
+  auto readF64 = [&](Value t) {
+    SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
+    return castScalar(b, loc, tensor::ExtractOp::create(b, loc, t, zeros), b.getF64Type(), false, false);
+  };
+  auto readI64 = [&](Value t) {
+    SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
+    return castScalar(b, loc, tensor::ExtractOp::create(b, loc, t, zeros), b.getI64Type(), false, false);
+  };
+  Value bins = readI64(m.getNumMelBins()), len = readI64(m.getDftLength()), sr = readI64(m.getSampleRate());
+  Value lo = readF64(m.getLowerEdgeHertz()), hi = readF64(m.getUpperEdgeHertz());
+  Value rows = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::AddIOp::create(b, loc, arith::DivSIOp::create(b, loc, len, scalar(b, loc, b.getI64Type(), 2)),
+                            scalar(b, loc, b.getI64Type(), 1)));
+  Value cols = arith::IndexCastOp::create(b, loc, b.getIndexType(), bins);
+  Value init = empty(b, loc, res, {rows, cols});
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    auto c = [&](double v) { return qF64(nb, nl, v); };
+    auto mul = [&](Value p, Value q) { return arith::MulFOp::create(nb, nl, p, q).getResult(); };
+    auto add = [&](Value p, Value q) { return arith::AddFOp::create(nb, nl, p, q).getResult(); };
+    auto sub = [&](Value p, Value q) { return arith::SubFOp::create(nb, nl, p, q).getResult(); };
+    auto div = [&](Value p, Value q) { return arith::DivFOp::create(nb, nl, p, q).getResult(); };
+    auto toMel = [&](Value hz) { return mul(c(2595), math::Log10Op::create(nb, nl, add(c(1), div(hz, c(700))))); };
+    Value j = linalg::IndexOp::create(nb, nl, 0), i = linalg::IndexOp::create(nb, nl, 1);
+    Value lowMel = toMel(lo), highMel = toMel(hi);
+    Value binsF = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), bins);
+    Value step = div(sub(highMel, lowMel), add(binsF, c(2)));
+    Value lenP1 = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), arith::AddIOp::create(nb, nl, len, scalar(nb, nl, nb.getI64Type(), 1)));
+    Value srF = arith::SIToFPOp::create(nb, nl, nb.getF64Type(), sr);
+    // Frequency bin of mel point k (floor division, as the reference).
+    auto binOf = [&](Value k) -> Value {
+      Value mel = add(mul(arith::SIToFPOp::create(nb, nl, nb.getF64Type(), k), step), lowMel);
+      Value hz = mul(c(700), sub(math::PowFOp::create(nb, nl, c(10), div(mel, c(2595))), c(1)));
+      Value f = math::FloorOp::create(nb, nl, div(mul(lenP1, hz), srF));
+      return arith::FPToSIOp::create(nb, nl, nb.getI64Type(), f);
+    };
+    Value iv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i);
+    Value jv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), j);
+    Value one = scalar(nb, nl, nb.getI64Type(), 1);
+    Value l = binOf(iv), ce = binOf(arith::AddIOp::create(nb, nl, iv, one)),
+          h = binOf(arith::AddIOp::create(nb, nl, iv, scalar(nb, nl, nb.getI64Type(), 2)));
+    auto f = [&](Value v) { return arith::SIToFPOp::create(nb, nl, nb.getF64Type(), v).getResult(); };
+    auto cmp = [&](arith::CmpIPredicate p, Value a, Value bb) { return arith::CmpIOp::create(nb, nl, p, a, bb).getResult(); };
+    using P = arith::CmpIPredicate;
+    Value lc = arith::SubIOp::create(nb, nl, ce, l), ch = arith::SubIOp::create(nb, nl, h, ce);
+    Value zero = c(0);
+    // Rising edge (written first, then the falling edge overwrites from the centre).
+    Value rising = arith::SelectOp::create(
+        nb, nl, cmp(P::eq, lc, scalar(nb, nl, nb.getI64Type(), 0)),
+        arith::SelectOp::create(nb, nl, cmp(P::eq, jv, ce), c(1), zero),
+        arith::SelectOp::create(nb, nl, arith::AndIOp::create(nb, nl, cmp(P::sge, jv, l), cmp(P::sle, jv, ce)),
+                                div(f(arith::SubIOp::create(nb, nl, jv, l)), f(lc)), zero));
+    Value inFall = arith::AndIOp::create(nb, nl, cmp(P::sgt, ch, scalar(nb, nl, nb.getI64Type(), 0)),
+                                         arith::AndIOp::create(nb, nl, cmp(P::sge, jv, ce), cmp(P::slt, jv, h)));
+    Value v = arith::SelectOp::create(nb, nl, inFall, div(f(arith::SubIOp::create(nb, nl, h, jv)), f(ch)), rising);
+    return castScalar(nb, nl, v, res.getElementType(), false, false);
+  });
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
@@ -1814,6 +2436,16 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
 
       // ---- conformance [recurrent]: add new entries above this line ----
 
+      .Case([&](nn::QuantizeOp q) -> FailureOr<Value> { return lowerQuantize(b, loc, q); })
+      .Case([&](nn::DequantizeOp d) -> FailureOr<Value> { return lowerDequantize(b, loc, d); })
+      .Case([&](nn::DetOp d) -> FailureOr<Value> { return lowerDet(b, loc, d); })
+      .Case([&](nn::WindowOp w) -> FailureOr<Value> { return lowerWindow(b, loc, w); })
+      .Case([&](nn::DFTOp d) -> FailureOr<Value> { return lowerDFT(b, loc, d); })
+      .Case([&](nn::STFTOp s) -> FailureOr<Value> { return lowerSTFT(b, loc, s); })
+      .Case([&](nn::TfIdfOp t) -> FailureOr<Value> { return lowerTfIdf(b, loc, t); })
+      .Case([&](nn::GridSampleOp g) -> FailureOr<Value> { return lowerGridSample(b, loc, g); })
+      .Case([&](nn::RoiAlignOp r) -> FailureOr<Value> { return lowerRoiAlign(b, loc, r); })
+      .Case([&](nn::MelWeightMatrixOp m) -> FailureOr<Value> { return lowerMelWeightMatrix(b, loc, m); })
       // ---- conformance [quant]: add new entries above this line ----
 
       .Default([&](Operation *o) -> FailureOr<Value> {

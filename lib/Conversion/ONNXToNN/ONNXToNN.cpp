@@ -197,6 +197,14 @@ struct Converter {
 
   // ---- conformance [recurrent]: add new entries above this line ----
 
+  FailureOr<SmallVector<Value>> quantOp(Operation *o);
+  Value quantParam(Value p, RankedTensorType x, int64_t axis);
+  Value toI32(Value v, bool isUnsigned);
+  FailureOr<SmallVector<Value>> quantIntegerMatmul(Value A, Value B, Value azp, Value bzp,
+                                                   bool ua, bool ub, RankedTensorType res);
+  FailureOr<Value> quantIntegerConv(Operation *o, Value x, Value w, Value xzp, Value wzp, bool ux,
+                                    bool uw, RankedTensorType res);
+
   // ---- conformance [quant]: add new entries above this line ----
 
 };
@@ -817,6 +825,321 @@ FailureOr<SmallVector<Value>> Converter::eyeLike(ox::EyeLikeOp e) {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// [quant] family: quantization, signal and vision operators
+//===----------------------------------------------------------------------===//
+
+namespace {
+bool quantUnsigned(std::optional<ArrayAttr> dts, unsigned i) {
+  // Unknown signedness (0) defaults to uint8, ONNX's default quantized type.
+  if (!dts || i >= dts->size())
+    return true;
+  int64_t t = cast<IntegerAttr>((*dts)[i]).getInt();
+  return t == 0 || t == 2 || t == 4 || t == 12 || t == 13;
+}
+} // namespace
+
+/// Reshapes a per-tensor (one element) or per-axis (1-D along `axis`)
+/// quantization parameter to the explicit rank of `x`.
+Value Converter::quantParam(Value p, RankedTensorType x, int64_t axis) {
+  auto t = rtt(p);
+  int64_t r = x.getRank();
+  SmallVector<int64_t> shape(r, 1);
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < r; ++i)
+    dims.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  if (!(t.hasStaticShape() && t.getNumElements() == 1)) {
+    shape[axis] = t.getDimSize(0);
+    dims[axis] = dimValue(b, loc, p, 0);
+  }
+  return reshapeTo(b, loc, p, RankedTensorType::get(shape, t.getElementType()), dims);
+}
+
+Value Converter::toI32(Value v, bool isUnsigned) {
+  auto t = rtt(v);
+  if (t.getElementType().isInteger(32))
+    return v;
+  return nn::CastOp::create(b, loc, t.clone(b.getI32Type()), v, isUnsigned, false);
+}
+
+FailureOr<SmallVector<Value>> Converter::quantIntegerMatmul(Value A, Value B, Value azp, Value bzp,
+                                                            bool ua, bool ub, RankedTensorType res) {
+  auto at = rtt(A), bt = rtt(B);
+  if (at.getRank() < 2 || bt.getRank() < 2)
+    return (LogicalResult)(fail() << "1-D operands are not supported");
+  Value a = toI32(A, ua), bb = toI32(B, ub);
+  if (!isNone(azp)) {
+    Value z = quantParam(toI32(azp, ua), at, at.getRank() - 2);
+    a = binary(b, loc, nn::BinaryKind::sub, a, z, rtt(a));
+  }
+  if (!isNone(bzp)) {
+    Value z = quantParam(toI32(bzp, ub), bt, bt.getRank() - 1);
+    bb = binary(b, loc, nn::BinaryKind::sub, bb, z, rtt(bb));
+  }
+  return one(nn::MatmulOp::create(b, loc, res.clone(b.getI32Type()), a, bb));
+}
+
+FailureOr<Value> Converter::quantIntegerConv(Operation *o, Value X, Value W, Value xzp, Value wzp,
+                                             bool ux, bool uw, RankedTensorType res) {
+  auto x = rtt(X), w = rtt(W);
+  int64_t ns = x.getRank() - 2;
+  if (ns > 3)
+    return (LogicalResult)(fail() << "convolutions with more than 3 spatial dims are not supported");
+  auto getI = [&](StringRef n) {
+    ArrayAttr a = o->getAttrOfType<ArrayAttr>(n);
+    return a ? intsAttr(a) : SmallVector<int64_t>();
+  };
+  SmallVector<int64_t> strides = getI("strides"), dil = getI("dilations"), pads = getI("pads");
+  if (strides.empty()) strides.assign(ns, 1);
+  if (dil.empty()) dil.assign(ns, 1);
+  if (pads.empty()) pads.assign(2 * ns, 0);
+  StringAttr apAttr = o->getAttrOfType<StringAttr>("auto_pad");
+  StringRef ap = apAttr ? apAttr.getValue() : StringRef("NOTSET");
+  for (int64_t i = 0; i < ns; ++i) {
+    if (ap == "VALID") {
+      pads[i] = pads[i + ns] = 0;
+    } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+      int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2);
+      if (in == kDyn || k == kDyn)
+        return (LogicalResult)(fail() << "auto_pad with dynamic spatial dims is not supported");
+      int64_t ek = dil[i] * (k - 1) + 1;
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + ek - in);
+      pads[i] = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pads[i + ns] = total - pads[i];
+    }
+  }
+  Value xi = toI32(X, ux), wi = toI32(W, uw);
+  if (!isNone(xzp))
+    xi = binary(b, loc, nn::BinaryKind::sub, xi, quantParam(toI32(xzp, ux), x, 1), rtt(xi));
+  if (!isNone(wzp))
+    wi = binary(b, loc, nn::BinaryKind::sub, wi, quantParam(toI32(wzp, uw), w, 0), rtt(wi));
+  IntegerAttr groupAttr = o->getAttrOfType<IntegerAttr>("group");
+  int64_t group = groupAttr ? groupAttr.getInt() : 1;
+  return (Value)nn::ConvOp::create(b, loc, res.clone(b.getI32Type()), xi, wi, Value(),
+                                   b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
+                                   b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(group));
+}
+
+FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
+  auto f32like = [&](Value v, Type et) -> Value {
+    auto t = rtt(v);
+    if (t.getElementType() == et)
+      return v;
+    return nn::CastOp::create(b, loc, t.clone(et), v, false, false);
+  };
+  auto unitIf = [&](bool c) { return c ? b.getUnitAttr() : UnitAttr(); };
+  auto normAxis = [](int64_t a, int64_t r) { return a < 0 ? a + r : a; };
+
+  if (auto q = dyn_cast<ox::QuantizeLinearOp>(o)) {
+    auto x = rtt(q.getX());
+    int64_t axis = normAxis(q.getAxis(), x.getRank());
+    if (!q.getSaturate())
+      ; // saturate only matters for float8 outputs.
+    Value s = quantParam(f32like(q.getYScale(), x.getElementType()), x, axis);
+    Value zp = isNone(q.getYZeroPoint()) ? Value() : quantParam(q.getYZeroPoint(), x, axis);
+    return one(nn::QuantizeOp::create(b, loc, resType(), q.getX(), s, zp,
+                                      unitIf(q.getOutputDtype() == 2)));
+  }
+  if (auto d = dyn_cast<ox::DequantizeLinearOp>(o)) {
+    auto x = rtt(d.getX());
+    int64_t axis = normAxis(d.getAxis(), x.getRank());
+    bool u = !x.getElementType().isInteger(32) && quantUnsigned(d.getInputDtypes(), 0);
+    Value s = quantParam(d.getXScale(), x, axis);
+    Value zp = isNone(d.getXZeroPoint()) ? Value() : quantParam(d.getXZeroPoint(), x, axis);
+    return one(nn::DequantizeOp::create(b, loc, resType(), d.getX(), s, zp, unitIf(u)));
+  }
+  if (auto dq = dyn_cast<ox::DynamicQuantizeLinearOp>(o)) {
+    auto x = rtt(dq.getX());
+    auto f0 = RankedTensorType::get({}, x.getElementType());
+    auto i0 = RankedTensorType::get({}, b.getI8Type());
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < x.getRank(); ++i) axes.push_back(i);
+    auto red = [&](nn::ReduceKind k) {
+      return nn::ReduceOp::create(b, loc, f0, dq.getX(), nn::ReduceKindAttr::get(b.getContext(), k),
+                                  b.getDenseI64ArrayAttr(axes), b.getBoolAttr(false)).getResult();
+    };
+    Value mx = nn::ClampOp::create(b, loc, f0, red(nn::ReduceKind::max), b.getF64FloatAttr(0), FloatAttr());
+    Value mn = nn::ClampOp::create(b, loc, f0, red(nn::ReduceKind::min), FloatAttr(), b.getF64FloatAttr(0));
+    Value range = nn::BinaryOp::create(b, loc, f0, mx, mn, nn::BinaryKind::sub);
+    Value scale = nn::BinaryOp::create(b, loc, f0, range, constTensor(b, loc, f0, {255.0}),
+                                       nn::BinaryKind::div);
+    Value negMin = unary(b, loc, nn::UnaryKind::neg, mn);
+    Value zp = nn::QuantizeOp::create(b, loc, i0, negMin, scale, Value(), b.getUnitAttr());
+    Value y = nn::QuantizeOp::create(b, loc, resType(0), dq.getX(), toRank(b, loc, scale, x.getRank()),
+                                     toRank(b, loc, zp, x.getRank()), b.getUnitAttr());
+    return SmallVector<Value>{y, scale, zp};
+  }
+  if (auto m = dyn_cast<ox::MatMulIntegerOp>(o)) {
+    auto dts = m.getInputDtypes();
+    return quantIntegerMatmul(m.getA(), m.getB(), m.getAZeroPoint(), m.getBZeroPoint(),
+                              quantUnsigned(dts, 0), quantUnsigned(dts, 1), resType());
+  }
+  if (auto c = dyn_cast<ox::ConvIntegerOp>(o)) {
+    auto dts = c.getInputDtypes();
+    auto r = quantIntegerConv(o, c.getX(), c.getW(), c.getXZeroPoint(), c.getWZeroPoint(),
+                              quantUnsigned(dts, 0), quantUnsigned(dts, 1), resType());
+    if (failed(r))
+      return failure();
+    return one(*r);
+  }
+  // Requantizes an int32 accumulator: quantize(float(acc) * s1 * s2, ys, yzp).
+  auto requant = [&](Value acc, Value s1, Value s2, Value ys, Value yzp, bool uy) -> Value {
+    auto at = rtt(acc);
+    auto ft = at.clone(b.getF32Type());
+    Value f = nn::CastOp::create(b, loc, ft, acc, false, false);
+    auto mulT = [&](Value p, Value q) {
+      auto pt = rtt(p), qt = rtt(q);
+      SmallVector<int64_t> shape;
+      for (int64_t i = 0; i < pt.getRank(); ++i)
+        shape.push_back(pt.getDimSize(i) == 1 ? qt.getDimSize(i) : pt.getDimSize(i));
+      return binary(b, loc, nn::BinaryKind::mul, p, q, RankedTensorType::get(shape, b.getF32Type()));
+    };
+    Value m = mulT(f32like(s1, b.getF32Type()), f32like(s2, b.getF32Type()));
+    f = binary(b, loc, nn::BinaryKind::mul, f, m, ft);
+    return nn::QuantizeOp::create(b, loc, at.clone(b.getI8Type()), f,
+                                  quantParam(f32like(ys, b.getF32Type()), at, 0),
+                                  quantParam(yzp, at, 0), unitIf(uy));
+  };
+  if (auto m = dyn_cast<ox::QLinearMatMulOp>(o)) {
+    auto dts = m.getInputDtypes();
+    auto acc = quantIntegerMatmul(m.getA(), m.getB(), m.getAZeroPoint(), m.getBZeroPoint(),
+                                  quantUnsigned(dts, 0), quantUnsigned(dts, 3), resType());
+    if (failed(acc))
+      return failure();
+    auto at = rtt((*acc)[0]);
+    int64_t r = at.getRank();
+    Value as = quantParam(m.getAScale(), at, r - 2), bs = quantParam(m.getBScale(), at, r - 1);
+    if (rtt(m.getYScale()).getNumElements() != 1 || rtt(m.getYZeroPoint()).getNumElements() != 1)
+      return (LogicalResult)(fail() << "y_scale and y_zero_point must be scalars");
+    return one(requant((*acc)[0], as, bs, m.getYScale(), m.getYZeroPoint(), quantUnsigned(dts, 7)));
+  }
+  if (auto c = dyn_cast<ox::QLinearConvOp>(o)) {
+    auto dts = c.getInputDtypes();
+    auto acc = quantIntegerConv(o, c.getX(), c.getW(), c.getXZeroPoint(), c.getWZeroPoint(),
+                                quantUnsigned(dts, 0), quantUnsigned(dts, 3), resType());
+    if (failed(acc))
+      return failure();
+    Value a = *acc;
+    auto at = rtt(a);
+    if (!isNone(c.getB()))
+      a = binary(b, loc, nn::BinaryKind::add, a, quantParam(toI32(c.getB(), false), at, 1), at);
+    if (rtt(c.getYScale()).getNumElements() != 1 || rtt(c.getYZeroPoint()).getNumElements() != 1)
+      return (LogicalResult)(fail() << "y_scale and y_zero_point must be scalars");
+    return one(requant(a, quantParam(c.getXScale(), at, 1), quantParam(c.getWScale(), at, 1),
+                       c.getYScale(), c.getYZeroPoint(), quantUnsigned(dts, 7)));
+  }
+  if (auto d = dyn_cast<ox::DetOp>(o)) {
+    auto x = rtt(d.getX());
+    int64_t n = x.getDimSize(x.getRank() - 1);
+    if (n == kDyn || n > 8)
+      return (LogicalResult)(fail() << "only static matrix sizes up to 8 x 8 are supported");
+    return one(nn::DetOp::create(b, loc, resType(), d.getX()));
+  }
+  auto window = [&](Value size, int64_t periodic, StringRef kind) -> FailureOr<SmallVector<Value>> {
+    if (!isa<FloatType>(resType().getElementType()))
+      return (LogicalResult)(fail() << "only floating-point output types are supported");
+    return one(nn::WindowOp::create(b, loc, resType(), size, b.getStringAttr(kind),
+                                    b.getBoolAttr(periodic != 0)));
+  };
+  if (auto w = dyn_cast<ox::HannWindowOp>(o)) return window(w.getSize(), w.getPeriodic(), "hann");
+  if (auto w = dyn_cast<ox::HammingWindowOp>(o)) return window(w.getSize(), w.getPeriodic(), "hamming");
+  if (auto w = dyn_cast<ox::BlackmanWindowOp>(o)) return window(w.getSize(), w.getPeriodic(), "blackman");
+  if (auto d = dyn_cast<ox::DFTOp>(o)) {
+    auto x = rtt(d.getInput());
+    int64_t r = x.getRank();
+    SmallVector<int64_t> a{1}, l;
+    if (!isNone(d.getAxis()))
+      a.clear(), (void)ox::getConstantIntValues(d.getAxis(), a);
+    int64_t axis = a[0] < 0 ? a[0] + r : a[0];
+    int64_t len = x.getDimSize(axis);
+    if (!isNone(d.getDftLength())) {
+      if (!ox::getConstantIntValues(d.getDftLength(), l) || l.size() != 1)
+        return (LogicalResult)(fail() << "dft_length must be a constant");
+      len = l[0];
+    }
+    if (len == kDyn || len < 1)
+      return (LogicalResult)(fail() << "the transform length must be static and positive");
+    return one(nn::DFTOp::create(b, loc, resType(), d.getInput(), b.getI64IntegerAttr(axis),
+                                 b.getI64IntegerAttr(len), b.getBoolAttr(d.getInverse() != 0),
+                                 b.getBoolAttr(d.getOnesided() != 0)));
+  }
+  if (auto s = dyn_cast<ox::STFTOp>(o)) {
+    Value win = isNone(s.getWindow()) ? Value() : s.getWindow();
+    Value fl = isNone(s.getFrameLength()) ? Value() : s.getFrameLength();
+    return one(nn::STFTOp::create(b, loc, resType(), s.getSignal(), s.getFrameStep(), win, fl,
+                                  b.getBoolAttr(s.getOnesided() != 0)));
+  }
+  if (auto m = dyn_cast<ox::MelWeightMatrixOp>(o)) {
+    return one(nn::MelWeightMatrixOp::create(b, loc, resType(), m.getNumMelBins(), m.getDftLength(),
+                                             m.getSampleRate(), m.getLowerEdgeHertz(),
+                                             m.getUpperEdgeHertz()));
+  }
+  if (auto g = dyn_cast<ox::GridSampleOp>(o)) {
+    StringRef mode = g.getMode(), pad = g.getPaddingMode();
+    if (mode != "linear" && mode != "nearest" && mode != "cubic")
+      return (LogicalResult)(fail() << "mode '" << mode << "' is not supported");
+    if (pad != "zeros" && pad != "border" && pad != "reflection")
+      return (LogicalResult)(fail() << "padding_mode '" << pad << "' is not supported");
+    return one(nn::GridSampleOp::create(b, loc, resType(), g.getX(), g.getGrid(), g.getModeAttr(),
+                                        g.getPaddingModeAttr(), b.getBoolAttr(g.getAlignCorners() != 0)));
+  }
+  if (auto ra = dyn_cast<ox::RoiAlignOp>(o)) {
+    StringRef ctm = ra.getCoordinateTransformationMode(), mode = ra.getMode();
+    if (ctm != "half_pixel" && ctm != "output_half_pixel")
+      return (LogicalResult)(fail() << "coordinate_transformation_mode '" << ctm << "' is not supported");
+    if (mode != "avg" && mode != "max")
+      return (LogicalResult)(fail() << "mode '" << mode << "' is not supported");
+    if (ra.getSamplingRatio() <= 0)
+      return (LogicalResult)(fail() << "sampling_ratio = " << ra.getSamplingRatio()
+                                    << " (adaptive sampling) is not supported; only a positive sampling_ratio is");
+    return one(nn::RoiAlignOp::create(b, loc, resType(), ra.getX(), ra.getRois(), ra.getBatchIndices(),
+                                      b.getBoolAttr(ctm == "half_pixel"), b.getBoolAttr(mode == "max"),
+                                      b.getI64IntegerAttr(ra.getSamplingRatio()),
+                                      b.getF64FloatAttr(ra.getSpatialScale().convertToDouble())));
+  }
+  if (auto t = dyn_cast<ox::TfIdfVectorizerOp>(o)) {
+    SmallVector<int64_t> pool = intsAttr(t.getPoolInt64s()), counts = intsAttr(t.getNgramCounts()),
+                         idx = intsAttr(t.getNgramIndexes());
+    SmallVector<double> wts;
+    if (auto w = t.getWeights())
+      for (Attribute a : *w) wts.push_back(cast<FloatAttr>(a).getValueAsDouble());
+    int64_t maxLen = t.getMaxGramLength(), minLen = t.getMinGramLength();
+    if (maxLen < 1 || minLen < 1 || minLen > maxLen || t.getMaxSkipCount() < 0 ||
+        (int64_t)counts.size() > maxLen)
+      return (LogicalResult)(fail() << "invalid gram lengths, skip count or ngram_counts");
+    SmallVector<int64_t> ngrams, lengths;
+    for (int64_t n = 1; n <= (int64_t)counts.size(); ++n) {
+      int64_t start = counts[n - 1];
+      int64_t end = n < (int64_t)counts.size() ? counts[n] : (int64_t)pool.size();
+      if (start < 0 || end > (int64_t)pool.size() || start > end || (end - start) % n)
+        return (LogicalResult)(fail() << "ngram_counts does not partition the pool");
+      for (int64_t i = start; i < end; i += n) {
+        for (int64_t k = 0; k < maxLen; ++k)
+          ngrams.push_back(k < n ? pool[i + k] : -1);
+        // n-grams outside [min_gram_length, max_gram_length] are never counted.
+        lengths.push_back(n >= minLen && n <= maxLen ? n : 0);
+      }
+    }
+    if (idx.size() != lengths.size() || (!wts.empty() && wts.size() != lengths.size()))
+      return (LogicalResult)(fail() << "ngram_indexes / weights must have one entry per n-gram ("
+                                    << lengths.size() << ")");
+    if (wts.empty())
+      wts.assign(lengths.size(), 1.0);
+    auto xt = rtt(t.getX());
+    if (!xt.hasStaticShape())
+      return (LogicalResult)(fail() << "the input must have a static shape");
+    int64_t L = xt.getDimSize(xt.getRank() - 1);
+    if (L * (t.getMaxSkipCount() + 1) * maxLen > 50000)
+      return (LogicalResult)(fail() << "input too long for the unrolled n-gram counter");
+    return one(nn::TfIdfOp::create(b, loc, resType(), t.getX(), b.getDenseI64ArrayAttr(ngrams),
+                                   b.getDenseI64ArrayAttr(lengths), b.getDenseI64ArrayAttr(idx),
+                                   b.getDenseF64ArrayAttr(wts), b.getI64IntegerAttr(maxLen),
+                                   b.getI64IntegerAttr(t.getMaxSkipCount()), t.getModeAttr()));
+  }
+  return (LogicalResult)(fail() << "no conversion to nn is implemented for this operator");
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 FailureOr<SmallVector<Value>> Converter::convert() {
@@ -1182,6 +1505,11 @@ FailureOr<SmallVector<Value>> Converter::convert() {
 
       // ---- conformance [recurrent]: add new entries above this line ----
 
+      .Case<ox::QuantizeLinearOp, ox::DequantizeLinearOp, ox::DynamicQuantizeLinearOp,
+            ox::MatMulIntegerOp, ox::ConvIntegerOp, ox::QLinearMatMulOp, ox::QLinearConvOp,
+            ox::DetOp, ox::HannWindowOp, ox::HammingWindowOp, ox::BlackmanWindowOp, ox::DFTOp,
+            ox::STFTOp, ox::MelWeightMatrixOp, ox::GridSampleOp, ox::RoiAlignOp,
+            ox::TfIdfVectorizerOp>([&](auto o) { return quantOp(o.getOperation()); })
       // ---- conformance [quant]: add new entries above this line ----
 
       .Default([&](Operation *) -> FailureOr<SmallVector<Value>> {

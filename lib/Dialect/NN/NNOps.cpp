@@ -503,6 +503,138 @@ LogicalResult ReverseSequenceOp::verify() {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// [quant] family
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  auto res = rt(getResult());
+  if (!isa<FloatType>(getElementTypeOrSelf(getInput())) ||
+      getElementTypeOrSelf(getScale()) != getElementTypeOrSelf(getInput()))
+    return emitOpError("input and scale must have the same float type");
+  auto et = dyn_cast<IntegerType>(res.getElementType());
+  if (!et || et.getWidth() > 32 || et.getWidth() < 2)
+    return emitOpError("result must be an integer of 2 to 32 bits");
+  if (rt(getInput()).getShape() != res.getShape() &&
+      failed(verifyCompatibleShape(rt(getInput()).getShape(), res.getShape())))
+    return emitOpError("result must have the input's shape");
+  if (failed(verifyBroadcastOperand(*this, getScale(), res)))
+    return failure();
+  if (getZeroPoint()) {
+    if (getElementTypeOrSelf(getZeroPoint()) != et)
+      return emitOpError("zero_point must have the result's element type");
+    if (failed(verifyBroadcastOperand(*this, getZeroPoint(), res)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult DequantizeOp::verify() {
+  auto res = rt(getResult());
+  if (!isa<IntegerType>(getElementTypeOrSelf(getInput())))
+    return emitOpError("input must be an integer tensor");
+  if (!isa<FloatType>(res.getElementType()) || getElementTypeOrSelf(getScale()) != res.getElementType())
+    return emitOpError("scale and result must have the same float type");
+  if (failed(verifyCompatibleShape(rt(getInput()).getShape(), res.getShape())))
+    return emitOpError("result must have the input's shape");
+  if (failed(verifyBroadcastOperand(*this, getScale(), res)))
+    return failure();
+  if (getZeroPoint()) {
+    if (getElementTypeOrSelf(getZeroPoint()) != getElementTypeOrSelf(getInput()))
+      return emitOpError("zero_point must have the input's element type");
+    if (failed(verifyBroadcastOperand(*this, getZeroPoint(), res)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult DetOp::verify() {
+  auto in = rt(getInput()), res = rt(getResult());
+  int64_t r = in.getRank();
+  if (r < 2 || in.getDimSize(r - 1) != in.getDimSize(r - 2) || in.isDynamicDim(r - 1))
+    return emitOpError("input must be [..., M, M] with a static M");
+  if (in.getDimSize(r - 1) > 8)
+    return emitOpError("matrices larger than 8 x 8 are not supported");
+  if (res.getRank() != r - 2 || res.getElementType() != in.getElementType() ||
+      !isa<FloatType>(in.getElementType()))
+    return emitOpError("result must be the float batch dims of the input");
+  return success();
+}
+
+LogicalResult WindowOp::verify() {
+  auto s = rt(getSize()), res = rt(getResult());
+  if (!isa<IntegerType>(s.getElementType()) || !s.hasStaticShape() || s.getNumElements() != 1)
+    return emitOpError("size must be a one-element integer tensor");
+  if (res.getRank() != 1)
+    return emitOpError("result must be 1-D");
+  StringRef k = getKind();
+  if (k != "hann" && k != "hamming" && k != "blackman")
+    return emitOpError("unknown window kind '") << k << "'";
+  return success();
+}
+
+LogicalResult DFTOp::verify() {
+  auto in = rt(getInput()), res = rt(getResult());
+  int64_t r = in.getRank(), axis = getAxis();
+  if (r < 2 || res.getRank() != r || axis < 0 || axis >= r - 1 || getLength() < 1)
+    return emitOpError("bad rank, axis or length");
+  if (!isa<FloatType>(in.getElementType()) || res.getElementType() != in.getElementType() ||
+      res.getDimSize(r - 1) != 2 || in.isDynamicDim(r - 1))
+    return emitOpError("input must be float [..., 1 or 2] and the result [..., 2]");
+  int64_t n = getOnesided() ? getLength() / 2 + 1 : getLength();
+  if (res.getDimSize(axis) != n)
+    return emitOpError("result dim ") << axis << " must be " << n;
+  return success();
+}
+
+LogicalResult STFTOp::verify() {
+  auto s = rt(getSignal()), res = rt(getResult());
+  if (s.getRank() != 3 || res.getRank() != 4 || s.isDynamicDim(2))
+    return emitOpError("signal must be [batch, length, 1 or 2] and the result 4-D");
+  if (!getWindow() && !getFrameLength())
+    return emitOpError("needs a window or a frame_length");
+  return success();
+}
+
+LogicalResult MelWeightMatrixOp::verify() {
+  if (rt(getResult()).getRank() != 2 || !isa<FloatType>(rt(getResult()).getElementType()))
+    return emitOpError("result must be a 2-D float tensor");
+  return success();
+}
+
+LogicalResult GridSampleOp::verify() {
+  auto x = rt(getInput()), g = rt(getGrid()), res = rt(getResult());
+  if (x.getRank() != 4 || g.getRank() != 4 || res.getRank() != 4)
+    return emitOpError("only 2-D sampling (4-D tensors) is supported");
+  StringRef m = getMode(), p = getPaddingMode();
+  if (m != "nearest" && m != "linear" && m != "cubic")
+    return emitOpError("unknown mode '") << m << "'";
+  if (p != "zeros" && p != "border" && p != "reflection")
+    return emitOpError("unknown padding mode '") << p << "'";
+  return success();
+}
+
+LogicalResult RoiAlignOp::verify() {
+  if (rt(getInput()).getRank() != 4 || rt(getRois()).getRank() != 2 ||
+      rt(getBatchIndices()).getRank() != 1 || rt(getResult()).getRank() != 4 ||
+      rt(getResult()).isDynamicDim(2) || rt(getResult()).isDynamicDim(3))
+    return emitOpError("expects input [N, C, H, W], rois [R, 4], batch_indices [R] and a static output size");
+  if (getSamplingRatio() <= 0)
+    return emitOpError("sampling_ratio must be > 0");
+  return success();
+}
+
+LogicalResult TfIdfOp::verify() {
+  size_t n = getLengths().size();
+  if (getOutIndex().size() != n || getWeights().size() != n ||
+      getNgrams().size() != n * (size_t)getMaxLen())
+    return emitOpError("ngrams, lengths, out_index and weights disagree");
+  StringRef m = getMode();
+  if (m != "TF" && m != "IDF" && m != "TFIDF")
+    return emitOpError("unknown mode '") << m << "'";
+  return success();
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 #define GET_OP_CLASSES

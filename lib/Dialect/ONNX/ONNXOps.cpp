@@ -1866,6 +1866,349 @@ INFER(ReverseSequenceOp) {
 
 // ---- conformance [recurrent]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// [quant] family: quantization, signal and vision operators
+//===----------------------------------------------------------------------===//
+
+static bool qIsNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+static FailureOr<SmallVector<int64_t>> quantMatmulShape(Ctx &c, RankedTensorType a,
+                                                        RankedTensorType b) {
+  if (a.getRank() < 1 || b.getRank() < 1)
+    return (LogicalResult)(c.error() << "operands must have rank >= 1");
+  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
+  bool aVec = as.size() == 1, bVec = bs.size() == 1;
+  if (aVec) as.insert(as.begin(), 1);
+  if (bVec) bs.push_back(1);
+  int64_t ka = as.back(), kb = bs[bs.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return (LogicalResult)(c.error() << "contraction dimensions differ: A has K = " << ka
+                                     << ", B has K = " << kb);
+  auto batch = broadcast(c.op, ArrayRef<int64_t>(as).drop_back(2), ArrayRef<int64_t>(bs).drop_back(2));
+  if (failed(batch))
+    return failure();
+  SmallVector<int64_t> out = *batch;
+  if (!aVec) out.push_back(as[as.size() - 2]);
+  if (!bVec) out.push_back(bs.back());
+  return out;
+}
+
+static FailureOr<SmallVector<int64_t>>
+quantConvShape(Ctx &c, RankedTensorType x, RankedTensorType w, int64_t g,
+               std::optional<ArrayAttr> kernelA, std::optional<ArrayAttr> strides,
+               std::optional<ArrayAttr> dil, std::optional<ArrayAttr> pads, StringRef autoPad) {
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return (LogicalResult)(c.error() << "x must be [N, C, spatial...] and w [M, C/group, kernel...] of the same rank; got "
+                                     << x << " and " << w);
+  if (g < 1)
+    return (LogicalResult)(c.error() << "group must be >= 1");
+  int64_t C = x.getDimSize(1), M = w.getDimSize(0), CperG = w.getDimSize(1);
+  if (C != kDyn && CperG != kDyn && C != CperG * g)
+    return (LogicalResult)(c.error() << "input has " << C << " channels but w expects " << CperG
+                                     << " x group " << g);
+  SmallVector<int64_t> kernel = readInts(kernelA);
+  if (kernel.empty())
+    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
+  auto geo = computeGeometry(c, x, kernel, strides, dil, pads, autoPad, false);
+  if (failed(geo))
+    return failure();
+  SmallVector<int64_t> out{x.getDimSize(0), M};
+  out.append(geo->out);
+  return out;
+}
+
+/// Integer element type of a quantized value (8 bits; 32 for dequantize).
+static LogicalResult checkQuantElem(Ctx &c, Value v, StringRef what, bool allowI32 = false) {
+  Type e = getElementTypeOrSelf(v.getType());
+  if (e.isInteger(8) || (allowI32 && e.isInteger(32)))
+    return success();
+  return c.error() << what << " has element type " << e << "; only uint8 / int8"
+                   << (allowI32 ? " / int32" : "") << " are supported (float8 and 4-bit types are not)";
+}
+
+static LogicalResult checkQuantScale(Ctx &c, Value scale, Value zp, RankedTensorType x,
+                                     int64_t axis, int64_t blockSize) {
+  if (blockSize != 0)
+    return c.error() << "blocked quantization (block_size = " << blockSize << ") is not supported";
+  auto s = c.ranked(scale, "scale");
+  if (!s)
+    return failure();
+  if (!isa<FloatType>(s.getElementType()))
+    return c.error() << "the scale must be a float tensor";
+  if (s.getRank() > 1)
+    return c.error() << "the scale must be a scalar or 1-D (per-axis); got " << s;
+  if (s.getRank() == 1 && s.getNumElements() != 1) {
+    int64_t a = axis < 0 ? axis + x.getRank() : axis;
+    if (a < 0 || a >= x.getRank())
+      return c.error() << "axis " << axis << " is out of range for rank " << x.getRank();
+    if (s.getDimSize(0) != kDyn && x.getDimSize(a) != kDyn && s.getDimSize(0) != x.getDimSize(a))
+      return c.error() << "the scale has " << s.getDimSize(0) << " entries but axis " << a
+                       << " has size " << x.getDimSize(a);
+  }
+  if (!isa<NoneType>(zp.getType())) {
+    auto z = c.ranked(zp, "zero_point");
+    if (!z)
+      return failure();
+    if (z.getShape() != s.getShape() && z.getNumElements() != s.getNumElements())
+      return c.error() << "the zero point " << z << " must have the shape of the scale " << s;
+  }
+  return success();
+}
+
+INFER(QuantizeLinearOp) {
+  CTX;
+  auto x = c.ranked(getX(), "x");
+  if (!x)
+    return failure();
+  if (failed(checkQuantScale(c, getYScale(), getYZeroPoint(), x, getAxis(), getBlockSize())))
+    return failure();
+  if (!qIsNone(getYZeroPoint()) && failed(checkQuantElem(c, getYZeroPoint(), "y_zero_point")))
+    return failure();
+  if (getOutputDtype() != 2 && getOutputDtype() != 3)
+    return c.error() << "output type " << kiln::onnxDTypeName(getOutputDtype()) << " (" << getOutputDtype()
+                     << ") is not supported; only uint8 and int8 are";
+  return c.add(x.getShape(), IntegerType::get(getContext(), 8));
+}
+
+INFER(DequantizeLinearOp) {
+  CTX;
+  auto x = c.ranked(getX(), "x");
+  if (!x || failed(checkQuantElem(c, getX(), "x", true)))
+    return failure();
+  if (failed(checkQuantScale(c, getXScale(), getXZeroPoint(), x, getAxis(), getBlockSize())))
+    return failure();
+  if (!qIsNone(getXZeroPoint()) && getElementTypeOrSelf(getXZeroPoint().getType()) != x.getElementType())
+    return c.error() << "x_zero_point must have the element type of x";
+  return c.add(x.getShape(), getElementTypeOrSelf(getXScale().getType()));
+}
+
+INFER(DynamicQuantizeLinearOp) {
+  CTX;
+  auto x = c.ranked(getX(), "x");
+  if (!x)
+    return failure();
+  if (!x.getElementType().isF32())
+    return c.error() << "x must be float32";
+  c.add(x.getShape(), IntegerType::get(getContext(), 8));
+  c.add({}, x.getElementType());
+  return c.add({}, IntegerType::get(getContext(), 8));
+}
+
+INFER(MatMulIntegerOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b || failed(checkQuantElem(c, getA(), "A")) || failed(checkQuantElem(c, getB(), "B")))
+    return failure();
+  auto out = quantMatmulShape(c, a, b);
+  if (failed(out))
+    return failure();
+  return c.add(*out, IntegerType::get(getContext(), 32));
+}
+
+INFER(ConvIntegerOp) {
+  CTX;
+  auto x = c.ranked(getX(), "x"), w = c.ranked(getW(), "w");
+  if (!x || !w || failed(checkQuantElem(c, getX(), "x")) || failed(checkQuantElem(c, getW(), "w")))
+    return failure();
+  auto out = quantConvShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
+                            getPads(), getAutoPad());
+  if (failed(out))
+    return failure();
+  return c.add(*out, IntegerType::get(getContext(), 32));
+}
+
+INFER(QLinearMatMulOp) {
+  CTX;
+  auto a = c.ranked(getA(), "a"), b = c.ranked(getB(), "b");
+  if (!a || !b || failed(checkQuantElem(c, getA(), "a")) || failed(checkQuantElem(c, getB(), "b")) ||
+      failed(checkQuantElem(c, getYZeroPoint(), "y_zero_point")))
+    return failure();
+  auto out = quantMatmulShape(c, a, b);
+  if (failed(out))
+    return failure();
+  return c.add(*out, IntegerType::get(getContext(), 8));
+}
+
+INFER(QLinearConvOp) {
+  CTX;
+  auto x = c.ranked(getX(), "x"), w = c.ranked(getW(), "w");
+  if (!x || !w || failed(checkQuantElem(c, getX(), "x")) || failed(checkQuantElem(c, getW(), "w")) ||
+      failed(checkQuantElem(c, getYZeroPoint(), "y_zero_point")))
+    return failure();
+  auto out = quantConvShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
+                            getPads(), getAutoPad());
+  if (failed(out))
+    return failure();
+  return c.add(*out, IntegerType::get(getContext(), 8));
+}
+
+INFER(DetOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2 || !isa<FloatType>(x.getElementType()))
+    return c.error() << "X must be a float tensor [..., M, M]";
+  int64_t m = x.getDimSize(x.getRank() - 1), n = x.getDimSize(x.getRank() - 2);
+  if (m != kDyn && n != kDyn && m != n)
+    return c.error() << "the matrices must be square; got " << n << " x " << m;
+  return c.add(x.getShape().drop_back(2), x.getElementType());
+}
+
+static LogicalResult inferWindow(Ctx &c, Value size, int64_t dtype) {
+  Type e = kiln::onnxElementType(c.op->getContext(), dtype);
+  if (!e)
+    return c.error() << "unsupported output_datatype " << dtype;
+  auto t = c.ranked(size, "size");
+  if (!t)
+    return failure();
+  if (t.getNumElements() != 1 || !isa<IntegerType>(t.getElementType()))
+    return c.error() << "size must be an integer scalar";
+  SmallVector<int64_t> v;
+  int64_t n = kDyn;
+  if (getConstantIntValues(size, v) && v.size() == 1) {
+    if (v[0] < 0)
+      return c.error() << "size must be non-negative";
+    n = v[0];
+  }
+  return c.add({n}, e);
+}
+INFER(HannWindowOp) { CTX; return inferWindow(c, getSize(), getOutputDatatype()); }
+INFER(HammingWindowOp) { CTX; return inferWindow(c, getSize(), getOutputDatatype()); }
+INFER(BlackmanWindowOp) { CTX; return inferWindow(c, getSize(), getOutputDatatype()); }
+
+INFER(DFTOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input");
+  if (!x)
+    return failure();
+  int64_t r = x.getRank();
+  if (r < 2 || (x.getDimSize(r - 1) != 1 && x.getDimSize(r - 1) != 2) ||
+      !isa<FloatType>(x.getElementType()))
+    return c.error() << "input must be a float tensor [..., 1 or 2]; got " << x;
+  int64_t axis = 1;
+  if (!qIsNone(getAxis())) {
+    SmallVector<int64_t> a;
+    if (!getConstantIntValues(getAxis(), a) || a.size() != 1)
+      return c.error() << "axis must be a constant scalar";
+    axis = a[0];
+  }
+  if (axis < 0)
+    axis += r;
+  if (axis < 0 || axis >= r - 1)
+    return c.error() << "axis " << axis << " is out of range (the last dim holds the components)";
+  int64_t n = x.getDimSize(axis);
+  if (!qIsNone(getDftLength())) {
+    SmallVector<int64_t> l;
+    if (!getConstantIntValues(getDftLength(), l) || l.size() != 1)
+      n = kDyn;
+    else
+      n = l[0];
+  }
+  if (getOnesided() && getInverse())
+    return c.error() << "onesided inverse DFT is not supported";
+  SmallVector<int64_t> out(x.getShape());
+  out[axis] = getOnesided() && n != kDyn ? n / 2 + 1 : n;
+  out[r - 1] = 2;
+  return c.add(out, x.getElementType());
+}
+
+INFER(STFTOp) {
+  CTX;
+  auto s = c.ranked(getSignal(), "signal");
+  if (!s)
+    return failure();
+  if (s.getRank() != 3 || (s.getDimSize(2) != 1 && s.getDimSize(2) != 2) ||
+      !isa<FloatType>(s.getElementType()))
+    return c.error() << "signal must be a float tensor [batch, length, 1 or 2]; got " << s;
+  int64_t len = kDyn;
+  if (!qIsNone(getWindow())) {
+    auto w = c.ranked(getWindow(), "window");
+    if (!w || w.getRank() != 1)
+      return c.error() << "window must be 1-D";
+    len = w.getDimSize(0);
+  } else if (!qIsNone(getFrameLength())) {
+    SmallVector<int64_t> l;
+    if (getConstantIntValues(getFrameLength(), l) && l.size() == 1)
+      len = l[0];
+  } else {
+    return c.error() << "needs a window or a frame_length";
+  }
+  SmallVector<int64_t> st;
+  int64_t step = kDyn;
+  if (getConstantIntValues(getFrameStep(), st) && st.size() == 1)
+    step = st[0];
+  int64_t frames = kDyn;
+  if (step != kDyn && len != kDyn && s.getDimSize(1) != kDyn) {
+    if (step <= 0 || len > s.getDimSize(1))
+      return c.error() << "frame_step must be positive and the frame no longer than the signal";
+    frames = (s.getDimSize(1) - len) / step + 1;
+  }
+  int64_t bins = len == kDyn ? kDyn : (getOnesided() ? len / 2 + 1 : len);
+  return c.add({s.getDimSize(0), frames, bins, 2}, s.getElementType());
+}
+
+INFER(MelWeightMatrixOp) {
+  CTX;
+  Type e = kiln::onnxElementType(getContext(), getOutputDatatype());
+  if (!e || !isa<FloatType>(e))
+    return c.error() << "unsupported output_datatype " << getOutputDatatype();
+  for (Value v : getOperands()) {
+    auto t = c.ranked(v, "input");
+    if (!t)
+      return failure();
+    if (t.getNumElements() != 1)
+      return c.error() << "inputs must be scalars";
+  }
+  SmallVector<int64_t> bins, len;
+  int64_t rows = kDyn, cols = kDyn;
+  if (getConstantIntValues(getDftLength(), len) && len.size() == 1)
+    rows = len[0] / 2 + 1;
+  if (getConstantIntValues(getNumMelBins(), bins) && bins.size() == 1)
+    cols = bins[0];
+  return c.add({rows, cols}, e);
+}
+
+INFER(GridSampleOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X"), g = c.ranked(getGrid(), "grid");
+  if (!x || !g)
+    return failure();
+  if (x.getRank() != 4 || g.getRank() != 4 || (g.getDimSize(3) != kDyn && g.getDimSize(3) != 2))
+    return c.error() << "only 2-D sampling is supported: X [N, C, H, W] and grid [N, H_out, W_out, 2]";
+  if (!isa<FloatType>(x.getElementType()) || !isa<FloatType>(g.getElementType()))
+    return c.error() << "X and grid must be float tensors";
+  return c.add({x.getDimSize(0), x.getDimSize(1), g.getDimSize(1), g.getDimSize(2)}, x.getElementType());
+}
+
+INFER(RoiAlignOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X"), r = c.ranked(getRois(), "rois");
+  if (!x || !r)
+    return failure();
+  if (x.getRank() != 4 || r.getRank() != 2 || !isa<FloatType>(x.getElementType()))
+    return c.error() << "X must be a float [N, C, H, W] tensor and rois [num_rois, 4]";
+  return c.add({r.getDimSize(0), x.getDimSize(1), getOutputHeight(), getOutputWidth()},
+               x.getElementType());
+}
+
+INFER(TfIdfVectorizerOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (!isa<IntegerType>(x.getElementType()) || x.getRank() < 1 || x.getRank() > 2)
+    return c.error() << "X must be a 1-D or 2-D integer tensor (string input is not supported)";
+  if (!getPoolInt64s())
+    return c.error() << "needs pool_int64s (string pools are not supported)";
+  int64_t outLen = 0;
+  for (Attribute a : getNgramIndexes())
+    outLen = std::max<int64_t>(outLen, cast<IntegerAttr>(a).getInt() + 1);
+  if (x.getRank() == 1)
+    return c.add({outLen}, Float32Type::get(getContext()));
+  return c.add({x.getDimSize(0), outLen}, Float32Type::get(getContext()));
+}
+
 // ---- conformance [quant]: add new entries above this line ----
 
 #define GET_OP_CLASSES
