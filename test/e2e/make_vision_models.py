@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""RoiAlign models with numpy reference outputs (ONNX backend-test layout).
+"""RoiAlign and GridSample models with numpy reference outputs (ONNX
+backend-test layout).
 
     make_vision_models.py OUT
 
@@ -9,6 +10,10 @@ size) samples per bin and axis, decided per roi at run time), max mode, both
 coordinate transformation modes, a dynamic number of rois, rois partly
 outside the image and a degenerate roi.  The reference is a direct numpy
 transcription of onnxruntime's RoiAlign (which the ONNX reference follows).
+
+GridSample (opset 20): every mode x padding_mode x align_corners combination
+(the backend tests cover 6 of the 18), with grid points on the corners, the
+centre and far outside the image.
 """
 import os
 import sys
@@ -72,7 +77,73 @@ def roi_align_ref(X, rois, bi, PH, PW, sr, scale, half, mx):
     return Y.astype(np.float32)
 
 
-def save(out, name, node, ins, outs, dyn_rois=False):
+def grid_sample_ref(X, G, mode, pad, align):
+    """ONNX GridSample as ONNX's reference implementation (PyTorch's grid_sample,
+    except that cubic sampling with border padding first clamps source
+    coordinates outside [x_min, x_max]), in float64."""
+    N, C, H, W = X.shape
+    _, Ho, Wo, _ = G.shape
+    Y = np.zeros((N, C, Ho, Wo))
+    def unnorm(c, s):
+        return (c + 1) / 2 * (s - 1) if align else ((c + 1) * s - 1) / 2
+    def reflect(c, lo2, hi2):
+        if lo2 == hi2:
+            return 0.0
+        mn, span = lo2 / 2, (hi2 - lo2) / 2
+        c = abs(c - mn)
+        extra = np.fmod(c, span)
+        flips = np.floor(c / span)
+        return extra + mn if flips % 2 == 0 else span - extra + mn
+    def compute(c, s):
+        if pad == "border":
+            return min(s - 1.0, max(c, 0.0))
+        if pad == "reflection":
+            c = reflect(c, 0, 2 * (s - 1)) if align else reflect(c, -1, 2 * s - 1)
+            return min(s - 1.0, max(c, 0.0))
+        return c
+    def at(img, y, x):
+        yi, xi = int(y), int(x)
+        if 0 <= y and 0 <= x and yi < H and xi < W:
+            return img[yi, xi]
+        return 0.0
+    def cc1(t, A=-0.75): return ((A + 2) * t - (A + 3)) * t * t + 1
+    def cc2(t, A=-0.75): return ((A * t - 5 * A) * t + 8 * A) * t - 4 * A
+    for n in range(N):
+        for h in range(Ho):
+            for w in range(Wo):
+                ix, iy = unnorm(float(G[n, h, w, 0]), W), unnorm(float(G[n, h, w, 1]), H)
+                for c in range(C):
+                    img = X[n, c].astype(np.float64)
+                    if mode == "nearest":
+                        x, y = np.round(compute(ix, W)), np.round(compute(iy, H))
+                        Y[n, c, h, w] = at(img, y, x)
+                    elif mode == "linear":
+                        x, y = compute(ix, W), compute(iy, H)
+                        x0, y0 = np.floor(x), np.floor(y)
+                        tx, ty = x - x0, y - y0
+                        Y[n, c, h, w] = ((1 - tx) * (1 - ty) * at(img, y0, x0) + tx * (1 - ty) * at(img, y0, x0 + 1)
+                                         + (1 - tx) * ty * at(img, y0 + 1, x0) + tx * ty * at(img, y0 + 1, x0 + 1))
+                    else:
+                        if pad == "border":
+                            lo, hiw, hih = (0.0, W - 1.0, H - 1.0) if align else (-0.5, W - 0.5, H - 0.5)
+                            if ix < lo or ix > hiw:
+                                ix = min(W - 1.0, max(ix, 0.0))
+                            if iy < lo or iy > hih:
+                                iy = min(H - 1.0, max(iy, 0.0))
+                        x0, y0 = np.floor(ix), np.floor(iy)
+                        tx, ty = ix - x0, iy - y0
+                        cx = [cc2(tx + 1), cc1(tx), cc1(1 - tx), cc2(2 - tx)]
+                        cy = [cc2(ty + 1), cc1(ty), cc1(1 - ty), cc2(2 - ty)]
+                        s = 0.0
+                        for j in range(4):
+                            yy = compute(y0 - 1 + j, H)
+                            for i in range(4):
+                                s += cy[j] * cx[i] * at(img, yy, compute(x0 - 1 + i, W))
+                        Y[n, c, h, w] = s
+    return Y.astype(np.float32)
+
+
+def save(out, name, node, ins, outs, dyn_rois=False, opset=16):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
 
@@ -83,7 +154,7 @@ def save(out, name, node, ins, outs, dyn_rois=False):
         return helper.make_tensor_value_info(n, t, shape)
 
     g = helper.make_graph([node], name, [info(n, a, t) for n, a, t in ins], [info(n, a, t) for n, a, t in outs])
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)]), os.path.join(d, "model.onnx"))
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]), os.path.join(d, "model.onnx"))
     for k, (n, a, _) in enumerate(ins):
         with open(os.path.join(d, "test_data_set_0", f"input_{k}.pb"), "wb") as f:
             f.write(numpy_helper.from_array(a, n).SerializeToString())
@@ -113,6 +184,17 @@ def main(out):
                                 output_width=PW, sampling_ratio=sr, spatial_scale=scale,
                                 coordinate_transformation_mode=ctm, mode=mode)
         save(out, name, node, [("X", X, F), ("rois", rois, F), ("batch_indices", bi, I64)], [("Y", Y, F)], dyn)
+    for mode in ["nearest", "linear", "cubic"]:
+        for pad in ["zeros", "border", "reflection"]:
+            for align in [0, 1]:
+                X = rng.standard_normal((2, 2, 4, 5)).astype(np.float32)
+                G = rng.uniform(-1.7, 1.7, (2, 3, 6, 2)).astype(np.float32)
+                G[0, 0] = np.array([[-1, -1], [1, 1], [-1, 1], [0, 0], [1.5, -1.25], [-3.1, 2.6]], np.float32)
+                Y = grid_sample_ref(X, G, mode, pad, align)
+                node = helper.make_node("GridSample", ["X", "grid"], ["Y"], mode=mode, padding_mode=pad,
+                                        align_corners=align)
+                save(out, f"gridsample_{mode}_{pad}_{align}", node, [("X", X, F), ("grid", G, F)], [("Y", Y, F)],
+                     opset=20)
 
 
 if __name__ == "__main__":

@@ -2157,8 +2157,17 @@ Value lowerGridSample(OpBuilder &b, Location loc, nn::GridSampleOp g) {
       y = math::RoundEvenOp::create(nb, nl, y);
     }
     if (pad == "border") {
-      x = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, x, c(0)), arith::SubFOp::create(nb, nl, Wf, c(1)));
-      y = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, y, c(0)), arith::SubFOp::create(nb, nl, Hf, c(1)));
+      // As the ONNX reference: only coordinates outside [min, max] are clamped
+      // (matters for cubic taps when align_corners = 0).
+      auto clampOut = [&](Value v, Value lo, Value hi, Value len) -> Value {
+        Value out = arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, v, lo),
+                                         arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, v, hi));
+        Value cl = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, v, c(0)),
+                                             arith::SubFOp::create(nb, nl, len, c(1)));
+        return arith::SelectOp::create(nb, nl, out, cl, v);
+      };
+      x = clampOut(x, xmin, xmax, Wf);
+      y = clampOut(y, ymin, ymax, Hf);
     } else if (pad == "reflection") {
       x = qReflect(nb, nl, x, xmin, xmax);
       y = qReflect(nb, nl, y, ymin, ymax);
