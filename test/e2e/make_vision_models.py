@@ -14,6 +14,9 @@ transcription of onnxruntime's RoiAlign (which the ONNX reference follows).
 GridSample (opset 20): every mode x padding_mode x align_corners combination
 (the backend tests cover 6 of the 18), with grid points on the corners, the
 centre and far outside the image.
+
+TfIdfVectorizer (integer pools): IDF and TFIDF with weights, 1-D input,
+min_gram_length > 1 (the backend tests use TF without weights only).
 """
 import os
 import sys
@@ -143,6 +146,38 @@ def grid_sample_ref(X, G, mode, pad, align):
     return Y.astype(np.float32)
 
 
+
+def tfidf_ref(X, mode, mn, mx, skip, counts, idx, pool, weights):
+    """TfIdfVectorizer as ONNX's reference: n-grams of length mn..mx at every
+    start, with gaps of 0..skip between their tokens (unigrams counted once)."""
+    # n-grams of the pool
+    grams = {}
+    k = 0
+    for n in range(1, len(counts) + 1):
+        s = counts[n - 1]; e = counts[n] if n < len(counts) else len(pool)
+        for i in range(s, e, n):
+            grams[tuple(pool[i:i + n])] = k; k += 1
+    ncol = max(idx) + 1
+    rows = X.reshape(1, -1) if X.ndim == 1 else X
+    out = np.zeros((rows.shape[0], ncol), np.float32)
+    for r, row in enumerate(rows):
+        L = len(row)
+        for n in range(mn, mx + 1):
+            for s in range(0, skip + 1) if n > 1 else [0]:
+                for i in range(L):
+                    pos = [i + j * (s + 1) for j in range(n)]
+                    if pos[-1] >= L: continue
+                    g = tuple(int(row[p]) for p in pos)
+                    if g in grams:
+                        out[r, idx[grams[g]]] += 1
+    w = np.array(weights if weights is not None else [1.0] * len(idx), np.float32)
+    colw = np.zeros(ncol, np.float32)
+    for gi, c in enumerate(idx): colw[c] = w[gi]
+    if mode == "IDF": out = (out > 0).astype(np.float32) * colw
+    elif mode == "TFIDF": out = out * colw
+    return out[0] if X.ndim == 1 else out
+
+
 def save(out, name, node, ins, outs, dyn_rois=False, opset=16):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
@@ -195,6 +230,22 @@ def main(out):
                                         align_corners=align)
                 save(out, f"gridsample_{mode}_{pad}_{align}", node, [("X", X, F), ("grid", G, F)], [("Y", Y, F)],
                      opset=20)
+    pool = [2, 3, 5, 4, 5, 6, 7, 8, 6, 7]  # unigrams 2 3 5 4; bigrams (5, 6) (7, 8) (6, 7)
+    counts, idx = [0, 4], [0, 1, 2, 3, 4, 5, 6]
+    X2 = np.array([[1, 1, 3, 3, 3, 7], [8, 6, 7, 5, 6, 8]], np.int32)
+    X1 = np.array([1, 1, 3, 3, 3, 7, 8, 6, 7, 5, 6, 8], np.int64)
+    w = [0.5, 1.5, 2, 3, 0.25, 4, 1.25]
+    for name, X, mode, mn, mx, skip, wts in [("tfidf_idf_weights", X2, "IDF", 1, 2, 2, w),
+                                              ("tfidf_tfidf_weights", X2, "TFIDF", 1, 2, 3, w),
+                                              ("tfidf_tf_1d_min2", X1, "TF", 2, 2, 1, None)]:
+        Y = tfidf_ref(X, mode, mn, mx, skip, counts, idx, pool, wts)
+        kw = dict(mode=mode, min_gram_length=mn, max_gram_length=mx, max_skip_count=skip, ngram_counts=counts,
+                  ngram_indexes=idx, pool_int64s=pool)
+        if wts is not None:
+            kw["weights"] = wts
+        node = helper.make_node("TfIdfVectorizer", ["X"], ["Y"], **kw)
+        it = TensorProto.INT32 if X.dtype == np.int32 else I64
+        save(out, name, node, [("X", X, it)], [("Y", Y, F)], opset=9)
 
 
 if __name__ == "__main__":
