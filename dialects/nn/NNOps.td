@@ -855,7 +855,8 @@ def NN_RoiAlignOp : NN_Op<"roi_align"> {
     `input` [N, C, H, W], `rois` [R, 4] (x1, y1, x2, y2), `batch_indices`
     [R]; result [R, C, output_height, output_width].  `sampling_ratio`
     (> 0) samples per bin and axis, unrolled in the body of one
-    linalg.generic; `half_pixel` shifts roi coordinates by -0.5 (else
+    linalg.generic; 0 (adaptive) takes ceil(roi size / output size) samples
+    per roi, run-time loop bounds (an scf.for nest); `half_pixel` shifts roi coordinates by -0.5 (else
     rois are at least 1 x 1).  `max_mode` takes the maximum of the weighted
     corner values (as onnxruntime) instead of the average.
   }];

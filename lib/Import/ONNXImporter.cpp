@@ -1044,6 +1044,10 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   if (opType == "Tile" && opset < 6)
     return nodeError() << "Tile before opset 6 (tiles/axis inputs) is not supported";
 
+  if (opType == "TfIdfVectorizer" && rawAttrs.count("pool_strings"))
+    return nodeError() << "string n-gram pools (pool_strings) are not supported; only integer input with "
+                          "pool_int64s is";
+
   // ---- conformance [indexing]: add new entries above this line ----
 
   if (opType == "GroupNormalization" && opset < 21 && operands.size() == 3) {

@@ -1880,6 +1880,124 @@ FailureOr<Value> lowerReverseSequence(OpBuilder &b, nn::ReverseSequenceOp op) {
       .getResult(0);
 }
 
+/// f64 arithmetic helpers for the [vision] lowerings (GridSample, RoiAlign).
+struct VisionF64 {
+  OpBuilder &b;
+  Location l;
+  Type f = b.getF64Type();
+  Value c(double v) { return scalar(b, l, f, v); }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, l, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, l, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, l, x, y); }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, l, x, y); }
+  Value max(Value x, Value y) { return arith::MaximumFOp::create(b, l, x, y); }
+  Value min(Value x, Value y) { return arith::MinimumFOp::create(b, l, x, y); }
+  Value floor(Value x) { return math::FloorOp::create(b, l, x); }
+  Value cmp(arith::CmpFPredicate p, Value x, Value y) { return arith::CmpFOp::create(b, l, p, x, y); }
+  Value sel(Value c0, Value x, Value y) { return arith::SelectOp::create(b, l, c0, x, y); }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, l, x, y); }
+  Value fromIdx(Value i) {
+    return arith::SIToFPOp::create(b, l, f, arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+  }
+  /// Index of an integral (or in-range) coordinate, clamped to [0, size - 1].
+  Value toIdx(Value x, Value sizeF) {
+    Value cl = max(min(x, sub(sizeF, c(1))), c(0));
+    return arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                      arith::FPToSIOp::create(b, l, b.getI64Type(), cl));
+  }
+};
+
+/// RoiAlign with sampling_ratio = 0: the samples per bin, ceil(roi size /
+/// output size), are known only at run time, so each output element runs an
+/// scf.for nest over its samples (onnxruntime's algorithm, in f64).
+Value lowerRoiAlignAdaptive(OpBuilder &b, nn::RoiAlignOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  Value x = op.getInput(), rois = op.getRois(), bidx = op.getBatchIndices();
+  Type et = res.getElementType();
+  bool halfPixel = op.getHalfPixel(), maxMode = op.getMaxMode();
+  int64_t sr = op.getSamplingRatio(), PH = res.getDimSize(2), PW = res.getDimSize(3);
+  double scale = op.getSpatialScale().convertToDouble();
+  Value H = dimOf(b, loc, x, 2), W = dimOf(b, loc, x, 3);
+  SmallVector<Value> dims{dimOf(b, loc, rois, 0), dimOf(b, loc, x, 1), cIdx(b, loc, PH), cIdx(b, loc, PW)};
+  Value init = empty(b, loc, res, dims);
+  return tensorLoopNest(
+      b, loc, dims, init, [&](OpBuilder &nb, Location nl, ValueRange ivs, Value acc) -> Value {
+        VisionF64 m{nb, nl};
+        Value r = ivs[0], ch = ivs[1];
+        Value Hf = m.fromIdx(H), Wf = m.fromIdx(W);
+        auto roi = [&](int64_t k) {
+          Value v = tensor::ExtractOp::create(nb, nl, rois, ValueRange{r, cIdx(nb, nl, k)});
+          return m.sub(m.mul(castScalar(nb, nl, v, m.f, false, false), m.c(scale)), m.c(halfPixel ? 0.5 : 0));
+        };
+        Value n = tensor::ExtractOp::create(nb, nl, bidx, ValueRange{r});
+        n = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                       castScalar(nb, nl, n, nb.getI64Type(), false, false));
+        Value x1 = roi(0), y1 = roi(1), x2 = roi(2), y2 = roi(3);
+        Value rw = m.sub(x2, x1), rh = m.sub(y2, y1);
+        if (!halfPixel)
+          rw = m.max(rw, m.c(1)), rh = m.max(rh, m.c(1));
+        Value binH = m.div(rh, m.c((double)PH)), binW = m.div(rw, m.c((double)PW));
+        auto gridCount = [&](Value bin) -> Value {
+          if (sr > 0)
+            return cIdx(nb, nl, sr);
+          Value cnt = m.max(math::CeilOp::create(nb, nl, bin), m.c(0));
+          return arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                            arith::FPToSIOp::create(nb, nl, nb.getI64Type(), cnt));
+        };
+        Value gh = gridCount(binH), gw = gridCount(binW);
+        Value ghF = m.fromIdx(gh), gwF = m.fromIdx(gw);
+        Value yStart = m.add(y1, m.mul(m.fromIdx(ivs[2]), binH));
+        Value xStart = m.add(x1, m.mul(m.fromIdx(ivs[3]), binW));
+        Value zero = cIdx(nb, nl, 0), one1 = cIdx(nb, nl, 1);
+        Value start = maxMode ? lowest(nb, nl, m.f) : m.c(0);
+        auto outer = scf::ForOp::create(
+            nb, nl, zero, gh, one1, ValueRange{start},
+            [&](OpBuilder &ob, Location ol, Value iy, ValueRange oacc) {
+              auto inner = scf::ForOp::create(
+                  ob, ol, zero, gw, one1, ValueRange{oacc[0]},
+                  [&](OpBuilder &ib, Location il, Value ixv, ValueRange iacc) {
+                    VisionF64 k{ib, il};
+                    Value y = k.add(yStart, k.div(k.mul(k.add(k.fromIdx(iy), k.c(0.5)), binH), ghF));
+                    Value xx = k.add(xStart, k.div(k.mul(k.add(k.fromIdx(ixv), k.c(0.5)), binW), gwF));
+                    Value outside = arith::OrIOp::create(
+                        ib, il,
+                        arith::OrIOp::create(ib, il, k.cmp(arith::CmpFPredicate::OLT, y, k.c(-1)),
+                                             k.cmp(arith::CmpFPredicate::OGT, y, Hf)),
+                        arith::OrIOp::create(ib, il, k.cmp(arith::CmpFPredicate::OLT, xx, k.c(-1)),
+                                             k.cmp(arith::CmpFPredicate::OGT, xx, Wf)));
+                    y = k.max(y, k.c(0));
+                    xx = k.max(xx, k.c(0));
+                    // Low corner, clamped to the last row / column (then the weight is on it alone).
+                    Value yl = k.min(k.floor(y), k.sub(Hf, k.c(1))), xl = k.min(k.floor(xx), k.sub(Wf, k.c(1)));
+                    y = k.min(y, k.sub(Hf, k.c(1)));
+                    xx = k.min(xx, k.sub(Wf, k.c(1)));
+                    Value yh = k.min(k.add(yl, k.c(1)), k.sub(Hf, k.c(1)));
+                    Value xh = k.min(k.add(xl, k.c(1)), k.sub(Wf, k.c(1)));
+                    Value ly = k.sub(y, yl), lx = k.sub(xx, xl);
+                    Value hy = k.sub(k.c(1), ly), hx = k.sub(k.c(1), lx);
+                    auto at = [&](Value fy, Value fx) {
+                      Value v = tensor::ExtractOp::create(ib, il, x, ValueRange{n, ch, k.toIdx(fy, Hf), k.toIdx(fx, Wf)});
+                      return castScalar(ib, il, v, k.f, false, false);
+                    };
+                    Value t1 = k.mul(k.mul(hy, hx), at(yl, xl)), t2 = k.mul(k.mul(hy, lx), at(yl, xh));
+                    Value t3 = k.mul(k.mul(ly, hx), at(yh, xl)), t4 = k.mul(k.mul(ly, lx), at(yh, xh));
+                    Value v = maxMode ? k.max(k.max(k.max(t1, t2), t3), t4) : k.add(k.add(t1, t2), k.add(t3, t4));
+                    v = k.sel(outside, k.c(0), v);
+                    Value next = maxMode ? k.max(iacc[0], v) : k.add(iacc[0], v);
+                    scf::YieldOp::create(ib, il, ValueRange{next});
+                  });
+              scf::YieldOp::create(ob, ol, inner.getResults());
+            });
+        Value total = outer.getResult(0);
+        Value count = arith::MulIOp::create(nb, nl, gh, gw);
+        Value none = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, count, zero);
+        Value out = maxMode ? total : m.div(total, m.max(m.fromIdx(count), m.c(1)));
+        out = m.sel(none, m.c(0), out);
+        return tensor::InsertOp::create(nb, nl, castScalar(nb, nl, out, et, false, false), acc, ivs);
+      });
+}
+
 // ---- conformance [indexing]: add new entries above this line ----
 
 /// nn.reduce_axes: reduction over axes known only at run time, in one
@@ -3575,8 +3693,17 @@ Value lowerGridSample(OpBuilder &b, Location loc, nn::GridSampleOp g) {
       y = math::RoundEvenOp::create(nb, nl, y);
     }
     if (pad == "border") {
-      x = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, x, c(0)), arith::SubFOp::create(nb, nl, Wf, c(1)));
-      y = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, y, c(0)), arith::SubFOp::create(nb, nl, Hf, c(1)));
+      // As the ONNX reference: only coordinates outside [min, max] are clamped
+      // (matters for cubic taps when align_corners = 0).
+      auto clampOut = [&](Value v, Value lo, Value hi, Value len) -> Value {
+        Value out = arith::OrIOp::create(nb, nl, arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, v, lo),
+                                         arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, v, hi));
+        Value cl = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, v, c(0)),
+                                             arith::SubFOp::create(nb, nl, len, c(1)));
+        return arith::SelectOp::create(nb, nl, out, cl, v);
+      };
+      x = clampOut(x, xmin, xmax, Wf);
+      y = clampOut(y, ymin, ymax, Hf);
     } else if (pad == "reflection") {
       x = qReflect(nb, nl, x, xmin, xmax);
       y = qReflect(nb, nl, y, ymin, ymax);
@@ -3994,7 +4121,9 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::STFTOp s) -> FailureOr<Value> { return lowerSTFT(b, loc, s); })
       .Case([&](nn::TfIdfOp t) -> FailureOr<Value> { return lowerTfIdf(b, loc, t); })
       .Case([&](nn::GridSampleOp g) -> FailureOr<Value> { return lowerGridSample(b, loc, g); })
-      .Case([&](nn::RoiAlignOp r) -> FailureOr<Value> { return lowerRoiAlign(b, loc, r); })
+      .Case([&](nn::RoiAlignOp r) -> FailureOr<Value> {
+        return r.getSamplingRatio() == 0 ? lowerRoiAlignAdaptive(b, r) : lowerRoiAlign(b, loc, r);
+      })
       .Case([&](nn::MelWeightMatrixOp m) -> FailureOr<Value> { return lowerMelWeightMatrix(b, loc, m); })
       // ---- conformance [quant]: add new entries above this line ----
 

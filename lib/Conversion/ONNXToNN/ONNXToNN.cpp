@@ -2343,9 +2343,9 @@ FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
       return (LogicalResult)(fail() << "coordinate_transformation_mode '" << ctm << "' is not supported");
     if (mode != "avg" && mode != "max")
       return (LogicalResult)(fail() << "mode '" << mode << "' is not supported");
-    if (ra.getSamplingRatio() <= 0)
+    if (ra.getSamplingRatio() < 0)
       return (LogicalResult)(fail() << "sampling_ratio = " << ra.getSamplingRatio()
-                                    << " (adaptive sampling) is not supported; only a positive sampling_ratio is");
+                                    << " is not supported; it must be >= 0");
     return one(nn::RoiAlignOp::create(b, loc, resType(), ra.getX(), ra.getRois(), ra.getBatchIndices(),
                                       b.getBoolAttr(ctm == "half_pixel"), b.getBoolAttr(mode == "max"),
                                       b.getI64IntegerAttr(ra.getSamplingRatio()),

@@ -822,8 +822,8 @@ LogicalResult RoiAlignOp::verify() {
       rt(getBatchIndices()).getRank() != 1 || rt(getResult()).getRank() != 4 ||
       rt(getResult()).isDynamicDim(2) || rt(getResult()).isDynamicDim(3))
     return emitOpError("expects input [N, C, H, W], rois [R, 4], batch_indices [R] and a static output size");
-  if (getSamplingRatio() <= 0)
-    return emitOpError("sampling_ratio must be > 0");
+  if (getSamplingRatio() < 0)
+    return emitOpError("sampling_ratio must be >= 0");
   return success();
 }
 

@@ -18,14 +18,6 @@ func.func @blocked(%x: tensor<4x4xf32>, %s: tensor<4x2xf32>) -> tensor<4x4xi8> {
 
 // -----
 
-func.func @adaptive_roialign(%x: tensor<1x1x8x8xf32>, %r: tensor<2x4xf32>, %b: tensor<2xi64>) -> tensor<2x1x2x2xf32> {
-  // expected-error @+1 {{sampling_ratio = 0 (adaptive sampling) is not supported}}
-  %y = "onnx.RoiAlign"(%x, %r, %b) {output_height = 2 : i64, output_width = 2 : i64} : (tensor<1x1x8x8xf32>, tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x1x2x2xf32>
-  return %y : tensor<2x1x2x2xf32>
-}
-
-// -----
-
 func.func @dft_runtime_length(%x: tensor<1x8x1xf32>, %l: tensor<i64>) -> tensor<1x?x2xf32> {
   %n = onnx.NoValue
   // expected-error @+1 {{dft_length must be a constant}}
