@@ -203,6 +203,38 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
     }
     return true;
   }
+  if (auto neg = dyn_cast<NegOp>(def)) {
+    SmallVector<int64_t> a;
+    if (!getShapeValues(neg.getX(), a))
+      return false;
+    for (int64_t x : a)
+      out.push_back(x == kUnknownValue ? kUnknownValue : -x);
+    return true;
+  }
+  if (auto size = dyn_cast<SizeOp>(def)) {
+    // The element count of a statically shaped tensor (e.g. the rank, as
+    // Size(Shape(X)) in ONNX function bodies).
+    auto t = getRanked(size.getData());
+    if (!t || !t.hasStaticShape())
+      return false;
+    out.push_back(t.getNumElements());
+    return true;
+  }
+  if (auto cos = dyn_cast<ConstantOfShapeOp>(def)) {
+    // A 1-D fill of a known length with an integer value.
+    SmallVector<int64_t> len, fill{0};
+    auto it = getRanked(cos.getInput());
+    if (!it || it.getRank() != 1 || !getShapeValues(cos.getInput(), len) || len.size() != 1 ||
+        len[0] == kUnknownValue || len[0] < 0 || len[0] > 64)
+      return false;
+    if (auto v = cos.getValue()) {
+      fill.clear();
+      if (!getElementsIntValues(*v, fill) || fill.size() != 1)
+        return false;
+    }
+    out.append(len[0], fill[0]);
+    return true;
+  }
   if (isa<AddOp, SubOp, MulOp, DivOp>(def)) {
     // Shape arithmetic on small integer vectors (numpy broadcasting of a
     // one-element operand).
