@@ -107,6 +107,15 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles) {
         (void)g;
         return true;
       })
+      .Case<linalg::TransposeOp, linalg::BroadcastOp, linalg::CopyOp>([&](Operation *) {
+        // Data movement: unit tiles but on the innermost loop (otherwise a
+        // whole transpose is vectorized as one n-D vector and unrolled into
+        // thousands of shuffles).
+        for (unsigned i = 0; i + 1 < n; ++i)
+          tiles[i] = ranges[i] == 1 ? 0 : 1;
+        tiles[n - 1] = fit(ranges[n - 1], 64);
+        return ShapedType::isStatic(ranges[n - 1]);
+      })
       .Case([&](linalg::FillOp) {
         for (unsigned i = 0; i + 1 < n; ++i)
           tiles[i] = ranges[i] == 1 ? 0 : 1;
