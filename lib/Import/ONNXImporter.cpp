@@ -494,7 +494,7 @@ LogicalResult Importer::importSubgraph(::onnx::GraphProto &g, Region &region,
   // when it is done.
   llvm::StringMap<Value> saved = values;
   ++subgraphDepth;
-  auto restore = llvm::make_scope_exit([&] {
+  llvm::scope_exit restore([&] {
     values = std::move(saved);
     --subgraphDepth;
   });

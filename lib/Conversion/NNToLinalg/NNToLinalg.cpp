@@ -705,12 +705,14 @@ Value lowerEinsum(OpBuilder &b, Location loc, nn::EinsumOp op) {
   for (auto [i, t] : llvm::enumerate(terms)) {
     auto in = rtt(op.getInputs()[i]);
     SmallVector<AffineExpr> exprs;
-    for (auto [k, c] : llvm::enumerate(t)) {
+    for (auto kcOuter : llvm::enumerate(t)) {
+      int64_t k = kcOuter.index();
+      char c = kcOuter.value();
       // A static size-1 dim broadcasts unless every use of the letter is 1.
       bool bcast = in.getDimSize(k) == 1 && llvm::any_of(llvm::enumerate(terms), [&](auto jt) {
                      auto other = rtt(op.getInputs()[jt.index()]);
-                     for (auto [kk, cc] : llvm::enumerate(jt.value()))
-                       if (cc == c && other.getDimSize(kk) != 1)
+                     for (auto kc : llvm::enumerate(jt.value()))
+                       if (kc.value() == c && other.getDimSize(kc.index()) != 1)
                          return true;
                      return false;
                    });

@@ -2186,7 +2186,7 @@ INFER(TopKOp) {
   }
   SmallVector<int64_t> out(x.getShape());
   out[axis] = kk;
-  c.add(out, x.getElementType());
+  (void)c.add(out, x.getElementType());
   return c.add(out, IntegerType::get(getContext(), 64));
 }
 
@@ -2215,15 +2215,15 @@ INFER(UniqueOp) {
     axis = normAxis(axis, r);
     SmallVector<int64_t> ys(x.getShape());
     ys[axis] = kDyn;
-    c.add(ys, x.getElementType());
+    (void)c.add(ys, x.getElementType());
     rows = x.getDimSize(axis);
   } else {
-    c.add({kDyn}, x.getElementType());
+    (void)c.add({kDyn}, x.getElementType());
     rows = product(x.getShape());
   }
-  if (n > 1) c.add({kDyn}, i64);
-  if (n > 2) c.add({rows}, i64);
-  if (n > 3) c.add({kDyn}, i64);
+  if (n > 1) (void)c.add({kDyn}, i64);
+  if (n > 2) (void)c.add({rows}, i64);
+  if (n > 3) (void)c.add({kDyn}, i64);
   return success();
 }
 
@@ -2369,9 +2369,9 @@ static LogicalResult inferRecurrent(Ctx &c, Value X, Value W, Value R, int64_t g
   Type e = x.getElementType();
   for (unsigned i = 0; i < n; ++i) {
     if (i == 0)
-      c.add(layout ? SmallVector<int64_t>{b, s, d, h} : SmallVector<int64_t>{s, d, b, h}, e);
+      (void)c.add(layout ? SmallVector<int64_t>{b, s, d, h} : SmallVector<int64_t>{s, d, b, h}, e);
     else
-      c.add(layout ? SmallVector<int64_t>{b, d, h} : SmallVector<int64_t>{d, b, h}, e);
+      (void)c.add(layout ? SmallVector<int64_t>{b, d, h} : SmallVector<int64_t>{d, b, h}, e);
   }
   return success();
 }
@@ -2468,7 +2468,7 @@ INFER(LoopOp) {
       return c.error() << "scan output #" << i - n << " must be a ranked tensor";
     SmallVector<int64_t> shape{kDyn};
     shape.append(t.getShape().begin(), t.getShape().end());
-    c.add(shape, t.getElementType());
+    (void)c.add(shape, t.getElementType());
   }
   return success();
 }
@@ -2531,7 +2531,7 @@ INFER(ScanOp) {
       return c.error() << "scan output axis " << outAxes[i - n] << " is out of range";
     SmallVector<int64_t> shape(t.getShape());
     shape.insert(shape.begin() + a, len);
-    c.add(shape, t.getElementType());
+    (void)c.add(shape, t.getElementType());
   }
   return success();
 }
