@@ -194,6 +194,8 @@ private:
                                         const ::onnx::NodeProto &node);
   LogicalResult importNode(::onnx::NodeProto &node, size_t index);
   LogicalResult checkNodeDomains(const ::onnx::GraphProto &g, int depth);
+  LogicalResult importNodesInOrder(::onnx::GraphProto &g, Location errLoc, StringRef nodePrefix,
+                                   StringRef cycleMessage);
   // Subgraphs (If / Loop / Scan bodies): nesting depth and import.
   int subgraphDepth = 0;
   LogicalResult importSubgraph(::onnx::GraphProto &g, Region &region, ArrayRef<Type> argTypes,
@@ -481,6 +483,63 @@ static std::vector<std::string> nodeDependencies(const ::onnx::NodeProto &n) {
   return deps;
 }
 
+/// Imports the nodes of `g` in topological order.  A node's dependencies
+/// (inputs and the outer-scope values its subgraphs use) are produced by a
+/// node of `g` or are already in `values` (graph inputs, initializers, values
+/// of enclosing graphs); an output name may be defined only once.  Errors are
+/// reported at `errLoc`, node errors prefixed with `nodePrefix`; a cycle
+/// reports `cycleMessage`, or, when it is empty, the first node on it.
+LogicalResult Importer::importNodesInOrder(::onnx::GraphProto &g, Location errLoc,
+                                           StringRef nodePrefix, StringRef cycleMessage) {
+  auto nodeError = [&](const ::onnx::NodeProto &n) {
+    return emitError(errLoc) << nodePrefix << "node '" << n.name() << "' (" << n.op_type() << "): ";
+  };
+  int numNodes = g.node_size();
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &out : g.node(i).output())
+      if (!out.empty()) {
+        if (producer.count(out) || values.count(out))
+          return nodeError(g.node(i)) << "output '" << out << "' is already defined (names must be unique)";
+        producer[out] = i;
+      }
+  std::vector<int> pending(numNodes, 0);
+  std::vector<std::vector<int>> users(numNodes);
+  for (int i = 0; i < numNodes; ++i)
+    for (const std::string &in : nodeDependencies(g.node(i))) {
+      if (in.empty() || values.count(in))
+        continue;
+      auto it = producer.find(in);
+      if (it == producer.end())
+        return nodeError(g.node(i)) << "input '" << in
+                                    << "' is not produced by any node, graph input or initializer";
+      ++pending[i];
+      users[it->second].push_back(i);
+    }
+  std::deque<int> ready;
+  for (int i = 0; i < numNodes; ++i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  int done = 0;
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    if (failed(importNode(*g.mutable_node(i), i)))
+      return failure();
+    ++done;
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.push_back(u);
+  }
+  if (done == numNodes)
+    return success();
+  if (!cycleMessage.empty())
+    return emitError(errLoc) << cycleMessage;
+  const auto &n = g.node(llvm::find_if(pending, [](int p) { return p > 0; }) - pending.begin());
+  return emitError(errLoc) << "the graph has a cycle: node '" << n.name() << "' (" << n.op_type()
+                           << ") depends on its own outputs";
+}
+
 LogicalResult Importer::importSubgraph(::onnx::GraphProto &g, Region &region,
                                        ArrayRef<Type> argTypes, Location loc,
                                        StringRef nodeDesc) {
@@ -528,47 +587,9 @@ LogicalResult Importer::importSubgraph(::onnx::GraphProto &g, Region &region,
         b, NameLoc::get(b.getStringAttr(init.name()), fileLoc()), type, *attr);
   }
   // Nodes in topological order (as for the main graph).
-  int numNodes = g.node_size();
-  llvm::StringMap<int> producer;
-  for (int i = 0; i < numNodes; ++i)
-    for (const std::string &out : g.node(i).output())
-      if (!out.empty())
-        producer[out] = i;
-  std::vector<int> pending(numNodes, 0);
-  std::vector<std::vector<int>> users(numNodes);
-  for (int i = 0; i < numNodes; ++i)
-    for (const std::string &in : nodeDependencies(g.node(i))) {
-      if (in.empty())
-        continue;
-      auto it = producer.find(in);
-      if (it == producer.end()) {
-        if (values.count(in))
-          continue;
-        return emitError(loc) << nodeDesc << ": node '" << g.node(i).name() << "' ("
-                              << g.node(i).op_type() << ") of subgraph '" << g.name()
-                              << "': input '" << in
-                              << "' is not produced by any node, input or initializer";
-      }
-      ++pending[i];
-      users[it->second].push_back(i);
-    }
-  std::deque<int> ready;
-  for (int i = 0; i < numNodes; ++i)
-    if (pending[i] == 0)
-      ready.push_back(i);
-  int done = 0;
-  while (!ready.empty()) {
-    int i = ready.front();
-    ready.pop_front();
-    if (failed(importNode(*g.mutable_node(i), i)))
-      return failure();
-    ++done;
-    for (int u : users[i])
-      if (--pending[u] == 0)
-        ready.push_back(u);
-  }
-  if (done != numNodes)
-    return emitError(loc) << nodeDesc << ": subgraph '" << g.name() << "' has a cycle";
+  std::string sub = (nodeDesc + ": subgraph '" + g.name() + "'").str();
+  if (failed(importNodesInOrder(g, loc, sub + ": ", sub + " has a cycle")))
+    return failure();
   SmallVector<Value> results;
   for (const auto &out : g.output()) {
     auto it = values.find(out.name());
@@ -1434,59 +1455,8 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
 
   // Nodes, in topological order (ONNX requires it, but not every exporter
   // complies); a cycle or a missing producer is an error.
-  int numNodes = graph->node_size();
-  llvm::StringMap<int> producer;
-  for (int i = 0; i < numNodes; ++i)
-    for (const std::string &out : graph->node(i).output())
-      if (!out.empty()) {
-        if (producer.count(out) || values.count(out)) {
-          const auto &n = graph->node(i);
-          error("node '") << n.name() << "' (" << n.op_type() << "): output '" << out
-                          << "' is already defined (names must be unique)";
-          return nullptr;
-        }
-        producer[out] = i;
-      }
-  std::vector<int> pending(numNodes, 0);
-  std::vector<std::vector<int>> users(numNodes);
-  for (int i = 0; i < numNodes; ++i)
-    for (const std::string &in : nodeDependencies(graph->node(i))) {
-      if (in.empty() || values.count(in))
-        continue;
-      auto it = producer.find(in);
-      if (it == producer.end()) {
-        const auto &n = graph->node(i);
-        error("node '") << n.name() << "' (" << n.op_type() << "): input '" << in
-                        << "' is not produced by any node, graph input or initializer";
-        return nullptr;
-      }
-      ++pending[i];
-      users[it->second].push_back(i);
-    }
-  std::deque<int> ready;
-  for (int i = 0; i < numNodes; ++i)
-    if (pending[i] == 0)
-      ready.push_back(i);
-  int done = 0;
-  while (!ready.empty()) {
-    int i = ready.front();
-    ready.pop_front();
-    if (failed(importNode(*graph->mutable_node(i), i)))
-      return nullptr;
-    ++done;
-    for (int u : users[i])
-      if (--pending[u] == 0)
-        ready.push_back(u);
-  }
-  if (done != numNodes) {
-    for (int i = 0; i < numNodes; ++i)
-      if (pending[i] > 0) {
-        const auto &n = graph->node(i);
-        error("the graph has a cycle: node '") << n.name() << "' (" << n.op_type()
-                                              << ") depends on its own outputs";
-        return nullptr;
-      }
-  }
+  if (failed(importNodesInOrder(*graph, fileLoc(), "", "")))
+    return nullptr;
 
   // Outputs.
   SmallVector<Value> results;

@@ -9,16 +9,7 @@ import sys
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-
-def _model(nodes, inputs, outputs, inits=(), opset=17, name="g"):
-    g = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    return m
-
-
-def vi(name, shape, t=TensorProto.FLOAT):
-    return helper.make_tensor_value_info(name, t, shape)
+from make_model import _model, vi
 
 
 def if_outer_scope():
@@ -109,23 +100,37 @@ def loop_body_missing_value():
                   [vi("M", [], TensorProto.INT64), vi("y0", [2])], [vi("y", [2])], opset=11)
 
 
-def scan8_batch2():
-    body = helper.make_graph(
+def _scan8_sum_body():
+    return helper.make_graph(
         [helper.make_node("Add", ["s_in", "x_t"], ["s_out"], name="add")],
         "scan_body", [vi("s_in", [2]), vi("x_t", [2])], [vi("s_out", [2])])
+
+
+def scan8_batch2():
+    body = _scan8_sum_body()
     return _model([helper.make_node("Scan", ["", "s0", "x"], ["s"], name="scan8", body=body,
                                     num_scan_inputs=1)],
                   [vi("s0", [2, 2]), vi("x", [2, 3, 2])], [vi("s", [2, 2])], opset=8)
 
 
 def scan8_seq_lens():
-    body = helper.make_graph(
-        [helper.make_node("Add", ["s_in", "x_t"], ["s_out"], name="add")],
-        "scan_body", [vi("s_in", [2]), vi("x_t", [2])], [vi("s_out", [2])])
+    body = _scan8_sum_body()
     return _model([helper.make_node("Scan", ["lens", "s0", "x"], ["s"], name="scan8", body=body,
                                     num_scan_inputs=1)],
                   [vi("lens", [2], TensorProto.INT32), vi("s0", [2, 2]), vi("x", [2, 3, 2])],
                   [vi("s", [2, 2])], opset=8)
+
+
+def subgraph_cycle():
+    # Two nodes of the then-branch feed each other.
+    then_g = helper.make_graph(
+        [helper.make_node("Relu", ["b"], ["a"], name="n1"),
+         helper.make_node("Relu", ["a"], ["b"], name="n2")], "then_body", [], [vi("a", [2])])
+    else_g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["e"], name="r")], "else_body", [], [vi("e", [2])])
+    return _model([helper.make_node("If", ["c"], ["y"], name="if0", then_branch=then_g,
+                                    else_branch=else_g)],
+                  [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", [2])])
 
 
 if __name__ == "__main__":
