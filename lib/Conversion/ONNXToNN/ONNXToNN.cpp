@@ -430,8 +430,6 @@ FailureOr<SmallVector<Value>> Converter::batchNorm(ox::BatchNormalizationOp bn) 
   }
   // General case: y = (x - mean) / sqrt(var + eps) * scale + bias.
   auto reshapeP = [&](Value v) { return reshapeTo(b, loc, v, pType); };
-  Value epsT = constTensor(b, loc, RankedTensorType::get(pshape, et), {});
-  (void)epsT;
   Value epsC = constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(x.getRank(), 1), et), {eps});
   Value var_ = nn::BinaryOp::create(b, loc, pType, reshapeP(bn.getInputVar()), epsC, nn::BinaryKind::add);
   Value sd = unary(b, loc, nn::UnaryKind::sqrt, var_);

@@ -41,6 +41,13 @@ static LogicalResult verifyBroadcastOperand(Operation *op, Value v, RankedTensor
   return success();
 }
 
+/// Scalar operands read at run time (k, axis): one element, or a dynamic
+/// shape whose single element is read.  getNumElements() asserts on dynamic
+/// shapes, so check the shape first.
+static bool mayHoldOneElement(RankedTensorType t) {
+  return !t.hasStaticShape() || t.getNumElements() == 1;
+}
+
 LogicalResult UnaryOp::verify() {
   if (getElementTypeOrSelf(getInput()) != getElementTypeOrSelf(getResult()))
     return emitOpError("input and result element types differ");
@@ -468,7 +475,7 @@ LogicalResult TriluOp::verify() {
     return emitOpError("input must have rank >= 2");
   if (getKInput()) {
     auto kt = rt(getKInput());
-    if (!kt.getElementType().isInteger(64) || (kt.hasStaticShape() && kt.getNumElements() != 1))
+    if (!kt.getElementType().isInteger(64) || !mayHoldOneElement(kt))
       return emitOpError("k must be an i64 tensor of one element");
   }
   return success();
@@ -556,7 +563,7 @@ LogicalResult CumSumOp::verify() {
   if (!getAxisInput() && (getAxis() < 0 || getAxis() >= x.getRank()))
     return emitOpError("axis out of range");
   if (getAxisInput() && (!isa<IntegerType>(rt(getAxisInput()).getElementType()) ||
-                         rt(getAxisInput()).getNumElements() != 1))
+                         !mayHoldOneElement(rt(getAxisInput()))))
     return emitOpError("axis_input must be a 1-element integer tensor");
   return success();
 }
@@ -569,7 +576,7 @@ LogicalResult TopKOp::verify() {
     return emitOpError("values and indices must have the input's rank and equal shapes");
   if (!i.getElementType().isInteger(64) || v.getElementType() != x.getElementType())
     return emitOpError("indices must be i64 and values of the input's element type");
-  if (!rt(getK()).getElementType().isInteger(64) || rt(getK()).getNumElements() != 1)
+  if (!rt(getK()).getElementType().isInteger(64) || !mayHoldOneElement(rt(getK())))
     return emitOpError("k must be a 1-element i64 tensor");
   return success();
 }

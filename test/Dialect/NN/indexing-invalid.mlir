@@ -61,3 +61,21 @@ func.func @reverse_sequence_axes(%x: tensor<4x4xf32>, %l: tensor<4xi64>) -> tens
   %y = nn.reverse_sequence %x, %l {batch_axis = 1 : i64, time_axis = 1 : i64} : (tensor<4x4xf32>, tensor<4xi64>) -> tensor<4x4xf32>
   return %y : tensor<4x4xf32>
 }
+
+// -----
+
+// Run-time scalars of dynamic shape verify (their single element is read at
+// run time); a static shape must hold exactly one element.
+func.func @dynamic_scalars(%x: tensor<3x4xf32>, %k: tensor<?xi64>, %a: tensor<?xi32>) -> (tensor<3x?xf32>, tensor<3x4xf32>) {
+  %v, %i = nn.topk %x, %k {axis = 1 : i64, largest = true} : (tensor<3x4xf32>, tensor<?xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
+  %c = nn.cumsum %x axis %a {axis = 0 : i64, exclusive = false, reverse = false} : (tensor<3x4xf32>, tensor<?xi32>) -> tensor<3x4xf32>
+  return %v, %c : tensor<3x?xf32>, tensor<3x4xf32>
+}
+
+// -----
+
+func.func @topk_two_k(%x: tensor<3x4xf32>, %k: tensor<2xi64>) -> tensor<3x?xf32> {
+  // expected-error @+1 {{k must be a 1-element i64 tensor}}
+  %v, %i = nn.topk %x, %k {axis = 1 : i64, largest = true} : (tensor<3x4xf32>, tensor<2xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
+  return %v : tensor<3x?xf32>
+}
