@@ -2377,7 +2377,7 @@ FailureOr<Value> lowerCumSum(OpBuilder &b, nn::CumSumOp op) {
 /// TopK: per slice along the axis, k selection passes; pass j takes the
 /// element that comes first, in the (value, index) order, among those after
 /// the element of pass j - 1.
-FailureOr<Value> lowerTopK(OpBuilder &b, nn::TopKOp op) {
+FailureOr<SmallVector<Value>> lowerTopK(OpBuilder &b, nn::TopKOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
   auto t = rtt(x);
@@ -2431,8 +2431,7 @@ FailureOr<Value> lowerTopK(OpBuilder &b, nn::TopKOp op) {
             });
         return {sel[0], sel[1]};
       });
-  op.getIndices().replaceAllUsesWith(res[1]);
-  return res[0];
+  return SmallVector<Value>{res[0], res[1]};
 }
 
 FailureOr<Value> lowerNonZero(OpBuilder &b, nn::NonZeroOp op) {
@@ -2472,7 +2471,7 @@ FailureOr<Value> lowerNonZero(OpBuilder &b, nn::NonZeroOp op) {
 /// of each group, by stability, is the first occurrence); (3) unsorted: the
 /// groups ranked by first occurrence; (4) fresh outputs of U rows filled in
 /// one pass over the input rows.
-FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
+FailureOr<SmallVector<Value>> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
   Location loc = op.getLoc();
   Value x = op.getInput();
   Type i64 = b.getI64Type();
@@ -2612,10 +2611,7 @@ FailureOr<Value> lowerUnique(OpBuilder &b, nn::UniqueOp op) {
                              })[0];
         return {rows, idx, inv, cnt};
       });
-  op.getIndices().replaceAllUsesWith(outs[1]);
-  op.getInverse().replaceAllUsesWith(outs[2]);
-  op.getCounts().replaceAllUsesWith(outs[3]);
-  return outs[0];
+  return SmallVector<Value>(outs.begin(), outs.end());
 }
 
 /// Greedy NMS (ONNX Runtime's semantics: score > threshold, IoU >
@@ -4097,9 +4093,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::ArgReduceOp a) { return lowerArgReduce(b, a); })
       .Case([&](nn::HardmaxOp h) { return lowerHardmax(b, h); })
       .Case([&](nn::CumSumOp c) { return lowerCumSum(b, c); })
-      .Case([&](nn::TopKOp t) { return lowerTopK(b, t); })
       .Case([&](nn::NonZeroOp nz) { return lowerNonZero(b, nz); })
-      .Case([&](nn::UniqueOp u) { return lowerUnique(b, u); })
       .Case([&](nn::NonMaxSuppressionOp n) { return lowerNMS(b, n); })
 
       // ---- conformance [sorting]: add new entries above this line ----
@@ -4134,6 +4128,19 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       });
 }
 
+/// The replacement values of every result of `op`: ops with several results
+/// return them all; the others go through lowerOp.
+FailureOr<SmallVector<Value>> lowerResults(OpBuilder &b, Operation *op) {
+  if (auto t = dyn_cast<nn::TopKOp>(op))
+    return lowerTopK(b, t);
+  if (auto u = dyn_cast<nn::UniqueOp>(op))
+    return lowerUnique(b, u);
+  FailureOr<Value> v = lowerOp(b, op);
+  if (failed(v))
+    return failure();
+  return SmallVector<Value>{*v};
+}
+
 struct ConvertNNToLinalgPass : kiln::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
@@ -4144,13 +4151,14 @@ struct ConvertNNToLinalgPass : kiln::impl::ConvertNNToLinalgBase<ConvertNNToLina
     OpBuilder b(&getContext());
     for (Operation *op : ops) {
       b.setInsertionPoint(op);
-      auto r = lowerOp(b, op);
+      auto r = lowerResults(b, op);
       if (failed(r))
         return signalPassFailure();
-      Value v = *r;
-      if (v.getType() != op->getResult(0).getType())
-        v = tensor::CastOp::create(b, op->getLoc(), op->getResult(0).getType(), v);
-      op->getResult(0).replaceAllUsesWith(v);
+      for (auto [from, to] : llvm::zip_equal(op->getResults(), *r)) {
+        if (to.getType() != from.getType())
+          to = tensor::CastOp::create(b, op->getLoc(), from.getType(), to);
+        from.replaceAllUsesWith(to);
+      }
       op->erase();
     }
   }
