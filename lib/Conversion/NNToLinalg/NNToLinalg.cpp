@@ -1431,6 +1431,66 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, nn::LayerNormOp op) {
 
 FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op);
 
+/// Average-pool divisor per output position (compile time, any rank): the
+/// number of window elements inside the input (or inside the input plus
+/// the explicit pads with count_include_pad).
+SmallVector<double> poolDivisors(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> k,
+                                 ArrayRef<int64_t> s, ArrayRef<int64_t> d, ArrayRef<int64_t> pads,
+                                 ArrayRef<int64_t> ep, bool cip) {
+  int64_t ns = in.size(), nOut = 1, nK = 1;
+  for (int64_t i = 0; i < ns; ++i) {
+    nOut *= out[i];
+    nK *= k[i];
+  }
+  SmallVector<double> div(nOut);
+  for (int64_t o = 0; o < nOut; ++o) {
+    SmallVector<int64_t> oi(ns);
+    for (int64_t i = ns - 1, rem = o; i >= 0; --i) {
+      oi[i] = rem % out[i];
+      rem /= out[i];
+    }
+    int64_t cnt = 0;
+    for (int64_t kk = 0; kk < nK; ++kk) {
+      bool inInput = true, inExplicit = true;
+      for (int64_t i = ns - 1, rem = kk; i >= 0; --i) {
+        int64_t ki = rem % k[i];
+        rem /= k[i];
+        int64_t h = oi[i] * s[i] + ki * d[i] - pads[i];
+        inInput &= h >= 0 && h < in[i];
+        inExplicit &= h >= -ep[i] && h < in[i] + ep[i + ns];
+      }
+      if (cip ? inExplicit : inInput)
+        ++cnt;
+    }
+    div[o] = std::max<int64_t>(cnt, 1);
+  }
+  return div;
+}
+
+/// Divides the window sums `r` (of type `res`, NC + spatial) by the divisors
+/// of poolDivisors: one scalar when they are all equal, else a constant
+/// [1, 1, spatial...] tensor.
+Value divideByPoolDivisors(OpBuilder &b, Location loc, Value r, RankedTensorType res,
+                           ArrayRef<double> div) {
+  Type et = res.getElementType();
+  if (llvm::all_of(div, [&](double v) { return v == div[0]; }))
+    return divScalar(b, loc, r, scalar(b, loc, et, div[0]));
+  SmallVector<int64_t> dshape{1, 1};
+  dshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto dT = RankedTensorType::get(dshape, et);
+  SmallVector<APFloat> vals;
+  for (double v : div) {
+    APFloat f(v);
+    bool lost;
+    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    vals.push_back(f);
+  }
+  Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
+  return elementwise(b, loc, res, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
 FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -1473,42 +1533,11 @@ FailureOr<Value> lowerPool(OpBuilder &b, nn::PoolOp op) {
     r = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
             .getResult(0);
     // Divisor per output position, computed at compile time.
-    auto xt = rtt(x);
-    int64_t H = xt.getDimSize(2), W = xt.getDimSize(3), OH = res2.getDimSize(2), OW = res2.getDimSize(3);
     SmallVector<int64_t> ep(op.getExplicitPads());
     if (ns == 1) ep = {0, ep[0], 0, ep[1]};
-    bool cip = op.getCountIncludePad();
-    SmallVector<double> div(OH * OW);
-    bool uniform = true;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        int64_t cnt = 0;
-        for (int64_t i = 0; i < k[0]; ++i)
-          for (int64_t j = 0; j < k[1]; ++j) {
-            int64_t h = oh * s[0] + i * d[0] - pads[0], w = ow * s[1] + j * d[1] - pads[1];
-            bool inInput = h >= 0 && h < H && w >= 0 && w < W;
-            bool inExplicit = h >= -ep[0] && h < H + ep[2] && w >= -ep[1] && w < W + ep[3];
-            if (cip ? inExplicit : inInput) ++cnt;
-          }
-        div[oh * OW + ow] = std::max<int64_t>(cnt, 1);
-        if (div[oh * OW + ow] != div[0]) uniform = false;
-      }
-    if (uniform) {
-      r = divScalar(b, loc, r, scalar(b, loc, et, div[0]));
-    } else {
-      auto dT = RankedTensorType::get({1, 1, OH, OW}, et);
-      SmallVector<APFloat> vals;
-      for (double v : div) {
-        APFloat f(v);
-        bool lost;
-        f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-        vals.push_back(f);
-      }
-      Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
-      r = elementwise(b, loc, res2, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        return arith::DivFOp::create(nb, nl, a[0], a[1]);
-      });
-    }
+    SmallVector<double> div = poolDivisors(rtt(x).getShape().drop_front(2), res2.getShape().drop_front(2),
+                                           k, s, d, pads, ep, op.getCountIncludePad());
+    r = divideByPoolDivisors(b, loc, r, res2, div);
   }
   return ns == 1 ? collapseFrom2D(b, loc, r) : r;
 }
@@ -1640,17 +1669,47 @@ SmallVector<Value> allDims(OpBuilder &b, Location loc, Value t) {
   return dims;
 }
 
-/// scf.for nest over `ubs` (from 0, step 1) carrying one tensor; `body`
-/// returns the updated tensor.
-Value tensorLoopNest(OpBuilder &b, Location loc, ArrayRef<Value> ubs, Value init,
-                     function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+Value toIndex(OpBuilder &b, Location loc, Value v) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+/// The single element of a 0-d or 1-element tensor.
+Value scalarOf(OpBuilder &b, Location loc, Value t) {
+  SmallVector<Value> idx(rtt(t).getRank(), cIdx(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, t, idx);
+}
+using NestBodyFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange, ValueRange)>;
+
+/// scf.for loop nest over [0, ub) per entry of `ubs`, carrying `inits`
+/// (no loop at all when `ubs` is empty).
+SmallVector<Value> loopNest(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ValueRange inits,
+                            NestBodyFn body) {
+  if (ubs.empty())
+    return body(b, loc, ValueRange{}, inits);
   SmallVector<Value> lbs(ubs.size(), cIdx(b, loc, 0)), steps(ubs.size(), cIdx(b, loc, 1));
   scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{init},
-      [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
-        return {body(nb, nl, ivs, iter[0])};
+      b, loc, lbs, ubs, steps, inits,
+      [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> scf::ValueVector {
+        SmallVector<Value> r = body(nb, nl, ivs, args);
+        return scf::ValueVector(r.begin(), r.end());
       });
-  return nest.results[0];
+  return SmallVector<Value>(nest.results.begin(), nest.results.end());
+}
+/// One scf.for over [lb, ub).
+SmallVector<Value> forLoop(OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
+                           function_ref<SmallVector<Value>(OpBuilder &, Location, Value, ValueRange)> body) {
+  auto f = scf::ForOp::create(b, loc, lb, ub, cIdx(b, loc, 1), inits,
+                              [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+                                scf::YieldOp::create(nb, nl, body(nb, nl, iv, args));
+                              });
+  return SmallVector<Value>(f.getResults().begin(), f.getResults().end());
+}
+/// loopNest carrying one tensor; `body` returns the updated tensor.
+Value tensorLoopNest(OpBuilder &b, Location loc, ArrayRef<Value> ubs, Value init,
+                     function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  return loopNest(b, loc, ubs, init,
+                  [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange iter) -> SmallVector<Value> {
+                    return {body(nb, nl, ivs, iter[0])};
+                  })[0];
 }
 
 FailureOr<Value> lowerGatherElements(OpBuilder &b, nn::GatherElementsOp op) {
@@ -1771,18 +1830,12 @@ FailureOr<Value> lowerTrilu(OpBuilder &b, nn::TriluOp op) {
                      });
 }
 
-/// Reads element 0 of a one-element tensor of any rank.
-Value firstElement(OpBuilder &b, Location loc, Value t) {
-  SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
-  return tensor::ExtractOp::create(b, loc, t, zeros);
-}
-
 FailureOr<Value> lowerOneHot(OpBuilder &b, nn::OneHotOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
   Value ind = op.getIndices();
   int64_t axis = op.getAxis(), r = res.getRank();
-  Value depth = castScalar(b, loc, firstElement(b, loc, op.getDepth()), b.getI64Type(), false, false);
+  Value depth = castScalar(b, loc, scalarOf(b, loc, op.getDepth()), b.getI64Type(), false, false);
   depth = arith::MaxSIOp::create(b, loc, depth, scalar(b, loc, b.getI64Type(), 0));
   Value depthIdx = arith::IndexCastOp::create(b, loc, b.getIndexType(), depth);
   Value off = tensor::ExtractOp::create(b, loc, op.getValues(), ValueRange{cIdx(b, loc, 0)});
@@ -1918,7 +1971,7 @@ Value lowerRoiAlignAdaptive(OpBuilder &b, nn::RoiAlignOp op) {
   Value x = op.getInput(), rois = op.getRois(), bidx = op.getBatchIndices();
   Type et = res.getElementType();
   bool halfPixel = op.getHalfPixel(), maxMode = op.getMaxMode();
-  int64_t sr = op.getSamplingRatio(), PH = res.getDimSize(2), PW = res.getDimSize(3);
+  int64_t PH = res.getDimSize(2), PW = res.getDimSize(3);
   double scale = op.getSpatialScale().convertToDouble();
   Value H = dimOf(b, loc, x, 2), W = dimOf(b, loc, x, 3);
   SmallVector<Value> dims{dimOf(b, loc, rois, 0), dimOf(b, loc, x, 1), cIdx(b, loc, PH), cIdx(b, loc, PW)};
@@ -1941,8 +1994,6 @@ Value lowerRoiAlignAdaptive(OpBuilder &b, nn::RoiAlignOp op) {
           rw = m.max(rw, m.c(1)), rh = m.max(rh, m.c(1));
         Value binH = m.div(rh, m.c((double)PH)), binW = m.div(rw, m.c((double)PW));
         auto gridCount = [&](Value bin) -> Value {
-          if (sr > 0)
-            return cIdx(nb, nl, sr);
           Value cnt = m.max(math::CeilOp::create(nb, nl, bin), m.c(0));
           return arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
                                             arith::FPToSIOp::create(nb, nl, nb.getI64Type(), cnt));
@@ -2024,7 +2075,6 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
                                           << "' needs a float element type");
   auto i1 = b.getI1Type();
   // Mask of reduced dims: mask[i] = any(normalize(axes[k]) == i).
-  auto at = rtt(axesV);
   Value n = dimOf(b, loc, axesV, 0);
   auto maskT = RankedTensorType::get({r}, i1);
   Value mask = fillTensor(b, loc, empty(b, loc, maskT, {}), arith::ConstantIntOp::create(b, loc, i1, 0));
@@ -2048,7 +2098,6 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
                })
                .getResult(0);
   }
-  (void)at;
   Value isEmpty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n, cIdx(b, loc, 0));
   Value c1 = cIdx(b, loc, 1);
   SmallVector<Value> m(r), outDims(r), redDims(r), inDims(r);
@@ -2066,13 +2115,7 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
   }
   auto outT = RankedTensorType::get(outShape, et);
   auto redT = RankedTensorType::get(redShape, b.getI8Type());
-  auto dynOnly = [&](ArrayRef<Value> dims, ArrayRef<int64_t> shape) {
-    SmallVector<Value> d;
-    for (int64_t i = 0; i < r; ++i)
-      if (ShapedType::isDynamic(shape[i])) d.push_back(dims[i]);
-    return d;
-  };
-  Value placeholder = tensor::EmptyOp::create(b, loc, redT, dynOnly(redDims, redShape));
+  Value placeholder = empty(b, loc, redT, redDims);
   Value initV;
   switch (k) {
   case nn::ReduceKind::max: initV = lowest(b, loc, et); break;
@@ -2080,7 +2123,7 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
   case nn::ReduceKind::prod: initV = scalar(b, loc, et, 1); break;
   default: initV = scalar(b, loc, et, 0); break;
   }
-  Value init = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, outT, dynOnly(outDims, outShape)), initV);
+  Value init = fillTensor(b, loc, empty(b, loc, outT, outDims), initV);
   SmallVector<AffineExpr> xe, oe, ke;
   for (int64_t i = 0; i < r; ++i) {
     xe.push_back(b.getAffineDimExpr(i) + b.getAffineDimExpr(r + i));
@@ -2168,14 +2211,6 @@ FailureOr<Value> lowerReduceAxes(OpBuilder &b, nn::ReduceAxesOp op) {
 Value toI64(OpBuilder &b, Location loc, Value idx) {
   return arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
 }
-Value toIndex(OpBuilder &b, Location loc, Value v) {
-  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-}
-/// The single element of a 0-d or 1-element tensor.
-Value scalarOf(OpBuilder &b, Location loc, Value t) {
-  SmallVector<Value> idx(rtt(t).getRank(), cIdx(b, loc, 0));
-  return tensor::ExtractOp::create(b, loc, t, idx);
-}
 Value cmpI(OpBuilder &b, Location loc, arith::CmpIPredicate p, Value x, Value y) {
   return arith::CmpIOp::create(b, loc, p, x, y);
 }
@@ -2196,32 +2231,6 @@ Value isNonZero(OpBuilder &b, Location loc, Value v) {
   return cmpI(b, loc, arith::CmpIPredicate::ne, v, z);
 }
 
-using NestBodyFn = function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange, ValueRange)>;
-
-/// scf.for loop nest over [0, ub) per entry of `ubs`, carrying `inits`
-/// (no loop at all when `ubs` is empty).
-SmallVector<Value> loopNest(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ValueRange inits,
-                            NestBodyFn body) {
-  if (ubs.empty())
-    return body(b, loc, ValueRange{}, inits);
-  SmallVector<Value> lbs(ubs.size(), cIdx(b, loc, 0)), steps(ubs.size(), cIdx(b, loc, 1));
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, inits,
-      [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> scf::ValueVector {
-        SmallVector<Value> r = body(nb, nl, ivs, args);
-        return scf::ValueVector(r.begin(), r.end());
-      });
-  return SmallVector<Value>(nest.results.begin(), nest.results.end());
-}
-/// One scf.for over [lb, ub).
-SmallVector<Value> forLoop(OpBuilder &b, Location loc, Value lb, Value ub, ValueRange inits,
-                           function_ref<SmallVector<Value>(OpBuilder &, Location, Value, ValueRange)> body) {
-  auto f = scf::ForOp::create(b, loc, lb, ub, cIdx(b, loc, 1), inits,
-                              [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
-                                scf::YieldOp::create(nb, nl, body(nb, nl, iv, args));
-                              });
-  return SmallVector<Value>(f.getResults().begin(), f.getResults().end());
-}
 
 /// (values, indices) of the arg reduction of `x` along `axis`; the results
 /// drop `axis`.  The combiner is commutative: ties are broken by the index.
@@ -2998,42 +3007,6 @@ SmallVector<Value> poolWindowGeneric(OpBuilder &b, Location loc, Value x, Ranked
   return SmallVector<Value>(g.getResults());
 }
 
-/// Average-pool divisor per output position (compile time, any rank): the
-/// number of window elements inside the input (or inside the input plus
-/// the explicit pads with count_include_pad).
-SmallVector<double> poolDivisors(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> k,
-                                 ArrayRef<int64_t> s, ArrayRef<int64_t> d, ArrayRef<int64_t> pads,
-                                 ArrayRef<int64_t> ep, bool cip) {
-  int64_t ns = in.size(), nOut = 1, nK = 1;
-  for (int64_t i = 0; i < ns; ++i) {
-    nOut *= out[i];
-    nK *= k[i];
-  }
-  SmallVector<double> div(nOut);
-  for (int64_t o = 0; o < nOut; ++o) {
-    SmallVector<int64_t> oi(ns);
-    for (int64_t i = ns - 1, rem = o; i >= 0; --i) {
-      oi[i] = rem % out[i];
-      rem /= out[i];
-    }
-    int64_t cnt = 0;
-    for (int64_t kk = 0; kk < nK; ++kk) {
-      bool inInput = true, inExplicit = true;
-      for (int64_t i = ns - 1, rem = kk; i >= 0; --i) {
-        int64_t ki = rem % k[i];
-        rem /= k[i];
-        int64_t h = oi[i] * s[i] + ki * d[i] - pads[i];
-        inInput &= h >= 0 && h < in[i];
-        inExplicit &= h >= -ep[i] && h < in[i] + ep[i + ns];
-      }
-      if (cip ? inExplicit : inInput)
-        ++cnt;
-    }
-    div[o] = std::max<int64_t>(cnt, 1);
-  }
-  return div;
-}
-
 /// nn.pool with 3 or more spatial dims.
 FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op) {
   Location loc = op.getLoc();
@@ -3051,22 +3024,7 @@ FailureOr<Value> lowerPoolND(OpBuilder &b, nn::PoolOp op) {
   SmallVector<double> div =
       poolDivisors(xt.getShape().drop_front(2), res.getShape().drop_front(2), op.getKernel(), op.getStrides(),
                    op.getDilations(), op.getPads(), op.getExplicitPads(), op.getCountIncludePad());
-  if (llvm::all_of(div, [&](double v) { return v == div[0]; }))
-    return divScalar(b, loc, r, scalar(b, loc, et, div[0]));
-  SmallVector<int64_t> dshape{1, 1};
-  dshape.append(res.getShape().begin() + 2, res.getShape().end());
-  auto dT = RankedTensorType::get(dshape, et);
-  SmallVector<APFloat> vals;
-  for (double v : div) {
-    APFloat f(v);
-    bool lost;
-    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-    vals.push_back(f);
-  }
-  Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
-  return elementwise(b, loc, res, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-    return arith::DivFOp::create(nb, nl, a[0], a[1]);
-  });
+  return divideByPoolDivisors(b, loc, r, res, div);
 }
 
 /// nn.pool_indices: the Indices output of MaxPool.
@@ -3088,7 +3046,7 @@ FailureOr<Value> lowerPoolIndices(OpBuilder &b, nn::PoolIndicesOp op) {
 FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value xp, Value w, Value bias,
                                ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t G,
                                RankedTensorType res) {
-  auto xt = rtt(xp), wt = rtt(w);
+  auto wt = rtt(w);
   int64_t ns = res.getRank() - 2;
   int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
   if (F == kDyn || Cg == kDyn || F % G != 0 || llvm::any_of(res.getShape().drop_front(1), ShapedType::isDynamic) ||
@@ -3138,7 +3096,6 @@ FailureOr<Value> convGenericND(OpBuilder &b, Location loc, Operation *op, Value 
   SmallVector<ReassociationIndices> re{{0}, {1, 2}};
   for (int64_t i = 0; i < ns; ++i)
     re.push_back({3 + i});
-  (void)xt;
   return (Value)tensor::CollapseShapeOp::create(b, loc, res, r, re);
 }
 
@@ -3306,8 +3263,7 @@ Value qIdxToF64(OpBuilder &b, Location loc, Value i) {
 }
 /// Reads element 0 of a one-element integer tensor as an index.
 Value qScalarIndex(OpBuilder &b, Location loc, Value t) {
-  SmallVector<Value> zeros(rtt(t).getRank(), cIdx(b, loc, 0));
-  Value v = tensor::ExtractOp::create(b, loc, t, zeros);
+  Value v = scalarOf(b, loc, t);
   if (v.getType().isIndex())
     return v;
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
@@ -4039,11 +3995,8 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
       .Case([&](nn::RangeOp r) -> FailureOr<Value> {
         auto res = rtt(r.getResult());
         Type et = res.getElementType();
-        auto scalarOf = [&](Value t) -> Value {
-          SmallVector<Value> idx(rtt(t).getRank(), cIdx(b, loc, 0));
-          return tensor::ExtractOp::create(b, loc, t, idx);
-        };
-        Value start = scalarOf(r.getStart()), limit = scalarOf(r.getLimit()), delta = scalarOf(r.getDelta());
+        Value start = scalarOf(b, loc, r.getStart()), limit = scalarOf(b, loc, r.getLimit()),
+              delta = scalarOf(b, loc, r.getDelta());
         Value n;
         if (!res.isDynamicDim(0)) {
           n = cIdx(b, loc, res.getDimSize(0));
