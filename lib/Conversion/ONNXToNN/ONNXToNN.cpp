@@ -633,9 +633,8 @@ FailureOr<SmallVector<Value>> Converter::pad(ox::PadOp p) {
   SmallVector<int64_t> full(2 * r, 0);
   int64_t n = axes.size();
   for (int64_t i = 0; i < n; ++i) {
-    int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
-    full[a] = pads[i];
-    full[a + r] = pads[i + n];
+    full[axes[i]] = pads[i];
+    full[axes[i] + r] = pads[i + n];
   }
   double value = 0;
   if (!isNone(p.getConstantValue())) {
@@ -737,6 +736,14 @@ bool isUnsignedInt(Value v, int depth = 0) {
     if (getElementTypeOrSelf(o.getType()) == et)
       return isUnsignedInt(o, depth + 1);
   return false;
+}
+
+/// `v` converted to element type `et` (nn.cast, signed), or `v` itself.
+Value castElem(OpBuilder &b, Location loc, Value v, Type et) {
+  auto t = rtt(v);
+  if (t.getElementType() == et)
+    return v;
+  return nn::CastOp::create(b, loc, t.clone(et), v, false, false);
 }
 
 /// A constant of `rank` size-1 dims holding `v`.
@@ -919,10 +926,7 @@ FailureOr<SmallVector<Value>> Converter::layerNormWithStats(ox::LayerNormalizati
   if (!isa<FloatType>(xt.getElementType()))
     return (LogicalResult)(fail() << "X must be a float tensor");
   auto ft = xt.clone(f32);
-  auto toF32 = [&](Value v) -> Value {
-    auto t = rtt(v);
-    return t.getElementType() == f32 ? v : (Value)nn::CastOp::create(b, loc, t.clone(f32), v, false, false);
-  };
+  auto toF32 = [&](Value v) { return castElem(b, loc, v, f32); };
   Value xf = toF32(x);
   SmallVector<int64_t> axes, statShape(xt.getShape());
   for (int64_t i = axis; i < r; ++i) {
@@ -988,7 +992,7 @@ Value Converter::normalizeChannels(Value x, Value mean, Value var, double eps, V
   for (int64_t i = 0; i < r; ++i)
     pdims.push_back(i == 1 ? dimValue(b, loc, x, 1) : arith::ConstantIndexOp::create(b, loc, 1).getResult());
   auto perChannel = [&](Value v) { return reshapeTo(b, loc, v, pType, pdims); };
-  Value epsC = constTensor(b, loc, RankedTensorType::get(SmallVector<int64_t>(r, 1), et), {eps});
+  Value epsC = splatOfRank(b, loc, r, et, eps);
   Value sd = unary(b, loc, nn::UnaryKind::sqrt, binary(b, loc, nn::BinaryKind::add, var, epsC, rtt(var)));
   Value d = binary(b, loc, nn::BinaryKind::sub, x, mean, xt);
   Value y = binary(b, loc, nn::BinaryKind::div, d, sd, xt);
@@ -1120,14 +1124,11 @@ FailureOr<SmallVector<Value>> Converter::groupNorm(ox::GroupNormalizationOp g) {
   for (int64_t i = 2; i < xt.getRank(); ++i)
     S *= xt.getDimSize(i);
   auto f32 = b.getF32Type();
-  auto toF32 = [&](Value v) -> Value {
-    auto t = rtt(v);
-    return t.getElementType() == f32 ? v : (Value)nn::CastOp::create(b, loc, t.clone(f32), v, false, false);
-  };
+  auto toF32 = [&](Value v) { return castElem(b, loc, v, f32); };
   auto gt = RankedTensorType::get({N, G, C / G * S}, f32);
   Value xg = reshapeTo(b, loc, toF32(x), gt);
   auto [mean, var] = meanVar(xg, {2});
-  Value epsC = constTensor(b, loc, RankedTensorType::get({1, 1, 1}, f32), {g.getEpsilon().convertToDouble()});
+  Value epsC = splatOfRank(b, loc, 3, f32, g.getEpsilon().convertToDouble());
   Value sd = unary(b, loc, nn::UnaryKind::sqrt, binary(b, loc, nn::BinaryKind::add, var, epsC, rtt(var)));
   Value d = binary(b, loc, nn::BinaryKind::sub, xg, mean, gt);
   Value yn = reshapeTo(b, loc, binary(b, loc, nn::BinaryKind::div, d, sd, gt), xt.clone(f32));
@@ -2087,7 +2088,7 @@ bool quantUnsigned(std::optional<ArrayAttr> dts, unsigned i) {
   if (!dts || i >= dts->size())
     return true;
   int64_t t = cast<IntegerAttr>((*dts)[i]).getInt();
-  return t == 0 || t == 2 || t == 4 || t == 12 || t == 13;
+  return t == 0 || isUnsignedONNXCode(t);
 }
 } // namespace
 
@@ -2174,12 +2175,7 @@ FailureOr<Value> Converter::quantIntegerConv(Operation *o, Value X, Value W, Val
 }
 
 FailureOr<SmallVector<Value>> Converter::quantOp(Operation *o) {
-  auto f32like = [&](Value v, Type et) -> Value {
-    auto t = rtt(v);
-    if (t.getElementType() == et)
-      return v;
-    return nn::CastOp::create(b, loc, t.clone(et), v, false, false);
-  };
+  auto f32like = [&](Value v, Type et) { return castElem(b, loc, v, et); };
   auto unitIf = [&](bool c) { return c ? b.getUnitAttr() : UnitAttr(); };
   auto normAxis = [](int64_t a, int64_t r) { return a < 0 ? a + r : a; };
 
@@ -2402,6 +2398,15 @@ FailureOr<SmallVector<Value>> Converter::convert() {
   auto bin = [&](BK k) -> FailureOr<SmallVector<Value>> {
     return one(binary(b, loc, k, op->getOperand(0), op->getOperand(1), resType()));
   };
+  auto argReduce = [&](auto a, bool isMax) -> FailureOr<SmallVector<Value>> {
+    auto t = rtt(a.getData());
+    if (!t.getElementType().isIntOrFloat() || t.getElementType().isInteger(1))
+      return (LogicalResult)(fail() << "element type " << t.getElementType() << " is not supported");
+    int64_t axis = a.getAxis() < 0 ? a.getAxis() + t.getRank() : a.getAxis();
+    return one(nn::ArgReduceOp::create(b, loc, resType(), a.getData(), b.getI64IntegerAttr(axis),
+                                       b.getBoolAttr(a.getKeepdims() != 0),
+                                       b.getBoolAttr(a.getSelectLastIndex() != 0), b.getBoolAttr(isMax)));
+  };
   return llvm::TypeSwitch<Operation *, FailureOr<SmallVector<Value>>>(op)
       .Case([&](ox::ConstantOp c) -> FailureOr<SmallVector<Value>> {
         return one(arith::ConstantOp::create(b, loc, resType(), cast<TypedAttr>(c.getValue())));
@@ -2442,7 +2447,7 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       })
       .Case([&](ox::CastOp c) -> FailureOr<SmallVector<Value>> {
         int64_t to = c.getTo();
-        bool uDst = to == 2 || to == 4 || to == 12 || to == 13;
+        bool uDst = isUnsignedONNXCode(to);
         auto in = rtt(c.getInput());
         if (in.getElementType() == resType().getElementType())
           return one(c.getInput());
@@ -2885,26 +2890,8 @@ FailureOr<SmallVector<Value>> Converter::convert() {
       .Case([&](ox::GroupNormalizationOp g) { return groupNorm(g); })
       // ---- conformance [normalization]: add new entries above this line ----
 
-      .Case([&](ox::ArgMaxOp a) -> FailureOr<SmallVector<Value>> {
-        int64_t r = rtt(a.getData()).getRank();
-        if (!rtt(a.getData()).getElementType().isIntOrFloat() || rtt(a.getData()).getElementType().isInteger(1))
-          return (LogicalResult)(fail() << "element type " << rtt(a.getData()).getElementType()
-                                        << " is not supported");
-        return one(nn::ArgReduceOp::create(b, loc, resType(), a.getData(),
-                                           b.getI64IntegerAttr(a.getAxis() < 0 ? a.getAxis() + r : a.getAxis()),
-                                           b.getBoolAttr(a.getKeepdims() != 0),
-                                           b.getBoolAttr(a.getSelectLastIndex() != 0), b.getBoolAttr(true)));
-      })
-      .Case([&](ox::ArgMinOp a) -> FailureOr<SmallVector<Value>> {
-        int64_t r = rtt(a.getData()).getRank();
-        if (!rtt(a.getData()).getElementType().isIntOrFloat() || rtt(a.getData()).getElementType().isInteger(1))
-          return (LogicalResult)(fail() << "element type " << rtt(a.getData()).getElementType()
-                                        << " is not supported");
-        return one(nn::ArgReduceOp::create(b, loc, resType(), a.getData(),
-                                           b.getI64IntegerAttr(a.getAxis() < 0 ? a.getAxis() + r : a.getAxis()),
-                                           b.getBoolAttr(a.getKeepdims() != 0),
-                                           b.getBoolAttr(a.getSelectLastIndex() != 0), b.getBoolAttr(false)));
-      })
+      .Case([&](ox::ArgMaxOp a) { return argReduce(a, /*isMax=*/true); })
+      .Case([&](ox::ArgMinOp a) { return argReduce(a, /*isMax=*/false); })
       .Case([&](ox::HardmaxOp h) -> FailureOr<SmallVector<Value>> {
         int64_t r = rtt(h.getInput()).getRank();
         if (!isa<FloatType>(rtt(h.getInput()).getElementType()))
