@@ -158,6 +158,9 @@ struct Converter {
   SmallVector<Value> one(Value v) { return {v}; }
 
   FailureOr<SmallVector<Value>> conv(ox::ConvOp c);
+  LogicalResult convGeometry(Operation *o, RankedTensorType x, RankedTensorType w,
+                             SmallVector<int64_t> &strides, SmallVector<int64_t> &dil,
+                             SmallVector<int64_t> &pads);
   FailureOr<SmallVector<Value>> convTranspose(ox::ConvTransposeOp c);
   FailureOr<SmallVector<Value>> gemm(ox::GemmOp g);
   FailureOr<SmallVector<Value>> matmul(ox::MatMulOp m);
@@ -254,22 +257,32 @@ FailureOr<SmallVector<Value>> Converter::variadic(ValueRange ins, nn::BinaryKind
   return one(acc);
 }
 
-FailureOr<SmallVector<Value>> Converter::conv(ox::ConvOp c) {
-  auto x = rtt(c.getX()), w = rtt(c.getW());
+/// Strides, dilations and explicit pads of a Conv-like node (Conv,
+/// ConvInteger, QLinearConv share the attribute names): ONNX's defaults filled
+/// in and auto_pad resolved exactly as shape inference did.
+LogicalResult Converter::convGeometry(Operation *o, RankedTensorType x, RankedTensorType w,
+                                      SmallVector<int64_t> &strides, SmallVector<int64_t> &dil,
+                                      SmallVector<int64_t> &pads) {
   int64_t ns = x.getRank() - 2;
-  auto res = resType();
-  // Recompute explicit pads (auto_pad) exactly as shape inference did.
-  SmallVector<int64_t> strides = intsAttr(c.getStrides()), dil = intsAttr(c.getDilations()),
-                       pads = intsAttr(c.getPads());
+  if (ns > 3)
+    return fail() << "convolutions with more than 3 spatial dims are not supported";
+  auto ints = [&](StringRef n) {
+    ArrayAttr a = o->getAttrOfType<ArrayAttr>(n);
+    return a ? intsAttr(a) : SmallVector<int64_t>();
+  };
+  strides = ints("strides"), dil = ints("dilations"), pads = ints("pads");
   if (strides.empty()) strides.assign(ns, 1);
   if (dil.empty()) dil.assign(ns, 1);
   if (pads.empty()) pads.assign(2 * ns, 0);
-  StringRef ap = c.getAutoPad();
+  StringAttr apAttr = o->getAttrOfType<StringAttr>("auto_pad");
+  StringRef ap = apAttr ? apAttr.getValue() : StringRef("NOTSET");
   for (int64_t i = 0; i < ns; ++i) {
     if (ap == "VALID") {
       pads[i] = pads[i + ns] = 0;
     } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
       int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2);
+      if (in == kDyn || k == kDyn)
+        return fail() << "auto_pad with dynamic spatial dims is not supported";
       int64_t ek = dil[i] * (k - 1) + 1;
       int64_t out = (in + strides[i] - 1) / strides[i];
       int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + ek - in);
@@ -277,8 +290,14 @@ FailureOr<SmallVector<Value>> Converter::conv(ox::ConvOp c) {
       pads[i + ns] = total - pads[i];
     }
   }
-  if (ns > 3)
-    return (LogicalResult)(fail() << "convolutions with more than 3 spatial dims are not supported");
+  return success();
+}
+
+FailureOr<SmallVector<Value>> Converter::conv(ox::ConvOp c) {
+  auto res = resType();
+  SmallVector<int64_t> strides, dil, pads;
+  if (failed(convGeometry(c, rtt(c.getX()), rtt(c.getW()), strides, dil, pads)))
+    return failure();
   Value bias = isNone(c.getB()) ? Value() : c.getB();
   Value r = nn::ConvOp::create(b, loc, res, c.getX(), c.getW(), bias,
                                b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
@@ -2135,33 +2154,9 @@ FailureOr<SmallVector<Value>> Converter::quantIntegerMatmul(Value A, Value B, Va
 FailureOr<Value> Converter::quantIntegerConv(Operation *o, Value X, Value W, Value xzp, Value wzp,
                                              bool ux, bool uw, RankedTensorType res) {
   auto x = rtt(X), w = rtt(W);
-  int64_t ns = x.getRank() - 2;
-  if (ns > 3)
-    return (LogicalResult)(fail() << "convolutions with more than 3 spatial dims are not supported");
-  auto getI = [&](StringRef n) {
-    ArrayAttr a = o->getAttrOfType<ArrayAttr>(n);
-    return a ? intsAttr(a) : SmallVector<int64_t>();
-  };
-  SmallVector<int64_t> strides = getI("strides"), dil = getI("dilations"), pads = getI("pads");
-  if (strides.empty()) strides.assign(ns, 1);
-  if (dil.empty()) dil.assign(ns, 1);
-  if (pads.empty()) pads.assign(2 * ns, 0);
-  StringAttr apAttr = o->getAttrOfType<StringAttr>("auto_pad");
-  StringRef ap = apAttr ? apAttr.getValue() : StringRef("NOTSET");
-  for (int64_t i = 0; i < ns; ++i) {
-    if (ap == "VALID") {
-      pads[i] = pads[i + ns] = 0;
-    } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
-      int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2);
-      if (in == kDyn || k == kDyn)
-        return (LogicalResult)(fail() << "auto_pad with dynamic spatial dims is not supported");
-      int64_t ek = dil[i] * (k - 1) + 1;
-      int64_t out = (in + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + ek - in);
-      pads[i] = ap == "SAME_UPPER" ? total / 2 : total - total / 2;
-      pads[i + ns] = total - pads[i];
-    }
-  }
+  SmallVector<int64_t> strides, dil, pads;
+  if (failed(convGeometry(o, x, w, strides, dil, pads)))
+    return failure();
   Value xi = toI32(X, ux), wi = toI32(W, uw);
   if (!isNone(xzp))
     xi = binary(b, loc, nn::BinaryKind::sub, xi, quantParam(toI32(xzp, ux), x, 1), rtt(xi));
