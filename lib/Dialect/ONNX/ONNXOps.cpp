@@ -552,29 +552,37 @@ INFER(WhereOp) {
   return inferBroadcast(c, getOperands(), getElementTypeOrSelf(getX().getType()));
 }
 
-INFER(MatMulOp) {
-  CTX;
-  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
-  if (!a || !b || failed(checkSameElem(c, getOperands())))
-    return failure();
+/// Numpy matmul result shape of A x B (1-D operands are promoted and the
+/// promoted dims dropped again); shared by MatMul and the integer matmuls.
+static FailureOr<SmallVector<int64_t>> matmulShape(Ctx &c, RankedTensorType a, RankedTensorType b) {
   if (a.getRank() < 1 || b.getRank() < 1)
-    return c.error() << "operands must have rank >= 1";
+    return (LogicalResult)(c.error() << "operands must have rank >= 1");
   SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
   bool aVec = as.size() == 1, bVec = bs.size() == 1;
   if (aVec) as.insert(as.begin(), 1);
   if (bVec) bs.push_back(1);
   int64_t ka = as.back(), kb = bs[bs.size() - 2];
   if (ka != kDyn && kb != kDyn && ka != kb)
-    return c.error() << "contraction dimensions differ: A has K = " << ka
-                     << ", B has K = " << kb;
-  auto batch = broadcast(getOperation(), ArrayRef<int64_t>(as).drop_back(2),
-                         ArrayRef<int64_t>(bs).drop_back(2));
+    return (LogicalResult)(c.error() << "contraction dimensions differ: A has K = " << ka
+                                     << ", B has K = " << kb);
+  auto batch = broadcast(c.op, ArrayRef<int64_t>(as).drop_back(2), ArrayRef<int64_t>(bs).drop_back(2));
   if (failed(batch))
     return failure();
   SmallVector<int64_t> out = *batch;
   if (!aVec) out.push_back(as[as.size() - 2]);
   if (!bVec) out.push_back(bs.back());
-  return c.add(out, a.getElementType());
+  return out;
+}
+
+INFER(MatMulOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b || failed(checkSameElem(c, getOperands())))
+    return failure();
+  auto out = matmulShape(c, a, b);
+  if (failed(out))
+    return failure();
+  return c.add(*out, a.getElementType());
 }
 
 INFER(GemmOp) {
@@ -690,43 +698,55 @@ static SmallVector<int64_t> readInts(std::optional<ArrayAttr> a) {
   return out;
 }
 
+/// Result shape [N, M, spatial...] of a convolution of X by W with `g`
+/// groups; shared by Conv and the integer convolutions.
+static FailureOr<SmallVector<int64_t>>
+convShape(Ctx &c, RankedTensorType x, RankedTensorType w, int64_t g,
+          std::optional<ArrayAttr> kernelA, std::optional<ArrayAttr> strides,
+          std::optional<ArrayAttr> dil, std::optional<ArrayAttr> pads, StringRef autoPad) {
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return (LogicalResult)(c.error() << "X must be [N, C, spatial...] and W [M, C/group, kernel...] of the same rank; got "
+                                     << x << " and " << w);
+  if (g < 1)
+    return (LogicalResult)(c.error() << "group must be >= 1");
+  int64_t C = x.getDimSize(1), M = w.getDimSize(0), CperG = w.getDimSize(1);
+  if (C != kDyn && CperG != kDyn && C != CperG * g)
+    return (LogicalResult)(c.error() << "input has " << C << " channels but W expects " << CperG
+                                     << " x group " << g);
+  if (M != kDyn && M % g != 0)
+    return (LogicalResult)(c.error() << "output channels " << M << " not divisible by group " << g);
+  SmallVector<int64_t> kernel = readInts(kernelA);
+  if (kernel.empty())
+    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
+  for (auto [i, k] : llvm::enumerate(kernel))
+    if (w.getDimSize(i + 2) != kDyn && w.getDimSize(i + 2) != k)
+      return (LogicalResult)(c.error() << "kernel_shape disagrees with W");
+  auto geo = computeGeometry(c, x, kernel, strides, dil, pads, autoPad, false);
+  if (failed(geo))
+    return failure();
+  SmallVector<int64_t> out{x.getDimSize(0), M};
+  out.append(geo->out);
+  return out;
+}
+
 INFER(ConvOp) {
   CTX;
   auto x = c.ranked(getX(), "X"), w = c.ranked(getW(), "W");
   if (!x || !w)
     return failure();
-  if (x.getRank() < 3 || w.getRank() != x.getRank())
-    return c.error() << "X must be [N, C, spatial...] and W [M, C/group, kernel...] of the same rank; got "
-                     << x << " and " << w;
   if (getElementTypeOrSelf(x) != getElementTypeOrSelf(w))
     return c.error() << "X and W must have the same element type";
-  int64_t g = getGroup();
-  if (g < 1)
-    return c.error() << "group must be >= 1";
-  int64_t C = x.getDimSize(1), M = w.getDimSize(0), CperG = w.getDimSize(1);
-  if (C != kDyn && CperG != kDyn && C != CperG * g)
-    return c.error() << "input has " << C << " channels but W expects " << CperG
-                     << " x group " << g;
-  if (M != kDyn && M % g != 0)
-    return c.error() << "output channels " << M << " not divisible by group " << g;
+  auto out = convShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(), getPads(),
+                       getAutoPad());
+  if (failed(out))
+    return failure();
+  int64_t M = (*out)[1];
   if (!isa<NoneType>(getB().getType())) {
     auto b = c.ranked(getB(), "B");
     if (!b || b.getRank() != 1 || (M != kDyn && b.getDimSize(0) != kDyn && b.getDimSize(0) != M))
       return c.error() << "B must be 1-D of size M = " << M;
   }
-  SmallVector<int64_t> kernel = readInts(getKernelShape());
-  if (kernel.empty())
-    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
-  for (auto [i, k] : llvm::enumerate(kernel))
-    if (w.getDimSize(i + 2) != kDyn && w.getDimSize(i + 2) != k)
-      return c.error() << "kernel_shape disagrees with W";
-  auto geo = computeGeometry(c, x, kernel, getStrides(), getDilations(), getPads(),
-                             getAutoPad(), false);
-  if (failed(geo))
-    return failure();
-  SmallVector<int64_t> out{x.getDimSize(0), M};
-  out.append(geo->out);
-  return c.add(out, x.getElementType());
+  return c.add(*out, x.getElementType());
 }
 
 INFER(ConvTransposeOp) {
@@ -2544,51 +2564,6 @@ INFER(ScanOp) {
 
 static bool qIsNone(Value v) { return !v || isa<NoneType>(v.getType()); }
 
-static FailureOr<SmallVector<int64_t>> quantMatmulShape(Ctx &c, RankedTensorType a,
-                                                        RankedTensorType b) {
-  if (a.getRank() < 1 || b.getRank() < 1)
-    return (LogicalResult)(c.error() << "operands must have rank >= 1");
-  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
-  bool aVec = as.size() == 1, bVec = bs.size() == 1;
-  if (aVec) as.insert(as.begin(), 1);
-  if (bVec) bs.push_back(1);
-  int64_t ka = as.back(), kb = bs[bs.size() - 2];
-  if (ka != kDyn && kb != kDyn && ka != kb)
-    return (LogicalResult)(c.error() << "contraction dimensions differ: A has K = " << ka
-                                     << ", B has K = " << kb);
-  auto batch = broadcast(c.op, ArrayRef<int64_t>(as).drop_back(2), ArrayRef<int64_t>(bs).drop_back(2));
-  if (failed(batch))
-    return failure();
-  SmallVector<int64_t> out = *batch;
-  if (!aVec) out.push_back(as[as.size() - 2]);
-  if (!bVec) out.push_back(bs.back());
-  return out;
-}
-
-static FailureOr<SmallVector<int64_t>>
-quantConvShape(Ctx &c, RankedTensorType x, RankedTensorType w, int64_t g,
-               std::optional<ArrayAttr> kernelA, std::optional<ArrayAttr> strides,
-               std::optional<ArrayAttr> dil, std::optional<ArrayAttr> pads, StringRef autoPad) {
-  if (x.getRank() < 3 || w.getRank() != x.getRank())
-    return (LogicalResult)(c.error() << "x must be [N, C, spatial...] and w [M, C/group, kernel...] of the same rank; got "
-                                     << x << " and " << w);
-  if (g < 1)
-    return (LogicalResult)(c.error() << "group must be >= 1");
-  int64_t C = x.getDimSize(1), M = w.getDimSize(0), CperG = w.getDimSize(1);
-  if (C != kDyn && CperG != kDyn && C != CperG * g)
-    return (LogicalResult)(c.error() << "input has " << C << " channels but w expects " << CperG
-                                     << " x group " << g);
-  SmallVector<int64_t> kernel = readInts(kernelA);
-  if (kernel.empty())
-    kernel.assign(w.getShape().begin() + 2, w.getShape().end());
-  auto geo = computeGeometry(c, x, kernel, strides, dil, pads, autoPad, false);
-  if (failed(geo))
-    return failure();
-  SmallVector<int64_t> out{x.getDimSize(0), M};
-  out.append(geo->out);
-  return out;
-}
-
 /// Integer element type of a quantized value (8 bits; 32 for dequantize).
 static LogicalResult checkQuantElem(Ctx &c, Value v, StringRef what, bool allowI32 = false) {
   Type e = getElementTypeOrSelf(v.getType());
@@ -2671,7 +2646,7 @@ INFER(MatMulIntegerOp) {
   auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
   if (!a || !b || failed(checkQuantElem(c, getA(), "A")) || failed(checkQuantElem(c, getB(), "B")))
     return failure();
-  auto out = quantMatmulShape(c, a, b);
+  auto out = matmulShape(c, a, b);
   if (failed(out))
     return failure();
   return c.add(*out, IntegerType::get(getContext(), 32));
@@ -2682,7 +2657,7 @@ INFER(ConvIntegerOp) {
   auto x = c.ranked(getX(), "x"), w = c.ranked(getW(), "w");
   if (!x || !w || failed(checkQuantElem(c, getX(), "x")) || failed(checkQuantElem(c, getW(), "w")))
     return failure();
-  auto out = quantConvShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
+  auto out = convShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
                             getPads(), getAutoPad());
   if (failed(out))
     return failure();
@@ -2695,7 +2670,7 @@ INFER(QLinearMatMulOp) {
   if (!a || !b || failed(checkQuantElem(c, getA(), "a")) || failed(checkQuantElem(c, getB(), "b")) ||
       failed(checkQuantElem(c, getYZeroPoint(), "y_zero_point")))
     return failure();
-  auto out = quantMatmulShape(c, a, b);
+  auto out = matmulShape(c, a, b);
   if (failed(out))
     return failure();
   return c.add(*out, IntegerType::get(getContext(), 8));
@@ -2707,7 +2682,7 @@ INFER(QLinearConvOp) {
   if (!x || !w || failed(checkQuantElem(c, getX(), "x")) || failed(checkQuantElem(c, getW(), "w")) ||
       failed(checkQuantElem(c, getYZeroPoint(), "y_zero_point")))
     return failure();
-  auto out = quantConvShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
+  auto out = convShape(c, x, w, getGroup(), getKernelShape(), getStrides(), getDilations(),
                             getPads(), getAutoPad());
   if (failed(out))
     return failure();
