@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace kiln {
@@ -1653,13 +1654,18 @@ Value wrapIndex(OpBuilder &b, Location loc, Value v, Value dim) {
   return arith::MinSIOp::create(b, loc, v, arith::SubIOp::create(b, loc, dim, cIdx(b, loc, 1)));
 }
 
-/// Combines the value at a scatter destination with an update.
-Value scatterCombine(OpBuilder &b, Location loc, StringRef reduction, Value old, Value upd) {
-  if (reduction == "add") return binaryScalar(b, loc, nn::BinaryKind::add, old, upd);
-  if (reduction == "mul") return binaryScalar(b, loc, nn::BinaryKind::mul, old, upd);
-  if (reduction == "max") return binaryScalar(b, loc, nn::BinaryKind::max, old, upd);
-  if (reduction == "min") return binaryScalar(b, loc, nn::BinaryKind::min, old, upd);
-  return upd;
+/// Stores update `upd` at `dst` of the scatter accumulator `acc`, combined
+/// with the value there by `reduction` (none: the update replaces it).
+Value scatterStore(OpBuilder &b, Location loc, StringRef reduction, Value acc, ValueRange dst, Value upd) {
+  std::optional<nn::BinaryKind> k = llvm::StringSwitch<std::optional<nn::BinaryKind>>(reduction)
+                                        .Case("add", nn::BinaryKind::add)
+                                        .Case("mul", nn::BinaryKind::mul)
+                                        .Case("max", nn::BinaryKind::max)
+                                        .Case("min", nn::BinaryKind::min)
+                                        .Default(std::nullopt);
+  if (k)
+    upd = binaryScalar(b, loc, *k, tensor::ExtractOp::create(b, loc, acc, dst), upd);
+  return tensor::InsertOp::create(b, loc, upd, acc, dst);
 }
 
 SmallVector<Value> allDims(OpBuilder &b, Location loc, Value t) {
@@ -1745,9 +1751,7 @@ FailureOr<Value> lowerScatterElements(OpBuilder &b, nn::ScatterElementsOp op) {
                           Value u = tensor::ExtractOp::create(nb, nl, upd, ivs);
                           SmallVector<Value> dst(ivs.begin(), ivs.end());
                           dst[axis] = wrapIndex(nb, nl, i, axisDim);
-                          if (red != "none")
-                            u = scatterCombine(nb, nl, red, tensor::ExtractOp::create(nb, nl, acc, dst), u);
-                          return tensor::InsertOp::create(nb, nl, u, acc, dst);
+                          return scatterStore(nb, nl, red, acc, dst, u);
                         });
 }
 
@@ -1799,9 +1803,7 @@ FailureOr<Value> lowerScatterND(OpBuilder &b, nn::ScatterNDOp op) {
                           }
                           dst.append(ivs.begin() + (q - 1), ivs.end());
                           Value u = tensor::ExtractOp::create(nb, nl, upd, ivs);
-                          if (red != "none")
-                            u = scatterCombine(nb, nl, red, tensor::ExtractOp::create(nb, nl, acc, dst), u);
-                          return tensor::InsertOp::create(nb, nl, u, acc, dst);
+                          return scatterStore(nb, nl, red, acc, dst, u);
                         });
 }
 
