@@ -46,7 +46,7 @@ OPSET = 17
 BATCHES = (1, 4)  # test_data_set_0, test_data_set_1
 # Bumped whenever the exported models or data change, so that cached exports
 # (build/e2e-models) made by an older version of this script are redone.
-EXPORT_VERSION = "2"
+EXPORT_VERSION = "3"
 
 
 def _torch():
@@ -58,6 +58,8 @@ def _randomize_batchnorm(model, seed, input_shape):
     torch = _torch()
     g = torch.Generator().manual_seed(seed)
     bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
     with torch.no_grad():
         for m in bns:
             n = m.num_features
@@ -79,13 +81,72 @@ def _randomize_batchnorm(model, seed, input_shape):
             m.running_var.mul_(0.8 + 0.4 * torch.rand(n, generator=g))
 
 
-def _torchvision(ctor, **kw):
+def _reinit_classifier(model, seed):
+    """Some torchvision classifiers start with a zero final layer (ViT's head):
+    their outputs would not depend on the input.  Give the last Linear seeded
+    normal weights instead."""
+    torch = _torch()
+    lin = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        lin.weight.copy_(torch.randn(lin.weight.shape, generator=g) / lin.in_features ** 0.5)
+        if lin.bias is not None:
+            lin.bias.copy_(0.1 * torch.randn(lin.bias.shape, generator=g))
+
+
+def _mha_slow_path(model):
+    """torch 1.13 runs eval-mode nn.MultiheadAttention through the fused
+    kernel aten::_native_multi_head_attention ("fast path"), which the ONNX
+    exporter cannot express.  Route every MultiheadAttention through
+    F.multi_head_attention_forward, torch's own non-fused path (the same
+    math), for the export and the reference outputs alike."""
+    torch = _torch()
+    F = torch.nn.functional
+
+    def patch(m):
+        def forward(query, key, value, key_padding_mask=None, need_weights=True,
+                    attn_mask=None, average_attn_weights=True):
+            q, k, v = (x.transpose(0, 1) if m.batch_first else x for x in (query, key, value))
+            out, w = F.multi_head_attention_forward(
+                q, k, v, m.embed_dim, m.num_heads, m.in_proj_weight, m.in_proj_bias,
+                m.bias_k, m.bias_v, m.add_zero_attn, m.dropout, m.out_proj.weight,
+                m.out_proj.bias, training=m.training, key_padding_mask=key_padding_mask,
+                need_weights=need_weights, attn_mask=attn_mask,
+                average_attn_weights=average_attn_weights)
+            return (out.transpose(0, 1) if m.batch_first else out), w
+        m.forward = forward
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.MultiheadAttention):
+            patch(m)
+
+
+def _vit_post(model):
+    _reinit_classifier(model, 99)
+    _mha_slow_path(model)
+
+
+def _torchvision(ctor, size=224, post=None, **kw):
     def build():
         import torchvision.models as tvm
         model = getattr(tvm, ctor)(weights=None, **kw)
-        _randomize_batchnorm(model, seed=1234, input_shape=(3, 224, 224))
+        _randomize_batchnorm(model, seed=1234, input_shape=(3, size, size))
+        if post is not None:
+            post(model)
         return model
     return build
+
+
+def _convnext_layer_scale(model):
+    # torchvision starts ConvNeXt's layer scales at 1e-6: every block would
+    # add almost nothing to the residual stream and a broken block would go
+    # unseen.  Seeded scales around 0.1 make every block count.
+    torch = _torch()
+    g = torch.Generator().manual_seed(77)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("layer_scale"):
+                p.copy_(0.05 + 0.1 * torch.rand(p.shape, generator=g))
 
 
 def _transformer_encoder():
@@ -103,6 +164,169 @@ def _transformer_encoder():
     for lyr in model.layers:
         lyr.activation_relu_or_gelu = 0
     return model
+
+
+def _attention_modules():
+    """A plain multi-head attention block written out with Linear/MatMul/
+    Softmax (as Hugging Face's BERT and GPT-2 export), shared by the BERT-
+    and GPT-shaped models."""
+    torch = _torch()
+    F = torch.nn.functional
+
+    class SelfAttention(torch.nn.Module):
+        def __init__(self, hidden, heads):
+            super().__init__()
+            self.heads, self.dh = heads, hidden // heads
+            self.q = torch.nn.Linear(hidden, hidden)
+            self.k = torch.nn.Linear(hidden, hidden)
+            self.v = torch.nn.Linear(hidden, hidden)
+            self.o = torch.nn.Linear(hidden, hidden)
+
+        def split(self, x):
+            b, s, _ = x.shape
+            return x.view(b, s, self.heads, self.dh).transpose(1, 2)
+
+        def forward(self, x, bias):
+            q, k, v = self.split(self.q(x)), self.split(self.k(x)), self.split(self.v(x))
+            scores = torch.matmul(q, k.transpose(-1, -2)) / (self.dh ** 0.5) + bias
+            ctx = torch.matmul(F.softmax(scores, dim=-1), v)
+            b, h, s, d = ctx.shape
+            return self.o(ctx.transpose(1, 2).reshape(b, s, h * d))
+
+    class MLP(torch.nn.Module):
+        def __init__(self, hidden, ff):
+            super().__init__()
+            self.fc1 = torch.nn.Linear(hidden, ff)
+            self.fc2 = torch.nn.Linear(ff, hidden)
+
+        def forward(self, x):
+            return self.fc2(F.gelu(self.fc1(x)))
+
+    return SelfAttention, MLP
+
+
+BERT_SEQ, BERT_VOCAB = 128, 30522
+
+
+def _bert_encoder():
+    """BERT-base shape: 12 post-LN layers, hidden 768, 12 heads, FFN 3072,
+    word/position/token-type embeddings, sequence 128, vocabulary 30522.
+    Inputs: input_ids [batch,128] int64 and attention_mask [batch,128] int64
+    (1 = token, 0 = padding), turned into an additive -10000 bias on the
+    attention scores as BERT does.  Output: the last hidden states."""
+    torch = _torch()
+    SelfAttention, MLP = _attention_modules()
+
+    class Layer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = SelfAttention(768, 12)
+            self.ln1 = torch.nn.LayerNorm(768, eps=1e-12)
+            self.mlp = MLP(768, 3072)
+            self.ln2 = torch.nn.LayerNorm(768, eps=1e-12)
+
+        def forward(self, x, bias):
+            x = self.ln1(x + self.attn(x, bias))
+            return self.ln2(x + self.mlp(x))
+
+    class Bert(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word = torch.nn.Embedding(BERT_VOCAB, 768)
+            self.pos = torch.nn.Embedding(512, 768)
+            self.tok = torch.nn.Embedding(2, 768)
+            self.ln = torch.nn.LayerNorm(768, eps=1e-12)
+            self.layers = torch.nn.ModuleList([Layer() for _ in range(12)])
+
+        def forward(self, input_ids, attention_mask):
+            s = input_ids.shape[1]
+            pos = torch.arange(s, dtype=torch.int64).unsqueeze(0)
+            x = self.word(input_ids) + self.pos(pos) + self.tok(torch.zeros_like(input_ids))
+            x = self.ln(x)
+            bias = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * -10000.0
+            for lyr in self.layers:
+                x = lyr(x, bias)
+            return x
+
+    model = Bert()
+    # BERT's initializer: normal(0, 0.02) weights, zero biases.
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                mod.weight.normal_(0.0, 0.02)
+            if isinstance(mod, torch.nn.Linear):
+                mod.bias.normal_(0.0, 0.02)
+    return model
+
+
+GPT_SEQ, GPT_VOCAB = 256, 8192
+
+
+def _gpt_decoder():
+    """GPT-2-style decoder: 6 pre-LN layers, hidden 512, 8 heads, FFN 2048,
+    sequence 256, vocabulary 8192 with a tied LM head, causal mask (a
+    constant lower-triangular buffer turned into a -1e4 bias).  Input:
+    input_ids [batch,256] int64; output: logits [batch,256,8192]."""
+    torch = _torch()
+    SelfAttention, MLP = _attention_modules()
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1 = torch.nn.LayerNorm(512)
+            self.attn = SelfAttention(512, 8)
+            self.ln2 = torch.nn.LayerNorm(512)
+            self.mlp = MLP(512, 2048)
+
+        def forward(self, x, bias):
+            x = x + self.attn(self.ln1(x), bias)
+            return x + self.mlp(self.ln2(x))
+
+    class GPT(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = torch.nn.Embedding(GPT_VOCAB, 512)
+            self.wpe = torch.nn.Embedding(GPT_SEQ, 512)
+            self.blocks = torch.nn.ModuleList([Block() for _ in range(6)])
+            self.ln_f = torch.nn.LayerNorm(512)
+            causal = torch.tril(torch.ones(GPT_SEQ, GPT_SEQ))
+            self.register_buffer("causal_bias", (1.0 - causal) * -10000.0)
+
+        def forward(self, input_ids):
+            s = input_ids.shape[1]
+            pos = torch.arange(s, dtype=torch.int64).unsqueeze(0)
+            x = self.wte(input_ids) + self.wpe(pos)
+            bias = self.causal_bias[:s, :s]
+            for blk in self.blocks:
+                x = blk(x, bias)
+            return torch.matmul(self.ln_f(x), self.wte.weight.t())
+
+    model = GPT()
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                mod.weight.normal_(0.0, 0.02)
+            if isinstance(mod, torch.nn.Linear):
+                mod.bias.normal_(0.0, 0.02)
+    return model
+
+
+def _lstm_classifier():
+    """Sequence classifier: 2-layer LSTM (64 -> 128, batch_first) over 32
+    steps, a Linear head on the last step's hidden state (10 classes)."""
+    torch = _torch()
+
+    class LSTMClassifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(64, 128, num_layers=2, batch_first=True)
+            self.head = torch.nn.Linear(128, 10)
+
+        def forward(self, x):
+            y, _ = self.lstm(x)
+            return self.head(y[:, -1, :])
+
+    return LSTMClassifier()
 
 
 def _fashion_mnist_cnn():
@@ -127,36 +351,79 @@ def _fashion_mnist_extra_inputs():
     sys.path.insert(0, os.path.join(SRC, "scripts"))
     from train_fashion_mnist import DATA_DIR, load_split, preprocess
     x, _ = load_split(DATA_DIR, "t10k")
-    return [preprocess(x[:8])]
+    return [[preprocess(x[:8])]]
 
 
-# name -> (builder, input shape without batch, input name, output name, description,
-#          extra data sets builder or None)
+class Model:
+    """One exported model.  inputs: [(name, shape without batch, kind)] where
+    kind is "normal" (float32 N(0,1)), ("ids", V) (int64 token ids in [0,V))
+    or "mask" (int64 attention mask: 1 for the first L tokens, L random, 0
+    after).  extra: builder of further input lists (one per extra data set).
+    """
+
+    def __init__(self, build, inputs, outputs, desc, extra=None, required_ops=()):
+        self.build, self.inputs, self.outputs = build, inputs, outputs
+        self.desc, self.extra, self.required_ops = desc, extra, set(required_ops)
+
+
+def _image(size=224):
+    return [("input", (3, size, size), "normal")]
+
+
+def _tv(ctor, desc, size=224, post=None, **kw):
+    return Model(_torchvision(ctor, size=size, post=post, **kw), _image(size), ["output"],
+                 f"torchvision {desc}, {size}x{size}, random weights")
+
+
 MODELS = {
-    "resnet18": (_torchvision("resnet18"), (3, 224, 224), "input", "output",
-                 "torchvision resnet18, 224x224, random weights", None),
-    "resnet50": (_torchvision("resnet50"), (3, 224, 224), "input", "output",
-                 "torchvision resnet50, 224x224, random weights", None),
-    "mobilenet_v2": (_torchvision("mobilenet_v2"), (3, 224, 224), "input", "output",
-                     "torchvision mobilenet_v2, 224x224, random weights", None),
-    "googlenet": (_torchvision("googlenet", aux_logits=False, init_weights=True,
-                               transform_input=False), (3, 224, 224), "input", "output",
-                  "torchvision googlenet (no aux logits, no input transform), 224x224", None),
-    "transformer_encoder": (_transformer_encoder, (16, 64), "src", "output",
-                            "nn.TransformerEncoder: 2 layers, d_model 64, 4 heads, ff 128, "
-                            "gelu, post-LN, batch_first, input [batch,16,64]", None),
-    "fashion_mnist_cnn": (_fashion_mnist_cnn, (1, 28, 28), "image", "logits",
-                          "the trained sample CNN from models/ (input [batch,1,28,28])",
-                          _fashion_mnist_extra_inputs),
+    "resnet18": _tv("resnet18", "resnet18"),
+    "resnet50": _tv("resnet50", "resnet50"),
+    "resnext50": _tv("resnext50_32x4d", "resnext50_32x4d"),
+    "wide_resnet50": _tv("wide_resnet50_2", "wide_resnet50_2"),
+    "mobilenet_v2": _tv("mobilenet_v2", "mobilenet_v2"),
+    "mobilenet_v3_small": _tv("mobilenet_v3_small", "mobilenet_v3_small"),
+    "mobilenet_v3_large": _tv("mobilenet_v3_large", "mobilenet_v3_large"),
+    "squeezenet1_1": _tv("squeezenet1_1", "squeezenet1_1"),
+    "shufflenet_v2": _tv("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
+    "googlenet": _tv("googlenet", "googlenet (no aux logits, no input transform)",
+                     aux_logits=False, init_weights=True, transform_input=False),
+    "inception_v3": _tv("inception_v3", "inception_v3 (no aux logits, no input transform)",
+                        size=299, aux_logits=False, init_weights=True, transform_input=False),
+    "densenet121": _tv("densenet121", "densenet121"),
+    "efficientnet_b0": _tv("efficientnet_b0", "efficientnet_b0"),
+    "regnet_y_400mf": _tv("regnet_y_400mf", "regnet_y_400mf"),
+    "vgg16": _tv("vgg16", "vgg16"),
+    "vit_b_16": _tv("vit_b_16", "vit_b_16 (head re-initialized: torchvision zeroes it)",
+                    post=_vit_post),
+    "swin_t": _tv("swin_t", "swin_t"),
+    "convnext_tiny": _tv("convnext_tiny", "convnext_tiny (layer scales ~0.1)",
+                         post=_convnext_layer_scale),
+    "bert_encoder": Model(_bert_encoder,
+                          [("input_ids", (BERT_SEQ,), ("ids", BERT_VOCAB)),
+                           ("attention_mask", (BERT_SEQ,), "mask")],
+                          ["last_hidden_state"],
+                          "BERT-base-shaped encoder: 12 layers, hidden 768, 12 heads, seq 128, "
+                          "attention mask", required_ops={"MatMul", "Softmax", "Gather"}),
+    "gpt_decoder": Model(_gpt_decoder, [("input_ids", (GPT_SEQ,), ("ids", GPT_VOCAB))],
+                         ["logits"],
+                         "GPT-style decoder: 6 layers, hidden 512, 8 heads, seq 256, causal mask, "
+                         "vocab 8192", required_ops={"MatMul", "Softmax", "Gather"}),
+    "lstm": Model(_lstm_classifier, [("input", (32, 64), "normal")], ["output"],
+                  "2-layer LSTM (64 -> 128) over 32 steps + Linear head",
+                  required_ops={"LSTM"}),
+    "transformer_encoder": Model(_transformer_encoder, [("src", (16, 64), "normal")], ["output"],
+                                 "nn.TransformerEncoder: 2 layers, d_model 64, 4 heads, ff 128, "
+                                 "gelu, post-LN, batch_first, input [batch,16,64]",
+                                 required_ops={"MatMul", "Softmax", "LayerNormalization"}),
+    "fashion_mnist_cnn": Model(_fashion_mnist_cnn, [("image", (1, 28, 28), "normal")], ["logits"],
+                               "the trained sample CNN from models/ (input [batch,1,28,28])",
+                               extra=_fashion_mnist_extra_inputs),
 }
-
-# Op types an exported model must contain (guards against fused/opaque exports).
-REQUIRED_OPS = {"transformer_encoder": {"MatMul", "Softmax", "LayerNormalization"}}
 
 
 def expected_sets(name):
     n = len(BATCHES)
-    if MODELS[name][5] is not None:
+    if MODELS[name].extra is not None:
         n += 1
     return [f"test_data_set_{i}" for i in range(n)]
 
@@ -170,8 +437,11 @@ def is_complete(d, name):
                 return False
     except OSError:
         return False
+    spec = MODELS[name]
     for s in expected_sets(name):
-        for f in ("input_0.pb", "output_0.pb"):
+        files = [f"input_{i}.pb" for i in range(len(spec.inputs))]
+        files += [f"output_{i}.pb" for i in range(len(spec.outputs))]
+        for f in files:
             if not os.path.isfile(os.path.join(d, s, f)):
                 return False
     return True
@@ -184,13 +454,28 @@ def save_tensor(arr, name, path):
         f.write(t.SerializeToString())
 
 
+def make_input(rng, batch, shape, kind):
+    import numpy as np
+    if kind == "normal":
+        return rng.standard_normal((batch,) + tuple(shape)).astype(np.float32)
+    if kind == "mask":
+        # Every row keeps at least a quarter of its tokens; the rest is padding.
+        m = np.zeros((batch,) + tuple(shape), dtype=np.int64)
+        n = shape[-1]
+        for b in range(batch):
+            m[b, :rng.randint(n // 4, n + 1)] = 1
+        return m
+    assert kind[0] == "ids"
+    return rng.randint(0, kind[1], size=(batch,) + tuple(shape)).astype(np.int64)
+
+
 def export_one(name, out_dir):
     import numpy as np
     torch = _torch()
-    build, shape, in_name, out_name, _, extra = MODELS[name]
+    spec = MODELS[name]
     seed = 1000 + sorted(MODELS).index(name)
     torch.manual_seed(seed)
-    model = build().eval()
+    model = spec.build().eval()
     for p in model.parameters():
         p.requires_grad_(False)
 
@@ -198,36 +483,44 @@ def export_one(name, out_dir):
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     # Trace at batch 2 so that nothing gets specialized to batch 1.
-    dummy = torch.randn(2, *shape, generator=torch.Generator().manual_seed(seed))
-    torch.onnx.export(model, dummy, os.path.join(tmp, "model.onnx"), opset_version=OPSET,
-                      input_names=[in_name], output_names=[out_name],
-                      dynamic_axes={in_name: {0: "batch"}, out_name: {0: "batch"}},
-                      do_constant_folding=True)
-
-    inputs = []
     rng = np.random.RandomState(seed)
+    dummy = tuple(torch.from_numpy(make_input(rng, 2, shape, kind))
+                  for _, shape, kind in spec.inputs)
+    in_names = [n for n, _, _ in spec.inputs]
+    dyn = {n: {0: "batch"} for n in in_names + spec.outputs}
+    with torch.no_grad():
+        torch.onnx.export(model, dummy, os.path.join(tmp, "model.onnx"), opset_version=OPSET,
+                          input_names=in_names, output_names=spec.outputs,
+                          dynamic_axes=dyn, do_constant_folding=True)
+
+    data = []
     for b in BATCHES:
-        inputs.append(rng.standard_normal((b,) + tuple(shape)).astype(np.float32))
-    if extra is not None:
-        inputs += extra()
+        data.append([make_input(rng, b, shape, kind) for _, shape, kind in spec.inputs])
+    if spec.extra is not None:
+        data += spec.extra()
     stats = []
     with torch.no_grad():
-        for i, x in enumerate(inputs):
-            y = model(torch.from_numpy(x)).numpy().astype(np.float32)
-            if not np.all(np.isfinite(y)):
-                raise RuntimeError(f"{name}: non-finite reference output")
-            if y.shape[0] > 1:
-                spread = np.abs(y - y.mean(axis=0, keepdims=True)).max()
-                if spread < 1e-2 * max(np.abs(y).max(), 1e-30):
-                    raise RuntimeError(f"{name}: the outputs hardly depend on the input "
-                                       f"(spread {spread:.3g} across the batch): a useless reference")
+        for i, xs in enumerate(data):
+            ys = model(*[torch.from_numpy(x) for x in xs])
+            if not isinstance(ys, (tuple, list)):
+                ys = (ys,)
+            ys = [y.numpy().astype(np.float32) for y in ys]
             d = os.path.join(tmp, f"test_data_set_{i}")
             os.makedirs(d)
-            save_tensor(x, in_name, os.path.join(d, "input_0.pb"))
-            save_tensor(y, out_name, os.path.join(d, "output_0.pb"))
-            stats.append(f"set {i}: in {list(x.shape)} out {list(y.shape)} "
-                         f"|out| max {np.abs(y).max():.3g} mean {np.abs(y).mean():.3g} "
-                         f"spread {np.abs(y - y.mean(axis=0, keepdims=True)).max():.3g}")
+            for j, (x, n) in enumerate(zip(xs, in_names)):
+                save_tensor(x, n, os.path.join(d, f"input_{j}.pb"))
+            for j, (y, n) in enumerate(zip(ys, spec.outputs)):
+                if not np.all(np.isfinite(y)):
+                    raise RuntimeError(f"{name}: non-finite reference output {n}")
+                spread = np.abs(y - y.mean(axis=0, keepdims=True)).max()
+                if y.shape[0] > 1 and spread < 1e-2 * max(np.abs(y).max(), 1e-30):
+                    raise RuntimeError(f"{name}: output {n} hardly depends on the input "
+                                       f"(spread {spread:.3g} across the batch): a useless "
+                                       f"reference")
+                save_tensor(y, n, os.path.join(d, f"output_{j}.pb"))
+                stats.append(f"set {i}: in {[list(x.shape) for x in xs]} out {n} "
+                             f"{list(y.shape)} |out| max {np.abs(y).max():.3g} "
+                             f"mean {np.abs(y).mean():.3g} spread {spread:.3g}")
     with open(os.path.join(tmp, "EXPORT_VERSION"), "w") as f:
         f.write(EXPORT_VERSION + "\n")
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -251,7 +544,7 @@ def check(name, out_dir):
                 for sg in a.graphs:
                     walk(sg)
     walk(m.graph)
-    missing = REQUIRED_OPS.get(name, set()) - ops
+    missing = MODELS[name].required_ops - ops
     if missing:
         raise RuntimeError(f"{name}: exported graph lacks {sorted(missing)} "
                            f"(fused fast path taken?); ops: {sorted(ops)}")
@@ -266,7 +559,7 @@ def check(name, out_dir):
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="models:\n" + "\n".join(f"  {k:20s} {v[4]}" for k, v in MODELS.items()),
+        epilog="models:\n" + "\n".join(f"  {k:20s} {v.desc}" for k, v in MODELS.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", nargs="?", help="output directory (created if needed)")
     ap.add_argument("--models", default=",".join(MODELS),
@@ -278,7 +571,7 @@ def main():
 
     if a.list:
         for k, v in MODELS.items():
-            print(f"{k:20s} {v[4]}")
+            print(f"{k:20s} {v.desc}")
         return 0
     if not a.out:
         ap.error("the output directory is required (or --list)")
