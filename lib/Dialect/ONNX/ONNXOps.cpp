@@ -287,6 +287,198 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
 }
 
 //===----------------------------------------------------------------------===//
+// Provenance of dynamic dimensions
+//
+// A Reshape like [Shape(T)[0], -1, 28, 28] (the channel shuffle of
+// ShuffleNet, the head split of attention) can only get a static -1 if the
+// dynamic entry is provably the same run-time value as a dynamic dimension of
+// the reshaped tensor.  dimOrigin() follows a dynamic dimension back through
+// ops that pass it through unchanged to the tensor and dimension where it
+// first appears (a graph input's batch, typically); two dynamic dimensions
+// with the same origin are equal at run time.
+//===----------------------------------------------------------------------===//
+
+using DimOrigin = std::pair<Value, int64_t>;
+static SmallVector<int64_t> readInts(std::optional<ArrayAttr> a);
+
+static std::optional<DimOrigin> shapeElementOrigin(Value v, int64_t idx);
+
+static DimOrigin dimOrigin(Value v, int64_t i) {
+  for (int guard = 0; guard < 10000; ++guard) {
+    auto t = getRanked(v);
+    Operation *def = v.getDefiningOp();
+    if (!t || !def || i < 0 || i >= t.getRank() || !t.isDynamicDim(i))
+      return {v, i};
+    // Ops whose result has the shape of operand 0.
+    if (isa<ReluOp, SigmoidOp, TanhOp, ErfOp, SqrtOp, ExpOp, NegOp, CastOp, IdentityOp,
+            ClipOp, LeakyReluOp, HardSwishOp, HardSigmoidOp, SoftmaxOp, LayerNormalizationOp,
+            BatchNormalizationOp, DropoutOp>(def)) {
+      auto in = getRanked(def->getOperand(0));
+      if (!in || in.getRank() != t.getRank())
+        return {v, i};
+      v = def->getOperand(0);
+      continue;
+    }
+    // Broadcasting binary ops: the operand that has this dimension as a
+    // dynamic dimension while every other operand has 1 or nothing there.
+    if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, WhereOp>(def)) {
+      Value from;
+      bool ok = true;
+      for (Value o : def->getOperands()) {
+        auto ot = getRanked(o);
+        if (!ot) { ok = false; break; }
+        int64_t j = i - (t.getRank() - ot.getRank());
+        if (j < 0 || ot.getDimSize(j) == 1)
+          continue;
+        if (!ot.isDynamicDim(j) || from) { ok = false; break; }
+        from = o;
+      }
+      if (!ok || !from)
+        return {v, i};
+      i -= t.getRank() - getRanked(from).getRank();
+      v = from;
+      continue;
+    }
+    if (auto tr = dyn_cast<TransposeOp>(def)) {
+      SmallVector<int64_t> perm = readInts(tr.getPerm());
+      int64_t r = t.getRank();
+      if (perm.empty())
+        for (int64_t k = r - 1; k >= 0; --k) perm.push_back(k);
+      if ((int64_t)perm.size() != r)
+        return {v, i};
+      v = tr.getData();
+      i = perm[i];
+      continue;
+    }
+    // The batch dimension of convolutions and pools.
+    if (isa<ConvOp, MaxPoolOp, AveragePoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp>(def) &&
+        i == 0) {
+      v = def->getOperand(0);
+      continue;
+    }
+    if (auto cc = dyn_cast<ConcatOp>(def)) {
+      if (normAxis(cc.getAxis(), t.getRank()) == i || cc.getInputs().empty())
+        return {v, i};
+      v = cc.getInputs().front();
+      continue;
+    }
+    if (auto sl = dyn_cast<SliceOp>(def)) {
+      // Only dimensions the slice does not touch (constant axes).
+      SmallVector<int64_t> axes;
+      if (isa<NoneType>(sl.getAxes().getType())) {
+        SmallVector<int64_t> starts;
+        if (!getConstantIntValues(sl.getStarts(), starts))
+          return {v, i};
+        for (int64_t k = 0; k < (int64_t)starts.size(); ++k) axes.push_back(k);
+      } else if (!getConstantIntValues(sl.getAxes(), axes)) {
+        return {v, i};
+      }
+      if (llvm::any_of(axes, [&](int64_t a) { return normAxis(a, t.getRank()) == i; }))
+        return {v, i};
+      v = sl.getData();
+      continue;
+    }
+    if (auto sp = dyn_cast<SplitOp>(def)) {
+      if (normAxis(sp.getAxis(), t.getRank()) == i)
+        return {v, i};
+      v = sp.getInput();
+      continue;
+    }
+    if (auto mm = dyn_cast<MatMulOp>(def)) {
+      // Leading (batch or row) dimensions of A when A has the result's rank.
+      auto a = getRanked(mm.getA());
+      if (!a || a.getRank() != t.getRank() || i >= t.getRank() - 1)
+        return {v, i};
+      v = mm.getA();
+      continue;
+    }
+    if (auto rs = dyn_cast<ReshapeOp>(def)) {
+      SmallVector<int64_t> vals;
+      if (!getShapeValues(rs.getShape(), vals) || i >= (int64_t)vals.size())
+        return {v, i};
+      if (vals[i] == 0 && !rs.getAllowzero()) {
+        v = rs.getData();
+        continue;
+      }
+      if (vals[i] != kUnknownValue)
+        return {v, i};
+      auto o = shapeElementOrigin(rs.getShape(), i);
+      if (!o)
+        return {v, i};
+      std::tie(v, i) = *o;
+      continue;
+    }
+    return {v, i};
+  }
+  return {v, i};
+}
+
+/// Element `idx` of a shape tensor built by the usual exported shape
+/// computation, when it is dimension d of some tensor T (Shape(T)[d]):
+/// returns dimOrigin(T, d).
+static std::optional<DimOrigin> shapeElementOrigin(Value v, int64_t idx) {
+  for (int guard = 0; guard < 1000; ++guard) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    if (auto shape = dyn_cast<ShapeOp>(def)) {
+      auto t = getRanked(shape.getData());
+      if (!t)
+        return std::nullopt;
+      int64_t r = t.getRank();
+      int64_t start = shape.getStart() ? std::clamp<int64_t>(normAxis(*shape.getStart(), r), 0, r) : 0;
+      if (start + idx >= r)
+        return std::nullopt;
+      return dimOrigin(shape.getData(), start + idx);
+    }
+    if (isa<CastOp, IdentityOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    if (isa<UnsqueezeOp, SqueezeOp>(def)) {
+      auto t = getRanked(def->getOperand(0));
+      if (!t || t.getRank() > 1)
+        return std::nullopt;
+      v = def->getOperand(0);
+      continue;
+    }
+    if (auto concat = dyn_cast<ConcatOp>(def)) {
+      bool found = false;
+      for (Value in : concat.getInputs()) {
+        auto t = getRanked(in);
+        if (!t || t.getRank() > 1 || t.isDynamicDim(0) && t.getRank() == 1)
+          return std::nullopt;
+        int64_t n = t.getRank() == 0 ? 1 : t.getDimSize(0);
+        if (idx < n) {
+          v = in;
+          found = true;
+          break;
+        }
+        idx -= n;
+      }
+      if (!found)
+        return std::nullopt;
+      continue;
+    }
+    if (auto gather = dyn_cast<GatherOp>(def)) {
+      SmallVector<int64_t> ids;
+      auto dt = getRanked(gather.getData());
+      if (!dt || dt.getRank() != 1 || dt.isDynamicDim(0) ||
+          !getConstantIntValues(gather.getIndices(), ids) || idx >= (int64_t)ids.size())
+        return std::nullopt;
+      int64_t k = ids[idx] < 0 ? ids[idx] + dt.getDimSize(0) : ids[idx];
+      if (k < 0 || k >= dt.getDimSize(0))
+        return std::nullopt;
+      v = gather.getData();
+      idx = k;
+      continue;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
 // Inference driver and shared verifier
 //===----------------------------------------------------------------------===//
 
@@ -978,6 +1170,43 @@ INFER(ReshapeOp) {
     }
   }
   int64_t total = product(x.getShape());
+  if (inferIdx >= 0 && total == kDyn) {
+    // Dynamic entries that are provably dynamic dimensions of `data` (each a
+    // different one, covering all of them) cancel out of the element count:
+    // -1 is the product of data's static dimensions over that of the other
+    // static entries.
+    SmallVector<bool> used(x.getRank(), false);
+    bool matched = true;
+    for (auto [i, d] : llvm::enumerate(out)) {
+      if ((int64_t)i == inferIdx || d != kDyn)
+        continue;
+      auto o = shapeElementOrigin(getShape(), i);
+      bool hit = false;
+      for (int64_t k = 0; o && k < x.getRank() && !hit; ++k)
+        if (x.isDynamicDim(k) && !used[k] && dimOrigin(getData(), k) == *o)
+          used[k] = hit = true;
+      if (!hit) {
+        matched = false;
+        break;
+      }
+    }
+    for (int64_t k = 0; matched && k < x.getRank(); ++k)
+      if (x.isDynamicDim(k) && !used[k])
+        matched = false;
+    if (matched) {
+      int64_t staticTotal = 1, rest = 1;
+      for (int64_t k = 0; k < x.getRank(); ++k)
+        if (!x.isDynamicDim(k))
+          staticTotal *= x.getDimSize(k);
+      for (auto [i, d] : llvm::enumerate(out))
+        if ((int64_t)i != inferIdx && d != kDyn)
+          rest *= d;
+      if (rest == 0 || staticTotal % rest != 0)
+        return c.error() << "cannot reshape " << x << " with shape entries whose product is "
+                         << rest;
+      out[inferIdx] = staticTotal / rest;
+    }
+  }
   if (inferIdx >= 0 && total != kDyn) {
     int64_t rest = 1;
     bool known = true;

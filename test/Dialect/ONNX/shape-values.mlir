@@ -48,3 +48,4 @@ func.func @size_of_dynamic(%x: tensor<?x4xf32>, %m: tensor<3x1xf32>) -> tensor<?
   %y = "onnx.Reshape"(%m, %fill) : (tensor<3x1xf32>, tensor<?xi64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
