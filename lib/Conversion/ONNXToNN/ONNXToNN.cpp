@@ -2434,9 +2434,12 @@ FailureOr<SmallVector<Value>> Converter::convert() {
         SmallVector<Value> r{d.getData()};
         if (d.getMask()) {
           auto mt = rtt(d.getMask());
+          Value shape;
           if (!mt.hasStaticShape())
-            return (LogicalResult)(fail() << "a Dropout mask of dynamic shape is not supported");
-          r.push_back(nn::FillOp::create(b, loc, mt, Value(), b.getBoolAttr(true)));
+            shape = nn::ShapeOfOp::create(
+                b, loc, RankedTensorType::get({mt.getRank()}, b.getI64Type()), d.getData(),
+                b.getI64IntegerAttr(0), b.getI64IntegerAttr(mt.getRank()));
+          r.push_back(nn::FillOp::create(b, loc, mt, shape, b.getBoolAttr(true)));
         }
         return r;
       })

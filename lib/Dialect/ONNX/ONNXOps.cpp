@@ -235,7 +235,9 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
     out.append(len[0], fill[0]);
     return true;
   }
-  if (isa<AddOp, SubOp, MulOp, DivOp>(def)) {
+  if (auto mod = dyn_cast<ModOp>(def); mod && mod.getFmod() != 0)
+    return false;
+  if (isa<AddOp, SubOp, MulOp, DivOp, ModOp>(def)) {
     // Shape arithmetic on small integer vectors (numpy broadcasting of a
     // one-element operand).
     SmallVector<int64_t> a, b;
@@ -254,7 +256,8 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
       else if (isa<SubOp>(def)) out.push_back(x - y);
       else if (isa<MulOp>(def)) out.push_back(x * y);
       else if (y == 0) return false;
-      else out.push_back(x / y);
+      else if (isa<DivOp>(def)) out.push_back(x / y);
+      else out.push_back(((x % y) + y) % y); // Mod, fmod = 0: the sign of the divisor
     }
     return true;
   }
@@ -688,8 +691,17 @@ INFER(DropoutOp) {
     return failure();
   SmallVector<int64_t> mode;
   if (!isa<NoneType>(getTrainingMode().getType())) {
-    if (!getConstantIntValues(getTrainingMode(), mode) || mode.size() != 1 || mode[0] != 0)
-      return c.error() << "training_mode must be a constant false (Kiln compiles inference only)";
+    if (!getConstantIntValues(getTrainingMode(), mode) || mode.size() != 1)
+      return c.error() << "training_mode must be a constant (Kiln compiles inference only)";
+    // training_mode = true drops nothing when the ratio is a constant 0
+    // (torch exports F.dropout(x, p=0.0) so, e.g. in Swin's attention): the
+    // output is the input and the mask all true, as in inference.
+    SmallVector<double> ratio;
+    if (mode[0] != 0 &&
+        (isa<NoneType>(getRatio().getType()) || !getConstantFloatValues(getRatio(), ratio) ||
+         ratio.size() != 1 || ratio[0] != 0.0))
+      return c.error() << "training_mode = true with a ratio other than a constant 0 is random "
+                          "(Kiln compiles inference only)";
   }
   types.push_back(t);
   if (getNumResults() > 1)
