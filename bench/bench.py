@@ -106,13 +106,15 @@ class Worker:
             self.cmd(f"input {name} {dtype} {'x'.join(map(str, dims))} {path}")
 
     def dump(self, d):
+        """One run whose outputs go to d; returns (run time in ns, [(name, dtype, dims)])."""
         os.makedirs(d, exist_ok=True)
+        toks = self.cmd(f"dump {d}").split()
         outs = []
-        for tok in self.cmd(f"dump {d}").split():
+        for tok in toks[1:]:
             name, dtype, dims = tok.rsplit(":", 2)
             dims = [] if dims == "scalar" else [int(x) for x in dims.split("x")]
             outs.append((name, dtype, dims))
-        return outs
+        return int(toks[0]), outs
 
     def close(self):
         if self.p.poll() is None:
@@ -303,26 +305,39 @@ def torch_reference(name, mdir):
 # Measurement
 
 
-def rounds_for(est_s, target_s, lo, hi):
+def plan_rounds(est_s, target_s, lo, hi, max_s):
+    """Rounds for about target_s seconds (est_s: one A+B pair), within
+    [lo, hi], but no more than max_s seconds unless that leaves fewer than 2."""
     if est_s <= 0:
-        return hi
-    return int(max(lo, min(hi, math.ceil(target_s / est_s))))
+        return lo
+    r = max(lo, min(hi, math.ceil(target_s / est_s)))
+    return int(max(min(2, r), min(r, math.floor(max_s / est_s))))
 
 
-def alternate(k, o, warmup, target_s, lo, hi, what):
-    """Warm-up runs (alternating) then R rounds of one run each, the order
-    flipped every round.  Returns ({kiln,ort} latencies in ns, rounds, extras)."""
+def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=None):
+    """Warm-up pairs (alternating), then R rounds of one run each, the order
+    flipped every round.  `prior`: (kiln_ns, ort_ns) of an untimed run just
+    made on this input (the output dump), counted as warm-up time.  Warm-up
+    stops early once it has taken warmup_max_s.  Returns (kiln latencies in
+    ns, ort latencies in ns, extras)."""
     wk, wo = [], []
+    spent = sum(prior) / 1e9 if prior else 0.0
     for i in range(warmup):
+        if spent > warmup_max_s:
+            break
         pair = [(k, wk), (o, wo)] if i % 2 == 0 else [(o, wo), (k, wk)]
         for w, acc in pair:
             acc += w.run(1)
+        spent += (wk[-1] + wo[-1]) / 1e9
     if wk:
         est = (statistics.median(wk[-2:]) + statistics.median(wo[-2:])) / 1e9
-        rounds = rounds_for(est, target_s, lo, hi)
+    elif prior:
+        est = sum(prior) / 1e9
     else:
-        rounds = lo
-    log(f"    {what}: {warmup} warm-up, {rounds} rounds")
+        est = 0.0
+    rounds = plan_rounds(est, target_s, lo, hi, max_s)
+    log(f"    {what}: {len(wk)} warm-up run(s) each, {rounds} rounds "
+        f"(about {est * rounds:.0f} s)")
     tk, to = [], []
     cpu0 = (k.cpu_seconds(), o.cpu_seconds())
     t0 = time.time()
@@ -337,7 +352,7 @@ def alternate(k, o, warmup, target_s, lo, hi, what):
     util = [round((c1 - c0) / (sum(t) / 1e9), 2) if sum(t) > 0 else None
             for c0, c1, t in zip(cpu0, cpu1, (tk, to))]
     paired = sorted(a / b for a, b in zip(tk, to))
-    extra = {"rounds": rounds, "warmup": warmup, "wall_s": round(wall, 2),
+    extra = {"rounds": rounds, "warmup": len(wk), "wall_s": round(wall, 2),
              "warmup_ms": {"kiln": [round(t / 1e6, 3) for t in wk],
                            "ort": [round(t / 1e6, 3) for t in wo]},
              "cpu_util": {"kiln": util[0], "ort": util[1]},
@@ -365,24 +380,40 @@ def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref):
 
         # Outputs at batch 1 (before any timed run), against each other and torch.
         dk, do = os.path.join(work, "outputs", name, cfg, "kiln"), os.path.join(work, "outputs", name, cfg, "ort")
-        desc_k, desc_o = k.dump(dk), o.dump(do)
+        (first_k, desc_k), (first_o, desc_o) = k.dump(dk), o.dump(do)
+        res["first_run_ms"] = {"kiln": round(first_k / 1e6, 3), "ort": round(first_o / 1e6, 3)}
         ok_, oo = read_outputs(dk, desc_k), read_outputs(do, desc_o)
-        if [d[0] for d in desc_k] != [d[0] for d in desc_o]:
-            res["outputs_error"] = f"output names differ: {desc_k} vs {desc_o}"
-        res["diff"] = {"kiln_vs_ort": worst([compare(x, y) for x, y in zip(ok_, oo)]),
-                       "kiln_vs_torch": worst([compare(x, y) for x, y in zip(ok_, ref)]),
-                       "ort_vs_torch": worst([compare(x, y) for x, y in zip(oo, ref)])}
 
-        tk, to, ex = alternate(k, o, a.warmup, a.target_s, a.min_rounds, a.max_rounds,
-                               f"{cfg} batch 1")
+        def diff(xs, ys, what):
+            if len(xs) != len(ys):
+                return {"error": f"{len(xs)} outputs vs {len(ys)} {what}"}
+            return worst([compare(x, y) for x, y in zip(xs, ys)])
+        res["diff"] = {"kiln_vs_ort": diff(ok_, oo, "from ORT"),
+                       "kiln_vs_torch": diff(ok_, ref, "torch references"),
+                       "ort_vs_torch": diff(oo, ref, "torch references")}
+        if [d[0] for d in desc_k] != [d[0] for d in desc_o]:
+            res["diff"]["kiln_vs_ort"] = {"error": f"output names differ: "
+                                          f"{[d[0] for d in desc_k]} vs {[d[0] for d in desc_o]}"}
+
+        tk, to, ex = alternate(k, o, a.warmup, a.warmup_max_s, a.target_s, a.min_rounds,
+                               a.max_rounds, a.max_s, f"{cfg} batch 1", (first_k, first_o))
         res["batch1"] = {"kiln": summarize(tk), "ort": summarize(to), **ex}
         res["batch1"]["ratio_median"] = res["batch1"]["kiln"]["median_ms"] / res["batch1"]["ort"]["median_ms"]
         res["batch1"]["ratio_min"] = res["batch1"]["kiln"]["min_ms"] / res["batch1"]["ort"]["min_ms"]
-        if a.batch > 1:
+        b1 = res["batch1"]
+        est_n = a.batch * (b1["kiln"]["median_ms"] + b1["ort"]["median_ms"]) / 1e3
+        if a.batch > 1 and est_n > a.batch_max_run_s:
+            res["batchN"] = {"batch": a.batch, "skipped":
+                             f"one batch-{a.batch} A+B pair would take about {est_n:.0f} s "
+                             f"(batch x batch-1 medians) > --batch-max-run-s "
+                             f"{a.batch_max_run_s:g}"}
+            log(f"    {cfg} batch {a.batch}: skipped ({res['batchN']['skipped']})")
+        elif a.batch > 1:
             k.set_inputs(b8_files)
             o.set_inputs(b8_files)
-            tk, to, ex = alternate(k, o, a.batch_warmup, a.batch_target_s, a.batch_min_rounds,
-                                   a.max_rounds, f"{cfg} batch {a.batch}")
+            tk, to, ex = alternate(k, o, a.batch_warmup, a.warmup_max_s, a.batch_target_s,
+                                   a.batch_min_rounds, a.max_rounds, a.max_s,
+                                   f"{cfg} batch {a.batch}")
             sk, so = summarize(tk), summarize(to)
             res["batchN"] = {"batch": a.batch, "kiln": sk, "ort": so, **ex,
                              "kiln_items_per_s": a.batch / (sk["median_ms"] / 1e3),
@@ -394,6 +425,8 @@ def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref):
                               "peak": round(peak[w][0] / MIB, 1)} for w in ("kiln", "ort")}
     except WorkerError as e:
         res["error"] = str(e)
+    except Exception as e:  # a bad output file, ...: report, go on with the next
+        res["error"] = f"{type(e).__name__}: {e}"
     finally:
         for w in (k, o):
             if w is not None:
@@ -440,12 +473,15 @@ def write_markdown(path, results):
     L.append(f"- Kiln {(m['kiln_commit'] or '?')[:12]}{' (dirty tree)' if m['kiln_dirty'] else ''}, "
              f"`kiln-compile {s['kiln_flags']}`; ONNX Runtime {m['ort_version']} "
              f"(onnxruntime-node, Node {m['node']}); {m['date_utc']}")
-    L.append(f"- method: warm-up {s['warmup']} runs each, then alternating A/B rounds (order "
-             f"flipped each round) for about {s['target_s']} s per configuration "
-             f"({s['min_rounds']}–{s['max_rounds']} rounds); batch {s['batch']}: warm-up "
-             f"{s['batch_warmup']}, about {s['batch_target_s']} s, at least "
-             f"{s['batch_min_rounds']} rounds. Latency is measured inside each worker around the "
-             f"run call only. Load average (1/5/15 min) before/after: "
+    L.append(f"- method: per model and configuration, one untimed run of each (its outputs are "
+             f"compared below), up to {s['warmup']} warm-up runs each (fewer once warm-up has "
+             f"taken {s['warmup_max_s']:g} s), then alternating A/B rounds, the order flipped "
+             f"each round, for about {s['target_s']:g} s ({s['min_rounds']}–{s['max_rounds']} "
+             f"rounds, fewer, but at least 2, when that would exceed {s['max_s']:g} s); batch "
+             f"{s['batch']}: {s['batch_warmup']} warm-up run, about {s['batch_target_s']:g} s, at "
+             f"least {s['batch_min_rounds']} rounds, skipped when one pair would take more than "
+             f"{s['batch_max_run_s']:g} s. Latency is measured inside each worker around the run "
+             f"call only. Load average (1/5/15 min) before/after: "
              f"{la(results['loadavg_start'])} / {la(results.get('loadavg_end'))}.")
     L.append("- **Kiln's generated code is single-threaded** (docs/targets.md): in the "
              "all-cores rows Kiln still runs on 1 thread while ONNX Runtime uses every core.")
@@ -458,33 +494,59 @@ def write_markdown(path, results):
              "Kiln/ORT > 1 means Kiln is slower.\n")
     L.append("| model | kiln threads | ORT threads | Kiln median | Kiln min | ORT median | ORT min "
              f"| **Kiln/ORT** | b{s['batch']} Kiln | b{s['batch']} ORT | b{s['batch']} Kiln/ORT "
-             "| Kiln peak RSS | ORT peak RSS |")
-    L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-    noisy = []
+             f"| rounds b1 / b{s['batch']} | Kiln peak RSS | ORT peak RSS |")
+    L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    noisy, skipped = [], []
     for name, r in results["models"].items():
         if "error" in r:
-            L.append(f"| {name} | | | FAILED: {r['error'][:120].replace('|', '/')} |||||||||||")
+            L.append(f"| {name} | | | FAILED: {r['error'][:120].replace('|', '/')} ||||||||||||")
             continue
         for c in r["configs"]:
             if "error" in c:
                 L.append(f"| {name} | 1 | {c['ort_threads']} | FAILED: "
-                         f"{c['error'][:120].replace('|', '/')} ||||||||||")
+                         f"{c['error'][:120].replace('|', '/')} |||||||||||")
                 continue
             b1, bn, rs = c["batch1"], c.get("batchN"), c["rss_mib"]
             for side in ("kiln", "ort"):
                 if b1[side]["spread"] is not None and b1[side]["spread"] > 0.1:
                     noisy.append(f"{name}/{c['ort_threads']}t/{side} "
                                  f"({100 * b1[side]['spread']:.0f}%)")
+            if bn and "skipped" in bn:
+                skipped.append(f"{name} ({c['ort_threads']}t): {bn['skipped']}")
+                bcells = "| skipped | skipped | – "
+                bruns = "–"
+            elif bn:
+                bcells = (f"| {fmt(bn['kiln_items_per_s'], 1)} | {fmt(bn['ort_items_per_s'], 1)} "
+                          f"| {fmt(bn['ratio_median'])} ")
+                bruns = str(bn["rounds"])
+            else:
+                bcells, bruns = "| – | – | – ", "–"
             L.append(f"| {name} | {c['kiln_threads']} | {c['ort_threads']} "
                      f"| {fmt(b1['kiln']['median_ms'])} | {fmt(b1['kiln']['min_ms'])} "
                      f"| {fmt(b1['ort']['median_ms'])} | {fmt(b1['ort']['min_ms'])} "
-                     f"| **{fmt(b1['ratio_median'])}** "
-                     f"| {fmt(bn['kiln_items_per_s'], 1) if bn else '–'} "
-                     f"| {fmt(bn['ort_items_per_s'], 1) if bn else '–'} "
-                     f"| {fmt(bn['ratio_median']) if bn else '–'} "
+                     f"| **{fmt(b1['ratio_median'])}** " + bcells +
+                     f"| {b1['rounds']} / {bruns} "
                      f"| {fmt(rs['kiln']['peak'], 0)} ({fmt(rs['kiln']['before_load'], 0)}) "
                      f"| {fmt(rs['ort']['peak'], 0)} ({fmt(rs['ort']['before_load'], 0)}) |")
     L.append("")
+    if skipped:
+        L.append("Batch-" + str(s["batch"]) + " measurement skipped: " + "; ".join(skipped)
+                 + ".\n")
+    utils = {}
+    for r in results["models"].values():
+        for c in r.get("configs", []):
+            for side in ("kiln", "ort"):
+                u = c.get("batch1", {}).get("cpu_util", {}).get(side)
+                if u is not None:
+                    key = "Kiln" if side == "kiln" else f"ORT {c['ort_threads']}t"
+                    utils.setdefault(key, []).append(u)
+    if utils:
+        L.append("CPU time per second of latency during the timed batch-1 runs (1.0 = one "
+                 "core kept busy; the Kiln worker is single-threaded, so below 0.9 it was "
+                 "waiting for a core other processes held): "
+                 + ", ".join(f"{k} {min(v):.2f}–{max(v):.2f}" for k, v in utils.items())
+                 + (". **The machine was busy: latencies are inflated.**"
+                    if min(utils.get("Kiln", [1.0])) < 0.9 else ".") + "\n")
     if noisy:
         L.append("Noisy measurements (p90−p10 spread above 10% of the median at batch 1): "
                  + ", ".join(noisy) + ".\n")
@@ -541,9 +603,12 @@ def write_chart(path, results):
         for x, v in zip(xs, vals):
             if not v:
                 ax.annotate("failed", (x, 1.0), ha="center", va="bottom", fontsize=8, color="red")
-    ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
+    ax.axhline(1.0, color="black", linewidth=1, linestyle="--",
+               label="1.0: as fast as ONNX Runtime")
     if allv and max(allv) / max(min(allv), 1e-9) > 8:
+        from matplotlib.ticker import FuncFormatter
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=20, ha="right")
     ax.set_ylabel("latency ratio Kiln / ONNX Runtime\n(median, batch 1; > 1: Kiln slower)")
@@ -577,12 +642,24 @@ def main():
     ap.add_argument("--target-s", type=float, default=10.0,
                     help="approximate seconds of timed rounds per model and configuration at "
                          "batch 1 (default 10)")
-    ap.add_argument("--min-rounds", type=int, default=5)
-    ap.add_argument("--max-rounds", type=int, default=50)
+    ap.add_argument("--min-rounds", type=int, default=5, help="(default 5)")
+    ap.add_argument("--max-rounds", type=int, default=50, help="(default 50)")
+    ap.add_argument("--max-s", type=float, default=60.0,
+                    help="cap on the timed rounds of one model, configuration and batch size in "
+                         "seconds: a model too slow for --min-rounds gets fewer, never below 2 "
+                         "(default 60)")
+    ap.add_argument("--warmup-max-s", type=float, default=10.0,
+                    help="warm-up stops early once it has taken this long; the untimed run "
+                         "that dumps the batch-1 outputs counts (default 10)")
     ap.add_argument("--batch", type=int, default=8, help="throughput batch size (default 8; 1 = skip)")
     ap.add_argument("--batch-warmup", type=int, default=1, help="warm-up runs each at that batch (default 1)")
-    ap.add_argument("--batch-target-s", type=float, default=10.0)
-    ap.add_argument("--batch-min-rounds", type=int, default=3)
+    ap.add_argument("--batch-target-s", type=float, default=10.0, help="(default 10)")
+    ap.add_argument("--batch-min-rounds", type=int, default=3, help="(default 3)")
+    ap.add_argument("--batch-max-run-s", type=float, default=60.0,
+                    help="skip the batch measurement when one A+B pair would take longer, "
+                         "estimated as batch x the batch-1 medians (default 60)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite results.md and results.png from OUT/results.json, measure nothing")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 warm-up, 2 rounds, 1 round at the batch size")
     a = ap.parse_args()
@@ -601,6 +678,13 @@ def main():
     for p in (cache, out):
         if any(c.isspace() for c in p):
             ap.error(f"paths with white space are not supported by the worker protocol: {p}")
+    if a.report_only:
+        with open(os.path.join(out, "results.json")) as f:
+            results = json.load(f)
+        write_markdown(os.path.join(out, "results.md"), results)
+        write_chart(os.path.join(out, "results.png"), results)
+        log(f"bench: rewrote {out}/results.md and results.png")
+        return 0
     for tool in ("kiln-compile", "kiln_bench_worker"):
         if not os.access(os.path.join(kiln_bin, tool), os.X_OK):
             sys.exit(f"bench: {os.path.join(kiln_bin, tool)} not found: build Kiln first "
@@ -629,7 +713,9 @@ def main():
                             "min_rounds": a.min_rounds, "max_rounds": a.max_rounds,
                             "batch": a.batch, "batch_warmup": a.batch_warmup,
                             "batch_target_s": a.batch_target_s,
-                            "batch_min_rounds": a.batch_min_rounds, "ort_threads": threads,
+                            "batch_min_rounds": a.batch_min_rounds,
+                            "batch_max_run_s": a.batch_max_run_s, "max_s": a.max_s,
+                            "warmup_max_s": a.warmup_max_s, "ort_threads": threads,
                             "quick": a.quick, "batch_input_seed": B8_SEED,
                             "ort_session": {"intraOpNumThreads": "per configuration",
                                             "interOpNumThreads": 1,
@@ -677,7 +763,7 @@ def main():
                 log(f"    batch 1: Kiln median {b['kiln']['median_ms']:.2f} ms, ORT median "
                     f"{b['ort']['median_ms']:.2f} ms, Kiln/ORT {b['ratio_median']:.2f}"
                     + (f"; batch {a.batch}: Kiln/ORT {c['batchN']['ratio_median']:.2f}"
-                       if "batchN" in c else ""))
+                       if "ratio_median" in c.get("batchN", {}) else ""))
                 d = c["diff"]["kiln_vs_ort"]
                 log("    Kiln vs ORT: " + diff_cell(d))
             save()

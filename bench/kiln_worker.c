@@ -12,8 +12,8 @@
  *                                          DIMS: 1x3x224x224)
  *   run N                        -> ok T1 ... TN   N runs, each timed in ns
  *                                   around kiln_model_run() only
- *   dump DIR                     -> ok NAME:DTYPE:DIMS ...  one more run; its
- *                                   outputs are written to DIR/output_K.bin
+ *   dump DIR                     -> ok T NAME:DTYPE:DIMS ...  one more run (T ns);
+ *                                   its outputs are written to DIR/output_K.bin
  *   quit                         -> (exits)
  *
  * Outputs are allocated by the runtime (data == NULL) on every run and freed
@@ -291,7 +291,7 @@ static void cmd_dump(const char *dir) {
     }
   }
   free_outputs(outs);
-  reply("ok%s", desc);
+  reply("ok %lld%s", (long long)ns, desc);
 }
 
 int main(void) {

@@ -12,8 +12,8 @@
 //   input NAME DTYPE DIMS FILE   -> ok     sets an input from a raw file
 //   run N                        -> ok T1 ... TN   N runs, each timed in ns
 //                                   around `await session.run(feeds)` only
-//   dump DIR                     -> ok NAME:DTYPE:DIMS ...  one more run; its
-//                                   outputs are written to DIR/output_K.bin
+//   dump DIR                     -> ok T NAME:DTYPE:DIMS ...  one more run (T ns);
+//                                   its outputs are written to DIR/output_K.bin
 //   quit                         -> (exits)
 'use strict';
 const fs = require('fs');
@@ -106,8 +106,9 @@ async function dump(args) {
   if (args.length !== 1) return 'err usage: dump DIR';
   const bad = ready();
   if (bad) return bad;
+  const t0 = process.hrtime.bigint();
   const out = await session.run(feeds);
-  const desc = [];
+  const desc = [(process.hrtime.bigint() - t0).toString()];
   session.outputNames.forEach((name, i) => {
     const t = out[name];
     const d = t.data;
