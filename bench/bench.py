@@ -516,7 +516,8 @@ def write_markdown(path, results):
                 bcells = "| skipped | skipped | – "
                 bruns = "–"
             elif bn:
-                bcells = (f"| {fmt(bn['kiln_items_per_s'], 1)} | {fmt(bn['ort_items_per_s'], 1)} "
+                bcells = (f"| {fmt(bn['kiln_items_per_s'], 2 if bn['kiln_items_per_s'] < 10 else 1)} "
+                          f"| {fmt(bn['ort_items_per_s'], 2 if bn['ort_items_per_s'] < 10 else 1)} "
                           f"| {fmt(bn['ratio_median'])} ")
                 bruns = str(bn["rounds"])
             else:
