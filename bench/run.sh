@@ -1,0 +1,19 @@
+#!/bin/sh
+# Kiln vs ONNX Runtime benchmark, in one command (docs/benchmarks.md):
+# installs what is missing (scripts/install-deps.sh; onnxruntime-node from
+# bench/package-lock.json, install scripts disabled), builds Kiln, exports the
+# models into build/e2e-models, compiles them with kiln-compile -O3 and writes
+# build/bench/results.{json,md,png}.  Arguments go to bench/bench.py, e.g.
+#   ./bench/run.sh --models resnet50,bert_encoder
+#   ./bench/run.sh --quick --models squeezenet1_1
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+# onnxruntime-node ships prebuilt CPU libraries (bin/napi-v*/linux/x64); its
+# install script would download more (CUDA) and must not run.
+if [ ! -f bench/node_modules/onnxruntime-node/package.json ] ||
+   [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+  (cd bench && npm ci --ignore-scripts --no-audit --no-fund)
+fi
+exec /usr/bin/python3 bench/bench.py "$@"
