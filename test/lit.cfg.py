@@ -27,10 +27,5 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-# End-to-end tests that export torchvision models are slow; they run only
-# when KILN_E2E_MODELS is set (the README's test command sets it).
-if os.environ.get("KILN_E2E_MODELS"):
-    config.available_features.add("e2e-models")
-    config.environment["KILN_E2E_MODELS"] = os.environ["KILN_E2E_MODELS"]
 if os.environ.get("KILN_E2E_CACHE"):
     config.environment["KILN_E2E_CACHE"] = os.environ["KILN_E2E_CACHE"]
