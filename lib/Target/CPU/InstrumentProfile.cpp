@@ -23,6 +23,12 @@
 //     its call count advances once per execution of its first region.
 //   - Only the entry function's top-level ops are timed: loops, calls and
 //     control flow count as one op of their node.
+//   - An entry's op type is its node's, followed by "+T" for every other
+//     op type whose node's ops run inside the entry's timed code (walking
+//     nested ops, constants aside), in order of first appearance: a residual
+//     Add fused into the loop of the Relu after it makes that Relu "Relu+Add".
+//     Not for control-flow nodes (Loop, If, Scan), whose bodies hold
+//     their subgraph's nodes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -123,6 +129,28 @@ struct InstrumentProfilePass
       }
       return {it->second, inserted};
     };
+    // Op types of other nodes whose ops run inside an entry's timed code
+    // (elementwise chains fused into one loop keep only the consumer's
+    // location on the loop, but the loop body keeps every node's).
+    SmallVector<SmallVector<std::string>> fusedTypes;
+    auto noteFused = [&](unsigned index, Operation *op) {
+      fusedTypes.resize(entries.size());
+      const std::string &own = entries[index].second;
+      if (!table || entries[index].first == kUnattributed || own == "Loop" || own == "If" ||
+          own == "Scan")
+        return; // control flow: its subgraph's nodes are reported as the node
+      op->walk([&](Operation *nested) {
+        if (nested->hasTrait<OpTrait::ConstantLike>())
+          return;
+        StringRef node = nodeOf(nested->getLoc(), table);
+        if (node.empty())
+          return;
+        std::string type = table.getAs<StringAttr>(node).str();
+        auto &list = fusedTypes[index];
+        if (type != own && !llvm::is_contained(list, type))
+          list.push_back(type);
+      });
+    };
     for (Block &block : entry.getBody()) {
       std::optional<StringRef> current;
       for (Operation &op : block) {
@@ -133,13 +161,19 @@ struct InstrumentProfilePass
         StringRef node = nodeOf(op.getLoc(), table);
         if (current && *current == node) {
           groups.back().last = &op;
+          noteFused(groups.back().index, &op);
           continue;
         }
         auto [index, first] = entryIndex(node);
         groups.push_back({&op, &op, index, first});
+        noteFused(index, &op);
         current = node;
       }
     }
+    fusedTypes.resize(entries.size());
+    for (auto [entry, fused] : llvm::zip(entries, fusedTypes))
+      for (const std::string &t : fused)
+        entry.second += "+" + t;
 
     // Runtime support: clock, counters, names, the exported descriptor.
     MLIRContext *ctx = &getContext();

@@ -70,7 +70,8 @@ typedef const kiln_abi_model *(*kiln_model_abi_fn)(void);
  * describing per-ONNX-node timers that the generated code updates on every
  * run (atomically, with relaxed ordering).  Entry i is the node
  * strings[2i] (node name, or "(unattributed)") of ONNX op type
- * strings[2i+1] ("(none)" for the unattributed entry); `strings` holds the
+ * strings[2i+1] ("Conv", "Relu+Add" when ops of other nodes were fused
+ * into it; "(none)" for the unattributed entry); `strings` holds the
  * 2*count NUL-terminated strings back to back.  ns[i] accumulates CLOCK_MONOTONIC
  * nanoseconds spent in the node, calls[i] the number of times it ran.  The
  * counters are global to the loaded library. */

@@ -189,7 +189,9 @@ KILN_API kiln_status kiln_model_run(kiln_model *model,
  */
 typedef struct kiln_profile_entry {
   const char *name;    /* ONNX node name, or "(unattributed)" */
-  const char *op_type; /* ONNX op type ("Conv"), "(none)" if unattributed */
+  const char *op_type; /* ONNX op type ("Conv"; "Relu+Add" when ops of an
+                          Add node were fused into it), "(none)" if
+                          unattributed */
   uint64_t ns;         /* nanoseconds accumulated since load or reset */
   uint64_t calls;      /* executions of the node since load or reset */
 } kiln_profile_entry;

@@ -93,6 +93,38 @@ module attributes {kiln.profile.node_types = {conv = "Conv", relu = "Relu"}} {
 
 // -----
 
+// A loop that computes ops of several nodes (elementwise fusion keeps only
+// the consumer's location on the loop) lists their op types after its own,
+// in order of first appearance; constants do not count.  Control-flow nodes
+// are not expanded.
+// CHECK-LABEL: func.func @main
+// CHECK: @kiln_profile_strings("relu\00Relu+Add+Mul\00loop\00Loop\00")
+module attributes {kiln.profile.node_types = {add = "Add", mul = "Mul", relu = "Relu", loop = "Loop", cst = "Constant"}} {
+  func.func @main(%x: memref<4xf32>) -> memref<4xf32> attributes {kiln.entry} {
+    %a = memref.alloc() : memref<4xf32> loc("relu")
+    linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+        ins(%x : memref<4xf32>) outs(%a : memref<4xf32>) {
+    ^bb0(%i: f32, %o: f32):
+      %c = arith.constant 2.0 : f32 loc("cst")
+      %s = arith.addf %i, %i : f32 loc("add")
+      %m = arith.mulf %s, %c : f32 loc("mul")
+      %r = arith.maximumf %m, %s : f32 loc("relu")
+      %t = arith.addf %r, %r : f32 loc("add")
+      linalg.yield %t : f32 loc("relu")
+    } loc("relu")
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c1 = arith.constant 1 : index
+    scf.for %k = %c0 to %c4 step %c1 {
+      %v = memref.load %x[%k] : memref<4xf32> loc("add")
+      memref.store %v, %a[%k] : memref<4xf32> loc("mul")
+    } loc("loop")
+    return %a : memref<4xf32>
+  }
+}
+
+// -----
+
 // Without the node table, the first NameLoc names the node ("unknown" type).
 // CHECK-LABEL: func.func @main
 // CHECK: llvm.call @kiln_profile_now
