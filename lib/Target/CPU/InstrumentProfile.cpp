@@ -145,7 +145,8 @@ struct InstrumentProfilePass
         StringRef node = nodeOf(nested->getLoc(), table);
         if (node.empty())
           return;
-        std::string type = table.getAs<StringAttr>(node).str();
+        auto typeAttr = table.getAs<StringAttr>(node);
+        std::string type = typeAttr ? typeAttr.str() : "unknown";
         auto &list = fusedTypes[index];
         if (type != own && !llvm::is_contained(list, type))
           list.push_back(type);

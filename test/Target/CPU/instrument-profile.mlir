@@ -157,6 +157,24 @@ module {
 
 // -----
 
+// A table entry that is not a string gives the op type "unknown".
+// CHECK-LABEL: func.func @main
+// CHECK: @kiln_profile_strings("a\00unknown\00b\00Relu+unknown\00")
+module attributes {kiln.profile.node_types = {a = 1 : i32, b = "Relu"}} {
+  func.func @main() -> memref<2xf32> attributes {kiln.entry} {
+    %x = memref.alloc() : memref<2xf32> loc("a")
+    %y = memref.alloc() : memref<2xf32> loc("b")
+    memref.copy %x, %y : memref<2xf32> to memref<2xf32> loc("b")
+    scf.execute_region {
+      memref.copy %y, %x : memref<2xf32> to memref<2xf32> loc("a")
+      scf.yield
+    } loc("b")
+    return %y : memref<2xf32>
+  }
+}
+
+// -----
+
 // expected-error @+1 {{profile instrumentation: no function with the 'kiln.entry' attribute}}
 module {
   func.func @f() {
