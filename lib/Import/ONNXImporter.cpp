@@ -177,6 +177,7 @@ private:
   int64_t opset = 0;
   llvm::StringMap<Value> values;
   llvm::StringMap<int32_t> onnxDtypes; // ONNX data type of values, where declared
+  llvm::StringMap<std::string> nodeTypes; // node name -> op type (recordNodeTypes)
   Location fileLoc() { return FileLineColLoc::get(ctx, displayName, 0, 0); }
   InFlightDiagnostic error(const Twine &msg) {
     return emitError(fileLoc()) << msg;
@@ -854,6 +855,8 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   Location loc = nodeLoc(node, index);
   std::string nodeDesc = "node '" + cast<NameLoc>(loc).getName().str() + "' (" +
                          node.op_type() + ")";
+  if (opts.recordNodeTypes)
+    nodeTypes.try_emplace(cast<NameLoc>(loc).getName().strref(), node.op_type());
   auto nodeError = [&]() {
     return emitError(loc) << nodeDesc << ": ";
   };
@@ -1489,6 +1492,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
                         : kiln::onnx::getONNXTypeForElementType(
                               cast<RankedTensorType>(results[i].getType()).getElementType());
     func.setResultAttr(i, "kiln.dtype", b.getI32IntegerAttr(dtype));
+  }
+  if (opts.recordNodeTypes) {
+    SmallVector<NamedAttribute> entries;
+    for (const auto &kv : nodeTypes)
+      entries.push_back(b.getNamedAttr(kv.getKey(), b.getStringAttr(kv.getValue())));
+    module->setAttr("kiln.profile.node_types", b.getDictionaryAttr(entries));
   }
   if (failed(mlir::verify(module))) {
     module->erase();

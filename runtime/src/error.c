@@ -28,6 +28,7 @@ const char *kiln_status_string(kiln_status status) {
   case KILN_ERROR_BUFFER_TOO_SMALL: return "KILN_ERROR_BUFFER_TOO_SMALL";
   case KILN_ERROR_OUT_OF_MEMORY: return "KILN_ERROR_OUT_OF_MEMORY";
   case KILN_ERROR_INTERNAL: return "KILN_ERROR_INTERNAL";
+  case KILN_ERROR_NO_PROFILE: return "KILN_ERROR_NO_PROFILE";
   }
   return "KILN_ERROR_UNKNOWN";
 }

@@ -10,7 +10,13 @@
 struct kiln_model {
   const kiln_abi_model *abi;
   void *handle; /* dlopen handle; NULL for kiln_model_from_abi() */
+  const kiln_abi_profile *profile; /* NULL unless compiled with --profile */
+  const char **profile_strings;    /* 2 * profile->count: name, op type */
 };
+
+/* Validates `profile` and attaches it to `model` (profile.c). */
+kiln_status kiln_attach_profile(const char *where, kiln_model *model,
+                                const kiln_abi_profile *profile);
 
 /* Formats the thread-local error message and returns `status`. */
 kiln_status kiln_set_error(kiln_status status, const char *fmt, ...)

@@ -121,8 +121,22 @@ kiln_status kiln_model_load(const char *path, kiln_model **out) {
   kiln_status s = validate_abi(where, abi);
   if (s == KILN_OK)
     s = make_model(abi, handle, out);
-  if (s != KILN_OK)
+  if (s != KILN_OK) {
     dlclose(handle);
+    return s;
+  }
+  /* Libraries compiled with kiln-compile --profile export a profile. */
+  dlerror();
+  void *psym = dlsym(handle, KILN_PROFILE_SYMBOL);
+  if (psym) {
+    kiln_model_profile_fn pfn;
+    memcpy(&pfn, &psym, sizeof pfn);
+    s = kiln_attach_profile(where, *out, pfn());
+    if (s != KILN_OK) {
+      kiln_model_free(*out);
+      *out = NULL;
+    }
+  }
   return s;
 }
 
@@ -145,6 +159,7 @@ void kiln_model_free(kiln_model *model) {
     return;
   if (model->handle)
     dlclose(model->handle);
+  free(model->profile_strings);
   free(model);
 }
 

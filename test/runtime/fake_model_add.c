@@ -9,7 +9,10 @@
  *   1: return the input x itself as the result (aliasing a caller buffer);
  *   2: return a static buffer marked allocated = 0xdeadbeef (MLIR globals).
  * Other compile-time variants: -DFAKE_ABI_VERSION=N, -DFAKE_RETURN_NULL,
- * -DFAKE_ADD_ABI_FN=name (symbol name of the metadata getter). */
+ * -DFAKE_ADD_ABI_FN=name (symbol name of the metadata getter),
+ * -DFAKE_PROFILE=V (export a kiln_abi_profile of version V, as
+ * kiln-compile --profile does: node "x_plus_y" (Add) gets 1000 ns and
+ * "(unattributed)" 10 ns per run). */
 #include "kiln/abi.h"
 #include "fake_tracker.h"
 
@@ -62,7 +65,23 @@ typedef struct {
 
 static float static_result[1024];
 
+#ifdef FAKE_PROFILE
+static uint64_t prof_ns[2], prof_calls[2];
+static const char prof_strings[] = "x_plus_y\0Add\0(unattributed)\0(none)";
+static const kiln_abi_profile prof = {FAKE_PROFILE, 2, prof_strings, prof_ns,
+                                      prof_calls};
+FAKE_EXPORT const kiln_abi_profile *kiln_model_profile_v1(void) {
+  return &prof;
+}
+#endif
+
 static void invoke(void **args) {
+#ifdef FAKE_PROFILE
+  __atomic_fetch_add(&prof_ns[0], 1000, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&prof_calls[0], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&prof_ns[1], 10, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&prof_calls[1], 1, __ATOMIC_RELAXED);
+#endif
   desc_x *result = (desc_x *)args[0];
   const desc_x *x = (const desc_x *)args[1];
   const desc_y *y = (const desc_y *)args[2];

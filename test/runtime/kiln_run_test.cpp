@@ -94,7 +94,8 @@ TEST_F(KilnRun, HelpDocumentsEveryOption) {
   Result r = runKilnRun("--help");
   EXPECT_EQ(r.code, 0);
   for (const char *opt : {"--data-dir", "--rtol", "--atol", "--repeat",
-                          "--warmup", "--batch", "--seed", "-v"})
+                          "--warmup", "--batch", "--seed", "--profile",
+                          "--profile-top", "--profile-json", "-v"})
     EXPECT_THAT(r.output, HasSubstr(opt));
 }
 
@@ -280,6 +281,47 @@ TEST_F(KilnRun, RandomInputsBenchmark) {
   EXPECT_THAT(r.output, HasSubstr("latency over 5 runs"));
   r = runKilnRun(kMulti + " --repeat 2");
   EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// The fake profiled model adds exactly 1000 ns to node "x_plus_y" (Add) and
+// 10 ns to "(unattributed)" per run, so the report's figures are exact.
+TEST_F(KilnRun, ProfileTablesFromKnownCounters) {
+  const std::string prof = std::string("'") + FAKE_PROFILED_SO + "'";
+  const std::string json = (root / "p.json").string();
+  Result r = runKilnRun(prof + " --profile --repeat 4 --warmup 2 --profile-json " + json);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("profile of model 'fake_add' over 4 runs"));
+  EXPECT_THAT(r.output, HasSubstr("per node (2 of 2, by time):"));
+  // total 4000 ns = 0.004 ms, 0.001 ms/run, 1000/1010 = 99.01 %.
+  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4  Add"
+                                  "                    x_plus_y\n"));
+  EXPECT_THAT(r.output, HasSubstr("     0.000     0.0000   0.99%        4  (none)"
+                                  "                 (unattributed)\n"));
+  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4      1  Add\n"));
+  EXPECT_THAT(r.output, HasSubstr("sum of all entries 0.0010 ms/run"));
+  std::ifstream in(json);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\"runs\": 4,"));
+  EXPECT_THAT(text, HasSubstr("{\"name\": \"x_plus_y\", \"op_type\": \"Add\", \"ns\": 4000, "
+                              "\"calls\": 4, \"ms_per_run\": 0.001000, \"percent\": 99.0099}"));
+  EXPECT_THAT(text, HasSubstr("\"profiled_ms_per_run\": 0.001010,"));
+  // --profile-top 1 lists one node; the per-op-type table stays complete.
+  r = runKilnRun(prof + " --profile --profile-top 1 --repeat 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("per node (1 of 2, by time):"));
+  EXPECT_THAT(r.output, HasSubstr("1      1  (none)"));
+  // With --data-dir, the profile covers the data-set runs.
+  r = runKilnRun(prof + " --profile --data-dir " + addDataSet("a") + " --data-dir " +
+                 addDataSet("b"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("over 2 runs"));
+  EXPECT_THAT(r.output, HasSubstr("     0.002     0.0010  99.01%        2  Add"));
+  // A model without a profile.
+  r = runKilnRun(kAdd + " --profile");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("KILN_ERROR_NO_PROFILE"));
+  EXPECT_THAT(r.output, HasSubstr("compile it with kiln-compile --profile"));
+  EXPECT_EQ(runKilnRun(prof + " --profile-top -1").code, 2);
 }
 
 // ONNX's own backend test data, when libonnx-testdata is installed.

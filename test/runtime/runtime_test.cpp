@@ -632,3 +632,116 @@ TEST_F(MultiModel, WrongInputDtypeNamesTheTensor) {
 }
 
 } // namespace
+
+// ---------------------------------------------------------------------------
+// Per-node profiles (kiln-compile --profile).
+namespace {
+kiln_status runAddOnce(kiln_model *m) {
+  float x[3] = {1, 2, 3}, y[3] = {0.5f, 0.5f, 0.5f};
+  kiln_tensor in[2] = {makeTensor(x, sizeof x, KILN_DTYPE_FLOAT, {1, 3}),
+                       makeTensor(y, sizeof y, KILN_DTYPE_FLOAT, {3})};
+  kiln_tensor out[1] = {emptyOutput()};
+  kiln_status s = kiln_model_run(m, in, 2, out, 1);
+  kiln_free(out[0].data);
+  return s;
+}
+} // namespace
+
+TEST(Profile, SharedLibraryExposesItsCounters) {
+  kiln_model *m = nullptr;
+  ASSERT_EQ(kiln_model_load(FAKE_PROFILED_SO, &m), KILN_OK) << lastError();
+  EXPECT_EQ(kiln_model_has_profile(m), 1);
+  int32_t count = -1;
+  ASSERT_EQ(kiln_model_profile_count(m, &count), KILN_OK) << lastError();
+  ASSERT_EQ(count, 2);
+  ASSERT_EQ(kiln_model_profile_reset(m), KILN_OK);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(runAddOnce(m), KILN_OK) << lastError();
+  kiln_profile_entry e;
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK) << lastError();
+  EXPECT_STREQ(e.name, "x_plus_y");
+  EXPECT_STREQ(e.op_type, "Add");
+  EXPECT_EQ(e.ns, 3000u);
+  EXPECT_EQ(e.calls, 3u);
+  ASSERT_EQ(kiln_model_profile_entry(m, 1, &e), KILN_OK) << lastError();
+  EXPECT_STREQ(e.name, "(unattributed)");
+  EXPECT_STREQ(e.op_type, "(none)");
+  EXPECT_EQ(e.ns, 30u);
+  EXPECT_EQ(e.calls, 3u);
+  EXPECT_EQ(kiln_model_profile_entry(m, 2, &e), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_THAT(lastError(), HasSubstr("index 2 out of range: the profile has 2 entries"));
+  EXPECT_EQ(kiln_model_profile_entry(m, -1, &e), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(kiln_model_profile_entry(m, 0, nullptr), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(kiln_model_profile_count(m, nullptr), KILN_ERROR_INVALID_ARGUMENT);
+  // Reset zeroes every counter.
+  ASSERT_EQ(kiln_model_profile_reset(m), KILN_OK);
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
+  EXPECT_EQ(e.ns, 0u);
+  EXPECT_EQ(e.calls, 0u);
+  ASSERT_EQ(runAddOnce(m), KILN_OK);
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
+  EXPECT_EQ(e.calls, 1u);
+  kiln_model_free(m);
+}
+
+TEST(Profile, ModelWithoutProfileSaysHowToGetOne) {
+  kiln_model *m = nullptr;
+  ASSERT_EQ(kiln_model_load(FAKE_ADD_SO, &m), KILN_OK) << lastError();
+  EXPECT_EQ(kiln_model_has_profile(m), 0);
+  int32_t count = 5;
+  EXPECT_EQ(kiln_model_profile_count(m, &count), KILN_ERROR_NO_PROFILE);
+  EXPECT_EQ(count, 0);
+  EXPECT_THAT(lastError(), HasSubstr("model 'fake_add' has no per-node profile: "
+                                     "compile it with kiln-compile --profile"));
+  kiln_profile_entry e;
+  EXPECT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_ERROR_NO_PROFILE);
+  EXPECT_EQ(kiln_model_profile_reset(m), KILN_ERROR_NO_PROFILE);
+  EXPECT_STREQ(kiln_status_string(KILN_ERROR_NO_PROFILE), "KILN_ERROR_NO_PROFILE");
+  kiln_model_free(m);
+  EXPECT_EQ(kiln_model_has_profile(nullptr), 0);
+  EXPECT_EQ(kiln_model_profile_count(nullptr, &count), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(kiln_model_profile_reset(nullptr), KILN_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Profile, BadProfileVersionFailsTheLoad) {
+  kiln_model *m = nullptr;
+  EXPECT_EQ(kiln_model_load(FAKE_BAD_PROFILE_SO, &m), KILN_ERROR_ABI);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_THAT(lastError(), HasSubstr("unsupported profile version 7"));
+}
+
+TEST(Profile, AttachToAStaticModel) {
+  kiln_model *m = nullptr;
+  ASSERT_EQ(kiln_model_from_abi(kiln_model_abi_v1(), &m), KILN_OK) << lastError();
+  EXPECT_EQ(kiln_model_has_profile(m), 0);
+  static uint64_t ns[3] = {5, 6, 7}, calls[3] = {1, 1, 2};
+  static const char strings[] = "a\0Conv\0b\0Relu\0c\0";
+  kiln_abi_profile p = {KILN_PROFILE_VERSION, 3, strings, ns, calls};
+  ASSERT_EQ(kiln_model_attach_profile(m, &p), KILN_OK) << lastError();
+  int32_t count = 0;
+  ASSERT_EQ(kiln_model_profile_count(m, &count), KILN_OK);
+  EXPECT_EQ(count, 3);
+  kiln_profile_entry e;
+  ASSERT_EQ(kiln_model_profile_entry(m, 2, &e), KILN_OK);
+  EXPECT_STREQ(e.name, "c");
+  EXPECT_STREQ(e.op_type, ""); // an empty op type is allowed
+  EXPECT_EQ(e.ns, 7u);
+  EXPECT_EQ(e.calls, 2u);
+  // Malformed descriptors are refused and leave the model as it was.
+  kiln_abi_profile bad = p;
+  bad.count = -1;
+  EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("invalid profile entry count -1"));
+  bad = p;
+  bad.ns = nullptr;
+  EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
+  bad = p;
+  bad.version = 2;
+  EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
+  EXPECT_EQ(kiln_model_attach_profile(m, nullptr), KILN_ERROR_ABI);
+  EXPECT_EQ(kiln_model_attach_profile(nullptr, &p), KILN_ERROR_INVALID_ARGUMENT);
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
+  EXPECT_STREQ(e.name, "a");
+  EXPECT_STREQ(e.op_type, "Conv");
+  kiln_model_free(m);
+}

@@ -26,6 +26,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -65,6 +67,12 @@ static cl::opt<Emit> emit(
                           "library: shared (.so, default) or static (.a) by the output's "
                           "extension, plus a C header")),
     cl::cat(kilnCat));
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Instrument the library with a timer per ONNX node (read with "
+             "kiln-run --profile or the runtime's kiln_model_profile_*; adds a "
+             "few clock reads per node and run)"),
+    cl::init(false), cl::cat(kilnCat));
 static cl::opt<bool> keepWeights("mlir-print-weights",
                                  cl::desc("Print weight blobs in full in MLIR output "
                                           "(default: elided when larger than 64 bytes)"),
@@ -161,6 +169,17 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  if (profile) {
+    // The generated timers call clock_gettime(CLOCK_MONOTONIC) with the LP64
+    // Linux struct timespec.
+    llvm::Triple t(mtriple.empty() ? llvm::sys::getDefaultTargetTriple() : mtriple.getValue());
+    if (!t.isOSLinux() || !t.isArch64Bit()) {
+      llvm::errs() << "kiln-compile: error: --profile supports 64-bit Linux targets only (got '"
+                   << t.str() << "')\n";
+      return 1;
+    }
+  }
+
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -181,7 +200,9 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module;
   {
     TimingScope t = rootTimer.nest("Import (ONNX protobuf -> onnx dialect)");
-    module = kiln::importONNXFile(inputFile, &ctx);
+    kiln::ImportOptions iopts;
+    iopts.recordNodeTypes = profile;
+    module = kiln::importONNXFile(inputFile, &ctx, iopts);
   }
   if (!module)
     return 1;
@@ -212,6 +233,7 @@ int main(int argc, char **argv) {
   topts.cpu = mcpu;
   topts.features = mattr;
   topts.optLevel = level;
+  topts.profile = profile;
   if (failed(runPM([&](OpPassManager &pm) { kiln::cpu::buildCPULoweringPipeline(pm, topts); })))
     return 1;
   if (emit == Emit::MLIR)

@@ -57,6 +57,14 @@ options:
   --batch N        value of the first dynamic dimension of each input with
                    random inputs (default 1; other dynamic dimensions are 1)
   --seed S         seed of the random inputs (default 0)
+  --profile        print the time spent per ONNX node and per op type
+                   (the library must be compiled with kiln-compile --profile);
+                   the timed runs are the --repeat runs after --warmup, or
+                   the --data-dir runs
+  --profile-top N  nodes listed in the per-node table (default 30; 0 = all)
+  --profile-json FILE
+                   also write the whole profile as JSON to FILE (implies
+                   --profile)
   -v, --verbose    print the model signature and per-run details
   -h, --help       print this help
 
@@ -76,6 +84,15 @@ struct Options {
   long repeat = 10, warmup = 3, batch = 1;
   unsigned long long seed = 0;
   bool verbose = false;
+  bool profile = false;
+  long profileTop = 30;
+  std::string profileJson;
+};
+
+// Wall time of the runs a profile covers.
+struct RunTotals {
+  long runs = 0;
+  double ms = 0;
 };
 
 // A dense host tensor.
@@ -471,7 +488,7 @@ bool compareOutput(int index, const kiln_tensor_info &info,
 }
 
 ExitCode runDataSet(kiln_model *model, const std::string &dir,
-                    const Options &opt) {
+                    const Options &opt, RunTotals &totals) {
   std::printf("data set %s\n", dir.c_str());
   const auto inInfo = infos(model, false), outInfo = infos(model, true);
   auto fail = [&](const std::string &msg) {
@@ -545,6 +562,8 @@ ExitCode runDataSet(kiln_model *model, const std::string &dir,
   if (s != KILN_OK)
     return fail(std::string("run failed: ") + kiln_status_string(s) + ": " +
                 kiln_last_error());
+  totals.runs += 1;
+  totals.ms += ms;
   bool allOk = true;
   for (size_t j = 0; j < expected.size(); ++j)
     allOk &= compareOutput(outMap[j], outInfo[outMap[j]], outs.t[outMap[j]],
@@ -557,7 +576,7 @@ ExitCode runDataSet(kiln_model *model, const std::string &dir,
   return allOk ? kPass : kMismatch;
 }
 
-ExitCode runBenchmark(kiln_model *model, const Options &opt) {
+ExitCode runBenchmark(kiln_model *model, const Options &opt, RunTotals &totals) {
   const auto inInfo = infos(model, false);
   std::mt19937_64 rng(opt.seed);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
@@ -605,6 +624,8 @@ ExitCode runBenchmark(kiln_model *model, const Options &opt) {
   Outputs outs(static_cast<size_t>(kiln_model_num_outputs(model)));
   std::vector<double> times;
   for (long r = 0; r < opt.warmup + opt.repeat; ++r) {
+    if (opt.profile && r == opt.warmup)
+      kiln_model_profile_reset(model); // the profile covers the timed runs
     const auto t0 = std::chrono::steady_clock::now();
     kiln_status s = kiln_model_run(model, kin.data(), static_cast<int32_t>(kin.size()),
                                    outs.t.data(), static_cast<int32_t>(outs.t.size()));
@@ -624,8 +645,11 @@ ExitCode runBenchmark(kiln_model *model, const Options &opt) {
                     shapeString(outs.t[j].dims, static_cast<size_t>(outs.t[j].rank)).c_str());
     }
     outs.release();
-    if (r >= opt.warmup)
+    if (r >= opt.warmup) {
       times.push_back(ms);
+      totals.runs += 1;
+      totals.ms += ms;
+    }
   }
   std::sort(times.begin(), times.end());
   double sum = 0;
@@ -636,6 +660,161 @@ ExitCode runBenchmark(kiln_model *model, const Options &opt) {
   std::printf("latency over %zu runs (after %ld warmup): min %.4f ms, median "
               "%.4f ms, mean %.4f ms\n",
               n, opt.warmup, times.front(), median, sum / static_cast<double>(n));
+  return kPass;
+}
+
+
+// --- per-node profile (kiln-compile --profile) ---------------------------------
+struct ProfileRow {
+  std::string name, opType;
+  uint64_t ns = 0, calls = 0;
+  long nodes = 0; // per op type: number of nodes
+};
+
+std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  return out + "\"";
+}
+
+// Fails (exit 2) when the library has no profile.
+bool checkProfile(kiln_model *model) {
+  int32_t count = 0;
+  kiln_status s = kiln_model_profile_count(model, &count);
+  if (s == KILN_OK)
+    return true;
+  std::fflush(stdout);
+  std::fprintf(stderr, "kiln-run: error: --profile: %s: %s\n", kiln_status_string(s),
+               kiln_last_error());
+  return false;
+}
+
+ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &totals) {
+  int32_t count = 0;
+  if (!checkProfile(model))
+    return kError;
+  kiln_model_profile_count(model, &count);
+  std::vector<ProfileRow> nodes;
+  for (int32_t i = 0; i < count; ++i) {
+    kiln_profile_entry e;
+    if (kiln_model_profile_entry(model, i, &e) != KILN_OK) {
+      std::fprintf(stderr, "kiln-run: error: %s\n", kiln_last_error());
+      return kError;
+    }
+    nodes.push_back({e.name, e.op_type, e.ns, e.calls, 1});
+  }
+  // Per op type, in order of first execution, then sorted by time.
+  std::vector<ProfileRow> types;
+  for (const ProfileRow &n : nodes) {
+    auto it = std::find_if(types.begin(), types.end(),
+                           [&](const ProfileRow &t) { return t.opType == n.opType; });
+    if (it == types.end()) {
+      types.push_back({"", n.opType, n.ns, n.calls, 1});
+    } else {
+      it->ns += n.ns;
+      it->calls += n.calls;
+      it->nodes += 1;
+    }
+  }
+  uint64_t sumNs = 0;
+  for (const ProfileRow &n : nodes)
+    sumNs += n.ns;
+  const double runs = static_cast<double>(std::max(totals.runs, 1L));
+  const double sumMs = static_cast<double>(sumNs) / 1e6;
+  const double wallPerRun = totals.ms / runs, sumPerRun = sumMs / runs;
+  auto byTime = [](const ProfileRow &a, const ProfileRow &b) {
+    return a.ns != b.ns ? a.ns > b.ns : a.opType + a.name < b.opType + b.name;
+  };
+  std::vector<ProfileRow> sortedNodes = nodes;
+  std::sort(sortedNodes.begin(), sortedNodes.end(), byTime);
+  std::vector<ProfileRow> sortedTypes = types;
+  std::sort(sortedTypes.begin(), sortedTypes.end(), byTime);
+  auto pct = [&](uint64_t ns) {
+    return sumNs ? 100.0 * static_cast<double>(ns) / static_cast<double>(sumNs) : 0.0;
+  };
+
+  std::printf("\nprofile of model '%s' over %ld run%s\n", kiln_model_name(model), totals.runs,
+              totals.runs == 1 ? "" : "s");
+  const size_t shown = opt.profileTop == 0
+                           ? sortedNodes.size()
+                           : std::min(sortedNodes.size(), static_cast<size_t>(opt.profileTop));
+  std::printf("per node (%zu of %zu, by time):\n", shown, sortedNodes.size());
+  std::printf("  %10s %10s %7s %8s  %-22s %s\n", "total ms", "ms/run", "%", "calls", "op type",
+              "node");
+  for (size_t i = 0; i < shown; ++i) {
+    const ProfileRow &n = sortedNodes[i];
+    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 "  %-22s %s\n",
+                static_cast<double>(n.ns) / 1e6, static_cast<double>(n.ns) / 1e6 / runs,
+                pct(n.ns), n.calls, n.opType.c_str(), n.name.c_str());
+  }
+  std::printf("per op type:\n");
+  std::printf("  %10s %10s %7s %8s %6s  %s\n", "total ms", "ms/run", "%", "calls", "nodes",
+              "op type");
+  for (const ProfileRow &t : sortedTypes)
+    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 " %6ld  %s\n",
+                static_cast<double>(t.ns) / 1e6, static_cast<double>(t.ns) / 1e6 / runs,
+                pct(t.ns), t.calls, t.nodes, t.opType.c_str());
+  std::printf("sum of all entries %.4f ms/run; measured wall time %.4f ms/run (%.1f%% "
+              "inside timed regions; the rest is the runtime's checks and copies, the model's "
+              "entry and the timers themselves)\n",
+              sumPerRun, wallPerRun, wallPerRun > 0 ? 100.0 * sumPerRun / wallPerRun : 0.0);
+
+  if (!opt.profileJson.empty()) {
+    FILE *f = std::fopen(opt.profileJson.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "kiln-run: error: cannot write '%s': %s\n", opt.profileJson.c_str(),
+                   std::strerror(errno));
+      return kError;
+    }
+    std::fprintf(f, "{\n  \"model\": %s,\n  \"runs\": %ld,\n  \"warmup\": %ld,\n"
+                    "  \"batch\": %ld,\n  \"mode\": %s,\n",
+                 jsonString(kiln_model_name(model)).c_str(), totals.runs,
+                 opt.dataDirs.empty() ? opt.warmup : 0L, opt.batch,
+                 opt.dataDirs.empty() ? "\"random\"" : "\"data-dir\"");
+    std::fprintf(f, "  \"wall_ms_per_run\": %.6f,\n  \"profiled_ms_per_run\": %.6f,\n",
+                 wallPerRun, sumPerRun);
+    auto rows = [&](const char *key, const std::vector<ProfileRow> &v, bool perType) {
+      std::fprintf(f, "  \"%s\": [", key);
+      for (size_t i = 0; i < v.size(); ++i) {
+        const ProfileRow &r = v[i];
+        std::fprintf(f, "%s\n    {", i ? "," : "");
+        if (!perType)
+          std::fprintf(f, "\"name\": %s, ", jsonString(r.name).c_str());
+        std::fprintf(f, "\"op_type\": %s, \"ns\": %" PRIu64 ", \"calls\": %" PRIu64
+                        ", \"ms_per_run\": %.6f, \"percent\": %.4f",
+                     jsonString(r.opType).c_str(), r.ns, r.calls,
+                     static_cast<double>(r.ns) / 1e6 / runs, pct(r.ns));
+        if (perType)
+          std::fprintf(f, ", \"nodes\": %ld", r.nodes);
+        std::fprintf(f, "}");
+      }
+      std::fprintf(f, "\n  ]");
+    };
+    rows("nodes", nodes, false); // execution order
+    std::fprintf(f, ",\n");
+    rows("op_types", sortedTypes, true);
+    std::fprintf(f, "\n}\n");
+    if (std::fclose(f) != 0) {
+      std::fprintf(stderr, "kiln-run: error: cannot write '%s'\n", opt.profileJson.c_str());
+      return kError;
+    }
+    std::printf("profile written to %s\n", opt.profileJson.c_str());
+  }
   return kPass;
 }
 
@@ -681,6 +860,10 @@ int main(int argc, char **argv) {
       opt.verbose = true;
       continue;
     }
+    if (arg == "--profile") {
+      opt.profile = true;
+      continue;
+    }
     if (arg.size() < 2 || arg[0] != '-') {
       positional.push_back(arg);
       continue;
@@ -688,8 +871,9 @@ int main(int argc, char **argv) {
     const size_t eq = arg.find('=');
     bool inlineValue = eq != std::string::npos && arg.rfind("--", 0) == 0;
     std::string name = inlineValue ? arg.substr(0, eq) : arg;
-    static const char *withValue[] = {"--data-dir", "--rtol",  "--atol", "--repeat",
-                                      "--warmup",   "--batch", "--seed"};
+    static const char *withValue[] = {"--data-dir", "--rtol",  "--atol",
+                                      "--repeat",   "--warmup", "--batch",
+                                      "--seed",     "--profile-top", "--profile-json"};
     if (std::find_if(std::begin(withValue), std::end(withValue),
                      [&](const char *o) { return name == o; }) == std::end(withValue))
       return usageError("unknown option '" + arg + "'");
@@ -709,6 +893,15 @@ int main(int argc, char **argv) {
       if (!parseDouble(value, d))
         return usageError(name + " must be a finite number >= 0, got '" + value + "'");
       (name == "--rtol" ? opt.rtol : opt.atol) = d;
+    } else if (name == "--profile-json") {
+      if (value.empty())
+        return usageError("--profile-json needs a file name");
+      opt.profileJson = value;
+      opt.profile = true;
+    } else if (name == "--profile-top") {
+      if (!parseLong(value, 0, l))
+        return usageError("--profile-top must be an integer >= 0, got '" + value + "'");
+      opt.profileTop = l;
     } else if (name == "--seed") {
       if (!parseLong(value, 0, l))
         return usageError("--seed must be an integer in [0, 1e9], got '" + value + "'");
@@ -739,14 +932,26 @@ int main(int argc, char **argv) {
   if (opt.verbose)
     printSignature(model.get());
 
-  if (opt.dataDirs.empty())
-    return runBenchmark(model.get(), opt);
+  RunTotals totals;
+  if (opt.profile) {
+    if (!checkProfile(model.get()))
+      return kError;
+    kiln_model_profile_reset(model.get());
+  }
+  if (opt.dataDirs.empty()) {
+    ExitCode c = runBenchmark(model.get(), opt, totals);
+    if (c == kPass && opt.profile)
+      c = reportProfile(model.get(), opt, totals);
+    return c;
+  }
   int worst = kPass, passed = 0;
   for (const auto &dir : opt.dataDirs) {
-    ExitCode c = runDataSet(model.get(), dir, opt);
+    ExitCode c = runDataSet(model.get(), dir, opt, totals);
     passed += c == kPass;
     worst = std::max(worst, static_cast<int>(c));
   }
   std::printf("%d of %zu data sets passed\n", passed, opt.dataDirs.size());
+  if (opt.profile && totals.runs > 0)
+    worst = std::max(worst, static_cast<int>(reportProfile(model.get(), opt, totals)));
   return worst;
 }

@@ -17,6 +17,10 @@ struct ImportOptions {
   /// Initializers with at least this many elements become dense_resource
   /// blobs (their bytes are moved, not copied, out of the protobuf).
   int64_t resourceThreshold = 16;
+  /// Record every node's name (its NameLoc) and ONNX op type, subgraphs
+  /// included, as the module attribute `kiln.profile.node_types` (a
+  /// dictionary name -> op type; kiln-compile --profile).
+  bool recordNodeTypes = false;
 };
 
 /// Lowest and highest default-domain opset Kiln imports.

@@ -68,7 +68,7 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   for (llvm::Function &f : mod)
-    if (!f.isDeclaration())
+    if (!f.isDeclaration() && f.getName() != kiln::cpu::kProfileSymbol)
       f.setLinkage(llvm::GlobalValue::InternalLinkage);
   for (llvm::GlobalVariable &g : mod.globals())
     if (!g.isDeclaration())
@@ -147,7 +147,7 @@ std::string macroName(StringRef s) {
 }
 
 LogicalResult writeHeader(StringRef libPath, StringRef modelName, ArrayRef<TensorDesc> ins,
-                          ArrayRef<TensorDesc> outs) {
+                          ArrayRef<TensorDesc> outs, bool profiled) {
   SmallString<256> path(libPath);
   llvm::sys::path::replace_extension(path, ".h");
   std::error_code ec;
@@ -183,7 +183,12 @@ LogicalResult writeHeader(StringRef libPath, StringRef modelName, ArrayRef<Tenso
   };
   emit(ins, "INPUTS");
   emit(outs, "OUTPUTS");
-  os << "const kiln_abi_model *kiln_model_abi_v1(void);\n\n"
+  os << "const kiln_abi_model *kiln_model_abi_v1(void);\n";
+  if (profiled)
+    os << "/* Compiled with kiln-compile --profile: per-node timers (pass it to\n"
+       << " * kiln_model_attach_profile() when linking the static library). */\n"
+       << "const kiln_abi_profile *" << kiln::cpu::kProfileSymbol << "(void);\n";
+  os << "\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return success();
 }
@@ -196,6 +201,7 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   SmallVector<TensorDesc> ins, outs;
   if (failed(readABI(module, entry, ins, outs)))
     return failure();
+  bool profiled = module.lookupSymbol(kiln::cpu::kProfileSymbol) != nullptr;
   std::string modelName = "model";
   if (auto n = module->getAttrOfType<StringAttr>("kiln.model_name"))
     modelName = n.str();
@@ -319,7 +325,7 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
       return module.emitError() << "cannot write archive '" << outputPath
                                 << "': " << llvm::toString(std::move(e));
     }
-    return writeHeader(outputPath, modelName, ins, outs);
+    return writeHeader(outputPath, modelName, ins, outs, profiled);
   }
 
   // Shared library: link the object with lld.
@@ -354,5 +360,5 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   if (rc != 0)
     return module.emitError() << "linking '" << outputPath << "' with " << linker
                               << " failed (exit " << rc << ") " << linkErr;
-  return writeHeader(outputPath, modelName, ins, outs);
+  return writeHeader(outputPath, modelName, ins, outs, profiled);
 }

@@ -14,6 +14,10 @@ void registerTileAndVectorizePass();
 /// Lowers vector ops (contractions, transfers, masks) towards LLVM.
 std::unique_ptr<mlir::Pass> createLowerVectorsPass();
 void registerLowerVectorsPass();
+/// Wraps the entry function's top-level ops in per-ONNX-node timers
+/// (InstrumentProfile.cpp; kiln-compile --profile).
+std::unique_ptr<mlir::Pass> createInstrumentProfilePass();
+void registerInstrumentProfilePass();
 } // namespace kiln::cpu
 
 #endif

@@ -418,6 +418,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptio
   }
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<FreshEntryResultsPass>());
+  if (opts.profile)
+    pm.addPass(createInstrumentProfilePass());
   // Loops and vectors.
   pm.addNestedPass<func::FuncOp>(std::make_unique<StridedCopyToLinalgPass>());
   pm.addPass(createConvertLinalgToLoopsPass());
@@ -440,6 +442,9 @@ struct CPULoweringPipelineOptions : PassPipelineOptions<CPULoweringPipelineOptio
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("0: plain loops; 1-3: tile + vectorize"),
                             llvm::cl::init(2)};
+  Option<bool> profile{*this, "profile",
+                       llvm::cl::desc("time each ONNX node (kiln-compile --profile)"),
+                       llvm::cl::init(false)};
 };
 } // namespace
 
@@ -452,12 +457,14 @@ void kiln::cpu::registerCPUTargetPasses() {
   PassRegistration<MultiDynamicExpandShapePass>();
   registerTileAndVectorizePass();
   registerLowerVectorsPass();
+  registerInstrumentProfilePass();
   PassPipelineRegistration<CPULoweringPipelineOptions>(
       "kiln-cpu-lowering",
       "linalg on tensors -> LLVM dialect for CPUs (kiln-cpu-lowering{opt-level=0..3}, default 2)",
       [](OpPassManager &pm, const CPULoweringPipelineOptions &o) {
         CPUTargetOptions opts;
         opts.optLevel = o.optLevel;
+        opts.profile = o.profile;
         buildCPULoweringPipeline(pm, opts);
       });
 }

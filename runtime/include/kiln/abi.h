@@ -63,6 +63,31 @@ typedef struct kiln_abi_model {
 
 typedef const kiln_abi_model *(*kiln_model_abi_fn)(void);
 
+/* Libraries compiled with `kiln-compile --profile` also export
+ *
+ *     const kiln_abi_profile *kiln_model_profile_v1(void);
+ *
+ * describing per-ONNX-node timers that the generated code updates on every
+ * run (atomically, with relaxed ordering).  Entry i is the node
+ * strings[2i] (node name, or "(unattributed)") of ONNX op type
+ * strings[2i+1] ("Conv", "Relu+Add" when ops of other nodes were fused
+ * into it; "(none)" for the unattributed entry); `strings` holds the
+ * 2*count NUL-terminated strings back to back.  ns[i] accumulates CLOCK_MONOTONIC
+ * nanoseconds spent in the node, calls[i] the number of times it ran.  The
+ * counters are global to the loaded library. */
+#define KILN_PROFILE_VERSION 1
+#define KILN_PROFILE_SYMBOL "kiln_model_profile_v1"
+
+typedef struct kiln_abi_profile {
+  int32_t version; /* == KILN_PROFILE_VERSION */
+  int32_t count;   /* number of entries */
+  const char *strings;
+  uint64_t *ns;    /* `count` counters */
+  uint64_t *calls; /* `count` counters */
+} kiln_abi_profile;
+
+typedef const kiln_abi_profile *(*kiln_model_profile_fn)(void);
+
 #ifdef __cplusplus
 }
 #endif

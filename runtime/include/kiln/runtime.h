@@ -43,7 +43,8 @@ typedef enum kiln_status {
   KILN_ERROR_SHAPE = 5,            /* rank/dimension mismatch or bad dim      */
   KILN_ERROR_BUFFER_TOO_SMALL = 6, /* size_bytes smaller than needed          */
   KILN_ERROR_OUT_OF_MEMORY = 7,
-  KILN_ERROR_INTERNAL = 8          /* the model broke the ABI contract        */
+  KILN_ERROR_INTERNAL = 8,         /* the model broke the ABI contract        */
+  KILN_ERROR_NO_PROFILE = 9        /* not compiled with kiln-compile --profile */
 } kiln_status;
 
 /* Message describing the most recent failing call made on this thread
@@ -176,6 +177,45 @@ KILN_API kiln_status kiln_model_run(kiln_model *model,
                                     const kiln_tensor *inputs,
                                     int32_t num_inputs, kiln_tensor *outputs,
                                     int32_t num_outputs);
+
+/* ---------------------------------------------------------------------------
+ * Per-node profile (libraries compiled with `kiln-compile --profile`)
+ *
+ * The generated code times every ONNX node of the graph on every run.  The
+ * counters belong to the loaded library: model handles that share one
+ * library (the same path loaded twice) share them.  A model compiled
+ * without --profile makes these calls fail with KILN_ERROR_NO_PROFILE and
+ * a message saying to compile it with kiln-compile --profile.
+ */
+typedef struct kiln_profile_entry {
+  const char *name;    /* ONNX node name, or "(unattributed)" */
+  const char *op_type; /* ONNX op type ("Conv"; "Relu+Add" when ops of an
+                          Add node were fused into it), "(none)" if
+                          unattributed */
+  uint64_t ns;         /* nanoseconds accumulated since load or reset */
+  uint64_t calls;      /* executions of the node since load or reset */
+} kiln_profile_entry;
+
+/* 1 when the model carries a profile, 0 otherwise (or for NULL). */
+KILN_API int kiln_model_has_profile(const kiln_model *model);
+/* Number of profile entries (nodes, plus one "(unattributed)" entry where
+ * the model has work outside any node). */
+KILN_API kiln_status kiln_model_profile_count(const kiln_model *model,
+                                              int32_t *count);
+/* Entry `index` in order of first execution; strings stay valid until
+ * kiln_model_free().  Reading while another thread runs the model gives
+ * a consistent value per counter, not a snapshot of all counters. */
+KILN_API kiln_status kiln_model_profile_entry(const kiln_model *model,
+                                              int32_t index,
+                                              kiln_profile_entry *out);
+/* Zeroes every counter.  Do not call it while the model runs. */
+KILN_API kiln_status kiln_model_profile_reset(kiln_model *model);
+/* For a model linked statically (kiln_model_from_abi()): attach the profile
+ * of the same library, kiln_model_profile_v1() (declared in the generated
+ * header of a library compiled with --profile).  kiln_model_load() finds it
+ * by itself.  Validates the descriptor (KILN_ERROR_ABI if malformed). */
+KILN_API kiln_status kiln_model_attach_profile(kiln_model *model,
+                                               const kiln_abi_profile *profile);
 
 #ifdef __cplusplus
 }

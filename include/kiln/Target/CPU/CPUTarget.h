@@ -24,9 +24,17 @@ struct CPUTargetOptions {
   /// 0: plain loops, no tiling/vectorization.  1-3: tile + vectorize;
   /// also selects LLVM's optimization level.
   unsigned optLevel = 2;
+  /// Time every ONNX node of the entry function (kiln-compile --profile):
+  /// the library exports kProfileSymbol (see runtime/include/kiln/abi.h).
+  bool profile = false;
   /// Linker used for shared libraries.
   std::string linker = "/usr/lib/llvm-22/bin/ld.lld";
 };
+
+/// Symbol and descriptor version of an instrumented library's profile
+/// (kiln_abi_profile in runtime/include/kiln/abi.h).
+constexpr const char *kProfileSymbol = "kiln_model_profile_v1";
+constexpr int kProfileVersion = 1;
 
 enum class ArtifactKind { LLVMIR, Assembly, Object, StaticLib, SharedLib };
 
