@@ -1593,7 +1593,7 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
 
 /// Static sequences up to this length are unrolled; longer or run-time ones
 /// become an scf.for over the time steps.
-static constexpr int64_t kMaxUnrolledSteps = 32;
+static constexpr int64_t kMaxUnrolledSteps = 8;
 
 FailureOr<SmallVector<Value>> Converter::recurrent(Operation *o, int kind) {
   // kind: 0 = RNN, 1 = GRU, 2 = LSTM.
