@@ -27,6 +27,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
@@ -60,21 +61,55 @@ int64_t fit(int64_t n, int64_t cap) {
 
 /// Chooses tile sizes (0 = untiled) for a linalg op, or returns false to
 /// leave the op alone.
-bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles) {
+/// Rows per matmul tile.  A dynamic row count (batch * sequence of a Linear
+/// layer) is tiled by this too, and the row loop is peeled so that every
+/// tile but the last is static (vectorizable).
+constexpr int64_t kMatmulRows = 8;
+
+bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64_t &peelDim) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   unsigned n = ranges.size();
   tiles.assign(n, 0);
+  peelDim = -1;
   if (n == 0)
     return false;
+  // Rows of a matmul-like op: kMatmulRows per tile; a dynamic row count is
+  // peeled (see the tiling loop).
+  auto rowTile = [&](unsigned d) {
+    if (!ShapedType::isDynamic(ranges[d]))
+      return divisorAtMost(ranges[d], kMatmulRows);
+    peelDim = d;
+    return kMatmulRows;
+  };
+  // A linalg.generic that is a matmul in disguise (a named matmul whose
+  // operands were reshaped by elementwise fusion, e.g. [b,s,k] x [k,n]):
+  // tiled like a matmul on its innermost m, n and k dims, unit tiles on the
+  // others, so that tiles vectorize to an 8x32x16 vector.contract instead of
+  // dot products over a strided column.
+  if (auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
+      g && linalg::isaContractionOpInterface(op)) {
+    FailureOr<linalg::ContractionDimensions> cd = linalg::inferContractionDims(op);
+    if (succeeded(cd) && !cd->m.empty() && !cd->n.empty() && !cd->k.empty()) {
+      for (unsigned d = 0; d < n; ++d)
+        tiles[d] = ranges[d] == 1 ? 0 : 1;
+      tiles[cd->m.back()] = rowTile(cd->m.back());
+      tiles[cd->n.back()] = fit(ranges[cd->n.back()], 32);
+      tiles[cd->k.back()] = fit(ranges[cd->k.back()], 16);
+      if (ShapedType::isDynamic(ranges[cd->n.back()]) ||
+          ShapedType::isDynamic(ranges[cd->k.back()]))
+        return false;
+      return true;
+    }
+  }
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case([&](linalg::MatmulOp) {
-        tiles.assign({ShapedType::isDynamic(ranges[0]) ? 1 : divisorAtMost(ranges[0], 8),
-                 fit(ranges[1], 32), fit(ranges[2], 16)});
+        int64_t rows = rowTile(0);
+        tiles.assign({rows, fit(ranges[1], 32), fit(ranges[2], 16)});
         return true;
       })
       .Case([&](linalg::BatchMatmulOp) {
-        tiles.assign({1, ShapedType::isDynamic(ranges[1]) ? 1 : divisorAtMost(ranges[1], 8),
-                 fit(ranges[2], 32), fit(ranges[3], 16)});
+        int64_t rows = rowTile(1);
+        tiles.assign({1, rows, fit(ranges[2], 32), fit(ranges[3], 16)});
         return true;
       })
       .Case([&](linalg::Conv2DNchwFchwOp) {
@@ -217,7 +252,8 @@ struct TileAndVectorizePass
     });
     for (linalg::LinalgOp op : ops) {
       SmallVector<int64_t> tiles;
-      if (!chooseTileSizes(op, tiles))
+      int64_t peelDim;
+      if (!chooseTileSizes(op, tiles, peelDim))
         continue;
       if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
         continue;
@@ -236,6 +272,21 @@ struct TileAndVectorizePass
         rewriter.eraseOp(op);
       else
         rewriter.replaceOp(op, r->replacements);
+      // A dynamic matmul row count tiled by kMatmulRows: peel the row loop
+      // so that its main part has static full tiles (the vectorizer needs
+      // static shapes; unit-row tiles would re-read the whole right-hand
+      // matrix for every row).
+      if (peelDim >= 0) {
+        // The loops of the tiled dims, outermost first.
+        unsigned loopIdx = 0;
+        for (int64_t d = 0; d < peelDim; ++d)
+          loopIdx += tiles[d] != 0;
+        if (loopIdx < r->loops.size())
+          if (auto loop = dyn_cast<scf::ForOp>(r->loops[loopIdx].getOperation())) {
+            scf::ForOp partial;
+            (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+          }
+      }
     }
 
     // 2. Decompose unit-height 2-D convolutions and poolings into 1-D ones,

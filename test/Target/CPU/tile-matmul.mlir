@@ -1,0 +1,56 @@
+// RUN: kiln-opt --split-input-file --kiln-cpu-tile-and-vectorize %s | FileCheck %s
+
+// A matmul in disguise: elementwise fusion turns MatMul [?,128,768] x
+// [768,3072] into a linalg.generic over (b, s, n, k).  It is tiled like a
+// matmul (8 rows of s, 32 columns, 16 of k) and vectorizes to an 8x32x16
+// contraction; unit tiles would compute dot products over a strided column.
+// CHECK-LABEL: func.func @generic_contraction
+// CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<16x32xf32> into vector<1x8x32xf32>
+// CHECK-NOT: vector<64x1xf32>
+#a = affine_map<(b, s, n, k) -> (b, s, k)>
+#w = affine_map<(b, s, n, k) -> (k, n)>
+#y = affine_map<(b, s, n, k) -> (b, s, n)>
+func.func @generic_contraction(%x: memref<?x128x768xf32>, %w: memref<768x3072xf32>, %y: memref<?x128x3072xf32>) {
+  linalg.generic {indexing_maps = [#a, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x128x768xf32>, memref<768x3072xf32>) outs(%y : memref<?x128x3072xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %m = arith.mulf %in, %in2 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A dynamic row count (batch * sequence collapsed): 8-row tiles, and the row
+// loop is peeled so the main loop's tiles are static and vectorized; the
+// last partial tile (fewer than 8 rows) stays scalar.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: %[[UB:.*]] = affine.apply
+// CHECK: scf.for %{{.*}} = %c0 to %[[UB]] step %c8
+// CHECK: vector.contract {{.*}} : vector<8x16xf32>, vector<16x32xf32> into vector<8x32xf32>
+// CHECK: scf.for %{{.*}} = %[[UB]] to %{{.*}} step %c8
+// CHECK: linalg.matmul {{.*}} memref<?x16xf32
+func.func @dynamic_rows(%x: memref<?x768xf32>, %w: memref<768x3072xf32>, %y: memref<?x3072xf32>) {
+  linalg.matmul ins(%x, %w : memref<?x768xf32>, memref<768x3072xf32>) outs(%y : memref<?x3072xf32>)
+  return
+}
+
+// -----
+
+// Negative: an elementwise generic is not a contraction and keeps the
+// elementwise tiling (unit tiles outside, 64 elements inside).
+// CHECK-LABEL: func.func @elementwise
+// CHECK-NOT: vector.contract
+// CHECK: vector<1x64xf32>
+#id = affine_map<(i, j) -> (i, j)>
+func.func @elementwise(%a: memref<16x128xf32>, %b: memref<16x128xf32>, %c: memref<16x128xf32>) {
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : memref<16x128xf32>, memref<16x128xf32>) outs(%c : memref<16x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %m = arith.mulf %x, %y : f32
+    linalg.yield %m : f32
+  }
+  return
+}
