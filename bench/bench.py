@@ -615,8 +615,9 @@ def write_chart(path, results):
     ax.set_ylabel("latency ratio Kiln / ONNX Runtime\n(median, batch 1; > 1: Kiln slower)")
     m = results["machine"]
     ax.set_title(f"Kiln vs ONNX Runtime {m['ort_version']} — {m['cpu']}, "
-                 f"{m['usable_cpus']} cores", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+                 f"{m['usable_cpus']} cores", fontsize=10, pad=24)
+    # Above the bars, not over them.
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     ax.margins(y=0.15)
     fig.tight_layout()
     fig.savefig(path)
