@@ -62,8 +62,9 @@ int64_t fit(int64_t n, int64_t cap) {
 /// Chooses tile sizes (0 = untiled) for a linalg op, or returns false to
 /// leave the op alone.
 /// Rows per matmul tile.  A dynamic row count (batch * sequence of a Linear
-/// layer) is tiled by this too, and the row loop is peeled so that every
-/// tile but the last is static (vectorizable).
+/// layer) or a static one that is not a multiple of it is tiled by this too,
+/// and the row loop is peeled so that every tile but the last is static
+/// (vectorizable).
 constexpr int64_t kMatmulRows = 8;
 
 bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64_t &peelDim) {
@@ -76,8 +77,12 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
   // Rows of a matmul-like op: kMatmulRows per tile; a dynamic row count is
   // peeled (see the tiling loop).
   auto rowTile = [&](unsigned d) {
-    if (!ShapedType::isDynamic(ranges[d]))
+    if (!ShapedType::isDynamic(ranges[d]) &&
+        (ranges[d] <= kMatmulRows || ranges[d] % kMatmulRows == 0))
       return divisorAtMost(ranges[d], kMatmulRows);
+    // Dynamic, or static but not a multiple of kMatmulRows (ViT's 197
+    // tokens, a prime: its largest divisor <= 8 is 1): full tiles and a
+    // peeled remainder.
     peelDim = d;
     return kMatmulRows;
   };

@@ -54,3 +54,17 @@ func.func @elementwise(%a: memref<16x128xf32>, %b: memref<16x128xf32>, %c: memre
   }
   return
 }
+
+// -----
+
+// A static row count that is not a multiple of 8 (ViT's 197 tokens, a
+// prime): 8-row tiles up to 192 and a peeled, static 5-row remainder, both
+// vectorized; 1-row tiles would re-read the right-hand matrix for every row.
+// CHECK-LABEL: func.func @prime_rows
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c8
+// CHECK: vector.contract {{.*}} : vector<8x16xf32>, vector<16x32xf32> into vector<8x32xf32>
+// CHECK: vector.contract {{.*}} : vector<5x16xf32>, vector<16x32xf32> into vector<5x32xf32>
+func.func @prime_rows(%x: memref<197x768xf32>, %w: memref<768x3072xf32>, %y: memref<197x3072xf32>) {
+  linalg.matmul ins(%x, %w : memref<197x768xf32>, memref<768x3072xf32>) outs(%y : memref<197x3072xf32>)
+  return
+}
