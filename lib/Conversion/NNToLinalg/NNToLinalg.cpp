@@ -58,6 +58,20 @@ Value empty(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<Value> d
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(), dyn);
 }
 
+/// One all-parallel linalg.generic over `init` with no inputs: `body`
+/// computes each element from the linalg.index values (gathers, pads,
+/// resampling).
+Value generateOver(OpBuilder &b, Location loc, Value init,
+                   function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  auto t = cast<RankedTensorType>(init.getType());
+  int64_t r = t.getRank();
+  return linalg::GenericOp::create(b, loc, TypeRange{t}, ValueRange{}, ValueRange{init},
+                                   SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+                                   SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+                                   body)
+      .getResult(0);
+}
+
 TypedAttr scalarAttr(OpBuilder &b, Type t, double v) {
   if (auto ft = dyn_cast<FloatType>(t))
     return b.getFloatAttr(ft, v);
@@ -679,10 +693,7 @@ Value lowerResize(OpBuilder &b, Location loc, nn::ResizeOp op) {
     }
     linalg::YieldOp::create(nb, nl, acc);
   };
-  return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-                                   SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
-                                   SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel), body)
-      .getResult(0);
+  return generateOver(b, loc, init, body);
 }
 
 /// nn.einsum: one linalg.generic whose loops are the equation's letters
@@ -1565,10 +1576,7 @@ FailureOr<Value> lowerSlice(OpBuilder &b, nn::SliceOp op) {
     return (Value)tensor::ExtractSliceOp::create(b, loc, res, x, offs, sizes, strides);
   }
   Value init = empty(b, loc, res, dims);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(res.getRank())},
-             SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
+  return generateOver(b, loc, init,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                SmallVector<Value> idx;
                for (int64_t i = 0; i < res.getRank(); ++i) {
@@ -1578,8 +1586,7 @@ FailureOr<Value> lowerSlice(OpBuilder &b, nn::SliceOp op) {
                  idx.push_back(v);
                }
                linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
-             })
-      .getResult(0);
+             });
 }
 
 FailureOr<Value> lowerGather(OpBuilder &b, nn::GatherOp op) {
@@ -1766,10 +1773,7 @@ FailureOr<Value> lowerGatherND(OpBuilder &b, nn::GatherNDOp op) {
   for (int64_t i = bd + k; i < rtt(x).getRank(); ++i) dims.push_back(dimOf(b, loc, x, i));
   Value init = empty(b, loc, res, dims);
   SmallVector<Value> xdims = allDims(b, loc, x);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
-             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+  return generateOver(b, loc, init,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                SmallVector<Value> outer, src;
                for (int64_t i = 0; i < q - 1; ++i) outer.push_back(linalg::IndexOp::create(nb, nl, i));
@@ -1782,8 +1786,7 @@ FailureOr<Value> lowerGatherND(OpBuilder &b, nn::GatherNDOp op) {
                }
                for (int64_t i = q - 1; i < r; ++i) src.push_back(linalg::IndexOp::create(nb, nl, i));
                linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, src).getResult());
-             })
-      .getResult(0);
+             });
 }
 
 FailureOr<Value> lowerScatterND(OpBuilder &b, nn::ScatterNDOp op) {
@@ -2840,10 +2843,7 @@ FailureOr<Value> lowerDynamicSlice(OpBuilder &b, nn::DynamicSliceOp op) {
     dims.push_back(res.isDynamicDim(i) ? indexAt(b, loc, op.getSizes(), i) : cIdx(b, loc, res.getDimSize(i)));
   }
   Value init = empty(b, loc, res, dims);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
-             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+  return generateOver(b, loc, init,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                SmallVector<Value> idx;
                for (int64_t i = 0; i < r; ++i) {
@@ -2851,8 +2851,7 @@ FailureOr<Value> lowerDynamicSlice(OpBuilder &b, nn::DynamicSliceOp op) {
                  idx.push_back(arith::AddIOp::create(nb, nl, offs[i], arith::MulIOp::create(nb, nl, iv, strides[i])));
                }
                linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
-             })
-      .getResult(0);
+             });
 }
 
 /// nn.pad_mode: one generic over the result; per dim the source index
@@ -2885,10 +2884,7 @@ FailureOr<Value> lowerPadMode(OpBuilder &b, nn::PadModeOp op) {
     padV = scalar(b, loc, et, 0);
   }
   Value init = empty(b, loc, res, dims);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
-             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+  return generateOver(b, loc, init,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                Value zero = cIdx(nb, nl, 0), one = cIdx(nb, nl, 1);
                Value inside;
@@ -2925,8 +2921,7 @@ FailureOr<Value> lowerPadMode(OpBuilder &b, nn::PadModeOp op) {
                if (inside)
                  e = arith::SelectOp::create(nb, nl, inside, e, padV);
                linalg::YieldOp::create(nb, nl, e);
-             })
-      .getResult(0);
+             });
 }
 
 /// Pooling as one linalg.generic over (n, c, out..., window...) for any
@@ -4015,10 +4010,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
           n = arith::IndexCastOp::create(b, loc, b.getIndexType(), q);
         }
         Value init = empty(b, loc, res, {n});
-        return linalg::GenericOp::create(
-                   b, loc, TypeRange{res}, ValueRange{}, ValueRange{init},
-                   SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)},
-                   SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        return generateOver(b, loc, init,
                    [&](OpBuilder &nb, Location nl, ValueRange) {
                      Value i = linalg::IndexOp::create(nb, nl, 0);
                      Value iv = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i);
@@ -4026,8 +4018,7 @@ FailureOr<Value> lowerOp(OpBuilder &b, Operation *op) {
                      Value y = binaryScalar(nb, nl, nn::BinaryKind::add, start,
                                             binaryScalar(nb, nl, nn::BinaryKind::mul, v, delta));
                      linalg::YieldOp::create(nb, nl, y);
-                   })
-            .getResult(0);
+                   });
       })
       // ---- conformance [elementwise]: add new entries above this line ----
 
