@@ -205,6 +205,20 @@ def _attention_modules():
     return SelfAttention, MLP
 
 
+def _init_normal_002(model):
+    """BERT's / GPT-2's initializer for Linear and Embedding weights, N(0,
+    0.02); Linear biases get N(0, 0.02) too (not zero) so that a dropped bias
+    changes the output."""
+    torch = _torch()
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
+                mod.weight.normal_(0.0, 0.02)
+            if isinstance(mod, torch.nn.Linear):
+                mod.bias.normal_(0.0, 0.02)
+    return model
+
+
 BERT_SEQ, BERT_VOCAB = 128, 30522
 
 
@@ -248,15 +262,7 @@ def _bert_encoder():
                 x = lyr(x, bias)
             return x
 
-    model = Bert()
-    # BERT's initializer: normal(0, 0.02) weights, zero biases.
-    with torch.no_grad():
-        for mod in model.modules():
-            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
-                mod.weight.normal_(0.0, 0.02)
-            if isinstance(mod, torch.nn.Linear):
-                mod.bias.normal_(0.0, 0.02)
-    return model
+    return _init_normal_002(Bert())
 
 
 GPT_SEQ, GPT_VOCAB = 256, 8192
@@ -301,14 +307,7 @@ def _gpt_decoder():
                 x = blk(x, bias)
             return torch.matmul(self.ln_f(x), self.wte.weight.t())
 
-    model = GPT()
-    with torch.no_grad():
-        for mod in model.modules():
-            if isinstance(mod, (torch.nn.Linear, torch.nn.Embedding)):
-                mod.weight.normal_(0.0, 0.02)
-            if isinstance(mod, torch.nn.Linear):
-                mod.bias.normal_(0.0, 0.02)
-    return model
+    return _init_normal_002(GPT())
 
 
 def _lstm_classifier():
