@@ -541,6 +541,16 @@ struct Ctx {
       (void)(error() << "operand '" << what << "' must be a ranked tensor");
     return t;
   }
+  /// `v` as a ranked tensor of rank >= minRank, else an error
+  /// "<what> must be <layout>".
+  RankedTensorType rankedAtLeast(Value v, StringRef what, int64_t minRank, StringRef layout) {
+    auto t = ranked(v, what);
+    if (t && t.getRank() < minRank) {
+      (void)(error() << what << " must be " << layout);
+      return {};
+    }
+    return t;
+  }
   LogicalResult add(ArrayRef<int64_t> shape, Type elem) {
     types.push_back(RankedTensorType::get(shape, elem));
     return success();
@@ -1019,11 +1029,9 @@ INFER(LayerNormalizationOp) {
 
 template <typename PoolT>
 static LogicalResult inferPool(PoolT op, Ctx &c, bool withIndices) {
-  auto x = c.ranked(op.getX(), "X");
+  auto x = c.rankedAtLeast(op.getX(), "X", 3, "[N, C, spatial...]");
   if (!x)
     return failure();
-  if (x.getRank() < 3)
-    return c.error() << "X must be [N, C, spatial...]";
   if (op.getStorageOrder() != 0 && op.getStorageOrder() != 1)
     return c.error() << "storage_order must be 0 or 1";
   SmallVector<int64_t> kernel = readInts(op.getKernelShape());
@@ -1045,11 +1053,9 @@ INFER(MaxPoolOp) {
 INFER(AveragePoolOp) { CTX; return inferPool(*this, c, false); }
 
 static LogicalResult inferGlobalPool(Ctx &c, Value xv) {
-  auto x = c.ranked(xv, "X");
+  auto x = c.rankedAtLeast(xv, "X", 3, "[N, C, spatial...]");
   if (!x)
     return failure();
-  if (x.getRank() < 3)
-    return c.error() << "X must be [N, C, spatial...]";
   SmallVector<int64_t> out(x.getShape());
   for (int64_t i = 2; i < x.getRank(); ++i)
     out[i] = 1;
@@ -2336,22 +2342,18 @@ INFER(BatchNormalizationOp) {
 }
 INFER(InstanceNormalizationOp) {
   CTX;
-  auto x = c.ranked(getInput(), "input");
+  auto x = c.rankedAtLeast(getInput(), "input", 3, "[N, C, spatial...]");
   if (!x)
     return failure();
-  if (x.getRank() < 3)
-    return c.error() << "input must be [N, C, spatial...]";
   types.push_back(x);
   return success();
 }
 INFER(MeanVarianceNormalizationOp) { CTX; return inferSame(c, getX()); }
 INFER(LRNOp) {
   CTX;
-  auto x = c.ranked(getX(), "X");
+  auto x = c.rankedAtLeast(getX(), "X", 2, "[N, C, ...]");
   if (!x)
     return failure();
-  if (x.getRank() < 2)
-    return c.error() << "X must be [N, C, ...]";
   if (getSize() < 1)
     return c.error() << "size must be >= 1";
   types.push_back(x);
@@ -2359,11 +2361,9 @@ INFER(LRNOp) {
 }
 INFER(GroupNormalizationOp) {
   CTX;
-  auto x = c.ranked(getX(), "X");
+  auto x = c.rankedAtLeast(getX(), "X", 2, "[N, C, ...]");
   if (!x)
     return failure();
-  if (x.getRank() < 2)
-    return c.error() << "X must be [N, C, ...]";
   int64_t g = getNumGroups(), C = x.getDimSize(1);
   if (g < 1 || (C != kDyn && C % g != 0))
     return c.error() << "num_groups = " << g << " must divide the channel count " << C;
