@@ -24,6 +24,13 @@ void NNDialect::initialize() {
 
 static RankedTensorType rt(Value v) { return cast<RankedTensorType>(v.getType()); }
 
+/// The check of ops whose only constraint is `axis` in [0, rank of input).
+static LogicalResult verifyAxisOf(Operation *op, int64_t axis, Value input) {
+  if (axis < 0 || axis >= rt(input).getRank())
+    return op->emitOpError("axis out of range");
+  return success();
+}
+
 /// Explicit-rank broadcasting: each operand has the result's rank and each of
 /// its dims is 1 or equal to the result's (dynamic dims are compatible).
 static LogicalResult verifyBroadcastOperand(Operation *op, Value v, RankedTensorType res) {
@@ -274,17 +281,9 @@ LogicalResult ReduceOp::verify() {
   return success();
 }
 
-LogicalResult SoftmaxOp::verify() {
-  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
-    return emitOpError("axis out of range");
-  return success();
-}
+LogicalResult SoftmaxOp::verify() { return verifyAxisOf(*this, getAxis(), getInput()); }
 
-LogicalResult LayerNormOp::verify() {
-  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
-    return emitOpError("axis out of range");
-  return success();
-}
+LogicalResult LayerNormOp::verify() { return verifyAxisOf(*this, getAxis(), getInput()); }
 
 LogicalResult TransposeOp::verify() {
   auto x = rt(getInput()), r = rt(getResult());
@@ -550,11 +549,7 @@ LogicalResult ArgReduceOp::verify() {
   return success();
 }
 
-LogicalResult HardmaxOp::verify() {
-  if (getAxis() < 0 || getAxis() >= rt(getInput()).getRank())
-    return emitOpError("axis out of range");
-  return success();
-}
+LogicalResult HardmaxOp::verify() { return verifyAxisOf(*this, getAxis(), getInput()); }
 
 LogicalResult CumSumOp::verify() {
   auto x = rt(getInput());
