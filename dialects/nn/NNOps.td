@@ -88,6 +88,15 @@ def NN_BinaryKind : I32EnumAttr<"BinaryKind", "elementwise binary function", [
   let cppNamespace = "::kiln::nn";
 }
 
+def NN_ActKind : I32EnumAttr<"ActKind", "activation fused into a conv/matmul epilogue", [
+    I32EnumAttrCase<"relu", 0>, I32EnumAttrCase<"clip", 1>,
+    I32EnumAttrCase<"leaky_relu", 2>, I32EnumAttrCase<"sigmoid", 3>,
+    I32EnumAttrCase<"hard_swish", 4>, I32EnumAttrCase<"hard_sigmoid", 5>,
+    I32EnumAttrCase<"gelu", 6>, I32EnumAttrCase<"gelu_tanh", 7>,
+    I32EnumAttrCase<"silu", 8>, I32EnumAttrCase<"tanh", 9>]> {
+  let cppNamespace = "::kiln::nn";
+}
+
 def NN_PoolKind : I32EnumAttr<"PoolKind", "pooling function", [
     I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"avg", 1>]> {
   let cppNamespace = "::kiln::nn";
@@ -175,30 +184,83 @@ def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape]> {
 // Compute
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_Op<"matmul"> {
-  let summary = "batched matrix product [..., M, K] x [..., K, N]";
+def NN_MatmulOp : NN_Op<"matmul", [AttrSizedOperandSegments]> {
+  let summary = "batched matrix product [..., M, K] x [..., K, N] with an optional fused epilogue";
   let description = [{
     Both operands have rank >= 2.  Leading (batch) dimensions broadcast as in
     numpy; the result has the broadcast batch dimensions followed by M, N.
+
+    Epilogue (written by `kiln-nn-fuse-epilogue`): the result is
+    `act(lhs x rhs + bias + residual)`, where `bias` is 1-D [N] (added to
+    every row), `residual` has the result's type, and `act` (optional) is one
+    of the activations of `nn.conv`.  The lowering computes the epilogue in
+    the matmul's loop nest: bias and residual initialize the accumulator and
+    the activation is applied to each finished output tile.
   }];
-  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                   Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
+                   OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
+                   OptionalAttr<F32Attr>:$act_beta);
   let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$lhs, "::mlir::Value":$rhs), [{
+      build($_builder, $_state, result, lhs, rhs, ::mlir::Value(), ::mlir::Value(),
+            nullptr, nullptr, nullptr);
+    }]>];
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? (`act` $act^)? attr-dict `:`
+    type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// True if the op has any epilogue (bias, residual or activation).
+    bool hasEpilogue() { return getBias() || getResidual() || getAct(); }
+  }];
 }
 
-def NN_ConvOp : NN_Op<"conv"> {
-  let summary = "N-d convolution, NC[D]HW layout, with groups and optional bias";
+def NN_ConvOp : NN_Op<"conv", [AttrSizedOperandSegments]> {
+  let summary = "N-d convolution, NC[D]HW layout, with groups, optional bias and fused epilogue";
   let description = [{
     `input` is [N, C, spatial...], `filter` is [F, C / groups, kernel...],
     `bias` (optional) is [F].  `pads` holds the begin pads of every spatial
     dimension followed by the end pads.
+
+    Epilogue (written by `kiln-nn-fuse-epilogue`): the result is
+    `act(conv(input, filter) + bias + residual)`.  `residual` (optional) has
+    the result's type (the skip connection of a residual block).  `act`
+    (optional) is applied last:
+      relu; clip (min `act_alpha`, max `act_beta`, either absent = no bound);
+      leaky_relu (slope `act_alpha`); sigmoid; tanh;
+      hard_sigmoid max(0, min(1, alpha * x + beta)) (`act_alpha`, `act_beta`);
+      hard_swish x * max(0, min(1, x / 6 + 1 / 2)); gelu (erf form);
+      gelu_tanh; silu x * sigmoid(x).
+    The lowering computes the epilogue in the convolution's loop nest: bias
+    and residual initialize the accumulator and the activation is applied to
+    each finished output tile.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
-                   Optional<AnyRankedTensor>:$bias,
+                   Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
-                   DenseI64ArrayAttr:$pads, NN_SI64Attr:$groups);
+                   DenseI64ArrayAttr:$pads, NN_SI64Attr:$groups,
+                   OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
+                   OptionalAttr<F32Attr>:$act_beta);
   let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = "$input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input, "::mlir::Value":$filter,
+                   "::mlir::Value":$bias, "::mlir::DenseI64ArrayAttr":$strides,
+                   "::mlir::DenseI64ArrayAttr":$dilations, "::mlir::DenseI64ArrayAttr":$pads,
+                   "::mlir::IntegerAttr":$groups), [{
+      build($_builder, $_state, result, input, filter, bias, ::mlir::Value(), strides,
+            dilations, pads, groups, nullptr, nullptr, nullptr);
+    }]>];
+  let assemblyFormat = [{
+    $input `,` $filter (`,` $bias^)? (`residual` `(` $residual^ `:` type($residual) `)`)?
+    (`act` $act^)? attr-dict `:`
+    `(` type($input) `,` type($filter) (`,` type($bias)^)? `)` `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    bool hasEpilogue() { return getResidual() || getAct(); }
+  }];
 }
 
 def NN_ConvTransposeOp : NN_Op<"conv_transpose"> {

@@ -2,9 +2,11 @@
 
 #include "kiln/Pipeline/Pipeline.h"
 #include "kiln/Conversion/Passes.h"
+#include "kiln/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 
 using namespace mlir;
@@ -15,6 +17,37 @@ void kiln::buildONNXToNNPipeline(OpPassManager &pm, const PipelineOptions &opts)
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  buildNNOptimizationPipeline(pm, opts);
+}
+
+/// The graph passes on nn, in order.  Each entry: the pass's name (its
+/// kiln-opt argument, also accepted by kiln-compile --disable-pass), the
+/// lowest -O level that runs it, and its constructor.
+namespace {
+struct NNPassEntry {
+  llvm::StringLiteral name;
+  unsigned minLevel;
+  std::unique_ptr<Pass> (*create)();
+};
+} // namespace
+
+static const NNPassEntry kNNPasses[] = {
+    {"kiln-nn-fuse-epilogue", 2, [] { return kiln::createNNFuseEpilogue(); }},
+};
+
+void kiln::buildNNOptimizationPipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  for (const NNPassEntry &e : kNNPasses) {
+    if (opts.optLevel < e.minLevel || opts.disabledPasses.count(e.name.str()))
+      continue;
+    pm.addNestedPass<func::FuncOp>(e.create());
+  }
+}
+
+SmallVector<StringRef> kiln::nnOptimizationPassNames() {
+  SmallVector<StringRef> names;
+  for (const NNPassEntry &e : kNNPasses)
+    names.push_back(e.name);
+  return names;
 }
 
 void kiln::buildNNToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts) {
@@ -27,6 +60,12 @@ void kiln::buildNNToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opt
 void kiln::registerKilnPipelines() {
   PassPipelineRegistration<>("kiln-onnx-to-nn", "onnx -> nn (normalization and clean-ups)",
                              [](OpPassManager &pm) { buildONNXToNNPipeline(pm, {}); });
+  PassPipelineRegistration<>("kiln-nn-optimize", "the graph passes on nn that -O3 runs, in order",
+                             [](OpPassManager &pm) {
+                               PipelineOptions o;
+                               o.optLevel = 3;
+                               buildNNOptimizationPipeline(pm, o);
+                             });
   PassPipelineRegistration<>("kiln-nn-to-linalg", "nn -> linalg on tensors",
                              [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
   kiln::cpu::registerCPUTargetPasses();

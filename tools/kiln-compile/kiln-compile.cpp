@@ -10,6 +10,7 @@
 #include "kiln/Dialect/ONNX/ONNXOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
+#include "kiln/Transforms/Statistics.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 
 #include "mlir/IR/AsmState.h"
@@ -73,6 +74,11 @@ static cl::opt<bool> profile(
              "kiln-run --profile or the runtime's kiln_model_profile_*; adds a "
              "few clock reads per node and run)"),
     cl::init(false), cl::cat(kilnCat));
+static cl::list<std::string> disabledPasses(
+    "disable-pass",
+    cl::desc("Do not run these graph passes on nn (comma-separated kiln-opt names, e.g. "
+             "kiln-nn-fuse-epilogue; 'all' = every one; see docs/passes.md)"),
+    cl::CommaSeparated, cl::value_desc("pass,..."), cl::cat(kilnCat));
 static cl::opt<bool> keepWeights("mlir-print-weights",
                                  cl::desc("Print weight blobs in full in MLIR output "
                                           "(default: elided when larger than 64 bytes)"),
@@ -211,11 +217,31 @@ int main(int argc, char **argv) {
 
   kiln::PipelineOptions popts;
   popts.optLevel = level;
+  {
+    SmallVector<StringRef> known = kiln::nnOptimizationPassNames();
+    for (const std::string &n : disabledPasses) {
+      if (n == "all") {
+        for (StringRef k : known)
+          popts.disabledPasses.insert(k.str());
+        continue;
+      }
+      if (!llvm::is_contained(known, StringRef(n))) {
+        llvm::errs() << "kiln-compile: error: --disable-pass: unknown graph pass '" << n
+                     << "' (known: all";
+        for (StringRef k : known)
+          llvm::errs() << ", " << k;
+        llvm::errs() << ")\n";
+        return 1;
+      }
+      popts.disabledPasses.insert(n);
+    }
+  }
   auto runPM = [&](function_ref<void(OpPassManager &)> build) -> LogicalResult {
     PassManager pm(&ctx);
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
     pm.enableTiming(rootTimer);
+    kiln::addKilnStatisticsInstrumentation(pm);
     build(pm);
     return pm.run(*module);
   };

@@ -4,15 +4,27 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <set>
+#include <string>
+
 namespace kiln {
 
 struct PipelineOptions {
   /// 0..3.  -O0 skips graph clean-ups; the CPU back end also uses it.
   unsigned optLevel = 2;
+  /// Graph passes on nn not to run (their kiln-opt names, e.g.
+  /// "kiln-nn-fuse-epilogue"); kiln-compile --disable-pass.
+  std::set<std::string> disabledPasses;
 };
 
 /// onnx dialect -> nn dialect (normalization and graph clean-ups).
 void buildONNXToNNPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+/// The graph optimization passes on nn (lib/Transforms) that `optLevel`
+/// selects, in order.  Part of buildONNXToNNPipeline.
+void buildNNOptimizationPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
+/// Names of all graph passes of buildNNOptimizationPipeline, in order.
+llvm::SmallVector<llvm::StringRef> nnOptimizationPassNames();
+
 /// nn dialect -> linalg on tensors.
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
 

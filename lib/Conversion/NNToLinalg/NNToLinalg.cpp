@@ -156,20 +156,20 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType res, ValueRange o
 // Scalar bodies
 //===----------------------------------------------------------------------===//
 
-Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
+Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryKind k, std::optional<double> alpha,
+                  std::optional<double> beta, Value x) {
   Type t = x.getType();
   bool isF = isa<FloatType>(t);
   // Half-precision inputs: compute the function in f32 and round once (as
   // ONNX's reference does); the exact ones stay in their type.
-  nn::UnaryKind k = op.getKind();
   if (isF && t.getIntOrFloatBitWidth() < 32 && k != nn::UnaryKind::relu && k != nn::UnaryKind::neg &&
       k != nn::UnaryKind::abs && k != nn::UnaryKind::floor && k != nn::UnaryKind::ceil &&
       k != nn::UnaryKind::round && k != nn::UnaryKind::sign) {
     Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-    return arith::TruncFOp::create(b, loc, t, unaryScalar(b, loc, op, wide));
+    return arith::TruncFOp::create(b, loc, t, unaryScalar(b, loc, k, alpha, beta, wide));
   }
   auto c = [&](double v) { return scalar(b, loc, t, v); };
-  switch (op.getKind()) {
+  switch (k) {
   case nn::UnaryKind::relu:
     return isF ? (Value)arith::MaximumFOp::create(b, loc, x, c(0))
                : (Value)arith::MaxSIOp::create(b, loc, x, c(0));
@@ -197,13 +197,13 @@ Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
     return arith::MulFOp::create(b, loc, x, v);
   }
   case nn::UnaryKind::hard_sigmoid: {
-    double a = op.getAlpha()->convertToDouble(), be = op.getBeta()->convertToDouble();
+    double a = *alpha, be = *beta;
     Value v = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(a)), c(be));
     return arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, v, c(0)), c(1));
   }
   case nn::UnaryKind::leaky_relu: {
     Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0));
-    Value scaled = arith::MulFOp::create(b, loc, x, c(op.getAlpha()->convertToDouble()));
+    Value scaled = arith::MulFOp::create(b, loc, x, c(*alpha));
     return arith::SelectOp::create(b, loc, neg, scaled, x);
   }
   case nn::UnaryKind::gelu: {
@@ -247,7 +247,7 @@ Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x)));
     Value sp = arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, c(0)),
                                      math::Log1pOp::create(b, loc, e));
-    if (op.getKind() == nn::UnaryKind::softplus)
+    if (k == nn::UnaryKind::softplus)
       return sp;
     return arith::MulFOp::create(b, loc, x, math::TanhOp::create(b, loc, sp));
   }
@@ -255,25 +255,25 @@ Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
     return arith::DivFOp::create(b, loc, x, arith::AddFOp::create(b, loc, c(1), math::AbsFOp::create(b, loc, x)));
   case nn::UnaryKind::elu:
   case nn::UnaryKind::selu: {
-    double a = op.getAlpha()->convertToDouble();
+    double a = *alpha;
     Value em1 = arith::MulFOp::create(b, loc, math::ExpM1Op::create(b, loc, x), c(a));
-    bool selu = op.getKind() == nn::UnaryKind::selu;
+    bool selu = k == nn::UnaryKind::selu;
     Value le0 = arith::CmpFOp::create(b, loc, selu ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT, x, c(0));
     Value v = arith::SelectOp::create(b, loc, le0, em1, x);
-    return selu ? (Value)arith::MulFOp::create(b, loc, v, c(op.getBeta()->convertToDouble())) : v;
+    return selu ? (Value)arith::MulFOp::create(b, loc, v, c(*beta)) : v;
   }
   case nn::UnaryKind::celu: {
-    double a = op.getAlpha()->convertToDouble();
+    double a = *alpha;
     Value em1 = math::ExpM1Op::create(b, loc, arith::DivFOp::create(b, loc, x, c(a)));
     Value negPart = arith::MinimumFOp::create(b, loc, c(0), arith::MulFOp::create(b, loc, em1, c(a)));
     return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, c(0)), negPart);
   }
   case nn::UnaryKind::thresholded_relu: {
-    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(op.getAlpha()->convertToDouble()));
+    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(*alpha));
     return arith::SelectOp::create(b, loc, gt, x, c(0));
   }
   case nn::UnaryKind::shrink: {
-    double l = op.getAlpha()->convertToDouble(), bias = op.getBeta()->convertToDouble();
+    double l = *alpha, bias = *beta;
     Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(-l));
     Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, c(l));
     Value hi = arith::SelectOp::create(b, loc, gt, arith::SubFOp::create(b, loc, x, c(bias)), c(0));
@@ -283,6 +283,14 @@ Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
     return arith::XOrIOp::create(b, loc, x, c(-1));
   }
   llvm_unreachable("unknown unary kind");
+}
+
+std::optional<double> optDouble(std::optional<llvm::APFloat> v) {
+  return v ? std::optional<double>(v->convertToDouble()) : std::nullopt;
+}
+
+Value unaryScalar(OpBuilder &b, Location loc, nn::UnaryOp op, Value x) {
+  return unaryScalar(b, loc, op.getKind(), optDouble(op.getAlpha()), optDouble(op.getBeta()), x);
 }
 
 /// x ** e for integers, exact with wrap-around (square and multiply over
@@ -808,28 +816,117 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads, Va
   return tensor::PadOp::create(b, loc, type, x, lo, hi, padValue);
 }
 
-/// Output init for a conv: bias broadcast along channels or zeros.
-Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias) {
+/// Marks a linalg op that computes part of a fused conv/matmul epilogue; the
+/// CPU back end moves it into the tile loops of the conv/matmul that it
+/// initializes (bias/residual) or finishes (activation).
+constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
+
+/// Accumulator init of a conv/matmul: the bias broadcast along `biasDim`,
+/// plus the residual (same type as the result), or zeros.
+Value epilogueInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias,
+                   int64_t biasDim, Value residual = Value()) {
   Value init = empty(b, loc, res, dims);
   Type et = res.getElementType();
-  if (!bias)
+  if (!bias && !residual)
     return fillTensor(b, loc, init, scalar(b, loc, et, 0));
-  SmallVector<AffineExpr> e{b.getAffineDimExpr(1)};
-  AffineMap bm = AffineMap::get(res.getRank(), 0, e, b.getContext());
-  SmallVector<AffineMap> maps{bm, b.getMultiDimIdentityMap(res.getRank())};
-  SmallVector<utils::IteratorType> iters(res.getRank(), utils::IteratorType::parallel);
-  return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{bias}, ValueRange{init}, maps,
-                                   iters,
-                                   [](OpBuilder &nb, Location nl, ValueRange a) {
-                                     linalg::YieldOp::create(nb, nl, a[0]);
-                                   })
-      .getResult(0);
+  int64_t r = res.getRank();
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(r, 0, {b.getAffineDimExpr(biasDim)}, b.getContext()));
+  }
+  if (residual) {
+    ins.push_back(residual);
+    maps.push_back(b.getMultiDimIdentityMap(r));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(r));
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  auto g = linalg::GenericOp::create(b, loc, TypeRange{res}, ins, ValueRange{init}, maps, iters,
+                                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                       Value v = a[0];
+                                       if (ins.size() == 2)
+                                         v = arith::AddFOp::create(nb, nl, a[0], a[1]);
+                                       linalg::YieldOp::create(nb, nl, v);
+                                     });
+  if (residual)
+    g->setAttr(kEpilogueAttr, b.getUnitAttr());
+  return g.getResult(0);
+}
+
+/// Output init for a conv: bias broadcast along channels (plus the fused
+/// residual) or zeros.
+Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias,
+               Value residual = Value()) {
+  return epilogueInit(b, loc, res, dims, bias, 1, residual);
+}
+
+/// Scalar body of a fused activation (nn.conv / nn.matmul `act`).
+Value actScalar(OpBuilder &b, Location loc, nn::ActKind k, std::optional<double> alpha,
+                std::optional<double> beta, Value x) {
+  Type t = x.getType();
+  auto un = [&](nn::UnaryKind u, std::optional<double> a = std::nullopt,
+                std::optional<double> be = std::nullopt) { return unaryScalar(b, loc, u, a, be, x); };
+  switch (k) {
+  case nn::ActKind::relu: return un(nn::UnaryKind::relu);
+  case nn::ActKind::clip: {
+    Value v = x;
+    if (alpha)
+      v = binaryScalar(b, loc, nn::BinaryKind::max, v, scalar(b, loc, t, *alpha));
+    if (beta)
+      v = binaryScalar(b, loc, nn::BinaryKind::min, v, scalar(b, loc, t, *beta));
+    return v;
+  }
+  case nn::ActKind::leaky_relu: return un(nn::UnaryKind::leaky_relu, alpha);
+  case nn::ActKind::sigmoid: return un(nn::UnaryKind::sigmoid);
+  case nn::ActKind::tanh: return un(nn::UnaryKind::tanh);
+  case nn::ActKind::hard_swish: return un(nn::UnaryKind::hard_swish);
+  case nn::ActKind::hard_sigmoid: return un(nn::UnaryKind::hard_sigmoid, alpha, beta);
+  case nn::ActKind::gelu: return un(nn::UnaryKind::gelu);
+  case nn::ActKind::gelu_tanh: return un(nn::UnaryKind::gelu_tanh);
+  case nn::ActKind::silu: return arith::MulFOp::create(b, loc, x, un(nn::UnaryKind::sigmoid));
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// Applies a fused activation to `v` in place (an elementwise linalg.generic
+/// whose only operand is `v` as its init), marked as an epilogue.
+template <typename OpT>
+Value applyAct(OpBuilder &b, Location loc, OpT op, Value v) {
+  if (!op.getAct())
+    return v;
+  auto t = rtt(v);
+  int64_t r = t.getRank();
+  nn::ActKind k = *op.getAct();
+  std::optional<double> alpha = optDouble(op.getActAlpha()), beta = optDouble(op.getActBeta());
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{t}, ValueRange{}, ValueRange{v},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+      SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        linalg::YieldOp::create(nb, nl, actScalar(nb, nl, k, alpha, beta, a[0]));
+      });
+  g->setAttr(kEpilogueAttr, b.getUnitAttr());
+  return g.getResult(0);
+}
+
+/// The epilogue of a conv/matmul whose lowering could not fold it into the
+/// accumulator: residual added and activation applied as separate
+/// elementwise ops.
+template <typename OpT>
+Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v, bool residualDone) {
+  if (op.getResidual() && !residualDone)
+    v = elementwise(b, loc, rtt(v), ValueRange{v, op.getResidual()},
+                    [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                      return arith::AddFOp::create(nb, nl, a[0], a[1]);
+                    });
+  return applyAct(b, loc, op, v);
 }
 
 /// 2-D convolution (NCHW input, FCHW filter) on an already padded input.
 FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Value w, Value bias,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t groups,
-                        RankedTensorType res) {
+                        RankedTensorType res, Value residual = Value()) {
   auto xt = rtt(x), wt = rtt(w);
   SmallVector<Value> dims{dimOf(b, loc, x, 0), cIdx(b, loc, res.getDimSize(1))};
   for (int64_t i = 2; i < 4; ++i) {
@@ -848,7 +945,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
   auto dAttr = b.getI64TensorAttr(dil);
   int64_t C = xt.getDimSize(1), F = wt.getDimSize(0);
   if (groups == 1) {
-    Value init = convInit(b, loc, res, dims, bias);
+    Value init = convInit(b, loc, res, dims, bias, residual);
     return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{res}, ValueRange{x, w},
                                             ValueRange{init}, sAttr, dAttr)
         .getResult(0);
@@ -860,7 +957,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
     auto fType = RankedTensorType::get({C, wt.getDimSize(2), wt.getDimSize(3)}, wt.getElementType());
     Value f = tensor::CollapseShapeOp::create(b, loc, fType, w,
                                               SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    Value init = convInit(b, loc, res, dims, bias);
+    Value init = convInit(b, loc, res, dims, bias, residual);
     return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, TypeRange{res}, ValueRange{x, f},
                                                     ValueRange{init}, sAttr, dAttr)
         .getResult(0);
@@ -884,7 +981,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
                                            SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
   auto rgT = RankedTensorType::get({res.getDimSize(0), G, F / G, res.getDimSize(2), res.getDimSize(3)},
                                    res.getElementType());
-  Value init = convInit(b, loc, res, dims, bias);
+  Value init = convInit(b, loc, res, dims, bias, residual);
   SmallVector<OpFoldResult> rs{ofr(res.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(F / G),
                                ofr(res.getDimSize(2), dims[2]), ofr(res.getDimSize(3), dims[3])};
   Value initG = tensor::ExpandShapeOp::create(b, loc, rgT, init,
@@ -924,32 +1021,43 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
   int64_t ns = res.getRank() - 2;
   Type et = res.getElementType();
   Value x = padSpatial(b, loc, op.getInput(), op.getPads(), scalar(b, loc, et, 0));
-  if (ns == 2)
-    return conv2D(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
-                  op.getGroups(), res);
-  if (ns == 1) {
+  Value residual = op.getResidual();
+  if (residual && !isa<FloatType>(et))
+    return (LogicalResult)(op.emitError() << "a fused residual needs a float result");
+  FailureOr<Value> r = failure();
+  bool residualDone = true;
+  if (ns == 2) {
+    r = conv2D(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
+               op.getGroups(), res, residual);
+  } else if (ns == 1) {
     Value x2 = expandTo2D(b, loc, x, true), w2 = expandTo2D(b, loc, op.getFilter(), false);
     auto r2 = RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et);
-    auto r = conv2D(b, loc, op, x2, w2, op.getBias(), {1, op.getStrides()[0]},
-                    {1, op.getDilations()[0]}, op.getGroups(), r2);
+    r = conv2D(b, loc, op, x2, w2, op.getBias(), {1, op.getStrides()[0]}, {1, op.getDilations()[0]},
+               op.getGroups(), r2, residual ? expandTo2D(b, loc, residual, true) : Value());
+    if (succeeded(r))
+      r = applyAct(b, loc, op, *r);
     if (failed(r))
       return failure();
     return collapseFrom2D(b, loc, *r);
-  }
-  if (ns == 3 && op.getGroups() == 1) {
+  } else if (ns == 3 && op.getGroups() == 1) {
     SmallVector<Value> dims{dimOf(b, loc, x, 0)};
     for (int64_t i = 1; i < 5; ++i)
       dims.push_back(cIdx(b, loc, res.getDimSize(i)));
     if (llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
       return (LogicalResult)(op.emitError() << "3-D convolution needs static spatial dims");
-    Value init = convInit(b, loc, res, dims, op.getBias());
-    return linalg::Conv3DNcdhwFcdhwOp::create(b, loc, TypeRange{res}, ValueRange{x, op.getFilter()},
-                                              ValueRange{init}, b.getI64TensorAttr(op.getStrides()),
-                                              b.getI64TensorAttr(op.getDilations()))
-        .getResult(0);
+    Value init = convInit(b, loc, res, dims, op.getBias(), residual);
+    r = linalg::Conv3DNcdhwFcdhwOp::create(b, loc, TypeRange{res}, ValueRange{x, op.getFilter()},
+                                           ValueRange{init}, b.getI64TensorAttr(op.getStrides()),
+                                           b.getI64TensorAttr(op.getDilations()))
+            .getResult(0);
+  } else {
+    r = convGenericND(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
+                      op.getGroups(), res);
+    residualDone = false;
   }
-  return convGenericND(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
-                       op.getGroups(), res);
+  if (failed(r))
+    return failure();
+  return unfusedEpilogue(b, loc, op, *r, residualDone);
 }
 
 FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
@@ -1046,10 +1154,14 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
   if (at.getRank() != r || bt.getRank() != r)
     return (LogicalResult)(op.emitError() << "operands must have the result's rank (normalized form)");
   Value zero = scalar(b, loc, et, 0);
+  Value bias = op.getBias(), residual = op.getResidual();
+  if ((bias || residual) && !isa<FloatType>(et))
+    return (LogicalResult)(op.emitError() << "a fused bias/residual needs a float result");
   if (r == 2) {
     SmallVector<Value> dims{dimOf(b, loc, A, 0), dimOf(b, loc, B, 1)};
-    Value init = fillTensor(b, loc, empty(b, loc, res, dims), zero);
-    return linalg::MatmulOp::create(b, loc, TypeRange{res}, ValueRange{A, B}, ValueRange{init}).getResult(0);
+    Value init = epilogueInit(b, loc, res, dims, bias, 1, residual);
+    Value mm = linalg::MatmulOp::create(b, loc, TypeRange{res}, ValueRange{A, B}, ValueRange{init}).getResult(0);
+    return applyAct(b, loc, op, mm);
   }
   bool rhsUnitBatch = llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; });
   if (rhsUnitBatch) {
@@ -1067,8 +1179,10 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
     Value b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
     auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
     SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
-    Value init = fillTensor(b, loc, empty(b, loc, r2T, dims), zero);
+    Value res2 = residual ? (Value)tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra) : Value();
+    Value init = epilogueInit(b, loc, r2T, dims, bias, 1, res2);
     Value mm = linalg::MatmulOp::create(b, loc, TypeRange{r2T}, ValueRange{a2, b2}, ValueRange{init}).getResult(0);
+    mm = applyAct(b, loc, op, mm);
     SmallVector<OpFoldResult> os;
     for (int64_t i = 0; i < r - 1; ++i)
       os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
@@ -1119,7 +1233,18 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
     os.push_back(res.isDynamicDim(i) ? OpFoldResult(resDims[i]) : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
   os.push_back(r3T.isDynamicDim(1) ? OpFoldResult(dims[1]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(1))));
   os.push_back(r3T.isDynamicDim(2) ? OpFoldResult(dims[2]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(2))));
-  return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, re, os);
+  Value y = tensor::ExpandShapeOp::create(b, loc, res, mm, re, os);
+  if (bias) {
+    SmallVector<int64_t> bshape(r, 1);
+    bshape[r - 1] = rtt(bias).getDimSize(0);
+    SmallVector<ReassociationIndices> bre{{}};
+    for (int64_t i = 0; i < r; ++i) bre.back().push_back(i);
+    Value bN = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(bshape, et), bias, bre);
+    y = elementwise(b, loc, res, ValueRange{y, bN}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return arith::AddFOp::create(nb, nl, a[0], a[1]);
+    });
+  }
+  return unfusedEpilogue(b, loc, op, y, false);
 }
 
 //===----------------------------------------------------------------------===//

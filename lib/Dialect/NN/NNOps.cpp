@@ -144,6 +144,38 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+/// Checks the fused epilogue of a conv/matmul: residual of the result's type,
+/// activation parameters present where the kind needs them, a float result.
+static LogicalResult verifyEpilogue(Operation *op, Value result, Value residual,
+                                    std::optional<ActKind> act, std::optional<llvm::APFloat> alpha,
+                                    std::optional<llvm::APFloat> beta) {
+  if (residual && residual.getType() != result.getType())
+    return op->emitOpError() << "residual type " << residual.getType()
+                             << " differs from the result type " << result.getType();
+  if (!act)
+    return (alpha || beta) ? op->emitOpError("act_alpha/act_beta without an activation") : success();
+  if (!isa<FloatType>(getElementTypeOrSelf(result)))
+    return op->emitOpError("a fused activation needs a float result");
+  switch (*act) {
+  case ActKind::leaky_relu:
+    if (!alpha)
+      return op->emitOpError("leaky_relu needs act_alpha (the negative slope)");
+    break;
+  case ActKind::hard_sigmoid:
+    if (!alpha || !beta)
+      return op->emitOpError("hard_sigmoid needs act_alpha and act_beta");
+    break;
+  case ActKind::clip:
+    if (alpha && beta && alpha->convertToDouble() > beta->convertToDouble())
+      return op->emitOpError("clip min (act_alpha) is greater than max (act_beta)");
+    break;
+  default:
+    if (alpha || beta)
+      return op->emitOpError() << stringifyActKind(*act) << " takes no act_alpha/act_beta";
+  }
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
   auto a = rt(getLhs()), b = rt(getRhs()), r = rt(getResult());
   if (a.getRank() < 2 || b.getRank() < 2)
@@ -155,7 +187,17 @@ LogicalResult MatmulOp::verify() {
     return emitOpError("result rank must be the larger operand rank");
   if (a.getElementType() != b.getElementType())
     return emitOpError("operand element types differ");
-  return success();
+  if (getBias()) {
+    auto bt = rt(getBias());
+    int64_t n = r.getDimSize(r.getRank() - 1);
+    if (bt.getRank() != 1)
+      return emitOpError("bias must be 1-D [N]");
+    if (bt.getDimSize(0) != kDyn && n != kDyn && bt.getDimSize(0) != n)
+      return emitOpError() << "bias size " << bt.getDimSize(0) << " differs from N = " << n;
+    if (bt.getElementType() != r.getElementType())
+      return emitOpError("bias element type differs from the result's");
+  }
+  return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
 }
 
 template <typename ConvLike>
@@ -184,7 +226,11 @@ static LogicalResult verifyConvLike(ConvLike op, bool transposed) {
   return success();
 }
 
-LogicalResult ConvOp::verify() { return verifyConvLike(*this, false); }
+LogicalResult ConvOp::verify() {
+  if (failed(verifyConvLike(*this, false)))
+    return failure();
+  return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
+}
 LogicalResult ConvTransposeOp::verify() {
   if ((int64_t)getOutputPadding().size() != rt(getInput()).getRank() - 2)
     return emitOpError("output_padding needs one entry per spatial dim");

@@ -1,0 +1,38 @@
+//===- ConstantUtils.h - reading and writing nn constants -------*- C++ -*-===//
+//
+// Helpers shared by the graph passes that compute new weights at compile
+// time (scale/shift folding, epilogue bias fusion, layer merging, constant
+// folding).  Constants in `nn` are arith.constant ops holding either a
+// DenseElementsAttr or a DenseResourceElementsAttr (the importer's blobs).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TRANSFORMS_CONSTANTUTILS_H
+#define KILN_TRANSFORMS_CONSTANTUTILS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace kiln {
+
+/// Reads the elements of an f32 constant (dense, splat or resource) in
+/// row-major order.  False if `v` is not such a constant.
+bool readF32Constant(mlir::Value v, llvm::SmallVectorImpl<float> &out);
+
+/// True if `v` is a float constant whose elements all equal one value
+/// (returned in `value`).
+bool isFloatSplatConstant(mlir::Value v, double &value);
+
+/// An f32 constant of `type` holding `values` (row-major).  Small constants
+/// (up to 16 elements) are dense attributes, larger ones resource blobs named
+/// after `blobName`.
+mlir::Value makeF32Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                            llvm::ArrayRef<float> values, llvm::StringRef blobName);
+
+/// Number of elements of a static shape; -1 if any dim is dynamic.
+int64_t staticNumElements(mlir::ShapedType t);
+
+} // namespace kiln
+
+#endif

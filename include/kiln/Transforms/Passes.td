@@ -1,0 +1,38 @@
+//===- Passes.td - Kiln's graph passes on the nn dialect ---*- tablegen -*-===//
+//
+// One pass per file in lib/Transforms.  Every pass works on a func.func of
+// `nn` ops, is usable alone from kiln-opt, and counts what it did in
+// counters printed by `--mlir-pass-statistics` (kiln/Transforms/Statistics.h:
+// Debian's release MLIR has no-op mlir::Pass::Statistic).  buildNNOptimizationPipeline
+// (lib/Pipeline) runs them at -O1..-O3.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TRANSFORMS_PASSES
+#define KILN_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def NNFuseEpilogue : Pass<"kiln-nn-fuse-epilogue", "mlir::func::FuncOp"> {
+  let summary = "Fuse bias, residual Add and activation into the producing conv/matmul";
+  let description = [{
+    Rewrites the ops that follow an `nn.conv` or `nn.matmul` into the op's
+    epilogue, `act(op(x) + bias + residual)`:
+      * bias: `add` of a constant broadcast along the output channels (conv:
+        [1, F, 1...]; matmul: [1..., N]) becomes the op's bias (added to an
+        existing bias);
+      * residual: `add` of any tensor of the result's type (the skip
+        connection) becomes the `residual` operand;
+      * activation: relu, clamp (Clip / Relu6), leaky_relu, sigmoid, tanh,
+        hard_sigmoid, hard_swish, gelu, gelu_tanh and SiLU (`mul(x,
+        sigmoid(x))`) become `act`.
+    Each step needs the intermediate value to have one user (the op being
+    absorbed) and a float element type; nothing is fused after an
+    activation.  The lowering computes the epilogue inside the conv/matmul's
+    loop nest.
+
+    Statistics: fused-bias, fused-residual, fused-activation.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
+#endif

@@ -1,0 +1,85 @@
+//===- ConstantUtils.cpp - reading and writing nn constants ---------------===//
+
+#include "kiln/Transforms/ConstantUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
+  auto c = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  if (!c)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(c.getType());
+  if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
+    return false;
+  int64_t n = type.getNumElements();
+  if (auto d = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
+    out.reserve(out.size() + n);
+    if (d.isSplat()) {
+      out.append(n, d.getSplatValue<float>());
+      return true;
+    }
+    for (float f : d.getValues<float>())
+      out.push_back(f);
+    return true;
+  }
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob)
+      return false;
+    ArrayRef<char> data = blob->getData();
+    if ((int64_t)data.size() < 4 * n)
+      return false;
+    size_t old = out.size();
+    out.resize(old + n);
+    std::memcpy(out.data() + old, data.data(), 4 * n);
+    return true;
+  }
+  return false;
+}
+
+bool kiln::isFloatSplatConstant(Value v, double &value) {
+  auto c = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  if (!c || !isa<FloatType>(getElementTypeOrSelf(c.getType())))
+    return false;
+  if (auto d = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
+    if (d.isSplat()) {
+      value = d.getSplatValue<APFloat>().convertToDouble();
+      return true;
+    }
+    APFloat first = *d.value_begin<APFloat>();
+    for (APFloat f : d.getValues<APFloat>())
+      if (f.bitwiseIsEqual(first) == false)
+        return false;
+    value = first.convertToDouble();
+    return true;
+  }
+  SmallVector<float> vals;
+  if (!readF32Constant(v, vals) || vals.empty())
+    return false;
+  for (float f : vals)
+    if (std::memcmp(&f, &vals[0], 4) != 0)
+      return false;
+  value = vals[0];
+  return true;
+}
+
+Value kiln::makeF32Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,
+                            StringRef blobName) {
+  assert(type.getElementType().isF32() && type.getNumElements() == (int64_t)values.size());
+  if (values.size() <= 16)
+    return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
+  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+int64_t kiln::staticNumElements(ShapedType t) {
+  return t.hasStaticShape() ? t.getNumElements() : -1;
+}

@@ -1,0 +1,293 @@
+//===- FuseEpilogue.cpp - bias/residual/activation into conv and matmul ---===//
+//
+// kiln-nn-fuse-epilogue: the elementwise ops that follow an nn.conv or
+// nn.matmul (bias add, the residual add of a skip connection, one
+// activation) become the op's epilogue, so that the lowering computes them
+// in the conv/matmul's loop nest instead of another pass over the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/Statistics.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_NNFUSEEPILOGUE
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The conv or matmul that produces `v`, if `v` is its only use's operand
+/// (one user) and the op can still take an epilogue step before its
+/// activation.
+Operation *fusibleProducer(Value v) {
+  Operation *p = v.getDefiningOp();
+  if (!p || !isa<nn::ConvOp, nn::MatmulOp>(p) || !v.hasOneUse())
+    return nullptr;
+  if (!isa<FloatType>(getElementTypeOrSelf(v.getType())))
+    return nullptr;
+  bool hasAct = isa<nn::ConvOp>(p) ? (bool)cast<nn::ConvOp>(p).getAct()
+                                   : (bool)cast<nn::MatmulOp>(p).getAct();
+  return hasAct ? nullptr : p;
+}
+
+/// The epilogue of a conv/matmul, edited and then written back as a new op.
+struct Epilogue {
+  Value bias, residual;
+  nn::ActKindAttr act;
+  FloatAttr alpha, beta;
+
+  static Epilogue of(Operation *p) {
+    if (auto c = dyn_cast<nn::ConvOp>(p))
+      return {c.getBias(), c.getResidual(), c.getActAttr(), c.getActAlphaAttr(), c.getActBetaAttr()};
+    auto m = cast<nn::MatmulOp>(p);
+    return {m.getBias(), m.getResidual(), m.getActAttr(), m.getActAlphaAttr(), m.getActBetaAttr()};
+  }
+
+  /// Replaces `root` (the last op absorbed) by a copy of `p` with this
+  /// epilogue; `p` and the ops in `between` (absorbed ops between p and
+  /// root, used only by root) are erased.
+  void replace(PatternRewriter &rewriter, Operation *p, Operation *root,
+               ArrayRef<Operation *> between = {}) const {
+    SmallVector<Location> locs{p->getLoc()};
+    for (Operation *o : between)
+      locs.push_back(o->getLoc());
+    locs.push_back(root->getLoc());
+    Location loc = rewriter.getFusedLoc(locs);
+    Operation *n;
+    if (auto c = dyn_cast<nn::ConvOp>(p))
+      n = nn::ConvOp::create(rewriter, loc, c.getType(), c.getInput(), c.getFilter(), bias, residual,
+                             c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(),
+                             c.getGroupsAttr(), act, alpha, beta);
+    else {
+      auto m = cast<nn::MatmulOp>(p);
+      n = nn::MatmulOp::create(rewriter, loc, m.getType(), m.getLhs(), m.getRhs(), bias, residual,
+                               act, alpha, beta);
+    }
+    rewriter.replaceOp(root, n->getResults());
+    for (Operation *o : between)
+      rewriter.eraseOp(o);
+    rewriter.eraseOp(p);
+  }
+};
+
+/// Index of the output-channel dim that a bias broadcasts along: 1 for a
+/// conv ([N, F, spatial...]), the last for a matmul ([..., M, N]).
+int64_t channelDim(Operation *p) {
+  return isa<nn::ConvOp>(p) ? 1 : cast<RankedTensorType>(p->getResult(0).getType()).getRank() - 1;
+}
+
+/// add(p, c) with c a constant that varies at most along the channel dim:
+/// the sum becomes the op's (constant) bias.
+struct FuseBiasAdd : OpRewritePattern<nn::BinaryOp> {
+  FuseBiasAdd(MLIRContext *ctx, std::atomic<uint64_t> &stat) : OpRewritePattern(ctx), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  LogicalResult matchAndRewrite(nn::BinaryOp add, PatternRewriter &rewriter) const override {
+    if (add.getKind() != nn::BinaryKind::add)
+      return failure();
+    for (int side = 0; side < 2; ++side) {
+      Value pv = side == 0 ? add.getLhs() : add.getRhs();
+      Value cv = side == 0 ? add.getRhs() : add.getLhs();
+      Operation *p = fusibleProducer(pv);
+      if (!p || pv.getType() != add.getType())
+        continue;
+      auto rt = cast<RankedTensorType>(pv.getType());
+      if (!rt.getElementType().isF32())
+        continue;
+      auto ct = cast<RankedTensorType>(cv.getType());
+      int64_t cd = channelDim(p), F = rt.getDimSize(cd);
+      if (ShapedType::isDynamic(F) || ct.getRank() != rt.getRank())
+        continue;
+      bool alongChannel = true;
+      for (int64_t d = 0; d < ct.getRank(); ++d)
+        if (ct.getDimSize(d) != 1 && !(d == cd && ct.getDimSize(d) == F))
+          alongChannel = false;
+      SmallVector<float> c;
+      if (!alongChannel || !readF32Constant(cv, c))
+        continue;
+      Epilogue e = Epilogue::of(p);
+      SmallVector<float> bias;
+      if (e.bias && !readF32Constant(e.bias, bias))
+        continue; // a run-time bias: leave the add alone
+      if (!e.bias)
+        bias.assign(F, 0.0f);
+      if ((int64_t)bias.size() != F)
+        continue;
+      for (int64_t f = 0; f < F; ++f)
+        bias[f] += c.size() == 1 ? c[0] : c[f];
+      e.bias = makeF32Constant(rewriter, add.getLoc(), RankedTensorType::get({F}, rt.getElementType()),
+                               bias, "kiln_fused_bias");
+      e.replace(rewriter, p, add);
+      ++stat;
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// add(p, r) with r of the result's type: r becomes the residual operand.
+struct FuseResidualAdd : OpRewritePattern<nn::BinaryOp> {
+  FuseResidualAdd(MLIRContext *ctx, std::atomic<uint64_t> &stat)
+      : OpRewritePattern(ctx, /*benefit=*/0), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  LogicalResult matchAndRewrite(nn::BinaryOp add, PatternRewriter &rewriter) const override {
+    if (add.getKind() != nn::BinaryKind::add ||
+        add.getLhs().getType() != add.getType() || add.getRhs().getType() != add.getType())
+      return failure();
+    for (int side = 0; side < 2; ++side) {
+      Value pv = side == 0 ? add.getLhs() : add.getRhs();
+      Value rv = side == 0 ? add.getRhs() : add.getLhs();
+      Operation *p = fusibleProducer(pv);
+      if (!p || rv == pv)
+        continue;
+      Epilogue e = Epilogue::of(p);
+      if (e.residual)
+        continue;
+      // Prefer the later-defined producer when both sides are fusible (the
+      // other one is then computed first and can be read as the residual).
+      if (side == 0) {
+        if (Operation *q = fusibleProducer(rv); q && !Epilogue::of(q).residual &&
+                                                q->getBlock() == p->getBlock() &&
+                                                p->isBeforeInBlock(q))
+          continue;
+      }
+      e.residual = rv;
+      e.replace(rewriter, p, add);
+      ++stat;
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// The activation kind an elementwise op computes, if it is one the epilogue
+/// supports.
+std::optional<nn::ActKind> actOf(nn::UnaryKind k) {
+  switch (k) {
+  case nn::UnaryKind::relu: return nn::ActKind::relu;
+  case nn::UnaryKind::sigmoid: return nn::ActKind::sigmoid;
+  case nn::UnaryKind::tanh: return nn::ActKind::tanh;
+  case nn::UnaryKind::hard_swish: return nn::ActKind::hard_swish;
+  case nn::UnaryKind::hard_sigmoid: return nn::ActKind::hard_sigmoid;
+  case nn::UnaryKind::leaky_relu: return nn::ActKind::leaky_relu;
+  case nn::UnaryKind::gelu: return nn::ActKind::gelu;
+  case nn::UnaryKind::gelu_tanh: return nn::ActKind::gelu_tanh;
+  default: return std::nullopt;
+  }
+}
+
+struct FuseUnaryAct : OpRewritePattern<nn::UnaryOp> {
+  FuseUnaryAct(MLIRContext *ctx, std::atomic<uint64_t> &stat) : OpRewritePattern(ctx), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  LogicalResult matchAndRewrite(nn::UnaryOp u, PatternRewriter &rewriter) const override {
+    std::optional<nn::ActKind> k = actOf(u.getKind());
+    Operation *p = fusibleProducer(u.getInput());
+    if (!k || !p || u.getInput().getType() != u.getType())
+      return failure();
+    // sigmoid(p) that is half of a SiLU mul(p, sigmoid(p)) is left to
+    // FuseSiLU (p has two users then, so fusibleProducer already refused).
+    Epilogue e = Epilogue::of(p);
+    e.act = nn::ActKindAttr::get(rewriter.getContext(), *k);
+    e.alpha = u.getAlphaAttr();
+    e.beta = u.getBetaAttr();
+    if (*k == nn::ActKind::leaky_relu && !e.alpha)
+      return failure();
+    if (*k != nn::ActKind::leaky_relu && *k != nn::ActKind::hard_sigmoid)
+      e.alpha = e.beta = nullptr;
+    e.replace(rewriter, p, u);
+    ++stat;
+    return success();
+  }
+};
+
+struct FuseClamp : OpRewritePattern<nn::ClampOp> {
+  FuseClamp(MLIRContext *ctx, std::atomic<uint64_t> &stat) : OpRewritePattern(ctx), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  LogicalResult matchAndRewrite(nn::ClampOp c, PatternRewriter &rewriter) const override {
+    Operation *p = fusibleProducer(c.getInput());
+    if (!p || c.getInput().getType() != c.getType())
+      return failure();
+    Epilogue e = Epilogue::of(p);
+    e.act = nn::ActKindAttr::get(rewriter.getContext(), nn::ActKind::clip);
+    auto f32 = [&](std::optional<APFloat> v) -> FloatAttr {
+      if (!v)
+        return nullptr;
+      return rewriter.getF32FloatAttr((float)v->convertToDouble());
+    };
+    e.alpha = f32(c.getMin());
+    e.beta = f32(c.getMax());
+    // The bounds are kept as f32: refuse a bound that f32 cannot hold.
+    if ((e.alpha && (double)e.alpha.getValueAsDouble() != c.getMin()->convertToDouble()) ||
+        (e.beta && (double)e.beta.getValueAsDouble() != c.getMax()->convertToDouble()))
+      return failure();
+    e.replace(rewriter, p, c);
+    ++stat;
+    return success();
+  }
+};
+
+/// mul(p, sigmoid(p)) (either order): SiLU / Swish.
+struct FuseSiLU : OpRewritePattern<nn::BinaryOp> {
+  FuseSiLU(MLIRContext *ctx, std::atomic<uint64_t> &stat) : OpRewritePattern(ctx), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  LogicalResult matchAndRewrite(nn::BinaryOp mul, PatternRewriter &rewriter) const override {
+    if (mul.getKind() != nn::BinaryKind::mul || mul.getLhs().getType() != mul.getType() ||
+        mul.getRhs().getType() != mul.getType())
+      return failure();
+    for (int side = 0; side < 2; ++side) {
+      Value pv = side == 0 ? mul.getLhs() : mul.getRhs();
+      Value sv = side == 0 ? mul.getRhs() : mul.getLhs();
+      auto sig = sv.getDefiningOp<nn::UnaryOp>();
+      if (!sig || sig.getKind() != nn::UnaryKind::sigmoid || sig.getInput() != pv || !sv.hasOneUse())
+        continue;
+      Operation *p = pv.getDefiningOp();
+      if (!p || !isa<nn::ConvOp, nn::MatmulOp>(p) || !isa<FloatType>(getElementTypeOrSelf(pv.getType())))
+        continue;
+      // p's users are exactly the sigmoid and this mul.
+      if (llvm::any_of(pv.getUsers(), [&](Operation *u) { return u != sig && u != mul; }))
+        continue;
+      Epilogue e = Epilogue::of(p);
+      if (e.act)
+        continue;
+      e.act = nn::ActKindAttr::get(rewriter.getContext(), nn::ActKind::silu);
+      e.alpha = e.beta = nullptr;
+      e.replace(rewriter, p, mul, {sig.getOperation()});
+      ++stat;
+      return success();
+    }
+    return failure();
+  }
+};
+
+struct NNFuseEpiloguePass : kiln::impl::NNFuseEpilogueBase<NNFuseEpiloguePass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    auto &numBias = passStatistic(getArgument(), "fused-bias", "Bias adds fused into a conv/matmul");
+    auto &numResidual =
+        passStatistic(getArgument(), "fused-residual", "Residual adds fused into a conv/matmul");
+    auto &numAct = passStatistic(getArgument(), "fused-activation", "Activations fused into a conv/matmul");
+    patterns.add<FuseBiasAdd>(ctx, numBias);
+    patterns.add<FuseResidualAdd>(ctx, numResidual);
+    patterns.add<FuseUnaryAct, FuseClamp, FuseSiLU>(ctx, numAct);
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+
+} // namespace

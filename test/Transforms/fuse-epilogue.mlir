@@ -1,0 +1,91 @@
+// RUN: kiln-opt --kiln-nn-fuse-epilogue --mlir-pass-statistics %s 2>%t.stats | FileCheck %s
+// RUN: FileCheck %s --check-prefix=STATS < %t.stats
+// RUN: kiln-opt --split-input-file --verify-diagnostics %S/Inputs/epilogue-invalid.mlir
+
+// STATS: kiln-nn-fuse-epilogue
+// STATS-DAG: 5 fused-activation
+// STATS-DAG: 2 fused-bias
+// STATS-DAG: 1 fused-residual
+
+// Conv + bias add + residual add + relu: one op.
+// CHECK-LABEL: func.func @conv_bias_residual_relu
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x8x8xf32>, %[[R:.*]]: tensor<1x4x8x8xf32>)
+// CHECK: %[[B:.*]] = arith.constant dense<[1.500000e+00, 2.500000e+00, 3.500000e+00, 4.500000e+00]> : tensor<4xf32>
+// CHECK: %[[Y:.*]] = nn.conv %[[X]], %{{.*}}, %[[B]] residual(%[[R]] : tensor<1x4x8x8xf32>) act relu {
+// CHECK-NOT: nn.binary
+// CHECK-NOT: nn.unary
+// CHECK: return %[[Y]]
+func.func @conv_bias_residual_relu(%x: tensor<1x4x8x8xf32>, %r: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x4x3x3xf32>
+  %b0 = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %b1 = arith.constant dense<0.5> : tensor<1x4x1x1xf32>
+  %c = nn.conv %x, %w, %b0 {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %a = nn.binary add %c, %b1 : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
+  %s = nn.binary add %r, %a : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %y = nn.unary relu %s : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %y : tensor<1x4x8x8xf32>
+}
+
+// Matmul + bias [1, N] + gelu; clamp (Relu6) after another matmul; SiLU.
+// CHECK-LABEL: func.func @matmul_epilogues
+// CHECK: nn.matmul %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<3xf32>) act gelu
+// CHECK: nn.matmul %{{.*}}, %{{.*}} act clip {act_alpha = 0.000000e+00 : f32, act_beta = 6.000000e+00 : f32}
+// CHECK: nn.matmul %{{.*}}, %{{.*}} act silu
+// CHECK-NOT: nn.unary
+// CHECK-NOT: nn.clamp
+// CHECK-NOT: nn.binary
+func.func @matmul_epilogues(%x: tensor<2x5xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %w = arith.constant dense<0.25> : tensor<5x3xf32>
+  %b = arith.constant dense<[[1.0, 2.0, 3.0]]> : tensor<1x3xf32>
+  %m = nn.matmul %x, %w : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
+  %a = nn.binary add %b, %m : tensor<1x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+  %g = nn.unary gelu %a : tensor<2x3xf32> -> tensor<2x3xf32>
+  %m2 = nn.matmul %x, %w : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
+  %c = nn.clamp %m2 {max = 6.0 : f64, min = 0.0 : f64} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %m3 = nn.matmul %x, %w : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
+  %sg = nn.unary sigmoid %m3 : tensor<2x3xf32> -> tensor<2x3xf32>
+  %sl = nn.binary mul %m3, %sg : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+  return %g, %c, %sl : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// Negative: the conv result has a second user, so nothing may be fused.
+// CHECK-LABEL: func.func @multiple_users
+// CHECK: %[[C:.*]] = nn.conv
+// CHECK-NOT: act 
+// CHECK: nn.unary relu %[[C]]
+// CHECK: return
+func.func @multiple_users(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) {
+  %w = arith.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %c = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  %y = nn.unary relu %c : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %y, %c : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}
+
+// Negative: nothing is fused after the activation (add after relu stays), a
+// bias that varies along a non-channel dim is not a bias, an unsupported
+// activation (exp) and an integer conv stay apart.
+// CHECK-LABEL: func.func @not_fusible
+// CHECK: %[[C:.*]] = nn.conv %{{.*}}, %{{.*}} act relu {
+// CHECK: nn.binary add %[[C]]
+// CHECK: %[[C2:.*]] = nn.conv
+// CHECK-NOT: act
+// CHECK: nn.binary add %[[C2]]
+// CHECK: nn.unary exp
+// CHECK: nn.conv
+// CHECK-NOT: act 
+// CHECK: nn.unary relu
+func.func @not_fusible(%x: tensor<1x4x8x8xf32>, %xi: tensor<1x4x8x8xi32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xi32>) {
+  %w = arith.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %b = arith.constant dense<0.5> : tensor<1x4x1x1xf32>
+  %bw = arith.constant dense<0.5> : tensor<1x1x1x8xf32>
+  %c = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  %r = nn.unary relu %c : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %a = nn.binary add %r, %b : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
+  %c2 = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  %a2 = nn.binary add %c2, %bw : tensor<1x4x8x8xf32>, tensor<1x1x1x8xf32> -> tensor<1x4x8x8xf32>
+  %e = nn.unary exp %a2 : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %wi = arith.constant dense<1> : tensor<4x4x1x1xi32>
+  %ci = nn.conv %xi, %wi {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xi32>, tensor<4x4x1x1xi32>) -> tensor<1x4x8x8xi32>
+  %ri = nn.unary relu %ci : tensor<1x4x8x8xi32> -> tensor<1x4x8x8xi32>
+  return %a, %e, %ri : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xi32>
+}
