@@ -1,6 +1,7 @@
 //===- ConstantUtils.cpp - reading and writing nn constants ---------------===//
 
 #include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Dialect/NN/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -11,8 +12,23 @@
 
 using namespace mlir;
 
+/// The constant behind `v`, looking through row-major reshapes (which keep
+/// the element order).
+static arith::ConstantOp constantBehind(Value v) {
+  for (int depth = 0; v && depth < 8; ++depth) {
+    if (auto r = v.getDefiningOp<kiln::nn::ReshapeOp>()) {
+      if (r.getShape())
+        return nullptr;
+      v = r.getInput();
+      continue;
+    }
+    return v.getDefiningOp<arith::ConstantOp>();
+  }
+  return nullptr;
+}
+
 bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
-  auto c = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  auto c = constantBehind(v);
   if (!c)
     return false;
   auto type = dyn_cast<RankedTensorType>(c.getType());
@@ -45,7 +61,7 @@ bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
 }
 
 bool kiln::isFloatSplatConstant(Value v, double &value) {
-  auto c = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  auto c = constantBehind(v);
   if (!c || !isa<FloatType>(getElementTypeOrSelf(c.getType())))
     return false;
   if (auto d = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
@@ -61,7 +77,7 @@ bool kiln::isFloatSplatConstant(Value v, double &value) {
     return true;
   }
   SmallVector<float> vals;
-  if (!readF32Constant(v, vals) || vals.empty())
+  if (!readF32Constant(c.getResult(), vals) || vals.empty())
     return false;
   for (float f : vals)
     if (std::memcmp(&f, &vals[0], 4) != 0)

@@ -12,6 +12,8 @@
 #include "kiln/Transforms/Statistics.h"
 
 #include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kiln {
@@ -216,6 +218,19 @@ struct FuseClamp : OpRewritePattern<nn::ClampOp> {
 
   LogicalResult matchAndRewrite(nn::ClampOp c, PatternRewriter &rewriter) const override {
     Operation *p = fusibleProducer(c.getInput());
+    // clamp(relu(y), lo, hi) is clip(y, max(lo, 0), hi): Relu6 arrives as a
+    // relu followed by a clamp, and the relu may already be fused.
+    bool afterRelu = false;
+    if (!p) {
+      Operation *q = c.getInput().getDefiningOp();
+      if (q && isa<nn::ConvOp, nn::MatmulOp>(q) && c.getInput().hasOneUse()) {
+        Epilogue qe = Epilogue::of(q);
+        if (qe.act && qe.act.getValue() == nn::ActKind::relu) {
+          p = q;
+          afterRelu = true;
+        }
+      }
+    }
     if (!p || c.getInput().getType() != c.getType())
       return failure();
     Epilogue e = Epilogue::of(p);
@@ -227,6 +242,19 @@ struct FuseClamp : OpRewritePattern<nn::ClampOp> {
     };
     e.alpha = f32(c.getMin());
     e.beta = f32(c.getMax());
+    if (afterRelu) {
+      if (c.getMin() && c.getMin()->convertToDouble() < 0)
+        e.alpha = rewriter.getF32FloatAttr(0.0f);
+      if (!c.getMin() || c.getMin()->convertToDouble() < 0) {
+        // The bound check below compares with the clamp's own min: done here.
+        if (e.beta && (double)e.beta.getValueAsDouble() != c.getMax()->convertToDouble())
+          return failure();
+        e.alpha = rewriter.getF32FloatAttr(0.0f);
+        e.replace(rewriter, p, c);
+        ++stat;
+        return success();
+      }
+    }
     // The bounds are kept as f32: refuse a bound that f32 cannot hold.
     if ((e.alpha && (double)e.alpha.getValueAsDouble() != c.getMin()->convertToDouble()) ||
         (e.beta && (double)e.beta.getValueAsDouble() != c.getMax()->convertToDouble()))
@@ -271,6 +299,83 @@ struct FuseSiLU : OpRewritePattern<nn::BinaryOp> {
   }
 };
 
+/// The exact GELU as ONNX exporters write it before opset 20 (no Gelu op):
+/// x * (erf(x / sqrt(2)) + 1) * 0.5, the three factors in any order and
+/// nesting, x / sqrt(2) also as x * (1 / sqrt(2)).  Becomes nn.unary gelu,
+/// which the epilogue pattern can then fuse.
+struct RecognizeGelu : OpRewritePattern<nn::BinaryOp> {
+  RecognizeGelu(MLIRContext *ctx, std::atomic<uint64_t> &stat)
+      : OpRewritePattern(ctx, /*benefit=*/2), stat(stat) {}
+  std::atomic<uint64_t> &stat;
+
+  static bool isSplat(Value v, double want, double tol) {
+    double d;
+    return isFloatSplatConstant(v, d) && std::abs(d - want) <= tol * std::abs(want);
+  }
+
+  /// x if `v` is erf(x / sqrt 2) + 1 (single-use intermediates).
+  static Value erfArgOf(Value v) {
+    auto add = v.getDefiningOp<nn::BinaryOp>();
+    if (!add || add.getKind() != nn::BinaryKind::add || !v.hasOneUse())
+      return {};
+    for (int side = 0; side < 2; ++side) {
+      Value e = side ? add.getLhs() : add.getRhs(), one = side ? add.getRhs() : add.getLhs();
+      auto erf = e.getDefiningOp<nn::UnaryOp>();
+      if (!erf || erf.getKind() != nn::UnaryKind::erf || !e.hasOneUse() || !isSplat(one, 1.0, 0))
+        continue;
+      auto scale = erf.getInput().getDefiningOp<nn::BinaryOp>();
+      if (!scale || !erf.getInput().hasOneUse())
+        continue;
+      if (scale.getKind() == nn::BinaryKind::div && isSplat(scale.getRhs(), M_SQRT2, 1e-6))
+        return scale.getLhs();
+      if (scale.getKind() == nn::BinaryKind::mul) {
+        if (isSplat(scale.getRhs(), M_SQRT1_2, 1e-6))
+          return scale.getLhs();
+        if (isSplat(scale.getLhs(), M_SQRT1_2, 1e-6))
+          return scale.getRhs();
+      }
+    }
+    return {};
+  }
+
+  LogicalResult matchAndRewrite(nn::BinaryOp mul, PatternRewriter &rewriter) const override {
+    if (mul.getKind() != nn::BinaryKind::mul)
+      return failure();
+    // Flatten the product (the root and at most one single-use inner mul).
+    SmallVector<Value> factors;
+    SmallVector<Operation *> inner;
+    for (Value v : {mul.getLhs(), mul.getRhs()}) {
+      auto m = v.getDefiningOp<nn::BinaryOp>();
+      if (m && m.getKind() == nn::BinaryKind::mul && v.hasOneUse() && inner.empty() &&
+          !erfArgOf(v)) {
+        factors.append({m.getLhs(), m.getRhs()});
+        inner.push_back(m);
+      } else {
+        factors.push_back(v);
+      }
+    }
+    if (factors.size() != 3)
+      return failure();
+    // One factor is 0.5, one is erf(x / sqrt 2) + 1, the remaining one is x.
+    for (unsigned h = 0; h < 3; ++h) {
+      if (!isSplat(factors[h], 0.5, 0))
+        continue;
+      for (unsigned e = 0; e < 3; ++e) {
+        if (e == h)
+          continue;
+        Value x = factors[3 - h - e];
+        if (erfArgOf(factors[e]) != x || x.getType() != mul.getType())
+          continue;
+        rewriter.replaceOpWithNewOp<nn::UnaryOp>(mul, mul.getType(), x, nn::UnaryKind::gelu, nullptr,
+                                                 nullptr);
+        ++stat;
+        return success();
+      }
+    }
+    return failure();
+  }
+};
+
 struct NNFuseEpiloguePass : kiln::impl::NNFuseEpilogueBase<NNFuseEpiloguePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -282,6 +387,9 @@ struct NNFuseEpiloguePass : kiln::impl::NNFuseEpilogueBase<NNFuseEpiloguePass> {
     patterns.add<FuseBiasAdd>(ctx, numBias);
     patterns.add<FuseResidualAdd>(ctx, numResidual);
     patterns.add<FuseUnaryAct, FuseClamp, FuseSiLU>(ctx, numAct);
+    patterns.add<RecognizeGelu>(
+        ctx, passStatistic(getArgument(), "gelu-recognized",
+                           "x * (erf(x / sqrt 2) + 1) * 0.5 subgraphs turned into one gelu"));
     GreedyRewriteConfig config;
     config.enableFolding(false);
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);

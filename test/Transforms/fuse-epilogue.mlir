@@ -3,8 +3,9 @@
 // RUN: kiln-opt --split-input-file --verify-diagnostics %S/Inputs/epilogue-invalid.mlir
 
 // STATS: kiln-nn-fuse-epilogue
-// STATS-DAG: 5 fused-activation
-// STATS-DAG: 2 fused-bias
+// STATS-DAG: 8 fused-activation
+// STATS-DAG: 1 gelu-recognized
+// STATS-DAG: 3 fused-bias
 // STATS-DAG: 1 fused-residual
 
 // Conv + bias add + residual add + relu: one op.
@@ -88,4 +89,49 @@ func.func @not_fusible(%x: tensor<1x4x8x8xf32>, %xi: tensor<1x4x8x8xi32>) -> (te
   %ci = nn.conv %xi, %wi {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xi32>, tensor<4x4x1x1xi32>) -> tensor<1x4x8x8xi32>
   %ri = nn.unary relu %ci : tensor<1x4x8x8xi32> -> tensor<1x4x8x8xi32>
   return %a, %e, %ri : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xi32>
+}
+
+// GELU as exported (x * (erf(x / sqrt 2) + 1) * 0.5) becomes one gelu, fused
+// into the matmul with its bias; Relu6 arriving as relu then clamp becomes
+// one clip.
+// CHECK-LABEL: func.func @gelu_and_relu6
+// CHECK: nn.matmul %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<3xf32>) act gelu :
+// CHECK-NOT: nn.unary erf
+// CHECK: nn.conv {{.*}} act clip {act_alpha = 0.000000e+00 : f32, act_beta = 6.000000e+00 : f32
+// CHECK-NOT: nn.clamp
+func.func @gelu_and_relu6(%x: tensor<2x5xf32>, %xc: tensor<1x4x8x8xf32>) -> (tensor<2x3xf32>, tensor<1x4x8x8xf32>) {
+  %w = arith.constant dense<0.25> : tensor<5x3xf32>
+  %b = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %b2 = nn.reshape %b : (tensor<3xf32>) -> tensor<1x3xf32>
+  %sqrt2 = arith.constant dense<1.41421354> : tensor<1x1xf32>
+  %one = arith.constant dense<1.0> : tensor<1x1xf32>
+  %half = arith.constant dense<0.5> : tensor<1x1xf32>
+  %m = nn.matmul %x, %w : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
+  %a = nn.binary add %b2, %m : tensor<1x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+  %d = nn.binary div %a, %sqrt2 : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  %e = nn.unary erf %d : tensor<2x3xf32> -> tensor<2x3xf32>
+  %e1 = nn.binary add %e, %one : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  %p = nn.binary mul %a, %e1 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+  %g = nn.binary mul %p, %half : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  %wc = arith.constant dense<0.5> : tensor<4x4x1x1xf32>
+  %c = nn.conv %xc, %wc {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x8x8xf32>
+  %r = nn.unary relu %c : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %r6 = nn.clamp %r {max = 6.0 : f64, min = 0.0 : f64} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return %g, %r6 : tensor<2x3xf32>, tensor<1x4x8x8xf32>
+}
+
+// Negative: 0.4 instead of 0.5 is not a GELU.
+// CHECK-LABEL: func.func @not_gelu
+// CHECK: nn.unary erf
+// CHECK-NOT: gelu
+func.func @not_gelu(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %sqrt2 = arith.constant dense<1.41421354> : tensor<1x1xf32>
+  %one = arith.constant dense<1.0> : tensor<1x1xf32>
+  %half = arith.constant dense<0.4> : tensor<1x1xf32>
+  %d = nn.binary div %a, %sqrt2 : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  %e = nn.unary erf %d : tensor<2x3xf32> -> tensor<2x3xf32>
+  %e1 = nn.binary add %e, %one : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  %p = nn.binary mul %a, %e1 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+  %g = nn.binary mul %p, %half : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
+  return %g : tensor<2x3xf32>
 }

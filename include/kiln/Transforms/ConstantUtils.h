@@ -17,11 +17,12 @@
 namespace kiln {
 
 /// Reads the elements of an f32 constant (dense, splat or resource) in
-/// row-major order.  False if `v` is not such a constant.
+/// row-major order, looking through nn.reshape ops (without a run-time
+/// shape) of it.  False if `v` is not such a constant.
 bool readF32Constant(mlir::Value v, llvm::SmallVectorImpl<float> &out);
 
-/// True if `v` is a float constant whose elements all equal one value
-/// (returned in `value`).
+/// True if `v` is a float constant (or an nn.reshape of one) whose elements
+/// all equal one value (returned in `value`).
 bool isFloatSplatConstant(mlir::Value v, double &value);
 
 /// An f32 constant of `type` holding `values` (row-major).  Small constants

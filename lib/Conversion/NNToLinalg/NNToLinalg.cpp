@@ -890,7 +890,7 @@ Value actScalar(OpBuilder &b, Location loc, nn::ActKind k, std::optional<double>
 }
 
 /// Applies a fused activation to `v` in place (an elementwise linalg.generic
-/// whose only operand is `v` as its init), marked as an epilogue.
+/// with `v` as input and init), marked as an epilogue.
 template <typename OpT>
 Value applyAct(OpBuilder &b, Location loc, OpT op, Value v) {
   if (!op.getAct())
@@ -899,9 +899,13 @@ Value applyAct(OpBuilder &b, Location loc, OpT op, Value v) {
   int64_t r = t.getRank();
   nn::ActKind k = *op.getAct();
   std::optional<double> alpha = optDouble(op.getActAlpha()), beta = optDouble(op.getActBeta());
+  // `v` is both the input and the init: one-shot bufferization computes the
+  // activation in place, and the payload reads only the input (elementwise
+  // fusion mishandles producers whose payload reads their init when their
+  // consumer broadcasts them).
   auto g = linalg::GenericOp::create(
-      b, loc, TypeRange{t}, ValueRange{}, ValueRange{v},
-      SmallVector<AffineMap>{b.getMultiDimIdentityMap(r)},
+      b, loc, TypeRange{t}, ValueRange{v}, ValueRange{v},
+      SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(r)),
       SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         linalg::YieldOp::create(nb, nl, actScalar(nb, nl, k, alpha, beta, a[0]));
