@@ -849,8 +849,7 @@ Value epilogueInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Va
                                          v = arith::AddFOp::create(nb, nl, a[0], a[1]);
                                        linalg::YieldOp::create(nb, nl, v);
                                      });
-  if (residual)
-    g->setAttr(kEpilogueAttr, b.getUnitAttr());
+  g->setAttr(kEpilogueAttr, b.getUnitAttr());
   return g.getResult(0);
 }
 

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
+#include "kiln/Transforms/Statistics.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -232,6 +233,101 @@ void populateDimFoldingPatterns(RewritePatternSet &patterns) {
   tensor::DimOp::getCanonicalizationPatterns(patterns, patterns.getContext());
 }
 
+/// Marker of the linalg ops that compute a fused conv/matmul epilogue
+/// (NNToLinalg: the accumulator init from bias + residual, and the
+/// activation applied to the finished result).
+constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
+
+/// The allocation a buffer value is a view of (through subview / reshape /
+/// cast ops), or the value itself.
+Value bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+            memref::ReinterpretCastOp>(def))
+      v = def->getOperand(0);
+    else
+      break;
+  }
+  return v;
+}
+
+/// Ops that may sit between a conv/matmul and its epilogue ops without
+/// touching their buffers.
+bool isInertBetween(Operation *op) {
+  return isa<memref::AllocOp, memref::DimOp, memref::GetGlobalOp, arith::ConstantOp>(op);
+}
+
+/// An elementwise epilogue generic over the full output of `out` (all
+/// parallel, every map a projection, the output map the identity).
+bool isEpilogueGeneric(Operation *op, Value out) {
+  auto g = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!g || !g->hasAttr(kEpilogueAttr) || !g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
+      g.getNumReductionLoops() != 0)
+    return false;
+  if (!g.getIndexingMapsArray().back().isIdentity())
+    return false;
+  return g.getDpsInits()[0].getType() == out.getType();
+}
+
+/// The epilogue ops of a conv/matmul `op` on buffers: `init` (writes op's
+/// output buffer right before it) and `act` (reads that buffer right after
+/// it, writes a buffer op does not read).
+void findEpilogue(linalg::LinalgOp op, linalg::GenericOp &init, linalg::GenericOp &act) {
+  init = act = nullptr;
+  if (op->getNumResults() != 0 || op.getNumDpsInits() != 1)
+    return;
+  Value out = op.getDpsInits()[0];
+  Operation *prev = op->getPrevNode();
+  while (prev && isInertBetween(prev))
+    prev = prev->getPrevNode();
+  if (isEpilogueGeneric(prev, out) && cast<linalg::GenericOp>(prev).getDpsInits()[0] == out) {
+    auto g = cast<linalg::GenericOp>(prev);
+    // The init may read the residual but not op's inputs' buffers in a way
+    // op would overwrite: op writes only `out`.
+    if (llvm::none_of(g.getDpsInputs(), [&](Value v) { return bufferRoot(v) == bufferRoot(out) && v != out; }))
+      init = g;
+  }
+  Operation *next = op->getNextNode();
+  while (next && isInertBetween(next))
+    next = next->getNextNode();
+  if (isEpilogueGeneric(next, out)) {
+    auto g = cast<linalg::GenericOp>(next);
+    Value dst = g.getDpsInits()[0];
+    bool readsOut = llvm::is_contained(g.getDpsInputs(), out);
+    // Its result buffer must not be one that op reads (tiles of it are
+    // written while op still runs).
+    bool clobbers = llvm::any_of(op.getDpsInputs(), [&](Value v) { return bufferRoot(v) == bufferRoot(dst); });
+    // Every input other than `out` must be a buffer op does not write.
+    bool otherInputsSafe = llvm::all_of(g.getDpsInputs(), [&](Value v) {
+      return v == out || bufferRoot(v) != bufferRoot(out);
+    });
+    // The result buffer must exist before op (an alloc between op and act
+    // is hoisted).
+    Operation *dstDef = dst.getDefiningOp();
+    bool dstReady = !dstDef || dstDef->isBeforeInBlock(op) ||
+                    (isa<memref::AllocOp>(dstDef) && llvm::all_of(dstDef->getOperands(), [&](Value v) {
+                       Operation *d = v.getDefiningOp();
+                       return !d || d->isBeforeInBlock(op);
+                     }));
+    if (readsOut && !clobbers && otherInputsSafe && dstReady && dstDef != nullptr)
+      act = g;
+  }
+}
+
+/// Re-creates the elementwise `g` on the output tile `tile` (a subview of
+/// its iteration domain) at the builder's insertion point and erases `g`.
+LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref::SubViewOp tile) {
+  FailureOr<TilingResult> t = cast<TilingInterface>(g.getOperation())
+                                  .getTiledImplementation(rewriter, tile.getMixedOffsets(),
+                                                          tile.getMixedSizes());
+  if (failed(t))
+    return failure();
+  for (Operation *op : t->tiledOps)
+    op->removeAttr(kEpilogueAttr);
+  rewriter.eraseOp(g);
+  return success();
+}
+
 struct TileAndVectorizePass
     : PassWrapper<TileAndVectorizePass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileAndVectorizePass)
@@ -249,34 +345,100 @@ struct TileAndVectorizePass
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
 
+    std::atomic<uint64_t> &numEpilogueOpsFused = kiln::passStatistic(
+        getArgument(), "epilogue-ops-fused",
+        "Epilogue ops (bias/residual init, activation) moved into a conv/matmul's tile loops");
+
     // 1. Tile.
     SmallVector<linalg::LinalgOp> ops;
     f.walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() || op.hasPureBufferSemantics())
         ops.push_back(op);
     });
+    // Epilogue ops last: the conv/matmul they belong to takes them into its
+    // loops; those left (not next to their op any more) are tiled alone.
+    std::stable_partition(ops.begin(), ops.end(),
+                          [](linalg::LinalgOp op) { return !op->hasAttr(kEpilogueAttr); });
+    // Epilogue ops re-created inside a conv/matmul's tile loops (and erased).
+    llvm::DenseSet<Operation *> fused;
     for (linalg::LinalgOp op : ops) {
+      if (fused.contains(op.getOperation()))
+        continue;
       SmallVector<int64_t> tiles;
       int64_t peelDim;
       if (!chooseTileSizes(op, tiles, peelDim))
         continue;
       if (llvm::all_of(tiles, [](int64_t t) { return t == 0; }))
         continue;
-      scf::SCFTilingOptions opts;
-      SmallVector<OpFoldResult> sizes;
-      for (int64_t t : tiles)
-        sizes.push_back(rewriter.getIndexAttr(t));
-      opts.setTileSizes(sizes);
-      opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-      rewriter.setInsertionPoint(op);
-      FailureOr<scf::SCFTilingResult> r =
-          scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), opts);
-      if (failed(r))
-        continue;
-      if (op->getNumResults() == 0)
-        rewriter.eraseOp(op);
-      else
-        rewriter.replaceOp(op, r->replacements);
+      auto tileWith = [&](linalg::LinalgOp target, ArrayRef<int64_t> ts) -> FailureOr<scf::SCFTilingResult> {
+        scf::SCFTilingOptions opts;
+        SmallVector<OpFoldResult> sizes;
+        for (int64_t t : ts)
+          sizes.push_back(rewriter.getIndexAttr(t));
+        opts.setTileSizes(sizes);
+        opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+        rewriter.setInsertionPoint(target);
+        FailureOr<scf::SCFTilingResult> r =
+            scf::tileUsingSCF(rewriter, cast<TilingInterface>(target.getOperation()), opts);
+        if (failed(r))
+          return failure();
+        if (target->getNumResults() == 0)
+          rewriter.eraseOp(target);
+        else
+          rewriter.replaceOp(target, r->replacements);
+        return r;
+      };
+      // A conv/matmul with a fused epilogue (kiln.epilogue ops right before
+      // and after it): tile its parallel dims first, compute the epilogue
+      // on each output tile inside those loops (init before the reduction,
+      // activation after it), then tile the reduction dims of the tile.
+      linalg::GenericOp epiInit, epiAct;
+      findEpilogue(op, epiInit, epiAct);
+      SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+      SmallVector<int64_t> parTiles(tiles), redTiles(tiles);
+      for (unsigned d = 0; d < tiles.size(); ++d)
+        (iters[d] == utils::IteratorType::parallel ? redTiles : parTiles)[d] = 0;
+      bool fuseEpi = (epiInit || epiAct) && op.getNumReductionLoops() > 0 &&
+                     llvm::any_of(parTiles, [](int64_t t) { return t != 0; });
+      FailureOr<scf::SCFTilingResult> r = failure();
+      if (fuseEpi) {
+        if (epiAct)
+          if (Operation *dstDef = epiAct.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(op))
+            dstDef->moveBefore(epiInit ? epiInit.getOperation() : op.getOperation());
+        r = tileWith(op, parTiles);
+        if (failed(r))
+          continue;
+        auto tiled = cast<linalg::LinalgOp>(r->tiledOps.front());
+        auto tile = tiled.getDpsInits()[0].getDefiningOp<memref::SubViewOp>();
+        if (tile) {
+          if (epiInit) {
+            rewriter.setInsertionPoint(tiled);
+            Operation *o = epiInit.getOperation();
+            if (succeeded(tileEpilogueOp(rewriter, epiInit, tile))) {
+              fused.insert(o);
+              ++numEpilogueOpsFused;
+            }
+          }
+          if (epiAct) {
+            rewriter.setInsertionPointAfter(tiled);
+            Operation *o = epiAct.getOperation();
+            if (succeeded(tileEpilogueOp(rewriter, epiAct, tile))) {
+              fused.insert(o);
+              ++numEpilogueOpsFused;
+            }
+          }
+        }
+        if (llvm::any_of(redTiles, [](int64_t t) { return t != 0; })) {
+          int64_t saved = peelDim;
+          if (failed(tileWith(tiled, redTiles)))
+            continue;
+          peelDim = saved;
+        }
+      } else {
+        r = tileWith(op, tiles);
+        if (failed(r))
+          continue;
+      }
       // A dynamic matmul row count tiled by kMatmulRows: peel the row loop
       // so that its main part has static full tiles (the vectorizer needs
       // static shapes; unit-row tiles would re-read the whole right-hand
