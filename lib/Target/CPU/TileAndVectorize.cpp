@@ -309,7 +309,7 @@ void findEpilogue(linalg::LinalgOp op, linalg::GenericOp &init, linalg::GenericO
                        Operation *d = v.getDefiningOp();
                        return !d || d->isBeforeInBlock(op);
                      }));
-    if (readsOut && !clobbers && otherInputsSafe && dstReady && dstDef != nullptr)
+    if (readsOut && !clobbers && otherInputsSafe && dstReady)
       act = g;
   }
 }
