@@ -100,6 +100,9 @@ struct TransposeToReshape : CountedPattern<nn::TransposeOp> {
     if (!xt.hasStaticShape() || !cast<RankedTensorType>(t.getType()).hasStaticShape() ||
         isIdentityPerm(t.getPerm()))
       return failure();
+    // Left to ComposeTransposes when every user is a transpose.
+    if (!t->use_empty() && llvm::all_of(t->getUsers(), [](Operation *u) { return isa<nn::TransposeOp>(u); }))
+      return failure();
     int64_t last = -1;
     for (int64_t p : t.getPerm()) {
       if (xt.getDimSize(p) == 1)
