@@ -691,6 +691,14 @@ struct Folder {
       inner *= x.type.getDimSize(d);
     if (dim == 0)
       return false;
+    // Result dims: input dims before axis, index dims, input dims after.
+    for (int64_t d = 0; d < r.type.getRank(); ++d) {
+      int64_t want = d < axis ? x.type.getDimSize(d)
+                     : d < axis + ir ? ind.type.getDimSize(d - axis)
+                                     : x.type.getDimSize(d - ir + 1);
+      if (r.type.getDimSize(d) != want)
+        return false;
+    }
     int64_t k = 0;
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t j = 0, nj = ind.size(); j < nj; ++j) {

@@ -15,6 +15,9 @@ computes the rewritten graph; the reference computes the original one:
                 Mul by 1, Add of 0
   shape_arith   Shape -> Gather -> Mul / Div -> Concat -> Reshape (all
                 folded: the input's shape is static)
+  const_ops     integer and float arithmetic, casts, Where, Clip and data
+                movement on initializers only (all folded by
+                kiln-nn-constant-fold; reference: numpy)
 """
 import os
 import sys
@@ -145,6 +148,59 @@ def main(out):
          [("i0", np.array([0], np.int64)), ("i1", np.array([1], np.int64)),
           ("i2", np.array([2], np.int64)), ("i3", np.array([3], np.int64)),
           ("c2", np.array([2], np.int64)), ("onef", np.array([1.0], np.float32))])
+
+    # Ops on constants only: kiln-nn-constant-fold evaluates them all.
+    A = np.array([7, -7, 9, -9, 3, 100], np.int64)
+    Bv = np.array([2, 2, -4, -4, 5, 7], np.int64)
+    Fv = np.array([1.5, -2.5, 0.5, 3.7, -0.2, 2.5], np.float32)
+    M = np.arange(12, dtype=np.float32).reshape(3, 4) * 0.5 - 2.0
+    big = np.array([1 << 30, 3, -(1 << 30), 5, 7, 1 << 29], np.int32)
+    X = rng.standard_normal(6).astype(np.float32)
+    outs = [
+        ("Y", (X + 1.0).astype(np.float32), F),
+        ("mod", np.mod(A, Bv), I64),
+        ("arith", np.maximum(A * Bv - Bv, np.minimum(A, Bv)), I64),
+        ("where", np.where(A < Bv, A, Bv * 3), I64),
+        ("fl", (np.clip(np.round(Fv), -1.0, 2.0) * A.astype(np.float32) / 4.0).astype(np.float32), F),
+        ("i32", (big * np.int32(4)).astype(np.int32), TensorProto.INT32),
+        ("move", np.concatenate([M.T[::-1, 1:3], M.T[:, [2, 0]]], axis=1).astype(np.float32), F),
+        ("expand", np.broadcast_to(np.array([[1.5], [2.5]], np.float32), (2, 8)).copy(), F),
+        ("cmp", ((Fv > 0.4) | (A == 9)).astype(np.int64), I64),
+    ]
+    save(out, "const_ops",
+         [helper.make_node("Add", ["X", "onef"], ["Y"]),
+          helper.make_node("Mod", ["A", "B"], ["mod"]),
+          helper.make_node("Mul", ["A", "B"], ["ab"]),
+          helper.make_node("Sub", ["ab", "B"], ["abb"]),
+          helper.make_node("Min", ["A", "B"], ["mn"]),
+          helper.make_node("Max", ["abb", "mn"], ["arith"]),
+          helper.make_node("Less", ["A", "B"], ["lt"]),
+          helper.make_node("Mul", ["B", "three"], ["b3"]),
+          helper.make_node("Where", ["lt", "A", "b3"], ["where"]),
+          helper.make_node("Round", ["Fv"], ["rf"]),
+          helper.make_node("Clip", ["rf", "lo", "hi"], ["cf"]),
+          helper.make_node("Cast", ["A"], ["af"], to=F),
+          helper.make_node("Mul", ["cf", "af"], ["cfa"]),
+          helper.make_node("Div", ["cfa", "four"], ["fl"]),
+          helper.make_node("Mul", ["big", "four32"], ["i32"]),
+          helper.make_node("Transpose", ["M"], ["mt"], perm=[1, 0]),
+          helper.make_node("Slice", ["mt", "st", "en", "ax", "sp"], ["sl"]),
+          helper.make_node("Gather", ["mt", "g"], ["ga"], axis=1),
+          helper.make_node("Concat", ["sl", "ga"], ["move"], axis=1),
+          helper.make_node("Expand", ["col", "eshape"], ["expand"]),
+          helper.make_node("Greater", ["Fv", "p4"], ["gt"]),
+          helper.make_node("Equal", ["A", "nine"], ["eq"]),
+          helper.make_node("Or", ["gt", "eq"], ["or"]),
+          helper.make_node("Cast", ["or"], ["cmp"], to=I64)],
+         [("X", X, F)], outs,
+         [("onef", np.array([1.0], np.float32)), ("A", A), ("B", Bv), ("three", np.array(3, np.int64)),
+          ("Fv", Fv), ("lo", np.array(-1.0, np.float32)), ("hi", np.array(2.0, np.float32)),
+          ("four", np.array(4.0, np.float32)), ("big", big), ("four32", np.array(4, np.int32)),
+          ("M", M), ("st", np.array([-1, 1], np.int64)), ("en", np.array([-100, 3], np.int64)),
+          ("ax", np.array([0, 1], np.int64)), ("sp", np.array([-1, 1], np.int64)),
+          ("g", np.array([2, -3], np.int64)), ("col", np.array([[1.5], [2.5]], np.float32)),
+          ("eshape", np.array([2, 8], np.int64)), ("p4", np.array(0.4, np.float32)),
+          ("nine", np.array(9, np.int64))])
 
 
 if __name__ == "__main__":
