@@ -2,7 +2,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-constant-fold
-// STATS: 37 folded
+// STATS: 38 folded
 
 // i64 shape arithmetic: a Reshape target computed from shape_of of an input
 // with a static shape (not a constant itself).
@@ -113,7 +113,28 @@ func.func @movement() -> (tensor<2x3xi32>, tensor<4x8xi64>, tensor<2x3xi64>, ten
   return %r, %b, %c, %sl, %g : tensor<2x3xi32>, tensor<4x8xi64>, tensor<2x3xi64>, tensor<3xi32>, tensor<2x2xi32>
 }
 
+// The growth limit is max(1024, largest operand): a transpose of a
+// 2048-element constant folds (here to a splat).
+// CHECK-LABEL: func.func @large_operand
+// CHECK: arith.constant dense<5.000000e-01> : tensor<64x32xf32>
+// CHECK-NOT: nn.transpose
+func.func @large_operand() -> tensor<64x32xf32> {
+  %c = arith.constant dense<0.5> : tensor<32x64xf32>
+  %t = nn.transpose %c {perm = array<i64: 1, 0>} : tensor<32x64xf32> -> tensor<64x32xf32>
+  return %t : tensor<64x32xf32>
+}
+
 // ---- Negative cases: nothing folds below this line. ----
+
+// A concat of two 1024-element constants: 2048 > max(1024, 1024).
+// CHECK-LABEL: func.func @too_large_concat
+// CHECK: nn.concat
+func.func @too_large_concat() -> tensor<64x32xf32> {
+  %a = arith.constant dense<1.0> : tensor<32x32xf32>
+  %b = arith.constant dense<2.0> : tensor<32x32xf32>
+  %c = nn.concat %a, %b {axis = 0 : i64} : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<64x32xf32>
+  return %c : tensor<64x32xf32>
+}
 
 // A non-constant operand.
 // CHECK-LABEL: func.func @not_constant
