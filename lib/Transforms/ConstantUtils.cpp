@@ -96,6 +96,16 @@ Value kiln::makeF32Constant(OpBuilder &b, Location loc, RankedTensorType type, A
   return arith::ConstantOp::create(b, loc, type, attr);
 }
 
+Value kiln::makeI64Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<int64_t> values,
+                            StringRef blobName) {
+  assert(type.getElementType().isInteger(64) && type.getNumElements() == (int64_t)values.size());
+  if (values.size() <= 16)
+    return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
+  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
 int64_t kiln::staticNumElements(ShapedType t) {
   return t.hasStaticShape() ? t.getNumElements() : -1;
 }

@@ -31,6 +31,11 @@ bool isFloatSplatConstant(mlir::Value v, double &value);
 mlir::Value makeF32Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                             llvm::ArrayRef<float> values, llvm::StringRef blobName);
 
+/// An i64 constant of `type` holding `values` (row-major): dense up to 16
+/// elements, else a resource blob named after `blobName`.
+mlir::Value makeI64Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                            llvm::ArrayRef<int64_t> values, llvm::StringRef blobName);
+
 /// Number of elements of a static shape; -1 if any dim is dynamic.
 int64_t staticNumElements(mlir::ShapedType t);
 
