@@ -32,7 +32,12 @@ struct NNPassEntry {
 } // namespace
 
 static const NNPassEntry kNNPasses[] = {
+    {"kiln-nn-constant-fold", 1, [] { return kiln::createNNConstantFold(); }},
+    {"kiln-nn-simplify-layout", 1, [] { return kiln::createNNSimplifyLayout(); }},
+    {"kiln-nn-fold-pad", 2, [] { return kiln::createNNFoldPad(); }},
     {"kiln-nn-fuse-epilogue", 2, [] { return kiln::createNNFuseEpilogue(); }},
+    {"cse", 1, [] { return mlir::createCSEPass(); }},
+    {"kiln-nn-dce", 1, [] { return kiln::createNNDeadCodeElim(); }},
 };
 
 void kiln::buildNNOptimizationPipeline(OpPassManager &pm, const PipelineOptions &opts) {
