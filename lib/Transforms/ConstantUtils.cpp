@@ -2,6 +2,8 @@
 
 #include "kiln/Transforms/ConstantUtils.h"
 
+#include "kiln/Dialect/NN/NNOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -44,6 +46,20 @@ bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
   return false;
 }
 
+bool kiln::readF32ConstantOrReshape(Value v, SmallVectorImpl<float> &out) {
+  if (readF32Constant(v, out))
+    return true;
+  auto r = v ? v.getDefiningOp<kiln::nn::ReshapeOp>() : nullptr;
+  if (!r)
+    return false;
+  auto from = dyn_cast<RankedTensorType>(r.getInput().getType());
+  auto to = dyn_cast<RankedTensorType>(r.getType());
+  if (!from || !to || !from.hasStaticShape() || !to.hasStaticShape() ||
+      from.getNumElements() != to.getNumElements())
+    return false;
+  return readF32Constant(r.getInput(), out);
+}
+
 bool kiln::isFloatSplatConstant(Value v, double &value) {
   auto c = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
   if (!c || !isa<FloatType>(getElementTypeOrSelf(c.getType())))
@@ -78,6 +94,20 @@ Value kiln::makeF32Constant(OpBuilder &b, Location loc, RankedTensorType type, A
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
   auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
   return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+void kiln::eraseDeadConstants(Operation *root) {
+  for (;;) {
+    SmallVector<Operation *> dead;
+    root->walk([&](Operation *op) {
+      if (op != root && op->use_empty() && isa<arith::ConstantOp, kiln::nn::ReshapeOp>(op))
+        dead.push_back(op);
+    });
+    if (dead.empty())
+      return;
+    for (Operation *op : dead)
+      op->erase();
+  }
 }
 
 int64_t kiln::staticNumElements(ShapedType t) {

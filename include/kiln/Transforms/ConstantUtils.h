@@ -20,6 +20,12 @@ namespace kiln {
 /// row-major order.  False if `v` is not such a constant.
 bool readF32Constant(mlir::Value v, llvm::SmallVectorImpl<float> &out);
 
+/// readF32Constant of `v`, or of the constant that an nn.reshape producing
+/// `v` reads (a reshape keeps the row-major order, so the elements are the
+/// same): the importer reshapes weights (a MatMul's [K, N] rhs to [1, K, N],
+/// a Linear bias to [1, N]) and nothing folds that before the graph passes.
+bool readF32ConstantOrReshape(mlir::Value v, llvm::SmallVectorImpl<float> &out);
+
 /// True if `v` is a float constant whose elements all equal one value
 /// (returned in `value`).
 bool isFloatSplatConstant(mlir::Value v, double &value);
@@ -29,6 +35,10 @@ bool isFloatSplatConstant(mlir::Value v, double &value);
 /// after `blobName`.
 mlir::Value makeF32Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                             llvm::ArrayRef<float> values, llvm::StringRef blobName);
+
+/// Erases, under `root`, every unused arith.constant and unused nn.reshape
+/// (the weights a pass replaced), repeating until none is left.
+void eraseDeadConstants(mlir::Operation *root);
 
 /// Number of elements of a static shape; -1 if any dim is dynamic.
 int64_t staticNumElements(mlir::ShapedType t);

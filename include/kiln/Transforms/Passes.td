@@ -35,4 +35,26 @@ def NNFuseEpilogue : Pass<"kiln-nn-fuse-epilogue", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNFoldScaleShift : Pass<"kiln-nn-fold-scale-shift", "mlir::func::FuncOp"> {
+  let summary = "Fold per-channel mul/div/add/sub (inference BatchNorm) into conv/matmul weights";
+  let description = [{
+    An inference BatchNormalization reaches nn as `add(mul(x, s), t)` with
+    constant s, t of shape [1, C, 1...].  When x is the only-used f32 result
+    of an `nn.conv`, `nn.conv_transpose` or `nn.matmul` that has no epilogue
+    activation or residual:
+      * `mul` by a constant that varies only along the output channels (or a
+        scalar) scales the weights and bias: conv filter[f, ...] *= s[f];
+        conv_transpose filter [C, F/groups, k...] scales output channel
+        g * F/groups + f; matmul rhs [1..., K, N] column n *= s[n]; bias *= s.
+        The weights (and bias) must be f32 constants.  `div` by such a
+        constant is a mul by its reciprocal (refused for a zero divisor).
+      * `add`/`sub` of such a constant goes into the bias (created if
+        absent; an existing bias must be constant).
+    The new weights are computed in double and stored as f32.
+
+    Statistics: scales-folded, shifts-folded.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif
