@@ -57,4 +57,25 @@ def NNFoldScaleShift : Pass<"kiln-nn-fold-scale-shift", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNMergeSiblings : Pass<"kiln-nn-merge-siblings", "mlir::func::FuncOp"> {
+  let summary = "Merge convs/matmuls that read the same input into one wider op plus slices";
+  let description = [{
+    `nn.conv` ops of one block that read the same input with identical
+    strides, dilations, pads and kernel size, groups = 1, constant f32
+    filters (and constant biases or none), the same epilogue activation and
+    no residual become one conv whose filters (and biases; a missing bias is
+    zeros) are concatenated along F, followed by one `nn.slice` per original
+    op along dim 1.  Likewise `nn.matmul` ops with the same lhs, a constant
+    rhs [1..., K, Ni] (concatenated along N), an optional constant bias, the
+    same activation and no residual; the slices are along the last dim.
+    FLOPs are unchanged; the input is read once instead of once per op and
+    the wider op vectorizes better.  Rule: at least 2 siblings, static
+    shapes, and the merged width (sum of F or of N) at most 4096 (larger
+    groups are split greedily in program order).
+
+    Statistics: siblings-merged (ops removed), groups-formed.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif
