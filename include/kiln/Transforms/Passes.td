@@ -78,4 +78,27 @@ def NNMergeSiblings : Pass<"kiln-nn-merge-siblings", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNMergeSequential : Pass<"kiln-nn-merge-sequential", "mlir::func::FuncOp"> {
+  let summary = "Merge two linear layers with nothing between them when that costs fewer FLOPs";
+  let description = [{
+      * `nn.conv` A (groups 1, any kernel/stride/pads/dilation, constant
+        filter W1 [F1, C, k...], constant bias b1 or none, no activation or
+        residual) whose result's only user is the input of a 1x1 `nn.conv` B
+        (stride 1, no pads, groups 1, constant W2 [F2, F1, 1...], constant
+        b2 or none; B's activation and residual are kept) becomes one conv
+        with A's geometry, W[f2, c, ...] = sum_f1 W2[f2, f1] W1[f1, c, ...]
+        and b = W2 b1 + b2.  Merged only if F2 C k < F1 C k + F2 F1 (FLOPs
+        per output pixel, k = kernel size).
+      * `nn.matmul` x W1 (+ b1), no activation or residual, whose only user
+        is the lhs of `nn.matmul` (.) W2 (+ b2): W1 [K, N1] and W2 [N1, N2]
+        f32 constants (rank 2 or unit batch dims) -> x (W1 W2) + (b1 W2 +
+        b2), keeping the second op's epilogue.  Merged only if K N2 < K N1
+        + N1 N2 (FLOPs per row).
+    Merged weights are computed in double and stored as f32.
+
+    Statistics: merged, refused-costlier.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif
