@@ -44,8 +44,8 @@ RankedTensorType resultType(Operation *op) { return cast<RankedTensorType>(op->g
 std::optional<Sibling> convSibling(nn::ConvOp c) {
   auto rt = resultType(c);
   auto ft = dyn_cast<RankedTensorType>(c.getFilter().getType());
-  if (c.getGroups() != 1 || c.getResidual() || !rt.hasStaticShape() || !rt.getElementType().isF32() ||
-      !ft || !ft.hasStaticShape() || !ft.getElementType().isF32() || rt.getRank() < 3)
+  if (c.getGroups() != 1 || c.getResidual() || rt.getRank() < 3 || ShapedType::isDynamic(rt.getDimSize(1)) ||
+      !rt.getElementType().isF32() || !ft || !ft.hasStaticShape() || !ft.getElementType().isF32())
     return std::nullopt;
   Sibling s{c, {}, {}, ft.getDimSize(0)};
   if (!readF32ConstantOrReshape(c.getFilter(), s.weight))
@@ -59,8 +59,9 @@ std::optional<Sibling> convSibling(nn::ConvOp c) {
 std::optional<Sibling> matmulSibling(nn::MatmulOp m) {
   auto rt = resultType(m);
   auto wt = dyn_cast<RankedTensorType>(m.getRhs().getType());
-  if (m.getResidual() || !rt.hasStaticShape() || !rt.getElementType().isF32() || !wt ||
-      !wt.hasStaticShape() || !wt.getElementType().isF32() || wt.getRank() < 2)
+  if (m.getResidual() || ShapedType::isDynamic(rt.getDimSize(rt.getRank() - 1)) ||
+      !rt.getElementType().isF32() || !wt || !wt.hasStaticShape() || !wt.getElementType().isF32() ||
+      wt.getRank() < 2)
     return std::nullopt;
   for (int64_t d = 0; d + 2 < wt.getRank(); ++d)
     if (wt.getDimSize(d) != 1)
@@ -73,7 +74,9 @@ std::optional<Sibling> matmulSibling(nn::MatmulOp m) {
   return s;
 }
 
-/// Same shape except (possibly) dim `except`.
+/// Same shape except (possibly) dim `except`.  A dynamic dim matches a
+/// dynamic dim: the siblings read the same input, so their batch (and
+/// spatial, or M) sizes are the same at run time.
 bool sameShapeExcept(RankedTensorType a, RankedTensorType b, int64_t except) {
   if (a.getRank() != b.getRank())
     return false;
@@ -168,7 +171,8 @@ void mergeGroup(ArrayRef<Sibling> group) {
     merged = nn::MatmulOp::create(b, loc, mt, m.getLhs(), nw, nb, Value(), m.getActAttr(),
                                   m.getActAlphaAttr(), m.getActBetaAttr());
   }
-  // The slices sit right after the merged op, before every original, so they
+  // The slices sit right after the merged op (a dynamic dim of a slice's
+  // result takes the whole dim, as it must: only the channel dim is cut), before every original, so they
   // dominate all the originals' uses.
   int64_t off = 0;
   SmallVector<int64_t> strides(rt0.getRank(), 1);

@@ -2,8 +2,8 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-merge-siblings
-// STATS-DAG: 2 groups-formed
-// STATS-DAG: 3 siblings-merged
+// STATS-DAG: 3 groups-formed
+// STATS-DAG: 4 siblings-merged
 
 // Three 1x1 convs of one input with the same activation: one conv with the
 // filters concatenated along F (the missing bias is zeros), then slices.
@@ -96,4 +96,18 @@ func.func @matmul_refused(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>, %wr: tensor<
   %f = nn.matmul %y, %wb : tensor<2x3xf32>, tensor<3x3000xf32> -> tensor<2x3000xf32>
   %g = nn.matmul %y, %wb : tensor<2x3xf32>, tensor<3x3000xf32> -> tensor<2x3000xf32>
   return %a, %b, %c, %d, %e, %f, %g : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3000xf32>, tensor<2x3000xf32>
+}
+
+// A dynamic batch (and sequence) dim: the siblings still merge, the slices
+// take the whole dynamic dims.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK: %[[M:.*]] = nn.matmul %{{.*}}, %{{.*}} : tensor<?x?x3xf32>, tensor<3x4xf32> -> tensor<?x?x4xf32>
+// CHECK-NEXT: nn.slice %[[M]] {offsets = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>} : tensor<?x?x4xf32> -> tensor<?x?x2xf32>
+// CHECK-NEXT: nn.slice %[[M]] {offsets = array<i64: 0, 0, 2>, strides = array<i64: 1, 1, 1>} : tensor<?x?x4xf32> -> tensor<?x?x2xf32>
+func.func @dynamic_batch(%x: tensor<?x?x3xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>) {
+  %w0 = arith.constant dense<1.0> : tensor<3x2xf32>
+  %w1 = arith.constant dense<2.0> : tensor<3x2xf32>
+  %m0 = nn.matmul %x, %w0 : tensor<?x?x3xf32>, tensor<3x2xf32> -> tensor<?x?x2xf32>
+  %m1 = nn.matmul %x, %w1 : tensor<?x?x3xf32>, tensor<3x2xf32> -> tensor<?x?x2xf32>
+  return %m0, %m1 : tensor<?x?x2xf32>, tensor<?x?x2xf32>
 }

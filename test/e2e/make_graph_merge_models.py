@@ -4,9 +4,10 @@ torch's outputs as the reference (ONNX backend-test layout).
 
     make_graph_merge_models.py OUT
 
-    OUT/NAME/model.onnx                        opset 17, seeded weights
+    OUT/NAME/model.onnx                        opset 17, seeded weights, dynamic batch
     OUT/NAME/test_data_set_0/input_0.pb        seeded random normal float32
     OUT/NAME/test_data_set_0/output_0.pb       torch's output for it
+    OUT/NAME/test_data_set_1/{input_0,output_0}.pb   the same with one more batch row
 
 Each model exercises one rewrite of kiln-nn-fold-scale-shift,
 kiln-nn-merge-siblings or kiln-nn-merge-sequential (or a case the pass must
@@ -121,19 +122,25 @@ def export(name, out):
     model = build().eval()
     d = os.path.join(out, name)
     shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(os.path.join(d, "test_data_set_0"))
-    x = np.random.RandomState(seed).standard_normal(shape).astype(np.float32)
+    rng = np.random.RandomState(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    os.makedirs(d)
     with torch.no_grad():
         torch.onnx.export(model, torch.from_numpy(x), os.path.join(d, "model.onnx"),
                           opset_version=OPSET, input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
                           do_constant_folding=True,
                           # Keep BatchNormalization: torch's eval export
                           # would fold it into the conv itself.
                           training=torch.onnx.TrainingMode.PRESERVE)
-        y = model(torch.from_numpy(x)).numpy().astype(np.float32)
-    assert np.all(np.isfinite(y)), name
-    save_tensor(x, "x", os.path.join(d, "test_data_set_0", "input_0.pb"))
-    save_tensor(y, "y", os.path.join(d, "test_data_set_0", "output_0.pb"))
+        for i, b in enumerate((shape[0], shape[0] + 1)):
+            x = rng.standard_normal((b,) + shape[1:]).astype(np.float32)
+            y = model(torch.from_numpy(x)).numpy().astype(np.float32)
+            assert np.all(np.isfinite(y)), name
+            ds = os.path.join(d, f"test_data_set_{i}")
+            os.makedirs(ds)
+            save_tensor(x, "x", os.path.join(ds, "input_0.pb"))
+            save_tensor(y, "y", os.path.join(ds, "output_0.pb"))
 
 
 def main():

@@ -69,8 +69,8 @@ def NNMergeSiblings : Pass<"kiln-nn-merge-siblings", "mlir::func::FuncOp"> {
     rhs [1..., K, Ni] (concatenated along N), an optional constant bias, the
     same activation and no residual; the slices are along the last dim.
     FLOPs are unchanged; the input is read once instead of once per op and
-    the wider op vectorizes better.  Rule: at least 2 siblings, static
-    shapes, and the merged width (sum of F or of N) at most 4096 (larger
+    the wider op vectorizes better.  Rule: at least 2 siblings, a static
+    channel dim (other dims may be dynamic), and the merged width (sum of F or of N) at most 4096 (larger
     groups are split greedily in program order).
 
     Statistics: siblings-merged (ops removed), groups-formed.
