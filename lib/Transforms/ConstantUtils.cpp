@@ -110,6 +110,16 @@ void kiln::eraseDeadConstants(Operation *root) {
   }
 }
 
+Value kiln::makeF32MatmulWeight(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,
+                                StringRef blobName) {
+  int64_t r = type.getRank();
+  if (r <= 2 || llvm::any_of(type.getShape().drop_back(2), [](int64_t d) { return d != 1; }))
+    return makeF32Constant(b, loc, type, values, blobName);
+  auto flat = RankedTensorType::get(type.getShape().take_back(2), type.getElementType());
+  Value c = makeF32Constant(b, loc, flat, values, blobName);
+  return kiln::nn::ReshapeOp::create(b, loc, type, c, Value());
+}
+
 int64_t kiln::staticNumElements(ShapedType t) {
   return t.hasStaticShape() ? t.getNumElements() : -1;
 }

@@ -171,7 +171,8 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
       for (int64_t f = 0; f < F; ++f)
         bias[f] = (float)((double)bias[f] * s[f]);
       Location loc = rewriter.getFusedLoc({p->getLoc(), op.getLoc()});
-      Value nw = makeF32Constant(rewriter, loc, wt, w, "kiln_scaled_weight");
+      Value nw = isa<nn::MatmulOp>(p) ? makeF32MatmulWeight(rewriter, loc, wt, w, "kiln_scaled_weight")
+                                      : makeF32Constant(rewriter, loc, wt, w, "kiln_scaled_weight");
       Value nb;
       if (biasOf(p))
         nb = makeF32Constant(rewriter, loc, RankedTensorType::get({F}, rewriter.getF32Type()), bias,
@@ -189,6 +190,8 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
   static bool scaleWeights(Operation *p, RankedTensorType wt, ArrayRef<double> s,
                            SmallVectorImpl<float> &w) {
     int64_t F = s.size(), n = wt.getNumElements();
+    if (n == 0 || F == 0)
+      return false;
     if (isa<nn::ConvOp>(p)) {
       // [F, C / groups, kernel...]
       if (wt.getRank() < 1 || wt.getDimSize(0) != F)

@@ -189,7 +189,7 @@ Outcome mergeMatmuls(nn::MatmulOp M2) {
   wshape[wr - 2] = K;
   wshape[wr - 1] = N2;
   auto f32 = builder.getF32Type();
-  Value nw = makeF32Constant(builder, loc, RankedTensorType::get(wshape, f32), w, "kiln_merged_weight");
+  Value nw = makeF32MatmulWeight(builder, loc, RankedTensorType::get(wshape, f32), w, "kiln_merged_weight");
   Value nb = b.empty() ? Value()
                        : makeF32Constant(builder, loc, RankedTensorType::get({N2}, f32), b, "kiln_merged_bias");
   auto n = nn::MatmulOp::create(builder, loc, rt, M1.getLhs(), nw, nb, M2.getResidual(), M2.getActAttr(),

@@ -154,7 +154,9 @@ void mergeGroup(ArrayRef<Sibling> group) {
       bias.append(s.bias.begin(), s.bias.end());
   }
   auto f32 = b.getF32Type();
-  Value nw = makeF32Constant(b, loc, RankedTensorType::get(wshape, f32), weight, "kiln_merged_weight");
+  auto wt = RankedTensorType::get(wshape, f32);
+  Value nw = isConv ? makeF32Constant(b, loc, wt, weight, "kiln_merged_weight")
+                    : makeF32MatmulWeight(b, loc, wt, weight, "kiln_merged_weight");
   Value nb;
   if (anyBias)
     nb = makeF32Constant(b, loc, RankedTensorType::get({total}, f32), bias, "kiln_merged_bias");

@@ -34,7 +34,8 @@ func.func @conv_then_1x1(%x: tensor<1x1x4x5xf32>, %r: tensor<1x1x4x3xf32>) -> te
 // CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[}}3.210000e+02], [6.540000e+02]]> : tensor<2x1xf32>
 // CHECK-DAG: %[[B:.*]] = arith.constant dense<1.115000e+02> : tensor<1xf32>
 // CHECK: %[[Y:.*]] = nn.matmul %[[X]], %[[W]] bias(%[[B]] : tensor<1xf32>) act gelu : tensor<5x2xf32>, tensor<2x1xf32> -> tensor<5x1xf32>
-// CHECK: %[[W3:.*]] = arith.constant dense<{{\[\[\[}}6.420000e+02], [1.308000e+03]]]> : tensor<1x2x1xf32>
+// CHECK: %[[W3C:.*]] = arith.constant dense<{{\[\[}}6.420000e+02], [1.308000e+03]]> : tensor<2x1xf32>
+// CHECK: %[[W3:.*]] = nn.reshape %[[W3C]] : (tensor<2x1xf32>) -> tensor<1x2x1xf32>
 // CHECK: %[[Y3:.*]] = nn.matmul %[[X3]], %[[W3]] : tensor<3x5x2xf32>, tensor<1x2x1xf32> -> tensor<3x5x1xf32>
 // CHECK-NOT: nn.matmul
 // CHECK: return %[[Y]], %[[Y3]]

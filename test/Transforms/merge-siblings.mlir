@@ -31,10 +31,12 @@ func.func @conv_branches(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tenso
 
 // Q/K-style projections: matmuls of one lhs by constant [K, Ni] (one of them
 // reshaped to [1, K, N]) concatenated along N; slices along the last dim.
+// The merged [1, K, N] weight is a [K, N] constant reshaped.
 // CHECK-LABEL: func.func @matmul_projections
 // CHECK-SAME: (%[[X:.*]]: tensor<5x2x3xf32>)
-// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[}}1.000000e+00, 2.000000e+00, 7.000000e+00], [3.000000e+00, 4.000000e+00, 8.000000e+00], [5.000000e+00, 6.000000e+00, 9.000000e+00]]]> : tensor<1x3x3xf32>
-// CHECK-DAG: %[[B:.*]] = arith.constant dense<[0.000000e+00, 0.000000e+00, 5.000000e-01]> : tensor<3xf32>
+// CHECK: %[[W2:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 2.000000e+00, 7.000000e+00], [3.000000e+00, 4.000000e+00, 8.000000e+00], [5.000000e+00, 6.000000e+00, 9.000000e+00]]> : tensor<3x3xf32>
+// CHECK-NEXT: %[[W:.*]] = nn.reshape %[[W2]] : (tensor<3x3xf32>) -> tensor<1x3x3xf32>
+// CHECK-NEXT: %[[B:.*]] = arith.constant dense<[0.000000e+00, 0.000000e+00, 5.000000e-01]> : tensor<3xf32>
 // CHECK: %[[M:.*]] = nn.matmul %[[X]], %[[W]] bias(%[[B]] : tensor<3xf32>) : tensor<5x2x3xf32>, tensor<1x3x3xf32> -> tensor<5x2x3xf32>
 // CHECK-NEXT: %[[S0:.*]] = nn.slice %[[M]] {offsets = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>} : tensor<5x2x3xf32> -> tensor<5x2x2xf32>
 // CHECK-NEXT: %[[S1:.*]] = nn.slice %[[M]] {offsets = array<i64: 0, 0, 2>, strides = array<i64: 1, 1, 1>} : tensor<5x2x3xf32> -> tensor<5x2x1xf32>
