@@ -52,42 +52,42 @@ func.func @matmul_projections(%x: tensor<5x2x3xf32>) -> (tensor<5x2x2xf32>, tens
   return %m0, %m1 : tensor<5x2x2xf32>, tensor<5x2x1xf32>
 }
 
-// Negative: every pair differs in one way that forbids merging (strides,
-// pads, kernel size, activation, groups > 1, a run-time filter, a residual),
-// and two convs of the same shape read different inputs.
+// Negative: each conv has a would-be sibling that differs from it in one way
+// that forbids merging: strides (%a, %e), pads (%b, %e), kernel size (%c,
+// %b; %d, %a), the activation (%e, %f), a run-time filter (%i, %e), groups
+// = 2 (%g, %h), a residual (%j, %l), another input (%k, %l).
 // CHECK-LABEL: func.func @conv_refused
-// CHECK-COUNT-11: nn.conv
+// CHECK-COUNT-12: nn.conv
 // CHECK-NOT: nn.slice
 // CHECK: return
-func.func @conv_refused(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x4x4xf32>, %wr: tensor<2x2x1x1xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x6x6xf32>, tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+func.func @conv_refused(%x: tensor<1x2x4x4xf32>, %y: tensor<1x2x4x4xf32>, %wr: tensor<2x2x1x1xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x6x6xf32>, tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
   %w = arith.constant dense<1.0> : tensor<2x2x1x1xf32>
   %w3 = arith.constant dense<1.0> : tensor<2x2x3x3xf32>
   %wg = arith.constant dense<1.0> : tensor<2x1x1x1xf32>
-  // strides 2 vs 1 (the 1x1 stride-1 one is further down)
   %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x2x2xf32>
-  // pads 1 vs 0
   %b = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x6x6xf32>
-  // 3x3 kernel with the 1x1's output size
   %c = nn.conv %x, %w3 {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x4x4xf32>
-  // stride 2 with a different kernel than %a
   %d = nn.conv %x, %w3 {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x2x2xf32>
   %e = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
   %f = nn.conv %x, %w act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
   %g = nn.conv %x, %wg {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
   %h = nn.conv %x, %wg {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
-  %i = nn.conv %x, %wr act sigmoid {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %i = nn.conv %x, %wr {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
   %j = nn.conv %x, %w residual(%y : tensor<1x2x4x4xf32>) act tanh {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
   %k = nn.conv %y, %w act tanh {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
-  return %a, %c, %b, %d, %e, %f, %g, %h, %i, %j, %k : tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x6x6xf32>, tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  %l = nn.conv %x, %w act tanh {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  return %a, %c, %b, %d, %e, %f, %g, %h, %i, %j, %k, %l : tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x6x6xf32>, tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
 }
 
-// Negative: matmuls with a run-time rhs, different activations, a residual,
-// different lhs, and two whose merged width (6000) exceeds the cap of 4096.
+// Negative: each matmul has a would-be sibling that differs in one way that
+// forbids merging: a run-time rhs (%a, %h), a residual (%d, %h), the
+// activation (%b, %c), another lhs (%e, %b), and a merged width of 6000 over
+// the cap of 4096 (%f, %g).
 // CHECK-LABEL: func.func @matmul_refused
-// CHECK-COUNT-7: nn.matmul
+// CHECK-COUNT-8: nn.matmul
 // CHECK-NOT: nn.slice
 // CHECK: return
-func.func @matmul_refused(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>, %wr: tensor<3x4xf32>, %r: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3000xf32>, tensor<2x3000xf32>) {
+func.func @matmul_refused(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>, %wr: tensor<3x4xf32>, %r: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3000xf32>, tensor<2x3000xf32>, tensor<2x4xf32>) {
   %w = arith.constant dense<1.0> : tensor<3x4xf32>
   %wb = arith.constant dense<1.0> : tensor<3x3000xf32>
   %a = nn.matmul %x, %wr : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
@@ -97,7 +97,8 @@ func.func @matmul_refused(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>, %wr: tensor<
   %e = nn.matmul %y, %w act relu : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
   %f = nn.matmul %y, %wb : tensor<2x3xf32>, tensor<3x3000xf32> -> tensor<2x3000xf32>
   %g = nn.matmul %y, %wb : tensor<2x3xf32>, tensor<3x3000xf32> -> tensor<2x3000xf32>
-  return %a, %b, %c, %d, %e, %f, %g : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3000xf32>, tensor<2x3000xf32>
+  %h = nn.matmul %x, %w : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
+  return %a, %b, %c, %d, %e, %f, %g, %h : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x3000xf32>, tensor<2x3000xf32>, tensor<2x4xf32>
 }
 
 // A dynamic batch (and sequence) dim: the siblings still merge, the slices
