@@ -42,6 +42,10 @@ bool isConstantWeight(Value v) {
   return (bool)v.getDefiningOp<arith::ConstantOp>();
 }
 
+/// Most multiply-adds spent computing one merged weight at compile time
+/// (about a second); a bigger product is left alone.
+constexpr int64_t kMaxFoldWork = int64_t(1) << 30;
+
 enum class Outcome { NoMatch, Costlier, Merged };
 
 /// B = conv1x1(A) with A = conv(x): one conv with A's geometry.
@@ -74,6 +78,8 @@ Outcome mergeConvs(nn::ConvOp B) {
   // FLOPs (multiply-adds) per output pixel.
   if (!(F2 * C * k < F1 * C * k + F2 * F1))
     return Outcome::Costlier;
+  if (F2 * F1 * C * k > kMaxFoldWork)
+    return Outcome::NoMatch;
   SmallVector<float> w1, w2, b1, b2;
   if (!readF32ConstantOrReshape(A.getFilter(), w1) || !readF32ConstantOrReshape(B.getFilter(), w2) ||
       !readOptionalBias(A.getBias(), F1, b1) || !readOptionalBias(B.getBias(), F2, b2))
@@ -157,6 +163,8 @@ Outcome mergeMatmuls(nn::MatmulOp M2) {
   // FLOPs (multiply-adds) per row of x.
   if (!(K * N2 < K * N1 + N1 * N2))
     return Outcome::Costlier;
+  if (K * N1 * N2 > kMaxFoldWork)
+    return Outcome::NoMatch;
   SmallVector<float> w1, w2, b1, b2;
   if (!readF32ConstantOrReshape(M1.getRhs(), w1) || !readF32ConstantOrReshape(M2.getRhs(), w2) ||
       !readOptionalBias(M1.getBias(), N1, b1) || !readOptionalBias(M2.getBias(), N2, b2))

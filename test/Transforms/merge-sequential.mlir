@@ -2,7 +2,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-merge-sequential
-// STATS-DAG: 4 merged
+// STATS-DAG: 5 merged
 // STATS-DAG: 2 refused-costlier
 
 // conv A (kernel 1x2, strides [1, 2], pads, F1 = 2) then a 1x1 conv B (F2 = 1)
@@ -120,4 +120,29 @@ func.func @matmul_refused(%x: tensor<2x5x4xf32>, %wr: tensor<4x1xf32>) -> (tenso
   %e = nn.matmul %x, %wb : tensor<2x5x4xf32>, tensor<2x4x4xf32> -> tensor<2x5x4xf32>
   %f = nn.matmul %e, %w2 : tensor<2x5x4xf32>, tensor<4x1xf32> -> tensor<2x5x1xf32>
   return %b, %d, %f : tensor<2x5x1xf32>, tensor<2x5x1xf32>, tensor<2x5x1xf32>
+}
+
+// A dynamic batch: the merged matmul keeps it.
+// CHECK-LABEL: func.func @dynamic_batch
+// CHECK: %[[Y:.*]] = nn.matmul %{{.*}}, %{{.*}} : tensor<?x7x2xf32>, tensor<2x1xf32> -> tensor<?x7x1xf32>
+// CHECK-NOT: nn.matmul
+// CHECK: return %[[Y]]
+func.func @dynamic_batch(%x: tensor<?x7x2xf32>) -> tensor<?x7x1xf32> {
+  %w1 = arith.constant dense<1.0> : tensor<2x3xf32>
+  %w2 = arith.constant dense<1.0> : tensor<3x1xf32>
+  %m1 = nn.matmul %x, %w1 : tensor<?x7x2xf32>, tensor<2x3xf32> -> tensor<?x7x3xf32>
+  %m2 = nn.matmul %m1, %w2 : tensor<?x7x3xf32>, tensor<3x1xf32> -> tensor<?x7x1xf32>
+  return %m2 : tensor<?x7x1xf32>
+}
+
+// Negative: cheaper to run merged (1024*1024 < 1024*2048 + 2048*1024 per
+// row), but computing W1 W2 takes 2^31 multiply-adds, over the 2^30 cap.
+// CHECK-LABEL: func.func @too_much_compile_work
+// CHECK-COUNT-2: nn.matmul
+func.func @too_much_compile_work(%x: tensor<1x1024xf32>) -> tensor<1x1024xf32> {
+  %w1 = arith.constant dense<1.0> : tensor<1024x2048xf32>
+  %w2 = arith.constant dense<1.0> : tensor<2048x1024xf32>
+  %m1 = nn.matmul %x, %w1 : tensor<1x1024xf32>, tensor<1024x2048xf32> -> tensor<1x2048xf32>
+  %m2 = nn.matmul %m1, %w2 : tensor<1x2048xf32>, tensor<2048x1024xf32> -> tensor<1x1024xf32>
+  return %m2 : tensor<1x1024xf32>
 }

@@ -94,7 +94,8 @@ def NNMergeSequential : Pass<"kiln-nn-merge-sequential", "mlir::func::FuncOp"> {
         f32 constants (rank 2 or unit batch dims) -> x (W1 W2) + (b1 W2 +
         b2), keeping the second op's epilogue.  Merged only if K N2 < K N1
         + N1 N2 (FLOPs per row).
-    Merged weights are computed in double and stored as f32.
+    Merged weights are computed in double and stored as f32 (refused if
+    that takes more than 2^30 multiply-adds).
 
     Statistics: merged, refused-costlier.
   }];
