@@ -35,7 +35,10 @@ static const NNPassEntry kNNPasses[] = {
     {"kiln-nn-constant-fold", 1, [] { return kiln::createNNConstantFold(); }},
     {"kiln-nn-simplify-layout", 1, [] { return kiln::createNNSimplifyLayout(); }},
     {"kiln-nn-fold-pad", 2, [] { return kiln::createNNFoldPad(); }},
+    {"kiln-nn-fold-scale-shift", 2, [] { return kiln::createNNFoldScaleShift(); }},
     {"kiln-nn-fuse-epilogue", 2, [] { return kiln::createNNFuseEpilogue(); }},
+    {"kiln-nn-merge-sequential", 2, [] { return kiln::createNNMergeSequential(); }},
+    {"kiln-nn-merge-siblings", 2, [] { return kiln::createNNMergeSiblings(); }},
     {"cse", 1, [] { return mlir::createCSEPass(); }},
     {"kiln-nn-dce", 1, [] { return kiln::createNNDeadCodeElim(); }},
 };

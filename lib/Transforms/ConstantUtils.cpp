@@ -3,6 +3,8 @@
 #include "kiln/Transforms/ConstantUtils.h"
 #include "kiln/Dialect/NN/NNOps.h"
 
+#include "kiln/Dialect/NN/NNOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -104,6 +106,30 @@ Value kiln::makeI64Constant(OpBuilder &b, Location loc, RankedTensorType type, A
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
   auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
   return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+void kiln::eraseDeadConstants(Operation *root) {
+  for (;;) {
+    SmallVector<Operation *> dead;
+    root->walk([&](Operation *op) {
+      if (op != root && op->use_empty() && isa<arith::ConstantOp, kiln::nn::ReshapeOp>(op))
+        dead.push_back(op);
+    });
+    if (dead.empty())
+      return;
+    for (Operation *op : dead)
+      op->erase();
+  }
+}
+
+Value kiln::makeF32MatmulWeight(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,
+                                StringRef blobName) {
+  int64_t r = type.getRank();
+  if (r <= 2 || llvm::any_of(type.getShape().drop_back(2), [](int64_t d) { return d != 1; }))
+    return makeF32Constant(b, loc, type, values, blobName);
+  auto flat = RankedTensorType::get(type.getShape().take_back(2), type.getElementType());
+  Value c = makeF32Constant(b, loc, flat, values, blobName);
+  return kiln::nn::ReshapeOp::create(b, loc, type, c, Value());
 }
 
 int64_t kiln::staticNumElements(ShapedType t) {

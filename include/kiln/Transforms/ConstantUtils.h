@@ -36,6 +36,18 @@ mlir::Value makeF32Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::Ranked
 mlir::Value makeI64Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                             llvm::ArrayRef<int64_t> values, llvm::StringRef blobName);
 
+/// Erases, under `root`, every unused arith.constant and unused nn.reshape
+/// (the weights a pass replaced), repeating until none is left.
+void eraseDeadConstants(mlir::Operation *root);
+
+/// makeF32Constant for a matmul weight: a `type` of rank > 2 whose leading
+/// dims are all 1 ([1..., K, N]) is built as a [K, N] constant and an
+/// nn.reshape to `type`, as the importer builds it.  The lowering then sees
+/// a 2-D constant (a collapse of a resource blob does not fold, and the
+/// matmul would read its rhs through the collapse: many times slower).
+mlir::Value makeF32MatmulWeight(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                                llvm::ArrayRef<float> values, llvm::StringRef blobName);
+
 /// Number of elements of a static shape; -1 if any dim is dynamic.
 int64_t staticNumElements(mlir::ShapedType t);
 

@@ -114,4 +114,71 @@ def NNFoldPad : Pass<"kiln-nn-fold-pad", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect"];
 }
 
+def NNFoldScaleShift : Pass<"kiln-nn-fold-scale-shift", "mlir::func::FuncOp"> {
+  let summary = "Fold per-channel mul/div/add/sub (inference BatchNorm) into conv/matmul weights";
+  let description = [{
+    An inference BatchNormalization reaches nn as `add(mul(x, s), t)` with
+    constant s, t of shape [1, C, 1...].  When x is the only-used f32 result
+    of an `nn.conv`, `nn.conv_transpose` or `nn.matmul` that has no epilogue
+    activation or residual:
+      * `mul` by a constant that varies only along the output channels (or a
+        scalar) scales the weights and bias: conv filter[f, ...] *= s[f];
+        conv_transpose filter [C, F/groups, k...] scales output channel
+        g * F/groups + f; matmul rhs [1..., K, N] column n *= s[n]; bias *= s.
+        The weights (and bias) must be f32 constants.  `div` by such a
+        constant is a mul by its reciprocal (refused for a zero divisor).
+      * `add`/`sub` of such a constant goes into the bias (created if
+        absent; an existing bias must be constant).
+    The new weights are computed in double and stored as f32.
+
+    Statistics: scales-folded, shifts-folded.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
+def NNMergeSiblings : Pass<"kiln-nn-merge-siblings", "mlir::func::FuncOp"> {
+  let summary = "Merge convs/matmuls that read the same input into one wider op plus slices";
+  let description = [{
+    `nn.conv` ops of one block that read the same input with identical
+    strides, dilations, pads and kernel size, groups = 1, constant f32
+    filters (and constant biases or none), the same epilogue activation and
+    no residual become one conv whose filters (and biases; a missing bias is
+    zeros) are concatenated along F, followed by one `nn.slice` per original
+    op along dim 1.  Likewise `nn.matmul` ops with the same lhs, a constant
+    rhs [1..., K, Ni] (concatenated along N), an optional constant bias, the
+    same activation and no residual; the slices are along the last dim.
+    FLOPs are unchanged; the input is read once instead of once per op and
+    the wider op vectorizes better.  Rule: at least 2 siblings, a static
+    channel dim (other dims may be dynamic), and the merged width (sum of F or of N) at most 4096 (larger
+    groups are split greedily in program order).
+
+    Statistics: siblings-merged (ops removed), groups-formed.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
+def NNMergeSequential : Pass<"kiln-nn-merge-sequential", "mlir::func::FuncOp"> {
+  let summary = "Merge two linear layers with nothing between them when that costs fewer FLOPs";
+  let description = [{
+      * `nn.conv` A (groups 1, any kernel/stride/pads/dilation, constant
+        filter W1 [F1, C, k...], constant bias b1 or none, no activation or
+        residual) whose result's only user is the input of a 1x1 `nn.conv` B
+        (stride 1, no pads, groups 1, constant W2 [F2, F1, 1...], constant
+        b2 or none; B's activation and residual are kept) becomes one conv
+        with A's geometry, W[f2, c, ...] = sum_f1 W2[f2, f1] W1[f1, c, ...]
+        and b = W2 b1 + b2.  Merged only if F2 C k < F1 C k + F2 F1 (FLOPs
+        per output pixel, k = kernel size).
+      * `nn.matmul` x W1 (+ b1), no activation or residual, whose only user
+        is the lhs of `nn.matmul` (.) W2 (+ b2): W1 [K, N1] and W2 [N1, N2]
+        f32 constants (rank 2 or unit batch dims) -> x (W1 W2) + (b1 W2 +
+        b2), keeping the second op's epilogue.  Merged only if K N2 < K N1
+        + N1 N2 (FLOPs per row).
+    Merged weights are computed in double and stored as f32 (refused if
+    that takes more than 2^30 multiply-adds).
+
+    Statistics: merged, refused-costlier.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif
