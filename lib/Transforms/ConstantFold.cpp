@@ -794,6 +794,23 @@ bool evaluate(Operation *op, CT &r) {
   return true;
 }
 
+/// `rs`'s constant input as a constant of `rs`'s (static) type, sharing the
+/// data; null if it is not such a reshape.
+Value reshapedConstant(OpBuilder &b, nn::ReshapeOp rs) {
+  auto k = rs.getInput().getDefiningOp<arith::ConstantOp>();
+  auto rt = dyn_cast<RankedTensorType>(rs.getType());
+  if (!k || rs.getShape() || !rt || !rt.hasStaticShape())
+    return {};
+  auto it = dyn_cast<RankedTensorType>(k.getType());
+  if (!it || !it.hasStaticShape() || it.getNumElements() != rt.getNumElements())
+    return {};
+  if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
+    return arith::ConstantOp::create(b, rs.getLoc(), rt, d.reshape(rt));
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
+    return arith::ConstantOp::create(b, rs.getLoc(), rt, DenseResourceElementsAttr::get(rt, r.getRawHandle()));
+  return {};
+}
+
 struct NNConstantFoldPass : kiln::impl::NNConstantFoldBase<NNConstantFoldPass> {
   void runOnOperation() override {
     auto &numFolded = passStatistic(getArgument(), "folded", "nn ops evaluated at compile time");
@@ -806,11 +823,18 @@ struct NNConstantFoldPass : kiln::impl::NNConstantFoldBase<NNConstantFoldPass> {
     });
     uint64_t folded = 0;
     for (Operation *op : ops) {
-      CT r;
-      if (!evaluate(op, r))
-        continue;
       OpBuilder b(op);
-      Value c = materialize(b, op->getLoc(), r);
+      Value c;
+      // A reshape of a constant keeps its elements: the same data under the
+      // new type (a resource blob is shared, not copied).
+      if (auto rs = dyn_cast<nn::ReshapeOp>(op))
+        c = reshapedConstant(b, rs);
+      if (!c) {
+        CT r;
+        if (!evaluate(op, r))
+          continue;
+        c = materialize(b, op->getLoc(), r);
+      }
       op->getResult(0).replaceAllUsesWith(c);
       llvm::SmallSetVector<Operation *, 4> producers;
       for (Value v : op->getOperands())

@@ -2,7 +2,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-constant-fold
-// STATS: 38 folded
+// STATS: 39 folded
 
 // i64 shape arithmetic: a Reshape target computed from shape_of of an input
 // with a static shape (not a constant itself).
@@ -188,6 +188,26 @@ func.func @unsupported() -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf16>, tensor
   return %s, %g, %ha, %d, %ci : tensor<2xf32>, tensor<2xf32>, tensor<2xf16>, tensor<2xi64>, tensor<1xi32>
 }
 
+// A reshape of a resource constant is the same blob under the new type (no
+// copy of the weights).
+// CHECK-LABEL: func.func @reshape_shares_blob
+// CHECK: %[[C:.*]] = arith.constant dense_resource<big_w> : tensor<1x4x8xf32>
+// CHECK-NOT: nn.reshape
+// CHECK: return %[[C]]
+func.func @reshape_shares_blob() -> tensor<1x4x8xf32> {
+  %w = arith.constant dense_resource<big_w> : tensor<4x8xf32>
+  %r = nn.reshape %w : (tensor<4x8xf32>) -> tensor<1x4x8xf32>
+  return %r : tensor<1x4x8xf32>
+}
+
 // The transposed weight's blob starts with column 0 of %w: 0, 8, 16, 24
 // (f32 little-endian after the 4-byte alignment header).
 // CHECK: kiln_folded{{[_0-9]*}}: "0x040000000000000000000041000080410000C041
+
+{-#
+  dialect_resources: {
+    builtin: {
+      big_w: "0x0400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    }
+  }
+#-}

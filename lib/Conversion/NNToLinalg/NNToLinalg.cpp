@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -1179,7 +1180,19 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
     SmallVector<ReassociationIndices> rb{{}, {r - 1}};
     for (int64_t i = 0; i < r - 1; ++i) rb[0].push_back(i);
     auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
-    Value b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
+    // A constant rhs (a weight) is re-typed as a 2-D constant over the same
+    // data: a collapse_shape of a resource constant does not fold, and the
+    // matmul would read its rhs through the collapsed view (many times
+    // slower).
+    Value b2;
+    if (auto k = B.getDefiningOp<arith::ConstantOp>(); k && b2T.hasStaticShape()) {
+      if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
+        b2 = arith::ConstantOp::create(b, loc, b2T, d.reshape(b2T));
+      else if (auto r = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
+        b2 = arith::ConstantOp::create(b, loc, b2T, DenseResourceElementsAttr::get(b2T, r.getRawHandle()));
+    }
+    if (!b2)
+      b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
     auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
     SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
     Value res2 = residual ? (Value)tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra) : Value();
