@@ -195,7 +195,10 @@ def NN_MatmulOp : NN_Op<"matmul", [AttrSizedOperandSegments]> {
     every row), `residual` has the result's type, and `act` (optional) is one
     of the activations of `nn.conv`.  The lowering computes the epilogue in
     the matmul's loop nest: bias and residual initialize the accumulator and
-    the activation is applied to each finished output tile.
+    a cheap activation (relu, clip, leaky_relu, hard_sigmoid,
+    hard_swish) is applied to each finished output tile; sigmoid, tanh, silu
+    and gelu run as an elementwise loop nest right after the op (per tile
+    they measured slower).
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
@@ -235,8 +238,10 @@ def NN_ConvOp : NN_Op<"conv", [AttrSizedOperandSegments]> {
       hard_swish x * max(0, min(1, x / 6 + 1 / 2)); gelu (erf form);
       gelu_tanh; silu x * sigmoid(x).
     The lowering computes the epilogue in the convolution's loop nest: bias
-    and residual initialize the accumulator and the activation is applied to
-    each finished output tile.
+    and residual initialize the accumulator and a cheap activation (relu, clip, leaky_relu,
+    hard_sigmoid, hard_swish) is applied to each finished output tile;
+    sigmoid, tanh, silu and gelu run as an elementwise loop nest right after
+    the op (per tile they measured slower).
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
