@@ -194,11 +194,12 @@ def NN_MatmulOp : NN_Op<"matmul", [AttrSizedOperandSegments]> {
     `act(lhs x rhs + bias + residual)`, where `bias` is 1-D [N] (added to
     every row), `residual` has the result's type, and `act` (optional) is one
     of the activations of `nn.conv`.  The lowering computes the epilogue in
-    the matmul's loop nest: bias and residual initialize the accumulator and
-    a cheap activation (relu, clip, leaky_relu, hard_sigmoid,
-    hard_swish) is applied to each finished output tile; sigmoid, tanh, silu
-    and gelu run as an elementwise loop nest right after the op (per tile
-    they measured slower).
+    the matmul's loop nest: the bias initializes the accumulator, and the
+    residual add with a cheap activation (relu, clip, leaky_relu,
+    hard_sigmoid, hard_swish) is applied to each finished output tile (the
+    residual is added after the reduction, not used as the initial value:
+    that lost precision); sigmoid, tanh, silu and gelu run as an elementwise
+    loop nest right after the op (per tile they measured slower).
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
@@ -237,11 +238,12 @@ def NN_ConvOp : NN_Op<"conv", [AttrSizedOperandSegments]> {
       hard_sigmoid max(0, min(1, alpha * x + beta)) (`act_alpha`, `act_beta`);
       hard_swish x * max(0, min(1, x / 6 + 1 / 2)); gelu (erf form);
       gelu_tanh; silu x * sigmoid(x).
-    The lowering computes the epilogue in the convolution's loop nest: bias
-    and residual initialize the accumulator and a cheap activation (relu, clip, leaky_relu,
-    hard_sigmoid, hard_swish) is applied to each finished output tile;
-    sigmoid, tanh, silu and gelu run as an elementwise loop nest right after
-    the op (per tile they measured slower).
+    The lowering computes the epilogue in the convolution's loop nest: the
+    bias initializes the accumulator, and the residual add with a cheap
+    activation (relu, clip, leaky_relu, hard_sigmoid, hard_swish) is applied
+    to each finished output tile; sigmoid, tanh, silu and gelu run as an
+    elementwise loop nest right after the op (per tile they measured
+    slower).
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,

@@ -819,46 +819,31 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads, Va
 
 /// Marks a linalg op that computes part of a fused conv/matmul epilogue; the
 /// CPU back end moves it into the tile loops of the conv/matmul that it
-/// initializes (bias/residual) or finishes (activation).
+/// initializes (bias) or finishes (residual add, activation).
 constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
 
-/// Accumulator init of a conv/matmul: the bias broadcast along `biasDim`,
-/// plus the residual (same type as the result), or zeros.
+/// Accumulator init of a conv/matmul: the bias broadcast along `biasDim`, or
+/// zeros.
 Value epilogueInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias,
-                   int64_t biasDim, Value residual = Value()) {
+                   int64_t biasDim) {
   Value init = empty(b, loc, res, dims);
-  Type et = res.getElementType();
-  if (!bias && !residual)
-    return fillTensor(b, loc, init, scalar(b, loc, et, 0));
+  if (!bias)
+    return fillTensor(b, loc, init, scalar(b, loc, res.getElementType(), 0));
   int64_t r = res.getRank();
-  SmallVector<Value> ins;
-  SmallVector<AffineMap> maps;
-  if (bias) {
-    ins.push_back(bias);
-    maps.push_back(AffineMap::get(r, 0, {b.getAffineDimExpr(biasDim)}, b.getContext()));
-  }
-  if (residual) {
-    ins.push_back(residual);
-    maps.push_back(b.getMultiDimIdentityMap(r));
-  }
-  maps.push_back(b.getMultiDimIdentityMap(r));
+  SmallVector<AffineMap> maps{AffineMap::get(r, 0, {b.getAffineDimExpr(biasDim)}, b.getContext()),
+                              b.getMultiDimIdentityMap(r)};
   SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
-  auto g = linalg::GenericOp::create(b, loc, TypeRange{res}, ins, ValueRange{init}, maps, iters,
+  auto g = linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{bias}, ValueRange{init}, maps, iters,
                                      [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                       Value v = a[0];
-                                       if (ins.size() == 2)
-                                         v = arith::AddFOp::create(nb, nl, a[0], a[1]);
-                                       linalg::YieldOp::create(nb, nl, v);
+                                       linalg::YieldOp::create(nb, nl, a[0]);
                                      });
   g->setAttr(kEpilogueAttr, b.getUnitAttr());
   return g.getResult(0);
 }
 
-/// Output init for a conv: bias broadcast along channels (plus the fused
-/// residual) or zeros.
-Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias,
-               Value residual = Value()) {
-  return epilogueInit(b, loc, res, dims, bias, 1, residual);
+/// Output init for a conv: bias broadcast along channels, or zeros.
+Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias) {
+  return epilogueInit(b, loc, res, dims, bias, 1);
 }
 
 /// Scalar body of a fused activation (nn.conv / nn.matmul `act`).
@@ -889,48 +874,53 @@ Value actScalar(OpBuilder &b, Location loc, nn::ActKind k, std::optional<double>
   llvm_unreachable("unknown activation");
 }
 
-/// Applies a fused activation to `v` in place (an elementwise linalg.generic
-/// with `v` as input and init), marked as an epilogue.
+/// The post-reduction part of a conv/matmul epilogue: `act(v + residual)`
+/// (either part optional), computed in place on `v` (an elementwise
+/// linalg.generic with `v` as input and init), marked as an epilogue.  The
+/// residual is added after the reduction, not used as the accumulator's
+/// initial value: accumulating thousands of small products onto a large
+/// residual lost precision (BERT's error vs torch grew 5x).
 template <typename OpT>
-Value applyAct(OpBuilder &b, Location loc, OpT op, Value v) {
-  if (!op.getAct())
+Value applyAct(OpBuilder &b, Location loc, OpT op, Value v, Value residual = Value()) {
+  if (!op.getAct() && !residual)
     return v;
   auto t = rtt(v);
   int64_t r = t.getRank();
-  nn::ActKind k = *op.getAct();
+  std::optional<nn::ActKind> k = op.getAct();
   std::optional<double> alpha = optDouble(op.getActAlpha()), beta = optDouble(op.getActBeta());
-  // `v` is both the input and the init: one-shot bufferization computes the
-  // activation in place, and the payload reads only the input (elementwise
+  SmallVector<Value> ins{v};
+  if (residual)
+    ins.push_back(residual);
+  // `v` is both an input and the init: one-shot bufferization computes the
+  // epilogue in place, and the payload reads only the inputs (elementwise
   // fusion mishandles producers whose payload reads their init when their
   // consumer broadcasts them).
   auto g = linalg::GenericOp::create(
-      b, loc, TypeRange{t}, ValueRange{v}, ValueRange{v},
-      SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(r)),
+      b, loc, TypeRange{t}, ins, ValueRange{v},
+      SmallVector<AffineMap>(ins.size() + 1, b.getMultiDimIdentityMap(r)),
       SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        linalg::YieldOp::create(nb, nl, actScalar(nb, nl, k, alpha, beta, a[0]));
+        Value x = a[0];
+        if (residual)
+          x = arith::AddFOp::create(nb, nl, x, a[1]);
+        if (k)
+          x = actScalar(nb, nl, *k, alpha, beta, x);
+        linalg::YieldOp::create(nb, nl, x);
       });
   g->setAttr(kEpilogueAttr, b.getUnitAttr());
   return g.getResult(0);
 }
 
-/// The epilogue of a conv/matmul whose lowering could not fold it into the
-/// accumulator: residual added and activation applied as separate
-/// elementwise ops.
+/// The residual add and activation of a conv/matmul after its reduction.
 template <typename OpT>
-Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v, bool residualDone) {
-  if (op.getResidual() && !residualDone)
-    v = elementwise(b, loc, rtt(v), ValueRange{v, op.getResidual()},
-                    [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                      return arith::AddFOp::create(nb, nl, a[0], a[1]);
-                    });
-  return applyAct(b, loc, op, v);
+Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v) {
+  return applyAct(b, loc, op, v, op.getResidual());
 }
 
 /// 2-D convolution (NCHW input, FCHW filter) on an already padded input.
 FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Value w, Value bias,
                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, int64_t groups,
-                        RankedTensorType res, Value residual = Value()) {
+                        RankedTensorType res) {
   auto xt = rtt(x), wt = rtt(w);
   SmallVector<Value> dims{dimOf(b, loc, x, 0), cIdx(b, loc, res.getDimSize(1))};
   for (int64_t i = 2; i < 4; ++i) {
@@ -949,7 +939,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
   auto dAttr = b.getI64TensorAttr(dil);
   int64_t C = xt.getDimSize(1), F = wt.getDimSize(0);
   if (groups == 1) {
-    Value init = convInit(b, loc, res, dims, bias, residual);
+    Value init = convInit(b, loc, res, dims, bias);
     return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{res}, ValueRange{x, w},
                                             ValueRange{init}, sAttr, dAttr)
         .getResult(0);
@@ -961,7 +951,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
     auto fType = RankedTensorType::get({C, wt.getDimSize(2), wt.getDimSize(3)}, wt.getElementType());
     Value f = tensor::CollapseShapeOp::create(b, loc, fType, w,
                                               SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    Value init = convInit(b, loc, res, dims, bias, residual);
+    Value init = convInit(b, loc, res, dims, bias);
     return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, TypeRange{res}, ValueRange{x, f},
                                                     ValueRange{init}, sAttr, dAttr)
         .getResult(0);
@@ -985,7 +975,7 @@ FailureOr<Value> conv2D(OpBuilder &b, Location loc, Operation *op, Value x, Valu
                                            SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
   auto rgT = RankedTensorType::get({res.getDimSize(0), G, F / G, res.getDimSize(2), res.getDimSize(3)},
                                    res.getElementType());
-  Value init = convInit(b, loc, res, dims, bias, residual);
+  Value init = convInit(b, loc, res, dims, bias);
   SmallVector<OpFoldResult> rs{ofr(res.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(F / G),
                                ofr(res.getDimSize(2), dims[2]), ofr(res.getDimSize(3), dims[3])};
   Value initG = tensor::ExpandShapeOp::create(b, loc, rgT, init,
@@ -1029,17 +1019,16 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
   if (residual && !isa<FloatType>(et))
     return (LogicalResult)(op.emitError() << "a fused residual needs a float result");
   FailureOr<Value> r = failure();
-  bool residualDone = true;
   if (ns == 2) {
     r = conv2D(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
-               op.getGroups(), res, residual);
+               op.getGroups(), res);
   } else if (ns == 1) {
     Value x2 = expandTo2D(b, loc, x, true), w2 = expandTo2D(b, loc, op.getFilter(), false);
     auto r2 = RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et);
     r = conv2D(b, loc, op, x2, w2, op.getBias(), {1, op.getStrides()[0]}, {1, op.getDilations()[0]},
-               op.getGroups(), r2, residual ? expandTo2D(b, loc, residual, true) : Value());
+               op.getGroups(), r2);
     if (succeeded(r))
-      r = applyAct(b, loc, op, *r);
+      r = applyAct(b, loc, op, *r, residual ? expandTo2D(b, loc, residual, true) : Value());
     if (failed(r))
       return failure();
     return collapseFrom2D(b, loc, *r);
@@ -1049,7 +1038,7 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
       dims.push_back(cIdx(b, loc, res.getDimSize(i)));
     if (llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
       return (LogicalResult)(op.emitError() << "3-D convolution needs static spatial dims");
-    Value init = convInit(b, loc, res, dims, op.getBias(), residual);
+    Value init = convInit(b, loc, res, dims, op.getBias());
     r = linalg::Conv3DNcdhwFcdhwOp::create(b, loc, TypeRange{res}, ValueRange{x, op.getFilter()},
                                            ValueRange{init}, b.getI64TensorAttr(op.getStrides()),
                                            b.getI64TensorAttr(op.getDilations()))
@@ -1057,11 +1046,10 @@ FailureOr<Value> lowerConv(OpBuilder &b, nn::ConvOp op) {
   } else {
     r = convGenericND(b, loc, op, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(),
                       op.getGroups(), res);
-    residualDone = false;
   }
   if (failed(r))
     return failure();
-  return unfusedEpilogue(b, loc, op, *r, residualDone);
+  return unfusedEpilogue(b, loc, op, *r);
 }
 
 FailureOr<Value> lowerConvTranspose(OpBuilder &b, nn::ConvTransposeOp op) {
@@ -1163,9 +1151,9 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
     return (LogicalResult)(op.emitError() << "a fused bias/residual needs a float result");
   if (r == 2) {
     SmallVector<Value> dims{dimOf(b, loc, A, 0), dimOf(b, loc, B, 1)};
-    Value init = epilogueInit(b, loc, res, dims, bias, 1, residual);
+    Value init = epilogueInit(b, loc, res, dims, bias, 1);
     Value mm = linalg::MatmulOp::create(b, loc, TypeRange{res}, ValueRange{A, B}, ValueRange{init}).getResult(0);
-    return applyAct(b, loc, op, mm);
+    return applyAct(b, loc, op, mm, residual);
   }
   bool rhsUnitBatch = llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; });
   if (rhsUnitBatch) {
@@ -1196,9 +1184,9 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
     auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
     SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
     Value res2 = residual ? (Value)tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra) : Value();
-    Value init = epilogueInit(b, loc, r2T, dims, bias, 1, res2);
+    Value init = epilogueInit(b, loc, r2T, dims, bias, 1);
     Value mm = linalg::MatmulOp::create(b, loc, TypeRange{r2T}, ValueRange{a2, b2}, ValueRange{init}).getResult(0);
-    mm = applyAct(b, loc, op, mm);
+    mm = applyAct(b, loc, op, mm, res2);
     SmallVector<OpFoldResult> os;
     for (int64_t i = 0; i < r - 1; ++i)
       os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
@@ -1260,7 +1248,7 @@ FailureOr<Value> lowerMatmul(OpBuilder &b, nn::MatmulOp op) {
       return arith::AddFOp::create(nb, nl, a[0], a[1]);
     });
   }
-  return unfusedEpilogue(b, loc, op, y, false);
+  return unfusedEpilogue(b, loc, op, y);
 }
 
 //===----------------------------------------------------------------------===//

@@ -234,7 +234,7 @@ void populateDimFoldingPatterns(RewritePatternSet &patterns) {
 }
 
 /// Marker of the linalg ops that compute a fused conv/matmul epilogue
-/// (NNToLinalg: the accumulator init from bias + residual, and the
+/// (NNToLinalg: the accumulator init from the bias, and the residual add /
 /// activation applied to the finished result).
 constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
 
