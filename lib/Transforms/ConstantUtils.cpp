@@ -132,6 +132,44 @@ Value kiln::makeF32MatmulWeight(OpBuilder &b, Location loc, RankedTensorType typ
   return kiln::nn::ReshapeOp::create(b, loc, type, c, Value());
 }
 
+int64_t kiln::outputChannelDim(Operation *layer, RankedTensorType rt) {
+  return isa<nn::MatmulOp>(layer) ? rt.getRank() - 1 : 1;
+}
+
+bool kiln::readChannelConstant(Value c, RankedTensorType rt, int64_t cd, int64_t F,
+                               SmallVectorImpl<double> &out) {
+  auto ct = dyn_cast<RankedTensorType>(c.getType());
+  if (!ct || !ct.getElementType().isF32() || ct.getRank() != rt.getRank())
+    return false;
+  for (int64_t d = 0; d < ct.getRank(); ++d)
+    if (ct.getDimSize(d) != 1 && !(d == cd && ct.getDimSize(d) == F))
+      return false; // varies along another dim (or dynamic)
+  SmallVector<float> vals;
+  if (!readF32Constant(c, vals) || vals.empty())
+    return false;
+  out.clear();
+  for (int64_t f = 0; f < F; ++f)
+    out.push_back(vals.size() == 1 ? vals[0] : vals[f]);
+  return true;
+}
+
+Value kiln::layerBias(Operation *layer) {
+  if (auto c = dyn_cast<nn::ConvOp>(layer))
+    return c.getBias();
+  if (auto c = dyn_cast<nn::ConvTransposeOp>(layer))
+    return c.getBias();
+  return cast<nn::MatmulOp>(layer).getBias();
+}
+
+bool kiln::readLayerBias(Operation *layer, int64_t F, SmallVectorImpl<float> &bias) {
+  Value b = layerBias(layer);
+  if (!b) {
+    bias.assign(F, 0.0f);
+    return true;
+  }
+  return readF32Constant(b, bias) && (int64_t)bias.size() == F;
+}
+
 int64_t kiln::staticNumElements(ShapedType t) {
   return t.hasStaticShape() ? t.getNumElements() : -1;
 }

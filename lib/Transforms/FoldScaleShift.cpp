@@ -45,39 +45,6 @@ Operation *foldableProducer(Value v) {
   return p;
 }
 
-/// Output-channel dim of the producer's result: 1 for conv and
-/// conv_transpose ([N, F, spatial...]), the last for matmul ([..., M, N]).
-int64_t channelDim(Operation *p, RankedTensorType rt) {
-  return isa<nn::MatmulOp>(p) ? rt.getRank() - 1 : 1;
-}
-
-/// Reads constant `c` (of `rt`'s rank) as one value per output channel:
-/// every dim of c is 1 except possibly dim `cd`, which may equal F.
-bool readChannelConstant(Value c, RankedTensorType rt, int64_t cd, int64_t F,
-                         SmallVectorImpl<double> &out) {
-  auto ct = dyn_cast<RankedTensorType>(c.getType());
-  if (!ct || !ct.getElementType().isF32() || ct.getRank() != rt.getRank())
-    return false;
-  for (int64_t d = 0; d < ct.getRank(); ++d)
-    if (ct.getDimSize(d) != 1 && !(d == cd && ct.getDimSize(d) == F))
-      return false; // varies along another dim (or dynamic)
-  SmallVector<float> vals;
-  if (!readF32Constant(c, vals) || vals.empty())
-    return false;
-  out.clear();
-  for (int64_t f = 0; f < F; ++f)
-    out.push_back(vals.size() == 1 ? vals[0] : vals[f]);
-  return true;
-}
-
-Value biasOf(Operation *p) {
-  if (auto c = dyn_cast<nn::ConvOp>(p))
-    return c.getBias();
-  if (auto c = dyn_cast<nn::ConvTransposeOp>(p))
-    return c.getBias();
-  return cast<nn::MatmulOp>(p).getBias();
-}
-
 Value weightOf(Operation *p) {
   if (auto c = dyn_cast<nn::ConvOp>(p))
     return c.getFilter();
@@ -86,23 +53,12 @@ Value weightOf(Operation *p) {
   return cast<nn::MatmulOp>(p).getRhs();
 }
 
-/// The producer's bias as F values (zeros if it has none); false if the bias
-/// is not an f32 constant of F elements.
-bool readBias(Operation *p, int64_t F, SmallVectorImpl<float> &bias) {
-  Value b = biasOf(p);
-  if (!b) {
-    bias.assign(F, 0.0f);
-    return true;
-  }
-  return readF32Constant(b, bias) && (int64_t)bias.size() == F;
-}
-
 /// A copy of producer `p` with new weight and/or bias (null = keep p's).
 Operation *rebuild(PatternRewriter &rewriter, Location loc, Operation *p, Value weight, Value bias) {
   if (!weight)
     weight = weightOf(p);
   if (!bias)
-    bias = biasOf(p);
+    bias = layerBias(p);
   Type t = p->getResult(0).getType();
   if (auto c = dyn_cast<nn::ConvOp>(p))
     return nn::ConvOp::create(rewriter, loc, t, c.getInput(), weight, bias, c.getResidual(),
@@ -145,7 +101,7 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
       if (!p)
         continue;
       auto rt = cast<RankedTensorType>(op.getType());
-      int64_t cd = channelDim(p, rt), F = rt.getDimSize(cd);
+      int64_t cd = outputChannelDim(p, rt), F = rt.getDimSize(cd);
       SmallVector<double> s;
       if (ShapedType::isDynamic(F) || !readChannelConstant(cv, rt, cd, F, s))
         continue;
@@ -164,7 +120,7 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
       auto wt = dyn_cast<RankedTensorType>(wv.getType());
       SmallVector<float> w, bias;
       if (!wt || !wt.getElementType().isF32() || !wt.hasStaticShape() ||
-          !readF32Constant(wv, w) || !readBias(p, F, bias))
+          !readF32Constant(wv, w) || !readLayerBias(p, F, bias))
         continue;
       if (!scaleWeights(p, wt, s, w))
         continue;
@@ -174,7 +130,7 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
       Value nw = isa<nn::MatmulOp>(p) ? makeF32MatmulWeight(rewriter, loc, wt, w, "kiln_scaled_weight")
                                       : makeF32Constant(rewriter, loc, wt, w, "kiln_scaled_weight");
       Value nb;
-      if (biasOf(p))
+      if (layerBias(p))
         nb = makeF32Constant(rewriter, loc, RankedTensorType::get({F}, rewriter.getF32Type()), bias,
                              "kiln_scaled_bias");
       Operation *n = rebuild(rewriter, loc, p, nw, nb);
@@ -251,10 +207,10 @@ struct FoldShift : OpRewritePattern<nn::BinaryOp> {
       if (!p)
         continue;
       auto rt = cast<RankedTensorType>(op.getType());
-      int64_t cd = channelDim(p, rt), F = rt.getDimSize(cd);
+      int64_t cd = outputChannelDim(p, rt), F = rt.getDimSize(cd);
       SmallVector<double> t;
       SmallVector<float> bias;
-      if (ShapedType::isDynamic(F) || !readChannelConstant(cv, rt, cd, F, t) || !readBias(p, F, bias))
+      if (ShapedType::isDynamic(F) || !readChannelConstant(cv, rt, cd, F, t) || !readLayerBias(p, F, bias))
         continue;
       for (int64_t f = 0; f < F; ++f)
         bias[f] = (float)((double)bias[f] + (isSub ? -t[f] : t[f]));

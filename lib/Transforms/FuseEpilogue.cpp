@@ -80,12 +80,6 @@ struct Epilogue {
   }
 };
 
-/// Index of the output-channel dim that a bias broadcasts along: 1 for a
-/// conv ([N, F, spatial...]), the last for a matmul ([..., M, N]).
-int64_t channelDim(Operation *p) {
-  return isa<nn::ConvOp>(p) ? 1 : cast<RankedTensorType>(p->getResult(0).getType()).getRank() - 1;
-}
-
 /// add(p, c) with c a constant that varies at most along the channel dim:
 /// the sum becomes the op's (constant) bias.
 struct FuseBiasAdd : OpRewritePattern<nn::BinaryOp> {
@@ -104,27 +98,16 @@ struct FuseBiasAdd : OpRewritePattern<nn::BinaryOp> {
       auto rt = cast<RankedTensorType>(pv.getType());
       if (!rt.getElementType().isF32())
         continue;
-      auto ct = cast<RankedTensorType>(cv.getType());
-      int64_t cd = channelDim(p), F = rt.getDimSize(cd);
-      if (ShapedType::isDynamic(F) || ct.getRank() != rt.getRank())
-        continue;
-      bool alongChannel = true;
-      for (int64_t d = 0; d < ct.getRank(); ++d)
-        if (ct.getDimSize(d) != 1 && !(d == cd && ct.getDimSize(d) == F))
-          alongChannel = false;
-      SmallVector<float> c;
-      if (!alongChannel || !readF32Constant(cv, c))
+      int64_t cd = outputChannelDim(p, rt), F = rt.getDimSize(cd);
+      SmallVector<double> c;
+      SmallVector<float> bias;
+      // A run-time bias (not a constant) leaves the add alone.
+      if (ShapedType::isDynamic(F) || !readChannelConstant(cv, rt, cd, F, c) ||
+          !readLayerBias(p, F, bias))
         continue;
       Epilogue e = Epilogue::of(p);
-      SmallVector<float> bias;
-      if (e.bias && !readF32Constant(e.bias, bias))
-        continue; // a run-time bias: leave the add alone
-      if (!e.bias)
-        bias.assign(F, 0.0f);
-      if ((int64_t)bias.size() != F)
-        continue;
       for (int64_t f = 0; f < F; ++f)
-        bias[f] += c.size() == 1 ? c[0] : c[f];
+        bias[f] += (float)c[f];
       e.bias = makeF32Constant(rewriter, add.getLoc(), RankedTensorType::get({F}, rt.getElementType()),
                                bias, "kiln_fused_bias");
       e.replace(rewriter, p, add);

@@ -48,6 +48,24 @@ void eraseDeadConstants(mlir::Operation *root);
 mlir::Value makeF32MatmulWeight(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                                 llvm::ArrayRef<float> values, llvm::StringRef blobName);
 
+/// Output-channel dim of a conv / conv_transpose / matmul result of type
+/// `rt`: 1 for conv and conv_transpose ([N, F, spatial...]), the last for
+/// matmul ([..., M, N]) -- the dim a bias broadcasts along.
+int64_t outputChannelDim(mlir::Operation *layer, mlir::RankedTensorType rt);
+
+/// Reads constant `c` (of `rt`'s rank, f32) as one value per output channel:
+/// every dim of c is 1 except possibly dim `cd`, which may equal F.  False if
+/// c is not such a constant (varies along another dim, dynamic, ...).
+bool readChannelConstant(mlir::Value c, mlir::RankedTensorType rt, int64_t cd, int64_t F,
+                         llvm::SmallVectorImpl<double> &out);
+
+/// The bias operand of a conv / conv_transpose / matmul (null if none).
+mlir::Value layerBias(mlir::Operation *layer);
+
+/// The layer's bias as F values (zeros if it has none); false if the bias is
+/// not an f32 constant of F elements.
+bool readLayerBias(mlir::Operation *layer, int64_t F, llvm::SmallVectorImpl<float> &bias);
+
 /// Number of elements of a static shape; -1 if any dim is dynamic.
 int64_t staticNumElements(mlir::ShapedType t);
 
