@@ -17,6 +17,10 @@ config.substitutions.append(("%kiln_src", config.kiln_src_root))
 config.substitutions.append(("%kiln_bin", config.kiln_tools_dir))
 config.substitutions.append(("%runtime_include", os.path.join(config.kiln_src_root, "runtime", "include")))
 config.substitutions.append(("%runtime_lib", config.kiln_lib_dir))
+# C programs that link the runtime's static library need the same
+# sanitizers as the runtime in a sanitizer build (KILN_SANITIZE).
+config.substitutions.append(
+    ("%sanitize_cflags", "-fsanitize=" + config.kiln_sanitize if config.kiln_sanitize else ""))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -32,6 +33,7 @@
 #define ONNX_NAMESPACE onnx
 #endif
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
@@ -178,6 +180,7 @@ private:
   llvm::StringMap<Value> values;
   llvm::StringMap<int32_t> onnxDtypes; // ONNX data type of values, where declared
   llvm::StringMap<std::string> nodeTypes; // node name -> op type (recordNodeTypes)
+  uint64_t modelBytes = 0; // the .onnx bytes plus the external data read so far
   Location fileLoc() { return FileLineColLoc::get(ctx, displayName, 0, 0); }
   InFlightDiagnostic error(const Twine &msg) {
     return emitError(fileLoc()) << msg;
@@ -190,10 +193,14 @@ private:
   }
 
   FailureOr<Type> convertType(const ::onnx::TypeProto &t, StringRef what);
+  LogicalResult checkTensorBytes(StringRef what, ArrayRef<int64_t> dims, Type elem);
+  FailureOr<std::unique_ptr<std::string>> readExternalData(const ::onnx::TensorProto &t);
   FailureOr<ElementsAttr> convertTensor(::onnx::TensorProto &t, bool allowResource);
   FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &a,
                                         const ::onnx::NodeProto &node);
   LogicalResult importNode(::onnx::NodeProto &node, size_t index);
+  LogicalResult checkAgainstSchema(const ::onnx::NodeProto &node,
+                                   function_ref<InFlightDiagnostic()> nodeError);
   LogicalResult checkNodeDomains(const ::onnx::GraphProto &g, int depth);
   LogicalResult importNodesInOrder(::onnx::GraphProto &g, Location errLoc, StringRef nodePrefix,
                                    StringRef cycleMessage);
@@ -240,27 +247,133 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &t, StringRef what
         error("value '") << what << "' has negative dimension " << d.dim_value();
         return failure();
       }
-      if (d.dim_value() > (int64_t(1) << 40)) {
-        error("value '") << what << "' has dimension " << d.dim_value()
-                         << " beyond Kiln's limit of 2^40";
-        return failure();
-      }
       dims.push_back(d.dim_value());
     } else {
       dims.push_back(ShapedType::kDynamic);
     }
   }
+  SmallVector<int64_t> staticDims;
+  for (int64_t d : dims)
+    if (!ShapedType::isDynamic(d))
+      staticDims.push_back(d);
+  if (failed(checkTensorBytes(("value '" + what + "'").str(), staticDims, elem)))
+    return failure();
   return Type(RankedTensorType::get(dims, elem));
 }
 
-static bool checkedElementCount(ArrayRef<int64_t> dims, int64_t &n) {
-  n = 1;
+static int64_t elementBytes(Type elem) {
+  unsigned bits = elem.getIntOrFloatBitWidth();
+  return bits == 1 ? 1 : bits / 8;
+}
+
+/// Refuses a tensor whose size overflows or exceeds the tensor size limit
+/// (for a declared type: the product of its static dims).
+LogicalResult Importer::checkTensorBytes(StringRef what, ArrayRef<int64_t> dims, Type elem) {
+  uint64_t bytes = elementBytes(elem);
+  bool overflow = false;
   for (int64_t d : dims) {
-    if (d < 0 || (d != 0 && n > (int64_t(1) << 50) / d))
-      return false;
-    n *= d;
+    if (d < 0) {
+      error(what) << " has negative dimension " << d;
+      return failure();
+    }
+    overflow |= __builtin_mul_overflow(bytes, uint64_t(d), &bytes);
   }
-  return true;
+  if (overflow || bytes > opts.limits.maxTensorBytes) {
+    auto diag = error(what) << " of shape [" << llvm::make_range(dims.begin(), dims.end())
+                            << "] and type " << elem << " needs ";
+    if (overflow)
+      diag << "more than 2^64 bytes";
+    else
+      diag << bytes << " bytes";
+    diag << ", more than the tensor size limit of " << opts.limits.maxTensorBytes
+         << " bytes (kiln-compile --max-tensor-size)";
+    return failure();
+  }
+  return success();
+}
+
+/// Reads the external data of `t` (ONNX external data: keys location,
+/// offset, length).  The location must be a relative path that stays inside
+/// the model's folder, also after resolving symbolic links.
+FailureOr<std::unique_ptr<std::string>>
+Importer::readExternalData(const ::onnx::TensorProto &t) {
+  const std::string &name = t.name();
+  std::string location;
+  uint64_t offset = 0, length = 0;
+  bool hasLength = false;
+  for (const auto &kv : t.external_data()) {
+    if (kv.key() == "location") {
+      location = kv.value();
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      uint64_t v;
+      if (StringRef(kv.value()).getAsInteger(10, v)) {
+        error("tensor '") << name << "': external data " << kv.key() << " '" << kv.value()
+                          << "' is not a non-negative integer";
+        return failure();
+      }
+      (kv.key() == "offset" ? offset : length) = v;
+      hasLength |= kv.key() == "length";
+    }
+  }
+  if (modelDir.empty()) {
+    error("tensor '") << name << "' uses external data, which needs a model file path";
+    return failure();
+  }
+  bool escapes = location.empty() || llvm::sys::path::is_absolute(location);
+  for (auto it = llvm::sys::path::begin(location), e = llvm::sys::path::end(location);
+       it != e && !escapes; ++it)
+    escapes = *it == "..";
+  if (escapes) {
+    error("tensor '") << name << "': external data location '" << location
+                      << "' must be a relative path inside the model's folder";
+    return failure();
+  }
+  SmallString<256> path(modelDir);
+  llvm::sys::path::append(path, location);
+  SmallString<256> real, realDir;
+  if (llvm::sys::fs::real_path(path, real) || llvm::sys::fs::real_path(modelDir, realDir)) {
+    error("tensor '") << name << "': external data file '" << location << "' does not exist";
+    return failure();
+  }
+  realDir += llvm::sys::path::get_separator();
+  if (!StringRef(real).starts_with(realDir)) {
+    error("tensor '") << name << "': external data file '" << location
+                      << "' resolves to '" << real << "', outside the model's folder";
+    return failure();
+  }
+  uint64_t size = 0;
+  if (std::error_code ec = llvm::sys::fs::file_size(real, size)) {
+    error("tensor '") << name << "': cannot read external data '" << location
+                      << "': " << ec.message();
+    return failure();
+  }
+  if (!hasLength)
+    length = offset <= size ? size - offset : 0;
+  if (offset > size || length > size - offset) {
+    error("tensor '") << name << "': external data '" << location << "' is shorter ("
+                      << size << " bytes) than offset " << offset << " + length " << length;
+    return failure();
+  }
+  if (length > opts.limits.maxTensorBytes) {
+    error("tensor '") << name << "': external data of " << length
+                      << " bytes exceeds the tensor size limit of "
+                      << opts.limits.maxTensorBytes << " bytes (kiln-compile --max-tensor-size)";
+    return failure();
+  }
+  modelBytes += length;
+  if (modelBytes > opts.limits.maxModelBytes) {
+    error("the model with its external data (") << modelBytes
+        << " bytes read so far) exceeds the model size limit of " << opts.limits.maxModelBytes
+        << " bytes (kiln-compile --max-model-size)";
+    return failure();
+  }
+  auto buf = llvm::MemoryBuffer::getFileSlice(real, length, offset, /*IsVolatile=*/false);
+  if (!buf) {
+    error("tensor '") << name << "': cannot read external data '" << location
+                      << "': " << buf.getError().message();
+    return failure();
+  }
+  return std::make_unique<std::string>((*buf)->getBufferStart(), (*buf)->getBufferSize());
 }
 
 FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool allowResource) {
@@ -271,58 +384,22 @@ FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool all
     return failure();
   }
   SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
-  int64_t n;
-  if (!checkedElementCount(dims, n)) {
-    error("tensor '") << name << "' has invalid or overflowing dimensions";
+  if (failed(checkTensorBytes(("tensor '" + name + "'"), dims, elem)))
     return failure();
-  }
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d; // no overflow: checked above
   auto type = RankedTensorType::get(dims, elem);
-  unsigned bits = elem.getIntOrFloatBitWidth();
-  int64_t elemBytes = bits == 1 ? 1 : bits / 8;
+  int64_t elemBytes = elementBytes(elem);
 
   // Gather the bytes (little endian, one element after another).
   std::string *raw = nullptr;
   std::unique_ptr<std::string> owned;
   if (t.data_location() == ::onnx::TensorProto::EXTERNAL) {
-    std::string location;
-    int64_t offset = 0, length = -1;
-    for (const auto &kv : t.external_data()) {
-      if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset = std::atoll(kv.value().c_str());
-      else if (kv.key() == "length") length = std::atoll(kv.value().c_str());
-    }
-    if (modelDir.empty()) {
-      error("tensor '") << name << "' uses external data, which needs a model file path";
+    auto data = readExternalData(t);
+    if (failed(data))
       return failure();
-    }
-    if (location.empty() || llvm::sys::path::is_absolute(location) ||
-        llvm::StringRef(location).contains("..")) {
-      error("tensor '") << name << "': external data location '" << location
-                        << "' must be a relative path inside the model's folder";
-      return failure();
-    }
-    SmallString<256> path(modelDir);
-    llvm::sys::path::append(path, location);
-    SmallString<256> real, realDir;
-    if (llvm::sys::fs::real_path(path, real) || llvm::sys::fs::real_path(modelDir, realDir) ||
-        !llvm::StringRef(real).starts_with(realDir)) {
-      error("tensor '") << name << "': external data file '" << location
-                        << "' does not exist or resolves outside the model's folder";
-      return failure();
-    }
-    auto buf = llvm::MemoryBuffer::getFile(real, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-    if (!buf) {
-      error("tensor '") << name << "': cannot read external data '" << location << "'";
-      return failure();
-    }
-    int64_t size = (*buf)->getBufferSize();
-    if (length < 0) length = size - offset;
-    if (offset < 0 || length < 0 || offset + length > size) {
-      error("tensor '") << name << "': external data '" << location << "' is shorter ("
-                        << size << " bytes) than offset " << offset << " + length " << length;
-      return failure();
-    }
-    owned = std::make_unique<std::string>((*buf)->getBufferStart() + offset, length);
+    owned = std::move(*data);
     raw = owned.get();
   } else if (t.has_raw_data()) {
     raw = t.mutable_raw_data();
@@ -442,14 +519,11 @@ Value Importer::constF32Scalar(Location loc, float v, Type elem) {
 // Subgraphs (If / Loop / Scan)
 //===----------------------------------------------------------------------===//
 
-/// Deepest nesting of subgraphs (If inside Loop inside ...) Kiln imports.
-static constexpr int kMaxSubgraphDepth = 64;
-
 /// Names that the nodes of `g` (and of its own subgraphs) use but that `g`
 /// does not define: values of the enclosing graphs.
 static void outerReferences(const ::onnx::GraphProto &g, llvm::StringSet<> defined,
-                            std::vector<std::string> &out, int depth) {
-  if (depth > kMaxSubgraphDepth)
+                            std::vector<std::string> &out, int depth, int maxDepth) {
+  if (depth > maxDepth)
     return; // reported when the subgraph is imported
   for (const auto &in : g.input())
     defined.insert(in.name());
@@ -464,22 +538,22 @@ static void outerReferences(const ::onnx::GraphProto &g, llvm::StringSet<> defin
         out.push_back(in);
     for (const auto &a : n.attribute()) {
       if (a.has_g())
-        outerReferences(a.g(), defined, out, depth + 1);
+        outerReferences(a.g(), defined, out, depth + 1, maxDepth);
       for (const auto &sg : a.graphs())
-        outerReferences(sg, defined, out, depth + 1);
+        outerReferences(sg, defined, out, depth + 1, maxDepth);
     }
   }
 }
 
 /// The values a node needs before it can be imported: its inputs and the
 /// outer-scope values its subgraphs use.
-static std::vector<std::string> nodeDependencies(const ::onnx::NodeProto &n) {
+static std::vector<std::string> nodeDependencies(const ::onnx::NodeProto &n, int maxDepth) {
   std::vector<std::string> deps(n.input().begin(), n.input().end());
   for (const auto &a : n.attribute()) {
     if (a.has_g())
-      outerReferences(a.g(), {}, deps, 1);
+      outerReferences(a.g(), {}, deps, 1, maxDepth);
     for (const auto &sg : a.graphs())
-      outerReferences(sg, {}, deps, 1);
+      outerReferences(sg, {}, deps, 1, maxDepth);
   }
   return deps;
 }
@@ -507,7 +581,7 @@ LogicalResult Importer::importNodesInOrder(::onnx::GraphProto &g, Location errLo
   std::vector<int> pending(numNodes, 0);
   std::vector<std::vector<int>> users(numNodes);
   for (int i = 0; i < numNodes; ++i)
-    for (const std::string &in : nodeDependencies(g.node(i))) {
+    for (const std::string &in : nodeDependencies(g.node(i), opts.limits.maxSubgraphDepth)) {
       if (in.empty() || values.count(in))
         continue;
       auto it = producer.find(in);
@@ -544,9 +618,10 @@ LogicalResult Importer::importNodesInOrder(::onnx::GraphProto &g, Location errLo
 LogicalResult Importer::importSubgraph(::onnx::GraphProto &g, Region &region,
                                        ArrayRef<Type> argTypes, Location loc,
                                        StringRef nodeDesc) {
-  if (subgraphDepth >= kMaxSubgraphDepth)
-    return emitError(loc) << nodeDesc << ": subgraphs are nested more than " << kMaxSubgraphDepth
-                          << " levels deep";
+  if (subgraphDepth >= opts.limits.maxSubgraphDepth)
+    return emitError(loc) << nodeDesc << ": subgraphs are nested more than "
+                          << opts.limits.maxSubgraphDepth
+                          << " levels deep (kiln-compile --max-subgraph-depth)";
   if (g.input_size() != (int)argTypes.size())
     return emitError(loc) << nodeDesc << ": subgraph '" << g.name() << "' has " << g.input_size()
                           << " inputs, expected " << argTypes.size();
@@ -872,6 +947,8 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   if (opset < since->second)
     return nodeError() << "operator " << opType << " does not exist in opset " << opset
                        << " (introduced in opset " << since->second << ")";
+  if (failed(checkAgainstSchema(node, nodeError)))
+    return failure();
 
   // Operands.
   SmallVector<Value> operands;
@@ -1321,12 +1398,70 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   return success();
 }
 
+/// Checks a node against ONNX's own operator schema (libonnx), where it
+/// knows the model's opset: the number of inputs and outputs, required
+/// inputs not left empty, attribute names unique, attribute types, required
+/// attributes.  Everything after this (the adaptation of old opsets, the
+/// dialect op's verifier) may rely on it.
+LogicalResult Importer::checkAgainstSchema(const ::onnx::NodeProto &node,
+                                           function_ref<InFlightDiagnostic()> nodeError) {
+  llvm::StringSet<> attrNames;
+  for (const auto &a : node.attribute())
+    if (!attrNames.insert(a.name()).second)
+      return nodeError() << "attribute '" << a.name() << "' is given twice";
+  static const int maxKnownOpset =
+      ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map().at(::onnx::ONNX_DOMAIN).second;
+  if (opset > maxKnownOpset)
+    return success(); // the dialect's verifiers check these models
+  const ::onnx::OpSchema *schema =
+      ::onnx::OpSchemaRegistry::Schema(node.op_type(), (int)opset, ::onnx::ONNX_DOMAIN);
+  if (!schema)
+    return success();
+  std::string version = node.op_type() + "-" + std::to_string(schema->SinceVersion());
+  auto range = [](int lo, int hi) {
+    if (lo == hi)
+      return std::to_string(lo);
+    if (hi == std::numeric_limits<int>::max())
+      return std::to_string(lo) + " or more";
+    return std::to_string(lo) + " to " + std::to_string(hi);
+  };
+  int numInputs = node.input_size(), numOutputs = node.output_size();
+  if (numInputs < schema->min_input() || numInputs > schema->max_input())
+    return nodeError() << "has " << numInputs << " inputs, but " << version << " takes "
+                       << range(schema->min_input(), schema->max_input());
+  const auto &formal = schema->inputs();
+  for (int i = 0; i < numInputs && i < (int)formal.size(); ++i)
+    if (node.input(i).empty() && formal[i].GetOption() == ::onnx::OpSchema::Single)
+      return nodeError() << "input " << i << " ('" << formal[i].GetName() << "') of " << version
+                         << " is required but empty";
+  if (numOutputs < schema->min_output() || numOutputs > schema->max_output())
+    return nodeError() << "has " << numOutputs << " outputs, but " << version << " has "
+                       << range(schema->min_output(), schema->max_output());
+  const auto &declared = schema->attributes();
+  for (const auto &a : node.attribute()) {
+    auto it = declared.find(a.name());
+    // Old (IR version 1) files leave the type unset; the conversion checks
+    // what the value holds.
+    if (it != declared.end() && a.type() != ::onnx::AttributeProto::UNDEFINED &&
+        a.type() != it->second.type)
+      return nodeError() << "attribute '" << a.name() << "' is of type "
+                         << ::onnx::AttributeProto_AttributeType_Name(a.type()) << ", but "
+                         << version << " expects "
+                         << ::onnx::AttributeProto_AttributeType_Name(it->second.type);
+  }
+  for (const auto &[name, attr] : declared)
+    if (attr.required && !attrNames.contains(name))
+      return nodeError() << "the required attribute '" << name << "' of " << version
+                         << " is missing";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Model
 //===----------------------------------------------------------------------===//
 
 LogicalResult Importer::checkNodeDomains(const ::onnx::GraphProto &g, int depth) {
-  if (depth > 64)
+  if (depth > opts.limits.maxSubgraphDepth)
     return success(); // reported, naming the node, when the subgraphs are imported
   for (int i = 0; i < g.node_size(); ++i) {
     const auto &node = g.node(i);
@@ -1351,14 +1486,24 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   ctx->loadDialect<kiln::onnx::ONNXDialect, func::FuncDialect>();
   ::onnx::ModelProto model;
   {
-    google::protobuf::io::CodedInputStream cis(
-        reinterpret_cast<const uint8_t *>(bytes.data()), (int)std::min<size_t>(bytes.size(), INT_MAX));
-    cis.SetTotalBytesLimit(INT_MAX);
-    cis.SetRecursionLimit(256); // subgraphs nest 3 messages per level
+    modelBytes = bytes.size();
+    if (modelBytes > opts.limits.maxModelBytes) {
+      error("the model file has ") << modelBytes << " bytes, more than the model size limit of "
+                                   << opts.limits.maxModelBytes
+                                   << " bytes (kiln-compile --max-model-size)";
+      return nullptr;
+    }
     if (bytes.size() > (size_t)INT_MAX) {
       error("model file is larger than 2 GiB; store the weights as external data");
       return nullptr;
     }
+    google::protobuf::io::CodedInputStream cis(
+        reinterpret_cast<const uint8_t *>(bytes.data()), (int)bytes.size());
+    cis.SetTotalBytesLimit(INT_MAX);
+    // A subgraph nests 3 messages (node, attribute, graph).  Up to twice
+    // the subgraph limit parses (and the import names the node that is too
+    // deep); deeper files fail to parse instead of recursing on.
+    cis.SetRecursionLimit(6 * opts.limits.maxSubgraphDepth + 32);
     if (!model.MergeFromCodedStream(&cis) || !cis.ConsumedEntireMessage()) {
       error("malformed ONNX file: protobuf parse error at or before byte offset ")
           << cis.CurrentPosition() << " of " << bytes.size();
@@ -1385,11 +1530,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   }
 
   ::onnx::GraphProto *graph = model.mutable_graph();
-  auto module = ModuleOp::create(fileLoc());
-  module->setAttr("kiln.model_name",
+  // Owned from here on: every error return below destroys it.
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  (*module)->setAttr("kiln.model_name",
                   b.getStringAttr(graph->name().empty() ? "model" : graph->name()));
-  module->setAttr("kiln.onnx_opset", b.getI64IntegerAttr(opset));
-  b.setInsertionPointToEnd(module.getBody());
+  (*module)->setAttr("kiln.onnx_opset", b.getI64IntegerAttr(opset));
+  b.setInsertionPointToEnd(module->getBody());
 
   // Graph inputs (initializers may also be listed as inputs).
   llvm::StringSet<> initNames;
@@ -1399,9 +1545,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   SmallVector<std::string> argNames;
   SmallVector<int32_t> argDtypes;
   llvm::StringSet<> seen;
+  llvm::StringMap<const ::onnx::ValueInfoProto *> declaredInits;
   for (const auto &in : graph->input()) {
-    if (initNames.contains(in.name()))
+    if (initNames.contains(in.name())) {
+      declaredInits[in.name()] = &in; // checked against the initializer below
       continue;
+    }
     if (!seen.insert(in.name()).second) {
       error("graph input '") << in.name() << "' is declared twice";
       return nullptr;
@@ -1448,6 +1597,23 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
       return nullptr;
     auto type = RankedTensorType::get(cast<ShapedType>(attr->getType()).getShape(),
                                       attr->getElementType());
+    // An initializer that is also a graph input may be overridden at run
+    // time in ONNX; Kiln treats it as a constant, and its declared type
+    // must agree with its data.
+    if (auto it = declaredInits.find(init.name()); it != declaredInits.end()) {
+      const ::onnx::TypeProto &t = it->second->type();
+      if (t.has_tensor_type() && t.tensor_type().has_shape()) {
+        auto declared = convertType(t, init.name());
+        if (failed(declared))
+          return nullptr;
+        if (failed(verifyCompatibleShape(*declared, type)) ||
+            cast<RankedTensorType>(*declared).getElementType() != type.getElementType()) {
+          error("initializer '") << init.name() << "' holds " << type
+                                 << " but the graph input of that name declares " << *declared;
+          return nullptr;
+        }
+      }
+    }
     auto c = kiln::onnx::ConstantOp::create(b, 
         NameLoc::get(b.getStringAttr(init.name()), fileLoc()), type, *attr);
     markUnsigned(c, init.data_type());
@@ -1497,13 +1663,11 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     SmallVector<NamedAttribute> entries;
     for (const auto &kv : nodeTypes)
       entries.push_back(b.getNamedAttr(kv.getKey(), b.getStringAttr(kv.getValue())));
-    module->setAttr("kiln.profile.node_types", b.getDictionaryAttr(entries));
+    (*module)->setAttr("kiln.profile.node_types", b.getDictionaryAttr(entries));
   }
-  if (failed(mlir::verify(module))) {
-    module->erase();
+  if (failed(mlir::verify(*module)))
     return nullptr;
-  }
-  return OwningOpRef<ModuleOp>(module);
+  return module;
 }
 
 OwningOpRef<ModuleOp> kiln::importONNXBytes(StringRef bytes, StringRef displayName,

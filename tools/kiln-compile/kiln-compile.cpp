@@ -84,7 +84,44 @@ static cl::opt<bool> keepWeights("mlir-print-weights",
                                           "(default: elided when larger than 64 bytes)"),
                                  cl::init(false), cl::cat(kilnCat));
 
+static cl::opt<std::string> maxModelSize(
+    "max-model-size",
+    cl::desc("Refuse models larger than this, the .onnx file plus its external data "
+             "(bytes, or with a K/M/G/T suffix; default 64G)"),
+    cl::value_desc("size"), cl::init("64G"), cl::cat(kilnCat));
+static cl::opt<std::string> maxTensorSize(
+    "max-tensor-size",
+    cl::desc("Refuse tensors larger than this: initializers, constants and declared "
+             "static shapes (bytes, or with a K/M/G/T suffix; default 16G)"),
+    cl::value_desc("size"), cl::init("16G"), cl::cat(kilnCat));
+static cl::opt<int> maxSubgraphDepth(
+    "max-subgraph-depth",
+    cl::desc("Refuse subgraphs (If/Loop/Scan bodies) nested deeper than this (1 to 256; "
+             "default 64)"),
+    cl::init(64), cl::cat(kilnCat));
+
 namespace {
+/// Parses "123", "64K", "512M", "16G", "1T" (powers of 1024) for the size
+/// limits; false if it is not such a size.
+bool parseSize(StringRef text, uint64_t &bytes) {
+  unsigned shift = 0;
+  if (!text.empty()) {
+    switch (llvm::toUpper(text.back())) {
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    case 'T': shift = 40; break;
+    }
+  }
+  if (shift)
+    text = text.drop_back();
+  uint64_t v;
+  if (text.empty() || text.getAsInteger(10, v) || v == 0 || (shift && v > (~uint64_t(0) >> shift)))
+    return false;
+  bytes = v << shift;
+  return true;
+}
+
 /// Prints diagnostics as "kiln-compile: error: <file>: <message>".
 void printDiagnostic(Diagnostic &diag) {
   auto &os = llvm::errs();
@@ -169,6 +206,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   unsigned level = optLevel - '0';
+  uint64_t modelLimit = 0, tensorLimit = 0;
+  for (auto [opt, bytes] : {std::pair{&maxModelSize, &modelLimit}, {&maxTensorSize, &tensorLimit}})
+    if (!parseSize(*opt, *bytes)) {
+      llvm::errs() << "kiln-compile: error: --" << opt->ArgStr << ": invalid size '"
+                   << opt->getValue() << "' (expected a positive number of bytes, "
+                   << "optionally with a K, M, G or T suffix)\n";
+      return 1;
+    }
+  if (maxSubgraphDepth < 1 || maxSubgraphDepth > 256) {
+    llvm::errs() << "kiln-compile: error: --max-subgraph-depth must be between 1 and 256 (got "
+                 << maxSubgraphDepth << ")\n";
+    return 1;
+  }
   if (target != "cpu") {
     llvm::errs() << "kiln-compile: error: target '" << target
                  << "' is not available yet (supported: cpu)\n";
@@ -208,6 +258,9 @@ int main(int argc, char **argv) {
     TimingScope t = rootTimer.nest("Import (ONNX protobuf -> onnx dialect)");
     kiln::ImportOptions iopts;
     iopts.recordNodeTypes = profile;
+    iopts.limits.maxModelBytes = modelLimit;
+    iopts.limits.maxTensorBytes = tensorLimit;
+    iopts.limits.maxSubgraphDepth = maxSubgraphDepth;
     module = kiln::importONNXFile(inputFile, &ctx, iopts);
   }
   if (!module)

@@ -11,6 +11,19 @@
 
 namespace kiln {
 
+/// Resource limits of the importer.  A model that exceeds one is refused
+/// with an error naming the limit and the kiln-compile flag that raises it,
+/// instead of exhausting memory or the stack.
+struct ImportLimits {
+  /// Largest model: the .onnx file plus all the external data it reads.
+  uint64_t maxModelBytes = uint64_t(64) << 30;
+  /// Largest tensor: the bytes of one initializer or constant, and the
+  /// size a declared static shape (graph input or output) implies.
+  uint64_t maxTensorBytes = uint64_t(16) << 30;
+  /// Deepest nesting of subgraphs (If / Loop / Scan bodies).
+  int maxSubgraphDepth = 64;
+};
+
 struct ImportOptions {
   /// Name of the generated entry function.
   std::string entryName = "main";
@@ -21,6 +34,7 @@ struct ImportOptions {
   /// included, as the module attribute `kiln.profile.node_types` (a
   /// dictionary name -> op type; kiln-compile --profile).
   bool recordNodeTypes = false;
+  ImportLimits limits;
 };
 
 /// Lowest and highest default-domain opset Kiln imports.
