@@ -100,6 +100,8 @@ typedef struct kiln_tensor_info {
  * Inputs: the caller fills every field; `data` must point to at least
  *   product(dims) * kiln_dtype_size(dtype) bytes and `size_bytes` must be at
  *   least that.  `data` may be NULL only when the tensor has no elements.
+ *   A shape whose non-zero dims multiply to more than PTRDIFF_MAX bytes is
+ *   refused (KILN_ERROR_SHAPE), even when another dim is 0.
  *
  * Outputs: the caller chooses per output:
  *   - data != NULL: a buffer of `size_bytes` capacity; the result is copied
