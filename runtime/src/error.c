@@ -80,15 +80,15 @@ const char *kiln_dtype_name(kiln_dtype dtype) {
 
 void kiln_free(void *ptr) { free(ptr); }
 
-const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
-                             int32_t rank) {
+static const char *format_dims(char *buf, size_t cap, const int64_t *dims,
+                               int32_t rank, int dynamic_as_question) {
   size_t n = 0;
   if (cap == 0)
     return buf;
   buf[0] = '\0';
   n += (size_t)snprintf(buf + n, cap - n, "[");
   for (int32_t i = 0; i < rank && n < cap; ++i) {
-    if (dims[i] < 0)
+    if (dynamic_as_question && dims[i] < 0)
       n += (size_t)snprintf(buf + n, cap - n, "%s?", i ? "," : "");
     else
       n += (size_t)snprintf(buf + n, cap - n, "%s%lld", i ? "," : "",
@@ -97,6 +97,16 @@ const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
   if (n < cap)
     snprintf(buf + n, cap - n, "]");
   return buf;
+}
+
+const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
+                             int32_t rank) {
+  return format_dims(buf, cap, dims, rank, 1);
+}
+
+const char *kiln_format_shape(char *buf, size_t cap, const int64_t *dims,
+                              int32_t rank) {
+  return format_dims(buf, cap, dims, rank, 0);
 }
 
 int kiln_shape_bytes(const int64_t *dims, int32_t rank, size_t elem_size,
