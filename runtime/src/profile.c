@@ -55,6 +55,9 @@ kiln_status kiln_model_attach_profile(kiln_model *model,
   if (!model)
     return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
                           "kiln_model_attach_profile: model is NULL");
+  if (!profile)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_attach_profile: profile is NULL");
   return kiln_attach_profile("kiln_model_attach_profile", model, profile);
 }
 

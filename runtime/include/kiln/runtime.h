@@ -215,7 +215,9 @@ KILN_API kiln_status kiln_model_profile_reset(kiln_model *model);
 /* For a model linked statically (kiln_model_from_abi()): attach the profile
  * of the same library, kiln_model_profile_v1() (declared in the generated
  * header of a library compiled with --profile).  kiln_model_load() finds it
- * by itself.  Validates the descriptor (KILN_ERROR_ABI if malformed). */
+ * by itself.  Validates the descriptor (KILN_ERROR_ABI if malformed;
+ * KILN_ERROR_INVALID_ARGUMENT if model or profile is NULL).  A refused
+ * descriptor leaves the model's current profile (or none) in place. */
 KILN_API kiln_status kiln_model_attach_profile(kiln_model *model,
                                                const kiln_abi_profile *profile);
 
