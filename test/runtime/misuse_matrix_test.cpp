@@ -174,9 +174,23 @@ struct Env {
   }
 };
 
+// An output's dtype, rank and dims are results: what the caller leaves in
+// them is ignored.
+void garbleOutputFields(kiln_tensor *outs, int n) {
+  for (int j = 0; j < n; ++j) {
+    outs[j].dtype = static_cast<kiln_dtype>(77);
+    outs[j].rank = -7;
+    for (int64_t &d : outs[j].dims)
+      d = -9;
+  }
+}
+
 // Correct calls on every model, checked against results computed here.
 void expectModelsWork(Env &e) {
   e.reset();
+  garbleOutputFields(e.addOut, 1);
+  garbleOutputFields(e.multiOut, 3);
+  garbleOutputFields(e.emptyOut, 1);
   EXPECT_STREQ(kiln_model_name(e.add), "fake_add");
   EXPECT_EQ(kiln_model_num_inputs(e.multi), 1);
   EXPECT_EQ(kiln_model_num_outputs(e.multi), 3);
@@ -192,6 +206,10 @@ void expectModelsWork(Env &e) {
   ASSERT_EQ(e.runAdd(), KILN_OK) << kiln_last_error();
   ASSERT_NE(e.addOut[0].data, nullptr);
   EXPECT_EQ(e.addOut[0].size_bytes, 6 * sizeof(float));
+  EXPECT_EQ(e.addOut[0].dtype, KILN_DTYPE_FLOAT);
+  ASSERT_EQ(e.addOut[0].rank, 2);
+  EXPECT_EQ(e.addOut[0].dims[0], 2);
+  EXPECT_EQ(e.addOut[0].dims[1], 3);
   for (int i = 0; i < 6; ++i)
     EXPECT_FLOAT_EQ(static_cast<const float *>(e.addOut[0].data)[i],
                     e.x[i] + e.y[i % 3]);
@@ -216,6 +234,7 @@ void expectModelsWork(Env &e) {
   for (int i = 0; i < 6; ++i)
     EXPECT_EQ(static_cast<const uint8_t *>(e.multiOut[1].data)[i], e.a[i] > 0);
   ASSERT_EQ(e.multiOut[2].size_bytes, sizeof(int64_t));
+  EXPECT_EQ(e.multiOut[2].rank, 0);
   EXPECT_EQ(*static_cast<const int64_t *>(e.multiOut[2].data), count);
   for (auto &o : e.multiOut)
     kiln_free(o.data);
