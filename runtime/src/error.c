@@ -80,15 +80,15 @@ const char *kiln_dtype_name(kiln_dtype dtype) {
 
 void kiln_free(void *ptr) { free(ptr); }
 
-const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
-                             int32_t rank) {
+static const char *format_dims(char *buf, size_t cap, const int64_t *dims,
+                               int32_t rank, int dynamic_as_question) {
   size_t n = 0;
   if (cap == 0)
     return buf;
   buf[0] = '\0';
   n += (size_t)snprintf(buf + n, cap - n, "[");
   for (int32_t i = 0; i < rank && n < cap; ++i) {
-    if (dims[i] < 0)
+    if (dynamic_as_question && dims[i] < 0)
       n += (size_t)snprintf(buf + n, cap - n, "%s?", i ? "," : "");
     else
       n += (size_t)snprintf(buf + n, cap - n, "%s%lld", i ? "," : "",
@@ -99,22 +99,40 @@ const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
   return buf;
 }
 
+const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
+                             int32_t rank) {
+  return format_dims(buf, cap, dims, rank, 1);
+}
+
+const char *kiln_format_shape(char *buf, size_t cap, const int64_t *dims,
+                              int32_t rank) {
+  return format_dims(buf, cap, dims, rank, 0);
+}
+
 int kiln_shape_bytes(const int64_t *dims, int32_t rank, size_t elem_size,
                      size_t *num_elements, size_t *num_bytes) {
-  size_t count = 1;
+  /* `extent` is the product of the non-zero dims: a zero dim makes the tensor
+   * empty, but the strides of the other dims still have to be representable
+   * (a memref descriptor holds them as int64). */
+  size_t extent = 1;
+  int empty = 0;
   for (int32_t i = 0; i < rank; ++i) {
     if (dims[i] < 0)
       return 0;
-    if (__builtin_mul_overflow(count, (size_t)dims[i], &count))
+    if (dims[i] == 0) {
+      empty = 1;
+      continue;
+    }
+    if (__builtin_mul_overflow(extent, (size_t)dims[i], &extent))
       return 0;
   }
   size_t bytes;
-  if (__builtin_mul_overflow(count, elem_size, &bytes) ||
+  if (__builtin_mul_overflow(extent, elem_size, &bytes) ||
       bytes > (size_t)PTRDIFF_MAX)
     return 0;
   if (num_elements)
-    *num_elements = count;
+    *num_elements = empty ? 0 : extent;
   if (num_bytes)
-    *num_bytes = bytes;
+    *num_bytes = empty ? 0 : bytes;
   return 1;
 }

@@ -22,12 +22,19 @@ kiln_status kiln_attach_profile(const char *where, kiln_model *model,
 kiln_status kiln_set_error(kiln_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Writes "[2,?,3]" (dynamic dims as '?') into buf; returns buf. */
+/* Writes metadata dims as "[2,?,3]" (dynamic dims as '?') into buf; returns
+ * buf. */
 const char *kiln_format_dims(char *buf, size_t cap, const int64_t *dims,
                              int32_t rank);
+/* Writes an actual shape as "[2,-1,3]" (every value as is, so that a bad
+ * caller dim shows up literally) into buf; returns buf. */
+const char *kiln_format_shape(char *buf, size_t cap, const int64_t *dims,
+                              int32_t rank);
 
-/* Number of elements of a shape and its byte size; returns 0 on overflow or
- * negative dims. */
+/* Number of elements of a shape and its byte size; returns 0 on negative dims
+ * or when the shape overflows: the product of its non-zero dims (the row-major
+ * strides) times elem_size must fit in ptrdiff_t, even when a zero dim makes
+ * the tensor empty. */
 int kiln_shape_bytes(const int64_t *dims, int32_t rank, size_t elem_size,
                      size_t *num_elements, size_t *num_bytes);
 

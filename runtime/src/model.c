@@ -163,16 +163,28 @@ void kiln_model_free(kiln_model *model) {
   free(model);
 }
 
+/* The getters below return a sentinel instead of a status; a NULL argument
+ * still leaves a message in kiln_last_error(). */
+static int null_model(const char *fn, const kiln_model *model) {
+  if (model)
+    return 0;
+  kiln_set_error(KILN_ERROR_INVALID_ARGUMENT, "%s: model is NULL", fn);
+  return 1;
+}
+
 const char *kiln_model_name(const kiln_model *model) {
-  return model ? model->abi->name : "";
+  return null_model("kiln_model_name", model) ? "" : model->abi->name;
 }
 
 int32_t kiln_model_num_inputs(const kiln_model *model) {
-  return model ? model->abi->num_inputs : -1;
+  return null_model("kiln_model_num_inputs", model) ? -1
+                                                     : model->abi->num_inputs;
 }
 
 int32_t kiln_model_num_outputs(const kiln_model *model) {
-  return model ? model->abi->num_outputs : -1;
+  return null_model("kiln_model_num_outputs", model)
+             ? -1
+             : model->abi->num_outputs;
 }
 
 static kiln_status tensor_info(const char *fn, const kiln_model *model,
@@ -216,14 +228,23 @@ static int32_t find_tensor(const kiln_abi_tensor *tensors, int32_t count,
   return -1;
 }
 
+static int null_name(const char *fn, const char *name) {
+  if (name)
+    return 0;
+  kiln_set_error(KILN_ERROR_INVALID_ARGUMENT, "%s: name is NULL", fn);
+  return 1;
+}
+
 int32_t kiln_model_find_input(const kiln_model *model, const char *name) {
-  if (!model || !name)
+  if (null_model("kiln_model_find_input", model) ||
+      null_name("kiln_model_find_input", name))
     return -1;
   return find_tensor(model->abi->inputs, model->abi->num_inputs, name);
 }
 
 int32_t kiln_model_find_output(const kiln_model *model, const char *name) {
-  if (!model || !name)
+  if (null_model("kiln_model_find_output", model) ||
+      null_name("kiln_model_find_output", name))
     return -1;
   return find_tensor(model->abi->outputs, model->abi->num_outputs, name);
 }

@@ -55,11 +55,19 @@ kiln_status kiln_model_attach_profile(kiln_model *model,
   if (!model)
     return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
                           "kiln_model_attach_profile: model is NULL");
+  if (!profile)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_attach_profile: profile is NULL");
   return kiln_attach_profile("kiln_model_attach_profile", model, profile);
 }
 
 int kiln_model_has_profile(const kiln_model *model) {
-  return model && model->profile ? 1 : 0;
+  if (!model) {
+    kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                   "kiln_model_has_profile: model is NULL");
+    return 0;
+  }
+  return model->profile ? 1 : 0;
 }
 
 static kiln_status need_profile(const char *fn, const kiln_model *model) {

@@ -79,7 +79,7 @@ static kiln_status check_input(const kiln_abi_tensor *meta, int32_t i,
   kiln_format_dims(want, sizeof want, meta->dims, meta->rank);
   if (t->rank != meta->rank) {
     if (t->rank >= 0 && t->rank <= KILN_MAX_RANK)
-      kiln_format_dims(got, sizeof got, t->dims, t->rank);
+      kiln_format_shape(got, sizeof got, t->dims, t->rank);
     else
       got[0] = '\0';
     return kiln_set_error(
@@ -88,7 +88,7 @@ static kiln_status check_input(const kiln_abi_tensor *meta, int32_t i,
         "%d %s",
         (int)i, meta->name, (int)meta->rank, want, (int)t->rank, got);
   }
-  kiln_format_dims(got, sizeof got, t->dims, t->rank);
+  kiln_format_shape(got, sizeof got, t->dims, t->rank);
   for (int32_t d = 0; d < meta->rank; ++d) {
     if (meta->dims[d] >= 0 && t->dims[d] != meta->dims[d])
       return kiln_set_error(
@@ -134,7 +134,7 @@ static kiln_status read_output(const kiln_abi_tensor *meta, int32_t j,
   o->strides = desc + 3 + meta->rank;
   const size_t esize = kiln_dtype_size((kiln_dtype)meta->dtype);
   char want[256], got[256];
-  kiln_format_dims(got, sizeof got, o->sizes, meta->rank);
+  kiln_format_shape(got, sizeof got, o->sizes, meta->rank);
   for (int32_t d = 0; d < meta->rank; ++d) {
     if (o->sizes[d] < 0 ||
         (meta->dims[d] >= 0 && o->sizes[d] != meta->dims[d]))
@@ -285,7 +285,7 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
           "output %d ('%s'): buffer too small: size_bytes is %zu, but the "
           "result %s of %s needs %zu bytes",
           (int)j, meta->name, t->size_bytes,
-          kiln_format_dims(got, sizeof got, o->sizes, meta->rank),
+          kiln_format_shape(got, sizeof got, o->sizes, meta->rank),
           kiln_dtype_name(t->dtype), o->bytes);
     }
   }

@@ -738,7 +738,8 @@ TEST(Profile, AttachToAStaticModel) {
   bad = p;
   bad.version = 2;
   EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
-  EXPECT_EQ(kiln_model_attach_profile(m, nullptr), KILN_ERROR_ABI);
+  EXPECT_EQ(kiln_model_attach_profile(m, nullptr), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_THAT(lastError(), HasSubstr("kiln_model_attach_profile: profile is NULL"));
   EXPECT_EQ(kiln_model_attach_profile(nullptr, &p), KILN_ERROR_INVALID_ARGUMENT);
   ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
   EXPECT_STREQ(e.name, "a");

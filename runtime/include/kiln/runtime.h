@@ -6,6 +6,18 @@
  * checks its arguments; a failing call returns a kiln_status other than
  * KILN_OK and leaves a human-readable message in kiln_last_error().
  *
+ * Error checking: every pointer argument is checked for NULL, every index and
+ * count against the model, and every input tensor against the metadata
+ * (dtype, rank, static dims, dynamic dims >= 1, shape overflow, size_bytes,
+ * NULL data) before the model runs; output buffers are checked against the
+ * result's size.  Messages name the function and argument ("kiln_model_run:
+ * outputs is NULL") or the tensor ("input 1 ('y'): ...").  The getters that
+ * return a sentinel instead of a status (kiln_model_name, _num_inputs,
+ * _num_outputs, _find_input, _find_output, _has_profile) also set the
+ * message for a NULL argument.  Not checkable, so undefined: pointers to
+ * freed or too small memory (a buffer shorter than its size_bytes, an array
+ * shorter than its count), a model used after kiln_model_free().
+ *
  * Threading: all functions may be called from several threads.  The error
  * message is thread-local.  kiln_model_run() keeps no state in the model, so
  * one kiln_model may be run from several threads at once; kiln_model_free()
@@ -100,6 +112,8 @@ typedef struct kiln_tensor_info {
  * Inputs: the caller fills every field; `data` must point to at least
  *   product(dims) * kiln_dtype_size(dtype) bytes and `size_bytes` must be at
  *   least that.  `data` may be NULL only when the tensor has no elements.
+ *   A shape whose non-zero dims multiply to more than PTRDIFF_MAX bytes is
+ *   refused (KILN_ERROR_SHAPE), even when another dim is 0.
  *
  * Outputs: the caller chooses per output:
  *   - data != NULL: a buffer of `size_bytes` capacity; the result is copied
@@ -145,9 +159,11 @@ KILN_API kiln_status kiln_model_from_abi(const kiln_abi_model *abi,
 /* Releases the model (and dlclose()s its library).  NULL is ignored. */
 KILN_API void kiln_model_free(kiln_model *model);
 
-/* Graph name of the model; "" for a NULL model. */
+/* Graph name of the model; "" for a NULL model (which also sets
+ * kiln_last_error()). */
 KILN_API const char *kiln_model_name(const kiln_model *model);
-/* Number of inputs/outputs; -1 for a NULL model. */
+/* Number of inputs/outputs; -1 for a NULL model (which also sets
+ * kiln_last_error()). */
 KILN_API int32_t kiln_model_num_inputs(const kiln_model *model);
 KILN_API int32_t kiln_model_num_outputs(const kiln_model *model);
 
@@ -159,7 +175,8 @@ KILN_API kiln_status kiln_model_output_info(const kiln_model *model,
                                             kiln_tensor_info *out);
 
 /* Index of the input/output with this exact name, or -1 if there is none (or
- * an argument is NULL). */
+ * an argument is NULL: that case, and only that one, sets kiln_last_error()).
+ */
 KILN_API int32_t kiln_model_find_input(const kiln_model *model,
                                        const char *name);
 KILN_API int32_t kiln_model_find_output(const kiln_model *model,
@@ -168,10 +185,15 @@ KILN_API int32_t kiln_model_find_output(const kiln_model *model,
 /* Runs the model.  `inputs` holds exactly kiln_model_num_inputs() tensors in
  * model order and `outputs` exactly kiln_model_num_outputs() (see
  * kiln_tensor for the output conventions).  Every input is checked against
- * the metadata (dtype, rank, static dims, dynamic dims >= 1, byte size)
- * before the model runs.  Dynamic dimensions shared between inputs (e.g. one
- * batch size) cannot be cross-checked by ABI v1: passing inconsistent values
- * is undefined behaviour of the generated code.  No buffer returned by the
+ * the metadata (dtype, rank, static dims, dynamic dims >= 1, byte size, NULL
+ * data) before the model runs, in model order; the first failure is
+ * reported.  Errors: KILN_ERROR_INVALID_ARGUMENT (NULL model/inputs/outputs,
+ * num_inputs or num_outputs other than the model's, NULL input data),
+ * KILN_ERROR_DTYPE, KILN_ERROR_SHAPE, KILN_ERROR_BUFFER_TOO_SMALL (input
+ * size_bytes, or an output buffer: detected after the model ran).  Dynamic
+ * dimensions shared between inputs (e.g. one batch size) cannot be
+ * cross-checked by ABI v1: passing inconsistent values is undefined
+ * behaviour of the generated code.  No buffer returned by the
  * model leaks on any path. */
 KILN_API kiln_status kiln_model_run(kiln_model *model,
                                     const kiln_tensor *inputs,
@@ -196,7 +218,8 @@ typedef struct kiln_profile_entry {
   uint64_t calls;      /* executions of the node since load or reset */
 } kiln_profile_entry;
 
-/* 1 when the model carries a profile, 0 otherwise (or for NULL). */
+/* 1 when the model carries a profile, 0 otherwise (or for NULL, which also
+ * sets kiln_last_error()). */
 KILN_API int kiln_model_has_profile(const kiln_model *model);
 /* Number of profile entries (nodes, plus one "(unattributed)" entry where
  * the model has work outside any node). */
@@ -213,7 +236,9 @@ KILN_API kiln_status kiln_model_profile_reset(kiln_model *model);
 /* For a model linked statically (kiln_model_from_abi()): attach the profile
  * of the same library, kiln_model_profile_v1() (declared in the generated
  * header of a library compiled with --profile).  kiln_model_load() finds it
- * by itself.  Validates the descriptor (KILN_ERROR_ABI if malformed). */
+ * by itself.  Validates the descriptor (KILN_ERROR_ABI if malformed;
+ * KILN_ERROR_INVALID_ARGUMENT if model or profile is NULL).  A refused
+ * descriptor leaves the model's current profile (or none) in place. */
 KILN_API kiln_status kiln_model_attach_profile(kiln_model *model,
                                                const kiln_abi_profile *profile);
 
