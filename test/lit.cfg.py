@@ -27,6 +27,13 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
 tools = ["kiln-opt", "kiln-compile", "kiln-run", "kiln-cpu-dev"]
+import platform
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64")
+# The importer fuzzer is built where clang's libFuzzer runtime exists.
+if os.path.exists(os.path.join(config.kiln_tools_dir, "kiln-import-fuzzer")):
+    config.available_features.add("fuzzer")
+    tools.append("kiln-import-fuzzer")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

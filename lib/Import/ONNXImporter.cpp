@@ -194,7 +194,7 @@ private:
 
   FailureOr<Type> convertType(const ::onnx::TypeProto &t, StringRef what);
   LogicalResult checkTensorBytes(StringRef what, ArrayRef<int64_t> dims, Type elem);
-  FailureOr<std::unique_ptr<std::string>> readExternalData(const ::onnx::TensorProto &t);
+  FailureOr<std::unique_ptr<llvm::MemoryBuffer>> readExternalData(const ::onnx::TensorProto &t);
   FailureOr<ElementsAttr> convertTensor(::onnx::TensorProto &t, bool allowResource);
   FailureOr<Attribute> convertAttribute(const ::onnx::AttributeProto &a,
                                         const ::onnx::NodeProto &node);
@@ -295,7 +295,7 @@ LogicalResult Importer::checkTensorBytes(StringRef what, ArrayRef<int64_t> dims,
 /// Reads the external data of `t` (ONNX external data: keys location,
 /// offset, length).  The location must be a relative path that stays inside
 /// the model's folder, also after resolving symbolic links.
-FailureOr<std::unique_ptr<std::string>>
+FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 Importer::readExternalData(const ::onnx::TensorProto &t) {
   const std::string &name = t.name();
   std::string location;
@@ -373,7 +373,7 @@ Importer::readExternalData(const ::onnx::TensorProto &t) {
                       << "': " << buf.getError().message();
     return failure();
   }
-  return std::make_unique<std::string>((*buf)->getBufferStart(), (*buf)->getBufferSize());
+  return std::move(*buf);
 }
 
 FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool allowResource) {
@@ -392,20 +392,24 @@ FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool all
   auto type = RankedTensorType::get(dims, elem);
   int64_t elemBytes = elementBytes(elem);
 
-  // Gather the bytes (little endian, one element after another).
-  std::string *raw = nullptr;
-  std::unique_ptr<std::string> owned;
+  // Gather the bytes (little endian, one element after another) and keep
+  // whatever holds them: the mapped external file, the protobuf's raw_data
+  // string (moved out of the message), or the decoded typed fields.
+  StringRef bytes;
+  std::shared_ptr<void> owner;
   if (t.data_location() == ::onnx::TensorProto::EXTERNAL) {
-    auto data = readExternalData(t);
-    if (failed(data))
+    auto file = readExternalData(t);
+    if (failed(file))
       return failure();
-    owned = std::move(*data);
-    raw = owned.get();
+    bytes = (*file)->getBuffer();
+    owner = std::shared_ptr<llvm::MemoryBuffer>(std::move(*file));
   } else if (t.has_raw_data()) {
-    raw = t.mutable_raw_data();
+    auto str = std::make_shared<std::string>(std::move(*t.mutable_raw_data()));
+    bytes = *str;
+    owner = std::move(str);
   } else {
-    owned = std::make_unique<std::string>();
-    std::string &s = *owned;
+    auto str = std::make_shared<std::string>();
+    std::string &s = *str;
     auto put = [&](const void *p, size_t k) { s.append(static_cast<const char *>(p), k); };
     switch (t.data_type()) {
     case ::onnx::TensorProto::FLOAT:
@@ -430,41 +434,37 @@ FailureOr<ElementsAttr> Importer::convertTensor(::onnx::TensorProto &t, bool all
         else { uint8_t x = v; put(&x, 1); }
       }
     }
-    raw = owned.get();
+    bytes = s;
+    owner = std::move(str);
   }
-  if ((int64_t)raw->size() != n * elemBytes) {
+  if ((int64_t)bytes.size() != n * elemBytes) {
     error("tensor '") << name << "' of shape [" << llvm::make_range(dims.begin(), dims.end())
                       << "] and type " << elem << " needs " << n * elemBytes
-                      << " bytes of data but has " << raw->size();
+                      << " bytes of data but has " << bytes.size();
     return failure();
   }
 
   if (elem.isInteger(1)) {
     SmallVector<bool> vals;
-    for (char c : *raw) vals.push_back(c != 0);
+    for (char c : bytes) vals.push_back(c != 0);
     return ElementsAttr(DenseElementsAttr::get(type, vals));
   }
-  if (!allowResource || n < opts.resourceThreshold) {
-    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw->data(), raw->size())));
-  }
-  // Move the bytes into a blob: the protobuf's string becomes the storage.
-  auto *storage = owned ? owned.release() : new std::string(std::move(*raw));
-  size_t align = std::min<size_t>(8, std::max<int64_t>(1, elemBytes));
-  if (reinterpret_cast<uintptr_t>(storage->data()) % align != 0) {
-    // Very unlikely (std::string heap data is malloc-aligned); copy once.
-    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(storage->data(), storage->size()), align);
-    delete storage;
-    return ElementsAttr(DenseResourceElementsAttr::get(
-        type, "onnx_" + (name.empty() ? std::string("const") : name), std::move(blob)));
-  }
-  AsmResourceBlob blob(ArrayRef<char>(storage->data(), storage->size()), align,
-                       [storage](void *, size_t, size_t) { delete storage; },
-                       /*dataIsMutable=*/false);
+  ArrayRef<char> data(bytes.data(), bytes.size());
+  if (!allowResource || n < opts.resourceThreshold)
+    return ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, data));
+  // A blob that takes over the storage: no copy (an external file stays
+  // mapped and is read on demand).
   std::string blobName = "onnx_" + (name.empty() ? std::string("const") : name);
   for (char &c : blobName)
     if (!llvm::isAlnum(c) && c != '_' && c != '.')
       c = '_';
+  size_t align = std::min<size_t>(8, std::max<int64_t>(1, elemBytes));
+  if (reinterpret_cast<uintptr_t>(data.data()) % align != 0) // an odd external offset
+    return ElementsAttr(DenseResourceElementsAttr::get(
+        type, blobName, HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align)));
+  AsmResourceBlob blob(data, align,
+                       [owner = std::move(owner)](void *, size_t, size_t) mutable { owner.reset(); },
+                       /*dataIsMutable=*/false);
   return ElementsAttr(DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
 }
 

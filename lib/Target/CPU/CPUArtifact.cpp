@@ -257,6 +257,22 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     return module.emitError() << "cannot find the C interface of entry function '" << entry << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))
     return module.emitError("generated LLVM IR does not verify (Kiln bug)");
+  // Weights beyond ~2 GiB cannot be reached with the small code model's
+  // 32-bit PC-relative addresses (the link failed with "relocation
+  // R_X86_64_PC32 out of range").  With 1 GiB of globals or more, x86-64
+  // uses the medium code model: globals over 64 KiB go to the large data
+  // sections (.lrodata, .ldata) and are addressed with 64-bit offsets.
+  {
+    uint64_t globalBytes = 0;
+    const llvm::DataLayout &dl = llvmMod->getDataLayout();
+    for (const llvm::GlobalVariable &g : llvmMod->globals())
+      if (g.hasInitializer())
+        globalBytes += dl.getTypeAllocSize(g.getValueType());
+    if (globalBytes >= (uint64_t(1) << 30) && triple.getArch() == llvm::Triple::x86_64) {
+      tm->setCodeModel(llvm::CodeModel::Medium);
+      tm->setLargeDataThreshold(uint64_t(1) << 16);
+    }
+  }
 
   // LLVM optimization pipeline.
   {
