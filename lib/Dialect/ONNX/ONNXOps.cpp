@@ -15,6 +15,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/DenseSet.h"
+#include <cmath>
+#include <limits>
 #include <map>
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -22,6 +24,42 @@ using namespace mlir;
 using namespace kiln::onnx;
 
 static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+// Shape arithmetic on values a hostile model can make arbitrarily large
+// (attributes, constant shape inputs): saturating instead of overflowing
+// (INT64_MIN is kDyn, so the low end saturates one above it).  Ctx::add
+// then refuses the absurd result with an error.
+static constexpr int64_t kSatMin = std::numeric_limits<int64_t>::min() + 1;
+static constexpr int64_t kSatMax = std::numeric_limits<int64_t>::max();
+static int64_t satAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return a < 0 ? kSatMin : kSatMax;
+  return r == kDyn ? kSatMin : r;
+}
+static int64_t satSub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r))
+    return a < 0 ? kSatMin : kSatMax;
+  return r == kDyn ? kSatMin : r;
+}
+static int64_t satMul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return (a < 0) != (b < 0) ? kSatMin : kSatMax;
+  return r == kDyn ? kSatMin : r;
+}
+/// A dimension computed in floating point (Resize sizes, Range counts).
+static int64_t doubleToDim(double v) {
+  if (std::isnan(v) || v >= 9.0e18)
+    return kSatMax;
+  if (v <= -9.0e18)
+    return kSatMin;
+  return (int64_t)v;
+}
+/// Largest number of elements an inferred result may have (2^40: 4 TiB of
+/// f32); shapes beyond come from hostile or broken attributes and inputs.
+static constexpr int64_t kMaxInferredElements = int64_t(1) << 40;
 
 #include "onnx/ONNXDialect.cpp.inc"
 #include "onnx/ONNXInterfaces.cpp.inc"
@@ -252,10 +290,10 @@ bool kiln::onnx::getShapeValues(Value v, SmallVectorImpl<int64_t> &out) {
         out.push_back(kUnknownValue);
         continue;
       }
-      if (isa<AddOp>(def)) out.push_back(x + y);
-      else if (isa<SubOp>(def)) out.push_back(x - y);
-      else if (isa<MulOp>(def)) out.push_back(x * y);
-      else if (y == 0) return false;
+      if (isa<AddOp>(def)) out.push_back(satAdd(x, y));
+      else if (isa<SubOp>(def)) out.push_back(satSub(x, y));
+      else if (isa<MulOp>(def)) out.push_back(satMul(x, y));
+      else if (y == 0 || (y == -1 && x == kSatMin)) return false;
       else if (isa<DivOp>(def)) out.push_back(x / y);
       else out.push_back(((x % y) + y) % y); // Mod, fmod = 0: the sign of the divisor
     }
@@ -552,8 +590,24 @@ struct Ctx {
     return t;
   }
   LogicalResult add(ArrayRef<int64_t> shape, Type elem) {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (d == kDyn)
+        continue;
+      if (d < 0 || d > kMaxInferredElements || (d != 0 && n > kMaxInferredElements / d))
+        return error() << "the result would have shape [" << shapeString(shape)
+                       << "]: a negative dimension or more than 2^40 elements";
+      n *= d;
+    }
     types.push_back(RankedTensorType::get(shape, elem));
     return success();
+  }
+  static std::string shapeString(ArrayRef<int64_t> shape) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    llvm::interleave(
+        shape, os, [&](int64_t d) { d == kDyn ? os << "?" : os << d; }, ", ");
+    return s;
   }
 };
 } // namespace
@@ -861,6 +915,11 @@ computeGeometry(Ctx &c, RankedTensorType x, ArrayRef<int64_t> kernel,
       return (LogicalResult)(c.error() << "kernel, strides and dilations must be positive");
     if (pads[i] < 0 || pads[i + ns] < 0)
       return (LogicalResult)(c.error() << "pads must be non-negative");
+    // Keeps the arithmetic below within int64 for any input dimension.
+    constexpr int64_t kMaxGeometry = int64_t(1) << 31;
+    if (g.strides[i] > kMaxGeometry || g.dilations[i] > kMaxGeometry ||
+        g.kernel[i] > kMaxGeometry || pads[i] > kMaxGeometry || pads[i + ns] > kMaxGeometry)
+      return (LogicalResult)(c.error() << "kernel, strides, dilations and pads must be at most 2^31");
   }
   if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
       autoPad != "SAME_LOWER")
@@ -975,7 +1034,7 @@ INFER(ConvTransposeOp) {
     return c.error() << "group must be >= 1";
   if (x.getDimSize(1) != kDyn && w.getDimSize(0) != kDyn && x.getDimSize(1) != w.getDimSize(0))
     return c.error() << "input channels " << x.getDimSize(1) << " != W dim 0 " << w.getDimSize(0);
-  int64_t M = w.getDimSize(1) == kDyn ? kDyn : w.getDimSize(1) * g;
+  int64_t M = w.getDimSize(1) == kDyn ? kDyn : satMul(w.getDimSize(1), g);
   SmallVector<int64_t> kernel = readInts(getKernelShape());
   if (kernel.empty())
     kernel.assign(w.getShape().begin() + 2, w.getShape().end());
@@ -1001,11 +1060,12 @@ INFER(ConvTransposeOp) {
       out.push_back(kDyn);
       continue;
     }
-    int64_t full = strides[i] * (in - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
+    int64_t full = satAdd(satAdd(satMul(strides[i], in - 1), opad[i]),
+                          satAdd(satMul(satSub(kernel[i], 1), dil[i]), 1));
     if (getAutoPad() == "SAME_UPPER" || getAutoPad() == "SAME_LOWER")
-      out.push_back(in * strides[i]);
+      out.push_back(satMul(in, strides[i]));
     else
-      out.push_back(full - (getAutoPad() == "VALID" ? 0 : pads[i] + pads[i + ns]));
+      out.push_back(satSub(full, getAutoPad() == "VALID" ? 0 : satAdd(pads[i], pads[i + ns])));
   }
   return c.add(out, x.getElementType());
 }
@@ -1137,7 +1197,7 @@ static int64_t product(ArrayRef<int64_t> dims) {
   for (int64_t d : dims) {
     if (d == kDyn)
       return kDyn;
-    p *= d;
+    p = satMul(p, d);
   }
   return p;
 }
@@ -1215,10 +1275,10 @@ INFER(ReshapeOp) {
       int64_t staticTotal = 1, rest = 1;
       for (int64_t k = 0; k < x.getRank(); ++k)
         if (!x.isDynamicDim(k))
-          staticTotal *= x.getDimSize(k);
+          staticTotal = satMul(staticTotal, x.getDimSize(k));
       for (auto [i, d] : llvm::enumerate(out))
         if ((int64_t)i != inferIdx && d != kDyn)
-          rest *= d;
+          rest = satMul(rest, d);
       if (rest == 0 || staticTotal % rest != 0)
         return c.error() << "cannot reshape " << x << " with shape entries whose product is "
                          << rest;
@@ -1231,7 +1291,7 @@ INFER(ReshapeOp) {
     for (auto [i, d] : llvm::enumerate(out)) {
       if ((int64_t)i == inferIdx) continue;
       if (d == kDyn) { known = false; break; }
-      rest *= d;
+      rest = satMul(rest, d);
     }
     if (known) {
       if (rest == 0 || total % rest != 0)
@@ -1400,7 +1460,7 @@ INFER(SplitOp) {
     for (int64_t s : sizes) {
       if (s < 0)
         return c.error() << "split sizes must be non-negative";
-      sum += s;
+      sum = satAdd(sum, s);
     }
     if (d != kDyn && sum != d)
       return c.error() << "split sizes sum to " << sum << " but the dimension is " << d;
@@ -1488,11 +1548,13 @@ INFER(SliceOp) {
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, d);
       e = std::clamp<int64_t>(e, 0, d);
-      out[a] = e > s ? (e - s + step - 1) / step : 0;
+      out[a] = e > s ? 1 + (e - s - 1) / step : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, d - 1);
       e = std::clamp<int64_t>(e, -1, d - 1);
-      out[a] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+      // -step may not exist (INT64_MIN); count in unsigned.
+      uint64_t stride = uint64_t(0) - uint64_t(step);
+      out[a] = s > e ? int64_t(1 + uint64_t(s - e - 1) / stride) : 0;
     }
   }
   return c.add(out, x.getElementType());
@@ -1561,7 +1623,7 @@ INFER(PadOp) {
       out[a] = kDyn;
       continue;
     }
-    out[a] += pads[i] + pads[i + n];
+    out[a] = satAdd(out[a], satAdd(pads[i], pads[i + n]));
     if (out[a] < 0)
       return c.error() << "negative padding removes more than dimension " << a << " holds";
   }
@@ -1638,7 +1700,7 @@ LogicalResult kiln::onnx::getResizeGeometry(RankedTensorType in, Value scales, V
       if (in.isDynamicDim(i)) {
         shapeOut.push_back(kDyn); // computed at run time
       } else {
-        shapeOut.push_back((int64_t)std::floor((double)in.getDimSize(i) * sc[i]));
+        shapeOut.push_back(doubleToDim(std::floor((double)in.getDimSize(i) * sc[i])));
       }
     }
     return success();
@@ -1957,12 +2019,12 @@ INFER(RangeOp) {
       getConstantIntValues(getDelta(), di)) {
     if (di[0] == 0)
       return c.error() << "delta must be non-zero";
-    n = std::max<int64_t>(0, (int64_t)std::ceil(double(li[0] - si[0]) / double(di[0])));
+    n = std::max<int64_t>(0, doubleToDim(std::ceil((double(li[0]) - double(si[0])) / double(di[0]))));
   } else if (getConstantFloatValues(getStart(), s) && getConstantFloatValues(getLimit(), l) &&
              getConstantFloatValues(getDelta(), d)) {
     if (d[0] == 0)
       return c.error() << "delta must be non-zero";
-    n = std::max<int64_t>(0, (int64_t)std::ceil((l[0] - s[0]) / d[0]));
+    n = std::max<int64_t>(0, doubleToDim(std::ceil((l[0] - s[0]) / d[0])));
   }
   return c.add({n}, e);
 }
@@ -2185,7 +2247,7 @@ INFER(TileOp) {
     int64_t d = x.getDimSize(i), rep = i < (int64_t)reps.size() ? reps[i] : kDyn;
     if (rep != kDyn && rep < 0)
       return c.error() << "negative repeat " << rep;
-    out.push_back(d == kDyn || rep == kDyn ? (d == 0 || rep == 0 ? 0 : kDyn) : d * rep);
+    out.push_back(d == kDyn || rep == kDyn ? (d == 0 || rep == 0 ? 0 : kDyn) : satMul(d, rep));
   }
   return c.add(out, x.getElementType());
 }
@@ -2587,7 +2649,8 @@ INFER(MaxUnpoolOp) {
   }
   for (int64_t i = 0; i < ns; ++i) {
     int64_t in = x.getDimSize(2 + i);
-    out.push_back(in == kDyn ? kDyn : (in - 1) * s[i] + k[i] - p[i] - p[i + ns]);
+    out.push_back(in == kDyn ? kDyn
+                             : satSub(satSub(satAdd(satMul(in - 1, s[i]), k[i]), p[i]), p[i + ns]));
   }
   return c.add(out, x.getElementType());
 }
