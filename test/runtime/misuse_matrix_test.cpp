@@ -34,13 +34,7 @@ const kiln_abi_model *fake_multi_abi(void);    // fake_model_multi.c
 void fake_add_set_mode(int mode);
 void fake_multi_set_mode(int mode);
 
-// Linked with -Wl,--wrap=free: every free() of the program lands here, so
-// fake_outstanding() counts the model buffers nobody released.
-void __real_free(void *ptr);
-void __wrap_free(void *ptr) {
-  fake_untrack(ptr);
-  __real_free(ptr);
-}
+// free() is wrapped by wrap_free.c (-Wl,--wrap=free).
 }
 
 namespace {
@@ -927,14 +921,19 @@ std::vector<Case> allCases() {
   return cases;
 }
 
-std::string caseName(const ::testing::TestParamInfo<Case> &info) {
-  std::string name = "c" + std::to_string(1000 + info.index).substr(1) + "_";
+/// gtest parameter names: PREFIX + index + the case's description.
+template <class P, char Prefix>
+std::string paramName(const ::testing::TestParamInfo<P> &info) {
+  std::string name = Prefix + std::to_string(1000 + info.index).substr(1) + "_";
   for (char ch : info.param.what)
     name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   return name;
 }
 
-class Misuse : public ::testing::TestWithParam<Case> {
+/// Opens the fake models before each case and checks afterwards that no
+/// model buffer leaked.
+template <class P>
+class MisuseFixture : public ::testing::TestWithParam<P> {
 protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(env.open());
@@ -946,6 +945,7 @@ protected:
   }
   Env env;
 };
+using Misuse = MisuseFixture<Case>;
 
 TEST_P(Misuse, FailsWithStatusAndMessageAndLeavesModelsUsable) {
   const Case &c = GetParam();
@@ -967,7 +967,7 @@ TEST_P(Misuse, FailsWithStatusAndMessageAndLeavesModelsUsable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, Misuse, ::testing::ValuesIn(allCases()),
-                         caseName);
+                         (paramName<Case, 'c'>));
 
 // ---------------------------------------------------------------------------
 // Functions that answer with a value instead of a status: the documented
@@ -1064,25 +1064,7 @@ std::vector<Sentinel> allSentinels() {
   return v;
 }
 
-std::string sentinelName(const ::testing::TestParamInfo<Sentinel> &info) {
-  std::string name = "s" + std::to_string(1000 + info.index).substr(1) + "_";
-  for (char ch : info.param.what)
-    name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-  return name;
-}
-
-class SentinelMisuse : public ::testing::TestWithParam<Sentinel> {
-protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(env.open());
-    env.baseline = fake_outstanding();
-  }
-  void TearDown() override {
-    env.close();
-    EXPECT_EQ(fake_outstanding(), env.baseline) << "a model buffer leaked";
-  }
-  Env env;
-};
+using SentinelMisuse = MisuseFixture<Sentinel>;
 
 TEST_P(SentinelMisuse, ReturnsTheDocumentedSentinel) {
   const Sentinel &c = GetParam();
@@ -1101,6 +1083,6 @@ TEST_P(SentinelMisuse, ReturnsTheDocumentedSentinel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, SentinelMisuse,
-                         ::testing::ValuesIn(allSentinels()), sentinelName);
+                         ::testing::ValuesIn(allSentinels()), (paramName<Sentinel, 's'>));
 
 } // namespace

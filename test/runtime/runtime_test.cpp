@@ -22,12 +22,7 @@ const kiln_abi_model *fake_multi_abi(void);    // fake_model_multi.c
 void fake_add_set_mode(int mode);
 void fake_multi_set_mode(int mode);
 
-// Linked with -Wl,--wrap=free: every free() of the program lands here.
-void __real_free(void *ptr);
-void __wrap_free(void *ptr) {
-  fake_untrack(ptr);
-  __real_free(ptr);
-}
+// free() is wrapped by wrap_free.c (-Wl,--wrap=free).
 }
 
 namespace {
