@@ -28,6 +28,12 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
 tools = ["kiln-opt", "kiln-compile", "kiln-run", "kiln-cpu-dev"]
 import platform
+import shutil
+config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
+# valgrind watches generated libraries, which no sanitizer instruments; not
+# in the sanitizer build (valgrind and ASan do not mix).
+if shutil.which("valgrind") and not config.kiln_sanitize:
+    config.available_features.add("valgrind")
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
 # The importer fuzzer is built where clang's libFuzzer runtime exists.
