@@ -45,16 +45,13 @@ echo "fuzz.sh: $(ls "$WORK/seeds" | wc -l) seeds, $(ls "$WORK/corpus" | wc -l) c
 # -timeout: one input may take at most 10 s; -rss_limit_mb/-malloc_limit_mb:
 # the importer must refuse oversized tensors, not try to allocate them.
 LOG="$WORK/fuzz-$(date +%Y%m%d-%H%M%S).log"
+FORK=""
+[ "$JOBS" -gt 1 ] && FORK="-fork=$JOBS -ignore_crashes=0"
 set +e
-if [ "$JOBS" -gt 1 ]; then
-  "$FUZZER" "$WORK/corpus" "$WORK/seeds" -max_total_time="$TIME" -timeout=10 \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="$WORK/artifacts/" \
-    -print_final_stats=1 -fork="$JOBS" -ignore_crashes=0 "$@" >"$LOG" 2>&1
-else
-  "$FUZZER" "$WORK/corpus" "$WORK/seeds" -max_total_time="$TIME" -timeout=10 \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="$WORK/artifacts/" \
-    -print_final_stats=1 "$@" >"$LOG" 2>&1
-fi
+# shellcheck disable=SC2086  # FORK is zero or two words
+"$FUZZER" "$WORK/corpus" "$WORK/seeds" -max_total_time="$TIME" -timeout=10 \
+  -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix="$WORK/artifacts/" \
+  -print_final_stats=1 $FORK "$@" >"$LOG" 2>&1
 rc=$?
 set -e
 tail -n 15 "$LOG"

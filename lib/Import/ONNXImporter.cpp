@@ -22,7 +22,6 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -259,6 +258,13 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &t, StringRef what
   if (failed(checkTensorBytes(("value '" + what + "'").str(), staticDims, elem)))
     return failure();
   return Type(RankedTensorType::get(dims, elem));
+}
+
+/// Whether a value of type `actual` fits the type `declared` for it in the
+/// model: the same element type and compatible shapes.
+static bool matchesDeclared(Type declared, Type actual) {
+  return succeeded(verifyCompatibleShape(declared, actual)) &&
+         getElementTypeOrSelf(declared) == getElementTypeOrSelf(actual);
 }
 
 static int64_t elementBytes(Type elem) {
@@ -1486,6 +1492,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   ctx->loadDialect<kiln::onnx::ONNXDialect, func::FuncDialect>();
   ::onnx::ModelProto model;
   {
+    if (opts.limits.maxSubgraphDepth < 1 ||
+        opts.limits.maxSubgraphDepth > kiln::kMaxSubgraphDepthLimit) {
+      error("the subgraph depth limit must be between 1 and ")
+          << kiln::kMaxSubgraphDepthLimit << " (got " << opts.limits.maxSubgraphDepth << ")";
+      return nullptr;
+    }
     modelBytes = bytes.size();
     if (modelBytes > opts.limits.maxModelBytes) {
       error("the model file has ") << modelBytes << " bytes, more than the model size limit of "
@@ -1606,8 +1618,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
         auto declared = convertType(t, init.name());
         if (failed(declared))
           return nullptr;
-        if (failed(verifyCompatibleShape(*declared, type)) ||
-            cast<RankedTensorType>(*declared).getElementType() != type.getElementType()) {
+        if (!matchesDeclared(*declared, type)) {
           error("initializer '") << init.name() << "' holds " << type
                                  << " but the graph input of that name declares " << *declared;
           return nullptr;
@@ -1639,9 +1650,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
       auto declared = convertType(out.type(), out.name());
       auto actual = cast<RankedTensorType>(v.getType());
-      if (succeeded(declared) &&
-          (failed(verifyCompatibleShape(*declared, actual)) ||
-           cast<RankedTensorType>(*declared).getElementType() != actual.getElementType())) {
+      if (succeeded(declared) && !matchesDeclared(*declared, actual)) {
         error("graph output '") << out.name() << "' is declared as " << *declared
                                 << " but the model computes " << actual;
         return nullptr;

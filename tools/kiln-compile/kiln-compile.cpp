@@ -98,7 +98,7 @@ static cl::opt<int> maxSubgraphDepth(
     "max-subgraph-depth",
     cl::desc("Refuse subgraphs (If/Loop/Scan bodies) nested deeper than this (1 to 256; "
              "default 64)"),
-    cl::init(64), cl::cat(kilnCat));
+    cl::init(kiln::ImportLimits().maxSubgraphDepth), cl::cat(kilnCat));
 
 namespace {
 /// Parses "123", "64K", "512M", "16G", "1T" (powers of 1024) for the size
@@ -214,8 +214,9 @@ int main(int argc, char **argv) {
                    << "optionally with a K, M, G or T suffix)\n";
       return 1;
     }
-  if (maxSubgraphDepth < 1 || maxSubgraphDepth > 256) {
-    llvm::errs() << "kiln-compile: error: --max-subgraph-depth must be between 1 and 256 (got "
+  if (maxSubgraphDepth < 1 || maxSubgraphDepth > kiln::kMaxSubgraphDepthLimit) {
+    llvm::errs() << "kiln-compile: error: --max-subgraph-depth must be between 1 and "
+                 << kiln::kMaxSubgraphDepthLimit << " (got "
                  << maxSubgraphDepth << ")\n";
     return 1;
   }

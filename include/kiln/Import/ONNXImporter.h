@@ -11,6 +11,9 @@
 
 namespace kiln {
 
+/// Highest ImportLimits::maxSubgraphDepth accepted.
+constexpr int kMaxSubgraphDepthLimit = 256;
+
 /// Resource limits of the importer.  A model that exceeds one is refused
 /// with an error naming the limit and the kiln-compile flag that raises it,
 /// instead of exhausting memory or the stack.
@@ -20,7 +23,8 @@ struct ImportLimits {
   /// Largest tensor: the bytes of one initializer or constant, and the
   /// size a declared static shape (graph input or output) implies.
   uint64_t maxTensorBytes = uint64_t(16) << 30;
-  /// Deepest nesting of subgraphs (If / Loop / Scan bodies).
+  /// Deepest nesting of subgraphs (If / Loop / Scan bodies), 1 to
+  /// kMaxSubgraphDepthLimit: the importer recurses once per level.
   int maxSubgraphDepth = 64;
 };
 

@@ -31,23 +31,26 @@ static constexpr int64_t kDyn = ShapedType::kDynamic;
 // then refuses the absurd result with an error.
 static constexpr int64_t kSatMin = std::numeric_limits<int64_t>::min() + 1;
 static constexpr int64_t kSatMax = std::numeric_limits<int64_t>::max();
+/// `r`, or the bound an overflowed result saturates to.
+static int64_t saturated(bool overflowed, bool negative, int64_t r) {
+  if (overflowed)
+    return negative ? kSatMin : kSatMax;
+  return r == kDyn ? kSatMin : r;
+}
 static int64_t satAdd(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_add_overflow(a, b, &r))
-    return a < 0 ? kSatMin : kSatMax;
-  return r == kDyn ? kSatMin : r;
+  bool o = __builtin_add_overflow(a, b, &r);
+  return saturated(o, a < 0, r);
 }
 static int64_t satSub(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_sub_overflow(a, b, &r))
-    return a < 0 ? kSatMin : kSatMax;
-  return r == kDyn ? kSatMin : r;
+  bool o = __builtin_sub_overflow(a, b, &r);
+  return saturated(o, a < 0, r);
 }
 static int64_t satMul(int64_t a, int64_t b) {
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    return (a < 0) != (b < 0) ? kSatMin : kSatMax;
-  return r == kDyn ? kSatMin : r;
+  bool o = __builtin_mul_overflow(a, b, &r);
+  return saturated(o, (a < 0) != (b < 0), r);
 }
 /// A dimension computed in floating point (Resize sizes, Range counts).
 static int64_t doubleToDim(double v) {
