@@ -1649,8 +1649,10 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     Value v = it->second;
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
       auto declared = convertType(out.type(), out.name());
+      if (failed(declared))
+        return nullptr; // reported (this used to go on and exit 0)
       auto actual = cast<RankedTensorType>(v.getType());
-      if (succeeded(declared) && !matchesDeclared(*declared, actual)) {
+      if (!matchesDeclared(*declared, actual)) {
         error("graph output '") << out.name() << "' is declared as " << *declared
                                 << " but the model computes " << actual;
         return nullptr;

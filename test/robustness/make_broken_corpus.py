@@ -364,6 +364,13 @@ def input_over_tensor_limit(d):
     return ser(m)
 
 
+def output_over_tensor_limit(d):
+    """value 'y' of shape [1099511627776, 1099511627776] and type 'f32' needs more than 2^64 bytes, more than the tensor size limit of 17179869184 bytes (kiln-compile --max-tensor-size)"""
+    # The error was printed, but the compile went on and exited 0.
+    return ser(model([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                     [vi("x", [2])], [vi("y", [1 << 40, 1 << 40])]))
+
+
 def sequence_input(d):
     """value 'x' is not a tensor (sequence, map and optional types are not supported)"""
     return ser(model([helper.make_node("Identity", ["x"], ["y"], name="i")],
@@ -457,7 +464,8 @@ CASES = [
     too_few_inputs, too_many_inputs, too_many_outputs, required_input_empty,
     attr_type_mismatch, attr_float_for_ints, attr_given_twice, missing_required_attr,
     conv_channel_mismatch, deep_nesting,
-    negative_dim_input, huge_dims_input, input_over_tensor_limit, sequence_input,
+    negative_dim_input, huge_dims_input, input_over_tensor_limit, output_over_tensor_limit,
+    sequence_input,
     unsupported_input_type, input_without_shape,
     ext_dotdot, ext_dotdot_inside, ext_absolute, ext_symlink, ext_missing_file, ext_short,
     ext_length_beyond_file, ext_offset_overflow, ext_bad_offset, ext_negative_length,
