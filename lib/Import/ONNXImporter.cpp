@@ -192,6 +192,8 @@ private:
   }
 
   FailureOr<Type> convertType(const ::onnx::TypeProto &t, StringRef what);
+  FailureOr<Type> fixInputShape(RankedTensorType declared, StringRef name,
+                                ArrayRef<int64_t> dims);
   LogicalResult checkTensorBytes(StringRef what, ArrayRef<int64_t> dims, Type elem);
   FailureOr<std::unique_ptr<llvm::MemoryBuffer>> readExternalData(const ::onnx::TensorProto &t);
   FailureOr<ElementsAttr> convertTensor(::onnx::TensorProto &t, bool allowResource);
@@ -258,6 +260,39 @@ FailureOr<Type> Importer::convertType(const ::onnx::TypeProto &t, StringRef what
   if (failed(checkTensorBytes(("value '" + what + "'").str(), staticDims, elem)))
     return failure();
   return Type(RankedTensorType::get(dims, elem));
+}
+
+/// The type of graph input `name` declared as `declared`, with the static
+/// shape `dims` given for it (ImportOptions::inputShapes).
+FailureOr<Type> Importer::fixInputShape(RankedTensorType declared, StringRef name,
+                                        ArrayRef<int64_t> dims) {
+  auto flag = [&] {
+    std::string s = "--input-shape " + name.str() + "=";
+    llvm::raw_string_ostream os(s);
+    llvm::interleave(dims, os, ",");
+    return s;
+  };
+  if (int64_t(dims.size()) != declared.getRank()) {
+    error(flag()) << ": graph input '" << name << "' has rank " << declared.getRank() << " ("
+                  << declared << "), not " << dims.size();
+    return failure();
+  }
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    int64_t old = declared.getDimSize(i);
+    if (d < 1) {
+      error(flag()) << ": dimension sizes must be positive";
+      return failure();
+    }
+    if (!ShapedType::isDynamic(old) && old != d) {
+      error(flag()) << ": dimension " << i << " of graph input '" << name << "' is " << old
+                    << " in the model (" << declared << "), not " << d;
+      return failure();
+    }
+  }
+  if (failed(checkTensorBytes(("graph input '" + name + "'").str(), dims,
+                              declared.getElementType())))
+    return failure();
+  return Type(RankedTensorType::get(dims, declared.getElementType()));
 }
 
 /// Whether a value of type `actual` fits the type `declared` for it in the
@@ -1570,10 +1605,24 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     auto t = convertType(in.type(), in.name());
     if (failed(t))
       return nullptr;
+    if (auto it = opts.inputShapes.find(in.name()); it != opts.inputShapes.end()) {
+      t = fixInputShape(cast<RankedTensorType>(*t), in.name(), it->second);
+      if (failed(t))
+        return nullptr;
+    }
     argTypes.push_back(*t);
     argNames.push_back(in.name());
     argDtypes.push_back(in.type().tensor_type().elem_type());
     onnxDtypes[in.name()] = in.type().tensor_type().elem_type();
+  }
+  for (const auto &kv : opts.inputShapes) {
+    if (llvm::is_contained(argNames, kv.first))
+      continue;
+    auto diag = error("--input-shape: the model has no graph input '") << kv.first << "' (inputs:";
+    for (const std::string &n : argNames)
+      diag << " '" << n << "'";
+    diag << ")";
+    return nullptr;
   }
   if (graph->output_size() == 0) {
     error("the graph has no outputs");

@@ -2,49 +2,70 @@
 //
 //   kiln-compile model.onnx -o libmodel.so [-O3] [--target=cpu]
 //                [--mcpu=native] [--mtriple=...] [--emit=...]
+//   kiln-compile model.nn.mlir -o libmodel.so    (restart from an emitted stage)
+//
+// Option syntax and checks live in Options.cpp, the -v phase report in
+// Phases.cpp; this file runs the stages.
 //
 //===----------------------------------------------------------------------===//
+
+#include "Options.h"
+#include "Phases.h"
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Dialect/ONNX/ONNXOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
-#include "kiln/Transforms/Statistics.h"
 #include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/Statistics.h"
+#include "kiln/Version.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
+using namespace kiln::compile;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory kilnCat("Kiln options");
 static cl::OptionCategory mlirCat("MLIR options (pass instrumentation, printing, timing)");
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::cat(kilnCat));
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.onnx | stage.mlir>"), cl::cat(kilnCat));
 static cl::opt<bool> listOperators(
     "list-operators",
     cl::desc("Print the supported ONNX operators with the opsets accepted for each, then exit"),
     cl::init(false), cl::cat(kilnCat));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: derived from --emit)"),
                                        cl::value_desc("path"), cl::cat(kilnCat));
-static cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
-                              cl::Prefix, cl::init('2'), cl::cat(kilnCat));
+static cl::opt<char, false, OptLevelParser>
+    optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
+             cl::AlwaysPrefix, cl::ValueOptional, cl::init('2'), cl::cat(kilnCat));
 static cl::opt<std::string> target("target", cl::desc("Code generation target: cpu (default)"),
                                    cl::init("cpu"), cl::cat(kilnCat));
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: native = the host CPU)"),
@@ -54,8 +75,7 @@ static cl::opt<std::string> mtriple("mtriple", cl::desc("Target triple (default:
 static cl::opt<std::string> mattr("mattr", cl::desc("Extra target features, e.g. +avx2,-avx512f"),
                                   cl::init(""), cl::cat(kilnCat));
 
-enum class Emit { ONNX, NN, Linalg, MLIR, LLVM, Asm, Obj, Lib };
-static cl::opt<Emit> emit(
+static cl::opt<Emit, false, EmitParser> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::Lib),
     cl::values(clEnumValN(Emit::ONNX, "onnx", "MLIR in the onnx dialect, right after import"),
                clEnumValN(Emit::NN, "nn", "MLIR in the nn dialect, after graph optimization"),
@@ -79,10 +99,20 @@ static cl::list<std::string> disabledPasses(
     cl::desc("Do not run these graph passes on nn (comma-separated kiln-opt names, e.g. "
              "kiln-nn-fuse-epilogue; 'all' = every one; see docs/passes.md)"),
     cl::CommaSeparated, cl::value_desc("pass,..."), cl::cat(kilnCat));
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Fix the shape of graph input NAME at compile time, e.g. input=1,3,224,224 "
+             "(repeatable; replaces its symbolic dims, keeps its rank and static dims)"),
+    cl::value_desc("NAME=D0,D1,..."), cl::cat(kilnCat));
 static cl::opt<bool> keepWeights("mlir-print-weights",
                                  cl::desc("Print weight blobs in full in MLIR output "
                                           "(default: elided when larger than 64 bytes)"),
                                  cl::init(false), cl::cat(kilnCat));
+static cl::opt<bool> verbose(
+    "v",
+    cl::desc("Print one line per phase (time, peak memory), the input's stage and the "
+             "size of what was written"),
+    cl::init(false), cl::cat(kilnCat));
 
 static cl::opt<std::string> maxModelSize(
     "max-model-size",
@@ -101,31 +131,11 @@ static cl::opt<int> maxSubgraphDepth(
     cl::init(kiln::ImportLimits().maxSubgraphDepth), cl::cat(kilnCat));
 
 namespace {
-/// Parses "123", "64K", "512M", "16G", "1T" (powers of 1024) for the size
-/// limits; false if it is not such a size.
-bool parseSize(StringRef text, uint64_t &bytes) {
-  unsigned shift = 0;
-  if (!text.empty()) {
-    switch (llvm::toUpper(text.back())) {
-    case 'K': shift = 10; break;
-    case 'M': shift = 20; break;
-    case 'G': shift = 30; break;
-    case 'T': shift = 40; break;
-    }
-  }
-  if (shift)
-    text = text.drop_back();
-  uint64_t v;
-  if (text.empty() || text.getAsInteger(10, v) || v == 0 || (shift && v > (~uint64_t(0) >> shift)))
-    return false;
-  bytes = v << shift;
-  return true;
-}
 
-/// Prints diagnostics as "kiln-compile: error: <file>: <message>".
+/// Prints diagnostics as "kiln-compile: error: <file>[:line:col]: <message>".
 void printDiagnostic(Diagnostic &diag) {
   auto &os = llvm::errs();
-  os << "kiln-compile: ";
+  os << kTool << ": ";
   switch (diag.getSeverity()) {
   case DiagnosticSeverity::Error: os << "error: "; break;
   case DiagnosticSeverity::Warning: os << "warning: "; break;
@@ -137,6 +147,10 @@ void printDiagnostic(Diagnostic &diag) {
   loc->walk([&](Location l) {
     if (auto fl = dyn_cast<FileLineColLoc>(l)) {
       file = fl.getFilename().str();
+      // The importer's locations are the .onnx file (line 0); MLIR input
+      // has lines.
+      if (fl.getLine() > 0)
+        file += ":" + std::to_string(fl.getLine()) + ":" + std::to_string(fl.getColumn());
       return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -146,6 +160,18 @@ void printDiagnostic(Diagnostic &diag) {
   os << diag << "\n";
   for (Diagnostic &note : diag.getNotes())
     os << "  note: " << note << "\n";
+}
+
+/// Whether an upstream `--mlir-*` option was given on the command line.
+bool optionGiven(StringRef name) {
+  auto &opts = cl::getRegisteredOptions();
+  auto it = opts.find(name);
+  return it != opts.end() && it->second->getNumOccurrences() > 0;
+}
+
+void printVersion(llvm::raw_ostream &os) {
+  os << kiln::versionString(kTool) << "Default target: " << llvm::sys::getDefaultTargetTriple()
+     << "\nHost CPU: " << llvm::sys::getHostCPUName() << "\n";
 }
 
 std::string defaultOutput() {
@@ -164,7 +190,7 @@ LogicalResult printModule(ModuleOp module, StringRef path) {
   std::string err;
   auto out = openOutputFile(path, &err);
   if (!out) {
-    llvm::errs() << "kiln-compile: error: " << err << "\n";
+    printError(err);
     return failure();
   }
   OpPrintingFlags flags;
@@ -174,10 +200,161 @@ LogicalResult printModule(ModuleOp module, StringRef path) {
   out->keep();
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Input: an .onnx model, or MLIR that kiln-compile --emit wrote
+//===----------------------------------------------------------------------===//
+
+/// Where the compile of an input starts.
+enum class Stage { ONNX, NN, Linalg, LLVM };
+
+StringRef describe(Stage s) {
+  switch (s) {
+  case Stage::ONNX: return "onnx stage: running every phase";
+  case Stage::NN: return "nn stage: starting at the graph passes on nn";
+  case Stage::Linalg: return "linalg stage: starting at the lowering to the LLVM dialect";
+  case Stage::LLVM: return "LLVM dialect stage: only LLVM code generation left";
+  }
+  return "";
+}
+
+/// The stage a module that kiln-compile --emit printed is at, from the
+/// dialects in it: onnx ops -> onnx; else nn ops -> nn; else an entry
+/// `func.func` -> linalg; else LLVM functions -> LLVM dialect.
+FailureOr<Stage> detectStage(ModuleOp module) {
+  bool onnx = false, nn = false, func = false, llvmFunc = false;
+  module->walk([&](Operation *op) {
+    StringRef ns = op->getName().getDialectNamespace();
+    onnx |= ns == kiln::onnx::ONNXDialect::getDialectNamespace();
+    nn |= ns == kiln::nn::NNDialect::getDialectNamespace();
+    if (auto f = dyn_cast<func::FuncOp>(op))
+      func |= f->hasAttr("kiln.entry");
+    llvmFunc |= isa<LLVM::LLVMFuncOp>(op);
+  });
+  if (func)
+    return onnx ? Stage::ONNX : nn ? Stage::NN : Stage::Linalg;
+  if (llvmFunc && module->hasAttr("kiln.abi"))
+    return Stage::LLVM;
+  emitError(module.getLoc())
+      << "no Kiln model in this MLIR: expected a func.func with the kiln.entry attribute "
+         "(kiln-compile --emit=onnx, nn or linalg) or an LLVM-dialect module with kiln.abi "
+         "(--emit=mlir)";
+  return failure();
+}
+
+/// Refuses MLIR whose weights were elided when it was printed.
+LogicalResult checkWeightsPresent(ModuleOp module) {
+  WalkResult r = module->walk([&](Operation *op) {
+    WalkResult inner = op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+      return a.getRawHandle().getBlob() ? WalkResult::advance() : WalkResult::interrupt();
+    });
+    if (!inner.wasInterrupted())
+      return WalkResult::advance();
+    emitError(op->getLoc()) << "the weights of this MLIR were elided when it was printed "
+                               "(dense_resource<__elided__>); emit the stage again with "
+                               "--mlir-print-weights to compile from it";
+    return WalkResult::interrupt();
+  });
+  return failure(r.wasInterrupted());
+}
+
+bool isMLIRInput(StringRef path) {
+  return path.ends_with(".mlir") || path.ends_with(".mlirbc");
+}
+
+OwningOpRef<ModuleOp> loadMLIR(MLIRContext &ctx, Stage &stage) {
+  ParserConfig config(&ctx);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, config);
+  if (!module)
+    return nullptr;
+  FailureOr<Stage> s = detectStage(*module);
+  if (failed(s) || failed(checkWeightsPresent(*module)))
+    return nullptr;
+  stage = *s;
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Option checks
+//===----------------------------------------------------------------------===//
+
+/// The checks that need no input: sizes, levels, the target, the output.
+bool checkOptions(const std::string &output, kiln::ImportLimits &limits,
+                  std::map<std::string, std::vector<int64_t>> &shapes) {
+  for (auto [opt, bytes] : {std::pair{&maxModelSize, &limits.maxModelBytes},
+                            {&maxTensorSize, &limits.maxTensorBytes}})
+    if (!parseSize(*opt, *bytes)) {
+      printError(llvm::Twine("--") + opt->ArgStr + ": invalid size '" + opt->getValue() +
+                 "' (expected a positive number of bytes, optionally with a K, M, G or T "
+                 "suffix)");
+      return false;
+    }
+  if (maxSubgraphDepth < 1 || maxSubgraphDepth > kiln::kMaxSubgraphDepthLimit) {
+    printError("--max-subgraph-depth must be between 1 and " +
+               llvm::Twine(kiln::kMaxSubgraphDepthLimit) + " (got " +
+               llvm::Twine(maxSubgraphDepth) + ")");
+    return false;
+  }
+  limits.maxSubgraphDepth = maxSubgraphDepth;
+  if (!parseInputShapes(inputShapes, shapes))
+    return false;
+  if (!shapes.empty() && isMLIRInput(inputFile)) {
+    printError("--input-shape applies to .onnx input (an MLIR stage keeps the shapes it "
+               "was emitted with)");
+    return false;
+  }
+  if (target != "cpu") {
+    printError("target '" + target + "' is not available yet (supported: cpu)");
+    return false;
+  }
+  bool needsTarget = emit >= Emit::MLIR;
+  if (profile || needsTarget) {
+    llvm::Triple t(mtriple.empty() ? llvm::sys::getDefaultTargetTriple() : mtriple.getValue());
+    // The generated timers call clock_gettime(CLOCK_MONOTONIC) with the LP64
+    // Linux struct timespec.
+    if (profile && (!t.isOSLinux() || !t.isArch64Bit())) {
+      printError("--profile supports 64-bit Linux targets only (got '" + t.str() + "')");
+      return false;
+    }
+    // An unknown triple is refused before the model is compiled.
+    llvm::InitializeAllTargetInfos();
+    std::string err;
+    if (needsTarget && !llvm::TargetRegistry::lookupTarget(t, err)) {
+      printError("--mtriple: unknown target triple '" + t.str() + "' (" + err + ")");
+      return false;
+    }
+  }
+  return checkOutputPath(output, emit);
+}
+
+/// kiln-compile -v: the size of what was written.
+void reportOutput(const PhaseReport &phases, StringRef output) {
+  if (!phases.isVerbose() || output == "-")
+    return;
+  auto sizeOf = [](StringRef path) {
+    uint64_t size = 0;
+    return llvm::sys::fs::file_size(path, size) ? std::string("?") : std::to_string(size);
+  };
+  std::string msg = ("wrote " + output + " (" + sizeOf(output) + " bytes)").str();
+  if (emit == Emit::Lib) {
+    SmallString<256> header(output);
+    llvm::sys::path::replace_extension(header, ".h");
+    msg += (" and " + header + " (" + sizeOf(header) + " bytes)").str();
+  }
+  phases.note(msg);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // Every pass is registered, as in kiln-opt, so that the upstream
+  // --mlir-print-ir-before/after=<pass> options know the pass names (their
+  // parsers read the registry when the options are registered below).
+  registerAllPasses();
+  kiln::registerKilnConversionPasses();
+  kiln::registerKilnTransformsPasses();
+  kiln::registerKilnPipelines();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -188,54 +365,26 @@ int main(int argc, char **argv) {
     if (kv.first.starts_with("mlir-"))
       kv.second->addCategory(mlirCat);
   cl::HideUnrelatedOptions({&kilnCat, &mlirCat});
-  cl::ParseCommandLineOptions(argc, argv,
-                              "kiln-compile: compile an ONNX model to a library\n\n"
-                              "  kiln-compile model.onnx -o libmodel.so\n");
+  cl::SetVersionPrinter(printVersion);
+  if (!parseCommandLine(argc, argv,
+                        "kiln-compile: compile an ONNX model to a library\n\n"
+                        "  kiln-compile model.onnx -o libmodel.so\n"))
+    return 1;
   if (listOperators) {
     for (const auto &[name, since] : kiln::supportedONNXOperators())
       llvm::outs() << name << " " << since << "-" << kiln::kMaxOpset << "\n";
     return 0;
   }
   if (inputFile.empty()) {
-    llvm::errs() << "kiln-compile: error: no input file (usage: kiln-compile model.onnx -o libmodel.so)\n";
-    return 1;
-  }
-  if (optLevel < '0' || optLevel > '3') {
-    llvm::errs() << "kiln-compile: error: invalid optimization level -O" << optLevel
-                 << " (expected -O0..-O3)\n";
+    printError("no input file (usage: kiln-compile model.onnx -o libmodel.so)");
     return 1;
   }
   unsigned level = optLevel - '0';
-  uint64_t modelLimit = 0, tensorLimit = 0;
-  for (auto [opt, bytes] : {std::pair{&maxModelSize, &modelLimit}, {&maxTensorSize, &tensorLimit}})
-    if (!parseSize(*opt, *bytes)) {
-      llvm::errs() << "kiln-compile: error: --" << opt->ArgStr << ": invalid size '"
-                   << opt->getValue() << "' (expected a positive number of bytes, "
-                   << "optionally with a K, M, G or T suffix)\n";
-      return 1;
-    }
-  if (maxSubgraphDepth < 1 || maxSubgraphDepth > kiln::kMaxSubgraphDepthLimit) {
-    llvm::errs() << "kiln-compile: error: --max-subgraph-depth must be between 1 and "
-                 << kiln::kMaxSubgraphDepthLimit << " (got "
-                 << maxSubgraphDepth << ")\n";
+  std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
+  kiln::ImportOptions iopts;
+  if (!checkOptions(output, iopts.limits, iopts.inputShapes))
     return 1;
-  }
-  if (target != "cpu") {
-    llvm::errs() << "kiln-compile: error: target '" << target
-                 << "' is not available yet (supported: cpu)\n";
-    return 1;
-  }
-
-  if (profile) {
-    // The generated timers call clock_gettime(CLOCK_MONOTONIC) with the LP64
-    // Linux struct timespec.
-    llvm::Triple t(mtriple.empty() ? llvm::sys::getDefaultTargetTriple() : mtriple.getValue());
-    if (!t.isOSLinux() || !t.isArch64Bit()) {
-      llvm::errs() << "kiln-compile: error: --profile supports 64-bit Linux targets only (got '"
-                   << t.str() << "')\n";
-      return 1;
-    }
-  }
+  iopts.recordNodeTypes = profile;
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -243,31 +392,56 @@ int main(int argc, char **argv) {
   registry.insert<kiln::onnx::ONNXDialect, kiln::nn::NNDialect>();
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  // An error on an op would print the op after it ("see current operation"):
+  // for the module that is the whole model.  Only on request.
+  if (!optionGiven("mlir-print-op-on-diagnostic"))
+    ctx.printOpOnDiagnostic(false);
   ctx.getDiagEngine().registerHandler([](Diagnostic &d) {
     printDiagnostic(d);
     return success();
   });
 
-  std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
-
   DefaultTimingManager tm;
   applyDefaultTimingManagerCLOptions(tm);
   TimingScope rootTimer = tm.getRootScope();
+  PhaseReport phases(verbose, rootTimer);
 
+  // Load: import the .onnx model, or parse an emitted stage.
   OwningOpRef<ModuleOp> module;
-  {
-    TimingScope t = rootTimer.nest("Import (ONNX protobuf -> onnx dialect)");
-    kiln::ImportOptions iopts;
-    iopts.recordNodeTypes = profile;
-    iopts.limits.maxModelBytes = modelLimit;
-    iopts.limits.maxTensorBytes = tensorLimit;
-    iopts.limits.maxSubgraphDepth = maxSubgraphDepth;
+  Stage stage = Stage::ONNX;
+  if (isMLIRInput(inputFile)) {
+    phases.begin("read MLIR", "Read MLIR");
+    module = loadMLIR(ctx, stage);
+    if (module)
+      phases.note(llvm::Twine(inputFile) + ": " + describe(stage));
+  } else {
+    phases.begin("import", "Import (ONNX protobuf -> onnx dialect)");
     module = kiln::importONNXFile(inputFile, &ctx, iopts);
   }
   if (!module)
     return 1;
+  Emit inputEmit = stage == Stage::ONNX ? Emit::ONNX
+                   : stage == Stage::NN ? Emit::NN
+                   : stage == Stage::Linalg ? Emit::Linalg
+                                            : Emit::MLIR;
+  if (emit < inputEmit) {
+    phases.end();
+    // The --emit values are listed in the order of the Emit enum.
+    printError(llvm::Twine("--emit=") + emit.getParser().getOption(unsigned(emit.getValue())) +
+               ": " +
+               inputFile + " is already past that stage (it is at the " +
+               describe(stage).split(':').first + ")");
+    return 1;
+  }
+  auto finish = [&](LogicalResult r) {
+    phases.end();
+    if (failed(r))
+      return 1;
+    reportOutput(phases, output);
+    return 0;
+  };
   if (emit == Emit::ONNX)
-    return failed(printModule(*module, output)) ? 1 : 0;
+    return finish(printModule(*module, output));
 
   kiln::PipelineOptions popts;
   popts.optLevel = level;
@@ -280,33 +454,70 @@ int main(int argc, char **argv) {
         continue;
       }
       if (!llvm::is_contained(known, StringRef(n))) {
-        llvm::errs() << "kiln-compile: error: --disable-pass: unknown graph pass '" << n
-                     << "' (known: all";
+        std::string msg = "--disable-pass: unknown graph pass '" + n + "' (known: all";
         for (StringRef k : known)
-          llvm::errs() << ", " << k;
-        llvm::errs() << ")\n";
+          msg += ", " + k.str();
+        printError(msg + ")");
         return 1;
       }
       popts.disabledPasses.insert(n);
     }
   }
-  auto runPM = [&](function_ref<void(OpPassManager &)> build) -> LogicalResult {
+
+  // Each pipeline runs in its own pass manager.  --mlir-pass-statistics gets
+  // a header naming the pipeline (its kiln-opt name), and
+  // --mlir-print-ir-tree-dir a subfolder per pipeline (each pass manager
+  // numbers its files from 0 and would overwrite the previous one's).
+  auto &clOpts = cl::getRegisteredOptions();
+  auto *treeDirOpt = static_cast<cl::opt<std::string> *>(clOpts.lookup("mlir-print-ir-tree-dir"));
+  std::string treeDir = treeDirOpt ? treeDirOpt->getValue() : "";
+  bool statistics = optionGiven("mlir-pass-statistics");
+  int pipelineIndex = 0;
+  auto runPM = [&](StringRef phase, StringRef pipeline,
+                   function_ref<void(OpPassManager &)> build) -> LogicalResult {
+    phases.begin(phase);
+    ++pipelineIndex;
+    if (statistics)
+      llvm::errs() << "===- " << kTool << ": pipeline " << pipelineIndex << " '" << pipeline
+                   << "' (" << phase << ") -===\n";
     PassManager pm(&ctx);
-    if (failed(applyPassManagerCLOptions(pm)))
+    if (!treeDir.empty()) {
+      SmallString<256> dir(treeDir);
+      llvm::sys::path::append(dir, std::to_string(pipelineIndex) + "_" + pipeline.str());
+      // The IR printer creates one folder level at a time from its root.
+      (void)llvm::sys::fs::create_directories(treeDir);
+      treeDirOpt->setValue(dir.str().str());
+    }
+    LogicalResult applied = applyPassManagerCLOptions(pm);
+    if (!treeDir.empty())
+      treeDirOpt->setValue(treeDir);
+    if (failed(applied))
       return failure();
-    pm.enableTiming(rootTimer);
+    pm.enableTiming(phases.timing());
     kiln::addKilnStatisticsInstrumentation(pm);
     build(pm);
     return pm.run(*module);
   };
-  if (failed(runPM([&](OpPassManager &pm) { kiln::buildONNXToNNPipeline(pm, popts); })))
-    return 1;
+
+  if (stage == Stage::ONNX) {
+    if (failed(runPM("graph passes", "kiln-onnx-to-nn",
+                     [&](OpPassManager &pm) { kiln::buildONNXToNNPipeline(pm, popts); })))
+      return 1;
+  }
+  if (stage == Stage::NN) {
+    if (failed(runPM("graph passes", "kiln-nn-optimize",
+                     [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, popts); })))
+      return 1;
+  }
   if (emit == Emit::NN)
-    return failed(printModule(*module, output)) ? 1 : 0;
-  if (failed(runPM([&](OpPassManager &pm) { kiln::buildNNToLinalgPipeline(pm, popts); })))
-    return 1;
+    return finish(printModule(*module, output));
+  if (stage <= Stage::NN) {
+    if (failed(runPM("lowering to linalg", "kiln-nn-to-linalg",
+                     [&](OpPassManager &pm) { kiln::buildNNToLinalgPipeline(pm, popts); })))
+      return 1;
+  }
   if (emit == Emit::Linalg)
-    return failed(printModule(*module, output)) ? 1 : 0;
+    return finish(printModule(*module, output));
 
   kiln::cpu::CPUTargetOptions topts;
   topts.triple = mtriple;
@@ -314,10 +525,14 @@ int main(int argc, char **argv) {
   topts.features = mattr;
   topts.optLevel = level;
   topts.profile = profile;
-  if (failed(runPM([&](OpPassManager &pm) { kiln::cpu::buildCPULoweringPipeline(pm, topts); })))
-    return 1;
+  if (stage <= Stage::Linalg) {
+    if (failed(runPM("lowering to LLVM dialect", "kiln-cpu-lowering", [&](OpPassManager &pm) {
+          kiln::cpu::buildCPULoweringPipeline(pm, topts);
+        })))
+      return 1;
+  }
   if (emit == Emit::MLIR)
-    return failed(printModule(*module, output)) ? 1 : 0;
+    return finish(printModule(*module, output));
 
   kiln::cpu::ArtifactKind kind = kiln::cpu::ArtifactKind::SharedLib;
   switch (emit) {
@@ -328,8 +543,7 @@ int main(int argc, char **argv) {
     kind = StringRef(output).ends_with(".a") ? kiln::cpu::ArtifactKind::StaticLib
                                              : kiln::cpu::ArtifactKind::SharedLib;
   }
-  TimingScope t = rootTimer.nest("Code generation (LLVM)");
-  if (failed(kiln::cpu::emitCPUArtifact(*module, topts, kind, output)))
-    return 1;
-  return 0;
+  topts.onPhase = [&](StringRef phase) { phases.begin(phase); };
+  phases.begin("target setup");
+  return finish(kiln::cpu::emitCPUArtifact(*module, topts, kind, output));
 }

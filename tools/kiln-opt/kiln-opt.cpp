@@ -6,6 +6,7 @@
 #include "kiln/Pipeline/Pipeline.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
+#include "kiln/Version.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -13,6 +14,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -25,6 +27,8 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<kiln::onnx::ONNXDialect, kiln::nn::NNDialect>();
+  llvm::cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << kiln::versionString("kiln-opt"); });
   // As mlir-opt, plus the printer of Kiln's pass counters
   // (--mlir-pass-statistics) on the pass manager.
   auto [inputFilename, outputFilename] =

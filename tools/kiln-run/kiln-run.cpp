@@ -9,6 +9,7 @@
 // Exit status: 0 all outputs within tolerance, 1 mismatch, 2 usage, load,
 // data or runtime error.
 //===----------------------------------------------------------------------===//
+#include "kiln/Version.h"
 #include "kiln/runtime.h"
 
 #include <onnx/onnx_pb.h>
@@ -67,6 +68,7 @@ options:
                    --profile)
   -v, --verbose    print the model signature and per-run details
   -h, --help       print this help
+  --version        print Kiln's version, commit and LLVM version
 
 Inputs are matched to model inputs by TensorProto name when every name is
 present and matches, else by position; likewise for outputs.  Random inputs
@@ -854,6 +856,10 @@ int main(int argc, char **argv) {
     std::string arg = argv[i], value;
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      return kPass;
+    }
+    if (arg == "--version") {
+      std::fputs(kiln::versionString("kiln-run").c_str(), stdout);
       return kPass;
     }
     if (arg == "-v" || arg == "--verbose") {

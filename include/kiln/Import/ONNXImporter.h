@@ -5,6 +5,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +40,11 @@ struct ImportOptions {
   /// included, as the module attribute `kiln.profile.node_types` (a
   /// dictionary name -> op type; kiln-compile --profile).
   bool recordNodeTypes = false;
+  /// Static shapes for graph inputs, by name (kiln-compile --input-shape):
+  /// each replaces the dims the model declares for that input, keeping its
+  /// rank and every static dim.  An unknown name, a different rank or a
+  /// contradicted static dim is an error.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   ImportLimits limits;
 };
 

@@ -247,6 +247,11 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   if (!tm)
     return module.emitError() << "cannot create a target machine for '" << tripleStr << "' cpu '" << cpu << "'";
 
+  auto phase = [&](StringRef name) {
+    if (opts.onPhase)
+      opts.onPhase(name);
+  };
+  phase("translation to LLVM IR");
   llvm::LLVMContext llvmCtx;
   std::unique_ptr<llvm::Module> llvmMod = translateModuleToLLVMIR(module, llvmCtx, modelName);
   if (!llvmMod)
@@ -275,6 +280,7 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   }
 
   // LLVM optimization pipeline.
+  phase("LLVM optimization");
   {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -309,6 +315,7 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   }
 
   // Code generation into memory.
+  phase("code generation");
   SmallString<0> objBuf;
   {
     llvm::raw_svector_ostream os(objBuf);
@@ -330,6 +337,7 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
   if (kind == ArtifactKind::Assembly || kind == ArtifactKind::Object)
     return writeFile(outputPath, objBuf);
 
+  phase("link");
   if (kind == ArtifactKind::StaticLib) {
     std::string member = (llvm::sys::path::stem(outputPath) + ".o").str();
     std::vector<llvm::NewArchiveMember> members;

@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LogicalResult.h"
+#include <functional>
 #include <string>
 
 namespace kiln::cpu {
@@ -29,6 +30,10 @@ struct CPUTargetOptions {
   bool profile = false;
   /// Linker used for shared libraries.
   std::string linker = "/usr/lib/llvm-22/bin/ld.lld";
+  /// Called by emitCPUArtifact as it starts each phase: "translation to
+  /// LLVM IR", "LLVM optimization", "code generation", "link" (kiln-compile
+  /// -v and --mlir-timing time them).
+  std::function<void(llvm::StringRef phase)> onPhase;
 };
 
 /// Symbol and descriptor version of an instrumented library's profile
