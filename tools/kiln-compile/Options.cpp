@@ -1,6 +1,7 @@
 //===- Options.cpp - kiln-compile's command-line syntax -------------------===//
 
 #include "Options.h"
+#include "kiln/Version.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -9,6 +10,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cstdio>
 #include <unistd.h>
@@ -18,6 +20,11 @@ using namespace kiln::compile;
 
 void kiln::compile::printError(const Twine &message) {
   errs() << kTool << ": error: " << message << "\n";
+}
+
+void kiln::compile::printVersion(raw_ostream &os) {
+  os << kiln::versionString(kTool) << "Default target: " << sys::getDefaultTargetTriple()
+     << "\nHost CPU: " << sys::getHostCPUName() << "\n";
 }
 
 //===----------------------------------------------------------------------===//

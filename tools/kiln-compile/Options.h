@@ -47,6 +47,11 @@ public:
   void printOptionInfo(const llvm::cl::Option &o, size_t globalWidth) const;
 };
 
+/// --version: Kiln's version and commit, LLVM's version, the default target
+/// and the host CPU.  (Here, not in kiln-compile.cpp: the generated
+/// Version.h changes with every commit.)
+void printVersion(llvm::raw_ostream &os);
+
 /// llvm::cl::ParseCommandLineOptions with LLVM's messages ("for the --x
 /// option: ...", "Unknown command line argument ...") rewritten into the
 /// `kiln-compile: error: ...` format.  Returns false on an option error

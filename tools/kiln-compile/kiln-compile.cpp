@@ -20,7 +20,6 @@
 #include "kiln/Target/CPU/CPUTarget.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
-#include "kiln/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -167,11 +166,6 @@ bool optionGiven(StringRef name) {
   auto &opts = cl::getRegisteredOptions();
   auto it = opts.find(name);
   return it != opts.end() && it->second->getNumOccurrences() > 0;
-}
-
-void printVersion(llvm::raw_ostream &os) {
-  os << kiln::versionString(kTool) << "Default target: " << llvm::sys::getDefaultTargetTriple()
-     << "\nHost CPU: " << llvm::sys::getHostCPUName() << "\n";
 }
 
 std::string defaultOutput() {
