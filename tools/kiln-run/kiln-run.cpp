@@ -1060,7 +1060,6 @@ bool checkModelFile(const std::string &path) {
     return true; // missing or tiny: dlopen reports it
   if (std::memcmp(magic, "\x7f" "ELF", 4) == 0)
     return true;
-  const std::string base = std::filesystem::path(path).filename().string();
   std::string stem = std::filesystem::path(path).stem().string();
   if (stem.rfind("lib", 0) == 0)
     stem = stem.substr(3);
@@ -1073,7 +1072,18 @@ bool checkModelFile(const std::string &path) {
                  path.c_str(), stem.c_str());
     return false;
   }
-  if (endsWith(path, ".onnx")) {
+  // An ONNX model: by its extension, or a file that parses as a ModelProto
+  // with a graph (protobuf accepts almost any bytes as some message, so an
+  // empty parse does not count).
+  bool onnxModel = endsWith(path, ".onnx");
+  if (!onnxModel) {
+    in.clear();
+    in.seekg(0);
+    onnx::ModelProto model;
+    onnxModel = model.ParseFromIstream(&in) && model.has_graph() &&
+                model.graph().node_size() > 0 && model.opset_import_size() > 0;
+  }
+  if (onnxModel) {
     std::fprintf(stderr,
                  "kiln-run: error: '%s' is an ONNX model, not a compiled model library; "
                  "compile it first:\n  kiln-compile %s -o lib%s.so\nthen run "
