@@ -11,12 +11,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/wait.h>
 #include <vector>
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -281,6 +283,134 @@ TEST_F(KilnRun, RandomInputsBenchmark) {
   EXPECT_THAT(r.output, HasSubstr("latency over 5 runs"));
   r = runKilnRun(kMulti + " --repeat 2");
   EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// A version 1.0 .npy file: the header numpy writes, padded to 64 bytes.
+std::string npyBytes(const std::string &descr, const std::string &shape, const void *data,
+                     size_t size) {
+  std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  h.append(63 - (10 + h.size()) % 64, ' ');
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  return out + h + std::string(static_cast<const char *>(data), size);
+}
+
+std::string readFile(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// --input a=FILE.npy and --save-outputs on a model with int32 input and
+// int64, bool (column-major in the model) and rank-0 outputs: every output
+// becomes NAME.npy with numpy's header for its dtype and shape, data in C
+// order.
+TEST_F(KilnRun, NpyInputAndSavedOutputsOfEveryDtype) {
+  const int32_t a[6] = {1, -2, 3, -4, 5, 6}; // [2,3]
+  {
+    std::ofstream f(root / "a.npy", std::ios::binary);
+    f << npyBytes("<i4", "(2, 3)", a, sizeof a);
+  }
+  const fs::path out = root / "saved" / "deeper";
+  Result r = runKilnRun(kMulti + " --input a=" + (root / "a.npy").string() +
+                        " --save-outputs " + out.string() + " --repeat 2 --warmup 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("saved output 0 'rowsum' int64 [2] to " +
+                                  (out / "rowsum.npy").string()));
+  EXPECT_THAT(r.output, HasSubstr("saved output 1 'positive' bool [2,3]"));
+  EXPECT_THAT(r.output, HasSubstr("saved output 2 'count' int64 [] to"));
+  const int64_t rowsum[2] = {2, 7};
+  EXPECT_EQ(readFile(out / "rowsum.npy"), npyBytes("<i8", "(2,)", rowsum, sizeof rowsum));
+  const uint8_t positive[6] = {1, 0, 1, 0, 1, 1};
+  EXPECT_EQ(readFile(out / "positive.npy"),
+            npyBytes("|b1", "(2, 3)", positive, sizeof positive));
+  const int64_t count = 4;
+  EXPECT_EQ(readFile(out / "count.npy"), npyBytes("<i8", "()", &count, sizeof count));
+  // An input of another dtype: the error names both types.
+  const int64_t a64[6] = {1, -2, 3, -4, 5, 6};
+  {
+    std::ofstream f(root / "a64.npy", std::ios::binary);
+    f << npyBytes("<i8", "(2, 3)", a64, sizeof a64);
+  }
+  r = runKilnRun(kMulti + " --input a=" + (root / "a64.npy").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("holds int64, the model expects int32"));
+  // The runtime checks the shape of a given input.
+  {
+    std::ofstream f(root / "a32.npy", std::ios::binary);
+    f << npyBytes("<i4", "(3, 2)", a, sizeof a);
+  }
+  r = runKilnRun(kMulti + " --input a=" + (root / "a32.npy").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("KILN_ERROR_SHAPE"));
+}
+
+// Header variants numpy may write, and malformed headers.
+TEST_F(KilnRun, NpyHeaders) {
+  const float x[6] = {1, 2, 3, 4, 5, 6}, y[3] = {10, 20, 30};
+  auto save = [&](const std::string &file, const std::string &bytes) {
+    std::ofstream f(root / file, std::ios::binary);
+    f << bytes;
+    return (root / file).string();
+  };
+  const std::string yFile = save("y.npy", npyBytes("<f4", "(3,)", y, sizeof y));
+  auto runWith = [&](const std::string &xFile) {
+    return runKilnRun(kAdd + " --input x=" + xFile + " --input y=" + yFile +
+                      " --save-outputs " + (root / "o").string() + " --repeat 1 --warmup 0");
+  };
+  // Key order, quotes and spacing vary between numpy versions.
+  std::string header = "{\"shape\": (2,3), \"fortran_order\": False, \"descr\": \"<f4\"}";
+  header.append(63 - (10 + header.size()) % 64, ' ');
+  header += '\n';
+  std::string v1("\x93NUMPY\x01\x00", 8);
+  v1 += static_cast<char>(header.size());
+  v1 += '\0';
+  Result r = runWith(save("x1.npy", v1 + header + std::string(reinterpret_cast<const char *>(x), sizeof x)));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const float sum[6] = {11, 22, 33, 14, 25, 36};
+  EXPECT_EQ(readFile(root / "o" / "out.npy"), npyBytes("<f4", "(2, 3)", sum, sizeof sum));
+
+  const std::string good = npyBytes("<f4", "(2, 3)", x, sizeof x);
+  struct Bad {
+    std::string bytes, message;
+  } bad[] = {
+      {good.substr(0, 9), "is not a .npy file"},
+      {std::string(good).replace(6, 1, "\x04"), ".npy version 4.0 is not supported"},
+      {npyBytes("<f4", "(2, -3)", x, sizeof x), "shape must hold non-negative integers"},
+      {npyBytes("<f4", "[2, 3]", x, sizeof x), "shape must be a tuple"},
+      {npyBytes("<f4", "(2, 3)", x, sizeof x - 1), "has 23 data bytes, but its shape and '<f4' need 24"},
+      {npyBytes("<c8", "(2, 3)", x, sizeof x), "dtype '<c8' is not supported"},
+      {npyBytes(">f8", "(2, 3)", x, sizeof x), "big-endian data ('>f8') is not supported"},
+      {npyBytes("<f4", "(1, 1, 1, 1, 1, 1, 1, 1, 1)", x, 4), "rank 9 exceeds the maximum of 8"},
+      {npyBytes("<f4", "(2, 3)", x, sizeof x).replace(11, 5, "xxxxx"), "malformed .npy header (expected 'key':)"},
+      {npyBytes("<f4", "(2, 3)", x, sizeof x).replace(20, 5, "[(1)]"), "the dtype is not a plain numeric type"},
+  };
+  for (const Bad &b : bad) {
+    r = runWith(save("bad.npy", b.bytes));
+    EXPECT_EQ(r.code, 2) << b.message;
+    EXPECT_THAT(r.output, HasSubstr(b.message));
+  }
+}
+
+// A data set without output_<j>.pb files is run but not reported as passed.
+TEST_F(KilnRun, DataSetWithoutReferenceOutputs) {
+  std::string d = dataSet("noref");
+  write(d, "input_0.pb", floatTensor("x", {2, 3}, {1, 2, 3, 4, 5, 6}));
+  write(d, "input_1.pb", floatTensor("y", {3}, {10, 20, 30}));
+  Result r = runKilnRun(kAdd + " --data-dir " + d);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("no reference outputs (no output_<j>.pb files): nothing compared"));
+  EXPECT_THAT(r.output, Not(HasSubstr("PASS")));
+  EXPECT_THAT(r.output, HasSubstr("0 of 1 data sets passed; 1 had no reference outputs"));
+}
+
+TEST_F(KilnRun, TimingPercentilesAndThroughput) {
+  Result r = runKilnRun(kAdd + " --batch 8 --repeat 7 --warmup 0");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("latency over 7 runs (after 0 warmup): min "));
+  EXPECT_THAT(r.output, HasSubstr("percentiles: p50 "));
+  EXPECT_THAT(r.output, HasSubstr("samples/s at batch 8 (one run at a time)"));
 }
 
 // The fake profiled model adds exactly 1000 ns to node "x_plus_y" (Add) and

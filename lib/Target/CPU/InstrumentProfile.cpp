@@ -23,12 +23,16 @@
 //     its call count advances once per execution of its first region.
 //   - Only the entry function's top-level ops are timed: loops, calls and
 //     control flow count as one op of their node.
-//   - An entry's op type is its node's, followed by "+T" for every other
-//     op type whose node's ops run inside the entry's timed code (walking
-//     nested ops, constants aside), in order of first appearance: a residual
-//     Add fused into the loop of the Relu after it makes that Relu "Relu+Add".
-//     Not for control-flow nodes (Loop, If, Scan), whose bodies hold
-//     their subgraph's nodes.
+//   - An entry covers its node and every other node of the graph named
+//     anywhere in the locations of the ops its timed code runs (all NameLocs
+//     of a FusedLoc, e.g. the [Conv, Relu] location kiln-nn-fuse-epilogue
+//     gives a fused conv, and the locations of nested ops, constants aside),
+//     in order of first appearance.  Its name joins the covered node names
+//     with "+", its op type their op types, each type once: a Conv with its
+//     Relu fused in is "Conv+Relu" named "conv_node+relu_node"; a residual
+//     Add fused into the loop of the Relu after it makes that Relu
+//     "Relu+Add".  Not for control-flow nodes (Loop, If, Scan), whose
+//     bodies hold their subgraph's nodes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +45,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -72,6 +77,19 @@ StringRef nodeOf(Location loc, DictionaryAttr table) {
   if (auto o = dyn_cast<OpaqueLoc>(loc))
     return nodeOf(o.getFallbackLocation(), table);
   return "";
+}
+
+/// Appends every node of `table` named in `loc` (same walk as nodeOf) to
+/// `nodes`, once each.
+void collectNodes(Location loc, DictionaryAttr table, SmallVectorImpl<StringRef> &nodes) {
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      StringRef s = n.getName().strref();
+      if (table.contains(s) && !llvm::is_contained(nodes, s))
+        nodes.push_back(s);
+    }
+    return WalkResult::advance();
+  });
 }
 
 struct Group {
@@ -129,28 +147,26 @@ struct InstrumentProfilePass
       }
       return {it->second, inserted};
     };
-    // Op types of other nodes whose ops run inside an entry's timed code
-    // (elementwise chains fused into one loop keep only the consumer's
-    // location on the loop, but the loop body keeps every node's).
-    SmallVector<SmallVector<std::string>> fusedTypes;
+    // Other nodes whose ops run inside an entry's timed code: fused ops
+    // carry every node in a FusedLoc, and elementwise chains fused into one
+    // loop keep only the consumer's location on the loop, but the loop body
+    // keeps every node's.
+    SmallVector<SmallVector<StringRef>> covered;
     auto noteFused = [&](unsigned index, Operation *op) {
-      fusedTypes.resize(entries.size());
+      covered.resize(entries.size());
       const std::string &own = entries[index].second;
       if (!table || entries[index].first == kUnattributed || own == "Loop" || own == "If" ||
           own == "Scan")
         return; // control flow: its subgraph's nodes are reported as the node
+      SmallVector<StringRef> nodes;
       op->walk([&](Operation *nested) {
-        if (nested->hasTrait<OpTrait::ConstantLike>())
-          return;
-        StringRef node = nodeOf(nested->getLoc(), table);
-        if (node.empty())
-          return;
-        auto typeAttr = table.getAs<StringAttr>(node);
-        std::string type = typeAttr ? typeAttr.str() : "unknown";
-        auto &list = fusedTypes[index];
-        if (type != own && !llvm::is_contained(list, type))
-          list.push_back(type);
+        if (!nested->hasTrait<OpTrait::ConstantLike>())
+          collectNodes(nested->getLoc(), table, nodes);
       });
+      auto &list = covered[index];
+      for (StringRef node : nodes)
+        if (node != entries[index].first && !llvm::is_contained(list, node))
+          list.push_back(node);
     };
     for (Block &block : entry.getBody()) {
       std::optional<StringRef> current;
@@ -171,10 +187,18 @@ struct InstrumentProfilePass
         current = node;
       }
     }
-    fusedTypes.resize(entries.size());
-    for (auto [entry, fused] : llvm::zip(entries, fusedTypes))
-      for (const std::string &t : fused)
-        entry.second += "+" + t;
+    covered.resize(entries.size());
+    for (auto [entry, nodes] : llvm::zip(entries, covered)) {
+      SmallVector<std::string> types{entry.second};
+      for (StringRef node : nodes) {
+        entry.first += "+" + node.str();
+        auto typeAttr = table.getAs<StringAttr>(node);
+        std::string type = typeAttr ? typeAttr.str() : "unknown";
+        if (!llvm::is_contained(types, type))
+          types.push_back(type);
+      }
+      entry.second = llvm::join(types, "+");
+    }
 
     // Runtime support: clock, counters, names, the exported descriptor.
     MLIRContext *ctx = &getContext();

@@ -94,11 +94,11 @@ module attributes {kiln.profile.node_types = {conv = "Conv", relu = "Relu"}} {
 // -----
 
 // A loop that computes ops of several nodes (elementwise fusion keeps only
-// the consumer's location on the loop) lists their op types after its own,
-// in order of first appearance; constants do not count.  Control-flow nodes
-// are not expanded.
+// the consumer's location on the loop) lists their names and op types after
+// its own, in order of first appearance; constants do not count.
+// Control-flow nodes are not expanded.
 // CHECK-LABEL: func.func @main
-// CHECK: @kiln_profile_strings("relu\00Relu+Add+Mul\00loop\00Loop\00")
+// CHECK: @kiln_profile_strings("relu+add+mul\00Relu+Add+Mul\00loop\00Loop\00")
 module attributes {kiln.profile.node_types = {add = "Add", mul = "Mul", relu = "Relu", loop = "Loop", cst = "Constant"}} {
   func.func @main(%x: memref<4xf32>) -> memref<4xf32> attributes {kiln.entry} {
     %a = memref.alloc() : memref<4xf32> loc("relu")
@@ -120,6 +120,36 @@ module attributes {kiln.profile.node_types = {add = "Add", mul = "Mul", relu = "
       memref.store %v, %a[%k] : memref<4xf32> loc("mul")
     } loc("loop")
     return %a : memref<4xf32>
+  }
+}
+
+// -----
+
+// A fused op names every node of its FusedLoc (kiln-nn-fuse-epilogue gives a
+// conv with a bias Add and a Relu the location fused[conv, add, relu]): the
+// entry is named "conv+add1+relu+add2" and has the op type "Conv+Add+Relu",
+// each type once.  Names that are not nodes (a weight) add nothing, and the
+// ops form one region of the first node; a later op of another node is
+// timed on its own.
+// CHECK-LABEL: func.func @main
+// CHECK:      %[[T0:.*]] = llvm.call @kiln_profile_now() : () -> i64
+// CHECK-NEXT: memref.alloc
+// CHECK-NEXT: memref.alloc
+// CHECK-NEXT: %[[I0:.*]] = llvm.mlir.constant(0 : i32) : i32
+// CHECK-NEXT: %[[C0:.*]] = llvm.mlir.constant(1 : i64) : i64
+// CHECK-NEXT: llvm.call @kiln_profile_record(%[[I0]], %[[T0]], %[[C0]])
+// CHECK-NEXT: %[[T1:.*]] = llvm.call @kiln_profile_now() : () -> i64
+// CHECK-NEXT: memref.alloc
+// CHECK-NEXT: memref.copy
+// CHECK-NEXT: %[[I1:.*]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK: @kiln_profile_strings("conv+add1+relu+add2\00Conv+Add+Relu\00pool\00MaxPool\00")
+module attributes {kiln.profile.node_types = {conv = "Conv", add1 = "Add", relu = "Relu", add2 = "Add", pool = "MaxPool"}} {
+  func.func @main() -> memref<2xf32> attributes {kiln.entry} {
+    %a = memref.alloc() : memref<2xf32> loc(fused["conv"("m.onnx":1:1), "conv.weight", "add1"("m.onnx":2:1), "relu"])
+    %b = memref.alloc() : memref<2xf32> loc(fused["conv", "add2", "relu"])
+    %c = memref.alloc() : memref<2xf32> loc("pool")
+    memref.copy %b, %c : memref<2xf32> to memref<2xf32> loc("pool")
+    return %c : memref<2xf32>
   }
 }
 
@@ -159,7 +189,7 @@ module {
 
 // A table entry that is not a string gives the op type "unknown".
 // CHECK-LABEL: func.func @main
-// CHECK: @kiln_profile_strings("a\00unknown\00b\00Relu+unknown\00")
+// CHECK: @kiln_profile_strings("a\00unknown\00b+a\00Relu+unknown\00")
 module attributes {kiln.profile.node_types = {a = 1 : i32, b = "Relu"}} {
   func.func @main() -> memref<2xf32> attributes {kiln.entry} {
     %x = memref.alloc() : memref<2xf32> loc("a")
