@@ -3,6 +3,50 @@
 // The input map of the 3-D pooling below (maps are printed first).
 // CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2 * 2 + d5, d3 * 2 + d6, d4 * 2 + d7)>
 
+// Convolution with bias: the bias initializes the output (no separate add);
+// padding is a tensor.pad; a dynamic batch flows through tensor.dim.
+// CHECK-LABEL: func @conv_bias
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[N:.*]] = tensor.dim %[[P]], %c0
+// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x4x8x8xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>) outs(%[[E]] : tensor<?x4x8x8xf32>)
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[P]], %arg1 : {{.*}}) outs(%[[INIT]] : tensor<?x4x8x8xf32>)
+func.func @conv_bias(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x8x8xf32> {
+  %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x8x8xf32>
+  return %y : tensor<?x4x8x8xf32>
+}
+
+// Depthwise convolution (groups == channels, multiplier 1) uses the
+// depthwise named op.
+// CHECK-LABEL: func @depthwise
+// CHECK: tensor.collapse_shape %arg1 {{\[\[}}0, 1], [2], [3]] : tensor<8x1x3x3xf32> into tensor<8x3x3xf32>
+// CHECK: linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+func.func @depthwise(%x: tensor<1x8x9x9xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 8 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x9xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// Grouped (non-depthwise) convolution goes through the grouped named op.
+// CHECK-LABEL: func @grouped
+// CHECK-NOT: depthwise
+// CHECK: linalg.conv_2d_ngchw_gfchw
+func.func @grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x3x3xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return %y : tensor<1x6x3x3xf32>
+}
+
+// 3-D grouped convolution: one generic over (n, g, f, od, oh, ow, c, kd,
+// kh, kw) into [N, G, F/G, ...], collapsed to [N, F, ...].
+// CHECK-LABEL: func @conv3d_groups
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1, 2], [3], [4], [5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x4x2x2x2xf32>
+func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x4x3x3x3xf32>, tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32>
+  return %y : tensor<1x4x2x2x2xf32>
+}
+
 // Transposed convolution with a static batch: the input is scattered into
 // the stride-dilated buffer with a static-size insert_slice (the batch size
 // is an attribute, not a dim value, so the slice type matches).
@@ -14,42 +58,30 @@ func.func @conv_transpose_static(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32
   return %y : tensor<1x2x7x7xf32>
 }
 
-// Run-time slice: one generic over the result reading
-// input[offset + i * stride]; dynamic result dims come from `sizes`.
-// CHECK-LABEL: func @dynamic_slice
-// CHECK: tensor.extract %arg3
-// CHECK: tensor.empty(%{{.*}}) : tensor<?x10xf32>
+// 3-D transposed convolution: stride-dilated input, padding by k - 1,
+// flipped filter, then the generic N-d convolution.
+// CHECK-LABEL: func @conv_transpose_3d
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0, 0] [1, 1, 2, 2, 2] [1, 1, 2, 2, 2] : tensor<1x1x2x2x2xf32> into tensor<1x1x3x3x3xf32>
+// CHECK: tensor.pad
+// CHECK: arith.subi
+// CHECK: tensor.extract %arg1
 // CHECK: linalg.generic
-// CHECK: arith.muli
-// CHECK: tensor.extract %arg0
-func.func @dynamic_slice(%x: tensor<20x10xf32>, %o: tensor<2xi64>, %s: tensor<2xi64>, %st: tensor<2xi64>) -> tensor<?x10xf32> {
-  %y = nn.dynamic_slice %x[%o, %s, %st] : (tensor<20x10xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x10xf32>
-  return %y : tensor<?x10xf32>
+// CHECK: arith.mulf
+// CHECK: tensor.collapse_shape
+func.func @conv_transpose_3d(%x: tensor<1x1x2x2x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0, 0>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : (tensor<1x1x2x2x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
+  return %y : tensor<1x2x4x4x4xf32>
 }
 
-// Reflect padding: the source index is folded into range with a modulo of
-// period 2 * (d - 1).
-// CHECK-LABEL: func @pad_reflect
-// CHECK: linalg.generic
-// CHECK: arith.remsi
-// CHECK: tensor.extract %arg0
-// CHECK-NOT: arith.select {{.*}} : f32
-// CHECK: linalg.yield
-func.func @pad_reflect(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<6xf32> {
-  %y = nn.pad_mode %x, %p {mode = "reflect"} : (tensor<4xf32>, tensor<2xi64>) -> tensor<6xf32>
-  return %y : tensor<6xf32>
-}
-
-// Constant padding with a run-time value: clamped read, then a select of
-// the pad value outside the input.
-// CHECK-LABEL: func @pad_constant
-// CHECK: %[[V:.*]] = tensor.extract %arg2[]
-// CHECK: linalg.generic
-// CHECK: tensor.extract %arg0
-// CHECK: arith.select %{{.*}}, %{{.*}}, %[[V]] : f32
-func.func @pad_constant(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: tensor<f32>) -> tensor<?xf32> {
-  %y = nn.pad_mode %x, %p, %v {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, tensor<f32>) -> tensor<?xf32>
-  return %y : tensor<?xf32>
+// Average pooling whose windows see different numbers of real elements
+// divides by a per-position constant (count_include_pad = false).
+// CHECK-LABEL: func @avgpool_pad
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: arith.constant dense<{{\[\[\[\[}}4.000000e+00, 6.000000e+00, 4.000000e+00]
+// CHECK: arith.divf
+func.func @avgpool_pad(%x: tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32> {
+  %y = nn.pool avg %x {count_include_pad = false, dilations = array<i64: 1, 1>, explicit_pads = array<i64: 1, 1, 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x1x3x3xf32> -> tensor<1x1x3x3xf32>
+  return %y : tensor<1x1x3x3xf32>
 }
 
 // 3-D max pooling: one generic over (n, c, od, oh, ow, kd, kh, kw) with
@@ -85,33 +117,6 @@ func.func @avgpool3d_pads(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x3x3x3xf32> {
 func.func @pool_indices(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x2x2xi64> {
   %y = nn.pool_indices %x {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, storage_order = 1 : i64, strides = array<i64: 2, 2>} : tensor<1x1x5x5xf32> -> tensor<1x1x2x2xi64>
   return %y : tensor<1x1x2x2xi64>
-}
-
-// 3-D grouped convolution: one generic over (n, g, f, od, oh, ow, c, kd,
-// kh, kw) into [N, G, F/G, ...], collapsed to [N, F, ...].
-// CHECK-LABEL: func @conv3d_groups
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1, 2], [3], [4], [5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x4x2x2x2xf32>
-func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32> {
-  %y = nn.conv %x, %w {dilations = array<i64: 1, 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1>} : (tensor<1x4x3x3x3xf32>, tensor<4x2x2x2x2xf32>) -> tensor<1x4x2x2x2xf32>
-  return %y : tensor<1x4x2x2x2xf32>
-}
-
-// 3-D transposed convolution: stride-dilated input, padding by k - 1,
-// flipped filter, then the generic N-d convolution.
-// CHECK-LABEL: func @conv_transpose_3d
-// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0, 0] [1, 1, 2, 2, 2] [1, 1, 2, 2, 2] : tensor<1x1x2x2x2xf32> into tensor<1x1x3x3x3xf32>
-// CHECK: tensor.pad
-// CHECK: arith.subi
-// CHECK: tensor.extract %arg1
-// CHECK: linalg.generic
-// CHECK: arith.mulf
-// CHECK: tensor.collapse_shape
-func.func @conv_transpose_3d(%x: tensor<1x1x2x2x2xf32>, %w: tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32> {
-  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0, 0>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : (tensor<1x1x2x2x2xf32>, tensor<1x2x2x2x2xf32>) -> tensor<1x2x4x4x4xf32>
-  return %y : tensor<1x2x4x4x4xf32>
 }
 
 // MaxUnpool: zero fill, then an scf.for over the input elements inserting

@@ -1,5 +1,8 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
 
+// The broadcast map of @add_broadcast below (maps are printed first).
+// CHECK-DAG: #[[BMAP:.*]] = affine_map<(d0, d1) -> (0, d1)>
+
 // Floored integer mod: a guarded remsi (divisor 0 or -1 gives 0), then the
 // divisor is added when the remainder's sign differs from the divisor's.
 // CHECK-LABEL: func @ints
@@ -83,4 +86,13 @@ func.func @half(%x: tensor<4xf16>) -> (tensor<4xf16>, tensor<4xf16>) {
   %a = nn.unary asin %x : tensor<4xf16> -> tensor<4xf16>
   %r = nn.unary round %x : tensor<4xf16> -> tensor<4xf16>
   return %a, %r : tensor<4xf16>, tensor<4xf16>
+}
+
+// Broadcasting binary op: size-1 dims map to the constant 0.
+// CHECK-LABEL: func @add_broadcast
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BMAP]], #{{.*}}], iterator_types = ["parallel", "parallel"]}
+// CHECK: arith.addf
+func.func @add_broadcast(%a: tensor<?x3xf32>, %b: tensor<1x3xf32>) -> tensor<?x3xf32> {
+  %y = nn.binary add %a, %b : tensor<?x3xf32>, tensor<1x3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
 }

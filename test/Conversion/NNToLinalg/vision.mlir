@@ -1,5 +1,14 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
 
+// CHECK-LABEL: func @grid
+// CHECK: linalg.generic
+// CHECK: math.roundeven
+// CHECK: tensor.extract %arg0
+func.func @grid(%x: tensor<1x1x4x4xf32>, %g: tensor<1x3x3x2xf32>) -> tensor<1x1x3x3xf32> {
+  %y = nn.grid_sample %x, %g {align_corners = false, mode = "nearest", padding_mode = "zeros"} : (tensor<1x1x4x4xf32>, tensor<1x3x3x2xf32>) -> tensor<1x1x3x3xf32>
+  return %y : tensor<1x1x3x3xf32>
+}
+
 // Adaptive sampling: a loop nest over the output carries the result; per
 // element, two scf.for loops run to the run-time sample counts and carry the
 // f64 accumulator; the average divides by max(count, 1).

@@ -1,14 +1,5 @@
 // RUN: kiln-opt --convert-nn-to-linalg --split-input-file --verify-diagnostics %s
 
-// nn.matmul must be in normalized (equal-rank) form.
-func.func @matmul_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<2x3x5xf32> {
-  // expected-error @+1 {{operands must have the result's rank (normalized form)}}
-  %y = nn.matmul %a, %b : tensor<2x3x4xf32>, tensor<4x5xf32> -> tensor<2x3x5xf32>
-  return %y : tensor<2x3x5xf32>
-}
-
-// -----
-
 func.func @pool3d_dynamic(%x: tensor<1x1x?x4x4xf32>) -> tensor<1x1x?x2x2xf32> {
   // expected-error @+1 {{pooling with 3 or more spatial dims needs static spatial dims}}
   %y = nn.pool max %x {count_include_pad = false, dilations = array<i64: 1, 1, 1>, explicit_pads = array<i64: 0, 0, 0, 0, 0, 0>, kernel = array<i64: 2, 2, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, strides = array<i64: 2, 2, 2>} : tensor<1x1x?x4x4xf32> -> tensor<1x1x?x2x2xf32>

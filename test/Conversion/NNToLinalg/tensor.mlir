@@ -1,5 +1,43 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
 
+// Run-time slice: one generic over the result reading
+// input[offset + i * stride]; dynamic result dims come from `sizes`.
+// CHECK-LABEL: func @dynamic_slice
+// CHECK: tensor.extract %arg3
+// CHECK: tensor.empty(%{{.*}}) : tensor<?x10xf32>
+// CHECK: linalg.generic
+// CHECK: arith.muli
+// CHECK: tensor.extract %arg0
+func.func @dynamic_slice(%x: tensor<20x10xf32>, %o: tensor<2xi64>, %s: tensor<2xi64>, %st: tensor<2xi64>) -> tensor<?x10xf32> {
+  %y = nn.dynamic_slice %x[%o, %s, %st] : (tensor<20x10xf32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x10xf32>
+  return %y : tensor<?x10xf32>
+}
+
+// Reflect padding: the source index is folded into range with a modulo of
+// period 2 * (d - 1).
+// CHECK-LABEL: func @pad_reflect
+// CHECK: linalg.generic
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0
+// CHECK-NOT: arith.select {{.*}} : f32
+// CHECK: linalg.yield
+func.func @pad_reflect(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<6xf32> {
+  %y = nn.pad_mode %x, %p {mode = "reflect"} : (tensor<4xf32>, tensor<2xi64>) -> tensor<6xf32>
+  return %y : tensor<6xf32>
+}
+
+// Constant padding with a run-time value: clamped read, then a select of
+// the pad value outside the input.
+// CHECK-LABEL: func @pad_constant
+// CHECK: %[[V:.*]] = tensor.extract %arg2[]
+// CHECK: linalg.generic
+// CHECK: tensor.extract %arg0
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[V]] : f32
+func.func @pad_constant(%x: tensor<4xf32>, %p: tensor<2xi64>, %v: tensor<f32>) -> tensor<?xf32> {
+  %y = nn.pad_mode %x, %p, %v {mode = "constant"} : (tensor<4xf32>, tensor<2xi64>, tensor<f32>) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+
 // Bilinear: one generic over the output; f64 coordinates and weights; the
 // copied axes (scale 1) read the output index directly; 2 x 2 neighbours.
 // CHECK-LABEL: func @linear

@@ -1,0 +1,705 @@
+//===- ConvPool.cpp - convolution and pooling to linalg -------------------===//
+//
+// nn.conv, nn.conv_transpose, nn.pool, nn.pool_indices and nn.max_unpool.
+// 1-D and 2-D convolutions and pooling use the linalg named ops (1-D as 2-D
+// with a unit dim), 3-D ungrouped convolutions conv_3d_ncdhw_fcdhw, the
+// other ranks one linalg.generic; a transposed convolution is a convolution
+// of the stride-dilated, padded input with the flipped filter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+#include "Patterns.h"
+
+using namespace mlir;
+using namespace kiln::nn_to_linalg;
+namespace nn = kiln::nn;
+
+namespace {
+
+/// Pads spatial dims of an NC... tensor.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads, Value padValue) {
+  auto t = rtt(x);
+  int64_t ns = t.getRank() - 2;
+  bool any = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+  if (!any)
+    return x;
+  SmallVector<int64_t> shape(t.getShape());
+  SmallVector<OpFoldResult> lo(t.getRank(), b.getIndexAttr(0)), hi(t.getRank(), b.getIndexAttr(0));
+  for (int64_t i = 0; i < ns; ++i) {
+    lo[i + 2] = b.getIndexAttr(pads[i]);
+    hi[i + 2] = b.getIndexAttr(pads[i + ns]);
+    if (shape[i + 2] != kDyn)
+      shape[i + 2] += pads[i] + pads[i + ns];
+  }
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  return tensor::PadOp::create(b, loc, type, x, lo, hi, padValue);
+}
+
+/// Output init for a conv: bias broadcast along channels, or zeros.
+Value convInit(OpBuilder &b, Location loc, RankedTensorType res, ArrayRef<Value> dims, Value bias) {
+  return epilogueInit(b, loc, res, dims, bias, 1);
+}
+
+/// Inserts a unit dim at position 2 (1-D spatial -> 2-D).
+Value expandTo2D(OpBuilder &b, Location loc, Value v, bool dynDim0) {
+  auto t = rtt(v);
+  auto nt = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)},
+                                  t.getElementType());
+  SmallVector<OpFoldResult> os{mixedDim(b, loc, v, 0), mixedDim(b, loc, v, 1), b.getIndexAttr(1),
+                               mixedDim(b, loc, v, 2)};
+  (void)dynDim0;
+  return tensor::ExpandShapeOp::create(b, loc, nt, v,
+                                       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, os);
+}
+
+Value collapseFrom2D(OpBuilder &b, Location loc, Value v) {
+  auto t = rtt(v);
+  auto nt = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), t.getDimSize(3)}, t.getElementType());
+  return tensor::CollapseShapeOp::create(b, loc, nt, v, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// 2-D convolution (NCHW input, FCHW filter) on an already padded input.
+/// A grouped one needs static channel counts (the callers check).
+Value conv2D(OpBuilder &b, Location loc, Value x, Value w, Value bias, ArrayRef<int64_t> strides,
+             ArrayRef<int64_t> dil, int64_t groups, RankedTensorType res) {
+  auto xt = rtt(x), wt = rtt(w);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), cIdx(b, loc, res.getDimSize(1))};
+  for (int64_t i = 2; i < 4; ++i) {
+    if (res.isDynamicDim(i)) {
+      // out = (in - (k-1)*d - 1) / s + 1 on the padded input.
+      Value in = dimOf(b, loc, x, i);
+      int64_t ek = dil[i - 2] * (wt.getDimSize(i) - 1) + 1;
+      Value v = arith::SubIOp::create(b, loc, in, cIdx(b, loc, ek));
+      v = arith::DivUIOp::create(b, loc, v, cIdx(b, loc, strides[i - 2]));
+      dims.push_back(arith::AddIOp::create(b, loc, v, cIdx(b, loc, 1)));
+    } else {
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    }
+  }
+  auto sAttr = b.getI64TensorAttr(strides);
+  auto dAttr = b.getI64TensorAttr(dil);
+  int64_t C = xt.getDimSize(1), F = wt.getDimSize(0);
+  if (groups == 1) {
+    Value init = convInit(b, loc, res, dims, bias);
+    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{res}, ValueRange{x, w},
+                                            ValueRange{init}, sAttr, dAttr)
+        .getResult(0);
+  }
+  assert(C != kDyn && F != kDyn && "grouped convolution needs static channel counts");
+  if (groups == C && F == C && wt.getDimSize(1) == 1) {
+    // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
+    auto fType = RankedTensorType::get({C, wt.getDimSize(2), wt.getDimSize(3)}, wt.getElementType());
+    Value f = tensor::CollapseShapeOp::create(b, loc, fType, w,
+                                              SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    Value init = convInit(b, loc, res, dims, bias);
+    return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, TypeRange{res}, ValueRange{x, f},
+                                                    ValueRange{init}, sAttr, dAttr)
+        .getResult(0);
+  }
+  // General groups: [N, G, C/G, H, W] x [G, F/G, C/G, kh, kw] -> [N, G, F/G, OH, OW].
+  int64_t G = groups;
+  // Static sizes must be attributes in expand_shape's output_shape.
+  auto ofr = [&](int64_t staticSize, Value v) -> OpFoldResult {
+    return ShapedType::isDynamic(staticSize) ? OpFoldResult(v) : OpFoldResult(b.getIndexAttr(staticSize));
+  };
+  SmallVector<OpFoldResult> xs{ofr(xt.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(C / G)};
+  for (int64_t i = 2; i < 4; ++i)
+    xs.push_back(xt.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, x, i)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(i))));
+  auto xgT = RankedTensorType::get({xt.getDimSize(0), G, C / G, xt.getDimSize(2), xt.getDimSize(3)},
+                                   xt.getElementType());
+  Value xg = tensor::ExpandShapeOp::create(b, loc, xgT, x,
+                                           SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, xs);
+  auto wgT = RankedTensorType::get({G, F / G, wt.getDimSize(1), wt.getDimSize(2), wt.getDimSize(3)},
+                                   wt.getElementType());
+  Value wg = tensor::ExpandShapeOp::create(b, loc, wgT, w,
+                                           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  auto rgT = RankedTensorType::get({res.getDimSize(0), G, F / G, res.getDimSize(2), res.getDimSize(3)},
+                                   res.getElementType());
+  Value init = convInit(b, loc, res, dims, bias);
+  SmallVector<OpFoldResult> rs{ofr(res.getDimSize(0), dims[0]), b.getIndexAttr(G), b.getIndexAttr(F / G),
+                               ofr(res.getDimSize(2), dims[2]), ofr(res.getDimSize(3), dims[3])};
+  Value initG = tensor::ExpandShapeOp::create(b, loc, rgT, init,
+                                              SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}}, rs);
+  Value r = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{rgT}, ValueRange{xg, wg},
+                                               ValueRange{initG}, sAttr, dAttr)
+                .getResult(0);
+  return tensor::CollapseShapeOp::create(b, loc, res, r, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+}
+
+/// Whether convGenericND handles filter type `wt`, `G` groups and result
+/// type `res`: static channels, kernel and output spatial dims.
+bool genericConvIsStatic(RankedTensorType wt, int64_t G, RankedTensorType res) {
+  int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
+  return F != kDyn && Cg != kDyn && F % G == 0 &&
+         !llvm::any_of(res.getShape().drop_front(1), ShapedType::isDynamic) &&
+         !llvm::any_of(wt.getShape().drop_front(2), ShapedType::isDynamic);
+}
+
+/// N-d grouped convolution on an already padded input as one linalg.generic
+/// over (n, g, f, out..., c, window...): x[n, g*Cg + c, o*s + k*d] *
+/// w[g*Fg + f, c, k], accumulated into [N, G, Fg, out...] (bias-initialised)
+/// and collapsed to [N, F, out...].  Needs static channels and spatial
+/// result dims (genericConvIsStatic).
+Value convGenericND(OpBuilder &b, Location loc, Value xp, Value w, Value bias, ArrayRef<int64_t> strides,
+                    ArrayRef<int64_t> dil, int64_t G, RankedTensorType res) {
+  auto wt = rtt(w);
+  int64_t ns = res.getRank() - 2;
+  int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
+  assert(genericConvIsStatic(wt, G, res) && "convGenericND needs static shapes");
+  int64_t Fg = F / G;
+  Type et = res.getElementType();
+  SmallVector<int64_t> gshape{res.getDimSize(0), G, Fg};
+  gshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto gT = RankedTensorType::get(gshape, et);
+  SmallVector<Value> gdims{dimOf(b, loc, xp, 0), cIdx(b, loc, G), cIdx(b, loc, Fg)};
+  for (int64_t i = 0; i < ns; ++i)
+    gdims.push_back(cIdx(b, loc, res.getDimSize(2 + i)));
+  int64_t gr = gT.getRank();
+  Value init = empty(b, loc, gT, gdims);
+  if (bias) {
+    AffineMap bm = AffineMap::get(gr, 0, {b.getAffineDimExpr(1) * Fg + b.getAffineDimExpr(2)}, b.getContext());
+    init = linalg::GenericOp::create(b, loc, TypeRange{gT}, ValueRange{bias}, ValueRange{init},
+                                     SmallVector<AffineMap>{bm, b.getMultiDimIdentityMap(gr)},
+                                     SmallVector<utils::IteratorType>(gr, utils::IteratorType::parallel),
+                                     [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+               .getResult(0);
+  } else {
+    init = fillTensor(b, loc, init, scalar(b, loc, et, 0));
+  }
+  int64_t R = 4 + 2 * ns;
+  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xe{D(0), D(1) * Cg + D(3 + ns)}, we{D(1) * Fg + D(2), D(3 + ns)}, oe{D(0), D(1), D(2)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(D(3 + i) * strides[i] + D(4 + ns + i) * dil[i]);
+    we.push_back(D(4 + ns + i));
+    oe.push_back(D(3 + i));
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()),
+                              AffineMap::get(R, 0, oe, b.getContext())};
+  SmallVector<utils::IteratorType> iters(3 + ns, utils::IteratorType::parallel);
+  iters.append(1 + ns, utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(et);
+  Value r = linalg::GenericOp::create(
+                b, loc, TypeRange{gT}, ValueRange{xp, w}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value v = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]))
+                                    : (Value)arith::AddIOp::create(nb, nl, a[2], arith::MulIOp::create(nb, nl, a[0], a[1]));
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  SmallVector<ReassociationIndices> re{{0}, {1, 2}};
+  for (int64_t i = 0; i < ns; ++i)
+    re.push_back({3 + i});
+  return tensor::CollapseShapeOp::create(b, loc, res, r, re);
+}
+
+/// Average-pool divisor per output position (compile time, any rank): the
+/// number of window elements inside the input (or inside the input plus
+/// the explicit pads with count_include_pad).
+SmallVector<double> poolDivisors(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> k,
+                                 ArrayRef<int64_t> s, ArrayRef<int64_t> d, ArrayRef<int64_t> pads,
+                                 ArrayRef<int64_t> ep, bool cip) {
+  int64_t ns = in.size(), nOut = 1, nK = 1;
+  for (int64_t i = 0; i < ns; ++i) {
+    nOut *= out[i];
+    nK *= k[i];
+  }
+  SmallVector<double> div(nOut);
+  for (int64_t o = 0; o < nOut; ++o) {
+    SmallVector<int64_t> oi(ns);
+    for (int64_t i = ns - 1, rem = o; i >= 0; --i) {
+      oi[i] = rem % out[i];
+      rem /= out[i];
+    }
+    int64_t cnt = 0;
+    for (int64_t kk = 0; kk < nK; ++kk) {
+      bool inInput = true, inExplicit = true;
+      for (int64_t i = ns - 1, rem = kk; i >= 0; --i) {
+        int64_t ki = rem % k[i];
+        rem /= k[i];
+        int64_t h = oi[i] * s[i] + ki * d[i] - pads[i];
+        inInput &= h >= 0 && h < in[i];
+        inExplicit &= h >= -ep[i] && h < in[i] + ep[i + ns];
+      }
+      if (cip ? inExplicit : inInput)
+        ++cnt;
+    }
+    div[o] = std::max<int64_t>(cnt, 1);
+  }
+  return div;
+}
+
+/// Divides the window sums `r` (of type `res`, NC + spatial) by the divisors
+/// of poolDivisors: one scalar when they are all equal, else a constant
+/// [1, 1, spatial...] tensor.
+Value divideByPoolDivisors(OpBuilder &b, Location loc, Value r, RankedTensorType res,
+                           ArrayRef<double> div) {
+  Type et = res.getElementType();
+  if (llvm::all_of(div, [&](double v) { return v == div[0]; }))
+    return divScalar(b, loc, r, scalar(b, loc, et, div[0]));
+  SmallVector<int64_t> dshape{1, 1};
+  dshape.append(res.getShape().begin() + 2, res.getShape().end());
+  auto dT = RankedTensorType::get(dshape, et);
+  SmallVector<APFloat> vals;
+  for (double v : div) {
+    APFloat f(v);
+    bool lost;
+    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    vals.push_back(f);
+  }
+  Value dv = arith::ConstantOp::create(b, loc, dT, DenseElementsAttr::get(dT, vals));
+  return elementwise(b, loc, res, ValueRange{r, dv}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
+/// Pooling as one linalg.generic over (n, c, out..., window...) for any
+/// spatial rank: the max (or sum) of the padded input and, with
+/// `withIndices`, the flat index of the max in the unpadded input
+/// (storage_order 0: row-major; 1: spatial dims column-major), first max
+/// wins.  `res` must have static spatial dims.
+SmallVector<Value> poolWindowGeneric(OpBuilder &b, Location loc, Value x, RankedTensorType res,
+                                     ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> d,
+                                     ArrayRef<int64_t> pads, bool isMax, bool withIndices,
+                                     int64_t storageOrder) {
+  auto xt = rtt(x);
+  int64_t ns = xt.getRank() - 2, R = 2 + 2 * ns;
+  Type et = res.getElementType();
+  Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
+  Value xp = padSpatial(b, loc, x, pads, padV);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), dimOf(b, loc, x, 1)};
+  for (int64_t i = 2; i < res.getRank(); ++i)
+    dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  Value init = fillTensor(b, loc, empty(b, loc, res, dims), padV);
+  Value window = tensor::EmptyOp::create(b, loc, k, et);
+  SmallVector<AffineExpr> xe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, we, oe{b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    xe.push_back(b.getAffineDimExpr(2 + i) * s[i] + b.getAffineDimExpr(2 + ns + i) * d[i]);
+    we.push_back(b.getAffineDimExpr(2 + ns + i));
+    oe.push_back(b.getAffineDimExpr(2 + i));
+  }
+  AffineMap om = AffineMap::get(R, 0, oe, b.getContext());
+  SmallVector<AffineMap> maps{AffineMap::get(R, 0, xe, b.getContext()), AffineMap::get(R, 0, we, b.getContext()), om};
+  SmallVector<utils::IteratorType> iters(2 + ns, utils::IteratorType::parallel);
+  iters.append(ns, utils::IteratorType::reduction);
+  SmallVector<Value> inits{init};
+  SmallVector<Type> types{res};
+  if (withIndices) {
+    auto it = RankedTensorType::get(res.getShape(), b.getI64Type());
+    inits.push_back(fillTensor(b, loc, empty(b, loc, it, dims), scalar(b, loc, b.getI64Type(), 0)));
+    types.push_back(it);
+    maps.push_back(om);
+  }
+  bool isFloat = isa<FloatType>(et);
+  Value C = dimOf(b, loc, x, 1);
+  SmallVector<Value> inDims;
+  for (int64_t i = 0; i < ns; ++i)
+    inDims.push_back(dimOf(b, loc, x, 2 + i));
+  auto g = linalg::GenericOp::create(
+      b, loc, types, ValueRange{xp, window}, inits, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        if (!isMax) {
+          Value sum = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], a[0])
+                              : (Value)arith::AddIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, sum);
+          return;
+        }
+        if (!withIndices) {
+          Value m = isFloat ? (Value)arith::MaximumFOp::create(nb, nl, a[2], a[0])
+                            : (Value)arith::MaxSIOp::create(nb, nl, a[2], a[0]);
+          linalg::YieldOp::create(nb, nl, m);
+          return;
+        }
+        Value gt = isFloat ? (Value)arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, a[0], a[2])
+                           : (Value)arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, a[0], a[2]);
+        // Flat index of the element in the unpadded input.
+        SmallVector<Value> p;
+        for (int64_t i = 0; i < ns; ++i) {
+          Value o = linalg::IndexOp::create(nb, nl, 2 + i), w = linalg::IndexOp::create(nb, nl, 2 + ns + i);
+          Value v = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, o, cIdx(nb, nl, s[i])),
+                                          arith::MulIOp::create(nb, nl, w, cIdx(nb, nl, d[i])));
+          p.push_back(arith::SubIOp::create(nb, nl, v, cIdx(nb, nl, pads[i])));
+        }
+        Value n = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+        Value flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, n, C), c);
+        for (int64_t j = 0; j < ns; ++j) {
+          int64_t i = storageOrder ? ns - 1 - j : j;
+          flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, flat, inDims[i]), p[i]);
+        }
+        Value fi = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), flat);
+        linalg::YieldOp::create(nb, nl, ValueRange{arith::SelectOp::create(nb, nl, gt, a[0], a[2]),
+                                                   arith::SelectOp::create(nb, nl, gt, fi, a[3])});
+      });
+  return SmallVector<Value>(g.getResults());
+}
+
+/// nn.conv: 1-D and 2-D through the 2-D named ops (plain, depthwise,
+/// grouped), 3-D ungrouped through conv_3d_ncdhw_fcdhw, the others through
+/// convGenericND; the bias initializes the accumulator, the residual add and
+/// activation follow.
+FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  int64_t ns = res.getRank() - 2, groups = op.getGroups();
+  Type et = res.getElementType();
+  Value residual = op.getResidual();
+  bool named2D = ns == 1 || ns == 2, named3D = ns == 3 && groups == 1;
+  if (residual && !isa<FloatType>(et))
+    return b.notifyMatchFailure(op, "a fused residual needs a float result");
+  if (named2D && groups != 1 && (rtt(op.getInput()).isDynamicDim(1) || rtt(op.getFilter()).isDynamicDim(0)))
+    return b.notifyMatchFailure(op, "grouped convolution needs static channel counts");
+  if (named3D && llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "3-D convolution needs static spatial dims");
+  if (!named2D && !named3D && !genericConvIsStatic(rtt(op.getFilter()), groups, res))
+    return b.notifyMatchFailure(op, "convolution needs static channels, kernel and output spatial dims");
+  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), scalar(b, loc, et, 0));
+  Value r;
+  if (ns == 2) {
+    r = conv2D(b, loc, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(), groups, res);
+  } else if (ns == 1) {
+    Value x2 = expandTo2D(b, loc, x, true), w2 = expandTo2D(b, loc, op.getFilter(), false);
+    auto r2 = RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et);
+    r = conv2D(b, loc, x2, w2, op.getBias(), {1, op.getStrides()[0]}, {1, op.getDilations()[0]}, groups, r2);
+    r = applyAct(b, loc, op, r, residual ? expandTo2D(b, loc, residual, true) : Value());
+    return collapseFrom2D(b, loc, r);
+  } else if (named3D) {
+    SmallVector<Value> dims{dimOf(b, loc, x, 0)};
+    for (int64_t i = 1; i < 5; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    Value init = convInit(b, loc, res, dims, op.getBias());
+    r = linalg::Conv3DNcdhwFcdhwOp::create(b, loc, TypeRange{res}, ValueRange{x, op.getFilter()},
+                                           ValueRange{init}, b.getI64TensorAttr(op.getStrides()),
+                                           b.getI64TensorAttr(op.getDilations()))
+            .getResult(0);
+  } else {
+    r = convGenericND(b, loc, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(), groups, res);
+  }
+  return unfusedEpilogue(b, loc, op, r);
+}
+
+/// N-d transposed convolution (3 or more spatial dims): the input is
+/// dilated by the strides, padded by d * (k - 1) - pad (negative: cropped;
+/// output_padding extends the end), and convolved with the spatially flipped
+/// filter, whose [C, F/G] dims are swapped per group.
+FailureOr<Value> lowerConvTransposeND(PatternRewriter &b, nn::ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  int64_t ns = res.getRank() - 2;
+  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "transposed convolution needs static channel and spatial dims");
+  // convGenericND's requirement (genericConvIsStatic): the flipped filter is
+  // static, the result dims must be.
+  if (llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "convolution needs static channels, kernel and output spatial dims");
+  Type et = res.getElementType();
+  Value x = op.getInput(), w = op.getFilter();
+  ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations(), pads = op.getPads(),
+                    opad = op.getOutputPadding();
+  int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
+  // 1. Dilate the input by the strides.
+  SmallVector<int64_t> upShape{xt.getDimSize(0), C};
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C)};
+  SmallVector<OpFoldResult> offs(ns + 2, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C)},
+      strd{b.getIndexAttr(1), b.getIndexAttr(1)};
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t in = xt.getDimSize(2 + i);
+    upShape.push_back((in - 1) * strides[i] + 1);
+    upDims.push_back(cIdx(b, loc, upShape.back()));
+    sizes.push_back(b.getIndexAttr(in));
+    strd.push_back(b.getIndexAttr(strides[i]));
+  }
+  auto upT = RankedTensorType::get(upShape, et);
+  Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
+  up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
+  // 2. Pad by d * (k - 1) - pad; negative amounts crop.
+  SmallVector<int64_t> padPos(2 * ns), crop(2 * ns);
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t ek = dil[i] * (wt.getDimSize(2 + i) - 1);
+    int64_t lo = ek - pads[i], hi = ek - pads[i + ns] + opad[i];
+    padPos[i] = std::max<int64_t>(0, lo);
+    padPos[i + ns] = std::max<int64_t>(0, hi);
+    crop[i] = std::max<int64_t>(0, -lo);
+    crop[i + ns] = std::max<int64_t>(0, -hi);
+  }
+  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
+  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
+    auto pt = rtt(xp);
+    SmallVector<int64_t> cs{pt.getDimSize(0), C};
+    SmallVector<OpFoldResult> o(2, b.getIndexAttr(0)), s{mixedDim(b, loc, xp, 0), b.getIndexAttr(C)},
+        one(ns + 2, b.getIndexAttr(1));
+    for (int64_t i = 0; i < ns; ++i) {
+      cs.push_back(pt.getDimSize(2 + i) - crop[i] - crop[i + ns]);
+      o.push_back(b.getIndexAttr(crop[i]));
+      s.push_back(b.getIndexAttr(cs.back()));
+    }
+    xp = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(cs, et), xp, o, s, one);
+  }
+  // 3. Filter [C, F/G, k...] -> flipped [F, C/G, k...]:
+  //    W'[g*Fg + f, c, i...] = W[g*Cg + c, f, (k-1-i)...].
+  int64_t Cg = C / G, F = Fg * G;
+  SmallVector<int64_t> wfShape{F, Cg};
+  for (int64_t i = 0; i < ns; ++i)
+    wfShape.push_back(wt.getDimSize(2 + i));
+  auto wfT = RankedTensorType::get(wfShape, et);
+  int64_t wr = wfT.getRank();
+  Value wf = linalg::GenericOp::create(
+                 b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{empty(b, loc, wfT, {})},
+                 SmallVector<AffineMap>{b.getMultiDimIdentityMap(wr)},
+                 SmallVector<utils::IteratorType>(wr, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange) {
+                   Value o = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+                   Value g = arith::DivUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value f = arith::RemUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value cin = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, g, cIdx(nb, nl, Cg)), c);
+                   SmallVector<Value> idx{cin, f};
+                   for (int64_t i = 0; i < ns; ++i)
+                     idx.push_back(arith::SubIOp::create(nb, nl, cIdx(nb, nl, wfShape[2 + i] - 1),
+                                                         linalg::IndexOp::create(nb, nl, 2 + i)));
+                   linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, w, idx).getResult());
+                 })
+                 .getResult(0);
+  SmallVector<int64_t> ones(ns, 1);
+  return convGenericND(b, loc, xp, wf, op.getBias(), ones, dil, G, res);
+}
+
+/// nn.conv_transpose with 1 or 2 spatial dims (the others: lowerConvTransposeND):
+/// the input dilated by the strides and padded, convolved with the flipped
+/// filter by conv2D.
+FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  int64_t ns = res.getRank() - 2;
+  if (ns != 2 && ns != 1)
+    return lowerConvTransposeND(b, op);
+  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "transposed convolution needs static channel and spatial dims");
+  Type et = res.getElementType();
+  Value x = op.getInput(), w = op.getFilter();
+  SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads()),
+      opad(op.getOutputPadding());
+  if (ns == 1) {
+    x = expandTo2D(b, loc, x, true);
+    w = expandTo2D(b, loc, w, false);
+    strides.insert(strides.begin(), 1);
+    dil.insert(dil.begin(), 1);
+    opad.insert(opad.begin(), 0);
+    pads = {0, pads[0], 0, pads[1]};
+    xt = rtt(x);
+    wt = rtt(w);
+  }
+  int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
+  int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+  // 1. Dilate the input by the strides.
+  int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
+  int64_t Hu = (H - 1) * strides[0] + 1, Wu = (W - 1) * strides[1] + 1;
+  auto upT = RankedTensorType::get({xt.getDimSize(0), C, Hu, Wu}, et);
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C), cIdx(b, loc, Hu), cIdx(b, loc, Wu)};
+  Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
+  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C),
+                                                             b.getIndexAttr(H), b.getIndexAttr(W)},
+      strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
+  up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
+  // 2. Pad by d*(k-1) - pad (negative: crop).
+  SmallVector<int64_t> p{dil[0] * (kh - 1) - pads[0], dil[1] * (kw - 1) - pads[1],
+                         dil[0] * (kh - 1) - pads[2] + opad[0], dil[1] * (kw - 1) - pads[3] + opad[1]};
+  SmallVector<int64_t> padPos(4), crop(4);
+  for (int i = 0; i < 4; ++i) {
+    padPos[i] = std::max<int64_t>(0, p[i]);
+    crop[i] = std::max<int64_t>(0, -p[i]);
+  }
+  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
+  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
+    auto pt = rtt(xp);
+    int64_t h2 = pt.getDimSize(2) - crop[0] - crop[2], w2 = pt.getDimSize(3) - crop[1] - crop[3];
+    auto ct = RankedTensorType::get({pt.getDimSize(0), C, h2, w2}, et);
+    SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
+    SmallVector<OpFoldResult> s{dimOf(b, loc, xp, 0), b.getIndexAttr(C), b.getIndexAttr(h2), b.getIndexAttr(w2)};
+    SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
+    xp = tensor::ExtractSliceOp::create(b, loc, ct, xp, o, s, one);
+  }
+  // 3. Filter [C, F/G, kh, kw] -> flipped [F, C/G, kh, kw]:
+  //    W'[g*Fg + f, c, i, j] = W[g*Cg + c, f, kh-1-i, kw-1-j].
+  int64_t Cg = C / G, F = Fg * G;
+  auto wfT = RankedTensorType::get({F, Cg, kh, kw}, et);
+  Value wInit = empty(b, loc, wfT, {});
+  Value wf = linalg::GenericOp::create(
+                 b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{wInit},
+                 SmallVector<AffineMap>{b.getMultiDimIdentityMap(4)},
+                 SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange) {
+                   Value o = linalg::IndexOp::create(nb, nl, 0), c = linalg::IndexOp::create(nb, nl, 1);
+                   Value i = linalg::IndexOp::create(nb, nl, 2), j = linalg::IndexOp::create(nb, nl, 3);
+                   Value g = arith::DivUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value f = arith::RemUIOp::create(nb, nl, o, cIdx(nb, nl, Fg));
+                   Value cin = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, g, cIdx(nb, nl, Cg)), c);
+                   Value ii = arith::SubIOp::create(nb, nl, cIdx(nb, nl, kh - 1), i);
+                   Value jj = arith::SubIOp::create(nb, nl, cIdx(nb, nl, kw - 1), j);
+                   Value v = tensor::ExtractOp::create(nb, nl, w, ValueRange{cin, f, ii, jj});
+                   linalg::YieldOp::create(nb, nl, v);
+                 })
+                 .getResult(0);
+  auto r2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
+  Value r = conv2D(b, loc, xp, wf, op.getBias(), {1, 1}, dil, G, r2);
+  return ns == 1 ? collapseFrom2D(b, loc, r) : r;
+}
+
+/// nn.pool with 3 or more spatial dims.
+FailureOr<Value> lowerPoolND(PatternRewriter &b, nn::PoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic) ||
+      llvm::any_of(xt.getShape().drop_front(2), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "pooling with 3 or more spatial dims needs static spatial dims");
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  Value r = poolWindowGeneric(b, loc, op.getInput(), res, op.getKernel(), op.getStrides(), op.getDilations(),
+                              op.getPads(), isMax, false, 0)[0];
+  if (isMax)
+    return r;
+  SmallVector<double> div =
+      poolDivisors(xt.getShape().drop_front(2), res.getShape().drop_front(2), op.getKernel(), op.getStrides(),
+                   op.getDilations(), op.getPads(), op.getExplicitPads(), op.getCountIncludePad());
+  return divideByPoolDivisors(b, loc, r, res, div);
+}
+
+/// nn.pool with 1 or 2 spatial dims: the pooling_nchw named ops on the padded
+/// input (1-D as 2-D); average pooling then divides by poolDivisors.
+FailureOr<Value> lowerPool(PatternRewriter &b, nn::PoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  Type et = res.getElementType();
+  int64_t ns = res.getRank() - 2;
+  Value x = op.getInput();
+  SmallVector<int64_t> k(op.getKernel()), s(op.getStrides()), d(op.getDilations()), pads(op.getPads());
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  if (ns == 1) {
+    x = expandTo2D(b, loc, x, true);
+    k.insert(k.begin(), 1);
+    s.insert(s.begin(), 1);
+    d.insert(d.begin(), 1);
+    pads = {0, pads[0], 0, pads[1]};
+  } else if (ns != 2) {
+    return lowerPoolND(b, op);
+  }
+  auto res2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
+  Value padV = isMax ? lowest(b, loc, et) : scalar(b, loc, et, 0);
+  Value xp = padSpatial(b, loc, x, pads, padV);
+  SmallVector<Value> dims{dimOf(b, loc, x, 0), dimOf(b, loc, x, 1)};
+  for (int64_t i = 2; i < 4; ++i) {
+    if (!res2.isDynamicDim(i)) {
+      dims.push_back(cIdx(b, loc, res2.getDimSize(i)));
+      continue;
+    }
+    int64_t ek = d[i - 2] * (k[i - 2] - 1) + 1;
+    Value v = arith::SubIOp::create(b, loc, dimOf(b, loc, xp, i), cIdx(b, loc, ek));
+    v = arith::DivUIOp::create(b, loc, v, cIdx(b, loc, s[i - 2]));
+    dims.push_back(arith::AddIOp::create(b, loc, v, cIdx(b, loc, 1)));
+  }
+  Value init = fillTensor(b, loc, empty(b, loc, res2, dims), padV);
+  Value window = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k[0], k[1]}, et);
+  auto sAttr = b.getI64TensorAttr(s), dAttr = b.getI64TensorAttr(d);
+  Value r;
+  if (isMax) {
+    r = linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
+            .getResult(0);
+  } else {
+    r = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
+            .getResult(0);
+    // Divisor per output position, computed at compile time.
+    SmallVector<int64_t> ep(op.getExplicitPads());
+    if (ns == 1) ep = {0, ep[0], 0, ep[1]};
+    SmallVector<double> div = poolDivisors(rtt(x).getShape().drop_front(2), res2.getShape().drop_front(2),
+                                           k, s, d, pads, ep, op.getCountIncludePad());
+    r = divideByPoolDivisors(b, loc, r, res2, div);
+  }
+  return ns == 1 ? collapseFrom2D(b, loc, r) : r;
+}
+
+/// nn.pool_indices: the Indices output of MaxPool.
+FailureOr<Value> lowerPoolIndices(PatternRewriter &b, nn::PoolIndicesOp op) {
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic))
+    return b.notifyMatchFailure(op, "MaxPool indices need static spatial dims");
+  auto vt = RankedTensorType::get(res.getShape(), xt.getElementType());
+  return poolWindowGeneric(b, op.getLoc(), op.getInput(), vt, op.getKernel(), op.getStrides(),
+                           op.getDilations(), op.getPads(), true, true, op.getStorageOrder())[1];
+}
+
+/// nn.max_unpool: zero-filled result, an scf.for over the (flattened) input
+/// elements inserting each value at its delinearized index.
+FailureOr<Value> lowerMaxUnpool(OpBuilder &b, nn::MaxUnpoolOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput());
+  Type et = res.getElementType();
+  int64_t r = res.getRank();
+  SmallVector<Value> dims = op.getShape() ? dimsFromShapeOperand(b, loc, res, op.getShape())
+                                          : SmallVector<Value>();
+  if (!op.getShape())
+    for (int64_t i = 0; i < r; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  // Dims the flat indices refer to: N, C and the default unpooled dims.
+  SmallVector<Value> idims{dimOf(b, loc, op.getInput(), 0), dimOf(b, loc, op.getInput(), 1)};
+  for (int64_t d : op.getSpatialDims())
+    idims.push_back(cIdx(b, loc, d));
+  Value total = cIdx(b, loc, 1);
+  for (int64_t i = 0; i < r; ++i)
+    total = arith::MulIOp::create(b, loc, total, idims[i]);
+  Value acc = fillTensor(b, loc, empty(b, loc, res, dims), scalar(b, loc, et, 0));
+  ReassociationIndices all;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    all.push_back(i);
+  int64_t n = 1;
+  for (int64_t d : xt.getShape())
+    n = (n == kDyn || d == kDyn) ? kDyn : n * d;
+  Value xf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, xt.getElementType()), op.getInput(),
+                                             SmallVector<ReassociationIndices>{all});
+  Value idxf = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, rtt(op.getIndices()).getElementType()),
+                                               op.getIndices(), SmallVector<ReassociationIndices>{all});
+  Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, dimOf(b, loc, xf, 0), one, ValueRange{acc},
+      [&](OpBuilder &nb, Location nl, Value j, ValueRange iter) {
+        Value v = tensor::ExtractOp::create(nb, nl, xf, ValueRange{j});
+        Value t = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                             tensor::ExtractOp::create(nb, nl, idxf, ValueRange{j}));
+        Value ok = arith::AndIOp::create(nb, nl, arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, t, zero),
+                                         arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, total));
+        auto ifOp = scf::IfOp::create(
+            nb, nl, ok,
+            [&](OpBuilder &ib, Location il) {
+              // Row-major delinearization of the flat index.
+              SmallVector<Value> pos(r);
+              Value rem = t, inside;
+              for (int64_t i = r - 1; i >= 0; --i) {
+                pos[i] = arith::RemUIOp::create(ib, il, rem, idims[i]);
+                rem = arith::DivUIOp::create(ib, il, rem, idims[i]);
+                Value in = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::ult, pos[i], dims[i]);
+                inside = inside ? arith::AndIOp::create(ib, il, inside, in).getResult() : in;
+              }
+              auto inner = scf::IfOp::create(
+                  ib, il, inside,
+                  [&](OpBuilder &jb, Location jl) {
+                    scf::YieldOp::create(jb, jl, tensor::InsertOp::create(jb, jl, v, iter[0], pos).getResult());
+                  },
+                  [&](OpBuilder &jb, Location jl) { scf::YieldOp::create(jb, jl, iter[0]); });
+              scf::YieldOp::create(ib, il, inner.getResults());
+            },
+            [&](OpBuilder &ib, Location il) { scf::YieldOp::create(ib, il, iter[0]); });
+        scf::YieldOp::create(nb, nl, ifOp.getResults());
+      });
+  return loop.getResult(0);
+}
+
+} // namespace
+
+void kiln::nn_to_linalg::populateConvPoolPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerToLinalg<nn::ConvOp, lowerConv>, LowerToLinalg<nn::ConvTransposeOp, lowerConvTranspose>,
+               LowerToLinalg<nn::PoolOp, lowerPool>, LowerToLinalg<nn::PoolIndicesOp, lowerPoolIndices>,
+               LowerToLinalg<nn::MaxUnpoolOp, lowerMaxUnpool>>(patterns.getContext());
+}

@@ -1,0 +1,255 @@
+//===- Matmul.cpp - linear algebra to linalg ------------------------------===//
+//
+// nn.matmul (linalg.matmul / batch_matmul with the fused bias, residual and
+// activation), nn.einsum (one linalg.generic over the equation's letters)
+// and nn.det (LU elimination with partial pivoting, per matrix).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+#include "Patterns.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace kiln::nn_to_linalg;
+namespace nn = kiln::nn;
+
+namespace {
+
+FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op) {
+  Location loc = op.getLoc();
+  Value A = op.getLhs(), B = op.getRhs();
+  auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
+  int64_t r = res.getRank();
+  Type et = res.getElementType();
+  if (at.getRank() != r || bt.getRank() != r)
+    return b.notifyMatchFailure(op, "operands must have the result's rank (normalized form)");
+  Value bias = op.getBias(), residual = op.getResidual();
+  if ((bias || residual) && !isa<FloatType>(et))
+    return b.notifyMatchFailure(op, "a fused bias/residual needs a float result");
+  Value zero = scalar(b, loc, et, 0);
+  if (r == 2) {
+    SmallVector<Value> dims{dimOf(b, loc, A, 0), dimOf(b, loc, B, 1)};
+    Value init = epilogueInit(b, loc, res, dims, bias, 1);
+    Value mm = linalg::MatmulOp::create(b, loc, TypeRange{res}, ValueRange{A, B}, ValueRange{init}).getResult(0);
+    return applyAct(b, loc, op, mm, residual);
+  }
+  bool rhsUnitBatch = llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; });
+  if (rhsUnitBatch) {
+    // Fold the batch dims of A into M: [b..., M, K] -> [B*M, K].
+    SmallVector<ReassociationIndices> ra{{}, {r - 1}};
+    for (int64_t i = 0; i < r - 1; ++i) ra[0].push_back(i);
+    int64_t bm = 1;
+    for (int64_t i = 0; i < r - 1; ++i)
+      bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
+    auto a2T = RankedTensorType::get({bm, at.getDimSize(r - 1)}, et);
+    Value a2 = tensor::CollapseShapeOp::create(b, loc, a2T, A, ra);
+    SmallVector<ReassociationIndices> rb{{}, {r - 1}};
+    for (int64_t i = 0; i < r - 1; ++i) rb[0].push_back(i);
+    auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+    // A constant rhs (a weight) is re-typed as a 2-D constant over the same
+    // data: a collapse_shape of a resource constant does not fold, and the
+    // matmul would read its rhs through the collapsed view (many times
+    // slower).
+    Value b2;
+    if (auto k = B.getDefiningOp<arith::ConstantOp>(); k && b2T.hasStaticShape()) {
+      if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
+        b2 = arith::ConstantOp::create(b, loc, b2T, d.reshape(b2T));
+      else if (auto r = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
+        b2 = arith::ConstantOp::create(b, loc, b2T, DenseResourceElementsAttr::get(b2T, r.getRawHandle()));
+    }
+    if (!b2)
+      b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
+    auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
+    SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
+    Value res2 = residual ? (Value)tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra) : Value();
+    Value init = epilogueInit(b, loc, r2T, dims, bias, 1);
+    Value mm = linalg::MatmulOp::create(b, loc, TypeRange{r2T}, ValueRange{a2, b2}, ValueRange{init}).getResult(0);
+    mm = applyAct(b, loc, op, mm, res2);
+    SmallVector<OpFoldResult> os;
+    for (int64_t i = 0; i < r - 1; ++i)
+      os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+    os.push_back(bt.isDynamicDim(r - 1) ? OpFoldResult(dimOf(b, loc, B, r - 1)) : OpFoldResult(b.getIndexAttr(bt.getDimSize(r - 1))));
+    return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, ra, os);
+  }
+  // General: broadcast both to the full batch, collapse the batch dims.
+  SmallVector<Value> resDims;
+  for (int64_t i = 0; i < r - 2; ++i) {
+    Value d = at.getDimSize(i) != 1 ? dimOf(b, loc, A, i) : dimOf(b, loc, B, i);
+    resDims.push_back(d);
+  }
+  auto bcast = [&](Value v, int64_t m, int64_t n, Value dm, Value dn) -> Value {
+    auto t = rtt(v);
+    SmallVector<int64_t> shape(res.getShape().drop_back(2));
+    shape.push_back(m);
+    shape.push_back(n);
+    auto full = RankedTensorType::get(shape, et);
+    bool needs = false;
+    for (int64_t i = 0; i < r - 2; ++i)
+      if (t.getDimSize(i) == 1 && full.getDimSize(i) != 1) needs = true;
+    if (!needs)
+      return v;
+    SmallVector<Value> dims(resDims);
+    dims.push_back(dm);
+    dims.push_back(dn);
+    return elementwise(b, loc, full, ValueRange{v}, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  };
+  A = bcast(A, at.getDimSize(r - 2), at.getDimSize(r - 1), dimOf(b, loc, A, r - 2), dimOf(b, loc, A, r - 1));
+  B = bcast(B, bt.getDimSize(r - 2), bt.getDimSize(r - 1), dimOf(b, loc, B, r - 2), dimOf(b, loc, B, r - 1));
+  at = rtt(A);
+  bt = rtt(B);
+  SmallVector<ReassociationIndices> re{{}, {r - 2}, {r - 1}};
+  for (int64_t i = 0; i < r - 2; ++i) re[0].push_back(i);
+  int64_t batch = 1;
+  for (int64_t i = 0; i < r - 2; ++i)
+    batch = (batch == kDyn || res.getDimSize(i) == kDyn) ? kDyn : batch * res.getDimSize(i);
+  auto a3T = RankedTensorType::get({batch, at.getDimSize(r - 2), at.getDimSize(r - 1)}, et);
+  auto b3T = RankedTensorType::get({batch, bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+  Value a3 = tensor::CollapseShapeOp::create(b, loc, a3T, A, re);
+  Value b3 = tensor::CollapseShapeOp::create(b, loc, b3T, B, re);
+  auto r3T = RankedTensorType::get({batch, at.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
+  SmallVector<Value> dims{dimOf(b, loc, a3, 0), dimOf(b, loc, a3, 1), dimOf(b, loc, b3, 2)};
+  Value init = fillTensor(b, loc, empty(b, loc, r3T, dims), zero);
+  Value mm = linalg::BatchMatmulOp::create(b, loc, TypeRange{r3T}, ValueRange{a3, b3}, ValueRange{init}).getResult(0);
+  SmallVector<OpFoldResult> os;
+  for (int64_t i = 0; i < r - 2; ++i)
+    os.push_back(res.isDynamicDim(i) ? OpFoldResult(resDims[i]) : OpFoldResult(b.getIndexAttr(res.getDimSize(i))));
+  os.push_back(r3T.isDynamicDim(1) ? OpFoldResult(dims[1]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(1))));
+  os.push_back(r3T.isDynamicDim(2) ? OpFoldResult(dims[2]) : OpFoldResult(b.getIndexAttr(r3T.getDimSize(2))));
+  Value y = tensor::ExpandShapeOp::create(b, loc, res, mm, re, os);
+  if (bias) {
+    SmallVector<int64_t> bshape(r, 1);
+    bshape[r - 1] = rtt(bias).getDimSize(0);
+    SmallVector<ReassociationIndices> bre{{}};
+    for (int64_t i = 0; i < r; ++i) bre.back().push_back(i);
+    Value bN = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(bshape, et), bias, bre);
+    y = elementwise(b, loc, res, ValueRange{y, bN}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+      return arith::AddFOp::create(nb, nl, a[0], a[1]);
+    });
+  }
+  return unfusedEpilogue(b, loc, op, y);
+}
+
+/// nn.einsum: one linalg.generic whose loops are the equation's letters
+/// (output letters parallel, the others reductions).
+Value lowerEinsum(OpBuilder &b, nn::EinsumOp op) {
+  Location loc = op.getLoc();
+  StringRef eq = op.getEquation();
+  size_t arrow = eq.find("->");
+  SmallVector<StringRef> terms;
+  eq.take_front(arrow).split(terms, ',');
+  StringRef out = eq.drop_front(arrow + 2);
+  auto res = rtt(op.getResult());
+  // Loop order: output letters, then the summed ones.
+  std::string loops = out.str();
+  for (StringRef t : terms)
+    for (char c : t)
+      if (loops.find(c) == std::string::npos)
+        loops += c;
+  auto loopOf = [&](char c) { return (unsigned)loops.find(c); };
+  unsigned n = loops.size();
+  SmallVector<AffineMap> maps;
+  for (auto [i, t] : llvm::enumerate(terms)) {
+    auto in = rtt(op.getInputs()[i]);
+    SmallVector<AffineExpr> exprs;
+    for (auto kcOuter : llvm::enumerate(t)) {
+      int64_t k = kcOuter.index();
+      char c = kcOuter.value();
+      // A static size-1 dim broadcasts unless every use of the letter is 1.
+      bool bcast = in.getDimSize(k) == 1 && llvm::any_of(llvm::enumerate(terms), [&](auto jt) {
+                     auto other = rtt(op.getInputs()[jt.index()]);
+                     for (auto kc : llvm::enumerate(jt.value()))
+                       if (kc.value() == c && other.getDimSize(kc.index()) != 1)
+                         return true;
+                     return false;
+                   });
+      exprs.push_back(bcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(loopOf(c)));
+    }
+    maps.push_back(AffineMap::get(n, 0, exprs, b.getContext()));
+  }
+  SmallVector<AffineExpr> outExprs;
+  for (char c : out)
+    outExprs.push_back(b.getAffineDimExpr(loopOf(c)));
+  maps.push_back(AffineMap::get(n, 0, outExprs, b.getContext()));
+  SmallVector<utils::IteratorType> iters;
+  for (unsigned l = 0; l < n; ++l)
+    iters.push_back(l < out.size() ? utils::IteratorType::parallel : utils::IteratorType::reduction);
+  // Result dims: from an input dim with the same letter that is not a broadcast 1.
+  SmallVector<Value> dims;
+  for (auto [k, c] : llvm::enumerate(out)) {
+    Value d;
+    if (res.isDynamicDim(k))
+      for (auto [i, t] : llvm::enumerate(terms))
+        for (auto [kk, cc] : llvm::enumerate(t))
+          if (!d && cc == c && rtt(op.getInputs()[i]).getDimSize(kk) != 1)
+            d = dimOf(b, loc, op.getInputs()[i], kk);
+    dims.push_back(d ? d : cIdx(b, loc, 1));
+  }
+  Type et = res.getElementType();
+  Value init = fillTensor(b, loc, empty(b, loc, res, dims), scalar(b, loc, et, 0));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, op.getInputs(), ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value p = a[0];
+               for (Value v : a.drop_front().drop_back())
+                 p = binaryScalar(nb, nl, nn::BinaryKind::mul, p, v);
+               linalg::YieldOp::create(nb, nl, binaryScalar(nb, nl, nn::BinaryKind::add, a.back(), p));
+             })
+      .getResult(0);
+}
+
+Value lowerDet(OpBuilder &b, nn::DetOp d) {
+  Location loc = d.getLoc();
+  auto res = rtt(d.getResult());
+  auto in = rtt(d.getInput());
+  int64_t r = in.getRank(), n = in.getDimSize(r - 1);
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < r - 2; ++i) dims.push_back(dimOf(b, loc, d.getInput(), i));
+  Value init = empty(b, loc, res, dims);
+  Value x = d.getInput();
+  return qGeneric(b, loc, res, init, {}, {}, SmallVector<utils::IteratorType>(r - 2, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    Type ft = res.getElementType();
+    SmallVector<Value> idx;
+    for (int64_t i = 0; i < r - 2; ++i) idx.push_back(linalg::IndexOp::create(nb, nl, i));
+    std::vector<std::vector<Value>> a(n, std::vector<Value>(n));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        SmallVector<Value> ix = idx;
+        ix.push_back(cIdx(nb, nl, i));
+        ix.push_back(cIdx(nb, nl, j));
+        a[i][j] = tensor::ExtractOp::create(nb, nl, x, ix);
+      }
+    Value det = scalar(nb, nl, ft, 1), zero = scalar(nb, nl, ft, 0);
+    for (int64_t k = 0; k < n; ++k) {
+      for (int64_t i = k + 1; i < n; ++i) {
+        Value swap = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                           math::AbsFOp::create(nb, nl, a[i][k]),
+                                           math::AbsFOp::create(nb, nl, a[k][k]));
+        for (int64_t j = k; j < n; ++j) {
+          Value t = a[k][j];
+          a[k][j] = arith::SelectOp::create(nb, nl, swap, a[i][j], t);
+          a[i][j] = arith::SelectOp::create(nb, nl, swap, t, a[i][j]);
+        }
+        det = arith::SelectOp::create(nb, nl, swap, arith::NegFOp::create(nb, nl, det), det);
+      }
+      det = arith::MulFOp::create(nb, nl, det, a[k][k]);
+      Value piv0 = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, a[k][k], zero);
+      for (int64_t i = k + 1; i < n; ++i) {
+        Value f = arith::DivFOp::create(nb, nl, a[i][k], a[k][k]);
+        f = arith::SelectOp::create(nb, nl, piv0, zero, f);
+        for (int64_t j = k + 1; j < n; ++j)
+          a[i][j] = arith::SubFOp::create(nb, nl, a[i][j], arith::MulFOp::create(nb, nl, f, a[k][j]));
+      }
+    }
+    return det;
+  });
+}
+
+} // namespace
+
+void kiln::nn_to_linalg::populateMatmulPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerToLinalg<nn::MatmulOp, lowerMatmul>, LowerToLinalg<nn::EinsumOp, lowerEinsum>,
+               LowerToLinalg<nn::DetOp, lowerDet>>(patterns.getContext());
+}

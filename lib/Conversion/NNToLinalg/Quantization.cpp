@@ -1,0 +1,63 @@
+//===- Quantization.cpp - quantization to linalg --------------------------===//
+//
+// nn.quantize and nn.dequantize: elementwise, per tensor or per axis (the
+// scale and zero point broadcast).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+#include "Patterns.h"
+
+using namespace mlir;
+using namespace kiln::nn_to_linalg;
+namespace nn = kiln::nn;
+
+namespace {
+
+Value lowerQuantize(OpBuilder &b, nn::QuantizeOp q) {
+  Location loc = q.getLoc();
+  auto res = rtt(q.getResult());
+  auto it = cast<IntegerType>(res.getElementType());
+  bool u = q.getUnsignedResult();
+  unsigned w = it.getWidth();
+  double lo = u ? 0 : -std::ldexp(1.0, w - 1), hi = u ? std::ldexp(1.0, w) - 1 : std::ldexp(1.0, w - 1) - 1;
+  SmallVector<Value> ops{q.getInput(), q.getScale()};
+  if (q.getZeroPoint())
+    ops.push_back(q.getZeroPoint());
+  return elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Type ft = a[0].getType();
+    Value v = math::RoundEvenOp::create(nb, nl, arith::DivFOp::create(nb, nl, a[0], a[1]));
+    if (a.size() > 2)
+      v = arith::AddFOp::create(nb, nl, v, castScalar(nb, nl, a[2], ft, u, false));
+    // Clamp in f32 (the bounds are exact for widths up to 24 bits) or f64.
+    Type ct = w > 24 ? (Type)nb.getF64Type() : ft;
+    if (ct != ft)
+      v = arith::ExtFOp::create(nb, nl, ct, v);
+    v = arith::MaximumFOp::create(nb, nl, v, scalar(nb, nl, ct, lo));
+    v = arith::MinimumFOp::create(nb, nl, v, scalar(nb, nl, ct, hi));
+    return u ? (Value)arith::FPToUIOp::create(nb, nl, it, v) : (Value)arith::FPToSIOp::create(nb, nl, it, v);
+  });
+}
+
+Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {
+  Location loc = d.getLoc();
+  auto res = rtt(d.getResult());
+  bool u = d.getUnsignedInput();
+  SmallVector<Value> ops{d.getInput(), d.getScale()};
+  if (d.getZeroPoint())
+    ops.push_back(d.getZeroPoint());
+  return elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Type ft = a[1].getType();
+    Value x = castScalar(nb, nl, a[0], ft, u, false);
+    if (a.size() > 2)
+      x = arith::SubFOp::create(nb, nl, x, castScalar(nb, nl, a[2], ft, u, false));
+    return arith::MulFOp::create(nb, nl, x, a[1]);
+  });
+}
+
+} // namespace
+
+void kiln::nn_to_linalg::populateQuantizationPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerToLinalg<nn::QuantizeOp, lowerQuantize>, LowerToLinalg<nn::DequantizeOp, lowerDequantize>>(
+      patterns.getContext());
+}
