@@ -178,6 +178,8 @@ def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape]> {
   let arguments = (ins AnyRankedTensor:$input, UnitAttr:$unsigned_src, UnitAttr:$unsigned_dst);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  // Folds to the input when the types are the same.
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -341,6 +343,8 @@ def NN_TransposeOp : NN_Op<"transpose"> {
   let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  // Folds to the input for the identity permutation.
+  let hasFolder = 1;
 }
 
 def NN_ReshapeOp : NN_Op<"reshape"> {
@@ -355,6 +359,8 @@ def NN_ReshapeOp : NN_Op<"reshape"> {
   let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$shape);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+  // Folds to the input when it has the (static) result type.
+  let hasFolder = 1;
 }
 
 def NN_ConcatOp : NN_Op<"concat"> {
@@ -362,6 +368,8 @@ def NN_ConcatOp : NN_Op<"concat"> {
   let arguments = (ins Variadic<AnyRankedTensor>:$inputs, NN_SI64Attr:$axis);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  // Folds to its one input when that has the result type.
+  let hasFolder = 1;
 }
 
 def NN_SliceOp : NN_Op<"slice"> {
@@ -375,6 +383,8 @@ def NN_SliceOp : NN_Op<"slice"> {
                    DenseI64ArrayAttr:$strides);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  // Folds to the input when it takes all of it (offsets 0, strides 1, static).
+  let hasFolder = 1;
 }
 
 def NN_GatherOp : NN_Op<"gather"> {
@@ -389,6 +399,8 @@ def NN_PadOp : NN_Op<"pad"> {
   let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$pads, F64Attr:$value);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  // Folds to the input when every pad is 0.
+  let hasFolder = 1;
 }
 
 def NN_BroadcastOp : NN_Op<"broadcast"> {
@@ -400,6 +412,8 @@ def NN_BroadcastOp : NN_Op<"broadcast"> {
   let arguments = (ins AnyRankedTensor:$input, Optional<AnyRankedTensor>:$shape);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
+  // Folds to the input when it has the (static) result type.
+  let hasFolder = 1;
 }
 
 def NN_ResizeOp : NN_Op<"resize", [AttrSizedOperandSegments]> {

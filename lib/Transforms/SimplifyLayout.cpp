@@ -117,8 +117,8 @@ struct TransposeToReshape : CountedPattern<nn::TransposeOp> {
   }
 };
 
-/// Data movement that moves nothing: the op's input has the result's
-/// (static where it matters) type.
+/// Ops that compute nothing: data movement whose folder returns its input,
+/// and arithmetic identities (x * 1, x + 0, x - 0).
 struct RemoveIdentityOps : RewritePattern {
   RemoveIdentityOps(MLIRContext *ctx, std::atomic<uint64_t> &stat)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx), stat(stat) {}
@@ -127,29 +127,17 @@ struct RemoveIdentityOps : RewritePattern {
   static Value identityInput(Operation *op) {
     if (op->getNumResults() != 1)
       return nullptr;
+    // Data movement that moves nothing (identity transpose, same-type
+    // reshape / broadcast / cast, whole-input slice, zero pad, one-input
+    // concat): the ops' folders (lib/Dialect/NN/NNOps.cpp) say so.
+    if (isa<nn::NNDialect>(op->getDialect())) {
+      SmallVector<OpFoldResult> folded;
+      if (succeeded(op->fold(folded)) && folded.size() == 1)
+        if (auto v = dyn_cast<Value>(folded[0]); v && v != op->getResult(0))
+          return v;
+    }
     Type rt = op->getResult(0).getType();
     auto sameType = [&](Value v) { return v && v.getType() == rt ? v : Value(); };
-    auto sameStatic = [&](Value v) {
-      return v && v.getType() == rt && cast<ShapedType>(rt).hasStaticShape() ? v : Value();
-    };
-    if (auto t = dyn_cast<nn::TransposeOp>(op))
-      return isIdentityPerm(t.getPerm()) ? sameType(t.getInput()) : Value();
-    if (auto r = dyn_cast<nn::ReshapeOp>(op))
-      return sameStatic(r.getInput());
-    if (auto b = dyn_cast<nn::BroadcastOp>(op))
-      return sameStatic(b.getInput());
-    if (auto c = dyn_cast<nn::CastOp>(op))
-      return sameType(c.getInput());
-    if (auto c = dyn_cast<nn::ConcatOp>(op))
-      return c.getInputs().size() == 1 ? sameType(c.getInputs()[0]) : Value();
-    if (auto p = dyn_cast<nn::PadOp>(op))
-      return llvm::all_of(p.getPads(), [](int64_t v) { return v == 0; }) ? sameType(p.getInput()) : Value();
-    if (auto s = dyn_cast<nn::SliceOp>(op)) {
-      if (!llvm::all_of(s.getOffsets(), [](int64_t v) { return v == 0; }) ||
-          !llvm::all_of(s.getStrides(), [](int64_t v) { return v == 1; }))
-        return nullptr;
-      return sameStatic(s.getInput());
-    }
     if (auto b = dyn_cast<nn::BinaryOp>(op)) {
       auto splatIs = [](Value v, double want) {
         double f;

@@ -890,3 +890,55 @@ LogicalResult TfIdfOp::verify() {
 
 #define GET_OP_CLASSES
 #include "nn/NNOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Folders: data movement that moves nothing folds to its input.  A folder
+// never changes a type, so each checks that the input has the result's type;
+// where the result's dims are only known at run time (dynamic reshape,
+// broadcast or slice sizes), it does not fold.
+//===----------------------------------------------------------------------===//
+
+/// `v` when it has `result`'s type (static if `needStatic`), else null.
+static OpFoldResult sameTypeInput(Value v, Value result, bool needStatic = false) {
+  if (v.getType() != result.getType())
+    return {};
+  if (needStatic && !rt(result).hasStaticShape())
+    return {};
+  return v;
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) { return sameTypeInput(getInput(), getResult()); }
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  for (auto [i, p] : llvm::enumerate(getPerm()))
+    if (p != (int64_t)i)
+      return {};
+  return sameTypeInput(getInput(), getResult());
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  return sameTypeInput(getInput(), getResult(), /*needStatic=*/true);
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() != 1)
+    return {};
+  return sameTypeInput(getInputs()[0], getResult());
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (!llvm::all_of(getOffsets(), [](int64_t v) { return v == 0; }) ||
+      !llvm::all_of(getStrides(), [](int64_t v) { return v == 1; }))
+    return {};
+  return sameTypeInput(getInput(), getResult(), /*needStatic=*/true);
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor) {
+  if (!llvm::all_of(getPads(), [](int64_t v) { return v == 0; }))
+    return {};
+  return sameTypeInput(getInput(), getResult());
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor) {
+  return sameTypeInput(getInput(), getResult(), /*needStatic=*/true);
+}

@@ -1,5 +1,34 @@
 // RUN: kiln-opt --convert-onnx-to-nn --split-input-file --verify-diagnostics %s
 
+func.func @train_ratio_half(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %r = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %t = onnx.Constant {value = dense<true> : tensor<i1>} : tensor<i1>
+  // expected-error @+1 {{training_mode = true with a ratio other than a constant 0 is random}}
+  %y = "onnx.Dropout"(%x, %r, %t) : (tensor<2x3xf32>, tensor<f32>, tensor<i1>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @train_default_ratio(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %n = onnx.NoValue
+  %t = onnx.Constant {value = dense<true> : tensor<i1>} : tensor<i1>
+  // expected-error @+1 {{training_mode = true with a ratio other than a constant 0 is random}}
+  %y = "onnx.Dropout"(%x, %n, %t) : (tensor<2x3xf32>, none, tensor<i1>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @train_runtime_mode(%x: tensor<2x3xf32>, %t: tensor<i1>) -> tensor<2x3xf32> {
+  %n = onnx.NoValue
+  // expected-error @+1 {{training_mode must be a constant}}
+  %y = "onnx.Dropout"(%x, %n, %t) : (tensor<2x3xf32>, none, tensor<i1>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
 func.func @float_mod_fmod0(%a: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<3xf32> {
   // expected-error @+1 {{fmod = 0 with floating-point inputs is not allowed (ONNX requires fmod = 1)}}
   %y = "onnx.Mod"(%a, %b) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>

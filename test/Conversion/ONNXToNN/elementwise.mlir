@@ -1,5 +1,53 @@
 // RUN: kiln-opt --convert-onnx-to-nn %s | FileCheck %s
 
+// Clip with constant bounds becomes nn.clamp; Identity and Dropout vanish.
+// CHECK-LABEL: func @clip_identity
+// CHECK: %[[C:.*]] = nn.clamp %arg0 {max = 6.000000e+00 : f64, min = 0.000000e+00 : f64}
+// CHECK-NEXT: return %[[C]]
+func.func @clip_identity(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %lo = onnx.Constant {value = dense<0.0> : tensor<f32>} : tensor<f32>
+  %hi = onnx.Constant {value = dense<6.0> : tensor<f32>} : tensor<f32>
+  %i = "onnx.Identity"(%x) : (tensor<2x2xf32>) -> tensor<2x2xf32>
+  %n = onnx.NoValue
+  %d = "onnx.Dropout"(%i, %n, %n) : (tensor<2x2xf32>, none, none) -> tensor<2x2xf32>
+  %y = "onnx.Clip"(%d, %lo, %hi) : (tensor<2x2xf32>, tensor<f32>, tensor<f32>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
+
+// Clip with run-time bounds must NOT become nn.clamp.
+// CHECK-LABEL: func @clip_dynamic_bounds
+// CHECK-NOT: nn.clamp
+// CHECK: nn.binary max
+// CHECK: nn.binary min
+func.func @clip_dynamic_bounds(%x: tensor<2x2xf32>, %lo: tensor<f32>, %hi: tensor<f32>) -> tensor<2x2xf32> {
+  %y = "onnx.Clip"(%x, %lo, %hi) : (tensor<2x2xf32>, tensor<f32>, tensor<f32>) -> tensor<2x2xf32>
+  return %y : tensor<2x2xf32>
+}
+
+// Dropout in training mode with a constant ratio of 0 (torch's
+// F.dropout(x, p=0.0), exported by Swin's attention) drops nothing: the
+// output is the input and the mask is all true.
+// CHECK-LABEL: func.func @train_ratio_zero
+// CHECK-NOT: onnx.Dropout
+// CHECK: %[[M:.*]] = nn.fill
+// CHECK: return %arg0, %[[M]]
+func.func @train_ratio_zero(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xi1>) {
+  %r = onnx.Constant {value = dense<0.0> : tensor<f32>} : tensor<f32>
+  %t = onnx.Constant {value = dense<true> : tensor<i1>} : tensor<i1>
+  %y, %m = "onnx.Dropout"(%x, %r, %t) : (tensor<2x3xf32>, tensor<f32>, tensor<i1>) -> (tensor<2x3xf32>, tensor<2x3xi1>)
+  return %y, %m : tensor<2x3xf32>, tensor<2x3xi1>
+}
+
+// A mask of run-time shape takes the data's shape.
+// CHECK-LABEL: func.func @dynamic_mask
+// CHECK: %[[S:.*]] = nn.shape_of %arg0
+// CHECK: nn.fill %[[S]]
+func.func @dynamic_mask(%x: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xi1>) {
+  %n = onnx.NoValue
+  %y, %m = "onnx.Dropout"(%x, %n, %n) : (tensor<?x3xf32>, none, none) -> (tensor<?x3xf32>, tensor<?x3xi1>)
+  return %y, %m : tensor<?x3xf32>, tensor<?x3xi1>
+}
+
 // Unsigned inputs (kiln.dtype 2 = uint8) pick the unsigned kinds; signedness
 // flows through ops of the same element type.
 // CHECK-LABEL: func @unsigned_ops
@@ -99,18 +147,6 @@ func.func @isnan_isinf(%x: tensor<5xf32>) -> (tensor<5xi1>, tensor<5xi1>, tensor
 func.func @mean(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %m = "onnx.Mean"(%a, %b, %c) : (tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   return %m : tensor<2x3xf32>
-}
-
-// Size: a constant for static shapes, the product of the dims otherwise.
-// CHECK-LABEL: func @size
-// CHECK: arith.constant dense<24> : tensor<i64>
-// CHECK: tensor.dim %arg1, %{{.*}}
-// CHECK: arith.muli
-// CHECK: tensor.from_elements %{{.*}} : tensor<i64>
-func.func @size(%a: tensor<2x3x4xf32>, %b: tensor<?x5xf32>) -> (tensor<i64>, tensor<i64>) {
-  %s = "onnx.Size"(%a) : (tensor<2x3x4xf32>) -> tensor<i64>
-  %t = "onnx.Size"(%b) : (tensor<?x5xf32>) -> tensor<i64>
-  return %s, %t : tensor<i64>, tensor<i64>
 }
 
 // PRelu: slope broadcast to x's rank; Xor on bools.

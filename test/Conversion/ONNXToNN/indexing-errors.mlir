@@ -32,30 +32,6 @@ func.func @gather_nd_dynamic_k(%d: tensor<3x3xf32>, %i: tensor<2x?xi64>) -> tens
 
 // -----
 
-func.func @depth_to_space_mode(%x: tensor<1x4x2x2xf32>) -> tensor<1x1x4x4xf32> {
-  // expected-error @+1 {{unknown mode 'XYZ'}}
-  %y = "onnx.DepthToSpace"(%x) {blocksize = 2 : i64, mode = "XYZ"} : (tensor<1x4x2x2xf32>) -> tensor<1x1x4x4xf32>
-  return %y : tensor<1x1x4x4xf32>
-}
-
-// -----
-
-func.func @space_to_depth_indivisible(%x: tensor<1x1x3x4xf32>) -> tensor<*xf32> {
-  // expected-error @+1 {{spatial dim 3 not divisible by blocksize}}
-  %y = "onnx.SpaceToDepth"(%x) {blocksize = 2 : i64} : (tensor<1x1x3x4xf32>) -> tensor<*xf32>
-  return %y : tensor<*xf32>
-}
-
-// -----
-
-func.func @tile_repeats_length(%x: tensor<2x3xf32>, %r: tensor<3xi64>) -> tensor<*xf32> {
-  // expected-error @+1 {{repeats has 3 entries for input of rank 2}}
-  %y = "onnx.Tile"(%x, %r) : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<*xf32>
-  return %y : tensor<*xf32>
-}
-
-// -----
-
 func.func @compress_condition(%x: tensor<3x2xf32>, %c: tensor<3xf32>) -> tensor<*xf32> {
   // expected-error @+1 {{condition must be a 1-D bool tensor}}
   %y = "onnx.Compress"(%x, %c) {axis = 0 : i64} : (tensor<3x2xf32>, tensor<3xf32>) -> tensor<*xf32>
@@ -68,15 +44,6 @@ func.func @one_hot_values(%i: tensor<3xi64>, %d: tensor<i64>, %v: tensor<3xf32>)
   // expected-error @+1 {{values must be a 1-D tensor of 2 elements}}
   %y = "onnx.OneHot"(%i, %d, %v) : (tensor<3xi64>, tensor<i64>, tensor<3xf32>) -> tensor<*xf32>
   return %y : tensor<*xf32>
-}
-
-// -----
-
-func.func @trilu_rank(%x: tensor<5xf32>) -> tensor<5xf32> {
-  %n = "onnx.NoValue"() : () -> none
-  // expected-error @+1 {{input must have rank >= 2}}
-  %y = "onnx.Trilu"(%x, %n) : (tensor<5xf32>, none) -> tensor<5xf32>
-  return %y : tensor<5xf32>
 }
 
 // -----

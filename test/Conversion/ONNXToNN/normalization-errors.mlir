@@ -25,22 +25,6 @@ func.func @lrn_dynamic(%x: tensor<?x5x3xf32>) -> tensor<?x5x3xf32> {
 
 // -----
 
-func.func @reduce_runtime_axes_unknown_length(%x: tensor<3x2xf32>, %a: tensor<?xi64>) -> tensor<?xf32> {
-  // expected-error @+1 {{axes known only at run time need a static length when keepdims = 0}}
-  %y = "onnx.ReduceSum"(%x, %a) {keepdims = 0 : i64} : (tensor<3x2xf32>, tensor<?xi64>) -> tensor<?xf32>
-  return %y : tensor<?xf32>
-}
-
-// -----
-
-func.func @reduce_runtime_axes_lse(%x: tensor<3x2xf32>, %a: tensor<1xi64>) -> tensor<?x?xf32> {
-  // expected-error @+1 {{axes known only at run time are not supported for ReduceLogSumExp}}
-  %y = "onnx.ReduceLogSumExp"(%x, %a) : (tensor<3x2xf32>, tensor<1xi64>) -> tensor<?x?xf32>
-  return %y : tensor<?x?xf32>
-}
-
-// -----
-
 func.func @group_norm_groups(%x: tensor<3x4x2xf32>, %s: tensor<4xf32>) -> tensor<3x4x2xf32> {
   // expected-error @+1 {{num_groups = 3 must divide the channel count 4}}
   %y = "onnx.GroupNormalization"(%x, %s, %s) {num_groups = 3 : i64} : (tensor<3x4x2xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4x2xf32>

@@ -57,35 +57,3 @@ func.func @matmul_integer(%a: tensor<4x3xi8>, %b: tensor<3x2xi8>, %za: tensor<1x
   %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {input_dtypes = [2, 3, 2, 3]} : (tensor<4x3xi8>, tensor<3x2xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<4x2xi32>
   return %y : tensor<4x2xi32>
 }
-
-// CHECK-LABEL: func @det
-// CHECK: nn.det %arg0 : tensor<3x2x2xf32> -> tensor<3xf32>
-func.func @det(%x: tensor<3x2x2xf32>) -> tensor<3xf32> {
-  %y = "onnx.Det"(%x) : (tensor<3x2x2xf32>) -> tensor<3xf32>
-  return %y : tensor<3xf32>
-}
-
-// DFT-20 form: the constant axis input becomes an attribute.
-// CHECK-LABEL: func @dft
-// CHECK: nn.dft %arg0 {axis = 2 : i64, inverse = false, length = 10 : i64, onesided = false}
-func.func @dft(%x: tensor<1x10x10x1xf32>) -> tensor<1x10x10x2xf32> {
-  %n = onnx.NoValue
-  %a = onnx.Constant {value = dense<2> : tensor<i64>} : tensor<i64>
-  %y = "onnx.DFT"(%x, %n, %a) : (tensor<1x10x10x1xf32>, none, tensor<i64>) -> tensor<1x10x10x2xf32>
-  return %y : tensor<1x10x10x2xf32>
-}
-
-// CHECK-LABEL: func @grid
-// CHECK: nn.grid_sample %arg0, %arg1 {align_corners = true, mode = "cubic", padding_mode = "border"}
-func.func @grid(%x: tensor<1x1x4x4xf32>, %g: tensor<1x6x6x2xf32>) -> tensor<1x1x6x6xf32> {
-  %y = "onnx.GridSample"(%x, %g) {mode = "cubic", padding_mode = "border", align_corners = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x6x6x2xf32>) -> tensor<1x1x6x6xf32>
-  return %y : tensor<1x1x6x6xf32>
-}
-
-// n-grams shorter than min_gram_length get length 0 (never counted).
-// CHECK-LABEL: func @tfidf
-// CHECK: nn.tfidf %arg0 {lengths = array<i64: 0, 2, 2>, max_len = 2 : i64, max_skip = 1 : i64, mode = "TF", ngrams = array<i64: 4, -1, 5, 6, 6, 7>, out_index = array<i64: 2, 0, 1>
-func.func @tfidf(%x: tensor<2x6xi32>) -> tensor<2x3xf32> {
-  %y = "onnx.TfIdfVectorizer"(%x) {max_gram_length = 2 : i64, max_skip_count = 1 : i64, min_gram_length = 2 : i64, mode = "TF", ngram_counts = [0, 1], ngram_indexes = [2, 0, 1], pool_int64s = [4, 5, 6, 6, 7]} : (tensor<2x6xi32>) -> tensor<2x3xf32>
-  return %y : tensor<2x3xf32>
-}

@@ -29,3 +29,11 @@ func.func @output_letter(%a: tensor<3x4xf32>) -> tensor<3xf32> {
   %y = "onnx.Einsum"(%a) {equation = "ij->k"} : (tensor<3x4xf32>) -> tensor<3xf32>
   return %y : tensor<3xf32>
 }
+
+// -----
+
+func.func @det_too_large(%x: tensor<9x9xf32>) -> tensor<f32> {
+  // expected-error @+1 {{only static matrix sizes up to 8 x 8 are supported}}
+  %y = "onnx.Det"(%x) : (tensor<9x9xf32>) -> tensor<f32>
+  return %y : tensor<f32>
+}
