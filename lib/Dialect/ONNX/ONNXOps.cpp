@@ -110,8 +110,8 @@ LogicalResult kiln::onnx::verifyInferredTypes(Operation *op) {
 
 SmallVector<ONNXOperatorInfo> kiln::onnx::getONNXOperators(MLIRContext *ctx) {
   SmallVector<ONNXOperatorInfo> ops;
-  // Every registered op, not getRegisteredOperationsByDialect("onnx"): that
-  // finds no op once all upstream dialects are loaded (as in kiln-compile).
+  // Every registered op, not getRegisteredOperationsByDialect("onnx"): in
+  // kiln-compile, which loads every upstream dialect, that missed onnx ops.
   for (RegisteredOperationName op : ctx->getRegisteredOperations()) {
     auto *facts = op.getInterface<ONNXOperatorOpInterface>();
     if (!facts)
