@@ -22,4 +22,29 @@ def ONNX_ShapeInferenceOpInterface : OpInterface<"ShapeInferenceOpInterface"> {
   ];
 }
 
+def ONNX_OperatorOpInterface : OpInterface<"ONNXOperatorOpInterface"> {
+  let description = [{
+    What the importer needs to know about the ONNX operator(s) an op
+    imports, stated once in the op's ODS definition (the `ONNX_Since`,
+    `ONNX_AlsoImports` and `ONNX_LegacyBroadcast` mixins of ONNX_Op, and its
+    `arguments`) and generated for every ONNX_Op.  The importer and
+    `kiln-compile --list-operators` read these facts from the registered ops
+    (`kiln::onnx::getONNXOperators`); they keep no tables of their own.
+  }];
+  let cppNamespace = "::kiln::onnx";
+  let methods = [
+    StaticInterfaceMethod<[{The ONNX operators of the default domain that the
+      importer maps to this op (the op's own name first), each with the first
+      opset that has it.}], "::llvm::ArrayRef<::kiln::onnx::ONNXOperatorName>",
+      "getONNXOperatorNames">,
+    StaticInterfaceMethod<[{The number of operands the op always has when its
+      ONNX operator has trailing optional inputs: the importer fills those a
+      node omits with `none` and refuses more.  -1 when the op takes the
+      node's inputs as they are.}], "int64_t", "getNumONNXInputs">,
+    StaticInterfaceMethod<[{Whether the operator had the `broadcast` / `axis`
+      attributes before opset 7 (the importer adapts that form).}], "bool",
+      "hasLegacyBroadcast">,
+  ];
+}
+
 #endif // KILN_ONNX_INTERFACES

@@ -43,115 +43,6 @@ using kiln::ImportOptions;
 
 namespace {
 
-/// First opset of the default domain in which each supported operator
-/// exists (ONNX Operators.md).  Ops not listed here are unsupported.
-const llvm::StringMap<int64_t> &opSinceVersion() {
-  static const llvm::StringMap<int64_t> table = {
-      {"Abs", 1}, {"Add", 1}, {"And", 1}, {"AveragePool", 1},
-      {"BatchNormalization", 1}, {"Cast", 1}, {"Ceil", 1}, {"Clip", 1},
-      {"Concat", 1}, {"Constant", 1}, {"ConstantOfShape", 9}, {"Conv", 1},
-      {"ConvTranspose", 1}, {"Div", 1}, {"Dropout", 1}, {"Einsum", 12}, {"Equal", 1},
-      {"Erf", 9}, {"Exp", 1}, {"Expand", 8}, {"Flatten", 1}, {"Floor", 1},
-      {"Gather", 1}, {"Gelu", 20}, {"Gemm", 1}, {"GlobalAveragePool", 1},
-      {"GlobalMaxPool", 1}, {"Greater", 1}, {"HardSigmoid", 1},
-      {"HardSwish", 14}, {"Identity", 1}, {"LayerNormalization", 17},
-      {"LeakyRelu", 1}, {"Less", 1}, {"Log", 1}, {"LogSoftmax", 1},
-      {"MatMul", 1}, {"Max", 1}, {"MaxPool", 1}, {"Min", 1}, {"Mul", 1},
-      {"Neg", 1}, {"Not", 1}, {"Or", 1}, {"Pad", 1}, {"Pow", 1},
-      {"Range", 11}, {"Reciprocal", 1}, {"ReduceMax", 1}, {"ReduceMean", 1},
-      {"ReduceMin", 1}, {"ReduceProd", 1}, {"ReduceSum", 1}, {"Relu", 1},
-      {"Reshape", 1}, {"Resize", 10}, {"Shape", 1}, {"Sigmoid", 1}, {"Slice", 1},
-      {"Softmax", 1}, {"Split", 1}, {"Sqrt", 1}, {"Squeeze", 1}, {"Sub", 1}, {"Sum", 1},
-      {"Tanh", 1}, {"Transpose", 1}, {"Unsqueeze", 1}, {"Upsample", 7}, {"Where", 9},
-
-      {"Acos", 7}, {"Acosh", 9}, {"Asin", 7}, {"Asinh", 9}, {"Atan", 7}, {"Atanh", 9},
-      {"BitShift", 11}, {"BitwiseAnd", 18}, {"BitwiseNot", 18}, {"BitwiseOr", 18},
-      {"BitwiseXor", 18}, {"CastLike", 15}, {"Celu", 12}, {"Cos", 7}, {"Cosh", 9},
-      {"Elu", 1}, {"GreaterOrEqual", 12}, {"IsInf", 10}, {"IsNaN", 9},
-      {"LessOrEqual", 12}, {"Mean", 1}, {"Mish", 18}, {"Mod", 10}, {"PRelu", 1},
-      {"Round", 11}, {"Selu", 1}, {"Shrink", 9}, {"Sign", 9}, {"Sin", 7}, {"Sinh", 9},
-      {"Size", 1}, {"Softplus", 1}, {"Softsign", 1}, {"Tan", 7}, {"ThresholdedRelu", 10},
-      {"Xor", 1},
-      // ---- conformance [elementwise]: add new entries above this line ----
-
-      {"GatherElements", 11}, {"ScatterElements", 11}, {"Scatter", 9}, {"GatherND", 11},
-      {"ScatterND", 11}, {"Trilu", 14}, {"Tile", 1}, {"OneHot", 9}, {"EyeLike", 9},
-      {"DepthToSpace", 1}, {"SpaceToDepth", 1}, {"Compress", 9}, {"ReverseSequence", 10},
-
-      // ---- conformance [indexing]: add new entries above this line ----
-
-      {"ReduceL1", 1}, {"ReduceL2", 1}, {"ReduceLogSum", 1}, {"ReduceLogSumExp", 1},
-      {"ReduceSumSquare", 1}, {"InstanceNormalization", 1}, {"LRN", 1},
-      {"MeanVarianceNormalization", 9}, {"GroupNormalization", 18},
-      // ---- conformance [normalization]: add new entries above this line ----
-
-      {"ArgMax", 1}, {"ArgMin", 1}, {"CumSum", 11}, {"Hardmax", 1},
-      {"NonMaxSuppression", 10}, {"NonZero", 9}, {"TopK", 1}, {"Unique", 11},
-
-      // ---- conformance [sorting]: add new entries above this line ----
-
-      {"NegativeLogLikelihoodLoss", 12}, {"SoftmaxCrossEntropyLoss", 12},
-
-      // ---- conformance [loss]: add new entries above this line ----
-
-      {"MaxUnpool", 9},
-      // ---- conformance [convpool]: add new entries above this line ----
-
-      {"RNN", 1}, {"GRU", 1}, {"LSTM", 1}, {"If", 1}, {"Loop", 1}, {"Scan", 8},
-      // ---- conformance [recurrent]: add new entries above this line ----
-
-      {"QuantizeLinear", 10}, {"DequantizeLinear", 10}, {"DynamicQuantizeLinear", 11},
-      {"MatMulInteger", 10}, {"ConvInteger", 10}, {"QLinearMatMul", 10}, {"QLinearConv", 10},
-      {"Det", 11}, {"HannWindow", 17}, {"HammingWindow", 17}, {"BlackmanWindow", 17},
-      {"DFT", 17}, {"STFT", 17}, {"MelWeightMatrix", 17}, {"GridSample", 16},
-      {"RoiAlign", 10}, {"TfIdfVectorizer", 9},
-      // ---- conformance [quant]: add new entries above this line ----
-
-  };
-  return table;
-}
-
-/// Number of operands of the dialect op for ops with optional inputs.
-int64_t expectedOperandCount(StringRef opType) {
-  static const llvm::StringMap<int64_t> table = {
-      {"Conv", 3}, {"ConvTranspose", 3}, {"Gemm", 3}, {"Clip", 3},
-      {"Dropout", 3}, {"LayerNormalization", 3}, {"ReduceMean", 2},
-      {"ReduceSum", 2}, {"ReduceMax", 2}, {"ReduceMin", 2}, {"ReduceProd", 2},
-      {"Squeeze", 2}, {"Split", 2}, {"Slice", 5}, {"Pad", 4}, {"Resize", 4},
-
-      // ---- conformance [elementwise]: add new entries above this line ----
-
-      {"Trilu", 2},
-
-      // ---- conformance [indexing]: add new entries above this line ----
-
-      {"ReduceL1", 2}, {"ReduceL2", 2}, {"ReduceLogSum", 2}, {"ReduceLogSumExp", 2},
-      {"ReduceSumSquare", 2},
-      // ---- conformance [normalization]: add new entries above this line ----
-
-      {"NonMaxSuppression", 5},
-
-      // ---- conformance [sorting]: add new entries above this line ----
-
-      {"NegativeLogLikelihoodLoss", 3}, {"SoftmaxCrossEntropyLoss", 3},
-
-      // ---- conformance [loss]: add new entries above this line ----
-
-      {"MaxUnpool", 3},
-      // ---- conformance [convpool]: add new entries above this line ----
-
-      {"RNN", 6}, {"GRU", 6}, {"LSTM", 8},
-      // ---- conformance [recurrent]: add new entries above this line ----
-
-      {"QuantizeLinear", 3}, {"DequantizeLinear", 3}, {"MatMulInteger", 4},
-      {"ConvInteger", 4}, {"QLinearConv", 9}, {"DFT", 3}, {"STFT", 4},
-      // ---- conformance [quant]: add new entries above this line ----
-
-  };
-  auto it = table.find(opType);
-  return it == table.end() ? -1 : it->second;
-}
-
 /// Integers are signless in MLIR: a constant of an unsigned ONNX type keeps
 /// its TensorProto.DataType in `kiln.dtype` (read by the onnx -> nn
 /// conversion, which picks unsigned division, comparison and casts).
@@ -179,6 +70,8 @@ private:
   llvm::StringMap<Value> values;
   llvm::StringMap<int32_t> onnxDtypes; // ONNX data type of values, where declared
   llvm::StringMap<std::string> nodeTypes; // node name -> op type (recordNodeTypes)
+  // The ONNX operators the onnx dialect imports, and their facts (ODS).
+  llvm::StringMap<kiln::onnx::ONNXOperatorInfo> operators;
   uint64_t modelBytes = 0; // the .onnx bytes plus the external data read so far
   Location fileLoc() { return FileLineColLoc::get(ctx, displayName, 0, 0); }
   InFlightDiagnostic error(const Twine &msg) {
@@ -554,7 +447,6 @@ Value Importer::constF32Scalar(Location loc, float v, Type elem) {
                                      : Attribute(b.getIntegerAttr(elem, (int64_t)v));
   return kiln::onnx::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, a)).getResult();
 }
-
 
 //===----------------------------------------------------------------------===//
 // Subgraphs (If / Loop / Scan)
@@ -981,13 +873,14 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
                           << node.domain() << "' at node '" << cast<NameLoc>(loc).getName().str()
                           << "' (only the default ONNX domain is supported)";
   std::string opType = node.op_type();
-  auto since = opSinceVersion().find(opType);
-  if (since == opSinceVersion().end())
+  auto known = operators.find(opType);
+  if (known == operators.end())
     return emitError(loc) << "unsupported operator " << opType << " (opset " << opset
                           << ") at node '" << cast<NameLoc>(loc).getName().str() << "'";
-  if (opset < since->second)
+  const kiln::onnx::ONNXOperatorInfo &info = known->second;
+  if (opset < info.sinceVersion)
     return nodeError() << "operator " << opType << " does not exist in opset " << opset
-                       << " (introduced in opset " << since->second << ")";
+                       << " (introduced in opset " << info.sinceVersion << ")";
   if (failed(checkAgainstSchema(node, nodeError)))
     return failure();
 
@@ -1104,9 +997,7 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   // Before opset 7, binary ops broadcast only with broadcast=1, and then B
   // is aligned with A starting at `axis` (default: right-aligned, as in
   // numpy).  Reshape B so that numpy-style broadcasting gives the same result.
-  static const llvm::StringSet<> legacyBroadcastOps = {
-      "Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less"};
-  if (legacyBroadcastOps.contains(opType) && opset < 7) {
+  if (info.legacyBroadcast && opset < 7) {
     bool bcast = false;
     int64_t axis = INT64_MIN;
     if (auto it = rawAttrs.find("broadcast"); it != rawAttrs.end()) {
@@ -1178,19 +1069,13 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
           dt == ::onnx::TensorProto::UINT32 || dt == ::onnx::TensorProto::UINT64)
         attrs.push_back(b.getNamedAttr("kiln.dtype", b.getI32IntegerAttr(dt)));
     }
-  // ---- conformance [elementwise]: add new entries above this line ----
 
-  // Scatter (opsets 9-10) is ScatterElements without reduction.
-  if (opType == "Scatter")
-    opType = "ScatterElements";
   if (opType == "Tile" && opset < 6)
     return nodeError() << "Tile before opset 6 (tiles/axis inputs) is not supported";
 
   if (opType == "TfIdfVectorizer" && rawAttrs.count("pool_strings"))
     return nodeError() << "string n-gram pools (pool_strings) are not supported; only integer input with "
                           "pool_int64s is";
-
-  // ---- conformance [indexing]: add new entries above this line ----
 
   if (opType == "GroupNormalization" && opset < 21 && operands.size() == 3) {
     // Opsets 18-20: scale and bias per group; repeat each C / G times.
@@ -1219,7 +1104,6 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       operands[i] = r2.getResult();
     }
   }
-  // ---- conformance [normalization]: add new entries above this line ----
 
   if (opType == "TopK" && opset < 10) {
     // TopK-1: k is an attribute.
@@ -1230,12 +1114,6 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
     rawAttrs.erase(it);
     operands.push_back(constI64(loc, k));
   }
-
-  // ---- conformance [sorting]: add new entries above this line ----
-
-  // ---- conformance [loss]: add new entries above this line ----
-
-  // ---- conformance [convpool]: add new entries above this line ----
 
   if (opType == "RNN" || opType == "GRU" || opType == "LSTM") {
     rawAttrs.erase("output_sequence"); // opset 1 only; outputs are optional anyway
@@ -1255,10 +1133,7 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       return nodeError() << "has no outputs";
     return importControlFlow(node, loc, nodeDesc, operands, numResults);
   }
-  // ---- conformance [recurrent]: add new entries above this line ----
 
-  static const llvm::StringSet<> quantOps = {"QuantizeLinear", "DequantizeLinear",
-      "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv"};
   {
     // Integer signedness is not part of MLIR's signless types: record the
     // ONNX data types of the inputs (and of the outputs, for later nodes).
@@ -1272,7 +1147,7 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
       if (i < node.output_size() && !node.output(i).empty() && t)
         onnxDtypes.try_emplace(node.output(i), (int32_t)t);
     };
-    if (quantOps.contains(opType)) {
+    if (info.recordsInputDTypes) {
       SmallVector<Attribute> dts;
       for (int i = 0; i < node.input_size(); ++i)
         dts.push_back(b.getI64IntegerAttr(dtypeOf(i)));
@@ -1320,8 +1195,6 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   if (opType == "RoiAlign" && opset < 16)
     attrs.push_back(b.getNamedAttr("coordinate_transformation_mode",
                                    b.getStringAttr("output_half_pixel")));
-
-  // ---- conformance [quant]: add new entries above this line ----
 
   if (opType == "Constant") {
     // Normalize every value_* form to `value`.
@@ -1383,7 +1256,7 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   }
 
   // Trailing optional operands.
-  int64_t expected = expectedOperandCount(opType);
+  int64_t expected = info.numInputs;
   if (expected >= 0) {
     if ((int64_t)operands.size() > expected)
       return nodeError() << "has " << operands.size() << " inputs, at most " << expected
@@ -1399,7 +1272,9 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   if (numResults == 0)
     return nodeError() << "has no outputs";
 
-  OperationState state(loc, "onnx." + opType);
+  // info.op imports the operator; the deprecated Scatter (opsets 9-10) is
+  // ScatterElements without reduction (ONNX_AlsoImports in its ODS).
+  OperationState state(loc, info.op);
   state.addOperands(operands);
   state.addAttributes(attrs);
   for (int i = 0; i < numResults; ++i)
@@ -1525,6 +1400,8 @@ LogicalResult Importer::checkNodeDomains(const ::onnx::GraphProto &g, int depth)
 
 OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
   ctx->loadDialect<kiln::onnx::ONNXDialect, func::FuncDialect>();
+  for (const kiln::onnx::ONNXOperatorInfo &info : kiln::onnx::getONNXOperators(ctx))
+    operators.try_emplace(info.name, info);
   ::onnx::ModelProto model;
   {
     if (opts.limits.maxSubgraphDepth < 1 ||
@@ -1754,9 +1631,11 @@ OwningOpRef<ModuleOp> kiln::importONNXFile(StringRef path, MLIRContext *ctx,
 }
 
 std::vector<std::pair<std::string, int64_t>> kiln::supportedONNXOperators() {
+  MLIRContext ctx(MLIRContext::Threading::DISABLED);
+  ctx.loadDialect<kiln::onnx::ONNXDialect>();
   std::vector<std::pair<std::string, int64_t>> ops;
-  for (const auto &kv : opSinceVersion())
-    ops.emplace_back(kv.getKey().str(), std::max(kv.getValue(), kMinOpset));
+  for (const kiln::onnx::ONNXOperatorInfo &info : kiln::onnx::getONNXOperators(&ctx))
+    ops.emplace_back(info.name.str(), std::max(info.sinceVersion, kMinOpset));
   llvm::sort(ops);
   return ops;
 }

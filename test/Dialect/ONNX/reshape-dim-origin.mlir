@@ -1,6 +1,6 @@
 // RUN: kiln-opt --split-input-file --onnx-shape-inference %s | FileCheck %s
 
-// Reshape's -1 next to dynamic entries (dimOrigin in ONNXOps.cpp): the
+// Reshape's -1 next to dynamic entries (dimOrigin in ShapeHelpers.cpp): the
 // declared result types below are all dynamic; shape inference must refine
 // them only where a dynamic entry is provably a dynamic dimension of the
 // reshaped tensor.

@@ -171,6 +171,53 @@ def shape_reshape():
          arr("rest", np.array([2, -1], np.int64))])
 
 
+# Operator facts stated in ODS (ONNX_Since, ONNX_AlsoImports,
+# ONNX_LegacyBroadcast, optional inputs, input_dtypes): operator-facts.test.
+def scatter_opset10():
+    return _model([helper.make_node("Scatter", ["x", "i", "u"], ["y"], name="sc", axis=0)],
+                  [vi("x", [3, 3])], [vi("y", [3, 3])],
+                  [arr("i", np.array([[1, 0, 2]], np.int64)),
+                   arr("u", np.ones((1, 3), np.float32))], opset=10)
+
+
+def scatter_opset8():
+    m = scatter_opset10()
+    m.opset_import[0].version = 8
+    return m
+
+
+def add_legacy_broadcast():
+    # Opset 6: B [3, 4] aligned with A [2, 3, 4, 5] at axis 1.
+    return _model([helper.make_node("Add", ["a", "b"], ["y"], name="add", broadcast=1, axis=1)],
+                  [vi("a", [2, 3, 4, 5]), vi("b", [3, 4])], [vi("y", [2, 3, 4, 5])], opset=6)
+
+
+def add_legacy_no_broadcast():
+    return _model([helper.make_node("Add", ["a", "b"], ["y"], name="add")],
+                  [vi("a", [2, 3]), vi("b", [3])], [vi("y", [2, 3])], opset=6)
+
+
+def clip_omitted_inputs():
+    return _model([helper.make_node("Clip", ["x"], ["y"], name="clip")],
+                  [vi("x", [2, 3])], [vi("y", [2, 3])], opset=13)
+
+
+def clip_too_many_inputs():
+    # Opset 18 is newer than libonnx's schemas, so the dialect's operand
+    # count is what refuses the fourth input.
+    return _model([helper.make_node("Clip", ["x", "lo", "hi", "x"], ["y"], name="clip")],
+                  [vi("x", [2, 3])], [vi("y", [2, 3])],
+                  [arr("lo", np.array(0, np.float32)), arr("hi", np.array(1, np.float32))],
+                  opset=18)
+
+
+def dequantize_uint8():
+    return _model([helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], name="dq")],
+                  [vi("x", [4], TensorProto.UINT8)], [vi("y", [4])],
+                  [arr("s", np.array(0.5, np.float32)), arr("z", np.array(128, np.uint8))],
+                  opset=13)
+
+
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     if name == "malformed":

@@ -14,6 +14,13 @@ namespace kiln::onnx {
 /// Verifies that an op's result types are compatible with what its shape
 /// inference computes (shared verifier of every onnx op).
 mlir::LogicalResult verifyInferredTypes(mlir::Operation *op);
+
+/// An ONNX operator of the default domain that an op imports, with the
+/// first opset that has it (ONNXOperatorOpInterface).
+struct ONNXOperatorName {
+  const char *name;
+  int64_t sinceVersion;
+};
 } // namespace kiln::onnx
 
 #include "onnx/ONNXDialect.h.inc"
@@ -70,6 +77,20 @@ mlir::Type getElementTypeForONNXType(mlir::MLIRContext *ctx, int64_t onnxType);
 /// ONNX TensorProto.DataType code of an element type; `isUnsigned` picks the
 /// unsigned code for integers.  Returns 0 if there is none.
 int32_t getONNXTypeForElementType(mlir::Type t, bool isUnsigned = false);
+
+/// An ONNX operator the importer accepts, as the ODS definition of the op
+/// that imports it states (ONNXOperatorOpInterface).
+struct ONNXOperatorInfo {
+  llvm::StringRef name;              ///< ONNX op_type (default domain)
+  int64_t sinceVersion;              ///< first opset that has the operator
+  mlir::RegisteredOperationName op;  ///< the onnx op it is imported as
+  int64_t numInputs;                 ///< operands after filling omitted optional inputs, or -1
+  bool legacyBroadcast;              ///< had `broadcast` / `axis` before opset 7
+  bool recordsInputDTypes;           ///< the op has `input_dtypes` (ONNX types of its inputs)
+};
+/// Every ONNX operator the registered onnx ops import (the dialect must be
+/// loaded in `ctx`), sorted by name.
+llvm::SmallVector<ONNXOperatorInfo> getONNXOperators(mlir::MLIRContext *ctx);
 
 /// Runs the op's shape inference and sets its result types.
 mlir::LogicalResult inferShapes(mlir::Operation *op);

@@ -1,0 +1,265 @@
+//===- Matmul.cpp - onnx shape inference: matrix products -----------------===//
+//
+// MatMul, Gemm, Einsum (and its equation parser) and Det
+// (dialects/onnx/ops/Matmul.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeInference.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include <map>
+
+using namespace mlir;
+using namespace kiln::onnx;
+using namespace kiln::onnx::inference;
+
+/// Numpy matmul result shape of A x B (1-D operands are promoted and the
+/// promoted dims dropped again); shared by MatMul and the integer matmuls.
+FailureOr<SmallVector<int64_t>> inference::matmulShape(Ctx &c, RankedTensorType a,
+                                                      RankedTensorType b) {
+  if (a.getRank() < 1 || b.getRank() < 1)
+    return (LogicalResult)(c.error() << "operands must have rank >= 1");
+  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
+  bool aVec = as.size() == 1, bVec = bs.size() == 1;
+  if (aVec) as.insert(as.begin(), 1);
+  if (bVec) bs.push_back(1);
+  int64_t ka = as.back(), kb = bs[bs.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return (LogicalResult)(c.error() << "contraction dimensions differ: A has K = " << ka
+                                     << ", B has K = " << kb);
+  auto batch = broadcast(c.op, ArrayRef<int64_t>(as).drop_back(2), ArrayRef<int64_t>(bs).drop_back(2));
+  if (failed(batch))
+    return failure();
+  SmallVector<int64_t> out = *batch;
+  if (!aVec) out.push_back(as[as.size() - 2]);
+  if (!bVec) out.push_back(bs.back());
+  return out;
+}
+
+INFER(MatMulOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b || failed(checkSameElem(c, getOperands())))
+    return failure();
+  auto out = matmulShape(c, a, b);
+  if (failed(out))
+    return failure();
+  return c.add(*out, a.getElementType());
+}
+
+INFER(GemmOp) {
+  CTX;
+  auto a = c.ranked(getA(), "A"), b = c.ranked(getB(), "B");
+  if (!a || !b)
+    return failure();
+  if (a.getRank() != 2 || b.getRank() != 2)
+    return c.error() << "A and B must be 2-D";
+  int64_t m = getTransA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t ka = getTransA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t kb = getTransB() ? b.getDimSize(1) : b.getDimSize(0);
+  int64_t n = getTransB() ? b.getDimSize(0) : b.getDimSize(1);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return c.error() << "contraction dimensions differ: " << ka << " vs " << kb;
+  if (!isa<NoneType>(getC().getType())) {
+    auto ct = c.ranked(getC(), "C");
+    if (!ct)
+      return failure();
+    SmallVector<int64_t> mn{m, n};
+    if (ct.getRank() > 2 || failed(broadcast(getOperation(), mn, ct.getShape())))
+      return c.error() << "C of type " << ct << " is not unidirectionally broadcastable to [M, N]";
+  }
+  return c.add({m, n}, a.getElementType());
+}
+
+std::string kiln::onnx::EinsumSpec::explicitEquation() const {
+  // Ids 0-51 are letters; ellipsis ids take the letters no operand uses.
+  llvm::SmallDenseMap<int64_t, char> letter;
+  auto isLetterId = [](int64_t id) { return id < 52; };
+  auto toChar = [](int64_t id) { return (char)(id < 26 ? 'a' + id : 'A' + (id - 26)); };
+  llvm::SmallDenseSet<int64_t> used;
+  auto all = inputs;
+  all.push_back(output);
+  for (auto &v : all)
+    for (int64_t id : v)
+      if (isLetterId(id))
+        used.insert(id);
+  int64_t next = 0;
+  for (auto &v : all)
+    for (int64_t id : v)
+      if (!isLetterId(id) && !letter.count(id)) {
+        while (used.count(next))
+          ++next;
+        used.insert(next);
+        letter[id] = toChar(next);
+      }
+  std::string out;
+  auto emit = [&](ArrayRef<int64_t> v) {
+    for (int64_t id : v)
+      out += isLetterId(id) ? toChar(id) : letter[id];
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (i)
+      out += ',';
+    emit(inputs[i]);
+  }
+  out += "->";
+  emit(output);
+  return out;
+}
+
+FailureOr<kiln::onnx::EinsumSpec> kiln::onnx::parseEinsum(StringRef equation,
+                                                        ArrayRef<int64_t> ranks, std::string &err) {
+  std::string eq;
+  for (char ch : equation)
+    if (ch != ' ')
+      eq += ch;
+  StringRef lhs = eq, rhs;
+  bool hasArrow = false;
+  if (size_t pos = eq.find("->"); pos != std::string::npos) {
+    lhs = StringRef(eq).take_front(pos);
+    rhs = StringRef(eq).drop_front(pos + 2);
+    hasArrow = true;
+  }
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != ranks.size()) {
+    err = "equation '" + equation.str() + "' has " + std::to_string(terms.size()) +
+          " operand terms for " + std::to_string(ranks.size()) + " inputs";
+    return failure();
+  }
+  EinsumSpec spec;
+  int64_t ellRank = -1;
+  auto letterId = [](char ch) -> int64_t {
+    if (ch >= 'a' && ch <= 'z') return ch - 'a';
+    if (ch >= 'A' && ch <= 'Z') return 26 + (ch - 'A');
+    return -1;
+  };
+  auto parseTerm = [&](StringRef t, int64_t rank, SmallVectorImpl<int64_t> &ids) -> bool {
+    size_t ell = t.find("...");
+    StringRef before = ell == StringRef::npos ? t : t.take_front(ell);
+    StringRef after = ell == StringRef::npos ? StringRef() : t.drop_front(ell + 3);
+    int64_t letters = before.size() + after.size();
+    int64_t e = ell == StringRef::npos ? 0 : rank - letters;
+    if (rank >= 0 && (e < 0 || (ell == StringRef::npos && letters != rank))) {
+      err = "term '" + t.str() + "' does not match an operand of rank " + std::to_string(rank);
+      return false;
+    }
+    for (char ch : before) {
+      if (letterId(ch) < 0) {
+        err = std::string("invalid subscript '") + ch + "'";
+        return false;
+      }
+      ids.push_back(letterId(ch));
+    }
+    if (ell != StringRef::npos) {
+      if (rank < 0) { // output: the broadcast of all ellipses
+        e = std::max<int64_t>(ellRank, 0);
+      } else {
+        ellRank = std::max(ellRank, e);
+      }
+      // Ellipsis dims are right-aligned across operands.
+      for (int64_t k = 0; k < e; ++k)
+        ids.push_back(52 + (std::max<int64_t>(ellRank, e) - e) + k);
+    }
+    for (char ch : after) {
+      if (letterId(ch) < 0) {
+        err = std::string("invalid subscript '") + ch + "'";
+        return false;
+      }
+      ids.push_back(letterId(ch));
+    }
+    return true;
+  };
+  // First pass for the maximal ellipsis rank, then build the ids.
+  for (size_t i = 0; i < terms.size(); ++i) {
+    size_t ell = terms[i].find("...");
+    if (ell != StringRef::npos)
+      ellRank = std::max<int64_t>(ellRank, ranks[i] - (int64_t)(terms[i].size() - 3));
+  }
+  for (size_t i = 0; i < terms.size(); ++i) {
+    spec.inputs.emplace_back();
+    if (!parseTerm(terms[i], ranks[i], spec.inputs.back()))
+      return failure();
+  }
+  if (hasArrow) {
+    if (!parseTerm(rhs, -1, spec.output))
+      return failure();
+    llvm::SmallDenseSet<int64_t> seenOut;
+    for (int64_t id : spec.output) {
+      if (!seenOut.insert(id).second) {
+        err = "output subscript repeated in '" + equation.str() + "'";
+        return failure();
+      }
+      if (!llvm::any_of(spec.inputs, [&](auto &v) { return llvm::is_contained(v, id); })) {
+        err = "output subscript not among the inputs in '" + equation.str() + "'";
+        return failure();
+      }
+    }
+  } else {
+    // Implicit output: ellipsis dims first, then letters appearing once, sorted.
+    for (int64_t k = 0; k < std::max<int64_t>(ellRank, 0); ++k)
+      spec.output.push_back(52 + k);
+    std::map<int64_t, int> count;
+    for (auto &v : spec.inputs)
+      for (int64_t id : v)
+        if (id < 52)
+          ++count[id];
+    for (auto &[id, n] : count)
+      if (n == 1)
+        spec.output.push_back(id);
+  }
+  return spec;
+}
+
+INFER(EinsumOp) {
+  CTX;
+  SmallVector<int64_t> ranks;
+  SmallVector<RankedTensorType> ts;
+  for (Value v : getInputs()) {
+    auto t = c.ranked(v, "Inputs");
+    if (!t)
+      return failure();
+    ranks.push_back(t.getRank());
+    ts.push_back(t);
+  }
+  if (ts.empty())
+    return c.error() << "needs at least one input";
+  std::string err;
+  auto spec = parseEinsum(getEquation(), ranks, err);
+  if (failed(spec))
+    return c.error() << err;
+  std::map<int64_t, int64_t> size;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (ts[i].getElementType() != ts[0].getElementType())
+      return c.error() << "inputs must have one element type";
+    for (size_t k = 0; k < spec->inputs[i].size(); ++k) {
+      int64_t id = spec->inputs[i][k], d = ts[i].getDimSize(k);
+      auto [it, fresh] = size.try_emplace(id, d);
+      if (fresh || it->second == d || d == kDyn)
+        continue;
+      if (it->second == kDyn || (id >= 52 && it->second == 1)) {
+        it->second = d;
+      } else if (!(id >= 52 && d == 1)) {
+        return c.error() << "subscript dims disagree: " << it->second << " vs " << d;
+      }
+    }
+  }
+  SmallVector<int64_t> out;
+  for (int64_t id : spec->output)
+    out.push_back(size.count(id) ? size[id] : 1);
+  return c.add(out, ts[0].getElementType());
+}
+
+INFER(DetOp) {
+  CTX;
+  auto x = c.ranked(getX(), "X");
+  if (!x)
+    return failure();
+  if (x.getRank() < 2 || !isa<FloatType>(x.getElementType()))
+    return c.error() << "X must be a float tensor [..., M, M]";
+  int64_t m = x.getDimSize(x.getRank() - 1), n = x.getDimSize(x.getRank() - 2);
+  if (m != kDyn && n != kDyn && m != n)
+    return c.error() << "the matrices must be square; got " << n << " x " << m;
+  return c.add(x.getShape().drop_back(2), x.getElementType());
+}
