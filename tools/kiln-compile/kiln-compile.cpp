@@ -11,7 +11,7 @@
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
 #include "kiln/Transforms/Statistics.h"
-#include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Target/Target.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -27,8 +27,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -45,8 +43,16 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: deri
                                        cl::value_desc("path"), cl::cat(kilnCat));
 static cl::opt<char> optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
                               cl::Prefix, cl::init('2'), cl::cat(kilnCat));
-static cl::opt<std::string> target("target", cl::desc("Code generation target: cpu (default)"),
+static cl::opt<std::string> target("target",
+                                   cl::desc("Code generation target (default cpu; see --list-targets)"),
                                    cl::init("cpu"), cl::cat(kilnCat));
+static cl::opt<bool> listTargets("list-targets", cl::desc("Print the registered targets, then exit"),
+                                 cl::init(false), cl::cat(kilnCat));
+static cl::opt<std::string> modelName(
+    "name",
+    cl::desc("C name of the model: prefixes the header's macros and the exported symbols "
+             "(default: the output file's stem without 'lib', e.g. libmnist.a -> mnist)"),
+    cl::value_desc("identifier"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: native = the host CPU)"),
                                  cl::init("native"), cl::cat(kilnCat));
 static cl::opt<std::string> mtriple("mtriple", cl::desc("Target triple (default: the host's)"),
@@ -191,6 +197,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-compile: compile an ONNX model to a library\n\n"
                               "  kiln-compile model.onnx -o libmodel.so\n");
+  kiln::registerAllTargets();
+  if (listTargets) {
+    for (const kiln::Target *t : kiln::getRegisteredTargets())
+      llvm::outs() << llvm::left_justify(t->getName(), 8) << " " << t->getDescription() << "\n";
+    return 0;
+  }
   if (listOperators) {
     for (const auto &[name, since] : kiln::supportedONNXOperators())
       llvm::outs() << name << " " << since << "-" << kiln::kMaxOpset << "\n";
@@ -220,21 +232,29 @@ int main(int argc, char **argv) {
                  << maxSubgraphDepth << ")\n";
     return 1;
   }
-  if (target != "cpu") {
+  const kiln::Target *tgt = kiln::lookupTarget(target);
+  if (!tgt) {
     llvm::errs() << "kiln-compile: error: target '" << target
-                 << "' is not available yet (supported: cpu)\n";
+                 << "' is not available yet (supported: " << kiln::registeredTargetNames() << ")\n";
     return 1;
   }
-
-  if (profile) {
-    // The generated timers call clock_gettime(CLOCK_MONOTONIC) with the LP64
-    // Linux struct timespec.
-    llvm::Triple t(mtriple.empty() ? llvm::sys::getDefaultTargetTriple() : mtriple.getValue());
-    if (!t.isOSLinux() || !t.isArch64Bit()) {
-      llvm::errs() << "kiln-compile: error: --profile supports 64-bit Linux targets only (got '"
-                   << t.str() << "')\n";
-      return 1;
-    }
+  std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
+  kiln::TargetOptions topts;
+  topts.triple = mtriple;
+  topts.cpu = mcpu;
+  topts.features = mattr;
+  topts.optLevel = level;
+  topts.profile = profile;
+  topts.modelName = modelName.empty() ? kiln::defaultModelName(output) : modelName.getValue();
+  std::optional<kiln::ArtifactKind> kind;
+  if (emit == Emit::LLVM || emit == Emit::Asm || emit == Emit::Obj || emit == Emit::Lib)
+    kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR
+           : emit == Emit::Asm ? kiln::ArtifactKind::Assembly
+           : emit == Emit::Obj ? kiln::ArtifactKind::Object
+                               : kiln::libraryKindFor(output);
+  if (llvm::Error e = kiln::validateTargetOptions(*tgt, topts, kind)) {
+    llvm::errs() << "kiln-compile: error: " << llvm::toString(std::move(e)) << "\n";
+    return 1;
   }
 
   DialectRegistry registry;
@@ -247,8 +267,6 @@ int main(int argc, char **argv) {
     printDiagnostic(d);
     return success();
   });
-
-  std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
 
   DefaultTimingManager tm;
   applyDefaultTimingManagerCLOptions(tm);
@@ -308,28 +326,13 @@ int main(int argc, char **argv) {
   if (emit == Emit::Linalg)
     return failed(printModule(*module, output)) ? 1 : 0;
 
-  kiln::cpu::CPUTargetOptions topts;
-  topts.triple = mtriple;
-  topts.cpu = mcpu;
-  topts.features = mattr;
-  topts.optLevel = level;
-  topts.profile = profile;
-  if (failed(runPM([&](OpPassManager &pm) { kiln::cpu::buildCPULoweringPipeline(pm, topts); })))
+  if (failed(runPM([&](OpPassManager &pm) { tgt->buildLoweringPipeline(pm, topts); })))
     return 1;
   if (emit == Emit::MLIR)
     return failed(printModule(*module, output)) ? 1 : 0;
 
-  kiln::cpu::ArtifactKind kind = kiln::cpu::ArtifactKind::SharedLib;
-  switch (emit) {
-  case Emit::LLVM: kind = kiln::cpu::ArtifactKind::LLVMIR; break;
-  case Emit::Asm: kind = kiln::cpu::ArtifactKind::Assembly; break;
-  case Emit::Obj: kind = kiln::cpu::ArtifactKind::Object; break;
-  default:
-    kind = StringRef(output).ends_with(".a") ? kiln::cpu::ArtifactKind::StaticLib
-                                             : kiln::cpu::ArtifactKind::SharedLib;
-  }
   TimingScope t = rootTimer.nest("Code generation (LLVM)");
-  if (failed(kiln::cpu::emitCPUArtifact(*module, topts, kind, output)))
+  if (failed(tgt->writeArtifact(*module, topts, *kind, output)))
     return 1;
   return 0;
 }
