@@ -245,7 +245,8 @@ int main(int argc, char **argv) {
   topts.features = mattr;
   topts.optLevel = level;
   topts.profile = profile;
-  topts.modelName = modelName.empty() ? kiln::defaultModelName(output) : modelName.getValue();
+  topts.modelName =
+      modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
   std::optional<kiln::ArtifactKind> kind;
   if (emit == Emit::LLVM || emit == Emit::Asm || emit == Emit::Obj || emit == Emit::Lib)
     kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR

@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
   opts.cpu = mcpu;
   opts.features = mattr;
   opts.triple = mtriple;
-  opts.modelName = modelName.empty() ? kiln::defaultModelName(outputFile) : modelName.getValue();
+  opts.modelName =
+      modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(outputFile);
   std::optional<kiln::ArtifactKind> kind;
   if (emit != Emit::MLIR)
     kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR

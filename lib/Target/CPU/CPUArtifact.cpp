@@ -150,6 +150,10 @@ StringRef kiln::cpu::lldEmulation(const llvm::Triple &t) {
   case T::loongarch32: return "elf32loongarch";
   case T::systemz: return "elf64_s390";
   case T::sparcv9: return "elf64_sparc";
+  case T::mips: return "elf32btsmip";
+  case T::mipsel: return "elf32ltsmip";
+  case T::mips64: return "elf64btsmip";
+  case T::mips64el: return "elf64ltsmip";
   default: return "";
   }
 }
