@@ -49,7 +49,9 @@ std::pair<StringRef, StringRef> cTypeOf(int32_t dtype) {
   return {"", ""};
 }
 
-bool isCKeyword(StringRef s) {
+} // namespace
+
+bool kiln::isCKeyword(StringRef s) {
   static const char *const kKeywords[] = {
       "auto", "bool", "break", "case", "char", "const", "continue", "default", "do", "double",
       "else", "enum", "extern", "false", "float", "for", "goto", "if", "inline", "int", "long",
@@ -62,6 +64,8 @@ bool isCKeyword(StringRef s) {
       "explicit", "export", "typename", "asm"};
   return llvm::is_contained(kKeywords, s);
 }
+
+namespace {
 
 /// Field names of the typed entry point's structs: each tensor name made a C
 /// identifier, unique within its struct.

@@ -1,6 +1,7 @@
 //===- Target.cpp - the target registry and shared option checks ----------===//
 
 #include "kiln/Target/Target.h"
+#include "kiln/Target/Common/HeaderWriter.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
@@ -59,13 +60,8 @@ std::string kiln::checkModelName(llvm::StringRef name) {
     return "the model name must not start with '_' (reserved in C)";
   if (name.lower().rfind("kiln", 0) == 0)
     return "the model name must not start with 'kiln' (the runtime's prefix)";
-  static const char *const kKeywords[] = {
-      "auto", "bool", "break", "case", "char", "const", "continue", "default", "do", "double",
-      "else", "enum", "extern", "false", "float", "for", "goto", "if", "inline", "int", "long",
-      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-      "switch", "true", "typedef", "union", "unsigned", "void", "volatile", "while"};
-  if (llvm::is_contained(kKeywords, name))
-    return "the model name must not be a C keyword";
+  if (isCKeyword(name))
+    return "the model name must not be a C or C++ keyword";
   return "";
 }
 

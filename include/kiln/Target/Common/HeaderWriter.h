@@ -27,6 +27,9 @@ std::string prefixedABISymbol(llvm::StringRef modelName);
 /// `<name>_<symbol>` for another exported symbol (the profile descriptor).
 std::string prefixedSymbol(llvm::StringRef modelName, llvm::StringRef symbol);
 
+/// Whether `s` is a C keyword (or a C++ one that a C header must avoid).
+bool isCKeyword(llvm::StringRef s);
+
 struct HeaderOptions {
   /// C identifier of the model (TargetOptions::modelName).
   std::string modelName;
