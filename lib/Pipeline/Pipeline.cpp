@@ -7,7 +7,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Target/Target.h"
 
 using namespace mlir;
 
@@ -76,5 +76,7 @@ void kiln::registerKilnPipelines() {
                              });
   PassPipelineRegistration<>("kiln-nn-to-linalg", "nn -> linalg on tensors",
                              [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
-  kiln::cpu::registerCPUTargetPasses();
+  registerAllTargets();
+  for (const Target *t : getRegisteredTargets())
+    t->registerPasses();
 }

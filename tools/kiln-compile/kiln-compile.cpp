@@ -17,7 +17,7 @@
 #include "kiln/Dialect/ONNX/ONNXOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
-#include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Target/Target.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
 
@@ -44,8 +44,6 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 using namespace kiln::compile;
@@ -65,8 +63,16 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: deri
 static cl::opt<char, false, OptLevelParser>
     optLevel("O", cl::desc("Optimization level: -O0, -O1, -O2 (default) or -O3"),
              cl::AlwaysPrefix, cl::ValueOptional, cl::init('2'), cl::cat(kilnCat));
-static cl::opt<std::string> target("target", cl::desc("Code generation target: cpu (default)"),
+static cl::opt<std::string> target("target",
+                                   cl::desc("Code generation target (default cpu; see --list-targets)"),
                                    cl::init("cpu"), cl::cat(kilnCat));
+static cl::opt<bool> listTargets("list-targets", cl::desc("Print the registered targets, then exit"),
+                                 cl::init(false), cl::cat(kilnCat));
+static cl::opt<std::string> modelName(
+    "name",
+    cl::desc("C name of the model: prefixes the header's macros and the exported symbols "
+             "(default: the output file's stem without 'lib', e.g. libmnist.a -> mnist)"),
+    cl::value_desc("identifier"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: native = the host CPU)"),
                                  cl::init("native"), cl::cat(kilnCat));
 static cl::opt<std::string> mtriple("mtriple", cl::desc("Target triple (default: the host's)"),
@@ -272,7 +278,8 @@ OwningOpRef<ModuleOp> loadMLIR(MLIRContext &ctx, Stage &stage) {
 // Option checks
 //===----------------------------------------------------------------------===//
 
-/// The checks that need no input: sizes, levels, the target, the output.
+/// The checks that need no input: sizes, levels, input shapes, the output
+/// (the target checks its own options: kiln::validateTargetOptions).
 bool checkOptions(const std::string &output, kiln::ImportLimits &limits,
                   std::map<std::string, std::vector<int64_t>> &shapes) {
   for (auto [opt, bytes] : {std::pair{&maxModelSize, &limits.maxModelBytes},
@@ -296,27 +303,6 @@ bool checkOptions(const std::string &output, kiln::ImportLimits &limits,
     printError("--input-shape applies to .onnx input (an MLIR stage keeps the shapes it "
                "was emitted with)");
     return false;
-  }
-  if (target != "cpu") {
-    printError("target '" + target + "' is not available yet (supported: cpu)");
-    return false;
-  }
-  bool needsTarget = emit >= Emit::MLIR;
-  if (profile || needsTarget) {
-    llvm::Triple t(mtriple.empty() ? llvm::sys::getDefaultTargetTriple() : mtriple.getValue());
-    // The generated timers call clock_gettime(CLOCK_MONOTONIC) with the LP64
-    // Linux struct timespec.
-    if (profile && (!t.isOSLinux() || !t.isArch64Bit())) {
-      printError("--profile supports 64-bit Linux targets only (got '" + t.str() + "')");
-      return false;
-    }
-    // An unknown triple is refused before the model is compiled.
-    llvm::InitializeAllTargetInfos();
-    std::string err;
-    if (needsTarget && !llvm::TargetRegistry::lookupTarget(t, err)) {
-      printError("--mtriple: unknown target triple '" + t.str() + "' (" + err + ")");
-      return false;
-    }
   }
   return checkOutputPath(output, emit);
 }
@@ -364,6 +350,12 @@ int main(int argc, char **argv) {
                         "kiln-compile: compile an ONNX model to a library\n\n"
                         "  kiln-compile model.onnx -o libmodel.so\n"))
     return 1;
+  kiln::registerAllTargets();
+  if (listTargets) {
+    for (const kiln::Target *t : kiln::getRegisteredTargets())
+      llvm::outs() << llvm::left_justify(t->getName(), 8) << " " << t->getDescription() << "\n";
+    return 0;
+  }
   if (listOperators) {
     for (const auto &[name, since] : kiln::supportedONNXOperators())
       llvm::outs() << name << " " << since << "-" << kiln::kMaxOpset << "\n";
@@ -379,6 +371,34 @@ int main(int argc, char **argv) {
   if (!checkOptions(output, iopts.limits, iopts.inputShapes))
     return 1;
   iopts.recordNodeTypes = profile;
+  const kiln::Target *tgt = kiln::lookupTarget(target);
+  if (!tgt) {
+    printError("target '" + target + "' is not available (registered: " +
+               kiln::registeredTargetNames() + "; see --list-targets)");
+    return 1;
+  }
+  kiln::TargetOptions topts;
+  topts.triple = mtriple;
+  topts.cpu = mcpu;
+  topts.features = mattr;
+  topts.optLevel = level;
+  topts.profile = profile;
+  topts.modelName =
+      modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
+  std::optional<kiln::ArtifactKind> kind;
+  if (emit == Emit::LLVM || emit == Emit::Asm || emit == Emit::Obj || emit == Emit::Lib)
+    kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR
+           : emit == Emit::Asm ? kiln::ArtifactKind::Assembly
+           : emit == Emit::Obj ? kiln::ArtifactKind::Object
+                               : kiln::libraryKindFor(output);
+  // The target's options are checked before any work, when code will be
+  // generated (an MLIR stage before that needs no target).
+  if (emit >= Emit::MLIR) {
+    if (llvm::Error e = kiln::validateTargetOptions(*tgt, topts, kind)) {
+      printError(llvm::toString(std::move(e)));
+      return 1;
+    }
+  }
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -513,31 +533,16 @@ int main(int argc, char **argv) {
   if (emit == Emit::Linalg)
     return finish(printModule(*module, output));
 
-  kiln::cpu::CPUTargetOptions topts;
-  topts.triple = mtriple;
-  topts.cpu = mcpu;
-  topts.features = mattr;
-  topts.optLevel = level;
-  topts.profile = profile;
   if (stage <= Stage::Linalg) {
-    if (failed(runPM("lowering to LLVM dialect", "kiln-cpu-lowering", [&](OpPassManager &pm) {
-          kiln::cpu::buildCPULoweringPipeline(pm, topts);
-        })))
+    std::string pipelineName = ("kiln-" + tgt->getName() + "-lowering").str();
+    if (failed(runPM("lowering to LLVM dialect", pipelineName,
+                     [&](OpPassManager &pm) { tgt->buildLoweringPipeline(pm, topts); })))
       return 1;
   }
   if (emit == Emit::MLIR)
     return finish(printModule(*module, output));
 
-  kiln::cpu::ArtifactKind kind = kiln::cpu::ArtifactKind::SharedLib;
-  switch (emit) {
-  case Emit::LLVM: kind = kiln::cpu::ArtifactKind::LLVMIR; break;
-  case Emit::Asm: kind = kiln::cpu::ArtifactKind::Assembly; break;
-  case Emit::Obj: kind = kiln::cpu::ArtifactKind::Object; break;
-  default:
-    kind = StringRef(output).ends_with(".a") ? kiln::cpu::ArtifactKind::StaticLib
-                                             : kiln::cpu::ArtifactKind::SharedLib;
-  }
   topts.onPhase = [&](StringRef phase) { phases.begin(phase); };
   phases.begin("target setup");
-  return finish(kiln::cpu::emitCPUArtifact(*module, topts, kind, output));
+  return finish(tgt->writeArtifact(*module, topts, *kind, output));
 }

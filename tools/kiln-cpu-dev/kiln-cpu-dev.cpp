@@ -1,16 +1,18 @@
-//===- kiln-cpu-dev.cpp - drive the CPU back end on a .mlir file ----------===//
+//===- kiln-cpu-dev.cpp - drive a back end on a .mlir file ----------------===//
 //
 //   kiln-cpu-dev in.mlir -o libm.so [-O0..-O3] [--emit=mlir|llvm|asm|obj|lib]
-//                [--mcpu=native] [--mattr=...] [--mtriple=...]
+//                [--target=cpu] [--mcpu=native] [--mattr=...] [--mtriple=...]
+//                [--name=ident]
 //
-// The input is linalg on tensors with one `kiln.entry` function (the CPU
-// lowering pipeline runs first) or a module already in the LLVM dialect
+// The input is linalg on tensors with one `kiln.entry` function (the
+// target's lowering pipeline runs first) or a module already in the LLVM dialect
 // (recognized by its `kiln.abi` attribute; it goes straight to code
 // generation).  `--emit=lib` writes a .so, or a .a when -o ends in ".a".
 //
 //===----------------------------------------------------------------------===//
 
-#include "kiln/Target/CPU/CPUTarget.h"
+#include "kiln/Target/Common/ModelABI.h"
+#include "kiln/Target/Target.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -33,6 +35,10 @@ static cl::opt<char> optLevel("O", cl::desc("Optimization level 0..3"), cl::Pref
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU"), cl::init("native"));
 static cl::opt<std::string> mattr("mattr", cl::desc("Target features"), cl::init(""));
 static cl::opt<std::string> mtriple("mtriple", cl::desc("Target triple"), cl::init(""));
+static cl::opt<std::string> target("target", cl::desc("Target (see kiln-compile --list-targets)"),
+                                   cl::init("cpu"));
+static cl::opt<std::string> modelName("name", cl::desc("C name of the model (default: from -o)"),
+                                      cl::init(""));
 enum class Emit { MLIR, LLVM, Asm, Obj, Lib };
 static cl::opt<Emit> emit("emit", cl::desc("What to produce"), cl::init(Emit::Lib),
                           cl::values(clEnumValN(Emit::MLIR, "mlir", "LLVM-dialect MLIR"),
@@ -50,6 +56,30 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "Kiln CPU back-end driver\n");
   if (optLevel < '0' || optLevel > '3') {
     llvm::errs() << "kiln-cpu-dev: error: invalid -O" << optLevel << "\n";
+    return 1;
+  }
+  kiln::registerAllTargets();
+  const kiln::Target *tgt = kiln::lookupTarget(target);
+  if (!tgt) {
+    llvm::errs() << "kiln-cpu-dev: error: unknown target '" << target
+                 << "' (registered: " << kiln::registeredTargetNames() << ")\n";
+    return 1;
+  }
+  kiln::TargetOptions opts;
+  opts.optLevel = optLevel - '0';
+  opts.cpu = mcpu;
+  opts.features = mattr;
+  opts.triple = mtriple;
+  opts.modelName =
+      modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(outputFile);
+  std::optional<kiln::ArtifactKind> kind;
+  if (emit != Emit::MLIR)
+    kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR
+           : emit == Emit::Asm ? kiln::ArtifactKind::Assembly
+           : emit == Emit::Obj ? kiln::ArtifactKind::Object
+                               : kiln::libraryKindFor(outputFile);
+  if (llvm::Error e = kiln::validateTargetOptions(*tgt, opts, kind)) {
+    llvm::errs() << "kiln-cpu-dev: error: " << llvm::toString(std::move(e)) << "\n";
     return 1;
   }
   DialectRegistry registry;
@@ -77,17 +107,12 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  kiln::cpu::CPUTargetOptions opts;
-  opts.optLevel = optLevel - '0';
-  opts.cpu = mcpu;
-  opts.features = mattr;
-  opts.triple = mtriple;
-  if (!(*module)->hasAttr("kiln.abi")) {
+  if (!(*module)->hasAttr(kiln::kABIAttrName)) {
     PassManager pm(&ctx);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
     pm.enableTiming(root);
-    kiln::cpu::buildCPULoweringPipeline(pm, opts);
+    tgt->buildLoweringPipeline(pm, opts);
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -101,15 +126,6 @@ int main(int argc, char **argv) {
     out->keep();
     return 0;
   }
-  kiln::cpu::ArtifactKind kind = kiln::cpu::ArtifactKind::SharedLib;
-  switch (emit) {
-  case Emit::LLVM: kind = kiln::cpu::ArtifactKind::LLVMIR; break;
-  case Emit::Asm: kind = kiln::cpu::ArtifactKind::Assembly; break;
-  case Emit::Obj: kind = kiln::cpu::ArtifactKind::Object; break;
-  default:
-    if (llvm::StringRef(outputFile).ends_with(".a"))
-      kind = kiln::cpu::ArtifactKind::StaticLib;
-  }
   TimingScope t = root.nest("Code generation (LLVM)");
-  return failed(kiln::cpu::emitCPUArtifact(*module, opts, kind, outputFile)) ? 1 : 0;
+  return failed(tgt->writeArtifact(*module, opts, *kind, outputFile)) ? 1 : 0;
 }

@@ -28,8 +28,8 @@ llvm::SmallVector<llvm::StringRef> nnOptimizationPassNames();
 /// nn dialect -> linalg on tensors.
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm, const PipelineOptions &opts);
 
-/// Registers `kiln-onnx-to-nn` and `kiln-nn-to-linalg` pipelines and the CPU
-/// back end's passes with the global registry (for kiln-opt).
+/// Registers `kiln-onnx-to-nn` and `kiln-nn-to-linalg` pipelines and every
+/// target's passes and pipelines with the global registry (for kiln-opt).
 void registerKilnPipelines();
 
 } // namespace kiln

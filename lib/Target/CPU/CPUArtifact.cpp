@@ -1,13 +1,16 @@
 //===- CPUArtifact.cpp - LLVM dialect -> LLVM IR -> object/library --------===//
 
+#include "CPUPasses.h"
 #include "kiln/Target/CPU/CPUTarget.h"
-#include "kiln/Support/ONNXDType.h"
+#include "kiln/Target/Common/HeaderWriter.h"
+#include "kiln/Target/Common/ModelABI.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/GlobalAlias.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -28,38 +31,16 @@ using namespace mlir;
 
 namespace {
 
-struct TensorDesc {
-  std::string name;
-  int32_t dtype;
-  SmallVector<int64_t> dims;
-};
-
-LogicalResult readABI(ModuleOp m, std::string &entry, SmallVectorImpl<TensorDesc> &ins,
-                      SmallVectorImpl<TensorDesc> &outs) {
-  auto abi = m->getAttrOfType<DictionaryAttr>("kiln.abi");
-  if (!abi)
-    return m.emitError("module has no 'kiln.abi' attribute (run the CPU lowering pipeline first)");
-  entry = abi.getAs<StringAttr>("entry").str();
-  auto read = [](ArrayAttr arr, SmallVectorImpl<TensorDesc> &out) {
-    for (Attribute a : arr) {
-      auto d = cast<DictionaryAttr>(a);
-      TensorDesc t;
-      t.name = d.getAs<StringAttr>("name").str();
-      t.dtype = d.getAs<IntegerAttr>("dtype").getInt();
-      auto dims = d.getAs<DenseI64ArrayAttr>("dims").asArrayRef();
-      t.dims.assign(dims.begin(), dims.end());
-      out.push_back(t);
-    }
-  };
-  read(abi.getAs<ArrayAttr>("inputs"), ins);
-  read(abi.getAs<ArrayAttr>("outputs"), outs);
-  return success();
-}
-
-/// Adds `kiln_model_abi_v1` and the packed `invoke` (runtime/include/kiln/abi.h)
-/// and makes every other definition internal.
-LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
-                     ArrayRef<TensorDesc> ins, ArrayRef<TensorDesc> outs) {
+/// Adds the model descriptor `<cName>_kiln_model_abi_v1` and the packed
+/// `invoke` (runtime/include/kiln/abi.h) and makes every other definition
+/// internal.  The profile descriptor becomes `<cName>_kiln_model_profile_v1`.
+/// A shared library also exports the unprefixed names (aliases), which
+/// kiln_model_load() looks up; objects and archives do not, so that several
+/// models link into one program.
+LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bool shared,
+                     const kiln::ModelABI &abi) {
+  StringRef entry = abi.entry;
+  ArrayRef<kiln::ABITensor> ins = abi.inputs, outs = abi.outputs;
   llvm::LLVMContext &ctx = mod.getContext();
   llvm::Function *ciface = mod.getFunction(("_mlir_ciface_" + entry).str());
   if (!ciface)
@@ -93,7 +74,7 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
   }
 
   auto *tensorTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy});
-  auto makeTensors = [&](ArrayRef<TensorDesc> ts, StringRef prefix) -> llvm::Constant * {
+  auto makeTensors = [&](ArrayRef<kiln::ABITensor> ts, StringRef prefix) -> llvm::Constant * {
     SmallVector<llvm::Constant *> elems;
     for (auto [i, t] : llvm::enumerate(ts)) {
       auto *nameC = llvm::ConstantDataArray::getString(ctx, t.name, true);
@@ -130,103 +111,121 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
   auto *modelG = new llvm::GlobalVariable(mod, modelTy, true, llvm::GlobalValue::PrivateLinkage,
                                           modelC, "kiln_model");
   auto *abiFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, {}, false),
-                                       llvm::GlobalValue::ExternalLinkage, "kiln_model_abi_v1", mod);
+                                       llvm::GlobalValue::ExternalLinkage,
+                                       kiln::prefixedABISymbol(cName), mod);
   abiFn->setVisibility(llvm::GlobalValue::DefaultVisibility);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", abiFn));
   b.CreateRet(modelG);
   (void)i64;
-  return success();
-}
-
-
-std::string macroName(StringRef s) {
-  std::string out;
-  for (char c : s)
-    out.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
-  return out;
-}
-
-LogicalResult writeHeader(StringRef libPath, StringRef modelName, ArrayRef<TensorDesc> ins,
-                          ArrayRef<TensorDesc> outs, bool profiled) {
-  SmallString<256> path(libPath);
-  llvm::sys::path::replace_extension(path, ".h");
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec) {
-    llvm::errs() << "kiln-compile: error: cannot write '" << path << "': " << ec.message() << "\n";
-    return failure();
+  llvm::Function *profFn = mod.getFunction(kiln::cpu::kProfileSymbol);
+  if (profFn)
+    profFn->setName(kiln::prefixedSymbol(cName, kiln::cpu::kProfileSymbol));
+  if (shared) {
+    llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, kiln::kABISymbol, abiFn);
+    if (profFn)
+      llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, kiln::cpu::kProfileSymbol,
+                                profFn);
   }
-  std::string guard = "KILN_MODEL_" + macroName(llvm::sys::path::stem(libPath)) + "_H";
-  os << "/* Generated by kiln-compile for model '" << modelName << "'.\n"
-     << " * Load " << llvm::sys::path::filename(libPath)
-     << " with kiln_model_load() (kiln/runtime.h) or, when linking the\n"
-     << " * static library, pass kiln_model_abi_v1() to kiln_model_from_abi().\n"
-     << " * Dimensions of -1 are dynamic (any size >= 1 at run time). */\n"
-     << "#ifndef " << guard << "\n#define " << guard << "\n\n#include <kiln/abi.h>\n\n"
-     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
-  auto emit = [&](ArrayRef<TensorDesc> ts, StringRef kind) {
-    os << "#define KILN_MODEL_NUM_" << kind << " " << ts.size() << "\n";
-    for (auto [i, t] : llvm::enumerate(ts)) {
-      os << "/* " << kind.lower() << " " << i << ": \"" << t.name << "\" " << kiln::onnxDTypeName(t.dtype) << " [";
-      llvm::interleaveComma(t.dims, os);
-      os << "] */\n";
-      os << "#define KILN_MODEL_" << kind << "_" << i << "_NAME \"" << t.name << "\"\n";
-      os << "#define KILN_MODEL_" << kind << "_" << i << "_DTYPE " << t.dtype << "\n";
-      os << "#define KILN_MODEL_" << kind << "_" << i << "_RANK " << t.dims.size() << "\n";
-      os << "#define KILN_MODEL_" << kind << "_" << i << "_DIMS {";
-      llvm::interleaveComma(t.dims, os);
-      os << "}\n";
-      for (auto [k, d] : llvm::enumerate(t.dims))
-        os << "#define KILN_MODEL_" << kind << "_" << i << "_DIM_" << k << " " << d << "\n";
-    }
-    os << "\n";
-  };
-  emit(ins, "INPUTS");
-  emit(outs, "OUTPUTS");
-  os << "const kiln_abi_model *kiln_model_abi_v1(void);\n";
-  if (profiled)
-    os << "/* Compiled with kiln-compile --profile: per-node timers (pass it to\n"
-       << " * kiln_model_attach_profile() when linking the static library). */\n"
-       << "const kiln_abi_profile *" << kiln::cpu::kProfileSymbol << "(void);\n";
-  os << "\n"
-     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return success();
 }
 
 } // namespace
 
-LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions &opts,
-                                         ArtifactKind kind, StringRef outputPath) {
-  std::string entry;
-  SmallVector<TensorDesc> ins, outs;
-  if (failed(readABI(module, entry, ins, outs)))
+StringRef kiln::cpu::lldEmulation(const llvm::Triple &t) {
+  using T = llvm::Triple;
+  switch (t.getArch()) {
+  case T::x86_64: return t.isX32() ? "elf32_x86_64" : "elf_x86_64";
+  case T::x86: return "elf_i386";
+  case T::aarch64: return "aarch64linux";
+  case T::aarch64_be: return "aarch64linuxb";
+  case T::arm: case T::thumb: return "armelf_linux_eabi";
+  case T::armeb: case T::thumbeb: return "armelfb_linux_eabi";
+  case T::riscv64: return "elf64lriscv";
+  case T::riscv32: return "elf32lriscv";
+  case T::ppc64le: return "elf64lppc";
+  case T::ppc64: return "elf64ppc";
+  case T::ppc: return "elf32ppc";
+  case T::ppcle: return "elf32lppc";
+  case T::loongarch64: return "elf64loongarch";
+  case T::loongarch32: return "elf32loongarch";
+  case T::systemz: return "elf64_s390";
+  case T::sparcv9: return "elf64_sparc";
+  case T::mips: return "elf32btsmip";
+  case T::mipsel: return "elf32ltsmip";
+  case T::mips64: return "elf64btsmip";
+  case T::mips64el: return "elf64ltsmip";
+  default: return "";
+  }
+}
+
+namespace {
+
+/// Sonames of the C library and libm that a shared library for `t` needs,
+/// when it is not the host (linked against empty stand-ins, see below).
+SmallVector<StringRef> crossSonames(const llvm::Triple &t) {
+  if (t.isAndroid())
+    return {"libm.so", "libc.so"};
+  if (t.isOSLinux() && t.isMusl())
+    return {"libc.so"};
+  if (t.isOSLinux() && t.isGNUEnvironment())
+    return {"libm.so.6", "libc.so.6"};
+  return {};
+}
+
+/// Runs ld.lld; on failure an error naming `what`.
+LogicalResult runLinker(ModuleOp module, StringRef linker, ArrayRef<StringRef> args,
+                        StringRef what) {
+  std::string linkErr;
+  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &linkErr);
+  if (rc != 0)
+    return module.emitError() << "linking '" << what << "' with " << linker << " failed (exit "
+                              << rc << ") " << linkErr;
+  return success();
+}
+
+} // namespace
+
+LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOptions &opts,
+                                          ArtifactKind kind, StringRef outputPath) {
+  FailureOr<kiln::ModelABI> abi = kiln::ModelABI::fromModule(module);
+  if (failed(abi))
     return failure();
   bool profiled = module.lookupSymbol(kiln::cpu::kProfileSymbol) != nullptr;
   std::string modelName = "model";
   if (auto n = module->getAttrOfType<StringAttr>("kiln.model_name"))
     modelName = n.str();
+  bool shared = kind == ArtifactKind::SharedLib;
 
   DialectRegistry reg;
   registerBuiltinDialectTranslation(reg);
   registerLLVMDialectTranslation(reg);
   module->getContext()->appendDialectRegistry(reg);
 
-  llvm::InitializeAllTargetInfos();
-  llvm::InitializeAllTargets();
-  llvm::InitializeAllTargetMCs();
-  llvm::InitializeAllAsmPrinters();
+  initializeLLVMTargets();
 
-  std::string tripleStr = opts.triple.empty() ? llvm::sys::getDefaultTargetTriple() : opts.triple;
+  std::string hostTriple = llvm::sys::getDefaultTargetTriple();
+  std::string tripleStr = opts.triple.empty() ? hostTriple : opts.triple;
   llvm::Triple triple(tripleStr);
   std::string err;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return module.emitError() << "unknown target triple '" << tripleStr << "': " << err;
+  if (!target->hasTargetMachine())
+    return module.emitError() << "target '" << tripleStr << "' cannot generate code";
+  // Shared libraries are linked with ld.lld, for ELF only.
+  if (shared && !triple.isOSBinFormatELF())
+    return module.emitError() << "shared libraries are supported for ELF targets only; '"
+                              << tripleStr << "' uses "
+                              << (triple.isOSBinFormatMachO() ? "Mach-O"
+                                  : triple.isOSBinFormatCOFF() ? "COFF"
+                                                               : "another object format")
+                              << ": use --emit=obj, or -o <name>.a for a static archive";
+  llvm::Triple host(hostTriple);
+  bool sameArch = host.getArch() == triple.getArch();
   std::string cpu = opts.cpu, features = opts.features;
   if (cpu.empty() || cpu == "native") {
-    bool host = opts.triple.empty() || llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch() == triple.getArch();
-    cpu = host ? llvm::sys::getHostCPUName().str() : "generic";
-    if (host) {
+    cpu = sameArch ? llvm::sys::getHostCPUName().str() : "generic";
+    if (sameArch) {
       SmallVector<std::string> fs;
       for (auto &kv : llvm::sys::getHostCPUFeatures())
         fs.push_back((kv.second ? "+" : "-") + kv.first().str());
@@ -234,8 +233,6 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
         fs.push_back(features);
       features = llvm::join(fs, ",");
     }
-  } else if (!target->hasTargetMachine()) {
-    return module.emitError() << "target '" << tripleStr << "' cannot generate code";
   }
   llvm::TargetOptions topts;
   llvm::CodeGenOptLevel cgLevel = opts.optLevel == 0   ? llvm::CodeGenOptLevel::None
@@ -258,8 +255,9 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     return module.emitError("translation to LLVM IR failed");
   llvmMod->setTargetTriple(triple);
   llvmMod->setDataLayout(tm->createDataLayout());
-  if (failed(addABI(*llvmMod, modelName, entry, ins, outs)))
-    return module.emitError() << "cannot find the C interface of entry function '" << entry << "'";
+  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi)))
+    return module.emitError() << "cannot find the C interface of entry function '" << abi->entry
+                              << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))
     return module.emitError("generated LLVM IR does not verify (Kiln bug)");
   // Weights beyond ~2 GiB cannot be reached with the small code model's
@@ -305,6 +303,13 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     mpm.run(*llvmMod, mam);
   }
 
+  kiln::HeaderOptions headerOpts;
+  headerOpts.modelName = opts.modelName;
+  headerOpts.graphName = modelName;
+  headerOpts.sharedLibrary = shared;
+  headerOpts.profiled = profiled;
+  headerOpts.profileSymbol = kiln::cpu::kProfileSymbol;
+
   if (kind == ArtifactKind::LLVMIR) {
     std::error_code ec;
     llvm::raw_fd_ostream os(outputPath, ec);
@@ -344,12 +349,13 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     members.emplace_back(llvm::MemoryBufferRef(objBuf, member));
     members.back().MemberName = member;
     if (llvm::Error e = llvm::writeArchive(outputPath, members, llvm::SymtabWritingMode::NormalSymtab,
-                                           llvm::object::Archive::K_GNU, /*Deterministic=*/true,
+                                           llvm::object::Archive::getDefaultKindForTriple(triple),
+                                           /*Deterministic=*/true,
                                            /*Thin=*/false)) {
       return module.emitError() << "cannot write archive '" << outputPath
                                 << "': " << llvm::toString(std::move(e));
     }
-    return writeHeader(outputPath, modelName, ins, outs, profiled);
+    return writeModelHeaderFile(outputPath, *abi, headerOpts);
   }
 
   // Shared library: link the object with lld.
@@ -362,27 +368,82 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << objBuf;
   }
-  std::string linker = opts.linker;
+  std::string linker = "/usr/lib/llvm-22/bin/ld.lld";
   if (!llvm::sys::fs::can_execute(linker)) {
     auto found = llvm::sys::findProgramByName("ld.lld");
     if (!found)
       return module.emitError() << "cannot find the linker '" << linker << "' (package lld-22)";
     linker = *found;
   }
-  SmallVector<std::string> libDirs;
-  for (const char *d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-                        "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
-    if (llvm::sys::fs::is_directory(d))
-      libDirs.push_back(std::string("-L") + d);
+  SmallVector<std::string> ownedArgs;
   SmallVector<StringRef> args{linker, "-shared", "--build-id=none", "--hash-style=gnu",
-                              "-z", "noexecstack", "-o", outputPath, objPath};
-  for (auto &d : libDirs)
-    args.push_back(d);
-  args.append({"--as-needed", "-lm", "-lc"});
-  std::string linkErr;
-  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &linkErr);
-  if (rc != 0)
-    return module.emitError() << "linking '" << outputPath << "' with " << linker
-                              << " failed (exit " << rc << ") " << linkErr;
-  return writeHeader(outputPath, modelName, ins, outs, profiled);
+                              "-z", "noexecstack"};
+  // Stand-ins for a cross target's C library: empty shared objects with
+  // its sonames, so that the library records them as needed without a
+  // sysroot (the symbols resolve when the target system loads it).
+  SmallVector<std::unique_ptr<llvm::FileRemover>> removers;
+  bool hostLink = sameArch && host.getOS() == triple.getOS() &&
+                  host.getEnvironment() == triple.getEnvironment();
+  if (hostLink) {
+    args.append({"-o", outputPath, objPath});
+    for (const char *d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+                          "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
+                          "/usr/lib64", "/lib", "/usr/lib"})
+      if (llvm::sys::fs::is_directory(d))
+        ownedArgs.push_back(std::string("-L") + d);
+    for (auto &d : ownedArgs)
+      args.push_back(d);
+    args.append({"--as-needed", "-lm", "-lc"});
+  } else {
+    StringRef emulation = lldEmulation(triple);
+    if (emulation.empty())
+      return module.emitError() << "cannot link a shared library for '" << tripleStr
+                                << "' (ld.lld has no emulation for it): use --emit=obj";
+    args.append({"-m", emulation, "-o", outputPath, objPath});
+    SmallVector<StringRef> sonames = crossSonames(triple);
+    if (!sonames.empty()) {
+      // An empty object of the target's flavour for the stand-ins.
+      SmallString<0> emptyObj;
+      {
+        llvm::Module empty("kiln_empty", llvmCtx);
+        empty.setTargetTriple(triple);
+        empty.setDataLayout(tm->createDataLayout());
+        llvm::raw_svector_ostream os(emptyObj);
+        llvm::legacy::PassManager cg;
+        if (tm->addPassesToEmitFile(cg, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+          return module.emitError("the target cannot emit an object file");
+        cg.run(empty);
+      }
+      auto tempFile = [&](StringRef suffix, SmallString<128> &path) -> LogicalResult {
+        int tfd;
+        if (llvm::sys::fs::createTemporaryFile("kiln", suffix, tfd, path))
+          return module.emitError("cannot create a temporary file");
+        llvm::sys::fs::closeFile(tfd);
+        removers.push_back(std::make_unique<llvm::FileRemover>(path));
+        return success();
+      };
+      SmallString<128> emptyPath;
+      if (failed(tempFile("o", emptyPath)) ||
+          failed(writeFile(emptyPath, StringRef(emptyObj.data(), emptyObj.size()))))
+        return failure();
+      args.push_back("--no-as-needed");
+      for (StringRef soname : sonames) {
+        SmallString<128> stubPath;
+        if (failed(tempFile("so", stubPath)))
+          return failure();
+        ownedArgs.push_back(stubPath.str().str());
+        std::string sonameArg = ("-soname=" + soname).str();
+        if (failed(runLinker(module, linker,
+                             {linker, "-shared", "-m", emulation, sonameArg, "-o", stubPath,
+                              emptyPath},
+                             stubPath)))
+          return failure();
+      }
+      for (size_t i = ownedArgs.size() - sonames.size(); i < ownedArgs.size(); ++i)
+        args.push_back(ownedArgs[i]);
+    }
+  }
+  if (failed(runLinker(module, linker, args, outputPath)))
+    return failure();
+  return writeModelHeaderFile(outputPath, *abi, headerOpts);
 }

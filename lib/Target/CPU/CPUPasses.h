@@ -1,23 +1,48 @@
-//===- CPUPasses.h - passes of the CPU back end (internal) ------*- C++ -*-===//
+//===- CPUPasses.h - passes of the CPU target (internal) --------*- C++ -*-===//
+//
+// Declared in Passes.td (one pass per file); the generated create functions
+// are kiln::cpu::createCPU<Name>().
+//
+//===----------------------------------------------------------------------===//
 #ifndef KILN_LIB_TARGET_CPU_CPUPASSES_H
 #define KILN_LIB_TARGET_CPU_CPUPASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 #include <memory>
 
+#include "kiln/Target/Target.h"
+#include "llvm/TargetParser/Triple.h"
+
 namespace kiln::cpu {
-std::unique_ptr<mlir::Pass> createPrepareEntryPass();
-std::unique_ptr<mlir::Pass> createMathApproximationPass();
-/// Tiles linalg ops for the cache/registers and vectorizes the tiles.
-std::unique_ptr<mlir::Pass> createTileAndVectorizePass();
-void registerTileAndVectorizePass();
-/// Lowers vector ops (contractions, transfers, masks) towards LLVM.
-std::unique_ptr<mlir::Pass> createLowerVectorsPass();
-void registerLowerVectorsPass();
 /// Wraps the entry function's top-level ops in per-ONNX-node timers
 /// (InstrumentProfile.cpp; kiln-compile --profile).
 std::unique_ptr<mlir::Pass> createInstrumentProfilePass();
 void registerInstrumentProfilePass();
+
+#define GEN_PASS_DECL
+#include "Passes.h.inc"
+
+/// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
+void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
+/// Registers the passes above and the `kiln-cpu-lowering` pipeline.
+void registerCPUPassesAndPipeline();
+/// LLVM dialect -> LLVM IR (plus the ABI entry) -> artifact (CPUArtifact.cpp).
+mlir::LogicalResult writeCPUArtifact(mlir::ModuleOp module, const kiln::TargetOptions &opts,
+                                     kiln::ArtifactKind kind, llvm::StringRef outputPath);
+/// ld.lld's emulation (-m) for an ELF triple, or "" if lld has none.
+llvm::StringRef lldEmulation(const llvm::Triple &t);
+/// Initializes LLVM's targets, MC layers and printers (once).
+void initializeLLVMTargets();
 } // namespace kiln::cpu
 
 #endif

@@ -9,20 +9,22 @@
 //      tiles are 1 are decomposed to 1-D ones (upstream patterns);
 //   3. each tile is vectorized with linalg::vectorize; ops the vectorizer
 //      cannot handle stay as (tiled) scalar loops.
-// After bufferization, LowerVectorsPass hoists loop-invariant transfers (the
-// matmul accumulator stays in registers across the K loop) and lowers vector
-// contractions to outer products / FMAs.
+// After bufferization, kiln-cpu-lower-vectors (LowerVectors.cpp) lowers the
+// vectors.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
 #include "kiln/Transforms/Statistics.h"
 
-#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+namespace kiln::cpu {
+#define GEN_PASS_DEF_CPUTILEANDVECTORIZE
+#include "Passes.h.inc"
+} // namespace kiln::cpu
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
@@ -339,17 +341,7 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
 }
 
 struct TileAndVectorizePass
-    : PassWrapper<TileAndVectorizePass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileAndVectorizePass)
-  StringRef getArgument() const override { return "kiln-cpu-tile-and-vectorize"; }
-  StringRef getDescription() const override {
-    return "Tile linalg ops and vectorize the tiles (CPU)";
-  }
-  void getDependentDialects(DialectRegistry &r) const override {
-    r.insert<linalg::LinalgDialect, scf::SCFDialect, vector::VectorDialect,
-             affine::AffineDialect, tensor::TensorDialect>();
-  }
-
+    : kiln::cpu::impl::CPUTileAndVectorizeBase<TileAndVectorizePass> {
   void runOnOperation() override {
     func::FuncOp f = getOperation();
     MLIRContext *ctx = &getContext();
@@ -530,60 +522,4 @@ struct TileAndVectorizePass
   }
 };
 
-struct LowerVectorsPass : PassWrapper<LowerVectorsPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerVectorsPass)
-  StringRef getArgument() const override { return "kiln-cpu-lower-vectors"; }
-  StringRef getDescription() const override {
-    return "Hoist loop-invariant transfers; lower vector contractions, transfers and masks";
-  }
-  void getDependentDialects(DialectRegistry &r) const override {
-    r.insert<vector::VectorDialect, scf::SCFDialect, memref::MemRefDialect>();
-  }
-  void runOnOperation() override {
-    func::FuncOp f = getOperation();
-    MLIRContext *ctx = &getContext();
-    linalg::hoistRedundantVectorTransfers(f);
-    {
-      RewritePatternSet patterns(ctx);
-      vector::populateVectorContractLoweringPatterns(
-          patterns, vector::VectorContractLowering::OuterProduct);
-      vector::populateVectorOuterProductLoweringPatterns(patterns);
-      vector::populateVectorMultiReductionLoweringPatterns(
-          patterns, vector::VectorMultiReductionLowering::InnerParallel);
-      vector::populateVectorTransposeLoweringPatterns(
-          patterns, vector::VectorTransposeLowering::EltWise);
-      vector::populateVectorBroadcastLoweringPatterns(patterns);
-      vector::populateVectorMaskOpLoweringPatterns(patterns);
-      vector::populateVectorShapeCastLoweringPatterns(patterns);
-      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-      vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
-      vector::populateVectorStepLoweringPatterns(patterns);
-      vector::populateVectorGatherLoweringPatterns(patterns);
-      vector::populateVectorRankReducingFMAPattern(patterns);
-      if (failed(applyPatternsGreedily(f, std::move(patterns))))
-        return signalPassFailure();
-    }
-    // Remaining multi-dimensional transfers become loops of 1-D ones.
-    {
-      RewritePatternSet patterns(ctx);
-      VectorTransferToSCFOptions o;
-      o.enableFullUnroll(true);
-      populateVectorToSCFConversionPatterns(patterns, o.setTargetRank(1));
-      vector::populateVectorTransferLoweringPatterns(patterns, 1);
-      vector::populateVectorShapeCastLoweringPatterns(patterns);
-      if (failed(applyPatternsGreedily(f, std::move(patterns))))
-        return signalPassFailure();
-    }
-  }
-};
-
 } // namespace
-
-std::unique_ptr<Pass> kiln::cpu::createTileAndVectorizePass() {
-  return std::make_unique<TileAndVectorizePass>();
-}
-void kiln::cpu::registerTileAndVectorizePass() { PassRegistration<TileAndVectorizePass>(); }
-std::unique_ptr<Pass> kiln::cpu::createLowerVectorsPass() {
-  return std::make_unique<LowerVectorsPass>();
-}
-void kiln::cpu::registerLowerVectorsPass() { PassRegistration<LowerVectorsPass>(); }

@@ -5,12 +5,15 @@
  * Users do not include this header; they use kiln/runtime.h.  It is public so
  * that the contract is documented and versioned in one place.
  *
- * Every generated model library exports exactly one C symbol:
+ * Every generated model library exports one C symbol
  *
- *     const kiln_abi_model *kiln_model_abi_v1(void);
+ *     const kiln_abi_model *<name>_kiln_model_abi_v1(void);
  *
- * which returns a pointer to static, immutable metadata describing the
- * model's inputs and outputs and an entry point `invoke`.
+ * (<name>: kiln-compile --name), which returns a pointer to static,
+ * immutable metadata describing the model's inputs and outputs and an entry
+ * point `invoke`.  A shared library also exports it as KILN_ABI_SYMBOL
+ * (kiln_model_abi_v1), which kiln_model_load() looks up; static archives and
+ * objects do not, so that several models link into one program.
  *
  * Calling convention of `invoke(void **args)`:
  *   - args[0] points to a caller-allocated result area holding

@@ -151,7 +151,8 @@ typedef struct kiln_model kiln_model;
 KILN_API kiln_status kiln_model_load(const char *path, kiln_model **out);
 
 /* Wraps the metadata of a model linked statically into the program, e.g.
- * kiln_model_from_abi(kiln_model_abi_v1(), &m).  The metadata is validated
+ * kiln_model_from_abi(mnist_kiln_model_abi_v1(), &m) for a model compiled
+ * with --name=mnist (declared in its generated header).  The metadata is validated
  * like kiln_model_load() does and must outlive the model. */
 KILN_API kiln_status kiln_model_from_abi(const kiln_abi_model *abi,
                                          kiln_model **out);

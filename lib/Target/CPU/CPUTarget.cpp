@@ -1,0 +1,131 @@
+//===- CPUTarget.cpp - the CPU target: options, pipeline, artifact --------===//
+
+#include "CPUPasses.h"
+#include "kiln/Target/CPU/CPUTarget.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+void kiln::cpu::initializeLLVMTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+}
+
+namespace {
+
+/// " (did you mean 'x'?)" for the candidate closest to `word`, if close.
+template <typename Range>
+std::string suggestion(StringRef word, const Range &candidates) {
+  StringRef best;
+  unsigned bestDist = ~0u;
+  for (const auto &kv : candidates) {
+    StringRef c = kv.Key;
+    unsigned d = word.edit_distance(c, /*AllowReplacements=*/true, /*MaxEditDistance=*/3);
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  if (best.empty() || bestDist > std::max<size_t>(1, word.size() / 3))
+    return "";
+  return (" (did you mean '" + best + "'?)").str();
+}
+
+class CPUTarget final : public kiln::Target {
+public:
+  StringRef getName() const override { return "cpu"; }
+  StringRef getDescription() const override {
+    return "CPUs through LLVM (x86-64, AArch64, RISC-V, ...): a library and its C header";
+  }
+
+  llvm::Error validateOptions(kiln::TargetOptions &opts,
+                              std::optional<kiln::ArtifactKind> kind) const override {
+    kiln::cpu::initializeLLVMTargets();
+    std::string given = opts.triple;
+    llvm::Triple triple(given.empty() ? llvm::sys::getDefaultTargetTriple()
+                                      : llvm::Triple::normalize(given));
+    if (triple.getArch() == llvm::Triple::UnknownArch)
+      return llvm::createStringError(
+          "unknown target triple '" + given +
+          "' (expected <arch>-<vendor>-<os>[-<environment>], e.g. x86_64-linux-gnu or "
+          "aarch64-linux-gnu)");
+    std::string err;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+    if (!target)
+      return llvm::createStringError("unknown target triple '" + given + "': " + err);
+    if (!target->hasTargetMachine())
+      return llvm::createStringError("target '" + triple.str() + "' cannot generate code");
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
+    if (!sti)
+      return llvm::createStringError("target '" + triple.str() + "' has no subtarget information");
+    if (!opts.cpu.empty() && opts.cpu != "native" && !sti->isCPUStringValid(opts.cpu))
+      return llvm::createStringError(
+          "unknown CPU '" + opts.cpu + "' for target " + triple.str() +
+          suggestion(opts.cpu, sti->getAllProcessorDescriptions()));
+    SmallVector<StringRef> features;
+    StringRef(opts.features).split(features, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef f : features) {
+      f = f.trim();
+      if (f.empty())
+        continue;
+      if (f[0] != '+' && f[0] != '-')
+        return llvm::createStringError("--mattr: feature '" + f.str() +
+                                       "' must start with '+' (enable) or '-' (disable)");
+      StringRef name = f.drop_front();
+      if (!llvm::any_of(sti->getAllProcessorFeatures(),
+                        [&](const llvm::SubtargetFeatureKV &kv) { return StringRef(kv.Key) == name; }))
+        return llvm::createStringError(
+            "unknown target feature '" + name.str() + "' in --mattr for target " +
+            triple.str() + suggestion(name, sti->getAllProcessorFeatures()));
+    }
+    // The timers call clock_gettime(CLOCK_MONOTONIC) with the LP64 Linux
+    // struct timespec.
+    if (opts.profile && !(triple.isOSLinux() && triple.isArch64Bit()))
+      return llvm::createStringError("--profile supports 64-bit Linux targets only (got '" +
+                                     triple.str() + "')");
+    // Shared libraries are linked with ld.lld, for ELF only.
+    if (kind == kiln::ArtifactKind::SharedLib) {
+      if (!triple.isOSBinFormatELF())
+        return llvm::createStringError(
+            "shared libraries are supported for ELF targets only; '" + triple.str() + "' uses " +
+            (triple.isOSBinFormatMachO()  ? "Mach-O"
+             : triple.isOSBinFormatCOFF() ? "COFF"
+                                          : "another object format") +
+            ": use --emit=obj, or -o <name>.a for a static archive");
+      if (kiln::cpu::lldEmulation(triple).empty())
+        return llvm::createStringError("cannot link a shared library for '" + triple.str() +
+                                       "' (ld.lld has no emulation for it): use --emit=obj");
+    }
+    opts.triple = triple.str();
+    return llvm::Error::success();
+  }
+
+  void buildLoweringPipeline(OpPassManager &pm,
+                             const kiln::TargetOptions &opts) const override {
+    kiln::cpu::buildCPULoweringPipeline(pm, opts);
+  }
+
+  LogicalResult writeArtifact(ModuleOp module, const kiln::TargetOptions &opts,
+                              kiln::ArtifactKind kind, StringRef outputPath) const override {
+    return kiln::cpu::writeCPUArtifact(module, opts, kind, outputPath);
+  }
+
+  void registerPasses() const override { kiln::cpu::registerCPUPassesAndPipeline(); }
+};
+
+} // namespace
+
+std::unique_ptr<kiln::Target> kiln::cpu::createTarget() { return std::make_unique<CPUTarget>(); }

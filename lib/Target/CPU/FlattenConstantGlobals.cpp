@@ -1,0 +1,69 @@
+//===- FlattenConstantGlobals.cpp - weights as 1-d globals -----------------===//
+
+#include "CPUPasses.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
+
+namespace kiln::cpu {
+#define GEN_PASS_DEF_CPUFLATTENCONSTANTGLOBALS
+#include "Passes.h.inc"
+} // namespace kiln::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// Makes every constant multi-dimensional memref.global one-dimensional
+/// (uses reshape it back with memref.expand_shape).  LLVM translates an
+/// N-d global into nested arrays: one llvm::Constant per innermost row,
+/// millions for a ResNet, which made LLVM's optimizer and code generator
+/// crawl and used gigabytes; a 1-d global is a single ConstantDataArray
+/// that shares the weights' bytes.
+struct FlattenConstantGlobalsPass
+    : kiln::cpu::impl::CPUFlattenConstantGlobalsBase<FlattenConstantGlobalsPass> {
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    llvm::DenseMap<StringAttr, memref::GlobalOp> flattened;
+    for (auto g : m.getOps<memref::GlobalOp>()) {
+      MemRefType t = g.getType();
+      if (!g.getConstant() || t.getRank() < 2 || !t.hasStaticShape() ||
+          !t.getLayout().isIdentity() || g.isExternal())
+        continue;
+      auto init = dyn_cast_or_null<ElementsAttr>(g.getInitialValue().value_or(Attribute()));
+      if (!init)
+        continue;
+      auto flatTensor = RankedTensorType::get({t.getNumElements()}, t.getElementType());
+      Attribute flatInit;
+      if (auto dense = dyn_cast<DenseElementsAttr>(init))
+        flatInit = dense.reshape(flatTensor);
+      else if (auto res = dyn_cast<DenseResourceElementsAttr>(init))
+        flatInit = DenseResourceElementsAttr::get(flatTensor, res.getRawHandle());
+      else
+        continue;
+      g.setInitialValueAttr(flatInit);
+      g.setType(MemRefType::get({t.getNumElements()}, t.getElementType(), MemRefLayoutAttrInterface(),
+                                t.getMemorySpace()));
+      flattened[g.getSymNameAttr()] = g;
+    }
+    if (flattened.empty())
+      return;
+    m.walk([&](memref::GetGlobalOp get) {
+      auto it = flattened.find(get.getNameAttr().getAttr());
+      if (it == flattened.end())
+        return;
+      auto origType = cast<MemRefType>(get.getType());
+      OpBuilder b(get);
+      auto flat = memref::GetGlobalOp::create(b, get.getLoc(), it->second.getType(),
+                                              get.getNameAttr());
+      SmallVector<ReassociationIndices> reassoc(1);
+      for (int64_t i = 0; i < origType.getRank(); ++i)
+        reassoc[0].push_back(i);
+      Value shaped = memref::ExpandShapeOp::create(b, get.getLoc(), origType, flat, reassoc);
+      get.replaceAllUsesWith(shaped);
+      get.erase();
+    });
+  }
+};
+
+} // namespace

@@ -1,0 +1,127 @@
+//===- Passes.td - passes of the CPU target ----------------*- tablegen -*-===//
+//
+// One pass per file in lib/Target/CPU.  buildCPULoweringPipeline
+// (CPUPipeline.cpp) runs them, with upstream passes, from linalg on tensors
+// to the LLVM dialect (docs/targets.md lists the order); each is also usable
+// alone from kiln-opt.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TARGET_CPU_PASSES
+#define KILN_TARGET_CPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def CPUPrepareEntry : Pass<"kiln-cpu-prepare-entry", "mlir::ModuleOp"> {
+  let summary = "Record the entry function's ABI and request its C interface";
+  let description = [{
+    Finds the single `func.func` marked `kiln.entry`, records its ABI (ONNX
+    names, dtypes, dims with -1 for dynamic ones; kiln/Target/Common/ModelABI.h)
+    as the module attribute `kiln.abi`, sets `llvm.emit_c_interface` on it and
+    makes every other defined function private.  Errors: no entry, several
+    entries, an argument or result that is not a ranked tensor of an ONNX
+    element type of rank <= 8, a `kiln.dtype` that contradicts the element
+    type, an entry without results.
+  }];
+}
+
+def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops and vectorize the tiles (CPU)";
+  let description = [{
+    Tiles every linalg op to static register-sized tiles (scf::tileUsingSCF),
+    fuses cheap `kiln.epilogue` ops into the tiles of their conv/matmul and
+    vectorizes each tile with linalg::vectorize (docs/targets.md).
+
+    Statistics: epilogue-ops-fused.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect", "mlir::affine::AffineDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CPUFreshEntryResults : Pass<"kiln-cpu-fresh-entry-results", "mlir::func::FuncOp"> {
+  let summary = "Copy entry-function results that are not distinct fresh allocations";
+  let description = [{
+    Makes every memref that the `kiln.entry` function returns a distinct
+    heap buffer that the caller owns and frees with free(): a buffer
+    returned twice, or a result that is not visibly a `memref.alloc` (a loop
+    result, a view, an argument, a global), is copied into a fresh
+    `memref.alloc`; the copied original is freed at run time unless its base
+    buffer is also returned or was already freed for an earlier result
+    (compared by aligned base pointer).  Arguments and globals are never
+    freed.  Other functions are left alone.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def CPUInstrumentProfile : Pass<"kiln-cpu-instrument-profile", "mlir::ModuleOp"> {
+  let summary = "Time every ONNX node of the entry function (kiln-compile --profile)";
+  let description = [{
+    Wraps the entry function's top-level ops, grouped by ONNX node, in
+    clock reads and exports `kiln_model_profile_v1` (InstrumentProfile.cpp
+    states the attribution rule).
+  }];
+  let constructor = "kiln::cpu::createInstrumentProfilePass()";
+}
+
+def CPUStridedCopyToLinalg : Pass<"kiln-cpu-strided-copy-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "memref.copy with strided layouts -> linalg.copy";
+  let description = [{
+    Rewrites every `memref.copy` whose source or target has a non-identity
+    layout into `linalg.copy`, so that it becomes loops instead of a call to
+    MLIR's C runner library (`memrefCopy`), which generated libraries do not
+    link.  Copies between identity layouts stay (they lower to memcpy).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def CPULowerVectors : Pass<"kiln-cpu-lower-vectors", "mlir::func::FuncOp"> {
+  let summary = "Hoist loop-invariant transfers; lower vector contractions, transfers and masks";
+  let description = [{
+    Hoists loop-invariant vector transfers out of loops, lowers
+    vector.contract to outer products and FMAs, multi-reductions, transposes,
+    broadcasts, masks, shape casts and n-D transfers to what the LLVM
+    conversion handles; remaining multi-dimensional transfers become
+    unrolled loops of 1-D transfers.
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def CPUFlattenConstantGlobals : Pass<"kiln-cpu-flatten-constant-globals", "mlir::ModuleOp"> {
+  let summary = "Store constant N-d memref globals as 1-d arrays";
+  let description = [{
+    Makes every constant, statically shaped, identity-layout memref.global
+    of rank >= 2 one-dimensional and reshapes its uses back with
+    memref.expand_shape: LLVM then stores the weights as one
+    ConstantDataArray instead of millions of nested row constants.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
+def CPUMultiDynamicExpandShape
+    : Pass<"kiln-cpu-multi-dynamic-expand-shape", "mlir::ModuleOp"> {
+  let summary = "Rewrite expand_shapes with several dynamic sizes in one reassociation group as "
+                "reinterpret_casts (works around a crash of expand-strided-metadata)";
+  let description = [{
+    A memref.expand_shape with more than one dynamic size in a reassociation
+    group becomes a memref.reinterpret_cast of its source with the strides
+    computed from the sizes.  MLIR 22's expand-strided-metadata crashes on
+    such an expand_shape.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
+}
+
+def CPUMathApproximation : Pass<"kiln-cpu-math-approximation", "mlir::ModuleOp"> {
+  let summary = "Polynomial approximations of math functions (upstream patterns)";
+  let description = [{
+    Replaces math functions by upstream polynomial approximations that
+    vectorize (erf, tanh, exp, log, ...) and math.copysign by integer bit
+    operations (the approximations emit it on n-D vectors, which
+    math-to-libm cannot scalarize).  The rest goes to libm.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+#endif

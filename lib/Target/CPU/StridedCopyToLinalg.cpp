@@ -1,0 +1,35 @@
+//===- StridedCopyToLinalg.cpp - strided memref.copy -> linalg.copy --------===//
+
+#include "CPUPasses.h"
+
+namespace kiln::cpu {
+#define GEN_PASS_DEF_CPUSTRIDEDCOPYTOLINALG
+#include "Passes.h.inc"
+} // namespace kiln::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// Rewrites memref.copy between strided (non-identity) layouts into
+/// linalg.copy, so they become loops instead of calls to MLIR's C runner
+/// library (`memrefCopy`), which generated libraries do not link.
+struct StridedCopyToLinalgPass
+    : kiln::cpu::impl::CPUStridedCopyToLinalgBase<StridedCopyToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation().walk([&](memref::CopyOp c) {
+      auto s = cast<MemRefType>(c.getSource().getType());
+      auto t = cast<MemRefType>(c.getTarget().getType());
+      if (!s.getLayout().isIdentity() || !t.getLayout().isIdentity())
+        copies.push_back(c);
+    });
+    for (memref::CopyOp c : copies) {
+      OpBuilder b(c);
+      linalg::CopyOp::create(b, c.getLoc(), c.getSource(), c.getTarget());
+      c.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,53 @@
+// RUN: kiln-opt --pass-pipeline='builtin.module(func.func(kiln-cpu-lower-vectors))' %s | FileCheck %s
+
+// vector.contract (a matmul tile) becomes FMAs over 1-D vectors, and the
+// loop-invariant accumulator transfers move out of the K loop.
+// CHECK-LABEL: func.func @matmul_tile
+// CHECK-COUNT-4: vector.load %arg2{{.*}} : memref<4x8xf32>, vector<8xf32>
+// CHECK: scf.for
+// CHECK-NOT: vector.contract
+// CHECK-NOT: %arg2
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK-NOT: %arg2
+// CHECK: scf.yield
+// CHECK-COUNT-4: vector.store {{.*}}, %arg2{{.*}} : memref<4x8xf32>, vector<8xf32>
+#mk = affine_map<(m, n, k) -> (m, k)>
+#kn = affine_map<(m, n, k) -> (k, n)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul_tile(%a: memref<4x16xf32>, %b: memref<16x8xf32>, %c: memref<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %f0 = arith.constant 0.0 : f32
+  scf.for %k = %c0 to %c16 step %c4 {
+    %va = vector.transfer_read %a[%c0, %k], %f0 {in_bounds = [true, true]} : memref<4x16xf32>, vector<4x4xf32>
+    %vb = vector.transfer_read %b[%k, %c0], %f0 {in_bounds = [true, true]} : memref<16x8xf32>, vector<4x8xf32>
+    %acc = vector.transfer_read %c[%c0, %c0], %f0 {in_bounds = [true, true]} : memref<4x8xf32>, vector<4x8xf32>
+    %r = vector.contract {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %va, %vb, %acc : vector<4x4xf32>, vector<4x8xf32> into vector<4x8xf32>
+    vector.transfer_write %r, %c[%c0, %c0] {in_bounds = [true, true]} : vector<4x8xf32>, memref<4x8xf32>
+  }
+  return
+}
+
+// A 2-D transfer becomes 1-D loads (the rank the LLVM conversion takes).
+// CHECK-LABEL: func.func @transfer_2d
+// CHECK-NOT: vector.transfer_read
+// CHECK-COUNT-2: vector.load {{.*}} : memref<2x8xf32>, vector<8xf32>
+// CHECK-NOT: vector.transfer_read
+func.func @transfer_2d(%m: memref<2x8xf32>) -> vector<2x8xf32> {
+  %c0 = arith.constant 0 : index
+  %f0 = arith.constant 0.0 : f32
+  %v = vector.transfer_read %m[%c0, %c0], %f0 {in_bounds = [true, true]} : memref<2x8xf32>, vector<2x8xf32>
+  return %v : vector<2x8xf32>
+}
+
+// 1-D vector arithmetic is already what LLVM takes: left as it is.
+// CHECK-LABEL: func.func @one_d
+// CHECK-NEXT: %[[S:.*]] = arith.addf %arg0, %arg1 : vector<8xf32>
+// CHECK-NEXT: %[[F:.*]] = vector.fma %[[S]], %arg1, %arg0 : vector<8xf32>
+// CHECK-NEXT: return %[[F]]
+func.func @one_d(%x: vector<8xf32>, %y: vector<8xf32>) -> vector<8xf32> {
+  %s = arith.addf %x, %y : vector<8xf32>
+  %f = vector.fma %s, %y, %x : vector<8xf32>
+  return %f : vector<8xf32>
+}
