@@ -551,7 +551,6 @@ FailureOr<Value> lowerPoolND(PatternRewriter &b, nn::PoolOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
   auto xt = rtt(op.getInput());
-  Type et = res.getElementType();
   if (llvm::any_of(res.getShape().drop_front(2), ShapedType::isDynamic) ||
       llvm::any_of(xt.getShape().drop_front(2), ShapedType::isDynamic))
     return b.notifyMatchFailure(op, "pooling with 3 or more spatial dims needs static spatial dims");
