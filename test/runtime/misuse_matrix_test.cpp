@@ -1054,7 +1054,7 @@ std::vector<Sentinel> allSentinels() {
                      kiln_dtype_size(KILN_DTYPE_UNDEFINED)));
                },
                "0", ""});
-  for (int bad : {-1, 10, 99, INT32_MAX})
+  for (int bad : {-1, 11, 99, INT32_MAX})
     v.push_back({"kiln_status_string(" + num(bad) + ")",
                  [=](Env &) {
                    return std::string(

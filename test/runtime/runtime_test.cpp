@@ -286,9 +286,14 @@ TEST_F(FromAbi, NullArguments) {
 }
 
 TEST_F(FromAbi, WrongVersion) {
-  abi.abi_version = 2;
+  abi.abi_version = KILN_ABI_VERSION + 1;
   EXPECT_EQ(load(), KILN_ERROR_ABI);
-  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version 2"));
+  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version " +
+                                     std::to_string(KILN_ABI_VERSION + 1)));
+  SetUp();
+  abi.abi_version = 0;
+  EXPECT_EQ(load(), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version 0"));
 }
 
 TEST_F(FromAbi, NullFields) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kiln/Conversion/Passes.h"
+#include "RuntimeChecks.h" // [runtime-checks]
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -362,7 +363,9 @@ Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value 
   case nn::BinaryKind::mul:
     return isF ? (Value)arith::MulFOp::create(b, loc, x, y) : (Value)arith::MulIOp::create(b, loc, x, y);
   case nn::BinaryKind::div:
-    return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : (Value)arith::DivSIOp::create(b, loc, x, y);
+    // [runtime-checks] A zero divisor (reported by kiln-insert-runtime-checks)
+    // and INT_MIN / -1 must not trap: safeSignedDiv (RuntimeChecks.h).
+    return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : kiln::safeSignedDiv(b, loc, x, y);
   case nn::BinaryKind::pow:
     return isF ? (Value)math::PowFOp::create(b, loc, x, y) : intPowScalar(b, loc, x, y);
   case nn::BinaryKind::max:
@@ -2529,6 +2532,10 @@ FailureOr<SmallVector<Value>> lowerTopK(OpBuilder &b, nn::TopKOp op) {
   auto vT = rtt(op.getValues()), iT = rtt(op.getIndices());
   Value k = vT.isDynamicDim(axis) ? toIndex(b, loc, scalarOf(b, loc, op.getK())) : cIdx(b, loc, vT.getDimSize(axis));
   Value n = dimOf(b, loc, x, axis);
+  // [runtime-checks] A run-time k outside [0, n] is reported by nn.check;
+  // clamp it so the run stays memory-safe until then.
+  if (vT.isDynamicDim(axis))
+    k = kiln::clampIndex(b, loc, k, cIdx(b, loc, 0), n);
   SmallVector<Value> odims, outer;
   for (int64_t i = 0; i < r; ++i) {
     odims.push_back(i == axis ? k : dimOf(b, loc, x, i));
@@ -4220,7 +4227,8 @@ struct ConvertNNToLinalgPass : kiln::impl::ConvertNNToLinalgBase<ConvertNNToLina
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<nn::NNDialect>(op->getDialect()))
+      // [runtime-checks] nn.check is lowered by the target.
+      if (isa<nn::NNDialect>(op->getDialect()) && !isa<nn::CheckOp>(op))
         ops.push_back(op);
     });
     OpBuilder b(&getContext());

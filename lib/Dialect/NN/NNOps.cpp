@@ -890,3 +890,13 @@ LogicalResult TfIdfOp::verify() {
 
 #define GET_OP_CLASSES
 #include "nn/NNOps.cpp.inc"
+
+// Run-time checks (kiln-insert-runtime-checks).
+LogicalResult CheckOp::verify() {
+  if (getValues().size() > 3)
+    return emitOpError() << "takes at most 3 values, got " << getValues().size();
+  if (getMessage().empty())
+    return emitOpError() << "needs a message";
+  return success();
+}
+

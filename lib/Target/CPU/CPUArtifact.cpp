@@ -2,6 +2,7 @@
 
 #include "kiln/Target/CPU/CPUTarget.h"
 #include "kiln/Support/ONNXDType.h"
+#include "RuntimeCheckABI.h" // [runtime-checks]
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -59,8 +60,11 @@ LogicalResult readABI(ModuleOp m, std::string &entry, SmallVectorImpl<TensorDesc
 /// Adds `kiln_model_abi_v1` and the packed `invoke` (runtime/include/kiln/abi.h)
 /// and makes every other definition internal.
 LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
-                     ArrayRef<TensorDesc> ins, ArrayRef<TensorDesc> outs) {
+                     ArrayRef<TensorDesc> ins, ArrayRef<TensorDesc> outs,
+                     ArrayRef<std::string> checks) {
   llvm::LLVMContext &ctx = mod.getContext();
+  // [runtime-checks] ABI v2: the check recorder and messages.
+  kiln::cpu::RuntimeChecks rc = kiln::cpu::addRuntimeChecks(mod, checks);
   llvm::Function *ciface = mod.getFunction(("_mlir_ciface_" + entry).str());
   if (!ciface)
     return failure();
@@ -88,7 +92,9 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
       llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), i);
       callArgs.push_back(b.CreateLoad(ptrTy, slot));
     }
+    kiln::cpu::setCheckRecord(b, rc, invoke->getArg(0), ins.size()); // [runtime-checks]
     b.CreateCall(ciface, callArgs);
+    kiln::cpu::clearCheckRecord(b, rc); // [runtime-checks]
     b.CreateRetVoid();
   }
 
@@ -122,11 +128,12 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef entry,
   auto *nameC = llvm::ConstantDataArray::getString(ctx, modelName, true);
   auto *nameG = new llvm::GlobalVariable(mod, nameC->getType(), true,
                                          llvm::GlobalValue::PrivateLinkage, nameC, "kiln_model_name");
-  auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy});
+  // [runtime-checks] ABI v2: num_checks (v1's reserved field) and checks.
+  auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
   auto *modelC = llvm::ConstantStruct::get(
-      modelTy, {llvm::ConstantInt::get(i32, 1), llvm::ConstantInt::get(i32, ins.size()),
-                llvm::ConstantInt::get(i32, outs.size()), llvm::ConstantInt::get(i32, 0), nameG,
-                inT, outT, invoke});
+      modelTy, {llvm::ConstantInt::get(i32, 2), llvm::ConstantInt::get(i32, ins.size()),
+                llvm::ConstantInt::get(i32, outs.size()), llvm::ConstantInt::get(i32, rc.num), nameG,
+                inT, outT, invoke, rc.table});
   auto *modelG = new llvm::GlobalVariable(mod, modelTy, true, llvm::GlobalValue::PrivateLinkage,
                                           modelC, "kiln_model");
   auto *abiFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, {}, false),
@@ -253,7 +260,11 @@ LogicalResult kiln::cpu::emitCPUArtifact(ModuleOp module, const CPUTargetOptions
     return module.emitError("translation to LLVM IR failed");
   llvmMod->setTargetTriple(triple);
   llvmMod->setDataLayout(tm->createDataLayout());
-  if (failed(addABI(*llvmMod, modelName, entry, ins, outs)))
+  SmallVector<std::string> checks; // [runtime-checks]
+  if (auto arr = module->getAttrOfType<ArrayAttr>(kiln::cpu::kChecksAttr))
+    for (Attribute a : arr)
+      checks.push_back(cast<StringAttr>(a).str());
+  if (failed(addABI(*llvmMod, modelName, entry, ins, outs, checks)))
     return module.emitError() << "cannot find the C interface of entry function '" << entry << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))
     return module.emitError("generated LLVM IR does not verify (Kiln bug)");

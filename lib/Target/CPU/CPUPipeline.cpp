@@ -26,6 +26,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "CPUPasses.h"
+#include "RuntimeCheckABI.h"
 
 using namespace mlir;
 
@@ -435,6 +436,7 @@ std::unique_ptr<Pass> kiln::cpu::createMathApproximationPass() {
 
 void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const CPUTargetOptions &opts) {
   pm.addPass(createPrepareEntryPass());
+  pm.addPass(createLowerRuntimeChecksPass());
   // Tensor level.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
@@ -509,6 +511,7 @@ void kiln::cpu::registerCPUTargetPasses() {
   registerTileAndVectorizePass();
   registerLowerVectorsPass();
   registerInstrumentProfilePass();
+  registerLowerRuntimeChecksPass();
   PassPipelineRegistration<CPULoweringPipelineOptions>(
       "kiln-cpu-lowering",
       "linalg on tensors -> LLVM dialect for CPUs (kiln-cpu-lowering{opt-level=0..3}, default 2)",
