@@ -96,6 +96,9 @@ def const_cases():
     yield ("div_const", 13, [helper.make_node("Div", ["a", "b"], ["y"], name="Div_c")],
            [helper.make_tensor_value_info("a", onnx.TensorProto.INT32, [3])],
            [numpy_helper.from_array(np.array([1, 0, 2], np.int32), "b")], onnx.TensorProto.INT32)
+    # No op that can fail: no check (LLVM IR test of the ABI).
+    yield ("plain_add", 13, [helper.make_node("Add", ["a", "b"], ["y"], name="Add_1")],
+           [helper.make_tensor_value_info("a", f, [3]), helper.make_tensor_value_info("b", f, [3])], [], f)
 
 
 def write(path, name, a):

@@ -75,10 +75,9 @@ struct LowerRuntimeChecksPass : PassWrapper<LowerRuntimeChecksPass, OperationPas
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
       SmallVector<Value> args{arith::ConstantIntOp::create(b, loc, i32, id)};
-      for (int i = 0; i < 3; ++i)
-        args.push_back(i < (int)c.getValues().size()
-                           ? c.getValues()[i]
-                           : (Value)arith::ConstantIntOp::create(b, loc, i64, 0));
+      args.append(c.getValues().begin(), c.getValues().end());
+      if (args.size() < 4)
+        args.resize(4, arith::ConstantIntOp::create(b, loc, i64, 0));
       func::CallOp::create(b, loc, fn, args);
       c.erase();
     }
