@@ -12,9 +12,10 @@
 //   topk (run-time k)          0 <= k <= size of the axis               k, size
 //   reduce_axes                every axis in [-r, r-1], none repeated   axis, -r, r-1 / axis, count
 //
-// The condition is computed by one linalg reduction over the checked tensor
-// (min and max of the indices, the count of zero divisors, per-axis counts),
-// which costs one read of the indices, not a call per element.  Constant
+// The condition is computed by one pass over the checked tensor (min and max
+// of the indices, the count of zero divisors: an scf.for nest with SSA
+// accumulators, which LLVM vectorizes; per-component min/max of GatherND
+// indices and per-axis counts: a linalg.generic), not a call per element.  Constant
 // operands are checked here instead, at compile time: a bad constant is a
 // compile error naming the node.  OneHot is not checked: ONNX defines an
 // out-of-range index (an all-`off` row).
@@ -30,6 +31,7 @@
 
 #include "kiln/Conversion/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -178,9 +180,50 @@ struct Checker {
     return false;
   }
 
+  /// Folds `step` over every element of `t` (as i64) in row-major order,
+  /// with the accumulators in SSA values: an scf.for nest whose innermost
+  /// loop LLVM's loop vectorizer turns into SIMD min/max/add reductions.
+  /// (A linalg reduction to a 0-d tensor is vectorized by the CPU pipeline
+  /// into a serial chain of one-lane ops, several times slower.)
+  SmallVector<Value> foldElements(Location loc, Value t, ValueRange inits,
+                                  function_ref<SmallVector<Value>(OpBuilder &, Location, Value,
+                                                                  ValueRange)>
+                                      step) {
+    auto type = rtt(t);
+    int64_t r = type.getRank();
+    if (r == 0)
+      return step(b, loc, toI64(b, loc, tensor::ExtractOp::create(b, loc, t, ValueRange{})), inits);
+    SmallVector<Value> lbs(r, arith::ConstantIndexOp::create(b, loc, 0)),
+        steps(r, arith::ConstantIndexOp::create(b, loc, 1)), ubs;
+    for (int64_t i = 0; i < r; ++i)
+      ubs.push_back(type.isDynamicDim(i) ? (Value)tensor::DimOp::create(b, loc, t, i)
+                                         : (Value)arith::ConstantIndexOp::create(b, loc, type.getDimSize(i)));
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, inits,
+        [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange acc) -> scf::ValueVector {
+          Value v = toI64(nb, nl, tensor::ExtractOp::create(nb, nl, t, ivs));
+          SmallVector<Value> next = step(nb, nl, v, acc);
+          return scf::ValueVector(next.begin(), next.end());
+        });
+    return SmallVector<Value>(nest.results.begin(), nest.results.end());
+  }
+
+  /// Min and max (i64) over all elements of integer tensor `t`.
+  std::pair<Value, Value> minMaxAll(Location loc, Value t) {
+    SmallVector<Value> r = foldElements(
+        loc, t,
+        {i64c(b, loc, std::numeric_limits<int64_t>::max()),
+         i64c(b, loc, std::numeric_limits<int64_t>::min())},
+        [](OpBuilder &nb, Location nl, Value v, ValueRange acc) -> SmallVector<Value> {
+          return {arith::MinSIOp::create(nb, nl, v, acc[0]), arith::MaxSIOp::create(nb, nl, v, acc[1])};
+        });
+    return {r[0], r[1]};
+  }
+
   /// Min and max (i64) of integer tensor `t`, per position of its last dim
   /// when `perLast` (tensors<k x i64>), else over all elements (0-d).
-  std::pair<Value, Value> minMax(Location loc, Value t, bool perLast) {
+  std::pair<Value, Value> minMaxPerLast(Location loc, Value t) {
+    const bool perLast = true;
     auto type = rtt(t);
     int64_t r = type.getRank();
     Type i64 = b.getI64Type();
@@ -263,9 +306,8 @@ struct Checker {
           op, vals, 1, [&](int64_t) { return ShapedType::isDynamic(d) ? -1 : d; },
           [&](int64_t) { return where; }, type);
     }
-    auto [mn, mx] = minMax(loc, ind, false);
-    rangeCheck(loc, extract(loc, mn, std::nullopt), extract(loc, mx, std::nullopt),
-               dimI64(b, loc, data, axis), rangeMessage(node(op, type), where));
+    auto [mn, mx] = minMaxAll(loc, ind);
+    rangeCheck(loc, mn, mx, dimI64(b, loc, data, axis), rangeMessage(node(op, type), where));
     return success();
   }
 
@@ -292,7 +334,7 @@ struct Checker {
           },
           where, type);
     }
-    auto [mn, mx] = minMax(loc, ind, true);
+    auto [mn, mx] = minMaxPerLast(loc, ind);
     for (int64_t j = 0; j < k; ++j)
       rangeCheck(loc, extract(loc, mn, j), extract(loc, mx, j), dimI64(b, loc, data, firstAxis + j),
                  rangeMessage(node(op, type), where(j)));
@@ -317,22 +359,13 @@ struct Checker {
                             << tensor(y) << " is a constant with " << zeros << " zero element"
                             << (zeros == 1 ? "" : "s");
     }
-    int64_t r = yt.getRank();
-    Value e = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI64Type(), ValueRange{});
-    Value init = linalg::FillOp::create(b, loc, i64c(b, loc, 0), e).getResult(0);
-    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(r), AffineMap::get(r, 0, {}, b.getContext())};
-    Value count = linalg::GenericOp::create(
-                      b, loc, TypeRange{init.getType()}, ValueRange{y}, ValueRange{init}, maps,
-                      SmallVector<utils::IteratorType>(r, utils::IteratorType::reduction),
-                      [&](OpBuilder &nb, Location nl, ValueRange a) {
-                        Value zero = arith::ConstantOp::create(
-                            nb, nl, a[0].getType(), nb.getIntegerAttr(a[0].getType(), 0));
-                        Value isZero = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, a[0], zero);
-                        Value inc = arith::ExtUIOp::create(nb, nl, nb.getI64Type(), isZero);
-                        linalg::YieldOp::create(nb, nl, ValueRange{arith::AddIOp::create(nb, nl, a[1], inc)});
-                      })
-                      .getResult(0);
-    count = extract(loc, count, std::nullopt);
+    Value count = foldElements(loc, y, {i64c(b, loc, 0)},
+                               [](OpBuilder &nb, Location nl, Value v, ValueRange acc) -> SmallVector<Value> {
+                                 Value isZero = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, v,
+                                                                      i64c(nb, nl, 0));
+                                 Value inc = arith::ExtUIOp::create(nb, nl, nb.getI64Type(), isZero);
+                                 return {arith::AddIOp::create(nb, nl, acc[0], inc)};
+                               })[0];
     Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, count, i64c(b, loc, 0));
     check(loc, ok,
           node(op, type) + ": integer division by zero: the divisor " + tensor(y) +
@@ -392,8 +425,7 @@ struct Checker {
       }
       return success();
     }
-    auto [mn, mx] = minMax(loc, axes, false);
-    Value mnS = extract(loc, mn, std::nullopt), mxS = extract(loc, mx, std::nullopt);
+    auto [mnS, mxS] = minMaxAll(loc, axes);
     rangeCheck(loc, mnS, mxS, i64c(b, loc, r),
                n + ": axis {0} is out of range [{1}, {2}] for an input of rank " + std::to_string(r));
     // counts[i] = number of axes equal to i (after wrapping negatives).

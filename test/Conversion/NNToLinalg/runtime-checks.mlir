@@ -1,20 +1,24 @@
 // RUN: kiln-opt --kiln-insert-runtime-checks %s | FileCheck %s
 // RUN: kiln-opt --kiln-insert-runtime-checks --convert-nn-to-linalg %s | FileCheck %s --check-prefix=LOWER
 
-// A run-time index gets one min/max reduction over the indices and a check
-// against [-d, d-1] of the gathered axis, naming the node and the data.
+// A run-time index gets one loop over the indices computing their min and
+// max in SSA values (LLVM vectorizes it) and a check against [-d, d-1] of
+// the gathered axis, naming the node and the data.
 // CHECK-LABEL: func @gather_dynamic
-// CHECK: %[[G:.*]]:2 = linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%arg1 : tensor<?xi64>)
-// CHECK: arith.minsi
-// CHECK: arith.maxsi
-// CHECK: %[[MN:.*]] = tensor.extract %[[G]]#0[]
-// CHECK: %[[MX:.*]] = tensor.extract %[[G]]#1[]
+// CHECK-DAG: %[[IMAX:.*]] = arith.constant 9223372036854775807 : i64
+// CHECK-DAG: %[[IMIN:.*]] = arith.constant -9223372036854775808 : i64
+// CHECK: %[[N:.*]] = tensor.dim %arg1
+// CHECK: %[[G:.*]]:2 = scf.for %[[I:.*]] = %{{.*}} to %[[N]] step %{{.*}} iter_args(%[[A:.*]] = %[[IMAX]], %[[B:.*]] = %[[IMIN]]) -> (i64, i64)
+// CHECK: %[[E:.*]] = tensor.extract %arg1[%[[I]]]
+// CHECK: %[[MN1:.*]] = arith.minsi %[[E]], %[[A]]
+// CHECK: %[[MX1:.*]] = arith.maxsi %[[E]], %[[B]]
+// CHECK: scf.yield %[[MN1]], %[[MX1]]
 // CHECK: %[[LO:.*]] = arith.subi %c0{{.*}}, %c10
 // CHECK: %[[HI:.*]] = arith.subi %c10{{.*}}, %c1
-// CHECK: %[[LOK:.*]] = arith.cmpi sge, %[[MN]], %[[LO]]
-// CHECK: %[[HOK:.*]] = arith.cmpi sle, %[[MX]], %[[HI]]
+// CHECK: %[[LOK:.*]] = arith.cmpi sge, %[[G]]#0, %[[LO]]
+// CHECK: %[[HOK:.*]] = arith.cmpi sle, %[[G]]#1, %[[HI]]
 // CHECK: %[[OK:.*]] = arith.andi %[[LOK]], %[[HOK]]
-// CHECK: %[[BAD:.*]] = arith.select %[[LOK]], %[[MX]], %[[MN]]
+// CHECK: %[[BAD:.*]] = arith.select %[[LOK]], %[[G]]#1, %[[G]]#0
 // CHECK: nn.check %[[OK]], "node 'Gather_3' (Gather): index {0} is out of range [{1}, {2}] on axis 0 of 'data'", %[[BAD]], %[[LO]], %[[HI]]
 // CHECK: nn.gather
 // nn.check survives the lowering (the target lowers it).
@@ -38,7 +42,7 @@ func.func @gather_dynamic_axis(%d: tensor<2x?xf32> {kiln.name = "x"}, %i: tensor
 // Constant in-range indices are checked at compile time: no check.
 // CHECK-LABEL: func @gather_constant
 // CHECK-NOT: nn.check
-// CHECK-NOT: linalg.generic
+// CHECK-NOT: scf.for
 // CHECK: nn.gather
 func.func @gather_constant(%d: tensor<10x4xf32>) -> tensor<2x4xf32> {
   %i = arith.constant dense<[-10, 9]> : tensor<2xi64>
@@ -66,10 +70,12 @@ func.func @scatter_elements(%d: tensor<3x5xf32> {kiln.name = "d"}, %i: tensor<1x
 
 // Integer division: the zeros of the divisor are counted.
 // CHECK-LABEL: func @div_int
-// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<4xi32>)
+// CHECK: %[[N:.*]] = scf.for {{.*}} -> (i64)
+// CHECK: tensor.extract %arg1
+// CHECK: arith.extsi
 // CHECK: arith.cmpi eq
 // CHECK: arith.extui
-// CHECK: %[[N:.*]] = tensor.extract %[[C]][]
+// CHECK: arith.addi
 // CHECK: %[[OK:.*]] = arith.cmpi eq, %[[N]], %c0
 // CHECK: nn.check %[[OK]], "node 'Div_1' (Div): integer division by zero: the divisor 'b' has {0} zero element(s)", %[[N]]
 // CHECK-LABEL: func @div_float
@@ -118,6 +124,7 @@ func.func @topk_static(%x: tensor<3x4xf32>, %k: tensor<1xi64>) -> (tensor<3x2xf3
 
 // Run-time reduction axes: range check, then one repeat check per dim.
 // CHECK-LABEL: func @reduce_axes
+// CHECK: scf.for
 // CHECK: nn.check {{.*}}"node 'R' (ReduceSum): axis {0} is out of range [{1}, {2}] for an input of rank 2"
 // CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
 // CHECK: nn.check {{.*}}"node 'R' (ReduceSum): axis {0} appears {1} times in 'axes'"
