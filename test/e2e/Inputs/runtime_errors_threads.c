@@ -1,7 +1,9 @@
 /* Runs the `gather` model of make_runtime_error_models.py ([10,4] initializer
  * 'data', indices 'idx' [n]) from 8 threads at once, each alternating good
  * and bad indices, and checks every status, message and result: the check
- * record of ABI v2 belongs to one call.  Prints "ok" and exits 0 on success. */
+ * record of ABI v2 belongs to one call.  Prints "ok" and exits 0 on success.
+ * With -DSTATIC_MODEL the model is linked statically (the thread-local
+ * record slot then lives in the executable). */
 #include <kiln/runtime.h>
 
 #include <pthread.h>
@@ -48,8 +50,19 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+#ifdef STATIC_MODEL
+/* Linked with the static library (kiln-compile -o gather.a). */
+const kiln_abi_model *kiln_model_abi_v1(void);
+#endif
+
 int main(int argc, char **argv) {
+#ifdef STATIC_MODEL
+  (void)argc;
+  (void)argv;
+  if (kiln_model_from_abi(kiln_model_abi_v1(), &model) != KILN_OK) {
+#else
   if (argc != 2 || kiln_model_load(argv[1], &model) != KILN_OK) {
+#endif
     fprintf(stderr, "load: %s\n", kiln_last_error());
     return 2;
   }
