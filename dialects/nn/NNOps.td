@@ -969,4 +969,26 @@ def NN_TfIdfOp : NN_Op<"tfidf"> {
 
 // ---- conformance [quant]: add new entries above this line ----
 
+//===----------------------------------------------------------------------===//
+// Run-time checks (kiln-insert-runtime-checks; docs/runtime.md)
+//===----------------------------------------------------------------------===//
+
+def NN_CheckOp : Op<NN_Dialect, "check", [MemoryEffects<[MemWrite]>]> {
+  let summary = "run-time check of data-dependent values, with a message";
+  let description = [{
+    When `condition` is false, the run fails with `message`, in which
+    "{0}", "{1}" and "{2}" stand for `values` (at most three, printed as
+    signed decimal), e.g. "node 'Gather_3' (Gather): index {0} is out of
+    range ({1} to {2}) on axis 0 of 'data'".  The op only records the first
+    failure of a run (the runtime's kiln_model_run returns
+    KILN_ERROR_INVALID_INPUT with the message); the code after it still runs,
+    on values that the checked ops clamp, and its results are discarded.
+    It is not lowered by nn-to-linalg: the target lowers it (CPU:
+    kiln-cpu-lower-runtime-checks).
+  }];
+  let arguments = (ins I1:$condition, Variadic<I64>:$values, StrAttr:$message);
+  let assemblyFormat = "$condition `,` $message (`,` $values^)? attr-dict";
+  let hasVerifier = 1;
+}
+
 #endif // KILN_NN_OPS

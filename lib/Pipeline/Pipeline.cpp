@@ -59,6 +59,7 @@ SmallVector<StringRef> kiln::nnOptimizationPassNames() {
 }
 
 void kiln::buildNNToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  pm.addPass(kiln::createInsertRuntimeChecks());
   pm.addPass(kiln::createConvertNNToLinalg());
   pm.addPass(createCanonicalizerPass());
   if (opts.optLevel > 0)

@@ -29,6 +29,7 @@ const char *kiln_status_string(kiln_status status) {
   case KILN_ERROR_OUT_OF_MEMORY: return "KILN_ERROR_OUT_OF_MEMORY";
   case KILN_ERROR_INTERNAL: return "KILN_ERROR_INTERNAL";
   case KILN_ERROR_NO_PROFILE: return "KILN_ERROR_NO_PROFILE";
+  case KILN_ERROR_INVALID_INPUT: return "KILN_ERROR_INVALID_INPUT";
   }
   return "KILN_ERROR_UNKNOWN";
 }

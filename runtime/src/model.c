@@ -10,6 +10,8 @@
 /* Upper bound on the number of inputs/outputs a sane model declares; guards
  * against reading garbage metadata. */
 #define KILN_MAX_TENSORS 65536
+/* Upper bound on the run-time checks of a model (ABI v2). */
+#define KILN_MAX_CHECKS (1 << 24)
 
 static kiln_status validate_tensor(const char *where, const char *kind,
                                    int32_t index, const kiln_abi_tensor *t) {
@@ -40,11 +42,14 @@ static kiln_status validate_tensor(const char *where, const char *kind,
 static kiln_status validate_abi(const char *where, const kiln_abi_model *abi) {
   if (!abi)
     return kiln_set_error(KILN_ERROR_ABI, "%s: model metadata is NULL", where);
-  if (abi->abi_version != KILN_ABI_VERSION)
+  if (abi->abi_version < KILN_ABI_MIN_VERSION ||
+      abi->abi_version > KILN_ABI_VERSION)
     return kiln_set_error(KILN_ERROR_ABI,
                           "%s: unsupported ABI version %d (this runtime "
-                          "supports version %d)",
-                          where, (int)abi->abi_version, KILN_ABI_VERSION);
+                          "supports versions %d to %d; recompile the model "
+                          "with this release's kiln-compile)",
+                          where, (int)abi->abi_version, KILN_ABI_MIN_VERSION,
+                          KILN_ABI_VERSION);
   if (!abi->name)
     return kiln_set_error(KILN_ERROR_ABI, "%s: model name is NULL", where);
   if (!abi->invoke)
@@ -59,6 +64,21 @@ static kiln_status validate_abi(const char *where, const kiln_abi_model *abi) {
     return kiln_set_error(KILN_ERROR_ABI, "%s: input table is NULL", where);
   if (abi->num_outputs > 0 && !abi->outputs)
     return kiln_set_error(KILN_ERROR_ABI, "%s: output table is NULL", where);
+  /* Version 1 metadata ends before `checks`; its num_checks is reserved. */
+  if (abi->abi_version < 2 && abi->num_checks != 0)
+    return kiln_set_error(KILN_ERROR_ABI,
+                          "%s: ABI version 1 metadata has reserved field %d "
+                          "(expected 0)",
+                          where, (int)abi->num_checks);
+  if (abi->num_checks < 0 || abi->num_checks > KILN_MAX_CHECKS)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: invalid check count %d", where,
+                          (int)abi->num_checks);
+  if (abi->num_checks > 0 && !abi->checks)
+    return kiln_set_error(KILN_ERROR_ABI, "%s: check table is NULL", where);
+  for (int32_t i = 0; i < abi->num_checks; ++i)
+    if (!abi->checks[i])
+      return kiln_set_error(KILN_ERROR_ABI, "%s: check %d has a NULL message",
+                            where, (int)i);
   for (int32_t i = 0; i < abi->num_inputs; ++i) {
     kiln_status s = validate_tensor(where, "input", i, &abi->inputs[i]);
     if (s != KILN_OK)

@@ -1,6 +1,7 @@
 /* kiln_model_run: argument checks, memref descriptors, result hand-over. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,34 @@ static int points_into_inputs(const void *p, const kiln_tensor *inputs,
   return 0;
 }
 
+/* The message of a failed run-time check: its template with "{0}".."{2}"
+ * replaced by the recorded values. */
+static kiln_status check_failure(const kiln_abi_model *abi,
+                                 const kiln_abi_error *e) {
+  if (e->check < 1 || e->check > abi->num_checks)
+    return kiln_set_error(KILN_ERROR_INTERNAL,
+                          "model '%s' reported failed check %d, but it has "
+                          "%d checks",
+                          abi->name, (int)e->check, (int)abi->num_checks);
+  char msg[1536];
+  size_t n = 0;
+  for (const char *p = abi->checks[e->check - 1]; *p && n + 1 < sizeof msg;
+       ++p) {
+    if (p[0] == '{' && p[1] >= '0' && p[1] <= '2' && p[2] == '}') {
+      int w = snprintf(msg + n, sizeof msg - n, "%lld",
+                       (long long)e->values[p[1] - '0']);
+      n = w < 0 ? n : n + (size_t)w;
+      if (n >= sizeof msg)
+        n = sizeof msg - 1;
+      p += 2;
+      continue;
+    }
+    msg[n++] = *p;
+  }
+  msg[n] = '\0';
+  return kiln_set_error(KILN_ERROR_INVALID_INPUT, "%s", msg);
+}
+
 kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
                            int32_t num_inputs, kiln_tensor *outputs,
                            int32_t num_outputs) {
@@ -204,8 +233,9 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   for (int32_t j = 0; j < num_outputs; ++j)
     slots += desc_slots(abi->outputs[j].rank);
   const size_t n_in = (size_t)num_inputs, n_out = (size_t)num_outputs;
+  /* args[1 + n_in]: the error record of ABI v2 (v1 libraries ignore it). */
   const size_t total = slots * sizeof(int64_t) +
-                       (1 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
+                       (2 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
                        n_out * sizeof(output_state);
   char *block = (char *)calloc(1, total);
   if (!block)
@@ -215,7 +245,7 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
                           total);
   int64_t *descs = (int64_t *)block;
   void **args = (void **)(descs + slots);
-  size_t *input_bytes = (size_t *)(args + 1 + n_in);
+  size_t *input_bytes = (size_t *)(args + 2 + n_in);
   output_state *outs = (output_state *)(input_bytes + n_in);
 
   /* Check every input before anything runs. */
@@ -248,7 +278,15 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   for (int32_t j = 0; j < num_outputs; ++j)
     outs[j].runtime_alloc = outputs[j].data == NULL;
 
+  kiln_abi_error check_error;
+  memset(&check_error, 0, sizeof check_error);
+  args[1 + n_in] = &check_error;
+
   abi->invoke(args);
+
+  /* A failed run-time check: the outputs are not valid results. */
+  if (check_error.check != 0)
+    status = check_failure(abi, &check_error);
 
   /* Phase 1: read every result, decide which buffers we own, check shapes
    * and capacities.  Nothing is copied yet. */
@@ -267,6 +305,8 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
       if (outs[k].owned && outs[k].allocated == o->allocated)
         o->owned = 0; /* the same buffer returned twice: free it once */
 
+    if (status != KILN_OK && check_error.check != 0)
+      continue; /* outputs are only freed */
     kiln_status s = read_output(meta, j, desc, o);
     if (s != KILN_OK) {
       if (status == KILN_OK)

@@ -122,7 +122,7 @@ static const kiln_abi_tensor outputs[1] = {
     {OUT_NAME, 1, X_RANK, x_dims},
 };
 static const kiln_abi_model model = {
-    FAKE_ABI_VERSION, 2, 1, 0, MODEL_NAME, inputs, outputs, invoke,
+    FAKE_ABI_VERSION, 2, 1, 0, MODEL_NAME, inputs, outputs, invoke, NULL,
 };
 
 FAKE_EXPORT const kiln_abi_model *FAKE_ADD_ABI_FN(void) {

@@ -83,7 +83,7 @@ static const kiln_abi_tensor outputs[3] = {
     {"count", 7, 0, 0},
 };
 static const kiln_abi_model model = {
-    KILN_ABI_VERSION, 1, 3, 0, "fake_multi", inputs, outputs, invoke,
+    KILN_ABI_VERSION, 1, 3, 0, "fake_multi", inputs, outputs, invoke, NULL,
 };
 
 FAKE_EXPORT const kiln_abi_model *FAKE_MULTI_ABI_FN(void) { return &model; }

@@ -66,7 +66,7 @@ const int64_t kZDims[3] = {0, -1, -1};
 const kiln_abi_tensor kEmptyInputs[1] = {{"z", KILN_DTYPE_FLOAT, 3, kZDims}};
 const kiln_abi_tensor kEmptyOutputs[1] = {{"n", KILN_DTYPE_INT64, 0, nullptr}};
 const kiln_abi_model kEmptyAbi = {KILN_ABI_VERSION, 1, 1, 0, "fake_empty",
-                                  kEmptyInputs, kEmptyOutputs, emptyInvoke};
+                                  kEmptyInputs, kEmptyOutputs, emptyInvoke, nullptr};
 
 // A valid profile descriptor, the base of the malformed ones.
 uint64_t gProfNs[2], gProfCalls[2];
@@ -1054,7 +1054,7 @@ std::vector<Sentinel> allSentinels() {
                      kiln_dtype_size(KILN_DTYPE_UNDEFINED)));
                },
                "0", ""});
-  for (int bad : {-1, 10, 99, INT32_MAX})
+  for (int bad : {-1, 11, 99, INT32_MAX})
     v.push_back({"kiln_status_string(" + num(bad) + ")",
                  [=](Env &) {
                    return std::string(

@@ -261,7 +261,7 @@ protected:
     for (int i = 0; i < 9; ++i)
       dims[i] = i == 0 ? -1 : i == 1 ? 3 : 1;
     tensors[0] = {"t", KILN_DTYPE_FLOAT, 2, dims};
-    abi = {KILN_ABI_VERSION, 1, 1, 0, "m", tensors, tensors, noInvoke};
+    abi = {KILN_ABI_VERSION, 1, 1, 0, "m", tensors, tensors, noInvoke, nullptr};
   }
   kiln_status load() {
     kiln_model *m = nullptr;
@@ -286,9 +286,14 @@ TEST_F(FromAbi, NullArguments) {
 }
 
 TEST_F(FromAbi, WrongVersion) {
-  abi.abi_version = 2;
+  abi.abi_version = KILN_ABI_VERSION + 1;
   EXPECT_EQ(load(), KILN_ERROR_ABI);
-  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version 2"));
+  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version " +
+                                     std::to_string(KILN_ABI_VERSION + 1)));
+  SetUp();
+  abi.abi_version = 0;
+  EXPECT_EQ(load(), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version 0"));
 }
 
 TEST_F(FromAbi, NullFields) {
@@ -740,4 +745,156 @@ TEST(Profile, AttachToAStaticModel) {
   EXPECT_STREQ(e.name, "a");
   EXPECT_STREQ(e.op_type, "Conv");
   kiln_model_free(m);
+}
+
+// ---------------------------------------------------------------------------
+// Run-time checks (ABI v2): the generated code records the first failed
+// check in the kiln_abi_error at args[1 + num_inputs]; kiln_model_run then
+// returns KILN_ERROR_INVALID_INPUT with the check's message and frees every
+// output.  The fake model copies x into two outputs (tracked allocations)
+// and fails check 2 when x[0] < 0, check `fakeCheckId` if set.
+int32_t fakeCheckId = 0;
+void *fakeSeenRecord = nullptr;
+void checkedInvoke(void **args) {
+  const int64_t *in = static_cast<const int64_t *>(args[1]);
+  float *x;
+  std::memcpy(&x, &in[1], sizeof x);
+  const int64_t n = in[3];
+  int64_t *out = static_cast<int64_t *>(args[0]);
+  for (int j = 0; j < 2; ++j, out += 5) {
+    float *buf = static_cast<float *>(fake_alloc(n * sizeof(float)));
+    std::memcpy(buf, x, n * sizeof(float));
+    std::memcpy(&out[0], &buf, sizeof buf);
+    std::memcpy(&out[1], &buf, sizeof buf);
+    out[2] = 0;
+    out[3] = n;
+    out[4] = 1;
+  }
+  fakeSeenRecord = args[2];
+  auto *rec = static_cast<kiln_abi_error *>(args[2]);
+  if (rec && rec->check == 0 && (x[0] < 0 || fakeCheckId)) {
+    rec->check = fakeCheckId ? fakeCheckId : 2;
+    rec->values[0] = static_cast<int64_t>(x[0]);
+    rec->values[1] = -10;
+    rec->values[2] = 9;
+  }
+}
+
+class Checks : public ::testing::Test {
+protected:
+  void SetUp() override {
+    fakeCheckId = 0;
+    fakeSeenRecord = nullptr;
+    tensors[0] = {"x", KILN_DTYPE_FLOAT, 1, dims};
+    outTensors[0] = {"a", KILN_DTYPE_FLOAT, 1, dims};
+    outTensors[1] = {"b", KILN_DTYPE_FLOAT, 1, dims};
+    abi = {KILN_ABI_VERSION, 1, 2, 2, "checked", tensors, outTensors, checkedInvoke, messages};
+  }
+  kiln_status run(float x0, kiln_tensor *out) {
+    kiln_model *m = nullptr;
+    EXPECT_EQ(kiln_model_from_abi(&abi, &m), KILN_OK) << lastError();
+    float x[3] = {x0, 2, 3};
+    kiln_tensor in = {x, sizeof x, KILN_DTYPE_FLOAT, 1, {3}};
+    kiln_status s = kiln_model_run(m, &in, 1, out, 2);
+    kiln_model_free(m);
+    return s;
+  }
+  int64_t dims[1] = {-1};
+  kiln_abi_tensor tensors[1], outTensors[2];
+  const char *messages[2] = {"unused {0}",
+                             "node 'G' (Gather): index {0} is out of range [{1}, {2}] {3} {x} {"};
+  kiln_abi_model abi;
+};
+
+TEST_F(Checks, PassingChecksGiveTheResults) {
+  kiln_tensor out[2] = {};
+  ASSERT_EQ(run(1, out), KILN_OK) << lastError();
+  EXPECT_NE(fakeSeenRecord, nullptr);
+  ASSERT_NE(out[1].data, nullptr);
+  EXPECT_EQ(static_cast<float *>(out[1].data)[2], 3.0f);
+  kiln_free(out[0].data);
+  kiln_free(out[1].data);
+  EXPECT_EQ(fake_outstanding(), 0);
+}
+
+TEST_F(Checks, FailedCheckIsAnErrorAndFreesEveryOutput) {
+  kiln_tensor out[2] = {};
+  float caller[3];
+  out[1].data = caller; // a caller buffer is left alone
+  out[1].size_bytes = sizeof caller;
+  caller[0] = 42;
+  EXPECT_EQ(run(-100000000, out), KILN_ERROR_INVALID_INPUT);
+  // Only the three exact placeholders are replaced.
+  EXPECT_EQ(std::string(lastError()),
+            "node 'G' (Gather): index -100000000 is out of range [-10, 9] {3} {x} {");
+  EXPECT_EQ(out[0].data, nullptr);
+  EXPECT_EQ(out[0].size_bytes, 0u);
+  EXPECT_EQ(caller[0], 42.0f); // nothing copied
+  EXPECT_EQ(fake_outstanding(), 0);
+  EXPECT_STREQ(kiln_status_string(KILN_ERROR_INVALID_INPUT), "KILN_ERROR_INVALID_INPUT");
+}
+
+TEST_F(Checks, UnknownCheckIdIsInternal) {
+  fakeCheckId = 3;
+  kiln_tensor out[2] = {};
+  EXPECT_EQ(run(1, out), KILN_ERROR_INTERNAL);
+  EXPECT_THAT(lastError(), HasSubstr("model 'checked' reported failed check 3, but it has 2 checks"));
+  EXPECT_EQ(out[0].data, nullptr);
+  EXPECT_EQ(fake_outstanding(), 0);
+}
+
+TEST_F(Checks, ConcurrentRunsKeepTheirOwnRecord) {
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        kiln_tensor out[2] = {};
+        kiln_model *m = nullptr;
+        kiln_model_from_abi(&abi, &m);
+        float x[3] = {t % 2 ? -1.0f : 1.0f, 2, 3};
+        kiln_tensor in = {x, sizeof x, KILN_DTYPE_FLOAT, 1, {3}};
+        kiln_status s = kiln_model_run(m, &in, 1, out, 2);
+        if (s != (t % 2 ? KILN_ERROR_INVALID_INPUT : KILN_OK))
+          ++wrong;
+        kiln_free(out[0].data);
+        kiln_free(out[1].data);
+        kiln_model_free(m);
+      }
+    });
+  for (auto &th : threads)
+    th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(fake_outstanding(), 0);
+}
+
+TEST_F(Checks, VersionOneLibrariesRunWithoutChecks) {
+  abi.abi_version = 1;
+  abi.num_checks = 0; // v1: reserved
+  abi.checks = nullptr;
+  kiln_tensor out[2] = {};
+  ASSERT_EQ(run(1, out), KILN_OK) << lastError();
+  kiln_free(out[0].data);
+  kiln_free(out[1].data);
+  EXPECT_EQ(fake_outstanding(), 0);
+}
+
+TEST_F(Checks, MalformedCheckTablesAreRefused) {
+  kiln_model *m = nullptr;
+  abi.abi_version = 1; // reserved must be 0
+  EXPECT_EQ(kiln_model_from_abi(&abi, &m), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("ABI version 1 metadata has reserved field 2"));
+  SetUp();
+  abi.checks = nullptr;
+  EXPECT_EQ(kiln_model_from_abi(&abi, &m), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("check table is NULL"));
+  SetUp();
+  abi.num_checks = -1;
+  EXPECT_EQ(kiln_model_from_abi(&abi, &m), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("invalid check count -1"));
+  SetUp();
+  messages[1] = nullptr;
+  EXPECT_EQ(kiln_model_from_abi(&abi, &m), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("check 1 has a NULL message"));
+  EXPECT_EQ(m, nullptr);
 }

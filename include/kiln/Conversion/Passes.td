@@ -26,6 +26,24 @@ def ConvertNNToLinalg : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect", "mlir::scf::SCFDialect"];
 }
 
+def InsertRuntimeChecks : Pass<"kiln-insert-runtime-checks", "mlir::ModuleOp"> {
+  let summary = "Check data-dependent values (indices, divisors, run-time k and axes) before lowering";
+  let description = [{
+    Inserts, before each nn op whose result is undefined for some run-time
+    values, a reduction loop over the checked operand and an nn.check
+    whose message names the ONNX node and the offending value: indices of
+    gather / gather_elements / scatter_elements / gather_nd / scatter_nd
+    against the indexed axis, integer divisors of div / mod against zero, a
+    run-time TopK k against its axis, run-time reduction axes against the
+    rank and against repeats.  Constant operands are checked at compile
+    time instead (an error naming the node).  Runs right before
+    convert-nn-to-linalg, which leaves nn.check to the target.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::arith::ArithDialect", "mlir::tensor::TensorDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def ONNXShapeInference : Pass<"onnx-shape-inference", "mlir::func::FuncOp"> {
   let summary = "Re-run ONNX shape inference on every onnx op, in order";
   let description = [{

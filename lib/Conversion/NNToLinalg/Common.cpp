@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
+#include "RuntimeChecks.h"
 
 using namespace mlir;
 
@@ -347,7 +348,9 @@ Value binaryScalar(OpBuilder &b, Location loc, nn::BinaryKind k, Value x, Value 
   case nn::BinaryKind::mul:
     return isF ? (Value)arith::MulFOp::create(b, loc, x, y) : (Value)arith::MulIOp::create(b, loc, x, y);
   case nn::BinaryKind::div:
-    return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : (Value)arith::DivSIOp::create(b, loc, x, y);
+    // A zero divisor (reported by kiln-insert-runtime-checks) and INT_MIN / -1
+    // must not trap: safeSignedDiv (RuntimeChecks.h).
+    return isF ? (Value)arith::DivFOp::create(b, loc, x, y) : kiln::safeSignedDiv(b, loc, x, y);
   case nn::BinaryKind::pow:
     return isF ? (Value)math::PowFOp::create(b, loc, x, y) : intPowScalar(b, loc, x, y);
   case nn::BinaryKind::max:

@@ -74,7 +74,8 @@ struct ConvertNNToLinalgPass : kiln::impl::ConvertNNToLinalgBase<ConvertNNToLina
     walkAndApplyPatterns(getOperation(), patterns, &failure);
     Operation *left = nullptr;
     getOperation().walk([&](Operation *op) {
-      if (!isa<nn::NNDialect>(op->getDialect()))
+      // nn.check (kiln-insert-runtime-checks) is lowered by the target.
+      if (!isa<nn::NNDialect>(op->getDialect()) || isa<nn::CheckOp>(op))
         return WalkResult::advance();
       left = op;
       return WalkResult::interrupt();

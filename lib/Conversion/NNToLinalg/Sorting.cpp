@@ -8,6 +8,7 @@
 
 #include "Common.h"
 #include "Patterns.h"
+#include "RuntimeChecks.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -205,6 +206,10 @@ FailureOr<SmallVector<Value>> lowerTopK(OpBuilder &b, nn::TopKOp op) {
   auto vT = rtt(op.getValues()), iT = rtt(op.getIndices());
   Value k = vT.isDynamicDim(axis) ? toIndex(b, loc, scalarOf(b, loc, op.getK())) : cIdx(b, loc, vT.getDimSize(axis));
   Value n = dimOf(b, loc, x, axis);
+  // A run-time k outside [0, n] is reported by nn.check
+  // (kiln-insert-runtime-checks); clamp it so the run stays memory-safe.
+  if (vT.isDynamicDim(axis))
+    k = kiln::clampIndex(b, loc, k, cIdx(b, loc, 0), n);
   SmallVector<Value> odims, outer;
   for (int64_t i = 0; i < r; ++i) {
     odims.push_back(i == axis ? k : dimOf(b, loc, x, i));

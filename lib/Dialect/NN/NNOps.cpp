@@ -942,3 +942,13 @@ OpFoldResult PadOp::fold(FoldAdaptor) {
 OpFoldResult BroadcastOp::fold(FoldAdaptor) {
   return sameTypeInput(getInput(), getResult(), /*needStatic=*/true);
 }
+
+// Run-time checks (kiln-insert-runtime-checks).
+LogicalResult CheckOp::verify() {
+  if (getValues().size() > 3)
+    return emitOpError() << "takes at most 3 values, got " << getValues().size();
+  if (getMessage().empty())
+    return emitOpError() << "needs a message";
+  return success();
+}
+

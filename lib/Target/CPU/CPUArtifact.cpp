@@ -4,6 +4,7 @@
 #include "kiln/Target/CPU/CPUTarget.h"
 #include "kiln/Target/Common/HeaderWriter.h"
 #include "kiln/Target/Common/ModelABI.h"
+#include "RuntimeCheckABI.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -36,12 +37,15 @@ namespace {
 /// internal.  The profile descriptor becomes `<cName>_kiln_model_profile_v1`.
 /// A shared library also exports the unprefixed names (aliases), which
 /// kiln_model_load() looks up; objects and archives do not, so that several
-/// models link into one program.
+/// models link into one program.  `checks` are the messages of the run-time
+/// checks (ABI v2; kiln.checks, RuntimeCheckABI.h).
 LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bool shared,
-                     const kiln::ModelABI &abi) {
+                     const kiln::ModelABI &abi, ArrayRef<std::string> checks) {
   StringRef entry = abi.entry;
   ArrayRef<kiln::ABITensor> ins = abi.inputs, outs = abi.outputs;
   llvm::LLVMContext &ctx = mod.getContext();
+  // ABI v2: the check recorder and messages.
+  kiln::cpu::RuntimeChecks rc = kiln::cpu::addRuntimeChecks(mod, checks);
   llvm::Function *ciface = mod.getFunction(("_mlir_ciface_" + entry).str());
   if (!ciface)
     return failure();
@@ -69,7 +73,9 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
       llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), i);
       callArgs.push_back(b.CreateLoad(ptrTy, slot));
     }
+    kiln::cpu::setCheckRecord(b, rc, invoke->getArg(0), ins.size());
     b.CreateCall(ciface, callArgs);
+    kiln::cpu::clearCheckRecord(b, rc);
     b.CreateRetVoid();
   }
 
@@ -103,11 +109,12 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
   auto *nameC = llvm::ConstantDataArray::getString(ctx, modelName, true);
   auto *nameG = new llvm::GlobalVariable(mod, nameC->getType(), true,
                                          llvm::GlobalValue::PrivateLinkage, nameC, "kiln_model_name");
-  auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy});
+  ABI v2: num_checks (v1's reserved field) and checks.
+  auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
   auto *modelC = llvm::ConstantStruct::get(
-      modelTy, {llvm::ConstantInt::get(i32, 1), llvm::ConstantInt::get(i32, ins.size()),
-                llvm::ConstantInt::get(i32, outs.size()), llvm::ConstantInt::get(i32, 0), nameG,
-                inT, outT, invoke});
+      modelTy, {llvm::ConstantInt::get(i32, 2), llvm::ConstantInt::get(i32, ins.size()),
+                llvm::ConstantInt::get(i32, outs.size()), llvm::ConstantInt::get(i32, rc.num), nameG,
+                inT, outT, invoke, rc.table});
   auto *modelG = new llvm::GlobalVariable(mod, modelTy, true, llvm::GlobalValue::PrivateLinkage,
                                           modelC, "kiln_model");
   auto *abiFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, {}, false),
@@ -255,7 +262,11 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     return module.emitError("translation to LLVM IR failed");
   llvmMod->setTargetTriple(triple);
   llvmMod->setDataLayout(tm->createDataLayout());
-  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi)))
+  SmallVector<std::string> checks;
+  if (auto arr = module->getAttrOfType<ArrayAttr>(kiln::cpu::kChecksAttr))
+    for (Attribute a : arr)
+      checks.push_back(cast<StringAttr>(a).str());
+  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks)))
     return module.emitError() << "cannot find the C interface of entry function '" << abi->entry
                               << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))

@@ -25,6 +25,7 @@ using namespace mlir;
 
 void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
   pm.addPass(createCPUPrepareEntry());
+  pm.addPass(createCPULowerRuntimeChecks());
   // Tensor level.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());

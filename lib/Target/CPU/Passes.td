@@ -64,6 +64,19 @@ def CPUInstrumentProfile : Pass<"kiln-cpu-instrument-profile", "mlir::ModuleOp">
   let constructor = "kiln::cpu::createInstrumentProfilePass()";
 }
 
+def CPULowerRuntimeChecks : Pass<"kiln-cpu-lower-runtime-checks", "mlir::ModuleOp"> {
+  let summary = "Lower nn.check to calls of the run-time check recorder";
+  let description = [{
+    Numbers the `nn.check` ops (inserted by kiln-insert-runtime-checks),
+    records their message templates in the module attribute `kiln.checks`
+    (written into the ABI v2 descriptor by the artifact writer) and replaces
+    each check by an `scf.if` that calls `kiln_check_failed(id, v0, v1, v2)`
+    where the condition is false.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def CPUStridedCopyToLinalg : Pass<"kiln-cpu-strided-copy-to-linalg", "mlir::func::FuncOp"> {
   let summary = "memref.copy with strided layouts -> linalg.copy";
   let description = [{

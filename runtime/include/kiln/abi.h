@@ -32,6 +32,19 @@
  *   it and must release `allocated` with free().
  *   `invoke` does not validate shapes: the runtime checks every input against
  *   the metadata before calling it.
+ *
+ * ABI version 2 adds run-time checks of values (an index out of range, an
+ * integer division by zero, ...): args[1 + num_inputs] points to a
+ * caller-allocated, zeroed `kiln_abi_error`.  When a check fails, the
+ * generated code records the first failure there (check = 1 + the check's
+ * index in `checks`, values = the offending values), finishes the run on
+ * clamped, memory-safe values and returns normally; the caller must then
+ * discard (free) every output.  The record is per call, so concurrent calls
+ * on other threads do not interfere.  `checks[i]` is the message of check i,
+ * in which "{0}", "{1}" and "{2}" stand for values[0..2] (decimal), e.g.
+ *     node 'Gather_3' (Gather): index {0} is out of range [{1}, {2}] ...
+ * Version 1 libraries have no checks (`num_checks`, then named `reserved`,
+ * is 0) and ignore the extra argument.
  */
 #ifndef KILN_ABI_H
 #define KILN_ABI_H
@@ -42,7 +55,9 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 1
+#define KILN_ABI_VERSION 2
+/* Oldest ABI version the runtime still runs (no run-time checks). */
+#define KILN_ABI_MIN_VERSION 1
 #define KILN_ABI_SYMBOL "kiln_model_abi_v1"
 
 /* Element types use ONNX TensorProto.DataType numbering. */
@@ -53,15 +68,24 @@ typedef struct kiln_abi_tensor {
   const int64_t *dims;  /* `rank` entries; -1 marks a dynamic dimension */
 } kiln_abi_tensor;
 
+/* The first failed run-time check of one invoke (ABI version 2). */
+typedef struct kiln_abi_error {
+  int32_t check;     /* 0: no check failed; else 1 + index into `checks` */
+  int32_t reserved;  /* 0 */
+  int64_t values[3]; /* the values "{0}".."{2}" of the check's message */
+} kiln_abi_error;
+
 typedef struct kiln_abi_model {
-  int32_t abi_version;  /* == KILN_ABI_VERSION */
+  int32_t abi_version;  /* KILN_ABI_MIN_VERSION..KILN_ABI_VERSION */
   int32_t num_inputs;
   int32_t num_outputs;
-  int32_t reserved;     /* 0 */
+  int32_t num_checks;   /* ABI v2: entries of `checks`; 0 in v1 (reserved) */
   const char *name;     /* model (graph) name */
   const kiln_abi_tensor *inputs;
   const kiln_abi_tensor *outputs;
   void (*invoke)(void **args);
+  /* ABI v2 (absent in v1 metadata): the message of each run-time check. */
+  const char *const *checks;
 } kiln_abi_model;
 
 typedef const kiln_abi_model *(*kiln_model_abi_fn)(void);

@@ -56,7 +56,10 @@ typedef enum kiln_status {
   KILN_ERROR_BUFFER_TOO_SMALL = 6, /* size_bytes smaller than needed          */
   KILN_ERROR_OUT_OF_MEMORY = 7,
   KILN_ERROR_INTERNAL = 8,         /* the model broke the ABI contract        */
-  KILN_ERROR_NO_PROFILE = 9        /* not compiled with kiln-compile --profile */
+  KILN_ERROR_NO_PROFILE = 9,       /* not compiled with kiln-compile --profile */
+  KILN_ERROR_INVALID_INPUT = 10    /* input values the model cannot compute
+                                      on: an index out of range, an integer
+                                      division by zero, ... (run-time check) */
 } kiln_status;
 
 /* Message describing the most recent failing call made on this thread
@@ -194,8 +197,13 @@ KILN_API int32_t kiln_model_find_output(const kiln_model *model,
  * size_bytes, or an output buffer: detected after the model ran).  Dynamic
  * dimensions shared between inputs (e.g. one batch size) cannot be
  * cross-checked by ABI v1: passing inconsistent values is undefined
- * behaviour of the generated code.  No buffer returned by the
- * model leaks on any path. */
+ * behaviour of the generated code.  KILN_ERROR_INVALID_INPUT: a run-time
+ * check of the generated code failed (ABI v2 libraries): the values, not the
+ * shapes, of the inputs are invalid for the model, e.g.
+ *   node 'Gather_3' (Gather): index 100000000 is out of range [-10, 9] on
+ *   axis 0 of 'data'
+ * (the ONNX node, the offending value, the valid range); no output is
+ * written.  No buffer returned by the model leaks on any path. */
 KILN_API kiln_status kiln_model_run(kiln_model *model,
                                     const kiln_tensor *inputs,
                                     int32_t num_inputs, kiln_tensor *outputs,
