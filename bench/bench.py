@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Benchmark Kiln-compiled models against ONNX Runtime (CPU).
 
 For every model (an export_models.py name) this exports the model if it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /*
  * kiln_worker - the Kiln side of the benchmark harness (bench/bench.py).
  *

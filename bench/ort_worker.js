@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // ort_worker.js - the ONNX Runtime side of the benchmark harness
 // (bench/bench.py).  Speaks the line protocol of bench/kiln_worker.c on
 // stdin/stdout; every command is answered by one line, "ok ..." or

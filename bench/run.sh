@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Kiln vs ONNX Runtime benchmark, in one command (docs/benchmarks.md):
 # installs what is missing (scripts/install-deps.sh; onnxruntime-node from
 # bench/package-lock.json, install scripts disabled), builds Kiln, exports the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """CTest kiln-bench-smoke (label `bench`, configuration `bench`: run with
 `ctest -C bench -L bench`): bench.py --quick on the small fashion_mnist_cnn
 model, then checks the results.  Exit 77 (skipped) when Node.js or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # kiln_add_model(): compile an ONNX model with kiln-compile at build time
 # (docs/runtime.md#cmake-package).  Installed with the CMake package and
 # included by KilnConfig.cmake.

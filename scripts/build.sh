@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Configures and builds Kiln into ./build (ninja, clang 22, ccache if present).
 #   KILN_SANITIZE=address,undefined  sanitizer build, into ./build-asan
 #   KILN_BUILD_DIR=dir               another build folder

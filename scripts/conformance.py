@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """ONNX backend-test conformance runner for Kiln.
 
 Takes every test under Debian's libonnx-testdata

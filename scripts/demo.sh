@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Demo on a fresh machine: install, build, compile the sample Fashion-MNIST
 # CNN (models/fashion_mnist_cnn.onnx, trained by scripts/train_fashion_mnist.py)
 # with kiln-compile, then classify the 10,000 Fashion-MNIST test images through

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Export reference models for Kiln's end-to-end tests (ONNX backend-test layout).
 
 For every selected model NAME this writes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Runs the importer fuzzer (test/fuzz/import_fuzzer.cpp) for a given time.
 #
 #   scripts/fuzz.sh [--time SECONDS] [--jobs N] [--bin DIR] [--work DIR] [-- libFuzzer args]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Op count and FLOPs of a model's nn graph before and after Kiln's graph
 passes.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Installs everything Kiln needs to build and test, from Debian packages.
 # Idempotent; needs root (or sudo) on a Debian bookworm machine.
 set -eu

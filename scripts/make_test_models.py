@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Generate small hand-written ONNX test models (onnx.helper + numpy, no torch).
 
 Writes into OUT:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Tabulate the real-model suite's measurements (test/e2e/run_e2e.py --json).
 
 usage: model_report.py DIR [--markdown FILE]

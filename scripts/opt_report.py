@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Per-model effect of Kiln's graph passes: op count and FLOPs before/after
 (scripts/graph_stats.py), Kiln latency at -O0, at -O3 without the graph
 passes (--disable-pass=all) and at -O3, and -- from a bench/bench.py results

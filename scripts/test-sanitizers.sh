@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (with
 # LeakSanitizer): builds ./build-asan (KILN_SANITIZE=address,undefined, -O1)
 # and runs the same tests as scripts/test.sh there: lit (including the

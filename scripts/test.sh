@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # The full test suite on a fresh machine: install, build, run every test
 # (lit + FileCheck, ONNX conformance, runtime GoogleTests, real models).
 #

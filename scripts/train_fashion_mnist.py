@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Train Kiln's sample Fashion-MNIST CNN and export it to ONNX.
 
 Reproducible: fixed seeds (python, numpy, torch), torch deterministic

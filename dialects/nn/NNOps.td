@@ -1,4 +1,5 @@
 //===- NNOps.td - Kiln's optimization dialect --------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // `nn` is the dialect Kiln's graph passes rewrite.  It has a small set of
 // normalized tensor ops: ONNX encodings (Gemm transposes, auto_pad, axes as

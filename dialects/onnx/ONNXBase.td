@@ -1,4 +1,5 @@
 //===- ONNXBase.td - onnx dialect, op base class, op facts --*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The dialect, the type and attribute constraints its ops share, and
 // ONNX_Op, the base class of every op that imports an ONNX operator.  The

@@ -1,4 +1,7 @@
 //===- ONNXInterfaces.td - interfaces of the onnx dialect ---*- tablegen -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_ONNX_INTERFACES
 #define KILN_ONNX_INTERFACES
 

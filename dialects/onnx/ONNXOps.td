@@ -1,4 +1,5 @@
 //===- ONNXOps.td - the onnx import dialect -----------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // One op per ONNX operator of the default domain, with ONNX semantics.
 // Attributes keep their ONNX names and types (INT -> i64, FLOAT -> f32,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /*
  * classify.c - classify the Fashion-MNIST test set with a model library
  * compiled by kiln-compile, through the Kiln C runtime API only.

@@ -1,4 +1,5 @@
 //===- ONNXImporter.cpp - .onnx (protobuf) -> onnx dialect ----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Parses a ModelProto, checks the opset, adapts older operator versions to
 // the form of the onnx dialect, turns initializers into constants (large

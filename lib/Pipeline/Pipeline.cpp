@@ -1,4 +1,7 @@
 //===- Pipeline.cpp - Kiln's named pipelines ------------------------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Pipeline/Pipeline.h"
 #include "kiln/Conversion/Passes.h"

@@ -1,4 +1,7 @@
 //===- RegisterTargets.cpp - register every target of Targets.def ---------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Target/Target.h"
 

@@ -1,4 +1,5 @@
 //===- ConstantFold.cpp - evaluate constant nn ops at compile time -------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-constant-fold: nn ops whose operands are all constants are
 // evaluated here and replaced by an arith.constant.  The arithmetic follows

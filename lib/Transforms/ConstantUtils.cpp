@@ -1,4 +1,7 @@
 //===- ConstantUtils.cpp - reading and writing nn constants ---------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Transforms/ConstantUtils.h"
 #include "kiln/Dialect/NN/NNOps.h"

@@ -1,4 +1,5 @@
 //===- DeadCodeElim.cpp - erase unused side-effect-free ops --------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-dce: erases ops whose results are unused and that have no side
 // effects, in every region of the function, until a fixed point (so that a

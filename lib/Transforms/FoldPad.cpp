@@ -1,4 +1,5 @@
 //===- FoldPad.cpp - nn.pad into conv / pool pads -------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-fold-pad: an explicit nn.pad of the spatial dims in front of a
 // conv or pool becomes part of the op's own padding, so that the padded

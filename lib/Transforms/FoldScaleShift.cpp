@@ -1,4 +1,5 @@
 //===- FoldScaleShift.cpp - per-channel affine ops into conv/matmul weights ===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-fold-scale-shift: an inference BatchNormalization reaches nn as
 // `add(mul(x, s), t)` with constant s, t of shape [1, C, 1...].  When x is

@@ -1,4 +1,5 @@
 //===- FuseEpilogue.cpp - bias/residual/activation into conv and matmul ---===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-fuse-epilogue: the elementwise ops that follow an nn.conv or
 // nn.matmul (bias add, the residual add of a skip connection, one

@@ -1,4 +1,5 @@
 //===- MergeSequential.cpp - two linear layers into one -------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-merge-sequential: a conv followed by a 1x1 conv, or a matmul by a
 // constant followed by another, with no nonlinearity between them, compute

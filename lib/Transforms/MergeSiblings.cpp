@@ -1,4 +1,5 @@
 //===- MergeSiblings.cpp - convs/matmuls sharing an input into one op -----===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-merge-siblings: Inception branches (several 1x1 convs of one
 // feature map) and the Q/K/V projections of attention (several matmuls of

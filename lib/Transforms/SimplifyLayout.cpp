@@ -1,4 +1,5 @@
 //===- SimplifyLayout.cpp - merge and remove data movement on nn ---------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-simplify-layout: transpose(transpose(x)) and reshape(reshape(x))
 // become one op; a transpose that only moves size-1 dims becomes a

@@ -1,4 +1,7 @@
 //===- Statistics.cpp - counters of Kiln's graph passes -------------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Transforms/Statistics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Status strings, thread-local error messages, dtypes, kiln_free. */
 #include "internal.h"
 

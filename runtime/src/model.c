@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Loading, validating and querying model libraries. */
 #define _GNU_SOURCE
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Per-node profiles of libraries compiled with kiln-compile --profile. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"

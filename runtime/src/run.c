@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* kiln_model_run: argument checks, memref descriptors, result hand-over. */
 #include "internal.h"
 

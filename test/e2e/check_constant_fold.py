@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """kiln-nn-constant-fold computes what the generated code computes.
 
     check_constant_fold.py BIN_DIR WORK_DIR

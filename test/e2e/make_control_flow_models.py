@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Loop / If / Scan models with numpy reference outputs.
 
     make_control_flow_models.py OUT

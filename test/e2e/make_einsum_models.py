@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Einsum models with torch.einsum reference outputs (ONNX backend-test layout).
 
     make_einsum_models.py OUT

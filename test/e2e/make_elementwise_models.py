@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Elementwise models with numpy reference outputs (ONNX backend-test layout).
 
     make_elementwise_models.py OUT

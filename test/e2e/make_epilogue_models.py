@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Small torch models whose convs/matmuls end in the epilogues that
 kiln-nn-fuse-epilogue fuses (and some it must not), exported to ONNX with
 torch's outputs as the reference (ONNX backend-test layout), plus

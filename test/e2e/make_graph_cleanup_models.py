@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Models for the graph-cleanup passes on nn (kiln-nn-fold-pad,
 kiln-nn-simplify-layout, kiln-nn-constant-fold, kiln-nn-dce), with
 reference outputs from torch / numpy (ONNX backend-test layout).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Small torch models whose nn graphs the merge/fold passes rewrite, with
 torch's outputs as the reference (ONNX backend-test layout).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """RNN / GRU / LSTM models with torch.nn reference outputs.
 
     make_recurrent_models.py OUT

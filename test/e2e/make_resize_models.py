@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Resize models with dynamic spatial dims, torch reference outputs.
 
     make_resize_models.py OUT

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Models whose result is undefined for some input values (ONNX backend-test layout).
 
     make_runtime_error_models.py OUT

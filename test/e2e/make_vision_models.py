@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """RoiAlign and GridSample models with numpy reference outputs (ONNX
 backend-test layout).
 

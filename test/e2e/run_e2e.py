@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """End-to-end check: export reference models (torch), compile them with
 kiln-compile, run them with kiln-run on every reference data set and compare
 within tolerance.  One library per model serves every batch size.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """End-to-end check of Kiln's graph passes on small models.
 
     run_graph_models.py KILN_BIN WORK MODELS_DIR [-O3 ...]

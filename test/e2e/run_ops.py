@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Compiles every single-op model written by scripts/make_test_models.py and
 checks it against its numpy reference data with kiln-run (rtol 1e-3,
 atol 1e-5).  Prints one line per model and 'N passed, N failed'."""

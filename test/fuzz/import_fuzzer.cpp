@@ -1,4 +1,5 @@
 //===- import_fuzzer.cpp - libFuzzer target: bytes -> onnx dialect --------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Feeds arbitrary bytes to the ONNX importer exactly as kiln-compile does
 // (protobuf parse, opset and domain checks, tensors, subgraphs, per-node

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Compiles every model of the broken-model corpus and checks the outcome.
 
 usage: check_broken_corpus.py --kiln-compile BIN [--corpus DIR] [--out DIR]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Writes the corpus of hand-made broken models (test/robustness/broken).
 
 usage: make_broken_corpus.py OUT_DIR          write every model

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Models for the limit, large-model and reproducibility tests.
 
 usage: make_limit_models.py KIND OUT_DIR

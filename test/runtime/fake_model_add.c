@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* A hand-written model library implementing the Kiln ABI (kiln/abi.h):
  *
  *   default:          out[N,3]    = x[N,3] + y[3]       (inputs "x", "y")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* A hand-written Kiln ABI model with three outputs of different dtypes and
  * ranks, returned through non-trivial memref descriptors:
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 /* Bookkeeping of the buffers the fake models hand to the runtime.  The test
  * executable wraps free() (-Wl,--wrap=free) and untracks every freed
  * pointer, so fake_outstanding() == 0 proves that nothing leaked. */

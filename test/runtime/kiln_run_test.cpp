@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // Tests of the kiln-run tool: writes ONNX TensorProto data sets with the
 // protobuf API, runs kiln-run on the fake model libraries and checks exit
 // codes (0 pass, 1 mismatch, 2 error) and reports.

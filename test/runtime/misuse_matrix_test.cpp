@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // The misuse matrix of the Kiln C runtime API (kiln/runtime.h).
 //
 // Every public function, and every argument, index, count and tensor field

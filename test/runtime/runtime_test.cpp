@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 // Unit tests of the Kiln C runtime (kiln/runtime.h) against hand-written
 // fake model libraries (fake_model_*.c).
 #include "kiln/runtime.h"

@@ -1,4 +1,7 @@
 //===- Options.cpp - kiln-compile's command-line syntax -------------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "Options.h"
 #include "kiln/Version.h"

@@ -1,4 +1,5 @@
 //===- Options.h - kiln-compile's command-line syntax -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // What kiln-compile needs beyond llvm::cl: parsers for -O<level> and
 // --emit=<kind> with clear messages, LLVM's own option errors rewritten into

@@ -1,4 +1,7 @@
 //===- Phases.cpp - kiln-compile -v: time and memory per phase ------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "Phases.h"
 #include "Options.h"

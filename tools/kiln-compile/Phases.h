@@ -1,4 +1,7 @@
 //===- Phases.h - kiln-compile -v: time and memory per phase ----*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_TOOLS_KILN_COMPILE_PHASES_H
 #define KILN_TOOLS_KILN_COMPILE_PHASES_H
 

@@ -1,4 +1,5 @@
 //===- kiln-compile.cpp - the Kiln compiler driver ------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 //   kiln-compile model.onnx -o libmodel.so [-O3] [--target=cpu]
 //                [--mcpu=native] [--mtriple=...] [--emit=...]

@@ -1,4 +1,5 @@
 //===- kiln-cpu-dev.cpp - drive a back end on a .mlir file ----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 //   kiln-cpu-dev in.mlir -o libm.so [-O0..-O3] [--emit=mlir|llvm|asm|obj|lib]
 //                [--target=cpu] [--mcpu=native] [--mattr=...] [--mtriple=...]

@@ -1,4 +1,7 @@
 //===- kiln-opt.cpp - mlir-opt with Kiln's dialects and passes ------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/NN/NNOps.h"

@@ -1,4 +1,5 @@
 //===- Npy.cpp - small strict reader/writer of numpy .npy files -----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Format (numpy.lib.format): the magic "\x93NUMPY", a major and a minor
 // version byte, the header length (uint16 for 1.0, uint32 for 2.0, little-

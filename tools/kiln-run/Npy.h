@@ -1,4 +1,5 @@
 //===- Npy.h - small strict reader/writer of numpy .npy files ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reads and writes NumPy's .npy format (versions 1.0 and 2.0): one dense
 // array, C order, little-endian, with the dtypes Kiln's runtime knows:

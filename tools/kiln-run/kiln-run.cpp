@@ -1,4 +1,5 @@
 //===- kiln-run.cpp - run a compiled Kiln model and check its outputs ------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-run libmodel.so --data-dir DIR [...]   compare with reference outputs
 // kiln-run libmodel.so [--repeat N ...]       time the model on random inputs

@@ -1,4 +1,5 @@
 //===- ConvPool.td - onnx ops: convolution and pooling -----*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Conv, ConvTranspose, MaxPool, AveragePool, the global pools and MaxUnpool.
 //

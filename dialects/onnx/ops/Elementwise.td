@@ -1,4 +1,5 @@
 //===- Elementwise.td - onnx ops: elementwise operators ----*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Unary and binary elementwise operators (numpy broadcasting), activations,
 // comparisons, logic and bitwise operators, Cast, Clip, Dropout, Where.

@@ -1,4 +1,5 @@
 //===- Indexing.td - onnx ops: gather and scatter ----------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Gather*, Scatter*, OneHot, Trilu, Compress and ReverseSequence.
 //

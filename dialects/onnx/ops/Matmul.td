@@ -1,4 +1,5 @@
 //===- Matmul.td - onnx ops: matrix products ---------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // MatMul, Gemm, Einsum and Det.
 //

@@ -1,4 +1,5 @@
 //===- Quantization.td - onnx ops: quantization ------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear and the integer /
 // QLinear matrix products and convolutions.

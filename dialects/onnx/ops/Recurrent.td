@@ -1,4 +1,5 @@
 //===- Recurrent.td - onnx ops: recurrent layers and control flow ---*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // RNN, GRU, LSTM, and the subgraph operators If, Loop and Scan (regions
 // ending in onnx.Yield).

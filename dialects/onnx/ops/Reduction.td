@@ -1,4 +1,5 @@
 //===- Reduction.td - onnx ops: reductions and losses ------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reduce* (opset 18 form: axes is an optional input), ArgMax, ArgMin and the
 // losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss).

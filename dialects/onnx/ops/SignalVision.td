@@ -1,4 +1,5 @@
 //===- SignalVision.td - onnx ops: signal and vision -------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Window functions, DFT, STFT, MelWeightMatrix, Resize, Upsample, GridSample,
 // RoiAlign and TfIdfVectorizer.

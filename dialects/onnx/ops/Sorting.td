@@ -1,4 +1,5 @@
 //===- Sorting.td - onnx ops: sorting and selection --------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // TopK, Unique, NonZero, NonMaxSuppression, CumSum and Hardmax.
 //

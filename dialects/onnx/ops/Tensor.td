@@ -1,4 +1,5 @@
 //===- Tensor.td - onnx ops: shape and data movement -------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reshape, Transpose, Squeeze, Concat, Split, Slice, Pad, Shape, Expand, Tile,
 // DepthToSpace and other operators that move data or compute shapes.

@@ -1,4 +1,7 @@
 //===- Passes.td - Kiln conversion passes ------------------*- tablegen -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_CONVERSION_PASSES
 #define KILN_CONVERSION_PASSES
 

@@ -1,4 +1,7 @@
 //===- ONNXImporter.h - .onnx (protobuf) -> onnx dialect --------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_IMPORT_ONNXIMPORTER_H
 #define KILN_IMPORT_ONNXIMPORTER_H
 

@@ -1,4 +1,5 @@
 //===- ONNXDType.h - ONNX TensorProto.DataType <-> MLIR types ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // One table for the ONNX element types Kiln supports, shared by the
 // importer, the dialects and the back ends.  Codes are ONNX's

@@ -1,4 +1,5 @@
 //===- Target.h - Kiln's code generation targets ----------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // A target turns the linalg-on-tensors module that the front end produces
 // (one public `func.func` with `kiln.entry`) into something a program links:

@@ -1,4 +1,5 @@
 //===- ConstantUtils.h - reading and writing nn constants -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Helpers shared by the graph passes that compute new weights at compile
 // time (scale/shift folding, epilogue bias fusion, layer merging, constant

@@ -1,4 +1,5 @@
 //===- Passes.td - Kiln's graph passes on the nn dialect ---*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // One pass per file in lib/Transforms.  Every pass works on a func.func of
 // `nn` ops, is usable alone from kiln-opt, and counts what it did in

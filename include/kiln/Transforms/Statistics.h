@@ -1,4 +1,5 @@
 //===- Statistics.h - counters of Kiln's graph passes -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Debian's LLVM/MLIR 22 are release builds without LLVM_ENABLE_STATS, so
 // mlir::Pass::Statistic is a no-op there and `--mlir-pass-statistics` prints

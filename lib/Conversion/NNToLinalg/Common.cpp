@@ -1,4 +1,5 @@
 //===- Common.cpp - helpers shared by the nn -> linalg lowerings ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // See Common.h.
 //

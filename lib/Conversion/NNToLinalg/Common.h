@@ -1,4 +1,5 @@
 //===- Common.h - helpers shared by the nn -> linalg lowerings --*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The pattern that wraps a lowering function (LowerToLinalg), and the
 // builders that more than one op family uses: shapes and dims, constants,

@@ -1,4 +1,5 @@
 //===- ConvPool.cpp - convolution and pooling to linalg -------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.conv, nn.conv_transpose, nn.pool, nn.pool_indices and nn.max_unpool.
 // 1-D and 2-D convolutions and pooling use the linalg named ops (1-D as 2-D

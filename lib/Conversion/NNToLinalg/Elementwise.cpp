@@ -1,4 +1,5 @@
 //===- Elementwise.cpp - elementwise nn ops to linalg ---------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.unary, nn.binary, nn.clamp, nn.select and nn.cast: one elementwise
 // linalg.generic each (explicit-rank broadcasting), whose body is the scalar

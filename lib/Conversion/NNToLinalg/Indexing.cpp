@@ -1,4 +1,5 @@
 //===- Indexing.cpp - gathers, scatters and masks to linalg ---------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.gather, nn.gather_elements, nn.gather_nd, nn.scatter_elements,
 // nn.scatter_nd, nn.one_hot, nn.trilu, nn.compress and nn.reverse_sequence.

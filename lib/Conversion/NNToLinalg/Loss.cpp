@@ -1,4 +1,5 @@
 //===- Loss.cpp - losses to linalg ----------------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.nll_loss: a linalg.generic over the target computes each element's
 // loss, then the reduction (none, sum or mean).

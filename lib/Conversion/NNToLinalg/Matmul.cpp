@@ -1,4 +1,5 @@
 //===- Matmul.cpp - linear algebra to linalg ------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.matmul (linalg.matmul / batch_matmul with the fused bias, residual and
 // activation), nn.einsum (one linalg.generic over the equation's letters)

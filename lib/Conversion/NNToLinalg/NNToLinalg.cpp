@@ -1,4 +1,5 @@
 //===- NNToLinalg.cpp - the convert-nn-to-linalg pass ---------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Every nn op becomes upstream ops on tensors: linalg named ops where one
 // exists (matmul, batch_matmul, convolutions, pooling, transpose) so the CPU

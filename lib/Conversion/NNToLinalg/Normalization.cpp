@@ -1,4 +1,5 @@
 //===- Normalization.cpp - reductions and normalizations to linalg --------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.reduce, nn.reduce_axes (axes known at run time), nn.softmax and
 // nn.layer_norm: linalg.generic reductions, then elementwise generics that

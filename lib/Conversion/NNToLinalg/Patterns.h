@@ -1,4 +1,5 @@
 //===- Patterns.h - nn -> linalg lowering patterns by family ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // One populate function per op family, defined in the family's file.  Each
 // adds one pattern per nn op of its family (LowerToLinalg, Common.h); an nn

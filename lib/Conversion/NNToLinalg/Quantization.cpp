@@ -1,4 +1,5 @@
 //===- Quantization.cpp - quantization to linalg --------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.quantize and nn.dequantize: elementwise, per tensor or per axis (the
 // scale and zero point broadcast).

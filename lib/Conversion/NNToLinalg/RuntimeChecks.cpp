@@ -1,4 +1,5 @@
 //===- RuntimeChecks.cpp - checks of data-dependent values -----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-insert-runtime-checks: before nn ops are lowered, inserts an nn.check
 // in front of every op whose result is undefined for some run-time values:

@@ -1,4 +1,5 @@
 //===- RuntimeChecks.h - safe arithmetic for checked nn lowerings -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-insert-runtime-checks (RuntimeChecks.cpp) reports bad values at run
 // time with nn.check; the run still finishes before the runtime reports the

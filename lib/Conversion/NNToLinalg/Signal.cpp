@@ -1,4 +1,5 @@
 //===- Signal.cpp - signal processing to linalg ---------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.window, nn.dft, nn.stft and nn.mel_weight_matrix (signal processing),
 // and nn.tfidf (n-gram counts): linalg.generics computing in f64 where the

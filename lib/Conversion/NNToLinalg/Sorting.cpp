@@ -1,4 +1,5 @@
 //===- Sorting.cpp - arg reductions, sorting and selection to linalg ------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.arg_reduce, nn.hardmax, nn.cumsum, nn.topk, nn.nonzero, nn.unique and
 // nn.non_max_suppression: arg reductions are a linalg.generic with (value,

@@ -1,4 +1,5 @@
 //===- Tensor.cpp - shape and data movement ops to linalg/tensor ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Shapes and data movement: nn.transpose, nn.reshape, nn.concat, nn.slice,
 // nn.dynamic_slice, nn.pad, nn.pad_mode, nn.broadcast, nn.shape_of, nn.fill,

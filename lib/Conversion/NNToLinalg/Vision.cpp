@@ -1,4 +1,5 @@
 //===- Vision.cpp - vision ops to linalg ----------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.grid_sample and nn.roi_align: one linalg.generic over the output
 // sampling the input (a loop nest per element for RoiAlign's adaptive

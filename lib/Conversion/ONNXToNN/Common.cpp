@@ -1,4 +1,7 @@
 //===- Common.cpp - shared pieces of the onnx -> nn conversion ------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "Common.h"
 

@@ -1,4 +1,5 @@
 //===- Common.h - shared pieces of the onnx -> nn conversion ----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The onnx -> nn conversion is one pattern per onnx op, grouped by op family
 // (one file each, exposing populate<Family>Patterns).  A pattern builds the

@@ -1,4 +1,5 @@
 //===- ControlFlow.cpp - onnx -> nn: control flow -------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // onnx.If / Loop / Scan -> scf.if / scf.while / scf.for.  The body ops move
 // into the scf region and are converted afterwards like any other op (the

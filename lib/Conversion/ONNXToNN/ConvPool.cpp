@@ -1,4 +1,5 @@
 //===- ConvPool.cpp - onnx -> nn: convolution and pooling -----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Conv / ConvTranspose with auto_pad resolved into explicit pads, max and
 // average pooling (ceil_mode as extra end padding), global pooling as a

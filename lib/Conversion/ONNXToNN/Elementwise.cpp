@@ -1,4 +1,5 @@
 //===- Elementwise.cpp - onnx -> nn: elementwise operators ----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Unary and binary math, comparisons, logic and bitwise ops, activations,
 // casts, variadic Max/Min/Sum/Mean, Clip, Where, Identity and Dropout.

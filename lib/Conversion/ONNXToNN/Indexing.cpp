@@ -1,4 +1,5 @@
 //===- Indexing.cpp - onnx -> nn: gathers and scatters --------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Gather, GatherElements, GatherND, ScatterElements, ScatterND, OneHot,
 // Compress and ReverseSequence (axes normalized; bool reductions refused).

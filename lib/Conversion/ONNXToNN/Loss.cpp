@@ -1,4 +1,5 @@
 //===- Loss.cpp - onnx -> nn: loss functions ------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // NegativeLogLikelihoodLoss, and SoftmaxCrossEntropyLoss as a log-softmax
 // followed by the NLL loss.

@@ -1,4 +1,5 @@
 //===- Matmul.cpp - onnx -> nn: matrix products ---------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // MatMul (1-D operands as matrices, batch dims rank-equalized), Gemm
 // (transposes of constants folded at compile time, alpha / beta / C as nn

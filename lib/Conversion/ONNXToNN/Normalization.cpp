@@ -1,4 +1,5 @@
 //===- Normalization.cpp - onnx -> nn: normalization and softmax ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // BatchNormalization (folded into a per-channel scale and shift when its
 // parameters are constants; batch statistics in training mode),

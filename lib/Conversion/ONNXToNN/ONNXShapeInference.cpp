@@ -1,4 +1,7 @@
 //===- ONNXShapeInference.cpp - re-run onnx shape inference ---------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Conversion/Passes.h"
 

@@ -1,4 +1,5 @@
 //===- ONNXToNN.cpp - normalize onnx ops into nn ops ----------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The pass: applies the op-family patterns (populate*Patterns, Common.h) to
 // every onnx op, users before producers.

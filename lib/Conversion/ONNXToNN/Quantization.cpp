@@ -1,4 +1,5 @@
 //===- Quantization.cpp - onnx -> nn: quantization ------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear, and the integer
 // ops MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv (int32

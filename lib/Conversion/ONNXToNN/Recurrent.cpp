@@ -1,4 +1,5 @@
 //===- Recurrent.cpp - onnx -> nn: recurrent layers -----------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // RNN / GRU / LSTM unrolled over a static sequence length (up to
 // kMaxUnrolledSteps), else an scf.for over the time steps.

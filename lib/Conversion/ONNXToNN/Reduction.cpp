@@ -1,4 +1,5 @@
 //===- Reduction.cpp - onnx -> nn: reductions -----------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reduce* with constant axes become nn.reduce (axes normalized, sorted and
 // deduplicated); axes known only at run time become nn.reduce_axes.

@@ -1,4 +1,5 @@
 //===- SignalVision.cpp - onnx -> nn: signal, image and text operators ----===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Resize / Upsample (static or run-time geometry), GridSample, RoiAlign,
 // the window functions, DFT, STFT, MelWeightMatrix and TfIdfVectorizer.

@@ -1,4 +1,5 @@
 //===- Sorting.cpp - onnx -> nn: sorting and selection --------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // ArgMax / ArgMin, Hardmax, CumSum, TopK, NonZero, Unique and
 // NonMaxSuppression.

@@ -1,4 +1,5 @@
 //===- Tensor.cpp - onnx -> nn: shape and data movement -------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Constants, Reshape / Flatten / Squeeze / Unsqueeze, Transpose, Concat,
 // Split, Slice, Pad, Expand, Tile, DepthToSpace / SpaceToDepth, Shape, Size,

@@ -1,4 +1,7 @@
 //===- NNOps.cpp - Kiln's nn dialect: ops and verifiers --------------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Dialect/NN/NNOps.h"
 

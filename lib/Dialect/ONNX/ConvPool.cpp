@@ -1,4 +1,5 @@
 //===- ConvPool.cpp - onnx shape inference: convolution, pooling ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Conv, ConvTranspose, MaxPool, AveragePool, the global pools and MaxUnpool
 // (dialects/onnx/ops/ConvPool.td).

@@ -1,4 +1,5 @@
 //===- Elementwise.cpp - onnx shape inference: elementwise ----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Unary, binary and variadic elementwise operators (numpy broadcasting),
 // activations, comparisons, logic and bitwise operators, Cast, Clip, Dropout

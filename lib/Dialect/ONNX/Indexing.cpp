@@ -1,4 +1,5 @@
 //===- Indexing.cpp - onnx shape inference: gather, scatter ---------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Gather, GatherElements, GatherND, ScatterElements, ScatterND, Trilu, OneHot,
 // Compress and ReverseSequence (dialects/onnx/ops/Indexing.td).

@@ -1,4 +1,5 @@
 //===- Matmul.cpp - onnx shape inference: matrix products -----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // MatMul, Gemm, Einsum (and its equation parser) and Det
 // (dialects/onnx/ops/Matmul.td).

@@ -1,4 +1,5 @@
 //===- Normalization.cpp - onnx shape inference: normalization ------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // BatchNormalization, LayerNormalization, InstanceNormalization,
 // GroupNormalization, MeanVarianceNormalization, LRN, Softmax and LogSoftmax

@@ -1,4 +1,5 @@
 //===- ONNXOps.cpp - onnx dialect: ops, verifier, operator facts ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The dialect and its generated op classes, the shape inference driver and
 // the shared verifier, the ONNX operator facts of the ops (the importer's

@@ -1,4 +1,5 @@
 //===- Quantization.cpp - onnx shape inference: quantization --------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 // ConvInteger, QLinearMatMul and QLinearConv (dialects/onnx/ops/Quantization.td).

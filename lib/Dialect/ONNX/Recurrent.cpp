@@ -1,4 +1,5 @@
 //===- Recurrent.cpp - onnx shape inference: RNNs, control flow -----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The recurrent layers RNN, GRU and LSTM, and the control flow operators If,
 // Loop and Scan, whose subgraphs are regions ending in onnx.Yield

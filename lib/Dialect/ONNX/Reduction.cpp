@@ -1,4 +1,5 @@
 //===- Reduction.cpp - onnx shape inference: reductions, losses -----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reduce* (axes as an optional input), ArgMax, ArgMin, NegativeLogLikelihoodLoss
 // and SoftmaxCrossEntropyLoss (dialects/onnx/ops/Reduction.td).

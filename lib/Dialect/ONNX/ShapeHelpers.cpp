@@ -1,4 +1,5 @@
 //===- ShapeHelpers.cpp - onnx shape inference: shared helpers ------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reading constant operands and shape computations (getShapeValues), the
 // provenance of dynamic dimensions, Ctx, broadcasting and the other helpers of

@@ -1,4 +1,5 @@
 //===- ShapeInference.h - helpers of onnx shape inference -------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Shared by the per-family shape inference files of lib/Dialect/ONNX
 // (Elementwise.cpp, ConvPool.cpp, ...): saturating shape arithmetic, the

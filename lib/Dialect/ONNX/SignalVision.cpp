@@ -1,4 +1,5 @@
 //===- SignalVision.cpp - onnx shape inference: signal, vision ------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Window functions, DFT, STFT, MelWeightMatrix, Resize, Upsample, GridSample,
 // RoiAlign and TfIdfVectorizer (dialects/onnx/ops/SignalVision.td).

@@ -1,4 +1,5 @@
 //===- Sorting.cpp - onnx shape inference: sorting, selection -------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Hardmax, CumSum, TopK, NonZero, Unique and NonMaxSuppression
 // (dialects/onnx/ops/Sorting.td).

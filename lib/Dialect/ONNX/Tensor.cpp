@@ -1,4 +1,5 @@
 //===- Tensor.cpp - onnx shape inference: shape, data movement ------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice, Pad,
 // Shape, Size, Expand, ConstantOfShape, Range, Tile, EyeLike, DepthToSpace and

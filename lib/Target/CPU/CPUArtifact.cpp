@@ -1,4 +1,7 @@
 //===- CPUArtifact.cpp - LLVM dialect -> LLVM IR -> object/library --------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 #include "kiln/Target/CPU/CPUTarget.h"

@@ -1,4 +1,5 @@
 //===- CPUPasses.h - passes of the CPU target (internal) --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Declared in Passes.td (one pass per file); the generated create functions
 // are kiln::cpu::createCPU<Name>().

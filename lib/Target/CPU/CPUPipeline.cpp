@@ -1,4 +1,5 @@
 //===- CPUPipeline.cpp - linalg on tensors -> LLVM dialect -----------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The CPU target's lowering pipeline: Kiln's CPU passes (Passes.td, one per
 // file) between upstream bufferization and conversion passes.

@@ -1,4 +1,7 @@
 //===- CPUTarget.cpp - the CPU target: options, pipeline, artifact --------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 #include "kiln/Target/CPU/CPUTarget.h"

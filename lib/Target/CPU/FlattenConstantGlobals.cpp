@@ -1,4 +1,7 @@
 //===- FlattenConstantGlobals.cpp - weights as 1-d globals -----------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 

@@ -1,4 +1,7 @@
 //===- FreshEntryResults.cpp - caller-owned entry results ------------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 

@@ -1,4 +1,5 @@
 //===- InstrumentProfile.cpp - per-node timers in the entry function ------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-compile --profile: wraps the top-level ops of the model's entry
 // function, grouped by the ONNX node they come from, in calls that read the

@@ -1,4 +1,5 @@
 //===- LowerRuntimeChecks.cpp - nn.check -> a call of the error recorder ---===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-cpu-lower-runtime-checks: numbers the module's nn.check ops (1, 2,
 // ... in walk order), records their messages as the module attribute

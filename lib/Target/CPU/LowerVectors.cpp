@@ -1,4 +1,5 @@
 //===- LowerVectors.cpp - vector ops towards the LLVM dialect -------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-cpu-lower-vectors runs after bufferization: it hoists loop-invariant
 // transfers (the matmul accumulator stays in registers across the K loop)

@@ -1,4 +1,7 @@
 //===- MathApproximation.cpp - polynomial math approximations --------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 

@@ -1,4 +1,7 @@
 //===- MultiDynamicExpandShape.cpp - expand_shape -> reinterpret_cast ------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 

@@ -1,4 +1,5 @@
 //===- Passes.td - passes of the CPU target ----------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // One pass per file in lib/Target/CPU.  buildCPULoweringPipeline
 // (CPUPipeline.cpp) runs them, with upstream passes, from linalg on tensors

@@ -1,4 +1,5 @@
 //===- PrepareEntry.cpp - record the entry's ABI, request its C interface -===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-cpu-prepare-entry: runs on the tensor-level module, before types are
 // lowered, so that the ABI (kiln.abi) keeps the ONNX names, dtypes and

@@ -1,4 +1,7 @@
 //===- RuntimeCheckABI.cpp - run-time check records of ABI v2 --------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "RuntimeCheckABI.h"
 

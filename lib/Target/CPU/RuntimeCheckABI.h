@@ -1,4 +1,5 @@
 //===- RuntimeCheckABI.h - run-time check records of ABI v2 -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // The generated library's side of kiln_abi_error (runtime/include/kiln/abi.h):
 // kiln-cpu-lower-runtime-checks turns each nn.check into a call of

@@ -1,4 +1,7 @@
 //===- StridedCopyToLinalg.cpp - strided memref.copy -> linalg.copy --------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "CPUPasses.h"
 

@@ -1,4 +1,5 @@
 //===- TileAndVectorize.cpp - tiling and vectorization for CPUs -----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Tensor level (before bufferization):
 //   1. every linalg op is tiled with scf.for loops (scf::tileUsingSCF) so

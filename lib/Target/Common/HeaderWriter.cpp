@@ -1,4 +1,7 @@
 //===- HeaderWriter.cpp - the C header of a compiled model ----------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Target/Common/HeaderWriter.h"
 #include "kiln/Support/ONNXDType.h"

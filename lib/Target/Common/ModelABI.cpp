@@ -1,4 +1,7 @@
 //===- ModelABI.cpp - the model's ABI description (kiln.abi) --------------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Target/Common/ModelABI.h"
 #include "kiln/Support/ONNXDType.h"

@@ -1,4 +1,7 @@
 //===- Target.cpp - the target registry and shared option checks ----------===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 
 #include "kiln/Target/Target.h"
 #include "kiln/Target/Common/HeaderWriter.h"

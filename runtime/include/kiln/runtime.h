@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 /*
  * kiln/runtime.h - the Kiln C runtime API.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Builds small ONNX models for Kiln's importer tests.
 
 usage: make_model.py NAME OUT.onnx

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Builds small ONNX models with subgraphs (If / Loop / Scan) for Kiln's
 importer tests.
 

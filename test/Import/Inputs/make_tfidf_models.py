@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """TfIdfVectorizer models Kiln must reject cleanly: make_tfidf_models.py KIND OUT."""
 import sys
 

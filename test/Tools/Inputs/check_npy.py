@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """check_npy.py FILE.npy REFERENCE.pb: checks a file kiln-run --save-outputs
 wrote, with numpy's own reader: its data starts at a multiple of 64 bytes,
 and its shape, dtype and values match the TensorProto (|a - e| <= 1e-5 +

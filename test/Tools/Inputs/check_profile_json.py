@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Checks a `kiln-run --profile-json` file for consistency.
 
 usage: check_profile_json.py FILE --runs N --op-types A,B,... [--nodes K]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Builds the two small static-shape models of two-models.test.
 
 usage: make_two_models.py OUT_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Writes .npy files for kiln-run-npy.test from a data set's input_0.pb.
 
 usage: npy_cases.py INPUT_0.pb OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Writes an ONNX backend-test data set for a small CNN with a numpy reference.
 
 usage: numpy_reference.py MODEL.onnx OUTDIR [--batch N]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Links a static model library compiled with kiln-compile --profile,
  * attaches its profile (kiln_model_attach_profile), runs it twice on zeros
  * and prints every profile entry: "<op type> <node> <calls> <ns > 0>". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Links two static model libraries (two-models.test) and runs both through
  * their typed entry points: no dtype, rank or shape bookkeeping. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /* Runs the `gather` model of make_runtime_error_models.py ([10,4] initializer
  * 'data', indices 'idx' [n]) from 8 threads at once, each alternating good
  * and bad indices, and checks every status, message and result: the check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception */
 /*
  * check_model.c - runs models/fashion_mnist_cnn.onnx compiled by kiln-compile
  * on INPUT.raw (float32 [N,1,28,28]) and compares the logits with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """pb_to_raw.py TENSOR.pb OUT.raw: writes a TensorProto's data as raw float32."""
 import sys
 

@@ -1,4 +1,7 @@
 //===- NNOps.h - Kiln's optimization dialect --------------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_DIALECT_NN_NNOPS_H
 #define KILN_DIALECT_NN_NNOPS_H
 

@@ -1,4 +1,7 @@
 //===- ONNXOps.h - the onnx import dialect ----------------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
 #ifndef KILN_DIALECT_ONNX_ONNXOPS_H
 #define KILN_DIALECT_ONNX_ONNXOPS_H
 

@@ -1,4 +1,5 @@
 //===- CPUTarget.h - the CPU target -----------------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // linalg-on-tensors -> (tile, vectorize) -> bufferize -> LLVM dialect ->
 // LLVM IR -> object -> shared/static library + C header.  Used through the

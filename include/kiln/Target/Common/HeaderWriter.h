@@ -1,4 +1,5 @@
 //===- HeaderWriter.h - the C header of a compiled model --------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // Every library target writes `<stem>.h` next to its artifact: the model's
 // signature as macros prefixed with the model name, the exported descriptor

@@ -1,4 +1,5 @@
 //===- ModelABI.h - the model's ABI description (kiln.abi) ------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // What a compiled model exposes at its boundary: the entry function and, per
 // input and output, the ONNX name, the ONNX dtype code and the dims (-1 for a
