@@ -491,7 +491,6 @@ def NN_FillOp : NN_Op<"fill"> {
   let assemblyFormat = "($shape^)? attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [elementwise]: add new entries above this line ----
 
 def NN_GatherElementsOp : NN_Op<"gather_elements"> {
   let summary = "element-wise gather along `axis` (negative indices wrap)";
@@ -605,7 +604,6 @@ def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
   let assemblyFormat = "$input `,` $lens attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [indexing]: add new entries above this line ----
 
 def NN_ReduceAxesOp : NN_Op<"reduce_axes"> {
   let summary = "reduction over a set of axes known only at run time";
@@ -623,7 +621,6 @@ def NN_ReduceAxesOp : NN_Op<"reduce_axes"> {
   let assemblyFormat = "$kind $input `,` $axes attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [normalization]: add new entries above this line ----
 
 def NN_ArgReduceOp : NN_Op<"arg_reduce"> {
   let summary = "index (i64) of the largest (`is_max`) or smallest element along `axis`";
@@ -729,7 +726,6 @@ def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression"> {
   let assemblyFormat = "$boxes `,` $scores `,` $max_output `,` $iou_threshold `,` $score_threshold attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [sorting]: add new entries above this line ----
 
 def NN_NLLLossOp : NN_Op<"nll_loss"> {
   let summary = "negative log-likelihood loss with optional class weights";
@@ -751,7 +747,6 @@ def NN_NLLLossOp : NN_Op<"nll_loss"> {
   let assemblyFormat = "$input `,` $target (`,` $weight^)? attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [loss]: add new entries above this line ----
 
 def NN_DynamicSliceOp : NN_Op<"dynamic_slice"> {
   let summary = "strided slice with run-time offsets, sizes and strides (all dims)";
@@ -818,9 +813,7 @@ def NN_MaxUnpoolOp : NN_Op<"max_unpool"> {
   let assemblyFormat = "$input `,` $indices (`,` $shape^)? attr-dict `:` functional-type(operands, results)";
 }
 
-// ---- conformance [convpool]: add new entries above this line ----
 
-// ---- conformance [recurrent]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//
 // [quant] family: quantization, signal and vision ops
@@ -968,7 +961,6 @@ def NN_TfIdfOp : NN_Op<"tfidf"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-// ---- conformance [quant]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//
 // Run-time checks (kiln-insert-runtime-checks; docs/runtime.md)

@@ -446,7 +446,6 @@ LogicalResult FillOp::verify() {
   return success();
 }
 
-// ---- conformance [elementwise]: add new entries above this line ----
 
 static bool isReductionName(StringRef r) {
   return r == "none" || r == "add" || r == "mul" || r == "max" || r == "min";
@@ -565,7 +564,6 @@ LogicalResult ReverseSequenceOp::verify() {
   return success();
 }
 
-// ---- conformance [indexing]: add new entries above this line ----
 
 LogicalResult ReduceAxesOp::verify() {
   auto x = rt(getInput()), a = rt(getAxes()), r = rt(getResult());
@@ -585,7 +583,6 @@ LogicalResult ReduceAxesOp::verify() {
   return success();
 }
 
-// ---- conformance [normalization]: add new entries above this line ----
 
 LogicalResult ArgReduceOp::verify() {
   auto x = rt(getInput()), r = rt(getResult());
@@ -654,7 +651,6 @@ LogicalResult NonMaxSuppressionOp::verify() {
   return success();
 }
 
-// ---- conformance [sorting]: add new entries above this line ----
 
 LogicalResult NLLLossOp::verify() {
   auto x = rt(getInput()), t = rt(getTarget()), r = rt(getResult());
@@ -692,7 +688,6 @@ LogicalResult NLLLossOp::verify() {
   return success();
 }
 
-// ---- conformance [loss]: add new entries above this line ----
 
 LogicalResult DynamicSliceOp::verify() {
   auto x = rt(getInput()), r = rt(getResult());
@@ -753,9 +748,7 @@ LogicalResult MaxUnpoolOp::verify() {
   return success();
 }
 
-// ---- conformance [convpool]: add new entries above this line ----
 
-// ---- conformance [recurrent]: add new entries above this line ----
 
 //===----------------------------------------------------------------------===//
 // [quant] family
@@ -889,7 +882,6 @@ LogicalResult TfIdfOp::verify() {
   return success();
 }
 
-// ---- conformance [quant]: add new entries above this line ----
 
 #define GET_OP_CLASSES
 #include "nn/NNOps.cpp.inc"
