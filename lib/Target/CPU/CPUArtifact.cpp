@@ -112,7 +112,7 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
   auto *nameC = llvm::ConstantDataArray::getString(ctx, modelName, true);
   auto *nameG = new llvm::GlobalVariable(mod, nameC->getType(), true,
                                          llvm::GlobalValue::PrivateLinkage, nameC, "kiln_model_name");
-  ABI v2: num_checks (v1's reserved field) and checks.
+  // ABI v2: num_checks (v1's reserved field) and checks.
   auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
   auto *modelC = llvm::ConstantStruct::get(
       modelTy, {llvm::ConstantInt::get(i32, 2), llvm::ConstantInt::get(i32, ins.size()),
