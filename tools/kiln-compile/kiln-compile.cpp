@@ -374,8 +374,8 @@ int main(int argc, char **argv) {
   iopts.recordNodeTypes = profile;
   const kiln::Target *tgt = kiln::lookupTarget(target);
   if (!tgt) {
-    printError("target '" + target + "' is not available (registered: " +
-               kiln::registeredTargetNames() + "; see --list-targets)");
+    printError("target '" + target + "' is not available yet (supported: " +
+               kiln::registeredTargetNames() + ")");
     return 1;
   }
   kiln::TargetOptions topts;

@@ -52,15 +52,16 @@ static void *worker(void *arg) {
 }
 
 #ifdef STATIC_MODEL
-/* Linked with the static library (kiln-compile -o gather.a). */
-const kiln_abi_model *kiln_model_abi_v1(void);
+/* Linked with the static library (kiln-compile --name=gather -o gather.a),
+ * which exports its descriptor under the model's name. */
+const kiln_abi_model *gather_kiln_model_abi_v1(void);
 #endif
 
 int main(int argc, char **argv) {
 #ifdef STATIC_MODEL
   (void)argc;
   (void)argv;
-  if (kiln_model_from_abi(kiln_model_abi_v1(), &model) != KILN_OK) {
+  if (kiln_model_from_abi(gather_kiln_model_abi_v1(), &model) != KILN_OK) {
 #else
   if (argc != 2 || kiln_model_load(argv[1], &model) != KILN_OK) {
 #endif
