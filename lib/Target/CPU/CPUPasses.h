@@ -25,10 +25,6 @@
 #include "llvm/TargetParser/Triple.h"
 
 namespace kiln::cpu {
-/// Wraps the entry function's top-level ops in per-ONNX-node timers
-/// (InstrumentProfile.cpp; kiln-compile --profile).
-std::unique_ptr<mlir::Pass> createInstrumentProfilePass();
-void registerInstrumentProfilePass();
 
 #define GEN_PASS_DECL
 #include "Passes.h.inc"

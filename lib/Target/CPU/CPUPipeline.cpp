@@ -51,7 +51,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(createCPUFreshEntryResults());
   if (opts.profile)
-    pm.addPass(createInstrumentProfilePass());
+    pm.addPass(createCPUInstrumentProfile());
   // Loops and vectors.
   pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg());
   pm.addPass(createConvertLinalgToLoopsPass());

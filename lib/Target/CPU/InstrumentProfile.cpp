@@ -49,6 +49,11 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 
+namespace kiln::cpu {
+#define GEN_PASS_DEF_CPUINSTRUMENTPROFILE
+#include "Passes.h.inc"
+} // namespace kiln::cpu
+
 using namespace mlir;
 
 namespace {
@@ -100,15 +105,7 @@ struct Group {
 };
 
 struct InstrumentProfilePass
-    : PassWrapper<InstrumentProfilePass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InstrumentProfilePass)
-  StringRef getArgument() const override { return "kiln-cpu-instrument-profile"; }
-  StringRef getDescription() const override {
-    return "Time the entry function's top-level ops per ONNX node (kiln-compile --profile)";
-  }
-  void getDependentDialects(DialectRegistry &r) const override {
-    r.insert<LLVM::LLVMDialect>();
-  }
+    : kiln::cpu::impl::CPUInstrumentProfileBase<InstrumentProfilePass> {
 
   void runOnOperation() override {
     ModuleOp m = getOperation();
@@ -330,9 +327,3 @@ struct InstrumentProfilePass
 };
 
 } // namespace
-
-std::unique_ptr<Pass> kiln::cpu::createInstrumentProfilePass() {
-  return std::make_unique<InstrumentProfilePass>();
-}
-
-void kiln::cpu::registerInstrumentProfilePass() { PassRegistration<InstrumentProfilePass>(); }

@@ -62,7 +62,7 @@ def CPUInstrumentProfile : Pass<"kiln-cpu-instrument-profile", "mlir::ModuleOp">
     clock reads and exports `kiln_model_profile_v1` (InstrumentProfile.cpp
     states the attribution rule).
   }];
-  let constructor = "kiln::cpu::createInstrumentProfilePass()";
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
 def CPULowerRuntimeChecks : Pass<"kiln-cpu-lower-runtime-checks", "mlir::ModuleOp"> {
