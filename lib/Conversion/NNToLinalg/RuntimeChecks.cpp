@@ -32,6 +32,8 @@
 
 #include "kiln/Conversion/Passes.h"
 
+#include "kiln/Support/NodeLocation.h"
+
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -86,31 +88,6 @@ Value toI64(OpBuilder &b, Location loc, Value v) {
   return arith::ExtSIOp::create(b, loc, b.getI64Type(), v);
 }
 
-/// The first NameLoc name in `loc` that is a node of the graph (any, without
-/// the importer's node table).
-StringRef nodeName(Location loc, DictionaryAttr nodeTypes) {
-  if (auto n = dyn_cast<NameLoc>(loc)) {
-    StringRef s = n.getName().strref();
-    if (!nodeTypes || nodeTypes.contains(s))
-      return s;
-    return nodeName(n.getChildLoc(), nodeTypes);
-  }
-  if (auto f = dyn_cast<FusedLoc>(loc)) {
-    for (Location l : f.getLocations())
-      if (StringRef s = nodeName(l, nodeTypes); !s.empty())
-        return s;
-    return "";
-  }
-  if (auto c = dyn_cast<CallSiteLoc>(loc)) {
-    if (StringRef s = nodeName(c.getCallee(), nodeTypes); !s.empty())
-      return s;
-    return nodeName(c.getCaller(), nodeTypes);
-  }
-  if (auto o = dyn_cast<OpaqueLoc>(loc))
-    return nodeName(o.getFallbackLocation(), nodeTypes);
-  return "";
-}
-
 /// A check's message template may not contain "{0}".."{2}" except where it
 /// means them: names are quoted, braces in names are kept as they are (the
 /// runtime only replaces the three exact placeholders).
@@ -121,7 +98,7 @@ struct Checker {
   /// "node 'Gather_3' (Gather)": the op's ONNX node and op type
   /// (`fallbackType` when the importer did not record node types).
   std::string node(Operation *op, StringRef fallbackType) {
-    StringRef name = nodeName(op->getLoc(), nodeTypes);
+    StringRef name = kiln::onnxNodeName(op->getLoc(), nodeTypes);
     std::string type = fallbackType.str();
     if (nodeTypes && !name.empty())
       if (auto t = nodeTypes.getAs<StringAttr>(name))
@@ -141,7 +118,7 @@ struct Checker {
       return "a loop or branch argument";
     }
     Operation *def = v.getDefiningOp();
-    StringRef name = nodeName(def->getLoc(), DictionaryAttr());
+    StringRef name = kiln::onnxNodeName(def->getLoc(), DictionaryAttr());
     if (name.empty())
       return "an intermediate tensor";
     if (isa<arith::ConstantOp>(def))

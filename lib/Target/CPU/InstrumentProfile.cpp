@@ -40,6 +40,8 @@
 #include "CPUPasses.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 
+#include "kiln/Support/NodeLocation.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -61,32 +63,8 @@ namespace {
 constexpr StringLiteral kNodeTypesAttr = "kiln.profile.node_types";
 constexpr StringLiteral kUnattributed = "(unattributed)";
 
-/// The node an op is attributed to ("" = unattributed).
-StringRef nodeOf(Location loc, DictionaryAttr table) {
-  if (auto n = dyn_cast<NameLoc>(loc)) {
-    StringRef s = n.getName().strref();
-    if (!table || table.contains(s))
-      return s;
-    return nodeOf(n.getChildLoc(), table);
-  }
-  if (auto f = dyn_cast<FusedLoc>(loc)) {
-    for (Location l : f.getLocations())
-      if (StringRef s = nodeOf(l, table); !s.empty())
-        return s;
-    return "";
-  }
-  if (auto c = dyn_cast<CallSiteLoc>(loc)) {
-    if (StringRef s = nodeOf(c.getCallee(), table); !s.empty())
-      return s;
-    return nodeOf(c.getCaller(), table);
-  }
-  if (auto o = dyn_cast<OpaqueLoc>(loc))
-    return nodeOf(o.getFallbackLocation(), table);
-  return "";
-}
-
-/// Appends every node of `table` named in `loc` (same walk as nodeOf) to
-/// `nodes`, once each.
+/// Appends every node of `table` named in `loc` to `nodes`, once each (all
+/// of them; kiln::onnxNodeName finds the first).
 void collectNodes(Location loc, DictionaryAttr table, SmallVectorImpl<StringRef> &nodes) {
   loc->walk([&](Location l) {
     if (auto n = dyn_cast<NameLoc>(l)) {
@@ -173,7 +151,7 @@ struct InstrumentProfilePass
           break;
         if (isMemoryEffectFree(&op))
           continue;
-        StringRef node = nodeOf(op.getLoc(), table);
+        StringRef node = kiln::onnxNodeName(op.getLoc(), table);
         if (current && *current == node) {
           groups.back().last = &op;
           noteFused(groups.back().index, &op);
