@@ -974,12 +974,17 @@ def NN_CheckOp : Op<NN_Dialect, "check", [MemoryEffects<[MemWrite]>]> {
     signed decimal), e.g. "node 'Gather_3' (Gather): index {0} is out of
     range ({1} to {2}) on axis 0 of 'data'".  The op only records the first
     failure of a run (the runtime's kiln_model_run returns
-    KILN_ERROR_INVALID_INPUT with the message); the code after it still runs,
-    on values that the checked ops clamp, and its results are discarded.
-    It is not lowered by nn-to-linalg: the target lowers it (CPU:
-    kiln-cpu-lower-runtime-checks).
+    KILN_ERROR_INVALID_INPUT with the message).  Without `stop`, the code
+    after it still runs, on values that the checked ops clamp, and its
+    results are discarded.  With `stop` (the checked op cannot be made
+    memory-safe on a bad value: Reshape and Expand sizes), a failed check
+    ends the run: the target skips everything after it (CPU: the rest of
+    the block runs under an scf.if, and enclosing regions stop too).
+    Consecutive `stop` checks share one exit.  It is not lowered by
+    nn-to-linalg: the target lowers it (CPU: kiln-cpu-lower-runtime-checks).
   }];
-  let arguments = (ins I1:$condition, Variadic<I64>:$values, StrAttr:$message);
+  let arguments = (ins I1:$condition, Variadic<I64>:$values, StrAttr:$message,
+                       UnitAttr:$stop);
   let assemblyFormat = "$condition `,` $message (`,` $values^)? attr-dict";
   let hasVerifier = 1;
 }

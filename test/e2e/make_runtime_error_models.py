@@ -84,6 +84,67 @@ def cases():
            [("x", x, x, None), ("axes", np.array([0], np.int64), np.array([2], np.int64), None)], [],
            x.sum(axis=0))
 
+    # Run-time sizes: a failed check ends the run there (the Relu after the
+    # Reshape never sees the bad shape).
+    x = rng.randn(2, 3, 4).astype(np.float32)
+    reshape = [helper.make_node("Reshape", ["x", "s"], ["r"], name="Reshape_1"),
+               helper.make_node("Relu", ["r"], ["y"], name="Relu_1")]
+    yield ("reshape", 14, reshape,
+           [("x", x, x, None), ("s", np.array([6, 4], np.int64), np.array([5, 5], np.int64), None)], [],
+           np.maximum(x.reshape(6, 4), 0))
+    # -2 is no size (and -2 x -12 has the right element count).
+    yield ("reshape_negative", 14, reshape,
+           [("x", x, x, None), ("s", np.array([-1, 12], np.int64), np.array([-2, -12], np.int64), None)], [],
+           np.maximum(x.reshape(-1, 12), 0))
+    # Squeeze of an axis whose run-time size is not 1.
+    xs = rng.randn(1, 3).astype(np.float32)
+    yield ("squeeze", 13, [helper.make_node("Squeeze", ["x", "axes"], ["y"], name="Squeeze_1")],
+           [("x", xs, rng.randn(2, 3).astype(np.float32), ["a", 3]),
+            ("axes", np.array([0], np.int64), np.array([0], np.int64), None)], [], xs.reshape(3))
+
+    xe = rng.randn(3, 1).astype(np.float32)
+    yield ("expand", 13, [helper.make_node("Expand", ["x", "s"], ["y"], name="Expand_1")],
+           [("x", xe, xe, None), ("s", np.array([3, 4], np.int64), np.array([2, 4], np.int64), None)], [],
+           np.broadcast_to(xe, (3, 4)))
+    # A dynamic input dim that is 1 at run time broadcasts; 3 does not fit 5.
+    xd = rng.randn(1, 4).astype(np.float32)
+    yield ("expand_dynamic", 13, [helper.make_node("Expand", ["x", "s"], ["y"], name="Expand_2")],
+           [("x", xd, rng.randn(3, 4).astype(np.float32), ["n", 4])],
+           [numpy_helper.from_array(np.array([5, 4], np.int64), "s")], np.broadcast_to(xd, (5, 4)))
+
+    # The check fails inside an If branch: the run stops there and after the If.
+    then_g = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["t"], name="Reshape_then")], "then",
+                               [], [helper.make_tensor_value_info("t", onnx.TensorProto.FLOAT, None)])
+    else_g = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "s24"], ["e"], name="Reshape_else")], "else", [],
+        [helper.make_tensor_value_info("e", onnx.TensorProto.FLOAT, None)],
+        initializer=[numpy_helper.from_array(np.array([24, 1], np.int64), "s24")])
+    yield ("reshape_in_if", 14,
+           [helper.make_node("If", ["c"], ["r"], name="If_1", then_branch=then_g, else_branch=else_g),
+            helper.make_node("Relu", ["r"], ["y"], name="Relu_1")],
+           [("c", np.array(True), np.array(True), None), ("x", x, x, None),
+            ("s", np.array([6, 4], np.int64), np.array([7, 4], np.int64), None)], [],
+           np.maximum(x.reshape(6, 4), 0))
+
+    # ... and inside a Loop body: the loop ends at the failed iteration.
+    f = onnx.TensorProto.FLOAT
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Reshape", ["x", "s"], ["t"], name="Reshape_body"),
+         helper.make_node("ReduceSum", ["t"], ["u"], name="Sum_body", keepdims=0),
+         helper.make_node("Add", ["v_in", "u"], ["v_out"], name="Add_body")], "body",
+        [helper.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", onnx.TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_in", f, [])],
+        [helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", f, [])])
+    v0 = np.array(0.5, np.float32)
+    yield ("reshape_in_loop", 14,
+           [helper.make_node("Loop", ["m", "", "v0"], ["y"], name="Loop_1", body=body)],
+           [("m", np.array(3, np.int64), np.array(3, np.int64), None), ("x", x, x, None),
+            ("s", np.array([4, 6], np.int64), np.array([4, 7], np.int64), None), ("v0", v0, v0, None)], [],
+           np.array(v0 + 3 * x.sum(dtype=np.float32), np.float32))
+
 
 def const_cases():
     """(name, opset, nodes, graph inputs, initializers, output type): bad constants."""

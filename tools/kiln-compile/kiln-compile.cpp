@@ -219,13 +219,15 @@ StringRef describe(Stage s) {
 
 /// The stage a module that kiln-compile --emit printed is at, from the
 /// dialects in it: onnx ops -> onnx; else nn ops -> nn; else an entry
-/// `func.func` -> linalg; else LLVM functions -> LLVM dialect.
+/// `func.func` -> linalg; else LLVM functions -> LLVM dialect.  nn.check
+/// stays in linalg-stage modules (the target lowers it), so it does not
+/// count as an nn op.
 FailureOr<Stage> detectStage(ModuleOp module) {
   bool onnx = false, nn = false, func = false, llvmFunc = false;
   module->walk([&](Operation *op) {
     StringRef ns = op->getName().getDialectNamespace();
     onnx |= ns == kiln::onnx::ONNXDialect::getDialectNamespace();
-    nn |= ns == kiln::nn::NNDialect::getDialectNamespace();
+    nn |= ns == kiln::nn::NNDialect::getDialectNamespace() && !isa<kiln::nn::CheckOp>(op);
     if (auto f = dyn_cast<func::FuncOp>(op))
       func |= f->hasAttr("kiln.entry");
     llvmFunc |= isa<LLVM::LLVMFuncOp>(op);
@@ -369,7 +371,9 @@ int main(int argc, char **argv) {
   kiln::ImportOptions iopts;
   if (!checkOptions(output, iopts.limits, iopts.inputShapes))
     return 1;
-  iopts.recordNodeTypes = profile;
+  // Node types name the ONNX op in --profile reports and in run-time check
+  // messages ("node 'Squeeze_1' (Squeeze): ...").
+  iopts.recordNodeTypes = true;
   const kiln::Target *tgt = kiln::lookupTarget(target);
   if (!tgt) {
     printError("target '" + target + "' is not available yet (supported: " +

@@ -12,6 +12,10 @@
 //   fmod
 //   topk (run-time k)          0 <= k <= size of the axis               k, size
 //   reduce_axes                every axis in [-r, r-1], none repeated   axis, -r, r-1 / axis, count
+//   reshape (run-time sizes)   each target dim >= 0 (or the static      dim / elements, input
+//                              size), elements equal the input's        elements            (stop)
+//   broadcast (run-time sizes) each input dim 1 or the result's, the    input dim, result dim
+//                              result dim >= 0                                              (stop)
 //
 // The condition is computed by one pass over the checked tensor (min and max
 // of the indices, the count of zero divisors: an scf.for nest with SSA
@@ -21,10 +25,13 @@
 // compile error naming the node.  OneHot is not checked: ONNX defines an
 // out-of-range index (an all-`off` row).
 //
-// The lowerings of these ops keep clamping bad values (RuntimeChecks.h), so
-// the rest of the run is memory-safe; the target records the first failed
-// check (kiln-cpu-lower-runtime-checks) and the runtime returns
-// KILN_ERROR_INVALID_INPUT instead of the outputs.
+// The lowerings of the index and divisor ops keep clamping bad values
+// (RuntimeChecks.h), so the rest of the run is memory-safe; the target
+// records the first failed check (kiln-cpu-lower-runtime-checks) and the
+// runtime returns KILN_ERROR_INVALID_INPUT instead of the outputs.  Sizes
+// cannot be clamped (every op after a bad Reshape would see a shape that
+// does not match its data), so those checks carry `stop`: a failure ends
+// the run there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -437,6 +444,106 @@ struct Checker {
     return success();
   }
 
+  /// a * b for non-negative a, b, saturating at INT64_MAX (a product of
+  /// user-given sizes must not wrap around to the input's element count).
+  Value satMul(Location loc, Value a, Value c) {
+    Value maxV = i64c(b, loc, std::numeric_limits<int64_t>::max());
+    Value safeC = arith::MaxSIOp::create(b, loc, c, i64c(b, loc, 1));
+    Value limit = arith::DivSIOp::create(b, loc, maxV, safeC);
+    Value over = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, a, limit);
+    return arith::SelectOp::create(b, loc, over, maxV, arith::MulIOp::create(b, loc, a, c));
+  }
+
+  /// Element `i` of the 1-D i64 shape operand.
+  Value shapeAt(Location loc, Value shape, int64_t i) { return toI64(b, loc, extract(loc, shape, i)); }
+
+  /// Reshape with run-time sizes (nn.reshape with a shape operand, or with
+  /// a dynamic input): every target dimension is >= 0 and equals the size
+  /// the result type fixes, and the target has as many elements as the
+  /// input.  All conditions are computed first and the checks follow each
+  /// other, so the target gives them one exit.
+  LogicalResult reshape(nn::ReshapeOp op) {
+    auto in = rtt(op.getInput()), res = rtt(op.getResult());
+    Value shape = op.getShape();
+    if (!shape && in.hasStaticShape() && res.hasStaticShape())
+      return success(); // sizes fixed at compile time (verified on import)
+    Location loc = op.getLoc();
+    std::string n = node(op, "Reshape");
+    Value total = i64c(b, loc, 1);
+    for (int64_t i = 0; i < in.getRank(); ++i)
+      total = satMul(loc, total, dimI64(b, loc, op.getInput(), i));
+    SmallVector<std::tuple<Value, std::string, SmallVector<Value>>> checks;
+    Value prod = i64c(b, loc, 1);
+    if (shape) {
+      for (int64_t i = 0; i < res.getRank(); ++i) {
+        Value d = shapeAt(loc, shape, i);
+        std::string dim = n + ": dimension " + std::to_string(i) + " of the target shape is {0}";
+        if (!res.isDynamicDim(i)) {
+          Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d,
+                                           i64c(b, loc, res.getDimSize(i)));
+          checks.push_back({ok, dim + ", but the model was compiled for " + std::to_string(res.getDimSize(i)),
+                            {d}});
+        } else {
+          Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, d, i64c(b, loc, 0));
+          checks.push_back({ok, dim + ", a negative size", {d}});
+        }
+        prod = satMul(loc, prod, arith::MaxSIOp::create(b, loc, d, i64c(b, loc, 0)));
+      }
+    } else {
+      // One dynamic result dim, derived from the element count.
+      int64_t known = 1;
+      for (int64_t i = 0; i < res.getRank(); ++i)
+        if (!res.isDynamicDim(i))
+          known *= res.getDimSize(i);
+      prod = i64c(b, loc, known);
+      if (known != 0 && res.getNumDynamicDims() > 0)
+        prod = arith::MulIOp::create(
+            b, loc, prod,
+            arith::DivSIOp::create(b, loc, total, i64c(b, loc, known)));
+    }
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, prod, total);
+    checks.push_back({ok, n + ": the target shape has {0} elements but " + tensor(op.getInput()) + " has {1}",
+                      {prod, total}});
+    for (auto &[c, msg, vals] : checks)
+      nn::CheckOp::create(b, loc, c, vals, b.getStringAttr(msg), b.getUnitAttr());
+    return success();
+  }
+
+  /// Broadcast with run-time sizes (a shape operand, or a dynamic input dim
+  /// under a result dim that may differ): each input dim is 1 or the
+  /// result's, and no result dim is negative.
+  LogicalResult broadcast(nn::BroadcastOp op) {
+    auto in = rtt(op.getInput()), res = rtt(op.getResult());
+    Value shape = op.getShape();
+    Location loc = op.getLoc();
+    std::string n = node(op, "Expand");
+    SmallVector<std::tuple<Value, std::string, SmallVector<Value>>> checks;
+    for (int64_t i = 0; i < res.getRank(); ++i) {
+      if (!shape && (!in.isDynamicDim(i) || res.isDynamicDim(i)))
+        continue; // static pair (verified) or the result dim is the input's
+      Value x = dimI64(b, loc, op.getInput(), i);
+      // The size asked for: the shape entry (which a static result dim must
+      // equal), else the static result dim.
+      Value out = shape ? shapeAt(loc, shape, i) : i64c(b, loc, res.getDimSize(i));
+      Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, i64c(b, loc, 1));
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, out);
+      Value ok = arith::OrIOp::create(b, loc, isOne, same);
+      ok = arith::AndIOp::create(b, loc, ok,
+                                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, out, i64c(b, loc, 0)));
+      if (shape && !res.isDynamicDim(i))
+        ok = arith::AndIOp::create(b, loc, ok,
+                                   arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, out,
+                                                         i64c(b, loc, res.getDimSize(i))));
+      checks.push_back({ok,
+                        n + ": dimension " + std::to_string(i) + " of " + tensor(op.getInput()) +
+                            " has size {0}, which does not broadcast to {1}",
+                        {x, out}});
+    }
+    for (auto &[c, msg, vals] : checks)
+      nn::CheckOp::create(b, loc, c, vals, b.getStringAttr(msg), b.getUnitAttr());
+    return success();
+  }
+
   LogicalResult run(Operation *op) {
     b.setInsertionPoint(op);
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
@@ -467,6 +574,8 @@ struct Checker {
         })
         .Case([&](nn::TopKOp t) { return topK(t); })
         .Case([&](nn::ReduceAxesOp r) { return reduceAxes(r); })
+        .Case([&](nn::ReshapeOp r) { return reshape(r); })
+        .Case([&](nn::BroadcastOp r) { return broadcast(r); })
         .Default([](Operation *) { return success(); });
   }
 };
@@ -477,7 +586,8 @@ struct InsertRuntimeChecksPass : kiln::impl::InsertRuntimeChecksBase<InsertRunti
     SmallVector<Operation *> ops;
     m.walk([&](Operation *op) {
       if (isa<nn::GatherOp, nn::GatherElementsOp, nn::ScatterElementsOp, nn::GatherNDOp,
-              nn::ScatterNDOp, nn::BinaryOp, nn::TopKOp, nn::ReduceAxesOp>(op))
+              nn::ScatterNDOp, nn::BinaryOp, nn::TopKOp, nn::ReduceAxesOp, nn::ReshapeOp,
+              nn::BroadcastOp>(op))
         ops.push_back(op);
     });
     OpBuilder b(&getContext());

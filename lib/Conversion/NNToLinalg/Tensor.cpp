@@ -237,7 +237,35 @@ Value lowerBroadcast(OpBuilder &b, nn::BroadcastOp bc) {
   SmallVector<Value> dims = bc.getShape() ? dimsFromShapeOperand(b, loc, res, bc.getShape())
                                           : elementwiseDims(b, loc, res, ValueRange{bc.getInput()});
   Value init = empty(b, loc, res, dims);
-  SmallVector<AffineMap> maps{broadcastMap(b, rtt(bc.getInput()), res), b.getMultiDimIdentityMap(res.getRank())};
+  // A dynamic input dim under a result dim that need not be the same size
+  // (a static one, or one from `shape`) may be 1 at run time: read it at
+  // index 0 then.  (kiln-insert-runtime-checks stops the run before this
+  // when it is neither 1 nor the result's size.)
+  auto in = rtt(bc.getInput());
+  SmallVector<Value> runtimeOne(res.getRank());
+  bool anyRuntimeOne = false;
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    if (in.isDynamicDim(i) && (!res.isDynamicDim(i) || bc.getShape())) {
+      runtimeOne[i] = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, dimOf(b, loc, bc.getInput(), i),
+                                            cIdx(b, loc, 1));
+      anyRuntimeOne = true;
+    }
+  if (anyRuntimeOne) {
+    Value x = bc.getInput();
+    return generateOver(b, loc, init, [&](OpBuilder &nb, Location nl, ValueRange) {
+      SmallVector<Value> idx;
+      for (int64_t i = 0; i < res.getRank(); ++i) {
+        Value iv = linalg::IndexOp::create(nb, nl, i);
+        if (runtimeOne[i])
+          iv = arith::SelectOp::create(nb, nl, runtimeOne[i], cIdx(nb, nl, 0), iv);
+        else if (in.getDimSize(i) == 1)
+          iv = cIdx(nb, nl, 0);
+        idx.push_back(iv);
+      }
+      linalg::YieldOp::create(nb, nl, tensor::ExtractOp::create(nb, nl, x, idx).getResult());
+    });
+  }
+  SmallVector<AffineMap> maps{broadcastMap(b, in, res), b.getMultiDimIdentityMap(res.getRank())};
   return linalg::GenericOp::create(b, loc, TypeRange{res}, ValueRange{bc.getInput()}, ValueRange{init}, maps,
                                    SmallVector<utils::IteratorType>(res.getRank(), utils::IteratorType::parallel),
                                    [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })

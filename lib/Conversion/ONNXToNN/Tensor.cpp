@@ -189,21 +189,25 @@ struct TensorLowering : Lowering {
 LoweringResult TensorLowering::reshape(ox::ReshapeOp r) {
   auto res = resType();
   auto x = rtt(r.getData());
-  if (res.getNumDynamicDims() <= 1 && x.getNumDynamicDims() <= 1)
+  SmallVector<int64_t> vals;
+  if (!ox::getShapeValues(r.getShape(), vals))
+    vals.assign(res.getRank(), kDyn);
+  // A shape known at compile time with at most one size left to derive:
+  // the result type says it all.  Run-time shape values always go to
+  // nn.reshape's shape operand, whose sizes kiln-insert-runtime-checks
+  // checks against the input.
+  if (res.getNumDynamicDims() <= 1 && x.getNumDynamicDims() <= 1 && !llvm::is_contained(vals, kDyn))
     return one(reshapeTo(b, loc, r.getData(), res));
   // Build the final dims at run time: entries of the shape input that are
   // not known at compile time may be 0 (copy the input's dim unless
   // allowzero) or -1 (inferred from the element count), so both cases are
   // resolved with selects; known entries fold to constants.
-  SmallVector<int64_t> vals;
-  if (!ox::getShapeValues(r.getShape(), vals))
-    vals.assign(res.getRank(), kDyn);
   auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
   Value oneV = cst(1), minusOne = cst(-1), zero = cst(0);
   SmallVector<Value> dims(res.getRank()), neg(res.getRank());
   Value known = oneV;
   for (int64_t i = 0; i < res.getRank(); ++i) {
-    if (!res.isDynamicDim(i)) {
+    if (!res.isDynamicDim(i) && vals[i] != kDyn) {
       dims[i] = cst(res.getDimSize(i));
       known = arith::MulIOp::create(b, loc, known, dims[i]);
       continue;
@@ -330,13 +334,24 @@ LoweringResult TensorLowering::expand(ox::ExpandOp e) {
   auto res = resType();
   Value x = toRank(b, loc, e.getInput(), res.getRank());
   Value shape;
-  if (!res.hasStaticShape()) {
-    // Result dims: max(input dim, shape entry) per dim (numpy broadcast).
-    auto st = rtt(e.getShape());
-    int64_t n = st.getDimSize(0), r = res.getRank();
+  auto st = rtt(e.getShape());
+  int64_t n = st.getDimSize(0), r = res.getRank();
+  SmallVector<int64_t> vals;
+  if (!ox::getShapeValues(e.getShape(), vals) || (int64_t)vals.size() != n)
+    vals.assign(n, kDyn);
+  // Entry i of the shape when the result dim it gives is not certain at
+  // compile time: a dynamic dim, or a static one whose entry is run-time
+  // data (which must still be 1 or that size: checked on nn.broadcast).
+  auto runtimeEntry = [&](int64_t i) {
+    return i >= r - n && (res.isDynamicDim(i) || vals[i - (r - n)] == kDyn);
+  };
+  bool anyRuntime = false;
+  for (int64_t i = 0; i < r; ++i)
+    anyRuntime |= runtimeEntry(i) || res.isDynamicDim(i);
+  if (anyRuntime) {
     SmallVector<Value> dims;
     for (int64_t i = 0; i < r; ++i) {
-      if (!res.isDynamicDim(i)) {
+      if (!runtimeEntry(i) && !res.isDynamicDim(i)) {
         dims.push_back(arith::ConstantIndexOp::create(b, loc, res.getDimSize(i)));
         continue;
       }
@@ -348,7 +363,14 @@ LoweringResult TensorLowering::expand(ox::ExpandOp e) {
       Value idx = arith::ConstantIndexOp::create(b, loc, i - (r - n));
       Value sv = arith::IndexCastOp::create(
           b, loc, b.getIndexType(), tensor::ExtractOp::create(b, loc, e.getShape(), ValueRange{idx}));
-      dims.push_back(arith::MaxUIOp::create(b, loc, xd, sv));
+      // The entry, or the input's dim where the entry is 1.  Sizes that do
+      // not broadcast (input 3, entry 4; input 4, entry 0) stay visible to
+      // the run-time check of nn.broadcast (input dim 1 or the result's);
+      // max(input, entry) turned input 0, entry 1 into 1 instead of 0 and
+      // input 4, entry 0 into 4 instead of an error.
+      Value isOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, sv,
+                                          arith::ConstantIndexOp::create(b, loc, 1));
+      dims.push_back(arith::SelectOp::create(b, loc, isOne, xd, sv));
     }
     shape = shapeTensor(b, loc, dims);
   }

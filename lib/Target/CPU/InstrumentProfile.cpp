@@ -23,7 +23,9 @@
 //     are split into several regions accumulates the time of all of them;
 //     its call count advances once per execution of its first region.
 //   - Only the entry function's top-level ops are timed: loops, calls and
-//     control flow count as one op of their node.
+//     control flow count as one op of their node.  The ops inside the
+//     guards that end a run after a failed Reshape/Expand size check
+//     (kiln-cpu-lower-runtime-checks) count as top-level ops.
 //   - An entry covers its node and every other node of the graph named
 //     anywhere in the locations of the ops its timed code runs (all NameLocs
 //     of a FusedLoc, e.g. the [Conv, Relu] location kiln-nn-fuse-epilogue
@@ -38,6 +40,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
+#include "RuntimeCheckABI.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 
 #include "kiln/Support/NodeLocation.h"
@@ -50,6 +53,8 @@
 #include "mlir/Pass/Pass.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <functional>
 
 namespace kiln::cpu {
 #define GEN_PASS_DEF_CPUINSTRUMENTPROFILE
@@ -144,11 +149,23 @@ struct InstrumentProfilePass
         if (node != entries[index].first && !llvm::is_contained(list, node))
           list.push_back(node);
     };
-    for (Block &block : entry.getBody()) {
+    // The guards that end a run after a failed `stop` check hold the rest
+    // of the function: their ops count as top-level ones.
+    auto isStopGuard = [](Operation &op) {
+      auto fused = dyn_cast<FusedLoc>(op.getLoc());
+      auto meta = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata()) : StringAttr();
+      return isa<scf::IfOp>(op) && meta && meta.getValue() == kiln::cpu::kStopGuardMeta;
+    };
+    std::function<void(Block &)> visit = [&](Block &block) {
       std::optional<StringRef> current;
       for (Operation &op : block) {
         if (op.hasTrait<OpTrait::IsTerminator>())
           break;
+        if (isStopGuard(op)) {
+          visit(cast<scf::IfOp>(op).getThenRegion().front());
+          current.reset();
+          continue;
+        }
         if (isMemoryEffectFree(&op))
           continue;
         StringRef node = kiln::onnxNodeName(op.getLoc(), table);
@@ -162,7 +179,9 @@ struct InstrumentProfilePass
         noteFused(index, &op);
         current = node;
       }
-    }
+    };
+    for (Block &block : entry.getBody())
+      visit(block);
     covered.resize(entries.size());
     for (auto [entry, nodes] : llvm::zip(entries, covered)) {
       SmallVector<std::string> types{entry.second};

@@ -72,10 +72,16 @@ def CPULowerRuntimeChecks : Pass<"kiln-cpu-lower-runtime-checks", "mlir::ModuleO
     records their message templates in the module attribute `kiln.checks`
     (written into the ABI v2 descriptor by the artifact writer) and replaces
     each check by an `scf.if` that calls `kiln_check_failed(id, v0, v1, v2)`
-    where the condition is false.
+    where the condition is false.  After a run of consecutive `stop` checks,
+    the rest of the block moves into an `scf.if` on their conditions whose
+    other branch yields placeholders (empty tensors, zeros, `false`; a loop
+    body yields its iteration arguments); each enclosing region op is
+    followed by the same guard on `kiln_check_ok()` (false once a check has
+    failed in this run), an `scf.for` body starts with one and an
+    `scf.while` condition is anded with it, up to the function.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
-                           "mlir::scf::SCFDialect"];
+                           "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
 }
 
 def CPUStridedCopyToLinalg : Pass<"kiln-cpu-strided-copy-to-linalg", "mlir::func::FuncOp"> {

@@ -34,6 +34,17 @@ RuntimeChecks kiln::cpu::addRuntimeChecks(llvm::Module &mod, llvm::ArrayRef<std:
                                      llvm::ConstantPointerNull::get(ptrTy), "kiln_check_record",
                                      nullptr, llvm::GlobalValue::GeneralDynamicTLSModel);
 
+  auto *i8 = llvm::Type::getInt8Ty(ctx);
+  rc.failed = new llvm::GlobalVariable(mod, i8, false, llvm::GlobalValue::InternalLinkage,
+                                       llvm::ConstantInt::get(i8, 0), "kiln_check_failed_flag", nullptr,
+                                       llvm::GlobalValue::GeneralDynamicTLSModel);
+  if (llvm::Function *ok = mod.getFunction(kCheckOkSymbol); ok && ok->isDeclaration()) {
+    ok->setLinkage(llvm::GlobalValue::InternalLinkage);
+    ok->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", ok));
+    llvm::Value *flag = b.CreateLoad(i8, b.CreateThreadLocalAddress(rc.failed));
+    b.CreateRet(b.CreateICmpEQ(flag, llvm::ConstantInt::get(i8, 0)));
+  }
   llvm::Function *fn = mod.getFunction(kCheckFailedSymbol);
   if (!fn || !fn->isDeclaration())
     return rc;
@@ -47,6 +58,7 @@ RuntimeChecks kiln::cpu::addRuntimeChecks(llvm::Module &mod, llvm::ArrayRef<std:
   auto *first = llvm::BasicBlock::Create(ctx, "first", fn);
   auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
   llvm::IRBuilder<> b(entry);
+  b.CreateStore(llvm::ConstantInt::get(i8, 1), b.CreateThreadLocalAddress(rc.failed));
   llvm::Value *rec = b.CreateLoad(ptrTy, b.CreateThreadLocalAddress(rc.slot));
   b.CreateCondBr(b.CreateIsNull(rec), done, record);
   b.SetInsertPoint(record);
@@ -69,6 +81,8 @@ void kiln::cpu::setCheckRecord(llvm::IRBuilder<> &b, const RuntimeChecks &rc, ll
   auto *ptrTy = llvm::PointerType::getUnqual(b.getContext());
   llvm::Value *rec = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, args, 1 + numInputs));
   b.CreateStore(rec, b.CreateThreadLocalAddress(rc.slot));
+  b.CreateStore(llvm::ConstantInt::get(llvm::Type::getInt8Ty(b.getContext()), 0),
+                b.CreateThreadLocalAddress(rc.failed));
 }
 
 void kiln::cpu::clearCheckRecord(llvm::IRBuilder<> &b, const RuntimeChecks &rc) {

@@ -27,6 +27,12 @@ namespace kiln::cpu {
 /// void kiln_check_failed(i32 check, i64 v0, i64 v1, i64 v2): records the
 /// first failed check of the current invoke.
 constexpr const char *kCheckFailedSymbol = "kiln_check_failed";
+/// i1 kiln_check_ok(void): false once a check failed in the current invoke
+/// (declared only by modules with `stop` checks).
+constexpr const char *kCheckOkSymbol = "kiln_check_ok";
+/// FusedLoc metadata of the guards that skip the rest of a run after a
+/// failed `stop` check (kiln-cpu-instrument-profile times what they hold).
+constexpr const char *kStopGuardMeta = "kiln.stop";
 /// Module attribute: the check messages, check i + 1 at index i.
 constexpr const char *kChecksAttr = "kiln.checks";
 
@@ -34,6 +40,8 @@ struct RuntimeChecks {
   /// Thread-local pointer to the current invoke's kiln_abi_error (null when
   /// the model has no checks).
   llvm::GlobalVariable *slot = nullptr;
+  /// Thread-local i8: 1 once a check failed in the current invoke.
+  llvm::GlobalVariable *failed = nullptr;
   /// `const char *const checks[num]` (a null pointer when num == 0).
   llvm::Constant *table = nullptr;
   int32_t num = 0;

@@ -1,5 +1,6 @@
 // RUN: kiln-opt --kiln-insert-runtime-checks %s | FileCheck %s
 // RUN: kiln-opt --kiln-insert-runtime-checks --convert-nn-to-linalg %s | FileCheck %s --check-prefix=LOWER
+// RUN: kiln-opt --kiln-insert-runtime-checks --canonicalize %s | FileCheck %s --check-prefix=SIZE
 
 // A run-time index gets one loop over the indices computing their min and
 // max in SSA values (LLVM vectorizes it) and a check against [-d, d-1] of
@@ -143,4 +144,83 @@ func.func @reduce_axes(%x: tensor<3x4xf32>, %a: tensor<1xi64>) -> tensor<?xf32> 
 func.func @no_checks(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
   %y = nn.binary add %a, %b : tensor<4xi32>, tensor<4xi32> -> tensor<4xi32>
   return %y : tensor<4xi32>
+}
+
+// Reshape to run-time sizes: every condition first, then the checks one
+// after the other, all with `stop` (one exit): each dynamic dim >= 0, each
+// static dim equal to its shape entry, and the (saturating) product of the
+// entries equal to the input's element count.
+// SIZE-LABEL: func @reshape_shape_operand
+// SIZE-DAG: %[[D0:.*]] = tensor.extract %arg1[%c0]
+// SIZE-DAG: %[[D1:.*]] = tensor.extract %arg1[%c1]
+// SIZE-DAG: %[[OK0:.*]] = arith.cmpi sge, %[[D0]], %c0_i64
+// SIZE-DAG: %[[OK1:.*]] = arith.cmpi eq, %[[D1]], %c4_i64
+// SIZE: %[[OKN:.*]] = arith.cmpi eq, %[[PROD:.*]], %[[TOTAL:.*]] : i64
+// SIZE-NEXT: nn.check %[[OK0]], "node 'R' (Reshape): dimension 0 of the target shape is {0}, a negative size", %[[D0]] {stop}
+// SIZE-NEXT: nn.check %[[OK1]], "node 'R' (Reshape): dimension 1 of the target shape is {0}, but the model was compiled for 4", %[[D1]] {stop}
+// SIZE-NEXT: nn.check %[[OKN]], "node 'R' (Reshape): the target shape has {0} elements but 'x' has {1}", %[[PROD]], %[[TOTAL]] {stop}
+// SIZE-NEXT: nn.reshape
+func.func @reshape_shape_operand(%x: tensor<?x6xf32> {kiln.name = "x"}, %s: tensor<2xi64>) -> tensor<?x4xf32> {
+  %y = nn.reshape %x, %s : (tensor<?x6xf32>, tensor<2xi64>) -> tensor<?x4xf32> loc("R")
+  return %y : tensor<?x4xf32>
+}
+
+// A size derived from the element count (no shape operand): only the count.
+// SIZE-LABEL: func @reshape_derived
+// SIZE: %[[Q:.*]] = arith.divsi %[[T:.*]], %c4_i64
+// SIZE: %[[P:.*]] = arith.muli %[[Q]], %c4_i64
+// SIZE: %[[OK:.*]] = arith.cmpi eq, %[[P]], %[[T]]
+// SIZE: nn.check %[[OK]], "node 'F' (Reshape): the target shape has {0} elements but 'x' has {1}", %[[P]], %[[T]] {stop}
+func.func @reshape_derived(%x: tensor<?xf32> {kiln.name = "x"}) -> tensor<?x4xf32> {
+  %y = nn.reshape %x : (tensor<?xf32>) -> tensor<?x4xf32> loc("F")
+  return %y : tensor<?x4xf32>
+}
+
+// Static reshapes and broadcasts are checked at compile time: no check.
+// SIZE-LABEL: func @static_shapes
+// SIZE-NOT: nn.check
+// SIZE: return
+func.func @static_shapes(%x: tensor<2x6xf32>, %b: tensor<1x6xf32>) -> (tensor<3x4xf32>, tensor<5x6xf32>) {
+  %y = nn.reshape %x : (tensor<2x6xf32>) -> tensor<3x4xf32>
+  %z = nn.broadcast %b : (tensor<1x6xf32>) -> tensor<5x6xf32>
+  return %y, %z : tensor<3x4xf32>, tensor<5x6xf32>
+}
+
+// Broadcast to run-time sizes: each input dim 1 or the asked size (>= 0).
+// The lowering reads a dynamic input dim that is 1 at run time at index 0.
+// SIZE-LABEL: func @broadcast_shape_operand
+// SIZE: %[[X0:.*]] = arith.index_cast %dim : index to i64
+// SIZE: %[[S0:.*]] = tensor.extract %arg1[%c0]
+// SIZE-DAG: %[[ONE:.*]] = arith.cmpi eq, %[[X0]], %c1_i64
+// SIZE-DAG: %[[SAME:.*]] = arith.cmpi eq, %[[X0]], %[[S0]]
+// SIZE: %[[EITHER:.*]] = arith.ori %[[ONE]], %[[SAME]]
+// SIZE: %[[NONNEG:.*]] = arith.cmpi sge, %[[S0]], %c0_i64
+// SIZE: %[[OK0:.*]] = arith.andi %[[EITHER]], %[[NONNEG]]
+// SIZE: %[[S1:.*]] = tensor.extract %arg1[%c1]
+// SIZE: %[[OK1:.*]] = arith.cmpi sge, %[[S1]], %c0_i64
+// SIZE: nn.check %[[OK0]], "node 'E' (Expand): dimension 0 of 'x' has size {0}, which does not broadcast to {1}", %[[X0]], %[[S0]] {stop}
+// SIZE-NEXT: nn.check %[[OK1]], "node 'E' (Expand): dimension 1 of 'x' has size {0}, which does not broadcast to {1}", %c1_i64, %[[S1]] {stop}
+// SIZE-NEXT: nn.broadcast
+// LOWER-LABEL: func @broadcast_shape_operand
+// LOWER: tensor.empty
+// LOWER: %[[D:.*]] = tensor.dim %arg0, %c0
+// LOWER: %[[ONE:.*]] = arith.cmpi eq, %[[D]], %c1
+// LOWER: linalg.generic
+// LOWER: %[[I:.*]] = linalg.index 0
+// LOWER: %[[I0:.*]] = arith.select %[[ONE]], %c0{{.*}}, %[[I]]
+// LOWER: tensor.extract %arg0[%[[I0]], %c0
+func.func @broadcast_shape_operand(%x: tensor<?x1xf32> {kiln.name = "x"}, %s: tensor<2xi64>) -> tensor<?x?xf32> {
+  %y = nn.broadcast %x, %s : (tensor<?x1xf32>, tensor<2xi64>) -> tensor<?x?xf32> loc("E")
+  return %y : tensor<?x?xf32>
+}
+
+// A dynamic input dim under a static result dim is checked against it; a
+// dynamic result dim taken from the input is not.
+// SIZE-LABEL: func @broadcast_dynamic_input
+// SIZE: nn.check %{{.*}}, "node 'B' (Expand): dimension 0 of 'x' has size {0}, which does not broadcast to {1}", %{{.*}}, %c5_i64 {stop}
+// SIZE-NOT: nn.check
+// SIZE: nn.broadcast
+func.func @broadcast_dynamic_input(%x: tensor<?x?xf32> {kiln.name = "x"}) -> tensor<5x?xf32> {
+  %y = nn.broadcast %x : (tensor<?x?xf32>) -> tensor<5x?xf32> loc("B")
+  return %y : tensor<5x?xf32>
 }

@@ -47,3 +47,140 @@ module {
     return
   }
 }
+
+// -----
+
+// Consecutive stop checks share one exit: the rest of the function runs
+// under the conjunction of their conditions; the other branch returns
+// placeholders (an empty tensor with dynamic sizes 0, zero) or values
+// defined before the checks.
+// CHECK-LABEL: module attributes {kiln.checks = ["a {0}", "b {0}", "c"]}
+// CHECK: func.func private @kiln_check_ok() -> i1
+// CHECK-LABEL: func.func @main
+// CHECK: func.call @kiln_check_failed(%c1_i32
+// CHECK: func.call @kiln_check_failed(%c2_i32
+// CHECK: %[[OK:.*]] = arith.andi %arg0, %arg1 : i1
+// CHECK: %[[R:.*]]:3 = scf.if %[[OK]] -> (tensor<?xf32>, i64, tensor<?xf32>) {
+// CHECK: tensor.empty(%arg3)
+// CHECK: arith.addi %arg2, %arg2
+// CHECK: func.call @kiln_check_failed(%c3_i32
+// CHECK: scf.yield
+// CHECK: } else {
+// CHECK-DAG: %[[Z:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[E:.*]] = tensor.empty(%[[Z]]) : tensor<?xf32>
+// CHECK-DAG: %[[ZI:.*]] = arith.constant 0 : i64
+// CHECK: scf.yield %[[E]], %[[ZI]], %arg4 : tensor<?xf32>, i64, tensor<?xf32>
+// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+module {
+  func.func @main(%ok1: i1, %ok2: i1, %v: i64, %n: index, %x: tensor<?xf32>) -> (tensor<?xf32>, i64, tensor<?xf32>) {
+    nn.check %ok1, "a {0}", %v {stop}
+    nn.check %ok2, "b {0}", %v {stop}
+    %y = tensor.empty(%n) : tensor<?xf32>
+    %z = arith.addi %v, %v : i64
+    nn.check %ok1, "c"
+    return %y, %z, %x : tensor<?xf32>, i64, tensor<?xf32>
+  }
+}
+
+// -----
+
+// In a loop body: the rest of the iteration is skipped (the iteration
+// arguments go on unchanged), every iteration starts with a guard on
+// kiln_check_ok(), and the code after the loop runs only if no check
+// failed.  The same after an scf.if whose branch stops.
+// CHECK-LABEL: func.func @main
+// CHECK: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[A:.*]] = %arg3)
+// CHECK-NEXT: %[[OKI:.*]] = func.call @kiln_check_ok() : () -> i1
+// CHECK-NEXT: %[[G:.*]] = scf.if %[[OKI]] -> (tensor<4xf32>) {
+// CHECK: func.call @kiln_check_failed
+// CHECK: %[[IN:.*]] = scf.if %arg1 -> (tensor<4xf32>) {
+// CHECK-NEXT: arith.addf %[[A]], %[[A]]
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[A]]
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[A]]
+// CHECK: %[[OK1:.*]] = call @kiln_check_ok()
+// CHECK-NEXT: %[[AFTER:.*]] = scf.if %[[OK1]] -> (tensor<4xf32>) {
+// CHECK: %[[BR:.*]] = scf.if %arg0
+// CHECK: func.call @kiln_check_failed
+// CHECK: %[[OK2:.*]] = func.call @kiln_check_ok()
+// CHECK-NEXT: scf.if %[[OK2]] -> (tensor<4xf32>) {
+// CHECK-NEXT: arith.addf %[[BR]], %[[BR]]
+// CHECK: } else {
+// CHECK-NEXT: tensor.empty() : tensor<4xf32>
+// CHECK: return %[[AFTER]]
+module {
+  func.func @main(%c: i1, %ok: i1, %n: index, %x: tensor<4xf32>) -> tensor<4xf32> {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%a = %x) -> tensor<4xf32> {
+      nn.check %ok, "loop" {stop}
+      %b = arith.addf %a, %a : tensor<4xf32>
+      scf.yield %b : tensor<4xf32>
+    }
+    %s = scf.if %c -> tensor<4xf32> {
+      nn.check %ok, "then" {stop}
+      scf.yield %r : tensor<4xf32>
+    } else {
+      scf.yield %x : tensor<4xf32>
+    }
+    %t = arith.addf %s, %s : tensor<4xf32>
+    return %t : tensor<4xf32>
+  }
+}
+
+// -----
+
+// In an scf.while body: the rest is skipped with placeholders and the
+// condition is anded with kiln_check_ok(), which ends the loop.
+// CHECK-LABEL: func.func @main
+// CHECK: scf.while
+// CHECK: %[[C:.*]] = arith.cmpi slt
+// CHECK-NEXT: %[[OK:.*]] = func.call @kiln_check_ok()
+// CHECK-NEXT: %[[BOTH:.*]] = arith.andi %[[C]], %[[OK]]
+// CHECK-NEXT: scf.condition(%[[BOTH]])
+// CHECK: } do {
+// CHECK: scf.if %arg1 -> (i64) {
+// CHECK: } else {
+// CHECK-NEXT: %[[Z:.*]] = arith.constant 0 : i64
+// CHECK-NEXT: scf.yield %[[Z]]
+module {
+  func.func @main(%n: i64, %ok: i1) -> i64 {
+    %c0 = arith.constant 0 : i64
+    %c1 = arith.constant 1 : i64
+    %r = scf.while (%i = %c0) : (i64) -> i64 {
+      %c = arith.cmpi slt, %i, %n : i64
+      scf.condition(%c) %i : i64
+    } do {
+    ^bb0(%j: i64):
+      nn.check %ok, "body" {stop}
+      %k = arith.addi %j, %c1 : i64
+      scf.yield %k : i64
+    }
+    return %r : i64
+  }
+}
+
+// -----
+
+// A region that yields a type with no placeholder cannot stop.
+module {
+  func.func @main(%ok: i1, %m: memref<4xf32>) -> memref<4xf32> {
+    nn.check %ok, "m" {stop}
+    %c = memref.cast %m : memref<4xf32> to memref<4xf32>
+    // expected-error @+1 {{cannot end the run after a failed check inside a region that yields 'memref<4xf32>'}}
+    return %c : memref<4xf32>
+  }
+}
+
+// -----
+
+// kiln_check_ok is reserved as well.
+module {
+  // expected-error @+1 {{'kiln_check_ok' is reserved for the run-time check recorder}}
+  func.func private @kiln_check_ok() -> i32
+  func.func @main(%ok: i1) {
+    nn.check %ok, "m" {stop}
+    return
+  }
+}
