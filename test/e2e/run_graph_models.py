@@ -35,7 +35,7 @@ def main():
         model = os.path.join(d, "model.onnx")
         expect = os.path.join(d, "expect_nn.txt")
         if os.path.exists(expect):
-            r = subprocess.run([compile_, model, levels[-1], "--emit=nn", "--mlir-print-weights=false"],
+            r = subprocess.run([compile_, model, *levels[-1].split(), "--emit=nn", "--mlir-print-weights=false"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             missing = [p for p in open(expect).read().splitlines()
                        if p.strip() and not re.search(p, r.stdout)]
@@ -46,8 +46,9 @@ def main():
                 print(f"PASS {name} {levels[-1]} nn patterns")
                 passed += 1
         for lvl in levels:
-            lib = os.path.join(work, f"lib{name}{lvl}.so")
-            r = subprocess.run([compile_, model, lvl, "-o", lib], stdout=subprocess.PIPE,
+            # A level may carry more options ("-O3 --mcpu=haswell").
+            lib = os.path.join(work, f"lib{name}{re.sub(r'[^A-Za-z0-9=.-]+', '_', lvl)}.so")
+            r = subprocess.run([compile_, model, *lvl.split(), "-o", lib], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
             if r.returncode != 0:
                 print(f"FAIL {name} {lvl}: compile error\n{r.stdout}")

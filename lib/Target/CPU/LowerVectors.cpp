@@ -47,6 +47,7 @@ struct LowerVectorsPass : kiln::cpu::impl::CPULowerVectorsBase<LowerVectorsPass>
       vector::populateVectorStepLoweringPatterns(patterns);
       vector::populateVectorGatherLoweringPatterns(patterns);
       vector::populateVectorRankReducingFMAPattern(patterns);
+      vector::populateVectorFromElementsUnrollPatterns(patterns);
       if (failed(applyPatternsGreedily(f, std::move(patterns))))
         return signalPassFailure();
     }

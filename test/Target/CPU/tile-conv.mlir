@@ -1,0 +1,77 @@
+// RUN: kiln-opt --split-input-file --kiln-cpu-tile-and-vectorize %s | FileCheck %s
+
+// The convolution micro-kernel: tiles of 8 filters x one output row; the
+// row is split into chunks of 32 columns (a loop) and then powers of two
+// (56 = 32 + 16 + 8); each chunk keeps 8 accumulator rows in vectors across
+// the loops over KH, KW and blocks of 16 channels (the one-chunk loop over
+// 32 columns folds away), and every channel is a
+// rank-1 update: one input row, 8 broadcast filter scalars, 8 FMAs.
+// CHECK-LABEL: func.func @conv3x3
+// CHECK: scf.for %[[F:.*]] = %c0 to %c64 step %c8
+// CHECK: scf.for %[[OH:.*]] = %c0 to %c56 step %c1
+// CHECK-COUNT-8: vector.transfer_read {{.*}} vector<32xf32>
+// CHECK: %[[KH:.*]]:8 = scf.for {{.*}} = %c0 to %c3 step %c1 iter_args({{.*}}) -> (vector<32xf32>,
+// CHECK: scf.for {{.*}} = %c0 to %c3 step %c1 iter_args(
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16 iter_args(
+// CHECK: %[[ROW:.*]] = vector.transfer_read %{{.*}} : memref<16x32xf32, strided<[3364, 1], offset: ?>>, vector<32xf32>
+// CHECK: %[[WV:.*]] = memref.load %{{.*}} : memref<8x16xf32, strided<[576, 9], offset: ?>>
+// CHECK: %[[BW:.*]] = vector.broadcast %[[WV]] : f32 to vector<32xf32>
+// CHECK: vector.fma %[[BW]], %[[ROW]], %{{.*}} : vector<32xf32>
+// CHECK-COUNT-8: vector.transfer_write {{.*}} vector<32xf32>
+// The 16- and 8-column chunks.
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv3x3(%x: memref<1x64x58x58xf32>, %w: memref<64x64x3x3xf32>, %y: memref<1x64x56x56xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x64x58x58xf32>, memref<64x64x3x3xf32>) outs(%y : memref<1x64x56x56xf32>)
+  return
+}
+
+// -----
+
+// Stride 2: the input row is read with stride 2; a row of 14 columns is one
+// (masked) register.
+// CHECK-LABEL: func.func @conv1x1_stride2
+// CHECK: memref.subview {{.*}} [1, 16, 1, 14] [1, 1, 1, 2] {{.*}} to memref<16x14xf32, strided<[784, 2], offset: ?>>
+// CHECK: vector.fma {{.*}} : vector<14xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv1x1_stride2(%x: memref<1x32x28x28xf32>, %w: memref<16x32x1x1xf32>, %y: memref<1x16x14x14xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : memref<1x32x28x28xf32>, memref<16x32x1x1xf32>) outs(%y : memref<1x16x14x14xf32>)
+  return
+}
+
+// -----
+
+// Not for the micro-kernel (f16, or a dynamic size other than the batch):
+// the general tiling.
+// CHECK-LABEL: func.func @conv_f16
+// CHECK-NOT: vector.fma
+// CHECK: return
+func.func @conv_f16(%x: memref<1x8x10x10xf16>, %w: memref<8x8x3x3xf16>, %y: memref<1x8x8x8xf16>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x8x10x10xf16>, memref<8x8x3x3xf16>) outs(%y : memref<1x8x8x8xf16>)
+  return
+}
+// CHECK-LABEL: func.func @conv_dynamic_width
+// CHECK-NOT: vector.fma
+// CHECK: return
+func.func @conv_dynamic_width(%x: memref<1x8x10x?xf32>, %w: memref<8x8x3x3xf32>, %y: memref<1x8x8x?xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x8x10x?xf32>, memref<8x8x3x3xf32>) outs(%y : memref<1x8x8x?xf32>)
+  return
+}
+
+// -----
+
+// A dynamic batch is tiled by 1 and goes through the micro-kernel.
+// CHECK-LABEL: func.func @conv_dynamic_batch
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv_dynamic_batch(%x: memref<?x8x10x10xf32>, %w: memref<8x8x3x3xf32>, %y: memref<?x8x8x8xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x8x10x10xf32>, memref<8x8x3x3xf32>) outs(%y : memref<?x8x8x8xf32>)
+  return
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""Single convolutions that cover the CPU convolution micro-kernel's cases,
+exported from torch with torch's outputs as the reference (ONNX backend-test
+layout; a static-batch data set and, for the dynamic-batch models, a batch
+of 2).
+
+    make_conv_kernel_models.py OUT
+
+Widths: 56 (chunks of 32, 16 and 8 columns), 14 (one masked register), 7,
+40 (32 + 8); 1x1 and 3x3 kernels, stride 2, dilation 2, channel counts that
+are not multiples of 8 or 16, a fused bias + ReLU epilogue and a residual.
+Checked by run_graph_models.py (conv_kernels.test).
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import numpy_helper
+
+
+class Conv(nn.Module):
+    def __init__(s, c, f, k, stride=1, dil=1, relu=False, residual=False):
+        super().__init__()
+        s.c = nn.Conv2d(c, f, k, stride=stride, padding=dil * (k // 2), dilation=dil)
+        s.relu, s.residual = relu, residual
+
+    def forward(s, x):
+        y = s.c(x)
+        if s.residual:
+            y = y + x
+        return F.relu(y) if s.relu else y
+
+
+# name: (module, input shape [C, H, W], dynamic batch)
+MODELS = {
+    "w56_3x3_relu": (Conv(16, 24, 3, relu=True), [16, 12, 56], False),
+    "w56_1x1_residual": (Conv(32, 32, 1, relu=True, residual=True), [32, 5, 56], True),
+    "w14_3x3": (Conv(64, 40, 3), [64, 14, 14], False),
+    "w7_1x1_stride2": (Conv(24, 16, 1, stride=2), [24, 14, 14], True),
+    "w40_3x3_stride2": (Conv(8, 12, 3, stride=2), [8, 9, 80], False),
+    "w20_3x3_dilation2": (Conv(12, 8, 3, dil=2), [12, 20, 20], False),
+    "w9_5x5_odd_channels": (Conv(3, 5, 5), [3, 9, 9], True),
+}
+
+
+def save(out, name, m, shape, dynamic):
+    torch.manual_seed(sum(map(ord, name)))
+    for p in m.parameters():
+        p.data.uniform_(-0.5, 0.5)
+    m.eval()
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    x = torch.randn(1, *shape)
+    torch.onnx.export(m, (x,), os.path.join(d, "model.onnx"), opset_version=17, input_names=["x"],
+                      dynamic_axes={"x": {0: "batch"}} if dynamic else None)
+    for k, batch in enumerate([1, 2] if dynamic else [1]):
+        xs = x if batch == 1 else torch.randn(batch, *shape)
+        with torch.no_grad():
+            y = m(xs)
+        sd = os.path.join(d, f"test_data_set_{k}")
+        os.makedirs(sd, exist_ok=True)
+        open(os.path.join(sd, "input_0.pb"), "wb").write(numpy_helper.from_array(xs.numpy()).SerializeToString())
+        open(os.path.join(sd, "output_0.pb"), "wb").write(numpy_helper.from_array(y.numpy()).SerializeToString())
+
+
+def main():
+    for name, (m, shape, dynamic) in MODELS.items():
+        save(sys.argv[1], name, m, shape, dynamic)
+
+
+if __name__ == "__main__":
+    main()
