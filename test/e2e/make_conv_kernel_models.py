@@ -8,8 +8,11 @@ of 2).
     make_conv_kernel_models.py OUT
 
 Widths: 56 (chunks of 32, 16 and 8 columns), 14 (one masked register), 7,
-40 (32 + 8); 1x1 and 3x3 kernels, stride 2, dilation 2, channel counts that
-are not multiples of 8 or 16, a fused bias + ReLU epilogue and a residual.
+40 (32 + 8); narrow 1x1 convolutions over flattened pixels (7 x 7 = 49 =
+32 + 16 + 1, 6 x 13 = 78); 1x1 and 3x3 kernels, stride 2, dilation 2, channel counts that
+are not multiples of 8 or 16, a fused bias + ReLU epilogue and a residual;
+depthwise convolutions (the depthwise micro-kernel; stride 3 stays on the
+general path).
 Checked by run_graph_models.py (conv_kernels.test).
 """
 import os
@@ -34,15 +37,30 @@ class Conv(nn.Module):
         return F.relu(y) if s.relu else y
 
 
+class Depthwise(nn.Module):
+    def __init__(s, c, k, stride=1, dil=1):
+        super().__init__()
+        s.c = nn.Conv2d(c, c, k, stride=stride, padding=dil * (k // 2), dilation=dil, groups=c)
+
+    def forward(s, x):
+        return F.relu6(s.c(x))
+
+
 # name: (module, input shape [C, H, W], dynamic batch)
 MODELS = {
     "w56_3x3_relu": (Conv(16, 24, 3, relu=True), [16, 12, 56], False),
     "w56_1x1_residual": (Conv(32, 32, 1, relu=True, residual=True), [32, 5, 56], True),
     "w14_3x3": (Conv(64, 40, 3), [64, 14, 14], False),
     "w7_1x1_stride2": (Conv(24, 16, 1, stride=2), [24, 14, 14], True),
+    "w7_1x1_flat_pixels_relu": (Conv(40, 24, 1, relu=True), [40, 7, 7], True),
+    "w13_1x1_flat_pixels": (Conv(16, 8, 1), [16, 6, 13], False),
     "w40_3x3_stride2": (Conv(8, 12, 3, stride=2), [8, 9, 80], False),
     "w20_3x3_dilation2": (Conv(12, 8, 3, dil=2), [12, 20, 20], False),
     "w9_5x5_odd_channels": (Conv(3, 5, 5), [3, 9, 9], True),
+    "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
+    "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
+    "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),
+    "dw_w40_3x3_stride3": (Depthwise(4, 3, stride=3), [4, 9, 120], False),
 }
 
 

@@ -72,6 +72,10 @@ int64_t fit(int64_t n, int64_t cap) {
 /// the channel block of one step of rank-1 updates.
 struct ConvTile {
   int64_t rows = 0, depth = 0;
+  /// A narrow 1x1 convolution (stride 1, output narrower than a register):
+  /// the tile covers every output row and the micro-kernel runs over the
+  /// flattened pixels, so that vectors are full (7 x 7 -> 49 = 32 + 16 + 1).
+  bool flatPixels = false;
 };
 
 /// fp32 lanes of one vector register (AVX-512) and the accumulator rows of
@@ -91,7 +95,13 @@ bool convMicroKernelTile(linalg::Conv2DNchwFchwOp conv, ConvTile &t) {
     return false;
   if (!cast<MemRefType>(conv.getDpsInits()[0].getType()).getElementType().isF32())
     return false;
-  t.rows = divisorAtMost(r[1], kConvRows);
+  SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dil(conv.getDilations().getValues<int64_t>());
+  t.flatPixels = r[5] == 1 && r[6] == 1 && strides[0] == 1 && strides[1] == 1 && r[3] < kConvLanes;
+  // A row that fits one register gets twice the filters, so that each
+  // input row loaded feeds 16 accumulators (ResNet-50's 14- and 7-wide
+  // layers).
+  t.rows = divisorAtMost(r[1], r[3] <= kConvLanes && !t.flatPixels ? 2 * kConvRows : kConvRows);
   t.depth = divisorAtMost(r[4], 16);
   return true;
 }
@@ -106,7 +116,7 @@ bool convMicroKernelTile(linalg::Conv2DNchwFchwOp conv, ConvTile &t) {
 LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, const ConvTile &t) {
   auto lop = cast<linalg::LinalgOp>(conv.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
-  if (r[0] != 1 || r[2] != 1 || r[1] != t.rows)
+  if (r[0] != 1 || (r[2] != 1 && !t.flatPixels) || r[1] != t.rows)
     return failure();
   int64_t OW = r[3], C = r[4], KH = r[5], KW = r[6];
   SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
@@ -114,6 +124,30 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
   Location loc = conv.getLoc();
   Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], out = conv.getDpsInits()[0];
   rewriter.setInsertionPoint(conv);
+  if (t.flatPixels && r[2] != 1) {
+    // [1, X, H, W] -> [1, X, 1, H * W]: the rows of a tile that covers
+    // every output row (and the whole unpadded input) are contiguous.
+    auto flat = [&](Value v) -> Value {
+      auto mt = cast<MemRefType>(v.getType());
+      SmallVector<ReassociationIndices> collapse{{0}, {1}, {2, 3}};
+      if (!memref::CollapseShapeOp::isGuaranteedCollapsible(mt, collapse))
+        return nullptr;
+      Value c = memref::CollapseShapeOp::create(rewriter, loc, v, collapse);
+      auto ct = cast<MemRefType>(c.getType());
+      SmallVector<ReassociationIndices> expand{{0}, {1}, {2, 3}};
+      SmallVector<int64_t> shape{ct.getDimSize(0), ct.getDimSize(1), 1, ct.getDimSize(2)};
+      FailureOr<MemRefType> et = memref::ExpandShapeOp::computeExpandedType(ct, shape, expand);
+      if (failed(et))
+        return nullptr;
+      return memref::ExpandShapeOp::create(rewriter, loc, *et, c, expand);
+    };
+    Value fx = flat(x), fo = flat(out);
+    if (!fx || !fo || cast<MemRefType>(fx.getType()).getDimSize(3) != r[2] * r[3])
+      return failure();
+    x = fx;
+    out = fo;
+    OW = r[2] * r[3];
+  }
   auto idx = [&](int64_t v) { return rewriter.getIndexAttr(v); };
   auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
   auto rankReduced = [&](Value src, ArrayRef<OpFoldResult> offs, ArrayRef<int64_t> sizes,
@@ -167,13 +201,29 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
         Value kwV = kw;
         OpFoldResult col = affineOf(d0 + d1 * dil[1], {getValueOrCreateConstantIndexOp(rewriter, loc, xCol0), kwV});
         return loop(C, t.depth, a1, [&](Value cb, const Rows &a2) -> Rows {
-          Value x2 = rankReduced(x, {idx(0), cb, row, col}, {1, t.depth, 1, cols}, {1, 1, 1, strides[1]}, {1, 3});
+          // Stride 2: the 2 * cols - 1 contiguous input columns, read as one
+          // vector and deinterleaved (a strided read became a gather).
+          bool deinterleave = strides[1] == 2;
+          int64_t span = deinterleave ? 2 * cols - 1 : cols;
+          Value x2 = rankReduced(x, {idx(0), cb, row, col}, {1, t.depth, 1, span},
+                                 {1, 1, 1, deinterleave ? 1 : strides[1]}, {1, 3});
           Value w2 = rankReduced(w, {idx(0), cb, kh, kw}, {t.rows, t.depth, 1, 1}, {1, 1, 1, 1}, {0, 1});
           Rows rows = a2;
           for (int64_t kk = 0; kk < t.depth; ++kk) {
             Value kIdx = cIdx(kk);
-            Value b = vector::TransferReadOp::create(rewriter, loc, rowT, x2, ValueRange{kIdx, c0}, zero,
-                                                     ArrayRef<bool>{true});
+            Value b;
+            if (deinterleave) {
+              auto wideT = VectorType::get({span}, f32);
+              Value both = vector::TransferReadOp::create(rewriter, loc, wideT, x2, ValueRange{kIdx, c0}, zero,
+                                                          ArrayRef<bool>{true});
+              SmallVector<int64_t> even;
+              for (int64_t j = 0; j < cols; ++j)
+                even.push_back(2 * j);
+              b = vector::ShuffleOp::create(rewriter, loc, both, both, even);
+            } else {
+              b = vector::TransferReadOp::create(rewriter, loc, rowT, x2, ValueRange{kIdx, c0}, zero,
+                                                 ArrayRef<bool>{true});
+            }
             for (int64_t i = 0; i < t.rows; ++i) {
               Value wv = memref::LoadOp::create(rewriter, loc, w2, ValueRange{cIdx(i), kIdx});
               Value bw = vector::BroadcastOp::create(rewriter, loc, rowT, wv);
@@ -206,6 +256,93 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
     rest -= cols;
   }
   rewriter.eraseOp(conv);
+  return success();
+}
+
+/// Whether the depthwise convolution `dw` (f32, static sizes but the
+/// batch, buffers) goes through the depthwise micro-kernel.
+bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
+  auto lop = cast<linalg::LinalgOp>(dw.getOperation());
+  if (!lop.hasPureBufferSemantics())
+    return false;
+  SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N OH OW C KH KW
+  if (llvm::any_of(ArrayRef<int64_t>(r).drop_front(), ShapedType::isDynamic))
+    return false;
+  SmallVector<int64_t> strides(dw.getStrides().getValues<int64_t>());
+  return cast<MemRefType>(dw.getDpsInits()[0].getType()).getElementType().isF32() && r[4] * r[5] <= 64 &&
+         strides[1] <= 2;
+}
+
+/// Replaces the tiled depthwise convolution `dw` (N = OH = C = 1, the whole
+/// output row) by SIMD across the row: per column chunk (32 columns in a
+/// loop, then powers of two down to one register, as the convolution
+/// micro-kernel), the accumulator is read once, updated by KH x KW
+/// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
+/// and deinterleaved), and written once.
+LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
+  auto lop = cast<linalg::LinalgOp>(dw.getOperation());
+  SmallVector<int64_t> r = lop.getStaticLoopRanges();
+  if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
+    return failure();
+  int64_t OW = r[2], KH = r[4], KW = r[5];
+  SmallVector<int64_t> strides(dw.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dil(dw.getDilations().getValues<int64_t>());
+  Location loc = dw.getLoc();
+  Value x = dw.getDpsInputs()[0], w = dw.getDpsInputs()[1], out = dw.getDpsInits()[0];
+  rewriter.setInsertionPoint(dw);
+  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Value c0 = cIdx(0);
+  Type f32 = rewriter.getF32Type();
+  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
+  auto chunk = [&](Value ow0, int64_t cols) {
+    auto rowT = VectorType::get({cols}, f32);
+    Value acc = vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, c0, ow0}, zero,
+                                               ArrayRef<bool>{true});
+    Value col0 = affine::makeComposedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0) * strides[1],
+                                                 ArrayRef<OpFoldResult>{ow0});
+    bool deinterleave = strides[1] == 2;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        Value col = arith::AddIOp::create(rewriter, loc, col0, cIdx(kw * dil[1]));
+        SmallVector<Value> at{c0, c0, cIdx(kh * dil[0]), col};
+        Value b;
+        if (strides[1] == 1) {
+          b = vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
+                                             ArrayRef<bool>{true});
+        } else if (deinterleave) {
+          int64_t span = 2 * cols - 1;
+          Value both = vector::TransferReadOp::create(rewriter, loc, VectorType::get({span}, f32), x, at, zero,
+                                                      ArrayRef<bool>{true});
+          SmallVector<int64_t> even;
+          for (int64_t j = 0; j < cols; ++j)
+            even.push_back(2 * j);
+          b = vector::ShuffleOp::create(rewriter, loc, both, both, even);
+        } else {
+          return; // other strides: caller checked
+        }
+        Value wv = memref::LoadOp::create(rewriter, loc, w, ValueRange{c0, cIdx(kh), cIdx(kw)});
+        acc = vector::FMAOp::create(rewriter, loc, vector::BroadcastOp::create(rewriter, loc, rowT, wv), b, acc);
+      }
+    }
+    vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
+                                    ArrayRef<bool>{true});
+  };
+  if (strides[1] > 2)
+    return failure();
+  int64_t wide = 2 * kConvLanes, full = OW / wide * wide;
+  if (full > 0) {
+    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(full), cIdx(wide));
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(f.getBody());
+    chunk(f.getInductionVar(), wide);
+  }
+  for (int64_t start = full, rest = OW - full; rest > 0;) {
+    int64_t cols = rest <= kConvLanes ? rest : llvm::bit_floor(static_cast<uint64_t>(rest));
+    chunk(cIdx(start), cols);
+    start += cols;
+    rest -= cols;
+  }
+  rewriter.eraseOp(dw);
   return success();
 }
 
@@ -277,7 +414,7 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
           tiles.assign({1, t.rows == ranges[1] ? 0 : t.rows, 1, 0, 0, 0, 0});
           if (ranges[0] == 1) // static 1; a dynamic batch is tiled by 1
             tiles[0] = 0;
-          if (ranges[2] == 1)
+          if (ranges[2] == 1 || t.flatPixels)
             tiles[2] = 0;
           return true;
         }
@@ -293,8 +430,15 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
         tiles.assign({1, fit(ranges[1], 8), 1, fit(ranges[3], 16), 1, 0});
         return true;
       })
-      .Case([&](linalg::DepthwiseConv2DNchwChwOp) {
-        // [N, C, OH, OW, KH, KW]: unit tiles outside, rows of OW inside.
+      .Case([&](linalg::DepthwiseConv2DNchwChwOp dw) {
+        if (depthwiseMicroKernel(dw)) {
+          // One channel x one output row per tile; decomposeDepthwiseTile
+          // vectorizes the row.
+          // Loops: [N, OH, OW, C, KH, KW].
+          tiles.assign({ranges[0] == 1 ? 0 : 1, ranges[1] == 1 ? 0 : 1, 0, ranges[3] == 1 ? 0 : 1, 0, 0});
+          return true;
+        }
+        // [N, OH, OW, C, KH, KW]: unit tiles outside, 32 channels inside.
         tiles.assign({1, 1, 1, fit(ranges[3], 32), 0, 0});
         return true;
       })
@@ -533,10 +677,14 @@ struct TileAndVectorizePass
       ConvTile convTile;
       auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
       bool convKernel = conv && convMicroKernelTile(conv, convTile);
+      auto dw = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation());
+      bool dwKernel = dw && depthwiseMicroKernel(dw);
       if (llvm::all_of(tiles, [](int64_t t) { return t == 0; })) {
-        // A convolution that is one register tile already.
+        // A convolution that is one tile already.
         if (convKernel)
           (void)decomposeConvTile(rewriter, conv, convTile);
+        if (dwKernel)
+          (void)decomposeDepthwiseTile(rewriter, dw);
         continue;
       }
       auto tileWith = [&](linalg::LinalgOp target, ArrayRef<int64_t> ts) -> FailureOr<scf::SCFTilingResult> {
@@ -607,6 +755,12 @@ struct TileAndVectorizePass
         r = tileWith(op, tiles);
         if (failed(r))
           continue;
+      }
+      if (dwKernel) {
+        auto tiled = r->tiledOps.empty() ? nullptr : dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(r->tiledOps.front());
+        if (tiled)
+          (void)decomposeDepthwiseTile(rewriter, tiled);
+        continue;
       }
       // A convolution register tile: the micro-kernel's loops.
       if (convKernel) {

@@ -30,15 +30,35 @@ func.func @conv3x3(%x: memref<1x64x58x58xf32>, %w: memref<64x64x3x3xf32>, %y: me
 
 // -----
 
-// Stride 2: the input row is read with stride 2; a row of 14 columns is one
-// (masked) register.
+// Stride 2: the 27 input columns under a 14-column chunk are read as one
+// vector and deinterleaved; a row of 14 columns is one (masked) register,
+// so the tile has 16 filters.
 // CHECK-LABEL: func.func @conv1x1_stride2
-// CHECK: memref.subview {{.*}} [1, 16, 1, 14] [1, 1, 1, 2] {{.*}} to memref<16x14xf32, strided<[784, 2], offset: ?>>
-// CHECK: vector.fma {{.*}} : vector<14xf32>
+// CHECK-COUNT-16: vector.transfer_read {{.*}} vector<14xf32>
+// CHECK: memref.subview {{.*}} [1, 16, 1, 27] [1, 1, 1, 1] {{.*}} to memref<16x27xf32, strided<[784, 1], offset: ?>>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} : memref<16x27xf32, strided<[784, 1], offset: ?>>, vector<27xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK: vector.fma %{{.*}}, %[[EVEN]], %{{.*}} : vector<14xf32>
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 func.func @conv1x1_stride2(%x: memref<1x32x28x28xf32>, %w: memref<16x32x1x1xf32>, %y: memref<1x16x14x14xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
       ins(%x, %w : memref<1x32x28x28xf32>, memref<16x32x1x1xf32>) outs(%y : memref<1x16x14x14xf32>)
+  return
+}
+
+// -----
+
+// A narrow 1x1 convolution with stride 1: the tile covers every output row
+// and the kernel runs over the 49 flattened pixels (32 + 16 + 1).
+// CHECK-LABEL: func.func @conv1x1_flat_pixels
+// CHECK: memref.collapse_shape {{.*}} into memref<1x8x49xf32
+// CHECK: memref.expand_shape {{.*}} into memref<1x8x1x49xf32
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<1xf32>
+func.func @conv1x1_flat_pixels(%x: memref<1x32x7x7xf32>, %w: memref<16x32x1x1xf32>, %y: memref<1x16x7x7xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x32x7x7xf32>, memref<16x32x1x1xf32>) outs(%y : memref<1x16x7x7xf32>)
   return
 }
 
