@@ -351,11 +351,11 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
 /// (vectorizable).
 constexpr int64_t kMatmulRows = 8;
 
-bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64_t &peelDim) {
+bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, SmallVectorImpl<int64_t> &peelDims) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   unsigned n = ranges.size();
   tiles.assign(n, 0);
-  peelDim = -1;
+  peelDims.clear();
   if (n == 0)
     return false;
   // Rows of a matmul-like op: kMatmulRows per tile; a dynamic row count is
@@ -367,8 +367,22 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
     // Dynamic, or static but not a multiple of kMatmulRows (ViT's 197
     // tokens, a prime: its largest divisor <= 8 is 1): full tiles and a
     // peeled remainder.
-    peelDim = d;
+    peelDims.push_back(d);
     return kMatmulRows;
+  };
+  // Columns (cap 32) and reduction depth (cap 16) of a matmul-like op: a
+  // divisor of the extent when there is one of at least half the cap, else
+  // full tiles of `cap` and a peeled remainder (the attention products of
+  // ViT have 197 columns or a depth of 197: tiles of 1 ran at 5 GFLOP/s).
+  auto splitTile = [&](unsigned d, int64_t cap) -> int64_t {
+    int64_t e = ranges[d];
+    if (ShapedType::isDynamic(e) || e <= cap)
+      return fit(e, cap);
+    int64_t t = divisorAtMost(e, cap);
+    if (2 * t >= cap)
+      return t;
+    peelDims.push_back(d);
+    return cap;
   };
   // A linalg.generic that is a matmul in disguise (a named matmul whose
   // operands were reshaped by elementwise fusion, e.g. [b,s,k] x [k,n]):
@@ -382,8 +396,9 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
       for (unsigned d = 0; d < n; ++d)
         tiles[d] = ranges[d] == 1 ? 0 : 1;
       tiles[cd->m.back()] = rowTile(cd->m.back());
-      tiles[cd->n.back()] = fit(ranges[cd->n.back()], 32);
-      tiles[cd->k.back()] = fit(ranges[cd->k.back()], 16);
+      tiles[cd->n.back()] = splitTile(cd->n.back(), 32);
+      tiles[cd->k.back()] = splitTile(cd->k.back(), 16);
+      llvm::sort(peelDims);
       if (ShapedType::isDynamic(ranges[cd->n.back()]) ||
           ShapedType::isDynamic(ranges[cd->k.back()]))
         return false;
@@ -393,12 +408,12 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, int64
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case([&](linalg::MatmulOp) {
         int64_t rows = rowTile(0);
-        tiles.assign({rows, fit(ranges[1], 32), fit(ranges[2], 16)});
+        tiles.assign({rows, splitTile(1, 32), splitTile(2, 16)});
         return true;
       })
       .Case([&](linalg::BatchMatmulOp) {
         int64_t rows = rowTile(1);
-        tiles.assign({1, rows, fit(ranges[2], 32), fit(ranges[3], 16)});
+        tiles.assign({1, rows, splitTile(2, 32), splitTile(3, 16)});
         return true;
       })
       .Case([&](linalg::Conv2DNchwFchwOp c) {
@@ -663,12 +678,29 @@ struct TileAndVectorizePass
                           [](linalg::LinalgOp op) { return !op->hasAttr(kEpilogueAttr); });
     // Epilogue ops re-created inside a conv/matmul's tile loops (and erased).
     llvm::DenseSet<Operation *> fused;
+    // Peels the loops of `dims` (each tiled in `ts`) of a tiling result,
+    // outermost first (peeling keeps the original loop as the main part,
+    // so the inner loops of `res` stay valid).
+    auto peel = [&](const scf::SCFTilingResult &res, ArrayRef<int64_t> ts, ArrayRef<int64_t> dims) {
+      for (int64_t d : dims) {
+        if (d >= (int64_t)ts.size() || ts[d] == 0)
+          continue;
+        unsigned loopIdx = 0;
+        for (int64_t e = 0; e < d; ++e)
+          loopIdx += ts[e] != 0;
+        if (loopIdx < res.loops.size())
+          if (auto loop = dyn_cast<scf::ForOp>(const_cast<LoopLikeOpInterface &>(res.loops[loopIdx]).getOperation())) {
+            scf::ForOp partial;
+            (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+          }
+      }
+    };
     for (linalg::LinalgOp op : ops) {
       if (fused.contains(op.getOperation()))
         continue;
       SmallVector<int64_t> tiles;
-      int64_t peelDim;
-      if (!chooseTileSizes(op, tiles, peelDim))
+      SmallVector<int64_t> peelDims; // ascending: outer loops first
+      if (!chooseTileSizes(op, tiles, peelDims))
         continue;
       // (Decided before tiling, which erases `op`.)
       ConvTile convTile;
@@ -743,10 +775,10 @@ struct TileAndVectorizePass
           }
         }
         if (llvm::any_of(redTiles, [](int64_t t) { return t != 0; })) {
-          int64_t saved = peelDim;
-          if (failed(tileWith(tiled, redTiles)))
+          FailureOr<scf::SCFTilingResult> rr = tileWith(tiled, redTiles);
+          if (failed(rr))
             continue;
-          peelDim = saved;
+          peel(*rr, redTiles, peelDims);
         }
       } else {
         r = tileWith(op, tiles);
@@ -766,21 +798,11 @@ struct TileAndVectorizePass
           (void)decomposeConvTile(rewriter, tiled, convTile);
         continue;
       }
-      // A dynamic matmul row count tiled by kMatmulRows: peel the row loop
-      // so that its main part has static full tiles (the vectorizer needs
-      // static shapes; unit-row tiles would re-read the whole right-hand
-      // matrix for every row).
-      if (peelDim >= 0) {
-        // The loops of the tiled dims, outermost first.
-        unsigned loopIdx = 0;
-        for (int64_t d = 0; d < peelDim; ++d)
-          loopIdx += tiles[d] != 0;
-        if (loopIdx < r->loops.size())
-          if (auto loop = dyn_cast<scf::ForOp>(r->loops[loopIdx].getOperation())) {
-            scf::ForOp partial;
-            (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
-          }
-      }
+      // A dynamic matmul row count tiled by kMatmulRows, or columns/depth
+      // with no good divisor: peel those loops so that their main parts
+      // have static full tiles (the vectorizer needs static shapes; unit
+      // tiles would re-read the whole right-hand matrix for every row).
+      peel(*r, fuseEpi ? ArrayRef<int64_t>(parTiles) : ArrayRef<int64_t>(tiles), peelDims);
     }
 
     // 2. Decompose unit-height 2-D convolutions and poolings into 1-D ones,

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""MatMuls whose sizes have no good tile divisor, exported from torch with
+torch's outputs as the reference (ONNX backend-test layout):
+
+    make_matmul_kernel_models.py OUT
+
+ViT-B/16's attention products (197 tokens: 197 columns in Q.K^T, a depth of
+197 in A.V), a Linear layer with 197 rows and 100 output features, and a
+dynamic row count.  The CPU tiling peels the loops of such sizes (full
+tiles of 32 columns / 16 of depth, and a remainder); checked by
+run_graph_models.py (matmul_kernels.test).
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+from onnx import numpy_helper
+
+
+class QK(nn.Module):
+    def forward(s, q, k):
+        return torch.matmul(q, k.transpose(-1, -2))
+
+
+class AV(nn.Module):
+    def forward(s, a, v):
+        return torch.matmul(torch.softmax(a, -1), v)
+
+
+class Linear(nn.Module):
+    def __init__(s, k, n):
+        super().__init__()
+        s.l = nn.Linear(k, n)
+
+    def forward(s, x):
+        return torch.relu(s.l(x))
+
+
+# name: (module, input shapes, dynamic first dim)
+MODELS = {
+    "qk_197": (QK(), [[1, 12, 197, 64], [1, 12, 197, 64]], False),
+    "av_197": (AV(), [[1, 12, 197, 197], [1, 12, 197, 64]], False),
+    "linear_197x100": (Linear(72, 100), [[197, 72]], False),
+    "linear_dynamic_rows": (Linear(50, 67), [[3, 50]], True),
+}
+
+
+def main():
+    out = sys.argv[1]
+    for name, (m, shapes, dynamic) in MODELS.items():
+        torch.manual_seed(sum(map(ord, name)))
+        m.eval()
+        d = os.path.join(out, name)
+        os.makedirs(d, exist_ok=True)
+        names = [f"in{i}" for i in range(len(shapes))]
+        xs = [torch.randn(*s) for s in shapes]
+        torch.onnx.export(m, tuple(xs), os.path.join(d, "model.onnx"), opset_version=17, input_names=names,
+                          dynamic_axes={n: {0: "rows"} for n in names} if dynamic else None)
+        sets = [xs] + ([[torch.randn(11, *s[1:]) for s in shapes]] if dynamic else [])
+        for k, ins in enumerate(sets):
+            with torch.no_grad():
+                y = m(*ins)
+            sd = os.path.join(d, f"test_data_set_{k}")
+            os.makedirs(sd, exist_ok=True)
+            for i, t in enumerate(ins):
+                open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
+            open(os.path.join(sd, "output_0.pb"), "wb").write(numpy_helper.from_array(y.numpy()).SerializeToString())
+
+
+if __name__ == "__main__":
+    main()
