@@ -176,6 +176,16 @@ func.func @reshape_derived(%x: tensor<?xf32> {kiln.name = "x"}) -> tensor<?x4xf3
   return %y : tensor<?x4xf32>
 }
 
+// A batch dim carried through ([?, 12] -> [?, 3, 4]): the fixed result dims
+// divide the input's static ones, so every run-time size fits: no check.
+// SIZE-LABEL: func @reshape_derived_batch
+// SIZE-NOT: nn.check
+// SIZE: nn.reshape
+func.func @reshape_derived_batch(%x: tensor<?x12xf32>) -> tensor<?x3x4xf32> {
+  %y = nn.reshape %x : (tensor<?x12xf32>) -> tensor<?x3x4xf32>
+  return %y : tensor<?x3x4xf32>
+}
+
 // Static reshapes and broadcasts are checked at compile time: no check.
 // SIZE-LABEL: func @static_shapes
 // SIZE-NOT: nn.check
