@@ -133,8 +133,9 @@ struct Checker {
     return "the output of node '" + name.str() + "'";
   }
 
-  void check(Location loc, Value ok, const std::string &message, ValueRange values) {
-    nn::CheckOp::create(b, loc, ok, values, b.getStringAttr(message));
+  /// `stop`: a failure ends the run (nn.check's `stop`).
+  void check(Location loc, Value ok, const std::string &message, ValueRange values, bool stop = false) {
+    nn::CheckOp::create(b, loc, ok, values, b.getStringAttr(message), stop ? b.getUnitAttr() : UnitAttr());
   }
 
   /// Integer elements of a constant tensor (dense or resource); false if `v`
@@ -522,7 +523,7 @@ struct Checker {
     checks.push_back({ok, n + ": the target shape has {0} elements but " + tensor(op.getInput()) + " has {1}",
                       {prod, total}});
     for (auto &[c, msg, vals] : checks)
-      nn::CheckOp::create(b, loc, c, vals, b.getStringAttr(msg), b.getUnitAttr());
+      check(loc, c, msg, vals, /*stop=*/true);
     return success();
   }
 
@@ -557,7 +558,7 @@ struct Checker {
                         {x, out}});
     }
     for (auto &[c, msg, vals] : checks)
-      nn::CheckOp::create(b, loc, c, vals, b.getStringAttr(msg), b.getUnitAttr());
+      check(loc, c, msg, vals, /*stop=*/true);
     return success();
   }
 

@@ -184,6 +184,9 @@ struct LowerRuntimeChecksPass
       messages.push_back(c.getMessageAttr());
       b.setInsertionPoint(c);
       Location loc = c.getLoc();
+      bool stop = c.getStop();
+      if (stop) // the group's conditions, anded before its checks
+        groupOk = groupOk ? (Value)arith::AndIOp::create(b, loc, groupOk, c.getCondition()) : c.getCondition();
       Value notOk = arith::XOrIOp::create(b, loc, c.getCondition(),
                                           arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
       auto ifOp = scf::IfOp::create(b, loc, notOk, /*withElseRegion=*/false);
@@ -196,19 +199,9 @@ struct LowerRuntimeChecksPass
           args.resize(4, arith::ConstantIntOp::create(b, loc, i64, 0));
         func::CallOp::create(b, loc, fn, args);
       }
-      bool stop = c.getStop();
-      if (stop) {
-        b.setInsertionPointAfter(ifOp);
-        groupOk = groupOk ? (Value)arith::AndIOp::create(b, loc, groupOk, c.getCondition()) : c.getCondition();
-      }
       c.erase();
       if (stop && !goesOn) {
-        Operation *last = groupOk.getDefiningOp() && groupOk.getDefiningOp()->getBlock() == ifOp->getBlock()
-                              ? groupOk.getDefiningOp()
-                              : ifOp.getOperation();
-        if (last->isBeforeInBlock(ifOp))
-          last = ifOp;
-        if (failed(stopAfter(last, groupOk)))
+        if (failed(stopAfter(ifOp, groupOk)))
           return signalPassFailure();
         groupOk = Value();
       }

@@ -96,7 +96,6 @@ bool convMicroKernelTile(linalg::Conv2DNchwFchwOp conv, ConvTile &t) {
   if (!cast<MemRefType>(conv.getDpsInits()[0].getType()).getElementType().isF32())
     return false;
   SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
-  SmallVector<int64_t> dil(conv.getDilations().getValues<int64_t>());
   t.flatPixels = r[5] == 1 && r[6] == 1 && strides[0] == 1 && strides[1] == 1 && r[3] < kConvLanes;
   // A row that fits one register gets twice the filters, so that each
   // input row loaded feeds 16 accumulators (ResNet-50's 14- and 7-wide
@@ -209,6 +208,9 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
   Type f32 = rewriter.getF32Type();
   Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
   AffineExpr d0 = rewriter.getAffineDimExpr(0), d1 = rewriter.getAffineDimExpr(1);
+  // Stride 2: the 2 * cols - 1 contiguous input columns are read as one
+  // vector and deinterleaved (a strided read became a gather).
+  bool deinterleave = strides[1] == 2;
 
   // A loop carrying the accumulator rows (none when it has one iteration).
   using Rows = SmallVector<Value>;
@@ -237,11 +239,8 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
         OpFoldResult row = affineOf(d0 * dil[0], {kh});
         Value kwV = kw;
         OpFoldResult col = affineOf(d0 + d1 * dil[1], {getValueOrCreateConstantIndexOp(rewriter, loc, xCol0), kwV});
+        int64_t span = deinterleave ? 2 * cols - 1 : cols;
         return loop(C, t.depth, a1, [&](Value cb, const Rows &a2) -> Rows {
-          // Stride 2: the 2 * cols - 1 contiguous input columns, read as one
-          // vector and deinterleaved (a strided read became a gather).
-          bool deinterleave = strides[1] == 2;
-          int64_t span = deinterleave ? 2 * cols - 1 : cols;
           Value x2 = rankReduced(x, {idx(0), cb, row, col}, {1, t.depth, 1, span},
                                  {1, 1, 1, deinterleave ? 1 : strides[1]}, {1, 3});
           Value w2 = rankReduced(w, {idx(0), cb, kh, kw}, {t.rows, t.depth, 1, 1}, {1, 1, 1, 1}, {0, 1});
@@ -315,20 +314,14 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
                                                ArrayRef<bool>{true});
     Value col0 = affine::makeComposedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0) * strides[1],
                                                  ArrayRef<OpFoldResult>{ow0});
-    bool deinterleave = strides[1] == 2;
     for (int64_t kh = 0; kh < KH; ++kh) {
       for (int64_t kw = 0; kw < KW; ++kw) {
         Value col = arith::AddIOp::create(rewriter, loc, col0, cIdx(kw * dil[1]));
         SmallVector<Value> at{c0, c0, cIdx(kh * dil[0]), col};
-        Value b;
-        if (strides[1] == 1) {
-          b = vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
-                                             ArrayRef<bool>{true});
-        } else if (deinterleave) {
-          b = readEvenColumns(rewriter, loc, x, at, cols);
-        } else {
-          return; // other strides: caller checked
-        }
+        // Stride 1 or 2 (depthwiseMicroKernel).
+        Value b = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, cols)
+                                  : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
+                                                                          ArrayRef<bool>{true});
         Value wv = memref::LoadOp::create(rewriter, loc, w, ValueRange{c0, cIdx(kh), cIdx(kw)});
         acc = vector::FMAOp::create(rewriter, loc, vector::BroadcastOp::create(rewriter, loc, rowT, wv), b, acc);
       }
@@ -336,8 +329,6 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
                                     ArrayRef<bool>{true});
   };
-  if (strides[1] > 2)
-    return failure();
   forEachColumnChunk(rewriter, loc, OW, chunk);
   rewriter.eraseOp(dw);
   return success();
@@ -681,7 +672,7 @@ struct TileAndVectorizePass
     // Peels the loops of `dims` (each tiled in `ts`) of a tiling result,
     // outermost first (peeling keeps the original loop as the main part,
     // so the inner loops of `res` stay valid).
-    auto peel = [&](const scf::SCFTilingResult &res, ArrayRef<int64_t> ts, ArrayRef<int64_t> dims) {
+    auto peel = [&](scf::SCFTilingResult &res, ArrayRef<int64_t> ts, ArrayRef<int64_t> dims) {
       for (int64_t d : dims) {
         if (d >= (int64_t)ts.size() || ts[d] == 0)
           continue;
@@ -689,7 +680,7 @@ struct TileAndVectorizePass
         for (int64_t e = 0; e < d; ++e)
           loopIdx += ts[e] != 0;
         if (loopIdx < res.loops.size())
-          if (auto loop = dyn_cast<scf::ForOp>(const_cast<LoopLikeOpInterface &>(res.loops[loopIdx]).getOperation())) {
+          if (auto loop = dyn_cast<scf::ForOp>(res.loops[loopIdx].getOperation())) {
             scf::ForOp partial;
             (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
           }

@@ -58,8 +58,8 @@ module {
 // CHECK: func.func private @kiln_check_ok() -> i1
 // CHECK-LABEL: func.func @main
 // CHECK: func.call @kiln_check_failed(%c1_i32
-// CHECK: func.call @kiln_check_failed(%c2_i32
 // CHECK: %[[OK:.*]] = arith.andi %arg0, %arg1 : i1
+// CHECK: func.call @kiln_check_failed(%c2_i32
 // CHECK: %[[R:.*]]:3 = scf.if %[[OK]] -> (tensor<?xf32>, i64, tensor<?xf32>) {
 // CHECK: tensor.empty(%arg3)
 // CHECK: arith.addi %arg2, %arg2
