@@ -16,19 +16,22 @@
 // that called invoke.
 //
 // `stop` checks end the run (a bad Reshape/Expand size leaves no safe way
-// to go on).  After a run of consecutive stop checks with conditions c1..cn:
+// to go on).  A run of consecutive stop checks with conditions c1..cn cuts
+// its block: the ops after it, up to the next cut, run as
 //
-//     %r = scf.if (c1 && ... && cn) { <rest of the block>; scf.yield %vals }
-//          else { scf.yield <placeholders> }
-//     <terminator>(%r)
+//     %r:k = scf.if (c1 && ... && cn) { <segment>; scf.yield %escaping }
+//            else { scf.yield <placeholders> }
 //
-// Placeholders: the value itself when defined before the guard, the
-// iteration argument in an scf.for body, else an empty tensor (dynamic
-// sizes 0), zero or false (which ends an scf.while).  Then, for each region
-// op around the block up to the function, the ops after it run under the
-// same guard on `kiln_check_ok()` (defined with the recorder: false once a
+// where %escaping are the segment's values used after it (among them the
+// next cut's condition, whose placeholder is false, so one failed segment
+// skips all that follow).  Segments are siblings, not nested: a model with
+// hundreds of Reshapes keeps its function flat for bufferization.
+// Placeholders: the iteration argument for a value an scf.for body yields,
+// else an empty tensor (dynamic sizes 0), zero or false (which ends an
+// scf.while).  Each region op around a cut, up to the function, is followed
+// by a cut on `kiln_check_ok()` (defined with the recorder: false once a
 // check failed in this invoke); an scf.for whose body stops also starts each
-// iteration with that guard, and an scf.while's condition is anded with it.
+// iteration with such a cut, and an scf.while's condition is anded with it.
 // The guards carry the location fused with the metadata "kiln.stop"
 // (kiln::cpu::kStopGuardMeta) so that --profile times the ops inside them.
 //
@@ -45,6 +48,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace kiln::cpu {
@@ -58,9 +62,14 @@ namespace {
 
 struct LowerRuntimeChecksPass
     : kiln::cpu::impl::CPULowerRuntimeChecksBase<LowerRuntimeChecksPass> {
+  /// A point after which the rest of its block runs only if `ok` holds.
+  struct Cut {
+    Operation *at;
+    Value ok;
+  };
   func::FuncOp okFn;
-  llvm::SmallPtrSet<Operation *, 8> guards;     // guard scf.ifs made here
-  llvm::SmallPtrSet<Operation *, 8> propagated; // region ops already followed by a guard
+  llvm::MapVector<Block *, SmallVector<Cut>> cuts;
+  llvm::SmallPtrSet<Operation *, 8> propagated; // region ops already followed by a cut
 
   /// A placeholder of type `t` for the else branch of a guard.
   FailureOr<Value> placeholder(OpBuilder &b, Location loc, Type t) {
@@ -80,54 +89,19 @@ struct LowerRuntimeChecksPass
                          StringAttr::get(&getContext(), kiln::cpu::kStopGuardMeta));
   }
 
-  /// Moves the ops after `after` (up to the terminator) into a guard on
-  /// `ok`, then stops every enclosing region op the same way.
-  LogicalResult stopAfter(Operation *after, Value ok) {
-    Block *blk = after->getBlock();
-    Operation *term = blk->getTerminator();
-    Location loc = guardLoc(after->getLoc());
-    if (after->getNextNode() != term) {
-      OpBuilder b(after->getContext());
-      b.setInsertionPointAfter(after);
-      auto ifOp = scf::IfOp::create(b, loc, term->getOperandTypes(), ok, /*withElseRegion=*/true);
-      guards.insert(ifOp);
-      Block *then = ifOp.thenBlock();
-      then->getOperations().splice(then->end(), blk->getOperations(),
-                                   std::next(Block::iterator(ifOp)), Block::iterator(term));
-      b.setInsertionPointToEnd(then);
-      scf::YieldOp::create(b, loc, term->getOperands());
-      b.setInsertionPointToEnd(ifOp.elseBlock());
-      auto forOp = dyn_cast<scf::ForOp>(blk->getParentOp());
-      SmallVector<Value> other;
-      for (auto [i, v] : llvm::enumerate(term->getOperands())) {
-        if (!ifOp.getThenRegion().isAncestor(v.getParentRegion())) {
-          other.push_back(v);
-          continue;
-        }
-        if (forOp && isa<scf::YieldOp>(term)) {
-          other.push_back(forOp.getRegionIterArgs()[i]);
-          continue;
-        }
-        FailureOr<Value> p = placeholder(b, loc, v.getType());
-        if (failed(p))
-          return term->emitError() << "cannot end the run after a failed check inside a region that yields "
-                                   << v.getType();
-        other.push_back(*p);
-      }
-      scf::YieldOp::create(b, loc, other);
-      for (unsigned i = 0; i < term->getNumOperands(); ++i)
-        term->setOperand(i, ifOp.getResult(i));
-    }
-    Operation *parent = blk->getParentOp();
-    if (isa<func::FuncOp>(parent) || guards.contains(parent) || !propagated.insert(parent).second)
-      return success();
+  /// Records that the ops after `after` run only if `ok`, and that the ops
+  /// after every enclosing region op do so only if no check failed.
+  void stopAfter(Operation *after, Value ok) {
+    cuts[after->getBlock()].push_back({after, ok});
+    Operation *parent = after->getBlock()->getParentOp();
+    if (isa<func::FuncOp>(parent) || !propagated.insert(parent).second)
+      return;
     OpBuilder b(parent->getContext());
     // Later iterations of a loop do not run either.
     if (auto forOp = dyn_cast<scf::ForOp>(parent)) {
       b.setInsertionPointToStart(forOp.getBody());
       auto call = func::CallOp::create(b, forOp.getLoc(), okFn, ValueRange{});
-      if (failed(stopAfter(call, call.getResult(0))))
-        return failure();
+      cuts[forOp.getBody()].push_back({call, call.getResult(0)});
     } else if (auto whileOp = dyn_cast<scf::WhileOp>(parent)) {
       scf::ConditionOp cond = whileOp.getConditionOp();
       b.setInsertionPoint(cond);
@@ -137,7 +111,78 @@ struct LowerRuntimeChecksPass
     }
     b.setInsertionPointAfter(parent);
     auto call = func::CallOp::create(b, parent->getLoc(), okFn, ValueRange{});
-    return stopAfter(call, call.getResult(0));
+    stopAfter(call, call.getResult(0));
+  }
+
+  /// Puts the ops of `blk` from after `cut.at` up to and including `last`
+  /// (the terminator's predecessor for the last segment) into an scf.if on
+  /// `cut.ok` that yields the values used after them, or placeholders.
+  LogicalResult guardSegment(Block *blk, Cut cut, Operation *last) {
+    if (cut.at == last)
+      return success();
+    Operation *term = blk->getTerminator();
+    llvm::SmallPtrSet<Operation *, 32> inside;
+    for (Operation *op = cut.at->getNextNode();; op = op->getNextNode()) {
+      inside.insert(op);
+      if (op == last)
+        break;
+    }
+    SmallVector<Value> escaping;
+    for (Operation *op = cut.at->getNextNode();; op = op->getNextNode()) {
+      for (Value r : op->getResults())
+        if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !inside.contains(blk->findAncestorOpInBlock(*u)); }))
+          escaping.push_back(r);
+      if (op == last)
+        break;
+    }
+    Location loc = guardLoc(cut.at->getLoc());
+    OpBuilder b(cut.at->getContext());
+    b.setInsertionPointAfter(cut.at);
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(), cut.ok, /*withElseRegion=*/true);
+    Block *then = ifOp.thenBlock();
+    for (Block *br : {then, ifOp.elseBlock()}) // the builder's empty yields, if any
+      if (!br->empty())
+        br->back().erase();
+    then->getOperations().splice(then->end(), blk->getOperations(), std::next(Block::iterator(ifOp)),
+                                 std::next(Block::iterator(last)));
+    b.setInsertionPointToEnd(then);
+    scf::YieldOp::create(b, loc, escaping);
+    b.setInsertionPointToEnd(ifOp.elseBlock());
+    // In an scf.for body, the iteration arguments go on unchanged.
+    auto forOp = dyn_cast<scf::ForOp>(blk->getParentOp());
+    SmallVector<Value> other;
+    for (Value v : escaping) {
+      Value p;
+      if (forOp && isa<scf::YieldOp>(term))
+        for (OpOperand &u : v.getUses())
+          if (u.getOwner() == term && forOp.getRegionIterArgs()[u.getOperandNumber()].getType() == v.getType())
+            p = forOp.getRegionIterArgs()[u.getOperandNumber()];
+      if (!p) {
+        FailureOr<Value> ph = placeholder(b, loc, v.getType());
+        if (failed(ph))
+          return v.getDefiningOp()->emitError()
+                 << "cannot end the run after a failed check: no placeholder for a value of type " << v.getType();
+        p = *ph;
+      }
+      other.push_back(p);
+    }
+    scf::YieldOp::create(b, loc, other);
+    for (auto [v, r] : llvm::zip(escaping, ifOp.getResults()))
+      v.replaceUsesWithIf(r, [&](OpOperand &u) { return !ifOp->isAncestor(u.getOwner()); });
+    return success();
+  }
+
+  /// Guards the segments between the cuts of `blk` one after the other (no
+  /// nesting: a failed segment yields a false condition for the next one).
+  LogicalResult guardBlock(Block *blk, SmallVector<Cut> &cs) {
+    llvm::sort(cs, [](const Cut &a, const Cut &b) { return a.at->isBeforeInBlock(b.at); });
+    Operation *last = blk->getTerminator()->getPrevNode();
+    for (int i = (int)cs.size() - 1; i >= 0; --i) {
+      if (failed(guardSegment(blk, cs[i], last)))
+        return failure();
+      last = cs[i].at;
+    }
+    return success();
   }
 
   void runOnOperation() override {
@@ -201,11 +246,13 @@ struct LowerRuntimeChecksPass
       }
       c.erase();
       if (stop && !goesOn) {
-        if (failed(stopAfter(ifOp, groupOk)))
-          return signalPassFailure();
+        stopAfter(ifOp, groupOk);
         groupOk = Value();
       }
     }
+    for (auto &[blk, cs] : cuts)
+      if (failed(guardBlock(blk, cs)))
+        return signalPassFailure();
     m->setAttr(kiln::cpu::kChecksAttr, b.getArrayAttr(messages));
   }
 };

@@ -51,16 +51,16 @@ module {
 // -----
 
 // Consecutive stop checks share one exit: the rest of the function runs
-// under the conjunction of their conditions; the other branch returns
-// placeholders (an empty tensor with dynamic sizes 0, zero) or values
-// defined before the checks.
+// under the conjunction of their conditions; the other branch yields
+// placeholders (an empty tensor with dynamic sizes 0, zero) for the values
+// used after it; values defined before the checks are used directly.
 // CHECK-LABEL: module attributes {kiln.checks = ["a {0}", "b {0}", "c"]}
 // CHECK: func.func private @kiln_check_ok() -> i1
 // CHECK-LABEL: func.func @main
 // CHECK: func.call @kiln_check_failed(%c1_i32
 // CHECK: %[[OK:.*]] = arith.andi %arg0, %arg1 : i1
 // CHECK: func.call @kiln_check_failed(%c2_i32
-// CHECK: %[[R:.*]]:3 = scf.if %[[OK]] -> (tensor<?xf32>, i64, tensor<?xf32>) {
+// CHECK: %[[R:.*]]:2 = scf.if %[[OK]] -> (tensor<?xf32>, i64) {
 // CHECK: tensor.empty(%arg3)
 // CHECK: arith.addi %arg2, %arg2
 // CHECK: func.call @kiln_check_failed(%c3_i32
@@ -69,8 +69,8 @@ module {
 // CHECK-DAG: %[[Z:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[E:.*]] = tensor.empty(%[[Z]]) : tensor<?xf32>
 // CHECK-DAG: %[[ZI:.*]] = arith.constant 0 : i64
-// CHECK: scf.yield %[[E]], %[[ZI]], %arg4 : tensor<?xf32>, i64, tensor<?xf32>
-// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+// CHECK: scf.yield %[[E]], %[[ZI]] : tensor<?xf32>, i64
+// CHECK: return %[[R]]#0, %[[R]]#1, %arg4
 module {
   func.func @main(%ok1: i1, %ok2: i1, %v: i64, %n: index, %x: tensor<?xf32>) -> (tensor<?xf32>, i64, tensor<?xf32>) {
     nn.check %ok1, "a {0}", %v {stop}
@@ -87,28 +87,33 @@ module {
 // In a loop body: the rest of the iteration is skipped (the iteration
 // arguments go on unchanged), every iteration starts with a guard on
 // kiln_check_ok(), and the code after the loop runs only if no check
-// failed.  The same after an scf.if whose branch stops.
+// failed.  The same after an scf.if whose branch stops.  The guards are
+// siblings: the second one's condition is a result of the first (false
+// when the first was skipped).
 // CHECK-LABEL: func.func @main
 // CHECK: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[A:.*]] = %arg3)
 // CHECK-NEXT: %[[OKI:.*]] = func.call @kiln_check_ok() : () -> i1
-// CHECK-NEXT: %[[G:.*]] = scf.if %[[OKI]] -> (tensor<4xf32>) {
+// CHECK-NEXT: scf.if %[[OKI]] {
 // CHECK: func.call @kiln_check_failed
 // CHECK: %[[IN:.*]] = scf.if %arg1 -> (tensor<4xf32>) {
 // CHECK-NEXT: arith.addf %[[A]], %[[A]]
 // CHECK: } else {
 // CHECK-NEXT: scf.yield %[[A]]
-// CHECK: } else {
-// CHECK-NEXT: scf.yield %[[A]]
+// CHECK: scf.yield %[[IN]]
 // CHECK: %[[OK1:.*]] = call @kiln_check_ok()
-// CHECK-NEXT: %[[AFTER:.*]] = scf.if %[[OK1]] -> (tensor<4xf32>) {
+// CHECK-NEXT: %[[AFTER:.*]]:2 = scf.if %[[OK1]] -> (tensor<4xf32>, i1) {
 // CHECK: %[[BR:.*]] = scf.if %arg0
 // CHECK: func.call @kiln_check_failed
 // CHECK: %[[OK2:.*]] = func.call @kiln_check_ok()
-// CHECK-NEXT: scf.if %[[OK2]] -> (tensor<4xf32>) {
-// CHECK-NEXT: arith.addf %[[BR]], %[[BR]]
+// CHECK-NEXT: scf.yield %[[BR]], %[[OK2]]
+// CHECK: } else {
+// CHECK-DAG: tensor.empty() : tensor<4xf32>
+// CHECK-DAG: %[[F:.*]] = arith.constant false
+// CHECK: %[[LAST:.*]] = scf.if %[[AFTER]]#1 -> (tensor<4xf32>) {
+// CHECK-NEXT: arith.addf %[[AFTER]]#0, %[[AFTER]]#0
 // CHECK: } else {
 // CHECK-NEXT: tensor.empty() : tensor<4xf32>
-// CHECK: return %[[AFTER]]
+// CHECK: return %[[LAST]]
 module {
   func.func @main(%c: i1, %ok: i1, %n: index, %x: tensor<4xf32>) -> tensor<4xf32> {
     %c0 = arith.constant 0 : index
@@ -167,8 +172,8 @@ module {
 module {
   func.func @main(%ok: i1, %m: memref<4xf32>) -> memref<4xf32> {
     nn.check %ok, "m" {stop}
+    // expected-error @+1 {{cannot end the run after a failed check: no placeholder for a value of type 'memref<4xf32>'}}
     %c = memref.cast %m : memref<4xf32> to memref<4xf32>
-    // expected-error @+1 {{cannot end the run after a failed check inside a region that yields 'memref<4xf32>'}}
     return %c : memref<4xf32>
   }
 }
