@@ -54,6 +54,9 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     pm.addPass(createCPUInstrumentProfile());
   // Loops and vectors.
   pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg());
+  // One function per kernel: LLVM's cost grows faster than a function's
+  // size, and the function passes below run on the kernels in parallel.
+  pm.addPass(createCPUOutlineKernels());
   pm.addPass(createConvertLinalgToLoopsPass());
   if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createCPULowerVectors());

@@ -95,6 +95,22 @@ def CPUStridedCopyToLinalg : Pass<"kiln-cpu-strided-copy-to-linalg", "mlir::func
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Move each kernel (linalg op or self-contained loop nest) into a function of its own";
+  let description = [{
+    On memrefs, after tiling: every linalg op and every scf.for/scf.parallel/
+    scf.forall nest that allocates, frees and calls nothing becomes a call of
+    a new private function (internal linkage, `noinline`) named
+    `<function>.k<N>.<ONNX node>`, which takes the kernel's operands and the
+    values it uses from above as arguments; constants and memref.get_global
+    are cloned into it instead.  Loops that allocate, free or call (ONNX Loop
+    bodies) are searched for kernels.  LLVM then optimizes and generates one
+    function per layer, not one function per model (whose cost grew faster
+    than its size), and function passes run on the kernels in parallel.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 def CPULowerVectors : Pass<"kiln-cpu-lower-vectors", "mlir::func::FuncOp"> {
   let summary = "Hoist loop-invariant transfers; lower vector contractions, transfers and masks";
   let description = [{

@@ -14,17 +14,22 @@
 // CHECK: llvm.func @malloc(
 // The helper is private: only the entry function is public.
 // CHECK: llvm.func @helper({{.*}}sym_visibility = "private"
+// Each kernel is a function of its own (kiln-cpu-outline-kernels).
+// CHECK: llvm.func internal @main.k{{[0-9]+}}(
+// CHECK-SAME: passthrough = ["noinline"]
+// CHECK: llvm.intr.fmuladd{{.*}}vector<
 // CHECK: llvm.func @main(
 // CHECK-SAME: llvm.emit_c_interface
 // CHECK: llvm.call @malloc
-// CHECK: llvm.intr.fmuladd{{.*}}vector<
+// CHECK: llvm.call @main.k
 // CHECK: llvm.func @_mlir_ciface_main(
 
 // At -O0 there is no vector code: plain loops.
-// O0: llvm.func @main(
 // O0-NOT: vector<
 // O0: llvm.fmul {{.*}} : f32
 // O0: llvm.fadd {{.*}} : f32
+// O0-NOT: vector<
+// O0: llvm.func @main(
 // O0-NOT: vector<
 // O0: llvm.func @_mlir_ciface_main(
 

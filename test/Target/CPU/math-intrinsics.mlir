@@ -4,7 +4,7 @@
 // vectorized tile; both must become LLVM vector intrinsics, not one libm
 // call (fmaf, floorf) per lane.  An f64 log1p (no polynomial approximation)
 // keeps libm's accurate log1p rather than LLVM's log(1 + x).
-// CHECK-LABEL: llvm.func @main
+// CHECK-LABEL: llvm.func internal @main.k0
 // CHECK-DAG: llvm.intr.fma({{.*}}) : (vector<64xf32>, vector<64xf32>, vector<64xf32>) -> vector<64xf32>
 // CHECK-DAG: llvm.intr.floor({{.*}}) : (vector<64xf32>) -> vector<64xf32>
 // CHECK-DAG: llvm.call @log1p(
