@@ -37,6 +37,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -98,6 +99,17 @@ static cl::opt<bool> profile(
              "kiln-run --profile or the runtime's kiln_model_profile_*; adds a "
              "few clock reads per node and run)"),
     cl::init(false), cl::cat(kilnCat));
+static cl::opt<unsigned> jobs(
+    "j",
+    cl::desc("Threads for the compile (MLIR passes, LLVM optimization and code generation of a "
+             "library); default 0 = the CPUs this process may run on.  The output does not "
+             "depend on it"),
+    cl::value_desc("N"), cl::init(0), cl::Prefix, cl::cat(kilnCat));
+static cl::opt<unsigned> llvmParts(
+    "llvm-parts",
+    cl::desc("Split a library into N parts for LLVM's optimization and code generation "
+             "(default 0: one part per 20,000 LLVM instructions, at most 8; for testing)"),
+    cl::value_desc("N"), cl::init(0), cl::Hidden, cl::cat(kilnCat));
 static cl::list<std::string> disabledPasses(
     "disable-pass",
     cl::desc("Do not run these graph passes on nn (comma-separated kiln-opt names, e.g. "
@@ -386,6 +398,8 @@ int main(int argc, char **argv) {
   topts.features = mattr;
   topts.optLevel = level;
   topts.profile = profile;
+  topts.jobs = jobs;
+  topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
   std::optional<kiln::ArtifactKind> kind;
@@ -407,7 +421,18 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<kiln::onnx::ONNXDialect, kiln::nn::NNDialect>();
-  MLIRContext ctx(registry);
+  // MLIR's function passes run on the kernels in parallel (one function
+  // each after kiln-cpu-outline-kernels), on -j threads.
+  unsigned threads = optionGiven("mlir-disable-threading") ? 1
+                     : jobs ? jobs.getValue()
+                            : llvm::hardware_concurrency().compute_thread_count();
+  topts.jobs = threads;
+  std::unique_ptr<llvm::DefaultThreadPool> pool;
+  if (threads > 1)
+    pool = std::make_unique<llvm::DefaultThreadPool>(llvm::hardware_concurrency(threads));
+  MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
+  if (pool)
+    ctx.setThreadPool(*pool);
   ctx.loadAllAvailableDialects();
   // An error on an op would print the op after it ("see current operation"):
   // for the module that is the whole model.  Only on request.

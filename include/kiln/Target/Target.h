@@ -45,6 +45,14 @@ struct TargetOptions {
   /// artifact's exported symbols (kiln-compile --name; see
   /// defaultModelName()).
   std::string modelName = "model";
+  /// Threads for LLVM's optimization and code generation of a library
+  /// (kiln-compile -j); 0 = the CPUs this process may run on.  The
+  /// library's bytes do not depend on it: the module is split into the
+  /// same parts whatever the count (see CPUArtifact.cpp).
+  unsigned jobs = 0;
+  /// Parts a library is split into for LLVM (0 = by its size; for tests:
+  /// kiln-compile --llvm-parts).
+  unsigned llvmParts = 0;
   /// Called by writeArtifact as it starts each of its phases ("translation
   /// to LLVM IR", "LLVM optimization", "code generation", "link"), so that
   /// kiln-compile -v and --mlir-timing can time them.

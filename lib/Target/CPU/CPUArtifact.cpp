@@ -14,6 +14,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/GlobalAlias.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -26,10 +28,13 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 using namespace mlir;
 
@@ -249,8 +254,17 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
                                   : opts.optLevel == 1 ? llvm::CodeGenOptLevel::Less
                                   : opts.optLevel == 2 ? llvm::CodeGenOptLevel::Default
                                                        : llvm::CodeGenOptLevel::Aggressive;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, topts, llvm::Reloc::PIC_, std::nullopt, cgLevel));
+  bool mediumCodeModel = false;
+  auto makeTM = [&]() {
+    std::unique_ptr<llvm::TargetMachine> t(target->createTargetMachine(
+        triple, cpu, features, topts, llvm::Reloc::PIC_, std::nullopt, cgLevel));
+    if (t && mediumCodeModel) {
+      t->setCodeModel(llvm::CodeModel::Medium);
+      t->setLargeDataThreshold(uint64_t(1) << 16);
+    }
+    return t;
+  };
+  std::unique_ptr<llvm::TargetMachine> tm = makeTM();
   if (!tm)
     return module.emitError() << "cannot create a target machine for '" << tripleStr << "' cpu '" << cpu << "'";
 
@@ -286,14 +300,12 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
       if (g.hasInitializer())
         globalBytes += dl.getTypeAllocSize(g.getValueType());
     if (globalBytes >= (uint64_t(1) << 30) && triple.getArch() == llvm::Triple::x86_64) {
-      tm->setCodeModel(llvm::CodeModel::Medium);
-      tm->setLargeDataThreshold(uint64_t(1) << 16);
+      mediumCodeModel = true;
+      tm = makeTM();
     }
   }
 
-  // LLVM optimization pipeline.
-  phase("LLVM optimization");
-  {
+  auto optimize = [&](llvm::Module &mod, llvm::TargetMachine &machine) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
@@ -301,7 +313,7 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     llvm::PipelineTuningOptions pto;
     pto.LoopVectorization = opts.optLevel > 1;
     pto.SLPVectorization = opts.optLevel > 1;
-    llvm::PassBuilder pb(tm.get(), pto);
+    llvm::PassBuilder pb(&machine, pto);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
@@ -314,7 +326,101 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     llvm::ModulePassManager mpm = level == llvm::OptimizationLevel::O0
                                       ? pb.buildO0DefaultPipeline(level)
                                       : pb.buildPerModuleDefaultPipeline(level);
-    mpm.run(*llvmMod, mam);
+    mpm.run(mod, mam);
+  };
+  // Returns true on failure.
+  auto codegen = [&](llvm::Module &mod, llvm::TargetMachine &machine, llvm::CodeGenFileType ft,
+                     SmallString<0> &out) {
+    llvm::raw_svector_ostream os(out);
+    llvm::legacy::PassManager cg;
+    if (machine.addPassesToEmitFile(cg, os, nullptr, ft))
+      return true;
+    cg.run(mod);
+    return false;
+  };
+
+  // A library is optimized and generated in parts, on up to opts.jobs
+  // threads (kiln-compile -j): after kiln-cpu-outline-kernels the module is
+  // one function per kernel, which llvm::SplitModule spreads over the
+  // parts; each part goes through bitcode into an LLVMContext of its own
+  // (LLVM's contexts are not thread-safe) and becomes one object file.  The
+  // number of parts depends on the module only, so that the library's bytes
+  // do not depend on the machine's core count.
+  SmallVector<SmallString<0>> objects;
+  bool library = kind == ArtifactKind::SharedLib || kind == ArtifactKind::StaticLib;
+  unsigned parts = 1;
+  if (library) {
+    uint64_t instructions = 0, definitions = 0;
+    for (const llvm::Function &f : *llvmMod)
+      if (!f.isDeclaration()) {
+        ++definitions;
+        instructions += f.getInstructionCount();
+      }
+    constexpr uint64_t kInstructionsPerPart = 20000, kMaxParts = 8;
+    parts = opts.llvmParts ? opts.llvmParts
+                           : (unsigned)std::min({instructions / kInstructionsPerPart, kMaxParts});
+    parts = std::max<unsigned>(std::min<uint64_t>(parts, definitions), 1u);
+  }
+  if (parts > 1) {
+    phase("LLVM optimization");
+    // SplitModule makes the definitions that parts share hidden globals.
+    // Prefixed with the model's C name, they do not clash when several
+    // models' archives link into one program.
+    for (llvm::GlobalValue &gv : llvmMod->global_values())
+      if (gv.hasLocalLinkage() && gv.hasName())
+        gv.setName(opts.modelName + "." + gv.getName());
+    SmallVector<SmallString<0>> bitcodes;
+    llvm::SplitModule(
+        *llvmMod, parts,
+        [&](std::unique_ptr<llvm::Module> part) {
+          SmallString<0> &bc = bitcodes.emplace_back();
+          llvm::raw_svector_ostream os(bc);
+          llvm::WriteBitcodeToFile(*part, os);
+        },
+        /*PreserveLocals=*/false);
+    llvmMod.reset();
+    struct Part {
+      std::unique_ptr<llvm::LLVMContext> ctx;
+      std::unique_ptr<llvm::Module> mod;
+      std::unique_ptr<llvm::TargetMachine> tm;
+      std::string error;
+    };
+    std::vector<Part> ps(bitcodes.size());
+    unsigned threads = opts.jobs ? opts.jobs : llvm::hardware_concurrency().compute_thread_count();
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(std::min<unsigned>(threads, ps.size())));
+    for (size_t i = 0; i < ps.size(); ++i)
+      pool.async([&, i] {
+        Part &p = ps[i];
+        p.ctx = std::make_unique<llvm::LLVMContext>();
+        llvm::Expected<std::unique_ptr<llvm::Module>> m = llvm::parseBitcodeFile(
+            llvm::MemoryBufferRef(StringRef(bitcodes[i].data(), bitcodes[i].size()), "part"), *p.ctx);
+        if (!m) {
+          p.error = "cannot read back part " + std::to_string(i) + ": " + llvm::toString(m.takeError());
+          return;
+        }
+        p.mod = std::move(*m);
+        p.tm = makeTM();
+        optimize(*p.mod, *p.tm);
+      });
+    pool.wait();
+    bitcodes.clear();
+    for (Part &p : ps)
+      if (!p.error.empty())
+        return module.emitError() << p.error << " (Kiln bug)";
+    phase("code generation");
+    objects.resize(ps.size());
+    for (size_t i = 0; i < ps.size(); ++i)
+      pool.async([&, i] {
+        if (codegen(*ps[i].mod, *ps[i].tm, llvm::CodeGenFileType::ObjectFile, objects[i]))
+          ps[i].error = "the target cannot emit an object file";
+      });
+    pool.wait();
+    for (Part &p : ps)
+      if (!p.error.empty())
+        return module.emitError() << p.error;
+  } else {
+    phase("LLVM optimization");
+    optimize(*llvmMod, *tm);
   }
 
   kiln::HeaderOptions headerOpts;
@@ -334,16 +440,12 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   }
 
   // Code generation into memory.
-  phase("code generation");
-  SmallString<0> objBuf;
-  {
-    llvm::raw_svector_ostream os(objBuf);
-    llvm::legacy::PassManager cg;
+  if (objects.empty()) {
+    phase("code generation");
     auto ft = kind == ArtifactKind::Assembly ? llvm::CodeGenFileType::AssemblyFile
                                              : llvm::CodeGenFileType::ObjectFile;
-    if (tm->addPassesToEmitFile(cg, os, nullptr, ft))
+    if (codegen(*llvmMod, *tm, ft, objects.emplace_back()))
       return module.emitError("the target cannot emit this file type");
-    cg.run(*llvmMod);
   }
   auto writeFile = [&](StringRef path, StringRef data) -> LogicalResult {
     std::error_code ec;
@@ -354,14 +456,20 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     return success();
   };
   if (kind == ArtifactKind::Assembly || kind == ArtifactKind::Object)
-    return writeFile(outputPath, objBuf);
+    return writeFile(outputPath, objects.front());
 
   phase("link");
   if (kind == ArtifactKind::StaticLib) {
-    std::string member = (llvm::sys::path::stem(outputPath) + ".o").str();
+    std::vector<std::string> names;
+    for (size_t i = 0; i < objects.size(); ++i)
+      names.push_back((llvm::sys::path::stem(outputPath) +
+                       (objects.size() > 1 ? "." + Twine(i) : Twine()) + ".o")
+                          .str());
     std::vector<llvm::NewArchiveMember> members;
-    members.emplace_back(llvm::MemoryBufferRef(objBuf, member));
-    members.back().MemberName = member;
+    for (size_t i = 0; i < objects.size(); ++i) {
+      members.emplace_back(llvm::MemoryBufferRef(objects[i], names[i]));
+      members.back().MemberName = names[i];
+    }
     if (llvm::Error e = llvm::writeArchive(outputPath, members, llvm::SymtabWritingMode::NormalSymtab,
                                            llvm::object::Archive::getDefaultKindForTriple(triple),
                                            /*Deterministic=*/true,
@@ -373,14 +481,15 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   }
 
   // Shared library: link the object with lld.
-  SmallString<128> objPath;
-  int fd;
-  if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objPath))
-    return module.emitError("cannot create a temporary object file");
-  llvm::FileRemover remover(objPath);
-  {
+  SmallVector<SmallString<128>> objPaths(objects.size());
+  SmallVector<std::unique_ptr<llvm::FileRemover>> objRemovers;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("kiln", "o", fd, objPaths[i]))
+      return module.emitError("cannot create a temporary object file");
+    objRemovers.push_back(std::make_unique<llvm::FileRemover>(objPaths[i]));
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << objBuf;
+    os << objects[i];
   }
   std::string linker = "/usr/lib/llvm-22/bin/ld.lld";
   if (!llvm::sys::fs::can_execute(linker)) {
@@ -399,7 +508,9 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   bool hostLink = sameArch && host.getOS() == triple.getOS() &&
                   host.getEnvironment() == triple.getEnvironment();
   if (hostLink) {
-    args.append({"-o", outputPath, objPath});
+    args.append({"-o", outputPath});
+    for (auto &p : objPaths)
+      args.push_back(p);
     for (const char *d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
                           "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64",
                           "/usr/lib64", "/lib", "/usr/lib"})
@@ -413,7 +524,9 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     if (emulation.empty())
       return module.emitError() << "cannot link a shared library for '" << tripleStr
                                 << "' (ld.lld has no emulation for it): use --emit=obj";
-    args.append({"-m", emulation, "-o", outputPath, objPath});
+    args.append({"-m", emulation, "-o", outputPath});
+    for (auto &p : objPaths)
+      args.push_back(p);
     SmallVector<StringRef> sonames = crossSonames(triple);
     if (!sonames.empty()) {
       // An empty object of the target's flavour for the stand-ins.
