@@ -255,6 +255,52 @@ Value divideByPoolDivisors(OpBuilder &b, Location loc, Value r, RankedTensorType
   });
 }
 
+/// Divides the window sums `r` (NCHW, `res`) of a 2-D average pool over
+/// `x` with a run-time height or width by each output position's divisor,
+/// computed in the same loop: the window is a box, so its count is the
+/// product over h and w of the taps inside [lo, hi), lo = 0 and hi = the
+/// input size (with count_include_pad: -explicit begin pad and the input
+/// size + explicit end pad).  Taps of one dim are base + t*d, t in [0, k),
+/// base = o*s - pad: first = ceil((lo - base) / d), last = floor((hi - 1 -
+/// base) / d), clamped to [0, k - 1].  The same count as poolDivisors.
+Value divideByRunTimePoolDivisors(OpBuilder &b, Location loc, Value r, Value x, RankedTensorType res,
+                                  ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> d,
+                                  ArrayRef<int64_t> pads, ArrayRef<int64_t> ep, bool cip) {
+  Type et = res.getElementType();
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < 4; ++i)
+    dims.push_back(dimOf(b, loc, r, i));
+  Value inH = dimOf(b, loc, x, 2), inW = dimOf(b, loc, x, 3);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{res}, ValueRange{r}, ValueRange{empty(b, loc, res, dims)},
+             SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(4)),
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               auto c = [&](int64_t v) { return (Value)arith::ConstantIndexOp::create(nb, nl, v); };
+               Value count = c(1);
+               for (int64_t i = 0; i < 2; ++i) {
+                 Value in = i == 0 ? inH : inW;
+                 Value o = linalg::IndexOp::create(nb, nl, 2 + i);
+                 Value base = arith::SubIOp::create(nb, nl, arith::MulIOp::create(nb, nl, o, c(s[i])), c(pads[i]));
+                 Value lo = c(cip ? -ep[i] : 0);
+                 Value hi = cip ? (Value)arith::AddIOp::create(nb, nl, in, c(ep[i + 2])) : in;
+                 Value first = arith::CeilDivSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, lo, base), c(d[i]));
+                 Value hiMinus = arith::SubIOp::create(nb, nl, arith::SubIOp::create(nb, nl, hi, c(1)), base);
+                 Value last = arith::FloorDivSIOp::create(nb, nl, hiMinus, c(d[i]));
+                 first = arith::MaxSIOp::create(nb, nl, first, c(0));
+                 last = arith::MinSIOp::create(nb, nl, last, c(k[i] - 1));
+                 Value n = arith::AddIOp::create(nb, nl, arith::SubIOp::create(nb, nl, last, first), c(1));
+                 n = arith::MaxSIOp::create(nb, nl, n, c(0));
+                 count = arith::MulIOp::create(nb, nl, count, n);
+               }
+               count = arith::MaxSIOp::create(nb, nl, count, c(1));
+               Value ci = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), count);
+               Value f = arith::SIToFPOp::create(nb, nl, et, ci);
+               linalg::YieldOp::create(nb, nl, arith::DivFOp::create(nb, nl, a[0], f).getResult());
+             })
+      .getResult(0);
+}
+
 /// Pooling as one linalg.generic over (n, c, out..., window...) for any
 /// spatial rank: the max (or sum) of the padded input and, with
 /// `withIndices`, the flat index of the max in the unpadded input
@@ -475,8 +521,8 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
   int64_t ns = res.getRank() - 2;
   if (ns != 2 && ns != 1)
     return lowerConvTransposeND(b, op);
-  if (!wt.hasStaticShape() || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic))
-    return b.notifyMatchFailure(op, "transposed convolution needs static channel and spatial dims");
+  if (!wt.hasStaticShape() || xt.isDynamicDim(1))
+    return b.notifyMatchFailure(op, "transposed convolution needs a static filter and input channel count");
   Type et = res.getElementType();
   Value x = op.getInput(), w = op.getFilter();
   SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads()),
@@ -493,14 +539,26 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
   }
   int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
   int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
-  // 1. Dilate the input by the strides.
-  int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
-  int64_t Hu = (H - 1) * strides[0] + 1, Wu = (W - 1) * strides[1] + 1;
-  auto upT = RankedTensorType::get({xt.getDimSize(0), C, Hu, Wu}, et);
-  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C), cIdx(b, loc, Hu), cIdx(b, loc, Wu)};
+  // 1. Dilate the input by the strides: (in - 1) * s + 1 (at run time for
+  //    a dynamic height or width; 0 for an empty input).
+  SmallVector<int64_t> upShape{xt.getDimSize(0), C};
+  SmallVector<Value> upDims{dimOf(b, loc, x, 0), cIdx(b, loc, C)};
+  for (int64_t i = 2; i < 4; ++i) {
+    int64_t in = xt.getDimSize(i), st = strides[i - 2];
+    if (in != kDyn) {
+      upShape.push_back(in == 0 ? 0 : (in - 1) * st + 1);
+      upDims.push_back(cIdx(b, loc, upShape.back()));
+      continue;
+    }
+    upShape.push_back(kDyn);
+    Value v = arith::MulIOp::create(b, loc, dimOf(b, loc, x, i), cIdx(b, loc, st));
+    v = arith::SubIOp::create(b, loc, v, cIdx(b, loc, st - 1));
+    upDims.push_back(arith::MaxSIOp::create(b, loc, v, cIdx(b, loc, 0)));
+  }
+  auto upT = RankedTensorType::get(upShape, et);
   Value up = fillTensor(b, loc, empty(b, loc, upT, upDims), scalar(b, loc, et, 0));
   SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes{mixedDim(b, loc, x, 0), b.getIndexAttr(C),
-                                                             b.getIndexAttr(H), b.getIndexAttr(W)},
+                                                             mixedDim(b, loc, x, 2), mixedDim(b, loc, x, 3)},
       strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
   up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
   // 2. Pad by d*(k-1) - pad (negative: crop).
@@ -514,10 +572,23 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
   Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
   if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
     auto pt = rtt(xp);
-    int64_t h2 = pt.getDimSize(2) - crop[0] - crop[2], w2 = pt.getDimSize(3) - crop[1] - crop[3];
-    auto ct = RankedTensorType::get({pt.getDimSize(0), C, h2, w2}, et);
+    SmallVector<int64_t> cs{pt.getDimSize(0), C};
     SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
-    SmallVector<OpFoldResult> s{dimOf(b, loc, xp, 0), b.getIndexAttr(C), b.getIndexAttr(h2), b.getIndexAttr(w2)};
+    SmallVector<OpFoldResult> s{dimOf(b, loc, xp, 0), b.getIndexAttr(C)};
+    for (int64_t i = 2; i < 4; ++i) {
+      int64_t c = crop[i - 2] + crop[i];
+      if (pt.isDynamicDim(i)) {
+        // A negative size (more cropped than there is) is caught by the
+        // result-size check of the convolution's consumers; keep it >= 0.
+        Value v = arith::SubIOp::create(b, loc, dimOf(b, loc, xp, i), cIdx(b, loc, c));
+        s.push_back(arith::MaxSIOp::create(b, loc, v, cIdx(b, loc, 0)).getResult());
+        cs.push_back(kDyn);
+      } else {
+        cs.push_back(pt.getDimSize(i) - c);
+        s.push_back(b.getIndexAttr(cs.back()));
+      }
+    }
+    auto ct = RankedTensorType::get(cs, et);
     SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
     xp = tensor::ExtractSliceOp::create(b, loc, ct, xp, o, s, one);
   }
@@ -609,12 +680,17 @@ FailureOr<Value> lowerPool(PatternRewriter &b, nn::PoolOp op) {
   } else {
     r = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{res2}, ValueRange{xp, window}, ValueRange{init}, sAttr, dAttr)
             .getResult(0);
-    // Divisor per output position, computed at compile time.
     SmallVector<int64_t> ep(op.getExplicitPads());
     if (ns == 1) ep = {0, ep[0], 0, ep[1]};
-    SmallVector<double> div = poolDivisors(rtt(x).getShape().drop_front(2), res2.getShape().drop_front(2),
-                                           k, s, d, pads, ep, op.getCountIncludePad());
-    r = divideByPoolDivisors(b, loc, r, res2, div);
+    if (llvm::any_of(rtt(x).getShape().drop_front(2), ShapedType::isDynamic) ||
+        llvm::any_of(res2.getShape().drop_front(2), ShapedType::isDynamic)) {
+      r = divideByRunTimePoolDivisors(b, loc, r, x, res2, k, s, d, pads, ep, op.getCountIncludePad());
+    } else {
+      // Divisor per output position, computed at compile time.
+      SmallVector<double> div = poolDivisors(rtt(x).getShape().drop_front(2), res2.getShape().drop_front(2),
+                                             k, s, d, pads, ep, op.getCountIncludePad());
+      r = divideByPoolDivisors(b, loc, r, res2, div);
+    }
   }
   return ns == 1 ? collapseFrom2D(b, loc, r) : r;
 }

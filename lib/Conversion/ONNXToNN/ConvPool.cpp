@@ -96,12 +96,18 @@ LoweringResult ConvPoolLowering::convTranspose(ox::ConvTransposeOp c) {
   // and output_shape): full = s*(in-1) + opad + (k-1)*d + 1 - pb - pe.
   for (int64_t i = 0; i < ns; ++i) {
     int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2), out = res.getDimSize(i + 2);
-    if (in == kDyn || out == kDyn)
-      continue;
-    int64_t full = strides[i] * (in - 1) + (k - 1) * dil[i] + 1;
     bool explicitPads = c.getAutoPad() == "NOTSET" && !c.getOutputShape();
     if (explicitPads)
       continue;
+    if (c.getAutoPad() == "VALID" && !c.getOutputShape()) {
+      pads[i] = pads[i + ns] = 0;
+      continue;
+    }
+    if (in == kDyn || out == kDyn)
+      return (LogicalResult)(fail() << (c.getOutputShape() ? "output_shape" : "auto_pad " + c.getAutoPad().str())
+                                    << " needs static spatial dims (dim " << i + 2
+                                    << " is dynamic; give explicit pads, or fix it with --input-shape)");
+    int64_t full = strides[i] * (in - 1) + (k - 1) * dil[i] + 1;
     int64_t total = full + opad[i] - out;
     if (total < 0) {
       opad[i] += -total;
@@ -136,6 +142,16 @@ LoweringResult ConvPoolLowering::pool(PoolT p, nn::PoolKind kind) {
   for (int64_t i = 0; i < ns; ++i) {
     int64_t in = x.getDimSize(i + 2), out = res.getDimSize(i + 2);
     int64_t ek = dil[i] * (k[i] - 1) + 1;
+    // With a run-time size, the pads of SAME and the extra end pad of
+    // ceil_mode would depend on it; nn.pool's pads are static.
+    if (in == kDyn || out == kDyn) {
+      if (ap == "SAME_UPPER" || ap == "SAME_LOWER")
+        return (LogicalResult)(fail() << "auto_pad " << ap << " needs static spatial dims (dim " << i + 2
+                                      << " is dynamic; fix it with --input-shape)");
+      if (p.getCeilMode() != 0)
+        return (LogicalResult)(fail() << "ceil_mode needs static spatial dims (dim " << i + 2
+                                      << " is dynamic; fix it with --input-shape)");
+    }
     if (ap == "VALID") {
       explicitPads[i] = explicitPads[i + ns] = 0;
     } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
@@ -152,8 +168,6 @@ LoweringResult ConvPoolLowering::pool(PoolT p, nn::PoolKind kind) {
         total[i + ns] += needed;
     }
   }
-  if (kind == nn::PoolKind::avg && llvm::any_of(x.getShape().drop_front(2), ShapedType::isDynamic))
-    return (LogicalResult)(fail() << "average pooling needs static spatial dims");
   bool cip = false;
   if constexpr (std::is_same_v<PoolT, ox::AveragePoolOp>)
     cip = p.getCountIncludePad() != 0;
