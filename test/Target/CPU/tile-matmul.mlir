@@ -23,6 +23,29 @@ func.func @generic_contraction(%x: memref<?x128x768xf32>, %w: memref<768x3072xf3
 
 // -----
 
+// Sequence-first layout (torch's nn.MultiheadAttention in-projection,
+// [L, N, E] x [E, 3E] with N the batch): the rows are the static sequence
+// dim (197: full tiles of 8 and a peeled remainder), not the dynamic batch,
+// which is usually 1 and would leave no full tile.
+// CHECK-LABEL: func.func @sequence_first
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c8
+// CHECK: vector.contract {{.*}} : vector<8x1x16xf32>, vector<16x32xf32> into vector<8x1x32xf32>
+#sa = affine_map<(s, b, n, k) -> (s, b, k)>
+#sw = affine_map<(s, b, n, k) -> (k, n)>
+#sy = affine_map<(s, b, n, k) -> (s, b, n)>
+func.func @sequence_first(%x: memref<197x?x768xf32>, %w: memref<768x2304xf32>, %y: memref<197x?x2304xf32>) {
+  linalg.generic {indexing_maps = [#sa, #sw, #sy], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<197x?x768xf32>, memref<768x2304xf32>) outs(%y : memref<197x?x2304xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %m = arith.mulf %in, %in2 : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // A dynamic row count (batch * sequence collapsed): 8-row tiles, and the row
 // loop is peeled so the main loop's tiles are static and vectorized; the
 // last partial tile (fewer than 8 rows) stays scalar.
