@@ -84,6 +84,35 @@ module {
 
 // -----
 
+// A view defined after the checks and used by the next segment is not
+// yielded: its source and size are, and the view is made again after the
+// guard, so that the guard's result bufferizes to the source's layout and
+// not to a strided one.  A value the terminator uses is yielded as is.
+// CHECK-LABEL: func.func @main
+// CHECK: %[[G:.*]]:2 = scf.if %arg0 -> (index, tensor<?x8xf32>) {
+// CHECK: %[[Y:.*]] = linalg.copy
+// CHECK: %[[M:.*]] = arith.addi
+// CHECK: tensor.extract_slice %[[Y]]
+// CHECK: scf.yield %[[M]], %[[Y]] : index, tensor<?x8xf32>
+// CHECK: } else {
+// CHECK: %[[V:.*]] = tensor.extract_slice %[[G]]#1[0, 0] [%[[G]]#0, 4] [1, 1]
+// CHECK: scf.if %arg1 -> (tensor<?x4xf32>) {
+// CHECK: linalg.copy ins(%[[V]] : tensor<?x4xf32>)
+module {
+  func.func @main(%ok1: i1, %ok2: i1, %n: index, %x: tensor<?x8xf32>) -> tensor<?x4xf32> {
+    nn.check %ok1, "a" {stop}
+    %y = linalg.copy ins(%x : tensor<?x8xf32>) outs(%x : tensor<?x8xf32>) -> tensor<?x8xf32>
+    %m = arith.addi %n, %n : index
+    %v = tensor.extract_slice %y[0, 0] [%m, 4] [1, 1] : tensor<?x8xf32> to tensor<?x4xf32>
+    nn.check %ok2, "b" {stop}
+    %e = tensor.empty(%m) : tensor<?x4xf32>
+    %z = linalg.copy ins(%v : tensor<?x4xf32>) outs(%e : tensor<?x4xf32>) -> tensor<?x4xf32>
+    return %z : tensor<?x4xf32>
+  }
+}
+
+// -----
+
 // In a loop body: the rest of the iteration is skipped (the iteration
 // arguments go on unchanged), every iteration starts with a guard on
 // kiln_check_ok(), and the code after the loop runs only if no check
