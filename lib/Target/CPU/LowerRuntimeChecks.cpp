@@ -11,9 +11,9 @@
 // (missing values are 0).  `kiln_check_failed` is declared here and defined
 // by the artifact writer (RuntimeCheckABI.cpp): it keeps the first failure
 // of the current invoke in the caller's kiln_abi_error record (ABI v2,
-// runtime/include/kiln/abi.h).  Runs on the tensor-level module, first in
-// the CPU pipeline; the checks run outside any linalg op, on the thread
-// that called invoke.
+// runtime/include/kiln/abi.h).  Runs on the tensor-level module, after
+// elementwise fusion (which does not reach across the guards below); the
+// checks run outside any linalg op, on the thread that called invoke.
 //
 // `stop` checks end the run (a bad Reshape/Expand size leaves no safe way
 // to go on).  A run of consecutive stop checks with conditions c1..cn cuts
