@@ -21,7 +21,7 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from onnx import numpy_helper
+from torch_reference import seed_parameters, write_data_set
 
 
 class Conv(nn.Module):
@@ -65,23 +65,14 @@ MODELS = {
 
 
 def save(out, name, m, shape, dynamic):
-    torch.manual_seed(sum(map(ord, name)))
-    for p in m.parameters():
-        p.data.uniform_(-0.5, 0.5)
-    m.eval()
+    seed_parameters(m, name)
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     x = torch.randn(1, *shape)
     torch.onnx.export(m, (x,), os.path.join(d, "model.onnx"), opset_version=17, input_names=["x"],
                       dynamic_axes={"x": {0: "batch"}} if dynamic else None)
     for k, batch in enumerate([1, 2] if dynamic else [1]):
-        xs = x if batch == 1 else torch.randn(batch, *shape)
-        with torch.no_grad():
-            y = m(xs)
-        sd = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(sd, exist_ok=True)
-        open(os.path.join(sd, "input_0.pb"), "wb").write(numpy_helper.from_array(xs.numpy()).SerializeToString())
-        open(os.path.join(sd, "output_0.pb"), "wb").write(numpy_helper.from_array(y.numpy()).SerializeToString())
+        write_data_set(d, k, x if batch == 1 else torch.randn(batch, *shape), m)
 
 
 def main():

@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper, save_model
+from torch_reference import seed_parameters, write_data_set
 
 
 class UNetish(nn.Module):
@@ -56,10 +57,7 @@ MODELS = {
 
 
 def save(out, name, m, c, sizes):
-    torch.manual_seed(sum(map(ord, name)))
-    for p in m.parameters():
-        p.data.uniform_(-0.5, 0.5)
-    m.eval()
+    seed_parameters(m, name)
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     n, *spatial = sizes[0]
@@ -68,13 +66,7 @@ def save(out, name, m, c, sizes):
     torch.onnx.export(m, (x,), os.path.join(d, "model.onnx"), opset_version=17, input_names=["x"],
                       output_names=["y"], dynamic_axes={"x": axes, "y": axes})
     for k, (n, *spatial) in enumerate(sizes):
-        xs = x if k == 0 else torch.randn(n, c, *spatial)
-        with torch.no_grad():
-            y = m(xs)
-        sd = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(sd, exist_ok=True)
-        open(os.path.join(sd, "input_0.pb"), "wb").write(numpy_helper.from_array(xs.numpy()).SerializeToString())
-        open(os.path.join(sd, "output_0.pb"), "wb").write(numpy_helper.from_array(y.numpy()).SerializeToString())
+        write_data_set(d, k, x if k == 0 else torch.randn(n, c, *spatial), m)
 
 
 def error_models(out):
