@@ -176,6 +176,10 @@ INFER(ConvTransposeOp) {
       (int64_t)opad.size() != ns || (int64_t)pads.size() != 2 * ns ||
       (int64_t)kernel.size() != ns)
     return c.error() << "attribute lengths do not match the " << ns << " spatial dims";
+  // output_shape lists the spatial dims (optionally after N and C).
+  if (!oshape.empty() && (int64_t)oshape.size() < ns)
+    return c.error() << "output_shape has " << oshape.size() << " entries, fewer than the " << ns
+                     << " spatial dims";
   SmallVector<int64_t> out{x.getDimSize(0), M};
   for (int64_t i = 0; i < ns; ++i) {
     int64_t in = x.getDimSize(i + 2);
