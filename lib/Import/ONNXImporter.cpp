@@ -10,6 +10,7 @@
 
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Dialect/ONNX/ONNXOps.h"
+#include "kiln/Support/NodeLocation.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -1601,7 +1602,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef bytes) {
     SmallVector<NamedAttribute> entries;
     for (const auto &kv : nodeTypes)
       entries.push_back(b.getNamedAttr(kv.getKey(), b.getStringAttr(kv.getValue())));
-    (*module)->setAttr("kiln.profile.node_types", b.getDictionaryAttr(entries));
+    (*module)->setAttr(kiln::kNodeTypesAttr, b.getDictionaryAttr(entries));
   }
   if (failed(mlir::verify(*module)))
     return nullptr;

@@ -15,6 +15,10 @@
 
 namespace kiln {
 
+/// Module attribute in which the importer records the ONNX graph's nodes:
+/// a dictionary from node name to op type.
+constexpr llvm::StringLiteral kNodeTypesAttr = "kiln.profile.node_types";
+
 /// The first NameLoc name in `loc` that is a node of `table` (the importer's
 /// node table, `kiln.profile.node_types`; null: any NameLoc), looking
 /// through fused, call-site and opaque locations; "" if there is none.

@@ -609,7 +609,7 @@ struct InsertRuntimeChecksPass : kiln::impl::InsertRuntimeChecksBase<InsertRunti
         ops.push_back(op);
     });
     OpBuilder b(&getContext());
-    Checker c{b, m->getAttrOfType<DictionaryAttr>("kiln.profile.node_types")};
+    Checker c{b, m->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr)};
     bool failed = false;
     for (Operation *op : ops)
       failed |= mlir::failed(c.run(op));

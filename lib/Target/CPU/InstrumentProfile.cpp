@@ -65,7 +65,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr StringLiteral kNodeTypesAttr = "kiln.profile.node_types";
 constexpr StringLiteral kUnattributed = "(unattributed)";
 
 /// Appends every node of `table` named in `loc` to `nodes`, once each (all
@@ -105,10 +104,10 @@ struct InstrumentProfilePass
                     << kiln::cpu::kProfileSymbol << "' (instrumented twice?)";
       return signalPassFailure();
     }
-    Attribute tableAttr = m->getAttr(kNodeTypesAttr);
+    Attribute tableAttr = m->getAttr(kiln::kNodeTypesAttr);
     auto table = dyn_cast_or_null<DictionaryAttr>(tableAttr);
     if (tableAttr && !table) {
-      m.emitError() << "'" << kNodeTypesAttr << "' must be a dictionary (node name -> op type)";
+      m.emitError() << "'" << kiln::kNodeTypesAttr << "' must be a dictionary (node name -> op type)";
       return signalPassFailure();
     }
 

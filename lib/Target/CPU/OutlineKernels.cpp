@@ -16,10 +16,11 @@
 //
 // The outlined function takes the kernel's operands and the values its
 // regions use from above as arguments (weights included), except
-// constants, which are cloned into it so that LLVM still sees them.  It has internal linkage and
-// `noinline` (LLVM's inliner would otherwise put a function called once
-// straight back).  Its name is `<function>.k<N>.<node>` with the ONNX node
-// of the kernel's location, so that profilers (perf) name the layer.
+// constants, which are cloned into it so that LLVM still sees them.  It
+// has internal linkage and `noinline` (LLVM's inliner would otherwise put
+// a function called once straight back).  Its name is
+// `<function>.k<N>.<node>` with the ONNX node of the kernel's location
+// (kiln::onnxNodeName), so that profilers (perf) name the layer.
 // Kernels that differ only in their arguments (the weights, the buffers:
 // the 12 layers of a BERT encoder) share one function, named after the
 // first of them.
@@ -29,6 +30,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
+
+#include "kiln/Support/NodeLocation.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/IRMapping.h"
@@ -45,19 +48,6 @@ namespace kiln::cpu {
 using namespace mlir;
 
 namespace {
-
-/// The first named location in `loc`, or "".
-static std::string firstName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
-}
 
 /// `s` with every character other than [A-Za-z0-9_] replaced by '_', at
 /// most 40 characters.
@@ -118,6 +108,7 @@ struct OutlineKernelsPass : kiln::cpu::impl::CPUOutlineKernelsBase<OutlineKernel
     SymbolTable symbols(m);
     SmallVector<func::FuncOp> funcs(m.getOps<func::FuncOp>());
     llvm::StringMap<func::FuncOp> seen;
+    auto nodeTable = m->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
     for (func::FuncOp f : funcs) {
       if (f.isDeclaration())
         continue;
@@ -136,7 +127,7 @@ struct OutlineKernelsPass : kiln::cpu::impl::CPUOutlineKernelsBase<OutlineKernel
         OpBuilder b(m.getContext());
         b.setInsertionPoint(f);
         std::string name = (f.getSymName() + ".k" + Twine(n++)).str();
-        std::string node = firstName(k->getLoc());
+        StringRef node = kiln::onnxNodeName(k->getLoc(), nodeTable);
         if (!node.empty())
           name += "." + symbolPart(node);
         auto fnType = b.getFunctionType(ValueRange(args).getTypes(), k->getResultTypes());
