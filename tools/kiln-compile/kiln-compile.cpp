@@ -398,7 +398,6 @@ int main(int argc, char **argv) {
   topts.features = mattr;
   topts.optLevel = level;
   topts.profile = profile;
-  topts.jobs = jobs;
   topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);

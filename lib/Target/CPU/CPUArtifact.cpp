@@ -358,7 +358,7 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
       }
     constexpr uint64_t kInstructionsPerPart = 20000, kMaxParts = 8;
     parts = opts.llvmParts ? opts.llvmParts
-                           : (unsigned)std::min({instructions / kInstructionsPerPart, kMaxParts});
+                           : (unsigned)std::min(instructions / kInstructionsPerPart, kMaxParts);
     parts = std::max<unsigned>(std::min<uint64_t>(parts, definitions), 1u);
   }
   if (parts > 1) {

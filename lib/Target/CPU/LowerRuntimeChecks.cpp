@@ -151,10 +151,10 @@ struct LowerRuntimeChecksPass
           continue;
         SmallVector<Operation *> chain;
         Value src = r;
-        while (Operation *def = src.getDefiningOp()) {
-          if (toTerm || !inside.contains(def) ||
-              !isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(def))
-            break;
+        for (Operation *def = src.getDefiningOp();
+             !toTerm && def && inside.contains(def) &&
+             isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(def);
+             def = src.getDefiningOp()) {
           chain.push_back(def);
           src = def->getOperand(0);
         }
@@ -210,13 +210,15 @@ struct LowerRuntimeChecksPass
       Value v = e;
       v.replaceUsesWithIf(r, [&](OpOperand &u) { return !ifOp->isAncestor(u.getOwner()); });
     }
+    // The views again, each once (chains may share their inner views).
     b.setInsertionPointAfter(ifOp);
+    IRMapping map;
+    for (auto [e, r] : llvm::zip(escaping, ifOp.getResults()))
+      map.map(e, r);
     for (auto &[v, chain] : views) {
-      IRMapping map;
-      for (auto [e, r] : llvm::zip(escaping, ifOp.getResults()))
-        map.map(e, r);
       for (Operation *view : llvm::reverse(chain))
-        b.clone(*view, map);
+        if (!map.contains(view->getResult(0)))
+          b.clone(*view, map);
       v.replaceUsesWithIf(map.lookup(v), [&](OpOperand &u) { return !ifOp->isAncestor(u.getOwner()); });
     }
     return success();
