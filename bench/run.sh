@@ -7,6 +7,10 @@
 # build/bench/results.{json,md,png}.  Arguments go to bench/bench.py, e.g.
 #   ./bench/run.sh --models resnet50,bert_encoder
 #   ./bench/run.sh --quick --models squeezenet1_1
+# With --kernels first, the kernel benchmark instead (bench/kernels.py: every
+# Conv/MatMul/Gemm as a single-operator model, GFLOP/s and % of the measured
+# peak, ONNX Runtime in the same run), e.g.
+#   ./bench/run.sh --kernels --models resnet50
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -16,5 +20,9 @@ cd "$(dirname "$0")/.."
 if [ ! -f bench/node_modules/onnxruntime-node/package.json ] ||
    [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
   (cd bench && npm ci --ignore-scripts --no-audit --no-fund)
+fi
+if [ "${1:-}" = "--kernels" ]; then
+  shift
+  exec /usr/bin/python3 bench/kernels.py "$@"
 fi
 exec /usr/bin/python3 bench/bench.py "$@"

@@ -62,6 +62,9 @@ SmallVector<StringRef> kiln::nnOptimizationPassNames() {
 }
 
 void kiln::buildNNToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  // FLOPs of the optimized graph, for the per-node profile's GFLOP/s.
+  if (opts.profile)
+    pm.addPass(kiln::createNNRecordFlops());
   pm.addPass(kiln::createInsertRuntimeChecks());
   pm.addPass(kiln::createConvertNNToLinalg());
   pm.addPass(createCanonicalizerPass());

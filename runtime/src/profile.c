@@ -15,16 +15,17 @@ kiln_status kiln_attach_profile(const char *where, kiln_model *model,
   if (!profile)
     return kiln_set_error(KILN_ERROR_ABI, "%s: profile descriptor is NULL",
                           where);
-  if (profile->version != KILN_PROFILE_VERSION)
+  if (profile->version < 1 || profile->version > KILN_PROFILE_VERSION)
     return kiln_set_error(KILN_ERROR_ABI,
                           "%s: unsupported profile version %d (this runtime "
-                          "supports version %d)",
+                          "supports versions 1 to %d)",
                           where, (int)profile->version, KILN_PROFILE_VERSION);
   if (profile->count < 0 || profile->count > KILN_MAX_PROFILE_ENTRIES)
     return kiln_set_error(KILN_ERROR_ABI, "%s: invalid profile entry count %d",
                           where, (int)profile->count);
   if (profile->count > 0 &&
-      (!profile->strings || !profile->ns || !profile->calls))
+      (!profile->strings || !profile->ns || !profile->calls ||
+       (profile->version >= 2 && !profile->flops)))
     return kiln_set_error(KILN_ERROR_ABI,
                           "%s: profile descriptor has NULL tables", where);
   size_t n = 2 * (size_t)profile->count;
@@ -115,6 +116,9 @@ kiln_status kiln_model_profile_entry(const kiln_model *model, int32_t index,
   out->op_type = model->profile_strings[2 * (size_t)index + 1];
   out->ns = __atomic_load_n(&p->ns[index], __ATOMIC_RELAXED);
   out->calls = __atomic_load_n(&p->calls[index], __ATOMIC_RELAXED);
+  /* Version 1 descriptors end before the `flops` member. */
+  out->flops =
+      p->version >= 2 ? __atomic_load_n(&p->flops[index], __ATOMIC_RELAXED) : 0;
   return KILN_OK;
 }
 
@@ -126,6 +130,8 @@ kiln_status kiln_model_profile_reset(kiln_model *model) {
   for (int32_t i = 0; i < p->count; ++i) {
     __atomic_store_n(&p->ns[i], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&p->calls[i], 0, __ATOMIC_RELAXED);
+    if (p->version >= 2)
+      __atomic_store_n(&p->flops[i], 0, __ATOMIC_RELAXED);
   }
   return KILN_OK;
 }

@@ -69,8 +69,11 @@ static float static_result[1024];
 #ifdef FAKE_PROFILE
 static uint64_t prof_ns[2], prof_calls[2];
 static const char prof_strings[] = "x_plus_y\0Add\0(unattributed)\0(none)";
+/* Version 1 has no `flops` table (the runtime does not read it); later
+ * versions point it at zeros. */
+static uint64_t prof_flops[2];
 static const kiln_abi_profile prof = {FAKE_PROFILE, 2, prof_strings, prof_ns,
-                                      prof_calls};
+                                      prof_calls, prof_flops};
 FAKE_EXPORT const kiln_abi_profile *kiln_model_profile_v1(void) {
   return &prof;
 }
@@ -82,6 +85,9 @@ static void invoke(void **args) {
   __atomic_fetch_add(&prof_calls[0], 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&prof_ns[1], 10, __ATOMIC_RELAXED);
   __atomic_fetch_add(&prof_calls[1], 1, __ATOMIC_RELAXED);
+#if FAKE_PROFILE >= 2
+  __atomic_fetch_add(&prof_flops[0], 2000, __ATOMIC_RELAXED);
+#endif
 #endif
   desc_x *result = (desc_x *)args[0];
   const desc_x *x = (const desc_x *)args[1];

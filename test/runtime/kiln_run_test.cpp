@@ -414,8 +414,9 @@ TEST_F(KilnRun, TimingPercentilesAndThroughput) {
   EXPECT_THAT(r.output, HasSubstr("samples/s at batch 8 (one run at a time)"));
 }
 
-// The fake profiled model adds exactly 1000 ns to node "x_plus_y" (Add) and
-// 10 ns to "(unattributed)" per run, so the report's figures are exact.
+// The fake profiled model adds exactly 1000 ns and 2000 FLOPs to node
+// "x_plus_y" (Add) and 10 ns to "(unattributed)" per run, so the report's
+// figures are exact (2 GFLOP/s; the % of the measured peak varies).
 TEST_F(KilnRun, ProfileTablesFromKnownCounters) {
   const std::string prof = std::string("'") + FAKE_PROFILED_SO + "'";
   const std::string json = (root / "p.json").string();
@@ -424,29 +425,34 @@ TEST_F(KilnRun, ProfileTablesFromKnownCounters) {
   EXPECT_THAT(r.output, HasSubstr("profile of model 'fake_add' over 4 runs"));
   EXPECT_THAT(r.output, HasSubstr("per node (2 of 2, by time):"));
   // total 4000 ns = 0.004 ms, 0.001 ms/run, 1000/1010 = 99.01 %.
-  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4  Add"
-                                  "                    x_plus_y\n"));
-  EXPECT_THAT(r.output, HasSubstr("     0.000     0.0000   0.99%        4  (none)"
+  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4      2.00 "));
+  EXPECT_THAT(r.output, HasSubstr("%  Add                    x_plus_y\n"));
+  EXPECT_THAT(r.output, HasSubstr("     0.000     0.0000   0.99%        4         -       -  (none)"
                                   "                 (unattributed)\n"));
-  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4      1  Add\n"));
+  EXPECT_THAT(r.output, HasSubstr("     0.004     0.0010  99.01%        4      1      2.00 "));
   EXPECT_THAT(r.output, HasSubstr("sum of all entries 0.0010 ms/run"));
+  EXPECT_THAT(r.output, HasSubstr("convolutions and matrix products: 0.000 GFLOP/run in 0.0010 "
+                                  "ms/run, 2.00 GFLOP/s = "));
   std::ifstream in(json);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, HasSubstr("\"runs\": 4,"));
   EXPECT_THAT(text, HasSubstr("{\"name\": \"x_plus_y\", \"op_type\": \"Add\", \"ns\": 4000, "
-                              "\"calls\": 4, \"ms_per_run\": 0.001000, \"percent\": 99.0099}"));
+                              "\"calls\": 4, \"ms_per_run\": 0.001000, \"percent\": 99.0099, "
+                              "\"flops\": 8000, \"gflops_per_s\": 2.0000, \"percent_of_peak\": "));
+  EXPECT_THAT(text, HasSubstr("\"flops\": 0, \"gflops_per_s\": null, \"percent_of_peak\": null}"));
+  EXPECT_THAT(text, HasSubstr("\"peak_gflops_per_s\": "));
   EXPECT_THAT(text, HasSubstr("\"profiled_ms_per_run\": 0.001010,"));
   // --profile-top 1 lists one node; the per-op-type table stays complete.
   r = runKilnRun(prof + " --profile --profile-top 1 --repeat 1");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("per node (1 of 2, by time):"));
-  EXPECT_THAT(r.output, HasSubstr("1      1  (none)"));
+  EXPECT_THAT(r.output, HasSubstr("1      1         -       -  (none)"));
   // With --data-dir, the profile covers the data-set runs.
   r = runKilnRun(prof + " --profile --data-dir " + addDataSet("a") + " --data-dir " +
                  addDataSet("b"));
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("over 2 runs"));
-  EXPECT_THAT(r.output, HasSubstr("     0.002     0.0010  99.01%        2  Add"));
+  EXPECT_THAT(r.output, HasSubstr("     0.002     0.0010  99.01%        2      2.00 "));
   // A model without a profile.
   r = runKilnRun(kAdd + " --profile");
   EXPECT_EQ(r.code, 2);

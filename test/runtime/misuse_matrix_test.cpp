@@ -71,9 +71,10 @@ const kiln_abi_model kEmptyAbi = {KILN_ABI_VERSION, 1, 1, 0, "fake_empty",
 
 // A valid profile descriptor, the base of the malformed ones.
 uint64_t gProfNs[2], gProfCalls[2];
+uint64_t gProfFlops[2];
 const char kProfStrings[] = "p\0Add\0q\0Mul";
 kiln_abi_profile validProfile() {
-  return {KILN_PROFILE_VERSION, 2, kProfStrings, gProfNs, gProfCalls};
+  return {KILN_PROFILE_VERSION, 2, kProfStrings, gProfNs, gProfCalls, gProfFlops};
 }
 
 kiln_tensor makeTensor(void *data, size_t bytes, kiln_dtype dtype,
@@ -871,9 +872,12 @@ void addProfileCases(std::vector<Case> &cases) {
   };
   static std::vector<char> unterminated(1 << 17, 'a');
   const Bad bads[] = {
-      {"version 2", [](kiln_abi_profile &p) { p.version = 2; },
-       "kiln_model_attach_profile: unsupported profile version 2 (this "
-       "runtime supports version 1)"},
+      {"version 3", [](kiln_abi_profile &p) { p.version = 3; },
+       "kiln_model_attach_profile: unsupported profile version 3 (this "
+       "runtime supports versions 1 to 2)"},
+      {"version 0", [](kiln_abi_profile &p) { p.version = 0; },
+       "kiln_model_attach_profile: unsupported profile version 0 (this "
+       "runtime supports versions 1 to 2)"},
       {"count -1", [](kiln_abi_profile &p) { p.count = -1; },
        "kiln_model_attach_profile: invalid profile entry count -1"},
       {"count INT32_MAX", [](kiln_abi_profile &p) { p.count = INT32_MAX; },
@@ -883,6 +887,8 @@ void addProfileCases(std::vector<Case> &cases) {
       {"ns NULL", [](kiln_abi_profile &p) { p.ns = nullptr; },
        "kiln_model_attach_profile: profile descriptor has NULL tables"},
       {"calls NULL", [](kiln_abi_profile &p) { p.calls = nullptr; },
+       "kiln_model_attach_profile: profile descriptor has NULL tables"},
+      {"flops NULL", [](kiln_abi_profile &p) { p.flops = nullptr; },
        "kiln_model_attach_profile: profile descriptor has NULL tables"},
       {"unterminated string",
        [](kiln_abi_profile &p) { p.strings = unterminated.data(); },

@@ -664,11 +664,13 @@ TEST(Profile, SharedLibraryExposesItsCounters) {
   EXPECT_STREQ(e.op_type, "Add");
   EXPECT_EQ(e.ns, 3000u);
   EXPECT_EQ(e.calls, 3u);
+  EXPECT_EQ(e.flops, 6000u);
   ASSERT_EQ(kiln_model_profile_entry(m, 1, &e), KILN_OK) << lastError();
   EXPECT_STREQ(e.name, "(unattributed)");
   EXPECT_STREQ(e.op_type, "(none)");
   EXPECT_EQ(e.ns, 30u);
   EXPECT_EQ(e.calls, 3u);
+  EXPECT_EQ(e.flops, 0u);
   EXPECT_EQ(kiln_model_profile_entry(m, 2, &e), KILN_ERROR_INVALID_ARGUMENT);
   EXPECT_THAT(lastError(), HasSubstr("index 2 out of range: the profile has 2 entries"));
   EXPECT_EQ(kiln_model_profile_entry(m, -1, &e), KILN_ERROR_INVALID_ARGUMENT);
@@ -679,6 +681,7 @@ TEST(Profile, SharedLibraryExposesItsCounters) {
   ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
   EXPECT_EQ(e.ns, 0u);
   EXPECT_EQ(e.calls, 0u);
+  EXPECT_EQ(e.flops, 0u);
   ASSERT_EQ(runAddOnce(m), KILN_OK);
   ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
   EXPECT_EQ(e.calls, 1u);
@@ -716,8 +719,9 @@ TEST(Profile, AttachToAStaticModel) {
   ASSERT_EQ(kiln_model_from_abi(kiln_model_abi_v1(), &m), KILN_OK) << lastError();
   EXPECT_EQ(kiln_model_has_profile(m), 0);
   static uint64_t ns[3] = {5, 6, 7}, calls[3] = {1, 1, 2};
+  static uint64_t flops[3] = {1000, 0, 0};
   static const char strings[] = "a\0Conv\0b\0Relu\0c\0";
-  kiln_abi_profile p = {KILN_PROFILE_VERSION, 3, strings, ns, calls};
+  kiln_abi_profile p = {KILN_PROFILE_VERSION, 3, strings, ns, calls, flops};
   ASSERT_EQ(kiln_model_attach_profile(m, &p), KILN_OK) << lastError();
   int32_t count = 0;
   ASSERT_EQ(kiln_model_profile_count(m, &count), KILN_OK);
@@ -728,6 +732,7 @@ TEST(Profile, AttachToAStaticModel) {
   EXPECT_STREQ(e.op_type, ""); // an empty op type is allowed
   EXPECT_EQ(e.ns, 7u);
   EXPECT_EQ(e.calls, 2u);
+  EXPECT_EQ(e.flops, 0u);
   // Malformed descriptors are refused and leave the model as it was.
   kiln_abi_profile bad = p;
   bad.count = -1;
@@ -737,7 +742,10 @@ TEST(Profile, AttachToAStaticModel) {
   bad.ns = nullptr;
   EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
   bad = p;
-  bad.version = 2;
+  bad.version = KILN_PROFILE_VERSION + 1;
+  EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
+  bad = p;
+  bad.flops = nullptr;
   EXPECT_EQ(kiln_model_attach_profile(m, &bad), KILN_ERROR_ABI);
   EXPECT_EQ(kiln_model_attach_profile(m, nullptr), KILN_ERROR_INVALID_ARGUMENT);
   EXPECT_THAT(lastError(), HasSubstr("kiln_model_attach_profile: profile is NULL"));
@@ -745,6 +753,28 @@ TEST(Profile, AttachToAStaticModel) {
   ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
   EXPECT_STREQ(e.name, "a");
   EXPECT_STREQ(e.op_type, "Conv");
+  EXPECT_EQ(e.flops, 1000u);
+  ASSERT_EQ(kiln_model_profile_reset(m), KILN_OK);
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
+  EXPECT_EQ(e.flops, 0u); // reset zeroes the FLOP counters too
+  EXPECT_EQ(e.ns, 0u);
+  // A version-1 descriptor (libraries of earlier Kilns) ends before
+  // `flops`: read as not counted, the member never touched.
+  struct V1 {
+    int32_t version, count;
+    const char *strings;
+    uint64_t *ns, *calls;
+  };
+  static V1 v1 = {1, 3, strings, ns, calls};
+  ASSERT_EQ(kiln_model_attach_profile(m, reinterpret_cast<const kiln_abi_profile *>(&v1)), KILN_OK)
+      << lastError();
+  ns[0] = 9;
+  flops[0] = 77;
+  ASSERT_EQ(kiln_model_profile_entry(m, 0, &e), KILN_OK);
+  EXPECT_EQ(e.ns, 9u);
+  EXPECT_EQ(e.flops, 0u);
+  ASSERT_EQ(kiln_model_profile_reset(m), KILN_OK);
+  EXPECT_EQ(flops[0], 77u); // not part of a version-1 descriptor
   kiln_model_free(m);
 }
 

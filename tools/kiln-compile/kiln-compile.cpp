@@ -486,6 +486,7 @@ int main(int argc, char **argv) {
 
   kiln::PipelineOptions popts;
   popts.optLevel = level;
+  popts.profile = profile;
   {
     SmallVector<StringRef> known = kiln::nnOptimizationPassNames();
     for (const std::string &n : disabledPasses) {

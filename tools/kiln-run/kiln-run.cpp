@@ -13,6 +13,7 @@
 // mismatch, 2 usage, load, data or runtime error.
 //===----------------------------------------------------------------------===//
 #include "Npy.h"
+#include "Peak.h"
 #include "kiln/Version.h"
 #include "kiln/runtime.h"
 
@@ -83,11 +84,16 @@ options:
   --profile        print the time spent per ONNX node and per op type
                    (the library must be compiled with kiln-compile --profile);
                    the timed runs are the --repeat runs after --warmup, or
-                   the --data-dir runs
+                   the --data-dir runs.  Convolutions and matrix products
+                   also show GFLOP/s and the percentage of the machine's
+                   fp32 peak, which kiln-run measures (see --peak)
   --profile-top N  nodes listed in the per-node table (default 30; 0 = all)
   --profile-json FILE
                    also write the whole profile as JSON to FILE (implies
                    --profile)
+  --peak           measure and print one core's fp32 multiply-add peak
+                   (GFLOP/s, the widest FMA vectors the CPU has) and exit;
+                   takes no model
   -v, --verbose    print the model signature and per-run details
   -h, --help       print this help
   --version        print Kiln's version, commit and LLVM version
@@ -115,6 +121,7 @@ struct Options {
   unsigned long long seed = 0;
   bool verbose = false;
   bool profile = false;
+  bool peak = false;
   long profileTop = 30;
   std::string profileJson;
   std::vector<std::pair<std::string, std::string>> inputFiles; // --input NAME=FILE
@@ -879,6 +886,10 @@ struct ProfileRow {
   std::string name, opType;
   uint64_t ns = 0, calls = 0;
   long nodes = 0; // per op type: number of nodes
+  uint64_t flops = 0; // per node: FLOPs done (0: none counted)
+  // FLOPs executed and the time they took, over the counted nodes.
+  double flopsDone = 0, flopNs = 0;
+  double gflops() const { return flopNs > 0 ? flopsDone / flopNs : 0; }
 };
 
 std::string jsonString(const std::string &s) {
@@ -926,7 +937,12 @@ ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &t
       std::fprintf(stderr, "kiln-run: error: %s\n", kiln_last_error());
       return kError;
     }
-    nodes.push_back({e.name, e.op_type, e.ns, e.calls, 1});
+    ProfileRow r{e.name, e.op_type, e.ns, e.calls, 1, e.flops};
+    if (e.flops) {
+      r.flopsDone = static_cast<double>(e.flops);
+      r.flopNs = static_cast<double>(e.ns);
+    }
+    nodes.push_back(r);
   }
   // Per op type, in order of first execution, then sorted by time.
   std::vector<ProfileRow> types;
@@ -934,11 +950,15 @@ ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &t
     auto it = std::find_if(types.begin(), types.end(),
                            [&](const ProfileRow &t) { return t.opType == n.opType; });
     if (it == types.end()) {
-      types.push_back({"", n.opType, n.ns, n.calls, 1});
+      types.push_back(n);
+      types.back().name.clear();
+      types.back().flops = 0;
     } else {
       it->ns += n.ns;
       it->calls += n.calls;
       it->nodes += 1;
+      it->flopsDone += n.flopsDone;
+      it->flopNs += n.flopNs;
     }
   }
   uint64_t sumNs = 0;
@@ -958,27 +978,54 @@ ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &t
     return sumNs ? 100.0 * static_cast<double>(ns) / static_cast<double>(sumNs) : 0.0;
   };
 
+  // The machine's peak, only when there is something to compare with it.
+  kiln::run::Peak peak;
+  double flopsDone = 0, flopNs = 0;
+  for (const ProfileRow &n : nodes)
+    flopsDone += n.flopsDone, flopNs += n.flopNs;
+  if (flopsDone > 0)
+    peak = kiln::run::measurePeak(0.2);
+  auto rate = [&](const ProfileRow &r, char *buf, size_t size) {
+    if (r.flopNs <= 0)
+      std::snprintf(buf, size, "%9s %7s", "-", "-");
+    else
+      std::snprintf(buf, size, "%9.2f %6.1f%%", r.gflops(),
+                    peak.gflops > 0 ? 100.0 * r.gflops() / peak.gflops : 0.0);
+  };
+
   std::printf("\nprofile of model '%s' over %ld run%s\n", kiln_model_name(model), totals.runs,
               totals.runs == 1 ? "" : "s");
   const size_t shown = opt.profileTop == 0
                            ? sortedNodes.size()
                            : std::min(sortedNodes.size(), static_cast<size_t>(opt.profileTop));
   std::printf("per node (%zu of %zu, by time):\n", shown, sortedNodes.size());
-  std::printf("  %10s %10s %7s %8s  %-22s %s\n", "total ms", "ms/run", "%", "calls", "op type",
-              "node");
+  std::printf("  %10s %10s %7s %8s %9s %7s  %-22s %s\n", "total ms", "ms/run", "%", "calls",
+              "GFLOP/s", "% peak", "op type", "node");
+  char rateBuf[64];
   for (size_t i = 0; i < shown; ++i) {
     const ProfileRow &n = sortedNodes[i];
-    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 "  %-22s %s\n",
+    rate(n, rateBuf, sizeof rateBuf);
+    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 " %s  %-22s %s\n",
                 static_cast<double>(n.ns) / 1e6, static_cast<double>(n.ns) / 1e6 / runs,
-                pct(n.ns), n.calls, n.opType.c_str(), n.name.c_str());
+                pct(n.ns), n.calls, rateBuf, n.opType.c_str(), n.name.c_str());
   }
   std::printf("per op type:\n");
-  std::printf("  %10s %10s %7s %8s %6s  %s\n", "total ms", "ms/run", "%", "calls", "nodes",
-              "op type");
-  for (const ProfileRow &t : sortedTypes)
-    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 " %6ld  %s\n",
+  std::printf("  %10s %10s %7s %8s %6s %9s %7s  %s\n", "total ms", "ms/run", "%", "calls",
+              "nodes", "GFLOP/s", "% peak", "op type");
+  for (const ProfileRow &t : sortedTypes) {
+    rate(t, rateBuf, sizeof rateBuf);
+    std::printf("  %10.3f %10.4f %6.2f%% %8" PRIu64 " %6ld %s  %s\n",
                 static_cast<double>(t.ns) / 1e6, static_cast<double>(t.ns) / 1e6 / runs,
-                pct(t.ns), t.calls, t.nodes, t.opType.c_str());
+                pct(t.ns), t.calls, t.nodes, rateBuf, t.opType.c_str());
+  }
+  if (flopsDone > 0) {
+    ProfileRow all;
+    all.flopsDone = flopsDone, all.flopNs = flopNs;
+    std::printf("convolutions and matrix products: %.3f GFLOP/run in %.4f ms/run, %.2f GFLOP/s "
+                "= %.1f%% of the measured peak, %.1f GFLOP/s (%s, one core)\n",
+                flopsDone / 1e9 / runs, flopNs / 1e6 / runs, all.gflops(),
+                100.0 * all.gflops() / peak.gflops, peak.gflops, peak.isa);
+  }
   std::printf("sum of all entries %.4f ms/run; measured wall time %.4f ms/run (%.1f%% "
               "inside timed regions; the rest is the runtime's checks and copies, the model's "
               "entry and the timers themselves)\n",
@@ -998,6 +1045,11 @@ ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &t
                  opt.dataDirs.empty() ? "\"random\"" : "\"data-dir\"");
     std::fprintf(f, "  \"wall_ms_per_run\": %.6f,\n  \"profiled_ms_per_run\": %.6f,\n",
                  wallPerRun, sumPerRun);
+    if (peak.gflops > 0)
+      std::fprintf(f, "  \"peak_gflops_per_s\": %.3f,\n  \"peak_isa\": %s,\n", peak.gflops,
+                   jsonString(peak.isa).c_str());
+    else
+      std::fprintf(f, "  \"peak_gflops_per_s\": null,\n  \"peak_isa\": null,\n");
     auto rows = [&](const char *key, const std::vector<ProfileRow> &v, bool perType) {
       std::fprintf(f, "  \"%s\": [", key);
       for (size_t i = 0; i < v.size(); ++i) {
@@ -1011,6 +1063,13 @@ ExitCode reportProfile(kiln_model *model, const Options &opt, const RunTotals &t
                      static_cast<double>(r.ns) / 1e6 / runs, pct(r.ns));
         if (perType)
           std::fprintf(f, ", \"nodes\": %ld", r.nodes);
+        else
+          std::fprintf(f, ", \"flops\": %" PRIu64, r.flops);
+        if (r.flopNs > 0)
+          std::fprintf(f, ", \"gflops_per_s\": %.4f, \"percent_of_peak\": %.3f", r.gflops(),
+                       peak.gflops > 0 ? 100.0 * r.gflops() / peak.gflops : 0.0);
+        else
+          std::fprintf(f, ", \"gflops_per_s\": null, \"percent_of_peak\": null");
         std::fprintf(f, "}");
       }
       std::fprintf(f, "\n  ]");
@@ -1138,6 +1197,10 @@ int run(int argc, char **argv) {
       opt.profile = true;
       continue;
     }
+    if (arg == "--peak") {
+      opt.peak = true;
+      continue;
+    }
     if (arg.size() < 2 || arg[0] != '-') {
       positional.push_back(arg);
       continue;
@@ -1197,6 +1260,14 @@ int run(int argc, char **argv) {
                           ", got '" + value + "'");
       (name == "--repeat" ? opt.repeat : name == "--warmup" ? opt.warmup : opt.batch) = l;
     }
+  }
+  if (opt.peak) {
+    if (!positional.empty())
+      return usageError("--peak takes no model library");
+    const kiln::run::Peak p = kiln::run::measurePeak(0.5);
+    std::printf("peak: %.1f GFLOP/s fp32 on one core (%s, %d lanes, measured over %.2f s)\n",
+                p.gflops, p.isa, p.lanes, p.seconds);
+    return kPass;
   }
   if (positional.size() != 1)
     return usageError(positional.empty() ? "no model library given"

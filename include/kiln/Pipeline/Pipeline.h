@@ -18,6 +18,9 @@ struct PipelineOptions {
   /// Graph passes on nn not to run (their kiln-opt names, e.g.
   /// "kiln-nn-fuse-epilogue"); kiln-compile --disable-pass.
   std::set<std::string> disabledPasses;
+  /// kiln-compile --profile: count each node's FLOPs at run time
+  /// (kiln-nn-record-flops) for the per-node profile.
+  bool profile = false;
 };
 
 /// onnx dialect -> nn dialect (normalization and graph clean-ups).

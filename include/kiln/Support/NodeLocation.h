@@ -19,6 +19,12 @@ namespace kiln {
 /// a dictionary from node name to op type.
 constexpr llvm::StringLiteral kNodeTypesAttr = "kiln.profile.node_types";
 
+/// The function kiln-nn-record-flops calls after each convolution and matrix
+/// product with the FLOPs it just did (i64, 2 per multiply-add), located at
+/// the op; kiln-cpu-instrument-profile turns the calls into additions to the
+/// profile's per-node FLOP counters.
+constexpr llvm::StringLiteral kProfileFlopsFn = "kiln.profile.flops";
+
 /// The first NameLoc name in `loc` that is a node of `table` (the importer's
 /// node table, `kiln.profile.node_types`; null: any NameLoc), looking
 /// through fused, call-site and opaque locations; "" if there is none.

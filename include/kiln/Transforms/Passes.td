@@ -59,6 +59,33 @@ def NNConstantFold : Pass<"kiln-nn-constant-fold", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNRecordFlops : Pass<"kiln-nn-record-flops", "mlir::ModuleOp"> {
+  let summary = "Count the FLOPs of convolutions and matmuls at run time for the per-node profile";
+  let description = [{
+    For `kiln-compile --profile`: after every `nn.conv`, `nn.conv_transpose`
+    and `nn.matmul` on float elements, inserts a call
+
+        func.call @kiln.profile.flops(%flops) : (i64) -> ()
+
+    at the op's location, with the floating-point operations the op just did
+    (2 per multiply-add; the epilogue's bias, residual and activation are
+    not counted), computed from the actual sizes (`tensor.dim` of dynamic
+    dims; a constant for static shapes), and declares the function.  The
+    CPU back end's kiln-cpu-instrument-profile turns each call into an
+    atomic addition to the FLOP counter of the profile entry whose timed
+    code runs it, so dynamic batch, spatial and sequence dims and the
+    bodies of Loop / Scan count what ran.  Not for integer (quantized) ops.
+
+      conv:           2 x result elements x (C / groups) x kernel elements
+      conv_transpose: 2 x input elements x (F / groups) x kernel elements
+      matmul:         2 x result elements x K
+
+    Statistics: counted-ops, dynamic-ops (those with a run-time count).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::tensor::TensorDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def NNDeadCodeElim : Pass<"kiln-nn-dce", "mlir::func::FuncOp"> {
   let summary = "Erase side-effect-free ops whose results are unused";
   let description = [{

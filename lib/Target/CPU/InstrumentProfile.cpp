@@ -8,7 +8,12 @@
 //
 //     const kiln_abi_profile *kiln_model_profile_v1(void);
 //
-// (runtime/include/kiln/abi.h), which the runtime finds with dlsym.
+// (runtime/include/kiln/abi.h), which the runtime finds with dlsym.  The
+// calls to kiln.profile.flops that kiln-nn-record-flops placed after each
+// convolution and matrix product become atomic additions to the FLOP
+// counter of the entry whose timed code runs them (nested ones included:
+// a Loop body's matmuls count for the Loop); calls outside the entry
+// function's timed code are dropped, and so is the declaration.
 //
 // Attribution rule (docs/runtime.md):
 //   - An op's node is the first NameLoc, in a pre-order left-to-right walk of
@@ -232,6 +237,11 @@ struct InstrumentProfilePass
                                          DenseElementsAttr::get(RankedTensorType::get(
                                              {(int64_t)counterTy.getNumElements()}, i64),
                                                                 APInt(64, 0)));
+    auto flopsG = LLVM::GlobalOp::create(b, loc, counterTy, /*isConstant=*/false,
+                                         LLVM::Linkage::Internal, "kiln_profile_flops",
+                                         DenseElementsAttr::get(RankedTensorType::get(
+                                             {(int64_t)counterTy.getNumElements()}, i64),
+                                                                APInt(64, 0)));
     std::string packed;
     for (auto &[name, type] : entries) {
       packed += name;
@@ -285,7 +295,7 @@ struct InstrumentProfilePass
     }
 
     // The descriptor (kiln_abi_profile) and its exported accessor.
-    auto descTy = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, ptr, ptr, ptr});
+    auto descTy = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, ptr, ptr, ptr, ptr});
     auto descG = LLVM::GlobalOp::create(b, loc, descTy, /*isConstant=*/true,
                                         LLVM::Linkage::Internal, "kiln_profile_desc", Attribute());
     {
@@ -295,7 +305,8 @@ struct InstrumentProfilePass
       Value fields[] = {cst(ib, i32, kiln::cpu::kProfileVersion), cst(ib, i32, (int64_t)n),
                         LLVM::AddressOfOp::create(ib, loc, strG),
                         LLVM::AddressOfOp::create(ib, loc, nsG),
-                        LLVM::AddressOfOp::create(ib, loc, callsG)};
+                        LLVM::AddressOfOp::create(ib, loc, callsG),
+                        LLVM::AddressOfOp::create(ib, loc, flopsG)};
       for (auto [i, v] : llvm::enumerate(fields))
         d = LLVM::InsertValueOp::create(ib, loc, d, v, ArrayRef<int64_t>{(int64_t)i});
       LLVM::ReturnOp::create(ib, loc, d);
@@ -318,6 +329,47 @@ struct InstrumentProfilePass
       LLVM::CallOp::create(after, gl, record,
                            ValueRange{cst(after, i32, g.index), start,
                                       cst(after, i64, g.counts ? 1 : 0)});
+    }
+
+    // FLOP markers inside a group count for its entry (after the timed
+    // regions: a marker can be a group's last op).
+    auto flopsFn = m.lookupSymbol<func::FuncOp>(kiln::kProfileFlopsFn);
+    auto isMarker = [&](Operation *op) {
+      auto call = dyn_cast<func::CallOp>(op);
+      return flopsFn && call && call.getCallee() == kiln::kProfileFlopsFn &&
+             call.getNumOperands() == 1 && call.getOperand(0).getType() == i64;
+    };
+    for (const Group &g : groups) {
+      SmallVector<Operation *> markers;
+      for (Operation *op = g.first;; op = op->getNextNode()) {
+        op->walk([&](Operation *nested) {
+          if (isMarker(nested))
+            markers.push_back(nested);
+        });
+        if (op == g.last)
+          break;
+      }
+      for (Operation *marker : markers) {
+        OpBuilder mb(marker);
+        Location ml = marker->getLoc();
+        Value base = LLVM::AddressOfOp::create(mb, ml, flopsG);
+        Value slot = LLVM::GEPOp::create(mb, ml, ptr, i64, base,
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)g.index});
+        LLVM::AtomicRMWOp::create(mb, ml, LLVM::AtomicBinOp::add, slot, marker->getOperand(0),
+                                  LLVM::AtomicOrdering::monotonic);
+        marker->erase();
+      }
+    }
+    if (flopsFn) {
+      SmallVector<Operation *> stray;
+      m.walk([&](func::CallOp call) {
+        if (call.getCallee() == kiln::kProfileFlopsFn)
+          stray.push_back(call);
+      });
+      for (Operation *op : stray)
+        op->erase();
+      if (flopsFn.isDeclaration())
+        flopsFn.erase();
     }
   }
 };

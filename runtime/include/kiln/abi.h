@@ -102,8 +102,12 @@ typedef const kiln_abi_model *(*kiln_model_abi_fn)(void);
  * into it; "(none)" for the unattributed entry); `strings` holds the
  * 2*count NUL-terminated strings back to back.  ns[i] accumulates CLOCK_MONOTONIC
  * nanoseconds spent in the node, calls[i] the number of times it ran.  The
- * counters are global to the loaded library. */
-#define KILN_PROFILE_VERSION 1
+ * counters are global to the loaded library.  Version 2 adds flops[i], the
+ * floating-point operations done by the entry's convolutions and matrix
+ * products (2 per multiply-add, counted by the generated code from the
+ * actual sizes; 0 for entries with none).  The runtime reads version 1
+ * descriptors as having no FLOP counts. */
+#define KILN_PROFILE_VERSION 2
 #define KILN_PROFILE_SYMBOL "kiln_model_profile_v1"
 
 typedef struct kiln_abi_profile {
@@ -112,6 +116,7 @@ typedef struct kiln_abi_profile {
   const char *strings;
   uint64_t *ns;    /* `count` counters */
   uint64_t *calls; /* `count` counters */
+  uint64_t *flops; /* `count` counters (version >= 2 only) */
 } kiln_abi_profile;
 
 typedef const kiln_abi_profile *(*kiln_model_profile_fn)(void);

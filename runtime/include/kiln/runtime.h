@@ -226,6 +226,9 @@ typedef struct kiln_profile_entry {
                           unattributed */
   uint64_t ns;         /* nanoseconds accumulated since load or reset */
   uint64_t calls;      /* executions of the node since load or reset */
+  uint64_t flops;      /* floating-point operations done by the node's
+                          convolutions and matrix products since load or
+                          reset (2 per multiply-add); 0 for other nodes */
 } kiln_profile_entry;
 
 /* 1 when the model carries a profile, 0 otherwise (or for NULL, which also

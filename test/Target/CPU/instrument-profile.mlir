@@ -49,6 +49,7 @@
 // CHECK: llvm.func @clock_gettime(i32, !llvm.ptr) -> i32
 // CHECK: llvm.mlir.global internal @kiln_profile_ns(dense<0> : tensor<3xi64>) {{.*}} : !llvm.array<3 x i64>
 // CHECK: llvm.mlir.global internal @kiln_profile_calls(dense<0> : tensor<3xi64>) {{.*}} : !llvm.array<3 x i64>
+// CHECK: llvm.mlir.global internal @kiln_profile_flops(dense<0> : tensor<3xi64>) {{.*}} : !llvm.array<3 x i64>
 // CHECK: llvm.mlir.global internal constant @kiln_profile_strings("conv\00Conv\00relu\00Relu\00(unattributed)\00(none)\00")
 // CHECK-LABEL: llvm.func internal @kiln_profile_now() -> i64
 // CHECK: %[[CLK:.*]] = llvm.mlir.constant(1 : i32) : i32
@@ -58,11 +59,13 @@
 // CHECK: llvm.atomicrmw add {{.*}} monotonic
 // CHECK: llvm.atomicrmw add {{.*}} monotonic
 // CHECK-LABEL: llvm.mlir.global internal constant @kiln_profile_desc()
-// CHECK: llvm.mlir.constant(1 : i32)
+// Version 2, 3 entries, the strings and the ns, calls and FLOP counters.
+// CHECK: llvm.mlir.constant(2 : i32)
 // CHECK: llvm.mlir.constant(3 : i32)
 // CHECK: llvm.mlir.addressof @kiln_profile_strings
 // CHECK: llvm.mlir.addressof @kiln_profile_ns
 // CHECK: llvm.mlir.addressof @kiln_profile_calls
+// CHECK: llvm.mlir.addressof @kiln_profile_flops
 // CHECK-LABEL: llvm.func @kiln_model_profile_v1() -> !llvm.ptr
 // CHECK: llvm.mlir.addressof @kiln_profile_desc
 module attributes {kiln.profile.node_types = {conv = "Conv", relu = "Relu"}} {
@@ -227,6 +230,56 @@ module {
 // expected-error @+1 {{'kiln.profile.node_types' must be a dictionary (node name -> op type)}}
 module attributes {kiln.profile.node_types = "Conv"} {
   func.func @main() attributes {kiln.entry} {
+    return
+  }
+}
+
+// -----
+
+// The FLOP markers of kiln-nn-record-flops become atomic additions to the
+// FLOP counter of the entry whose timed code runs them, also when nested in
+// a loop of that code; a marker outside the entry's timed code (a helper)
+// is dropped, and so is the declaration.
+// CHECK-NOT: kiln.profile.flops
+// CHECK-LABEL: func.func @main
+// CHECK:      %[[T0:.*]] = llvm.call @kiln_profile_now()
+// CHECK-NEXT: memref.alloc
+// CHECK-NEXT: linalg.fill
+// CHECK-NEXT: %[[F:.*]] = arith.constant 64 : i64
+// CHECK-NEXT: %[[BASE:.*]] = llvm.mlir.addressof @kiln_profile_flops
+// CHECK-NEXT: %[[SLOT:.*]] = llvm.getelementptr %[[BASE]][0] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT: llvm.atomicrmw add %[[SLOT]], %[[F]] monotonic : !llvm.ptr, i64
+// CHECK-NEXT: llvm.mlir.constant(0 : i32)
+// CHECK-NEXT: llvm.mlir.constant(1 : i64)
+// CHECK-NEXT: llvm.call @kiln_profile_record
+// CHECK:      scf.for
+// CHECK:        %[[BASE1:.*]] = llvm.mlir.addressof @kiln_profile_flops
+// CHECK-NEXT:   %[[SLOT1:.*]] = llvm.getelementptr %[[BASE1]][1] : (!llvm.ptr) -> !llvm.ptr, i64
+// CHECK-NEXT:   llvm.atomicrmw add %[[SLOT1]], %{{.*}} monotonic : !llvm.ptr, i64
+// CHECK:      llvm.call @kiln_profile_record
+// CHECK-LABEL: func.func private @helper
+// CHECK-NOT: call
+// CHECK: return
+module attributes {kiln.profile.node_types = {mm = "MatMul", loop = "Loop"}} {
+  func.func private @kiln.profile.flops(i64)
+  func.func @main(%x: memref<4xf32>, %n: i64) -> memref<4xf32> attributes {kiln.entry} {
+    %zero = arith.constant 0.0 : f32 loc("mm")
+    %a = memref.alloc() : memref<4xf32> loc("mm")
+    linalg.fill ins(%zero : f32) outs(%a : memref<4xf32>) loc("mm")
+    %f = arith.constant 64 : i64 loc("mm")
+    func.call @kiln.profile.flops(%f) : (i64) -> () loc("mm")
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c1 = arith.constant 1 : index
+    scf.for %k = %c0 to %c4 step %c1 {
+      %v = memref.load %x[%k] : memref<4xf32> loc("loop")
+      memref.store %v, %a[%k] : memref<4xf32> loc("loop")
+      func.call @kiln.profile.flops(%n) : (i64) -> () loc("mm")
+    } loc("loop")
+    return %a : memref<4xf32>
+  }
+  func.func private @helper(%n: i64) {
+    func.call @kiln.profile.flops(%n) : (i64) -> () loc("mm")
     return
   }
 }

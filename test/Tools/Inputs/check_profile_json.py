@@ -10,7 +10,9 @@ usage: check_profile_json.py FILE --runs N --op-types A,B,... [--nodes K]
   excluded) when --nodes is given;
 - the per-op-type totals are the sums of the per-node totals;
 - the profiled time is positive and within the measured wall time (the timed
-  regions run inside kiln_model_run, on the same clock).
+  regions run inside kiln_model_run, on the same clock);
+- GFLOP/s: a node with flops > 0 has gflops_per_s = flops / ns and percent_of_peak = 100 x that / peak_gflops_per_s; one without has
+  nulls; the op types' rates are those of their counted nodes together.
 Prints "profile OK: ..." or exits 1 with the reason.
 """
 import argparse
@@ -70,7 +72,29 @@ def main():
         fail(f"profiled_ms_per_run {prof['profiled_ms_per_run']} != sum of nodes {profiled}")
     if profiled > prof["wall_ms_per_run"] + 1e-6:
         fail(f"profiled {profiled} ms/run exceeds the wall time {prof['wall_ms_per_run']} ms/run")
-    print(f"profile OK: {len(real)} nodes, op types {','.join(types)}")
+    peak = prof["peak_gflops_per_s"]
+    counted = [n for n in nodes if n["flops"] > 0]
+    if counted and not (peak and peak > 0):
+        fail("nodes with FLOPs but no measured peak")
+
+    def check_rate(what, r, flops, ns):
+        if flops == 0 or ns == 0:
+            if r["gflops_per_s"] is not None or r["percent_of_peak"] is not None:
+                fail(f"{what} has a rate but no FLOPs")
+            return
+        g = flops / ns
+        if abs(r["gflops_per_s"] - g) > 1e-3 * g + 1e-4:
+            fail(f"{what}: gflops_per_s {r['gflops_per_s']} != {g}")
+        if abs(r["percent_of_peak"] - 100 * g / peak) > 1e-2 * (100 * g / peak) + 1e-3:
+            fail(f"{what}: percent_of_peak {r['percent_of_peak']} != {100 * g / peak}")
+    for n in nodes:
+        check_rate(f"node {n['name']}", n, n["flops"], n["ns"])
+    for t in prof["op_types"]:
+        mine = [n for n in counted if n["op_type"] == t["op_type"]]
+        check_rate(f"op type {t['op_type']}", t, sum(n["flops"] for n in mine),
+                   sum(n["ns"] for n in mine))
+    print(f"profile OK: {len(real)} nodes, op types {','.join(types)}"
+          + (f", {len(counted)} with FLOPs" if counted else ""))
 
 
 if __name__ == "__main__":

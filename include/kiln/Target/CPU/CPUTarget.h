@@ -16,7 +16,7 @@ namespace kiln::cpu {
 /// Symbol and descriptor version of an instrumented library's profile
 /// (kiln_abi_profile in runtime/include/kiln/abi.h).
 constexpr const char *kProfileSymbol = "kiln_model_profile_v1";
-constexpr int kProfileVersion = 1;
+constexpr int kProfileVersion = 2; // 2: per-entry FLOPs
 
 /// The CPU target (registered by registerAllTargets(), lib/Target/Targets.def).
 std::unique_ptr<kiln::Target> createTarget();

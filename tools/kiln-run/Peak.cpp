@@ -1,0 +1,117 @@
+//===- Peak.cpp - the machine's measured fp32 FMA peak ---------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// Sixteen independent accumulators (more than FMA latency x ports on current
+// x86 cores: 4 x 2) updated by FMA in a loop, on the widest vector unit the
+// CPU reports (cpuid, through __builtin_cpu_supports); batches of 2^20
+// iterations timed with the monotonic clock, the best batch rate kept.  The
+// frequency the vector unit actually runs at (AVX-512 licence, turbo) is
+// part of the figure, as it is for the model's kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Peak.h"
+
+#include <chrono>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+#define KILN_REP16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) float loop512(long iters) {
+#define DECL(i) __m512 a##i = _mm512_set1_ps(0.001f * (i + 1));
+  KILN_REP16(DECL)
+#undef DECL
+  const __m512 m = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-7f);
+  for (long n = 0; n < iters; ++n) {
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
+    KILN_REP16(STEP)
+#undef STEP
+  }
+  __m512 s = _mm512_setzero_ps();
+#define SUM(i) s = _mm512_add_ps(s, a##i);
+  KILN_REP16(SUM)
+#undef SUM
+  return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx2,fma"))) float loop256(long iters) {
+#define DECL(i) __m256 a##i = _mm256_set1_ps(0.001f * (i + 1));
+  KILN_REP16(DECL)
+#undef DECL
+  const __m256 m = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
+  for (long n = 0; n < iters; ++n) {
+#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
+    KILN_REP16(STEP)
+#undef STEP
+  }
+  alignas(32) float out[8];
+  __m256 s = _mm256_setzero_ps();
+#define SUM(i) s = _mm256_add_ps(s, a##i);
+  KILN_REP16(SUM)
+#undef SUM
+  _mm256_store_ps(out, s);
+  return out[0] + out[7];
+}
+#endif
+
+// Without FMA: a multiply and an add per lane (2 FLOPs, two instructions).
+float loopGeneric(long iters) {
+  typedef float v4 __attribute__((vector_size(16)));
+#define DECL(i) v4 a##i = (v4){0.001f * (i + 1), 0.001f * (i + 1), 0.001f * (i + 1), 0.001f * (i + 1)};
+  KILN_REP16(DECL)
+#undef DECL
+  const v4 m = {0.9999999f, 0.9999999f, 0.9999999f, 0.9999999f};
+  const v4 c = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
+  for (long n = 0; n < iters; ++n) {
+#define STEP(i) a##i = a##i * m + c;
+    KILN_REP16(STEP)
+#undef STEP
+  }
+  v4 s = {0, 0, 0, 0};
+#define SUM(i) s += a##i;
+  KILN_REP16(SUM)
+#undef SUM
+  return s[0] + s[3];
+}
+
+} // namespace
+
+kiln::run::Peak kiln::run::measurePeak(double seconds) {
+  Peak p;
+  float (*loop)(long) = loopGeneric;
+  p.lanes = 4;
+#if defined(__x86_64__)
+  p.isa = "SSE2 (mul+add)";
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) {
+    loop = loop512, p.lanes = 16, p.isa = "AVX-512";
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    loop = loop256, p.lanes = 8, p.isa = "AVX2+FMA";
+  }
+#else
+  p.isa = "generic (mul+add)";
+#endif
+  const long iters = 1L << 20;
+  const double flopsPerBatch = 2.0 * 16 * p.lanes * static_cast<double>(iters);
+  volatile float sink = 0;
+  const auto start = Clock::now();
+  double best = 0;
+  do {
+    const auto t0 = Clock::now();
+    sink = sink + loop(iters);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (s > 0 && flopsPerBatch / s > best)
+      best = flopsPerBatch / s;
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  p.gflops = best / 1e9;
+  p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return p;
+}
