@@ -16,6 +16,14 @@ bench/ort_worker.js, ONNX Runtime on 1 thread), alternating single runs;
 both outputs are compared first (a wrong kernel's speed is not reported as
 a speed).
 
+Both workers run with glibc's MALLOC_MMAP_THRESHOLD_ and
+MALLOC_TRIM_THRESHOLD_ raised (1 GB), so that a run reuses the memory the
+previous run freed: a single operator's fresh output otherwise costs more in
+page faults than its arithmetic (a 1x1 conv of ResNet-50, 3.2 MB of output:
+about 20 ms with the faults, 1 ms without, for both runtimes, on the 2-core
+EPYC VM of 2026-12-05).  The whole-model benchmark (bench.py) keeps the
+default allocator settings.
+
 The machine's fp32 peak is measured in the same run (`kiln-run --peak`: one
 core, the widest FMA vectors), and every operator gets its FLOPs (2 per
 multiply-add), GFLOP/s and percentage of that peak for both runtimes.
@@ -245,7 +253,7 @@ def write_markdown(path, results):
     lines = [f"# Kernel benchmark ({results['date']})", "",
              f"Host: {results['machine']['cpu']}, Kiln {(results['machine']['kiln_commit'] or '?')[:7]}.  Measured peak: **{peak['gflops']:.1f} GFLOP/s** fp32 on "
              f"one core ({peak['isa']}, `kiln-run --peak`).  Both runtimes on 1 thread; medians of "
-             f"alternating single runs; FLOPs = 2 per multiply-add.  ONNX Runtime "
+             f"alternating single runs, freed memory reused (no page faults: see bench/kernels.py); FLOPs = 2 per multiply-add.  ONNX Runtime "
              f"{results.get('ort_version', '?')}.", ""]
     for mname, mres in results["models"].items():
         ops = mres["ops"]
@@ -317,6 +325,9 @@ def main():
         sys.exit(f"kernels: unknown model(s) {', '.join(unknown)}")
     import numpy as np
     os.makedirs(work, exist_ok=True)
+    # Inherited by both workers (see the module docstring).
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(1 << 30)
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = str(1 << 30)
     peak = measure_peak(kiln_bin)
     log(f"kernels: measured peak {peak['gflops']:.1f} GFLOP/s ({peak['isa']}, one core)")
     bench.ensure_exported(models, cache, 1)

@@ -16,6 +16,34 @@ func.func @conv_bias(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tenso
   return %y : tensor<?x4x8x8xf32>
 }
 
+// A strided 1x1 convolution subsamples its input once into a dense tensor
+// (strided extract_slice + copy) and convolves it with stride 1; with a
+// dynamic batch and padding (pixels of the pad are taken too).
+// CHECK-LABEL: func @conv1x1_stride2
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[N:.*]] = tensor.dim %[[P]], %c0
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[P]][0, 0, 0, 0] [%[[N]], 8, 5, 4] [1, 1, 2, 3] : tensor<?x8x10x10xf32> to tensor<?x8x5x4xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x8x5x4xf32>
+// CHECK: %[[D:.*]] = linalg.copy ins(%[[S]] : tensor<?x8x5x4xf32>) outs(%[[E]] : tensor<?x8x5x4xf32>)
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[D]], %arg1 : tensor<?x8x5x4xf32>, tensor<16x8x1x1xf32>)
+func.func @conv1x1_stride2(%x: tensor<?x8x8x8xf32>, %w: tensor<16x8x1x1xf32>) -> tensor<?x16x5x4xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 3>} : (tensor<?x8x8x8xf32>, tensor<16x8x1x1xf32>) -> tensor<?x16x5x4xf32>
+  return %y : tensor<?x16x5x4xf32>
+}
+
+// Not for other kernels (3x3 stride 2) nor grouped 1x1 convolutions.
+// CHECK-LABEL: func @conv3x3_stride2_not_subsampled
+// CHECK-NOT: tensor.extract_slice
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK-NOT: tensor.extract_slice
+// CHECK: linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK: return
+func.func @conv3x3_stride2_not_subsampled(%x: tensor<1x8x9x9xf32>, %w: tensor<4x8x3x3xf32>, %w1: tensor<4x4x1x1xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x5x5xf32>) {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x9xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x4x4xf32>
+  %z = nn.conv %x, %w1 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x9xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x5x5xf32>
+  return %y, %z : tensor<1x4x4x4xf32>, tensor<1x4x5x5xf32>
+}
+
 // Depthwise convolution (groups == channels, multiplier 1) uses the
 // depthwise named op.
 // CHECK-LABEL: func @depthwise
