@@ -1,4 +1,9 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
+// RUN: kiln-opt --convert-nn-to-linalg --mlir-print-local-scope %s | FileCheck %s --check-prefix=LOCAL
+
+// The im2col gather of @conv_im2col (stride 2, dilation 2).
+// LOCAL-LABEL: func @conv_im2col
+// LOCAL: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 * 2 + d2 * 2, d5 * 2 + d3 * 2)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>]
 
 // The input map of the 3-D pooling below (maps are printed first).
 // CHECK: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2 * 2 + d5, d3 * 2 + d6, d4 * 2 + d7)>
@@ -8,12 +13,40 @@
 // CHECK-LABEL: func @conv_bias
 // CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK: %[[N:.*]] = tensor.dim %[[P]], %c0
-// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x4x8x8xf32>
-// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>) outs(%[[E]] : tensor<?x4x8x8xf32>)
-// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[P]], %arg1 : {{.*}}) outs(%[[INIT]] : tensor<?x4x8x8xf32>)
-func.func @conv_bias(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x8x8xf32> {
-  %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x8x8xf32>
-  return %y : tensor<?x4x8x8xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x4x8x20xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>) outs(%[[E]] : tensor<?x4x8x20xf32>)
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[P]], %arg1 : {{.*}}) outs(%[[INIT]] : tensor<?x4x8x20xf32>)
+func.func @conv_bias(%x: tensor<?x3x8x20xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x8x20xf32> {
+  %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x3x8x20xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x8x20xf32>
+  return %y : tensor<?x4x8x20xf32>
+}
+
+// Narrow output rows (at most 14 wide, at least 16 pixels): the windows are
+// gathered once (im2col: x[n, c, oh * s + kh * d, ow * s + kw * d] into
+// [N, C, KH, KW, OH, OW], collapsed to [N, C*KH*KW, OH, OW]) and convolved
+// with the [F, C*KH*KW, 1, 1] filter, stride and dilation 1.
+// CHECK-LABEL: func @conv_im2col
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 2, 2] high[0, 0, 2, 2]
+// CHECK: %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<?x6x3x3x7x7xf32>
+// CHECK: %[[COL:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[P]] : tensor<?x6x17x17xf32>) outs(%[[E]] : tensor<?x6x3x3x7x7xf32>)
+// CHECK: %[[X:.*]] = tensor.collapse_shape %[[COL]] {{\[\[}}0], [1, 2, 3], [4], [5]] : tensor<?x6x3x3x7x7xf32> into tensor<?x54x7x7xf32>
+// CHECK: %[[WF:.*]] = tensor.collapse_shape %arg1 {{\[\[}}0], [1, 2, 3]] : tensor<8x6x3x3xf32> into tensor<8x54xf32>
+// CHECK: %[[W:.*]] = tensor.expand_shape %[[WF]] {{\[\[}}0], [1, 2, 3]] output_shape [8, 54, 1, 1] : tensor<8x54xf32> into tensor<8x54x1x1xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[W]] : tensor<?x54x7x7xf32>, tensor<8x54x1x1xf32>)
+func.func @conv_im2col(%x: tensor<?x6x13x13xf32>, %w: tensor<8x6x3x3xf32>) -> tensor<?x8x7x7xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 2, 2>, groups = 1 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 2, 2>} : (tensor<?x6x13x13xf32>, tensor<8x6x3x3xf32>) -> tensor<?x8x7x7xf32>
+  return %y : tensor<?x8x7x7xf32>
+}
+
+// Not gathered: fewer than 16 output pixels, and rows wider than 14.
+// CHECK-LABEL: func @conv_no_im2col
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg0, %arg1 : tensor<1x6x5x5xf32>, tensor<8x6x3x3xf32>)
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg2, %arg1 : tensor<1x6x3x17xf32>, tensor<8x6x3x3xf32>)
+func.func @conv_no_im2col(%x: tensor<1x6x5x5xf32>, %w: tensor<8x6x3x3xf32>, %z: tensor<1x6x3x17xf32>) -> (tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>) {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x6x5x5xf32>, tensor<8x6x3x3xf32>) -> tensor<1x8x3x3xf32>
+  %v = nn.conv %z, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x6x3x17xf32>, tensor<8x6x3x3xf32>) -> tensor<1x8x1x15xf32>
+  return %y, %v : tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>
 }
 
 // A strided 1x1 convolution subsamples its input once into a dense tensor
@@ -38,10 +71,10 @@ func.func @conv1x1_stride2(%x: tensor<?x8x8x8xf32>, %w: tensor<16x8x1x1xf32>) ->
 // CHECK-NOT: tensor.extract_slice
 // CHECK: linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
 // CHECK: return
-func.func @conv3x3_stride2_not_subsampled(%x: tensor<1x8x9x9xf32>, %w: tensor<4x8x3x3xf32>, %w1: tensor<4x4x1x1xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x5x5xf32>) {
-  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x9xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x4x4xf32>
-  %z = nn.conv %x, %w1 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x9xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x5x5xf32>
-  return %y, %z : tensor<1x4x4x4xf32>, tensor<1x4x5x5xf32>
+func.func @conv3x3_stride2_not_subsampled(%x: tensor<1x8x9x41xf32>, %w: tensor<4x8x3x3xf32>, %w1: tensor<4x4x1x1xf32>) -> (tensor<1x4x4x20xf32>, tensor<1x4x5x21xf32>) {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x41xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x4x20xf32>
+  %z = nn.conv %x, %w1 {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x8x9x41xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x5x21xf32>
+  return %y, %z : tensor<1x4x4x20xf32>, tensor<1x4x5x21xf32>
 }
 
 // Depthwise convolution (groups == channels, multiplier 1) uses the
