@@ -21,7 +21,8 @@ func.func @conv_bias(%x: tensor<?x3x8x20xf32>, %w: tensor<4x3x3x3xf32>, %b: tens
   return %y : tensor<?x4x8x20xf32>
 }
 
-// Narrow output rows (at most 14 wide, at least 16 pixels): the windows are
+// Narrow output rows (at most 8 wide, or 14 for a strided convolution; at
+// least 16 pixels): the windows are
 // gathered once (im2col: x[n, c, oh * s + kh * d, ow * s + kw * d] into
 // [N, C, KH, KW, OH, OW], collapsed to [N, C*KH*KW, OH, OW]) and convolved
 // with the [F, C*KH*KW, 1, 1] filter, stride and dilation 1.
@@ -38,15 +39,18 @@ func.func @conv_im2col(%x: tensor<?x6x13x13xf32>, %w: tensor<8x6x3x3xf32>) -> te
   return %y : tensor<?x8x7x7xf32>
 }
 
-// Not gathered: fewer than 16 output pixels, and rows wider than 14.
+// Not gathered: fewer than 16 output pixels, rows wider than 14, and rows
+// of 9 to 14 with stride 1.
 // CHECK-LABEL: func @conv_no_im2col
 // CHECK-NOT: tensor.collapse_shape
 // CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg0, %arg1 : tensor<1x6x5x5xf32>, tensor<8x6x3x3xf32>)
 // CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg2, %arg1 : tensor<1x6x3x17xf32>, tensor<8x6x3x3xf32>)
-func.func @conv_no_im2col(%x: tensor<1x6x5x5xf32>, %w: tensor<8x6x3x3xf32>, %z: tensor<1x6x3x17xf32>) -> (tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>) {
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg3, %arg1 : tensor<1x6x16x16xf32>, tensor<8x6x3x3xf32>)
+func.func @conv_no_im2col(%x: tensor<1x6x5x5xf32>, %w: tensor<8x6x3x3xf32>, %z: tensor<1x6x3x17xf32>, %u: tensor<1x6x16x16xf32>) -> (tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>, tensor<1x8x14x14xf32>) {
   %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x6x5x5xf32>, tensor<8x6x3x3xf32>) -> tensor<1x8x3x3xf32>
   %v = nn.conv %z, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x6x3x17xf32>, tensor<8x6x3x3xf32>) -> tensor<1x8x1x15xf32>
-  return %y, %v : tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>
+  %t = nn.conv %u, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x6x16x16xf32>, tensor<8x6x3x3xf32>) -> tensor<1x8x14x14xf32>
+  return %y, %v, %t : tensor<1x8x3x3xf32>, tensor<1x8x1x15xf32>, tensor<1x8x14x14xf32>
 }
 
 // A strided 1x1 convolution subsamples its input once into a dense tensor
