@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """CTest kiln-bench-smoke (label `bench`, configuration `bench`: run with
 `ctest -C bench -L bench`): bench.py --quick on the small fashion_mnist_cnn
-model, then checks the results.  Exit 77 (skipped) when Node.js or
+model, then checks the results; then the kernel benchmark (kernels.py) on
+the same model's Conv and Gemm nodes.  Exit 77 (skipped) when Node.js or
 bench/node_modules (npm ci --ignore-scripts in bench/) is missing: the test
 never downloads anything.
 
@@ -68,6 +69,33 @@ def main():
     with open(os.path.join(out, "results.png"), "rb") as f:
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             fail("results.png is not a PNG")
+    # The kernel benchmark: 2 Conv and 2 Gemm nodes, each its own operator.
+    r = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "kernels.py"), "--models", MODEL,
+                        "--build", build, "--cache", cache, "--out", out, "--target-s", "0.05",
+                        "--min-rounds", "3"])
+    if r.returncode != 0:
+        fail(f"kernels.py exited with {r.returncode}")
+    with open(os.path.join(out, "kernels.json")) as f:
+        kern = json.load(f)
+    if not kern["peak"]["gflops"] > 0:
+        fail(f"no measured peak: {kern['peak']}")
+    ops = kern["models"][MODEL]["ops"]
+    if sorted(op["op_type"] for op in ops) != ["Conv", "Conv", "Gemm", "Gemm"]:
+        fail(f"operators {[op['op_type'] for op in ops]}, expected 2 Conv and 2 Gemm")
+    # conv 1->16 3x3 at 28x28, batch 1: 2 x 16x28x28 x 9 FLOPs.
+    if not any(op["op_type"] == "Conv" and op["flops"] == 2 * 16 * 28 * 28 * 9 for op in ops):
+        fail(f"FLOPs of the first conv: {[op['flops'] for op in ops]}")
+    for op in ops:
+        res = op.get("result", {})
+        for side in ("kiln", "ort"):
+            if res.get(side, {}).get("n", 0) < 3:
+                fail(f"{op['node']}: {side} timings missing: {res}")
+        if not res["diff"].get("within_1e-3_1e-4"):
+            fail(f"{op['node']}: Kiln and ORT differ: {res['diff']}")
+    with open(os.path.join(out, "kernels.md")) as f:
+        md = f.read()
+    if f"## {MODEL}" not in md or "Kiln/ORT **" not in md:
+        fail("kernels.md lacks the model's table")
     print("kiln-bench-smoke: PASS")
     return 0
 
