@@ -41,6 +41,7 @@ import datetime
 import json
 import os
 import re
+from math import prod
 import statistics
 import subprocess
 import sys
@@ -80,13 +81,6 @@ def attr_text(node):
     import onnx
     return ",".join(f"{a.name}={onnx.helper.get_attribute_value(a)}"
                     for a in sorted(node.attribute, key=lambda a: a.name))
-
-
-def prod(xs):
-    r = 1
-    for x in xs:
-        r *= x
-    return r
 
 
 def op_flops(node, shapes):
