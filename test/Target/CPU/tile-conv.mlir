@@ -95,3 +95,57 @@ func.func @conv_dynamic_batch(%x: memref<?x8x10x10xf32>, %w: memref<8x8x3x3xf32>
       ins(%x, %w : memref<?x8x10x10xf32>, memref<8x8x3x3xf32>) outs(%y : memref<?x8x8x8xf32>)
   return
 }
+
+// -----
+
+// The max-pooling micro-kernel: one channel x one output row per tile; a
+// 3x3 stride-2 window reads each input row contiguously (the 2 x 14 - 1 =
+// 27 columns under a 14-column chunk) and deinterleaves it, and the row is
+// maxed with arith.maximumf (NaN-propagating, like the op), nine times.
+// CHECK-LABEL: func.func @maxpool3x3_stride2
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<14xf32>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<27xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK: arith.maximumf %[[ACC]], %[[EVEN]] : vector<14xf32>
+// CHECK-COUNT-8: arith.maximumf {{.*}} : vector<14xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<14xf32>
+// CHECK-NOT: linalg.pooling_nchw_max
+func.func @maxpool3x3_stride2(%x: memref<1x8x29x29xf32>, %y: memref<1x8x14x14xf32>) {
+  %k = memref.alloc() : memref<3x3xf32>
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %k : memref<1x8x29x29xf32>, memref<3x3xf32>) outs(%y : memref<1x8x14x14xf32>)
+  memref.dealloc %k : memref<3x3xf32>
+  return
+}
+
+// -----
+
+// Stride 1 with a dynamic batch: plain row reads, the batch tiled by 1.
+// CHECK-LABEL: func.func @maxpool2x2_dynamic_batch
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK-NOT: vector.shuffle
+// CHECK-COUNT-4: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK-NOT: linalg.pooling_nchw_max
+func.func @maxpool2x2_dynamic_batch(%x: memref<?x4x17x17xf32>, %y: memref<?x4x16x16xf32>) {
+  %k = memref.alloc() : memref<2x2xf32>
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %k : memref<?x4x17x17xf32>, memref<2x2xf32>) outs(%y : memref<?x4x16x16xf32>)
+  memref.dealloc %k : memref<2x2xf32>
+  return
+}
+
+// -----
+
+// Stride 3 stays on the general tiling.
+// CHECK-LABEL: func.func @maxpool_stride3
+// CHECK-NOT: vector.shuffle
+// CHECK: return
+func.func @maxpool_stride3(%x: memref<1x4x10x10xf32>, %y: memref<1x4x3x3xf32>) {
+  %k = memref.alloc() : memref<3x3xf32>
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<3> : tensor<2xi64>}
+      ins(%x, %k : memref<1x4x10x10xf32>, memref<3x3xf32>) outs(%y : memref<1x4x3x3xf32>)
+  memref.dealloc %k : memref<3x3xf32>
+  return
+}
