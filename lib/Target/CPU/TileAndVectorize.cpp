@@ -42,6 +42,8 @@ namespace kiln::cpu {
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <type_traits>
+
 using namespace mlir;
 
 namespace {
@@ -334,35 +336,41 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
   return success();
 }
 
-/// Whether the max pooling `p` (f32, static sizes but the batch, buffers,
-/// stride 1 or 2 along the row) goes through the pooling micro-kernel.
-bool poolMicroKernel(linalg::PoolingNchwMaxOp p) {
+/// Whether the max or sum pooling `p` (f32, static sizes but the batch,
+/// buffers, stride 1 or 2 along the row) goes through the pooling
+/// micro-kernel.
+template <typename PoolOp>
+bool poolMicroKernel(PoolOp p) {
   auto lop = cast<linalg::LinalgOp>(p.getOperation());
   if (!lop.hasPureBufferSemantics())
     return false;
   SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N C OH OW KH KW
   if (llvm::any_of(ArrayRef<int64_t>(r).drop_front(), ShapedType::isDynamic))
     return false;
-  SmallVector<int64_t> strides(p.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> strides(p.getStrides().template getValues<int64_t>());
   return cast<MemRefType>(p.getDpsInits()[0].getType()).getElementType().isF32() && r[4] * r[5] <= 64 &&
          strides[1] <= 2;
 }
 
-/// Replaces the tiled max pooling `p` (N = C = OH = 1, the whole output row)
-/// by SIMD across the row, as the depthwise micro-kernel: per column chunk
-/// the output is read once, maxed (arith.maximumf, NaN-propagating like the
-/// op) with the KH x KW shifted input rows (stride 2: read contiguously and
+/// Replaces the tiled max or sum pooling `p` (N = C = OH = 1, the whole
+/// output row) by SIMD across the row, as the depthwise micro-kernel: per
+/// column chunk the output is read once, combined (max: arith.maximumf,
+/// NaN-propagating like the op; sum: arith.addf, window order as the op)
+/// with the KH x KW shifted input rows (stride 2: read contiguously and
 /// deinterleaved), and written once.  The upstream vectorization of the
 /// strided 1-D pooling it replaces ran ResNet-50's 3x3 stride-2 MaxPool at
-/// 3.3 ms and SqueezeNet's three at 31% of the model's time.
-LogicalResult decomposePoolTile(RewriterBase &rewriter, linalg::PoolingNchwMaxOp p) {
+/// 3.3 ms and SqueezeNet's three at 31% of the model's time.  (Average
+/// pooling divides the sum afterwards, in its own loop.)
+template <typename PoolOp>
+LogicalResult decomposePoolTile(RewriterBase &rewriter, PoolOp p) {
+  constexpr bool isMax = std::is_same_v<PoolOp, linalg::PoolingNchwMaxOp>;
   auto lop = cast<linalg::LinalgOp>(p.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
   if (r[0] != 1 || r[1] != 1 || r[2] != 1) // loops: N C OH OW KH KW
     return failure();
   int64_t OW = r[3], KH = r[4], KW = r[5];
-  SmallVector<int64_t> strides(p.getStrides().getValues<int64_t>());
-  SmallVector<int64_t> dil(p.getDilations().getValues<int64_t>());
+  SmallVector<int64_t> strides(p.getStrides().template getValues<int64_t>());
+  SmallVector<int64_t> dil(p.getDilations().template getValues<int64_t>());
   Location loc = p.getLoc();
   Value x = p.getDpsInputs()[0], out = p.getDpsInits()[0];
   rewriter.setInsertionPoint(p);
@@ -384,7 +392,10 @@ LogicalResult decomposePoolTile(RewriterBase &rewriter, linalg::PoolingNchwMaxOp
         Value b = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, cols)
                                   : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
                                                                           ArrayRef<bool>{true});
-        acc = arith::MaximumFOp::create(rewriter, loc, acc, b);
+        if constexpr (isMax)
+          acc = arith::MaximumFOp::create(rewriter, loc, acc, b);
+        else
+          acc = arith::AddFOp::create(rewriter, loc, acc, b);
       }
     }
     vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
@@ -507,7 +518,11 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, Small
         tiles.assign({1, fit(ranges[1], 8), 1, fit(ranges[3], 16), 1, 0});
         return true;
       })
-      .Case([&](linalg::PoolingNchwSumOp) {
+      .Case([&](linalg::PoolingNchwSumOp p) {
+        if (poolMicroKernel(p)) {
+          tiles.assign({ranges[0] == 1 ? 0 : 1, ranges[1] == 1 ? 0 : 1, ranges[2] == 1 ? 0 : 1, 0, 0, 0});
+          return true;
+        }
         tiles.assign({1, fit(ranges[1], 8), 1, fit(ranges[3], 16), 1, 0});
         return true;
       })
@@ -779,6 +794,8 @@ struct TileAndVectorizePass
       bool dwKernel = dw && depthwiseMicroKernel(dw);
       auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(op.getOperation());
       bool poolKernel = pool && poolMicroKernel(pool);
+      auto sumPool = dyn_cast<linalg::PoolingNchwSumOp>(op.getOperation());
+      bool sumPoolKernel = sumPool && poolMicroKernel(sumPool);
       if (llvm::all_of(tiles, [](int64_t t) { return t == 0; })) {
         // A convolution that is one tile already.
         if (convKernel)
@@ -787,6 +804,8 @@ struct TileAndVectorizePass
           (void)decomposeDepthwiseTile(rewriter, dw);
         if (poolKernel)
           (void)decomposePoolTile(rewriter, pool);
+        if (sumPoolKernel)
+          (void)decomposePoolTile(rewriter, sumPool);
         continue;
       }
       auto tileWith = [&](linalg::LinalgOp target, ArrayRef<int64_t> ts) -> FailureOr<scf::SCFTilingResult> {
@@ -866,6 +885,12 @@ struct TileAndVectorizePass
       }
       if (poolKernel) {
         auto tiled = r->tiledOps.empty() ? nullptr : dyn_cast<linalg::PoolingNchwMaxOp>(r->tiledOps.front());
+        if (tiled)
+          (void)decomposePoolTile(rewriter, tiled);
+        continue;
+      }
+      if (sumPoolKernel) {
+        auto tiled = r->tiledOps.empty() ? nullptr : dyn_cast<linalg::PoolingNchwSumOp>(r->tiledOps.front());
         if (tiled)
           (void)decomposePoolTile(rewriter, tiled);
         continue;

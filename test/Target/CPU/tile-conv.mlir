@@ -149,3 +149,23 @@ func.func @maxpool_stride3(%x: memref<1x4x10x10xf32>, %y: memref<1x4x3x3xf32>) {
   memref.dealloc %k : memref<3x3xf32>
   return
 }
+
+// -----
+
+// Sum pooling (average pooling before its division) takes the same kernel
+// with arith.addf, in the op's window order.
+// CHECK-LABEL: func.func @sumpool2x2_stride2
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<15xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xf32>, vector<15xf32>
+// CHECK: arith.addf %[[ACC]], %[[EVEN]] : vector<8xf32>
+// CHECK-COUNT-3: arith.addf {{.*}} : vector<8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>
+// CHECK-NOT: linalg.pooling_nchw_sum
+func.func @sumpool2x2_stride2(%x: memref<1x8x16x16xf32>, %y: memref<1x8x8x8xf32>) {
+  %k = memref.alloc() : memref<2x2xf32>
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %k : memref<1x8x16x16xf32>, memref<2x2xf32>) outs(%y : memref<1x8x8x8xf32>)
+  memref.dealloc %k : memref<2x2xf32>
+  return
+}
