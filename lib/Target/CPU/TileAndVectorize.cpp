@@ -289,23 +289,21 @@ bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
          strides[1] <= 2;
 }
 
-/// Replaces the tiled depthwise convolution `dw` (N = OH = C = 1, the whole
-/// output row) by SIMD across the row: per column chunk (32 columns in a
-/// loop, then powers of two down to one register, as the convolution
-/// micro-kernel), the accumulator is read once, updated by KH x KW
-/// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
-/// and deinterleaved), and written once.
-LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
-  auto lop = cast<linalg::LinalgOp>(dw.getOperation());
-  SmallVector<int64_t> r = lop.getStaticLoopRanges();
-  if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
-    return failure();
-  int64_t OW = r[2], KH = r[4], KW = r[5];
-  SmallVector<int64_t> strides(dw.getStrides().getValues<int64_t>());
-  SmallVector<int64_t> dil(dw.getDilations().getValues<int64_t>());
-  Location loc = dw.getLoc();
-  Value x = dw.getDpsInputs()[0], w = dw.getDpsInputs()[1], out = dw.getDpsInits()[0];
-  rewriter.setInsertionPoint(dw);
+/// The row kernel shared by the depthwise and pooling micro-kernels: `op`
+/// is a tile with one output row of `OW` columns (input dps operand 0 and
+/// output both NCHW with unit N and C extents, window KH x KW, the op's
+/// strides and dilations).  Per column chunk (forEachColumnChunk) the output
+/// row is read once, updated by `combine(acc, inputRow, kh, kw)` for each of
+/// the KH x KW shifted input rows (stride 2: read contiguously and
+/// deinterleaved), and written once; `op` is erased.
+template <typename WindowOp>
+void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int64_t KH, int64_t KW,
+                            function_ref<Value(Value, Value, int64_t, int64_t)> combine) {
+  SmallVector<int64_t> strides(op.getStrides().template getValues<int64_t>());
+  SmallVector<int64_t> dil(op.getDilations().template getValues<int64_t>());
+  Location loc = op.getLoc();
+  Value x = op.getDpsInputs()[0], out = op.getDpsInits()[0];
+  rewriter.setInsertionPoint(op);
   auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
   Value c0 = cIdx(0);
   Type f32 = rewriter.getF32Type();
@@ -320,19 +318,42 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
       for (int64_t kw = 0; kw < KW; ++kw) {
         Value col = arith::AddIOp::create(rewriter, loc, col0, cIdx(kw * dil[1]));
         SmallVector<Value> at{c0, c0, cIdx(kh * dil[0]), col};
-        // Stride 1 or 2 (depthwiseMicroKernel).
+        // Stride 1 or 2 (depthwiseMicroKernel, poolMicroKernel).
         Value b = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, cols)
                                   : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
                                                                           ArrayRef<bool>{true});
-        Value wv = memref::LoadOp::create(rewriter, loc, w, ValueRange{c0, cIdx(kh), cIdx(kw)});
-        acc = vector::FMAOp::create(rewriter, loc, vector::BroadcastOp::create(rewriter, loc, rowT, wv), b, acc);
+        acc = combine(acc, b, kh, kw);
       }
     }
     vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
                                     ArrayRef<bool>{true});
   };
   forEachColumnChunk(rewriter, loc, OW, chunk);
-  rewriter.eraseOp(dw);
+  rewriter.eraseOp(op);
+}
+
+/// Replaces the tiled depthwise convolution `dw` (N = OH = C = 1, the whole
+/// output row) by SIMD across the row: per column chunk (32 columns in a
+/// loop, then powers of two down to one register, as the convolution
+/// micro-kernel), the accumulator is read once, updated by KH x KW
+/// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
+/// and deinterleaved), and written once.
+LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
+  auto lop = cast<linalg::LinalgOp>(dw.getOperation());
+  SmallVector<int64_t> r = lop.getStaticLoopRanges();
+  if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
+    return failure();
+  Value w = dw.getDpsInputs()[1];
+  Location loc = dw.getLoc();
+  decomposeRowWindowTile(rewriter, dw, r[2], r[4], r[5], [&](Value acc, Value row, int64_t kh, int64_t kw) -> Value {
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value wv = memref::LoadOp::create(rewriter, loc, w,
+                                      ValueRange{c0, arith::ConstantIndexOp::create(rewriter, loc, kh),
+                                                 arith::ConstantIndexOp::create(rewriter, loc, kw)});
+    return vector::FMAOp::create(rewriter, loc,
+                                 vector::BroadcastOp::create(rewriter, loc, cast<VectorType>(row.getType()), wv),
+                                 row, acc);
+  });
   return success();
 }
 
@@ -368,41 +389,13 @@ LogicalResult decomposePoolTile(RewriterBase &rewriter, PoolOp p) {
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
   if (r[0] != 1 || r[1] != 1 || r[2] != 1) // loops: N C OH OW KH KW
     return failure();
-  int64_t OW = r[3], KH = r[4], KW = r[5];
-  SmallVector<int64_t> strides(p.getStrides().template getValues<int64_t>());
-  SmallVector<int64_t> dil(p.getDilations().template getValues<int64_t>());
   Location loc = p.getLoc();
-  Value x = p.getDpsInputs()[0], out = p.getDpsInits()[0];
-  rewriter.setInsertionPoint(p);
-  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
-  Value c0 = cIdx(0);
-  Type f32 = rewriter.getF32Type();
-  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
-  auto chunk = [&](Value ow0, int64_t cols) {
-    auto rowT = VectorType::get({cols}, f32);
-    Value acc = vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, c0, ow0}, zero,
-                                               ArrayRef<bool>{true});
-    Value col0 = affine::makeComposedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0) * strides[1],
-                                                 ArrayRef<OpFoldResult>{ow0});
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        Value col = arith::AddIOp::create(rewriter, loc, col0, cIdx(kw * dil[1]));
-        SmallVector<Value> at{c0, c0, cIdx(kh * dil[0]), col};
-        // Stride 1 or 2 (poolMicroKernel).
-        Value b = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, cols)
-                                  : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
-                                                                          ArrayRef<bool>{true});
-        if constexpr (isMax)
-          acc = arith::MaximumFOp::create(rewriter, loc, acc, b);
-        else
-          acc = arith::AddFOp::create(rewriter, loc, acc, b);
-      }
-    }
-    vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
-                                    ArrayRef<bool>{true});
-  };
-  forEachColumnChunk(rewriter, loc, OW, chunk);
-  rewriter.eraseOp(p);
+  decomposeRowWindowTile(rewriter, p, r[3], r[4], r[5], [&](Value acc, Value row, int64_t, int64_t) -> Value {
+    if constexpr (isMax)
+      return arith::MaximumFOp::create(rewriter, loc, acc, row);
+    else
+      return arith::AddFOp::create(rewriter, loc, acc, row);
+  });
   return success();
 }
 
