@@ -366,14 +366,14 @@ def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref):
     cfg = f"{threads}t"
     logs = os.path.join(work, "logs")
     os.makedirs(logs, exist_ok=True)
-    res = {"ort_threads": threads, "kiln_threads": 1}
+    res = {"ort_threads": threads, "kiln_threads": threads}
     k = o = None
     try:
         k = Worker("kiln", [a.kiln_worker], os.path.join(logs, f"{name}-{cfg}-kiln.log"))
         o = Worker("ort", ["node", os.path.join(BENCH, "ort_worker.js")],
                    os.path.join(logs, f"{name}-{cfg}-ort.log"))
         base = {"kiln": k.rss(), "ort": o.rss()}
-        k.cmd(f"load {lib}")
+        k.cmd(f"load {lib} {threads}")
         res["ort_version"] = o.cmd(f"load {os.path.join(mdir, 'model.onnx')} {threads}")
         loaded = {"kiln": k.rss(), "ort": o.rss()}
         k.set_inputs(b1_files)
@@ -504,7 +504,7 @@ def write_markdown(path, results):
             continue
         for c in r["configs"]:
             if "error" in c:
-                L.append(f"| {name} | 1 | {c['ort_threads']} | FAILED: "
+                L.append(f"| {name} | {c['kiln_threads']} | {c['ort_threads']} | FAILED: "
                          f"{c['error'][:120].replace('|', '/')} |||||||||||")
                 continue
             b1, bn, rs = c["batch1"], c.get("batchN"), c["rss_mib"]

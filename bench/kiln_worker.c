@@ -7,7 +7,8 @@
  * same protocol is spoken by bench/ort_worker.js for ONNX Runtime.
  *
  *   rss                          -> ok VMHWM_KB VMRSS_KB   (/proc/self/status)
- *   load LIB                     -> ok NAME                (kiln_model_load)
+ *   load LIB [THREADS]           -> ok NAME                (kiln_model_load;
+ *                                          THREADS: kiln_model_set_num_threads)
  *   input NAME DTYPE DIMS FILE   -> ok     sets an input from a raw file
  *                                          (DTYPE: float32, int64, ...;
  *                                          DIMS: 1x3x224x224)
@@ -99,10 +100,20 @@ static void cmd_rss(void) {
   reply("ok %ld %ld", hwm, rss);
 }
 
-static void cmd_load(const char *path) {
+static void cmd_load(char *path) {
   if (!path || !*path) {
-    reply("err usage: load LIB");
+    reply("err usage: load LIB [THREADS]");
     return;
+  }
+  int threads = 0;
+  char *sp = strchr(path, ' ');
+  if (sp) {
+    *sp = '\0';
+    threads = atoi(sp + 1);
+    if (threads < 1) {
+      reply("err usage: load LIB [THREADS] (THREADS >= 1)");
+      return;
+    }
   }
   if (model) {
     reply("err a model is already loaded");
@@ -111,6 +122,12 @@ static void cmd_load(const char *path) {
   if (kiln_model_load(path, &model) != KILN_OK) {
     model = NULL;
     reply("err %s", kiln_last_error());
+    return;
+  }
+  if (threads > 0 && kiln_model_set_num_threads(model, threads) != KILN_OK) {
+    reply("err %s", kiln_last_error());
+    kiln_model_free(model);
+    model = NULL;
     return;
   }
   num_inputs = kiln_model_num_inputs(model);

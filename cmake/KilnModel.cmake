@@ -12,7 +12,8 @@
 # INTERFACE library that carries
 #   - the include directory of the generated header lib<target>.h,
 #   - the model library itself, linked with its directory on the rpath
-#     (shared), or the archive and libm (STATIC),
+#     (shared), or the archive, libomp (its parallel loops) and libm
+#     (STATIC),
 #   - the runtime: Kiln::runtime, or Kiln::runtime_static with STATIC.
 # A program that links <target> calls kiln_model_from_abi(kiln_model_abi_v1(), &m)
 # (or the names --name gives).  The variables <target>_LIBRARY and
@@ -55,7 +56,14 @@ function(kiln_add_model target)
   add_dependencies(${target} ${target}_kiln_compile)
   target_include_directories(${target} INTERFACE "${dir}")
   if(KM_STATIC)
-    target_link_libraries(${target} INTERFACE "${lib}" Kiln::runtime_static m)
+    # The parallel loops of the generated code call the OpenMP runtime
+    # (kiln-compile --parallel, the default): LLVM's libomp.
+    find_library(KILN_OMP_LIBRARY NAMES omp libomp.so.5 HINTS /usr/lib/llvm-22/lib)
+    if(NOT KILN_OMP_LIBRARY)
+      message(FATAL_ERROR "kiln_add_model(${target} STATIC): libomp not found "
+                          "(package libomp-22-dev), or pass ARGS --parallel=false")
+    endif()
+    target_link_libraries(${target} INTERFACE "${lib}" Kiln::runtime_static "${KILN_OMP_LIBRARY}" m)
   else()
     # The generated library has no SONAME: an imported target with
     # IMPORTED_NO_SONAME is linked as -l<name> with its directory on the

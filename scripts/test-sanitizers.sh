@@ -7,7 +7,8 @@
 # runtime GoogleTests and the fast real-model subset.  Every sanitizer
 # report aborts the process that hit it (-fno-sanitize-recover=all), so it
 # fails its test.  The libraries kiln-compile generates are not
-# instrumented.  KILN_MODELS=full / 0 as for scripts/test.sh.
+# instrumented.  Then a ThreadSanitizer build of the runtime runs one model
+# from several threads (test/Tools/Inputs/arena_threads.c).  KILN_MODELS=full / 0 as for scripts/test.sh.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -24,4 +25,16 @@ case "${KILN_MODELS:-fast}" in
   0|none) ctest --output-on-failure -LE 'models|fuzz' ;;
   *) ctest --output-on-failure -LE 'models-full|fuzz' ;;
 esac
+# ThreadSanitizer: the runtime (its per-model arena) under concurrent runs of
+# one model from several threads, and of several instances
+# (test/Tools/arena.test's program, runtime sources built with -fsanitize=thread;
+# the generated model code is not instrumented).
+tsan=$(mktemp -d)
+clang -fsanitize=thread -g -O1 -std=gnu11 -I../runtime/include \
+  ../test/Tools/Inputs/arena_threads.c ../runtime/src/*.c -ldl -lm -lpthread \
+  -o "$tsan/arena_threads"
+/usr/bin/python3 ../test/Import/Inputs/make_model.py cnn "$tsan/m.onnx"
+./bin/kiln-compile "$tsan/m.onnx" -o "$tsan/libm.so"
+TSAN_OPTIONS=halt_on_error=1 "$tsan/arena_threads" "$tsan/libm.so" 3
+rm -rf "$tsan"
 echo "test-sanitizers.sh: tests took $(( $(date +%s) - built )) s"

@@ -20,6 +20,9 @@ config.substitutions.append(("%runtime_include", os.path.join(config.kiln_src_ro
 config.substitutions.append(("%runtime_lib", config.kiln_lib_dir))
 # C programs that link the runtime's static library need the same
 # sanitizers as the runtime in a sanitizer build (KILN_SANITIZE).
+# Linking a static model library: its parallel loops call libomp.
+config.substitutions.append(
+    ("%omp_libs", "-L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp"))
 config.substitutions.append(
     ("%sanitize_cflags", "-fsanitize=" + config.kiln_sanitize if config.kiln_sanitize else ""))
 

@@ -11,6 +11,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "kiln/Target/Target.h"
+#include "kiln/Target/Common/MemoryPlan.h"
 
 using namespace mlir;
 
@@ -83,6 +84,7 @@ void kiln::registerKilnPipelines() {
                              });
   PassPipelineRegistration<>("kiln-nn-to-linalg", "nn -> linalg on tensors",
                              [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
+  registerPlanMemoryPass();
   registerAllTargets();
   for (const Target *t : getRegisteredTargets())
     t->registerPasses();

@@ -13,7 +13,19 @@ struct kiln_model {
   void *handle; /* dlopen handle; NULL for kiln_model_from_abi() */
   const kiln_abi_profile *profile; /* NULL unless compiled with --profile */
   const char **profile_strings;    /* 2 * profile->count: name, op type */
+  /* The activation arena of ABI v3 libraries: allocated at the first run,
+   * grown when a run needs more, kept until kiln_model_free().  A run that
+   * finds it in use by another thread uses an arena of its own. */
+  void *arena;
+  size_t arena_capacity;
+  _Atomic int arena_busy;
+  /* Threads of a run (ABI v3, args[3 + num_inputs]); >= 1. */
+  _Atomic int32_t num_threads;
 };
+
+/* The default thread count: KILN_NUM_THREADS, else the CPUs in the
+ * process's affinity mask (model.c). */
+int32_t kiln_default_num_threads(void);
 
 /* Validates `profile` and attaches it to `model` (profile.c). */
 kiln_status kiln_attach_profile(const char *where, kiln_model *model,

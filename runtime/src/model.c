@@ -4,6 +4,9 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +74,19 @@ static kiln_status validate_abi(const char *where, const kiln_abi_model *abi) {
                           "%s: ABI version 1 metadata has reserved field %d "
                           "(expected 0)",
                           where, (int)abi->num_checks);
+  /* Version 3: the arena (older metadata ends before these fields). */
+  if (abi->abi_version >= 3) {
+    if (abi->arena_bytes < -1 || abi->arena_lower_bound < -1)
+      return kiln_set_error(KILN_ERROR_ABI,
+                            "%s: invalid arena size %lld (lower bound %lld)",
+                            where, (long long)abi->arena_bytes,
+                            (long long)abi->arena_lower_bound);
+    if (abi->arena_bytes == -1 && !abi->arena_size)
+      return kiln_set_error(KILN_ERROR_ABI,
+                            "%s: the arena's size depends on the inputs but "
+                            "arena_size is NULL",
+                            where);
+  }
   if (abi->num_checks < 0 || abi->num_checks > KILN_MAX_CHECKS)
     return kiln_set_error(KILN_ERROR_ABI, "%s: invalid check count %d", where,
                           (int)abi->num_checks);
@@ -101,7 +117,52 @@ static kiln_status make_model(const kiln_abi_model *abi, void *handle,
                           "out of memory allocating the model");
   m->abi = abi;
   m->handle = handle;
+  atomic_store(&m->num_threads, kiln_default_num_threads());
   *out = m;
+  return KILN_OK;
+}
+
+int32_t kiln_default_num_threads(void) {
+  const char *env = getenv("KILN_NUM_THREADS");
+  if (env && *env) {
+    char *end = NULL;
+    long v = strtol(env, &end, 10);
+    if (end && *end == '\0' && v >= 1 && v <= 4096)
+      return (int32_t)v;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n >= 1)
+      return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 1 ? (int32_t)n : 1;
+}
+
+kiln_status kiln_model_set_num_threads(kiln_model *model, int32_t num_threads) {
+  if (!model)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_set_num_threads: model is NULL");
+  if (num_threads < 0)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_set_num_threads: num_threads is %d "
+                          "(expected >= 1, or 0 for the default)",
+                          (int)num_threads);
+  atomic_store(&model->num_threads,
+               num_threads ? num_threads : kiln_default_num_threads());
+  return KILN_OK;
+}
+
+kiln_status kiln_model_get_num_threads(const kiln_model *model,
+                                       int32_t *num_threads) {
+  if (!model)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_get_num_threads: model is NULL");
+  if (!num_threads)
+    return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
+                          "kiln_model_get_num_threads: num_threads is NULL");
+  *num_threads = atomic_load(&((kiln_model *)model)->num_threads);
   return KILN_OK;
 }
 
@@ -181,6 +242,7 @@ void kiln_model_free(kiln_model *model) {
   if (model->handle)
     dlclose(model->handle);
   free(model->profile_strings);
+  free(model->arena);
   free(model);
 }
 

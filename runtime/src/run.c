@@ -2,6 +2,7 @@
 /* kiln_model_run: argument checks, memref descriptors, result hand-over. */
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,50 @@ _Static_assert(sizeof(void *) == 8 && sizeof(int64_t) == 8,
 /* MLIR lowers memref.get_global with this `allocated` pointer: the buffer is
  * static and must never be freed. */
 #define KILN_MLIR_DEADBEEF ((uintptr_t)0xdeadbeef)
+
+/* The activation arena (ABI v3): the model's own when no other run holds
+ * it, grown to `need` bytes; otherwise (another thread runs the same model)
+ * a buffer for this run only, returned in *own. */
+static kiln_status acquire_arena(kiln_model *m, size_t need, void **base,
+                                 void **own) {
+  size_t bytes = (need + 63) / 64 * 64;
+  if (bytes == 0)
+    bytes = 64;
+  *own = NULL;
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&m->arena_busy, &expected, 1)) {
+    if (m->arena_capacity < bytes) {
+      free(m->arena);
+      m->arena = aligned_alloc(64, bytes);
+      m->arena_capacity = m->arena ? bytes : 0;
+      if (!m->arena) {
+        atomic_store(&m->arena_busy, 0);
+        return kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
+                              "kiln_model_run: out of memory allocating the "
+                              "model's arena of %zu bytes",
+                              bytes);
+      }
+    }
+    *base = m->arena;
+    return KILN_OK;
+  }
+  *own = aligned_alloc(64, bytes);
+  if (!*own)
+    return kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
+                          "kiln_model_run: out of memory allocating an arena "
+                          "of %zu bytes (the model's own is in use by another "
+                          "thread)",
+                          bytes);
+  *base = *own;
+  return KILN_OK;
+}
+
+static void release_arena(kiln_model *m, void *own) {
+  if (own)
+    free(own);
+  else
+    atomic_store(&m->arena_busy, 0);
+}
 
 /* A memref descriptor of rank r occupies 3 + 2r int64 slots. */
 static size_t desc_slots(int32_t rank) { return 3 + 2 * (size_t)rank; }
@@ -234,9 +279,11 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   for (int32_t j = 0; j < num_outputs; ++j)
     slots += desc_slots(abi->outputs[j].rank);
   const size_t n_in = (size_t)num_inputs, n_out = (size_t)num_outputs;
-  /* args[1 + n_in]: the error record of ABI v2 (v1 libraries ignore it). */
+  /* args[1 + n_in]: the error record of ABI v2 (v1 libraries ignore it);
+   * args[2 + n_in]: the arena and args[3 + n_in] the thread count of ABI
+   * v3. */
   const size_t total = slots * sizeof(int64_t) +
-                       (2 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
+                       (4 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
                        n_out * sizeof(output_state);
   char *block = (char *)calloc(1, total);
   if (!block)
@@ -246,7 +293,7 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
                           total);
   int64_t *descs = (int64_t *)block;
   void **args = (void **)(descs + slots);
-  size_t *input_bytes = (size_t *)(args + 2 + n_in);
+  size_t *input_bytes = (size_t *)(args + 4 + n_in);
   output_state *outs = (output_state *)(input_bytes + n_in);
 
   /* Check every input before anything runs. */
@@ -283,7 +330,40 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   memset(&check_error, 0, sizeof check_error);
   args[1 + n_in] = &check_error;
 
+  /* ABI v3: the arena, sized for these inputs. */
+  int64_t arena_desc[5];
+  void *own_arena = NULL;
+  const int has_arena = abi->abi_version >= 3 && abi->arena_bytes != 0;
+  if (has_arena) {
+    int64_t need =
+        abi->arena_bytes >= 0 ? abi->arena_bytes : abi->arena_size(args);
+    if (need < 0) {
+      free(block);
+      return kiln_set_error(KILN_ERROR_ABI,
+                            "kiln_model_run: model '%s' asked for an arena of "
+                            "%lld bytes",
+                            abi->name, (long long)need);
+    }
+    void *base = NULL;
+    status = acquire_arena(model, (size_t)need, &base, &own_arena);
+    if (status != KILN_OK) {
+      free(block);
+      return status;
+    }
+    memcpy(&arena_desc[0], &base, sizeof(void *));
+    memcpy(&arena_desc[1], &base, sizeof(void *));
+    arena_desc[2] = 0;
+    arena_desc[3] = need;
+    arena_desc[4] = 1;
+    args[2 + n_in] = arena_desc;
+  }
+
+  int32_t num_threads = atomic_load(&model->num_threads);
+  args[3 + n_in] = &num_threads;
+
   abi->invoke(args);
+  if (has_arena)
+    release_arena(model, own_arena);
 
   /* A failed run-time check: the outputs are not valid results. */
   if (check_error.check != 0)

@@ -297,6 +297,131 @@ TEST_F(FromAbi, WrongVersion) {
   EXPECT_THAT(lastError(), HasSubstr("unsupported ABI version 0"));
 }
 
+TEST_F(FromAbi, ArenaFields) {
+  abi.arena_bytes = -2;
+  EXPECT_EQ(load(), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("invalid arena size -2"));
+  SetUp();
+  abi.arena_bytes = -1; // sized by arena_size(), which is missing
+  EXPECT_EQ(load(), KILN_ERROR_ABI);
+  EXPECT_THAT(lastError(), HasSubstr("arena_size is NULL"));
+  SetUp();
+  abi.abi_version = 2; // v2 metadata ends before the arena fields
+  abi.arena_bytes = -2;
+  EXPECT_EQ(load(), KILN_OK) << lastError();
+}
+
+// ABI v3: the arena a run gets, as the generated code sees it.
+struct SeenArena {
+  void *base;
+  int64_t bytes;
+  int32_t threads; // *args[4]: the run's thread count
+};
+std::vector<SeenArena> seenArenas;
+
+int64_t arenaSizeOf(void **args) {
+  const int64_t *in = static_cast<const int64_t *>(args[1]);
+  return in[3] * 1000; // 1000 bytes per batch item
+}
+
+// Returns its input (the runtime copies a result that aliases an input)
+// after writing every byte of the arena it was given.
+void arenaInvoke(void **args) {
+  const int64_t *in = static_cast<const int64_t *>(args[1]);
+  const int64_t *arena = static_cast<const int64_t *>(args[3]);
+  void *base;
+  std::memcpy(&base, &arena[1], sizeof base);
+  EXPECT_EQ(std::memcmp(&arena[0], &arena[1], sizeof base), 0);
+  EXPECT_EQ(arena[2], 0);
+  EXPECT_EQ(arena[4], 1);
+  seenArenas.push_back({base, arena[3], *static_cast<const int32_t *>(args[4])});
+  std::memset(base, 0x5a, static_cast<size_t>(arena[3]));
+  int64_t *out = static_cast<int64_t *>(args[0]);
+  std::memcpy(out, in, 7 * sizeof(int64_t)); // rank 2: 3 + 2 * 2 slots
+}
+
+TEST_F(FromAbi, ArenaIsAllocatedOnceAndGrown) {
+  abi.invoke = arenaInvoke;
+  abi.arena_bytes = -1;
+  abi.arena_lower_bound = -1;
+  abi.arena_size = arenaSizeOf;
+  kiln_model *m = nullptr;
+  ASSERT_EQ(kiln_model_from_abi(&abi, &m), KILN_OK) << lastError();
+  seenArenas.clear();
+  float x[5 * 3] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  for (int64_t n : {2, 1, 5, 1}) {
+    kiln_tensor in = {x, sizeof x, KILN_DTYPE_FLOAT, 2, {n, 3}};
+    kiln_tensor out = {};
+    ASSERT_EQ(kiln_model_run(m, &in, 1, &out, 1), KILN_OK) << lastError();
+    EXPECT_EQ(std::memcmp(out.data, x, sizeof(float) * n * 3), 0);
+    kiln_free(out.data);
+  }
+  ASSERT_EQ(seenArenas.size(), 4u);
+  for (const SeenArena &a : seenArenas)
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.base) % 64, 0u);
+  EXPECT_EQ(seenArenas[0].bytes, 2000);
+  EXPECT_EQ(seenArenas[1].bytes, 1000);
+  EXPECT_EQ(seenArenas[1].base, seenArenas[0].base); // kept and reused
+  EXPECT_EQ(seenArenas[2].bytes, 5000);               // grown
+  EXPECT_EQ(seenArenas[3].base, seenArenas[2].base);
+  kiln_model_free(m);
+
+  // A static size: arena_size is not needed.
+  SetUp();
+  abi.invoke = arenaInvoke;
+  abi.arena_bytes = 4096;
+  abi.arena_lower_bound = 4096;
+  ASSERT_EQ(kiln_model_from_abi(&abi, &m), KILN_OK) << lastError();
+  seenArenas.clear();
+  kiln_tensor in = {x, sizeof x, KILN_DTYPE_FLOAT, 2, {5, 3}};
+  kiln_tensor out = {};
+  ASSERT_EQ(kiln_model_run(m, &in, 1, &out, 1), KILN_OK) << lastError();
+  kiln_free(out.data);
+  ASSERT_EQ(seenArenas.size(), 1u);
+  EXPECT_EQ(seenArenas[0].bytes, 4096);
+  kiln_model_free(m);
+}
+
+TEST_F(FromAbi, ThreadCount) {
+  abi.invoke = arenaInvoke;
+  abi.arena_bytes = 64;
+  kiln_model *m = nullptr;
+  setenv("KILN_NUM_THREADS", "3", 1);
+  ASSERT_EQ(kiln_model_from_abi(&abi, &m), KILN_OK) << lastError();
+  unsetenv("KILN_NUM_THREADS");
+  int32_t n = 0;
+  ASSERT_EQ(kiln_model_get_num_threads(m, &n), KILN_OK);
+  EXPECT_EQ(n, 3); // the environment's default
+  float x[3] = {1, 2, 3};
+  auto runOnce = [&] {
+    kiln_tensor in = {x, sizeof x, KILN_DTYPE_FLOAT, 2, {1, 3}};
+    kiln_tensor out = {};
+    ASSERT_EQ(kiln_model_run(m, &in, 1, &out, 1), KILN_OK) << lastError();
+    kiln_free(out.data);
+  };
+  seenArenas.clear();
+  runOnce();
+  ASSERT_EQ(kiln_model_set_num_threads(m, 5), KILN_OK);
+  EXPECT_EQ(kiln_model_get_num_threads(m, &n), KILN_OK);
+  EXPECT_EQ(n, 5);
+  runOnce();
+  ASSERT_EQ(seenArenas.size(), 2u);
+  EXPECT_EQ(seenArenas[0].threads, 3);
+  EXPECT_EQ(seenArenas[1].threads, 5);
+  // 0: back to the default (no KILN_NUM_THREADS now: the affinity mask).
+  ASSERT_EQ(kiln_model_set_num_threads(m, 0), KILN_OK);
+  EXPECT_EQ(kiln_model_get_num_threads(m, &n), KILN_OK);
+  EXPECT_GE(n, 1);
+  // Errors.
+  EXPECT_EQ(kiln_model_set_num_threads(m, -1), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_THAT(lastError(), HasSubstr("num_threads is -1"));
+  EXPECT_EQ(kiln_model_set_num_threads(nullptr, 1), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_THAT(lastError(), HasSubstr("kiln_model_set_num_threads: model is NULL"));
+  EXPECT_EQ(kiln_model_get_num_threads(m, nullptr), KILN_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(kiln_model_get_num_threads(nullptr, &n), KILN_ERROR_INVALID_ARGUMENT);
+  kiln_model_free(m);
+}
+
 TEST_F(FromAbi, NullFields) {
   abi.invoke = nullptr;
   EXPECT_EQ(load(), KILN_ERROR_ABI);

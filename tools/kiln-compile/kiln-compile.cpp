@@ -18,6 +18,7 @@
 #include "kiln/Dialect/ONNX/ONNXOps.h"
 #include "kiln/Import/ONNXImporter.h"
 #include "kiln/Pipeline/Pipeline.h"
+#include "kiln/Target/Common/MemoryPlan.h"
 #include "kiln/Target/Target.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
@@ -93,6 +94,14 @@ static cl::opt<Emit, false, EmitParser> emit(
                           "library: shared (.so, default) or static (.a) by the output's "
                           "extension, plus a C header")),
     cl::cat(kilnCat));
+static cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Run the tile loops of large operators on several threads (OpenMP, linked "
+             "against libomp; the count is chosen at run time: kiln_model_set_num_threads, "
+             "KILN_NUM_THREADS, default the CPUs the process may use).  --parallel=false: "
+             "one thread, no libomp.  Default true for the host's architecture, ignored "
+             "for other triples"),
+    cl::init(true), cl::cat(kilnCat));
 static cl::opt<bool> profile(
     "profile",
     cl::desc("Instrument the library with a timer per ONNX node (read with "
@@ -320,10 +329,19 @@ bool checkOptions(const std::string &output, kiln::ImportLimits &limits,
   return checkOutputPath(output, emit);
 }
 
-/// kiln-compile -v: the size of what was written.
+/// The static memory plan's line of kiln-compile -v (after lowering).
+std::string arenaSummary;
+
+/// kiln-compile -v: the size of what was written, then the memory plan.
 void reportOutput(const PhaseReport &phases, StringRef output) {
-  if (!phases.isVerbose() || output == "-")
+  if (!phases.isVerbose())
     return;
+  auto noteArena = [&] {
+    if (!arenaSummary.empty())
+      phases.note(arenaSummary);
+  };
+  if (output == "-")
+    return noteArena();
   auto sizeOf = [](StringRef path) {
     uint64_t size = 0;
     return llvm::sys::fs::file_size(path, size) ? std::string("?") : std::to_string(size);
@@ -335,6 +353,7 @@ void reportOutput(const PhaseReport &phases, StringRef output) {
     msg += (" and " + header + " (" + sizeOf(header) + " bytes)").str();
   }
   phases.note(msg);
+  noteArena();
 }
 
 } // namespace
@@ -398,6 +417,7 @@ int main(int argc, char **argv) {
   topts.features = mattr;
   topts.optLevel = level;
   topts.profile = profile;
+  topts.parallel = parallel;
   topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
@@ -567,6 +587,8 @@ int main(int argc, char **argv) {
                      [&](OpPassManager &pm) { tgt->buildLoweringPipeline(pm, topts); })))
       return 1;
   }
+  if (auto arena = kiln::ArenaInfo::fromModule(*module))
+    arenaSummary = arena->summary();
   if (emit == Emit::MLIR)
     return finish(printModule(*module, output));
 

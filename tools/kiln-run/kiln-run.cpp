@@ -72,6 +72,10 @@ options:
   --batch N        value of the first dynamic dimension of each input with
                    random inputs (default 1; other dynamic dimensions are 1)
   --seed S         seed of the random inputs (default 0)
+  --threads N      threads of the model's runs (kiln_model_set_num_threads;
+                   default: KILN_NUM_THREADS, else the CPUs this process
+                   may use); libraries compiled with --parallel=false run
+                   on one thread whatever N is
   --input NAME=FILE
                    value of model input NAME instead of random data: a .npy
                    file (C order, little-endian) or a TensorProto .pb file;
@@ -118,6 +122,7 @@ struct Options {
   std::vector<std::string> dataDirs;
   double rtol = 1e-3, atol = 1e-5;
   long repeat = 10, warmup = 3, batch = 1;
+  long threads = 0; // 0: the runtime's default
   unsigned long long seed = 0;
   bool verbose = false;
   bool profile = false;
@@ -876,7 +881,9 @@ ExitCode runBenchmark(kiln_model *model, const Options &opt, RunTotals &totals) 
   if (batched)
     std::printf(", %.2f samples/s at batch %ld", runsPerSecond * static_cast<double>(opt.batch),
                 opt.batch);
-  std::printf(" (one run at a time)\n");
+  int32_t threads = 1;
+  (void)kiln_model_get_num_threads(model, &threads);
+  std::printf(" (one run at a time, %d thread%s)\n", (int)threads, threads == 1 ? "" : "s");
   return kPass;
 }
 
@@ -1211,7 +1218,7 @@ int run(int argc, char **argv) {
     static const char *withValue[] = {"--data-dir", "--rtol",  "--atol",
                                       "--repeat",   "--warmup", "--batch",
                                       "--seed",     "--profile-top", "--profile-json",
-                                      "--input",    "--save-outputs"};
+                                      "--input",    "--save-outputs", "--threads"};
     if (std::find_if(std::begin(withValue), std::end(withValue),
                      [&](const char *o) { return name == o; }) == std::end(withValue))
       return usageError("unknown option '" + arg + "'");
@@ -1249,6 +1256,10 @@ int run(int argc, char **argv) {
       if (!parseLong(value, 0, l))
         return usageError("--profile-top must be an integer >= 0, got '" + value + "'");
       opt.profileTop = l;
+    } else if (name == "--threads") {
+      if (!parseLong(value, 1, l) || l > 4096)
+        return usageError("--threads must be an integer in [1, 4096], got '" + value + "'");
+      opt.threads = l;
     } else if (name == "--seed") {
       if (!parseLong(value, 0, l))
         return usageError("--seed must be an integer in [0, 1e9], got '" + value + "'");
@@ -1291,6 +1302,11 @@ int run(int argc, char **argv) {
     return kError;
   }
   ModelPtr model(raw);
+  if (opt.threads > 0 &&
+      kiln_model_set_num_threads(model.get(), static_cast<int32_t>(opt.threads)) != KILN_OK) {
+    std::fprintf(stderr, "kiln-run: error: %s\n", kiln_last_error());
+    return kError;
+  }
   if (opt.verbose)
     printSignature(model.get());
 

@@ -41,6 +41,11 @@ struct TargetOptions {
   unsigned optLevel = 2;
   /// Time every ONNX node of the entry function (kiln-compile --profile).
   bool profile = false;
+  /// Run the tile loops of large ops on several threads (OpenMP; the count
+  /// is chosen at run time).  Only where the target is the host's
+  /// architecture and OS (libomp must be there to link against).
+  /// kiln-compile --parallel.
+  bool parallel = true;
   /// C identifier that prefixes the generated header's macros and the
   /// artifact's exported symbols (kiln-compile --name; see
   /// defaultModelName()).

@@ -6,12 +6,14 @@
 #include "CPUPasses.h"
 #include "kiln/Target/CPU/CPUTarget.h"
 #include "kiln/Target/Common/HeaderWriter.h"
+#include "kiln/Target/Common/MemoryPlan.h"
 #include "kiln/Target/Common/ModelABI.h"
 #include "RuntimeCheckABI.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -48,7 +50,8 @@ namespace {
 /// models link into one program.  `checks` are the messages of the run-time
 /// checks (ABI v2; kiln.checks, RuntimeCheckABI.h).
 LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bool shared,
-                     const kiln::ModelABI &abi, ArrayRef<std::string> checks) {
+                     const kiln::ModelABI &abi, ArrayRef<std::string> checks,
+                     const kiln::ArenaInfo &arena) {
   StringRef entry = abi.entry;
   ArrayRef<kiln::ABITensor> ins = abi.inputs, outs = abi.outputs;
   llvm::LLVMContext &ctx = mod.getContext();
@@ -67,7 +70,33 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  // void invoke(void **args): args[0] = results, args[1 + i] = input i.
+  // ABI v3: the arena's size function, when buffers were planned.
+  bool hasArena = arena.planned > 0;
+  llvm::Function *sizeFn = nullptr;
+  if (hasArena) {
+    sizeFn = mod.getFunction("_mlir_ciface_" + arena.sizeFunction);
+    if (!sizeFn || sizeFn->arg_size() != ins.size())
+      return failure();
+  }
+
+  // The thread count of parallel regions (kiln-cpu-parallelize declares
+  // kiln_num_threads() where the model has some): a thread-local set by
+  // invoke, at least 1.
+  llvm::GlobalVariable *threadCount = nullptr;
+  if (llvm::Function *nt = mod.getFunction("kiln_num_threads"); nt && nt->isDeclaration()) {
+    threadCount = new llvm::GlobalVariable(mod, i32, false, llvm::GlobalValue::InternalLinkage,
+                                           llvm::ConstantInt::get(i32, 1), "kiln_thread_count",
+                                           nullptr, llvm::GlobalValue::GeneralDynamicTLSModel);
+    nt->setLinkage(llvm::GlobalValue::InternalLinkage);
+    nt->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", nt));
+    llvm::Value *n = b.CreateLoad(i32, b.CreateThreadLocalAddress(threadCount));
+    llvm::Value *one = llvm::ConstantInt::get(i32, 1);
+    b.CreateRet(b.CreateSelect(b.CreateICmpSLT(n, one), one, n));
+  }
+
+  // void invoke(void **args): args[0] = results, args[1 + i] = input i,
+  // args[1 + n] = the check record (v2), args[2 + n] = the arena (v3).
   auto *invokeTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
   auto *invoke = llvm::Function::Create(invokeTy, llvm::GlobalValue::InternalLinkage,
                                         "kiln_invoke", mod);
@@ -75,16 +104,41 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", invoke));
     SmallVector<llvm::Value *> callArgs;
     unsigned n = ciface->arg_size();
-    if (n != ins.size() + 1)
+    if (n != ins.size() + 1 + (hasArena ? 1 : 0))
       return failure();
-    for (unsigned i = 0; i < n; ++i) {
+    for (unsigned i = 0; i <= ins.size(); ++i) {
       llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), i);
       callArgs.push_back(b.CreateLoad(ptrTy, slot));
     }
+    if (hasArena) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), ins.size() + 2);
+      callArgs.push_back(b.CreateLoad(ptrTy, slot));
+    }
     kiln::cpu::setCheckRecord(b, rc, invoke->getArg(0), ins.size());
+    // ABI v3: args[3 + n] points to the run's thread count (int32), which
+    // kiln_num_threads() returns to every parallel region of the run.
+    if (threadCount) {
+      llvm::Value *p = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), ins.size() + 3));
+      llvm::Value *n = b.CreateSelect(b.CreateIsNull(p), llvm::ConstantInt::get(i32, 1),
+                                      b.CreateLoad(i32, p));
+      b.CreateStore(n, b.CreateThreadLocalAddress(threadCount));
+    }
     b.CreateCall(ciface, callArgs);
     kiln::cpu::clearCheckRecord(b, rc);
     b.CreateRetVoid();
+  }
+
+  // int64_t arena_size(void **args): args[1 + i] = input i.
+  llvm::Constant *arenaSize = llvm::ConstantPointerNull::get(ptrTy);
+  if (hasArena) {
+    auto *fn = llvm::Function::Create(llvm::FunctionType::get(i64, {ptrTy}, false),
+                                      llvm::GlobalValue::InternalLinkage, "kiln_arena_size", mod);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    SmallVector<llvm::Value *> callArgs;
+    for (unsigned i = 0; i < ins.size(); ++i)
+      callArgs.push_back(b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, fn->getArg(0), 1 + i)));
+    b.CreateRet(b.CreateCall(sizeFn, callArgs));
+    arenaSize = fn;
   }
 
   auto *tensorTy = llvm::StructType::get(ctx, {ptrTy, i32, i32, ptrTy});
@@ -117,12 +171,15 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
   auto *nameC = llvm::ConstantDataArray::getString(ctx, modelName, true);
   auto *nameG = new llvm::GlobalVariable(mod, nameC->getType(), true,
                                          llvm::GlobalValue::PrivateLinkage, nameC, "kiln_model_name");
-  // ABI v2: num_checks (v1's reserved field) and checks.
-  auto *modelTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy});
+  // ABI v2: num_checks (v1's reserved field) and checks; v3: the arena.
+  auto *modelTy = llvm::StructType::get(
+      ctx, {i32, i32, i32, i32, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, i64, i64, ptrTy});
   auto *modelC = llvm::ConstantStruct::get(
-      modelTy, {llvm::ConstantInt::get(i32, 2), llvm::ConstantInt::get(i32, ins.size()),
+      modelTy, {llvm::ConstantInt::get(i32, 3), llvm::ConstantInt::get(i32, ins.size()),
                 llvm::ConstantInt::get(i32, outs.size()), llvm::ConstantInt::get(i32, rc.num), nameG,
-                inT, outT, invoke, rc.table});
+                inT, outT, invoke, rc.table,
+                llvm::ConstantInt::get(i64, hasArena ? arena.bytes : 0),
+                llvm::ConstantInt::get(i64, hasArena ? arena.lowerBound : 0), arenaSize});
   auto *modelG = new llvm::GlobalVariable(mod, modelTy, true, llvm::GlobalValue::PrivateLinkage,
                                           modelC, "kiln_model");
   auto *abiFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, {}, false),
@@ -214,6 +271,7 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   DialectRegistry reg;
   registerBuiltinDialectTranslation(reg);
   registerLLVMDialectTranslation(reg);
+  registerOpenMPDialectTranslation(reg);
   module->getContext()->appendDialectRegistry(reg);
 
   initializeLLVMTargets();
@@ -279,11 +337,14 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     return module.emitError("translation to LLVM IR failed");
   llvmMod->setTargetTriple(triple);
   llvmMod->setDataLayout(tm->createDataLayout());
+  // Parallel regions call the OpenMP runtime (libomp, package libomp-22-dev).
+  bool usesOpenMP = llvmMod->getFunction("__kmpc_fork_call") != nullptr;
   SmallVector<std::string> checks;
   if (auto arr = module->getAttrOfType<ArrayAttr>(kiln::cpu::kChecksAttr))
     for (Attribute a : arr)
       checks.push_back(cast<StringAttr>(a).str());
-  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks)))
+  kiln::ArenaInfo arena = kiln::ArenaInfo::fromModule(module).value_or(kiln::ArenaInfo());
+  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks, arena)))
     return module.emitError() << "cannot find the C interface of entry function '" << abi->entry
                               << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))
@@ -429,6 +490,8 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   headerOpts.sharedLibrary = shared;
   headerOpts.profiled = profiled;
   headerOpts.profileSymbol = kiln::cpu::kProfileSymbol;
+  headerOpts.arena = kiln::ArenaInfo::fromModule(module);
+  headerOpts.openMP = usesOpenMP;
 
   if (kind == ArtifactKind::LLVMIR) {
     std::error_code ec;
@@ -518,6 +581,15 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
         ownedArgs.push_back(std::string("-L") + d);
     for (auto &d : ownedArgs)
       args.push_back(d);
+    if (usesOpenMP) {
+      // LLVM 22's libomp; its directory is also the run path, so that the
+      // library loads where the system's loader cache has no libomp.so.5.
+      StringRef llvmOmp = "/usr/lib/llvm-22/lib/libomp.so";
+      if (llvm::sys::fs::exists(llvmOmp))
+        args.append({llvmOmp, "-rpath", "/usr/lib/llvm-22/lib"});
+      else
+        args.push_back("-lomp");
+    }
     args.append({"--as-needed", "-lm", "-lc"});
   } else {
     StringRef emulation = lldEmulation(triple);

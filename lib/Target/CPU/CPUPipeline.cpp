@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
+#include "kiln/Target/Common/MemoryPlan.h"
 #include "kiln/Target/Target.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -16,6 +17,8 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace kiln::cpu {
 #define GEN_PASS_REGISTRATION
@@ -53,6 +56,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   }
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addNestedPass<func::FuncOp>(createCPUFreshEntryResults());
+  // One arena for the run's intermediate buffers (lib/Target/Common).
+  pm.addPass(kiln::createPlanMemoryPass());
   if (opts.profile)
     pm.addPass(createCPUInstrumentProfile());
   // Loops and vectors.
@@ -60,6 +65,13 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   // One function per kernel: LLVM's cost grows faster than a function's
   // size, and the function passes below run on the kernels in parallel.
   pm.addPass(createCPUOutlineKernels());
+  // Threads for the marked tile loops (host architecture and OS only).
+  if (opts.optLevel > 0 && opts.parallel) {
+    llvm::Triple host(llvm::sys::getProcessTriple()), target(opts.triple.empty() ? host.str() : opts.triple);
+    if (host.getArch() == target.getArch() && host.getOS() == target.getOS() &&
+        host.getEnvironment() == target.getEnvironment())
+      pm.addPass(createCPUParallelize());
+  }
   pm.addPass(createConvertLinalgToLoopsPass());
   if (opts.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createCPULowerVectors());
@@ -91,6 +103,9 @@ struct CPULoweringPipelineOptions : PassPipelineOptions<CPULoweringPipelineOptio
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("0: plain loops; 1-3: tile + vectorize"),
                             llvm::cl::init(2)};
+  Option<bool> parallel{*this, "parallel",
+                        llvm::cl::desc("run the marked tile loops on OpenMP threads"),
+                        llvm::cl::init(true)};
   Option<bool> profile{*this, "profile",
                        llvm::cl::desc("time each ONNX node (kiln-compile --profile)"),
                        llvm::cl::init(false)};
@@ -106,6 +121,7 @@ void kiln::cpu::registerCPUPassesAndPipeline() {
         kiln::TargetOptions opts;
         opts.optLevel = o.optLevel;
         opts.profile = o.profile;
+        opts.parallel = o.parallel;
         buildCPULoweringPipeline(pm, opts);
       });
 }

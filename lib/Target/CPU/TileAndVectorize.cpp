@@ -49,6 +49,20 @@ using namespace mlir;
 namespace {
 
 /// Largest divisor of `n` that is <= `cap` (n static and > 0).
+/// Marks the tile loops over parallel dims (kiln-cpu-parallelize).
+constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
+/// Ops with fewer iterations (the product of their loop ranges, dynamic
+/// ranges counted as 1) stay on one thread: waking the others costs more.
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+
+int64_t iterationWork(linalg::LinalgOp op) {
+  int64_t w = 1;
+  for (int64_t r : op.getStaticLoopRanges())
+    if (!ShapedType::isDynamic(r) && r > 0)
+      w = w > (int64_t(1) << 40) / r ? (int64_t(1) << 40) : w * r;
+  return w;
+}
+
 int64_t divisorAtMost(int64_t n, int64_t cap) {
   for (int64_t t = std::min(n, cap); t > 1; --t)
     if (n % t == 0)
@@ -802,6 +816,10 @@ struct TileAndVectorizePass
         continue;
       }
       auto tileWith = [&](linalg::LinalgOp target, ArrayRef<int64_t> ts) -> FailureOr<scf::SCFTilingResult> {
+        // Which loops may run in parallel (kiln-cpu-parallelize): those
+        // of parallel dims, when the op does enough work to pay for it.
+        SmallVector<utils::IteratorType> targetIters = target.getIteratorTypesArray();
+        bool worthThreads = iterationWork(target) >= kMinParallelWork;
         scf::SCFTilingOptions opts;
         SmallVector<OpFoldResult> sizes;
         for (int64_t t : ts)
@@ -817,6 +835,15 @@ struct TileAndVectorizePass
           rewriter.eraseOp(target);
         else
           rewriter.replaceOp(target, r->replacements);
+        unsigned loopIdx = 0;
+        for (auto [d, t] : llvm::enumerate(ts)) {
+          if (t == 0)
+            continue;
+          if (loopIdx < r->loops.size() && worthThreads &&
+              targetIters[d] == utils::IteratorType::parallel)
+            r->loops[loopIdx]->setAttr(kParallelAttr, rewriter.getUnitAttr());
+          ++loopIdx;
+        }
         return r;
       };
       // A conv/matmul with a fused epilogue (kiln.epilogue ops right before

@@ -163,6 +163,27 @@ void kiln::writeModelHeader(llvm::raw_ostream &os, StringRef libPath, const Mode
   emit(abi.inputs, "INPUTS");
   emit(abi.outputs, "OUTPUTS");
 
+  if (opts.openMP) {
+    os << "/* Parallel loops on OpenMP threads (the count: kiln_model_set_num_threads,\n"
+       << " * KILN_NUM_THREADS): the library calls libomp; link a static archive with\n"
+       << " * -lomp (LLVM's: -L/usr/lib/llvm-22/lib -lomp), or compile with --parallel=false. */\n";
+    define("USES_OPENMP", "1");
+    os << "\n";
+  }
+  // The static memory plan: what a run needs besides its inputs and outputs.
+  if (opts.arena && opts.arena->planned > 0) {
+    const ArenaInfo &a = *opts.arena;
+    os << "/* Static memory plan of the intermediate tensors (the runtime allocates the arena\n"
+       << " * at the first run and keeps it): " << a.summary() << " */\n";
+    if (a.bytes >= 0) {
+      define("ARENA_BYTES", std::to_string(a.bytes));
+      define("ARENA_LOWER_BOUND", std::to_string(a.lowerBound));
+    } else {
+      define("ARENA_BYTES", "(-1) /* depends on the input shapes */");
+    }
+    os << "\n";
+  }
+
   os << "/* The model's descriptor, for kiln_model_from_abi(). */\n"
      << "const kiln_abi_model *" << abiSym << "(void);\n";
   if (opts.profiled)

@@ -46,6 +46,22 @@
  *     node 'Gather_3' (Gather): index {0} is out of range [{1}, {2}] ...
  * Version 1 libraries have no checks (`num_checks`, then named `reserved`,
  * is 0) and ignore the extra argument.
+ *
+ * ABI version 3 adds the activation arena (the static memory plan,
+ * docs/runtime.md): the intermediate tensors of a run live in one
+ * caller-provided, 64-byte aligned buffer of `arena_bytes` bytes, or, when
+ * that is -1 (the sizes depend on dynamic input dims), of
+ * `arena_size(args)` bytes for the inputs in args[1 .. num_inputs].
+ * args[2 + num_inputs] points to the rank-1 memref descriptor of the arena
+ * (allocated = aligned = the buffer, offset 0, sizes[0] = its bytes,
+ * strides[0] = 1).  The arena's contents need not be kept between runs, so
+ * one arena may serve any number of runs, one at a time.  A library whose
+ * `arena_bytes` is 0 has no arena (`arena_size` may be NULL) and ignores
+ * the argument.  `arena_lower_bound` is the largest total of
+ * simultaneously live intermediate bytes (-1 when dynamic): the plan's
+ * quality is arena_bytes / arena_lower_bound.  Version 3 also passes the
+ * run's thread count: args[3 + num_inputs] points to an int32_t >= 1 that the
+ * parallel loops of the run use as their OpenMP team size (NULL: 1).
  */
 #ifndef KILN_ABI_H
 #define KILN_ABI_H
@@ -56,7 +72,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 2
+#define KILN_ABI_VERSION 3
 /* Oldest ABI version the runtime still runs (no run-time checks). */
 #define KILN_ABI_MIN_VERSION 1
 #define KILN_ABI_SYMBOL "kiln_model_abi_v1"
@@ -87,6 +103,10 @@ typedef struct kiln_abi_model {
   void (*invoke)(void **args);
   /* ABI v2 (absent in v1 metadata): the message of each run-time check. */
   const char *const *checks;
+  /* ABI v3 (absent before): the activation arena (see above). */
+  int64_t arena_bytes;       /* bytes, -1: arena_size() tells, 0: none */
+  int64_t arena_lower_bound; /* bytes, -1 when arena_bytes is -1 */
+  int64_t (*arena_size)(void **args);
 } kiln_abi_model;
 
 typedef const kiln_abi_model *(*kiln_model_abi_fn)(void);

@@ -20,9 +20,14 @@
  * shorter than its count), a model used after kiln_model_free().
  *
  * Threading: all functions may be called from several threads.  The error
- * message is thread-local.  kiln_model_run() keeps no state in the model, so
- * one kiln_model may be run from several threads at once; kiln_model_free()
- * must not race with any other use of the same model.
+ * message is thread-local.  One kiln_model may be run from several threads
+ * at once: the model keeps one activation arena (its intermediate tensors,
+ * sized by the static memory plan, allocated at the first run and reused by
+ * every later one), and a run that finds it in use by another thread
+ * allocates an arena of its own for that run (correct, but it pays the
+ * allocation and page faults: give each thread its own kiln_model for
+ * speed).  kiln_model_free() must not race with any other use of the same
+ * model.
  *
  * See docs/runtime.md for a walk-through.
  */
@@ -163,6 +168,20 @@ KILN_API kiln_status kiln_model_from_abi(const kiln_abi_model *abi,
 
 /* Releases the model (and dlclose()s its library).  NULL is ignored. */
 KILN_API void kiln_model_free(kiln_model *model);
+
+/* Threads of this model's runs (libraries compiled with the default
+ * --parallel: the tile loops of large operators are split over OpenMP
+ * threads).  The default, taken when the model is created, is the
+ * environment variable KILN_NUM_THREADS if it holds an integer >= 1, else
+ * the number of CPUs in the process's affinity mask.  `num_threads` >= 1
+ * sets the count for the later runs of this model (other model handles keep
+ * theirs); 0 restores the default.  Errors: KILN_ERROR_INVALID_ARGUMENT (NULL
+ * model or out, a negative count).  A model without parallel loops ignores
+ * the count; kiln_model_get_num_threads() still reports it. */
+KILN_API kiln_status kiln_model_set_num_threads(kiln_model *model,
+                                                int32_t num_threads);
+KILN_API kiln_status kiln_model_get_num_threads(const kiln_model *model,
+                                                int32_t *num_threads);
 
 /* Graph name of the model; "" for a NULL model (which also sets
  * kiln_last_error()). */

@@ -11,11 +11,13 @@
 #ifndef KILN_TARGET_COMMON_HEADERWRITER_H
 #define KILN_TARGET_COMMON_HEADERWRITER_H
 
+#include "kiln/Target/Common/MemoryPlan.h"
 #include "kiln/Target/Common/ModelABI.h"
 
 #include "mlir/Support/LogicalResult.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 
 namespace kiln {
@@ -43,6 +45,10 @@ struct HeaderOptions {
   bool profiled = false;
   /// The profile descriptor's unprefixed symbol (kiln_model_profile_v1).
   std::string profileSymbol;
+  /// The artifact's parallel loops call the OpenMP runtime (libomp).
+  bool openMP = false;
+  /// The static memory plan (kiln.arena), when the target planned one.
+  std::optional<ArenaInfo> arena;
 };
 
 /// Writes the header for the artifact at `libPath` to `os`.

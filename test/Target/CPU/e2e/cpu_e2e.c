@@ -46,6 +46,37 @@ static desc_t *out_desc(const kiln_abi_model *m, char *area, int i) {
   return (desc_t *)(area + off);
 }
 
+/* Calls invoke with the ABI v3 extras: a zeroed check record at
+ * args[1 + n] and, when the model has one, an arena at args[2 + n] sized by
+ * arena_bytes / arena_size() and filled with garbage (a run must not rely on
+ * its previous contents).  `io` holds the result area and the inputs. */
+static void invoke_abi(const kiln_abi_model *m, void **io) {
+  int n = m->num_inputs;
+  void *args[3 + 16];
+  kiln_abi_error err;
+  memset(&err, 0, sizeof err);
+  for (int i = 0; i <= n; ++i)
+    args[i] = io[i];
+  args[1 + n] = &err;
+  int64_t arena_desc[5] = {0, 0, 0, 0, 1};
+  void *arena = NULL;
+  if (m->arena_bytes != 0) {
+    int64_t need = m->arena_bytes > 0 ? m->arena_bytes : m->arena_size(args);
+    if (need < 0) {
+      fprintf(stderr, "arena_size returned %lld\n", (long long)need);
+      exit(2);
+    }
+    arena = aligned_alloc(64, (size_t)(need + 63) / 64 * 64 + 64);
+    memset(arena, 0xA5, (size_t)need);
+    memcpy(&arena_desc[0], &arena, sizeof arena);
+    memcpy(&arena_desc[1], &arena, sizeof arena);
+    arena_desc[3] = need;
+  }
+  args[2 + n] = arena_desc;
+  m->invoke(args);
+  free(arena);
+}
+
 static int failures = 0;
 #define CHECK(c, ...)                                                                              \
   do {                                                                                             \
@@ -123,7 +154,7 @@ static void run_mlp(const kiln_abi_model *m, int64_t n) {
   int64_t xs[2] = {n, 64};
   make_desc(&in, x, 2, xs);
   void *args[2] = {outs, &in};
-  m->invoke(args);
+  invoke_abi(m, args);
   int64_t ys[2] = {n, 48};
   check_dense(&outs[0], 2, ys, "mlp");
   const float *y = (const float *)outs[0].aligned + outs[0].offset;
@@ -155,7 +186,7 @@ static void run_conv(const kiln_abi_model *m, int64_t n) {
   int64_t xs[4] = {n, C, H, W};
   make_desc(&in, x, 4, xs);
   void *args[2] = {outs, &in};
-  m->invoke(args);
+  invoke_abi(m, args);
   int64_t ys[4] = {n, F, H, W};
   check_dense(&outs[0], 4, ys, "conv");
   const float *y = (const float *)outs[0].aligned + outs[0].offset;
@@ -194,7 +225,7 @@ static void run_maxpool(const kiln_abi_model *m) {
   int64_t xs[4] = {N, C, H, W};
   make_desc(&in, x, 4, xs);
   void *args[2] = {outs, &in};
-  m->invoke(args);
+  invoke_abi(m, args);
   int64_t ys[4] = {N, C, OH, OW};
   check_dense(&outs[0], 4, ys, "maxpool");
   const float *y = (const float *)outs[0].aligned + outs[0].offset;
@@ -231,7 +262,7 @@ static void run_softmax(const kiln_abi_model *m, int64_t n) {
   char area[8 * (3 + 4) + 8 * (3 + 2) + 8 * (3 + 4)];
   memset(area, 0, sizeof area);
   void *args[2] = {area, &in};
-  m->invoke(args);
+  invoke_abi(m, args);
   desc_t *p = out_desc(m, area, 0), *cnt = out_desc(m, area, 1), *echo = out_desc(m, area, 2);
   int64_t ps[2] = {n, K}, cs[1] = {n};
   check_dense(p, 2, ps, "probs");
@@ -332,7 +363,7 @@ static void bench(const kiln_abi_model *m, double flops, int is_conv) {
   double best = 1e30;
   for (int it = 0; it < 5; ++it) {
     double t0 = now();
-    m->invoke(args);
+    invoke_abi(m, args);
     double t = now() - t0;
     best = t < best ? t : best;
     if (it == 0)

@@ -1,0 +1,562 @@
+//===- MemoryPlan.cpp - static memory plan of a run's buffers -------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// kiln-plan-memory runs on buffers (after bufferization and the buffer
+// deallocation pipeline), before code generation, and is shared by the
+// targets (lib/Target/Common).  In the entry function it
+//   1. numbers the operations in program order (pre-order) and gives every
+//      memref.alloc a lifetime: from the allocation to the last use of the
+//      buffer or of a view of it; a use inside a loop that does not contain
+//      the allocation lasts until the end of the loop;
+//   2. keeps on the heap the buffers that escape (returned, yielded out of a
+//      region, passed to an op that may alias them in unknown ways) and those
+//      whose size is not computable from the input shapes when the run
+//      starts;
+//   3. groups the others by the run-time factor of their size (static sizes;
+//      sizes proportional to the batch; ...), plans each group with
+//      planMemory() in units of its factor, and lays the groups out one after
+//      the other in one arena;
+//   4. replaces each planned allocation with a memref.view of the arena
+//      argument at its offset and erases its deallocations;
+//   5. adds `<entry>_arena_bytes`, which computes the arena's size from the
+//      inputs, and the kiln.arena module attribute (ArenaInfo).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Target/Common/MemoryPlan.h"
+#include "kiln/Target/Common/ModelABI.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+int64_t roundUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+} // namespace
+
+kiln::MemoryPlan kiln::planMemory(ArrayRef<PlanBuffer> buffers, int64_t alignment) {
+  MemoryPlan plan;
+  size_t n = buffers.size();
+  plan.offsets.assign(n, 0);
+  SmallVector<int64_t> sizes;
+  for (const PlanBuffer &b : buffers)
+    sizes.push_back(roundUp(std::max<int64_t>(b.size, 0), alignment));
+  // Largest first; ties by start, then by index (deterministic).
+  SmallVector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  llvm::stable_sort(order, [&](size_t a, size_t b) {
+    if (sizes[a] != sizes[b])
+      return sizes[a] > sizes[b];
+    return buffers[a].start < buffers[b].start;
+  });
+  SmallVector<size_t> placed;
+  for (size_t i : order) {
+    // The placed buffers live at the same time as i, by offset.
+    SmallVector<size_t> live;
+    for (size_t j : placed)
+      if (buffers[j].start <= buffers[i].end && buffers[i].start <= buffers[j].end)
+        live.push_back(j);
+    llvm::sort(live, [&](size_t a, size_t b) {
+      return plan.offsets[a] != plan.offsets[b] ? plan.offsets[a] < plan.offsets[b] : a < b;
+    });
+    // Smallest gap that fits; otherwise above the highest.
+    int64_t best = -1, bestGap = 0, top = 0;
+    for (size_t j : live) {
+      int64_t gap = plan.offsets[j] - top;
+      if (gap >= sizes[i] && (best < 0 || gap < bestGap)) {
+        best = top;
+        bestGap = gap;
+      }
+      top = std::max(top, plan.offsets[j] + sizes[j]);
+    }
+    plan.offsets[i] = best >= 0 ? best : top;
+    plan.size = std::max(plan.size, plan.offsets[i] + sizes[i]);
+    placed.push_back(i);
+  }
+  // Lower bound: the live total at each start (the maximum is at a start).
+  for (size_t i = 0; i < n; ++i) {
+    int64_t live = 0;
+    for (size_t j = 0; j < n; ++j)
+      if (buffers[j].start <= buffers[i].start && buffers[i].start <= buffers[j].end)
+        live += sizes[j];
+    plan.lowerBound = std::max(plan.lowerBound, live);
+  }
+  return plan;
+}
+
+//===----------------------------------------------------------------------===//
+// ArenaInfo
+//===----------------------------------------------------------------------===//
+
+DictionaryAttr kiln::ArenaInfo::toAttr(MLIRContext *ctx) const {
+  Builder b(ctx);
+  SmallVector<Attribute> cls;
+  for (const ArenaClass &c : classes)
+    cls.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("factor", b.getStringAttr(c.factor)),
+        b.getNamedAttr("bytes", b.getI64IntegerAttr(c.bytes)),
+        b.getNamedAttr("lower_bound", b.getI64IntegerAttr(c.lowerBound)),
+        b.getNamedAttr("buffers", b.getI64IntegerAttr(c.buffers)),
+    }));
+  return b.getDictionaryAttr({
+      b.getNamedAttr("bytes", b.getI64IntegerAttr(bytes)),
+      b.getNamedAttr("lower_bound", b.getI64IntegerAttr(lowerBound)),
+      b.getNamedAttr("planned", b.getI64IntegerAttr(planned)),
+      b.getNamedAttr("heap", b.getI64IntegerAttr(heap)),
+      b.getNamedAttr("classes", b.getArrayAttr(cls)),
+      b.getNamedAttr("size_function", b.getStringAttr(sizeFunction)),
+  });
+}
+
+std::optional<kiln::ArenaInfo> kiln::ArenaInfo::fromModule(ModuleOp module) {
+  auto d = module->getAttrOfType<DictionaryAttr>(kArenaAttrName);
+  if (!d)
+    return std::nullopt;
+  auto i64 = [](DictionaryAttr a, StringRef k) -> int64_t {
+    auto v = a.getAs<IntegerAttr>(k);
+    return v ? v.getInt() : 0;
+  };
+  ArenaInfo info;
+  info.bytes = i64(d, "bytes");
+  info.lowerBound = i64(d, "lower_bound");
+  info.planned = i64(d, "planned");
+  info.heap = i64(d, "heap");
+  if (auto s = d.getAs<StringAttr>("size_function"))
+    info.sizeFunction = s.str();
+  if (auto cls = d.getAs<ArrayAttr>("classes"))
+    for (Attribute a : cls)
+      if (auto c = dyn_cast<DictionaryAttr>(a)) {
+        ArenaClass ac;
+        if (auto f = c.getAs<StringAttr>("factor"))
+          ac.factor = f.str();
+        ac.bytes = i64(c, "bytes");
+        ac.lowerBound = i64(c, "lower_bound");
+        ac.buffers = i64(c, "buffers");
+        info.classes.push_back(ac);
+      }
+  return info;
+}
+
+std::string kiln::ArenaInfo::summary() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  auto ratio = [&](int64_t a, int64_t lb) {
+    if (lb > 0)
+      os << llvm::format("%.2fx", double(a) / double(lb));
+    else
+      os << "-";
+  };
+  os << "arena: ";
+  if (planned == 0) {
+    os << "none (no buffer planned)";
+  } else if (bytes >= 0) {
+    os << bytes << " bytes (lower bound " << lowerBound << ", ";
+    ratio(bytes, lowerBound);
+    os << ")";
+  } else {
+    bool first = true;
+    for (const ArenaClass &c : classes) {
+      os << (first ? "" : " + ") << c.bytes;
+      if (c.factor != "1")
+        os << " x " << c.factor;
+      first = false;
+    }
+    os << " bytes (lower bound ";
+    first = true;
+    for (const ArenaClass &c : classes) {
+      os << (first ? "" : " + ") << c.lowerBound;
+      if (c.factor != "1")
+        os << " x " << c.factor;
+      first = false;
+    }
+    os << ")";
+  }
+  os << ", " << planned << " buffers planned, " << heap << " on the heap";
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// kiln-plan-memory
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Ops whose regions run at most once per execution of the op.
+bool runsRegionsOnce(Operation *op) {
+  return isa<scf::IfOp, scf::ExecuteRegionOp, scf::IndexSwitchOp, func::FuncOp>(op);
+}
+
+/// Ops that return views of their memref operand (aliases of its buffer).
+bool isAliasOp(Operation *op, Value operand) {
+  if (auto vl = dyn_cast<ViewLikeOpInterface>(op))
+    return vl.getViewSource() == operand;
+  return isa<memref::CastOp, memref::TransposeOp, memref::ExtractStridedMetadataOp,
+             memref::AssumeAlignmentOp, memref::MemorySpaceCastOp>(op);
+}
+
+struct Candidate {
+  memref::AllocOp alloc;
+  int64_t staticBytes = 0; // product of static dims x element bytes
+  SmallVector<Value> factors;
+  int64_t start = 0, end = 0;
+  SmallVector<memref::DeallocOp> deallocs;
+  unsigned cls = 0;
+};
+
+class Planner {
+public:
+  explicit Planner(func::FuncOp entry) : entry(entry) {}
+
+  LogicalResult run(ModuleOp module);
+
+private:
+  func::FuncOp entry;
+  DenseMap<Operation *, int64_t> pos, endPos;
+  DenseMap<Value, bool> computable;
+
+  void number();
+  bool isEntryComputable(Value v, unsigned depth = 0);
+  std::optional<Candidate> analyze(memref::AllocOp alloc);
+  Value materialize(OpBuilder &b, Value v, IRMapping &map);
+  std::string describe(ArrayRef<Value> factors);
+  int64_t valuePos(Value v) {
+    if (auto ba = dyn_cast<BlockArgument>(v))
+      return -1 - int64_t(ba.getArgNumber());
+    return pos.lookup(v.getDefiningOp());
+  }
+};
+
+void Planner::number() {
+  int64_t n = 0;
+  std::function<void(Operation *)> visit = [&](Operation *op) {
+    pos[op] = n++;
+    for (Region &r : op->getRegions())
+      for (Block &b : r)
+        for (Operation &c : b)
+          visit(&c);
+    endPos[op] = n - 1;
+  };
+  for (Operation &op : entry.getBody().front())
+    visit(&op);
+}
+
+/// Constants, memref.dim of an argument of the entry function with a
+/// constant index, and side-effect-free arith/affine/index ops of those.
+bool Planner::isEntryComputable(Value v, unsigned depth) {
+  if (depth > 32)
+    return false;
+  auto it = computable.find(v);
+  if (it != computable.end())
+    return it->second;
+  bool ok = false;
+  if (Operation *d = v.getDefiningOp()) {
+    if (auto dim = dyn_cast<memref::DimOp>(d)) {
+      auto src = dyn_cast<BlockArgument>(dim.getSource());
+      ok = src && src.getOwner() == &entry.getBody().front() &&
+           dim.getConstantIndex().has_value();
+    } else if (d->getNumRegions() == 0 && d->getNumResults() == 1 && isMemoryEffectFree(d) &&
+               isa<arith::ArithDialect, affine::AffineDialect>(d->getDialect())) {
+      ok = llvm::all_of(d->getOperands(),
+                        [&](Value o) { return isEntryComputable(o, depth + 1); });
+    }
+  }
+  computable[v] = ok;
+  return ok;
+}
+
+Value Planner::materialize(OpBuilder &b, Value v, IRMapping &map) {
+  if (Value m = map.lookupOrNull(v))
+    return m;
+  Operation *d = v.getDefiningOp();
+  if (!d)
+    return v; // an argument of the entry function itself
+  for (Value o : d->getOperands())
+    materialize(b, o, map);
+  Operation *c = b.clone(*d, map);
+  return c->getResult(cast<OpResult>(v).getResultNumber());
+}
+
+std::optional<Candidate> Planner::analyze(memref::AllocOp alloc) {
+  MemRefType t = alloc.getType();
+  if (!t.getLayout().isIdentity() || t.getMemorySpace())
+    return std::nullopt;
+  Type et = t.getElementType();
+  int64_t elemBytes;
+  if (et.isIndex())
+    elemBytes = 8;
+  else if (et.isIntOrFloat())
+    elemBytes = (et.getIntOrFloatBitWidth() + 7) / 8;
+  else
+    return std::nullopt;
+  if (auto a = alloc.getAlignment(); a && *a > kArenaAlignment)
+    return std::nullopt;
+  // An allocation in a loop whose iterations may run at the same time (on
+  // threads) needs one buffer per iteration: it stays on the heap.
+  for (Operation *p = alloc->getParentOp(); p && p != entry.getOperation(); p = p->getParentOp())
+    if (isa<scf::ParallelOp, scf::ForallOp>(p) || p->hasAttr("kiln.parallel"))
+      return std::nullopt;
+  Candidate c;
+  c.alloc = alloc;
+  c.staticBytes = elemBytes;
+  for (int64_t d : t.getShape())
+    if (!ShapedType::isDynamic(d)) {
+      if (d != 0 && c.staticBytes > (int64_t(1) << 50) / d)
+        return std::nullopt; // absurd sizes stay on the heap
+      c.staticBytes *= d;
+    }
+  for (Value s : alloc.getDynamicSizes()) {
+    if (!isEntryComputable(s))
+      return std::nullopt;
+    c.factors.push_back(s);
+  }
+  llvm::stable_sort(c.factors, [&](Value a, Value b) { return valuePos(a) < valuePos(b); });
+
+  // The buffer and its views: every use must be understood.
+  c.start = pos.lookup(alloc);
+  c.end = c.start;
+  SmallVector<Value> work{alloc.getResult()};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
+        c.deallocs.push_back(dealloc);
+        continue;
+      }
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return std::nullopt; // returned or yielded out of a region
+      if (isAliasOp(user, v)) {
+        for (Value r : user->getResults())
+          if (isa<BaseMemRefType>(r.getType()))
+            work.push_back(r);
+      } else if (llvm::any_of(user->getResultTypes(), [](Type rt) {
+                   return !rt.isIntOrIndexOrFloat() && !isa<VectorType>(rt);
+                 })) {
+        return std::nullopt; // may alias the buffer in ways not tracked here
+      }
+      if (!entry->isProperAncestor(user))
+        return std::nullopt;
+      int64_t p = endPos.lookup(user);
+      for (Operation *a = user->getParentOp(); a && a != entry.getOperation();
+           a = a->getParentOp())
+        if (!runsRegionsOnce(a) && !a->isAncestor(alloc))
+          p = std::max(p, endPos.lookup(a));
+      c.end = std::max(c.end, p);
+    }
+  }
+  return c;
+}
+
+std::string Planner::describe(ArrayRef<Value> factors) {
+  if (factors.empty())
+    return "1";
+  std::string s;
+  for (auto [i, v] : llvm::enumerate(factors)) {
+    if (i)
+      s += " * ";
+    auto dim = v.getDefiningOp<memref::DimOp>();
+    auto arg = dim ? dyn_cast<BlockArgument>(dim.getSource()) : BlockArgument();
+    if (arg && dim.getConstantIndex()) {
+      std::string name = "input " + std::to_string(arg.getArgNumber());
+      if (auto n = entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.name"))
+        name = n.str();
+      s += name + "[" + std::to_string(*dim.getConstantIndex()) + "]";
+    } else {
+      s += "(size " + std::to_string(i) + ")";
+    }
+  }
+  return s;
+}
+
+LogicalResult Planner::run(ModuleOp module) {
+  MLIRContext *ctx = module.getContext();
+  number();
+  SmallVector<Candidate> cands;
+  int64_t heap = 0;
+  entry.walk([&](memref::AllocOp a) {
+    if (std::optional<Candidate> c = analyze(a))
+      cands.push_back(std::move(*c));
+    else
+      ++heap;
+  });
+
+  ArenaInfo info;
+  info.planned = cands.size();
+  info.heap = heap;
+  if (cands.empty()) {
+    module->setAttr(kArenaAttrName, info.toAttr(ctx));
+    return success();
+  }
+
+  // Classes by factor, in order of first appearance.
+  SmallVector<SmallVector<Value>> keys;
+  for (Candidate &c : cands) {
+    auto it = llvm::find(keys, c.factors);
+    c.cls = it - keys.begin();
+    if (it == keys.end())
+      keys.push_back(c.factors);
+  }
+  // The static class first.
+  SmallVector<unsigned> classOrder(keys.size());
+  std::iota(classOrder.begin(), classOrder.end(), 0);
+  llvm::stable_sort(classOrder,
+                    [&](unsigned a, unsigned b) { return keys[a].size() < keys[b].size(); });
+
+  SmallVector<MemoryPlan> plans(keys.size());
+  SmallVector<SmallVector<size_t>> members(keys.size());
+  for (unsigned k = 0; k < keys.size(); ++k) {
+    SmallVector<PlanBuffer> bufs;
+    for (auto [i, c] : llvm::enumerate(cands))
+      if (c.cls == k) {
+        bufs.push_back({c.staticBytes, c.start, c.end});
+        members[k].push_back(i);
+      }
+    plans[k] = planMemory(bufs);
+  }
+
+  // The arena argument and, at the start of the entry, the base of each
+  // class: base(c) = sum over the classes before c of bytes x factor.
+  Type indexTy = IndexType::get(ctx);
+  auto arenaTy = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+  unsigned arenaIdx = entry.getNumArguments();
+  SmallVector<Type> argTypes(entry.getArgumentTypes());
+  if (failed(entry.insertArgument(arenaIdx, arenaTy,
+                                  DictionaryAttr::get(ctx, {NamedAttribute(
+                                                               StringAttr::get(ctx, kArenaArgAttrName),
+                                                               UnitAttr::get(ctx))}),
+                                  entry.getLoc())))
+    return failure();
+  Value arena = entry.getArgument(arenaIdx);
+
+  // Builds sum_c bytes(c) x factor(c) (the total) and the bases, with `b`.
+  auto buildLayout = [&](OpBuilder &b, Location loc, IRMapping &map,
+                         SmallVector<Value> &monomial, SmallVector<Value> &base) -> Value {
+    monomial.assign(keys.size(), Value());
+    base.assign(keys.size(), Value());
+    Value acc = arith::ConstantIndexOp::create(b, loc, 0);
+    for (unsigned k : classOrder) {
+      Value m = arith::ConstantIndexOp::create(b, loc, 1);
+      for (Value f : keys[k])
+        m = arith::MulIOp::create(b, loc, m, materialize(b, f, map));
+      monomial[k] = m;
+      base[k] = acc;
+      Value bytes = arith::ConstantIndexOp::create(b, loc, plans[k].size);
+      acc = arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, bytes, m));
+    }
+    return acc;
+  };
+
+  {
+    OpBuilder b = OpBuilder::atBlockBegin(&entry.getBody().front());
+    IRMapping map;
+    SmallVector<Value> monomial, base;
+    Location loc = entry.getLoc();
+    buildLayout(b, loc, map, monomial, base);
+    // All offsets first: `b` inserts before the block's first op, which may
+    // be an allocation replaced below.
+    SmallVector<Value> offsets(cands.size());
+    for (unsigned k = 0; k < keys.size(); ++k)
+      for (auto [j, i] : llvm::enumerate(members[k]))
+        offsets[i] = arith::AddIOp::create(
+            b, loc, base[k],
+            arith::MulIOp::create(
+                b, loc, arith::ConstantIndexOp::create(b, loc, plans[k].offsets[j]), monomial[k]));
+    for (auto [i, c] : llvm::enumerate(cands)) {
+      {
+        Value off = offsets[i];
+        OpBuilder ab(c.alloc);
+        Value view = memref::ViewOp::create(ab, c.alloc.getLoc(), c.alloc.getType(), arena, off,
+                                            c.alloc.getDynamicSizes());
+        for (memref::DeallocOp d : c.deallocs)
+          d.erase();
+        c.alloc.replaceAllUsesWith(view);
+        c.alloc.erase();
+      }
+    }
+  }
+
+  // <entry>_arena_bytes(inputs) -> i64.
+  std::string fnName = (entry.getName() + "_arena_bytes").str();
+  {
+    OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
+    auto fnTy = FunctionType::get(ctx, argTypes, {IntegerType::get(ctx, 64)});
+    auto fn = func::FuncOp::create(mb, entry.getLoc(), fnName, fnTy);
+    fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+    Block *body = fn.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(body);
+    IRMapping map;
+    for (unsigned i = 0; i < argTypes.size(); ++i)
+      map.map(entry.getArgument(i), body->getArgument(i));
+    SmallVector<Value> monomial, base;
+    Value total = buildLayout(b, entry.getLoc(), map, monomial, base);
+    Value r = arith::IndexCastOp::create(b, entry.getLoc(), IntegerType::get(ctx, 64), total);
+    func::ReturnOp::create(b, entry.getLoc(), r);
+  }
+  (void)indexTy;
+
+  info.sizeFunction = fnName;
+  bool dynamic = false;
+  for (unsigned k : classOrder) {
+    ArenaClass ac;
+    ac.factor = describe(keys[k]);
+    ac.bytes = plans[k].size;
+    ac.lowerBound = plans[k].lowerBound;
+    ac.buffers = members[k].size();
+    dynamic |= !keys[k].empty();
+    info.classes.push_back(ac);
+  }
+  if (dynamic) {
+    info.bytes = info.lowerBound = -1;
+  } else {
+    info.bytes = plans[classOrder[0]].size;
+    info.lowerBound = plans[classOrder[0]].lowerBound;
+  }
+  module->setAttr(kArenaAttrName, info.toAttr(ctx));
+  return success();
+}
+
+struct PlanMemoryPass : PassWrapper<PlanMemoryPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PlanMemoryPass)
+  StringRef getArgument() const override { return "kiln-plan-memory"; }
+  StringRef getDescription() const override {
+    return "Place the entry function's intermediate buffers in one arena by their lifetimes";
+  }
+  void getDependentDialects(DialectRegistry &r) const override {
+    r.insert<arith::ArithDialect, memref::MemRefDialect, func::FuncDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    if (m->hasAttr(kiln::kArenaAttrName))
+      return; // planned already
+    FailureOr<func::FuncOp> entry = kiln::findEntryFunction(m);
+    if (failed(entry) || (*entry).isDeclaration())
+      return signalPassFailure();
+    Planner p(*entry);
+    if (failed(p.run(m)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> kiln::createPlanMemoryPass() { return std::make_unique<PlanMemoryPass>(); }
+
+void kiln::registerPlanMemoryPass() { PassRegistration<PlanMemoryPass>(); }

@@ -1,0 +1,80 @@
+// RUN: kiln-opt %s --split-input-file --kiln-cpu-parallelize | FileCheck %s
+
+// Two perfectly nested marked tile loops with invariant bounds: one OpenMP
+// loop over both (collapsed), the team size from kiln_num_threads(); the
+// unmarked reduction loop inside stays sequential.
+
+// CHECK-LABEL: func.func @band(
+// CHECK: %[[N:.*]] = call @kiln_num_threads() : () -> i32
+// CHECK: omp.parallel num_threads(%[[N]] : i32) {
+// CHECK: omp.wsloop {
+// CHECK: omp.loop_nest (%[[I:.*]], %[[J:.*]]) : index = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}}) collapse(2) {
+// CHECK-NOT: memref.alloca_scope
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[I]], %[[J]]]
+// CHECK-NOT: kiln.parallel
+// CHECK: func.func private @kiln_num_threads() -> i32
+func.func @band(%a: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c64 step %c8 {
+    scf.for %j = %c0 to %c64 step %c8 {
+      scf.for %k = %c0 to %c8 step %c1 {
+        memref.store %f, %a[%i, %j] : memref<64x64xf32>
+      }
+    } {kiln.parallel}
+  } {kiln.parallel}
+  return
+}
+
+// -----
+
+// Stay sequential: a marked loop inside an unmarked loop (no nested
+// parallelism), a marked loop with loop-carried values.  Their markers are
+// dropped; no thread count is declared.
+
+// CHECK-LABEL: func.func @sequential(
+// CHECK-NOT: omp.
+// CHECK-NOT: kiln.parallel
+// CHECK-NOT: kiln_num_threads
+func.func @sequential(%a: memref<64xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %z = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c64 step %c1 {
+    scf.for %j = %c0 to %c64 step %c1 {
+      memref.store %z, %a[%j] : memref<64xf32>
+    } {kiln.parallel}
+  }
+  %s = scf.for %i = %c0 to %c64 step %c1 iter_args(%acc = %z) -> (f32) {
+    %v = memref.load %a[%i] : memref<64xf32>
+    %n = arith.addf %acc, %v : f32
+    scf.yield %n : f32
+  } {kiln.parallel}
+  return %s : f32
+}
+
+// -----
+
+// An inner marked loop whose bounds depend on the outer one ends the band:
+// a one-dimensional OpenMP loop around a sequential scf.for.
+
+// CHECK-LABEL: func.func @triangular(
+// CHECK: omp.loop_nest (%[[I:.*]]) : index = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK: scf.for %{{.*}} = %[[I]] to
+func.func @triangular(%a: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c64 step %c1 {
+    scf.for %j = %i to %c64 step %c1 {
+      memref.store %f, %a[%i, %j] : memref<64x64xf32>
+    } {kiln.parallel}
+  } {kiln.parallel}
+  return
+}

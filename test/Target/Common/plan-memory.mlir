@@ -1,0 +1,148 @@
+// RUN: kiln-opt %s --split-input-file --kiln-plan-memory --canonicalize --verify-diagnostics | FileCheck %s
+
+// Three 256-byte buffers in a chain: %c reuses %a's bytes (dead by then);
+// the returned buffer stays on the heap.
+
+// CHECK: module attributes {kiln.arena = {bytes = 512 : i64, classes = [{buffers = 3 : i64, bytes = 512 : i64, factor = "1", lower_bound = 512 : i64}], heap = 1 : i64, lower_bound = 512 : i64, planned = 3 : i64, size_function = "main_arena_bytes"}}
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: memref<4x16xf32>, %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[A:.*]] = memref.view %[[ARENA]][%[[C0]]][] : memref<?xi8> to memref<4x16xf32>
+// CHECK: memref.copy %[[X]], %[[A]]
+// CHECK: %[[B:.*]] = memref.view %[[ARENA]][%[[C256]]][] : memref<?xi8> to memref<4x16xf32>
+// CHECK: memref.copy %[[A]], %[[B]]
+// CHECK: %[[C:.*]] = memref.view %[[ARENA]][%[[C0]]][] : memref<?xi8> to memref<4x16xf32>
+// CHECK: memref.copy %[[B]], %[[C]]
+// CHECK: %[[R:.*]] = memref.alloc() : memref<4x16xf32>
+// CHECK: memref.copy %[[C]], %[[R]]
+// CHECK-NOT: memref.dealloc
+// CHECK: return %[[R]]
+// CHECK-LABEL: func.func @main_arena_bytes(
+// CHECK-SAME: memref<4x16xf32>) -> i64 attributes {llvm.emit_c_interface}
+// CHECK: %[[N:.*]] = arith.constant 512 : i64
+// CHECK: return %[[N]]
+func.func @main(%x: memref<4x16xf32>) -> memref<4x16xf32> attributes {kiln.entry} {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<4x16xf32>
+  memref.copy %x, %a : memref<4x16xf32> to memref<4x16xf32>
+  %b = memref.alloc() : memref<4x16xf32>
+  memref.copy %a, %b : memref<4x16xf32> to memref<4x16xf32>
+  memref.dealloc %a : memref<4x16xf32>
+  %c = memref.alloc() : memref<4x16xf32>
+  memref.copy %b, %c : memref<4x16xf32> to memref<4x16xf32>
+  memref.dealloc %b : memref<4x16xf32>
+  %r = memref.alloc() : memref<4x16xf32>
+  memref.copy %c, %r : memref<4x16xf32> to memref<4x16xf32>
+  memref.dealloc %c : memref<4x16xf32>
+  return %r : memref<4x16xf32>
+}
+
+// -----
+
+// Sizes proportional to the batch: planned in bytes per batch item, the
+// offsets scaled at run time; a view (collapse_shape) keeps its buffer alive.
+
+// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 2 : i64, bytes = 128 : i64, factor = "x[0]", lower_bound = 128 : i64}], heap = 1 : i64, lower_bound = -1 : i64, planned = 2 : i64
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: memref<?x16xf32> {kiln.name = "x"}, %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[N:.*]] = memref.dim %[[X]], %[[C0]]
+// CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C64]] : index
+// CHECK: %[[D:.*]] = memref.dim %[[X]], %[[C0]]
+// CHECK: memref.view %[[ARENA]][%[[C0]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
+// CHECK: memref.view %[[ARENA]][%[[OFF]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
+// CHECK-LABEL: func.func @main_arena_bytes(
+// CHECK-SAME: %[[Y:[a-z0-9_]+]]: memref<?x16xf32>) -> i64
+// CHECK: %[[M:.*]] = memref.dim %[[Y]]
+// CHECK: %[[T:.*]] = arith.muli %[[M]], %{{.*}} : index
+// CHECK: %[[I:.*]] = arith.index_cast %[[T]] : index to i64
+// CHECK: return %[[I]]
+func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}) -> memref<?xf32> attributes {kiln.entry} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %a = memref.alloc(%n) : memref<?x16xf32>
+  memref.copy %x, %a : memref<?x16xf32> to memref<?x16xf32>
+  %b = memref.alloc(%n) : memref<?x16xf32>
+  %flat = memref.collapse_shape %a [[0, 1]] : memref<?x16xf32> into memref<?xf32>
+  %bflat = memref.collapse_shape %b [[0, 1]] : memref<?x16xf32> into memref<?xf32>
+  memref.copy %flat, %bflat : memref<?xf32> to memref<?xf32>
+  %c16 = arith.constant 16 : index
+  %n16 = arith.muli %n, %c16 : index
+  %r = memref.alloc(%n16) : memref<?xf32>
+  memref.copy %bflat, %r : memref<?xf32> to memref<?xf32>
+  memref.dealloc %a : memref<?x16xf32>
+  memref.dealloc %b : memref<?x16xf32>
+  return %r : memref<?xf32>
+}
+
+// -----
+
+// A buffer used inside a loop lives until the loop ends, even where its last
+// use in the body comes before another buffer of the body: %b must not take
+// %a's bytes (the next iteration reads %a again).
+
+// CHECK: kiln.arena = {bytes = 512 : i64
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME: %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: memref.view %[[ARENA]][%[[C0]]][]
+// CHECK: scf.for
+// CHECK: memref.view %[[ARENA]][%[[C256]]][]
+func.func @main(%x: memref<4x16xf32>, %y: memref<4x16xf32>) -> memref<4x16xf32> attributes {kiln.entry} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %a = memref.alloc() : memref<4x16xf32>
+  memref.copy %x, %a : memref<4x16xf32> to memref<4x16xf32>
+  %r = memref.alloc() : memref<4x16xf32>
+  scf.for %i = %c0 to %c4 step %c1 {
+    memref.copy %a, %r : memref<4x16xf32> to memref<4x16xf32>
+    %b = memref.alloc() : memref<4x16xf32>
+    memref.copy %y, %b : memref<4x16xf32> to memref<4x16xf32>
+    memref.copy %b, %r : memref<4x16xf32> to memref<4x16xf32>
+    memref.dealloc %b : memref<4x16xf32>
+  }
+  memref.dealloc %a : memref<4x16xf32>
+  return %r : memref<4x16xf32>
+}
+
+// -----
+
+// Left on the heap: a buffer carried across loop iterations, one whose size
+// is read from memory during the run, one that goes through an op with an
+// unknown aliasing (a memref select).
+
+// CHECK: kiln.arena = {bytes = 0 : i64, classes = [], heap = 4 : i64, lower_bound = 0 : i64, planned = 0 : i64, size_function = ""}
+// CHECK-LABEL: func.func @main(
+// CHECK-NOT: kiln.arena
+// CHECK-NOT: memref.view
+// CHECK-NOT: @main_arena_bytes
+func.func @main(%x: memref<4xf32>, %s: memref<index>, %p: i1) -> memref<4xf32> attributes {kiln.entry} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %init = memref.alloc() : memref<4xf32>
+  %l = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %init) -> (memref<4xf32>) {
+    %next = memref.alloc() : memref<4xf32>
+    memref.copy %acc, %next : memref<4xf32> to memref<4xf32>
+    scf.yield %next : memref<4xf32>
+  }
+  %n = memref.load %s[] : memref<index>
+  %d = memref.alloc(%n) : memref<?xf32>
+  memref.dealloc %d : memref<?xf32>
+  %u = memref.alloc() : memref<4xf32>
+  %sel = arith.select %p, %u, %x : memref<4xf32>
+  memref.copy %sel, %l : memref<4xf32> to memref<4xf32>
+  return %l : memref<4xf32>
+}
+
+// -----
+
+// expected-error @below {{no function has the 'kiln.entry' attribute}}
+module {
+  func.func @f(%x: memref<4xf32>) {
+    return
+  }
+}
