@@ -10,8 +10,8 @@ processes on the same .onnx and the same input:
   A  build/bin/kiln_bench_worker   (bench/kiln_worker.c, the Kiln C runtime)
   B  node bench/ort_worker.js      (onnxruntime-node, prebuilt CPU library)
 
-once with ONNX Runtime on 1 thread and once on all cores (Kiln's generated
-code is single-threaded: it runs as it is in both configurations).  After a
+once with both runtimes on 1 thread and once on all cores (Kiln's count set
+with kiln_model_set_num_threads through the worker's `load LIB THREADS`).  After a
 warm-up the driver alternates single runs A/B over R rounds, flipping the
 order every round, at batch 1 (latency) and at batch 8 (throughput).  Both
 workers time each run themselves, around the run call only.
@@ -484,8 +484,9 @@ def write_markdown(path, results):
              f"{s['batch_max_run_s']:g} s. Latency is measured inside each worker around the run "
              f"call only. Load average (1/5/15 min) before/after: "
              f"{la(results['loadavg_start'])} / {la(results.get('loadavg_end'))}.")
-    L.append("- **Kiln's generated code is single-threaded** (docs/targets.md): in the "
-             "all-cores rows Kiln still runs on 1 thread while ONNX Runtime uses every core.")
+    L.append("- Both runtimes get the same thread count in each row (Kiln: "
+             "kiln_model_set_num_threads; its parallel loops are OpenMP loops over the tiles "
+             "of large operators, docs/targets.md).")
     if s.get("quick"):
         L.append("- **--quick smoke run: too few runs for meaningful figures.**")
     L.append("")
@@ -544,7 +545,7 @@ def write_markdown(path, results):
                     utils.setdefault(key, []).append(u)
     if utils:
         L.append("CPU time per second of latency during the timed batch-1 runs (1.0 = one "
-                 "core kept busy; the Kiln worker is single-threaded, so below 0.9 it was "
+                 "core kept busy; on 1 thread, below 0.9 means the worker was "
                  "waiting for a core other processes held): "
                  + ", ".join(f"{k} {min(v):.2f}–{max(v):.2f}" for k, v in utils.items())
                  + (". **The machine was busy: latencies are inflated.**"
@@ -756,7 +757,7 @@ def main():
         r["inputs"] = {"batch1": [f[:3] for f in b1], "batchN": [f[:3] for f in bn] if bn else None}
         r["configs"] = []
         for t in threads:
-            log(f"  ORT on {t} thread(s), Kiln on 1")
+            log(f"  ORT and Kiln on {t} thread(s)")
             c = bench_config(name, mdir, lib, t, a, work, b1, bn, ref)
             r["configs"].append(c)
             if "error" in c:

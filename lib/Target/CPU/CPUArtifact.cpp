@@ -122,6 +122,34 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
       llvm::Value *n = b.CreateSelect(b.CreateIsNull(p), llvm::ConstantInt::get(i32, 1),
                                       b.CreateLoad(i32, p));
       b.CreateStore(n, b.CreateThreadLocalAddress(threadCount));
+      // The team's wait between parallel regions: spin 1 ms, then sleep
+      // (libomp's default spins 200 ms after the run, taking the cores from
+      // whatever runs next), unless the user set KMP_BLOCKTIME.  Decided at
+      // the first run (mode -1: not yet, 0: leave, 1: set).
+      auto *mode = new llvm::GlobalVariable(mod, i32, false, llvm::GlobalValue::InternalLinkage,
+                                            llvm::ConstantInt::get(i32, -1), "kiln_blocktime_mode");
+      llvm::Function *fn = invoke;
+      auto *decide = llvm::BasicBlock::Create(ctx, "blocktime.decide", fn);
+      auto *apply = llvm::BasicBlock::Create(ctx, "blocktime.apply", fn);
+      auto *set = llvm::BasicBlock::Create(ctx, "blocktime.set", fn);
+      auto *cont = llvm::BasicBlock::Create(ctx, "blocktime.done", fn);
+      llvm::Value *m0 = b.CreateLoad(i32, mode);
+      b.CreateCondBr(b.CreateICmpSLT(m0, llvm::ConstantInt::get(i32, 0)), decide, apply);
+      b.SetInsertPoint(decide);
+      llvm::FunctionCallee getenvFn =
+          mod.getOrInsertFunction("getenv", llvm::FunctionType::get(ptrTy, {ptrTy}, false));
+      llvm::Value *env = b.CreateCall(getenvFn, {b.CreateGlobalString("KMP_BLOCKTIME")});
+      b.CreateStore(b.CreateZExt(b.CreateIsNull(env), i32), mode);
+      b.CreateBr(apply);
+      b.SetInsertPoint(apply);
+      llvm::Value *m1 = b.CreateLoad(i32, mode);
+      b.CreateCondBr(b.CreateICmpEQ(m1, llvm::ConstantInt::get(i32, 1)), set, cont);
+      b.SetInsertPoint(set);
+      llvm::FunctionCallee setBt = mod.getOrInsertFunction(
+          "kmp_set_blocktime", llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {i32}, false));
+      b.CreateCall(setBt, {llvm::ConstantInt::get(i32, 1)});
+      b.CreateBr(cont);
+      b.SetInsertPoint(cont);
     }
     b.CreateCall(ciface, callArgs);
     kiln::cpu::clearCheckRecord(b, rc);
