@@ -58,6 +58,11 @@ static void release_arena(kiln_model *m, void *own) {
     atomic_store(&m->arena_busy, 0);
 }
 
+static void free_block(char *block, const char *stack_block) {
+  if (block != stack_block)
+    free(block);
+}
+
 /* A memref descriptor of rank r occupies 3 + 2r int64 slots. */
 static size_t desc_slots(int32_t rank) { return 3 + 2 * (size_t)rank; }
 
@@ -285,7 +290,12 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   const size_t total = slots * sizeof(int64_t) +
                        (4 + n_in) * sizeof(void *) + n_in * sizeof(size_t) +
                        n_out * sizeof(output_state);
-  char *block = (char *)calloc(1, total);
+  /* On the stack when small (the usual case), so that a run of a model
+   * whose buffers are all in the arena allocates nothing. */
+  _Alignas(16) char stack_block[2048];
+  char *block = total <= sizeof stack_block ? stack_block : (char *)calloc(1, total);
+  if (block == stack_block)
+    memset(block, 0, total);
   if (!block)
     return kiln_set_error(KILN_ERROR_OUT_OF_MEMORY,
                           "kiln_model_run: out of memory (%zu bytes of "
@@ -301,7 +311,7 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   for (int32_t i = 0; i < num_inputs && status == KILN_OK; ++i)
     status = check_input(&abi->inputs[i], i, &inputs[i], &input_bytes[i]);
   if (status != KILN_OK) {
-    free(block);
+    free_block(block, stack_block);
     return status;
   }
 
@@ -332,26 +342,25 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
 
   /* ABI v3: the arena, sized for these inputs. */
   int64_t arena_desc[5];
-  void *own_arena = NULL;
+  void *own_arena = NULL, *arena_base = NULL;
   const int has_arena = abi->abi_version >= 3 && abi->arena_bytes != 0;
   if (has_arena) {
     int64_t need =
         abi->arena_bytes >= 0 ? abi->arena_bytes : abi->arena_size(args);
     if (need < 0) {
-      free(block);
+      free_block(block, stack_block);
       return kiln_set_error(KILN_ERROR_ABI,
                             "kiln_model_run: model '%s' asked for an arena of "
                             "%lld bytes",
                             abi->name, (long long)need);
     }
-    void *base = NULL;
-    status = acquire_arena(model, (size_t)need, &base, &own_arena);
+    status = acquire_arena(model, (size_t)need, &arena_base, &own_arena);
     if (status != KILN_OK) {
-      free(block);
+      free_block(block, stack_block);
       return status;
     }
-    memcpy(&arena_desc[0], &base, sizeof(void *));
-    memcpy(&arena_desc[1], &base, sizeof(void *));
+    memcpy(&arena_desc[0], &arena_base, sizeof(void *));
+    memcpy(&arena_desc[1], &arena_base, sizeof(void *));
     arena_desc[2] = 0;
     arena_desc[3] = need;
     arena_desc[4] = 1;
@@ -362,8 +371,6 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   args[3 + n_in] = &num_threads;
 
   abi->invoke(args);
-  if (has_arena)
-    release_arena(model, own_arena);
 
   /* A failed run-time check: the outputs are not valid results. */
   if (check_error.check != 0)
@@ -378,8 +385,10 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
     const int64_t *desc = descs + slot;
     slot += desc_slots(meta->rank);
     memcpy(&o->allocated, &desc[0], sizeof(void *));
+    /* Results in the arena (ABI v3) are copied out, never freed. */
     o->owned = o->allocated != NULL &&
                (uintptr_t)o->allocated != KILN_MLIR_DEADBEEF &&
+               !(has_arena && o->allocated == arena_base) &&
                !points_into_inputs(o->allocated, inputs, input_bytes,
                                    num_inputs);
     for (int32_t k = 0; k < j && o->owned; ++k)
@@ -459,6 +468,9 @@ kiln_status kiln_model_run(kiln_model *model, const kiln_tensor *inputs,
   for (int32_t j = 0; j < num_outputs; ++j)
     if (outs[j].owned && !outs[j].handed_over)
       free(outs[j].allocated);
-  free(block);
+  /* The results are out of the arena now. */
+  if (has_arena)
+    release_arena(model, own_arena);
+  free_block(block, stack_block);
   return status;
 }

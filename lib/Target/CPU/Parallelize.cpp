@@ -4,15 +4,15 @@
 // kiln-cpu-parallelize (Passes.td).  kiln-cpu-tile-and-vectorize marks the
 // tile loops of parallel dims `kiln.parallel` when the op does enough work;
 // this pass, after kernel outlining, turns the outermost marked band of each
-// kernel into one scf.parallel, lowers it with upstream convert-scf-to-openmp
-// and sets each omp.parallel's thread count to `kiln_num_threads()`, which
-// the artifact writer defines (the count the runtime passes to invoke).
+// kernel into an omp.parallel region that splits the band's collapsed
+// iterations into one contiguous chunk per thread, with `kiln_num_threads()`
+// threads, which the artifact writer defines (the count the runtime passes to
+// invoke).
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
 
-#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/IR/IRMapping.h"
@@ -54,87 +54,106 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
     std::atomic<uint64_t> &numLoops = kiln::passStatistic(
         getArgument(), "loops-parallelized", "Tile loop bands run on OpenMP threads");
 
-    // 1. Outermost marked bands -> scf.parallel.
+    // Outermost marked bands.
     SmallVector<scf::ForOp> outermost;
     m.walk([&](scf::ForOp f) {
       if (!isMarked(f))
         return;
       for (Operation *p = f->getParentOp(); p; p = p->getParentOp())
-        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp>(p))
+        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp, omp::ParallelOp>(p))
           return; // inside another loop: nested parallelism is not wanted
       outermost.push_back(f);
     });
-    unsigned converted = 0;
+    // Markers of loops that stay sequential.
+    auto dropMarkers = [&] { m.walk([&](scf::ForOp f) { f->removeAttr(kParallelAttr); }); };
+    if (outermost.empty())
+      return dropMarkers();
+
+    Type i32 = IntegerType::get(ctx, 32);
+    auto declare = [&](StringRef name) {
+      if (!m.lookupSymbol<func::FuncOp>(name)) {
+        OpBuilder mb = OpBuilder::atBlockEnd(m.getBody());
+        func::FuncOp::create(mb, m.getLoc(), name, FunctionType::get(ctx, {}, {i32}))
+            .setPrivate();
+      }
+    };
+    declare(kNumThreadsFn);
+    declare("omp_get_thread_num");
+    declare("omp_get_num_threads");
+
+    // Each band becomes
+    //   omp.parallel num_threads(kiln_num_threads()) {
+    //     t = omp_get_thread_num(), n = omp_get_num_threads()
+    //     for i in [t * c, min((t + 1) * c, total)), c = ceil(total / n):
+    //       (iv_0, ..., iv_k) = lb + step * delinearize(i, trip counts)
+    //       body
+    //   }
+    // a static schedule computed in the region itself: libomp's
+    // __kmpc_for_static_init, which omp.wsloop lowers to, allocates on
+    // every call (a run would not be allocation-free), and there is no
+    // barrier but the region's end.
     for (scf::ForOp f : outermost) {
       SmallVector<scf::ForOp> band{f};
       while (scf::ForOp inner = nestedMarked(band.back(), f))
         band.push_back(inner);
+      Location loc = f.getLoc();
       OpBuilder b(f);
-      SmallVector<Value> lbs, ubs, steps;
+      auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+      SmallVector<Value> trips;
+      Value total = cst(1);
       for (scf::ForOp l : band) {
-        lbs.push_back(l.getLowerBound());
-        ubs.push_back(l.getUpperBound());
-        steps.push_back(l.getStep());
+        Value span = arith::SubIOp::create(b, loc, l.getUpperBound(), l.getLowerBound());
+        Value trip = arith::CeilDivUIOp::create(b, loc, span, l.getStep());
+        // ub < lb: no iteration (ceildivui of the wrapped difference would be huge).
+        trip = arith::SelectOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, l.getUpperBound(),
+                                  l.getLowerBound()),
+            cst(0), trip);
+        trips.push_back(trip);
+        total = arith::MulIOp::create(b, loc, total, trip);
       }
-      auto par = scf::ParallelOp::create(b, f.getLoc(), lbs, ubs, steps);
-      Block *body = par.getBody();
-      // Move the innermost loop's body (without its yield) into the
-      // parallel loop, its induction variables replaced.
-      Block *inner = band.back().getBody();
-      for (auto [l, iv] : llvm::zip(band, par.getInductionVars()))
-        l.getInductionVar().replaceAllUsesWith(iv);
-      body->getOperations().splice(body->begin(), inner->getOperations(), inner->begin(),
-                                   std::prev(inner->end()));
-      f.erase();
-      ++converted;
-    }
-    numLoops += converted;
-    // Markers of loops that stayed sequential.
-    m.walk([&](scf::ForOp f) { f->removeAttr(kParallelAttr); });
-    if (!converted)
-      return;
-
-    // 2. scf.parallel -> omp.parallel + omp.wsloop (upstream).
-    OpPassManager pm(ModuleOp::getOperationName());
-    pm.addPass(createConvertSCFToOpenMPPass());
-    if (failed(runPipeline(pm, m)))
-      return signalPassFailure();
-
-    // The conversion wraps each iteration in a memref.alloca_scope; its body
-    // becomes several blocks once the tile loops in it are lowered to
-    // branches, which alloca_scope does not allow.  omp.parallel is an
-    // allocation scope itself (per thread), so the scopes are inlined.
-    SmallVector<memref::AllocaScopeOp> scopes;
-    m.walk([&](memref::AllocaScopeOp s) {
-      if (s->getParentOfType<omp::ParallelOp>())
-        scopes.push_back(s);
-    });
-    for (memref::AllocaScopeOp s : scopes) {
-      Block *body = &s.getBodyRegion().front();
-      auto ret = cast<memref::AllocaScopeReturnOp>(body->getTerminator());
-      SmallVector<Value> results(ret.getResults());
-      ret.erase();
-      s->getBlock()->getOperations().splice(Block::iterator(s), body->getOperations());
-      s->replaceAllUsesWith(results);
-      s.erase();
-    }
-
-    // 3. num_threads = kiln_num_threads().
-    auto fnTy = FunctionType::get(ctx, {}, {IntegerType::get(ctx, 32)});
-    if (!m.lookupSymbol<func::FuncOp>(kNumThreadsFn)) {
-      OpBuilder mb = OpBuilder::atBlockEnd(m.getBody());
-      auto decl = func::FuncOp::create(mb, m.getLoc(), kNumThreadsFn, fnTy);
-      decl.setPrivate();
-    }
-    m.walk([&](omp::ParallelOp p) {
-      if (p.getNumThreads())
-        return;
-      OpBuilder b(p);
-      Value n = func::CallOp::create(b, p.getLoc(), kNumThreadsFn, TypeRange{b.getI32Type()},
-                                     ValueRange{})
+      Value n = func::CallOp::create(b, loc, kNumThreadsFn, TypeRange{i32}, ValueRange{})
                     .getResult(0);
-      p.getNumThreadsMutable().assign(n);
-    });
+      auto par = omp::ParallelOp::create(b, loc);
+      par.getNumThreadsMutable().assign(n);
+      Block *pb = b.createBlock(&par.getRegion());
+      b.setInsertionPointToStart(pb);
+      auto idx = [&](Value v) {
+        return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v).getResult();
+      };
+      Value tid = idx(func::CallOp::create(b, loc, "omp_get_thread_num", TypeRange{i32},
+                                           ValueRange{})
+                          .getResult(0));
+      Value nt = idx(func::CallOp::create(b, loc, "omp_get_num_threads", TypeRange{i32},
+                                          ValueRange{})
+                         .getResult(0));
+      Value chunk = arith::CeilDivUIOp::create(b, loc, total, nt);
+      Value begin = arith::MinUIOp::create(b, loc, arith::MulIOp::create(b, loc, tid, chunk), total);
+      Value end = arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, begin, chunk), total);
+      auto loop = scf::ForOp::create(b, loc, begin, end, cst(1));
+      omp::TerminatorOp::create(b, loc);
+      b.setInsertionPointToStart(loop.getBody());
+      // Delinearize (row-major over the band) and map to induction values.
+      Value rest = loop.getInductionVar();
+      SmallVector<Value> ivs(band.size());
+      for (int k = band.size() - 1; k >= 0; --k) {
+        Value i = k == 0 ? rest : arith::RemUIOp::create(b, loc, rest, trips[k]).getResult();
+        if (k > 0)
+          rest = arith::DivUIOp::create(b, loc, rest, trips[k]);
+        ivs[k] = arith::AddIOp::create(b, loc, band[k].getLowerBound(),
+                                       arith::MulIOp::create(b, loc, i, band[k].getStep()));
+      }
+      Block *inner = band.back().getBody();
+      for (auto [l, iv] : llvm::zip(band, ivs))
+        l.getInductionVar().replaceAllUsesWith(iv);
+      Block *body = loop.getBody();
+      body->getOperations().splice(std::prev(body->end()), inner->getOperations(),
+                                   inner->begin(), std::prev(inner->end()));
+      f.erase();
+    }
+    numLoops += outermost.size();
+    dropMarkers();
   }
 };
 

@@ -8,8 +8,9 @@
 //      memref.alloc a lifetime: from the allocation to the last use of the
 //      buffer or of a view of it; a use inside a loop that does not contain
 //      the allocation lasts until the end of the loop;
-//   2. keeps on the heap the buffers that escape (returned, yielded out of a
-//      region, passed to an op that may alias them in unknown ways) and those
+//   2. keeps on the heap the buffers that escape (yielded out of a region,
+//      passed to an op that may alias them in unknown ways; the entry's
+//      results are planned too, live until the end) and those
 //      whose size is not computable from the input shapes when the run
 //      starts;
 //   3. groups the others by the run-time factor of their size (static sizes;
@@ -118,6 +119,7 @@ DictionaryAttr kiln::ArenaInfo::toAttr(MLIRContext *ctx) const {
       b.getNamedAttr("lower_bound", b.getI64IntegerAttr(lowerBound)),
       b.getNamedAttr("planned", b.getI64IntegerAttr(planned)),
       b.getNamedAttr("heap", b.getI64IntegerAttr(heap)),
+      b.getNamedAttr("results", b.getI64IntegerAttr(results)),
       b.getNamedAttr("classes", b.getArrayAttr(cls)),
       b.getNamedAttr("size_function", b.getStringAttr(sizeFunction)),
   });
@@ -136,6 +138,7 @@ std::optional<kiln::ArenaInfo> kiln::ArenaInfo::fromModule(ModuleOp module) {
   info.lowerBound = i64(d, "lower_bound");
   info.planned = i64(d, "planned");
   info.heap = i64(d, "heap");
+  info.results = i64(d, "results");
   if (auto s = d.getAs<StringAttr>("size_function"))
     info.sizeFunction = s.str();
   if (auto cls = d.getAs<ArrayAttr>("classes"))
@@ -186,7 +189,8 @@ std::string kiln::ArenaInfo::summary() const {
     }
     os << ")";
   }
-  os << ", " << planned << " buffers planned, " << heap << " on the heap";
+  os << ", " << planned << " buffers planned (" << results << (results == 1 ? " result" : " results")
+     << "), " << heap << " on the heap";
   return s;
 }
 
@@ -216,7 +220,26 @@ struct Candidate {
   int64_t start = 0, end = 0;
   SmallVector<memref::DeallocOp> deallocs;
   unsigned cls = 0;
+  bool result = false; // returned by the entry function
 };
+
+/// The size operand that `memref.dim %alloc, <constant>` reads, if `v` is
+/// such a dim of a dynamic dim of a memref.alloc (bufferization and the
+/// result copies size buffers from other buffers' dims).
+static Value sizeOfAlloc(Value v) {
+  auto dim = v.getDefiningOp<memref::DimOp>();
+  if (!dim || !dim.getConstantIndex())
+    return {};
+  auto alloc = dim.getSource().getDefiningOp<memref::AllocOp>();
+  int64_t i = *dim.getConstantIndex();
+  if (!alloc || i < 0 || i >= alloc.getType().getRank() || !alloc.getType().isDynamicDim(i))
+    return {};
+  // The dynamic sizes are the operands of the dynamic dims, in order.
+  unsigned pos = 0;
+  for (int64_t k = 0; k < i; ++k)
+    pos += alloc.getType().isDynamicDim(k);
+  return alloc.getDynamicSizes()[pos];
+}
 
 class Planner {
 public:
@@ -265,7 +288,9 @@ bool Planner::isEntryComputable(Value v, unsigned depth) {
     return it->second;
   bool ok = false;
   if (Operation *d = v.getDefiningOp()) {
-    if (auto dim = dyn_cast<memref::DimOp>(d)) {
+    if (Value r = sizeOfAlloc(v)) {
+      ok = isEntryComputable(r, depth + 1);
+    } else if (auto dim = dyn_cast<memref::DimOp>(d)) {
       auto src = dyn_cast<BlockArgument>(dim.getSource());
       ok = src && src.getOwner() == &entry.getBody().front() &&
            dim.getConstantIndex().has_value();
@@ -282,6 +307,8 @@ bool Planner::isEntryComputable(Value v, unsigned depth) {
 Value Planner::materialize(OpBuilder &b, Value v, IRMapping &map) {
   if (Value m = map.lookupOrNull(v))
     return m;
+  if (Value r = sizeOfAlloc(v))
+    return materialize(b, r, map);
   Operation *d = v.getDefiningOp();
   if (!d)
     return v; // an argument of the entry function itself
@@ -320,6 +347,8 @@ std::optional<Candidate> Planner::analyze(memref::AllocOp alloc) {
       c.staticBytes *= d;
     }
   for (Value s : alloc.getDynamicSizes()) {
+    while (Value r = sizeOfAlloc(s))
+      s = r;
     if (!isEntryComputable(s))
       return std::nullopt;
     c.factors.push_back(s);
@@ -341,8 +370,17 @@ std::optional<Candidate> Planner::analyze(memref::AllocOp alloc) {
         c.deallocs.push_back(dealloc);
         continue;
       }
+      // A result of the run: the buffer itself, returned by the entry
+      // function, lives until the end of the run; the caller copies it out
+      // of the arena (ABI v3) before the arena's next use.
+      if (isa<func::ReturnOp>(user) && user->getParentOp() == entry.getOperation() &&
+          v == alloc.getResult()) {
+        c.end = std::max(c.end, pos.lookup(user));
+        c.result = true;
+        continue;
+      }
       if (user->hasTrait<OpTrait::IsTerminator>())
-        return std::nullopt; // returned or yielded out of a region
+        return std::nullopt; // yielded out of a region, or a view returned
       if (isAliasOp(user, v)) {
         for (Value r : user->getResults())
           if (isa<BaseMemRefType>(r.getType()))
@@ -380,14 +418,48 @@ std::string Planner::describe(ArrayRef<Value> factors) {
         name = n.str();
       s += name + "[" + std::to_string(*dim.getConstantIndex()) + "]";
     } else {
-      s += "(size " + std::to_string(i) + ")";
+      s += "(run-time size)";
     }
   }
   return s;
 }
 
+/// memref.dim of a reshape whose dim comes from one dim of its source (a
+/// reassociation group of one) reads that source dim instead, so that the
+/// size of a buffer sized from a reshaped buffer is traced to an input.
+static void forwardReshapeDims(func::FuncOp f) {
+  SmallVector<memref::DimOp> dims;
+  f.walk([&](memref::DimOp d) { dims.push_back(d); });
+  for (memref::DimOp d : dims) {
+    std::optional<int64_t> i = d.getConstantIndex();
+    if (!i)
+      continue;
+    Value src;
+    int64_t srcDim = -1;
+    if (auto c = d.getSource().getDefiningOp<memref::CollapseShapeOp>()) {
+      auto groups = c.getReassociationIndices();
+      if (*i < (int64_t)groups.size() && groups[*i].size() == 1) {
+        src = c.getSrc();
+        srcDim = groups[*i][0];
+      }
+    } else if (auto e = d.getSource().getDefiningOp<memref::ExpandShapeOp>()) {
+      for (auto [g, group] : llvm::enumerate(e.getReassociationIndices()))
+        if (group.size() == 1 && group[0] == *i) {
+          src = e.getSrc();
+          srcDim = g;
+        }
+    }
+    if (!src)
+      continue;
+    OpBuilder b(d);
+    d.replaceAllUsesWith(memref::DimOp::create(b, d.getLoc(), src, srcDim).getResult());
+    d.erase();
+  }
+}
+
 LogicalResult Planner::run(ModuleOp module) {
   MLIRContext *ctx = module.getContext();
+  forwardReshapeDims(entry);
   number();
   SmallVector<Candidate> cands;
   int64_t heap = 0;
@@ -400,6 +472,7 @@ LogicalResult Planner::run(ModuleOp module) {
 
   ArenaInfo info;
   info.planned = cands.size();
+  info.results = llvm::count_if(cands, [](const Candidate &c) { return c.result; });
   info.heap = heap;
   if (cands.empty()) {
     module->setAttr(kArenaAttrName, info.toAttr(ctx));
@@ -429,7 +502,17 @@ LogicalResult Planner::run(ModuleOp module) {
         bufs.push_back({c.staticBytes, c.start, c.end});
         members[k].push_back(i);
       }
-    plans[k] = planMemory(bufs);
+    // Offsets are bytes-per-unit x factor: 64-byte aligned when every
+    // buffer's unit is a multiple of 64 bytes (always for static sizes);
+    // a class of small units (e.g. one element per unit of a run-time
+    // length) is aligned to 8 bytes (the elements' alignment) instead of
+    // rounding each unit up to 64.  Each class starts 64-byte aligned (its
+    // base is rounded up at run time).
+    int64_t align = kArenaAlignment;
+    if (!keys[k].empty() &&
+        llvm::any_of(bufs, [](const PlanBuffer &b) { return b.size < 8 * kArenaAlignment; }))
+      align = 8;
+    plans[k] = planMemory(bufs, align);
   }
 
   // The arena argument and, at the start of the entry, the base of each
@@ -460,6 +543,13 @@ LogicalResult Planner::run(ModuleOp module) {
       base[k] = acc;
       Value bytes = arith::ConstantIndexOp::create(b, loc, plans[k].size);
       acc = arith::AddIOp::create(b, loc, acc, arith::MulIOp::create(b, loc, bytes, m));
+      if (plans[k].size % kArenaAlignment != 0) {
+        // Round up to the alignment for the next class.
+        Value a = arith::ConstantIndexOp::create(b, loc, kArenaAlignment);
+        Value am1 = arith::ConstantIndexOp::create(b, loc, kArenaAlignment - 1);
+        acc = arith::MulIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, acc, am1), a), a);
+      }
     }
     return acc;
   };

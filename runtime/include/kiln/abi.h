@@ -59,7 +59,10 @@
  * `arena_bytes` is 0 has no arena (`arena_size` may be NULL) and ignores
  * the argument.  `arena_lower_bound` is the largest total of
  * simultaneously live intermediate bytes (-1 when dynamic): the plan's
- * quality is arena_bytes / arena_lower_bound.  Version 3 also passes the
+ * quality is arena_bytes / arena_lower_bound.  In version 3 an output
+ * descriptor's `allocated` may also be the arena's buffer: the result then
+ * lies in the arena (at aligned + offset), is not the caller's to free, and
+ * must be copied out before the arena's next use.  Version 3 also passes the
  * run's thread count: args[3 + num_inputs] points to an int32_t >= 1 that the
  * parallel loops of the run use as their OpenMP team size (NULL: 1).
  */

@@ -1,19 +1,36 @@
 // RUN: kiln-opt %s --split-input-file --kiln-cpu-parallelize | FileCheck %s
 
 // Two perfectly nested marked tile loops with invariant bounds: one OpenMP
-// loop over both (collapsed), the team size from kiln_num_threads(); the
-// unmarked reduction loop inside stays sequential.
+// region over both (their 8 x 8 iterations collapsed, one contiguous chunk
+// per thread), the team size from kiln_num_threads(); the unmarked
+// reduction loop inside stays sequential.
 
 // CHECK-LABEL: func.func @band(
 // CHECK: %[[N:.*]] = call @kiln_num_threads() : () -> i32
 // CHECK: omp.parallel num_threads(%[[N]] : i32) {
-// CHECK: omp.wsloop {
-// CHECK: omp.loop_nest (%[[I:.*]], %[[J:.*]]) : index = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}}) collapse(2) {
-// CHECK-NOT: memref.alloca_scope
+// CHECK: %[[T:.*]] = func.call @omp_get_thread_num() : () -> i32
+// CHECK: %[[TI:.*]] = arith.index_castui %[[T]] : i32 to index
+// CHECK: %[[NT:.*]] = func.call @omp_get_num_threads() : () -> i32
+// CHECK: %[[NTI:.*]] = arith.index_castui %[[NT]] : i32 to index
+// CHECK: %[[CHUNK:.*]] = arith.ceildivui %[[TOTAL:.*]], %[[NTI]] : index
+// CHECK: %[[B0:.*]] = arith.muli %[[TI]], %[[CHUNK]] : index
+// CHECK: %[[BEGIN:.*]] = arith.minui %[[B0]], %[[TOTAL]] : index
+// CHECK: %[[E0:.*]] = arith.addi %[[BEGIN]], %[[CHUNK]] : index
+// CHECK: %[[END:.*]] = arith.minui %[[E0]], %[[TOTAL]] : index
+// CHECK: scf.for %[[IDX:.*]] = %[[BEGIN]] to %[[END]] step %{{.*}} {
+// CHECK: %[[JJ:.*]] = arith.remui %[[IDX]], %{{.*}} : index
+// CHECK: %[[II:.*]] = arith.divui %[[IDX]], %{{.*}} : index
+// CHECK: %[[JS:.*]] = arith.muli %[[JJ]], %{{.*}} : index
+// CHECK: %[[J:.*]] = arith.addi %{{.*}}, %[[JS]] : index
+// CHECK: %[[IS:.*]] = arith.muli %[[II]], %{{.*}} : index
+// CHECK: %[[I:.*]] = arith.addi %{{.*}}, %[[IS]] : index
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[I]], %[[J]]]
+// CHECK: omp.terminator
 // CHECK-NOT: kiln.parallel
-// CHECK: func.func private @kiln_num_threads() -> i32
+// CHECK-DAG: func.func private @kiln_num_threads() -> i32
+// CHECK-DAG: func.func private @omp_get_thread_num() -> i32
+// CHECK-DAG: func.func private @omp_get_num_threads() -> i32
 func.func @band(%a: memref<64x64xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -61,10 +78,15 @@ func.func @sequential(%a: memref<64xf32>) -> f32 {
 // -----
 
 // An inner marked loop whose bounds depend on the outer one ends the band:
-// a one-dimensional OpenMP loop around a sequential scf.for.
+// the outer loop alone is split over the threads, the inner one stays a
+// sequential scf.for.
 
 // CHECK-LABEL: func.func @triangular(
-// CHECK: omp.loop_nest (%[[I:.*]]) : index = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK: omp.parallel
+// CHECK: scf.for %[[IDX:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NOT: arith.remui
+// CHECK: %[[IS:.*]] = arith.muli %[[IDX]], %{{.*}} : index
+// CHECK: %[[I:.*]] = arith.addi %{{.*}}, %[[IS]] : index
 // CHECK: scf.for %{{.*}} = %[[I]] to
 func.func @triangular(%a: memref<64x64xf32>) {
   %c0 = arith.constant 0 : index

@@ -1,9 +1,10 @@
 // RUN: kiln-opt %s --split-input-file --kiln-plan-memory --canonicalize --verify-diagnostics | FileCheck %s
 
 // Three 256-byte buffers in a chain: %c reuses %a's bytes (dead by then);
-// the returned buffer stays on the heap.
+// the returned buffer lives until the end of the run (the caller copies it
+// out of the arena) and takes %b's bytes.
 
-// CHECK: module attributes {kiln.arena = {bytes = 512 : i64, classes = [{buffers = 3 : i64, bytes = 512 : i64, factor = "1", lower_bound = 512 : i64}], heap = 1 : i64, lower_bound = 512 : i64, planned = 3 : i64, size_function = "main_arena_bytes"}}
+// CHECK: module attributes {kiln.arena = {bytes = 512 : i64, classes = [{buffers = 4 : i64, bytes = 512 : i64, factor = "1", lower_bound = 512 : i64}], heap = 0 : i64, lower_bound = 512 : i64, planned = 4 : i64, results = 1 : i64, size_function = "main_arena_bytes"}}
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[X:[a-z0-9_]+]]: memref<4x16xf32>, %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
@@ -14,7 +15,7 @@
 // CHECK: memref.copy %[[A]], %[[B]]
 // CHECK: %[[C:.*]] = memref.view %[[ARENA]][%[[C0]]][] : memref<?xi8> to memref<4x16xf32>
 // CHECK: memref.copy %[[B]], %[[C]]
-// CHECK: %[[R:.*]] = memref.alloc() : memref<4x16xf32>
+// CHECK: %[[R:.*]] = memref.view %[[ARENA]][%[[C256]]][] : memref<?xi8> to memref<4x16xf32>
 // CHECK: memref.copy %[[C]], %[[R]]
 // CHECK-NOT: memref.dealloc
 // CHECK: return %[[R]]
@@ -40,23 +41,30 @@ func.func @main(%x: memref<4x16xf32>) -> memref<4x16xf32> attributes {kiln.entry
 // -----
 
 // Sizes proportional to the batch: planned in bytes per batch item, the
-// offsets scaled at run time; a view (collapse_shape) keeps its buffer alive.
+// offsets scaled at run time; a view (collapse_shape) keeps its buffer alive;
+// the result (n x 16 elements) is a class of its own.
 
-// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 2 : i64, bytes = 128 : i64, factor = "x[0]", lower_bound = 128 : i64}], heap = 1 : i64, lower_bound = -1 : i64, planned = 2 : i64
+// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 2 : i64, bytes = 128 : i64, factor = "x[0]", lower_bound = 128 : i64}, {buffers = 1 : i64, bytes = 8 : i64, factor = "(run-time size)", lower_bound = 8 : i64}], heap = 0 : i64, lower_bound = -1 : i64, planned = 3 : i64, results = 1 : i64
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[X:[a-z0-9_]+]]: memref<?x16xf32> {kiln.name = "x"}, %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK: %[[N:.*]] = memref.dim %[[X]], %[[C0]]
-// CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C64]] : index
+// CHECK-DAG: %[[RES:.*]] = arith.muli %[[N]], %[[C128]] : index
+// CHECK-DAG: %[[OFF:.*]] = arith.muli %[[N]], %[[C64]] : index
 // CHECK: %[[D:.*]] = memref.dim %[[X]], %[[C0]]
 // CHECK: memref.view %[[ARENA]][%[[C0]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
 // CHECK: memref.view %[[ARENA]][%[[OFF]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
+// CHECK: %[[R:.*]] = memref.view %[[ARENA]][%[[RES]]][%{{.*}}] : memref<?xi8> to memref<?xf32>
+// CHECK: return %[[R]]
+// The size: 128 bytes per item, then 8 bytes per element of the result
+// (a class of small units: 8-byte aligned), rounded up to 64.
 // CHECK-LABEL: func.func @main_arena_bytes(
 // CHECK-SAME: %[[Y:[a-z0-9_]+]]: memref<?x16xf32>) -> i64
-// CHECK: %[[M:.*]] = memref.dim %[[Y]]
-// CHECK: %[[T:.*]] = arith.muli %[[M]], %{{.*}} : index
-// CHECK: %[[I:.*]] = arith.index_cast %[[T]] : index to i64
+// CHECK: memref.dim %[[Y]]
+// CHECK: arith.divui
+// CHECK: %[[I:.*]] = arith.index_cast %{{.*}} : index to i64
 // CHECK: return %[[I]]
 func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}) -> memref<?xf32> attributes {kiln.entry} {
   %c0 = arith.constant 0 : index
@@ -82,14 +90,16 @@ func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}) -> memref<?xf32> attribu
 // use in the body comes before another buffer of the body: %b must not take
 // %a's bytes (the next iteration reads %a again).
 
-// CHECK: kiln.arena = {bytes = 512 : i64
+// CHECK: kiln.arena = {bytes = 768 : i64
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
 // CHECK: memref.view %[[ARENA]][%[[C0]]][]
-// CHECK: scf.for
 // CHECK: memref.view %[[ARENA]][%[[C256]]][]
+// CHECK: scf.for
+// CHECK: memref.view %[[ARENA]][%[[C512]]][]
 func.func @main(%x: memref<4x16xf32>, %y: memref<4x16xf32>) -> memref<4x16xf32> attributes {kiln.entry} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -114,7 +124,7 @@ func.func @main(%x: memref<4x16xf32>, %y: memref<4x16xf32>) -> memref<4x16xf32> 
 // is read from memory during the run, one that goes through an op with an
 // unknown aliasing (a memref select).
 
-// CHECK: kiln.arena = {bytes = 0 : i64, classes = [], heap = 4 : i64, lower_bound = 0 : i64, planned = 0 : i64, size_function = ""}
+// CHECK: kiln.arena = {bytes = 0 : i64, classes = [], heap = 4 : i64, lower_bound = 0 : i64, planned = 0 : i64, results = 0 : i64, size_function = ""}
 // CHECK-LABEL: func.func @main(
 // CHECK-NOT: kiln.arena
 // CHECK-NOT: memref.view

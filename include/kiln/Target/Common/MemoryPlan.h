@@ -70,8 +70,11 @@ struct ArenaInfo {
   /// Lower bound of the live bytes, or -1 when dynamic.
   int64_t lowerBound = 0;
   /// Buffers in the arena, and those left on the heap (sizes known only
-  /// during the run, results, buffers carried across loop iterations).
+  /// during the run, buffers carried across loop iterations, ...).
   int64_t planned = 0, heap = 0;
+  /// Of the planned buffers, the results of the run (copied out by the
+  /// caller).
+  int64_t results = 0;
   llvm::SmallVector<ArenaClass> classes;
   /// The function that computes the arena's size from the inputs (empty when
   /// nothing was planned).

@@ -49,23 +49,28 @@ static desc_t *out_desc(const kiln_abi_model *m, char *area, int i) {
 /* Calls invoke with the ABI v3 extras: a zeroed check record at
  * args[1 + n] and, when the model has one, an arena at args[2 + n] sized by
  * arena_bytes / arena_size() and filled with garbage (a run must not rely on
- * its previous contents).  `io` holds the result area and the inputs. */
+ * its previous contents), kept until the next call because the results may
+ * lie in it; args[3 + n] points to a thread count of 2.  `io` holds the
+ * result area and the inputs. */
+static void *arena; /* the last call's arena, kept until the next call */
+
 static void invoke_abi(const kiln_abi_model *m, void **io) {
   int n = m->num_inputs;
-  void *args[3 + 16];
+  void *args[4 + 16];
   kiln_abi_error err;
   memset(&err, 0, sizeof err);
   for (int i = 0; i <= n; ++i)
     args[i] = io[i];
   args[1 + n] = &err;
   int64_t arena_desc[5] = {0, 0, 0, 0, 1};
-  void *arena = NULL;
+  int32_t threads = 2;
   if (m->arena_bytes != 0) {
     int64_t need = m->arena_bytes > 0 ? m->arena_bytes : m->arena_size(args);
     if (need < 0) {
       fprintf(stderr, "arena_size returned %lld\n", (long long)need);
       exit(2);
     }
+    free(arena); /* the previous call's results have been read */
     arena = aligned_alloc(64, (size_t)(need + 63) / 64 * 64 + 64);
     memset(arena, 0xA5, (size_t)need);
     memcpy(&arena_desc[0], &arena, sizeof arena);
@@ -73,8 +78,15 @@ static void invoke_abi(const kiln_abi_model *m, void **io) {
     arena_desc[3] = need;
   }
   args[2 + n] = arena_desc;
+  args[3 + n] = &threads;
   m->invoke(args);
-  free(arena);
+}
+
+/* Frees a result unless it lies in the arena (ABI v3: the caller copies
+ * such results out before the arena's next use). */
+static void release(void *allocated) {
+  if (allocated != arena)
+    free(allocated);
 }
 
 static int failures = 0;
@@ -169,7 +181,7 @@ static void run_mlp(const kiln_abi_model *m, int64_t n) {
       if (!close_enough(y[i * 48 + j], ref) && bad++ < 5)
         CHECK(0, "mlp[%lld][%d] = %g, expected %g", (long long)i, j, y[i * 48 + j], ref);
     }
-  free(outs[0].allocated);
+  release(outs[0].allocated);
   free(x);
   printf("mlp n=%lld: %s\n", (long long)n, bad ? "MISMATCH" : "ok");
 }
@@ -209,7 +221,7 @@ static void run_conv(const kiln_abi_model *m, int64_t n) {
           if (!close_enough(got, acc) && bad++ < 5)
             CHECK(0, "conv[%lld][%d][%d][%d] = %g, expected %g", (long long)b, f, oh, ow, got, acc);
         }
-  free(outs[0].allocated);
+  release(outs[0].allocated);
   free(x);
   printf("conv n=%lld: %s\n", (long long)n, bad ? "MISMATCH" : "ok");
 }
@@ -243,7 +255,7 @@ static void run_maxpool(const kiln_abi_model *m) {
         if (got != ref && bad++ < 5)
           CHECK(0, "maxpool[%d][%d][%d] = %g, expected %g", b, oh, ow, got, ref);
       }
-  free(outs[0].allocated);
+  release(outs[0].allocated);
   printf("maxpool: %s\n", bad ? "MISMATCH" : "ok");
 }
 
@@ -269,9 +281,11 @@ static void run_softmax(const kiln_abi_model *m, int64_t n) {
   check_dense(cnt, 1, cs, "count");
   check_dense(echo, 2, ps, "echo");
   CHECK(echo->allocated != x && echo->aligned != x, "echo aliases the input");
-  CHECK(p->allocated != cnt->allocated && p->allocated != echo->allocated &&
-            cnt->allocated != echo->allocated,
-        "outputs share a buffer");
+  /* Distinct buffers (in the arena: distinct places in it). */
+  const char *p0 = (const char *)p->aligned + 4 * p->offset;
+  const char *c0 = (const char *)cnt->aligned + 8 * cnt->offset;
+  const char *e0 = (const char *)echo->aligned + 4 * echo->offset;
+  CHECK(p0 != c0 && p0 != e0 && c0 != e0, "outputs share a buffer");
   const float *py = (const float *)p->aligned + p->offset;
   const int64_t *cy = (const int64_t *)cnt->aligned + cnt->offset;
   const float *ey = (const float *)echo->aligned + echo->offset;
@@ -295,9 +309,9 @@ static void run_softmax(const kiln_abi_model *m, int64_t n) {
     if (cy[i] != c && bad++ < 5)
       CHECK(0, "count[%lld] = %lld, expected %lld", (long long)i, (long long)cy[i], (long long)c);
   }
-  free(p->allocated);
-  free(cnt->allocated);
-  free(echo->allocated);
+  release(p->allocated);
+  release(cnt->allocated);
+  release(echo->allocated);
   free(x);
   printf("softmax n=%lld: %s\n", (long long)n, bad ? "MISMATCH" : "ok");
 }
@@ -368,7 +382,7 @@ static void bench(const kiln_abi_model *m, double flops, int is_conv) {
     best = t < best ? t : best;
     if (it == 0)
       spot_check(m, bufs, &outs[0], is_conv);
-    free(outs[0].allocated);
+    release(outs[0].allocated);
   }
   printf("%s: best of 5 %.3f ms, %.2f GFLOP/s\n", m->name, best * 1e3, flops / best * 1e-9);
   for (int i = 0; i < m->num_inputs; ++i)
