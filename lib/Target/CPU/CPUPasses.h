@@ -31,6 +31,10 @@ namespace kiln::cpu {
 #define GEN_PASS_DECL
 #include "Passes.h.inc"
 
+/// Marks the tile loops over parallel dims that kiln-cpu-tile-and-vectorize
+/// wants on threads (kiln-cpu-parallelize).
+constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
+
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
 /// Registers the passes above and the `kiln-cpu-lowering` pipeline.

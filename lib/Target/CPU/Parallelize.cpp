@@ -27,10 +27,9 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
 constexpr llvm::StringLiteral kNumThreadsFn = "kiln_num_threads";
 
-bool isMarked(scf::ForOp f) { return f->hasAttr(kParallelAttr) && f.getInitArgs().empty(); }
+bool isMarked(scf::ForOp f) { return f->hasAttr(kiln::cpu::kParallelAttr) && f.getInitArgs().empty(); }
 
 /// The marked loop perfectly nested in `f` (its body is that loop and the
 /// yield), with bounds defined outside `outer`.
@@ -65,7 +64,7 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
       outermost.push_back(f);
     });
     // Markers of loops that stay sequential.
-    auto dropMarkers = [&] { m.walk([&](scf::ForOp f) { f->removeAttr(kParallelAttr); }); };
+    auto dropMarkers = [&] { m.walk([&](scf::ForOp f) { f->removeAttr(kiln::cpu::kParallelAttr); }); };
     if (outermost.empty())
       return dropMarkers();
 

@@ -49,8 +49,6 @@ using namespace mlir;
 namespace {
 
 /// Largest divisor of `n` that is <= `cap` (n static and > 0).
-/// Marks the tile loops over parallel dims (kiln-cpu-parallelize).
-constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
 /// Ops with fewer iterations (the product of their loop ranges, dynamic
 /// ranges counted as 1) stay on one thread: waking the others costs more.
 constexpr int64_t kMinParallelWork = int64_t(1) << 16;
@@ -841,7 +839,7 @@ struct TileAndVectorizePass
             continue;
           if (loopIdx < r->loops.size() && worthThreads &&
               targetIters[d] == utils::IteratorType::parallel)
-            r->loops[loopIdx]->setAttr(kParallelAttr, rewriter.getUnitAttr());
+            r->loops[loopIdx]->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
           ++loopIdx;
         }
         return r;

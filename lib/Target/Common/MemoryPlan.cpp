@@ -172,21 +172,17 @@ std::string kiln::ArenaInfo::summary() const {
     ratio(bytes, lowerBound);
     os << ")";
   } else {
-    bool first = true;
-    for (const ArenaClass &c : classes) {
-      os << (first ? "" : " + ") << c.bytes;
-      if (c.factor != "1")
-        os << " x " << c.factor;
-      first = false;
-    }
+    // "a + b x input[0]": one term per class.
+    auto sum = [&](int64_t ArenaClass::*field) {
+      for (auto [i, c] : llvm::enumerate(classes)) {
+        os << (i ? " + " : "") << c.*field;
+        if (c.factor != "1")
+          os << " x " << c.factor;
+      }
+    };
+    sum(&ArenaClass::bytes);
     os << " bytes (lower bound ";
-    first = true;
-    for (const ArenaClass &c : classes) {
-      os << (first ? "" : " + ") << c.lowerBound;
-      if (c.factor != "1")
-        os << " x " << c.factor;
-      first = false;
-    }
+    sum(&ArenaClass::lowerBound);
     os << ")";
   }
   os << ", " << planned << " buffers planned (" << results << (results == 1 ? " result" : " results")
