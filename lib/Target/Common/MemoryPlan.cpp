@@ -612,7 +612,9 @@ LogicalResult Planner::run(ModuleOp module) {
   if (dynamic) {
     info.bytes = info.lowerBound = -1;
   } else {
-    info.bytes = plans[classOrder[0]].size;
+    // At least one aligned block, even for buffers with no elements: 0
+    // means "no arena" in the ABI.
+    info.bytes = std::max(plans[classOrder[0]].size, kArenaAlignment);
     info.lowerBound = plans[classOrder[0]].lowerBound;
   }
   module->setAttr(kArenaAttrName, info.toAttr(ctx));
