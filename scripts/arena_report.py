@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 
-LINE = re.compile(r"arena: (?P<bytes>.*?) bytes \(lower bound (?P<lb>[^,)]*)(?:, [^)]*)?\), "
+LINE = re.compile(r"arena: (?P<bytes>.*?) bytes \(lower bound (?P<lb>.*?)(?:, [0-9.]+x|, -)?\), "
                   r"(?P<planned>\d+) buffers planned \((?P<results>\d+) results?\), "
                   r"(?P<heap>\d+) on the heap")
 

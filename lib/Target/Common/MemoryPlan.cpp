@@ -34,6 +34,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
@@ -217,12 +218,27 @@ struct Candidate {
   SmallVector<memref::DeallocOp> deallocs;
   unsigned cls = 0;
   bool result = false; // returned by the entry function
+  SmallVector<Value> joins; // scf.if results it may become
 };
 
 /// The size operand that `memref.dim %alloc, <constant>` reads, if `v` is
 /// such a dim of a dynamic dim of a memref.alloc (bufferization and the
 /// result copies size buffers from other buffers' dims).
 static Value sizeOfAlloc(Value v) {
+  // A size yielded by a run-time check's guard (kiln-cpu-lower-runtime-checks:
+  // `scf.if ok { ...; yield size } else { yield 0 }`): the other branch's
+  // value bounds it from above (a failed run sizes the buffer 0).
+  if (auto res = dyn_cast<OpResult>(v))
+    if (auto ifOp = dyn_cast<scf::IfOp>(res.getOwner()); ifOp && v.getType().isIndex() &&
+                                                          !ifOp.getElseRegion().empty()) {
+      unsigned n = res.getResultNumber();
+      Value t = ifOp.thenYield().getOperand(n), e = ifOp.elseYield().getOperand(n);
+      if (matchPattern(e, m_Zero()))
+        return t;
+      if (matchPattern(t, m_Zero()))
+        return e;
+      return {};
+    }
   auto dim = v.getDefiningOp<memref::DimOp>();
   if (!dim || !dim.getConstantIndex())
     return {};
@@ -375,8 +391,18 @@ std::optional<Candidate> Planner::analyze(memref::AllocOp alloc) {
         c.result = true;
         continue;
       }
+      // Yielded by a guard (scf.if): its result is a view of this buffer or
+      // of what the other branch yields; planned only if every buffer that
+      // reaches that result is (checked after all are analyzed).
+      if (auto y = dyn_cast<scf::YieldOp>(user))
+        if (auto ifOp = dyn_cast<scf::IfOp>(y->getParentOp())) {
+          Value r = ifOp.getResult(use.getOperandNumber());
+          c.joins.push_back(r);
+          work.push_back(r);
+          continue;
+        }
       if (user->hasTrait<OpTrait::IsTerminator>())
-        return std::nullopt; // yielded out of a region, or a view returned
+        return std::nullopt; // yielded out of a loop, or a view returned
       if (isAliasOp(user, v)) {
         for (Value r : user->getResults())
           if (isa<BaseMemRefType>(r.getType()))
@@ -465,6 +491,53 @@ LogicalResult Planner::run(ModuleOp module) {
     else
       ++heap;
   });
+  // A guard's result may be any of the buffers its branches yield: either
+  // all of them are in the arena (its deallocations are erased) or none is.
+  {
+    DenseSet<Operation *> live;
+    for (Candidate &c : cands)
+      live.insert(c.alloc);
+    // The allocations a yielded value may be (through views and guards);
+    // false if it may be something else.
+    std::function<bool(Value, unsigned)> allPlanned = [&](Value y, unsigned depth) -> bool {
+      if (depth > 64)
+        return false;
+      Operation *d = y.getDefiningOp();
+      if (!d)
+        return false;
+      if (isa<memref::AllocOp>(d))
+        return live.contains(d);
+      if (auto ifOp = dyn_cast<scf::IfOp>(d)) {
+        unsigned n = cast<OpResult>(y).getResultNumber();
+        return !ifOp.getElseRegion().empty() &&
+               allPlanned(ifOp.thenYield().getOperand(n), depth + 1) &&
+               allPlanned(ifOp.elseYield().getOperand(n), depth + 1);
+      }
+      if (d->getNumOperands() > 0 && isAliasOp(d, d->getOperand(0)))
+        return allPlanned(d->getOperand(0), depth + 1);
+      return false;
+    };
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (Candidate &c : cands) {
+        if (!live.contains(c.alloc))
+          continue;
+        if (llvm::all_of(c.joins, [&](Value r) { return allPlanned(r, 0); }))
+          continue;
+        live.erase(c.alloc);
+        changed = true;
+      }
+    }
+    size_t before = cands.size();
+    llvm::erase_if(cands, [&](Candidate &c) { return !live.contains(c.alloc); });
+    heap += before - cands.size();
+    // A dealloc reached through several planned buffers is erased once.
+    DenseSet<Operation *> seenDealloc;
+    for (Candidate &c : cands)
+      llvm::erase_if(c.deallocs,
+                     [&](memref::DeallocOp d) { return !seenDealloc.insert(d).second; });
+  }
 
   ArenaInfo info;
   info.planned = cands.size();

@@ -156,3 +156,54 @@ module {
     return
   }
 }
+
+// -----
+
+// A run-time check's guard yields a buffer or, when the check failed, a
+// placeholder: both are planned (the guard's result keeps them alive) and
+// the result's deallocation is erased; a size the guard yields, with 0 on
+// the failed branch, is bounded by the other branch's size.
+
+// CHECK: kiln.arena = {bytes = -1 : i64, {{.*}} heap = 0 : i64, lower_bound = -1 : i64, planned = 3 : i64, results = 1 : i64
+// CHECK-LABEL: func.func @main(
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+func.func @main(%x: memref<?xf32> {kiln.name = "x"}, %ok: i1) -> memref<?xf32> attributes {kiln.entry} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  %r:2 = scf.if %ok -> (memref<?xf32>, index) {
+    %a = memref.alloc(%n) : memref<?xf32>
+    memref.copy %x, %a : memref<?xf32> to memref<?xf32>
+    scf.yield %a, %n : memref<?xf32>, index
+  } else {
+    %p = memref.alloc(%c0) : memref<?xf32>
+    scf.yield %p, %c0 : memref<?xf32>, index
+  }
+  %b = memref.alloc(%r#1) : memref<?xf32>
+  memref.copy %r#0, %b : memref<?xf32> to memref<?xf32>
+  memref.dealloc %r#0 : memref<?xf32>
+  return %b : memref<?xf32>
+}
+
+// -----
+
+// A guard whose other branch yields something that is not a planned buffer
+// (here an argument): the buffer it may stand for stays on the heap.
+
+// CHECK: kiln.arena = {bytes = 64 : i64, {{.*}} heap = 1 : i64, lower_bound = 64 : i64, planned = 1 : i64, results = 1 : i64
+// CHECK-LABEL: func.func @main(
+// CHECK: scf.if
+// CHECK: memref.alloc() : memref<4xf32>
+func.func @main(%x: memref<4xf32>, %ok: i1) -> memref<4xf32> attributes {kiln.entry} {
+  %r = scf.if %ok -> (memref<4xf32>) {
+    %a = memref.alloc() : memref<4xf32>
+    memref.copy %x, %a : memref<4xf32> to memref<4xf32>
+    scf.yield %a : memref<4xf32>
+  } else {
+    scf.yield %x : memref<4xf32>
+  }
+  %b = memref.alloc() : memref<4xf32>
+  memref.copy %r, %b : memref<4xf32> to memref<4xf32>
+  return %b : memref<4xf32>
+}
