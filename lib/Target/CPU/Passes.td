@@ -118,17 +118,19 @@ def CPUParallelize : Pass<"kiln-cpu-parallelize", "mlir::ModuleOp"> {
     `kiln.parallel` by kiln-cpu-tile-and-vectorize (a tile loop over a
     parallel dim of an op with enough work), together with the marked loops
     perfectly nested in it whose bounds do not depend on it, becomes one
-    `scf.parallel` (its iterations are collapsed into one space, so that a
-    batch of 1 still splits over output channels x rows), then upstream
-    convert-scf-to-openmp makes it an `omp.parallel` + `omp.wsloop`, whose
-    `num_threads` is the run's thread count (`kiln_num_threads()`, defined by
-    the artifact writer from invoke's argument; ABI v3).  Markers on loops
-    that do not convert are dropped.
+    `omp.parallel` region with `kiln_num_threads()` threads (defined by the
+    artifact writer from invoke's argument; ABI v3).  The band's iterations
+    are collapsed into one space (a batch of 1 still splits over output
+    channels x rows) and each thread runs one contiguous chunk, computed from
+    omp_get_thread_num()/omp_get_num_threads() (omp.wsloop's libomp
+    scheduling call allocates on every call).  Markers on loops that do not
+    convert are dropped.
 
     Statistics: loops-parallelized.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::omp::OpenMPDialect",
-                           "mlir::LLVM::LLVMDialect", "mlir::memref::MemRefDialect"];
+                           "mlir::LLVM::LLVMDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect", "mlir::func::FuncDialect"];
 }
 
 def CPULowerVectors : Pass<"kiln-cpu-lower-vectors", "mlir::func::FuncOp"> {
