@@ -58,7 +58,38 @@ kiln::MemoryPlan kiln::planMemory(ArrayRef<PlanBuffer> buffers, int64_t alignmen
   SmallVector<int64_t> sizes;
   for (const PlanBuffer &b : buffers)
     sizes.push_back(roundUp(std::max<int64_t>(b.size, 0), alignment));
-  // Largest first; ties by start, then by index (deterministic).
+  // Places the buffers in `order`, each into the smallest gap among the
+  // placed buffers live at the same time, or above them.
+  auto place = [&](ArrayRef<size_t> order, SmallVectorImpl<int64_t> &offsets) -> int64_t {
+    offsets.assign(n, 0);
+    int64_t size = 0;
+    SmallVector<size_t> placed;
+    for (size_t i : order) {
+      SmallVector<size_t> live;
+      for (size_t j : placed)
+        if (buffers[j].start <= buffers[i].end && buffers[i].start <= buffers[j].end)
+          live.push_back(j);
+      llvm::sort(live, [&](size_t a, size_t b) {
+        return offsets[a] != offsets[b] ? offsets[a] < offsets[b] : a < b;
+      });
+      int64_t best = -1, bestGap = 0, top = 0;
+      for (size_t j : live) {
+        int64_t gap = offsets[j] - top;
+        if (gap >= sizes[i] && (best < 0 || gap < bestGap)) {
+          best = top;
+          bestGap = gap;
+        }
+        top = std::max(top, offsets[j] + sizes[j]);
+      }
+      offsets[i] = best >= 0 ? best : top;
+      size = std::max(size, offsets[i] + sizes[i]);
+      placed.push_back(i);
+    }
+    return size;
+  };
+  // Largest first (ties by start, then index), the usual best heuristic;
+  // when that misses the lower bound, also longest-lived first and in
+  // program order, and the smallest plan wins (ties: the first).
   SmallVector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   llvm::stable_sort(order, [&](size_t a, size_t b) {
@@ -66,30 +97,7 @@ kiln::MemoryPlan kiln::planMemory(ArrayRef<PlanBuffer> buffers, int64_t alignmen
       return sizes[a] > sizes[b];
     return buffers[a].start < buffers[b].start;
   });
-  SmallVector<size_t> placed;
-  for (size_t i : order) {
-    // The placed buffers live at the same time as i, by offset.
-    SmallVector<size_t> live;
-    for (size_t j : placed)
-      if (buffers[j].start <= buffers[i].end && buffers[i].start <= buffers[j].end)
-        live.push_back(j);
-    llvm::sort(live, [&](size_t a, size_t b) {
-      return plan.offsets[a] != plan.offsets[b] ? plan.offsets[a] < plan.offsets[b] : a < b;
-    });
-    // Smallest gap that fits; otherwise above the highest.
-    int64_t best = -1, bestGap = 0, top = 0;
-    for (size_t j : live) {
-      int64_t gap = plan.offsets[j] - top;
-      if (gap >= sizes[i] && (best < 0 || gap < bestGap)) {
-        best = top;
-        bestGap = gap;
-      }
-      top = std::max(top, plan.offsets[j] + sizes[j]);
-    }
-    plan.offsets[i] = best >= 0 ? best : top;
-    plan.size = std::max(plan.size, plan.offsets[i] + sizes[i]);
-    placed.push_back(i);
-  }
+  plan.size = place(order, plan.offsets);
   // Lower bound: the live total at each start (the maximum is at a start).
   for (size_t i = 0; i < n; ++i) {
     int64_t live = 0;
@@ -98,8 +106,32 @@ kiln::MemoryPlan kiln::planMemory(ArrayRef<PlanBuffer> buffers, int64_t alignmen
         live += sizes[j];
     plan.lowerBound = std::max(plan.lowerBound, live);
   }
+  if (plan.size > plan.lowerBound) {
+    auto lifetime = [&](size_t i) { return buffers[i].end - buffers[i].start; };
+    SmallVector<std::function<bool(size_t, size_t)>> others = {
+        [&](size_t a, size_t b) {
+          return lifetime(a) * sizes[a] > lifetime(b) * sizes[b];
+        },
+        [&](size_t a, size_t b) {
+          return buffers[a].start != buffers[b].start ? buffers[a].start < buffers[b].start
+                                                      : sizes[a] > sizes[b];
+        }};
+    for (auto &cmp : others) {
+      SmallVector<size_t> o(n);
+      std::iota(o.begin(), o.end(), 0);
+      llvm::stable_sort(o, cmp);
+      SmallVector<int64_t> offs;
+      int64_t sz = place(o, offs);
+      if (sz < plan.size) {
+        plan.size = sz;
+        plan.offsets = std::move(offs);
+      }
+    }
+  }
   return plan;
 }
+
+
 
 //===----------------------------------------------------------------------===//
 // ArenaInfo
