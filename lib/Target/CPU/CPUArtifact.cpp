@@ -518,7 +518,7 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
   headerOpts.sharedLibrary = shared;
   headerOpts.profiled = profiled;
   headerOpts.profileSymbol = kiln::cpu::kProfileSymbol;
-  headerOpts.arena = kiln::ArenaInfo::fromModule(module);
+  headerOpts.arena = arena;
   headerOpts.openMP = usesOpenMP;
 
   if (kind == ArtifactKind::LLVMIR) {

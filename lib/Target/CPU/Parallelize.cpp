@@ -15,7 +15,6 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
-#include "mlir/IR/IRMapping.h"
 #include "kiln/Transforms/Statistics.h"
 
 namespace kiln::cpu {

@@ -41,7 +41,6 @@
 #include "llvm/Support/Format.h"
 
 #include <algorithm>
-#include <map>
 #include <numeric>
 
 using namespace mlir;
@@ -618,7 +617,6 @@ LogicalResult Planner::run(ModuleOp module) {
 
   // The arena argument and, at the start of the entry, the base of each
   // class: base(c) = sum over the classes before c of bytes x factor.
-  Type indexTy = IndexType::get(ctx);
   auto arenaTy = MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
   unsigned arenaIdx = entry.getNumArguments();
   SmallVector<Type> argTypes(entry.getArgumentTypes());
@@ -701,7 +699,6 @@ LogicalResult Planner::run(ModuleOp module) {
     Value r = arith::IndexCastOp::create(b, entry.getLoc(), IntegerType::get(ctx, 64), total);
     func::ReturnOp::create(b, entry.getLoc(), r);
   }
-  (void)indexTy;
 
   info.sizeFunction = fnName;
   bool dynamic = false;
