@@ -43,25 +43,44 @@ Value reshapeWithDims(OpBuilder &b, Location loc, Value x, RankedTensorType res,
   return tensor::ReshapeOp::create(b, loc, res, x, shape);
 }
 
-/// Result dims of an nn.reshape without shape operand: static dims, and the
-/// (single) dynamic dim derived from the element count.
+/// Result dims of an nn.reshape from the element count: static dims, and
+/// the (single) dynamic dim = (product of the input's dims) / (product of
+/// the result's static dims), computed from the input's dynamic dims times
+/// a constant ratio where the static products allow it (so that a reshape
+/// that moves a batch dim yields that dim itself, which the memory planner
+/// traces to the inputs).
 SmallVector<Value> derivedReshapeDims(OpBuilder &b, Location loc, Value x, RankedTensorType res) {
   auto src = rtt(x);
   SmallVector<Value> dims;
-  Value total = cIdx(b, loc, 1);
-  for (int64_t i = 0; i < src.getRank(); ++i)
-    total = arith::MulIOp::create(b, loc, total, dimOf(b, loc, x, i));
+  int64_t staticIn = 1;
+  Value dynIn;
+  for (int64_t i = 0; i < src.getRank(); ++i) {
+    if (!src.isDynamicDim(i)) {
+      staticIn *= src.getDimSize(i);
+      continue;
+    }
+    Value d = dimOf(b, loc, x, i);
+    dynIn = dynIn ? (Value)arith::MulIOp::create(b, loc, dynIn, d) : d;
+  }
   int64_t known = 1;
   for (int64_t i = 0; i < res.getRank(); ++i)
     if (!res.isDynamicDim(i))
       known *= res.getDimSize(i);
-  for (int64_t i = 0; i < res.getRank(); ++i) {
-    if (!res.isDynamicDim(i))
-      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
-    else
-      dims.push_back(known == 0 ? cIdx(b, loc, 0)
-                                : (Value)arith::DivUIOp::create(b, loc, total, cIdx(b, loc, known)));
+  Value dyn;
+  if (known == 0 || staticIn == 0) {
+    dyn = cIdx(b, loc, 0);
+  } else if (!dynIn) {
+    dyn = cIdx(b, loc, staticIn / known);
+  } else if (staticIn % known == 0) {
+    dyn = staticIn == known ? dynIn : (Value)arith::MulIOp::create(b, loc, dynIn, cIdx(b, loc, staticIn / known));
+  } else if (known % staticIn == 0) {
+    dyn = arith::DivUIOp::create(b, loc, dynIn, cIdx(b, loc, known / staticIn));
+  } else {
+    dyn = arith::DivUIOp::create(b, loc, arith::MulIOp::create(b, loc, dynIn, cIdx(b, loc, staticIn)),
+                                 cIdx(b, loc, known));
   }
+  for (int64_t i = 0; i < res.getRank(); ++i)
+    dims.push_back(res.isDynamicDim(i) ? dyn : cIdx(b, loc, res.getDimSize(i)));
   return dims;
 }
 
@@ -83,8 +102,17 @@ Value lowerTranspose(OpBuilder &b, nn::TransposeOp t) {
 Value lowerReshape(OpBuilder &b, nn::ReshapeOp r) {
   Location loc = r.getLoc();
   auto res = rtt(r.getResult());
-  SmallVector<Value> dims = r.getShape() ? dimsFromShapeOperand(b, loc, res, r.getShape())
-                                         : derivedReshapeDims(b, loc, r.getInput(), res);
+  // With one dynamic result dim and no static 0, the element count fixes
+  // it: the run-time checks (kiln-insert-runtime-checks) stop a run whose
+  // shape operand disagrees with the compiled static dims or with the
+  // input's element count, so deriving it from the input is exact, and
+  // buffer sizes then follow the input's dims instead of values loaded
+  // from a shape tensor at run time (which the memory planner cannot
+  // size in advance).
+  bool oneDynamic = llvm::count_if(res.getShape(), ShapedType::isDynamic) == 1 &&
+                    llvm::none_of(res.getShape(), [](int64_t d) { return d == 0; });
+  SmallVector<Value> dims = r.getShape() && !oneDynamic ? dimsFromShapeOperand(b, loc, res, r.getShape())
+                                                        : derivedReshapeDims(b, loc, r.getInput(), res);
   return reshapeWithDims(b, loc, r.getInput(), res, dims);
 }
 

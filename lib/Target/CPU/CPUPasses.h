@@ -35,6 +35,14 @@ namespace kiln::cpu {
 /// wants on threads (kiln-cpu-parallelize).
 constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
 
+/// On a linalg.matmul: the constant global holding its right operand in
+/// column panels [ceil(N / kMatmulPanelWidth)][K][kMatmulPanelWidth]
+/// (kiln-cpu-pack-weights; read by the matmul micro-kernel).
+constexpr llvm::StringLiteral kPackedRhsAttr = "kiln.packed_rhs";
+/// Columns of one panel: the micro-kernel's register tile width (two
+/// AVX-512 registers of f32).
+constexpr int64_t kMatmulPanelWidth = 32;
+
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
 /// Registers the passes above and the `kiln-cpu-lowering` pipeline.

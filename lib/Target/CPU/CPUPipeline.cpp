@@ -50,6 +50,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   // Tiling and vectorization run on buffers: one-shot bufferization of
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
+    // Constant matmul operands in the micro-kernel's column panels.
+    pm.addPass(createCPUPackWeights());
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

@@ -27,6 +27,18 @@ struct FlattenConstantGlobalsPass
     : kiln::cpu::impl::CPUFlattenConstantGlobalsBase<FlattenConstantGlobalsPass> {
   void runOnOperation() override {
     ModuleOp m = getOperation();
+    // Constant private globals nothing refers to (weights copied into
+    // panels by kiln-cpu-pack-weights) are not written into the library.
+    {
+      llvm::DenseSet<StringAttr> used;
+      m.walk([&](memref::GetGlobalOp get) { used.insert(get.getNameAttr().getAttr()); });
+      SmallVector<memref::GlobalOp> unused;
+      for (auto g : m.getOps<memref::GlobalOp>())
+        if (g.getConstant() && g.isPrivate() && !used.contains(g.getSymNameAttr()))
+          unused.push_back(g);
+      for (memref::GlobalOp g : unused)
+        g.erase();
+    }
     llvm::DenseMap<StringAttr, memref::GlobalOp> flattened;
     for (auto g : m.getOps<memref::GlobalOp>()) {
       MemRefType t = g.getType();

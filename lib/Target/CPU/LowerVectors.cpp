@@ -59,6 +59,9 @@ struct LowerVectorsPass : kiln::cpu::impl::CPULowerVectorsBase<LowerVectorsPass>
       populateVectorToSCFConversionPatterns(patterns, o.setTargetRank(1));
       vector::populateVectorTransferLoweringPatterns(patterns, 1);
       vector::populateVectorShapeCastLoweringPatterns(patterns);
+      // 1-D transfers that may run past their buffer (the last column panel
+      // of a packed matmul) become masked loads and stores.
+      vector::populateVectorMaskMaterializationPatterns(patterns, /*force32BitVectorIndices=*/true);
       if (failed(applyPatternsGreedily(f, std::move(patterns))))
         return signalPassFailure();
     }

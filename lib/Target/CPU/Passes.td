@@ -39,6 +39,25 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
                            "mlir::tensor::TensorDialect"];
 }
 
+def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Store the constant right operands of matmuls in column panels";
+  let description = [{
+    On buffers, before kiln-cpu-tile-and-vectorize: for every f32
+    `linalg.matmul` (default maps) whose right operand is a constant global
+    [K, N] with N >= 32, adds a constant global [ceil(N / 32)][K][32] with
+    the same values in column panels (the last one padded with zeros) and
+    sets `kiln.packed_rhs = @panels` on the matmul.  The matmul's operands
+    and meaning are unchanged; kiln-cpu-tile-and-vectorize's matmul
+    micro-kernel reads the panels instead (one contiguous K x 32 block per
+    register tile column), and kiln-cpu-flatten-constant-globals drops the
+    original global once nothing reads it.  Several matmuls reading one
+    global share one packed copy.
+
+    Statistics: weights-packed, matmuls-annotated.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def CPUFreshEntryResults : Pass<"kiln-cpu-fresh-entry-results", "mlir::func::FuncOp"> {
   let summary = "Copy entry-function results that are not distinct fresh allocations";
   let description = [{
@@ -153,6 +172,8 @@ def CPUFlattenConstantGlobals : Pass<"kiln-cpu-flatten-constant-globals", "mlir:
     of rank >= 2 one-dimensional and reshapes its uses back with
     memref.expand_shape: LLVM then stores the weights as one
     ConstantDataArray instead of millions of nested row constants.
+    Constant private globals that nothing refers to any more (weights that
+    kiln-cpu-pack-weights copied into panels) are erased.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }

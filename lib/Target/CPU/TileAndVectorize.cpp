@@ -744,6 +744,206 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
   return success();
 }
 
+/// Marks the register tiles of a packed matmul (tilePackedMatmul) that
+/// decomposePackedMatmulTile turns into the micro-kernel.
+constexpr llvm::StringLiteral kPackedTileAttr = "kiln.packed_tile";
+
+/// The packed panels of `mm` (kiln-cpu-pack-weights) when it goes through
+/// the packed micro-kernel.
+FlatSymbolRefAttr packedPanels(linalg::MatmulOp mm) {
+  auto ref = mm->getAttrOfType<FlatSymbolRefAttr>(kiln::cpu::kPackedRhsAttr);
+  if (!ref || !mm.hasPureBufferSemantics())
+    return {};
+  return ref;
+}
+
+/// Tiles the packed matmul `mm` ([M, K] x [K, N], the right operand also in
+/// panels) into register tiles of kMatmulRows rows x kMatmulPanelWidth
+/// columns, with the column-panel loop outside the row loop (a panel, K x 32
+/// floats, stays in L2 while every row block of the left operand passes
+/// over it), its epilogue ops (kiln.epilogue: bias init, residual add,
+/// cheap activation) computed on each output tile, the row loop peeled when
+/// the rows are dynamic or not a multiple of the tile (and the column loop
+/// when N is not a multiple of the panel width), so that every tile but the
+/// last has static extents.  The tiles are marked kPackedTileAttr;
+/// decomposePackedMatmulTile replaces them after the slices are folded.
+void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSet<Operation *> &fused,
+                      std::atomic<uint64_t> &numEpilogueOpsFused, bool worthThreads) {
+  auto lop = cast<linalg::LinalgOp>(mm.getOperation());
+  SmallVector<int64_t> r = lop.getStaticLoopRanges(); // M N K
+  const int64_t W = kiln::cpu::kMatmulPanelWidth;
+  int64_t rowTile = (ShapedType::isDynamic(r[0]) || r[0] > kMatmulRows) ? kMatmulRows : 0;
+  int64_t colTile = r[1] > W ? W : 0;
+  if (rowTile == 0 && colTile == 0) {
+    mm->setAttr(kPackedTileAttr, rewriter.getUnitAttr());
+    return;
+  }
+  linalg::GenericOp epiInit, epiAct;
+  findEpilogue(lop, epiInit, epiAct);
+  if (epiAct)
+    if (Operation *dstDef = epiAct.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(mm))
+      dstDef->moveBefore(epiInit ? epiInit.getOperation() : mm.getOperation());
+  scf::SCFTilingOptions opts;
+  opts.setTileSizes({rewriter.getIndexAttr(rowTile), rewriter.getIndexAttr(colTile), rewriter.getIndexAttr(0)});
+  // Columns (panels) outside, rows inside.
+  opts.setInterchange({1, 0, 2});
+  opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  rewriter.setInsertionPoint(mm);
+  FailureOr<scf::SCFTilingResult> res = scf::tileUsingSCF(rewriter, cast<TilingInterface>(mm.getOperation()), opts);
+  if (failed(res))
+    return;
+  rewriter.eraseOp(mm);
+  auto tiled = cast<linalg::LinalgOp>(res->tiledOps.front());
+  tiled->setAttr(kPackedTileAttr, rewriter.getUnitAttr());
+  // Loops, outermost first: the column loop (when tiled), then the row loop.
+  scf::ForOp colLoop, rowLoop;
+  unsigned li = 0;
+  if (colTile)
+    colLoop = dyn_cast<scf::ForOp>(res->loops[li++].getOperation());
+  if (rowTile)
+    rowLoop = dyn_cast<scf::ForOp>(res->loops[li++].getOperation());
+  if (worthThreads)
+    for (scf::ForOp l : {colLoop, rowLoop})
+      if (l)
+        l->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+  if (auto tile = tiled.getDpsInits()[0].getDefiningOp<memref::SubViewOp>()) {
+    if (epiInit) {
+      rewriter.setInsertionPoint(tiled);
+      Operation *o = epiInit.getOperation();
+      if (succeeded(tileEpilogueOp(rewriter, epiInit, tile))) {
+        fused.insert(o);
+        ++numEpilogueOpsFused;
+      }
+    }
+    if (epiAct) {
+      rewriter.setInsertionPointAfter(tiled);
+      Operation *o = epiAct.getOperation();
+      if (succeeded(tileEpilogueOp(rewriter, epiAct, tile))) {
+        fused.insert(o);
+        ++numEpilogueOpsFused;
+      }
+    }
+  }
+  // Inner loop first: peeling clones the loop's body for the remainder.
+  scf::ForOp partial;
+  if (rowLoop && (ShapedType::isDynamic(r[0]) || r[0] % rowTile != 0))
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, rowLoop, partial);
+  if (colLoop && r[1] % colTile != 0)
+    (void)scf::peelForLoopAndSimplifyBounds(rewriter, colLoop, partial);
+}
+
+/// Replaces the register tile `mm` of a packed matmul (kPackedTileAttr: at
+/// most kMatmulRows rows, static or not; at most kMatmulPanelWidth columns
+/// starting at a multiple of it; all of K) by the micro-kernel: the rows x
+/// 32 accumulators (one vector<32xf32> per row, two AVX-512 registers) are
+/// read from the output tile (the bias the epilogue put there), updated for
+/// each k by a broadcast-FMA of the left operand's scalar with the panel's
+/// row k (contiguous, 128 bytes), in an scf.for over blocks of k unrolled
+/// inside, and written back.  A tile with fewer rows than kMatmulRows at
+/// run time (the peeled remainder) computes its last row in the missing
+/// ones' places and stores only its own; columns past N (the last panel)
+/// are masked.
+LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp mm) {
+  FlatSymbolRefAttr panelsRef = packedPanels(mm);
+  if (!panelsRef)
+    return failure();
+  const int64_t W = kiln::cpu::kMatmulPanelWidth;
+  Value a = mm.getDpsInputs()[0], b = mm.getDpsInputs()[1], c = mm.getDpsInits()[0];
+  auto ct = cast<MemRefType>(c.getType());
+  int64_t rowsStatic = ct.getDimSize(0), colsStatic = ct.getDimSize(1);
+  if ((!ShapedType::isDynamic(rowsStatic) && rowsStatic > kMatmulRows) ||
+      (!ShapedType::isDynamic(colsStatic) && colsStatic > W))
+    return failure();
+  // The panel: the column offset of the right operand's tile.
+  Value bRoot = b;
+  OpFoldResult col0 = rewriter.getIndexAttr(0);
+  if (auto sv = b.getDefiningOp<memref::SubViewOp>()) {
+    col0 = sv.getMixedOffsets()[1];
+    bRoot = sv.getSource();
+    if (!isConstantIntValue(sv.getMixedOffsets()[0], 0))
+      return failure();
+  }
+  auto bt = cast<MemRefType>(bRoot.getType());
+  if (!bt.hasStaticShape() || bt.getRank() != 2)
+    return failure();
+  int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
+  auto panelsT = MemRefType::get({(N + W - 1) / W, K, W}, bt.getElementType());
+
+  Location loc = mm.getLoc();
+  rewriter.setInsertionPoint(mm);
+  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Type f32 = rewriter.getF32Type();
+  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
+  Value c0 = cIdx(0);
+  Value panels = memref::GetGlobalOp::create(rewriter, loc, panelsT, panelsRef.getAttr());
+  Value panel = getValueOrCreateConstantIndexOp(
+      rewriter, loc,
+      affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {col0}));
+  bool dynRows = ShapedType::isDynamic(rowsStatic);
+  int64_t R = dynRows ? kMatmulRows : rowsStatic;
+  // Row indices: a remainder tile repeats its last row.
+  SmallVector<Value> row(R);
+  Value rows;
+  if (dynRows) {
+    rows = memref::DimOp::create(rewriter, loc, c, 0);
+    Value last = arith::SubIOp::create(rewriter, loc, rows, cIdx(1));
+    for (int64_t i = 0; i < R; ++i)
+      row[i] = i == 0 ? c0 : (Value)arith::MinSIOp::create(rewriter, loc, cIdx(i), last);
+  } else {
+    for (int64_t i = 0; i < R; ++i)
+      row[i] = cIdx(i);
+  }
+  auto vt = VectorType::get({W}, f32);
+  bool fullCols = colsStatic == W;
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < R; ++i)
+    acc.push_back(vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{row[i], c0}, zero,
+                                                 ArrayRef<bool>{fullCols}));
+  // k in blocks of `depth`, unrolled inside the loop.
+  int64_t depth = divisorAtMost(K, 8);
+  auto body = [&](Value k0, ValueRange in) {
+    SmallVector<Value> out(in.begin(), in.end());
+    for (int64_t kk = 0; kk < depth; ++kk) {
+      Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
+      Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
+                                                ArrayRef<bool>{true});
+      for (int64_t i = 0; i < R; ++i) {
+        Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{row[i], k});
+        Value bc = vector::BroadcastOp::create(rewriter, loc, vt, av);
+        out[i] = vector::FMAOp::create(rewriter, loc, bc, bv, out[i]);
+      }
+    }
+    return out;
+  };
+  if (depth == K) {
+    acc = body(c0, acc);
+  } else {
+    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(K), cIdx(depth), acc);
+    {
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPointToStart(f.getBody());
+      scf::YieldOp::create(rewriter, loc, body(f.getInductionVar(), f.getRegionIterArgs()));
+    }
+    acc.assign(f.getResults().begin(), f.getResults().end());
+  }
+  for (int64_t i = 0; i < R; ++i) {
+    auto store = [&] {
+      vector::TransferWriteOp::create(rewriter, loc, acc[i], c, ValueRange{row[i], c0}, ArrayRef<bool>{fullCols});
+    };
+    if (!dynRows || i == 0) {
+      store();
+      continue;
+    }
+    Value inTile = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, cIdx(i), rows);
+    auto ifOp = scf::IfOp::create(rewriter, loc, inTile, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(ifOp.thenBlock());
+    store();
+  }
+  rewriter.eraseOp(mm);
+  return success();
+}
+
 struct TileAndVectorizePass
     : kiln::cpu::impl::CPUTileAndVectorizeBase<TileAndVectorizePass> {
   void runOnOperation() override {
@@ -787,6 +987,12 @@ struct TileAndVectorizePass
     for (linalg::LinalgOp op : ops) {
       if (fused.contains(op.getOperation()))
         continue;
+      // A matmul with its right operand in panels: its own tiling and
+      // micro-kernel.
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()); mm && packedPanels(mm)) {
+        tilePackedMatmul(rewriter, mm, fused, numEpilogueOpsFused, iterationWork(op) >= kMinParallelWork);
+        continue;
+      }
       SmallVector<int64_t> tiles;
       SmallVector<int64_t> peelDims; // ascending: outer loops first
       if (!chooseTileSizes(op, tiles, peelDims))
@@ -939,6 +1145,19 @@ struct TileAndVectorizePass
       affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
       (void)applyPatternsGreedily(f, std::move(patterns));
+    }
+
+    // 2b. The register tiles of packed matmuls (static extents where the
+    //     folding above made them so) become the micro-kernel.
+    {
+      SmallVector<linalg::MatmulOp> tilesToDecompose;
+      f.walk([&](linalg::MatmulOp mm) {
+        if (mm->hasAttr(kPackedTileAttr))
+          tilesToDecompose.push_back(mm);
+      });
+      for (linalg::MatmulOp mm : tilesToDecompose)
+        if (failed(decomposePackedMatmulTile(rewriter, mm)))
+          mm->removeAttr(kiln::cpu::kPackedRhsAttr);
     }
 
     // 3. Vectorize every static-shaped linalg op that the vectorizer

@@ -294,10 +294,14 @@ private:
   func::FuncOp entry;
   DenseMap<Operation *, int64_t> pos, endPos;
   DenseMap<Value, bool> computable;
+  /// One memref.dim value per (entry argument, dim): factors that read the
+  /// same input dim through different ops share a class.
+  DenseMap<std::pair<unsigned, int64_t>, Value> inputDims;
 
   void number();
   bool isEntryComputable(Value v, unsigned depth = 0);
   std::optional<Candidate> analyze(memref::AllocOp alloc);
+  std::pair<Value, int64_t> traceSize(Value s, unsigned depth = 0);
   Value materialize(OpBuilder &b, Value v, IRMapping &map);
   std::string describe(ArrayRef<Value> factors);
   int64_t valuePos(Value v) {
@@ -389,9 +393,11 @@ std::optional<Candidate> Planner::analyze(memref::AllocOp alloc) {
         return std::nullopt; // absurd sizes stay on the heap
       c.staticBytes *= d;
     }
-  for (Value s : alloc.getDynamicSizes()) {
-    while (Value r = sizeOfAlloc(s))
-      s = r;
+  for (Value s0 : alloc.getDynamicSizes()) {
+    auto [s, mult] = traceSize(s0);
+    if (mult <= 0 || c.staticBytes > (int64_t(1) << 50) / mult)
+      return std::nullopt;
+    c.staticBytes *= mult;
     if (!isEntryComputable(s))
       return std::nullopt;
     c.factors.push_back(s);
@@ -477,6 +483,103 @@ std::string Planner::describe(ArrayRef<Value> factors) {
   return s;
 }
 
+/// The size of dim `i` of the buffer `y` (a value yielded by a guard), as
+/// seen outside the guard `ifOp`: a static size, or a value defined outside
+/// it (the size operand of the allocation `y` is, through casts).
+static std::optional<std::pair<Value, int64_t>> guardYieldDim(scf::IfOp ifOp, Value y, int64_t i) {
+  while (auto cast = y.getDefiningOp<memref::CastOp>())
+    y = cast.getSource();
+  auto t = dyn_cast<MemRefType>(y.getType());
+  if (!t || i >= t.getRank())
+    return std::nullopt;
+  if (!t.isDynamicDim(i))
+    return std::make_pair(Value(), t.getDimSize(i));
+  auto alloc = y.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return std::nullopt;
+  unsigned p = 0;
+  for (int64_t k = 0; k < i; ++k)
+    p += t.isDynamicDim(k);
+  Value s = alloc.getDynamicSizes()[p];
+  Operation *def = s.getDefiningOp();
+  Operation *owner = def ? def : s.getParentRegion()->getParentOp();
+  if (ifOp->isAncestor(owner))
+    return std::nullopt;
+  return std::make_pair(s, int64_t(-1));
+}
+
+/// (factor, multiplier) with `s` = factor x multiplier at run time, the
+/// factor traced as far back as possible: through the sizes of other
+/// allocations (sizeOfAlloc), dims of guard results (`scf.if` yielding a
+/// buffer, or a 0-sized placeholder when a check failed: the buffer's own
+/// size bounds it), multiplications and exact divisions by constants
+/// (reshapes that move a batch dim), and selects whose two values trace to
+/// the same factor.  Buffers whose sizes trace to one factor share a class
+/// of the plan.
+std::pair<Value, int64_t> Planner::traceSize(Value s, unsigned depth) {
+  int64_t mult = 1;
+  for (; depth < 64; ++depth) {
+    if (Value r = sizeOfAlloc(s)) {
+      s = r;
+      continue;
+    }
+    if (auto dim = s.getDefiningOp<memref::DimOp>()) {
+      std::optional<int64_t> i = dim.getConstantIndex();
+      auto res = dyn_cast<OpResult>(dim.getSource());
+      auto ifOp = res ? dyn_cast<scf::IfOp>(res.getOwner()) : scf::IfOp();
+      if (i && ifOp && !ifOp.getElseRegion().empty()) {
+        unsigned n = res.getResultNumber();
+        auto t = guardYieldDim(ifOp, ifOp.thenYield().getOperand(n), *i);
+        auto e = guardYieldDim(ifOp, ifOp.elseYield().getOperand(n), *i);
+        if (t && e) {
+          Value next;
+          if (!t->first && t->second == 0)
+            next = e->first;
+          else if (!e->first && e->second == 0)
+            next = t->first;
+          else if (t->first && t->first == e->first)
+            next = t->first;
+          if (next) {
+            s = next;
+            continue;
+          }
+        }
+      }
+    }
+    APInt c;
+    if (auto m = s.getDefiningOp<arith::MulIOp>()) {
+      Value other;
+      if (matchPattern(m.getRhs(), m_ConstantInt(&c)))
+        other = m.getLhs();
+      else if (matchPattern(m.getLhs(), m_ConstantInt(&c)))
+        other = m.getRhs();
+      int64_t k = other ? c.getSExtValue() : 0;
+      if (other && k > 0 && mult <= (int64_t(1) << 40) / k) {
+        mult *= k;
+        s = other;
+        continue;
+      }
+    }
+    if (auto d = s.getDefiningOp<arith::DivUIOp>(); d && matchPattern(d.getRhs(), m_ConstantInt(&c))) {
+      int64_t k = c.getSExtValue();
+      auto [base, m2] = traceSize(d.getLhs(), depth + 1);
+      if (k > 0 && m2 % k == 0)
+        return {base, mult * (m2 / k)};
+    }
+    if (auto sel = s.getDefiningOp<arith::SelectOp>()) {
+      auto a = traceSize(sel.getTrueValue(), depth + 1), b = traceSize(sel.getFalseValue(), depth + 1);
+      if (a == b)
+        return {a.first, mult * a.second};
+    }
+    break;
+  }
+  if (auto dim = s.getDefiningOp<memref::DimOp>())
+    if (auto arg = dyn_cast<BlockArgument>(dim.getSource());
+        arg && arg.getOwner() == &entry.getBody().front() && dim.getConstantIndex())
+      s = inputDims.try_emplace({arg.getArgNumber(), *dim.getConstantIndex()}, s).first->second;
+  return {s, mult};
+}
+
 /// memref.dim of a reshape whose dim comes from one dim of its source (a
 /// reassociation group of one) reads that source dim instead, so that the
 /// size of a buffer sized from a reshaped buffer is traced to an input.
@@ -494,6 +597,29 @@ static void forwardReshapeDims(func::FuncOp f) {
       if (*i < (int64_t)groups.size() && groups[*i].size() == 1) {
         src = c.getSrc();
         srcDim = groups[*i][0];
+      } else if (*i < (int64_t)groups.size()) {
+        // A group of one dynamic dim and static ones: that dim times
+        // their product.
+        MemRefType st = c.getSrcType();
+        int64_t dyn = -1, prod = 1;
+        bool ok = true;
+        for (int64_t k : groups[*i]) {
+          if (st.isDynamicDim(k)) {
+            ok &= dyn < 0;
+            dyn = k;
+          } else {
+            prod *= st.getDimSize(k);
+          }
+        }
+        if (ok && dyn >= 0) {
+          OpBuilder b(d);
+          Value sd = memref::DimOp::create(b, d.getLoc(), c.getSrc(), dyn);
+          Value m = arith::MulIOp::create(b, d.getLoc(), sd,
+                                          arith::ConstantIndexOp::create(b, d.getLoc(), prod));
+          d.replaceAllUsesWith(m);
+          d.erase();
+          continue;
+        }
       }
     } else if (auto e = d.getSource().getDefiningOp<memref::ExpandShapeOp>()) {
       for (auto [g, group] : llvm::enumerate(e.getReassociationIndices()))

@@ -10,6 +10,11 @@
 // CHECK-DAG: memref.global "private" constant @s : memref<3xf32> = dense<1.000000e+00>
 // CHECK-DAG: memref.global "private" constant @strided : memref<2x2xf32, strided<[4, 1]>> = dense<1.000000e+00>
 // CHECK-DAG: memref.global "private" constant @ext : memref<2x2xf32>{{$}}
+// Unused globals: a private constant (weights copied into panels by
+// kiln-cpu-pack-weights) is erased; a mutable or a public one stays.
+// CHECK-NOT: @unused_constant
+// CHECK-DAG: memref.global "private" @unused_mutable : memref<2xf32>
+// CHECK-DAG: memref.global constant @unused_public : memref<2xf32>
 // CHECK-LABEL: func.func @f
 // CHECK: %[[W:.*]] = memref.get_global @w : memref<6xf32>
 // CHECK: memref.expand_shape %[[W]] {{\[\[}}0, 1]] output_shape [2, 3] : memref<6xf32> into memref<2x3xf32>
@@ -28,6 +33,9 @@ module {
   memref.global "private" constant @s : memref<3xf32> = dense<1.0>
   memref.global "private" constant @strided : memref<2x2xf32, strided<[4, 1]>> = dense<1.0>
   memref.global "private" constant @ext : memref<2x2xf32>
+  memref.global "private" constant @unused_constant : memref<2x2xf32> = dense<1.0>
+  memref.global "private" @unused_mutable : memref<2xf32> = dense<1.0>
+  memref.global constant @unused_public : memref<2xf32> = dense<1.0>
   func.func @f() -> (memref<2x3xf32>, memref<1x2x2xf32>, memref<2x3xf32>, memref<3xf32>,
                      memref<2x2xf32, strided<[4, 1]>>, memref<2x2xf32>) {
     %a = memref.get_global @w : memref<2x3xf32>

@@ -42,29 +42,28 @@ func.func @main(%x: memref<4x16xf32>) -> memref<4x16xf32> attributes {kiln.entry
 
 // Sizes proportional to the batch: planned in bytes per batch item, the
 // offsets scaled at run time; a view (collapse_shape) keeps its buffer alive;
-// the result (n x 16 elements) is a class of its own.
+// the result (n x 16 elements) is traced to 16 x the batch and shares its
+// class, taking the bytes of %a (dead by then).
 
-// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 2 : i64, bytes = 128 : i64, factor = "x[0]", lower_bound = 128 : i64}, {buffers = 1 : i64, bytes = 8 : i64, factor = "(run-time size)", lower_bound = 8 : i64}], heap = 0 : i64, lower_bound = -1 : i64, planned = 3 : i64, results = 1 : i64
+// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 3 : i64, bytes = 128 : i64, factor = "x[0]", lower_bound = 128 : i64}], heap = 0 : i64, lower_bound = -1 : i64, planned = 3 : i64, results = 1 : i64
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[X:[a-z0-9_]+]]: memref<?x16xf32> {kiln.name = "x"}, %[[ARENA:[a-z0-9_]+]]: memref<?xi8> {kiln.arena})
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK: %[[N:.*]] = memref.dim %[[X]], %[[C0]]
-// CHECK-DAG: %[[RES:.*]] = arith.muli %[[N]], %[[C128]] : index
-// CHECK-DAG: %[[OFF:.*]] = arith.muli %[[N]], %[[C64]] : index
+// CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C64]] : index
 // CHECK: %[[D:.*]] = memref.dim %[[X]], %[[C0]]
 // CHECK: memref.view %[[ARENA]][%[[C0]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
 // CHECK: memref.view %[[ARENA]][%[[OFF]]][%[[D]]] : memref<?xi8> to memref<?x16xf32>
-// CHECK: %[[R:.*]] = memref.view %[[ARENA]][%[[RES]]][%{{.*}}] : memref<?xi8> to memref<?xf32>
+// CHECK: %[[R:.*]] = memref.view %[[ARENA]][%[[C0]]][%{{.*}}] : memref<?xi8> to memref<?xf32>
 // CHECK: return %[[R]]
-// The size: 128 bytes per item, then 8 bytes per element of the result
-// (a class of small units: 8-byte aligned), rounded up to 64.
+// The size: 128 bytes per item.
 // CHECK-LABEL: func.func @main_arena_bytes(
 // CHECK-SAME: %[[Y:[a-z0-9_]+]]: memref<?x16xf32>) -> i64
-// CHECK: memref.dim %[[Y]]
-// CHECK: arith.divui
-// CHECK: %[[I:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: %[[DY:.*]] = memref.dim %[[Y]]
+// CHECK: %[[B:.*]] = arith.muli %[[DY]], %[[C128]] : index
+// CHECK: %[[I:.*]] = arith.index_cast %[[B]] : index to i64
 // CHECK: return %[[I]]
 func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}) -> memref<?xf32> attributes {kiln.entry} {
   %c0 = arith.constant 0 : index
@@ -82,6 +81,56 @@ func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}) -> memref<?xf32> attribu
   memref.dealloc %a : memref<?x16xf32>
   memref.dealloc %b : memref<?x16xf32>
   return %r : memref<?xf32>
+}
+
+// -----
+
+// Sizes traced through the shapes a model's graph computes at run time: the
+// dim of a guard's result (a buffer, or a 0-sized placeholder when a check
+// failed) is the guarded buffer's size; a select between two values that
+// trace to the same factor, and an exact division of a multiple, are that
+// factor.  Those four buffers share the batch's class (8 + 64 + 64 + 32
+// bytes per item, all live at once); the 0-sized placeholder is the static
+// class.  A select between the batch and another input's dim, on a
+// condition computed during the run (%bad), stays on the heap.
+
+// CHECK: kiln.arena = {bytes = -1 : i64, classes = [{buffers = 1 : i64, bytes = 0 : i64, factor = "1", lower_bound = 0 : i64}, {buffers = 4 : i64, bytes = 168 : i64, factor = "x[0]", lower_bound = 168 : i64}], heap = 1 : i64, lower_bound = -1 : i64, planned = 5 : i64, results = 0 : i64
+// CHECK-LABEL: func.func @main(
+// CHECK-COUNT-1: memref.alloc(
+// CHECK-NOT: memref.alloc(
+// CHECK: return
+func.func private @use(memref<?xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x2xf32>, memref<?x16xf32>)
+func.func @main(%x: memref<?x16xf32> {kiln.name = "x"}, %y: memref<?xf32> {kiln.name = "y"}, %ok: i1) attributes {kiln.entry} {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %m = memref.dim %y, %c0 : memref<?xf32>
+  %n2 = arith.muli %n, %c2 : index
+  %a = memref.alloc(%n2) : memref<?xf32>
+  %g = scf.if %ok -> (memref<?x16xf32>) {
+    %b = memref.alloc(%n) : memref<?x16xf32>
+    scf.yield %b : memref<?x16xf32>
+  } else {
+    %z = memref.alloc() : memref<0x16xf32>
+    %zc = memref.cast %z : memref<0x16xf32> to memref<?x16xf32>
+    scf.yield %zc : memref<?x16xf32>
+  }
+  %gd = memref.dim %g, %c0 : memref<?x16xf32>
+  %c = memref.alloc(%gd) : memref<?x16xf32>
+  %is0 = arith.cmpi eq, %gd, %c0 : index
+  %sel = arith.select %is0, %n, %gd : index
+  %n16 = arith.muli %sel, %c8 : index
+  %half = arith.divui %n16, %c2 : index
+  %d = memref.alloc(%half) : memref<?x2xf32>
+  %bad = arith.select %is0, %n, %m : index
+  %e = memref.alloc(%bad) : memref<?x16xf32>
+  func.call @use(%a, %g, %c, %d, %e) : (memref<?xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x2xf32>, memref<?x16xf32>) -> ()
+  memref.dealloc %a : memref<?xf32>
+  memref.dealloc %c : memref<?x16xf32>
+  memref.dealloc %d : memref<?x2xf32>
+  memref.dealloc %e : memref<?x16xf32>
+  return
 }
 
 // -----
