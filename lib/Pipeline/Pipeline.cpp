@@ -37,6 +37,7 @@ struct NNPassEntry {
 
 static const NNPassEntry kNNPasses[] = {
     {"kiln-nn-constant-fold", 1, [] { return kiln::createNNConstantFold(); }},
+    {"kiln-nn-fold-shape-arith", 1, [] { return kiln::createNNFoldShapeArith(); }},
     {"kiln-nn-simplify-layout", 1, [] { return kiln::createNNSimplifyLayout(); }},
     {"kiln-nn-fold-pad", 2, [] { return kiln::createNNFoldPad(); }},
     {"kiln-nn-fold-scale-shift", 2, [] { return kiln::createNNFoldScaleShift(); }},

@@ -59,6 +59,32 @@ def NNConstantFold : Pass<"kiln-nn-constant-fold", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNFoldShapeArith : Pass<"kiln-nn-fold-shape-arith", "mlir::func::FuncOp"> {
+  let summary = "Rebuild elements read from shape tensors as scalars (dims and constants)";
+  let description = [{
+    Exporters compute Reshape and Expand targets from the input's shape at
+    run time (Shape -> Gather -> Unsqueeze -> Concat; torch's
+    expand(n, -1, -1) through Equal and Where).  Every `tensor.extract` with
+    constant indices from such a small static integer tensor (at most 64
+    elements) is rebuilt as a scalar: an element of `nn.shape_of` is a
+    `tensor.dim` (index_cast to the element type); of `nn.concat` (1-D),
+    `nn.reshape` (static) and `nn.gather` (axis 0, constant indices), the
+    element it copies; of `nn.binary` (add, sub, mul, max, min and the
+    signed comparisons), `nn.select`, `nn.fill` and constants, the scalar
+    arith op on the elements (numpy broadcasting).  Upstream arith
+    canonicalization then folds the constants, and a comparison of a value
+    that is never negative (a dim, sums/products/maxima/selections of dims
+    and non-negative constants) with a negative constant (`== -1`: ONNX's
+    "infer this dim") or with 0 (`< 0`, `>= 0`) becomes a constant.  The
+    shape tensors themselves are left to kiln-nn-dce.  Lowered buffers are
+    then sized from the inputs' dims and constants, which the static memory
+    plan can size when the run starts.
+
+    Statistics: elements-folded.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::tensor::TensorDialect"];
+}
+
 def NNRecordFlops : Pass<"kiln-nn-record-flops", "mlir::ModuleOp"> {
   let summary = "Count the FLOPs of convolutions and matmuls at run time for the per-node profile";
   let description = [{

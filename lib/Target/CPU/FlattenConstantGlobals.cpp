@@ -33,11 +33,29 @@ struct FlattenConstantGlobalsPass
       llvm::DenseSet<StringAttr> used;
       m.walk([&](memref::GetGlobalOp get) { used.insert(get.getNameAttr().getAttr()); });
       SmallVector<memref::GlobalOp> unused;
+      DenseSet<Operation *> dropped;
       for (auto g : m.getOps<memref::GlobalOp>())
-        if (g.getConstant() && g.isPrivate() && !used.contains(g.getSymNameAttr()))
+        if (g.getConstant() && g.isPrivate() && !used.contains(g.getSymNameAttr())) {
           unused.push_back(g);
-      for (memref::GlobalOp g : unused)
+          dropped.insert(g);
+        }
+      // Their weight blobs are released too when nothing else refers to
+      // them (the compiler would otherwise hold both the plain and the
+      // packed copy of every Linear layer until it exits).
+      DenseSet<void *> live;
+      m.walk([&](Operation *op) {
+        if (dropped.contains(op))
+          return;
+        for (NamedAttribute a : op->getAttrs())
+          if (auto r = dyn_cast<DenseResourceElementsAttr>(a.getValue()))
+            live.insert(r.getRawHandle().getResource());
+      });
+      for (memref::GlobalOp g : unused) {
+        if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(g.getInitialValue().value_or(Attribute())))
+          if (auto *entry = r.getRawHandle().getResource(); entry && !live.contains(entry))
+            entry->setBlob(AsmResourceBlob());
         g.erase();
+      }
     }
     llvm::DenseMap<StringAttr, memref::GlobalOp> flattened;
     for (auto g : m.getOps<memref::GlobalOp>()) {

@@ -24,6 +24,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 
 #include <cstring>
 
@@ -54,37 +55,95 @@ ArrayRef<char> rawF32Data(memref::GlobalOp g) {
   return {};
 }
 
+/// The constant global `b` reads when it can be packed: f32, static
+/// [K, N] with N >= the panel width (narrower products gain nothing),
+/// identity layout, with an initial value.
+memref::GlobalOp packableGlobal(Value b, SymbolTable &symbols) {
+  auto get = b.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return {};
+  auto bt = cast<MemRefType>(get.getType());
+  if (!bt.getElementType().isF32() || bt.getRank() != 2 || !bt.hasStaticShape() || !bt.getLayout().isIdentity() ||
+      bt.getDimSize(0) < 1 || bt.getDimSize(1) < kiln::cpu::kMatmulPanelWidth)
+    return {};
+  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
+  if (!g || !g.getConstant() || g.isExternal() || g.getType() != bt)
+    return {};
+  return g;
+}
+
+/// A matmul in disguise with a constant right operand (elementwise fusion
+/// folds the reshapes around a Linear layer on [B, S, K] into a
+/// linalg.generic over (b, s, n, k): A (b, s, k), B (k, n), C (b, s, n),
+/// multiply-add), on buffers whose leading two dims collapse: rewritten as
+/// a linalg.matmul on [B * S, K] x [K, N] -> [B * S, N] views, so that it
+/// takes the packed path.  Returns the new matmul, or null.
+linalg::MatmulOp collapseBatchedLinear(linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
+      g.getNumLoops() != 4 || !linalg::isaContractionOpInterface(g))
+    return {};
+  MLIRContext *ctx = g.getContext();
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  auto maps = g.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(4, 0, {d0, d1, d3}, ctx) || maps[1] != AffineMap::get(4, 0, {d3, d2}, ctx) ||
+      maps[2] != AffineMap::get(4, 0, {d0, d1, d2}, ctx))
+    return {};
+  auto it = g.getIteratorTypesArray();
+  if (it[0] != utils::IteratorType::parallel || it[1] != utils::IteratorType::parallel ||
+      it[2] != utils::IteratorType::parallel || it[3] != utils::IteratorType::reduction)
+    return {};
+  Value a = g.getDpsInputs()[0], b = g.getDpsInputs()[1], c = g.getDpsInits()[0];
+  auto at = cast<MemRefType>(a.getType()), ct = cast<MemRefType>(c.getType());
+  SmallVector<ReassociationIndices> re{{0, 1}, {2}};
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(at, re) ||
+      !memref::CollapseShapeOp::isGuaranteedCollapsible(ct, re))
+    return {};
+  OpBuilder bld(g);
+  Location loc = g.getLoc();
+  Value a2 = memref::CollapseShapeOp::create(bld, loc, a, re);
+  Value c2 = memref::CollapseShapeOp::create(bld, loc, c, re);
+  auto mm = linalg::MatmulOp::create(bld, loc, ValueRange{a2, b}, ValueRange{c2});
+  g.erase();
+  return mm;
+}
+
 struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
   void runOnOperation() override {
     ModuleOp m = getOperation();
     MLIRContext *ctx = &getContext();
+    SymbolTable symbols(m);
+    std::atomic<uint64_t> &numCollapsed = kiln::passStatistic(
+        getArgument(), "batched-linears-collapsed",
+        "Contractions [B, S, K] x [K, N] with constant weights rewritten as matmuls on [B * S, K]");
+    {
+      SmallVector<linalg::GenericOp> generics;
+      m.walk([&](linalg::GenericOp g) {
+        if (g.getNumDpsInputs() == 2)
+          if (auto get = g.getDpsInputs()[1].getDefiningOp<memref::GetGlobalOp>())
+            generics.push_back(g);
+      });
+      for (linalg::GenericOp g : generics)
+        if (packableGlobal(g.getDpsInputs()[1], symbols) && collapseBatchedLinear(g))
+          ++numCollapsed;
+    }
     std::atomic<uint64_t> &numPacked = kiln::passStatistic(
         getArgument(), "weights-packed", "Constant matmul operands stored in column panels");
     std::atomic<uint64_t> &numOps = kiln::passStatistic(
         getArgument(), "matmuls-annotated", "linalg.matmul ops given packed panels");
-    SymbolTable symbols(m);
     const int64_t W = kiln::cpu::kMatmulPanelWidth;
     // One packed copy per global, shared by every matmul that reads it.
     llvm::DenseMap<StringAttr, FlatSymbolRefAttr> packed;
     m.walk([&](linalg::MatmulOp mm) {
       if (!mm.hasPureBufferSemantics() || mm.hasUserDefinedMaps())
         return;
-      auto get = mm.getDpsInputs()[1].getDefiningOp<memref::GetGlobalOp>();
-      if (!get)
-        return;
-      auto bt = cast<MemRefType>(get.getType());
       auto at = cast<MemRefType>(mm.getDpsInputs()[0].getType());
       auto ct = cast<MemRefType>(mm.getDpsInits()[0].getType());
-      if (!bt.getElementType().isF32() || !at.getElementType().isF32() || !ct.getElementType().isF32() ||
-          !bt.hasStaticShape() || !bt.getLayout().isIdentity())
+      memref::GlobalOp g = packableGlobal(mm.getDpsInputs()[1], symbols);
+      if (!g || !at.getElementType().isF32() || !ct.getElementType().isF32())
         return;
+      auto bt = g.getType();
       int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
-      // Narrow products (N < W) gain nothing from panels.
-      if (K < 1 || N < W)
-        return;
-      auto g = symbols.lookup<memref::GlobalOp>(get.getName());
-      if (!g || !g.getConstant() || g.isExternal())
-        return;
       FlatSymbolRefAttr ref;
       if (auto it = packed.find(g.getSymNameAttr()); it != packed.end()) {
         ref = it->second;

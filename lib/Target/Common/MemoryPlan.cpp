@@ -204,10 +204,15 @@ std::string kiln::ArenaInfo::summary() const {
     ratio(bytes, lowerBound);
     os << ")";
   } else {
-    // "a + b x input[0]": one term per class.
+    // "a + b x input[0]": one term per class (a static class of 0 bytes,
+    // zero-sized placeholders only, is left out).
     auto sum = [&](int64_t ArenaClass::*field) {
-      for (auto [i, c] : llvm::enumerate(classes)) {
-        os << (i ? " + " : "") << c.*field;
+      bool first = true;
+      for (const ArenaClass &c : classes) {
+        if (c.factor == "1" && c.bytes == 0)
+          continue;
+        os << (first ? "" : " + ") << c.*field;
+        first = false;
         if (c.factor != "1")
           os << " x " << c.factor;
       }
@@ -567,6 +572,15 @@ std::pair<Value, int64_t> Planner::traceSize(Value s, unsigned depth) {
         return {base, mult * (m2 / k)};
     }
     if (auto sel = s.getDefiningOp<arith::SelectOp>()) {
+      // A select of a size and 0 (a guard's placeholder): the size bounds it.
+      if (matchPattern(sel.getFalseValue(), m_Zero())) {
+        s = sel.getTrueValue();
+        continue;
+      }
+      if (matchPattern(sel.getTrueValue(), m_Zero())) {
+        s = sel.getFalseValue();
+        continue;
+      }
       auto a = traceSize(sel.getTrueValue(), depth + 1), b = traceSize(sel.getFalseValue(), depth + 1);
       if (a == b)
         return {a.first, mult * a.second};

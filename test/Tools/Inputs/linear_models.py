@@ -8,8 +8,9 @@ Writes OUTDIR/<case>.onnx and OUTDIR/<case>/<data set>/{input,output}_*.pb
 Shapes are chosen to exercise the packed micro-kernel's edges: rows that are
 not a multiple of the 8-row tile (static and dynamic), column counts that
 are not a multiple of the 32-column panel, one row (GEMV), a weight shared
-by two products, and a BERT-style head split whose Reshape target is
-computed at run time (Shape -> Gather -> Concat).
+by two products, a BERT-style head split whose Reshape target is computed
+at run time (Shape -> Gather -> Concat), and ViT's class token expanded to
+the batch (torch's expand(n, -1, -1)).
 """
 import os
 import sys
@@ -96,6 +97,36 @@ def heads(out):
         write_set(out, "heads", i, [("x", x)], [("y", y)])
 
 
+def cls_token(out):
+    """ViT's class token: torch's expand(n, -1, -1) of a [1, 1, E] parameter
+    (target [n, -1, -1] through Equal/Where), concatenated before the
+    [B, S, E] tokens, then a Linear layer."""
+    S, E = 4, 32
+    cls, W = w("cls", (1, 1, E), 1.0), w("W", (E, 40))
+    c = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shp"]),
+        helper.make_node("Gather", ["shp", "i0"], ["bsz"], axis=0),
+        helper.make_node("Unsqueeze", ["bsz", "ax0"], ["bsz1"]),
+        helper.make_node("Concat", ["bsz1", "m1", "m1"], ["tgt"], axis=0),
+        helper.make_node("ConstantOfShape", ["three"], ["ones"],
+                         value=numpy_helper.from_array(np.array([1], dtype=np.int64))),
+        helper.make_node("Mul", ["ones", "m1"], ["negs"]),
+        helper.make_node("Equal", ["tgt", "negs"], ["isneg"]),
+        helper.make_node("Where", ["isneg", "ones", "tgt"], ["shape"]),
+        helper.make_node("Expand", ["cls", "shape"], ["c"]),
+        helper.make_node("Concat", ["c", "x"], ["t"], axis=1),
+        helper.make_node("MatMul", ["t", "W"], ["y"]),
+    ]
+    inits = [cls, W, c("i0", 0), c("ax0", [0]), c("m1", [-1]), c("three", [3])]
+    save(model(nodes, [vi("x", ["B", S, E])], [vi("y", ["B", S + 1, 40])], inits),
+         os.path.join(out, "cls_token.onnx"))
+    for i, bs in enumerate([1, 2]):
+        x = RNG.standard_normal((bs, S, E))
+        t = np.concatenate([np.broadcast_to(arr(cls), (bs, 1, E)), x], axis=1)
+        write_set(out, "cls_token", i, [("x", x)], [("y", t @ arr(W))])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -107,6 +138,7 @@ def main():
     # One row, 33 columns (one panel and one column).
     linear(out, "gemv", [1], 50, 33, False)
     heads(out)
+    cls_token(out)
 
 
 if __name__ == "__main__":
