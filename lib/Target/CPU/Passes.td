@@ -51,9 +51,14 @@ def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
     micro-kernel reads the panels instead (one contiguous K x 32 block per
     register tile column), and kiln-cpu-flatten-constant-globals drops the
     original global once nothing reads it.  Several matmuls reading one
-    global share one packed copy.
+    global share one packed copy.  A contraction `linalg.generic` that is a
+    Linear layer on [B, S, K] (maps (b, s, k), (k, n), (b, s, n); elementwise
+    fusion folds the reshapes around a MatMul into it) with such a constant
+    right operand is first rewritten as a `linalg.matmul` on
+    `memref.collapse_shape` views [B * S, K] and [B * S, N] when both
+    collapse.
 
-    Statistics: weights-packed, matmuls-annotated.
+    Statistics: batched-linears-collapsed, weights-packed, matmuls-annotated.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
