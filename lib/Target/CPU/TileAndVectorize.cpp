@@ -744,6 +744,30 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
   return success();
 }
 
+/// Re-creates the epilogue ops `init` (before) and `act` (after) of a
+/// conv/matmul on the output tile of its tiled op `tiled` (a subview of
+/// the output), recording each fused op in `fused`.
+void fuseEpilogueIntoTile(RewriterBase &rewriter, linalg::LinalgOp tiled, linalg::GenericOp init,
+                          linalg::GenericOp act, llvm::DenseSet<Operation *> &fused,
+                          std::atomic<uint64_t> &numFused) {
+  auto tile = tiled.getDpsInits()[0].getDefiningOp<memref::SubViewOp>();
+  if (!tile)
+    return;
+  for (auto [g, before] : {std::make_pair(init, true), std::make_pair(act, false)}) {
+    if (!g)
+      continue;
+    if (before)
+      rewriter.setInsertionPoint(tiled);
+    else
+      rewriter.setInsertionPointAfter(tiled);
+    Operation *o = g.getOperation();
+    if (succeeded(tileEpilogueOp(rewriter, g, tile))) {
+      fused.insert(o);
+      ++numFused;
+    }
+  }
+}
+
 /// Marks the register tiles of a packed matmul (tilePackedMatmul) that
 /// decomposePackedMatmulTile turns into the micro-kernel.
 constexpr llvm::StringLiteral kPackedTileAttr = "kiln.packed_tile";
@@ -806,24 +830,7 @@ void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSe
     for (scf::ForOp l : {colLoop, rowLoop})
       if (l)
         l->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
-  if (auto tile = tiled.getDpsInits()[0].getDefiningOp<memref::SubViewOp>()) {
-    if (epiInit) {
-      rewriter.setInsertionPoint(tiled);
-      Operation *o = epiInit.getOperation();
-      if (succeeded(tileEpilogueOp(rewriter, epiInit, tile))) {
-        fused.insert(o);
-        ++numEpilogueOpsFused;
-      }
-    }
-    if (epiAct) {
-      rewriter.setInsertionPointAfter(tiled);
-      Operation *o = epiAct.getOperation();
-      if (succeeded(tileEpilogueOp(rewriter, epiAct, tile))) {
-        fused.insert(o);
-        ++numEpilogueOpsFused;
-      }
-    }
-  }
+  fuseEpilogueIntoTile(rewriter, tiled, epiInit, epiAct, fused, numEpilogueOpsFused);
   // Inner loop first: peeling clones the loop's body for the remainder.
   scf::ForOp partial;
   if (rowLoop && (ShapedType::isDynamic(r[0]) || r[0] % rowTile != 0))
@@ -1071,25 +1078,7 @@ struct TileAndVectorizePass
         if (failed(r))
           continue;
         auto tiled = cast<linalg::LinalgOp>(r->tiledOps.front());
-        auto tile = tiled.getDpsInits()[0].getDefiningOp<memref::SubViewOp>();
-        if (tile) {
-          if (epiInit) {
-            rewriter.setInsertionPoint(tiled);
-            Operation *o = epiInit.getOperation();
-            if (succeeded(tileEpilogueOp(rewriter, epiInit, tile))) {
-              fused.insert(o);
-              ++numEpilogueOpsFused;
-            }
-          }
-          if (epiAct) {
-            rewriter.setInsertionPointAfter(tiled);
-            Operation *o = epiAct.getOperation();
-            if (succeeded(tileEpilogueOp(rewriter, epiAct, tile))) {
-              fused.insert(o);
-              ++numEpilogueOpsFused;
-            }
-          }
-        }
+        fuseEpilogueIntoTile(rewriter, tiled, epiInit, epiAct, fused, numEpilogueOpsFused);
         if (llvm::any_of(redTiles, [](int64_t t) { return t != 0; })) {
           FailureOr<scf::SCFTilingResult> rr = tileWith(tiled, redTiles);
           if (failed(rr))
