@@ -111,7 +111,6 @@ linalg::MatmulOp collapseBatchedLinear(linalg::GenericOp g) {
 struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
   void runOnOperation() override {
     ModuleOp m = getOperation();
-    MLIRContext *ctx = &getContext();
     SymbolTable symbols(m);
     std::atomic<uint64_t> &numCollapsed = kiln::passStatistic(
         getArgument(), "batched-linears-collapsed",
@@ -120,8 +119,7 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
       SmallVector<linalg::GenericOp> generics;
       m.walk([&](linalg::GenericOp g) {
         if (g.getNumDpsInputs() == 2)
-          if (auto get = g.getDpsInputs()[1].getDefiningOp<memref::GetGlobalOp>())
-            generics.push_back(g);
+          generics.push_back(g);
       });
       for (linalg::GenericOp g : generics)
         if (packableGlobal(g.getDpsInputs()[1], symbols) && collapseBatchedLinear(g))
@@ -178,7 +176,6 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
       mm->setAttr(kiln::cpu::kPackedRhsAttr, ref);
       ++numOps;
     });
-    (void)ctx;
   }
 };
 

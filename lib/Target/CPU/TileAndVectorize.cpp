@@ -744,6 +744,16 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
   return success();
 }
 
+/// Moves the allocation of the post op's result buffer (findEpilogue
+/// accepts one between `op` and `act`) before `op` and its init, so that
+/// the post op can be re-created inside `op`'s tile loops.
+void hoistEpilogueDest(linalg::LinalgOp op, linalg::GenericOp init, linalg::GenericOp act) {
+  if (!act)
+    return;
+  if (Operation *dstDef = act.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(op))
+    dstDef->moveBefore(init ? init.getOperation() : op.getOperation());
+}
+
 /// Re-creates the epilogue ops `init` (before) and `act` (after) of a
 /// conv/matmul on the output tile of its tiled op `tiled` (a subview of
 /// the output), recording each fused op in `fused`.
@@ -804,9 +814,7 @@ void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSe
   }
   linalg::GenericOp epiInit, epiAct;
   findEpilogue(lop, epiInit, epiAct);
-  if (epiAct)
-    if (Operation *dstDef = epiAct.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(mm))
-      dstDef->moveBefore(epiInit ? epiInit.getOperation() : mm.getOperation());
+  hoistEpilogueDest(lop, epiInit, epiAct);
   scf::SCFTilingOptions opts;
   opts.setTileSizes({rewriter.getIndexAttr(rowTile), rewriter.getIndexAttr(colTile), rewriter.getIndexAttr(0)});
   // Columns (panels) outside, rows inside.
@@ -1071,9 +1079,7 @@ struct TileAndVectorizePass
                      llvm::any_of(parTiles, [](int64_t t) { return t != 0; });
       FailureOr<scf::SCFTilingResult> r = failure();
       if (fuseEpi) {
-        if (epiAct)
-          if (Operation *dstDef = epiAct.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(op))
-            dstDef->moveBefore(epiInit ? epiInit.getOperation() : op.getOperation());
+        hoistEpilogueDest(op, epiInit, epiAct);
         r = tileWith(op, parTiles);
         if (failed(r))
           continue;

@@ -282,11 +282,7 @@ static Value sizeOfAlloc(Value v) {
   int64_t i = *dim.getConstantIndex();
   if (!alloc || i < 0 || i >= alloc.getType().getRank() || !alloc.getType().isDynamicDim(i))
     return {};
-  // The dynamic sizes are the operands of the dynamic dims, in order.
-  unsigned pos = 0;
-  for (int64_t k = 0; k < i; ++k)
-    pos += alloc.getType().isDynamicDim(k);
-  return alloc.getDynamicSizes()[pos];
+  return alloc.getDynamicSizes()[alloc.getType().getDynamicDimIndex(i)];
 }
 
 class Planner {
@@ -502,10 +498,7 @@ static std::optional<std::pair<Value, int64_t>> guardYieldDim(scf::IfOp ifOp, Va
   auto alloc = y.getDefiningOp<memref::AllocOp>();
   if (!alloc)
     return std::nullopt;
-  unsigned p = 0;
-  for (int64_t k = 0; k < i; ++k)
-    p += t.isDynamicDim(k);
-  Value s = alloc.getDynamicSizes()[p];
+  Value s = alloc.getDynamicSizes()[t.getDynamicDimIndex(i)];
   Operation *def = s.getDefiningOp();
   Operation *owner = def ? def : s.getParentRegion()->getParentOp();
   if (ifOp->isAncestor(owner))
@@ -568,7 +561,7 @@ std::pair<Value, int64_t> Planner::traceSize(Value s, unsigned depth) {
     if (auto d = s.getDefiningOp<arith::DivUIOp>(); d && matchPattern(d.getRhs(), m_ConstantInt(&c))) {
       int64_t k = c.getSExtValue();
       auto [base, m2] = traceSize(d.getLhs(), depth + 1);
-      if (k > 0 && m2 % k == 0)
+      if (k > 0 && m2 % k == 0 && mult <= (int64_t(1) << 40) / (m2 / k))
         return {base, mult * (m2 / k)};
     }
     if (auto sel = s.getDefiningOp<arith::SelectOp>()) {
