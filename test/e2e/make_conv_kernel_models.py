@@ -12,7 +12,7 @@ Widths: 56 (chunks of 32, 16 and 8 columns), 14 (one masked register), 7,
 32 + 16 + 1, 6 x 13 = 78); 1x1 and 3x3 kernels, stride 2, dilation 2, channel counts that
 are not multiples of 8 or 16, a fused bias + ReLU epilogue and a residual;
 depthwise convolutions (the depthwise micro-kernel; stride 3 stays on the
-general path).
+general path); the packed micro-kernel's cases (pk_*, see MODELS).
 Checked by run_graph_models.py (conv_kernels.test).
 """
 import os
@@ -25,9 +25,9 @@ from torch_reference import seed_parameters, write_data_set
 
 
 class Conv(nn.Module):
-    def __init__(s, c, f, k, stride=1, dil=1, relu=False, residual=False):
+    def __init__(s, c, f, k, stride=1, dil=1, relu=False, residual=False, bias=True):
         super().__init__()
-        s.c = nn.Conv2d(c, f, k, stride=stride, padding=dil * (k // 2), dilation=dil)
+        s.c = nn.Conv2d(c, f, k, stride=stride, padding=dil * (k // 2), dilation=dil, bias=bias)
         s.relu, s.residual = relu, residual
 
     def forward(s, x):
@@ -57,6 +57,16 @@ MODELS = {
     "w40_3x3_stride2": (Conv(8, 12, 3, stride=2), [8, 9, 80], False),
     "w20_3x3_dilation2": (Conv(12, 8, 3, dil=2), [12, 20, 20], False),
     "w9_5x5_odd_channels": (Conv(3, 5, 5), [3, 9, 9], True),
+    # The packed micro-kernel (AVX-512; C >= 8 and C*KH*KW >= 64): 32
+    # output channels x up to 14 pixels, F not a multiple of 32 (masked
+    # panels), rows stacked (7 wide: 2 rows per tile) or split (56, 20),
+    # remainder tiles, strides, dilation, no bias, fused residual + ReLU.
+    "pk_w14_3x3_relu": (Conv(64, 48, 3, relu=True), [64, 14, 14], False),
+    "pk_w56_1x1_residual": (Conv(64, 64, 1, relu=True, residual=True), [64, 6, 56], True),
+    "pk_w7_3x3_stride2": (Conv(32, 40, 3, stride=2), [32, 14, 14], True),
+    "pk_w11_5x5_dilation2_relu": (Conv(16, 24, 5, dil=2, relu=True), [16, 9, 11], False),
+    "pk_w20_1x1_stride2": (Conv(128, 96, 1, stride=2), [128, 20, 40], False),
+    "pk_w17_3x3_no_bias": (Conv(24, 72, 3, bias=False), [24, 5, 17], False),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

@@ -43,6 +43,20 @@ constexpr llvm::StringLiteral kPackedRhsAttr = "kiln.packed_rhs";
 /// AVX-512 registers of f32).
 constexpr int64_t kMatmulPanelWidth = 32;
 
+/// On a linalg.conv_2d_nchw_fchw: the constant global holding its filter
+/// [F, C, KH, KW] in output-channel panels
+/// [ceil(F / kMatmulPanelWidth)][C * KH * KW][kMatmulPanelWidth]
+/// (kiln-cpu-pack-weights; read by the packed convolution micro-kernel,
+/// whose register tile is 32 output channels x up to kConvTilePixels
+/// output pixels).
+constexpr llvm::StringLiteral kPackedFilterAttr = "kiln.packed_filter";
+constexpr int64_t kConvTilePixels = 14;
+/// Whether `conv` (buffers) is computed by the packed convolution
+/// micro-kernel (its filter is then packed): f32, every size static but
+/// the batch, and a shape the row micro-kernel computes slower
+/// (TileAndVectorize.cpp).
+bool usePackedConvKernel(mlir::linalg::Conv2DNchwFchwOp conv);
+
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
 /// Registers the passes above and the `kiln-cpu-lowering` pipeline.

@@ -17,6 +17,9 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -26,6 +29,34 @@ namespace kiln::cpu {
 } // namespace kiln::cpu
 
 using namespace mlir;
+
+/// Whether the code is generated for an x86-64 CPU with AVX-512 (`--mcpu`,
+/// the host's CPU for "native", and `--mattr`).
+static bool targetHasAVX512(const kiln::TargetOptions &opts) {
+  llvm::Triple host(llvm::sys::getProcessTriple());
+  llvm::Triple triple(opts.triple.empty() ? host.str() : opts.triple);
+  if (triple.getArch() != llvm::Triple::x86_64)
+    return false;
+  std::string cpu = opts.cpu, features = opts.features;
+  if (cpu.empty() || cpu == "native") {
+    if (host.getArch() != triple.getArch())
+      return false; // generic x86-64
+    cpu = llvm::sys::getHostCPUName().str();
+    SmallVector<std::string> fs;
+    for (auto &kv : llvm::sys::getHostCPUFeatures())
+      fs.push_back((kv.second ? "+" : "-") + kv.first().str());
+    if (!features.empty())
+      fs.push_back(features);
+    features = llvm::join(fs, ",");
+  }
+  kiln::cpu::initializeLLVMTargets();
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, cpu, features));
+  return sti && sti->checkFeatures("+avx512f");
+}
 
 void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
   pm.addPass(createCPUPrepareEntry());
@@ -51,7 +82,9 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
     // Constant matmul operands in the micro-kernel's column panels.
-    pm.addPass(createCPUPackWeights());
+    CPUPackWeightsOptions po;
+    po.packConvs = targetHasAVX512(opts);
+    pm.addPass(createCPUPackWeights(po));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 
 #include <cstring>
+#include <vector>
 
 namespace kiln::cpu {
 #define GEN_PASS_DEF_CPUPACKWEIGHTS
@@ -37,13 +38,18 @@ using namespace mlir;
 
 namespace {
 
-/// The raw little-endian f32 data of a constant global's initial value, or
-/// an empty ArrayRef (splats and other attributes are not packed).
-ArrayRef<char> rawF32Data(memref::GlobalOp g) {
+/// The raw little-endian f32 data of a constant global's initial value
+/// (`n` elements), or an empty ArrayRef for other attributes.  A splat is
+/// expanded into `storage`.
+ArrayRef<char> rawF32Data(memref::GlobalOp g, int64_t n, std::vector<float> &storage) {
   Attribute init = g.getInitialValue().value_or(Attribute());
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
-    if (dense.isSplat() || !dense.getElementType().isF32())
+    if (!dense.getElementType().isF32())
       return {};
+    if (dense.isSplat()) {
+      storage.assign(size_t(n), dense.getSplatValue<float>());
+      return ArrayRef<char>(reinterpret_cast<const char *>(storage.data()), storage.size() * sizeof(float));
+    }
     return dense.getRawData();
   }
   if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(init)) {
@@ -108,7 +114,52 @@ linalg::MatmulOp collapseBatchedLinear(linalg::GenericOp g) {
   return mm;
 }
 
+/// The constant global a convolution's filter reads, through reshapes of
+/// an identity-layout global (the im2col lowering views a [F, C, KH, KW]
+/// filter as [F, C * KH * KW, 1, 1]): the data is the same row-major
+/// [F][C * KH * KW] either way.  Null when the filter is not such a view.
+memref::GlobalOp filterGlobal(Value w, SymbolTable &symbols) {
+  while (true) {
+    if (auto c = w.getDefiningOp<memref::CollapseShapeOp>()) {
+      w = c.getSrc();
+      continue;
+    }
+    if (auto e = w.getDefiningOp<memref::ExpandShapeOp>()) {
+      w = e.getSrc();
+      continue;
+    }
+    break;
+  }
+  auto get = w.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return {};
+  auto t = cast<MemRefType>(get.getType());
+  if (!t.getElementType().isF32() || !t.hasStaticShape() || !t.getLayout().isIdentity())
+    return {};
+  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
+  if (!g || !g.getConstant() || g.isExternal() || g.getType() != t)
+    return {};
+  return g;
+}
+
+/// A new private constant global `name` (renamed if taken) of type
+/// [P][K][W] holding `blob`, right after `after`.
+FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
+                                  AsmResourceBlob blob, SymbolTable &symbols) {
+  Type f32 = Float32Type::get(after.getContext());
+  auto tt = RankedTensorType::get({P, K, W}, f32);
+  auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
+  OpBuilder b(after);
+  b.setInsertionPointAfter(after);
+  auto pg = memref::GlobalOp::create(b, after.getLoc(), name, b.getStringAttr("private"),
+                                     MemRefType::get({P, K, W}, f32), init,
+                                     /*constant=*/true, b.getI64IntegerAttr(64));
+  symbols.insert(pg); // renames it if the name is taken
+  return FlatSymbolRefAttr::get(pg.getSymNameAttr());
+}
+
 struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
+  using CPUPackWeightsBase::CPUPackWeightsBase;
   void runOnOperation() override {
     ModuleOp m = getOperation();
     SymbolTable symbols(m);
@@ -146,7 +197,8 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
       if (auto it = packed.find(g.getSymNameAttr()); it != packed.end()) {
         ref = it->second;
       } else {
-        ArrayRef<char> src = rawF32Data(g);
+        std::vector<float> storage;
+        ArrayRef<char> src = rawF32Data(g, K * N, storage);
         if (src.size() != size_t(K * N) * sizeof(float))
           return;
         int64_t P = (N + W - 1) / W;
@@ -160,21 +212,52 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
           for (int64_t k = 0; k < K; ++k)
             std::memcpy(d + (p * K + k) * W, s + k * N + p * W, size_t(cols) * sizeof(float));
         }
-        auto tt = RankedTensorType::get({P, K, W}, bt.getElementType());
-        std::string name = (g.getSymName() + "_panels").str();
-        auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
-        OpBuilder b(g);
-        b.setInsertionPointAfter(g);
-        auto pg = memref::GlobalOp::create(b, g.getLoc(), name, b.getStringAttr("private"),
-                                           MemRefType::get({P, K, W}, bt.getElementType()), init,
-                                           /*constant=*/true, b.getI64IntegerAttr(64));
-        symbols.insert(pg); // renames it if the name is taken
-        ref = FlatSymbolRefAttr::get(pg.getSymNameAttr());
+        ref = addPanelsGlobal(g, (g.getSymName() + "_panels").str(), P, K, W, std::move(blob), symbols);
         packed[g.getSymNameAttr()] = ref;
         ++numPacked;
       }
       mm->setAttr(kiln::cpu::kPackedRhsAttr, ref);
       ++numOps;
+    });
+
+    std::atomic<uint64_t> &numFilters = kiln::passStatistic(
+        getArgument(), "filters-packed", "Constant convolution filters stored in output-channel panels");
+    std::atomic<uint64_t> &numConvs = kiln::passStatistic(
+        getArgument(), "convs-annotated", "linalg.conv_2d_nchw_fchw ops given packed filter panels");
+    llvm::DenseMap<StringAttr, FlatSymbolRefAttr> packedFilters;
+    m.walk([&](linalg::Conv2DNchwFchwOp conv) {
+      if (!packConvs || !kiln::cpu::usePackedConvKernel(conv))
+        return;
+      memref::GlobalOp g = filterGlobal(conv.getDpsInputs()[1], symbols);
+      if (!g)
+        return;
+      auto wt = cast<MemRefType>(conv.getDpsInputs()[1].getType());
+      int64_t F = wt.getDimSize(0), K = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
+      FlatSymbolRefAttr ref;
+      if (auto it = packedFilters.find(g.getSymNameAttr()); it != packedFilters.end()) {
+        ref = it->second;
+      } else {
+        std::vector<float> storage;
+        ArrayRef<char> src = rawF32Data(g, F * K, storage);
+        if (src.size() != size_t(F * K) * sizeof(float))
+          return;
+        // [F][K] -> [ceil(F / W)][K][W]: panel p, row k holds the W filters
+        // p * W ... of tap k (zeros past F).
+        int64_t P = (F + W - 1) / W;
+        AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
+        MutableArrayRef<char> dst = blob.getMutableData();
+        std::memset(dst.data(), 0, dst.size());
+        const float *s = reinterpret_cast<const float *>(src.data());
+        float *d = reinterpret_cast<float *>(dst.data());
+        for (int64_t f = 0; f < F; ++f)
+          for (int64_t k = 0; k < K; ++k)
+            d[((f / W) * K + k) * W + f % W] = s[f * K + k];
+        ref = addPanelsGlobal(g, (g.getSymName() + "_fpanels").str(), P, K, W, std::move(blob), symbols);
+        packedFilters[g.getSymNameAttr()] = ref;
+        ++numFilters;
+      }
+      conv->setAttr(kiln::cpu::kPackedFilterAttr, ref);
+      ++numConvs;
     });
   }
 };

@@ -40,7 +40,7 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
 }
 
 def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
-  let summary = "Store the constant right operands of matmuls in column panels";
+  let summary = "Store the constant right operands of matmuls and convolution filters in panels";
   let description = [{
     On buffers, before kiln-cpu-tile-and-vectorize: for every f32
     `linalg.matmul` (default maps) whose right operand is a constant global
@@ -58,8 +58,25 @@ def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
     `memref.collapse_shape` views [B * S, K] and [B * S, N] when both
     collapse.
 
-    Statistics: batched-linears-collapsed, weights-packed, matmuls-annotated.
+    Convolutions: every f32 `linalg.conv_2d_nchw_fchw` that the packed
+    convolution micro-kernel computes (kiln::cpu::usePackedConvKernel: every
+    size static but the batch, C >= 8 and C * KH * KW >= 64) whose filter is
+    a constant global [F, C, KH, KW] (or a reshaped view of one, as the
+    im2col lowering makes) gets a constant global
+    [ceil(F / 32)][C * KH * KW][32] holding the filter in output-channel
+    panels (the last one padded with zeros) and `kiln.packed_filter =
+    @fpanels`; the register tile of kiln-cpu-tile-and-vectorize's packed
+    convolution kernel reads one contiguous 128-byte panel row per filter
+    tap.  Only with `pack-convs` (the CPU pipeline sets it for targets with
+    AVX-512, whose 32 vector registers the kernel's 28 accumulators need).
+
+    Statistics: batched-linears-collapsed, weights-packed, matmuls-annotated,
+    filters-packed, convs-annotated.
   }];
+  let options = [
+    Option<"packConvs", "pack-convs", "bool", /*default=*/"true",
+           "Pack convolution filters for the packed convolution micro-kernel (AVX-512 targets)">,
+  ];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 

@@ -1,0 +1,128 @@
+// RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights %s | FileCheck %s
+// RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights --kiln-cpu-tile-and-vectorize --canonicalize %s | FileCheck %s --check-prefix=TILE
+// RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights=pack-convs=false %s | FileCheck %s --check-prefix=OFF
+
+// kiln-cpu-pack-weights on convolutions: a constant filter [F, C, KH, KW]
+// gets a copy in output-channel panels [ceil(F / 32)][C * KH * KW][32],
+// panel p row k holding the 32 filters p * 32 ... of tap k (zeros past F).
+// Here F = 2, C = 64, W[f][c] = 64 f + c + 1: row 0 is (1, 65, 0, ...), row
+// 1 is (2, 66, 0, ...).  The blob: alignment 64 (0x40000000), then f32
+// little-endian (1.0 = 0x3F800000, 65.0 = 0x42820000, 2.0 = 0x40000000,
+// 66.0 = 0x42840000).
+// CHECK: memref.global "private" constant @w_fpanels : memref<1x64x32xf32> = dense_resource<w_fpanels> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @values
+// CHECK: linalg.conv_2d_nchw_fchw {{{.*}}kiln.packed_filter = @w_fpanels
+// CHECK: w_fpanels: "0x400000000000803F000082420000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000004000008442000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+// OFF-LABEL: func.func @values
+// OFF-NOT: kiln.packed_filter
+memref.global "private" constant @w : memref<2x64x1x1xf32> = dense<[[[[1.0]], [[2.0]], [[3.0]], [[4.0]], [[5.0]], [[6.0]], [[7.0]], [[8.0]], [[9.0]], [[10.0]], [[11.0]], [[12.0]], [[13.0]], [[14.0]], [[15.0]], [[16.0]], [[17.0]], [[18.0]], [[19.0]], [[20.0]], [[21.0]], [[22.0]], [[23.0]], [[24.0]], [[25.0]], [[26.0]], [[27.0]], [[28.0]], [[29.0]], [[30.0]], [[31.0]], [[32.0]], [[33.0]], [[34.0]], [[35.0]], [[36.0]], [[37.0]], [[38.0]], [[39.0]], [[40.0]], [[41.0]], [[42.0]], [[43.0]], [[44.0]], [[45.0]], [[46.0]], [[47.0]], [[48.0]], [[49.0]], [[50.0]], [[51.0]], [[52.0]], [[53.0]], [[54.0]], [[55.0]], [[56.0]], [[57.0]], [[58.0]], [[59.0]], [[60.0]], [[61.0]], [[62.0]], [[63.0]], [[64.0]]], [[[65.0]], [[66.0]], [[67.0]], [[68.0]], [[69.0]], [[70.0]], [[71.0]], [[72.0]], [[73.0]], [[74.0]], [[75.0]], [[76.0]], [[77.0]], [[78.0]], [[79.0]], [[80.0]], [[81.0]], [[82.0]], [[83.0]], [[84.0]], [[85.0]], [[86.0]], [[87.0]], [[88.0]], [[89.0]], [[90.0]], [[91.0]], [[92.0]], [[93.0]], [[94.0]], [[95.0]], [[96.0]], [[97.0]], [[98.0]], [[99.0]], [[100.0]], [[101.0]], [[102.0]], [[103.0]], [[104.0]], [[105.0]], [[106.0]], [[107.0]], [[108.0]], [[109.0]], [[110.0]], [[111.0]], [[112.0]], [[113.0]], [[114.0]], [[115.0]], [[116.0]], [[117.0]], [[118.0]], [[119.0]], [[120.0]], [[121.0]], [[122.0]], [[123.0]], [[124.0]], [[125.0]], [[126.0]], [[127.0]], [[128.0]]]]>
+func.func @values(%x: memref<1x64x7x7xf32>, %y: memref<1x2x7x7xf32>) {
+  %w = memref.get_global @w : memref<2x64x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x64x7x7xf32>, memref<2x64x1x1xf32>) outs(%y : memref<1x2x7x7xf32>)
+  return
+}
+
+// -----
+
+// The packed convolution kernel with its epilogue: register tiles of 32
+// output channels (one panel; F = 40: a full panel and a peeled one of 8)
+// x 14 pixels (7-wide rows: 2 rows per tile, in a loop over the rows; the
+// 7th row a peeled tile of 7; the input is larger than the filter, so the
+// pixel loop is outside the panels).  The accumulators start as the bias vector (the init op is erased),
+// are updated per tap by broadcast-FMA with the panel's row, transposed
+// into per-channel pixel vectors, and the ReLU is applied to them before
+// the masked stores; no linalg op is left.
+// CHECK-LABEL: func.func @conv_epilogue
+// CHECK: linalg.conv_2d_nchw_fchw {{{.*}}kiln.packed_filter = @w_fpanels
+// TILE-LABEL: func.func @conv_epilogue
+// TILE: scf.for %{{.*}} = %c0 to %c6 step %c2
+// TILE: memref.get_global @w_fpanels : memref<2x64x32xf32>
+// TILE: vector.transfer_read %{{.*}} : memref<32xf32, strided<[1]{{.*}}>>, vector<16xf32>
+// TILE: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
+// TILE: vector.transfer_read %{{.*}} : memref<2x64x32xf32>, vector<16xf32>
+// TILE: %[[XS:.*]] = memref.load %{{.*}} : memref<1x64x2x7xf32
+// TILE: %[[BX:.*]] = vector.broadcast %[[XS]] : f32 to vector<16xf32>
+// TILE: vector.fma %[[BX]], %{{.*}} : vector<16xf32>
+// TILE: vector.shuffle
+// TILE: arith.maximumf %{{.*}} : vector<16xf32>
+// TILE: vector.maskedstore %{{.*}} : memref<32x14xf32, {{.*}}>, vector<16xi1>, vector<16xf32>
+// TILE-NOT: linalg.
+// TILE: return
+// OFF-LABEL: func.func @conv_epilogue
+// OFF-NOT: kiln.packed_filter
+memref.global "private" constant @w : memref<40x64x1x1xf32> = dense<0.5>
+memref.global "private" constant @b : memref<40xf32> = dense<[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0]>
+func.func @conv_epilogue(%x: memref<1x64x7x7xf32>, %y: memref<1x40x7x7xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %w = memref.get_global @w : memref<40x64x1x1xf32>
+  %b = memref.get_global @b : memref<40xf32>
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x40x7x7xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<40xf32>) outs(%acc : memref<1x40x7x7xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x64x7x7xf32>, memref<40x64x1x1xf32>) outs(%acc : memref<1x40x7x7xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x40x7x7xf32>) outs(%y : memref<1x40x7x7xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %acc : memref<1x40x7x7xf32>
+  return
+}
+
+// -----
+
+// Without an init op the accumulators are read from the output (masked
+// loads of the 14 pixels of each channel, transposed); stride 2 and
+// dilation 2 only change the constant input indices of the taps (here
+// output pixel (0, 1) at tap (1, 2) reads input (2, 6)).
+// TILE-LABEL: func.func @conv3x3_stride2_dilation2
+// TILE: vector.maskedload %{{.*}} : memref<32x14xf32, {{.*}}>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// TILE: vector.shuffle
+// TILE: memref.load %{{.*}}[%c0, %{{.*}}, %c2, %c6] : memref<1x16x
+// TILE: vector.maskedstore
+// TILE-NOT: linalg.
+// TILE: return
+memref.global "private" constant @w3 : memref<32x16x3x3xf32> = dense<0.5>
+func.func @conv3x3_stride2_dilation2(%x: memref<1x16x17x17xf32>, %y: memref<1x32x7x7xf32>) {
+  %w = memref.get_global @w3 : memref<32x16x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : memref<1x16x17x17xf32>, memref<32x16x3x3xf32>) outs(%y : memref<1x32x7x7xf32>)
+  return
+}
+
+// -----
+
+// Left to the row kernel: fewer than 8 channels, fewer than 64 taps x
+// channels, a dynamic width, f16, a filter that is not a constant global.
+// CHECK-LABEL: func.func @not_packed
+// CHECK-NOT: kiln.packed_filter
+// CHECK: return
+memref.global "private" constant @w4 : memref<32x4x3x3xf32> = dense<0.5>
+memref.global "private" constant @w5 : memref<32x32x1x1xf32> = dense<0.5>
+memref.global "private" constant @w6 : memref<32x16x3x3xf16> = dense<0.5>
+func.func @not_packed(%x4: memref<1x4x9x9xf32>, %y4: memref<1x32x7x7xf32>, %x5: memref<1x32x7x7xf32>,
+                      %y5: memref<1x32x7x7xf32>, %xd: memref<1x32x7x?xf32>, %yd: memref<1x32x7x?xf32>,
+                      %xh: memref<1x16x9x9xf16>, %yh: memref<1x32x7x7xf16>, %wa: memref<32x32x1x1xf32>) {
+  %w4 = memref.get_global @w4 : memref<32x4x3x3xf32>
+  %w5 = memref.get_global @w5 : memref<32x32x1x1xf32>
+  %w6 = memref.get_global @w6 : memref<32x16x3x3xf16>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x4, %w4 : memref<1x4x9x9xf32>, memref<32x4x3x3xf32>) outs(%y4 : memref<1x32x7x7xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x5, %w5 : memref<1x32x7x7xf32>, memref<32x32x1x1xf32>) outs(%y5 : memref<1x32x7x7xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xd, %w5 : memref<1x32x7x?xf32>, memref<32x32x1x1xf32>) outs(%yd : memref<1x32x7x?xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xh, %w6 : memref<1x16x9x9xf16>, memref<32x16x3x3xf16>) outs(%yh : memref<1x32x7x7xf16>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x5, %wa : memref<1x32x7x7xf32>, memref<32x32x1x1xf32>) outs(%y5 : memref<1x32x7x7xf32>)
+  return
+}
