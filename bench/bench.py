@@ -315,6 +315,20 @@ def plan_rounds(est_s, target_s, lo, hi, max_s):
     return int(max(min(2, r), min(r, math.floor(max_s / est_s))))
 
 
+# Seconds between two runs (--gap-ms): an idle pause, not timed, so that
+# the worker threads one runtime leaves spinning after its run (ONNX
+# Runtime's pool spins by default) do not share the cores with the other
+# runtime's next run.
+GAP_S = 0.0
+
+
+def run_once(w):
+    t = w.run(1)
+    if GAP_S > 0:
+        time.sleep(GAP_S)
+    return t
+
+
 def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=None):
     """Warm-up pairs (alternating), then R rounds of one run each, the order
     flipped every round.  `prior`: (kiln_ns, ort_ns) of an untimed run just
@@ -328,7 +342,7 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
             break
         pair = [(k, wk), (o, wo)] if i % 2 == 0 else [(o, wo), (k, wk)]
         for w, acc in pair:
-            acc += w.run(1)
+            acc += run_once(w)
         spent += (wk[-1] + wo[-1]) / 1e9
     if wk:
         est = (statistics.median(wk[-2:]) + statistics.median(wo[-2:])) / 1e9
@@ -345,7 +359,7 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
     for r in range(rounds):
         pair = [(k, tk), (o, to)] if r % 2 == 0 else [(o, to), (k, tk)]
         for w, acc in pair:
-            acc += w.run(1)
+            acc += run_once(w)
     wall = time.time() - t0
     cpu1 = (k.cpu_seconds(), o.cpu_seconds())
     # CPU time of each worker over the timed rounds / its own timed latency:
@@ -353,7 +367,7 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
     util = [round((c1 - c0) / (sum(t) / 1e9), 2) if sum(t) > 0 else None
             for c0, c1, t in zip(cpu0, cpu1, (tk, to))]
     paired = sorted(a / b for a, b in zip(tk, to))
-    extra = {"rounds": rounds, "warmup": len(wk), "wall_s": round(wall, 2),
+    extra = {"rounds": rounds, "warmup": len(wk), "wall_s": round(wall, 2), "gap_ms": GAP_S * 1000,
              "warmup_ms": {"kiln": [round(t / 1e6, 3) for t in wk],
                            "ort": [round(t / 1e6, 3) for t in wo]},
              "cpu_util": {"kiln": util[0], "ort": util[1]},
@@ -655,6 +669,9 @@ def main():
     ap.add_argument("--warmup-max-s", type=float, default=10.0,
                     help="warm-up stops early once it has taken this long; the untimed run "
                          "that dumps the batch-1 outputs counts (default 10)")
+    ap.add_argument("--gap-ms", type=float, default=20.0,
+                    help="idle pause after every run, not timed, so that threads a runtime leaves "
+                         "spinning do not slow the other's next run (default 20; 0 = none)")
     ap.add_argument("--batch", type=int, default=8, help="throughput batch size (default 8; 1 = skip)")
     ap.add_argument("--batch-warmup", type=int, default=1, help="warm-up runs each at that batch (default 1)")
     ap.add_argument("--batch-target-s", type=float, default=10.0, help="(default 10)")
@@ -667,6 +684,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 warm-up, 2 rounds, 1 round at the batch size")
     a = ap.parse_args()
+    global GAP_S
+    GAP_S = max(0.0, a.gap_ms) / 1000.0
     if a.quick:
         a.warmup, a.target_s, a.min_rounds, a.max_rounds = 1, 0.0, 2, 2
         a.batch_warmup, a.batch_target_s, a.batch_min_rounds = 0, 0.0, 1
