@@ -495,7 +495,9 @@ def write_markdown(path, results):
              f"rounds, fewer, but at least 2, when that would exceed {s['max_s']:g} s); batch "
              f"{s['batch']}: {s['batch_warmup']} warm-up run, about {s['batch_target_s']:g} s, at "
              f"least {s['batch_min_rounds']} rounds, skipped when one pair would take more than "
-             f"{s['batch_max_run_s']:g} s. Latency is measured inside each worker around the run "
+             f"{s['batch_max_run_s']:g} s; an untimed idle pause of {s.get('gap_ms', 0):g} ms after "
+             f"every run (so that threads one runtime leaves spinning do not run beside the "
+             f"other's next run). Latency is measured inside each worker around the run "
              f"call only. Load average (1/5/15 min) before/after: "
              f"{la(results['loadavg_start'])} / {la(results.get('loadavg_end'))}.")
     L.append("- Both runtimes get the same thread count in each row (Kiln: "
@@ -737,7 +739,7 @@ def main():
                             "batch": a.batch, "batch_warmup": a.batch_warmup,
                             "batch_target_s": a.batch_target_s,
                             "batch_min_rounds": a.batch_min_rounds,
-                            "batch_max_run_s": a.batch_max_run_s, "max_s": a.max_s,
+                            "batch_max_run_s": a.batch_max_run_s, "max_s": a.max_s, "gap_ms": a.gap_ms,
                             "warmup_max_s": a.warmup_max_s, "ort_threads": threads,
                             "quick": a.quick, "batch_input_seed": B8_SEED,
                             "ort_session": {"intraOpNumThreads": "per configuration",

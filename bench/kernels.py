@@ -217,7 +217,7 @@ def bench_op(op, onnx_path, lib, files, a, work, tag):
         k = bench.Worker("kiln", [a.kiln_worker], os.path.join(logs, f"{tag}-kiln.log"))
         o = bench.Worker("ort", ["node", os.path.join(bench.BENCH, "ort_worker.js")],
                          os.path.join(logs, f"{tag}-ort.log"))
-        k.cmd(f"load {lib}")
+        k.cmd(f"load {lib} 1")
         res["ort_version"] = o.cmd(f"load {onnx_path} 1")
         k.set_inputs(files)
         o.set_inputs(files)
