@@ -71,6 +71,9 @@ MODELS = {
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),
     "dw_w40_3x3_stride3": (Depthwise(4, 3, stride=3), [4, 9, 120], False),
+    # Planes of at most 16 x 16: one channel's whole plane per tile.
+    "dw_plane_w14_3x3": (Depthwise(16, 3), [16, 14, 14], False),
+    "dw_plane_w7_3x3_stride2": (Depthwise(24, 3, stride=2), [24, 14, 13], True),
 }
 
 

@@ -350,9 +350,69 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
 /// micro-kernel), the accumulator is read once, updated by KH x KW
 /// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
 /// and deinterleaved), and written once.
+/// Output planes of at most this many rows and columns are one depthwise
+/// tile (one channel, every row: decomposeDepthwisePlane).
+constexpr int64_t kDepthwisePlane = 16;
+
+/// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
+/// OH <= kDepthwisePlane rows of OW <= kDepthwisePlane columns) by one
+/// register per output row: the rows are read once, each filter tap is
+/// loaded and broadcast once and multiplied into every row with its
+/// shifted input row (stride 2: read contiguously and deinterleaved), and
+/// the rows are written once.  With one output row per tile, MobileNetV2's
+/// 7x7 and 14x14 depthwise layers spent most of their time on per-tile
+/// work (its 960-channel 7x7 layer: 0.2 ms for 0.4 MFLOP).
+LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
+  auto lop = cast<linalg::LinalgOp>(dw.getOperation());
+  SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N OH OW C KH KW
+  int64_t OH = r[1], OW = r[2], KH = r[4], KW = r[5];
+  if (r[0] != 1 || r[3] != 1 || OH > kDepthwisePlane || OW > kDepthwisePlane)
+    return failure();
+  SmallVector<int64_t> strides(dw.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dil(dw.getDilations().getValues<int64_t>());
+  Location loc = dw.getLoc();
+  Value x = dw.getDpsInputs()[0], w = dw.getDpsInputs()[1], out = dw.getDpsInits()[0];
+  rewriter.setInsertionPoint(dw);
+  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Value c0 = cIdx(0);
+  Type f32 = rewriter.getF32Type();
+  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
+  auto rowT = VectorType::get({OW}, f32);
+  // Output layout [N, OH, OW, C] of the loops is NCHW in memory: out[0, 0, oh, ow].
+  SmallVector<Value> acc;
+  for (int64_t oh = 0; oh < OH; ++oh)
+    acc.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, cIdx(oh), c0}, zero,
+                                                 ArrayRef<bool>{true}));
+  // Input rows, each read once per kw.
+  llvm::DenseMap<std::pair<int64_t, int64_t>, Value> rows;
+  for (int64_t kh = 0; kh < KH; ++kh)
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      Value wv = memref::LoadOp::create(rewriter, loc, w, ValueRange{c0, cIdx(kh), cIdx(kw)});
+      Value bw = vector::BroadcastOp::create(rewriter, loc, rowT, wv);
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        int64_t ih = oh * strides[0] + kh * dil[0], iw = kw * dil[1];
+        Value &row = rows[{ih, iw}];
+        if (!row) {
+          SmallVector<Value> at{c0, c0, cIdx(ih), cIdx(iw)};
+          row = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, OW)
+                                : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
+                                                                        ArrayRef<bool>{true});
+        }
+        acc[oh] = vector::FMAOp::create(rewriter, loc, bw, row, acc[oh]);
+      }
+    }
+  for (int64_t oh = 0; oh < OH; ++oh)
+    vector::TransferWriteOp::create(rewriter, loc, acc[oh], out, ValueRange{c0, c0, cIdx(oh), c0},
+                                    ArrayRef<bool>{true});
+  rewriter.eraseOp(dw);
+  return success();
+}
+
 LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
   auto lop = cast<linalg::LinalgOp>(dw.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
+  if (r[0] == 1 && r[3] == 1 && r[1] > 1)
+    return decomposeDepthwisePlane(rewriter, dw);
   if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
     return failure();
   Value w = dw.getDpsInputs()[1];
@@ -533,10 +593,12 @@ bool chooseTileSizes(linalg::LinalgOp op, SmallVectorImpl<int64_t> &tiles, Small
       })
       .Case([&](linalg::DepthwiseConv2DNchwChwOp dw) {
         if (depthwiseMicroKernel(dw)) {
-          // One channel x one output row per tile; decomposeDepthwiseTile
-          // vectorizes the row.
+          // One channel x one output row per tile, or the whole plane when
+          // it is small (kDepthwisePlane); decomposeDepthwiseTile
+          // vectorizes the rows.
           // Loops: [N, OH, OW, C, KH, KW].
-          tiles.assign({ranges[0] == 1 ? 0 : 1, ranges[1] == 1 ? 0 : 1, 0, ranges[3] == 1 ? 0 : 1, 0, 0});
+          bool plane = ranges[1] <= kDepthwisePlane && ranges[2] <= kDepthwisePlane;
+          tiles.assign({ranges[0] == 1 ? 0 : 1, ranges[1] == 1 || plane ? 0 : 1, 0, ranges[3] == 1 ? 0 : 1, 0, 0});
           return true;
         }
         // [N, OH, OW, C, KH, KW]: unit tiles outside, 32 channels inside.

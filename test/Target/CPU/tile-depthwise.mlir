@@ -1,0 +1,54 @@
+// RUN: kiln-opt --split-input-file --kiln-cpu-tile-and-vectorize --canonicalize %s | FileCheck %s
+
+// The depthwise micro-kernel on a small plane (at most 16 x 16): one tile
+// per channel, one register per output row; each tap is loaded and
+// broadcast once and multiplied into every row with its shifted input row
+// (a stride-2 row read as 13 contiguous columns and deinterleaved); the
+// 7 rows are read and written once.
+// CHECK-LABEL: func.func @plane_stride2
+// CHECK: scf.for %{{.*}} = %c0 to %c24 step %c1
+// CHECK-COUNT-7: vector.transfer_read {{.*}} vector<7xf32>
+// CHECK: %[[W:.*]] = memref.load
+// CHECK: %[[BW:.*]] = vector.broadcast %[[W]] : f32 to vector<7xf32>
+// CHECK: %[[ROW:.*]] = vector.transfer_read {{.*}} vector<13xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2, 4, 6, 8, 10, 12]
+// CHECK: vector.fma %[[BW]], %[[EVEN]], %{{.*}} : vector<7xf32>
+// CHECK-COUNT-7: vector.transfer_write {{.*}} vector<7xf32>
+// CHECK-NOT: linalg.depthwise_conv_2d_nchw_chw
+// CHECK: return
+func.func @plane_stride2(%x: memref<1x24x15x15xf32>, %w: memref<24x3x3xf32>, %y: memref<1x24x7x7xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : memref<1x24x15x15xf32>, memref<24x3x3xf32>) outs(%y : memref<1x24x7x7xf32>)
+  return
+}
+
+// -----
+
+// A wider plane: one channel x one output row per tile (the row in chunks
+// of 32 columns, then 16 and 8: 56 = 32 + 16 + 8).
+// CHECK-LABEL: func.func @rows
+// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK-NOT: linalg.depthwise_conv_2d_nchw_chw
+// CHECK: return
+func.func @rows(%x: memref<1x8x58x58xf32>, %w: memref<8x3x3xf32>, %y: memref<1x8x56x56xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x8x58x58xf32>, memref<8x3x3xf32>) outs(%y : memref<1x8x56x56xf32>)
+  return
+}
+
+// -----
+
+// Stride 3 is left to the general tiling (no micro-kernel: no broadcast
+// FMA over whole rows).
+// CHECK-LABEL: func.func @stride3
+// CHECK-NOT: vector<13xf32>
+// CHECK: return
+func.func @stride3(%x: memref<1x4x22x22xf32>, %w: memref<4x3x3xf32>, %y: memref<1x4x7x7xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<3> : tensor<2xi64>}
+      ins(%x, %w : memref<1x4x22x22xf32>, memref<4x3x3xf32>) outs(%y : memref<1x4x7x7xf32>)
+  return
+}
