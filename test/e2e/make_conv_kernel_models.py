@@ -57,7 +57,7 @@ MODELS = {
     "w40_3x3_stride2": (Conv(8, 12, 3, stride=2), [8, 9, 80], False),
     "w20_3x3_dilation2": (Conv(12, 8, 3, dil=2), [12, 20, 20], False),
     "w9_5x5_odd_channels": (Conv(3, 5, 5), [3, 9, 9], True),
-    # The packed micro-kernel (AVX-512; C >= 8): 32
+    # The packed micro-kernel (AVX-512; C >= 8 or C*KH*KW >= 27): 32
     # output channels x up to 14 pixels, F not a multiple of 32 (masked
     # panels), rows stacked (7 wide: 2 rows per tile) or split (56, 20),
     # remainder tiles, strides, dilation, no bias, fused residual + ReLU.

@@ -60,7 +60,7 @@ def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
 
     Convolutions: every f32 `linalg.conv_2d_nchw_fchw` that the packed
     convolution micro-kernel computes (kiln::cpu::usePackedConvKernel: every
-    size static but the batch, C >= 8) whose filter is
+    size static but the batch, C >= 8 or C * KH * KW >= 27) whose filter is
     a constant global [F, C, KH, KW] (or a reshaped view of one, as the
     im2col lowering makes) gets a constant global
     [ceil(F / 32)][C * KH * KW][32] holding the filter in output-channel

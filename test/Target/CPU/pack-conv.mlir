@@ -100,22 +100,23 @@ func.func @conv3x3_stride2_dilation2(%x: memref<1x16x17x17xf32>, %y: memref<1x32
 
 // -----
 
-// Left to the row kernel: fewer than 8 channels, a dynamic width, f16, a
-// filter that is not a constant global.
+// Left to the row kernel: fewer than 8 channels and fewer than 27
+// channels x taps (a 1x1 convolution of 4 channels), a dynamic width, f16,
+// a filter that is not a constant global.
 // CHECK-LABEL: func.func @not_packed
 // CHECK-NOT: kiln.packed_filter
 // CHECK: return
-memref.global "private" constant @w4 : memref<32x4x3x3xf32> = dense<0.5>
+memref.global "private" constant @w4 : memref<32x4x1x1xf32> = dense<0.5>
 memref.global "private" constant @w5 : memref<32x32x1x1xf32> = dense<0.5>
 memref.global "private" constant @w6 : memref<32x16x3x3xf16> = dense<0.5>
-func.func @not_packed(%x4: memref<1x4x9x9xf32>, %y4: memref<1x32x7x7xf32>, %x5: memref<1x32x7x7xf32>,
+func.func @not_packed(%x4: memref<1x4x7x7xf32>, %y4: memref<1x32x7x7xf32>, %x5: memref<1x32x7x7xf32>,
                       %y5: memref<1x32x7x7xf32>, %xd: memref<1x32x7x?xf32>, %yd: memref<1x32x7x?xf32>,
                       %xh: memref<1x16x9x9xf16>, %yh: memref<1x32x7x7xf16>, %wa: memref<32x32x1x1xf32>) {
-  %w4 = memref.get_global @w4 : memref<32x4x3x3xf32>
+  %w4 = memref.get_global @w4 : memref<32x4x1x1xf32>
   %w5 = memref.get_global @w5 : memref<32x32x1x1xf32>
   %w6 = memref.get_global @w6 : memref<32x16x3x3xf16>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-      ins(%x4, %w4 : memref<1x4x9x9xf32>, memref<32x4x3x3xf32>) outs(%y4 : memref<1x32x7x7xf32>)
+      ins(%x4, %w4 : memref<1x4x7x7xf32>, memref<32x4x1x1xf32>) outs(%y4 : memref<1x32x7x7xf32>)
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%xd, %w5 : memref<1x32x7x?xf32>, memref<32x32x1x1xf32>) outs(%yd : memref<1x32x7x?xf32>)
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
