@@ -323,18 +323,8 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
                               << ": use --emit=obj, or -o <name>.a for a static archive";
   llvm::Triple host(hostTriple);
   bool sameArch = host.getArch() == triple.getArch();
-  std::string cpu = opts.cpu, features = opts.features;
-  if (cpu.empty() || cpu == "native") {
-    cpu = sameArch ? llvm::sys::getHostCPUName().str() : "generic";
-    if (sameArch) {
-      SmallVector<std::string> fs;
-      for (auto &kv : llvm::sys::getHostCPUFeatures())
-        fs.push_back((kv.second ? "+" : "-") + kv.first().str());
-      if (!features.empty())
-        fs.push_back(features);
-      features = llvm::join(fs, ",");
-    }
-  }
+  std::string cpu, features;
+  kiln::cpu::resolveCPU(opts, triple, cpu, features);
   llvm::TargetOptions topts;
   llvm::CodeGenOptLevel cgLevel = opts.optLevel == 0   ? llvm::CodeGenOptLevel::None
                                   : opts.optLevel == 1 ? llvm::CodeGenOptLevel::Less

@@ -57,6 +57,14 @@ constexpr int64_t kConvTilePixels = 14;
 /// (TileAndVectorize.cpp).
 bool usePackedConvKernel(mlir::linalg::Conv2DNchwFchwOp conv);
 
+/// The CPU name and feature string LLVM gets for `opts` on `triple`:
+/// "native" (or none) is the host's CPU and features (plus `--mattr`) when
+/// the triple has the host's architecture, else "generic" (CPUPipeline.cpp).
+void resolveCPU(const kiln::TargetOptions &opts, const llvm::Triple &triple, std::string &cpu,
+                std::string &features);
+/// Whether the code is generated for an x86-64 CPU with AVX-512.
+bool targetHasAVX512(const kiln::TargetOptions &opts);
+
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
 /// Registers the passes above and the `kiln-cpu-lowering` pipeline.

@@ -30,25 +30,31 @@ namespace kiln::cpu {
 
 using namespace mlir;
 
-/// Whether the code is generated for an x86-64 CPU with AVX-512 (`--mcpu`,
-/// the host's CPU for "native", and `--mattr`).
-static bool targetHasAVX512(const kiln::TargetOptions &opts) {
+void kiln::cpu::resolveCPU(const kiln::TargetOptions &opts, const llvm::Triple &triple, std::string &cpu,
+                           std::string &features) {
   llvm::Triple host(llvm::sys::getProcessTriple());
-  llvm::Triple triple(opts.triple.empty() ? host.str() : opts.triple);
+  bool sameArch = host.getArch() == triple.getArch();
+  cpu = opts.cpu;
+  features = opts.features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = sameArch ? llvm::sys::getHostCPUName().str() : "generic";
+    if (sameArch) {
+      SmallVector<std::string> fs;
+      for (auto &kv : llvm::sys::getHostCPUFeatures())
+        fs.push_back((kv.second ? "+" : "-") + kv.first().str());
+      if (!features.empty())
+        fs.push_back(features);
+      features = llvm::join(fs, ",");
+    }
+  }
+}
+
+bool kiln::cpu::targetHasAVX512(const kiln::TargetOptions &opts) {
+  llvm::Triple triple(opts.triple.empty() ? llvm::sys::getProcessTriple() : opts.triple);
   if (triple.getArch() != llvm::Triple::x86_64)
     return false;
-  std::string cpu = opts.cpu, features = opts.features;
-  if (cpu.empty() || cpu == "native") {
-    if (host.getArch() != triple.getArch())
-      return false; // generic x86-64
-    cpu = llvm::sys::getHostCPUName().str();
-    SmallVector<std::string> fs;
-    for (auto &kv : llvm::sys::getHostCPUFeatures())
-      fs.push_back((kv.second ? "+" : "-") + kv.first().str());
-    if (!features.empty())
-      fs.push_back(features);
-    features = llvm::join(fs, ",");
-  }
+  std::string cpu, features;
+  resolveCPU(opts, triple, cpu, features);
   kiln::cpu::initializeLLVMTargets();
   std::string err;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
@@ -83,7 +89,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   if (opts.optLevel > 0) {
     // Constant matmul operands in the micro-kernel's column panels.
     CPUPackWeightsOptions po;
-    po.packConvs = targetHasAVX512(opts);
+    po.packConvs = kiln::cpu::targetHasAVX512(opts);
     pm.addPass(createCPUPackWeights(po));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());

@@ -142,6 +142,14 @@ memref::GlobalOp filterGlobal(Value w, SymbolTable &symbols) {
   return g;
 }
 
+/// A zero-filled blob for P x K x W floats (64-byte aligned).
+AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W) {
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
+  MutableArrayRef<char> dst = blob.getMutableData();
+  std::memset(dst.data(), 0, dst.size());
+  return blob;
+}
+
 /// A new private constant global `name` (renamed if taken) of type
 /// [P][K][W] holding `blob`, right after `after`.
 FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
@@ -202,11 +210,9 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
         if (src.size() != size_t(K * N) * sizeof(float))
           return;
         int64_t P = (N + W - 1) / W;
-        AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
-        MutableArrayRef<char> dst = blob.getMutableData();
-        std::memset(dst.data(), 0, dst.size());
+        AsmResourceBlob blob = zeroedPanels(P, K, W);
         const float *s = reinterpret_cast<const float *>(src.data());
-        float *d = reinterpret_cast<float *>(dst.data());
+        float *d = reinterpret_cast<float *>(blob.getMutableData().data());
         for (int64_t p = 0; p < P; ++p) {
           int64_t cols = std::min(W, N - p * W);
           for (int64_t k = 0; k < K; ++k)
@@ -244,11 +250,9 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
         // [F][K] -> [ceil(F / W)][K][W]: panel p, row k holds the W filters
         // p * W ... of tap k (zeros past F).
         int64_t P = (F + W - 1) / W;
-        AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
-        MutableArrayRef<char> dst = blob.getMutableData();
-        std::memset(dst.data(), 0, dst.size());
+        AsmResourceBlob blob = zeroedPanels(P, K, W);
         const float *s = reinterpret_cast<const float *>(src.data());
-        float *d = reinterpret_cast<float *>(dst.data());
+        float *d = reinterpret_cast<float *>(blob.getMutableData().data());
         for (int64_t f = 0; f < F; ++f)
           for (int64_t k = 0; k < K; ++k)
             d[((f / W) * K + k) * W + f % W] = s[f * K + k];

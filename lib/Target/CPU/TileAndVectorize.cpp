@@ -119,6 +119,24 @@ bool convMicroKernelTile(linalg::Conv2DNchwFchwOp conv, ConvTile &t) {
   return true;
 }
 
+/// `body(first index, carried values)` over [0, n) in steps of `step`: an
+/// scf.for carrying the values (the accumulators of a micro-kernel), or the
+/// body once when step == n.  Returns the final values.
+SmallVector<Value> carriedLoop(RewriterBase &rewriter, Location loc, int64_t n, int64_t step, ValueRange init,
+                               function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  if (n == step)
+    return body(c0, init);
+  auto f = scf::ForOp::create(rewriter, loc, c0, arith::ConstantIndexOp::create(rewriter, loc, n),
+                              arith::ConstantIndexOp::create(rewriter, loc, step), init);
+  {
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(f.getBody());
+    scf::YieldOp::create(rewriter, loc, body(f.getInductionVar(), f.getRegionIterArgs()));
+  }
+  return SmallVector<Value>(f.getResults().begin(), f.getResults().end());
+}
+
 /// Columns 0, 2, ..., 2 * (cols - 1) of the f32 memref `src` from `at` on
 /// (the input row of a stride-2 convolution): the 2 * cols - 1 contiguous
 /// elements read as one vector and deinterleaved (a strided read became a
@@ -229,14 +247,8 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
   // A loop carrying the accumulator rows (none when it has one iteration).
   using Rows = SmallVector<Value>;
   auto loop = [&](int64_t n, int64_t step, const Rows &init, function_ref<Rows(Value, const Rows &)> body) -> Rows {
-    if (n == step)
-      return body(c0, init);
-    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(n), cIdx(step), init);
-    OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPointToStart(f.getBody());
-    Rows carried(f.getRegionIterArgs().begin(), f.getRegionIterArgs().end());
-    scf::YieldOp::create(rewriter, loc, body(f.getInductionVar(), carried));
-    return Rows(f.getResults().begin(), f.getResults().end());
+    return carriedLoop(rewriter, loc, n, step, init,
+                       [&](Value iv, ValueRange carried) { return body(iv, Rows(carried.begin(), carried.end())); });
   };
 
   // The micro-kernel on the chunk of `cols` columns starting at `ow0`.
@@ -995,17 +1007,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
     }
     return out;
   };
-  if (depth == K) {
-    acc = body(c0, acc);
-  } else {
-    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(K), cIdx(depth), acc);
-    {
-      OpBuilder::InsertionGuard g(rewriter);
-      rewriter.setInsertionPointToStart(f.getBody());
-      scf::YieldOp::create(rewriter, loc, body(f.getInductionVar(), f.getRegionIterArgs()));
-    }
-    acc.assign(f.getResults().begin(), f.getResults().end());
-  }
+  acc = carriedLoop(rewriter, loc, K, depth, acc, body);
   for (int64_t i = 0; i < R; ++i) {
     auto store = [&] {
       vector::TransferWriteOp::create(rewriter, loc, acc[i], c, ValueRange{row[i], c0}, ArrayRef<bool>{fullCols});
@@ -1320,17 +1322,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
     }
     return a;
   };
-  if (cb == C) {
-    acc = body(c0, acc);
-  } else {
-    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(C), cIdx(cb), acc);
-    {
-      OpBuilder::InsertionGuard g(rewriter);
-      rewriter.setInsertionPointToStart(f.getBody());
-      scf::YieldOp::create(rewriter, loc, body(f.getInductionVar(), f.getRegionIterArgs()));
-    }
-    acc.assign(f.getResults().begin(), f.getResults().end());
-  }
+  acc = carriedLoop(rewriter, loc, C, cb, acc, body);
   // The post op (residual add, activation), re-created on this tile right
   // after it by fuseEpilogueIntoTile, is applied to the transposed
   // registers before they are stored.
