@@ -156,8 +156,13 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, nn::SoftmaxOp op) {
   Value x = op.getInput();
   Type et = rtt(x).getElementType();
   SmallVector<int64_t> axes{(int64_t)op.getAxis()};
+  // The row maximum ignores NaN (maxnumf): a NaN element still makes its
+  // exponential, the sum and so every output of the row NaN, as with a
+  // NaN-propagating maximum, and LLVM reduces maxnum vectors with vector
+  // instructions where it reduced the NaN-propagating maximum element by
+  // element (ViT-B/16's Softmax rows).
   Value mx = reduceGeneric(b, loc, x, axes, lowest(b, loc, et), [](OpBuilder &nb, Location nl, Value a, Value c) {
-    return (Value)arith::MaximumFOp::create(nb, nl, a, c);
+    return (Value)arith::MaxNumFOp::create(nb, nl, a, c);
   });
   Value e = withStats(b, loc, x, axes, mx, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
     return math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1]));
