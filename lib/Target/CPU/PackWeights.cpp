@@ -64,6 +64,14 @@ ArrayRef<char> rawF32Data(memref::GlobalOp g, int64_t n, std::vector<float> &sto
 /// The constant global `b` reads when it can be packed: f32, static
 /// [K, N] with N >= the panel width (narrower products gain nothing),
 /// identity layout, with an initial value.
+/// The constant, defined global that `get` reads, with `get`'s type.
+memref::GlobalOp constantGlobal(memref::GetGlobalOp get, SymbolTable &symbols) {
+  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
+  if (!g || !g.getConstant() || g.isExternal() || g.getType() != get.getType())
+    return {};
+  return g;
+}
+
 memref::GlobalOp packableGlobal(Value b, SymbolTable &symbols) {
   auto get = b.getDefiningOp<memref::GetGlobalOp>();
   if (!get)
@@ -72,10 +80,7 @@ memref::GlobalOp packableGlobal(Value b, SymbolTable &symbols) {
   if (!bt.getElementType().isF32() || bt.getRank() != 2 || !bt.hasStaticShape() || !bt.getLayout().isIdentity() ||
       bt.getDimSize(0) < 1 || bt.getDimSize(1) < kiln::cpu::kMatmulPanelWidth)
     return {};
-  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
-  if (!g || !g.getConstant() || g.isExternal() || g.getType() != bt)
-    return {};
-  return g;
+  return constantGlobal(get, symbols);
 }
 
 /// A matmul in disguise with a constant right operand (elementwise fusion
@@ -136,10 +141,7 @@ memref::GlobalOp filterGlobal(Value w, SymbolTable &symbols) {
   auto t = cast<MemRefType>(get.getType());
   if (!t.getElementType().isF32() || !t.hasStaticShape() || !t.getLayout().isIdentity())
     return {};
-  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
-  if (!g || !g.getConstant() || g.isExternal() || g.getType() != t)
-    return {};
-  return g;
+  return constantGlobal(get, symbols);
 }
 
 /// A zero-filled blob for P x K x W floats (64-byte aligned).
@@ -189,6 +191,27 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
     std::atomic<uint64_t> &numOps = kiln::passStatistic(
         getArgument(), "matmuls-annotated", "linalg.matmul ops given packed panels");
     const int64_t W = kiln::cpu::kMatmulPanelWidth;
+    // The panels [P][K][W] of the constant global `g` (P * K * W floats,
+    // zeros where `fill` writes nothing), made once per global and kind
+    // (`cache`, `suffix`); null if `g`'s value cannot be read.
+    using Cache = llvm::DenseMap<StringAttr, FlatSymbolRefAttr>;
+    auto getOrPack = [&](Cache &cache, memref::GlobalOp g, StringRef suffix, int64_t P, int64_t K,
+                         std::atomic<uint64_t> &counter,
+                         function_ref<void(const float *, float *)> fill) -> FlatSymbolRefAttr {
+      if (auto it = cache.find(g.getSymNameAttr()); it != cache.end())
+        return it->second;
+      int64_t n = cast<MemRefType>(g.getType()).getNumElements();
+      std::vector<float> storage;
+      ArrayRef<char> src = rawF32Data(g, n, storage);
+      if (src.size() != size_t(n) * sizeof(float))
+        return {};
+      AsmResourceBlob blob = zeroedPanels(P, K, W);
+      fill(reinterpret_cast<const float *>(src.data()), reinterpret_cast<float *>(blob.getMutableData().data()));
+      FlatSymbolRefAttr ref = addPanelsGlobal(g, (g.getSymName() + suffix).str(), P, K, W, std::move(blob), symbols);
+      cache[g.getSymNameAttr()] = ref;
+      ++counter;
+      return ref;
+    };
     // One packed copy per global, shared by every matmul that reads it.
     llvm::DenseMap<StringAttr, FlatSymbolRefAttr> packed;
     m.walk([&](linalg::MatmulOp mm) {
@@ -201,27 +224,17 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
         return;
       auto bt = g.getType();
       int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
-      FlatSymbolRefAttr ref;
-      if (auto it = packed.find(g.getSymNameAttr()); it != packed.end()) {
-        ref = it->second;
-      } else {
-        std::vector<float> storage;
-        ArrayRef<char> src = rawF32Data(g, K * N, storage);
-        if (src.size() != size_t(K * N) * sizeof(float))
-          return;
-        int64_t P = (N + W - 1) / W;
-        AsmResourceBlob blob = zeroedPanels(P, K, W);
-        const float *s = reinterpret_cast<const float *>(src.data());
-        float *d = reinterpret_cast<float *>(blob.getMutableData().data());
-        for (int64_t p = 0; p < P; ++p) {
-          int64_t cols = std::min(W, N - p * W);
-          for (int64_t k = 0; k < K; ++k)
-            std::memcpy(d + (p * K + k) * W, s + k * N + p * W, size_t(cols) * sizeof(float));
-        }
-        ref = addPanelsGlobal(g, (g.getSymName() + "_panels").str(), P, K, W, std::move(blob), symbols);
-        packed[g.getSymNameAttr()] = ref;
-        ++numPacked;
-      }
+      int64_t P = (N + W - 1) / W;
+      FlatSymbolRefAttr ref =
+          getOrPack(packed, g, "_panels", P, K, numPacked, [&](const float *s, float *d) {
+            for (int64_t p = 0; p < P; ++p) {
+              int64_t cols = std::min(W, N - p * W);
+              for (int64_t k = 0; k < K; ++k)
+                std::memcpy(d + (p * K + k) * W, s + k * N + p * W, size_t(cols) * sizeof(float));
+            }
+          });
+      if (!ref)
+        return;
       mm->setAttr(kiln::cpu::kPackedRhsAttr, ref);
       ++numOps;
     });
@@ -239,27 +252,18 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
         return;
       auto wt = cast<MemRefType>(conv.getDpsInputs()[1].getType());
       int64_t F = wt.getDimSize(0), K = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
-      FlatSymbolRefAttr ref;
-      if (auto it = packedFilters.find(g.getSymNameAttr()); it != packedFilters.end()) {
-        ref = it->second;
-      } else {
-        std::vector<float> storage;
-        ArrayRef<char> src = rawF32Data(g, F * K, storage);
-        if (src.size() != size_t(F * K) * sizeof(float))
-          return;
-        // [F][K] -> [ceil(F / W)][K][W]: panel p, row k holds the W filters
-        // p * W ... of tap k (zeros past F).
-        int64_t P = (F + W - 1) / W;
-        AsmResourceBlob blob = zeroedPanels(P, K, W);
-        const float *s = reinterpret_cast<const float *>(src.data());
-        float *d = reinterpret_cast<float *>(blob.getMutableData().data());
-        for (int64_t f = 0; f < F; ++f)
-          for (int64_t k = 0; k < K; ++k)
-            d[((f / W) * K + k) * W + f % W] = s[f * K + k];
-        ref = addPanelsGlobal(g, (g.getSymName() + "_fpanels").str(), P, K, W, std::move(blob), symbols);
-        packedFilters[g.getSymNameAttr()] = ref;
-        ++numFilters;
-      }
+      if (cast<MemRefType>(g.getType()).getNumElements() != F * K)
+        return;
+      // [F][K] -> [ceil(F / W)][K][W]: panel p, row k holds the W filters
+      // p * W ... of tap k (zeros past F).
+      FlatSymbolRefAttr ref =
+          getOrPack(packedFilters, g, "_fpanels", (F + W - 1) / W, K, numFilters, [&](const float *s, float *d) {
+            for (int64_t f = 0; f < F; ++f)
+              for (int64_t k = 0; k < K; ++k)
+                d[((f / W) * K + k) * W + f % W] = s[f * K + k];
+          });
+      if (!ref)
+        return;
       conv->setAttr(kiln::cpu::kPackedFilterAttr, ref);
       ++numConvs;
     });

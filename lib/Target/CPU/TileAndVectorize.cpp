@@ -356,12 +356,6 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
   rewriter.eraseOp(op);
 }
 
-/// Replaces the tiled depthwise convolution `dw` (N = OH = C = 1, the whole
-/// output row) by SIMD across the row: per column chunk (32 columns in a
-/// loop, then powers of two down to one register, as the convolution
-/// micro-kernel), the accumulator is read once, updated by KH x KW
-/// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
-/// and deinterleaved), and written once.
 /// Output planes of at most this many rows and columns are one depthwise
 /// tile (one channel, every row: decomposeDepthwisePlane).
 constexpr int64_t kDepthwisePlane = 16;
@@ -420,6 +414,13 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   return success();
 }
 
+/// Replaces the tiled depthwise convolution `dw` (N = OH = C = 1, the whole
+/// output row; a whole small plane goes to decomposeDepthwisePlane) by SIMD
+/// across the row: per column chunk (32 columns in a
+/// loop, then powers of two down to one register, as the convolution
+/// micro-kernel), the accumulator is read once, updated by KH x KW
+/// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
+/// and deinterleaved), and written once.
 LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
   auto lop = cast<linalg::LinalgOp>(dw.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
@@ -859,14 +860,17 @@ void fuseEpilogueIntoTile(RewriterBase &rewriter, linalg::LinalgOp tiled, linalg
 /// decomposePackedMatmulTile turns into the micro-kernel.
 constexpr llvm::StringLiteral kPackedTileAttr = "kiln.packed_tile";
 
-/// The packed panels of `mm` (kiln-cpu-pack-weights) when it goes through
-/// the packed micro-kernel.
-FlatSymbolRefAttr packedPanels(linalg::MatmulOp mm) {
-  auto ref = mm->getAttrOfType<FlatSymbolRefAttr>(kiln::cpu::kPackedRhsAttr);
-  if (!ref || !mm.hasPureBufferSemantics())
+/// The global named by `op`'s attribute `attr` (kiln-cpu-pack-weights),
+/// when `op` works on buffers.
+FlatSymbolRefAttr packedWeights(linalg::LinalgOp op, StringRef attr) {
+  auto ref = op->getAttrOfType<FlatSymbolRefAttr>(attr);
+  if (!ref || !op.hasPureBufferSemantics())
     return {};
   return ref;
 }
+
+/// The packed panels of `mm` when it goes through the packed micro-kernel.
+FlatSymbolRefAttr packedPanels(linalg::MatmulOp mm) { return packedWeights(mm, kiln::cpu::kPackedRhsAttr); }
 
 /// Tiles the packed matmul `mm` ([M, K] x [K, N], the right operand also in
 /// panels) into register tiles of kMatmulRows rows x kMatmulPanelWidth
@@ -1041,10 +1045,7 @@ constexpr llvm::StringLiteral kPrefetchPanelAttr = "kiln.prefetch_panel";
 
 /// The packed filter panels of `conv` (kiln-cpu-pack-weights).
 FlatSymbolRefAttr packedFilter(linalg::Conv2DNchwFchwOp conv) {
-  auto ref = conv->getAttrOfType<FlatSymbolRefAttr>(kiln::cpu::kPackedFilterAttr);
-  if (!ref || !conv.hasPureBufferSemantics())
-    return {};
-  return ref;
+  return packedWeights(conv, kiln::cpu::kPackedFilterAttr);
 }
 
 /// The output pixels of one register tile of the packed convolution
@@ -1066,8 +1067,9 @@ void packedConvPixels(int64_t OH, int64_t OW, int64_t &gh, int64_t &gw) {
 /// Tiles the packed convolution `conv` (loops [N, F, OH, OW, C, KH, KW])
 /// into register tiles of kMatmulPanelWidth output channels (one filter
 /// panel) x packedConvPixels output pixels, with all of C, KH and KW; the
-/// panel loop outermost (a panel, C * KH * KW x 128 bytes, stays in L2
-/// while the tile walks the pixels), the epilogue ops computed on each
+/// panel loop outside the pixel loops or inside them (whichever of filter
+/// and input is larger stays where it is read once, see below), the
+/// epilogue ops computed on each
 /// output tile, the loops whose extent the tile does not divide peeled (so
 /// that every tile has static extents).  Tiles are marked
 /// kPackedConvTileAttr for decomposePackedConvTile.
@@ -1236,6 +1238,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   Type f32 = rewriter.getF32Type();
   auto vt = VectorType::get({L}, f32);
   Value c0 = cIdx(0);
+  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
   Value zeroV = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
   Value mask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
                                               ArrayRef<int64_t>{R});
@@ -1255,14 +1258,15 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // The usual init, the bias broadcast over the tile (the conv's epilogue
   // init, re-created on this tile by fuseEpilogueIntoTile): the
   // accumulators start as the bias vector itself, and the init is erased.
+  // Maps a per-channel vector onto the [N, F, OH, OW] tile.
+  AffineMap chanMap = AffineMap::get(4, 0, {rewriter.getAffineDimExpr(1)}, rewriter.getContext());
   linalg::GenericOp biasInit;
   for (Operation *prev = conv->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (isMemoryEffectFree(prev))
       continue;
     auto g = dyn_cast<linalg::GenericOp>(prev);
-    AffineMap bmap = AffineMap::get(4, 0, {rewriter.getAffineDimExpr(1)}, rewriter.getContext());
     if (g && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 && sameView(g.getDpsInits()[0], out) &&
-        g.getIndexingMapsArray()[0] == bmap && g.getIndexingMapsArray()[1].isIdentity() &&
+        g.getIndexingMapsArray()[0] == chanMap && g.getIndexingMapsArray()[1].isIdentity() &&
         cast<MemRefType>(g.getDpsInputs()[0].getType()).getElementType().isF32()) {
       auto y = cast<linalg::YieldOp>(g.getBody()->getTerminator());
       if (y.getNumOperands() == 1 && y.getOperand(0) == g.getBody()->getArgument(0))
@@ -1272,9 +1276,8 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   }
   if (biasInit) {
     Value bias = biasInit.getDpsInputs()[0];
-    Value pad = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
     for (int64_t h = 0; h < H; ++h) {
-      Value bv = vector::TransferReadOp::create(rewriter, loc, vt, bias, ValueRange{cIdx(h * L)}, pad,
+      Value bv = vector::TransferReadOp::create(rewriter, loc, vt, bias, ValueRange{cIdx(h * L)}, zero,
                                                 ArrayRef<bool>{(h + 1) * L <= Fp});
       for (int64_t p = 0; p < R; ++p)
         acc[p * H + h] = bv;
@@ -1308,9 +1311,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
           SmallVector<Value> wv(H);
           for (int64_t h = 0; h < H; ++h)
             wv[h] = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, cIdx(h * L)},
-                                                   arith::ConstantOp::create(rewriter, loc, f32,
-                                                                             rewriter.getF32FloatAttr(0)),
-                                                   ArrayRef<bool>{true});
+                                                   zero, ArrayRef<bool>{true});
           for (int64_t p = 0; p < R; ++p) {
             int64_t ih = (p / gw) * strides[0] + kh * dil[0], iw = (p % gw) * strides[1] + kw * dil[1];
             Value xs = memref::LoadOp::create(rewriter, loc, x, ValueRange{c0, c, cIdx(ih), cIdx(iw)});
@@ -1343,7 +1344,6 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   if (act)
     rewriter.setInsertionPoint(act);
   if (act) {
-    AffineMap chanMap = AffineMap::get(4, 0, {rewriter.getAffineDimExpr(1)}, rewriter.getContext());
     bool ok = act.getNumDpsInits() == 1 &&
               llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1;
     for (OpOperand &o : act->getOpOperands()) {
