@@ -102,6 +102,12 @@ static cl::opt<bool> parallel(
              "one thread, no libomp.  Default true for the host's architecture, ignored "
              "for other triples"),
     cl::init(true), cl::cat(kilnCat));
+static cl::opt<std::string> winograd(
+    "winograd",
+    cl::desc("Winograd's minimal filtering for stride-1 3x3 convolutions with a constant filter: "
+             "auto (default: per layer by a cost model, on AVX-512 targets at -O2 and up), f4 "
+             "(F(4x4,3x3) for every such convolution), f2 (F(2x2,3x3)) or off"),
+    cl::init("auto"), cl::value_desc("auto|f4|f2|off"), cl::cat(kilnCat));
 static cl::opt<bool> profile(
     "profile",
     cl::desc("Instrument the library with a timer per ONNX node (read with "
@@ -418,6 +424,11 @@ int main(int argc, char **argv) {
   topts.optLevel = level;
   topts.profile = profile;
   topts.parallel = parallel;
+  if (winograd != "auto" && winograd != "f4" && winograd != "f2" && winograd != "off") {
+    printError("unknown --winograd value '" + winograd + "' (expected auto, f4, f2 or off)");
+    return 1;
+  }
+  topts.winograd = winograd;
   topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);

@@ -39,6 +39,10 @@ struct TargetOptions {
   std::string features;
   /// 0..3: the target's own optimizations and LLVM's level.
   unsigned optLevel = 2;
+  /// Winograd for stride-1 3x3 convolutions (kiln-compile --winograd):
+  /// "auto" (a cost model per layer; AVX-512 targets at -O2 and up), "f4",
+  /// "f2" (every such convolution, any target, -O1 and up) or "off".
+  std::string winograd = "auto";
   /// Time every ONNX node of the entry function (kiln-compile --profile).
   bool profile = false;
   /// Run the tile loops of large ops on several threads (OpenMP; the count

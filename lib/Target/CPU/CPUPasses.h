@@ -22,6 +22,10 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include <memory>
+#include <vector>
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include "kiln/Target/Target.h"
 #include "llvm/TargetParser/Triple.h"
@@ -56,6 +60,19 @@ constexpr int64_t kConvTilePixels = 14;
 /// the batch, and a shape the row micro-kernel computes slower
 /// (TileAndVectorize.cpp).
 bool usePackedConvKernel(mlir::linalg::Conv2DNchwFchwOp conv);
+
+/// Constant weights (PackWeights.cpp), shared with kiln-cpu-winograd.
+/// The raw little-endian f32 data of constant global `g`'s initial value
+/// (`n` elements; a splat is expanded into `storage`), or an empty ArrayRef.
+llvm::ArrayRef<char> rawF32Data(mlir::memref::GlobalOp g, int64_t n, std::vector<float> &storage);
+/// The constant, defined global that `get` reads, with `get`'s type.
+mlir::memref::GlobalOp constantGlobal(mlir::memref::GetGlobalOp get, mlir::SymbolTable &symbols);
+/// A zero-filled blob for P x K x W floats (64-byte aligned).
+mlir::AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W);
+/// A new private constant global `name` (renamed if taken) of type
+/// [P][K][W] holding `blob`, right after `after`.
+mlir::FlatSymbolRefAttr addPanelsGlobal(mlir::memref::GlobalOp after, llvm::StringRef name, int64_t P, int64_t K,
+                                        int64_t W, mlir::AsmResourceBlob blob, mlir::SymbolTable &symbols);
 
 /// The CPU name and feature string LLVM gets for `opts` on `triple`:
 /// "native" (or none) is the host's CPU and features (plus `--mattr`) when

@@ -88,8 +88,17 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
     // Constant matmul operands in the micro-kernel's column panels.
+    bool avx512 = kiln::cpu::targetHasAVX512(opts);
+    // Winograd's products run on the packed convolution kernel: `auto`
+    // only where it is the AVX-512 one, and from -O2.
+    CPUWinogradOptions wo;
+    wo.mode = opts.winograd;
+    if (wo.mode == "auto" && (!avx512 || opts.optLevel < 2))
+      wo.mode = "off";
+    if (wo.mode != "off")
+      pm.addPass(createCPUWinograd(wo));
     CPUPackWeightsOptions po;
-    po.packConvs = kiln::cpu::targetHasAVX512(opts);
+    po.packConvs = avx512;
     pm.addPass(createCPUPackWeights(po));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
@@ -147,6 +156,9 @@ struct CPULoweringPipelineOptions : PassPipelineOptions<CPULoweringPipelineOptio
   Option<bool> parallel{*this, "parallel",
                         llvm::cl::desc("run the marked tile loops on OpenMP threads"),
                         llvm::cl::init(true)};
+  Option<std::string> winograd{*this, "winograd",
+                               llvm::cl::desc("Winograd for 3x3 convolutions: auto, f4, f2 or off"),
+                               llvm::cl::init("auto")};
   Option<bool> profile{*this, "profile",
                        llvm::cl::desc("time each ONNX node (kiln-compile --profile)"),
                        llvm::cl::init(false)};
@@ -163,6 +175,7 @@ void kiln::cpu::registerCPUPassesAndPipeline() {
         opts.optLevel = o.optLevel;
         opts.profile = o.profile;
         opts.parallel = o.parallel;
+        opts.winograd = o.winograd;
         buildCPULoweringPipeline(pm, opts);
       });
 }

@@ -36,7 +36,7 @@ namespace kiln::cpu {
 
 using namespace mlir;
 
-namespace {
+namespace kiln::cpu {
 
 /// The raw little-endian f32 data of a constant global's initial value
 /// (`n` elements), or an empty ArrayRef for other attributes.  A splat is
@@ -61,9 +61,6 @@ ArrayRef<char> rawF32Data(memref::GlobalOp g, int64_t n, std::vector<float> &sto
   return {};
 }
 
-/// The constant global `b` reads when it can be packed: f32, static
-/// [K, N] with N >= the panel width (narrower products gain nothing),
-/// identity layout, with an initial value.
 /// The constant, defined global that `get` reads, with `get`'s type.
 memref::GlobalOp constantGlobal(memref::GetGlobalOp get, SymbolTable &symbols) {
   auto g = symbols.lookup<memref::GlobalOp>(get.getName());
@@ -71,6 +68,43 @@ memref::GlobalOp constantGlobal(memref::GetGlobalOp get, SymbolTable &symbols) {
     return {};
   return g;
 }
+
+/// A zero-filled blob for P x K x W floats (64-byte aligned).
+AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W) {
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
+  MutableArrayRef<char> dst = blob.getMutableData();
+  std::memset(dst.data(), 0, dst.size());
+  return blob;
+}
+
+/// A new private constant global `name` (renamed if taken) of type
+/// [P][K][W] holding `blob`, right after `after`.
+FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
+                                  AsmResourceBlob blob, SymbolTable &symbols) {
+  Type f32 = Float32Type::get(after.getContext());
+  auto tt = RankedTensorType::get({P, K, W}, f32);
+  auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
+  OpBuilder b(after);
+  b.setInsertionPointAfter(after);
+  auto pg = memref::GlobalOp::create(b, after.getLoc(), name, b.getStringAttr("private"),
+                                     MemRefType::get({P, K, W}, f32), init,
+                                     /*constant=*/true, b.getI64IntegerAttr(64));
+  symbols.insert(pg); // renames it if the name is taken
+  return FlatSymbolRefAttr::get(pg.getSymNameAttr());
+}
+
+} // namespace kiln::cpu
+
+namespace {
+
+using kiln::cpu::addPanelsGlobal;
+using kiln::cpu::constantGlobal;
+using kiln::cpu::rawF32Data;
+using kiln::cpu::zeroedPanels;
+
+/// The constant global `b` reads when it can be packed: f32, static
+/// [K, N] with N >= the panel width (narrower products gain nothing),
+/// identity layout, with an initial value.
 
 memref::GlobalOp packableGlobal(Value b, SymbolTable &symbols) {
   auto get = b.getDefiningOp<memref::GetGlobalOp>();
@@ -142,30 +176,6 @@ memref::GlobalOp filterGlobal(Value w, SymbolTable &symbols) {
   if (!t.getElementType().isF32() || !t.hasStaticShape() || !t.getLayout().isIdentity())
     return {};
   return constantGlobal(get, symbols);
-}
-
-/// A zero-filled blob for P x K x W floats (64-byte aligned).
-AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W) {
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(size_t(P * K * W) * sizeof(float), 64);
-  MutableArrayRef<char> dst = blob.getMutableData();
-  std::memset(dst.data(), 0, dst.size());
-  return blob;
-}
-
-/// A new private constant global `name` (renamed if taken) of type
-/// [P][K][W] holding `blob`, right after `after`.
-FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
-                                  AsmResourceBlob blob, SymbolTable &symbols) {
-  Type f32 = Float32Type::get(after.getContext());
-  auto tt = RankedTensorType::get({P, K, W}, f32);
-  auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
-  OpBuilder b(after);
-  b.setInsertionPointAfter(after);
-  auto pg = memref::GlobalOp::create(b, after.getLoc(), name, b.getStringAttr("private"),
-                                     MemRefType::get({P, K, W}, f32), init,
-                                     /*constant=*/true, b.getI64IntegerAttr(64));
-  symbols.insert(pg); // renames it if the name is taken
-  return FlatSymbolRefAttr::get(pg.getSymNameAttr());
 }
 
 struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {

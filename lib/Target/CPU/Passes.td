@@ -39,6 +39,47 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
                            "mlir::tensor::TensorDialect"];
 }
 
+def CPUWinograd : Pass<"kiln-cpu-winograd", "mlir::ModuleOp"> {
+  let summary = "Compute stride-1 3x3 convolutions with Winograd's F(4x4, 3x3) or F(2x2, 3x3)";
+  let description = [{
+    On buffers, before kiln-cpu-pack-weights: every f32
+    `linalg.conv_2d_nchw_fchw` with a 3x3 filter read from a constant
+    global, strides and dilations 1 and static identity-layout buffers,
+    for which the mode picks a tile m (4 or 2), is replaced by
+      * an input transform (generated loops over channels, tile rows and
+        vectors of 16 tiles: masked loads of the input rows the patches
+        span, split into the (m + 2)^2 patch values by shuffles, B^T d B)
+        into a buffer V [(m + 2)^2, N, C, T] (T tiles of m x m outputs per
+        image); an input that is a zero-padded copy of another buffer is
+        read from that buffer (rows and columns outside it are zeros) and
+        the copy is erased;
+      * a loop over the (m + 2)^2 positions, each a 1x1
+        `linalg.conv_2d_nchw_fchw` of V's slice viewed as [N, C, T, 1]
+        with the transformed filter (G g G^T, computed here at compile
+        time, [(m + 2)^2 * F, C, 1, 1] plus its packed panels,
+        `kiln.packed_filter`) into M [(m + 2)^2, N, F, T], its zero init a
+        `kiln.epilogue` bias broadcast (the packed kernel starts its
+        accumulators from it);
+      * an output transform (loops over output channels, tile rows and
+        vectors of 16 tiles: A^T M A, interleaved into rows and added to
+        the convolution's output, which holds its init).
+    Loops over channels and positions are marked `kiln.parallel`.
+
+    Modes: `auto` (a cost model per layer: estimated multiply-adds of the
+    direct packed kernel against the products plus the transforms; at
+    least 32 input and output channels), `f4`, `f2` (every candidate),
+    `off`.
+
+    Statistics: convs-f2, convs-f4.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "auto (cost model per layer), f4, f2 or off">,
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect", "mlir::linalg::LinalgDialect"];
+}
+
 def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
   let summary = "Store the constant right operands of matmuls and convolution filters in panels";
   let description = [{

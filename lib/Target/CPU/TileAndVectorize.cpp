@@ -1209,14 +1209,19 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   int64_t Fp = ot.getDimSize(1), gh = ot.getDimSize(2), gw = ot.getDimSize(3), R = gh * gw;
   if (Fp > W || R > L || R < 1)
     return failure();
+  // The filter tile's first channel in the full filter, through the
+  // subviews of tiling (and of kiln-cpu-winograd's per-position slices).
   Value wRoot = w;
   OpFoldResult f0 = rewriter.getIndexAttr(0);
-  if (auto sv = w.getDefiningOp<memref::SubViewOp>()) {
-    f0 = sv.getMixedOffsets()[0];
-    wRoot = sv.getSource();
+  rewriter.setInsertionPoint(conv);
+  while (auto sv = wRoot.getDefiningOp<memref::SubViewOp>()) {
     for (OpFoldResult o : ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front())
       if (!isConstantIntValue(o, 0))
         return failure();
+    AffineExpr e0, e1;
+    bindDims(rewriter.getContext(), e0, e1);
+    f0 = affine::makeComposedFoldedAffineApply(rewriter, conv.getLoc(), e0 + e1, {f0, sv.getMixedOffsets()[0]});
+    wRoot = sv.getSource();
   }
   auto wt = cast<MemRefType>(wRoot.getType());
   if (!wt.hasStaticShape() || wt.getRank() != 4)

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""Stride-1 3x3 convolutions for kiln-cpu-winograd (F(4x4, 3x3) and
+F(2x2, 3x3)), exported from torch with torch's outputs as the reference
+(ONNX backend-test layout; the dynamic-batch models also at batch 2).
+
+    make_winograd_models.py OUT
+
+Cases: outputs that are not multiples of the tile (13 x 9: partial tiles
+in both dims), more than 16 tiles per row (70 wide: two vectors of
+tiles, the second masked), output channels that are not a multiple of
+the products' 32-channel panels (40, 48), no bias, a fused residual and
+ReLU, two layers in a row (the second reads the first's output through a
+pad), a dynamic batch, and ResNet-50's shapes at 56x56 (64 channels) and
+14x14 (256).  Each data set also holds ref64.npy, the module's result in
+float64.  Checked by check_winograd.py (winograd.test).
+"""
+import copy
+import os
+import sys
+
+import numpy as np
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch_reference import seed_parameters, write_data_set
+
+
+class Conv(nn.Module):
+    def __init__(s, c, f, relu=False, residual=False, bias=True):
+        super().__init__()
+        s.c = nn.Conv2d(c, f, 3, padding=1, bias=bias)
+        s.relu, s.residual = relu, residual
+
+    def forward(s, x):
+        y = s.c(x)
+        if s.residual:
+            y = y + x
+        return F.relu(y) if s.relu else y
+
+
+class Two(nn.Module):
+    def __init__(s, c, f):
+        super().__init__()
+        s.a = nn.Conv2d(c, f, 3, padding=1)
+        s.b = nn.Conv2d(f, f, 3, padding=1)
+
+    def forward(s, x):
+        return s.b(F.relu(s.a(x)))
+
+
+# name: (module, input shape [C, H, W], dynamic batch)
+MODELS = {
+    "wg_13x9_partial_tiles": (Conv(40, 48, relu=True), [40, 13, 9], True),
+    "wg_6x70_two_tile_vectors": (Conv(32, 64), [32, 6, 70], False),
+    "wg_12x10_no_bias_f40": (Conv(48, 40, bias=False), [48, 12, 10], False),
+    "wg_14x14_residual_relu": (Conv(64, 64, relu=True, residual=True), [64, 14, 14], True),
+    "wg_two_layers": (Two(32, 32), [32, 11, 12], False),
+    "wg_resnet_56x56": (Conv(64, 64, relu=True), [64, 56, 56], False),
+    "wg_resnet_14x14": (Conv(256, 256, relu=True), [256, 14, 14], False),
+}
+
+
+def save(out, name, m, shape, dynamic):
+    seed_parameters(m, name)
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    x = torch.randn(1, *shape)
+    torch.onnx.export(m, (x,), os.path.join(d, "model.onnx"), opset_version=17, input_names=["x"],
+                      dynamic_axes={"x": {0: "batch"}} if dynamic else None)
+    for k, batch in enumerate([1, 2] if dynamic else [1]):
+        xk = x if batch == 1 else torch.randn(batch, *shape)
+        write_data_set(d, k, xk, m)
+        # The float64 result, for the error measurement.
+        with torch.no_grad():
+            y64 = copy.deepcopy(m).double()(xk.double())
+        np.save(os.path.join(d, f"test_data_set_{k}", "ref64.npy"), y64.numpy())
+
+
+def main():
+    for name, (m, shape, dynamic) in MODELS.items():
+        save(sys.argv[1], name, m, shape, dynamic)
+
+
+if __name__ == "__main__":
+    main()
