@@ -61,6 +61,16 @@ constexpr int64_t kConvTilePixels = 14;
 /// (TileAndVectorize.cpp).
 bool usePackedConvKernel(mlir::linalg::Conv2DNchwFchwOp conv);
 
+/// Whether the body of an element-wise linalg.generic is arith/math ops on
+/// scalars only (TileAndVectorize.cpp), which vectorizeElementwiseBody
+/// computes on vectors.
+bool isVectorizableElementwiseBody(mlir::Block *body);
+/// The body's yielded value computed on `args` (vectors of `lanes`, one
+/// per leading block argument), ops cloned at the builder's insertion
+/// point; scalars defined outside the body are broadcast.
+mlir::Value vectorizeElementwiseBody(mlir::OpBuilder &b, mlir::Location loc, mlir::Block *body,
+                                     llvm::ArrayRef<mlir::Value> args, int64_t lanes);
+
 /// Constant weights (PackWeights.cpp), shared with kiln-cpu-winograd.
 /// The raw little-endian f32 data of constant global `g`'s initial value
 /// (`n` elements; a splat is expanded into `storage`), or an empty ArrayRef.

@@ -1375,12 +1375,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
         ok = false;
       }
     }
-    // The body: element-wise arith/math ops on its arguments and on
-    // scalars defined outside.
-    for (Operation &bo : act.getBody()->without_terminator())
-      ok = ok && bo.getNumRegions() == 0 && OpTrait::hasElementwiseMappableTraits(&bo) &&
-           isa<arith::ArithDialect, math::MathDialect>(bo.getDialect()) &&
-           llvm::all_of(bo.getResultTypes(), [](Type t) { return t.isIntOrFloat(); });
+    ok = ok && kiln::cpu::isVectorizableElementwiseBody(act.getBody());
     if (!ok || !actDst) {
       act = nullptr;
       actIn.clear();
@@ -1389,37 +1384,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   }
   // `act`'s body on the vectors `args` (one per input; 16 lanes).
   auto applyAct = [&](ArrayRef<Value> args) -> Value {
-    IRMapping map;
-    Block *body = act.getBody();
-    for (auto [a, v] : llvm::zip(body->getArguments().take_front(args.size()), args))
-      map.map(a, v);
-    for (Operation &bo : body->without_terminator()) {
-      SmallVector<Value> operands;
-      for (Value v : bo.getOperands()) {
-        if (Value m = map.lookupOrNull(v)) {
-          operands.push_back(m);
-          continue;
-        }
-        // A scalar from outside the body: broadcast.
-        operands.push_back(
-            vector::BroadcastOp::create(rewriter, loc, VectorType::get({L}, v.getType()), v));
-      }
-      if (auto cst = dyn_cast<arith::ConstantOp>(bo)) {
-        auto vtc = VectorType::get({L}, cst.getType());
-        map.map(cst.getResult(),
-                arith::ConstantOp::create(rewriter, loc, vtc,
-                                          DenseElementsAttr::get(vtc, cast<TypedAttr>(cst.getValue()))));
-        continue;
-      }
-      OperationState st(loc, bo.getName());
-      st.addOperands(operands);
-      for (Type t : bo.getResultTypes())
-        st.addTypes(VectorType::get({L}, t));
-      st.addAttributes(bo.getAttrs());
-      Operation *c = rewriter.create(st);
-      map.map(bo.getResults(), c->getResults());
-    }
-    return map.lookup(cast<linalg::YieldOp>(body->getTerminator()).getOperand(0));
+    return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, L);
   };
   for (int64_t h = 0; h < H; ++h) {
     SmallVector<Value> rows(L, zeroV);
@@ -1721,6 +1686,47 @@ struct TileAndVectorizePass
 };
 
 } // namespace
+
+bool kiln::cpu::isVectorizableElementwiseBody(Block *body) {
+  for (Operation &bo : body->without_terminator())
+    if (bo.getNumRegions() != 0 || !OpTrait::hasElementwiseMappableTraits(&bo) ||
+        !isa<arith::ArithDialect, math::MathDialect>(bo.getDialect()) ||
+        !llvm::all_of(bo.getResultTypes(), [](Type t) { return t.isIntOrFloat(); }))
+      return false;
+  return true;
+}
+
+Value kiln::cpu::vectorizeElementwiseBody(OpBuilder &b, Location loc, Block *body, ArrayRef<Value> args,
+                                          int64_t lanes) {
+  IRMapping map;
+  for (auto [a, v] : llvm::zip(body->getArguments().take_front(args.size()), args))
+    map.map(a, v);
+  for (Operation &bo : body->without_terminator()) {
+    if (auto cst = dyn_cast<arith::ConstantOp>(bo)) {
+      auto vtc = VectorType::get({lanes}, cst.getType());
+      map.map(cst.getResult(), arith::ConstantOp::create(b, loc, vtc,
+                                                         DenseElementsAttr::get(vtc, cast<TypedAttr>(cst.getValue()))));
+      continue;
+    }
+    SmallVector<Value> operands;
+    for (Value v : bo.getOperands()) {
+      if (Value m = map.lookupOrNull(v)) {
+        operands.push_back(m);
+        continue;
+      }
+      // A scalar from outside the body: broadcast.
+      operands.push_back(vector::BroadcastOp::create(b, loc, VectorType::get({lanes}, v.getType()), v));
+    }
+    OperationState st(loc, bo.getName());
+    st.addOperands(operands);
+    for (Type t : bo.getResultTypes())
+      st.addTypes(VectorType::get({lanes}, t));
+    st.addAttributes(bo.getAttrs());
+    Operation *c = b.create(st);
+    map.map(bo.getResults(), c->getResults());
+  }
+  return map.lookup(cast<linalg::YieldOp>(body->getTerminator()).getOperand(0));
+}
 
 bool kiln::cpu::usePackedConvKernel(linalg::Conv2DNchwFchwOp conv) {
   auto lop = cast<linalg::LinalgOp>(conv.getOperation());

@@ -232,6 +232,76 @@ PadSource padSource(linalg::Conv2DNchwFchwOp conv) {
   return p;
 }
 
+/// The convolution's epilogue (NNToLinalg's `kiln.epilogue` ops), applied
+/// by the output transform: `init` fills the output with the bias
+/// broadcast over the channels right before the convolution (the
+/// transform then starts from the bias instead of reading the output);
+/// `act` is the element-wise post op right after it that reads the
+/// output (ReLU, residual add...; its other inputs the output's shape or
+/// per-channel), computed on the transform's vectors and stored to its own
+/// result.  `scratch`: nothing else reads the output buffer, which is then
+/// neither written nor kept.
+struct Epilogue {
+  linalg::GenericOp init, act;
+  bool scratch = false;
+};
+
+bool isEpilogue(Operation *op) { return op && isa<linalg::GenericOp>(op) && op->hasAttr("kiln.epilogue"); }
+
+/// The ops next to `op` that touch memory, skipping allocations.
+Operation *effectfulNeighbor(Operation *op, bool after) {
+  for (Operation *o = after ? op->getNextNode() : op->getPrevNode(); o; o = after ? o->getNextNode() : o->getPrevNode())
+    if (!isMemoryEffectFree(o) && !isa<memref::AllocOp>(o))
+      return o;
+  return nullptr;
+}
+
+Epilogue epilogueOf(linalg::Conv2DNchwFchwOp conv) {
+  Epilogue e;
+  Value out = conv.getDpsInits()[0];
+  auto ot = cast<MemRefType>(out.getType());
+  MLIRContext *ctx = conv.getContext();
+  AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  auto f32Memref = [](Value v, int64_t rank) {
+    auto t = cast<MemRefType>(v.getType());
+    return t.getElementType().isF32() && t.getRank() == rank;
+  };
+  if (Operation *p = effectfulNeighbor(conv, false); isEpilogue(p)) {
+    auto g = cast<linalg::GenericOp>(p);
+    auto y = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+    if (g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 && g.getDpsInits()[0] == out &&
+        g.getIndexingMapsArray()[0] == chanMap && g.getIndexingMapsArray()[1].isIdentity() &&
+        f32Memref(g.getDpsInputs()[0], 1) && y.getNumOperands() == 1 &&
+        y.getOperand(0) == g.getBody()->getArgument(0))
+      e.init = g;
+  }
+  if (Operation *n = effectfulNeighbor(conv, true); isEpilogue(n)) {
+    auto g = cast<linalg::GenericOp>(n);
+    bool ok = g.getNumDpsInits() == 1 && g.getDpsInits()[0].getType() == ot && g.getNumReductionLoops() == 0 &&
+         llvm::count(g.getDpsInputs(), out) == 1 && kiln::cpu::isVectorizableElementwiseBody(g.getBody()) &&
+         g.getBody()->getArgument(g.getNumDpsInputs()).use_empty();
+    for (OpOperand *o : g.getDpsInputOperands()) {
+      AffineMap m = g.getMatchingIndexingMap(o);
+      ok = ok && ((m.isIdentity() && o->get().getType() == ot) || (m == chanMap && f32Memref(o->get(), 1)));
+    }
+    ok = ok && g.getIndexingMapsArray().back().isIdentity();
+    // Its result buffer must exist before the convolution (an allocation
+    // in between is moved up).
+    if (ok)
+      if (Operation *d = g.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
+        ok = isa<memref::AllocOp>(d) && d->getNumOperands() == 0 && d->getBlock() == conv->getBlock();
+    if (ok)
+      e.act = g;
+  }
+  if (e.act && e.act.getDpsInits()[0] != out)
+    if (auto alloc = out.getDefiningOp<memref::AllocOp>())
+      e.scratch = llvm::all_of(alloc->getUsers(), [&](Operation *u) {
+        return u == conv.getOperation() || u == e.init.getOperation() || u == e.act.getOperation() ||
+               isa<memref::DeallocOp>(u);
+      });
+  return e;
+}
+
 /// sum_k coeffs[k] * vals[k] over the nonzero coefficients (adds and
 /// subtracts for +-1), or `zero` when all are zero.
 Value combine(OpBuilder &b, Location loc, ArrayRef<double> coeffs, ArrayRef<Value> vals, Value zero) {
@@ -514,9 +584,17 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   });
   memref::DeallocOp::create(b, loc, V);
 
-  // 4. Output transform.
+  // 4. Output transform, with the epilogue.
+  Epilogue epi = epilogueOf(conv);
+  if (epi.act)
+    if (Operation *d = epi.act.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
+      d->moveBefore(V.getDefiningOp());
   loopTo(nDim, 1, false, [&](Value nIdx) {
     loop(s.F, 1, true, [&](Value f) {
+      Value bias;
+      if (epi.init)
+        bias = vector::BroadcastOp::create(b, loc, vt,
+                                           memref::LoadOp::create(b, loc, epi.init.getDpsInputs()[0], ValueRange{f}));
       loop(TH, 1, false, [&](Value th) {
         loop(TW, L, false, [&](Value twb) {
           Value tw, ok;
@@ -581,10 +659,26 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
               // Columns past OW are masked; the index itself stays inside
               // the row's buffer when some lane is live.
               Value colC = arith::MinSIOp::create(b, loc, col, cIdx(s.OW - 1));
-              Value old = vector::MaskedLoadOp::create(b, loc, vt, out, ValueRange{nIdx, f, row, colC}, mask, zeroV);
-              (void)colC;
-              vector::MaskedStoreOp::create(b, loc, out, ValueRange{nIdx, f, row, colC}, mask,
-                                            arith::AddFOp::create(b, loc, old, z[h]));
+              SmallVector<Value> at{nIdx, f, row, colC};
+              Value start = bias ? bias : vector::MaskedLoadOp::create(b, loc, vt, out, at, mask, zeroV);
+              Value y = arith::AddFOp::create(b, loc, start, z[h]);
+              if (!epi.scratch)
+                vector::MaskedStoreOp::create(b, loc, out, at, mask, y);
+              if (!epi.act)
+                continue;
+              SmallVector<Value> args;
+              for (Value in : epi.act.getDpsInputs()) {
+                if (in == out)
+                  args.push_back(y);
+                else if (cast<MemRefType>(in.getType()).getRank() == 4)
+                  args.push_back(vector::MaskedLoadOp::create(b, loc, vt, in, at, mask, zeroV));
+                else
+                  args.push_back(
+                      vector::BroadcastOp::create(b, loc, vt, memref::LoadOp::create(b, loc, in, ValueRange{f})));
+              }
+              vector::MaskedStoreOp::create(
+                  b, loc, epi.act.getDpsInits()[0], at, mask,
+                  kiln::cpu::vectorizeElementwiseBody(b, loc, epi.act.getBody(), args, L));
             }
           }
         });
@@ -594,6 +688,16 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   memref::DeallocOp::create(b, loc, M);
   (void)c1;
   conv.erase();
+  if (epi.init)
+    epi.init.erase();
+  if (epi.act)
+    epi.act.erase();
+  if (epi.scratch) {
+    Operation *alloc = out.getDefiningOp();
+    for (Operation *u : llvm::make_early_inc_range(alloc->getUsers()))
+      u->erase();
+    alloc->erase();
+  }
   if (pad.src) {
     Operation *alloc = x.getDefiningOp();
     // Copy before subview (the copy uses it), deallocs, fill, then alloc.
