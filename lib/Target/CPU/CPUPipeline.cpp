@@ -97,6 +97,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
       wo.mode = "off";
     if (wo.mode != "off")
       pm.addPass(createCPUWinograd(wo));
+    // (After Winograd, which reads some pads' sources directly.)
+    pm.addNestedPass<func::FuncOp>(createCPUPadBorders());
     CPUPackWeightsOptions po;
     po.packConvs = avx512;
     pm.addPass(createCPUPackWeights(po));

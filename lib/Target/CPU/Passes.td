@@ -80,6 +80,22 @@ def CPUWinograd : Pass<"kiln-cpu-winograd", "mlir::ModuleOp"> {
                            "mlir::scf::SCFDialect", "mlir::linalg::LinalgDialect"];
 }
 
+def CPUPadBorders : Pass<"kiln-cpu-pad-borders", "mlir::func::FuncOp"> {
+  let summary = "Fill only the border of a padded copy";
+  let description = [{
+    On buffers, before tiling: a fresh buffer that is filled with one value
+    (`linalg.fill`, or a `linalg.map` yielding a value defined outside it)
+    and then, before anything else touches memory, receives one
+    `memref.copy` into a subview with static offsets and sizes (a dim may
+    be copied whole, e.g. a dynamic batch) gets fills of the blocks around
+    that subview instead of the whole fill: the pad of a convolution or
+    pooling writes each interior element once instead of twice.
+
+    Statistics: pads-bordered.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+}
+
 def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
   let summary = "Store the constant right operands of matmuls and convolution filters in panels";
   let description = [{

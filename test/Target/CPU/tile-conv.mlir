@@ -31,13 +31,13 @@ func.func @conv3x3(%x: memref<1x64x58x58xf32>, %w: memref<64x64x3x3xf32>, %y: me
 // -----
 
 // Stride 2: the 27 input columns under a 14-column chunk are read as one
-// vector and deinterleaved; a row of 14 columns is one (masked) register,
+// vector of 28 (the 28th masked off: past the subview) and deinterleaved; a row of 14 columns is one (masked) register,
 // so the tile has 16 filters.
 // CHECK-LABEL: func.func @conv1x1_stride2
 // CHECK-COUNT-16: vector.transfer_read {{.*}} vector<14xf32>
 // CHECK: memref.subview {{.*}} [1, 16, 1, 27] [1, 1, 1, 1] {{.*}} to memref<16x27xf32, strided<[784, 1], offset: ?>>
-// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} : memref<16x27xf32, strided<[784, 1], offset: ?>>, vector<27xf32>
-// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} : memref<16x27xf32, strided<[784, 1], offset: ?>>, vector<28xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<28xf32>, vector<28xf32>
 // CHECK: vector.fma %{{.*}}, %[[EVEN]], %{{.*}} : vector<14xf32>
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 func.func @conv1x1_stride2(%x: memref<1x32x28x28xf32>, %w: memref<16x32x1x1xf32>, %y: memref<1x16x14x14xf32>) {
@@ -100,14 +100,15 @@ func.func @conv_dynamic_batch(%x: memref<?x8x10x10xf32>, %w: memref<8x8x3x3xf32>
 
 // The max-pooling micro-kernel: one channel x one output row per tile; a
 // 3x3 stride-2 window reads each input row contiguously (the 2 x 14 - 1 =
-// 27 columns under a 14-column chunk) and deinterleaves it, and the row is
+// 27 columns under a 14-column chunk, as a vector of 28 whose last lane is
+// masked where it is past the row) and deinterleaves it, and the row is
 // maxed with arith.maximumf (NaN-propagating, like the op), nine times.
 // CHECK-LABEL: func.func @maxpool3x3_stride2
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<14xf32>
-// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<27xf32>
-// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<28xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<28xf32>, vector<28xf32>
 // CHECK: arith.maximumf %[[ACC]], %[[EVEN]] : vector<14xf32>
 // CHECK-COUNT-8: arith.maximumf {{.*}} : vector<14xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<14xf32>
@@ -156,8 +157,8 @@ func.func @maxpool_stride3(%x: memref<1x4x10x10xf32>, %y: memref<1x4x3x3xf32>) {
 // with arith.addf, in the op's window order.
 // CHECK-LABEL: func.func @sumpool2x2_stride2
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<8xf32>
-// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<15xf32>
-// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xf32>, vector<15xf32>
+// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<16xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xf32>, vector<16xf32>
 // CHECK: arith.addf %[[ACC]], %[[EVEN]] : vector<8xf32>
 // CHECK-COUNT-3: arith.addf {{.*}} : vector<8xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<8xf32>

@@ -3,14 +3,15 @@
 // The depthwise micro-kernel on a small plane (at most 16 x 16): one tile
 // per channel, one register per output row; each tap is loaded and
 // broadcast once and multiplied into every row with its shifted input row
-// (a stride-2 row read as 13 contiguous columns and deinterleaved); the
+// (a stride-2 row read as 14 contiguous columns, the last masked where it
+// is past the row, and deinterleaved); the
 // 7 rows are read and written once.
 // CHECK-LABEL: func.func @plane_stride2
 // CHECK: scf.for %{{.*}} = %c0 to %c24 step %c1
 // CHECK-COUNT-7: vector.transfer_read {{.*}} vector<7xf32>
 // CHECK: %[[W:.*]] = memref.load
 // CHECK: %[[BW:.*]] = vector.broadcast %[[W]] : f32 to vector<7xf32>
-// CHECK: %[[ROW:.*]] = vector.transfer_read {{.*}} vector<13xf32>
+// CHECK: %[[ROW:.*]] = vector.transfer_read {{.*}} vector<14xf32>
 // CHECK: %[[EVEN:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2, 4, 6, 8, 10, 12]
 // CHECK: vector.fma %[[BW]], %[[EVEN]], %{{.*}} : vector<7xf32>
 // CHECK-COUNT-7: vector.transfer_write {{.*}} vector<7xf32>
