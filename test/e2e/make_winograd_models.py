@@ -57,7 +57,7 @@ MODELS = {
     "wg_12x10_no_bias_f40": (Conv(48, 40, bias=False), [48, 12, 10], False),
     "wg_14x14_residual_relu": (Conv(64, 64, relu=True, residual=True), [64, 14, 14], True),
     "wg_two_layers": (Two(32, 32), [32, 11, 12], False),
-    "wg_resnet_56x56": (Conv(64, 64, relu=True), [64, 56, 56], False),
+    "wg_resnet_56x56": (Conv(64, 64, relu=True), [64, 56, 56], True),
     "wg_resnet_14x14": (Conv(256, 256, relu=True), [256, 14, 14], False),
 }
 

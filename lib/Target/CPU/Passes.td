@@ -75,6 +75,8 @@ def CPUWinograd : Pass<"kiln-cpu-winograd", "mlir::ModuleOp"> {
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
            "auto (cost model per layer), f4, f2 or off">,
+    Option<"block", "block", "bool", /*default=*/"true",
+           "Run blocks of tile rows through the three stages while in cache (where the transformed filter is at most 1 MB)">,
   ];
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect", "mlir::linalg::LinalgDialect"];

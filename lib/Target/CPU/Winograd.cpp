@@ -302,6 +302,22 @@ Epilogue epilogueOf(linalg::Conv2DNchwFchwOp conv) {
   return e;
 }
 
+/// The tile rows per block of the staged computation (rewrite), a divisor
+/// of TH: blocks of at most kBlockBytes of V and M when the transformed
+/// filter (read once per block) is at most kBlockFilterBytes, else TH (one
+/// block per image, each stage over all of it).
+constexpr int64_t kBlockBytes = 512 * 1024, kBlockFilterBytes = 1024 * 1024;
+int64_t blockRows(const ConvShape &s, int64_t m, int64_t TH, int64_t TW) {
+  int64_t a2 = (m + 2) * (m + 2), Fp = (s.F + 31) / 32 * 32;
+  if (a2 * Fp * s.C * 4 > kBlockFilterBytes)
+    return TH;
+  int64_t perRow = a2 * (s.C + Fp) * 4 * TW, best = 1;
+  for (int64_t r = 1; r <= TH; ++r)
+    if (TH % r == 0 && r * perRow <= kBlockBytes)
+      best = r;
+  return best;
+}
+
 /// sum_k coeffs[k] * vals[k] over the nonzero coefficients (adds and
 /// subtracts for +-1), or `zero` when all are zero.
 Value combine(OpBuilder &b, Location loc, ArrayRef<double> coeffs, ArrayRef<Value> vals, Value zero) {
@@ -335,7 +351,7 @@ constexpr int64_t L = 16; // lanes: tiles per vector
 
 /// Rewrites `conv` (shape `s`, filter data `g`) as F(m x m, 3 x 3).
 LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const ConvShape &s, int64_t m,
-                      SymbolTable &symbols) {
+                      bool blocked, SymbolTable &symbols) {
   // The input transform reads the unpadded source when the input is a
   // padded copy (PadSource), the input itself otherwise.
   PadSource pad = padSource(conv);
@@ -438,9 +454,41 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   if (ShapedType::isDynamic(s.N))
     dynN.push_back(nDim);
   Value V = memref::AllocOp::create(b, loc, vType, dynN, b.getI64IntegerAttr(64));
-  loopTo(nDim, 1, false, [&](Value nIdx) {
-    loop(s.C, 1, true, [&](Value c) {
-      loop(TH, 1, false, [&](Value th) {
+  auto mType = MemRefType::get({A2, s.N, Fp, TT}, f32);
+  Value M = memref::AllocOp::create(b, loc, mType, dynN, b.getI64IntegerAttr(64));
+  auto zType = MemRefType::get({Fp}, f32);
+  std::string zName = base + "_zero";
+  OpBuilder gb(g);
+  gb.setInsertionPointAfter(g);
+  auto zg = memref::GlobalOp::create(gb, loc, zName, gb.getStringAttr("private"), zType,
+                                     DenseElementsAttr::get(RankedTensorType::get({Fp}, f32), 0.0f),
+                                     /*constant=*/true, gb.getI64IntegerAttr(64));
+  symbols.insert(zg);
+  Epilogue epi = epilogueOf(conv);
+  if (epi.act)
+    if (Operation *d = epi.act.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
+      d->moveBefore(V.getDefiningOp());
+
+  // Blocks of RB tile rows (RB divides TH) go through the three stages in
+  // turn, so that their part of V and M is still in cache when the next
+  // stage reads it, and the blocks run on threads.  Only where the
+  // transformed filter is small (it is read once per block):
+  // blockRows.  RB = TH (one block per image) leaves the stages' own loops
+  // to the threads.
+  const int64_t RB = blocked ? blockRows(s, m, TH, TW) : TH, NB = TH / RB, BT = RB * TW;
+  Value nBlocks = arith::MulIOp::create(b, loc, nDim, cIdx(NB));
+  loopTo(nBlocks, 1, NB > 1, [&](Value blockIdx) {
+    Value nIdx = arith::DivUIOp::create(b, loc, blockIdx, cIdx(NB));
+    Value th0 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, blockIdx, cIdx(NB)), cIdx(RB));
+    Value t0 = arith::MulIOp::create(b, loc, th0, cIdx(TW));
+    auto blockRowsLoop = [&](function_ref<void(Value)> body) {
+      auto f = scf::ForOp::create(b, loc, th0, arith::AddIOp::create(b, loc, th0, cIdx(RB)), c1);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(f.getBody());
+      body(f.getInductionVar());
+    };
+    loop(s.C, 1, NB == 1, [&](Value c) {
+      blockRowsLoop([&](Value th) {
         loop(TW, L, false, [&](Value twb) {
           Value tw, ok;
           tileLanes(twb, tw, ok);
@@ -530,37 +578,25 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
         });
       });
     });
-  });
 
-  // 3. The a^2 products, 1x1 convolutions on [1, C, T, 1] views.
-  auto mType = MemRefType::get({A2, s.N, Fp, TT}, f32);
-  Value M = memref::AllocOp::create(b, loc, mType, dynN, b.getI64IntegerAttr(64));
-  auto zType = MemRefType::get({Fp}, f32);
-  std::string zName = base + "_zero";
-  OpBuilder gb(g);
-  gb.setInsertionPointAfter(g);
-  auto zg = memref::GlobalOp::create(gb, loc, zName, gb.getStringAttr("private"), zType,
-                                     DenseElementsAttr::get(RankedTensorType::get({Fp}, f32), 0.0f),
-                                     /*constant=*/true, gb.getI64IntegerAttr(64));
-  symbols.insert(zg);
-  loop(A2, 1, true, [&](Value xi) {
+    // 3. The a^2 products of the block's BT tiles, 1x1 convolutions on
+    //    [1, C, BT, 1] views.
+    loop(A2, 1, NB == 1, [&](Value xi) {
     Value uAll = memref::ExpandShapeOp::create(
         b, loc, ArrayRef<int64_t>{A2 * Fp, s.C, 1, 1},
         memref::GetGlobalOp::create(b, loc, MemRefType::get({A2 * Fp, s.C, 1}, f32), uRef.getAttr()),
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value zeros = memref::GetGlobalOp::create(b, loc, zType, zg.getSymNameAttr());
-    // buf[xi] as [N, rows, TT, 1].
+    // buf[xi, n, :, t0 : t0 + BT] as [1, rows, BT, 1].
     auto view3 = [&](Value buf, int64_t rows) -> Value {
-      OpFoldResult nSize = ShapedType::isDynamic(s.N) ? OpFoldResult(nDim) : b.getIndexAttr(s.N);
-      SmallVector<OpFoldResult> offs{xi, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), nSize, b.getIndexAttr(rows), b.getIndexAttr(TT)};
+      SmallVector<OpFoldResult> offs{xi, nIdx, b.getIndexAttr(0), t0};
+      SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(rows), b.getIndexAttr(BT)};
       SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
-      auto rt = memref::SubViewOp::inferRankReducedResultType({s.N, rows, TT}, cast<MemRefType>(buf.getType()),
-                                                              offs, sizes, ones);
+      auto rt = memref::SubViewOp::inferRankReducedResultType({rows, BT}, cast<MemRefType>(buf.getType()), offs,
+                                                              sizes, ones);
       Value sv = memref::SubViewOp::create(b, loc, cast<MemRefType>(rt), buf, offs, sizes, ones);
-      return memref::ExpandShapeOp::create(
-          b, loc, ArrayRef<int64_t>{s.N, rows, TT, 1}, sv, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
-          SmallVector<OpFoldResult>{nSize, b.getIndexAttr(rows), b.getIndexAttr(TT), b.getIndexAttr(1)});
+      return memref::ExpandShapeOp::create(b, loc, ArrayRef<int64_t>{1, rows, BT, 1}, sv,
+                                           ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
     };
     Value vx = view3(V, s.C), mx = view3(M, Fp);
     Value fOff = arith::MulIOp::create(b, loc, xi, cIdx(Fp));
@@ -581,21 +617,15 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     auto ones = DenseIntElementsAttr::get(RankedTensorType::get({2}, b.getI64Type()), ArrayRef<int64_t>{1, 1});
     auto mm = linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{}, ValueRange{vx, wx}, ValueRange{mx}, ones, ones);
     mm->setAttr(kiln::cpu::kPackedFilterAttr, pRef);
-  });
-  memref::DeallocOp::create(b, loc, V);
+    });
 
-  // 4. Output transform, with the epilogue.
-  Epilogue epi = epilogueOf(conv);
-  if (epi.act)
-    if (Operation *d = epi.act.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
-      d->moveBefore(V.getDefiningOp());
-  loopTo(nDim, 1, false, [&](Value nIdx) {
-    loop(s.F, 1, true, [&](Value f) {
+    // 4. Output transform of the block, with the epilogue.
+    loop(s.F, 1, NB == 1, [&](Value f) {
       Value bias;
       if (epi.init)
         bias = vector::BroadcastOp::create(b, loc, vt,
                                            memref::LoadOp::create(b, loc, epi.init.getDpsInputs()[0], ValueRange{f}));
-      loop(TH, 1, false, [&](Value th) {
+      blockRowsLoop([&](Value th) {
         loop(TW, L, false, [&](Value twb) {
           Value tw, ok;
           tileLanes(twb, tw, ok);
@@ -685,8 +715,8 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
       });
     });
   });
+  memref::DeallocOp::create(b, loc, V);
   memref::DeallocOp::create(b, loc, M);
-  (void)c1;
   conv.erase();
   if (epi.init)
     epi.init.erase();
@@ -733,7 +763,7 @@ struct WinogradPass : kiln::cpu::impl::CPUWinogradBase<WinogradPass> {
       int64_t m = winogradTile(s, mode);
       if (m == 0)
         continue;
-      if (succeeded(rewrite(conv, g, s, m, symbols)))
+      if (succeeded(rewrite(conv, g, s, m, block, symbols)))
         ++(m == 4 ? num4 : num2);
     }
   }

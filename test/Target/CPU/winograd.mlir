@@ -11,30 +11,32 @@
 // 36 products (1x1 convolutions of V's slices with the transformed filter's
 // panels, from a zero bias init) into M [36, N, F, 4], then the output
 // transform (A^T M A, interleaved by shuffles, added to the output with
-// masked loads and stores).  The loops over channels and positions run on
-// threads.
+// masked loads and stores).  The image is one block (its V and M fit the
+// 512 KB of a block), so the loops over channels, positions and output
+// channels run on threads.
 // CHECK-DAG: memref.global "private" constant @w_wino4_zero : memref<32xf32> = dense<0.000000e+00>
 // CHECK-DAG: memref.global "private" constant @w_wino4_fpanels : memref<36x8x32xf32> = dense_resource<w_wino4_fpanels>
 // CHECK-DAG: memref.global "private" constant @w_wino4 : memref<1152x8x1xf32> = dense_resource<w_wino4>
 // CHECK-LABEL: func.func @f4
 // CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x1x8x4xf32>
+// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x1x32x4xf32>
 // CHECK: vector.maskedload %arg0[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<1x8x10x10xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // CHECK: vector.shuffle
 // CHECK: vector.maskedstore %[[V]][%c35, %c0, %{{.*}}, %{{.*}}]
 // CHECK: } {kiln.parallel}
-// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x1x32x4xf32>
 // CHECK: scf.for %[[XI:.*]] = %c0 to %c36 step %c1 {
 // CHECK: memref.get_global @w_wino4 : memref<1152x8x1xf32>
 // CHECK: memref.subview %[[V]][%[[XI]], 0, 0, 0] [1, 1, 8, 4]
 // CHECK: linalg.generic {{.*}} attrs = {kiln.epilogue}
 // CHECK: linalg.conv_2d_nchw_fchw {{{.*}}kiln.packed_filter = @w_wino4_fpanels{{.*}}} ins({{.*}} : memref<1x8x4x1xf32, {{.*}}>, memref<32x8x1x1xf32, {{.*}}>) outs({{.*}} : memref<1x32x4x1xf32, {{.*}}>)
 // CHECK: } {kiln.parallel}
-// CHECK: memref.dealloc %[[V]]
 // CHECK: vector.maskedload %[[M]][%c35, %c0, %{{.*}}, %{{.*}}]
 // CHECK: vector.shuffle
 // CHECK: %[[OLD:.*]] = vector.maskedload %arg1[%c0, %{{.*}}, %{{.*}}, %{{.*}}]
 // CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
 // CHECK: vector.maskedstore %arg1[%c0, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}}, %[[NEW]]
+// CHECK: } {kiln.parallel}
+// CHECK: memref.dealloc %[[V]]
 // CHECK: memref.dealloc %[[M]]
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 // CHECK: return
@@ -70,8 +72,18 @@ func.func @f4(%x: memref<1x8x10x10xf32>, %y: memref<1x32x8x8xf32>) {
 // of the products' pixels; F(2x2) has 49); 512 on 7x7 stay direct (their
 // products' filters, 16 x 512 x 512, are larger than the direct
 // convolution's work).  A dynamic batch is a dynamic dim of V and M.
+// The 56x56 layer, whose transformed filter (590 KB) is small, runs in
+// blocks of 2 tile rows (28 tiles: 516 KB of V and M) through the three
+// stages, the blocks (batch x 7) on threads.
 // AUTO-LABEL: func.func @auto_56
-// AUTO: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<36x?x64x196xf32>
+// AUTO: %[[N:.*]] = memref.dim %arg0, %{{.*}}
+// AUTO: memref.alloc(%[[N]]) {alignment = 64 : i64} : memref<36x?x64x196xf32>
+// AUTO: %[[NB:.*]] = arith.muli %[[N]], %c7
+// AUTO: scf.for %{{.*}} = %{{.*}} to %[[NB]] step %{{.*}} {
+// AUTO: vector.maskedstore
+// AUTO: linalg.conv_2d_nchw_fchw {{{.*}}} ins({{.*}} : memref<1x64x28x1xf32, {{.*}}>, memref<64x64x1x1xf32, {{.*}}>)
+// AUTO: vector.maskedstore %arg1
+// AUTO: } {kiln.parallel}
 // AUTO-LABEL: func.func @auto_14
 // AUTO: memref.alloc() {alignment = 64 : i64} : memref<16x1x256x49xf32>
 // AUTO-LABEL: func.func @auto_7
