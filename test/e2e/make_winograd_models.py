@@ -16,28 +16,18 @@ pad), a dynamic batch, and ResNet-50's shapes at 56x56 (64 channels) and
 float64.  Checked by check_winograd.py (winograd.test).
 """
 import copy
+import glob
 import os
 import sys
 
 import numpy as np
-
+import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch_reference import seed_parameters, write_data_set
+from onnx import numpy_helper
 
-
-class Conv(nn.Module):
-    def __init__(s, c, f, relu=False, residual=False, bias=True):
-        super().__init__()
-        s.c = nn.Conv2d(c, f, 3, padding=1, bias=bias)
-        s.relu, s.residual = relu, residual
-
-    def forward(s, x):
-        y = s.c(x)
-        if s.residual:
-            y = y + x
-        return F.relu(y) if s.relu else y
+from make_conv_kernel_models import Conv, save
 
 
 class Two(nn.Module):
@@ -52,35 +42,30 @@ class Two(nn.Module):
 
 # name: (module, input shape [C, H, W], dynamic batch)
 MODELS = {
-    "wg_13x9_partial_tiles": (Conv(40, 48, relu=True), [40, 13, 9], True),
-    "wg_6x70_two_tile_vectors": (Conv(32, 64), [32, 6, 70], False),
-    "wg_12x10_no_bias_f40": (Conv(48, 40, bias=False), [48, 12, 10], False),
-    "wg_14x14_residual_relu": (Conv(64, 64, relu=True, residual=True), [64, 14, 14], True),
+    "wg_13x9_partial_tiles": (Conv(40, 48, 3, relu=True), [40, 13, 9], True),
+    "wg_6x70_two_tile_vectors": (Conv(32, 64, 3), [32, 6, 70], False),
+    "wg_12x10_no_bias_f40": (Conv(48, 40, 3, bias=False), [48, 12, 10], False),
+    "wg_14x14_residual_relu": (Conv(64, 64, 3, relu=True, residual=True), [64, 14, 14], True),
     "wg_two_layers": (Two(32, 32), [32, 11, 12], False),
-    "wg_resnet_56x56": (Conv(64, 64, relu=True), [64, 56, 56], True),
-    "wg_resnet_14x14": (Conv(256, 256, relu=True), [256, 14, 14], False),
+    "wg_resnet_56x56": (Conv(64, 64, 3, relu=True), [64, 56, 56], True),
+    "wg_resnet_14x14": (Conv(256, 256, 3, relu=True), [256, 14, 14], False),
 }
 
 
-def save(out, name, m, shape, dynamic):
-    seed_parameters(m, name)
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    x = torch.randn(1, *shape)
-    torch.onnx.export(m, (x,), os.path.join(d, "model.onnx"), opset_version=17, input_names=["x"],
-                      dynamic_axes={"x": {0: "batch"}} if dynamic else None)
-    for k, batch in enumerate([1, 2] if dynamic else [1]):
-        xk = x if batch == 1 else torch.randn(batch, *shape)
-        write_data_set(d, k, xk, m)
-        # The float64 result, for the error measurement.
+def save_ref64(out, name, m):
+    """ref64.npy in every data set: the module's result in float64."""
+    m64 = copy.deepcopy(m).double()
+    for sd in sorted(glob.glob(os.path.join(out, name, "test_data_set_*"))):
+        x = numpy_helper.to_array(onnx.load_tensor(os.path.join(sd, "input_0.pb")))
         with torch.no_grad():
-            y64 = copy.deepcopy(m).double()(xk.double())
-        np.save(os.path.join(d, f"test_data_set_{k}", "ref64.npy"), y64.numpy())
+            y = m64(torch.from_numpy(x).double())
+        np.save(os.path.join(sd, "ref64.npy"), y.numpy())
 
 
 def main():
     for name, (m, shape, dynamic) in MODELS.items():
         save(sys.argv[1], name, m, shape, dynamic)
+        save_ref64(sys.argv[1], name, m)
 
 
 if __name__ == "__main__":
