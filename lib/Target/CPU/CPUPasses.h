@@ -71,6 +71,20 @@ bool isVectorizableElementwiseBody(mlir::Block *body);
 mlir::Value vectorizeElementwiseBody(mlir::OpBuilder &b, mlir::Location loc, mlir::Block *body,
                                      llvm::ArrayRef<mlir::Value> args, int64_t lanes);
 
+/// The value a fill of `buf` writes, or null: a `linalg.fill` of `buf`, or
+/// a `linalg.map` with no inputs into `buf` whose body yields one value
+/// (which may be defined inside the body: callers that use it outside
+/// check; PadBorders.cpp).
+mlir::Value fillYield(mlir::Operation *op, mlir::Value buf);
+/// Whether `g` broadcasts its one f32 input over dim 1 of its one 4-D
+/// output (maps (d1) and the identity, the body yields the input): the
+/// bias init of a convolution (TileAndVectorize.cpp).
+bool isChannelBroadcast(mlir::linalg::GenericOp g);
+/// The output pixels of one register tile of the packed convolution
+/// kernel for an OH x OW output: `gw` columns of `gh` rows
+/// (TileAndVectorize.cpp).
+void packedConvPixels(int64_t OH, int64_t OW, int64_t &gh, int64_t &gw);
+
 /// Constant weights (PackWeights.cpp), shared with kiln-cpu-winograd.
 /// The raw little-endian f32 data of constant global `g`'s initial value
 /// (`n` elements; a splat is expanded into `storage`), or an empty ArrayRef.

@@ -24,25 +24,28 @@ namespace kiln::cpu {
 
 using namespace mlir;
 
-namespace {
-
-/// The scalar `op` fills its only output with, if it is a fill of `buf`.
-Value fillValue(Operation *op, Value buf) {
+Value kiln::cpu::fillYield(Operation *op, Value buf) {
   if (auto fill = dyn_cast<linalg::FillOp>(op))
     return fill.getDpsInits()[0] == buf ? fill.getDpsInputs()[0] : Value();
   if (auto map = dyn_cast<linalg::MapOp>(op)) {
     if (map.getDpsInits()[0] != buf || map.getNumDpsInputs() != 0)
       return {};
     auto y = cast<linalg::YieldOp>(map.getMapper().front().getTerminator());
-    if (y.getNumOperands() != 1)
-      return {};
-    Value v = y.getOperand(0);
-    // A value from outside the body (the init argument is not one).
-    if (v.getParentRegion() == &map.getMapper())
-      return {};
-    return v;
+    return y.getNumOperands() == 1 ? y.getOperand(0) : Value();
   }
   return {};
+}
+
+namespace {
+
+/// The scalar `op` fills `buf` with, if it is a fill of `buf` by a value
+/// defined outside it (the one its border fills can use).
+Value fillValue(Operation *op, Value buf) {
+  Value v = kiln::cpu::fillYield(op, buf);
+  // A value from outside the map's body (the init argument is not one).
+  if (v && isa<linalg::MapOp>(op) && v.getParentRegion() == &cast<linalg::MapOp>(op).getMapper())
+    return {};
+  return v;
 }
 
 struct PadBordersPass : kiln::cpu::impl::CPUPadBordersBase<PadBordersPass> {

@@ -54,16 +54,23 @@ def CPUWinograd : Pass<"kiln-cpu-winograd", "mlir::ModuleOp"> {
         read from that buffer (rows and columns outside it are zeros) and
         the copy is erased;
       * a loop over the (m + 2)^2 positions, each a 1x1
-        `linalg.conv_2d_nchw_fchw` of V's slice viewed as [N, C, T, 1]
+        `linalg.conv_2d_nchw_fchw` of V's slice viewed as [1, C, tiles, 1]
         with the transformed filter (G g G^T, computed here at compile
         time, [(m + 2)^2 * F, C, 1, 1] plus its packed panels,
         `kiln.packed_filter`) into M [(m + 2)^2, N, F, T], its zero init a
         `kiln.epilogue` bias broadcast (the packed kernel starts its
         accumulators from it);
       * an output transform (loops over output channels, tile rows and
-        vectors of 16 tiles: A^T M A, interleaved into rows and added to
-        the convolution's output, which holds its init).
-    Loops over channels and positions are marked `kiln.parallel`.
+        vectors of 16 tiles: A^T M A, interleaved into rows, added to the
+        convolution's bias init or to the output's contents, its cheap
+        `kiln.epilogue` post op applied before the masked stores; the
+        convolution's own result buffer is dropped when only that post op
+        read it).
+    With `block` (default) and a transformed filter of at most 1 MB,
+    blocks of tile rows (at most 512 KB of V and M each) go through the
+    three stages in turn and the blocks' loop is marked `kiln.parallel`;
+    otherwise an image is one block and the loops over channels,
+    positions and output channels are.
 
     Modes: `auto` (a cost model per layer: estimated multiply-adds of the
     direct packed kernel against the products plus the transforms; at

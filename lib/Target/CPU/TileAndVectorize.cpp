@@ -1080,21 +1080,6 @@ FlatSymbolRefAttr packedFilter(linalg::Conv2DNchwFchwOp conv) {
   return packedWeights(conv, kiln::cpu::kPackedFilterAttr);
 }
 
-/// The output pixels of one register tile of the packed convolution
-/// kernel: `gw` columns of `gh` rows, at most kConvTilePixels in all, so
-/// that the tile's pixels are contiguous in the NCHW output.  Rows of up to
-/// kConvTilePixels columns are one tile (14: ResNet-50's 14x14 layers) or
-/// stacked (a 7-wide output: 2 rows of 7); wider rows are split into
-/// tiles of 12 (56 = 4 x 12 + 8): with 14 pixels, 28 of the 32 vector
-/// registers hold accumulators and LLVM spills in the inner loop; 12 made
-/// ResNet-50's 3x3 layers at 56x56 and 28x28 9 to 10% faster, while for
-/// its 14- and 7-wide layers (14 = 12 + 2, and 7 pixels per tile) it was
-/// 12 to 27% slower.
-void packedConvPixels(int64_t OH, int64_t OW, int64_t &gh, int64_t &gw) {
-  const int64_t P = kiln::cpu::kConvTilePixels, wideRowTile = 12;
-  gw = OW <= P ? OW : wideRowTile;
-  gh = gw == OW ? std::max<int64_t>(1, std::min(OH, P / OW)) : 1;
-}
 
 /// Tiles the packed convolution `conv` (loops [N, F, OH, OW, C, KH, KW])
 /// into register tiles of kMatmulPanelWidth output channels (one filter
@@ -1111,7 +1096,7 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
   SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N F OH OW C KH KW
   const int64_t W = kiln::cpu::kMatmulPanelWidth;
   int64_t gh, gw;
-  packedConvPixels(r[2], r[3], gh, gw);
+  kiln::cpu::packedConvPixels(r[2], r[3], gh, gw);
   SmallVector<int64_t> ts{r[0] == 1 ? 0 : 1, r[1] > W ? W : 0, gh < r[2] ? gh : 0, gw < r[3] ? gw : 0, 0, 0, 0};
   if (llvm::all_of(ts, [](int64_t t) { return t == 0; })) {
     conv->setAttr(kPackedConvTileAttr, rewriter.getUnitAttr());
@@ -1302,13 +1287,8 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
     if (isMemoryEffectFree(prev))
       continue;
     auto g = dyn_cast<linalg::GenericOp>(prev);
-    if (g && g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 && sameView(g.getDpsInits()[0], out) &&
-        g.getIndexingMapsArray()[0] == chanMap && g.getIndexingMapsArray()[1].isIdentity() &&
-        cast<MemRefType>(g.getDpsInputs()[0].getType()).getElementType().isF32()) {
-      auto y = cast<linalg::YieldOp>(g.getBody()->getTerminator());
-      if (y.getNumOperands() == 1 && y.getOperand(0) == g.getBody()->getArgument(0))
-        biasInit = g;
-    }
+    if (g && kiln::cpu::isChannelBroadcast(g) && sameView(g.getDpsInits()[0], out))
+      biasInit = g;
     break;
   }
   if (biasInit) {
@@ -1718,6 +1698,34 @@ struct TileAndVectorizePass
 };
 
 } // namespace
+
+/// The output pixels of one register tile of the packed convolution
+/// kernel: `gw` columns of `gh` rows, at most kConvTilePixels in all, so
+/// that the tile's pixels are contiguous in the NCHW output.  Rows of up to
+/// kConvTilePixels columns are one tile (14: ResNet-50's 14x14 layers) or
+/// stacked (a 7-wide output: 2 rows of 7); wider rows are split into
+/// tiles of 12 (56 = 4 x 12 + 8): with 14 pixels, 28 of the 32 vector
+/// registers hold accumulators and LLVM spills in the inner loop; 12 made
+/// ResNet-50's 3x3 layers at 56x56 and 28x28 9 to 10% faster, while for
+/// its 14- and 7-wide layers (14 = 12 + 2, and 7 pixels per tile) it was
+/// 12 to 27% slower.
+void kiln::cpu::packedConvPixels(int64_t OH, int64_t OW, int64_t &gh, int64_t &gw) {
+  const int64_t P = kiln::cpu::kConvTilePixels, wideRowTile = 12;
+  gw = OW <= P ? OW : wideRowTile;
+  gh = gw == OW ? std::max<int64_t>(1, std::min(OH, P / OW)) : 1;
+}
+
+bool kiln::cpu::isChannelBroadcast(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumLoops() != 4)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  if (g.getIndexingMapsArray()[0] != chanMap || !g.getIndexingMapsArray()[1].isIdentity() ||
+      !cast<MemRefType>(g.getDpsInputs()[0].getType()).getElementType().isF32())
+    return false;
+  auto y = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return y.getNumOperands() == 1 && y.getOperand(0) == g.getBody()->getArgument(0);
+}
 
 bool kiln::cpu::isVectorizableElementwiseBody(Block *body) {
   for (Operation &bo : body->without_terminator())

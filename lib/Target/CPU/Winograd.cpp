@@ -21,14 +21,19 @@
 //      buffer (PadSource), the transform reads that buffer instead and
 //      the pad copy is erased;
 //   3. a^2 products M[xi] = U[xi] V[xi] ([F, C] x [C, T]), each a 1x1
-//      convolution of V[xi] viewed as [N, C, T, 1] by the packed
+//      convolution of V[xi]'s tiles viewed as [1, C, T, 1] by the packed
 //      convolution micro-kernel (the filter panels [a^2 * F / 32][C][32]
 //      are made here; the zero init is the kernel's bias init, so M is
 //      never filled);
-//   4. output transform, generated loops: out[f][tile] += A^T M[.][f][t] A,
-//      m output rows of m columns per tile, interleaved in registers into
-//      contiguous vectors and added to the output with masked loads and
-//      stores (the output holds the conv's init: zeros or the bias).
+//   4. output transform, generated loops: out[f][tile] = init + A^T
+//      M[.][f][t] A, m output rows of m columns per tile, interleaved in
+//      registers into contiguous vectors and stored with masked stores; the
+//      init is the conv's bias init (Epilogue) or read from the output,
+//      and the conv's cheap post op is applied before the store.
+//
+// Blocks of tile rows go through the three stages in turn (blockRows), the
+// blocks on threads, when the transformed filter is small; otherwise an
+// image is one block and each stage's own loop runs on threads.
 //
 // The mode option picks m: `f4`, `f2`, `off`, or `auto` (the default): a
 // cost model (winogradTile) that compares the estimated time of the direct
@@ -130,13 +135,16 @@ memref::GlobalOp candidate(linalg::Conv2DNchwFchwOp conv, SymbolTable &symbols, 
 /// kernel's rate) of the direct packed convolution and of F(m x m) on
 /// shape `s`.  The a^2 products run on the same micro-kernel with K = C
 /// instead of 9 C (same rate); each transformed element costs about
-/// kTransformCost multiply-adds (a gather or a masked load and store, and
-/// its share of the transform's adds); the tiles round the output up to a
+/// kTransformCost multiply-adds (its share of the masked loads and stores,
+/// shuffles and the transform's adds); the tiles round the output up to a
 /// multiple of m, and the products' pixel tiles up to 14.
 constexpr double kTransformCost = 6.0;
 int64_t batch(const ConvShape &s) { return ShapedType::isDynamic(s.N) ? 1 : s.N; }
 double directCost(const ConvShape &s) {
-  double tiles = std::ceil(double(s.OW) / (s.OW <= 14 ? s.OW : 12)) * (s.OW <= 14 ? s.OW : 12);
+  // Each output row rounded up to the kernel's columns per tile.
+  int64_t gh, gw;
+  kiln::cpu::packedConvPixels(s.OH, s.OW, gh, gw);
+  double tiles = std::ceil(double(s.OW) / gw) * gw;
   return double(batch(s)) * s.F * s.C * 9 * s.OH * tiles;
 }
 double winogradCost(const ConvShape &s, int64_t m) {
@@ -178,15 +186,8 @@ struct PadSource {
 };
 
 bool isZeroFill(Operation *op, Value buf) {
-  if (auto fill = dyn_cast<linalg::FillOp>(op))
-    return fill.getDpsInits()[0] == buf && matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat());
-  if (auto map = dyn_cast<linalg::MapOp>(op)) {
-    if (map.getDpsInits()[0] != buf || map.getNumDpsInputs() != 0)
-      return false;
-    auto y = cast<linalg::YieldOp>(map.getMapper().front().getTerminator());
-    return y.getNumOperands() == 1 && matchPattern(y.getOperand(0), m_AnyZeroFloat());
-  }
-  return false;
+  Value v = kiln::cpu::fillYield(op, buf);
+  return v && matchPattern(v, m_AnyZeroFloat());
 }
 
 PadSource padSource(linalg::Conv2DNchwFchwOp conv) {
@@ -268,11 +269,7 @@ Epilogue epilogueOf(linalg::Conv2DNchwFchwOp conv) {
   };
   if (Operation *p = effectfulNeighbor(conv, false); isEpilogue(p)) {
     auto g = cast<linalg::GenericOp>(p);
-    auto y = cast<linalg::YieldOp>(g.getBody()->getTerminator());
-    if (g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 && g.getDpsInits()[0] == out &&
-        g.getIndexingMapsArray()[0] == chanMap && g.getIndexingMapsArray()[1].isIdentity() &&
-        f32Memref(g.getDpsInputs()[0], 1) && y.getNumOperands() == 1 &&
-        y.getOperand(0) == g.getBody()->getArgument(0))
+    if (kiln::cpu::isChannelBroadcast(g) && g.getDpsInits()[0] == out)
       e.init = g;
   }
   if (Operation *n = effectfulNeighbor(conv, true); isEpilogue(n)) {
@@ -429,12 +426,11 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   };
   // The batch (dynamic where the model's is).
   Value nDim = memref::DimOp::create(b, loc, src, 0);
-  // The tiles twb ... twb + 15 of a tile row: their index vector (i32) and
-  // the mask of those < TW.
-  auto tileLanes = [&](Value twb, Value &tw, Value &ok) {
+  // The mask of the tiles twb ... twb + 15 of a tile row that are < TW.
+  auto tileMask = [&](Value twb) -> Value {
     Value t = arith::IndexCastOp::create(b, loc, i32, twb);
-    tw = arith::AddIOp::create(b, loc, vector::BroadcastOp::create(b, loc, it, t), lanes);
-    ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, tw, cI32(TW));
+    Value tw = arith::AddIOp::create(b, loc, vector::BroadcastOp::create(b, loc, it, t), lanes);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, tw, cI32(TW));
   };
   // The index of tile (th, twb) in an image: th * TW + twb.
   auto tileIndex = [&](Value th, Value twb) -> Value {
@@ -490,8 +486,7 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     loop(s.C, 1, NB == 1, [&](Value c) {
       blockRowsLoop([&](Value th) {
         loop(TW, L, false, [&](Value twb) {
-          Value tw, ok;
-          tileLanes(twb, tw, ok);
+          Value ok = tileMask(twb);
           // The patch columns of the 16 tiles, m * tw + l (l < a), are
           // 16 m + a - m consecutive input columns from m * twb - pl:
           // loaded as `chunks` vectors (masked past the row's ends), then
@@ -627,8 +622,7 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
                                            memref::LoadOp::create(b, loc, epi.init.getDpsInputs()[0], ValueRange{f}));
       blockRowsLoop([&](Value th) {
         loop(TW, L, false, [&](Value twb) {
-          Value tw, ok;
-          tileLanes(twb, tw, ok);
+          Value ok = tileMask(twb);
           Value tIdx = tileIndex(th, twb);
           SmallVector<Value> mv(A2);
           for (int64_t xi = 0; xi < A2; ++xi)
