@@ -87,7 +87,6 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   // Tiling and vectorization run on buffers: one-shot bufferization of
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
-    // Constant matmul operands in the micro-kernel's column panels.
     bool avx512 = kiln::cpu::targetHasAVX512(opts);
     // Winograd's products run on the packed convolution kernel: `auto`
     // only where it is the AVX-512 one, and from -O2.
@@ -99,6 +98,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
       pm.addPass(createCPUWinograd(wo));
     // (After Winograd, which reads some pads' sources directly.)
     pm.addNestedPass<func::FuncOp>(createCPUPadBorders());
+    // Constant matmul operands in the micro-kernel's column panels.
     CPUPackWeightsOptions po;
     po.packConvs = avx512;
     pm.addPass(createCPUPackWeights(po));
