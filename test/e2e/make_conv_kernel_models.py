@@ -12,7 +12,8 @@ Widths: 56 (chunks of 32, 16 and 8 columns), 14 (one masked register), 7,
 32 + 16 + 1, 6 x 13 = 78); 1x1 and 3x3 kernels, stride 2, dilation 2, channel counts that
 are not multiples of 8 or 16, a fused bias + ReLU epilogue and a residual;
 depthwise convolutions (the depthwise micro-kernel; stride 3 stays on the
-general path); the packed micro-kernel's cases (pk_*, see MODELS).
+general path); the packed micro-kernel's cases (pk_*, see MODELS); producers
+that write a padded interior or a concat's slice in place (inplace_*).
 Checked by run_graph_models.py (conv_kernels.test).
 """
 import os
@@ -46,6 +47,26 @@ class Depthwise(nn.Module):
         return F.relu6(s.c(x))
 
 
+class InPlace(nn.Module):
+    """Producers that write a padded interior or a concat's slice directly
+    (kiln-cpu-pad-borders): a 1x1 convolution + ReLU6 into the padded
+    input of a depthwise convolution (rows of `w` columns: 7 stacks two
+    rows per packed tile), and two convolutions + ReLU into the halves of
+    a concat (SqueezeNet's fire module), read by a 3x3 convolution."""
+
+    def __init__(s, c, e):
+        super().__init__()
+        s.expand = nn.Conv2d(c, e, 1)
+        s.dw = nn.Conv2d(e, e, 3, padding=1, groups=e)
+        s.a = nn.Conv2d(e, c, 1)
+        s.b = nn.Conv2d(e, c, 3, padding=1)
+        s.out = nn.Conv2d(2 * c, c, 3, padding=1)
+
+    def forward(s, x):
+        y = F.relu6(s.dw(F.relu6(s.expand(x))))
+        return s.out(torch.cat([F.relu(s.a(y)), F.relu(s.b(y))], 1))
+
+
 # name: (module, input shape [C, H, W], dynamic batch)
 MODELS = {
     "w56_3x3_relu": (Conv(16, 24, 3, relu=True), [16, 12, 56], False),
@@ -74,6 +95,8 @@ MODELS = {
     # Planes of at most 16 x 16: one channel's whole plane per tile.
     "dw_plane_w14_3x3": (Depthwise(16, 3), [16, 14, 14], False),
     "dw_plane_w7_3x3_stride2": (Depthwise(24, 3, stride=2), [24, 14, 13], True),
+    "inplace_w7": (InPlace(16, 48), [16, 7, 7], True),
+    "inplace_w20": (InPlace(24, 40), [24, 9, 20], False),
 }
 
 

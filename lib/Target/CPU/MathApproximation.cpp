@@ -54,6 +54,21 @@ struct MathApproximationPass : kiln::cpu::impl::CPUMathApproximationBase<MathApp
     patterns.add<CopySignToBits>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
+    // arith.maximumf / minimumf (ReLU, Clip, MaxPool, Max, Min) without the
+    // ordering of -0 below +0: x86 lowers the IEEE maximum to six vector
+    // instructions (sign tests and blends, then the NaN test), with nsz to
+    // three (max, NaN test, blend) and ReLU's max with 0 to one `vmaxps`
+    // whose NaN operand comes out.  NaN still propagates; only the sign of
+    // a zero result is unspecified.
+    getOperation().walk([](Operation *op) {
+      if (!isa<arith::MaximumFOp, arith::MinimumFOp>(op))
+        return;
+      auto fm = cast<arith::ArithFastMathInterface>(op);
+      arith::FastMathFlags flags = fm.getFastMathFlagsAttr() ? fm.getFastMathFlagsAttr().getValue()
+                                                             : arith::FastMathFlags::none;
+      op->setAttr(fm.getFastMathAttrName(),
+                  arith::FastMathFlagsAttr::get(op->getContext(), flags | arith::FastMathFlags::nsz));
+    });
   }
 };
 

@@ -285,7 +285,11 @@ def CPUMathApproximation : Pass<"kiln-cpu-math-approximation", "mlir::ModuleOp">
     Replaces math functions by upstream polynomial approximations that
     vectorize (erf, tanh, exp, log, ...) and math.copysign by integer bit
     operations (the approximations emit it on n-D vectors, which
-    math-to-libm cannot scalarize).  The rest goes to libm.
+    math-to-libm cannot scalarize).  The rest goes to libm.  Every
+    arith.maximumf and arith.minimumf gets the fast-math flag nsz: NaN
+    still propagates, but -0 is not ordered below +0, which cuts the x86
+    code of a vector maximum from six instructions to three (ReLU's
+    maximum with 0 to one).
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];

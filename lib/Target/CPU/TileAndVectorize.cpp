@@ -770,7 +770,30 @@ Value bufferRoot(Value v) {
 /// Ops that may sit between a conv/matmul and its epilogue ops without
 /// touching their buffers.
 bool isInertBetween(Operation *op) {
-  return isa<memref::AllocOp, memref::DimOp, memref::GetGlobalOp, arith::ConstantOp>(op);
+  return isa<memref::AllocOp, memref::DimOp, memref::GetGlobalOp, arith::ConstantOp>(op) ||
+         (isa<memref::SubViewOp>(op) && op->getOperand(0).getDefiningOp<memref::AllocOp>());
+}
+
+/// The ops defining the buffer `dst` that sit after `op` and can move
+/// before it (an allocation, or a subview of one: the interior of a padded
+/// buffer), outermost first; false if `dst` is not ready before `op` and
+/// cannot be made so.
+bool destinationChain(Value dst, Operation *op, SmallVectorImpl<Operation *> &chain) {
+  chain.clear();
+  Operation *def = dst.getDefiningOp();
+  while (def && !def->isBeforeInBlock(op)) {
+    if (def->getBlock() != op->getBlock() || !isa<memref::AllocOp, memref::SubViewOp>(def))
+      return false;
+    chain.insert(chain.begin(), def);
+    Operation *src = isa<memref::SubViewOp>(def) ? def->getOperand(0).getDefiningOp() : nullptr;
+    for (Value v : def->getOperands()) {
+      Operation *d = v.getDefiningOp();
+      if (d && d != src && !d->isBeforeInBlock(op))
+        return false;
+    }
+    def = src;
+  }
+  return true;
 }
 
 /// An elementwise epilogue generic over the full output of `out` (all
@@ -782,7 +805,10 @@ bool isEpilogueGeneric(Operation *op, Value out) {
     return false;
   if (!g.getIndexingMapsArray().back().isIdentity())
     return false;
-  return g.getDpsInits()[0].getType() == out.getType();
+  // The same shape; the layout may differ (a padded buffer's interior,
+  // kiln-cpu-pad-borders).
+  auto dt = cast<MemRefType>(g.getDpsInits()[0].getType()), ot = cast<MemRefType>(out.getType());
+  return dt.getShape() == ot.getShape() && dt.getElementType() == ot.getElementType();
 }
 
 /// The epilogue ops of a conv/matmul `op` on buffers: `init` (writes op's
@@ -819,12 +845,8 @@ void findEpilogue(linalg::LinalgOp op, linalg::GenericOp &init, linalg::GenericO
     });
     // The result buffer must exist before op (an alloc between op and act
     // is hoisted).
-    Operation *dstDef = dst.getDefiningOp();
-    bool dstReady = !dstDef || dstDef->isBeforeInBlock(op) ||
-                    (isa<memref::AllocOp>(dstDef) && llvm::all_of(dstDef->getOperands(), [&](Value v) {
-                       Operation *d = v.getDefiningOp();
-                       return !d || d->isBeforeInBlock(op);
-                     }));
+    SmallVector<Operation *> chain;
+    bool dstReady = destinationChain(dst, op, chain);
     // Activations with transcendental functions (sigmoid, SiLU, GELU,
     // tanh: math ops in the body) stay a loop nest of their own: computed
     // per conv tile they made EfficientNet-B0 about 10% slower (measured,
@@ -854,14 +876,17 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
   return success();
 }
 
-/// Moves the allocation of the post op's result buffer (findEpilogue
-/// accepts one between `op` and `act`) before `op` and its init, so that
+/// Moves the allocation of the post op's result buffer, or the subview of
+/// one (findEpilogue accepts them between `op` and `act`), before `op` and
+/// its init, so that
 /// the post op can be re-created inside `op`'s tile loops.
 void hoistEpilogueDest(linalg::LinalgOp op, linalg::GenericOp init, linalg::GenericOp act) {
   if (!act)
     return;
-  if (Operation *dstDef = act.getDpsInits()[0].getDefiningOp(); dstDef && !dstDef->isBeforeInBlock(op))
-    dstDef->moveBefore(init ? init.getOperation() : op.getOperation());
+  SmallVector<Operation *> chain;
+  if (destinationChain(act.getDpsInits()[0], op, chain))
+    for (Operation *d : chain)
+      d->moveBefore(init ? init.getOperation() : op.getOperation());
 }
 
 /// Re-creates the epilogue ops `init` (before) and `act` (after) of a
@@ -1357,6 +1382,10 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // 1-D per-channel vector of a (d1)-mapped one; `out` itself is null.
   SmallVector<Value> actIn;
   Value actDst;
+  // Or, where the destination tile's rows are not contiguous (the interior
+  // of a padded buffer, kiln-cpu-pad-borders), its [1, Fp, gh, gw] view:
+  // one masked store per row.
+  bool actDstRows = false;
   // The stores go where `act` is (after the views it takes of the tile).
   if (act)
     rewriter.setInsertionPoint(act);
@@ -1381,6 +1410,11 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
           actIn.push_back(v);
         else
           actDst = v;
+      } else if (act.isDpsInit(&o) && m.isIdentity() && t.getRank() == 4 && t.hasStaticShape() &&
+                 t.getDimSize(1) == Fp && t.getDimSize(2) == gh && t.getDimSize(3) == gw &&
+                 t.getStridesAndOffset().first.back() == 1) {
+        actDst = o.get();
+        actDstRows = true;
       } else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1) {
         actIn.push_back(o.get());
       } else {
@@ -1420,7 +1454,21 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
           args.push_back(vector::BroadcastOp::create(rewriter, loc, vt, sc));
         }
       }
-      vector::MaskedStoreOp::create(rewriter, loc, actDst, ValueRange{f, c0}, mask, applyAct(args));
+      Value y = applyAct(args);
+      if (!actDstRows) {
+        vector::MaskedStoreOp::create(rewriter, loc, actDst, ValueRange{f, c0}, mask, y);
+        continue;
+      }
+      // Row r: lanes r * gw ... moved to the front, gw of them stored.
+      for (int64_t r = 0; r < gh; ++r) {
+        SmallVector<int64_t> idx;
+        for (int64_t j = 0; j < L; ++j)
+          idx.push_back(r * gw + j < L ? r * gw + j : 0);
+        Value row = r == 0 ? y : (Value)vector::ShuffleOp::create(rewriter, loc, y, y, idx);
+        Value rowMask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
+                                                       ArrayRef<int64_t>{gw});
+        vector::MaskedStoreOp::create(rewriter, loc, actDst, ValueRange{c0, f, cIdx(r), c0}, rowMask, row);
+      }
     }
   }
   if (act)

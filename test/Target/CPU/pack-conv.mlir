@@ -125,3 +125,50 @@ func.func @not_packed(%x4: memref<1x4x7x7xf32>, %y4: memref<1x32x7x7xf32>, %x5: 
       ins(%x5, %wa : memref<1x32x7x7xf32>, memref<32x32x1x1xf32>) outs(%y5 : memref<1x32x7x7xf32>)
   return
 }
+
+// -----
+
+// The ReLU writes the interior of a padded buffer (kiln-cpu-pad-borders
+// let it, instead of a copy): its allocation and subview, after the
+// convolution, move before it; the 7-wide rows of a 2-row tile are not
+// contiguous there, so each channel is stored as two masked rows of 7,
+// the second shifted to the front by a shuffle.
+// TILE-LABEL: func.func @conv_epilogue_padded
+// TILE: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x40x9x9xf32>
+// TILE-NEXT: %[[PI:.*]] = memref.subview %[[P]][0, 0, 1, 1] [1, 40, 7, 7]
+// TILE-NEXT: scf.for
+// TILE: %[[Y:.*]] = arith.maximumf %{{.*}} : vector<16xf32>
+// TILE-NEXT: %[[M:.*]] = vector.constant_mask [7] : vector<16xi1>
+// TILE-NEXT: vector.maskedstore %[[T:.*]][%c0, %c0, %c0, %c0], %[[M]], %[[Y]] : memref<1x32x2x7xf32, strided<[3240, 81, 9, 1], offset: ?>>
+// TILE-NEXT: %[[Y1:.*]] = vector.shuffle %[[Y]], %[[Y]] [7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0]
+// TILE-NEXT: %[[M1:.*]] = vector.constant_mask [7] : vector<16xi1>
+// TILE-NEXT: vector.maskedstore %[[T]][%c0, %c0, %c1, %c0], %[[M1]], %[[Y1]]
+// TILE-NOT: linalg.
+// TILE: return %[[P]]
+memref.global "private" constant @wp : memref<40x64x1x1xf32> = dense<0.5>
+memref.global "private" constant @bp : memref<40xf32> = dense<1.0>
+func.func @conv_epilogue_padded(%x: memref<1x64x7x7xf32>) -> memref<1x40x9x9xf32> {
+  %cst = arith.constant 0.0 : f32
+  %w = memref.get_global @wp : memref<40x64x1x1xf32>
+  %b = memref.get_global @bp : memref<40xf32>
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x40x7x7xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<40xf32>) outs(%acc : memref<1x40x7x7xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x64x7x7xf32>, memref<40x64x1x1xf32>) outs(%acc : memref<1x40x7x7xf32>)
+  %p = memref.alloc() {alignment = 64 : i64} : memref<1x40x9x9xf32>
+  %pi = memref.subview %p[0, 0, 1, 1] [1, 40, 7, 7] [1, 1, 1, 1] : memref<1x40x9x9xf32> to memref<1x40x7x7xf32, strided<[3240, 81, 9, 1], offset: 10>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x40x7x7xf32>) outs(%pi : memref<1x40x7x7xf32, strided<[3240, 81, 9, 1], offset: 10>>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %acc : memref<1x40x7x7xf32>
+  return %p : memref<1x40x9x9xf32>
+}

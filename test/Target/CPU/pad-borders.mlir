@@ -68,3 +68,130 @@ func.func @kept(%src: memref<1x4x6x6xf32>, %o: index, %other: memref<1x4x8x8xf32
   memref.copy %c, %other : memref<1x4x8x8xf32> to memref<1x4x8x8xf32>
   return
 }
+
+// -----
+
+// In place: the ReLU that writes the padded copy's source writes the
+// interior instead (the padded buffer is allocated right before it, the
+// source buffer, its dealloc and the copy are gone); the border fills stay.
+// A dynamic batch: the sizes come from the entry's argument.
+// CHECK-LABEL: func.func @pad_in_place
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: outs(%[[ACC:[^ :]*]]
+// CHECK-NEXT: %[[P:.*]] = memref.alloc(%[[N:.*]]) {alignment = 64 : i64} : memref<?x8x12x12xf32>
+// CHECK-NEXT: %[[IN:.*]] = memref.subview %[[P]][0, 0, 1, 1] [%[[N]], 8, 10, 10] [1, 1, 1, 1]
+// CHECK-NEXT: linalg.generic
+// CHECK-SAME: ins(%[[ACC]] : memref<?x8x10x10xf32>) outs(%[[IN]] : memref<?x8x10x10xf32, strided<[1152, 144, 12, 1], offset: 13>>)
+// CHECK-COUNT-4: linalg.fill
+// CHECK-NOT: memref.copy
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
+// CHECK-SAME: ins(%[[P]],
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @pad_in_place(%x: memref<?x4x10x10xf32>, %w: memref<8x4x1x1xf32>, %dw: memref<8x3x3xf32>) -> memref<?x8x10x10xf32> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x4x10x10xf32>
+  %acc = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xf32>
+  linalg.fill ins(%cst : f32) outs(%acc : memref<?x8x10x10xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<?x4x10x10xf32>, memref<8x4x1x1xf32>) outs(%acc : memref<?x8x10x10xf32>)
+  %r = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc : memref<?x8x10x10xf32>) outs(%r : memref<?x8x10x10xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  }
+  %p = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x12x12xf32>
+  linalg.fill ins(%cst : f32) outs(%p : memref<?x8x12x12xf32>)
+  %pi = memref.subview %p[0, 0, 1, 1] [%n, 8, 10, 10] [1, 1, 1, 1] : memref<?x8x12x12xf32> to memref<?x8x10x10xf32, strided<[1152, 144, 12, 1], offset: 13>>
+  memref.copy %r, %pi : memref<?x8x10x10xf32> to memref<?x8x10x10xf32, strided<[1152, 144, 12, 1], offset: 13>>
+  %out = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xf32>
+  linalg.fill ins(%cst : f32) outs(%out : memref<?x8x10x10xf32>)
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %dw : memref<?x8x12x12xf32>, memref<8x3x3xf32>) outs(%out : memref<?x8x10x10xf32>)
+  memref.dealloc %acc : memref<?x8x10x10xf32>
+  memref.dealloc %r : memref<?x8x10x10xf32>
+  memref.dealloc %p : memref<?x8x12x12xf32>
+  return %out : memref<?x8x10x10xf32>
+}
+
+// -----
+
+// In place: a concat of two element-wise results; each writes its slice of
+// the concat's buffer (disjoint channel ranges), which is allocated before
+// the first of them.
+// CHECK-LABEL: func.func @concat_in_place
+// CHECK-NEXT: %[[B:.*]] = memref.alloc() : memref<1x12x4x4xf32>
+// CHECK-NEXT: %[[S0:.*]] = memref.subview %[[B]][0, 0, 0, 0] [1, 4, 4, 4]
+// CHECK-NEXT: linalg.generic {{.*}} ins(%arg0 : memref<1x4x4x4xf32>) outs(%[[S0]] :
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: math.exp
+// CHECK: %[[S1:.*]] = memref.subview %[[B]][0, 4, 0, 0] [1, 8, 4, 4]
+// CHECK-NEXT: linalg.generic {{.*}} ins(%arg1 : memref<1x8x4x4xf32>) outs(%[[S1]] :
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.alloc
+// CHECK: return %[[B]]
+func.func @concat_in_place(%a: memref<1x4x4x4xf32>, %b: memref<1x8x4x4xf32>) -> memref<1x12x4x4xf32> {
+  %s0 = memref.alloc() : memref<1x4x4x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%a : memref<1x4x4x4xf32>) outs(%s0 : memref<1x4x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  %s1 = memref.alloc() : memref<1x8x4x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : memref<1x8x4x4xf32>) outs(%s1 : memref<1x8x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  %c = memref.alloc() : memref<1x12x4x4xf32>
+  %c0 = memref.subview %c[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x12x4x4xf32> to memref<1x4x4x4xf32, strided<[192, 16, 4, 1]>>
+  memref.copy %s0, %c0 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[192, 16, 4, 1]>>
+  %c1 = memref.subview %c[0, 4, 0, 0] [1, 8, 4, 4] [1, 1, 1, 1] : memref<1x12x4x4xf32> to memref<1x8x4x4xf32, strided<[192, 16, 4, 1], offset: 64>>
+  memref.copy %s1, %c1 : memref<1x8x4x4xf32> to memref<1x8x4x4xf32, strided<[192, 16, 4, 1], offset: 64>>
+  memref.dealloc %s0 : memref<1x4x4x4xf32>
+  memref.dealloc %s1 : memref<1x8x4x4xf32>
+  return %c : memref<1x12x4x4xf32>
+}
+
+// -----
+
+// Copies kept (all seven): a source written by a convolution (its micro-kernel stores
+// contiguous pixel runs); a source read by another op too; a destination
+// buffer read before the copy; slices that overlap.
+// CHECK-LABEL: func.func @copies_kept
+// CHECK-COUNT-7: memref.copy
+// CHECK-NOT: memref.copy
+func.func @copies_kept(%x: memref<1x4x4x4xf32>, %w: memref<4x4x1x1xf32>, %o: memref<1x4x4x4xf32>) -> (memref<1x8x4x4xf32>, memref<1x8x4x4xf32>, memref<1x8x4x4xf32>) {
+  %cst = arith.constant 0.0 : f32
+  // Written by a convolution.
+  %s0 = memref.alloc() : memref<1x4x4x4xf32>
+  linalg.fill ins(%cst : f32) outs(%s0 : memref<1x4x4x4xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x4x4x4xf32>, memref<4x4x1x1xf32>) outs(%s0 : memref<1x4x4x4xf32>)
+  %b0 = memref.alloc() : memref<1x8x4x4xf32>
+  %v0 = memref.subview %b0[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  memref.copy %s0, %v0 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  // Read by another op.
+  %s1 = memref.alloc() : memref<1x4x4x4xf32>
+  linalg.fill ins(%cst : f32) outs(%s1 : memref<1x4x4x4xf32>)
+  memref.copy %s1, %o : memref<1x4x4x4xf32> to memref<1x4x4x4xf32>
+  %v1 = memref.subview %b0[0, 4, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+  memref.copy %s1, %v1 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+  // The destination read between the source's writes and the copy.
+  %s2 = memref.alloc() : memref<1x4x4x4xf32>
+  %b2 = memref.alloc() : memref<1x8x4x4xf32>
+  linalg.fill ins(%cst : f32) outs(%b2 : memref<1x8x4x4xf32>)
+  linalg.fill ins(%cst : f32) outs(%s2 : memref<1x4x4x4xf32>)
+  %r = memref.alloc() : memref<1x8x4x4xf32>
+  memref.copy %b2, %r : memref<1x8x4x4xf32> to memref<1x8x4x4xf32>
+  %v2 = memref.subview %b2[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  memref.copy %s2, %v2 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  // Overlapping slices (channels 0-3 and 2-5): the second copy must stay.
+  %s3 = memref.alloc() : memref<1x4x4x4xf32>
+  linalg.fill ins(%cst : f32) outs(%s3 : memref<1x4x4x4xf32>)
+  %b3 = memref.alloc() : memref<1x8x4x4xf32>
+  %v3 = memref.subview %b3[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  memref.copy %x, %v3 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+  %v4 = memref.subview %b3[0, 2, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 32>>
+  memref.copy %s3, %v4 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 32>>
+  return %b0, %r, %b3 : memref<1x8x4x4xf32>, memref<1x8x4x4xf32>, memref<1x8x4x4xf32>
+}
