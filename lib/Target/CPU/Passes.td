@@ -100,7 +100,15 @@ def CPUPadBorders : Pass<"kiln-cpu-pad-borders", "mlir::func::FuncOp"> {
     that subview instead of the whole fill: the pad of a convolution or
     pooling writes each interior element once instead of twice.
 
-    Statistics: pads-bordered.
+    Then a `memref.copy` of a fresh buffer S into a unit-stride subview V
+    of a fresh buffer B (a padded interior, a concat's slice) is elided
+    when S is written only by element-wise ops (linalg.generic with
+    projection maps, linalg.fill) before the copy and read by nothing else,
+    and B is used before the copy only through subviews disjoint from V or
+    by memref.dim: those ops write V, B is allocated right before S's first
+    use, and S and the copy are erased.
+
+    Statistics: pads-bordered, copies-in-place.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
 }
