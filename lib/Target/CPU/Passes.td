@@ -255,7 +255,12 @@ def CPULowerVectors : Pass<"kiln-cpu-lower-vectors", "mlir::func::FuncOp"> {
     vector.contract to outer products and FMAs, multi-reductions, transposes,
     broadcasts, masks, shape casts and n-D transfers to what the LLVM
     conversion handles; remaining multi-dimensional transfers become
-    unrolled loops of 1-D transfers.
+    unrolled loops of 1-D transfers.  A multi-reduction whose kept dims all
+    have extent 1 (one output element per tile: rows of reductions, global
+    pooling, softmax, LayerNorm) becomes one vector.reduction of the
+    flattened source instead of a chain of scalar ops, and floating-point
+    add/mul reductions get the fast-math flag reassoc (a tree of vector
+    adds instead of one scalar add per lane).
   }];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::memref::MemRefDialect"];

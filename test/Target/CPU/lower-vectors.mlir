@@ -51,3 +51,25 @@ func.func @one_d(%x: vector<8xf32>, %y: vector<8xf32>) -> vector<8xf32> {
   %f = vector.fma %s, %y, %x : vector<8xf32>
   return %f : vector<8xf32>
 }
+
+// A tile of one output element (a row of a GlobalAveragePool, ReduceSum,
+// softmax): one vector.reduction of the flattened 56 elements, allowed to
+// reassociate (a tree of vector adds, not 56 dependent scalar adds); a
+// max keeps its kind.
+// CHECK-LABEL: func.func @row_reductions
+// CHECK: %[[F:.*]] = vector.extract %arg0[0, 0] : vector<56xf32> from vector<1x1x56xf32>
+// CHECK: %[[A:.*]] = vector.extract %arg1[0, 0] : f32 from vector<1x1xf32>
+// CHECK: %[[R:.*]] = vector.reduction <add>, %[[F]], %[[A]] fastmath<reassoc> : vector<56xf32> into f32
+// CHECK: vector.broadcast %[[R]] : f32 to vector<1x1xf32>
+// CHECK: vector.reduction <maximumf>, %{{.*}}, %{{.*}} : vector<56xf32> into f32
+// Kept dims wider than 1 keep the lowering across rows (no reduction of
+// 56 elements, the rows transposed into vector<28x2xf32>):
+// CHECK-NOT: vector.reduction
+// CHECK: vector<28x2xf32>
+// CHECK: return
+func.func @row_reductions(%x: vector<1x1x56xf32>, %acc: vector<1x1xf32>, %y: vector<2x28xf32>, %acc2: vector<2xf32>) -> (vector<1x1xf32>, vector<1x1xf32>, vector<2xf32>) {
+  %0 = vector.multi_reduction <add>, %x, %acc [2] : vector<1x1x56xf32> to vector<1x1xf32>
+  %1 = vector.multi_reduction <maximumf>, %x, %acc [2] : vector<1x1x56xf32> to vector<1x1xf32>
+  %2 = vector.multi_reduction <add>, %y, %acc2 [1] : vector<2x28xf32> to vector<2xf32>
+  return %0, %1, %2 : vector<1x1xf32>, vector<1x1xf32>, vector<2xf32>
+}
