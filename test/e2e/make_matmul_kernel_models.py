@@ -58,7 +58,9 @@ def main():
         xs = [torch.randn(*s) for s in shapes]
         torch.onnx.export(m, tuple(xs), os.path.join(d, "model.onnx"), opset_version=17, input_names=names,
                           dynamic_axes={n: {0: "rows"} for n in names} if dynamic else None)
-        sets = [xs] + ([[torch.randn(11, *s[1:]) for s in shapes]] if dynamic else [])
+        # Dynamic rows: 11 (a full tile of 8 and 3 more), 1 (the GEMV
+        # branch of the remainder tile) and 9 (a full tile and a GEMV).
+        sets = [xs] + ([[torch.randn(r, *s[1:]) for s in shapes] for r in (11, 1, 9)] if dynamic else [])
         for k, ins in enumerate(sets):
             with torch.no_grad():
                 y = m(*ins)

@@ -1034,11 +1034,61 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
       affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {col0}));
   bool dynRows = ShapedType::isDynamic(rowsStatic);
   int64_t R = dynRows ? kMatmulRows : rowsStatic;
-  // Row indices: a remainder tile repeats its last row.
-  SmallVector<Value> row(R);
+  auto vt = VectorType::get({W}, f32);
+  bool fullCols = colsStatic == W;
+  // k in blocks of `depth`, unrolled inside the loop.
+  int64_t depth = divisorAtMost(K, 8);
+  // One row (static, or at run time: a batch of 1 in a model with a
+  // dynamic batch: an LSTM step, a classifier): a GEMV.  The 8-row kernel below would
+  // compute that row 8 times; here the row's k are spread over 4 partial
+  // sums (independent FMA chains: one accumulator would wait for the
+  // previous FMA at every k), added at the end.
+  auto emitGemv = [&] {
+      const int64_t P = std::min<int64_t>(4, depth);
+      Value zv = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
+      SmallVector<Value> part(P, zv);
+      part[0] = vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{c0, c0}, zero,
+                                               ArrayRef<bool>{fullCols});
+      auto gemv = [&](Value k0, ValueRange in) {
+        SmallVector<Value> out(in.begin(), in.end());
+        for (int64_t kk = 0; kk < depth; ++kk) {
+          Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
+          Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
+                                                    ArrayRef<bool>{true});
+          Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{c0, k});
+          Value bc = vector::BroadcastOp::create(rewriter, loc, vt, av);
+          out[kk % P] = vector::FMAOp::create(rewriter, loc, bc, bv, out[kk % P]);
+        }
+        return out;
+      };
+      part = carriedLoop(rewriter, loc, K, depth, part, gemv);
+      Value sum = part[0];
+      for (int64_t p = 1; p < P; ++p)
+        sum = arith::AddFOp::create(rewriter, loc, sum, part[p]);
+      vector::TransferWriteOp::create(rewriter, loc, sum, c, ValueRange{c0, c0}, ArrayRef<bool>{fullCols});
+  };
+  if (!dynRows && R == 1) {
+    emitGemv();
+    rewriter.eraseOp(mm);
+    return success();
+  }
   Value rows;
+  std::optional<OpBuilder::InsertionGuard> elseGuard;
   if (dynRows) {
     rows = memref::DimOp::create(rewriter, loc, c, 0);
+    Value one = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, rows, cIdx(1));
+    auto ifOp = scf::IfOp::create(rewriter, loc, one, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard g(rewriter);
+      rewriter.setInsertionPointToStart(ifOp.thenBlock());
+      emitGemv();
+    }
+    elseGuard.emplace(rewriter);
+    rewriter.setInsertionPointToStart(ifOp.elseBlock());
+  }
+  // Row indices: a remainder tile repeats its last row.
+  SmallVector<Value> row(R);
+  if (dynRows) {
     Value last = arith::SubIOp::create(rewriter, loc, rows, cIdx(1));
     for (int64_t i = 0; i < R; ++i)
       row[i] = i == 0 ? c0 : (Value)arith::MinSIOp::create(rewriter, loc, cIdx(i), last);
@@ -1046,14 +1096,10 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
     for (int64_t i = 0; i < R; ++i)
       row[i] = cIdx(i);
   }
-  auto vt = VectorType::get({W}, f32);
-  bool fullCols = colsStatic == W;
   SmallVector<Value> acc;
   for (int64_t i = 0; i < R; ++i)
     acc.push_back(vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{row[i], c0}, zero,
                                                  ArrayRef<bool>{fullCols}));
-  // k in blocks of `depth`, unrolled inside the loop.
-  int64_t depth = divisorAtMost(K, 8);
   auto body = [&](Value k0, ValueRange in) {
     SmallVector<Value> out(in.begin(), in.end());
     for (int64_t kk = 0; kk < depth; ++kk) {
@@ -1083,6 +1129,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
     rewriter.setInsertionPointToStart(ifOp.thenBlock());
     store();
   }
+  elseGuard.reset();
   rewriter.eraseOp(mm);
   return success();
 }

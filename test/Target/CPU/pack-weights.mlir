@@ -17,7 +17,10 @@
 // tile reads its panel of @w_panels row by row as vector<32xf32> and updates
 // one vector<32xf32> accumulator per row by broadcast-FMA.  The peeled
 // remainder rows (fewer than 8 at run time) store only the rows that exist;
-// the partial panel (columns 32..39) writes masked vectors.
+// the partial panel (columns 32..39) writes masked vectors.  A remainder of
+// exactly one row (a batch of 1) is a GEMV: its 4 k spread over 4 partial
+// sums (independent FMA chains) added at the end, instead of the 8-row
+// kernel computing that row 8 times.
 // TILE-LABEL: func.func @linear
 // TILE: scf.for
 // TILE: memref.get_global @w_panels : memref<2x4x32xf32>
@@ -25,6 +28,18 @@
 // TILE: vector.fma {{.*}} : vector<32xf32>
 // TILE: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<32xf32>, memref<8x32xf32
 // TILE: scf.for
+// TILE: %[[ONE:.*]] = arith.cmpi eq, %{{.*}}, %c1 : index
+// TILE-NEXT: scf.if %[[ONE]] {
+// TILE: %[[P0:.*]] = vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<32xf32>
+// TILE: %[[P1:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[Z:cst.*]] : vector<32xf32>
+// TILE: %[[P2:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[Z]] : vector<32xf32>
+// TILE: %[[P3:.*]] = vector.fma %{{.*}}, %{{.*}}, %[[Z]] : vector<32xf32>
+// TILE-NEXT: %[[S1:.*]] = arith.addf %[[P0]], %[[P1]] : vector<32xf32>
+// TILE-NEXT: %[[S2:.*]] = arith.addf %[[S1]], %[[P2]] : vector<32xf32>
+// TILE-NEXT: %[[S3:.*]] = arith.addf %[[S2]], %[[P3]] : vector<32xf32>
+// TILE-NEXT: vector.transfer_write %[[S3]], %{{.*}}[%c0, %c0] {in_bounds = [true]} : vector<32xf32>, memref<?x32xf32
+// TILE-NEXT: } else {
+// TILE-COUNT-32: vector.fma
 // TILE: scf.if
 // TILE: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<32xf32>, memref<?x32xf32
 // TILE: scf.for
