@@ -1038,34 +1038,42 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   bool fullCols = colsStatic == W;
   // k in blocks of `depth`, unrolled inside the loop.
   int64_t depth = divisorAtMost(K, 8);
-  // One row (static, or at run time: a batch of 1 in a model with a
-  // dynamic batch: an LSTM step, a classifier): a GEMV.  The 8-row kernel below would
-  // compute that row 8 times; here the row's k are spread over 4 partial
-  // sums (independent FMA chains: one accumulator would wait for the
-  // previous FMA at every k), added at the end.
-  auto emitGemv = [&] {
-      const int64_t P = std::min<int64_t>(4, depth);
-      Value zv = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
-      SmallVector<Value> part(P, zv);
-      part[0] = vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{c0, c0}, zero,
-                                               ArrayRef<bool>{fullCols});
-      auto gemv = [&](Value k0, ValueRange in) {
-        SmallVector<Value> out(in.begin(), in.end());
-        for (int64_t kk = 0; kk < depth; ++kk) {
-          Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
-          Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
-                                                    ArrayRef<bool>{true});
-          Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{c0, k});
+  // The loop over k (blocks of `depth`, unrolled inside): for each k, the
+  // panel's row k times each row's scalar of the left operand, into
+  // accumulator i * partials + k % partials.
+  auto kLoop = [&](ArrayRef<Value> rowIdx, int64_t partials, SmallVector<Value> init) {
+    return carriedLoop(rewriter, loc, K, depth, init, [&](Value k0, ValueRange in) {
+      SmallVector<Value> out(in.begin(), in.end());
+      for (int64_t kk = 0; kk < depth; ++kk) {
+        Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
+        Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
+                                                  ArrayRef<bool>{true});
+        for (auto [i, r] : llvm::enumerate(rowIdx)) {
+          Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{r, k});
           Value bc = vector::BroadcastOp::create(rewriter, loc, vt, av);
-          out[kk % P] = vector::FMAOp::create(rewriter, loc, bc, bv, out[kk % P]);
+          Value &o = out[i * partials + kk % partials];
+          o = vector::FMAOp::create(rewriter, loc, bc, bv, o);
         }
-        return out;
-      };
-      part = carriedLoop(rewriter, loc, K, depth, part, gemv);
-      Value sum = part[0];
-      for (int64_t p = 1; p < P; ++p)
-        sum = arith::AddFOp::create(rewriter, loc, sum, part[p]);
-      vector::TransferWriteOp::create(rewriter, loc, sum, c, ValueRange{c0, c0}, ArrayRef<bool>{fullCols});
+      }
+      return out;
+    });
+  };
+  // One row (static, or at run time: a batch of 1 in a model with a
+  // dynamic batch: an LSTM step, a classifier): a GEMV.  The 8-row kernel
+  // below would compute that row 8 times; here the row's k are spread over
+  // 4 partial sums (independent FMA chains: one accumulator would wait for
+  // the previous FMA at every k), added at the end.
+  auto emitGemv = [&] {
+    const int64_t P = std::min<int64_t>(4, depth);
+    Value zv = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
+    SmallVector<Value> part(P, zv);
+    part[0] = vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{c0, c0}, zero,
+                                             ArrayRef<bool>{fullCols});
+    part = kLoop({c0}, P, part);
+    Value sum = part[0];
+    for (int64_t p = 1; p < P; ++p)
+      sum = arith::AddFOp::create(rewriter, loc, sum, part[p]);
+    vector::TransferWriteOp::create(rewriter, loc, sum, c, ValueRange{c0, c0}, ArrayRef<bool>{fullCols});
   };
   if (!dynRows && R == 1) {
     emitGemv();
@@ -1100,21 +1108,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   for (int64_t i = 0; i < R; ++i)
     acc.push_back(vector::TransferReadOp::create(rewriter, loc, vt, c, ValueRange{row[i], c0}, zero,
                                                  ArrayRef<bool>{fullCols}));
-  auto body = [&](Value k0, ValueRange in) {
-    SmallVector<Value> out(in.begin(), in.end());
-    for (int64_t kk = 0; kk < depth; ++kk) {
-      Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
-      Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
-                                                ArrayRef<bool>{true});
-      for (int64_t i = 0; i < R; ++i) {
-        Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{row[i], k});
-        Value bc = vector::BroadcastOp::create(rewriter, loc, vt, av);
-        out[i] = vector::FMAOp::create(rewriter, loc, bc, bv, out[i]);
-      }
-    }
-    return out;
-  };
-  acc = carriedLoop(rewriter, loc, K, depth, acc, body);
+  acc = kLoop(row, 1, acc);
   for (int64_t i = 0; i < R; ++i) {
     auto store = [&] {
       vector::TransferWriteOp::create(rewriter, loc, acc[i], c, ValueRange{row[i], c0}, ArrayRef<bool>{fullCols});
