@@ -39,7 +39,7 @@ struct LowerVectorsPass : kiln::cpu::impl::CPULowerVectorsBase<LowerVectorsPass>
       SmallVector<vector::MultiDimReductionOp> flat;
       f.walk([&](vector::MultiDimReductionOp r) {
         auto st = r.getSourceVectorType();
-        if (st.isScalable())
+        if (st.isScalable() || isa<vector::MaskOp>(r->getParentOp()))
           return;
         for (auto [d, reduced] : llvm::enumerate(r.getReductionMask()))
           if (!reduced && st.getDimSize(d) != 1)

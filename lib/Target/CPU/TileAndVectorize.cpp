@@ -878,8 +878,8 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
 
 /// Moves the allocation of the post op's result buffer, or the subview of
 /// one (findEpilogue accepts them between `op` and `act`), before `op` and
-/// its init, so that
-/// the post op can be re-created inside `op`'s tile loops.
+/// its init, so that the post op can be re-created inside `op`'s tile
+/// loops.
 void hoistEpilogueDest(linalg::LinalgOp op, linalg::GenericOp init, linalg::GenericOp act) {
   if (!act)
     return;
@@ -1036,7 +1036,6 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   int64_t R = dynRows ? kMatmulRows : rowsStatic;
   auto vt = VectorType::get({W}, f32);
   bool fullCols = colsStatic == W;
-  // k in blocks of `depth`, unrolled inside the loop.
   int64_t depth = divisorAtMost(K, 8);
   // The loop over k (blocks of `depth`, unrolled inside): for each k, the
   // panel's row k times each row's scalar of the left operand, into
