@@ -1145,7 +1145,6 @@ FlatSymbolRefAttr packedFilter(linalg::Conv2DNchwFchwOp conv) {
   return packedWeights(conv, kiln::cpu::kPackedFilterAttr);
 }
 
-
 /// Tiles the packed convolution `conv` (loops [N, F, OH, OW, C, KH, KW])
 /// into register tiles of kMatmulPanelWidth output channels (one filter
 /// panel) x packedConvPixels output pixels, with all of C, KH and KW; the
@@ -1466,8 +1465,14 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
       act = nullptr;
       actIn.clear();
       actDst = Value();
+      actDstRows = false;
     }
   }
+  // The mask of one row of a non-contiguous destination tile.
+  Value rowMask;
+  if (actDstRows)
+    rowMask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
+                                             ArrayRef<int64_t>{gw});
   // `act`'s body on the vectors `args` (one per input; 16 lanes).
   auto applyAct = [&](ArrayRef<Value> args) -> Value {
     return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, L);
@@ -1505,8 +1510,6 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
         for (int64_t j = 0; j < L; ++j)
           idx.push_back(r * gw + j < L ? r * gw + j : 0);
         Value row = r == 0 ? y : (Value)vector::ShuffleOp::create(rewriter, loc, y, y, idx);
-        Value rowMask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
-                                                       ArrayRef<int64_t>{gw});
         vector::MaskedStoreOp::create(rewriter, loc, actDst, ValueRange{c0, f, cIdx(r), c0}, rowMask, row);
       }
     }
