@@ -102,6 +102,23 @@ class Worker:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def busy_ns(self):
+        """CPU time of all the worker's threads so far, in ns (schedstat: ns
+        resolution, where /proc/PID/stat counts 10 ms ticks)."""
+        total = 0
+        base = f"/proc/{self.p.pid}/task"
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            return 0
+        for tid in tids:
+            try:
+                with open(f"{base}/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # a thread that just exited
+        return total
+
     def set_inputs(self, files):
         for name, dtype, dims, path in files:
             self.cmd(f"input {name} {dtype} {'x'.join(map(str, dims))} {path}")
@@ -318,14 +335,36 @@ def plan_rounds(est_s, target_s, lo, hi, max_s):
 # Seconds between two runs (--gap-ms): an idle pause, not timed, so that
 # the worker threads one runtime leaves spinning after its run (ONNX
 # Runtime's pool spins by default) do not share the cores with the other
-# runtime's next run.
+# runtime's next run.  After the pause the driver also waits until the
+# worker is idle (its threads used under IDLE_BUSY of CPU in the last
+# IDLE_WINDOW_S), at most IDLE_MAX_S: ONNX Runtime's pool spins about 30 ms
+# after a run on 2 threads, longer than the 20 ms pause.
 GAP_S = 0.0
+IDLE_WAIT = True
+IDLE_WINDOW_S = 0.005
+IDLE_BUSY = 0.1  # fraction of one core
+IDLE_MAX_S = 1.0
+IDLE_WAITS = {}  # worker label -> seconds waited after the pause, per run
+
+
+def wait_idle(w):
+    t0 = time.monotonic()
+    prev = w.busy_ns()
+    while time.monotonic() - t0 < IDLE_MAX_S:
+        time.sleep(IDLE_WINDOW_S)
+        cur = w.busy_ns()
+        if cur - prev < IDLE_BUSY * IDLE_WINDOW_S * 1e9:
+            break
+        prev = cur
+    IDLE_WAITS.setdefault(w.label, []).append(time.monotonic() - t0)
 
 
 def run_once(w):
     t = w.run(1)
     if GAP_S > 0:
         time.sleep(GAP_S)
+    if IDLE_WAIT:
+        wait_idle(w)
     return t
 
 
@@ -354,6 +393,7 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
     log(f"    {what}: {len(wk)} warm-up run(s) each, {rounds} rounds "
         f"(about {est * rounds:.0f} s)")
     tk, to = [], []
+    IDLE_WAITS.clear()
     cpu0 = (k.cpu_seconds(), o.cpu_seconds())
     t0 = time.time()
     for r in range(rounds):
@@ -372,6 +412,11 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
                            "ort": [round(t / 1e6, 3) for t in wo]},
              "cpu_util": {"kiln": util[0], "ort": util[1]},
              "paired_ratio_median": statistics.median(paired) if paired else None}
+    # How long each worker kept a core busy after its runs (beyond the pause).
+    extra["idle_wait_ms"] = {
+        w.label: {"median": round(statistics.median(IDLE_WAITS[w.label]) * 1e3, 2),
+                  "max": round(max(IDLE_WAITS[w.label]) * 1e3, 2)}
+        for w in (k, o) if IDLE_WAITS.get(w.label)}
     return tk, to, extra
 
 
@@ -496,7 +541,8 @@ def write_markdown(path, results):
              f"{s['batch']}: {s['batch_warmup']} warm-up run, about {s['batch_target_s']:g} s, at "
              f"least {s['batch_min_rounds']} rounds, skipped when one pair would take more than "
              f"{s['batch_max_run_s']:g} s; an untimed idle pause of {s.get('gap_ms', 0):g} ms after "
-             f"every run (so that threads one runtime leaves spinning do not run beside the "
+             f"every run{', then a wait until that worker is idle' if s.get('idle_wait') else ''} "
+             f"(so that threads one runtime leaves spinning do not run beside the "
              f"other's next run). Latency is measured inside each worker around the run "
              f"call only. Load average (1/5/15 min) before/after: "
              f"{la(results['loadavg_start'])} / {la(results.get('loadavg_end'))}.")
@@ -674,6 +720,9 @@ def main():
     ap.add_argument("--gap-ms", type=float, default=20.0,
                     help="idle pause after every run, not timed, so that threads a runtime leaves "
                          "spinning do not slow the other's next run (default 20; 0 = none)")
+    ap.add_argument("--no-idle-wait", action="store_true",
+                    help="after the pause, do not wait until the worker that just ran is idle "
+                         "(its threads under 10%% of a core for 5 ms, at most 1 s)")
     ap.add_argument("--batch", type=int, default=8, help="throughput batch size (default 8; 1 = skip)")
     ap.add_argument("--batch-warmup", type=int, default=1, help="warm-up runs each at that batch (default 1)")
     ap.add_argument("--batch-target-s", type=float, default=10.0, help="(default 10)")
@@ -688,6 +737,8 @@ def main():
     a = ap.parse_args()
     global GAP_S
     GAP_S = max(0.0, a.gap_ms) / 1000.0
+    global IDLE_WAIT
+    IDLE_WAIT = not a.no_idle_wait
     if a.quick:
         a.warmup, a.target_s, a.min_rounds, a.max_rounds = 1, 0.0, 2, 2
         a.batch_warmup, a.batch_target_s, a.batch_min_rounds = 0, 0.0, 1
@@ -740,6 +791,7 @@ def main():
                             "batch_target_s": a.batch_target_s,
                             "batch_min_rounds": a.batch_min_rounds,
                             "batch_max_run_s": a.batch_max_run_s, "max_s": a.max_s, "gap_ms": a.gap_ms,
+                            "idle_wait": not a.no_idle_wait,
                             "warmup_max_s": a.warmup_max_s, "ort_threads": threads,
                             "quick": a.quick, "batch_input_seed": B8_SEED,
                             "ort_session": {"intraOpNumThreads": "per configuration",
