@@ -38,6 +38,9 @@ config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data
 # in the sanitizer build (valgrind and ASan do not mix).
 if shutil.which("valgrind") and not config.kiln_sanitize:
     config.available_features.add("valgrind")
+# Tests of multi-threaded runs that need two CPUs to run on.
+if len(os.sched_getaffinity(0)) >= 2:
+    config.available_features.add("multicore")
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
 # The importer fuzzer is built where clang's libFuzzer runtime exists.

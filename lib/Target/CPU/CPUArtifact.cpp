@@ -42,16 +42,263 @@ using namespace mlir;
 
 namespace {
 
+/// Thread binding for multi-threaded runs (Linux): at the start of a run on
+/// n > 1 threads, thread t > 0 of the OpenMP team is pinned to the CPU t
+/// places after the caller's current CPU among the CPUs of the caller's
+/// affinity mask; the caller (thread 0) is not pinned, so it never runs on a
+/// worker's CPU unless the scheduler moves it there during the run.  Without
+/// it the scheduler may wake a sleeping worker on the caller's CPU and leave
+/// it there for the whole run (seen on 2-vCPU VMs: half of EfficientNet-B0's
+/// runs after an idle pause took 1.5-2 times as long, both threads queued on
+/// one vCPU while the other was idle).  Off where the mask has fewer CPUs
+/// than the run's threads, where the user set KILN_BIND_THREADS=0,
+/// OMP_PROC_BIND, OMP_PLACES or KMP_AFFINITY (libomp binds then), decided at
+/// the first run.  Workers stay pinned after the run (libomp keeps its
+/// threads); a run whose caller is on the CPU, with the mask and thread
+/// count, of its previous run makes no team and no system call but
+/// sched_getaffinity, and a worker already on its CPU none.
+struct ThreadBinding {
+  llvm::Function *begin = nullptr; // void (ptr mask, i32 n)
+};
+
+ThreadBinding emitThreadBinding(llvm::Module &mod) {
+  llvm::LLVMContext &ctx = mod.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  constexpr unsigned kWords = 16; // cpu_set_t: 1024 bits
+  auto c32 = [&](int64_t v) { return llvm::ConstantInt::get(i32, v); };
+  auto c64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, v); };
+  llvm::FunctionCallee getAff = mod.getOrInsertFunction(
+      "sched_getaffinity", llvm::FunctionType::get(i32, {i32, i64, ptrTy}, false));
+  llvm::FunctionCallee setAff = mod.getOrInsertFunction(
+      "sched_setaffinity", llvm::FunctionType::get(i32, {i32, i64, ptrTy}, false));
+  llvm::FunctionCallee getCpu =
+      mod.getOrInsertFunction("sched_getcpu", llvm::FunctionType::get(i32, {}, false));
+  llvm::FunctionCallee getenvFn =
+      mod.getOrInsertFunction("getenv", llvm::FunctionType::get(ptrTy, {ptrTy}, false));
+  llvm::Function *ctpop = llvm::Intrinsic::getOrInsertDeclaration(&mod, llvm::Intrinsic::ctpop, {i64});
+  auto *boundCpu = new llvm::GlobalVariable(mod, i32, false, llvm::GlobalValue::InternalLinkage,
+                                            c32(-1), "kiln_bound_cpu", nullptr,
+                                            llvm::GlobalValue::GeneralDynamicTLSModel);
+  auto *mode = new llvm::GlobalVariable(mod, i32, false, llvm::GlobalValue::InternalLinkage,
+                                        c32(-1), "kiln_bind_mode");
+  auto internal = [&](StringRef name, llvm::FunctionType *ty) {
+    auto *f = llvm::Function::Create(ty, llvm::GlobalValue::InternalLinkage, name, mod);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    return f;
+  };
+
+  // i32 pos(ptr mask, i32 k): the position of the k-th set bit (k < count).
+  llvm::Function *nth = internal("kiln_bind_nth", llvm::FunctionType::get(i32, {ptrTy, i32}, false));
+  {
+    auto *entry = llvm::BasicBlock::Create(ctx, "entry", nth);
+    auto *loop = llvm::BasicBlock::Create(ctx, "bit", nth);
+    auto *isSet = llvm::BasicBlock::Create(ctx, "set", nth);
+    auto *next = llvm::BasicBlock::Create(ctx, "next", nth);
+    auto *found = llvm::BasicBlock::Create(ctx, "found", nth);
+    auto *none = llvm::BasicBlock::Create(ctx, "none", nth);
+    llvm::IRBuilder<> b(entry);
+    b.CreateBr(loop);
+    b.SetInsertPoint(loop);
+    llvm::PHINode *pos = b.CreatePHI(i32, 2);
+    llvm::PHINode *k = b.CreatePHI(i32, 2);
+    pos->addIncoming(c32(0), entry);
+    k->addIncoming(nth->getArg(1), entry);
+    llvm::Value *word = b.CreateLoad(i64, b.CreateGEP(i64, nth->getArg(0), b.CreateLShr(pos, c32(6))));
+    llvm::Value *bit = b.CreateAnd(b.CreateLShr(word, b.CreateZExt(b.CreateAnd(pos, c32(63)), i64)), c64(1));
+    b.CreateCondBr(b.CreateICmpNE(bit, c64(0)), isSet, next);
+    b.SetInsertPoint(isSet);
+    llvm::Value *kDec = b.CreateSub(k, c32(1));
+    b.CreateCondBr(b.CreateICmpEQ(k, c32(0)), found, next);
+    b.SetInsertPoint(next);
+    llvm::PHINode *k2 = b.CreatePHI(i32, 2);
+    k2->addIncoming(k, loop);
+    k2->addIncoming(kDec, isSet);
+    llvm::Value *pos2 = b.CreateAdd(pos, c32(1));
+    pos->addIncoming(pos2, next);
+    k->addIncoming(k2, next);
+    b.CreateCondBr(b.CreateICmpULT(pos2, c32(kWords * 64)), loop, none);
+    b.SetInsertPoint(found);
+    b.CreateRet(pos);
+    b.SetInsertPoint(none);
+    b.CreateRet(c32(-1));
+  }
+
+  // void pin(ptr mask, i32 base, i32 count, i32 tid): this thread to the
+  // CPU (base + tid) % count of the mask, unless it is there already.
+  llvm::Function *pin = internal("kiln_bind_pin",
+                                 llvm::FunctionType::get(voidTy, {ptrTy, i32, i32, i32}, false));
+  {
+    auto *entry = llvm::BasicBlock::Create(ctx, "entry", pin);
+    auto *doSet = llvm::BasicBlock::Create(ctx, "set", pin);
+    auto *done = llvm::BasicBlock::Create(ctx, "done", pin);
+    auto *worker = llvm::BasicBlock::Create(ctx, "worker", pin);
+    llvm::IRBuilder<> b(entry);
+    b.CreateCondBr(b.CreateICmpEQ(pin->getArg(3), c32(0)), done, worker);
+    b.SetInsertPoint(worker);
+    llvm::Value *idx = b.CreateURem(b.CreateAdd(pin->getArg(1), pin->getArg(3)), pin->getArg(2));
+    llvm::Value *cpu = b.CreateCall(nth, {pin->getArg(0), idx});
+    llvm::Value *tls = b.CreateThreadLocalAddress(boundCpu);
+    llvm::Value *same = b.CreateICmpEQ(b.CreateLoad(i32, tls), cpu);
+    b.CreateCondBr(b.CreateOr(same, b.CreateICmpSLT(cpu, c32(0))), done, doSet);
+    b.SetInsertPoint(doSet);
+    llvm::Value *one = b.CreateAlloca(llvm::ArrayType::get(i64, kWords));
+    b.CreateMemSet(one, llvm::ConstantInt::get(llvm::Type::getInt8Ty(ctx), 0), kWords * 8,
+                   llvm::MaybeAlign(8));
+    llvm::Value *slot = b.CreateGEP(i64, one, b.CreateLShr(cpu, c32(6)));
+    b.CreateStore(b.CreateShl(c64(1), b.CreateZExt(b.CreateAnd(cpu, c32(63)), i64)), slot);
+    llvm::Value *rc = b.CreateCall(setAff, {c32(0), c64(kWords * 8), one});
+    b.CreateStore(b.CreateSelect(b.CreateICmpEQ(rc, c32(0)), cpu, c32(-1)), tls);
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    b.CreateRetVoid();
+  }
+
+  // The team's microtask: (ptr gtid, ptr btid, ptr args{mask, base, count}).
+  llvm::Function *micro = internal("kiln_bind_team",
+                                   llvm::FunctionType::get(voidTy, {ptrTy, ptrTy, ptrTy}, false));
+  auto *argsTy = llvm::StructType::get(ctx, {ptrTy, i32, i32});
+  {
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", micro));
+    llvm::Value *a = micro->getArg(2);
+    llvm::Value *mask = b.CreateLoad(ptrTy, b.CreateStructGEP(argsTy, a, 0));
+    llvm::Value *base = b.CreateLoad(i32, b.CreateStructGEP(argsTy, a, 1));
+    llvm::Value *count = b.CreateLoad(i32, b.CreateStructGEP(argsTy, a, 2));
+    b.CreateCall(pin, {mask, base, count, b.CreateLoad(i32, micro->getArg(1))});
+    b.CreateRetVoid();
+  }
+
+  // void begin(ptr mask, i32 n).
+  ThreadBinding tb;
+  tb.begin = internal("kiln_bind_begin", llvm::FunctionType::get(voidTy, {ptrTy, i32}, false));
+  {
+    llvm::Function *f = tb.begin;
+    auto *entry = llvm::BasicBlock::Create(ctx, "entry", f);
+    auto *decide = llvm::BasicBlock::Create(ctx, "decide", f);
+    auto *check = llvm::BasicBlock::Create(ctx, "check", f);
+    auto *query = llvm::BasicBlock::Create(ctx, "query", f);
+    auto *bind = llvm::BasicBlock::Create(ctx, "bind", f);
+    auto *no = llvm::BasicBlock::Create(ctx, "no", f);
+    llvm::IRBuilder<> b(entry);
+    b.CreateCondBr(b.CreateICmpSLT(b.CreateLoad(i32, mode), c32(0)), decide, check);
+    b.SetInsertPoint(decide);
+    // Off when KILN_BIND_THREADS starts with '0' or libomp binds itself.
+    llvm::Value *off = b.getFalse();
+    llvm::Value *kb = b.CreateCall(getenvFn, {b.CreateGlobalString("KILN_BIND_THREADS")});
+    {
+      auto *isNull = b.CreateIsNull(kb);
+      // Read the first byte only where the pointer is not null.
+      auto *rd = llvm::BasicBlock::Create(ctx, "read", f);
+      auto *join = llvm::BasicBlock::Create(ctx, "join", f);
+      auto *here = b.GetInsertBlock();
+      b.CreateCondBr(isNull, join, rd);
+      b.SetInsertPoint(rd);
+      llvm::Value *zero = b.CreateICmpEQ(b.CreateLoad(llvm::Type::getInt8Ty(ctx), kb),
+                                         llvm::ConstantInt::get(llvm::Type::getInt8Ty(ctx), '0'));
+      b.CreateBr(join);
+      b.SetInsertPoint(join);
+      llvm::PHINode *phi = b.CreatePHI(b.getInt1Ty(), 2);
+      phi->addIncoming(b.getFalse(), here);
+      phi->addIncoming(zero, rd);
+      off = phi;
+    }
+    for (const char *var : {"OMP_PROC_BIND", "OMP_PLACES", "KMP_AFFINITY"})
+      off = b.CreateOr(off, b.CreateIsNotNull(b.CreateCall(getenvFn, {b.CreateGlobalString(var)})));
+    b.CreateStore(b.CreateSelect(off, c32(0), c32(1)), mode);
+    b.CreateBr(check);
+    b.SetInsertPoint(check);
+    b.CreateCondBr(b.CreateAnd(b.CreateICmpEQ(b.CreateLoad(i32, mode), c32(1)),
+                               b.CreateICmpSGT(f->getArg(1), c32(1))),
+                   query, no);
+    b.SetInsertPoint(query);
+    llvm::Value *saved = f->getArg(0); // the caller's mask
+    llvm::Value *rc = b.CreateCall(getAff, {c32(0), c64(kWords * 8), saved});
+    // count, and the rank of the caller's CPU among the mask's CPUs.
+    llvm::Value *cpu = b.CreateCall(getCpu, {});
+    llvm::Value *count = c64(0), *rank = c64(0);
+    llvm::Value *cpu64 = b.CreateSExt(cpu, i64);
+    for (unsigned w = 0; w < kWords; ++w) {
+      llvm::Value *word = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, saved, w));
+      count = b.CreateAdd(count, b.CreateCall(ctpop, {word}));
+      // Bits of this word below the caller's CPU.
+      llvm::Value *lo = c64(w * 64);
+      llvm::Value *below = b.CreateSub(cpu64, lo);
+      llvm::Value *full = b.CreateICmpSGE(below, c64(64));
+      llvm::Value *some = b.CreateICmpSGT(below, c64(0));
+      llvm::Value *partMask = b.CreateSub(b.CreateShl(c64(1), b.CreateAnd(below, c64(63))), c64(1));
+      llvm::Value *m = b.CreateSelect(full, c64(-1), b.CreateSelect(some, partMask, c64(0)));
+      rank = b.CreateAdd(rank, b.CreateCall(ctpop, {b.CreateAnd(word, m)}));
+    }
+    llvm::Value *ok = b.CreateAnd(b.CreateICmpEQ(rc, c32(0)),
+                                  b.CreateICmpSGE(count, b.CreateSExt(f->getArg(1), i64)));
+    auto *fresh = llvm::BasicBlock::Create(ctx, "fresh", f);
+    b.CreateCondBr(ok, fresh, no);
+    // Nothing to do when this caller's last run had the same CPU, thread
+    // count and mask (its workers are in place).
+    b.SetInsertPoint(fresh);
+    auto *lastTy = llvm::StructType::get(ctx, {i32, i32, llvm::ArrayType::get(i64, kWords)});
+    auto *last = new llvm::GlobalVariable(
+        mod, lastTy, false, llvm::GlobalValue::InternalLinkage,
+        llvm::ConstantStruct::get(lastTy, {c32(-1), c32(0), llvm::ConstantAggregateZero::get(
+                                                                llvm::ArrayType::get(i64, kWords))}),
+        "kiln_bind_last", nullptr, llvm::GlobalValue::GeneralDynamicTLSModel);
+    llvm::Value *lastP = b.CreateThreadLocalAddress(last);
+    llvm::Value *lastCpu = b.CreateStructGEP(lastTy, lastP, 0);
+    llvm::Value *lastN = b.CreateStructGEP(lastTy, lastP, 1);
+    llvm::Value *lastMask = b.CreateStructGEP(lastTy, lastP, 2);
+    llvm::Value *same = b.CreateAnd(b.CreateICmpEQ(b.CreateLoad(i32, lastCpu), cpu),
+                                    b.CreateICmpEQ(b.CreateLoad(i32, lastN), f->getArg(1)));
+    for (unsigned w = 0; w < kWords; ++w)
+      same = b.CreateAnd(same, b.CreateICmpEQ(
+                                   b.CreateLoad(i64, b.CreateConstGEP1_64(i64, lastMask, w)),
+                                   b.CreateLoad(i64, b.CreateConstGEP1_64(i64, saved, w))));
+    b.CreateCondBr(same, no, bind);
+    b.SetInsertPoint(bind);
+    b.CreateStore(cpu, lastCpu);
+    b.CreateStore(f->getArg(1), lastN);
+    b.CreateMemCpy(lastMask, llvm::MaybeAlign(8), saved, llvm::MaybeAlign(8), kWords * 8);
+    // A team of n threads, each worker pinning itself (the caller is thread 0).
+    llvm::Value *args = b.CreateAlloca(argsTy);
+    b.CreateStore(saved, b.CreateStructGEP(argsTy, args, 0));
+    llvm::Value *base = b.CreateSelect(b.CreateICmpSLT(cpu, c32(0)), c32(0), b.CreateTrunc(rank, i32));
+    b.CreateStore(base, b.CreateStructGEP(argsTy, args, 1));
+    b.CreateStore(b.CreateTrunc(count, i32), b.CreateStructGEP(argsTy, args, 2));
+    auto *identTy = llvm::StructType::get(ctx, {i32, i32, i32, i32, ptrTy});
+    auto *ident = new llvm::GlobalVariable(
+        mod, identTy, true, llvm::GlobalValue::InternalLinkage,
+        llvm::ConstantStruct::get(identTy, {c32(0), c32(2), c32(0), c32(22),
+                                            b.CreateGlobalString(";kiln;bind;0;0;;")}),
+        "kiln_bind_ident");
+    llvm::FunctionCallee gtidFn = mod.getOrInsertFunction(
+        "__kmpc_global_thread_num", llvm::FunctionType::get(i32, {ptrTy}, false));
+    llvm::FunctionCallee pushFn = mod.getOrInsertFunction(
+        "__kmpc_push_num_threads", llvm::FunctionType::get(voidTy, {ptrTy, i32, i32}, false));
+    llvm::FunctionCallee forkFn = mod.getOrInsertFunction(
+        "__kmpc_fork_call", llvm::FunctionType::get(voidTy, {ptrTy, i32, ptrTy}, true));
+    llvm::Value *gtid = b.CreateCall(gtidFn, {ident});
+    b.CreateCall(pushFn, {ident, gtid, f->getArg(1)});
+    b.CreateCall(forkFn, {ident, c32(1), micro, args});
+    b.CreateRetVoid();
+    b.SetInsertPoint(no);
+    b.CreateRetVoid();
+  }
+
+  return tb;
+}
+
 /// Adds the model descriptor `<cName>_kiln_model_abi_v1` and the packed
 /// `invoke` (runtime/include/kiln/abi.h) and makes every other definition
 /// internal.  The profile descriptor becomes `<cName>_kiln_model_profile_v1`.
 /// A shared library also exports the unprefixed names (aliases), which
 /// kiln_model_load() looks up; objects and archives do not, so that several
 /// models link into one program.  `checks` are the messages of the run-time
-/// checks (ABI v2; kiln.checks, RuntimeCheckABI.h).
+/// checks (ABI v2; kiln.checks, RuntimeCheckABI.h).  `bindThreads`: emit the
+/// thread binding of multi-threaded runs (Linux only).
 LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bool shared,
                      const kiln::ModelABI &abi, ArrayRef<std::string> checks,
-                     const kiln::ArenaInfo &arena) {
+                     const kiln::ArenaInfo &arena, bool bindThreads) {
   StringRef entry = abi.entry;
   ArrayRef<kiln::ABITensor> ins = abi.inputs, outs = abi.outputs;
   llvm::LLVMContext &ctx = mod.getContext();
@@ -150,6 +397,11 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
       b.CreateCall(setBt, {llvm::ConstantInt::get(i32, 1)});
       b.CreateBr(cont);
       b.SetInsertPoint(cont);
+    }
+    if (threadCount && bindThreads) {
+      ThreadBinding tb = emitThreadBinding(mod);
+      llvm::Value *mask = b.CreateAlloca(llvm::ArrayType::get(i64, 16));
+      b.CreateCall(tb.begin, {mask, b.CreateLoad(i32, b.CreateThreadLocalAddress(threadCount))});
     }
     b.CreateCall(ciface, callArgs);
     kiln::cpu::clearCheckRecord(b, rc);
@@ -362,7 +614,8 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     for (Attribute a : arr)
       checks.push_back(cast<StringAttr>(a).str());
   kiln::ArenaInfo arena = kiln::ArenaInfo::fromModule(module).value_or(kiln::ArenaInfo());
-  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks, arena)))
+  if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks, arena,
+                    triple.isOSLinux())))
     return module.emitError() << "cannot find the C interface of entry function '" << abi->entry
                               << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))
