@@ -357,7 +357,7 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   const int64_t srcH = srcT.getDimSize(2), srcW = srcT.getDimSize(3), chunks = m + 1;
   const WinogradMatrices &wm = matrices(m);
   const int64_t a = wm.a, A2 = a * a, PW = kiln::cpu::kMatmulPanelWidth;
-  const int64_t TH = (s.OH + m - 1) / m, TW = (s.OW + m - 1) / m, TT = TH * TW;
+  const int64_t TH = (s.OH + m - 1) / m, TW = (s.OW + m - 1) / m;
   const int64_t P = (s.F + PW - 1) / PW, Fp = P * PW;
   int64_t n = s.F * s.C * 9;
   std::vector<float> storage;
@@ -444,13 +444,29 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     okV = vector::BroadcastOp::create(b, loc, mt, ok);
   };
 
-  // 2. Input transform.
-  auto vType = MemRefType::get({A2, s.N, s.C, TT}, f32);
+  // Blocks of RB tile rows (RB divides TH) go through the three stages in
+  // turn, so that their part of V and M is still in cache when the next
+  // stage reads it, and the blocks run on threads.  Only where the
+  // transformed filter is small (it is read once per block):
+  // blockRows.  RB = TH (one block per image) leaves the stages' own loops
+  // to the threads.
+  const int64_t RB = blocked ? blockRows(s, m, TH, TW) : TH, NB = TH / RB, BT = RB * TW;
+  Value nBlocks = arith::MulIOp::create(b, loc, nDim, cIdx(NB));
+
+  // 2. Input transform.  V [a^2, N * NB, C, BT] and M [a^2, N * NB, Fp, BT]:
+  // block j of image n is "batch" n * NB + j, so that each block's part of
+  // V and M for one position is one contiguous [C or Fp, BT] run (blocks on
+  // different threads share no cache line but at the runs' ends; with the
+  // tiles of all blocks in one row, two threads wrote the same lines of
+  // every row: SqueezeNet's 13x13 and 27x27 layers took twice as long on 2
+  // threads as on 1).
+  int64_t nb = ShapedType::isDynamic(s.N) ? ShapedType::kDynamic : s.N * NB;
+  auto vType = MemRefType::get({A2, nb, s.C, BT}, f32);
   SmallVector<Value> dynN;
   if (ShapedType::isDynamic(s.N))
-    dynN.push_back(nDim);
+    dynN.push_back(nBlocks);
   Value V = memref::AllocOp::create(b, loc, vType, dynN, b.getI64IntegerAttr(64));
-  auto mType = MemRefType::get({A2, s.N, Fp, TT}, f32);
+  auto mType = MemRefType::get({A2, nb, Fp, BT}, f32);
   Value M = memref::AllocOp::create(b, loc, mType, dynN, b.getI64IntegerAttr(64));
   auto zType = MemRefType::get({Fp}, f32);
   std::string zName = base + "_zero";
@@ -465,14 +481,6 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     if (Operation *d = epi.act.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
       d->moveBefore(V.getDefiningOp());
 
-  // Blocks of RB tile rows (RB divides TH) go through the three stages in
-  // turn, so that their part of V and M is still in cache when the next
-  // stage reads it, and the blocks run on threads.  Only where the
-  // transformed filter is small (it is read once per block):
-  // blockRows.  RB = TH (one block per image) leaves the stages' own loops
-  // to the threads.
-  const int64_t RB = blocked ? blockRows(s, m, TH, TW) : TH, NB = TH / RB, BT = RB * TW;
-  Value nBlocks = arith::MulIOp::create(b, loc, nDim, cIdx(NB));
   loopTo(nBlocks, 1, NB > 1, [&](Value blockIdx) {
     Value nIdx = arith::DivUIOp::create(b, loc, blockIdx, cIdx(NB));
     Value th0 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, blockIdx, cIdx(NB)), cIdx(RB));
@@ -564,11 +572,11 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
                 colK.push_back(d[k][l]);
               t[i][l] = combine(b, loc, ArrayRef<double>(wm.BT).slice(i * a, a), colK, zeroV);
             }
-          Value tIdx = tileIndex(th, twb);
+          Value tIdx = arith::SubIOp::create(b, loc, tileIndex(th, twb), t0);
           for (int64_t i = 0; i < a; ++i)
             for (int64_t j = 0; j < a; ++j) {
               Value v = combine(b, loc, ArrayRef<double>(wm.BT).slice(j * a, a), t[i], zeroV);
-              vector::MaskedStoreOp::create(b, loc, V, ValueRange{cIdx(i * a + j), nIdx, c, tIdx}, ok, v);
+              vector::MaskedStoreOp::create(b, loc, V, ValueRange{cIdx(i * a + j), blockIdx, c, tIdx}, ok, v);
             }
         });
       });
@@ -582,9 +590,9 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
         memref::GetGlobalOp::create(b, loc, MemRefType::get({A2 * Fp, s.C, 1}, f32), uRef.getAttr()),
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
     Value zeros = memref::GetGlobalOp::create(b, loc, zType, zg.getSymNameAttr());
-    // buf[xi, n, :, t0 : t0 + BT] as [1, rows, BT, 1].
+    // buf[xi, block, :, :] as [1, rows, BT, 1].
     auto view3 = [&](Value buf, int64_t rows) -> Value {
-      SmallVector<OpFoldResult> offs{xi, nIdx, b.getIndexAttr(0), t0};
+      SmallVector<OpFoldResult> offs{xi, blockIdx, b.getIndexAttr(0), b.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(rows), b.getIndexAttr(BT)};
       SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
       auto rt = memref::SubViewOp::inferRankReducedResultType({rows, BT}, cast<MemRefType>(buf.getType()), offs,
@@ -623,10 +631,10 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
       blockRowsLoop([&](Value th) {
         loop(TW, L, false, [&](Value twb) {
           Value ok = tileMask(twb);
-          Value tIdx = tileIndex(th, twb);
+          Value tIdx = arith::SubIOp::create(b, loc, tileIndex(th, twb), t0);
           SmallVector<Value> mv(A2);
           for (int64_t xi = 0; xi < A2; ++xi)
-            mv[xi] = vector::MaskedLoadOp::create(b, loc, vt, M, ValueRange{cIdx(xi), nIdx, f, tIdx}, ok, zeroV);
+            mv[xi] = vector::MaskedLoadOp::create(b, loc, vt, M, ValueRange{cIdx(xi), blockIdx, f, tIdx}, ok, zeroV);
           // s = M A (a x m), y = A^T s (m x m).
           SmallVector<SmallVector<Value>> sm(a, SmallVector<Value>(m));
           for (int64_t i = 0; i < a; ++i)

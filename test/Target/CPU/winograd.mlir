@@ -74,13 +74,17 @@ func.func @f4(%x: memref<1x8x10x10xf32>, %y: memref<1x32x8x8xf32>) {
 // convolution's work).  A dynamic batch is a dynamic dim of V and M.
 // The 56x56 layer, whose transformed filter (590 KB) is small, runs in
 // blocks of 2 tile rows (28 tiles: 516 KB of V and M) through the three
-// stages, the blocks (batch x 7) on threads.
+// stages, the blocks (batch x 7) on threads.  V and M are block-major
+// ([36, N x 7, 64, 28]): block j of image n writes and reads only its own
+// contiguous [64, 28] run per position.
 // AUTO-LABEL: func.func @auto_56
 // AUTO: %[[N:.*]] = memref.dim %arg0, %{{.*}}
-// AUTO: memref.alloc(%[[N]]) {alignment = 64 : i64} : memref<36x?x64x196xf32>
 // AUTO: %[[NB:.*]] = arith.muli %[[N]], %c7
-// AUTO: scf.for %{{.*}} = %{{.*}} to %[[NB]] step %{{.*}} {
-// AUTO: vector.maskedstore
+// AUTO: memref.alloc(%[[NB]]) {alignment = 64 : i64} : memref<36x?x64x28xf32>
+// AUTO: memref.alloc(%[[NB]]) {alignment = 64 : i64} : memref<36x?x64x28xf32>
+// AUTO: scf.for %[[B:.*]] = %{{.*}} to %[[NB]] step %{{.*}} {
+// AUTO: vector.maskedstore %{{.*}}[%{{.*}}, %[[B]], %{{.*}}, %{{.*}}]
+// AUTO: memref.subview %{{.*}}[%{{.*}}, %[[B]], 0, 0] [1, 1, 64, 28] [1, 1, 1, 1] : memref<36x?x64x28xf32> to memref<64x28xf32, strided<[28, 1], offset: ?>>
 // AUTO: linalg.conv_2d_nchw_fchw {{{.*}}} ins({{.*}} : memref<1x64x28x1xf32, {{.*}}>, memref<64x64x1x1xf32, {{.*}}>)
 // AUTO: vector.maskedstore %arg1
 // AUTO: } {kiln.parallel}
