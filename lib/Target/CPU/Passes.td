@@ -108,9 +108,15 @@ def CPUPadBorders : Pass<"kiln-cpu-pad-borders", "mlir::func::FuncOp"> {
     by memref.dim: those ops write V, B is allocated right before S's first
     use, and S and the copy are erased.
 
+    The border fills of a buffer of at least 64 KB whose leading dims
+    (batch, channels) are copied whole run in one `scf.for` nest over those
+    dims marked `kiln.parallel`: each thread fills the borders of the
+    channels its share of the producer writes and of the consumer reads.
+
     Statistics: pads-bordered, copies-in-place.
   }];
-  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"];
 }
 
 def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {

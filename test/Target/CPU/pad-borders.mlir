@@ -35,6 +35,56 @@ func.func @pad(%src: memref<?x8x10x10xf32>) -> memref<?x8x12x14xf32> {
 
 // -----
 
+// A padded buffer of 64 KB or more (here [1, 96, 16, 16], 96 KB) whose batch
+// and channels are copied whole: the four border fills run in one loop over
+// the batch and the channels, marked kiln.parallel, each on its channel's
+// part of the four blocks (subviews of the blocks: the blocks stay the
+// buffer's only uses besides the interior, so writeInPlace still applies
+// where the copy's source is a fresh buffer).
+// CHECK-LABEL: func.func @pad_threads
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x96x16x16xf32>
+// CHECK: %[[TOP:.*]] = memref.subview %[[P]][0, 0, 0, 0] [1, 96, 1, 16]
+// CHECK: %[[BOT:.*]] = memref.subview %[[P]][0, 0, 15, 0] [1, 96, 1, 16]
+// CHECK: %[[LEFT:.*]] = memref.subview %[[P]][0, 0, 1, 0] [1, 96, 14, 1]
+// CHECK: %[[RIGHT:.*]] = memref.subview %[[P]][0, 0, 1, 15] [1, 96, 14, 1]
+// CHECK: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[T:.*]] = memref.subview %[[TOP]][%[[N]], %[[C]], 0, 0] [1, 1, 1, 16]
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[T]]
+// CHECK: memref.subview %[[BOT]][%[[N]], %[[C]], 0, 0] [1, 1, 1, 16]
+// CHECK: linalg.fill
+// CHECK: memref.subview %[[LEFT]][%[[N]], %[[C]], 0, 0] [1, 1, 14, 1]
+// CHECK: linalg.fill
+// CHECK: memref.subview %[[RIGHT]][%[[N]], %[[C]], 0, 0] [1, 1, 14, 1]
+// CHECK: linalg.fill
+// CHECK: } {kiln.parallel}
+// CHECK: } {kiln.parallel}
+// CHECK-NOT: linalg.fill
+// CHECK: memref.copy
+// Below 64 KB ([1, 8, 16, 16], 8 KB): four fills, no loop.
+// CHECK-LABEL: func.func @pad_small
+// CHECK-NOT: scf.for
+// CHECK-COUNT-4: linalg.fill
+// CHECK-NOT: scf.for
+func.func @pad_threads(%src: memref<1x96x14x14xf32>) -> memref<1x96x16x16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %p = memref.alloc() {alignment = 64 : i64} : memref<1x96x16x16xf32>
+  linalg.fill ins(%cst : f32) outs(%p : memref<1x96x16x16xf32>)
+  %in = memref.subview %p[0, 0, 1, 1] [1, 96, 14, 14] [1, 1, 1, 1] : memref<1x96x16x16xf32> to memref<1x96x14x14xf32, strided<[24576, 256, 16, 1], offset: 17>>
+  memref.copy %src, %in : memref<1x96x14x14xf32> to memref<1x96x14x14xf32, strided<[24576, 256, 16, 1], offset: 17>>
+  return %p : memref<1x96x16x16xf32>
+}
+func.func @pad_small(%src: memref<1x8x14x14xf32>) -> memref<1x8x16x16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %p = memref.alloc() {alignment = 64 : i64} : memref<1x8x16x16xf32>
+  linalg.fill ins(%cst : f32) outs(%p : memref<1x8x16x16xf32>)
+  %in = memref.subview %p[0, 0, 1, 1] [1, 8, 14, 14] [1, 1, 1, 1] : memref<1x8x16x16xf32> to memref<1x8x14x14xf32, strided<[2048, 256, 16, 1], offset: 17>>
+  memref.copy %src, %in : memref<1x8x14x14xf32> to memref<1x8x14x14xf32, strided<[2048, 256, 16, 1], offset: 17>>
+  return %p : memref<1x8x16x16xf32>
+}
+
+// -----
+
 // Left alone: a fill read before the copy; a fill with a value computed
 // in its body; a copy into a subview with a dynamic offset.
 // CHECK-LABEL: func.func @kept
