@@ -392,6 +392,13 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
 /// tile (one channel, every row: decomposeDepthwisePlane).
 constexpr int64_t kDepthwisePlane = 16;
 
+bool sameView(Value a, Value b);
+
+/// On a packed or depthwise convolution (and its tiles): only its
+/// epilogue's post op reads its result buffer, so a tile whose post op the
+/// micro-kernel applies in registers stores the post op's result only.
+constexpr llvm::StringLiteral kScratchOutAttr = "kiln.scratch_out";
+
 /// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
 /// OH <= kDepthwisePlane rows of OW <= kDepthwisePlane columns) by one
 /// register per output row: the rows are read once, each filter tap is
@@ -416,11 +423,31 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   Type f32 = rewriter.getF32Type();
   Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
   auto rowT = VectorType::get({OW}, f32);
+  // The bias init right before the tile (a channel broadcast into `out`,
+  // re-created on this tile by fuseEpilogueIntoTile): the rows start as
+  // the bias, and the init is erased.
+  linalg::GenericOp biasInit;
+  for (Operation *prev = dw->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (isMemoryEffectFree(prev))
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(prev);
+    if (g && kiln::cpu::isChannelBroadcast(g) && sameView(g.getDpsInits()[0], out) &&
+        cast<MemRefType>(g.getDpsInputs()[0].getType()).getRank() == 1)
+      biasInit = g;
+    break;
+  }
   // Output layout [N, OH, OW, C] of the loops is NCHW in memory: out[0, 0, oh, ow].
   SmallVector<Value> acc;
-  for (int64_t oh = 0; oh < OH; ++oh)
-    acc.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, cIdx(oh), c0}, zero,
-                                                 ArrayRef<bool>{true}));
+  if (biasInit) {
+    Value bv = vector::BroadcastOp::create(
+        rewriter, loc, rowT, memref::LoadOp::create(rewriter, loc, biasInit.getDpsInputs()[0], ValueRange{c0}));
+    acc.assign(OH, bv);
+    rewriter.eraseOp(biasInit);
+  } else {
+    for (int64_t oh = 0; oh < OH; ++oh)
+      acc.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, cIdx(oh), c0},
+                                                   zero, ArrayRef<bool>{true}));
+  }
   // Input rows, each read once per kw.
   llvm::DenseMap<std::pair<int64_t, int64_t>, Value> rows;
   for (int64_t kh = 0; kh < KH; ++kh)
@@ -439,9 +466,82 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
         acc[oh] = vector::FMAOp::create(rewriter, loc, bw, row, acc[oh]);
       }
     }
-  for (int64_t oh = 0; oh < OH; ++oh)
-    vector::TransferWriteOp::create(rewriter, loc, acc[oh], out, ValueRange{c0, c0, cIdx(oh), c0},
-                                    ArrayRef<bool>{true});
+  // The post op right after the tile (an element-wise generic reading
+  // `out`, re-created on this tile by fuseEpilogueIntoTile): applied to the
+  // rows in registers and stored to its destination; the rows themselves
+  // are stored only when something else reads the convolution's result.
+  linalg::GenericOp act;
+  for (Operation *next = dw->getNextNode(); next; next = next->getNextNode()) {
+    if (isMemoryEffectFree(next))
+      continue;
+    if (auto g = dyn_cast<linalg::GenericOp>(next);
+        g && llvm::any_of(g.getDpsInputs(), [&](Value v) { return sameView(v, out); }))
+      act = g;
+    break;
+  }
+  // Per input of `act`: a [1, 1, OH, OW] tile read by rows, a per-channel
+  // value (rank 1), or `out` itself (null).
+  SmallVector<Value> actIn;
+  Value actDst;
+  if (act) {
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+    auto isRowTile = [&](MemRefType t) {
+      return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
+             t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
+    };
+    bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
+              llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1 &&
+              kiln::cpu::isVectorizableElementwiseBody(act.getBody());
+    for (OpOperand &o : act->getOpOperands()) {
+      if (!ok)
+        break;
+      AffineMap m = act.getMatchingIndexingMap(&o);
+      auto t = cast<MemRefType>(o.get().getType());
+      if (!t.getElementType().isF32())
+        ok = false;
+      else if (act.isDpsInput(&o) && sameView(o.get(), out))
+        ok = m.isIdentity(), actIn.push_back(Value());
+      else if (m.isIdentity() && isRowTile(t))
+        act.isDpsInput(&o) ? actIn.push_back(o.get()) : (void)(actDst = o.get());
+      else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1)
+        actIn.push_back(o.get());
+      else
+        ok = false;
+    }
+    if (!ok || !actDst) {
+      act = nullptr;
+      actIn.clear();
+    }
+  }
+  bool storeRows = !act || (!sameView(act.getDpsInits()[0], out) && !dw->hasAttr(kScratchOutAttr));
+  if (storeRows)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      vector::TransferWriteOp::create(rewriter, loc, acc[oh], out, ValueRange{c0, c0, cIdx(oh), c0},
+                                      ArrayRef<bool>{true});
+  if (act) {
+    // After the views `act` takes of the tile.
+    rewriter.setInsertionPoint(act);
+    Value a0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      SmallVector<Value> args;
+      for (Value in : actIn) {
+        if (!in)
+          args.push_back(acc[oh]);
+        else if (cast<MemRefType>(in.getType()).getRank() == 4)
+          args.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, in,
+                                                        ValueRange{a0, a0, cIdx(oh), a0}, zero,
+                                                        ArrayRef<bool>{true}));
+        else
+          args.push_back(vector::BroadcastOp::create(rewriter, loc, rowT,
+                                                     memref::LoadOp::create(rewriter, loc, in, ValueRange{a0})));
+      }
+      Value y = kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, OW);
+      vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{a0, a0, cIdx(oh), a0},
+                                      ArrayRef<bool>{true});
+    }
+    rewriter.eraseOp(act);
+  }
   rewriter.eraseOp(dw);
   return success();
 }
@@ -1131,9 +1231,6 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
 /// decomposePackedConvTile turns into the micro-kernel.
 constexpr llvm::StringLiteral kPackedConvTileAttr = "kiln.packed_conv_tile";
 
-/// On a packed convolution (and its tiles): only its epilogue's post op
-/// reads its result buffer.
-constexpr llvm::StringLiteral kScratchOutAttr = "kiln.scratch_out";
 /// On a packed convolution (and its tiles) whose filter panels are the
 /// outer loop: each tile prefetches the next panel (weights of batch-1
 /// layers come from memory once; spread over the tiles of a panel, their
@@ -1642,6 +1739,15 @@ struct TileAndVectorizePass
         (iters[d] == utils::IteratorType::parallel ? redTiles : parTiles)[d] = 0;
       bool fuseEpi = (epiInit || epiAct) && op.getNumReductionLoops() > 0 &&
                      llvm::any_of(parTiles, [](int64_t t) { return t != 0; });
+      // A depthwise convolution whose result only its epilogue reads: the
+      // plane kernel stores the post op's result only (kScratchOutAttr).
+      if (dwKernel && fuseEpi && epiAct)
+        if (auto alloc = op.getDpsInits()[0].getDefiningOp<memref::AllocOp>();
+            alloc && llvm::all_of(alloc->getUsers(), [&](Operation *u) {
+              return u == op.getOperation() || u == epiInit.getOperation() || u == epiAct.getOperation() ||
+                     isa<memref::DeallocOp>(u);
+            }))
+          op->setAttr(kScratchOutAttr, rewriter.getUnitAttr());
       FailureOr<scf::SCFTilingResult> r = failure();
       if (fuseEpi) {
         hoistEpilogueDest(op, epiInit, epiAct);

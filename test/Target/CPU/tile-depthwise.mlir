@@ -53,3 +53,81 @@ func.func @stride3(%x: memref<1x4x22x22xf32>, %w: memref<4x3x3xf32>, %y: memref<
       ins(%x, %w : memref<1x4x22x22xf32>, memref<4x3x3xf32>) outs(%y : memref<1x4x7x7xf32>)
   return
 }
+
+// -----
+
+// The plane kernel with its epilogue (a bias init and a Clip, kiln.epilogue):
+// the rows start as the channel's bias (no write and read-back of the
+// accumulator), the Clip is applied to them in registers and only its result
+// is stored (the convolution's own buffer is read by nothing else: no row is
+// stored to it).
+// CHECK-LABEL: func.func @plane_epilogue
+// CHECK: scf.for
+// CHECK: %[[B:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32, strided<[1], offset: ?>>
+// CHECK: vector.broadcast %[[B]] : f32 to vector<14xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: arith.maximumf {{.*}} : vector<14xf32>
+// CHECK-NEXT: arith.minimumf {{.*}} : vector<14xf32>
+// CHECK-NEXT: vector.transfer_write {{.*}} : vector<14xf32>, memref<1x1x14x14xf32, strided<[4704, 196, 14, 1], offset: ?>>
+// CHECK-COUNT-13: vector.transfer_write
+// CHECK-NOT: vector.transfer_write
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// With a second reader of the convolution's result, its rows are stored
+// too (14 more stores, before the Clip's).
+// CHECK-LABEL: func.func @plane_epilogue_shared
+// CHECK: vector.broadcast
+// CHECK-COUNT-14: vector.transfer_write %{{.*}} : vector<14xf32>, memref<1x1x14x14xf32, strided<[4704, 196, 14, 1], offset: ?>>
+// CHECK: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+// CHECK-NEXT: vector.transfer_write
+// CHECK: return
+func.func @plane_epilogue(%x: memref<1x24x16x16xf32>, %w: memref<24x3x3xf32>, %b: memref<24xf32>) -> memref<1x24x14x14xf32> {
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 6.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x24x14x14xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<24xf32>) outs(%acc : memref<1x24x14x14xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x24x16x16xf32>, memref<24x3x3xf32>) outs(%acc : memref<1x24x14x14xf32>)
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x24x14x14xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x24x14x14xf32>) outs(%y : memref<1x24x14x14xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %lo : f32
+    %n = arith.minimumf %m, %hi : f32
+    linalg.yield %n : f32
+  }
+  memref.dealloc %acc : memref<1x24x14x14xf32>
+  return %y : memref<1x24x14x14xf32>
+}
+func.func @plane_epilogue_shared(%x: memref<1x24x16x16xf32>, %w: memref<24x3x3xf32>, %b: memref<24xf32>, %raw: memref<1x24x14x14xf32>) -> memref<1x24x14x14xf32> {
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 6.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x24x14x14xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<24xf32>) outs(%acc : memref<1x24x14x14xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x24x16x16xf32>, memref<24x3x3xf32>) outs(%acc : memref<1x24x14x14xf32>)
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x24x14x14xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x24x14x14xf32>) outs(%y : memref<1x24x14x14xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %lo : f32
+    %n = arith.minimumf %m, %hi : f32
+    linalg.yield %n : f32
+  }
+  memref.copy %acc, %raw : memref<1x24x14x14xf32> to memref<1x24x14x14xf32>
+  memref.dealloc %acc : memref<1x24x14x14xf32>
+  return %y : memref<1x24x14x14xf32>
+}
