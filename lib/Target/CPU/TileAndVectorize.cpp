@@ -399,6 +399,36 @@ bool sameView(Value a, Value b);
 /// micro-kernel applies in registers stores the post op's result only.
 constexpr llvm::StringLiteral kScratchOutAttr = "kiln.scratch_out";
 
+/// The bias init of a convolution tile `op` writing `out`: the channel
+/// broadcast right before it (ops without memory effects skipped), which
+/// fuseEpilogueIntoTile re-created on this tile; or null.
+linalg::GenericOp biasInitBefore(Operation *op, Value out) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (isMemoryEffectFree(prev))
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(prev);
+    if (g && kiln::cpu::isChannelBroadcast(g) && sameView(g.getDpsInits()[0], out))
+      return g;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+/// The post op of a convolution tile `op` writing `out`: the generic right
+/// after it (ops without memory effects skipped) that reads `out`, which
+/// fuseEpilogueIntoTile re-created on this tile; or null.
+linalg::GenericOp postOpAfter(Operation *op, Value out) {
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
+    if (isMemoryEffectFree(next))
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(next);
+    if (g && llvm::any_of(g.getDpsInputs(), [&](Value v) { return sameView(v, out); }))
+      return g;
+    return nullptr;
+  }
+  return nullptr;
+}
+
 /// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
 /// OH <= kDepthwisePlane rows of OW <= kDepthwisePlane columns) by one
 /// register per output row: the rows are read once, each filter tap is
@@ -426,16 +456,9 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   // The bias init right before the tile (a channel broadcast into `out`,
   // re-created on this tile by fuseEpilogueIntoTile): the rows start as
   // the bias, and the init is erased.
-  linalg::GenericOp biasInit;
-  for (Operation *prev = dw->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (isMemoryEffectFree(prev))
-      continue;
-    auto g = dyn_cast<linalg::GenericOp>(prev);
-    if (g && kiln::cpu::isChannelBroadcast(g) && sameView(g.getDpsInits()[0], out) &&
-        cast<MemRefType>(g.getDpsInputs()[0].getType()).getRank() == 1)
-      biasInit = g;
-    break;
-  }
+  linalg::GenericOp biasInit = biasInitBefore(dw, out);
+  if (biasInit && cast<MemRefType>(biasInit.getDpsInputs()[0].getType()).getRank() != 1)
+    biasInit = nullptr;
   // Output layout [N, OH, OW, C] of the loops is NCHW in memory: out[0, 0, oh, ow].
   SmallVector<Value> acc;
   if (biasInit) {
@@ -470,15 +493,7 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   // `out`, re-created on this tile by fuseEpilogueIntoTile): applied to the
   // rows in registers and stored to its destination; the rows themselves
   // are stored only when something else reads the convolution's result.
-  linalg::GenericOp act;
-  for (Operation *next = dw->getNextNode(); next; next = next->getNextNode()) {
-    if (isMemoryEffectFree(next))
-      continue;
-    if (auto g = dyn_cast<linalg::GenericOp>(next);
-        g && llvm::any_of(g.getDpsInputs(), [&](Value v) { return sameView(v, out); }))
-      act = g;
-    break;
-  }
+  linalg::GenericOp act = postOpAfter(dw, out);
   // Per input of `act`: a [1, 1, OH, OW] tile read by rows, a per-channel
   // value (rank 1), or `out` itself (null).
   SmallVector<Value> actIn;
@@ -1443,15 +1458,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // accumulators start as the bias vector itself, and the init is erased.
   // Maps a per-channel vector onto the [N, F, OH, OW] tile.
   AffineMap chanMap = AffineMap::get(4, 0, {rewriter.getAffineDimExpr(1)}, rewriter.getContext());
-  linalg::GenericOp biasInit;
-  for (Operation *prev = conv->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (isMemoryEffectFree(prev))
-      continue;
-    auto g = dyn_cast<linalg::GenericOp>(prev);
-    if (g && kiln::cpu::isChannelBroadcast(g) && sameView(g.getDpsInits()[0], out))
-      biasInit = g;
-    break;
-  }
+  linalg::GenericOp biasInit = biasInitBefore(conv, out);
   if (biasInit) {
     Value bias = biasInit.getDpsInputs()[0];
     for (int64_t h = 0; h < H; ++h) {
@@ -1505,15 +1512,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // The post op (residual add, activation), re-created on this tile right
   // after it by fuseEpilogueIntoTile, is applied to the transposed
   // registers before they are stored.
-  linalg::GenericOp act;
-  for (Operation *next = conv->getNextNode(); next; next = next->getNextNode()) {
-    if (isMemoryEffectFree(next))
-      continue;
-    if (auto g = dyn_cast<linalg::GenericOp>(next);
-        g && llvm::any_of(g.getDpsInputs(), [&](Value v) { return sameView(v, out); }))
-      act = g;
-    break;
-  }
+  linalg::GenericOp act = postOpAfter(conv, out);
   // Per input of `act`: the [Fp, R] view of an identity-mapped tile, or the
   // 1-D per-channel vector of a (d1)-mapped one; `out` itself is null.
   SmallVector<Value> actIn;
