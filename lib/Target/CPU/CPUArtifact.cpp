@@ -56,12 +56,9 @@ namespace {
 /// the first run.  Workers stay pinned after the run (libomp keeps its
 /// threads); a run whose caller is on the CPU, with the mask and thread
 /// count, of its previous run makes no team and no system call but
-/// sched_getaffinity, and a worker already on its CPU none.
-struct ThreadBinding {
-  llvm::Function *begin = nullptr; // void (ptr mask, i32 n)
-};
-
-ThreadBinding emitThreadBinding(llvm::Module &mod) {
+/// sched_getaffinity, and a worker already on its CPU none.  Returns
+/// `void kiln_bind_begin(i32 n)`, which invoke calls before the entry.
+llvm::Function *emitThreadBinding(llvm::Module &mod) {
   llvm::LLVMContext &ctx = mod.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
@@ -170,11 +167,9 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     b.CreateRetVoid();
   }
 
-  // void begin(ptr mask, i32 n).
-  ThreadBinding tb;
-  tb.begin = internal("kiln_bind_begin", llvm::FunctionType::get(voidTy, {ptrTy, i32}, false));
+  // void begin(i32 n).
+  llvm::Function *f = internal("kiln_bind_begin", llvm::FunctionType::get(voidTy, {i32}, false));
   {
-    llvm::Function *f = tb.begin;
     auto *entry = llvm::BasicBlock::Create(ctx, "entry", f);
     auto *decide = llvm::BasicBlock::Create(ctx, "decide", f);
     auto *check = llvm::BasicBlock::Create(ctx, "check", f);
@@ -182,6 +177,9 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     auto *bind = llvm::BasicBlock::Create(ctx, "bind", f);
     auto *no = llvm::BasicBlock::Create(ctx, "no", f);
     llvm::IRBuilder<> b(entry);
+    // The caller's mask (read by the team forked below, inside this call).
+    llvm::Value *saved = b.CreateAlloca(llvm::ArrayType::get(i64, kWords));
+    llvm::Value *n = f->getArg(0);
     b.CreateCondBr(b.CreateICmpSLT(b.CreateLoad(i32, mode), c32(0)), decide, check);
     b.SetInsertPoint(decide);
     // Off when KILN_BIND_THREADS starts with '0' or libomp binds itself.
@@ -210,10 +208,9 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     b.CreateBr(check);
     b.SetInsertPoint(check);
     b.CreateCondBr(b.CreateAnd(b.CreateICmpEQ(b.CreateLoad(i32, mode), c32(1)),
-                               b.CreateICmpSGT(f->getArg(1), c32(1))),
+                               b.CreateICmpSGT(n, c32(1))),
                    query, no);
     b.SetInsertPoint(query);
-    llvm::Value *saved = f->getArg(0); // the caller's mask
     llvm::Value *rc = b.CreateCall(getAff, {c32(0), c64(kWords * 8), saved});
     // count, and the rank of the caller's CPU among the mask's CPUs.
     llvm::Value *cpu = b.CreateCall(getCpu, {});
@@ -232,7 +229,7 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
       rank = b.CreateAdd(rank, b.CreateCall(ctpop, {b.CreateAnd(word, m)}));
     }
     llvm::Value *ok = b.CreateAnd(b.CreateICmpEQ(rc, c32(0)),
-                                  b.CreateICmpSGE(count, b.CreateSExt(f->getArg(1), i64)));
+                                  b.CreateICmpSGE(count, b.CreateSExt(n, i64)));
     auto *fresh = llvm::BasicBlock::Create(ctx, "fresh", f);
     b.CreateCondBr(ok, fresh, no);
     // Nothing to do when this caller's last run had the same CPU, thread
@@ -249,7 +246,7 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     llvm::Value *lastN = b.CreateStructGEP(lastTy, lastP, 1);
     llvm::Value *lastMask = b.CreateStructGEP(lastTy, lastP, 2);
     llvm::Value *same = b.CreateAnd(b.CreateICmpEQ(b.CreateLoad(i32, lastCpu), cpu),
-                                    b.CreateICmpEQ(b.CreateLoad(i32, lastN), f->getArg(1)));
+                                    b.CreateICmpEQ(b.CreateLoad(i32, lastN), n));
     for (unsigned w = 0; w < kWords; ++w)
       same = b.CreateAnd(same, b.CreateICmpEQ(
                                    b.CreateLoad(i64, b.CreateConstGEP1_64(i64, lastMask, w)),
@@ -257,7 +254,7 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     b.CreateCondBr(same, no, bind);
     b.SetInsertPoint(bind);
     b.CreateStore(cpu, lastCpu);
-    b.CreateStore(f->getArg(1), lastN);
+    b.CreateStore(n, lastN);
     b.CreateMemCpy(lastMask, llvm::MaybeAlign(8), saved, llvm::MaybeAlign(8), kWords * 8);
     // A team of n threads, each worker pinning itself (the caller is thread 0).
     llvm::Value *args = b.CreateAlloca(argsTy);
@@ -278,14 +275,14 @@ ThreadBinding emitThreadBinding(llvm::Module &mod) {
     llvm::FunctionCallee forkFn = mod.getOrInsertFunction(
         "__kmpc_fork_call", llvm::FunctionType::get(voidTy, {ptrTy, i32, ptrTy}, true));
     llvm::Value *gtid = b.CreateCall(gtidFn, {ident});
-    b.CreateCall(pushFn, {ident, gtid, f->getArg(1)});
+    b.CreateCall(pushFn, {ident, gtid, n});
     b.CreateCall(forkFn, {ident, c32(1), micro, args});
     b.CreateRetVoid();
     b.SetInsertPoint(no);
     b.CreateRetVoid();
   }
 
-  return tb;
+  return f;
 }
 
 /// Adds the model descriptor `<cName>_kiln_model_abi_v1` and the packed
@@ -398,11 +395,8 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
       b.CreateBr(cont);
       b.SetInsertPoint(cont);
     }
-    if (threadCount && bindThreads) {
-      ThreadBinding tb = emitThreadBinding(mod);
-      llvm::Value *mask = b.CreateAlloca(llvm::ArrayType::get(i64, 16));
-      b.CreateCall(tb.begin, {mask, b.CreateLoad(i32, b.CreateThreadLocalAddress(threadCount))});
-    }
+    if (threadCount && bindThreads)
+      b.CreateCall(emitThreadBinding(mod), {b.CreateLoad(i32, b.CreateThreadLocalAddress(threadCount))});
     b.CreateCall(ciface, callArgs);
     kiln::cpu::clearCheckRecord(b, rc);
     b.CreateRetVoid();
