@@ -537,7 +537,6 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   if (act) {
     // After the views `act` takes of the tile.
     rewriter.setInsertionPoint(act);
-    Value a0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
     for (int64_t oh = 0; oh < OH; ++oh) {
       SmallVector<Value> args;
       for (Value in : actIn) {
@@ -545,14 +544,14 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
           args.push_back(acc[oh]);
         else if (cast<MemRefType>(in.getType()).getRank() == 4)
           args.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, in,
-                                                        ValueRange{a0, a0, cIdx(oh), a0}, zero,
+                                                        ValueRange{c0, c0, cIdx(oh), c0}, zero,
                                                         ArrayRef<bool>{true}));
         else
           args.push_back(vector::BroadcastOp::create(rewriter, loc, rowT,
-                                                     memref::LoadOp::create(rewriter, loc, in, ValueRange{a0})));
+                                                     memref::LoadOp::create(rewriter, loc, in, ValueRange{c0})));
       }
       Value y = kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, OW);
-      vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{a0, a0, cIdx(oh), a0},
+      vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{c0, c0, cIdx(oh), c0},
                                       ArrayRef<bool>{true});
     }
     rewriter.eraseOp(act);
@@ -991,6 +990,18 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
   return success();
 }
 
+/// Marks `op` kScratchOutAttr when it has a post op `act` and its own
+/// result buffer is read by nothing but its epilogue (`init`, `act`): its
+/// tiles then store the post op's result only.
+void markScratchOut(RewriterBase &rewriter, linalg::LinalgOp op, linalg::GenericOp init, linalg::GenericOp act) {
+  auto alloc = op.getDpsInits()[0].getDefiningOp<memref::AllocOp>();
+  if (alloc && act && llvm::all_of(alloc->getUsers(), [&](Operation *u) {
+        return u == op.getOperation() || u == init.getOperation() || u == act.getOperation() ||
+               isa<memref::DeallocOp>(u);
+      }))
+    op->setAttr(kScratchOutAttr, rewriter.getUnitAttr());
+}
+
 /// Moves the allocation of the post op's result buffer, or the subview of
 /// one (findEpilogue accepts them between `op` and `act`), before `op` and
 /// its init, so that the post op can be re-created inside `op`'s tile
@@ -1281,17 +1292,7 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
   linalg::GenericOp epiInit, epiAct;
   findEpilogue(lop, epiInit, epiAct);
   hoistEpilogueDest(lop, epiInit, epiAct);
-  // The convolution's own result is a scratch buffer when only its
-  // epilogue reads it: a tile whose post op the micro-kernel applies in
-  // registers then stores the post op's result only.
-  bool scratchOut = false;
-  if (auto alloc = conv.getDpsInits()[0].getDefiningOp<memref::AllocOp>(); alloc && epiAct)
-    scratchOut = llvm::all_of(alloc->getUsers(), [&](Operation *u) {
-      return u == conv.getOperation() || u == epiInit.getOperation() || u == epiAct.getOperation() ||
-             isa<memref::DeallocOp>(u);
-    });
-  if (scratchOut)
-    conv->setAttr(kScratchOutAttr, rewriter.getUnitAttr());
+  markScratchOut(rewriter, lop, epiInit, epiAct);
 
   scf::SCFTilingOptions opts;
   SmallVector<OpFoldResult> sizes;
@@ -1739,14 +1740,9 @@ struct TileAndVectorizePass
       bool fuseEpi = (epiInit || epiAct) && op.getNumReductionLoops() > 0 &&
                      llvm::any_of(parTiles, [](int64_t t) { return t != 0; });
       // A depthwise convolution whose result only its epilogue reads: the
-      // plane kernel stores the post op's result only (kScratchOutAttr).
-      if (dwKernel && fuseEpi && epiAct)
-        if (auto alloc = op.getDpsInits()[0].getDefiningOp<memref::AllocOp>();
-            alloc && llvm::all_of(alloc->getUsers(), [&](Operation *u) {
-              return u == op.getOperation() || u == epiInit.getOperation() || u == epiAct.getOperation() ||
-                     isa<memref::DeallocOp>(u);
-            }))
-          op->setAttr(kScratchOutAttr, rewriter.getUnitAttr());
+      // plane kernel stores the post op's result only.
+      if (dwKernel && fuseEpi)
+        markScratchOut(rewriter, op, epiInit, epiAct);
       FailureOr<scf::SCFTilingResult> r = failure();
       if (fuseEpi) {
         hoistEpilogueDest(op, epiInit, epiAct);
