@@ -6,7 +6,7 @@
  * runtime, the model library and libomp), runs the model 3 times to warm
  * up, then RUNS times with caller-provided output buffers while counting,
  * prints "N heap allocations in RUNS runs" and exits 1 unless N is 0. */
-#include <kiln/runtime.h>
+#include "static_io.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -54,13 +54,6 @@ int posix_memalign(void **p, size_t a, size_t n) {
 }
 void free(void *p) { __libc_free(p); }
 
-static size_t bytes_of(kiln_tensor_info *info) {
-  size_t n = kiln_dtype_size(info->dtype);
-  for (int k = 0; k < info->rank; ++k)
-    n *= (size_t)info->dims[k];
-  return n;
-}
-
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s MODEL.so RUNS\n", argv[0]);
@@ -71,29 +64,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load: %s\n", kiln_last_error());
     return 2;
   }
-  int ni = kiln_model_num_inputs(m), no = kiln_model_num_outputs(m);
-  kiln_tensor in[8], out[8];
-  if (ni > 8 || no > 8)
+  int ni, no;
+  kiln_tensor in[STATIC_IO_MAX], out[STATIC_IO_MAX];
+  if (static_io_alloc(m, in, &ni, out, &no) != 0)
     return 2;
-  for (int i = 0; i < ni + no; ++i) {
-    kiln_tensor_info info;
-    kiln_tensor *t = i < ni ? &in[i] : &out[i - ni];
-    if ((i < ni ? kiln_model_input_info(m, i, &info) : kiln_model_output_info(m, i - ni, &info)) !=
-        KILN_OK)
-      return 2;
-    memset(t, 0, sizeof *t);
-    for (int k = 0; k < info.rank; ++k)
-      if (info.dims[k] < 0) {
-        fprintf(stderr, "%s has a dynamic dim: compile with --input-shape\n", info.name);
-        return 2;
-      }
-    t->dtype = info.dtype;
-    t->rank = info.rank;
-    for (int k = 0; k < info.rank; ++k)
-      t->dims[k] = info.dims[k];
-    t->size_bytes = bytes_of(&info);
-    t->data = calloc(1, t->size_bytes ? t->size_bytes : 1);
-  }
   long runs = atol(argv[2]);
   for (long r = 0; r < 3 + runs; ++r) {
     if (r == 3)
@@ -107,10 +81,7 @@ int main(int argc, char **argv) {
   atomic_store(&counting, 0);
   long n = atomic_load(&count);
   printf("%ld heap allocations in %ld runs\n", n, runs);
-  for (int i = 0; i < ni; ++i)
-    free(in[i].data);
-  for (int i = 0; i < no; ++i)
-    free(out[i].data);
+  static_io_free(in, ni, out, no);
   kiln_model_free(m);
   return n == 0 ? 0 : 1;
 }

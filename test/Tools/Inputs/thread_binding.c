@@ -12,7 +12,7 @@
  *   other).
  * Exits 2 on a load/run error. */
 #define _GNU_SOURCE
-#include <kiln/runtime.h>
+#include "static_io.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -21,13 +21,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static size_t bytes_of(kiln_tensor_info *info) {
-  size_t n = kiln_dtype_size(info->dtype);
-  for (int k = 0; k < info->rank; ++k)
-    n *= (size_t)info->dims[k];
-  return n;
-}
 
 int main(int argc, char **argv) {
   if (argc != 4) {
@@ -44,27 +37,10 @@ int main(int argc, char **argv) {
   }
   if (kiln_model_set_num_threads(m, atoi(argv[2])) != KILN_OK)
     return 2;
-  int ni = kiln_model_num_inputs(m), no = kiln_model_num_outputs(m);
-  kiln_tensor in[8], out[8];
-  if (ni > 8 || no > 8)
+  int ni, no;
+  kiln_tensor in[STATIC_IO_MAX], out[STATIC_IO_MAX];
+  if (static_io_alloc(m, in, &ni, out, &no) != 0)
     return 2;
-  for (int i = 0; i < ni + no; ++i) {
-    kiln_tensor_info info;
-    kiln_tensor *t = i < ni ? &in[i] : &out[i - ni];
-    if ((i < ni ? kiln_model_input_info(m, i, &info) : kiln_model_output_info(m, i - ni, &info)) !=
-        KILN_OK)
-      return 2;
-    memset(t, 0, sizeof *t);
-    t->dtype = info.dtype;
-    t->rank = info.rank;
-    for (int k = 0; k < info.rank; ++k) {
-      if (info.dims[k] < 0)
-        return 2;
-      t->dims[k] = info.dims[k];
-    }
-    t->size_bytes = bytes_of(&info);
-    t->data = calloc(1, t->size_bytes ? t->size_bytes : 1);
-  }
   long runs = atol(argv[3]);
   for (long r = 0; r < runs; ++r)
     if (kiln_model_run(m, in, ni, out, no) != KILN_OK) {
@@ -103,10 +79,7 @@ int main(int argc, char **argv) {
   closedir(d);
   printf("pinned workers: %d of %d\n", pinned, others);
   printf("distinct CPUs: %s\n", distinct ? "yes" : "no");
-  for (int i = 0; i < ni; ++i)
-    free(in[i].data);
-  for (int i = 0; i < no; ++i)
-    free(out[i].data);
+  static_io_free(in, ni, out, no);
   kiln_model_free(m);
   return 0;
 }
