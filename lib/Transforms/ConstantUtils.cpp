@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cstring>
@@ -123,6 +124,24 @@ void kiln::eraseDeadConstants(Operation *root) {
     for (Operation *op : dead)
       op->erase();
   }
+}
+
+void kiln::releaseUnreferencedBlobs(Operation *root) {
+  llvm::DenseSet<const void *> live;
+  root->walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+      live.insert(a.getRawHandle().getResource());
+    });
+  });
+  auto &manager = DenseResourceElementsHandle::getManagerInterface(root->getContext()).getBlobManager();
+  SmallVector<std::string> dead;
+  manager.getBlobMap([&](const llvm::StringMap<DialectResourceBlobManager::BlobEntry> &map) {
+    for (const auto &entry : map)
+      if (entry.second.getBlob() && !live.contains(&entry.second))
+        dead.push_back(entry.first().str());
+  });
+  for (const std::string &key : dead)
+    manager.update(key, AsmResourceBlob());
 }
 
 Value kiln::makeF32MatmulWeight(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,

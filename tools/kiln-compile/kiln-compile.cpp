@@ -28,6 +28,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinDialect.h"
+#include "kiln/Transforms/ConstantUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -569,7 +570,11 @@ int main(int argc, char **argv) {
     pm.enableTiming(phases.timing());
     kiln::addKilnStatisticsInstrumentation(pm);
     build(pm);
-    return pm.run(*module);
+    if (failed(pm.run(*module)))
+      return failure();
+    // The weights the pipeline replaced are freed before the next one.
+    kiln::releaseUnreferencedBlobs(*module);
+    return success();
   };
 
   if (stage == Stage::ONNX) {

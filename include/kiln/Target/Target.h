@@ -93,7 +93,9 @@ public:
 
   /// Writes the artifact for a module that went through
   /// buildLoweringPipeline(); for libraries also the C header `<stem>.h`.
-  /// Diagnostics go to the module's context.
+  /// Diagnostics go to the module's context.  It may release the module's
+  /// weight blobs (DenseResourceElementsAttr) once it holds its own copy:
+  /// the module's constants cannot be read afterwards.
   virtual mlir::LogicalResult writeArtifact(mlir::ModuleOp module, const TargetOptions &opts,
                                             ArtifactKind kind,
                                             llvm::StringRef outputPath) const = 0;

@@ -41,6 +41,14 @@ mlir::Value makeI64Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::Ranked
 /// (the weights a pass replaced), repeating until none is left.
 void eraseDeadConstants(mlir::Operation *root);
 
+/// Releases the data of every builtin resource blob (dense_resource weights)
+/// of `root`'s context that no attribute under `root` refers to: the
+/// weights that passes replaced (transposed, folded, packed).  Their entries
+/// stay, empty; the context keeps every blob until it is destroyed
+/// otherwise (VGG-16: two copies of its 528 MB of weights after the graph
+/// passes).  Only while no other module of the context is in use.
+void releaseUnreferencedBlobs(mlir::Operation *root);
+
 /// makeF32Constant for a matmul weight: a `type` of rank > 2 whose leading
 /// dims are all 1 ([1..., K, N]) is built as a [K, N] constant and an
 /// nn.reshape to `type`, as the importer builds it.  The lowering then sees

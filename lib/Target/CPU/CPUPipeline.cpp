@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -124,30 +125,35 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
         host.getEnvironment() == target.getEnvironment())
       pm.addPass(createCPUParallelize());
   }
-  pm.addPass(createConvertLinalgToLoopsPass());
-  if (opts.optLevel > 0)
-    pm.addNestedPass<func::FuncOp>(createCPULowerVectors());
+  // Weights as 1-d globals (module-wide; before the per-function passes).
   pm.addPass(createCPUFlattenConstantGlobals());
-  pm.addPass(createCPUMultiDynamicExpandShape());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createCPUMathApproximation());
-  // Math ops with an LLVM intrinsic (fma, floor, sqrt, ...: the polynomial
-  // approximations emit fma and floor on vectors) become intrinsics that the
-  // back end turns into vector instructions; math-to-libm would scalarize
-  // them into one libm call per vector lane (EfficientNet's SiLU spent 44% of
-  // the model's time in fmaf/floorf calls).  log1p keeps libm's accurate
-  // log1pf instead of LLVM's log(1 + x).
+  // From here to the conversion to the LLVM dialect every pass works on one
+  // function at a time: they run as one pipeline per kernel, on the
+  // compile's threads (kiln-compile -j).
   {
+    OpPassManager &fpm = pm.nest<func::FuncOp>();
+    fpm.addPass(createConvertLinalgToLoopsPass());
+    if (opts.optLevel > 0)
+      fpm.addPass(createCPULowerVectors());
+    fpm.addPass(createCPUMultiDynamicExpandShape());
+    fpm.addPass(memref::createExpandStridedMetadataPass());
+    fpm.addPass(createLowerAffinePass());
+    fpm.addPass(createSCFToControlFlowPass());
+    fpm.addPass(createCPUMathApproximation());
+    // Math ops with an LLVM intrinsic (fma, floor, sqrt, ...: the polynomial
+    // approximations emit fma and floor on vectors) become intrinsics that
+    // the back end turns into vector instructions; math-to-libm would
+    // scalarize them into one libm call per vector lane (EfficientNet's
+    // SiLU spent 44% of the model's time in fmaf/floorf calls).  log1p
+    // keeps libm's accurate log1pf instead of LLVM's log(1 + x).
     ConvertMathToLLVMPassOptions mo;
     mo.approximateLog1p = false;
-    pm.addPass(createConvertMathToLLVMPass(mo));
+    fpm.addPass(createConvertMathToLLVMPass(mo));
   }
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<LLVM::LLVMFuncOp>(createCanonicalizerPass());
 }
 
 namespace {

@@ -60,7 +60,7 @@ struct MathApproximationPass : kiln::cpu::impl::CPUMathApproximationBase<MathApp
     // three (max, NaN test, blend) and ReLU's max with 0 to one `vmaxps`
     // whose NaN operand comes out.  NaN still propagates; only the sign of
     // a zero result is unspecified.
-    getOperation().walk([](Operation *op) {
+    getOperation()->walk([](Operation *op) {
       if (!isa<arith::MaximumFOp, arith::MinimumFOp>(op))
         return;
       auto fm = cast<arith::ArithFastMathInterface>(op);

@@ -27,7 +27,7 @@ struct MultiDynamicExpandShapePass
     : kiln::cpu::impl::CPUMultiDynamicExpandShapeBase<MultiDynamicExpandShapePass> {
   void runOnOperation() override {
     SmallVector<memref::ExpandShapeOp> todo;
-    getOperation().walk([&](memref::ExpandShapeOp op) {
+    getOperation()->walk([&](memref::ExpandShapeOp op) {
       auto res = op.getResultType();
       for (const ReassociationIndices &g : op.getReassociationIndices())
         if (llvm::count_if(g, [&](int64_t d) { return res.isDynamicDim(d); }) > 1) {

@@ -286,7 +286,7 @@ def CPUFlattenConstantGlobals : Pass<"kiln-cpu-flatten-constant-globals", "mlir:
 }
 
 def CPUMultiDynamicExpandShape
-    : Pass<"kiln-cpu-multi-dynamic-expand-shape", "mlir::ModuleOp"> {
+    : Pass<"kiln-cpu-multi-dynamic-expand-shape"> {
   let summary = "Rewrite expand_shapes with several dynamic sizes in one reassociation group as "
                 "reinterpret_casts (works around a crash of expand-strided-metadata)";
   let description = [{
@@ -298,7 +298,7 @@ def CPUMultiDynamicExpandShape
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
 
-def CPUMathApproximation : Pass<"kiln-cpu-math-approximation", "mlir::ModuleOp"> {
+def CPUMathApproximation : Pass<"kiln-cpu-math-approximation"> {
   let summary = "Polynomial approximations of math functions (upstream patterns)";
   let description = [{
     Replaces math functions by upstream polynomial approximations that
