@@ -992,12 +992,39 @@ LogicalResult tileEpilogueOp(RewriterBase &rewriter, linalg::GenericOp g, memref
 
 /// Marks `op` kScratchOutAttr when it has a post op `act` and its own
 /// result buffer is read by nothing but its epilogue (`init`, `act`): its
-/// tiles then store the post op's result only.
+/// tiles then store the post op's result only.  Uses of the buffer before
+/// an `init` that writes all of it do not count: bufferization reuses a
+/// dead buffer for the result (MobileNetV2's expansion convolutions write
+/// the previous block's depthwise output buffer; there the full result was
+/// stored besides the post op's: 0.62 against 0.23 ms for the same layer
+/// with a fresh buffer, on an Intel Xeon).
 void markScratchOut(RewriterBase &rewriter, linalg::LinalgOp op, linalg::GenericOp init, linalg::GenericOp act) {
   auto alloc = op.getDpsInits()[0].getDefiningOp<memref::AllocOp>();
-  if (alloc && act && llvm::all_of(alloc->getUsers(), [&](Operation *u) {
+  if (!alloc || !act)
+    return;
+  // Whether `init` overwrites every element of the buffer: its result map
+  // is the identity over parallel loops, on the buffer itself.
+  bool initWritesAll = false;
+  if (init && init.getNumDpsInits() == 1 && init.getDpsInits()[0] == alloc.getResult() &&
+      init->getBlock() == op->getBlock() && init->isBeforeInBlock(op)) {
+    AffineMap m = init.getMatchingIndexingMap(init.getDpsInitOperand(0));
+    initWritesAll = m.isIdentity() && init.getNumLoops() == init.getNumParallelLoops();
+  }
+  // A use whose top-level op in `init`'s block comes before `init`, and
+  // whose views (if it is one) are used before `init` only.
+  std::function<bool(Operation *)> before = [&](Operation *u) -> bool {
+    Operation *a = init->getBlock()->findAncestorOpInBlock(*u);
+    if (!a || !a->isBeforeInBlock(init))
+      return false;
+    if (isa<ViewLikeOpInterface>(u))
+      for (Operation *v : u->getUsers())
+        if (!before(v))
+          return false;
+    return true;
+  };
+  if (llvm::all_of(alloc->getUsers(), [&](Operation *u) {
         return u == op.getOperation() || u == init.getOperation() || u == act.getOperation() ||
-               isa<memref::DeallocOp>(u);
+               isa<memref::DeallocOp>(u) || (initWritesAll && before(u));
       }))
     op->setAttr(kScratchOutAttr, rewriter.getUnitAttr());
 }
