@@ -351,10 +351,14 @@ bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
 /// strides and dilations).  Per column chunk (forEachColumnChunk) the output
 /// row is read once, updated by `combine(acc, inputRow, kh, kw)` for each of
 /// the KH x KW shifted input rows (stride 2: read contiguously and
-/// deinterleaved), and written once; `op` is erased.
+/// deinterleaved), and written once; `op` is erased.  `start`, when given,
+/// makes a chunk's initial value instead of the read (a bias), and
+/// `finish` replaces the write (a post op in registers).
 template <typename WindowOp>
 void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int64_t KH, int64_t KW,
-                            function_ref<Value(Value, Value, int64_t, int64_t)> combine) {
+                            function_ref<Value(Value, Value, int64_t, int64_t)> combine,
+                            function_ref<Value(VectorType)> start = nullptr,
+                            function_ref<void(Value, Value, VectorType)> finish = nullptr) {
   SmallVector<int64_t> strides(op.getStrides().template getValues<int64_t>());
   SmallVector<int64_t> dil(op.getDilations().template getValues<int64_t>());
   Location loc = op.getLoc();
@@ -366,8 +370,9 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
   Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
   auto chunk = [&](Value ow0, int64_t cols) {
     auto rowT = VectorType::get({cols}, f32);
-    Value acc = vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, c0, ow0}, zero,
-                                               ArrayRef<bool>{true});
+    Value acc = start ? start(rowT)
+                      : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, c0, ow0},
+                                                              zero, ArrayRef<bool>{true});
     Value col0 = affine::makeComposedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0) * strides[1],
                                                  ArrayRef<OpFoldResult>{ow0});
     for (int64_t kh = 0; kh < KH; ++kh) {
@@ -381,8 +386,11 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
         acc = combine(acc, b, kh, kw);
       }
     }
-    vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
-                                    ArrayRef<bool>{true});
+    if (finish)
+      finish(acc, ow0, rowT);
+    else
+      vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0},
+                                      ArrayRef<bool>{true});
   };
   forEachColumnChunk(rewriter, loc, OW, chunk);
   rewriter.eraseOp(op);
@@ -427,6 +435,69 @@ linalg::GenericOp postOpAfter(Operation *op, Value out) {
     return nullptr;
   }
   return nullptr;
+}
+
+/// Whether the post op `act` of a depthwise tile writing `out` ([1, 1, OH,
+/// OW], NCHW) can be applied to its rows in registers: f32, element-wise,
+/// reading `out` once with the identity map, its other inputs row tiles of
+/// the same shape (a residual) or per-channel values (rank 1), its result a
+/// row tile.  Fills `actIn` (per input: the tile, the rank-1 value, or null
+/// for `out`) and `actDst`.
+bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallVectorImpl<Value> &actIn,
+                Value &actDst) {
+  MLIRContext *ctx = act.getContext();
+  AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  auto isRowTile = [&](MemRefType t) {
+    return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
+           t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
+  };
+  actIn.clear();
+  actDst = nullptr;
+  bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
+            llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1 &&
+            kiln::cpu::isVectorizableElementwiseBody(act.getBody());
+  for (OpOperand &o : act->getOpOperands()) {
+    if (!ok)
+      break;
+    AffineMap m = act.getMatchingIndexingMap(&o);
+    auto t = cast<MemRefType>(o.get().getType());
+    if (!t.getElementType().isF32())
+      ok = false;
+    else if (act.isDpsInput(&o) && sameView(o.get(), out))
+      ok = m.isIdentity(), actIn.push_back(Value());
+    else if (m.isIdentity() && isRowTile(t))
+      act.isDpsInput(&o) ? actIn.push_back(o.get()) : (void)(actDst = o.get());
+    else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1)
+      actIn.push_back(o.get());
+    else
+      ok = false;
+  }
+  if (!ok || !actDst) {
+    actIn.clear();
+    return false;
+  }
+  return true;
+}
+
+/// The post op planned by planPostOp applied to `acc`, the row vector of
+/// `out` at row `row`, columns from `col0`.
+Value applyPostOp(RewriterBase &rewriter, Location loc, linalg::GenericOp act, ArrayRef<Value> actIn, Value acc,
+                  Value row, Value col0) {
+  auto rowT = cast<VectorType>(acc.getType());
+  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32Type(), rewriter.getF32FloatAttr(0));
+  SmallVector<Value> args;
+  for (Value in : actIn) {
+    if (!in)
+      args.push_back(acc);
+    else if (cast<MemRefType>(in.getType()).getRank() == 4)
+      args.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, in, ValueRange{c0, c0, row, col0}, zero,
+                                                    ArrayRef<bool>{true}));
+    else
+      args.push_back(vector::BroadcastOp::create(rewriter, loc, rowT,
+                                                 memref::LoadOp::create(rewriter, loc, in, ValueRange{c0})));
+  }
+  return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, rowT.getDimSize(0));
 }
 
 /// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
@@ -498,37 +569,8 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   // value (rank 1), or `out` itself (null).
   SmallVector<Value> actIn;
   Value actDst;
-  if (act) {
-    MLIRContext *ctx = rewriter.getContext();
-    AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
-    auto isRowTile = [&](MemRefType t) {
-      return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
-             t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
-    };
-    bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
-              llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1 &&
-              kiln::cpu::isVectorizableElementwiseBody(act.getBody());
-    for (OpOperand &o : act->getOpOperands()) {
-      if (!ok)
-        break;
-      AffineMap m = act.getMatchingIndexingMap(&o);
-      auto t = cast<MemRefType>(o.get().getType());
-      if (!t.getElementType().isF32())
-        ok = false;
-      else if (act.isDpsInput(&o) && sameView(o.get(), out))
-        ok = m.isIdentity(), actIn.push_back(Value());
-      else if (m.isIdentity() && isRowTile(t))
-        act.isDpsInput(&o) ? actIn.push_back(o.get()) : (void)(actDst = o.get());
-      else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1)
-        actIn.push_back(o.get());
-      else
-        ok = false;
-    }
-    if (!ok || !actDst) {
-      act = nullptr;
-      actIn.clear();
-    }
-  }
+  if (act && !planPostOp(act, out, OH, OW, actIn, actDst))
+    act = nullptr;
   bool storeRows = !act || (!sameView(act.getDpsInits()[0], out) && !dw->hasAttr(kScratchOutAttr));
   if (storeRows)
     for (int64_t oh = 0; oh < OH; ++oh)
@@ -538,19 +580,7 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
     // After the views `act` takes of the tile.
     rewriter.setInsertionPoint(act);
     for (int64_t oh = 0; oh < OH; ++oh) {
-      SmallVector<Value> args;
-      for (Value in : actIn) {
-        if (!in)
-          args.push_back(acc[oh]);
-        else if (cast<MemRefType>(in.getType()).getRank() == 4)
-          args.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, in,
-                                                        ValueRange{c0, c0, cIdx(oh), c0}, zero,
-                                                        ArrayRef<bool>{true}));
-        else
-          args.push_back(vector::BroadcastOp::create(rewriter, loc, rowT,
-                                                     memref::LoadOp::create(rewriter, loc, in, ValueRange{c0})));
-      }
-      Value y = kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, OW);
+      Value y = applyPostOp(rewriter, loc, act, actIn, acc[oh], cIdx(oh), c0);
       vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{c0, c0, cIdx(oh), c0},
                                       ArrayRef<bool>{true});
     }
@@ -574,9 +604,50 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     return decomposeDepthwisePlane(rewriter, dw);
   if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
     return failure();
-  Value w = dw.getDpsInputs()[1];
+  Value w = dw.getDpsInputs()[1], out = dw.getDpsInits()[0];
   Location loc = dw.getLoc();
-  decomposeRowWindowTile(rewriter, dw, r[2], r[4], r[5], [&](Value acc, Value row, int64_t kh, int64_t kw) -> Value {
+  // As the plane kernel: a bias init right before the tile is the chunks'
+  // start value, and a post op right after it is applied in registers; the
+  // row itself is stored only when something else reads it (the
+  // convolution's result was written, read back by the post op and written
+  // to memory besides the post op's: MobileNetV2's 112 x 112 and 56 x 56
+  // depthwise layers).
+  linalg::GenericOp biasInit = biasInitBefore(dw, out);
+  if (biasInit && cast<MemRefType>(biasInit.getDpsInputs()[0].getType()).getRank() != 1)
+    biasInit = nullptr;
+  linalg::GenericOp act = postOpAfter(dw, out);
+  SmallVector<Value> actIn;
+  Value actDst;
+  if (act && !planPostOp(act, out, 1, r[2], actIn, actDst))
+    act = nullptr;
+  bool storeRow = !act || (!sameView(act.getDpsInits()[0], out) && !dw->hasAttr(kScratchOutAttr));
+  // The code goes where the post op's views of the tile are defined (ops
+  // without memory effects between the tile and the post op).
+  if (act)
+    dw->moveBefore(act);
+  auto start = [&](VectorType rowT) -> Value {
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    return vector::BroadcastOp::create(rewriter, loc, rowT,
+                                       memref::LoadOp::create(rewriter, loc, biasInit.getDpsInputs()[0], ValueRange{c0}));
+  };
+  auto finish = [&](Value acc, Value ow0, VectorType) {
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    if (storeRow)
+      vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0}, ArrayRef<bool>{true});
+    if (act) {
+      Value y = applyPostOp(rewriter, loc, act, actIn, acc, c0, ow0);
+      vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{c0, c0, c0, ow0}, ArrayRef<bool>{true});
+    }
+  };
+  function_ref<Value(VectorType)> startRef = nullptr;
+  function_ref<void(Value, Value, VectorType)> finishRef = nullptr;
+  if (biasInit)
+    startRef = start;
+  if (act)
+    finishRef = finish;
+  decomposeRowWindowTile(
+      rewriter, dw, r[2], r[4], r[5],
+      [&](Value acc, Value row, int64_t kh, int64_t kw) -> Value {
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value wv = memref::LoadOp::create(rewriter, loc, w,
                                       ValueRange{c0, arith::ConstantIndexOp::create(rewriter, loc, kh),
@@ -584,7 +655,12 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     return vector::FMAOp::create(rewriter, loc,
                                  vector::BroadcastOp::create(rewriter, loc, cast<VectorType>(row.getType()), wv),
                                  row, acc);
-  });
+      },
+      startRef, finishRef);
+  if (biasInit)
+    rewriter.eraseOp(biasInit);
+  if (act)
+    rewriter.eraseOp(act);
   return success();
 }
 

@@ -131,3 +131,87 @@ func.func @plane_epilogue_shared(%x: memref<1x24x16x16xf32>, %w: memref<24x3x3xf
   memref.dealloc %acc : memref<1x24x14x14xf32>
   return %y : memref<1x24x14x14xf32>
 }
+
+// -----
+
+// Wider planes go through the row kernel (one channel x one output row per
+// tile, column chunks 16 + 4 here); the same epilogue as the plane kernel:
+// the chunks start as the bias (no read of the convolution's buffer), the
+// Clip is applied in registers, and only its result is stored; the
+// convolution's own buffer is gone.
+// CHECK-LABEL: func.func @row_epilogue
+// CHECK: memref.alloc() {{.*}} : memref<1x24x20x20xf32>
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for
+// CHECK: %[[B:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<1xf32, strided<[1], offset: ?>>
+// CHECK: %[[BV:.*]] = vector.broadcast %[[B]] : f32 to vector<16xf32>
+// CHECK: vector.fma %{{.*}}, %{{.*}}, %[[BV]] : vector<16xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK-NEXT: arith.minimumf {{.*}} : vector<16xf32>
+// CHECK-NEXT: vector.transfer_write {{.*}} : vector<16xf32>, memref<1x1x1x20xf32
+// CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: arith.minimumf {{.*}} : vector<4xf32>
+// CHECK-NEXT: vector.transfer_write {{.*}} : vector<4xf32>, memref<1x1x1x20xf32
+// CHECK-NOT: vector.transfer_write
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// With a second reader of the convolution's result, each chunk is stored
+// too, before the Clip's.
+// CHECK-LABEL: func.func @row_epilogue_shared
+// CHECK: vector.fma
+// CHECK: vector.transfer_write %{{.*}} : vector<16xf32>, memref<1x1x1x20xf32
+// CHECK-NEXT: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+// CHECK-NEXT: vector.transfer_write %{{.*}} : vector<16xf32>, memref<1x1x1x20xf32
+// CHECK: return
+func.func @row_epilogue(%x: memref<1x24x22x22xf32>, %w: memref<24x3x3xf32>, %b: memref<24xf32>) -> memref<1x24x20x20xf32> {
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 6.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x24x20x20xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<24xf32>) outs(%acc : memref<1x24x20x20xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x24x22x22xf32>, memref<24x3x3xf32>) outs(%acc : memref<1x24x20x20xf32>)
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x24x20x20xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x24x20x20xf32>) outs(%y : memref<1x24x20x20xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %lo : f32
+    %n = arith.minimumf %m, %hi : f32
+    linalg.yield %n : f32
+  }
+  memref.dealloc %acc : memref<1x24x20x20xf32>
+  return %y : memref<1x24x20x20xf32>
+}
+func.func @row_epilogue_shared(%x: memref<1x24x22x22xf32>, %w: memref<24x3x3xf32>, %b: memref<24xf32>, %raw: memref<1x24x20x20xf32>) -> memref<1x24x20x20xf32> {
+  %lo = arith.constant 0.0 : f32
+  %hi = arith.constant 6.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x24x20x20xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<24xf32>) outs(%acc : memref<1x24x20x20xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<1x24x22x22xf32>, memref<24x3x3xf32>) outs(%acc : memref<1x24x20x20xf32>)
+  %y = memref.alloc() {alignment = 64 : i64} : memref<1x24x20x20xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x24x20x20xf32>) outs(%y : memref<1x24x20x20xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %lo : f32
+    %n = arith.minimumf %m, %hi : f32
+    linalg.yield %n : f32
+  }
+  memref.copy %acc, %raw : memref<1x24x20x20xf32> to memref<1x24x20x20xf32>
+  memref.dealloc %acc : memref<1x24x20x20xf32>
+  return %y : memref<1x24x20x20xf32>
+}
