@@ -20,6 +20,7 @@
 #include "kiln/Pipeline/Pipeline.h"
 #include "kiln/Target/Common/MemoryPlan.h"
 #include "kiln/Target/Target.h"
+#include "kiln/Transforms/ConstantUtils.h"
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
 
@@ -28,7 +29,6 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinDialect.h"
-#include "kiln/Transforms/ConstantUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"

@@ -754,8 +754,8 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     }
   }
   // The weights go to a file, not into memory: the object writer's buffer
-  // would be one more copy of them at the compile's peak.  Returns false on
-  // failure (with the error emitted).
+  // would be one more copy of them at the compile's peak.  open and close
+  // emit their errors.
   std::unique_ptr<llvm::TargetMachine> dataTM;
   std::unique_ptr<llvm::raw_fd_ostream> dataOS;
   bool dataFailed = false;
@@ -825,17 +825,16 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
       if (!p.error.empty())
         return module.emitError() << p.error << " (Kiln bug)";
     phase("code generation");
+    if (dataMod && failed(openDataObject()))
+      return failure();
     objects.resize(ps.size());
     for (size_t i = 0; i < ps.size(); ++i)
       pool.async([&, i] {
         if (codegen(*ps[i].mod, *ps[i].tm, llvm::CodeGenFileType::ObjectFile, objects[i]))
           ps[i].error = "the target cannot emit an object file";
       });
-    if (dataMod) {
-      if (failed(openDataObject()))
-        return failure();
+    if (dataMod)
       pool.async(emitDataObject);
-    }
     pool.wait();
     if (dataMod && failed(closeDataObject()))
       return failure();

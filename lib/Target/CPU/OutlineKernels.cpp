@@ -122,10 +122,7 @@ struct OutlineKernelsPass : kiln::cpu::impl::CPUOutlineKernelsBase<OutlineKernel
         // so that kernels that differ only in their weights share one
         // function (DenseNet-121's 58 3x3 convolutions in 4 shapes).
         SmallVector<memref::GetGlobalOp> globals;
-        k->walk([&](memref::GetGlobalOp g) {
-          if (g != k)
-            globals.push_back(g);
-        });
+        k->walk([&](memref::GetGlobalOp g) { globals.push_back(g); });
         for (memref::GetGlobalOp g : globals)
           g->moveBefore(k);
         llvm::SetVector<Value> free;

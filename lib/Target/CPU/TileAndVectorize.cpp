@@ -528,8 +528,6 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
   // re-created on this tile by fuseEpilogueIntoTile): the rows start as
   // the bias, and the init is erased.
   linalg::GenericOp biasInit = biasInitBefore(dw, out);
-  if (biasInit && cast<MemRefType>(biasInit.getDpsInputs()[0].getType()).getRank() != 1)
-    biasInit = nullptr;
   // Output layout [N, OH, OW, C] of the loops is NCHW in memory: out[0, 0, oh, ow].
   SmallVector<Value> acc;
   if (biasInit) {
@@ -613,8 +611,6 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
   // to memory besides the post op's: MobileNetV2's 112 x 112 and 56 x 56
   // depthwise layers).
   linalg::GenericOp biasInit = biasInitBefore(dw, out);
-  if (biasInit && cast<MemRefType>(biasInit.getDpsInputs()[0].getType()).getRank() != 1)
-    biasInit = nullptr;
   linalg::GenericOp act = postOpAfter(dw, out);
   SmallVector<Value> actIn;
   Value actDst;
@@ -630,6 +626,7 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     return vector::BroadcastOp::create(rewriter, loc, rowT,
                                        memref::LoadOp::create(rewriter, loc, biasInit.getDpsInputs()[0], ValueRange{c0}));
   };
+  // (Without a post op: the row's plain write.)
   auto finish = [&](Value acc, Value ow0, VectorType) {
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
     if (storeRow)
@@ -640,11 +637,8 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     }
   };
   function_ref<Value(VectorType)> startRef = nullptr;
-  function_ref<void(Value, Value, VectorType)> finishRef = nullptr;
   if (biasInit)
     startRef = start;
-  if (act)
-    finishRef = finish;
   decomposeRowWindowTile(
       rewriter, dw, r[2], r[4], r[5],
       [&](Value acc, Value row, int64_t kh, int64_t kw) -> Value {
@@ -656,7 +650,7 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
                                  vector::BroadcastOp::create(rewriter, loc, cast<VectorType>(row.getType()), wv),
                                  row, acc);
       },
-      startRef, finishRef);
+      startRef, finish);
   if (biasInit)
     rewriter.eraseOp(biasInit);
   if (act)
