@@ -4,10 +4,11 @@
 // with Kiln's (`kiln-run --profile-json`) node by node
 // (bench/compare_profile.py; docs/benchmarks.md).
 //
-//   node bench/ort_profile.js MODEL.onnx THREADS RUNS PREFIX
+//   node bench/ort_profile.js MODEL.onnx THREADS RUNS PREFIX [BATCH]
 //
-// Runs the model RUNS times on random inputs (float32 inputs only; dynamic
-// dims are 1) with the session options of bench/ort_worker.js plus
+// Runs the model RUNS times on random inputs (float32 inputs only; the first
+// dynamic dim of each input is BATCH, default 1, as with kiln-run --batch;
+// other dynamic dims are 1) with the session options of bench/ort_worker.js plus
 // enableProfiling; ONNX Runtime writes the trace to PREFIX_<date>.json
 // (its chrome-trace format: one `<node>_kernel_time` event per node and
 // run, one `model_run` event per run).
@@ -20,10 +21,11 @@ try {
   process.exit(1);
 }
 (async () => {
-  const [model, threadsS, runsS, prefix] = process.argv.slice(2);
+  const [model, threadsS, runsS, prefix, batchS] = process.argv.slice(2);
   const threads = parseInt(threadsS, 10), runs = parseInt(runsS, 10);
-  if (!model || !(threads >= 1) || !(runs >= 1) || !prefix) {
-    console.error('usage: ort_profile.js MODEL.onnx THREADS RUNS PREFIX');
+  const batch = batchS === undefined ? 1 : parseInt(batchS, 10);
+  if (!model || !(threads >= 1) || !(runs >= 1) || !prefix || !(batch >= 1)) {
+    console.error('usage: ort_profile.js MODEL.onnx THREADS RUNS PREFIX [BATCH]');
     process.exit(2);
   }
   const s = await ort.InferenceSession.create(model, {
@@ -34,7 +36,13 @@ try {
   const feeds = {};
   for (const name of s.inputNames) {
     const meta = (s.inputMetadata || []).find((m) => m.name === name);
-    const dims = meta && meta.shape ? meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1)) : null;
+    let first = true;
+    const dims = meta && meta.shape ? meta.shape.map((d) => {
+      if (typeof d === 'number' && d > 0) return d;
+      const v = first ? batch : 1;
+      first = false;
+      return v;
+    }) : null;
     if (!dims || (meta.type && meta.type !== 'float32')) {
       console.error(`input '${name}': only float32 inputs with a known rank are supported`);
       process.exit(1);

@@ -88,6 +88,12 @@ MODELS = {
     "pk_w11_5x5_dilation2_relu": (Conv(16, 24, 5, dil=2, relu=True), [16, 9, 11], False),
     "pk_w20_1x1_stride2": (Conv(128, 96, 1, stride=2), [128, 20, 40], False),
     "pk_w17_3x3_no_bias": (Conv(24, 72, 3, bias=False), [24, 5, 17], False),
+    # Loop orders at a dynamic batch (data sets at batch 1 and 2): a small
+    # input with the panel loop outside the pixels, its 40 channels peeling
+    # the panel loop (the batch loop stays sequential, the pixel loops take
+    # the threads); an input over 1 MB per image, pixels outside the panels.
+    "pk_batch_small_input_peeled": (Conv(16, 40, 3, relu=True), [16, 20, 30], True),
+    "pk_batch_large_input": (Conv(128, 64, 1, relu=True), [128, 48, 48], True),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

@@ -38,6 +38,10 @@ namespace kiln::cpu {
 /// Marks the tile loops over parallel dims that kiln-cpu-tile-and-vectorize
 /// wants on threads (kiln-cpu-parallelize).
 constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
+/// Marks a sequential batch loop (over images) whose marked loops may
+/// still run on threads: kiln-cpu-parallelize makes bands of marked loops
+/// inside it, where it would leave loops inside any other loop sequential.
+constexpr llvm::StringLiteral kBatchLoopAttr = "kiln.batch_loop";
 
 /// On a linalg.matmul: the constant global holding its right operand in
 /// column panels [ceil(N / kMatmulPanelWidth)][K][kMatmulPanelWidth]
@@ -55,6 +59,10 @@ constexpr int64_t kMatmulPanelWidth = 32;
 /// output pixels).
 constexpr llvm::StringLiteral kPackedFilterAttr = "kiln.packed_filter";
 constexpr int64_t kConvTilePixels = 14;
+/// One image's input of a packed convolution up to this size is re-read
+/// by every filter panel (panels outside the pixel loops; half of the 2 MB
+/// L2 of the Intel Xeons this was measured on, all of a Zen 4's 1 MB L2).
+constexpr int64_t kPanelsOuterInputBytes = 1024 * 1024;
 /// Whether `conv` (buffers) is computed by the packed convolution
 /// micro-kernel (its filter is then packed): f32, every size static but
 /// the batch, and a shape the row micro-kernel computes slower

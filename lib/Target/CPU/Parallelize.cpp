@@ -58,12 +58,19 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
       if (!isMarked(f))
         return;
       for (Operation *p = f->getParentOp(); p; p = p->getParentOp())
-        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp, omp::ParallelOp>(p))
+        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp, omp::ParallelOp>(p) &&
+            !(isa<scf::ForOp>(p) && p->hasAttr(kiln::cpu::kBatchLoopAttr) &&
+              !p->hasAttr(kiln::cpu::kParallelAttr)))
           return; // inside another loop: nested parallelism is not wanted
       outermost.push_back(f);
     });
     // Markers of loops that stay sequential.
-    auto dropMarkers = [&] { m.walk([&](scf::ForOp f) { f->removeAttr(kiln::cpu::kParallelAttr); }); };
+    auto dropMarkers = [&] {
+      m.walk([&](scf::ForOp f) {
+        f->removeAttr(kiln::cpu::kParallelAttr);
+        f->removeAttr(kiln::cpu::kBatchLoopAttr);
+      });
+    };
     if (outermost.empty())
       return dropMarkers();
 

@@ -242,3 +242,64 @@ func.func @conv_epilogue_padded(%x: memref<1x64x7x7xf32>) -> memref<1x40x9x9xf32
   memref.dealloc %acc : memref<1x40x7x7xf32>
   return %p : memref<1x40x9x9xf32>
 }
+
+// -----
+
+// Loop order at a dynamic batch: the batch loop outermost; one image's
+// input here is 50 KB (under kPanelsOuterInputBytes), so the panel loop
+// (step 32) is outside the pixel loops (rows, then 12-pixel tiles), and
+// every loop of the nest is marked for threads.
+// TILE-LABEL: func.func @order_small_input
+// TILE: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c32 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c28 step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c24 step %c12 {
+// TILE-NOT: kiln.batch_loop
+// TILE: return
+memref.global "private" constant @ws : memref<64x16x1x1xf32> = dense<0.5>
+func.func @order_small_input(%x: memref<?x16x28x28xf32>, %y: memref<?x64x28x28xf32>) {
+  %w = memref.get_global @ws : memref<64x16x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x16x28x28xf32>, memref<64x16x1x1xf32>) outs(%y : memref<?x64x28x28xf32>)
+  return
+}
+
+// -----
+
+// One image's input is 3.2 MB and the filter smaller: the pixel loops are
+// outside the panel loop (a tile's input stays in L1 while it walks the
+// panels).
+// TILE-LABEL: func.func @order_large_input
+// TILE: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c56 step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c48 step %c12 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c32 {
+// TILE: return
+memref.global "private" constant @wl : memref<64x256x1x1xf32> = dense<0.5>
+func.func @order_large_input(%x: memref<?x256x56x56xf32>, %y: memref<?x64x56x56xf32>) {
+  %w = memref.get_global @wl : memref<64x256x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x256x56x56xf32>, memref<64x256x1x1xf32>) outs(%y : memref<?x64x56x56xf32>)
+  return
+}
+
+// -----
+
+// 40 output channels: the panel loop right inside the batch loop is
+// peeled (one full panel, then 8 channels), which would leave the batch
+// loop a band of its own (one iteration at batch 1); it is marked
+// kiln.batch_loop instead of kiln.parallel, so that kiln-cpu-parallelize
+// puts the threads on the pixel loops of each panel.
+// TILE-LABEL: func.func @order_peeled_panels
+// TILE: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c28 step %c1 {
+// TILE: scf.for %{{.*}} = %c0 to %c28 step %c1 {
+// TILE: } {kiln.batch_loop}
+// TILE: return
+memref.global "private" constant @wp : memref<40x16x1x1xf32> = dense<0.5>
+func.func @order_peeled_panels(%x: memref<?x16x28x28xf32>, %y: memref<?x40x28x28xf32>) {
+  %w = memref.get_global @wp : memref<40x16x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x16x28x28xf32>, memref<40x16x1x1xf32>) outs(%y : memref<?x40x28x28xf32>)
+  return
+}

@@ -100,3 +100,66 @@ func.func @triangular(%a: memref<64x64xf32>) {
   } {kiln.parallel}
   return
 }
+
+// -----
+
+// A sequential batch loop (kiln.batch_loop, from the packed convolution's
+// tiling when its panel loop is peeled) does not stop the marked loops
+// inside it from running on threads: each becomes a band of its own, in
+// the batch loop's body; the batch loop stays a sequential scf.for and
+// loses its marker.
+
+// CHECK-LABEL: func.func @batch_loop(
+// CHECK: scf.for
+// CHECK-NOT: kiln.batch_loop
+// CHECK: omp.parallel
+// CHECK: omp.terminator
+// CHECK: omp.parallel
+// CHECK: omp.terminator
+// CHECK-NOT: kiln.batch_loop
+// CHECK-NOT: kiln.parallel
+// CHECK: return
+func.func @batch_loop(%a: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  scf.for %b = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %c32 step %c1 {
+      memref.store %f, %a[%b, %j] : memref<?x64xf32>
+    } {kiln.parallel}
+    scf.for %j = %c32 to %c64 step %c1 {
+      memref.store %f, %a[%b, %j] : memref<?x64xf32>
+    } {kiln.parallel}
+  } {kiln.batch_loop}
+  return
+}
+
+// -----
+
+// A loop marked both ways is a band itself: the marked loops inside it are
+// nested and stay sequential (one omp.parallel).
+
+// CHECK-LABEL: func.func @batch_loop_parallel(
+// CHECK-COUNT-1: omp.parallel
+// CHECK-NOT: omp.parallel
+// CHECK: return
+func.func @batch_loop_parallel(%a: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %f = arith.constant 1.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  scf.for %b = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %c32 step %c1 {
+      memref.store %f, %a[%b, %j] : memref<?x64xf32>
+    } {kiln.parallel}
+    scf.for %j = %c32 to %c64 step %c1 {
+      memref.store %f, %a[%b, %j] : memref<?x64xf32>
+    } {kiln.parallel}
+  } {kiln.batch_loop, kiln.parallel}
+  return
+}
