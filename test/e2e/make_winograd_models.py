@@ -49,6 +49,10 @@ MODELS = {
     "wg_two_layers": (Two(32, 32), [32, 11, 12], False),
     "wg_resnet_56x56": (Conv(64, 64, 3, relu=True), [64, 56, 56], True),
     "wg_resnet_14x14": (Conv(256, 256, 3, relu=True), [256, 14, 14], False),
+    # A transformed filter over 1 MB in F(4x4) (36 x 64 x 128 floats): one
+    # block per image; at a dynamic batch the loop over images stays
+    # sequential and the stages' loops run on threads (kiln.batch_loop).
+    "wg_dynamic_batch_one_block": (Conv(128, 64, 3, relu=True), [128, 10, 12], True),
 }
 
 

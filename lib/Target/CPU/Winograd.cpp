@@ -420,6 +420,7 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(f.getBody());
     body(f.getInductionVar());
+    return f;
   };
   auto loop = [&](int64_t ub, int64_t step, bool parallel, function_ref<void(Value)> body) {
     loopTo(cIdx(ub), step, parallel, body);
@@ -481,7 +482,12 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     if (Operation *d = epi.act.getDpsInits()[0].getDefiningOp(); d && !d->isBeforeInBlock(conv))
       d->moveBefore(V.getDefiningOp());
 
-  loopTo(nBlocks, 1, NB > 1, [&](Value blockIdx) {
+  // With one block per image, the loop over images (dynamic at a dynamic
+  // batch) stays sequential and the stages' loops inside it take the
+  // threads (kiln.batch_loop; as a plain loop it kept them all sequential:
+  // ResNet-50's 14x14 and 28x28 3x3 layers ran as fast on 2 threads as on
+  // 1).
+  scf::ForOp blockLoop = loopTo(nBlocks, 1, NB > 1, [&](Value blockIdx) {
     Value nIdx = arith::DivUIOp::create(b, loc, blockIdx, cIdx(NB));
     Value th0 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, blockIdx, cIdx(NB)), cIdx(RB));
     Value t0 = arith::MulIOp::create(b, loc, th0, cIdx(TW));
@@ -717,6 +723,8 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
       });
     });
   });
+  if (NB == 1)
+    blockLoop->setAttr(kiln::cpu::kBatchLoopAttr, b.getUnitAttr());
   memref::DeallocOp::create(b, loc, V);
   memref::DeallocOp::create(b, loc, M);
   conv.erase();

@@ -76,7 +76,9 @@ func.func @f4(%x: memref<1x8x10x10xf32>, %y: memref<1x32x8x8xf32>) {
 // blocks of 2 tile rows (28 tiles: 516 KB of V and M) through the three
 // stages, the blocks (batch x 7) on threads.  V and M are block-major
 // ([36, N x 7, 64, 28]): block j of image n writes and reads only its own
-// contiguous [64, 28] run per position.
+// contiguous [64, 28] run per position.  With one block per image (the
+// 14x14 layer at a dynamic batch), the loop over images is a
+// kiln.batch_loop: sequential, its three stages' loops on threads.
 // AUTO-LABEL: func.func @auto_56
 // AUTO: %[[N:.*]] = memref.dim %arg0, %{{.*}}
 // AUTO: %[[NB:.*]] = arith.muli %[[N]], %c7
@@ -90,6 +92,15 @@ func.func @f4(%x: memref<1x8x10x10xf32>, %y: memref<1x32x8x8xf32>) {
 // AUTO: } {kiln.parallel}
 // AUTO-LABEL: func.func @auto_14
 // AUTO: memref.alloc() {alignment = 64 : i64} : memref<16x1x256x49xf32>
+// AUTO-LABEL: func.func @auto_14_dynamic_batch
+// AUTO: scf.for %{{.*}} = %c0 to %{{.*}} step %{{.*}} {
+// AUTO: scf.for %{{.*}} = %c0 to %c256 step
+// AUTO: } {kiln.parallel}
+// AUTO: scf.for %{{.*}} = %c0 to %c16 step
+// AUTO: } {kiln.parallel}
+// AUTO: scf.for %{{.*}} = %c0 to %c256{{.*}} step
+// AUTO: } {kiln.parallel}
+// AUTO-NEXT: } {kiln.batch_loop}
 // AUTO-LABEL: func.func @auto_7
 // AUTO: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%arg0, %0
 memref.global "private" constant @w64 : memref<64x64x3x3xf32> = dense<1.0>
@@ -105,6 +116,12 @@ func.func @auto_14(%x: memref<1x256x16x16xf32>, %y: memref<1x256x14x14xf32>) {
   %w = memref.get_global @w256 : memref<256x256x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%x, %w : memref<1x256x16x16xf32>, memref<256x256x3x3xf32>) outs(%y : memref<1x256x14x14xf32>)
+  return
+}
+func.func @auto_14_dynamic_batch(%x: memref<?x256x16x16xf32>, %y: memref<?x256x14x14xf32>) {
+  %w = memref.get_global @w256 : memref<256x256x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x256x16x16xf32>, memref<256x256x3x3xf32>) outs(%y : memref<?x256x14x14xf32>)
   return
 }
 func.func @auto_7(%x: memref<1x512x9x9xf32>, %y: memref<1x512x7x7xf32>) {
