@@ -94,6 +94,14 @@ MODELS = {
     # the threads); an input over 1 MB per image, pixels outside the panels.
     "pk_batch_small_input_peeled": (Conv(16, 40, 3, relu=True), [16, 20, 30], True),
     "pk_batch_large_input": (Conv(128, 64, 1, relu=True), [128, 48, 48], True),
+    # The pixel-vector kernel (1x1, stride 1, rows of 28 or more): a peeled
+    # panel (40 channels: groups of 8), no bias, 30 pixels a row (chunks of
+    # 48 across rows, a masked last vector), a fused residual at 56 wide
+    # (pk_w56_1x1_residual above), 112 wide (one row per tile: 112 = 2 x 48
+    # + 16).
+    "flat_w28_f40_relu": (Conv(16, 40, 1, relu=True), [16, 9, 28], True),
+    "flat_w30_no_bias": (Conv(24, 32, 1, bias=False), [24, 7, 30], False),
+    "flat_w112_residual": (Conv(16, 16, 1, relu=True, residual=True), [16, 3, 112], True),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

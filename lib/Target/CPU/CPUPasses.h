@@ -63,6 +63,10 @@ constexpr int64_t kConvTilePixels = 14;
 /// by every filter panel (panels outside the pixel loops; half of the 2 MB
 /// L2 of the Intel Xeons this was measured on, all of a Zen 4's 1 MB L2).
 constexpr int64_t kPanelsOuterInputBytes = 1024 * 1024;
+/// 1x1 stride-1 packed convolutions with output rows at least this wide
+/// use the pixel-vector micro-kernel (vectors along the pixels: no
+/// transposes).
+constexpr int64_t kFlatConvMinWidth = 28;
 /// Whether `conv` (buffers) is computed by the packed convolution
 /// micro-kernel (its filter is then packed): f32, every size static but
 /// the batch, and a shape the row micro-kernel computes slower

@@ -1353,6 +1353,29 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
 /// Marks the register tiles of a packed convolution (tilePackedConv) that
 /// decomposePackedConvTile turns into the micro-kernel.
 constexpr llvm::StringLiteral kPackedConvTileAttr = "kiln.packed_conv_tile";
+/// Marks the tiles of a wide 1x1 stride-1 packed convolution that
+/// decomposePackedConvFlatTile turns into the pixel-vector micro-kernel
+/// (whole rows, contiguous pixels).
+constexpr llvm::StringLiteral kPackedConvFlatAttr = "kiln.packed_conv_flat";
+
+/// Output rows of a pixel-vector tile (flatConvRows): about 112 pixels.
+int64_t flatConvRows(int64_t OH, int64_t OW) { return divisorAtMost(OH, std::max<int64_t>(1, 128 / OW)); }
+
+/// Whether the packed convolution `conv` is computed by the pixel-vector
+/// micro-kernel (decomposePackedConvFlatTile): 1x1, stride 1, output rows
+/// at least kFlatConvMinWidth wide, an input whose rows are exactly the
+/// output's (no padding: a tile's input pixels are contiguous).
+bool useFlatPixelKernel(linalg::Conv2DNchwFchwOp conv) {
+  auto lop = cast<linalg::LinalgOp>(conv.getOperation());
+  SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N F OH OW C KH KW
+  auto xt = cast<MemRefType>(conv.getDpsInputs()[0].getType());
+  auto ot = cast<MemRefType>(conv.getDpsInits()[0].getType());
+  SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
+  return r[5] == 1 && r[6] == 1 && strides[0] == 1 && strides[1] == 1 && r[3] >= kiln::cpu::kFlatConvMinWidth &&
+         xt.getDimSize(2) == r[2] && xt.getDimSize(3) == r[3] &&
+         memref::CollapseShapeOp::isGuaranteedCollapsible(xt, {{0}, {1}, {2, 3}}) &&
+         memref::CollapseShapeOp::isGuaranteedCollapsible(ot, {{0}, {1}, {2, 3}});
+}
 
 /// On a packed convolution (and its tiles) whose filter panels are the
 /// outer loop: each tile prefetches the next panel (weights of batch-1
@@ -1381,21 +1404,6 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
   const int64_t W = kiln::cpu::kMatmulPanelWidth;
   int64_t gh, gw;
   kiln::cpu::packedConvPixels(r[2], r[3], gh, gw);
-  SmallVector<int64_t> ts{r[0] == 1 ? 0 : 1, r[1] > W ? W : 0, gh < r[2] ? gh : 0, gw < r[3] ? gw : 0, 0, 0, 0};
-  if (llvm::all_of(ts, [](int64_t t) { return t == 0; })) {
-    conv->setAttr(kPackedConvTileAttr, rewriter.getUnitAttr());
-    return;
-  }
-  linalg::GenericOp epiInit, epiAct;
-  findEpilogue(lop, epiInit, epiAct);
-  hoistEpilogueDest(lop, epiInit, epiAct);
-  markScratchOut(rewriter, lop, epiInit, epiAct);
-
-  scf::SCFTilingOptions opts;
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t t : ts)
-    sizes.push_back(rewriter.getIndexAttr(t));
-  opts.setTileSizes(sizes);
   // Loop order: the batch outermost (each image's tensors stay in the
   // caches while its tiles run; filter panels outside it, reused across
   // images, measured 10 to 20% slower at batch 8 on ResNet-50's 14x14 and
@@ -1422,6 +1430,37 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
                      inputElems * 4 <= kiln::cpu::kPanelsOuterInputBytes;
   SmallVector<int64_t> order = panelsOuter ? SmallVector<int64_t>{0, 1, 2, 3, 4, 5, 6}
                                            : SmallVector<int64_t>{0, 2, 3, 1, 4, 5, 6};
+  // The pixel-vector kernel where the panels are outside the pixels (with
+  // the pixels outside, its tile's input, [C, 48] per register tile, is
+  // re-read from L2 by every panel and 8-channel group: ResNet-50's 256-
+  // and 512-channel 1x1 layers at 56x56 and 28x28 were 1.2 to 1.3 times
+  // slower on it).
+  bool flat = panelsOuter && useFlatPixelKernel(conv);
+  linalg::GenericOp epiInit, epiAct;
+  findEpilogue(lop, epiInit, epiAct);
+  if (flat) {
+    // Whole rows per tile; one row where the post op writes rows that are
+    // not contiguous (a padded buffer's interior).
+    gw = r[3];
+    gh = flatConvRows(r[2], r[3]);
+    if (epiAct && !memref::CollapseShapeOp::isGuaranteedCollapsible(
+                      cast<MemRefType>(epiAct.getDpsInits()[0].getType()), {{0}, {1}, {2, 3}}))
+      gh = 1;
+  }
+  StringRef tileAttr = flat ? kPackedConvFlatAttr : kPackedConvTileAttr;
+  SmallVector<int64_t> ts{r[0] == 1 ? 0 : 1, r[1] > W ? W : 0, gh < r[2] ? gh : 0, gw < r[3] ? gw : 0, 0, 0, 0};
+  if (llvm::all_of(ts, [](int64_t t) { return t == 0; })) {
+    conv->setAttr(tileAttr, rewriter.getUnitAttr());
+    return;
+  }
+  hoistEpilogueDest(lop, epiInit, epiAct);
+  markScratchOut(rewriter, lop, epiInit, epiAct);
+
+  scf::SCFTilingOptions opts;
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t t : ts)
+    sizes.push_back(rewriter.getIndexAttr(t));
+  opts.setTileSizes(sizes);
   // (Not for panels over 256 KB, C * KH * KW > 2048: the next one no
   // longer fits in L2 beside the current one; measured 3 to 12% slower on
   // ResNet-50's 3x3 layers, 12 to 18% faster on its 7x7 1x1 layers.)
@@ -1436,7 +1475,7 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
     return;
   rewriter.eraseOp(conv);
   auto tiled = cast<linalg::LinalgOp>(res->tiledOps.front());
-  tiled->setAttr(kPackedConvTileAttr, rewriter.getUnitAttr());
+  tiled->setAttr(tileAttr, rewriter.getUnitAttr());
   // The loops of the tiled dims, in `order`.
   llvm::SmallDenseMap<int64_t, scf::ForOp> loopOf;
   unsigned li = 0;
@@ -1734,6 +1773,218 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   return success();
 }
 
+/// Replaces the tile `conv` of a wide 1x1 stride-1 packed convolution
+/// (kPackedConvFlatAttr: batch 1, at most kMatmulPanelWidth output channels
+/// starting at a multiple of it, whole output rows, input and output pixels
+/// contiguous) by the pixel-vector micro-kernel: the tile is a product
+/// [Fp, C] x [C, P] over its P flattened pixels, in register tiles of 8
+/// output channels x 3 vectors of 16 pixels (24 accumulators), each updated
+/// per input channel by 3 contiguous input vectors times 8 weights
+/// broadcast from the panel (contiguous across output channels).  The
+/// accumulators start as the bias (or the output), the post op (residual
+/// add, activation) is applied to them and they are stored as contiguous
+/// pixel vectors: unlike decomposePackedConvTile's tiles (vectors across
+/// channels), nothing is transposed and every store and residual load is a
+/// full vector of one channel's pixels.  The pixel chunks are the outer
+/// loop, so a chunk's input ([C, 48]) stays in L1 for the 8-channel groups.
+LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
+  FlatSymbolRefAttr panelsRef = packedFilter(conv);
+  if (!panelsRef)
+    return failure();
+  const int64_t W = kiln::cpu::kMatmulPanelWidth, L = 16, G = 8, V = 3;
+  Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], out = conv.getDpsInits()[0];
+  auto ot = cast<MemRefType>(out.getType());
+  auto xt = cast<MemRefType>(x.getType());
+  if (!ot.hasStaticShape() || ot.getDimSize(0) != 1 || !xt.hasStaticShape())
+    return failure();
+  int64_t Fp = ot.getDimSize(1), P = ot.getDimSize(2) * ot.getDimSize(3), C = xt.getDimSize(1);
+  if (Fp > W || xt.getDimSize(2) * xt.getDimSize(3) != P)
+    return failure();
+  Value wRoot = w;
+  OpFoldResult f0 = rewriter.getIndexAttr(0);
+  rewriter.setInsertionPoint(conv);
+  Location loc = conv.getLoc();
+  while (auto sv = wRoot.getDefiningOp<memref::SubViewOp>()) {
+    for (OpFoldResult o : ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front())
+      if (!isConstantIntValue(o, 0))
+        return failure();
+    AffineExpr e0, e1;
+    bindDims(rewriter.getContext(), e0, e1);
+    f0 = affine::makeComposedFoldedAffineApply(rewriter, loc, e0 + e1, {f0, sv.getMixedOffsets()[0]});
+    wRoot = sv.getSource();
+  }
+  auto wt = cast<MemRefType>(wRoot.getType());
+  if (!wt.hasStaticShape() || wt.getRank() != 4 || wt.getDimSize(1) != C || wt.getDimSize(2) != 1 ||
+      wt.getDimSize(3) != 1)
+    return failure();
+  int64_t F = wt.getDimSize(0);
+  SmallVector<ReassociationIndices> collapse{{0, 1}, {2, 3}};
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(ot, collapse) ||
+      !memref::CollapseShapeOp::isGuaranteedCollapsible(xt, collapse))
+    return failure();
+
+  // The post op, planned before anything is created: its inputs as [Fp, P]
+  // views (null for `out` itself) or rank-1 per-channel values, and its
+  // destination as [Fp, P].
+  linalg::GenericOp act = postOpAfter(conv, out);
+  MLIRContext *ctx = rewriter.getContext();
+  AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  if (act) {
+    bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
+              llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1 &&
+              kiln::cpu::isVectorizableElementwiseBody(act.getBody());
+    for (OpOperand &o : act->getOpOperands()) {
+      if (!ok)
+        break;
+      AffineMap m = act.getMatchingIndexingMap(&o);
+      auto t = cast<MemRefType>(o.get().getType());
+      if (!t.getElementType().isF32())
+        ok = false;
+      else if (act.isDpsInput(&o) && sameView(o.get(), out))
+        ok = m.isIdentity();
+      else if (m.isIdentity())
+        ok = t.getRank() == 4 && t.hasStaticShape() && t.getShape() == ot.getShape() &&
+             memref::CollapseShapeOp::isGuaranteedCollapsible(t, collapse);
+      else
+        ok = act.isDpsInput(&o) && m == chanMap && t.getRank() == 1;
+    }
+    if (!ok)
+      act = nullptr;
+  }
+  if (act)
+    rewriter.setInsertionPoint(act);
+  else
+    rewriter.setInsertionPointAfter(conv);
+
+  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Type f32 = rewriter.getF32Type();
+  auto vt = VectorType::get({L}, f32);
+  Value c0 = cIdx(0);
+  Value zeroV = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
+  Value o2 = memref::CollapseShapeOp::create(rewriter, loc, out, collapse);
+  Value x2 = memref::CollapseShapeOp::create(rewriter, loc, x, collapse);
+  SmallVector<Value> actIn;
+  Value actDst;
+  if (act) {
+    for (OpOperand &o : act->getOpOperands()) {
+      Value v;
+      if (act.isDpsInput(&o) && sameView(o.get(), out))
+        v = Value();
+      else if (cast<MemRefType>(o.get().getType()).getRank() == 4)
+        v = memref::CollapseShapeOp::create(rewriter, loc, o.get(), collapse);
+      else
+        v = o.get();
+      if (act.isDpsInput(&o))
+        actIn.push_back(v);
+      else
+        actDst = v;
+    }
+  }
+  bool storeOut = !act || (!sameView(act.getDpsInits()[0], out) && !conv->hasAttr(kScratchOutAttr));
+  auto panelsT = MemRefType::get({(F + W - 1) / W, C, W}, f32);
+  Value panels = memref::GetGlobalOp::create(rewriter, loc, panelsT, panelsRef.getAttr());
+  Value panel = getValueOrCreateConstantIndexOp(
+      rewriter, loc,
+      affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {f0}));
+  linalg::GenericOp biasInit = biasInitBefore(conv, out);
+  Value bias = biasInit ? biasInit.getDpsInputs()[0] : Value();
+  if (bias && cast<MemRefType>(bias.getType()).getRank() != 1)
+    return failure();
+
+  // One register tile: channels g0 ... g0 + ng - 1 of the tile, pixels p0
+  // ... p0 + 16 nv - 1 (the last vector masked to `lastLanes`).
+  auto registerTile = [&](Value p0, int64_t g0, int64_t ng, int64_t nv, int64_t lastLanes) {
+    Value lastMask;
+    if (lastLanes < L)
+      lastMask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
+                                                ArrayRef<int64_t>{lastLanes});
+    SmallVector<Value> pv(nv);
+    for (int64_t v = 0; v < nv; ++v)
+      pv[v] = v == 0 ? p0 : (Value)arith::AddIOp::create(rewriter, loc, p0, cIdx(v * L));
+    auto load = [&](Value mem, Value row, int64_t v) -> Value {
+      if (v == nv - 1 && lastMask)
+        return vector::MaskedLoadOp::create(rewriter, loc, vt, mem, ValueRange{row, pv[v]}, lastMask, zeroV);
+      return vector::LoadOp::create(rewriter, loc, vt, mem, ValueRange{row, pv[v]});
+    };
+    auto store = [&](Value val, Value mem, Value row, int64_t v) {
+      if (v == nv - 1 && lastMask)
+        vector::MaskedStoreOp::create(rewriter, loc, mem, ValueRange{row, pv[v]}, lastMask, val);
+      else
+        vector::StoreOp::create(rewriter, loc, val, mem, ValueRange{row, pv[v]});
+    };
+    SmallVector<Value> acc(ng * nv);
+    for (int64_t i = 0; i < ng; ++i) {
+      Value row = cIdx(g0 + i);
+      Value init;
+      if (bias)
+        init = vector::BroadcastOp::create(rewriter, loc, vt, memref::LoadOp::create(rewriter, loc, bias, row));
+      for (int64_t v = 0; v < nv; ++v)
+        acc[i * nv + v] = init ? init : load(o2, row, v);
+    }
+    // Two input channels per loop iteration.
+    int64_t cb = divisorAtMost(C, 2);
+    acc = carriedLoop(rewriter, loc, C, cb, acc, [&](Value cBase, ValueRange in) {
+      SmallVector<Value> a(in.begin(), in.end());
+      for (int64_t cc = 0; cc < cb; ++cc) {
+        Value c = cc == 0 ? cBase : (Value)arith::AddIOp::create(rewriter, loc, cBase, cIdx(cc));
+        SmallVector<Value> xv(nv);
+        for (int64_t v = 0; v < nv; ++v)
+          xv[v] = load(x2, c, v);
+        for (int64_t i = 0; i < ng; ++i) {
+          Value wsc = memref::LoadOp::create(rewriter, loc, panels, ValueRange{panel, c, cIdx(g0 + i)});
+          Value wb = vector::BroadcastOp::create(rewriter, loc, vt, wsc);
+          for (int64_t v = 0; v < nv; ++v)
+            a[i * nv + v] = vector::FMAOp::create(rewriter, loc, wb, xv[v], a[i * nv + v]);
+        }
+      }
+      return a;
+    });
+    for (int64_t i = 0; i < ng; ++i) {
+      Value row = cIdx(g0 + i);
+      Value chanScalars;
+      for (int64_t v = 0; v < nv; ++v) {
+        Value y = acc[i * nv + v];
+        if (storeOut)
+          store(y, o2, row, v);
+        if (!act)
+          continue;
+        SmallVector<Value> args;
+        for (Value in : actIn) {
+          if (!in)
+            args.push_back(y);
+          else if (cast<MemRefType>(in.getType()).getRank() == 2)
+            args.push_back(load(in, row, v));
+          else
+            args.push_back(
+                vector::BroadcastOp::create(rewriter, loc, vt, memref::LoadOp::create(rewriter, loc, in, row)));
+        }
+        store(kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, L), actDst, row, v);
+      }
+    }
+  };
+  // The pixel chunks (3 vectors; the rest in one chunk of 1 to 3 vectors),
+  // and in each the groups of 8 output channels.
+  auto chunk = [&](Value p0, int64_t nv, int64_t lastLanes) {
+    for (int64_t g0 = 0; g0 < Fp; g0 += G)
+      registerTile(p0, g0, std::min(G, Fp - g0), nv, lastLanes);
+  };
+  int64_t full = P / (V * L), rest = P - full * V * L;
+  if (full > 0) {
+    auto f = scf::ForOp::create(rewriter, loc, c0, cIdx(full * V * L), cIdx(V * L));
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(f.getBody());
+    chunk(f.getInductionVar(), V, L);
+  }
+  if (rest > 0)
+    chunk(cIdx(full * V * L), (rest + L - 1) / L, rest - (rest - 1) / L * L);
+  if (act)
+    rewriter.eraseOp(act);
+  if (biasInit)
+    rewriter.eraseOp(biasInit);
+  rewriter.eraseOp(conv);
+  return success();
+}
+
 struct TileAndVectorizePass
     : kiln::cpu::impl::CPUTileAndVectorizeBase<TileAndVectorizePass> {
   void runOnOperation() override {
@@ -1929,6 +2180,14 @@ struct TileAndVectorizePass
       });
       for (linalg::Conv2DNchwFchwOp c : convTiles)
         if (failed(decomposePackedConvTile(rewriter, c)))
+          c->emitWarning("kiln: packed convolution tile left to the general path");
+      SmallVector<linalg::Conv2DNchwFchwOp> flatTiles;
+      f.walk([&](linalg::Conv2DNchwFchwOp c) {
+        if (c->hasAttr(kPackedConvFlatAttr))
+          flatTiles.push_back(c);
+      });
+      for (linalg::Conv2DNchwFchwOp c : flatTiles)
+        if (failed(decomposePackedConvFlatTile(rewriter, c)))
           c->emitWarning("kiln: packed convolution tile left to the general path");
     }
     {

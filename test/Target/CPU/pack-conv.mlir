@@ -246,7 +246,7 @@ func.func @conv_epilogue_padded(%x: memref<1x64x7x7xf32>) -> memref<1x40x9x9xf32
 // -----
 
 // Loop order at a dynamic batch: the batch loop outermost; one image's
-// input here is 50 KB (under kPanelsOuterInputBytes), so the panel loop
+// input here is 58 KB (under kPanelsOuterInputBytes), so the panel loop
 // (step 32) is outside the pixel loops (rows, then 12-pixel tiles), and
 // every loop of the nest is marked for threads.
 // TILE-LABEL: func.func @order_small_input
@@ -256,11 +256,11 @@ func.func @conv_epilogue_padded(%x: memref<1x64x7x7xf32>) -> memref<1x40x9x9xf32
 // TILE-NEXT: scf.for %{{.*}} = %c0 to %c24 step %c12 {
 // TILE-NOT: kiln.batch_loop
 // TILE: return
-memref.global "private" constant @ws : memref<64x16x1x1xf32> = dense<0.5>
-func.func @order_small_input(%x: memref<?x16x28x28xf32>, %y: memref<?x64x28x28xf32>) {
-  %w = memref.get_global @ws : memref<64x16x1x1xf32>
+memref.global "private" constant @ws : memref<64x16x3x3xf32> = dense<0.5>
+func.func @order_small_input(%x: memref<?x16x30x30xf32>, %y: memref<?x64x28x28xf32>) {
+  %w = memref.get_global @ws : memref<64x16x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-      ins(%x, %w : memref<?x16x28x28xf32>, memref<64x16x1x1xf32>) outs(%y : memref<?x64x28x28xf32>)
+      ins(%x, %w : memref<?x16x30x30xf32>, memref<64x16x3x3xf32>) outs(%y : memref<?x64x28x28xf32>)
   return
 }
 
@@ -268,12 +268,15 @@ func.func @order_small_input(%x: memref<?x16x28x28xf32>, %y: memref<?x64x28x28xf
 
 // One image's input is 3.2 MB and the filter smaller: the pixel loops are
 // outside the panel loop (a tile's input stays in L1 while it walks the
-// panels).
+// panels), and the tiles stay on the transposing kernel, not the
+// pixel-vector one (1x1 and 56 wide, but its tile's input would be
+// re-read by every panel).
 // TILE-LABEL: func.func @order_large_input
 // TILE: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
 // TILE-NEXT: scf.for %{{.*}} = %c0 to %c56 step %c1 {
 // TILE-NEXT: scf.for %{{.*}} = %c0 to %c48 step %c12 {
 // TILE-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c32 {
+// TILE: vector.shuffle
 // TILE: return
 memref.global "private" constant @wl : memref<64x256x1x1xf32> = dense<0.5>
 func.func @order_large_input(%x: memref<?x256x56x56xf32>, %y: memref<?x64x56x56xf32>) {
@@ -296,10 +299,67 @@ func.func @order_large_input(%x: memref<?x256x56x56xf32>, %y: memref<?x64x56x56x
 // TILE: scf.for %{{.*}} = %c0 to %c28 step %c1 {
 // TILE: } {kiln.batch_loop}
 // TILE: return
-memref.global "private" constant @wp : memref<40x16x1x1xf32> = dense<0.5>
-func.func @order_peeled_panels(%x: memref<?x16x28x28xf32>, %y: memref<?x40x28x28xf32>) {
-  %w = memref.get_global @wp : memref<40x16x1x1xf32>
+memref.global "private" constant @wp : memref<40x16x3x3xf32> = dense<0.5>
+func.func @order_peeled_panels(%x: memref<?x16x30x30xf32>, %y: memref<?x40x28x28xf32>) {
+  %w = memref.get_global @wp : memref<40x16x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-      ins(%x, %w : memref<?x16x28x28xf32>, memref<40x16x1x1xf32>) outs(%y : memref<?x40x28x28xf32>)
+      ins(%x, %w : memref<?x16x30x30xf32>, memref<40x16x3x3xf32>) outs(%y : memref<?x40x28x28xf32>)
+  return
+}
+
+// -----
+
+// The pixel-vector kernel: a 1x1 stride-1 convolution with 28-wide rows and
+// a small input (panels outside the pixels).  Tiles of 4 whole rows (112
+// pixels) x one panel; in each, chunks of 48 pixels (2, then one of 16),
+// and in each chunk groups of 8 output channels: 24 accumulators (8
+// channels x 3 vectors) that start as the bias (a scalar broadcast per
+// channel), are updated per input channel (2 per loop iteration) by 3
+// contiguous input vectors times 8 weights broadcast from the panel, get
+// the ReLU and are stored as contiguous pixel vectors: no transposes, no
+// masks, and the conv's own result is never stored.  40 channels: the
+// peeled panel has one group of 8.
+// TILE-LABEL: func.func @flat_kernel
+// TILE: scf.for %{{.*}} = %c0 to %c28 step %c4 {
+// TILE: scf.for %[[P:.*]] = %c0 to %c96 step %c48 {
+// TILE: memref.load %{{.*}} : memref<32xf32
+// TILE: vector.broadcast
+// TILE: scf.for %{{.*}} = %c0 to %c16 step %c2 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// TILE: vector.load %{{.*}} : memref<16x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE: memref.load %{{.*}} : memref<2x16x32xf32>
+// TILE: vector.fma
+// TILE: arith.maximumf %{{.*}} : vector<16xf32>
+// TILE: vector.store %{{.*}} : memref<32x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE: vector.load %{{.*}}[%{{.*}}, %c96] : memref<16x112xf32
+// TILE: vector.store %{{.*}} : memref<8x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE-NOT: vector.shuffle
+// TILE-NOT: vector.maskedstore
+// TILE-NOT: linalg.
+// TILE: return
+memref.global "private" constant @wf : memref<40x16x1x1xf32> = dense<0.5>
+memref.global "private" constant @bf : memref<40xf32> = dense<1.0>
+func.func @flat_kernel(%x: memref<?x16x28x28xf32>, %y: memref<?x40x28x28xf32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x16x28x28xf32>
+  %w = memref.get_global @wf : memref<40x16x1x1xf32>
+  %b = memref.get_global @bf : memref<40xf32>
+  %acc = memref.alloc(%n) {alignment = 64 : i64} : memref<?x40x28x28xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : memref<40xf32>) outs(%acc : memref<?x40x28x28xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x16x28x28xf32>, memref<40x16x1x1xf32>) outs(%acc : memref<?x40x28x28xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<?x40x28x28xf32>) outs(%y : memref<?x40x28x28xf32>) attrs = {kiln.epilogue} {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %acc : memref<?x40x28x28xf32>
   return
 }
