@@ -102,6 +102,9 @@ MODELS = {
     "flat_w28_f40_relu": (Conv(16, 40, 1, relu=True), [16, 9, 28], True),
     "flat_w30_no_bias": (Conv(24, 32, 1, bias=False), [24, 7, 30], False),
     "flat_w112_residual": (Conv(16, 16, 1, relu=True, residual=True), [16, 3, 112], True),
+    # One panel (24 channels) and an input over 1 MB: the pixel-vector
+    # kernel although the pixels are outside the (single) panel.
+    "flat_one_panel_large_input": (Conv(160, 24, 1), [160, 32, 56], True),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

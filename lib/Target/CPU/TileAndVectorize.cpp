@@ -1426,16 +1426,17 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
   //    56x56 1x1 layers, 3.2 MB, 25 to 40% slower that way at batch 8).
   auto xt = cast<MemRefType>(conv.getDpsInputs()[0].getType());
   int64_t inputElems = r[4] * xt.getDimSize(2) * xt.getDimSize(3);
-  bool panelsOuter = ShapedType::isDynamic(inputElems) || r[1] * r[4] * r[5] * r[6] >= inputElems ||
-                     inputElems * 4 <= kiln::cpu::kPanelsOuterInputBytes;
+  bool filterLarger = ShapedType::isDynamic(inputElems) || r[1] * r[4] * r[5] * r[6] >= inputElems;
+  bool panelsOuter = filterLarger || inputElems * 4 <= kiln::cpu::kPanelsOuterInputBytes;
   SmallVector<int64_t> order = panelsOuter ? SmallVector<int64_t>{0, 1, 2, 3, 4, 5, 6}
                                            : SmallVector<int64_t>{0, 2, 3, 1, 4, 5, 6};
   // The pixel-vector kernel where the panels are outside the pixels (with
   // the pixels outside, its tile's input, [C, 48] per register tile, is
   // re-read from L2 by every panel and 8-channel group: ResNet-50's 256-
   // and 512-channel 1x1 layers at 56x56 and 28x28 were 1.2 to 1.3 times
-  // slower on it).
-  bool flat = panelsOuter && useFlatPixelKernel(conv);
+  // slower on it); or with one panel (no panel loop: the input is read
+  // once in either order; MobileNetV2's 144 -> 24 projection at 56x56).
+  bool flat = (panelsOuter || r[1] <= W) && useFlatPixelKernel(conv);
   linalg::GenericOp epiInit, epiAct;
   findEpilogue(lop, epiInit, epiAct);
   if (flat) {
@@ -1464,7 +1465,7 @@ void tilePackedConv(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, llvm:
   // (Not for panels over 256 KB, C * KH * KW > 2048: the next one no
   // longer fits in L2 beside the current one; measured 3 to 12% slower on
   // ResNet-50's 3x3 layers, 12 to 18% faster on its 7x7 1x1 layers.)
-  if (panelsOuter && r[1] > W && r[4] * r[5] * r[6] * W * 4 <= 256 * 1024)
+  if (filterLarger && r[1] > W && r[4] * r[5] * r[6] * W * 4 <= 256 * 1024)
     conv->setAttr(kPrefetchPanelAttr, rewriter.getUnitAttr());
   opts.setInterchange(order);
   opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
@@ -2075,6 +2076,14 @@ struct TileAndVectorizePass
           sizes.push_back(rewriter.getIndexAttr(t));
         opts.setTileSizes(sizes);
         opts.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+        // Depthwise tiles ([N, OH, OW, C, KH, KW]) channel by channel: the
+        // channel loop outside the row loop, so that consecutive tiles read
+        // and write the same planes (rows outside walked every plane for
+        // each row: hundreds of streams the prefetchers do not follow).
+        SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(0, ts.size()));
+        if (dwKernel && isa<linalg::DepthwiseConv2DNchwChwOp>(target.getOperation()) && ts.size() == 6)
+          order = {0, 3, 1, 2, 4, 5};
+        opts.setInterchange(order);
         rewriter.setInsertionPoint(target);
         FailureOr<scf::SCFTilingResult> r =
             scf::tileUsingSCF(rewriter, cast<TilingInterface>(target.getOperation()), opts);
@@ -2085,8 +2094,8 @@ struct TileAndVectorizePass
         else
           rewriter.replaceOp(target, r->replacements);
         unsigned loopIdx = 0;
-        for (auto [d, t] : llvm::enumerate(ts)) {
-          if (t == 0)
+        for (int64_t d : order) {
+          if (ts[d] == 0)
             continue;
           if (loopIdx < r->loops.size() && worthThreads &&
               targetIters[d] == utils::IteratorType::parallel)

@@ -26,10 +26,11 @@ func.func @plane_stride2(%x: memref<1x24x15x15xf32>, %w: memref<24x3x3xf32>, %y:
 // -----
 
 // A wider plane: one channel x one output row per tile (the row in chunks
-// of 32 columns, then 16 and 8: 56 = 32 + 16 + 8).
+// of 32 columns, then 16 and 8: 56 = 32 + 16 + 8), the channel loop
+// outside the row loop (consecutive tiles stay in one channel's planes).
 // CHECK-LABEL: func.func @rows
-// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c56 step %c1
 // CHECK: vector.fma {{.*}} : vector<32xf32>
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: vector.fma {{.*}} : vector<8xf32>
