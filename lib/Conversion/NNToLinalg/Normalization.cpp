@@ -176,8 +176,17 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, nn::SoftmaxOp op) {
       return arith::SubFOp::create(nb, nl, s, math::LogOp::create(nb, nl, a[2]));
     });
   }
-  return withStats(b, loc, e, axes, sum, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-    return arith::DivFOp::create(nb, nl, a[0], a[1]);
+  // The row sum's reciprocal once per row, then one multiply per element
+  // (as ONNX Runtime's MLAS softmax does) instead of a vector divide per
+  // element (ViT-B/16's Softmax nodes 4.16 -> 3.35 ms per run on one
+  // thread of the Intel Xeon, kiln-run --profile); one rounding more than
+  // the quotient (a relative error of at most about 1.2e-7).
+  auto st = rtt(sum);
+  Value inv = elementwise(b, loc, st, ValueRange{sum}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::DivFOp::create(nb, nl, scalar(nb, nl, et, 1.0), a[0]);
+  });
+  return withStats(b, loc, e, axes, inv, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::MulFOp::create(nb, nl, a[0], a[1]);
   });
 }
 

@@ -74,3 +74,33 @@ func.func @mean_int(%x: tensor<3x4xi32>) -> tensor<3xi32> {
   %y = nn.reduce mean %x {axes = array<i64: 1>, keepdims = false} : tensor<3x4xi32> -> tensor<3xi32>
   return %y : tensor<3xi32>
 }
+
+// softmax: the row maximum (maxnumf), exp(x - max), the row sum, one
+// reciprocal per row (on the reduced [3, 2] tensor), then one multiply per
+// element: no divide over the full tensor.
+// CHECK-LABEL: func @softmax
+// CHECK: arith.maxnumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x2xf32>)
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x2x4xf32>)
+// CHECK-NOT: arith.divf
+// CHECK: arith.mulf
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @softmax(%x: tensor<3x2x4xf32>) -> tensor<3x2x4xf32> {
+  %y = nn.softmax %x {axis = 2 : i64} : tensor<3x2x4xf32>
+  return %y : tensor<3x2x4xf32>
+}
+
+// log-softmax: x - max - log(sum), no reciprocal.
+// CHECK-LABEL: func @log_softmax
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @log_softmax(%x: tensor<3x2x4xf32>) -> tensor<3x2x4xf32> {
+  %y = nn.softmax %x {axis = 2 : i64, log} : tensor<3x2x4xf32>
+  return %y : tensor<3x2x4xf32>
+}
