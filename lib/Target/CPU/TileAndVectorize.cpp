@@ -437,20 +437,16 @@ linalg::GenericOp postOpAfter(Operation *op, Value out) {
   return nullptr;
 }
 
-/// Whether the post op `act` of a depthwise tile writing `out` ([1, 1, OH,
-/// OW], NCHW) can be applied to its rows in registers: f32, element-wise,
-/// reading `out` once with the identity map, its other inputs row tiles of
-/// the same shape (a residual) or per-channel values (rank 1), its result a
-/// row tile.  Fills `actIn` (per input: the tile, the rank-1 value, or null
-/// for `out`) and `actDst`.
-bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallVectorImpl<Value> &actIn,
-                Value &actDst) {
+/// Whether the post op `act` of a convolution tile writing `out` can be
+/// applied to the tile in registers: f32, element-wise over 4 loops,
+/// reading `out` once with the identity map, its other inputs tiles that
+/// `isTile` accepts (a residual) or per-channel values (rank 1), its result
+/// such a tile.  Fills `actIn` (per input: the tile, the rank-1 value, or
+/// null for `out`) and `actDst`.
+bool planPostOp(linalg::GenericOp act, Value out, function_ref<bool(MemRefType)> isTile,
+                SmallVectorImpl<Value> &actIn, Value &actDst) {
   MLIRContext *ctx = act.getContext();
   AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  auto isRowTile = [&](MemRefType t) {
-    return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
-           t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
-  };
   actIn.clear();
   actDst = nullptr;
   bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
@@ -465,7 +461,7 @@ bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallV
       ok = false;
     else if (act.isDpsInput(&o) && sameView(o.get(), out))
       ok = m.isIdentity(), actIn.push_back(Value());
-    else if (m.isIdentity() && isRowTile(t))
+    else if (m.isIdentity() && isTile(t))
       act.isDpsInput(&o) ? actIn.push_back(o.get()) : (void)(actDst = o.get());
     else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1)
       actIn.push_back(o.get());
@@ -477,6 +473,19 @@ bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallV
     return false;
   }
   return true;
+}
+
+/// planPostOp for a depthwise tile ([1, 1, OH, OW], NCHW): row tiles of the
+/// same shape with unit-stride rows.
+bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallVectorImpl<Value> &actIn,
+                Value &actDst) {
+  return planPostOp(
+      act, out,
+      [&](MemRefType t) {
+        return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
+               t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
+      },
+      actIn, actDst);
 }
 
 /// The post op planned by planPostOp applied to `acc`, the row vector of
@@ -1535,6 +1544,25 @@ bool sameView(Value a, Value b) {
          isEqualConstantIntOrValueArray(sa.getMixedStrides(), sb.getMixedStrides());
 }
 
+/// The full filter that the filter tile of `conv` is a view of (through
+/// the subviews of tiling and of kiln-cpu-winograd's per-position slices,
+/// which may only offset the output channels) and the tile's first output
+/// channel in it (affine ops at the rewriter's insertion point).
+LogicalResult filterRoot(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, Value &wRoot, OpFoldResult &f0) {
+  wRoot = conv.getDpsInputs()[1];
+  f0 = rewriter.getIndexAttr(0);
+  while (auto sv = wRoot.getDefiningOp<memref::SubViewOp>()) {
+    for (OpFoldResult o : ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front())
+      if (!isConstantIntValue(o, 0))
+        return failure();
+    AffineExpr e0, e1;
+    bindDims(rewriter.getContext(), e0, e1);
+    f0 = affine::makeComposedFoldedAffineApply(rewriter, conv.getLoc(), e0 + e1, {f0, sv.getMixedOffsets()[0]});
+    wRoot = sv.getSource();
+  }
+  return success();
+}
+
 /// Replaces the register tile `conv` of a packed convolution
 /// (kPackedConvTileAttr: batch 1, at most kMatmulPanelWidth output channels
 /// starting at a multiple of it, R <= kConvTilePixels output pixels
@@ -1560,20 +1588,11 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   int64_t Fp = ot.getDimSize(1), gh = ot.getDimSize(2), gw = ot.getDimSize(3), R = gh * gw;
   if (Fp > W || R > L || R < 1)
     return failure();
-  // The filter tile's first channel in the full filter, through the
-  // subviews of tiling (and of kiln-cpu-winograd's per-position slices).
-  Value wRoot = w;
-  OpFoldResult f0 = rewriter.getIndexAttr(0);
+  Value wRoot;
+  OpFoldResult f0;
   rewriter.setInsertionPoint(conv);
-  while (auto sv = wRoot.getDefiningOp<memref::SubViewOp>()) {
-    for (OpFoldResult o : ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front())
-      if (!isConstantIntValue(o, 0))
-        return failure();
-    AffineExpr e0, e1;
-    bindDims(rewriter.getContext(), e0, e1);
-    f0 = affine::makeComposedFoldedAffineApply(rewriter, conv.getLoc(), e0 + e1, {f0, sv.getMixedOffsets()[0]});
-    wRoot = sv.getSource();
-  }
+  if (failed(filterRoot(rewriter, conv, wRoot, f0)))
+    return failure();
   auto wt = cast<MemRefType>(wRoot.getType());
   if (!wt.hasStaticShape() || wt.getRank() != 4)
     return failure();
@@ -1801,19 +1820,12 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
   int64_t Fp = ot.getDimSize(1), P = ot.getDimSize(2) * ot.getDimSize(3), C = xt.getDimSize(1);
   if (Fp > W || xt.getDimSize(2) * xt.getDimSize(3) != P)
     return failure();
-  Value wRoot = w;
-  OpFoldResult f0 = rewriter.getIndexAttr(0);
+  Value wRoot;
+  OpFoldResult f0;
   rewriter.setInsertionPoint(conv);
   Location loc = conv.getLoc();
-  while (auto sv = wRoot.getDefiningOp<memref::SubViewOp>()) {
-    for (OpFoldResult o : ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front())
-      if (!isConstantIntValue(o, 0))
-        return failure();
-    AffineExpr e0, e1;
-    bindDims(rewriter.getContext(), e0, e1);
-    f0 = affine::makeComposedFoldedAffineApply(rewriter, loc, e0 + e1, {f0, sv.getMixedOffsets()[0]});
-    wRoot = sv.getSource();
-  }
+  if (failed(filterRoot(rewriter, conv, wRoot, f0)))
+    return failure();
   auto wt = cast<MemRefType>(wRoot.getType());
   if (!wt.hasStaticShape() || wt.getRank() != 4 || wt.getDimSize(1) != C || wt.getDimSize(2) != 1 ||
       wt.getDimSize(3) != 1)
@@ -1824,34 +1836,25 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
       !memref::CollapseShapeOp::isGuaranteedCollapsible(xt, collapse))
     return failure();
 
-  // The post op, planned before anything is created: its inputs as [Fp, P]
-  // views (null for `out` itself) or rank-1 per-channel values, and its
-  // destination as [Fp, P].
+  linalg::GenericOp biasInit = biasInitBefore(conv, out);
+  Value bias = biasInit ? biasInit.getDpsInputs()[0] : Value();
+  if (bias && cast<MemRefType>(bias.getType()).getRank() != 1)
+    return failure();
+
+  // The post op, planned before anything is created: its tile inputs and
+  // destination (the tile's shape, pixels collapsible) become [Fp, P]
+  // views, per-channel inputs stay rank 1, `out` itself is null.
   linalg::GenericOp act = postOpAfter(conv, out);
-  MLIRContext *ctx = rewriter.getContext();
-  AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  if (act) {
-    bool ok = act.getNumDpsInits() == 1 && act.getNumLoops() == 4 &&
-              llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1 &&
-              kiln::cpu::isVectorizableElementwiseBody(act.getBody());
-    for (OpOperand &o : act->getOpOperands()) {
-      if (!ok)
-        break;
-      AffineMap m = act.getMatchingIndexingMap(&o);
-      auto t = cast<MemRefType>(o.get().getType());
-      if (!t.getElementType().isF32())
-        ok = false;
-      else if (act.isDpsInput(&o) && sameView(o.get(), out))
-        ok = m.isIdentity();
-      else if (m.isIdentity())
-        ok = t.getRank() == 4 && t.hasStaticShape() && t.getShape() == ot.getShape() &&
-             memref::CollapseShapeOp::isGuaranteedCollapsible(t, collapse);
-      else
-        ok = act.isDpsInput(&o) && m == chanMap && t.getRank() == 1;
-    }
-    if (!ok)
-      act = nullptr;
-  }
+  SmallVector<Value> actIn;
+  Value actDst;
+  if (act && !planPostOp(
+                 act, out,
+                 [&](MemRefType t) {
+                   return t.getRank() == 4 && t.hasStaticShape() && t.getShape() == ot.getShape() &&
+                          memref::CollapseShapeOp::isGuaranteedCollapsible(t, collapse);
+                 },
+                 actIn, actDst))
+    act = nullptr;
   if (act)
     rewriter.setInsertionPoint(act);
   else
@@ -1864,33 +1867,20 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
   Value zeroV = arith::ConstantOp::create(rewriter, loc, vt, DenseElementsAttr::get(vt, 0.0f));
   Value o2 = memref::CollapseShapeOp::create(rewriter, loc, out, collapse);
   Value x2 = memref::CollapseShapeOp::create(rewriter, loc, x, collapse);
-  SmallVector<Value> actIn;
-  Value actDst;
-  if (act) {
-    for (OpOperand &o : act->getOpOperands()) {
-      Value v;
-      if (act.isDpsInput(&o) && sameView(o.get(), out))
-        v = Value();
-      else if (cast<MemRefType>(o.get().getType()).getRank() == 4)
-        v = memref::CollapseShapeOp::create(rewriter, loc, o.get(), collapse);
-      else
-        v = o.get();
-      if (act.isDpsInput(&o))
-        actIn.push_back(v);
-      else
-        actDst = v;
-    }
-  }
+  auto collapsed = [&](Value v) -> Value {
+    return v && cast<MemRefType>(v.getType()).getRank() == 4
+               ? (Value)memref::CollapseShapeOp::create(rewriter, loc, v, collapse)
+               : v;
+  };
+  for (Value &v : actIn)
+    v = collapsed(v);
+  actDst = collapsed(actDst);
   bool storeOut = !act || (!sameView(act.getDpsInits()[0], out) && !conv->hasAttr(kScratchOutAttr));
   auto panelsT = MemRefType::get({(F + W - 1) / W, C, W}, f32);
   Value panels = memref::GetGlobalOp::create(rewriter, loc, panelsT, panelsRef.getAttr());
   Value panel = getValueOrCreateConstantIndexOp(
       rewriter, loc,
       affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {f0}));
-  linalg::GenericOp biasInit = biasInitBefore(conv, out);
-  Value bias = biasInit ? biasInit.getDpsInputs()[0] : Value();
-  if (bias && cast<MemRefType>(bias.getType()).getRank() != 1)
-    return failure();
 
   // One register tile: channels g0 ... g0 + ng - 1 of the tile, pixels p0
   // ... p0 + 16 nv - 1 (the last vector masked to `lastLanes`).
@@ -2182,21 +2172,16 @@ struct TileAndVectorizePass
       affine::AffineMinOp::getCanonicalizationPatterns(patterns, ctx);
       scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
       (void)applyPatternsGreedily(f, std::move(patterns));
+      // The packed tiles: transposing (kPackedConvTileAttr) and
+      // pixel-vector (kPackedConvFlatAttr) micro-kernels.
       SmallVector<linalg::Conv2DNchwFchwOp> convTiles;
       f.walk([&](linalg::Conv2DNchwFchwOp c) {
-        if (c->hasAttr(kPackedConvTileAttr))
+        if (c->hasAttr(kPackedConvTileAttr) || c->hasAttr(kPackedConvFlatAttr))
           convTiles.push_back(c);
       });
       for (linalg::Conv2DNchwFchwOp c : convTiles)
-        if (failed(decomposePackedConvTile(rewriter, c)))
-          c->emitWarning("kiln: packed convolution tile left to the general path");
-      SmallVector<linalg::Conv2DNchwFchwOp> flatTiles;
-      f.walk([&](linalg::Conv2DNchwFchwOp c) {
-        if (c->hasAttr(kPackedConvFlatAttr))
-          flatTiles.push_back(c);
-      });
-      for (linalg::Conv2DNchwFchwOp c : flatTiles)
-        if (failed(decomposePackedConvFlatTile(rewriter, c)))
+        if (failed(c->hasAttr(kPackedConvFlatAttr) ? decomposePackedConvFlatTile(rewriter, c)
+                                                   : decomposePackedConvTile(rewriter, c)))
           c->emitWarning("kiln: packed convolution tile left to the general path");
     }
     {
