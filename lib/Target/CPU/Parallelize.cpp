@@ -57,11 +57,13 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
     m.walk([&](scf::ForOp f) {
       if (!isMarked(f))
         return;
-      for (Operation *p = f->getParentOp(); p; p = p->getParentOp())
-        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp, omp::ParallelOp>(p) &&
-            !(isa<scf::ForOp>(p) && p->hasAttr(kiln::cpu::kBatchLoopAttr) &&
-              !p->hasAttr(kiln::cpu::kParallelAttr)))
+      for (Operation *p = f->getParentOp(); p; p = p->getParentOp()) {
+        // A sequential batch loop may hold bands of its own.
+        if (isa<scf::ForOp>(p) && p->hasAttr(kiln::cpu::kBatchLoopAttr) && !p->hasAttr(kiln::cpu::kParallelAttr))
+          continue;
+        if (isa<scf::ForOp, scf::ParallelOp, scf::ForallOp, omp::ParallelOp>(p))
           return; // inside another loop: nested parallelism is not wanted
+      }
       outermost.push_back(f);
     });
     // Markers of loops that stay sequential.

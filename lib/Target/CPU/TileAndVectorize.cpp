@@ -488,25 +488,36 @@ bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallV
       actIn, actDst);
 }
 
-/// The post op planned by planPostOp applied to `acc`, the row vector of
-/// `out` at row `row`, columns from `col0`.
+/// The post op planned by planPostOp applied to `acc`, a vector of `out`:
+/// its arguments are `acc` for `out`, `readTile(in)` (the same elements of
+/// a tile input) and the per-channel value `in[chan]` broadcast.
 Value applyPostOp(RewriterBase &rewriter, Location loc, linalg::GenericOp act, ArrayRef<Value> actIn, Value acc,
-                  Value row, Value col0) {
-  auto rowT = cast<VectorType>(acc.getType());
-  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32Type(), rewriter.getF32FloatAttr(0));
+                  function_ref<Value(Value)> readTile, Value chan) {
+  auto vt = cast<VectorType>(acc.getType());
   SmallVector<Value> args;
   for (Value in : actIn) {
     if (!in)
       args.push_back(acc);
-    else if (cast<MemRefType>(in.getType()).getRank() == 4)
-      args.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, in, ValueRange{c0, c0, row, col0}, zero,
-                                                    ArrayRef<bool>{true}));
+    else if (cast<MemRefType>(in.getType()).getRank() == 1)
+      args.push_back(
+          vector::BroadcastOp::create(rewriter, loc, vt, memref::LoadOp::create(rewriter, loc, in, ValueRange{chan})));
     else
-      args.push_back(vector::BroadcastOp::create(rewriter, loc, rowT,
-                                                 memref::LoadOp::create(rewriter, loc, in, ValueRange{c0})));
+      args.push_back(readTile(in));
   }
-  return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, rowT.getDimSize(0));
+  return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, vt.getDimSize(0));
+}
+
+/// applyPostOp on the row vector of a depthwise tile `[1, 1, OH, OW]` at
+/// row `row`, columns from `col0`.
+Value applyRowPostOp(RewriterBase &rewriter, Location loc, linalg::GenericOp act, ArrayRef<Value> actIn, Value acc,
+                     Value row, Value col0) {
+  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32Type(), rewriter.getF32FloatAttr(0));
+  auto readTile = [&](Value in) -> Value {
+    return vector::TransferReadOp::create(rewriter, loc, cast<VectorType>(acc.getType()), in,
+                                          ValueRange{c0, c0, row, col0}, zero, ArrayRef<bool>{true});
+  };
+  return applyPostOp(rewriter, loc, act, actIn, acc, readTile, c0);
 }
 
 /// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
@@ -587,7 +598,7 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
     // After the views `act` takes of the tile.
     rewriter.setInsertionPoint(act);
     for (int64_t oh = 0; oh < OH; ++oh) {
-      Value y = applyPostOp(rewriter, loc, act, actIn, acc[oh], cIdx(oh), c0);
+      Value y = applyRowPostOp(rewriter, loc, act, actIn, acc[oh], cIdx(oh), c0);
       vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{c0, c0, cIdx(oh), c0},
                                       ArrayRef<bool>{true});
     }
@@ -641,7 +652,7 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
     if (storeRow)
       vector::TransferWriteOp::create(rewriter, loc, acc, out, ValueRange{c0, c0, c0, ow0}, ArrayRef<bool>{true});
     if (act) {
-      Value y = applyPostOp(rewriter, loc, act, actIn, acc, c0, ow0);
+      Value y = applyRowPostOp(rewriter, loc, act, actIn, acc, c0, ow0);
       vector::TransferWriteOp::create(rewriter, loc, y, actDst, ValueRange{c0, c0, c0, ow0}, ArrayRef<bool>{true});
     }
   };
@@ -1581,7 +1592,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   if (!panelsRef)
     return failure();
   const int64_t W = kiln::cpu::kMatmulPanelWidth, L = 16;
-  Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], out = conv.getDpsInits()[0];
+  Value x = conv.getDpsInputs()[0], out = conv.getDpsInits()[0];
   auto ot = cast<MemRefType>(out.getType());
   if (!ot.hasStaticShape() || ot.getDimSize(0) != 1)
     return failure();
@@ -1633,8 +1644,6 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // The usual init, the bias broadcast over the tile (the conv's epilogue
   // init, re-created on this tile by fuseEpilogueIntoTile): the
   // accumulators start as the bias vector itself, and the init is erased.
-  // Maps a per-channel vector onto the [N, F, OH, OW] tile.
-  AffineMap chanMap = AffineMap::get(4, 0, {rewriter.getAffineDimExpr(1)}, rewriter.getContext());
   linalg::GenericOp biasInit = biasInitBefore(conv, out);
   if (biasInit) {
     Value bias = biasInit.getDpsInputs()[0];
@@ -1701,55 +1710,41 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   // The stores go where `act` is (after the views it takes of the tile).
   if (act)
     rewriter.setInsertionPoint(act);
+  // Tiles of the tile's shape: [Fp, R] views where the pixels collapse
+  // (inputs must); a destination whose rows do not is stored row by row.
+  if (act && !planPostOp(
+                 act, out,
+                 [&](MemRefType t) {
+                   return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(1) == Fp &&
+                          t.getDimSize(2) == gh && t.getDimSize(3) == gw &&
+                          (memref::CollapseShapeOp::isGuaranteedCollapsible(t, collapse) ||
+                           t.getStridesAndOffset().first.back() == 1);
+                 },
+                 actIn, actDst))
+    act = nullptr;
+  auto collapsible = [&](Value v) {
+    return memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()), collapse);
+  };
+  if (act && llvm::any_of(actIn, [&](Value v) {
+        return v && cast<MemRefType>(v.getType()).getRank() == 4 && !collapsible(v);
+      })) {
+    act = nullptr;
+    actIn.clear();
+    actDst = Value();
+  }
   if (act) {
-    bool ok = act.getNumDpsInits() == 1 &&
-              llvm::count_if(act.getDpsInputs(), [&](Value v) { return sameView(v, out); }) == 1;
-    for (OpOperand &o : act->getOpOperands()) {
-      if (!ok)
-        break;
-      AffineMap m = act.getMatchingIndexingMap(&o);
-      auto t = cast<MemRefType>(o.get().getType());
-      if (!t.getElementType().isF32()) {
-        ok = false;
-      } else if (act.isDpsInput(&o) && sameView(o.get(), out)) {
-        ok = m.isIdentity();
-        actIn.push_back(Value());
-      } else if (m.isIdentity() && t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(1) == Fp &&
-                 t.getDimSize(2) == gh && t.getDimSize(3) == gw &&
-                 memref::CollapseShapeOp::isGuaranteedCollapsible(t, collapse)) {
-        Value v = memref::CollapseShapeOp::create(rewriter, loc, o.get(), collapse);
-        if (act.isDpsInput(&o))
-          actIn.push_back(v);
-        else
-          actDst = v;
-      } else if (act.isDpsInit(&o) && m.isIdentity() && t.getRank() == 4 && t.hasStaticShape() &&
-                 t.getDimSize(1) == Fp && t.getDimSize(2) == gh && t.getDimSize(3) == gw &&
-                 t.getStridesAndOffset().first.back() == 1) {
-        actDst = o.get();
-        actDstRows = true;
-      } else if (act.isDpsInput(&o) && m == chanMap && t.getRank() == 1) {
-        actIn.push_back(o.get());
-      } else {
-        ok = false;
-      }
-    }
-    ok = ok && kiln::cpu::isVectorizableElementwiseBody(act.getBody());
-    if (!ok || !actDst) {
-      act = nullptr;
-      actIn.clear();
-      actDst = Value();
-      actDstRows = false;
-    }
+    for (Value &v : actIn)
+      if (v && cast<MemRefType>(v.getType()).getRank() == 4)
+        v = memref::CollapseShapeOp::create(rewriter, loc, v, collapse);
+    actDstRows = !collapsible(actDst);
+    if (!actDstRows)
+      actDst = memref::CollapseShapeOp::create(rewriter, loc, actDst, collapse);
   }
   // The mask of one row of a non-contiguous destination tile.
   Value rowMask;
   if (actDstRows)
     rowMask = vector::ConstantMaskOp::create(rewriter, loc, VectorType::get({L}, rewriter.getI1Type()),
                                              ArrayRef<int64_t>{gw});
-  // `act`'s body on the vectors `args` (one per input; 16 lanes).
-  auto applyAct = [&](ArrayRef<Value> args) -> Value {
-    return kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, L);
-  };
   for (int64_t h = 0; h < H; ++h) {
     SmallVector<Value> rows(L, zeroV);
     for (int64_t p = 0; p < R; ++p)
@@ -1761,18 +1756,12 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
         vector::MaskedStoreOp::create(rewriter, loc, o2, ValueRange{f, c0}, mask, chans[l]);
       if (!act)
         continue;
-      SmallVector<Value> args;
-      for (Value in : actIn) {
-        if (!in) {
-          args.push_back(chans[l]);
-        } else if (cast<MemRefType>(in.getType()).getRank() == 2) {
-          args.push_back(vector::MaskedLoadOp::create(rewriter, loc, vt, in, ValueRange{f, c0}, mask, zeroV));
-        } else {
-          Value sc = memref::LoadOp::create(rewriter, loc, in, ValueRange{f});
-          args.push_back(vector::BroadcastOp::create(rewriter, loc, vt, sc));
-        }
-      }
-      Value y = applyAct(args);
+      Value y = applyPostOp(
+          rewriter, loc, act, actIn, chans[l],
+          [&](Value in) -> Value {
+            return vector::MaskedLoadOp::create(rewriter, loc, vt, in, ValueRange{f, c0}, mask, zeroV);
+          },
+          f);
       if (!actDstRows) {
         vector::MaskedStoreOp::create(rewriter, loc, actDst, ValueRange{f, c0}, mask, y);
         continue;
@@ -1812,7 +1801,7 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
   if (!panelsRef)
     return failure();
   const int64_t W = kiln::cpu::kMatmulPanelWidth, L = 16, G = 8, V = 3;
-  Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], out = conv.getDpsInits()[0];
+  Value x = conv.getDpsInputs()[0], out = conv.getDpsInits()[0];
   auto ot = cast<MemRefType>(out.getType());
   auto xt = cast<MemRefType>(x.getType());
   if (!ot.hasStaticShape() || ot.getDimSize(0) != 1 || !xt.hasStaticShape())
@@ -1932,24 +1921,14 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
     });
     for (int64_t i = 0; i < ng; ++i) {
       Value row = cIdx(g0 + i);
-      Value chanScalars;
       for (int64_t v = 0; v < nv; ++v) {
         Value y = acc[i * nv + v];
         if (storeOut)
           store(y, o2, row, v);
-        if (!act)
-          continue;
-        SmallVector<Value> args;
-        for (Value in : actIn) {
-          if (!in)
-            args.push_back(y);
-          else if (cast<MemRefType>(in.getType()).getRank() == 2)
-            args.push_back(load(in, row, v));
-          else
-            args.push_back(
-                vector::BroadcastOp::create(rewriter, loc, vt, memref::LoadOp::create(rewriter, loc, in, row)));
-        }
-        store(kiln::cpu::vectorizeElementwiseBody(rewriter, loc, act.getBody(), args, L), actDst, row, v);
+        if (act)
+          store(applyPostOp(
+                    rewriter, loc, act, actIn, y, [&](Value in) { return load(in, row, v); }, row),
+                actDst, row, v);
       }
     }
   };
