@@ -26,9 +26,10 @@ from torch_reference import seed_parameters, write_data_set
 
 
 class Conv(nn.Module):
-    def __init__(s, c, f, k, stride=1, dil=1, relu=False, residual=False, bias=True):
+    def __init__(s, c, f, k, stride=1, dil=1, relu=False, residual=False, bias=True, groups=1):
         super().__init__()
-        s.c = nn.Conv2d(c, f, k, stride=stride, padding=dil * (k // 2), dilation=dil, bias=bias)
+        s.c = nn.Conv2d(c, f, k, stride=stride, padding=dil * (k // 2), dilation=dil, bias=bias,
+                        groups=groups)
         s.relu, s.residual = relu, residual
 
     def forward(s, x):
@@ -105,6 +106,21 @@ MODELS = {
     # One panel (24 channels) and an input over 1 MB: the pixel-vector
     # kernel although the pixels are outside the (single) panel.
     "flat_one_panel_large_input": (Conv(160, 24, 1), [160, 32, 56], True),
+    # Grouped convolutions (kiln-cpu-split-groups: a loop over the groups,
+    # each a plain convolution on the kernels above): 4, 8, 16 output
+    # channels per group on the row kernel (ResNeXt's and RegNet's widths),
+    # stride 2, dilation, no bias, a channel multiplier of 2 (1 input
+    # channel per group), 32 and 64 per group on the packed kernel (whole
+    # panels per group; 64 with the pixel-vector kernel and a residual),
+    # dynamic batches.
+    "grp_w56_3x3_g32_f4_relu": (Conv(128, 128, 3, relu=True, groups=32), [128, 6, 56], True),
+    "grp_w28_3x3_stride2_g32_f8": (Conv(256, 256, 3, stride=2, relu=True, groups=32), [256, 10, 56], False),
+    "grp_w14_3x3_g4_f16": (Conv(64, 64, 3, relu=True, groups=4), [64, 14, 14], True),
+    "grp_w20_3x3_g3_f12_no_bias": (Conv(24, 36, 3, bias=False, groups=3), [24, 9, 20], False),
+    "grp_w11_5x5_dilation2_g2": (Conv(16, 16, 5, dil=2, groups=2), [16, 11, 11], False),
+    "grp_w10_3x3_multiplier2": (Conv(8, 16, 3, relu=True, groups=8), [8, 10, 10], True),
+    "grp_w7_3x3_g4_f32_packed": (Conv(128, 128, 3, relu=True, groups=4), [128, 7, 7], True),
+    "grp_w28_1x1_g2_f64_residual": (Conv(128, 128, 1, relu=True, residual=True, groups=2), [128, 4, 28], True),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

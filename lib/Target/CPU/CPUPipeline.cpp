@@ -99,6 +99,9 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
       pm.addPass(createCPUWinograd(wo));
     // (After Winograd, which reads some pads' sources directly.)
     pm.addNestedPass<func::FuncOp>(createCPUPadBorders());
+    // Grouped convolutions onto the convolution micro-kernels, group by
+    // group (before their filters are packed).
+    pm.addNestedPass<func::FuncOp>(createCPUSplitGroups());
     // Constant matmul operands in the micro-kernel's column panels.
     CPUPackWeightsOptions po;
     po.packConvs = avx512;

@@ -255,13 +255,32 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
         getArgument(), "convs-annotated", "linalg.conv_2d_nchw_fchw ops given packed filter panels");
     llvm::DenseMap<StringAttr, FlatSymbolRefAttr> packedFilters;
     m.walk([&](linalg::Conv2DNchwFchwOp conv) {
-      if (!packConvs || !kiln::cpu::usePackedConvKernel(conv))
+      // (kiln-cpu-winograd's products carry their panels already.)
+      if (!packConvs || conv->hasAttr(kiln::cpu::kPackedFilterAttr) || !kiln::cpu::usePackedConvKernel(conv))
         return;
-      memref::GlobalOp g = filterGlobal(conv.getDpsInputs()[1], symbols);
+      Value w = conv.getDpsInputs()[1];
+      auto wt = cast<MemRefType>(w.getType());
+      int64_t F = wt.getDimSize(0), K = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
+      // One group's filters (kiln-cpu-split-groups): a subview of the
+      // grouped convolution's filter [G * F, C/G, KH, KW] at output
+      // channel g * F.  The whole filter is packed; whole panels per group
+      // (F a multiple of the panel width), so that a panel never mixes
+      // groups, which read different input channels.
+      if (auto sv = w.getDefiningOp<memref::SubViewOp>()) {
+        auto st = cast<MemRefType>(sv.getSource().getType());
+        bool groupView = F % W == 0 && st.getRank() == 4 && st.hasStaticShape() &&
+                         st.getShape().drop_front() == wt.getShape().drop_front() &&
+                         llvm::all_of(sv.getMixedStrides(), [](OpFoldResult o) { return isConstantIntValue(o, 1); }) &&
+                         llvm::all_of(ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front(),
+                                      [](OpFoldResult o) { return isConstantIntValue(o, 0); });
+        if (!groupView)
+          return;
+        w = sv.getSource();
+        F = st.getDimSize(0);
+      }
+      memref::GlobalOp g = filterGlobal(w, symbols);
       if (!g)
         return;
-      auto wt = cast<MemRefType>(conv.getDpsInputs()[1].getType());
-      int64_t F = wt.getDimSize(0), K = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
       if (cast<MemRefType>(g.getType()).getNumElements() != F * K)
         return;
       // [F][K] -> [ceil(F / W)][K][W]: panel p, row k holds the W filters

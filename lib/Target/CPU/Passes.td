@@ -119,6 +119,33 @@ def CPUPadBorders : Pass<"kiln-cpu-pad-borders", "mlir::func::FuncOp"> {
                            "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"];
 }
 
+def CPUSplitGroups : Pass<"kiln-cpu-split-groups", "mlir::func::FuncOp"> {
+  let summary = "Grouped convolutions as a loop over groups of plain convolutions";
+  let description = [{
+    On buffers, before kiln-cpu-pack-weights: an f32
+    `linalg.conv_2d_ngchw_gfchw` (input [N, G, C/G, H, W], filter
+    [G, F/G, C/G, KH, KW], output [N, G, F/G, OH, OW], static but the batch
+    and the input's spatial dims) becomes an `scf.for` over the G groups
+    whose body is a `linalg.conv_2d_nchw_fchw` on the group's channels of
+    the 4-D views [N, C, H, W], [F, C/G, KH, KW] and [N, F, OH, OW]
+    (`memref.subview`, offsets g * C/G and g * F/G), so that the
+    convolution micro-kernels of kiln-cpu-tile-and-vectorize compute each
+    group.  The convolution's epilogue ops (an element-wise
+    `linalg.generic` right before it that writes its output, such as the
+    bias init, and one right after it that reads its output, such as a
+    ReLU; over the 4-D or the 5-D grouped view, maps that are projections)
+    move into the loop on the group's channels, so that the kernels fuse
+    them as for any other convolution.  The loop is marked
+    `kiln.parallel` (groups on threads) when the convolution does enough
+    work.  Other grouped convolutions keep the general tiling.
+
+    Statistic: convs-split.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
   let summary = "Store the constant right operands of matmuls and convolution filters in panels";
   let description = [{
@@ -142,7 +169,10 @@ def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
     convolution micro-kernel computes (kiln::cpu::usePackedConvKernel: every
     size static but the batch, C >= 8 or C * KH * KW >= 27) whose filter is
     a constant global [F, C, KH, KW] (or a reshaped view of one, as the
-    im2col lowering makes) gets a constant global
+    im2col lowering makes; or one group's filters, a subview at output
+    channel g * F of a grouped convolution's filter [G * F, C, KH, KW] made
+    by kiln-cpu-split-groups, when F is a multiple of 32: the whole filter
+    is packed, and a group's panels are its own) gets a constant global
     [ceil(F / 32)][C * KH * KW][32] holding the filter in output-channel
     panels (the last one padded with zeros) and `kiln.packed_filter =
     @fpanels`; the register tile of kiln-cpu-tile-and-vectorize's packed
