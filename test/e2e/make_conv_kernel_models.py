@@ -106,6 +106,9 @@ MODELS = {
     # One panel (24 channels) and an input over 1 MB: the pixel-vector
     # kernel although the pixels are outside the (single) panel.
     "flat_one_panel_large_input": (Conv(160, 24, 1), [160, 32, 56], True),
+    # An input over 1 MB with few channels (96) and 3 panels: blocks of rows
+    # outside the panels on the pixel-vector kernel, a residual.
+    "flat_blocked_large_input_residual": (Conv(96, 96, 1, relu=True, residual=True), [96, 48, 64], True),
     # Grouped convolutions (kiln-cpu-split-groups: a loop over the groups,
     # each a plain convolution on the kernels above): 4, 8, 16 output
     # channels per group on the row kernel (ResNeXt's and RegNet's widths),

@@ -292,6 +292,28 @@ func.func @order_large_input(%x: memref<?x256x56x56xf32>, %y: memref<?x64x56x56x
 
 // -----
 
+// The same order with 128 input channels (1.6 MB of input per image, a
+// chunk's input [128, 48] in half of L1): blocks of 8 rows (256 KB of
+// input) outside the panels, each block x panel a pixel-vector tile (no
+// transposes).
+// TILE-LABEL: func.func @order_large_input_few_channels
+// TILE: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c56 step %c8 {
+// TILE-NEXT: scf.for %{{.*}} = %c0 to %c256 step %c32 {
+// TILE: memref.collapse_shape
+// TILE: vector.fma
+// TILE-NOT: vector.shuffle
+// TILE: return
+memref.global "private" constant @wf : memref<256x128x1x1xf32> = dense<0.5>
+func.func @order_large_input_few_channels(%x: memref<?x128x56x56xf32>, %y: memref<?x256x56x56xf32>) {
+  %w = memref.get_global @wf : memref<256x128x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x128x56x56xf32>, memref<256x128x1x1xf32>) outs(%y : memref<?x256x56x56xf32>)
+  return
+}
+
+// -----
+
 // 40 output channels: the panel loop right inside the batch loop is
 // peeled (one full panel, then 8 channels), which would leave the batch
 // loop a band of its own (one iteration at batch 1); it is marked
