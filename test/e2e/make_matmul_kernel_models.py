@@ -7,7 +7,8 @@ torch's outputs as the reference (ONNX backend-test layout):
 
 ViT-B/16's attention products (197 tokens: 197 columns in Q.K^T, a depth of
 197 in A.V), a Linear layer with 197 rows and 100 output features, and a
-dynamic row count.  The CPU tiling peels the loops of such sizes (full
+dynamic row count; batch matmuls with a dynamic batch, remainder
+tiles and one row.  The CPU tiling peels the loops of such sizes (full
 tiles of 32 columns / 16 of depth, and a remainder); checked by
 run_graph_models.py (matmul_kernels.test).
 """
@@ -42,6 +43,14 @@ class Linear(nn.Module):
 MODELS = {
     "qk_197": (QK(), [[1, 12, 197, 64], [1, 12, 197, 64]], False),
     "av_197": (AV(), [[1, 12, 197, 197], [1, 12, 197, 64]], False),
+    # Batch matmuls with two run-time operands run on the matmul
+    # micro-kernel with the right operand read in place (a loop over the
+    # batch): a dynamic batch with 5 query rows (a remainder tile only) and
+    # 40 keys (a full panel and 8 masked columns), 13 tokens in A.V (depth
+    # 13, two 32-column panels of values), one query row (the GEMV path).
+    "qk_dynamic_batch_5x40": (QK(), [[2, 3, 5, 24], [2, 3, 40, 24]], True),
+    "av_dynamic_batch_13": (AV(), [[1, 4, 13, 13], [1, 4, 13, 64]], True),
+    "qk_one_query": (QK(), [[2, 4, 1, 32], [2, 4, 50, 32]], False),
     "linear_197x100": (Linear(72, 100), [[197, 72]], False),
     "linear_dynamic_rows": (Linear(50, 67), [[3, 50]], True),
 }

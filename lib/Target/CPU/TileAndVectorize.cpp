@@ -1172,6 +1172,91 @@ FlatSymbolRefAttr packedWeights(linalg::LinalgOp op, StringRef attr) {
 /// The packed panels of `mm` when it goes through the packed micro-kernel.
 FlatSymbolRefAttr packedPanels(linalg::MatmulOp mm) { return packedWeights(mm, kiln::cpu::kPackedRhsAttr); }
 
+/// On a linalg.matmul (one batch of a batch matmul whose operands are both
+/// computed at run time, splitBatchMatmul): the packed matmul micro-kernel
+/// reads the right operand's rows in place instead of panels.
+constexpr llvm::StringLiteral kDirectRhsAttr = "kiln.direct_rhs";
+
+/// Whether the packed matmul micro-kernel computes `mm`: panels of a
+/// constant right operand, or a right operand read in place.
+bool usesMatmulKernel(linalg::MatmulOp mm) { return packedPanels(mm) || mm->hasAttr(kDirectRhsAttr); }
+
+/// Whether the innermost dim of `t` has unit stride.
+bool innerContiguous(MemRefType t) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(t.getStridesAndOffset(strides, offset)) && !strides.empty() && strides.back() == 1;
+}
+
+/// An f32 linalg.batch_matmul on buffers, [B, M, K] x [B, K, N] -> [B, M, N]
+/// with K and N static and unit-stride rows of the right operand and the
+/// result (attention's Q K^T and P V), becomes an scf.for over the batch of
+/// linalg.matmul ops on rank-reduced subviews marked kDirectRhsAttr, which
+/// the packed matmul micro-kernel computes reading the right operand's rows
+/// in place (the general 8 x 32 x 16 tiling re-read and re-wrote its
+/// accumulators every 16 k: ViT-B/16's Q K^T at 100 GFLOP/s).  A zero (or
+/// any constant) linalg.fill of the result right before it moves into the
+/// loop as an element-wise init marked kiln.epilogue, so that the
+/// micro-kernel's tiles write it.  The loop runs on threads
+/// (kiln.parallel) when the batch matmul does enough work.
+bool splitBatchMatmul(RewriterBase &rewriter, linalg::BatchMatmulOp bmm) {
+  if (!bmm.hasPureBufferSemantics() || bmm.hasUserDefinedMaps())
+    return false;
+  Value a = bmm.getDpsInputs()[0], b = bmm.getDpsInputs()[1], c = bmm.getDpsInits()[0];
+  auto at = cast<MemRefType>(a.getType()), bt = cast<MemRefType>(b.getType()), ct = cast<MemRefType>(c.getType());
+  for (MemRefType t : {at, bt, ct})
+    if (!t.getElementType().isF32() || t.getRank() != 3)
+      return false;
+  if (bt.isDynamicDim(1) || bt.isDynamicDim(2) || !innerContiguous(bt) || !innerContiguous(ct))
+    return false;
+  // The init: a fill of the whole result right before the op.
+  Operation *prev = bmm->getPrevNode();
+  while (prev && isa<memref::AllocOp, memref::DimOp, arith::ConstantOp, memref::SubViewOp, memref::ExpandShapeOp,
+                     memref::CollapseShapeOp>(prev))
+    prev = prev->getPrevNode();
+  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
+  if (fill && (!fill.hasPureBufferSemantics() || fill.getDpsInits()[0] != c))
+    fill = nullptr;
+  bool parallel = iterationWork(cast<linalg::LinalgOp>(bmm.getOperation())) >= kMinParallelWork;
+  Location loc = bmm.getLoc();
+  rewriter.setInsertionPoint(bmm);
+  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0), c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value nb = memref::DimOp::create(rewriter, loc, c, 0);
+  auto loop = scf::ForOp::create(rewriter, loc, c0, nb, c1);
+  if (parallel)
+    loop->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+  OpBuilder::InsertionGuard g(rewriter);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  Value bi = loop.getInductionVar();
+  auto slice = [&](Value v, MemRefType t) -> Value {
+    SmallVector<OpFoldResult> offs{bi, rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(1)};
+    for (int64_t d = 1; d < 3; ++d)
+      sizes.push_back(t.isDynamicDim(d) ? OpFoldResult(memref::DimOp::create(rewriter, loc, v, d).getResult())
+                                        : OpFoldResult(rewriter.getIndexAttr(t.getDimSize(d))));
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    MemRefType rt = memref::SubViewOp::inferRankReducedResultType({t.getDimSize(1), t.getDimSize(2)}, t, offs,
+                                                                   sizes, strides);
+    return memref::SubViewOp::create(rewriter, loc, rt, v, offs, sizes, strides);
+  };
+  Value as = slice(a, at), bs = slice(b, bt), cs = slice(c, ct);
+  if (fill) {
+    Value v = fill.getDpsInputs()[0];
+    MLIRContext *ctx = rewriter.getContext();
+    auto init = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{}, ValueRange{}, ValueRange{cs}, AffineMap::getMultiDimIdentityMap(2, ctx),
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+        [&](OpBuilder &nb2, Location l, ValueRange) { linalg::YieldOp::create(nb2, l, v); });
+    init->setAttr(kEpilogueAttr, rewriter.getUnitAttr());
+  }
+  auto mm = linalg::MatmulOp::create(rewriter, loc, ValueRange{as, bs}, ValueRange{cs});
+  mm->setAttr(kDirectRhsAttr, rewriter.getUnitAttr());
+  rewriter.eraseOp(bmm);
+  if (fill)
+    rewriter.eraseOp(fill);
+  return true;
+}
+
 /// Tiles the packed matmul `mm` ([M, K] x [K, N], the right operand also in
 /// panels) into register tiles of kMatmulRows rows x kMatmulPanelWidth
 /// columns, with the column-panel loop outside the row loop (a panel, K x 32
@@ -1241,7 +1326,8 @@ void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSe
 /// are masked.
 LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp mm) {
   FlatSymbolRefAttr panelsRef = packedPanels(mm);
-  if (!panelsRef)
+  bool direct = mm->hasAttr(kDirectRhsAttr);
+  if (!panelsRef && !direct)
     return failure();
   const int64_t W = kiln::cpu::kMatmulPanelWidth;
   Value a = mm.getDpsInputs()[0], b = mm.getDpsInputs()[1], c = mm.getDpsInits()[0];
@@ -1250,17 +1336,19 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   if ((!ShapedType::isDynamic(rowsStatic) && rowsStatic > kMatmulRows) ||
       (!ShapedType::isDynamic(colsStatic) && colsStatic > W))
     return failure();
-  // The panel: the column offset of the right operand's tile.
+  // The panel: the column offset of the right operand's tile.  (Read in
+  // place: the tile's own rows, [K, cols] with unit-stride rows.)
   Value bRoot = b;
   OpFoldResult col0 = rewriter.getIndexAttr(0);
-  if (auto sv = b.getDefiningOp<memref::SubViewOp>()) {
+  if (auto sv = b.getDefiningOp<memref::SubViewOp>(); sv && !direct) {
     col0 = sv.getMixedOffsets()[1];
     bRoot = sv.getSource();
     if (!isConstantIntValue(sv.getMixedOffsets()[0], 0))
       return failure();
   }
   auto bt = cast<MemRefType>(bRoot.getType());
-  if (!bt.hasStaticShape() || bt.getRank() != 2)
+  if (bt.getRank() != 2 || bt.isDynamicDim(0) || (!direct && !bt.hasStaticShape()) ||
+      (direct && (!innerContiguous(bt) || bt.isDynamicDim(1))))
     return failure();
   int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
   auto panelsT = MemRefType::get({(N + W - 1) / W, K, W}, bt.getElementType());
@@ -1271,10 +1359,13 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   Type f32 = rewriter.getF32Type();
   Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
   Value c0 = cIdx(0);
-  Value panels = memref::GetGlobalOp::create(rewriter, loc, panelsT, panelsRef.getAttr());
-  Value panel = getValueOrCreateConstantIndexOp(
-      rewriter, loc,
-      affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {col0}));
+  Value panels, panel;
+  if (!direct) {
+    panels = memref::GetGlobalOp::create(rewriter, loc, panelsT, panelsRef.getAttr());
+    panel = getValueOrCreateConstantIndexOp(
+        rewriter, loc,
+        affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {col0}));
+  }
   bool dynRows = ShapedType::isDynamic(rowsStatic);
   int64_t R = dynRows ? kMatmulRows : rowsStatic;
   auto vt = VectorType::get({W}, f32);
@@ -1288,8 +1379,10 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
       SmallVector<Value> out(in.begin(), in.end());
       for (int64_t kk = 0; kk < depth; ++kk) {
         Value k = kk == 0 ? k0 : (Value)arith::AddIOp::create(rewriter, loc, k0, cIdx(kk));
-        Value bv = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
-                                                  ArrayRef<bool>{true});
+        Value bv = direct ? vector::TransferReadOp::create(rewriter, loc, vt, b, ValueRange{k, c0}, zero,
+                                                           ArrayRef<bool>{fullCols})
+                          : vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, c0}, zero,
+                                                           ArrayRef<bool>{true});
         for (auto [i, r] : llvm::enumerate(rowIdx)) {
           Value av = memref::LoadOp::create(rewriter, loc, a, ValueRange{r, k});
           Value bc = vector::BroadcastOp::create(rewriter, loc, vt, av);
@@ -1987,6 +2080,19 @@ struct TileAndVectorizePass
         getArgument(), "epilogue-ops-fused",
         "Epilogue ops (bias/residual init, activation) moved into a conv/matmul's tile loops");
 
+    // 0. Batch matmuls with two run-time operands: loops of matmuls on the
+    //    packed matmul micro-kernel.
+    {
+      std::atomic<uint64_t> &numBmm = kiln::passStatistic(
+          getArgument(), "batch-matmuls-split",
+          "Batch matmuls computed as a loop of matmuls on the matmul micro-kernel (right operand in place)");
+      SmallVector<linalg::BatchMatmulOp> bmms;
+      f.walk([&](linalg::BatchMatmulOp b) { bmms.push_back(b); });
+      for (linalg::BatchMatmulOp b : bmms)
+        if (splitBatchMatmul(rewriter, b))
+          ++numBmm;
+    }
+
     // 1. Tile.
     SmallVector<linalg::LinalgOp> ops;
     f.walk([&](linalg::LinalgOp op) {
@@ -2021,7 +2127,7 @@ struct TileAndVectorizePass
         continue;
       // A matmul with its right operand in panels: its own tiling and
       // micro-kernel.
-      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()); mm && packedPanels(mm)) {
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()); mm && usesMatmulKernel(mm)) {
         tilePackedMatmul(rewriter, mm, fused, numEpilogueOpsFused, iterationWork(op) >= kMinParallelWork);
         continue;
       }
@@ -2205,8 +2311,10 @@ struct TileAndVectorizePass
           tilesToDecompose.push_back(mm);
       });
       for (linalg::MatmulOp mm : tilesToDecompose)
-        if (failed(decomposePackedMatmulTile(rewriter, mm)))
+        if (failed(decomposePackedMatmulTile(rewriter, mm))) {
           mm->removeAttr(kiln::cpu::kPackedRhsAttr);
+          mm->removeAttr(kDirectRhsAttr);
+        }
     }
 
     // 3. Vectorize every static-shaped linalg op that the vectorizer

@@ -94,20 +94,50 @@ func.func @prime_rows(%x: memref<197x768xf32>, %w: memref<768x3072xf32>, %y: mem
 
 // -----
 
-// Columns and depth with no divisor of at least half the tile (197, a
-// prime): full tiles of 32 columns and 16 of depth, and the remainder loops
-// peeled off, so the main tiles are static and vectorize (tiles of 1 ran the
-// attention products of ViT at 5 GFLOP/s).
+// A batch matmul with two run-time operands (attention's products; 197
+// columns and depth, a prime): a loop over the batch (kiln.parallel) of
+// matmuls on the packed matmul micro-kernel with the right operand read in
+// place: 8 x 32 register tiles, the column panels outside the rows, one
+// contiguous 32-wide row of the right operand per k, the last 5 columns
+// masked.  The zero fill of the result before it moves into the loop and
+// into the tiles (a zero tile written before the accumulators are read).
 // CHECK-LABEL: func.func @batch_matmul_prime
-// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c32
-// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c16
-// CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
-// The depth remainder is one static tile of 5; the last 5 columns stay a
-// (scalar) loop over the depth.
-// CHECK: vector.contract {{.*}} : vector<1x8x5xf32>, vector<1x5x32xf32> into vector<1x8x32xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c197 step %c16
-// CHECK: linalg.batch_matmul {{.*}} outs(%{{.*}} : memref<1x8x5xf32
+// CHECK: scf.for %[[B:.*]] = %c0 to %c12 step %c1 {
+// CHECK: %[[BS:.*]] = memref.subview %arg1[%[[B]], 0, 0] [1, 197, 197] [1, 1, 1] : memref<12x197x197xf32> to memref<197x197xf32
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c32 {
+// CHECK: scf.for %{{.*}} = %c0 to %c200 step %c8 {
+// CHECK: vector.transfer_write %{{.*}} : vector<8x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c197 step %c1 iter_args(
+// CHECK: vector.transfer_read %{{.*}} {in_bounds = [true]} : memref<197x32xf32, strided<[197, 1], offset: ?>>, vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: } {kiln.parallel}
+// CHECK: vector.transfer_read %{{.*}} : memref<197x5xf32, strided<[197, 1], offset: ?>>, vector<32xf32>
+// CHECK: } {kiln.parallel}
+// CHECK-NOT: linalg.
+// CHECK: return
 func.func @batch_matmul_prime(%a: memref<12x200x197xf32>, %b: memref<12x197x197xf32>, %c: memref<12x200x197xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%c : memref<12x200x197xf32>)
   linalg.batch_matmul ins(%a, %b : memref<12x200x197xf32>, memref<12x197x197xf32>) outs(%c : memref<12x200x197xf32>)
+  return
+}
+
+// -----
+
+// Left to the general tiling: a dynamic depth (the right operand's rows
+// are not known: tiles of 8 x 32 columns (197, a prime: full tiles and a
+// peeled remainder of 5) and a depth of 1), f16 (one tile).
+// CHECK-LABEL: func.func @batch_matmul_general
+// CHECK-NOT: vector.fma
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c32
+// CHECK: vector.contract {{.*}} : vector<1x8x1xf32>, vector<1x1x32xf32> into vector<1x8x32xf32>
+// CHECK: vector.contract {{.*}} : vector<1x8x1xf32>, vector<1x1x5xf32> into vector<1x8x5xf32>
+// CHECK: vector.contract {{.*}} : vector<1x4x8xf16>, vector<1x8x4xf16> into vector<1x4x4xf16>
+// CHECK-NOT: vector.fma
+// CHECK: return
+func.func @batch_matmul_general(%a: memref<12x200x?xf32>, %b: memref<12x?x197xf32>, %c: memref<12x200x197xf32>,
+                                %ah: memref<2x4x8xf16>, %bh: memref<2x8x4xf16>, %ch: memref<2x4x4xf16>) {
+  linalg.batch_matmul ins(%a, %b : memref<12x200x?xf32>, memref<12x?x197xf32>) outs(%c : memref<12x200x197xf32>)
+  linalg.batch_matmul ins(%ah, %bh : memref<2x4x8xf16>, memref<2x8x4xf16>) outs(%ch : memref<2x4x4xf16>)
   return
 }
