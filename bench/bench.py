@@ -28,6 +28,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -265,7 +266,7 @@ def compile_model(name, onnx_path, kiln_bin, libdir, opt):
         pass
     log(f"bench: {name}: kiln-compile {opt}")
     t = time.time()
-    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", compiler, onnx_path, opt,
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", compiler, onnx_path, *shlex.split(opt),
                         "-o", lib], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     info = {"flags": opt, "seconds": round(time.time() - t, 2)}
     rss = [l for l in r.stdout.splitlines() if l.startswith("maxrss_kb=")]
@@ -703,7 +704,8 @@ def main():
     ap.add_argument("--threads", default="1,all",
                     help="ONNX Runtime intra-op thread counts, 'all' = every usable core "
                          "(default 1,all)")
-    ap.add_argument("--opt", default="-O3", help="kiln-compile optimization flag (default -O3)")
+    ap.add_argument("--opt", default="-O3",
+                    help="kiln-compile flags, split like a shell would (default -O3; e.g. \"-O3 --winograd=off\")")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up runs each at batch 1 (default 3)")
     ap.add_argument("--target-s", type=float, default=10.0,
                     help="approximate seconds of timed rounds per model and configuration at "
