@@ -48,6 +48,19 @@ class Depthwise(nn.Module):
         return F.relu6(s.c(x))
 
 
+class ConvT(nn.Module):
+    def __init__(s, c, f, k, stride, padding=0, output_padding=0, groups=1, dil=1, bias=True, relu=False, dims=2):
+        super().__init__()
+        cls = nn.ConvTranspose2d if dims == 2 else nn.ConvTranspose1d
+        s.c = cls(c, f, k, stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                  dilation=dil, bias=bias)
+        s.relu = relu
+
+    def forward(s, x):
+        y = s.c(x)
+        return F.relu(y) if s.relu else y
+
+
 class InPlace(nn.Module):
     """Producers that write a padded interior or a concat's slice directly
     (kiln-cpu-pad-borders): a 1x1 convolution + ReLU6 into the padded
@@ -124,6 +137,22 @@ MODELS = {
     "grp_w10_3x3_multiplier2": (Conv(8, 16, 3, relu=True, groups=8), [8, 10, 10], True),
     "grp_w7_3x3_g4_f32_packed": (Conv(128, 128, 3, relu=True, groups=4), [128, 7, 7], True),
     "grp_w28_1x1_g2_f64_residual": (Conv(128, 128, 1, relu=True, residual=True, groups=2), [128, 4, 28], True),
+    # ConvTranspose with a constant filter and static spatial dims: the
+    # sub-pixel decomposition (one stride-1 convolution per phase of the
+    # strides, inserted with strides): 4x4 stride 2 (2 taps per phase and
+    # dim), output_padding, no bias, padding past the kernel (phases that
+    # crop the input), groups, stride 3 with a 5x5 kernel (phases of 2 and
+    # 1 taps), a 1x1 kernel at stride 2 (phases that only get the bias),
+    # 1-D; dilated and stride-1 ones keep the dilated-input convolution.
+    "ct_4x4_s2_p1_relu": (ConvT(32, 24, 4, 2, padding=1, relu=True), [32, 14, 14], True),
+    "ct_3x3_s2_p1_outpad": (ConvT(16, 16, 3, 2, padding=1, output_padding=1), [16, 9, 11], False),
+    "ct_2x2_s2_no_bias": (ConvT(16, 40, 2, 2, bias=False), [16, 7, 7], True),
+    "ct_3x3_s2_p3_groups2": (ConvT(8, 12, 3, 2, padding=3, groups=2), [8, 10, 10], False),
+    "ct_5x5_s3_p2": (ConvT(8, 10, 5, 3, padding=2), [8, 6, 7], False),
+    "ct_1x1_s2": (ConvT(8, 8, 1, 2), [8, 5, 6], False),
+    "ct1d_4_s2_p1": (ConvT(8, 6, 4, 2, padding=1, dims=1), [8, 19], True),
+    "ct_3x3_s2_dilation2": (ConvT(8, 8, 3, 2, dil=2), [8, 6, 6], False),
+    "ct_3x3_s1_p1": (ConvT(16, 8, 3, 1, padding=1), [16, 10, 10], False),
     "dw_w56_3x3": (Depthwise(12, 3), [12, 8, 56], True),
     "dw_w28_3x3_stride2": (Depthwise(8, 3, stride=2), [8, 10, 56], False),
     "dw_w7_5x5_dilation2": (Depthwise(5, 5, dil=2), [5, 7, 7], False),

@@ -11,6 +11,7 @@
 
 #include "Common.h"
 #include "Patterns.h"
+#include "kiln/Transforms/ConstantUtils.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -592,9 +593,120 @@ FailureOr<Value> lowerConvTransposeND(PatternRewriter &b, nn::ConvTransposeOp op
   return convGenericND(b, loc, xp, wf, op.getBias(), ones, dil, G, res);
 }
 
+/// The filter of a 2-D transposed convolution [C, F/G, kh, kw] (row-major
+/// `w`) as the filter of the convolution that computes its output positions
+/// o = s * q + a along each dim: taps k = r + s * t (r = (a + pad) mod s,
+/// t < T), flipped: W'[g*Fg + f, c, u, v] = W[g*Cg + c, f, ry + sy*(Ty-1-u),
+/// rx + sx*(Tx-1-v)], [F, C/G, Ty, Tx].  With s = 1 and r = 0: the whole
+/// flipped filter.
+SmallVector<float> transposedConvSubFilter(ArrayRef<float> w, int64_t C, int64_t Fg, int64_t G, int64_t kh,
+                                           int64_t kw, int64_t ry, int64_t sy, int64_t Ty, int64_t rx, int64_t sx,
+                                           int64_t Tx) {
+  int64_t Cg = C / G, F = Fg * G;
+  SmallVector<float> out(size_t(F * Cg * Ty * Tx));
+  for (int64_t o = 0; o < F; ++o)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t u = 0; u < Ty; ++u)
+        for (int64_t v = 0; v < Tx; ++v) {
+          int64_t g = o / Fg, f = o % Fg, ky = ry + sy * (Ty - 1 - u), kx = rx + sx * (Tx - 1 - v);
+          out[((o * Cg + c) * Ty + u) * Tx + v] = w[((g * Cg + c) * Fg + f) * kh * kw + ky * kw + kx];
+        }
+  return out;
+}
+
+/// Pads (positive) or crops (negative) the two spatial dims of an NCHW
+/// tensor by p = {top, left, bottom, right}; static spatial dims.
+Value padOrCrop(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> p) {
+  SmallVector<int64_t> padPos(4), crop(4);
+  for (int i = 0; i < 4; ++i) {
+    padPos[i] = std::max<int64_t>(0, p[i]);
+    crop[i] = std::max<int64_t>(0, -p[i]);
+  }
+  Value xp = padSpatial(b, loc, x, padPos, scalar(b, loc, rtt(x).getElementType(), 0));
+  if (llvm::all_of(crop, [](int64_t c) { return c == 0; }))
+    return xp;
+  auto pt = rtt(xp);
+  SmallVector<int64_t> cs{pt.getDimSize(0), pt.getDimSize(1), pt.getDimSize(2) - crop[0] - crop[2],
+                          pt.getDimSize(3) - crop[1] - crop[3]};
+  SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
+  SmallVector<OpFoldResult> sz{mixedDim(b, loc, xp, 0), b.getIndexAttr(cs[1]), b.getIndexAttr(cs[2]),
+                               b.getIndexAttr(cs[3])};
+  SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(cs, pt.getElementType()), xp, o, sz, one);
+}
+
+/// A strided 2-D transposed convolution with a constant f32 filter and
+/// static spatial dims, undilated, computed without the zeros of the
+/// dilated input: the outputs o = s * q + a of each phase (a_y, a_x) of the
+/// strides are a stride-1 convolution of the input (padded or cropped by
+/// phase) with the taps k = r + s * t of the filter (r = (a + pad) mod s),
+/// flipped (the sub-pixel decomposition; s_y * s_x convolutions with about
+/// 1 / (s_y * s_x) of the filter each, instead of one convolution of the
+/// whole filter over an input of s_y * s_x times as many pixels, three in
+/// four of them zeros at stride 2).  The phases' results are inserted into
+/// the output with strides s; a phase that no tap reaches is the bias.
+/// `x` [N, C, H, W], `wv` the filter [C, F/G, kh, kw] row-major.
+Value convTransposeSubpixel(OpBuilder &b, Location loc, Value x, ArrayRef<float> wv, Value bias, int64_t G,
+                            int64_t Fg, int64_t kh, int64_t kw, ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                            RankedTensorType res) {
+  auto xt = rtt(x);
+  Type et = res.getElementType();
+  int64_t C = xt.getDimSize(1), F = Fg * G, Cg = C / G;
+  int64_t K[2] = {kh, kw}, IN[2] = {xt.getDimSize(2), xt.getDimSize(3)};
+  int64_t OL[2] = {res.getDimSize(2), res.getDimSize(3)};
+  Value n = dimOf(b, loc, x, 0);
+  Value out = empty(b, loc, res, {n});
+  struct Phase {
+    int64_t a, r, T, Q, lo, hi;
+  };
+  SmallVector<Phase> phases[2];
+  for (int d = 0; d < 2; ++d)
+    for (int64_t a = 0; a < strides[d]; ++a) {
+      Phase ph;
+      ph.a = a;
+      int64_t s = strides[d], p = pads[d];
+      // (a + p) mod s and div s, for a + p >= 0 (pads are >= 0).
+      ph.r = (a + p) % s;
+      int64_t e = (a + p) / s;
+      ph.T = K[d] > ph.r ? (K[d] - ph.r + s - 1) / s : 0;
+      ph.Q = a < OL[d] ? (OL[d] - a + s - 1) / s : 0;
+      // out[s q + a] = sum_t x[q + e - t] w[r + s t]: a stride-1
+      // convolution with the flipped taps over x shifted by T - 1 - e.
+      ph.lo = ph.T - 1 - e;
+      ph.hi = ph.Q + ph.T - 1 - (IN[d] + ph.lo);
+      if (ph.Q > 0)
+        phases[d].push_back(ph);
+    }
+  for (const Phase &py : phases[0])
+    for (const Phase &px : phases[1]) {
+      auto pt = RankedTensorType::get({res.getDimSize(0), F, py.Q, px.Q}, et);
+      SmallVector<Value> dims{n, cIdx(b, loc, F), cIdx(b, loc, py.Q), cIdx(b, loc, px.Q)};
+      Value r;
+      if (py.T == 0 || px.T == 0) {
+        r = convInit(b, loc, pt, dims, bias);
+      } else {
+        Value xp = padOrCrop(b, loc, x, {py.lo, px.lo, py.hi, px.hi});
+        SmallVector<float> sub =
+            transposedConvSubFilter(wv, C, Fg, G, kh, kw, py.r, strides[0], py.T, px.r, strides[1], px.T);
+        auto wt = RankedTensorType::get({F, Cg, py.T, px.T}, et);
+        Value wf = kiln::makeF32Constant(b, loc, wt, sub, "conv_transpose_phase");
+        r = conv2D(b, loc, xp, wf, bias, {1, 1}, {1, 1}, G, pt);
+      }
+      SmallVector<OpFoldResult> offs{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(py.a),
+                                     b.getIndexAttr(px.a)};
+      SmallVector<OpFoldResult> sizes{res.isDynamicDim(0) ? OpFoldResult(n) : OpFoldResult(b.getIndexAttr(res.getDimSize(0))),
+                                      b.getIndexAttr(F), b.getIndexAttr(py.Q), b.getIndexAttr(px.Q)};
+      SmallVector<OpFoldResult> st{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]),
+                                   b.getIndexAttr(strides[1])};
+      out = tensor::InsertSliceOp::create(b, loc, r, out, offs, sizes, st);
+    }
+  return out;
+}
+
 /// nn.conv_transpose with 1 or 2 spatial dims (the others: lowerConvTransposeND):
 /// the input dilated by the strides and padded, convolved with the flipped
-/// filter by conv2D.
+/// filter by conv2D; with a constant f32 filter, static spatial dims and no
+/// dilation, the sub-pixel decomposition (convTransposeSubpixel) instead.
 FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -620,6 +732,17 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
   }
   int64_t G = op.getGroups(), C = wt.getDimSize(0), Fg = wt.getDimSize(1);
   int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+  // A constant f32 filter (the same row-major data for 1-D: [C, F/G, 1, kw]).
+  SmallVector<float> wv;
+  bool constFilter = et.isF32() && kiln::readF32Constant(op.getFilter(), wv) &&
+                     int64_t(wv.size()) == C * Fg * kh * kw;
+  bool stridedOnly = strides[0] * strides[1] > 1 && dil[0] == 1 && dil[1] == 1;
+  auto r2t = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
+  if (constFilter && stridedOnly && !xt.isDynamicDim(2) && !xt.isDynamicDim(3) && !r2t.isDynamicDim(2) &&
+      !r2t.isDynamicDim(3) && llvm::all_of(pads, [](int64_t p) { return p >= 0; })) {
+    Value r = convTransposeSubpixel(b, loc, x, wv, op.getBias(), G, Fg, kh, kw, strides, {pads[0], pads[1]}, r2t);
+    return ns == 1 ? collapseFrom2D(b, loc, r) : r;
+  }
   // 1. Dilate the input by the strides: (in - 1) * s + 1 (at run time for
   //    a dynamic height or width; 0 for an empty input).
   SmallVector<int64_t> upShape{xt.getDimSize(0), C};
@@ -678,7 +801,13 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
   int64_t Cg = C / G, F = Fg * G;
   auto wfT = RankedTensorType::get({F, Cg, kh, kw}, et);
   Value wInit = empty(b, loc, wfT, {});
-  Value wf = linalg::GenericOp::create(
+  // A constant filter is flipped here (the convolution kernels pack a
+  // constant filter; the flip computed at run time was not folded).
+  Value wf = constFilter
+                 ? kiln::makeF32Constant(b, loc, wfT,
+                                         transposedConvSubFilter(wv, C, Fg, G, kh, kw, 0, 1, kh, 0, 1, kw),
+                                         "conv_transpose_filter")
+                 : linalg::GenericOp::create(
                  b, loc, TypeRange{wfT}, ValueRange{}, ValueRange{wInit},
                  SmallVector<AffineMap>{b.getMultiDimIdentityMap(4)},
                  SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
@@ -693,7 +822,7 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
                    Value v = tensor::ExtractOp::create(nb, nl, w, ValueRange{cin, f, ii, jj});
                    linalg::YieldOp::create(nb, nl, v);
                  })
-                 .getResult(0);
+                       .getResult(0);
   auto r2 = ns == 1 ? RankedTensorType::get({res.getDimSize(0), res.getDimSize(1), 1, res.getDimSize(2)}, et) : res;
   Value r = conv2D(b, loc, xp, wf, op.getBias(), {1, 1}, dil, G, r2);
   return ns == 1 ? collapseFrom2D(b, loc, r) : r;

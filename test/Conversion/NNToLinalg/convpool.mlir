@@ -112,8 +112,8 @@ func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -
   return %y : tensor<1x4x2x2x2xf32>
 }
 
-// Transposed convolution with a static batch: the input is scattered into
-// the stride-dilated buffer with a static-size insert_slice (the batch size
+// Transposed convolution with a static batch and a filter known only at
+// run time: the input is scattered into the stride-dilated buffer with a static-size insert_slice (the batch size
 // is an attribute, not a dim value, so the slice type matches).
 // CHECK-LABEL: func @conv_transpose_static
 // CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 1, 3, 3] [1, 1, 2, 2] : tensor<1x1x3x3xf32> into tensor<1x1x5x5xf32>
@@ -121,6 +121,48 @@ func.func @conv3d_groups(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x2x2x2x2xf32>) -
 func.func @conv_transpose_static(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
   %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32>
   return %y : tensor<1x2x7x7xf32>
+}
+
+// A constant filter and static spatial dims: the sub-pixel decomposition.
+// Stride 2, kernel 3, no padding, 3x3 -> 7x7: per dim, the even outputs
+// take taps 2 and 0 (T = 2, the input padded by 1 on both sides), the odd
+// ones tap 1 (T = 1, the input as it is); each phase is a stride-1
+// convolution with its taps flipped ([F, C, Ty, Tx]), inserted into the
+// output with strides 2.  W[0, f, ky, kx] = 9 f + 3 ky + kx: the odd/odd
+// phase's filter is W[0, f, 1, 1] = (4, 13).
+// CHECK-LABEL: func @conv_transpose_subpixel
+// CHECK-NOT: linalg.index
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: arith.constant dense<{{\[}}[{{\[}}[8.000000e+00, 6.000000e+00], [2.000000e+00, 0.000000e+00]]], [{{\[}}[1.700000e+01, 1.500000e+01], [1.100000e+01, 9.000000e+00]]]]> : tensor<2x1x2x2xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} -> tensor<1x2x4x4xf32>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 2, 2] : tensor<1x2x4x4xf32> into tensor<1x2x7x7xf32>
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 0] high[0, 0, 1, 0]
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} -> tensor<1x2x4x3xf32>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 1] [1, 2, 4, 3] [1, 1, 2, 2]
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} -> tensor<1x2x3x4xf32>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1, 0] [1, 2, 3, 4] [1, 1, 2, 2]
+// CHECK: %[[W11:.*]] = arith.constant dense<{{\[}}[{{\[}}[4.000000e+00]]], [{{\[}}[1.300000e+01]]]]> : tensor<2x1x1x1xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg0, %[[W11]] : tensor<1x1x3x3xf32>, tensor<2x1x1x1xf32>) {{.*}} -> tensor<1x2x3x3xf32>
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 2, 2]
+func.func @conv_transpose_subpixel(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %w = arith.constant dense<[[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], [[9.0, 10.0, 11.0], [12.0, 13.0, 14.0], [15.0, 16.0, 17.0]]]]> : tensor<1x2x3x3xf32>
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32>
+  return %y : tensor<1x2x7x7xf32>
+}
+
+// Dilated: the stride-dilated input and one convolution, the constant
+// filter flipped at compile time into a new constant (no linalg.index
+// gather at run time).
+// CHECK-LABEL: func @conv_transpose_dilated_constant
+// CHECK-NOT: linalg.index
+// CHECK: %[[WF:.*]] = arith.constant dense_resource<conv_transpose_filter> : tensor<2x1x3x3xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%{{.*}}, %[[WF]] :
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: return
+func.func @conv_transpose_dilated_constant(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x9x9xf32> {
+  %w = arith.constant dense<[[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], [[9.0, 10.0, 11.0], [12.0, 13.0, 14.0], [15.0, 16.0, 17.0]]]]> : tensor<1x2x3x3xf32>
+  %y = nn.conv_transpose %x, %w {dilations = array<i64: 2, 2>, groups = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x9x9xf32>
+  return %y : tensor<1x2x9x9xf32>
 }
 
 // 3-D transposed convolution: stride-dilated input, padding by k - 1,
