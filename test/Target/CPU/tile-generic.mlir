@@ -42,3 +42,40 @@ func.func @row96(%x: memref<12x96xf32>, %y: memref<12x96xf32>) {
   }
   return
 }
+
+// -----
+
+// A transpose whose innermost output dim is not the input's innermost
+// (attention's K^T, [1, 12, 197, 64] -> [1, 12, 64, 197]): tiles of 16 x 16
+// over those two dims (197 = 12 x 16 + a peeled remainder of 5), each 16
+// input rows of 16 contiguous elements (masked to 5 in the remainder: 5
+// rows), transposed in registers by shuffles and stored as 16 output rows.
+// CHECK-LABEL: func.func @transpose_swap
+// CHECK: scf.for %{{.*}} = %c0 to %c12 step %c1 {
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c16 {
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c16 {
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true]} : memref<1x1x16x16xf32, {{.*}}>, vector<16xf32>
+// CHECK: vector.shuffle
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, memref<1x1x16x16xf32, strided<[151296, 12608, 197, 1]
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true]} : memref<1x1x5x16xf32, {{.*}}>, vector<16xf32>
+// CHECK: vector.transfer_write %{{.*}} : vector<16xf32>, memref<1x1x16x5xf32, strided<[151296, 12608, 197, 1]
+// CHECK-NOT: linalg.transpose
+// CHECK: return
+func.func @transpose_swap(%a: memref<1x12x197x64xf32>, %b: memref<1x12x64x197xf32>) {
+  linalg.transpose ins(%a : memref<1x12x197x64xf32>) outs(%b : memref<1x12x64x197xf32>) permutation = [0, 1, 3, 2]
+  return
+}
+
+// -----
+
+// Transposes that keep the innermost dim are copies of contiguous runs
+// (the general tiling, no shuffles); f16 keeps it too.
+// CHECK-LABEL: func.func @transpose_keep_inner
+// CHECK-NOT: vector.shuffle
+// CHECK: return
+func.func @transpose_keep_inner(%a: memref<197x12x64xf32>, %b: memref<12x197x64xf32>,
+                                %c: memref<64x48xf16>, %d: memref<48x64xf16>) {
+  linalg.transpose ins(%a : memref<197x12x64xf32>) outs(%b : memref<12x197x64xf32>) permutation = [1, 0, 2]
+  linalg.transpose ins(%c : memref<64x48xf16>) outs(%d : memref<48x64xf16>) permutation = [1, 0]
+  return
+}
