@@ -42,6 +42,12 @@ constexpr llvm::StringLiteral kParallelAttr = "kiln.parallel";
 /// still run on threads: kiln-cpu-parallelize makes bands of marked loops
 /// inside it, where it would leave loops inside any other loop sequential.
 constexpr llvm::StringLiteral kBatchLoopAttr = "kiln.batch_loop";
+/// On a loop marked kParallelAttr whose op has dynamic extents and too
+/// little static work to be sure of paying for threads: the threads are
+/// used only when the product of the trip counts of the band's loops with
+/// run-time bounds reaches this value (kiln-cpu-parallelize decides at run
+/// time; ViT's softmax and transposes over batch x heads).
+constexpr llvm::StringLiteral kParallelMinTripsAttr = "kiln.parallel_min_trips";
 
 /// On a linalg.matmul: the constant global holding its right operand in
 /// column panels [ceil(N / kMatmulPanelWidth)][K][kMatmulPanelWidth]

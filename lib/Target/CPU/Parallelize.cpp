@@ -71,6 +71,7 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
       m.walk([&](scf::ForOp f) {
         f->removeAttr(kiln::cpu::kParallelAttr);
         f->removeAttr(kiln::cpu::kBatchLoopAttr);
+        f->removeAttr(kiln::cpu::kParallelMinTripsAttr);
       });
     };
     if (outermost.empty())
@@ -122,6 +123,18 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
       }
       Value n = func::CallOp::create(b, loc, kNumThreadsFn, TypeRange{i32}, ValueRange{})
                     .getResult(0);
+      // Threads only for enough run-time iterations (kParallelMinTripsAttr:
+      // the product of the trip counts of the band's loops whose bounds
+      // are not constants).
+      if (auto minTrips = f->getAttrOfType<IntegerAttr>(kiln::cpu::kParallelMinTripsAttr)) {
+        Value dyn = cst(1);
+        for (auto [l, trip] : llvm::zip(band, trips))
+          if (!getConstantIntValue(l.getLowerBound()) || !getConstantIntValue(l.getUpperBound()) ||
+              !getConstantIntValue(l.getStep()))
+            dyn = arith::MulIOp::create(b, loc, dyn, trip);
+        Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, dyn, cst(minTrips.getInt()));
+        n = arith::SelectOp::create(b, loc, enough, n, arith::ConstantIntOp::create(b, loc, i32, 1));
+      }
       auto par = omp::ParallelOp::create(b, loc);
       par.getNumThreadsMutable().assign(n);
       Block *pb = b.createBlock(&par.getRegion());

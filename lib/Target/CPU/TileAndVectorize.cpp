@@ -61,6 +61,33 @@ int64_t iterationWork(linalg::LinalgOp op) {
   return w;
 }
 
+/// Whether `op`'s tile loops should run on threads: 0 (yes), -1 (no), or,
+/// for an op with dynamic extents whose static work (the dynamic extents
+/// counted as 1) is under kMinParallelWork but at least 1/64 of it, the
+/// product of the run-time trip counts that makes up the difference
+/// (kParallelMinTripsAttr: decided at run time).  With the dynamic extents
+/// counted as 1, ViT-B/16's softmax ([batch x 12, 197, 197]) and transposes
+/// ran on one thread at every batch.
+int64_t parallelMinTrips(linalg::LinalgOp op) {
+  int64_t w = iterationWork(op);
+  if (w >= kMinParallelWork)
+    return 0;
+  bool dynamic = llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic);
+  if (!dynamic || w * 64 < kMinParallelWork)
+    return -1;
+  return (kMinParallelWork + w - 1) / w;
+}
+
+/// Marks the tile loop `l` to run on threads by `minTrips`
+/// (parallelMinTrips): unconditionally (0) or at run time (> 0).
+void markParallel(RewriterBase &rewriter, Operation *l, int64_t minTrips) {
+  if (!l || minTrips < 0)
+    return;
+  l->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+  if (minTrips > 0)
+    l->setAttr(kiln::cpu::kParallelMinTripsAttr, rewriter.getI64IntegerAttr(minTrips));
+}
+
 int64_t divisorAtMost(int64_t n, int64_t cap) {
   for (int64_t t = std::min(n, cap); t > 1; --t)
     if (n % t == 0)
@@ -2095,7 +2122,7 @@ bool swapTranspose(linalg::TransposeOp t, int64_t &q) {
 /// output dims q and last (unit tiles on the others; loops of enough work
 /// kiln.parallel), the two loops peeled where 16 does not divide them, so
 /// that every tile is static; the tiles are marked kTransposeTileAttr.
-void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp t, int64_t q, bool worthThreads) {
+void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp t, int64_t q, int64_t minTrips) {
   auto ot = cast<MemRefType>(t.getInit().getType());
   int64_t n = ot.getRank();
   SmallVector<int64_t> ts(n, 1);
@@ -2125,10 +2152,9 @@ void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp t, int64_t q, boo
   for (int64_t d = 0; d < n; ++d)
     if (ts[d] != 0 && li < res->loops.size())
       loops.push_back({d, dyn_cast<scf::ForOp>(res->loops[li++].getOperation())});
-  if (worthThreads)
-    for (auto &[d, l] : loops)
-      if (l && d != q && d != n - 1)
-        l->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+  for (auto &[d, l] : loops)
+    if (d != q && d != n - 1)
+      markParallel(rewriter, l, minTrips);
   // Inner loops first: peeling clones the loop's body for the remainder.
   scf::ForOp partial;
   for (auto &[d, l] : llvm::reverse(loops))
@@ -2256,8 +2282,7 @@ struct TileAndVectorizePass
       }
       if (int64_t q; isa<linalg::TransposeOp>(op.getOperation()) &&
                      swapTranspose(cast<linalg::TransposeOp>(op.getOperation()), q)) {
-        tileTranspose(rewriter, cast<linalg::TransposeOp>(op.getOperation()), q,
-                      iterationWork(op) >= kMinParallelWork);
+        tileTranspose(rewriter, cast<linalg::TransposeOp>(op.getOperation()), q, parallelMinTrips(op));
         continue;
       }
       SmallVector<int64_t> tiles;
@@ -2290,7 +2315,7 @@ struct TileAndVectorizePass
         // Which loops may run in parallel (kiln-cpu-parallelize): those
         // of parallel dims, when the op does enough work to pay for it.
         SmallVector<utils::IteratorType> targetIters = target.getIteratorTypesArray();
-        bool worthThreads = iterationWork(target) >= kMinParallelWork;
+        int64_t minTrips = parallelMinTrips(target);
         scf::SCFTilingOptions opts;
         SmallVector<OpFoldResult> sizes;
         for (int64_t t : ts)
@@ -2318,9 +2343,8 @@ struct TileAndVectorizePass
         for (int64_t d : order) {
           if (ts[d] == 0)
             continue;
-          if (loopIdx < r->loops.size() && worthThreads &&
-              targetIters[d] == utils::IteratorType::parallel)
-            r->loops[loopIdx]->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+          if (loopIdx < r->loops.size() && targetIters[d] == utils::IteratorType::parallel)
+            markParallel(rewriter, r->loops[loopIdx], minTrips);
           ++loopIdx;
         }
         return r;

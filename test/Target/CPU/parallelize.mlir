@@ -163,3 +163,30 @@ func.func @batch_loop_parallel(%a: memref<?x64xf32>) {
   } {kiln.batch_loop, kiln.parallel}
   return
 }
+
+// -----
+
+// A band whose op has too little static work to be sure of paying for
+// threads (kiln.parallel_min_trips = 4, set by kiln-cpu-tile-and-vectorize
+// for ops with dynamic extents): the team is kiln_num_threads() only when
+// the trip counts of the band's loops with run-time bounds (here the outer
+// one, %n) multiply to at least 4, else 1.
+// CHECK-LABEL: func.func @band_min_trips(
+// CHECK: %[[N:.*]] = call @kiln_num_threads() : () -> i32
+// CHECK: %[[ENOUGH:.*]] = arith.cmpi uge, %{{.*}}, %c4 : index
+// CHECK: %[[TEAM:.*]] = arith.select %[[ENOUGH]], %[[N]], %c1_i32 : i32
+// CHECK: omp.parallel num_threads(%[[TEAM]] : i32) {
+// CHECK-NOT: kiln.parallel
+// CHECK: return
+func.func @band_min_trips(%m: memref<?x197xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c197 = arith.constant 197 : index
+  %cst = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %n step %c1 {
+    scf.for %j = %c0 to %c197 step %c1 {
+      memref.store %cst, %m[%i, %j] : memref<?x197xf32>
+    } {kiln.parallel, kiln.parallel_min_trips = 4 : i64}
+  } {kiln.parallel, kiln.parallel_min_trips = 4 : i64}
+  return
+}

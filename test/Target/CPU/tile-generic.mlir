@@ -79,3 +79,35 @@ func.func @transpose_keep_inner(%a: memref<197x12x64xf32>, %b: memref<12x197x64x
   linalg.transpose ins(%c : memref<64x48xf16>) outs(%d : memref<48x64xf16>) permutation = [1, 0]
   return
 }
+
+// -----
+
+// Dynamic extents with little static work (a softmax row pass over
+// [batch x heads, 197, 197]: 197 x 197 with the dynamic dim counted as 1,
+// under the 2^16 iterations that surely pay for threads): the parallel
+// tile loops are marked with the run-time trip count that makes it pay
+// (ceil(65536 / 38809) = 2); an op with less than 1/64 of that work
+// (4 x 16) gets no mark.
+// CHECK-LABEL: func.func @dynamic_parallel_min_trips
+// CHECK: } {kiln.parallel, kiln.parallel_min_trips = 2 : i64}
+// CHECK: } {kiln.parallel, kiln.parallel_min_trips = 2 : i64}
+// CHECK: } {kiln.parallel, kiln.parallel_min_trips = 2 : i64}
+// CHECK-NOT: kiln.parallel
+// CHECK: return
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @dynamic_parallel_min_trips(%a: memref<?x197x197xf32>, %b: memref<?x197x197xf32>,
+                                      %c: memref<?x4x16xf32>, %d: memref<?x4x16xf32>) {
+  linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : memref<?x197x197xf32>) outs(%b : memref<?x197x197xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  }
+  linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%c : memref<?x4x16xf32>) outs(%d : memref<?x4x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  }
+  return
+}
