@@ -1227,6 +1227,54 @@ bool innerContiguous(MemRefType t) {
   return succeeded(t.getStridesAndOffset(strides, offset)) && !strides.empty() && strides.back() == 1;
 }
 
+/// A contraction generic with two batch dims (elementwise fusion folds the
+/// reshapes of BERT-style attention into its products: maps (b, h, m, k),
+/// (b, h, k, n) -> (b, h, m, n), multiply-add) on buffers whose batch dims
+/// collapse: rewritten as a linalg.batch_matmul on [B * H, ...] views, so
+/// that splitBatchMatmul takes it.  A fill of its output right before it
+/// is moved onto the collapsed view (it stays the init splitBatchMatmul
+/// looks for).  Returns the new op, or null.
+linalg::BatchMatmulOp batchMatmulFromGeneric(RewriterBase &rewriter, linalg::GenericOp g) {
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || g.getNumLoops() != 5 ||
+      !linalg::isaContractionOpInterface(g))
+    return {};
+  MLIRContext *ctx = g.getContext();
+  AffineExpr d0, d1, d2, d3, d4;
+  bindDims(ctx, d0, d1, d2, d3, d4);
+  auto maps = g.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(5, 0, {d0, d1, d2, d4}, ctx) || maps[1] != AffineMap::get(5, 0, {d0, d1, d4, d3}, ctx) ||
+      maps[2] != AffineMap::get(5, 0, {d0, d1, d2, d3}, ctx))
+    return {};
+  auto it = g.getIteratorTypesArray();
+  for (int i = 0; i < 4; ++i)
+    if (it[i] != utils::IteratorType::parallel)
+      return {};
+  if (it[4] != utils::IteratorType::reduction)
+    return {};
+  Value a = g.getDpsInputs()[0], b = g.getDpsInputs()[1], c = g.getDpsInits()[0];
+  SmallVector<ReassociationIndices> re{{0, 1}, {2}, {3}};
+  for (Value v : {a, b, c}) {
+    auto t = cast<MemRefType>(v.getType());
+    if (!t.getElementType().isF32() || !memref::CollapseShapeOp::isGuaranteedCollapsible(t, re))
+      return {};
+  }
+  Operation *prev = g->getPrevNode();
+  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
+  if (fill && (!fill.hasPureBufferSemantics() || fill.getDpsInits()[0] != c))
+    fill = nullptr;
+  rewriter.setInsertionPoint(fill ? fill.getOperation() : g.getOperation());
+  Location loc = g.getLoc();
+  Value a3 = memref::CollapseShapeOp::create(rewriter, loc, a, re);
+  Value b3 = memref::CollapseShapeOp::create(rewriter, loc, b, re);
+  Value c3 = memref::CollapseShapeOp::create(rewriter, loc, c, re);
+  if (fill)
+    rewriter.modifyOpInPlace(fill, [&] { fill.getDpsInitsMutable()[0].set(c3); });
+  rewriter.setInsertionPoint(g);
+  auto bmm = linalg::BatchMatmulOp::create(rewriter, loc, ValueRange{a3, b3}, ValueRange{c3});
+  rewriter.eraseOp(g);
+  return bmm;
+}
+
 /// An f32 linalg.batch_matmul on buffers, [B, M, K] x [B, K, N] -> [B, M, N]
 /// with K and N static and unit-stride rows of the right operand and the
 /// result (attention's Q K^T and P V), becomes an scf.for over the batch of
@@ -2233,6 +2281,13 @@ struct TileAndVectorizePass
       std::atomic<uint64_t> &numBmm = kiln::passStatistic(
           getArgument(), "batch-matmuls-split",
           "Batch matmuls computed as a loop of matmuls on the matmul micro-kernel (right operand in place)");
+      SmallVector<linalg::GenericOp> generics;
+      f.walk([&](linalg::GenericOp g) {
+        if (g.getNumLoops() == 5 && g.getNumDpsInputs() == 2)
+          generics.push_back(g);
+      });
+      for (linalg::GenericOp g : generics)
+        (void)batchMatmulFromGeneric(rewriter, g);
       SmallVector<linalg::BatchMatmulOp> bmms;
       f.walk([&](linalg::BatchMatmulOp b) { bmms.push_back(b); });
       for (linalg::BatchMatmulOp b : bmms)

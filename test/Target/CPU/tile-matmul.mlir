@@ -141,3 +141,32 @@ func.func @batch_matmul_general(%a: memref<12x200x?xf32>, %b: memref<12x?x197xf3
   linalg.batch_matmul ins(%ah, %bh : memref<2x4x8xf16>, memref<2x8x4xf16>) outs(%ch : memref<2x4x4xf16>)
   return
 }
+
+// -----
+
+// BERT's attention product after elementwise fusion: a contraction generic
+// with two batch dims ([B, 12, 128, 64] x [B, 12, 64, 128]) and a zero fill
+// of its output: rewritten as a batch matmul on the [B * 12, ...] views,
+// then the same loop over the batch of matmuls on the micro-kernel.
+// CHECK-LABEL: func.func @batch_matmul_two_batch_dims
+// CHECK: memref.collapse_shape %arg0 {{\[}}[0, 1], [2], [3]] : memref<?x12x128x64xf32> into memref<?x128x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: } {kiln.parallel}
+// CHECK-NOT: linalg.
+// CHECK: return
+#qa = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#kb = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#sc = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+func.func @batch_matmul_two_batch_dims(%q: memref<?x12x128x64xf32>, %k: memref<?x12x64x128xf32>, %s: memref<?x12x128x128xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%s : memref<?x12x128x128xf32>)
+  linalg.generic {indexing_maps = [#qa, #kb, #sc], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<?x12x128x64xf32>, memref<?x12x64x128xf32>) outs(%s : memref<?x12x128x128xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
