@@ -268,7 +268,11 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
       // groups, which read different input channels.
       if (auto sv = w.getDefiningOp<memref::SubViewOp>()) {
         auto st = cast<MemRefType>(sv.getSource().getType());
-        bool groupView = F % W == 0 && st.getRank() == 4 && st.hasStaticShape() &&
+        // Or 16 channels per group, two groups per panel, for the
+        // transposing kernel only (a KxK filter: the pixel-vector kernel,
+        // 1x1 only, reads whole panels).
+        bool halfPanels = F == W / 2 && (wt.getDimSize(2) > 1 || wt.getDimSize(3) > 1);
+        bool groupView = (F % W == 0 || halfPanels) && st.getRank() == 4 && st.hasStaticShape() &&
                          st.getShape().drop_front() == wt.getShape().drop_front() &&
                          llvm::all_of(sv.getMixedStrides(), [](OpFoldResult o) { return isConstantIntValue(o, 1); }) &&
                          llvm::all_of(ArrayRef<OpFoldResult>(sv.getMixedOffsets()).drop_front(),

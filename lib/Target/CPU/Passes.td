@@ -171,8 +171,9 @@ def CPUPackWeights : Pass<"kiln-cpu-pack-weights", "mlir::ModuleOp"> {
     a constant global [F, C, KH, KW] (or a reshaped view of one, as the
     im2col lowering makes; or one group's filters, a subview at output
     channel g * F of a grouped convolution's filter [G * F, C, KH, KW] made
-    by kiln-cpu-split-groups, when F is a multiple of 32: the whole filter
-    is packed, and a group's panels are its own) gets a constant global
+    by kiln-cpu-split-groups, when F is a multiple of 32 (the whole filter
+    is packed, and a group's panels are its own) or F = 16 with a K x K
+    filter (two groups per panel)) gets a constant global
     [ceil(F / 32)][C * KH * KW][32] holding the filter in output-channel
     panels (the last one padded with zeros) and `kiln.packed_filter =
     @fpanels`; the register tile of kiln-cpu-tile-and-vectorize's packed

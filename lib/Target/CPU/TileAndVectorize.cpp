@@ -1830,6 +1830,15 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
       rewriter, loc,
       affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {f0}));
   int64_t H = (Fp + L - 1) / L; // vector halves in use
+  // The tile's first lane in its panel: 0, or 16 for the odd groups of a
+  // grouped convolution with 16 output channels per group (two groups per
+  // panel, kiln-cpu-pack-weights); such a tile has one vector half, and a
+  // tile of two halves starts a panel.
+  Value lane0 = H == 1 ? getValueOrCreateConstantIndexOp(
+                             rewriter, loc,
+                             affine::makeComposedFoldedAffineApply(rewriter, loc,
+                                                                   rewriter.getAffineDimExpr(0) % W, {f0}))
+                       : cIdx(0);
   Value nextPanel;
   if (conv->hasAttr(kPrefetchPanelAttr))
     nextPanel = arith::MinSIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, panel, cIdx(1)),
@@ -1877,7 +1886,8 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
                                          /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
           SmallVector<Value> wv(H);
           for (int64_t h = 0; h < H; ++h)
-            wv[h] = vector::TransferReadOp::create(rewriter, loc, vt, panels, ValueRange{panel, k, cIdx(h * L)},
+            wv[h] = vector::TransferReadOp::create(rewriter, loc, vt, panels,
+                                                   ValueRange{panel, k, h == 0 ? lane0 : cIdx(h * L)},
                                                    zero, ArrayRef<bool>{true});
           for (int64_t p = 0; p < R; ++p) {
             int64_t ih = (p / gw) * strides[0] + kh * dil[0], iw = (p % gw) * strides[1] + kw * dil[1];

@@ -170,3 +170,34 @@ func.func @not_split(%xh: memref<1x2x4x6x6xf16>, %wh: memref<2x4x4x3x3xf16>, %oh
       ins(%x, %w : memref<1x2x4x?x6xf32>, memref<2x4x4x3x3xf32>) outs(%o : memref<1x2x4x?x4xf32>)
   return
 }
+
+// -----
+
+// 16 output channels per group: two groups share a filter panel, so the
+// 3x3 filter is packed (the transposing kernel starts the odd groups'
+// tiles at lane 16 of their panel); a 1x1 one is not (the pixel-vector
+// kernel reads whole panels), its groups go to the row kernel.
+// PACK: memref.global "private" constant @w16_fpanels : memref<2x144x32xf32>
+// PACK-LABEL: func.func @sixteen_per_group
+// PACK: linalg.conv_2d_nchw_fchw {{{.*}}kiln.packed_filter = @w16_fpanels
+// PACK: linalg.conv_2d_nchw_fchw
+// PACK-NOT: kiln.packed_filter
+// PACK: return
+// CHECK-LABEL: func.func @sixteen_per_group
+// CHECK-COUNT-2: scf.for
+memref.global "private" constant @w16 : memref<64x16x3x3xf32> = dense<0.5>
+memref.global "private" constant @w16x1 : memref<64x16x1x1xf32> = dense<0.5>
+func.func @sixteen_per_group(%x: memref<1x64x16x16xf32>, %o: memref<1x64x14x14xf32>, %o1: memref<1x64x16x16xf32>) {
+  %w = memref.get_global @w16 : memref<64x16x3x3xf32>
+  %w1 = memref.get_global @w16x1 : memref<64x16x1x1xf32>
+  %xg = memref.expand_shape %x [[0], [1, 2], [3], [4]] output_shape [1, 4, 16, 16, 16] : memref<1x64x16x16xf32> into memref<1x4x16x16x16xf32>
+  %wg = memref.expand_shape %w [[0, 1], [2], [3], [4]] output_shape [4, 16, 16, 3, 3] : memref<64x16x3x3xf32> into memref<4x16x16x3x3xf32>
+  %og = memref.expand_shape %o [[0], [1, 2], [3], [4]] output_shape [1, 4, 16, 14, 14] : memref<1x64x14x14xf32> into memref<1x4x16x14x14xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xg, %wg : memref<1x4x16x16x16xf32>, memref<4x16x16x3x3xf32>) outs(%og : memref<1x4x16x14x14xf32>)
+  %wg1 = memref.expand_shape %w1 [[0, 1], [2], [3], [4]] output_shape [4, 16, 16, 1, 1] : memref<64x16x1x1xf32> into memref<4x16x16x1x1xf32>
+  %og1 = memref.expand_shape %o1 [[0], [1, 2], [3], [4]] output_shape [1, 4, 16, 16, 16] : memref<1x64x16x16xf32> into memref<1x4x16x16x16xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%xg, %wg1 : memref<1x4x16x16x16xf32>, memref<4x16x16x1x1xf32>) outs(%og1 : memref<1x4x16x16x16xf32>)
+  return
+}
