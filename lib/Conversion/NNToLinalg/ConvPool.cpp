@@ -615,7 +615,9 @@ SmallVector<float> transposedConvSubFilter(ArrayRef<float> w, int64_t C, int64_t
 }
 
 /// Pads (positive) or crops (negative) the two spatial dims of an NCHW
-/// tensor by p = {top, left, bottom, right}; static spatial dims.
+/// tensor by p = {top, left, bottom, right}.  A dynamic spatial size is
+/// cropped at run time (to at least 0: a negative size, more cropped than
+/// there is, is caught by the result-size check of the consumers).
 Value padOrCrop(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> p) {
   SmallVector<int64_t> padPos(4), crop(4);
   for (int i = 0; i < 4; ++i) {
@@ -626,11 +628,20 @@ Value padOrCrop(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> p) {
   if (llvm::all_of(crop, [](int64_t c) { return c == 0; }))
     return xp;
   auto pt = rtt(xp);
-  SmallVector<int64_t> cs{pt.getDimSize(0), pt.getDimSize(1), pt.getDimSize(2) - crop[0] - crop[2],
-                          pt.getDimSize(3) - crop[1] - crop[3]};
+  SmallVector<int64_t> cs{pt.getDimSize(0), pt.getDimSize(1)};
   SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
-  SmallVector<OpFoldResult> sz{mixedDim(b, loc, xp, 0), b.getIndexAttr(cs[1]), b.getIndexAttr(cs[2]),
-                               b.getIndexAttr(cs[3])};
+  SmallVector<OpFoldResult> sz{mixedDim(b, loc, xp, 0), b.getIndexAttr(cs[1])};
+  for (int64_t i = 2; i < 4; ++i) {
+    int64_t c = crop[i - 2] + crop[i];
+    if (pt.isDynamicDim(i)) {
+      Value v = arith::SubIOp::create(b, loc, dimOf(b, loc, xp, i), cIdx(b, loc, c));
+      sz.push_back(arith::MaxSIOp::create(b, loc, v, cIdx(b, loc, 0)).getResult());
+      cs.push_back(kDyn);
+    } else {
+      cs.push_back(pt.getDimSize(i) - c);
+      sz.push_back(b.getIndexAttr(cs.back()));
+    }
+  }
   SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
   return tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get(cs, pt.getElementType()), xp, o, sz, one);
 }
@@ -766,36 +777,9 @@ FailureOr<Value> lowerConvTranspose(PatternRewriter &b, nn::ConvTransposeOp op) 
       strd{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(strides[0]), b.getIndexAttr(strides[1])};
   up = tensor::InsertSliceOp::create(b, loc, x, up, offs, sizes, strd);
   // 2. Pad by d*(k-1) - pad (negative: crop).
-  SmallVector<int64_t> p{dil[0] * (kh - 1) - pads[0], dil[1] * (kw - 1) - pads[1],
-                         dil[0] * (kh - 1) - pads[2] + opad[0], dil[1] * (kw - 1) - pads[3] + opad[1]};
-  SmallVector<int64_t> padPos(4), crop(4);
-  for (int i = 0; i < 4; ++i) {
-    padPos[i] = std::max<int64_t>(0, p[i]);
-    crop[i] = std::max<int64_t>(0, -p[i]);
-  }
-  Value xp = padSpatial(b, loc, up, padPos, scalar(b, loc, et, 0));
-  if (llvm::any_of(crop, [](int64_t c) { return c != 0; })) {
-    auto pt = rtt(xp);
-    SmallVector<int64_t> cs{pt.getDimSize(0), C};
-    SmallVector<OpFoldResult> o{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(crop[0]), b.getIndexAttr(crop[1])};
-    SmallVector<OpFoldResult> s{dimOf(b, loc, xp, 0), b.getIndexAttr(C)};
-    for (int64_t i = 2; i < 4; ++i) {
-      int64_t c = crop[i - 2] + crop[i];
-      if (pt.isDynamicDim(i)) {
-        // A negative size (more cropped than there is) is caught by the
-        // result-size check of the convolution's consumers; keep it >= 0.
-        Value v = arith::SubIOp::create(b, loc, dimOf(b, loc, xp, i), cIdx(b, loc, c));
-        s.push_back(arith::MaxSIOp::create(b, loc, v, cIdx(b, loc, 0)).getResult());
-        cs.push_back(kDyn);
-      } else {
-        cs.push_back(pt.getDimSize(i) - c);
-        s.push_back(b.getIndexAttr(cs.back()));
-      }
-    }
-    auto ct = RankedTensorType::get(cs, et);
-    SmallVector<OpFoldResult> one(4, b.getIndexAttr(1));
-    xp = tensor::ExtractSliceOp::create(b, loc, ct, xp, o, s, one);
-  }
+  Value xp = padOrCrop(b, loc, up,
+                       {dil[0] * (kh - 1) - pads[0], dil[1] * (kw - 1) - pads[1],
+                        dil[0] * (kh - 1) - pads[2] + opad[0], dil[1] * (kw - 1) - pads[3] + opad[1]});
   // 3. Filter [C, F/G, kh, kw] -> flipped [F, C/G, kh, kw]:
   //    W'[g*Fg + f, c, i, j] = W[g*Cg + c, f, kh-1-i, kw-1-j].
   int64_t Cg = C / G, F = Fg * G;
