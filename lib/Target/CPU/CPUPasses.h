@@ -49,6 +49,20 @@ constexpr llvm::StringLiteral kBatchLoopAttr = "kiln.batch_loop";
 /// time; ViT's softmax and transposes over batch x heads).
 constexpr llvm::StringLiteral kParallelMinTripsAttr = "kiln.parallel_min_trips";
 
+/// Marker of the linalg ops that compute a fused conv/matmul epilogue
+/// (NNToLinalg: the accumulator init from the bias, and the residual add /
+/// activation applied to the finished result).
+constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
+/// Ops with fewer iterations (iterationWork) stay on one thread: waking the
+/// others costs more.
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+/// The product of `op`'s static loop ranges, dynamic ranges counted as 1
+/// (TileAndVectorize.cpp).
+int64_t iterationWork(mlir::linalg::LinalgOp op);
+/// The allocation a buffer value is a view of (through subview / reshape /
+/// cast ops), or the value itself (TileAndVectorize.cpp).
+mlir::Value bufferRoot(mlir::Value v);
+
 /// On a linalg.matmul: the constant global holding its right operand in
 /// column panels [ceil(N / kMatmulPanelWidth)][K][kMatmulPanelWidth]
 /// (kiln-cpu-pack-weights; read by the matmul micro-kernel).

@@ -106,6 +106,11 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     CPUPackWeightsOptions po;
     po.packConvs = avx512;
     pm.addPass(createCPUPackWeights(po));
+    // Copies from strided views into fresh buffers as linalg.copy, so that
+    // tiling vectorizes and threads them.
+    CPUStridedCopyToLinalgOptions co;
+    co.intoIdentityOnly = true;
+    pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg(co));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

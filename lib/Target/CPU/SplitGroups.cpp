@@ -34,26 +34,18 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
-/// Convolutions with fewer iterations stay on one thread (as in
-/// kiln-cpu-tile-and-vectorize).
-constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+using kiln::cpu::bufferRoot;
+using kiln::cpu::kEpilogueAttr;
+
+/// The views of the grouped operands as 4-D ones: input and output
+/// [N, G * C/G, H, W], filter [G * F/G, C/G, KH, KW].
+SmallVector<ReassociationIndices> groupedIO() { return {{0}, {1, 2}, {3}, {4}}; }
+SmallVector<ReassociationIndices> groupedFilter() { return {{0, 1}, {2}, {3}, {4}}; }
 
 /// `v` without the reshapes (expand/collapse_shape) around it.
 Value stripReshapes(Value v) {
   while (Operation *d = v.getDefiningOp()) {
     if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(d))
-      break;
-    v = d->getOperand(0);
-  }
-  return v;
-}
-
-/// The allocation a buffer value is a view of, or the value itself.
-Value rootOf(Value v) {
-  while (Operation *d = v.getDefiningOp()) {
-    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
-             memref::ReinterpretCastOp>(d))
       break;
     v = d->getOperand(0);
   }
@@ -90,15 +82,25 @@ struct Split {
   int64_t G, Cg, Fg;
 };
 
+/// The 4-D buffer that the 5-D buffer `v` is an expand_shape of by `re`,
+/// or null.
+Value expandSource(Value v, ArrayRef<ReassociationIndices> re) {
+  auto e = v.getDefiningOp<memref::ExpandShapeOp>();
+  return e && e.getSrcType().getRank() == 4 && llvm::equal(e.getReassociationIndices(), re) ? e.getSrc() : Value();
+}
+
+/// Whether the 5-D buffer `v` has a 4-D view by `re` (fourD).
+bool hasFourD(Value v, ArrayRef<ReassociationIndices> re) {
+  return expandSource(v, re) ||
+         memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()), re);
+}
+
 /// The 4-D view [A, B * C, D, E] (or [A * B, C, D, E]) of the 5-D buffer
-/// `v` by `re`: the source of the expand_shape that made `v`, or a new
-/// collapse_shape.  Null when the dims do not collapse.
+/// `v` by `re` (hasFourD): the source of the expand_shape that made `v`, or
+/// a new collapse_shape.
 Value fourD(OpBuilder &b, Location loc, Value v, ArrayRef<ReassociationIndices> re) {
-  if (auto e = v.getDefiningOp<memref::ExpandShapeOp>())
-    if (e.getSrcType().getRank() == 4 && llvm::equal(e.getReassociationIndices(), re))
-      return e.getSrc();
-  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()), re))
-    return {};
+  if (Value src = expandSource(v, re))
+    return src;
   return memref::CollapseShapeOp::create(b, loc, v, re);
 }
 
@@ -146,6 +148,9 @@ bool analyze(linalg::Conv2DNgchwGfchwOp conv, Split &s) {
   if (!wt.hasStaticShape() || ot.isDynamicDim(1) || ot.isDynamicDim(2) || ot.isDynamicDim(3) ||
       ot.isDynamicDim(4) || xt.isDynamicDim(1) || xt.isDynamicDim(2))
     return false;
+  // The 4-D views must exist (checked before anything changes).
+  if (!hasFourD(x, groupedIO()) || !hasFourD(w, groupedFilter()) || !hasFourD(o, groupedIO()))
+    return false;
   s.conv = conv;
   s.G = wt.getDimSize(0);
   s.Fg = wt.getDimSize(1);
@@ -154,9 +159,9 @@ bool analyze(linalg::Conv2DNgchwGfchwOp conv, Split &s) {
     return false;
   SmallVector<int64_t> shape5(ot.getShape());
   SmallVector<int64_t> shape4{shape5[0], s.G * s.Fg, shape5[3], shape5[4]};
-  Value outBase = stripReshapes(o), outRoot = rootOf(o);
+  Value outBase = stripReshapes(o), outRoot = bufferRoot(o);
   auto isFullOutput = [&](Value v) { return stripReshapes(v) == outBase; };
-  auto readsOutput = [&](Value v) { return rootOf(v) == outRoot; };
+  auto readsOutput = [&](Value v) { return bufferRoot(v) == outRoot; };
 
   s.init = s.act = nullptr;
   Operation *prev = conv->getPrevNode();
@@ -185,8 +190,8 @@ bool analyze(linalg::Conv2DNgchwGfchwOp conv, Split &s) {
     // The post op writes the output in place, or a buffer the convolution
     // does not read (later groups still read their input).
     if (!isFullOutput(dst))
-      ok &= !readsOutput(dst) && rootOf(dst) != rootOf(x) && rootOf(dst) != rootOf(w) &&
-            llvm::none_of(g.getDpsInputs(), [&](Value v) { return v != dst && rootOf(v) == rootOf(dst); });
+      ok &= !readsOutput(dst) && bufferRoot(dst) != bufferRoot(x) && bufferRoot(dst) != bufferRoot(w) &&
+            llvm::none_of(g.getDpsInputs(), [&](Value v) { return v != dst && bufferRoot(v) == bufferRoot(dst); });
     if (ok && readsOut)
       s.act = g;
   }
@@ -221,8 +226,6 @@ linalg::GenericOp perGroup(OpBuilder &b, linalg::GenericOp g, Value outBase, Val
     bool dropped = false;
     for (auto [i, e] : llvm::enumerate(m.getResults())) {
       unsigned j = cast<AffineDimExpr>(e).getPosition();
-      OpFoldResult full = vt.isDynamicDim(i) ? OpFoldResult(memref::DimOp::create(b, loc, v, i).getResult())
-                                             : OpFoldResult(b.getIndexAttr(vt.getDimSize(i)));
       if (five && j == 1) { // the group: one, dropped
         offs.push_back(gi);
         sizes.push_back(b.getIndexAttr(1));
@@ -235,7 +238,7 @@ linalg::GenericOp perGroup(OpBuilder &b, linalg::GenericOp g, Value outBase, Val
         kept.push_back(Fg);
       } else {
         offs.push_back(b.getIndexAttr(0));
-        sizes.push_back(full);
+        sizes.push_back(memref::getMixedSize(b, loc, v, i));
         kept.push_back(vt.getDimSize(i));
       }
       exprs.push_back(getAffineDimExpr(five && j > 1 ? j - 1 : j, ctx));
@@ -270,27 +273,19 @@ void split(Split s) {
     for (Value v : s.act->getOperands())
       (void)hoistBefore(v, conv);
   OpBuilder b(conv);
-  SmallVector<ReassociationIndices> io{{0}, {1, 2}, {3}, {4}}, wre{{0, 1}, {2}, {3}, {4}};
   Value xg = conv.getDpsInputs()[0], wg = conv.getDpsInputs()[1], og = conv.getDpsInits()[0];
-  Value x4 = fourD(b, loc, xg, io), w4 = fourD(b, loc, wg, wre), o4 = fourD(b, loc, og, io);
-  auto x4t = cast<MemRefType>(x4.getType()), o4t = cast<MemRefType>(o4.getType());
+  Value x4 = fourD(b, loc, xg, groupedIO()), w4 = fourD(b, loc, wg, groupedFilter()), o4 = fourD(b, loc, og, groupedIO());
+  auto o4t = cast<MemRefType>(o4.getType());
   auto wt = cast<MemRefType>(wg.getType());
   int64_t KH = wt.getDimSize(3), KW = wt.getDimSize(4);
-  auto dimOf = [&](Value v, MemRefType t, int64_t i) -> OpFoldResult {
-    return t.isDynamicDim(i) ? OpFoldResult(memref::DimOp::create(b, loc, v, i).getResult())
-                             : OpFoldResult(b.getIndexAttr(t.getDimSize(i)));
-  };
-  OpFoldResult N = dimOf(x4, x4t, 0), H = dimOf(x4, x4t, 2), W = dimOf(x4, x4t, 3);
-  OpFoldResult ON = dimOf(o4, o4t, 0);
+  OpFoldResult N = memref::getMixedSize(b, loc, x4, 0), H = memref::getMixedSize(b, loc, x4, 2),
+               W = memref::getMixedSize(b, loc, x4, 3), ON = memref::getMixedSize(b, loc, o4, 0);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0), c1 = arith::ConstantIndexOp::create(b, loc, 1);
   Value cG = arith::ConstantIndexOp::create(b, loc, s.G);
   auto loop = scf::ForOp::create(b, loc, c0, cG, c1);
   // Groups on threads when the convolution does enough work (dynamic dims
   // counted as 1).
-  int64_t work = s.G * s.Fg * s.Cg * KH * KW * o4t.getDimSize(2) * o4t.getDimSize(3);
-  if (!o4t.isDynamicDim(0))
-    work *= o4t.getDimSize(0);
-  if (work >= kMinParallelWork)
+  if (kiln::cpu::iterationWork(cast<linalg::LinalgOp>(conv.getOperation())) >= kiln::cpu::kMinParallelWork)
     loop->setAttr(kiln::cpu::kParallelAttr, b.getUnitAttr());
   b.setInsertionPointToStart(loop.getBody());
   Value gi = loop.getInductionVar();
@@ -342,17 +337,6 @@ struct SplitGroupsPass : kiln::cpu::impl::CPUSplitGroupsBase<SplitGroupsPass> {
     for (linalg::Conv2DNgchwGfchwOp c : convs) {
       Split s;
       if (!analyze(c, s))
-        continue;
-      OpBuilder b(c);
-      // The 4-D views must exist (checked before anything changes).
-      SmallVector<ReassociationIndices> io{{0}, {1, 2}, {3}, {4}}, wre{{0, 1}, {2}, {3}, {4}};
-      auto collapsible = [&](Value v, ArrayRef<ReassociationIndices> re) {
-        auto e = v.getDefiningOp<memref::ExpandShapeOp>();
-        return (e && e.getSrcType().getRank() == 4 && llvm::equal(e.getReassociationIndices(), re)) ||
-               memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()), re);
-      };
-      if (!collapsible(c.getDpsInputs()[0], io) || !collapsible(c.getDpsInputs()[1], wre) ||
-          !collapsible(c.getDpsInits()[0], io))
         continue;
       split(s);
       ++numSplit;

@@ -46,20 +46,34 @@ namespace kiln::cpu {
 
 using namespace mlir;
 
-namespace {
-
-/// Largest divisor of `n` that is <= `cap` (n static and > 0).
-/// Ops with fewer iterations (the product of their loop ranges, dynamic
-/// ranges counted as 1) stay on one thread: waking the others costs more.
-constexpr int64_t kMinParallelWork = int64_t(1) << 16;
-
-int64_t iterationWork(linalg::LinalgOp op) {
+int64_t kiln::cpu::iterationWork(linalg::LinalgOp op) {
   int64_t w = 1;
   for (int64_t r : op.getStaticLoopRanges())
     if (!ShapedType::isDynamic(r) && r > 0)
       w = w > (int64_t(1) << 40) / r ? (int64_t(1) << 40) : w * r;
   return w;
 }
+
+Value kiln::cpu::bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+            memref::ReinterpretCastOp>(def))
+      v = def->getOperand(0);
+    else
+      break;
+  }
+  return v;
+}
+
+namespace {
+
+using kiln::cpu::bufferRoot;
+using kiln::cpu::iterationWork;
+using kiln::cpu::kEpilogueAttr;
+using kiln::cpu::kMinParallelWork;
+
+/// Largest divisor of `n` that is <= `cap` (n static and > 0).
+
 
 /// Tiling options for scf::tileUsingSCF: static tile sizes `ts` (0: the
 /// dim is not tiled), scf.for loops.
@@ -992,23 +1006,6 @@ void populateDimFoldingPatterns(RewritePatternSet &patterns) {
   tensor::DimOp::getCanonicalizationPatterns(patterns, patterns.getContext());
 }
 
-/// Marker of the linalg ops that compute a fused conv/matmul epilogue
-/// (NNToLinalg: the accumulator init from the bias, and the residual add /
-/// activation applied to the finished result).
-constexpr llvm::StringLiteral kEpilogueAttr = "kiln.epilogue";
-
-/// The allocation a buffer value is a view of (through subview / reshape /
-/// cast ops), or the value itself.
-Value bufferRoot(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
-            memref::ReinterpretCastOp>(def))
-      v = def->getOperand(0);
-    else
-      break;
-  }
-  return v;
-}
 
 /// Ops that may sit between a conv/matmul and its epilogue ops without
 /// touching their buffers.
@@ -1220,11 +1217,14 @@ constexpr llvm::StringLiteral kDirectRhsAttr = "kiln.direct_rhs";
 /// constant right operand, or a right operand read in place.
 bool usesMatmulKernel(linalg::MatmulOp mm) { return packedPanels(mm) || mm->hasAttr(kDirectRhsAttr); }
 
-/// Whether the innermost dim of `t` has unit stride.
-bool innerContiguous(MemRefType t) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(t.getStridesAndOffset(strides, offset)) && !strides.empty() && strides.back() == 1;
+
+/// Whether the micro-kernel can read the rows of a batch matmul's right
+/// operand `bt` in place and store the rows of its result `ct`: the right
+/// operand's last two dims (depth, columns) static, unit-stride rows.
+bool rhsRowsInPlace(MemRefType bt, MemRefType ct) {
+  int64_t n = bt.getRank();
+  return n >= 2 && !bt.isDynamicDim(n - 2) && !bt.isDynamicDim(n - 1) && bt.isLastDimUnitStride() &&
+         ct.isLastDimUnitStride();
 }
 
 /// A contraction generic with two batch dims (elementwise fusion folds the
@@ -1258,6 +1258,9 @@ linalg::BatchMatmulOp batchMatmulFromGeneric(RewriterBase &rewriter, linalg::Gen
     if (!t.getElementType().isF32() || !memref::CollapseShapeOp::isGuaranteedCollapsible(t, re))
       return {};
   }
+  // Only what splitBatchMatmul takes (the collapse keeps the inner dims).
+  if (!rhsRowsInPlace(cast<MemRefType>(b.getType()), cast<MemRefType>(c.getType())))
+    return {};
   Operation *prev = g->getPrevNode();
   auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
   if (fill && (!fill.hasPureBufferSemantics() || fill.getDpsInits()[0] != c))
@@ -1294,7 +1297,7 @@ bool splitBatchMatmul(RewriterBase &rewriter, linalg::BatchMatmulOp bmm) {
   for (MemRefType t : {at, bt, ct})
     if (!t.getElementType().isF32() || t.getRank() != 3)
       return false;
-  if (bt.isDynamicDim(1) || bt.isDynamicDim(2) || !innerContiguous(bt) || !innerContiguous(ct))
+  if (!rhsRowsInPlace(bt, ct))
     return false;
   // The init: a fill of the whole result right before the op.
   Operation *prev = bmm->getPrevNode();
@@ -1317,10 +1320,8 @@ bool splitBatchMatmul(RewriterBase &rewriter, linalg::BatchMatmulOp bmm) {
   Value bi = loop.getInductionVar();
   auto slice = [&](Value v, MemRefType t) -> Value {
     SmallVector<OpFoldResult> offs{bi, rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(1)};
-    for (int64_t d = 1; d < 3; ++d)
-      sizes.push_back(t.isDynamicDim(d) ? OpFoldResult(memref::DimOp::create(rewriter, loc, v, d).getResult())
-                                        : OpFoldResult(rewriter.getIndexAttr(t.getDimSize(d))));
+    SmallVector<OpFoldResult> sizes{rewriter.getIndexAttr(1), memref::getMixedSize(rewriter, loc, v, 1),
+                                    memref::getMixedSize(rewriter, loc, v, 2)};
     SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
     MemRefType rt = memref::SubViewOp::inferRankReducedResultType({t.getDimSize(1), t.getDimSize(2)}, t, offs,
                                                                    sizes, strides);
@@ -1435,7 +1436,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   }
   auto bt = cast<MemRefType>(bRoot.getType());
   if (bt.getRank() != 2 || bt.isDynamicDim(0) || (!direct && !bt.hasStaticShape()) ||
-      (direct && (!innerContiguous(bt) || bt.isDynamicDim(1))))
+      (direct && (!bt.isLastDimUnitStride() || bt.isDynamicDim(1))))
     return failure();
   int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
   auto panelsT = MemRefType::get({(N + W - 1) / W, K, W}, bt.getElementType());
@@ -2165,22 +2166,26 @@ LogicalResult decomposePackedConvFlatTile(RewriterBase &rewriter, linalg::Conv2D
 /// decomposeTransposeTile turns into register transposes.
 constexpr llvm::StringLiteral kTransposeTileAttr = "kiln.transpose_tile";
 
-/// Dims of a transpose whose innermost output dim is not the input's
-/// innermost one: `q`, the output position of the input's innermost dim,
-/// and `last` (the output's innermost, input dim perm[last]).  Both
-/// extents static, both innermost dims unit-stride, f32.
-bool swapTranspose(linalg::TransposeOp t, int64_t &q) {
-  if (!t.hasPureBufferSemantics())
-    return false;
-  ArrayRef<int64_t> perm = t.getPermutation();
+/// Whether a transpose by `perm` from `it` to `ot` moves the innermost dim:
+/// the innermost output dim is not the input's innermost one.  `q` is the
+/// output position of the input's innermost dim (the output's innermost is
+/// input dim perm[last]).  Both extents static, both innermost dims
+/// unit-stride, f32.
+bool swapTransposeTypes(ArrayRef<int64_t> perm, MemRefType it, MemRefType ot, int64_t &q) {
   int64_t n = perm.size();
   if (n < 2 || perm[n - 1] == n - 1)
     return false;
-  auto it = cast<MemRefType>(t.getInput().getType()), ot = cast<MemRefType>(t.getInit().getType());
-  if (!it.getElementType().isF32() || !innerContiguous(it) || !innerContiguous(ot))
+  if (!it.getElementType().isF32() || !it.isLastDimUnitStride() || !ot.isLastDimUnitStride())
     return false;
   q = llvm::find(perm, n - 1) - perm.begin();
   return !ot.isDynamicDim(q) && !ot.isDynamicDim(n - 1);
+}
+
+/// swapTransposeTypes on the transpose `t` (buffers).
+bool swapTranspose(linalg::TransposeOp t, int64_t &q) {
+  return t.hasPureBufferSemantics() &&
+         swapTransposeTypes(t.getPermutation(), cast<MemRefType>(t.getInput().getType()),
+                            cast<MemRefType>(t.getInit().getType()), q);
 }
 
 /// Tiles a swap transpose (swapTranspose) into tiles of 16 x 16 over its
@@ -2229,9 +2234,7 @@ void tileTranspose(RewriterBase &rewriter, linalg::TransposeOp t, int64_t q, int
 /// read per element became a gather or scalar loads: ViT-B/16's K^T
 /// ([197, 12, 64] -> [12, 64, 197]) took 0.16 ms per layer.
 LogicalResult decomposeTransposeTile(RewriterBase &rewriter, linalg::TransposeOp t) {
-  ArrayRef<int64_t> perm = t.getPermutation();
-  int64_t q = llvm::find(perm, int64_t(perm.size()) - 1) - perm.begin();
-  if (!t.hasPureBufferSemantics() || perm.size() < 2 || perm.back() == int64_t(perm.size()) - 1)
+  if (!t.hasPureBufferSemantics())
     return failure();
   // (The tile's views after peeling: static subviews cast to the tiled
   // op's dynamic types, which linalg.transpose does not fold.)
@@ -2241,7 +2244,8 @@ LogicalResult decomposeTransposeTile(RewriterBase &rewriter, linalg::TransposeOp
   if (auto c = out.getDefiningOp<memref::CastOp>())
     out = c.getSource();
   auto it = cast<MemRefType>(in.getType()), ot = cast<MemRefType>(out.getType());
-  if (!innerContiguous(it) || !innerContiguous(ot) || !it.getElementType().isF32())
+  int64_t q;
+  if (!swapTransposeTypes(t.getPermutation(), it, ot, q))
     return failure();
   int64_t n = ot.getRank(), p = t.getPermutation()[n - 1];
   int64_t A = ot.getDimSize(q), B = ot.getDimSize(n - 1);
@@ -2303,29 +2307,6 @@ struct TileAndVectorizePass
       for (linalg::BatchMatmulOp b : bmms)
         if (splitBatchMatmul(rewriter, b))
           ++numBmm;
-    }
-
-    // 0b. Copies from strided views into fresh buffers (a reshape of a
-    //     slice) as linalg.copy, tiled, vectorized and
-    //     on threads below like any copy (kiln-cpu-strided-copy-to-linalg,
-    //     after the memory plan, turned them into scalar loops on one
-    //     thread: ViT-B/16's three reshapes per layer of the Q, K, V slices,
-    //     2.6 ms per run on one and on two threads).
-    {
-      SmallVector<memref::CopyOp> copies;
-      f.walk([&](memref::CopyOp c) {
-        auto st = cast<MemRefType>(c.getSource().getType()), tt = cast<MemRefType>(c.getTarget().getType());
-        // (Into a fresh identity buffer only: the copies into a concat's
-        // slices stay for kiln-cpu-strided-copy-to-linalg; tiled here,
-        // DenseNet-121's ~600 of them took 13.7 -> 15.4 s to compile.)
-        if (!st.getLayout().isIdentity() && tt.getLayout().isIdentity() && st.getRank() > 0)
-          copies.push_back(c);
-      });
-      for (memref::CopyOp c : copies) {
-        rewriter.setInsertionPoint(c);
-        linalg::CopyOp::create(rewriter, c.getLoc(), c.getSource(), c.getTarget());
-        rewriter.eraseOp(c);
-      }
     }
 
     // 1. Tile.
