@@ -122,6 +122,14 @@ MODELS = {
     # An input over 1 MB with few channels (96) and 3 panels: blocks of rows
     # outside the panels on the pixel-vector kernel, a residual.
     "flat_blocked_large_input_residual": (Conv(96, 96, 1, relu=True, residual=True), [96, 48, 64], True),
+    # Long pixel-vector tiles (an input that stays in L2, over 32 KB per
+    # tile): each group of 8 channels walks the tile's pixels.  256 output
+    # channels (8 panels): whole 28x28 images; 64 (2 panels): blocks of 14
+    # rows of 56 with a residual; 72 (3 panels, the last peeled): blocks of
+    # 10 rows of 50 (500 pixels, a masked last vector).
+    "flat_groups_outer_whole_image": (Conv(32, 256, 1, relu=True), [32, 28, 28], True),
+    "flat_groups_outer_residual": (Conv(64, 64, 1, relu=True, residual=True), [64, 56, 56], True),
+    "flat_groups_outer_row_blocks": (Conv(32, 72, 1, relu=True), [32, 40, 50], False),
     # Grouped convolutions (kiln-cpu-split-groups: a loop over the groups,
     # each a plain convolution on the kernels above): 4, 8, 16 output
     # channels per group on the row kernel (ResNeXt's and RegNet's widths),

@@ -336,30 +336,33 @@ func.func @order_peeled_panels(%x: memref<?x16x30x30xf32>, %y: memref<?x40x28x28
 // -----
 
 // The pixel-vector kernel: a 1x1 stride-1 convolution with 28-wide rows and
-// a small input (panels outside the pixels).  Tiles of 4 whole rows (112
-// pixels) x one panel; in each, chunks of 48 pixels (2, then one of 16),
-// and in each chunk groups of 8 output channels: 24 accumulators (8
-// channels x 3 vectors) that start as the bias (a scalar broadcast per
-// channel), are updated per input channel (2 per loop iteration) by 3
-// contiguous input vectors times 8 weights broadcast from the panel, get
-// the ReLU and are stored as contiguous pixel vectors: no transposes, no
-// masks, and the conv's own result is never stored.  40 channels: the
-// peeled panel has one group of 8.
+// a small input (panels outside the pixels).  Two panels: tiles of 7 whole
+// rows (196 pixels; 2 panels x 4 row blocks = 8 tiles per image) x one
+// panel; in each, chunks of 48 pixels (4, then one of 4 pixels, masked),
+// and in each chunk groups of 8 output channels (the tile's input, 12.5 KB,
+// stays in L1): 24 accumulators (8 channels x 3 vectors) that start as the
+// bias (a scalar broadcast per channel), are updated per input channel (2
+// per loop iteration) by 3 contiguous input vectors times 8 weights
+// broadcast from the panel, get the ReLU and are stored as contiguous
+// pixel vectors: no transposes, and the conv's own result is never stored.
+// 40 channels: the peeled panel has one group of 8.
 // TILE-LABEL: func.func @flat_kernel
-// TILE: scf.for %{{.*}} = %c0 to %c28 step %c4 {
-// TILE: scf.for %[[P:.*]] = %c0 to %c96 step %c48 {
+// TILE: scf.for %{{.*}} = %c0 to %c28 step %c7 {
+// TILE: scf.for %[[P:.*]] = %c0 to %c192 step %c48 {
 // TILE: memref.load %{{.*}} : memref<32xf32
 // TILE: vector.broadcast
 // TILE: scf.for %{{.*}} = %c0 to %c16 step %c2 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// TILE: vector.load %{{.*}} : memref<16x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE: vector.load %{{.*}} : memref<16x196xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
 // TILE: memref.load %{{.*}} : memref<2x16x32xf32>
 // TILE: vector.fma
 // TILE: arith.maximumf %{{.*}} : vector<16xf32>
-// TILE: vector.store %{{.*}} : memref<32x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
-// TILE: vector.load %{{.*}}[%{{.*}}, %c96] : memref<16x112xf32
-// TILE: vector.store %{{.*}} : memref<8x112xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE: vector.store %{{.*}}[%c0, %{{.*}}] : memref<32x196xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE: vector.store %{{.*}}[%c8, %{{.*}}] : memref<32x196xf32, strided<[784, 1]{{.*}}>>, vector<16xf32>
+// TILE-NOT: scf.for %{{.*}} = %c0 to %c192 step %c48
+// TILE: vector.maskedload %{{.*}}[%{{.*}}, %c192]{{.*}} : memref<16x196xf32
+// TILE: vector.maskedstore %{{.*}}[%c0, %c192]{{.*}} : memref<32x196xf32
+// TILE: vector.maskedstore %{{.*}} : memref<8x196xf32, strided<[784, 1]{{.*}}>>
 // TILE-NOT: vector.shuffle
-// TILE-NOT: vector.maskedstore
 // TILE-NOT: linalg.
 // TILE: return
 memref.global "private" constant @wf : memref<40x16x1x1xf32> = dense<0.5>
@@ -387,6 +390,33 @@ func.func @flat_kernel(%x: memref<?x16x28x28xf32>, %y: memref<?x40x28x28xf32>) {
     linalg.yield %r : f32
   }
   memref.dealloc %acc : memref<?x40x28x28xf32>
+  return
+}
+
+// -----
+
+// The pixel-vector kernel on long tiles: 32 -> 64 channels at 56x56 (the
+// input, 400 KB, stays in L2).  Two panels, so 4 row blocks of 14 rows (784
+// pixels); a tile's input (100 KB) does not stay in L1, so each group of 8
+// output channels walks all the tile's pixels (16 chunks of 48, then one
+// of 16) before the next group: 8 channel rows written sequentially at a
+// time, not 32 rows 48 pixels at a time.
+// TILE-LABEL: func.func @flat_groups_outer
+// TILE: scf.for %{{.*}} = %c0 to %c56 step %c14 {
+// TILE: scf.for %{{.*}} = %c0 to %c768 step %c48 {
+// TILE: vector.store %{{.*}}[%c0, %{{.*}}] : memref<32x784xf32
+// TILE-NOT: vector.store %{{.*}}[%c8, %{{.*}}] : memref<32x784xf32
+// TILE: }
+// TILE: vector.store %{{.*}}[%c0, %c768] : memref<32x784xf32
+// TILE: scf.for %{{.*}} = %c0 to %c768 step %c48 {
+// TILE-NOT: vector.store %{{.*}}[%c0, %{{.*}}] : memref<32x784xf32
+// TILE: vector.store %{{.*}}[%c8, %{{.*}}] : memref<32x784xf32
+// TILE: return
+memref.global "private" constant @wg : memref<64x32x1x1xf32> = dense<0.5>
+func.func @flat_groups_outer(%x: memref<?x32x56x56xf32>, %y: memref<?x64x56x56xf32>) {
+  %w = memref.get_global @wg : memref<64x32x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x32x56x56xf32>, memref<64x32x1x1xf32>) outs(%y : memref<?x64x56x56xf32>)
   return
 }
 
