@@ -108,6 +108,9 @@ MODELS = {
     # the threads); an input over 1 MB per image, pixels outside the panels.
     "pk_batch_small_input_peeled": (Conv(16, 40, 3, relu=True), [16, 20, 30], True),
     "pk_batch_large_input": (Conv(128, 64, 1, relu=True), [128, 48, 48], True),
+    # A filter larger than the input (panels outside the pixels): each tile
+    # prefetches its share of the next panel; 7x7 (the last row peeled).
+    "pk_filter_larger_prefetch": (Conv(256, 64, 3, relu=True), [256, 7, 7], True),
     # The pixel-vector kernel (1x1, stride 1, rows of 28 or more): a peeled
     # panel (40 channels: groups of 8), no bias, 30 pixels a row (chunks of
     # 48 across rows, a masked last vector), a fused residual at 56 wide

@@ -270,6 +270,34 @@ func.func @order_small_input(%x: memref<?x16x30x30xf32>, %y: memref<?x64x28x28xf
 
 // -----
 
+// The filter (64 x 256 x 3 x 3, 2 panels of 2304 taps) is larger than the
+// input (256 x 9 x 9): panels outside the pixels, and each tile prefetches
+// its share of the next panel into L2 in proportion to its pixels (14 of
+// 49: 659 taps, 3 per loop iteration of 9 taps; the peeled last row, 7
+// pixels: 330 taps, 2 per iteration), clamped to the last tap (2303).
+// TILE-LABEL: func.func @prefetch_share
+// TILE: scf.for %{{.*}} = %c0 to %c64 step %c32 {
+// TILE: scf.for %{{.*}} = %c0 to %c6 step %c2 {
+// TILE: scf.for %{{.*}} = %c0 to %c256 step %c1 iter_args
+// TILE: arith.minsi %{{.*}}, %c2303 : index
+// TILE-COUNT-6: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %c{{0|16}}], read, locality<2>, data : memref<2x2304x32xf32>
+// TILE-NOT: memref.prefetch
+// TILE: scf.yield
+// TILE: scf.for %{{.*}} = %c0 to %c256 step %c1 iter_args
+// TILE-COUNT-4: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %c{{0|16}}], read, locality<2>, data : memref<2x2304x32xf32>
+// TILE-NOT: memref.prefetch
+// TILE: scf.yield
+// TILE: return
+memref.global "private" constant @wl : memref<64x256x3x3xf32> = dense<0.5>
+func.func @prefetch_share(%x: memref<?x256x9x9xf32>, %y: memref<?x64x7x7xf32>) {
+  %w = memref.get_global @wl : memref<64x256x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x256x9x9xf32>, memref<64x256x3x3xf32>) outs(%y : memref<?x64x7x7xf32>)
+  return
+}
+
+// -----
+
 // One image's input is 3.2 MB and the filter smaller: the pixel loops are
 // outside the panel loop (a tile's input stays in L1 while it walks the
 // panels), and the tiles stay on the transposing kernel, not the
