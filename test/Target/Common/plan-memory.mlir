@@ -256,3 +256,38 @@ func.func @main(%x: memref<4xf32>, %ok: i1) -> memref<4xf32> attributes {kiln.en
   memref.copy %r, %b : memref<4xf32> to memref<4xf32>
   return %b : memref<4xf32>
 }
+
+// -----
+
+// Four buffers that the ordering heuristics place in 512 bytes (largest
+// first, longest-lived first, program order) while 448 (the lower bound:
+// %a, %d and %c live together) fits them: the local search over the
+// placement order finds it.  %b [128, 384) dies before %d and %c come;
+// %a [0, 128), %c [128, 320) and %d [320, 448) are disjoint.
+
+// CHECK: kiln.arena = {bytes = 448 : i64, classes = [{buffers = 4 : i64, bytes = 448 : i64, factor = "1", lower_bound = 448 : i64}]
+// CHECK-LABEL: func.func @main(
+// CHECK: memref.view %{{.*}}[%c128][] : memref<?xi8> to memref<64xf32>
+// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8> to memref<32xf32>
+// CHECK: memref.view %{{.*}}[%c320][] : memref<?xi8> to memref<32xf32>
+// CHECK: memref.view %{{.*}}[%c128][] : memref<?xi8> to memref<48xf32>
+func.func @main(%x: memref<4xf32>) attributes {kiln.entry} {
+  %cst = arith.constant 1.0 : f32
+  %b = memref.alloc() : memref<64xf32>
+  linalg.fill ins(%cst : f32) outs(%b : memref<64xf32>)
+  %a = memref.alloc() : memref<32xf32>
+  linalg.fill ins(%cst : f32) outs(%a : memref<32xf32>)
+  linalg.fill ins(%cst : f32) outs(%b : memref<64xf32>)
+  memref.dealloc %b : memref<64xf32>
+  %d = memref.alloc() : memref<32xf32>
+  linalg.fill ins(%cst : f32) outs(%d : memref<32xf32>)
+  %c = memref.alloc() : memref<48xf32>
+  linalg.fill ins(%cst : f32) outs(%c : memref<48xf32>)
+  linalg.fill ins(%cst : f32) outs(%a : memref<32xf32>)
+  memref.dealloc %a : memref<32xf32>
+  linalg.fill ins(%cst : f32) outs(%d : memref<32xf32>)
+  memref.dealloc %d : memref<32xf32>
+  linalg.fill ins(%cst : f32) outs(%c : memref<48xf32>)
+  memref.dealloc %c : memref<48xf32>
+  return
+}
