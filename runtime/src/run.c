@@ -16,15 +16,13 @@ _Static_assert(sizeof(void *) == 8 && sizeof(int64_t) == 8,
  * static and must never be freed. */
 #define KILN_MLIR_DEADBEEF ((uintptr_t)0xdeadbeef)
 
-/* The activation arena (ABI v3): the model's own when no other run holds
- * it, grown to `need` bytes; otherwise (another thread runs the same model)
- * a buffer for this run only, returned in *own. */
-/* Arenas of several megabytes are aligned to 2 MiB and offered to the
- * kernel for transparent huge pages: a convolution's tile writes to dozens of
- * channel planes at once, each on its own 4 KiB page otherwise. */
+/* Arenas of 2 MiB or more are rounded up to and aligned on 2 MiB and offered
+ * to the kernel for transparent huge pages: a convolution's tile writes to
+ * dozens of channel planes at once, each on its own 4 KiB page otherwise,
+ * and a run after an idle pause refills fewer TLB entries. */
 #define KILN_HUGE_PAGE ((size_t)2 << 20)
 static void *alloc_arena(size_t bytes) {
-  if (bytes < 2 * KILN_HUGE_PAGE)
+  if (bytes < KILN_HUGE_PAGE)
     return aligned_alloc(64, bytes);
   bytes = (bytes + KILN_HUGE_PAGE - 1) / KILN_HUGE_PAGE * KILN_HUGE_PAGE;
   void *p = aligned_alloc(KILN_HUGE_PAGE, bytes);
@@ -35,6 +33,9 @@ static void *alloc_arena(size_t bytes) {
   return p;
 }
 
+/* The activation arena (ABI v3): the model's own when no other run holds
+ * it, grown to `need` bytes; otherwise (another thread runs the same model)
+ * a buffer for this run only, returned in *own. */
 static kiln_status acquire_arena(kiln_model *m, size_t need, void **base,
                                  void **own) {
   size_t bytes = (need + 63) / 64 * 64;
