@@ -291,3 +291,63 @@ func.func @main(%x: memref<4xf32>) attributes {kiln.entry} {
   memref.dealloc %c : memref<48xf32>
   return
 }
+
+// -----
+
+// The deallocation pipeline's aliasing checks at the end of the run read
+// %a's address (extract_strided_metadata, extract_aligned_pointer_as_index)
+// and free its base buffer under a condition: an address is no access to
+// the data, so %a dies after its copy into %b and %c takes its bytes; the
+// guarded dealloc is erased.
+
+// CHECK: kiln.arena = {bytes = 128 : i64, classes = [{buffers = 3 : i64, bytes = 128 : i64, factor = "1", lower_bound = 128 : i64}]
+// CHECK-LABEL: func.func @main(
+// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8> to memref<16xf32>
+// CHECK: memref.view %{{.*}}[%c64][] : memref<?xi8> to memref<16xf32>
+// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8> to memref<16xf32>
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+func.func @main(%x: memref<16xf32>) -> memref<16xf32> attributes {kiln.entry} {
+  %a = memref.alloc() : memref<16xf32>
+  memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+  %b = memref.alloc() : memref<16xf32>
+  memref.copy %a, %b : memref<16xf32> to memref<16xf32>
+  %c = memref.alloc() : memref<16xf32>
+  memref.copy %b, %c : memref<16xf32> to memref<16xf32>
+  %base, %off, %sz, %st = memref.extract_strided_metadata %a : memref<16xf32> -> memref<f32>, index, index, index
+  %p = memref.extract_aligned_pointer_as_index %base : memref<f32> -> index
+  %q = memref.extract_aligned_pointer_as_index %c : memref<16xf32> -> index
+  %same = arith.cmpi eq, %p, %q : index
+  scf.if %same {
+  } else {
+    memref.dealloc %base : memref<f32>
+  }
+  memref.dealloc %b : memref<16xf32>
+  return %c : memref<16xf32>
+}
+
+// -----
+
+// The same metadata's base buffer read through a reinterpret_cast after %c
+// is written: a real use, so %a lives until then and %c gets bytes of its
+// own.
+
+// CHECK: kiln.arena = {bytes = 192 : i64, classes = [{buffers = 3 : i64, bytes = 192 : i64, factor = "1", lower_bound = 192 : i64}]
+// CHECK-LABEL: func.func @main(
+// CHECK: memref.view %{{.*}}[%c0][] : memref<?xi8> to memref<16xf32>
+// CHECK: memref.view %{{.*}}[%c64][] : memref<?xi8> to memref<16xf32>
+// CHECK: memref.view %{{.*}}[%c128][] : memref<?xi8> to memref<16xf32>
+func.func @main(%x: memref<16xf32>) -> memref<16xf32> attributes {kiln.entry} {
+  %a = memref.alloc() : memref<16xf32>
+  memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+  %b = memref.alloc() : memref<16xf32>
+  memref.copy %a, %b : memref<16xf32> to memref<16xf32>
+  %c = memref.alloc() : memref<16xf32>
+  memref.copy %b, %c : memref<16xf32> to memref<16xf32>
+  %base, %off, %sz, %st = memref.extract_strided_metadata %a : memref<16xf32> -> memref<f32>, index, index, index
+  %r = memref.reinterpret_cast %base to offset: [0], sizes: [16], strides: [1] : memref<f32> to memref<16xf32>
+  memref.copy %r, %c : memref<16xf32> to memref<16xf32>
+  memref.dealloc %a : memref<16xf32>
+  memref.dealloc %b : memref<16xf32>
+  return %c : memref<16xf32>
+}
