@@ -53,6 +53,10 @@ MODELS = {
     "qk_one_query": (QK(), [[2, 4, 1, 32], [2, 4, 50, 32]], False),
     "linear_197x100": (Linear(72, 100), [[197, 72]], False),
     "linear_dynamic_rows": (Linear(50, 67), [[3, 50]], True),
+    # Weights of 1 MB or more: each row tile prefetches its share of the
+    # next panel (19 rows: two full tiles and a remainder of 3; 520 columns:
+    # a masked last panel; dynamic rows).
+    "linear_prefetch_panels": (Linear(512, 520), [[19, 512]], True),
 }
 
 

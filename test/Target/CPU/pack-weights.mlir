@@ -151,3 +151,40 @@ func.func @batched_strided(%x: memref<?x8x32xf32, strided<[600, 64, 1]>>, %y: me
     }
   }
 #-}
+
+// -----
+
+// Weights of 1 MB (512 x 512: 16 panels of 64 KB) do not stay in the caches
+// between runs: each 8-row tile prefetches its share of the next panel,
+// rows [r0 * 512 / M, (r0 + 8) * 512 / M) of it for its first row r0 of the
+// M rows (a run-time size: divui by the rows' dim), one panel row (two
+// prefetches of 16 floats) per loop iteration of 8 k, clamped to the
+// share's last row and to the panel's (511); the last panel prefetches
+// itself (minsi with 15).  The peeled remainder tile does the same.  A
+// 128 KB weight (512 x 64) stays in L2: no prefetch.
+// TILE-LABEL: func.func @linear_prefetch
+// TILE: arith.minsi %{{.*}}, %c15 : index
+// TILE: arith.divui
+// TILE: arith.divui
+// TILE: arith.minsi %{{.*}}, %c511 : index
+// TILE: scf.for %{{.*}} = %c0 to %c512 step %c8 iter_args
+// TILE: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %c0], read, locality<2>, data : memref<16x512x32xf32>
+// TILE-NEXT: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %c16], read, locality<2>, data : memref<16x512x32xf32>
+// TILE-NOT: memref.prefetch
+// TILE: scf.yield
+// TILE: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}, %c0], read, locality<2>, data : memref<16x512x32xf32>
+// TILE-LABEL: func.func @linear_small
+// TILE-NOT: memref.prefetch
+// TILE: return
+memref.global "private" constant @wbig : memref<512x512xf32> = dense<0.5>
+memref.global "private" constant @wsmall : memref<512x64xf32> = dense<0.25>
+func.func @linear_prefetch(%x: memref<?x512xf32>, %y: memref<?x512xf32>) {
+  %w = memref.get_global @wbig : memref<512x512xf32>
+  linalg.matmul ins(%x, %w : memref<?x512xf32>, memref<512x512xf32>) outs(%y : memref<?x512xf32>)
+  return
+}
+func.func @linear_small(%x: memref<?x512xf32>, %y: memref<?x64xf32>) {
+  %w = memref.get_global @wsmall : memref<512x64xf32>
+  linalg.matmul ins(%x, %w : memref<?x512xf32>, memref<512x64xf32>) outs(%y : memref<?x64xf32>)
+  return
+}
