@@ -99,18 +99,25 @@ func.func @conv_dynamic_batch(%x: memref<?x8x10x10xf32>, %w: memref<8x8x3x3xf32>
 // -----
 
 // The max-pooling micro-kernel: one channel x one output row per tile; a
-// 3x3 stride-2 window reads each input row contiguously (the 2 x 14 - 1 =
-// 27 columns under a 14-column chunk, as a vector of 28 whose last lane is
-// masked where it is past the row) and deinterleaves it, and the row is
-// maxed with arith.maximumf (NaN-propagating, like the op), nine times.
+// 3-wide window at stride 2 goes in two separable steps per column chunk:
+// the 28 contiguous input columns under a 14-column chunk and the same
+// shifted by one, read from each of the 3 rows and maxed together (m[i] =
+// the max of columns i and i + 1 of every row), then the output is the max
+// of m's even and odd lanes (two deinterleaves, not nine), all with
+// arith.maximumf (NaN-propagating, like the op).
 // CHECK-LABEL: func.func @maxpool3x3_stride2
 // CHECK: scf.for
 // CHECK: scf.for
+// CHECK: %[[A0:.*]] = vector.transfer_read %[[X:.*]][%c0, %c0, %c0, %c0]{{.*}} vector<28xf32>
+// CHECK: %[[B0:.*]] = vector.transfer_read %[[X]][%c0, %c0, %c0, %c1]{{.*}} vector<28xf32>
+// CHECK: arith.maximumf %[[A0]], %[[B0]] : vector<28xf32>
+// CHECK-COUNT-4: arith.maximumf {{.*}} : vector<28xf32>
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<14xf32>
-// CHECK: %[[WIDE:.*]] = vector.transfer_read {{.*}} vector<28xf32>
-// CHECK: %[[EVEN:.*]] = vector.shuffle %[[WIDE]], %[[WIDE]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<28xf32>, vector<28xf32>
-// CHECK: arith.maximumf %[[ACC]], %[[EVEN]] : vector<14xf32>
-// CHECK-COUNT-8: arith.maximumf {{.*}} : vector<14xf32>
+// CHECK: %[[EVEN:.*]] = vector.shuffle %[[M:.*]], %[[M]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<28xf32>, vector<28xf32>
+// CHECK: %[[E:.*]] = arith.maximumf %[[ACC]], %[[EVEN]] : vector<14xf32>
+// CHECK: %[[ODD:.*]] = vector.shuffle %[[M]], %[[M]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27] : vector<28xf32>, vector<28xf32>
+// CHECK: arith.maximumf %[[E]], %[[ODD]] : vector<14xf32>
+// CHECK-NOT: vector.shuffle
 // CHECK: vector.transfer_write {{.*}} : vector<14xf32>
 // CHECK-NOT: linalg.pooling_nchw_max
 func.func @maxpool3x3_stride2(%x: memref<1x8x29x29xf32>, %y: memref<1x8x14x14xf32>) {
@@ -118,6 +125,22 @@ func.func @maxpool3x3_stride2(%x: memref<1x8x29x29xf32>, %y: memref<1x8x14x14xf3
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
       ins(%x, %k : memref<1x8x29x29xf32>, memref<3x3xf32>) outs(%y : memref<1x8x14x14xf32>)
   memref.dealloc %k : memref<3x3xf32>
+  return
+}
+
+// -----
+
+// A 2-wide window at stride 2 keeps the per-tap path: each of the 4 taps
+// reads 2 x 7 columns and deinterleaves them.
+// CHECK-LABEL: func.func @maxpool2x2_stride2
+// CHECK-COUNT-4: vector.shuffle {{.*}} : vector<14xf32>, vector<14xf32>
+// CHECK-NOT: vector.shuffle
+// CHECK: return
+func.func @maxpool2x2_stride2(%x: memref<1x4x14x14xf32>, %y: memref<1x4x7x7xf32>) {
+  %k = memref.alloc() : memref<2x2xf32>
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %k : memref<1x4x14x14xf32>, memref<2x2xf32>) outs(%y : memref<1x4x7x7xf32>)
+  memref.dealloc %k : memref<2x2xf32>
   return
 }
 
