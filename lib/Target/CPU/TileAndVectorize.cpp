@@ -72,9 +72,6 @@ using kiln::cpu::iterationWork;
 using kiln::cpu::kEpilogueAttr;
 using kiln::cpu::kMinParallelWork;
 
-/// Largest divisor of `n` that is <= `cap` (n static and > 0).
-
-
 /// Tiling options for scf::tileUsingSCF: static tile sizes `ts` (0: the
 /// dim is not tiled), scf.for loops.
 scf::SCFTilingOptions forLoopTiling(OpBuilder &b, ArrayRef<int64_t> ts) {
@@ -114,6 +111,7 @@ void markParallel(RewriterBase &rewriter, Operation *l, int64_t minTrips) {
     l->setAttr(kiln::cpu::kParallelMinTripsAttr, rewriter.getI64IntegerAttr(minTrips));
 }
 
+/// Largest divisor of `n` that is <= `cap` (n static and > 0).
 int64_t divisorAtMost(int64_t n, int64_t cap) {
   for (int64_t t = std::min(n, cap); t > 1; --t)
     if (n % t == 0)
@@ -190,16 +188,9 @@ SmallVector<Value> carriedLoop(RewriterBase &rewriter, Location loc, int64_t n, 
   return SmallVector<Value>(f.getResults().begin(), f.getResults().end());
 }
 
-/// Columns 0, 2, ..., 2 * (cols - 1) of the f32 memref `src` from `at` on
-/// (the input row of a stride-2 convolution or pooling): 2 * cols
-/// contiguous elements read as one vector (the last one, which is not
-/// used, masked off where it is past the row) and deinterleaved by
-/// shuffles of register pairs (a strided read became a gather; a read of
-/// 2 * cols - 1 elements made LLVM assemble the odd-sized vector's even
-/// lanes element by element: MobileNetV2's stride-2 depthwise layer on
-/// 112x112x96 at 4.7% of the peak).
-/// Lanes 2 j + parity (j < cols) of `both` (2 cols lanes), by shuffles of
-/// register pairs (see readEvenColumns).
+/// Lanes 2 j + parity (j < cols) of `both` (2 cols lanes): one shuffle, or
+/// for cols = 32 one per 16 output lanes, concatenated (see
+/// readEvenColumns).
 Value deinterleave(RewriterBase &rewriter, Location loc, Value both, int64_t cols, int64_t parity) {
   auto lanes = [&](int64_t first, int64_t n) {
     SmallVector<int64_t> idx;
@@ -230,6 +221,14 @@ Value deinterleave(RewriterBase &rewriter, Location loc, Value both, int64_t col
   return parts.front();
 }
 
+/// Columns 0, 2, ..., 2 * (cols - 1) of the f32 memref `src` from `at` on
+/// (the input row of a stride-2 convolution or pooling): 2 * cols
+/// contiguous elements read as one vector (the last one, which is not
+/// used, masked off where it is past the row) and deinterleaved by
+/// shuffles of register pairs (a strided read became a gather; a read of
+/// 2 * cols - 1 elements made LLVM assemble the odd-sized vector's even
+/// lanes element by element: MobileNetV2's stride-2 depthwise layer on
+/// 112x112x96 at 4.7% of the peak).
 Value readEvenColumns(RewriterBase &rewriter, Location loc, Value src, ValueRange at, int64_t cols) {
   Type f32 = rewriter.getF32Type();
   Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
@@ -748,15 +747,6 @@ bool poolMicroKernel(PoolOp p) {
          strides[1] <= 2;
 }
 
-/// Replaces the tiled max or sum pooling `p` (N = C = OH = 1, the whole
-/// output row) by SIMD across the row, as the depthwise micro-kernel: per
-/// column chunk the output is read once, combined (max: arith.maximumf,
-/// NaN-propagating like the op; sum: arith.addf, window order as the op)
-/// with the KH x KW shifted input rows (stride 2: read contiguously and
-/// deinterleaved), and written once.  The upstream vectorization of the
-/// strided 1-D pooling it replaces ran ResNet-50's 3x3 stride-2 MaxPool at
-/// 3.3 ms and SqueezeNet's three at 31% of the model's time.  (Average
-/// pooling divides the sum afterwards, in its own loop.)
 /// The max pooling tile `p` of decomposePoolTile with a window 3 wide at
 /// stride 2 (no dilation along the row) and an input row of at least
 /// 2 OW + 1 columns, as two separable steps per column chunk: the max over
@@ -799,6 +789,15 @@ void decomposeMaxPoolStride2Width3(RewriterBase &rewriter, linalg::PoolingNchwMa
   rewriter.eraseOp(p);
 }
 
+/// Replaces the tiled max or sum pooling `p` (N = C = OH = 1, the whole
+/// output row) by SIMD across the row, as the depthwise micro-kernel: per
+/// column chunk the output is read once, combined (max: arith.maximumf,
+/// NaN-propagating like the op; sum: arith.addf, window order as the op)
+/// with the KH x KW shifted input rows (stride 2: read contiguously and
+/// deinterleaved), and written once.  The upstream vectorization of the
+/// strided 1-D pooling it replaces ran ResNet-50's 3x3 stride-2 MaxPool at
+/// 3.3 ms and SqueezeNet's three at 31% of the model's time.  (Average
+/// pooling divides the sum afterwards, in its own loop.)
 template <typename PoolOp>
 LogicalResult decomposePoolTile(RewriterBase &rewriter, PoolOp p) {
   constexpr bool isMax = std::is_same_v<PoolOp, linalg::PoolingNchwMaxOp>;
@@ -1059,7 +1058,6 @@ void populateDimFoldingPatterns(RewritePatternSet &patterns) {
   tensor::DimOp::getCanonicalizationPatterns(patterns, patterns.getContext());
 }
 
-
 /// Ops that may sit between a conv/matmul and its epilogue ops without
 /// touching their buffers.
 bool isInertBetween(Operation *op) {
@@ -1270,7 +1268,6 @@ constexpr llvm::StringLiteral kDirectRhsAttr = "kiln.direct_rhs";
 /// constant right operand, or a right operand read in place.
 bool usesMatmulKernel(linalg::MatmulOp mm) { return packedPanels(mm) || mm->hasAttr(kDirectRhsAttr); }
 
-
 /// Whether the micro-kernel can read the rows of a batch matmul's right
 /// operand `bt` in place and store the rows of its result `ct`: the right
 /// operand's last two dims (depth, columns) static, unit-stride rows.
@@ -1403,6 +1400,22 @@ bool splitBatchMatmul(RewriterBase &rewriter, linalg::BatchMatmulOp bmm) {
 /// of batch-1 layers come from memory once; spread over the tiles of a
 /// panel, their reads no longer stall the panel's first tile).
 constexpr llvm::StringLiteral kPrefetchPanelAttr = "kiln.prefetch_panel";
+
+/// The panel after `panel` of `numPanels` (the last one: itself).
+Value nextPanelIndex(RewriterBase &rewriter, Location loc, Value panel, int64_t numPanels) {
+  return arith::MinSIOp::create(
+      rewriter, loc, arith::AddIOp::create(rewriter, loc, panel, arith::ConstantIndexOp::create(rewriter, loc, 1)),
+      arith::ConstantIndexOp::create(rewriter, loc, numPanels - 1));
+}
+
+/// Prefetches row `k` of panel `panel` of `panels` ([P, K, 32] f32) into L2:
+/// its two cache lines.
+void prefetchPanelRow(RewriterBase &rewriter, Location loc, Value panels, Value panel, Value k) {
+  for (int64_t line = 0; line < kiln::cpu::kMatmulPanelWidth; line += 16)
+    memref::PrefetchOp::create(rewriter, loc, panels,
+                               ValueRange{panel, k, arith::ConstantIndexOp::create(rewriter, loc, line)},
+                               /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+}
 
 /// Packed matmuls whose right operand has at least this many bytes
 /// prefetch the next panel (its weights come from memory at every run).
@@ -1547,8 +1560,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
     auto sv = a.getDefiningOp<memref::SubViewOp>();
     if (sv) {
       rewriter.setInsertionPoint(mm);
-      nextPanel = arith::MinSIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, panel, cIdx(1)),
-                                         cIdx(panelsT.getDimSize(0) - 1));
+      nextPanel = nextPanelIndex(rewriter, loc, panel, panelsT.getDimSize(0));
       Value r0 = getValueOrCreateConstantIndexOp(rewriter, loc, sv.getMixedOffsets()[0]);
       Value m = memref::DimOp::create(rewriter, loc, sv.getSource(), 0);
       Value kK = cIdx(K);
@@ -1574,10 +1586,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
             rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(depth) * kMatmulPrefetchRows, ValueRange{k0});
         for (int64_t j = 0; j < kMatmulPrefetchRows; ++j) {
           Value pk = arith::AddIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, shareBase, it), cIdx(j));
-          pk = arith::MinSIOp::create(rewriter, loc, pk, shareEnd);
-          for (int64_t line = 0; line < W; line += 16)
-            memref::PrefetchOp::create(rewriter, loc, panels, ValueRange{nextPanel, pk, cIdx(line)},
-                                       /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+          prefetchPanelRow(rewriter, loc, panels, nextPanel, arith::MinSIOp::create(rewriter, loc, pk, shareEnd));
         }
       }
       for (int64_t kk = 0; kk < depth; ++kk) {
@@ -1698,8 +1707,8 @@ constexpr int64_t kFlatMinTiles = 8;
 /// Output rows of a pixel-vector tile whose panels are outside the pixels
 /// and whose input stays in L2: the whole image where F output channels
 /// make kFlatMinTiles panels, else the rows in kFlatMinTiles / panels
-/// blocks (never fewer rows than flatConvRows).  decomposePackedConvFlatTile then walks each group of 8 output
-/// channels over all the tile's pixels: 8 output (and residual) channel
+/// blocks (never fewer rows than flatConvRows).  decomposePackedConvFlatTile
+/// then walks each group of 8 output channels over all the tile's pixels: 8 output (and residual) channel
 /// rows written in long sequential runs instead of 32 rows 48 pixels at a
 /// time.  Measured on the Intel Xeon, ResNet-50's 64 -> 256 1x1 layer with
 /// its residual at 56x56: 1.16 -> 0.96 ms at batch 1, 17.8 -> 9.8 ms at
@@ -1726,7 +1735,6 @@ bool useFlatPixelKernel(linalg::Conv2DNchwFchwOp conv) {
          memref::CollapseShapeOp::isGuaranteedCollapsible(xt, {{0}, {1}, {2, 3}}) &&
          memref::CollapseShapeOp::isGuaranteedCollapsible(ot, {{0}, {1}, {2, 3}});
 }
-
 
 /// The packed filter panels of `conv` (kiln-cpu-pack-weights).
 FlatSymbolRefAttr packedFilter(linalg::Conv2DNchwFchwOp conv) {
@@ -1992,8 +2000,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
   Value nextPanel, shareBase;
   int64_t shareTaps = 0;
   if (conv->hasAttr(kPrefetchPanelAttr)) {
-    nextPanel = arith::MinSIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, panel, cIdx(1)),
-                                       cIdx(panelsT.getDimSize(0) - 1));
+    nextPanel = nextPanelIndex(rewriter, loc, panel, panelsT.getDimSize(0));
     shareTaps = K;
     shareBase = c0;
     if (auto sv = out.getDefiningOp<memref::SubViewOp>()) {
@@ -2067,9 +2074,7 @@ LogicalResult decomposePackedConvTile(RewriterBase &rewriter, linalg::Conv2DNchw
           if (nextPanel && tapNo < perIter) {
             Value pk = arith::MinSIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, pf0, cIdx(tapNo)),
                                               shareEnd);
-            for (int64_t line = 0; line < W; line += L)
-              memref::PrefetchOp::create(rewriter, loc, panels, ValueRange{nextPanel, pk, cIdx(line)},
-                                         /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
+            prefetchPanelRow(rewriter, loc, panels, nextPanel, pk);
           }
           SmallVector<Value> wv(H);
           for (int64_t h = 0; h < H; ++h)
