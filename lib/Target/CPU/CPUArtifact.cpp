@@ -295,10 +295,12 @@ llvm::Function *emitThreadBinding(llvm::Module &mod) {
 /// kiln_model_load() looks up; objects and archives do not, so that several
 /// models link into one program.  `checks` are the messages of the run-time
 /// checks (ABI v2; kiln.checks, RuntimeCheckABI.h).  `bindThreads`: emit the
-/// thread binding of multi-threaded runs (Linux only).
+/// thread binding of multi-threaded runs (Linux only).  `runWork`: a run's
+/// work per batch item (kiln-cpu-estimate-work; -1 unknown), for the
+/// one-thread rule of small runs.
 LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bool shared,
                      const kiln::ModelABI &abi, ArrayRef<std::string> checks,
-                     const kiln::ArenaInfo &arena, bool bindThreads) {
+                     const kiln::ArenaInfo &arena, bool bindThreads, int64_t runWork) {
   StringRef entry = abi.entry;
   ArrayRef<kiln::ABITensor> ins = abi.inputs, outs = abi.outputs;
   llvm::LLVMContext &ctx = mod.getContext();
@@ -368,6 +370,34 @@ LogicalResult addABI(llvm::Module &mod, StringRef modelName, StringRef cName, bo
       llvm::Value *p = b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, invoke->getArg(0), ins.size() + 3));
       llvm::Value *n = b.CreateSelect(b.CreateIsNull(p), llvm::ConstantInt::get(i32, 1),
                                       b.CreateLoad(i32, p));
+      // A small run on one thread (kiln-cpu-estimate-work): its work per
+      // batch item times the batch, dim 0 of the first input whose dim 0
+      // is dynamic, read from that input's memref descriptor.  Not where
+      // another input dim is dynamic: the work would not scale with it.
+      int batchInput = -1;
+      bool batchOnly = runWork >= 0;
+      for (auto [i, t] : llvm::enumerate(ins))
+        for (auto [k, d] : llvm::enumerate(t.dims))
+          if (d < 0) {
+            if (k != 0)
+              batchOnly = false;
+            else if (batchInput < 0)
+              batchInput = int(i);
+          }
+      if (batchOnly && runWork < kiln::cpu::kMinParallelRunWork) {
+        llvm::Value *small = llvm::ConstantInt::getTrue(ctx);
+        if (batchInput >= 0) {
+          int64_t rank = ins[batchInput].dims.size();
+          auto *descTy = llvm::StructType::get(
+              ctx, {ptrTy, ptrTy, i64, llvm::ArrayType::get(i64, rank), llvm::ArrayType::get(i64, rank)});
+          llvm::Value *size0 = b.CreateLoad(
+              i64, b.CreateStructGEP(descTy, callArgs[1 + batchInput], 3)); // sizes[0]
+          int64_t minBatch = runWork == 0 ? INT64_MAX
+                                          : (kiln::cpu::kMinParallelRunWork + runWork - 1) / runWork;
+          small = b.CreateICmpULT(size0, llvm::ConstantInt::get(i64, minBatch));
+        }
+        n = b.CreateSelect(small, llvm::ConstantInt::get(i32, 1), n, "kiln.small_run");
+      }
       b.CreateStore(n, b.CreateThreadLocalAddress(threadCount));
       // The team's wait between parallel regions: spin 1 ms, then sleep
       // (libomp's default spins 200 ms after the run, taking the cores from
@@ -619,8 +649,12 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     for (Attribute a : arr)
       checks.push_back(cast<StringAttr>(a).str());
   kiln::ArenaInfo arena = kiln::ArenaInfo::fromModule(module).value_or(kiln::ArenaInfo());
+  // A run's work per batch item (kiln-cpu-estimate-work), -1 if unknown.
+  int64_t runWork = -1;
+  if (auto w = module->getAttrOfType<IntegerAttr>(kiln::cpu::kRunWorkAttr))
+    runWork = w.getInt();
   if (failed(addABI(*llvmMod, modelName, opts.modelName, shared, *abi, checks, arena,
-                    triple.isOSLinux())))
+                    triple.isOSLinux(), runWork)))
     return module.emitError() << "cannot find the C interface of entry function '" << abi->entry
                               << "'";
   if (llvm::verifyModule(*llvmMod, &llvm::errs()))

@@ -111,6 +111,8 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     CPUStridedCopyToLinalgOptions co;
     co.intoIdentityOnly = true;
     pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg(co));
+    // A run's work per batch item (small runs stay on one thread).
+    pm.addPass(createCPUEstimateWork());
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

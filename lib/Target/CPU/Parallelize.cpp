@@ -9,6 +9,9 @@
 // threads, which the artifact writer defines (the count the runtime passes to
 // invoke).
 //
+// kiln-cpu-estimate-work (also here: it feeds the same decision) records a
+// run's work per batch item for the artifact writer's one-thread rule.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
@@ -19,6 +22,7 @@
 
 namespace kiln::cpu {
 #define GEN_PASS_DEF_CPUPARALLELIZE
+#define GEN_PASS_DEF_CPUESTIMATEWORK
 #include "Passes.h.inc"
 } // namespace kiln::cpu
 
@@ -174,6 +178,47 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
     }
     numLoops += outermost.size();
     dropMarkers();
+  }
+};
+
+} // namespace
+
+namespace {
+
+struct EstimateWorkPass : kiln::cpu::impl::CPUEstimateWorkBase<EstimateWorkPass> {
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    int64_t work = 0;
+    bool scalesWithBatch = true;
+    constexpr int64_t kCap = int64_t(1) << 50;
+    m.walk([&](linalg::LinalgOp op) {
+      int64_t w = kiln::cpu::iterationWork(op);
+      int64_t dynamic = llvm::count_if(op.getStaticLoopRanges(), ShapedType::isDynamic);
+      // Inside loops (ONNX Loop/Scan, recurrences, PadBorders' channel
+      // loops): once per iteration.
+      for (Operation *p = op->getParentOp(); p && !isa<func::FuncOp>(p); p = p->getParentOp()) {
+        if (auto f = dyn_cast<scf::ForOp>(p)) {
+          std::optional<int64_t> lb = getConstantIntValue(f.getLowerBound()),
+                                 ub = getConstantIntValue(f.getUpperBound()),
+                                 st = getConstantIntValue(f.getStep());
+          if (lb && ub && st && *st > 0) {
+            int64_t trips = std::max<int64_t>(0, (*ub - *lb + *st - 1) / *st);
+            w = trips && w > kCap / trips ? kCap : w * trips;
+          } else {
+            ++dynamic;
+          }
+        } else if (isa<LoopLikeOpInterface>(p)) {
+          scalesWithBatch = false; // a trip count the estimate cannot bound
+        }
+      }
+      if (dynamic > 1)
+        scalesWithBatch = false;
+      work = std::min(work + w, kCap);
+    });
+    if (scalesWithBatch)
+      m->setAttr(kiln::cpu::kRunWorkAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64), work));
+    else
+      m->removeAttr(kiln::cpu::kRunWorkAttr);
   }
 };
 
