@@ -68,6 +68,13 @@ constexpr llvm::StringLiteral kRunWorkAttr = "kiln.run_work";
 /// The product of `op`'s static loop ranges, dynamic ranges counted as 1
 /// (TileAndVectorize.cpp).
 int64_t iterationWork(mlir::linalg::LinalgOp op);
+/// Whether the result that `op` writes into `alloc` is read by nothing but
+/// its epilogue: `init` (before `op`) and the post op `act` (after it, in
+/// the same block), deallocations, uses before an `init` that overwrites
+/// the whole buffer, and uses from the first op after `act` that
+/// overwrites the whole buffer on (bufferization reuses dead buffers).
+/// Then only `act`'s result needs storing (TileAndVectorize.cpp).
+bool rawResultUnread(mlir::memref::AllocOp alloc, mlir::Operation *op, mlir::Operation *init, mlir::Operation *act);
 /// The allocation a buffer value is a view of (through subview / reshape /
 /// cast ops), or the value itself (TileAndVectorize.cpp).
 mlir::Value bufferRoot(mlir::Value v);

@@ -292,10 +292,7 @@ Epilogue epilogueOf(linalg::Conv2DNchwFchwOp conv) {
   }
   if (e.act && e.act.getDpsInits()[0] != out)
     if (auto alloc = out.getDefiningOp<memref::AllocOp>())
-      e.scratch = llvm::all_of(alloc->getUsers(), [&](Operation *u) {
-        return u == conv.getOperation() || u == e.init.getOperation() || u == e.act.getOperation() ||
-               isa<memref::DeallocOp>(u);
-      });
+      e.scratch = kiln::cpu::rawResultUnread(alloc, conv, e.init, e.act);
   return e;
 }
 
@@ -732,8 +729,10 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
     epi.init.erase();
   if (epi.act)
     epi.act.erase();
-  if (epi.scratch) {
-    Operation *alloc = out.getDefiningOp();
+  // A scratch output that nothing else uses (its deallocation aside) goes
+  // away; one that bufferization shares with other results stays.
+  if (Operation *alloc = epi.scratch ? out.getDefiningOp() : nullptr;
+      alloc && llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
     for (Operation *u : llvm::make_early_inc_range(alloc->getUsers()))
       u->erase();
     alloc->erase();
