@@ -201,7 +201,7 @@ static int advise_segments(struct dl_phdr_info *info, size_t size,
  * read-only segment makes it read 2 MiB folios and map them with 2 MiB
  * pages (a ResNet-50 library read back after eviction: 72 of its 113 MiB
  * in 2 MiB pages without, 112 with).  Pages already cached keep their
- * size; kiln-compile writes the library in one piece so that they are
+ * size; kiln-compile writes the library in large pieces so that they are
  * large too (docs/runtime.md, "Weights").  Best effort: nothing to report
  * where it does not apply. */
 static void advise_weights(void *handle) {

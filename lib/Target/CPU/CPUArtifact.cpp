@@ -17,6 +17,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
@@ -562,35 +563,29 @@ LogicalResult runLinker(ModuleOp module, StringRef linker, ArrayRef<StringRef> a
   return success();
 }
 
-/// Writes the linked library at `path` again, from memory in one write()
-/// to a new file renamed over it.  ld.lld writes its output through a
-/// shared mapping, which leaves much of the page cache in small folios;
-/// written in one piece, the file's page cache is in large folios (on
-/// file systems that have them: ext4 and XFS on Linux 6.x), which the
-/// kernel maps with 2 MiB pages where they are aligned, and the weights
-/// are read through far fewer TLB entries.  ResNet-50's last block, whose
-/// weights lld places at the start of the file, in 4 KiB pages, ran 1.2 to
-/// 1.9 times slower than the same layers of the block before it
-/// (docs/runtime.md, "Weights").  Errors name the file.
-LogicalResult rewriteInOneWrite(ModuleOp module, StringRef path) {
-  // Read with read(), into memory that is present: copied from a mapping
-  // of the file (MemoryBuffer::getFile maps large files), each page faults
-  // inside write(), and the kernel falls back to small folios.
-  SmallVector<char, 0> buf;
-  {
-    llvm::Expected<llvm::sys::fs::file_t> in = llvm::sys::fs::openNativeFileForRead(path);
-    if (!in)
-      return module.emitError() << "cannot read the linked library '" << path
-                                << "': " << llvm::toString(in.takeError());
-    llvm::Error e = llvm::sys::fs::readNativeFileToEOF(*in, buf);
-    llvm::sys::fs::closeFile(*in);
-    if (e)
-      return module.emitError() << "cannot read the linked library '" << path
-                                << "': " << llvm::toString(std::move(e));
-  }
+/// Writes the linked library at `path` again, with large write()s, to a
+/// new file renamed over it.  ld.lld writes its output through a shared
+/// mapping, which leaves much of the page cache in small folios; written
+/// in pieces of kRewriteChunk bytes (a multiple of 2 MiB: `dd` with 2, 8
+/// and 64 MiB blocks gave the same), the file's page cache is in large
+/// folios (on file systems that have them: ext4 and XFS on Linux 6.x),
+/// which the kernel maps with 2 MiB pages where they are aligned, and the
+/// weights are read through far fewer TLB entries.  ResNet-50's last
+/// block, whose weights lld places at the start of the file, in 4 KiB
+/// pages, ran 1.2 to 1.9 times slower than the same layers of the block
+/// before it (docs/runtime.md, "Weights").  The pieces go through a buffer
+/// of their size, not a copy of the file (VGG-16's library is 667 MB).
+/// Errors name the file.
+LogicalResult rewriteInLargeWrites(ModuleOp module, StringRef path) {
+  constexpr size_t kRewriteChunk = size_t(8) << 20;
   llvm::sys::fs::file_status st;
   if (std::error_code ec = llvm::sys::fs::status(path, st))
     return module.emitError() << "cannot stat '" << path << "': " << ec.message();
+  llvm::Expected<llvm::sys::fs::file_t> in = llvm::sys::fs::openNativeFileForRead(path);
+  if (!in)
+    return module.emitError() << "cannot read the linked library '" << path
+                              << "': " << llvm::toString(in.takeError());
+  auto closeIn = llvm::make_scope_exit([&] { llvm::sys::fs::closeFile(*in); });
   SmallString<128> tmp;
   int fd;
   if (std::error_code ec = llvm::sys::fs::createUniqueFile(path + ".%%%%%%.tmp", fd, tmp,
@@ -599,8 +594,20 @@ LogicalResult rewriteInOneWrite(ModuleOp module, StringRef path) {
     return module.emitError() << "cannot create a file next to '" << path << "': " << ec.message();
   llvm::FileRemover remover(tmp);
   {
+    // Read with read(), into memory that is present: copied from a mapping
+    // of the file, each page faults inside write(), and the kernel falls
+    // back to small folios.
+    std::vector<char> buf(kRewriteChunk);
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true, /*unbuffered=*/true);
-    os.write(buf.data(), buf.size());
+    for (;;) {
+      llvm::Expected<size_t> n = llvm::sys::fs::readNativeFile(*in, buf);
+      if (!n)
+        return module.emitError() << "cannot read the linked library '" << path
+                                  << "': " << llvm::toString(n.takeError());
+      if (*n == 0)
+        break;
+      os.write(buf.data(), *n);
+    }
     os.close();
     if (os.has_error())
       return module.emitError() << "cannot write '" << tmp << "': " << os.error().message();
@@ -1110,7 +1117,7 @@ LogicalResult kiln::cpu::writeCPUArtifact(ModuleOp module, const kiln::TargetOpt
     }
   }
   if (failed(runLinker(module, linker, args, outputPath)) ||
-      failed(rewriteInOneWrite(module, outputPath)))
+      failed(rewriteInLargeWrites(module, outputPath)))
     return failure();
   return writeModelHeaderFile(outputPath, *abi, headerOpts);
 }

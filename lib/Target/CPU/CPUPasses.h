@@ -1,7 +1,8 @@
 //===- CPUPasses.h - passes of the CPU target (internal) --------*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
-// Declared in Passes.td (one pass per file); the generated create functions
+// Declared in Passes.td (one pass per file; kiln-cpu-estimate-work shares
+// Parallelize.cpp with kiln-cpu-parallelize); the generated create functions
 // are kiln::cpu::createCPU<Name>().
 //
 //===----------------------------------------------------------------------===//
