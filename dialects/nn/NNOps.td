@@ -327,6 +327,43 @@ def NN_SoftmaxOp : NN_Op<"softmax", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+def NN_AttentionOp : NN_Op<"attention"> {
+  let summary = "scaled dot-product attention: softmax(scale * Q K^T + mask) V, heads as batch dims";
+  let description = [{
+    `query` [B, Hq, Lq, D], `key` [B, Hkv, Lk, D], `value` [B, Hkv, Lk, Dv]
+    -> [B, Hq, Lq, Dv] (rank 4), or [G, Lq, D], [G, Lk, D], [G, Lk, Dv] ->
+    [G, Lq, Dv] (rank 3: batch and heads in one dim).  For rank 4, Hq is a
+    multiple of Hkv: query head h attends with key/value head
+    h / (Hq / Hkv) (multi-query attention: Hkv = 1; grouped-query: 1 < Hkv <
+    Hq).  The scores `scale * Q K^T` are f32 [B, Hq, Lq, Lk] (never
+    materialized by the lowering).
+
+    `mask` (optional) has the scores' rank; each of its dims is 1
+    (broadcast) or the scores' dim.  An f32 mask is added to the scaled
+    scores (0 keeps a position, -inf or a large negative value removes it:
+    BERT's attention_mask, a relative position bias, a key-padding mask of
+    shape [B, 1, 1, Lk]); an i1 mask keeps the positions where it is true.
+    `causal` removes key positions j > i from query row i (top-left
+    aligned, as torch's `is_causal` and ONNX Attention's `is_causal`).
+    The softmax runs along Lk; a row with every position removed gives NaN,
+    as torch does.
+
+    Written by `kiln-nn-fuse-attention` from exported MatMul / scale / Add /
+    Softmax / MatMul chains.  The lowering (NNToLinalg) streams blocks of
+    keys and values with an online softmax (FlashAttention-2): per query
+    block a running maximum, sum and output accumulator, rescaled when the
+    maximum grows; with `causal`, key blocks entirely above the diagonal
+    are skipped.
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key, AnyRankedTensor:$value,
+                   Optional<AnyRankedTensor>:$mask, F32Attr:$scale, UnitAttr:$causal);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)? attr-dict `:`
+    type($query) `,` type($key) `,` type($value) `->` type($result)
+  }];
+}
+
 def NN_LayerNormOp : NN_Op<"layer_norm"> {
   let summary = "layer normalization over the dims from `axis` to the end";
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,

@@ -40,6 +40,7 @@ static const NNPassEntry kNNPasses[] = {
     {"kiln-nn-fold-shape-arith", 1, [] { return kiln::createNNFoldShapeArith(); }},
     {"kiln-nn-simplify-layout", 1, [] { return kiln::createNNSimplifyLayout(); }},
     {"kiln-nn-fold-pad", 2, [] { return kiln::createNNFoldPad(); }},
+    {"kiln-nn-fuse-attention", 2, [] { return kiln::createNNFuseAttention(); }},
     {"kiln-nn-fold-scale-shift", 2, [] { return kiln::createNNFoldScaleShift(); }},
     {"kiln-nn-fuse-epilogue", 2, [] { return kiln::createNNFuseEpilogue(); }},
     {"kiln-nn-merge-sequential", 2, [] { return kiln::createNNMergeSequential(); }},

@@ -36,6 +36,34 @@ def NNFuseEpilogue : Pass<"kiln-nn-fuse-epilogue", "mlir::func::FuncOp"> {
   let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
 }
 
+def NNFuseAttention : Pass<"kiln-nn-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse MatMul / scale / mask Adds / Softmax / MatMul chains into nn.attention";
+  let description = [{
+    Finds `softmax(scale * (Q x K^T) + masks, last axis) x V` as exporters
+    write it (torch's nn.MultiheadAttention and TransformerEncoderLayer slow
+    path, BERT, GPT, ViT and Swin blocks) and replaces it by one
+    nn.attention:
+      * the scale: Mul or Div by a scalar constant after the product, or on
+        Q (and K^T);
+      * masks: Adds of f32 tensors of the scores' rank whose dims broadcast
+        into the scores (the Add's result is the scores' type); several
+        add up into one mask; a constant [1, .., L, L] mask that keeps
+        j <= i and removes j > i (0 and -inf, or <= -1e4) becomes the
+        `causal` flag, so the lowering skips the key blocks above the
+        diagonal;
+      * Q, K^T and V of rank 3 or 4 with the scores' batch (and head) dims,
+        unbroadcast; K^T from an nn.transpose becomes the key through one
+        transpose of that transpose's input.
+    Left alone: a softmax over another axis or a log-softmax, intermediate
+    values with other users, a mask added inside the scale, scores that a
+    mask broadcasts to a larger shape, a P x V product with a fused
+    epilogue or broadcast (head-mixing) batch dims.
+
+    Statistics: attention-fused, causal-masks.
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect"];
+}
+
 def NNConstantFold : Pass<"kiln-nn-constant-fold", "mlir::func::FuncOp"> {
   let summary = "Evaluate nn ops whose operands are all constants at compile time";
   let description = [{

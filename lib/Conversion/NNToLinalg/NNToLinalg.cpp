@@ -29,6 +29,7 @@ void kiln::nn_to_linalg::populateNNToLinalgPatterns(RewritePatternSet &patterns)
   populateElementwisePatterns(patterns);
   populateTensorPatterns(patterns);
   populateMatmulPatterns(patterns);
+  populateAttentionPatterns(patterns);
   populateConvPoolPatterns(patterns);
   populateNormalizationPatterns(patterns);
   populateIndexingPatterns(patterns);

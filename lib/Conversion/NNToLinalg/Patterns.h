@@ -24,6 +24,8 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);
 /// nn.matmul, nn.einsum, nn.det (Matmul.cpp).
 void populateMatmulPatterns(mlir::RewritePatternSet &patterns);
+/// nn.attention: a tiled online softmax (Attention.cpp).
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// nn.conv, nn.conv_transpose, nn.pool, nn.pool_indices, nn.max_unpool
 /// (ConvPool.cpp).
 void populateConvPoolPatterns(mlir::RewritePatternSet &patterns);

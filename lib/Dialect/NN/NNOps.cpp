@@ -10,6 +10,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace kiln::nn;
 
@@ -331,6 +333,55 @@ LogicalResult ReduceOp::verify() {
 }
 
 LogicalResult SoftmaxOp::verify() { return verifyAxisOf(*this, getAxis(), getInput()); }
+
+LogicalResult AttentionOp::verify() {
+  auto q = rt(getQuery()), k = rt(getKey()), v = rt(getValue()), r = rt(getResult());
+  int64_t n = q.getRank();
+  if (n != 3 && n != 4)
+    return emitOpError("query must have rank 3 ([G, Lq, D]) or 4 ([B, H, Lq, D])");
+  if (k.getRank() != n || v.getRank() != n || r.getRank() != n)
+    return emitOpError("query, key, value and result must have the same rank");
+  for (RankedTensorType t : {q, k, v, r})
+    if (!t.getElementType().isF32())
+      return emitOpError("operands and result must be f32");
+  auto same = [](int64_t a, int64_t b) { return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b; };
+  auto d = [](RankedTensorType t, int64_t i) { return t.getDimSize(i); };
+  if (!same(d(q, 0), d(k, 0)) || !same(d(q, 0), d(v, 0)))
+    return emitOpError("query, key and value must have the same batch dim");
+  if (n == 4) {
+    if (!same(d(k, 1), d(v, 1)))
+      return emitOpError("key and value must have the same number of heads");
+    int64_t hq = d(q, 1), hkv = d(k, 1);
+    if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) && (hkv < 1 || hq % hkv != 0))
+      return emitOpError("the query heads (") << hq << ") must be a multiple of the key/value heads (" << hkv << ")";
+  }
+  if (!same(d(q, n - 1), d(k, n - 1)))
+    return emitOpError("query and key must have the same head size");
+  if (!same(d(k, n - 2), d(v, n - 2)))
+    return emitOpError("key and value must have the same sequence length");
+  for (int64_t i = 0; i < n - 2; ++i)
+    if (!same(d(r, i), d(q, i)))
+      return emitOpError("result batch dims must be the query's");
+  if (!same(d(r, n - 2), d(q, n - 2)) || !same(d(r, n - 1), d(v, n - 1)))
+    return emitOpError("result must be [..., Lq, Dv]");
+  if (Value m = getMask()) {
+    auto mt = rt(m);
+    if (mt.getRank() != n)
+      return emitOpError("mask must have the scores' rank");
+    if (!mt.getElementType().isF32() && !mt.getElementType().isInteger(1))
+      return emitOpError("mask must be f32 (additive) or i1 (true keeps a position)");
+    SmallVector<int64_t> scores(q.getShape().take_front(n - 1));
+    scores.push_back(d(k, n - 2));
+    for (int64_t i = 0; i < n; ++i)
+      if (mt.getDimSize(i) != 1 && !same(mt.getDimSize(i), scores[i]))
+        return emitOpError("mask dim ") << i << " (" << mt.getDimSize(i)
+                                        << ") is neither 1 nor the scores' dim (" << scores[i] << ")";
+  }
+  float s = getScale().convertToFloat();
+  if (!std::isfinite(s) || s == 0)
+    return emitOpError("scale must be finite and nonzero");
+  return success();
+}
 
 LogicalResult LayerNormOp::verify() { return verifyAxisOf(*this, getAxis(), getInput()); }
 

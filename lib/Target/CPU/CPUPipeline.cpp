@@ -81,8 +81,16 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   bo.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
   // Loops of ONNX Loop / Scan yield fresh tensors (e.g. grown scan outputs).
   bo.allowReturnAllocsFromLoops = true;
+  // The blocks of scf.forall loops (nn.attention's output blocks) are
+  // computed in the destination's slice, not in a buffer copied there.
+  pm.addNestedPass<func::FuncOp>(createCPUForallInPlace());
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
   pm.addPass(createCanonicalizerPass());
+  // Parallel loops of the lowerings (scf.forall) as loops marked for the
+  // run's threads.
+  CPUForallToForOptions fo;
+  fo.mark = opts.optLevel > 0 && opts.parallel;
+  pm.addNestedPass<func::FuncOp>(createCPUForallToFor(fo));
   bufferization::BufferDeallocationPipelineOptions dopts;
   bufferization::buildBufferDeallocationPipeline(pm, dopts);
   // Tiling and vectorization run on buffers: one-shot bufferization of

@@ -26,7 +26,9 @@
 // first of them; the memref.get_global ops inside a kernel are moved out of
 // it first, so that the globals it reads are arguments as well.
 // Loops that allocate, free or call something (an ONNX Loop or If body)
-// are not kernels: their bodies are searched for kernels instead.
+// are not kernels: their bodies are searched for kernels instead; a loop
+// marked kiln.parallel whose body allocates and frees scratch buffers (and
+// calls nothing) is one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,7 +67,13 @@ struct OutlineKernelsPass : kiln::cpu::impl::CPUOutlineKernelsBase<OutlineKernel
       return true;
     if (!isa<scf::ForOp, scf::ParallelOp, scf::ForallOp>(op))
       return false;
-    return !op->walk([](Operation *o) {
+    // A loop that runs on threads (kiln.parallel: nn.attention's blocks)
+    // may allocate its blocks' scratch buffers: kiln-cpu-parallelize gives
+    // each thread its own, once.
+    bool parallel = op->hasAttr(kiln::cpu::kParallelAttr);
+    return !op->walk([&](Operation *o) {
+                 if (parallel && isa<memref::AllocOp, memref::DeallocOp>(o))
+                   return WalkResult::advance();
                  if (isa<memref::AllocOp, memref::DeallocOp, memref::ReallocOp, CallOpInterface>(o))
                    return WalkResult::interrupt();
                  return WalkResult::advance();

@@ -19,10 +19,14 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "kiln/Transforms/Statistics.h"
+#include "mlir/Dialect/Bufferization/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 
 namespace kiln::cpu {
 #define GEN_PASS_DEF_CPUPARALLELIZE
 #define GEN_PASS_DEF_CPUESTIMATEWORK
+#define GEN_PASS_DEF_CPUFORALLTOFOR
+#define GEN_PASS_DEF_CPUFORALLINPLACE
 #include "Passes.h.inc"
 } // namespace kiln::cpu
 
@@ -55,6 +59,8 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
     MLIRContext *ctx = &getContext();
     std::atomic<uint64_t> &numLoops = kiln::passStatistic(
         getArgument(), "loops-parallelized", "Tile loop bands run on OpenMP threads");
+    std::atomic<uint64_t> &numScratch = kiln::passStatistic(
+        getArgument(), "scratch-per-thread", "Buffers of a parallel loop's iterations allocated once per thread");
 
     // Outermost marked bands.
     SmallVector<scf::ForOp> outermost;
@@ -175,6 +181,31 @@ struct ParallelizePass : kiln::cpu::impl::CPUParallelizeBase<ParallelizePass> {
       body->getOperations().splice(std::prev(body->end()), inner->getOperations(),
                                    inner->begin(), std::prev(inner->end()));
       f.erase();
+      // Scratch buffers of an iteration (an alloc freed in its own block,
+      // static or sized outside the region): once per thread, around its
+      // chunk, instead of a malloc and free per iteration (nn.attention's
+      // score and row blocks).
+      SmallVector<std::pair<memref::AllocOp, memref::DeallocOp>> scratch;
+      loop.getBody()->walk([&](memref::AllocOp a) {
+        memref::DeallocOp d;
+        for (Operation *u : a->getUsers())
+          if (auto dd = dyn_cast<memref::DeallocOp>(u)) {
+            if (d || dd->getBlock() != a->getBlock())
+              return;
+            d = dd;
+          } else if (u->hasTrait<OpTrait::IsTerminator>()) {
+            return; // yielded: lives on after the iteration
+          }
+        auto outside = [&](Value v) { return !loop->isAncestor(v.getParentBlock()->getParentOp()); };
+        if (!d || !llvm::all_of(a->getOperands(), outside))
+          return;
+        scratch.emplace_back(a, d);
+      });
+      for (auto [a, d] : scratch) {
+        a->moveBefore(loop);
+        d->moveAfter(loop);
+      }
+      numScratch += scratch.size();
     }
     numLoops += outermost.size();
     dropMarkers();
@@ -219,6 +250,56 @@ struct EstimateWorkPass : kiln::cpu::impl::CPUEstimateWorkBase<EstimateWorkPass>
       m->setAttr(kiln::cpu::kRunWorkAttr, IntegerAttr::get(IntegerType::get(&getContext(), 64), work));
     else
       m->removeAttr(kiln::cpu::kRunWorkAttr);
+  }
+};
+
+} // namespace
+
+namespace {
+
+struct ForallToForPass : kiln::cpu::impl::CPUForallToForBase<ForallToForPass> {
+  using CPUForallToForBase::CPUForallToForBase;
+  void runOnOperation() override {
+    std::atomic<uint64_t> &numConverted =
+        kiln::passStatistic(getArgument(), "foralls-converted", "scf.forall loops converted to scf.for");
+    SmallVector<scf::ForallOp> foralls;
+    getOperation().walk([&](scf::ForallOp f) { foralls.push_back(f); });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForallOp f : foralls) {
+      if (f->getNumResults() != 0) {
+        f->emitError("kiln: scf.forall with results left after bufferization");
+        return signalPassFailure();
+      }
+      bool outermost = !f->getParentOfType<LoopLikeOpInterface>();
+      rewriter.setInsertionPoint(f);
+      SmallVector<Operation *> loops;
+      if (failed(scf::forallToForLoop(rewriter, f, &loops))) {
+        f->emitError("kiln: cannot convert scf.forall to scf.for");
+        return signalPassFailure();
+      }
+      ++numConverted;
+      if (mark && outermost)
+        for (Operation *l : loops)
+          l->setAttr(kiln::cpu::kParallelAttr, rewriter.getUnitAttr());
+    }
+  }
+};
+
+} // namespace
+
+namespace {
+
+struct ForallInPlacePass : kiln::cpu::impl::CPUForallInPlaceBase<ForallInPlacePass> {
+  void runOnOperation() override {
+    SmallVector<scf::ForallOp> foralls;
+    getOperation().walk([&](scf::ForallOp f) {
+      if (f->getNumResults() != 0)
+        foralls.push_back(f);
+    });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForallOp f : foralls)
+      if (failed(bufferization::eliminateEmptyTensors(rewriter, f)))
+        return signalPassFailure();
   }
 };
 

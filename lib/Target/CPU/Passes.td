@@ -294,6 +294,39 @@ def CPUEstimateWork : Pass<"kiln-cpu-estimate-work", "mlir::ModuleOp"> {
   }];
 }
 
+def CPUForallInPlace : Pass<"kiln-cpu-forall-in-place", "mlir::func::FuncOp"> {
+  let summary = "scf.forall blocks computed in their slice of the shared output";
+  let description = [{
+    Before bufferization: in every `scf.forall`, a block that is computed
+    into a `tensor.empty` and then inserted into the shared output
+    (`tensor.parallel_insert_slice`) is computed into that slice of the
+    output instead (upstream empty tensor elimination, applied to the
+    forall loops only), so that bufferization writes it in place instead
+    of into a buffer copied there.  (Canonicalization replaces a DPS init
+    that the payload does not read by a tensor.empty.)
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def CPUForallToFor : Pass<"kiln-cpu-forall-to-for", "mlir::func::FuncOp"> {
+  let summary = "scf.forall on buffers as scf.for loops, marked to run on threads";
+  let description = [{
+    After bufferization: every `scf.forall` without results (the parallel
+    loops of target-independent lowerings: nn.attention's batch x heads x
+    query blocks) becomes a nest of `scf.for` loops.  With `mark` (-O1 and
+    up) a loop not nested in another loop is marked `kiln.parallel`, so that
+    kiln-cpu-parallelize runs it on the run's threads; the loops that
+    kiln-cpu-tile-and-vectorize then makes inside it stay sequential.
+
+    Statistics: foralls-converted.
+  }];
+  let options = [
+    Option<"mark", "mark", "bool", /*default=*/"true",
+           "mark the outermost converted loops kiln.parallel">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
 def CPUParallelize : Pass<"kiln-cpu-parallelize", "mlir::ModuleOp"> {
   let summary = "Run the marked tile loops on OpenMP threads";
   let description = [{

@@ -1,0 +1,403 @@
+//===- Attention.cpp - nn.attention as a tiled online softmax -------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// nn.attention never materializes its [.., Lq, Lk] scores.  One scf.forall
+// iteration per (batch, head, block of kBlockQ query rows) streams the keys
+// and values in blocks of kBlockK rows (FlashAttention-2's order, on
+// tensors):
+//
+//   S     = Q_blk x K^T_blk                       (linalg.batch_matmul, 1 x bq x bk)
+//   S     = scale * S + mask, -inf where causal    (one elementwise generic)
+//   m'    = max(m, rowmax S)
+//   P     = exp(S - m')                            (in place of S)
+//   a     = exp(m - m');  l = a * l + rowsum P
+//   acc   = a * acc + P x V_blk                    (linalg.batch_matmul accumulating)
+//
+// and finally writes acc / l into its slice of the result.  (m' = -inf, a
+// row whose positions are all removed so far, is taken as 0 in the
+// exponentials, so that a fully masked first block gives P = 0 rather than
+// NaN; a row with every position removed ends as 0 / 0 = NaN, as in
+// torch.)  Memory: the blocks of one iteration, O(kBlockQ x (kBlockK + Dv))
+// per thread whatever the sequence length.
+//
+// The key loop has a static block size; a last partial block (Lk not a
+// multiple of kBlockK, or the diagonal block of causal attention, whose
+// loop ends at min(Lk, q0 + bq)) runs in a second loop of at most one trip,
+// so that the main blocks keep static shapes for the CPU micro-kernels.
+// K^T ([.., D, Lk], rows of keys contiguous: the right operand the matmul
+// micro-kernel reads in place) is one transpose of the key's producer when
+// that is a transpose (BERT's and ViT's head split), else of the key.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+#include "Patterns.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace kiln::nn_to_linalg;
+namespace nn = kiln::nn;
+
+namespace {
+
+/// Query rows and key rows per block.  A block's scores (64 x 128 f32,
+/// 32 KB) stay in a 48 KB L1 data cache beside the running state; K^T and
+/// V blocks (32 KB each at head size 64) come from L2.
+constexpr int64_t kBlockQ = 64, kBlockK = 128;
+
+OpFoldResult ofr(OpBuilder &b, Value v) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return b.getIndexAttr(*c);
+  return v;
+}
+
+int64_t staticOf(OpFoldResult f) { return getConstantIntValue(f).value_or(kDyn); }
+
+/// A 3-D [1, s1, s2] slice of the rank-3 or rank-4 `src` at batch `bi` (and
+/// head `hi` for rank 4): offsets/sizes of the last two dims given; a dim
+/// of `src` with static size 1 where `broadcast` allows it is read at 0 with
+/// size 1 (a broadcasting mask).
+Value slice3(OpBuilder &b, Location loc, Value src, Value bi, Value hi, OpFoldResult o2, OpFoldResult s2,
+             OpFoldResult o3, OpFoldResult s3, bool broadcast) {
+  auto t = rtt(src);
+  int64_t n = t.getRank();
+  SmallVector<OpFoldResult> offs, sizes, strides(n, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> wantO{ofr(b, bi)}, wantS{b.getIndexAttr(1)};
+  if (n == 4) {
+    wantO.push_back(ofr(b, hi));
+    wantS.push_back(b.getIndexAttr(1));
+  }
+  wantO.append({o2, o3});
+  wantS.append({s2, s3});
+  for (int64_t i = 0; i < n; ++i) {
+    if (broadcast && t.getDimSize(i) == 1) {
+      offs.push_back(b.getIndexAttr(0));
+      sizes.push_back(b.getIndexAttr(1));
+    } else {
+      offs.push_back(wantO[i]);
+      sizes.push_back(wantS[i]);
+    }
+  }
+  // Rank 4: the batch dim (size 1) is dropped.
+  SmallVector<int64_t> shape;
+  for (int64_t i = n - 3; i < n; ++i)
+    shape.push_back(staticOf(sizes[i]));
+  auto rt = RankedTensorType::get(shape, t.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, rt, src, offs, sizes, strides);
+}
+
+AffineMap map3(OpBuilder &b, ArrayRef<AffineExpr> e) { return AffineMap::get(3, 0, e, b.getContext()); }
+
+FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
+  Location loc = op.getLoc();
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue(), mask = op.getMask();
+  auto qt = rtt(q), vt = rtt(v);
+  auto res = rtt(op.getResult());
+  int64_t n = qt.getRank();
+  Type f32 = b.getF32Type();
+  MLIRContext *ctx = b.getContext();
+  using IT = utils::IteratorType;
+
+  // K^T [.., D, Lk].
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, n));
+  std::swap(perm[n - 2], perm[n - 1]);
+  Value kSrc = k;
+  if (auto tr = k.getDefiningOp<linalg::TransposeOp>()) {
+    ArrayRef<int64_t> p = tr.getPermutation();
+    SmallVector<int64_t> composed(n);
+    for (int64_t i = 0; i < n; ++i)
+      composed[i] = p[perm[i]];
+    kSrc = tr.getInput();
+    perm = composed;
+  }
+  Value kt = kSrc;
+  if (!llvm::equal(perm, llvm::seq<int64_t>(0, n))) {
+    auto st = rtt(kSrc);
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dims;
+    for (int64_t p : perm) {
+      shape.push_back(st.getDimSize(p));
+      dims.push_back(dimOf(b, loc, kSrc, p));
+    }
+    Value init = empty(b, loc, RankedTensorType::get(shape, f32), dims);
+    kt = linalg::TransposeOp::create(b, loc, kSrc, init, perm).getResult()[0];
+  }
+
+  Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
+  Value nb = dimOf(b, loc, q, 0);
+  Value heads = n == 4 ? dimOf(b, loc, q, 1) : c1;
+  Value kvHeads = n == 4 ? dimOf(b, loc, k, 1) : c1;
+  Value group = arith::DivUIOp::create(b, loc, heads, kvHeads);
+  Value lq = dimOf(b, loc, q, n - 2), lk = dimOf(b, loc, k, n - 2);
+  int64_t lqS = qt.getDimSize(n - 2), lkS = rtt(k).getDimSize(n - 2);
+  OpFoldResult d = mixedDim(b, loc, q, n - 1), dv = mixedDim(b, loc, v, n - 1);
+
+  // Block sizes: a sequence that fits one block is one block (static when
+  // the sequence is); query blocks are static when they divide Lq.
+  int64_t bqMax = kBlockQ, bkMax = kBlockK;
+  if (!ShapedType::isDynamic(lqS) && lqS <= bqMax)
+    bqMax = std::max<int64_t>(lqS, 1);
+  if (!ShapedType::isDynamic(lkS) && lkS <= bkMax)
+    bkMax = std::max<int64_t>(lkS, 1);
+  Value bqC = cIdx(b, loc, bqMax), bkC = cIdx(b, loc, bkMax);
+
+  SmallVector<Value> resDims;
+  for (int64_t i = 0; i < n - 1; ++i)
+    resDims.push_back(dimOf(b, loc, q, i));
+  resDims.push_back(dimOf(b, loc, v, n - 1));
+  Value result = empty(b, loc, res, resDims);
+  float scale = op.getScale().convertToFloat();
+  bool causal = op.getCausal();
+  auto id3 = map3(b, {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2)});
+  auto row3 = map3(b, {b.getAffineDimExpr(0), b.getAffineDimExpr(1)});
+  auto id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<IT> par3(3, IT::parallel), par2(2, IT::parallel), red3{IT::parallel, IT::parallel, IT::reduction};
+  Value negInf = lowest(b, loc, f32), zero = scalar(b, loc, f32, 0), one = scalar(b, loc, f32, 1);
+  // The exponent base: the running maximum, 0 while it is -inf.
+  auto safeMax = [&](OpBuilder &nb2, Location nl, Value mx) -> Value {
+    Value isInf = arith::CmpFOp::create(nb2, nl, arith::CmpFPredicate::OEQ, mx, negInf);
+    return arith::SelectOp::create(nb2, nl, isInf, zero, mx);
+  };
+
+  // One scf.forall over batch x heads x `nq` query blocks of `bqStatic`
+  // rows (kDyn: kBlockQ rows, the last one shorter) from row `qBase`,
+  // writing its blocks into `into`.
+  auto emitForall = [&](Value into, Value nq, Value qBase, int64_t bqStatic) -> Value {
+  Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, nb, heads), nq);
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{ofr(b, total)}, ValueRange{into}, std::nullopt);
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value t = forall.getInductionVar(0);
+  Value qb = arith::RemUIOp::create(b, loc, t, nq);
+  Value bh = arith::DivUIOp::create(b, loc, t, nq);
+  Value hi = arith::RemUIOp::create(b, loc, bh, heads);
+  Value bi = arith::DivUIOp::create(b, loc, bh, heads);
+  Value hk = arith::DivUIOp::create(b, loc, hi, group);
+  Value q0 = arith::AddIOp::create(b, loc, qBase, arith::MulIOp::create(b, loc, qb, bqC));
+  OpFoldResult bq = b.getIndexAttr(bqStatic);
+  if (ShapedType::isDynamic(bqStatic))
+    bq = arith::MinUIOp::create(b, loc, bqC, arith::SubIOp::create(b, loc, lq, q0)).getResult();
+  Value bqV = getValueOrCreateConstantIndexOp(b, loc, bq);
+
+  Value qBlk = slice3(b, loc, q, bi, hi, q0, bq, b.getIndexAttr(0), d, false);
+  int64_t bqS = staticOf(bq), dvS = vt.getDimSize(n - 1);
+  // The scale on the query block, once (scale * (Q K^T) = (scale * Q) K^T).
+  if (scale != 1.0f) {
+    auto qbT = cast<RankedTensorType>(qBlk.getType());
+    SmallVector<Value> qDyn;
+    if (ShapedType::isDynamic(bqS))
+      qDyn.push_back(bqV);
+    if (qbT.isDynamicDim(2))
+      qDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+    Value qInit = tensor::EmptyOp::create(b, loc, qbT.getShape(), f32, qDyn);
+    qBlk = linalg::GenericOp::create(b, loc, TypeRange{qbT}, ValueRange{qBlk}, ValueRange{qInit},
+                                     ArrayRef<AffineMap>{id3, id3}, par3,
+                                     [&](OpBuilder &nb2, Location nl, ValueRange a) {
+                                       linalg::YieldOp::create(
+                                           nb2, nl,
+                                           (Value)arith::MulFOp::create(nb2, nl, a[0], scalar(nb2, nl, f32, scale)));
+                                     })
+               .getResult(0);
+  }
+  auto rowT = RankedTensorType::get({1, bqS}, f32);
+  auto accT = RankedTensorType::get({1, bqS, dvS}, f32);
+  SmallVector<Value> rowDyn, accDyn;
+  if (ShapedType::isDynamic(bqS)) {
+    rowDyn.push_back(bqV);
+    accDyn.push_back(bqV);
+  }
+  if (ShapedType::isDynamic(dvS))
+    accDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, dv));
+  Value m0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), negInf);
+  Value l0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), zero);
+  Value acc0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, accT.getShape(), f32, accDyn), zero);
+
+  // Keys [0, kEnd): all of them, or those at or left of the block's last
+  // row's diagonal.
+  Value kEnd = lk;
+  if (op.getCausal())
+    kEnd = arith::MinUIOp::create(b, loc, lk, arith::AddIOp::create(b, loc, q0, bqV));
+  // Full blocks [0, kFull) without the causal mask: for causal attention
+  // those left of the query block's first row (j < q0 <= i), so that only
+  // the blocks across the diagonal compare positions.
+  Value kSafe = causal ? (Value)arith::MinUIOp::create(b, loc, lk, q0) : kEnd;
+  Value kFull = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, kSafe, bkC), bkC);
+
+
+  // One key block [k0, k0 + bk) of the query block: (m, l, acc) -> new.
+  auto block = [&](OpBuilder &ob, Location bl, Value k0, OpFoldResult bk, ValueRange st,
+                   bool maskCausal) -> SmallVector<Value> {
+    Value m = st[0], l = st[1], acc = st[2];
+    Value ktBlk = slice3(ob, bl, kt, bi, hk, ob.getIndexAttr(0), d, k0, bk, false);
+    Value vBlk = slice3(ob, bl, v, bi, hk, k0, bk, ob.getIndexAttr(0), dv, false);
+    int64_t bkS = staticOf(bk);
+    auto sT = RankedTensorType::get({1, bqS, bkS}, f32);
+    SmallVector<Value> sDyn;
+    if (ShapedType::isDynamic(bqS))
+      sDyn.push_back(bqV);
+    if (ShapedType::isDynamic(bkS))
+      sDyn.push_back(getValueOrCreateConstantIndexOp(ob, bl, bk));
+    Value s = fillTensor(ob, bl, tensor::EmptyOp::create(ob, bl, sT.getShape(), f32, sDyn), zero);
+    s = linalg::BatchMatmulOp::create(ob, bl, TypeRange{sT}, ValueRange{qBlk, ktBlk}, ValueRange{s}).getResult(0);
+    // Scale, mask, causal.
+    SmallVector<Value> ins;
+    SmallVector<AffineMap> maps;
+    bool boolMask = false;
+    if (mask) {
+      auto mt = rtt(mask);
+      boolMask = mt.getElementType().isInteger(1);
+      Value mBlk = slice3(ob, bl, mask, bi, hi, q0, bq, k0, bk, true);
+      SmallVector<AffineExpr> e{ob.getAffineConstantExpr(0)};
+      for (int64_t i = 1; i < 3; ++i)
+        e.push_back(mt.getDimSize(n - 3 + i) == 1 ? ob.getAffineConstantExpr(0) : ob.getAffineDimExpr(i));
+      ins.push_back(mBlk);
+      maps.push_back(map3(ob, e));
+    }
+    maps.push_back(id3);
+    if (mask || maskCausal)
+    s = linalg::GenericOp::create(
+            ob, bl, TypeRange{sT}, ins, ValueRange{s}, maps, par3,
+            [&](OpBuilder &nb2, Location nl, ValueRange a) {
+              Value x = a.back();
+              if (mask)
+                x = boolMask ? (Value)arith::SelectOp::create(nb2, nl, a[0], x, negInf)
+                             : (Value)arith::AddFOp::create(nb2, nl, x, a[0]);
+              if (maskCausal) {
+                Value i = arith::AddIOp::create(nb2, nl, q0, linalg::IndexOp::create(nb2, nl, 1));
+                Value j = arith::AddIOp::create(nb2, nl, k0, linalg::IndexOp::create(nb2, nl, 2));
+                Value above = arith::CmpIOp::create(nb2, nl, arith::CmpIPredicate::ugt, j, i);
+                x = arith::SelectOp::create(nb2, nl, above, negInf, x);
+              }
+              linalg::YieldOp::create(nb2, nl, x);
+            })
+            .getResult(0);
+    // The updates of m, l and acc write the buffers they read (their DPS
+    // inits), so that the loop carries them in place; a block allocates
+    // S, its row maximum and alpha.
+    auto gen = [&](Value init, ValueRange in, ArrayRef<AffineMap> maps, ArrayRef<IT> iters,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> fn) -> Value {
+      return linalg::GenericOp::create(ob, bl, TypeRange{init.getType()}, in, ValueRange{init}, maps, iters,
+                                       [&](OpBuilder &nb2, Location nl, ValueRange a) {
+                                         linalg::YieldOp::create(nb2, nl, fn(nb2, nl, a));
+                                       })
+          .getResult(0);
+    };
+    // mx = max(m, rowmax S): the new running maximum.
+    // (Initialized to max(m, S[:, 0]): a fill of -inf would be merged by
+    // CSE with m's initial fill and a copy of m folded into m itself,
+    // both making bufferization copy m in every block.)
+    auto col0 = AffineMap::get(2, 0, {ob.getAffineDimExpr(0), ob.getAffineDimExpr(1), ob.getAffineConstantExpr(0)},
+                               ctx);
+    Value mx = gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, s},
+                   {id2, col0, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+                     return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+                   });
+    mx = gen(mx, ValueRange{s}, {id3, row3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+    });
+    // alpha = exp(m - mx).
+    Value alpha = gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, mx},
+                      {id2, id2, id2}, par2, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+                        return math::ExpOp::create(nb2, nl,
+                                                   arith::SubFOp::create(nb2, nl, a[0], safeMax(nb2, nl, a[1])));
+                      });
+    // P = exp(S - mx), in S's buffer.
+    Value p = gen(s, ValueRange{mx}, {row3, id3}, par3, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return math::ExpOp::create(nb2, nl, arith::SubFOp::create(nb2, nl, a[1], safeMax(nb2, nl, a[0])));
+    });
+    // l = alpha * l + rowsum P.
+    Value lNew = gen(l, ValueRange{alpha}, {id2, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return arith::MulFOp::create(nb2, nl, a[0], a[1]);
+    });
+    lNew = gen(lNew, ValueRange{p}, {id3, row3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return arith::AddFOp::create(nb2, nl, a[0], a[1]);
+    });
+    // acc = alpha * acc + P x V.
+    Value accNew = gen(acc, ValueRange{alpha}, {row3, id3}, par3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return arith::MulFOp::create(nb2, nl, a[0], a[1]);
+    });
+    accNew = linalg::BatchMatmulOp::create(ob, bl, TypeRange{accT}, ValueRange{p, vBlk}, ValueRange{accNew})
+                 .getResult(0);
+    // m = mx (= max(mx, m), in m's buffer: a plain copy would fold away
+    // and the loop would carry mx's buffer instead).
+    Value mNew = gen(m, ValueRange{mx}, {id2, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+      return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+    });
+    return {mNew, lNew, accNew};
+  };
+
+  // Full key blocks, then the rest: the last, partial block, or for causal
+  // attention the blocks across the diagonal (with dynamic sizes).
+  SmallVector<Value> st{m0, l0, acc0};
+  auto full = scf::ForOp::create(b, loc, c0, kFull, bkC, st,
+                                 [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
+                                   scf::YieldOp::create(ob, bl, block(ob, bl, k0, ob.getIndexAttr(bkMax), args, false));
+                                 });
+  st = SmallVector<Value>(full.getResults());
+  bool lkMultiple = !causal && !ShapedType::isDynamic(lkS) && lkS % bkMax == 0;
+  if (!lkMultiple) {
+    // (Static when the sequence is and nothing is causal.)
+    std::optional<int64_t> rest;
+    if (!causal && !ShapedType::isDynamic(lkS))
+      rest = lkS % bkMax;
+    auto part = scf::ForOp::create(
+        b, loc, kFull, kEnd, bkC, st, [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
+          OpFoldResult bk = ob.getIndexAttr(rest.value_or(0));
+          if (!rest)
+            bk = arith::MinUIOp::create(ob, bl, bkC, arith::SubIOp::create(ob, bl, kEnd, k0)).getResult();
+          scf::YieldOp::create(ob, bl, block(ob, bl, k0, bk, args, causal));
+        });
+    st = SmallVector<Value>(part.getResults());
+  }
+
+  // out = acc / l, into the result's slice.
+  Value inv = linalg::GenericOp::create(b, loc, TypeRange{rowT}, ValueRange{st[1]},
+                                        ValueRange{tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn)},
+                                        ArrayRef<AffineMap>{id2, id2}, par2,
+                                        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+                                          linalg::YieldOp::create(
+                                              nb2, nl, (Value)arith::DivFOp::create(nb2, nl, one, a[0]));
+                                        })
+                  .getResult(0);
+  Value outArg = forall.getRegionIterArgs()[0];
+  Value outBlk = slice3(b, loc, outArg, bi, hi, q0, bq, b.getIndexAttr(0), dv, false);
+  Value out = linalg::GenericOp::create(b, loc, TypeRange{outBlk.getType()}, ValueRange{st[2], inv},
+                                        ValueRange{outBlk}, ArrayRef<AffineMap>{id3, row3, id3}, par3,
+                                        [&](OpBuilder &nb2, Location nl, ValueRange a) {
+                                          linalg::YieldOp::create(
+                                              nb2, nl, (Value)arith::MulFOp::create(nb2, nl, a[0], a[1]));
+                                        })
+                  .getResult(0);
+  auto term = forall.getTerminator();
+  b.setInsertionPointToStart(term.getBody());
+  SmallVector<OpFoldResult> offs{ofr(b, bi)}, sizes{b.getIndexAttr(1)};
+  if (n == 4) {
+    offs.push_back(ofr(b, hi));
+    sizes.push_back(b.getIndexAttr(1));
+  }
+  offs.append({ofr(b, q0), b.getIndexAttr(0)});
+  sizes.append({bq, dv});
+  tensor::ParallelInsertSliceOp::create(b, loc, out, outArg, offs, sizes,
+                                        SmallVector<OpFoldResult>(n, b.getIndexAttr(1)));
+  return forall.getResult(0);
+  };
+
+  // Full query blocks, then (static sequences) the last, shorter one in
+  // a loop of its own, so that every block has a static row count.
+  if (ShapedType::isDynamic(lqS))
+    return emitForall(result, arith::CeilDivUIOp::create(b, loc, lq, bqC), c0, kDyn);
+  int64_t full = lqS / bqMax, last = lqS % bqMax;
+  if (full)
+    result = emitForall(result, cIdx(b, loc, full), c0, bqMax);
+  if (last)
+    result = emitForall(result, c1, cIdx(b, loc, full * bqMax), last);
+  return result;
+}
+
+} // namespace
+
+void kiln::nn_to_linalg::populateAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerToLinalg<nn::AttentionOp, lowerAttention>>(patterns.getContext());
+}

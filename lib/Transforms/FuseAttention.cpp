@@ -1,0 +1,269 @@
+//===- FuseAttention.cpp - MatMul/Softmax/MatMul chains into nn.attention -===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// kiln-nn-fuse-attention (Passes.td): exporters write scaled dot-product
+// attention as
+//
+//   P = softmax(scale * (Q' x K^T') + mask_1 + ... + mask_n, axis = last)
+//   O = P x V
+//
+// with the scale as a Mul or Div by a scalar constant, either after the
+// first product or on Q' (and K^T': torch's SDPA export scales both by the
+// square root), and the masks as Adds.  The chain becomes one nn.attention,
+// whose lowering never materializes P.  Heads are batch dims already (the
+// reshapes and transposes around them stay as they are); K^T' from a
+// transpose becomes the key ([.., Lk, D]) through one transpose of that
+// transpose's input, which composes into the lowering's own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/Statistics.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+namespace kiln {
+#define GEN_PASS_DEF_NNFUSEATTENTION
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// `v` is an f32 constant with every dim 1 (a scalar): its value.
+bool scalarConstant(Value v, double &c) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.getElementType().isF32() || !llvm::all_of(t.getShape(), [](int64_t d) { return d == 1; }))
+    return false;
+  return isFloatSplatConstant(v, c) && std::isfinite(c);
+}
+
+/// `x` is `y * c`, `c * y` or `y / c` for a scalar constant c, with y of
+/// x's type: sets y and the factor.
+bool scaledBy(Value x, Value &y, double &f) {
+  auto bo = x.getDefiningOp<nn::BinaryOp>();
+  if (!bo)
+    return false;
+  double c;
+  Value l = bo.getLhs(), r = bo.getRhs();
+  if (bo.getKind() == nn::BinaryKind::mul) {
+    if (l.getType() == x.getType() && scalarConstant(r, c)) {
+      y = l, f = c;
+      return true;
+    }
+    if (r.getType() == x.getType() && scalarConstant(l, c)) {
+      y = r, f = c;
+      return true;
+    }
+  }
+  if (bo.getKind() == nn::BinaryKind::div && l.getType() == x.getType() && scalarConstant(r, c) && c != 0) {
+    y = l, f = 1.0 / c;
+    return true;
+  }
+  return false;
+}
+
+/// A [1, .., 1, L, L] constant mask that keeps j <= i (0) and removes j > i
+/// (-inf or at most -1e4, which exp() takes to 0 like -inf for scores
+/// within 1e4 of each other): top-left causal attention.
+bool isCausalMask(Value m, int64_t lq, int64_t lk) {
+  auto t = cast<RankedTensorType>(m.getType());
+  int64_t r = t.getRank();
+  if (lq != lk || ShapedType::isDynamic(lq) || t.getDimSize(r - 2) != lq || t.getDimSize(r - 1) != lk ||
+      !llvm::all_of(t.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+    return false;
+  SmallVector<float> vals;
+  if (!readF32Constant(m, vals) || (int64_t)vals.size() != lq * lk)
+    return false;
+  for (int64_t i = 0; i < lq; ++i)
+    for (int64_t j = 0; j < lk; ++j) {
+      float x = vals[i * lk + j];
+      if (j <= i ? x != 0.0f : !(x <= -1e4f))
+        return false;
+    }
+  return true;
+}
+
+struct Chain {
+  Value q, kt, v;
+  SmallVector<Value> masks;
+  double scale = 1;
+  SmallVector<Operation *> ops; // the matched ops, last (the P x V) first
+};
+
+/// The attention chain ending at `sm`, if it is one.
+std::optional<Chain> match(nn::SoftmaxOp sm) {
+  auto st = cast<RankedTensorType>(sm.getType());
+  int64_t r = st.getRank();
+  if ((r != 3 && r != 4) || sm.getLog() || (int64_t)sm.getAxis() != r - 1 || !st.getElementType().isF32() ||
+      !sm->hasOneUse())
+    return std::nullopt;
+  auto pv = dyn_cast<nn::MatmulOp>(*sm->getUsers().begin());
+  if (!pv || pv.getLhs() != sm.getResult() || pv.hasEpilogue())
+    return std::nullopt;
+  Chain c;
+  c.v = pv.getRhs();
+  c.ops = {pv, sm};
+  // Back from the softmax: masks (Adds), then scales, then Q x K^T.
+  Value x = sm.getInput();
+  bool scaled = false;
+  nn::MatmulOp qk;
+  while (true) {
+    if (x.getType() != st || !x.hasOneUse())
+      return std::nullopt;
+    Operation *def = x.getDefiningOp();
+    if (auto mm = dyn_cast_or_null<nn::MatmulOp>(def)) {
+      if (mm.hasEpilogue())
+        return std::nullopt;
+      qk = mm;
+      break;
+    }
+    Value y;
+    double f;
+    if (scaledBy(x, y, f)) {
+      c.scale *= f;
+      scaled = true;
+      c.ops.push_back(def);
+      x = y;
+      continue;
+    }
+    auto add = dyn_cast_or_null<nn::BinaryOp>(def);
+    if (!add || add.getKind() != nn::BinaryKind::add || scaled)
+      return std::nullopt; // (a mask inside the scale would need scaling)
+    // The scores are the operand of the result's type that leads to the
+    // product; the other operand is the mask.
+    auto leadsToProduct = [&](Value s) {
+      for (int i = 0; i < 8 && s.getType() == st; ++i) {
+        Operation *d = s.getDefiningOp();
+        if (isa_and_nonnull<nn::MatmulOp>(d))
+          return true;
+        auto b = dyn_cast_or_null<nn::BinaryOp>(d);
+        if (!b || (b.getKind() != nn::BinaryKind::add && b.getKind() != nn::BinaryKind::mul &&
+                   b.getKind() != nn::BinaryKind::div))
+          return false;
+        s = b.getLhs().getType() == st ? b.getLhs() : b.getRhs();
+      }
+      return false;
+    };
+    Value s = add.getLhs(), m = add.getRhs();
+    if (!leadsToProduct(s))
+      std::swap(s, m);
+    if (s.getType() != st || !leadsToProduct(s))
+      return std::nullopt;
+    auto mt = cast<RankedTensorType>(m.getType());
+    if (!mt.getElementType().isF32() || mt.getRank() != r)
+      return std::nullopt;
+    c.masks.push_back(m);
+    c.ops.push_back(def);
+    x = s;
+  }
+  c.ops.push_back(qk);
+  c.q = qk.getLhs();
+  c.kt = qk.getRhs();
+  // Scales on the operands of the product.
+  Value y;
+  double f;
+  if (c.q.hasOneUse() && scaledBy(c.q, y, f)) {
+    c.ops.push_back(c.q.getDefiningOp());
+    c.scale *= f;
+    c.q = y;
+  }
+  if (c.kt.hasOneUse() && scaledBy(c.kt, y, f)) {
+    c.ops.push_back(c.kt.getDefiningOp());
+    c.scale *= f;
+    c.kt = y;
+  }
+  // Heads and batch are dims of all four, without broadcasting: a value
+  // or key path that mixes them is not attention per head.
+  auto qt = cast<RankedTensorType>(c.q.getType()), kt = cast<RankedTensorType>(c.kt.getType()),
+       vt = cast<RankedTensorType>(c.v.getType()), ot = cast<RankedTensorType>(pv.getType());
+  for (RankedTensorType t : {qt, kt, vt, ot})
+    if (t.getRank() != r || !t.getElementType().isF32())
+      return std::nullopt;
+  for (int64_t i = 0; i < r - 2; ++i)
+    if (qt.getDimSize(i) != st.getDimSize(i) || kt.getDimSize(i) != st.getDimSize(i) ||
+        vt.getDimSize(i) != st.getDimSize(i) || ot.getDimSize(i) != st.getDimSize(i))
+      return std::nullopt;
+  if (!std::isfinite(c.scale) || c.scale == 0 || !std::isfinite((float)c.scale))
+    return std::nullopt;
+  return c;
+}
+
+struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
+  void runOnOperation() override {
+    std::atomic<uint64_t> &numFused =
+        passStatistic(getArgument(), "attention-fused", "MatMul/Softmax/MatMul chains fused into nn.attention");
+    std::atomic<uint64_t> &numCausal =
+        passStatistic(getArgument(), "causal-masks", "Constant causal masks turned into the causal flag");
+    SmallVector<nn::SoftmaxOp> softmaxes;
+    getOperation().walk([&](nn::SoftmaxOp sm) { softmaxes.push_back(sm); });
+    IRRewriter b(&getContext());
+    for (nn::SoftmaxOp sm : softmaxes) {
+      std::optional<Chain> c = match(sm);
+      if (!c)
+        continue;
+      auto pv = cast<nn::MatmulOp>(c->ops.front());
+      // The profile's node: every fused node, in the graph's order.
+      SmallVector<Location> locs;
+      for (Operation *op : llvm::reverse(c->ops))
+        locs.push_back(op->getLoc());
+      Location loc = b.getFusedLoc(locs);
+      b.setInsertionPoint(pv);
+      auto st = cast<RankedTensorType>(sm.getType());
+      int64_t r = st.getRank();
+      // The key [.., Lk, D] from K^T [.., D, Lk].
+      auto ktT = cast<RankedTensorType>(c->kt.getType());
+      SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, r));
+      std::swap(swap[r - 2], swap[r - 1]);
+      SmallVector<int64_t> kShape(ktT.getShape());
+      std::swap(kShape[r - 2], kShape[r - 1]);
+      auto keyT = RankedTensorType::get(kShape, ktT.getElementType());
+      Value key;
+      if (auto tr = c->kt.getDefiningOp<nn::TransposeOp>()) {
+        SmallVector<int64_t> p;
+        for (int64_t i = 0; i < r; ++i)
+          p.push_back(tr.getPerm()[swap[i]]);
+        key = llvm::equal(p, llvm::seq<int64_t>(0, r))
+                  ? tr.getInput()
+                  : nn::TransposeOp::create(b, loc, keyT, tr.getInput(), b.getDenseI64ArrayAttr(p)).getResult();
+      } else {
+        key = nn::TransposeOp::create(b, loc, keyT, c->kt, b.getDenseI64ArrayAttr(swap)).getResult();
+      }
+      // Masks: a constant causal one becomes the flag; the others add up.
+      bool causal = false;
+      Value mask;
+      for (Value m : llvm::reverse(c->masks)) { // (in the graph's order)
+        if (!causal && isCausalMask(m, st.getDimSize(r - 2), st.getDimSize(r - 1))) {
+          causal = true;
+          ++numCausal;
+          continue;
+        }
+        if (!mask) {
+          mask = m;
+          continue;
+        }
+        auto a = cast<RankedTensorType>(mask.getType()), e = cast<RankedTensorType>(m.getType());
+        SmallVector<int64_t> shape;
+        for (int64_t i = 0; i < r; ++i)
+          shape.push_back(a.getDimSize(i) == 1 ? e.getDimSize(i) : a.getDimSize(i));
+        mask = nn::BinaryOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()), mask, m,
+                                    nn::BinaryKind::add)
+                   .getResult();
+      }
+      auto att = nn::AttentionOp::create(b, loc, pv.getType(), c->q, key, c->v, mask,
+                                         b.getF32FloatAttr((float)c->scale), causal ? b.getUnitAttr() : nullptr);
+      b.replaceOp(pv, att.getResult());
+      for (Operation *op : llvm::drop_begin(c->ops))
+        if (op->use_empty())
+          b.eraseOp(op);
+      ++numFused;
+    }
+  }
+};
+
+} // namespace

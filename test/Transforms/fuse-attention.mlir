@@ -1,0 +1,152 @@
+// RUN: kiln-opt --kiln-nn-fuse-attention --mlir-pass-statistics %s 2>%t.stats | FileCheck %s
+// RUN: FileCheck %s --check-prefix=STATS < %t.stats
+
+// STATS: kiln-nn-fuse-attention
+// STATS-DAG: 5 attention-fused
+// STATS-DAG: 1 causal-masks
+
+// BERT: heads split by transposes, Q x K^T, Div by sqrt(d), Add of the
+// [B, 1, 1, L] attention mask, Softmax, x V.  The key is K^T's source
+// transposed once ([0, 2, 1, 3]).
+// CHECK-LABEL: func.func @bert
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x12x128x64xf32>, %[[K:.*]]: tensor<?x128x12x64xf32>, %[[V:.*]]: tensor<?x12x128x64xf32>, %[[M:.*]]: tensor<?x1x1x128xf32>)
+// CHECK: %[[KEY:.*]] = nn.transpose %[[K]] {perm = array<i64: 0, 2, 1, 3>} : tensor<?x128x12x64xf32> -> tensor<?x12x128x64xf32>
+// CHECK: %[[O:.*]] = nn.attention %[[Q]], %[[KEY]], %[[V]] mask(%[[M]] : tensor<?x1x1x128xf32>) {scale = 1.250000e-01 : f32} : tensor<?x12x128x64xf32>, tensor<?x12x128x64xf32>, tensor<?x12x128x64xf32> -> tensor<?x12x128x64xf32>
+// CHECK-NOT: nn.softmax
+// CHECK-NOT: nn.matmul
+// CHECK: return %[[O]]
+func.func @bert(%q: tensor<?x12x128x64xf32>, %k: tensor<?x128x12x64xf32>, %v: tensor<?x12x128x64xf32>, %m: tensor<?x1x1x128xf32>) -> tensor<?x12x128x64xf32> {
+  %c = arith.constant dense<8.0> : tensor<1x1x1x1xf32>
+  %kt = nn.transpose %k {perm = array<i64: 0, 2, 3, 1>} : tensor<?x128x12x64xf32> -> tensor<?x12x64x128xf32>
+  %s = nn.matmul %q, %kt : tensor<?x12x128x64xf32>, tensor<?x12x64x128xf32> -> tensor<?x12x128x128xf32>
+  %d = nn.binary div %s, %c : tensor<?x12x128x128xf32>, tensor<1x1x1x1xf32> -> tensor<?x12x128x128xf32>
+  %a = nn.binary add %d, %m : tensor<?x12x128x128xf32>, tensor<?x1x1x128xf32> -> tensor<?x12x128x128xf32>
+  %p = nn.softmax %a {axis = 3 : i64} : tensor<?x12x128x128xf32>
+  %o = nn.matmul %p, %v : tensor<?x12x128x128xf32>, tensor<?x12x128x64xf32> -> tensor<?x12x128x64xf32>
+  return %o : tensor<?x12x128x64xf32>
+}
+
+// ViT / torch MultiheadAttention (rank 3, batch x heads in one dim): Q
+// divided before the product, no mask; K^T is a transpose whose swap is
+// the identity, so the key is its source.
+// CHECK-LABEL: func.func @vit
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x197x64xf32>, %[[K:.*]]: tensor<?x197x64xf32>, %[[V:.*]]: tensor<?x197x64xf32>)
+// CHECK: nn.attention %[[Q]], %[[K]], %[[V]] {scale = 1.250000e-01 : f32} : tensor<?x197x64xf32>, tensor<?x197x64xf32>, tensor<?x197x64xf32> -> tensor<?x197x64xf32>
+// CHECK-NOT: nn.binary
+func.func @vit(%q: tensor<?x197x64xf32>, %k: tensor<?x197x64xf32>, %v: tensor<?x197x64xf32>) -> tensor<?x197x64xf32> {
+  %c = arith.constant dense<8.0> : tensor<1x1x1xf32>
+  %qs = nn.binary div %q, %c : tensor<?x197x64xf32>, tensor<1x1x1xf32> -> tensor<?x197x64xf32>
+  %kt = nn.transpose %k {perm = array<i64: 0, 2, 1>} : tensor<?x197x64xf32> -> tensor<?x64x197xf32>
+  %s = nn.matmul %qs, %kt : tensor<?x197x64xf32>, tensor<?x64x197xf32> -> tensor<?x197x197xf32>
+  %p = nn.softmax %s {axis = 2 : i64} : tensor<?x197x197xf32>
+  %o = nn.matmul %p, %v : tensor<?x197x197xf32>, tensor<?x197x64xf32> -> tensor<?x197x64xf32>
+  return %o : tensor<?x197x64xf32>
+}
+
+// GPT: a constant causal mask (0 on and below the diagonal, -inf above)
+// becomes the causal flag; K^T computed elsewhere gets a transpose.
+// CHECK-LABEL: func.func @gpt
+// CHECK: %[[KEY:.*]] = nn.transpose %arg1 {perm = array<i64: 0, 1, 3, 2>}
+// CHECK: nn.attention %arg0, %[[KEY]], %arg2 {causal, scale = 5.000000e-01 : f32}
+// CHECK-NOT: mask(
+func.func @gpt(%q: tensor<1x2x3x4xf32>, %kt: tensor<1x2x4x3xf32>, %v: tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32> {
+  %c = arith.constant dense<0.5> : tensor<1x1x1x1xf32>
+  %mask = arith.constant dense<[[[[0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0]]]]> : tensor<1x1x3x3xf32>
+  %s = nn.matmul %q, %kt : tensor<1x2x3x4xf32>, tensor<1x2x4x3xf32> -> tensor<1x2x3x3xf32>
+  %d = nn.binary mul %c, %s : tensor<1x1x1x1xf32>, tensor<1x2x3x3xf32> -> tensor<1x2x3x3xf32>
+  %a = nn.binary add %mask, %d : tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32> -> tensor<1x2x3x3xf32>
+  %p = nn.softmax %a {axis = 3 : i64} : tensor<1x2x3x3xf32>
+  %o = nn.matmul %p, %v : tensor<1x2x3x3xf32>, tensor<1x2x3x4xf32> -> tensor<1x2x3x4xf32>
+  return %o : tensor<1x2x3x4xf32>
+}
+
+// Swin: relative position bias and shifted-window mask, two Adds: one
+// mask, their sum.  A mask that is not causal (here: it removes the
+// diagonal too) stays a mask.
+// CHECK-LABEL: func.func @swin
+// CHECK: %[[SUM:.*]] = nn.binary add %arg3, %arg4 : tensor<1x3x49x49xf32>, tensor<?x1x49x49xf32> -> tensor<?x3x49x49xf32>
+// CHECK: nn.attention %arg0, %{{.*}}, %arg2 mask(%[[SUM]] : tensor<?x3x49x49xf32>) {scale = 0.176776
+func.func @swin(%q: tensor<?x3x49x32xf32>, %k: tensor<?x3x49x32xf32>, %v: tensor<?x3x49x32xf32>, %bias: tensor<1x3x49x49xf32>, %shift: tensor<?x1x49x49xf32>) -> tensor<?x3x49x32xf32> {
+  %c = arith.constant dense<0.176776695> : tensor<1x1x1x1xf32>
+  %qs = nn.binary mul %q, %c : tensor<?x3x49x32xf32>, tensor<1x1x1x1xf32> -> tensor<?x3x49x32xf32>
+  %kt = nn.transpose %k {perm = array<i64: 0, 1, 3, 2>} : tensor<?x3x49x32xf32> -> tensor<?x3x32x49xf32>
+  %s = nn.matmul %qs, %kt : tensor<?x3x49x32xf32>, tensor<?x3x32x49xf32> -> tensor<?x3x49x49xf32>
+  %a = nn.binary add %s, %bias : tensor<?x3x49x49xf32>, tensor<1x3x49x49xf32> -> tensor<?x3x49x49xf32>
+  %b = nn.binary add %a, %shift : tensor<?x3x49x49xf32>, tensor<?x1x49x49xf32> -> tensor<?x3x49x49xf32>
+  %p = nn.softmax %b {axis = 3 : i64} : tensor<?x3x49x49xf32>
+  %o = nn.matmul %p, %v : tensor<?x3x49x49xf32>, tensor<?x3x49x32xf32> -> tensor<?x3x49x32xf32>
+  return %o : tensor<?x3x49x32xf32>
+}
+
+// CHECK-LABEL: func.func @not_causal
+// CHECK: nn.attention %arg0, %{{.*}}, %arg2 mask(%{{.*}} : tensor<1x1x2x2xf32>) {scale = 1.000000e+00 : f32}
+func.func @not_causal(%q: tensor<1x1x2x4xf32>, %kt: tensor<1x1x4x2xf32>, %v: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %mask = arith.constant dense<[[[[0xFF800000, 0xFF800000], [0.0, 0.0]]]]> : tensor<1x1x2x2xf32>
+  %s = nn.matmul %q, %kt : tensor<1x1x2x4xf32>, tensor<1x1x4x2xf32> -> tensor<1x1x2x2xf32>
+  %a = nn.binary add %s, %mask : tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32> -> tensor<1x1x2x2xf32>
+  %p = nn.softmax %a {axis = 3 : i64} : tensor<1x1x2x2xf32>
+  %o = nn.matmul %p, %v : tensor<1x1x2x2xf32>, tensor<1x1x2x4xf32> -> tensor<1x1x2x4xf32>
+  return %o : tensor<1x1x2x4xf32>
+}
+
+// Near misses that stay unfused.
+
+// Softmax over another axis (the queries).
+// CHECK-LABEL: func.func @softmax_other_axis
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @softmax_other_axis(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %s = nn.matmul %q, %kt : tensor<2x8x4xf32>, tensor<2x4x8xf32> -> tensor<2x8x8xf32>
+  %p = nn.softmax %s {axis = 1 : i64} : tensor<2x8x8xf32>
+  %o = nn.matmul %p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// The mask broadcasts the scores up ([1, H] scores + [B, 1] mask): the
+// softmax's input is not the scores' shape.
+// CHECK-LABEL: func.func @mask_broadcasts_scores
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @mask_broadcasts_scores(%q: tensor<1x2x8x4xf32>, %kt: tensor<1x2x4x8xf32>, %v: tensor<3x2x8x4xf32>, %m: tensor<3x1x8x8xf32>) -> tensor<3x2x8x4xf32> {
+  %s = nn.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x8x8xf32>
+  %a = nn.binary add %s, %m : tensor<1x2x8x8xf32>, tensor<3x1x8x8xf32> -> tensor<3x2x8x8xf32>
+  %p = nn.softmax %a {axis = 3 : i64} : tensor<3x2x8x8xf32>
+  %o = nn.matmul %p, %v : tensor<3x2x8x8xf32>, tensor<3x2x8x4xf32> -> tensor<3x2x8x4xf32>
+  return %o : tensor<3x2x8x4xf32>
+}
+
+// The value path mixes heads: one V for every head (broadcast batch dim).
+// CHECK-LABEL: func.func @value_mixes_heads
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @value_mixes_heads(%q: tensor<1x2x8x4xf32>, %kt: tensor<1x2x4x8xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %s = nn.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x8x8xf32>
+  %p = nn.softmax %s {axis = 3 : i64} : tensor<1x2x8x8xf32>
+  %o = nn.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x1x8x4xf32> -> tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}
+
+// The probabilities are also a result (other users): unfused.
+// CHECK-LABEL: func.func @probs_returned
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @probs_returned(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>, %v: tensor<2x8x4xf32>) -> (tensor<2x8x4xf32>, tensor<2x8x8xf32>) {
+  %s = nn.matmul %q, %kt : tensor<2x8x4xf32>, tensor<2x4x8xf32> -> tensor<2x8x8xf32>
+  %p = nn.softmax %s {axis = 2 : i64} : tensor<2x8x8xf32>
+  %o = nn.matmul %p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  return %o, %p : tensor<2x8x4xf32>, tensor<2x8x8xf32>
+}
+
+// The mask is added before the scale: left alone.
+// CHECK-LABEL: func.func @mask_inside_scale
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @mask_inside_scale(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>, %v: tensor<2x8x4xf32>, %m: tensor<1x1x8xf32>) -> tensor<2x8x4xf32> {
+  %c = arith.constant dense<2.0> : tensor<1x1x1xf32>
+  %s = nn.matmul %q, %kt : tensor<2x8x4xf32>, tensor<2x4x8xf32> -> tensor<2x8x8xf32>
+  %a = nn.binary add %s, %m : tensor<2x8x8xf32>, tensor<1x1x8xf32> -> tensor<2x8x8xf32>
+  %d = nn.binary div %a, %c : tensor<2x8x8xf32>, tensor<1x1x1xf32> -> tensor<2x8x8xf32>
+  %p = nn.softmax %d {axis = 2 : i64} : tensor<2x8x8xf32>
+  %o = nn.matmul %p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
