@@ -21,6 +21,7 @@
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <cmath>
@@ -89,9 +90,61 @@ bool isCausalMask(Value m, int64_t lq, int64_t lk) {
   return true;
 }
 
+/// Whether `s` (of type `st`) is computed from a product (nn.matmul)
+/// through Adds, Muls, Divs and Selects of that type.
+bool leadsToProduct(Value s, RankedTensorType st, int depth = 8) {
+  if (s.getType() != st || depth == 0)
+    return false;
+  Operation *d = s.getDefiningOp();
+  if (isa_and_nonnull<nn::MatmulOp>(d))
+    return true;
+  if (auto b = dyn_cast_or_null<nn::BinaryOp>(d))
+    return (b.getKind() == nn::BinaryKind::add || b.getKind() == nn::BinaryKind::mul ||
+            b.getKind() == nn::BinaryKind::div) &&
+           (leadsToProduct(b.getLhs(), st, depth - 1) || leadsToProduct(b.getRhs(), st, depth - 1));
+  if (auto sel = dyn_cast_or_null<nn::SelectOp>(d))
+    return leadsToProduct(sel.getTrueValue(), st, depth - 1) || leadsToProduct(sel.getFalseValue(), st, depth - 1);
+  return false;
+}
+
+/// `v` is a scalar f32 constant (every dim 1) of -inf or at most -1e4:
+/// the fill of a masked_fill.
+bool negativeFill(Value v, double &fill) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.getElementType().isF32() || !llvm::all_of(t.getShape(), [](int64_t d) { return d == 1; }))
+    return false;
+  return isFloatSplatConstant(v, fill) && fill <= -1e4;
+}
+
+/// A constant i1 [1, .., 1, L, L] mask that keeps (true, or false when
+/// `inverted`) exactly the positions j <= i: top-left causal.
+bool isCausalBool(Value m, bool inverted, int64_t lq, int64_t lk) {
+  auto t = cast<RankedTensorType>(m.getType());
+  int64_t r = t.getRank();
+  if (lq != lk || ShapedType::isDynamic(lq) || t.getDimSize(r - 2) != lq || t.getDimSize(r - 1) != lk ||
+      !llvm::all_of(t.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+    return false;
+  DenseElementsAttr a;
+  if (!matchPattern(m, m_Constant(&a)))
+    return false;
+  int64_t idx = 0;
+  for (bool keep : a.getValues<bool>()) {
+    int64_t i = idx / lk, j = idx % lk;
+    ++idx;
+    if ((keep != inverted) != (j <= i))
+      return false;
+  }
+  return idx == lq * lk || a.isSplat();
+}
+
 struct Chain {
   Value q, kt, v;
   SmallVector<Value> masks;
+  /// A Where's condition: positions where it is true (false when
+  /// boolInverted) are kept; the others get -inf (boolFillIsInf) or a
+  /// large negative value.
+  Value boolMask;
+  bool boolInverted = false, boolFillIsInf = false, boolCausal = false;
   double scale = 1;
   SmallVector<Operation *> ops; // the matched ops, last (the P x V) first
 };
@@ -132,28 +185,38 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
       x = y;
       continue;
     }
+    // A Where (masked_fill) with a large negative fill: a boolean mask.
+    if (auto sel = dyn_cast_or_null<nn::SelectOp>(def)) {
+      if (scaled || c.boolMask)
+        return std::nullopt;
+      Value tv = sel.getTrueValue(), fv = sel.getFalseValue(), s;
+      double fill;
+      if (leadsToProduct(tv, st) && negativeFill(fv, fill)) {
+        s = tv;
+      } else if (leadsToProduct(fv, st) && negativeFill(tv, fill)) {
+        s = fv;
+        c.boolInverted = true;
+      } else {
+        return std::nullopt;
+      }
+      auto ct = cast<RankedTensorType>(sel.getCond().getType());
+      if (ct.getRank() != r || !ct.getElementType().isInteger(1))
+        return std::nullopt;
+      c.boolMask = sel.getCond();
+      c.boolFillIsInf = std::isinf(fill);
+      c.ops.push_back(def);
+      x = s;
+      continue;
+    }
     auto add = dyn_cast_or_null<nn::BinaryOp>(def);
     if (!add || add.getKind() != nn::BinaryKind::add || scaled)
       return std::nullopt; // (a mask inside the scale would need scaling)
     // The scores are the operand of the result's type that leads to the
     // product; the other operand is the mask.
-    auto leadsToProduct = [&](Value s) {
-      for (int i = 0; i < 8 && s.getType() == st; ++i) {
-        Operation *d = s.getDefiningOp();
-        if (isa_and_nonnull<nn::MatmulOp>(d))
-          return true;
-        auto b = dyn_cast_or_null<nn::BinaryOp>(d);
-        if (!b || (b.getKind() != nn::BinaryKind::add && b.getKind() != nn::BinaryKind::mul &&
-                   b.getKind() != nn::BinaryKind::div))
-          return false;
-        s = b.getLhs().getType() == st ? b.getLhs() : b.getRhs();
-      }
-      return false;
-    };
     Value s = add.getLhs(), m = add.getRhs();
-    if (!leadsToProduct(s))
+    if (!leadsToProduct(s, st))
       std::swap(s, m);
-    if (s.getType() != st || !leadsToProduct(s))
+    if (!leadsToProduct(s, st))
       return std::nullopt;
     auto mt = cast<RankedTensorType>(m.getType());
     if (!mt.getElementType().isF32() || mt.getRank() != r)
@@ -191,6 +254,15 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
       return std::nullopt;
   if (!std::isfinite(c.scale) || c.scale == 0 || !std::isfinite((float)c.scale))
     return std::nullopt;
+  // A Where mask: causal (any large negative fill: no row is fully
+  // masked), or with a -inf fill the op's i1 mask, alone (a finite fill
+  // gives fully masked rows torch's uniform weights, not -inf's NaN).
+  if (c.boolMask) {
+    if (isCausalBool(c.boolMask, c.boolInverted, st.getDimSize(r - 2), st.getDimSize(r - 1)))
+      c.boolCausal = true;
+    else if (!c.boolFillIsInf || !c.masks.empty())
+      return std::nullopt;
+  }
   return c;
 }
 
@@ -254,6 +326,20 @@ struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
         mask = nn::BinaryOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()), mask, m,
                                     nn::BinaryKind::add)
                    .getResult();
+      }
+      if (c->boolMask) {
+        if (c->boolCausal) {
+          causal = true;
+          ++numCausal;
+        } else if (c->boolInverted) {
+          // keep = !cond.
+          auto ct = cast<RankedTensorType>(c->boolMask.getType());
+          auto one = RankedTensorType::get(SmallVector<int64_t>(r, 1), b.getI1Type());
+          Value t = arith::ConstantOp::create(b, loc, one, DenseElementsAttr::get(one, true));
+          mask = nn::BinaryOp::create(b, loc, ct, c->boolMask, t, nn::BinaryKind::logical_xor).getResult();
+        } else {
+          mask = c->boolMask;
+        }
       }
       auto att = nn::AttentionOp::create(b, loc, pv.getType(), c->q, key, c->v, mask,
                                          b.getF32FloatAttr((float)c->scale), causal ? b.getUnitAttr() : nullptr);

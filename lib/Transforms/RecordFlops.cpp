@@ -81,6 +81,18 @@ std::optional<Product> opFlops(Operation *op) {
     p.add(m.getLhs(), rank - 1, rank);
     return p;
   }
+  // Attention: Q K^T and P V, 2 * batch * heads * Lq * Lk * (D + Dv) (causal
+  // counted in full; the softmax's operations are not counted).
+  if (auto a = dyn_cast<kiln::nn::AttentionOp>(op)) {
+    auto qt = cast<RankedTensorType>(a.getQuery().getType()), vt = cast<RankedTensorType>(a.getValue().getType());
+    unsigned rank = qt.getRank();
+    if (qt.isDynamicDim(rank - 1) || vt.isDynamicDim(rank - 1))
+      return std::nullopt;
+    p.add(a.getQuery(), 0, rank - 1);
+    p.add(a.getKey(), rank - 2, rank - 1);
+    p.constant *= qt.getDimSize(rank - 1) + vt.getDimSize(rank - 1);
+    return p;
+  }
   return std::nullopt;
 }
 

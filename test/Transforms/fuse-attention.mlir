@@ -2,8 +2,8 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-fuse-attention
-// STATS-DAG: 5 attention-fused
-// STATS-DAG: 1 causal-masks
+// STATS-DAG: 7 attention-fused
+// STATS-DAG: 2 causal-masks
 
 // BERT: heads split by transposes, Q x K^T, Div by sqrt(d), Add of the
 // [B, 1, 1, L] attention mask, Softmax, x V.  The key is K^T's source
@@ -89,6 +89,39 @@ func.func @not_causal(%q: tensor<1x1x2x4xf32>, %kt: tensor<1x1x4x2xf32>, %v: ten
   return %o : tensor<1x1x2x4xf32>
 }
 
+// GPT-2's masked_fill(bias == 0, -1e4) after the scale: Where(cond, fill,
+// scores) with a constant causal condition (true above the diagonal)
+// becomes the causal flag.
+// CHECK-LABEL: func.func @gpt_where
+// CHECK: nn.attention %arg0, %{{.*}}, %arg2 {causal, scale = 5.000000e-01 : f32}
+// CHECK-NOT: nn.select
+func.func @gpt_where(%q: tensor<?x2x3x4xf32>, %kt: tensor<?x2x4x3xf32>, %v: tensor<?x2x3x4xf32>) -> tensor<?x2x3x4xf32> {
+  %c = arith.constant dense<2.0> : tensor<1x1x1x1xf32>
+  %fill = arith.constant dense<-1.0e4> : tensor<1x1x1x1xf32>
+  %cond = arith.constant dense<[[[[false, true, true], [false, false, true], [false, false, false]]]]> : tensor<1x1x3x3xi1>
+  %s = nn.matmul %q, %kt : tensor<?x2x3x4xf32>, tensor<?x2x4x3xf32> -> tensor<?x2x3x3xf32>
+  %d = nn.binary div %s, %c : tensor<?x2x3x3xf32>, tensor<1x1x1x1xf32> -> tensor<?x2x3x3xf32>
+  %w = nn.select %cond, %fill, %d : tensor<1x1x3x3xi1>, tensor<1x1x1x1xf32>, tensor<?x2x3x3xf32> -> tensor<?x2x3x3xf32>
+  %p = nn.softmax %w {axis = 3 : i64} : tensor<?x2x3x3xf32>
+  %o = nn.matmul %p, %v : tensor<?x2x3x3xf32>, tensor<?x2x3x4xf32> -> tensor<?x2x3x4xf32>
+  return %o : tensor<?x2x3x4xf32>
+}
+
+// A key-padding mask from an input, masked_fill(pad, -inf): the op's i1
+// mask keeps the positions where pad is false.
+// CHECK-LABEL: func.func @key_padding_where
+// CHECK: %[[T:.*]] = arith.constant dense<true> : tensor<1x1x1x1xi1>
+// CHECK: %[[KEEP:.*]] = nn.binary logical_xor %arg3, %[[T]] : tensor<?x1x1x5xi1>, tensor<1x1x1x1xi1> -> tensor<?x1x1x5xi1>
+// CHECK: nn.attention %arg0, %{{.*}}, %arg2 mask(%[[KEEP]] : tensor<?x1x1x5xi1>)
+func.func @key_padding_where(%q: tensor<?x2x5x4xf32>, %kt: tensor<?x2x4x5xf32>, %v: tensor<?x2x5x4xf32>, %pad: tensor<?x1x1x5xi1>) -> tensor<?x2x5x4xf32> {
+  %fill = arith.constant dense<0xFF800000> : tensor<1x1x1x1xf32>
+  %s = nn.matmul %q, %kt : tensor<?x2x5x4xf32>, tensor<?x2x4x5xf32> -> tensor<?x2x5x5xf32>
+  %w = nn.select %pad, %fill, %s : tensor<?x1x1x5xi1>, tensor<1x1x1x1xf32>, tensor<?x2x5x5xf32> -> tensor<?x2x5x5xf32>
+  %p = nn.softmax %w {axis = 3 : i64} : tensor<?x2x5x5xf32>
+  %o = nn.matmul %p, %v : tensor<?x2x5x5xf32>, tensor<?x2x5x4xf32> -> tensor<?x2x5x4xf32>
+  return %o : tensor<?x2x5x4xf32>
+}
+
 // Near misses that stay unfused.
 
 // Softmax over another axis (the queries).
@@ -149,4 +182,18 @@ func.func @mask_inside_scale(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>, %v: 
   %p = nn.softmax %d {axis = 2 : i64} : tensor<2x8x8xf32>
   %o = nn.matmul %p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
+}
+
+// A masked_fill with a finite fill that is not causal: a fully masked row
+// would average in torch and be NaN with -inf: left alone.
+// CHECK-LABEL: func.func @finite_fill_not_causal
+// CHECK-NOT: nn.attention
+// CHECK: nn.softmax
+func.func @finite_fill_not_causal(%q: tensor<1x2x5x4xf32>, %kt: tensor<1x2x4x5xf32>, %v: tensor<1x2x5x4xf32>, %pad: tensor<1x1x1x5xi1>) -> tensor<1x2x5x4xf32> {
+  %fill = arith.constant dense<-1.0e9> : tensor<1x1x1x1xf32>
+  %s = nn.matmul %q, %kt : tensor<1x2x5x4xf32>, tensor<1x2x4x5xf32> -> tensor<1x2x5x5xf32>
+  %w = nn.select %pad, %fill, %s : tensor<1x1x1x5xi1>, tensor<1x1x1x1xf32>, tensor<1x2x5x5xf32> -> tensor<1x2x5x5xf32>
+  %p = nn.softmax %w {axis = 3 : i64} : tensor<1x2x5x5xf32>
+  %o = nn.matmul %p, %v : tensor<1x2x5x5xf32>, tensor<1x2x5x4xf32> -> tensor<1x2x5x4xf32>
+  return %o : tensor<1x2x5x4xf32>
 }

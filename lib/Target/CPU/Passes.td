@@ -305,7 +305,7 @@ def CPUForallInPlace : Pass<"kiln-cpu-forall-in-place", "mlir::func::FuncOp"> {
     of into a buffer copied there.  (Canonicalization replaces a DPS init
     that the payload does not read by a tensor.empty.)
   }];
-  let dependentDialects = ["mlir::tensor::TensorDialect"];
+  let dependentDialects = ["mlir::tensor::TensorDialect", "mlir::bufferization::BufferizationDialect"];
 }
 
 def CPUForallToFor : Pass<"kiln-cpu-forall-to-for", "mlir::func::FuncOp"> {

@@ -190,3 +190,48 @@ func.func @band_min_trips(%m: memref<?x197xf32>, %n: index) {
   } {kiln.parallel, kiln.parallel_min_trips = 4 : i64}
   return
 }
+
+// -----
+
+// Scratch buffers of an iteration (allocated and freed in one block of the
+// band's body, also inside an inner loop) are allocated once per thread
+// around its chunk; a buffer sized inside the iteration stays there.
+// CHECK-LABEL: func.func @scratch
+// CHECK: omp.parallel
+// CHECK: %[[A:.*]] = memref.alloc() : memref<64xf32>
+// CHECK: %[[B:.*]] = memref.alloc() : memref<128xf32>
+// CHECK: scf.for
+// CHECK: %[[D:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: memref.dealloc %[[D]] : memref<?xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: memref.dealloc %[[B]]
+// CHECK-NEXT: memref.dealloc %[[A]]
+// CHECK-NEXT: omp.terminator
+func.func @scratch(%out: memref<8x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %f = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c8 step %c1 {
+    %a = memref.alloc() : memref<64xf32>
+    memref.store %f, %a[%c0] : memref<64xf32>
+    %n = arith.addi %i, %c4 : index
+    %d = memref.alloc(%n) : memref<?xf32>
+    memref.store %f, %d[%c0] : memref<?xf32>
+    scf.for %j = %c0 to %c4 step %c1 {
+      %b = memref.alloc() : memref<128xf32>
+      memref.store %f, %b[%j] : memref<128xf32>
+      %x = memref.load %b[%c0] : memref<128xf32>
+      memref.store %x, %out[%i, %j] : memref<8x64xf32>
+      memref.dealloc %b : memref<128xf32>
+    }
+    %y = memref.load %a[%c0] : memref<64xf32>
+    memref.store %y, %out[%i, %c0] : memref<8x64xf32>
+    memref.dealloc %d : memref<?xf32>
+    memref.dealloc %a : memref<64xf32>
+  } {kiln.parallel}
+  return
+}
