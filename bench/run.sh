@@ -11,6 +11,10 @@
 # Conv/MatMul/Gemm as a single-operator model, GFLOP/s and % of the measured
 # peak, ONNX Runtime in the same run), e.g.
 #   ./bench/run.sh --kernels --models resnet50
+# With --attention first, the attention benchmark (bench/attention.py: one
+# attention layer at several sequence lengths, causal and not, against ONNX
+# Runtime's unfused graph and its com.microsoft.MultiHeadAttention), e.g.
+#   ./bench/run.sh --attention --seqs 512,2048,8192
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -24,5 +28,9 @@ fi
 if [ "${1:-}" = "--kernels" ]; then
   shift
   exec /usr/bin/python3 bench/kernels.py "$@"
+fi
+if [ "${1:-}" = "--attention" ]; then
+  shift
+  exec /usr/bin/python3 bench/attention.py "$@"
 fi
 exec /usr/bin/python3 bench/bench.py "$@"

@@ -140,6 +140,14 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
     bqMax = std::max<int64_t>(lqS, 1);
   if (!ShapedType::isDynamic(lkS) && lkS <= bkMax)
     bkMax = std::max<int64_t>(lkS, 1);
+  // Causal self-attention over a static sequence: key blocks as wide as
+  // query blocks, so that the keys left of a query block are whole blocks
+  // without the mask and the block on the diagonal is one block of static
+  // size (with dynamic sizes, those blocks left the matmul micro-kernel:
+  // causal attention at 512 tokens took 1.7 times as long as full).
+  bool staticDiagonal = op.getCausal() && !ShapedType::isDynamic(lqS) && lqS == lkS;
+  if (staticDiagonal)
+    bkMax = bqMax;
   Value bqC = cIdx(b, loc, bqMax), bkC = cIdx(b, loc, bkMax);
 
   SmallVector<Value> resDims;
@@ -337,7 +345,11 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
                                  });
   st = SmallVector<Value>(full.getResults());
   bool lkMultiple = !causal && !ShapedType::isDynamic(lkS) && lkS % bkMax == 0;
-  if (!lkMultiple) {
+  if (staticDiagonal && !ShapedType::isDynamic(bqStatic)) {
+    // The diagonal block [q0, q0 + bq): kFull = q0 (a multiple of the
+    // block size) and q0 + bq <= Lk = Lq.
+    st = block(b, loc, q0, b.getIndexAttr(bqStatic), st, true);
+  } else if (!lkMultiple) {
     // (Static when the sequence is and nothing is causal.)
     std::optional<int64_t> rest;
     if (!causal && !ShapedType::isDynamic(lkS))

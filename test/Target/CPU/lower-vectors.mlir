@@ -73,3 +73,36 @@ func.func @row_reductions(%x: vector<1x1x56xf32>, %acc: vector<1x1xf32>, %y: vec
   %2 = vector.multi_reduction <add>, %y, %acc2 [1] : vector<2x28xf32> to vector<2xf32>
   return %0, %1, %2 : vector<1x1xf32>, vector<1x1xf32>, vector<2xf32>
 }
+
+// -----
+
+// A maximum across the lanes of a vector becomes a tree of vector maxima
+// on halves (LLVM expanded vector.reduce.fmax of 64 lanes into 64 scalar
+// steps); the accumulator is combined last.
+// CHECK-LABEL: func.func @row_max
+// CHECK-NOT: vector.reduction
+// CHECK: %[[A:.*]] = vector.shuffle %arg0, %arg0 [0, 1, 2, 3, 4, 5, 6, 7] : vector<16xf32>, vector<16xf32>
+// CHECK: %[[B:.*]] = vector.shuffle %arg0, %arg0 [8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: arith.maxnumf %[[A]], %[[B]] : vector<8xf32>
+// CHECK: arith.maxnumf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK: arith.maxnumf %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: arith.maxnumf %{{.*}}, %{{.*}} : vector<1xf32>
+// CHECK: %[[E:.*]] = vector.extract %{{.*}}[0] : f32 from vector<1xf32>
+// CHECK: arith.maxnumf %[[E]], %arg1 : f32
+func.func @row_max(%v: vector<16xf32>, %acc: f32) -> f32 {
+  %r = vector.reduction <maxnumf>, %v, %acc : vector<16xf32> into f32
+  return %r : f32
+}
+
+// -----
+
+// NaN-propagating minimum, no accumulator; a 3-lane vector is left alone.
+// CHECK-LABEL: func.func @row_min
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : vector<1xf32>
+// CHECK: vector.reduction <minimumf>, %arg1 : vector<3xf32> into f32
+func.func @row_min(%v: vector<4xf32>, %w: vector<3xf32>) -> (f32, f32) {
+  %r = vector.reduction <minimumf>, %v : vector<4xf32> into f32
+  %s = vector.reduction <minimumf>, %w : vector<3xf32> into f32
+  return %r, %s : f32, f32
+}
