@@ -8,6 +8,8 @@ sequence lengths), plus expect_nn.txt: what the -O3 nn IR must contain.
     make_attention_models.py OUT
 
 Checked by run_graph_models.py (attention.test) at -O0 (unfused) and -O3.
+decode_kv_cache is a GPT decoding step with past key/value inputs and
+present outputs, one data set per generated position (32).
 The sequence lengths cross the lowering's blocks (64 query rows, 128 keys):
 partial blocks, several key blocks, dynamic lengths.
 """
@@ -96,6 +98,44 @@ class FullyMasked(nn.Module):
         return torch.matmul(torch.softmax(sc, dim=-1), v)
 
 
+class DecodeStep(nn.Module):
+    """One GPT decoding step with a KV cache: the new token's key and value
+    are appended to past_key / past_value (inputs of dynamic length P),
+    one query row attends to all P + 1 positions; outputs the token's
+    attention output and the present key / value."""
+
+    def __init__(s, e=32, h=2):
+        super().__init__()
+        s.h, s.d = h, e // h
+        s.qkv = nn.Linear(e, 3 * e)
+
+    def forward(s, x, past_k, past_v):
+        b = x.shape[0]
+        q, k, v = s.qkv(x).split(s.h * s.d, dim=2)
+        q, k, v = (t.view(b, 1, s.h, s.d).transpose(1, 2) for t in (q, k, v))
+        k, v = torch.cat([past_k, k], dim=2), torch.cat([past_v, v], dim=2)
+        w = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(s.d)
+        y = torch.matmul(torch.softmax(w, dim=-1), v).transpose(1, 2).reshape(b, 1, s.h * s.d)
+        return y, k, v
+
+
+def decode_sets(m, b=1, prompt=120, steps=32):
+    """Data sets of `steps` decoding steps after a `prompt`-token prefix
+    (cache lengths 120 to 151: across the lowering's 128-key blocks): each
+    step's input is the previous step's output (generation), its cache
+    torch's; every step is one data set (inputs and torch's outputs)."""
+    with torch.no_grad():
+        x = torch.randn(b, 1, 32)
+        pk, pv = torch.zeros(b, 2, 0, 16), torch.zeros(b, 2, 0, 16)
+        sets = []
+        for t in range(prompt + steps):
+            y, pk2, pv2 = m(x, pk, pv)
+            if t >= prompt:
+                sets.append(([x, pk, pv], [y, pk2, pv2]))
+            x, pk, pv = y, pk2, pv2
+    return sets
+
+
 def bert_inputs(b, L):
     x = torch.randn(b, L, 64)
     mask = torch.ones(b, L, dtype=torch.int64)
@@ -140,6 +180,28 @@ MODELS = {
 }
 
 
+def save_decode(out):
+    name = "decode_kv_cache"
+    torch.manual_seed(sum(map(ord, name)))
+    m = DecodeStep().eval()
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    sets = decode_sets(m)
+    dyn = {"x": {0: "b"}, "past_k": {0: "b", 2: "P"}, "past_v": {0: "b", 2: "P"}}
+    torch.onnx.export(m, tuple(sets[0][0]), os.path.join(d, "model.onnx"), opset_version=17,
+                      input_names=["x", "past_k", "past_v"], output_names=["y", "present_k", "present_v"],
+                      dynamic_axes=dyn)
+    for k, (xs, ys) in enumerate(sets):
+        sd = os.path.join(d, f"test_data_set_{k}")
+        os.makedirs(sd, exist_ok=True)
+        for i, t in enumerate(xs):
+            open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
+        for i, t in enumerate(ys):
+            open(os.path.join(sd, f"output_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
+    with open(os.path.join(d, "expect_nn.txt"), "w") as f:
+        f.write(r"nn\.attention .* : tensor<\?x2x1x16xf32>, tensor<\?x2x\?x16xf32>, tensor<\?x2x\?x16xf32>" + "\n")
+
+
 def save(out, name, m, names, dyn, sets, make, expect):
     torch.manual_seed(sum(map(ord, name)))
     m = m.eval()
@@ -167,6 +229,7 @@ def main():
     out = sys.argv[1]
     for name, spec in MODELS.items():
         save(out, name, *spec)
+    save_decode(out)
 
 
 if __name__ == "__main__":

@@ -1,38 +1,38 @@
 // RUN: kiln-opt --convert-nn-to-linalg --split-input-file %s | FileCheck %s
 
 // Grouped-query attention (4 query heads, 2 key/value heads), an i1 key
-// mask, Lq = 100 (one full block of 64 query rows and one of 36), Lk = 300
+// mask, Lq = 300 (one full block of 256 query rows and one of 44), Lk = 300
 // (two full key blocks of 128 and one of 44): K^T once, then one
 // scf.forall per query-block size over batch x heads x blocks; per key
 // block Q x K^T, the mask, the online softmax and P x V on 1 x rows x
-// cols tiles.  No [.., 100, 300] scores.
+// cols tiles.  No [.., 300, 300] scores.
 // CHECK-LABEL: func.func @gqa
-// CHECK-NOT: 100x300
+// CHECK-NOT: 300x300
 // CHECK: linalg.transpose ins(%arg1 : tensor<2x2x300x16xf32>) outs(%{{.*}} : tensor<2x2x16x300xf32>) permutation = [0, 1, 3, 2]
 // The key/value head of a query head: h / (4 / 2).
 // CHECK: %[[G:.*]] = arith.divui %c4{{.*}}, %c2{{.*}} : index
-// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x4x100x8xf32>)
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x4x300x8xf32>)
 // CHECK: arith.divui %{{.*}}, %[[G]]
 // The scale on the query block, once.
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x64x16xf32>) outs(%{{.*}} : tensor<1x64x16xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x256x16xf32>) outs(%{{.*}} : tensor<1x256x16xf32>)
 // CHECK: arith.mulf %{{.*}}, %cst
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c128 iter_args({{.*}}) -> (tensor<1x64xf32>, tensor<1x64xf32>, tensor<1x64x8xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x64x16xf32>, tensor<1x16x128xf32>) outs(%{{.*}} : tensor<1x64x128xf32>)
-// CHECK: ins(%{{.*}} : tensor<1x1x128xi1>) outs(%{{.*}} : tensor<1x64x128xf32>)
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c128 iter_args({{.*}}) -> (tensor<1x256xf32>, tensor<1x256xf32>, tensor<1x256x8xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x256x16xf32>, tensor<1x16x128xf32>) outs(%{{.*}} : tensor<1x256x128xf32>)
+// CHECK: ins(%{{.*}} : tensor<1x1x128xi1>) outs(%{{.*}} : tensor<1x256x128xf32>)
 // CHECK: arith.select %{{.*}}, %{{.*}}, %cst
 // CHECK: arith.maxnumf
 // CHECK: math.exp
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x64x128xf32>, tensor<1x128x8xf32>) outs(%{{.*}} : tensor<1x64x8xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x256x128xf32>, tensor<1x128x8xf32>) outs(%{{.*}} : tensor<1x256x8xf32>)
 // The last key block, 44 wide.
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c300{{.*}} step %c128
 // CHECK: tensor<1x16x44xf32>
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}} [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x64x8xf32> into tensor<2x4x100x8xf32>
-// The last query block, 36 rows.
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}} [1, 1, 256, 8] [1, 1, 1, 1] : tensor<1x256x8xf32> into tensor<2x4x300x8xf32>
+// The last query block, 44 rows.
 // CHECK: scf.forall
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}} [1, 1, 36, 8] [1, 1, 1, 1] : tensor<1x36x8xf32> into tensor<2x4x100x8xf32>
-func.func @gqa(%q: tensor<2x4x100x16xf32>, %k: tensor<2x2x300x16xf32>, %v: tensor<2x2x300x8xf32>, %m: tensor<2x1x1x300xi1>) -> tensor<2x4x100x8xf32> {
-  %o = nn.attention %q, %k, %v mask(%m : tensor<2x1x1x300xi1>) {scale = 0.25 : f32} : tensor<2x4x100x16xf32>, tensor<2x2x300x16xf32>, tensor<2x2x300x8xf32> -> tensor<2x4x100x8xf32>
-  return %o : tensor<2x4x100x8xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}} [1, 1, 44, 8] [1, 1, 1, 1] : tensor<1x44x8xf32> into tensor<2x4x300x8xf32>
+func.func @gqa(%q: tensor<2x4x300x16xf32>, %k: tensor<2x2x300x16xf32>, %v: tensor<2x2x300x8xf32>, %m: tensor<2x1x1x300xi1>) -> tensor<2x4x300x8xf32> {
+  %o = nn.attention %q, %k, %v mask(%m : tensor<2x1x1x300xi1>) {scale = 0.25 : f32} : tensor<2x4x300x16xf32>, tensor<2x2x300x16xf32>, tensor<2x2x300x8xf32> -> tensor<2x4x300x8xf32>
+  return %o : tensor<2x4x300x8xf32>
 }
 
 // -----
@@ -40,12 +40,12 @@ func.func @gqa(%q: tensor<2x4x100x16xf32>, %k: tensor<2x2x300x16xf32>, %v: tenso
 // Causal, dynamic sequence, rank 3, scale 1 (no scaling generic): the key
 // loop without the mask ends at the query block's first row, the blocks
 // across the diagonal (dynamic sizes) compare positions; query blocks of
-// dynamic size (min(64, Lq - q0)).
+// dynamic size (min(256, Lq - q0)).
 // CHECK-LABEL: func.func @causal_dynamic
 // CHECK: scf.forall
 // CHECK-NOT: arith.mulf %{{.*}}, %cst
 // CHECK: %[[Q0:.*]] = arith.addi %c0{{.*}}, %{{.*}} : index
-// CHECK: arith.minui %c64{{.*}}, %{{.*}}
+// CHECK: arith.minui %c256{{.*}}, %{{.*}}
 // CHECK: %[[SAFE:.*]] = arith.minui %{{.*}}, %[[Q0]] : index
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c128 iter_args
 // CHECK-NOT: arith.cmpi ugt
