@@ -202,6 +202,87 @@ def save_decode(out):
         f.write(r"nn\.attention .* : tensor<\?x2x1x16xf32>, tensor<\?x2x\?x16xf32>, tensor<\?x2x\?x16xf32>" + "\n")
 
 
+def ref_attention(q, k, v, mask=None, past_k=None, past_v=None, causal=False, hq=None, hkv=None, scale=None):
+    """ONNX Attention (opset 23) in numpy, float64: the reference of the
+    onnx_attention_* models (torch has no exporter for the op)."""
+    import numpy as np
+    q, k, v = (x.astype(np.float64) for x in (q, k, v))
+    three_d = q.ndim == 3
+    if three_d:
+        def split(x, h):
+            b, L, hd = x.shape
+            return x.reshape(b, L, h, hd // h).transpose(0, 2, 1, 3)
+        q, k, v = split(q, hq), split(k, hkv), split(v, hkv)
+    if past_k is not None:
+        k = np.concatenate([past_k.astype(np.float64), k], axis=2)
+        v = np.concatenate([past_v.astype(np.float64), v], axis=2)
+    present_k, present_v = k, v
+    rep = q.shape[1] // k.shape[1]
+    kk, vv = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
+    s = (q @ kk.transpose(0, 1, 3, 2)) * (scale if scale else 1.0 / math.sqrt(q.shape[3]))
+    if causal:
+        lq, lk = s.shape[-2:]
+        s = np.where(np.tril(np.ones((lq, lk), dtype=bool)), s, -np.inf)
+    if mask is not None:
+        s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    y = (e / e.sum(axis=-1, keepdims=True)) @ vv
+    if three_d:
+        y = y.transpose(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
+    return [y.astype(np.float32), present_k.astype(np.float32), present_v.astype(np.float32)]
+
+
+def save_onnx_attention(out):
+    """ONNX's own Attention operator (opset 23), built with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(23)
+
+    def model(name, inputs, outputs, attrs, expect):
+        d = os.path.join(out, name)
+        os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+        names = ["Q", "K", "V", "attn_mask", "past_key", "past_value"]
+        ins = [helper.make_tensor_value_info(n, TensorProto.BOOL if x.dtype == bool else TensorProto.FLOAT,
+                                             list(x.shape)) for n, x in zip(names, inputs) if x is not None]
+        node_ins = [n if x is not None else "" for n, x in zip(names, inputs)]
+        while node_ins and not node_ins[-1]:
+            node_ins.pop()
+        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(y.shape))
+                for n, y in zip(["Y", "present_key", "present_value"], outputs)]
+        node = helper.make_node("Attention", node_ins, [o.name for o in outs], **attrs)
+        m = helper.make_model(helper.make_graph([node], name, ins, outs),
+                              opset_imports=[helper.make_opsetid("", 23)])
+        m.ir_version = 10
+        onnx.save(m, os.path.join(d, "model.onnx"))
+        sd = os.path.join(d, "test_data_set_0")
+        for i, x in enumerate(x for x in inputs if x is not None):
+            open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(x).SerializeToString())
+        for i, y in enumerate(outputs):
+            open(os.path.join(sd, f"output_{i}.pb"), "wb").write(numpy_helper.from_array(y).SerializeToString())
+        with open(os.path.join(d, "expect_nn.txt"), "w") as f:
+            f.write("\n".join(expect) + "\n")
+
+    def r(*shape):
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+    # 4-D, causal, a bool key-padding mask.
+    q, k, v = r(1, 4, 70, 16), r(1, 4, 70, 16), r(1, 4, 70, 16)
+    mask = np.ones((1, 1, 1, 70), dtype=bool)
+    mask[..., 65:] = False
+    model("onnx_attention_4d_causal", [q, k, v, mask, None, None], ref_attention(q, k, v, mask, causal=True)[:1],
+          {"is_causal": 1}, [r"nn\.attention .* mask\(.*tensor<1x1x1x70xi1>\) \{causal, scale = 2\.5"])
+    # 3-D, grouped-query (4 query heads, 2 key/value heads, value size 12),
+    # a KV cache of 130 positions, an additive float mask, a given scale.
+    q, k, v = r(2, 3, 32), r(2, 3, 16), r(2, 3, 24)
+    pk, pv = r(2, 2, 130, 8), r(2, 2, 130, 12)
+    fm = np.zeros((2, 1, 3, 133), dtype=np.float32)
+    fm[0, :, 1, 10:40] = -np.inf
+    model("onnx_attention_3d_gqa_cache", [q, k, v, fm, pk, pv],
+          ref_attention(q, k, v, fm, pk, pv, hq=4, hkv=2, scale=0.3),
+          {"q_num_heads": 4, "kv_num_heads": 2, "scale": 0.3},
+          [r"nn\.attention .* : tensor<2x4x3x8xf32>, tensor<2x2x133x8xf32>, tensor<2x2x133x12xf32> -> tensor<2x4x3x12xf32>"])
+
+
 def save(out, name, m, names, dyn, sets, make, expect):
     torch.manual_seed(sum(map(ord, name)))
     m = m.eval()
@@ -230,6 +311,7 @@ def main():
     for name, spec in MODELS.items():
         save(out, name, *spec)
     save_decode(out)
+    save_onnx_attention(out)
 
 
 if __name__ == "__main__":

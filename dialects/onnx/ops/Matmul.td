@@ -25,6 +25,28 @@ def ONNX_GemmOp : ONNX_Op<"Gemm">, ONNX_Since<1> {
   let results = (outs AnyTensor:$Y);
 }
 
+def ONNX_AttentionOp : ONNX_Op<"Attention">, ONNX_Since<23> {
+  let summary = "ONNX Attention (opset 23): scaled dot-product attention";
+  let description = [{
+    Q, K, V either 4-D ([B, heads, L, head size]) or 3-D ([B, L, heads x
+    head size], with q_num_heads and kv_num_heads); optional attn_mask (bool:
+    true attends; float: added to the scores), past_key / past_value (4-D,
+    prepended to K and V along the sequence).  The results are the ONNX
+    outputs up to the last one the model uses: Y, present_key,
+    present_value, qk_matmul_output.
+  }];
+  let arguments = (ins AnyTensor:$Q, AnyTensor:$K, AnyTensor:$V, ONNX_TensorOrNone:$attn_mask,
+                   ONNX_TensorOrNone:$past_key, ONNX_TensorOrNone:$past_value,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$is_causal,
+                   OptionalAttr<ONNX_SI64Attr>:$kv_num_heads,
+                   OptionalAttr<ONNX_SI64Attr>:$q_num_heads,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$qk_matmul_output_mode,
+                   OptionalAttr<F32Attr>:$scale,
+                   DefaultValuedAttr<F32Attr, "0.0">:$softcap,
+                   OptionalAttr<ONNX_SI64Attr>:$softmax_precision);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
 def ONNX_EinsumOp : ONNX_Op<"Einsum">, ONNX_Since<12> {
   let summary = "ONNX Einsum";
   let description = [{

@@ -9,6 +9,8 @@
 
 #include "Common.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace kiln::onnx_to_nn {
@@ -33,6 +35,7 @@ struct MatmulLowering : Lowering {
     return one(nn::EinsumOp::create(b, loc, resType(), e.getInputs(),
                                     b.getStringAttr(spec->explicitEquation())));
   }
+  LoweringResult lowerAttention(ox::AttentionOp a);
   LoweringResult lowerDet(ox::DetOp d) {
     auto x = rtt(d.getX());
     int64_t n = x.getDimSize(x.getRank() - 1);
@@ -68,6 +71,97 @@ LoweringResult MatmulLowering::gemm(ox::GemmOp g) {
   return one(y);
 }
 
+/// ONNX Attention (opset 23) as one nn.attention: 3-D operands split into
+/// heads ([B, L, H x D] -> [B, H, L, D]) and merged back, past key / value
+/// prepended along the sequence, the mask brought to rank 4.
+LoweringResult MatmulLowering::lowerAttention(ox::AttentionOp a) {
+  if (a.getSoftcap().convertToDouble() != 0.0)
+    return (LogicalResult)(fail() << "softcap is not supported");
+  if (a->getNumResults() > 3 && !a->getResult(3).use_empty())
+    return (LogicalResult)(fail() << "the qk_matmul_output output is not supported");
+  Value q = a.getQ(), k = a.getK(), v = a.getV();
+  auto qt = rtt(q);
+  int64_t r = qt.getRank();
+  for (Value x : {q, k, v})
+    if (!rtt(x).getElementType().isF32())
+      return (LogicalResult)(fail() << "only f32 Q, K and V are supported");
+  Type f32 = b.getF32Type();
+  // [B, L, H x D] -> [B, H, L, D].
+  auto heads = [&](Value x, int64_t h) -> FailureOr<Value> {
+    auto t = rtt(x);
+    int64_t hd = t.getDimSize(2);
+    if (hd == kDyn)
+      return (LogicalResult)(fail() << "3-D Q, K and V need a static hidden size");
+    SmallVector<Value> dims{dimValue(b, loc, x, 0), dimValue(b, loc, x, 1), idxOf(b, loc, h), idxOf(b, loc, hd / h)};
+    Value s = reshapeTo(b, loc, x, RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), h, hd / h}, f32), dims);
+    return nn::TransposeOp::create(b, loc,
+                                   RankedTensorType::get({t.getDimSize(0), h, t.getDimSize(1), hd / h}, f32), s,
+                                   b.getDenseI64ArrayAttr({0, 2, 1, 3}))
+        .getResult();
+  };
+  if (r == 3) {
+    int64_t hq = *a.getQNumHeads(), hkv = *a.getKvNumHeads();
+    FailureOr<Value> q4 = heads(q, hq), k4 = heads(k, hkv), v4 = heads(v, hkv);
+    if (failed(q4) || failed(k4) || failed(v4))
+      return failure();
+    q = *q4, k = *k4, v = *v4;
+  }
+  auto concatSeq = [&](Value past, Value x) -> Value {
+    auto pt = rtt(past), xt = rtt(x);
+    SmallVector<int64_t> shape(xt.getShape());
+    shape[2] = pt.getDimSize(2) == kDyn || xt.getDimSize(2) == kDyn ? kDyn : pt.getDimSize(2) + xt.getDimSize(2);
+    return nn::ConcatOp::create(b, loc, RankedTensorType::get(shape, f32), ValueRange{past, x}, 2).getResult();
+  };
+  if (!isNone(a.getPastKey()) != !isNone(a.getPastValue()))
+    return (LogicalResult)(fail() << "past_key and past_value must be given together");
+  if (!isNone(a.getPastKey())) {
+    if (!rtt(a.getPastKey()).getElementType().isF32() || !rtt(a.getPastValue()).getElementType().isF32())
+      return (LogicalResult)(fail() << "only f32 past_key and past_value are supported");
+    k = concatSeq(a.getPastKey(), k);
+    v = concatSeq(a.getPastValue(), v);
+  }
+  auto q4t = rtt(q), k4t = rtt(k), v4t = rtt(v);
+  // The mask: rank 4, each dim 1 or the scores' (B, Hq, Lq, total).
+  Value mask;
+  if (!isNone(a.getAttnMask())) {
+    mask = a.getAttnMask();
+    auto mt = rtt(mask);
+    if (mt.getRank() > 4 || (!mt.getElementType().isF32() && !mt.getElementType().isInteger(1)))
+      return (LogicalResult)(fail() << "attn_mask must be bool or f32 of rank at most 4");
+    mask = toRank(b, loc, mask, 4);
+    SmallVector<int64_t> scores{q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), k4t.getDimSize(2)};
+    for (int64_t i = 0; i < 4; ++i) {
+      int64_t m = rtt(mask).getDimSize(i);
+      if (m != 1 && m != kDyn && scores[i] != kDyn && m != scores[i])
+        return (LogicalResult)(fail() << "attn_mask dim " << i << " (" << m
+                                      << ") neither broadcasts nor matches the scores' (" << scores[i] << ")");
+    }
+  }
+  int64_t d = q4t.getDimSize(3);
+  double scale;
+  if (a.getScale())
+    scale = a.getScale()->convertToDouble();
+  else if (d == kDyn)
+    return (LogicalResult)(fail() << "the default scale needs a static head size");
+  else
+    scale = 1.0 / std::sqrt((double)d);
+  auto yt = RankedTensorType::get({q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), v4t.getDimSize(3)}, f32);
+  Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask, b.getF32FloatAttr((float)scale),
+                                    a.getIsCausal() ? b.getUnitAttr() : nullptr)
+                .getResult();
+  if (r == 3) {
+    auto tt = RankedTensorType::get({yt.getDimSize(0), yt.getDimSize(2), yt.getDimSize(1), yt.getDimSize(3)}, f32);
+    y = nn::TransposeOp::create(b, loc, tt, y, b.getDenseI64ArrayAttr({0, 2, 1, 3})).getResult();
+    SmallVector<Value> dims{dimValue(b, loc, y, 0), dimValue(b, loc, y, 1),
+                            idxOf(b, loc, resType(0).getDimSize(2))};
+    y = reshapeTo(b, loc, y, resType(0), dims);
+  }
+  // (An unused qk_matmul_output, checked above, gets no value.)
+  SmallVector<Value> results{y, k, v};
+  results.resize(std::min<size_t>(3, a->getNumResults()));
+  return results;
+}
+
 LoweringResult MatmulLowering::matmul(ox::MatMulOp m) {
   Value A = m.getA(), B = m.getB();
   auto at = rtt(A), bt = rtt(B), res = resType();
@@ -94,6 +188,7 @@ LoweringResult MatmulLowering::matmul(ox::MatMulOp m) {
 void populateMatmulPatterns(RewritePatternSet &patterns) {
   using L = MatmulLowering;
   addLowering<ox::MatMulOp, &L::lowerMatMul>(patterns);
+  addLowering<ox::AttentionOp, &L::lowerAttention>(patterns);
   addLowering<ox::GemmOp, &L::lowerGemm>(patterns);
   addLowering<ox::EinsumOp, &L::lowerEinsum>(patterns);
   addLowering<ox::DetOp, &L::lowerDet>(patterns);

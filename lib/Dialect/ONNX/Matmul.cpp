@@ -213,6 +213,50 @@ FailureOr<kiln::onnx::EinsumSpec> kiln::onnx::parseEinsum(StringRef equation,
   return spec;
 }
 
+INFER(AttentionOp) {
+  CTX;
+  auto q = c.ranked(getQ(), "Q"), k = c.ranked(getK(), "K"), v = c.ranked(getV(), "V");
+  if (!q || !k || !v)
+    return failure();
+  int64_t r = q.getRank();
+  if ((r != 3 && r != 4) || k.getRank() != r || v.getRank() != r)
+    return c.error() << "Q, K and V must all be 3-D [B, L, heads x size] or all 4-D [B, heads, L, size]";
+  auto mul = [](int64_t a, int64_t b) { return a == kDyn || b == kDyn ? kDyn : a * b; };
+  auto add = [](int64_t a, int64_t b) { return a == kDyn || b == kDyn ? kDyn : a + b; };
+  auto div = [](int64_t a, int64_t b) { return a == kDyn ? kDyn : a / b; };
+  int64_t B = q.getDimSize(0), hq, hkv, lq, lk, d, dv;
+  if (r == 4) {
+    hq = q.getDimSize(1), hkv = k.getDimSize(1), lq = q.getDimSize(2), lk = k.getDimSize(2);
+    d = k.getDimSize(3), dv = v.getDimSize(3);
+  } else {
+    if (!getQNumHeads() || !getKvNumHeads() || *getQNumHeads() < 1 || *getKvNumHeads() < 1)
+      return c.error() << "3-D Q, K and V need q_num_heads and kv_num_heads (at least 1)";
+    hq = *getQNumHeads(), hkv = *getKvNumHeads(), lq = q.getDimSize(1), lk = k.getDimSize(1);
+    int64_t qs = q.getDimSize(2), ks = k.getDimSize(2), vs = v.getDimSize(2);
+    if ((qs != kDyn && qs % hq) || (ks != kDyn && ks % hkv) || (vs != kDyn && vs % hkv))
+      return c.error() << "the hidden sizes of Q, K and V (" << qs << ", " << ks << ", " << vs
+                       << ") must be multiples of q_num_heads (" << hq << ") and kv_num_heads (" << hkv << ")";
+    d = div(ks, hkv), dv = div(vs, hkv);
+  }
+  int64_t total = lk;
+  if (!isNone(getPastKey())) {
+    auto pk = c.ranked(getPastKey(), "past_key");
+    if (!pk || pk.getRank() != 4)
+      return c.error() << "past_key must be 4-D [B, kv heads, past length, head size]";
+    total = add(pk.getDimSize(2), lk);
+  }
+  Type et = q.getElementType();
+  SmallVector<int64_t> y = r == 4 ? SmallVector<int64_t>{B, hq, lq, dv} : SmallVector<int64_t>{B, lq, mul(hq, dv)};
+  SmallVector<SmallVector<int64_t>> shapes{y, {B, hkv, total, d}, {B, hkv, total, dv}, {B, hq, lq, total}};
+  for (unsigned i = 0; i < getNumResults(); ++i) {
+    if (i >= shapes.size())
+      return c.error() << "has " << getNumResults() << " outputs; Attention has at most 4";
+    if (failed(c.add(shapes[i], et)))
+      return failure();
+  }
+  return success();
+}
+
 INFER(EinsumOp) {
   CTX;
   SmallVector<int64_t> ranks;

@@ -29,6 +29,33 @@ def arr(name, a):
     return numpy_helper.from_array(np.asarray(a), name)
 
 
+def _attention(attrs, outputs=("Y",), q=(1, 2, 4, 8), kv=(1, 2, 5, 8)):
+    return _model([helper.make_node("Attention", ["q", "k", "v"], list(outputs), name="att", **attrs)],
+                  [vi("q", list(q)), vi("k", list(kv)), vi("v", list(kv))],
+                  [vi(o, None) for o in outputs], opset=23)
+
+
+def attention_4d():
+    return _attention({"is_causal": 1}, q=(1, 2, 5, 8))
+
+
+def attention_3d():
+    return _attention({"q_num_heads": 4, "kv_num_heads": 2}, outputs=("Y", "present_key"),
+                      q=("B", 3, 32), kv=("B", 5, 16))
+
+
+def attention_3d_no_heads():
+    return _attention({}, q=(1, 3, 32), kv=(1, 5, 16))
+
+
+def attention_softcap():
+    return _attention({"softcap": 30.0})
+
+
+def attention_qk_output():
+    return _attention({}, outputs=("Y", "pk", "pv", "qk"))
+
+
 def cnn():
     rng = np.random.default_rng(0)
     return _model(
