@@ -180,6 +180,18 @@ MODELS = {
 }
 
 
+def write_set(d, k, xs, ys):
+    """Data set k of model folder d: inputs xs and reference outputs ys
+    (numpy arrays or torch tensors)."""
+    sd = os.path.join(d, f"test_data_set_{k}")
+    os.makedirs(sd, exist_ok=True)
+    for prefix, ts in (("input", xs), ("output", ys)):
+        for i, t in enumerate(ts):
+            a = t.numpy() if hasattr(t, "numpy") else t
+            with open(os.path.join(sd, f"{prefix}_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(a).SerializeToString())
+
+
 def save_decode(out):
     name = "decode_kv_cache"
     torch.manual_seed(sum(map(ord, name)))
@@ -192,12 +204,7 @@ def save_decode(out):
                       input_names=["x", "past_k", "past_v"], output_names=["y", "present_k", "present_v"],
                       dynamic_axes=dyn)
     for k, (xs, ys) in enumerate(sets):
-        sd = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(sd, exist_ok=True)
-        for i, t in enumerate(xs):
-            open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
-        for i, t in enumerate(ys):
-            open(os.path.join(sd, f"output_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
+        write_set(d, k, xs, ys)
     with open(os.path.join(d, "expect_nn.txt"), "w") as f:
         f.write(r"nn\.attention .* : tensor<\?x2x1x16xf32>, tensor<\?x2x\?x16xf32>, tensor<\?x2x\?x16xf32>" + "\n")
 
@@ -241,7 +248,7 @@ def save_onnx_attention(out):
 
     def model(name, inputs, outputs, attrs, expect):
         d = os.path.join(out, name)
-        os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+        os.makedirs(d, exist_ok=True)
         names = ["Q", "K", "V", "attn_mask", "past_key", "past_value"]
         ins = [helper.make_tensor_value_info(n, TensorProto.BOOL if x.dtype == bool else TensorProto.FLOAT,
                                              list(x.shape)) for n, x in zip(names, inputs) if x is not None]
@@ -255,11 +262,7 @@ def save_onnx_attention(out):
                               opset_imports=[helper.make_opsetid("", 23)])
         m.ir_version = 10
         onnx.save(m, os.path.join(d, "model.onnx"))
-        sd = os.path.join(d, "test_data_set_0")
-        for i, x in enumerate(x for x in inputs if x is not None):
-            open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(x).SerializeToString())
-        for i, y in enumerate(outputs):
-            open(os.path.join(sd, f"output_{i}.pb"), "wb").write(numpy_helper.from_array(y).SerializeToString())
+        write_set(d, 0, [x for x in inputs if x is not None], outputs)
         with open(os.path.join(d, "expect_nn.txt"), "w") as f:
             f.write("\n".join(expect) + "\n")
 
@@ -295,13 +298,7 @@ def save(out, name, m, names, dyn, sets, make, expect):
         xs = x if k == 0 else make(b, L)
         with torch.no_grad():
             ys = m(*xs)
-        ys = ys if isinstance(ys, tuple) else (ys,)
-        sd = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(sd, exist_ok=True)
-        for i, t in enumerate(xs):
-            open(os.path.join(sd, f"input_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
-        for i, t in enumerate(ys):
-            open(os.path.join(sd, f"output_{i}.pb"), "wb").write(numpy_helper.from_array(t.numpy()).SerializeToString())
+        write_set(d, k, xs, ys if isinstance(ys, tuple) else (ys,))
     with open(os.path.join(d, "expect_nn.txt"), "w") as f:
         f.write("\n".join(expect) + "\n")
 
