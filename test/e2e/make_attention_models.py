@@ -158,24 +158,24 @@ def masked_inputs(b, L):
     return [q, k, v, m]
 
 
-# name: (module, input names, dynamic axes, data sets [(batch, seq)],
+# name: (module class or factory, input names, dynamic axes, data sets [(batch, seq)],
 #        inputs(batch, seq), expected nn patterns)
 MODELS = {
-    "bert_mask": (BertSelfAttention(), ["x", "attention_mask"],
+    "bert_mask": (BertSelfAttention, ["x", "attention_mask"],
                   {"x": {0: "b", 1: "L"}, "attention_mask": {0: "b", 1: "L"}},
                   [(2, 37), (1, 200)], bert_inputs,
                   [r"nn\.attention .* mask\(.*\) \{scale = 2\.5"]),
-    "gpt_causal": (GPTCausal(150), ["x"], {"x": {0: "b"}}, [(1, 150), (2, 150)],
+    "gpt_causal": (lambda: GPTCausal(150), ["x"], {"x": {0: "b"}}, [(1, 150), (2, 150)],
                    lambda b, L: [torch.randn(b, L, 32)],
                    [r"nn\.attention [^\n]*\{causal, scale = 2\.5", r"(?s)attention.*causal.*attention.*causal"]),
-    "vit_mha": (ViTBlock(), ["x"], {"x": {1: "b"}}, [(1, 197), (2, 197)],
+    "vit_mha": (ViTBlock, ["x"], {"x": {1: "b"}}, [(1, 197), (2, 197)],
                 lambda b, L: [torch.randn(L, b, 48)],
                 [r"nn\.attention %.* : tensor<\?x197x16xf32>, tensor<\?x197x16xf32>, tensor<\?x197x16xf32>"]),
-    "long_keys": (LongKeys(), ["q", "k", "v", "pad"],
+    "long_keys": (LongKeys, ["q", "k", "v", "pad"],
                   {n: {0: "b", 2 if n != "pad" else 3: "L"} for n in ["q", "k", "v", "pad"]},
                   [(1, 300), (2, 129)], long_inputs,
                   [r"nn\.attention .* mask\(.*tensor<\?x1x1x\?xf32>\) \{scale = 1\.25"]),
-    "fully_masked": (FullyMasked(), ["q", "k", "v", "m"], {}, [(1, 9)], masked_inputs,
+    "fully_masked": (FullyMasked, ["q", "k", "v", "m"], {}, [(1, 9)], masked_inputs,
                      [r"nn\.attention .* mask\("]),
 }
 
@@ -286,9 +286,9 @@ def save_onnx_attention(out):
           [r"nn\.attention .* : tensor<2x4x3x8xf32>, tensor<2x2x133x8xf32>, tensor<2x2x133x12xf32> -> tensor<2x4x3x12xf32>"])
 
 
-def save(out, name, m, names, dyn, sets, make, expect):
-    torch.manual_seed(sum(map(ord, name)))
-    m = m.eval()
+def save(out, name, make_module, names, dyn, sets, make, expect):
+    torch.manual_seed(sum(map(ord, name)))  # weights and inputs: the same files every time
+    m = make_module().eval()
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     x = make(*sets[0])
