@@ -136,6 +136,29 @@ def decode_sets(m, b=1, prompt=120, steps=32):
     return sets
 
 
+class EncoderLayer(nn.Module):
+    """nn.TransformerEncoderLayer (batch_first, as torch exports it: the
+    traced slow path; eager eval takes the fused fast path), with an
+    optional key-padding mask.  The reference runs with grad enabled, which
+    keeps eager torch on the same slow path (the fast path zeroes padded
+    positions)."""
+    grad_reference = True
+
+    def __init__(s, padded):
+        super().__init__()
+        s.padded = padded
+        s.layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+
+    def forward(s, x, pad=None):
+        return s.layer(x, src_key_padding_mask=pad if s.padded else None)
+
+
+def padded_inputs(b, L):
+    pad = torch.zeros(b, L, dtype=torch.bool)
+    pad[0, L - L // 4:] = True
+    return [torch.randn(b, L, 32), pad]
+
+
 def bert_inputs(b, L):
     x = torch.randn(b, L, 64)
     mask = torch.ones(b, L, dtype=torch.int64)
@@ -175,6 +198,12 @@ MODELS = {
                   {n: {0: "b", 2 if n != "pad" else 3: "L"} for n in ["q", "k", "v", "pad"]},
                   [(1, 300), (2, 129)], long_inputs,
                   [r"nn\.attention .* mask\(.*tensor<\?x1x1x\?xf32>\) \{scale = 1\.25"]),
+    "encoder_layer": (lambda: EncoderLayer(False), ["x"], {"x": {0: "b", 1: "L"}}, [(2, 10), (1, 150)],
+                      lambda b, L: [torch.randn(b, L, 32)],
+                      [r"nn\.attention .* \{scale = 0\.35355"]),
+    "encoder_layer_padding": (lambda: EncoderLayer(True), ["x", "pad"],
+                              {"x": {0: "b", 1: "L"}, "pad": {0: "b", 1: "L"}}, [(2, 10), (1, 150)], padded_inputs,
+                              [r"nn\.attention .* mask\("]),
     "fully_masked": (FullyMasked, ["q", "k", "v", "m"], {}, [(1, 9)], masked_inputs,
                      [r"nn\.attention .* mask\("]),
 }
@@ -296,9 +325,10 @@ def save(out, name, make_module, names, dyn, sets, make, expect):
                       dynamic_axes=dyn)
     for k, (b, L) in enumerate(sets):
         xs = x if k == 0 else make(b, L)
-        with torch.no_grad():
+        with torch.enable_grad() if getattr(m, "grad_reference", False) else torch.no_grad():
             ys = m(*xs)
-        write_set(d, k, xs, ys if isinstance(ys, tuple) else (ys,))
+        ys = tuple(y.detach() for y in (ys if isinstance(ys, tuple) else (ys,)))
+        write_set(d, k, xs, ys)
     with open(os.path.join(d, "expect_nn.txt"), "w") as f:
         f.write("\n".join(expect) + "\n")
 
