@@ -56,6 +56,13 @@ class ONNX_Since<int version> {
   int onnxSinceVersion = version;
 }
 
+// An operator of another domain than ONNX's default one (ONNX Runtime's
+// contrib operators, "com.microsoft"): the importer knows it as
+// "<domain>.<name>" and takes it only from nodes of that domain.
+class ONNX_Domain<string domain> {
+  string onnxDomain = domain;
+}
+
 // An older ONNX operator that the importer also maps to this op, and the
 // first opset that has it (e.g. the deprecated Scatter is ScatterElements).
 class ONNX_AlsoImports<string name, int version> {
@@ -83,6 +90,7 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
          !listconcat(traits, [Pure, DeclareOpInterfaceMethods<ONNX_ShapeInferenceOpInterface>,
                               DeclareOpInterfaceMethods<ONNX_OperatorOpInterface>])> {
   int onnxSinceVersion = 0;
+  string onnxDomain = "";
   string onnxAliasName = "";
   int onnxAliasSinceVersion = 0;
   bit onnxLegacyBroadcast = 0;
@@ -102,7 +110,7 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
     }
     ::llvm::ArrayRef<::kiln::onnx::ONNXOperatorName> $cppClass::getONNXOperatorNames() {
       static const ::kiln::onnx::ONNXOperatorName names[] = {
-        {"}] # mnemonic # [{", }] # onnxSinceVersion # [{},}] #
+        {"}] # !if(!empty(onnxDomain), "", onnxDomain # ".") # mnemonic # [{", }] # onnxSinceVersion # [{},}] #
         !if(!empty(onnxAliasName), "",
             "{\"" # onnxAliasName # "\", " # onnxAliasSinceVersion # "},") # [{
       };

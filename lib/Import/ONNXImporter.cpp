@@ -861,6 +861,10 @@ LogicalResult Importer::importControlFlow(::onnx::NodeProto &node, Location loc,
 // Nodes
 //===----------------------------------------------------------------------===//
 
+/// What the importer takes outside ONNX's default domain.
+static constexpr const char *kOtherDomainsNote =
+    "only the default ONNX domain and com.microsoft's MultiHeadAttention are supported";
+
 LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   Location loc = nodeLoc(node, index);
   std::string nodeDesc = "node '" + cast<NameLoc>(loc).getName().str() + "' (" +
@@ -870,11 +874,13 @@ LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   auto nodeError = [&]() {
     return emitError(loc) << nodeDesc << ": ";
   };
-  if (!node.domain().empty() && node.domain() != "ai.onnx")
+  bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+  // Operators of other domains are known by "<domain>.<op type>".
+  std::string opType = defaultDomain ? node.op_type() : node.domain() + "." + node.op_type();
+  if (!defaultDomain && !operators.count(opType))
     return emitError(loc) << "unsupported operator " << node.op_type() << " of domain '"
                           << node.domain() << "' at node '" << cast<NameLoc>(loc).getName().str()
-                          << "' (only the default ONNX domain is supported)";
-  std::string opType = node.op_type();
+                          << "' (" << kOtherDomainsNote << ")";
   auto known = operators.find(opType);
   if (known == operators.end())
     return emitError(loc) << "unsupported operator " << opType << " (opset " << opset
@@ -1383,11 +1389,12 @@ LogicalResult Importer::checkNodeDomains(const ::onnx::GraphProto &g, int depth)
     return success(); // reported, naming the node, when the subgraphs are imported
   for (int i = 0; i < g.node_size(); ++i) {
     const auto &node = g.node(i);
-    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+    if (!node.domain().empty() && node.domain() != "ai.onnx" &&
+        !operators.count(node.domain() + "." + node.op_type())) {
       std::string name = node.name().empty() ? node.op_type() + "_" + std::to_string(i) : node.name();
       return emitError(NameLoc::get(StringAttr::get(ctx, name), fileLoc()))
              << "unsupported operator " << node.op_type() << " of domain '" << node.domain()
-             << "' at node '" << name << "' (only the default ONNX domain is supported)";
+             << "' at node '" << name << "' (" << kOtherDomainsNote << ")";
     }
     for (const auto &a : node.attribute()) {
       if (a.has_g() && failed(checkNodeDomains(a.g(), depth + 1)))

@@ -315,6 +315,73 @@ def save_onnx_attention(out):
           [r"nn\.attention .* : tensor<2x4x3x8xf32>, tensor<2x2x133x8xf32>, tensor<2x2x133x12xf32> -> tensor<2x4x3x12xf32>"])
 
 
+def ref_mha(q, k, v, bias=None, kpm=None, ab=None, pk=None, pv=None, n=1, causal=False, scale=None,
+            filt=-10000.0):
+    """com.microsoft MultiHeadAttention (unpacked) in numpy, float64."""
+    import numpy as np
+    q, k, v = (x.astype(np.float64) for x in (q, k, v))
+    if bias is not None:
+        hq, hk = q.shape[2], k.shape[2]
+        q, k, v = q + bias[:hq], k + bias[hq:hq + hk], v + bias[hq + hk:]
+    mask = None
+    if kpm is not None:
+        mask = np.where(kpm == 0, filt, 0.0)[:, None, None, :]
+    if ab is not None:
+        mask = ab.astype(np.float64) if mask is None else mask + ab
+    y, pk2, pv2 = ref_attention(q, k, v, mask, pk, pv, causal, n, n, scale)
+    return [y, pk2, pv2]
+
+
+def save_mha(out):
+    """ONNX Runtime's com.microsoft MultiHeadAttention, built with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(7)
+
+    def r(*shape):
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+
+    def model(name, inputs, outputs, attrs, expect):
+        d = os.path.join(out, name)
+        os.makedirs(d, exist_ok=True)
+        names = ["query", "key", "value", "bias", "key_padding_mask", "attention_bias", "past_key", "past_value"]
+        types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int32): TensorProto.INT32}
+        ins = [helper.make_tensor_value_info(n, types[x.dtype], list(x.shape))
+               for n, x in zip(names, inputs) if x is not None]
+        node_ins = [n if x is not None else "" for n, x in zip(names, inputs)]
+        while node_ins and not node_ins[-1]:
+            node_ins.pop()
+        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(y.shape))
+                for n, y in zip(["output", "present_key", "present_value"], outputs)]
+        node = helper.make_node("MultiHeadAttention", node_ins, [o.name for o in outs], domain="com.microsoft",
+                                **attrs)
+        m = helper.make_model(helper.make_graph([node], name, ins, outs),
+                              opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        m.ir_version = 8
+        onnx.save(m, os.path.join(d, "model.onnx"))
+        write_set(d, 0, [x for x in inputs if x is not None], [y.astype(np.float32) for y in outputs])
+        with open(os.path.join(d, "expect_nn.txt"), "w") as f:
+            f.write("\n".join(expect) + "\n")
+
+    # Biases and a key-padding mask (the second sequence's last 9 keys).
+    q, k, v, bias = r(2, 70, 32), r(2, 70, 32), r(2, 70, 32), r(96)
+    kpm = np.ones((2, 70), dtype=np.int32)
+    kpm[1, 61:] = 0
+    model("ms_mha_bias_padding", [q, k, v, bias, kpm], ref_mha(q, k, v, bias, kpm, n=4)[:1], {"num_heads": 4},
+          [r"nn\.attention .* mask\(.*tensor<2x1x1x70xf32>\) \{scale = 0\.35355"])
+    # Unidirectional (causal) with an attention bias and a given scale.
+    q, k, v, ab = r(1, 40, 24), r(1, 40, 24), r(1, 40, 24), r(1, 3, 40, 40)
+    model("ms_mha_causal_bias", [q, k, v, None, None, ab],
+          ref_mha(q, k, v, ab=ab, n=3, causal=True, scale=0.2)[:1],
+          {"num_heads": 3, "unidirectional": 1, "scale": 0.2},
+          [r"nn\.attention .* mask\(.*tensor<1x3x40x40xf32>\) \{causal, scale = 2\.0"])
+    # A KV cache: one new token over 130 cached positions.
+    q, k, v, pk, pv = r(1, 1, 16), r(1, 1, 16), r(1, 1, 16), r(1, 2, 130, 8), r(1, 2, 130, 8)
+    model("ms_mha_cache", [q, k, v, None, None, None, pk, pv], ref_mha(q, k, v, pk=pk, pv=pv, n=2),
+          {"num_heads": 2}, [r"nn\.attention .* : tensor<1x2x1x8xf32>, tensor<1x2x131x8xf32>"])
+
+
 def save(out, name, make_module, names, dyn, sets, make, expect):
     torch.manual_seed(sum(map(ord, name)))  # weights and inputs: the same files every time
     m = make_module().eval()
@@ -339,6 +406,7 @@ def main():
         save(out, name, *spec)
     save_decode(out)
     save_onnx_attention(out)
+    save_mha(out)
 
 
 if __name__ == "__main__":

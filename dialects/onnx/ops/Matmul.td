@@ -47,6 +47,28 @@ def ONNX_AttentionOp : ONNX_Op<"Attention">, ONNX_Since<23> {
   let results = (outs Variadic<AnyTensor>:$outputs);
 }
 
+def ONNX_MultiHeadAttentionOp : ONNX_Op<"MultiHeadAttention">, ONNX_Since<1>, ONNX_Domain<"com.microsoft"> {
+  let summary = "ONNX Runtime's com.microsoft MultiHeadAttention (separate Q, K, V)";
+  let description = [{
+    The contrib operator of ONNX Runtime's transformer optimizer, in its
+    unpacked form: query [B, S, N x H], key [B, L, N x H], value [B, L, N x
+    Hv], optional bias [3 hidden] (Q, K and V biases, added first),
+    key_padding_mask [B, total] (int32, 0 masks: mask_filter_value is added),
+    attention_bias (added to the scores), past_key / past_value [B, N, P, H].
+    Results up to the last one the model uses: output, present_key,
+    present_value.
+  }];
+  let arguments = (ins AnyTensor:$query, ONNX_TensorOrNone:$key, ONNX_TensorOrNone:$value,
+                   ONNX_TensorOrNone:$bias, ONNX_TensorOrNone:$key_padding_mask,
+                   ONNX_TensorOrNone:$attention_bias, ONNX_TensorOrNone:$past_key,
+                   ONNX_TensorOrNone:$past_value,
+                   ONNX_SI64Attr:$num_heads,
+                   DefaultValuedAttr<F32Attr, "-10000.0">:$mask_filter_value,
+                   OptionalAttr<F32Attr>:$scale,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$unidirectional);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
 def ONNX_EinsumOp : ONNX_Op<"Einsum">, ONNX_Since<12> {
   let summary = "ONNX Einsum";
   let description = [{

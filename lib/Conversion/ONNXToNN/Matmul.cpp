@@ -36,6 +36,11 @@ struct MatmulLowering : Lowering {
                                     b.getStringAttr(spec->explicitEquation())));
   }
   LoweringResult lowerAttention(ox::AttentionOp a);
+  LoweringResult lowerMultiHeadAttention(ox::MultiHeadAttentionOp a);
+  // [B, L, H x D] -> [B, H, L, D] and back; past prepended along L.
+  FailureOr<Value> splitHeads(Value x, int64_t h);
+  Value mergeHeads(Value y, RankedTensorType res);
+  Value concatSeq(Value past, Value x);
   LoweringResult lowerDet(ox::DetOp d) {
     auto x = rtt(d.getX());
     int64_t n = x.getDimSize(x.getRank() - 1);
@@ -85,33 +90,13 @@ LoweringResult MatmulLowering::lowerAttention(ox::AttentionOp a) {
   for (Value x : {q, k, v})
     if (!rtt(x).getElementType().isF32())
       return (LogicalResult)(fail() << "only f32 Q, K and V are supported");
-  Type f32 = b.getF32Type();
-  // [B, L, H x D] -> [B, H, L, D].
-  auto heads = [&](Value x, int64_t h) -> FailureOr<Value> {
-    auto t = rtt(x);
-    int64_t hd = t.getDimSize(2);
-    if (hd == kDyn)
-      return (LogicalResult)(fail() << "3-D Q, K and V need a static hidden size");
-    SmallVector<Value> dims{dimValue(b, loc, x, 0), dimValue(b, loc, x, 1), idxOf(b, loc, h), idxOf(b, loc, hd / h)};
-    Value s = reshapeTo(b, loc, x, RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), h, hd / h}, f32), dims);
-    return nn::TransposeOp::create(b, loc,
-                                   RankedTensorType::get({t.getDimSize(0), h, t.getDimSize(1), hd / h}, f32), s,
-                                   b.getDenseI64ArrayAttr({0, 2, 1, 3}))
-        .getResult();
-  };
   if (r == 3) {
     int64_t hq = *a.getQNumHeads(), hkv = *a.getKvNumHeads();
-    FailureOr<Value> q4 = heads(q, hq), k4 = heads(k, hkv), v4 = heads(v, hkv);
+    FailureOr<Value> q4 = splitHeads(q, hq), k4 = splitHeads(k, hkv), v4 = splitHeads(v, hkv);
     if (failed(q4) || failed(k4) || failed(v4))
       return failure();
     q = *q4, k = *k4, v = *v4;
   }
-  auto concatSeq = [&](Value past, Value x) -> Value {
-    auto pt = rtt(past), xt = rtt(x);
-    SmallVector<int64_t> shape(xt.getShape());
-    shape[2] = pt.getDimSize(2) == kDyn || xt.getDimSize(2) == kDyn ? kDyn : pt.getDimSize(2) + xt.getDimSize(2);
-    return nn::ConcatOp::create(b, loc, RankedTensorType::get(shape, f32), ValueRange{past, x}, 2).getResult();
-  };
   if (!isNone(a.getPastKey()) != !isNone(a.getPastValue()))
     return (LogicalResult)(fail() << "past_key and past_value must be given together");
   if (!isNone(a.getPastKey())) {
@@ -145,19 +130,136 @@ LoweringResult MatmulLowering::lowerAttention(ox::AttentionOp a) {
     return (LogicalResult)(fail() << "the default scale needs a static head size");
   else
     scale = 1.0 / std::sqrt((double)d);
-  auto yt = RankedTensorType::get({q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), v4t.getDimSize(3)}, f32);
+  auto yt = RankedTensorType::get({q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), v4t.getDimSize(3)},
+                                  b.getF32Type());
   Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask, b.getF32FloatAttr((float)scale),
                                     a.getIsCausal() ? b.getUnitAttr() : nullptr)
                 .getResult();
-  if (r == 3) {
-    auto tt = RankedTensorType::get({yt.getDimSize(0), yt.getDimSize(2), yt.getDimSize(1), yt.getDimSize(3)}, f32);
-    y = nn::TransposeOp::create(b, loc, tt, y, b.getDenseI64ArrayAttr({0, 2, 1, 3})).getResult();
-    SmallVector<Value> dims{dimValue(b, loc, y, 0), dimValue(b, loc, y, 1),
-                            idxOf(b, loc, resType(0).getDimSize(2))};
-    y = reshapeTo(b, loc, y, resType(0), dims);
-  }
+  if (r == 3)
+    y = mergeHeads(y, resType(0));
   // (An unused qk_matmul_output, checked above, gets no value.)
   SmallVector<Value> results{y, k, v};
+  results.resize(std::min<size_t>(3, a->getNumResults()));
+  return results;
+}
+
+FailureOr<Value> MatmulLowering::splitHeads(Value x, int64_t h) {
+  auto t = rtt(x);
+  int64_t hd = t.getDimSize(2);
+  if (hd == kDyn)
+    return (LogicalResult)(fail() << "3-D query, key and value need a static hidden size");
+  Type f32 = b.getF32Type();
+  SmallVector<Value> dims{dimValue(b, loc, x, 0), dimValue(b, loc, x, 1), idxOf(b, loc, h), idxOf(b, loc, hd / h)};
+  Value s = reshapeTo(b, loc, x, RankedTensorType::get({t.getDimSize(0), t.getDimSize(1), h, hd / h}, f32), dims);
+  return nn::TransposeOp::create(b, loc, RankedTensorType::get({t.getDimSize(0), h, t.getDimSize(1), hd / h}, f32),
+                                 s, b.getDenseI64ArrayAttr({0, 2, 1, 3}))
+      .getResult();
+}
+
+Value MatmulLowering::mergeHeads(Value y, RankedTensorType res) {
+  auto yt = rtt(y);
+  auto tt = RankedTensorType::get({yt.getDimSize(0), yt.getDimSize(2), yt.getDimSize(1), yt.getDimSize(3)},
+                                  yt.getElementType());
+  y = nn::TransposeOp::create(b, loc, tt, y, b.getDenseI64ArrayAttr({0, 2, 1, 3})).getResult();
+  SmallVector<Value> dims{dimValue(b, loc, y, 0), dimValue(b, loc, y, 1), idxOf(b, loc, res.getDimSize(2))};
+  return reshapeTo(b, loc, y, res, dims);
+}
+
+Value MatmulLowering::concatSeq(Value past, Value x) {
+  auto pt = rtt(past), xt = rtt(x);
+  SmallVector<int64_t> shape(xt.getShape());
+  shape[2] = pt.getDimSize(2) == kDyn || xt.getDimSize(2) == kDyn ? kDyn : pt.getDimSize(2) + xt.getDimSize(2);
+  return nn::ConcatOp::create(b, loc, RankedTensorType::get(shape, xt.getElementType()), ValueRange{past, x}, 2)
+      .getResult();
+}
+
+/// com.microsoft MultiHeadAttention (unpacked Q, K, V) as one
+/// nn.attention: the biases added, heads split, past prepended, the
+/// key-padding mask (0: masked) turned into an additive mask_filter_value
+/// and added to attention_bias, heads merged back.
+LoweringResult MatmulLowering::lowerMultiHeadAttention(ox::MultiHeadAttentionOp a) {
+  Value q = a.getQuery(), k = a.getKey(), v = a.getValue();
+  Type f32 = b.getF32Type();
+  for (Value x : {q, k, v})
+    if (!rtt(x).getElementType().isF32())
+      return (LogicalResult)(fail() << "only f32 query, key and value are supported");
+  int64_t n = a.getNumHeads();
+  if (!isNone(a.getBias())) {
+    // [Q hidden | K hidden | V hidden].
+    auto bt = rtt(a.getBias());
+    int64_t hq = rtt(q).getDimSize(2), hk = rtt(k).getDimSize(2), hv = rtt(v).getDimSize(2);
+    if (bt.getRank() != 1 || hq == kDyn || hk == kDyn || hv == kDyn || bt.getDimSize(0) != hq + hk + hv ||
+        !bt.getElementType().isF32())
+      return (LogicalResult)(fail() << "bias must be f32 [query + key + value hidden sizes]");
+    int64_t off = 0;
+    for (Value *x : {&q, &k, &v}) {
+      int64_t h = rtt(*x).getDimSize(2);
+      Value slice = nn::SliceOp::create(b, loc, RankedTensorType::get({h}, f32), a.getBias(),
+                                        b.getDenseI64ArrayAttr({off}), b.getDenseI64ArrayAttr({1}))
+                        .getResult();
+      *x = binary(b, loc, nn::BinaryKind::add, *x, slice, rtt(*x));
+      off += h;
+    }
+  }
+  FailureOr<Value> q4 = splitHeads(q, n), k4 = splitHeads(k, n), v4 = splitHeads(v, n);
+  if (failed(q4) || failed(k4) || failed(v4))
+    return failure();
+  q = *q4, k = *k4, v = *v4;
+  bool past = !isNone(a.getPastKey());
+  if (past != !isNone(a.getPastValue()))
+    return (LogicalResult)(fail() << "past_key and past_value must be given together");
+  if (past) {
+    if (a.getUnidirectional())
+      return (LogicalResult)(fail() << "unidirectional with past_key is not supported");
+    k = concatSeq(a.getPastKey(), k);
+    v = concatSeq(a.getPastValue(), v);
+  }
+  auto q4t = rtt(q), k4t = rtt(k);
+  SmallVector<int64_t> scores{q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), k4t.getDimSize(2)};
+  Value mask;
+  if (!isNone(a.getKeyPaddingMask())) {
+    Value m = a.getKeyPaddingMask();
+    auto mt = rtt(m);
+    if (mt.getRank() != 2 || !mt.getElementType().isInteger(32))
+      return (LogicalResult)(fail() << "only an int32 key_padding_mask of shape [batch, total length] is supported");
+    auto zt = RankedTensorType::get({1, 1}, mt.getElementType());
+    Value zero = arith::ConstantOp::create(b, loc, zt, DenseElementsAttr::get(zt, b.getI32IntegerAttr(0)));
+    auto bt = RankedTensorType::get(mt.getShape(), b.getI1Type());
+    Value masked = nn::BinaryOp::create(b, loc, bt, m, zero, nn::BinaryKind::eq).getResult();
+    auto ft = RankedTensorType::get(mt.getShape(), f32);
+    Value fill = splatOfRank(b, loc, 2, f32, a.getMaskFilterValue().convertToDouble());
+    mask = nn::SelectOp::create(b, loc, ft, masked, fill, splatOfRank(b, loc, 2, f32, 0.0)).getResult();
+    mask = reshapeTo(b, loc, mask, RankedTensorType::get({mt.getDimSize(0), 1, 1, mt.getDimSize(1)}, f32),
+                     {dimValue(b, loc, mask, 0), idxOf(b, loc, 1), idxOf(b, loc, 1), dimValue(b, loc, mask, 1)});
+  }
+  if (!isNone(a.getAttentionBias())) {
+    Value ab = a.getAttentionBias();
+    if (rtt(ab).getRank() != 4 || !rtt(ab).getElementType().isF32())
+      return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
+    if (mask) {
+      auto mt = rtt(mask), at = rtt(ab);
+      SmallVector<int64_t> shape;
+      for (int64_t i = 0; i < 4; ++i)
+        shape.push_back(mt.getDimSize(i) == 1 ? at.getDimSize(i) : mt.getDimSize(i));
+      mask = nn::BinaryOp::create(b, loc, RankedTensorType::get(shape, f32), mask, ab, nn::BinaryKind::add).getResult();
+    } else {
+      mask = ab;
+    }
+  }
+  if (mask)
+    for (int64_t i = 0; i < 4; ++i) {
+      int64_t m = rtt(mask).getDimSize(i);
+      if (m != 1 && m != kDyn && scores[i] != kDyn && m != scores[i])
+        return (LogicalResult)(fail() << "the mask's dim " << i << " (" << m
+                                      << ") neither broadcasts nor matches the scores' (" << scores[i] << ")");
+    }
+  int64_t d = q4t.getDimSize(3);
+  double scale = a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt((double)d);
+  auto yt = RankedTensorType::get({scores[0], scores[1], scores[2], rtt(v).getDimSize(3)}, f32);
+  Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask, b.getF32FloatAttr((float)scale),
+                                    a.getUnidirectional() ? b.getUnitAttr() : nullptr)
+                .getResult();
+  SmallVector<Value> results{mergeHeads(y, resType(0)), k, v};
   results.resize(std::min<size_t>(3, a->getNumResults()));
   return results;
 }
@@ -189,6 +291,7 @@ void populateMatmulPatterns(RewritePatternSet &patterns) {
   using L = MatmulLowering;
   addLowering<ox::MatMulOp, &L::lowerMatMul>(patterns);
   addLowering<ox::AttentionOp, &L::lowerAttention>(patterns);
+  addLowering<ox::MultiHeadAttentionOp, &L::lowerMultiHeadAttention>(patterns);
   addLowering<ox::GemmOp, &L::lowerGemm>(patterns);
   addLowering<ox::EinsumOp, &L::lowerEinsum>(patterns);
   addLowering<ox::DetOp, &L::lowerDet>(patterns);

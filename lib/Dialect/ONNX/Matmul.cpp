@@ -257,6 +257,48 @@ INFER(AttentionOp) {
   return success();
 }
 
+INFER(MultiHeadAttentionOp) {
+  CTX;
+  auto q = c.ranked(getQuery(), "query");
+  if (!q)
+    return failure();
+  if (isNone(getKey()) || isNone(getValue()))
+    return c.error() << "packed query/key/value (no separate key and value) is not supported";
+  auto k = c.ranked(getKey(), "key"), v = c.ranked(getValue(), "value");
+  if (!k || !v)
+    return failure();
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    return c.error() << "query, key and value must be 3-D [B, L, heads x head size] (other layouts are not "
+                        "supported)";
+  int64_t n = getNumHeads();
+  if (n < 1)
+    return c.error() << "num_heads must be at least 1";
+  for (auto [t, what] : {std::pair{q, "query"}, {k, "key"}, {v, "value"}})
+    if (!t.isDynamicDim(2) && t.getDimSize(2) % n)
+      return c.error() << "the hidden size of " << what << " (" << t.getDimSize(2) << ") is not a multiple of num_heads ("
+                       << n << ")";
+  auto div = [&](int64_t a) { return a == kDyn ? kDyn : a / n; };
+  int64_t total = k.getDimSize(1);
+  if (!isNone(getPastKey())) {
+    auto pk = c.ranked(getPastKey(), "past_key");
+    if (!pk || pk.getRank() != 4)
+      return c.error() << "past_key must be 4-D [B, heads, past length, head size]";
+    total = pk.getDimSize(2) == kDyn || total == kDyn ? kDyn : pk.getDimSize(2) + total;
+  }
+  Type et = q.getElementType();
+  SmallVector<SmallVector<int64_t>> shapes{{q.getDimSize(0), q.getDimSize(1), v.getDimSize(2)},
+                                           {q.getDimSize(0), n, total, div(k.getDimSize(2))},
+                                           {q.getDimSize(0), n, total, div(v.getDimSize(2))}};
+  for (unsigned i = 0; i < getNumResults(); ++i) {
+    if (i >= shapes.size())
+      return c.error() << "has " << getNumResults() << " outputs; only output, present_key and present_value are "
+                          "supported";
+    if (failed(c.add(shapes[i], et)))
+      return failure();
+  }
+  return success();
+}
+
 INFER(EinsumOp) {
   CTX;
   SmallVector<int64_t> ranks;

@@ -56,6 +56,31 @@ def attention_qk_output():
     return _attention({}, outputs=("Y", "pk", "pv", "qk"))
 
 
+def _ms(op, inputs, attrs, shapes):
+    g = helper.make_graph([helper.make_node(op, inputs, ["y"], name="ms", domain="com.microsoft", **attrs)], "g",
+                          [vi(n, list(s)) for n, s in zip([i for i in inputs if i], shapes)], [vi("y", None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    m.ir_version = 8
+    return m
+
+
+def ms_mha():
+    return _ms("MultiHeadAttention", ["q", "k", "v"], {"num_heads": 2}, [("B", 5, 16), ("B", 7, 16), ("B", 7, 16)])
+
+
+def ms_mha_packed():
+    return _ms("MultiHeadAttention", ["q"], {"num_heads": 2}, [(1, 5, 48)])
+
+
+def ms_mha_unidirectional_past():
+    return _ms("MultiHeadAttention", ["q", "k", "v", "", "", "", "pk", "pv"], {"num_heads": 2, "unidirectional": 1},
+               [(1, 1, 16), (1, 1, 16), (1, 1, 16), (1, 2, 4, 8), (1, 2, 4, 8)])
+
+
+def ms_attention():
+    return _ms("Attention", ["q"], {"num_heads": 2}, [(1, 5, 16)])
+
+
 def cnn():
     rng = np.random.default_rng(0)
     return _model(
