@@ -2,12 +2,12 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.attention never materializes its [.., Lq, Lk] scores.  One scf.forall
-// iteration per (batch, head, block of kBlockQ query rows) streams the keys
-// and values in blocks of kBlockK rows (FlashAttention-2's order, on
-// tensors):
+// iteration per (batch, head, block of kBlockQ query rows) scales its query
+// block once (scale * (Q K^T) = (scale * Q) K^T) and streams the keys and
+// values in blocks of kBlockK rows (FlashAttention-2's order, on tensors):
 //
 //   S     = Q_blk x K^T_blk                       (linalg.batch_matmul, 1 x bq x bk)
-//   S     = scale * S + mask, -inf where causal    (one elementwise generic)
+//   S     = S + mask, -inf where causal            (only with a mask, or across the diagonal)
 //   m'    = max(m, rowmax S)
 //   P     = exp(S - m')                            (in place of S)
 //   a     = exp(m - m');  l = a * l + rowsum P
@@ -20,13 +20,16 @@
 // torch.)  Memory: the blocks of one iteration, O(kBlockQ x (kBlockK + Dv))
 // per thread whatever the sequence length.
 //
-// The key loop has a static block size; a last partial block (Lk not a
-// multiple of kBlockK, or the diagonal block of causal attention, whose
-// loop ends at min(Lk, q0 + bq)) runs in a second loop of at most one trip,
-// so that the main blocks keep static shapes for the CPU micro-kernels.
-// K^T ([.., D, Lk], rows of keys contiguous: the right operand the matmul
-// micro-kernel reads in place) is one transpose of the key's producer when
-// that is a transpose (BERT's and ViT's head split), else of the key.
+// Every block has a static size where the sequences are static, for the CPU
+// micro-kernels: the last, shorter query block of a static Lq gets a forall
+// of its own; the key loop has a static block size and a last partial block
+// runs in a second loop of at most one trip; causal self-attention over a
+// static sequence uses key blocks as wide as the query blocks, so that the
+// keys left of a query block are whole blocks without the mask and the block
+// on the diagonal is one static block.  K^T ([.., D, Lk], rows of keys
+// contiguous: the right operand the matmul micro-kernel reads in place) is
+// one transpose of the key's producer when that is a transpose (BERT's and
+// ViT's head split), else of the key.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,12 +53,6 @@ namespace {
 /// the same as 128.
 constexpr int64_t kBlockQ = 256, kBlockK = 128;
 
-OpFoldResult ofr(OpBuilder &b, Value v) {
-  if (std::optional<int64_t> c = getConstantIntValue(v))
-    return b.getIndexAttr(*c);
-  return v;
-}
-
 int64_t staticOf(OpFoldResult f) { return getConstantIntValue(f).value_or(kDyn); }
 
 /// A 3-D [1, s1, s2] slice of the rank-3 or rank-4 `src` at batch `bi` (and
@@ -67,9 +64,9 @@ Value slice3(OpBuilder &b, Location loc, Value src, Value bi, Value hi, OpFoldRe
   auto t = rtt(src);
   int64_t n = t.getRank();
   SmallVector<OpFoldResult> offs, sizes, strides(n, b.getIndexAttr(1));
-  SmallVector<OpFoldResult> wantO{ofr(b, bi)}, wantS{b.getIndexAttr(1)};
+  SmallVector<OpFoldResult> wantO{getAsOpFoldResult(bi)}, wantS{b.getIndexAttr(1)};
   if (n == 4) {
-    wantO.push_back(ofr(b, hi));
+    wantO.push_back(getAsOpFoldResult(hi));
     wantS.push_back(b.getIndexAttr(1));
   }
   wantO.append({o2, o3});
@@ -149,7 +146,8 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   // without the mask and the block on the diagonal is one block of static
   // size (with dynamic sizes, those blocks left the matmul micro-kernel:
   // causal attention at 512 tokens took 1.7 times as long as full).
-  bool staticDiagonal = op.getCausal() && !ShapedType::isDynamic(lqS) && lqS == lkS;
+  bool causal = op.getCausal();
+  bool staticDiagonal = causal && !ShapedType::isDynamic(lqS) && lqS == lkS;
   if (staticDiagonal)
     bkMax = bqMax;
   Value bqC = cIdx(b, loc, bqMax), bkC = cIdx(b, loc, bkMax);
@@ -160,7 +158,6 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   resDims.push_back(dimOf(b, loc, v, n - 1));
   Value result = empty(b, loc, res, resDims);
   float scale = op.getScale().convertToFloat();
-  bool causal = op.getCausal();
   auto id3 = map3(b, {b.getAffineDimExpr(0), b.getAffineDimExpr(1), b.getAffineDimExpr(2)});
   auto row3 = map3(b, {b.getAffineDimExpr(0), b.getAffineDimExpr(1)});
   auto id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -176,228 +173,209 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   // rows (kDyn: kBlockQ rows, the last one shorter) from row `qBase`,
   // writing its blocks into `into`.
   auto emitForall = [&](Value into, Value nq, Value qBase, int64_t bqStatic) -> Value {
-  Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, nb, heads), nq);
-  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{ofr(b, total)}, ValueRange{into}, std::nullopt);
+    Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, nb, heads), nq);
+    auto forall =
+        scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{getAsOpFoldResult(total)}, ValueRange{into}, std::nullopt);
 
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getBody());
-  Value t = forall.getInductionVar(0);
-  Value qb = arith::RemUIOp::create(b, loc, t, nq);
-  Value bh = arith::DivUIOp::create(b, loc, t, nq);
-  Value hi = arith::RemUIOp::create(b, loc, bh, heads);
-  Value bi = arith::DivUIOp::create(b, loc, bh, heads);
-  Value hk = arith::DivUIOp::create(b, loc, hi, group);
-  Value q0 = arith::AddIOp::create(b, loc, qBase, arith::MulIOp::create(b, loc, qb, bqC));
-  OpFoldResult bq = b.getIndexAttr(bqStatic);
-  if (ShapedType::isDynamic(bqStatic))
-    bq = arith::MinUIOp::create(b, loc, bqC, arith::SubIOp::create(b, loc, lq, q0)).getResult();
-  Value bqV = getValueOrCreateConstantIndexOp(b, loc, bq);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value t = forall.getInductionVar(0);
+    Value qb = arith::RemUIOp::create(b, loc, t, nq);
+    Value bh = arith::DivUIOp::create(b, loc, t, nq);
+    Value hi = arith::RemUIOp::create(b, loc, bh, heads);
+    Value bi = arith::DivUIOp::create(b, loc, bh, heads);
+    Value hk = arith::DivUIOp::create(b, loc, hi, group);
+    Value q0 = arith::AddIOp::create(b, loc, qBase, arith::MulIOp::create(b, loc, qb, bqC));
+    OpFoldResult bq = b.getIndexAttr(bqStatic);
+    if (ShapedType::isDynamic(bqStatic))
+      bq = arith::MinUIOp::create(b, loc, bqC, arith::SubIOp::create(b, loc, lq, q0)).getResult();
+    Value bqV = getValueOrCreateConstantIndexOp(b, loc, bq);
 
-  Value qBlk = slice3(b, loc, q, bi, hi, q0, bq, b.getIndexAttr(0), d, false);
-  int64_t bqS = staticOf(bq), dvS = vt.getDimSize(n - 1);
-  // The scale on the query block, once (scale * (Q K^T) = (scale * Q) K^T).
-  if (scale != 1.0f) {
-    auto qbT = cast<RankedTensorType>(qBlk.getType());
-    SmallVector<Value> qDyn;
-    if (ShapedType::isDynamic(bqS))
-      qDyn.push_back(bqV);
-    if (qbT.isDynamicDim(2))
-      qDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
-    Value qInit = tensor::EmptyOp::create(b, loc, qbT.getShape(), f32, qDyn);
-    qBlk = linalg::GenericOp::create(b, loc, TypeRange{qbT}, ValueRange{qBlk}, ValueRange{qInit},
-                                     ArrayRef<AffineMap>{id3, id3}, par3,
-                                     [&](OpBuilder &nb2, Location nl, ValueRange a) {
-                                       linalg::YieldOp::create(
-                                           nb2, nl,
-                                           (Value)arith::MulFOp::create(nb2, nl, a[0], scalar(nb2, nl, f32, scale)));
-                                     })
-               .getResult(0);
-  }
-  auto rowT = RankedTensorType::get({1, bqS}, f32);
-  auto accT = RankedTensorType::get({1, bqS, dvS}, f32);
-  SmallVector<Value> rowDyn, accDyn;
-  if (ShapedType::isDynamic(bqS)) {
-    rowDyn.push_back(bqV);
-    accDyn.push_back(bqV);
-  }
-  if (ShapedType::isDynamic(dvS))
-    accDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, dv));
-  Value m0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), negInf);
-  Value l0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), zero);
-  Value acc0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, accT.getShape(), f32, accDyn), zero);
-
-  // Keys [0, kEnd): all of them, or those at or left of the block's last
-  // row's diagonal.
-  Value kEnd = lk;
-  if (op.getCausal())
-    kEnd = arith::MinUIOp::create(b, loc, lk, arith::AddIOp::create(b, loc, q0, bqV));
-  // Full blocks [0, kFull) without the causal mask: for causal attention
-  // those left of the query block's first row (j < q0 <= i), so that only
-  // the blocks across the diagonal compare positions.
-  Value kSafe = causal ? (Value)arith::MinUIOp::create(b, loc, lk, q0) : kEnd;
-  Value kFull = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, kSafe, bkC), bkC);
-
-
-  // One key block [k0, k0 + bk) of the query block: (m, l, acc) -> new.
-  auto block = [&](OpBuilder &ob, Location bl, Value k0, OpFoldResult bk, ValueRange st,
-                   bool maskCausal) -> SmallVector<Value> {
-    Value m = st[0], l = st[1], acc = st[2];
-    Value ktBlk = slice3(ob, bl, kt, bi, hk, ob.getIndexAttr(0), d, k0, bk, false);
-    Value vBlk = slice3(ob, bl, v, bi, hk, k0, bk, ob.getIndexAttr(0), dv, false);
-    int64_t bkS = staticOf(bk);
-    auto sT = RankedTensorType::get({1, bqS, bkS}, f32);
-    SmallVector<Value> sDyn;
-    if (ShapedType::isDynamic(bqS))
-      sDyn.push_back(bqV);
-    if (ShapedType::isDynamic(bkS))
-      sDyn.push_back(getValueOrCreateConstantIndexOp(ob, bl, bk));
-    Value s = fillTensor(ob, bl, tensor::EmptyOp::create(ob, bl, sT.getShape(), f32, sDyn), zero);
-    s = linalg::BatchMatmulOp::create(ob, bl, TypeRange{sT}, ValueRange{qBlk, ktBlk}, ValueRange{s}).getResult(0);
-    // Scale, mask, causal.
-    SmallVector<Value> ins;
-    SmallVector<AffineMap> maps;
-    bool boolMask = false;
-    if (mask) {
-      auto mt = rtt(mask);
-      boolMask = mt.getElementType().isInteger(1);
-      Value mBlk = slice3(ob, bl, mask, bi, hi, q0, bq, k0, bk, true);
-      SmallVector<AffineExpr> e{ob.getAffineConstantExpr(0)};
-      for (int64_t i = 1; i < 3; ++i)
-        e.push_back(mt.getDimSize(n - 3 + i) == 1 ? ob.getAffineConstantExpr(0) : ob.getAffineDimExpr(i));
-      ins.push_back(mBlk);
-      maps.push_back(map3(ob, e));
-    }
-    maps.push_back(id3);
-    if (mask || maskCausal)
-    s = linalg::GenericOp::create(
-            ob, bl, TypeRange{sT}, ins, ValueRange{s}, maps, par3,
-            [&](OpBuilder &nb2, Location nl, ValueRange a) {
-              Value x = a.back();
-              if (mask)
-                x = boolMask ? (Value)arith::SelectOp::create(nb2, nl, a[0], x, negInf)
-                             : (Value)arith::AddFOp::create(nb2, nl, x, a[0]);
-              if (maskCausal) {
-                Value i = arith::AddIOp::create(nb2, nl, q0, linalg::IndexOp::create(nb2, nl, 1));
-                Value j = arith::AddIOp::create(nb2, nl, k0, linalg::IndexOp::create(nb2, nl, 2));
-                Value above = arith::CmpIOp::create(nb2, nl, arith::CmpIPredicate::ugt, j, i);
-                x = arith::SelectOp::create(nb2, nl, above, negInf, x);
-              }
-              linalg::YieldOp::create(nb2, nl, x);
-            })
-            .getResult(0);
-    // The updates of m, l and acc write the buffers they read (their DPS
-    // inits), so that the loop carries them in place; a block allocates
-    // S, its row maximum and alpha.
-    auto gen = [&](Value init, ValueRange in, ArrayRef<AffineMap> maps, ArrayRef<IT> iters,
-                   function_ref<Value(OpBuilder &, Location, ValueRange)> fn) -> Value {
-      return linalg::GenericOp::create(ob, bl, TypeRange{init.getType()}, in, ValueRange{init}, maps, iters,
-                                       [&](OpBuilder &nb2, Location nl, ValueRange a) {
-                                         linalg::YieldOp::create(nb2, nl, fn(nb2, nl, a));
-                                       })
-          .getResult(0);
-    };
-    // mx = max(m, rowmax S): the new running maximum.
-    // (Initialized to max(m, S[:, 0]): a fill of -inf would be merged by
-    // CSE with m's initial fill and a copy of m folded into m itself,
-    // both making bufferization copy m in every block.)
-    auto col0 = AffineMap::get(2, 0, {ob.getAffineDimExpr(0), ob.getAffineDimExpr(1), ob.getAffineConstantExpr(0)},
-                               ctx);
-    Value mx = gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, s},
-                   {id2, col0, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-                     return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
-                   });
-    mx = gen(mx, ValueRange{s}, {id3, row3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
-    });
-    // alpha = exp(m - mx).
-    Value alpha = gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, mx},
-                      {id2, id2, id2}, par2, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-                        return math::ExpOp::create(nb2, nl,
-                                                   arith::SubFOp::create(nb2, nl, a[0], safeMax(nb2, nl, a[1])));
+    Value qBlk = slice3(b, loc, q, bi, hi, q0, bq, b.getIndexAttr(0), d, false);
+    int64_t bqS = staticOf(bq), dvS = vt.getDimSize(n - 1);
+    // The scale on the query block, once (scale * (Q K^T) = (scale * Q) K^T).
+    if (scale != 1.0f) {
+      auto qbT = cast<RankedTensorType>(qBlk.getType());
+      SmallVector<Value> qDyn;
+      if (ShapedType::isDynamic(bqS))
+        qDyn.push_back(bqV);
+      if (qbT.isDynamicDim(2))
+        qDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+      Value qInit = tensor::EmptyOp::create(b, loc, qbT.getShape(), f32, qDyn);
+      qBlk = qGeneric(b, loc, qbT, qInit, ValueRange{qBlk}, {id3}, par3,
+                      [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+                        return arith::MulFOp::create(nb2, nl, a[0], scalar(nb2, nl, f32, scale));
                       });
-    // P = exp(S - mx), in S's buffer.
-    Value p = gen(s, ValueRange{mx}, {row3, id3}, par3, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return math::ExpOp::create(nb2, nl, arith::SubFOp::create(nb2, nl, a[1], safeMax(nb2, nl, a[0])));
-    });
-    // l = alpha * l + rowsum P.
-    Value lNew = gen(l, ValueRange{alpha}, {id2, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return arith::MulFOp::create(nb2, nl, a[0], a[1]);
-    });
-    lNew = gen(lNew, ValueRange{p}, {id3, row3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return arith::AddFOp::create(nb2, nl, a[0], a[1]);
-    });
-    // acc = alpha * acc + P x V.
-    Value accNew = gen(acc, ValueRange{alpha}, {row3, id3}, par3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return arith::MulFOp::create(nb2, nl, a[0], a[1]);
-    });
-    accNew = linalg::BatchMatmulOp::create(ob, bl, TypeRange{accT}, ValueRange{p, vBlk}, ValueRange{accNew})
-                 .getResult(0);
-    // m = mx (= max(mx, m), in m's buffer: a plain copy would fold away
-    // and the loop would carry mx's buffer instead).
-    Value mNew = gen(m, ValueRange{mx}, {id2, id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
-      return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
-    });
-    return {mNew, lNew, accNew};
-  };
+    }
+    auto rowT = RankedTensorType::get({1, bqS}, f32);
+    auto accT = RankedTensorType::get({1, bqS, dvS}, f32);
+    SmallVector<Value> rowDyn, accDyn;
+    if (ShapedType::isDynamic(bqS)) {
+      rowDyn.push_back(bqV);
+      accDyn.push_back(bqV);
+    }
+    if (ShapedType::isDynamic(dvS))
+      accDyn.push_back(getValueOrCreateConstantIndexOp(b, loc, dv));
+    Value m0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), negInf);
+    Value l0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), zero);
+    Value acc0 = fillTensor(b, loc, tensor::EmptyOp::create(b, loc, accT.getShape(), f32, accDyn), zero);
 
-  // Full key blocks, then the rest: the last, partial block, or for causal
-  // attention the blocks across the diagonal (with dynamic sizes).
-  SmallVector<Value> st{m0, l0, acc0};
-  auto full = scf::ForOp::create(b, loc, c0, kFull, bkC, st,
-                                 [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
-                                   scf::YieldOp::create(ob, bl, block(ob, bl, k0, ob.getIndexAttr(bkMax), args, false));
-                                 });
-  st = SmallVector<Value>(full.getResults());
-  bool lkMultiple = !causal && !ShapedType::isDynamic(lkS) && lkS % bkMax == 0;
-  if (staticDiagonal && !ShapedType::isDynamic(bqStatic)) {
-    // The diagonal block [q0, q0 + bq): kFull = q0 (a multiple of the
-    // block size) and q0 + bq <= Lk = Lq.
-    st = block(b, loc, q0, b.getIndexAttr(bqStatic), st, true);
-  } else if (!lkMultiple) {
-    // (Static when the sequence is and nothing is causal.)
-    std::optional<int64_t> rest;
-    if (!causal && !ShapedType::isDynamic(lkS))
-      rest = lkS % bkMax;
-    auto part = scf::ForOp::create(
-        b, loc, kFull, kEnd, bkC, st, [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
-          OpFoldResult bk = ob.getIndexAttr(rest.value_or(0));
-          if (!rest)
-            bk = arith::MinUIOp::create(ob, bl, bkC, arith::SubIOp::create(ob, bl, kEnd, k0)).getResult();
-          scf::YieldOp::create(ob, bl, block(ob, bl, k0, bk, args, causal));
+    // Keys [0, kEnd): all of them, or those at or left of the block's last
+    // row's diagonal.
+    Value kEnd = lk;
+    if (causal)
+      kEnd = arith::MinUIOp::create(b, loc, lk, arith::AddIOp::create(b, loc, q0, bqV));
+    // Full blocks [0, kFull) without the causal mask: for causal attention
+    // those left of the query block's first row (j < q0 <= i), so that only
+    // the blocks across the diagonal compare positions.
+    Value kSafe = causal ? (Value)arith::MinUIOp::create(b, loc, lk, q0) : kEnd;
+    Value kFull = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, kSafe, bkC), bkC);
+
+    // One key block [k0, k0 + bk) of the query block: (m, l, acc) -> new.
+    auto block = [&](OpBuilder &ob, Location bl, Value k0, OpFoldResult bk, ValueRange st,
+                     bool maskCausal) -> SmallVector<Value> {
+      Value m = st[0], l = st[1], acc = st[2];
+      Value ktBlk = slice3(ob, bl, kt, bi, hk, ob.getIndexAttr(0), d, k0, bk, false);
+      Value vBlk = slice3(ob, bl, v, bi, hk, k0, bk, ob.getIndexAttr(0), dv, false);
+      int64_t bkS = staticOf(bk);
+      auto sT = RankedTensorType::get({1, bqS, bkS}, f32);
+      SmallVector<Value> sDyn;
+      if (ShapedType::isDynamic(bqS))
+        sDyn.push_back(bqV);
+      if (ShapedType::isDynamic(bkS))
+        sDyn.push_back(getValueOrCreateConstantIndexOp(ob, bl, bk));
+      Value s = fillTensor(ob, bl, tensor::EmptyOp::create(ob, bl, sT.getShape(), f32, sDyn), zero);
+      s = linalg::BatchMatmulOp::create(ob, bl, TypeRange{sT}, ValueRange{qBlk, ktBlk}, ValueRange{s}).getResult(0);
+      // Scale, mask, causal.
+      SmallVector<Value> ins;
+      SmallVector<AffineMap> maps;
+      bool boolMask = false;
+      if (mask) {
+        auto mt = rtt(mask);
+        boolMask = mt.getElementType().isInteger(1);
+        Value mBlk = slice3(ob, bl, mask, bi, hi, q0, bq, k0, bk, true);
+        SmallVector<AffineExpr> e{ob.getAffineConstantExpr(0)};
+        for (int64_t i = 1; i < 3; ++i)
+          e.push_back(mt.getDimSize(n - 3 + i) == 1 ? ob.getAffineConstantExpr(0) : ob.getAffineDimExpr(i));
+        ins.push_back(mBlk);
+        maps.push_back(map3(ob, e));
+      }
+      if (mask || maskCausal)
+        s = qGeneric(ob, bl, sT, s, ins, maps, par3, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+          Value x = a.back();
+          if (mask)
+            x = boolMask ? (Value)arith::SelectOp::create(nb2, nl, a[0], x, negInf)
+                         : (Value)arith::AddFOp::create(nb2, nl, x, a[0]);
+          if (maskCausal) {
+            Value i = arith::AddIOp::create(nb2, nl, q0, linalg::IndexOp::create(nb2, nl, 1));
+            Value j = arith::AddIOp::create(nb2, nl, k0, linalg::IndexOp::create(nb2, nl, 2));
+            Value above = arith::CmpIOp::create(nb2, nl, arith::CmpIPredicate::ugt, j, i);
+            x = arith::SelectOp::create(nb2, nl, above, negInf, x);
+          }
+          return x;
         });
-    st = SmallVector<Value>(part.getResults());
-  }
+      // The updates of m, l and acc write the buffers they read (their DPS
+      // inits), so that the loop carries them in place; a block allocates
+      // S, its row maximum and alpha.
+      // qGeneric's init map is the identity on its leading dims: (d0, d1) for
+      // the row vectors of [1, bq, bk] loops.
+      auto gen = [&](Value init, ValueRange in, ArrayRef<AffineMap> inMaps, ArrayRef<IT> iters,
+                     function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+        return qGeneric(ob, bl, rtt(init), init, in, inMaps, iters, fn);
+      };
+      // mx = max(m, rowmax S): the new running maximum.
+      // (Initialized to max(m, S[:, 0]): a fill of -inf would be merged by
+      // CSE with m's initial fill and a copy of m folded into m itself,
+      // both making bufferization copy m in every block.)
+      auto col0 =
+          AffineMap::get(2, 0, {ob.getAffineDimExpr(0), ob.getAffineDimExpr(1), ob.getAffineConstantExpr(0)}, ctx);
+      Value mx = gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, s}, {id2, col0}, par2,
+                     [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+                       return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+                     });
+      mx = gen(mx, ValueRange{s}, {id3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+      });
+      // alpha = exp(m - mx).
+      Value alpha =
+          gen(tensor::EmptyOp::create(ob, bl, rowT.getShape(), f32, rowDyn), ValueRange{m, mx}, {id2, id2}, par2,
+              [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+                return math::ExpOp::create(nb2, nl, arith::SubFOp::create(nb2, nl, a[0], safeMax(nb2, nl, a[1])));
+              });
+      // P = exp(S - mx), in S's buffer.
+      Value p = gen(s, ValueRange{mx}, {row3}, par3, [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return math::ExpOp::create(nb2, nl, arith::SubFOp::create(nb2, nl, a[1], safeMax(nb2, nl, a[0])));
+      });
+      // l = alpha * l + rowsum P.
+      Value lNew = gen(l, ValueRange{alpha}, {id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return arith::MulFOp::create(nb2, nl, a[0], a[1]);
+      });
+      lNew = gen(lNew, ValueRange{p}, {id3}, red3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb2, nl, a[0], a[1]);
+      });
+      // acc = alpha * acc + P x V.
+      Value accNew = gen(acc, ValueRange{alpha}, {row3}, par3, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return arith::MulFOp::create(nb2, nl, a[0], a[1]);
+      });
+      accNew =
+          linalg::BatchMatmulOp::create(ob, bl, TypeRange{accT}, ValueRange{p, vBlk}, ValueRange{accNew}).getResult(0);
+      // m = mx (= max(mx, m), in m's buffer: a plain copy would fold away
+      // and the loop would carry mx's buffer instead).
+      Value mNew = gen(m, ValueRange{mx}, {id2}, par2, [](OpBuilder &nb2, Location nl, ValueRange a) -> Value {
+        return arith::MaxNumFOp::create(nb2, nl, a[0], a[1]);
+      });
+      return {mNew, lNew, accNew};
+    };
 
-  // out = acc / l, into the result's slice.
-  Value inv = linalg::GenericOp::create(b, loc, TypeRange{rowT}, ValueRange{st[1]},
-                                        ValueRange{tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn)},
-                                        ArrayRef<AffineMap>{id2, id2}, par2,
-                                        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-                                          linalg::YieldOp::create(
-                                              nb2, nl, (Value)arith::DivFOp::create(nb2, nl, one, a[0]));
-                                        })
-                  .getResult(0);
-  Value outArg = forall.getRegionIterArgs()[0];
-  Value outBlk = slice3(b, loc, outArg, bi, hi, q0, bq, b.getIndexAttr(0), dv, false);
-  Value out = linalg::GenericOp::create(b, loc, TypeRange{outBlk.getType()}, ValueRange{st[2], inv},
-                                        ValueRange{outBlk}, ArrayRef<AffineMap>{id3, row3, id3}, par3,
-                                        [&](OpBuilder &nb2, Location nl, ValueRange a) {
-                                          linalg::YieldOp::create(
-                                              nb2, nl, (Value)arith::MulFOp::create(nb2, nl, a[0], a[1]));
-                                        })
-                  .getResult(0);
-  auto term = forall.getTerminator();
-  b.setInsertionPointToStart(term.getBody());
-  SmallVector<OpFoldResult> offs{ofr(b, bi)}, sizes{b.getIndexAttr(1)};
-  if (n == 4) {
-    offs.push_back(ofr(b, hi));
-    sizes.push_back(b.getIndexAttr(1));
-  }
-  offs.append({ofr(b, q0), b.getIndexAttr(0)});
-  sizes.append({bq, dv});
-  tensor::ParallelInsertSliceOp::create(b, loc, out, outArg, offs, sizes,
-                                        SmallVector<OpFoldResult>(n, b.getIndexAttr(1)));
-  return forall.getResult(0);
+    // Full key blocks, then the rest: the last, partial block, or for causal
+    // attention the blocks across the diagonal (with dynamic sizes).
+    SmallVector<Value> st{m0, l0, acc0};
+    auto full =
+        scf::ForOp::create(b, loc, c0, kFull, bkC, st, [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
+          scf::YieldOp::create(ob, bl, block(ob, bl, k0, ob.getIndexAttr(bkMax), args, false));
+        });
+    st = SmallVector<Value>(full.getResults());
+    bool lkMultiple = !causal && !ShapedType::isDynamic(lkS) && lkS % bkMax == 0;
+    if (staticDiagonal && !ShapedType::isDynamic(bqStatic)) {
+      // The diagonal block [q0, q0 + bq): kFull = q0 (a multiple of the
+      // block size) and q0 + bq <= Lk = Lq.
+      st = block(b, loc, q0, b.getIndexAttr(bqStatic), st, true);
+    } else if (!lkMultiple) {
+      // (Static when the sequence is and nothing is causal.)
+      std::optional<int64_t> rest;
+      if (!causal && !ShapedType::isDynamic(lkS))
+        rest = lkS % bkMax;
+      auto part =
+          scf::ForOp::create(b, loc, kFull, kEnd, bkC, st, [&](OpBuilder &ob, Location bl, Value k0, ValueRange args) {
+            OpFoldResult bk = ob.getIndexAttr(rest.value_or(0));
+            if (!rest)
+              bk = arith::MinUIOp::create(ob, bl, bkC, arith::SubIOp::create(ob, bl, kEnd, k0)).getResult();
+            scf::YieldOp::create(ob, bl, block(ob, bl, k0, bk, args, causal));
+          });
+      st = SmallVector<Value>(part.getResults());
+    }
+
+    // out = acc / l, into the result's slice.
+    Value inv = qGeneric(
+        b, loc, rowT, tensor::EmptyOp::create(b, loc, rowT.getShape(), f32, rowDyn), ValueRange{st[1]}, {id2}, par2,
+        [&](OpBuilder &nb2, Location nl, ValueRange a) -> Value { return arith::DivFOp::create(nb2, nl, one, a[0]); });
+    Value outArg = forall.getRegionIterArgs()[0];
+    Value outBlk = slice3(b, loc, outArg, bi, hi, q0, bq, b.getIndexAttr(0), dv, false);
+    Value out = qGeneric(
+        b, loc, rtt(outBlk), outBlk, ValueRange{st[2], inv}, {id3, row3}, par3,
+        [](OpBuilder &nb2, Location nl, ValueRange a) -> Value { return arith::MulFOp::create(nb2, nl, a[0], a[1]); });
+    auto term = forall.getTerminator();
+    b.setInsertionPointToStart(term.getBody());
+    SmallVector<OpFoldResult> offs{getAsOpFoldResult(bi)}, sizes{b.getIndexAttr(1)};
+    if (n == 4) {
+      offs.push_back(getAsOpFoldResult(hi));
+      sizes.push_back(b.getIndexAttr(1));
+    }
+    offs.append({getAsOpFoldResult(q0), b.getIndexAttr(0)});
+    sizes.append({bq, dv});
+    tensor::ParallelInsertSliceOp::create(b, loc, out, outArg, offs, sizes,
+                                          SmallVector<OpFoldResult>(n, b.getIndexAttr(1)));
+    return forall.getResult(0);
   };
 
   // Full query blocks, then (static sequences) the last, shorter one in
