@@ -36,12 +36,26 @@ using namespace kiln;
 
 namespace {
 
+bool allOnes(ArrayRef<int64_t> shape) {
+  return llvm::all_of(shape, [](int64_t d) { return d == 1; });
+}
+
 /// `v` is an f32 constant with every dim 1 (a scalar): its value.
-bool scalarConstant(Value v, double &c) {
+bool scalarF32(Value v, double &c) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t || !t.getElementType().isF32() || !llvm::all_of(t.getShape(), [](int64_t d) { return d == 1; }))
-    return false;
-  return isFloatSplatConstant(v, c) && std::isfinite(c);
+  return t && t.getElementType().isF32() && allOnes(t.getShape()) && isFloatSplatConstant(v, c);
+}
+
+/// A finite scalar constant: a scale.
+bool scalarConstant(Value v, double &c) { return scalarF32(v, c) && std::isfinite(c); }
+
+/// The shape of a top-left causal mask of the [.., lq, lk] scores: [1, ..,
+/// 1, L, L] with static L = lq = lk.
+bool causalShape(Value m, int64_t lq, int64_t lk) {
+  auto t = cast<RankedTensorType>(m.getType());
+  int64_t r = t.getRank();
+  return lq == lk && !ShapedType::isDynamic(lq) && t.getDimSize(r - 2) == lq && t.getDimSize(r - 1) == lk &&
+         allOnes(t.getShape().drop_back(2));
 }
 
 /// `x` is `y * c`, `c * y` or `y / c` for a scalar constant c, with y of
@@ -73,10 +87,7 @@ bool scaledBy(Value x, Value &y, double &f) {
 /// (-inf or at most -1e4, which exp() takes to 0 like -inf for scores
 /// within 1e4 of each other): top-left causal attention.
 bool isCausalMask(Value m, int64_t lq, int64_t lk) {
-  auto t = cast<RankedTensorType>(m.getType());
-  int64_t r = t.getRank();
-  if (lq != lk || ShapedType::isDynamic(lq) || t.getDimSize(r - 2) != lq || t.getDimSize(r - 1) != lk ||
-      !llvm::all_of(t.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+  if (!causalShape(m, lq, lk))
     return false;
   SmallVector<float> vals;
   if (!readF32Constant(m, vals) || (int64_t)vals.size() != lq * lk)
@@ -109,20 +120,12 @@ bool leadsToProduct(Value s, RankedTensorType st, int depth = 8) {
 
 /// `v` is a scalar f32 constant (every dim 1) of -inf or at most -1e4:
 /// the fill of a masked_fill.
-bool negativeFill(Value v, double &fill) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  if (!t || !t.getElementType().isF32() || !llvm::all_of(t.getShape(), [](int64_t d) { return d == 1; }))
-    return false;
-  return isFloatSplatConstant(v, fill) && fill <= -1e4;
-}
+bool negativeFill(Value v, double &fill) { return scalarF32(v, fill) && fill <= -1e4; }
 
 /// A constant i1 [1, .., 1, L, L] mask that keeps (true, or false when
 /// `inverted`) exactly the positions j <= i: top-left causal.
 bool isCausalBool(Value m, bool inverted, int64_t lq, int64_t lk) {
-  auto t = cast<RankedTensorType>(m.getType());
-  int64_t r = t.getRank();
-  if (lq != lk || ShapedType::isDynamic(lq) || t.getDimSize(r - 2) != lq || t.getDimSize(r - 1) != lk ||
-      !llvm::all_of(t.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+  if (!causalShape(m, lq, lk))
     return false;
   DenseElementsAttr a;
   if (!matchPattern(m, m_Constant(&a)))
@@ -134,7 +137,7 @@ bool isCausalBool(Value m, bool inverted, int64_t lq, int64_t lk) {
     if ((keep != inverted) != (j <= i))
       return false;
   }
-  return idx == lq * lk || a.isSplat();
+  return idx == lq * lk;
 }
 
 struct Chain {
@@ -333,10 +336,9 @@ struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
           ++numCausal;
         } else if (c->boolInverted) {
           // keep = !cond.
-          auto ct = cast<RankedTensorType>(c->boolMask.getType());
-          auto one = RankedTensorType::get(SmallVector<int64_t>(r, 1), b.getI1Type());
-          Value t = arith::ConstantOp::create(b, loc, one, DenseElementsAttr::get(one, true));
-          mask = nn::BinaryOp::create(b, loc, ct, c->boolMask, t, nn::BinaryKind::logical_xor).getResult();
+          mask = nn::UnaryOp::create(b, loc, c->boolMask.getType(), c->boolMask, nn::UnaryKind::logical_not,
+                                     nullptr, nullptr)
+                     .getResult();
         } else {
           mask = c->boolMask;
         }

@@ -110,8 +110,7 @@ func.func @gpt_where(%q: tensor<?x2x3x4xf32>, %kt: tensor<?x2x4x3xf32>, %v: tens
 // A key-padding mask from an input, masked_fill(pad, -inf): the op's i1
 // mask keeps the positions where pad is false.
 // CHECK-LABEL: func.func @key_padding_where
-// CHECK: %[[T:.*]] = arith.constant dense<true> : tensor<1x1x1x1xi1>
-// CHECK: %[[KEEP:.*]] = nn.binary logical_xor %arg3, %[[T]] : tensor<?x1x1x5xi1>, tensor<1x1x1x1xi1> -> tensor<?x1x1x5xi1>
+// CHECK: %[[KEEP:.*]] = nn.unary logical_not %arg3 : tensor<?x1x1x5xi1> -> tensor<?x1x1x5xi1>
 // CHECK: nn.attention %arg0, %{{.*}}, %arg2 mask(%[[KEEP]] : tensor<?x1x1x5xi1>)
 func.func @key_padding_where(%q: tensor<?x2x5x4xf32>, %kt: tensor<?x2x4x5xf32>, %v: tensor<?x2x5x4xf32>, %pad: tensor<?x1x1x5xi1>) -> tensor<?x2x5x4xf32> {
   %fill = arith.constant dense<0xFF800000> : tensor<1x1x1x1xf32>
