@@ -41,6 +41,11 @@ struct MatmulLowering : Lowering {
   FailureOr<Value> splitHeads(Value x, int64_t h);
   Value mergeHeads(Value y, RankedTensorType res);
   Value concatSeq(Value past, Value x);
+  // The shared end of both: past key / value prepended, the rank-4 mask
+  // checked against the scores, the default scale, nn.attention, heads
+  // merged back (`merge`), the results the op has.
+  LoweringResult finishAttention(Value q, Value k, Value v, Value pastKey, Value pastValue, Value mask,
+                                 StringRef maskName, std::optional<double> scale, bool causal, bool merge);
   LoweringResult lowerDet(ox::DetOp d) {
     auto x = rtt(d.getX());
     int64_t n = x.getDimSize(x.getRank() - 1);
@@ -97,49 +102,52 @@ LoweringResult MatmulLowering::lowerAttention(ox::AttentionOp a) {
       return failure();
     q = *q4, k = *k4, v = *v4;
   }
-  if (!isNone(a.getPastKey()) != !isNone(a.getPastValue()))
-    return (LogicalResult)(fail() << "past_key and past_value must be given together");
-  if (!isNone(a.getPastKey())) {
-    if (!rtt(a.getPastKey()).getElementType().isF32() || !rtt(a.getPastValue()).getElementType().isF32())
-      return (LogicalResult)(fail() << "only f32 past_key and past_value are supported");
-    k = concatSeq(a.getPastKey(), k);
-    v = concatSeq(a.getPastValue(), v);
-  }
-  auto q4t = rtt(q), k4t = rtt(k), v4t = rtt(v);
-  // The mask: rank 4, each dim 1 or the scores' (B, Hq, Lq, total).
+  // The mask, rank 4.
   Value mask;
   if (!isNone(a.getAttnMask())) {
-    mask = a.getAttnMask();
-    auto mt = rtt(mask);
+    auto mt = rtt(a.getAttnMask());
     if (mt.getRank() > 4 || (!mt.getElementType().isF32() && !mt.getElementType().isInteger(1)))
       return (LogicalResult)(fail() << "attn_mask must be bool or f32 of rank at most 4");
-    mask = toRank(b, loc, mask, 4);
-    SmallVector<int64_t> scores{q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), k4t.getDimSize(2)};
+    mask = toRank(b, loc, a.getAttnMask(), 4);
+  }
+  std::optional<double> scale;
+  if (a.getScale())
+    scale = a.getScale()->convertToDouble();
+  // (An unused qk_matmul_output, checked above, gets no value.)
+  return finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "attn_mask", scale, a.getIsCausal(),
+                         r == 3);
+}
+
+LoweringResult MatmulLowering::finishAttention(Value q, Value k, Value v, Value pastKey, Value pastValue, Value mask,
+                                               StringRef maskName, std::optional<double> scale, bool causal,
+                                               bool merge) {
+  if (isNone(pastKey) != isNone(pastValue))
+    return (LogicalResult)(fail() << "past_key and past_value must be given together");
+  if (!isNone(pastKey)) {
+    if (!rtt(pastKey).getElementType().isF32() || !rtt(pastValue).getElementType().isF32())
+      return (LogicalResult)(fail() << "only f32 past_key and past_value are supported");
+    k = concatSeq(pastKey, k);
+    v = concatSeq(pastValue, v);
+  }
+  auto qt = rtt(q);
+  SmallVector<int64_t> scores{qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), rtt(k).getDimSize(2)};
+  if (mask)
     for (int64_t i = 0; i < 4; ++i) {
       int64_t m = rtt(mask).getDimSize(i);
       if (m != 1 && m != kDyn && scores[i] != kDyn && m != scores[i])
-        return (LogicalResult)(fail() << "attn_mask dim " << i << " (" << m
+        return (LogicalResult)(fail() << maskName << " dim " << i << " (" << m
                                       << ") neither broadcasts nor matches the scores' (" << scores[i] << ")");
     }
-  }
-  int64_t d = q4t.getDimSize(3);
-  double scale;
-  if (a.getScale())
-    scale = a.getScale()->convertToDouble();
-  else if (d == kDyn)
+  int64_t d = qt.getDimSize(3);
+  if (!scale && d == kDyn)
     return (LogicalResult)(fail() << "the default scale needs a static head size");
-  else
-    scale = 1.0 / std::sqrt((double)d);
-  auto yt = RankedTensorType::get({q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), v4t.getDimSize(3)},
-                                  b.getF32Type());
-  Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask, b.getF32FloatAttr((float)scale),
-                                    a.getIsCausal() ? b.getUnitAttr() : nullptr)
+  auto yt = RankedTensorType::get({scores[0], scores[1], scores[2], rtt(v).getDimSize(3)}, b.getF32Type());
+  Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask,
+                                    b.getF32FloatAttr((float)scale.value_or(1.0 / std::sqrt((double)d))),
+                                    causal ? b.getUnitAttr() : nullptr)
                 .getResult();
-  if (r == 3)
-    y = mergeHeads(y, resType(0));
-  // (An unused qk_matmul_output, checked above, gets no value.)
-  SmallVector<Value> results{y, k, v};
-  results.resize(std::min<size_t>(3, a->getNumResults()));
+  SmallVector<Value> results{merge ? mergeHeads(y, resType(0)) : y, k, v};
+  results.resize(std::min<size_t>(3, op->getNumResults()));
   return results;
 }
 
@@ -205,17 +213,8 @@ LoweringResult MatmulLowering::lowerMultiHeadAttention(ox::MultiHeadAttentionOp 
   if (failed(q4) || failed(k4) || failed(v4))
     return failure();
   q = *q4, k = *k4, v = *v4;
-  bool past = !isNone(a.getPastKey());
-  if (past != !isNone(a.getPastValue()))
-    return (LogicalResult)(fail() << "past_key and past_value must be given together");
-  if (past) {
-    if (a.getUnidirectional())
-      return (LogicalResult)(fail() << "unidirectional with past_key is not supported");
-    k = concatSeq(a.getPastKey(), k);
-    v = concatSeq(a.getPastValue(), v);
-  }
-  auto q4t = rtt(q), k4t = rtt(k);
-  SmallVector<int64_t> scores{q4t.getDimSize(0), q4t.getDimSize(1), q4t.getDimSize(2), k4t.getDimSize(2)};
+  if (a.getUnidirectional() && !isNone(a.getPastKey()))
+    return (LogicalResult)(fail() << "unidirectional with past_key is not supported");
   Value mask;
   if (!isNone(a.getKeyPaddingMask())) {
     Value m = a.getKeyPaddingMask();
@@ -246,22 +245,11 @@ LoweringResult MatmulLowering::lowerMultiHeadAttention(ox::MultiHeadAttentionOp 
       mask = ab;
     }
   }
-  if (mask)
-    for (int64_t i = 0; i < 4; ++i) {
-      int64_t m = rtt(mask).getDimSize(i);
-      if (m != 1 && m != kDyn && scores[i] != kDyn && m != scores[i])
-        return (LogicalResult)(fail() << "the mask's dim " << i << " (" << m
-                                      << ") neither broadcasts nor matches the scores' (" << scores[i] << ")");
-    }
-  int64_t d = q4t.getDimSize(3);
-  double scale = a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt((double)d);
-  auto yt = RankedTensorType::get({scores[0], scores[1], scores[2], rtt(v).getDimSize(3)}, f32);
-  Value y = nn::AttentionOp::create(b, loc, yt, q, k, v, mask, b.getF32FloatAttr((float)scale),
-                                    a.getUnidirectional() ? b.getUnitAttr() : nullptr)
-                .getResult();
-  SmallVector<Value> results{mergeHeads(y, resType(0)), k, v};
-  results.resize(std::min<size_t>(3, a->getNumResults()));
-  return results;
+  std::optional<double> scale;
+  if (a.getScale())
+    scale = a.getScale()->convertToDouble();
+  return finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "the mask's", scale, a.getUnidirectional(),
+                         /*merge=*/true);
 }
 
 LoweringResult MatmulLowering::matmul(ox::MatMulOp m) {

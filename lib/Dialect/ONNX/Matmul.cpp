@@ -213,6 +213,29 @@ FailureOr<kiln::onnx::EinsumSpec> kiln::onnx::parseEinsum(StringRef equation,
   return spec;
 }
 
+/// The key positions of an attention operator: `lk` new ones after those
+/// of `pastKey` ([B, heads, past length, head size]) when given.
+static FailureOr<int64_t> totalKeys(Ctx &c, Value pastKey, int64_t lk) {
+  if (isNone(pastKey))
+    return lk;
+  auto pk = c.ranked(pastKey, "past_key");
+  if (!pk || pk.getRank() != 4)
+    return (LogicalResult)(c.error() << "past_key must be 4-D [B, heads, past length, head size]");
+  return pk.getDimSize(2) == kDyn || lk == kDyn ? kDyn : pk.getDimSize(2) + lk;
+}
+
+/// The result types of an attention operator: the first of `shapes`, one
+/// per result the node has (`what` names the outputs it may have).
+static LogicalResult addAttentionResults(Ctx &c, ArrayRef<SmallVector<int64_t>> shapes, Type et, StringRef what) {
+  unsigned n = c.op->getNumResults();
+  if (n > shapes.size())
+    return c.error() << "has " << n << " outputs; " << what;
+  for (unsigned i = 0; i < n; ++i)
+    if (failed(c.add(shapes[i], et)))
+      return failure();
+  return success();
+}
+
 INFER(AttentionOp) {
   CTX;
   auto q = c.ranked(getQ(), "Q"), k = c.ranked(getK(), "K"), v = c.ranked(getV(), "V");
@@ -222,7 +245,6 @@ INFER(AttentionOp) {
   if ((r != 3 && r != 4) || k.getRank() != r || v.getRank() != r)
     return c.error() << "Q, K and V must all be 3-D [B, L, heads x size] or all 4-D [B, heads, L, size]";
   auto mul = [](int64_t a, int64_t b) { return a == kDyn || b == kDyn ? kDyn : a * b; };
-  auto add = [](int64_t a, int64_t b) { return a == kDyn || b == kDyn ? kDyn : a + b; };
   auto div = [](int64_t a, int64_t b) { return a == kDyn ? kDyn : a / b; };
   int64_t B = q.getDimSize(0), hq, hkv, lq, lk, d, dv;
   if (r == 4) {
@@ -238,23 +260,13 @@ INFER(AttentionOp) {
                        << ") must be multiples of q_num_heads (" << hq << ") and kv_num_heads (" << hkv << ")";
     d = div(ks, hkv), dv = div(vs, hkv);
   }
-  int64_t total = lk;
-  if (!isNone(getPastKey())) {
-    auto pk = c.ranked(getPastKey(), "past_key");
-    if (!pk || pk.getRank() != 4)
-      return c.error() << "past_key must be 4-D [B, kv heads, past length, head size]";
-    total = add(pk.getDimSize(2), lk);
-  }
-  Type et = q.getElementType();
+  FailureOr<int64_t> total = totalKeys(c, getPastKey(), lk);
+  if (failed(total))
+    return failure();
   SmallVector<int64_t> y = r == 4 ? SmallVector<int64_t>{B, hq, lq, dv} : SmallVector<int64_t>{B, lq, mul(hq, dv)};
-  SmallVector<SmallVector<int64_t>> shapes{y, {B, hkv, total, d}, {B, hkv, total, dv}, {B, hq, lq, total}};
-  for (unsigned i = 0; i < getNumResults(); ++i) {
-    if (i >= shapes.size())
-      return c.error() << "has " << getNumResults() << " outputs; Attention has at most 4";
-    if (failed(c.add(shapes[i], et)))
-      return failure();
-  }
-  return success();
+  return addAttentionResults(
+      c, {y, {B, hkv, *total, d}, {B, hkv, *total, dv}, {B, hq, lq, *total}}, q.getElementType(),
+      "Attention has at most 4");
 }
 
 INFER(MultiHeadAttentionOp) {
@@ -278,25 +290,15 @@ INFER(MultiHeadAttentionOp) {
       return c.error() << "the hidden size of " << what << " (" << t.getDimSize(2) << ") is not a multiple of num_heads ("
                        << n << ")";
   auto div = [&](int64_t a) { return a == kDyn ? kDyn : a / n; };
-  int64_t total = k.getDimSize(1);
-  if (!isNone(getPastKey())) {
-    auto pk = c.ranked(getPastKey(), "past_key");
-    if (!pk || pk.getRank() != 4)
-      return c.error() << "past_key must be 4-D [B, heads, past length, head size]";
-    total = pk.getDimSize(2) == kDyn || total == kDyn ? kDyn : pk.getDimSize(2) + total;
-  }
-  Type et = q.getElementType();
-  SmallVector<SmallVector<int64_t>> shapes{{q.getDimSize(0), q.getDimSize(1), v.getDimSize(2)},
-                                           {q.getDimSize(0), n, total, div(k.getDimSize(2))},
-                                           {q.getDimSize(0), n, total, div(v.getDimSize(2))}};
-  for (unsigned i = 0; i < getNumResults(); ++i) {
-    if (i >= shapes.size())
-      return c.error() << "has " << getNumResults() << " outputs; only output, present_key and present_value are "
-                          "supported";
-    if (failed(c.add(shapes[i], et)))
-      return failure();
-  }
-  return success();
+  FailureOr<int64_t> total = totalKeys(c, getPastKey(), k.getDimSize(1));
+  if (failed(total))
+    return failure();
+  int64_t B = q.getDimSize(0);
+  return addAttentionResults(c,
+                             {{B, q.getDimSize(1), v.getDimSize(2)},
+                              {B, n, *total, div(k.getDimSize(2))},
+                              {B, n, *total, div(v.getDimSize(2))}},
+                             q.getElementType(), "only output, present_key and present_value are supported");
 }
 
 INFER(EinsumOp) {
