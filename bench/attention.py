@@ -36,7 +36,6 @@ import json
 import math
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -106,15 +105,6 @@ def matmul_model(path, L, K, N):
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
     m.ir_version = 8
     onnx.save(m, path)
-
-
-def compile_kiln(kiln_bin, onnx_path, lib, opt):
-    t = time.time()
-    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", os.path.join(kiln_bin, "kiln-compile"), onnx_path,
-                        *opt.split(), "-o", lib], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"kiln-compile {onnx_path} failed: {r.stdout[-1500:]}")
-    return round(time.time() - t, 2)
 
 
 def fused(kiln_bin, onnx_path, opt):
@@ -240,8 +230,7 @@ def main():
         for N in (768, 3072):
             p = os.path.join(work, f"mm{L}x{N}.onnx")
             matmul_model(p, L, 768, N)
-            lib = os.path.join(work, f"libmm{L}x{N}.so")
-            compile_kiln(kiln_bin, p, lib, a.opt)
+            lib, _ = bench.compile_model(f"mm{L}x{N}", p, kiln_bin, work, a.opt)
             r = subprocess.run([os.path.join(kiln_bin, "kiln-run"), lib, "--threads", str(a.threads), "--repeat",
                                 "30"], check=True, stdout=subprocess.PIPE, text=True, env=env).stdout
             med = float(re.search(r"median ([0-9.]+) ms", r).group(1))
@@ -268,11 +257,11 @@ def main():
             name = f"L{L}{'_causal' if causal else ''}"
             cfg = {"name": name, "L": L, "causal": causal,
                    "graph": os.path.join(work, f"{name}.onnx"), "mha": os.path.join(work, f"{name}_mha.onnx"),
-                   "lib": os.path.join(work, f"lib{name}.so"),
                    "ort_graph": 8 * H * L * L / 2 ** 30 <= a.graph_max_gib}
             graph_model(cfg["graph"], H, L, D, causal)
             mha_model(cfg["mha"], H, L, D, causal)
-            cfg["compile_s"] = compile_kiln(kiln_bin, cfg["graph"], cfg["lib"], a.opt)
+            cfg["lib"], info = bench.compile_model(name, cfg["graph"], kiln_bin, work, a.opt)
+            cfg["compile_s"] = info["seconds"]
             cfg["fused"] = fused(kiln_bin, cfg["graph"], a.opt)
             log(f"attention: {name}: compiled in {cfg['compile_s']} s (fused: {cfg['fused']}); timing")
             res = run_config(cfg, a, kiln_bin, work, ref_files, mha_files)

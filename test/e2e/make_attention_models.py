@@ -268,32 +268,39 @@ def ref_attention(q, k, v, mask=None, past_k=None, past_v=None, causal=False, hq
     return [y.astype(np.float32), present_k.astype(np.float32), present_v.astype(np.float32)]
 
 
+def save_op_model(out, name, op, in_names, inputs, out_names, outputs, attrs, expect, opsets, ir_version, domain=""):
+    """A one-node model of operator `op` with the given inputs (None: an
+    omitted optional input) and numpy reference outputs, data set 0 and
+    expect_nn.txt."""
+    import onnx
+    from onnx import helper, mapping
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    ins = [helper.make_tensor_value_info(n, mapping.NP_TYPE_TO_TENSOR_TYPE[x.dtype], list(x.shape))
+           for n, x in zip(in_names, inputs) if x is not None]
+    node_ins = [n if x is not None else "" for n, x in zip(in_names, inputs)]
+    while node_ins and not node_ins[-1]:
+        node_ins.pop()
+    outs = [helper.make_tensor_value_info(n, mapping.NP_TYPE_TO_TENSOR_TYPE[y.dtype], list(y.shape))
+            for n, y in zip(out_names, outputs)]
+    node = helper.make_node(op, node_ins, [o.name for o in outs], domain=domain, **attrs)
+    m = helper.make_model(helper.make_graph([node], name, ins, outs),
+                          opset_imports=[helper.make_opsetid(dom, v) for dom, v in opsets])
+    m.ir_version = ir_version
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    write_set(d, 0, [x for x in inputs if x is not None], outputs)
+    with open(os.path.join(d, "expect_nn.txt"), "w") as f:
+        f.write("\n".join(expect) + "\n")
+
+
 def save_onnx_attention(out):
     """ONNX's own Attention operator (opset 23), built with onnx.helper."""
     import numpy as np
-    import onnx
-    from onnx import TensorProto, helper
     rng = np.random.default_rng(23)
 
     def model(name, inputs, outputs, attrs, expect):
-        d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
-        names = ["Q", "K", "V", "attn_mask", "past_key", "past_value"]
-        ins = [helper.make_tensor_value_info(n, TensorProto.BOOL if x.dtype == bool else TensorProto.FLOAT,
-                                             list(x.shape)) for n, x in zip(names, inputs) if x is not None]
-        node_ins = [n if x is not None else "" for n, x in zip(names, inputs)]
-        while node_ins and not node_ins[-1]:
-            node_ins.pop()
-        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(y.shape))
-                for n, y in zip(["Y", "present_key", "present_value"], outputs)]
-        node = helper.make_node("Attention", node_ins, [o.name for o in outs], **attrs)
-        m = helper.make_model(helper.make_graph([node], name, ins, outs),
-                              opset_imports=[helper.make_opsetid("", 23)])
-        m.ir_version = 10
-        onnx.save(m, os.path.join(d, "model.onnx"))
-        write_set(d, 0, [x for x in inputs if x is not None], outputs)
-        with open(os.path.join(d, "expect_nn.txt"), "w") as f:
-            f.write("\n".join(expect) + "\n")
+        save_op_model(out, name, "Attention", ["Q", "K", "V", "attn_mask", "past_key", "past_value"], inputs,
+                      ["Y", "present_key", "present_value"], outputs, attrs, expect, [("", 23)], 10)
 
     def r(*shape):
         return rng.uniform(-1, 1, shape).astype(np.float32)
@@ -335,34 +342,16 @@ def ref_mha(q, k, v, bias=None, kpm=None, ab=None, pk=None, pv=None, n=1, causal
 def save_mha(out):
     """ONNX Runtime's com.microsoft MultiHeadAttention, built with onnx.helper."""
     import numpy as np
-    import onnx
-    from onnx import TensorProto, helper
     rng = np.random.default_rng(7)
 
     def r(*shape):
         return rng.uniform(-1, 1, shape).astype(np.float32)
 
     def model(name, inputs, outputs, attrs, expect):
-        d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
-        names = ["query", "key", "value", "bias", "key_padding_mask", "attention_bias", "past_key", "past_value"]
-        types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int32): TensorProto.INT32}
-        ins = [helper.make_tensor_value_info(n, types[x.dtype], list(x.shape))
-               for n, x in zip(names, inputs) if x is not None]
-        node_ins = [n if x is not None else "" for n, x in zip(names, inputs)]
-        while node_ins and not node_ins[-1]:
-            node_ins.pop()
-        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(y.shape))
-                for n, y in zip(["output", "present_key", "present_value"], outputs)]
-        node = helper.make_node("MultiHeadAttention", node_ins, [o.name for o in outs], domain="com.microsoft",
-                                **attrs)
-        m = helper.make_model(helper.make_graph([node], name, ins, outs),
-                              opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
-        m.ir_version = 8
-        onnx.save(m, os.path.join(d, "model.onnx"))
-        write_set(d, 0, [x for x in inputs if x is not None], [y.astype(np.float32) for y in outputs])
-        with open(os.path.join(d, "expect_nn.txt"), "w") as f:
-            f.write("\n".join(expect) + "\n")
+        save_op_model(out, name, "MultiHeadAttention",
+                      ["query", "key", "value", "bias", "key_padding_mask", "attention_bias", "past_key",
+                       "past_value"], inputs, ["output", "present_key", "present_value"], outputs, attrs, expect,
+                      [("", 17), ("com.microsoft", 1)], 8, domain="com.microsoft")
 
     # Biases and a key-padding mask (the second sequence's last 9 keys).
     q, k, v, bias = r(2, 70, 32), r(2, 70, 32), r(2, 70, 32), r(96)
