@@ -25,3 +25,23 @@ func.func @blocks(%x: tensor<64xf32>) -> tensor<64xf32> {
   return %r : tensor<64xf32>
 }
 
+
+// -----
+
+// Outside scf.forall loops nothing changes (on whole functions, empty
+// tensor elimination broke the sub-pixel ConvTranspose lowering's strided
+// inserts): the block is still computed into its tensor.empty.
+// INPLACE-LABEL: func.func @outside_forall
+// INPLACE: %[[E:.*]] = tensor.empty() : tensor<16xf32>
+// INPLACE: %[[Y:.*]] = linalg.generic {{.*}} outs(%[[E]] : tensor<16xf32>)
+// INPLACE: tensor.insert_slice %[[Y]] into %arg1[16] [16] [2]
+func.func @outside_forall(%x: tensor<16xf32>, %dst: tensor<64xf32>) -> tensor<64xf32> {
+  %e = tensor.empty() : tensor<16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : tensor<16xf32>) outs(%e : tensor<16xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<16xf32>
+  %r = tensor.insert_slice %y into %dst[16] [16] [2] : tensor<16xf32> into tensor<64xf32>
+  return %r : tensor<64xf32>
+}
