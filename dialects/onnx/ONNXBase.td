@@ -58,9 +58,13 @@ class ONNX_Since<int version> {
 
 // An operator of another domain than ONNX's default one (ONNX Runtime's
 // contrib operators, "com.microsoft"): the importer knows it as
-// "<domain>.<name>" and takes it only from nodes of that domain.
-class ONNX_Domain<string domain> {
+// "<domain>.<name>" and takes it only from nodes of that domain.  `name`
+// is the operator's name where the mnemonic differs from it (an operator of
+// the default domain has the same name: com.microsoft.Attention is
+// onnx.MsAttention).
+class ONNX_Domain<string domain, string name = ""> {
   string onnxDomain = domain;
+  string onnxDomainOpName = name;
 }
 
 // An older ONNX operator that the importer also maps to this op, and the
@@ -91,6 +95,7 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
                               DeclareOpInterfaceMethods<ONNX_OperatorOpInterface>])> {
   int onnxSinceVersion = 0;
   string onnxDomain = "";
+  string onnxDomainOpName = "";
   string onnxAliasName = "";
   int onnxAliasSinceVersion = 0;
   bit onnxLegacyBroadcast = 0;
@@ -110,7 +115,8 @@ class ONNX_Op<string mnemonic, list<Trait> traits = []>
     }
     ::llvm::ArrayRef<::kiln::onnx::ONNXOperatorName> $cppClass::getONNXOperatorNames() {
       static const ::kiln::onnx::ONNXOperatorName names[] = {
-        {"}] # !if(!empty(onnxDomain), "", onnxDomain # ".") # mnemonic # [{", }] # onnxSinceVersion # [{},}] #
+        {"}] # !if(!empty(onnxDomain), "", onnxDomain # ".") #
+        !if(!empty(onnxDomainOpName), mnemonic, onnxDomainOpName) # [{", }] # onnxSinceVersion # [{},}] #
         !if(!empty(onnxAliasName), "",
             "{\"" # onnxAliasName # "\", " # onnxAliasSinceVersion # "},") # [{
       };

@@ -863,7 +863,7 @@ LogicalResult Importer::importControlFlow(::onnx::NodeProto &node, Location loc,
 
 /// What the importer takes outside ONNX's default domain.
 static constexpr const char *kOtherDomainsNote =
-    "only the default ONNX domain and com.microsoft's MultiHeadAttention are supported";
+    "only the default ONNX domain and com.microsoft's Attention and MultiHeadAttention are supported";
 
 LogicalResult Importer::importNode(::onnx::NodeProto &node, size_t index) {
   Location loc = nodeLoc(node, index);

@@ -238,7 +238,8 @@ def save_decode(out):
         f.write(r"nn\.attention .* : tensor<\?x2x1x16xf32>, tensor<\?x2x\?x16xf32>, tensor<\?x2x\?x16xf32>" + "\n")
 
 
-def ref_attention(q, k, v, mask=None, past_k=None, past_v=None, causal=False, hq=None, hkv=None, scale=None):
+def ref_attention(q, k, v, mask=None, past_k=None, past_v=None, causal=False, hq=None, hkv=None, scale=None,
+                  causal_from_end=False):
     """ONNX Attention (opset 23) in numpy, float64: the reference of the
     onnx_attention_* models (torch has no exporter for the op)."""
     import numpy as np
@@ -258,7 +259,7 @@ def ref_attention(q, k, v, mask=None, past_k=None, past_v=None, causal=False, hq
     s = (q @ kk.transpose(0, 1, 3, 2)) * (scale if scale else 1.0 / math.sqrt(q.shape[3]))
     if causal:
         lq, lk = s.shape[-2:]
-        s = np.where(np.tril(np.ones((lq, lk), dtype=bool)), s, -np.inf)
+        s = np.where(np.tril(np.ones((lq, lk), dtype=bool), k=lk - lq if causal_from_end else 0), s, -np.inf)
     if mask is not None:
         s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
     e = np.exp(s - s.max(axis=-1, keepdims=True))
@@ -335,7 +336,8 @@ def ref_mha(q, k, v, bias=None, kpm=None, ab=None, pk=None, pv=None, n=1, causal
         mask = np.where(kpm == 0, filt, 0.0)[:, None, None, :]
     if ab is not None:
         mask = ab.astype(np.float64) if mask is None else mask + ab
-    y, pk2, pv2 = ref_attention(q, k, v, mask, pk, pv, causal, n, n, scale)
+    # ONNX Runtime aligns unidirectional attention to the last key.
+    y, pk2, pv2 = ref_attention(q, k, v, mask, pk, pv, causal, n, n, scale, causal_from_end=True)
     return [y, pk2, pv2]
 
 
@@ -369,6 +371,97 @@ def save_mha(out):
     q, k, v, pk, pv = r(1, 1, 16), r(1, 1, 16), r(1, 1, 16), r(1, 2, 130, 8), r(1, 2, 130, 8)
     model("ms_mha_cache", [q, k, v, None, None, None, pk, pv], ref_mha(q, k, v, pk=pk, pv=pv, n=2),
           {"num_heads": 2}, [r"nn\.attention .* : tensor<1x2x1x8xf32>, tensor<1x2x131x8xf32>"])
+    # Unidirectional over a cache: 4 new tokens after 130, each seeing the
+    # cache and the new tokens up to itself.
+    q, k, v, pk, pv = r(1, 4, 16), r(1, 4, 16), r(1, 4, 16), r(1, 2, 130, 8), r(1, 2, 130, 8)
+    model("ms_mha_causal_cache", [q, k, v, None, None, None, pk, pv],
+          ref_mha(q, k, v, pk=pk, pv=pv, n=2, causal=True), {"num_heads": 2, "unidirectional": 1},
+          [r"nn\.attention .* mask\(.*tensor<1x1x4x134xf32>\) \{scale"])
+
+
+def ref_ms_attention(x, w, bias, n, mask_index=None, past=None, ab=None, causal=False, sizes=None, scale=None,
+                     filt=-10000.0):
+    """com.microsoft Attention (the QKV projection packed) in numpy, float64,
+    with ONNX Runtime's masks: mask_index [B] / [2B] end (and start)
+    positions, [B, T] or [B, S, T] (<= 0 masks: mask_filter_value added);
+    unidirectional aligned to the last key (rows see past + i + 1 keys;
+    the others set to the lowest float); attention_bias added after."""
+    import numpy as np
+    qkv = x.astype(np.float64) @ w.astype(np.float64)
+    if bias is not None:
+        qkv = qkv + bias
+    hq, hk, hv = sizes or [w.shape[1] // 3] * 3
+    b, s_len = x.shape[:2]
+
+    def split(t, h):
+        return t.reshape(b, s_len, n, h // n).transpose(0, 2, 1, 3)
+    q, k, v = split(qkv[..., :hq], hq), split(qkv[..., hq:hq + hk], hk), split(qkv[..., hq + hk:], hv)
+    p_len = 0
+    if past is not None:
+        p_len = past.shape[3]
+        k = np.concatenate([past[0].astype(np.float64), k], axis=2)
+        v = np.concatenate([past[1].astype(np.float64), v], axis=2)
+    t_len = k.shape[2]
+    mask = np.zeros((b, 1, s_len, t_len))
+    if mask_index is not None:
+        if mask_index.ndim == 1:
+            pos = np.arange(t_len)
+            keep = pos[None, :] < mask_index[:b, None]
+            if mask_index.shape[0] == 2 * b:
+                keep &= pos[None, :] >= mask_index[b:, None]
+            mask = mask + np.where(keep, 0.0, filt)[:, None, None, :]
+        elif mask_index.ndim == 2:
+            mask = mask + np.where(mask_index > 0, 0.0, filt)[:, None, None, :]
+        else:
+            mask = mask + np.where(mask_index > 0, 0.0, filt)[:, None, :, :]
+    if causal:
+        above = np.arange(t_len)[None, :] > p_len + np.arange(s_len)[:, None]
+        mask = np.where(above, float(np.finfo(np.float32).min), mask)
+    if ab is not None:
+        mask = mask + ab
+    sc = (q @ k.transpose(0, 1, 3, 2)) * (scale if scale else 1.0 / math.sqrt(q.shape[3])) + mask
+    e = np.exp(sc - sc.max(axis=-1, keepdims=True))
+    y = (e / e.sum(axis=-1, keepdims=True)) @ v
+    y = y.transpose(0, 2, 1, 3).reshape(b, s_len, -1)
+    present = np.stack([k, v]).astype(np.float32) if k.shape == v.shape else None
+    return [y.astype(np.float32), present]
+
+
+def save_ms_attention(out):
+    """ONNX Runtime's com.microsoft Attention (as its transformer optimizer
+    writes it for BERT and GPT-2), built with onnx.helper."""
+    import numpy as np
+    rng = np.random.default_rng(11)
+
+    def r(*shape):
+        return rng.uniform(-1, 1, shape).astype(np.float32)
+
+    def model(name, inputs, outputs, attrs, expect):
+        save_op_model(out, name, "Attention", ["input", "weights", "bias", "mask_index", "past", "attention_bias"],
+                      inputs, ["output", "present"], outputs, attrs, expect, [("", 17), ("com.microsoft", 1)], 8,
+                      domain="com.microsoft")
+
+    # BERT: a [B, S] attention_mask (the second sequence's last 7 tokens
+    # padding), 4 heads; 140 tokens cross the lowering's key blocks.
+    x, w, bias = r(2, 140, 32), r(32, 96) * 0.5, r(96)
+    mi = np.ones((2, 140), dtype=np.int32)
+    mi[1, 133:] = 0
+    model("ms_attention_bert", [x, w, bias, mi], ref_ms_attention(x, w, bias, 4, mi)[:1], {"num_heads": 4},
+          [r"nn\.attention .* mask\(.*tensor<2x1x1x140xf32>\) \{scale = 0\.35355"])
+    # GPT-2 with a cache: 3 new tokens after 130, unidirectional (aligned to
+    # the last key), present returned.
+    x, w, bias, past = r(1, 3, 16), r(16, 48), r(48), r(2, 1, 2, 130, 8)
+    model("ms_attention_gpt_cache", [x, w, bias, None, past],
+          ref_ms_attention(x, w, bias, 2, past=past, causal=True), {"num_heads": 2, "unidirectional": 1},
+          [r"nn\.attention .* mask\(.*tensor<1x1x3x133xf32>\) \{scale"])
+    # End and start positions ([2B]), an attention bias, a given scale and
+    # a value hidden size unlike the query's.
+    x, w, bias, ab = r(2, 20, 24), r(24, 84), r(84), r(1, 3, 20, 20)
+    mi = np.array([20, 15, 0, 3], dtype=np.int32)
+    model("ms_attention_positions_bias", [x, w, bias, mi, None, ab],
+          ref_ms_attention(x, w, bias, 3, mi, ab=ab, sizes=[24, 24, 36], scale=0.25)[:1],
+          {"num_heads": 3, "qkv_hidden_sizes": [24, 24, 36], "scale": 0.25},
+          [r"nn\.attention .* mask\(.*tensor<2x3x20x20xf32>\) \{scale = 2\.5"])
 
 
 def save(out, name, make_module, names, dyn, sets, make, expect):
@@ -396,6 +489,7 @@ def main():
     save_decode(out)
     save_onnx_attention(out)
     save_mha(out)
+    save_ms_attention(out)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,33 @@ def ONNX_MultiHeadAttentionOp : ONNX_Op<"MultiHeadAttention">, ONNX_Since<1>, ON
   let results = (outs Variadic<AnyTensor>:$outputs);
 }
 
+def ONNX_MsAttentionOp : ONNX_Op<"MsAttention">, ONNX_Since<1>, ONNX_Domain<"com.microsoft", "Attention"> {
+  let summary = "ONNX Runtime's com.microsoft Attention (the QKV projection packed into one weight)";
+  let description = [{
+    The contrib operator ONNX Runtime's transformer optimizer writes for
+    BERT and GPT-2: input [B, S, Hin] times weights [Hin, Hq + Hk + Hv]
+    (qkv_hidden_sizes, default three equal parts) plus bias, split into Q,
+    K and V of num_heads heads; mask_index (int32: [B] end positions, [2B]
+    end and start positions, [B, T] or [B, S, T] with 0 masking, each
+    masked position getting mask_filter_value), past [2, B, N, P, H]
+    prepended to K and V, attention_bias added to the scores, unidirectional
+    (causal, aligned to the end of the keys as with a cache).  Results up to
+    the last one the model uses: output [B, S, Hv], present [2, B, N, T, H].
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weights, ONNX_TensorOrNone:$bias,
+                   ONNX_TensorOrNone:$mask_index, ONNX_TensorOrNone:$past,
+                   ONNX_TensorOrNone:$attention_bias, ONNX_TensorOrNone:$past_sequence_length,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$do_rotary,
+                   DefaultValuedAttr<F32Attr, "-10000.0">:$mask_filter_value,
+                   ONNX_SI64Attr:$num_heads,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$past_present_share_buffer,
+                   OptionalAttr<ONNX_I64ArrayAttr>:$qkv_hidden_sizes,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$rotary_embedding_dim,
+                   OptionalAttr<F32Attr>:$scale,
+                   DefaultValuedAttr<ONNX_SI64Attr, "0">:$unidirectional);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+}
+
 def ONNX_EinsumOp : ONNX_Op<"Einsum">, ONNX_Since<12> {
   let summary = "ONNX Einsum";
   let description = [{

@@ -10,6 +10,7 @@
 #include "Common.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 
@@ -37,15 +38,43 @@ struct MatmulLowering : Lowering {
   }
   LoweringResult lowerAttention(ox::AttentionOp a);
   LoweringResult lowerMultiHeadAttention(ox::MultiHeadAttentionOp a);
+  LoweringResult lowerMsAttention(ox::MsAttentionOp a);
   // [B, L, H x D] -> [B, H, L, D] and back; past prepended along L.
   FailureOr<Value> splitHeads(Value x, int64_t h);
   Value mergeHeads(Value y, RankedTensorType res);
   Value concatSeq(Value past, Value x);
-  // The shared end of both: past key / value prepended, the rank-4 mask
-  // checked against the scores, the default scale, nn.attention, heads
-  // merged back (`merge`), the results the op has.
+  // The shared end of all three: past key / value prepended, the rank-4
+  // mask checked against the scores, the default scale, nn.attention, heads
+  // merged back (`merge`); the results y, present key, present value.  `causalFromEnd`: causal attention aligned to the last key (ONNX
+  // Runtime's `unidirectional`: query row i is position P + i after P past
+  // keys), else to the first (ONNX's `is_causal`).
   LoweringResult finishAttention(Value q, Value k, Value v, Value pastKey, Value pastValue, Value mask,
-                                 StringRef maskName, std::optional<double> scale, bool causal, bool merge);
+                                 StringRef maskName, std::optional<double> scale, bool causal, bool merge,
+                                 bool causalFromEnd = false);
+  // f32 [1, 1, S, T] for query [.., S, D] and key [.., T, D]: 0 where key j
+  // <= i + T - S, the lowest float elsewhere (ONNX Runtime's causal mask).
+  Value causalFromEndMask(Value q, Value k);
+  // The sum of two rank-4 f32 masks (either may be null).
+  Value addMasks(Value m, Value n);
+  // ONNX Runtime's int32 key masks (mask_index, key_padding_mask) as an
+  // additive f32 mask [B, 1, 1 or S, T]: `fill` where a [B, T] or [B, S,
+  // T] mask is <= 0, or (1-D [B] / [2B]) from each sequence's end (and start)
+  // position on; `keys` is the key in heads ([B, N, T, D]).
+  FailureOr<Value> keyMask(Value m, Value keys, double fill, StringRef name);
+  // The first of `r` that the op has.
+  LoweringResult firstResults(LoweringResult r) {
+    if (succeeded(r))
+      r->resize(std::min<size_t>(r->size(), op->getNumResults()));
+    return r;
+  }
+  // An integer constant of type `t` (one value: a splat).
+  Value intTensor(RankedTensorType t, ArrayRef<int64_t> vals) {
+    SmallVector<APInt> v;
+    for (int64_t x : vals)
+      v.push_back(APInt(t.getElementTypeBitWidth(), x, /*isSigned=*/true));
+    auto attr = vals.size() == 1 ? DenseElementsAttr::get(t, v[0]) : DenseElementsAttr::get(t, v);
+    return arith::ConstantOp::create(b, loc, t, attr);
+  }
   LoweringResult lowerDet(ox::DetOp d) {
     auto x = rtt(d.getX());
     int64_t n = x.getDimSize(x.getRank() - 1);
@@ -114,13 +143,13 @@ LoweringResult MatmulLowering::lowerAttention(ox::AttentionOp a) {
   if (a.getScale())
     scale = a.getScale()->convertToDouble();
   // (An unused qk_matmul_output, checked above, gets no value.)
-  return finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "attn_mask", scale, a.getIsCausal(),
-                         r == 3);
+  return firstResults(finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "attn_mask", scale,
+                                      a.getIsCausal(), r == 3));
 }
 
 LoweringResult MatmulLowering::finishAttention(Value q, Value k, Value v, Value pastKey, Value pastValue, Value mask,
                                                StringRef maskName, std::optional<double> scale, bool causal,
-                                               bool merge) {
+                                               bool merge, bool causalFromEnd) {
   if (isNone(pastKey) != isNone(pastValue))
     return (LogicalResult)(fail() << "past_key and past_value must be given together");
   if (!isNone(pastKey)) {
@@ -128,6 +157,14 @@ LoweringResult MatmulLowering::finishAttention(Value q, Value k, Value v, Value 
       return (LogicalResult)(fail() << "only f32 past_key and past_value are supported");
     k = concatSeq(pastKey, k);
     v = concatSeq(pastValue, v);
+    if (causal && causalFromEnd) {
+      // Query row i is position P + i: the op's top-left causal flag would
+      // hide the past from it.
+      if (mask && !rtt(mask).getElementType().isF32())
+        return (LogicalResult)(fail() << "a bool mask with causal attention over a cache is not supported");
+      mask = addMasks(mask, causalFromEndMask(q, k));
+      causal = false;
+    }
   }
   auto qt = rtt(q);
   SmallVector<int64_t> scores{qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), rtt(k).getDimSize(2)};
@@ -146,9 +183,7 @@ LoweringResult MatmulLowering::finishAttention(Value q, Value k, Value v, Value 
                                     b.getF32FloatAttr((float)scale.value_or(1.0 / std::sqrt((double)d))),
                                     causal ? b.getUnitAttr() : nullptr)
                 .getResult();
-  SmallVector<Value> results{merge ? mergeHeads(y, resType(0)) : y, k, v};
-  results.resize(std::min<size_t>(3, op->getNumResults()));
-  return results;
+  return SmallVector<Value>{merge ? mergeHeads(y, resType(0)) : y, k, v};
 }
 
 FailureOr<Value> MatmulLowering::splitHeads(Value x, int64_t h) {
@@ -213,43 +248,204 @@ LoweringResult MatmulLowering::lowerMultiHeadAttention(ox::MultiHeadAttentionOp 
   if (failed(q4) || failed(k4) || failed(v4))
     return failure();
   q = *q4, k = *k4, v = *v4;
-  if (a.getUnidirectional() && !isNone(a.getPastKey()))
-    return (LogicalResult)(fail() << "unidirectional with past_key is not supported");
   Value mask;
   if (!isNone(a.getKeyPaddingMask())) {
-    Value m = a.getKeyPaddingMask();
-    auto mt = rtt(m);
-    if (mt.getRank() != 2 || !mt.getElementType().isInteger(32))
-      return (LogicalResult)(fail() << "only an int32 key_padding_mask of shape [batch, total length] is supported");
-    auto zt = RankedTensorType::get({1, 1}, mt.getElementType());
-    Value zero = arith::ConstantOp::create(b, loc, zt, DenseElementsAttr::get(zt, b.getI32IntegerAttr(0)));
-    auto bt = RankedTensorType::get(mt.getShape(), b.getI1Type());
-    Value masked = nn::BinaryOp::create(b, loc, bt, m, zero, nn::BinaryKind::eq).getResult();
-    auto ft = RankedTensorType::get(mt.getShape(), f32);
-    Value fill = splatOfRank(b, loc, 2, f32, a.getMaskFilterValue().convertToDouble());
-    mask = nn::SelectOp::create(b, loc, ft, masked, fill, splatOfRank(b, loc, 2, f32, 0.0)).getResult();
-    mask = reshapeTo(b, loc, mask, RankedTensorType::get({mt.getDimSize(0), 1, 1, mt.getDimSize(1)}, f32),
-                     {dimValue(b, loc, mask, 0), idxOf(b, loc, 1), idxOf(b, loc, 1), dimValue(b, loc, mask, 1)});
+    Value keys = isNone(a.getPastKey()) ? k : concatSeq(a.getPastKey(), k);
+    FailureOr<Value> m = keyMask(a.getKeyPaddingMask(), keys, a.getMaskFilterValue().convertToDouble(),
+                                 "key_padding_mask");
+    if (failed(m))
+      return failure();
+    mask = *m;
   }
   if (!isNone(a.getAttentionBias())) {
     Value ab = a.getAttentionBias();
     if (rtt(ab).getRank() != 4 || !rtt(ab).getElementType().isF32())
       return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
-    if (mask) {
-      auto mt = rtt(mask), at = rtt(ab);
-      SmallVector<int64_t> shape;
-      for (int64_t i = 0; i < 4; ++i)
-        shape.push_back(mt.getDimSize(i) == 1 ? at.getDimSize(i) : mt.getDimSize(i));
-      mask = nn::BinaryOp::create(b, loc, RankedTensorType::get(shape, f32), mask, ab, nn::BinaryKind::add).getResult();
-    } else {
-      mask = ab;
-    }
+    mask = addMasks(mask, ab);
   }
   std::optional<double> scale;
   if (a.getScale())
     scale = a.getScale()->convertToDouble();
-  return finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "the mask's", scale, a.getUnidirectional(),
-                         /*merge=*/true);
+  return firstResults(finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "the mask's", scale,
+                                      a.getUnidirectional(), /*merge=*/true, /*causalFromEnd=*/true));
+}
+
+Value MatmulLowering::addMasks(Value m, Value n) {
+  if (!m || !n)
+    return m ? m : n;
+  auto mt = rtt(m), nt = rtt(n);
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < 4; ++i)
+    shape.push_back(mt.getDimSize(i) == 1 ? nt.getDimSize(i) : mt.getDimSize(i));
+  return nn::BinaryOp::create(b, loc, RankedTensorType::get(shape, b.getF32Type()), m, n, nn::BinaryKind::add)
+      .getResult();
+}
+
+Value MatmulLowering::causalFromEndMask(Value q, Value k) {
+  Type f32 = b.getF32Type(), i64 = b.getI64Type();
+  int64_t s = rtt(q).getDimSize(2), t = rtt(k).getDimSize(2);
+  auto mt = RankedTensorType::get({1, 1, s, t}, f32);
+  // The lowest float at j - i >= T - S + 1 (trilu's upper triangle), 0
+  // below it.
+  auto lowest = b.getF32FloatAttr(std::numeric_limits<float>::lowest());
+  if (s != kDyn && t != kDyn) {
+    Value fill = nn::FillOp::create(b, loc, mt, Value(), lowest);
+    return nn::TriluOp::create(b, loc, mt, fill, Value(), b.getBoolAttr(true), b.getI64IntegerAttr(t - s + 1));
+  }
+  auto one = RankedTensorType::get({1}, i64);
+  Value sv = nn::ShapeOfOp::create(b, loc, one, q, b.getI64IntegerAttr(2), b.getI64IntegerAttr(3));
+  Value tv = nn::ShapeOfOp::create(b, loc, one, k, b.getI64IntegerAttr(2), b.getI64IntegerAttr(3));
+  Value ones = intTensor(RankedTensorType::get({2}, i64), {1, 1});
+  Value shape =
+      nn::ConcatOp::create(b, loc, RankedTensorType::get({4}, i64), ValueRange{ones, sv, tv}, 0).getResult();
+  Value fill = nn::FillOp::create(b, loc, mt, shape, lowest);
+  Value diag = nn::BinaryOp::create(b, loc, one, tv, sv, nn::BinaryKind::sub).getResult();
+  diag = nn::BinaryOp::create(b, loc, one, diag, intTensor(one, {1}), nn::BinaryKind::add).getResult();
+  return nn::TriluOp::create(b, loc, mt, fill, diag, b.getBoolAttr(true), b.getI64IntegerAttr(0));
+}
+
+FailureOr<Value> MatmulLowering::keyMask(Value m, Value keys, double fill, StringRef name) {
+  auto mt = rtt(m);
+  Type f32 = b.getF32Type(), i1 = b.getI1Type(), i64 = b.getI64Type();
+  if (!mt.getElementType().isInteger(32) || mt.getRank() < 1 || mt.getRank() > 3)
+    return (LogicalResult)(fail() << name << " must be int32 [B], [2 x B], [B, total length] or [B, S, total length]");
+  int64_t bs = rtt(keys).getDimSize(0), t = rtt(keys).getDimSize(2);
+  Value keep;
+  SmallVector<int64_t> shape;
+  if (mt.getRank() == 1) {
+    // Key positions 0 .. T-1 against each sequence's end (and start).
+    int64_t n = mt.getDimSize(0);
+    bool starts = n != kDyn && bs != kDyn && n == 2 * bs;
+    if (n != kDyn && bs != kDyn && n != bs && !starts)
+      return (LogicalResult)(fail() << "1-D " << name << " must have B (" << bs << ") or 2 x B entries, not " << n);
+    if (n == kDyn || bs == kDyn)
+      return (LogicalResult)(fail() << "1-D " << name << " needs a static batch size");
+    auto scalar = RankedTensorType::get({}, i64);
+    Value limit = nn::ShapeOfOp::create(b, loc, RankedTensorType::get({1}, i64), keys, b.getI64IntegerAttr(2),
+                                        b.getI64IntegerAttr(3));
+    limit = reshapeTo(b, loc, limit, scalar);
+    Value pos = nn::RangeOp::create(b, loc, RankedTensorType::get({t}, i64), intTensor(scalar, {0}), limit,
+                                    intTensor(scalar, {1}))
+                    .getResult();
+    pos = reshapeTo(b, loc, pos, RankedTensorType::get({1, t}, i64), {idxOf(b, loc, 1), dimValue(b, loc, pos, 0)});
+    auto edge = [&](int64_t off) {
+      Value e = nn::SliceOp::create(b, loc, RankedTensorType::get({bs}, mt.getElementType()), m,
+                                    b.getDenseI64ArrayAttr({off}), b.getDenseI64ArrayAttr({1}))
+                    .getResult();
+      return reshapeTo(b, loc, castElem(b, loc, e, i64), RankedTensorType::get({bs, 1}, i64));
+    };
+    auto bt = RankedTensorType::get({bs, t}, i1);
+    keep = nn::BinaryOp::create(b, loc, bt, pos, edge(0), nn::BinaryKind::lt).getResult();
+    if (starts) {
+      Value after = nn::BinaryOp::create(b, loc, bt, pos, edge(bs), nn::BinaryKind::ge).getResult();
+      keep = nn::BinaryOp::create(b, loc, bt, keep, after, nn::BinaryKind::logical_and).getResult();
+    }
+    shape = {bs, 1, 1, t};
+  } else {
+    Value zero = intTensor(RankedTensorType::get(SmallVector<int64_t>(mt.getRank(), 1), mt.getElementType()), {0});
+    keep = nn::BinaryOp::create(b, loc, mt.clone(i1), m, zero, nn::BinaryKind::gt).getResult();
+    shape = {mt.getDimSize(0), 1, mt.getRank() == 3 ? mt.getDimSize(1) : 1, mt.getDimSize(mt.getRank() - 1)};
+  }
+  auto kt = rtt(keep);
+  Value add = nn::SelectOp::create(b, loc, kt.clone(f32), keep, splatOfRank(b, loc, kt.getRank(), f32, 0.0),
+                                   splatOfRank(b, loc, kt.getRank(), f32, fill))
+                  .getResult();
+  Value c1 = idxOf(b, loc, 1);
+  SmallVector<Value> dims{dimValue(b, loc, add, 0), c1, c1, dimValue(b, loc, add, kt.getRank() - 1)};
+  if (kt.getRank() == 3)
+    dims[2] = dimValue(b, loc, add, 1);
+  return reshapeTo(b, loc, add, RankedTensorType::get(shape, f32), dims);
+}
+
+/// com.microsoft Attention (the QKV projection packed into one weight) as
+/// one matmul, Q, K and V sliced from its columns, and nn.attention.
+LoweringResult MatmulLowering::lowerMsAttention(ox::MsAttentionOp a) {
+  if (a.getDoRotary())
+    return (LogicalResult)(fail() << "do_rotary is not supported");
+  if (a.getPastPresentShareBuffer() || !isNone(a.getPastSequenceLength()))
+    return (LogicalResult)(fail() << "past_present_share_buffer (and past_sequence_length) is not supported");
+  Type f32 = b.getF32Type();
+  Value x = a.getInput(), w = a.getWeights();
+  for (Value t : {x, w})
+    if (!rtt(t).getElementType().isF32())
+      return (LogicalResult)(fail() << "only f32 input and weights are supported");
+  auto xt = rtt(x);
+  auto sizes = ox::msAttentionHiddenSizes(a, rtt(w).getDimSize(1));
+  int64_t n = a.getNumHeads(), total = (*sizes)[0] + (*sizes)[1] + (*sizes)[2];
+  auto qkvT = RankedTensorType::get({xt.getDimSize(0), xt.getDimSize(1), total}, f32);
+  Value qkv = nn::MatmulOp::create(b, loc, qkvT, x, toRank(b, loc, w, 3));
+  if (!isNone(a.getBias())) {
+    auto bt = rtt(a.getBias());
+    if (bt.getRank() != 1 || !bt.getElementType().isF32() || (bt.getDimSize(0) != kDyn && bt.getDimSize(0) != total))
+      return (LogicalResult)(fail() << "bias must be f32 [" << total << "] (Q, K and V hidden sizes)");
+    qkv = binary(b, loc, nn::BinaryKind::add, qkv, a.getBias(), qkvT);
+  }
+  SmallVector<Value, 3> parts;
+  int64_t off = 0;
+  for (int64_t h : *sizes) {
+    auto pt = RankedTensorType::get({xt.getDimSize(0), xt.getDimSize(1), h}, f32);
+    Value p = nn::SliceOp::create(b, loc, pt, qkv, b.getDenseI64ArrayAttr({0, 0, off}),
+                                  b.getDenseI64ArrayAttr({1, 1, 1}))
+                  .getResult();
+    FailureOr<Value> p4 = splitHeads(p, n);
+    if (failed(p4))
+      return failure();
+    parts.push_back(*p4);
+    off += h;
+  }
+  Value q = parts[0], k = parts[1], v = parts[2];
+  Value pastK, pastV;
+  bool wantPresent = op->getNumResults() > 1;
+  if (!isNone(a.getPast())) {
+    auto pt = rtt(a.getPast());
+    if (!pt.getElementType().isF32())
+      return (LogicalResult)(fail() << "only an f32 past is supported");
+    auto half = RankedTensorType::get({1, pt.getDimSize(1), pt.getDimSize(2), pt.getDimSize(3), pt.getDimSize(4)}, f32);
+    auto kv = RankedTensorType::get(half.getShape().drop_front(), f32);
+    for (auto [i, dst] : llvm::enumerate(SmallVector<Value *>{&pastK, &pastV})) {
+      Value h = nn::SliceOp::create(b, loc, half, a.getPast(), b.getDenseI64ArrayAttr({(int64_t)i, 0, 0, 0, 0}),
+                                    b.getDenseI64ArrayAttr({1, 1, 1, 1, 1}))
+                    .getResult();
+      *dst = reshapeTo(b, loc, h, kv,
+                       {dimValue(b, loc, h, 1), dimValue(b, loc, h, 2), dimValue(b, loc, h, 3), dimValue(b, loc, h, 4)});
+    }
+  }
+  if ((wantPresent || pastK) && (*sizes)[1] != (*sizes)[2])
+    return (LogicalResult)(fail() << "past and present need equal K and V hidden sizes");
+  Value mask;
+  if (!isNone(a.getMaskIndex())) {
+    if (rtt(a.getMaskIndex()).getRank() == 4)
+      return (LogicalResult)(fail() << "a 4-D mask_index (Megatron's) is not supported");
+    Value keys = pastK ? concatSeq(pastK, k) : k;
+    FailureOr<Value> m = keyMask(a.getMaskIndex(), keys, a.getMaskFilterValue().convertToDouble(), "mask_index");
+    if (failed(m))
+      return failure();
+    mask = *m;
+  }
+  if (!isNone(a.getAttentionBias())) {
+    Value ab = a.getAttentionBias();
+    if (rtt(ab).getRank() != 4 || !rtt(ab).getElementType().isF32())
+      return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
+    mask = addMasks(mask, ab);
+  }
+  std::optional<double> scale;
+  if (a.getScale())
+    scale = a.getScale()->convertToDouble();
+  LoweringResult r = finishAttention(q, k, v, pastK ? pastK : Value(), pastV ? pastV : Value(), mask, "the mask's",
+                                     scale, a.getUnidirectional(), /*merge=*/true, /*causalFromEnd=*/true);
+  if (failed(r) || !wantPresent)
+    return r;
+  // present [2, B, N, T, H]: the keys and values stacked.
+  SmallVector<Value> results = *r;
+  auto kt = rtt(results[1]);
+  auto one = RankedTensorType::get({1, kt.getDimSize(0), kt.getDimSize(1), kt.getDimSize(2), kt.getDimSize(3)}, f32);
+  SmallVector<Value> halves;
+  for (Value t : {results[1], results[2]})
+    halves.push_back(reshapeTo(b, loc, t, one,
+                               {idxOf(b, loc, 1), dimValue(b, loc, t, 0), dimValue(b, loc, t, 1),
+                                dimValue(b, loc, t, 2), dimValue(b, loc, t, 3)}));
+  Value present = nn::ConcatOp::create(b, loc, resType(1), halves, 0).getResult();
+  return SmallVector<Value>{results[0], present};
 }
 
 LoweringResult MatmulLowering::matmul(ox::MatMulOp m) {
@@ -280,6 +476,7 @@ void populateMatmulPatterns(RewritePatternSet &patterns) {
   addLowering<ox::MatMulOp, &L::lowerMatMul>(patterns);
   addLowering<ox::AttentionOp, &L::lowerAttention>(patterns);
   addLowering<ox::MultiHeadAttentionOp, &L::lowerMultiHeadAttention>(patterns);
+  addLowering<ox::MsAttentionOp, &L::lowerMsAttention>(patterns);
   addLowering<ox::GemmOp, &L::lowerGemm>(patterns);
   addLowering<ox::EinsumOp, &L::lowerEinsum>(patterns);
   addLowering<ox::DetOp, &L::lowerDet>(patterns);

@@ -301,6 +301,53 @@ INFER(MultiHeadAttentionOp) {
                              q.getElementType(), "only output, present_key and present_value are supported");
 }
 
+FailureOr<SmallVector<int64_t, 3>> kiln::onnx::msAttentionHiddenSizes(MsAttentionOp op, int64_t cols) {
+  if (auto sizes = op.getQkvHiddenSizes()) {
+    SmallVector<int64_t, 3> r;
+    for (Attribute a : *sizes)
+      r.push_back(cast<IntegerAttr>(a).getInt());
+    if (r.size() != 3)
+      return failure();
+    return r;
+  }
+  if (cols == kDyn || cols % 3)
+    return failure();
+  return SmallVector<int64_t, 3>{cols / 3, cols / 3, cols / 3};
+}
+
+INFER(MsAttentionOp) {
+  CTX;
+  auto x = c.ranked(getInput(), "input"), w = c.ranked(getWeights(), "weights");
+  if (!x || !w)
+    return failure();
+  if (x.getRank() != 3 || w.getRank() != 2)
+    return c.error() << "input must be 3-D [B, S, input hidden] and weights 2-D [input hidden, Q + K + V hidden]";
+  int64_t n = getNumHeads();
+  if (n < 1)
+    return c.error() << "num_heads must be at least 1";
+  auto sizes = msAttentionHiddenSizes(*this, w.getDimSize(1));
+  if (failed(sizes))
+    return c.error() << "qkv_hidden_sizes must have 3 entries, or the weights' columns (" << w.getDimSize(1)
+                     << ") 3 equal parts";
+  int64_t hq = (*sizes)[0], hk = (*sizes)[1], hv = (*sizes)[2];
+  if (hq < 1 || hk != hq || hv < 1 || hq % n || hv % n)
+    return c.error() << "the Q, K and V hidden sizes (" << hq << ", " << hk << ", " << hv
+                     << ") must be positive multiples of num_heads (" << n << "), Q's equal to K's";
+  if (!w.isDynamicDim(1) && w.getDimSize(1) != hq + hk + hv)
+    return c.error() << "weights have " << w.getDimSize(1) << " columns, qkv_hidden_sizes sum to " << hq + hk + hv;
+  int64_t B = x.getDimSize(0), S = x.getDimSize(1), T = S;
+  if (!isNone(getPast())) {
+    auto p = c.ranked(getPast(), "past");
+    if (!p)
+      return failure();
+    if (p.getRank() != 5)
+      return c.error() << "past must be 5-D [2, B, num_heads, past length, head size]";
+    T = p.getDimSize(3) == kDyn || S == kDyn ? kDyn : p.getDimSize(3) + S;
+  }
+  return addAttentionResults(c, {{B, S, hv}, {2, B, n, T, hk / n}}, x.getElementType(),
+                             "only output and present are supported");
+}
+
 INFER(EinsumOp) {
   CTX;
   SmallVector<int64_t> ranks;

@@ -38,9 +38,14 @@ std::string kiln::onnx::describeNode(Operation *op) {
   std::string name;
   if (auto nl = dyn_cast<NameLoc>(op->getLoc()))
     name = nl.getName().str();
-  std::string s = "node '" + name + "' (" +
-                  op->getName().getStringRef().drop_front(5).str() + ")";
-  return s;
+  // The node's op_type: the ONNX operator's name without its domain
+  // (onnx.MsAttention is com.microsoft's Attention).
+  StringRef type = op->getName().getStringRef().drop_front(5);
+  if (auto iface = dyn_cast<ONNXOperatorOpInterface>(op))
+    type = StringRef(iface.getONNXOperatorNames().front().name).rsplit('.').second.empty()
+               ? StringRef(iface.getONNXOperatorNames().front().name)
+               : StringRef(iface.getONNXOperatorNames().front().name).rsplit('.').second;
+  return "node '" + name + "' (" + type.str() + ")";
 }
 
 Type kiln::onnx::getElementTypeForONNXType(MLIRContext *ctx, int64_t t) {

@@ -74,11 +74,52 @@ def ms_mha_packed():
 
 def ms_mha_unidirectional_past():
     return _ms("MultiHeadAttention", ["q", "k", "v", "", "", "", "pk", "pv"], {"num_heads": 2, "unidirectional": 1},
-               [(1, 1, 16), (1, 1, 16), (1, 1, 16), (1, 2, 4, 8), (1, 2, 4, 8)])
+               [(1, 3, 16), (1, 3, 16), (1, 3, 16), (1, 2, 4, 8), (1, 2, 4, 8)])
+
+
+def ms_mha_unidirectional_past_dynamic():
+    return _ms("MultiHeadAttention", ["q", "k", "v", "", "", "", "pk", "pv"], {"num_heads": 2, "unidirectional": 1},
+               [(1, "S", 16), (1, "S", 16), (1, "S", 16), (1, 2, "P", 8), (1, 2, "P", 8)])
+
+
+def _ms_attention(attrs, inputs=("x", "w", "b"), shapes=(("B", "S", 16), (16, 48), (48,)), outputs=("y",)):
+    g = helper.make_graph(
+        [helper.make_node("Attention", list(inputs), list(outputs), name="ms", domain="com.microsoft", **attrs)],
+        "g", [vi(n, list(s), TensorProto.INT32 if n == "m" else TensorProto.FLOAT)
+              for n, s in zip([i for i in inputs if i], shapes)], [vi(o, None) for o in outputs])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    m.ir_version = 8
+    return m
 
 
 def ms_attention():
-    return _ms("Attention", ["q"], {"num_heads": 2}, [(1, 5, 16)])
+    return _ms_attention({"num_heads": 2})
+
+
+def ms_attention_mask_past():
+    # An int32 [B, T] mask, a cache of 4 positions, causal, present.
+    return _ms_attention({"num_heads": 2, "unidirectional": 1}, ["x", "w", "b", "m", "past"],
+                         [(1, 3, 16), (16, 48), (48,), (1, 7), (2, 1, 2, 4, 8)], ("y", "present"))
+
+
+def ms_attention_end_positions():
+    return _ms_attention({"num_heads": 2}, ["x", "w", "", "m"], [(2, 5, 16), (16, 48), (4,)])
+
+
+def ms_attention_rotary():
+    return _ms_attention({"num_heads": 2, "do_rotary": 1})
+
+
+def ms_attention_uneven():
+    return _ms_attention({"num_heads": 2, "qkv_hidden_sizes": [16, 8, 24]})
+
+
+def ms_attention_mask4d():
+    return _ms_attention({"num_heads": 2}, ["x", "w", "", "m"], [(1, 5, 16), (16, 48), (1, 1, 5, 5)])
+
+
+def ms_unknown():
+    return _ms("FusedGemm", ["q"], {}, [(1, 5, 16)])
 
 
 def cnn():

@@ -71,6 +71,10 @@ struct EinsumSpec {
 mlir::FailureOr<EinsumSpec> parseEinsum(llvm::StringRef equation, llvm::ArrayRef<int64_t> ranks,
                                         std::string &err);
 
+/// com.microsoft Attention's Q, K and V hidden sizes: qkv_hidden_sizes, or
+/// the weights' `cols` columns in three equal parts; fails when neither.
+mlir::FailureOr<llvm::SmallVector<int64_t, 3>> msAttentionHiddenSizes(MsAttentionOp op, int64_t cols);
+
 /// True when a Resize/Upsample gets its scales (a non-empty 1-D float
 /// tensor) or sizes (a 1-D i64 tensor) only at run time.
 bool isRuntimeResizeGeometry(mlir::Value scales, mlir::Value sizes);
