@@ -26,10 +26,11 @@
 // runs in a second loop of at most one trip; causal self-attention over a
 // static sequence uses key blocks as wide as the query blocks, so that the
 // keys left of a query block are whole blocks without the mask and the block
-// on the diagonal is one static block.  K^T ([.., D, Lk], rows of keys
-// contiguous: the right operand the matmul micro-kernel reads in place) is
-// one transpose of the key's producer when that is a transpose (BERT's and
-// ViT's head split), else of the key.
+// on the diagonal is one static block.  K^T is laid out in key blocks,
+// [.., ceil(Lk / bk), D, bk] (each block's panel contiguous: the right
+// operand the matmul micro-kernel reads in place), by one transpose of the
+// key's producer when that is a transpose (BERT's and ViT's head split),
+// else of the key.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +89,22 @@ Value slice3(OpBuilder &b, Location loc, Value src, Value bi, Value hi, OpFoldRe
   return tensor::ExtractSliceOp::create(b, loc, rt, src, offs, sizes, strides);
 }
 
+/// The [1, D, bk] panel of key block `kb` of the blocked K^T `kt` ([B,
+/// heads, nb, D, bk] or [G, nb, D, bk]) at batch `bi` and head `hi`, its
+/// first `bk` columns.
+Value ktPanel(OpBuilder &b, Location loc, Value kt, Value bi, Value hi, Value kb, OpFoldResult d, OpFoldResult bk) {
+  int64_t n = rtt(kt).getRank();
+  SmallVector<OpFoldResult> offs{getAsOpFoldResult(bi)}, sizes{b.getIndexAttr(1)};
+  if (n == 5) {
+    offs.push_back(getAsOpFoldResult(hi));
+    sizes.push_back(b.getIndexAttr(1));
+  }
+  offs.append({getAsOpFoldResult(kb), b.getIndexAttr(0), b.getIndexAttr(0)});
+  sizes.append({b.getIndexAttr(1), d, bk});
+  auto rt = RankedTensorType::get({1, staticOf(d), staticOf(bk)}, b.getF32Type());
+  return tensor::ExtractSliceOp::create(b, loc, rt, kt, offs, sizes, SmallVector<OpFoldResult>(n, b.getIndexAttr(1)));
+}
+
 AffineMap map3(OpBuilder &b, ArrayRef<AffineExpr> e) { return AffineMap::get(3, 0, e, b.getContext()); }
 
 FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
@@ -99,31 +116,6 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   Type f32 = b.getF32Type();
   MLIRContext *ctx = b.getContext();
   using IT = utils::IteratorType;
-
-  // K^T [.., D, Lk].
-  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, n));
-  std::swap(perm[n - 2], perm[n - 1]);
-  Value kSrc = k;
-  if (auto tr = k.getDefiningOp<linalg::TransposeOp>()) {
-    ArrayRef<int64_t> p = tr.getPermutation();
-    SmallVector<int64_t> composed(n);
-    for (int64_t i = 0; i < n; ++i)
-      composed[i] = p[perm[i]];
-    kSrc = tr.getInput();
-    perm = composed;
-  }
-  Value kt = kSrc;
-  if (!llvm::equal(perm, llvm::seq<int64_t>(0, n))) {
-    auto st = rtt(kSrc);
-    SmallVector<int64_t> shape;
-    SmallVector<Value> dims;
-    for (int64_t p : perm) {
-      shape.push_back(st.getDimSize(p));
-      dims.push_back(dimOf(b, loc, kSrc, p));
-    }
-    Value init = empty(b, loc, RankedTensorType::get(shape, f32), dims);
-    kt = linalg::TransposeOp::create(b, loc, kSrc, init, perm).getResult()[0];
-  }
 
   Value c0 = cIdx(b, loc, 0), c1 = cIdx(b, loc, 1);
   Value nb = dimOf(b, loc, q, 0);
@@ -151,6 +143,71 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   if (staticDiagonal)
     bkMax = bqMax;
   Value bqC = cIdx(b, loc, bqMax), bkC = cIdx(b, loc, bkMax);
+
+  // K^T in blocks: [.., nb, D, bk] (key block j's [D, bk] panel
+  // contiguous, the right operand the matmul micro-kernel reads in place;
+  // a plain [.., D, Lk] K^T has rows Lk floats apart, a multiple of 4 KB at
+  // 1024 tokens and up, which maps a block's rows onto the same L1 sets).
+  // One transpose of the key's producer when that is a transpose (BERT's
+  // and ViT's head split), else of the key, with the key positions split
+  // into (block, row); zero rows pad the last block of a sequence that is
+  // not a multiple of bk.
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, n));
+  std::swap(perm[n - 2], perm[n - 1]);
+  Value kSrc = k;
+  if (auto tr = k.getDefiningOp<linalg::TransposeOp>()) {
+    ArrayRef<int64_t> p = tr.getPermutation();
+    SmallVector<int64_t> composed(n);
+    for (int64_t i = 0; i < n; ++i)
+      composed[i] = p[perm[i]];
+    kSrc = tr.getInput();
+    perm = composed;
+  }
+  Value kt;
+  {
+    auto st = rtt(kSrc);
+    int64_t pos = perm[n - 1]; // kSrc's dim of the key positions
+    Value nbV = arith::CeilDivUIOp::create(b, loc, lk, bkC);
+    int64_t nbS = ShapedType::isDynamic(lkS) ? kDyn : (lkS + bkMax - 1) / bkMax;
+    Value padded = kSrc;
+    if (ShapedType::isDynamic(lkS) || lkS % bkMax) {
+      SmallVector<OpFoldResult> lo(n, b.getIndexAttr(0)), hi(n, b.getIndexAttr(0));
+      hi[pos] = arith::SubIOp::create(b, loc, arith::MulIOp::create(b, loc, nbV, bkC), lk).getResult();
+      SmallVector<int64_t> padShape(st.getShape());
+      padShape[pos] = ShapedType::isDynamic(nbS) ? kDyn : nbS * bkMax;
+      padded = tensor::PadOp::create(b, loc, RankedTensorType::get(padShape, f32), kSrc, lo, hi, scalar(b, loc, f32, 0));
+    }
+    // [.., nb, bk, ..]: the positions split.
+    SmallVector<int64_t> eShape;
+    SmallVector<OpFoldResult> eSizes;
+    SmallVector<ReassociationIndices> reassoc;
+    for (int64_t i = 0; i < n; ++i) {
+      if (i == pos) {
+        reassoc.push_back({(int64_t)eShape.size(), (int64_t)eShape.size() + 1});
+        eShape.append({nbS, bkMax});
+        eSizes.append({ShapedType::isDynamic(nbS) ? getAsOpFoldResult(nbV) : b.getIndexAttr(nbS),
+                       b.getIndexAttr(bkMax)});
+      } else {
+        reassoc.push_back({(int64_t)eShape.size()});
+        eShape.push_back(st.getDimSize(i));
+        eSizes.push_back(mixedDim(b, loc, kSrc, i));
+      }
+    }
+    Value expanded =
+        tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(eShape, f32), padded, reassoc, eSizes);
+    auto e = [&](int64_t i) { return i < pos ? i : i + 1; };
+    SmallVector<int64_t> perm5, shape5;
+    SmallVector<Value> dims5;
+    for (int64_t i = 0; i < n - 2; ++i)
+      perm5.push_back(e(perm[i]));
+    perm5.append({pos, e(perm[n - 2]), pos + 1});
+    for (int64_t p : perm5) {
+      shape5.push_back(eShape[p]);
+      dims5.push_back(getValueOrCreateConstantIndexOp(b, loc, eSizes[p]));
+    }
+    Value init = empty(b, loc, RankedTensorType::get(shape5, f32), dims5);
+    kt = linalg::TransposeOp::create(b, loc, expanded, init, perm5).getResult()[0];
+  }
 
   SmallVector<Value> resDims;
   for (int64_t i = 0; i < n - 1; ++i)
@@ -235,7 +292,7 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
     auto block = [&](OpBuilder &ob, Location bl, Value k0, OpFoldResult bk, ValueRange st,
                      bool maskCausal) -> SmallVector<Value> {
       Value m = st[0], l = st[1], acc = st[2];
-      Value ktBlk = slice3(ob, bl, kt, bi, hk, ob.getIndexAttr(0), d, k0, bk, false);
+      Value ktBlk = ktPanel(ob, bl, kt, bi, hk, arith::DivUIOp::create(ob, bl, k0, bkC), d, bk);
       Value vBlk = slice3(ob, bl, v, bi, hk, k0, bk, ob.getIndexAttr(0), dv, false);
       int64_t bkS = staticOf(bk);
       auto sT = RankedTensorType::get({1, bqS, bkS}, f32);

@@ -8,15 +8,20 @@
 // cols tiles.  No [.., 300, 300] scores.
 // CHECK-LABEL: func.func @gqa
 // CHECK-NOT: 300x300
-// CHECK: linalg.transpose ins(%arg1 : tensor<2x2x300x16xf32>) outs(%{{.*}} : tensor<2x2x16x300xf32>) permutation = [0, 1, 3, 2]
 // The key/value head of a query head: h / (4 / 2).
 // CHECK: %[[G:.*]] = arith.divui %c4{{.*}}, %c2{{.*}} : index
+// K^T in key blocks: the key padded to 3 x 128 rows, viewed as [.., 3,
+// 128, 16], transposed to [.., 3, 16, 128].
+// CHECK: %[[PAD:.*]] = tensor.pad %arg1 low[0, 0, 0, 0] high[0, 0, %{{.*}}, 0]
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[PAD]] {{\[\[}}0], [1], [2, 3], [4]] output_shape [2, 2, %{{.*}}, 128, 16] : tensor<2x2x384x16xf32> into tensor<2x2x3x128x16xf32>
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%[[E]] : tensor<2x2x3x128x16xf32>) outs(%{{.*}} : tensor<2x2x3x16x128xf32>) permutation = [0, 1, 2, 4, 3]
 // CHECK: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<2x4x300x8xf32>)
 // CHECK: arith.divui %{{.*}}, %[[G]]
 // The scale on the query block, once.
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x256x16xf32>) outs(%{{.*}} : tensor<1x256x16xf32>)
 // CHECK: arith.mulf %{{.*}}, %cst
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c128 iter_args({{.*}}) -> (tensor<1x256xf32>, tensor<1x256xf32>, tensor<1x256x8xf32>)
+// CHECK: tensor.extract_slice %[[KT]][%{{.*}}, %{{.*}}, %{{.*}}, 0, 0] [1, 1, 1, 16, 128] [1, 1, 1, 1, 1] : tensor<2x2x3x16x128xf32> to tensor<1x16x128xf32>
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x256x16xf32>, tensor<1x16x128xf32>) outs(%{{.*}} : tensor<1x256x128xf32>)
 // CHECK: ins(%{{.*}} : tensor<1x1x128xi1>) outs(%{{.*}} : tensor<1x256x128xf32>)
 // CHECK: arith.select %{{.*}}, %{{.*}}, %cst
@@ -62,9 +67,12 @@ func.func @causal_dynamic(%q: tensor<?x?x32xf32>, %k: tensor<?x?x32xf32>, %v: te
 // -----
 
 // The key is a transpose: K^T is one transpose of its input (BERT's
-// [B, L, H, D] -> [B, H, D, L]).
+// [B, L, H, D] -> [B, H, 1 block, D, L]); 128 keys are one whole block,
+// no padding.
 // CHECK-LABEL: func.func @key_from_transpose
-// CHECK: linalg.transpose ins(%arg1 : tensor<1x128x12x64xf32>) outs(%{{.*}} : tensor<1x12x64x128xf32>) permutation = [0, 2, 3, 1]
+// CHECK-NOT: tensor.pad
+// CHECK: %[[E:.*]] = tensor.expand_shape %arg1 {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, %{{.*}}, 128, 12, 64] : tensor<1x128x12x64xf32> into tensor<1x1x128x12x64xf32>
+// CHECK: linalg.transpose ins(%[[E]] : tensor<1x1x128x12x64xf32>) outs(%{{.*}} : tensor<1x12x1x64x128xf32>) permutation = [0, 3, 1, 4, 2]
 // CHECK-NOT: linalg.transpose
 func.func @key_from_transpose(%q: tensor<1x12x128x64xf32>, %k: tensor<1x128x12x64xf32>, %v: tensor<1x12x128x64xf32>) -> tensor<1x12x128x64xf32> {
   %kk = nn.transpose %k {perm = array<i64: 0, 2, 1, 3>} : tensor<1x128x12x64xf32> -> tensor<1x12x128x64xf32>
