@@ -140,9 +140,19 @@ bool isCausalBool(Value m, bool inverted, int64_t lq, int64_t lk) {
   return idx == lq * lk;
 }
 
+/// A per-window mask of Swin's shifted windows: the scores [B, H, Lq, Lk]
+/// viewed as [B / w, w, H, Lq, Lk] and `mask` [1, w or 1, H or 1, Lq or 1,
+/// Lk or 1] added (window b % w of batch b).
+struct WindowMask {
+  Value mask;
+  int64_t windows;
+};
+
 struct Chain {
   Value q, kt, v;
   SmallVector<Value> masks;
+  SmallVector<WindowMask> windowMasks;
+  Value scores; // the product of Q and K^T
   /// A Where's condition: positions where it is true (false when
   /// boolInverted) are kept; the others get -inf (boolFillIsInf) or a
   /// large negative value.
@@ -151,6 +161,86 @@ struct Chain {
   double scale = 1;
   SmallVector<Operation *> ops; // the matched ops, last (the P x V) first
 };
+
+/// `back` views [B / w, w, H, Lq, Lk] scores with a per-window mask added
+/// back as the `st` [B, H, Lq, Lk] scores (Swin's shifted-window attention,
+/// torchvision's `attn.view(B // nW, nW, ..) + mask.unsqueeze(1).unsqueeze(0)`):
+/// the mask, the window count, the ops (the Add and both views) and the
+/// scores before the view.
+bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, SmallVector<Operation *> &ops,
+                     Value &scores) {
+  if (st.getRank() != 4)
+    return false;
+  auto add = back.getInput().getDefiningOp<nn::BinaryOp>();
+  if (!add || add.getKind() != nn::BinaryKind::add || !add->hasOneUse())
+    return false;
+  auto t5 = cast<RankedTensorType>(add.getType());
+  if (t5.getRank() != 5 || !t5.getElementType().isF32())
+    return false;
+  Value v = add.getLhs(), m = add.getRhs();
+  auto isView = [&](Value x) {
+    auto r = x.getDefiningOp<nn::ReshapeOp>();
+    return r && r->hasOneUse() && r.getInput().getType() == st && x.getType() == t5;
+  };
+  if (!isView(v))
+    std::swap(v, m);
+  if (!isView(v))
+    return false;
+  // [a, w, H, Lq, Lk] of [a * w, H, Lq, Lk].
+  int64_t a = t5.getDimSize(0), w = t5.getDimSize(1), b = st.getDimSize(0);
+  if (ShapedType::isDynamic(w) || w < 1 || t5.getShape().drop_front(2) != st.getShape().drop_front(1))
+    return false;
+  if (!ShapedType::isDynamic(b) && (ShapedType::isDynamic(a) || a * w != b))
+    return false;
+  auto mt = cast<RankedTensorType>(m.getType());
+  if (mt.getRank() != 5 || !mt.getElementType().isF32() || mt.getDimSize(0) != 1 || !mt.hasStaticShape())
+    return false;
+  for (int64_t i = 1; i < 5; ++i)
+    if (mt.getDimSize(i) != 1 && mt.getDimSize(i) != t5.getDimSize(i))
+      return false;
+  wm = {m, w};
+  ops.append({back, add, v.getDefiningOp()});
+  scores = v.getDefiningOp<nn::ReshapeOp>().getInput();
+  return true;
+}
+
+/// The 4-D mask [B or 1, ..] of window mask `wm` for scores `s` [B, ..]:
+/// window b % w at batch b (the mask repeated B / w times).
+Value windowMaskAs4D(OpBuilder &b, Location loc, const WindowMask &wm, Value s) {
+  auto mt = cast<RankedTensorType>(wm.mask.getType());
+  auto st = cast<RankedTensorType>(s.getType());
+  Type f32 = b.getF32Type(), i64 = b.getI64Type();
+  ArrayRef<int64_t> inner = mt.getShape().drop_front(2);
+  auto with = [&](int64_t d0) {
+    SmallVector<int64_t> shape{d0};
+    shape.append(inner.begin(), inner.end());
+    return RankedTensorType::get(shape, f32);
+  };
+  if (mt.getDimSize(1) == 1) // (one mask for every window)
+    return nn::ReshapeOp::create(b, loc, with(1), wm.mask, Value()).getResult();
+  int64_t bs = st.getDimSize(0), w = wm.windows;
+  SmallVector<int64_t> rep{ShapedType::isDynamic(bs) ? bs : bs / w, w};
+  rep.append(inner.begin(), inner.end());
+  auto repT = RankedTensorType::get(rep, f32);
+  if (!ShapedType::isDynamic(bs)) {
+    Value r = nn::BroadcastOp::create(b, loc, repT, wm.mask, Value()).getResult();
+    return nn::ReshapeOp::create(b, loc, with(bs), r, Value()).getResult();
+  }
+  // B at run time: broadcast to [B / w, w, ..], then view as [B, ..].
+  auto constI64 = [&](ArrayRef<int64_t> vals) -> Value {
+    auto t = RankedTensorType::get({(int64_t)vals.size()}, i64);
+    return arith::ConstantOp::create(b, loc, t, DenseIntElementsAttr::get(t, vals));
+  };
+  auto vecT = [&](int64_t n) { return RankedTensorType::get({n}, i64); };
+  Value batch = nn::ShapeOfOp::create(b, loc, vecT(1), s, b.getI64IntegerAttr(0), b.getI64IntegerAttr(1));
+  Value groups = nn::BinaryOp::create(b, loc, vecT(1), batch, constI64({w}), nn::BinaryKind::div).getResult();
+  SmallVector<int64_t> tail{w};
+  tail.append(inner.begin(), inner.end());
+  Value shape5 = nn::ConcatOp::create(b, loc, vecT(5), ValueRange{groups, constI64(tail)}, 0).getResult();
+  Value r = nn::BroadcastOp::create(b, loc, repT, wm.mask, shape5).getResult();
+  Value shape4 = nn::ConcatOp::create(b, loc, vecT(4), ValueRange{batch, constI64(inner)}, 0).getResult();
+  return nn::ReshapeOp::create(b, loc, with(bs), r, shape4).getResult();
+}
 
 /// The attention chain ending at `sm`, if it is one.
 std::optional<Chain> match(nn::SoftmaxOp sm) {
@@ -211,6 +301,15 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
       x = s;
       continue;
     }
+    if (auto back = dyn_cast_or_null<nn::ReshapeOp>(def)) {
+      WindowMask wm;
+      Value inner;
+      if (scaled || !matchWindowMask(back, st, wm, c.ops, inner))
+        return std::nullopt;
+      c.windowMasks.push_back(wm);
+      x = inner;
+      continue;
+    }
     auto add = dyn_cast_or_null<nn::BinaryOp>(def);
     if (!add || add.getKind() != nn::BinaryKind::add || scaled)
       return std::nullopt; // (a mask inside the scale would need scaling)
@@ -229,6 +328,7 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
     x = s;
   }
   c.ops.push_back(qk);
+  c.scores = qk.getResult();
   c.q = qk.getLhs();
   c.kt = qk.getRhs();
   // Scales on the operands of the product.
@@ -312,7 +412,10 @@ struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
       // Masks: a constant causal one becomes the flag; the others add up.
       bool causal = false;
       Value mask;
-      for (Value m : llvm::reverse(c->masks)) { // (in the graph's order)
+      SmallVector<Value> masks(c->masks);
+      for (const WindowMask &wm : c->windowMasks)
+        masks.insert(masks.begin(), windowMaskAs4D(b, loc, wm, c->scores)); // (after the Adds before it)
+      for (Value m : llvm::reverse(masks)) { // (in the graph's order)
         if (!causal && isCausalMask(m, st.getDimSize(r - 2), st.getDimSize(r - 1))) {
           causal = true;
           ++numCausal;

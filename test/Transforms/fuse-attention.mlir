@@ -2,7 +2,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-fuse-attention
-// STATS-DAG: 7 attention-fused
+// STATS-DAG: 9 attention-fused
 // STATS-DAG: 2 causal-masks
 
 // BERT: heads split by transposes, Q x K^T, Div by sqrt(d), Add of the
@@ -76,6 +76,63 @@ func.func @swin(%q: tensor<?x3x49x32xf32>, %k: tensor<?x3x49x32xf32>, %v: tensor
   %p = nn.softmax %b {axis = 3 : i64} : tensor<?x3x49x49xf32>
   %o = nn.matmul %p, %v : tensor<?x3x49x49xf32>, tensor<?x3x49x32xf32> -> tensor<?x3x49x32xf32>
   return %o : tensor<?x3x49x32xf32>
+}
+
+// Swin's shifted windows (torchvision): the scores of B = 2 x 4 windows
+// viewed as [2, 4, H, L, L], the per-window mask [1, 4, 1, L, L] added,
+// viewed back.  The mask becomes [8, 1, L, L] (window b % 4 at batch b),
+// summed with the relative position bias.
+// CHECK-LABEL: func.func @swin_shifted
+// CHECK: %[[REP:.*]] = nn.broadcast %arg4 : (tensor<1x4x1x49x49xf32>) -> tensor<2x4x1x49x49xf32>
+// CHECK: %[[W:.*]] = nn.reshape %[[REP]] : (tensor<2x4x1x49x49xf32>) -> tensor<8x1x49x49xf32>
+// CHECK: %[[SUM:.*]] = nn.binary add %arg3, %[[W]] : tensor<1x3x49x49xf32>, tensor<8x1x49x49xf32> -> tensor<8x3x49x49xf32>
+// CHECK: nn.attention %{{.*}}, %{{.*}}, %arg2 mask(%[[SUM]] : tensor<8x3x49x49xf32>)
+// CHECK-NOT: nn.softmax
+func.func @swin_shifted(%q: tensor<8x3x49x32xf32>, %kt: tensor<8x3x32x49xf32>, %v: tensor<8x3x49x32xf32>, %bias: tensor<1x3x49x49xf32>, %shift: tensor<1x4x1x49x49xf32>) -> tensor<8x3x49x32xf32> {
+  %s = nn.matmul %q, %kt : tensor<8x3x49x32xf32>, tensor<8x3x32x49xf32> -> tensor<8x3x49x49xf32>
+  %a = nn.binary add %s, %bias : tensor<8x3x49x49xf32>, tensor<1x3x49x49xf32> -> tensor<8x3x49x49xf32>
+  %w = nn.reshape %a : (tensor<8x3x49x49xf32>) -> tensor<2x4x3x49x49xf32>
+  %m = nn.binary add %w, %shift : tensor<2x4x3x49x49xf32>, tensor<1x4x1x49x49xf32> -> tensor<2x4x3x49x49xf32>
+  %b = nn.reshape %m : (tensor<2x4x3x49x49xf32>) -> tensor<8x3x49x49xf32>
+  %p = nn.softmax %b {axis = 3 : i64} : tensor<8x3x49x49xf32>
+  %o = nn.matmul %p, %v : tensor<8x3x49x49xf32>, tensor<8x3x49x32xf32> -> tensor<8x3x49x32xf32>
+  return %o : tensor<8x3x49x32xf32>
+}
+
+// The same with the batch known only at run time: the mask is broadcast to
+// [B / 4, 4, ..] from the scores' batch and viewed as [B, ..].
+// CHECK-LABEL: func.func @swin_shifted_dynamic
+// CHECK: %[[B:.*]] = nn.shape_of %{{.*}} {end = 1 : i64, start = 0 : i64} : tensor<?x3x49x49xf32> -> tensor<1xi64>
+// CHECK: %[[G:.*]] = nn.binary div %[[B]], %{{.*}} : tensor<1xi64>, tensor<1xi64> -> tensor<1xi64>
+// CHECK: %[[S5:.*]] = nn.concat %[[G]], %{{.*}} {axis = 0 : i64} : (tensor<1xi64>, tensor<4xi64>) -> tensor<5xi64>
+// CHECK: %[[REP:.*]] = nn.broadcast %arg4, %[[S5]] : (tensor<1x4x1x49x49xf32>, tensor<5xi64>) -> tensor<?x4x1x49x49xf32>
+// CHECK: %[[S4:.*]] = nn.concat %[[B]], %{{.*}} {axis = 0 : i64} : (tensor<1xi64>, tensor<3xi64>) -> tensor<4xi64>
+// CHECK: %[[W:.*]] = nn.reshape %[[REP]], %[[S4]] : (tensor<?x4x1x49x49xf32>, tensor<4xi64>) -> tensor<?x1x49x49xf32>
+// CHECK: nn.attention {{.*}} mask(%{{.*}} : tensor<?x3x49x49xf32>)
+func.func @swin_shifted_dynamic(%q: tensor<?x3x49x32xf32>, %kt: tensor<?x3x32x49xf32>, %v: tensor<?x3x49x32xf32>, %bias: tensor<1x3x49x49xf32>, %shift: tensor<1x4x1x49x49xf32>, %shape5: tensor<5xi64>, %shape4: tensor<4xi64>) -> tensor<?x3x49x32xf32> {
+  %s = nn.matmul %q, %kt : tensor<?x3x49x32xf32>, tensor<?x3x32x49xf32> -> tensor<?x3x49x49xf32>
+  %a = nn.binary add %s, %bias : tensor<?x3x49x49xf32>, tensor<1x3x49x49xf32> -> tensor<?x3x49x49xf32>
+  %w = nn.reshape %a, %shape5 : (tensor<?x3x49x49xf32>, tensor<5xi64>) -> tensor<?x4x3x49x49xf32>
+  %m = nn.binary add %w, %shift : tensor<?x4x3x49x49xf32>, tensor<1x4x1x49x49xf32> -> tensor<?x4x3x49x49xf32>
+  %b = nn.reshape %m, %shape4 : (tensor<?x4x3x49x49xf32>, tensor<4xi64>) -> tensor<?x3x49x49xf32>
+  %p = nn.softmax %b {axis = 3 : i64} : tensor<?x3x49x49xf32>
+  %o = nn.matmul %p, %v : tensor<?x3x49x49xf32>, tensor<?x3x49x32xf32> -> tensor<?x3x49x32xf32>
+  return %o : tensor<?x3x49x32xf32>
+}
+
+// A view that does not split the batch into windows ([8, 3, 49, 49] as
+// [8, 3, 7, 7, 49]: a mask along query sub-rows) stays unfused.
+// CHECK-LABEL: func.func @view_not_windows
+// CHECK: nn.softmax
+// CHECK-NOT: nn.attention
+func.func @view_not_windows(%q: tensor<8x3x49x32xf32>, %kt: tensor<8x3x32x49xf32>, %v: tensor<8x3x49x32xf32>, %m5: tensor<1x1x1x7x49xf32>) -> tensor<8x3x49x32xf32> {
+  %s = nn.matmul %q, %kt : tensor<8x3x49x32xf32>, tensor<8x3x32x49xf32> -> tensor<8x3x49x49xf32>
+  %w = nn.reshape %s : (tensor<8x3x49x49xf32>) -> tensor<8x3x7x7x49xf32>
+  %m = nn.binary add %w, %m5 : tensor<8x3x7x7x49xf32>, tensor<1x1x1x7x49xf32> -> tensor<8x3x7x7x49xf32>
+  %b = nn.reshape %m : (tensor<8x3x7x7x49xf32>) -> tensor<8x3x49x49xf32>
+  %p = nn.softmax %b {axis = 3 : i64} : tensor<8x3x49x49xf32>
+  %o = nn.matmul %p, %v : tensor<8x3x49x49xf32>, tensor<8x3x49x32xf32> -> tensor<8x3x49x32xf32>
+  return %o : tensor<8x3x49x32xf32>
 }
 
 // CHECK-LABEL: func.func @not_causal
