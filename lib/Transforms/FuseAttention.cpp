@@ -21,6 +21,8 @@
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -145,7 +147,10 @@ bool isCausalBool(Value m, bool inverted, int64_t lq, int64_t lk) {
 /// Lk or 1] added (window b % w of batch b).
 struct WindowMask {
   Value mask;
-  int64_t windows;
+  nn::ReshapeOp view; // the scores as [B / w, w, ..]
+  /// tensor.dim of the view or the masked view (an exporter's shape
+  /// arithmetic for the view back), answered from the view's shape.
+  SmallVector<Operation *> dims;
 };
 
 struct Chain {
@@ -153,6 +158,7 @@ struct Chain {
   SmallVector<Value> masks;
   SmallVector<WindowMask> windowMasks;
   Value scores; // the product of Q and K^T
+  SmallVector<tensor::DimOp> scoreDims; // tensor.dim ops of the scores
   /// A Where's condition: positions where it is true (false when
   /// boolInverted) are kept; the others get -inf (boolFillIsInf) or a
   /// large negative value.
@@ -172,7 +178,20 @@ bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, Sm
   if (st.getRank() != 4)
     return false;
   auto add = back.getInput().getDefiningOp<nn::BinaryOp>();
-  if (!add || add.getKind() != nn::BinaryKind::add || !add->hasOneUse())
+  // Besides the chain, the view and the masked view may be used by
+  // tensor.dim ops only.
+  SmallVector<Operation *> dims;
+  auto onlyDims = [&](Value x, Operation *chainUser) {
+    for (Operation *u : x.getUsers()) {
+      if (u == chainUser)
+        continue;
+      if (!isa<tensor::DimOp>(u))
+        return false;
+      dims.push_back(u);
+    }
+    return true;
+  };
+  if (!add || add.getKind() != nn::BinaryKind::add || !onlyDims(add.getResult(), back))
     return false;
   auto t5 = cast<RankedTensorType>(add.getType());
   if (t5.getRank() != 5 || !t5.getElementType().isF32())
@@ -180,25 +199,35 @@ bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, Sm
   Value v = add.getLhs(), m = add.getRhs();
   auto isView = [&](Value x) {
     auto r = x.getDefiningOp<nn::ReshapeOp>();
-    return r && r->hasOneUse() && r.getInput().getType() == st && x.getType() == t5;
+    return r && r.getInput().getType() == st && x.getType() == t5;
   };
   if (!isView(v))
     std::swap(v, m);
   if (!isView(v))
     return false;
-  // [a, w, H, Lq, Lk] of [a * w, H, Lq, Lk].
+  // [a, w, H, Lq, Lk] of [a * w, H, Lq, Lk] (the element counts agree, so
+  // with H, Lq and Lk static and kept, a x w is the batch).
+  ArrayRef<int64_t> inner = st.getShape().drop_front(1);
+  if (t5.getShape().drop_front(2) != inner || ShapedType::isDynamicShape(inner))
+    return false;
   int64_t a = t5.getDimSize(0), w = t5.getDimSize(1), b = st.getDimSize(0);
-  if (ShapedType::isDynamic(w) || w < 1 || t5.getShape().drop_front(2) != st.getShape().drop_front(1))
+  if (!ShapedType::isDynamic(b) && !ShapedType::isDynamic(a) && !ShapedType::isDynamic(w) && a * w != b)
     return false;
-  if (!ShapedType::isDynamic(b) && (ShapedType::isDynamic(a) || a * w != b))
-    return false;
+  // The mask: [1, w or 1, ..]: the Add broadcasts it over a (its dim 1 is
+  // w or 1 at run time, whichever it is).
   auto mt = cast<RankedTensorType>(m.getType());
-  if (mt.getRank() != 5 || !mt.getElementType().isF32() || mt.getDimSize(0) != 1 || !mt.hasStaticShape())
+  if (mt.getRank() != 5 || !mt.getElementType().isF32() || mt.getDimSize(0) != 1 ||
+      ShapedType::isDynamicShape(mt.getShape().drop_front(2)))
     return false;
-  for (int64_t i = 1; i < 5; ++i)
+  if (!ShapedType::isDynamic(mt.getDimSize(1)) && !ShapedType::isDynamic(w) && mt.getDimSize(1) != 1 &&
+      mt.getDimSize(1) != w)
+    return false;
+  for (int64_t i = 2; i < 5; ++i)
     if (mt.getDimSize(i) != 1 && mt.getDimSize(i) != t5.getDimSize(i))
       return false;
-  wm = {m, w};
+  if (!onlyDims(v, add))
+    return false;
+  wm = {m, v.getDefiningOp<nn::ReshapeOp>(), dims};
   ops.append({back, add, v.getDefiningOp()});
   scores = v.getDefiningOp<nn::ReshapeOp>().getInput();
   return true;
@@ -218,28 +247,55 @@ Value windowMaskAs4D(OpBuilder &b, Location loc, const WindowMask &wm, Value s) 
   };
   if (mt.getDimSize(1) == 1) // (one mask for every window)
     return nn::ReshapeOp::create(b, loc, with(1), wm.mask, Value()).getResult();
-  int64_t bs = st.getDimSize(0), w = wm.windows;
-  SmallVector<int64_t> rep{ShapedType::isDynamic(bs) ? bs : bs / w, w};
+  int64_t bs = st.getDimSize(0), w = mt.getDimSize(1);
+  bool dynamic = ShapedType::isDynamic(bs) || ShapedType::isDynamic(w);
+  SmallVector<int64_t> rep{dynamic ? ShapedType::kDynamic : bs / w, w};
   rep.append(inner.begin(), inner.end());
   auto repT = RankedTensorType::get(rep, f32);
-  if (!ShapedType::isDynamic(bs)) {
+  if (!dynamic) {
     Value r = nn::BroadcastOp::create(b, loc, repT, wm.mask, Value()).getResult();
     return nn::ReshapeOp::create(b, loc, with(bs), r, Value()).getResult();
   }
-  // B at run time: broadcast to [B / w, w, ..], then view as [B, ..].
+  // At run time: broadcast to [B / w, w, ..] (w the mask's dim 1), then
+  // view as [B, ..].
   auto constI64 = [&](ArrayRef<int64_t> vals) -> Value {
     auto t = RankedTensorType::get({(int64_t)vals.size()}, i64);
     return arith::ConstantOp::create(b, loc, t, DenseIntElementsAttr::get(t, vals));
   };
   auto vecT = [&](int64_t n) { return RankedTensorType::get({n}, i64); };
   Value batch = nn::ShapeOfOp::create(b, loc, vecT(1), s, b.getI64IntegerAttr(0), b.getI64IntegerAttr(1));
-  Value groups = nn::BinaryOp::create(b, loc, vecT(1), batch, constI64({w}), nn::BinaryKind::div).getResult();
-  SmallVector<int64_t> tail{w};
-  tail.append(inner.begin(), inner.end());
-  Value shape5 = nn::ConcatOp::create(b, loc, vecT(5), ValueRange{groups, constI64(tail)}, 0).getResult();
+  Value wv = nn::ShapeOfOp::create(b, loc, vecT(1), wm.mask, b.getI64IntegerAttr(1), b.getI64IntegerAttr(2));
+  Value groups = nn::BinaryOp::create(b, loc, vecT(1), batch, wv, nn::BinaryKind::div).getResult();
+  Value shape5 =
+      nn::ConcatOp::create(b, loc, vecT(5), ValueRange{groups, wv, constI64(inner)}, 0).getResult();
   Value r = nn::BroadcastOp::create(b, loc, repT, wm.mask, shape5).getResult();
   Value shape4 = nn::ConcatOp::create(b, loc, vecT(4), ValueRange{batch, constI64(inner)}, 0).getResult();
   return nn::ReshapeOp::create(b, loc, with(bs), r, shape4).getResult();
+}
+
+/// Replaces the tensor.dim ops of a window view (and of the masked view:
+/// the same shape) by its static dims or the entries of its shape operand,
+/// so that the views can go.
+void answerViewDims(IRRewriter &b, const WindowMask &wm) {
+  nn::ReshapeOp view = wm.view;
+  auto t5 = cast<RankedTensorType>(view.getType());
+  for (Operation *op : wm.dims) {
+    auto dim = cast<tensor::DimOp>(op);
+    std::optional<int64_t> i = dim.getConstantIndex();
+    b.setInsertionPoint(dim);
+    Location loc = dim.getLoc();
+    Value r;
+    if (i && *i >= 0 && *i < 5 && !t5.isDynamicDim(*i)) {
+      r = arith::ConstantIndexOp::create(b, loc, t5.getDimSize(*i));
+    } else if (i && *i >= 0 && *i < 5 && view.getShape()) {
+      Value e = tensor::ExtractOp::create(b, loc, view.getShape(),
+                                          ValueRange{arith::ConstantIndexOp::create(b, loc, *i)});
+      r = arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+    } else {
+      continue; // (the view stays, computed for its dims)
+    }
+    b.replaceOp(dim, r);
+  }
 }
 
 /// The attention chain ending at `sm`, if it is one.
@@ -260,7 +316,18 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
   bool scaled = false;
   nn::MatmulOp qk;
   while (true) {
-    if (x.getType() != st || !x.hasOneUse())
+    // One use on the chain; others only for the scores' dims (an
+    // exporter's shape arithmetic), answered from Q and K^T after fusion.
+    if (x.getType() != st)
+      return std::nullopt;
+    unsigned chainUses = 0;
+    for (Operation *u : x.getUsers()) {
+      if (auto dim = dyn_cast<tensor::DimOp>(u))
+        c.scoreDims.push_back(dim);
+      else
+        ++chainUses;
+    }
+    if (chainUses != 1)
       return std::nullopt;
     Operation *def = x.getDefiningOp();
     if (auto mm = dyn_cast_or_null<nn::MatmulOp>(def)) {
@@ -413,6 +480,18 @@ struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
       bool causal = false;
       Value mask;
       SmallVector<Value> masks(c->masks);
+      for (const WindowMask &wm : c->windowMasks)
+        answerViewDims(b, wm);
+      // The scores' dims: Q's batch dims and rows, K^T's columns.
+      for (tensor::DimOp dim : c->scoreDims)
+        b.modifyOpInPlace(dim, [&] {
+          std::optional<int64_t> i = dim.getConstantIndex();
+          if (i && *i == r - 1)
+            dim.getSourceMutable().assign(c->kt);
+          else if (i)
+            dim.getSourceMutable().assign(c->q);
+        });
+      b.setInsertionPoint(pv);
       for (const WindowMask &wm : c->windowMasks)
         masks.insert(masks.begin(), windowMaskAs4D(b, loc, wm, c->scores)); // (after the Adds before it)
       for (Value m : llvm::reverse(masks)) { // (in the graph's order)

@@ -100,14 +100,16 @@ func.func @swin_shifted(%q: tensor<8x3x49x32xf32>, %kt: tensor<8x3x32x49xf32>, %
 }
 
 // The same with the batch known only at run time: the mask is broadcast to
-// [B / 4, 4, ..] from the scores' batch and viewed as [B, ..].
+// [B / w, w, ..] (w: the mask's dim 1, the window count or 1 as the Add
+// broadcasts it) from the scores' batch and viewed as [B, ..].
 // CHECK-LABEL: func.func @swin_shifted_dynamic
 // CHECK: %[[B:.*]] = nn.shape_of %{{.*}} {end = 1 : i64, start = 0 : i64} : tensor<?x3x49x49xf32> -> tensor<1xi64>
-// CHECK: %[[G:.*]] = nn.binary div %[[B]], %{{.*}} : tensor<1xi64>, tensor<1xi64> -> tensor<1xi64>
-// CHECK: %[[S5:.*]] = nn.concat %[[G]], %{{.*}} {axis = 0 : i64} : (tensor<1xi64>, tensor<4xi64>) -> tensor<5xi64>
+// CHECK: %[[W:.*]] = nn.shape_of %arg4 {end = 2 : i64, start = 1 : i64} : tensor<1x4x1x49x49xf32> -> tensor<1xi64>
+// CHECK: %[[G:.*]] = nn.binary div %[[B]], %[[W]] : tensor<1xi64>, tensor<1xi64> -> tensor<1xi64>
+// CHECK: %[[S5:.*]] = nn.concat %[[G]], %[[W]], %{{.*}} {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<3xi64>) -> tensor<5xi64>
 // CHECK: %[[REP:.*]] = nn.broadcast %arg4, %[[S5]] : (tensor<1x4x1x49x49xf32>, tensor<5xi64>) -> tensor<?x4x1x49x49xf32>
 // CHECK: %[[S4:.*]] = nn.concat %[[B]], %{{.*}} {axis = 0 : i64} : (tensor<1xi64>, tensor<3xi64>) -> tensor<4xi64>
-// CHECK: %[[W:.*]] = nn.reshape %[[REP]], %[[S4]] : (tensor<?x4x1x49x49xf32>, tensor<4xi64>) -> tensor<?x1x49x49xf32>
+// CHECK: %[[M4:.*]] = nn.reshape %[[REP]], %[[S4]] : (tensor<?x4x1x49x49xf32>, tensor<4xi64>) -> tensor<?x1x49x49xf32>
 // CHECK: nn.attention {{.*}} mask(%{{.*}} : tensor<?x3x49x49xf32>)
 func.func @swin_shifted_dynamic(%q: tensor<?x3x49x32xf32>, %kt: tensor<?x3x32x49xf32>, %v: tensor<?x3x49x32xf32>, %bias: tensor<1x3x49x49xf32>, %shift: tensor<1x4x1x49x49xf32>, %shape5: tensor<5xi64>, %shape4: tensor<4xi64>) -> tensor<?x3x49x32xf32> {
   %s = nn.matmul %q, %kt : tensor<?x3x49x32xf32>, tensor<?x3x32x49xf32> -> tensor<?x3x49x49xf32>

@@ -153,6 +153,24 @@ class EncoderLayer(nn.Module):
         return s.layer(x, src_key_padding_mask=pad if s.padded else None)
 
 
+class SwinShifted(nn.Module):
+    """Swin's shifted-window attention (torchvision 0.14): 8 x 8 tokens in
+    4 windows of 4 x 4 shifted by 2, relative position bias, the per-window
+    mask added to the scores viewed as [B, windows, heads, 16, 16]."""
+    def __init__(s):
+        super().__init__()
+        from torchvision.models.swin_transformer import ShiftedWindowAttention
+        s.att = ShiftedWindowAttention(48, [4, 4], [2, 2], 3)
+        nn.init.normal_(s.att.relative_position_bias_table, std=0.5)
+
+    def forward(s, x):
+        return s.att(x)
+
+
+def swin_inputs(b, L):
+    return [torch.randn(b, 8, 8, 48)]
+
+
 def padded_inputs(b, L):
     pad = torch.zeros(b, L, dtype=torch.bool)
     pad[0, L - L // 4:] = True
@@ -204,6 +222,8 @@ MODELS = {
     "encoder_layer_padding": (lambda: EncoderLayer(True), ["x", "pad"],
                               {"x": {0: "b", 1: "L"}, "pad": {0: "b", 1: "L"}}, [(2, 10), (1, 150)], padded_inputs,
                               [r"nn\.attention .* mask\("]),
+    "swin_shifted": (SwinShifted, ["x"], {"x": {0: "b"}}, [(1, 0), (2, 0)], swin_inputs,
+                     [r"nn\.attention .* mask\(.*tensor<\?x3x16x16xf32>\)"]),
     "fully_masked": (FullyMasked, ["q", "k", "v", "m"], {}, [(1, 9)], masked_inputs,
                      [r"nn\.attention .* mask\("]),
 }
