@@ -2,7 +2,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-fuse-attention
-// STATS-DAG: 9 attention-fused
+// STATS-DAG: 10 attention-fused
 // STATS-DAG: 2 causal-masks
 
 // BERT: heads split by transposes, Q x K^T, Div by sqrt(d), Add of the
@@ -120,6 +120,41 @@ func.func @swin_shifted_dynamic(%q: tensor<?x3x49x32xf32>, %kt: tensor<?x3x32x49
   %p = nn.softmax %b {axis = 3 : i64} : tensor<?x3x49x49xf32>
   %o = nn.matmul %p, %v : tensor<?x3x49x49xf32>, tensor<?x3x49x32xf32> -> tensor<?x3x49x32xf32>
   return %o : tensor<?x3x49x32xf32>
+}
+
+// As torch exports it with a dynamic batch: the window count known only at
+// run time, and the scores' and the views' dims read by tensor.dim for the
+// views' shapes.  Those dims are answered from Q and the view's shape
+// operand, so that nothing keeps the scores alive.
+// CHECK-LABEL: func.func @swin_shifted_dims
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0 : tensor<?x3x49x32xf32>
+// CHECK: %[[E0:.*]] = tensor.extract %{{.*}}[%c0{{.*}}] : tensor<5xi64>
+// CHECK: %[[E1:.*]] = tensor.extract %{{.*}}[%c1{{.*}}] : tensor<5xi64>
+// CHECK: nn.shape_of %arg3 {end = 2 : i64, start = 1 : i64} : tensor<1x?x1x49x49xf32> -> tensor<1xi64>
+// CHECK: nn.attention {{.*}} mask(%{{.*}} : tensor<?x1x49x49xf32>)
+// CHECK-NOT: nn.matmul
+// CHECK-NOT: nn.softmax
+func.func @swin_shifted_dims(%q: tensor<?x3x49x32xf32>, %kt: tensor<?x3x32x49xf32>, %v: tensor<?x3x49x32xf32>, %shift: tensor<1x?x1x49x49xf32>, %nw: i64) -> (tensor<?x3x49x32xf32>, index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : i64
+  %c49 = arith.constant 49 : i64
+  %s = nn.matmul %q, %kt : tensor<?x3x49x32xf32>, tensor<?x3x32x49xf32> -> tensor<?x3x49x49xf32>
+  %b = tensor.dim %s, %c0 : tensor<?x3x49x49xf32>
+  %bi = arith.index_cast %b : index to i64
+  %g = arith.divui %bi, %nw : i64
+  %shape5 = tensor.from_elements %g, %nw, %c3, %c49, %c49 : tensor<5xi64>
+  %w = nn.reshape %s, %shape5 : (tensor<?x3x49x49xf32>, tensor<5xi64>) -> tensor<?x?x3x49x49xf32>
+  %m = nn.binary add %w, %shift : tensor<?x?x3x49x49xf32>, tensor<1x?x1x49x49xf32> -> tensor<?x?x3x49x49xf32>
+  %d0 = tensor.dim %m, %c0 : tensor<?x?x3x49x49xf32>
+  %d1 = tensor.dim %m, %c1 : tensor<?x?x3x49x49xf32>
+  %n = arith.muli %d0, %d1 : index
+  %ni = arith.index_cast %n : index to i64
+  %shape4 = tensor.from_elements %ni, %c3, %c49, %c49 : tensor<4xi64>
+  %back = nn.reshape %m, %shape4 : (tensor<?x?x3x49x49xf32>, tensor<4xi64>) -> tensor<?x3x49x49xf32>
+  %p = nn.softmax %back {axis = 3 : i64} : tensor<?x3x49x49xf32>
+  %o = nn.matmul %p, %v : tensor<?x3x49x49xf32>, tensor<?x3x49x32xf32> -> tensor<?x3x49x32xf32>
+  return %o, %b : tensor<?x3x49x32xf32>, index
 }
 
 // A view that does not split the batch into windows ([8, 3, 49, 49] as
