@@ -227,7 +227,7 @@ def output_type_mismatch(d):
 # --- operators and opsets ---------------------------------------------------
 
 def unknown_domain(d):
-    """unsupported operator Foo of domain 'com.example' at node 'foo_node' (only the default ONNX domain and com.microsoft's MultiHeadAttention are supported)"""
+    """unsupported operator Foo of domain 'com.example' at node 'foo_node' (only the default ONNX domain and com.microsoft's Attention and MultiHeadAttention are supported)"""
     m = model([helper.make_node("Foo", ["x"], ["y"], name="foo_node", domain="com.example")],
               [vi("x", [2])], [vi("y", [2])])
     m.opset_import.append(helper.make_opsetid("com.example", 1))
