@@ -2,6 +2,7 @@
 # -*- Python -*-
 # Lit configuration for Kiln's regression tests.
 import os
+import subprocess
 import lit.formats
 from lit.llvm import llvm_config
 
@@ -43,6 +44,15 @@ if len(os.sched_getaffinity(0)) >= 2:
     config.available_features.add("multicore")
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
+# The host's per-core L2 (glibc's sysconf, from CPUID: what kiln-compile
+# --mcpu=native records as kiln.l2_cache_bytes), where the C library has it.
+try:
+    _l2 = int(subprocess.run(["getconf", "LEVEL2_CACHE_SIZE"], capture_output=True, text=True).stdout.strip() or 0)
+except (OSError, ValueError):
+    _l2 = 0
+if _l2 > 0:
+    config.available_features.add("host-l2")
+    config.substitutions.append(("%host_l2_bytes", str(_l2)))
 # The importer fuzzer is built where clang's libFuzzer runtime exists.
 if os.path.exists(os.path.join(config.kiln_tools_dir, "kiln-import-fuzzer")):
     config.available_features.add("fuzzer")

@@ -590,6 +590,10 @@ int main(int argc, char **argv) {
   if (emit == Emit::NN)
     return finish(printModule(*module, output));
   if (stage <= Stage::NN) {
+    // The target CPU's L2, for the block sizes of target-independent
+    // lowerings (nn.attention's query blocks).
+    if (uint64_t l2 = tgt->l2CacheBytes(topts))
+      (*module)->setAttr("kiln.l2_cache_bytes", mlir::IntegerAttr::get(mlir::IntegerType::get(&ctx, 64), l2));
     if (failed(runPM("lowering to linalg", "kiln-nn-to-linalg",
                      [&](OpPassManager &pm) { kiln::buildNNToLinalgPipeline(pm, popts); })))
       return 1;

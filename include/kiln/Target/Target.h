@@ -103,6 +103,12 @@ public:
   /// Registers the target's passes and pipelines with MLIR's global registry
   /// (for kiln-opt).
   virtual void registerPasses() const {}
+
+  /// The per-core L2 cache of the CPU that `opts` (validated) generates code
+  /// for, in bytes, where the target knows it; 0 when it does not.  Target-
+  /// independent lowerings size their blocks from it (kiln-compile records
+  /// it as the module attribute `kiln.l2_cache_bytes`).
+  virtual uint64_t l2CacheBytes(const TargetOptions &opts) const { return 0; }
 };
 
 /// Adds a target to the registry (names must be unique).

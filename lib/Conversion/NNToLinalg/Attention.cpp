@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // nn.attention never materializes its [.., Lq, Lk] scores.  One scf.forall
-// iteration per (batch, head, block of kBlockQ query rows) scales its query
-// block once (scale * (Q K^T) = (scale * Q) K^T) and streams the keys and
-// values in blocks of kBlockK rows (FlashAttention-2's order, on tensors):
+// iteration per (batch, head, block of query rows: 256 where half the L2
+// holds a block's working set) scales its query block once (scale * (Q K^T)
+// = (scale * Q) K^T) and streams the keys and values in blocks of kBlockK
+// rows (FlashAttention-2's order, on tensors):
 //
 //   S     = Q_blk x K^T_blk                       (linalg.batch_matmul, 1 x bq x bk)
 //   S     = S + mask, -inf where causal            (only with a mask, or across the diagonal)
@@ -17,7 +18,7 @@
 // row whose positions are all removed so far, is taken as 0 in the
 // exponentials, so that a fully masked first block gives P = 0 rather than
 // NaN; a row with every position removed ends as 0 / 0 = NaN, as in
-// torch.)  Memory: the blocks of one iteration, O(kBlockQ x (kBlockK + Dv))
+// torch.)  Memory: the blocks of one iteration, O(rows x (kBlockK + Dv))
 // per thread whatever the sequence length.
 //
 // Every block has a static size where the sequences are static, for the CPU
@@ -49,10 +50,28 @@ namespace {
 /// head's keys and values (4 MB per head at 8192 tokens, head size 64: from
 /// L3, not L2), so rows per query block save traffic: 256 rows ran 7 to 10%
 /// faster than 64 at 512, 2048 and 8192 tokens on one thread of the Intel
-/// Xeon (kiln-run, alternating), 128 rows in between; its 256 x 128 score
-/// block (128 KB) stays in the 2 MB L2.  Key blocks of 64 or 256 measured
-/// the same as 128.
-constexpr int64_t kBlockQ = 256, kBlockK = 128;
+/// Xeon (kiln-run, alternating), 128 rows in between; on the AMD EPYC 128
+/// and 256 rows measured the same.  Key blocks of 64 or 256 measured the
+/// same as 128 (Intel) or 3 to 4% slower (AMD, with the blocked K^T).  The
+/// query rows are the most, of 256, 128 and 64, whose block working set
+/// fits half the target's L2 (module attribute `kiln.l2_cache_bytes`, 1 MB
+/// when the target does not know it): the score block, the query block and
+/// the accumulator, one key and one value block, f32.
+constexpr int64_t kMaxBlockQ = 256, kBlockK = 128, kDefaultL2 = 1 << 20;
+
+int64_t queryBlockRows(Operation *op, int64_t d, int64_t dv) {
+  int64_t l2 = kDefaultL2;
+  if (auto m = op->getParentOfType<ModuleOp>())
+    if (auto a = m->getAttrOfType<IntegerAttr>("kiln.l2_cache_bytes"); a && a.getInt() > 0)
+      l2 = a.getInt();
+  // Unknown head sizes as 128.
+  d = ShapedType::isDynamic(d) ? 128 : d;
+  dv = ShapedType::isDynamic(dv) ? 128 : dv;
+  for (int64_t bq = kMaxBlockQ; bq > 64; bq /= 2)
+    if (4 * (bq * kBlockK + bq * (d + dv) + kBlockK * (d + dv)) <= l2 / 2)
+      return bq;
+  return 64;
+}
 
 int64_t staticOf(OpFoldResult f) { return getConstantIntValue(f).value_or(kDyn); }
 
@@ -128,7 +147,7 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
 
   // Block sizes: a sequence that fits one block is one block (static when
   // the sequence is); query blocks are static when they divide Lq.
-  int64_t bqMax = kBlockQ, bkMax = kBlockK;
+  int64_t bqMax = queryBlockRows(op, qt.getDimSize(n - 1), vt.getDimSize(n - 1)), bkMax = kBlockK;
   if (!ShapedType::isDynamic(lqS) && lqS <= bqMax)
     bqMax = std::max<int64_t>(lqS, 1);
   if (!ShapedType::isDynamic(lkS) && lkS <= bkMax)
@@ -227,7 +246,7 @@ FailureOr<Value> lowerAttention(PatternRewriter &b, nn::AttentionOp op) {
   };
 
   // One scf.forall over batch x heads x `nq` query blocks of `bqStatic`
-  // rows (kDyn: kBlockQ rows, the last one shorter) from row `qBase`,
+  // rows (kDyn: bqMax rows, the last one shorter) from row `qBase`,
   // writing its blocks into `into`.
   auto emitForall = [&](Value into, Value nq, Value qBase, int64_t bqStatic) -> Value {
     Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, nb, heads), nq);

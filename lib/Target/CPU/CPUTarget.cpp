@@ -14,6 +14,7 @@
 #include "llvm/TargetParser/Triple.h"
 
 #include <mutex>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -114,6 +115,19 @@ public:
     }
     opts.triple = triple.str();
     return llvm::Error::success();
+  }
+
+  /// The host's L2 for --mcpu=native (glibc's sysconf, from CPUID); a
+  /// named CPU's is not known.
+  uint64_t l2CacheBytes(const kiln::TargetOptions &opts) const override {
+    if (!opts.cpu.empty() && opts.cpu != "native")
+      return 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    long n = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return n > 0 ? (uint64_t)n : 0;
+#else
+    return 0;
+#endif
   }
 
   void buildLoweringPipeline(OpPassManager &pm,

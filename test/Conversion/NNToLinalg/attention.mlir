@@ -79,3 +79,29 @@ func.func @key_from_transpose(%q: tensor<1x12x128x64xf32>, %k: tensor<1x128x12x6
   %o = nn.attention %q, %kk, %v {scale = 0.125 : f32} : tensor<1x12x128x64xf32>, tensor<1x12x128x64xf32>, tensor<1x12x128x64xf32> -> tensor<1x12x128x64xf32>
   return %o : tensor<1x12x128x64xf32>
 }
+
+// -----
+
+// A target with a 256 KB L2 (kiln-compile records the target's L2 as
+// kiln.l2_cache_bytes): query blocks of 64 rows, whose working set (scores
+// 64 x 128, query block and accumulator, a key and a value block) fits
+// half of it; 256 rows would not.
+// CHECK-LABEL: func.func @small_l2
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x64x64xf32>, tensor<1x64x128xf32>) outs(%{{.*}} : tensor<1x64x128xf32>)
+module attributes {kiln.l2_cache_bytes = 262144 : i64} {
+  func.func @small_l2(%q: tensor<1x2x512x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x2x512x64xf32> {
+    %o = nn.attention %q, %k, %v {scale = 0.125 : f32} : tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x2x512x64xf32>
+    return %o : tensor<1x2x512x64xf32>
+  }
+}
+
+// -----
+
+// Without the attribute (a named --mcpu: its L2 is not known), 1 MB is
+// assumed: blocks of 256 rows.
+// CHECK-LABEL: func.func @default_l2
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<1x256x64xf32>, tensor<1x64x128xf32>) outs(%{{.*}} : tensor<1x256x128xf32>)
+func.func @default_l2(%q: tensor<1x2x512x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x2x512x64xf32> {
+  %o = nn.attention %q, %k, %v {scale = 0.125 : f32} : tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x2x512x64xf32>
+  return %o : tensor<1x2x512x64xf32>
+}
