@@ -68,7 +68,7 @@ bool kiln::cpu::targetHasAVX512(const kiln::TargetOptions &opts) {
 void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
   pm.addPass(createCPUPrepareEntry());
   // Tensor level.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   // After fusion: the guards of `stop` checks split the function into
   // regions, and fusion does not reach across them (BERT's projections

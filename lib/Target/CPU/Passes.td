@@ -393,6 +393,21 @@ def CPUMultiDynamicExpandShape
   let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
 }
 
+def CPUFuseElementwise : Pass<"kiln-cpu-fuse-elementwise"> {
+  let summary = "Elementwise fusion and reshape propagation that keep contractions as they are";
+  let description = [{
+    Upstream's linalg-fuse-elementwise-ops (elementwise producers fused into
+    their consumers, reshapes propagated by expansion, the same
+    canonicalizations and constant folding), except where the producer or
+    the consumer is a contraction or a convolution: an elementwise producer
+    fused into a matmul would run inside its reduction loop, and a matmul a
+    reshape propagates through would become a generic, both off the matmul
+    micro-kernel.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def CPUMathApproximation : Pass<"kiln-cpu-math-approximation"> {
   let summary = "Polynomial approximations of math functions (upstream patterns)";
   let description = [{
