@@ -61,6 +61,11 @@ struct MatmulLowering : Lowering {
   // T] mask is <= 0, or (1-D [B] / [2B]) from each sequence's end (and start)
   // position on; `keys` is the key in heads ([B, N, T, D]).
   FailureOr<Value> keyMask(Value m, Value keys, double fill, StringRef name);
+  // The additive mask of ONNX Runtime's attention operators: the int32 key
+  // mask `km` (may be none; keyMask with `fill`) plus `bias`
+  // (attention_bias, may be none); null when neither.  `past` (may be null)
+  // [B, N, P, H] is prepended to the key `k` for the mask's length.
+  FailureOr<Value> msMask(Value km, StringRef name, APFloat fill, Value bias, Value past, Value k);
   // The first of `r` that the op has.
   LoweringResult firstResults(LoweringResult r) {
     if (succeeded(r))
@@ -248,25 +253,14 @@ LoweringResult MatmulLowering::lowerMultiHeadAttention(ox::MultiHeadAttentionOp 
   if (failed(q4) || failed(k4) || failed(v4))
     return failure();
   q = *q4, k = *k4, v = *v4;
-  Value mask;
-  if (!isNone(a.getKeyPaddingMask())) {
-    Value keys = isNone(a.getPastKey()) ? k : concatSeq(a.getPastKey(), k);
-    FailureOr<Value> m = keyMask(a.getKeyPaddingMask(), keys, a.getMaskFilterValue().convertToDouble(),
-                                 "key_padding_mask");
-    if (failed(m))
-      return failure();
-    mask = *m;
-  }
-  if (!isNone(a.getAttentionBias())) {
-    Value ab = a.getAttentionBias();
-    if (rtt(ab).getRank() != 4 || !rtt(ab).getElementType().isF32())
-      return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
-    mask = addMasks(mask, ab);
-  }
+  FailureOr<Value> mask = msMask(a.getKeyPaddingMask(), "key_padding_mask", a.getMaskFilterValue(),
+                                 a.getAttentionBias(), isNone(a.getPastKey()) ? Value() : a.getPastKey(), k);
+  if (failed(mask))
+    return failure();
   std::optional<double> scale;
   if (a.getScale())
     scale = a.getScale()->convertToDouble();
-  return firstResults(finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), mask, "the mask's", scale,
+  return firstResults(finishAttention(q, k, v, a.getPastKey(), a.getPastValue(), *mask, "the mask's", scale,
                                       a.getUnidirectional(), /*merge=*/true, /*causalFromEnd=*/true));
 }
 
@@ -357,6 +351,22 @@ FailureOr<Value> MatmulLowering::keyMask(Value m, Value keys, double fill, Strin
   return reshapeTo(b, loc, add, RankedTensorType::get(shape, f32), dims);
 }
 
+FailureOr<Value> MatmulLowering::msMask(Value km, StringRef name, APFloat fill, Value bias, Value past, Value k) {
+  Value mask;
+  if (!isNone(km)) {
+    FailureOr<Value> m = keyMask(km, past ? concatSeq(past, k) : k, fill.convertToDouble(), name);
+    if (failed(m))
+      return failure();
+    mask = *m;
+  }
+  if (!isNone(bias)) {
+    if (rtt(bias).getRank() != 4 || !rtt(bias).getElementType().isF32())
+      return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
+    mask = addMasks(mask, bias);
+  }
+  return mask;
+}
+
 /// com.microsoft Attention (the QKV projection packed into one weight) as
 /// one matmul, Q, K and V sliced from its columns, and nn.attention.
 LoweringResult MatmulLowering::lowerMsAttention(ox::MsAttentionOp a) {
@@ -412,26 +422,16 @@ LoweringResult MatmulLowering::lowerMsAttention(ox::MsAttentionOp a) {
   }
   if ((wantPresent || pastK) && (*sizes)[1] != (*sizes)[2])
     return (LogicalResult)(fail() << "past and present need equal K and V hidden sizes");
-  Value mask;
-  if (!isNone(a.getMaskIndex())) {
-    if (rtt(a.getMaskIndex()).getRank() == 4)
-      return (LogicalResult)(fail() << "a 4-D mask_index (Megatron's) is not supported");
-    Value keys = pastK ? concatSeq(pastK, k) : k;
-    FailureOr<Value> m = keyMask(a.getMaskIndex(), keys, a.getMaskFilterValue().convertToDouble(), "mask_index");
-    if (failed(m))
-      return failure();
-    mask = *m;
-  }
-  if (!isNone(a.getAttentionBias())) {
-    Value ab = a.getAttentionBias();
-    if (rtt(ab).getRank() != 4 || !rtt(ab).getElementType().isF32())
-      return (LogicalResult)(fail() << "attention_bias must be f32 [batch or 1, heads or 1, S, total length]");
-    mask = addMasks(mask, ab);
-  }
+  if (!isNone(a.getMaskIndex()) && rtt(a.getMaskIndex()).getRank() == 4)
+    return (LogicalResult)(fail() << "a 4-D mask_index (Megatron's) is not supported");
+  FailureOr<Value> mask =
+      msMask(a.getMaskIndex(), "mask_index", a.getMaskFilterValue(), a.getAttentionBias(), pastK, k);
+  if (failed(mask))
+    return failure();
   std::optional<double> scale;
   if (a.getScale())
     scale = a.getScale()->convertToDouble();
-  LoweringResult r = finishAttention(q, k, v, pastK ? pastK : Value(), pastV ? pastV : Value(), mask, "the mask's",
+  LoweringResult r = finishAttention(q, k, v, pastK ? pastK : Value(), pastV ? pastV : Value(), *mask, "the mask's",
                                      scale, a.getUnidirectional(), /*merge=*/true, /*causalFromEnd=*/true);
   if (failed(r) || !wantPresent)
     return r;
