@@ -157,7 +157,6 @@ struct Chain {
   Value q, kt, v;
   SmallVector<Value> masks;
   SmallVector<WindowMask> windowMasks;
-  Value scores; // the product of Q and K^T
   SmallVector<tensor::DimOp> scoreDims; // tensor.dim ops of the scores
   /// A Where's condition: positions where it is true (false when
   /// boolInverted) are kept; the others get -inf (boolFillIsInf) or a
@@ -171,10 +170,9 @@ struct Chain {
 /// `back` views [B / w, w, H, Lq, Lk] scores with a per-window mask added
 /// back as the `st` [B, H, Lq, Lk] scores (Swin's shifted-window attention,
 /// torchvision's `attn.view(B // nW, nW, ..) + mask.unsqueeze(1).unsqueeze(0)`):
-/// the mask, the window count, the ops (the Add and both views) and the
-/// scores before the view.
-bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, SmallVector<Operation *> &ops,
-                     Value &scores) {
+/// the mask, the view and its dims' users; the ops (the Add and both views)
+/// appended to `ops`.
+bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, SmallVector<Operation *> &ops) {
   if (st.getRank() != 4)
     return false;
   auto add = back.getInput().getDefiningOp<nn::BinaryOp>();
@@ -229,12 +227,11 @@ bool matchWindowMask(nn::ReshapeOp back, RankedTensorType st, WindowMask &wm, Sm
     return false;
   wm = {m, v.getDefiningOp<nn::ReshapeOp>(), dims};
   ops.append({back, add, v.getDefiningOp()});
-  scores = v.getDefiningOp<nn::ReshapeOp>().getInput();
   return true;
 }
 
-/// The 4-D mask [B or 1, ..] of window mask `wm` for scores `s` [B, ..]:
-/// window b % w at batch b (the mask repeated B / w times).
+/// The 4-D mask [B or 1, ..] of window mask `wm` for attention whose query
+/// `s` is [B, ..]: window b % w at batch b (the mask repeated B / w times).
 Value windowMaskAs4D(OpBuilder &b, Location loc, const WindowMask &wm, Value s) {
   auto mt = cast<RankedTensorType>(wm.mask.getType());
   auto st = cast<RankedTensorType>(s.getType());
@@ -258,11 +255,10 @@ Value windowMaskAs4D(OpBuilder &b, Location loc, const WindowMask &wm, Value s) 
   }
   // At run time: broadcast to [B / w, w, ..] (w the mask's dim 1), then
   // view as [B, ..].
-  auto constI64 = [&](ArrayRef<int64_t> vals) -> Value {
-    auto t = RankedTensorType::get({(int64_t)vals.size()}, i64);
-    return arith::ConstantOp::create(b, loc, t, DenseIntElementsAttr::get(t, vals));
-  };
   auto vecT = [&](int64_t n) { return RankedTensorType::get({n}, i64); };
+  auto constI64 = [&](ArrayRef<int64_t> vals) {
+    return makeI64Constant(b, loc, vecT((int64_t)vals.size()), vals, "window_mask_shape");
+  };
   Value batch = nn::ShapeOfOp::create(b, loc, vecT(1), s, b.getI64IntegerAttr(0), b.getI64IntegerAttr(1));
   Value wv = nn::ShapeOfOp::create(b, loc, vecT(1), wm.mask, b.getI64IntegerAttr(1), b.getI64IntegerAttr(2));
   Value groups = nn::BinaryOp::create(b, loc, vecT(1), batch, wv, nn::BinaryKind::div).getResult();
@@ -370,11 +366,10 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
     }
     if (auto back = dyn_cast_or_null<nn::ReshapeOp>(def)) {
       WindowMask wm;
-      Value inner;
-      if (scaled || !matchWindowMask(back, st, wm, c.ops, inner))
+      if (scaled || !matchWindowMask(back, st, wm, c.ops))
         return std::nullopt;
       c.windowMasks.push_back(wm);
-      x = inner;
+      x = wm.view.getInput();
       continue;
     }
     auto add = dyn_cast_or_null<nn::BinaryOp>(def);
@@ -395,7 +390,6 @@ std::optional<Chain> match(nn::SoftmaxOp sm) {
     x = s;
   }
   c.ops.push_back(qk);
-  c.scores = qk.getResult();
   c.q = qk.getLhs();
   c.kt = qk.getRhs();
   // Scales on the operands of the product.
@@ -493,7 +487,7 @@ struct FuseAttentionPass : kiln::impl::NNFuseAttentionBase<FuseAttentionPass> {
         });
       b.setInsertionPoint(pv);
       for (const WindowMask &wm : c->windowMasks)
-        masks.insert(masks.begin(), windowMaskAs4D(b, loc, wm, c->scores)); // (after the Adds before it)
+        masks.insert(masks.begin(), windowMaskAs4D(b, loc, wm, c->q)); // (after the Adds before it)
       for (Value m : llvm::reverse(masks)) { // (in the graph's order)
         if (!causal && isCausalMask(m, st.getDimSize(r - 2), st.getDimSize(r - 1))) {
           causal = true;
