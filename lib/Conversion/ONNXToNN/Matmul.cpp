@@ -45,7 +45,8 @@ struct MatmulLowering : Lowering {
   Value concatSeq(Value past, Value x);
   // The shared end of all three: past key / value prepended, the rank-4
   // mask checked against the scores, the default scale, nn.attention, heads
-  // merged back (`merge`); the results y, present key, present value.  `causalFromEnd`: causal attention aligned to the last key (ONNX
+  // merged back (`merge`); the results y, present key, present value.
+  // `causalFromEnd`: causal attention aligned to the last key (ONNX
   // Runtime's `unidirectional`: query row i is position P + i after P past
   // keys), else to the first (ONNX's `is_causal`).
   LoweringResult finishAttention(Value q, Value k, Value v, Value pastKey, Value pastValue, Value mask,
