@@ -8,8 +8,8 @@
 // that is not the dictionary numpy writes, a data size that does not match
 // the shape) is refused with a message that names the file.
 //===----------------------------------------------------------------------===//
-#ifndef KILN_TOOLS_KILN_RUN_NPY_H
-#define KILN_TOOLS_KILN_RUN_NPY_H
+#ifndef KILN_TOOLS_COMMON_NPY_H
+#define KILN_TOOLS_COMMON_NPY_H
 
 #include "kiln/runtime.h"
 
