@@ -31,7 +31,7 @@ llvm_config.with_system_environment(["HOME", "TMPDIR", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
-tools = ["kiln-opt", "kiln-compile", "kiln-run", "kiln-cpu-dev"]
+tools = ["kiln-opt", "kiln-compile", "kiln-run", "kiln-cpu-dev", "kiln-dataset-check"]
 import platform
 import shutil
 config.substitutions.append(("%onnx_testdata", "/usr/share/libonnx-testdata/data"))
