@@ -322,6 +322,8 @@ bool Loader::loadStacked(const std::string &dir, const std::vector<std::string> 
       return fail(dir, modelInput(runFrom) + " has batch size " + std::to_string(run) +
                            " but input " + std::to_string(i) + " '" + inputs[i].name + "' has " +
                            std::to_string(d0) + "; use the test_data_set layout");
+    if (d0 == 0)
+      return fail(dir, modelInput(i) + " has batch size 0 " + shapeString(inputs[i].dims));
     if (d0 >= 0 && run < 0) {
       run = d0;
       runFrom = i;
@@ -362,8 +364,8 @@ bool Loader::loadStacked(const std::string &dir, const std::vector<std::string> 
                                 std::to_string(run) + " of " + modelInput(runFrom) + " " +
                                 shapeString(inputs[runFrom].dims));
     const size_t rowBytes = t.bytes.size() / static_cast<size_t>(n);
-    for (int64_t r = 0, s = 0; r < n; r += run, ++s) {
-      const int64_t len = std::min(run, n - r);
+    for (int64_t r = 0, s = 0, len; r < n; r += len, ++s) {
+      len = std::min(run, n - r);
       if (i == 0) {
         out.samples.emplace_back();
         std::string src;
