@@ -883,6 +883,67 @@ def NN_DequantizeOp : NN_Op<"dequantize"> {
   let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_QConvOp : NN_Op<"qconv", [AttrSizedOperandSegments]> {
+  let summary = "int8 convolution with a float epilogue (quantized activations and weights)";
+  let description = [{
+    The convolution of `nn.conv` (NC[D]HW, groups, strides, dilations,
+    pads) on quantized operands, accumulated exactly in int32 and
+    dequantized in the epilogue:
+
+      result[n, f, ...] = act(input_scale * filter_scale[f] *
+                              sum((x - input_zero_point) * w[f, ...])
+                              + bias[f] + residual)
+
+    `input` is i8 storage holding uint8 values (`input_unsigned`, the
+    asymmetric activations Kiln's quantizer writes) or int8 values, with
+    the per-tensor `input_scale` and `input_zero_point` (attributes: fixed
+    at compile time).  Padding is the zero point (a real 0).  `filter` is
+    int8, symmetric (no zero point) with one scale per output channel
+    (`filter_scale`, f32 [F]).  `bias`, `residual` and `act` are those of
+    `nn.conv`'s epilogue; the result is f32.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter, AnyRankedTensor:$filter_scale,
+                   Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads, NN_SI64Attr:$groups,
+                   F32Attr:$input_scale, NN_SI64Attr:$input_zero_point, UnitAttr:$input_unsigned,
+                   OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
+                   OptionalAttr<F32Attr>:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter `,` $filter_scale (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? (`act` $act^)? attr-dict `:`
+    type($input) `,` type($filter) `,` type($filter_scale) `->` type($result)
+  }];
+}
+
+def NN_QMatmulOp : NN_Op<"qmatmul", [AttrSizedOperandSegments]> {
+  let summary = "int8 matrix product [..., M, K] x [K, N] with a float epilogue";
+  let description = [{
+    `nn.matmul` with a quantized left operand (the activations, i8 storage
+    of uint8 when `lhs_unsigned`, else int8, per-tensor `lhs_scale` and
+    `lhs_zero_point`) and a 2-D int8 right operand (the weights, symmetric,
+    one scale per column: `rhs_scale`, f32 [N]), accumulated in int32:
+
+      result[..., m, n] = act(lhs_scale * rhs_scale[n] *
+                              sum_k((lhs[..., m, k] - lhs_zero_point) * rhs[k, n])
+                              + bias[n] + residual)
+
+    The result is f32; `bias`, `residual` and `act` are `nn.matmul`'s.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, AnyRankedTensor:$rhs_scale,
+                   Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
+                   F32Attr:$lhs_scale, NN_SI64Attr:$lhs_zero_point, UnitAttr:$lhs_unsigned,
+                   OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
+                   OptionalAttr<F32Attr>:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $rhs_scale (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? (`act` $act^)? attr-dict `:`
+    type($lhs) `,` type($rhs) `,` type($rhs_scale) `->` type($result)
+  }];
+}
+
 def NN_DetOp : NN_Op<"det"> {
   let summary = "determinant of the square matrices in the last two dims";
   let description = [{

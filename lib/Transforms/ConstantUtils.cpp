@@ -112,6 +112,45 @@ Value kiln::makeI64Constant(OpBuilder &b, Location loc, RankedTensorType type, A
   return arith::ConstantOp::create(b, loc, type, attr);
 }
 
+bool kiln::readI8Constant(Value v, SmallVectorImpl<int8_t> &out) {
+  auto c = constantBehind(v);
+  if (!c)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(c.getType());
+  if (!type || !type.getElementType().isInteger(8) || !type.hasStaticShape())
+    return false;
+  int64_t n = type.getNumElements();
+  if (auto d = dyn_cast<DenseIntElementsAttr>(c.getValue())) {
+    out.reserve(out.size() + n);
+    if (d.isSplat()) {
+      out.append(n, d.getSplatValue<int8_t>());
+      return true;
+    }
+    for (int8_t x : d.getValues<int8_t>())
+      out.push_back(x);
+    return true;
+  }
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob || (int64_t)blob->getData().size() < n)
+      return false;
+    const char *p = blob->getData().data();
+    out.append(reinterpret_cast<const int8_t *>(p), reinterpret_cast<const int8_t *>(p) + n);
+    return true;
+  }
+  return false;
+}
+
+Value kiln::makeI8Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<int8_t> values,
+                           StringRef blobName) {
+  assert(type.getElementType().isInteger(8) && type.getNumElements() == (int64_t)values.size());
+  if (values.size() <= 64)
+    return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
+  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
 void kiln::eraseDeadConstants(Operation *root) {
   for (;;) {
     SmallVector<Operation *> dead;

@@ -37,6 +37,13 @@ mlir::Value makeF32Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::Ranked
 mlir::Value makeI64Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                             llvm::ArrayRef<int64_t> values, llvm::StringRef blobName);
 
+/// Reads the elements of an i8 constant (dense, splat or resource) in
+/// row-major order, looking through nn.reshape ops as readF32Constant.
+bool readI8Constant(mlir::Value v, llvm::SmallVectorImpl<int8_t> &out);
+/// An i8 constant of `type` holding `values` (row-major): dense up to 64
+/// elements, else a resource blob named after `blobName`.
+mlir::Value makeI8Constant(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                           llvm::ArrayRef<int8_t> values, llvm::StringRef blobName);
 /// Erases, under `root`, every unused arith.constant and unused nn.reshape
 /// (the weights a pass replaced), repeating until none is left.
 void eraseDeadConstants(mlir::Operation *root);

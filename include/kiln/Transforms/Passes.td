@@ -113,6 +113,28 @@ def NNFoldShapeArith : Pass<"kiln-nn-fold-shape-arith", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::tensor::TensorDialect"];
 }
 
+def NNQuantize : Pass<"kiln-nn-quantize", "mlir::func::FuncOp"> {
+  let summary = "Rewrite calibrated convolutions and matmuls to int8 (nn.qconv / nn.qmatmul)";
+  let description = [{
+    For every `nn.conv` and `nn.matmul` that carries the calibrated range of
+    its activation input (`kiln.quant.input_range = array<f32: lo, hi>`,
+    written by `kiln-compile --quantize`'s calibration) and is not marked
+    `kiln.quant.precision = "fp32"`:
+      * the input becomes `nn.quantize` to uint8 with one scale and zero
+        point from the range (widened to contain 0; scale = range / 255);
+      * the constant weights are quantized to int8, symmetric, one scale per
+        output channel (max |w| / 127, round half to even);
+      * the layer becomes `nn.qconv` / `nn.qmatmul`, which accumulates in
+        int32 and dequantizes in its epilogue (bias, residual, activation
+        unchanged), so its result stays f32.
+    Layers that cannot run in int8 (non-constant weights, dynamic channels
+    or spatial dims, a batched rhs) keep their float form and are counted.
+
+    Statistics: quantized-layers, float-layers (marked fp32), unsupported.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def NNRecordFlops : Pass<"kiln-nn-record-flops", "mlir::ModuleOp"> {
   let summary = "Count the FLOPs of convolutions and matmuls at run time for the per-node profile";
   let description = [{

@@ -206,6 +206,13 @@ Value applyAct(OpBuilder &b, Location loc, OpT op, Value v, Value residual = Val
   return g.getResult(0);
 }
 
+/// The int32 product [M, K] x [K, N] -> [M, N] of the i8 tensors `a`
+/// (zero-extended when `aUnsigned`, else sign-extended) and `bMat`
+/// (sign-extended) as one linalg.generic (maps (m, k), (k, n) -> (m, n),
+/// body acc + ext(a) * ext(b)) on a zero-filled init: the form the CPU back
+/// end's int8 micro-kernel recognizes (kiln-cpu-int8-matmul).
+Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned);
+
 /// The residual add and activation of a conv/matmul after its reduction.
 template <typename OpT>
 Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v) {

@@ -16,6 +16,10 @@
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
 namespace nn = kiln::nn;
+using kiln::makeF32Constant;
+using kiln::readF32Constant;
+using kiln::makeI8Constant;
+using kiln::readI8Constant;
 
 namespace {
 
@@ -224,8 +228,11 @@ bool genericConvIsStatic(RankedTensorType wt, int64_t G, RankedTensorType res) {
 /// w[g*Fg + f, c, k], accumulated into [N, G, Fg, out...] (bias-initialised)
 /// and collapsed to [N, F, out...].  Needs static channels and spatial
 /// result dims (genericConvIsStatic).
+/// Integer operands narrower than the result are widened in the body:
+/// the input zero-extended when `xUnsigned`, else sign-extended, the filter
+/// sign-extended (nn.qconv's i8 x i8 -> i32).
 Value convGenericND(OpBuilder &b, Location loc, Value xp, Value w, Value bias, ArrayRef<int64_t> strides,
-                    ArrayRef<int64_t> dil, int64_t G, RankedTensorType res) {
+                    ArrayRef<int64_t> dil, int64_t G, RankedTensorType res, bool xUnsigned = false) {
   auto wt = rtt(w);
   int64_t ns = res.getRank() - 2;
   int64_t F = wt.getDimSize(0), Cg = wt.getDimSize(1);
@@ -266,8 +273,14 @@ Value convGenericND(OpBuilder &b, Location loc, Value xp, Value w, Value bias, A
   Value r = linalg::GenericOp::create(
                 b, loc, TypeRange{gT}, ValueRange{xp, w}, ValueRange{init}, maps, iters,
                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value v = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]))
-                                    : (Value)arith::AddIOp::create(nb, nl, a[2], arith::MulIOp::create(nb, nl, a[0], a[1]));
+                  Value x = a[0], f = a[1];
+                  if (!isFloat && x.getType() != et)
+                    x = xUnsigned ? (Value)arith::ExtUIOp::create(nb, nl, et, x)
+                                  : (Value)arith::ExtSIOp::create(nb, nl, et, x);
+                  if (!isFloat && f.getType() != et)
+                    f = arith::ExtSIOp::create(nb, nl, et, f);
+                  Value v = isFloat ? (Value)arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, x, f))
+                                    : (Value)arith::AddIOp::create(nb, nl, a[2], arith::MulIOp::create(nb, nl, x, f));
                   linalg::YieldOp::create(nb, nl, v);
                 })
                 .getResult(0);
@@ -505,6 +518,112 @@ FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
     r = convGenericND(b, loc, x, op.getFilter(), op.getBias(), op.getStrides(), op.getDilations(), groups, res);
   }
   return unfusedEpilogue(b, loc, op, r);
+}
+
+/// nn.qconv: the int32 accumulator of the (zero-point padded) quantized
+/// input and the int8 filter, then the dequantizing epilogue y =
+/// float(acc - zp * sum(w[f])) * (sx * sw[f]) + bias[f] (the zero point's
+/// contribution is one constant per channel: the padding holds the zero
+/// point too), then the residual add and activation.  Ungrouped 2-D
+/// convolutions gather the windows (im2col, [N * OH * OW, C * KH * KW],
+/// each pixel's window contiguous) and run the int8 product with the filter
+/// as a [C * KH * KW, F] constant (int8Matmul, the CPU's int8 micro-kernel),
+/// the epilogue reading the [pixels, F] accumulator back into NCHW; other
+/// convolutions accumulate in one linalg.generic (convGenericND).
+FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto wt = rtt(op.getFilter());
+  int64_t groups = op.getGroups(), r = res.getRank(), ns = r - 2;
+  if (!genericConvIsStatic(wt, groups, res))
+    return b.notifyMatchFailure(op, "int8 convolution needs static channels, kernel and output spatial dims");
+  int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  int64_t zp = op.getInputZeroPoint();
+  bool u = op.getInputUnsigned();
+  SmallVector<int8_t> w;
+  SmallVector<float> ws;
+  if (!readI8Constant(op.getFilter(), w) || !readF32Constant(op.getFilterScale(), ws) || (int64_t)ws.size() != F)
+    return b.notifyMatchFailure(op, "int8 convolution needs a constant filter and filter scale");
+  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
+  MLIRContext *ctx = b.getContext();
+  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  Value acc;
+  AffineMap accMap;
+  if (ns == 2 && groups == 1) {
+    auto xt = rtt(x);
+    int64_t C = wt.getDimSize(1), KH = wt.getDimSize(2), KW = wt.getDimSize(3), OH = res.getDimSize(2),
+            OW = res.getDimSize(3);
+    ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilations();
+    // cols[n, oh, ow, c, kh, kw] = x[n, c, oh*s + kh*d, ow*s + kw*d].
+    auto colT = RankedTensorType::get({xt.getDimSize(0), OH, OW, C, KH, KW}, i8);
+    SmallVector<Value> dyn;
+    if (xt.isDynamicDim(0))
+      dyn.push_back(dimOf(b, loc, x, 0));
+    Value cols = linalg::GenericOp::create(
+                     b, loc, TypeRange{colT}, ValueRange{x}, ValueRange{tensor::EmptyOp::create(b, loc, colT, dyn)},
+                     SmallVector<AffineMap>{AffineMap::get(6, 0, {D(0), D(3), D(1) * st[0] + D(4) * dl[0], D(2) * st[1] + D(5) * dl[1]}, ctx),
+                                            b.getMultiDimIdentityMap(6)},
+                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                     [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+                     .getResult(0);
+    int64_t P = xt.isDynamicDim(0) ? kDyn : xt.getDimSize(0) * OH * OW;
+    Value a = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({P, per}, i8), cols,
+                                              SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+    // The filter as [C*KH*KW, F].
+    SmallVector<int8_t> wT(w.size());
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t k = 0; k < per; ++k)
+        wT[k * F + f] = w[f * per + k];
+    Value wMat = makeI8Constant(b, loc, RankedTensorType::get({per, F}, i8), wT, "qconv_filter_kf");
+    Value acc2 = int8Matmul(b, loc, a, wMat, u);
+    SmallVector<OpFoldResult> os{xt.isDynamicDim(0) ? OpFoldResult(dimOf(b, loc, x, 0)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(0))),
+                                 b.getIndexAttr(OH), b.getIndexAttr(OW), b.getIndexAttr(F)};
+    acc = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({xt.getDimSize(0), OH, OW, F}, i32), acc2,
+                                        SmallVector<ReassociationIndices>{{0, 1, 2}, {3}}, os);
+    accMap = AffineMap::get(4, 0, {D(0), D(2), D(3), D(1)}, ctx);
+  } else {
+    acc = convGenericND(b, loc, x, op.getFilter(), Value(), op.getStrides(), op.getDilations(), groups,
+                        res.clone(i32), u);
+    accMap = b.getMultiDimIdentityMap(r);
+  }
+  // Per channel: the zero point's contribution zp * sum(w[f]) and the scale.
+  SmallVector<int32_t> c(F);
+  SmallVector<float> sc(F);
+  for (int64_t f = 0; f < F; ++f) {
+    int64_t sum = 0;
+    for (int64_t i = 0; i < per; ++i)
+      sum += w[f * per + i];
+    c[f] = int32_t(zp * sum);
+    sc[f] = op.getInputScale().convertToFloat() * ws[f];
+  }
+  auto compT = RankedTensorType::get({F}, i32);
+  Value comp = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(c)));
+  Value scale = makeF32Constant(b, loc, RankedTensorType::get({F}, f32), sc, "qconv_scales");
+  SmallVector<Value> ins{acc, comp, scale};
+  AffineMap chan = AffineMap::get(r, 0, {D(1)}, ctx);
+  SmallVector<AffineMap> maps{accMap, chan, chan};
+  if (op.getBias()) {
+    ins.push_back(op.getBias());
+    maps.push_back(chan);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(r));
+  SmallVector<Value> dims{dimOf(b, loc, op.getInput(), 0)};
+  for (int64_t i = 1; i < r; ++i)
+    dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+  Value y = linalg::GenericOp::create(
+                b, loc, TypeRange{res}, ins, ValueRange{empty(b, loc, res, dims)}, maps,
+                SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value v = arith::SubIOp::create(nb, nl, a[0], a[1]);
+                  v = arith::SIToFPOp::create(nb, nl, f32, v);
+                  v = arith::MulFOp::create(nb, nl, v, a[2]);
+                  if (a.size() > 4)
+                    v = arith::AddFOp::create(nb, nl, v, a[3]);
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  return applyAct(b, loc, op, y, op.getResidual());
 }
 
 /// N-d transposed convolution (3 or more spatial dims): the input is
@@ -971,5 +1090,6 @@ FailureOr<Value> lowerMaxUnpool(OpBuilder &b, nn::MaxUnpoolOp op) {
 void kiln::nn_to_linalg::populateConvPoolPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerToLinalg<nn::ConvOp, lowerConv>, LowerToLinalg<nn::ConvTransposeOp, lowerConvTranspose>,
                LowerToLinalg<nn::PoolOp, lowerPool>, LowerToLinalg<nn::PoolIndicesOp, lowerPoolIndices>,
-               LowerToLinalg<nn::MaxUnpoolOp, lowerMaxUnpool>>(patterns.getContext());
+               LowerToLinalg<nn::MaxUnpoolOp, lowerMaxUnpool>, LowerToLinalg<nn::QConvOp, lowerQConv>>(
+      patterns.getContext());
 }

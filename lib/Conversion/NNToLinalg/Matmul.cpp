@@ -10,11 +10,15 @@
 #include "Common.h"
 #include "Patterns.h"
 
+#include "kiln/Transforms/ConstantUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
 namespace nn = kiln::nn;
+using kiln::makeF32Constant;
+using kiln::readF32Constant;
+using kiln::readI8Constant;
 
 namespace {
 
@@ -130,6 +134,81 @@ FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op) {
     });
   }
   return unfusedEpilogue(b, loc, op, y);
+}
+
+/// nn.qmatmul: the batch dims of lhs folded into M, the int32 accumulator
+/// [M, N] as one linalg.generic (lhs zero- or sign-extended, rhs
+/// sign-extended), then the dequantizing epilogue y = float(acc - zp *
+/// sum_k(rhs[k, n])) * (sx * sw[n]) + bias[n], the residual add and the
+/// activation.
+FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
+  Location loc = op.getLoc();
+  Value A = op.getLhs(), B = op.getRhs();
+  auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
+  int64_t r = res.getRank(), K = bt.getDimSize(0), N = bt.getDimSize(1);
+  SmallVector<int8_t> w;
+  SmallVector<float> ws;
+  if (!readI8Constant(B, w) || !readF32Constant(op.getRhsScale(), ws) || (int64_t)ws.size() != N)
+    return b.notifyMatchFailure(op, "int8 matmul needs a constant rhs and rhs scale");
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  int64_t zp = op.getLhsZeroPoint();
+  bool u = op.getLhsUnsigned();
+  // [..., M, K] -> [BM, K].
+  SmallVector<ReassociationIndices> ra{{}, {r - 1}};
+  for (int64_t i = 0; i < r - 1; ++i)
+    ra[0].push_back(i);
+  int64_t bm = 1;
+  for (int64_t i = 0; i < r - 1; ++i)
+    bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
+  Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, K}, at.getElementType()), A, ra);
+  SmallVector<Value> dims{dimOf(b, loc, a2, 0), cIdx(b, loc, N)};
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n = getAffineDimExpr(1, ctx);
+  Value acc = int8Matmul(b, loc, a2, B, u);
+  SmallVector<int32_t> c(N, 0);
+  SmallVector<float> s(N);
+  for (int64_t kk = 0; kk < K; ++kk)
+    for (int64_t j = 0; j < N; ++j)
+      c[j] += w[kk * N + j];
+  for (int64_t j = 0; j < N; ++j) {
+    c[j] = int32_t(zp * c[j]);
+    s[j] = op.getLhsScale().convertToFloat() * ws[j];
+  }
+  auto compT = RankedTensorType::get({N}, i32);
+  Value comp = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(c)));
+  Value scale = makeF32Constant(b, loc, RankedTensorType::get({N}, f32), s, "qmatmul_scales");
+  SmallVector<Value> ins{acc, comp, scale};
+  AffineMap id = b.getMultiDimIdentityMap(2), col = AffineMap::get(2, 0, {n}, ctx);
+  SmallVector<AffineMap> maps{id, col, col};
+  if (op.getBias()) {
+    ins.push_back(op.getBias());
+    maps.push_back(col);
+  }
+  maps.push_back(id);
+  auto r2T = RankedTensorType::get({bm, N}, f32);
+  Value y = linalg::GenericOp::create(
+                b, loc, TypeRange{r2T}, ins, ValueRange{empty(b, loc, r2T, dims)}, maps,
+                SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value v = arith::SubIOp::create(nb, nl, a[0], a[1]);
+                  v = arith::SIToFPOp::create(nb, nl, f32, v);
+                  v = arith::MulFOp::create(nb, nl, v, a[2]);
+                  if (a.size() > 4)
+                    v = arith::AddFOp::create(nb, nl, v, a[3]);
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  Value residual = op.getResidual();
+  if (residual && r != 2)
+    residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
+  y = applyAct(b, loc, op, y, residual);
+  if (r == 2)
+    return y;
+  SmallVector<OpFoldResult> os;
+  for (int64_t i = 0; i < r - 1; ++i)
+    os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+  os.push_back(b.getIndexAttr(N));
+  return (Value)tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
 }
 
 /// nn.einsum: one linalg.generic whose loops are the equation's letters
@@ -252,5 +331,5 @@ Value lowerDet(OpBuilder &b, nn::DetOp d) {
 
 void kiln::nn_to_linalg::populateMatmulPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerToLinalg<nn::MatmulOp, lowerMatmul>, LowerToLinalg<nn::EinsumOp, lowerEinsum>,
-               LowerToLinalg<nn::DetOp, lowerDet>>(patterns.getContext());
+               LowerToLinalg<nn::DetOp, lowerDet>, LowerToLinalg<nn::QMatmulOp, lowerQMatmul>>(patterns.getContext());
 }

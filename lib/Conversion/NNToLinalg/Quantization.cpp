@@ -58,6 +58,30 @@ Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {
 
 } // namespace
 
+Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned) {
+  Type i32 = b.getI32Type();
+  auto at = rtt(a), bt = rtt(bMat);
+  auto accT = RankedTensorType::get({at.getDimSize(0), bt.getDimSize(1)}, i32);
+  SmallVector<Value> dims{dimOf(b, loc, a, 0), dimOf(b, loc, bMat, 1)};
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), k = getAffineDimExpr(2, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{accT}, ValueRange{a, bMat}, ValueRange{acc},
+             SmallVector<AffineMap>{AffineMap::get(3, 0, {m, k}, ctx), AffineMap::get(3, 0, {k, n}, ctx),
+                                    AffineMap::get(3, 0, {m, n}, ctx)},
+             SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction},
+             [&](OpBuilder &nb, Location nl, ValueRange v) {
+               Value x = aUnsigned ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[0])
+                                   : (Value)arith::ExtSIOp::create(nb, nl, i32, v[0]);
+               Value y = arith::ExtSIOp::create(nb, nl, i32, v[1]);
+               linalg::YieldOp::create(nb, nl,
+                                       (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, x, y)));
+             })
+      .getResult(0);
+}
+
 void kiln::nn_to_linalg::populateQuantizationPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerToLinalg<nn::QuantizeOp, lowerQuantize>, LowerToLinalg<nn::DequantizeOp, lowerDequantize>>(
       patterns.getContext());

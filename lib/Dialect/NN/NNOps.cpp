@@ -846,6 +846,60 @@ LogicalResult DequantizeOp::verify() {
   return success();
 }
 
+/// The operands common to nn.qconv and nn.qmatmul: i8 activations and
+/// weights, an f32 per-channel weight scale of `channels` entries, an f32
+/// result and bias, a zero point within the activations' range.
+static LogicalResult verifyQuantOperands(Operation *op, Value x, Value w, Value wScale, Value bias,
+                                         Value result, int64_t channels, int64_t zeroPoint,
+                                         bool isUnsigned, llvm::APFloat scale) {
+  if (!getElementTypeOrSelf(x).isInteger(8) || !getElementTypeOrSelf(w).isInteger(8))
+    return op->emitOpError("activations and weights must be i8 tensors");
+  if (!getElementTypeOrSelf(result).isF32())
+    return op->emitOpError("result must be f32");
+  auto st = rt(wScale);
+  if (st.getRank() != 1 || !st.getElementType().isF32())
+    return op->emitOpError("weight scale must be a 1-D f32 tensor");
+  if (st.getDimSize(0) != kDyn && channels != kDyn && st.getDimSize(0) != channels)
+    return op->emitOpError() << "weight scale has " << st.getDimSize(0) << " entries for " << channels
+                             << " output channels";
+  if (bias && !getElementTypeOrSelf(bias).isF32())
+    return op->emitOpError("bias must be f32");
+  int64_t lo = isUnsigned ? 0 : -128, hi = isUnsigned ? 255 : 127;
+  if (zeroPoint < lo || zeroPoint > hi)
+    return op->emitOpError() << "zero point " << zeroPoint << " is outside [" << lo << ", " << hi << "]";
+  double s = scale.convertToDouble();
+  if (!(s > 0) || !std::isfinite(s))
+    return op->emitOpError() << "activation scale must be positive and finite (got " << s << ")";
+  return success();
+}
+
+LogicalResult QConvOp::verify() {
+  if (failed(verifyConvLike(*this, false)) ||
+      failed(verifyQuantOperands(*this, getInput(), getFilter(), getFilterScale(), getBias(), getResult(),
+                                 rt(getFilter()).getDimSize(0), getInputZeroPoint(), getInputUnsigned(),
+                                 getInputScale())))
+    return failure();
+  return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
+}
+
+LogicalResult QMatmulOp::verify() {
+  auto a = rt(getLhs()), b = rt(getRhs()), r = rt(getResult());
+  if (a.getRank() < 2 || b.getRank() != 2)
+    return emitOpError("lhs must have rank >= 2 and rhs rank 2");
+  int64_t ka = a.getDimSize(a.getRank() - 1), kb = b.getDimSize(0), n = b.getDimSize(1);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOpError() << "contraction sizes differ: " << ka << " vs " << kb;
+  if (r.getRank() != a.getRank())
+    return emitOpError("result must have the lhs's rank");
+  if (getBias() && (rt(getBias()).getRank() != 1 ||
+                    (rt(getBias()).getDimSize(0) != kDyn && n != kDyn && rt(getBias()).getDimSize(0) != n)))
+    return emitOpError("bias must be 1-D [N]");
+  if (failed(verifyQuantOperands(*this, getLhs(), getRhs(), getRhsScale(), getBias(), getResult(), n,
+                                 getLhsZeroPoint(), getLhsUnsigned(), getLhsScale())))
+    return failure();
+  return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
+}
+
 LogicalResult DetOp::verify() {
   auto in = rt(getInput()), res = rt(getResult());
   int64_t r = in.getRank();

@@ -34,3 +34,72 @@ func.func @dequantize_u8(%x: tensor<4xi8>, %s: tensor<1xf32>, %z: tensor<1xi8>) 
   %y = nn.dequantize %x, %s, %z {unsigned_input} : (tensor<4xi8>, tensor<1xf32>, tensor<1xi8>) -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// nn.qconv, ungrouped 2-D: the input padded with its zero point (7), the
+// windows gathered per output pixel (im2col [pixels, C*KH*KW]), the int32
+// product of the zero-extended windows and the sign-extended filter as a
+// [C*KH*KW, F] constant (transposed at compile time), then the epilogue
+// reading the [pixels, F] accumulator as NCHW: (acc - 7 * sum(w[f])) as
+// f32, times input_scale * w_scale[f] (0.5 * [0.25, 2] = [0.125, 1]), plus
+// the bias, then the activation.
+// CHECK-LABEL: func @qconv
+// CHECK: %[[ZP:.*]] = arith.constant 7 : i8
+// CHECK: tensor.pad
+// CHECK: tensor.yield %[[ZP]]
+// CHECK: linalg.generic {{.*}}ins(%{{.*}} : tensor<1x1x4x4xi8>) outs(%{{.*}} : tensor<1x3x3x1x2x2xi8>)
+// CHECK: tensor.collapse_shape {{.*}} : tensor<1x3x3x1x2x2xi8> into tensor<9x4xi8>
+// CHECK: %[[WT:.*]] = arith.constant dense<{{\[\[}}1, -1], [2, 0], [0, 0], [0, 0]]> : tensor<4x2xi8>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[WT]] : tensor<9x4xi8>, tensor<4x2xi8>) outs(%{{.*}} : tensor<9x2xi32>)
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.muli
+// CHECK: arith.addi
+// CHECK: tensor.expand_shape {{.*}} : tensor<9x2xi32> into tensor<1x3x3x2xi32>
+// CHECK-DAG: %[[COMP:.*]] = arith.constant dense<[21, -7]> : tensor<2xi32>
+// CHECK-DAG: %[[SC:.*]] = arith.constant dense<[1.250000e-01, 1.000000e+00]> : tensor<2xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %[[COMP]], %[[SC]], %{{.*}} : tensor<1x3x3x2xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<1x2x3x3xf32>)
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+func.func @qconv(%x: tensor<1x1x3x3xi8>, %b: tensor<2xf32>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<[[[[1, 2], [0, 0]]], [[[-1, 0], [0, 0]]]]> : tensor<2x1x2x2xi8>
+  %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
+  %y = nn.qconv %x, %w, %s bias(%b : tensor<2xf32>) act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 7 : i64, input_unsigned} : tensor<1x1x3x3xi8>, tensor<2x1x2x2xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// nn.qmatmul on a signed input: the batch folded into M, sign extension of
+// both operands, the zero point (-3) times the column sums [1, -2].
+// CHECK-LABEL: func @qmatmul
+// CHECK: tensor.collapse_shape {{.*}} : tensor<2x4x3xi8> into tensor<8x3xi8>
+// CHECK: linalg.generic
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.constant dense<[-3, 6]> : tensor<2xi32>
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: tensor.expand_shape {{.*}} : tensor<8x2xf32> into tensor<2x4x2xf32>
+func.func @qmatmul(%x: tensor<2x4x3xi8>) -> tensor<2x4x2xf32> {
+  %w = arith.constant dense<[[1, 0], [0, -1], [0, -1]]> : tensor<3x2xi8>
+  %s = arith.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = -3 : i64} : tensor<2x4x3xi8>, tensor<3x2xi8>, tensor<2xf32> -> tensor<2x4x2xf32>
+  return %y : tensor<2x4x2xf32>
+}
+
+// A depthwise nn.qconv accumulates in one linalg.generic (convGenericND),
+// the input zero-extended, the filter sign-extended.
+// CHECK-LABEL: func @qconv_depthwise
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x2x3x3xi32>
+func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<1> : tensor<2x1x1x1xi8>
+  %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x2x3x3xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}

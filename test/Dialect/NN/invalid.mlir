@@ -76,3 +76,43 @@ func.func @attention_scale(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: ten
   %o = nn.attention %q, %k, %v {scale = 0.0 : f32} : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32> -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
+
+// -----
+
+func.func @qconv_float_input(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x1x1xi8>, %s: tensor<3xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{activations and weights must be i8 tensors}}
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.1 : f32, input_zero_point = 0 : i64, input_unsigned} : tensor<1x2x4x4xf32>, tensor<3x2x1x1xi8>, tensor<3xf32> -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func.func @qconv_scale_count(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x1x1xi8>, %s: tensor<2xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{weight scale has 2 entries for 3 output channels}}
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.1 : f32, input_zero_point = 0 : i64, input_unsigned} : tensor<1x2x4x4xi8>, tensor<3x2x1x1xi8>, tensor<2xf32> -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func.func @qconv_zero_point(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x1x1xi8>, %s: tensor<3xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+1 {{zero point 200 is outside [-128, 127]}}
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.1 : f32, input_zero_point = 200 : i64} : tensor<1x2x4x4xi8>, tensor<3x2x1x1xi8>, tensor<3xf32> -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func.func @qmatmul_scale(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>, %s: tensor<3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{activation scale must be positive and finite (got 0}}
+  %y = nn.qmatmul %x, %w, %s {lhs_scale = 0.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x3xi8>, tensor<3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @qmatmul_rhs_rank(%x: tensor<4x2xi8>, %w: tensor<1x2x3xi8>, %s: tensor<3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{lhs must have rank >= 2 and rhs rank 2}}
+  %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<1x2x3xi8>, tensor<3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

@@ -1,0 +1,67 @@
+//===- Quantize.h - int8 post-training quantization of nn layers -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// What kiln-nn-quantize (Passes.td) and kiln-compile's calibration share:
+// which layers can run in int8, their activation input (the tensor that
+// calibration observes), the activation parameters chosen from a range,
+// and the rewrite of one layer into nn.qconv / nn.qmatmul.
+//
+// Scheme (docs/quantization.md): activations uint8, asymmetric, one scale
+// and zero point per tensor; weights int8, symmetric ([-127, 127]), one
+// scale per output channel; int32 accumulation; the result dequantized to
+// f32 in the layer's epilogue (bias, residual, activation as before).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TRANSFORMS_QUANTIZE_H
+#define KILN_TRANSFORMS_QUANTIZE_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+
+namespace kiln::quant {
+
+/// On an nn.conv / nn.matmul: the calibrated range [lo, hi] of its
+/// activation input (array<f32: lo, hi>), written by calibration.  The
+/// layer is quantized by kiln-nn-quantize when it has this attribute.
+constexpr llvm::StringLiteral kRangeAttr = "kiln.quant.input_range";
+/// On a layer with kRangeAttr: "fp32" keeps it in float (a mixed-precision
+/// choice); "int8" (or no attribute) quantizes it.
+constexpr llvm::StringLiteral kPrecisionAttr = "kiln.quant.precision";
+
+/// Whether `op` can run in int8: an f32 nn.conv with a constant filter and
+/// static channels, kernel and output spatial dims, or an f32 nn.matmul
+/// whose rhs is a constant [K, N] (or [1..., K, N]) and whose result has
+/// the lhs's rank.  If not, `why` (when given) says why.
+bool isQuantizable(mlir::Operation *op, std::string *why = nullptr);
+
+/// The layers under `root` that isQuantizable accepts, in walk order.
+llvm::SmallVector<mlir::Operation *> quantizableLayers(mlir::Operation *root);
+
+/// The activation input of a layer: the conv's input, the matmul's lhs.
+mlir::Value layerInput(mlir::Operation *layer);
+
+/// Multiply-accumulates of one run of the layer (static dims; a dynamic
+/// dim counts as 1).
+int64_t layerMacs(mlir::Operation *layer);
+
+/// uint8 activation parameters for values in [lo, hi]: the range is
+/// widened to contain 0 (so that 0, the padding, is exact), scale = (hi -
+/// lo) / 255, zero point = round(-lo / scale) in [0, 255].  An empty range
+/// (lo = hi = 0) gives scale 1, zero point 0.
+struct ActParams {
+  float scale = 1;
+  int64_t zeroPoint = 0;
+};
+ActParams activationParams(float lo, float hi);
+
+/// Replaces `layer` (isQuantizable) by nn.quantize of its input and an
+/// nn.qconv / nn.qmatmul with per-channel int8 weights; returns the new
+/// layer.  The weights are quantized here (round half to even).
+mlir::Operation *quantizeLayer(mlir::OpBuilder &b, mlir::Operation *layer, ActParams act);
+
+} // namespace kiln::quant
+
+#endif

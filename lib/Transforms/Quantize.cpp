@@ -1,0 +1,229 @@
+//===- Quantize.cpp - int8 post-training quantization of nn layers --------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// kiln-nn-quantize (Passes.td) and the helpers of kiln/Transforms/Quantize.h
+// that kiln-compile's calibration shares with it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Transforms/Quantize.h"
+#include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/Statistics.h"
+
+#include <cmath>
+
+namespace kiln {
+#define GEN_PASS_DEF_NNQUANTIZE
+#include "kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+namespace nn = kiln::nn;
+using namespace kiln::quant;
+using kiln::makeF32Constant;
+using kiln::makeI8Constant;
+using kiln::readF32Constant;
+
+namespace {
+
+RankedTensorType rtt(Value v) { return cast<RankedTensorType>(v.getType()); }
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+/// The constant [K, N] data behind a matmul's rhs of type [1..., K, N].
+bool matmulWeight(nn::MatmulOp m, SmallVectorImpl<float> &w) {
+  auto bt = rtt(m.getRhs());
+  if (!bt.hasStaticShape() || !llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+    return false;
+  return readF32Constant(m.getRhs(), w);
+}
+
+/// Symmetric int8 per channel: `w` has `channels` groups; element i belongs
+/// to channel chanOf(i).  Fills `q` and the scales (max |w| / 127; 1 for an
+/// all-zero channel).
+template <typename ChanOf>
+void quantizeWeights(ArrayRef<float> w, int64_t channels, ChanOf chanOf, SmallVectorImpl<int8_t> &q,
+                     SmallVectorImpl<float> &scales) {
+  SmallVector<float> amax(channels, 0.f);
+  for (size_t i = 0; i < w.size(); ++i)
+    amax[chanOf(i)] = std::max(amax[chanOf(i)], std::fabs(w[i]));
+  scales.clear();
+  for (float a : amax)
+    scales.push_back(a > 0 ? a / 127.f : 1.f);
+  q.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    float v = std::nearbyint(w[i] / scales[chanOf(i)]); // round half to even (default mode)
+    q[i] = (int8_t)std::clamp(v, -127.f, 127.f);
+  }
+}
+
+} // namespace
+
+bool kiln::quant::isQuantizable(Operation *op, std::string *why) {
+  auto no = [&](const char *reason) {
+    if (why)
+      *why = reason;
+    return false;
+  };
+  if (auto c = dyn_cast<nn::ConvOp>(op)) {
+    auto x = rtt(c.getInput()), w = rtt(c.getFilter()), r = rtt(c.getResult());
+    if (!x.getElementType().isF32() || !r.getElementType().isF32())
+      return no("not f32");
+    if (!w.hasStaticShape())
+      return no("dynamic filter shape");
+    SmallVector<float> data;
+    if (!readF32Constant(c.getFilter(), data))
+      return no("filter is not a constant");
+    if (w.getDimSize(0) % c.getGroups() != 0 ||
+        llvm::any_of(r.getShape().drop_front(1), ShapedType::isDynamic))
+      return no("dynamic channels or output spatial dims");
+    return true;
+  }
+  if (auto m = dyn_cast<nn::MatmulOp>(op)) {
+    auto a = rtt(m.getLhs()), r = rtt(m.getResult());
+    if (!a.getElementType().isF32() || !r.getElementType().isF32())
+      return no("not f32");
+    if (r.getRank() != a.getRank())
+      return no("the rhs has more batch dims than the lhs");
+    SmallVector<float> w;
+    if (!matmulWeight(m, w))
+      return no("rhs is not a constant [K, N] weight");
+    return true;
+  }
+  return no("not a convolution or matmul");
+}
+
+SmallVector<Operation *> kiln::quant::quantizableLayers(Operation *root) {
+  SmallVector<Operation *> layers;
+  root->walk([&](Operation *op) {
+    if (isa<nn::ConvOp, nn::MatmulOp>(op) && isQuantizable(op))
+      layers.push_back(op);
+  });
+  return layers;
+}
+
+Value kiln::quant::layerInput(Operation *layer) {
+  if (auto c = dyn_cast<nn::ConvOp>(layer))
+    return c.getInput();
+  if (auto m = dyn_cast<nn::MatmulOp>(layer))
+    return m.getLhs();
+  return Value();
+}
+
+int64_t kiln::quant::layerMacs(Operation *layer) {
+  auto count = [](ArrayRef<int64_t> dims) {
+    int64_t n = 1;
+    for (int64_t d : dims)
+      n *= d == kDyn ? 1 : d;
+    return n;
+  };
+  if (auto c = dyn_cast<nn::ConvOp>(layer)) {
+    auto w = rtt(c.getFilter());
+    return count(rtt(c.getResult()).getShape()) * count(w.getShape().drop_front(1));
+  }
+  if (auto m = dyn_cast<nn::MatmulOp>(layer)) {
+    auto a = rtt(m.getLhs());
+    return count(rtt(m.getResult()).getShape()) * count(a.getShape().take_back(1));
+  }
+  return 0;
+}
+
+ActParams kiln::quant::activationParams(float lo, float hi) {
+  lo = std::min(lo, 0.f);
+  hi = std::max(hi, 0.f);
+  ActParams p;
+  if (!(hi - lo > 0) || !std::isfinite(hi - lo))
+    return p;
+  p.scale = (hi - lo) / 255.f;
+  p.zeroPoint = std::clamp<int64_t>((int64_t)std::nearbyint(-lo / p.scale), 0, 255);
+  return p;
+}
+
+Operation *kiln::quant::quantizeLayer(OpBuilder &b, Operation *layer, ActParams act) {
+  Location loc = layer->getLoc();
+  b.setInsertionPoint(layer);
+  Value x = layerInput(layer);
+  auto xt = rtt(x);
+  int64_t r = xt.getRank();
+  auto unitT = [&](Type et) { return RankedTensorType::get(SmallVector<int64_t>(r, 1), et); };
+  Value s = arith::ConstantOp::create(b, loc, unitT(b.getF32Type()),
+                                      DenseElementsAttr::get(unitT(b.getF32Type()), act.scale));
+  Value zp = arith::ConstantOp::create(
+      b, loc, unitT(b.getI8Type()), DenseElementsAttr::get(unitT(b.getI8Type()), (int8_t)act.zeroPoint));
+  Value xq = nn::QuantizeOp::create(b, loc, xt.clone(b.getI8Type()), x, s, zp, b.getUnitAttr());
+  auto zpAttr = b.getI64IntegerAttr(act.zeroPoint);
+  auto scaleAttr = b.getF32FloatAttr(act.scale);
+  SmallVector<float> w;
+  SmallVector<int8_t> q;
+  SmallVector<float> ws;
+  Operation *res = nullptr;
+  if (auto c = dyn_cast<nn::ConvOp>(layer)) {
+    auto wt = rtt(c.getFilter());
+    readF32Constant(c.getFilter(), w);
+    int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+    quantizeWeights(w, F, [&](size_t i) { return int64_t(i) / per; }, q, ws);
+    Value wq = makeI8Constant(b, loc, wt.clone(b.getI8Type()), q, "qweights");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qweight_scales");
+    res = nn::QConvOp::create(b, loc, c.getResult().getType(), xq, wq, sc, c.getBias(), c.getResidual(),
+                              c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(), c.getGroupsAttr(),
+                              scaleAttr, zpAttr, b.getUnitAttr(), c.getActAttr(), c.getActAlphaAttr(),
+                              c.getActBetaAttr());
+  } else {
+    auto m = cast<nn::MatmulOp>(layer);
+    auto bt = rtt(m.getRhs());
+    matmulWeight(m, w);
+    int64_t K = bt.getDimSize(bt.getRank() - 2), N = bt.getDimSize(bt.getRank() - 1);
+    quantizeWeights(w, N, [&](size_t i) { return int64_t(i) % N; }, q, ws);
+    Value wq = makeI8Constant(b, loc, RankedTensorType::get({K, N}, b.getI8Type()), q, "qweights");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws, "qweight_scales");
+    res = nn::QMatmulOp::create(b, loc, m.getResult().getType(), xq, wq, sc, m.getBias(), m.getResidual(),
+                                scaleAttr, zpAttr, b.getUnitAttr(), m.getActAttr(), m.getActAlphaAttr(),
+                                m.getActBetaAttr());
+  }
+  layer->getResult(0).replaceAllUsesWith(res->getResult(0));
+  layer->erase();
+  return res;
+}
+
+namespace {
+
+struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
+  void runOnOperation() override {
+    auto &numQuantized = kiln::passStatistic(getArgument(), "quantized-layers", "layers rewritten to int8");
+    auto &numFloat = kiln::passStatistic(getArgument(), "float-layers", "calibrated layers kept in fp32");
+    auto &numUnsupported =
+        kiln::passStatistic(getArgument(), "unsupported", "calibrated layers that cannot run in int8");
+    SmallVector<Operation *> layers;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<nn::ConvOp, nn::MatmulOp>(op) && op->hasAttr(kRangeAttr))
+        layers.push_back(op);
+    });
+    OpBuilder b(&getContext());
+    for (Operation *op : layers) {
+      auto range = dyn_cast<DenseF32ArrayAttr>(op->getAttr(kRangeAttr));
+      if (!range || range.size() != 2 || !(range[0] <= range[1])) {
+        op->emitError() << kRangeAttr << " must be array<f32: lo, hi> with lo <= hi";
+        return signalPassFailure();
+      }
+      if (auto p = op->getAttrOfType<StringAttr>(kPrecisionAttr)) {
+        if (p.getValue() == "fp32") {
+          ++numFloat;
+          continue;
+        }
+        if (p.getValue() != "int8") {
+          op->emitError() << kPrecisionAttr << " must be \"int8\" or \"fp32\" (got \"" << p.getValue() << "\")";
+          return signalPassFailure();
+        }
+      }
+      if (!isQuantizable(op)) {
+        ++numUnsupported;
+        continue;
+      }
+      quantizeLayer(b, op, activationParams(range[0], range[1]));
+      ++numQuantized;
+    }
+    kiln::eraseDeadConstants(getOperation());
+  }
+};
+
+} // namespace
