@@ -155,6 +155,9 @@ void resolveCPU(const kiln::TargetOptions &opts, const llvm::Triple &triple, std
                 std::string &features);
 /// Whether the code is generated for an x86-64 CPU with AVX-512.
 bool targetHasAVX512(const kiln::TargetOptions &opts);
+/// Whether the CPU of `opts` (x86-64 only) has all of `features`
+/// ("+avx512f,+avx512vnni", LLVM's names).
+bool targetHasFeatures(const kiln::TargetOptions &opts, llvm::StringRef features);
 
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);

@@ -50,7 +50,9 @@ void kiln::cpu::resolveCPU(const kiln::TargetOptions &opts, const llvm::Triple &
   }
 }
 
-bool kiln::cpu::targetHasAVX512(const kiln::TargetOptions &opts) {
+bool kiln::cpu::targetHasAVX512(const kiln::TargetOptions &opts) { return targetHasFeatures(opts, "+avx512f"); }
+
+bool kiln::cpu::targetHasFeatures(const kiln::TargetOptions &opts, llvm::StringRef featureList) {
   llvm::Triple triple(opts.triple.empty() ? llvm::sys::getProcessTriple() : opts.triple);
   if (triple.getArch() != llvm::Triple::x86_64)
     return false;
@@ -62,7 +64,7 @@ bool kiln::cpu::targetHasAVX512(const kiln::TargetOptions &opts) {
   if (!target)
     return false;
   std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, cpu, features));
-  return sti && sti->checkFeatures("+avx512f");
+  return sti && sti->checkFeatures(featureList);
 }
 
 void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
@@ -121,6 +123,9 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg(co));
     // A run's work per batch item (small runs stay on one thread).
     pm.addPass(createCPUEstimateWork());
+    // int8 products (nn.qmatmul, nn.qconv) on the VNNI micro-kernel.
+    if (kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni"))
+      pm.addPass(createCPUInt8Matmul());
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

@@ -277,6 +277,34 @@ def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
+  let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd)";
+  let description = [{
+    On buffers, before kiln-cpu-tile-and-vectorize, on CPUs with AVX-512
+    VNNI: every int8 product that NNToLinalg writes for nn.qmatmul and
+    nn.qconv (int8Matmul: a `linalg.generic` (m, k), (k, n) -> (m, n) over
+    i8 x i8 -> i32, `acc + ext(a) * extsi(b)`, the left operand zero- or
+    sign-extended) whose right operand is a constant global [K, N] becomes
+    the micro-kernel:
+      * the right operand is packed into a new constant global
+        [ceil(N / 32)][ceil(K / 4)][32] of i32, each i32 the four int8
+        weights of k = 4q .. 4q + 3 for one column (zeros past K and N);
+      * per column panel (the loop the run's threads share) and block of
+        8 rows: 8 x 2 accumulators vector<16xi32> (zero when a zero fill
+        of the result comes right before, else read from it), updated for
+        each quad q by `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512: 64 u8 x s8
+        products per instruction) of the row's four bytes broadcast and the
+        panel's two vectors, then stored (masked past N);
+      * rows past the last block of 8 run one at a time; a last partial
+        quad (K not a multiple of 4) is read masked;
+      * a signed left operand is biased by 128 (xor 0x80) to be unsigned
+        and the bias times each column's sum is subtracted at the store.
+    Statistics: int8-matmuls.
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect"];
+}
+
 def CPUEstimateWork : Pass<"kiln-cpu-estimate-work", "mlir::ModuleOp"> {
   let summary = "Record a run's work per batch item, for the one-thread rule of small runs";
   let description = [{
