@@ -12,6 +12,7 @@
 
 #include "Options.h"
 #include "Phases.h"
+#include "Quantize.h"
 
 #include "kiln/Conversion/Passes.h"
 #include "kiln/Dialect/NN/NNOps.h"
@@ -44,6 +45,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -145,6 +149,35 @@ static cl::opt<bool> verbose(
     cl::desc("Print one line per phase (time, peak memory), the input's stage and the "
              "size of what was written"),
     cl::init(false), cl::cat(kilnCat));
+
+static cl::opt<std::string> quantizeMode(
+    "quantize",
+    cl::desc("Post-training quantization: int8 (convolutions and matmuls with constant weights: "
+             "uint8 activations, int8 per-channel weights; needs --calibration-data; see "
+             "docs/quantization.md)"),
+    cl::value_desc("int8"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("Folder of input samples that set the activation ranges for --quantize (ONNX "
+             "backend-test layout test_data_set_*/input_*.pb, or <input>.npy arrays)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> calibrationMethod(
+    "calibration",
+    cl::desc("How --quantize chooses an activation range from the calibration data: minmax "
+             "(default), percentile:P (clip the values beyond the P-th percentile, e.g. 99.99) "
+             "or entropy (the clipping with the least KL divergence)"),
+    cl::value_desc("minmax|percentile:P|entropy"), cl::init("minmax"), cl::cat(kilnCat));
+static cl::opt<std::string> evalData(
+    "eval-data",
+    cl::desc("Folder of inputs (and labels) on which --quantize prints the top-1 accuracy of the "
+             "float and the quantized model (their agreement without labels)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> quantReport(
+    "quant-report",
+    cl::desc("Write --quantize's per-layer report (precision, MACs, input range, scale, "
+             "sensitivity, measured time) to this file: JSON if it ends in .json, else text; "
+             "'-' for stdout"),
+    cl::value_desc("path"), cl::init(""), cl::cat(kilnCat));
 
 static cl::opt<std::string> maxModelSize(
     "max-model-size",
@@ -430,6 +463,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   topts.winograd = winograd;
+  QuantizeOptions qopts;
+  qopts.mode = quantizeMode;
+  qopts.calibrationData = calibrationData;
+  qopts.method = calibrationMethod;
+  qopts.evalData = evalData;
+  qopts.report = quantReport;
+  if (!checkQuantizeOptions(qopts))
+    return 1;
   topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
@@ -586,6 +627,54 @@ int main(int argc, char **argv) {
     if (failed(runPM("graph passes", "kiln-nn-optimize",
                      [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, popts); })))
       return 1;
+  }
+  if (!qopts.mode.empty()) {
+    if (stage > Stage::NN) {
+      phases.end();
+      printError("--quantize needs an .onnx model or an nn-stage MLIR input (" + inputFile +
+                 " is at the " + describe(stage).split(':').first + ")");
+      return 1;
+    }
+    // The side libraries (calibration, sensitivity, evaluation) run here.
+    kiln::TargetOptions side = topts;
+    side.onPhase = nullptr;
+    side.modelName = "quantize_side";
+    if (llvm::Error e = kiln::validateTargetOptions(*tgt, side, kiln::ArtifactKind::SharedLib)) {
+      printError(llvm::toString(std::move(e)));
+      return 1;
+    }
+    if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
+        llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
+      printError("--quantize calibrates by running the model on this machine: --mtriple " + side.triple +
+                 " is not the host's (" + llvm::sys::getProcessTriple() + ")");
+      return 1;
+    }
+    auto compileSide = [&](ModuleOp m, StringRef path, bool prof) -> LogicalResult {
+      kiln::TargetOptions o = side;
+      o.profile = prof;
+      if (uint64_t l2 = tgt->l2CacheBytes(o))
+        m->setAttr("kiln.l2_cache_bytes", mlir::IntegerAttr::get(mlir::IntegerType::get(&ctx, 64), l2));
+      kiln::PipelineOptions p = popts;
+      p.profile = prof;
+      if (const char *dump = std::getenv("KILN_QUANTIZE_DUMP")) {
+        // Debugging: each side library's nn module, next to DIR.
+        std::string err;
+        if (auto f = openOutputFile((llvm::Twine(dump) + "/" + llvm::sys::path::stem(path) + ".nn.mlir").str(), &err)) {
+          OpPrintingFlags flags;
+          m->print(f->os(), flags.elideLargeResourceString(64));
+          f->keep();
+        }
+      }
+      PassManager pm(&ctx);
+      kiln::buildNNToLinalgPipeline(pm, p);
+      tgt->buildLoweringPipeline(pm, o);
+      if (failed(pm.run(m)))
+        return failure();
+      return tgt->writeArtifact(m, o, kiln::ArtifactKind::SharedLib, path);
+    };
+    if (failed(kiln::compile::quantizeModule(*module, qopts, compileSide, phases)))
+      return 1;
+    kiln::releaseUnreferencedBlobs(*module);
   }
   if (emit == Emit::NN)
     return finish(printModule(*module, output));

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""Independent numpy reference of Kiln's int8 quantization (docs/quantization.md).
+
+usage: check_quantized.py MODEL.onnx REPORT.json IMAGES.npy KILN_OUTPUT.npy
+           [--max-rel-diff X] [--min-agreement F]
+
+Evaluates MODEL.onnx (Conv, Relu, MaxPool, Flatten, Gemm, MatMul, Add,
+Reshape: the Fashion-MNIST CNN) on IMAGES.npy in numpy, with every layer
+that REPORT.json (kiln-compile --quant-report) lists as int8 computed the
+way Kiln specifies it, not the way it implements it:
+
+  * the input quantized to uint8 with the report's scale and zero point:
+    q = clip(round_half_even(float32(x) / scale) + zp, 0, 255), in float32;
+  * the weights quantized per output channel, symmetric:
+    s_w = max|w| / 127 (1 for an all-zero channel),
+    wq = clip(round_half_even(w / s_w), -127, 127);
+  * an exact integer product sum((q - zp) * wq) (int64), then
+    float32(acc) * float32(scale * s_w) + bias in float32.
+
+and compares the logits with Kiln's (KILN_OUTPUT.npy, from kiln-run
+--save-outputs on the quantized library): the largest difference relative to
+the largest |logit| must be at most --max-rel-diff (default 1e-4: the two
+differ only in float rounding order, e.g. a fused multiply-add in Kiln's
+epilogue, which can move a value across a quantization step of the next
+layer), and the predicted classes must agree on at least --min-agreement of
+the images (default 0.999).  Exits 1 on a mismatch, printing the figures.
+"""
+import argparse
+import json
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+
+def quant_act(x, scale, zp):
+    q = np.round(x.astype(np.float32) / np.float32(scale)) + np.float32(zp)  # np.round: half to even
+    return np.clip(q, 0, 255).astype(np.int64) - zp
+
+
+def quant_weights(w, axis):
+    """Per-channel symmetric int8 along `axis`; returns (wq, scales)."""
+    red = tuple(i for i in range(w.ndim) if i != axis)
+    amax = np.max(np.abs(w), axis=red)
+    s = np.where(amax > 0, amax.astype(np.float32) / np.float32(127), np.float32(1)).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    wq = np.clip(np.round(w.astype(np.float32) / s.reshape(shape)), -127, 127).astype(np.int64)
+    return wq, s
+
+
+def conv2d(x, w, strides, pads, dil):
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w.shape
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (x.shape[2] - dil[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (x.shape[3] - dil[1] * (kw - 1) - 1) // strides[1] + 1
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = x[:, :, i * dil[0]: i * dil[0] + strides[0] * oh: strides[0],
+                                 j * dil[1]: j * dil[1] + strides[1] * ow: strides[1]]
+    return np.einsum("nckluv,fckl->nfuv", cols, w, optimize=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("report")
+    ap.add_argument("images")
+    ap.add_argument("kiln_output")
+    ap.add_argument("--max-rel-diff", type=float, default=1e-4)
+    ap.add_argument("--min-agreement", type=float, default=0.999)
+    a = ap.parse_args()
+
+    model = onnx.load(a.model)
+    report = json.load(open(a.report))
+    layers = {l["layer"]: l for l in report["layers"] if l["precision"] == "int8"}
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    env = dict(inits)
+    env[model.graph.input[0].name] = np.load(a.images).astype(np.float32)
+    used = set()
+    for node in model.graph.node:
+        at = {x.name: onnx.helper.get_attribute_value(x) for x in node.attribute}
+        ins = [env[i] for i in node.input if i]
+        op = node.op_type
+        q = layers.get(node.name)
+        if q:
+            used.add(node.name)
+        if op == "Conv":
+            x, w = ins[0], ins[1]
+            b = ins[2] if len(ins) > 2 else np.zeros(w.shape[0], np.float32)
+            assert at.get("group", 1) == 1, "grouped convolutions are not simulated"
+            args = (at.get("strides", [1, 1]), at.get("pads", [0, 0, 0, 0]), at.get("dilations", [1, 1]))
+            if q:
+                wq, sw = quant_weights(w, 0)
+                acc = conv2d(quant_act(x, q["input_scale"], q["input_zero_point"]), wq, *args)
+                sc = (np.float32(q["input_scale"]) * sw).astype(np.float32)
+                y = acc.astype(np.float32) * sc.reshape(1, -1, 1, 1) + b.reshape(1, -1, 1, 1)
+            else:
+                y = conv2d(x.astype(np.float64), w.astype(np.float64), *args) + b.reshape(1, -1, 1, 1)
+            env[node.output[0]] = y.astype(np.float32)
+        elif op in ("Gemm", "MatMul"):
+            x, w = ins[0], ins[1]
+            if op == "Gemm" and at.get("transB", 0):
+                w = w.T
+            assert op == "MatMul" or (at.get("alpha", 1.0) == 1.0 and not at.get("transA", 0))
+            b = ins[2] * at.get("beta", 1.0) if op == "Gemm" and len(ins) > 2 else np.zeros(w.shape[1], np.float32)
+            if q:
+                wq, sw = quant_weights(w, 1)
+                acc = quant_act(x, q["input_scale"], q["input_zero_point"]) @ wq
+                sc = (np.float32(q["input_scale"]) * sw).astype(np.float32)
+                y = acc.astype(np.float32) * sc + b
+            else:
+                y = x.astype(np.float64) @ w.astype(np.float64) + b
+            env[node.output[0]] = y.astype(np.float32)
+        elif op == "Relu":
+            env[node.output[0]] = np.maximum(ins[0], 0)
+        elif op == "MaxPool":
+            k, s = at["kernel_shape"], at.get("strides", [1, 1])
+            assert not any(at.get("pads", [0, 0, 0, 0]))
+            x = ins[0]
+            oh, ow = (x.shape[2] - k[0]) // s[0] + 1, (x.shape[3] - k[1]) // s[1] + 1
+            y = np.full(x.shape[:2] + (oh, ow), -np.inf, np.float32)
+            for i in range(k[0]):
+                for j in range(k[1]):
+                    y = np.maximum(y, x[:, :, i: i + s[0] * oh: s[0], j: j + s[1] * ow: s[1]])
+            env[node.output[0]] = y
+        elif op == "Flatten":
+            x = ins[0]
+            ax = at.get("axis", 1)
+            env[node.output[0]] = x.reshape(int(np.prod(x.shape[:ax])), -1)
+        elif op == "Reshape":
+            env[node.output[0]] = ins[0].reshape([int(d) if d != 0 else ins[0].shape[i]
+                                                  for i, d in enumerate(ins[1])])
+        elif op == "Add":
+            env[node.output[0]] = (ins[0] + ins[1]).astype(np.float32)
+        else:
+            sys.exit(f"check_quantized.py: {op} (node {node.name}) is not simulated")
+    missing = set(layers) - used
+    if missing:
+        sys.exit(f"check_quantized.py: report layers not in the model: {sorted(missing)}")
+    ref = env[model.graph.output[0].name]
+    got = np.load(a.kiln_output)
+    if got.shape != ref.shape:
+        sys.exit(f"check_quantized.py: Kiln's output has shape {got.shape}, the reference {ref.shape}")
+    rel = float(np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-30))
+    agree = float(np.mean(np.argmax(got, -1) == np.argmax(ref, -1)))
+    print(f"int8 layers simulated: {len(used)}; max |kiln - reference| / max |reference| = {rel:.3g}; "
+          f"predictions agree on {agree * 100:.2f} % of {ref.shape[0]} images")
+    if rel > a.max_rel_diff or agree < a.min_agreement:
+        print(f"MISMATCH: limits are {a.max_rel_diff:g} and {a.min_agreement * 100:.2f} %")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,682 @@
+//===- Quantize.cpp - kiln-compile --quantize: calibrate, rewrite, evaluate ===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// See Quantize.h.  The float model is compiled with extra outputs (the
+// tensors to observe) into a temporary library, which runs here through
+// Kiln's C runtime: calibration and the accuracy checks measure the code
+// Kiln generates, not a reimplementation of it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Quantize.h"
+#include "Options.h"
+
+#include "Dataset.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Support/NodeLocation.h"
+#include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/Quantize.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+
+using namespace mlir;
+using namespace kiln::compile;
+namespace quant = kiln::quant;
+
+bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
+  if (o.mode.empty()) {
+    for (auto [name, given] : {std::pair{"--calibration-data", !o.calibrationData.empty()},
+                               {"--eval-data", !o.evalData.empty()},
+                               {"--quant-report", !o.report.empty()}})
+      if (given) {
+        printError(llvm::Twine(name) + " needs --quantize");
+        return false;
+      }
+    return true;
+  }
+  if (o.mode != "int8") {
+    printError("unknown --quantize value '" + o.mode + "' (expected int8)");
+    return false;
+  }
+  if (o.calibrationData.empty()) {
+    printError("--quantize=" + o.mode +
+               " needs --calibration-data DIR (samples of the model's inputs that set the "
+               "activation ranges; scripts/write_fashion_mnist_data.py writes an example)");
+    return false;
+  }
+  llvm::StringRef m = o.method;
+  if (m.consume_front("percentile:")) {
+    double p;
+    if (m.getAsDouble(p) || !(p > 50 && p <= 100)) {
+      printError("--calibration=percentile:P needs P in (50, 100], e.g. percentile:99.99 (got '" + o.method +
+                 "')");
+      return false;
+    }
+    o.percentile = p;
+    o.method = "percentile";
+  } else if (m != "minmax" && m != "entropy") {
+    printError("unknown --calibration value '" + o.method + "' (expected minmax, percentile:P or entropy)");
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+constexpr int kBins = 2048;
+
+/// What one observed tensor (a layer's input) saw over the calibration set.
+struct TapStats {
+  double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+  std::vector<double> hist; // kBins over [lo, hi] (second pass)
+  uint64_t count = 0;
+  bool nonFinite = false;
+};
+
+/// One quantizable layer, for the report.
+struct Layer {
+  std::string name, opType;
+  int64_t macs = 0;
+  float lo = 0, hi = 0;
+  quant::ActParams act;
+  double errSq = 0, refSq = 0; // sensitivity: sum of squared error / of squared reference
+  double fp32Ns = -1, int8Ns = -1;
+};
+
+/// A loaded temporary library.
+struct Model {
+  kiln_model *m = nullptr;
+  ~Model() { kiln_model_free(m); }
+};
+
+/// The entry function of an nn-stage module.
+func::FuncOp entryOf(ModuleOp module) {
+  func::FuncOp entry;
+  module.walk([&](func::FuncOp f) {
+    if (f->hasAttr("kiln.entry"))
+      entry = f;
+  });
+  return entry;
+}
+
+/// The model inputs as the data set loader checks them.
+std::vector<kiln::data::InputSpec> inputSpecs(func::FuncOp entry) {
+  std::vector<kiln::data::InputSpec> specs;
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+    kiln::data::InputSpec s;
+    if (auto n = entry.getArgAttrOfType<StringAttr>(i, "kiln.name"))
+      s.name = n.str();
+    if (auto d = entry.getArgAttrOfType<IntegerAttr>(i, "kiln.dtype"))
+      s.dtype = kiln_dtype(d.getInt());
+    for (int64_t d : cast<RankedTensorType>(entry.getArgument(i).getType()).getShape())
+      s.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+/// Appends `values` to the entry's results (named `prefix<i>`, f32).
+void addOutputs(func::FuncOp entry, ArrayRef<Value> values, StringRef prefix) {
+  auto ret = cast<func::ReturnOp>(entry.getBody().back().getTerminator());
+  unsigned first = ret.getNumOperands();
+  SmallVector<Value> results(ret.getOperands());
+  results.append(values.begin(), values.end());
+  ret->setOperands(results);
+  SmallVector<Type> types;
+  for (Value v : results)
+    types.push_back(v.getType());
+  entry.setType(FunctionType::get(entry.getContext(), entry.getArgumentTypes(), types));
+  Builder b(entry.getContext());
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned i = 0; i < results.size(); ++i) {
+    if (i < first) {
+      attrs.push_back(entry.getResultAttrDict(i));
+      continue;
+    }
+    attrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("kiln.name", b.getStringAttr(prefix + std::to_string(i - first))),
+         b.getNamedAttr("kiln.dtype", b.getI32IntegerAttr(KILN_DTYPE_FLOAT))}));
+  }
+  entry.setAllResultAttrs(attrs);
+}
+
+/// Runs `model` on every sample; `visit(sample index, outputs)` sees the
+/// outputs (freed after it returns).
+LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
+                     llvm::function_ref<LogicalResult(size_t, ArrayRef<kiln_tensor>)> visit) {
+  int32_t nOut = kiln_model_num_outputs(model);
+  std::vector<kiln_tensor> outs(nOut);
+  for (size_t s = 0; s < data.samples.size(); ++s) {
+    const kiln::data::Sample &sample = data.samples[s];
+    std::vector<kiln_tensor> ins;
+    for (const kiln::data::Tensor &t : sample.inputs) {
+      kiln_tensor k{};
+      k.data = const_cast<uint8_t *>(t.bytes.data());
+      k.size_bytes = t.bytes.size();
+      k.dtype = t.dtype;
+      k.rank = (int32_t)t.dims.size();
+      for (size_t d = 0; d < t.dims.size(); ++d)
+        k.dims[d] = t.dims[d];
+      ins.push_back(k);
+    }
+    for (auto &o : outs)
+      o = kiln_tensor{};
+    if (kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), nOut) != KILN_OK) {
+      printError(llvm::Twine(what) + ": running the model on " + sample.source + " failed: " + kiln_last_error());
+      return failure();
+    }
+    LogicalResult r = visit(s, outs);
+    for (auto &o : outs)
+      kiln_free(o.data);
+    if (failed(r))
+      return failure();
+  }
+  return success();
+}
+
+/// Average nanoseconds per run of each profile entry, by the name of its
+/// first node (an entry of fused nodes is named "first+second+...": a
+/// layer's entry includes what was fused into it, e.g. its ReLU and the
+/// next layer's quantization).
+std::map<std::string, double> profileNs(kiln_model *model, size_t runs) {
+  std::map<std::string, double> ns;
+  int32_t n = 0;
+  if (!kiln_model_has_profile(model) || kiln_model_profile_count(model, &n) != KILN_OK)
+    return ns;
+  for (int32_t i = 0; i < n; ++i) {
+    kiln_profile_entry e;
+    if (kiln_model_profile_entry(model, i, &e) == KILN_OK && runs)
+      ns[llvm::StringRef(e.name).split('+').first.str()] += double(e.ns) / double(runs);
+  }
+  return ns;
+}
+
+/// The range [lo, hi] to quantize a tensor to, from its statistics.
+std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &o) {
+  if (t.count == 0 || !(t.hi >= t.lo))
+    return {0, 0};
+  if (o.method == "minmax" || t.hist.empty() || t.hi == t.lo)
+    return {t.lo, t.hi};
+  double width = (t.hi - t.lo) / kBins;
+  double total = 0;
+  for (double h : t.hist)
+    total += h;
+  if (o.method == "percentile") {
+    // The values below the (100 - P)th and above the Pth percentile are
+    // clipped (the lower bound only where the tensor has negative values).
+    double tail = total * (100 - o.percentile) / 100;
+    double acc = 0, lo = t.lo, hi = t.hi;
+    for (int i = kBins - 1; i >= 0; --i) {
+      acc += t.hist[i];
+      if (acc > tail) {
+        hi = t.lo + (i + 1) * width;
+        break;
+      }
+    }
+    acc = 0;
+    for (int i = 0; i < kBins; ++i) {
+      acc += t.hist[i];
+      if (acc > tail) {
+        lo = t.lo + i * width;
+        break;
+      }
+    }
+    return {std::min(lo, 0.0) < 0 ? lo : t.lo, hi};
+  }
+  // entropy: the clipping threshold T of |x| whose quantization to the
+  // levels available on that side keeps the distribution closest (least
+  // Kullback-Leibler divergence) to the observed one, over candidate
+  // thresholds from 1/16 of the range up (TensorRT's calibration, on the
+  // histogram of |x| rebuilt from the value histogram).
+  double amax = std::max(std::fabs(t.lo), std::fabs(t.hi));
+  std::vector<double> abs(kBins, 0);
+  for (int i = 0; i < kBins; ++i) {
+    double center = t.lo + (i + 0.5) * width;
+    int j = std::min(kBins - 1, int(std::fabs(center) / amax * kBins));
+    abs[j] += t.hist[i];
+  }
+  int levels = t.lo >= 0 ? 256 : 128;
+  int best = kBins;
+  double bestKL = std::numeric_limits<double>::infinity();
+  for (int n = std::max(levels, kBins / 16); n <= kBins; ++n) {
+    std::vector<double> p(abs.begin(), abs.begin() + n);
+    for (int i = n; i < kBins; ++i)
+      p[n - 1] += abs[i];
+    double psum = 0;
+    for (double v : p)
+      psum += v;
+    if (psum <= 0)
+      continue;
+    // Q: p merged into `levels` groups, each group's mass spread evenly
+    // over its non-empty bins.
+    std::vector<double> q(n, 0);
+    for (int g = 0; g < levels; ++g) {
+      int b0 = int(int64_t(g) * n / levels), b1 = int(int64_t(g + 1) * n / levels);
+      double mass = 0;
+      int nonEmpty = 0;
+      for (int i = b0; i < b1; ++i) {
+        mass += abs[i] + (i == n - 1 ? p[n - 1] - abs[i] : 0);
+        nonEmpty += p[i] > 0;
+      }
+      for (int i = b0; i < b1; ++i)
+        if (p[i] > 0)
+          q[i] = mass / nonEmpty;
+    }
+    double kl = 0;
+    for (int i = 0; i < n; ++i)
+      if (p[i] > 0)
+        kl += p[i] / psum * std::log((p[i] / psum) / std::max(q[i] / psum, 1e-12));
+    if (kl < bestKL) {
+      bestKL = kl;
+      best = n;
+    }
+  }
+  double T = amax * (best + 0.5) / kBins;
+  return {std::max(t.lo, -T), std::min(t.hi, T)};
+}
+
+/// Top-1 over a data set: per run, argmax over the last dim of output 0 for
+/// each row.  `preds` gets every row's class.
+LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
+                                 std::vector<int64_t> &preds, double &ns) {
+  preds.clear();
+  auto t0 = std::chrono::steady_clock::now();
+  LogicalResult r = runAll(model, data, what, [&](size_t s, ArrayRef<kiln_tensor> outs) -> LogicalResult {
+    const kiln_tensor &o = outs[0];
+    if (o.dtype != KILN_DTYPE_FLOAT || o.rank < 1) {
+      printError(llvm::Twine(what) + ": top-1 needs a float output 0 with a class dim last (got " +
+                 kiln_dtype_name(o.dtype) + " of rank " + llvm::Twine(o.rank) + ")");
+      return failure();
+    }
+    int64_t classes = o.dims[o.rank - 1];
+    int64_t n = classes ? int64_t(o.size_bytes / 4) / classes : 0;
+    int64_t rows = data.samples[s].inputs.empty() ? 1 : data.samples[s].inputs[0].dims[0];
+    if (!data.samples[s].labels.empty() && n != (int64_t)data.samples[s].labels.size()) {
+      printError(llvm::Twine(what) + ": " + data.samples[s].source + " has " +
+                 llvm::Twine(data.samples[s].labels.size()) + " labels but output 0 has " + llvm::Twine(n) +
+                 " rows of " + llvm::Twine(classes) + " classes");
+      return failure();
+    }
+    (void)rows;
+    const float *p = static_cast<const float *>(o.data);
+    for (int64_t i = 0; i < n; ++i)
+      preds.push_back(std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes));
+    return success();
+  });
+  ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::string fmt(double v, int prec) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format(("%." + std::to_string(prec) + "f").c_str(), v);
+  return s;
+}
+
+void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, const QuantizeOptions &o) {
+  os << "kiln-compile --quantize=" << o.mode << ": " << layers.size() << " layers (calibration: " << o.method;
+  if (o.method == "percentile")
+    os << " " << llvm::format("%g", o.percentile);
+  os << ")\n";
+  size_t w = 6, wop = 3;
+  for (const Layer &l : layers) {
+    w = std::max(w, l.name.size() + 2);
+    wop = std::max(wop, l.opType.size() + 2);
+  }
+  os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::left_justify("precision", 10)
+     << llvm::right_justify("MACs", 12) << llvm::right_justify("input range", 24)
+     << llvm::right_justify("scale", 12) << llvm::right_justify("zp", 5) << llvm::right_justify("rel.err", 10)
+     << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int8 us", 10) << "\n";
+  for (const Layer &l : layers) {
+    os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << llvm::left_justify("int8", 10)
+       << llvm::right_justify(std::to_string(l.macs), 12)
+       << llvm::right_justify("[" + fmt(l.lo, 4) + ", " + fmt(l.hi, 4) + "]", 24)
+       << llvm::right_justify(fmt(l.act.scale, 6), 12) << llvm::right_justify(std::to_string(l.act.zeroPoint), 5)
+       << llvm::right_justify(l.refSq > 0 ? fmt(std::sqrt(l.errSq / l.refSq), 5) : "-", 10)
+       << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
+       << llvm::right_justify(l.int8Ns >= 0 ? fmt(l.int8Ns / 1e3, 1) : "-", 10) << "\n";
+  }
+}
+
+llvm::json::Value jsonReport(ArrayRef<Layer> layers, const QuantizeOptions &o, const llvm::json::Object &eval) {
+  llvm::json::Array arr;
+  for (const Layer &l : layers) {
+    llvm::json::Object e{{"layer", l.name},
+                         {"op", l.opType},
+                         {"precision", "int8"},
+                         {"macs", l.macs},
+                         {"input_range", llvm::json::Array{l.lo, l.hi}},
+                         {"input_scale", l.act.scale},
+                         {"input_zero_point", l.act.zeroPoint}};
+    if (l.refSq > 0)
+      e["sensitivity"] = std::sqrt(l.errSq / l.refSq);
+    if (l.fp32Ns >= 0)
+      e["fp32_us"] = l.fp32Ns / 1e3;
+    if (l.int8Ns >= 0)
+      e["int8_us"] = l.int8Ns / 1e3;
+    arr.push_back(std::move(e));
+  }
+  llvm::json::Object root{{"quantize", o.mode},
+                          {"calibration", o.method == "percentile" ? "percentile:" + std::string(llvm::formatv("{0}", o.percentile)) : o.method},
+                          {"activations", "uint8, asymmetric, per tensor"},
+                          {"weights", "int8, symmetric, per output channel"},
+                          {"layers", std::move(arr)}};
+  if (!eval.empty())
+    root["evaluation"] = llvm::json::Object(eval);
+  return llvm::json::Value(std::move(root));
+}
+
+/// A clone of `module` whose weights are copies in blobs of their own:
+/// compiling a module releases its blobs (the back end moves the weights
+/// into the LLVM module), which would empty the original's weights, since
+/// a clone refers to the same named resources.
+OwningOpRef<ModuleOp> cloneWithOwnWeights(ModuleOp module) {
+  OwningOpRef<ModuleOp> clone = module.clone();
+  llvm::DenseMap<void *, Attribute> copies;
+  AttrTypeReplacer replacer;
+  replacer.addReplacement([&](DenseResourceElementsAttr a) -> std::optional<Attribute> {
+    void *key = a.getRawHandle().getResource();
+    if (auto it = copies.find(key); it != copies.end() && it->second)
+      return cast<DenseResourceElementsAttr>(it->second).getType() == a.getType()
+                 ? it->second
+                 : DenseResourceElementsAttr::get(a.getType(), cast<DenseResourceElementsAttr>(it->second).getRawHandle());
+    AsmResourceBlob *blob = a.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    auto copy = HeapAsmResourceBlob::allocateAndCopyWithAlign(blob->getData(), blob->getDataAlignment());
+    Attribute c = DenseResourceElementsAttr::get(a.getType(), (a.getRawHandle().getKey() + "_q").str(), std::move(copy));
+    copies[key] = c;
+    return c;
+  });
+  replacer.recursivelyReplaceElementsIn(*clone, /*replaceAttrs=*/true, /*replaceLocs=*/false, /*replaceTypes=*/false);
+  return clone;
+}
+
+/// A temporary folder removed when it goes out of scope.
+struct TempDir {
+  llvm::SmallString<128> path;
+  ~TempDir() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
+
+} // namespace
+
+LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptions &opts, const CompileFn &compile,
+                                            PhaseReport &phases) {
+  func::FuncOp entry = entryOf(module);
+  if (!entry) {
+    printError("--quantize: the module has no entry function");
+    return failure();
+  }
+  // Layers to quantize, with their names for the report.
+  SmallVector<Operation *> ops = quant::quantizableLayers(module);
+  auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
+  std::vector<Layer> layers;
+  for (Operation *op : ops) {
+    Layer l;
+    l.name = kiln::onnxNodeName(op->getLoc(), table).str();
+    if (l.name.empty())
+      l.name = "(unnamed)";
+    Attribute t = table ? table.get(l.name) : Attribute();
+    l.opType = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str()
+                                        : isa<nn::ConvOp>(op) ? "Conv" : "MatMul";
+    l.macs = quant::layerMacs(op);
+    layers.push_back(std::move(l));
+  }
+  if (ops.empty()) {
+    llvm::errs() << kTool << ": warning: --quantize: no layer of this model can run in int8 (convolutions and "
+                 << "matmuls with constant weights); the library stays fp32\n";
+    return success();
+  }
+
+  phases.begin("quantization: data");
+  std::vector<kiln::data::InputSpec> specs = inputSpecs(entry);
+  kiln::data::Dataset calib, eval;
+  std::string err;
+  if (!kiln::data::loadDataset(opts.calibrationData, specs, "--calibration-data", opts.batch, calib, err)) {
+    printError(err);
+    return failure();
+  }
+  if (!opts.evalData.empty() &&
+      !kiln::data::loadDataset(opts.evalData, specs, "--eval-data", opts.batch, eval, err)) {
+    printError(err);
+    return failure();
+  }
+  TempDir tmp;
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln-quantize", tmp.path)) {
+    printError("--quantize: cannot create a temporary folder: " + ec.message());
+    return failure();
+  }
+  auto libPath = [&](StringRef name) {
+    llvm::SmallString<128> p(tmp.path);
+    llvm::sys::path::append(p, name);
+    return std::string(p);
+  };
+  auto loadLib = [&](StringRef path, Model &m) -> LogicalResult {
+    if (kiln_model_load(path.str().c_str(), &m.m) != KILN_OK) {
+      printError(llvm::Twine("--quantize: cannot load the temporary library: ") + kiln_last_error());
+      return failure();
+    }
+    return success();
+  };
+  int32_t numOutputs = (int32_t)entry.getNumResults();
+
+  // 1. Calibration library: the float model plus each layer's input.
+  phases.begin("quantization: calibration");
+  std::vector<int> tapOf(ops.size());
+  std::vector<TapStats> taps;
+  {
+    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+    SmallVector<Operation *> cops = quant::quantizableLayers(*clone);
+    assert(cops.size() == ops.size() && "the clone has other layers");
+    SmallVector<Value> values;
+    for (size_t i = 0; i < cops.size(); ++i) {
+      Value x = quant::layerInput(cops[i]);
+      auto it = llvm::find(values, x);
+      tapOf[i] = int(it - values.begin());
+      if (it == values.end())
+        values.push_back(x);
+    }
+    addOutputs(entryOf(*clone), values, "kiln.calibration.");
+    taps.resize(values.size());
+    std::string path = libPath("calibration.so");
+    if (failed(compile(*clone, path, /*profile=*/true)))
+      return failure();
+    Model m;
+    if (failed(loadLib(path, m)))
+      return failure();
+    auto observe = [&](bool histogram) {
+      return runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
+        for (size_t t = 0; t < taps.size(); ++t) {
+          const kiln_tensor &o = outs[numOutputs + t];
+          const float *p = static_cast<const float *>(o.data);
+          size_t n = o.size_bytes / 4;
+          TapStats &s = taps[t];
+          if (!histogram) {
+            for (size_t i = 0; i < n; ++i) {
+              float v = p[i];
+              if (!std::isfinite(v)) {
+                s.nonFinite = true;
+                continue;
+              }
+              s.lo = std::min<double>(s.lo, v);
+              s.hi = std::max<double>(s.hi, v);
+            }
+            s.count += n;
+            continue;
+          }
+          if (s.hist.empty())
+            s.hist.assign(kBins, 0);
+          double scale = s.hi > s.lo ? kBins / (s.hi - s.lo) : 0;
+          for (size_t i = 0; i < n; ++i)
+            if (std::isfinite(p[i]))
+              s.hist[std::min(kBins - 1, std::max(0, int((p[i] - s.lo) * scale)))] += 1;
+        }
+        return success();
+      });
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    if (failed(observe(false)) || (opts.method != "minmax" && failed(observe(true))))
+      return failure();
+    phases.note("calibration: " + llvm::Twine(calib.count) + " examples in " + llvm::Twine(calib.samples.size()) +
+                " runs, " +
+                fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
+    std::map<std::string, double> ns = profileNs(m.m, calib.samples.size() * (opts.method == "minmax" ? 1 : 2));
+    for (Layer &l : layers)
+      if (auto it = ns.find(l.name); it != ns.end())
+        l.fp32Ns = it->second;
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const TapStats &s = taps[tapOf[i]];
+    if (s.nonFinite) {
+      printError("--calibration-data: the input of layer '" + layers[i].name +
+                 "' holds NaN or infinite values on the calibration data; its range cannot be calibrated");
+      return failure();
+    }
+    auto [lo, hi] = chooseRange(s, opts);
+    layers[i].lo = float(lo);
+    layers[i].hi = float(hi);
+    layers[i].act = quant::activationParams(float(lo), float(hi));
+  }
+
+  // 2. Sensitivity: each layer in float and in int8 on the same float input.
+  phases.begin("quantization: sensitivity");
+  {
+    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+    SmallVector<Operation *> cops = quant::quantizableLayers(*clone);
+    SmallVector<Value> values;
+    OpBuilder b(clone->getContext());
+    for (size_t i = 0; i < cops.size(); ++i) {
+      b.setInsertionPointAfter(cops[i]);
+      Operation *copy = b.clone(*cops[i]);
+      Operation *q = quant::quantizeLayer(b, copy, layers[i].act);
+      values.push_back(cops[i]->getResult(0));
+      values.push_back(q->getResult(0));
+    }
+    addOutputs(entryOf(*clone), values, "kiln.sensitivity.");
+    std::string path = libPath("sensitivity.so");
+    if (failed(compile(*clone, path, /*profile=*/false)))
+      return failure();
+    Model m;
+    if (failed(loadLib(path, m)))
+      return failure();
+    if (failed(runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
+          for (size_t i = 0; i < layers.size(); ++i) {
+            const kiln_tensor &f = outs[numOutputs + 2 * i], &q = outs[numOutputs + 2 * i + 1];
+            const float *pf = static_cast<const float *>(f.data), *pq = static_cast<const float *>(q.data);
+            for (size_t k = 0, n = f.size_bytes / 4; k < n; ++k) {
+              double d = double(pq[k]) - pf[k];
+              layers[i].errSq += d * d;
+              layers[i].refSq += double(pf[k]) * pf[k];
+            }
+          }
+          return success();
+        })))
+      return failure();
+  }
+
+  // 3. The rewrite.
+  phases.begin("quantization: rewrite");
+  Builder b(module.getContext());
+  for (size_t i = 0; i < ops.size(); ++i)
+    ops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
+  {
+    PassManager pm(module.getContext());
+    pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
+    if (failed(pm.run(module)))
+      return failure();
+  }
+
+  // 4. Accuracy on the evaluation data: the float model (the calibration
+  // library without its extra outputs) and the quantized one.
+  llvm::json::Object evalJson;
+  if (!opts.evalData.empty()) {
+    phases.begin("quantization: evaluation");
+    std::vector<int64_t> fp32Pred, int8Pred;
+    double fp32Ns = 0, int8Ns = 0;
+    std::string fpath = libPath("calibration.so"), qpath = libPath("quantized.so");
+    {
+      OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+      if (failed(compile(*clone, qpath, /*profile=*/true)))
+        return failure();
+    }
+    Model fm, qm;
+    if (failed(loadLib(fpath, fm)) || failed(loadLib(qpath, qm)))
+      return failure();
+    if (failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred, fp32Ns)) ||
+        failed(collectPredictions(qm.m, eval, "--eval-data", int8Pred, int8Ns)))
+      return failure();
+    std::map<std::string, double> ns = profileNs(qm.m, eval.samples.size());
+    for (Layer &l : layers)
+      if (auto it = ns.find(l.name); it != ns.end())
+        l.int8Ns = it->second;
+    size_t n = fp32Pred.size(), agree = 0;
+    for (size_t i = 0; i < n; ++i)
+      agree += fp32Pred[i] == int8Pred[i];
+    llvm::raw_ostream &os = llvm::errs();
+    os << kTool << ": --eval-data: " << n << " examples\n";
+    evalJson["examples"] = int64_t(n);
+    evalJson["agreement"] = n ? double(agree) / n : 0.0;
+    if (eval.labeled) {
+      std::vector<int64_t> labels;
+      for (const auto &s : eval.samples)
+        labels.insert(labels.end(), s.labels.begin(), s.labels.end());
+      size_t c32 = 0, c8 = 0;
+      for (size_t i = 0; i < n; ++i) {
+        c32 += fp32Pred[i] == labels[i];
+        c8 += int8Pred[i] == labels[i];
+      }
+      double a32 = 100.0 * c32 / n, a8 = 100.0 * c8 / n;
+      os << kTool << ":   top-1 fp32 " << fmt(a32, 2) << " % (" << c32 << "/" << n << "), int8 " << fmt(a8, 2)
+         << " % (" << c8 << "/" << n << "), difference " << fmt(a8 - a32, 2) << " points\n";
+      evalJson["top1_fp32"] = a32;
+      evalJson["top1_int8"] = a8;
+    }
+    os << kTool << ":   int8 agrees with fp32 on " << agree << "/" << n << " (" << fmt(n ? 100.0 * agree / n : 0, 2)
+       << " %)\n";
+  }
+
+  // 5. The report.
+  if (!opts.report.empty()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (StringRef(opts.report).ends_with(".json"))
+      os << llvm::formatv("{0:2}", jsonReport(layers, opts, evalJson)) << "\n";
+    else
+      writeTextReport(os, layers, opts);
+    if (opts.report == "-") {
+      llvm::outs() << text;
+    } else {
+      std::error_code ec;
+      llvm::raw_fd_ostream f(opts.report, ec);
+      if (ec) {
+        printError("--quant-report: cannot write '" + opts.report + "': " + ec.message());
+        return failure();
+      }
+      f << text;
+    }
+  }
+  return success();
+}

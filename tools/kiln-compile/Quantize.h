@@ -1,0 +1,63 @@
+//===- Quantize.h - kiln-compile --quantize: calibrate, rewrite, evaluate -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// Post-training quantization in kiln-compile, between the graph passes and
+// the lowering (docs/quantization.md):
+//   1. calibration: the float model, compiled with the activation input of
+//      every quantizable layer as an extra output, runs on the
+//      --calibration-data samples; each layer's input range is taken from
+//      what it saw (--calibration=minmax|percentile:P|entropy);
+//   2. sensitivity: a second library runs every layer twice on its float
+//      input, in float and in int8, and measures the int8 output's relative
+//      error (each layer alone);
+//   3. kiln-nn-quantize rewrites the calibrated layers to int8;
+//   4. with --eval-data: top-1 (or agreement with float) of the float and the
+//      quantized model on the evaluation samples;
+//   5. the per-layer report (--quant-report, text or JSON).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_KILN_COMPILE_QUANTIZE_H
+#define KILN_TOOLS_KILN_COMPILE_QUANTIZE_H
+
+#include "Phases.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <string>
+
+namespace kiln::compile {
+
+struct QuantizeOptions {
+  /// --quantize: "" (off) or "int8".
+  std::string mode;
+  /// --calibration-data, --eval-data: data set folders (tools/common/Dataset.h).
+  std::string calibrationData, evalData;
+  /// --calibration: "minmax", "percentile" (with `percentile`) or "entropy".
+  std::string method = "minmax";
+  double percentile = 99.99;
+  /// --quant-report: "" (none), "-" (stdout, text), a path (JSON if it ends
+  /// in .json, else text).
+  std::string report;
+  /// Examples per run when the model's batch dim is dynamic.
+  int64_t batch = 32;
+};
+
+/// Checks the option values (before any work); reports and returns false
+/// on an error.
+bool checkQuantizeOptions(QuantizeOptions &opts);
+
+/// Lowers `module` (nn stage; the caller's clone) to a shared library at
+/// `path`, instrumented with the per-node profile when `profile`.
+using CompileFn = std::function<mlir::LogicalResult(mlir::ModuleOp module, llvm::StringRef path, bool profile)>;
+
+/// Steps 1-5 on `module` (nn stage, after the graph passes).  Errors are
+/// reported (naming the file or layer) and return failure.
+mlir::LogicalResult quantizeModule(mlir::ModuleOp module, const QuantizeOptions &opts, const CompileFn &compile,
+                                   PhaseReport &phases);
+
+} // namespace kiln::compile
+
+#endif
