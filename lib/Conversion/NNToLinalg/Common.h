@@ -213,6 +213,14 @@ Value applyAct(OpBuilder &b, Location loc, OpT op, Value v, Value residual = Val
 /// end's int8 micro-kernel recognizes (kiln-cpu-int8-matmul).
 Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned);
 
+/// The int32 product of the constant i8 weights `w` [F, K] (sign-extended)
+/// and each image's i8 columns `cols` [N, K, P] (zero-extended when
+/// `xUnsigned`): [N, F, P], one linalg.generic over (n, f, p, k) (maps
+/// (f, k), (n, k, p) -> (n, f, p)) on a zero-filled init: an int8
+/// convolution's product, the form the CPU back end's int8 convolution
+/// micro-kernel recognizes.
+Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, bool xUnsigned);
+
 /// The residual add and activation of a conv/matmul after its reduction.
 template <typename OpT>
 Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v) {

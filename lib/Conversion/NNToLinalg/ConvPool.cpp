@@ -525,11 +525,12 @@ FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
 /// float(acc - zp * sum(w[f])) * (sx * sw[f]) + bias[f] (the zero point's
 /// contribution is one constant per channel: the padding holds the zero
 /// point too), then the residual add and activation.  Ungrouped 2-D
-/// convolutions gather the windows (im2col, [N * OH * OW, C * KH * KW],
-/// each pixel's window contiguous) and run the int8 product with the filter
-/// as a [C * KH * KW, F] constant (int8Matmul, the CPU's int8 micro-kernel),
-/// the epilogue reading the [pixels, F] accumulator back into NCHW; other
-/// convolutions accumulate in one linalg.generic (convGenericND).
+/// convolutions gather the windows (im2col, [N, C * KH * KW, OH * OW], each
+/// window position's output row contiguous; a 1x1 stride-1 convolution
+/// reads its input as it is) and run the int8 product of the filter [F,
+/// C * KH * KW] with them (int8WeightsProduct, the CPU's int8 convolution
+/// micro-kernel) into NCHW; other convolutions accumulate in one
+/// linalg.generic (convGenericND).
 FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -555,33 +556,64 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
     int64_t C = wt.getDimSize(1), KH = wt.getDimSize(2), KW = wt.getDimSize(3), OH = res.getDimSize(2),
             OW = res.getDimSize(3);
     ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilations();
-    // cols[n, oh, ow, c, kh, kw] = x[n, c, oh*s + kh*d, ow*s + kw*d].
-    auto colT = RankedTensorType::get({xt.getDimSize(0), OH, OW, C, KH, KW}, i8);
-    SmallVector<Value> dyn;
-    if (xt.isDynamicDim(0))
-      dyn.push_back(dimOf(b, loc, x, 0));
-    Value cols = linalg::GenericOp::create(
-                     b, loc, TypeRange{colT}, ValueRange{x}, ValueRange{tensor::EmptyOp::create(b, loc, colT, dyn)},
-                     SmallVector<AffineMap>{AffineMap::get(6, 0, {D(0), D(3), D(1) * st[0] + D(4) * dl[0], D(2) * st[1] + D(5) * dl[1]}, ctx),
-                                            b.getMultiDimIdentityMap(6)},
-                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-                     [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
-                     .getResult(0);
-    int64_t P = xt.isDynamicDim(0) ? kDyn : xt.getDimSize(0) * OH * OW;
-    Value a = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({P, per}, i8), cols,
-                                              SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-    // The filter as [C*KH*KW, F].
-    SmallVector<int8_t> wT(w.size());
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t k = 0; k < per; ++k)
-        wT[k * F + f] = w[f * per + k];
-    Value wMat = makeI8Constant(b, loc, RankedTensorType::get({per, F}, i8), wT, "qconv_filter_kf");
-    Value acc2 = int8Matmul(b, loc, a, wMat, u);
-    SmallVector<OpFoldResult> os{xt.isDynamicDim(0) ? OpFoldResult(dimOf(b, loc, x, 0)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(0))),
-                                 b.getIndexAttr(OH), b.getIndexAttr(OW), b.getIndexAttr(F)};
-    acc = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({xt.getDimSize(0), OH, OW, F}, i32), acc2,
-                                        SmallVector<ReassociationIndices>{{0, 1, 2}, {3}}, os);
-    accMap = AffineMap::get(4, 0, {D(0), D(2), D(3), D(1)}, ctx);
+    Value cols;
+    auto colsT = RankedTensorType::get({xt.getDimSize(0), per, OH * OW}, i8);
+    if (KH * KW > 1 && st[0] == 1 && st[1] == 1 && C >= 4) {
+      // Stride 1: the product reads the padded input directly, one
+      // linalg.generic over (n, f, oh, ow, c, kh, kw) with the filter first
+      // (the CPU's direct int8 convolution kernel, which takes channels in
+      // fours: with fewer, the gathered windows below waste less).
+      auto D7 = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+      auto accT = res.clone(i32);
+      SmallVector<Value> dims{dimOf(b, loc, x, 0)};
+      for (int64_t i = 1; i < 4; ++i)
+        dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+      Value init = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
+      SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+      iters.append(3, utils::IteratorType::reduction);
+      acc = linalg::GenericOp::create(
+                b, loc, TypeRange{accT}, ValueRange{op.getFilter(), x}, ValueRange{init},
+                SmallVector<AffineMap>{AffineMap::get(7, 0, {D7(1), D7(4), D7(5), D7(6)}, ctx),
+                                       AffineMap::get(7, 0, {D7(0), D7(4), D7(2) + D7(5) * dl[0], D7(3) + D7(6) * dl[1]}, ctx),
+                                       AffineMap::get(7, 0, {D7(0), D7(1), D7(2), D7(3)}, ctx)},
+                iters,
+                [&](OpBuilder &nb, Location nl, ValueRange v) {
+                  Value y = arith::ExtSIOp::create(nb, nl, i32, v[0]);
+                  Value xx = u ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[1])
+                               : (Value)arith::ExtSIOp::create(nb, nl, i32, v[1]);
+                  linalg::YieldOp::create(nb, nl, (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, y, xx)));
+                })
+                .getResult(0);
+      cols = Value();
+    } else if (KH == 1 && KW == 1 && st[0] == 1 && st[1] == 1 && xt.getDimSize(2) == OH && xt.getDimSize(3) == OW) {
+      // A 1x1 stride-1 convolution reads the image as it is: [N, C, H * W].
+      cols = tensor::CollapseShapeOp::create(b, loc, colsT, x, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    } else {
+      // cols[n, c, kh, kw, oh, ow] = x[n, c, oh*s + kh*d, ow*s + kw*d]: the
+      // output row innermost (contiguous reads at stride 1).
+      auto colT = RankedTensorType::get({xt.getDimSize(0), C, KH, KW, OH, OW}, i8);
+      SmallVector<Value> dyn;
+      if (xt.isDynamicDim(0))
+        dyn.push_back(dimOf(b, loc, x, 0));
+      Value g = linalg::GenericOp::create(
+                    b, loc, TypeRange{colT}, ValueRange{x}, ValueRange{tensor::EmptyOp::create(b, loc, colT, dyn)},
+                    SmallVector<AffineMap>{AffineMap::get(6, 0, {D(0), D(1), D(4) * st[0] + D(2) * dl[0], D(5) * st[1] + D(3) * dl[1]}, ctx),
+                                           b.getMultiDimIdentityMap(6)},
+                    SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                    [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+                    .getResult(0);
+      cols = tensor::CollapseShapeOp::create(b, loc, colsT, g, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5}});
+    }
+    if (cols) {
+      // The filter as [F, C*KH*KW] (the same row-major data).
+      Value wMat = makeI8Constant(b, loc, RankedTensorType::get({F, per}, i8), w, "qconv_filter");
+      Value acc3 = int8WeightsProduct(b, loc, wMat, cols, u);
+      SmallVector<OpFoldResult> os{xt.isDynamicDim(0) ? OpFoldResult(dimOf(b, loc, x, 0)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(0))),
+                                   b.getIndexAttr(F), b.getIndexAttr(OH), b.getIndexAttr(OW)};
+      acc = tensor::ExpandShapeOp::create(b, loc, res.clone(i32), acc3,
+                                          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, os);
+    }
+    accMap = b.getMultiDimIdentityMap(r);
   } else {
     acc = convGenericND(b, loc, x, op.getFilter(), Value(), op.getStrides(), op.getDilations(), groups,
                         res.clone(i32), u);

@@ -82,6 +82,31 @@ Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value 
       .getResult(0);
 }
 
+Value kiln::nn_to_linalg::int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, bool xUnsigned) {
+  Type i32 = b.getI32Type();
+  auto wt = rtt(w), ct = rtt(cols);
+  auto accT = RankedTensorType::get({ct.getDimSize(0), wt.getDimSize(0), ct.getDimSize(2)}, i32);
+  SmallVector<Value> dims{dimOf(b, loc, cols, 0), dimOf(b, loc, w, 0), dimOf(b, loc, cols, 2)};
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n = getAffineDimExpr(0, ctx), f = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx),
+             k = getAffineDimExpr(3, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{accT}, ValueRange{w, cols}, ValueRange{acc},
+             SmallVector<AffineMap>{AffineMap::get(4, 0, {f, k}, ctx), AffineMap::get(4, 0, {n, k, p}, ctx),
+                                    AffineMap::get(4, 0, {n, f, p}, ctx)},
+             SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel, utils::IteratorType::reduction},
+             [&](OpBuilder &nb, Location nl, ValueRange v) {
+               Value y = arith::ExtSIOp::create(nb, nl, i32, v[0]);
+               Value x = xUnsigned ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[1])
+                                   : (Value)arith::ExtSIOp::create(nb, nl, i32, v[1]);
+               linalg::YieldOp::create(nb, nl,
+                                       (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, y, x)));
+             })
+      .getResult(0);
+}
+
 void kiln::nn_to_linalg::populateQuantizationPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerToLinalg<nn::QuantizeOp, lowerQuantize>, LowerToLinalg<nn::DequantizeOp, lowerDequantize>>(
       patterns.getContext());

@@ -1,4 +1,5 @@
 // RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s
+// RUN: kiln-opt --convert-nn-to-linalg %s | FileCheck %s --check-prefix=MAPS
 
 // Unsigned quantization: divide, round half to even, add the zero-extended
 // zero point, clamp to [0, 255], convert unsigned.
@@ -35,30 +36,30 @@ func.func @dequantize_u8(%x: tensor<4xi8>, %s: tensor<1xf32>, %z: tensor<1xi8>) 
   return %y : tensor<4xf32>
 }
 
-// nn.qconv, ungrouped 2-D: the input padded with its zero point (7), the
-// windows gathered per output pixel (im2col [pixels, C*KH*KW]), the int32
-// product of the zero-extended windows and the sign-extended filter as a
-// [C*KH*KW, F] constant (transposed at compile time), then the epilogue
-// reading the [pixels, F] accumulator as NCHW: (acc - 7 * sum(w[f])) as
-// f32, times input_scale * w_scale[f] (0.5 * [0.25, 2] = [0.125, 1]), plus
-// the bias, then the activation.
+// nn.qconv, ungrouped 2-D with fewer than 4 channels: the input padded
+// with its zero point (7), the windows gathered per image ([N, C*KH*KW,
+// OH*OW], each tap's output row contiguous), the int32 product of the
+// filter [F, C*KH*KW] (sign-extended) with them (zero-extended), then the
+// epilogue on the NCHW accumulator: (acc - 7 * sum(w[f])) as f32, times
+// input_scale * w_scale[f] (0.5 * [0.25, 2] = [0.125, 1]), plus the bias,
+// then the activation.
 // CHECK-LABEL: func @qconv
 // CHECK: %[[ZP:.*]] = arith.constant 7 : i8
 // CHECK: tensor.pad
 // CHECK: tensor.yield %[[ZP]]
-// CHECK: linalg.generic {{.*}}ins(%{{.*}} : tensor<1x1x4x4xi8>) outs(%{{.*}} : tensor<1x3x3x1x2x2xi8>)
-// CHECK: tensor.collapse_shape {{.*}} : tensor<1x3x3x1x2x2xi8> into tensor<9x4xi8>
-// CHECK: %[[WT:.*]] = arith.constant dense<{{\[\[}}1, -1], [2, 0], [0, 0], [0, 0]]> : tensor<4x2xi8>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[WT]] : tensor<9x4xi8>, tensor<4x2xi8>) outs(%{{.*}} : tensor<9x2xi32>)
-// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: linalg.generic {{.*}}ins(%{{.*}} : tensor<1x1x4x4xi8>) outs(%{{.*}} : tensor<1x1x2x2x3x3xi8>)
+// CHECK: tensor.collapse_shape {{.*}} : tensor<1x1x2x2x3x3xi8> into tensor<1x4x9xi8>
+// CHECK: %[[WT:.*]] = arith.constant dense<{{\[\[}}1, 2, 0, 0], [-1, 0, 0, 0]]> : tensor<2x4xi8>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[WT]], %{{.*}} : tensor<2x4xi8>, tensor<1x4x9xi8>) outs(%{{.*}} : tensor<1x2x9xi32>)
 // CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.extui %{{.*}} : i8 to i32
 // CHECK: arith.muli
 // CHECK: arith.addi
-// CHECK: tensor.expand_shape {{.*}} : tensor<9x2xi32> into tensor<1x3x3x2xi32>
+// CHECK: tensor.expand_shape {{.*}} : tensor<1x2x9xi32> into tensor<1x2x3x3xi32>
 // CHECK-DAG: %[[COMP:.*]] = arith.constant dense<[21, -7]> : tensor<2xi32>
 // CHECK-DAG: %[[SC:.*]] = arith.constant dense<[1.250000e-01, 1.000000e+00]> : tensor<2xf32>
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.*}}, %[[COMP]], %[[SC]], %{{.*}} : tensor<1x3x3x2xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<1x2x3x3xf32>)
+// CHECK-SAME: ins(%{{.*}}, %[[COMP]], %[[SC]], %{{.*}} : tensor<1x2x3x3xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<1x2x3x3xf32>)
 // CHECK: arith.subi
 // CHECK: arith.sitofp
 // CHECK: arith.mulf
@@ -102,4 +103,22 @@ func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
   %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
   %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x2x3x3xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
+}
+
+// Stride 1 with at least 4 channels: no gathered windows, one generic over
+// (n, f, oh, ow, c, kh, kw) reading the padded input at (oh + kh * d, ow +
+// kw * d) (dilation 2 here), the filter first.
+// MAPS-DAG: affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+// MAPS-DAG: affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5 * 2, d3 + d6 * 2)>
+// CHECK-LABEL: func @qconv_direct
+// CHECK: tensor.pad
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic {indexing_maps = [{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x4x3x3xi8>, tensor<?x4x9x9xi8>) outs(%{{.*}} : tensor<?x3x5x5xi32>)
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: arith.extui %{{.*}} : i8 to i32
+func.func @qconv_direct(%x: tensor<?x4x7x7xi8>) -> tensor<?x3x5x5xf32> {
+  %w = arith.constant dense<1> : tensor<3x4x3x3xi8>
+  %s = arith.constant dense<[0.25, 2.0, 1.0]> : tensor<3xf32>
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 2, 2>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<?x4x7x7xi8>, tensor<3x4x3x3xi8>, tensor<3xf32> -> tensor<?x3x5x5xf32>
+  return %y : tensor<?x3x5x5xf32>
 }
