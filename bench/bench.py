@@ -266,7 +266,10 @@ def compile_model(name, onnx_path, kiln_bin, libdir, opt):
         pass
     log(f"bench: {name}: kiln-compile {opt}")
     t = time.time()
-    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", compiler, onnx_path, *shlex.split(opt),
+    # {model_dir}: the model's export folder (its test_data_set_* are a
+    # data set, e.g. --calibration-data {model_dir} for --quantize=int8).
+    flags = shlex.split(opt.replace("{model_dir}", os.path.dirname(os.path.abspath(onnx_path))))
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", compiler, onnx_path, *flags,
                         "-o", lib], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     info = {"flags": opt, "seconds": round(time.time() - t, 2)}
     rss = [l for l in r.stdout.splitlines() if l.startswith("maxrss_kb=")]
@@ -705,7 +708,9 @@ def main():
                     help="ONNX Runtime intra-op thread counts, 'all' = every usable core "
                          "(default 1,all)")
     ap.add_argument("--opt", default="-O3",
-                    help="kiln-compile flags, split like a shell would (default -O3; e.g. \"-O3 --winograd=off\")")
+                    help="kiln-compile flags, split like a shell would (default -O3; e.g. \"-O3 --winograd=off\"); "
+                         "{model_dir} is replaced by the model's export folder, e.g. \"-O3 --quantize=int8 "
+                         "--calibration-data {model_dir}\"")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up runs each at batch 1 (default 3)")
     ap.add_argument("--target-s", type=float, default=10.0,
                     help="approximate seconds of timed rounds per model and configuration at "
