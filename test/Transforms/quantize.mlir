@@ -4,7 +4,7 @@
 // STATS: kiln-nn-quantize
 // STATS-DAG: 2 quantized-layers
 // STATS-DAG: 1 float-layers
-// STATS-DAG: 1 unsupported
+// STATS-DAG: 2 unsupported
 
 // A calibrated conv: the input range [0, 6] (after a ReLU) gives scale
 // 6/255 and zero point 0; the filter is quantized per output channel,
@@ -54,6 +54,16 @@ func.func @kept(%x: tensor<1x1x4x4xf32>, %v: tensor<1x1x1x1xf32>) -> (tensor<1x1
   %b = nn.conv %x, %v {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   %c = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %a, %b, %c : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
+}
+
+// A depthwise convolution has no int8 kernel yet: it stays float.
+// CHECK-LABEL: func.func @depthwise
+// CHECK-NOT: nn.quantize
+// CHECK: nn.conv
+func.func @depthwise(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x1x3x3xf32>
+  %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x4x4x4xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32>
+  return %a : tensor<1x4x4x4xf32>
 }
 
 // -----

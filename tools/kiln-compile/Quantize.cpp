@@ -46,6 +46,7 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
   if (o.mode.empty()) {
     for (auto [name, given] : {std::pair{"--calibration-data", !o.calibrationData.empty()},
                                {"--eval-data", !o.evalData.empty()},
+                               {"--accuracy-budget", !o.budgetText.empty()},
                                {"--quant-report", !o.report.empty()}})
       if (given) {
         printError(llvm::Twine(name) + " needs --quantize");
@@ -53,8 +54,25 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
       }
     return true;
   }
-  if (o.mode != "int8") {
-    printError("unknown --quantize value '" + o.mode + "' (expected int8)");
+  if (o.mode != "int8" && o.mode != "mixed") {
+    printError("unknown --quantize value '" + o.mode + "' (expected int8 or mixed)");
+    return false;
+  }
+  if (!o.budgetText.empty()) {
+    double v;
+    if (llvm::StringRef(o.budgetText).getAsDouble(v) || !(v >= 0) || !std::isfinite(v)) {
+      printError("--accuracy-budget: '" + o.budgetText + "' is not a number of points >= 0 (e.g. 0.5)");
+      return false;
+    }
+    o.budget = v;
+    if (o.evalData.empty()) {
+      printError("--accuracy-budget needs --eval-data DIR (the budget is measured on it)");
+      return false;
+    }
+  }
+  if (o.mode == "mixed" && (o.evalData.empty() || o.budget < 0)) {
+    printError("--quantize=mixed needs --eval-data DIR and --accuracy-budget=POINTS (it keeps layers in fp32 "
+               "until the measured loss is within the budget)");
     return false;
   }
   if (o.calibrationData.empty()) {
@@ -100,6 +118,8 @@ struct Layer {
   quant::ActParams act;
   double errSq = 0, refSq = 0; // sensitivity: sum of squared error / of squared reference
   double fp32Ns = -1, int8Ns = -1;
+  std::string precision = "int8";
+  std::string why; // why it stays fp32 (layers that cannot run in int8)
 };
 
 /// A loaded temporary library.
@@ -333,22 +353,23 @@ std::string fmt(double v, int prec) {
   return s;
 }
 
-void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, const QuantizeOptions &o) {
+void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o) {
   os << "kiln-compile --quantize=" << o.mode << ": " << layers.size() << " layers (calibration: " << o.method;
   if (o.method == "percentile")
     os << " " << llvm::format("%g", o.percentile);
   os << ")\n";
   size_t w = 6, wop = 3;
-  for (const Layer &l : layers) {
-    w = std::max(w, l.name.size() + 2);
-    wop = std::max(wop, l.opType.size() + 2);
-  }
+  for (ArrayRef<Layer> ls : {layers, kept})
+    for (const Layer &l : ls) {
+      w = std::max(w, l.name.size() + 2);
+      wop = std::max(wop, l.opType.size() + 2);
+    }
   os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::left_justify("precision", 10)
      << llvm::right_justify("MACs", 12) << llvm::right_justify("input range", 24)
      << llvm::right_justify("scale", 12) << llvm::right_justify("zp", 5) << llvm::right_justify("rel.err", 10)
      << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int8 us", 10) << "\n";
   for (const Layer &l : layers) {
-    os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << llvm::left_justify("int8", 10)
+    os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << llvm::left_justify(l.precision, 10)
        << llvm::right_justify(std::to_string(l.macs), 12)
        << llvm::right_justify("[" + fmt(l.lo, 4) + ", " + fmt(l.hi, 4) + "]", 24)
        << llvm::right_justify(fmt(l.act.scale, 6), 12) << llvm::right_justify(std::to_string(l.act.zeroPoint), 5)
@@ -356,14 +377,20 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, const Quanti
        << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
        << llvm::right_justify(l.int8Ns >= 0 ? fmt(l.int8Ns / 1e3, 1) : "-", 10) << "\n";
   }
+  if (!kept.empty())
+    os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
+  for (const Layer &l : kept)
+    os << "  " << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << l.macs << " MACs: " << l.why
+       << "\n";
 }
 
-llvm::json::Value jsonReport(ArrayRef<Layer> layers, const QuantizeOptions &o, const llvm::json::Object &eval) {
+llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o,
+                             const llvm::json::Object &eval) {
   llvm::json::Array arr;
   for (const Layer &l : layers) {
     llvm::json::Object e{{"layer", l.name},
                          {"op", l.opType},
-                         {"precision", "int8"},
+                         {"precision", l.precision},
                          {"macs", l.macs},
                          {"input_range", llvm::json::Array{l.lo, l.hi}},
                          {"input_scale", l.act.scale},
@@ -376,6 +403,9 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, const QuantizeOptions &o, c
       e["int8_us"] = l.int8Ns / 1e3;
     arr.push_back(std::move(e));
   }
+  for (const Layer &l : kept)
+    arr.push_back(llvm::json::Object{
+        {"layer", l.name}, {"op", l.opType}, {"precision", "fp32"}, {"macs", l.macs}, {"reason", l.why}});
   llvm::json::Object root{{"quantize", o.mode},
                           {"calibration", o.method == "percentile" ? "percentile:" + std::string(llvm::formatv("{0}", o.percentile)) : o.method},
                           {"activations", "uint8, asymmetric, per tensor"},
@@ -445,6 +475,24 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     l.macs = quant::layerMacs(op);
     layers.push_back(std::move(l));
   }
+  // The convolutions and matmuls that stay fp32 whatever the choice, with
+  // the reason (for the report).
+  std::vector<Layer> kept;
+  module.walk([&](Operation *op) {
+    std::string why;
+    if (!isa<nn::ConvOp, nn::MatmulOp>(op) || quant::isQuantizable(op, &why))
+      return;
+    Layer l;
+    l.name = kiln::onnxNodeName(op->getLoc(), table).str();
+    Attribute t = table && !l.name.empty() ? table.get(l.name) : Attribute();
+    l.opType = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str() : isa<nn::ConvOp>(op) ? "Conv" : "MatMul";
+    if (l.name.empty())
+      l.name = "(unnamed)";
+    l.macs = quant::layerMacs(op);
+    l.precision = "fp32";
+    l.why = why;
+    kept.push_back(std::move(l));
+  });
   if (ops.empty()) {
     llvm::errs() << kTool << ": warning: --quantize: no layer of this model can run in int8 (convolutions and "
                  << "matmuls with constant weights); the library stays fp32\n";
@@ -598,74 +646,154 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   }
 
   // 3. The rewrite.
-  phases.begin("quantization: rewrite");
+  // 3. Precisions: every layer int8 ("int8"), or ("mixed") the fewest
+  // layers in fp32, by sensitivity per MAC, that keep the loss on the
+  // evaluation data within the budget.  Each candidate is compiled and run.
   Builder b(module.getContext());
-  for (size_t i = 0; i < ops.size(); ++i)
-    ops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
-  {
-    PassManager pm(module.getContext());
+  auto applyChoice = [&](ModuleOp m, const std::vector<bool> &fp32) -> LogicalResult {
+    SmallVector<Operation *> mops = quant::quantizableLayers(m);
+    for (size_t i = 0; i < mops.size(); ++i) {
+      mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
+      mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(fp32[i] ? "fp32" : "int8"));
+    }
+    PassManager pm(m.getContext());
     pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
-    if (failed(pm.run(module)))
-      return failure();
-  }
-
-  // 4. Accuracy on the evaluation data: the float model (the calibration
-  // library without its extra outputs) and the quantized one.
+    return pm.run(m);
+  };
+  std::vector<bool> fp32(ops.size(), false);
   llvm::json::Object evalJson;
   if (!opts.evalData.empty()) {
     phases.begin("quantization: evaluation");
-    std::vector<int64_t> fp32Pred, int8Pred;
-    double fp32Ns = 0, int8Ns = 0;
-    std::string fpath = libPath("calibration.so"), qpath = libPath("quantized.so");
-    {
-      OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-      if (failed(compile(*clone, qpath, /*profile=*/true)))
+    std::vector<int64_t> fp32Pred, labels;
+    double ns = 0;
+    Model fm;
+    if (failed(loadLib(libPath("calibration.so"), fm)) ||
+        failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred, ns)))
+      return failure();
+    for (const auto &smp : eval.samples)
+      labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
+    size_t n = fp32Pred.size(), c32 = 0;
+    if (eval.labeled)
+      for (size_t i = 0; i < n; ++i)
+        c32 += fp32Pred[i] == labels[i];
+    // One evaluated choice: agreement with fp32 and (labels) top-1; its
+    // loss in points (top-1 drop, or disagreement without labels).
+    struct Eval {
+      size_t agree = 0, correct = 0;
+      double loss = 0;
+    };
+    int evals = 0;
+    auto evaluate = [&](const std::vector<bool> &choice, Eval &e, bool timeLayers) -> LogicalResult {
+      std::string qpath = libPath("quantized" + std::to_string(evals++) + ".so");
+      {
+        OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+        if (failed(applyChoice(*clone, choice)) || failed(compile(*clone, qpath, /*profile=*/true)))
+          return failure();
+      }
+      Model qm;
+      std::vector<int64_t> pred;
+      if (failed(loadLib(qpath, qm)) || failed(collectPredictions(qm.m, eval, "--eval-data", pred, ns)))
+        return failure();
+      e = Eval();
+      for (size_t i = 0; i < n; ++i) {
+        e.agree += pred[i] == fp32Pred[i];
+        if (eval.labeled)
+          e.correct += pred[i] == labels[i];
+      }
+      e.loss = eval.labeled ? 100.0 * (double(c32) - double(e.correct)) / n : 100.0 * (n - e.agree) / n;
+      if (timeLayers) {
+        std::map<std::string, double> t = profileNs(qm.m, eval.samples.size());
+        for (size_t i = 0; i < layers.size(); ++i)
+          if (auto it = t.find(layers[i].name); it != t.end())
+            (choice[i] ? layers[i].fp32Ns : layers[i].int8Ns) = it->second;
+      }
+      return success();
+    };
+    Eval e;
+    if (failed(evaluate(fp32, e, opts.mode != "mixed")))
+      return failure();
+    llvm::raw_ostream &os = llvm::errs();
+    StringRef metric = eval.labeled ? "top-1 drop" : "disagreement with fp32";
+    if (opts.mode == "mixed" && e.loss > opts.budget) {
+      // Layers to keep in fp32 first: the most error per MAC saved.
+      std::vector<size_t> order(layers.size());
+      for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+      auto cost = [&](size_t i) {
+        double rel = layers[i].refSq > 0 ? std::sqrt(layers[i].errSq / layers[i].refSq) : 0;
+        return rel / double(std::max<int64_t>(layers[i].macs, 1));
+      };
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return cost(a) > cost(c); });
+      os << kTool << ": --quantize=mixed: all int8: " << metric << " " << fmt(e.loss, 2) << " points > budget "
+         << fmt(opts.budget, 2) << "\n";
+      // Binary search for the fewest fp32 layers within the budget (the
+      // loss taken as falling as layers return to fp32; all fp32 meets any
+      // budget).
+      size_t lo = 1, hi = layers.size();
+      Eval best;
+      best.loss = 0;
+      best.agree = n;
+      best.correct = c32;
+      while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        std::vector<bool> choice(layers.size(), false);
+        for (size_t j = 0; j < mid; ++j)
+          choice[order[j]] = true;
+        Eval m;
+        if (failed(evaluate(choice, m, false)))
+          return failure();
+        os << kTool << ": --quantize=mixed: " << mid << " layer(s) in fp32: " << metric << " " << fmt(m.loss, 2)
+           << " points\n";
+        if (m.loss <= opts.budget) {
+          hi = mid;
+          best = m;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      for (size_t j = 0; j < lo; ++j)
+        fp32[order[j]] = true;
+      // The chosen mix, measured (and its layers timed).
+      if (failed(evaluate(fp32, e, true)))
         return failure();
     }
-    Model fm, qm;
-    if (failed(loadLib(fpath, fm)) || failed(loadLib(qpath, qm)))
-      return failure();
-    if (failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred, fp32Ns)) ||
-        failed(collectPredictions(qm.m, eval, "--eval-data", int8Pred, int8Ns)))
-      return failure();
-    std::map<std::string, double> ns = profileNs(qm.m, eval.samples.size());
-    for (Layer &l : layers)
-      if (auto it = ns.find(l.name); it != ns.end())
-        l.int8Ns = it->second;
-    size_t n = fp32Pred.size(), agree = 0;
-    for (size_t i = 0; i < n; ++i)
-      agree += fp32Pred[i] == int8Pred[i];
-    llvm::raw_ostream &os = llvm::errs();
     os << kTool << ": --eval-data: " << n << " examples\n";
     evalJson["examples"] = int64_t(n);
-    evalJson["agreement"] = n ? double(agree) / n : 0.0;
+    evalJson["agreement"] = n ? double(e.agree) / n : 0.0;
+    StringRef qname = opts.mode == "mixed" ? "mixed" : "int8";
     if (eval.labeled) {
-      std::vector<int64_t> labels;
-      for (const auto &s : eval.samples)
-        labels.insert(labels.end(), s.labels.begin(), s.labels.end());
-      size_t c32 = 0, c8 = 0;
-      for (size_t i = 0; i < n; ++i) {
-        c32 += fp32Pred[i] == labels[i];
-        c8 += int8Pred[i] == labels[i];
-      }
-      double a32 = 100.0 * c32 / n, a8 = 100.0 * c8 / n;
-      os << kTool << ":   top-1 fp32 " << fmt(a32, 2) << " % (" << c32 << "/" << n << "), int8 " << fmt(a8, 2)
-         << " % (" << c8 << "/" << n << "), difference " << fmt(a8 - a32, 2) << " points\n";
+      double a32 = 100.0 * c32 / n, aq = 100.0 * e.correct / n;
+      os << kTool << ":   top-1 fp32 " << fmt(a32, 2) << " % (" << c32 << "/" << n << "), " << qname << " "
+         << fmt(aq, 2) << " % (" << e.correct << "/" << n << "), difference " << fmt(aq - a32, 2) << " points\n";
       evalJson["top1_fp32"] = a32;
-      evalJson["top1_int8"] = a8;
+      evalJson[("top1_" + qname).str()] = aq;
     }
-    os << kTool << ":   int8 agrees with fp32 on " << agree << "/" << n << " (" << fmt(n ? 100.0 * agree / n : 0, 2)
-       << " %)\n";
+    os << kTool << ":   " << qname << " agrees with fp32 on " << e.agree << "/" << n << " ("
+       << fmt(n ? 100.0 * e.agree / n : 0, 2) << " %)\n";
+    if (opts.budget >= 0) {
+      evalJson["budget"] = opts.budget;
+      evalJson["loss"] = e.loss;
+      if (e.loss > opts.budget)
+        os << kTool << ": warning: --accuracy-budget " << fmt(opts.budget, 2) << ": the " << metric << " is "
+           << fmt(e.loss, 2) << " points\n";
+    }
   }
+  for (size_t i = 0; i < layers.size(); ++i)
+    layers[i].precision = fp32[i] ? "fp32" : "int8";
+
+  // 4. The rewrite.
+  phases.begin("quantization: rewrite");
+  if (failed(applyChoice(module, fp32)))
+    return failure();
 
   // 5. The report.
   if (!opts.report.empty()) {
     std::string text;
     llvm::raw_string_ostream os(text);
     if (StringRef(opts.report).ends_with(".json"))
-      os << llvm::formatv("{0:2}", jsonReport(layers, opts, evalJson)) << "\n";
+      os << llvm::formatv("{0:2}", jsonReport(layers, kept, opts, evalJson)) << "\n";
     else
-      writeTextReport(os, layers, opts);
+      writeTextReport(os, layers, kept, opts);
     if (opts.report == "-") {
       llvm::outs() << text;
     } else {

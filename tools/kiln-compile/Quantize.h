@@ -10,9 +10,11 @@
 //   2. sensitivity: a second library runs every layer twice on its float
 //      input, in float and in int8, and measures the int8 output's relative
 //      error (each layer alone);
-//   3. kiln-nn-quantize rewrites the calibrated layers to int8;
-//   4. with --eval-data: top-1 (or agreement with float) of the float and the
-//      quantized model on the evaluation samples;
+//   3. with --eval-data: top-1 (or agreement with float) of the float and the
+//      quantized model on the evaluation samples; --quantize=mixed keeps the
+//      fewest layers in fp32 (most sensitive per MAC first) that bring the
+//      loss within --accuracy-budget, each candidate compiled and measured;
+//   4. kiln-nn-quantize rewrites the layers chosen for int8;
 //   5. the per-layer report (--quant-report, text or JSON).
 //
 //===----------------------------------------------------------------------===//
@@ -31,8 +33,12 @@
 namespace kiln::compile {
 
 struct QuantizeOptions {
-  /// --quantize: "" (off) or "int8".
+  /// --quantize: "" (off), "int8" or "mixed" (int8 or fp32 per layer).
   std::string mode;
+  /// --accuracy-budget: points of top-1 (or of agreement with fp32 without
+  /// labels) the quantized model may lose on --eval-data; < 0: none.
+  double budget = -1;
+  std::string budgetText;
   /// --calibration-data, --eval-data: data set folders (tools/common/Dataset.h).
   std::string calibrationData, evalData;
   /// --calibration: "minmax", "percentile" (with `percentile`) or "entropy".

@@ -153,9 +153,9 @@ static cl::opt<bool> verbose(
 static cl::opt<std::string> quantizeMode(
     "quantize",
     cl::desc("Post-training quantization: int8 (convolutions and matmuls with constant weights: "
-             "uint8 activations, int8 per-channel weights; needs --calibration-data; see "
-             "docs/quantization.md)"),
-    cl::value_desc("int8"), cl::init(""), cl::cat(kilnCat));
+             "uint8 activations, int8 per-channel weights; needs --calibration-data) or mixed (int8 "
+             "or fp32 per layer within --accuracy-budget on --eval-data); see docs/quantization.md"),
+    cl::value_desc("int8|mixed"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Folder of input samples that set the activation ranges for --quantize (ONNX "
@@ -172,6 +172,12 @@ static cl::opt<std::string> evalData(
     cl::desc("Folder of inputs (and labels) on which --quantize prints the top-1 accuracy of the "
              "float and the quantized model (their agreement without labels)"),
     cl::value_desc("DIR"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> accuracyBudget(
+    "accuracy-budget",
+    cl::desc("Points of top-1 accuracy (of agreement with the float model where --eval-data has "
+             "no labels) that quantization may lose on --eval-data: --quantize=mixed keeps layers "
+             "in fp32 until the loss is within it; with int8, a warning when it is exceeded"),
+    cl::value_desc("points"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> quantReport(
     "quant-report",
     cl::desc("Write --quantize's per-layer report (precision, MACs, input range, scale, "
@@ -469,6 +475,7 @@ int main(int argc, char **argv) {
   qopts.method = calibrationMethod;
   qopts.evalData = evalData;
   qopts.report = quantReport;
+  qopts.budgetText = accuracyBudget;
   if (!checkQuantizeOptions(qopts))
     return 1;
   topts.llvmParts = llvmParts;

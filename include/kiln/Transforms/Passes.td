@@ -128,7 +128,8 @@ def NNQuantize : Pass<"kiln-nn-quantize", "mlir::func::FuncOp"> {
         int32 and dequantizes in its epilogue (bias, residual, activation
         unchanged), so its result stays f32.
     Layers that cannot run in int8 (non-constant weights, dynamic channels
-    or spatial dims, a batched rhs) keep their float form and are counted.
+    or spatial dims, a batched rhs, grouped and depthwise convolutions,
+    which have no int8 kernel yet) keep their float form and are counted.
 
     Statistics: quantized-layers, float-layers (marked fp32), unsupported.
   }];

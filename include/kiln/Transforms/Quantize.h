@@ -31,8 +31,9 @@ constexpr llvm::StringLiteral kRangeAttr = "kiln.quant.input_range";
 /// choice); "int8" (or no attribute) quantizes it.
 constexpr llvm::StringLiteral kPrecisionAttr = "kiln.quant.precision";
 
-/// Whether `op` can run in int8: an f32 nn.conv with a constant filter and
-/// static channels, kernel and output spatial dims, or an f32 nn.matmul
+/// Whether `op` can run in int8: an f32, ungrouped nn.conv with a constant
+/// filter and static channels, kernel and output spatial dims (grouped and
+/// depthwise convolutions have no int8 kernel yet), or an f32 nn.matmul
 /// whose rhs is a constant [K, N] (or [1..., K, N]) and whose result has
 /// the lhs's rank.  If not, `why` (when given) says why.
 bool isQuantizable(mlir::Operation *op, std::string *why = nullptr);

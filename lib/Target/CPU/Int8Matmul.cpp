@@ -522,6 +522,9 @@ struct ConvEmitter {
   void emit() {
     Value N = memref::DimOp::create(b, loc, p.x, 0);
     auto images = scf::ForOp::create(b, loc, idx(0), N, idx(1));
+    // A sequential loop over the images whose filter-block loops run on
+    // threads (kiln-cpu-parallelize looks inside batch loops only).
+    images->setAttr(kiln::cpu::kBatchLoopAttr, b.getUnitAttr());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(images.getBody());
     Value n = images.getInductionVar();
@@ -778,6 +781,9 @@ struct DirectConvEmitter {
   void emit() {
     Value N = memref::DimOp::create(b, loc, p.x, 0);
     auto images = scf::ForOp::create(b, loc, idx(0), N, idx(1));
+    // A sequential loop over the images whose filter-block loops run on
+    // threads (kiln-cpu-parallelize looks inside batch loops only).
+    images->setAttr(kiln::cpu::kBatchLoopAttr, b.getUnitAttr());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(images.getBody());
     Value n = images.getInductionVar();
