@@ -4,15 +4,22 @@
 // QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear, and the integer
 // ops MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv (int32
 // accumulation after zero-point subtraction, then requantization).
+// QLinearConv and QLinearMatMul with constant weights and per-tensor input
+// quantization become nn.qconv / nn.qmatmul (the int8 kernels of
+// docs/quantization.md) followed by nn.quantize of the f32 result.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
+#include "kiln/Transforms/ConstantUtils.h"
 
 using namespace mlir;
 
 namespace kiln::onnx_to_nn {
 namespace {
+
+using kiln::makeF32Constant;
+using kiln::makeI8Constant;
 
 bool quantUnsigned(std::optional<ArrayAttr> dts, unsigned i) {
   // Unknown signedness (0) defaults to uint8, ONNX's default quantized type.
@@ -106,8 +113,137 @@ struct QuantizationLowering : Lowering {
       return failure();
     return one(*r);
   }
+  /// One constant scalar (a per-tensor scale or zero point; none = 0).
+  bool scalarFloat(Value v, double &out) {
+    SmallVector<double> vals;
+    if (!readFloats(v, vals) || vals.size() != 1)
+      return false;
+    out = vals[0];
+    return true;
+  }
+  bool scalarInt(Value v, bool isUnsigned, int64_t &out) {
+    if (isNone(v)) {
+      out = 0;
+      return true;
+    }
+    SmallVector<int64_t> vals;
+    if (!ox::getConstantIntValues(v, vals) || vals.size() != 1)
+      return false;
+    out = isUnsigned ? (vals[0] & 0xFF) : vals[0];
+    return true;
+  }
+  /// Constant 8-bit weights minus their zero point (per tensor, or per
+  /// output channel: element i belongs to channel chanOf(i) of F), as int8;
+  /// false where a value does not fit int8 or anything is not constant.
+  template <typename ChanOf>
+  bool int8Weights(Value w, Value zp, bool isUnsigned, int64_t F, ChanOf chanOf, SmallVectorImpl<int8_t> &out) {
+    SmallVector<int64_t> vals, zps;
+    if (!ox::getConstantIntValues(w, vals) || (int64_t)vals.size() != rtt(w).getNumElements())
+      return false;
+    if (!isNone(zp) && (!ox::getConstantIntValues(zp, zps) || (zps.size() != 1 && (int64_t)zps.size() != F)))
+      return false;
+    for (size_t i = 0; i < vals.size(); ++i) {
+      int64_t v = isUnsigned ? (vals[i] & 0xFF) : vals[i];
+      int64_t z = zps.empty() ? 0 : (isUnsigned ? (zps[zps.size() == 1 ? 0 : chanOf(i)] & 0xFF) : zps[zps.size() == 1 ? 0 : chanOf(i)]);
+      if (v - z < -128 || v - z > 127)
+        return false;
+      out.push_back(int8_t(v - z));
+    }
+    return true;
+  }
+  /// Per-channel float scales (one value broadcast to F).
+  bool channelScales(Value s, int64_t F, SmallVectorImpl<float> &out) {
+    SmallVector<double> vals;
+    if (!readFloats(s, vals) || (vals.size() != 1 && (int64_t)vals.size() != F))
+      return false;
+    for (int64_t f = 0; f < F; ++f)
+      out.push_back(float(vals[vals.size() == 1 ? 0 : f]));
+    return true;
+  }
+  /// nn.quantize of the f32 `y` to the QLinear op's output (y_scale,
+  /// y_zero_point scalars).
+  Value requantizeOutput(Value y, Value ys, Value yzp, bool uy) {
+    auto yt = rtt(y);
+    Value s = quantParam(f32like(ys, b.getF32Type()), yt, 0);
+    Value z = quantParam(yzp, yt, 0);
+    return nn::QuantizeOp::create(b, loc, resType(), y, s, z, unitIf(uy));
+  }
+
+  /// QLinearMatMul with constant per-tensor input quantization and a
+  /// constant 2-D weight: nn.qmatmul (the CPU's int8 kernel) and a
+  /// quantization of its f32 result; null when it does not apply.
+  Value qlinearMatMulOnKernel(ox::QLinearMatMulOp m, bool ua, bool ub, bool uy) {
+    auto at = rtt(m.getA()), bt = rtt(m.getB());
+    double as;
+    int64_t azp;
+    if (at.getRank() < 2 || bt.getRank() != 2 || !bt.hasStaticShape() || !scalarFloat(m.getAScale(), as) ||
+        !(as > 0) || !scalarInt(m.getAZeroPoint(), ua, azp))
+      return Value();
+    int64_t N = bt.getDimSize(1);
+    SmallVector<int8_t> wq;
+    SmallVector<float> ws;
+    if (!int8Weights(m.getB(), m.getBZeroPoint(), ub, N, [&](size_t i) { return int64_t(i) % N; }, wq) ||
+        !channelScales(m.getBScale(), N, ws))
+      return Value();
+    if (rtt(m.getYScale()).getNumElements() != 1 || rtt(m.getYZeroPoint()).getNumElements() != 1)
+      return Value();
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(bt.getShape(), b.getI8Type()), wq, "qlinear_weights");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws, "qlinear_weight_scales");
+    auto yt = resType().clone(b.getF32Type());
+    Value y = nn::QMatmulOp::create(b, loc, yt, m.getA(), w, sc, Value(), Value(), b.getF32FloatAttr(as),
+                                    b.getI64IntegerAttr(azp), unitIf(ua), nullptr, nullptr, nullptr);
+    return requantizeOutput(y, m.getYScale(), m.getYZeroPoint(), uy);
+  }
+
+  /// QLinearConv likewise: nn.qconv with the int32 bias as a float bias
+  /// (bias * x_scale * w_scale[f]); needs static channels, kernel and output
+  /// spatial dims.
+  Value qlinearConvOnKernel(ox::QLinearConvOp c, bool ux, bool uw, bool uy) {
+    auto xt = rtt(c.getX()), wt = rtt(c.getW());
+    auto res = resType();
+    double xs;
+    int64_t xzp;
+    if (!wt.hasStaticShape() || llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic) ||
+        !scalarFloat(c.getXScale(), xs) || !(xs > 0) || !scalarInt(c.getXZeroPoint(), ux, xzp))
+      return Value();
+    int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+    SmallVector<int8_t> wq;
+    SmallVector<float> ws;
+    if (!int8Weights(c.getW(), c.getWZeroPoint(), uw, F, [&](size_t i) { return int64_t(i) / per; }, wq) ||
+        !channelScales(c.getWScale(), F, ws))
+      return Value();
+    if (rtt(c.getYScale()).getNumElements() != 1 || rtt(c.getYZeroPoint()).getNumElements() != 1)
+      return Value();
+    Value bias;
+    if (!isNone(c.getB())) {
+      SmallVector<int64_t> bv;
+      if (!ox::getConstantIntValues(c.getB(), bv) || (int64_t)bv.size() != F)
+        return Value();
+      SmallVector<float> bf;
+      for (int64_t f = 0; f < F; ++f)
+        bf.push_back(float(double(bv[f]) * xs * double(ws[f])));
+      bias = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), bf, "qlinear_bias");
+    }
+    SmallVector<int64_t> strides, dil, pads;
+    if (failed(convGeometry(c, xt, wt, strides, dil, pads)))
+      return Value();
+    IntegerAttr groupAttr = c->getAttrOfType<IntegerAttr>("group");
+    int64_t group = groupAttr ? groupAttr.getInt() : 1;
+    if (F % group != 0)
+      return Value();
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(wt.getShape(), b.getI8Type()), wq, "qlinear_filter");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qlinear_filter_scales");
+    Value y = nn::QConvOp::create(b, loc, res.clone(b.getF32Type()), c.getX(), w, sc, bias, Value(),
+                                  b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
+                                  b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(group), b.getF32FloatAttr(xs),
+                                  b.getI64IntegerAttr(xzp), unitIf(ux), nullptr, nullptr, nullptr);
+    return requantizeOutput(y, c.getYScale(), c.getYZeroPoint(), uy);
+  }
+
   LoweringResult lowerQLinearMatMul(ox::QLinearMatMulOp m) {
     auto dts = m.getInputDtypes();
+    if (Value v = qlinearMatMulOnKernel(m, quantUnsigned(dts, 0), quantUnsigned(dts, 3), quantUnsigned(dts, 7)))
+      return one(v);
     auto acc = quantIntegerMatmul(m.getA(), m.getB(), m.getAZeroPoint(), m.getBZeroPoint(),
                                   quantUnsigned(dts, 0), quantUnsigned(dts, 3), resType());
     if (failed(acc))
@@ -121,6 +257,8 @@ struct QuantizationLowering : Lowering {
   }
   LoweringResult lowerQLinearConv(ox::QLinearConvOp c) {
     auto dts = c.getInputDtypes();
+    if (Value v = qlinearConvOnKernel(c, quantUnsigned(dts, 0), quantUnsigned(dts, 3), quantUnsigned(dts, 7)))
+      return one(v);
     auto acc = quantIntegerConv(op, c.getX(), c.getW(), c.getXZeroPoint(), c.getWZeroPoint(),
                                 quantUnsigned(dts, 0), quantUnsigned(dts, 3), resType());
     if (failed(acc))
