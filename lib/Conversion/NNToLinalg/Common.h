@@ -221,6 +221,16 @@ Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned
 /// micro-kernel recognizes.
 Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, bool xUnsigned);
 
+/// The dequantizing epilogue of nn.qconv / nn.qmatmul, as one elementwise
+/// linalg.generic into `res` (dims `dims`): float(acc - zp * wsum[c]) *
+/// (inputScale * wScale[c]) + bias[c], c the result's dim `chanDim`, `acc`
+/// (i32) read with `accMap`.  `wsum` (the weights' sum per channel) and
+/// `wScale` are known at compile time; the zero point's term is an i32
+/// constant.
+Value dequantEpilogue(OpBuilder &b, Location loc, Value acc, AffineMap accMap, ArrayRef<int64_t> wsum,
+                      int64_t zp, float inputScale, ArrayRef<float> wScale, Value bias, RankedTensorType res,
+                      int64_t chanDim, ArrayRef<Value> dims);
+
 /// The residual add and activation of a conv/matmul after its reduction.
 template <typename OpT>
 Value unfusedEpilogue(OpBuilder &b, Location loc, OpT op, Value v) {

@@ -539,7 +539,7 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   if (!genericConvIsStatic(wt, groups, res))
     return b.notifyMatchFailure(op, "int8 convolution needs static channels, kernel and output spatial dims");
   int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
-  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
   int64_t zp = op.getInputZeroPoint();
   bool u = op.getInputUnsigned();
   SmallVector<int8_t> w;
@@ -619,42 +619,15 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
                         res.clone(i32), u);
     accMap = b.getMultiDimIdentityMap(r);
   }
-  // Per channel: the zero point's contribution zp * sum(w[f]) and the scale.
-  SmallVector<int32_t> c(F);
-  SmallVector<float> sc(F);
-  for (int64_t f = 0; f < F; ++f) {
-    int64_t sum = 0;
+  SmallVector<int64_t> wsum(F, 0);
+  for (int64_t f = 0; f < F; ++f)
     for (int64_t i = 0; i < per; ++i)
-      sum += w[f * per + i];
-    c[f] = int32_t(zp * sum);
-    sc[f] = op.getInputScale().convertToFloat() * ws[f];
-  }
-  auto compT = RankedTensorType::get({F}, i32);
-  Value comp = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(c)));
-  Value scale = makeF32Constant(b, loc, RankedTensorType::get({F}, f32), sc, "qconv_scales");
-  SmallVector<Value> ins{acc, comp, scale};
-  AffineMap chan = AffineMap::get(r, 0, {D(1)}, ctx);
-  SmallVector<AffineMap> maps{accMap, chan, chan};
-  if (op.getBias()) {
-    ins.push_back(op.getBias());
-    maps.push_back(chan);
-  }
-  maps.push_back(b.getMultiDimIdentityMap(r));
+      wsum[f] += w[f * per + i];
   SmallVector<Value> dims{dimOf(b, loc, op.getInput(), 0)};
   for (int64_t i = 1; i < r; ++i)
     dims.push_back(cIdx(b, loc, res.getDimSize(i)));
-  Value y = linalg::GenericOp::create(
-                b, loc, TypeRange{res}, ins, ValueRange{empty(b, loc, res, dims)}, maps,
-                SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
-                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value v = arith::SubIOp::create(nb, nl, a[0], a[1]);
-                  v = arith::SIToFPOp::create(nb, nl, f32, v);
-                  v = arith::MulFOp::create(nb, nl, v, a[2]);
-                  if (a.size() > 4)
-                    v = arith::AddFOp::create(nb, nl, v, a[3]);
-                  linalg::YieldOp::create(nb, nl, v);
-                })
-                .getResult(0);
+  Value y = dequantEpilogue(b, loc, acc, accMap, wsum, zp, op.getInputScale().convertToFloat(), ws, op.getBias(),
+                            res, 1, dims);
   return applyAct(b, loc, op, y, op.getResidual());
 }
 

@@ -150,7 +150,7 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
   SmallVector<float> ws;
   if (!readI8Constant(B, w) || !readF32Constant(op.getRhsScale(), ws) || (int64_t)ws.size() != N)
     return b.notifyMatchFailure(op, "int8 matmul needs a constant rhs and rhs scale");
-  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  Type f32 = b.getF32Type();
   int64_t zp = op.getLhsZeroPoint();
   bool u = op.getLhsUnsigned();
   // [..., M, K] -> [BM, K].
@@ -162,42 +162,14 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
     bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
   Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, K}, at.getElementType()), A, ra);
   SmallVector<Value> dims{dimOf(b, loc, a2, 0), cIdx(b, loc, N)};
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n = getAffineDimExpr(1, ctx);
   Value acc = int8Matmul(b, loc, a2, B, u);
-  SmallVector<int32_t> c(N, 0);
-  SmallVector<float> s(N);
+  SmallVector<int64_t> wsum(N, 0);
   for (int64_t kk = 0; kk < K; ++kk)
     for (int64_t j = 0; j < N; ++j)
-      c[j] += w[kk * N + j];
-  for (int64_t j = 0; j < N; ++j) {
-    c[j] = int32_t(zp * c[j]);
-    s[j] = op.getLhsScale().convertToFloat() * ws[j];
-  }
-  auto compT = RankedTensorType::get({N}, i32);
-  Value comp = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(c)));
-  Value scale = makeF32Constant(b, loc, RankedTensorType::get({N}, f32), s, "qmatmul_scales");
-  SmallVector<Value> ins{acc, comp, scale};
-  AffineMap id = b.getMultiDimIdentityMap(2), col = AffineMap::get(2, 0, {n}, ctx);
-  SmallVector<AffineMap> maps{id, col, col};
-  if (op.getBias()) {
-    ins.push_back(op.getBias());
-    maps.push_back(col);
-  }
-  maps.push_back(id);
+      wsum[j] += w[kk * N + j];
   auto r2T = RankedTensorType::get({bm, N}, f32);
-  Value y = linalg::GenericOp::create(
-                b, loc, TypeRange{r2T}, ins, ValueRange{empty(b, loc, r2T, dims)}, maps,
-                SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value v = arith::SubIOp::create(nb, nl, a[0], a[1]);
-                  v = arith::SIToFPOp::create(nb, nl, f32, v);
-                  v = arith::MulFOp::create(nb, nl, v, a[2]);
-                  if (a.size() > 4)
-                    v = arith::AddFOp::create(nb, nl, v, a[3]);
-                  linalg::YieldOp::create(nb, nl, v);
-                })
-                .getResult(0);
+  Value y = dequantEpilogue(b, loc, acc, b.getMultiDimIdentityMap(2), wsum, zp, op.getLhsScale().convertToFloat(),
+                            ws, op.getBias(), r2T, 1, dims);
   Value residual = op.getResidual();
   if (residual && r != 2)
     residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);

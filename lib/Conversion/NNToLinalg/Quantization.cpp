@@ -8,6 +8,7 @@
 
 #include "Common.h"
 #include "Patterns.h"
+#include "kiln/Transforms/ConstantUtils.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -104,6 +105,41 @@ Value kiln::nn_to_linalg::int8WeightsProduct(OpBuilder &b, Location loc, Value w
                linalg::YieldOp::create(nb, nl,
                                        (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, y, x)));
              })
+      .getResult(0);
+}
+
+Value kiln::nn_to_linalg::dequantEpilogue(OpBuilder &b, Location loc, Value acc, AffineMap accMap,
+                                          ArrayRef<int64_t> wsum, int64_t zp, float inputScale,
+                                          ArrayRef<float> wScale, Value bias, RankedTensorType res, int64_t chanDim,
+                                          ArrayRef<Value> dims) {
+  int64_t C = wsum.size(), r = res.getRank();
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  SmallVector<int32_t> comp;
+  SmallVector<float> scale;
+  for (int64_t c = 0; c < C; ++c) {
+    comp.push_back(int32_t(zp * wsum[c]));
+    scale.push_back(inputScale * wScale[c]);
+  }
+  auto compT = RankedTensorType::get({C}, i32);
+  SmallVector<Value> ins{acc, arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp))),
+                         kiln::makeF32Constant(b, loc, RankedTensorType::get({C}, f32), scale, "dequant_scales")};
+  AffineMap chan = AffineMap::get(r, 0, {b.getAffineDimExpr(chanDim)}, b.getContext());
+  SmallVector<AffineMap> maps{accMap, chan, chan};
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(chan);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(r));
+  return linalg::GenericOp::create(b, loc, TypeRange{res}, ins, ValueRange{empty(b, loc, res, dims)}, maps,
+                                   SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     Value v = arith::SubIOp::create(nb, nl, a[0], a[1]);
+                                     v = arith::SIToFPOp::create(nb, nl, f32, v);
+                                     v = arith::MulFOp::create(nb, nl, v, a[2]);
+                                     if (a.size() > 4)
+                                       v = arith::AddFOp::create(nb, nl, v, a[3]);
+                                     linalg::YieldOp::create(nb, nl, v);
+                                   })
       .getResult(0);
 }
 
