@@ -416,6 +416,31 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
   return llvm::json::Value(std::move(root));
 }
 
+/// Writes --quant-report (if asked for).
+LogicalResult writeReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &opts,
+                          const llvm::json::Object &evalJson) {
+  if (opts.report.empty())
+    return success();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (StringRef(opts.report).ends_with(".json"))
+    os << llvm::formatv("{0:2}", jsonReport(layers, kept, opts, evalJson)) << "\n";
+  else
+    writeTextReport(os, layers, kept, opts);
+  if (opts.report == "-") {
+    llvm::outs() << text;
+    return success();
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream f(opts.report, ec);
+  if (ec) {
+    printError("--quant-report: cannot write '" + opts.report + "': " + ec.message());
+    return failure();
+  }
+  f << text;
+  return success();
+}
+
 /// A clone of `module` whose weights are copies in blobs of their own:
 /// compiling a module releases its blobs (the back end moves the weights
 /// into the LLVM module), which would empty the original's weights, since
@@ -496,7 +521,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   if (ops.empty()) {
     llvm::errs() << kTool << ": warning: --quantize: no layer of this model can run in int8 (convolutions and "
                  << "matmuls with constant weights); the library stays fp32\n";
-    return success();
+    return writeReport(layers, kept, opts, llvm::json::Object());
   }
 
   phases.begin("quantization: data");
@@ -787,24 +812,5 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     return failure();
 
   // 5. The report.
-  if (!opts.report.empty()) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    if (StringRef(opts.report).ends_with(".json"))
-      os << llvm::formatv("{0:2}", jsonReport(layers, kept, opts, evalJson)) << "\n";
-    else
-      writeTextReport(os, layers, kept, opts);
-    if (opts.report == "-") {
-      llvm::outs() << text;
-    } else {
-      std::error_code ec;
-      llvm::raw_fd_ostream f(opts.report, ec);
-      if (ec) {
-        printError("--quant-report: cannot write '" + opts.report + "': " + ec.message());
-        return failure();
-      }
-      f << text;
-    }
-  }
-  return success();
+  return writeReport(layers, kept, opts, evalJson);
 }
