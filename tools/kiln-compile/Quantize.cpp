@@ -106,6 +106,7 @@ constexpr int kBins = 2048;
 struct TapStats {
   double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
   std::vector<double> hist; // kBins over [lo, hi] (second pass)
+  double zeros = 0;          // exact zeros among them (ReLU outputs)
   uint64_t count = 0;
   bool nonFinite = false;
 };
@@ -274,6 +275,10 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
     int j = std::min(kBins - 1, int(std::fabs(center) / amax * kBins));
     abs[j] += t.hist[i];
   }
+  // Exact zeros (most of a ReLU's output) are exact whatever the range:
+  // they would only dilute the divergence of the values that clipping and
+  // rounding do change.
+  abs[0] = std::max(0.0, abs[0] - t.zeros);
   int levels = t.lo >= 0 ? 256 : 128;
   int best = kBins;
   double bestKL = std::numeric_limits<double>::infinity();
@@ -286,25 +291,31 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
       psum += v;
     if (psum <= 0)
       continue;
-    // Q: p merged into `levels` groups, each group's mass spread evenly
-    // over its non-empty bins.
+    // Q: the histogram without the clipped mass merged into `levels`
+    // groups, each group's mass spread evenly over its non-empty bins; both
+    // distributions normalized.  (P holds the clipped values in its last
+    // bin, Q does not: clipping costs what it moves.)
     std::vector<double> q(n, 0);
+    double qsum = 0;
     for (int g = 0; g < levels; ++g) {
       int b0 = int(int64_t(g) * n / levels), b1 = int(int64_t(g + 1) * n / levels);
       double mass = 0;
       int nonEmpty = 0;
       for (int i = b0; i < b1; ++i) {
-        mass += abs[i] + (i == n - 1 ? p[n - 1] - abs[i] : 0);
-        nonEmpty += p[i] > 0;
+        mass += abs[i];
+        nonEmpty += abs[i] > 0;
       }
       for (int i = b0; i < b1; ++i)
-        if (p[i] > 0)
+        if (abs[i] > 0)
           q[i] = mass / nonEmpty;
+      qsum += mass;
     }
+    if (qsum <= 0)
+      continue;
     double kl = 0;
     for (int i = 0; i < n; ++i)
       if (p[i] > 0)
-        kl += p[i] / psum * std::log((p[i] / psum) / std::max(q[i] / psum, 1e-12));
+        kl += p[i] / psum * std::log((p[i] / psum) / std::max(q[i] / qsum, 1e-12));
     if (kl < bestKL) {
       bestKL = kl;
       best = n;
@@ -604,8 +615,10 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
             s.hist.assign(kBins, 0);
           double scale = s.hi > s.lo ? kBins / (s.hi - s.lo) : 0;
           for (size_t i = 0; i < n; ++i)
-            if (std::isfinite(p[i]))
+            if (std::isfinite(p[i])) {
               s.hist[std::min(kBins - 1, std::max(0, int((p[i] - s.lo) * scale)))] += 1;
+              s.zeros += p[i] == 0;
+            }
         }
         return success();
       });
