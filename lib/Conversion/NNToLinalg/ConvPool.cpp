@@ -520,6 +520,11 @@ FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
   return unfusedEpilogue(b, loc, op, r);
 }
 
+/// Output rows narrower than this take nn.qconv's gathered windows instead
+/// of the direct form: the direct kernel's vectors are one output row (7 of
+/// 16 lanes at 7x7), the windows' pixels run across rows.
+constexpr int64_t kInt8DirectMinWidth = 12;
+
 /// nn.qconv: the int32 accumulator of the (zero-point padded) quantized
 /// input and the int8 filter, then the dequantizing epilogue y =
 /// float(acc - zp * sum(w[f])) * (sx * sw[f]) + bias[f] (the zero point's
@@ -558,7 +563,7 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
     ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilations();
     Value cols;
     auto colsT = RankedTensorType::get({xt.getDimSize(0), per, OH * OW}, i8);
-    if (KH * KW > 1 && st[0] == 1 && st[1] == 1 && C >= 4) {
+    if (KH * KW > 1 && st[0] == 1 && st[1] == 1 && C >= 4 && OW >= kInt8DirectMinWidth) {
       // Stride 1: the product reads the padded input directly, one
       // linalg.generic over (n, f, oh, ow, c, kh, kw) with the filter first
       // (the CPU's direct int8 convolution kernel, which takes channels in

@@ -105,7 +105,8 @@ func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
   return %y : tensor<1x2x3x3xf32>
 }
 
-// Stride 1 with at least 4 channels: no gathered windows, one generic over
+// Stride 1 with at least 4 channels and output rows of at least 12: no
+// gathered windows, one generic over
 // (n, f, oh, ow, c, kh, kw) reading the padded input at (oh + kh * d, ow +
 // kw * d) (dilation 2 here), the filter first.
 // MAPS-DAG: affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
@@ -113,12 +114,24 @@ func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
 // CHECK-LABEL: func @qconv_direct
 // CHECK: tensor.pad
 // CHECK-NOT: tensor.collapse_shape
-// CHECK: linalg.generic {indexing_maps = [{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x4x3x3xi8>, tensor<?x4x9x9xi8>) outs(%{{.*}} : tensor<?x3x5x5xi32>)
+// CHECK: linalg.generic {indexing_maps = [{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<3x4x3x3xi8>, tensor<?x4x18x18xi8>) outs(%{{.*}} : tensor<?x3x14x14xi32>)
 // CHECK: arith.extsi %{{.*}} : i8 to i32
 // CHECK: arith.extui %{{.*}} : i8 to i32
-func.func @qconv_direct(%x: tensor<?x4x7x7xi8>) -> tensor<?x3x5x5xf32> {
+func.func @qconv_direct(%x: tensor<?x4x16x16xi8>) -> tensor<?x3x14x14xf32> {
   %w = arith.constant dense<1> : tensor<3x4x3x3xi8>
   %s = arith.constant dense<[0.25, 2.0, 1.0]> : tensor<3xf32>
-  %y = nn.qconv %x, %w, %s {dilations = array<i64: 2, 2>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<?x4x7x7xi8>, tensor<3x4x3x3xi8>, tensor<3xf32> -> tensor<?x3x5x5xf32>
-  return %y : tensor<?x3x5x5xf32>
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 2, 2>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<?x4x16x16xi8>, tensor<3x4x3x3xi8>, tensor<3xf32> -> tensor<?x3x14x14xf32>
+  return %y : tensor<?x3x14x14xf32>
+}
+
+// Output rows narrower than 12 (7 here): the gathered windows, whose pixel
+// vectors run across rows, instead of the direct form.
+// CHECK-LABEL: func @qconv_narrow
+// CHECK: tensor.collapse_shape {{.*}} : tensor<1x4x3x3x7x7xi8> into tensor<1x36x49xi8>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+func.func @qconv_narrow(%x: tensor<1x4x7x7xi8>) -> tensor<1x3x7x7xf32> {
+  %w = arith.constant dense<1> : tensor<3x4x3x3xi8>
+  %s = arith.constant dense<[0.25, 2.0, 1.0]> : tensor<3xf32>
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x4x7x7xi8>, tensor<3x4x3x3xi8>, tensor<3xf32> -> tensor<1x3x7x7xf32>
+  return %y : tensor<1x3x7x7xf32>
 }
