@@ -478,6 +478,10 @@ int main(int argc, char **argv) {
   qopts.budgetText = accuracyBudget;
   if (!checkQuantizeOptions(qopts))
     return 1;
+  if (!qopts.mode.empty() && emit == Emit::ONNX) {
+    printError("--quantize rewrites the nn stage: --emit=onnx stops before it (use --emit=nn or later)");
+    return 1;
+  }
   topts.llvmParts = llvmParts;
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
