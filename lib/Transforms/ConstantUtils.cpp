@@ -33,37 +33,42 @@ static arith::ConstantOp constantBehind(Value v) {
   return nullptr;
 }
 
-bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
+/// The elements of the constant behind `v` (constantBehind) whose element
+/// type `isType` accepts, as T, in row-major order: dense, splat or a
+/// resource blob of at least sizeof(T) bytes per element.
+template <typename T>
+static bool readConstant(Value v, function_ref<bool(Type)> isType, SmallVectorImpl<T> &out) {
   auto c = constantBehind(v);
   if (!c)
     return false;
   auto type = dyn_cast<RankedTensorType>(c.getType());
-  if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
+  if (!type || !isType(type.getElementType()) || !type.hasStaticShape())
     return false;
   int64_t n = type.getNumElements();
-  if (auto d = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
+  if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
     out.reserve(out.size() + n);
     if (d.isSplat()) {
-      out.append(n, d.getSplatValue<float>());
+      out.append(n, d.getSplatValue<T>());
       return true;
     }
-    for (float f : d.getValues<float>())
-      out.push_back(f);
+    for (T x : d.getValues<T>())
+      out.push_back(x);
     return true;
   }
   if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
     AsmResourceBlob *blob = r.getRawHandle().getBlob();
-    if (!blob)
-      return false;
-    ArrayRef<char> data = blob->getData();
-    if ((int64_t)data.size() < 4 * n)
+    if (!blob || (int64_t)blob->getData().size() < int64_t(sizeof(T)) * n)
       return false;
     size_t old = out.size();
     out.resize(old + n);
-    std::memcpy(out.data() + old, data.data(), 4 * n);
+    std::memcpy(out.data() + old, blob->getData().data(), sizeof(T) * n);
     return true;
   }
   return false;
+}
+
+bool kiln::readF32Constant(Value v, SmallVectorImpl<float> &out) {
+  return readConstant<float>(v, [](Type t) { return t.isF32(); }, out);
 }
 
 bool kiln::isFloatSplatConstant(Value v, double &value) {
@@ -92,63 +97,39 @@ bool kiln::isFloatSplatConstant(Value v, double &value) {
   return true;
 }
 
-Value kiln::makeF32Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,
-                            StringRef blobName) {
-  assert(type.getElementType().isF32() && type.getNumElements() == (int64_t)values.size());
-  if (values.size() <= 16)
+/// A constant of `type` holding `values`: a dense attribute up to
+/// `maxDense` elements, else a resource blob named after `blobName`.
+template <typename T>
+static Value makeConstant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<T> values, StringRef blobName,
+                          size_t maxDense) {
+  assert(type.getNumElements() == (int64_t)values.size());
+  if (values.size() <= maxDense)
     return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
   auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
   return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+Value kiln::makeF32Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<float> values,
+                            StringRef blobName) {
+  assert(type.getElementType().isF32());
+  return makeConstant(b, loc, type, values, blobName, 16);
 }
 
 Value kiln::makeI64Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<int64_t> values,
                             StringRef blobName) {
-  assert(type.getElementType().isInteger(64) && type.getNumElements() == (int64_t)values.size());
-  if (values.size() <= 16)
-    return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
-  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
-  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
-  return arith::ConstantOp::create(b, loc, type, attr);
+  assert(type.getElementType().isInteger(64));
+  return makeConstant(b, loc, type, values, blobName, 16);
 }
 
 bool kiln::readI8Constant(Value v, SmallVectorImpl<int8_t> &out) {
-  auto c = constantBehind(v);
-  if (!c)
-    return false;
-  auto type = dyn_cast<RankedTensorType>(c.getType());
-  if (!type || !type.getElementType().isInteger(8) || !type.hasStaticShape())
-    return false;
-  int64_t n = type.getNumElements();
-  if (auto d = dyn_cast<DenseIntElementsAttr>(c.getValue())) {
-    out.reserve(out.size() + n);
-    if (d.isSplat()) {
-      out.append(n, d.getSplatValue<int8_t>());
-      return true;
-    }
-    for (int8_t x : d.getValues<int8_t>())
-      out.push_back(x);
-    return true;
-  }
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    AsmResourceBlob *blob = r.getRawHandle().getBlob();
-    if (!blob || (int64_t)blob->getData().size() < n)
-      return false;
-    const char *p = blob->getData().data();
-    out.append(reinterpret_cast<const int8_t *>(p), reinterpret_cast<const int8_t *>(p) + n);
-    return true;
-  }
-  return false;
+  return readConstant<int8_t>(v, [](Type t) { return t.isInteger(8); }, out);
 }
 
 Value kiln::makeI8Constant(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<int8_t> values,
                            StringRef blobName) {
-  assert(type.getElementType().isInteger(8) && type.getNumElements() == (int64_t)values.size());
-  if (values.size() <= 64)
-    return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, values));
-  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
-  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
-  return arith::ConstantOp::create(b, loc, type, attr);
+  assert(type.getElementType().isInteger(8));
+  return makeConstant(b, loc, type, values, blobName, 64);
 }
 
 void kiln::eraseDeadConstants(Operation *root) {
