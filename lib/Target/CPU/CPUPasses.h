@@ -136,15 +136,20 @@ bool isChannelBroadcast(mlir::linalg::GenericOp g);
 void packedConvPixels(int64_t OH, int64_t OW, int64_t &gh, int64_t &gw);
 
 /// Constant weights (PackWeights.cpp), shared with kiln-cpu-winograd.
-/// The raw little-endian f32 data of constant global `g`'s initial value
-/// (`n` elements; a splat is expanded into `storage`), or an empty ArrayRef.
-llvm::ArrayRef<char> rawF32Data(mlir::memref::GlobalOp g, int64_t n, std::vector<float> &storage);
+/// The raw little-endian data of constant global `g`'s initial value (`n`
+/// elements of `elementType`; a splat is expanded into `storage`), or an
+/// empty ArrayRef (another element type, an unreadable value).
+llvm::ArrayRef<char> rawConstantData(mlir::memref::GlobalOp g, mlir::Type elementType, int64_t n,
+                                     std::vector<char> &storage);
 /// The constant, defined global that `get` reads, with `get`'s type.
 mlir::memref::GlobalOp constantGlobal(mlir::memref::GetGlobalOp get, mlir::SymbolTable &symbols);
 /// A zero-filled blob for P x K x W floats (64-byte aligned).
 mlir::AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W);
-/// A new private constant global `name` (renamed if taken) of type
-/// [P][K][W] holding `blob`, right after `after`.
+/// A new private constant global `name` (renamed if taken) of type `type`
+/// holding `blob`, right after `after`.
+mlir::FlatSymbolRefAttr addConstantGlobal(mlir::memref::GlobalOp after, llvm::StringRef name, mlir::MemRefType type,
+                                          mlir::AsmResourceBlob blob, mlir::SymbolTable &symbols);
+/// addConstantGlobal of f32 [P][K][W] panels.
 mlir::FlatSymbolRefAttr addPanelsGlobal(mlir::memref::GlobalOp after, llvm::StringRef name, int64_t P, int64_t K,
                                         int64_t W, mlir::AsmResourceBlob blob, mlir::SymbolTable &symbols);
 

@@ -31,6 +31,7 @@ namespace kiln::cpu {
 } // namespace kiln::cpu
 
 using namespace mlir;
+using kiln::cpu::rawConstantData;
 
 namespace {
 
@@ -91,11 +92,9 @@ memref::GlobalOp constantI8Global(Value v, SymbolTable &symbols, MemRefType &typ
   if (!get)
     return {};
   type = cast<MemRefType>(get.getType());
-  auto g = symbols.lookup<memref::GlobalOp>(get.getName());
-  if (!g || !g.getConstant() || g.isExternal() || !g.getInitialValue() || !type.getElementType().isInteger(8) ||
-      !type.hasStaticShape() || !type.getLayout().isIdentity())
+  if (!type.getElementType().isInteger(8) || !type.hasStaticShape() || !type.getLayout().isIdentity())
     return {};
-  return g;
+  return kiln::cpu::constantGlobal(get, symbols);
 }
 
 /// Whether `t` is an i8/i32 memref of rank `r` whose last dim is
@@ -230,40 +229,14 @@ linalg::FillOp zeroFillBefore(Operation *op, Value c) {
   return {};
 }
 
-/// The int8 data of a constant global's initial value (`n` bytes), a splat
-/// expanded into `storage`; empty if unreadable.
-ArrayRef<int8_t> int8Data(memref::GlobalOp g, int64_t n, std::vector<int8_t> &storage) {
-  Attribute init = *g.getInitialValue();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(init)) {
-    storage.clear();
-    if (dense.isSplat())
-      storage.assign(size_t(n), dense.getSplatValue<int8_t>());
-    else
-      for (int8_t v : dense.getValues<int8_t>())
-        storage.push_back(v);
-    return storage;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(init))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob(); blob && (int64_t)blob->getData().size() >= n)
-      return ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(blob->getData().data()), n);
-  return {};
-}
-
 /// A private constant i32 global `name` of `shape` holding `values`, and a
 /// memref.get_global of it at `b`'s insertion point.
 Value addI32Global(OpBuilder &b, memref::GlobalOp after, StringRef name, ArrayRef<int64_t> shape,
                    ArrayRef<int32_t> values, SymbolTable &symbols, Location useLoc) {
-  Type i32 = b.getI32Type();
-  auto tt = RankedTensorType::get(shape, i32);
-  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(values);
-  auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
-  OpBuilder gb(after);
-  gb.setInsertionPointAfter(after);
-  auto mt = MemRefType::get(shape, i32);
-  auto g = memref::GlobalOp::create(gb, after.getLoc(), name, gb.getStringAttr("private"), mt, init,
-                                    /*constant=*/true, gb.getI64IntegerAttr(64));
-  symbols.insert(g);
-  return memref::GetGlobalOp::create(b, useLoc, mt, g.getSymName());
+  auto mt = MemRefType::get(shape, b.getI32Type());
+  FlatSymbolRefAttr ref = kiln::cpu::addConstantGlobal(
+      after, name, mt, HeapAsmResourceBlob::allocateAndCopyInferAlign(values), symbols);
+  return memref::GetGlobalOp::create(b, useLoc, mt, ref.getValue());
 }
 
 /// Packs weights into i32 quads: weight (o, l, t) (outer o < O, reduction
@@ -624,10 +597,11 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
         bias = memref::GetGlobalOp::create(b, loc, cast<MemRefType>(it->second.second.getType()),
                                            it->second.second.getDefiningOp<memref::GetGlobalOp>().getName());
       } else {
-        std::vector<int8_t> storage;
-        ArrayRef<int8_t> w = int8Data(p.w, p.F * p.L * T, storage);
-        if (w.empty())
+        std::vector<char> storage;
+        ArrayRef<char> raw = rawConstantData(p.w, b.getI8Type(), p.F * p.L * T, storage);
+        if ((int64_t)raw.size() < p.F * p.L * T)
           continue;
+        ArrayRef<int8_t> w(reinterpret_cast<const int8_t *>(raw.data()), p.F * p.L * T);
         int64_t words = 1, biases = 1;
         for (int64_t d : shape)
           words *= d;

@@ -38,19 +38,23 @@ using namespace mlir;
 
 namespace kiln::cpu {
 
-/// The raw little-endian f32 data of a constant global's initial value
-/// (`n` elements), or an empty ArrayRef for other attributes.  A splat is
-/// expanded into `storage`.
-ArrayRef<char> rawF32Data(memref::GlobalOp g, int64_t n, std::vector<float> &storage) {
+/// The raw little-endian data of a constant global's initial value (`n`
+/// elements of `elementType`, whole bytes each), or an empty ArrayRef for
+/// another element type or attribute.  A splat is expanded into `storage`.
+ArrayRef<char> rawConstantData(memref::GlobalOp g, Type elementType, int64_t n, std::vector<char> &storage) {
+  unsigned bits = elementType.getIntOrFloatBitWidth();
+  if (g.getType().getElementType() != elementType || bits % 8)
+    return {};
   Attribute init = g.getInitialValue().value_or(Attribute());
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
-    if (!dense.getElementType().isF32())
-      return {};
-    if (dense.isSplat()) {
-      storage.assign(size_t(n), dense.getSplatValue<float>());
-      return ArrayRef<char>(reinterpret_cast<const char *>(storage.data()), storage.size() * sizeof(float));
-    }
-    return dense.getRawData();
+    ArrayRef<char> raw = dense.getRawData();
+    if (!dense.isSplat())
+      return raw;
+    storage.clear();
+    storage.reserve(size_t(n) * bits / 8);
+    for (int64_t i = 0; i < n; ++i)
+      storage.insert(storage.end(), raw.begin(), raw.begin() + bits / 8);
+    return storage;
   }
   if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(init)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
@@ -77,20 +81,26 @@ AsmResourceBlob zeroedPanels(int64_t P, int64_t K, int64_t W) {
   return blob;
 }
 
-/// A new private constant global `name` (renamed if taken) of type
-/// [P][K][W] holding `blob`, right after `after`.
-FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
-                                  AsmResourceBlob blob, SymbolTable &symbols) {
-  Type f32 = Float32Type::get(after.getContext());
-  auto tt = RankedTensorType::get({P, K, W}, f32);
+/// A new private constant global `name` (renamed if taken) of type `type`
+/// holding `blob` (64-byte aligned), right after `after`.
+FlatSymbolRefAttr addConstantGlobal(memref::GlobalOp after, StringRef name, MemRefType type, AsmResourceBlob blob,
+                                    SymbolTable &symbols) {
+  auto tt = RankedTensorType::get(type.getShape(), type.getElementType());
   auto init = DenseResourceElementsAttr::get(tt, name, std::move(blob));
   OpBuilder b(after);
   b.setInsertionPointAfter(after);
-  auto pg = memref::GlobalOp::create(b, after.getLoc(), name, b.getStringAttr("private"),
-                                     MemRefType::get({P, K, W}, f32), init,
+  auto pg = memref::GlobalOp::create(b, after.getLoc(), name, b.getStringAttr("private"), type, init,
                                      /*constant=*/true, b.getI64IntegerAttr(64));
   symbols.insert(pg); // renames it if the name is taken
   return FlatSymbolRefAttr::get(pg.getSymNameAttr());
+}
+
+/// A new private constant global `name` (renamed if taken) of type
+/// [P][K][W] f32 holding `blob`, right after `after`.
+FlatSymbolRefAttr addPanelsGlobal(memref::GlobalOp after, StringRef name, int64_t P, int64_t K, int64_t W,
+                                  AsmResourceBlob blob, SymbolTable &symbols) {
+  return addConstantGlobal(after, name, MemRefType::get({P, K, W}, Float32Type::get(after.getContext())),
+                           std::move(blob), symbols);
 }
 
 } // namespace kiln::cpu
@@ -99,7 +109,7 @@ namespace {
 
 using kiln::cpu::addPanelsGlobal;
 using kiln::cpu::constantGlobal;
-using kiln::cpu::rawF32Data;
+using kiln::cpu::rawConstantData;
 using kiln::cpu::zeroedPanels;
 
 /// The constant global `b` reads when it can be packed: f32, static
@@ -211,8 +221,8 @@ struct PackWeightsPass : kiln::cpu::impl::CPUPackWeightsBase<PackWeightsPass> {
       if (auto it = cache.find(g.getSymNameAttr()); it != cache.end())
         return it->second;
       int64_t n = cast<MemRefType>(g.getType()).getNumElements();
-      std::vector<float> storage;
-      ArrayRef<char> src = rawF32Data(g, n, storage);
+      std::vector<char> storage;
+      ArrayRef<char> src = rawConstantData(g, Float32Type::get(g.getContext()), n, storage);
       if (src.size() != size_t(n) * sizeof(float))
         return {};
       AsmResourceBlob blob = zeroedPanels(P, K, W);

@@ -357,8 +357,8 @@ LogicalResult rewrite(linalg::Conv2DNchwFchwOp conv, memref::GlobalOp g, const C
   const int64_t TH = (s.OH + m - 1) / m, TW = (s.OW + m - 1) / m;
   const int64_t P = (s.F + PW - 1) / PW, Fp = P * PW;
   int64_t n = s.F * s.C * 9;
-  std::vector<float> storage;
-  ArrayRef<char> raw = kiln::cpu::rawF32Data(g, n, storage);
+  std::vector<char> storage;
+  ArrayRef<char> raw = kiln::cpu::rawConstantData(g, Float32Type::get(g.getContext()), n, storage);
   if (raw.size() != size_t(n) * sizeof(float))
     return failure();
   const float *gw = reinterpret_cast<const float *>(raw.data());
