@@ -173,4 +173,16 @@ bool readInputFile(const std::string &path, Tensor &t, std::string &err) {
   return false;
 }
 
+kiln_tensor asKilnTensor(const Tensor &t) {
+  kiln_tensor k;
+  std::memset(&k, 0, sizeof k);
+  k.data = t.bytes.empty() ? nullptr : const_cast<uint8_t *>(t.bytes.data());
+  k.size_bytes = t.bytes.size();
+  k.dtype = t.dtype;
+  k.rank = static_cast<int32_t>(t.dims.size());
+  for (size_t i = 0; i < t.dims.size() && i < KILN_MAX_RANK; ++i)
+    k.dims[i] = t.dims[i];
+  return k;
+}
+
 } // namespace kiln::data

@@ -41,6 +41,9 @@ bool readTensor(const std::string &path, Tensor &t, std::string &err);
 /// Reads `path` by its extension: .npy (numpy) or .pb (TensorProto).
 bool readInputFile(const std::string &path, Tensor &t, std::string &err);
 
+/// `t` as a runtime input tensor (its data borrowed, not copied).
+kiln_tensor asKilnTensor(const Tensor &t);
+
 /// numpy has no bfloat16, so ONNX's test generator (onnx <= 1.13) stores
 /// bfloat16 reference data as a UINT16 tensor holding the bfloat16 bit
 /// patterns (same size, same bytes).  When the model's tensor is bfloat16,

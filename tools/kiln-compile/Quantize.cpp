@@ -189,16 +189,8 @@ LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, StringR
   for (size_t s = 0; s < data.samples.size(); ++s) {
     const kiln::data::Sample &sample = data.samples[s];
     std::vector<kiln_tensor> ins;
-    for (const kiln::data::Tensor &t : sample.inputs) {
-      kiln_tensor k{};
-      k.data = const_cast<uint8_t *>(t.bytes.data());
-      k.size_bytes = t.bytes.size();
-      k.dtype = t.dtype;
-      k.rank = (int32_t)t.dims.size();
-      for (size_t d = 0; d < t.dims.size(); ++d)
-        k.dims[d] = t.dims[d];
-      ins.push_back(k);
-    }
+    for (const kiln::data::Tensor &t : sample.inputs)
+      ins.push_back(kiln::data::asKilnTensor(t));
     for (auto &o : outs)
       o = kiln_tensor{};
     if (kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), nOut) != KILN_OK) {
@@ -261,7 +253,7 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
         break;
       }
     }
-    return {std::min(lo, 0.0) < 0 ? lo : t.lo, hi};
+    return {lo < 0 ? lo : t.lo, hi};
   }
   // entropy: the clipping threshold T of |x| whose quantization to the
   // levels available on that side keeps the distribution closest (least
@@ -328,10 +320,9 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
 /// Top-1 over a data set: per run, argmax over the last dim of output 0 for
 /// each row.  `preds` gets every row's class.
 LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
-                                 std::vector<int64_t> &preds, double &ns) {
+                                 std::vector<int64_t> &preds) {
   preds.clear();
-  auto t0 = std::chrono::steady_clock::now();
-  LogicalResult r = runAll(model, data, what, [&](size_t s, ArrayRef<kiln_tensor> outs) -> LogicalResult {
+  return runAll(model, data, what, [&](size_t s, ArrayRef<kiln_tensor> outs) -> LogicalResult {
     const kiln_tensor &o = outs[0];
     if (o.dtype != KILN_DTYPE_FLOAT || o.rank < 1) {
       printError(llvm::Twine(what) + ": top-1 needs a float output 0 with a class dim last (got " +
@@ -340,21 +331,17 @@ LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &d
     }
     int64_t classes = o.dims[o.rank - 1];
     int64_t n = classes ? int64_t(o.size_bytes / 4) / classes : 0;
-    int64_t rows = data.samples[s].inputs.empty() ? 1 : data.samples[s].inputs[0].dims[0];
     if (!data.samples[s].labels.empty() && n != (int64_t)data.samples[s].labels.size()) {
       printError(llvm::Twine(what) + ": " + data.samples[s].source + " has " +
                  llvm::Twine(data.samples[s].labels.size()) + " labels but output 0 has " + llvm::Twine(n) +
                  " rows of " + llvm::Twine(classes) + " classes");
       return failure();
     }
-    (void)rows;
     const float *p = static_cast<const float *>(o.data);
     for (int64_t i = 0; i < n; ++i)
       preds.push_back(std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes));
     return success();
   });
-  ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-  return r;
 }
 
 std::string fmt(double v, int prec) {
@@ -496,28 +483,11 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     printError("--quantize: the module has no entry function");
     return failure();
   }
-  // Layers to quantize, with their names for the report.
+  // Layers to quantize, and the convolutions and matmuls that stay fp32
+  // whatever the choice with the reason, named for the report.
   SmallVector<Operation *> ops = quant::quantizableLayers(module);
   auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
-  std::vector<Layer> layers;
-  for (Operation *op : ops) {
-    Layer l;
-    l.name = kiln::onnxNodeName(op->getLoc(), table).str();
-    if (l.name.empty())
-      l.name = "(unnamed)";
-    Attribute t = table ? table.get(l.name) : Attribute();
-    l.opType = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str()
-                                        : isa<nn::ConvOp>(op) ? "Conv" : "MatMul";
-    l.macs = quant::layerMacs(op);
-    layers.push_back(std::move(l));
-  }
-  // The convolutions and matmuls that stay fp32 whatever the choice, with
-  // the reason (for the report).
-  std::vector<Layer> kept;
-  module.walk([&](Operation *op) {
-    std::string why;
-    if (!isa<nn::ConvOp, nn::MatmulOp>(op) || quant::isQuantizable(op, &why))
-      return;
+  auto describe = [&](Operation *op) {
     Layer l;
     l.name = kiln::onnxNodeName(op->getLoc(), table).str();
     Attribute t = table && !l.name.empty() ? table.get(l.name) : Attribute();
@@ -525,6 +495,16 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     if (l.name.empty())
       l.name = "(unnamed)";
     l.macs = quant::layerMacs(op);
+    return l;
+  };
+  std::vector<Layer> layers, kept;
+  for (Operation *op : ops)
+    layers.push_back(describe(op));
+  module.walk([&](Operation *op) {
+    std::string why;
+    if (!isa<nn::ConvOp, nn::MatmulOp>(op) || quant::isQuantizable(op, &why))
+      return;
+    Layer l = describe(op);
     l.precision = "fp32";
     l.why = why;
     kept.push_back(std::move(l));
@@ -683,7 +663,6 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       return failure();
   }
 
-  // 3. The rewrite.
   // 3. Precisions: every layer int8 ("int8"), or ("mixed") the fewest
   // layers in fp32, by sensitivity per MAC, that keep the loss on the
   // evaluation data within the budget.  Each candidate is compiled and run.
@@ -703,10 +682,9 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   if (!opts.evalData.empty()) {
     phases.begin("quantization: evaluation");
     std::vector<int64_t> fp32Pred, labels;
-    double ns = 0;
     Model fm;
     if (failed(loadLib(libPath("calibration.so"), fm)) ||
-        failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred, ns)))
+        failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred)))
       return failure();
     for (const auto &smp : eval.samples)
       labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
@@ -730,7 +708,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       }
       Model qm;
       std::vector<int64_t> pred;
-      if (failed(loadLib(qpath, qm)) || failed(collectPredictions(qm.m, eval, "--eval-data", pred, ns)))
+      if (failed(loadLib(qpath, qm)) || failed(collectPredictions(qm.m, eval, "--eval-data", pred)))
         return failure();
       e = Eval();
       for (size_t i = 0; i < n; ++i) {
@@ -768,10 +746,6 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       // loss taken as falling as layers return to fp32; all fp32 meets any
       // budget).
       size_t lo = 1, hi = layers.size();
-      Eval best;
-      best.loss = 0;
-      best.agree = n;
-      best.correct = c32;
       while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         std::vector<bool> choice(layers.size(), false);
@@ -782,12 +756,10 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
           return failure();
         os << kTool << ": --quantize=mixed: " << mid << " layer(s) in fp32: " << metric << " " << fmt(m.loss, 2)
            << " points\n";
-        if (m.loss <= opts.budget) {
+        if (m.loss <= opts.budget)
           hi = mid;
-          best = m;
-        } else {
+        else
           lo = mid + 1;
-        }
       }
       for (size_t j = 0; j < lo; ++j)
         fp32[order[j]] = true;

@@ -46,6 +46,7 @@
 namespace {
 
 using kiln::data::dtypeString;
+using kiln::data::asKilnTensor;
 using kiln::data::readInputFile;
 using kiln::data::readTensor;
 using kiln::data::reinterpretBf16Bits;
@@ -344,18 +345,6 @@ bool saveOutputs(kiln_model *model, const Outputs &outs, const std::string &dir)
                                                : "");
   }
   return true;
-}
-
-kiln_tensor asKilnTensor(Tensor &h) {
-  kiln_tensor k;
-  std::memset(&k, 0, sizeof k);
-  k.data = h.bytes.empty() ? nullptr : h.bytes.data();
-  k.size_bytes = h.bytes.size();
-  k.dtype = h.dtype;
-  k.rank = static_cast<int32_t>(h.dims.size());
-  for (size_t i = 0; i < h.dims.size() && i < KILN_MAX_RANK; ++i)
-    k.dims[i] = h.dims[i];
-  return k;
 }
 
 // Maps data-set tensors to model tensors: by name when every name is present
