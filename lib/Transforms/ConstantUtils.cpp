@@ -175,7 +175,7 @@ Value kiln::makeF32MatmulWeight(OpBuilder &b, Location loc, RankedTensorType typ
 }
 
 int64_t kiln::outputChannelDim(Operation *layer, RankedTensorType rt) {
-  return isa<nn::MatmulOp>(layer) ? rt.getRank() - 1 : 1;
+  return isa<nn::MatmulOp, nn::QMatmulOp>(layer) ? rt.getRank() - 1 : 1;
 }
 
 bool kiln::readChannelConstant(Value c, RankedTensorType rt, int64_t cd, int64_t F,
@@ -200,6 +200,10 @@ Value kiln::layerBias(Operation *layer) {
     return c.getBias();
   if (auto c = dyn_cast<nn::ConvTransposeOp>(layer))
     return c.getBias();
+  if (auto c = dyn_cast<nn::QConvOp>(layer))
+    return c.getBias();
+  if (auto m = dyn_cast<nn::QMatmulOp>(layer))
+    return m.getBias();
   return cast<nn::MatmulOp>(layer).getBias();
 }
 

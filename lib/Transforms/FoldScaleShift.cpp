@@ -6,7 +6,9 @@
 // produced by a conv, conv_transpose or matmul with constant weights, the
 // scale is folded into the weights and bias (w'[f] = w[f] * s[f], b' = b * s)
 // and the shift into the bias (b' = b + t), so that the two elementwise
-// passes over the activation disappear.
+// passes over the activation disappear.  An int8 nn.qconv / nn.qmatmul
+// (QDQ models) takes the scale into its per-channel weight scales instead
+// of its int8 weights, exactly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "kiln/Transforms/Statistics.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
@@ -29,50 +32,40 @@ using namespace kiln;
 
 namespace {
 
-/// The linear producer of `v` (conv, conv_transpose or matmul) if `v` is
-/// its result, has one user, is f32 and the producer has no epilogue
-/// activation or residual (an affine op cannot move through those).
+/// The linear producer of `v` (conv, conv_transpose, matmul, or the int8
+/// qconv / qmatmul) if `v` is its result, has one user, is f32 and the
+/// producer has no epilogue activation or residual (an affine op cannot
+/// move through those).
 Operation *foldableProducer(Value v) {
   Operation *p = v.getDefiningOp();
-  if (!p || !isa<nn::ConvOp, nn::ConvTransposeOp, nn::MatmulOp>(p) || !v.hasOneUse())
+  if (!p || !isa<nn::ConvOp, nn::ConvTransposeOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>(p) || !v.hasOneUse())
     return nullptr;
   auto t = dyn_cast<RankedTensorType>(v.getType());
   if (!t || !t.getElementType().isF32())
     return nullptr;
-  if (auto c = dyn_cast<nn::ConvOp>(p); c && (c.getAct() || c.getResidual()))
-    return nullptr;
-  if (auto m = dyn_cast<nn::MatmulOp>(p); m && (m.getAct() || m.getResidual()))
-    return nullptr;
-  return p;
+  bool epilogue = llvm::TypeSwitch<Operation *, bool>(p)
+                      .Case<nn::ConvOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>(
+                          [](auto o) { return o.getAct() || o.getResidual(); })
+                      .Default([](Operation *) { return false; });
+  return epilogue ? nullptr : p;
 }
 
-Value weightOf(Operation *p) {
-  if (auto c = dyn_cast<nn::ConvOp>(p))
-    return c.getFilter();
-  if (auto c = dyn_cast<nn::ConvTransposeOp>(p))
-    return c.getFilter();
-  return cast<nn::MatmulOp>(p).getRhs();
-}
+/// What a per-channel scale multiplies: the weights of a float layer, the
+/// per-channel weight scales (f32 [F]) of an int8 one.
+bool isInt8Layer(Operation *p) { return isa<nn::QConvOp, nn::QMatmulOp>(p); }
+unsigned scaledOperand(Operation *p) { return isInt8Layer(p) ? 2 : 1; }
 
-/// A copy of producer `p` with new weight and/or bias (null = keep p's).
+/// A copy of producer `p` with a new scaled operand (scaledOperand) and/or
+/// bias (null = keep p's).
 Operation *rebuild(PatternRewriter &rewriter, Location loc, Operation *p, Value weight, Value bias) {
-  if (!weight)
-    weight = weightOf(p);
-  if (!bias)
-    bias = layerBias(p);
-  Type t = p->getResult(0).getType();
-  if (auto c = dyn_cast<nn::ConvOp>(p))
-    return nn::ConvOp::create(rewriter, loc, t, c.getInput(), weight, bias, c.getResidual(),
-                              c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(),
-                              c.getGroupsAttr(), c.getActAttr(), c.getActAlphaAttr(),
-                              c.getActBetaAttr());
-  if (auto c = dyn_cast<nn::ConvTransposeOp>(p))
-    return nn::ConvTransposeOp::create(rewriter, loc, t, c.getInput(), weight, bias,
-                                       c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(),
-                                       c.getOutputPaddingAttr(), c.getGroupsAttr());
-  auto m = cast<nn::MatmulOp>(p);
-  return nn::MatmulOp::create(rewriter, loc, t, m.getLhs(), weight, bias, m.getResidual(),
-                              m.getActAttr(), m.getActAlphaAttr(), m.getActBetaAttr());
+  Operation *n = rewriter.clone(*p);
+  n->setLoc(loc);
+  if (weight)
+    n->setOperand(scaledOperand(p), weight);
+  if (bias)
+    llvm::TypeSwitch<Operation *>(n).Case<nn::ConvOp, nn::ConvTransposeOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>(
+        [&](auto o) { o.getBiasMutable().assign(bias); });
+  return n;
 }
 
 /// The operand of `op` that the pattern may fold: for mul/add either side,
@@ -117,14 +110,19 @@ struct FoldScale : OpRewritePattern<nn::BinaryOp> {
       }
       if (!finite)
         continue; // x * inf or x / 0 is not a scaled weight
-      Value wv = weightOf(p);
+      // Float layers: the weights of output channel f times s[f]; int8
+      // layers: their weight scale (the result is linear in it).
+      Value wv = p->getOperand(scaledOperand(p));
       auto wt = dyn_cast<RankedTensorType>(wv.getType());
       SmallVector<float> w, bias;
       if (!wt || !wt.getElementType().isF32() || !wt.hasStaticShape() ||
           !readF32Constant(wv, w) || !readLayerBias(p, F, bias))
         continue;
-      if (!scaleWeights(p, wt, s, w))
+      if (isInt8Layer(p) ? (int64_t)w.size() != F : !scaleWeights(p, wt, s, w))
         continue;
+      if (isInt8Layer(p))
+        for (int64_t f = 0; f < F; ++f)
+          w[f] = (float)((double)w[f] * s[f]);
       for (int64_t f = 0; f < F; ++f)
         bias[f] = (float)((double)bias[f] * s[f]);
       Location loc = rewriter.getFusedLoc({p->getLoc(), op.getLoc()});

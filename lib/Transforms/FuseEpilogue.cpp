@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
 // kiln-nn-fuse-epilogue: the elementwise ops that follow an nn.conv or
-// nn.matmul (bias add, the residual add of a skip connection, one
-// activation) become the op's epilogue, so that the lowering computes them
-// in the conv/matmul's loop nest instead of another pass over the result.
+// nn.matmul, or their int8 forms nn.qconv / nn.qmatmul (bias add, the
+// residual add of a skip connection, one activation) become the op's
+// epilogue, so that the lowering computes them in the conv/matmul's loop
+// nest instead of another pass over the result.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "kiln/Transforms/Statistics.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -27,19 +29,9 @@ using namespace kiln;
 
 namespace {
 
-/// The conv or matmul that produces `v`, if `v` is its only use's operand
-/// (one user) and the op can still take an epilogue step before its
-/// activation.
-Operation *fusibleProducer(Value v) {
-  Operation *p = v.getDefiningOp();
-  if (!p || !isa<nn::ConvOp, nn::MatmulOp>(p) || !v.hasOneUse())
-    return nullptr;
-  if (!isa<FloatType>(getElementTypeOrSelf(v.getType())))
-    return nullptr;
-  bool hasAct = isa<nn::ConvOp>(p) ? (bool)cast<nn::ConvOp>(p).getAct()
-                                   : (bool)cast<nn::MatmulOp>(p).getAct();
-  return hasAct ? nullptr : p;
-}
+/// The layers that take an epilogue: nn.conv, nn.matmul and their int8
+/// forms nn.qconv, nn.qmatmul (f32 results, the same epilogue).
+bool isLayer(Operation *p) { return p && isa<nn::ConvOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>(p); }
 
 /// The epilogue of a conv/matmul, edited and then written back as a new op.
 struct Epilogue {
@@ -48,10 +40,10 @@ struct Epilogue {
   FloatAttr alpha, beta;
 
   static Epilogue of(Operation *p) {
-    if (auto c = dyn_cast<nn::ConvOp>(p))
-      return {c.getBias(), c.getResidual(), c.getActAttr(), c.getActAlphaAttr(), c.getActBetaAttr()};
-    auto m = cast<nn::MatmulOp>(p);
-    return {m.getBias(), m.getResidual(), m.getActAttr(), m.getActAlphaAttr(), m.getActBetaAttr()};
+    return llvm::TypeSwitch<Operation *, Epilogue>(p)
+        .Case<nn::ConvOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>([](auto o) {
+          return Epilogue{o.getBias(), o.getResidual(), o.getActAttr(), o.getActAlphaAttr(), o.getActBetaAttr()};
+        });
   }
 
   /// Replaces `root` (the last op absorbed) by a copy of `p` with this
@@ -63,23 +55,30 @@ struct Epilogue {
     for (Operation *o : between)
       locs.push_back(o->getLoc());
     locs.push_back(root->getLoc());
-    Location loc = rewriter.getFusedLoc(locs);
-    Operation *n;
-    if (auto c = dyn_cast<nn::ConvOp>(p))
-      n = nn::ConvOp::create(rewriter, loc, c.getType(), c.getInput(), c.getFilter(), bias, residual,
-                             c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(),
-                             c.getGroupsAttr(), act, alpha, beta);
-    else {
-      auto m = cast<nn::MatmulOp>(p);
-      n = nn::MatmulOp::create(rewriter, loc, m.getType(), m.getLhs(), m.getRhs(), bias, residual,
-                               act, alpha, beta);
-    }
+    Operation *n = rewriter.clone(*p);
+    n->setLoc(rewriter.getFusedLoc(locs));
+    llvm::TypeSwitch<Operation *>(n).Case<nn::ConvOp, nn::MatmulOp, nn::QConvOp, nn::QMatmulOp>([&](auto o) {
+      o.getBiasMutable().assign(bias ? ValueRange(bias) : ValueRange());
+      o.getResidualMutable().assign(residual ? ValueRange(residual) : ValueRange());
+      o.setActAttr(act);
+      o.setActAlphaAttr(alpha);
+      o.setActBetaAttr(beta);
+    });
     rewriter.replaceOp(root, n->getResults());
     for (Operation *o : between)
       rewriter.eraseOp(o);
     rewriter.eraseOp(p);
   }
 };
+
+/// The layer that produces `v`, if `v` is its only use's operand (one user)
+/// and the op can still take an epilogue step before its activation.
+Operation *fusibleProducer(Value v) {
+  Operation *p = v.getDefiningOp();
+  if (!isLayer(p) || !v.hasOneUse() || !isa<FloatType>(getElementTypeOrSelf(v.getType())))
+    return nullptr;
+  return Epilogue::of(p).act ? nullptr : p;
+}
 
 /// add(p, c) with c a constant that varies at most along the channel dim:
 /// the sum becomes the op's (constant) bias.
@@ -207,7 +206,7 @@ struct FuseClamp : OpRewritePattern<nn::ClampOp> {
     bool afterRelu = false;
     if (!p) {
       Operation *q = c.getInput().getDefiningOp();
-      if (q && isa<nn::ConvOp, nn::MatmulOp>(q) && c.getInput().hasOneUse()) {
+      if (isLayer(q) && c.getInput().hasOneUse()) {
         Epilogue qe = Epilogue::of(q);
         if (qe.act && qe.act.getValue() == nn::ActKind::relu) {
           p = q;
@@ -265,7 +264,7 @@ struct FuseSiLU : OpRewritePattern<nn::BinaryOp> {
       if (!sig || sig.getKind() != nn::UnaryKind::sigmoid || sig.getInput() != pv || !sv.hasOneUse())
         continue;
       Operation *p = pv.getDefiningOp();
-      if (!p || !isa<nn::ConvOp, nn::MatmulOp>(p) || !isa<FloatType>(getElementTypeOrSelf(pv.getType())))
+      if (!isLayer(p) || !isa<FloatType>(getElementTypeOrSelf(pv.getType())))
         continue;
       // p's users are exactly the sigmoid and this mul.
       if (llvm::any_of(pv.getUsers(), [&](Operation *u) { return u != sig && u != mul; }))

@@ -2,8 +2,8 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-fold-scale-shift
-// STATS-DAG: 7 scales-folded
-// STATS-DAG: 6 shifts-folded
+// STATS-DAG: 8 scales-folded
+// STATS-DAG: 7 shifts-folded
 
 
 // Inference BatchNorm after a conv: filter[f] *= s[f], bias = b * s + t.
@@ -188,4 +188,40 @@ func.func @refused_shapes_and_values(%x: tensor<1x2x4x4xf32>, %x1: tensor<1x2x1x
   %ch = nn.conv %h, %wh {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf16>, tensor<2x2x1x1xf16>) -> tensor<1x2x4x4xf16>
   %mh = nn.binary mul %ch, %sh : tensor<1x2x4x4xf16>, tensor<1x2x1x1xf16> -> tensor<1x2x4x4xf16>
   return %d, %s, %m, %mh : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf16>
+}
+
+// int8 nn.qconv (a QDQ model's conv and BatchNorm): the scale multiplies the
+// per-channel weight scales, not the int8 weights; the shift goes into the
+// bias: filter_scale' = [0.5 * 2, 0.25 * -4], bias' = [1 * 2 + 10, 1 * -4 + 20].
+// CHECK-LABEL: func.func @qconv_bn
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}1]]], {{\[\[\[}}-3]]]]> : tensor<2x1x1x1xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[1.000000e+00, -1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[1.200000e+01, 1.600000e+01]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = nn.qconv %arg0, %[[W]], %[[S]] bias(%[[B]] : tensor<2xf32>)
+// CHECK-NOT: nn.binary
+// CHECK: return %[[Y]]
+func.func @qconv_bn(%x: tensor<1x1x4x4xi8>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense<[[[[1]]], [[[-3]]]]> : tensor<2x1x1x1xi8>
+  %ws = arith.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %b = arith.constant dense<1.0> : tensor<2xf32>
+  %s = arith.constant dense<[[[[2.0]], [[-4.0]]]]> : tensor<1x2x1x1xf32>
+  %t = arith.constant dense<[[[[10.0]], [[20.0]]]]> : tensor<1x2x1x1xf32>
+  %c = nn.qconv %x, %w, %ws bias(%b : tensor<2xf32>) {dilations = array<i64: 1, 1>, groups = 1 : i64, input_scale = 1.0 : f32, input_zero_point = 0 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x1x4x4xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x4x4xf32>
+  %m = nn.binary mul %c, %s : tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  %a = nn.binary add %m, %t : tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32> -> tensor<1x2x4x4xf32>
+  return %a : tensor<1x2x4x4xf32>
+}
+
+// An int8 nn.qmatmul with an activation already fused: the scale cannot
+// move through the relu and stays.
+// CHECK-LABEL: func.func @qmatmul_act_not_folded
+// CHECK: %[[Y:.*]] = nn.qmatmul {{.*}} act relu
+// CHECK: nn.binary mul %[[Y]]
+func.func @qmatmul_act_not_folded(%x: tensor<3x2xi8>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<1> : tensor<2x2xi8>
+  %ws = arith.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %s = arith.constant dense<[[2.0, 3.0]]> : tensor<1x2xf32>
+  %c = nn.qmatmul %x, %w, %ws act relu {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64} : tensor<3x2xi8>, tensor<2x2xi8>, tensor<2xf32> -> tensor<3x2xf32>
+  %m = nn.binary mul %c, %s : tensor<3x2xf32>, tensor<1x2xf32> -> tensor<3x2xf32>
+  return %m : tensor<3x2xf32>
 }

@@ -3,10 +3,10 @@
 // RUN: kiln-opt --split-input-file --verify-diagnostics %S/Inputs/epilogue-invalid.mlir
 
 // STATS: kiln-nn-fuse-epilogue
-// STATS-DAG: 8 fused-activation
+// STATS-DAG: 11 fused-activation
 // STATS-DAG: 1 gelu-recognized
-// STATS-DAG: 3 fused-bias
-// STATS-DAG: 1 fused-residual
+// STATS-DAG: 5 fused-bias
+// STATS-DAG: 2 fused-residual
 
 // Conv + bias add + residual add + relu: one op.
 // CHECK-LABEL: func.func @conv_bias_residual_relu
@@ -134,4 +134,33 @@ func.func @not_gelu(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %p = nn.binary mul %a, %e1 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
   %g = nn.binary mul %p, %half : tensor<2x3xf32>, tensor<1x1xf32> -> tensor<2x3xf32>
   return %g : tensor<2x3xf32>
+}
+
+// The int8 forms take the same epilogue: nn.qconv + bias add + residual add
+// + relu; nn.qmatmul + bias + Relu6 (relu then clamp).
+// CHECK-LABEL: func.func @int8_layers
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x8x8xi8>, %[[R:.*]]: tensor<1x4x8x8xf32>, %[[A:.*]]: tensor<2x5xi8>)
+// CHECK: %[[B:.*]] = arith.constant dense<[1.500000e+00, 2.500000e+00, 3.500000e+00, 4.500000e+00]> : tensor<4xf32>
+// CHECK: %[[Y:.*]] = nn.qconv %[[X]], %{{.*}}, %{{.*}} bias(%[[B]] : tensor<4xf32>) residual(%[[R]] : tensor<1x4x8x8xf32>) act relu {
+// CHECK: %[[M:.*]] = nn.qmatmul %[[A]], %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<3xf32>) act clip {act_alpha = 0.000000e+00 : f32, act_beta = 6.000000e+00 : f32, lhs_scale
+// CHECK-NOT: nn.binary
+// CHECK-NOT: nn.unary
+// CHECK-NOT: nn.clamp
+// CHECK: return %[[Y]], %[[M]]
+func.func @int8_layers(%x: tensor<1x4x8x8xi8>, %r: tensor<1x4x8x8xf32>, %a: tensor<2x5xi8>) -> (tensor<1x4x8x8xf32>, tensor<2x3xf32>) {
+  %w = arith.constant dense<3> : tensor<4x4x3x3xi8>
+  %ws = arith.constant dense<0.125> : tensor<4xf32>
+  %b1 = arith.constant dense<[[[[1.5]], [[2.5]], [[3.5]], [[4.5]]]]> : tensor<1x4x1x1xf32>
+  %c = nn.qconv %x, %w, %ws {dilations = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.5 : f32, input_zero_point = 0 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<1x4x8x8xi8>, tensor<4x4x3x3xi8>, tensor<4xf32> -> tensor<1x4x8x8xf32>
+  %ab = nn.binary add %c, %b1 : tensor<1x4x8x8xf32>, tensor<1x4x1x1xf32> -> tensor<1x4x8x8xf32>
+  %s = nn.binary add %r, %ab : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %y = nn.unary relu %s : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %mw = arith.constant dense<1> : tensor<5x3xi8>
+  %ms = arith.constant dense<0.25> : tensor<3xf32>
+  %mb = arith.constant dense<[[1.0, 2.0, 3.0]]> : tensor<1x3xf32>
+  %m = nn.qmatmul %a, %mw, %ms {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64} : tensor<2x5xi8>, tensor<5x3xi8>, tensor<3xf32> -> tensor<2x3xf32>
+  %mba = nn.binary add %m, %mb : tensor<2x3xf32>, tensor<1x3xf32> -> tensor<2x3xf32>
+  %mr = nn.unary relu %mba : tensor<2x3xf32> -> tensor<2x3xf32>
+  %m6 = nn.clamp %mr {max = 6.0 : f64, min = 0.0 : f64} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %y, %m6 : tensor<1x4x8x8xf32>, tensor<2x3xf32>
 }

@@ -64,9 +64,10 @@ void releaseUnreferencedBlobs(mlir::Operation *root);
 mlir::Value makeF32MatmulWeight(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                                 llvm::ArrayRef<float> values, llvm::StringRef blobName);
 
-/// Output-channel dim of a conv / conv_transpose / matmul result of type
-/// `rt`: 1 for conv and conv_transpose ([N, F, spatial...]), the last for
-/// matmul ([..., M, N]) -- the dim a bias broadcasts along.
+/// Output-channel dim of a conv / conv_transpose / matmul (or int8 qconv /
+/// qmatmul) result of type `rt`: 1 for the convolutions ([N, F,
+/// spatial...]), the last for the matmuls ([..., M, N]) -- the dim a bias
+/// broadcasts along.
 int64_t outputChannelDim(mlir::Operation *layer, mlir::RankedTensorType rt);
 
 /// Reads constant `c` (of `rt`'s rank, f32) as one value per output channel:
@@ -75,7 +76,8 @@ int64_t outputChannelDim(mlir::Operation *layer, mlir::RankedTensorType rt);
 bool readChannelConstant(mlir::Value c, mlir::RankedTensorType rt, int64_t cd, int64_t F,
                          llvm::SmallVectorImpl<double> &out);
 
-/// The bias operand of a conv / conv_transpose / matmul (null if none).
+/// The bias operand of a conv / conv_transpose / matmul / qconv / qmatmul
+/// (null if none).
 mlir::Value layerBias(mlir::Operation *layer);
 
 /// The layer's bias as F values (zeros if it has none); false if the bias is

@@ -6,12 +6,18 @@
 // accumulation after zero-point subtraction, then requantization).
 // QLinearConv and QLinearMatMul with constant weights and per-tensor input
 // quantization become nn.qconv / nn.qmatmul (the int8 kernels of
-// docs/quantization.md) followed by nn.quantize of the f32 result.
+// docs/quantization.md) followed by nn.quantize of the f32 result.  So do
+// Conv, MatMul and Gemm between DequantizeLinear nodes (QDQ models, as ONNX
+// Runtime's quantizer and torch's exporter write them): the layer reads the
+// quantized tensor and the weights' int8 values, and the f32 result is what
+// the float op computes on the dequantized operands.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
 #include "kiln/Transforms/ConstantUtils.h"
+
+#include <cmath>
 
 using namespace mlir;
 
@@ -240,6 +246,148 @@ struct QuantizationLowering : Lowering {
     return requantizeOutput(y, c.getYScale(), c.getYZeroPoint(), uy);
   }
 
+  //===--------------------------------------------------------------------===//
+  // QDQ: Conv / MatMul / Gemm between DequantizeLinear nodes
+  //===--------------------------------------------------------------------===//
+
+  /// The activation of a QDQ layer: `v` is DequantizeLinear of an 8-bit
+  /// tensor with a constant per-tensor scale and zero point.
+  struct QDQInput {
+    Value q;
+    double scale = 0;
+    int64_t zeroPoint = 0;
+    bool isUnsigned = false;
+  };
+  std::optional<QDQInput> qdqInput(Value v) {
+    auto dq = v.getDefiningOp<ox::DequantizeLinearOp>();
+    if (!dq || dq.getBlockSize() != 0 || !rtt(dq.getX()).getElementType().isInteger(8) ||
+        !rtt(dq.getY()).getElementType().isF32())
+      return std::nullopt;
+    QDQInput in;
+    in.q = dq.getX();
+    in.isUnsigned = quantUnsigned(dq.getInputDtypes(), 0);
+    if (!scalarFloat(dq.getXScale(), in.scale) || !(in.scale > 0) || !std::isfinite(in.scale) ||
+        !scalarInt(dq.getXZeroPoint(), in.isUnsigned, in.zeroPoint))
+      return std::nullopt;
+    return in;
+  }
+  /// The weights of a QDQ layer: `v` is DequantizeLinear of constant 8-bit
+  /// weights, per tensor or per `axis` (the output channel, F of them;
+  /// element i belongs to channel chanOf(i)): their values minus the zero
+  /// point as int8, and F scales.
+  template <typename ChanOf>
+  bool qdqWeights(Value v, int64_t axis, int64_t F, ChanOf chanOf, SmallVectorImpl<int8_t> &wq,
+                  SmallVectorImpl<float> &ws) {
+    auto dq = v.getDefiningOp<ox::DequantizeLinearOp>();
+    if (!dq || dq.getBlockSize() != 0)
+      return false;
+    auto wt = rtt(dq.getX());
+    if (!wt.getElementType().isInteger(8) || !wt.hasStaticShape() || !rtt(dq.getY()).getElementType().isF32())
+      return false;
+    if (rtt(dq.getXScale()).getNumElements() != 1 && normAxis(dq.getAxis(), wt.getRank()) != axis)
+      return false; // per-axis along another axis than the output channel
+    if (!int8Weights(dq.getX(), dq.getXZeroPoint(), quantUnsigned(dq.getInputDtypes(), 0), F, chanOf, wq) ||
+        !channelScales(dq.getXScale(), F, ws))
+      return false;
+    return llvm::all_of(ws, [](float s) { return std::isfinite(s); });
+  }
+
+  /// Conv(DQ(x), DQ(w), b) with groups = 1: nn.qconv on the model's int8
+  /// values (the zero points' terms exact in int32), its f32 result what
+  /// the float Conv computes on the dequantized operands.  Grouped and
+  /// depthwise convolutions keep the float lowering (no int8 kernel yet).
+  /// Null, with nothing created, where the pattern does not apply.
+  Value qdqConv(ox::ConvOp c) {
+    std::optional<QDQInput> in = qdqInput(c.getX());
+    auto wt = rtt(c.getW()), res = resType();
+    if (!in || c.getGroup() != 1 || !wt.hasStaticShape() || wt.getRank() < 3 || !res.getElementType().isF32() ||
+        llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+      return Value();
+    int64_t F = wt.getDimSize(0), per = wt.getNumElements() / std::max<int64_t>(F, 1);
+    SmallVector<int8_t> wq;
+    SmallVector<float> ws;
+    if (F == 0 || !qdqWeights(c.getW(), 0, F, [&](size_t i) { return int64_t(i) / per; }, wq, ws))
+      return Value();
+    if (!isNone(c.getB())) {
+      auto bt = rtt(c.getB());
+      if (bt.getRank() != 1 || bt.getDimSize(0) != F || !bt.getElementType().isF32())
+        return Value();
+    }
+    SmallVector<int64_t> strides, dil, pads;
+    if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads)))
+      return Value();
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(wt.getShape(), b.getI8Type()), wq, "qdq_filter");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qdq_filter_scales");
+    return nn::QConvOp::create(b, loc, res, in->q, w, sc, isNone(c.getB()) ? Value() : c.getB(), Value(),
+                               b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
+                               b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(1), b.getF32FloatAttr(in->scale),
+                               b.getI64IntegerAttr(in->zeroPoint), unitIf(in->isUnsigned), nullptr, nullptr,
+                               nullptr);
+  }
+
+  /// nn.qmatmul of a QDQ activation [..., M, K] and int8 weights [K, N]
+  /// with N scales; `bias` (may be null) f32 [N].
+  Value qdqMatmul(const QDQInput &in, ArrayRef<int64_t> wshape, ArrayRef<int8_t> wq, ArrayRef<float> ws,
+                  Value bias) {
+    int64_t N = wshape[1];
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(wshape, b.getI8Type()), wq, "qdq_weights");
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws, "qdq_weight_scales");
+    return nn::QMatmulOp::create(b, loc, resType(), in.q, w, sc, bias, Value(), b.getF32FloatAttr(in.scale),
+                                 b.getI64IntegerAttr(in.zeroPoint), unitIf(in.isUnsigned), nullptr, nullptr,
+                                 nullptr);
+  }
+
+  /// MatMul(DQ(a), DQ(w)) with a of rank >= 2 and constant 2-D weights
+  /// quantized per tensor or per column (axis 1).
+  Value qdqMatMul(ox::MatMulOp m) {
+    std::optional<QDQInput> in = qdqInput(m.getA());
+    auto bt = rtt(m.getB());
+    if (!in || rtt(m.getA()).getRank() < 2 || bt.getRank() != 2 || !bt.hasStaticShape() ||
+        !resType().getElementType().isF32())
+      return Value();
+    int64_t N = bt.getDimSize(1);
+    SmallVector<int8_t> wq;
+    SmallVector<float> ws;
+    if (N == 0 || !qdqWeights(m.getB(), 1, N, [&](size_t i) { return int64_t(i) % N; }, wq, ws))
+      return Value();
+    return qdqMatmul(*in, bt.getShape(), wq, ws, Value());
+  }
+
+  /// Gemm(DQ(a), DQ(w), c) without transA: transB weights [N, K] are
+  /// quantized per row (axis 0) and transposed here; alpha scales the
+  /// weight scales; c is none or a 1-D f32 [N] bias with beta 1.
+  Value qdqGemm(ox::GemmOp g) {
+    std::optional<QDQInput> in = qdqInput(g.getA());
+    auto bt = rtt(g.getB());
+    double alpha = g.getAlpha().convertToDouble();
+    if (!in || g.getTransA() || bt.getRank() != 2 || !bt.hasStaticShape() || !resType().getElementType().isF32() ||
+        !std::isfinite(alpha))
+      return Value();
+    bool tb = g.getTransB();
+    int64_t N = bt.getDimSize(tb ? 0 : 1), K = bt.getDimSize(tb ? 1 : 0);
+    if (!isNone(g.getC())) {
+      auto ct = rtt(g.getC());
+      if (ct.getRank() != 1 || ct.getDimSize(0) != N || !ct.getElementType().isF32() ||
+          g.getBeta().convertToDouble() != 1.0)
+        return Value();
+    }
+    SmallVector<int8_t> wq;
+    SmallVector<float> ws;
+    if (N == 0 || K == 0 ||
+        !qdqWeights(g.getB(), tb ? 0 : 1, N, [&](size_t i) { return tb ? int64_t(i) / K : int64_t(i) % N; }, wq, ws))
+      return Value();
+    if (tb) {
+      SmallVector<int8_t> t(wq.size());
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t k = 0; k < K; ++k)
+          t[k * N + n] = wq[n * K + k];
+      wq = std::move(t);
+    }
+    for (float &s : ws)
+      s = float(double(s) * alpha);
+    return qdqMatmul(*in, {K, N}, wq, ws, isNone(g.getC()) ? Value() : g.getC());
+  }
+
   LoweringResult lowerQLinearMatMul(ox::QLinearMatMulOp m) {
     auto dts = m.getInputDtypes();
     if (Value v = qlinearMatMulOnKernel(m, quantUnsigned(dts, 0), quantUnsigned(dts, 3), quantUnsigned(dts, 7)))
@@ -332,6 +480,22 @@ FailureOr<Value> QuantizationLowering::quantIntegerConv(Operation *o, Value X, V
                                    b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(group));
 }
 
+/// A QDQ layer on the int8 kernels (QuantizationLowering's qdq*): tried
+/// before the float lowering of the op, it fails without a diagnostic where
+/// the operands are not quantized as it needs, and the float lowering runs.
+template <typename OpTy, Value (QuantizationLowering::*Fn)(OpTy)>
+struct QDQPattern : OpRewritePattern<OpTy> {
+  explicit QDQPattern(MLIRContext *ctx) : OpRewritePattern<OpTy>(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    QuantizationLowering lowering(rewriter, op);
+    Value v = (lowering.*Fn)(op);
+    if (!v)
+      return failure();
+    replaceWithValues(rewriter, op, v);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateQuantizationPatterns(RewritePatternSet &patterns) {
@@ -343,6 +507,8 @@ void populateQuantizationPatterns(RewritePatternSet &patterns) {
   addLowering<ox::ConvIntegerOp, &L::lowerConvInteger>(patterns);
   addLowering<ox::QLinearMatMulOp, &L::lowerQLinearMatMul>(patterns);
   addLowering<ox::QLinearConvOp, &L::lowerQLinearConv>(patterns);
+  patterns.add<QDQPattern<ox::ConvOp, &L::qdqConv>, QDQPattern<ox::MatMulOp, &L::qdqMatMul>,
+               QDQPattern<ox::GemmOp, &L::qdqGemm>>(patterns.getContext());
 }
 
 } // namespace kiln::onnx_to_nn

@@ -57,3 +57,82 @@ func.func @matmul_integer(%a: tensor<4x3xi8>, %b: tensor<3x2xi8>, %za: tensor<1x
   %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {input_dtypes = [2, 3, 2, 3]} : (tensor<4x3xi8>, tensor<3x2xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<4x2xi32>
   return %y : tensor<4x2xi32>
 }
+
+// QDQ: Conv between DequantizeLinear nodes (uint8 activation per tensor,
+// int8 weights per output channel, zero point 0) reads the quantized
+// tensor and the weights' int8 values: nn.qconv, f32 result, float bias.
+// CHECK-LABEL: func @qdq_conv
+// CHECK: %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}1, -2]]], {{\[\[\[}}3, 127]]]]> : tensor<2x1x1x2xi8>
+// CHECK: %[[S:.*]] = arith.constant dense<[2.500000e-01, 1.250000e-01]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = nn.qconv %arg0, %[[W]], %[[S]] bias(%[[B]] : tensor<2xf32>) {{{.*}}groups = 1 : i64, input_scale = 5.000000e-01 : f32, input_unsigned, input_zero_point = 128 : i64{{.*}}} : tensor<1x1x3x3xi8>, tensor<2x1x1x2xi8>, tensor<2xf32> -> tensor<1x2x3x2xf32>
+// CHECK: return %[[Y]]
+func.func @qdq_conv(%xq: tensor<1x1x3x3xi8>) -> tensor<1x2x3x2xf32> {
+  %xs = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %xz = onnx.Constant {value = dense<-128> : tensor<i8>} : tensor<i8>
+  %x = "onnx.DequantizeLinear"(%xq, %xs, %xz) {input_dtypes = [2, 1, 2]} : (tensor<1x1x3x3xi8>, tensor<f32>, tensor<i8>) -> tensor<1x1x3x3xf32>
+  %wq = onnx.Constant {value = dense<[[[[1, -2]]], [[[3, 127]]]]> : tensor<2x1x1x2xi8>} : tensor<2x1x1x2xi8>
+  %ws = onnx.Constant {value = dense<[0.25, 0.125]> : tensor<2xf32>} : tensor<2xf32>
+  %wz = onnx.Constant {value = dense<0> : tensor<2xi8>} : tensor<2xi8>
+  %w = "onnx.DequantizeLinear"(%wq, %ws, %wz) {axis = 0 : i64, input_dtypes = [3, 1, 3]} : (tensor<2x1x1x2xi8>, tensor<2xf32>, tensor<2xi8>) -> tensor<2x1x1x2xf32>
+  %b = onnx.Constant {value = dense<[1.0, 2.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = "onnx.Conv"(%x, %w, %b) : (tensor<1x1x3x3xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>) -> tensor<1x2x3x2xf32>
+  return %y : tensor<1x2x3x2xf32>
+}
+
+// Gemm with transB: the int8 weights [N, K] quantized per row (axis 0) are
+// transposed to [K, N]; alpha multiplies the weight scales; C is the bias.
+// CHECK-LABEL: func @qdq_gemm_transb
+// CHECK: %[[C:.*]] = arith.constant dense<[1.000000e+00, -1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[}}1, 4], [2, 5], [3, 6]]> : tensor<3x2xi8>
+// CHECK: %[[S:.*]] = arith.constant dense<[1.250000e-01, 6.250000e-02]> : tensor<2xf32>
+// CHECK: nn.qmatmul %arg0, %[[W]], %[[S]] bias(%[[C]] : tensor<2xf32>) {lhs_scale = 2.500000e-01 : f32, lhs_zero_point = -3 : i64} : tensor<4x3xi8>, tensor<3x2xi8>, tensor<2xf32> -> tensor<4x2xf32>
+func.func @qdq_gemm_transb(%aq: tensor<4x3xi8>) -> tensor<4x2xf32> {
+  %nv = onnx.NoValue
+  %as = onnx.Constant {value = dense<0.25> : tensor<f32>} : tensor<f32>
+  %az = onnx.Constant {value = dense<-3> : tensor<i8>} : tensor<i8>
+  %a = "onnx.DequantizeLinear"(%aq, %as, %az) {input_dtypes = [3, 1, 3]} : (tensor<4x3xi8>, tensor<f32>, tensor<i8>) -> tensor<4x3xf32>
+  %wq = onnx.Constant {value = dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi8>} : tensor<2x3xi8>
+  %ws = onnx.Constant {value = dense<[0.25, 0.125]> : tensor<2xf32>} : tensor<2xf32>
+  %w = "onnx.DequantizeLinear"(%wq, %ws, %nv) {axis = 0 : i64, input_dtypes = [3, 1]} : (tensor<2x3xi8>, tensor<2xf32>, none) -> tensor<2x3xf32>
+  %c = onnx.Constant {value = dense<[1.0, -1.0]> : tensor<2xf32>} : tensor<2xf32>
+  %y = "onnx.Gemm"(%a, %w, %c) {transB = 1 : i64, alpha = 0.5 : f32} : (tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// Weights quantized per row of K (axis 0 of [K, N]) have no per-column
+// scale: the float lowering runs on the dequantized operands.
+// CHECK-LABEL: func @qdq_matmul_axis0_float
+// CHECK-NOT: nn.qmatmul
+// CHECK: %[[A:.*]] = nn.dequantize %arg0
+// CHECK: nn.matmul %[[A]], %{{.*}} : tensor<4x3xf32>, tensor<3x2xf32> -> tensor<4x2xf32>
+func.func @qdq_matmul_axis0_float(%aq: tensor<4x3xi8>) -> tensor<4x2xf32> {
+  %nv = onnx.NoValue
+  %as = onnx.Constant {value = dense<0.25> : tensor<f32>} : tensor<f32>
+  %a = "onnx.DequantizeLinear"(%aq, %as, %nv) {input_dtypes = [3, 1]} : (tensor<4x3xi8>, tensor<f32>, none) -> tensor<4x3xf32>
+  %wq = onnx.Constant {value = dense<[[1, 2], [3, 4], [5, 6]]> : tensor<3x2xi8>} : tensor<3x2xi8>
+  %ws = onnx.Constant {value = dense<[0.25, 0.125, 0.5]> : tensor<3xf32>} : tensor<3xf32>
+  %w = "onnx.DequantizeLinear"(%wq, %ws, %nv) {axis = 0 : i64, input_dtypes = [3, 1]} : (tensor<3x2xi8>, tensor<3xf32>, none) -> tensor<3x2xf32>
+  %y = "onnx.MatMul"(%a, %w) : (tensor<4x3xf32>, tensor<3x2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// A run-time (non-constant) activation scale and a depthwise convolution
+// keep the float lowering.
+// CHECK-LABEL: func @qdq_not_fused
+// CHECK-NOT: nn.qconv
+// CHECK: nn.conv
+// CHECK: nn.conv {{.*}}groups = 2
+func.func @qdq_not_fused(%xq: tensor<1x2x3x3xi8>, %xs: tensor<f32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %nv = onnx.NoValue
+  %x = "onnx.DequantizeLinear"(%xq, %xs, %nv) {input_dtypes = [3, 1]} : (tensor<1x2x3x3xi8>, tensor<f32>, none) -> tensor<1x2x3x3xf32>
+  %s = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %x2 = "onnx.DequantizeLinear"(%xq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<1x2x3x3xi8>, tensor<f32>, none) -> tensor<1x2x3x3xf32>
+  %wq = onnx.Constant {value = dense<1> : tensor<2x2x1x1xi8>} : tensor<2x2x1x1xi8>
+  %w = "onnx.DequantizeLinear"(%wq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<2x2x1x1xi8>, tensor<f32>, none) -> tensor<2x2x1x1xf32>
+  %dq = onnx.Constant {value = dense<1> : tensor<2x1x1x1xi8>} : tensor<2x1x1x1xi8>
+  %dw = "onnx.DequantizeLinear"(%dq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<2x1x1x1xi8>, tensor<f32>, none) -> tensor<2x1x1x1xf32>
+  %y = "onnx.Conv"(%x, %w, %nv) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %z = "onnx.Conv"(%x2, %dw, %nv) {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y, %z : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}
