@@ -248,10 +248,11 @@ def ensure_exported(models, cache, threads):
         log("bench: export failed for some models (they are reported as failed)")
 
 
-def compile_model(name, onnx_path, kiln_bin, libdir, opt):
-    """Compiles (or reuses) lib<name>.so.  Returns (path, info dict)."""
+def compile_model(name, onnx_path, kiln_bin, libdir, opt, out_name=None):
+    """Compiles (or reuses) lib<name>.so (or `out_name`, e.g. the QDQ model
+    of --emit=qdq-onnx).  Returns (path, info dict)."""
     os.makedirs(libdir, exist_ok=True)
-    lib = os.path.join(libdir, f"lib{name}.so")
+    lib = os.path.join(libdir, out_name or f"lib{name}.so")
     stamp_path = lib + ".stamp"
     compiler = os.path.join(kiln_bin, "kiln-compile")
     st_m, st_c = os.stat(onnx_path), os.stat(compiler)
@@ -424,8 +425,9 @@ def alternate(k, o, warmup, warmup_max_s, target_s, lo, hi, max_s, what, prior=N
     return tk, to, extra
 
 
-def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref):
-    """Both workers on one model with ONNX Runtime on `threads` threads."""
+def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref, ort_model=None):
+    """Both workers on one model with ONNX Runtime on `threads` threads
+    (running `ort_model`, default the exported model.onnx)."""
     cfg = f"{threads}t"
     logs = os.path.join(work, "logs")
     os.makedirs(logs, exist_ok=True)
@@ -437,7 +439,7 @@ def bench_config(name, mdir, lib, threads, a, work, b1_files, b8_files, ref):
                    os.path.join(logs, f"{name}-{cfg}-ort.log"))
         base = {"kiln": k.rss(), "ort": o.rss()}
         k.cmd(f"load {lib} {threads}")
-        res["ort_version"] = o.cmd(f"load {os.path.join(mdir, 'model.onnx')} {threads}")
+        res["ort_version"] = o.cmd(f"load {ort_model or os.path.join(mdir, 'model.onnx')} {threads}")
         loaded = {"kiln": k.rss(), "ort": o.rss()}
         k.set_inputs(b1_files)
         o.set_inputs(b1_files)
@@ -536,7 +538,8 @@ def write_markdown(path, results):
              f"({m['logical_cpus']} logical), {m['mem_gib']} GiB, Linux {m['kernel']}")
     L.append(f"- Kiln {(m['kiln_commit'] or '?')[:12]}{' (dirty tree)' if m['kiln_dirty'] else ''}, "
              f"`kiln-compile {s['kiln_flags']}`; ONNX Runtime {m['ort_version']} "
-             f"(onnxruntime-node, Node {m['node']}); {m['date_utc']}")
+             f"(onnxruntime-node, Node {m['node']}) running "
+             f"{s.get('ort_model', 'model.onnx')}; {m['date_utc']}")
     L.append(f"- method: per model and configuration, one untimed run of each (its outputs are "
              f"compared below), up to {s['warmup']} warm-up runs each (fewer once warm-up has "
              f"taken {s['warmup_max_s']:g} s), then alternating A/B rounds, the order flipped "
@@ -711,6 +714,10 @@ def main():
                     help="kiln-compile flags, split like a shell would (default -O3; e.g. \"-O3 --winograd=off\"); "
                          "{model_dir} is replaced by the model's export folder, e.g. \"-O3 --quantize=int8 "
                          "--calibration-data {model_dir}\"")
+    ap.add_argument("--ort-qdq", action="store_true",
+                    help="ONNX Runtime runs the QDQ model that kiln-compile writes with the same --opt "
+                         "plus --emit=qdq-onnx (needs --quantize): Kiln's int8 quantization on ONNX "
+                         "Runtime's own int8 path, instead of the float model")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up runs each at batch 1 (default 3)")
     ap.add_argument("--target-s", type=float, default=10.0,
                     help="approximate seconds of timed rounds per model and configuration at "
@@ -792,7 +799,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     work = os.path.join(out, "work")
     results = {"machine": machine_info(ort_version),
-               "settings": {"kiln_flags": a.opt, "warmup": a.warmup, "target_s": a.target_s,
+               "settings": {"kiln_flags": a.opt,
+                            "ort_model": "QDQ model of kiln-compile --emit=qdq-onnx" if a.ort_qdq else "model.onnx",
+                            "warmup": a.warmup, "target_s": a.target_s,
                             "min_rounds": a.min_rounds, "max_rounds": a.max_rounds,
                             "batch": a.batch, "batch_warmup": a.batch_warmup,
                             "batch_target_s": a.batch_target_s,
@@ -825,6 +834,11 @@ def main():
                 raise RuntimeError(f"no complete export in {mdir}")
             lib, r["compile"] = compile_model(name, os.path.join(mdir, "model.onnx"), kiln_bin,
                                               os.path.join(out, "libs"), a.opt)
+            ort_model = None
+            if a.ort_qdq:
+                ort_model, r["qdq_model"] = compile_model(name, os.path.join(mdir, "model.onnx"), kiln_bin,
+                                                          os.path.join(out, "libs"),
+                                                          a.opt + " --emit=qdq-onnx", f"{name}.qdq.onnx")
             b1 = write_inputs(name, mdir, os.path.join(work, "inputs", name, "b1"), 1)
             bn = write_inputs(name, mdir, os.path.join(work, "inputs", name, f"b{a.batch}"),
                               a.batch) if a.batch > 1 else None
@@ -838,7 +852,7 @@ def main():
         r["configs"] = []
         for t in threads:
             log(f"  ORT and Kiln on {t} thread(s)")
-            c = bench_config(name, mdir, lib, t, a, work, b1, bn, ref)
+            c = bench_config(name, mdir, lib, t, a, work, b1, bn, ref, ort_model)
             r["configs"].append(c)
             if "error" in c:
                 log(f"  FAILED: {c['error']}")

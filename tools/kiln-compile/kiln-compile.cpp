@@ -12,6 +12,7 @@
 
 #include "Options.h"
 #include "Phases.h"
+#include "QDQExport.h"
 #include "Quantize.h"
 
 #include "kiln/Conversion/Passes.h"
@@ -90,6 +91,9 @@ static cl::opt<Emit, false, EmitParser> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::Lib),
     cl::values(clEnumValN(Emit::ONNX, "onnx", "MLIR in the onnx dialect, right after import"),
                clEnumValN(Emit::NN, "nn", "MLIR in the nn dialect, after graph optimization"),
+               clEnumValN(Emit::QDQONNX, "qdq-onnx",
+                          "the input ONNX model with --quantize's int8 layers as QuantizeLinear / "
+                          "DequantizeLinear nodes (for ONNX Runtime)"),
                clEnumValN(Emit::Linalg, "linalg", "MLIR on linalg/tensor, before code generation"),
                clEnumValN(Emit::MLIR, "mlir", "MLIR in the LLVM dialect (fully lowered)"),
                clEnumValN(Emit::LLVM, "llvm", "LLVM IR (.ll)"),
@@ -99,6 +103,13 @@ static cl::opt<Emit, false, EmitParser> emit(
                           "library: shared (.so, default) or static (.a) by the output's "
                           "extension, plus a C header")),
     cl::cat(kilnCat));
+static cl::opt<std::string> qdqBias(
+    "qdq-bias",
+    cl::desc("--emit=qdq-onnx: how a layer's bias is written: int32 (default; at scale x_scale * "
+             "w_scale through DequantizeLinear, as ONNX Runtime's quantizer writes it and its int8 "
+             "kernels need; rounds the bias by up to half a step) or float (unchanged: the QDQ model "
+             "computes exactly what Kiln's int8 library does)"),
+    cl::init("int32"), cl::cat(kilnCat));
 static cl::opt<bool> parallel(
     "parallel",
     cl::desc("Run the tile loops of large operators on several threads (OpenMP, linked "
@@ -244,6 +255,7 @@ std::string defaultOutput() {
   SmallString<128> stem(llvm::sys::path::stem(inputFile));
   switch (emit) {
   case Emit::ONNX: case Emit::NN: case Emit::Linalg: case Emit::MLIR: return "-";
+  case Emit::QDQONNX: return (stem + ".qdq.onnx").str();
   case Emit::LLVM: return (stem + ".ll").str();
   case Emit::Asm: return (stem + ".s").str();
   case Emit::Obj: return (stem + ".o").str();
@@ -478,6 +490,19 @@ int main(int argc, char **argv) {
   qopts.budgetText = accuracyBudget;
   if (!checkQuantizeOptions(qopts))
     return 1;
+  if (qdqBias != "int32" && qdqBias != "float") {
+    printError("unknown --qdq-bias value '" + qdqBias + "' (expected int32 or float)");
+    return 1;
+  }
+  if (qdqBias.getNumOccurrences() && emit != Emit::QDQONNX) {
+    printError("--qdq-bias applies to --emit=qdq-onnx only");
+    return 1;
+  }
+  if (qopts.mode.empty() && emit == Emit::QDQONNX) {
+    printError("--emit=qdq-onnx writes the quantization --quantize chooses: give --quantize=int8 or mixed "
+               "(and --calibration-data)");
+    return 1;
+  }
   if (!qopts.mode.empty() && emit == Emit::ONNX) {
     printError("--quantize rewrites the nn stage: --emit=onnx stops before it (use --emit=nn or later)");
     return 1;
@@ -567,6 +592,11 @@ int main(int argc, char **argv) {
   };
   if (emit == Emit::ONNX)
     return finish(printModule(*module, output));
+  if (emit == Emit::QDQONNX && stage != Stage::ONNX) {
+    phases.end();
+    printError("--emit=qdq-onnx rewrites the input ONNX model: " + inputFile + " is not an .onnx model");
+    return 1;
+  }
 
   kiln::PipelineOptions popts;
   popts.optLevel = level;
@@ -686,6 +716,10 @@ int main(int argc, char **argv) {
     if (failed(kiln::compile::quantizeModule(*module, qopts, compileSide, phases)))
       return 1;
     kiln::releaseUnreferencedBlobs(*module);
+  }
+  if (emit == Emit::QDQONNX) {
+    phases.begin("writing the QDQ model");
+    return finish(kiln::compile::writeQDQModel(inputFile, *module, output, qdqBias == "int32"));
   }
   if (emit == Emit::NN)
     return finish(printModule(*module, output));
