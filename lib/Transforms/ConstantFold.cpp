@@ -522,6 +522,28 @@ struct Folder {
     });
   }
 
+  /// (float(x) - float(zero_point)) * scale in the scale's float type, each
+  /// step rounded as the lowering's f32 ops round it.
+  bool dequantize(nn::DequantizeOp d) {
+    const CT &x = in[0], &s = in[1];
+    if (x.isF || !s.isF || !r.isF || r.w != s.w || (in.size() > 2 && in[2].isF))
+      return false;
+    bool u = d.getUnsignedInput();
+    auto toF = [&](const CT &c, int64_t k) {
+      return roundF((u || c.w == 1) ? (double)uval(c.i[k], c.w) : (double)c.i[k], r.w);
+    };
+    SmallVector<int> which{0, 1};
+    if (in.size() > 2)
+      which.push_back(2);
+    return elementwise(which, [&](int64_t o, ArrayRef<int64_t> off) {
+      double v = toF(x, off[0]);
+      if (in.size() > 2)
+        v = roundF(v - toF(in[2], off[2]), r.w);
+      r.f[o] = roundF(v * s.f[off[1]], r.w);
+      return true;
+    });
+  }
+
   bool castOp(nn::CastOp c) {
     const CT &x = in[0];
     if (x.type.getShape() != r.type.getShape())
@@ -732,8 +754,8 @@ bool foldShapeOf(nn::ShapeOfOp s, CT &r) {
 }
 
 bool isFoldable(Operation *op) {
-  return isa<nn::UnaryOp, nn::BinaryOp, nn::ClampOp, nn::SelectOp, nn::CastOp, nn::TransposeOp,
-             nn::ReshapeOp, nn::ConcatOp, nn::SliceOp, nn::GatherOp, nn::BroadcastOp>(op);
+  return isa<nn::UnaryOp, nn::BinaryOp, nn::ClampOp, nn::SelectOp, nn::CastOp, nn::DequantizeOp,
+             nn::TransposeOp, nn::ReshapeOp, nn::ConcatOp, nn::SliceOp, nn::GatherOp, nn::BroadcastOp>(op);
 }
 
 /// Evaluates `op` if its operands are all constants and the result is not
@@ -782,6 +804,7 @@ bool evaluate(Operation *op, CT &r) {
                 .Case([&](nn::ClampOp c) { return f.clamp(c); })
                 .Case([&](nn::SelectOp s) { return f.select(s); })
                 .Case([&](nn::CastOp c) { return f.castOp(c); })
+                .Case([&](nn::DequantizeOp d) { return f.dequantize(d); })
                 .Case([&](nn::TransposeOp t) { return f.transpose(t); })
                 .Case([&](nn::ReshapeOp t) { return f.reshape(t); })
                 .Case([&](nn::ConcatOp c) { return f.concat(c); })

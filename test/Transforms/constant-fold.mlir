@@ -2,7 +2,25 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-constant-fold
-// STATS: 39 folded
+// STATS: 41 folded
+
+// nn.dequantize of constants (a QDQ model's int32 bias, uint8 values with a
+// zero point): (float(x) - float(zp)) * scale; 16777217 rounds to f32
+// first, as the lowering's sitofp does.
+// CHECK-LABEL: func.func @dequantize
+// CHECK-DAG: arith.constant dense<[-1.500000e+00, 2.500000e-01, 0x4B800000]> : tensor<3xf32>
+// CHECK-DAG: arith.constant dense<[-1.000000e+00, 1.270000e+01]> : tensor<2xf32>
+// CHECK-NOT: nn.dequantize
+func.func @dequantize() -> (tensor<3xf32>, tensor<2xf32>) {
+  %b = arith.constant dense<[-6, 1, 16777217]> : tensor<3xi32>
+  %s = arith.constant dense<[0.25, 0.25, 1.0]> : tensor<3xf32>
+  %y = nn.dequantize %b, %s : (tensor<3xi32>, tensor<3xf32>) -> tensor<3xf32>
+  %q = arith.constant dense<[118, -1]> : tensor<2xi8>
+  %qs = arith.constant dense<0.1> : tensor<1xf32>
+  %qz = arith.constant dense<-128> : tensor<1xi8>
+  %z = nn.dequantize %q, %qs, %qz {unsigned_input} : (tensor<2xi8>, tensor<1xf32>, tensor<1xi8>) -> tensor<2xf32>
+  return %y, %z : tensor<3xf32>, tensor<2xf32>
+}
 
 // i64 shape arithmetic: a Reshape target computed from shape_of of an input
 // with a static shape (not a constant itself).
@@ -211,3 +229,4 @@ func.func @reshape_shares_blob() -> tensor<1x4x8xf32> {
     }
   }
 #-}
+
