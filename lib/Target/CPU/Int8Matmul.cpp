@@ -8,6 +8,11 @@
 // broadcast to every lane, times the packed weights of that quad for 16
 // columns (lane j holds the four weights of column j).
 //
+// The elementwise ops that consume the int32 accumulators (dequantization,
+// bias, residual, activation, the next layer's quantization) run on the
+// accumulator registers before the store when nothing in between writes
+// memory (EpilogueChain): the accumulators then never go through memory.
+//
 // Written with vector ops and the intrinsic call, not through upstream
 // vectorization: a vector.contract over i8 -> i32 lowers to widening
 // multiplies and adds (16 products per instruction at best), and MLIR's
@@ -21,9 +26,13 @@
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace kiln::cpu {
 #define GEN_PASS_DEF_CPUINT8MATMUL
@@ -220,13 +229,38 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
 // Constants
 //===----------------------------------------------------------------------===//
 
-/// The zero fill of the product's result `c` right before `op`, if any:
-/// the accumulators then start at zero and the fill goes.
-linalg::FillOp zeroFillBefore(Operation *op, Value c) {
-  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-  if (fill && fill.getDpsInits()[0] == c && matchPattern(fill.getInputs()[0], m_Zero()))
-    return fill;
-  return {};
+/// What zeroes the product's result `c` right before `op`, if anything: a
+/// zero fill of `c`, or (bufferization's form when two products share one
+/// zero-filled tensor) a copy into `c` of a buffer that a zero fill wrote
+/// and nothing else wrote since. The accumulators then start at zero and
+/// the op goes (the kernel writes every element of `c`).
+Operation *zeroInitBefore(Operation *op, Value c) {
+  Operation *prev = op->getPrevNode();
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev))
+    return fill.getDpsInits()[0] == c && matchPattern(fill.getInputs()[0], m_Zero()) ? prev : nullptr;
+  auto copy = dyn_cast_or_null<memref::CopyOp>(prev);
+  if (!copy || copy.getTarget() != c || copy.getSource().getType() != c.getType())
+    return nullptr;
+  Value src = copy.getSource();
+  if (!src.getDefiningOp<memref::AllocOp>())
+    return nullptr;
+  linalg::FillOp zero;
+  for (Operation *u : src.getUsers()) {
+    if (u->getBlock() != op->getBlock())
+      return nullptr;
+    if (!u->isBeforeInBlock(copy))
+      continue;
+    if (auto f = dyn_cast<linalg::FillOp>(u); f && f.getDpsInits()[0] == src && !zero &&
+                                              matchPattern(f.getInputs()[0], m_Zero())) {
+      zero = f;
+      continue;
+    }
+    // Before the copy, only copies out of the zero buffer.
+    if (auto cp = dyn_cast<memref::CopyOp>(u); cp && cp.getSource() == src && zero && zero->isBeforeInBlock(cp))
+      continue;
+    return nullptr;
+  }
+  return zero ? prev : nullptr;
 }
 
 /// A private constant i32 global `name` of `shape` holding `values`, and a
@@ -256,6 +290,248 @@ void packQuads(int64_t O, int64_t L, int64_t T, At at, Word word, BiasAt biasAt,
 }
 
 //===----------------------------------------------------------------------===//
+// The dequantizing epilogue, fused into the kernels' stores
+//===----------------------------------------------------------------------===//
+
+/// How an epilogue op reads one input at a store of 16 lanes.
+struct EpiOperand {
+  enum Kind { Chained, Full, LaneVector, Scalar } kind = Chained;
+  Value mem;                 // Full: a view in the product's index space; else the operand
+  SmallVector<unsigned> dims; // LaneVector, Scalar: the product dims of its indices
+};
+
+/// The elementwise linalg.generics that read the product's int32
+/// accumulators (the dequantization: scale, bias, residual, activation, and
+/// where kiln-cpu-fuse-elementwise joined it, the next layer's
+/// quantization), computed on the accumulator registers and stored to the
+/// last one's output, so that the accumulators never go through memory.
+/// The product's index space (Matmul [M, N], Columns [N, F, P], Direct [N,
+/// F, OH, OW]) may be a collapse of theirs (the Columns' [N, F, OH, OW]).
+struct EpilogueChain {
+  SmallVector<linalg::GenericOp> ops;
+  SmallVector<ReassociationIndices> groups; // the product's dims as groups of the epilogue's
+  SmallVector<SmallVector<EpiOperand>> operands;
+  Value out;                 // the last op's output, viewed in the product's space
+  SmallVector<Operation *> dead; // buffers and views no longer used once fused
+};
+
+/// Whether `op` (between the product and its epilogue) writes no memory.
+bool writesNothing(Operation *op) {
+  return isa<memref::AllocOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp,
+             memref::GetGlobalOp, memref::DimOp, arith::ConstantOp, memref::CastOp>(op) ||
+         isMemoryEffectFree(op);
+}
+
+/// The buffer `v` is a view of (through subviews, reshapes and casts).
+Value rootBuffer(Value v) {
+  while (Operation *d = v.getDefiningOp()) {
+    if (auto sv = dyn_cast<memref::SubViewOp>(d))
+      v = sv.getSource();
+    else if (auto ex = dyn_cast<memref::ExpandShapeOp>(d))
+      v = ex.getSrc();
+    else if (auto co = dyn_cast<memref::CollapseShapeOp>(d))
+      v = co.getSrc();
+    else if (auto ca = dyn_cast<memref::CastOp>(d))
+      v = ca.getSource();
+    else if (auto rc = dyn_cast<memref::ReinterpretCastOp>(d))
+      v = rc.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// The next op after `from` in its block that is not one of `writesNothing`,
+/// if it is `want`.
+bool nextWriterIs(Operation *from, Operation *want) {
+  for (Operation *o = from->getNextNode(); o; o = o->getNextNode()) {
+    if (o == want)
+      return true;
+    if (!writesNothing(o))
+      return false;
+  }
+  return false;
+}
+
+/// Whether `mem` (rank of the epilogue's space) has a view in the
+/// product's index space (collapsed by `groups`) whose last dim is
+/// unit-stride.
+bool hasProductView(Value mem, ArrayRef<ReassociationIndices> groups) {
+  int64_t rank = 0;
+  for (const ReassociationIndices &g : groups)
+    rank += g.size();
+  auto mt = dyn_cast<MemRefType>(mem.getType());
+  if (!mt || rank == 0 || mt.getRank() != rank)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(mt.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+    return false;
+  return (int64_t)groups.size() == rank || memref::CollapseShapeOp::isGuaranteedCollapsible(mt, groups);
+}
+
+/// That view.
+Value productView(OpBuilder &b, Location loc, Value mem, ArrayRef<ReassociationIndices> groups) {
+  if ((int64_t)groups.size() == cast<MemRefType>(mem.getType()).getRank())
+    return mem;
+  return memref::CollapseShapeOp::create(b, loc, mem, groups);
+}
+
+/// The chain of elementwise generics after product `p` (whose result
+/// buffer is a memref.alloc, zeroed by `zeroFill`: zeroInitBefore), or
+/// nothing.
+std::optional<EpilogueChain> matchEpilogue(const Product &p, Operation *zeroFill) {
+  auto alloc = p.c.getDefiningOp<memref::AllocOp>();
+  if (!zeroFill || !alloc)
+    return std::nullopt;
+  int64_t rank = cast<MemRefType>(p.c.getType()).getRank();
+  // The accumulators as the first op reads them: p.c, or an expand_shape of
+  // it (groups: the reassociation; identity otherwise).
+  Value acc = p.c;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < rank; ++d)
+    groups.push_back({d});
+  EpilogueChain chain;
+  Operation *reader = nullptr;
+  for (Operation *u : p.c.getUsers()) {
+    if (u == p.op || u == zeroFill || isa<memref::DeallocOp>(u))
+      continue;
+    if (auto ex = dyn_cast<memref::ExpandShapeOp>(u); ex && !reader) {
+      if (!ex->hasOneUse())
+        return std::nullopt;
+      acc = ex.getResult();
+      groups = ex.getReassociationIndices();
+      reader = *ex->getUsers().begin();
+      chain.dead.push_back(ex);
+      continue;
+    }
+    if (reader)
+      return std::nullopt;
+    reader = u;
+  }
+  chain.dead.push_back(alloc);
+  // E space dim -> product dim, and whether it is alone in its group.
+  int64_t erank = cast<MemRefType>(acc.getType()).getRank();
+  SmallVector<unsigned> toProduct(erank);
+  SmallVector<bool> single(erank);
+  for (auto [g, grp] : llvm::enumerate(groups))
+    for (int64_t e : grp) {
+      toProduct[e] = g;
+      single[e] = grp.size() == 1;
+    }
+  chain.groups = groups;
+  Operation *prev = p.op;
+  Value chained = acc;
+  while (auto e = dyn_cast_or_null<linalg::GenericOp>(reader)) {
+    if (!e.hasPureBufferSemantics() || e.getNumDpsInits() != 1 || e.getNumLoops() != (unsigned)erank ||
+        e.getNumParallelLoops() != e.getNumLoops() || !nextWriterIs(prev, e))
+      break;
+    Block &body = e.getRegion().front();
+    Value outArg = body.getArgument(e.getNumDpsInputs());
+    // Its output must be viewable in the product's space (else the chain
+    // ends before it: e.g. a store into a padded buffer's interior, which
+    // a Columns product cannot address as [N, F, OH * OW]).
+    // Nor may it share memory with the product's input: in place of the
+    // input (bufferization reuses a dead buffer), the fused stores would
+    // overwrite pixels other tiles still read.
+    if (!outArg.use_empty() || !e.getIndexingMapsArray().back().isIdentity() ||
+        !hasProductView(e.getDpsInits()[0], groups) || rootBuffer(e.getDpsInits()[0]) == rootBuffer(p.x))
+      break;
+    bool bodyOk = llvm::all_of(body.without_terminator(), [](Operation &op) {
+      return op.getNumRegions() == 0 && isMemoryEffectFree(&op) && !isa<linalg::IndexOp>(op) &&
+             !isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp, arith::CeilDivSIOp,
+                  arith::CeilDivUIOp, arith::FloorDivSIOp>(op) &&
+             llvm::all_of(op.getResultTypes(), [](Type t) { return t.isIntOrFloat(); }) &&
+             llvm::all_of(op.getOperandTypes(), [](Type t) { return t.isIntOrFloat(); });
+    });
+    if (!bodyOk)
+      break;
+    SmallVector<EpiOperand> ops;
+    int chainedUses = 0;
+    bool ok = true;
+    for (OpOperand *inp : e.getDpsInputOperands()) {
+      OpOperand &in = *inp;
+      EpiOperand o;
+      AffineMap m = e.getMatchingIndexingMap(&in);
+      if (in.get() == chained) {
+        o.kind = EpiOperand::Chained;
+        ok &= m.isIdentity();
+        ++chainedUses;
+      } else if (m.isIdentity()) {
+        o.kind = EpiOperand::Full;
+        o.mem = in.get();
+        ok &= hasProductView(o.mem, groups);
+      } else if (m.isProjectedPermutation() && !m.isPermutation()) {
+        o.mem = in.get();
+        unsigned last = ~0u;
+        for (AffineExpr r : m.getResults()) {
+          unsigned d = cast<AffineDimExpr>(r).getPosition();
+          ok &= single[d] && (last == ~0u || d > last);
+          last = d;
+          o.dims.push_back(toProduct[d]);
+        }
+        bool lane = !o.dims.empty() && (int64_t)last == erank - 1;
+        o.kind = lane ? EpiOperand::LaneVector : EpiOperand::Scalar;
+        if (lane) {
+          auto mt = cast<MemRefType>(o.mem.getType());
+          SmallVector<int64_t> strides;
+          int64_t offset;
+          ok &= succeeded(mt.getStridesAndOffset(strides, offset)) && strides.back() == 1;
+        }
+      } else {
+        ok = false;
+      }
+      ops.push_back(o);
+    }
+    if (!ok || chainedUses != 1)
+      break;
+    chain.ops.push_back(e);
+    chain.operands.push_back(std::move(ops));
+    Value out = e.getDpsInits()[0];
+    prev = e;
+    // Continue while the output is a buffer of its own read by one more
+    // elementwise op only.
+    auto outAlloc = out.getDefiningOp<memref::AllocOp>();
+    Operation *next = nullptr;
+    bool more = (bool)outAlloc;
+    if (more)
+      for (Operation *u : out.getUsers()) {
+        if (u == e || isa<memref::DeallocOp>(u))
+          continue;
+        more &= !next && isa<linalg::GenericOp>(u);
+        next = u;
+      }
+    if (more && next && cast<linalg::GenericOp>(next).getNumDpsInits() == 1 &&
+        cast<linalg::GenericOp>(next).getDpsInits()[0] != out) {
+      chain.dead.push_back(outAlloc);
+      chained = out;
+      reader = next;
+      continue;
+    }
+    break;
+  }
+  if (chain.ops.empty())
+    return std::nullopt;
+  // The last op's output; an op that failed to join leaves its predecessor
+  // as the last one, whose buffer then stays.
+  Value out = chain.ops.back().getDpsInits()[0];
+  if (!chain.dead.empty() && chain.dead.back() == out.getDefiningOp())
+    chain.dead.pop_back();
+  chain.out = out;
+  return chain;
+}
+
+/// Builds the chain's views in the product's index space at `b` (the last
+/// epilogue op, where the kernel goes: every operand is defined there).
+void materializeViews(OpBuilder &b, EpilogueChain &chain) {
+  for (auto [e, ops] : llvm::zip(chain.ops, chain.operands))
+    for (EpiOperand &o : ops)
+      if (o.kind == EpiOperand::Full)
+        o.mem = productView(b, e.getLoc(), o.mem, chain.groups);
+  chain.out = productView(b, chain.ops.back().getLoc(), chain.out, chain.groups);
+}
+
+//===----------------------------------------------------------------------===//
 // Emitting the kernels
 //===----------------------------------------------------------------------===//
 
@@ -267,6 +543,7 @@ struct VnniEmitter {
   const Product &p;
   Value wq, bias; // the packed weights; 128 x their sums (signed activations)
   bool zeroInit;
+  const EpilogueChain *epi = nullptr; // the fused epilogue, if any
   VectorType v16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 32));
   VectorType v64 = VectorType::get({4 * kLanes}, IntegerType::get(b.getContext(), 8));
   VectorType b16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 8));
@@ -299,6 +576,66 @@ struct VnniEmitter {
       vector::StoreOp::create(b, loc, v, p.c, at);
     else
       vector::MaskedStoreOp::create(b, loc, p.c, at, mask(lanes), v);
+  }
+  VectorType vec(Type t) { return VectorType::get({kLanes}, t); }
+  /// `lanes` elements (the rest 0) of `mem` at `at`, or all 16.
+  Value readVec(Value mem, ValueRange at, int64_t lanes, Type et) {
+    if (lanes == kLanes)
+      return vector::LoadOp::create(b, loc, vec(et), mem, at);
+    Value zero = arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(vec(et))));
+    return vector::MaskedLoadOp::create(b, loc, vec(et), mem, at, mask(lanes), zero);
+  }
+  void writeVec(Value v, Value mem, ValueRange at, int64_t lanes) {
+    if (lanes == kLanes)
+      vector::StoreOp::create(b, loc, v, mem, at);
+    else
+      vector::MaskedStoreOp::create(b, loc, mem, at, mask(lanes), v);
+  }
+  /// Stores the finished accumulators `v` (product indices `at`, the lanes
+  /// along the last): through the fused epilogue (each op's scalar body
+  /// applied to 16 lanes at once) into its output, or as int32.
+  void store(Value v, ValueRange at, int64_t lanes) {
+    if (!epi)
+      return writeAcc(v, at, lanes);
+    auto pick = [&](ArrayRef<unsigned> dims) {
+      SmallVector<Value> r;
+      for (unsigned d : dims)
+        r.push_back(at[d]);
+      return r;
+    };
+    Value cur = v;
+    for (auto [e, ops] : llvm::zip(epi->ops, epi->operands)) {
+      Block &body = const_cast<linalg::GenericOp &>(e).getRegion().front();
+      IRMapping map;
+      for (auto [i, o] : llvm::enumerate(ops)) {
+        Type et = body.getArgument(i).getType();
+        Value val;
+        switch (o.kind) {
+        case EpiOperand::Chained: val = cur; break;
+        case EpiOperand::Full: val = readVec(o.mem, at, lanes, et); break;
+        case EpiOperand::LaneVector: val = readVec(o.mem, pick(o.dims), lanes, et); break;
+        case EpiOperand::Scalar:
+          val = vector::BroadcastOp::create(b, loc, vec(et), memref::LoadOp::create(b, loc, o.mem, pick(o.dims)));
+          break;
+        }
+        map.map(body.getArgument(i), val);
+      }
+      for (Operation &op : body.without_terminator()) {
+        if (isa<arith::ConstantOp>(op)) {
+          map.map(op.getResult(0), vector::BroadcastOp::create(b, loc, vec(op.getResult(0).getType()),
+                                                               b.clone(op)->getResult(0)));
+          continue;
+        }
+        for (Value x : op.getOperands())
+          if (!map.contains(x)) // a scalar from outside the body
+            map.map(x, vector::BroadcastOp::create(b, loc, vec(x.getType()), x));
+        Operation *n = b.clone(op, map);
+        for (OpResult r : n->getResults())
+          r.setType(vec(r.getType()));
+      }
+      cur = map.lookup(body.getTerminator()->getOperand(0));
+    }
+    writeVec(cur, epi->out, at, lanes);
   }
   /// The accumulator's start: zero, or the result's values.
   Value initAcc(ValueRange at, int64_t lanes) { return zeroInit || lanes == 0 ? zero16() : readAcc(at, lanes); }
@@ -381,7 +718,7 @@ struct MatmulEmitter : VnniEmitter {
         Value v = acc[2 * r + h];
         if (p.xSigned) // (x + 128) * w summed: subtract 128 * sum_k w
           v = arith::SubIOp::create(b, loc, v, vector::LoadOp::create(b, loc, v16, bias, ValueRange{pan, idx(h * kLanes)}));
-        writeAcc(v, ValueRange{rowIdx[r], cols[h]}, lanes[h]);
+        store(v, ValueRange{rowIdx[r], cols[h]}, lanes[h]);
       }
   }
 
@@ -519,7 +856,7 @@ struct ConvEmitter : VnniEmitter {
         Value v = acc[2 * r + h];
         if (rb)
           v = arith::SubIOp::create(b, loc, v, rb);
-        writeAcc(v, outAt(r, h), lanes[h]);
+        store(v, outAt(r, h), lanes[h]);
       }
     }
   }
@@ -566,6 +903,12 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto &count = kiln::passStatistic(getArgument(), "int8-matmuls", "int8 products on the VNNI micro-kernel");
+    auto &fused = kiln::passStatistic(getArgument(), "fused-epilogues",
+                                      "int8 products whose dequantizing epilogue runs on the accumulator registers");
+    // KILN_INT8_EPILOGUE=separate: the epilogue as its own pass over int32
+    // accumulators in memory (for measuring the fusion).
+    const char *mode = std::getenv("KILN_INT8_EPILOGUE");
+    bool fuseEpilogue = !(mode && StringRef(mode) == "separate");
     SymbolTable symbols(module);
     SmallVector<Product> found;
     module.walk([&](linalg::GenericOp g) {
@@ -577,8 +920,12 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
     // several products).
     llvm::DenseMap<Operation *, std::pair<Value, Value>> packed;
     for (Product &p : found) {
-      linalg::FillOp zeroFill = zeroFillBefore(p.op, p.c);
-      OpBuilder b(p.op);
+      Operation *zeroFill = zeroInitBefore(p.op, p.c);
+      // With its epilogue fused, the kernel takes the place of the last
+      // epilogue op (every operand is defined there; nothing between the
+      // product and it writes memory).
+      std::optional<EpilogueChain> epi = fuseEpilogue ? matchEpilogue(p, zeroFill) : std::nullopt;
+      OpBuilder b(epi ? epi->ops.back().getOperation() : p.op.getOperation());
       Location loc = p.op.getLoc();
       int64_t T = p.KH * p.KW, LQ = p.quads();
       // Matmul: panels [ceil(N/32)][LQ][32], bias [ceil(N/32)][32]; convs:
@@ -626,12 +973,33 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
       bool zeroInit = (bool)zeroFill;
       if (zeroFill)
         zeroFill->erase();
+      if (epi)
+        materializeViews(b, *epi);
+      const EpilogueChain *chain = epi ? &*epi : nullptr;
       if (p.form == Product::Matmul)
-        MatmulEmitter{{b, loc, p, wq, bias, zeroInit}}.emit();
+        MatmulEmitter{{b, loc, p, wq, bias, zeroInit, chain}}.emit();
       else
-        ConvEmitter{{b, loc, p, wq, bias, zeroInit}}.emit();
+        ConvEmitter{{b, loc, p, wq, bias, zeroInit, chain}}.emit();
       p.op->erase();
       ++count;
+      if (epi) {
+        for (linalg::GenericOp e : llvm::reverse(epi->ops))
+          e->erase();
+        // The int32 accumulators and the chain's intermediate buffers.
+        for (Operation *d : epi->dead) {
+          if (isa<memref::ExpandShapeOp>(d)) {
+            if (d->use_empty())
+              d->erase();
+            continue;
+          }
+          if (llvm::all_of(d->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+            for (Operation *u : llvm::make_early_inc_range(d->getUsers()))
+              u->erase();
+            d->erase();
+          }
+        }
+        ++fused;
+      }
     }
   }
 };

@@ -299,7 +299,21 @@ def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
         quad (K not a multiple of 4) is read masked;
       * a signed left operand is biased by 128 (xor 0x80) to be unsigned
         and the bias times each column's sum is subtracted at the store.
-    Statistics: int8-matmuls.
+    The convolutions' products (filter x gathered windows, stride-1 direct
+    on the padded input) get kernels of the same kind.  Epilogue fusion:
+    when the zeroed int32 result buffer is read only by a chain of
+    elementwise linalg.generics (the dequantization: scale, zero point,
+    bias, residual, activation, and where kiln-cpu-fuse-elementwise joined
+    it the next layer's quantization) and nothing between the product and
+    them writes memory, the chain's scalar bodies are applied to the 16
+    lanes of each finished accumulator vector and the last output is
+    stored from the registers; the int32 buffer and the intermediate ones
+    go.  Not fused: outputs that are no plain view in the product's index
+    space (a gathered-window product storing into a padded buffer's
+    interior), outputs sharing memory with the product's input,
+    reductions (a global pooling).  KILN_INT8_EPILOGUE=separate keeps the
+    epilogues as passes of their own (for measuring).
+    Statistics: int8-matmuls, fused-epilogues.
   }];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect"];
