@@ -235,7 +235,8 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
     total += h;
   if (o.method == "percentile") {
     // The values below the (100 - P)th and above the Pth percentile are
-    // clipped (the lower bound only where the tensor has negative values).
+    // clipped.  Below: a lower percentile at or above 0 (the negative values,
+    // if any, are all in the tail) clips to 0, which the range always holds.
     double tail = total * (100 - o.percentile) / 100;
     double acc = 0, lo = t.lo, hi = t.hi;
     for (int i = kBins - 1; i >= 0; --i) {
@@ -253,7 +254,7 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
         break;
       }
     }
-    return {lo < 0 ? lo : t.lo, hi};
+    return {std::min(lo, 0.0), hi};
   }
   // entropy: the clipping threshold T of |x| whose quantization to the
   // levels available on that side keeps the distribution closest (least
