@@ -45,13 +45,15 @@ if len(os.sched_getaffinity(0)) >= 2:
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
 # CPU features of the host that generated code paths need to run (the int8
-# VNNI micro-kernel: AVX-512 VNNI with AVX-512 BW).
+# VNNI micro-kernel: AVX-512 VNNI with AVX-512 BW; its AVX2 form: AVX2).
 try:
     _flags = set(next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split(":", 1)[1].split())
 except (OSError, StopIteration):
     _flags = set()
 if {"avx512f", "avx512bw", "avx512_vnni"} <= _flags:
     config.available_features.add("avx512vnni")
+if "avx2" in _flags:
+    config.available_features.add("avx2")
 # The host's per-core L2 (glibc's sysconf, from CPUID: what kiln-compile
 # --mcpu=native records as kiln.l2_cache_bytes), where the C library has it.
 try:

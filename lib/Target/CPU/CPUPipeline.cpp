@@ -123,9 +123,15 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg(co));
     // A run's work per batch item (small runs stay on one thread).
     pm.addPass(createCPUEstimateWork());
-    // int8 products (nn.qmatmul, nn.qconv) on the VNNI micro-kernel.
-    if (kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni"))
+    // int8 products (nn.qmatmul, nn.qconv) on the VNNI micro-kernel, or its
+    // AVX2 form.
+    if (kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni")) {
       pm.addPass(createCPUInt8Matmul());
+    } else if (kiln::cpu::targetHasFeatures(opts, "+avx2")) {
+      CPUInt8MatmulOptions io;
+      io.vnni = false;
+      pm.addPass(createCPUInt8Matmul(io));
+    }
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

@@ -544,6 +544,11 @@ struct VnniEmitter {
   Value wq, bias; // the packed weights; 128 x their sums (signed activations)
   bool zeroInit;
   const EpilogueChain *epi = nullptr; // the fused epilogue, if any
+  bool vnni = true;                   // false: the AVX2 form
+  /// Rows of the matmul's register tile and filters of the convolutions'
+  /// (the AVX2 form has 16 256-bit registers, not 32 512-bit ones).
+  int64_t rowsPerTile() const { return vnni ? kRows : kRows / 2; }
+  int64_t filtersPerTile() const { return vnni ? kFilterRows : kFilterRows / 2; }
   VectorType v16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 32));
   VectorType v64 = VectorType::get({4 * kLanes}, IntegerType::get(b.getContext(), 8));
   VectorType b16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 8));
@@ -555,11 +560,29 @@ struct VnniEmitter {
   Value zero16() { return arith::ConstantOp::create(b, loc, v16, DenseElementsAttr::get(v16, int32_t(0))); }
   Value mask(int64_t lanes) { return vector::CreateMaskOp::create(b, loc, m16, ValueRange{idx(lanes)}); }
 
-  /// acc + the 16 lane-wise sums of four u8 x s8 products.
+  /// acc + the 16 lane-wise sums of four u8 x s8 products: vpdpbusd, or
+  /// (AVX2) the products widened exactly (|u8 x s8| < 2^15), even and odd
+  /// ones added as i32 (the vpmaddwd pattern LLVM selects), then the pairs.
   Value dot(Value acc, Value a64, Value w64) {
-    return LLVM::CallIntrinsicOp::create(b, loc, v16, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
-                                         ValueRange{acc, a64, w64})
-        .getResult(0);
+    if (vnni)
+      return LLVM::CallIntrinsicOp::create(b, loc, v16, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                                           ValueRange{acc, a64, w64})
+          .getResult(0);
+    auto half = [&](Value v, int64_t n, int64_t parity) {
+      SmallVector<int64_t> m;
+      for (int64_t i = 0; i < n / 2; ++i)
+        m.push_back(2 * i + parity);
+      return vector::ShuffleOp::create(b, loc, v, v, m).getResult();
+    };
+    auto i32s = [&](int64_t n) { return VectorType::get({n}, b.getI32Type()); };
+    auto products = [&](int64_t parity) {
+      Value a = arith::ExtUIOp::create(b, loc, i32s(2 * kLanes), half(a64, 4 * kLanes, parity));
+      Value w = arith::ExtSIOp::create(b, loc, i32s(2 * kLanes), half(w64, 4 * kLanes, parity));
+      return arith::MulIOp::create(b, loc, a, w).getResult();
+    };
+    Value pairs = arith::AddIOp::create(b, loc, products(0), products(1));
+    Value quads = arith::AddIOp::create(b, loc, half(pairs, 2 * kLanes, 0), half(pairs, 2 * kLanes, 1));
+    return arith::AddIOp::create(b, loc, acc, quads);
   }
   /// An i32 (four bytes) in every lane, as 64 bytes.
   Value broadcast4(Value word) {
@@ -725,8 +748,9 @@ struct MatmulEmitter : VnniEmitter {
   /// All rows for panel `pan`: blocks of kRows, then single rows.
   void panel(Value pan, ArrayRef<int64_t> lanes) {
     Value M = memref::DimOp::create(b, loc, p.x, 0);
-    Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(kRows)), kRows);
-    forLoop(idx(0), full, kRows, [&](Value r) { tile(r, kRows, pan, lanes); });
+    int64_t rows = rowsPerTile();
+    Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(rows)), rows);
+    forLoop(idx(0), full, rows, [&](Value r) { tile(r, rows, pan, lanes); });
     forLoop(full, M, 1, [&](Value r) { tile(r, 1, pan, lanes); });
   }
 
@@ -883,15 +907,15 @@ struct ConvEmitter : VnniEmitter {
       // Rows of at most 16 pixels fill one vector per filter: twice the
       // filters per tile then (16 x 1 accumulators), so that each
       // interleaved input vector serves as many products.
-      int64_t fr = p.OW <= kLanes ? 2 * kFilterRows : kFilterRows;
+      int64_t fr = p.OW <= kLanes ? 2 * filtersPerTile() : filtersPerTile();
       int64_t blocks = p.F / fr;
       if (blocks > 0) {
         auto l = forLoop(idx(0), idx(blocks * fr), fr, [&](Value f0) { filters(n, f0, fr); });
         if (blocks > 1 && p.F * p.L * p.KH * p.KW * p.OH * p.OW >= kiln::cpu::kMinParallelWork)
           l->setAttr(kiln::cpu::kParallelAttr, b.getUnitAttr());
       }
-      for (int64_t f = blocks * fr; f < p.F; f += kFilterRows)
-        filters(n, idx(f), std::min(kFilterRows, p.F - f));
+      for (int64_t f = blocks * fr; f < p.F; f += filtersPerTile())
+        filters(n, idx(f), std::min(filtersPerTile(), p.F - f));
     });
     // A sequential loop over the images whose filter-block loops run on
     // threads (kiln-cpu-parallelize looks inside batch loops only).
@@ -900,9 +924,11 @@ struct ConvEmitter : VnniEmitter {
 };
 
 struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass> {
+  using CPUInt8MatmulBase::CPUInt8MatmulBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto &count = kiln::passStatistic(getArgument(), "int8-matmuls", "int8 products on the VNNI micro-kernel");
+    auto &count = kiln::passStatistic(getArgument(), "int8-matmuls",
+                                      "int8 products on the VNNI micro-kernel (or its AVX2 form)");
     auto &fused = kiln::passStatistic(getArgument(), "fused-epilogues",
                                       "int8 products whose dequantizing epilogue runs on the accumulator registers");
     // KILN_INT8_EPILOGUE=separate: the epilogue as its own pass over int32
@@ -977,9 +1003,9 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
         materializeViews(b, *epi);
       const EpilogueChain *chain = epi ? &*epi : nullptr;
       if (p.form == Product::Matmul)
-        MatmulEmitter{{b, loc, p, wq, bias, zeroInit, chain}}.emit();
+        MatmulEmitter{{b, loc, p, wq, bias, zeroInit, chain, vnni}}.emit();
       else
-        ConvEmitter{{b, loc, p, wq, bias, zeroInit, chain}}.emit();
+        ConvEmitter{{b, loc, p, wq, bias, zeroInit, chain, vnni}}.emit();
       p.op->erase();
       ++count;
       if (epi) {

@@ -278,7 +278,7 @@ def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
 }
 
 def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
-  let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd)";
+  let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd), or its AVX2 form";
   let description = [{
     On buffers, before kiln-cpu-tile-and-vectorize, on CPUs with AVX-512
     VNNI: every int8 product that NNToLinalg writes for nn.qmatmul and
@@ -313,8 +313,17 @@ def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
     interior), outputs sharing memory with the product's input,
     reductions (a global pooling).  KILN_INT8_EPILOGUE=separate keeps the
     epilogues as passes of their own (for measuring).
+    AVX2 form (`vnni=false`, CPUs with AVX2 but not AVX-512 VNNI): the
+    same kernels with each vpdpbusd replaced by its exact widening
+    equivalent (u8 x s8 products in i16, summed in pairs as i32 -- the
+    vpmaddwd pattern -- then in quads), and half the rows (filters) per
+    register tile.
     Statistics: int8-matmuls, fused-epilogues.
   }];
+  let options = [
+    Option<"vnni", "vnni", "bool", /*default=*/"true",
+           "vpdpbusd (AVX-512 VNNI); false: the AVX2 form">
+  ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect"];
 }

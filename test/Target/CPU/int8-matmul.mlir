@@ -1,4 +1,5 @@
 // RUN: kiln-opt --kiln-cpu-int8-matmul --split-input-file %s | FileCheck %s
+// RUN: kiln-opt --kiln-cpu-int8-matmul="vnni=false" --split-input-file %s | FileCheck %s --check-prefix=AVX2
 
 // The three int8 products NNToLinalg writes, on buffers, become the VNNI
 // micro-kernel: the weights packed into i32 quads (a new constant global),
@@ -246,5 +247,37 @@ func.func @epilogue_in_place_of_input(%buf: memref<4x8xi8>) {
     linalg.yield %t : i8
   }
   memref.dealloc %acc : memref<4x3xi32>
+  return
+}
+
+// -----
+
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mB = affine_map<(m, n, k) -> (k, n)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+memref.global "private" constant @w : memref<5x3xi8> = dense<1>
+// The AVX2 form: no vpdpbusd; each quad's u8 x s8 products widened to i32
+// (even and odd bytes), summed in pairs and quads; 4 rows per tile.
+// AVX2-LABEL: func.func @matmul_avx2
+// AVX2-NOT: vpdpbusd
+// AVX2: scf.for {{.*}} step %c4
+// AVX2-NOT: vpdpbusd
+// AVX2: arith.extui {{.*}} : vector<32xi8> to vector<32xi32>
+// AVX2: arith.extsi {{.*}} : vector<32xi8> to vector<32xi32>
+// AVX2: arith.muli {{.*}} : vector<32xi32>
+// AVX2-NOT: vpdpbusd
+func.func @matmul_avx2(%a: memref<?x5xi8>, %c: memref<?x3xi32>) {
+  %w = memref.get_global @w : memref<5x3xi8>
+  %z = arith.constant 0 : i32
+  linalg.fill ins(%z : i32) outs(%c : memref<?x3xi32>)
+  linalg.generic {indexing_maps = [#mA, #mB, #mC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x5xi8>, memref<5x3xi8>) outs(%c : memref<?x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
   return
 }
