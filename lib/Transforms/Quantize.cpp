@@ -38,25 +38,6 @@ bool matmulWeight(nn::MatmulOp m, SmallVectorImpl<float> &w) {
   return readF32Constant(m.getRhs(), w);
 }
 
-/// Symmetric int8 per channel: `w` has `channels` groups; element i belongs
-/// to channel chanOf(i).  Fills `q` and the scales (max |w| / 127; 1 for an
-/// all-zero channel).
-template <typename ChanOf>
-void quantizeWeights(ArrayRef<float> w, int64_t channels, ChanOf chanOf, SmallVectorImpl<int8_t> &q,
-                     SmallVectorImpl<float> &scales) {
-  SmallVector<float> amax(channels, 0.f);
-  for (size_t i = 0; i < w.size(); ++i)
-    amax[chanOf(i)] = std::max(amax[chanOf(i)], std::fabs(w[i]));
-  scales.clear();
-  for (float a : amax)
-    scales.push_back(a > 0 ? a / 127.f : 1.f);
-  q.resize(w.size());
-  for (size_t i = 0; i < w.size(); ++i) {
-    float v = std::nearbyint(w[i] / scales[chanOf(i)]); // round half to even (default mode)
-    q[i] = (int8_t)std::clamp(v, -127.f, 127.f);
-  }
-}
-
 } // namespace
 
 bool kiln::quant::isQuantizable(Operation *op, std::string *why) {
@@ -131,6 +112,21 @@ int64_t kiln::quant::layerMacs(Operation *layer) {
     return count(rtt(m.getResult()).getShape()) * count(a.getShape().take_back(1));
   }
   return 0;
+}
+
+void kiln::quant::quantizeWeights(ArrayRef<float> w, int64_t channels, function_ref<int64_t(size_t)> chanOf,
+                                  SmallVectorImpl<int8_t> &q, SmallVectorImpl<float> &scales) {
+  SmallVector<float> amax(channels, 0.f);
+  for (size_t i = 0; i < w.size(); ++i)
+    amax[chanOf(i)] = std::max(amax[chanOf(i)], std::fabs(w[i]));
+  scales.clear();
+  for (float a : amax)
+    scales.push_back(a > 0 ? a / 127.f : 1.f);
+  q.resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    float v = std::nearbyint(w[i] / scales[chanOf(i)]); // round half to even (default mode)
+    q[i] = (int8_t)std::clamp(v, -127.f, 127.f);
+  }
 }
 
 ActParams kiln::quant::activationParams(float lo, float hi) {

@@ -24,6 +24,7 @@
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Support/NodeLocation.h"
 #include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Quantize.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -95,23 +96,6 @@ bool floatValues(const onnx::TensorProto &t, std::vector<float> &out) {
     return false;
   out.assign(t.float_data().begin(), t.float_data().end());
   return true;
-}
-
-/// kiln-nn-quantize's weight quantization (lib/Transforms/Quantize.cpp):
-/// symmetric per channel, scale max |w| / 127 (1 for an all-zero channel),
-/// round half to even, clamped to [-127, 127].
-template <typename ChanOf>
-void quantizeChannels(const std::vector<float> &w, int64_t channels, ChanOf chanOf, std::vector<int8_t> &q,
-                      std::vector<float> &scales) {
-  std::vector<float> amax(channels, 0.f);
-  for (size_t i = 0; i < w.size(); ++i)
-    amax[chanOf(i)] = std::max(amax[chanOf(i)], std::fabs(w[i]));
-  scales.clear();
-  for (float a : amax)
-    scales.push_back(a > 0 ? a / 127.f : 1.f);
-  q.resize(w.size());
-  for (size_t i = 0; i < w.size(); ++i)
-    q[i] = (int8_t)std::clamp(std::nearbyint(w[i] / scales[chanOf(i)]), -127.f, 127.f);
 }
 
 /// A tensor proto named `name` of `type` with `dims` and raw bytes.
@@ -271,8 +255,8 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
     struct NodeWeights {
       int node;
       std::string init;
-      std::vector<int8_t> q;
-      std::vector<float> scales;
+      SmallVector<int8_t> q;
+      SmallVector<float> scales;
       std::vector<int64_t> dims;
       int64_t axis;
     };
@@ -304,7 +288,7 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
           break;
         }
         int64_t F = nw.dims[0], per = (int64_t)vals.size() / F;
-        quantizeChannels(vals, F, [&](size_t k) { return int64_t(k) / per; }, nw.q, nw.scales);
+        kiln::quant::quantizeWeights(vals, F, [&](size_t k) { return int64_t(k) / per; }, nw.q, nw.scales);
         nw.axis = 0;
       } else {
         if (nw.dims.size() != 2 || nw.dims[0] == 0 || nw.dims[1] == 0) {
@@ -313,7 +297,7 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
         }
         nw.axis = (n.op_type() == "Gemm" && transB) ? 0 : 1;
         int64_t cols = nw.dims[1], F = nw.dims[nw.axis];
-        quantizeChannels(vals, F,
+        kiln::quant::quantizeWeights(vals, F,
                          [&](size_t k) { return nw.axis == 0 ? int64_t(k) / cols : int64_t(k) % cols; }, nw.q,
                          nw.scales);
       }

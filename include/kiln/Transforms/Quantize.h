@@ -58,6 +58,13 @@ struct ActParams {
 };
 ActParams activationParams(float lo, float hi);
 
+/// Symmetric int8 per channel: `w` has `channels` groups; element i belongs
+/// to channel chanOf(i).  Fills `q` and the scales (max |w| / 127; 1 for an
+/// all-zero channel), rounding half to even and clamping to [-127, 127].
+/// (kiln-nn-quantize's weights; --emit=qdq-onnx writes the same.)
+void quantizeWeights(llvm::ArrayRef<float> w, int64_t channels, llvm::function_ref<int64_t(size_t)> chanOf,
+                     llvm::SmallVectorImpl<int8_t> &q, llvm::SmallVectorImpl<float> &scales);
+
 /// Replaces `layer` (isQuantizable) by nn.quantize of its input and an
 /// nn.qconv / nn.qmatmul with per-channel int8 weights; returns the new
 /// layer.  The weights are quantized here (round half to even).
