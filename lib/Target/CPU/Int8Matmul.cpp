@@ -11,7 +11,8 @@
 // The elementwise ops that consume the int32 accumulators (dequantization,
 // bias, residual, activation, the next layer's quantization) run on the
 // accumulator registers before the store when nothing in between writes
-// memory (EpilogueChain): the accumulators then never go through memory.
+// what the moved kernel reads (EpilogueChain): the accumulators then never
+// go through memory.
 //
 // Written with vector ops and the intrinsic call, not through upstream
 // vectorization: a vector.contract over i8 -> i32 lowers to widening
@@ -313,9 +314,11 @@ struct EpilogueChain {
   SmallVector<SmallVector<EpiOperand>> operands;
   Value out;                 // the last op's output, viewed in the product's space
   SmallVector<Operation *> dead; // buffers and views no longer used once fused
+  SmallVector<Operation *> deallocs; // of buffers the kernel reads: moved after it
 };
 
-/// Whether `op` (between the product and its epilogue) writes no memory.
+/// Whether `op` (between the product and its epilogue) surely writes no
+/// memory.
 bool writesNothing(Operation *op) {
   return isa<memref::AllocOp, memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp,
              memref::GetGlobalOp, memref::DimOp, arith::ConstantOp, memref::CastOp>(op) ||
@@ -341,16 +344,34 @@ Value rootBuffer(Value v) {
   return v;
 }
 
-/// The next op after `from` in its block that is not one of `writesNothing`,
-/// if it is `want`.
-bool nextWriterIs(Operation *from, Operation *want) {
-  for (Operation *o = from->getNextNode(); o; o = o->getNextNode()) {
-    if (o == want)
-      return true;
-    if (!writesNothing(o))
+/// Whether `to` follows `from` in their block and the ops between leave the
+/// buffers `roots` alone (the kernel moves past them to `to`: it reads the
+/// product's input there, and each epilogue op's inputs): no write or free
+/// of them, except deallocations, which go to `deallocs` (they then move
+/// after the kernel).  Ops whose effects are unknown stop it.
+bool leavesAlone(Operation *from, Operation *to, ArrayRef<Value> roots, SmallVectorImpl<Operation *> &deallocs) {
+  if (from->getBlock() != to->getBlock() || !from->isBeforeInBlock(to))
+    return false;
+  for (Operation *o = from->getNextNode(); o != to; o = o->getNextNode()) {
+    if (writesNothing(o))
+      continue;
+    if (auto d = dyn_cast<memref::DeallocOp>(o)) {
+      if (llvm::is_contained(roots, rootBuffer(d.getMemref())))
+        deallocs.push_back(o);
+      continue;
+    }
+    std::optional<SmallVector<MemoryEffects::EffectInstance>> effects = getEffectsRecursively(o);
+    if (!effects)
       return false;
+    for (const MemoryEffects::EffectInstance &e : *effects) {
+      if (!isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()))
+        continue;
+      Value v = e.getValue();
+      if (!v || llvm::is_contained(roots, rootBuffer(v)))
+        return false;
+    }
   }
-  return false;
+  return true;
 }
 
 /// Whether `mem` (rank of the epilogue's space) has a view in the
@@ -422,9 +443,13 @@ std::optional<EpilogueChain> matchEpilogue(const Product &p, Operation *zeroFill
   chain.groups = groups;
   Operation *prev = p.op;
   Value chained = acc;
+  // What the ops the kernel moves past must leave alone: the product's
+  // input, then also each accepted epilogue op's inputs.
+  SmallVector<Value> roots{rootBuffer(p.x)};
   while (auto e = dyn_cast_or_null<linalg::GenericOp>(reader)) {
+    SmallVector<Operation *> deallocs;
     if (!e.hasPureBufferSemantics() || e.getNumDpsInits() != 1 || e.getNumLoops() != (unsigned)erank ||
-        e.getNumParallelLoops() != e.getNumLoops() || !nextWriterIs(prev, e))
+        e.getNumParallelLoops() != e.getNumLoops() || !leavesAlone(prev, e, roots, deallocs))
       break;
     Block &body = e.getRegion().front();
     Value outArg = body.getArgument(e.getNumDpsInputs());
@@ -487,6 +512,10 @@ std::optional<EpilogueChain> matchEpilogue(const Product &p, Operation *zeroFill
       break;
     chain.ops.push_back(e);
     chain.operands.push_back(std::move(ops));
+    chain.deallocs.append(deallocs.begin(), deallocs.end());
+    for (Value in : e.getDpsInputs())
+      if (in != chained)
+        roots.push_back(rootBuffer(in));
     Value out = e.getDpsInits()[0];
     prev = e;
     // Continue while the output is a buffer of its own read by one more
@@ -1009,6 +1038,9 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
       p.op->erase();
       ++count;
       if (epi) {
+        // Buffers the kernel reads live until it is done.
+        for (Operation *d : epi->deallocs)
+          d->moveBefore(epi->ops.back());
         for (linalg::GenericOp e : llvm::reverse(epi->ops))
           e->erase();
         // The int32 accumulators and the chain's intermediate buffers.

@@ -305,7 +305,8 @@ def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
     elementwise linalg.generics (the dequantization: scale, zero point,
     bias, residual, activation, and where kiln-cpu-fuse-elementwise joined
     it the next layer's quantization) and nothing between the product and
-    them writes memory, the chain's scalar bodies are applied to the 16
+    them writes or frees a buffer the moved kernel reads (deallocations of
+    those move after it), the chain's scalar bodies are applied to the 16
     lanes of each finished accumulator vector and the last output is
     stored from the registers; the int32 buffer and the intermediate ones
     go.  Not fused: outputs that are no plain view in the product's index

@@ -179,15 +179,16 @@ func.func @fused_epilogue(%a: memref<?x5xi8>, %out: memref<?x3xi8>, %bias: memre
   return
 }
 
-// Something that writes memory between the product and its epilogue (here
-// a fill of the bias the epilogue reads): the epilogue stays a pass of its
-// own over the int32 accumulators.
-// CHECK-LABEL: func.func @epilogue_not_fused
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
-// CHECK: vector.maskedstore {{.*}} : memref<?x3xi32>
+// The kernel moves to its epilogue's place: past writes to other buffers
+// (the fill of the bias the epilogue reads, which it then reads filled) and
+// past the deallocation of its input, which moves after it.
+// CHECK-LABEL: func.func @epilogue_past_writes
 // CHECK: linalg.fill
-// CHECK: linalg.generic
-func.func @epilogue_not_fused(%a: memref<?x5xi8>, %out: memref<?x3xf32>, %bias: memref<3xf32>) {
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: vector.maskedstore %arg1{{.*}} : memref<?x3xf32>
+// CHECK: memref.dealloc %arg0
+// CHECK-NOT: linalg.generic
+func.func @epilogue_past_writes(%a: memref<?x5xi8>, %out: memref<?x3xf32>, %bias: memref<3xf32>) {
   %c0 = arith.constant 0 : index
   %m = memref.dim %a, %c0 : memref<?x5xi8>
   %w = memref.get_global @w : memref<5x3xi8>
@@ -204,7 +205,45 @@ func.func @epilogue_not_fused(%a: memref<?x5xi8>, %out: memref<?x3xf32>, %bias: 
     %s = arith.addi %c, %p : i32
     linalg.yield %s : i32
   }
+  memref.dealloc %a : memref<?x5xi8>
   linalg.fill ins(%one : f32) outs(%bias : memref<3xf32>)
+  linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<?x3xi32>, memref<3xf32>) outs(%out : memref<?x3xf32>) {
+  ^bb0(%i: i32, %b: f32, %o: f32):
+    %v = arith.sitofp %i : i32 to f32
+    %y = arith.addf %v, %b : f32
+    linalg.yield %y : f32
+  }
+  memref.dealloc %acc : memref<?x3xi32>
+  return
+}
+
+// A write to the product's input between the product and its epilogue:
+// the kernel cannot move past it, and the epilogue stays a pass of its own
+// over the int32 accumulators.
+// CHECK-LABEL: func.func @epilogue_not_fused
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: vector.maskedstore {{.*}} : memref<?x3xi32>
+// CHECK: linalg.fill
+// CHECK: linalg.generic
+func.func @epilogue_not_fused(%a: memref<?x5xi8>, %out: memref<?x3xf32>, %bias: memref<3xf32>) {
+  %c0 = arith.constant 0 : index
+  %m = memref.dim %a, %c0 : memref<?x5xi8>
+  %w = memref.get_global @w : memref<5x3xi8>
+  %z = arith.constant 0 : i32
+  %z8 = arith.constant 0 : i8
+  %acc = memref.alloc(%m) : memref<?x3xi32>
+  linalg.fill ins(%z : i32) outs(%acc : memref<?x3xi32>)
+  linalg.generic {indexing_maps = [#mA, #mB, #mC], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : memref<?x5xi8>, memref<5x3xi8>) outs(%acc : memref<?x3xi32>) {
+  ^bb0(%x: i8, %y: i8, %c: i32):
+    %xe = arith.extui %x : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xe, %ye : i32
+    %s = arith.addi %c, %p : i32
+    linalg.yield %s : i32
+  }
+  linalg.fill ins(%z8 : i8) outs(%a : memref<?x5xi8>)
   linalg.generic {indexing_maps = [#id, #col, #id], iterator_types = ["parallel", "parallel"]}
       ins(%acc, %bias : memref<?x3xi32>, memref<3xf32>) outs(%out : memref<?x3xf32>) {
   ^bb0(%i: i32, %b: f32, %o: f32):
