@@ -978,7 +978,7 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
       Operation *zeroFill = zeroInitBefore(p.op, p.c);
       // With its epilogue fused, the kernel takes the place of the last
       // epilogue op (every operand is defined there; nothing between the
-      // product and it writes memory).
+      // product and it writes what the kernel reads: leavesAlone).
       std::optional<EpilogueChain> epi = fuseEpilogue ? matchEpilogue(p, zeroFill) : std::nullopt;
       OpBuilder b(epi ? epi->ops.back().getOperation() : p.op.getOperation());
       Location loc = p.op.getLoc();
