@@ -223,6 +223,37 @@ std::map<std::string, double> profileNs(kiln_model *model, size_t runs) {
   return ns;
 }
 
+/// Each profile entry's steady-state time (ns per run, by first node name
+/// as profileNs): `model` runs on `sample` once to warm up, its profile is
+/// reset, then it runs at least 3 and up to 10 times (while under a second).
+/// Empty if the model has no profile or a run fails.
+std::map<std::string, double> steadyProfileNs(kiln_model *model, const kiln::data::Sample &sample) {
+  if (!kiln_model_has_profile(model))
+    return {};
+  int32_t nOut = kiln_model_num_outputs(model);
+  std::vector<kiln_tensor> ins, outs(nOut);
+  for (const kiln::data::Tensor &t : sample.inputs)
+    ins.push_back(kiln::data::asKilnTensor(t));
+  auto once = [&] {
+    for (auto &o : outs)
+      o = kiln_tensor{};
+    bool ok = kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), nOut) == KILN_OK;
+    for (auto &o : outs)
+      kiln_free(o.data);
+    return ok;
+  };
+  if (!once() || kiln_model_profile_reset(model) != KILN_OK)
+    return {};
+  auto t0 = std::chrono::steady_clock::now();
+  size_t runs = 0;
+  while (runs < 3 || (runs < 10 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1))) {
+    if (!once())
+      return {};
+    ++runs;
+  }
+  return profileNs(model, runs);
+}
+
 /// The range [lo, hi] to quantize a tensor to, from its statistics.
 std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &o) {
   if (t.count == 0 || !(t.hi >= t.lo))
@@ -610,7 +641,9 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     phases.note("calibration: " + llvm::Twine(calib.count) + " examples in " + llvm::Twine(calib.samples.size()) +
                 " runs, " +
                 fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
-    std::map<std::string, double> ns = profileNs(m.m, calib.samples.size() * (opts.method == "minmax" ? 1 : 2));
+    // Timed on the sample the quantized library is timed on (below).
+    std::map<std::string, double> ns =
+        steadyProfileNs(m.m, eval.samples.empty() ? calib.samples.front() : eval.samples.front());
     for (Layer &l : layers)
       if (auto it = ns.find(l.name); it != ns.end())
         l.fp32Ns = it->second;
@@ -720,7 +753,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       }
       e.loss = eval.labeled ? 100.0 * (double(c32) - double(e.correct)) / n : 100.0 * (n - e.agree) / n;
       if (timeLayers) {
-        std::map<std::string, double> t = profileNs(qm.m, eval.samples.size());
+        std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
         for (size_t i = 0; i < layers.size(); ++i)
           if (auto it = t.find(layers[i].name); it != t.end())
             (choice[i] ? layers[i].fp32Ns : layers[i].int8Ns) = it->second;
