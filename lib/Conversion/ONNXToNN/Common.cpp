@@ -245,10 +245,11 @@ Value reshapeStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape
 /// in and auto_pad resolved exactly as shape inference did.
 LogicalResult Lowering::convGeometry(Operation *o, RankedTensorType x, RankedTensorType w,
                                      SmallVector<int64_t> &strides, SmallVector<int64_t> &dil,
-                                     SmallVector<int64_t> &pads) {
+                                     SmallVector<int64_t> &pads, bool report) {
   int64_t ns = x.getRank() - 2;
   if (ns > 3)
-    return fail() << "convolutions with more than 3 spatial dims are not supported";
+    return report ? (LogicalResult)(fail() << "convolutions with more than 3 spatial dims are not supported")
+                  : failure();
   auto ints = [&](StringRef n) {
     ArrayAttr a = o->getAttrOfType<ArrayAttr>(n);
     return a ? intsAttr(a) : SmallVector<int64_t>();
@@ -265,7 +266,7 @@ LogicalResult Lowering::convGeometry(Operation *o, RankedTensorType x, RankedTen
     } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
       int64_t in = x.getDimSize(i + 2), k = w.getDimSize(i + 2);
       if (in == kDyn || k == kDyn)
-        return fail() << "auto_pad with dynamic spatial dims is not supported";
+        return report ? (LogicalResult)(fail() << "auto_pad with dynamic spatial dims is not supported") : failure();
       int64_t ek = dil[i] * (k - 1) + 1;
       int64_t out = (in + strides[i] - 1) / strides[i];
       int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + ek - in);

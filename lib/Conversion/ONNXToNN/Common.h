@@ -101,10 +101,12 @@ struct Lowering {
 
   /// Strides, dilations and explicit pads of a Conv-like node (Conv,
   /// ConvInteger, QLinearConv): ONNX's defaults filled in and auto_pad
-  /// resolved exactly as shape inference did.
+  /// resolved exactly as shape inference did.  A failure names the node,
+  /// unless `report` is false (a pattern that leaves the node to another,
+  /// which reports it).
   mlir::LogicalResult convGeometry(mlir::Operation *o, RankedTensorType x, RankedTensorType w,
                                    SmallVector<int64_t> &strides, SmallVector<int64_t> &dil,
-                                   SmallVector<int64_t> &pads);
+                                   SmallVector<int64_t> &pads, bool report = true);
 };
 
 /// Replaces `op`'s results by `repl` (a tensor.cast where the types differ)

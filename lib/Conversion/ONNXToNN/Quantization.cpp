@@ -175,15 +175,51 @@ struct QuantizationLowering : Lowering {
     return nn::QuantizeOp::create(b, loc, resType(), y, s, z, unitIf(uy));
   }
 
+  /// A quantized activation: 8-bit `q` with its per-tensor scale and zero
+  /// point (constants), unsigned (uint8) or int8.
+  struct QuantInput {
+    Value q;
+    double scale = 0;
+    int64_t zeroPoint = 0;
+    bool isUnsigned = false;
+  };
+  /// nn.qmatmul (the CPU's int8 kernel) of `in` [..., M, K] and the int8
+  /// weights [K, N] with N scales (constants named `name`_weights,
+  /// `name`_weight_scales); `bias` (may be null) f32 [N]; result `rt`.
+  Value qmatmulOnKernel(const QuantInput &in, ArrayRef<int64_t> wshape, ArrayRef<int8_t> wq, ArrayRef<float> ws,
+                        Value bias, RankedTensorType rt, StringRef name) {
+    int64_t N = wshape[1];
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(wshape, b.getI8Type()), wq, (name + "_weights").str());
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws,
+                               (name + "_weight_scales").str());
+    return nn::QMatmulOp::create(b, loc, rt, in.q, w, sc, bias, Value(), b.getF32FloatAttr(in.scale),
+                                 b.getI64IntegerAttr(in.zeroPoint), unitIf(in.isUnsigned), nullptr, nullptr,
+                                 nullptr);
+  }
+  /// nn.qconv likewise: the int8 filter of shape `wshape` with F scales
+  /// (`name`_filter, `name`_filter_scales), the geometry of convGeometry.
+  Value qconvOnKernel(const QuantInput &in, ArrayRef<int64_t> wshape, ArrayRef<int8_t> wq, ArrayRef<float> ws,
+                      Value bias, ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, ArrayRef<int64_t> pads,
+                      int64_t group, RankedTensorType rt, StringRef name) {
+    int64_t F = wshape[0];
+    Value w = makeI8Constant(b, loc, RankedTensorType::get(wshape, b.getI8Type()), wq, (name + "_filter").str());
+    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws,
+                               (name + "_filter_scales").str());
+    return nn::QConvOp::create(b, loc, rt, in.q, w, sc, bias, Value(), b.getDenseI64ArrayAttr(strides),
+                               b.getDenseI64ArrayAttr(dil), b.getDenseI64ArrayAttr(pads),
+                               b.getI64IntegerAttr(group), b.getF32FloatAttr(in.scale),
+                               b.getI64IntegerAttr(in.zeroPoint), unitIf(in.isUnsigned), nullptr, nullptr,
+                               nullptr);
+  }
+
   /// QLinearMatMul with constant per-tensor input quantization and a
   /// constant 2-D weight: nn.qmatmul (the CPU's int8 kernel) and a
   /// quantization of its f32 result; null when it does not apply.
   Value qlinearMatMulOnKernel(ox::QLinearMatMulOp m, bool ua, bool ub, bool uy) {
     auto at = rtt(m.getA()), bt = rtt(m.getB());
-    double as;
-    int64_t azp;
-    if (at.getRank() < 2 || bt.getRank() != 2 || !bt.hasStaticShape() || !scalarFloat(m.getAScale(), as) ||
-        !(as > 0) || !scalarInt(m.getAZeroPoint(), ua, azp))
+    QuantInput in{m.getA(), 0, 0, ua};
+    if (at.getRank() < 2 || bt.getRank() != 2 || !bt.hasStaticShape() || !scalarFloat(m.getAScale(), in.scale) ||
+        !(in.scale > 0) || !scalarInt(m.getAZeroPoint(), ua, in.zeroPoint))
       return Value();
     int64_t N = bt.getDimSize(1);
     SmallVector<int8_t> wq;
@@ -193,11 +229,7 @@ struct QuantizationLowering : Lowering {
       return Value();
     if (rtt(m.getYScale()).getNumElements() != 1 || rtt(m.getYZeroPoint()).getNumElements() != 1)
       return Value();
-    Value w = makeI8Constant(b, loc, RankedTensorType::get(bt.getShape(), b.getI8Type()), wq, "qlinear_weights");
-    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws, "qlinear_weight_scales");
-    auto yt = resType().clone(b.getF32Type());
-    Value y = nn::QMatmulOp::create(b, loc, yt, m.getA(), w, sc, Value(), Value(), b.getF32FloatAttr(as),
-                                    b.getI64IntegerAttr(azp), unitIf(ua), nullptr, nullptr, nullptr);
+    Value y = qmatmulOnKernel(in, bt.getShape(), wq, ws, Value(), resType().clone(b.getF32Type()), "qlinear");
     return requantizeOutput(y, m.getYScale(), m.getYZeroPoint(), uy);
   }
 
@@ -207,10 +239,9 @@ struct QuantizationLowering : Lowering {
   Value qlinearConvOnKernel(ox::QLinearConvOp c, bool ux, bool uw, bool uy) {
     auto xt = rtt(c.getX()), wt = rtt(c.getW());
     auto res = resType();
-    double xs;
-    int64_t xzp;
+    QuantInput in{c.getX(), 0, 0, ux};
     if (!wt.hasStaticShape() || llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic) ||
-        !scalarFloat(c.getXScale(), xs) || !(xs > 0) || !scalarInt(c.getXZeroPoint(), ux, xzp))
+        !scalarFloat(c.getXScale(), in.scale) || !(in.scale > 0) || !scalarInt(c.getXZeroPoint(), ux, in.zeroPoint))
       return Value();
     int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
     SmallVector<int8_t> wq;
@@ -227,22 +258,18 @@ struct QuantizationLowering : Lowering {
         return Value();
       SmallVector<float> bf;
       for (int64_t f = 0; f < F; ++f)
-        bf.push_back(float(double(bv[f]) * xs * double(ws[f])));
+        bf.push_back(float(double(bv[f]) * in.scale * double(ws[f])));
       bias = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), bf, "qlinear_bias");
     }
     SmallVector<int64_t> strides, dil, pads;
-    if (failed(convGeometry(c, xt, wt, strides, dil, pads)))
+    if (failed(convGeometry(c, xt, wt, strides, dil, pads, /*report=*/false)))
       return Value();
     IntegerAttr groupAttr = c->getAttrOfType<IntegerAttr>("group");
     int64_t group = groupAttr ? groupAttr.getInt() : 1;
     if (F % group != 0)
       return Value();
-    Value w = makeI8Constant(b, loc, RankedTensorType::get(wt.getShape(), b.getI8Type()), wq, "qlinear_filter");
-    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qlinear_filter_scales");
-    Value y = nn::QConvOp::create(b, loc, res.clone(b.getF32Type()), c.getX(), w, sc, bias, Value(),
-                                  b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
-                                  b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(group), b.getF32FloatAttr(xs),
-                                  b.getI64IntegerAttr(xzp), unitIf(ux), nullptr, nullptr, nullptr);
+    Value y = qconvOnKernel(in, wt.getShape(), wq, ws, bias, strides, dil, pads, group, res.clone(b.getF32Type()),
+                            "qlinear");
     return requantizeOutput(y, c.getYScale(), c.getYZeroPoint(), uy);
   }
 
@@ -252,18 +279,12 @@ struct QuantizationLowering : Lowering {
 
   /// The activation of a QDQ layer: `v` is DequantizeLinear of an 8-bit
   /// tensor with a constant per-tensor scale and zero point.
-  struct QDQInput {
-    Value q;
-    double scale = 0;
-    int64_t zeroPoint = 0;
-    bool isUnsigned = false;
-  };
-  std::optional<QDQInput> qdqInput(Value v) {
+  std::optional<QuantInput> qdqInput(Value v) {
     auto dq = v.getDefiningOp<ox::DequantizeLinearOp>();
     if (!dq || dq.getBlockSize() != 0 || !rtt(dq.getX()).getElementType().isInteger(8) ||
         !rtt(dq.getY()).getElementType().isF32())
       return std::nullopt;
-    QDQInput in;
+    QuantInput in;
     in.q = dq.getX();
     in.isUnsigned = quantUnsigned(dq.getInputDtypes(), 0);
     if (!scalarFloat(dq.getXScale(), in.scale) || !(in.scale > 0) || !std::isfinite(in.scale) ||
@@ -298,7 +319,7 @@ struct QuantizationLowering : Lowering {
   /// depthwise convolutions keep the float lowering (no int8 kernel yet).
   /// Null, with nothing created, where the pattern does not apply.
   Value qdqConv(ox::ConvOp c) {
-    std::optional<QDQInput> in = qdqInput(c.getX());
+    std::optional<QuantInput> in = qdqInput(c.getX());
     auto wt = rtt(c.getW()), res = resType();
     if (!in || c.getGroup() != 1 || !wt.hasStaticShape() || wt.getRank() < 3 || !res.getElementType().isF32() ||
         llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
@@ -313,34 +334,18 @@ struct QuantizationLowering : Lowering {
       if (bt.getRank() != 1 || bt.getDimSize(0) != F || !bt.getElementType().isF32())
         return Value();
     }
+    // Geometry the float lowering cannot take either is reported there.
     SmallVector<int64_t> strides, dil, pads;
-    if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads)))
+    if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads, /*report=*/false)))
       return Value();
-    Value w = makeI8Constant(b, loc, RankedTensorType::get(wt.getShape(), b.getI8Type()), wq, "qdq_filter");
-    Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qdq_filter_scales");
-    return nn::QConvOp::create(b, loc, res, in->q, w, sc, isNone(c.getB()) ? Value() : c.getB(), Value(),
-                               b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dil),
-                               b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(1), b.getF32FloatAttr(in->scale),
-                               b.getI64IntegerAttr(in->zeroPoint), unitIf(in->isUnsigned), nullptr, nullptr,
-                               nullptr);
-  }
-
-  /// nn.qmatmul of a QDQ activation [..., M, K] and int8 weights [K, N]
-  /// with N scales; `bias` (may be null) f32 [N].
-  Value qdqMatmul(const QDQInput &in, ArrayRef<int64_t> wshape, ArrayRef<int8_t> wq, ArrayRef<float> ws,
-                  Value bias) {
-    int64_t N = wshape[1];
-    Value w = makeI8Constant(b, loc, RankedTensorType::get(wshape, b.getI8Type()), wq, "qdq_weights");
-    Value sc = makeF32Constant(b, loc, RankedTensorType::get({N}, b.getF32Type()), ws, "qdq_weight_scales");
-    return nn::QMatmulOp::create(b, loc, resType(), in.q, w, sc, bias, Value(), b.getF32FloatAttr(in.scale),
-                                 b.getI64IntegerAttr(in.zeroPoint), unitIf(in.isUnsigned), nullptr, nullptr,
-                                 nullptr);
+    return qconvOnKernel(*in, wt.getShape(), wq, ws, isNone(c.getB()) ? Value() : c.getB(), strides, dil, pads, 1,
+                         res, "qdq");
   }
 
   /// MatMul(DQ(a), DQ(w)) with a of rank >= 2 and constant 2-D weights
   /// quantized per tensor or per column (axis 1).
   Value qdqMatMul(ox::MatMulOp m) {
-    std::optional<QDQInput> in = qdqInput(m.getA());
+    std::optional<QuantInput> in = qdqInput(m.getA());
     auto bt = rtt(m.getB());
     if (!in || rtt(m.getA()).getRank() < 2 || bt.getRank() != 2 || !bt.hasStaticShape() ||
         !resType().getElementType().isF32())
@@ -350,14 +355,14 @@ struct QuantizationLowering : Lowering {
     SmallVector<float> ws;
     if (N == 0 || !qdqWeights(m.getB(), 1, N, [&](size_t i) { return int64_t(i) % N; }, wq, ws))
       return Value();
-    return qdqMatmul(*in, bt.getShape(), wq, ws, Value());
+    return qmatmulOnKernel(*in, bt.getShape(), wq, ws, Value(), resType(), "qdq");
   }
 
   /// Gemm(DQ(a), DQ(w), c) without transA: transB weights [N, K] are
   /// quantized per row (axis 0) and transposed here; alpha scales the
   /// weight scales; c is none or a 1-D f32 [N] bias with beta 1.
   Value qdqGemm(ox::GemmOp g) {
-    std::optional<QDQInput> in = qdqInput(g.getA());
+    std::optional<QuantInput> in = qdqInput(g.getA());
     auto bt = rtt(g.getB());
     double alpha = g.getAlpha().convertToDouble();
     if (!in || g.getTransA() || bt.getRank() != 2 || !bt.hasStaticShape() || !resType().getElementType().isF32() ||
@@ -385,7 +390,7 @@ struct QuantizationLowering : Lowering {
     }
     for (float &s : ws)
       s = float(double(s) * alpha);
-    return qdqMatmul(*in, {K, N}, wq, ws, isNone(g.getC()) ? Value() : g.getC());
+    return qmatmulOnKernel(*in, {K, N}, wq, ws, isNone(g.getC()) ? Value() : g.getC(), resType(), "qdq");
   }
 
   LoweringResult lowerQLinearMatMul(ox::QLinearMatMulOp m) {
