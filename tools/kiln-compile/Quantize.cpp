@@ -180,26 +180,36 @@ void addOutputs(func::FuncOp entry, ArrayRef<Value> values, StringRef prefix) {
   entry.setAllResultAttrs(attrs);
 }
 
+/// One run of `model` on `sample` into `outs` (one per output, which the
+/// caller frees: freeOutputs); false if it failed (kiln_last_error() says
+/// why).
+bool runSample(kiln_model *model, const kiln::data::Sample &sample, std::vector<kiln_tensor> &outs) {
+  std::vector<kiln_tensor> ins;
+  for (const kiln::data::Tensor &t : sample.inputs)
+    ins.push_back(kiln::data::asKilnTensor(t));
+  for (auto &o : outs)
+    o = kiln_tensor{};
+  return kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), (int32_t)outs.size()) == KILN_OK;
+}
+
+void freeOutputs(std::vector<kiln_tensor> &outs) {
+  for (auto &o : outs)
+    kiln_free(o.data);
+}
+
 /// Runs `model` on every sample; `visit(sample index, outputs)` sees the
 /// outputs (freed after it returns).
 LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
                      llvm::function_ref<LogicalResult(size_t, ArrayRef<kiln_tensor>)> visit) {
-  int32_t nOut = kiln_model_num_outputs(model);
-  std::vector<kiln_tensor> outs(nOut);
+  std::vector<kiln_tensor> outs(kiln_model_num_outputs(model));
   for (size_t s = 0; s < data.samples.size(); ++s) {
-    const kiln::data::Sample &sample = data.samples[s];
-    std::vector<kiln_tensor> ins;
-    for (const kiln::data::Tensor &t : sample.inputs)
-      ins.push_back(kiln::data::asKilnTensor(t));
-    for (auto &o : outs)
-      o = kiln_tensor{};
-    if (kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), nOut) != KILN_OK) {
-      printError(llvm::Twine(what) + ": running the model on " + sample.source + " failed: " + kiln_last_error());
+    if (!runSample(model, data.samples[s], outs)) {
+      printError(llvm::Twine(what) + ": running the model on " + data.samples[s].source + " failed: " +
+                 kiln_last_error());
       return failure();
     }
     LogicalResult r = visit(s, outs);
-    for (auto &o : outs)
-      kiln_free(o.data);
+    freeOutputs(outs);
     if (failed(r))
       return failure();
   }
@@ -230,16 +240,11 @@ std::map<std::string, double> profileNs(kiln_model *model, size_t runs) {
 std::map<std::string, double> steadyProfileNs(kiln_model *model, const kiln::data::Sample &sample) {
   if (!kiln_model_has_profile(model))
     return {};
-  int32_t nOut = kiln_model_num_outputs(model);
-  std::vector<kiln_tensor> ins, outs(nOut);
-  for (const kiln::data::Tensor &t : sample.inputs)
-    ins.push_back(kiln::data::asKilnTensor(t));
+  std::vector<kiln_tensor> outs(kiln_model_num_outputs(model));
   auto once = [&] {
-    for (auto &o : outs)
-      o = kiln_tensor{};
-    bool ok = kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), nOut) == KILN_OK;
-    for (auto &o : outs)
-      kiln_free(o.data);
+    bool ok = runSample(model, sample, outs);
+    if (ok)
+      freeOutputs(outs);
     return ok;
   };
   if (!once() || kiln_model_profile_reset(model) != KILN_OK)
