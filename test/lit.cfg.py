@@ -54,6 +54,9 @@ if {"avx512f", "avx512bw", "avx512_vnni"} <= _flags:
     config.available_features.add("avx512vnni")
 if "avx2" in _flags:
     config.available_features.add("avx2")
+# bf16 layers' kernels (vdpbf16ps).
+if {"avx512f", "avx512bw", "avx512_bf16"} <= _flags:
+    config.available_features.add("avx512bf16")
 # The host's per-core L2 (glibc's sysconf, from CPUID: what kiln-compile
 # --mcpu=native records as kiln.l2_cache_bytes), where the C library has it.
 try:

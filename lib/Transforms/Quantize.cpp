@@ -11,7 +11,10 @@
 #include "kiln/Transforms/Passes.h"
 #include "kiln/Transforms/Statistics.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
+
 #include <cmath>
+#include <cstring>
 
 namespace kiln {
 #define GEN_PASS_DEF_NNQUANTIZE
@@ -186,6 +189,34 @@ Operation *kiln::quant::quantizeLayer(OpBuilder &b, Operation *layer, ActParams 
   return res;
 }
 
+uint16_t kiln::quant::toBF16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet
+    return uint16_t((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+Operation *kiln::quant::castLayerToBF16(OpBuilder &b, Operation *layer) {
+  Location loc = layer->getLoc();
+  b.setInsertionPoint(layer);
+  Value x = layerInput(layer);
+  Value w = isa<nn::ConvOp>(layer) ? cast<nn::ConvOp>(layer).getFilter() : cast<nn::MatmulOp>(layer).getRhs();
+  SmallVector<float> data;
+  readF32Constant(w, data);
+  std::vector<uint16_t> bits(data.size());
+  for (size_t i = 0; i < data.size(); ++i)
+    bits[i] = toBF16(data[i]);
+  auto wt = rtt(w).clone(b.getBF16Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<uint16_t>(bits));
+  Value wb = arith::ConstantOp::create(b, loc, wt, DenseResourceElementsAttr::get(wt, "bf16_weights", std::move(blob)));
+  Value xb = nn::CastOp::create(b, loc, rtt(x).clone(b.getBF16Type()), x, nullptr, nullptr);
+  layer->setOperand(0, xb);
+  layer->setOperand(1, wb);
+  return layer;
+}
+
 namespace {
 
 struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
@@ -194,30 +225,41 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
     auto &numFloat = kiln::passStatistic(getArgument(), "float-layers", "calibrated layers kept in fp32");
     auto &numUnsupported =
         kiln::passStatistic(getArgument(), "unsupported", "calibrated layers that cannot run in int8");
+    auto &numBF16 = kiln::passStatistic(getArgument(), "bf16-layers", "layers rewritten to bf16");
     SmallVector<Operation *> layers;
     getOperation()->walk([&](Operation *op) {
-      if (isa<nn::ConvOp, nn::MatmulOp>(op) && op->hasAttr(kRangeAttr))
+      if (isa<nn::ConvOp, nn::MatmulOp>(op) && (op->hasAttr(kRangeAttr) || op->hasAttr(kPrecisionAttr)))
         layers.push_back(op);
     });
     OpBuilder b(&getContext());
     for (Operation *op : layers) {
-      auto range = dyn_cast<DenseF32ArrayAttr>(op->getAttr(kRangeAttr));
-      if (!range || range.size() != 2 || !(range[0] <= range[1])) {
-        op->emitError() << kRangeAttr << " must be array<f32: lo, hi> with lo <= hi";
-        return signalPassFailure();
-      }
-      if (auto p = op->getAttrOfType<StringAttr>(kPrecisionAttr)) {
-        if (p.getValue() == "fp32") {
-          ++numFloat;
-          continue;
-        }
-        if (p.getValue() != "int8") {
-          op->emitError() << kPrecisionAttr << " must be \"int8\" or \"fp32\" (got \"" << p.getValue() << "\")";
+      StringRef precision = "int8";
+      if (Attribute a = op->getAttr(kPrecisionAttr)) {
+        auto p = dyn_cast<StringAttr>(a);
+        if (!p || (p.getValue() != "int8" && p.getValue() != "bf16" && p.getValue() != "fp32")) {
+          op->emitError() << kPrecisionAttr << " must be \"int8\", \"bf16\" or \"fp32\" (got " << a << ")";
           return signalPassFailure();
         }
+        precision = p.getValue();
+      }
+      op->removeAttr(kPrecisionAttr);
+      if (precision == "fp32") {
+        ++numFloat;
+        continue;
+      }
+      auto range = dyn_cast_or_null<DenseF32ArrayAttr>(op->getAttr(kRangeAttr));
+      op->removeAttr(kRangeAttr);
+      if (precision == "int8" && (!range || range.size() != 2 || !(range[0] <= range[1]))) {
+        op->emitError() << "int8 needs " << kRangeAttr << " = array<f32: lo, hi> with lo <= hi";
+        return signalPassFailure();
       }
       if (!isQuantizable(op)) {
         ++numUnsupported;
+        continue;
+      }
+      if (precision == "bf16") {
+        castLayerToBF16(b, op);
+        ++numBF16;
         continue;
       }
       quantizeLayer(b, op, activationParams(range[0], range[1]));

@@ -5,6 +5,7 @@
 // STATS-DAG: 2 quantized-layers
 // STATS-DAG: 1 float-layers
 // STATS-DAG: 2 unsupported
+// STATS-DAG: 2 bf16-layers
 
 // A calibrated conv: the input range [0, 6] (after a ReLU) gives scale
 // 6/255 and zero point 0; the filter is quantized per output channel,
@@ -66,11 +67,33 @@ func.func @depthwise(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
   return %a : tensor<1x4x4x4xf32>
 }
 
+// bf16 (no range needed): the input goes through nn.cast to bf16, the
+// weights become a bf16 constant of the same shape (0.1 rounds to
+// 0x3DCD; the blob is little-endian after its alignment word), and the layer keeps its f32 result, bias and activation.
+// CHECK-LABEL: func.func @bf16
+// CHECK-DAG: %[[WB:.*]] = arith.constant dense_resource<bf16_weights{{.*}}> : tensor<2x1x1x2xbf16>
+// CHECK-DAG: %[[XB:.*]] = nn.cast %arg0 : tensor<1x1x4x4xf32> -> tensor<1x1x4x4xbf16>
+// CHECK: nn.conv %[[XB]], %[[WB]], %{{.*}} act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x4x4xbf16>, tensor<2x1x1x2xbf16>, tensor<2xf32>) -> tensor<1x2x4x3xf32>
+// CHECK: %[[MB:.*]] = nn.cast %{{.*}} : tensor<2x4x2xf32> -> tensor<2x4x2xbf16>
+// CHECK: nn.matmul %[[MB]], %{{.*}} : tensor<2x4x2xbf16>, tensor<1x2x3xbf16> -> tensor<2x4x3xf32>
+// CHECK-NOT: kiln.quant
+// CHECK: bf16_weights: "0x02000000CD3D003E80BE0000"
+// CHECK: bf16_weights_1: "0x02000000004080C0000080BF00400000"
+func.func @bf16(%x: tensor<1x1x4x4xf32>, %m: tensor<2x4x2xf32>) -> (tensor<1x2x4x3xf32>, tensor<2x4x3xf32>) {
+  %w = arith.constant dense<[[[[0.1, 0.125]]], [[[-0.25, 0.0]]]]> : tensor<2x1x1x2xf32>
+  %b = arith.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %c = nn.conv %x, %w, %b act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, kiln.quant.precision = "bf16"} : (tensor<1x1x4x4xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>) -> tensor<1x2x4x3xf32>
+  %w2 = arith.constant dense<[[2.0, -4.0, 0.0], [-1.0, 2.0, 0.0]]> : tensor<2x3xf32>
+  %r = nn.reshape %w2 : (tensor<2x3xf32>) -> tensor<1x2x3xf32>
+  %y = nn.matmul %m, %r {kiln.quant.precision = "bf16"} : tensor<2x4x2xf32>, tensor<1x2x3xf32> -> tensor<2x4x3xf32>
+  return %c, %y : tensor<1x2x4x3xf32>, tensor<2x4x3xf32>
+}
+
 // -----
 
 func.func @bad_range(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w = arith.constant dense<0.5> : tensor<1x1x1x1xf32>
-  // expected-error @+1 {{kiln.quant.input_range must be array<f32: lo, hi> with lo <= hi}}
+  // expected-error @+1 {{int8 needs kiln.quant.input_range = array<f32: lo, hi> with lo <= hi}}
   %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 2.0, 1.0>} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %a : tensor<1x1x4x4xf32>
 }
@@ -79,7 +102,7 @@ func.func @bad_range(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 
 func.func @bad_precision(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w = arith.constant dense<0.5> : tensor<1x1x1x1xf32>
-  // expected-error @+1 {{kiln.quant.precision must be "int8" or "fp32" (got "int3")}}
+  // expected-error @+1 {{kiln.quant.precision must be "int8", "bf16" or "fp32" (got "int3")}}
   %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>, kiln.quant.precision = "int3"} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %a : tensor<1x1x4x4xf32>
 }

@@ -54,8 +54,8 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
       }
     return true;
   }
-  if (o.mode != "int8" && o.mode != "mixed") {
-    printError("unknown --quantize value '" + o.mode + "' (expected int8 or mixed)");
+  if (o.mode != "int8" && o.mode != "mixed" && o.mode != "bf16") {
+    printError("unknown --quantize value '" + o.mode + "' (expected int8, bf16 or mixed)");
     return false;
   }
   if (!o.budgetText.empty()) {
@@ -74,6 +74,15 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     printError("--quantize=mixed needs --eval-data DIR and --accuracy-budget=POINTS (it keeps layers in fp32 "
                "until the measured loss is within the budget)");
     return false;
+  }
+  if (o.mode == "bf16") {
+    // bf16 rounds each value to its nearest: there is no range to choose.
+    if (!o.calibrationData.empty() || o.method != "minmax") {
+      printError("--quantize=bf16 needs no calibration (each value rounds to the nearest bf16): drop "
+                 "--calibration-data and --calibration");
+      return false;
+    }
+    return true;
   }
   if (o.calibrationData.empty()) {
     printError("--quantize=" + o.mode +
@@ -118,7 +127,7 @@ struct Layer {
   float lo = 0, hi = 0;
   quant::ActParams act;
   double errSq = 0, refSq = 0; // sensitivity: sum of squared error / of squared reference
-  double fp32Ns = -1, int8Ns = -1;
+  double fp32Ns = -1, quantNs = -1; // steady-state time in fp32 and in int8 (bf16 with --quantize=bf16)
   std::string precision = "int8";
   std::string why; // why it stays fp32 (layers that cannot run in int8)
 };
@@ -388,11 +397,44 @@ std::string fmt(double v, int prec) {
   return s;
 }
 
+/// Prints the evaluation of a quantized model on --eval-data (n examples;
+/// fp32 top-1 c32, the quantized model's `correct`, its agreement with
+/// fp32 and its loss in points) and records it in `json`.
+void printEvaluation(size_t n, size_t c32, size_t agree, size_t correct, double loss, bool labeled, StringRef qname,
+                     const QuantizeOptions &opts, llvm::json::Object &json) {
+  llvm::raw_ostream &os = llvm::errs();
+  StringRef metric = labeled ? "top-1 drop" : "disagreement with fp32";
+  os << kTool << ": --eval-data: " << n << " examples\n";
+  json["examples"] = int64_t(n);
+  json["agreement"] = n ? double(agree) / n : 0.0;
+  if (labeled) {
+    double a32 = 100.0 * c32 / n, aq = 100.0 * correct / n;
+    os << kTool << ":   top-1 fp32 " << fmt(a32, 2) << " % (" << c32 << "/" << n << "), " << qname << " "
+       << fmt(aq, 2) << " % (" << correct << "/" << n << "), difference " << fmt(aq - a32, 2) << " points\n";
+    json["top1_fp32"] = a32;
+    json[("top1_" + qname).str()] = aq;
+  }
+  os << kTool << ":   " << qname << " agrees with fp32 on " << agree << "/" << n << " ("
+     << fmt(n ? 100.0 * agree / n : 0, 2) << " %)\n";
+  if (opts.budget >= 0) {
+    json["budget"] = opts.budget;
+    json["loss"] = loss;
+    if (loss > opts.budget)
+      os << kTool << ": warning: --accuracy-budget " << fmt(opts.budget, 2) << ": the " << metric << " is "
+         << fmt(loss, 2) << " points\n";
+  }
+}
+
 void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o) {
-  os << "kiln-compile --quantize=" << o.mode << ": " << layers.size() << " layers (calibration: " << o.method;
-  if (o.method == "percentile")
-    os << " " << llvm::format("%g", o.percentile);
-  os << ")\n";
+  os << "kiln-compile --quantize=" << o.mode << ": " << layers.size() << " layers";
+  if (o.mode == "bf16") {
+    os << " (bf16 operands, f32 accumulation; no calibration)\n";
+  } else {
+    os << " (calibration: " << o.method;
+    if (o.method == "percentile")
+      os << " " << llvm::format("%g", o.percentile);
+    os << ")\n";
+  }
   size_t w = 6, wop = 3;
   for (ArrayRef<Layer> ls : {layers, kept})
     for (const Layer &l : ls) {
@@ -402,15 +444,18 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
   os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::left_justify("precision", 10)
      << llvm::right_justify("MACs", 12) << llvm::right_justify("input range", 24)
      << llvm::right_justify("scale", 12) << llvm::right_justify("zp", 5) << llvm::right_justify("rel.err", 10)
-     << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int8 us", 10) << "\n";
+     << llvm::right_justify("fp32 us", 10) << llvm::right_justify(o.mode == "bf16" ? "bf16 us" : "int8 us", 10)
+     << "\n";
   for (const Layer &l : layers) {
+    bool ranged = l.precision != "bf16"; // bf16 has no range, scale or zero point
     os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << llvm::left_justify(l.precision, 10)
        << llvm::right_justify(std::to_string(l.macs), 12)
-       << llvm::right_justify("[" + fmt(l.lo, 4) + ", " + fmt(l.hi, 4) + "]", 24)
-       << llvm::right_justify(fmt(l.act.scale, 6), 12) << llvm::right_justify(std::to_string(l.act.zeroPoint), 5)
+       << llvm::right_justify(ranged ? "[" + fmt(l.lo, 4) + ", " + fmt(l.hi, 4) + "]" : "-", 24)
+       << llvm::right_justify(ranged ? fmt(l.act.scale, 6) : "-", 12)
+       << llvm::right_justify(ranged ? std::to_string(l.act.zeroPoint) : "-", 5)
        << llvm::right_justify(l.refSq > 0 ? fmt(std::sqrt(l.errSq / l.refSq), 5) : "-", 10)
        << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
-       << llvm::right_justify(l.int8Ns >= 0 ? fmt(l.int8Ns / 1e3, 1) : "-", 10) << "\n";
+       << llvm::right_justify(l.quantNs >= 0 ? fmt(l.quantNs / 1e3, 1) : "-", 10) << "\n";
   }
   if (!kept.empty())
     os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
@@ -423,29 +468,32 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
                              const llvm::json::Object &eval) {
   llvm::json::Array arr;
   for (const Layer &l : layers) {
-    llvm::json::Object e{{"layer", l.name},
-                         {"op", l.opType},
-                         {"precision", l.precision},
-                         {"macs", l.macs},
-                         {"input_range", llvm::json::Array{l.lo, l.hi}},
-                         {"input_scale", l.act.scale},
-                         {"input_zero_point", l.act.zeroPoint}};
+    llvm::json::Object e{{"layer", l.name}, {"op", l.opType}, {"precision", l.precision}, {"macs", l.macs}};
+    if (l.precision != "bf16") {
+      e["input_range"] = llvm::json::Array{l.lo, l.hi};
+      e["input_scale"] = l.act.scale;
+      e["input_zero_point"] = l.act.zeroPoint;
+    }
     if (l.refSq > 0)
       e["sensitivity"] = std::sqrt(l.errSq / l.refSq);
     if (l.fp32Ns >= 0)
       e["fp32_us"] = l.fp32Ns / 1e3;
-    if (l.int8Ns >= 0)
-      e["int8_us"] = l.int8Ns / 1e3;
+    if (l.quantNs >= 0)
+      e[l.precision == "bf16" ? "bf16_us" : "int8_us"] = l.quantNs / 1e3;
     arr.push_back(std::move(e));
   }
   for (const Layer &l : kept)
     arr.push_back(llvm::json::Object{
         {"layer", l.name}, {"op", l.opType}, {"precision", "fp32"}, {"macs", l.macs}, {"reason", l.why}});
-  llvm::json::Object root{{"quantize", o.mode},
-                          {"calibration", o.method == "percentile" ? "percentile:" + std::string(llvm::formatv("{0}", o.percentile)) : o.method},
-                          {"activations", "uint8, asymmetric, per tensor"},
-                          {"weights", "int8, symmetric, per output channel"},
-                          {"layers", std::move(arr)}};
+  llvm::json::Object root{{"quantize", o.mode}, {"layers", std::move(arr)}};
+  if (o.mode == "bf16") {
+    root["activations"] = "bf16 (round to nearest even)";
+    root["weights"] = "bf16 (round to nearest even), f32 accumulation";
+  } else {
+    root["calibration"] = o.method == "percentile" ? "percentile:" + std::string(llvm::formatv("{0}", o.percentile)) : o.method;
+    root["activations"] = "uint8, asymmetric, per tensor";
+    root["weights"] = "int8, symmetric, per output channel";
+  }
   if (!eval.empty())
     root["evaluation"] = llvm::json::Object(eval);
   return llvm::json::Value(std::move(root));
@@ -556,7 +604,8 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   std::vector<kiln::data::InputSpec> specs = inputSpecs(entry);
   kiln::data::Dataset calib, eval;
   std::string err;
-  if (!kiln::data::loadDataset(opts.calibrationData, specs, "--calibration-data", opts.batch, calib, err)) {
+  if (!opts.calibrationData.empty() &&
+      !kiln::data::loadDataset(opts.calibrationData, specs, "--calibration-data", opts.batch, calib, err)) {
     printError(err);
     return failure();
   }
@@ -583,6 +632,57 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     return success();
   };
   int32_t numOutputs = (int32_t)entry.getNumResults();
+
+  if (opts.mode == "bf16") {
+    // Every layer in bf16; with --eval-data, the fp32 and the bf16 library
+    // run on it (and are timed per layer) for the report.
+    auto applyBF16 = [&](ModuleOp m) -> LogicalResult {
+      Builder b(m.getContext());
+      for (Operation *op : quant::quantizableLayers(m))
+        op->setAttr(quant::kPrecisionAttr, b.getStringAttr("bf16"));
+      PassManager pm(m.getContext());
+      pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
+      return pm.run(m);
+    };
+    for (Layer &l : layers)
+      l.precision = "bf16";
+    llvm::json::Object evalJson;
+    if (!opts.evalData.empty()) {
+      phases.begin("quantization: evaluation");
+      std::vector<int64_t> pred[2], labels;
+      for (int v = 0; v < 2; ++v) {
+        std::string path = libPath(v ? "bf16.so" : "fp32.so");
+        {
+          OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+          if ((v && failed(applyBF16(*clone))) || failed(compile(*clone, path, /*profile=*/true)))
+            return failure();
+        }
+        Model m;
+        if (failed(loadLib(path, m)) || failed(collectPredictions(m.m, eval, "--eval-data", pred[v])))
+          return failure();
+        std::map<std::string, double> t = steadyProfileNs(m.m, eval.samples.front());
+        for (Layer &l : layers)
+          if (auto it = t.find(l.name); it != t.end())
+            (v ? l.quantNs : l.fp32Ns) = it->second;
+      }
+      for (const auto &smp : eval.samples)
+        labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
+      size_t n = pred[0].size(), c32 = 0, correct = 0, agree = 0;
+      for (size_t i = 0; i < n; ++i) {
+        agree += pred[1][i] == pred[0][i];
+        if (eval.labeled) {
+          c32 += pred[0][i] == labels[i];
+          correct += pred[1][i] == labels[i];
+        }
+      }
+      double loss = eval.labeled ? 100.0 * (double(c32) - double(correct)) / n : 100.0 * (n - agree) / n;
+      printEvaluation(n, c32, agree, correct, loss, eval.labeled, "bf16", opts, evalJson);
+    }
+    phases.begin("quantization: rewrite");
+    if (failed(applyBF16(module)))
+      return failure();
+    return writeReport(layers, kept, opts, evalJson);
+  }
 
   // 1. Calibration library: the float model plus each layer's input.
   phases.begin("quantization: calibration");
@@ -761,7 +861,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
         for (size_t i = 0; i < layers.size(); ++i)
           if (auto it = t.find(layers[i].name); it != t.end())
-            (choice[i] ? layers[i].fp32Ns : layers[i].int8Ns) = it->second;
+            (choice[i] ? layers[i].fp32Ns : layers[i].quantNs) = it->second;
       }
       return success();
     };
@@ -780,12 +880,12 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       std::vector<size_t> order(layers.size());
       for (size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-      bool timed = llvm::all_of(layers, [](const Layer &l) { return l.fp32Ns >= 0 && l.int8Ns >= 0; });
+      bool timed = llvm::all_of(layers, [](const Layer &l) { return l.fp32Ns >= 0 && l.quantNs >= 0; });
       auto cost = [&](size_t i) {
         double rel = layers[i].refSq > 0 ? std::sqrt(layers[i].errSq / layers[i].refSq) : 0;
         if (!timed)
           return rel / double(std::max<int64_t>(layers[i].macs, 1));
-        double saved = layers[i].fp32Ns - layers[i].int8Ns;
+        double saved = layers[i].fp32Ns - layers[i].quantNs;
         return saved <= 0 ? std::numeric_limits<double>::infinity() : rel / saved;
       };
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return cost(a) > cost(c); });
@@ -818,26 +918,8 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       if (failed(evaluate(fp32, e, true)))
         return failure();
     }
-    os << kTool << ": --eval-data: " << n << " examples\n";
-    evalJson["examples"] = int64_t(n);
-    evalJson["agreement"] = n ? double(e.agree) / n : 0.0;
-    StringRef qname = opts.mode == "mixed" ? "mixed" : "int8";
-    if (eval.labeled) {
-      double a32 = 100.0 * c32 / n, aq = 100.0 * e.correct / n;
-      os << kTool << ":   top-1 fp32 " << fmt(a32, 2) << " % (" << c32 << "/" << n << "), " << qname << " "
-         << fmt(aq, 2) << " % (" << e.correct << "/" << n << "), difference " << fmt(aq - a32, 2) << " points\n";
-      evalJson["top1_fp32"] = a32;
-      evalJson[("top1_" + qname).str()] = aq;
-    }
-    os << kTool << ":   " << qname << " agrees with fp32 on " << e.agree << "/" << n << " ("
-       << fmt(n ? 100.0 * e.agree / n : 0, 2) << " %)\n";
-    if (opts.budget >= 0) {
-      evalJson["budget"] = opts.budget;
-      evalJson["loss"] = e.loss;
-      if (e.loss > opts.budget)
-        os << kTool << ": warning: --accuracy-budget " << fmt(opts.budget, 2) << ": the " << metric << " is "
-           << fmt(e.loss, 2) << " points\n";
-    }
+    printEvaluation(n, c32, e.agree, e.correct, e.loss, eval.labeled, opts.mode == "mixed" ? "mixed" : "int8", opts,
+                    evalJson);
   }
   for (size_t i = 0; i < layers.size(); ++i)
     layers[i].precision = fp32[i] ? "fp32" : "int8";

@@ -164,9 +164,10 @@ static cl::opt<bool> verbose(
 static cl::opt<std::string> quantizeMode(
     "quantize",
     cl::desc("Post-training quantization: int8 (convolutions and matmuls with constant weights: "
-             "uint8 activations, int8 per-channel weights; needs --calibration-data) or mixed (int8 "
+             "uint8 activations, int8 per-channel weights; needs --calibration-data), bf16 (bf16 "
+             "operands, f32 accumulation; CPUs with AVX512_BF16; no calibration) or mixed (int8 "
              "or fp32 per layer within --accuracy-budget on --eval-data); see docs/quantization.md"),
-    cl::value_desc("int8|mixed"), cl::init(""), cl::cat(kilnCat));
+    cl::value_desc("int8|bf16|mixed"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Folder of input samples that set the activation ranges for --quantize (ONNX "
@@ -684,6 +685,11 @@ int main(int argc, char **argv) {
       printError(llvm::toString(std::move(e)));
       return 1;
     }
+    if (qopts.mode == "bf16")
+      if (llvm::Error e = tgt->checkPrecision("bf16", side)) {
+        printError("--quantize=bf16: " + llvm::toString(std::move(e)));
+        return 1;
+      }
     if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
         llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
       printError("--quantize calibrates by running the model on this machine: --mtriple " + side.triple +

@@ -109,6 +109,13 @@ public:
   /// independent lowerings size their blocks from it (kiln-compile records
   /// it as the module attribute `kiln.l2_cache_bytes`).
   virtual uint64_t l2CacheBytes(const TargetOptions &opts) const { return 0; }
+
+  /// Whether the code for `opts` (validated) has kernels for layers of
+  /// `precision` ("int8", "bf16"); if not, an error saying why.  The
+  /// default accepts every precision.
+  virtual llvm::Error checkPrecision(llvm::StringRef precision, const TargetOptions &opts) const {
+    return llvm::Error::success();
+  }
 };
 
 /// Adds a target to the registry (names must be unique).

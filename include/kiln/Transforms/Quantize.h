@@ -27,8 +27,9 @@ namespace kiln::quant {
 /// activation input (array<f32: lo, hi>), written by calibration.  The
 /// layer is quantized by kiln-nn-quantize when it has this attribute.
 constexpr llvm::StringLiteral kRangeAttr = "kiln.quant.input_range";
-/// On a layer with kRangeAttr: "fp32" keeps it in float (a mixed-precision
-/// choice); "int8" (or no attribute) quantizes it.
+/// On a layer: "int8" (the default with kRangeAttr, which int8 needs)
+/// quantizes it; "bf16" runs it on bf16 operands with f32 accumulation (no
+/// range needed); "fp32" keeps it in float (a mixed-precision choice).
 constexpr llvm::StringLiteral kPrecisionAttr = "kiln.quant.precision";
 
 /// Whether `op` can run in int8: an f32, ungrouped nn.conv with a constant
@@ -69,6 +70,16 @@ void quantizeWeights(llvm::ArrayRef<float> w, int64_t channels, llvm::function_r
 /// nn.qconv / nn.qmatmul with per-channel int8 weights; returns the new
 /// layer.  The weights are quantized here (round half to even).
 mlir::Operation *quantizeLayer(mlir::OpBuilder &b, mlir::Operation *layer, ActParams act);
+
+/// The bits of the bf16 value nearest `f` (round half to even, as
+/// vcvtneps2bf16; a NaN stays a quiet NaN).
+uint16_t toBF16(float f);
+
+/// Rewrites `layer` (isQuantizable) to bf16 in place: its input through
+/// nn.cast to bf16, its weights rounded to a bf16 constant (toBF16); the
+/// result stays f32 (the products accumulate in f32, the epilogue runs in
+/// f32).  Returns `layer`.
+mlir::Operation *castLayerToBF16(mlir::OpBuilder &b, mlir::Operation *layer);
 
 } // namespace kiln::quant
 

@@ -206,20 +206,42 @@ Value applyAct(OpBuilder &b, Location loc, OpT op, Value v, Value residual = Val
   return g.getResult(0);
 }
 
-/// The int32 product [M, K] x [K, N] -> [M, N] of the i8 tensors `a`
-/// (zero-extended when `aUnsigned`, else sign-extended) and `bMat`
-/// (sign-extended) as one linalg.generic (maps (m, k), (k, n) -> (m, n),
-/// body acc + ext(a) * ext(b)) on a zero-filled init: the form the CPU back
-/// end's int8 micro-kernel recognizes (kiln-cpu-int8-matmul).
-Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned);
+/// The element type pair of a kernel product: u8 or s8 activations times
+/// s8 weights accumulated in i32 (nn.qconv, nn.qmatmul), or bf16 times bf16
+/// accumulated in f32 (kiln-nn-quantize's bf16 layers: nn.conv / nn.matmul
+/// on bf16 operands with an f32 result).
+enum class ProductKind { U8, S8, BF16 };
 
-/// The int32 product of the constant i8 weights `w` [F, K] (sign-extended)
-/// and each image's i8 columns `cols` [N, K, P] (zero-extended when
-/// `xUnsigned`): [N, F, P], one linalg.generic over (n, f, p, k) (maps
-/// (f, k), (n, k, p) -> (n, f, p)) on a zero-filled init: an int8
-/// convolution's product, the form the CPU back end's int8 convolution
-/// micro-kernel recognizes.
-Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, bool xUnsigned);
+/// The accumulator type of `kind` (i32 or f32).
+Type productAccType(OpBuilder &b, ProductKind kind);
+
+/// The body of a kernel product: acc + ext(w) * ext(x) (the weight
+/// sign-extended, the activation zero- or sign-extended; bf16 extended
+/// exactly to f32), yielded.
+void yieldProduct(OpBuilder &nb, Location nl, Value w, Value x, Value acc, ProductKind kind);
+
+/// The product [M, K] x [K, N] -> [M, N] of `a` and the weights `bMat`
+/// as one linalg.generic (maps (m, k), (k, n) -> (m, n), body
+/// yieldProduct) on a zero-filled init: the form the CPU back end's int8
+/// and bf16 micro-kernel recognizes (kiln-cpu-int8-matmul).
+Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, ProductKind kind);
+
+/// The product of the constant weights `w` [F, K] and each image's
+/// columns `cols` [N, K, P]: [N, F, P], one linalg.generic over (n, f, p,
+/// k) (maps (f, k), (n, k, p) -> (n, f, p), body yieldProduct) on a
+/// zero-filled init: a convolution's product, the form the CPU back end's
+/// int8/bf16 convolution micro-kernel recognizes.
+Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, ProductKind kind);
+
+/// The accumulators [N, F, OH, OW] (productAccType) of an ungrouped 2-D
+/// convolution of the padded input `x` and the constant filter `w` [F, C,
+/// KH, KW] in the forms the CPU micro-kernels take: the direct stride-1
+/// product on `x`, a 1x1 stride-1 product on `x` as it is, or the product
+/// with the gathered windows (im2col).  `wMat` gives the filter as [F, C *
+/// KH * KW] (the same row-major data).
+Value kernelConv2D(OpBuilder &b, Location loc, Value x, Value w, function_ref<Value()> wMat,
+                   ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations, RankedTensorType res,
+                   ProductKind kind);
 
 /// The dequantizing epilogue of nn.qconv / nn.qmatmul, as one elementwise
 /// linalg.generic into `res` (dims `dims`): float(acc - zp * wsum[c]) *

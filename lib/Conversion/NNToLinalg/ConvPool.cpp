@@ -12,6 +12,7 @@
 #include "Common.h"
 #include "Patterns.h"
 #include "kiln/Transforms/ConstantUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -480,7 +481,11 @@ SmallVector<Value> poolWindowGeneric(OpBuilder &b, Location loc, Value x, Ranked
 /// grouped), 3-D ungrouped through conv_3d_ncdhw_fcdhw, the others through
 /// convGenericND; the bias initializes the accumulator, the residual add and
 /// activation follow.
+FailureOr<Value> lowerBF16Conv(PatternRewriter &b, nn::ConvOp op);
+
 FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
+  if (rtt(op.getInput()).getElementType().isBF16())
+    return lowerBF16Conv(b, op);
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
   int64_t ns = res.getRank() - 2, groups = op.getGroups();
@@ -525,17 +530,133 @@ FailureOr<Value> lowerConv(PatternRewriter &b, nn::ConvOp op) {
 /// 16 lanes at 7x7), the windows' pixels run across rows.
 constexpr int64_t kInt8DirectMinWidth = 12;
 
+} // namespace
+
+Value kiln::nn_to_linalg::kernelConv2D(OpBuilder &b, Location loc, Value x, Value w, function_ref<Value()> wMat,
+                                       ArrayRef<int64_t> st, ArrayRef<int64_t> dl, RankedTensorType res,
+                                       ProductKind kind) {
+  MLIRContext *ctx = b.getContext();
+  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  Type at = productAccType(b, kind);
+  auto xt = rtt(x), wt = rtt(w);
+  Type et = xt.getElementType();
+  int64_t F = wt.getDimSize(0), C = wt.getDimSize(1), KH = wt.getDimSize(2), KW = wt.getDimSize(3),
+          OH = res.getDimSize(2), OW = res.getDimSize(3), per = C * KH * KW;
+  auto colsT = RankedTensorType::get({xt.getDimSize(0), per, OH * OW}, et);
+  Value cols;
+  if (KH * KW > 1 && st[0] == 1 && st[1] == 1 && C >= 4 && OW >= kInt8DirectMinWidth) {
+    // Stride 1: the product reads the padded input directly, one
+    // linalg.generic over (n, f, oh, ow, c, kh, kw) with the filter first
+    // (the CPU's direct convolution kernel, which takes channels in fours
+    // (int8) or pairs (bf16): with fewer, the gathered windows below waste
+    // less).
+    auto accT = res.clone(at);
+    SmallVector<Value> dims{dimOf(b, loc, x, 0)};
+    for (int64_t i = 1; i < 4; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    Value init = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, at, 0));
+    SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+    iters.append(3, utils::IteratorType::reduction);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{accT}, ValueRange{w, x}, ValueRange{init},
+               SmallVector<AffineMap>{AffineMap::get(7, 0, {D(1), D(4), D(5), D(6)}, ctx),
+                                      AffineMap::get(7, 0, {D(0), D(4), D(2) + D(5) * dl[0], D(3) + D(6) * dl[1]}, ctx),
+                                      AffineMap::get(7, 0, {D(0), D(1), D(2), D(3)}, ctx)},
+               iters, [&](OpBuilder &nb, Location nl, ValueRange v) { yieldProduct(nb, nl, v[0], v[1], v[2], kind); })
+        .getResult(0);
+  }
+  if (KH == 1 && KW == 1 && st[0] == 1 && st[1] == 1 && xt.getDimSize(2) == OH && xt.getDimSize(3) == OW) {
+    // A 1x1 stride-1 convolution reads the image as it is: [N, C, H * W].
+    cols = tensor::CollapseShapeOp::create(b, loc, colsT, x, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  } else {
+    // cols[n, c, kh, kw, oh, ow] = x[n, c, oh*s + kh*d, ow*s + kw*d]: the
+    // output row innermost (contiguous reads at stride 1).
+    auto colT = RankedTensorType::get({xt.getDimSize(0), C, KH, KW, OH, OW}, et);
+    SmallVector<Value> dyn;
+    if (xt.isDynamicDim(0))
+      dyn.push_back(dimOf(b, loc, x, 0));
+    Value g = linalg::GenericOp::create(
+                  b, loc, TypeRange{colT}, ValueRange{x}, ValueRange{tensor::EmptyOp::create(b, loc, colT, dyn)},
+                  SmallVector<AffineMap>{AffineMap::get(6, 0, {D(0), D(1), D(4) * st[0] + D(2) * dl[0], D(5) * st[1] + D(3) * dl[1]}, ctx),
+                                         b.getMultiDimIdentityMap(6)},
+                  SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                  [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
+                  .getResult(0);
+    cols = tensor::CollapseShapeOp::create(b, loc, colsT, g, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5}});
+  }
+  Value acc3 = int8WeightsProduct(b, loc, wMat(), cols, kind);
+  SmallVector<OpFoldResult> os{xt.isDynamicDim(0) ? OpFoldResult(dimOf(b, loc, x, 0)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(0))),
+                               b.getIndexAttr(F), b.getIndexAttr(OH), b.getIndexAttr(OW)};
+  return tensor::ExpandShapeOp::create(b, loc, res.clone(at), acc3, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
+                                       os);
+}
+
+namespace {
+
+/// nn.conv on bf16 input and filter with an f32 result (kiln-nn-quantize's
+/// bf16 layers): an ungrouped 2-D convolution with a constant filter
+/// accumulates its products in f32 in the kernel forms of nn.qconv
+/// (kernelConv2D: the CPU's bf16 micro-kernels), then adds the bias, the
+/// residual and the activation.  Other convolutions extend both operands
+/// to f32 (exact) and take the float lowering.
+FailureOr<Value> lowerBF16Conv(PatternRewriter &b, nn::ConvOp op) {
+  Location loc = op.getLoc();
+  auto res = rtt(op.getResult());
+  auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  if (!res.getElementType().isF32() || xt.getElementType() != bf16 || wt.getElementType() != bf16)
+    return b.notifyMatchFailure(op, "a bf16 convolution needs bf16 input and filter and an f32 result");
+  Value filter = op.getFilter();
+  DenseElementsAttr dense;
+  DenseResourceElementsAttr blob;
+  if (auto c = filter.getDefiningOp<arith::ConstantOp>()) {
+    dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    blob = dyn_cast<DenseResourceElementsAttr>(c.getValue());
+  }
+  if (res.getRank() != 4 || op.getGroups() != 1 || !wt.hasStaticShape() || (!dense && !blob) ||
+      !genericConvIsStatic(wt, 1, res)) {
+    auto ext = [&](Value v) {
+      return elementwise(b, loc, rtt(v).clone(f32), ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return arith::ExtFOp::create(nb, nl, f32, a[0]);
+      });
+    };
+    // (The float op is lowered here: the walk that lowers nn ops does not
+    // visit the ops a lowering creates.)
+    auto f = nn::ConvOp::create(b, loc, res, ext(op.getInput()), ext(filter), op.getBias(), op.getResidual(),
+                                op.getStridesAttr(), op.getDilationsAttr(), op.getPadsAttr(), op.getGroupsAttr(),
+                                op.getActAttr(), op.getActAlphaAttr(), op.getActBetaAttr());
+    FailureOr<Value> r = lowerConv(b, f);
+    b.eraseOp(f);
+    return r;
+  }
+  int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), scalar(b, loc, bf16, 0));
+  auto wMat = [&]() -> Value {
+    auto mt = RankedTensorType::get({F, per}, bf16);
+    TypedAttr a = dense ? (TypedAttr)dense.reshape(mt) : (TypedAttr)DenseResourceElementsAttr::get(mt, blob.getRawHandle());
+    return arith::ConstantOp::create(b, loc, mt, a);
+  };
+  Value acc = kernelConv2D(b, loc, x, filter, wMat, op.getStrides(), op.getDilations(), res, ProductKind::BF16);
+  if (Value bias = op.getBias())
+    acc = linalg::GenericOp::create(
+              b, loc, TypeRange{res}, ValueRange{acc, bias}, ValueRange{acc},
+              SmallVector<AffineMap>{b.getMultiDimIdentityMap(4), AffineMap::get(4, 0, {b.getAffineDimExpr(1)}, b.getContext()),
+                                     b.getMultiDimIdentityMap(4)},
+              SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+              [](OpBuilder &nb, Location nl, ValueRange a) {
+                linalg::YieldOp::create(nb, nl, (Value)arith::AddFOp::create(nb, nl, a[0], a[1]));
+              })
+              .getResult(0);
+  return applyAct(b, loc, op, acc, op.getResidual());
+}
+
 /// nn.qconv: the int32 accumulator of the (zero-point padded) quantized
 /// input and the int8 filter, then the dequantizing epilogue y =
 /// float(acc - zp * sum(w[f])) * (sx * sw[f]) + bias[f] (the zero point's
 /// contribution is one constant per channel: the padding holds the zero
 /// point too), then the residual add and activation.  Ungrouped 2-D
-/// convolutions gather the windows (im2col, [N, C * KH * KW, OH * OW], each
-/// window position's output row contiguous; a 1x1 stride-1 convolution
-/// reads its input as it is) and run the int8 product of the filter [F,
-/// C * KH * KW] with them (int8WeightsProduct, the CPU's int8 convolution
-/// micro-kernel) into NCHW; other convolutions accumulate in one
-/// linalg.generic (convGenericND).
+/// convolutions take the kernel forms (kernelConv2D); other convolutions
+/// accumulate in one linalg.generic (convGenericND).
 FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
@@ -552,77 +673,16 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   if (!readI8Constant(op.getFilter(), w) || !readF32Constant(op.getFilterScale(), ws) || (int64_t)ws.size() != F)
     return b.notifyMatchFailure(op, "int8 convolution needs a constant filter and filter scale");
   Value x = padSpatial(b, loc, op.getInput(), op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
-  MLIRContext *ctx = b.getContext();
-  auto D = [&](int64_t i) { return b.getAffineDimExpr(i); };
   Value acc;
-  AffineMap accMap;
+  AffineMap accMap = b.getMultiDimIdentityMap(r);
   if (ns == 2 && groups == 1) {
-    auto xt = rtt(x);
-    int64_t C = wt.getDimSize(1), KH = wt.getDimSize(2), KW = wt.getDimSize(3), OH = res.getDimSize(2),
-            OW = res.getDimSize(3);
-    ArrayRef<int64_t> st = op.getStrides(), dl = op.getDilations();
-    Value cols;
-    auto colsT = RankedTensorType::get({xt.getDimSize(0), per, OH * OW}, i8);
-    if (KH * KW > 1 && st[0] == 1 && st[1] == 1 && C >= 4 && OW >= kInt8DirectMinWidth) {
-      // Stride 1: the product reads the padded input directly, one
-      // linalg.generic over (n, f, oh, ow, c, kh, kw) with the filter first
-      // (the CPU's direct int8 convolution kernel, which takes channels in
-      // fours: with fewer, the gathered windows below waste less).
-      auto D7 = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-      auto accT = res.clone(i32);
-      SmallVector<Value> dims{dimOf(b, loc, x, 0)};
-      for (int64_t i = 1; i < 4; ++i)
-        dims.push_back(cIdx(b, loc, res.getDimSize(i)));
-      Value init = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
-      SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-      iters.append(3, utils::IteratorType::reduction);
-      acc = linalg::GenericOp::create(
-                b, loc, TypeRange{accT}, ValueRange{op.getFilter(), x}, ValueRange{init},
-                SmallVector<AffineMap>{AffineMap::get(7, 0, {D7(1), D7(4), D7(5), D7(6)}, ctx),
-                                       AffineMap::get(7, 0, {D7(0), D7(4), D7(2) + D7(5) * dl[0], D7(3) + D7(6) * dl[1]}, ctx),
-                                       AffineMap::get(7, 0, {D7(0), D7(1), D7(2), D7(3)}, ctx)},
-                iters,
-                [&](OpBuilder &nb, Location nl, ValueRange v) {
-                  Value y = arith::ExtSIOp::create(nb, nl, i32, v[0]);
-                  Value xx = u ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[1])
-                               : (Value)arith::ExtSIOp::create(nb, nl, i32, v[1]);
-                  linalg::YieldOp::create(nb, nl, (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, y, xx)));
-                })
-                .getResult(0);
-      cols = Value();
-    } else if (KH == 1 && KW == 1 && st[0] == 1 && st[1] == 1 && xt.getDimSize(2) == OH && xt.getDimSize(3) == OW) {
-      // A 1x1 stride-1 convolution reads the image as it is: [N, C, H * W].
-      cols = tensor::CollapseShapeOp::create(b, loc, colsT, x, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    } else {
-      // cols[n, c, kh, kw, oh, ow] = x[n, c, oh*s + kh*d, ow*s + kw*d]: the
-      // output row innermost (contiguous reads at stride 1).
-      auto colT = RankedTensorType::get({xt.getDimSize(0), C, KH, KW, OH, OW}, i8);
-      SmallVector<Value> dyn;
-      if (xt.isDynamicDim(0))
-        dyn.push_back(dimOf(b, loc, x, 0));
-      Value g = linalg::GenericOp::create(
-                    b, loc, TypeRange{colT}, ValueRange{x}, ValueRange{tensor::EmptyOp::create(b, loc, colT, dyn)},
-                    SmallVector<AffineMap>{AffineMap::get(6, 0, {D(0), D(1), D(4) * st[0] + D(2) * dl[0], D(5) * st[1] + D(3) * dl[1]}, ctx),
-                                           b.getMultiDimIdentityMap(6)},
-                    SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-                    [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
-                    .getResult(0);
-      cols = tensor::CollapseShapeOp::create(b, loc, colsT, g, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5}});
-    }
-    if (cols) {
-      // The filter as [F, C*KH*KW] (the same row-major data).
-      Value wMat = makeI8Constant(b, loc, RankedTensorType::get({F, per}, i8), w, "qconv_filter");
-      Value acc3 = int8WeightsProduct(b, loc, wMat, cols, u);
-      SmallVector<OpFoldResult> os{xt.isDynamicDim(0) ? OpFoldResult(dimOf(b, loc, x, 0)) : OpFoldResult(b.getIndexAttr(xt.getDimSize(0))),
-                                   b.getIndexAttr(F), b.getIndexAttr(OH), b.getIndexAttr(OW)};
-      acc = tensor::ExpandShapeOp::create(b, loc, res.clone(i32), acc3,
-                                          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, os);
-    }
-    accMap = b.getMultiDimIdentityMap(r);
+    // The filter as [F, C*KH*KW] (the same row-major data).
+    auto wMat = [&]() -> Value { return makeI8Constant(b, loc, RankedTensorType::get({F, per}, i8), w, "qconv_filter"); };
+    acc = kernelConv2D(b, loc, x, op.getFilter(), wMat, op.getStrides(), op.getDilations(), res,
+                       u ? ProductKind::U8 : ProductKind::S8);
   } else {
     acc = convGenericND(b, loc, x, op.getFilter(), Value(), op.getStrides(), op.getDilations(), groups,
                         res.clone(i32), u);
-    accMap = b.getMultiDimIdentityMap(r);
   }
   SmallVector<int64_t> wsum(F, 0);
   for (int64_t f = 0; f < F; ++f)

@@ -22,7 +22,83 @@ using kiln::readI8Constant;
 
 namespace {
 
+/// nn.matmul on bf16 operands with an f32 result (kiln-nn-quantize's bf16
+/// layers): with a constant rhs [1..., K, N], the batch dims of lhs fold
+/// into M and the products accumulate in f32 in the kernel form of
+/// nn.qmatmul (int8Matmul: the CPU's bf16 micro-kernel), then the bias,
+/// residual and activation.  Other matmuls extend both operands to f32
+/// (exact) and take the float lowering.
+FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op);
+
+FailureOr<Value> lowerBF16Matmul(PatternRewriter &b, nn::MatmulOp op) {
+  Location loc = op.getLoc();
+  Value A = op.getLhs(), B = op.getRhs();
+  auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
+  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  int64_t r = res.getRank();
+  if (!res.getElementType().isF32() || bt.getElementType() != bf16)
+    return b.notifyMatchFailure(op, "a bf16 matmul needs bf16 operands and an f32 result");
+  TypedAttr w;
+  auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, bf16);
+  if (auto k = B.getDefiningOp<arith::ConstantOp>(); k && bt.hasStaticShape() && at.getRank() == r &&
+                                                     bt.getRank() == r &&
+                                                     llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; })) {
+    if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
+      w = d.reshape(b2T);
+    else if (auto rs = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
+      w = DenseResourceElementsAttr::get(b2T, rs.getRawHandle());
+  }
+  if (!w) {
+    auto ext = [&](Value v) {
+      return elementwise(b, loc, rtt(v).clone(f32), ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return arith::ExtFOp::create(nb, nl, f32, a[0]);
+      });
+    };
+    // (The float op is lowered here: the walk that lowers nn ops does not
+    // visit the ops a lowering creates.)
+    auto f = nn::MatmulOp::create(b, loc, res, ext(A), ext(B), op.getBias(), op.getResidual(), op.getActAttr(),
+                                  op.getActAlphaAttr(), op.getActBetaAttr());
+    FailureOr<Value> r = lowerMatmul(b, f);
+    b.eraseOp(f);
+    return r;
+  }
+  int64_t N = b2T.getDimSize(1);
+  // [..., M, K] -> [BM, K].
+  SmallVector<ReassociationIndices> ra{{}, {r - 1}};
+  for (int64_t i = 0; i < r - 1; ++i)
+    ra[0].push_back(i);
+  int64_t bm = 1;
+  for (int64_t i = 0; i < r - 1; ++i)
+    bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
+  Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, at.getDimSize(r - 1)}, bf16), A, ra);
+  Value y = int8Matmul(b, loc, a2, arith::ConstantOp::create(b, loc, b2T, w), ProductKind::BF16);
+  auto r2T = RankedTensorType::get({bm, N}, f32);
+  if (Value bias = op.getBias())
+    y = linalg::GenericOp::create(
+            b, loc, TypeRange{r2T}, ValueRange{y, bias}, ValueRange{y},
+            SmallVector<AffineMap>{b.getMultiDimIdentityMap(2), AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext()),
+                                   b.getMultiDimIdentityMap(2)},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [](OpBuilder &nb, Location nl, ValueRange a) {
+              linalg::YieldOp::create(nb, nl, (Value)arith::AddFOp::create(nb, nl, a[0], a[1]));
+            })
+            .getResult(0);
+  Value residual = op.getResidual();
+  if (residual && r != 2)
+    residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
+  y = applyAct(b, loc, op, y, residual);
+  if (r == 2)
+    return y;
+  SmallVector<OpFoldResult> os;
+  for (int64_t i = 0; i < r - 1; ++i)
+    os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+  os.push_back(b.getIndexAttr(N));
+  return (Value)tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
+}
+
 FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op) {
+  if (rtt(op.getLhs()).getElementType().isBF16())
+    return lowerBF16Matmul(b, op);
   Location loc = op.getLoc();
   Value A = op.getLhs(), B = op.getRhs();
   auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
@@ -162,7 +238,7 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
     bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
   Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, K}, at.getElementType()), A, ra);
   SmallVector<Value> dims{dimOf(b, loc, a2, 0), cIdx(b, loc, N)};
-  Value acc = int8Matmul(b, loc, a2, B, u);
+  Value acc = int8Matmul(b, loc, a2, B, u ? ProductKind::U8 : ProductKind::S8);
   SmallVector<int64_t> wsum(N, 0);
   for (int64_t kk = 0; kk < K; ++kk)
     for (int64_t j = 0; j < N; ++j)

@@ -59,12 +59,31 @@ Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {
 
 } // namespace
 
-Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, bool aUnsigned) {
-  Type i32 = b.getI32Type();
-  auto at = rtt(a), bt = rtt(bMat);
-  auto accT = RankedTensorType::get({at.getDimSize(0), bt.getDimSize(1)}, i32);
+Type kiln::nn_to_linalg::productAccType(OpBuilder &b, ProductKind kind) {
+  return kind == ProductKind::BF16 ? (Type)b.getF32Type() : (Type)b.getI32Type();
+}
+
+void kiln::nn_to_linalg::yieldProduct(OpBuilder &nb, Location nl, Value w, Value x, Value acc, ProductKind kind) {
+  Type at = productAccType(nb, kind);
+  Value r;
+  if (kind == ProductKind::BF16) {
+    Value y = arith::ExtFOp::create(nb, nl, at, w), xx = arith::ExtFOp::create(nb, nl, at, x);
+    r = arith::AddFOp::create(nb, nl, acc, arith::MulFOp::create(nb, nl, y, xx));
+  } else {
+    Value y = arith::ExtSIOp::create(nb, nl, at, w);
+    Value xx = kind == ProductKind::U8 ? (Value)arith::ExtUIOp::create(nb, nl, at, x)
+                                       : (Value)arith::ExtSIOp::create(nb, nl, at, x);
+    r = arith::AddIOp::create(nb, nl, acc, arith::MulIOp::create(nb, nl, y, xx));
+  }
+  linalg::YieldOp::create(nb, nl, r);
+}
+
+Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, ProductKind kind) {
+  Type at = productAccType(b, kind);
+  auto aT = rtt(a), bt = rtt(bMat);
+  auto accT = RankedTensorType::get({aT.getDimSize(0), bt.getDimSize(1)}, at);
   SmallVector<Value> dims{dimOf(b, loc, a, 0), dimOf(b, loc, bMat, 1)};
-  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, at, 0));
   MLIRContext *ctx = b.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), k = getAffineDimExpr(2, ctx);
   return linalg::GenericOp::create(
@@ -73,22 +92,16 @@ Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value 
                                     AffineMap::get(3, 0, {m, n}, ctx)},
              SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
                                               utils::IteratorType::reduction},
-             [&](OpBuilder &nb, Location nl, ValueRange v) {
-               Value x = aUnsigned ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[0])
-                                   : (Value)arith::ExtSIOp::create(nb, nl, i32, v[0]);
-               Value y = arith::ExtSIOp::create(nb, nl, i32, v[1]);
-               linalg::YieldOp::create(nb, nl,
-                                       (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, x, y)));
-             })
+             [&](OpBuilder &nb, Location nl, ValueRange v) { yieldProduct(nb, nl, v[1], v[0], v[2], kind); })
       .getResult(0);
 }
 
-Value kiln::nn_to_linalg::int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, bool xUnsigned) {
-  Type i32 = b.getI32Type();
+Value kiln::nn_to_linalg::int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, ProductKind kind) {
+  Type at = productAccType(b, kind);
   auto wt = rtt(w), ct = rtt(cols);
-  auto accT = RankedTensorType::get({ct.getDimSize(0), wt.getDimSize(0), ct.getDimSize(2)}, i32);
+  auto accT = RankedTensorType::get({ct.getDimSize(0), wt.getDimSize(0), ct.getDimSize(2)}, at);
   SmallVector<Value> dims{dimOf(b, loc, cols, 0), dimOf(b, loc, w, 0), dimOf(b, loc, cols, 2)};
-  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, i32, 0));
+  Value acc = fillTensor(b, loc, empty(b, loc, accT, dims), scalar(b, loc, at, 0));
   MLIRContext *ctx = b.getContext();
   AffineExpr n = getAffineDimExpr(0, ctx), f = getAffineDimExpr(1, ctx), p = getAffineDimExpr(2, ctx),
              k = getAffineDimExpr(3, ctx);
@@ -98,13 +111,7 @@ Value kiln::nn_to_linalg::int8WeightsProduct(OpBuilder &b, Location loc, Value w
                                     AffineMap::get(4, 0, {n, f, p}, ctx)},
              SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
                                               utils::IteratorType::parallel, utils::IteratorType::reduction},
-             [&](OpBuilder &nb, Location nl, ValueRange v) {
-               Value y = arith::ExtSIOp::create(nb, nl, i32, v[0]);
-               Value x = xUnsigned ? (Value)arith::ExtUIOp::create(nb, nl, i32, v[1])
-                                   : (Value)arith::ExtSIOp::create(nb, nl, i32, v[1]);
-               linalg::YieldOp::create(nb, nl,
-                                       (Value)arith::AddIOp::create(nb, nl, v[2], arith::MulIOp::create(nb, nl, y, x)));
-             })
+             [&](OpBuilder &nb, Location nl, ValueRange v) { yieldProduct(nb, nl, v[0], v[1], v[2], kind); })
       .getResult(0);
 }
 

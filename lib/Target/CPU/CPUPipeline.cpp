@@ -124,14 +124,14 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     // A run's work per batch item (small runs stay on one thread).
     pm.addPass(createCPUEstimateWork());
     // int8 products (nn.qmatmul, nn.qconv) on the VNNI micro-kernel, or its
-    // AVX2 form.
-    if (kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni")) {
-      pm.addPass(createCPUInt8Matmul());
-    } else if (kiln::cpu::targetHasFeatures(opts, "+avx2")) {
-      CPUInt8MatmulOptions io;
-      io.vnni = false;
+    // AVX2 form;
+    // bf16 products (kiln-nn-quantize's bf16 layers) on its vdpbf16ps form.
+    CPUInt8MatmulOptions io;
+    io.vnni = kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni");
+    io.int8 = io.vnni || kiln::cpu::targetHasFeatures(opts, "+avx2");
+    io.bf16 = kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512bf16");
+    if (io.int8 || io.bf16)
       pm.addPass(createCPUInt8Matmul(io));
-    }
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());
@@ -168,7 +168,10 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     fpm.addPass(memref::createExpandStridedMetadataPass());
     fpm.addPass(createLowerAffinePass());
     fpm.addPass(createSCFToControlFlowPass());
-    fpm.addPass(createCPUMathApproximation());
+    // (Without AVX512_BF16, bf16 casts as integer operations.)
+    CPUMathApproximationOptions mao;
+    mao.expandBF16 = !kiln::cpu::targetHasFeatures(opts, "+avx512bf16");
+    fpm.addPass(createCPUMathApproximation(mao));
     // Math ops with an LLVM intrinsic (fma, floor, sqrt, ...: the polynomial
     // approximations emit fma and floor on vectors) become intrinsics that
     // the back end turns into vector instructions; math-to-libm would

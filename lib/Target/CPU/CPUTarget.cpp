@@ -130,6 +130,17 @@ public:
 #endif
   }
 
+  /// bf16 layers need AVX512_BF16 (vdpbf16ps): without it their products
+  /// and casts would be scalar loops, slower than fp32.
+  llvm::Error checkPrecision(llvm::StringRef precision, const kiln::TargetOptions &opts) const override {
+    if (precision == "bf16" && !kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512bf16"))
+      return llvm::createStringError("bf16 layers need a CPU with AVX512_BF16 (vdpbf16ps); --mcpu=" +
+                                     (opts.cpu.empty() ? std::string("native") : opts.cpu) +
+                                     (opts.features.empty() ? std::string() : " --mattr=" + opts.features) +
+                                     " has none (int8 and fp32 run there)");
+    return llvm::Error::success();
+  }
+
   void buildLoweringPipeline(OpPassManager &pm,
                              const kiln::TargetOptions &opts) const override {
     kiln::cpu::buildCPULoweringPipeline(pm, opts);

@@ -57,20 +57,22 @@ constexpr int64_t kRows = 8, kPanel = 32, kLanes = 16, kFilterRows = 8;
 /// is block argument `argNo`; sets `isSigned` for extsi.
 bool extOfArg(Value v, unsigned argNo, bool &isSigned) {
   Operation *d = v.getDefiningOp();
-  if (!d || !isa<arith::ExtSIOp, arith::ExtUIOp>(d))
+  if (!d || !isa<arith::ExtSIOp, arith::ExtUIOp, arith::ExtFOp>(d))
     return false;
   auto arg = dyn_cast<BlockArgument>(d->getOperand(0));
   if (!arg || arg.getArgNumber() != argNo)
     return false;
-  isSigned = isa<arith::ExtSIOp>(d);
+  isSigned = !isa<arith::ExtUIOp>(d);
   return true;
 }
 
 /// Whether `g` (buffers, two inputs, one init) has `parallel` parallel
 /// loops then one or more reductions, `maps`, and the body acc +
-/// extsi(weight) * ext(activation) (in either order): the weight is input
-/// `wArg`, the activation input 1 - wArg, sign-extended when `xSigned`.
-bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps, unsigned wArg, bool &xSigned) {
+/// extsi(weight) * ext(activation) (in either order; i32), or (`bf16`) acc
+/// + extf(weight) * extf(activation) (f32): the weight is input `wArg`, the
+/// activation input 1 - wArg, sign-extended when `xSigned`.
+bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps, unsigned wArg, bool &xSigned,
+               bool &bf16) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
       g.getIndexingMapsArray() != maps)
     return false;
@@ -79,39 +81,45 @@ bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps,
     if ((iters[i] == utils::IteratorType::parallel) != (i < parallel))
       return false;
   Block &body = g.getRegion().front();
-  auto add = cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddIOp>();
-  if (!add || body.getOperations().size() != 5) // 2 ext, mul, add, yield
+  Operation *add = cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddIOp, arith::AddFOp>(add) || body.getOperations().size() != 5) // 2 ext, mul, add, yield
     return false;
-  Value acc = add.getLhs(), prod = add.getRhs();
+  bf16 = isa<arith::AddFOp>(add);
+  Value acc = add->getOperand(0), prod = add->getOperand(1);
   if (acc != body.getArgument(2))
     std::swap(acc, prod);
-  auto mul = prod.getDefiningOp<arith::MulIOp>();
-  if (acc != body.getArgument(2) || !mul)
+  Operation *mul = prod.getDefiningOp();
+  if (acc != body.getArgument(2) || !mul || !(bf16 ? isa<arith::MulFOp>(mul) : isa<arith::MulIOp>(mul)))
+    return false;
+  Type in = bf16 ? (Type)BFloat16Type::get(g.getContext()) : (Type)IntegerType::get(g.getContext(), 8);
+  if (acc.getType() != (bf16 ? (Type)Float32Type::get(g.getContext()) : (Type)IntegerType::get(g.getContext(), 32)) ||
+      body.getArgument(0).getType() != in || body.getArgument(1).getType() != in)
     return false;
   bool wSigned = false;
-  Value w = mul.getLhs(), x = mul.getRhs();
+  Value w = mul->getOperand(0), x = mul->getOperand(1);
   if (!extOfArg(w, wArg, wSigned))
     std::swap(w, x);
   return extOfArg(w, wArg, wSigned) && wSigned && extOfArg(x, 1 - wArg, xSigned);
 }
 
-/// The constant, defined global of i8 with a static identity type that `v`
-/// reads (memref.get_global), or null; `type` gets its type.
-memref::GlobalOp constantI8Global(Value v, SymbolTable &symbols, MemRefType &type) {
+/// The constant, defined global of `et` (i8 or bf16) with a static
+/// identity type that `v` reads (memref.get_global), or null; `type` gets
+/// its type.
+memref::GlobalOp constantGlobalOf(Value v, Type et, SymbolTable &symbols, MemRefType &type) {
   auto get = v.getDefiningOp<memref::GetGlobalOp>();
   if (!get)
     return {};
   type = cast<MemRefType>(get.getType());
-  if (!type.getElementType().isInteger(8) || !type.hasStaticShape() || !type.getLayout().isIdentity())
+  if (type.getElementType() != et || !type.hasStaticShape() || !type.getLayout().isIdentity())
     return {};
   return kiln::cpu::constantGlobal(get, symbols);
 }
 
-/// Whether `t` is an i8/i32 memref of rank `r` whose last dim is
+/// Whether `t` is a memref of `et` of rank `r` whose last dim is
 /// unit-stride (`identity`: its layout is the identity).
-bool isOperand(Type t, unsigned width, int64_t r, bool identity) {
+bool isOperand(Type t, Type et, int64_t r, bool identity) {
   auto m = dyn_cast<MemRefType>(t);
-  if (!m || m.getRank() != r || !m.getElementType().isInteger(width))
+  if (!m || m.getRank() != r || m.getElementType() != et)
     return false;
   if (identity)
     return m.getLayout().isIdentity();
@@ -142,24 +150,33 @@ struct Product {
   Value x, c;
   memref::GlobalOp w;
   bool xSigned = false;
+  /// bf16 x bf16 -> f32 (vdpbf16ps, pairs of the reduction per 32-bit
+  /// lane) instead of u8/s8 x s8 -> i32 (vpdpbusd, quads).
+  bool bf16 = false;
   // Matmul: K, N.  Columns: F, K (= L), P (= OW).  Direct: F, C (= L),
   // taps KH x KW, OH, OW, dilations.
   int64_t F = 0, L = 0, KH = 1, KW = 1, OH = 1, OW = 0, d0 = 1, d1 = 1;
-  /// Elements of the reduction in quads of four (K or C).
-  int64_t quads() const { return (L + 3) / 4; }
+  /// Reduction elements per 32-bit lane of the dot instruction: four int8
+  /// (a quad) or two bf16 (a pair).
+  int64_t G() const { return bf16 ? 2 : 4; }
+  /// Groups of G elements of the reduction (K or C), the last one partial.
+  int64_t quads() const { return (L + G() - 1) / G(); }
 };
 
 bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
   MLIRContext *ctx = g.getContext();
   auto D = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // The element types, once isProduct has told int8 from bf16.
+  auto in = [&] { return p.bf16 ? (Type)BFloat16Type::get(ctx) : (Type)IntegerType::get(ctx, 8); };
+  auto acc = [&] { return p.bf16 ? (Type)Float32Type::get(ctx) : (Type)IntegerType::get(ctx, 32); };
   if (g.getNumLoops() == 3) {
     MemRefType wt;
     if (!isProduct(g, 2, {AffineMap::get(3, 0, {D(0), D(2)}, ctx), AffineMap::get(3, 0, {D(2), D(1)}, ctx),
                           AffineMap::get(3, 0, {D(0), D(1)}, ctx)},
-                   1, p.xSigned) ||
-        !isOperand(g.getDpsInputs()[0].getType(), 8, 2, false) || !isOperand(g.getDpsInits()[0].getType(), 32, 2, false))
+                   1, p.xSigned, p.bf16) ||
+        !isOperand(g.getDpsInputs()[0].getType(), in(), 2, false) || !isOperand(g.getDpsInits()[0].getType(), acc(), 2, false))
       return false;
-    p.w = constantI8Global(g.getDpsInputs()[1], symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[1], in(), symbols, wt);
     if (!p.w || wt.getRank() != 2)
       return false;
     p.form = Product::Matmul;
@@ -170,10 +187,10 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
     MemRefType wt;
     if (!isProduct(g, 3, {AffineMap::get(4, 0, {D(1), D(3)}, ctx), AffineMap::get(4, 0, {D(0), D(3), D(2)}, ctx),
                           AffineMap::get(4, 0, {D(0), D(1), D(2)}, ctx)},
-                   0, p.xSigned) ||
-        !isOperand(g.getDpsInputs()[1].getType(), 8, 3, true) || !isOperand(g.getDpsInits()[0].getType(), 32, 3, true))
+                   0, p.xSigned, p.bf16) ||
+        !isOperand(g.getDpsInputs()[1].getType(), in(), 3, true) || !isOperand(g.getDpsInits()[0].getType(), acc(), 3, true))
       return false;
-    p.w = constantI8Global(g.getDpsInputs()[0], symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[0], in(), symbols, wt);
     if (!p.w || wt.getRank() != 2)
       return false;
     p.form = Product::Columns;
@@ -191,10 +208,10 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
         !isProduct(g, 4, {AffineMap::get(7, 0, {D(1), D(4), D(5), D(6)}, ctx),
                           AffineMap::get(7, 0, {D(0), D(4), D(2) + D(5) * *d0, D(3) + D(6) * *d1}, ctx),
                           AffineMap::get(7, 0, {D(0), D(1), D(2), D(3)}, ctx)},
-                   0, p.xSigned) ||
-        !isOperand(g.getDpsInputs()[1].getType(), 8, 4, true) || !isOperand(g.getDpsInits()[0].getType(), 32, 4, true))
+                   0, p.xSigned, p.bf16) ||
+        !isOperand(g.getDpsInputs()[1].getType(), in(), 4, true) || !isOperand(g.getDpsInits()[0].getType(), acc(), 4, true))
       return false;
-    p.w = constantI8Global(g.getDpsInputs()[0], symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[0], in(), symbols, wt);
     auto xt = cast<MemRefType>(g.getDpsInputs()[1].getType()), ct = cast<MemRefType>(g.getDpsInits()[0].getType());
     if (!p.w || wt.getRank() != 4 || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
         llvm::any_of(ct.getShape().drop_front(), ShapedType::isDynamic))
@@ -230,6 +247,9 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
 // Constants
 //===----------------------------------------------------------------------===//
 
+/// Whether `v` is an integer zero or a float +0.
+bool isZero(Value v) { return matchPattern(v, m_Zero()) || matchPattern(v, m_PosZeroFloat()); }
+
 /// What zeroes the product's result `c` right before `op`, if anything: a
 /// zero fill of `c`, or (bufferization's form when two products share one
 /// zero-filled tensor) a copy into `c` of a buffer that a zero fill wrote
@@ -238,7 +258,7 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
 Operation *zeroInitBefore(Operation *op, Value c) {
   Operation *prev = op->getPrevNode();
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev))
-    return fill.getDpsInits()[0] == c && matchPattern(fill.getInputs()[0], m_Zero()) ? prev : nullptr;
+    return fill.getDpsInits()[0] == c && isZero(fill.getInputs()[0]) ? prev : nullptr;
   auto copy = dyn_cast_or_null<memref::CopyOp>(prev);
   if (!copy || copy.getTarget() != c || copy.getSource().getType() != c.getType())
     return nullptr;
@@ -252,7 +272,7 @@ Operation *zeroInitBefore(Operation *op, Value c) {
     if (!u->isBeforeInBlock(copy))
       continue;
     if (auto f = dyn_cast<linalg::FillOp>(u); f && f.getDpsInits()[0] == src && !zero &&
-                                              matchPattern(f.getInputs()[0], m_Zero())) {
+                                              isZero(f.getInputs()[0])) {
       zero = f;
       continue;
     }
@@ -274,19 +294,23 @@ Value addI32Global(OpBuilder &b, memref::GlobalOp after, StringRef name, ArrayRe
   return memref::GetGlobalOp::create(b, useLoc, mt, ref.getValue());
 }
 
-/// Packs weights into i32 quads: weight (o, l, t) (outer o < O, reduction
-/// element l < L, inner t < T) at `at(o, l, t)` goes to byte l % 4 of the
-/// word `word(o, l / 4, t)`; `bias[bias index(o, t)]` sums 128 x the
+/// Packs weights into i32 words of G elements (int8: quads of bytes;
+/// bf16: pairs of halves): weight (o, l, t) (outer o < O, reduction element
+/// l < L, inner t < T) at `at(o, l, t)` goes to element l % G of the word
+/// `word(o, l / G, t)`; for int8, `bias[bias index(o, t)]` sums 128 x the
 /// weights (a signed activation's bias).
 template <typename At, typename Word, typename BiasAt>
-void packQuads(int64_t O, int64_t L, int64_t T, At at, Word word, BiasAt biasAt, std::vector<int32_t> &pk,
+void packWords(const Product &p, int64_t O, int64_t T, At at, Word word, BiasAt biasAt, std::vector<int32_t> &pk,
                std::vector<int32_t> &bias) {
+  int64_t G = p.G(), bits = 32 / G;
   for (int64_t o = 0; o < O; ++o)
-    for (int64_t l = 0; l < L; ++l)
+    for (int64_t l = 0; l < p.L; ++l)
       for (int64_t t = 0; t < T; ++t) {
-        int8_t v = at(o, l, t);
-        reinterpret_cast<uint32_t &>(pk[word(o, l / 4, t)]) |= uint32_t(uint8_t(v)) << (8 * (l % 4));
-        bias[biasAt(o, t)] += 128 * int32_t(v);
+        uint16_t v = at(o, l, t); // the element's bits (int8: sign-extended)
+        uint32_t field = p.bf16 ? uint32_t(v) : uint32_t(uint8_t(v));
+        reinterpret_cast<uint32_t &>(pk[word(o, l / G, t)]) |= field << (bits * (l % G));
+        if (!p.bf16)
+          bias[biasAt(o, t)] += 128 * int32_t(int8_t(uint8_t(v)));
       }
 }
 
@@ -573,26 +597,37 @@ struct VnniEmitter {
   Value wq, bias; // the packed weights; 128 x their sums (signed activations)
   bool zeroInit;
   const EpilogueChain *epi = nullptr; // the fused epilogue, if any
-  bool vnni = true;                   // false: the AVX2 form
+  bool vnni = true;                   // false: the AVX2 form (int8 only)
   /// Rows of the matmul's register tile and filters of the convolutions'
   /// (the AVX2 form has 16 256-bit registers, not 32 512-bit ones).
-  int64_t rowsPerTile() const { return vnni ? kRows : kRows / 2; }
-  int64_t filtersPerTile() const { return vnni ? kFilterRows : kFilterRows / 2; }
+  int64_t rowsPerTile() const { return vnni || p.bf16 ? kRows : kRows / 2; }
+  int64_t filtersPerTile() const { return vnni || p.bf16 ? kFilterRows : kFilterRows / 2; }
+  Type inT = p.bf16 ? (Type)b.getBF16Type() : (Type)b.getI8Type();
+  /// 16 words (the packed weights), 16 accumulators (i32 or f32), one dot
+  /// operand (64 bytes or 32 bf16: 16 words of G elements), one input row
+  /// of 16 elements, a mask.
   VectorType v16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 32));
-  VectorType v64 = VectorType::get({4 * kLanes}, IntegerType::get(b.getContext(), 8));
-  VectorType b16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 8));
+  VectorType a16 = VectorType::get({kLanes}, p.bf16 ? (Type)b.getF32Type() : (Type)b.getI32Type());
+  VectorType v64 = VectorType::get({p.G() * kLanes}, inT);
+  VectorType b16 = VectorType::get({kLanes}, inT);
   VectorType m16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 1));
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value mulc(Value a, int64_t c) { return c == 1 ? a : (Value)arith::MulIOp::create(b, loc, a, idx(c)); }
-  Value zero16() { return arith::ConstantOp::create(b, loc, v16, DenseElementsAttr::get(v16, int32_t(0))); }
+  Value zero16() { return arith::ConstantOp::create(b, loc, a16, cast<TypedAttr>(b.getZeroAttr(a16))); }
+  /// The zero of the input's element type (padding of partial groups).
+  Value inZero() { return arith::ConstantOp::create(b, loc, inT, cast<TypedAttr>(b.getZeroAttr(inT))); }
   Value mask(int64_t lanes) { return vector::CreateMaskOp::create(b, loc, m16, ValueRange{idx(lanes)}); }
 
   /// acc + the 16 lane-wise sums of four u8 x s8 products: vpdpbusd, or
   /// (AVX2) the products widened exactly (|u8 x s8| < 2^15), even and odd
   /// ones added as i32 (the vpmaddwd pattern LLVM selects), then the pairs.
   Value dot(Value acc, Value a64, Value w64) {
+    if (p.bf16) // acc + the 16 lane-wise sums of two bf16 x bf16 products
+      return LLVM::CallIntrinsicOp::create(b, loc, a16, b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
+                                           ValueRange{acc, a64, w64})
+          .getResult(0);
     if (vnni)
       return LLVM::CallIntrinsicOp::create(b, loc, v16, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
                                            ValueRange{acc, a64, w64})
@@ -617,11 +652,11 @@ struct VnniEmitter {
   Value broadcast4(Value word) {
     return vector::BitCastOp::create(b, loc, v64, vector::BroadcastOp::create(b, loc, v16, word));
   }
-  /// `lanes` i32 of `mem` at `at` (the rest 0), or all 16.
+  /// `lanes` accumulators of the result at `at` (the rest 0), or all 16.
   Value readAcc(ValueRange at, int64_t lanes) {
     if (lanes == kLanes)
-      return vector::LoadOp::create(b, loc, v16, p.c, at);
-    return vector::MaskedLoadOp::create(b, loc, v16, p.c, at, mask(lanes), zero16());
+      return vector::LoadOp::create(b, loc, a16, p.c, at);
+    return vector::MaskedLoadOp::create(b, loc, a16, p.c, at, mask(lanes), zero16());
   }
   void writeAcc(Value v, ValueRange at, int64_t lanes) {
     if (lanes == kLanes)
@@ -717,20 +752,21 @@ struct VnniEmitter {
 /// accumulators; per quad q, the row's four bytes broadcast against the
 /// panel's two vectors.
 struct MatmulEmitter : VnniEmitter {
-  /// The four bytes x[row, k .. k + 3] broadcast to every lane (a masked
-  /// read for the last, partial quad; biased by 128 for a signed input).
+  /// The G elements x[row, k .. k + G - 1] (four bytes or two bf16)
+  /// broadcast to every lane (a masked read for the last, partial group;
+  /// biased by 128 for a signed int8 input).
   Value quad(Value row, Value k, bool partial) {
-    auto v4 = VectorType::get({4}, b.getI8Type());
+    auto v4 = VectorType::get({p.G()}, inT);
     Value bytes;
     if (partial) {
-      Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), p.xSigned ? -128 : 0);
+      Value pad = p.xSigned && !p.bf16 ? (Value)arith::ConstantIntOp::create(b, loc, b.getI8Type(), -128) : inZero();
       bytes = vector::TransferReadOp::create(b, loc, v4, p.x, ValueRange{row, k}, pad, ArrayRef<bool>{false});
     } else {
       bytes = vector::LoadOp::create(b, loc, v4, p.x, ValueRange{row, k});
     }
     Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes);
     Value s = vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
-    if (p.xSigned)
+    if (p.xSigned && !p.bf16)
       s = arith::XOrIOp::create(b, loc, s, arith::ConstantIntOp::create(b, loc, b.getI32Type(), int64_t(0x80808080u)));
     return broadcast4(s);
   }
@@ -750,7 +786,7 @@ struct MatmulEmitter : VnniEmitter {
       for (int64_t h = 0; h < 2; ++h)
         w.push_back(vector::BitCastOp::create(b, loc, v64,
                                               vector::LoadOp::create(b, loc, v16, wq, ValueRange{pan, q, idx(h * kLanes)})));
-      Value k = mulc(q, 4);
+      Value k = mulc(q, p.G());
       for (int64_t r = 0; r < rows; ++r) {
         Value a = quad(rowIdx[r], k, partial);
         for (int64_t h = 0; h < 2; ++h)
@@ -759,16 +795,16 @@ struct MatmulEmitter : VnniEmitter {
       return next;
     };
     SmallVector<Value> acc(init);
-    if (p.L / 4 > 0)
-      acc = loop(p.L / 4, acc, [&](Value q, ValueRange a) { return step(q, a, false); });
-    if (p.L % 4)
-      acc = step(idx(p.L / 4), acc, true);
+    if (p.L / p.G() > 0)
+      acc = loop(p.L / p.G(), acc, [&](Value q, ValueRange a) { return step(q, a, false); });
+    if (p.L % p.G())
+      acc = step(idx(p.L / p.G()), acc, true);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t h = 0; h < 2; ++h) {
         if (lanes[h] == 0)
           continue;
         Value v = acc[2 * r + h];
-        if (p.xSigned) // (x + 128) * w summed: subtract 128 * sum_k w
+        if (p.xSigned && !p.bf16) // (x + 128) * w summed: subtract 128 * sum_k w
           v = arith::SubIOp::create(b, loc, v, vector::LoadOp::create(b, loc, v16, bias, ValueRange{pan, idx(h * kLanes)}));
         store(v, ValueRange{rowIdx[r], cols[h]}, lanes[h]);
       }
@@ -809,13 +845,16 @@ struct MatmulEmitter : VnniEmitter {
 /// Reduction elements past L (the last quad) read element L - 1 again:
 /// their weights are zero.
 struct ConvEmitter : VnniEmitter {
-  /// Lane l of the result holds byte l of r0, r1, r2, r3 (in that order).
+  /// Lane l of the result holds element l of r0, r1, r2, r3 (in that
+  /// order; bf16: of r0, r1).
   Value interleave(ArrayRef<Value> r) {
     SmallVector<int64_t> pairs, quads;
     for (int64_t l = 0; l < kLanes; ++l) {
       pairs.push_back(l);
       pairs.push_back(l + kLanes);
     }
+    if (p.bf16)
+      return vector::ShuffleOp::create(b, loc, r[0], r[1], pairs);
     for (int64_t l = 0; l < kLanes; ++l)
       for (int64_t j : {2 * l, 2 * l + 1, 2 * kLanes + 2 * l, 2 * kLanes + 2 * l + 1})
         quads.push_back(j);
@@ -827,11 +866,11 @@ struct ConvEmitter : VnniEmitter {
     return v;
   }
 
-  /// 16 (or `lanes`) bytes of the input at `at`.
+  /// 16 (or `lanes`) elements of the input at `at`.
   Value row(ValueRange at, int64_t lanes) {
     if (lanes == kLanes)
       return vector::LoadOp::create(b, loc, b16, p.x, at);
-    Value zero = arith::ConstantOp::create(b, loc, b16, DenseElementsAttr::get(b16, int8_t(0)));
+    Value zero = arith::ConstantOp::create(b, loc, b16, cast<TypedAttr>(b.getZeroAttr(b16)));
     return vector::MaskedLoadOp::create(b, loc, b16, p.x, at, mask(lanes), zero);
   }
 
@@ -855,7 +894,7 @@ struct ConvEmitter : VnniEmitter {
       SmallVector<Value> a, next;
       for (int64_t h = 0; h < 2; ++h) {
         SmallVector<Value> rs;
-        for (int64_t j = 0; lanes[h] && j < 4; ++j)
+        for (int64_t j = 0; lanes[h] && j < p.G(); ++j)
           rs.push_back(row(inAt(j, h), lanes[h]));
         a.push_back(lanes[h] ? interleave(rs) : Value());
       }
@@ -866,10 +905,10 @@ struct ConvEmitter : VnniEmitter {
       }
       return next;
     };
-    // The reduction's element j of quad q: 4q + j, or L - 1 past L.
-    int64_t fullQuads = p.L / 4;
+    // The reduction's element j of group q: Gq + j, or L - 1 past L.
+    int64_t G = p.G(), fullQuads = p.L / G;
     auto element = [&](Value q, int64_t j, bool tail) {
-      return tail ? idx(std::min<int64_t>(fullQuads * 4 + j, p.L - 1)) : add(mulc(q, 4), idx(j));
+      return tail ? idx(std::min<int64_t>(fullQuads * G + j, p.L - 1)) : add(mulc(q, G), idx(j));
     };
     // Quads over the reduction (Columns: K; Direct: C at one tap).
     auto quads = [&](ValueRange acc, function_ref<SmallVector<Value>(Value, int64_t, int64_t)> rowAt,
@@ -881,7 +920,7 @@ struct ConvEmitter : VnniEmitter {
       };
       if (fullQuads > 0)
         a = loop(fullQuads, a, [&](Value q, ValueRange a0) { return one(q, a0, false); });
-      if (p.L % 4)
+      if (p.L % G)
         a = one(idx(fullQuads), a, true);
       return a;
     };
@@ -901,7 +940,7 @@ struct ConvEmitter : VnniEmitter {
     }
     for (int64_t r = 0; r < rows; ++r) {
       Value rb;
-      if (p.xSigned)
+      if (p.xSigned && !p.bf16)
         rb = vector::BroadcastOp::create(b, loc, v16, memref::LoadOp::create(b, loc, bias, ValueRange{fIdx[r]}));
       for (int64_t h = 0; h < 2; ++h) {
         if (lanes[h] == 0)
@@ -958,6 +997,8 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
     ModuleOp module = getOperation();
     auto &count = kiln::passStatistic(getArgument(), "int8-matmuls",
                                       "int8 products on the VNNI micro-kernel (or its AVX2 form)");
+    auto &countBF16 =
+        kiln::passStatistic(getArgument(), "bf16-matmuls", "bf16 products on the AVX512_BF16 micro-kernel");
     auto &fused = kiln::passStatistic(getArgument(), "fused-epilogues",
                                       "int8 products whose dequantizing epilogue runs on the accumulator registers");
     // KILN_INT8_EPILOGUE=separate: the epilogue as its own pass over int32
@@ -968,7 +1009,7 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
     SmallVector<Product> found;
     module.walk([&](linalg::GenericOp g) {
       Product p;
-      if (matchProduct(g, symbols, p))
+      if (matchProduct(g, symbols, p) && (p.bf16 ? bf16 : int8))
         found.push_back(p);
     });
     // One packed copy per weight global (a matmul's weights may serve
@@ -996,14 +1037,24 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
       if (auto it = packed.find(p.w); it != packed.end()) {
         wq = memref::GetGlobalOp::create(b, loc, cast<MemRefType>(it->second.first.getType()),
                                          it->second.first.getDefiningOp<memref::GetGlobalOp>().getName());
-        bias = memref::GetGlobalOp::create(b, loc, cast<MemRefType>(it->second.second.getType()),
-                                           it->second.second.getDefiningOp<memref::GetGlobalOp>().getName());
+        if (Value pb = it->second.second)
+          bias = memref::GetGlobalOp::create(b, loc, cast<MemRefType>(pb.getType()),
+                                             pb.getDefiningOp<memref::GetGlobalOp>().getName());
       } else {
         std::vector<char> storage;
-        ArrayRef<char> raw = rawConstantData(p.w, b.getI8Type(), p.F * p.L * T, storage);
-        if ((int64_t)raw.size() < p.F * p.L * T)
+        Type et = p.bf16 ? (Type)b.getBF16Type() : (Type)b.getI8Type();
+        int64_t bytes = et.getIntOrFloatBitWidth() / 8;
+        ArrayRef<char> raw = rawConstantData(p.w, et, p.F * p.L * T, storage);
+        if ((int64_t)raw.size() < p.F * p.L * T * bytes)
           continue;
-        ArrayRef<int8_t> w(reinterpret_cast<const int8_t *>(raw.data()), p.F * p.L * T);
+        // The weights' bits (int8 sign-extended to 16 bits).
+        std::vector<uint16_t> w(size_t(p.F * p.L * T));
+        for (size_t i = 0; i < w.size(); ++i) {
+          if (p.bf16)
+            std::memcpy(&w[i], raw.data() + 2 * i, 2);
+          else
+            w[i] = uint16_t(int16_t(int8_t(raw[i])));
+        }
         int64_t words = 1, biases = 1;
         for (int64_t d : shape)
           words *= d;
@@ -1012,17 +1063,19 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
         std::vector<int32_t> pk(size_t(words), 0), sums(size_t(biases), 0);
         if (p.form == Product::Matmul)
           // Weight (n, k) of [K, N]; column n in panel n / 32, lane n % 32.
-          packQuads(p.F, p.L, 1, [&](int64_t n, int64_t k, int64_t) { return w[k * p.F + n]; },
+          packWords(p, p.F, 1, [&](int64_t n, int64_t k, int64_t) { return w[k * p.F + n]; },
                     [&](int64_t n, int64_t q, int64_t) { return ((n / kPanel) * LQ + q) * kPanel + n % kPanel; },
                     [&](int64_t n, int64_t) { return n; }, pk, sums);
         else
           // Filter (f, l, t) of [F][L][T] (T taps; Columns: T = 1).
-          packQuads(p.F, p.L, T, [&](int64_t f, int64_t l, int64_t t) { return w[(f * p.L + l) * T + t]; },
+          packWords(p, p.F, T, [&](int64_t f, int64_t l, int64_t t) { return w[(f * p.L + l) * T + t]; },
                     [&](int64_t f, int64_t q, int64_t t) { return (f * T + t) * LQ + q; },
                     [&](int64_t f, int64_t) { return f; }, pk, sums);
-        std::string base = (p.w.getSymName() + "_vnni").str();
+        std::string base = (p.w.getSymName() + (p.bf16 ? "_bf16" : "_vnni")).str();
         wq = addI32Global(b, p.w, base, shape, pk, symbols, loc);
-        bias = addI32Global(b, p.w, base + "_bias", biasShape, sums, symbols, loc);
+        // (int8 only: the signed activations' bias.)
+        if (!p.bf16)
+          bias = addI32Global(b, p.w, base + "_bias", biasShape, sums, symbols, loc);
         packed[p.w] = {wq, bias};
       }
       bool zeroInit = (bool)zeroFill;
@@ -1036,7 +1089,7 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
       else
         ConvEmitter{{b, loc, p, wq, bias, zeroInit, chain, vnni}}.emit();
       p.op->erase();
-      ++count;
+      ++(p.bf16 ? countBF16 : count);
       if (epi) {
         // Buffers the kernel reads live until it is done.
         for (Operation *d : epi->deallocs)

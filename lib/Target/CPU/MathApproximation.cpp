@@ -5,6 +5,7 @@
 
 #include "CPUPasses.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -48,10 +49,13 @@ struct CopySignToBits : OpRewritePattern<math::CopySignOp> {
 /// Replaces math functions by polynomial approximations that vectorize
 /// (erf, tanh, exp, log, ...); the rest goes to libm.
 struct MathApproximationPass : kiln::cpu::impl::CPUMathApproximationBase<MathApproximationPass> {
+  using CPUMathApproximationBase::CPUMathApproximationBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     patterns.add<CopySignToBits>(&getContext());
+    if (expandBF16)
+      arith::populateExpandBFloat16Patterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
     // arith.maximumf / minimumf (ReLU, Clip, MaxPool, Max, Min) without the

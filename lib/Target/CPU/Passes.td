@@ -278,7 +278,7 @@ def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
 }
 
 def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
-  let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd), or its AVX2 form";
+  let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd), or its AVX2 form; bf16 products on vdpbf16ps";
   let description = [{
     On buffers, before kiln-cpu-tile-and-vectorize, on CPUs with AVX-512
     VNNI: every int8 product that NNToLinalg writes for nn.qmatmul and
@@ -319,11 +319,25 @@ def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
     equivalent (u8 x s8 products in i16, summed in pairs as i32 -- the
     vpmaddwd pattern -- then in quads), and half the rows (filters) per
     register tile.
-    Statistics: int8-matmuls, fused-epilogues.
+    bf16 (`bf16=true`, CPUs with AVX512_BF16): the products kiln-nn-quantize's
+    bf16 layers lower to (the same three forms on bf16 operands with f32
+    accumulators, body `acc + extf(w) * extf(x)`) take the same kernels
+    with `vdpbf16ps` (llvm.x86.avx512bf16.dpbf16ps.512: 16 lanes x 2 bf16
+    products accumulated in f32) in place of vpdpbusd: the weights packed
+    in pairs of the reduction per i32 word instead of quads, the matmul's
+    row pair broadcast, the convolution's two input rows interleaved; a
+    last partial pair reads a zero (matmul) or element L - 1 again against
+    a zero weight (convolutions).  The epilogue (bias, residual,
+    activation, the next layer's cast to bf16) fuses as for int8.
+    Statistics: int8-matmuls, bf16-matmuls, fused-epilogues.
   }];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"true",
-           "vpdpbusd (AVX-512 VNNI); false: the AVX2 form">
+           "vpdpbusd (AVX-512 VNNI); false: the AVX2 form">,
+    Option<"int8", "int8", "bool", /*default=*/"true",
+           "Put the int8 products on the kernels">,
+    Option<"bf16", "bf16", "bool", /*default=*/"true",
+           "Put the bf16 products on the vdpbf16ps kernels (needs AVX512_BF16)">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect"];
@@ -470,8 +484,16 @@ def CPUMathApproximation : Pass<"kiln-cpu-math-approximation"> {
     arith.maximumf and arith.minimumf gets the fast-math flag nsz: NaN
     still propagates, but -0 is not ordered below +0, which cuts the x86
     code of a vector maximum from six instructions to three (ReLU's
-    maximum with 0 to one).
+    maximum with 0 to one).  With `expand-bf16` (CPUs without
+    AVX512_BF16), bf16 conversions become integer bit operations
+    (upstream's bf16 expansion: round to nearest even), which LLVM would
+    otherwise lower to a runtime library call the generated library cannot
+    resolve.
   }];
+  let options = [
+    Option<"expandBF16", "expand-bf16", "bool", /*default=*/"false",
+           "Expand arith.truncf/extf to and from bf16 into integer operations">
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];
 }

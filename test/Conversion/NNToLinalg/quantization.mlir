@@ -135,3 +135,62 @@ func.func @qconv_narrow(%x: tensor<1x4x7x7xi8>) -> tensor<1x3x7x7xf32> {
   %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x4x7x7xi8>, tensor<3x4x3x3xi8>, tensor<3xf32> -> tensor<1x3x7x7xf32>
   return %y : tensor<1x3x7x7xf32>
 }
+
+// bf16 layers (kiln-nn-quantize): nn.conv / nn.matmul on bf16 operands
+// with an f32 result accumulate in f32 in the kernel forms of the int8
+// products, body acc + extf(w) * extf(x); the padding is bf16 zero, the
+// bias added after the products, the relu as the epilogue.
+// CHECK-LABEL: func.func @bf16_conv_direct
+// CHECK: tensor.pad
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x14x14xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x8x3x3xbf16>, tensor<1x8x16x16xbf16>) outs(%{{.*}} : tensor<1x4x14x14xf32>)
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+func.func @bf16_conv_direct(%x: tensor<1x8x14x14xbf16>) -> tensor<1x4x14x14xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x8x3x3xbf16>
+  %b = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %y = nn.conv %x, %w, %b act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x8x14x14xbf16>, tensor<4x8x3x3xbf16>, tensor<4xf32>) -> tensor<1x4x14x14xf32>
+  return %y : tensor<1x4x14x14xf32>
+}
+
+// Stride 2: the gathered windows (bf16) times the filter as [F, C*KH*KW].
+// CHECK-LABEL: func.func @bf16_conv_strided
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x3x3x7x7xbf16>)
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x72x49xbf16>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x72xbf16>, tensor<1x72x49xbf16>) outs(%{{.*}} : tensor<1x4x49xf32>)
+func.func @bf16_conv_strided(%x: tensor<1x8x14x14xbf16>) -> tensor<1x4x7x7xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x8x3x3xbf16>
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x8x14x14xbf16>, tensor<4x8x3x3xbf16>) -> tensor<1x4x7x7xf32>
+  return %y : tensor<1x4x7x7xf32>
+}
+
+// A matmul with a constant [1, K, N] rhs: lhs batch dims folded into M.
+// CHECK-LABEL: func.func @bf16_matmul
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x4x8xbf16> into tensor<8x8xbf16>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xbf16>, tensor<8x3xbf16>) outs(%{{.*}} : tensor<8x3xf32>)
+// CHECK: arith.mulf
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x4x3xf32>
+func.func @bf16_matmul(%x: tensor<2x4x8xbf16>) -> tensor<2x4x3xf32> {
+  %w = arith.constant dense<0.5> : tensor<1x8x3xbf16>
+  %y = nn.matmul %x, %w : tensor<2x4x8xbf16>, tensor<1x8x3xbf16> -> tensor<2x4x3xf32>
+  return %y : tensor<2x4x3xf32>
+}
+
+// No kernel form: a grouped convolution and a matmul whose rhs is not a
+// constant extend both operands to f32 (exact) and take the float
+// lowerings (depthwise conv, batch matmul).
+// CHECK-LABEL: func.func @bf16_fallback
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: linalg.batch_matmul {{.*}} tensor<2x4x8xf32>, tensor<2x8x3xf32>
+func.func @bf16_fallback(%x: tensor<1x8x14x14xbf16>, %a: tensor<2x4x8xbf16>, %b: tensor<2x8x3xbf16>) -> (tensor<1x8x14x14xf32>, tensor<2x4x3xf32>) {
+  %w = arith.constant dense<0.5> : tensor<8x1x3x3xbf16>
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 8 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x8x14x14xbf16>, tensor<8x1x3x3xbf16>) -> tensor<1x8x14x14xf32>
+  %m = nn.matmul %a, %b : tensor<2x4x8xbf16>, tensor<2x8x3xbf16> -> tensor<2x4x3xf32>
+  return %y, %m : tensor<1x8x14x14xf32>, tensor<2x4x3xf32>
+}
