@@ -70,6 +70,14 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
       return false;
     }
   }
+  if (o.mixedFallback != "auto" && o.mixedFallback != "fp32" && o.mixedFallback != "bf16") {
+    printError("unknown --mixed-fallback value '" + o.mixedFallback + "' (expected auto, fp32 or bf16)");
+    return false;
+  }
+  if (o.mixedFallbackGiven && o.mode != "mixed") {
+    printError("--mixed-fallback applies to --quantize=mixed only");
+    return false;
+  }
   if (o.mode == "mixed" && (o.evalData.empty() || o.budget < 0)) {
     printError("--quantize=mixed needs --eval-data DIR and --accuracy-budget=POINTS (it keeps layers in fp32 "
                "until the measured loss is within the budget)");
@@ -127,7 +135,7 @@ struct Layer {
   float lo = 0, hi = 0;
   quant::ActParams act;
   double errSq = 0, refSq = 0; // sensitivity: sum of squared error / of squared reference
-  double fp32Ns = -1, quantNs = -1; // steady-state time in fp32 and in int8 (bf16 with --quantize=bf16)
+  double fp32Ns = -1, int8Ns = -1, bf16Ns = -1; // steady-state time in each precision (-1: not measured)
   std::string precision = "int8";
   std::string why; // why it stays fp32 (layers that cannot run in int8)
 };
@@ -444,7 +452,7 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
   os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::left_justify("precision", 10)
      << llvm::right_justify("MACs", 12) << llvm::right_justify("input range", 24)
      << llvm::right_justify("scale", 12) << llvm::right_justify("zp", 5) << llvm::right_justify("rel.err", 10)
-     << llvm::right_justify("fp32 us", 10) << llvm::right_justify(o.mode == "bf16" ? "bf16 us" : "int8 us", 10)
+     << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int8 us", 10) << llvm::right_justify("bf16 us", 10)
      << "\n";
   for (const Layer &l : layers) {
     bool ranged = l.precision != "bf16"; // bf16 has no range, scale or zero point
@@ -455,7 +463,8 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
        << llvm::right_justify(ranged ? std::to_string(l.act.zeroPoint) : "-", 5)
        << llvm::right_justify(l.refSq > 0 ? fmt(std::sqrt(l.errSq / l.refSq), 5) : "-", 10)
        << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
-       << llvm::right_justify(l.quantNs >= 0 ? fmt(l.quantNs / 1e3, 1) : "-", 10) << "\n";
+       << llvm::right_justify(l.int8Ns >= 0 ? fmt(l.int8Ns / 1e3, 1) : "-", 10)
+       << llvm::right_justify(l.bf16Ns >= 0 ? fmt(l.bf16Ns / 1e3, 1) : "-", 10) << "\n";
   }
   if (!kept.empty())
     os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
@@ -478,8 +487,10 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
       e["sensitivity"] = std::sqrt(l.errSq / l.refSq);
     if (l.fp32Ns >= 0)
       e["fp32_us"] = l.fp32Ns / 1e3;
-    if (l.quantNs >= 0)
-      e[l.precision == "bf16" ? "bf16_us" : "int8_us"] = l.quantNs / 1e3;
+    if (l.int8Ns >= 0)
+      e["int8_us"] = l.int8Ns / 1e3;
+    if (l.bf16Ns >= 0)
+      e["bf16_us"] = l.bf16Ns / 1e3;
     arr.push_back(std::move(e));
   }
   for (const Layer &l : kept)
@@ -663,7 +674,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         std::map<std::string, double> t = steadyProfileNs(m.m, eval.samples.front());
         for (Layer &l : layers)
           if (auto it = t.find(l.name); it != t.end())
-            (v ? l.quantNs : l.fp32Ns) = it->second;
+            (v ? l.bf16Ns : l.fp32Ns) = it->second;
       }
       for (const auto &smp : eval.samples)
         labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
@@ -803,21 +814,24 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   }
 
   // 3. Precisions: every layer int8 ("int8"), or ("mixed") the fewest
-  // layers in fp32, by sensitivity per measured time saved (per MAC
+  // layers back from int8, by sensitivity per measured time saved (per MAC
   // without timings), that keep the loss on the evaluation data within the
-  // budget.  Each candidate is compiled and run.
+  // budget; each goes back to its fallback: bf16 where the CPU has bf16
+  // kernels, bf16 is measured faster than fp32 for the layer and all-bf16
+  // keeps the budget (--mixed-fallback=auto), else fp32.  Each candidate
+  // is compiled and run.
   Builder b(module.getContext());
-  auto applyChoice = [&](ModuleOp m, const std::vector<bool> &fp32) -> LogicalResult {
+  auto applyChoice = [&](ModuleOp m, const std::vector<std::string> &prec) -> LogicalResult {
     SmallVector<Operation *> mops = quant::quantizableLayers(m);
     for (size_t i = 0; i < mops.size(); ++i) {
       mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
-      mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(fp32[i] ? "fp32" : "int8"));
+      mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(prec[i]));
     }
     PassManager pm(m.getContext());
     pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
     return pm.run(m);
   };
-  std::vector<bool> fp32(ops.size(), false);
+  std::vector<std::string> choice(ops.size(), "int8");
   llvm::json::Object evalJson;
   if (!opts.evalData.empty()) {
     phases.begin("quantization: evaluation");
@@ -839,11 +853,11 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       double loss = 0;
     };
     int evals = 0;
-    auto evaluate = [&](const std::vector<bool> &choice, Eval &e, bool timeLayers) -> LogicalResult {
+    auto evaluate = [&](const std::vector<std::string> &prec, Eval &e, bool timeLayers) -> LogicalResult {
       std::string qpath = libPath("quantized" + std::to_string(evals++) + ".so");
       {
         OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-        if (failed(applyChoice(*clone, choice)) || failed(compile(*clone, qpath, /*profile=*/true)))
+        if (failed(applyChoice(*clone, prec)) || failed(compile(*clone, qpath, /*profile=*/true)))
           return failure();
       }
       Model qm;
@@ -861,72 +875,96 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
         for (size_t i = 0; i < layers.size(); ++i)
           if (auto it = t.find(layers[i].name); it != t.end())
-            (choice[i] ? layers[i].fp32Ns : layers[i].quantNs) = it->second;
+            (prec[i] == "fp32" ? layers[i].fp32Ns : prec[i] == "bf16" ? layers[i].bf16Ns : layers[i].int8Ns) =
+                it->second;
       }
       return success();
     };
     Eval e;
     // All int8, each layer timed (the order of --quantize=mixed below).
-    if (failed(evaluate(fp32, e, true)))
+    if (failed(evaluate(choice, e, true)))
       return failure();
     llvm::raw_ostream &os = llvm::errs();
     StringRef metric = eval.labeled ? "top-1 drop" : "disagreement with fp32";
+    if (opts.mode == "mixed")
+      evalJson["all_int8_loss"] = e.loss;
     if (opts.mode == "mixed" && e.loss > opts.budget) {
-      // Layers to keep in fp32 first: the most error per unit of time that
-      // int8 saves, as measured (the float calibration library's profile
-      // against the all-int8 library's): a layer whose int8 is not faster
-      // goes first.  Where some layer has no time of its own (fused into
-      // another profile entry), per MAC instead.
+      os << kTool << ": --quantize=mixed: all int8: " << metric << " " << fmt(e.loss, 2) << " points > budget "
+         << fmt(opts.budget, 2) << "\n";
+      // Each layer's fallback.
+      std::vector<std::string> fallback(layers.size(), opts.mixedFallback == "bf16" ? "bf16" : "fp32");
+      if (opts.mixedFallback == "auto" && opts.bf16Kernels) {
+        Eval eb;
+        std::vector<std::string> all(layers.size(), "bf16");
+        if (failed(evaluate(all, eb, true)))
+          return failure();
+        bool within = eb.loss <= opts.budget;
+        evalJson["all_bf16_loss"] = eb.loss;
+        os << kTool << ": --quantize=mixed: all bf16: " << metric << " " << fmt(eb.loss, 2) << " points"
+           << (within ? "" : " > budget: the layers go back to fp32") << "\n";
+        for (size_t i = 0; i < layers.size(); ++i)
+          if (within && layers[i].bf16Ns >= 0 && layers[i].fp32Ns >= 0 && layers[i].bf16Ns < layers[i].fp32Ns)
+            fallback[i] = "bf16";
+      }
+      auto fallbackNs = [&](size_t i) { return fallback[i] == "bf16" ? layers[i].bf16Ns : layers[i].fp32Ns; };
+      // Layers to take out of int8 first: the most error per unit of time
+      // that int8 saves over the fallback, as measured (the fallback's
+      // profile against the all-int8 library's): a layer whose int8 is not
+      // faster goes first.  Where some layer has no time of its own (fused
+      // into another profile entry), per MAC instead.
       std::vector<size_t> order(layers.size());
       for (size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-      bool timed = llvm::all_of(layers, [](const Layer &l) { return l.fp32Ns >= 0 && l.quantNs >= 0; });
+      bool timed = true;
+      for (size_t i = 0; i < layers.size(); ++i)
+        timed &= fallbackNs(i) >= 0 && layers[i].int8Ns >= 0;
       auto cost = [&](size_t i) {
         double rel = layers[i].refSq > 0 ? std::sqrt(layers[i].errSq / layers[i].refSq) : 0;
         if (!timed)
           return rel / double(std::max<int64_t>(layers[i].macs, 1));
-        double saved = layers[i].fp32Ns - layers[i].quantNs;
+        double saved = fallbackNs(i) - layers[i].int8Ns;
         return saved <= 0 ? std::numeric_limits<double>::infinity() : rel / saved;
       };
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return cost(a) > cost(c); });
-      os << kTool << ": --quantize=mixed: all int8: " << metric << " " << fmt(e.loss, 2) << " points > budget "
-         << fmt(opts.budget, 2) << "\n";
       os << kTool << ": --quantize=mixed: layers ordered by sensitivity per "
          << (timed ? "measured microsecond int8 saves" : "MAC (not every layer has its own time)") << "\n";
-      // Binary search for the fewest fp32 layers within the budget (the
-      // loss taken as falling as layers return to fp32; all fp32 meets any
-      // budget).
+      auto firstOut = [&](size_t k) {
+        std::vector<std::string> c(layers.size(), "int8");
+        for (size_t j = 0; j < k; ++j)
+          c[order[j]] = fallback[order[j]];
+        return c;
+      };
+      // Binary search for the fewest layers out of int8 within the budget
+      // (the loss taken as falling as layers leave int8; all at their
+      // fallback is taken to meet the budget: all fp32 meets any).
       size_t lo = 1, hi = layers.size();
       while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        std::vector<bool> choice(layers.size(), false);
-        for (size_t j = 0; j < mid; ++j)
-          choice[order[j]] = true;
+        std::vector<std::string> c = firstOut(mid);
         Eval m;
-        if (failed(evaluate(choice, m, false)))
+        if (failed(evaluate(c, m, false)))
           return failure();
-        os << kTool << ": --quantize=mixed: " << mid << " layer(s) in fp32: " << metric << " " << fmt(m.loss, 2)
-           << " points\n";
+        os << kTool << ": --quantize=mixed: " << mid << " layer(s) out of int8 (" << llvm::count(c, "bf16")
+           << " bf16, " << llvm::count(c, "fp32") << " fp32): " << metric << " " << fmt(m.loss, 2) << " points\n";
         if (m.loss <= opts.budget)
           hi = mid;
         else
           lo = mid + 1;
       }
-      for (size_t j = 0; j < lo; ++j)
-        fp32[order[j]] = true;
+      choice = firstOut(lo);
       // The chosen mix, measured (and its layers timed).
-      if (failed(evaluate(fp32, e, true)))
+      if (failed(evaluate(choice, e, true)))
         return failure();
     }
     printEvaluation(n, c32, e.agree, e.correct, e.loss, eval.labeled, opts.mode == "mixed" ? "mixed" : "int8", opts,
                     evalJson);
   }
   for (size_t i = 0; i < layers.size(); ++i)
-    layers[i].precision = fp32[i] ? "fp32" : "int8";
+    layers[i].precision = choice[i];
 
   // 4. The rewrite.
   phases.begin("quantization: rewrite");
-  if (failed(applyChoice(module, fp32)))
+  if (failed(applyChoice(module, choice)))
     return failure();
 
   // 5. The report.

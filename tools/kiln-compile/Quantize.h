@@ -34,7 +34,8 @@
 namespace kiln::compile {
 
 struct QuantizeOptions {
-  /// --quantize: "" (off), "int8" or "mixed" (int8 or fp32 per layer).
+  /// --quantize: "" (off), "int8", "bf16" or "mixed" (int8, bf16 or fp32
+  /// per layer).
   std::string mode;
   /// --accuracy-budget: points of top-1 (or of agreement with fp32 without
   /// labels) the quantized model may lose on --eval-data; < 0: none.
@@ -48,6 +49,14 @@ struct QuantizeOptions {
   /// --quant-report: "" (none), "-" (stdout, text), a path (JSON if it ends
   /// in .json, else text).
   std::string report;
+  /// --mixed-fallback: where a layer of --quantize=mixed goes when it leaves
+  /// int8: "auto" (bf16 where the CPU has bf16 kernels, all-bf16 keeps the
+  /// budget and the layer's bf16 is measured faster than its fp32; else
+  /// fp32), "fp32" or "bf16".
+  std::string mixedFallback = "auto";
+  bool mixedFallbackGiven = false;
+  /// Whether the target has bf16 kernels (Target::checkPrecision).
+  bool bf16Kernels = false;
   /// Examples per run when the model's batch dim is dynamic.
   int64_t batch = 32;
 };
