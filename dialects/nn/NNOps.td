@@ -930,6 +930,9 @@ def NN_QMatmulOp : NN_Op<"qmatmul", [AttrSizedOperandSegments]> {
                               + bias[n] + residual)
 
     The result is f32; `bias`, `residual` and `act` are `nn.matmul`'s.
+    An i32 result is the exact accumulator instead (ONNX MatMulInteger on
+    the int8 kernels): sum_k((lhs - lhs_zero_point) * rhs), no bias,
+    residual or activation, the scales unused.
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, AnyRankedTensor:$rhs_scale,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,

@@ -27,7 +27,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 RNG = np.random.default_rng(20261207)
-ONNX_TYPE = {np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8}
+ONNX_TYPE = {np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8, np.int32: TensorProto.INT32,
+             np.float32: TensorProto.FLOAT}
 NO_INT8_LAYER = r"^(?![\s\S]*nn\.q(conv|matmul))"
 
 

@@ -243,13 +243,35 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
   for (int64_t kk = 0; kk < K; ++kk)
     for (int64_t j = 0; j < N; ++j)
       wsum[j] += w[kk * N + j];
-  auto r2T = RankedTensorType::get({bm, N}, f32);
-  Value y = dequantEpilogue(b, loc, acc, b.getMultiDimIdentityMap(2), wsum, zp, op.getLhsScale().convertToFloat(),
-                            ws, op.getBias(), r2T, 1, dims);
-  Value residual = op.getResidual();
-  if (residual && r != 2)
-    residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
-  y = applyAct(b, loc, op, y, residual);
+  Value y;
+  if (res.getElementType().isInteger(32)) {
+    // The exact accumulators (MatMulInteger): acc - zp * sum_k w[k, n].
+    y = acc;
+    if (zp != 0) {
+      SmallVector<int32_t> comp;
+      for (int64_t j = 0; j < N; ++j)
+        comp.push_back(int32_t(zp * wsum[j]));
+      auto compT = RankedTensorType::get({N}, b.getI32Type());
+      Value c = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp)));
+      y = linalg::GenericOp::create(
+              b, loc, TypeRange{rtt(acc)}, ValueRange{acc, c}, ValueRange{acc},
+              SmallVector<AffineMap>{b.getMultiDimIdentityMap(2), AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext()),
+                                     b.getMultiDimIdentityMap(2)},
+              SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+              [](OpBuilder &nb, Location nl, ValueRange a) {
+                linalg::YieldOp::create(nb, nl, (Value)arith::SubIOp::create(nb, nl, a[0], a[1]));
+              })
+              .getResult(0);
+    }
+  } else {
+    auto r2T = RankedTensorType::get({bm, N}, f32);
+    y = dequantEpilogue(b, loc, acc, b.getMultiDimIdentityMap(2), wsum, zp, op.getLhsScale().convertToFloat(),
+                        ws, op.getBias(), r2T, 1, dims);
+    Value residual = op.getResidual();
+    if (residual && r != 2)
+      residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
+    y = applyAct(b, loc, op, y, residual);
+  }
   if (r == 2)
     return y;
   SmallVector<OpFoldResult> os;

@@ -212,6 +212,50 @@ struct QuantizationLowering : Lowering {
                                nullptr);
   }
 
+  /// MatMulInteger with constant 2-D weights (their zero point, per tensor
+  /// or per column, folded into them where the difference fits int8) and
+  /// an 8-bit A with a per-tensor zero point: the exact int32 accumulators
+  /// on the int8 kernels (nn.qmatmul with an i32 result).  A constant zero
+  /// point is the op's attribute; a run-time one (DynamicQuantizeLinear's,
+  /// as ONNX Runtime's dynamic quantization writes it) is subtracted after,
+  /// as zp * sum_k w[k, n].  Null when it does not apply.
+  Value integerMatmulOnKernel(Value A, Value B, Value azp, Value bzp, bool ua, bool ub, RankedTensorType res) {
+    auto at = rtt(A), bt = rtt(B);
+    if (!at.getElementType().isInteger(8) || bt.getRank() != 2 || !bt.hasStaticShape() || at.getRank() < 2 ||
+        res.getRank() != at.getRank())
+      return Value();
+    int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
+    SmallVector<int8_t> wq;
+    if (!int8Weights(B, bzp, ub, N, [&](size_t i) { return int64_t(i) % N; }, wq))
+      return Value();
+    QuantInput in{A, 1.0, 0, ua};
+    Value runtimeZp;
+    if (!isNone(azp)) {
+      auto zt = rtt(azp);
+      if (!zt.hasStaticShape() || zt.getNumElements() != 1)
+        return Value();
+      if (!scalarInt(azp, ua, in.zeroPoint)) {
+        in.zeroPoint = 0;
+        runtimeZp = azp;
+      }
+    }
+    Type i32 = b.getI32Type();
+    Value acc = qmatmulOnKernel(in, {K, N}, wq, SmallVector<float>(N, 1.f), Value(), res.clone(i32), "matmul_integer");
+    if (!runtimeZp)
+      return acc;
+    int64_t r = res.getRank();
+    SmallVector<int32_t> wsum(N, 0);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        wsum[n] += wq[k * N + n];
+    SmallVector<int64_t> shape(r, 1);
+    shape[r - 1] = N;
+    auto wsT = RankedTensorType::get(shape, i32);
+    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, ArrayRef<int32_t>(wsum)));
+    Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(runtimeZp, ua), at, 0), ws, wsT);
+    return binary(b, loc, nn::BinaryKind::sub, acc, term, res.clone(i32));
+  }
+
   /// QLinearMatMul with constant per-tensor input quantization and a
   /// constant 2-D weight: nn.qmatmul (the CPU's int8 kernel) and a
   /// quantization of its f32 result; null when it does not apply.
@@ -455,6 +499,8 @@ LoweringResult QuantizationLowering::quantIntegerMatmul(Value A, Value B, Value 
   auto at = rtt(A), bt = rtt(B);
   if (at.getRank() < 2 || bt.getRank() < 2)
     return (LogicalResult)(fail() << "1-D operands are not supported");
+  if (Value k = integerMatmulOnKernel(A, B, azp, bzp, ua, ub, res))
+    return one(k);
   Value a = toI32(A, ua), bb = toI32(B, ub);
   if (!isNone(azp)) {
     Value z = quantParam(toI32(azp, ua), at, at.getRank() - 2);

@@ -851,11 +851,11 @@ LogicalResult DequantizeOp::verify() {
 /// result and bias, a zero point within the activations' range.
 static LogicalResult verifyQuantOperands(Operation *op, Value x, Value w, Value wScale, Value bias,
                                          Value result, int64_t channels, int64_t zeroPoint,
-                                         bool isUnsigned, llvm::APFloat scale) {
+                                         bool isUnsigned, llvm::APFloat scale, bool allowI32 = false) {
   if (!getElementTypeOrSelf(x).isInteger(8) || !getElementTypeOrSelf(w).isInteger(8))
     return op->emitOpError("activations and weights must be i8 tensors");
-  if (!getElementTypeOrSelf(result).isF32())
-    return op->emitOpError("result must be f32");
+  if (!getElementTypeOrSelf(result).isF32() && !(allowI32 && getElementTypeOrSelf(result).isInteger(32)))
+    return op->emitOpError(allowI32 ? "result must be f32 or i32" : "result must be f32");
   auto st = rt(wScale);
   if (st.getRank() != 1 || !st.getElementType().isF32())
     return op->emitOpError("weight scale must be a 1-D f32 tensor");
@@ -895,8 +895,11 @@ LogicalResult QMatmulOp::verify() {
                     (rt(getBias()).getDimSize(0) != kDyn && n != kDyn && rt(getBias()).getDimSize(0) != n)))
     return emitOpError("bias must be 1-D [N]");
   if (failed(verifyQuantOperands(*this, getLhs(), getRhs(), getRhsScale(), getBias(), getResult(), n,
-                                 getLhsZeroPoint(), getLhsUnsigned(), getLhsScale())))
+                                 getLhsZeroPoint(), getLhsUnsigned(), getLhsScale(), /*allowI32=*/true)))
     return failure();
+  // An i32 result is the exact accumulator (MatMulInteger): no epilogue.
+  if (r.getElementType().isInteger(32) && (getBias() || getResidual() || getAct()))
+    return emitOpError("an i32 result (the int32 accumulators) takes no bias, residual or activation");
   return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
 }
 

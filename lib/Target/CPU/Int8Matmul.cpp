@@ -99,7 +99,10 @@ bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps,
   Value w = mul->getOperand(0), x = mul->getOperand(1);
   if (!extOfArg(w, wArg, wSigned))
     std::swap(w, x);
-  return extOfArg(w, wArg, wSigned) && wSigned && extOfArg(x, 1 - wArg, xSigned);
+  if (!extOfArg(w, wArg, wSigned) || !wSigned || !extOfArg(x, 1 - wArg, xSigned))
+    return false;
+  xSigned &= !bf16; // (extf has no signedness)
+  return true;
 }
 
 /// The constant, defined global of `et` (i8 or bf16) with a static

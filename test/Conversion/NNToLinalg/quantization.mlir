@@ -194,3 +194,20 @@ func.func @bf16_fallback(%x: tensor<1x8x14x14xbf16>, %a: tensor<2x4x8xbf16>, %b:
   %m = nn.matmul %a, %b : tensor<2x4x8xbf16>, tensor<2x8x3xbf16> -> tensor<2x4x3xf32>
   return %y, %m : tensor<1x8x14x14xf32>, tensor<2x4x3xf32>
 }
+
+// nn.qmatmul with an i32 result (MatMulInteger): the int32 product, then
+// acc - zp * sum_k w[k, n] (zero point 3: 3 * [3, 6] = [9, 18]); no
+// dequantization.
+// CHECK-LABEL: func.func @qmatmul_i32
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} ins(%arg0, %{{.*}} : tensor<4x2xi8>, tensor<2x2xi8>) outs(%{{.*}} : tensor<4x2xi32>)
+// CHECK: arith.muli
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %{{.*}} : tensor<4x2xi32>, tensor<2xi32>) outs(%[[ACC]] : tensor<4x2xi32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.subi
+// CHECK-NOT: sitofp
+func.func @qmatmul_i32(%x: tensor<4x2xi8>) -> tensor<4x2xi32> {
+  %w = arith.constant dense<[[1, 2], [2, 4]]> : tensor<2x2xi8>
+  %s = arith.constant dense<1.0> : tensor<2xf32>
+  %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 3 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x2xi8>, tensor<2xf32> -> tensor<4x2xi32>
+  return %y : tensor<4x2xi32>
+}

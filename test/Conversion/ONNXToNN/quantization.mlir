@@ -58,6 +58,39 @@ func.func @matmul_integer(%a: tensor<4x3xi8>, %b: tensor<3x2xi8>, %za: tensor<1x
   return %y : tensor<4x2xi32>
 }
 
+// MatMulInteger with constant int8 weights: the exact int32 accumulators on
+// the int8 kernel (nn.qmatmul with an i32 result), the constant zero point
+// of A as its attribute, B's zero point (2) folded into the weights (3 - 2,
+// -1 - 2, ...), unit scales unused.
+// CHECK-LABEL: func @matmul_integer_kernel
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[}}1, -3], [0, 5], [-2, 2]]> : tensor<3x2xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<1.000000e+00> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = nn.qmatmul %arg0, %[[W]], %[[S]] {lhs_scale = 1.000000e+00 : f32, lhs_unsigned, lhs_zero_point = 200 : i64} : tensor<4x3xi8>, tensor<3x2xi8>, tensor<2xf32> -> tensor<4x2xi32>
+// CHECK-NOT: nn.matmul
+// CHECK: return %[[Y]]
+func.func @matmul_integer_kernel(%a: tensor<4x3xi8>) -> tensor<4x2xi32> {
+  %b = onnx.Constant {value = dense<[[3, -1], [2, 7], [0, 4]]> : tensor<3x2xi8>} : tensor<3x2xi8>
+  %za = onnx.Constant {value = dense<-56> : tensor<i8>} : tensor<i8>
+  %zb = onnx.Constant {value = dense<2> : tensor<i8>} : tensor<i8>
+  %y = "onnx.MatMulInteger"(%a, %b, %za, %zb) {input_dtypes = [2, 3, 2, 3]} : (tensor<4x3xi8>, tensor<3x2xi8>, tensor<i8>, tensor<i8>) -> tensor<4x2xi32>
+  return %y : tensor<4x2xi32>
+}
+
+// A run-time zero point (DynamicQuantizeLinear's): the kernel with zero
+// point 0, then zp * sum_k w[k, n] ([4, 3]) subtracted.
+// CHECK-LABEL: func @matmul_integer_dynamic
+// CHECK: %[[Y:.*]] = nn.qmatmul %arg0, %{{.*}}, %{{.*}} {lhs_scale = 1.000000e+00 : f32, lhs_unsigned, lhs_zero_point = 0 : i64} : tensor<4x3xi8>, tensor<3x2xi8>, tensor<2xf32> -> tensor<4x2xi32>
+// CHECK-DAG: %[[WS:.*]] = arith.constant dense<{{\[\[}}5, 10]]> : tensor<1x2xi32>
+// CHECK-DAG: %[[Z:.*]] = nn.cast %arg1 {unsigned_src} : tensor<i8> -> tensor<i32>
+// CHECK: %[[T:.*]] = nn.binary mul %{{.*}}, %[[WS]] : tensor<1x1xi32>, tensor<1x2xi32> -> tensor<1x2xi32>
+// CHECK: nn.binary sub %[[Y]], %[[T]] : tensor<4x2xi32>, tensor<1x2xi32> -> tensor<4x2xi32>
+func.func @matmul_integer_dynamic(%a: tensor<4x3xi8>, %za: tensor<i8>) -> tensor<4x2xi32> {
+  %b = onnx.Constant {value = dense<[[3, -1], [2, 7], [0, 4]]> : tensor<3x2xi8>} : tensor<3x2xi8>
+  %nv = onnx.NoValue
+  %y = "onnx.MatMulInteger"(%a, %b, %za, %nv) {input_dtypes = [2, 3, 2]} : (tensor<4x3xi8>, tensor<3x2xi8>, tensor<i8>, none) -> tensor<4x2xi32>
+  return %y : tensor<4x2xi32>
+}
+
 // QDQ: Conv between DequantizeLinear nodes (uint8 activation per tensor,
 // int8 weights per output channel, zero point 0) reads the quantized
 // tensor and the weights' int8 values: nn.qconv, f32 result, float bias.

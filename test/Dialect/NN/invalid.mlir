@@ -116,3 +116,19 @@ func.func @qmatmul_rhs_rank(%x: tensor<4x2xi8>, %w: tensor<1x2x3xi8>, %s: tensor
   %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<1x2x3xi8>, tensor<3xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
 }
+
+// -----
+
+func.func @qmatmul_i32_bias(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<4x3xi32> {
+  // expected-error @+1 {{an i32 result (the int32 accumulators) takes no bias, residual or activation}}
+  %y = nn.qmatmul %x, %w, %s bias(%b : tensor<3xf32>) {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x3xi8>, tensor<3xf32> -> tensor<4x3xi32>
+  return %y : tensor<4x3xi32>
+}
+
+// -----
+
+func.func @qmatmul_i16(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>, %s: tensor<3xf32>) -> tensor<4x3xi16> {
+  // expected-error @+1 {{result must be f32 or i32}}
+  %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x3xi8>, tensor<3xf32> -> tensor<4x3xi16>
+  return %y : tensor<4x3xi16>
+}
