@@ -900,7 +900,10 @@ def NN_QConvOp : NN_Op<"qconv", [AttrSizedOperandSegments]> {
     at compile time).  Padding is the zero point (a real 0).  `filter` is
     int8, symmetric (no zero point) with one scale per output channel
     (`filter_scale`, f32 [F]).  `bias`, `residual` and `act` are those of
-    `nn.conv`'s epilogue; the result is f32.
+    `nn.conv`'s epilogue; the result is f32.  An i32 result is the exact
+    accumulator instead (ONNX ConvInteger on the int8 kernels):
+    sum((x - input_zero_point) * w[f, ...]), no bias, residual or
+    activation, the scales unused.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter, AnyRankedTensor:$filter_scale,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,

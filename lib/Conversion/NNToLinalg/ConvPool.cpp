@@ -688,6 +688,25 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   for (int64_t f = 0; f < F; ++f)
     for (int64_t i = 0; i < per; ++i)
       wsum[f] += w[f * per + i];
+  if (res.getElementType().isInteger(32)) {
+    // The exact accumulators (ConvInteger): acc - zp * sum(w[f]).
+    if (zp == 0)
+      return acc;
+    SmallVector<int32_t> comp;
+    for (int64_t f = 0; f < F; ++f)
+      comp.push_back(int32_t(zp * wsum[f]));
+    auto compT = RankedTensorType::get({F}, i32);
+    Value c = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp)));
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{rtt(acc)}, ValueRange{acc, c}, ValueRange{acc},
+               SmallVector<AffineMap>{b.getMultiDimIdentityMap(r), AffineMap::get(r, 0, {b.getAffineDimExpr(1)}, b.getContext()),
+                                      b.getMultiDimIdentityMap(r)},
+               SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+               [](OpBuilder &nb, Location nl, ValueRange a) {
+                 linalg::YieldOp::create(nb, nl, (Value)arith::SubIOp::create(nb, nl, a[0], a[1]));
+               })
+        .getResult(0);
+  }
   SmallVector<Value> dims{dimOf(b, loc, op.getInput(), 0)};
   for (int64_t i = 1; i < r; ++i)
     dims.push_back(cIdx(b, loc, res.getDimSize(i)));

@@ -256,6 +256,59 @@ struct QuantizationLowering : Lowering {
     return binary(b, loc, nn::BinaryKind::sub, acc, term, res.clone(i32));
   }
 
+  /// ConvInteger likewise (nn.qconv with an i32 result): constant 8-bit
+  /// weights (their zero point, per tensor or per output channel, folded
+  /// in), static channels, kernel and output spatial dims, an 8-bit X with
+  /// a per-tensor zero point.  The padding holds a constant zero point; a
+  /// run-time one (subtracted after, as zp * sum w[f]) only without
+  /// padding, where every tap reads the input.  Null when it does not apply.
+  Value integerConvOnKernel(Operation *o, Value X, Value W, Value xzp, Value wzp, bool ux, bool uw,
+                            RankedTensorType res) {
+    auto xt = rtt(X), wt = rtt(W);
+    if (!xt.getElementType().isInteger(8) || !wt.hasStaticShape() ||
+        llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+      return Value();
+    int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+    SmallVector<int8_t> wq;
+    if (!int8Weights(W, wzp, uw, F, [&](size_t i) { return int64_t(i) / per; }, wq))
+      return Value();
+    SmallVector<int64_t> strides, dil, pads;
+    if (failed(convGeometry(o, xt, wt, strides, dil, pads, /*report=*/false)))
+      return Value();
+    IntegerAttr groupAttr = o->getAttrOfType<IntegerAttr>("group");
+    int64_t group = groupAttr ? groupAttr.getInt() : 1;
+    if (F % group != 0)
+      return Value();
+    QuantInput in{X, 1.0, 0, ux};
+    Value runtimeZp;
+    if (!isNone(xzp)) {
+      auto zt = rtt(xzp);
+      if (!zt.hasStaticShape() || zt.getNumElements() != 1)
+        return Value();
+      if (!scalarInt(xzp, ux, in.zeroPoint)) {
+        if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+          return Value();
+        in.zeroPoint = 0;
+        runtimeZp = xzp;
+      }
+    }
+    Type i32 = b.getI32Type();
+    Value acc = qconvOnKernel(in, wt.getShape(), wq, SmallVector<float>(F, 1.f), Value(), strides, dil, pads, group,
+                              res.clone(i32), "conv_integer");
+    if (!runtimeZp)
+      return acc;
+    SmallVector<int32_t> wsum(F, 0);
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t i = 0; i < per; ++i)
+        wsum[f] += wq[f * per + i];
+    SmallVector<int64_t> shape(res.getRank(), 1);
+    shape[1] = F;
+    auto wsT = RankedTensorType::get(shape, i32);
+    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, ArrayRef<int32_t>(wsum)));
+    Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(runtimeZp, ux), xt, 0), ws, wsT);
+    return binary(b, loc, nn::BinaryKind::sub, acc, term, res.clone(i32));
+  }
+
   /// QLinearMatMul with constant per-tensor input quantization and a
   /// constant 2-D weight: nn.qmatmul (the CPU's int8 kernel) and a
   /// quantization of its f32 result; null when it does not apply.
@@ -516,6 +569,8 @@ LoweringResult QuantizationLowering::quantIntegerMatmul(Value A, Value B, Value 
 FailureOr<Value> QuantizationLowering::quantIntegerConv(Operation *o, Value X, Value W, Value xzp, Value wzp,
                                              bool ux, bool uw, RankedTensorType res) {
   auto x = rtt(X), w = rtt(W);
+  if (Value k = integerConvOnKernel(o, X, W, xzp, wzp, ux, uw, res))
+    return k;
   SmallVector<int64_t> strides, dil, pads;
   if (failed(convGeometry(o, x, w, strides, dil, pads)))
     return failure();

@@ -877,8 +877,11 @@ LogicalResult QConvOp::verify() {
   if (failed(verifyConvLike(*this, false)) ||
       failed(verifyQuantOperands(*this, getInput(), getFilter(), getFilterScale(), getBias(), getResult(),
                                  rt(getFilter()).getDimSize(0), getInputZeroPoint(), getInputUnsigned(),
-                                 getInputScale())))
+                                 getInputScale(), /*allowI32=*/true)))
     return failure();
+  // An i32 result is the exact accumulator (ConvInteger): no epilogue.
+  if (rt(getResult()).getElementType().isInteger(32) && (getBias() || getResidual() || getAct()))
+    return emitOpError("an i32 result (the int32 accumulators) takes no bias, residual or activation");
   return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
 }
 

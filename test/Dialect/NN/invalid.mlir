@@ -132,3 +132,11 @@ func.func @qmatmul_i16(%x: tensor<4x2xi8>, %w: tensor<2x3xi8>, %s: tensor<3xf32>
   %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 0 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x3xi8>, tensor<3xf32> -> tensor<4x3xi16>
   return %y : tensor<4x3xi16>
 }
+
+// -----
+
+func.func @qconv_i32_act(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x1x1xi8>, %s: tensor<3xf32>) -> tensor<1x3x4x4xi32> {
+  // expected-error @+1 {{an i32 result (the int32 accumulators) takes no bias, residual or activation}}
+  %y = nn.qconv %x, %w, %s act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 1.0 : f32, input_zero_point = 0 : i64} : tensor<1x2x4x4xi8>, tensor<3x2x1x1xi8>, tensor<3xf32> -> tensor<1x3x4x4xi32>
+  return %y : tensor<1x3x4x4xi32>
+}
