@@ -156,6 +156,13 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
     printError("--emit=qdq-onnx: " + msg);
     return failure();
   };
+  // bf16 layers (--quantize=mixed) have no QDQ form: ONNX Runtime runs
+  // them in f32.
+  int64_t bf16Layers = 0;
+  module.walk([&](Operation *op) {
+    if (isa<nn::ConvOp, nn::MatmulOp>(op) && cast<ShapedType>(op->getOperand(0).getType()).getElementType().isBF16())
+      ++bf16Layers;
+  });
   // The quantized layers.
   auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
   std::vector<Int8Layer> layers;
@@ -179,7 +186,9 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
     layers.push_back(std::move(l));
   });
   if (layers.empty())
-    return fail("the model has no int8 layer to write (give --quantize=int8 or mixed)");
+    return fail("the model has no int8 layer to write" +
+                (bf16Layers ? " (its " + std::to_string(bf16Layers) + " quantized layers are bf16, which QDQ cannot express)"
+                            : std::string(" (give --quantize=int8 or mixed)")));
 
   Writer w;
   {
@@ -441,6 +450,9 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
 
   for (const std::string &s : skipped)
     llvm::errs() << kTool << ": warning: --emit=qdq-onnx: layer " << s << "; it stays float in the QDQ model\n";
+  if (bf16Layers)
+    llvm::errs() << kTool << ": warning: --emit=qdq-onnx: " << bf16Layers
+                 << " bf16 layer(s) stay float in the QDQ model (QDQ has no bf16 form)\n";
   if (written == 0)
     return fail("none of the " + std::to_string(layers.size()) + " int8 layers could be written");
   std::string bytes;

@@ -512,6 +512,11 @@ int main(int argc, char **argv) {
                "(and --calibration-data)");
     return 1;
   }
+  if (qopts.mode == "bf16" && emit == Emit::QDQONNX) {
+    printError("--emit=qdq-onnx writes int8 layers as QuantizeLinear/DequantizeLinear: --quantize=bf16 has none "
+               "(give --quantize=int8 or mixed)");
+    return 1;
+  }
   if (!qopts.mode.empty() && emit == Emit::ONNX) {
     printError("--quantize rewrites the nn stage: --emit=onnx stops before it (use --emit=nn or later)");
     return 1;
