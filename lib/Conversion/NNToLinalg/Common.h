@@ -233,6 +233,12 @@ Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, ProductKind ki
 /// int8/bf16 convolution micro-kernel recognizes.
 Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, ProductKind kind);
 
+/// `acc` with `perChannel[c]` (1-D, c the dim `chanDim` of `acc`) added
+/// (float) or subtracted (integer), in place: one elementwise
+/// linalg.generic with `acc` as input and init (a bias after a kernel
+/// product, or a zero point's constant term).
+Value combinePerChannel(OpBuilder &b, Location loc, Value acc, Value perChannel, int64_t chanDim);
+
 /// The accumulators [N, F, OH, OW] (productAccType) of an ungrouped 2-D
 /// convolution of the padded input `x` and the constant filter `w` [F, C,
 /// KH, KW] in the forms the CPU micro-kernels take: the direct stride-1

@@ -638,15 +638,7 @@ FailureOr<Value> lowerBF16Conv(PatternRewriter &b, nn::ConvOp op) {
   };
   Value acc = kernelConv2D(b, loc, x, filter, wMat, op.getStrides(), op.getDilations(), res, ProductKind::BF16);
   if (Value bias = op.getBias())
-    acc = linalg::GenericOp::create(
-              b, loc, TypeRange{res}, ValueRange{acc, bias}, ValueRange{acc},
-              SmallVector<AffineMap>{b.getMultiDimIdentityMap(4), AffineMap::get(4, 0, {b.getAffineDimExpr(1)}, b.getContext()),
-                                     b.getMultiDimIdentityMap(4)},
-              SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-              [](OpBuilder &nb, Location nl, ValueRange a) {
-                linalg::YieldOp::create(nb, nl, (Value)arith::AddFOp::create(nb, nl, a[0], a[1]));
-              })
-              .getResult(0);
+    acc = combinePerChannel(b, loc, acc, bias, 1);
   return applyAct(b, loc, op, acc, op.getResidual());
 }
 
@@ -697,15 +689,7 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
       comp.push_back(int32_t(zp * wsum[f]));
     auto compT = RankedTensorType::get({F}, i32);
     Value c = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp)));
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{rtt(acc)}, ValueRange{acc, c}, ValueRange{acc},
-               SmallVector<AffineMap>{b.getMultiDimIdentityMap(r), AffineMap::get(r, 0, {b.getAffineDimExpr(1)}, b.getContext()),
-                                      b.getMultiDimIdentityMap(r)},
-               SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
-               [](OpBuilder &nb, Location nl, ValueRange a) {
-                 linalg::YieldOp::create(nb, nl, (Value)arith::SubIOp::create(nb, nl, a[0], a[1]));
-               })
-        .getResult(0);
+    return combinePerChannel(b, loc, acc, c, 1);
   }
   SmallVector<Value> dims{dimOf(b, loc, op.getInput(), 0)};
   for (int64_t i = 1; i < r; ++i)

@@ -22,6 +22,39 @@ using kiln::readI8Constant;
 
 namespace {
 
+/// The batch dims of a matmul's lhs `A` [..., M, K] folded into its rows:
+/// [BM, K] (`A` itself at rank 2); `ra` gets the reassociation, for
+/// unfoldRows.
+Value foldRows(OpBuilder &b, Location loc, Value A, SmallVectorImpl<ReassociationIndices> &ra) {
+  auto at = rtt(A);
+  int64_t r = at.getRank();
+  ra.assign({{}, {r - 1}});
+  for (int64_t i = 0; i < r - 1; ++i)
+    ra[0].push_back(i);
+  if (r == 2)
+    return A;
+  int64_t bm = 1;
+  for (int64_t i = 0; i < r - 1; ++i)
+    bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
+  return tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, at.getDimSize(r - 1)}, at.getElementType()),
+                                         A, ra);
+}
+
+/// `y` [BM, N] back to the result type `res` [..., M, N] of a matmul whose
+/// lhs `A` foldRows folded with `ra`.
+Value unfoldRows(OpBuilder &b, Location loc, Value y, Value A, RankedTensorType res,
+                 ArrayRef<ReassociationIndices> ra) {
+  auto at = rtt(A);
+  int64_t r = res.getRank();
+  if (r == 2)
+    return y;
+  SmallVector<OpFoldResult> os;
+  for (int64_t i = 0; i < r - 1; ++i)
+    os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
+  os.push_back(b.getIndexAttr(res.getDimSize(r - 1)));
+  return tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
+}
+
 /// nn.matmul on bf16 operands with an f32 result (kiln-nn-quantize's bf16
 /// layers): with a constant rhs [1..., K, N], the batch dims of lhs fold
 /// into M and the products accumulate in f32 in the kernel form of
@@ -62,38 +95,15 @@ FailureOr<Value> lowerBF16Matmul(PatternRewriter &b, nn::MatmulOp op) {
     b.eraseOp(f);
     return r;
   }
-  int64_t N = b2T.getDimSize(1);
-  // [..., M, K] -> [BM, K].
-  SmallVector<ReassociationIndices> ra{{}, {r - 1}};
-  for (int64_t i = 0; i < r - 1; ++i)
-    ra[0].push_back(i);
-  int64_t bm = 1;
-  for (int64_t i = 0; i < r - 1; ++i)
-    bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
-  Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, at.getDimSize(r - 1)}, bf16), A, ra);
+  SmallVector<ReassociationIndices> ra;
+  Value a2 = foldRows(b, loc, A, ra);
   Value y = int8Matmul(b, loc, a2, arith::ConstantOp::create(b, loc, b2T, w), ProductKind::BF16);
-  auto r2T = RankedTensorType::get({bm, N}, f32);
   if (Value bias = op.getBias())
-    y = linalg::GenericOp::create(
-            b, loc, TypeRange{r2T}, ValueRange{y, bias}, ValueRange{y},
-            SmallVector<AffineMap>{b.getMultiDimIdentityMap(2), AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext()),
-                                   b.getMultiDimIdentityMap(2)},
-            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-            [](OpBuilder &nb, Location nl, ValueRange a) {
-              linalg::YieldOp::create(nb, nl, (Value)arith::AddFOp::create(nb, nl, a[0], a[1]));
-            })
-            .getResult(0);
+    y = combinePerChannel(b, loc, y, bias, 1);
   Value residual = op.getResidual();
   if (residual && r != 2)
-    residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
-  y = applyAct(b, loc, op, y, residual);
-  if (r == 2)
-    return y;
-  SmallVector<OpFoldResult> os;
-  for (int64_t i = 0; i < r - 1; ++i)
-    os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
-  os.push_back(b.getIndexAttr(N));
-  return (Value)tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
+    residual = tensor::CollapseShapeOp::create(b, loc, rtt(y), residual, ra);
+  return unfoldRows(b, loc, applyAct(b, loc, op, y, residual), A, res, ra);
 }
 
 FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op) {
@@ -229,14 +239,8 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
   Type f32 = b.getF32Type();
   int64_t zp = op.getLhsZeroPoint();
   bool u = op.getLhsUnsigned();
-  // [..., M, K] -> [BM, K].
-  SmallVector<ReassociationIndices> ra{{}, {r - 1}};
-  for (int64_t i = 0; i < r - 1; ++i)
-    ra[0].push_back(i);
-  int64_t bm = 1;
-  for (int64_t i = 0; i < r - 1; ++i)
-    bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
-  Value a2 = r == 2 ? A : (Value)tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({bm, K}, at.getElementType()), A, ra);
+  SmallVector<ReassociationIndices> ra;
+  Value a2 = foldRows(b, loc, A, ra);
   SmallVector<Value> dims{dimOf(b, loc, a2, 0), cIdx(b, loc, N)};
   Value acc = int8Matmul(b, loc, a2, B, u ? ProductKind::U8 : ProductKind::S8);
   SmallVector<int64_t> wsum(N, 0);
@@ -252,19 +256,12 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
       for (int64_t j = 0; j < N; ++j)
         comp.push_back(int32_t(zp * wsum[j]));
       auto compT = RankedTensorType::get({N}, b.getI32Type());
-      Value c = arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp)));
-      y = linalg::GenericOp::create(
-              b, loc, TypeRange{rtt(acc)}, ValueRange{acc, c}, ValueRange{acc},
-              SmallVector<AffineMap>{b.getMultiDimIdentityMap(2), AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, b.getContext()),
-                                     b.getMultiDimIdentityMap(2)},
-              SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-              [](OpBuilder &nb, Location nl, ValueRange a) {
-                linalg::YieldOp::create(nb, nl, (Value)arith::SubIOp::create(nb, nl, a[0], a[1]));
-              })
-              .getResult(0);
+      y = combinePerChannel(
+          b, loc, acc, arith::ConstantOp::create(b, loc, compT, DenseElementsAttr::get(compT, ArrayRef<int32_t>(comp))),
+          1);
     }
   } else {
-    auto r2T = RankedTensorType::get({bm, N}, f32);
+    auto r2T = rtt(acc).clone(f32);
     y = dequantEpilogue(b, loc, acc, b.getMultiDimIdentityMap(2), wsum, zp, op.getLhsScale().convertToFloat(),
                         ws, op.getBias(), r2T, 1, dims);
     Value residual = op.getResidual();
@@ -272,13 +269,7 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
       residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
     y = applyAct(b, loc, op, y, residual);
   }
-  if (r == 2)
-    return y;
-  SmallVector<OpFoldResult> os;
-  for (int64_t i = 0; i < r - 1; ++i)
-    os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
-  os.push_back(b.getIndexAttr(N));
-  return (Value)tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
+  return unfoldRows(b, loc, y, A, res, ra);
 }
 
 /// nn.einsum: one linalg.generic whose loops are the equation's letters

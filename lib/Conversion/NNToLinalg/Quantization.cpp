@@ -78,6 +78,24 @@ void kiln::nn_to_linalg::yieldProduct(OpBuilder &nb, Location nl, Value w, Value
   linalg::YieldOp::create(nb, nl, r);
 }
 
+Value kiln::nn_to_linalg::combinePerChannel(OpBuilder &b, Location loc, Value acc, Value perChannel,
+                                            int64_t chanDim) {
+  auto t = rtt(acc);
+  int64_t r = t.getRank();
+  bool isFloat = isa<FloatType>(t.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{t}, ValueRange{acc, perChannel}, ValueRange{acc},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(r),
+                                    AffineMap::get(r, 0, {b.getAffineDimExpr(chanDim)}, b.getContext()),
+                                    b.getMultiDimIdentityMap(r)},
+             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               linalg::YieldOp::create(nb, nl, isFloat ? (Value)arith::AddFOp::create(nb, nl, a[0], a[1])
+                                                       : (Value)arith::SubIOp::create(nb, nl, a[0], a[1]));
+             })
+      .getResult(0);
+}
+
 Value kiln::nn_to_linalg::int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, ProductKind kind) {
   Type at = productAccType(b, kind);
   auto aT = rtt(a), bt = rtt(bMat);

@@ -212,6 +212,44 @@ struct QuantizationLowering : Lowering {
                                nullptr);
   }
 
+  /// A convolution node's geometry (convGeometry, quiet: the float
+  /// lowering reports its errors) and group count, for nn.qconv.
+  bool kernelConvGeometry(Operation *o, RankedTensorType xt, RankedTensorType wt, SmallVector<int64_t> &strides,
+                          SmallVector<int64_t> &dil, SmallVector<int64_t> &pads, int64_t &group) {
+    if (failed(convGeometry(o, xt, wt, strides, dil, pads, /*report=*/false)))
+      return false;
+    IntegerAttr groupAttr = o->getAttrOfType<IntegerAttr>("group");
+    group = groupAttr ? groupAttr.getInt() : 1;
+    return group >= 1 && wt.getDimSize(0) % group == 0;
+  }
+  /// The per-tensor zero point `zp` of an integer op's 8-bit input: a
+  /// constant goes to `in.zeroPoint`, a run-time one (DynamicQuantizeLinear's)
+  /// to `runtime` (in.zeroPoint 0).  False if it is not one value.
+  bool inputZeroPoint(Value zp, bool isUnsigned, QuantInput &in, Value &runtime) {
+    if (isNone(zp))
+      return true;
+    auto zt = rtt(zp);
+    if (!zt.hasStaticShape() || zt.getNumElements() != 1)
+      return false;
+    if (!scalarInt(zp, isUnsigned, in.zeroPoint)) {
+      in.zeroPoint = 0;
+      runtime = zp;
+    }
+    return true;
+  }
+  /// acc - zp * wsum, the run-time zero point `zp`'s term (wsum: the
+  /// weights' sum per output channel, along dim `chanDim` of `acc`, whose
+  /// type is `res`; `x`: the input, for the zero point's shape).
+  Value subtractZeroPointTerm(Value acc, Value zp, bool isUnsigned, Value x, ArrayRef<int32_t> wsum,
+                              int64_t chanDim, RankedTensorType res) {
+    SmallVector<int64_t> shape(res.getRank(), 1);
+    shape[chanDim] = wsum.size();
+    auto wsT = RankedTensorType::get(shape, b.getI32Type());
+    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, wsum));
+    Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(zp, isUnsigned), rtt(x), 0), ws, wsT);
+    return binary(b, loc, nn::BinaryKind::sub, acc, term, res);
+  }
+
   /// MatMulInteger with constant 2-D weights (their zero point, per tensor
   /// or per column, folded into them where the difference fits int8) and
   /// an 8-bit A with a per-tensor zero point: the exact int32 accumulators
@@ -230,30 +268,17 @@ struct QuantizationLowering : Lowering {
       return Value();
     QuantInput in{A, 1.0, 0, ua};
     Value runtimeZp;
-    if (!isNone(azp)) {
-      auto zt = rtt(azp);
-      if (!zt.hasStaticShape() || zt.getNumElements() != 1)
-        return Value();
-      if (!scalarInt(azp, ua, in.zeroPoint)) {
-        in.zeroPoint = 0;
-        runtimeZp = azp;
-      }
-    }
-    Type i32 = b.getI32Type();
-    Value acc = qmatmulOnKernel(in, {K, N}, wq, SmallVector<float>(N, 1.f), Value(), res.clone(i32), "matmul_integer");
+    if (!inputZeroPoint(azp, ua, in, runtimeZp))
+      return Value();
+    auto rt = res.clone(b.getI32Type());
+    Value acc = qmatmulOnKernel(in, {K, N}, wq, SmallVector<float>(N, 1.f), Value(), rt, "matmul_integer");
     if (!runtimeZp)
       return acc;
-    int64_t r = res.getRank();
     SmallVector<int32_t> wsum(N, 0);
     for (int64_t k = 0; k < K; ++k)
       for (int64_t n = 0; n < N; ++n)
         wsum[n] += wq[k * N + n];
-    SmallVector<int64_t> shape(r, 1);
-    shape[r - 1] = N;
-    auto wsT = RankedTensorType::get(shape, i32);
-    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, ArrayRef<int32_t>(wsum)));
-    Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(runtimeZp, ua), at, 0), ws, wsT);
-    return binary(b, loc, nn::BinaryKind::sub, acc, term, res.clone(i32));
+    return subtractZeroPointTerm(acc, runtimeZp, ua, A, wsum, rt.getRank() - 1, rt);
   }
 
   /// ConvInteger likewise (nn.qconv with an i32 result): constant 8-bit
@@ -273,25 +298,14 @@ struct QuantizationLowering : Lowering {
     if (!int8Weights(W, wzp, uw, F, [&](size_t i) { return int64_t(i) / per; }, wq))
       return Value();
     SmallVector<int64_t> strides, dil, pads;
-    if (failed(convGeometry(o, xt, wt, strides, dil, pads, /*report=*/false)))
-      return Value();
-    IntegerAttr groupAttr = o->getAttrOfType<IntegerAttr>("group");
-    int64_t group = groupAttr ? groupAttr.getInt() : 1;
-    if (F % group != 0)
+    int64_t group;
+    if (!kernelConvGeometry(o, xt, wt, strides, dil, pads, group))
       return Value();
     QuantInput in{X, 1.0, 0, ux};
     Value runtimeZp;
-    if (!isNone(xzp)) {
-      auto zt = rtt(xzp);
-      if (!zt.hasStaticShape() || zt.getNumElements() != 1)
-        return Value();
-      if (!scalarInt(xzp, ux, in.zeroPoint)) {
-        if (llvm::any_of(pads, [](int64_t p) { return p != 0; }))
-          return Value();
-        in.zeroPoint = 0;
-        runtimeZp = xzp;
-      }
-    }
+    if (!inputZeroPoint(xzp, ux, in, runtimeZp) ||
+        (runtimeZp && llvm::any_of(pads, [](int64_t p) { return p != 0; })))
+      return Value();
     Type i32 = b.getI32Type();
     Value acc = qconvOnKernel(in, wt.getShape(), wq, SmallVector<float>(F, 1.f), Value(), strides, dil, pads, group,
                               res.clone(i32), "conv_integer");
@@ -301,12 +315,7 @@ struct QuantizationLowering : Lowering {
     for (int64_t f = 0; f < F; ++f)
       for (int64_t i = 0; i < per; ++i)
         wsum[f] += wq[f * per + i];
-    SmallVector<int64_t> shape(res.getRank(), 1);
-    shape[1] = F;
-    auto wsT = RankedTensorType::get(shape, i32);
-    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, ArrayRef<int32_t>(wsum)));
-    Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(runtimeZp, ux), xt, 0), ws, wsT);
-    return binary(b, loc, nn::BinaryKind::sub, acc, term, res.clone(i32));
+    return subtractZeroPointTerm(acc, runtimeZp, ux, X, wsum, 1, res.clone(i32));
   }
 
   /// QLinearMatMul with constant per-tensor input quantization and a
@@ -359,11 +368,8 @@ struct QuantizationLowering : Lowering {
       bias = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), bf, "qlinear_bias");
     }
     SmallVector<int64_t> strides, dil, pads;
-    if (failed(convGeometry(c, xt, wt, strides, dil, pads, /*report=*/false)))
-      return Value();
-    IntegerAttr groupAttr = c->getAttrOfType<IntegerAttr>("group");
-    int64_t group = groupAttr ? groupAttr.getInt() : 1;
-    if (F % group != 0)
+    int64_t group;
+    if (!kernelConvGeometry(c, xt, wt, strides, dil, pads, group))
       return Value();
     Value y = qconvOnKernel(in, wt.getShape(), wq, ws, bias, strides, dil, pads, group, res.clone(b.getF32Type()),
                             "qlinear");
