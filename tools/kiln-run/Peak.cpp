@@ -60,7 +60,62 @@ __attribute__((target("avx2,fma"))) float loop256(long iters) {
   _mm256_store_ps(out, s);
   return out[0] + out[7];
 }
+
+// vpdpbusd: each of the 16 i32 lanes adds four u8 x s8 products.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) float loopVnni(long iters) {
+#define DECL(i) __m512i a##i = _mm512_set1_epi32(i);
+  KILN_REP16(DECL)
+#undef DECL
+  const __m512i x = _mm512_set1_epi8(1), w = _mm512_set1_epi8(-1);
+  for (long n = 0; n < iters; ++n) {
+#define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, x, w);
+    KILN_REP16(STEP)
+#undef STEP
+  }
+  __m512i s = _mm512_setzero_si512();
+#define SUM(i) s = _mm512_add_epi32(s, a##i);
+  KILN_REP16(SUM)
+#undef SUM
+  return float(_mm512_reduce_add_epi32(s));
+}
+
+// vdpbf16ps: each of the 16 f32 lanes adds two bf16 x bf16 products.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) float loopBf16(long iters) {
+#define DECL(i) __m512 a##i = _mm512_set1_ps(0.001f * (i + 1));
+  KILN_REP16(DECL)
+#undef DECL
+  const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80), w = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+  for (long n = 0; n < iters; ++n) {
+#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, x, w);
+    KILN_REP16(STEP)
+#undef STEP
+  }
+  __m512 s = _mm512_setzero_ps();
+#define SUM(i) s = _mm512_add_ps(s, a##i);
+  KILN_REP16(SUM)
+#undef SUM
+  return _mm512_reduce_add_ps(s);
+}
 #endif
+
+/// The best rate of `loop` (`opsPerIter` operations per iteration) over
+/// batches of 2^20 iterations for about `seconds`; the time taken.
+double bestRate(float (*loop)(long), double opsPerIter, double seconds, double &taken) {
+  const long iters = 1L << 20;
+  const double opsPerBatch = opsPerIter * static_cast<double>(iters);
+  volatile float sink = 0;
+  const auto start = Clock::now();
+  double best = 0;
+  do {
+    const auto t0 = Clock::now();
+    sink = sink + loop(iters);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (s > 0 && opsPerBatch / s > best)
+      best = opsPerBatch / s;
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  taken = std::chrono::duration<double>(Clock::now() - start).count();
+  return best;
+}
 
 // Without FMA: a multiply and an add per lane (2 FLOPs, two instructions).
 float loopGeneric(long iters) {
@@ -99,19 +154,25 @@ kiln::run::Peak kiln::run::measurePeak(double seconds) {
 #else
   p.isa = "generic (mul+add)";
 #endif
-  const long iters = 1L << 20;
-  const double flopsPerBatch = 2.0 * 16 * p.lanes * static_cast<double>(iters);
-  volatile float sink = 0;
-  const auto start = Clock::now();
-  double best = 0;
-  do {
-    const auto t0 = Clock::now();
-    sink = sink + loop(iters);
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (s > 0 && flopsPerBatch / s > best)
-      best = flopsPerBatch / s;
-  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  const double best = bestRate(loop, 2.0 * 16 * p.lanes, seconds, p.seconds);
   p.gflops = best / 1e9;
-  p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return p;
+}
+
+std::vector<kiln::run::DotPeak> kiln::run::measureDotPeaks(double seconds) {
+  std::vector<DotPeak> peaks;
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  double taken = 0;
+  bool bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  // 16 instructions per iteration, 16 lanes each: 4 (int8) or 2 (bf16)
+  // multiply-adds per lane.
+  if (bw && __builtin_cpu_supports("avx512vnni"))
+    peaks.push_back({"int8", "vpdpbusd", bestRate(loopVnni, 2.0 * 16 * 16 * 4, seconds, taken) / 1e9});
+  if (bw && __builtin_cpu_supports("avx512bf16"))
+    peaks.push_back({"bf16", "vdpbf16ps", bestRate(loopBf16, 2.0 * 16 * 16 * 2, seconds, taken) / 1e9});
+#else
+  (void)seconds;
+#endif
+  return peaks;
 }

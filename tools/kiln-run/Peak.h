@@ -9,6 +9,8 @@
 #ifndef KILN_RUN_PEAK_H
 #define KILN_RUN_PEAK_H
 
+#include <vector>
+
 namespace kiln::run {
 
 struct Peak {
@@ -20,6 +22,17 @@ struct Peak {
 
 /// Measures for about `seconds` on the calling thread.
 Peak measurePeak(double seconds);
+
+/// One core's peak of a low-precision dot-product instruction the CPU has
+/// (the ones Kiln's quantized kernels use): AVX-512 VNNI `vpdpbusd` (int8:
+/// 64 u8 x s8 multiply-adds per instruction) and AVX512_BF16 `vdpbf16ps`
+/// (bf16: 32 per instruction), measured like measurePeak.
+struct DotPeak {
+  const char *precision = ""; // "int8", "bf16"
+  const char *instruction = "";
+  double gops = 0;            // GOP/s (2 per multiply-add)
+};
+std::vector<DotPeak> measureDotPeaks(double seconds);
 
 } // namespace kiln::run
 

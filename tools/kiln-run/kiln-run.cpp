@@ -104,7 +104,9 @@ options:
   --profile-json FILE
                    also write the whole profile as JSON to FILE (implies
                    --profile)
-  --peak           measure and print one core's fp32 multiply-add peak
+  --peak           measure and print one core's fp32 multiply-add peak (and,
+                   where the CPU has them, the int8 vpdpbusd and bf16
+                   vdpbf16ps peaks of the quantized kernels)
                    (GFLOP/s, the widest FMA vectors the CPU has) and exit;
                    takes no model
   -v, --verbose    print the model signature and per-run details
@@ -1117,6 +1119,10 @@ int run(int argc, char **argv) {
     const kiln::run::Peak p = kiln::run::measurePeak(0.5);
     std::printf("peak: %.1f GFLOP/s fp32 on one core (%s, %d lanes, measured over %.2f s)\n",
                 p.gflops, p.isa, p.lanes, p.seconds);
+    // The quantized kernels' instructions, where the CPU has them.
+    for (const kiln::run::DotPeak &d : kiln::run::measureDotPeaks(0.25))
+      std::printf("peak: %.1f GOP/s %s on one core (%s, %.2f times fp32)\n", d.gops, d.precision, d.instruction,
+                  p.gflops > 0 ? d.gops / p.gflops : 0.0);
     return kPass;
   }
   if (positional.size() != 1)
