@@ -653,53 +653,85 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   };
   int32_t numOutputs = (int32_t)entry.getNumResults();
 
+  // Rewrites `m`'s layers to the precisions `prec` (kiln-nn-quantize;
+  // int8 layers with their calibrated ranges).
+  Builder b(module.getContext());
+  auto applyChoice = [&](ModuleOp m, const std::vector<std::string> &prec) -> LogicalResult {
+    SmallVector<Operation *> mops = quant::quantizableLayers(m);
+    for (size_t i = 0; i < mops.size(); ++i) {
+      mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
+      mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(prec[i]));
+    }
+    PassManager pm(m.getContext());
+    pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
+    return pm.run(m);
+  };
+  // Compiles the model with the precisions `prec`, runs it on --eval-data
+  // (the predictions into `pred`) and, with `timeLayers`, records each
+  // layer's steady-state time in its precision.
+  int libs = 0;
+  auto runChoice = [&](const std::vector<std::string> &prec, std::vector<int64_t> &pred,
+                       bool timeLayers) -> LogicalResult {
+    std::string path = libPath("quantized" + std::to_string(libs++) + ".so");
+    {
+      OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+      if (failed(applyChoice(*clone, prec)) || failed(compile(*clone, path, /*profile=*/true)))
+        return failure();
+    }
+    Model qm;
+    if (failed(loadLib(path, qm)) || failed(collectPredictions(qm.m, eval, "--eval-data", pred)))
+      return failure();
+    if (timeLayers) {
+      std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
+      for (size_t i = 0; i < layers.size(); ++i)
+        if (auto it = t.find(layers[i].name); it != t.end())
+          (prec[i] == "fp32" ? layers[i].fp32Ns : prec[i] == "bf16" ? layers[i].bf16Ns : layers[i].int8Ns) =
+              it->second;
+    }
+    return success();
+  };
+  // One evaluated choice against fp32 on --eval-data: agreement, fp32's
+  // and its top-1 (labels), its loss in points (top-1 drop, or disagreement
+  // without labels).
+  std::vector<int64_t> labels;
+  for (const auto &smp : eval.samples)
+    labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
+  struct Eval {
+    size_t agree = 0, correct = 0, c32 = 0;
+    double loss = 0;
+  };
+  auto compare = [&](const std::vector<int64_t> &fp32Pred, const std::vector<int64_t> &pred) {
+    Eval e;
+    size_t n = fp32Pred.size();
+    for (size_t i = 0; i < n; ++i) {
+      e.agree += pred[i] == fp32Pred[i];
+      if (eval.labeled) {
+        e.c32 += fp32Pred[i] == labels[i];
+        e.correct += pred[i] == labels[i];
+      }
+    }
+    e.loss = eval.labeled ? 100.0 * (double(e.c32) - double(e.correct)) / n : 100.0 * (n - e.agree) / n;
+    return e;
+  };
+
   if (opts.mode == "bf16") {
     // Every layer in bf16; with --eval-data, the fp32 and the bf16 library
     // run on it (and are timed per layer) for the report.
-    auto applyBF16 = [&](ModuleOp m) -> LogicalResult {
-      Builder b(m.getContext());
-      for (Operation *op : quant::quantizableLayers(m))
-        op->setAttr(quant::kPrecisionAttr, b.getStringAttr("bf16"));
-      PassManager pm(m.getContext());
-      pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
-      return pm.run(m);
-    };
+    std::vector<std::string> all(layers.size(), "bf16");
     for (Layer &l : layers)
       l.precision = "bf16";
     llvm::json::Object evalJson;
     if (!opts.evalData.empty()) {
       phases.begin("quantization: evaluation");
-      std::vector<int64_t> pred[2], labels;
-      for (int v = 0; v < 2; ++v) {
-        std::string path = libPath(v ? "bf16.so" : "fp32.so");
-        {
-          OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-          if ((v && failed(applyBF16(*clone))) || failed(compile(*clone, path, /*profile=*/true)))
-            return failure();
-        }
-        Model m;
-        if (failed(loadLib(path, m)) || failed(collectPredictions(m.m, eval, "--eval-data", pred[v])))
-          return failure();
-        std::map<std::string, double> t = steadyProfileNs(m.m, eval.samples.front());
-        for (Layer &l : layers)
-          if (auto it = t.find(l.name); it != t.end())
-            (v ? l.bf16Ns : l.fp32Ns) = it->second;
-      }
-      for (const auto &smp : eval.samples)
-        labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
-      size_t n = pred[0].size(), c32 = 0, correct = 0, agree = 0;
-      for (size_t i = 0; i < n; ++i) {
-        agree += pred[1][i] == pred[0][i];
-        if (eval.labeled) {
-          c32 += pred[0][i] == labels[i];
-          correct += pred[1][i] == labels[i];
-        }
-      }
-      double loss = eval.labeled ? 100.0 * (double(c32) - double(correct)) / n : 100.0 * (n - agree) / n;
-      printEvaluation(n, c32, agree, correct, loss, eval.labeled, "bf16", opts, evalJson);
+      std::vector<int64_t> fp32Pred, pred;
+      if (failed(runChoice(std::vector<std::string>(layers.size(), "fp32"), fp32Pred, true)) ||
+          failed(runChoice(all, pred, true)))
+        return failure();
+      Eval e = compare(fp32Pred, pred);
+      printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled, "bf16", opts, evalJson);
     }
     phases.begin("quantization: rewrite");
-    if (failed(applyBF16(module)))
+    if (failed(applyChoice(module, all)))
       return failure();
     return writeReport(layers, kept, opts, evalJson);
   }
@@ -829,64 +861,20 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   // kernels, bf16 is measured faster than fp32 for the layer and all-bf16
   // keeps the budget (--mixed-fallback=auto), else fp32.  Each candidate
   // is compiled and run.
-  Builder b(module.getContext());
-  auto applyChoice = [&](ModuleOp m, const std::vector<std::string> &prec) -> LogicalResult {
-    SmallVector<Operation *> mops = quant::quantizableLayers(m);
-    for (size_t i = 0; i < mops.size(); ++i) {
-      mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
-      mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(prec[i]));
-    }
-    PassManager pm(m.getContext());
-    pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
-    return pm.run(m);
-  };
   std::vector<std::string> choice(ops.size(), "int8");
   llvm::json::Object evalJson;
   if (!opts.evalData.empty()) {
     phases.begin("quantization: evaluation");
-    std::vector<int64_t> fp32Pred, labels;
+    std::vector<int64_t> fp32Pred;
     Model fm;
     if (failed(loadLib(libPath("calibration.so"), fm)) ||
         failed(collectPredictions(fm.m, eval, "--eval-data", fp32Pred)))
       return failure();
-    for (const auto &smp : eval.samples)
-      labels.insert(labels.end(), smp.labels.begin(), smp.labels.end());
-    size_t n = fp32Pred.size(), c32 = 0;
-    if (eval.labeled)
-      for (size_t i = 0; i < n; ++i)
-        c32 += fp32Pred[i] == labels[i];
-    // One evaluated choice: agreement with fp32 and (labels) top-1; its
-    // loss in points (top-1 drop, or disagreement without labels).
-    struct Eval {
-      size_t agree = 0, correct = 0;
-      double loss = 0;
-    };
-    int evals = 0;
     auto evaluate = [&](const std::vector<std::string> &prec, Eval &e, bool timeLayers) -> LogicalResult {
-      std::string qpath = libPath("quantized" + std::to_string(evals++) + ".so");
-      {
-        OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-        if (failed(applyChoice(*clone, prec)) || failed(compile(*clone, qpath, /*profile=*/true)))
-          return failure();
-      }
-      Model qm;
       std::vector<int64_t> pred;
-      if (failed(loadLib(qpath, qm)) || failed(collectPredictions(qm.m, eval, "--eval-data", pred)))
+      if (failed(runChoice(prec, pred, timeLayers)))
         return failure();
-      e = Eval();
-      for (size_t i = 0; i < n; ++i) {
-        e.agree += pred[i] == fp32Pred[i];
-        if (eval.labeled)
-          e.correct += pred[i] == labels[i];
-      }
-      e.loss = eval.labeled ? 100.0 * (double(c32) - double(e.correct)) / n : 100.0 * (n - e.agree) / n;
-      if (timeLayers) {
-        std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
-        for (size_t i = 0; i < layers.size(); ++i)
-          if (auto it = t.find(layers[i].name); it != t.end())
-            (prec[i] == "fp32" ? layers[i].fp32Ns : prec[i] == "bf16" ? layers[i].bf16Ns : layers[i].int8Ns) =
-                it->second;
-      }
+      e = compare(fp32Pred, pred);
       return success();
     };
     Eval e;
@@ -966,8 +954,8 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       if (failed(evaluate(choice, e, false)))
         return failure();
     }
-    printEvaluation(n, c32, e.agree, e.correct, e.loss, eval.labeled, opts.mode == "mixed" ? "mixed" : "int8", opts,
-                    evalJson);
+    printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled,
+                    opts.mode == "mixed" ? "mixed" : "int8", opts, evalJson);
   }
   for (size_t i = 0; i < layers.size(); ++i)
     layers[i].precision = choice[i];
