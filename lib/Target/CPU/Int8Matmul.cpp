@@ -68,9 +68,10 @@ bool extOfArg(Value v, unsigned argNo, bool &isSigned) {
 
 /// Whether `g` (buffers, two inputs, one init) has `parallel` parallel
 /// loops then one or more reductions, `maps`, and the body acc +
-/// extsi(weight) * ext(activation) (in either order; i32), or (`bf16`) acc
-/// + extf(weight) * extf(activation) (f32): the weight is input `wArg`, the
-/// activation input 1 - wArg, sign-extended when `xSigned`.
+/// extsi(weight) * ext(activation) (in either order), or (`bf16`) acc +
+/// extf(weight) * extf(activation): the weight is input `wArg`, the
+/// activation input 1 - wArg, sign-extended when `xSigned`.  (The element
+/// types are matchProduct's to check, on the operands.)
 bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps, unsigned wArg, bool &xSigned,
                bool &bf16) {
   if (!g.hasPureBufferSemantics() || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
@@ -90,10 +91,6 @@ bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps,
     std::swap(acc, prod);
   Operation *mul = prod.getDefiningOp();
   if (acc != body.getArgument(2) || !mul || !(bf16 ? isa<arith::MulFOp>(mul) : isa<arith::MulIOp>(mul)))
-    return false;
-  Type in = bf16 ? (Type)BFloat16Type::get(g.getContext()) : (Type)IntegerType::get(g.getContext(), 8);
-  if (acc.getType() != (bf16 ? (Type)Float32Type::get(g.getContext()) : (Type)IntegerType::get(g.getContext(), 32)) ||
-      body.getArgument(0).getType() != in || body.getArgument(1).getType() != in)
     return false;
   bool wSigned = false;
   Value w = mul->getOperand(0), x = mul->getOperand(1);
@@ -162,6 +159,10 @@ struct Product {
   /// Reduction elements per 32-bit lane of the dot instruction: four int8
   /// (a quad) or two bf16 (a pair).
   int64_t G() const { return bf16 ? 2 : 4; }
+  /// The element types: of the input and weights (i8 or bf16), of the
+  /// accumulators (i32 or f32).
+  Type inType(MLIRContext *ctx) const { return bf16 ? (Type)BFloat16Type::get(ctx) : (Type)IntegerType::get(ctx, 8); }
+  Type accType(MLIRContext *ctx) const { return bf16 ? (Type)Float32Type::get(ctx) : (Type)IntegerType::get(ctx, 32); }
   /// Groups of G elements of the reduction (K or C), the last one partial.
   int64_t quads() const { return (L + G() - 1) / G(); }
 };
@@ -169,17 +170,14 @@ struct Product {
 bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
   MLIRContext *ctx = g.getContext();
   auto D = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  // The element types, once isProduct has told int8 from bf16.
-  auto in = [&] { return p.bf16 ? (Type)BFloat16Type::get(ctx) : (Type)IntegerType::get(ctx, 8); };
-  auto acc = [&] { return p.bf16 ? (Type)Float32Type::get(ctx) : (Type)IntegerType::get(ctx, 32); };
   if (g.getNumLoops() == 3) {
     MemRefType wt;
     if (!isProduct(g, 2, {AffineMap::get(3, 0, {D(0), D(2)}, ctx), AffineMap::get(3, 0, {D(2), D(1)}, ctx),
                           AffineMap::get(3, 0, {D(0), D(1)}, ctx)},
                    1, p.xSigned, p.bf16) ||
-        !isOperand(g.getDpsInputs()[0].getType(), in(), 2, false) || !isOperand(g.getDpsInits()[0].getType(), acc(), 2, false))
+        !isOperand(g.getDpsInputs()[0].getType(), p.inType(ctx), 2, false) || !isOperand(g.getDpsInits()[0].getType(), p.accType(ctx), 2, false))
       return false;
-    p.w = constantGlobalOf(g.getDpsInputs()[1], in(), symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[1], p.inType(ctx), symbols, wt);
     if (!p.w || wt.getRank() != 2)
       return false;
     p.form = Product::Matmul;
@@ -191,9 +189,9 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
     if (!isProduct(g, 3, {AffineMap::get(4, 0, {D(1), D(3)}, ctx), AffineMap::get(4, 0, {D(0), D(3), D(2)}, ctx),
                           AffineMap::get(4, 0, {D(0), D(1), D(2)}, ctx)},
                    0, p.xSigned, p.bf16) ||
-        !isOperand(g.getDpsInputs()[1].getType(), in(), 3, true) || !isOperand(g.getDpsInits()[0].getType(), acc(), 3, true))
+        !isOperand(g.getDpsInputs()[1].getType(), p.inType(ctx), 3, true) || !isOperand(g.getDpsInits()[0].getType(), p.accType(ctx), 3, true))
       return false;
-    p.w = constantGlobalOf(g.getDpsInputs()[0], in(), symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[0], p.inType(ctx), symbols, wt);
     if (!p.w || wt.getRank() != 2)
       return false;
     p.form = Product::Columns;
@@ -212,9 +210,9 @@ bool matchProduct(linalg::GenericOp g, SymbolTable &symbols, Product &p) {
                           AffineMap::get(7, 0, {D(0), D(4), D(2) + D(5) * *d0, D(3) + D(6) * *d1}, ctx),
                           AffineMap::get(7, 0, {D(0), D(1), D(2), D(3)}, ctx)},
                    0, p.xSigned, p.bf16) ||
-        !isOperand(g.getDpsInputs()[1].getType(), in(), 4, true) || !isOperand(g.getDpsInits()[0].getType(), acc(), 4, true))
+        !isOperand(g.getDpsInputs()[1].getType(), p.inType(ctx), 4, true) || !isOperand(g.getDpsInits()[0].getType(), p.accType(ctx), 4, true))
       return false;
-    p.w = constantGlobalOf(g.getDpsInputs()[0], in(), symbols, wt);
+    p.w = constantGlobalOf(g.getDpsInputs()[0], p.inType(ctx), symbols, wt);
     auto xt = cast<MemRefType>(g.getDpsInputs()[1].getType()), ct = cast<MemRefType>(g.getDpsInits()[0].getType());
     if (!p.w || wt.getRank() != 4 || llvm::any_of(xt.getShape().drop_front(), ShapedType::isDynamic) ||
         llvm::any_of(ct.getShape().drop_front(), ShapedType::isDynamic))
@@ -605,12 +603,12 @@ struct VnniEmitter {
   /// (the AVX2 form has 16 256-bit registers, not 32 512-bit ones).
   int64_t rowsPerTile() const { return vnni || p.bf16 ? kRows : kRows / 2; }
   int64_t filtersPerTile() const { return vnni || p.bf16 ? kFilterRows : kFilterRows / 2; }
-  Type inT = p.bf16 ? (Type)b.getBF16Type() : (Type)b.getI8Type();
+  Type inT = p.inType(b.getContext());
   /// 16 words (the packed weights), 16 accumulators (i32 or f32), one dot
   /// operand (64 bytes or 32 bf16: 16 words of G elements), one input row
   /// of 16 elements, a mask.
   VectorType v16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 32));
-  VectorType a16 = VectorType::get({kLanes}, p.bf16 ? (Type)b.getF32Type() : (Type)b.getI32Type());
+  VectorType a16 = VectorType::get({kLanes}, p.accType(b.getContext()));
   VectorType v64 = VectorType::get({p.G() * kLanes}, inT);
   VectorType b16 = VectorType::get({kLanes}, inT);
   VectorType m16 = VectorType::get({kLanes}, IntegerType::get(b.getContext(), 1));
@@ -762,14 +760,14 @@ struct MatmulEmitter : VnniEmitter {
     auto v4 = VectorType::get({p.G()}, inT);
     Value bytes;
     if (partial) {
-      Value pad = p.xSigned && !p.bf16 ? (Value)arith::ConstantIntOp::create(b, loc, b.getI8Type(), -128) : inZero();
+      Value pad = p.xSigned ? (Value)arith::ConstantIntOp::create(b, loc, b.getI8Type(), -128) : inZero();
       bytes = vector::TransferReadOp::create(b, loc, v4, p.x, ValueRange{row, k}, pad, ArrayRef<bool>{false});
     } else {
       bytes = vector::LoadOp::create(b, loc, v4, p.x, ValueRange{row, k});
     }
     Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes);
     Value s = vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
-    if (p.xSigned && !p.bf16)
+    if (p.xSigned)
       s = arith::XOrIOp::create(b, loc, s, arith::ConstantIntOp::create(b, loc, b.getI32Type(), int64_t(0x80808080u)));
     return broadcast4(s);
   }
@@ -807,7 +805,7 @@ struct MatmulEmitter : VnniEmitter {
         if (lanes[h] == 0)
           continue;
         Value v = acc[2 * r + h];
-        if (p.xSigned && !p.bf16) // (x + 128) * w summed: subtract 128 * sum_k w
+        if (p.xSigned) // (x + 128) * w summed: subtract 128 * sum_k w
           v = arith::SubIOp::create(b, loc, v, vector::LoadOp::create(b, loc, v16, bias, ValueRange{pan, idx(h * kLanes)}));
         store(v, ValueRange{rowIdx[r], cols[h]}, lanes[h]);
       }
@@ -943,7 +941,7 @@ struct ConvEmitter : VnniEmitter {
     }
     for (int64_t r = 0; r < rows; ++r) {
       Value rb;
-      if (p.xSigned && !p.bf16)
+      if (p.xSigned)
         rb = vector::BroadcastOp::create(b, loc, v16, memref::LoadOp::create(b, loc, bias, ValueRange{fIdx[r]}));
       for (int64_t h = 0; h < 2; ++h) {
         if (lanes[h] == 0)
@@ -1045,7 +1043,7 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
                                              pb.getDefiningOp<memref::GetGlobalOp>().getName());
       } else {
         std::vector<char> storage;
-        Type et = p.bf16 ? (Type)b.getBF16Type() : (Type)b.getI8Type();
+        Type et = p.inType(b.getContext());
         int64_t bytes = et.getIntOrFloatBitWidth() / 8;
         ArrayRef<char> raw = rawConstantData(p.w, et, p.F * p.L * T, storage);
         if ((int64_t)raw.size() < p.F * p.L * T * bytes)
