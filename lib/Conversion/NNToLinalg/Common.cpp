@@ -8,6 +8,8 @@
 #include "Common.h"
 #include "RuntimeChecks.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
+
 using namespace mlir;
 
 namespace kiln::nn_to_linalg {
@@ -650,6 +652,24 @@ Value qGeneric(OpBuilder &b, Location loc, RankedTensorType res, Value init, Val
                                      linalg::YieldOp::create(nb, nl, body(nb, nl, args));
                                    })
       .getResult(0);
+}
+
+Value retypedConstant(OpBuilder &b, Location loc, Value c, RankedTensorType t) {
+  auto k = c.getDefiningOp<arith::ConstantOp>();
+  if (!k || !t.hasStaticShape())
+    return Value();
+  if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
+    return arith::ConstantOp::create(b, loc, t, d.reshape(t));
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
+    return arith::ConstantOp::create(b, loc, t, DenseResourceElementsAttr::get(t, r.getRawHandle()));
+  return Value();
+}
+
+Value extendToF32(OpBuilder &b, Location loc, Value v) {
+  Type f32 = b.getF32Type();
+  return elementwise(b, loc, rtt(v).clone(f32), ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::ExtFOp::create(nb, nl, f32, a[0]);
+  });
 }
 
 } // namespace kiln::nn_to_linalg

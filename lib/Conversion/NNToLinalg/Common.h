@@ -233,6 +233,16 @@ Value int8Matmul(OpBuilder &b, Location loc, Value a, Value bMat, ProductKind ki
 /// int8/bf16 convolution micro-kernel recognizes.
 Value int8WeightsProduct(OpBuilder &b, Location loc, Value w, Value cols, ProductKind kind);
 
+/// A constant `c` (arith.constant, dense or a resource blob) re-typed as
+/// `t` (static, the same element count) over the same data, or null: a
+/// collapse_shape of a resource constant does not fold, and a kernel would
+/// read its weights through the collapsed view.
+Value retypedConstant(OpBuilder &b, Location loc, Value c, RankedTensorType t);
+
+/// `v` (bf16) extended to f32, exactly (an elementwise linalg.generic): the
+/// operands of a bf16 layer without a kernel form, for the f32 lowering.
+Value extendToF32(OpBuilder &b, Location loc, Value v);
+
 /// `acc` with `perChannel[c]` (1-D, c the dim `chanDim` of `acc`) added
 /// (float) or subtracted (integer), in place: one elementwise
 /// linalg.generic with `acc` as input and init (a bias after a kernel

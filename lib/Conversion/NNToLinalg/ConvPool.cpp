@@ -12,7 +12,6 @@
 #include "Common.h"
 #include "Patterns.h"
 #include "kiln/Transforms/ConstantUtils.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -603,39 +602,27 @@ FailureOr<Value> lowerBF16Conv(PatternRewriter &b, nn::ConvOp op) {
   Location loc = op.getLoc();
   auto res = rtt(op.getResult());
   auto xt = rtt(op.getInput()), wt = rtt(op.getFilter());
-  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  Type bf16 = b.getBF16Type();
   if (!res.getElementType().isF32() || xt.getElementType() != bf16 || wt.getElementType() != bf16)
     return b.notifyMatchFailure(op, "a bf16 convolution needs bf16 input and filter and an f32 result");
   Value filter = op.getFilter();
-  DenseElementsAttr dense;
-  DenseResourceElementsAttr blob;
-  if (auto c = filter.getDefiningOp<arith::ConstantOp>()) {
-    dense = dyn_cast<DenseElementsAttr>(c.getValue());
-    blob = dyn_cast<DenseResourceElementsAttr>(c.getValue());
-  }
-  if (res.getRank() != 4 || op.getGroups() != 1 || !wt.hasStaticShape() || (!dense && !blob) ||
-      !genericConvIsStatic(wt, 1, res)) {
-    auto ext = [&](Value v) {
-      return elementwise(b, loc, rtt(v).clone(f32), ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        return arith::ExtFOp::create(nb, nl, f32, a[0]);
-      });
-    };
+  // The filter as [F, C*KH*KW] (the same data), for the gathered windows.
+  Value wm;
+  if (res.getRank() == 4 && op.getGroups() == 1 && wt.hasStaticShape() && genericConvIsStatic(wt, 1, res))
+    wm = retypedConstant(b, loc, filter, RankedTensorType::get({wt.getDimSize(0), wt.getNumElements() / wt.getDimSize(0)}, bf16));
+  if (!wm) {
     // (The float op is lowered here: the walk that lowers nn ops does not
     // visit the ops a lowering creates.)
-    auto f = nn::ConvOp::create(b, loc, res, ext(op.getInput()), ext(filter), op.getBias(), op.getResidual(),
-                                op.getStridesAttr(), op.getDilationsAttr(), op.getPadsAttr(), op.getGroupsAttr(),
-                                op.getActAttr(), op.getActAlphaAttr(), op.getActBetaAttr());
+    auto f = nn::ConvOp::create(b, loc, res, extendToF32(b, loc, op.getInput()), extendToF32(b, loc, filter),
+                                op.getBias(), op.getResidual(), op.getStridesAttr(), op.getDilationsAttr(),
+                                op.getPadsAttr(), op.getGroupsAttr(), op.getActAttr(), op.getActAlphaAttr(),
+                                op.getActBetaAttr());
     FailureOr<Value> r = lowerConv(b, f);
     b.eraseOp(f);
     return r;
   }
-  int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
   Value x = padSpatial(b, loc, op.getInput(), op.getPads(), scalar(b, loc, bf16, 0));
-  auto wMat = [&]() -> Value {
-    auto mt = RankedTensorType::get({F, per}, bf16);
-    TypedAttr a = dense ? (TypedAttr)dense.reshape(mt) : (TypedAttr)DenseResourceElementsAttr::get(mt, blob.getRawHandle());
-    return arith::ConstantOp::create(b, loc, mt, a);
-  };
+  auto wMat = [&] { return wm; };
   Value acc = kernelConv2D(b, loc, x, filter, wMat, op.getStrides(), op.getDilations(), res, ProductKind::BF16);
   if (Value bias = op.getBias())
     acc = combinePerChannel(b, loc, acc, bias, 1);

@@ -11,7 +11,6 @@
 #include "Patterns.h"
 
 #include "kiln/Transforms/ConstantUtils.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -51,7 +50,7 @@ Value unfoldRows(OpBuilder &b, Location loc, Value y, Value A, RankedTensorType 
   SmallVector<OpFoldResult> os;
   for (int64_t i = 0; i < r - 1; ++i)
     os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
-  os.push_back(b.getIndexAttr(res.getDimSize(r - 1)));
+  os.push_back(res.isDynamicDim(r - 1) ? OpFoldResult(dimOf(b, loc, y, 1)) : OpFoldResult(b.getIndexAttr(res.getDimSize(r - 1))));
   return tensor::ExpandShapeOp::create(b, loc, res, y, ra, os);
 }
 
@@ -67,37 +66,26 @@ FailureOr<Value> lowerBF16Matmul(PatternRewriter &b, nn::MatmulOp op) {
   Location loc = op.getLoc();
   Value A = op.getLhs(), B = op.getRhs();
   auto at = rtt(A), bt = rtt(B), res = rtt(op.getResult());
-  Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+  Type bf16 = b.getBF16Type();
   int64_t r = res.getRank();
   if (!res.getElementType().isF32() || bt.getElementType() != bf16)
     return b.notifyMatchFailure(op, "a bf16 matmul needs bf16 operands and an f32 result");
-  TypedAttr w;
-  auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, bf16);
-  if (auto k = B.getDefiningOp<arith::ConstantOp>(); k && bt.hasStaticShape() && at.getRank() == r &&
-                                                     bt.getRank() == r &&
-                                                     llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; })) {
-    if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
-      w = d.reshape(b2T);
-    else if (auto rs = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
-      w = DenseResourceElementsAttr::get(b2T, rs.getRawHandle());
-  }
+  Value w;
+  if (bt.hasStaticShape() && at.getRank() == r && bt.getRank() == r &&
+      llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+    w = retypedConstant(b, loc, B, RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, bf16));
   if (!w) {
-    auto ext = [&](Value v) {
-      return elementwise(b, loc, rtt(v).clone(f32), ValueRange{v}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        return arith::ExtFOp::create(nb, nl, f32, a[0]);
-      });
-    };
     // (The float op is lowered here: the walk that lowers nn ops does not
     // visit the ops a lowering creates.)
-    auto f = nn::MatmulOp::create(b, loc, res, ext(A), ext(B), op.getBias(), op.getResidual(), op.getActAttr(),
-                                  op.getActAlphaAttr(), op.getActBetaAttr());
+    auto f = nn::MatmulOp::create(b, loc, res, extendToF32(b, loc, A), extendToF32(b, loc, B), op.getBias(),
+                                  op.getResidual(), op.getActAttr(), op.getActAlphaAttr(), op.getActBetaAttr());
     FailureOr<Value> r = lowerMatmul(b, f);
     b.eraseOp(f);
     return r;
   }
   SmallVector<ReassociationIndices> ra;
   Value a2 = foldRows(b, loc, A, ra);
-  Value y = int8Matmul(b, loc, a2, arith::ConstantOp::create(b, loc, b2T, w), ProductKind::BF16);
+  Value y = int8Matmul(b, loc, a2, w, ProductKind::BF16);
   if (Value bias = op.getBias())
     y = combinePerChannel(b, loc, y, bias, 1);
   Value residual = op.getResidual();
@@ -129,40 +117,21 @@ FailureOr<Value> lowerMatmul(PatternRewriter &b, nn::MatmulOp op) {
   bool rhsUnitBatch = llvm::all_of(bt.getShape().drop_back(2), [](int64_t d) { return d == 1; });
   if (rhsUnitBatch) {
     // Fold the batch dims of A into M: [b..., M, K] -> [B*M, K].
-    SmallVector<ReassociationIndices> ra{{}, {r - 1}};
-    for (int64_t i = 0; i < r - 1; ++i) ra[0].push_back(i);
-    int64_t bm = 1;
-    for (int64_t i = 0; i < r - 1; ++i)
-      bm = (bm == kDyn || at.getDimSize(i) == kDyn) ? kDyn : bm * at.getDimSize(i);
-    auto a2T = RankedTensorType::get({bm, at.getDimSize(r - 1)}, et);
-    Value a2 = tensor::CollapseShapeOp::create(b, loc, a2T, A, ra);
-    SmallVector<ReassociationIndices> rb{{}, {r - 1}};
-    for (int64_t i = 0; i < r - 1; ++i) rb[0].push_back(i);
+    SmallVector<ReassociationIndices> ra;
+    Value a2 = foldRows(b, loc, A, ra);
     auto b2T = RankedTensorType::get({bt.getDimSize(r - 2), bt.getDimSize(r - 1)}, et);
     // A constant rhs (a weight) is re-typed as a 2-D constant over the same
-    // data: a collapse_shape of a resource constant does not fold, and the
-    // matmul would read its rhs through the collapsed view (many times
-    // slower).
-    Value b2;
-    if (auto k = B.getDefiningOp<arith::ConstantOp>(); k && b2T.hasStaticShape()) {
-      if (auto d = dyn_cast<DenseElementsAttr>(k.getValue()))
-        b2 = arith::ConstantOp::create(b, loc, b2T, d.reshape(b2T));
-      else if (auto r = dyn_cast<DenseResourceElementsAttr>(k.getValue()))
-        b2 = arith::ConstantOp::create(b, loc, b2T, DenseResourceElementsAttr::get(b2T, r.getRawHandle()));
-    }
+    // data (retypedConstant: the matmul would otherwise read its rhs through
+    // the collapsed view, many times slower).
+    Value b2 = retypedConstant(b, loc, B, b2T);
     if (!b2)
-      b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, rb);
-    auto r2T = RankedTensorType::get({bm, bt.getDimSize(r - 1)}, et);
+      b2 = tensor::CollapseShapeOp::create(b, loc, b2T, B, ra);
+    auto r2T = RankedTensorType::get({rtt(a2).getDimSize(0), bt.getDimSize(r - 1)}, et);
     SmallVector<Value> dims{dimOf(b, loc, a2, 0), dimOf(b, loc, b2, 1)};
     Value res2 = residual ? (Value)tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra) : Value();
     Value init = epilogueInit(b, loc, r2T, dims, bias, 1);
     Value mm = linalg::MatmulOp::create(b, loc, TypeRange{r2T}, ValueRange{a2, b2}, ValueRange{init}).getResult(0);
-    mm = applyAct(b, loc, op, mm, res2);
-    SmallVector<OpFoldResult> os;
-    for (int64_t i = 0; i < r - 1; ++i)
-      os.push_back(at.isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, A, i)) : OpFoldResult(b.getIndexAttr(at.getDimSize(i))));
-    os.push_back(bt.isDynamicDim(r - 1) ? OpFoldResult(dimOf(b, loc, B, r - 1)) : OpFoldResult(b.getIndexAttr(bt.getDimSize(r - 1))));
-    return (Value)tensor::ExpandShapeOp::create(b, loc, res, mm, ra, os);
+    return unfoldRows(b, loc, applyAct(b, loc, op, mm, res2), A, res, ra);
   }
   // General: broadcast both to the full batch, collapse the batch dims.
   SmallVector<Value> resDims;
