@@ -237,15 +237,19 @@ struct QuantizationLowering : Lowering {
     }
     return true;
   }
-  /// acc - zp * wsum, the run-time zero point `zp`'s term (wsum: the
-  /// weights' sum per output channel, along dim `chanDim` of `acc`, whose
-  /// type is `res`; `x`: the input, for the zero point's shape).
-  Value subtractZeroPointTerm(Value acc, Value zp, bool isUnsigned, Value x, ArrayRef<int32_t> wsum,
-                              int64_t chanDim, RankedTensorType res) {
+  /// acc - zp * wsum, the run-time zero point `zp`'s term: wsum[c] sums
+  /// the weights `wq` of output channel c < `channels` (element i is
+  /// channel chanOf(i)), along dim `chanDim` of `acc`, whose type is `res`;
+  /// `x`: the input, for the zero point's shape.
+  Value subtractZeroPointTerm(Value acc, Value zp, bool isUnsigned, Value x, ArrayRef<int8_t> wq, int64_t channels,
+                              function_ref<int64_t(size_t)> chanOf, int64_t chanDim, RankedTensorType res) {
+    SmallVector<int32_t> wsum(channels, 0);
+    for (size_t i = 0; i < wq.size(); ++i)
+      wsum[chanOf(i)] += wq[i];
     SmallVector<int64_t> shape(res.getRank(), 1);
     shape[chanDim] = wsum.size();
     auto wsT = RankedTensorType::get(shape, b.getI32Type());
-    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, wsum));
+    Value ws = arith::ConstantOp::create(b, loc, wsT, DenseElementsAttr::get(wsT, ArrayRef<int32_t>(wsum)));
     Value term = binary(b, loc, nn::BinaryKind::mul, quantParam(toI32(zp, isUnsigned), rtt(x), 0), ws, wsT);
     return binary(b, loc, nn::BinaryKind::sub, acc, term, res);
   }
@@ -263,8 +267,9 @@ struct QuantizationLowering : Lowering {
         res.getRank() != at.getRank())
       return Value();
     int64_t K = bt.getDimSize(0), N = bt.getDimSize(1);
+    auto column = [&](size_t i) { return int64_t(i) % N; };
     SmallVector<int8_t> wq;
-    if (!int8Weights(B, bzp, ub, N, [&](size_t i) { return int64_t(i) % N; }, wq))
+    if (!int8Weights(B, bzp, ub, N, column, wq))
       return Value();
     QuantInput in{A, 1.0, 0, ua};
     Value runtimeZp;
@@ -274,11 +279,7 @@ struct QuantizationLowering : Lowering {
     Value acc = qmatmulOnKernel(in, {K, N}, wq, SmallVector<float>(N, 1.f), Value(), rt, "matmul_integer");
     if (!runtimeZp)
       return acc;
-    SmallVector<int32_t> wsum(N, 0);
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t n = 0; n < N; ++n)
-        wsum[n] += wq[k * N + n];
-    return subtractZeroPointTerm(acc, runtimeZp, ua, A, wsum, rt.getRank() - 1, rt);
+    return subtractZeroPointTerm(acc, runtimeZp, ua, A, wq, N, column, rt.getRank() - 1, rt);
   }
 
   /// ConvInteger likewise (nn.qconv with an i32 result): constant 8-bit
@@ -294,8 +295,9 @@ struct QuantizationLowering : Lowering {
         llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
       return Value();
     int64_t F = wt.getDimSize(0), per = wt.getNumElements() / F;
+    auto filter = [&](size_t i) { return int64_t(i) / per; };
     SmallVector<int8_t> wq;
-    if (!int8Weights(W, wzp, uw, F, [&](size_t i) { return int64_t(i) / per; }, wq))
+    if (!int8Weights(W, wzp, uw, F, filter, wq))
       return Value();
     SmallVector<int64_t> strides, dil, pads;
     int64_t group;
@@ -311,11 +313,7 @@ struct QuantizationLowering : Lowering {
                               res.clone(i32), "conv_integer");
     if (!runtimeZp)
       return acc;
-    SmallVector<int32_t> wsum(F, 0);
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t i = 0; i < per; ++i)
-        wsum[f] += wq[f * per + i];
-    return subtractZeroPointTerm(acc, runtimeZp, ux, X, wsum, 1, res.clone(i32));
+    return subtractZeroPointTerm(acc, runtimeZp, ux, X, wq, F, filter, 1, res.clone(i32));
   }
 
   /// QLinearMatMul with constant per-tensor input quantization and a
