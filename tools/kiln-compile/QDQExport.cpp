@@ -156,17 +156,14 @@ LogicalResult kiln::compile::writeQDQModel(StringRef onnxPath, ModuleOp module, 
     printError("--emit=qdq-onnx: " + msg);
     return failure();
   };
-  // bf16 layers (--quantize=mixed) have no QDQ form: ONNX Runtime runs
-  // them in f32.
+  // The quantized layers; the bf16 ones (--quantize=mixed) counted: they
+  // have no QDQ form, ONNX Runtime runs them in f32.
+  auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
+  std::vector<Int8Layer> layers;
   int64_t bf16Layers = 0;
   module.walk([&](Operation *op) {
     if (isa<nn::ConvOp, nn::MatmulOp>(op) && cast<ShapedType>(op->getOperand(0).getType()).getElementType().isBF16())
       ++bf16Layers;
-  });
-  // The quantized layers.
-  auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
-  std::vector<Int8Layer> layers;
-  module.walk([&](Operation *op) {
     Int8Layer l{op, {}, 1, 0, true, ""};
     if (auto c = dyn_cast<nn::QConvOp>(op)) {
       l.scale = c.getInputScale().convertToFloat();
