@@ -267,35 +267,53 @@ def _bert_encoder():
 
 
 GPT_SEQ, GPT_VOCAB = 256, 8192
+GPT_LAYERS, GPT_HIDDEN, GPT_HEADS = 6, 512, 8
+GPT_PAST = 128  # gpt_decode_step: cached past positions
 
 
-def _gpt_decoder():
-    """GPT-2-style decoder: 6 pre-LN layers, hidden 512, 8 heads, FFN 2048,
-    sequence 256, vocabulary 8192 with a tied LM head, causal mask (a
-    constant lower-triangular buffer turned into a -1e4 bias).  Input:
-    input_ids [batch,256] int64; output: logits [batch,256,8192]."""
+def _gpt_modules():
+    """The GPT-2-style decoder's Block and GPT modules, shared by
+    gpt_decoder (full sequence) and gpt_decode_step (one token on a KV
+    cache): both build the same parameters in the same order, so the same
+    seed gives the same weights."""
     torch = _torch()
+    F = torch.nn.functional
     SelfAttention, MLP = _attention_modules()
 
     class Block(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln1 = torch.nn.LayerNorm(512)
-            self.attn = SelfAttention(512, 8)
-            self.ln2 = torch.nn.LayerNorm(512)
-            self.mlp = MLP(512, 2048)
+            self.ln1 = torch.nn.LayerNorm(GPT_HIDDEN)
+            self.attn = SelfAttention(GPT_HIDDEN, GPT_HEADS)
+            self.ln2 = torch.nn.LayerNorm(GPT_HIDDEN)
+            self.mlp = MLP(GPT_HIDDEN, 4 * GPT_HIDDEN)
 
         def forward(self, x, bias):
             x = x + self.attn(self.ln1(x), bias)
             return x + self.mlp(self.ln2(x))
 
+        def step(self, x, past_k, past_v):
+            """x [b,1,hidden] (the new token), past_k/past_v [b,heads,P,dh]:
+            the new token attends to the P past positions and to itself (no
+            mask).  Returns x and the present K/V [b,heads,P+1,dh]."""
+            a = self.attn
+            h = self.ln1(x)
+            q, k, v = a.split(a.q(h)), a.split(a.k(h)), a.split(a.v(h))
+            k = torch.cat([past_k, k], dim=2)
+            v = torch.cat([past_v, v], dim=2)
+            scores = torch.matmul(q, k.transpose(-1, -2)) / (a.dh ** 0.5)
+            ctx = torch.matmul(F.softmax(scores, dim=-1), v)
+            b, nh, s, d = ctx.shape
+            x = x + a.o(ctx.transpose(1, 2).reshape(b, s, nh * d))
+            return x + self.mlp(self.ln2(x)), k, v
+
     class GPT(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.wte = torch.nn.Embedding(GPT_VOCAB, 512)
-            self.wpe = torch.nn.Embedding(GPT_SEQ, 512)
-            self.blocks = torch.nn.ModuleList([Block() for _ in range(6)])
-            self.ln_f = torch.nn.LayerNorm(512)
+            self.wte = torch.nn.Embedding(GPT_VOCAB, GPT_HIDDEN)
+            self.wpe = torch.nn.Embedding(GPT_SEQ, GPT_HIDDEN)
+            self.blocks = torch.nn.ModuleList([Block() for _ in range(GPT_LAYERS)])
+            self.ln_f = torch.nn.LayerNorm(GPT_HIDDEN)
             causal = torch.tril(torch.ones(GPT_SEQ, GPT_SEQ))
             self.register_buffer("causal_bias", (1.0 - causal) * -10000.0)
 
@@ -308,7 +326,47 @@ def _gpt_decoder():
                 x = blk(x, bias)
             return torch.matmul(self.ln_f(x), self.wte.weight.t())
 
+    return Block, GPT
+
+
+def _gpt_decoder():
+    """GPT-2-style decoder: 6 pre-LN layers, hidden 512, 8 heads, FFN 2048,
+    sequence 256, vocabulary 8192 with a tied LM head, causal mask (a
+    constant lower-triangular buffer turned into a -1e4 bias).  Input:
+    input_ids [batch,256] int64; output: logits [batch,256,8192]."""
+    _, GPT = _gpt_modules()
     return _init_normal_002(GPT())
+
+
+def _gpt_decode_step():
+    """One decoding step of gpt_decoder's architecture (same modules; built
+    from gpt_decoder's seed, so the same weights) on a KV cache of
+    GPT_PAST = 128 positions.  Inputs: input_ids [batch,1] int64 (the new
+    token), past_keys and past_values [batch,6,8,128,64] float32 (per layer
+    and head, the keys/values of the 128 past positions).  The new token's
+    position is the past length (128), taken from past_keys' shape; it
+    attends to the 128 past positions and to itself (no mask: it is the
+    last position).  Outputs: logits [batch,1,8192] and present_keys /
+    present_values [batch,6,8,129,64] (the past with the new token's K/V
+    appended).  Every Linear is nn.Linear (MatMul with a constant [K,N]
+    weight + Add in ONNX), the LM head a MatMul with the tied embedding's
+    constant transpose [512,8192]."""
+    torch = _torch()
+    _, GPT = _gpt_modules()
+
+    class GPTStep(GPT):
+        def forward(self, input_ids, past_keys, past_values):
+            past_len = past_keys.shape[3]
+            x = self.wte(input_ids) + self.wpe.weight[past_len]
+            ks, vs = [], []
+            for i, blk in enumerate(self.blocks):
+                x, k, v = blk.step(x, past_keys[:, i], past_values[:, i])
+                ks.append(k)
+                vs.append(v)
+            logits = torch.matmul(self.ln_f(x), self.wte.weight.t())
+            return logits, torch.stack(ks, dim=1), torch.stack(vs, dim=1)
+
+    return _init_normal_002(GPTStep())
 
 
 def _lstm_classifier():
@@ -359,11 +417,15 @@ class Model:
     kind is "normal" (float32 N(0,1)), ("ids", V) (int64 token ids in [0,V))
     or "mask" (int64 attention mask: 1 for the first L tokens, L random, 0
     after).  extra: builder of further input lists (one per extra data set).
+    seed_of: name of another model whose seed this one uses (the same
+    weights where the modules match); see model_seed().
     """
 
-    def __init__(self, build, inputs, outputs, desc, extra=None, required_ops=()):
+    def __init__(self, build, inputs, outputs, desc, extra=None, required_ops=(),
+                 seed_of=None):
         self.build, self.inputs, self.outputs = build, inputs, outputs
         self.desc, self.extra, self.required_ops = desc, extra, set(required_ops)
+        self.seed_of = seed_of
 
 
 def _image(size=224):
@@ -411,6 +473,17 @@ MODELS = {
                          ["logits"],
                          "GPT-style decoder: 6 layers, hidden 512, 8 heads, seq 256, causal mask, "
                          "vocab 8192", required_ops={"MatMul", "Softmax", "Gather"}),
+    "gpt_decode_step": Model(
+        _gpt_decode_step,
+        [("input_ids", (1,), ("ids", GPT_VOCAB)),
+         ("past_keys", (GPT_LAYERS, GPT_HEADS, GPT_PAST, GPT_HIDDEN // GPT_HEADS), "normal"),
+         ("past_values", (GPT_LAYERS, GPT_HEADS, GPT_PAST, GPT_HIDDEN // GPT_HEADS), "normal")],
+        ["logits", "present_keys", "present_values"],
+        "one decoding step of gpt_decoder (same weights) on a KV cache of 128 past "
+        "positions: input_ids [batch,1], past_keys/past_values [batch,6,8,128,64] (N(0,1)); "
+        "outputs logits [batch,1,8192], present_keys/present_values [batch,6,8,129,64]; "
+        "position 128 from the past length, no mask",
+        required_ops={"MatMul", "Softmax", "Gather", "Concat"}, seed_of="gpt_decoder"),
     "lstm": Model(_lstm_classifier, [("input", (32, 64), "normal")], ["output"],
                   "2-layer LSTM (64 -> 128) over 32 steps + Linear head",
                   required_ops={"LSTM"}),
@@ -422,6 +495,16 @@ MODELS = {
                                "the trained sample CNN from models/ (input [batch,1,28,28])",
                                extra=_fashion_mnist_extra_inputs),
 }
+
+
+def model_seed(name):
+    """torch and numpy seed of a model's weights and data: 1000 + its index
+    among the sorted names of the models without seed_of (a model added with
+    seed_of leaves every other model's seed, hence its export, unchanged)."""
+    spec = MODELS[name]
+    if spec.seed_of is not None:
+        return model_seed(spec.seed_of)
+    return 1000 + sorted(n for n, m in MODELS.items() if m.seed_of is None).index(name)
 
 
 def expected_sets(name):
@@ -476,7 +559,7 @@ def export_one(name, out_dir):
     import numpy as np
     torch = _torch()
     spec = MODELS[name]
-    seed = 1000 + sorted(MODELS).index(name)
+    seed = model_seed(name)
     torch.manual_seed(seed)
     model = spec.build().eval()
     for p in model.parameters():
