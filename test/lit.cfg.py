@@ -54,6 +54,9 @@ if {"avx512f", "avx512bw", "avx512_vnni"} <= _flags:
     config.available_features.add("avx512vnni")
 if "avx2" in _flags:
     config.available_features.add("avx2")
+# The int4 kernel's 16-lane form.
+if "avx512f" in _flags:
+    config.available_features.add("avx512f")
 # bf16 layers' kernels (vdpbf16ps).
 if {"avx512f", "avx512bw", "avx512_bf16"} <= _flags:
     config.available_features.add("avx512bf16")

@@ -950,6 +950,39 @@ def NN_QMatmulOp : NN_Op<"qmatmul", [AttrSizedOperandSegments]> {
   }];
 }
 
+def NN_Int4MatmulOp : NN_Op<"int4_matmul", [AttrSizedOperandSegments]> {
+  let summary = "matrix product [..., M, K] x [K, N] with int4 weights (weight-only quantization)";
+  let description = [{
+    `nn.matmul` whose constant right operand holds 4-bit weights in groups
+    of `group_size` elements along K (kiln-nn-quantize's int4 layers).
+    `rhs` is i8 [K / 2, N]: element [j, n] packs the unsigned 4-bit codes of
+    k = 2j (low nibble) and k = 2j + 1 (high nibble), each in [0, 15].
+    Group g = k / group_size of column n has the f32 scale
+    `rhs_scale[g, n]` and the zero point `rhs_zero_point[g, n]` (i8 in
+    [0, 15]).  The left operand (the activations) stays f32:
+
+      result[..., m, n] = act(sum_k lhs[..., m, k] * rhs_scale[k / G, n] *
+                              (code(k, n) - rhs_zero_point[k / G, n])
+                              + bias[n] + residual)
+
+    K must be a multiple of `group_size`, which must be even.  `bias`,
+    `residual` and `act` are `nn.matmul`'s.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, AnyRankedTensor:$rhs_scale,
+                   AnyRankedTensor:$rhs_zero_point,
+                   Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
+                   NN_SI64Attr:$group_size,
+                   OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
+                   OptionalAttr<F32Attr>:$act_beta);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $rhs_scale `,` $rhs_zero_point (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`residual` `(` $residual^ `:` type($residual) `)`)? (`act` $act^)? attr-dict `:`
+    type($lhs) `,` type($rhs) `,` type($rhs_scale) `,` type($rhs_zero_point) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_DetOp : NN_Op<"det"> {
   let summary = "determinant of the square matrices in the last two dims";
   let description = [{

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -217,6 +218,126 @@ Operation *kiln::quant::castLayerToBF16(OpBuilder &b, Operation *layer) {
   return layer;
 }
 
+bool kiln::quant::isInt4Quantizable(Operation *op, int64_t group, std::string *why) {
+  if (!isa<nn::MatmulOp>(op)) {
+    if (why)
+      *why = "int4 weights are for MatMul/Gemm (Linear) layers only";
+    return false;
+  }
+  if (!isQuantizable(op, why))
+    return false;
+  auto bt = rtt(cast<nn::MatmulOp>(op).getRhs());
+  int64_t K = bt.getDimSize(bt.getRank() - 2);
+  if (group < 2 || group % 2 || K % group) {
+    if (why)
+      *why = "K = " + std::to_string(K) + " is not a multiple of the int4 group size " + std::to_string(group);
+    return false;
+  }
+  return true;
+}
+
+void kiln::quant::quantizeInt4(ArrayRef<float> w, int64_t K, int64_t N, int64_t group, Int4Weights &q) {
+  int64_t G = K / group;
+  q.codes.assign(K * N, 0);
+  q.scales.assign(G * N, 1.f);
+  q.zeroPoints.assign(G * N, 0);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t n = 0; n < N; ++n) {
+      float lo = 0, hi = 0;
+      for (int64_t k = g * group; k < (g + 1) * group; ++k) {
+        lo = std::min(lo, w[k * N + n]);
+        hi = std::max(hi, w[k * N + n]);
+      }
+      if (!(hi - lo > 0) || !std::isfinite(hi - lo))
+        continue;
+      float scale = (hi - lo) / 15.f;
+      int zp = (int)std::clamp(std::nearbyint(-lo / scale), 0.f, 15.f);
+      q.scales[g * N + n] = scale;
+      q.zeroPoints[g * N + n] = (int8_t)zp;
+      for (int64_t k = g * group; k < (g + 1) * group; ++k)
+        q.codes[k * N + n] = (uint8_t)std::clamp(std::nearbyint(w[k * N + n] / scale) + zp, 0.f, 15.f);
+    }
+}
+
+Operation *kiln::quant::quantizeLayerInt4(OpBuilder &b, Operation *layer, int64_t group, ArrayRef<float> awq,
+                                         Value &scaledInput) {
+  auto m = cast<nn::MatmulOp>(layer);
+  Location loc = layer->getLoc();
+  b.setInsertionPoint(layer);
+  auto bt = rtt(m.getRhs());
+  int64_t K = bt.getDimSize(bt.getRank() - 2), N = bt.getDimSize(bt.getRank() - 1);
+  SmallVector<float> w;
+  matmulWeight(m, w);
+  Value x = m.getLhs();
+  if (!awq.empty()) {
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        w[k * N + n] *= awq[k];
+    if (!scaledInput) {
+      auto xt = rtt(x);
+      SmallVector<int64_t> shape(xt.getRank(), 1);
+      shape.back() = K;
+      SmallVector<float> inv;
+      for (float v : awq)
+        inv.push_back(1.f / v);
+      Value c = makeF32Constant(b, loc, RankedTensorType::get(shape, b.getF32Type()), inv, "awq_input_scale");
+      scaledInput = nn::BinaryOp::create(b, loc, xt, x, c, nn::BinaryKind::mul);
+    }
+    x = scaledInput;
+  }
+  Int4Weights q;
+  quantizeInt4(w, K, N, group, q);
+  SmallVector<int8_t> packed(K / 2 * N);
+  for (int64_t j = 0; j < K / 2; ++j)
+    for (int64_t n = 0; n < N; ++n)
+      packed[j * N + n] = (int8_t)(q.codes[2 * j * N + n] | (q.codes[(2 * j + 1) * N + n] << 4));
+  auto groupsT = [&](Type et) { return RankedTensorType::get({K / group, N}, et); };
+  Value wq = makeI8Constant(b, loc, RankedTensorType::get({K / 2, N}, b.getI8Type()), packed, "int4_weights");
+  Value sc = makeF32Constant(b, loc, groupsT(b.getF32Type()), q.scales, "int4_scales");
+  Value zp = makeI8Constant(b, loc, groupsT(b.getI8Type()), q.zeroPoints, "int4_zero_points");
+  Operation *res = nn::Int4MatmulOp::create(b, loc, m.getResult().getType(), x, wq, sc, zp, m.getBias(),
+                                            m.getResidual(), b.getI64IntegerAttr(group), m.getActAttr(),
+                                            m.getActAlphaAttr(), m.getActBetaAttr());
+  layer->getResult(0).replaceAllUsesWith(res->getResult(0));
+  layer->erase();
+  return res;
+}
+
+namespace {
+
+/// Folds an AWQ input division `mul` (x * c, c a constant [1..., K]) into
+/// the nn.layer_norm over the last dim that makes x when nothing else reads
+/// that LayerNorm: its scale and bias are divided instead.
+bool foldIntoLayerNorm(OpBuilder &b, nn::BinaryOp mul) {
+  auto ln = mul.getLhs().getDefiningOp<nn::LayerNormOp>();
+  if (!ln || !ln->hasOneUse())
+    return false;
+  int64_t r = rtt(ln.getResult()).getRank();
+  if (ln.getAxis() != r - 1 && ln.getAxis() != -1)
+    return false;
+  SmallVector<float> c, g, beta;
+  if (!readF32Constant(mul.getRhs(), c) || !readF32Constant(ln.getScale(), g) ||
+      (ln.getBias() && !readF32Constant(ln.getBias(), beta)))
+    return false;
+  int64_t K = (int64_t)c.size();
+  if ((int64_t)g.size() != K || (ln.getBias() && (int64_t)beta.size() != K))
+    return false;
+  b.setInsertionPoint(ln);
+  for (int64_t k = 0; k < K; ++k)
+    g[k] *= c[k];
+  ln->setOperand(1, makeF32Constant(b, ln.getLoc(), rtt(ln.getScale()), g, "awq_ln_scale"));
+  if (ln.getBias()) {
+    for (int64_t k = 0; k < K; ++k)
+      beta[k] *= c[k];
+    ln->setOperand(2, makeF32Constant(b, ln.getLoc(), rtt(ln.getBias()), beta, "awq_ln_bias"));
+  }
+  mul.getResult().replaceAllUsesWith(ln.getResult());
+  mul->erase();
+  return true;
+}
+
+} // namespace
+
 namespace {
 
 struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
@@ -226,6 +347,10 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
     auto &numUnsupported =
         kiln::passStatistic(getArgument(), "unsupported", "calibrated layers that cannot run in int8");
     auto &numBF16 = kiln::passStatistic(getArgument(), "bf16-layers", "layers rewritten to bf16");
+    auto &numInt4 = kiln::passStatistic(getArgument(), "int4-layers", "matmuls rewritten to int4 weights");
+    auto &numFolded = kiln::passStatistic(getArgument(), "awq-folded",
+                                          "AWQ input divisions folded into a LayerNorm's scale and bias");
+    llvm::DenseMap<std::pair<Value, Attribute>, Value> scaledInputs;
     SmallVector<Operation *> layers;
     getOperation()->walk([&](Operation *op) {
       if (isa<nn::ConvOp, nn::MatmulOp>(op) && (op->hasAttr(kRangeAttr) || op->hasAttr(kPrecisionAttr)))
@@ -236,15 +361,47 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
       StringRef precision = "int8";
       if (Attribute a = op->getAttr(kPrecisionAttr)) {
         auto p = dyn_cast<StringAttr>(a);
-        if (!p || (p.getValue() != "int8" && p.getValue() != "bf16" && p.getValue() != "fp32")) {
-          op->emitError() << kPrecisionAttr << " must be \"int8\", \"bf16\" or \"fp32\" (got " << a << ")";
+        if (!p || (p.getValue() != "int8" && p.getValue() != "bf16" && p.getValue() != "fp32" &&
+                   p.getValue() != "int4")) {
+          op->emitError() << kPrecisionAttr << " must be \"int8\", \"bf16\", \"int4\" or \"fp32\" (got " << a
+                          << ")";
           return signalPassFailure();
         }
         precision = p.getValue();
       }
       op->removeAttr(kPrecisionAttr);
+      auto group = dyn_cast_or_null<IntegerAttr>(op->getAttr(kGroupAttr));
+      auto awq = dyn_cast_or_null<DenseF32ArrayAttr>(op->getAttr(kAWQScaleAttr));
+      bool hadAWQ = op->hasAttr(kAWQScaleAttr);
+      op->removeAttr(kGroupAttr);
+      op->removeAttr(kAWQScaleAttr);
       if (precision == "fp32") {
         ++numFloat;
+        continue;
+      }
+      if (precision == "int4") {
+        op->removeAttr(kRangeAttr);
+        if (!group) {
+          op->emitError() << "int4 needs " << kGroupAttr << " = the group size along K (e.g. 128 : i64)";
+          return signalPassFailure();
+        }
+        std::string why;
+        if (!isInt4Quantizable(op, group.getInt(), &why)) {
+          op->emitError() << "cannot take int4 weights: " << why;
+          return signalPassFailure();
+        }
+        auto bt = rtt(cast<nn::MatmulOp>(op).getRhs());
+        int64_t K = bt.getDimSize(bt.getRank() - 2);
+        if (hadAWQ && (!awq || (int64_t)awq.size() != K ||
+                       llvm::any_of(awq.asArrayRef(), [](float v) { return !(v > 0) || !std::isfinite(v); }))) {
+          op->emitError() << kAWQScaleAttr << " must be array<f32> of K = " << K << " positive finite scales";
+          return signalPassFailure();
+        }
+        ArrayRef<float> s = awq ? awq.asArrayRef() : ArrayRef<float>();
+        // Layers that read one tensor with the same scales share one division.
+        Value &scaled = scaledInputs[{cast<nn::MatmulOp>(op).getLhs(), awq}];
+        quantizeLayerInt4(b, op, group.getInt(), s, scaled);
+        ++numInt4;
         continue;
       }
       auto range = dyn_cast_or_null<DenseF32ArrayAttr>(op->getAttr(kRangeAttr));
@@ -265,6 +422,9 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
       quantizeLayer(b, op, activationParams(range[0], range[1]));
       ++numQuantized;
     }
+    for (auto &[key, v] : scaledInputs)
+      if (auto mul = v ? v.getDefiningOp<nn::BinaryOp>() : nn::BinaryOp())
+        numFolded += foldIntoLayerNorm(b, mul);
     kiln::eraseDeadConstants(getOperation());
   }
 };

@@ -102,7 +102,7 @@ func.func @bad_range(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 
 func.func @bad_precision(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %w = arith.constant dense<0.5> : tensor<1x1x1x1xf32>
-  // expected-error @+1 {{kiln.quant.precision must be "int8", "bf16" or "fp32" (got "int3")}}
+  // expected-error @+1 {{kiln.quant.precision must be "int8", "bf16", "int4" or "fp32" (got "int3")}}
   %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>, kiln.quant.precision = "int3"} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %a : tensor<1x1x4x4xf32>
 }

@@ -22,6 +22,14 @@ and every layer it lists as bf16 with its input and weights rounded to the
 nearest bf16 (half to even, bf16() below), the products summed in float64
 (bf16 x bf16 products are exact; Kiln sums them in float32), then the bias.
 
+and every layer it lists as int4 (weight-only, --quantize=int4-weights) with
+its weights times the report's awq_scale (if any) quantized in groups of
+the report's group_size along K per column, asymmetric (scale = (max - min)
+/ 15 with 0 in the range, zero point round(-min / scale) in [0, 15], code
+clip(round(w / scale) + zero point, 0, 15), all in float32), dequantized,
+and its input divided by awq_scale (times the float32 reciprocals), the
+product in float64, then the bias;
+
 and compares the logits with Kiln's (KILN_OUTPUT.npy, from kiln-run
 --save-outputs on the quantized library): the largest difference relative to
 the largest |logit| must be at most --max-rel-diff (default 1e-4: the two
@@ -65,6 +73,20 @@ def quant_weights(w, axis):
     return wq, s
 
 
+def int4_weights(w, group):
+    """Kiln's int4 weights (kiln::quant::quantizeInt4), dequantized: float32 [K, N]."""
+    k, n = w.shape
+    g = w.astype(np.float32).reshape(k // group, group, n)
+    lo = np.minimum(g.min(1), 0).astype(np.float32)
+    hi = np.maximum(g.max(1), 0).astype(np.float32)
+    rng = (hi - lo).astype(np.float32)
+    ok = rng > 0
+    scale = np.where(ok, rng / np.float32(15), np.float32(1)).astype(np.float32)
+    zp = np.where(ok, np.clip(np.round(-lo / scale), 0, 15), 0).astype(np.float32)
+    q = np.clip(np.round(g / scale[:, None, :]) + zp[:, None, :], 0, 15).astype(np.float32)
+    return ((q - zp[:, None, :]) * scale[:, None, :]).astype(np.float32).reshape(k, n)
+
+
 def conv2d(x, w, strides, pads, dil):
     n, c, h, wd = x.shape
     f, cg, kh, kw = w.shape
@@ -97,7 +119,7 @@ def main():
 
     model = onnx.load(a.model)
     report = json.load(open(a.report))
-    layers = {l["layer"]: l for l in report["layers"] if l["precision"] in ("int8", "bf16")}
+    layers = {l["layer"]: l for l in report["layers"] if l["precision"] in ("int8", "bf16", "int4")}
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     env = dict(inits)
     env[model.graph.input[0].name] = np.load(a.images).astype(np.float32)
@@ -130,7 +152,12 @@ def main():
                 w = w.T
             assert op == "MatMul" or (at.get("alpha", 1.0) == 1.0 and not at.get("transA", 0))
             b = ins[2] * at.get("beta", 1.0) if op == "Gemm" and len(ins) > 2 else np.zeros(w.shape[1], np.float32)
-            if q and q["precision"] == "bf16":
+            if q and q["precision"] == "int4":
+                s = np.asarray(q.get("awq_scale", np.ones(w.shape[0])), np.float32)
+                wq = int4_weights((w.astype(np.float32) * s[:, None]).astype(np.float32), report["group_size"])
+                xs = (x.astype(np.float32) * (np.float32(1) / s)).astype(np.float32)
+                y = xs.astype(np.float64) @ wq.astype(np.float64) + b
+            elif q and q["precision"] == "bf16":
                 y = bf16(x).astype(np.float64) @ bf16(w).astype(np.float64) + b
             elif q:
                 wq, sw = quant_weights(w, 1)

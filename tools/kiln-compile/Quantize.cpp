@@ -16,6 +16,7 @@
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Support/NodeLocation.h"
 #include "kiln/Transforms/Passes.h"
+#include "kiln/Transforms/ConstantUtils.h"
 #include "kiln/Transforms/Quantize.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,6 +29,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -37,6 +39,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <random>
 
 using namespace mlir;
 using namespace kiln::compile;
@@ -54,8 +57,12 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
       }
     return true;
   }
-  if (o.mode != "int8" && o.mode != "mixed" && o.mode != "bf16") {
-    printError("unknown --quantize value '" + o.mode + "' (expected int8, bf16 or mixed)");
+  if (o.mode != "int8" && o.mode != "mixed" && o.mode != "bf16" && o.mode != "int4-weights") {
+    printError("unknown --quantize value '" + o.mode + "' (expected int8, bf16, mixed or int4-weights)");
+    return false;
+  }
+  if ((o.int4GroupGiven || o.awqGiven) && o.mode != "int4-weights") {
+    printError(llvm::Twine(o.int4GroupGiven ? "--int4-group" : "--awq") + " applies to --quantize=int4-weights only");
     return false;
   }
   if (!o.budgetText.empty()) {
@@ -82,6 +89,32 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     printError("--quantize=mixed needs --eval-data DIR and --accuracy-budget=POINTS (it keeps layers in fp32 "
                "until the measured loss is within the budget)");
     return false;
+  }
+  if (o.mode == "int4-weights") {
+    int64_t g;
+    if (llvm::StringRef(o.int4GroupText).getAsInteger(10, g) || g < 2 || g % 2 || g > 65536) {
+      printError("--int4-group: '" + o.int4GroupText + "' is not an even group size >= 2 (e.g. 32, 64 or 128)");
+      return false;
+    }
+    o.int4Group = g;
+    if (o.awq != "on" && o.awq != "off") {
+      printError("unknown --awq value '" + o.awq + "' (expected on or off)");
+      return false;
+    }
+    if (o.method != "minmax") {
+      printError("--calibration chooses int8 activation ranges: --quantize=int4-weights keeps activations in f32");
+      return false;
+    }
+    if (o.awq == "on" && o.calibrationData.empty()) {
+      printError("--quantize=int4-weights needs --calibration-data DIR for its activation-aware scales (or "
+                 "--awq=off for round-to-nearest weights)");
+      return false;
+    }
+    if (o.awq == "off" && !o.calibrationData.empty()) {
+      printError("--awq=off rounds the weights without calibration: drop --calibration-data");
+      return false;
+    }
+    return true;
   }
   if (o.mode == "bf16") {
     // bf16 rounds each value to its nearest: there is no range to choose.
@@ -138,6 +171,12 @@ struct Layer {
   double fp32Ns = -1, int8Ns = -1, bf16Ns = -1; // steady-state time in each precision (-1: not measured)
   std::string precision = "int8";
   std::string why; // why it stays fp32 (layers that cannot run in int8)
+  // int4-weights: K, N, the AWQ exponent chosen (-1: none), and the output
+  // error on the calibration rows relative to fp32 with round-to-nearest
+  // weights and with the chosen scales; the measured time.
+  int64_t K = 0, N = 0;
+  double alpha = -1, rtnErr = -1, awqErr = -1, int4Ns = -1;
+  std::vector<float> awqScale;
 };
 
 /// A loaded temporary library.
@@ -442,7 +481,42 @@ void printEvaluation(size_t n, size_t c32, size_t agree, size_t correct, double 
   }
 }
 
+void writeInt4TextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept,
+                         const QuantizeOptions &o) {
+  os << "kiln-compile --quantize=int4-weights: " << layers.size() << " layers (groups of " << o.int4Group
+     << " along K, asymmetric; AWQ " << o.awq << ")\n";
+  size_t w = 6, wop = 3;
+  for (ArrayRef<Layer> ls : {layers, kept})
+    for (const Layer &l : ls) {
+      w = std::max(w, l.name.size() + 2);
+      wop = std::max(wop, l.opType.size() + 2);
+    }
+  os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::right_justify("K x N", 12)
+     << llvm::right_justify("MACs", 12) << llvm::right_justify("fp32 KB", 10) << llvm::right_justify("int4 KB", 10)
+     << llvm::right_justify("alpha", 7) << llvm::right_justify("rtn err", 10) << llvm::right_justify("awq err", 10)
+     << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int4 us", 10) << "\n";
+  for (const Layer &l : layers) {
+    int64_t groups = l.K / o.int4Group * l.N;
+    os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop)
+       << llvm::right_justify(std::to_string(l.K) + "x" + std::to_string(l.N), 12)
+       << llvm::right_justify(std::to_string(l.macs), 12) << llvm::right_justify(fmt(4.0 * l.K * l.N / 1024, 1), 10)
+       << llvm::right_justify(fmt((l.K * l.N / 2.0 + 5.0 * groups) / 1024, 1), 10)
+       << llvm::right_justify(l.alpha >= 0 ? fmt(l.alpha, 2) : "-", 7)
+       << llvm::right_justify(l.rtnErr >= 0 ? fmt(l.rtnErr, 5) : "-", 10)
+       << llvm::right_justify(l.awqErr >= 0 ? fmt(l.awqErr, 5) : "-", 10)
+       << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
+       << llvm::right_justify(l.int4Ns >= 0 ? fmt(l.int4Ns / 1e3, 1) : "-", 10) << "\n";
+  }
+  if (!kept.empty())
+    os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
+  for (const Layer &l : kept)
+    os << "  " << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << l.macs << " MACs: " << l.why
+       << "\n";
+}
+
 void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o) {
+  if (o.mode == "int4-weights")
+    return writeInt4TextReport(os, layers, kept, o);
   os << "kiln-compile --quantize=" << o.mode << ": " << layers.size() << " layers";
   if (o.mode == "bf16") {
     os << " (bf16 operands, f32 accumulation; no calibration)\n";
@@ -487,6 +561,26 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
   llvm::json::Array arr;
   for (const Layer &l : layers) {
     llvm::json::Object e{{"layer", l.name}, {"op", l.opType}, {"precision", l.precision}, {"macs", l.macs}};
+    if (l.precision == "int4") {
+      e["k"] = l.K;
+      e["n"] = l.N;
+      e["fp32_weight_bytes"] = 4 * l.K * l.N;
+      e["int4_weight_bytes"] = l.K * l.N / 2 + 5 * (l.K / o.int4Group) * l.N; // codes, f32 scale + i8 zero point
+      if (l.alpha >= 0)
+        e["awq_alpha"] = l.alpha;
+      if (l.rtnErr >= 0)
+        e["rtn_rel_error"] = l.rtnErr;
+      if (l.awqErr >= 0)
+        e["awq_rel_error"] = l.awqErr;
+      if (!l.awqScale.empty()) // the input is divided by these, the weights multiplied
+        e["awq_scale"] = llvm::json::Array(l.awqScale);
+      if (l.fp32Ns >= 0)
+        e["fp32_us"] = l.fp32Ns / 1e3;
+      if (l.int4Ns >= 0)
+        e["int4_us"] = l.int4Ns / 1e3;
+      arr.push_back(std::move(e));
+      continue;
+    }
     if (l.precision != "bf16") {
       e["input_range"] = llvm::json::Array{l.lo, l.hi};
       e["input_scale"] = l.act.scale;
@@ -506,7 +600,12 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
     arr.push_back(llvm::json::Object{
         {"layer", l.name}, {"op", l.opType}, {"precision", "fp32"}, {"macs", l.macs}, {"reason", l.why}});
   llvm::json::Object root{{"quantize", o.mode}, {"layers", std::move(arr)}};
-  if (o.mode == "bf16") {
+  if (o.mode == "int4-weights") {
+    root["activations"] = "f32";
+    root["weights"] = "int4, asymmetric, groups of " + std::to_string(o.int4Group) + " along K per column";
+    root["group_size"] = o.int4Group;
+    root["awq"] = o.awq;
+  } else if (o.mode == "bf16") {
     root["activations"] = "bf16 (round to nearest even)";
     root["weights"] = "bf16 (round to nearest even), f32 accumulation";
   } else {
@@ -579,6 +678,145 @@ struct TempDir {
   }
 };
 
+/// What AWQ needs of one observed tensor (a layer input [..., K]): the mean
+/// |x| per channel over every calibration row, and up to kAWQRows rows
+/// kept by reservoir sampling (a fixed seed: the same data gives the same
+/// choice).
+constexpr size_t kAWQRows = 128;
+struct TapRows {
+  int64_t K = 0;
+  std::vector<double> absSum;
+  uint64_t seen = 0;
+  std::vector<float> sample; // rows x K
+  std::mt19937_64 rng{0x6b696c6e};
+  bool nonFinite = false;
+  void add(const float *p, size_t n) {
+    if (K <= 0)
+      return;
+    if (absSum.empty())
+      absSum.assign(K, 0.0);
+    for (size_t r = 0; r + K <= n; r += K) {
+      const float *row = p + r;
+      for (int64_t k = 0; k < K; ++k) {
+        if (!std::isfinite(row[k]))
+          nonFinite = true;
+        absSum[k] += std::fabs(row[k]);
+      }
+      ++seen;
+      size_t kept = sample.size() / K;
+      if (kept < kAWQRows) {
+        sample.insert(sample.end(), row, row + K);
+      } else if (uint64_t j = rng() % seen; j < kAWQRows) {
+        std::copy(row, row + K, sample.begin() + j * K);
+      }
+    }
+  }
+};
+
+/// Squared error of X Wq against X W over the sample rows, per layer, for
+/// the per-channel scales `s` (empty: 1): Wq = Q(diag(s) W) / s, Q the
+/// layer's int4 quantization in groups of `group`.
+std::vector<double> awqErrors(const TapRows &t, ArrayRef<std::vector<float>> ws, ArrayRef<int64_t> ns,
+                              ArrayRef<std::vector<float>> refs, ArrayRef<float> s, int64_t group) {
+  int64_t K = t.K, R = int64_t(t.sample.size()) / K;
+  std::vector<double> errs;
+  for (size_t l = 0; l < ws.size(); ++l) {
+    int64_t N = ns[l];
+    std::vector<float> w = ws[l];
+    if (!s.empty())
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n)
+          w[k * N + n] *= s[k];
+    quant::Int4Weights q;
+    quant::quantizeInt4(w, K, N, group, q);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        w[k * N + n] = q.value(k, n, N, group) / (s.empty() ? 1.f : s[k]);
+    double err = 0;
+    std::vector<float> y(N);
+    for (int64_t r = 0; r < R; ++r) {
+      std::fill(y.begin(), y.end(), 0.f);
+      const float *x = t.sample.data() + r * K;
+      for (int64_t k = 0; k < K; ++k) {
+        float xv = x[k];
+        const float *wk = w.data() + k * N;
+        for (int64_t n = 0; n < N; ++n)
+          y[n] += xv * wk[n];
+      }
+      const float *ref = refs[l].data() + r * N;
+      for (int64_t n = 0; n < N; ++n)
+        err += double(y[n] - ref[n]) * (y[n] - ref[n]);
+    }
+    errs.push_back(err);
+  }
+  return errs;
+}
+
+/// The AWQ search for the layers `idx` of `layers` that read tap `t` (their
+/// f32 weights [K, N_l] in `ws`): per-channel scales s = mean|x|^alpha
+/// (normalized so that max(s) min(s) = 1) for alpha in 0, 0.1, ..., 1,
+/// the alpha with the least summed output error on the sample rows wins
+/// (alpha 0 is round to nearest).  Fills each layer's alpha, rtnErr,
+/// awqErr and awqScale (empty for alpha 0).
+void awqSearch(const TapRows &t, ArrayRef<size_t> idx, ArrayRef<std::vector<float>> ws, std::vector<Layer> &layers,
+               int64_t group) {
+  int64_t K = t.K, R = int64_t(t.sample.size()) / K;
+  if (R == 0 || t.seen == 0)
+    return;
+  std::vector<int64_t> ns;
+  std::vector<std::vector<float>> refs;
+  std::vector<double> refSq;
+  for (size_t l = 0; l < idx.size(); ++l) {
+    int64_t N = layers[idx[l]].N;
+    ns.push_back(N);
+    std::vector<float> y(size_t(R * N), 0.f);
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t k = 0; k < K; ++k) {
+        float xv = t.sample[r * K + k];
+        for (int64_t n = 0; n < N; ++n)
+          y[r * N + n] += xv * ws[l][k * N + n];
+      }
+    double sq = 0;
+    for (float v : y)
+      sq += double(v) * v;
+    refSq.push_back(sq);
+    refs.push_back(std::move(y));
+  }
+  constexpr int kGrid = 11;
+  std::vector<std::vector<float>> scales(kGrid);
+  std::vector<std::vector<double>> errs(kGrid);
+  for (int a = 1; a < kGrid; ++a) {
+    double alpha = a / double(kGrid - 1), lo = std::numeric_limits<double>::infinity(), hi = 0;
+    std::vector<double> v(K);
+    for (int64_t k = 0; k < K; ++k) {
+      v[k] = std::pow(std::max(t.absSum[k] / double(t.seen), 1e-8), alpha);
+      lo = std::min(lo, v[k]);
+      hi = std::max(hi, v[k]);
+    }
+    double norm = std::sqrt(lo * hi);
+    for (int64_t k = 0; k < K; ++k)
+      scales[a].push_back(float(v[k] / norm));
+  }
+  llvm::parallelFor(0, kGrid, [&](size_t a) { errs[a] = awqErrors(t, ws, ns, refs, scales[a], group); });
+  int best = 0;
+  auto total = [&](int a) {
+    double e = 0;
+    for (double v : errs[a])
+      e += v;
+    return e;
+  };
+  for (int a = 1; a < kGrid; ++a)
+    if (total(a) < total(best))
+      best = a;
+  for (size_t l = 0; l < idx.size(); ++l) {
+    Layer &L = layers[idx[l]];
+    L.alpha = best / double(kGrid - 1);
+    L.rtnErr = refSq[l] > 0 ? std::sqrt(errs[0][l] / refSq[l]) : 0;
+    L.awqErr = refSq[l] > 0 ? std::sqrt(errs[best][l] / refSq[l]) : 0;
+    L.awqScale = scales[best];
+  }
+}
+
 } // namespace
 
 LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptions &opts, const CompileFn &compile,
@@ -590,7 +828,19 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   }
   // Layers to quantize, and the convolutions and matmuls that stay fp32
   // whatever the choice with the reason, named for the report.
-  SmallVector<Operation *> ops = quant::quantizableLayers(module);
+  // The layers the mode rewrites: int8/bf16/mixed take convolutions and
+  // matmuls; int4-weights matmuls whose K the group divides.
+  bool int4 = opts.mode == "int4-weights";
+  auto supported = [&](Operation *op, std::string *why) {
+    return int4 ? quant::isInt4Quantizable(op, opts.int4Group, why) : quant::isQuantizable(op, why);
+  };
+  auto layerOps = [&](Operation *root) {
+    SmallVector<Operation *> r = quant::quantizableLayers(root);
+    if (int4)
+      llvm::erase_if(r, [&](Operation *op) { return !supported(op, nullptr); });
+    return r;
+  };
+  SmallVector<Operation *> ops = layerOps(module);
   auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
   auto describe = [&](Operation *op) {
     Layer l;
@@ -600,6 +850,11 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     if (l.name.empty())
       l.name = "(unnamed)";
     l.macs = quant::layerMacs(op);
+    if (auto m = dyn_cast<nn::MatmulOp>(op)) {
+      auto bt = cast<RankedTensorType>(m.getRhs().getType());
+      l.K = bt.getDimSize(bt.getRank() - 2);
+      l.N = bt.getDimSize(bt.getRank() - 1);
+    }
     return l;
   };
   std::vector<Layer> layers, kept;
@@ -607,7 +862,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     layers.push_back(describe(op));
   module.walk([&](Operation *op) {
     std::string why;
-    if (!isa<nn::ConvOp, nn::MatmulOp>(op) || quant::isQuantizable(op, &why))
+    if (!isa<nn::ConvOp, nn::MatmulOp>(op) || supported(op, &why))
       return;
     Layer l = describe(op);
     l.precision = "fp32";
@@ -615,8 +870,12 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     kept.push_back(std::move(l));
   });
   if (ops.empty()) {
-    llvm::errs() << kTool << ": warning: --quantize: no layer of this model can run in int8 (convolutions and "
-                 << "matmuls with constant weights); the library stays fp32\n";
+    if (int4)
+      llvm::errs() << kTool << ": warning: --quantize=int4-weights: no matmul of this model has constant [K, N] "
+                   << "weights with K a multiple of --int4-group=" << opts.int4Group << "; the library stays fp32\n";
+    else
+      llvm::errs() << kTool << ": warning: --quantize: no layer of this model can run in int8 (convolutions and "
+                   << "matmuls with constant weights); the library stays fp32\n";
     return writeReport(layers, kept, opts, llvm::json::Object());
   }
 
@@ -657,10 +916,16 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   // int8 layers with their calibrated ranges).
   Builder b(module.getContext());
   auto applyChoice = [&](ModuleOp m, const std::vector<std::string> &prec) -> LogicalResult {
-    SmallVector<Operation *> mops = quant::quantizableLayers(m);
+    SmallVector<Operation *> mops = layerOps(m);
     for (size_t i = 0; i < mops.size(); ++i) {
-      mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
       mops[i]->setAttr(quant::kPrecisionAttr, b.getStringAttr(prec[i]));
+      if (prec[i] != "int4") {
+        mops[i]->setAttr(quant::kRangeAttr, b.getDenseF32ArrayAttr({layers[i].lo, layers[i].hi}));
+        continue;
+      }
+      mops[i]->setAttr(quant::kGroupAttr, b.getI64IntegerAttr(opts.int4Group));
+      if (!layers[i].awqScale.empty())
+        mops[i]->setAttr(quant::kAWQScaleAttr, b.getDenseF32ArrayAttr(layers[i].awqScale));
     }
     PassManager pm(m.getContext());
     pm.addNestedPass<func::FuncOp>(kiln::createNNQuantize());
@@ -685,8 +950,10 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
       std::map<std::string, double> t = steadyProfileNs(qm.m, eval.samples.front());
       for (size_t i = 0; i < layers.size(); ++i)
         if (auto it = t.find(layers[i].name); it != t.end())
-          (prec[i] == "fp32" ? layers[i].fp32Ns : prec[i] == "bf16" ? layers[i].bf16Ns : layers[i].int8Ns) =
-              it->second;
+          (prec[i] == "fp32"   ? layers[i].fp32Ns
+           : prec[i] == "bf16" ? layers[i].bf16Ns
+           : prec[i] == "int4" ? layers[i].int4Ns
+                               : layers[i].int8Ns) = it->second;
     }
     return success();
   };
@@ -714,6 +981,100 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     return e;
   };
 
+  // A library of the float model with each distinct layer input as an extra
+  // output (tapOf: layer -> output index past the model's); each layer's
+  // fp32 time is taken on the sample the quantized library is timed on.
+  std::vector<int> tapOf(ops.size());
+  auto tapLibrary = [&](Model &m, size_t &numTaps) -> LogicalResult {
+    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+    SmallVector<Operation *> cops = layerOps(*clone);
+    assert(cops.size() == ops.size() && "the clone has other layers");
+    SmallVector<Value> values;
+    for (size_t i = 0; i < cops.size(); ++i) {
+      Value x = quant::layerInput(cops[i]);
+      auto it = llvm::find(values, x);
+      tapOf[i] = int(it - values.begin());
+      if (it == values.end())
+        values.push_back(x);
+    }
+    addOutputs(entryOf(*clone), values, "kiln.calibration.");
+    numTaps = values.size();
+    std::string path = libPath("calibration.so");
+    if (failed(compile(*clone, path, /*profile=*/true)) || failed(loadLib(path, m)))
+      return failure();
+    return success();
+  };
+  auto timeFP32 = [&](Model &m) {
+    std::map<std::string, double> ns =
+        steadyProfileNs(m.m, eval.samples.empty() ? calib.samples.front() : eval.samples.front());
+    for (Layer &l : layers)
+      if (auto it = ns.find(l.name); it != ns.end())
+        l.fp32Ns = it->second;
+  };
+
+  if (int4) {
+    // int4 weights: with --awq=on, each layer input's rows are sampled on
+    // the calibration data and the per-channel scales searched (layers
+    // reading one tensor share them); then the evaluation and the rewrite.
+    for (Layer &l : layers)
+      l.precision = "int4";
+    if (opts.awq == "on") {
+      phases.begin("quantization: AWQ search");
+      Model m;
+      size_t numTaps = 0;
+      if (failed(tapLibrary(m, numTaps)))
+        return failure();
+      std::vector<TapRows> taps(numTaps);
+      for (size_t i = 0; i < ops.size(); ++i)
+        taps[tapOf[i]].K = layers[i].K;
+      if (failed(runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
+            for (size_t t = 0; t < numTaps; ++t)
+              taps[t].add(static_cast<const float *>(outs[numOutputs + t].data), outs[numOutputs + t].size_bytes / 4);
+            return success();
+          })))
+        return failure();
+      timeFP32(m);
+      auto t0 = std::chrono::steady_clock::now();
+      for (size_t t = 0; t < numTaps; ++t) {
+        std::vector<size_t> idx;
+        std::vector<std::vector<float>> ws;
+        for (size_t i = 0; i < ops.size(); ++i) {
+          if (tapOf[i] != int(t))
+            continue;
+          if (taps[t].nonFinite) {
+            printError("--calibration-data: the input of layer '" + layers[i].name +
+                       "' holds NaN or infinite values on the calibration data; its scales cannot be searched");
+            return failure();
+          }
+          SmallVector<float> w;
+          if (!kiln::readF32Constant(cast<nn::MatmulOp>(ops[i]).getRhs(), w))
+            return failure();
+          idx.push_back(i);
+          ws.emplace_back(w.begin(), w.end());
+        }
+        awqSearch(taps[t], idx, ws, layers, opts.int4Group);
+      }
+      phases.note("AWQ: " + llvm::Twine(numTaps) + " layer inputs, " + llvm::Twine(calib.count) +
+                  " calibration examples, search " +
+                  fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
+    }
+    std::vector<std::string> all(layers.size(), "int4");
+    llvm::json::Object evalJson;
+    if (!opts.evalData.empty()) {
+      phases.begin("quantization: evaluation");
+      std::vector<int64_t> fp32Pred, pred;
+      if (failed(runChoice(std::vector<std::string>(layers.size(), "fp32"), fp32Pred, true)) ||
+          failed(runChoice(all, pred, true)))
+        return failure();
+      Eval e = compare(fp32Pred, pred);
+      printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled, "int4", opts, evalJson);
+    }
+    phases.begin("quantization: rewrite");
+    if (failed(applyChoice(module, all)))
+      return failure();
+    return writeReport(layers, kept, opts, evalJson);
+  }
+
   if (opts.mode == "bf16") {
     // Every layer in bf16; with --eval-data, the fp32 and the bf16 library
     // run on it (and are timed per layer) for the report.
@@ -738,28 +1099,13 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
 
   // 1. Calibration library: the float model plus each layer's input.
   phases.begin("quantization: calibration");
-  std::vector<int> tapOf(ops.size());
   std::vector<TapStats> taps;
   {
-    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-    SmallVector<Operation *> cops = quant::quantizableLayers(*clone);
-    assert(cops.size() == ops.size() && "the clone has other layers");
-    SmallVector<Value> values;
-    for (size_t i = 0; i < cops.size(); ++i) {
-      Value x = quant::layerInput(cops[i]);
-      auto it = llvm::find(values, x);
-      tapOf[i] = int(it - values.begin());
-      if (it == values.end())
-        values.push_back(x);
-    }
-    addOutputs(entryOf(*clone), values, "kiln.calibration.");
-    taps.resize(values.size());
-    std::string path = libPath("calibration.so");
-    if (failed(compile(*clone, path, /*profile=*/true)))
-      return failure();
     Model m;
-    if (failed(loadLib(path, m)))
+    size_t numTaps = 0;
+    if (failed(tapLibrary(m, numTaps)))
       return failure();
+    taps.resize(numTaps);
     auto observe = [&](bool histogram) {
       return runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
         for (size_t t = 0; t < taps.size(); ++t) {
@@ -798,12 +1144,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     phases.note("calibration: " + llvm::Twine(calib.count) + " examples in " + llvm::Twine(calib.samples.size()) +
                 " runs, " +
                 fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
-    // Timed on the sample the quantized library is timed on (below).
-    std::map<std::string, double> ns =
-        steadyProfileNs(m.m, eval.samples.empty() ? calib.samples.front() : eval.samples.front());
-    for (Layer &l : layers)
-      if (auto it = ns.find(l.name); it != ns.end())
-        l.fp32Ns = it->second;
+    timeFP32(m);
   }
   for (size_t i = 0; i < ops.size(); ++i) {
     const TapStats &s = taps[tapOf[i]];

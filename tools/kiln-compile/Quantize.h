@@ -34,8 +34,8 @@
 namespace kiln::compile {
 
 struct QuantizeOptions {
-  /// --quantize: "" (off), "int8", "bf16" or "mixed" (int8, bf16 or fp32
-  /// per layer).
+  /// --quantize: "" (off), "int8", "bf16", "mixed" (int8, bf16 or fp32
+  /// per layer) or "int4-weights".
   std::string mode;
   /// --accuracy-budget: points of top-1 (or of agreement with fp32 without
   /// labels) the quantized model may lose on --eval-data; < 0: none.
@@ -57,6 +57,14 @@ struct QuantizeOptions {
   bool mixedFallbackGiven = false;
   /// Whether the target has bf16 kernels (Target::checkPrecision).
   bool bf16Kernels = false;
+  /// --int4-group (--quantize=int4-weights): weights per scale along K.
+  std::string int4GroupText = "128";
+  bool int4GroupGiven = false;
+  int64_t int4Group = 128;
+  /// --awq: "on" (activation-aware scales searched on the calibration data)
+  /// or "off" (round to nearest).
+  std::string awq = "on";
+  bool awqGiven = false;
   /// Examples per run when the model's batch dim is dynamic.
   int64_t batch = 32;
 };

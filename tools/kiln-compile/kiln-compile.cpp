@@ -166,8 +166,20 @@ static cl::opt<std::string> quantizeMode(
     cl::desc("Post-training quantization: int8 (convolutions and matmuls with constant weights: "
              "uint8 activations, int8 per-channel weights; needs --calibration-data), bf16 (bf16 "
              "operands, f32 accumulation; CPUs with AVX512_BF16; no calibration) or mixed (int8 "
-             "or fp32 per layer within --accuracy-budget on --eval-data); see docs/quantization.md"),
-    cl::value_desc("int8|bf16|mixed"), cl::init(""), cl::cat(kilnCat));
+             "or fp32 per layer within --accuracy-budget on --eval-data) or int4-weights (MatMul/Gemm "
+             "weights in 4 bits, groups of --int4-group along K, activation-aware scaling from "
+             "--calibration-data; activations stay f32); see docs/quantization.md"),
+    cl::value_desc("int8|bf16|mixed|int4-weights"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> int4Group(
+    "int4-group",
+    cl::desc("--quantize=int4-weights: weights per scale and zero point along K (an even number, "
+             "e.g. 32, 64 or 128; default 128)"),
+    cl::value_desc("G"), cl::init("128"), cl::cat(kilnCat));
+static cl::opt<std::string> awqMode(
+    "awq",
+    cl::desc("--quantize=int4-weights: on (default: per-input-channel scales searched on "
+             "--calibration-data, as AWQ) or off (round-to-nearest weights, no calibration)"),
+    cl::value_desc("on|off"), cl::init("on"), cl::cat(kilnCat));
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Folder of input samples that set the activation ranges for --quantize (ONNX "
@@ -497,6 +509,10 @@ int main(int argc, char **argv) {
   qopts.budgetText = accuracyBudget;
   qopts.mixedFallback = mixedFallback;
   qopts.mixedFallbackGiven = mixedFallback.getNumOccurrences() > 0;
+  qopts.int4GroupText = int4Group;
+  qopts.int4GroupGiven = int4Group.getNumOccurrences() > 0;
+  qopts.awq = awqMode;
+  qopts.awqGiven = awqMode.getNumOccurrences() > 0;
   if (!checkQuantizeOptions(qopts))
     return 1;
   if (qdqBias != "int32" && qdqBias != "float") {
@@ -512,9 +528,9 @@ int main(int argc, char **argv) {
                "(and --calibration-data)");
     return 1;
   }
-  if (qopts.mode == "bf16" && emit == Emit::QDQONNX) {
-    printError("--emit=qdq-onnx writes int8 layers as QuantizeLinear/DequantizeLinear: --quantize=bf16 has none "
-               "(give --quantize=int8 or mixed)");
+  if ((qopts.mode == "bf16" || qopts.mode == "int4-weights") && emit == Emit::QDQONNX) {
+    printError("--emit=qdq-onnx writes int8 layers as QuantizeLinear/DequantizeLinear: --quantize=" + qopts.mode +
+               " has none (give --quantize=int8 or mixed)");
     return 1;
   }
   if (!qopts.mode.empty() && emit == Emit::ONNX) {

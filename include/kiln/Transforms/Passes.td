@@ -114,7 +114,7 @@ def NNFoldShapeArith : Pass<"kiln-nn-fold-shape-arith", "mlir::func::FuncOp"> {
 }
 
 def NNQuantize : Pass<"kiln-nn-quantize", "mlir::func::FuncOp"> {
-  let summary = "Rewrite calibrated convolutions and matmuls to int8 (nn.qconv / nn.qmatmul)";
+  let summary = "Rewrite calibrated convolutions and matmuls to int8 (nn.qconv / nn.qmatmul), bf16 or int4 weights";
   let description = [{
     For every `nn.conv` and `nn.matmul` that carries the calibrated range of
     its activation input (`kiln.quant.input_range = array<f32: lo, hi>`,
@@ -130,8 +130,23 @@ def NNQuantize : Pass<"kiln-nn-quantize", "mlir::func::FuncOp"> {
     Layers that cannot run in int8 (non-constant weights, dynamic channels
     or spatial dims, a batched rhs, grouped and depthwise convolutions,
     which have no int8 kernel yet) keep their float form and are counted.
+    Precision "bf16" (no range needed) casts the input to bf16 and rounds
+    the weights to a bf16 constant.
 
-    Statistics: quantized-layers, float-layers (marked fp32), unsupported.
+    Precision "int4" (weight-only; an `nn.matmul` with a constant [K, N]
+    rhs) needs `kiln.quant.int4_group = G : i64` (K a multiple of G, G
+    even): the weights become asymmetric 4-bit codes per group of G along K
+    and column (scale = (max - min) / 15, integer zero point), packed two
+    per byte, and the layer `nn.int4_matmul` with an f32 input.  With
+    `kiln.quant.awq_scale = array<f32: s_0, ...>` (K values, the AWQ
+    search of kiln-compile) the weights are quantized as diag(s) W and the
+    input divided by s: an `nn.binary mul` by the reciprocals, shared by the
+    layers that read the same tensor with the same scales, and folded into
+    an `nn.layer_norm` over the last dim that makes the input when nothing
+    else reads it.
+
+    Statistics: quantized-layers, float-layers (marked fp32), unsupported,
+    bf16-layers, int4-layers, awq-folded.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }

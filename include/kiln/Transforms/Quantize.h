@@ -81,6 +81,51 @@ uint16_t toBF16(float f);
 /// f32).  Returns `layer`.
 mlir::Operation *castLayerToBF16(mlir::OpBuilder &b, mlir::Operation *layer);
 
+/// int4 weight-only layers (precision "int4"): the group size along K
+/// (an even divisor of K; kiln-compile --int4-group), and optionally the
+/// activation-aware per-input-channel scales s (array<f32> of K values,
+/// chosen by kiln-compile's AWQ search): the weights are quantized as
+/// diag(s) W and the input divided by s (folded into a LayerNorm before the
+/// layer when it can be, else an nn.binary mul).
+constexpr llvm::StringLiteral kGroupAttr = "kiln.quant.int4_group";
+constexpr llvm::StringLiteral kAWQScaleAttr = "kiln.quant.awq_scale";
+
+/// On the linalg.generic of an nn.int4_matmul (NNToLinalg): its group size;
+/// the CPU back end runs the generics it marks on its int4 kernel.
+constexpr llvm::StringLiteral kInt4ProductAttr = "kiln.int4_product";
+
+/// Whether `op` can take int4 weights in groups of `group`: an nn.matmul
+/// that isQuantizable, whose K is a multiple of `group` (even).  If not,
+/// `why` says why.
+bool isInt4Quantizable(mlir::Operation *op, int64_t group, std::string *why = nullptr);
+
+/// Asymmetric 4-bit codes of `w` [K, N] (row-major) in groups of `group`
+/// along K, per column: per group, scale = (max - min) / 15 over the
+/// group's values with 0 included, zero point = round(-min / scale) in
+/// [0, 15], code = clamp(round(w / scale) + zero point, 0, 15) (round half
+/// to even); an all-zero group has scale 1, zero point 0.  `codes` is
+/// [K, N], `scales` and `zeroPoints` [K / group, N].
+struct Int4Weights {
+  llvm::SmallVector<uint8_t> codes;
+  llvm::SmallVector<float> scales;
+  llvm::SmallVector<int8_t> zeroPoints;
+  /// The value code (k, n) stands for.
+  float value(int64_t k, int64_t n, int64_t N, int64_t group) const {
+    int64_t g = (k / group) * N + n;
+    return scales[g] * float(int(codes[k * N + n]) - zeroPoints[g]);
+  }
+};
+void quantizeInt4(llvm::ArrayRef<float> w, int64_t K, int64_t N, int64_t group, Int4Weights &q);
+
+/// Replaces `layer` (isInt4Quantizable) by an nn.int4_matmul of its input
+/// (divided by `awq` when given: K scales) and its weights (times `awq`)
+/// in groups of `group`; returns the new layer.  `scaledInput` is the input
+/// already divided by the same scales when another layer made it (shared
+/// inputs), else null: the division is made here (an nn.binary mul by the
+/// reciprocals), returned through it.
+mlir::Operation *quantizeLayerInt4(mlir::OpBuilder &b, mlir::Operation *layer, int64_t group,
+                                   llvm::ArrayRef<float> awq, mlir::Value &scaledInput);
+
 } // namespace kiln::quant
 
 #endif

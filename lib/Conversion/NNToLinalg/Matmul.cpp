@@ -11,6 +11,7 @@
 #include "Patterns.h"
 
 #include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Quantize.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -241,6 +242,70 @@ FailureOr<Value> lowerQMatmul(PatternRewriter &b, nn::QMatmulOp op) {
   return unfoldRows(b, loc, y, A, res, ra);
 }
 
+/// nn.int4_matmul: the batch dims of lhs folded into M, then one
+/// linalg.generic over (m, n, g, j, p) with k = g G + 2 j + p that
+/// accumulates x[m, k] * (code(k, n) - zp[g, n]) * scale[g, n] in f32 into
+/// zeros (the code: nibble p of byte rhs[g G / 2 + j, n]; x and the codes
+/// are read through [M, K / G, G / 2, 2] and [K / G, G / 2, N] views, so
+/// that every loop is a dim of some operand), marked kiln.int4_product = G
+/// for the CPU's int4 kernel (kiln-cpu-int4-matmul), then the bias,
+/// residual and activation.
+FailureOr<Value> lowerInt4Matmul(PatternRewriter &b, nn::Int4MatmulOp op) {
+  Location loc = op.getLoc();
+  Value A = op.getLhs();
+  auto res = rtt(op.getResult());
+  int64_t r = res.getRank(), G = op.getGroupSize();
+  auto wt = rtt(op.getRhs());
+  int64_t N = wt.getDimSize(1), K = 2 * wt.getDimSize(0);
+  SmallVector<int8_t> zp;
+  if (!readI8Constant(op.getRhsZeroPoint(), zp))
+    return b.notifyMatchFailure(op, "int4 matmul needs constant zero points");
+  SmallVector<float> zf(zp.begin(), zp.end());
+  Value zpF = makeF32Constant(b, loc, rtt(op.getRhsZeroPoint()).clone(b.getF32Type()), zf, "int4_zero_points_f32");
+  Value codes = retypedConstant(b, loc, op.getRhs(), RankedTensorType::get({K / G, G / 2, N}, b.getI8Type()));
+  if (!codes)
+    return b.notifyMatchFailure(op, "int4 matmul needs constant weights");
+  Type f32 = b.getF32Type();
+  SmallVector<ReassociationIndices> ra;
+  Value a2 = foldRows(b, loc, A, ra);
+  int64_t M = rtt(a2).getDimSize(0);
+  SmallVector<OpFoldResult> xShape{M == kDyn ? OpFoldResult(dimOf(b, loc, a2, 0)) : OpFoldResult(b.getIndexAttr(M)),
+                                   b.getIndexAttr(K / G), b.getIndexAttr(G / 2), b.getIndexAttr(2)};
+  Value x4 = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({M, K / G, G / 2, 2}, f32), a2,
+                                           SmallVector<ReassociationIndices>{{0}, {1, 2, 3}}, xShape);
+  auto r2T = RankedTensorType::get({M, N}, f32);
+  Value acc = fillTensor(b, loc, empty(b, loc, r2T, {dimOf(b, loc, a2, 0), cIdx(b, loc, N)}), scalar(b, loc, f32, 0));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx), g = getAffineDimExpr(2, ctx),
+             j = getAffineDimExpr(3, ctx), p = getAffineDimExpr(4, ctx);
+  auto par = utils::IteratorType::parallel, red = utils::IteratorType::reduction;
+  auto prod = linalg::GenericOp::create(
+      b, loc, TypeRange{r2T}, ValueRange{x4, codes, op.getRhsScale(), zpF}, ValueRange{acc},
+      SmallVector<AffineMap>{AffineMap::get(5, 0, {m, g, j, p}, ctx), AffineMap::get(5, 0, {g, j, n}, ctx),
+                             AffineMap::get(5, 0, {g, n}, ctx), AffineMap::get(5, 0, {g, n}, ctx),
+                             AffineMap::get(5, 0, {m, n}, ctx)},
+      SmallVector<utils::IteratorType>{par, par, red, red, red}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Type i32 = nb.getI32Type();
+        Value byte = arith::ExtUIOp::create(nb, nl, i32, a[1]);
+        Value shift = arith::IndexCastOp::create(
+            nb, nl, i32, arith::MulIOp::create(nb, nl, linalg::IndexOp::create(nb, nl, 4), cIdx(nb, nl, 4)));
+        Value code = arith::AndIOp::create(nb, nl, arith::ShRUIOp::create(nb, nl, byte, shift),
+                                           arith::ConstantIntOp::create(nb, nl, i32, 15));
+        Value w = arith::MulFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, arith::UIToFPOp::create(nb, nl, nb.getF32Type(), code), a[3]), a[2]);
+        Value sum = arith::AddFOp::create(nb, nl, a[4], arith::MulFOp::create(nb, nl, a[0], w));
+        linalg::YieldOp::create(nb, nl, sum);
+      });
+  prod->setAttr(kiln::quant::kInt4ProductAttr, b.getI64IntegerAttr(G));
+  Value y = prod.getResult(0);
+  if (Value bias = op.getBias())
+    y = combinePerChannel(b, loc, y, bias, 1);
+  Value residual = op.getResidual();
+  if (residual && r != 2)
+    residual = tensor::CollapseShapeOp::create(b, loc, r2T, residual, ra);
+  return unfoldRows(b, loc, applyAct(b, loc, op, y, residual), A, res, ra);
+}
+
 /// nn.einsum: one linalg.generic whose loops are the equation's letters
 /// (output letters parallel, the others reductions).
 Value lowerEinsum(OpBuilder &b, nn::EinsumOp op) {
@@ -361,5 +426,6 @@ Value lowerDet(OpBuilder &b, nn::DetOp d) {
 
 void kiln::nn_to_linalg::populateMatmulPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerToLinalg<nn::MatmulOp, lowerMatmul>, LowerToLinalg<nn::EinsumOp, lowerEinsum>,
-               LowerToLinalg<nn::DetOp, lowerDet>, LowerToLinalg<nn::QMatmulOp, lowerQMatmul>>(patterns.getContext());
+               LowerToLinalg<nn::DetOp, lowerDet>, LowerToLinalg<nn::QMatmulOp, lowerQMatmul>,
+               LowerToLinalg<nn::Int4MatmulOp, lowerInt4Matmul>>(patterns.getContext());
 }

@@ -906,6 +906,38 @@ LogicalResult QMatmulOp::verify() {
   return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
 }
 
+LogicalResult Int4MatmulOp::verify() {
+  auto a = rt(getLhs()), w = rt(getRhs()), sc = rt(getRhsScale()), zp = rt(getRhsZeroPoint()), r = rt(getResult());
+  int64_t g = getGroupSize();
+  if (a.getRank() < 2 || r.getRank() != a.getRank())
+    return emitOpError("lhs must have rank >= 2 and the result the lhs's rank");
+  if (!a.getElementType().isF32() || !r.getElementType().isF32())
+    return emitOpError("lhs and result must be f32");
+  if (g < 2 || g % 2)
+    return emitOpError() << "group_size must be even and >= 2 (got " << g << ")";
+  if (w.getRank() != 2 || !w.hasStaticShape() || !w.getElementType().isInteger(8))
+    return emitOpError("rhs must be a static i8 [K / 2, N] (two 4-bit codes per byte)");
+  int64_t K = 2 * w.getDimSize(0), N = w.getDimSize(1);
+  int64_t ka = a.getDimSize(a.getRank() - 1);
+  if (ka != kDyn && ka != K)
+    return emitOpError() << "lhs has K = " << ka << " but rhs packs K = " << K;
+  if (K % g)
+    return emitOpError() << "K = " << K << " is not a multiple of group_size " << g;
+  auto groupsType = [&](RankedTensorType t) {
+    return t.getRank() == 2 && t.getDimSize(0) == K / g && t.getDimSize(1) == N;
+  };
+  if (!groupsType(sc) || !sc.getElementType().isF32())
+    return emitOpError() << "rhs_scale must be f32 [K / group_size, N] = [" << K / g << ", " << N << "]";
+  if (!groupsType(zp) || !zp.getElementType().isInteger(8))
+    return emitOpError() << "rhs_zero_point must be i8 [K / group_size, N] = [" << K / g << ", " << N << "]";
+  int64_t rn = r.getDimSize(r.getRank() - 1);
+  if (rn != kDyn && rn != N)
+    return emitOpError() << "result has N = " << rn << " but rhs has N = " << N;
+  if (getBias() && (rt(getBias()).getRank() != 1 || rt(getBias()).getDimSize(0) != N))
+    return emitOpError("bias must be 1-D [N]");
+  return verifyEpilogue(*this, getResult(), getResidual(), getAct(), getActAlpha(), getActBeta());
+}
+
 LogicalResult DetOp::verify() {
   auto in = rt(getInput()), res = rt(getResult());
   int64_t r = in.getRank();

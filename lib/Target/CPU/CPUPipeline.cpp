@@ -132,6 +132,12 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     io.bf16 = kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512bf16");
     if (io.int8 || io.bf16)
       pm.addPass(createCPUInt8Matmul(io));
+    // int4-weight products (nn.int4_matmul) on their kernel: 16 lanes with
+    // AVX-512, 8 with AVX2 (other CPUs keep the generic's loops).
+    CPUInt4MatmulOptions i4;
+    i4.lanes = avx512 ? 16 : kiln::cpu::targetHasFeatures(opts, "+avx2,+fma") ? 8 : 0;
+    if (i4.lanes)
+      pm.addPass(createCPUInt4Matmul(i4));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

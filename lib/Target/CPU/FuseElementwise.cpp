@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CPUPasses.h"
+#include "kiln/Transforms/Quantize.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -39,6 +40,9 @@ bool isContraction(Operation *op) {
   auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
   if (!l || l.getNumReductionLoops() == 0)
     return false;
+  // nn.int4_matmul's product (its kernel matches the generic as written).
+  if (op->hasAttr(kiln::quant::kInt4ProductAttr))
+    return true;
   return linalg::isaContractionOpInterface(l) || linalg::isaConvolutionOpInterface(l);
 }
 

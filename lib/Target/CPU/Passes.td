@@ -277,6 +277,42 @@ def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def CPUInt4Matmul : Pass<"kiln-cpu-int4-matmul", "mlir::ModuleOp"> {
+  let summary = "int4-weight products (nn.int4_matmul) on a kernel that dequantizes inside the register tile";
+  let description = [{
+    On buffers, before kiln-cpu-tile-and-vectorize: every linalg.generic
+    that NNToLinalg writes for nn.int4_matmul (marked kiln.int4_product =
+    G: x f32 [M, K], the packed codes i8 [K / 2, N], the scales and the zero
+    points f32 [K / G, N], each a constant global, accumulated into f32
+    [M, N]) becomes a kernel over panels of 4 vectors of `lanes` columns:
+      * the codes are repacked into a constant global [P][K / 2][4 lanes]
+        of bytes (P = ceil(N / (4 lanes)); each byte the codes of k = 2j, 2j
+        + 1 as before), the scales and scale x zero point into [P][K / G][4
+        lanes] f32 (zeros past N);
+      * per panel (the loop the run's threads share) and block of 4 rows
+        (then single rows), per group: 4 bytes vectors loaded and widened
+        (vpmovzxbd), their low and high nibbles turned into f32 (k even
+        and odd; with AVX-512 by one vpermps each from the table 0..15,
+        which reads only the index's low 4 bits; with AVX2 masked and
+        converted), multiplied with the rows' x[k] broadcast into per-group
+        accumulators (single rows keep even and odd k apart: 8 independent
+        chains), while the rows' sum of x over the group accumulates too;
+        at the group's end the result row gets scale x acc - scale x zp x
+        sum(x), read and written in place (masked past N).
+    The weights stay 4-bit in memory and are never expanded outside
+    registers: a decoding step (M = 1) reads one byte per two weights
+    instead of eight.  `lanes` = 16 (AVX-512) or 8 (AVX2); 0 leaves the
+    generic to the loops of kiln-cpu-tile-and-vectorize (other CPUs).
+    Statistics: int4-matmuls.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"16",
+           "f32 lanes per vector: 16 (AVX-512), 8 (AVX2); 0: off">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 def CPUInt8Matmul : Pass<"kiln-cpu-int8-matmul", "mlir::ModuleOp"> {
   let summary = "int8 products on the AVX-512 VNNI micro-kernel (vpdpbusd), or its AVX2 form; bf16 products on vdpbf16ps";
   let description = [{

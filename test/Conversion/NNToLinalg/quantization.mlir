@@ -211,3 +211,40 @@ func.func @qmatmul_i32(%x: tensor<4x2xi8>) -> tensor<4x2xi32> {
   %y = nn.qmatmul %x, %w, %s {lhs_scale = 1.0 : f32, lhs_zero_point = 3 : i64, lhs_unsigned} : tensor<4x2xi8>, tensor<2x2xi8>, tensor<2xf32> -> tensor<4x2xi32>
   return %y : tensor<4x2xi32>
 }
+
+// nn.int4_matmul: the batch dim folded into M; x viewed as [M, K/G, G/2, 2]
+// and the codes re-typed as [K/G, G/2, N] so that every loop (m, n, g, j,
+// p) is a dim of some operand; the body takes nibble p of the byte (shift
+// by 4 p, mask 15), subtracts the zero point, scales and accumulates in
+// f32 into zeros; the generic is marked for the CPU's int4 kernel; the
+// bias follows.
+// CHECK-LABEL: func @int4_matmul
+// CHECK: tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] output_shape [6, 2, 2, 2] : tensor<6x8xf32> into tensor<6x2x2x2xf32>
+// CHECK: linalg.fill
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<6x2x2x2xf32>, tensor<2x2x3xi8>, tensor<2x3xf32>, tensor<2x3xf32>)
+// CHECK-SAME: kiln.int4_product = 4 : i64
+// CHECK: linalg.index 4
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: arith.uitofp
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// CHECK: tensor.expand_shape
+// MAPS-DAG: affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d3, d4)>
+// MAPS-DAG: affine_map<(d0, d1, d2, d3, d4) -> (d2, d3, d1)>
+// MAPS-DAG: affine_map<(d0, d1, d2, d3, d4) -> (d2, d1)>
+func.func @int4_matmul(%x: tensor<2x3x8xf32>) -> tensor<2x3x3xf32> {
+  %w = arith.constant dense<17> : tensor<4x3xi8>
+  %s = arith.constant dense<0.5> : tensor<2x3xf32>
+  %z = arith.constant dense<8> : tensor<2x3xi8>
+  %b = arith.constant dense<1.0> : tensor<3xf32>
+  %y = nn.int4_matmul %x, %w, %s, %z bias(%b : tensor<3xf32>) {group_size = 4 : i64} : tensor<2x3x8xf32>, tensor<4x3xi8>, tensor<2x3xf32>, tensor<2x3xi8> -> tensor<2x3x3xf32>
+  return %y : tensor<2x3x3xf32>
+}

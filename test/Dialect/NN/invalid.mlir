@@ -140,3 +140,43 @@ func.func @qconv_i32_act(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x1x1xi8>, %s: ten
   %y = nn.qconv %x, %w, %s act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 1.0 : f32, input_zero_point = 0 : i64} : tensor<1x2x4x4xi8>, tensor<3x2x1x1xi8>, tensor<3xf32> -> tensor<1x3x4x4xi32>
   return %y : tensor<1x3x4x4xi32>
 }
+
+// -----
+
+func.func @int4_group_odd(%x: tensor<4x6xf32>, %w: tensor<3x2xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xi8>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{group_size must be even and >= 2 (got 3)}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 3 : i64} : tensor<4x6xf32>, tensor<3x2xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @int4_k(%x: tensor<4x8xf32>, %w: tensor<3x2xi8>, %s: tensor<3x2xf32>, %z: tensor<3x2xi8>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{lhs has K = 8 but rhs packs K = 6}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 2 : i64} : tensor<4x8xf32>, tensor<3x2xi8>, tensor<3x2xf32>, tensor<3x2xi8> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @int4_groups(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xi8>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{rhs_scale must be f32 [K / group_size, N] = [4, 2]}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 2 : i64} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @int4_not_multiple(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xi8>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{K = 8 is not a multiple of group_size 6}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 6 : i64} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @int4_zero_points(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{rhs_zero_point must be i8 [K / group_size, N] = [2, 2]}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 4 : i64} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xf32> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
