@@ -52,6 +52,26 @@ FailureOr<Value> lowerGather(OpBuilder &b, nn::GatherOp op) {
   Value x = op.getInput(), ind = op.getIndices();
   auto it = rtt(ind);
   int64_t axis = op.getAxis(), ir = it.getRank();
+  // One constant index into a static axis (a KV cache's layer, a token's
+  // position): a rank-reducing slice, a view of the input after
+  // bufferization instead of a gathered copy.
+  DenseIntElementsAttr ci;
+  int64_t axisSize = rtt(x).getDimSize(axis);
+  if (ir == 0 && matchPattern(ind, m_Constant(&ci)) && !ShapedType::isDynamic(axisSize)) {
+    int64_t k = (*ci.getValues<APInt>().begin()).getSExtValue();
+    if (k < 0)
+      k += axisSize;
+    if (k >= 0 && k < axisSize) {
+      int64_t r = rtt(x).getRank();
+      SmallVector<OpFoldResult> offsets(r, b.getIndexAttr(0)), sizes, strides(r, b.getIndexAttr(1));
+      offsets[axis] = b.getIndexAttr(k);
+      for (int64_t i = 0; i < r; ++i)
+        sizes.push_back(i == axis ? OpFoldResult(b.getIndexAttr(1))
+                        : rtt(x).isDynamicDim(i) ? OpFoldResult(dimOf(b, loc, x, i))
+                                                 : OpFoldResult(b.getIndexAttr(rtt(x).getDimSize(i))));
+      return tensor::ExtractSliceOp::create(b, loc, res, x, offsets, sizes, strides).getResult();
+    }
+  }
   SmallVector<Value> dims;
   for (int64_t i = 0; i < res.getRank(); ++i) {
     if (i < axis) dims.push_back(dimOf(b, loc, x, i));
