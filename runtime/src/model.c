@@ -4,6 +4,9 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #if defined(__linux__)
 #include <link.h>
 #include <sys/mman.h>
@@ -214,6 +217,32 @@ static void advise_weights(void *handle) {
 #endif
 }
 
+/* glibc's malloc serves allocations above its mmap threshold (128 KiB,
+ * raised up to 32 MiB by the sizes it sees freed) with fresh mappings and
+ * returns heap memory above its trim threshold to the kernel on free: the
+ * buffers a run allocates on the heap (its outputs, the intermediates the
+ * memory plan cannot place) were then mapped, faulted in page by page,
+ * zeroed by the kernel and unmapped again at every run (gpt_decode_step:
+ * a third of a run's time in the kernel's page-fault path).  Once per
+ * process, the first model load sets both thresholds so that such buffers
+ * stay in the heap and are reused: mmap above 32 MiB, trim above 256 MiB
+ * of free heap.  Not done when KILN_MALLOC_TUNING=0 or when the program
+ * set glibc's own MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ /
+ * MALLOC_TOP_PAD_ or GLIBC_TUNABLES (its choice wins). */
+static void tune_malloc_once(void) {
+#if defined(__GLIBC__)
+  static atomic_int done;
+  if (atomic_exchange(&done, 1))
+    return;
+  const char *off = getenv("KILN_MALLOC_TUNING");
+  if ((off && strcmp(off, "0") == 0) || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_") ||
+      getenv("MALLOC_TOP_PAD_") || getenv("GLIBC_TUNABLES"))
+    return;
+  (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  (void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 kiln_status kiln_model_load(const char *path, kiln_model **out) {
   if (!out)
     return kiln_set_error(KILN_ERROR_INVALID_ARGUMENT,
@@ -232,6 +261,7 @@ kiln_status kiln_model_load(const char *path, kiln_model **out) {
                           why ? why : "unknown dlopen error");
   }
   advise_weights(handle);
+  tune_malloc_once();
   dlerror();
   void *sym = dlsym(handle, KILN_ABI_SYMBOL);
   if (!sym) {
