@@ -981,6 +981,27 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     return e;
   };
 
+  // Every layer in `precision` (bf16, int4: no choice to make); with
+  // --eval-data, the fp32 and the quantized library run on it (and are
+  // timed per layer) for the report; then the rewrite and the report.
+  auto everyLayerIn = [&](StringRef precision) -> LogicalResult {
+    std::vector<std::string> all(layers.size(), precision.str());
+    llvm::json::Object evalJson;
+    if (!opts.evalData.empty()) {
+      phases.begin("quantization: evaluation");
+      std::vector<int64_t> fp32Pred, pred;
+      if (failed(runChoice(std::vector<std::string>(layers.size(), "fp32"), fp32Pred, true)) ||
+          failed(runChoice(all, pred, true)))
+        return failure();
+      Eval e = compare(fp32Pred, pred);
+      printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled, precision, opts, evalJson);
+    }
+    phases.begin("quantization: rewrite");
+    if (failed(applyChoice(module, all)))
+      return failure();
+    return writeReport(layers, kept, opts, evalJson);
+  };
+
   // A library of the float model with each distinct layer input as an extra
   // output (tapOf: layer -> output index past the model's); each layer's
   // fp32 time is taken on the sample the quantized library is timed on.
@@ -1058,43 +1079,13 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
                   " calibration examples, search " +
                   fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
     }
-    std::vector<std::string> all(layers.size(), "int4");
-    llvm::json::Object evalJson;
-    if (!opts.evalData.empty()) {
-      phases.begin("quantization: evaluation");
-      std::vector<int64_t> fp32Pred, pred;
-      if (failed(runChoice(std::vector<std::string>(layers.size(), "fp32"), fp32Pred, true)) ||
-          failed(runChoice(all, pred, true)))
-        return failure();
-      Eval e = compare(fp32Pred, pred);
-      printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled, "int4", opts, evalJson);
-    }
-    phases.begin("quantization: rewrite");
-    if (failed(applyChoice(module, all)))
-      return failure();
-    return writeReport(layers, kept, opts, evalJson);
+    return everyLayerIn("int4");
   }
 
   if (opts.mode == "bf16") {
-    // Every layer in bf16; with --eval-data, the fp32 and the bf16 library
-    // run on it (and are timed per layer) for the report.
-    std::vector<std::string> all(layers.size(), "bf16");
     for (Layer &l : layers)
       l.precision = "bf16";
-    llvm::json::Object evalJson;
-    if (!opts.evalData.empty()) {
-      phases.begin("quantization: evaluation");
-      std::vector<int64_t> fp32Pred, pred;
-      if (failed(runChoice(std::vector<std::string>(layers.size(), "fp32"), fp32Pred, true)) ||
-          failed(runChoice(all, pred, true)))
-        return failure();
-      Eval e = compare(fp32Pred, pred);
-      printEvaluation(fp32Pred.size(), e.c32, e.agree, e.correct, e.loss, eval.labeled, "bf16", opts, evalJson);
-    }
-    phases.begin("quantization: rewrite");
-    if (failed(applyChoice(module, all)))
-      return failure();
-    return writeReport(layers, kept, opts, evalJson);
+    return everyLayerIn("bf16");
   }
 
   // 1. Calibration library: the float model plus each layer's input.

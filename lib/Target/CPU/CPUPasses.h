@@ -153,6 +153,11 @@ mlir::FlatSymbolRefAttr addConstantGlobal(mlir::memref::GlobalOp after, llvm::St
 mlir::FlatSymbolRefAttr addPanelsGlobal(mlir::memref::GlobalOp after, llvm::StringRef name, int64_t P, int64_t K,
                                         int64_t W, mlir::AsmResourceBlob blob, mlir::SymbolTable &symbols);
 
+/// An scf.for over [lo, hi) step `step` at `b`'s insertion point whose
+/// body `body(iv)` builds (the int8 and int4 kernels' loops, Int8Matmul.cpp).
+mlir::scf::ForOp buildForLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lo, mlir::Value hi, int64_t step,
+                              llvm::function_ref<void(mlir::Value)> body);
+
 /// The CPU name and feature string LLVM gets for `opts` on `triple`:
 /// "native" (or none) is the host's CPU and features (plus `--mattr`) when
 /// the triple has the host's architecture, else "generic" (CPUPipeline.cpp).

@@ -218,11 +218,7 @@ struct Int4Emitter {
   }
 
   scf::ForOp forLoop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body) {
-    auto l = scf::ForOp::create(b, loc, lo, hi, idx(step));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(l.getBody());
-    body(l.getInductionVar());
-    return l;
+    return kiln::cpu::buildForLoop(b, loc, lo, hi, step, body);
   }
 
   /// Every row block of panel `pan`.

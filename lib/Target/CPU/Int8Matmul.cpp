@@ -740,11 +740,7 @@ struct VnniEmitter {
   }
   /// `body(iv)` over [lo, hi) step `step`; returns the loop.
   scf::ForOp forLoop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body) {
-    auto l = scf::ForOp::create(b, loc, lo, hi, idx(step));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(l.getBody());
-    body(l.getInductionVar());
-    return l;
+    return kiln::cpu::buildForLoop(b, loc, lo, hi, step, body);
   }
 };
 
@@ -1117,3 +1113,12 @@ struct CPUInt8MatmulPass : kiln::cpu::impl::CPUInt8MatmulBase<CPUInt8MatmulPass>
 };
 
 } // namespace
+
+scf::ForOp kiln::cpu::buildForLoop(OpBuilder &b, Location loc, Value lo, Value hi, int64_t step,
+                                  function_ref<void(Value)> body) {
+  auto l = scf::ForOp::create(b, loc, lo, hi, arith::ConstantIndexOp::create(b, loc, step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(l.getBody());
+  body(l.getInductionVar());
+  return l;
+}
