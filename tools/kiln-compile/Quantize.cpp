@@ -61,9 +61,27 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     printError("unknown --quantize value '" + o.mode + "' (expected int8, bf16, mixed or int4-weights)");
     return false;
   }
-  if ((o.int4GroupGiven || o.awqGiven) && o.mode != "int4-weights") {
-    printError(llvm::Twine(o.int4GroupGiven ? "--int4-group" : "--awq") + " applies to --quantize=int4-weights only");
+  bool int4Mode = o.mode == "int4-weights" || (o.mode == "mixed" && o.mixedInt4);
+  if (o.mixedInt4 && o.mode != "mixed") {
+    printError("--mixed-int4 applies to --quantize=mixed only");
     return false;
+  }
+  if ((o.int4GroupGiven || o.awqGiven) && !int4Mode) {
+    printError(llvm::Twine(o.int4GroupGiven ? "--int4-group" : "--awq") +
+               " applies to --quantize=int4-weights and --quantize=mixed --mixed-int4 only");
+    return false;
+  }
+  if (int4Mode) {
+    int64_t g;
+    if (llvm::StringRef(o.int4GroupText).getAsInteger(10, g) || g < 2 || g % 2 || g > 65536) {
+      printError("--int4-group: '" + o.int4GroupText + "' is not an even group size >= 2 (e.g. 32, 64 or 128)");
+      return false;
+    }
+    o.int4Group = g;
+    if (o.awq != "on" && o.awq != "off") {
+      printError("unknown --awq value '" + o.awq + "' (expected on or off)");
+      return false;
+    }
   }
   if (!o.budgetText.empty()) {
     double v;
@@ -91,16 +109,6 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     return false;
   }
   if (o.mode == "int4-weights") {
-    int64_t g;
-    if (llvm::StringRef(o.int4GroupText).getAsInteger(10, g) || g < 2 || g % 2 || g > 65536) {
-      printError("--int4-group: '" + o.int4GroupText + "' is not an even group size >= 2 (e.g. 32, 64 or 128)");
-      return false;
-    }
-    o.int4Group = g;
-    if (o.awq != "on" && o.awq != "off") {
-      printError("unknown --awq value '" + o.awq + "' (expected on or off)");
-      return false;
-    }
     if (o.method != "minmax") {
       printError("--calibration chooses int8 activation ranges: --quantize=int4-weights keeps activations in f32");
       return false;
@@ -538,7 +546,7 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
      << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int8 us", 10) << llvm::right_justify("bf16 us", 10)
      << "\n";
   for (const Layer &l : layers) {
-    bool ranged = l.precision != "bf16"; // bf16 has no range, scale or zero point
+    bool ranged = l.precision == "int8" || l.precision == "fp32"; // bf16, int4: no activation range
     os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << llvm::left_justify(l.precision, 10)
        << llvm::right_justify(std::to_string(l.macs), 12)
        << llvm::right_justify(ranged ? "[" + fmt(l.lo, 4) + ", " + fmt(l.hi, 4) + "]" : "-", 24)
@@ -578,6 +586,8 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
         e["fp32_us"] = l.fp32Ns / 1e3;
       if (l.int4Ns >= 0)
         e["int4_us"] = l.int4Ns / 1e3;
+      if (l.int8Ns >= 0) // (--quantize=mixed --mixed-int4)
+        e["int8_us"] = l.int8Ns / 1e3;
       arr.push_back(std::move(e));
       continue;
     }
@@ -594,6 +604,8 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
       e["int8_us"] = l.int8Ns / 1e3;
     if (l.bf16Ns >= 0)
       e["bf16_us"] = l.bf16Ns / 1e3;
+    if (l.int4Ns >= 0) // (--mixed-int4: measured, not chosen)
+      e["int4_us"] = l.int4Ns / 1e3;
     arr.push_back(std::move(e));
   }
   for (const Layer &l : kept)
@@ -1033,6 +1045,39 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         l.fp32Ns = it->second;
   };
 
+  // The AWQ search (awqSearch) for the layers `use` marks, on the rows
+  // `rows` sampled of each layer input (by tapOf).
+  auto searchAWQ = [&](const std::vector<TapRows> &rows, const std::vector<bool> &use) -> LogicalResult {
+    auto t0 = std::chrono::steady_clock::now();
+    size_t searched = 0;
+    for (size_t t = 0; t < rows.size(); ++t) {
+      std::vector<size_t> idx;
+      std::vector<std::vector<float>> ws;
+      for (size_t i = 0; i < ops.size(); ++i) {
+        if (tapOf[i] != int(t) || !use[i])
+          continue;
+        if (rows[t].nonFinite) {
+          printError("--calibration-data: the input of layer '" + layers[i].name +
+                     "' holds NaN or infinite values on the calibration data; its scales cannot be searched");
+          return failure();
+        }
+        SmallVector<float> w;
+        if (!kiln::readF32Constant(cast<nn::MatmulOp>(ops[i]).getRhs(), w))
+          return failure();
+        idx.push_back(i);
+        ws.emplace_back(w.begin(), w.end());
+      }
+      if (idx.empty())
+        continue;
+      awqSearch(rows[t], idx, ws, layers, opts.int4Group);
+      ++searched;
+    }
+    phases.note("AWQ: " + llvm::Twine(searched) + " layer inputs, " + llvm::Twine(calib.count) +
+                " calibration examples, search " +
+                fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
+    return success();
+  };
+
   if (int4) {
     // int4 weights: with --awq=on, each layer input's rows are sampled on
     // the calibration data and the per-channel scales searched (layers
@@ -1055,29 +1100,8 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
           })))
         return failure();
       timeFP32(m);
-      auto t0 = std::chrono::steady_clock::now();
-      for (size_t t = 0; t < numTaps; ++t) {
-        std::vector<size_t> idx;
-        std::vector<std::vector<float>> ws;
-        for (size_t i = 0; i < ops.size(); ++i) {
-          if (tapOf[i] != int(t))
-            continue;
-          if (taps[t].nonFinite) {
-            printError("--calibration-data: the input of layer '" + layers[i].name +
-                       "' holds NaN or infinite values on the calibration data; its scales cannot be searched");
-            return failure();
-          }
-          SmallVector<float> w;
-          if (!kiln::readF32Constant(cast<nn::MatmulOp>(ops[i]).getRhs(), w))
-            return failure();
-          idx.push_back(i);
-          ws.emplace_back(w.begin(), w.end());
-        }
-        awqSearch(taps[t], idx, ws, layers, opts.int4Group);
-      }
-      phases.note("AWQ: " + llvm::Twine(numTaps) + " layer inputs, " + llvm::Twine(calib.count) +
-                  " calibration examples, search " +
-                  fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2) + " s");
+      if (failed(searchAWQ(taps, std::vector<bool>(ops.size(), true))))
+        return failure();
     }
     return everyLayerIn("int4");
   }
@@ -1091,12 +1115,25 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   // 1. Calibration library: the float model plus each layer's input.
   phases.begin("quantization: calibration");
   std::vector<TapStats> taps;
+  // --mixed-int4: the matmuls that can take int4 weights, and the rows of
+  // their inputs for the AWQ search.
+  std::vector<bool> int4Capable(ops.size(), false);
+  std::vector<TapRows> rows;
+  if (opts.mixedInt4)
+    for (size_t i = 0; i < ops.size(); ++i)
+      int4Capable[i] = quant::isInt4Quantizable(ops[i], opts.int4Group);
   {
     Model m;
     size_t numTaps = 0;
     if (failed(tapLibrary(m, numTaps)))
       return failure();
     taps.resize(numTaps);
+    if (opts.mixedInt4 && opts.awq == "on") {
+      rows.resize(numTaps);
+      for (size_t i = 0; i < ops.size(); ++i)
+        if (int4Capable[i])
+          rows[tapOf[i]].K = layers[i].K;
+    }
     auto observe = [&](bool histogram) {
       return runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
         for (size_t t = 0; t < taps.size(); ++t) {
@@ -1104,6 +1141,8 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
           const float *p = static_cast<const float *>(o.data);
           size_t n = o.size_bytes / 4;
           TapStats &s = taps[t];
+          if (!histogram && !rows.empty())
+            rows[t].add(p, n);
           if (!histogram) {
             for (size_t i = 0; i < n; ++i) {
               float v = p[i];
@@ -1149,6 +1188,9 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     layers[i].hi = float(hi);
     layers[i].act = quant::activationParams(float(lo), float(hi));
   }
+
+  if (!rows.empty() && failed(searchAWQ(rows, int4Capable)))
+    return failure();
 
   // 2. Sensitivity: each layer in float and in int8 on the same float input.
   phases.begin("quantization: sensitivity");
@@ -1217,9 +1259,34 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
     StringRef metric = eval.labeled ? "top-1 drop" : "disagreement with fp32";
     if (opts.mode == "mixed")
       evalJson["all_int8_loss"] = e.loss;
+    // --mixed-int4: the matmuls that can take int4 weights, timed in int4
+    // (the others int8); each starts in int4 where it ran faster than in
+    // int8, and the mix starts from there.
+    std::vector<std::string> base = choice;
+    if (opts.mixedInt4 && llvm::is_contained(int4Capable, true)) {
+      std::vector<std::string> c = choice;
+      for (size_t i = 0; i < layers.size(); ++i)
+        if (int4Capable[i])
+          c[i] = "int4";
+      Eval e4;
+      if (failed(evaluate(c, e4, true)))
+        return failure();
+      evalJson["int4_capable_loss"] = e4.loss;
+      for (size_t i = 0; i < layers.size(); ++i)
+        if (int4Capable[i] && layers[i].int4Ns >= 0 && layers[i].int8Ns >= 0 && layers[i].int4Ns < layers[i].int8Ns)
+          base[i] = "int4";
+      size_t n4 = llvm::count(base, "int4");
+      os << kTool << ": --quantize=mixed: int4 weights measured faster than int8 on " << n4 << " of "
+         << llvm::count(int4Capable, true) << " matmul(s) that can take them\n";
+      if (n4 > 0 && failed(evaluate(base, e, false)))
+        return failure();
+      choice = base;
+      evalJson["base_loss"] = e.loss;
+    }
+    auto baseNs = [&](size_t i) { return base[i] == "int4" ? layers[i].int4Ns : layers[i].int8Ns; };
     if (opts.mode == "mixed" && e.loss > opts.budget) {
-      os << kTool << ": --quantize=mixed: all int8: " << metric << " " << fmt(e.loss, 2) << " points > budget "
-         << fmt(opts.budget, 2) << "\n";
+      os << kTool << ": --quantize=mixed: all " << (llvm::is_contained(base, "int4") ? "int8 and int4" : "int8")
+         << ": " << metric << " " << fmt(e.loss, 2) << " points > budget " << fmt(opts.budget, 2) << "\n";
       // Each layer's fallback.
       std::vector<std::string> fallback(layers.size(), opts.mixedFallback == "bf16" ? "bf16" : "fp32");
       if (opts.mixedFallback == "auto" && opts.bf16Kernels) {
@@ -1246,19 +1313,23 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         order[i] = i;
       bool timed = true;
       for (size_t i = 0; i < layers.size(); ++i)
-        timed &= fallbackNs(i) >= 0 && layers[i].int8Ns >= 0;
+        timed &= fallbackNs(i) >= 0 && baseNs(i) >= 0;
       auto cost = [&](size_t i) {
-        double rel = layers[i].refSq > 0 ? std::sqrt(layers[i].errSq / layers[i].refSq) : 0;
+        // (An int4 layer's sensitivity: its output error on the calibration
+        // rows, as the AWQ search measured it.)
+        double rel = base[i] == "int4" ? std::max(layers[i].awqErr, 0.0)
+                     : layers[i].refSq > 0 ? std::sqrt(layers[i].errSq / layers[i].refSq)
+                                           : 0;
         if (!timed)
           return rel / double(std::max<int64_t>(layers[i].macs, 1));
-        double saved = fallbackNs(i) - layers[i].int8Ns;
+        double saved = fallbackNs(i) - baseNs(i);
         return saved <= 0 ? std::numeric_limits<double>::infinity() : rel / saved;
       };
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return cost(a) > cost(c); });
       os << kTool << ": --quantize=mixed: layers ordered by sensitivity per "
          << (timed ? "measured microsecond int8 saves" : "MAC (not every layer has its own time)") << "\n";
       auto firstOut = [&](size_t k) {
-        std::vector<std::string> c(layers.size(), "int8");
+        std::vector<std::string> c = base;
         for (size_t j = 0; j < k; ++j)
           c[order[j]] = fallback[order[j]];
         return c;

@@ -65,6 +65,9 @@ struct QuantizeOptions {
   /// or "off" (round to nearest).
   std::string awq = "on";
   bool awqGiven = false;
+  /// --mixed-int4 (--quantize=mixed): matmuls may take int4 weights where
+  /// they are measured faster than int8.
+  bool mixedInt4 = false;
   /// Examples per run when the model's batch dim is dynamic.
   int64_t batch = 32;
 };

@@ -208,6 +208,12 @@ static cl::opt<std::string> mixedFallback(
              "bf16 kernels, bf16 keeps the budget and is measured faster for the layer, else fp32), "
              "fp32 or bf16"),
     cl::value_desc("auto|fp32|bf16"), cl::init("auto"), cl::cat(kilnCat));
+static cl::opt<bool> mixedInt4(
+    "mixed-int4",
+    cl::desc("--quantize=mixed: MatMul/Gemm layers whose K --int4-group divides may take int4 weights (AWQ "
+             "scales per --awq) where they are measured faster than int8 (memory-bound layers, e.g. a "
+             "decoding step); the budget search starts from that mix"),
+    cl::init(false), cl::cat(kilnCat));
 static cl::opt<std::string> quantReport(
     "quant-report",
     cl::desc("Write --quantize's per-layer report (precision, MACs, input range, scale, "
@@ -513,6 +519,7 @@ int main(int argc, char **argv) {
   qopts.int4GroupGiven = int4Group.getNumOccurrences() > 0;
   qopts.awq = awqMode;
   qopts.awqGiven = awqMode.getNumOccurrences() > 0;
+  qopts.mixedInt4 = mixedInt4;
   if (!checkQuantizeOptions(qopts))
     return 1;
   if (qdqBias != "int32" && qdqBias != "float") {
