@@ -967,13 +967,19 @@ def NN_Int4MatmulOp : NN_Op<"int4_matmul", [AttrSizedOperandSegments]> {
 
     K must be a multiple of `group_size`, which must be even.  `bias`,
     `residual` and `act` are `nn.matmul`'s.
+
+    With `lhs_int8` the activations are quantized at run time, per row and
+    group (group_size a multiple of 8): sx = max_k |lhs[..., m, k]| / 127
+    over the group (1 for an all-zero group), q = clamp(round_half_even(lhs
+    / sx), -127, 127), and lhs[..., m, k] above reads q * sx (W4A8: the CPU
+    kernel multiplies the codes by q in int8 with `vpdpbusd`).
   }];
   let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs, AnyRankedTensor:$rhs_scale,
                    AnyRankedTensor:$rhs_zero_point,
                    Optional<AnyRankedTensor>:$bias, Optional<AnyRankedTensor>:$residual,
                    NN_SI64Attr:$group_size,
                    OptionalAttr<NN_ActKind>:$act, OptionalAttr<F32Attr>:$act_alpha,
-                   OptionalAttr<F32Attr>:$act_beta);
+                   OptionalAttr<F32Attr>:$act_beta, UnitAttr:$lhs_int8);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs `,` $rhs_scale `,` $rhs_zero_point (`bias` `(` $bias^ `:` type($bias) `)`)?

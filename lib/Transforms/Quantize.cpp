@@ -260,7 +260,7 @@ void kiln::quant::quantizeInt4(ArrayRef<float> w, int64_t K, int64_t N, int64_t 
 }
 
 Operation *kiln::quant::quantizeLayerInt4(OpBuilder &b, Operation *layer, int64_t group, ArrayRef<float> awq,
-                                         Value &scaledInput) {
+                                         Value &scaledInput, bool lhsInt8) {
   auto m = cast<nn::MatmulOp>(layer);
   Location loc = layer->getLoc();
   b.setInsertionPoint(layer);
@@ -297,7 +297,8 @@ Operation *kiln::quant::quantizeLayerInt4(OpBuilder &b, Operation *layer, int64_
   Value zp = makeI8Constant(b, loc, groupsT(b.getI8Type()), q.zeroPoints, "int4_zero_points");
   Operation *res = nn::Int4MatmulOp::create(b, loc, m.getResult().getType(), x, wq, sc, zp, m.getBias(),
                                             m.getResidual(), b.getI64IntegerAttr(group), m.getActAttr(),
-                                            m.getActAlphaAttr(), m.getActBetaAttr());
+                                            m.getActAlphaAttr(), m.getActBetaAttr(),
+                                            lhsInt8 ? b.getUnitAttr() : UnitAttr());
   layer->getResult(0).replaceAllUsesWith(res->getResult(0));
   layer->erase();
   return res;
@@ -373,8 +374,10 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
       auto group = dyn_cast_or_null<IntegerAttr>(op->getAttr(kGroupAttr));
       auto awq = dyn_cast_or_null<DenseF32ArrayAttr>(op->getAttr(kAWQScaleAttr));
       bool hadAWQ = op->hasAttr(kAWQScaleAttr);
+      Attribute act = op->getAttr(kInt4ActAttr);
       op->removeAttr(kGroupAttr);
       op->removeAttr(kAWQScaleAttr);
+      op->removeAttr(kInt4ActAttr);
       if (precision == "fp32") {
         ++numFloat;
         continue;
@@ -397,10 +400,24 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
           op->emitError() << kAWQScaleAttr << " must be array<f32> of K = " << K << " positive finite scales";
           return signalPassFailure();
         }
+        bool lhsInt8 = false;
+        if (act) {
+          auto a = dyn_cast<StringAttr>(act);
+          if (!a || (a.getValue() != "int8" && a.getValue() != "f32")) {
+            op->emitError() << kInt4ActAttr << " must be \"f32\" or \"int8\" (got " << act << ")";
+            return signalPassFailure();
+          }
+          lhsInt8 = a.getValue() == "int8";
+          if (lhsInt8 && group.getInt() % 8) {
+            op->emitError() << "int8 activations need an int4 group size that is a multiple of 8 (got "
+                            << group.getInt() << ")";
+            return signalPassFailure();
+          }
+        }
         ArrayRef<float> s = awq ? awq.asArrayRef() : ArrayRef<float>();
         // Layers that read one tensor with the same scales share one division.
         Value &scaled = scaledInputs[{cast<nn::MatmulOp>(op).getLhs(), awq}];
-        quantizeLayerInt4(b, op, group.getInt(), s, scaled);
+        quantizeLayerInt4(b, op, group.getInt(), s, scaled, lhsInt8);
         ++numInt4;
         continue;
       }

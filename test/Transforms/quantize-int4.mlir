@@ -5,7 +5,7 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-quantize
-// STATS-DAG: 4 int4-layers
+// STATS-DAG: 6 int4-layers
 // STATS-DAG: 1 awq-folded
 
 // Groups of 2 along K = 4, per column, asymmetric with 0 in the range:
@@ -68,6 +68,35 @@ func.func @awq_shared(%x: tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
   %a = nn.matmul %x, %w {kiln.quant.precision = "int4", kiln.quant.int4_group = 2 : i64, kiln.quant.awq_scale = array<f32: 2.0, 4.0>} : tensor<3x2xf32>, tensor<2x2xf32> -> tensor<3x2xf32>
   %b = nn.matmul %x, %v {kiln.quant.precision = "int4", kiln.quant.int4_group = 2 : i64, kiln.quant.awq_scale = array<f32: 2.0, 4.0>} : tensor<3x2xf32>, tensor<2x2xf32> -> tensor<3x2xf32>
   return %a, %b : tensor<3x2xf32>, tensor<3x2xf32>
+}
+
+// kiln.quant.int4_activations = "int8" (W4A8) sets lhs_int8; "f32" does not.
+// CHECK-LABEL: func.func @w4a8
+// CHECK: nn.int4_matmul %arg0, {{.*}} {group_size = 8 : i64, lhs_int8}
+// CHECK: nn.int4_matmul %arg0, {{.*}} {group_size = 8 : i64} :
+func.func @w4a8(%x: tensor<3x16xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
+  %w = arith.constant dense<0.5> : tensor<16x2xf32>
+  %a = nn.matmul %x, %w {kiln.quant.precision = "int4", kiln.quant.int4_group = 8 : i64, kiln.quant.int4_activations = "int8"} : tensor<3x16xf32>, tensor<16x2xf32> -> tensor<3x2xf32>
+  %b = nn.matmul %x, %w {kiln.quant.precision = "int4", kiln.quant.int4_group = 8 : i64, kiln.quant.int4_activations = "f32"} : tensor<3x16xf32>, tensor<16x2xf32> -> tensor<3x2xf32>
+  return %a, %b : tensor<3x2xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+func.func @w4a8_group(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2xf32>
+  // expected-error @+1 {{int8 activations need an int4 group size that is a multiple of 8 (got 4)}}
+  %y = nn.matmul %x, %w {kiln.quant.precision = "int4", kiln.quant.int4_group = 4 : i64, kiln.quant.int4_activations = "int8"} : tensor<3x4xf32>, tensor<4x2xf32> -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @bad_act(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<8x2xf32>
+  // expected-error @+1 {{kiln.quant.int4_activations must be "f32" or "int8" (got "int4")}}
+  %y = nn.matmul %x, %w {kiln.quant.precision = "int4", kiln.quant.int4_group = 8 : i64, kiln.quant.int4_activations = "int4"} : tensor<3x8xf32>, tensor<8x2xf32> -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
 }
 
 // -----

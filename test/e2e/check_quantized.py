@@ -27,8 +27,9 @@ its weights times the report's awq_scale (if any) quantized in groups of
 the report's group_size along K per column, asymmetric (scale = (max - min)
 / 15 with 0 in the range, zero point round(-min / scale) in [0, 15], code
 clip(round(w / scale) + zero point, 0, 15), all in float32), dequantized,
-and its input divided by awq_scale (times the float32 reciprocals), the
-product in float64, then the bias;
+and its input divided by awq_scale (times the float32 reciprocals) and,
+with int8 activations (W4A8), rounded to q * sx per row and group
+(int8_rows), the product in float64, then the bias;
 
 and compares the logits with Kiln's (KILN_OUTPUT.npy, from kiln-run
 --save-outputs on the quantized library): the largest difference relative to
@@ -85,6 +86,18 @@ def int4_weights(w, group):
     zp = np.where(ok, np.clip(np.round(-lo / scale), 0, 15), 0).astype(np.float32)
     q = np.clip(np.round(g / scale[:, None, :]) + zp[:, None, :], 0, 15).astype(np.float32)
     return ((q - zp[:, None, :]) * scale[:, None, :]).astype(np.float32).reshape(k, n)
+
+
+def int8_rows(x, group):
+    """W4A8 activations (--int4-activations=int8): per row and group of the
+    last dim, sx = max|x| / 127 (1 for zeros), q = clip(round(x / sx), -127,
+    127), returned as q * sx in float32."""
+    k = x.shape[-1]
+    g = x.astype(np.float32).reshape(x.shape[:-1] + (k // group, group))
+    amax = np.abs(g).max(-1, keepdims=True).astype(np.float32)
+    sx = np.where(amax > 0, amax / np.float32(127), np.float32(1)).astype(np.float32)
+    q = np.clip(np.round(g / sx), -127, 127).astype(np.float32)
+    return (q * sx).astype(np.float32).reshape(x.shape)
 
 
 def conv2d(x, w, strides, pads, dil):
@@ -156,6 +169,8 @@ def main():
                 s = np.asarray(q.get("awq_scale", np.ones(w.shape[0])), np.float32)
                 wq = int4_weights((w.astype(np.float32) * s[:, None]).astype(np.float32), report["group_size"])
                 xs = (x.astype(np.float32) * (np.float32(1) / s)).astype(np.float32)
+                if report["activations"].startswith("int8"):
+                    xs = int8_rows(xs, report["group_size"])
                 y = xs.astype(np.float64) @ wq.astype(np.float64) + b
             elif q and q["precision"] == "bf16":
                 y = bf16(x).astype(np.float64) @ bf16(w).astype(np.float64) + b

@@ -66,8 +66,8 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     printError("--mixed-int4 applies to --quantize=mixed only");
     return false;
   }
-  if ((o.int4GroupGiven || o.awqGiven) && !int4Mode) {
-    printError(llvm::Twine(o.int4GroupGiven ? "--int4-group" : "--awq") +
+  if ((o.int4GroupGiven || o.awqGiven || o.int4ActivationsGiven) && !int4Mode) {
+    printError(llvm::Twine(o.int4GroupGiven ? "--int4-group" : o.awqGiven ? "--awq" : "--int4-activations") +
                " applies to --quantize=int4-weights and --quantize=mixed --mixed-int4 only");
     return false;
   }
@@ -80,6 +80,15 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
     o.int4Group = g;
     if (o.awq != "on" && o.awq != "off") {
       printError("unknown --awq value '" + o.awq + "' (expected on or off)");
+      return false;
+    }
+    if (o.int4Activations != "f32" && o.int4Activations != "int8") {
+      printError("unknown --int4-activations value '" + o.int4Activations + "' (expected f32 or int8)");
+      return false;
+    }
+    if (o.int4Activations == "int8" && g % 8) {
+      printError("--int4-activations=int8 needs an --int4-group that is a multiple of 8 (got " + o.int4GroupText +
+                 ")");
       return false;
     }
   }
@@ -492,7 +501,7 @@ void printEvaluation(size_t n, size_t c32, size_t agree, size_t correct, double 
 void writeInt4TextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept,
                          const QuantizeOptions &o) {
   os << "kiln-compile --quantize=int4-weights: " << layers.size() << " layers (groups of " << o.int4Group
-     << " along K, asymmetric; AWQ " << o.awq << ")\n";
+     << " along K, asymmetric; AWQ " << o.awq << "; activations " << o.int4Activations << ")\n";
   size_t w = 6, wop = 3;
   for (ArrayRef<Layer> ls : {layers, kept})
     for (const Layer &l : ls) {
@@ -613,7 +622,9 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
         {"layer", l.name}, {"op", l.opType}, {"precision", "fp32"}, {"macs", l.macs}, {"reason", l.why}});
   llvm::json::Object root{{"quantize", o.mode}, {"layers", std::move(arr)}};
   if (o.mode == "int4-weights") {
-    root["activations"] = "f32";
+    root["activations"] = o.int4Activations == "int8"
+                              ? "int8, symmetric, per row and group of " + std::to_string(o.int4Group) + ", at run time"
+                              : std::string("f32");
     root["weights"] = "int4, asymmetric, groups of " + std::to_string(o.int4Group) + " along K per column";
     root["group_size"] = o.int4Group;
     root["awq"] = o.awq;
@@ -936,6 +947,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
         continue;
       }
       mops[i]->setAttr(quant::kGroupAttr, b.getI64IntegerAttr(opts.int4Group));
+      mops[i]->setAttr(quant::kInt4ActAttr, b.getStringAttr(opts.int4Activations));
       if (!layers[i].awqScale.empty())
         mops[i]->setAttr(quant::kAWQScaleAttr, b.getDenseF32ArrayAttr(layers[i].awqScale));
     }

@@ -68,6 +68,10 @@ struct QuantizeOptions {
   /// --mixed-int4 (--quantize=mixed): matmuls may take int4 weights where
   /// they are measured faster than int8.
   bool mixedInt4 = false;
+  /// --int4-activations: "f32" (weight-only) or "int8" (W4A8: rounded per
+  /// row and group at run time).
+  std::string int4Activations = "f32";
+  bool int4ActivationsGiven = false;
   /// Examples per run when the model's batch dim is dynamic.
   int64_t batch = 32;
 };

@@ -208,6 +208,12 @@ static cl::opt<std::string> mixedFallback(
              "bf16 kernels, bf16 keeps the budget and is measured faster for the layer, else fp32), "
              "fp32 or bf16"),
     cl::value_desc("auto|fp32|bf16"), cl::init("auto"), cl::cat(kilnCat));
+static cl::opt<std::string> int4Activations(
+    "int4-activations",
+    cl::desc("--quantize=int4-weights and --mixed-int4: f32 (default: weight-only) or int8 (the activations "
+             "rounded to int8 at run time per row and group of --int4-group, a multiple of 8: W4A8, on "
+             "vpdpbusd where the CPU has AVX-512 VNNI)"),
+    cl::value_desc("f32|int8"), cl::init("f32"), cl::cat(kilnCat));
 static cl::opt<bool> mixedInt4(
     "mixed-int4",
     cl::desc("--quantize=mixed: MatMul/Gemm layers whose K --int4-group divides may take int4 weights (AWQ "
@@ -520,6 +526,8 @@ int main(int argc, char **argv) {
   qopts.awq = awqMode;
   qopts.awqGiven = awqMode.getNumOccurrences() > 0;
   qopts.mixedInt4 = mixedInt4;
+  qopts.int4Activations = int4Activations;
+  qopts.int4ActivationsGiven = int4Activations.getNumOccurrences() > 0;
   if (!checkQuantizeOptions(qopts))
     return 1;
   if (qdqBias != "int32" && qdqBias != "float") {

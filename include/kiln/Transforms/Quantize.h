@@ -89,6 +89,12 @@ mlir::Operation *castLayerToBF16(mlir::OpBuilder &b, mlir::Operation *layer);
 /// layer when it can be, else an nn.binary mul).
 constexpr llvm::StringLiteral kGroupAttr = "kiln.quant.int4_group";
 constexpr llvm::StringLiteral kAWQScaleAttr = "kiln.quant.awq_scale";
+/// On an int4 layer: "int8" quantizes its activations at run time per row
+/// and group (nn.int4_matmul's lhs_int8: W4A8); "f32" (the default) keeps them.
+constexpr llvm::StringLiteral kInt4ActAttr = "kiln.quant.int4_activations";
+/// On nn.int4_matmul's linalg.generic with lhs_int8: its x operand holds
+/// the activations already rounded to q * sx per row and group.
+constexpr llvm::StringLiteral kInt4LhsInt8Attr = "kiln.int4_lhs_int8";
 
 /// On the linalg.generic of an nn.int4_matmul (NNToLinalg): its group size;
 /// the CPU back end runs the generics it marks on its int4 kernel.
@@ -124,7 +130,7 @@ void quantizeInt4(llvm::ArrayRef<float> w, int64_t K, int64_t N, int64_t group, 
 /// inputs), else null: the division is made here (an nn.binary mul by the
 /// reciprocals), returned through it.
 mlir::Operation *quantizeLayerInt4(mlir::OpBuilder &b, mlir::Operation *layer, int64_t group,
-                                   llvm::ArrayRef<float> awq, mlir::Value &scaledInput);
+                                   llvm::ArrayRef<float> awq, mlir::Value &scaledInput, bool lhsInt8 = false);
 
 } // namespace kiln::quant
 

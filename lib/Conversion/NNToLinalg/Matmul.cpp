@@ -269,9 +269,48 @@ FailureOr<Value> lowerInt4Matmul(PatternRewriter &b, nn::Int4MatmulOp op) {
   SmallVector<ReassociationIndices> ra;
   Value a2 = foldRows(b, loc, A, ra);
   int64_t M = rtt(a2).getDimSize(0);
-  SmallVector<OpFoldResult> xShape{M == kDyn ? OpFoldResult(dimOf(b, loc, a2, 0)) : OpFoldResult(b.getIndexAttr(M)),
-                                   b.getIndexAttr(K / G), b.getIndexAttr(G / 2), b.getIndexAttr(2)};
-  Value x4 = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({M, K / G, G / 2, 2}, f32), a2,
+  OpFoldResult mDim = M == kDyn ? OpFoldResult(dimOf(b, loc, a2, 0)) : OpFoldResult(b.getIndexAttr(M));
+  SmallVector<OpFoldResult> xShape{mDim, b.getIndexAttr(K / G), b.getIndexAttr(G / 2), b.getIndexAttr(2)};
+  Value xs = a2;
+  if (op.getLhsInt8()) {
+    // W4A8: x rounded to q * sx per row and group, sx = max |x| / 127 over
+    // the group (1 for zeros), q = clamp(round_half_even(x / sx), -127, 127).
+    auto x3T = RankedTensorType::get({M, K / G, G}, f32);
+    Value x3 = tensor::ExpandShapeOp::create(b, loc, x3T, a2, SmallVector<ReassociationIndices>{{0}, {1, 2}},
+                                             SmallVector<OpFoldResult>{mDim, b.getIndexAttr(K / G), b.getIndexAttr(G)});
+    auto gT = RankedTensorType::get({M, K / G}, f32);
+    Value amax0 = fillTensor(b, loc, empty(b, loc, gT, {dimOf(b, loc, a2, 0), cIdx(b, loc, K / G)}), scalar(b, loc, f32, 0));
+    MLIRContext *ctx = b.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx), d2 = getAffineDimExpr(2, ctx);
+    auto par = utils::IteratorType::parallel;
+    Value amax = linalg::GenericOp::create(
+                     b, loc, TypeRange{gT}, ValueRange{x3}, ValueRange{amax0},
+                     SmallVector<AffineMap>{AffineMap::get(3, 0, {d0, d1, d2}, ctx), AffineMap::get(3, 0, {d0, d1}, ctx)},
+                     SmallVector<utils::IteratorType>{par, par, utils::IteratorType::reduction},
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       Value m = arith::MaximumFOp::create(nb, nl, a[1], math::AbsFOp::create(nb, nl, a[0]));
+                       linalg::YieldOp::create(nb, nl, m);
+                     })
+                     .getResult(0);
+    Value q3 = linalg::GenericOp::create(
+                   b, loc, TypeRange{x3T}, ValueRange{x3, amax}, ValueRange{empty(b, loc, x3T, {dimOf(b, loc, a2, 0), cIdx(b, loc, K / G), cIdx(b, loc, G)})},
+                   SmallVector<AffineMap>{AffineMap::get(3, 0, {d0, d1, d2}, ctx), AffineMap::get(3, 0, {d0, d1}, ctx),
+                                          AffineMap::get(3, 0, {d0, d1, d2}, ctx)},
+                   SmallVector<utils::IteratorType>(3, par), [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value zero = scalar(nb, nl, f32, 0), one = scalar(nb, nl, f32, 1);
+                     Value pos = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, a[1], zero);
+                     Value sx = arith::SelectOp::create(
+                         nb, nl, pos, arith::DivFOp::create(nb, nl, a[1], scalar(nb, nl, f32, 127)), one);
+                     Value q = math::RoundEvenOp::create(nb, nl, arith::DivFOp::create(nb, nl, a[0], sx));
+                     q = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, q, scalar(nb, nl, f32, -127)),
+                                                   scalar(nb, nl, f32, 127));
+                     Value r = arith::MulFOp::create(nb, nl, q, sx);
+                     linalg::YieldOp::create(nb, nl, r);
+                   })
+                   .getResult(0);
+    xs = tensor::CollapseShapeOp::create(b, loc, rtt(a2), q3, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  }
+  Value x4 = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({M, K / G, G / 2, 2}, f32), xs,
                                            SmallVector<ReassociationIndices>{{0}, {1, 2, 3}}, xShape);
   auto r2T = RankedTensorType::get({M, N}, f32);
   Value acc = fillTensor(b, loc, empty(b, loc, r2T, {dimOf(b, loc, a2, 0), cIdx(b, loc, N)}), scalar(b, loc, f32, 0));
@@ -297,6 +336,8 @@ FailureOr<Value> lowerInt4Matmul(PatternRewriter &b, nn::Int4MatmulOp op) {
         linalg::YieldOp::create(nb, nl, sum);
       });
   prod->setAttr(kiln::quant::kInt4ProductAttr, b.getI64IntegerAttr(G));
+  if (op.getLhsInt8())
+    prod->setAttr(kiln::quant::kInt4LhsInt8Attr, b.getUnitAttr());
   Value y = prod.getResult(0);
   if (Value bias = op.getBias())
     y = combinePerChannel(b, loc, y, bias, 1);

@@ -923,6 +923,8 @@ LogicalResult Int4MatmulOp::verify() {
     return emitOpError() << "lhs has K = " << ka << " but rhs packs K = " << K;
   if (K % g)
     return emitOpError() << "K = " << K << " is not a multiple of group_size " << g;
+  if (getLhsInt8() && g % 8)
+    return emitOpError() << "lhs_int8 needs a group_size that is a multiple of 8 (got " << g << ")";
   auto groupsType = [&](RankedTensorType t) {
     return t.getRank() == 2 && t.getDimSize(0) == K / g && t.getDimSize(1) == N;
   };

@@ -136,6 +136,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     // AVX-512, 8 with AVX2 (other CPUs keep the generic's loops).
     CPUInt4MatmulOptions i4;
     i4.lanes = avx512 ? 16 : kiln::cpu::targetHasFeatures(opts, "+avx2,+fma") ? 8 : 0;
+    i4.vnni = io.vnni;
     if (i4.lanes)
       pm.addPass(createCPUInt4Matmul(i4));
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());

@@ -44,6 +44,8 @@ struct Int4Product {
   Value x, c;                             // f32 [M, K/G, G/2, 2], f32 [M, N]
   memref::GlobalOp codes, scales, zeros;  // i8 [K/G, G/2, N], f32 [K/G, N] x 2
   int64_t K = 0, N = 0, G = 0;
+  /// x holds activations rounded to q * sx per row and group (W4A8).
+  bool lhsInt8 = false;
 };
 
 /// Whether `t` is a rank-2 f32 memref whose last dim is unit-stride.
@@ -98,6 +100,7 @@ bool matchInt4(linalg::GenericOp g, SymbolTable &symbols, Int4Product &p) {
   p.scales = globalOf(g.getDpsInputs()[2], f32, {p.K / p.G, p.N}, symbols);
   p.zeros = globalOf(g.getDpsInputs()[3], f32, {p.K / p.G, p.N}, symbols);
   p.op = g;
+  p.lhsInt8 = g->hasAttr(kiln::quant::kInt4LhsInt8Attr) && p.G % 8 == 0;
   return p.codes && p.scales && p.zeros;
 }
 
@@ -250,6 +253,158 @@ struct Int4Emitter {
   }
 };
 
+/// The W4A8 kernel (AVX-512 VNNI) for products whose activations are
+/// rounded to q * sx per row and group: a prologue recovers q (int8) and
+/// sx per row and group from x (sx = max |x| / 127: the group's largest
+/// |x| is 127 sx), into scratch buffers; then per panel of 64 columns, row
+/// block and group, each octet of k is one 64-byte load per vector of 16
+/// columns whose low nibbles hold the codes of k = 8o .. 8o + 3 and high
+/// nibbles those of 8o + 4 .. 8o + 7 (lane l: four bytes for column l),
+/// split by a mask and a shift and multiplied with the row's four q bytes
+/// broadcast by `vpdpbusd` (codes unsigned, q signed, exact int32 sums);
+/// at the group's end the result gets scale x sx x acc - scale x zp x sx x
+/// sum(q).
+struct W4A8Emitter : Int4Emitter {
+  Value qbuf, sxb, sxq; // i8 [M, K], f32 [M, K/G] x 2
+
+  VectorType i32s() { return VectorType::get({16}, b.getI32Type()); }
+  VectorType bytes64() { return VectorType::get({64}, b.getI8Type()); }
+  Value f32c(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
+
+  /// q of row `row`, k .. k + 3, as 64 bytes (the four repeated per lane).
+  Value quad(Value row, Value k) {
+    Value bytes = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), qbuf, ValueRange{row, k});
+    Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()), bytes);
+    Value w = vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+    return vector::BitCastOp::create(b, loc, bytes64(), vector::BroadcastOp::create(b, loc, i32s(), w));
+  }
+  Value dot(Value acc, Value codes, Value q) {
+    return LLVM::CallIntrinsicOp::create(b, loc, i32s(), b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                                         ValueRange{acc, codes, q})
+        .getResult(0);
+  }
+
+  /// q, sx and sx x sum(q) of every row and group.
+  void prologue(Value M) {
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    int64_t NG = p.K / p.G;
+    qbuf = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic, p.K}, i8), ValueRange{M});
+    sxb = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic, NG}, f32), ValueRange{M});
+    sxq = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic, NG}, f32), ValueRange{M});
+    forLoop(idx(0), M, 1, [&](Value m) {
+      forLoop(idx(0), idx(NG), 1, [&](Value g) {
+        // Every element of the group: (j, parity).
+        auto each = [&](Value init, function_ref<Value(Value, Value, Value)> body) {
+          auto lj = scf::ForOp::create(b, loc, idx(0), idx(p.G / 2), idx(1), ValueRange{init});
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(lj.getBody());
+          Value a = lj.getRegionIterArgs()[0];
+          for (int64_t par = 0; par < 2; ++par)
+            a = body(a, lj.getInductionVar(), idx(par));
+          scf::YieldOp::create(b, loc, a);
+          return lj.getResult(0);
+        };
+        auto xAt = [&](Value j, Value par) { return memref::LoadOp::create(b, loc, p.x, ValueRange{m, g, j, par}); };
+        Value amax = each(f32c(0), [&](Value a, Value j, Value par) {
+          return arith::MaximumFOp::create(b, loc, a, math::AbsFOp::create(b, loc, xAt(j, par)));
+        });
+        Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, amax, f32c(0));
+        Value sx = arith::SelectOp::create(b, loc, pos, arith::DivFOp::create(b, loc, amax, f32c(127)), f32c(1));
+        Value sum = each(f32c(0), [&](Value a, Value j, Value par) {
+          Value q = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, xAt(j, par), sx));
+          q = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, q, f32c(-127)), f32c(127));
+          Value k = add(add(mulc(g, p.G), mulc(j, 2)), par);
+          memref::StoreOp::create(b, loc, arith::FPToSIOp::create(b, loc, b.getI8Type(), q), qbuf, ValueRange{m, k});
+          return arith::AddFOp::create(b, loc, a, q);
+        });
+        memref::StoreOp::create(b, loc, sx, sxb, ValueRange{m, g});
+        memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, sx, sum), sxq, ValueRange{m, g});
+      });
+    });
+  }
+
+  void tile(Value pan, Value r0, int64_t rows, ArrayRef<int64_t> lanes) {
+    int64_t nv = 0;
+    while (nv < kVectors && lanes[nv] > 0)
+      ++nv;
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(add(r0, idx(r)));
+    Value low = arith::ConstantOp::create(b, loc, bytes64(), DenseElementsAttr::get(bytes64(), int8_t(15)));
+    Value four = arith::ConstantOp::create(b, loc, bytes64(), DenseElementsAttr::get(bytes64(), int8_t(4)));
+    Value zero = arith::ConstantOp::create(b, loc, i32s(), DenseElementsAttr::get(i32s(), int32_t(0)));
+    auto groups = scf::ForOp::create(b, loc, idx(0), idx(p.K / p.G), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(groups.getBody());
+    Value g = groups.getInductionVar();
+    SmallVector<Value> init(rows * nv, zero);
+    auto octets = scf::ForOp::create(b, loc, idx(0), idx(p.G / 8), idx(1), init);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(octets.getBody());
+      Value o = octets.getInductionVar();
+      SmallVector<Value> acc(octets.getRegionIterArgs().begin(), octets.getRegionIterArgs().end());
+      Value ko = add(mulc(g, p.G / 8), o), k0 = add(mulc(g, p.G), mulc(o, 8));
+      SmallVector<Value> qa, qb;
+      for (int64_t r = 0; r < rows; ++r) {
+        qa.push_back(quad(rowIdx[r], k0));
+        qb.push_back(quad(rowIdx[r], add(k0, idx(4))));
+      }
+      for (int64_t v = 0; v < nv; ++v) {
+        Value V = vector::LoadOp::create(b, loc, bytes64(), wq, ValueRange{pan, ko, idx(v * 64)});
+        Value A = arith::AndIOp::create(b, loc, V, low);
+        Value B = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, V, four), low);
+        for (int64_t r = 0; r < rows; ++r) {
+          Value &a = acc[r * nv + v];
+          a = dot(dot(a, A, qa[r]), B, qb[r]);
+        }
+      }
+      scf::YieldOp::create(b, loc, acc);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      Value sx = vector::BroadcastOp::create(b, loc, f32s(), memref::LoadOp::create(b, loc, sxb, ValueRange{rowIdx[r], g}));
+      Value sq2 = vector::BroadcastOp::create(b, loc, f32s(), memref::LoadOp::create(b, loc, sxq, ValueRange{rowIdx[r], g}));
+      for (int64_t v = 0; v < nv; ++v) {
+        Value a = arith::SIToFPOp::create(b, loc, f32s(), octets.getResult(r * nv + v));
+        Value s = vector::LoadOp::create(b, loc, f32s(), sq, ValueRange{pan, g, idx(v * L)});
+        Value off = vector::LoadOp::create(b, loc, f32s(), oq, ValueRange{pan, g, idx(v * L)});
+        Value col = add(mulc(pan, W()), idx(v * L));
+        Value cv = vector::FMAOp::create(b, loc, arith::MulFOp::create(b, loc, s, sx), a, readC(rowIdx[r], col, lanes[v]));
+        cv = arith::SubFOp::create(b, loc, cv, arith::MulFOp::create(b, loc, off, sq2));
+        writeC(cv, rowIdx[r], col, lanes[v]);
+      }
+    }
+  }
+
+  void panel(Value pan, ArrayRef<int64_t> lanes) {
+    Value M = memref::DimOp::create(b, loc, p.x, 0);
+    Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(kRows)), kRows);
+    forLoop(idx(0), full, kRows, [&](Value r) { tile(pan, r, kRows, lanes); });
+    forLoop(full, M, 1, [&](Value r) { tile(pan, r, 1, lanes); });
+  }
+
+  void emit() {
+    prologue(memref::DimOp::create(b, loc, p.x, 0));
+    int64_t full = p.N / W(), rest = p.N % W();
+    if (full > 0) {
+      auto l = forLoop(idx(0), idx(full), 1, [&](Value pan) { panel(pan, SmallVector<int64_t>(kVectors, L)); });
+      int64_t work = p.K * p.N;
+      if (int64_t m = cast<MemRefType>(p.x.getType()).getDimSize(0); !ShapedType::isDynamic(m))
+        work *= m;
+      if (full > 1 && work >= kiln::cpu::kMinParallelWork)
+        l->setAttr(kiln::cpu::kParallelAttr, b.getUnitAttr());
+    }
+    if (rest) {
+      SmallVector<int64_t> lanes;
+      for (int64_t v = 0; v < kVectors; ++v)
+        lanes.push_back(std::clamp<int64_t>(rest - v * L, 0, L));
+      panel(idx(full), lanes);
+    }
+    for (Value buf : {qbuf, sxb, sxq})
+      memref::DeallocOp::create(b, loc, buf);
+  }
+};
+
 struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass> {
   using CPUInt4MatmulBase::CPUInt4MatmulBase;
   void runOnOperation() override {
@@ -261,6 +416,8 @@ struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass>
     }
     ModuleOp module = getOperation();
     auto &count = kiln::passStatistic(getArgument(), "int4-matmuls", "int4-weight products on the int4 kernel");
+    auto &countW4A8 = kiln::passStatistic(getArgument(), "w4a8-matmuls",
+                                          "of which with int8 activations on vpdpbusd (W4A8)");
     SymbolTable symbols(module);
     SmallVector<Int4Product> found;
     module.walk([&](linalg::GenericOp g) {
@@ -293,6 +450,22 @@ struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass>
             op[(pan * NG + g) * W + c] = s * z;
           }
         }
+      bool w4a8 = p.lhsInt8 && vnni && L == 16;
+      if (w4a8) {
+        // Octets of k: [P][K/8][4 x 64] bytes, byte (v, 4 l + j) of octet o
+        // the codes of k = 8o + j (low nibble) and 8o + 4 + j (high) for
+        // column 64 pan + 16 v + l.
+        wp.assign(size_t(P * (p.K / 8) * 4 * 64), 0);
+        for (int64_t pan = 0; pan < P; ++pan)
+          for (int64_t c = 0; c < W && pan * W + c < p.N; ++c) {
+            int64_t n = pan * W + c, v = c / 16, l = c % 16;
+            auto code = [&](int64_t k) { return uint8_t(codes[(k / 2) * p.N + n]) >> (4 * (k % 2)) & 15; };
+            for (int64_t o = 0; o < p.K / 8; ++o)
+              for (int64_t j = 0; j < 4; ++j)
+                wp[((pan * (p.K / 8) + o) * 4 + v) * 64 + 4 * l + j] =
+                    int8_t(code(8 * o + j) | code(8 * o + 4 + j) << 4);
+          }
+      }
       OpBuilder b(p.op);
       Location loc = p.op.getLoc();
       auto global = [&](StringRef suffix, Type et, ArrayRef<int64_t> shape, AsmResourceBlob blob) -> Value {
@@ -301,12 +474,21 @@ struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass>
             kiln::cpu::addConstantGlobal(p.codes, (p.codes.getSymName() + suffix).str(), mt, std::move(blob), symbols);
         return memref::GetGlobalOp::create(b, loc, mt, ref.getValue());
       };
-      Value wq = global("_int4", b.getI8Type(), {P, KH, W}, HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(wp)));
+      Value wq = w4a8 ? global("_w4a8", b.getI8Type(), {P, p.K / 8, 4 * 64},
+                               HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(wp)))
+                      : global("_int4", b.getI8Type(), {P, KH, W},
+                               HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<int8_t>(wp)));
       Value sq = global("_int4_scales", b.getF32Type(), {P, NG, W},
                         HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(sp)));
       Value oq = global("_int4_offsets", b.getF32Type(), {P, NG, W},
                         HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(op)));
-      Int4Emitter{b, loc, p, L, wq, sq, oq}.emit();
+      if (w4a8) {
+        W4A8Emitter e{{b, loc, p, L, wq, sq, oq}};
+        e.emit();
+        ++countW4A8;
+      } else {
+        Int4Emitter{b, loc, p, L, wq, sq, oq}.emit();
+      }
       p.op->erase();
       ++count;
     }

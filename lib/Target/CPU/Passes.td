@@ -303,11 +303,22 @@ def CPUInt4Matmul : Pass<"kiln-cpu-int4-matmul", "mlir::ModuleOp"> {
     registers: a decoding step (M = 1) reads one byte per two weights
     instead of eight.  `lanes` = 16 (AVX-512) or 8 (AVX2); 0 leaves the
     generic to the loops of kiln-cpu-tile-and-vectorize (other CPUs).
-    Statistics: int4-matmuls.
+    W4A8 (the generic marked kiln.int4_lhs_int8: activations rounded to
+    q x sx per row and group; `vnni` and 16 lanes): a prologue recovers q
+    (int8) and sx per row and group into scratch buffers; the codes are
+    packed per octet of k, 64 bytes per 16 columns, low nibbles k = 8o ..
+    8o + 3 and high nibbles 8o + 4 .. 8o + 7; per octet one load, a mask
+    and a shift per vector, and two `vpdpbusd` (codes unsigned, q signed:
+    exact int32 sums) per row; at each group's end scale x sx x acc -
+    scale x zp x sx x sum(q).  Elsewhere such products take the f32
+    kernel on the rounded activations (the same values).
+    Statistics: int4-matmuls, w4a8-matmuls.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", /*default=*/"16",
-           "f32 lanes per vector: 16 (AVX-512), 8 (AVX2); 0: off">
+           "f32 lanes per vector: 16 (AVX-512), 8 (AVX2); 0: off">,
+    Option<"vnni", "vnni", "bool", /*default=*/"true",
+           "W4A8 products (int8 activations) on vpdpbusd (AVX-512 VNNI, with 16 lanes)">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::LLVM::LLVMDialect"];

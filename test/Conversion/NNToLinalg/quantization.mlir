@@ -248,3 +248,31 @@ func.func @int4_matmul(%x: tensor<2x3x8xf32>) -> tensor<2x3x3xf32> {
   %y = nn.int4_matmul %x, %w, %s, %z bias(%b : tensor<3xf32>) {group_size = 4 : i64} : tensor<2x3x8xf32>, tensor<4x3xi8>, tensor<2x3xf32>, tensor<2x3xi8> -> tensor<2x3x3xf32>
   return %y : tensor<2x3x3xf32>
 }
+
+// With lhs_int8 (W4A8) the activations are first rounded per row and group:
+// max |x| over each group of 8 (a reduction), then q * sx with sx = max /
+// 127 (1 for zeros) and q = clamp(roundeven(x / sx), -127, 127); the
+// product generic reads them and is marked kiln.int4_lhs_int8.
+// CHECK-LABEL: func @int4_matmul_lhs_int8
+// CHECK: tensor.expand_shape %arg0 {{\[\[}}0], [1, 2]] output_shape [3, 2, 8] : tensor<3x16xf32> into tensor<3x2x8xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: arith.divf
+// CHECK: arith.select
+// CHECK: math.roundeven
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.mulf
+// CHECK: linalg.generic
+// CHECK-SAME: kiln.int4_lhs_int8
+// CHECK-SAME: kiln.int4_product = 8 : i64
+func.func @int4_matmul_lhs_int8(%x: tensor<3x16xf32>) -> tensor<3x3xf32> {
+  %w = arith.constant dense<17> : tensor<8x3xi8>
+  %s = arith.constant dense<0.5> : tensor<2x3xf32>
+  %z = arith.constant dense<8> : tensor<2x3xi8>
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 8 : i64, lhs_int8} : tensor<3x16xf32>, tensor<8x3xi8>, tensor<2x3xf32>, tensor<2x3xi8> -> tensor<3x3xf32>
+  return %y : tensor<3x3xf32>
+}

@@ -180,3 +180,11 @@ func.func @int4_zero_points(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tensor<
   %y = nn.int4_matmul %x, %w, %s, %z {group_size = 4 : i64} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xf32> -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
 }
+
+// -----
+
+func.func @int4_lhs_int8_group(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xi8>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{lhs_int8 needs a group_size that is a multiple of 8 (got 4)}}
+  %y = nn.int4_matmul %x, %w, %s, %z {group_size = 4 : i64, lhs_int8} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}

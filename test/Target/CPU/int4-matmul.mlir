@@ -1,6 +1,7 @@
 // RUN: kiln-opt --kiln-cpu-int4-matmul --split-input-file %s | FileCheck %s
 // RUN: kiln-opt --kiln-cpu-int4-matmul="lanes=8" --split-input-file %s | FileCheck %s --check-prefix=AVX2
 // RUN: kiln-opt --kiln-cpu-int4-matmul="lanes=0" --split-input-file %s | FileCheck %s --check-prefix=OFF
+// RUN: kiln-opt --kiln-cpu-int4-matmul="vnni=false" --split-input-file %s | FileCheck %s --check-prefix=NOVNNI
 // RUN: not kiln-opt --kiln-cpu-int4-matmul="lanes=4" --split-input-file %s 2>&1 | FileCheck %s --check-prefix=LANES
 
 // nn.int4_matmul's product (NNToLinalg: marked kiln.int4_product = G, x
@@ -112,6 +113,65 @@ func.func @not_int4(%x: memref<?x2x2x2xf32>, %c: memref<?x3xf32>) {
       ins(%x, %w, %s, %s : memref<?x2x2x2xf32>, memref<2x2x3xi8>, memref<2x3xf32>, memref<2x3xf32>) outs(%c : memref<?x3xf32>) attrs = {kiln.int4_product = 8 : i64} {
   ^bb0(%xv: f32, %b: i8, %sv: f32, %zv: f32, %acc: f32):
     %r = arith.addf %acc, %xv : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// W4A8 (marked kiln.int4_lhs_int8: x holds q * sx per row and group): q
+// and sx recovered into scratch buffers, the codes packed per octet of k
+// ([P][K/8][4 x 64] bytes), two vpdpbusd per vector and row; without VNNI
+// (vnni=false) the f32 kernel.
+#mX = affine_map<(m, n, g, j, p) -> (m, g, j, p)>
+#mW = affine_map<(m, n, g, j, p) -> (g, j, n)>
+#mS = affine_map<(m, n, g, j, p) -> (g, n)>
+#mC = affine_map<(m, n, g, j, p) -> (m, n)>
+memref.global "private" constant @w8 : memref<2x4x3xi8> = dense<33>
+memref.global "private" constant @s8 : memref<2x3xf32> = dense<0.5>
+memref.global "private" constant @z8 : memref<2x3xf32> = dense<8.0>
+// CHECK-DAG: memref.global "private" constant @w8_w4a8 : memref<1x2x256xi8> = dense_resource<w8_w4a8>
+// CHECK-LABEL: func.func @w4a8
+// CHECK: memref.alloc(%{{.*}}) : memref<?x16xi8>
+// CHECK: math.roundeven
+// CHECK: arith.fptosi {{.*}} : f32 to i8
+// CHECK: vector.load {{.*}} : memref<1x2x256xi8>, vector<64xi8>
+// CHECK: arith.andi {{.*}} : vector<64xi8>
+// CHECK: arith.shrui {{.*}} : vector<64xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.maskedstore
+// CHECK: memref.dealloc
+// CHECK-NOT: linalg.generic
+// The octet packing: byte (v = 0, 4 l + j) holds the codes of k = j (low
+// nibble: 1, from 0x21's low nibble at even k) and k = 4 + j (high nibble:
+// 1 again, k even), then j = 1 (odd k: 2 and 2): 0x11, 0x22, 0x11, 0x22.
+// CHECK: w8_w4a8: "0x0100000011221122112211221122
+// NOVNNI-LABEL: func.func @w4a8
+// NOVNNI-NOT: vpdpbusd
+// NOVNNI: vector.fma
+func.func @w4a8(%x: memref<?x2x4x2xf32>, %c: memref<?x3xf32>) {
+  %w = memref.get_global @w8 : memref<2x4x3xi8>
+  %s = memref.get_global @s8 : memref<2x3xf32>
+  %z = memref.get_global @z8 : memref<2x3xf32>
+  linalg.generic {indexing_maps = [#mX, #mW, #mS, #mS, #mC], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w, %s, %z : memref<?x2x4x2xf32>, memref<2x4x3xi8>, memref<2x3xf32>, memref<2x3xf32>) outs(%c : memref<?x3xf32>) attrs = {kiln.int4_product = 8 : i64, kiln.int4_lhs_int8} {
+  ^bb0(%xv: f32, %b: i8, %sv: f32, %zv: f32, %acc: f32):
+    %u = arith.extui %b : i8 to i32
+    %p = linalg.index 4 : index
+    %four = arith.constant 4 : index
+    %sh = arith.muli %p, %four : index
+    %shi = arith.index_cast %sh : index to i32
+    %v = arith.shrui %u, %shi : i32
+    %m = arith.constant 15 : i32
+    %code = arith.andi %v, %m : i32
+    %f = arith.uitofp %code : i32 to f32
+    %d = arith.subf %f, %zv : f32
+    %wv = arith.mulf %d, %sv : f32
+    %pr = arith.mulf %xv, %wv : f32
+    %r = arith.addf %acc, %pr : f32
     linalg.yield %r : f32
   }
   return
