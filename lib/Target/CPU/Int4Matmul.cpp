@@ -224,20 +224,20 @@ struct Int4Emitter {
     return kiln::cpu::buildForLoop(b, loc, lo, hi, step, body);
   }
 
-  /// Every row block of panel `pan`.
-  void panel(Value pan, ArrayRef<int64_t> lanes) {
-    Value M = memref::DimOp::create(b, loc, p.x, 0);
-    Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(kRows)), kRows);
-    forLoop(idx(0), full, kRows, [&](Value r) { tile(pan, r, kRows, lanes); });
-    forLoop(full, M, 1, [&](Value r) { tile(pan, r, 1, lanes); });
-  }
-
-  void emit() {
+  /// `tile(pan, row0, rows, lanes)` over every panel of 4 L columns (the
+  /// loop over full panels on threads when there is enough work, then the
+  /// partial one, `lanes[v]` real columns in vector v) and every block of
+  /// kRows rows, then the single rows.
+  void forEachTile(function_ref<void(Value, Value, int64_t, ArrayRef<int64_t>)> tileFn) {
+    auto panel = [&](Value pan, ArrayRef<int64_t> lanes) {
+      Value M = memref::DimOp::create(b, loc, p.x, 0);
+      Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(kRows)), kRows);
+      forLoop(idx(0), full, kRows, [&](Value r) { tileFn(pan, r, kRows, lanes); });
+      forLoop(full, M, 1, [&](Value r) { tileFn(pan, r, 1, lanes); });
+    };
     int64_t full = p.N / W(), rest = p.N % W();
     if (full > 0) {
-      auto l = forLoop(idx(0), idx(full), 1, [&](Value pan) {
-        panel(pan, SmallVector<int64_t>(kVectors, L));
-      });
+      auto l = forLoop(idx(0), idx(full), 1, [&](Value pan) { panel(pan, SmallVector<int64_t>(kVectors, L)); });
       int64_t work = p.K * p.N;
       if (int64_t m = cast<MemRefType>(p.x.getType()).getDimSize(0); !ShapedType::isDynamic(m))
         work *= m;
@@ -250,6 +250,10 @@ struct Int4Emitter {
         lanes.push_back(std::clamp<int64_t>(rest - v * L, 0, L));
       panel(idx(full), lanes);
     }
+  }
+
+  void emit() {
+    forEachTile([&](Value pan, Value r0, int64_t rows, ArrayRef<int64_t> lanes) { tile(pan, r0, rows, lanes); });
   }
 };
 
@@ -376,30 +380,9 @@ struct W4A8Emitter : Int4Emitter {
     }
   }
 
-  void panel(Value pan, ArrayRef<int64_t> lanes) {
-    Value M = memref::DimOp::create(b, loc, p.x, 0);
-    Value full = mulc(arith::DivUIOp::create(b, loc, M, idx(kRows)), kRows);
-    forLoop(idx(0), full, kRows, [&](Value r) { tile(pan, r, kRows, lanes); });
-    forLoop(full, M, 1, [&](Value r) { tile(pan, r, 1, lanes); });
-  }
-
   void emit() {
     prologue(memref::DimOp::create(b, loc, p.x, 0));
-    int64_t full = p.N / W(), rest = p.N % W();
-    if (full > 0) {
-      auto l = forLoop(idx(0), idx(full), 1, [&](Value pan) { panel(pan, SmallVector<int64_t>(kVectors, L)); });
-      int64_t work = p.K * p.N;
-      if (int64_t m = cast<MemRefType>(p.x.getType()).getDimSize(0); !ShapedType::isDynamic(m))
-        work *= m;
-      if (full > 1 && work >= kiln::cpu::kMinParallelWork)
-        l->setAttr(kiln::cpu::kParallelAttr, b.getUnitAttr());
-    }
-    if (rest) {
-      SmallVector<int64_t> lanes;
-      for (int64_t v = 0; v < kVectors; ++v)
-        lanes.push_back(std::clamp<int64_t>(rest - v * L, 0, L));
-      panel(idx(full), lanes);
-    }
+    forEachTile([&](Value pan, Value r0, int64_t rows, ArrayRef<int64_t> lanes) { tile(pan, r0, rows, lanes); });
     for (Value buf : {qbuf, sxb, sxq})
       memref::DeallocOp::create(b, loc, buf);
   }
