@@ -498,37 +498,51 @@ void printEvaluation(size_t n, size_t c32, size_t agree, size_t correct, double 
   }
 }
 
-void writeInt4TextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept,
-                         const QuantizeOptions &o) {
-  os << "kiln-compile --quantize=int4-weights: " << layers.size() << " layers (groups of " << o.int4Group
-     << " along K, asymmetric; AWQ " << o.awq << "; activations " << o.int4Activations << ")\n";
+/// The text report's widths of the layer and op columns.
+std::pair<size_t, size_t> columnWidths(ArrayRef<Layer> layers, ArrayRef<Layer> kept) {
   size_t w = 6, wop = 3;
   for (ArrayRef<Layer> ls : {layers, kept})
     for (const Layer &l : ls) {
       w = std::max(w, l.name.size() + 2);
       wop = std::max(wop, l.opType.size() + 2);
     }
+  return {w, wop};
+}
+
+/// The text report's list of the layers that stay fp32, with the reason.
+void writeKept(llvm::raw_ostream &os, ArrayRef<Layer> kept, size_t w, size_t wop) {
+  if (!kept.empty())
+    os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
+  for (const Layer &l : kept)
+    os << "  " << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << l.macs << " MACs: " << l.why
+       << "\n";
+}
+
+/// An int4 layer's weight bytes: the codes (two per byte) and per group
+/// and column an f32 scale and an i8 zero point.
+int64_t int4WeightBytes(const Layer &l, int64_t group) { return l.K * l.N / 2 + 5 * (l.K / group) * l.N; }
+
+void writeInt4TextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept,
+                         const QuantizeOptions &o) {
+  os << "kiln-compile --quantize=int4-weights: " << layers.size() << " layers (groups of " << o.int4Group
+     << " along K, asymmetric; AWQ " << o.awq << "; activations " << o.int4Activations << ")\n";
+  auto [w, wop] = columnWidths(layers, kept);
   os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::right_justify("K x N", 12)
      << llvm::right_justify("MACs", 12) << llvm::right_justify("fp32 KB", 10) << llvm::right_justify("int4 KB", 10)
      << llvm::right_justify("alpha", 7) << llvm::right_justify("rtn err", 10) << llvm::right_justify("awq err", 10)
      << llvm::right_justify("fp32 us", 10) << llvm::right_justify("int4 us", 10) << "\n";
   for (const Layer &l : layers) {
-    int64_t groups = l.K / o.int4Group * l.N;
     os << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop)
        << llvm::right_justify(std::to_string(l.K) + "x" + std::to_string(l.N), 12)
        << llvm::right_justify(std::to_string(l.macs), 12) << llvm::right_justify(fmt(4.0 * l.K * l.N / 1024, 1), 10)
-       << llvm::right_justify(fmt((l.K * l.N / 2.0 + 5.0 * groups) / 1024, 1), 10)
+       << llvm::right_justify(fmt(int4WeightBytes(l, o.int4Group) / 1024.0, 1), 10)
        << llvm::right_justify(l.alpha >= 0 ? fmt(l.alpha, 2) : "-", 7)
        << llvm::right_justify(l.rtnErr >= 0 ? fmt(l.rtnErr, 5) : "-", 10)
        << llvm::right_justify(l.awqErr >= 0 ? fmt(l.awqErr, 5) : "-", 10)
        << llvm::right_justify(l.fp32Ns >= 0 ? fmt(l.fp32Ns / 1e3, 1) : "-", 10)
        << llvm::right_justify(l.int4Ns >= 0 ? fmt(l.int4Ns / 1e3, 1) : "-", 10) << "\n";
   }
-  if (!kept.empty())
-    os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
-  for (const Layer &l : kept)
-    os << "  " << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << l.macs << " MACs: " << l.why
-       << "\n";
+  writeKept(os, kept, w, wop);
 }
 
 void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o) {
@@ -543,12 +557,7 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
       os << " " << llvm::format("%g", o.percentile);
     os << ")\n";
   }
-  size_t w = 6, wop = 3;
-  for (ArrayRef<Layer> ls : {layers, kept})
-    for (const Layer &l : ls) {
-      w = std::max(w, l.name.size() + 2);
-      wop = std::max(wop, l.opType.size() + 2);
-    }
+  auto [w, wop] = columnWidths(layers, kept);
   os << llvm::left_justify("layer", w) << llvm::left_justify("op", wop) << llvm::left_justify("precision", 10)
      << llvm::right_justify("MACs", 12) << llvm::right_justify("input range", 24)
      << llvm::right_justify("scale", 12) << llvm::right_justify("zp", 5) << llvm::right_justify("rel.err", 10)
@@ -566,11 +575,7 @@ void writeTextReport(llvm::raw_ostream &os, ArrayRef<Layer> layers, ArrayRef<Lay
        << llvm::right_justify(l.int8Ns >= 0 ? fmt(l.int8Ns / 1e3, 1) : "-", 10)
        << llvm::right_justify(l.bf16Ns >= 0 ? fmt(l.bf16Ns / 1e3, 1) : "-", 10) << "\n";
   }
-  if (!kept.empty())
-    os << kept.size() << " convolution/matmul layer(s) stay fp32:\n";
-  for (const Layer &l : kept)
-    os << "  " << llvm::left_justify(l.name, w) << llvm::left_justify(l.opType, wop) << l.macs << " MACs: " << l.why
-       << "\n";
+  writeKept(os, kept, w, wop);
 }
 
 llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const QuantizeOptions &o,
@@ -582,7 +587,7 @@ llvm::json::Value jsonReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const
       e["k"] = l.K;
       e["n"] = l.N;
       e["fp32_weight_bytes"] = 4 * l.K * l.N;
-      e["int4_weight_bytes"] = l.K * l.N / 2 + 5 * (l.K / o.int4Group) * l.N; // codes, f32 scale + i8 zero point
+      e["int4_weight_bytes"] = int4WeightBytes(l, o.int4Group);
       if (l.alpha >= 0)
         e["awq_alpha"] = l.alpha;
       if (l.rtnErr >= 0)
@@ -736,12 +741,27 @@ struct TapRows {
   }
 };
 
+/// y = x w for the rows of `t.sample` (R x K) and `w` [K, N]: y [R, N].
+std::vector<float> timesSample(const TapRows &t, ArrayRef<float> w, int64_t N) {
+  int64_t K = t.K, R = int64_t(t.sample.size()) / K;
+  std::vector<float> y(size_t(R * N), 0.f);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t k = 0; k < K; ++k) {
+      float xv = t.sample[r * K + k];
+      const float *wk = w.data() + k * N;
+      float *yr = y.data() + r * N;
+      for (int64_t n = 0; n < N; ++n)
+        yr[n] += xv * wk[n];
+    }
+  return y;
+}
+
 /// Squared error of X Wq against X W over the sample rows, per layer, for
 /// the per-channel scales `s` (empty: 1): Wq = Q(diag(s) W) / s, Q the
 /// layer's int4 quantization in groups of `group`.
 std::vector<double> awqErrors(const TapRows &t, ArrayRef<std::vector<float>> ws, ArrayRef<int64_t> ns,
                               ArrayRef<std::vector<float>> refs, ArrayRef<float> s, int64_t group) {
-  int64_t K = t.K, R = int64_t(t.sample.size()) / K;
+  int64_t K = t.K;
   std::vector<double> errs;
   for (size_t l = 0; l < ws.size(); ++l) {
     int64_t N = ns[l];
@@ -755,21 +775,10 @@ std::vector<double> awqErrors(const TapRows &t, ArrayRef<std::vector<float>> ws,
     for (int64_t k = 0; k < K; ++k)
       for (int64_t n = 0; n < N; ++n)
         w[k * N + n] = q.value(k, n, N, group) / (s.empty() ? 1.f : s[k]);
+    std::vector<float> y = timesSample(t, w, N);
     double err = 0;
-    std::vector<float> y(N);
-    for (int64_t r = 0; r < R; ++r) {
-      std::fill(y.begin(), y.end(), 0.f);
-      const float *x = t.sample.data() + r * K;
-      for (int64_t k = 0; k < K; ++k) {
-        float xv = x[k];
-        const float *wk = w.data() + k * N;
-        for (int64_t n = 0; n < N; ++n)
-          y[n] += xv * wk[n];
-      }
-      const float *ref = refs[l].data() + r * N;
-      for (int64_t n = 0; n < N; ++n)
-        err += double(y[n] - ref[n]) * (y[n] - ref[n]);
-    }
+    for (size_t i = 0; i < y.size(); ++i)
+      err += double(y[i] - refs[l][i]) * (y[i] - refs[l][i]);
     errs.push_back(err);
   }
   return errs;
@@ -792,13 +801,7 @@ void awqSearch(const TapRows &t, ArrayRef<size_t> idx, ArrayRef<std::vector<floa
   for (size_t l = 0; l < idx.size(); ++l) {
     int64_t N = layers[idx[l]].N;
     ns.push_back(N);
-    std::vector<float> y(size_t(R * N), 0.f);
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t k = 0; k < K; ++k) {
-        float xv = t.sample[r * K + k];
-        for (int64_t n = 0; n < N; ++n)
-          y[r * N + n] += xv * ws[l][k * N + n];
-      }
+    std::vector<float> y = timesSample(t, ws[l], N);
     double sq = 0;
     for (float v : y)
       sq += double(v) * v;

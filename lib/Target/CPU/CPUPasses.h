@@ -153,6 +153,15 @@ mlir::FlatSymbolRefAttr addConstantGlobal(mlir::memref::GlobalOp after, llvm::St
 mlir::FlatSymbolRefAttr addPanelsGlobal(mlir::memref::GlobalOp after, llvm::StringRef name, int64_t P, int64_t K,
                                         int64_t W, mlir::AsmResourceBlob blob, mlir::SymbolTable &symbols);
 
+/// The constant, defined global with a static identity type of element
+/// type `et` that `v` reads (memref.get_global), or null; `type` gets its
+/// type (the int8 and int4 kernels' weights, Int8Matmul.cpp).
+mlir::memref::GlobalOp constantGlobalOf(mlir::Value v, mlir::Type et, mlir::SymbolTable &symbols,
+                                        mlir::MemRefType &type);
+/// Whether `t` is a memref of `et` of rank `r` whose last dim is
+/// unit-stride (`identity`: its layout is the identity) (Int8Matmul.cpp).
+bool isOperand(mlir::Type t, mlir::Type et, int64_t r, bool identity);
+
 /// An scf.for over [lo, hi) step `step` at `b`'s insertion point whose
 /// body `body(iv)` builds (the int8 and int4 kernels' loops, Int8Matmul.cpp).
 mlir::scf::ForOp buildForLoop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lo, mlir::Value hi, int64_t step,

@@ -48,25 +48,11 @@ struct Int4Product {
   bool lhsInt8 = false;
 };
 
-/// Whether `t` is a rank-2 f32 memref whose last dim is unit-stride.
-bool isRowsOperand(Type t) {
-  auto m = dyn_cast<MemRefType>(t);
-  if (!m || m.getRank() != 2 || !m.getElementType().isF32())
-    return false;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(m.getStridesAndOffset(strides, offset)) && strides.back() == 1;
-}
-
 /// The constant global of `et` and static shape `shape` that `v` reads.
 memref::GlobalOp globalOf(Value v, Type et, ArrayRef<int64_t> shape, SymbolTable &symbols) {
-  auto get = v.getDefiningOp<memref::GetGlobalOp>();
-  if (!get)
-    return {};
-  auto t = cast<MemRefType>(get.getType());
-  if (t.getElementType() != et || t.getShape() != shape || !t.getLayout().isIdentity())
-    return {};
-  return kiln::cpu::constantGlobal(get, symbols);
+  MemRefType t;
+  memref::GlobalOp g = kiln::cpu::constantGlobalOf(v, et, symbols, t);
+  return g && t.getShape() == shape ? g : memref::GlobalOp();
 }
 
 bool matchInt4(linalg::GenericOp g, SymbolTable &symbols, Int4Product &p) {
@@ -85,7 +71,8 @@ bool matchInt4(linalg::GenericOp g, SymbolTable &symbols, Int4Product &p) {
   p.x = g.getDpsInputs()[0];
   p.c = g.getDpsInits()[0];
   auto xt = dyn_cast<MemRefType>(p.x.getType());
-  if (!xt || xt.getRank() != 4 || !xt.getElementType().isF32() || !isRowsOperand(p.c.getType()))
+  if (!xt || xt.getRank() != 4 || !xt.getElementType().isF32() ||
+      !kiln::cpu::isOperand(p.c.getType(), Float32Type::get(g.getContext()), 2, /*identity=*/false))
     return false;
   auto wt = dyn_cast<MemRefType>(g.getDpsInputs()[1].getType());
   if (!wt || !wt.hasStaticShape() || wt.getRank() != 3)
@@ -418,12 +405,14 @@ struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass>
       if ((int64_t)codes.size() < KH * p.N || (int64_t)scales.size() < 4 * NG * p.N ||
           (int64_t)zps.size() < 4 * NG * p.N)
         continue;
+      bool w4a8 = p.lhsInt8 && vnni && L == 16;
+      // (Both layouts hold P x K/2 x W bytes.)
       std::vector<int8_t> wp(size_t(P * KH * W), 0);
       std::vector<float> sp(size_t(P * NG * W), 0.f), op(size_t(P * NG * W), 0.f);
       for (int64_t pan = 0; pan < P; ++pan)
         for (int64_t c = 0; c < W && pan * W + c < p.N; ++c) {
           int64_t n = pan * W + c;
-          for (int64_t j = 0; j < KH; ++j)
+          for (int64_t j = 0; j < KH && !w4a8; ++j)
             wp[(pan * KH + j) * W + c] = (int8_t)codes[j * p.N + n];
           for (int64_t g = 0; g < NG; ++g) {
             float s, z;
@@ -433,12 +422,10 @@ struct CPUInt4MatmulPass : kiln::cpu::impl::CPUInt4MatmulBase<CPUInt4MatmulPass>
             op[(pan * NG + g) * W + c] = s * z;
           }
         }
-      bool w4a8 = p.lhsInt8 && vnni && L == 16;
       if (w4a8) {
         // Octets of k: [P][K/8][4 x 64] bytes, byte (v, 4 l + j) of octet o
         // the codes of k = 8o + j (low nibble) and 8o + 4 + j (high) for
         // column 64 pan + 16 v + l.
-        wp.assign(size_t(P * (p.K / 8) * 4 * 64), 0);
         for (int64_t pan = 0; pan < P; ++pan)
           for (int64_t c = 0; c < W && pan * W + c < p.N; ++c) {
             int64_t n = pan * W + c, v = c / 16, l = c % 16;

@@ -41,6 +41,8 @@ namespace kiln::cpu {
 } // namespace kiln::cpu
 
 using namespace mlir;
+using kiln::cpu::constantGlobalOf;
+using kiln::cpu::isOperand;
 using kiln::cpu::rawConstantData;
 
 namespace {
@@ -100,32 +102,6 @@ bool isProduct(linalg::GenericOp g, unsigned parallel, ArrayRef<AffineMap> maps,
     return false;
   xSigned &= !bf16; // (extf has no signedness)
   return true;
-}
-
-/// The constant, defined global of `et` (i8 or bf16) with a static
-/// identity type that `v` reads (memref.get_global), or null; `type` gets
-/// its type.
-memref::GlobalOp constantGlobalOf(Value v, Type et, SymbolTable &symbols, MemRefType &type) {
-  auto get = v.getDefiningOp<memref::GetGlobalOp>();
-  if (!get)
-    return {};
-  type = cast<MemRefType>(get.getType());
-  if (type.getElementType() != et || !type.hasStaticShape() || !type.getLayout().isIdentity())
-    return {};
-  return kiln::cpu::constantGlobal(get, symbols);
-}
-
-/// Whether `t` is a memref of `et` of rank `r` whose last dim is
-/// unit-stride (`identity`: its layout is the identity).
-bool isOperand(Type t, Type et, int64_t r, bool identity) {
-  auto m = dyn_cast<MemRefType>(t);
-  if (!m || m.getRank() != r || m.getElementType() != et)
-    return false;
-  if (identity)
-    return m.getLayout().isIdentity();
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(m.getStridesAndOffset(strides, offset)) && strides.back() == 1;
 }
 
 /// The dilation `d` when `e` is `dim(out) + dim(win) * d`.
@@ -1121,4 +1097,25 @@ scf::ForOp kiln::cpu::buildForLoop(OpBuilder &b, Location loc, Value lo, Value h
   b.setInsertionPointToStart(l.getBody());
   body(l.getInductionVar());
   return l;
+}
+
+memref::GlobalOp kiln::cpu::constantGlobalOf(Value v, Type et, SymbolTable &symbols, MemRefType &type) {
+  auto get = v.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return {};
+  type = cast<MemRefType>(get.getType());
+  if (type.getElementType() != et || !type.hasStaticShape() || !type.getLayout().isIdentity())
+    return {};
+  return kiln::cpu::constantGlobal(get, symbols);
+}
+
+bool kiln::cpu::isOperand(Type t, Type et, int64_t r, bool identity) {
+  auto m = dyn_cast<MemRefType>(t);
+  if (!m || m.getRank() != r || m.getElementType() != et)
+    return false;
+  if (identity)
+    return m.getLayout().isIdentity();
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(m.getStridesAndOffset(strides, offset)) && strides.back() == 1;
 }
