@@ -54,6 +54,9 @@ if {"avx512f", "avx512bw", "avx512_vnni"} <= _flags:
     config.available_features.add("avx512vnni")
 if "avx2" in _flags:
     config.available_features.add("avx2")
+# The int8 depthwise kernel (vpermb + vpdpbusd).
+if {"avx512f", "avx512bw", "avx512_vnni", "avx512vbmi"} <= _flags:
+    config.available_features.add("avx512vbmi")
 # The int4 kernel's 16-lane form.
 if "avx512f" in _flags:
     config.available_features.add("avx512f")

@@ -44,6 +44,19 @@ bool matmulWeight(nn::MatmulOp m, SmallVectorImpl<float> &w) {
 
 } // namespace
 
+bool kiln::quant::isInt8Depthwise(Operation *op) {
+  auto c = dyn_cast<nn::ConvOp>(op);
+  auto qc = dyn_cast<nn::QConvOp>(op);
+  if (!c && !qc)
+    return false;
+  auto w = rtt(op->getOperand(1)), r = rtt(op->getResult(0));
+  int64_t groups = c ? c.getGroups() : qc.getGroups();
+  ArrayRef<int64_t> strides = c ? c.getStrides() : qc.getStrides();
+  return r.getRank() == 4 && w.getRank() == 4 && w.hasStaticShape() && groups > 1 &&
+         w.getDimSize(0) == groups && w.getDimSize(1) == 1 && r.getDimSize(1) == groups &&
+         w.getDimSize(2) * w.getDimSize(3) <= 64 && strides.size() == 2 && strides[1] <= 2;
+}
+
 bool kiln::quant::isQuantizable(Operation *op, std::string *why) {
   auto no = [&](const char *reason) {
     if (why)
@@ -62,11 +75,12 @@ bool kiln::quant::isQuantizable(Operation *op, std::string *why) {
     if (w.getDimSize(0) % c.getGroups() != 0 ||
         llvm::any_of(r.getShape().drop_front(1), ShapedType::isDynamic))
       return no("dynamic channels or output spatial dims");
-    // Grouped and depthwise convolutions have no int8 kernel yet: their
-    // generic int8 loops ran MobileNetV2 3 times slower than its fp32
-    // kernels, so they stay float.
-    if (c.getGroups() != 1)
-      return no("grouped or depthwise (no int8 kernel yet; fp32 is faster)");
+    // Grouped convolutions have no int8 kernel: their generic int8 loops
+    // ran MobileNetV2 3 times slower than its fp32 kernels, so they stay
+    // float.  2-D depthwise ones run the depthwise micro-kernel on int8
+    // rows (isInt8Depthwise).
+    if (c.getGroups() != 1 && !isInt8Depthwise(op))
+      return no("grouped, or depthwise beyond the int8 depthwise kernel (2-D, window <= 64 taps, row stride <= 2)");
     return true;
   }
   if (auto m = dyn_cast<nn::MatmulOp>(op)) {
@@ -153,10 +167,16 @@ Operation *kiln::quant::quantizeLayer(OpBuilder &b, Operation *layer, ActParams 
   auto unitT = [&](Type et) { return RankedTensorType::get(SmallVector<int64_t>(r, 1), et); };
   Value s = arith::ConstantOp::create(b, loc, unitT(b.getF32Type()),
                                       DenseElementsAttr::get(unitT(b.getF32Type()), act.scale));
+  // A depthwise layer reads its input as signed int8 with the zero point
+  // moved by -128 (the same values: q - 128 for every uint8 q), the form
+  // its kernel converts (lowerQConv); the others read uint8.
+  bool isSigned = isInt8Depthwise(layer);
+  int64_t zeroPoint = isSigned ? act.zeroPoint - 128 : act.zeroPoint;
+  UnitAttr unsignedAttr = isSigned ? UnitAttr() : b.getUnitAttr();
   Value zp = arith::ConstantOp::create(
-      b, loc, unitT(b.getI8Type()), DenseElementsAttr::get(unitT(b.getI8Type()), (int8_t)act.zeroPoint));
-  Value xq = nn::QuantizeOp::create(b, loc, xt.clone(b.getI8Type()), x, s, zp, b.getUnitAttr());
-  auto zpAttr = b.getI64IntegerAttr(act.zeroPoint);
+      b, loc, unitT(b.getI8Type()), DenseElementsAttr::get(unitT(b.getI8Type()), (int8_t)zeroPoint));
+  Value xq = nn::QuantizeOp::create(b, loc, xt.clone(b.getI8Type()), x, s, zp, unsignedAttr);
+  auto zpAttr = b.getI64IntegerAttr(zeroPoint);
   auto scaleAttr = b.getF32FloatAttr(act.scale);
   SmallVector<float> w;
   SmallVector<int8_t> q;
@@ -171,7 +191,7 @@ Operation *kiln::quant::quantizeLayer(OpBuilder &b, Operation *layer, ActParams 
     Value sc = makeF32Constant(b, loc, RankedTensorType::get({F}, b.getF32Type()), ws, "qweight_scales");
     res = nn::QConvOp::create(b, loc, c.getResult().getType(), xq, wq, sc, c.getBias(), c.getResidual(),
                               c.getStridesAttr(), c.getDilationsAttr(), c.getPadsAttr(), c.getGroupsAttr(),
-                              scaleAttr, zpAttr, b.getUnitAttr(), c.getActAttr(), c.getActAlphaAttr(),
+                              scaleAttr, zpAttr, unsignedAttr, c.getActAttr(), c.getActAlphaAttr(),
                               c.getActBetaAttr());
   } else {
     auto m = cast<nn::MatmulOp>(layer);
@@ -432,6 +452,12 @@ struct NNQuantizePass : kiln::impl::NNQuantizeBase<NNQuantizePass> {
         continue;
       }
       if (precision == "bf16") {
+        // No bf16 depthwise kernel: its operands would only be extended
+        // back to f32 (slower than f32), so it stays f32.
+        if (isInt8Depthwise(op)) {
+          ++numFloat;
+          continue;
+        }
         castLayerToBF16(b, op);
         ++numBF16;
         continue;

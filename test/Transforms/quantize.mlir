@@ -2,9 +2,9 @@
 // RUN: FileCheck %s --check-prefix=STATS < %t.stats
 
 // STATS: kiln-nn-quantize
-// STATS-DAG: 2 quantized-layers
-// STATS-DAG: 1 float-layers
-// STATS-DAG: 2 unsupported
+// STATS-DAG: 3 quantized-layers
+// STATS-DAG: 2 float-layers
+// STATS-DAG: 4 unsupported
 // STATS-DAG: 2 bf16-layers
 
 // A calibrated conv: the input range [0, 6] (after a ReLU) gives scale
@@ -57,14 +57,41 @@ func.func @kept(%x: tensor<1x1x4x4xf32>, %v: tensor<1x1x1x1xf32>) -> (tensor<1x1
   return %a, %b, %c : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
 }
 
-// A depthwise convolution has no int8 kernel yet: it stays float.
+// A 2-D depthwise convolution reads its input as signed int8, the uint8
+// zero point moved by -128 (range [0, 2]: zero point 0 -> -128; the
+// qconv without input_unsigned); its filter is int8 per channel.
 // CHECK-LABEL: func.func @depthwise
+// CHECK-DAG: %[[ZP:.*]] = arith.constant dense<-128> : tensor<1x1x1x1xi8>
+// CHECK: %[[Q:.*]] = nn.quantize %arg0, %{{.*}}, %[[ZP]] : (tensor<1x4x6x6xf32>, tensor<1x1x1x1xf32>, tensor<1x1x1x1xi8>) -> tensor<1x4x6x6xi8>
+// CHECK-NOT: unsigned_result
+// CHECK: nn.qconv %[[Q]], %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, groups = 4 : i64, input_scale = {{.*}} : f32, input_zero_point = -128 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x6x6xi8>, tensor<4x1x3x3xi8>, tensor<4xf32> -> tensor<1x4x3x3xf32>
+// Not the int8 depthwise kernel's: grouped (2 channels per group), a row
+// stride of 3, more than 64 taps: they stay float.
 // CHECK-NOT: nn.quantize
-// CHECK: nn.conv
-func.func @depthwise(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+// CHECK: nn.conv {{.*}} groups = 2
+// CHECK: nn.conv {{.*}} strides = array<i64: 3, 3>
+// CHECK: nn.conv {{.*}} tensor<4x1x9x9xf32>
+// CHECK-NOT: nn.qconv
+func.func @depthwise(%x: tensor<1x4x6x6xf32>) -> (tensor<1x4x3x3xf32>, tensor<1x4x6x6xf32>, tensor<1x4x2x2xf32>, tensor<1x4x6x6xf32>) {
   %w = arith.constant dense<0.5> : tensor<4x1x3x3xf32>
-  %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x4x4x4xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32>
-  return %a : tensor<1x4x4x4xf32>
+  %g = arith.constant dense<0.5> : tensor<4x2x3x3xf32>
+  %k = arith.constant dense<0.5> : tensor<4x1x9x9xf32>
+  %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, kiln.quant.input_range = array<f32: 0.0, 2.0>} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %b = nn.conv %x, %g {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x4x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %c = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 3, 3>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x2x2xf32>
+  %d = nn.conv %x, %k {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 4, 4, 4, 4>, strides = array<i64: 1, 1>, kiln.quant.input_range = array<f32: 0.0, 1.0>} : (tensor<1x4x6x6xf32>, tensor<4x1x9x9xf32>) -> tensor<1x4x6x6xf32>
+  return %a, %b, %c, %d : tensor<1x4x3x3xf32>, tensor<1x4x6x6xf32>, tensor<1x4x2x2xf32>, tensor<1x4x6x6xf32>
+}
+
+// No bf16 depthwise kernel: a depthwise layer asked for bf16 stays f32
+// (counted as a float layer).
+// CHECK-LABEL: func.func @depthwise_bf16
+// CHECK-NOT: nn.cast
+// CHECK: nn.conv %arg0, %{{.*}} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>)
+func.func @depthwise_bf16(%x: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x1x3x3xf32>
+  %a = nn.conv %x, %w {dilations = array<i64: 1, 1>, groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, kiln.quant.precision = "bf16"} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %a : tensor<1x4x6x6xf32>
 }
 
 // bf16 (no range needed): the input goes through nn.cast to bf16, the

@@ -5,8 +5,9 @@
 usage: check_quantized.py MODEL.onnx REPORT.json IMAGES.npy KILN_OUTPUT.npy
            [--max-rel-diff X] [--min-agreement F] [--close-rel-diff X --min-close F]
 
-Evaluates MODEL.onnx (Conv, Relu, MaxPool, Flatten, Gemm, MatMul, Add,
-Reshape: the Fashion-MNIST CNN) on IMAGES.npy in numpy, with every layer
+Evaluates MODEL.onnx (Conv, grouped and depthwise too, Relu, Clip, MaxPool,
+GlobalAveragePool, Flatten, Gemm, MatMul, Add, Reshape: the Fashion-MNIST
+CNN, test/Tools/Inputs/depthwise_models.py) on IMAGES.npy in numpy, with every layer
 that REPORT.json (kiln-compile --quant-report) lists as int8 computed the
 way Kiln specifies it, not the way it implements it:
 
@@ -15,7 +16,8 @@ way Kiln specifies it, not the way it implements it:
   * the weights quantized per output channel, symmetric:
     s_w = max|w| / 127 (1 for an all-zero channel),
     wq = clip(round_half_even(w / s_w), -127, 127);
-  * an exact integer product sum((q - zp) * wq) (int64), then
+  * an exact integer product sum((q - zp) * wq) (int64; Kiln's depthwise
+    layers read q - 128 with the zero point zp - 128, the same values), then
     float32(acc) * float32(scale * s_w) + bias in float32;
 
 and every layer it lists as bf16 with its input and weights rounded to the
@@ -100,9 +102,12 @@ def int8_rows(x, group):
     return (q * sx).astype(np.float32).reshape(x.shape)
 
 
-def conv2d(x, w, strides, pads, dil):
+def conv2d(x, w, strides, pads, dil, groups=1):
     n, c, h, wd = x.shape
     f, cg, kh, kw = w.shape
+    if groups > 1:  # grouped (depthwise: one channel per group), group by group
+        return np.concatenate([conv2d(x[:, g * cg:(g + 1) * cg], w[g * (f // groups):(g + 1) * (f // groups)],
+                                      strides, pads, dil) for g in range(groups)], axis=1)
     x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
     oh = (x.shape[2] - dil[0] * (kh - 1) - 1) // strides[0] + 1
     ow = (x.shape[3] - dil[1] * (kw - 1) - 1) // strides[1] + 1
@@ -147,8 +152,8 @@ def main():
         if op == "Conv":
             x, w = ins[0], ins[1]
             b = ins[2] if len(ins) > 2 else np.zeros(w.shape[0], np.float32)
-            assert at.get("group", 1) == 1, "grouped convolutions are not simulated"
-            args = (at.get("strides", [1, 1]), at.get("pads", [0, 0, 0, 0]), at.get("dilations", [1, 1]))
+            args = (at.get("strides", [1, 1]), at.get("pads", [0, 0, 0, 0]), at.get("dilations", [1, 1]),
+                    at.get("group", 1))
             if q and q["precision"] == "bf16":
                 y = conv2d(bf16(x).astype(np.float64), bf16(w).astype(np.float64), *args) + b.reshape(1, -1, 1, 1)
             elif q:
@@ -203,6 +208,12 @@ def main():
                                                   for i, d in enumerate(ins[1])])
         elif op == "Add":
             env[node.output[0]] = (ins[0] + ins[1]).astype(np.float32)
+        elif op == "Clip":
+            lo = ins[1] if len(ins) > 1 else -np.inf
+            hi = ins[2] if len(ins) > 2 else np.inf
+            env[node.output[0]] = np.minimum(np.maximum(ins[0], lo), hi).astype(np.float32)
+        elif op == "GlobalAveragePool":
+            env[node.output[0]] = ins[0].astype(np.float64).mean(axis=(2, 3), keepdims=True).astype(np.float32)
         else:
             sys.exit(f"check_quantized.py: {op} (node {node.name}) is not simulated")
     missing = set(layers) - used

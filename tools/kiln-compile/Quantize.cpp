@@ -858,11 +858,17 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   // matmuls; int4-weights matmuls whose K the group divides.
   bool int4 = opts.mode == "int4-weights";
   auto supported = [&](Operation *op, std::string *why) {
+    if (quant::isInt8Depthwise(op) && (opts.mode == "bf16" || !opts.int8Depthwise)) {
+      if (why)
+        *why = opts.mode == "bf16" ? "depthwise (no bf16 kernel; f32 is faster)"
+                                   : "depthwise (the int8 kernel needs AVX-512 VNNI and VBMI; f32 is faster here)";
+      return false;
+    }
     return int4 ? quant::isInt4Quantizable(op, opts.int4Group, why) : quant::isQuantizable(op, why);
   };
   auto layerOps = [&](Operation *root) {
     SmallVector<Operation *> r = quant::quantizableLayers(root);
-    if (int4)
+    if (int4 || opts.mode == "bf16" || !opts.int8Depthwise)
       llvm::erase_if(r, [&](Operation *op) { return !supported(op, nullptr); });
     return r;
   };
@@ -1211,7 +1217,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   phases.begin("quantization: sensitivity");
   {
     OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-    SmallVector<Operation *> cops = quant::quantizableLayers(*clone);
+    SmallVector<Operation *> cops = layerOps(*clone);
     SmallVector<Value> values;
     OpBuilder b(clone->getContext());
     for (size_t i = 0; i < cops.size(); ++i) {

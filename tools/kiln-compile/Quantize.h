@@ -57,6 +57,9 @@ struct QuantizeOptions {
   bool mixedFallbackGiven = false;
   /// Whether the target has bf16 kernels (Target::checkPrecision).
   bool bf16Kernels = false;
+  /// Whether the target runs depthwise convolutions in int8 faster than in
+  /// f32 (Target::checkPrecision "int8-depthwise"); if not they stay f32.
+  bool int8Depthwise = false;
   /// --int4-group (--quantize=int4-weights): weights per scale along K.
   std::string int4GroupText = "128";
   bool int4GroupGiven = false;

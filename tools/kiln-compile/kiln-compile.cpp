@@ -739,6 +739,10 @@ int main(int argc, char **argv) {
     } else {
       qopts.bf16Kernels = true;
     }
+    if (llvm::Error e = tgt->checkPrecision("int8-depthwise", side))
+      llvm::consumeError(std::move(e));
+    else
+      qopts.int8Depthwise = true;
     if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
         llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
       printError("--quantize calibrates by running the model on this machine: --mtriple " + side.triple +

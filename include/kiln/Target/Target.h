@@ -111,8 +111,9 @@ public:
   virtual uint64_t l2CacheBytes(const TargetOptions &opts) const { return 0; }
 
   /// Whether the code for `opts` (validated) has kernels for layers of
-  /// `precision` ("int8", "bf16"); if not, an error saying why.  The
-  /// default accepts every precision.
+  /// `precision` ("int8", "bf16", "int8-depthwise": depthwise convolutions
+  /// in int8); if not, an error saying why.  The default accepts every
+  /// precision.
   virtual llvm::Error checkPrecision(llvm::StringRef precision, const TargetOptions &opts) const {
     return llvm::Error::success();
   }

@@ -32,12 +32,19 @@ constexpr llvm::StringLiteral kRangeAttr = "kiln.quant.input_range";
 /// range needed); "fp32" keeps it in float (a mixed-precision choice).
 constexpr llvm::StringLiteral kPrecisionAttr = "kiln.quant.precision";
 
-/// Whether `op` can run in int8: an f32, ungrouped nn.conv with a constant
-/// filter and static channels, kernel and output spatial dims (grouped and
-/// depthwise convolutions have no int8 kernel yet), or an f32 nn.matmul
+/// Whether `op` can run in int8: an f32 nn.conv, ungrouped or depthwise
+/// (isInt8Depthwise), with a constant filter and static channels, kernel
+/// and output spatial dims (other grouped convolutions have no int8 kernel
+/// yet), or an f32 nn.matmul
 /// whose rhs is a constant [K, N] (or [1..., K, N]) and whose result has
 /// the lhs's rank.  If not, `why` (when given) says why.
 bool isQuantizable(mlir::Operation *op, std::string *why = nullptr);
+
+/// Whether `op` (nn.conv or nn.qconv) is a 2-D depthwise convolution the
+/// int8 depthwise kernel takes: one filter per channel, a window of at most
+/// 64 taps, a row stride of at most 2.  Its int8 form reads a signed input
+/// (the uint8 zero point minus 128).
+bool isInt8Depthwise(mlir::Operation *op);
 
 /// The layers under `root` that isQuantizable accepts, in walk order.
 llvm::SmallVector<mlir::Operation *> quantizableLayers(mlir::Operation *root);

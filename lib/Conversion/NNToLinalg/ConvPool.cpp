@@ -652,6 +652,52 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   if (!readI8Constant(op.getFilter(), w) || !readF32Constant(op.getFilterScale(), ws) || (int64_t)ws.size() != F)
     return b.notifyMatchFailure(op, "int8 convolution needs a constant filter and filter scale");
   Value x = padSpatial(b, loc, op.getInput(), op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
+  SmallVector<int64_t> wsum(F, 0);
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t i = 0; i < per; ++i)
+      wsum[f] += w[f * per + i];
+  if (ns == 2 && !u && per <= 64 && groups == F && wt.getDimSize(1) == 1 && res.getElementType().isF32()) {
+    // Depthwise on a signed input (kiln-nn-quantize's int8 depthwise
+    // layers): the depthwise convolution of the int8 rows and the int8
+    // filter, both converted to f32 (sitofp), into an f32 accumulator
+    // starting at -zp * sum(w[c]),
+    // which the CPU's depthwise micro-kernel runs on int8 rows.  Every
+    // product and partial sum is an integer below 2^24 in magnitude (at
+    // most 64 taps of 128 * 127, plus the start), so the f32 accumulator
+    // is the exact int32 one; the epilogue y = acc * (sx * sw[c]) + bias[c]
+    // is then dequantEpilogue's.
+    SmallVector<float> start, scale;
+    float sx = op.getInputScale().convertToFloat();
+    for (int64_t f = 0; f < F; ++f) {
+      start.push_back(-float(zp * wsum[f]));
+      scale.push_back(sx * ws[f]);
+    }
+    Type f32 = b.getF32Type();
+    auto chanT = RankedTensorType::get({F}, f32);
+    Value acc = conv2D(b, loc, x, op.getFilter(), kiln::makeF32Constant(b, loc, chanT, start, "qconv_depthwise_start"),
+                       op.getStrides(), op.getDilations(), groups, res);
+    SmallVector<Value> dims{dimOf(b, loc, op.getInput(), 0)};
+    for (int64_t i = 1; i < r; ++i)
+      dims.push_back(cIdx(b, loc, res.getDimSize(i)));
+    AffineMap chan = AffineMap::get(r, 0, {b.getAffineDimExpr(1)}, b.getContext());
+    Value y = linalg::GenericOp::create(
+                  b, loc, TypeRange{res},
+                  ValueRange{acc, kiln::makeF32Constant(b, loc, chanT, scale, "dequant_scales"),
+                             op.getBias() ? op.getBias()
+                                          : kiln::makeF32Constant(b, loc, chanT, SmallVector<float>(F, 0.f),
+                                                                  "qconv_depthwise_bias")},
+                  ValueRange{empty(b, loc, res, dims)},
+                  SmallVector<AffineMap>{b.getMultiDimIdentityMap(r), chan, chan, b.getMultiDimIdentityMap(r)},
+                  SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value v = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                    linalg::YieldOp::create(nb, nl, arith::AddFOp::create(nb, nl, v, a[2]).getResult());
+                  })
+                  .getResult(0);
+    // (A cheap post op the CPU's depthwise kernel applies in registers.)
+    y.getDefiningOp()->setAttr(kEpilogueAttr, b.getUnitAttr());
+    return applyAct(b, loc, op, y, op.getResidual());
+  }
   Value acc;
   AffineMap accMap = b.getMultiDimIdentityMap(r);
   if (ns == 2 && groups == 1) {
@@ -663,10 +709,6 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
     acc = convGenericND(b, loc, x, op.getFilter(), Value(), op.getStrides(), op.getDilations(), groups,
                         res.clone(i32), u);
   }
-  SmallVector<int64_t> wsum(F, 0);
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t i = 0; i < per; ++i)
-      wsum[f] += w[f * per + i];
   if (res.getElementType().isInteger(32)) {
     // The exact accumulators (ConvInteger): acc - zp * sum(w[f]).
     if (zp == 0)

@@ -26,7 +26,7 @@ Value lowerQuantize(OpBuilder &b, nn::QuantizeOp q) {
   SmallVector<Value> ops{q.getInput(), q.getScale()};
   if (q.getZeroPoint())
     ops.push_back(q.getZeroPoint());
-  return elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+  Value r = elementwise(b, loc, res, ops, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
     Type ft = a[0].getType();
     Value v = math::RoundEvenOp::create(nb, nl, arith::DivFOp::create(nb, nl, a[0], a[1]));
     if (a.size() > 2)
@@ -39,6 +39,14 @@ Value lowerQuantize(OpBuilder &b, nn::QuantizeOp q) {
     v = arith::MinimumFOp::create(nb, nl, v, scalar(nb, nl, ct, hi));
     return u ? (Value)arith::FPToUIOp::create(nb, nl, it, v) : (Value)arith::FPToSIOp::create(nb, nl, it, v);
   });
+  // The quantization of a layer's epilogue result (the next int8 layer's
+  // input) is part of that epilogue: elementwise fusion keeps the
+  // consumer's attributes, and the CPU's depthwise kernel applies such a
+  // chain, int8 store included, in registers.
+  if (auto g = q.getInput().getDefiningOp<linalg::GenericOp>(); g && g->hasAttr(kEpilogueAttr))
+    if (Operation *d = r.getDefiningOp(); d && isa<linalg::GenericOp>(d))
+      d->setAttr(kEpilogueAttr, b.getUnitAttr());
+  return r;
 }
 
 Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {

@@ -139,7 +139,9 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     i4.vnni = io.vnni;
     if (i4.lanes)
       pm.addPass(createCPUInt4Matmul(i4));
-    pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize());
+    CPUTileAndVectorizeOptions tv;
+    tv.int8Depthwise = kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni,+avx512vbmi");
+    pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize(tv));
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());
   }

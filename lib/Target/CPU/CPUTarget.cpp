@@ -138,6 +138,15 @@ public:
                                      (opts.cpu.empty() ? std::string("native") : opts.cpu) +
                                      (opts.features.empty() ? std::string() : " --mattr=" + opts.features) +
                                      " has none (int8 and fp32 run there)");
+    // The int8 depthwise kernel gathers its windows with vpermb (VBMI) and
+    // sums them with vpdpbusd; its f32 fallback on int8 rows is slower
+    // than the f32 kernel (test/Tools/quantize-depthwise.test).
+    if (precision == "int8-depthwise" &&
+        !kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni,+avx512vbmi"))
+      return llvm::createStringError("int8 depthwise convolutions need a CPU with AVX-512 VNNI and VBMI; --mcpu=" +
+                                     (opts.cpu.empty() ? std::string("native") : opts.cpu) +
+                                     (opts.features.empty() ? std::string() : " --mattr=" + opts.features) +
+                                     " lacks them (depthwise layers stay f32 there)");
     return llvm::Error::success();
   }
 

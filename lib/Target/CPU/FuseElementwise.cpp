@@ -46,6 +46,13 @@ bool isContraction(Operation *op) {
   return linalg::isaContractionOpInterface(l) || linalg::isaConvolutionOpInterface(l);
 }
 
+/// Upstream's elementwise fusion for the epilogue chain of a depthwise
+/// convolution (a producer marked kiln.epilogue reading the convolution's
+/// result, possibly through other such ops, and an element-wise consumer:
+/// nn.qconv's dequantization,
+/// the activation, the next int8 layer's input quantization): the fused op
+/// stays marked, which upstream's pattern drops, so that the depthwise
+/// micro-kernel applies the whole chain, int8 store included, in registers.
 struct FuseElementwisePass : kiln::cpu::impl::CPUFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -66,6 +73,22 @@ struct FuseElementwisePass : kiln::cpu::impl::CPUFuseElementwiseBase<FuseElement
     linalg::populateConstantFoldLinalgOperations(patterns, control);
     (void)applyPatternsGreedily(getOperation(), std::move(patterns),
                                 GreedyRewriteConfig().setUseTopDownTraversal());
+    // A depthwise convolution's epilogue (NNToLinalg marks its ops
+    // kiln.epilogue: nn.qconv's dequantization, the activation, the next
+    // int8 layer's quantization) is fused into one element-wise generic,
+    // but upstream's patterns re-create ops without their marks: the sole
+    // element-wise reader of a depthwise result is marked again, so that
+    // the depthwise micro-kernel applies it, int8 store included, in
+    // registers.
+    getOperation()->walk([&](linalg::DepthwiseConv2DNchwChwOp dw) {
+      if (!dw->hasOneUse() || !dw->getResult(0).hasOneUse())
+        return;
+      auto g = dyn_cast<linalg::GenericOp>(*dw->getResult(0).getUsers().begin());
+      if (g && g.getNumParallelLoops() == g.getNumLoops() && g.getNumDpsInits() == 1 &&
+          g.getIndexingMapsArray().back().isIdentity() && !g->hasAttr(kiln::cpu::kEpilogueAttr) &&
+          llvm::any_of(g.getDpsInputs(), [&](Value v) { return v == dw->getResult(0); }))
+        g->setAttr(kiln::cpu::kEpilogueAttr, UnitAttr::get(ctx));
+    });
   }
 };
 

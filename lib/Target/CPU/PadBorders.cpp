@@ -71,23 +71,42 @@ bool disjoint(memref::SubViewOp a, memref::SubViewOp b) {
   return false;
 }
 
+/// Whether `op` writes every element of `buf` without reading it first: a
+/// linalg.fill of it, or an element-wise generic whose only output is `buf`
+/// (identity map, its block argument unused) and which does not read it.
+bool overwrites(Operation *op, Value buf) {
+  if (auto f = dyn_cast<linalg::FillOp>(op))
+    return f.getDpsInits()[0] == buf;
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  return g && g.hasPureBufferSemantics() && g.getNumDpsInits() == 1 && g.getDpsInits()[0] == buf &&
+         !llvm::is_contained(g.getDpsInputs(), buf) && g.getNumReductionLoops() == 0 &&
+         g.getIndexingMapsArray().back().isIdentity() && g.getRegionOutputArgs()[0].use_empty();
+}
+
 /// Elides `copy` of a fresh buffer S into a subview V of a buffer B (the
 /// interior of a padded buffer, a concat's slice) by letting the ops that
-/// write S write V instead, when that cannot change what anything reads:
+/// write S write V instead, when that cannot change what anything reads.
+/// S's buffer may hold other values before and after the one copied
+/// (bufferization reuses a buffer once its value is dead): the copied
+/// value's lifetime starts at the last op before the copy that overwrites
+/// all of S without reading it (a fill or an element-wise generic), or at
+/// S's first use if there is none, and ends at the copy; after the copy,
+/// S's next use must overwrite it the same way.
 ///  - S and B are allocations in the copy's block, V a unit-stride subview
 ///    of B used only by the copy;
-///  - every other use of S is an element-wise op before the copy (a
-///    linalg.generic whose maps are projections, or a linalg.fill), or a
-///    dealloc: S is computed by element-wise ops and read by the copy
-///    only.  Convolutions and matmuls writing S are left alone: their
+///  - every use of S in the copied value's lifetime is an element-wise op
+///    (a linalg.generic whose maps are projections, or a linalg.fill):
+///    the value is computed by element-wise ops and read by the copy only.
+///    Convolutions and matmuls writing S are left alone: their
 ///    micro-kernels store tiles as contiguous pixel runs, which a padded
 ///    interior is not;
 ///  - every other use of B is a subview disjoint from V (the border fills,
 ///    the concat's other slices), a dealloc, a memref.dim, or an op after
 ///    the copy;
-///  - B, V and their operands can be placed before S's first use.
-/// B is then allocated right before S's first use (the memory plan starts
-/// a buffer's lifetime at its allocation), and S and the copy are erased.
+///  - B, V and their operands can be placed before the lifetime's start.
+/// B is then allocated right before the lifetime's start (the memory plan
+/// starts a buffer's lifetime at its allocation), the lifetime's ops write
+/// V, and the copy is erased; so is S when nothing else uses it.
 bool writeInPlace(memref::CopyOp copy, DominanceInfo &dom) {
   Block *blk = copy->getBlock();
   auto v = copy.getTarget().getDefiningOp<memref::SubViewOp>();
@@ -98,13 +117,33 @@ bool writeInPlace(memref::CopyOp copy, DominanceInfo &dom) {
   if (!bAlloc || !sAlloc || bAlloc->getBlock() != blk || sAlloc->getBlock() != blk)
     return false;
   Value src = sAlloc.getResult();
-  Operation *first = copy.getOperation();
-  for (OpOperand &u : src.getUses()) {
-    Operation *o = u.getOwner();
-    if (o == copy.getOperation() || isa<memref::DeallocOp>(o))
+  Operation *copyOp = copy.getOperation();
+  SmallVector<Operation *> users;
+  for (Operation *o : src.getUsers()) {
+    if (o == copyOp || isa<memref::DeallocOp>(o))
       continue;
-    if (o->getBlock() != blk || !o->isBeforeInBlock(copy))
+    if (o->getBlock() != blk)
       return false;
+    users.push_back(o);
+  }
+  llvm::sort(users, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  // The lifetime's start (null: S's first use) and the first use after it.
+  Operation *start = nullptr, *after = nullptr;
+  for (Operation *o : users) {
+    if (o->isBeforeInBlock(copyOp)) {
+      if (overwrites(o, src))
+        start = o;
+    } else if (!after) {
+      after = o;
+    }
+  }
+  if (after && !overwrites(after, src))
+    return false;
+  SmallVector<Operation *> lifetime;
+  for (Operation *o : users) {
+    if (!o->isBeforeInBlock(copyOp) || (start && o->isBeforeInBlock(start)))
+      continue;
     if (auto g = dyn_cast<linalg::GenericOp>(o)) {
       if (!g.hasPureBufferSemantics() || g.getNumReductionLoops() != 0 ||
           !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isProjectedPermutation(); }))
@@ -112,9 +151,11 @@ bool writeInPlace(memref::CopyOp copy, DominanceInfo &dom) {
     } else if (!isa<linalg::FillOp>(o)) {
       return false;
     }
-    if (o->isBeforeInBlock(first))
-      first = o;
+    lifetime.push_back(o);
   }
+  if (lifetime.empty())
+    return false;
+  Operation *first = lifetime.front();
   for (Operation *u : bAlloc->getUsers()) {
     if (u == v.getOperation() || isa<memref::DeallocOp, memref::DimOp>(u))
       continue;
@@ -133,18 +174,14 @@ bool writeInPlace(memref::CopyOp copy, DominanceInfo &dom) {
   if (!bAlloc->isBeforeInBlock(first))
     bAlloc->moveBefore(first);
   v->moveBefore(first);
-  SmallVector<Operation *> deallocs;
-  for (Operation *u : src.getUsers())
-    if (isa<memref::DeallocOp>(u))
-      deallocs.push_back(u);
-  Operation *copyOp = copy.getOperation();
-  src.replaceUsesWithIf(v.getResult(), [&](OpOperand &u) {
-    return u.getOwner() != copyOp && !isa<memref::DeallocOp>(u.getOwner());
-  });
+  llvm::SmallPtrSet<Operation *, 8> inLifetime(lifetime.begin(), lifetime.end());
+  src.replaceUsesWithIf(v.getResult(), [&](OpOperand &u) { return inLifetime.contains(u.getOwner()); });
   copyOp->erase();
-  for (Operation *d : deallocs)
-    d->erase();
-  sAlloc->erase();
+  if (llvm::all_of(src.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    for (Operation *d : llvm::to_vector(src.getUsers()))
+      d->erase();
+    sAlloc->erase();
+  }
   return true;
 }
 

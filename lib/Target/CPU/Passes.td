@@ -32,11 +32,22 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
     fuses cheap `kiln.epilogue` ops into the tiles of their conv/matmul and
     vectorizes each tile with linalg::vectorize (docs/targets.md).
 
+    A depthwise convolution with an int8 input (nn.qconv's depthwise form)
+    runs the depthwise micro-kernel on int8 rows: with `int8-depthwise`
+    (AVX-512 VNNI and VBMI) per 16 output columns one byte shuffle
+    (vpermb) and one vpdpbusd per filter row and group of four taps, exact
+    in int32; otherwise the rows convert to f32 (exact) and the f32 kernel
+    runs.
+
     Statistics: epilogue-ops-fused.
   }];
+  let options = [
+    Option<"int8Depthwise", "int8-depthwise", "bool", /*default=*/"false",
+           "int8 depthwise convolutions on vpermb + vpdpbusd (AVX-512 VNNI and VBMI targets)">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
                            "mlir::vector::VectorDialect", "mlir::affine::AffineDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect", "mlir::LLVM::LLVMDialect"];
 }
 
 def CPUWinograd : Pass<"kiln-cpu-winograd", "mlir::ModuleOp"> {
@@ -102,11 +113,14 @@ def CPUPadBorders : Pass<"kiln-cpu-pad-borders", "mlir::func::FuncOp"> {
 
     Then a `memref.copy` of a fresh buffer S into a unit-stride subview V
     of a fresh buffer B (a padded interior, a concat's slice) is elided
-    when S is written only by element-wise ops (linalg.generic with
-    projection maps, linalg.fill) before the copy and read by nothing else,
-    and B is used before the copy only through subviews disjoint from V or
-    by memref.dim: those ops write V, B is allocated right before S's first
-    use, and S and the copy are erased.
+    when the copied value is written only by element-wise ops
+    (linalg.generic with projection maps, linalg.fill) and read by nothing
+    but the copy (its lifetime in S: from the last op before the copy that
+    overwrites all of S without reading it, or S's first use, to the copy;
+    S's next use must overwrite it the same way), and B is used before the
+    copy only through subviews disjoint from V or by memref.dim: those ops
+    write V, B is allocated right before the lifetime's first op, and the
+    copy is erased (S too when nothing else uses it).
 
     The border fills of a buffer of at least 64 KB whose leading dims
     (batch, channels) are copied whole run in one `scf.for` nest over those
@@ -515,7 +529,10 @@ def CPUFuseElementwise : Pass<"kiln-cpu-fuse-elementwise"> {
     the consumer is a contraction or a convolution: an elementwise producer
     fused into a matmul would run inside its reduction loop, and a matmul a
     reshape propagates through would become a generic, both off the matmul
-    micro-kernel.
+    micro-kernel.  Then the sole element-wise reader of a depthwise
+    convolution's result (its fused epilogue; upstream's patterns drop the
+    mark when they re-create an op) is marked kiln.epilogue, for the
+    depthwise micro-kernel to apply in registers.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];

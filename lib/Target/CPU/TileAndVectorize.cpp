@@ -25,6 +25,7 @@ namespace kiln::cpu {
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -42,6 +43,7 @@ namespace kiln::cpu {
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <optional>
 #include <type_traits>
 
 using namespace mlir;
@@ -285,11 +287,27 @@ Value deinterleave(RewriterBase &rewriter, Location loc, Value both, int64_t col
 /// lanes element by element: MobileNetV2's stride-2 depthwise layer on
 /// 112x112x96 at 4.7% of the peak).
 Value readEvenColumns(RewriterBase &rewriter, Location loc, Value src, ValueRange at, int64_t cols) {
-  Type f32 = rewriter.getF32Type();
-  Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0));
-  Value both = vector::TransferReadOp::create(rewriter, loc, VectorType::get({2 * cols}, f32), src, at, zero,
+  Type et = cast<MemRefType>(src.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(rewriter, loc, et, rewriter.getZeroAttr(et));
+  Value both = vector::TransferReadOp::create(rewriter, loc, VectorType::get({2 * cols}, et), src, at, zero,
                                               ArrayRef<bool>{false});
-  return deinterleave(rewriter, loc, both, cols, 0);
+  Value even = deinterleave(rewriter, loc, both, cols, 0);
+  if (et.isF32())
+    return even;
+  return arith::SIToFPOp::create(rewriter, loc, VectorType::get({cols}, rewriter.getF32Type()), even);
+}
+
+/// The `cols` columns of `src` (f32, or the int8 input of an int8
+/// depthwise convolution) from `at` as f32: int8 values convert exactly
+/// (sitofp), after a load of a quarter of the bytes.
+Value readRowF32(RewriterBase &rewriter, Location loc, Value src, ValueRange at, int64_t cols) {
+  Type et = cast<MemRefType>(src.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(rewriter, loc, et, rewriter.getZeroAttr(et));
+  Value row = vector::TransferReadOp::create(rewriter, loc, VectorType::get({cols}, et), src, at, zero,
+                                             ArrayRef<bool>{true});
+  if (et.isF32())
+    return row;
+  return arith::SIToFPOp::create(rewriter, loc, VectorType::get({cols}, rewriter.getF32Type()), row);
 }
 
 /// Calls `chunk(first column, columns)` for the column chunks of an output
@@ -439,7 +457,8 @@ LogicalResult decomposeConvTile(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp
   return success();
 }
 
-/// Whether the depthwise convolution `dw` (f32, static sizes but the
+/// Whether the depthwise convolution `dw` (f32 filter and result, the
+/// input f32 or int8 (nn.qconv's depthwise form), static sizes but the
 /// batch, buffers) goes through the depthwise micro-kernel.
 bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
   auto lop = cast<linalg::LinalgOp>(dw.getOperation());
@@ -449,8 +468,21 @@ bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
   if (llvm::any_of(ArrayRef<int64_t>(r).drop_front(), ShapedType::isDynamic))
     return false;
   SmallVector<int64_t> strides(dw.getStrides().getValues<int64_t>());
-  return cast<MemRefType>(dw.getDpsInits()[0].getType()).getElementType().isF32() && r[4] * r[5] <= 64 &&
+  Type xt = cast<MemRefType>(dw.getDpsInputs()[0].getType()).getElementType();
+  Type wt = cast<MemRefType>(dw.getDpsInputs()[1].getType()).getElementType();
+  return cast<MemRefType>(dw.getDpsInits()[0].getType()).getElementType().isF32() &&
+         (xt.isF32() || xt.isInteger(8)) && (wt.isF32() || wt.isInteger(8)) && r[4] * r[5] <= 64 &&
          strides[1] <= 2;
+}
+
+/// Filter tap (kh, kw) of a depthwise tile's filter `w` ([1, KH, KW], f32
+/// or int8) as f32.
+Value loadTapF32(RewriterBase &rewriter, Location loc, Value w, int64_t kh, int64_t kw) {
+  auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Value v = memref::LoadOp::create(rewriter, loc, w, ValueRange{cIdx(0), cIdx(kh), cIdx(kw)});
+  if (v.getType().isF32())
+    return v;
+  return arith::SIToFPOp::create(rewriter, loc, rewriter.getF32Type(), v);
 }
 
 /// The row kernel shared by the depthwise and pooling micro-kernels: `op`
@@ -461,12 +493,15 @@ bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
 /// the KH x KW shifted input rows (stride 2: read contiguously and
 /// deinterleaved), and written once; `op` is erased.  `start`, when given,
 /// makes a chunk's initial value instead of the read (a bias), and
-/// `finish` replaces the write (a post op in registers).
+/// `finish` replaces the write (a post op in registers).  `wholeRow`, when
+/// given, replaces the taps: it returns the chunk's accumulator updated by
+/// every tap (the int8 depthwise kernel).
 template <typename WindowOp>
 void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int64_t KH, int64_t KW,
                             function_ref<Value(Value, Value, int64_t, int64_t)> combine,
                             function_ref<Value(VectorType)> start = nullptr,
-                            function_ref<void(Value, Value, VectorType)> finish = nullptr) {
+                            function_ref<void(Value, Value, VectorType)> finish = nullptr,
+                            function_ref<Value(Value, Value, int64_t)> wholeRow = nullptr) {
   SmallVector<int64_t> strides(op.getStrides().template getValues<int64_t>());
   SmallVector<int64_t> dil(op.getDilations().template getValues<int64_t>());
   Location loc = op.getLoc();
@@ -483,14 +518,15 @@ void decomposeRowWindowTile(RewriterBase &rewriter, WindowOp op, int64_t OW, int
                                                               zero, ArrayRef<bool>{true});
     Value col0 = affine::makeComposedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0) * strides[1],
                                                  ArrayRef<OpFoldResult>{ow0});
-    for (int64_t kh = 0; kh < KH; ++kh) {
+    if (wholeRow)
+      acc = wholeRow(acc, ow0, cols);
+    for (int64_t kh = 0; kh < KH && !wholeRow; ++kh) {
       for (int64_t kw = 0; kw < KW; ++kw) {
         Value col = arith::AddIOp::create(rewriter, loc, col0, cIdx(kw * dil[1]));
         SmallVector<Value> at{c0, c0, cIdx(kh * dil[0]), col};
         // Stride 1 or 2 (depthwiseMicroKernel, poolMicroKernel).
         Value b = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, cols)
-                                  : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
-                                                                          ArrayRef<bool>{true});
+                                  : readRowF32(rewriter, loc, x, at, cols);
         acc = combine(acc, b, kh, kw);
       }
     }
@@ -552,7 +588,7 @@ linalg::GenericOp postOpAfter(Operation *op, Value out) {
 /// such a tile.  Fills `actIn` (per input: the tile, the rank-1 value, or
 /// null for `out`) and `actDst`.
 bool planPostOp(linalg::GenericOp act, Value out, function_ref<bool(MemRefType)> isTile,
-                SmallVectorImpl<Value> &actIn, Value &actDst) {
+                SmallVectorImpl<Value> &actIn, Value &actDst, bool int8Dst = false) {
   MLIRContext *ctx = act.getContext();
   AffineMap chanMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
   actIn.clear();
@@ -565,7 +601,7 @@ bool planPostOp(linalg::GenericOp act, Value out, function_ref<bool(MemRefType)>
       break;
     AffineMap m = act.getMatchingIndexingMap(&o);
     auto t = cast<MemRefType>(o.get().getType());
-    if (!t.getElementType().isF32())
+    if (!t.getElementType().isF32() && !(int8Dst && !act.isDpsInput(&o) && t.getElementType().isInteger(8)))
       ok = false;
     else if (act.isDpsInput(&o) && sameView(o.get(), out))
       ok = m.isIdentity(), actIn.push_back(Value());
@@ -584,7 +620,8 @@ bool planPostOp(linalg::GenericOp act, Value out, function_ref<bool(MemRefType)>
 }
 
 /// planPostOp for a depthwise tile ([1, 1, OH, OW], NCHW): row tiles of the
-/// same shape with unit-stride rows.
+/// same shape with unit-stride rows.  The destination may be int8 (the next
+/// int8 layer's quantization, fused into the post op).
 bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallVectorImpl<Value> &actIn,
                 Value &actDst) {
   return planPostOp(
@@ -593,7 +630,7 @@ bool planPostOp(linalg::GenericOp act, Value out, int64_t OH, int64_t OW, SmallV
         return t.getRank() == 4 && t.hasStaticShape() && t.getDimSize(0) == 1 && t.getDimSize(1) == 1 &&
                t.getDimSize(2) == OH && t.getDimSize(3) == OW && t.getStridesAndOffset().first.back() == 1;
       },
-      actIn, actDst);
+      actIn, actDst, /*int8Dst=*/true);
 }
 
 /// The post op planned by planPostOp applied to `acc`, a vector of `out`:
@@ -628,6 +665,142 @@ Value applyRowPostOp(RewriterBase &rewriter, Location loc, linalg::GenericOp act
   return applyPostOp(rewriter, loc, act, actIn, acc, readTile, c0);
 }
 
+/// The int8 depthwise kernel on AVX-512 VNNI and VBMI (the pass's
+/// `int8-depthwise`): a depthwise tile whose input is int8 (nn.qconv's
+/// depthwise form: x and the filter int8) computes each
+/// output row in int32 (the int8 filter read once per tile).  Per input
+/// row a masked 64-byte load, flipped to
+/// unsigned (x + 128: xor 0x80); per group of four taps along the row one
+/// byte shuffle (vpermb) gathers, for 16 output columns, the four input
+/// bytes each needs into its lane, and one vpdpbusd adds their products
+/// with the four weights.  A 3x3 layer takes 3 loads, 3 shuffles and 3
+/// vpdpbusd per 16 outputs where the f32 kernel takes 9 loads, 9 int8 to
+/// f32 conversions and 9 FMAs.  The sum minus 128 * sum(w) (the flip) is
+/// the exact product of the signed bytes; it converts to f32 exactly
+/// (below 2^24: depthwiseMicroKernel's 64 taps of 128 x 127).
+struct Int8DepthwiseDot {
+  RewriterBase &rw;
+  Location loc;
+  Value x;
+  int64_t KH, KW, stride, dil;
+  SmallVector<Value> weights; // per (kh, group): the group's 4 weights in every lane, vector<64xi8>
+  Value flip;                 // 128 * sum(w) per lane, vector<16xi32>
+
+  static constexpr int64_t kLanes = 16;
+  int64_t groups() const { return (KW + 3) / 4; }
+  VectorType bytes() const { return VectorType::get({4 * kLanes}, rw.getI8Type()); }
+  VectorType words() const { return VectorType::get({kLanes}, rw.getI32Type()); }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
+
+  /// Whether the kernel takes the tile `dw`: int8 input, and the bytes 16
+  /// output columns read fit one 64-byte load.
+  static bool applies(linalg::DepthwiseConv2DNchwChwOp dw) {
+    if (!cast<MemRefType>(dw.getDpsInputs()[0].getType()).getElementType().isInteger(8) ||
+        !cast<MemRefType>(dw.getDpsInputs()[1].getType()).getElementType().isInteger(8))
+      return false;
+    auto lop = cast<linalg::LinalgOp>(dw.getOperation());
+    SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N OH OW C KH KW
+    SmallVector<int64_t> st(dw.getStrides().getValues<int64_t>()), dl(dw.getDilations().getValues<int64_t>());
+    return st[1] * (kLanes - 1) + dl[1] * (r[5] - 1) < 4 * kLanes;
+  }
+
+  Value dot(Value acc, Value a, Value w) {
+    return LLVM::CallIntrinsicOp::create(rw, loc, words(), rw.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                                         ValueRange{acc, a, w})
+        .getResult(0);
+  }
+
+  /// Reads the filter `w` ([1, KH, KW] int8) into the weight groups and
+  /// the flip correction (once per tile).
+  void init(Value w) {
+    Type i8 = rw.getI8Type();
+    auto quad = VectorType::get({4}, i8);
+    Value zero = arith::ConstantOp::create(rw, loc, words(), rw.getZeroAttr(words()));
+    Value ones = arith::ConstantOp::create(rw, loc, bytes(), DenseElementsAttr::get(bytes(), (int8_t)-128));
+    Value pad = arith::ConstantOp::create(rw, loc, i8, rw.getIntegerAttr(i8, 0));
+    flip = zero;
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t g = 0; g < groups(); ++g) {
+        // Taps 4g .. 4g + 3 of row kh (past KW: zeros).
+        Value q = vector::TransferReadOp::create(rw, loc, quad, w, ValueRange{idx(0), idx(kh), idx(4 * g)}, pad,
+                                                 ArrayRef<bool>{4 * g + 4 <= KW});
+        Value word = vector::ExtractOp::create(
+            rw, loc, vector::BitCastOp::create(rw, loc, VectorType::get({1}, rw.getI32Type()), q), 0);
+        Value rep = vector::BitCastOp::create(rw, loc, bytes(), vector::BroadcastOp::create(rw, loc, words(), word));
+        weights.push_back(rep);
+        // (0x80 as unsigned is 128.)
+        flip = dot(flip, ones, rep);
+      }
+  }
+
+  /// Input row `ih` from column `col` (64 bytes, masked at the row's end)
+  /// as unsigned bytes x + 128.
+  Value row(Value ih, Value col) {
+    Type i8 = rw.getI8Type();
+    Value pad = arith::ConstantOp::create(rw, loc, i8, rw.getIntegerAttr(i8, 0));
+    Value v = vector::TransferReadOp::create(rw, loc, bytes(), x, ValueRange{idx(0), idx(0), ih, col}, pad,
+                                             ArrayRef<bool>{false});
+    Value m = arith::ConstantOp::create(rw, loc, bytes(), DenseElementsAttr::get(bytes(), (int8_t)-128));
+    return arith::XOrIOp::create(rw, loc, v, m);
+  }
+
+  /// The bytes of tap group `g` for 16 output columns from row bytes `r`:
+  /// lane j holds columns stride * j + dil * (4g .. 4g + 3) (a tap past KW
+  /// repeats column stride * j; its weight is 0).
+  Value window(Value r, int64_t g) {
+    SmallVector<int64_t> m;
+    for (int64_t j = 0; j < kLanes; ++j)
+      for (int64_t t = 0; t < 4; ++t)
+        m.push_back(stride * j + (4 * g + t < KW ? dil * (4 * g + t) : 0));
+    return vector::ShuffleOp::create(rw, loc, r, r, m);
+  }
+
+  /// The exact sums of 16 columns as f32 (the first `cols`), added to `start`.
+  Value finish(Value sum, Value start, int64_t cols) {
+    Value v = arith::SubIOp::create(rw, loc, sum, flip);
+    Value f = arith::SIToFPOp::create(rw, loc, VectorType::get({kLanes}, rw.getF32Type()), v);
+    if (cols < kLanes) {
+      SmallVector<int64_t> m;
+      for (int64_t j = 0; j < cols; ++j)
+        m.push_back(j);
+      f = vector::ShuffleOp::create(rw, loc, f, f, m);
+    }
+    return arith::AddFOp::create(rw, loc, start, f);
+  }
+
+  /// `start` (f32, `cols` <= 32 columns from `col0`) plus the output row whose
+  /// first input row is `ih0`.
+  Value outputRow(Value start, Value ih0, Value col0, int64_t cols) {
+    SmallVector<Value> parts;
+    for (int64_t c = 0; c < cols; c += kLanes) {
+      int64_t n = std::min<int64_t>(kLanes, cols - c);
+      Value col = affine::makeComposedAffineApply(rw, loc, rw.getAffineDimExpr(0) * stride + c * stride,
+                                                  ArrayRef<OpFoldResult>{col0});
+      Value sum = arith::ConstantOp::create(rw, loc, words(), rw.getZeroAttr(words()));
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        Value ih = arith::AddIOp::create(rw, loc, ih0, idx(kh * dil));
+        Value r = row(ih, col);
+        for (int64_t g = 0; g < groups(); ++g)
+          sum = dot(sum, window(r, g), weights[kh * groups() + g]);
+      }
+      Value st = start;
+      if (cols > kLanes) {
+        SmallVector<int64_t> m;
+        for (int64_t j = 0; j < n; ++j)
+          m.push_back(c + j);
+        st = vector::ShuffleOp::create(rw, loc, start, start, m);
+      }
+      parts.push_back(finish(sum, st, n));
+    }
+    if (parts.size() == 1)
+      return parts[0];
+    SmallVector<int64_t> m;
+    for (int64_t j = 0; j < cols; ++j)
+      m.push_back(j);
+    return vector::ShuffleOp::create(rw, loc, parts[0], parts[1], m);
+  }
+};
+
 /// Replaces the depthwise tile `dw` (N = C = 1, the whole output plane of
 /// OH <= kDepthwisePlane rows of OW <= kDepthwisePlane columns) by one
 /// register per output row: the rows are read once, each filter tap is
@@ -636,7 +809,7 @@ Value applyRowPostOp(RewriterBase &rewriter, Location loc, linalg::GenericOp act
 /// the rows are written once.  With one output row per tile, MobileNetV2's
 /// 7x7 and 14x14 depthwise layers spent most of their time on per-tile
 /// work (its 960-channel 7x7 layer: 0.2 ms for 0.4 MFLOP).
-LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
+LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw, bool int8Dot) {
   auto lop = cast<linalg::LinalgOp>(dw.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges(); // N OH OW C KH KW
   int64_t OH = r[1], OW = r[2], KH = r[4], KW = r[5];
@@ -668,20 +841,39 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
       acc.push_back(vector::TransferReadOp::create(rewriter, loc, rowT, out, ValueRange{c0, c0, cIdx(oh), c0},
                                                    zero, ArrayRef<bool>{true}));
   }
+  if (int8Dot && Int8DepthwiseDot::applies(dw)) {
+    // The int8 kernel: each input row's bytes loaded and each tap group's
+    // window gathered once, one vpdpbusd per output row, row and group.
+    Int8DepthwiseDot k{rewriter, loc, x, KH, KW, strides[1], dil[1], {}, {}};
+    k.init(w);
+    llvm::DenseMap<int64_t, SmallVector<Value>> windows;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      Value sum = arith::ConstantOp::create(rewriter, loc, k.words(), rewriter.getZeroAttr(k.words()));
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        int64_t ih = oh * strides[0] + kh * dil[0];
+        SmallVector<Value> &win = windows[ih];
+        if (win.empty()) {
+          Value r = k.row(cIdx(ih), c0);
+          for (int64_t g = 0; g < k.groups(); ++g)
+            win.push_back(k.window(r, g));
+        }
+        for (int64_t g = 0; g < k.groups(); ++g)
+          sum = k.dot(sum, win[g], k.weights[kh * k.groups() + g]);
+      }
+      acc[oh] = k.finish(sum, acc[oh], OW);
+    }
+  }
   // Input rows, each read once per kw.
   llvm::DenseMap<std::pair<int64_t, int64_t>, Value> rows;
-  for (int64_t kh = 0; kh < KH; ++kh)
+  for (int64_t kh = 0; kh < KH && !(int8Dot && Int8DepthwiseDot::applies(dw)); ++kh)
     for (int64_t kw = 0; kw < KW; ++kw) {
-      Value wv = memref::LoadOp::create(rewriter, loc, w, ValueRange{c0, cIdx(kh), cIdx(kw)});
-      Value bw = vector::BroadcastOp::create(rewriter, loc, rowT, wv);
+      Value bw = vector::BroadcastOp::create(rewriter, loc, rowT, loadTapF32(rewriter, loc, w, kh, kw));
       for (int64_t oh = 0; oh < OH; ++oh) {
         int64_t ih = oh * strides[0] + kh * dil[0], iw = kw * dil[1];
         Value &row = rows[{ih, iw}];
         if (!row) {
           SmallVector<Value> at{c0, c0, cIdx(ih), cIdx(iw)};
-          row = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, OW)
-                                : (Value)vector::TransferReadOp::create(rewriter, loc, rowT, x, at, zero,
-                                                                        ArrayRef<bool>{true});
+          row = strides[1] == 2 ? readEvenColumns(rewriter, loc, x, at, OW) : readRowF32(rewriter, loc, x, at, OW);
         }
         acc[oh] = vector::FMAOp::create(rewriter, loc, bw, row, acc[oh]);
       }
@@ -723,11 +915,11 @@ LogicalResult decomposeDepthwisePlane(RewriterBase &rewriter, linalg::DepthwiseC
 /// micro-kernel), the accumulator is read once, updated by KH x KW
 /// broadcast-FMAs of the shifted input rows (stride 2: read contiguously
 /// and deinterleaved), and written once.
-LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw) {
+LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp dw, bool int8Dot) {
   auto lop = cast<linalg::LinalgOp>(dw.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges();
   if (r[0] == 1 && r[3] == 1 && r[1] > 1)
-    return decomposeDepthwisePlane(rewriter, dw);
+    return decomposeDepthwisePlane(rewriter, dw, int8Dot);
   if (r[0] != 1 || r[1] != 1 || r[3] != 1) // loops: N OH OW C KH KW
     return failure();
   Value w = dw.getDpsInputs()[1], out = dw.getDpsInits()[0];
@@ -767,18 +959,28 @@ LogicalResult decomposeDepthwiseTile(RewriterBase &rewriter, linalg::DepthwiseCo
   function_ref<Value(VectorType)> startRef = nullptr;
   if (biasInit)
     startRef = start;
+  std::optional<Int8DepthwiseDot> k8;
+  if (int8Dot && Int8DepthwiseDot::applies(dw)) {
+    SmallVector<int64_t> st(dw.getStrides().getValues<int64_t>()), dl(dw.getDilations().getValues<int64_t>());
+    rewriter.setInsertionPoint(dw);
+    k8.emplace(Int8DepthwiseDot{rewriter, loc, dw.getDpsInputs()[0], r[4], r[5], st[1], dl[1], {}, {}});
+    k8->init(w);
+  }
+  auto wholeRow = [&](Value acc, Value ow0, int64_t cols) -> Value {
+    return k8->outputRow(acc, arith::ConstantIndexOp::create(rewriter, loc, 0), ow0, cols);
+  };
+  function_ref<Value(Value, Value, int64_t)> wholeRowRef = nullptr;
+  if (k8)
+    wholeRowRef = wholeRow;
   decomposeRowWindowTile(
       rewriter, dw, r[2], r[4], r[5],
       [&](Value acc, Value row, int64_t kh, int64_t kw) -> Value {
-    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value wv = memref::LoadOp::create(rewriter, loc, w,
-                                      ValueRange{c0, arith::ConstantIndexOp::create(rewriter, loc, kh),
-                                                 arith::ConstantIndexOp::create(rewriter, loc, kw)});
+    Value wv = loadTapF32(rewriter, loc, w, kh, kw);
     return vector::FMAOp::create(rewriter, loc,
                                  vector::BroadcastOp::create(rewriter, loc, cast<VectorType>(row.getType()), wv),
                                  row, acc);
       },
-      startRef, finish);
+      startRef, finish, wholeRowRef);
   if (biasInit)
     rewriter.eraseOp(biasInit);
   if (act)
@@ -1144,7 +1346,7 @@ bool destinationChain(Value dst, Operation *op, SmallVectorImpl<Operation *> &ch
 
 /// An elementwise epilogue generic over the full output of `out` (all
 /// parallel, every map a projection, the output map the identity).
-bool isEpilogueGeneric(Operation *op, Value out) {
+bool isEpilogueGeneric(Operation *op, Value out, bool int8Dst = false) {
   auto g = dyn_cast_or_null<linalg::GenericOp>(op);
   if (!g || !g->hasAttr(kEpilogueAttr) || !g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
       g.getNumReductionLoops() != 0)
@@ -1154,7 +1356,8 @@ bool isEpilogueGeneric(Operation *op, Value out) {
   // The same shape; the layout may differ (a padded buffer's interior,
   // kiln-cpu-pad-borders).
   auto dt = cast<MemRefType>(g.getDpsInits()[0].getType()), ot = cast<MemRefType>(out.getType());
-  return dt.getShape() == ot.getShape() && dt.getElementType() == ot.getElementType();
+  return dt.getShape() == ot.getShape() &&
+         (dt.getElementType() == ot.getElementType() || (int8Dst && dt.getElementType().isInteger(8)));
 }
 
 /// The epilogue ops of a conv/matmul `op` on buffers: `init` (writes op's
@@ -1178,7 +1381,10 @@ void findEpilogue(linalg::LinalgOp op, linalg::GenericOp &init, linalg::GenericO
   Operation *next = op->getNextNode();
   while (next && isInertBetween(next))
     next = next->getNextNode();
-  if (isEpilogueGeneric(next, out)) {
+  // A depthwise convolution's post op may also quantize its result for the
+  // next int8 layer (an int8 destination; the depthwise micro-kernel
+  // applies it in registers, planPostOp).
+  if (isEpilogueGeneric(next, out, isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()))) {
     auto g = cast<linalg::GenericOp>(next);
     Value dst = g.getDpsInits()[0];
     bool readsOut = llvm::is_contained(g.getDpsInputs(), out);
@@ -1198,9 +1404,10 @@ void findEpilogue(linalg::LinalgOp op, linalg::GenericOp &init, linalg::GenericO
     // per conv tile they made EfficientNet-B0 about 10% slower (measured,
     // docs/passes.md); the cheap ones (relu, clip, leaky relu, hard
     // sigmoid/swish) go into the tiles.
+    // (Rounding, as an int8 quantization does, is cheap.)
     bool transcendental = false;
     g.getBody()->walk([&](Operation *o) {
-      if (o->getDialect() && o->getDialect()->getNamespace() == "math")
+      if (o->getDialect() && o->getDialect()->getNamespace() == "math" && !isa<math::RoundEvenOp>(o))
         transcendental = true;
     });
     if (readsOut && !clobbers && otherInputsSafe && dstReady && !transcendental)
@@ -2521,6 +2728,7 @@ LogicalResult decomposeTransposeTile(RewriterBase &rewriter, linalg::TransposeOp
 
 struct TileAndVectorizePass
     : kiln::cpu::impl::CPUTileAndVectorizeBase<TileAndVectorizePass> {
+  using CPUTileAndVectorizeBase::CPUTileAndVectorizeBase;
   void runOnOperation() override {
     func::FuncOp f = getOperation();
     MLIRContext *ctx = &getContext();
@@ -2616,7 +2824,7 @@ struct TileAndVectorizePass
         if (convKernel)
           (void)decomposeConvTile(rewriter, conv, convTile);
         if (dwKernel)
-          (void)decomposeDepthwiseTile(rewriter, dw);
+          (void)decomposeDepthwiseTile(rewriter, dw, int8Depthwise);
         if (poolKernel)
           (void)decomposePoolTile(rewriter, pool);
         if (sumPoolKernel)
@@ -2694,7 +2902,7 @@ struct TileAndVectorizePass
       if (dwKernel) {
         auto tiled = r->tiledOps.empty() ? nullptr : dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(r->tiledOps.front());
         if (tiled)
-          (void)decomposeDepthwiseTile(rewriter, tiled);
+          (void)decomposeDepthwiseTile(rewriter, tiled, int8Depthwise);
         continue;
       }
       if (poolKernel) {

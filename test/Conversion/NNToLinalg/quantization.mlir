@@ -91,8 +91,9 @@ func.func @qmatmul(%x: tensor<2x4x3xi8>) -> tensor<2x4x2xf32> {
   return %y : tensor<2x4x2xf32>
 }
 
-// A depthwise nn.qconv accumulates in one linalg.generic (convGenericND),
-// the input zero-extended, the filter sign-extended.
+// A depthwise nn.qconv on an unsigned input (QLinearConv's uint8)
+// accumulates in one linalg.generic (convGenericND), the input
+// zero-extended, the filter sign-extended.
 // CHECK-LABEL: func @qconv_depthwise
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
 // CHECK: arith.extui %{{.*}} : i8 to i32
@@ -102,6 +103,31 @@ func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
   %w = arith.constant dense<1> : tensor<2x1x1x1xi8>
   %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
   %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x2x3x3xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// A depthwise nn.qconv on a signed input (kiln-nn-quantize's int8
+// depthwise layers): the padded int8 input (padding = the zero point) and
+// the int8 filter [C, KH, KW] into linalg.depthwise_conv_2d_nchw_chw with an
+// f32 accumulator (exact: integers below 2^24) that starts at -zp * sum(w[c])
+// (zp 2, filter sums 4 and -2: -8 and 4), then acc * (sx * sw[c]) + bias[c]
+// marked kiln.epilogue, then the activation.
+// CHECK-LABEL: func @qconv_depthwise_signed
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: tensor.yield %c2_i8 : i8
+// CHECK: %[[START:.*]] = arith.constant dense<[-8.000000e+00, 4.000000e+00]> : tensor<2xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[START]] : tensor<2xf32>) {{.*}} attrs = {kiln.epilogue}
+// CHECK: %[[ACC:.*]] = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[P]], %{{.*}} : tensor<1x2x7x7xi8>, tensor<2x2x2xi8>) outs(%[[INIT]] : tensor<1x2x3x3xf32>)
+// CHECK: %[[SCALE:.*]] = arith.constant dense<[1.250000e-01, 1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[ACC]], %[[SCALE]], %arg1 : tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>) {{.*}} attrs = {kiln.epilogue}
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%[[Y]] : tensor<1x2x3x3xf32>)
+// CHECK: arith.maximumf
+func.func @qconv_depthwise_signed(%x: tensor<1x2x5x5xi8>, %b: tensor<2xf32>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<[[[[1, 1], [1, 1]]], [[[-1, 0], [0, -1]]]]> : tensor<2x1x2x2xi8>
+  %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
+  %y = nn.qconv %x, %w, %s bias(%b : tensor<2xf32>) act relu {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, input_scale = 0.5 : f32, input_zero_point = 2 : i64} : tensor<1x2x5x5xi8>, tensor<2x1x2x2xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
 }
 

@@ -245,3 +245,95 @@ func.func @copies_kept(%x: memref<1x4x4x4xf32>, %w: memref<4x4x1x1xf32>, %o: mem
   memref.copy %s3, %v4 : memref<1x4x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 32>>
   return %b0, %r, %b3 : memref<1x8x4x4xf32>, memref<1x8x4x4xf32>, memref<1x8x4x4xf32>
 }
+
+// -----
+
+// In place although the source's buffer holds other values before and
+// after the copied one (bufferization reuses a buffer once its value is
+// dead, as for a depthwise convolution's int8 result after its input's
+// padded copy): the copied value's lifetime starts at the last op before
+// the copy that overwrites the buffer without reading it and ends at the
+// copy; only those ops write the padded interior instead.  The earlier
+// value (read by the first depthwise convolution's copy, itself elided)
+// and the later one keep the buffer.  A later op that reads the old
+// contents (the second function) keeps the copy.
+// CHECK-LABEL: func.func @reused_after_copy
+// CHECK: %[[S:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x8x10x10xi8>
+// CHECK: %[[P0:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x8x12x12xi8>
+// CHECK-NEXT: %[[IN0:.*]] = memref.subview %[[P0]][0, 0, 1, 1]
+// CHECK-NEXT: linalg.generic {{.*}} outs(%[[IN0]] :
+// CHECK: %[[P:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x8x12x12xi8>
+// CHECK-NEXT: %[[IN:.*]] = memref.subview %[[P]][0, 0, 1, 1]
+// CHECK-NEXT: linalg.generic {{.*}} outs(%[[IN]] :
+// CHECK-NOT: memref.copy
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
+// CHECK-SAME: ins(%[[P]],
+// CHECK: linalg.generic {{.*}} outs(%[[S]] : memref<?x8x10x10xi8>)
+// CHECK: return %[[S]]
+// CHECK-LABEL: func.func @read_after_copy
+// CHECK: memref.copy
+func.func @reused_after_copy(%x: memref<?x8x10x10xf32>, %dw: memref<8x3x3xi8>) -> memref<?x8x10x10xi8> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %z = arith.constant -128 : i8
+  %n = memref.dim %x, %c0 : memref<?x8x10x10xf32>
+  %s = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xi8>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<?x8x10x10xf32>) outs(%s : memref<?x8x10x10xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %q = arith.fptosi %in : f32 to i8
+    linalg.yield %q : i8
+  }
+  %p0 = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x12x12xi8>
+  linalg.fill ins(%z : i8) outs(%p0 : memref<?x8x12x12xi8>)
+  %pi0 = memref.subview %p0[0, 0, 1, 1] [%n, 8, 10, 10] [1, 1, 1, 1] : memref<?x8x12x12xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  memref.copy %s, %pi0 : memref<?x8x10x10xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  %acc0 = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xf32>
+  linalg.fill ins(%cst : f32) outs(%acc0 : memref<?x8x10x10xf32>)
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p0, %dw : memref<?x8x12x12xi8>, memref<8x3x3xi8>) outs(%acc0 : memref<?x8x10x10xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc0 : memref<?x8x10x10xf32>) outs(%s : memref<?x8x10x10xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %q = arith.fptosi %in : f32 to i8
+    linalg.yield %q : i8
+  }
+  %p = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x12x12xi8>
+  linalg.fill ins(%z : i8) outs(%p : memref<?x8x12x12xi8>)
+  %pi = memref.subview %p[0, 0, 1, 1] [%n, 8, 10, 10] [1, 1, 1, 1] : memref<?x8x12x12xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  memref.copy %s, %pi : memref<?x8x10x10xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  %acc = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xf32>
+  linalg.fill ins(%cst : f32) outs(%acc : memref<?x8x10x10xf32>)
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %dw : memref<?x8x12x12xi8>, memref<8x3x3xi8>) outs(%acc : memref<?x8x10x10xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc : memref<?x8x10x10xf32>) outs(%s : memref<?x8x10x10xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %q = arith.fptosi %in : f32 to i8
+    linalg.yield %q : i8
+  }
+  memref.dealloc %acc0 : memref<?x8x10x10xf32>
+  memref.dealloc %acc : memref<?x8x10x10xf32>
+  memref.dealloc %p0 : memref<?x8x12x12xi8>
+  memref.dealloc %p : memref<?x8x12x12xi8>
+  return %s : memref<?x8x10x10xi8>
+}
+func.func @read_after_copy(%x: memref<?x8x10x10xf32>, %dw: memref<8x3x3xi8>) -> memref<?x8x10x10xi8> {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant -128 : i8
+  %n = memref.dim %x, %c0 : memref<?x8x10x10xf32>
+  %s = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x10x10xi8>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<?x8x10x10xf32>) outs(%s : memref<?x8x10x10xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %q = arith.fptosi %in : f32 to i8
+    linalg.yield %q : i8
+  }
+  %p = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8x12x12xi8>
+  linalg.fill ins(%z : i8) outs(%p : memref<?x8x12x12xi8>)
+  %pi = memref.subview %p[0, 0, 1, 1] [%n, 8, 10, 10] [1, 1, 1, 1] : memref<?x8x12x12xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  memref.copy %s, %pi : memref<?x8x10x10xi8> to memref<?x8x10x10xi8, strided<[1152, 144, 12, 1], offset: 13>>
+  // Reads the old contents of %s (accumulates into it).
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<?x8x10x10xf32>) outs(%s : memref<?x8x10x10xi8>) {
+  ^bb0(%in: f32, %out: i8):
+    %q = arith.fptosi %in : f32 to i8
+    %a = arith.addi %q, %out : i8
+    linalg.yield %a : i8
+  }
+  memref.dealloc %p : memref<?x8x12x12xi8>
+  return %s : memref<?x8x10x10xi8>
+}
