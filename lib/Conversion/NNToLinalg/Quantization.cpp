@@ -40,9 +40,8 @@ Value lowerQuantize(OpBuilder &b, nn::QuantizeOp q) {
     return u ? (Value)arith::FPToUIOp::create(nb, nl, it, v) : (Value)arith::FPToSIOp::create(nb, nl, it, v);
   });
   // The quantization of a layer's epilogue result (the next int8 layer's
-  // input) is part of that epilogue: elementwise fusion keeps the
-  // consumer's attributes, and the CPU's depthwise kernel applies such a
-  // chain, int8 store included, in registers.
+  // input) is part of that epilogue (the CPU's depthwise kernel applies
+  // such a chain, int8 store included, in registers).
   if (auto g = q.getInput().getDefiningOp<linalg::GenericOp>(); g && g->hasAttr(kEpilogueAttr))
     if (Operation *d = r.getDefiningOp(); d && isa<linalg::GenericOp>(d))
       d->setAttr(kEpilogueAttr, b.getUnitAttr());
