@@ -183,8 +183,14 @@ def main(out):
     # Residual add of a dequantized tensor, then relu: 1x1 convolution.
     conv_model(out, "conv_1x1_residual", c=16, h=7, f=40, k=1, pad=0, residual=True,
                expect=[r"nn\.qconv .*residual\(.*act relu"])
-    # Depthwise: stays float (no int8 kernel for grouped convolutions).
-    conv_model(out, "conv_depthwise_float", c=8, f=8, groups=8, expect=[NO_INT8_LAYER, r"nn\.conv "])
+    # Depthwise, uint8 input: the int8 depthwise kernel (the input moved to
+    # int8 by the lowering); int8 input at stride 2.  Two groups of 4
+    # channels: stays float (no int8 kernel for other grouped convolutions).
+    conv_model(out, "conv_depthwise", c=8, f=8, groups=8,
+               expect=[r"nn\.qconv .*groups = 8 : i64, input_scale = [-0-9.e+]+ : f32, input_unsigned"])
+    conv_model(out, "conv_depthwise_s8_stride2", xdt=np.int8, c=8, h=11, f=8, stride=2, groups=8,
+               expect=[r"nn\.qconv .*groups = 8 : i64, input_scale = [-0-9.e+]+ : f32, input_zero_point"])
+    conv_model(out, "conv_grouped_float", c=8, f=8, groups=2, expect=[NO_INT8_LAYER, r"nn\.conv "])
     matmul_model(out, "matmul_bias", expect=[r"nn\.qmatmul .*bias\("])
     matmul_model(out, "matmul_3d", ashape=(2, 4, 16), nn_=40, adt=np.uint8, axis=None,
                  expect=[r"nn\.qmatmul .*bias\(", r"lhs_unsigned"])

@@ -651,21 +651,30 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
   SmallVector<float> ws;
   if (!readI8Constant(op.getFilter(), w) || !readF32Constant(op.getFilterScale(), ws) || (int64_t)ws.size() != F)
     return b.notifyMatchFailure(op, "int8 convolution needs a constant filter and filter scale");
-  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
   SmallVector<int64_t> wsum(F, 0);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t i = 0; i < per; ++i)
       wsum[f] += w[f * per + i];
-  if (ns == 2 && !u && per <= 64 && groups == F && wt.getDimSize(1) == 1 && res.getElementType().isF32()) {
-    // Depthwise on a signed input (kiln-nn-quantize's int8 depthwise
-    // layers): the depthwise convolution of the int8 rows and the int8
-    // filter, both converted to f32 (sitofp), into an f32 accumulator
-    // starting at -zp * sum(w[c]),
-    // which the CPU's depthwise micro-kernel runs on int8 rows.  Every
-    // product and partial sum is an integer below 2^24 in magnitude (at
-    // most 64 taps of 128 * 127, plus the start), so the f32 accumulator
-    // is the exact int32 one; the epilogue y = acc * (sx * sw[c]) + bias[c]
-    // is then dequantEpilogue's.
+  if (ns == 2 && per <= 64 && groups == F && wt.getDimSize(1) == 1 && res.getElementType().isF32()) {
+    // Depthwise (kiln-nn-quantize's int8 depthwise layers, whose input is
+    // signed; QDQ and QLinearConv ones, whose input may be uint8, first
+    // moved to int8 by one xor with 0x80, the zero point by -128): the
+    // depthwise convolution of the int8 rows and the int8 filter, both
+    // converted to f32 (sitofp), into an f32 accumulator starting at
+    // -zp * sum(w[c]), which the CPU's depthwise micro-kernel runs on int8
+    // rows.  Every product and partial sum is an integer below 2^24 in
+    // magnitude (at most 64 taps of 128 * 127, plus the start), so the f32
+    // accumulator is the exact int32 one; the epilogue y = acc * (sx *
+    // sw[c]) + bias[c] is then dequantEpilogue's.
+    Value in = op.getInput();
+    if (u) {
+      auto it = rtt(in);
+      in = elementwise(b, loc, it, ValueRange{in}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return arith::XOrIOp::create(nb, nl, a[0], arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(i8, -128)));
+      });
+      zp -= 128;
+    }
+    Value x = padSpatial(b, loc, in, op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
     SmallVector<float> start, scale;
     float sx = op.getInputScale().convertToFloat();
     for (int64_t f = 0; f < F; ++f) {
@@ -698,6 +707,7 @@ FailureOr<Value> lowerQConv(PatternRewriter &b, nn::QConvOp op) {
     y.getDefiningOp()->setAttr(kEpilogueAttr, b.getUnitAttr());
     return applyAct(b, loc, op, y, op.getResidual());
   }
+  Value x = padSpatial(b, loc, op.getInput(), op.getPads(), arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, (int8_t)zp)));
   Value acc;
   AffineMap accMap = b.getMultiDimIdentityMap(r);
   if (ns == 2 && groups == 1) {

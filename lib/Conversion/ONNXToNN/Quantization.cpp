@@ -414,16 +414,23 @@ struct QuantizationLowering : Lowering {
     return llvm::all_of(ws, [](float s) { return std::isfinite(s); });
   }
 
-  /// Conv(DQ(x), DQ(w), b) with groups = 1: nn.qconv on the model's int8
-  /// values (the zero points' terms exact in int32), its f32 result what
-  /// the float Conv computes on the dequantized operands.  Grouped and
-  /// depthwise convolutions keep the float lowering (no int8 kernel yet).
-  /// Null, with nothing created, where the pattern does not apply.
+  /// Conv(DQ(x), DQ(w), b), ungrouped or 2-D depthwise (one filter per
+  /// channel, at most 64 taps, a row stride of at most 2: the CPU's int8
+  /// depthwise kernel): nn.qconv on the model's int8 values (the zero
+  /// points' terms exact in int32), its f32 result what the float Conv
+  /// computes on the dequantized operands.  Other grouped convolutions keep
+  /// the float lowering (no int8 kernel).  Null, with nothing created, where
+  /// the pattern does not apply.
   Value qdqConv(ox::ConvOp c) {
     std::optional<QuantInput> in = qdqInput(c.getX());
     auto wt = rtt(c.getW()), res = resType();
-    if (!in || c.getGroup() != 1 || !wt.hasStaticShape() || wt.getRank() < 3 || !res.getElementType().isF32() ||
+    int64_t group = c.getGroup();
+    if (!in || !wt.hasStaticShape() || wt.getRank() < 3 || !res.getElementType().isF32() ||
         llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
+      return Value();
+    if (group != 1 && !(wt.getRank() == 4 && res.getRank() == 4 && wt.getDimSize(0) == group &&
+                        wt.getDimSize(1) == 1 && res.getDimSize(1) == group &&
+                        wt.getDimSize(2) * wt.getDimSize(3) <= 64))
       return Value();
     int64_t F = wt.getDimSize(0), per = wt.getNumElements() / std::max<int64_t>(F, 1);
     SmallVector<int8_t> wq;
@@ -437,10 +444,11 @@ struct QuantizationLowering : Lowering {
     }
     // Geometry the float lowering cannot take either is reported there.
     SmallVector<int64_t> strides, dil, pads;
-    if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads, /*report=*/false)))
+    if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads, /*report=*/false)) ||
+        (group != 1 && strides[1] > 2))
       return Value();
-    return qconvOnKernel(*in, wt.getShape(), wq, ws, isNone(c.getB()) ? Value() : c.getB(), strides, dil, pads, 1,
-                         res, "qdq");
+    return qconvOnKernel(*in, wt.getShape(), wq, ws, isNone(c.getB()) ? Value() : c.getB(), strides, dil, pads,
+                         group, res, "qdq");
   }
 
   /// MatMul(DQ(a), DQ(w)) with a of rank >= 2 and constant 2-D weights

@@ -91,18 +91,34 @@ func.func @qmatmul(%x: tensor<2x4x3xi8>) -> tensor<2x4x2xf32> {
   return %y : tensor<2x4x2xf32>
 }
 
-// A depthwise nn.qconv on an unsigned input (QLinearConv's uint8)
-// accumulates in one linalg.generic (convGenericND), the input
-// zero-extended, the filter sign-extended.
-// CHECK-LABEL: func @qconv_depthwise
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
-// CHECK: arith.extui %{{.*}} : i8 to i32
-// CHECK: arith.extsi %{{.*}} : i8 to i32
-// CHECK: tensor.collapse_shape {{.*}} into tensor<1x2x3x3xi32>
+// A depthwise nn.qconv on an unsigned input (QLinearConv's and QDQ's
+// uint8): the input moved to int8 by one xor with 0x80, the zero point by
+// -128 (3 -> -125: the accumulator starts at 125 * sum(w[c]) = 125), then
+// the signed form below.
+// CHECK-LABEL: func @qconv_depthwise(
+// CHECK: %[[S:.*]] = linalg.generic
+// CHECK: arith.xori %{{.*}}, %c-128_i8 : i8
+// CHECK: arith.constant dense<1.250000e+02> : tensor<2xf32>
+// CHECK: linalg.depthwise_conv_2d_nchw_chw {{.*}} ins(%[[S]], %{{.*}} : tensor<1x2x3x3xi8>, tensor<2x1x1xi8>)
 func.func @qconv_depthwise(%x: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
   %w = arith.constant dense<1> : tensor<2x1x1x1xi8>
   %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
   %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x2x3x3xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// A grouped nn.qconv (two channels per group) accumulates in one
+// linalg.generic (convGenericND), the input zero-extended, the filter
+// sign-extended.
+// CHECK-LABEL: func @qconv_grouped
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x2x3x3xi32>
+func.func @qconv_grouped(%x: tensor<1x4x3x3xi8>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<1> : tensor<2x2x1x1xi8>
+  %s = arith.constant dense<[0.25, 2.0]> : tensor<2xf32>
+  %y = nn.qconv %x, %w, %s {dilations = array<i64: 1, 1>, groups = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, input_scale = 0.5 : f32, input_zero_point = 3 : i64, input_unsigned} : tensor<1x4x3x3xi8>, tensor<2x2x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
 }
 

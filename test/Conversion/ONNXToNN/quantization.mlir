@@ -150,22 +150,37 @@ func.func @qdq_matmul_axis0_float(%aq: tensor<4x3xi8>) -> tensor<4x2xf32> {
   return %y : tensor<4x2xf32>
 }
 
-// A run-time (non-constant) activation scale and a depthwise convolution
-// keep the float lowering.
+// A run-time (non-constant) activation scale and a grouped convolution
+// (two groups of two channels: no int8 kernel) keep the float lowering.
 // CHECK-LABEL: func @qdq_not_fused
 // CHECK-NOT: nn.qconv
 // CHECK: nn.conv
 // CHECK: nn.conv {{.*}}groups = 2
-func.func @qdq_not_fused(%xq: tensor<1x2x3x3xi8>, %xs: tensor<f32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+func.func @qdq_not_fused(%xq: tensor<1x2x3x3xi8>, %xs: tensor<f32>, %gq: tensor<1x4x3x3xi8>) -> (tensor<1x2x3x3xf32>, tensor<1x4x3x3xf32>) {
   %nv = onnx.NoValue
   %x = "onnx.DequantizeLinear"(%xq, %xs, %nv) {input_dtypes = [3, 1]} : (tensor<1x2x3x3xi8>, tensor<f32>, none) -> tensor<1x2x3x3xf32>
   %s = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
-  %x2 = "onnx.DequantizeLinear"(%xq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<1x2x3x3xi8>, tensor<f32>, none) -> tensor<1x2x3x3xf32>
+  %x2 = "onnx.DequantizeLinear"(%gq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<1x4x3x3xi8>, tensor<f32>, none) -> tensor<1x4x3x3xf32>
   %wq = onnx.Constant {value = dense<1> : tensor<2x2x1x1xi8>} : tensor<2x2x1x1xi8>
   %w = "onnx.DequantizeLinear"(%wq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<2x2x1x1xi8>, tensor<f32>, none) -> tensor<2x2x1x1xf32>
+  %gwq = onnx.Constant {value = dense<1> : tensor<4x2x1x1xi8>} : tensor<4x2x1x1xi8>
+  %gw = "onnx.DequantizeLinear"(%gwq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<4x2x1x1xi8>, tensor<f32>, none) -> tensor<4x2x1x1xf32>
+  %y = "onnx.Conv"(%x, %w, %nv) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %z = "onnx.Conv"(%x2, %gw, %nv) {group = 2 : i64} : (tensor<1x4x3x3xf32>, tensor<4x2x1x1xf32>, none) -> tensor<1x4x3x3xf32>
+  return %y, %z : tensor<1x2x3x3xf32>, tensor<1x4x3x3xf32>
+}
+
+// A depthwise convolution (one filter per channel) on the int8 depthwise
+// form: nn.qconv with the groups, its int8 input signed (no
+// input_unsigned).
+// CHECK-LABEL: func @qdq_depthwise
+// CHECK: nn.qconv %arg0, {{.*}}groups = 2 : i64, input_scale = 5.000000e-01 : f32, input_zero_point = 0 : i64{{.*}} : tensor<1x2x3x3xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x3x3xf32>
+func.func @qdq_depthwise(%xq: tensor<1x2x3x3xi8>) -> tensor<1x2x3x3xf32> {
+  %nv = onnx.NoValue
+  %s = onnx.Constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
+  %x = "onnx.DequantizeLinear"(%xq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<1x2x3x3xi8>, tensor<f32>, none) -> tensor<1x2x3x3xf32>
   %dq = onnx.Constant {value = dense<1> : tensor<2x1x1x1xi8>} : tensor<2x1x1x1xi8>
   %dw = "onnx.DequantizeLinear"(%dq, %s, %nv) {input_dtypes = [3, 1]} : (tensor<2x1x1x1xi8>, tensor<f32>, none) -> tensor<2x1x1x1xf32>
-  %y = "onnx.Conv"(%x, %w, %nv) : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
-  %z = "onnx.Conv"(%x2, %dw, %nv) {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
-  return %y, %z : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+  %z = "onnx.Conv"(%x, %dw, %nv) {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %z : tensor<1x2x3x3xf32>
 }
