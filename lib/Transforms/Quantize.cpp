@@ -44,17 +44,19 @@ bool matmulWeight(nn::MatmulOp m, SmallVectorImpl<float> &w) {
 
 } // namespace
 
+bool kiln::quant::isInt8DepthwiseShape(ShapedType filter, ShapedType result, int64_t groups,
+                                       ArrayRef<int64_t> strides) {
+  return result.getRank() == 4 && filter.getRank() == 4 && filter.hasStaticShape() && groups > 1 &&
+         filter.getDimSize(0) == groups && filter.getDimSize(1) == 1 && result.getDimSize(1) == groups &&
+         filter.getDimSize(2) * filter.getDimSize(3) <= 64 && strides.size() == 2 && strides[1] <= 2;
+}
+
 bool kiln::quant::isInt8Depthwise(Operation *op) {
-  auto c = dyn_cast<nn::ConvOp>(op);
-  auto qc = dyn_cast<nn::QConvOp>(op);
-  if (!c && !qc)
-    return false;
-  auto w = rtt(op->getOperand(1)), r = rtt(op->getResult(0));
-  int64_t groups = c ? c.getGroups() : qc.getGroups();
-  ArrayRef<int64_t> strides = c ? c.getStrides() : qc.getStrides();
-  return r.getRank() == 4 && w.getRank() == 4 && w.hasStaticShape() && groups > 1 &&
-         w.getDimSize(0) == groups && w.getDimSize(1) == 1 && r.getDimSize(1) == groups &&
-         w.getDimSize(2) * w.getDimSize(3) <= 64 && strides.size() == 2 && strides[1] <= 2;
+  if (auto c = dyn_cast<nn::ConvOp>(op))
+    return isInt8DepthwiseShape(rtt(c.getFilter()), rtt(c.getResult()), c.getGroups(), c.getStrides());
+  if (auto c = dyn_cast<nn::QConvOp>(op))
+    return isInt8DepthwiseShape(rtt(c.getFilter()), rtt(c.getResult()), c.getGroups(), c.getStrides());
+  return false;
 }
 
 bool kiln::quant::isQuantizable(Operation *op, std::string *why) {

@@ -868,8 +868,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   };
   auto layerOps = [&](Operation *root) {
     SmallVector<Operation *> r = quant::quantizableLayers(root);
-    if (int4 || opts.mode == "bf16" || !opts.int8Depthwise)
-      llvm::erase_if(r, [&](Operation *op) { return !supported(op, nullptr); });
+    llvm::erase_if(r, [&](Operation *op) { return !supported(op, nullptr); });
     return r;
   };
   SmallVector<Operation *> ops = layerOps(module);

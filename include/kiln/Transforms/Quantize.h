@@ -45,6 +45,11 @@ bool isQuantizable(mlir::Operation *op, std::string *why = nullptr);
 /// 64 taps, a row stride of at most 2.  Its int8 form reads a signed input
 /// (the uint8 zero point minus 128).
 bool isInt8Depthwise(mlir::Operation *op);
+/// isInt8Depthwise on the shapes: a 2-D convolution with `filter` [F,
+/// C/groups, KH, KW], `result` [N, F, OH, OW], `groups` and `strides`
+/// (also for imported QDQ convolutions).
+bool isInt8DepthwiseShape(mlir::ShapedType filter, mlir::ShapedType result, int64_t groups,
+                          llvm::ArrayRef<int64_t> strides);
 
 /// The layers under `root` that isQuantizable accepts, in walk order.
 llvm::SmallVector<mlir::Operation *> quantizableLayers(mlir::Operation *root);

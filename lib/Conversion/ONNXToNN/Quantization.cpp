@@ -16,6 +16,7 @@
 
 #include "Common.h"
 #include "kiln/Transforms/ConstantUtils.h"
+#include "kiln/Transforms/Quantize.h"
 
 #include <cmath>
 
@@ -428,10 +429,6 @@ struct QuantizationLowering : Lowering {
     if (!in || !wt.hasStaticShape() || wt.getRank() < 3 || !res.getElementType().isF32() ||
         llvm::any_of(res.getShape().drop_front(), ShapedType::isDynamic))
       return Value();
-    if (group != 1 && !(wt.getRank() == 4 && res.getRank() == 4 && wt.getDimSize(0) == group &&
-                        wt.getDimSize(1) == 1 && res.getDimSize(1) == group &&
-                        wt.getDimSize(2) * wt.getDimSize(3) <= 64))
-      return Value();
     int64_t F = wt.getDimSize(0), per = wt.getNumElements() / std::max<int64_t>(F, 1);
     SmallVector<int8_t> wq;
     SmallVector<float> ws;
@@ -445,7 +442,7 @@ struct QuantizationLowering : Lowering {
     // Geometry the float lowering cannot take either is reported there.
     SmallVector<int64_t> strides, dil, pads;
     if (failed(convGeometry(c, rtt(c.getX()), wt, strides, dil, pads, /*report=*/false)) ||
-        (group != 1 && strides[1] > 2))
+        (group != 1 && !kiln::quant::isInt8DepthwiseShape(wt, res, group, strides)))
       return Value();
     return qconvOnKernel(*in, wt.getShape(), wq, ws, isNone(c.getB()) ? Value() : c.getB(), strides, dil, pads,
                          group, res, "qdq");

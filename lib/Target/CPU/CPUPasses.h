@@ -81,6 +81,12 @@ bool rawResultUnread(mlir::memref::AllocOp alloc, mlir::Operation *op, mlir::Ope
 /// cast ops), or the value itself (TileAndVectorize.cpp).
 mlir::Value bufferRoot(mlir::Value v);
 
+/// Whether `op` writes every element of `buf` (an allocation) without
+/// reading any: a fill, or an all-parallel linalg op whose only result is
+/// `buf` with the identity map, whose payload does not use the old value
+/// and which does not read `buf` as an input (TileAndVectorize.cpp).
+bool overwritesAll(mlir::Operation *op, mlir::Value buf);
+
 /// On a linalg.matmul: the constant global holding its right operand in
 /// column panels [ceil(N / kMatmulPanelWidth)][K][kMatmulPanelWidth]
 /// (kiln-cpu-pack-weights; read by the matmul micro-kernel).
@@ -177,6 +183,11 @@ bool targetHasAVX512(const kiln::TargetOptions &opts);
 /// Whether the CPU of `opts` (x86-64 only) has all of `features`
 /// ("+avx512f,+avx512vnni", LLVM's names).
 bool targetHasFeatures(const kiln::TargetOptions &opts, llvm::StringRef features);
+
+/// The features of the int8 depthwise kernel (vpermb, vpdpbusd): the CPU
+/// target's "int8-depthwise" precision and kiln-cpu-tile-and-vectorize's
+/// int8-depthwise option.
+inline constexpr llvm::StringLiteral kInt8DepthwiseFeatures = "+avx512f,+avx512bw,+avx512vnni,+avx512vbmi";
 
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);

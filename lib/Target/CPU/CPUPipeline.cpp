@@ -140,7 +140,7 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     if (i4.lanes)
       pm.addPass(createCPUInt4Matmul(i4));
     CPUTileAndVectorizeOptions tv;
-    tv.int8Depthwise = kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni,+avx512vbmi");
+    tv.int8Depthwise = kiln::cpu::targetHasFeatures(opts, kiln::cpu::kInt8DepthwiseFeatures);
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize(tv));
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

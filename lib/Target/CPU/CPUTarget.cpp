@@ -133,20 +133,20 @@ public:
   /// bf16 layers need AVX512_BF16 (vdpbf16ps): without it their products
   /// and casts would be scalar loops, slower than fp32.
   llvm::Error checkPrecision(llvm::StringRef precision, const kiln::TargetOptions &opts) const override {
+    // The target as the user chose it, for the messages.
+    auto target = [&] {
+      return "--mcpu=" + (opts.cpu.empty() ? std::string("native") : opts.cpu) +
+             (opts.features.empty() ? std::string() : " --mattr=" + opts.features);
+    };
     if (precision == "bf16" && !kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512bf16"))
-      return llvm::createStringError("bf16 layers need a CPU with AVX512_BF16 (vdpbf16ps); --mcpu=" +
-                                     (opts.cpu.empty() ? std::string("native") : opts.cpu) +
-                                     (opts.features.empty() ? std::string() : " --mattr=" + opts.features) +
+      return llvm::createStringError("bf16 layers need a CPU with AVX512_BF16 (vdpbf16ps); " + target() +
                                      " has none (int8 and fp32 run there)");
     // The int8 depthwise kernel gathers its windows with vpermb (VBMI) and
     // sums them with vpdpbusd; its f32 fallback on int8 rows is slower
     // than the f32 kernel (test/Tools/quantize-depthwise.test).
-    if (precision == "int8-depthwise" &&
-        !kiln::cpu::targetHasFeatures(opts, "+avx512f,+avx512bw,+avx512vnni,+avx512vbmi"))
-      return llvm::createStringError("int8 depthwise convolutions need a CPU with AVX-512 VNNI and VBMI; --mcpu=" +
-                                     (opts.cpu.empty() ? std::string("native") : opts.cpu) +
-                                     (opts.features.empty() ? std::string() : " --mattr=" + opts.features) +
-                                     " lacks them (depthwise layers stay f32 there)");
+    if (precision == "int8-depthwise" && !kiln::cpu::targetHasFeatures(opts, kiln::cpu::kInt8DepthwiseFeatures))
+      return llvm::createStringError("int8 depthwise convolutions need a CPU with AVX-512 VNNI and VBMI; " +
+                                     target() + " lacks them (depthwise layers stay f32 there)");
     return llvm::Error::success();
   }
 

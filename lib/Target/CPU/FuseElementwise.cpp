@@ -46,13 +46,6 @@ bool isContraction(Operation *op) {
   return linalg::isaContractionOpInterface(l) || linalg::isaConvolutionOpInterface(l);
 }
 
-/// Upstream's elementwise fusion for the epilogue chain of a depthwise
-/// convolution (a producer marked kiln.epilogue reading the convolution's
-/// result, possibly through other such ops, and an element-wise consumer:
-/// nn.qconv's dequantization,
-/// the activation, the next int8 layer's input quantization): the fused op
-/// stays marked, which upstream's pattern drops, so that the depthwise
-/// micro-kernel applies the whole chain, int8 store included, in registers.
 struct FuseElementwisePass : kiln::cpu::impl::CPUFuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -81,7 +74,7 @@ struct FuseElementwisePass : kiln::cpu::impl::CPUFuseElementwiseBase<FuseElement
     // the depthwise micro-kernel applies it, int8 store included, in
     // registers.
     getOperation()->walk([&](linalg::DepthwiseConv2DNchwChwOp dw) {
-      if (!dw->hasOneUse() || !dw->getResult(0).hasOneUse())
+      if (!dw->getResult(0).hasOneUse())
         return;
       auto g = dyn_cast<linalg::GenericOp>(*dw->getResult(0).getUsers().begin());
       if (g && g.getNumParallelLoops() == g.getNumLoops() && g.getNumDpsInits() == 1 &&

@@ -71,25 +71,13 @@ bool disjoint(memref::SubViewOp a, memref::SubViewOp b) {
   return false;
 }
 
-/// Whether `op` writes every element of `buf` without reading it first: a
-/// linalg.fill of it, or an element-wise generic whose only output is `buf`
-/// (identity map, its block argument unused) and which does not read it.
-bool overwrites(Operation *op, Value buf) {
-  if (auto f = dyn_cast<linalg::FillOp>(op))
-    return f.getDpsInits()[0] == buf;
-  auto g = dyn_cast<linalg::GenericOp>(op);
-  return g && g.hasPureBufferSemantics() && g.getNumDpsInits() == 1 && g.getDpsInits()[0] == buf &&
-         !llvm::is_contained(g.getDpsInputs(), buf) && g.getNumReductionLoops() == 0 &&
-         g.getIndexingMapsArray().back().isIdentity() && g.getRegionOutputArgs()[0].use_empty();
-}
-
 /// Elides `copy` of a fresh buffer S into a subview V of a buffer B (the
 /// interior of a padded buffer, a concat's slice) by letting the ops that
 /// write S write V instead, when that cannot change what anything reads.
 /// S's buffer may hold other values before and after the one copied
 /// (bufferization reuses a buffer once its value is dead): the copied
 /// value's lifetime starts at the last op before the copy that overwrites
-/// all of S without reading it (a fill or an element-wise generic), or at
+/// all of S without reading it (kiln::cpu::overwritesAll), or at
 /// S's first use if there is none, and ends at the copy; after the copy,
 /// S's next use must overwrite it the same way.
 ///  - S and B are allocations in the copy's block, V a unit-stride subview
@@ -132,13 +120,13 @@ bool writeInPlace(memref::CopyOp copy, DominanceInfo &dom) {
   Operation *start = nullptr, *after = nullptr;
   for (Operation *o : users) {
     if (o->isBeforeInBlock(copyOp)) {
-      if (overwrites(o, src))
+      if (kiln::cpu::overwritesAll(o, src))
         start = o;
     } else if (!after) {
       after = o;
     }
   }
-  if (after && !overwrites(after, src))
+  if (after && !kiln::cpu::overwritesAll(after, src))
     return false;
   SmallVector<Operation *> lifetime;
   for (Operation *o : users) {

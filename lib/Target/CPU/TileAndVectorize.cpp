@@ -67,11 +67,7 @@ Value kiln::cpu::bufferRoot(Value v) {
   return v;
 }
 
-/// Whether `op` (top level in `block`) writes every element of `buf` (an
-/// allocation) without reading any: a fill, or an all-parallel linalg op
-/// whose only result is `buf` with the identity map, whose payload does not
-/// use the old value and which does not read `buf` as an input.
-static bool overwritesAll(Operation *op, Value buf) {
+bool kiln::cpu::overwritesAll(Operation *op, Value buf) {
   if (auto f = dyn_cast<linalg::FillOp>(op))
     return f.getDpsInits()[0] == buf;
   auto l = dyn_cast<linalg::LinalgOp>(op);
@@ -286,15 +282,23 @@ Value deinterleave(RewriterBase &rewriter, Location loc, Value both, int64_t col
 /// 2 * cols - 1 elements made LLVM assemble the odd-sized vector's even
 /// lanes element by element: MobileNetV2's stride-2 depthwise layer on
 /// 112x112x96 at 4.7% of the peak).
+/// `v` (f32, or the int8 of an int8 depthwise convolution's input or
+/// filter: converted exactly by sitofp; a scalar or a vector) as f32.
+Value toF32(RewriterBase &rewriter, Location loc, Value v) {
+  Type t = v.getType();
+  if (getElementTypeOrSelf(t).isF32())
+    return v;
+  Type f32 = rewriter.getF32Type();
+  auto vt = dyn_cast<VectorType>(t);
+  return arith::SIToFPOp::create(rewriter, loc, vt ? (Type)vt.clone(f32) : f32, v);
+}
+
 Value readEvenColumns(RewriterBase &rewriter, Location loc, Value src, ValueRange at, int64_t cols) {
   Type et = cast<MemRefType>(src.getType()).getElementType();
   Value zero = arith::ConstantOp::create(rewriter, loc, et, rewriter.getZeroAttr(et));
   Value both = vector::TransferReadOp::create(rewriter, loc, VectorType::get({2 * cols}, et), src, at, zero,
                                               ArrayRef<bool>{false});
-  Value even = deinterleave(rewriter, loc, both, cols, 0);
-  if (et.isF32())
-    return even;
-  return arith::SIToFPOp::create(rewriter, loc, VectorType::get({cols}, rewriter.getF32Type()), even);
+  return toF32(rewriter, loc, deinterleave(rewriter, loc, both, cols, 0));
 }
 
 /// The `cols` columns of `src` (f32, or the int8 input of an int8
@@ -303,11 +307,9 @@ Value readEvenColumns(RewriterBase &rewriter, Location loc, Value src, ValueRang
 Value readRowF32(RewriterBase &rewriter, Location loc, Value src, ValueRange at, int64_t cols) {
   Type et = cast<MemRefType>(src.getType()).getElementType();
   Value zero = arith::ConstantOp::create(rewriter, loc, et, rewriter.getZeroAttr(et));
-  Value row = vector::TransferReadOp::create(rewriter, loc, VectorType::get({cols}, et), src, at, zero,
-                                             ArrayRef<bool>{true});
-  if (et.isF32())
-    return row;
-  return arith::SIToFPOp::create(rewriter, loc, VectorType::get({cols}, rewriter.getF32Type()), row);
+  return toF32(rewriter, loc,
+               vector::TransferReadOp::create(rewriter, loc, VectorType::get({cols}, et), src, at, zero,
+                                              ArrayRef<bool>{true}));
 }
 
 /// Calls `chunk(first column, columns)` for the column chunks of an output
@@ -479,10 +481,7 @@ bool depthwiseMicroKernel(linalg::DepthwiseConv2DNchwChwOp dw) {
 /// or int8) as f32.
 Value loadTapF32(RewriterBase &rewriter, Location loc, Value w, int64_t kh, int64_t kw) {
   auto cIdx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
-  Value v = memref::LoadOp::create(rewriter, loc, w, ValueRange{cIdx(0), cIdx(kh), cIdx(kw)});
-  if (v.getType().isF32())
-    return v;
-  return arith::SIToFPOp::create(rewriter, loc, rewriter.getF32Type(), v);
+  return toF32(rewriter, loc, memref::LoadOp::create(rewriter, loc, w, ValueRange{cIdx(0), cIdx(kh), cIdx(kw)}));
 }
 
 /// The row kernel shared by the depthwise and pooling micro-kernels: `op`
