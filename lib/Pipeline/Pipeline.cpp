@@ -42,6 +42,7 @@ static const NNPassEntry kNNPasses[] = {
     {"kiln-nn-fold-pad", 2, [] { return kiln::createNNFoldPad(); }},
     {"kiln-nn-fuse-attention", 2, [] { return kiln::createNNFuseAttention(); }},
     {"kiln-nn-fold-scale-shift", 2, [] { return kiln::createNNFoldScaleShift(); }},
+    {"kiln-nn-remove-dead-channels", 2, [] { return kiln::createNNRemoveDeadChannels(); }},
     {"kiln-nn-fuse-epilogue", 2, [] { return kiln::createNNFuseEpilogue(); }},
     {"kiln-nn-merge-sequential", 2, [] { return kiln::createNNMergeSequential(); }},
     {"kiln-nn-merge-siblings", 2, [] { return kiln::createNNMergeSiblings(); }},
@@ -50,10 +51,16 @@ static const NNPassEntry kNNPasses[] = {
 };
 
 void kiln::buildNNOptimizationPipeline(OpPassManager &pm, const PipelineOptions &opts) {
+  bool started = opts.startAfter.empty();
   for (const NNPassEntry &e : kNNPasses) {
-    if (opts.optLevel < e.minLevel || opts.disabledPasses.count(e.name.str()))
+    if (!started) {
+      started = e.name == opts.startAfter;
       continue;
-    pm.addNestedPass<func::FuncOp>(e.create());
+    }
+    if (opts.optLevel >= e.minLevel && !opts.disabledPasses.count(e.name.str()))
+      pm.addNestedPass<func::FuncOp>(e.create());
+    if (e.name == opts.stopAfter)
+      break;
   }
 }
 

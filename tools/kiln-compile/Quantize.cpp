@@ -10,6 +10,7 @@
 
 #include "Quantize.h"
 #include "Options.h"
+#include "SideModel.h"
 
 #include "Dataset.h"
 
@@ -45,17 +46,34 @@ using namespace mlir;
 using namespace kiln::compile;
 namespace quant = kiln::quant;
 
+/// --accuracy-budget (shared with --prune).
+static bool parseBudget(QuantizeOptions &o) {
+  if (o.budgetText.empty())
+    return true;
+  double v;
+  if (llvm::StringRef(o.budgetText).getAsDouble(v) || !(v >= 0) || !std::isfinite(v)) {
+    printError("--accuracy-budget: '" + o.budgetText + "' is not a number of points >= 0 (e.g. 0.5)");
+    return false;
+  }
+  o.budget = v;
+  if (o.evalData.empty()) {
+    printError("--accuracy-budget needs --eval-data DIR (the budget is measured on it)");
+    return false;
+  }
+  return true;
+}
+
 bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
   if (o.mode.empty()) {
-    for (auto [name, given] : {std::pair{"--calibration-data", !o.calibrationData.empty()},
-                               {"--eval-data", !o.evalData.empty()},
-                               {"--accuracy-budget", !o.budgetText.empty()},
+    for (auto [name, given] : {std::pair{"--calibration-data", !o.calibrationData.empty() && !o.pruning},
+                               {"--eval-data", !o.evalData.empty() && !o.pruning},
+                               {"--accuracy-budget", !o.budgetText.empty() && !o.pruning},
                                {"--quant-report", !o.report.empty()}})
       if (given) {
-        printError(llvm::Twine(name) + " needs --quantize");
+        printError(llvm::Twine(name) + " needs --quantize" + (llvm::StringRef(name) == "--quant-report" ? "" : " or --prune"));
         return false;
       }
-    return true;
+    return !o.pruning || parseBudget(o);
   }
   if (o.mode != "int8" && o.mode != "mixed" && o.mode != "bf16" && o.mode != "int4-weights") {
     printError("unknown --quantize value '" + o.mode + "' (expected int8, bf16, mixed or int4-weights)");
@@ -92,18 +110,8 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
       return false;
     }
   }
-  if (!o.budgetText.empty()) {
-    double v;
-    if (llvm::StringRef(o.budgetText).getAsDouble(v) || !(v >= 0) || !std::isfinite(v)) {
-      printError("--accuracy-budget: '" + o.budgetText + "' is not a number of points >= 0 (e.g. 0.5)");
-      return false;
-    }
-    o.budget = v;
-    if (o.evalData.empty()) {
-      printError("--accuracy-budget needs --eval-data DIR (the budget is measured on it)");
-      return false;
-    }
-  }
+  if (!parseBudget(o))
+    return false;
   if (o.mixedFallback != "auto" && o.mixedFallback != "fp32" && o.mixedFallback != "bf16") {
     printError("unknown --mixed-fallback value '" + o.mixedFallback + "' (expected auto, fp32 or bf16)");
     return false;
@@ -196,98 +204,6 @@ struct Layer {
   std::vector<float> awqScale;
 };
 
-/// A loaded temporary library.
-struct Model {
-  kiln_model *m = nullptr;
-  ~Model() { kiln_model_free(m); }
-};
-
-/// The entry function of an nn-stage module.
-func::FuncOp entryOf(ModuleOp module) {
-  func::FuncOp entry;
-  module.walk([&](func::FuncOp f) {
-    if (f->hasAttr("kiln.entry"))
-      entry = f;
-  });
-  return entry;
-}
-
-/// The model inputs as the data set loader checks them.
-std::vector<kiln::data::InputSpec> inputSpecs(func::FuncOp entry) {
-  std::vector<kiln::data::InputSpec> specs;
-  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
-    kiln::data::InputSpec s;
-    if (auto n = entry.getArgAttrOfType<StringAttr>(i, "kiln.name"))
-      s.name = n.str();
-    if (auto d = entry.getArgAttrOfType<IntegerAttr>(i, "kiln.dtype"))
-      s.dtype = kiln_dtype(d.getInt());
-    for (int64_t d : cast<RankedTensorType>(entry.getArgument(i).getType()).getShape())
-      s.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
-    specs.push_back(std::move(s));
-  }
-  return specs;
-}
-
-/// Appends `values` to the entry's results (named `prefix<i>`, f32).
-void addOutputs(func::FuncOp entry, ArrayRef<Value> values, StringRef prefix) {
-  auto ret = cast<func::ReturnOp>(entry.getBody().back().getTerminator());
-  unsigned first = ret.getNumOperands();
-  SmallVector<Value> results(ret.getOperands());
-  results.append(values.begin(), values.end());
-  ret->setOperands(results);
-  SmallVector<Type> types;
-  for (Value v : results)
-    types.push_back(v.getType());
-  entry.setType(FunctionType::get(entry.getContext(), entry.getArgumentTypes(), types));
-  Builder b(entry.getContext());
-  SmallVector<DictionaryAttr> attrs;
-  for (unsigned i = 0; i < results.size(); ++i) {
-    if (i < first) {
-      attrs.push_back(entry.getResultAttrDict(i));
-      continue;
-    }
-    attrs.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr("kiln.name", b.getStringAttr(prefix + std::to_string(i - first))),
-         b.getNamedAttr("kiln.dtype", b.getI32IntegerAttr(KILN_DTYPE_FLOAT))}));
-  }
-  entry.setAllResultAttrs(attrs);
-}
-
-/// One run of `model` on `sample` into `outs` (one per output, which the
-/// caller frees: freeOutputs); false if it failed (kiln_last_error() says
-/// why).
-bool runSample(kiln_model *model, const kiln::data::Sample &sample, std::vector<kiln_tensor> &outs) {
-  std::vector<kiln_tensor> ins;
-  for (const kiln::data::Tensor &t : sample.inputs)
-    ins.push_back(kiln::data::asKilnTensor(t));
-  for (auto &o : outs)
-    o = kiln_tensor{};
-  return kiln_model_run(model, ins.data(), (int32_t)ins.size(), outs.data(), (int32_t)outs.size()) == KILN_OK;
-}
-
-void freeOutputs(std::vector<kiln_tensor> &outs) {
-  for (auto &o : outs)
-    kiln_free(o.data);
-}
-
-/// Runs `model` on every sample; `visit(sample index, outputs)` sees the
-/// outputs (freed after it returns).
-LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
-                     llvm::function_ref<LogicalResult(size_t, ArrayRef<kiln_tensor>)> visit) {
-  std::vector<kiln_tensor> outs(kiln_model_num_outputs(model));
-  for (size_t s = 0; s < data.samples.size(); ++s) {
-    if (!runSample(model, data.samples[s], outs)) {
-      printError(llvm::Twine(what) + ": running the model on " + data.samples[s].source + " failed: " +
-                 kiln_last_error());
-      return failure();
-    }
-    LogicalResult r = visit(s, outs);
-    freeOutputs(outs);
-    if (failed(r))
-      return failure();
-  }
-  return success();
-}
 
 /// Average nanoseconds per run of each profile entry, by the name of its
 /// first node (an entry of fused nodes is named "first+second+...": a
@@ -436,39 +352,6 @@ std::pair<double, double> chooseRange(const TapStats &t, const QuantizeOptions &
   return {std::max(t.lo, -T), std::min(t.hi, T)};
 }
 
-/// Top-1 over a data set: per run, argmax over the last dim of output 0 for
-/// each row.  `preds` gets every row's class.
-LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &data, StringRef what,
-                                 std::vector<int64_t> &preds) {
-  preds.clear();
-  return runAll(model, data, what, [&](size_t s, ArrayRef<kiln_tensor> outs) -> LogicalResult {
-    const kiln_tensor &o = outs[0];
-    if (o.dtype != KILN_DTYPE_FLOAT || o.rank < 1) {
-      printError(llvm::Twine(what) + ": top-1 needs a float output 0 with a class dim last (got " +
-                 kiln_dtype_name(o.dtype) + " of rank " + llvm::Twine(o.rank) + ")");
-      return failure();
-    }
-    int64_t classes = o.dims[o.rank - 1];
-    int64_t n = classes ? int64_t(o.size_bytes / 4) / classes : 0;
-    if (!data.samples[s].labels.empty() && n != (int64_t)data.samples[s].labels.size()) {
-      printError(llvm::Twine(what) + ": " + data.samples[s].source + " has " +
-                 llvm::Twine(data.samples[s].labels.size()) + " labels but output 0 has " + llvm::Twine(n) +
-                 " rows of " + llvm::Twine(classes) + " classes");
-      return failure();
-    }
-    const float *p = static_cast<const float *>(o.data);
-    for (int64_t i = 0; i < n; ++i)
-      preds.push_back(std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes));
-    return success();
-  });
-}
-
-std::string fmt(double v, int prec) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << llvm::format(("%." + std::to_string(prec) + "f").c_str(), v);
-  return s;
-}
 
 /// Prints the evaluation of a quantized model on --eval-data (n examples;
 /// fp32 top-1 c32, the quantized model's `correct`, its agreement with
@@ -671,40 +554,6 @@ LogicalResult writeReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const Qu
   return success();
 }
 
-/// A clone of `module` whose weights are copies in blobs of their own:
-/// compiling a module releases its blobs (the back end moves the weights
-/// into the LLVM module), which would empty the original's weights, since
-/// a clone refers to the same named resources.
-OwningOpRef<ModuleOp> cloneWithOwnWeights(ModuleOp module) {
-  OwningOpRef<ModuleOp> clone = module.clone();
-  llvm::DenseMap<void *, Attribute> copies;
-  AttrTypeReplacer replacer;
-  replacer.addReplacement([&](DenseResourceElementsAttr a) -> std::optional<Attribute> {
-    void *key = a.getRawHandle().getResource();
-    if (auto it = copies.find(key); it != copies.end() && it->second)
-      return cast<DenseResourceElementsAttr>(it->second).getType() == a.getType()
-                 ? it->second
-                 : DenseResourceElementsAttr::get(a.getType(), cast<DenseResourceElementsAttr>(it->second).getRawHandle());
-    AsmResourceBlob *blob = a.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    auto copy = HeapAsmResourceBlob::allocateAndCopyWithAlign(blob->getData(), blob->getDataAlignment());
-    Attribute c = DenseResourceElementsAttr::get(a.getType(), (a.getRawHandle().getKey() + "_q").str(), std::move(copy));
-    copies[key] = c;
-    return c;
-  });
-  replacer.recursivelyReplaceElementsIn(*clone, /*replaceAttrs=*/true, /*replaceLocs=*/false, /*replaceTypes=*/false);
-  return clone;
-}
-
-/// A temporary folder removed when it goes out of scope.
-struct TempDir {
-  llvm::SmallString<128> path;
-  ~TempDir() {
-    if (!path.empty())
-      llvm::sys::fs::remove_directories(path);
-  }
-};
 
 /// What AWQ needs of one observed tensor (a layer input [..., K]): the mean
 /// |x| per channel over every calibration row, and up to kAWQRows rows

@@ -75,6 +75,9 @@ struct QuantizeOptions {
   /// row and group at run time).
   std::string int4Activations = "f32";
   bool int4ActivationsGiven = false;
+  /// --prune is given: the data options (--calibration-data, --eval-data,
+  /// --accuracy-budget) are its, also without --quantize.
+  bool pruning = false;
   /// Examples per run when the model's batch dim is dynamic.
   int64_t batch = 32;
 };

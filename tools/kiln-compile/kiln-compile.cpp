@@ -13,6 +13,7 @@
 #include "Options.h"
 #include "Phases.h"
 #include "QDQExport.h"
+#include "Prune.h"
 #include "Quantize.h"
 
 #include "kiln/Conversion/Passes.h"
@@ -220,6 +221,22 @@ static cl::opt<bool> mixedInt4(
              "scales per --awq) where they are measured faster than int8 (memory-bound layers, e.g. a "
              "decoding step); the budget search starts from that mix"),
     cl::init(false), cl::cat(kilnCat));
+static cl::opt<std::string> pruneSpec(
+    "prune",
+    cl::desc("Structured channel pruning: channels:R removes the fraction R of the channels of every layer "
+             "(least important first), flops:R the channels with the least importance per MAC until R of the "
+             "MACs are gone; the layers that read them are refitted by least squares on --calibration-data; "
+             "see docs/pruning.md"),
+    cl::value_desc("channels:R|flops:R"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> pruneReconstruct(
+    "prune-reconstruct",
+    cl::desc("--prune: on (default: refit the layers that read pruned channels on --calibration-data) or off"),
+    cl::value_desc("on|off"), cl::init("on"), cl::cat(kilnCat));
+static cl::opt<std::string> pruneReport(
+    "prune-report",
+    cl::desc("Write --prune's per-layer report (channels, MACs and weight bytes before and after) to this "
+             "file: JSON if it ends in .json, else text; '-' for stdout"),
+    cl::value_desc("path"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> quantReport(
     "quant-report",
     cl::desc("Write --quantize's per-layer report (precision, MACs, input range, scale, "
@@ -528,8 +545,30 @@ int main(int argc, char **argv) {
   qopts.mixedInt4 = mixedInt4;
   qopts.int4Activations = int4Activations;
   qopts.int4ActivationsGiven = int4Activations.getNumOccurrences() > 0;
+  qopts.pruning = !pruneSpec.empty();
   if (!checkQuantizeOptions(qopts))
     return 1;
+  PruneOptions pruneOpts;
+  pruneOpts.spec = pruneSpec;
+  pruneOpts.report = pruneReport;
+  pruneOpts.calibrationData = calibrationData;
+  pruneOpts.evalData = evalData;
+  pruneOpts.budget = qopts.budget;
+  if (!checkPruneOptions(pruneOpts))
+    return 1;
+  if (pruneReconstruct != "on" && pruneReconstruct != "off") {
+    printError("unknown --prune-reconstruct value '" + pruneReconstruct + "' (expected on or off)");
+    return 1;
+  }
+  pruneOpts.reconstruct = pruneReconstruct == "on";
+  if (pruneSpec.empty() && (pruneReport.getNumOccurrences() || pruneReconstruct.getNumOccurrences())) {
+    printError(pruneReport.getNumOccurrences() ? "--prune-report needs --prune" : "--prune-reconstruct needs --prune");
+    return 1;
+  }
+  if (!pruneSpec.empty() && emit == Emit::ONNX) {
+    printError("--prune rewrites the nn stage: --emit=onnx stops before it (use --emit=nn or later)");
+    return 1;
+  }
   if (qdqBias != "int32" && qdqBias != "float") {
     printError("unknown --qdq-bias value '" + qdqBias + "' (expected int32 or float)");
     return 1;
@@ -704,31 +743,81 @@ int main(int argc, char **argv) {
     return success();
   };
 
+  // --prune works on the graph after dead-channel removal and before
+  // epilogue fusion and layer merging, then the rest of the passes run.
+  kiln::PipelineOptions firstPart = popts;
+  if (!pruneOpts.spec.empty())
+    firstPart.stopAfter = "kiln-nn-remove-dead-channels";
   if (stage == Stage::ONNX) {
     if (failed(runPM("graph passes", "kiln-onnx-to-nn",
-                     [&](OpPassManager &pm) { kiln::buildONNXToNNPipeline(pm, popts); })))
+                     [&](OpPassManager &pm) { kiln::buildONNXToNNPipeline(pm, firstPart); })))
       return 1;
   }
   if (stage == Stage::NN) {
     if (failed(runPM("graph passes", "kiln-nn-optimize",
-                     [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, popts); })))
+                     [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, firstPart); })))
       return 1;
   }
-  if (!qopts.mode.empty()) {
-    if (stage > Stage::NN) {
-      phases.end();
-      printError("--quantize needs an .onnx model or an nn-stage MLIR input (" + inputFile +
-                 " is at the " + describe(stage).split(':').first + ")");
-      return 1;
-    }
-    // The side libraries (calibration, sensitivity, evaluation) run here.
-    kiln::TargetOptions side = topts;
-    side.onPhase = nullptr;
-    side.modelName = "quantize_side";
+  bool sideModels = !qopts.mode.empty() || !pruneOpts.spec.empty();
+  if (sideModels && stage > Stage::NN) {
+    phases.end();
+    printError(llvm::Twine(qopts.mode.empty() ? "--prune" : "--quantize") +
+               " needs an .onnx model or an nn-stage MLIR input (" + inputFile + " is at the " +
+               describe(stage).split(':').first + ")");
+    return 1;
+  }
+  // The side libraries (calibration, sensitivity, evaluation) run here.
+  kiln::TargetOptions side = topts;
+  side.onPhase = nullptr;
+  side.modelName = "quantize_side";
+  if (sideModels) {
     if (llvm::Error e = kiln::validateTargetOptions(*tgt, side, kiln::ArtifactKind::SharedLib)) {
       printError(llvm::toString(std::move(e)));
       return 1;
     }
+    if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
+        llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
+      printError(llvm::Twine(qopts.mode.empty() ? "--prune" : "--quantize") +
+                 " calibrates by running the model on this machine: --mtriple " + side.triple +
+                 " is not the host's (" + llvm::sys::getProcessTriple() + ")");
+      return 1;
+    }
+  }
+  auto compileSide = [&](ModuleOp m, StringRef path, bool prof) -> LogicalResult {
+    kiln::TargetOptions o = side;
+    o.profile = prof;
+    if (uint64_t l2 = tgt->l2CacheBytes(o))
+      m->setAttr("kiln.l2_cache_bytes", mlir::IntegerAttr::get(mlir::IntegerType::get(&ctx, 64), l2));
+    kiln::PipelineOptions p = popts;
+    p.profile = prof;
+    if (const char *dump = std::getenv("KILN_QUANTIZE_DUMP")) {
+      // Debugging: each side library's nn module, next to DIR.
+      std::string err;
+      if (auto f = openOutputFile((llvm::Twine(dump) + "/" + llvm::sys::path::stem(path) + ".nn.mlir").str(), &err)) {
+        OpPrintingFlags flags;
+        m->print(f->os(), flags.elideLargeResourceString(64));
+        f->keep();
+      }
+    }
+    PassManager pm(&ctx);
+    kiln::buildNNToLinalgPipeline(pm, p);
+    tgt->buildLoweringPipeline(pm, o);
+    if (failed(pm.run(m)))
+      return failure();
+    return tgt->writeArtifact(m, o, kiln::ArtifactKind::SharedLib, path);
+  };
+  if (!pruneOpts.spec.empty()) {
+    pruneOpts.batch = qopts.batch;
+    if (failed(kiln::compile::pruneModule(*module, pruneOpts, compileSide, phases)))
+      return 1;
+    kiln::releaseUnreferencedBlobs(*module);
+    kiln::PipelineOptions rest = popts;
+    rest.startAfter = "kiln-nn-remove-dead-channels";
+    if (failed(runPM("graph passes", "kiln-nn-optimize",
+                     [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, rest); })))
+      return 1;
+  }
+  if (!qopts.mode.empty()) {
     if (llvm::Error e = tgt->checkPrecision("bf16", side)) {
       if (qopts.mode == "bf16" || qopts.mixedFallback == "bf16") {
         printError((qopts.mode == "bf16" ? "--quantize=bf16: " : "--mixed-fallback=bf16: ") +
@@ -743,35 +832,6 @@ int main(int argc, char **argv) {
       llvm::consumeError(std::move(e));
     else
       qopts.int8Depthwise = true;
-    if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
-        llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
-      printError("--quantize calibrates by running the model on this machine: --mtriple " + side.triple +
-                 " is not the host's (" + llvm::sys::getProcessTriple() + ")");
-      return 1;
-    }
-    auto compileSide = [&](ModuleOp m, StringRef path, bool prof) -> LogicalResult {
-      kiln::TargetOptions o = side;
-      o.profile = prof;
-      if (uint64_t l2 = tgt->l2CacheBytes(o))
-        m->setAttr("kiln.l2_cache_bytes", mlir::IntegerAttr::get(mlir::IntegerType::get(&ctx, 64), l2));
-      kiln::PipelineOptions p = popts;
-      p.profile = prof;
-      if (const char *dump = std::getenv("KILN_QUANTIZE_DUMP")) {
-        // Debugging: each side library's nn module, next to DIR.
-        std::string err;
-        if (auto f = openOutputFile((llvm::Twine(dump) + "/" + llvm::sys::path::stem(path) + ".nn.mlir").str(), &err)) {
-          OpPrintingFlags flags;
-          m->print(f->os(), flags.elideLargeResourceString(64));
-          f->keep();
-        }
-      }
-      PassManager pm(&ctx);
-      kiln::buildNNToLinalgPipeline(pm, p);
-      tgt->buildLoweringPipeline(pm, o);
-      if (failed(pm.run(m)))
-        return failure();
-      return tgt->writeArtifact(m, o, kiln::ArtifactKind::SharedLib, path);
-    };
     if (failed(kiln::compile::quantizeModule(*module, qopts, compileSide, phases)))
       return 1;
     kiln::releaseUnreferencedBlobs(*module);

@@ -21,6 +21,11 @@ struct PipelineOptions {
   /// kiln-compile --profile: count each node's FLOPs at run time
   /// (kiln-nn-record-flops) for the per-node profile.
   bool profile = false;
+  /// Only the graph passes after `startAfter` (if set) and up to
+  /// `stopAfter` (if set; kiln-opt names) of buildNNOptimizationPipeline:
+  /// kiln-compile --prune stops after kiln-nn-remove-dead-channels, prunes,
+  /// and runs the rest.
+  std::string startAfter, stopAfter;
 };
 
 /// onnx dialect -> nn dialect (normalization and graph clean-ups).

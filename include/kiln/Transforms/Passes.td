@@ -13,6 +13,39 @@
 
 include "mlir/Pass/PassBase.td"
 
+def NNRemoveDeadChannels : Pass<"kiln-nn-remove-dead-channels", "mlir::func::FuncOp"> {
+  let summary = "Remove channels that nothing observes (pruned filters, zero BatchNorm scales)";
+  let description = [{
+    Models pruned during training keep the pruned channels as exact zeros:
+    a conv / matmul output channel whose weights are all zero holds the
+    constant act(bias) everywhere (a zero BatchNorm scale, once
+    kiln-nn-fold-scale-shift has folded it, is such a row).  A channel is
+    removed when nothing observes it: every conv / matmul that reads it
+    either has zero weights for it, or takes its constant into its bias
+    (exact: any matmul; a conv without padding; a conv with padding only
+    for the constant 0).
+
+    Channels are removed in groups (kiln/Transforms/ChannelGroups.h): the
+    channel of a layer's output together with the same channel of every
+    value computed from it by element-wise ops (unary, clamp, binary with
+    per-channel constants, which are sliced), pooling, reductions over other
+    axes, depthwise convolutions (the filter rows go, `groups` shrinks),
+    concat (at the input's offset), the flatten reshape in front of a
+    Linear layer (a block of columns) and residual adds, where the channel
+    goes only if it goes from every branch.  Constants are propagated
+    through the group (relu(b), BatchNorm shifts, sigmoid(0) = 0.5, ...).
+    A value read by anything else (an op not listed, a function result, a
+    grouped convolution with 1 < groups < channels, a nested region) keeps
+    its shape, and so does its group.  A value never loses its last channel.
+    A zero weight column drops the channel even where it holds NaN or Inf
+    (0 x Inf is NaN in the unoptimized model).
+
+    Statistics: channels-removed (output channels of convolutions and
+    matmuls), groups-removed, macs-removed (dynamic dims counted as 1).
+  }];
+  let dependentDialects = ["kiln::nn::NNDialect", "mlir::arith::ArithDialect"];
+}
+
 def NNFuseEpilogue : Pass<"kiln-nn-fuse-epilogue", "mlir::func::FuncOp"> {
   let summary = "Fuse bias, residual Add and activation into the producing conv/matmul";
   let description = [{

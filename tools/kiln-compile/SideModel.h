@@ -1,0 +1,67 @@
+//===- SideModel.h - temporary libraries kiln-compile runs itself -*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// --quantize and --prune compile clones of the model (with extra outputs:
+// the tensors they observe) into temporary libraries and run them here on
+// the calibration and evaluation data through Kiln's C runtime, so that
+// they measure the code Kiln generates.  The helpers both share.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_TOOLS_KILN_COMPILE_SIDEMODEL_H
+#define KILN_TOOLS_KILN_COMPILE_SIDEMODEL_H
+#include "Dataset.h"
+
+#include "kiln/runtime.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include <string>
+#include <vector>
+
+namespace kiln::compile {
+
+/// A loaded temporary library.
+struct Model {
+  kiln_model *m = nullptr;
+  ~Model() { kiln_model_free(m); }
+};
+
+/// A temporary folder removed when it goes out of scope.
+struct TempDir {
+  llvm::SmallString<128> path;
+  ~TempDir();
+};
+
+/// The entry function of an nn-stage module.
+mlir::func::FuncOp entryOf(mlir::ModuleOp module);
+/// The model inputs as the data set loader checks them.
+std::vector<kiln::data::InputSpec> inputSpecs(mlir::func::FuncOp entry);
+/// Appends `values` to the entry's results (named `prefix<i>`, f32).
+void addOutputs(mlir::func::FuncOp entry, llvm::ArrayRef<mlir::Value> values, llvm::StringRef prefix);
+/// One run of `model` on `sample` into `outs` (one per output, which the
+/// caller frees: freeOutputs); false if it failed (kiln_last_error() says
+/// why).
+bool runSample(kiln_model *model, const kiln::data::Sample &sample, std::vector<kiln_tensor> &outs);
+void freeOutputs(std::vector<kiln_tensor> &outs);
+/// Runs `model` on every sample; `visit(sample index, outputs)` sees the
+/// outputs (freed after it returns).
+mlir::LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, llvm::StringRef what,
+                           llvm::function_ref<mlir::LogicalResult(size_t, llvm::ArrayRef<kiln_tensor>)> visit);
+/// Top-1 over a data set: per run, argmax over the last dim of output 0 for
+/// each row.  `preds` gets every row's class.
+mlir::LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &data, llvm::StringRef what,
+                                       std::vector<int64_t> &preds);
+/// `v` with `prec` digits after the point.
+std::string fmt(double v, int prec);
+/// A clone of `module` whose weights are copies in blobs of their own:
+/// compiling a module releases its blobs (the back end moves the weights
+/// into the LLVM module), which would empty the original's weights, since
+/// a clone refers to the same named resources.
+mlir::OwningOpRef<mlir::ModuleOp> cloneWithOwnWeights(mlir::ModuleOp module);
+
+} // namespace kiln::compile
+#endif
