@@ -70,7 +70,6 @@ struct Reader {
   uint64_t rows = 0;
   std::vector<double> energy;            // per input channel
   double totalEnergy = 0;
-  std::vector<double> removedShare;      // filled for the report
   // conv geometry
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
 
@@ -133,44 +132,45 @@ void accumulate(Reader &r, const std::vector<float> &buf, int64_t count) {
   r.rows += count;
 }
 
-/// The im2col rows of one observed input tensor for reader `r`.
-void observe(Reader &r, const kiln_tensor &t, std::mt19937_64 &rng) {
+/// The rows a reader computes from: for a matmul every row of the observed
+/// input `t` (C values), for a 2-D conv the im2col rows (C x taps values) of
+/// kPositionsPerImage output positions per image drawn from `rng`; each row
+/// ends with a 1 (the bias column).  The positions depend only on `rng` and
+/// the spatial sizes, so the same seed gives the same positions in the
+/// dense and the pruned model.
+std::vector<float> rowsOf(const Reader &r, const kiln_tensor &t, int64_t C, std::mt19937_64 &rng, int64_t &count) {
   const float *x = static_cast<const float *>(t.data);
-  int64_t n = r.n;
-  std::vector<float> buf;
+  int64_t n = C * r.kk + 1;
+  std::vector<float> rows;
+  count = 0;
   if (!r.conv) {
-    int64_t rowsIn = int64_t(t.size_bytes / 4) / r.C;
-    buf.assign(size_t(std::min<int64_t>(rowsIn, 256) * n), 0.f);
-    for (int64_t base = 0; base < rowsIn; base += 256) {
-      int64_t cnt = std::min<int64_t>(256, rowsIn - base);
-      for (int64_t k = 0; k < cnt; ++k) {
-        std::copy(x + (base + k) * r.C, x + (base + k + 1) * r.C, buf.begin() + k * n);
-        buf[k * n + n - 1] = 1.f;
-      }
-      accumulate(r, buf, cnt);
+    count = C > 0 ? int64_t(t.size_bytes / 4) / C : 0;
+    rows.assign(size_t(count * n), 0.f);
+    for (int64_t k = 0; k < count; ++k) {
+      std::copy(x + k * C, x + (k + 1) * C, rows.begin() + k * n);
+      rows[k * n + n - 1] = 1.f;
     }
-    return;
+    return rows;
   }
-  if (!r.conv2d || t.rank != 4)
-    return;
+  if (!r.conv2d || t.rank != 4 || t.dims[1] != C)
+    return rows;
   int64_t N = t.dims[0], H = t.dims[2], W = t.dims[3];
   int64_t OH = (H + 2 * r.ph - r.dh * (r.kh - 1) - 1) / r.sh + 1;
   int64_t OW = (W + 2 * r.pw - r.dw * (r.kw - 1) - 1) / r.sw + 1;
   if (OH <= 0 || OW <= 0)
-    return;
+    return rows;
   int64_t P = std::min<int64_t>(kPositionsPerImage, OH * OW);
-  buf.assign(size_t(P * n), 0.f);
+  rows.assign(size_t(N * P * n), 0.f);
   std::vector<int64_t> pos(OH * OW);
   std::iota(pos.begin(), pos.end(), 0);
   for (int64_t img = 0; img < N; ++img) {
     // P distinct output positions (all of them for small maps).
     for (int64_t k = 0; k < P; ++k)
       std::swap(pos[k], pos[k + int64_t(rng() % uint64_t(OH * OW - k))]);
-    std::fill(buf.begin(), buf.end(), 0.f);
     for (int64_t k = 0; k < P; ++k) {
       int64_t oh = pos[k] / OW, ow = pos[k] % OW;
-      float *row = buf.data() + k * n;
-      for (int64_t c = 0; c < r.C; ++c)
+      float *row = rows.data() + (img * P + k) * n;
+      for (int64_t c = 0; c < C; ++c)
         for (int64_t i = 0; i < r.kh; ++i) {
           int64_t ih = oh * r.sh - r.ph + i * r.dh;
           if (ih < 0 || ih >= H)
@@ -178,13 +178,28 @@ void observe(Reader &r, const kiln_tensor &t, std::mt19937_64 &rng) {
           for (int64_t j = 0; j < r.kw; ++j) {
             int64_t iw = ow * r.sw - r.pw + j * r.dw;
             if (iw >= 0 && iw < W)
-              row[c * r.kk + i * r.kw + j] = x[((img * r.C + c) * H + ih) * W + iw];
+              row[c * r.kk + i * r.kw + j] = x[((img * C + c) * H + ih) * W + iw];
           }
         }
       row[n - 1] = 1.f;
     }
-    accumulate(r, buf, P);
   }
+  count = N * P;
+  return rows;
+}
+
+/// The sampling seed of reader `reader` on calibration sample `sample`.
+std::mt19937_64 rowRng(size_t reader, size_t sample) {
+  return std::mt19937_64(0x6b696c6eULL ^ (uint64_t(reader) << 32) ^ uint64_t(sample));
+}
+
+/// Adds the rows the reader computes from on one observed input to its
+/// Gram matrix.
+void observe(Reader &r, const kiln_tensor &t, std::mt19937_64 &rng) {
+  int64_t count = 0;
+  std::vector<float> rows = rowsOf(r, t, r.C, rng, count);
+  if (count > 0)
+    accumulate(r, rows, count);
 }
 
 double gramAt(const Reader &r, int64_t i, int64_t j) {
@@ -264,6 +279,11 @@ bool refit(const Reader &r, Operation *op, const std::vector<bool> &keptChannel)
         S.push_back(c * r.kk + a);
   S.push_back(r.n - 1);
   int64_t m = S.size();
+  // Normal equations M u = rhs_f, M = G[S, S] and rhs_f = G[S, :] w_f (the
+  // dense model's rows: each layer is fitted as if its kept inputs were
+  // unchanged; a second pass on the pruned model's inputs, tried, lost
+  // accuracy: each layer then compensated for upstream errors that the
+  // upstream layers' own refits removed).
   std::vector<double> M(size_t(m * m));
   double trace = 0;
   for (int64_t i = 0; i < m; ++i) {
@@ -322,6 +342,7 @@ bool refit(const Reader &r, Operation *op, const std::vector<bool> &keptChannel)
 struct LayerRow {
   std::string name, opType;
   int64_t in = 0, out = 0, macs = 0, weightBytes = 0;
+  double removedShare = -1;  // of its output energy, carried by removed inputs (-1: reads none)
 };
 
 SmallVector<Operation *> layersOf(func::FuncOp f) {
@@ -441,13 +462,13 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
   };
   int32_t numOutputs = (int32_t)entry.getNumResults();
   bool calibrated = !calib.samples.empty();
+  std::vector<size_t> readerTap(readers.size());  // the calibration library's output of each reader's input
   if (calibrated) {
     phases.begin("pruning: calibration");
     // Tap every reader's input (once per value).
     Builder b(module.getContext());
     SmallVector<Value> tapValues;
     llvm::DenseMap<Value, size_t> tapOf;
-    std::vector<size_t> readerTap(readers.size());
     for (auto [i, bd] : llvm::enumerate(cg.boundaries())) {
       bd.layer->setAttr(kLayerAttr, b.getI64IntegerAttr(i));
       auto [it, inserted] = tapOf.try_emplace(bd.input, tapValues.size());
@@ -472,11 +493,12 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
       return failure();
     for (Reader &r : readers)
       r.A.assign(r.gram ? size_t(r.n * r.n) : size_t(r.n), 0.0);
-    std::mt19937_64 rng(0x6b696c6e);
-    if (failed(runAll(m.m, calib, "--calibration-data", [&](size_t, ArrayRef<kiln_tensor> outs) {
+    if (failed(runAll(m.m, calib, "--calibration-data", [&](size_t s, ArrayRef<kiln_tensor> outs) {
           for (size_t i = 0; i < readers.size(); ++i)
-            if (modelled[i])
+            if (modelled[i]) {
+              std::mt19937_64 rng = rowRng(i, s);
               observe(readers[i], outs[numOutputs + readerTap[i]], rng);
+            }
           return success();
         })))
       return failure();
@@ -554,6 +576,10 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
     return chosen;
   };
 
+  // Per reading layer of the last apply(): the share of its output energy
+  // (of its squared weights without calibration data) that the removed
+  // input channels carried -- the report's sensitivity.
+  std::map<Operation *, double> removedShare;
   // Removes the groups chosen at `ratio` from `m` (the module itself or a
   // clone: the analysis of the same function gives the same group ids),
   // refitting the readers.  Returns the number of groups removed.
@@ -561,22 +587,24 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
     std::vector<unsigned> chosen = select(ratio);
     ChannelGroups target(entryOf(m));
     refitted = 0;
-    if (opts.reconstruct && calibrated) {
-      llvm::DenseSet<unsigned> gone(chosen.begin(), chosen.end());
-      for (auto [i, bd] : llvm::enumerate(target.boundaries())) {
-        if (!modelled[i])
-          continue;
-        const ChannelGroups::ValueInfo *vi = target.info(bd.input);
-        std::vector<bool> kept(readers[i].C, true);
-        bool any = false;
-        for (int64_t c = 0; c < readers[i].C; ++c)
-          if (gone.count(target.group(vi->base + c))) {
-            kept[c] = false;
-            any = true;
-          }
-        if (any && refit(readers[i], bd.layer, kept))
-          ++refitted;
-      }
+    llvm::DenseSet<unsigned> gone(chosen.begin(), chosen.end());
+    removedShare.clear();
+    for (auto [i, bd] : llvm::enumerate(target.boundaries())) {
+      if (!modelled[i])
+        continue;
+      const ChannelGroups::ValueInfo *vi = target.info(bd.input);
+      std::vector<bool> kept(readers[i].C, true);
+      bool any = false;
+      double share = 0;
+      for (int64_t c = 0; c < readers[i].C; ++c)
+        if (gone.count(target.group(vi->base + c))) {
+          kept[c] = false;
+          any = true;
+          share += std::max(readers[i].energy[c], 0.0);
+        }
+      removedShare[bd.layer] = readers[i].totalEnergy > 0 ? share / readers[i].totalEnergy : 0.0;
+      if (any && opts.reconstruct && calibrated && refit(readers[i], bd.layer, kept))
+        ++refitted;
     }
     int64_t groups = 0;
     target.remove(chosen, groups);
@@ -662,11 +690,14 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
   for (Operation *op : ops)
     before[op] = describeLayer(op, table);
   int64_t refitted = 0;
+  removedShare.clear();
   int64_t groups = ratio > 0 ? apply(module, ratio, refitted) : 0;
   std::vector<std::pair<LayerRow, LayerRow>> rows;
   int64_t macs0 = 0, macs1 = 0, bytes0 = 0, bytes1 = 0;
   for (Operation *op : ops) {
     LayerRow after = describeLayer(op, table);
+    if (auto it = removedShare.find(op); it != removedShare.end())
+      after.removedShare = it->second;
     macs0 += before[op].macs;
     macs1 += after.macs;
     bytes0 += before[op].weightBytes;
@@ -691,6 +722,8 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
     for (auto &[b, a] : rows)
       layers.push_back(llvm::json::Object{{"layer", b.name},
                                           {"op", b.opType},
+                                          {"removed_input_energy", a.removedShare >= 0 ? llvm::json::Value(a.removedShare)
+                                                                                       : llvm::json::Value(nullptr)},
                                           {"in_channels", llvm::json::Array{b.in, a.in}},
                                           {"out_channels", llvm::json::Array{b.out, a.out}},
                                           {"macs", llvm::json::Array{b.macs, a.macs}},
@@ -716,14 +749,17 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
     size_t w = 5;
     for (auto &[b, a] : rows)
       w = std::max(w, b.name.size());
-    rs << llvm::formatv("{0} {1,-8} {2,11} {3,11} {4,21} {5,21}\n", llvm::fmt_align("layer", llvm::AlignStyle::Left, w),
-                        "op", "in", "out", "MACs", "weight bytes");
+    rs << llvm::formatv("{0} {1,-8} {2,11} {3,11} {4,21} {5,21} {6,15}\n",
+                        llvm::fmt_align("layer", llvm::AlignStyle::Left, w), "op", "in", "out", "MACs",
+                        "weight bytes", "removed energy");
     for (auto &[b, a] : rows)
-      rs << llvm::formatv("{0} {1,-8} {2,11} {3,11} {4,21} {5,21}\n", llvm::fmt_align(b.name, llvm::AlignStyle::Left, w),
-                          b.opType, std::to_string(b.in) + " -> " + std::to_string(a.in),
+      rs << llvm::formatv("{0} {1,-8} {2,11} {3,11} {4,21} {5,21} {6,15}\n",
+                          llvm::fmt_align(b.name, llvm::AlignStyle::Left, w), b.opType,
+                          std::to_string(b.in) + " -> " + std::to_string(a.in),
                           std::to_string(b.out) + " -> " + std::to_string(a.out),
                           std::to_string(b.macs) + " -> " + std::to_string(a.macs),
-                          std::to_string(b.weightBytes) + " -> " + std::to_string(a.weightBytes));
+                          std::to_string(b.weightBytes) + " -> " + std::to_string(a.weightBytes),
+                          a.removedShare >= 0 ? fmt(100 * a.removedShare, 2) + " %" : std::string("-"));
     rs << "total MACs " << macs0 << " -> " << macs1 << ", weight bytes " << bytes0 << " -> " << bytes1 << "\n";
   }
   if (opts.report == "-") {
