@@ -322,6 +322,20 @@ bool ChannelGroups::visitLayer(Operation *op) {
   return true;
 }
 
+/// Joins channel c of `src` (operand 0 of `op`) and of `out` for a pool or
+/// reduction: a constant channel stays that constant where `keepsConstant`
+/// (max, or an average over values that are all the constant), else only 0.
+void ChannelGroups::passChannels(Operation *op, Value src, Value out, int64_t C, bool keepsConstant) {
+  handledResults.insert(out);
+  for (int64_t c = 0; c < C; ++c) {
+    std::optional<double> k = konst[values[src].base + c];
+    if (k && (keepsConstant || *k == 0))
+      konst[values[out].base + c] = *k;
+    unite(src, c, out, c);
+  }
+  handledUses.insert(&op->getOpOperand(0));
+}
+
 /// Ops that compute channel c of the result from channel c of their
 /// operands.
 bool ChannelGroups::visitElementwise(Operation *op) {
@@ -434,16 +448,8 @@ bool ChannelGroups::visitElementwise(Operation *op) {
       .Case<nn::PoolOp>([&](nn::PoolOp p) {
         if (axis != 1 || ot.getDimSize(1) != C || !attach(out, 1, true))
           return false;
-        handledResults.insert(out);
-        bool keeps = p.getKind() == nn::PoolKind::max || !p.getCountIncludePad() ||
-                     allZero(p.getExplicitPads());
-        for (int64_t c = 0; c < C; ++c) {
-          std::optional<double> k = konst[values[src].base + c];
-          if (k && (keeps || *k == 0))
-            konst[values[out].base + c] = *k;
-          unite(src, c, out, c);
-        }
-        handledUses.insert(&p->getOpOperand(0));
+        passChannels(p, src, out, C, p.getKind() == nn::PoolKind::max || !p.getCountIncludePad() ||
+                                         allZero(p.getExplicitPads()));
         return true;
       })
       .Case<nn::ReduceOp>([&](nn::ReduceOp r) {
@@ -458,16 +464,8 @@ bool ChannelGroups::visitElementwise(Operation *op) {
         outAxis = axis - shift;
         if (outAxis >= ot.getRank() || ot.getDimSize(outAxis) != C || !attach(out, outAxis, true))
           return false;
-        handledResults.insert(out);
-        bool keeps = r.getKind() == nn::ReduceKind::mean || r.getKind() == nn::ReduceKind::max ||
-                     r.getKind() == nn::ReduceKind::min;
-        for (int64_t c = 0; c < C; ++c) {
-          std::optional<double> k = konst[values[src].base + c];
-          if (k && (keeps || *k == 0))
-            konst[values[out].base + c] = *k;
-          unite(src, c, out, c);
-        }
-        handledUses.insert(&r->getOpOperand(0));
+        passChannels(r, src, out, C, r.getKind() == nn::ReduceKind::mean || r.getKind() == nn::ReduceKind::max ||
+                                         r.getKind() == nn::ReduceKind::min);
         return true;
       })
       .Case<nn::ReshapeOp>([&](nn::ReshapeOp r) {

@@ -30,15 +30,14 @@ backend-test layout, as make_graph_merge_models.py).
                bias).
 """
 import os
-import shutil
 import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
-from onnx import numpy_helper
 
-OPSET = 17
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_graph_merge_models import export  # noqa: E402  (the same layout and export)
 
 
 def bn(c, rng):
@@ -115,42 +114,11 @@ class PrunedMLP(nn.Module):
 MODELS = {"pruned_cnn": (PrunedCNN, (2, 3, 8, 8)), "pruned_mlp": (PrunedMLP, (2, 32))}
 
 
-def save_tensor(arr, name, path):
-    with open(path, "wb") as f:
-        f.write(numpy_helper.from_array(arr, name=name).SerializeToString())
-
-
-def export(name, out):
-    build, shape = MODELS[name]
-    seed = 700 + sorted(MODELS).index(name)
-    torch.manual_seed(seed)
-    rng = np.random.RandomState(seed)
-    model = build(rng).eval()
-    d = os.path.join(out, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    x = rng.standard_normal(shape).astype(np.float32)
-    with torch.no_grad():
-        torch.onnx.export(model, torch.from_numpy(x), os.path.join(d, "model.onnx"),
-                          opset_version=OPSET, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
-                          do_constant_folding=True,
-                          training=torch.onnx.TrainingMode.PRESERVE)
-        for i, b in enumerate((shape[0], shape[0] + 1)):
-            x = rng.standard_normal((b,) + shape[1:]).astype(np.float32)
-            y = model(torch.from_numpy(x)).numpy().astype(np.float32)
-            assert np.all(np.isfinite(y)), name
-            ds = os.path.join(d, f"test_data_set_{i}")
-            os.makedirs(ds)
-            save_tensor(x, "x", os.path.join(ds, "input_0.pb"))
-            save_tensor(y, "y", os.path.join(ds, "output_0.pb"))
-
-
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     for name in MODELS:
-        export(name, sys.argv[1])
+        export(name, sys.argv[1], MODELS, seed_base=700, build_with_rng=True)
 
 
 if __name__ == "__main__":

@@ -116,14 +116,19 @@ def save_tensor(arr, name, path):
         f.write(numpy_helper.from_array(arr, name=name).SerializeToString())
 
 
-def export(name, out):
-    build, shape = MODELS[name]
-    seed = 500 + sorted(MODELS).index(name)
+def export(name, out, models=MODELS, seed_base=500, build_with_rng=False):
+    """Exports models[name] = (builder, input shape) into OUT/NAME with two
+    data sets (the batch of the shape and one more); the builder gets the
+    model's numpy RandomState when build_with_rng (make_dead_channel_models.py)."""
+    build, shape = models[name]
+    seed = seed_base + sorted(models).index(name)
     torch.manual_seed(seed)
-    model = build().eval()
+    rng = np.random.RandomState(seed)
+    model = (build(rng) if build_with_rng else build()).eval()
     d = os.path.join(out, name)
     shutil.rmtree(d, ignore_errors=True)
-    rng = np.random.RandomState(seed)
+    if not build_with_rng:
+        rng = np.random.RandomState(seed)
     x = rng.standard_normal(shape).astype(np.float32)
     os.makedirs(d)
     with torch.no_grad():

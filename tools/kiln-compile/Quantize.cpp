@@ -760,36 +760,13 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   }
 
   phases.begin("quantization: data");
-  std::vector<kiln::data::InputSpec> specs = inputSpecs(entry);
-  kiln::data::Dataset calib, eval;
-  std::string err;
-  if (!opts.calibrationData.empty() &&
-      !kiln::data::loadDataset(opts.calibrationData, specs, "--calibration-data", opts.batch, calib, err)) {
-    printError(err);
+  SideSession side;
+  side.option = "--quantize";
+  if (failed(side.open(entry, opts.calibrationData, opts.evalData, opts.batch)))
     return failure();
-  }
-  if (!opts.evalData.empty() &&
-      !kiln::data::loadDataset(opts.evalData, specs, "--eval-data", opts.batch, eval, err)) {
-    printError(err);
-    return failure();
-  }
-  TempDir tmp;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln-quantize", tmp.path)) {
-    printError("--quantize: cannot create a temporary folder: " + ec.message());
-    return failure();
-  }
-  auto libPath = [&](StringRef name) {
-    llvm::SmallString<128> p(tmp.path);
-    llvm::sys::path::append(p, name);
-    return std::string(p);
-  };
-  auto loadLib = [&](StringRef path, Model &m) -> LogicalResult {
-    if (kiln_model_load(path.str().c_str(), &m.m) != KILN_OK) {
-      printError(llvm::Twine("--quantize: cannot load the temporary library: ") + kiln_last_error());
-      return failure();
-    }
-    return success();
-  };
+  const kiln::data::Dataset &calib = side.calib, &eval = side.eval;
+  auto libPath = [&](StringRef name) { return side.libPath(name); };
+  auto loadLib = [&](StringRef path, Model &m) { return side.load(path, m); };
   int32_t numOutputs = (int32_t)entry.getNumResults();
 
   // Rewrites `m`'s layers to the precisions `prec` (kiln-nn-quantize;

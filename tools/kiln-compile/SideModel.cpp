@@ -14,6 +14,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -171,4 +172,37 @@ OwningOpRef<ModuleOp> kiln::compile::cloneWithOwnWeights(ModuleOp module) {
 TempDir::~TempDir() {
   if (!path.empty())
     llvm::sys::fs::remove_directories(path);
+}
+
+LogicalResult SideSession::open(func::FuncOp entry, StringRef calibrationData, StringRef evalData, int64_t batch) {
+  std::vector<kiln::data::InputSpec> specs = inputSpecs(entry);
+  std::string err;
+  if (!calibrationData.empty() &&
+      !kiln::data::loadDataset(calibrationData.str(), specs, "--calibration-data", batch, calib, err)) {
+    printError(err);
+    return failure();
+  }
+  if (!evalData.empty() && !kiln::data::loadDataset(evalData.str(), specs, "--eval-data", batch, eval, err)) {
+    printError(err);
+    return failure();
+  }
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("kiln" + option.substr(1), tmp.path)) {
+    printError(option + ": cannot create a temporary folder: " + ec.message());
+    return failure();
+  }
+  return success();
+}
+
+std::string SideSession::libPath(StringRef name) const {
+  llvm::SmallString<128> p(tmp.path);
+  llvm::sys::path::append(p, name);
+  return std::string(p);
+}
+
+LogicalResult SideSession::load(StringRef path, Model &m) const {
+  if (kiln_model_load(path.str().c_str(), &m.m) != KILN_OK) {
+    printError(llvm::Twine(option) + ": cannot load the temporary library: " + kiln_last_error());
+    return failure();
+  }
+  return success();
 }

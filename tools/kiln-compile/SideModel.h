@@ -36,6 +36,22 @@ struct TempDir {
   ~TempDir();
 };
 
+/// What a --quantize or --prune run works with: its data sets, loaded for
+/// the model's inputs, and a temporary folder for its side libraries.
+struct SideSession {
+  std::string option;  ///< "--quantize" or "--prune", for the messages
+  kiln::data::Dataset calib, eval;
+  TempDir tmp;
+  /// Loads the data sets (an empty path: none) and creates the folder;
+  /// reports and fails on an error (naming the file).
+  mlir::LogicalResult open(mlir::func::FuncOp entry, llvm::StringRef calibrationData, llvm::StringRef evalData,
+                           int64_t batch);
+  /// A path in the temporary folder.
+  std::string libPath(llvm::StringRef name) const;
+  /// Loads a side library; reports and fails if it cannot.
+  mlir::LogicalResult load(llvm::StringRef path, Model &m) const;
+};
+
 /// The entry function of an nn-stage module.
 mlir::func::FuncOp entryOf(mlir::ModuleOp module);
 /// The model inputs as the data set loader checks them.

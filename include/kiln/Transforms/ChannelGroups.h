@@ -86,6 +86,7 @@ private:
   void visit(mlir::Operation *op);
   bool visitLayer(mlir::Operation *op);
   bool visitElementwise(mlir::Operation *op);
+  void passChannels(mlir::Operation *op, mlir::Value src, mlir::Value out, int64_t C, bool keepsConstant);
   void finalize();
 
   mlir::func::FuncOp func;
