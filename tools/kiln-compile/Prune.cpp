@@ -739,16 +739,5 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
                           a.removedShare >= 0 ? fmt(100 * a.removedShare, 2) + " %" : std::string("-"));
     rs << "total MACs " << macs0 << " -> " << macs1 << ", weight bytes " << bytes0 << " -> " << bytes1 << "\n";
   }
-  if (opts.report == "-") {
-    llvm::outs() << text;
-    return success();
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream f(opts.report, ec);
-  if (ec) {
-    printError("--prune-report: cannot write '" + opts.report + "': " + ec.message());
-    return failure();
-  }
-  f << text;
-  return success();
+  return writeReportText(text, opts.report, "--prune-report");
 }

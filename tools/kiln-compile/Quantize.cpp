@@ -540,18 +540,7 @@ LogicalResult writeReport(ArrayRef<Layer> layers, ArrayRef<Layer> kept, const Qu
     os << llvm::formatv("{0:2}", jsonReport(layers, kept, opts, evalJson)) << "\n";
   else
     writeTextReport(os, layers, kept, opts);
-  if (opts.report == "-") {
-    llvm::outs() << text;
-    return success();
-  }
-  std::error_code ec;
-  llvm::raw_fd_ostream f(opts.report, ec);
-  if (ec) {
-    printError("--quant-report: cannot write '" + opts.report + "': " + ec.message());
-    return failure();
-  }
-  f << text;
-  return success();
+  return writeReportText(text, opts.report, "--quant-report");
 }
 
 

@@ -206,3 +206,18 @@ LogicalResult SideSession::load(StringRef path, Model &m) const {
   }
   return success();
 }
+
+LogicalResult kiln::compile::writeReportText(StringRef text, StringRef path, StringRef option) {
+  if (path == "-") {
+    llvm::outs() << text;
+    return success();
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream f(path, ec);
+  if (ec) {
+    printError(option + ": cannot write '" + path + "': " + ec.message());
+    return failure();
+  }
+  f << text;
+  return success();
+}

@@ -71,6 +71,9 @@ mlir::LogicalResult runAll(kiln_model *model, const kiln::data::Dataset &data, l
 /// each row.  `preds` gets every row's class.
 mlir::LogicalResult collectPredictions(kiln_model *model, const kiln::data::Dataset &data, llvm::StringRef what,
                                        std::vector<int64_t> &preds);
+/// Writes a report's `text` to `path` ("-": stdout); reports and fails if
+/// the file cannot be written (`option` names the flag).
+mlir::LogicalResult writeReportText(llvm::StringRef text, llvm::StringRef path, llvm::StringRef option);
 /// `v` with `prec` digits after the point.
 std::string fmt(double v, int prec);
 /// A clone of `module` whose weights are copies in blobs of their own:
