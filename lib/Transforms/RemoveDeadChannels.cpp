@@ -227,7 +227,7 @@ bool ChannelGroups::visitLayer(Operation *op) {
     return false;
   Value bias = layerBias(op), residual;
   bool conv = isa<nn::ConvOp>(op);
-  int64_t axisOut = conv ? 1 : ot.getRank() - 1, axisIn = conv ? 1 : it.getRank() - 1;
+  int64_t axisOut = outputChannelDim(op, ot), axisIn = conv ? 1 : it.getRank() - 1;
   if (ot.getRank() < 2 || it.getRank() < 2 || ShapedType::isDynamic(ot.getDimSize(axisOut)) ||
       ShapedType::isDynamic(it.getDimSize(axisIn)))
     return false;

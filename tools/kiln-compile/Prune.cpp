@@ -356,11 +356,7 @@ SmallVector<Operation *> layersOf(func::FuncOp f) {
 
 LayerRow describeLayer(Operation *op, DictionaryAttr table) {
   LayerRow l;
-  l.name = kiln::onnxNodeName(op->getLoc(), table).str();
-  Attribute t = table && !l.name.empty() ? table.get(l.name) : Attribute();
-  l.opType = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str() : isa<nn::ConvOp>(op) ? "Conv" : "MatMul";
-  if (l.name.empty())
-    l.name = "(unnamed)";
+  std::tie(l.name, l.opType) = layerNameAndType(op, table);
   auto wt = cast<RankedTensorType>(op->getOperand(1).getType());
   if (isa<nn::ConvOp>(op)) {
     l.out = wt.getDimSize(0);
@@ -494,8 +490,10 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
   // Importance (share of the readers' output energy) and MACs of each
   // candidate group.
   llvm::DenseMap<Operation *, int64_t> outChannels;
-  for (Operation *p : cg.producers())
-    outChannels[p] = cast<RankedTensorType>(p->getOperand(1).getType()).getDimSize(isa<nn::ConvOp>(p) ? 0 : cast<RankedTensorType>(p->getOperand(1).getType()).getRank() - 1);
+  for (Operation *p : cg.producers()) {
+    auto rt = cast<RankedTensorType>(p->getResult(0).getType());
+    outChannels[p] = rt.getDimSize(kiln::outputChannelDim(p, rt));
+  }
   for (Candidate &c : cands) {
     for (unsigned n : cg.members(c.group)) {
       auto [v, ch] = cg.nodeOf(n);

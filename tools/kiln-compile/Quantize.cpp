@@ -713,11 +713,7 @@ LogicalResult kiln::compile::quantizeModule(ModuleOp module, const QuantizeOptio
   auto table = module->getAttrOfType<DictionaryAttr>(kiln::kNodeTypesAttr);
   auto describe = [&](Operation *op) {
     Layer l;
-    l.name = kiln::onnxNodeName(op->getLoc(), table).str();
-    Attribute t = table && !l.name.empty() ? table.get(l.name) : Attribute();
-    l.opType = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str() : isa<nn::ConvOp>(op) ? "Conv" : "MatMul";
-    if (l.name.empty())
-      l.name = "(unnamed)";
+    std::tie(l.name, l.opType) = layerNameAndType(op, table);
     l.macs = quant::layerMacs(op);
     if (auto m = dyn_cast<nn::MatmulOp>(op)) {
       auto bt = cast<RankedTensorType>(m.getRhs().getType());

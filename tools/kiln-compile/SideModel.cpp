@@ -8,6 +8,9 @@
 #include "SideModel.h"
 #include "Options.h"
 
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Support/NodeLocation.h"
+
 #include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -220,4 +223,11 @@ LogicalResult kiln::compile::writeReportText(StringRef text, StringRef path, Str
   }
   f << text;
   return success();
+}
+
+std::pair<std::string, std::string> kiln::compile::layerNameAndType(Operation *layer, DictionaryAttr table) {
+  std::string name = kiln::onnxNodeName(layer->getLoc(), table).str();
+  Attribute t = table && !name.empty() ? table.get(name) : Attribute();
+  std::string type = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str() : isa<kiln::nn::ConvOp>(layer) ? "Conv" : "MatMul";
+  return {name.empty() ? "(unnamed)" : name, type};
 }

@@ -74,6 +74,10 @@ mlir::LogicalResult collectPredictions(kiln_model *model, const kiln::data::Data
 /// Writes a report's `text` to `path` ("-": stdout); reports and fails if
 /// the file cannot be written (`option` names the flag).
 mlir::LogicalResult writeReportText(llvm::StringRef text, llvm::StringRef path, llvm::StringRef option);
+/// A conv / matmul's name in the reports: its ONNX node ("(unnamed)" if
+/// none) and that node's op type from the importer's node table (else
+/// "Conv" or "MatMul").
+std::pair<std::string, std::string> layerNameAndType(mlir::Operation *layer, mlir::DictionaryAttr table);
 /// `v` with `prec` digits after the point.
 std::string fmt(double v, int prec);
 /// A clone of `module` whose weights are copies in blobs of their own:
