@@ -70,7 +70,8 @@ bool kiln::compile::checkQuantizeOptions(QuantizeOptions &o) {
                                {"--accuracy-budget", !o.budgetText.empty() && !o.pruning},
                                {"--quant-report", !o.report.empty()}})
       if (given) {
-        printError(llvm::Twine(name) + " needs --quantize" + (llvm::StringRef(name) == "--quant-report" ? "" : " or --prune"));
+        printError(llvm::Twine(name) + " needs --quantize" +
+                   (llvm::StringRef(name) == "--quant-report" ? "" : ", --prune or --sparsity"));
         return false;
       }
     return !o.pruning || parseBudget(o);

@@ -14,6 +14,7 @@
 #include "Phases.h"
 #include "QDQExport.h"
 #include "Prune.h"
+#include "Sparsify.h"
 #include "Quantize.h"
 
 #include "kiln/Conversion/Passes.h"
@@ -125,6 +126,12 @@ static cl::opt<std::string> winograd(
              "auto (default: per layer by a cost model, on AVX-512 targets at -O2 and up), f4 "
              "(F(4x4,3x3) for every such convolution), f2 (F(2x2,3x3)) or off"),
     cl::init("auto"), cl::value_desc("auto|f4|f2|off"), cl::cat(kilnCat));
+static cl::opt<std::string> sparseKernel(
+    "sparse-kernel",
+    cl::desc("MatMul/Gemm layers whose constant weights are mostly exact zeros (pruned in training, or "
+             "--sparsity) on the sparse x dense kernel: auto (default: at most half the weights nonzero, "
+             "AVX2 or AVX-512 targets, -O2 and up) or off (the dense kernel)"),
+    cl::init("auto"), cl::value_desc("auto|off"), cl::cat(kilnCat));
 static cl::opt<bool> profile(
     "profile",
     cl::desc("Instrument the library with a timer per ONNX node (read with "
@@ -235,6 +242,18 @@ static cl::opt<std::string> pruneReconstruct(
 static cl::opt<std::string> pruneReport(
     "prune-report",
     cl::desc("Write --prune's per-layer report (channels, MACs and weight bytes before and after) to this "
+             "file: JSON if it ends in .json, else text; '-' for stdout"),
+    cl::value_desc("path"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> sparsitySpec(
+    "sparsity",
+    cl::desc("Weight sparsity for the MatMul/Gemm layers with constant weights: N:M keeps the N largest of "
+             "every M consecutive weights along K (2:4), unstructured:R zeroes the fraction R of each layer's "
+             "weights; scored by |w|, or |w| x input norm with --calibration-data; the CPU target runs "
+             "sparse enough layers on its sparse kernel; see docs/pruning.md"),
+    cl::value_desc("N:M|unstructured:R"), cl::init(""), cl::cat(kilnCat));
+static cl::opt<std::string> sparsityReport(
+    "sparsity-report",
+    cl::desc("Write --sparsity's per-layer report (nonzero weights and sparsity before and after) to this "
              "file: JSON if it ends in .json, else text; '-' for stdout"),
     cl::value_desc("path"), cl::init(""), cl::cat(kilnCat));
 static cl::opt<std::string> quantReport(
@@ -529,6 +548,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   topts.winograd = winograd;
+  if (sparseKernel != "auto" && sparseKernel != "off") {
+    printError("unknown --sparse-kernel value '" + sparseKernel + "' (expected auto or off)");
+    return 1;
+  }
+  topts.sparseKernel = sparseKernel;
   QuantizeOptions qopts;
   qopts.mode = quantizeMode;
   qopts.calibrationData = calibrationData;
@@ -545,7 +569,11 @@ int main(int argc, char **argv) {
   qopts.mixedInt4 = mixedInt4;
   qopts.int4Activations = int4Activations;
   qopts.int4ActivationsGiven = int4Activations.getNumOccurrences() > 0;
-  qopts.pruning = !pruneSpec.empty();
+  qopts.pruning = !pruneSpec.empty() || !sparsitySpec.empty();
+  if (qopts.mode.empty() && pruneSpec.empty() && !sparsitySpec.empty() && accuracyBudget.getNumOccurrences()) {
+    printError("--accuracy-budget applies to --quantize and --prune (--sparsity has no budget search)");
+    return 1;
+  }
   if (!checkQuantizeOptions(qopts))
     return 1;
   PruneOptions pruneOpts;
@@ -563,6 +591,21 @@ int main(int argc, char **argv) {
   pruneOpts.reconstruct = pruneReconstruct == "on";
   if (pruneSpec.empty() && (pruneReport.getNumOccurrences() || pruneReconstruct.getNumOccurrences())) {
     printError(pruneReport.getNumOccurrences() ? "--prune-report needs --prune" : "--prune-reconstruct needs --prune");
+    return 1;
+  }
+  SparsityOptions sparsityOpts;
+  sparsityOpts.spec = sparsitySpec;
+  sparsityOpts.report = sparsityReport;
+  sparsityOpts.calibrationData = calibrationData;
+  sparsityOpts.evalData = evalData;
+  if (!checkSparsityOptions(sparsityOpts))
+    return 1;
+  if (sparsitySpec.empty() && sparsityReport.getNumOccurrences()) {
+    printError("--sparsity-report needs --sparsity");
+    return 1;
+  }
+  if (!sparsitySpec.empty() && emit == Emit::ONNX) {
+    printError("--sparsity rewrites the nn stage: --emit=onnx stops before it (use --emit=nn or later)");
     return 1;
   }
   if (!pruneSpec.empty() && emit == Emit::ONNX) {
@@ -758,10 +801,11 @@ int main(int argc, char **argv) {
                      [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, firstPart); })))
       return 1;
   }
-  bool sideModels = !qopts.mode.empty() || !pruneOpts.spec.empty();
+  bool sideModels = !qopts.mode.empty() || !pruneOpts.spec.empty() || !sparsityOpts.spec.empty();
+  const char *sideOption = !qopts.mode.empty() ? "--quantize" : !pruneOpts.spec.empty() ? "--prune" : "--sparsity";
   if (sideModels && stage > Stage::NN) {
     phases.end();
-    printError(llvm::Twine(qopts.mode.empty() ? "--prune" : "--quantize") +
+    printError(llvm::Twine(sideOption) +
                " needs an .onnx model or an nn-stage MLIR input (" + inputFile + " is at the " +
                describe(stage).split(':').first + ")");
     return 1;
@@ -777,7 +821,7 @@ int main(int argc, char **argv) {
     }
     if (llvm::Triple(side.triple).getArch() != llvm::Triple(llvm::sys::getProcessTriple()).getArch() ||
         llvm::Triple(side.triple).getOS() != llvm::Triple(llvm::sys::getProcessTriple()).getOS()) {
-      printError(llvm::Twine(qopts.mode.empty() ? "--prune" : "--quantize") +
+      printError(llvm::Twine(sideOption) +
                  " calibrates by running the model on this machine: --mtriple " + side.triple +
                  " is not the host's (" + llvm::sys::getProcessTriple() + ")");
       return 1;
@@ -816,6 +860,12 @@ int main(int argc, char **argv) {
     if (failed(runPM("graph passes", "kiln-nn-optimize",
                      [&](OpPassManager &pm) { kiln::buildNNOptimizationPipeline(pm, rest); })))
       return 1;
+  }
+  if (!sparsityOpts.spec.empty()) {
+    sparsityOpts.batch = qopts.batch;
+    if (failed(kiln::compile::sparsifyModule(*module, sparsityOpts, compileSide, phases)))
+      return 1;
+    kiln::releaseUnreferencedBlobs(*module);
   }
   if (!qopts.mode.empty()) {
     if (llvm::Error e = tgt->checkPrecision("bf16", side)) {

@@ -43,6 +43,10 @@ struct TargetOptions {
   /// "auto" (a cost model per layer; AVX-512 targets at -O2 and up), "f4",
   /// "f2" (every such convolution, any target, -O1 and up) or "off".
   std::string winograd = "auto";
+  /// Products with mostly-zero constant weights on the sparse kernel
+  /// (kiln-compile --sparse-kernel): "auto" (AVX2/AVX-512 targets at -O2
+  /// and up, at most half the weights nonzero) or "off".
+  std::string sparseKernel = "auto";
   /// Time every ONNX node of the entry function (kiln-compile --profile).
   bool profile = false;
   /// Run the tile loops of large ops on several threads (OpenMP; the count

@@ -116,6 +116,12 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
     CPUPackWeightsOptions po;
     po.packConvs = avx512;
     pm.addPass(createCPUPackWeights(po));
+    // Products whose constant weights are mostly exact zeros (pruned in
+    // training, or kiln-compile --sparsity) on the sparse x dense kernel.
+    CPUSparseMatmulOptions so;
+    so.lanes = avx512 ? 16 : kiln::cpu::targetHasFeatures(opts, "+avx2,+fma") ? 8 : 0;
+    if (opts.optLevel >= 2 && so.lanes && opts.sparseKernel != "off")
+      pm.addPass(createCPUSparseMatmul(so));
     // Copies from strided views into fresh buffers as linalg.copy, so that
     // tiling vectorizes and threads them.
     CPUStridedCopyToLinalgOptions co;

@@ -291,6 +291,42 @@ def CPUOutlineKernels : Pass<"kiln-cpu-outline-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def CPUSparseMatmul : Pass<"kiln-cpu-sparse-matmul", "mlir::ModuleOp"> {
+  let summary = "f32 products with mostly-zero constant weights on a sparse x dense kernel";
+  let description = [{
+    On buffers, after kiln-cpu-pack-weights and before
+    kiln-cpu-tile-and-vectorize: a linalg.matmul with packed constant
+    weights [K, N] (kiln.packed_rhs) of which at most `max-density` are
+    nonzero becomes a kernel that does one multiply-add per nonzero weight
+    (SparseMatmul.cpp):
+      * the weights are compressed: per chunk of KC rows of K (AT's chunk
+        stays in L1: KC x R x 4 bytes = 32 KB) and column n, the nonzero
+        values (f32) and their rows k (u16), and the start of every
+        (chunk, column) list (i32): 6 bytes per nonzero instead of 4 per
+        weight; the dense global and its panels are dropped;
+      * per block of R = V x `lanes` rows of the left operand (V = 4, fewer
+        for a smaller static M; the block loop is the one the run's threads
+        share), the block is transposed into a scratch AT [K][R] (zeros
+        past M) and the result (its bias init) into CT [N][R]; per chunk
+        and column, each nonzero w at row k is a broadcast and V FMAs
+        CT[n] += w x AT[k] on vectors along the rows, alternate nonzeros
+        into two accumulator sets (2V independent chains); CT is then
+        written back into C.
+    Products with a static M below `min-rows` keep the dense kernel.
+    Statistics: sparse-matmuls, weights-dense-bytes, weights-sparse-bytes.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"16",
+           "f32 lanes per vector: 16 (AVX-512), 8 (AVX2); 0: off">,
+    Option<"maxDensity", "max-density", "double", /*default=*/"0.5",
+           "the largest fraction of nonzero weights that takes the sparse kernel">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"16",
+           "products with a static M below this keep the dense kernel">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
+}
+
 def CPUInt4Matmul : Pass<"kiln-cpu-int4-matmul", "mlir::ModuleOp"> {
   let summary = "int4-weight products (nn.int4_matmul) on a kernel that dequantizes inside the register tile";
   let description = [{
