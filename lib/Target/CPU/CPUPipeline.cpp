@@ -147,6 +147,14 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
       pm.addPass(createCPUInt4Matmul(i4));
     CPUTileAndVectorizeOptions tv;
     tv.int8Depthwise = kiln::cpu::targetHasFeatures(opts, kiln::cpu::kInt8DepthwiseFeatures);
+    // The packed matmul kernel's register tile: 8 rows x 32 columns take 16
+    // of AVX-512's 32 registers; with AVX2's 16 registers of 8 lanes, 8 rows
+    // are 32 accumulators and LLVM spills: 2 rows (8 accumulators).  One
+    // thread on an AMD EPYC (Zen 3, AVX2), 128 rows, kiln-run medians of
+    // three alternating rounds, 8 / 3 / 2 rows: 768 x 768 6.3 / 2.8 / 2.2 ms,
+    // 768 x 3072 27.0 / 11.6 / 11.7 ms, 3072 x 768 23.6 / 12.0 / 12.5 ms;
+    // the BERT encoder 904-1041 -> 398-473 (3 rows) and 361-426 ms (2).
+    tv.matmulRows = avx512 ? 8 : 2;
     pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize(tv));
     pm.addPass(createCSEPass());
     pm.addPass(createCanonicalizerPass());

@@ -42,6 +42,8 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
     Statistics: epilogue-ops-fused.
   }];
   let options = [
+    Option<"matmulRows", "matmul-rows", "int64_t", /*default=*/"8",
+           "rows per register tile of the packed matmul kernel (8 for AVX-512's 32 registers, 4 for AVX2's 16)">,
     Option<"int8Depthwise", "int8-depthwise", "bool", /*default=*/"false",
            "int8 depthwise convolutions on vpermb + vpdpbusd (AVX-512 VNNI and VBMI targets)">,
   ];

@@ -1678,11 +1678,12 @@ constexpr int64_t kMatmulPrefetchRows = 1;
 /// last has static extents.  The tiles are marked kPackedTileAttr;
 /// decomposePackedMatmulTile replaces them after the slices are folded.
 void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSet<Operation *> &fused,
-                      std::atomic<uint64_t> &numEpilogueOpsFused, bool worthThreads) {
+                      std::atomic<uint64_t> &numEpilogueOpsFused, bool worthThreads,
+                      int64_t tileRows) {
   auto lop = cast<linalg::LinalgOp>(mm.getOperation());
   SmallVector<int64_t> r = lop.getStaticLoopRanges(); // M N K
   const int64_t W = kiln::cpu::kMatmulPanelWidth;
-  int64_t rowTile = (ShapedType::isDynamic(r[0]) || r[0] > kMatmulRows) ? kMatmulRows : 0;
+  int64_t rowTile = (ShapedType::isDynamic(r[0]) || r[0] > tileRows) ? tileRows : 0;
   int64_t colTile = r[1] > W ? W : 0;
   if (rowTile == 0 && colTile == 0) {
     mm->setAttr(kPackedTileAttr, rewriter.getUnitAttr());
@@ -1744,7 +1745,7 @@ void tilePackedMatmul(RewriterBase &rewriter, linalg::MatmulOp mm, llvm::DenseSe
 /// run time (the peeled remainder) computes its last row in the missing
 /// ones' places and stores only its own; columns past N (the last panel)
 /// are masked.
-LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp mm) {
+LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp mm, int64_t tileRows) {
   FlatSymbolRefAttr panelsRef = packedPanels(mm);
   bool direct = mm->hasAttr(kDirectRhsAttr);
   if (!panelsRef && !direct)
@@ -1753,7 +1754,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
   Value a = mm.getDpsInputs()[0], b = mm.getDpsInputs()[1], c = mm.getDpsInits()[0];
   auto ct = cast<MemRefType>(c.getType());
   int64_t rowsStatic = ct.getDimSize(0), colsStatic = ct.getDimSize(1);
-  if ((!ShapedType::isDynamic(rowsStatic) && rowsStatic > kMatmulRows) ||
+  if ((!ShapedType::isDynamic(rowsStatic) && rowsStatic > tileRows) ||
       (!ShapedType::isDynamic(colsStatic) && colsStatic > W))
     return failure();
   // The panel: the column offset of the right operand's tile.  (Read in
@@ -1787,7 +1788,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
         affine::makeComposedFoldedAffineApply(rewriter, loc, rewriter.getAffineDimExpr(0).floorDiv(W), {col0}));
   }
   bool dynRows = ShapedType::isDynamic(rowsStatic);
-  int64_t R = dynRows ? kMatmulRows : rowsStatic;
+  int64_t R = dynRows ? tileRows : rowsStatic;
   auto vt = VectorType::get({W}, f32);
   bool fullCols = colsStatic == W;
   int64_t depth = divisorAtMost(K, 8);
@@ -1808,7 +1809,7 @@ LogicalResult decomposePackedMatmulTile(RewriterBase &rewriter, linalg::MatmulOp
       Value kK = cIdx(K);
       shareBase = arith::DivUIOp::create(rewriter, loc, arith::MulIOp::create(rewriter, loc, r0, kK), m);
       Value next = arith::DivUIOp::create(
-          rewriter, loc, arith::MulIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, r0, cIdx(kMatmulRows)), kK),
+          rewriter, loc, arith::MulIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, r0, cIdx(tileRows)), kK),
           m);
       shareEnd = arith::MinSIOp::create(
           rewriter, loc, arith::MaxSIOp::create(rewriter, loc, arith::SubIOp::create(rewriter, loc, next, cIdx(1)), shareBase),
@@ -2792,7 +2793,8 @@ struct TileAndVectorizePass
       // A matmul with its right operand in panels: its own tiling and
       // micro-kernel.
       if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()); mm && usesMatmulKernel(mm)) {
-        tilePackedMatmul(rewriter, mm, fused, numEpilogueOpsFused, iterationWork(op) >= kMinParallelWork);
+        tilePackedMatmul(rewriter, mm, fused, numEpilogueOpsFused, iterationWork(op) >= kMinParallelWork,
+                         matmulRows);
         continue;
       }
       if (auto pc = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation()); pc && packedFilter(pc)) {
@@ -2983,7 +2985,7 @@ struct TileAndVectorizePass
           tilesToDecompose.push_back(mm);
       });
       for (linalg::MatmulOp mm : tilesToDecompose)
-        if (failed(decomposePackedMatmulTile(rewriter, mm))) {
+        if (failed(decomposePackedMatmulTile(rewriter, mm, matmulRows))) {
           mm->removeAttr(kiln::cpu::kPackedRhsAttr);
           mm->removeAttr(kDirectRhsAttr);
         }
