@@ -43,7 +43,7 @@ def CPUTileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "mlir::func::FuncO
   }];
   let options = [
     Option<"matmulRows", "matmul-rows", "int64_t", /*default=*/"8",
-           "rows per register tile of the packed matmul kernel (8 for AVX-512's 32 registers, 4 for AVX2's 16)">,
+           "rows per register tile of the packed matmul kernel (8 for AVX-512's 32 registers, 2 for AVX2's 16)">,
     Option<"int8Depthwise", "int8-depthwise", "bool", /*default=*/"false",
            "int8 depthwise convolutions on vpermb + vpdpbusd (AVX-512 VNNI and VBMI targets)">,
   ];
@@ -302,7 +302,7 @@ def CPUSparseMatmul : Pass<"kiln-cpu-sparse-matmul", "mlir::ModuleOp"> {
     nonzero becomes a kernel that does one multiply-add per nonzero weight
     (SparseMatmul.cpp):
       * the weights are compressed: per chunk of KC rows of K (AT's chunk
-        stays in L1: KC x R x 4 bytes = 32 KB) and column n, the nonzero
+        stays in L1: KC x R x 4 bytes = 16 KB) and column n, the nonzero
         values (f32) and their rows k (u16), and the start of every
         (chunk, column) list (i32): 6 bytes per nonzero instead of 4 per
         weight; the dense global and its panels are dropped;

@@ -4,15 +4,15 @@
 sparse kernel (kiln-cpu-sparse-matmul) takes, with an input and the
 float64 reference output, for test/Target/CPU/sparse-kernels.test:
 
-  x       [B, 40, 300] (B dynamic: M = 40 B rows, a partial last block of
-          64 rows for B = 3; K = 300: three chunks of 128 rows, the last
-          partial)
+  x       [B, 40, 300] (B dynamic: M = 40 B rows, a partial last block
+          for B = 3; K = 300: three chunks of 128 rows with AVX2's 32-row
+          blocks, five of 64 with AVX-512's 64-row blocks, the last partial)
   h1      relu(x W1 + b1), W1 [300, 96] with 80 % of its weights zero
           (unstructured, uniformly at random)
   h2      h1 W2 + b2 + x, W2 [96, 300] 2:4 (two of every four weights
           along K zero), the residual add fused
   y       tanh(h2 W3 + b3), W3 [300, 48] 85 % zero, with rows 128..255
-          (the whole second chunk) and column 5 all zero (empty lists)
+          (the whole second chunk with AVX2, two with AVX-512) and column 5 all zero (empty lists)
 
     make_sparse_linears.py OUT.onnx INPUT.npy REFERENCE.npy
 """
