@@ -129,7 +129,7 @@ static cl::opt<std::string> winograd(
 static cl::opt<std::string> sparseKernel(
     "sparse-kernel",
     cl::desc("MatMul/Gemm layers whose constant weights are mostly exact zeros (pruned in training, or "
-             "--sparsity) on the sparse x dense kernel: auto (default: at most half the weights nonzero, "
+             "--sparsity) on the sparse x dense kernel: auto (default: at most 60 % of the weights nonzero, "
              "AVX2 or AVX-512 targets, -O2 and up) or off (the dense kernel)"),
     cl::init("auto"), cl::value_desc("auto|off"), cl::cat(kilnCat));
 static cl::opt<bool> profile(

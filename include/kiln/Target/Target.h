@@ -45,7 +45,7 @@ struct TargetOptions {
   std::string winograd = "auto";
   /// Products with mostly-zero constant weights on the sparse kernel
   /// (kiln-compile --sparse-kernel): "auto" (AVX2/AVX-512 targets at -O2
-  /// and up, at most half the weights nonzero) or "off".
+  /// and up, at most 60 % of the weights nonzero) or "off".
   std::string sparseKernel = "auto";
   /// Time every ONNX node of the entry function (kiln-compile --profile).
   bool profile = false;

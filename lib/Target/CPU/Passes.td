@@ -320,7 +320,7 @@ def CPUSparseMatmul : Pass<"kiln-cpu-sparse-matmul", "mlir::ModuleOp"> {
   let options = [
     Option<"lanes", "lanes", "int64_t", /*default=*/"16",
            "f32 lanes per vector: 16 (AVX-512), 8 (AVX2); 0: off">,
-    Option<"maxDensity", "max-density", "double", /*default=*/"0.5",
+    Option<"maxDensity", "max-density", "double", /*default=*/"0.6",
            "the largest fraction of nonzero weights that takes the sparse kernel">,
     Option<"minRows", "min-rows", "int64_t", /*default=*/"16",
            "products with a static M below this keep the dense kernel">

@@ -7,7 +7,7 @@
 // RUN: not kiln-opt "--kiln-cpu-sparse-matmul=max-density=1.5" %s 2>&1 | FileCheck %s --check-prefix=BADDENSITY
 
 // @w [K=16, N=40] has 152 nonzeros (23.8 %, under the default max-density
-// 0.5) and an all-zero column 3.  The compressed copy: 152 values (f32) and
+// 0.6) and an all-zero column 3.  The compressed copy: 152 values (f32) and
 // rows (i16), and the start of each (chunk, column) list: one chunk of 64
 // rows (K = 16), 40 columns, 41 starts.  Per block of 64 rows (4 vectors of
 // 16; the block loop on the run's threads, M dynamic): the block transposed
