@@ -232,21 +232,8 @@ void rankChannels(Reader &r, bool calibrated) {
 /// Cholesky solve of M x = b for several right-hand sides (M n x n,
 /// symmetric positive definite after the ridge); false if it is not.
 bool choleskySolve(std::vector<double> M, int64_t n, std::vector<std::vector<double>> &rhs) {
-  for (int64_t j = 0; j < n; ++j) {
-    double d = M[j * n + j];
-    for (int64_t k = 0; k < j; ++k)
-      d -= M[j * n + k] * M[j * n + k];
-    if (!(d > 0))
-      return false;
-    d = std::sqrt(d);
-    M[j * n + j] = d;
-    for (int64_t i = j + 1; i < n; ++i) {
-      double s = M[i * n + j];
-      for (int64_t k = 0; k < j; ++k)
-        s -= M[i * n + k] * M[j * n + k];
-      M[i * n + j] = s / d;
-    }
-  }
+  if (!choleskyFactor(M, n))
+    return false;
   for (auto &b : rhs) {
     for (int64_t i = 0; i < n; ++i) {
       double s = b[i];
@@ -589,26 +576,11 @@ LogicalResult kiln::compile::pruneModule(ModuleOp module, const PruneOptions &op
   // Evaluation (and the budget): the dense model against candidates.
   double ratio = opts.ratio;
   std::vector<int64_t> densePred;
-  auto predictions = [&](ModuleOp m, StringRef name, std::vector<int64_t> &pred) -> LogicalResult {
-    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(m);
-    std::string path = libPath(name);
-    Model lib;
-    if (failed(compile(*clone, path, /*profile=*/false)) || failed(loadLib(path, lib)))
-      return failure();
-    return collectPredictions(lib.m, eval, "--eval-data", pred);
+  auto predictions = [&](ModuleOp m, StringRef name, std::vector<int64_t> &pred) {
+    return side.predictions(
+        m, name, [&](ModuleOp c, StringRef path) { return compile(c, path, /*profile=*/false); }, pred);
   };
-  auto score = [&](const std::vector<int64_t> &pred) {
-    size_t hit = 0, i = 0;
-    for (const kiln::data::Sample &s : eval.samples)
-      for (int64_t label : s.labels)
-        hit += i < pred.size() && pred[i++] == label;
-    if (!eval.labeled) {
-      hit = 0;
-      for (size_t k = 0; k < pred.size(); ++k)
-        hit += pred[k] == densePred[k];
-    }
-    return pred.empty() ? 0.0 : 100.0 * double(hit) / double(pred.size());
-  };
+  auto score = [&](const std::vector<int64_t> &pred) { return scorePredictions(eval, pred, densePred); };
   Eval denseEval, prunedEval;
   llvm::raw_ostream &os = llvm::errs();
   std::string metric;

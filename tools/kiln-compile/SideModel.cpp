@@ -22,6 +22,8 @@
 
 #include <algorithm>
 
+#include <cmath>
+
 using namespace mlir;
 using namespace kiln::compile;
 
@@ -230,4 +232,49 @@ std::pair<std::string, std::string> kiln::compile::layerNameAndType(Operation *l
   Attribute t = table && !name.empty() ? table.get(name) : Attribute();
   std::string type = t && isa<StringAttr>(t) ? cast<StringAttr>(t).str() : isa<kiln::nn::ConvOp>(layer) ? "Conv" : "MatMul";
   return {name.empty() ? "(unnamed)" : name, type};
+}
+
+LogicalResult SideSession::predictions(ModuleOp module, StringRef name,
+                                       function_ref<LogicalResult(ModuleOp, StringRef)> compile,
+                                       std::vector<int64_t> &pred) const {
+  OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
+  std::string path = libPath(name);
+  Model lib;
+  if (failed(compile(*clone, path)) || failed(load(path, lib)))
+    return failure();
+  return collectPredictions(lib.m, eval, "--eval-data", pred);
+}
+
+double kiln::compile::scorePredictions(const kiln::data::Dataset &eval, const std::vector<int64_t> &pred,
+                                       const std::vector<int64_t> &reference) {
+  size_t hit = 0, i = 0;
+  if (eval.labeled) {
+    for (const kiln::data::Sample &s : eval.samples)
+      for (int64_t label : s.labels)
+        hit += i < pred.size() && pred[i++] == label;
+  } else {
+    for (size_t k = 0; k < pred.size() && k < reference.size(); ++k)
+      hit += pred[k] == reference[k];
+  }
+  return pred.empty() ? 0.0 : 100.0 * double(hit) / double(pred.size());
+}
+
+bool kiln::compile::choleskyFactor(std::vector<double> &m, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double *rj = &m[j * n];
+    double d = rj[j];
+    for (int64_t k = 0; k < j; ++k)
+      d -= rj[k] * rj[k];
+    if (!(d > 0))
+      return false;
+    rj[j] = std::sqrt(d);
+    for (int64_t i = j + 1; i < n; ++i) {
+      double *ri = &m[i * n];
+      double s = ri[j];
+      for (int64_t k = 0; k < j; ++k)
+        s -= ri[k] * rj[k];
+      ri[j] = s / rj[j];
+    }
+  }
+  return true;
 }

@@ -50,7 +50,23 @@ struct SideSession {
   std::string libPath(llvm::StringRef name) const;
   /// Loads a side library; reports and fails if it cannot.
   mlir::LogicalResult load(llvm::StringRef path, Model &m) const;
+  /// The top-1 predictions of `module` on the eval set: a clone compiled
+  /// (`compile`: the caller's CompileFn) to `name` in the folder and run.
+  mlir::LogicalResult predictions(mlir::ModuleOp module, llvm::StringRef name,
+                                  llvm::function_ref<mlir::LogicalResult(mlir::ModuleOp, llvm::StringRef)> compile,
+                                  std::vector<int64_t> &pred) const;
 };
+
+/// The percentage of `pred` that is right on `eval`: top-1 against its
+/// labels, or, without labels, agreement with `reference` (the dense
+/// model's predictions).
+double scorePredictions(const kiln::data::Dataset &eval, const std::vector<int64_t> &pred,
+                        const std::vector<int64_t> &reference);
+
+/// Lower Cholesky factor L (M = L L') of the n x n symmetric matrix `m`, in
+/// place in its lower triangle (the upper one is left as it was); false if
+/// `m` is not positive definite.
+bool choleskyFactor(std::vector<double> &m, int64_t n);
 
 /// The entry function of an nn-stage module.
 mlir::func::FuncOp entryOf(mlir::ModuleOp module);

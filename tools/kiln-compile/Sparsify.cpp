@@ -118,28 +118,6 @@ void sparsify(Layer &l, const SparsityOptions &o) {
     l.w[idx[i]] = 0.f;
 }
 
-/// Lower Cholesky factor of the n x n matrix `a` in place (the upper
-/// triangle is left as it was); false if it is not positive definite.
-bool cholesky(std::vector<double> &a, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) {
-    double *rj = &a[j * n];
-    double d = rj[j];
-    for (int64_t k = 0; k < j; ++k)
-      d -= rj[k] * rj[k];
-    if (!(d > 0))
-      return false;
-    rj[j] = std::sqrt(d);
-    for (int64_t i = j + 1; i < n; ++i) {
-      double *ri = &a[i * n];
-      double s = ri[j];
-      for (int64_t k = 0; k < j; ++k)
-        s -= ri[k] * rj[k];
-      ri[j] = s / rj[j];
-    }
-  }
-  return true;
-}
-
 /// Second-order pruning with reconstruction (SparseGPT, Frantar and
 /// Alistarh 2023, the OBS update done column by column): with H = X'X of
 /// the layer's calibration inputs (dampened by 1 % of its mean diagonal)
@@ -178,7 +156,7 @@ bool sparseGPT(Layer &l, const SparsityOptions &o) {
     H[i * K + i] += 0.01 * mean;
   }
   // H = L L'; Y = L^-1 (lower); H^-1 = Y'Y; its lower Cholesky factor is U'.
-  if (!cholesky(H, K))
+  if (!choleskyFactor(H, K))
     return false;
   std::vector<double> Y(size_t(K * K), 0.0);
   for (int64_t i = 0; i < K; ++i) {
@@ -205,7 +183,7 @@ bool sparseGPT(Layer &l, const SparsityOptions &o) {
   for (int64_t i = 0; i < K; ++i)
     for (int64_t j = i + 1; j < K; ++j)
       Hinv[i * K + j] = Hinv[j * K + i];
-  if (!cholesky(Hinv, K))
+  if (!choleskyFactor(Hinv, K))
     return false;
   // U[i][j] (j >= i) = Hinv's factor at (j, i): copied into the upper triangle.
   std::vector<double> U(size_t(K * K), 0.0);
@@ -378,13 +356,9 @@ LogicalResult kiln::compile::sparsifyModule(ModuleOp module, const SparsityOptio
 
   // Evaluation: the dense model's predictions before the rewrite.
   std::vector<int64_t> densePred, sparsePred;
-  auto predictions = [&](StringRef name, std::vector<int64_t> &pred) -> LogicalResult {
-    OwningOpRef<ModuleOp> clone = cloneWithOwnWeights(module);
-    std::string path = side.libPath(name);
-    Model lib;
-    if (failed(compile(*clone, path, /*profile=*/false)) || failed(side.load(path, lib)))
-      return failure();
-    return collectPredictions(lib.m, side.eval, "--eval-data", pred);
+  auto predictions = [&](StringRef name, std::vector<int64_t> &pred) {
+    return side.predictions(
+        module, name, [&](ModuleOp c, StringRef path) { return compile(c, path, /*profile=*/false); }, pred);
   };
   bool evaluated = !side.eval.samples.empty();
   if (evaluated) {
@@ -433,22 +407,9 @@ LogicalResult kiln::compile::sparsifyModule(ModuleOp module, const SparsityOptio
     phases.begin("sparsity: evaluation");
     if (failed(predictions("sparse.so", sparsePred)))
       return failure();
-    size_t hit0 = 0, hit1 = 0, i = 0;
-    if (side.eval.labeled) {
-      for (const kiln::data::Sample &s : side.eval.samples)
-        for (int64_t label : s.labels) {
-          hit0 += i < densePred.size() && densePred[i] == label;
-          hit1 += i < sparsePred.size() && sparsePred[i] == label;
-          ++i;
-        }
-    } else {
-      hit0 = densePred.size();
-      for (size_t k = 0; k < sparsePred.size() && k < densePred.size(); ++k)
-        hit1 += sparsePred[k] == densePred[k];
-    }
     metric = side.eval.labeled ? "top-1" : "agreement with the dense model";
-    denseMetric = densePred.empty() ? 0 : 100.0 * double(hit0) / double(densePred.size());
-    sparseMetric = densePred.empty() ? 0 : 100.0 * double(hit1) / double(densePred.size());
+    denseMetric = scorePredictions(side.eval, densePred, densePred);
+    sparseMetric = scorePredictions(side.eval, sparsePred, densePred);
     os << kTool << ": --eval-data: " << densePred.size() << " examples; " << metric << ": dense "
        << fmt(denseMetric, 2) << " %, sparse " << fmt(sparseMetric, 2) << " % (loss "
        << fmt(denseMetric - sparseMetric, 2) << " points)\n";

@@ -68,16 +68,15 @@ struct SparseEmitter {
   VectorType f32s() { return VectorType::get({L}, b.getF32Type()); }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value forLoopResult(Value lo, Value hi, int64_t step, ValueRange inits,
-                      function_ref<SmallVector<Value>(Value, ValueRange)> body, SmallVector<Value> &results) {
+  /// An scf.for over [lo, hi) carrying `inits`; `body(iv, carried)` returns
+  /// the values yielded.  Returns the loop's results.
+  SmallVector<Value> carriedLoop(Value lo, Value hi, int64_t step, ValueRange inits,
+                                 function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     auto l = scf::ForOp::create(b, loc, lo, hi, idx(step), inits);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(l.getBody());
-      scf::YieldOp::create(b, loc, body(l.getInductionVar(), l.getRegionIterArgs()));
-    }
-    results.assign(l.getResults().begin(), l.getResults().end());
-    return Value();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(l.getBody());
+    scf::YieldOp::create(b, loc, body(l.getInductionVar(), l.getRegionIterArgs()));
+    return SmallVector<Value>(l.getResults());
   }
   scf::ForOp forLoop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body) {
     return kiln::cpu::buildForLoop(b, loc, lo, hi, step, body);
@@ -139,19 +138,17 @@ struct SparseEmitter {
           };
           Value count = arith::SubIOp::create(b, loc, j1, j0);
           Value pairsEnd = add(j0, arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, count, idx(2)), idx(2)));
-          SmallVector<Value> res;
-          forLoopResult(j0, pairsEnd, 2, accs, [&](Value j, ValueRange it) {
+          SmallVector<Value> res = carriedLoop(j0, pairsEnd, 2, accs, [&](Value j, ValueRange it) {
             SmallVector<Value> acc(it.begin(), it.end());
             step(j, MutableArrayRef<Value>(acc).take_front(V));
             step(add(j, idx(1)), MutableArrayRef<Value>(acc).drop_front(V));
             return acc;
-          }, res);
-          SmallVector<Value> fin;
-          forLoopResult(pairsEnd, j1, 1, res, [&](Value j, ValueRange it) {
+          });
+          SmallVector<Value> fin = carriedLoop(pairsEnd, j1, 1, res, [&](Value j, ValueRange it) {
             SmallVector<Value> acc(it.begin(), it.end());
             step(j, MutableArrayRef<Value>(acc).take_front(V));
             return acc;
-          }, fin);
+          });
           for (int64_t v = 0; v < V; ++v)
             vector::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, fin[v], fin[V + v]), ct,
                                     ValueRange{n, idx(v * L)});
