@@ -1,5 +1,6 @@
 // RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights %s | FileCheck %s
 // RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights --kiln-cpu-tile-and-vectorize --canonicalize %s | FileCheck %s --check-prefix=TILE
+// RUN: kiln-opt --split-input-file --kiln-cpu-pack-weights "--kiln-cpu-tile-and-vectorize=matmul-rows=2" --canonicalize %s | FileCheck %s --check-prefix=ROWS2
 
 // A Linear layer's weights [K=4, N=40] get a copy in column panels
 // [2][4][32] (the second panel holds columns 32..39 and zeros); two matmuls
@@ -48,6 +49,15 @@
 // TILE-LABEL: func.func @static_rows
 // TILE-NOT: linalg.matmul
 // TILE: return
+// matmul-rows=2 (the AVX2 targets' tile: 2 rows x 32 columns, 8
+// accumulators of 4 ymm registers): each full tile of @linear updates two
+// row accumulators per k (4 k: 8 FMAs) and writes two rows; no 8-row tile.
+// ROWS2-LABEL: func.func @linear
+// ROWS2-COUNT-8: vector.fma {{.*}} : vector<32xf32>
+// ROWS2: vector.transfer_write {{.*}}[%c0, %c0] {in_bounds = [true]} : vector<32xf32>, memref<2x32xf32
+// ROWS2-NEXT: vector.transfer_write {{.*}}[%c1, %c0] {in_bounds = [true]} : vector<32xf32>, memref<2x32xf32
+// ROWS2-NOT: memref<8x32xf32
+// ROWS2-LABEL: func.func @static_rows
 memref.global "private" constant @w : memref<4x40xf32> = dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0], [3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]>
 func.func @linear(%x: memref<?x4xf32>, %y: memref<?x40xf32>) {
   %w = memref.get_global @w : memref<4x40xf32>
