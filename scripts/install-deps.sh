@@ -7,7 +7,7 @@ PKGS="cmake ninja-build ccache
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22 libomp-22-dev
   libclang-rt-22-dev libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev libgtest-dev zlib1g-dev valgrind
   python3-torch python3-torchvision python3-onnx python3-numpy dataset-fashion-mnist time python3-matplotlib
-  pkgconf"
+  pkgconf gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -72,6 +72,11 @@ except (OSError, ValueError):
 if _l2 > 0:
     config.available_features.add("host-l2")
     config.substitutions.append(("%host_l2_bytes", str(_l2)))
+# The C target on a Cortex-M under QEMU (scripts/run-cortex-m.sh).
+if shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"):
+    config.available_features.add("cortex-m")
+if shutil.which("gcc"):
+    config.available_features.add("gcc")
 # The importer fuzzer is built where clang's libFuzzer runtime exists.
 if os.path.exists(os.path.join(config.kiln_tools_dir, "kiln-import-fuzzer")):
     config.available_features.add("fuzzer")

@@ -215,6 +215,11 @@ bool kiln::compile::isBinary(Emit emit) { return emit == Emit::Obj || emit == Em
 
 bool kiln::compile::checkOutputPath(StringRef path, Emit emit) {
   if (path == "-") {
+    if (emit == Emit::C) {
+      printError("--emit=c cannot write to stdout: the C file comes with a header written "
+                 "next to it; give a file (-o model.c)");
+      return false;
+    }
     if (emit == Emit::Lib) {
       printError("--emit=lib cannot write to stdout: a library comes with a C header "
                  "written next to it; give a file (-o libmodel.so, or -o libmodel.a for a "
@@ -248,7 +253,12 @@ bool kiln::compile::checkOutputPath(StringRef path, Emit emit) {
     printError("-o " + path + ": permission denied");
     return false;
   }
-  if (emit == Emit::Lib) {
+  if (emit == Emit::Lib || emit == Emit::C) {
+    if (emit == Emit::C && sys::path::extension(path) == ".h") {
+      printError("-o " + path + ": the C file's header is written next to it with the "
+                 "extension .h; give a .c file");
+      return false;
+    }
     SmallString<256> header(path);
     sys::path::replace_extension(header, ".h");
     if (sys::fs::is_directory(header)) {

@@ -27,7 +27,7 @@ constexpr const char *kTool = "kiln-compile";
 void printError(const llvm::Twine &message);
 
 /// The stages kiln-compile can stop after (--emit), in pipeline order.
-enum class Emit { ONNX, NN, QDQONNX, Linalg, MLIR, LLVM, Asm, Obj, Lib };
+enum class Emit { ONNX, NN, QDQONNX, Linalg, MLIR, LLVM, Asm, Obj, Lib, C };
 
 /// --emit=<kind>: an unknown kind is an error that lists the valid ones.
 class EmitParser : public llvm::cl::parser<Emit> {

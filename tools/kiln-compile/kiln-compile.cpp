@@ -97,13 +97,15 @@ static cl::opt<Emit, false, EmitParser> emit(
                           "the input ONNX model with --quantize's int8 layers as QuantizeLinear / "
                           "DequantizeLinear nodes (for ONNX Runtime)"),
                clEnumValN(Emit::Linalg, "linalg", "MLIR on linalg/tensor, before code generation"),
-               clEnumValN(Emit::MLIR, "mlir", "MLIR in the LLVM dialect (fully lowered)"),
+               clEnumValN(Emit::MLIR, "mlir", "MLIR fully lowered (the LLVM dialect; emitc for --target=c)"),
                clEnumValN(Emit::LLVM, "llvm", "LLVM IR (.ll)"),
                clEnumValN(Emit::Asm, "asm", "target assembly (.s)"),
                clEnumValN(Emit::Obj, "obj", "object file (.o)"),
                clEnumValN(Emit::Lib, "lib",
                           "library: shared (.so, default) or static (.a) by the output's "
-                          "extension, plus a C header")),
+                          "extension, plus a C header"),
+               clEnumValN(Emit::C, "c",
+                          "C99 source (.c) plus its header (--target=c; the default there)")),
     cl::cat(kilnCat));
 static cl::opt<std::string> qdqBias(
     "qdq-bias",
@@ -327,6 +329,7 @@ std::string defaultOutput() {
   case Emit::Asm: return (stem + ".s").str();
   case Emit::Obj: return (stem + ".o").str();
   case Emit::Lib: return ("lib" + stem + ".so").str();
+  case Emit::C: return (stem + ".c").str();
   }
   return "-";
 }
@@ -472,7 +475,7 @@ void reportOutput(const PhaseReport &phases, StringRef output) {
     return llvm::sys::fs::file_size(path, size) ? std::string("?") : std::to_string(size);
   };
   std::string msg = ("wrote " + output + " (" + sizeOf(output) + " bytes)").str();
-  if (emit == Emit::Lib) {
+  if (emit == Emit::Lib || emit == Emit::C) {
     SmallString<256> header(output);
     llvm::sys::path::replace_extension(header, ".h");
     msg += (" and " + header + " (" + sizeOf(header) + " bytes)").str();
@@ -523,6 +526,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   unsigned level = optLevel - '0';
+  // The C target writes C source unless another stage is asked for.
+  if (target == "c" && !emit.getNumOccurrences())
+    emit.setValue(Emit::C);
   std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
   kiln::ImportOptions iopts;
   if (!checkOptions(output, iopts.limits, iopts.inputShapes))
@@ -638,10 +644,12 @@ int main(int argc, char **argv) {
   topts.modelName =
       modelName.getNumOccurrences() ? modelName.getValue() : kiln::defaultModelName(output);
   std::optional<kiln::ArtifactKind> kind;
-  if (emit == Emit::LLVM || emit == Emit::Asm || emit == Emit::Obj || emit == Emit::Lib)
+  if (emit == Emit::LLVM || emit == Emit::Asm || emit == Emit::Obj || emit == Emit::Lib ||
+      emit == Emit::C)
     kind = emit == Emit::LLVM  ? kiln::ArtifactKind::LLVMIR
            : emit == Emit::Asm ? kiln::ArtifactKind::Assembly
            : emit == Emit::Obj ? kiln::ArtifactKind::Object
+           : emit == Emit::C   ? kiln::ArtifactKind::CSource
                                : kiln::libraryKindFor(output);
   // The target's options are checked before any work, when code will be
   // generated (an MLIR stage before that needs no target).
@@ -906,7 +914,8 @@ int main(int argc, char **argv) {
 
   if (stage <= Stage::Linalg) {
     std::string pipelineName = ("kiln-" + tgt->getName() + "-lowering").str();
-    if (failed(runPM("lowering to LLVM dialect", pipelineName,
+    std::string phase = ("lowering to " + tgt->getLoweredForm()).str();
+    if (failed(runPM(phase, pipelineName,
                      [&](OpPassManager &pm) { tgt->buildLoweringPipeline(pm, topts); })))
       return 1;
   }

@@ -25,7 +25,7 @@
 namespace kiln {
 
 /// What Target::writeArtifact produces.
-enum class ArtifactKind { LLVMIR, Assembly, Object, StaticLib, SharedLib };
+enum class ArtifactKind { LLVMIR, Assembly, Object, StaticLib, SharedLib, CSource };
 
 /// Options of every target (kiln-compile's --mtriple, --mcpu, --mattr, -O,
 /// --profile and --name).
@@ -89,6 +89,10 @@ public:
   /// tool prefix ("unknown CPU 'foo' for target x86_64-pc-linux-gnu").
   virtual llvm::Error validateOptions(TargetOptions &opts,
                                       std::optional<ArtifactKind> kind) const = 0;
+
+  /// What buildLoweringPipeline() lowers to, for kiln-compile -v ("LLVM
+  /// dialect", "emitc").
+  virtual llvm::StringRef getLoweredForm() const { return "LLVM dialect"; }
 
   /// Adds the passes that lower the linalg-on-tensors module to what
   /// writeArtifact() expects.

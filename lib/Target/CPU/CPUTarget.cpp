@@ -57,6 +57,9 @@ public:
 
   llvm::Error validateOptions(kiln::TargetOptions &opts,
                               std::optional<kiln::ArtifactKind> kind) const override {
+    if (kind == kiln::ArtifactKind::CSource)
+      return llvm::createStringError("--emit=c writes C source, which the c target does "
+                                     "(--target=c); the cpu target writes libraries and objects");
     kiln::cpu::initializeLLVMTargets();
     std::string given = opts.triple;
     llvm::Triple triple(given.empty() ? llvm::sys::getDefaultTargetTriple()

@@ -22,18 +22,14 @@ std::string kiln::prefixedABISymbol(StringRef modelName) {
   return prefixedSymbol(modelName, kABISymbol);
 }
 
-namespace {
-
-std::string upper(StringRef s) {
+std::string kiln::macroPrefix(StringRef s) {
   std::string out;
   for (char c : s)
     out.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
   return out;
 }
 
-/// The C type and kiln_dtype enumerator of an ONNX dtype, for the typed
-/// entry point; {"", ""} if it has none.
-std::pair<StringRef, StringRef> cTypeOf(int32_t dtype) {
+std::pair<StringRef, StringRef> kiln::cTypeOf(int32_t dtype) {
   switch (dtype) {
   case 1: return {"float", "KILN_DTYPE_FLOAT"};
   case 2: return {"uint8_t", "KILN_DTYPE_UINT8"};
@@ -52,8 +48,6 @@ std::pair<StringRef, StringRef> cTypeOf(int32_t dtype) {
   return {"", ""};
 }
 
-} // namespace
-
 bool kiln::isCKeyword(StringRef s) {
   static const char *const kKeywords[] = {
       "auto", "bool", "break", "case", "char", "const", "continue", "default", "do", "double",
@@ -68,11 +62,7 @@ bool kiln::isCKeyword(StringRef s) {
   return llvm::is_contained(kKeywords, s);
 }
 
-namespace {
-
-/// Field names of the typed entry point's structs: each tensor name made a C
-/// identifier, unique within its struct.
-SmallVector<std::string> fieldNames(ArrayRef<ABITensor> ts, StringRef dflt) {
+SmallVector<std::string> kiln::cFieldNames(ArrayRef<ABITensor> ts, StringRef dflt) {
   SmallVector<std::string> out;
   llvm::StringSet<> used;
   for (auto [i, t] : llvm::enumerate(ts)) {
@@ -99,6 +89,8 @@ SmallVector<std::string> fieldNames(ArrayRef<ABITensor> ts, StringRef dflt) {
   return out;
 }
 
+namespace {
+
 int64_t numElements(const ABITensor &t) {
   int64_t n = 1;
   for (int64_t d : t.dims)
@@ -111,7 +103,7 @@ int64_t numElements(const ABITensor &t) {
 void kiln::writeModelHeader(llvm::raw_ostream &os, StringRef libPath, const ModelABI &abi,
                             const HeaderOptions &opts) {
   StringRef name = opts.modelName;
-  std::string P = upper(name);
+  std::string P = macroPrefix(name);
   std::string abiSym = prefixedABISymbol(name);
   std::string profSym = prefixedSymbol(name, opts.profileSymbol);
   std::string guard = "KILN_MODEL_" + P + "_H";
@@ -200,8 +192,8 @@ void kiln::writeModelHeader(llvm::raw_ostream &os, StringRef libPath, const Mode
   os << "\n";
 
   if (typed) {
-    SmallVector<std::string> inNames = fieldNames(abi.inputs, "input_");
-    SmallVector<std::string> outNames = fieldNames(abi.outputs, "output_");
+    SmallVector<std::string> inNames = cFieldNames(abi.inputs, "input_");
+    SmallVector<std::string> outNames = cFieldNames(abi.outputs, "output_");
     os << "/* Typed entry point: " << name << "_run(&inputs, &outputs) runs the model on dense\n"
        << " * row-major buffers of the shapes above (no dtype or shape bookkeeping).  An\n"
        << " * output field that is NULL receives a buffer that the runtime allocates (release\n"

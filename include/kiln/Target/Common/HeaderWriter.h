@@ -30,6 +30,18 @@ std::string prefixedABISymbol(llvm::StringRef modelName);
 /// `<name>_<symbol>` for another exported symbol (the profile descriptor).
 std::string prefixedSymbol(llvm::StringRef modelName, llvm::StringRef symbol);
 
+/// The model name as a macro prefix: upper case, '_' for other characters.
+std::string macroPrefix(llvm::StringRef modelName);
+
+/// The C type and kiln_dtype enumerator of an ONNX dtype (float,
+/// KILN_DTYPE_FLOAT); {"", ""} if it has none.
+std::pair<llvm::StringRef, llvm::StringRef> cTypeOf(int32_t dtype);
+
+/// The tensors' names made C identifiers (other characters as '_', no
+/// leading digit, no keyword), unique within the list; `dflt` + index for
+/// a name with nothing left.
+llvm::SmallVector<std::string> cFieldNames(llvm::ArrayRef<ABITensor> ts, llvm::StringRef dflt);
+
 /// Whether `s` is a C keyword (or a C++ one that a C header must avoid).
 bool isCKeyword(llvm::StringRef s);
 

@@ -1,0 +1,187 @@
+//===- CArtifact.cpp - <stem>.c and <stem>.h of the C target --------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// The emitc module (kiln-c-lower-to-emitc) printed by MLIR's C/C++ emitter
+// (mlir::emitc::translateToCpp), between the includes it needs and the one
+// exported function, `void <name>_run(inputs..., outputs..., void *arena)`.
+// The header has the signature, the tensors' shapes and the arena's size as
+// macros (docs/targets.md, "The C target").
+//
+//===----------------------------------------------------------------------===//
+
+#include "CPasses.h"
+
+#include "kiln/Target/Common/HeaderWriter.h"
+#include "kiln/Target/Common/MemoryPlan.h"
+#include "kiln/Target/Common/ModelABI.h"
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Target/Cpp/CppEmitter.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+
+namespace {
+
+int64_t numElements(const kiln::ABITensor &t) {
+  int64_t n = 1;
+  for (int64_t d : t.dims)
+    n *= d;
+  return n;
+}
+
+std::string dimsString(const kiln::ABITensor &t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(t.dims, os);
+  return s;
+}
+
+/// Bytes of the module's constant arrays (what goes to flash).
+int64_t weightBytes(ModuleOp m) {
+  int64_t bytes = 0;
+  for (auto g : m.getOps<emitc::GlobalOp>())
+    if (auto a = dyn_cast<emitc::ArrayType>(g.getType())) {
+      Type e = a.getElementType();
+      int64_t eb = e.isIntOrFloat() ? std::max<int64_t>(e.getIntOrFloatBitWidth() / 8, 1) : 8;
+      bytes += a.getNumElements() * eb;
+    }
+  return bytes;
+}
+
+LogicalResult writeFile(StringRef path, llvm::function_ref<void(raw_ostream &)> body,
+                        Operation *anchor) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return anchor->emitError() << "cannot write " << path << ": " << ec.message();
+  body(out.os());
+  out.os().flush();
+  if (out.os().has_error())
+    return anchor->emitError() << "cannot write " << path;
+  out.keep();
+  return success();
+}
+
+} // namespace
+
+LogicalResult kiln::c::writeCSource(ModuleOp module, const kiln::TargetOptions &opts,
+                                    StringRef outputPath) {
+  FailureOr<kiln::ModelABI> abi = kiln::ModelABI::fromModule(module);
+  if (failed(abi))
+    return failure();
+  std::optional<kiln::ArenaInfo> arena = kiln::ArenaInfo::fromModule(module);
+  auto graph = module.lookupSymbol<emitc::FuncOp>(kGraphFunction);
+  if (!graph)
+    return module.emitError("the C target's graph function '") << kGraphFunction << "' is missing";
+  size_t nIn = abi->inputs.size(), nOut = abi->outputs.size();
+  size_t nArgs = graph.getNumArguments();
+  bool hasArena = nArgs == nIn + nOut + 1;
+  if (!hasArena && nArgs != nIn + nOut)
+    return graph.emitError() << "the graph function has " << nArgs << " arguments, expected "
+                             << nIn << " inputs, " << nOut << " outputs and the arena";
+  int64_t arenaBytes = arena && arena->planned > 0 ? arena->bytes : 0;
+  int64_t lowerBound = arena && arena->planned > 0 ? arena->lowerBound : 0;
+  if (arenaBytes < 0)
+    return module.emitError("the C target needs an arena of static size");
+
+  // The body first: a translation error writes nothing.
+  std::string code;
+  {
+    llvm::raw_string_ostream os(code);
+    if (failed(emitc::translateToCpp(module, os, /*declareVariablesAtTop=*/false)))
+      return failure();
+  }
+
+  StringRef name = opts.modelName;
+  std::string P = kiln::macroPrefix(name);
+  SmallString<256> headerPath(outputPath);
+  llvm::sys::path::replace_extension(headerPath, ".h");
+  std::string headerFile = llvm::sys::path::filename(headerPath).str();
+  std::string graphName;
+  if (auto g = module->getAttrOfType<StringAttr>("kiln.model_name"))
+    graphName = g.getValue().str();
+
+  SmallVector<kiln::ABITensor> all(abi->inputs.begin(), abi->inputs.end());
+  all.append(abi->outputs.begin(), abi->outputs.end());
+  SmallVector<std::string> params = kiln::cFieldNames(all, "tensor_");
+  for (std::string &p : params)
+    if (p == "arena")
+      p = "arena_";
+  for (const kiln::ABITensor &t : all)
+    if (kiln::cTypeOf(t.dtype).first.empty() || t.dtype == 10 || t.dtype == 16)
+      return module.emitError() << "tensor '" << t.name
+                                << "': its element type has no C99 form (the C target)";
+  std::string signature;
+  {
+    llvm::raw_string_ostream os(signature);
+    os << "void " << name << "_run(";
+    for (auto [i, t] : llvm::enumerate(all))
+      os << (i < nIn ? "const " : "") << kiln::cTypeOf(t.dtype).first << " *" << params[i] << ", ";
+    os << "void *arena)";
+  }
+  int64_t weights = weightBytes(module);
+
+  if (failed(writeFile(headerPath, [&](raw_ostream &os) {
+        std::string guard = "KILN_C_MODEL_" + P + "_H";
+        os << "/* Generated by kiln-compile --target=c for model '" << graphName << "' (C name '"
+           << name << "').\n"
+           << " * Compile " << llvm::sys::path::filename(outputPath)
+           << " with any C99 compiler (it needs <math.h>: link -lm) and call\n"
+           << " * " << name << "_run() below.  No heap, no I/O, no global state: the weights are\n"
+           << " * const arrays, the intermediate tensors live in the arena the caller passes. */\n"
+           << "#ifndef " << guard << "\n#define " << guard << "\n\n"
+           << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+        auto define = [&](const std::string &suffix, const std::string &value) {
+          os << "#define " << P << "_" << suffix << " " << value << "\n";
+        };
+        auto tensors = [&](ArrayRef<kiln::ABITensor> ts, StringRef kind) {
+          define(("NUM_" + kind).str(), std::to_string(ts.size()));
+          for (auto [i, t] : llvm::enumerate(ts)) {
+            std::string pre = (kind + "_" + Twine(i) + "_").str();
+            os << "/* " << kind.lower() << " " << i << ": \"" << t.name << "\" "
+               << kiln::cTypeOf(t.dtype).first << " [" << dimsString(t) << "] */\n";
+            define(pre + "NAME", "\"" + t.name + "\"");
+            define(pre + "SIZE", std::to_string(numElements(t)));
+          }
+          os << "\n";
+        };
+        tensors(abi->inputs, "INPUTS");
+        tensors(abi->outputs, "OUTPUTS");
+        os << "/* The arena: bytes of the intermediate tensors, placed by lifetime (at least\n"
+           << " * the lower bound: the most bytes live at one time).  Its start must be aligned\n"
+           << " * to " << P << "_ARENA_ALIGNMENT bytes, e.g.\n"
+           << " *   static uint64_t arena[(" << P << "_ARENA_BYTES + 7) / 8]; */\n";
+        define("ARENA_BYTES", std::to_string(arenaBytes));
+        define("ARENA_LOWER_BOUND", std::to_string(lowerBound));
+        define("ARENA_ALIGNMENT", "8");
+        os << "/* Bytes of the constant weights (read-only data: flash on a microcontroller). */\n";
+        define("WEIGHT_BYTES", std::to_string(weights));
+        os << "\n/* Runs the model: inputs and outputs are dense row-major arrays of the sizes\n"
+           << " * above; `arena` has " << P << "_ARENA_BYTES bytes (NULL if 0).  Reentrant: two\n"
+           << " * runs at the same time need two arenas. */\n"
+           << signature << ";\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+      }, module)))
+    return failure();
+
+  return writeFile(outputPath, [&](raw_ostream &os) {
+    os << "/* Generated by kiln-compile --target=c for model '" << graphName
+       << "'; see " << headerFile << ". */\n"
+       << "#include \"" << headerFile << "\"\n\n"
+       << "#include <math.h>\n#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+       << code << "\n"
+       << signature << " {\n  " << kGraphFunction << "(";
+    for (size_t i = 0; i < nIn + nOut; ++i)
+      os << (i < nIn ? "(void *)" : "") << params[i] << (i + 1 < nArgs ? ", " : "");
+    if (hasArena)
+      os << "arena";
+    os << ");\n";
+    if (!hasArena)
+      os << "  (void)arena;\n";
+    os << "}\n";
+  }, module);
+}

@@ -1,0 +1,137 @@
+//===- CTarget.cpp - the embedded C target: options and pipeline ----------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// --target=c writes portable C99 (no heap, no stdio, no mutable globals):
+// the weights as const arrays, every intermediate tensor in one arena that
+// the caller passes in, its size a constant of the generated header
+// (docs/targets.md, "The C target").  The code is scalar loops; the
+// pipeline shares the tensor-level passes and the memory planner with the
+// CPU target and ends in MLIR's emitc dialect, which MLIR's C/C++ emitter
+// prints (CArtifact.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CPasses.h"
+
+#include "../CPU/CPUPasses.h"
+#include "kiln/Target/Common/MemoryPlan.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/EmitC/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void kiln::c::buildCLoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
+  using namespace kiln::cpu;
+  pm.addPass(createCPUPrepareEntry());
+  pm.addPass(createCCheckModel());
+  pm.addPass(createCPUFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::OneShotBufferizePassOptions bo;
+  bo.bufferizeFunctionBoundaries = true;
+  bo.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  bo.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  bo.allowReturnAllocsFromLoops = true;
+  pm.addNestedPass<func::FuncOp>(createCPUForallInPlace());
+  pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  pm.addPass(createCanonicalizerPass());
+  // One thread: scf.forall as plain loops.
+  CPUForallToForOptions fo;
+  fo.mark = false;
+  pm.addNestedPass<func::FuncOp>(createCPUForallToFor(fo));
+  bufferization::BufferDeallocationPipelineOptions dopts;
+  bufferization::buildBufferDeallocationPipeline(pm, dopts);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // The results are written where the caller says: each a fresh buffer
+  // first, then that buffer replaced by an output argument.
+  pm.addNestedPass<func::FuncOp>(createCPUFreshEntryResults());
+  bufferization::BufferResultsToOutParamsPassOptions ro;
+  ro.hoistStaticAllocs = true;
+  ro.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(ro));
+  // Every other buffer in the arena (lib/Target/Common).
+  pm.addPass(kiln::createPlanMemoryPass());
+  // Loops.
+  pm.addNestedPass<func::FuncOp>(createCPUStridedCopyToLinalg());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // maximumf/minimumf, ceil/floor divisions, ... as compares and selects.
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCLowerToEmitC());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(emitc::createFormExpressionsPass());
+}
+
+namespace {
+struct CLoweringPipelineOptions : PassPipelineOptions<CLoweringPipelineOptions> {};
+
+class CTarget final : public kiln::Target {
+public:
+  StringRef getName() const override { return "c"; }
+  StringRef getDescription() const override {
+    return "portable C99 for microcontrollers: no heap, weights in const arrays, one static "
+           "arena (--emit=c)";
+  }
+
+  llvm::Error validateOptions(kiln::TargetOptions &opts,
+                              std::optional<kiln::ArtifactKind> kind) const override {
+    if (kind && *kind != kiln::ArtifactKind::CSource)
+      return llvm::createStringError(
+          "the c target writes C source (--emit=c, -o model.c), not an object file or library");
+    if (!opts.triple.empty())
+      return llvm::createStringError("--mtriple has no meaning for the c target (its output is "
+                                     "portable C; compile it with the target's C compiler)");
+    if (!opts.cpu.empty() && opts.cpu != "native" && opts.cpu != "generic")
+      return llvm::createStringError(
+          "--mcpu=" + opts.cpu +
+          ": the c target writes generic C99 only (CPU-specific paths such as Cortex-M DSP "
+          "instructions are not implemented yet); leave --mcpu out");
+    if (!opts.features.empty())
+      return llvm::createStringError("--mattr has no meaning for the c target");
+    if (opts.profile)
+      return llvm::createStringError("--profile is not supported by the c target");
+    opts.cpu = "generic";
+    return llvm::Error::success();
+  }
+
+  StringRef getLoweredForm() const override { return "emitc"; }
+
+  void buildLoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) const override {
+    kiln::c::buildCLoweringPipeline(pm, opts);
+  }
+
+  LogicalResult writeArtifact(ModuleOp module, const kiln::TargetOptions &opts,
+                              kiln::ArtifactKind kind, StringRef outputPath) const override {
+    if (kind != kiln::ArtifactKind::CSource)
+      return module.emitError("the c target writes C source only");
+    return kiln::c::writeCSource(module, opts, outputPath);
+  }
+
+  void registerPasses() const override {
+    kiln::c::registerKilnCPasses();
+    PassPipelineRegistration<CLoweringPipelineOptions>(
+        "kiln-c-lowering", "The C target's pipeline: linalg on tensors -> emitc",
+        [](OpPassManager &pm, const CLoweringPipelineOptions &) {
+          kiln::c::buildCLoweringPipeline(pm, kiln::TargetOptions());
+        });
+  }
+
+  llvm::Error checkPrecision(StringRef precision, const kiln::TargetOptions &opts) const override {
+    return llvm::createStringError("--quantize: the c target has no " + precision.str() +
+                                   " kernels yet (its code is fp32/integer C loops)");
+  }
+};
+} // namespace
+
+std::unique_ptr<kiln::Target> kiln::c::createTarget() { return std::make_unique<CTarget>(); }
