@@ -443,6 +443,10 @@ MODELS = {
     "resnext50": _tv("resnext50_32x4d", "resnext50_32x4d"),
     "wide_resnet50": _tv("wide_resnet50_2", "wide_resnet50_2"),
     "mobilenet_v2": _tv("mobilenet_v2", "mobilenet_v2"),
+    # Visual-wake-words size, for the C target's memory figures
+    # (docs/targets.md): width 0.35, 96x96 input, 2 classes.
+    "mobilenet_v2_035_96": _tv("mobilenet_v2", "mobilenet_v2 width 0.35, 2 classes", size=96,
+                               width_mult=0.35, num_classes=2),
     "mobilenet_v3_small": _tv("mobilenet_v3_small", "mobilenet_v3_small"),
     "mobilenet_v3_large": _tv("mobilenet_v3_large", "mobilenet_v3_large"),
     "squeezenet1_1": _tv("squeezenet1_1", "squeezenet1_1"),

@@ -819,11 +819,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   // The side libraries (calibration, sensitivity, evaluation) run here.
+  // The c target writes no library: its side models are built by the cpu
+  // target for this machine.
+  const kiln::Target *sideTgt = tgt;
   kiln::TargetOptions side = topts;
+  if (tgt->getName() == "c") {
+    sideTgt = kiln::lookupTarget("cpu");
+    side = kiln::TargetOptions();
+    side.optLevel = topts.optLevel;
+    side.jobs = topts.jobs;
+  }
   side.onPhase = nullptr;
   side.modelName = "quantize_side";
   if (sideModels) {
-    if (llvm::Error e = kiln::validateTargetOptions(*tgt, side, kiln::ArtifactKind::SharedLib)) {
+    if (llvm::Error e = kiln::validateTargetOptions(*sideTgt, side, kiln::ArtifactKind::SharedLib)) {
       printError(llvm::toString(std::move(e)));
       return 1;
     }
@@ -838,7 +847,7 @@ int main(int argc, char **argv) {
   auto compileSide = [&](ModuleOp m, StringRef path, bool prof) -> LogicalResult {
     kiln::TargetOptions o = side;
     o.profile = prof;
-    if (uint64_t l2 = tgt->l2CacheBytes(o))
+    if (uint64_t l2 = sideTgt->l2CacheBytes(o))
       m->setAttr("kiln.l2_cache_bytes", mlir::IntegerAttr::get(mlir::IntegerType::get(&ctx, 64), l2));
     kiln::PipelineOptions p = popts;
     p.profile = prof;
@@ -853,10 +862,10 @@ int main(int argc, char **argv) {
     }
     PassManager pm(&ctx);
     kiln::buildNNToLinalgPipeline(pm, p);
-    tgt->buildLoweringPipeline(pm, o);
+    sideTgt->buildLoweringPipeline(pm, o);
     if (failed(pm.run(m)))
       return failure();
-    return tgt->writeArtifact(m, o, kiln::ArtifactKind::SharedLib, path);
+    return sideTgt->writeArtifact(m, o, kiln::ArtifactKind::SharedLib, path);
   };
   if (!pruneOpts.spec.empty()) {
     pruneOpts.batch = qopts.batch;

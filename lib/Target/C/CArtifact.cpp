@@ -175,8 +175,10 @@ LogicalResult kiln::c::writeCSource(ModuleOp module, const kiln::TargetOptions &
        << "#include <math.h>\n#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
        << code << "\n"
        << signature << " {\n  " << kGraphFunction << "(";
+    // (Through void *: the graph function's pointers are of the signless
+    // types, int8_t for uint8 tensors; inputs lose their const.)
     for (size_t i = 0; i < nIn + nOut; ++i)
-      os << (i < nIn ? "(void *)" : "") << params[i] << (i + 1 < nArgs ? ", " : "");
+      os << "(void *)" << params[i] << (i + 1 < nArgs ? ", " : "");
     if (hasArena)
       os << "arena";
     os << ");\n";
