@@ -20,7 +20,8 @@ atol 1e-7; NaN matches NaN; integers and bools exactly).  A test is
 
 usage: /usr/bin/python3 scripts/c_conformance.py [--bin build/bin] [--out DIR]
           [--categories node] [--filter REGEX] [--jobs N]
-Writes DIR/report.json and prints the counts.  Tests that the cpu target
+Writes DIR/report.json and prints the counts; exits 1 if a test is wrong,
+fails to build or run, or crashes (refusals are not failures).  Tests that the cpu target
 skips as out of scope are not run.
 """
 import argparse
@@ -164,10 +165,10 @@ def main():
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     print(", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for r in results:
-        if r["status"] in ("wrong", "cc-error", "run-error", "crash", "timeout"):
-            print(f"{r['status']}: {r['test']}: {r.get('detail', '')[:300]}")
-    return 0
+    bad = [r for r in results if r["status"] in ("wrong", "cc-error", "run-error", "crash", "timeout")]
+    for r in bad:
+        print(f"{r['status']}: {r['test']}: {r.get('detail', '')[:300]}")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -70,7 +70,9 @@ void kiln::c::buildCLoweringPipeline(OpPassManager &pm, const kiln::TargetOption
   pm.addPass(createCSEPass());
   pm.addPass(createCLowerToEmitC());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(emitc::createFormExpressionsPass());
+  // (Not emitc's form-expressions: its output draws -Wparentheses warnings
+  // (`a | b & c`), and it ran for minutes on the 30-deep select chains of an
+  // integer Pow.)
 }
 
 namespace {

@@ -162,6 +162,21 @@ struct ExtractStridedMetadataLowering : OpConversionPattern<memref::ExtractStrid
   }
 };
 
+/// memref.reshape to a static identity shape: the same contiguous
+/// elements.
+struct ReshapeLowering : OpConversionPattern<memref::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(memref::ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto src = cast<MemRefType>(op.getSource().getType());
+    auto dst = cast<MemRefType>(op.getType());
+    if (!src.getLayout().isIdentity() || !dst.getLayout().isIdentity() || !dst.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "strided or dynamic reshape");
+    rewriter.replaceOp(op, adaptor.getSource());
+    return success();
+  }
+};
+
 struct CastLowering : OpConversionPattern<memref::CastOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(memref::CastOp op, OpAdaptor adaptor,
@@ -434,7 +449,7 @@ struct LowerToEmitCPass : kiln::c::impl::CLowerToEmitCBase<LowerToEmitCPass> {
     populateSCFToEmitCConversionPatterns(patterns, tc);
     populateFuncToEmitCPatterns(tc, patterns);
     patterns.add<ViewLowering, ReinterpretCastLowering, ExtractStridedMetadataLowering,
-                 CastLowering, CopyLowering, GetGlobalLowering, AllocaLowering, LoadLowering, StoreLowering,
+                 CastLowering, ReshapeLowering, CopyLowering, GetGlobalLowering, AllocaLowering, LoadLowering, StoreLowering,
                  RsqrtLowering, UnsignedDivLowering<arith::DivUIOp, emitc::DivOp>,
                  UnsignedDivLowering<arith::RemUIOp, emitc::RemOp>>(tc, ctx);
     static const std::pair<StringRef, StringRef> mathFns[] = {
@@ -448,17 +463,44 @@ struct LowerToEmitCPass : kiln::c::impl::CLowerToEmitCBase<LowerToEmitCPass> {
         {"math.atan2", "atan2"}, {"math.erf", "erf"},     {"math.erfc", "erfc"},
         {"math.absf", "fabs"},   {"math.floor", "floor"}, {"math.ceil", "ceil"},
         {"math.round", "round"}, {"math.roundeven", "rint"}, {"math.trunc", "trunc"},
-        {"math.powf", "pow"},    {"math.fma", "fma"},     {"math.copysign", "copysign"}};
+        {"math.powf", "pow"},    {"arith.remf", "fmod"},    {"math.fma", "fma"},     {"math.copysign", "copysign"}};
     for (auto [op, fn] : mathFns)
       patterns.add<MathCallLowering>(tc, ctx, op, fn);
     if (failed(applyFullConversion(m, target, std::move(patterns)))) {
       // Name what was left (the conversion's own message is on the op).
       return signalPassFailure();
     }
+    // Dead code the conversion left (a reshape's shape operand, its global):
+    // C compilers warn about unused variables and static constants.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      SmallVector<Operation *> ops;
+      m.walk([&](Operation *op) { ops.push_back(op); });
+      for (Operation *op : llvm::reverse(ops))
+        if (op->use_empty() && op->getNumResults() > 0 &&
+            isa<emitc::ConstantOp, emitc::GetGlobalOp, emitc::CastOp, emitc::ApplyOp,
+                emitc::SubscriptOp, emitc::LoadOp, emitc::AddOp, emitc::SubOp, emitc::MulOp>(op)) {
+          op->erase();
+          changed = true;
+        }
+    }
+    for (auto g : llvm::make_early_inc_range(m.getOps<emitc::GlobalOp>()))
+      if (SymbolTable::symbolKnownUseEmpty(g, m))
+        g.erase();
     // Every function is internal to the file; the writer's <name>_run is
-    // the one it exports.
-    for (auto f : m.getOps<emitc::FuncOp>())
+    // the one it exports.  An argument the code never reads (an input whose
+    // values do not matter, e.g. EyeLike's) is cast to void: -Wextra warns
+    // about unused parameters.
+    for (auto f : m.getOps<emitc::FuncOp>()) {
       f.setSpecifiersAttr(ArrayAttr::get(ctx, {StringAttr::get(ctx, "static")}));
+      if (f.isExternal())
+        continue;
+      OpBuilder b = OpBuilder::atBlockBegin(&f.getBody().front());
+      for (BlockArgument a : f.getArguments())
+        if (a.use_empty())
+          emitc::VerbatimOp::create(b, f.getLoc(), b.getStringAttr("(void){};"), ValueRange{a});
+    }
   }
 };
 } // namespace
