@@ -70,12 +70,32 @@ module attributes {kiln.arena = {}} {
 // CHECK: cast %[[UQ]] : ui32 to i32
 // CHECK: %[[SQ:.*]] = call_opaque "sqrtf"
 // CHECK: div %{{.*}}, %[[SQ]] : (f32, f32) -> f32
-func.func @main(%a: index, %b: index, %x: i32, %y: i32, %f: f32, %o: memref<1xf32>) attributes {kiln.entry} {
+func.func @main(%a: index, %b: index, %x: i32, %y: i32, %f: f32, %o: memref<1xf32>, %oi: memref<1xi32>, %ox: memref<1xindex>) attributes {kiln.entry} {
   %r = arith.remui %a, %b : index
   %q = arith.divui %x, %y : i32
   %s = math.rsqrt %f : f32
   %c0 = arith.constant 0 : index
+  memref.store %r, %ox[%c0] : memref<1xindex>
+  memref.store %q, %oi[%c0] : memref<1xi32>
   memref.store %s, %o[%c0] : memref<1xf32>
+  return
+}
+
+// -----
+
+// What the code does not read is not written: an unused argument is cast to
+// void, an unused global (a reshape's shape) is dropped.
+// CHECK-NOT: emitc.global
+// CHECK-LABEL: emitc.func @kiln_graph(
+// CHECK-SAME: %[[X:[^:]*]]: !emitc.ptr<f32>, %[[UNUSED:[^:]*]]: !emitc.ptr<f32>,
+// CHECK-NEXT: verbatim "(void){};" args %[[UNUSED]] : !emitc.ptr<f32>
+// CHECK-NOT: get_global
+// CHECK: return
+memref.global "private" constant @shape : memref<1xi64> = dense<4>
+func.func @main(%x: memref<2x2xf32>, %unused: memref<2xf32>, %o: memref<4xf32>) attributes {kiln.entry} {
+  %s = memref.get_global @shape : memref<1xi64>
+  %r = memref.reshape %x(%s) : (memref<2x2xf32>, memref<1xi64>) -> memref<4xf32>
+  memref.copy %r, %o : memref<4xf32> to memref<4xf32>
   return
 }
 
