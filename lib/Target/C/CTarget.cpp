@@ -35,20 +35,8 @@ void kiln::c::buildCLoweringPipeline(OpPassManager &pm, const kiln::TargetOption
   pm.addPass(createCCheckModel());
   pm.addPass(createCPUFuseElementwise());
   pm.addPass(createCanonicalizerPass());
-  bufferization::OneShotBufferizePassOptions bo;
-  bo.bufferizeFunctionBoundaries = true;
-  bo.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
-  bo.unknownTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
-  bo.allowReturnAllocsFromLoops = true;
-  pm.addNestedPass<func::FuncOp>(createCPUForallInPlace());
-  pm.addPass(bufferization::createOneShotBufferizePass(bo));
-  pm.addPass(createCanonicalizerPass());
-  // One thread: scf.forall as plain loops.
-  CPUForallToForOptions fo;
-  fo.mark = false;
-  pm.addNestedPass<func::FuncOp>(createCPUForallToFor(fo));
-  bufferization::BufferDeallocationPipelineOptions dopts;
-  bufferization::buildBufferDeallocationPipeline(pm, dopts);
+  // The cpu target's bufferization; one thread: scf.forall as plain loops.
+  addCPUBufferization(pm, /*markParallel=*/false);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // The results are written where the caller says: each a fresh buffer
   // first, then that buffer replaced by an output argument.

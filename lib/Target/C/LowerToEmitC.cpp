@@ -186,16 +186,24 @@ struct CastLowering : OpConversionPattern<memref::CastOp> {
   }
 };
 
+/// The 1-d C array that holds a static memref's elements, and the pointer
+/// type the memref converts to; {null, null} if its element type has no C
+/// form.
+std::pair<emitc::ArrayType, Type> flatArray(MemRefType t, const TypeConverter &tc) {
+  Type elem = tc.convertType(t.getElementType());
+  Type ptr = tc.convertType(t);
+  if (!elem || !ptr)
+    return {};
+  return {emitc::ArrayType::get({std::max<int64_t>(t.getNumElements(), 1)}, elem), ptr};
+}
+
 struct GetGlobalLowering : OpConversionPattern<memref::GetGlobalOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(memref::GetGlobalOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    auto t = op.getType();
-    Type elem = getTypeConverter()->convertType(t.getElementType());
-    Type ptr = getTypeConverter()->convertType(t);
-    if (!elem || !ptr)
+    auto [arrayType, ptr] = flatArray(op.getType(), *getTypeConverter());
+    if (!arrayType)
       return failure();
-    auto arrayType = emitc::ArrayType::get({std::max<int64_t>(t.getNumElements(), 1)}, elem);
     Value a = emitc::GetGlobalOp::create(rewriter, op.getLoc(), arrayType, op.getNameAttr());
     // An explicit cast: the array is const (flash), the pointer is not.
     rewriter.replaceOpWithNewOp<emitc::CastOp>(op, ptr, a);
@@ -210,11 +218,9 @@ struct AllocaLowering : OpConversionPattern<memref::AllocaOp> {
     auto t = op.getType();
     if (!t.hasStaticShape() || !t.getLayout().isIdentity())
       return rewriter.notifyMatchFailure(op, "dynamic alloca");
-    Type elem = getTypeConverter()->convertType(t.getElementType());
-    Type ptr = getTypeConverter()->convertType(t);
-    if (!elem || !ptr)
+    auto [arrayType, ptr] = flatArray(t, *getTypeConverter());
+    if (!arrayType)
       return failure();
-    auto arrayType = emitc::ArrayType::get({std::max<int64_t>(t.getNumElements(), 1)}, elem);
     Value a = emitc::VariableOp::create(rewriter, op.getLoc(), arrayType,
                                         emitc::OpaqueAttr::get(getContext(), ""));
     rewriter.replaceOpWithNewOp<emitc::CastOp>(op, ptr, a);

@@ -191,6 +191,12 @@ inline constexpr llvm::StringLiteral kInt8DepthwiseFeatures = "+avx512f,+avx512b
 
 /// linalg on tensors -> LLVM dialect (CPUPipeline.cpp).
 void buildCPULoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
+
+/// The bufferization steps of the cpu pipeline (also the c target's):
+/// scf.forall blocks in place, one-shot bufferization with identity layouts
+/// at the function boundary, scf.forall as scf.for (marked for threads if
+/// `markParallel`), the buffer deallocation pipeline.
+void addCPUBufferization(mlir::OpPassManager &pm, bool markParallel);
 /// Registers the passes above and the `kiln-cpu-lowering` pipeline.
 void registerCPUPassesAndPipeline();
 /// LLVM dialect -> LLVM IR (plus the ABI entry) -> artifact (CPUArtifact.cpp).

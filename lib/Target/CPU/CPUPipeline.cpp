@@ -67,15 +67,7 @@ bool kiln::cpu::targetHasFeatures(const kiln::TargetOptions &opts, llvm::StringR
   return sti && sti->checkFeatures(featureList);
 }
 
-void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
-  pm.addPass(createCPUPrepareEntry());
-  // Tensor level.
-  pm.addPass(createCPUFuseElementwise());
-  pm.addPass(createCanonicalizerPass());
-  // After fusion: the guards of `stop` checks split the function into
-  // regions, and fusion does not reach across them (BERT's projections
-  // lost their fused reshapes and ran 2.5 times slower).
-  pm.addPass(createCPULowerRuntimeChecks());
+void kiln::cpu::addCPUBufferization(OpPassManager &pm, bool markParallel) {
   // Bufferization: identity layouts at the function boundary.
   bufferization::OneShotBufferizePassOptions bo;
   bo.bufferizeFunctionBoundaries = true;
@@ -88,13 +80,25 @@ void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOp
   pm.addNestedPass<func::FuncOp>(createCPUForallInPlace());
   pm.addPass(bufferization::createOneShotBufferizePass(bo));
   pm.addPass(createCanonicalizerPass());
-  // Parallel loops of the lowerings (scf.forall) as loops marked for the
-  // run's threads.
+  // Parallel loops of the lowerings (scf.forall) as loops, marked for the
+  // run's threads if `markParallel`.
   CPUForallToForOptions fo;
-  fo.mark = opts.optLevel > 0 && opts.parallel;
+  fo.mark = markParallel;
   pm.addNestedPass<func::FuncOp>(createCPUForallToFor(fo));
   bufferization::BufferDeallocationPipelineOptions dopts;
   bufferization::buildBufferDeallocationPipeline(pm, dopts);
+}
+
+void kiln::cpu::buildCPULoweringPipeline(OpPassManager &pm, const kiln::TargetOptions &opts) {
+  pm.addPass(createCPUPrepareEntry());
+  // Tensor level.
+  pm.addPass(createCPUFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  // After fusion: the guards of `stop` checks split the function into
+  // regions, and fusion does not reach across them (BERT's projections
+  // lost their fused reshapes and ran 2.5 times slower).
+  pm.addPass(createCPULowerRuntimeChecks());
+  addCPUBufferization(pm, /*markParallel=*/opts.optLevel > 0 && opts.parallel);
   // Tiling and vectorization run on buffers: one-shot bufferization of
   // tiled tensor IR is much slower (minutes for ResNet-18).
   if (opts.optLevel > 0) {
