@@ -27,13 +27,6 @@ using namespace mlir;
 
 namespace {
 
-int64_t numElements(const kiln::ABITensor &t) {
-  int64_t n = 1;
-  for (int64_t d : t.dims)
-    n *= d;
-  return n;
-}
-
 std::string dimsString(const kiln::ABITensor &t) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -46,9 +39,7 @@ int64_t weightBytes(ModuleOp m) {
   int64_t bytes = 0;
   for (auto g : m.getOps<emitc::GlobalOp>())
     if (auto a = dyn_cast<emitc::ArrayType>(g.getType())) {
-      Type e = a.getElementType();
-      int64_t eb = e.isIntOrFloat() ? std::max<int64_t>(e.getIntOrFloatBitWidth() / 8, 1) : 8;
-      bytes += a.getNumElements() * eb;
+      bytes += a.getNumElements() * kiln::c::elementBytes(a.getElementType());
     }
   return bytes;
 }
@@ -146,7 +137,7 @@ LogicalResult kiln::c::writeCSource(ModuleOp module, const kiln::TargetOptions &
             os << "/* " << kind.lower() << " " << i << ": \"" << t.name << "\" "
                << kiln::cTypeOf(t.dtype).first << " [" << dimsString(t) << "] */\n";
             define(pre + "NAME", "\"" + t.name + "\"");
-            define(pre + "SIZE", std::to_string(numElements(t)));
+            define(pre + "SIZE", std::to_string(kiln::numElements(t)));
           }
           os << "\n";
         };

@@ -36,6 +36,11 @@ std::string describeNode(mlir::Operation *op);
 
 std::unique_ptr<kiln::Target> createTarget();
 
+/// Bytes of one element of type `t` (an MLIR integer or float, or emitc's
+/// size_t) in the generated C: the bit width rounded up to bytes (bool: 1),
+/// size_t as 8 (a 64-bit host's).
+int64_t elementBytes(mlir::Type t);
+
 /// The C target's pipeline, linalg on tensors -> emitc.
 void buildCLoweringPipeline(mlir::OpPassManager &pm, const kiln::TargetOptions &opts);
 

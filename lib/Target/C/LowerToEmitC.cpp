@@ -36,6 +36,12 @@ namespace kiln::c {
 
 using namespace mlir;
 
+int64_t kiln::c::elementBytes(Type t) {
+  if (t.isIntOrFloat())
+    return std::max<int64_t>(t.getIntOrFloatBitWidth() / 8, 1);
+  return 8;
+}
+
 namespace {
 
 /// The static strides and offset of a memref type, or failure.
@@ -148,8 +154,7 @@ struct ExtractStridedMetadataLowering : OpConversionPattern<memref::ExtractStrid
     auto t = cast<MemRefType>(op.getSource().getType());
     SmallVector<int64_t> strides;
     int64_t offset;
-    if (failed(staticLayout(t, strides, offset)) || ShapedType::isDynamic(offset) ||
-        !t.hasStaticShape() || offset != 0)
+    if (failed(staticLayout(t, strides, offset)) || offset != 0 || !t.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic or offset layout");
     Location loc = op.getLoc();
     SmallVector<Value> results{adaptor.getSource(), sizeConst(rewriter, loc, 0)};
@@ -241,7 +246,7 @@ struct CopyLowering : OpConversionPattern<memref::CopyOp> {
     Type e = src.getElementType();
     if (!e.isIntOrFloat())
       return failure();
-    int64_t bytes = src.getNumElements() * std::max<int64_t>(e.getIntOrFloatBitWidth() / 8, 1);
+    int64_t bytes = src.getNumElements() * kiln::c::elementBytes(e);
     Value n = sizeConst(rewriter, op.getLoc(), bytes);
     emitc::CallOpaqueOp::create(rewriter, op.getLoc(), TypeRange{}, "memcpy",
                                 ValueRange{adaptor.getTarget(), adaptor.getSource(), n});
@@ -292,18 +297,25 @@ struct StoreLowering : OpConversionPattern<memref::StoreOp> {
   }
 };
 
-/// A math op as a call of its C99 <math.h> function: `name` for double,
-/// `name` + "f" for float.
+/// The call of C99 <math.h>'s `fn` on f32 (`fn` + "f") or f64 operands
+/// of type `t`; null for other types.
+Value callMath(OpBuilder &b, Location loc, Type t, StringRef fn, ValueRange operands) {
+  if (!t.isF32() && !t.isF64())
+    return {};
+  std::string name = t.isF32() ? (fn + "f").str() : fn.str();
+  return emitc::CallOpaqueOp::create(b, loc, TypeRange{t}, name, operands).getResult(0);
+}
+
+/// A math op as a call of its C99 <math.h> function.
 struct MathCallLowering : ConversionPattern {
   MathCallLowering(const TypeConverter &tc, MLIRContext *ctx, StringRef opName, StringRef fn)
       : ConversionPattern(tc, opName, 1, ctx), fn(fn.str()) {}
   LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                                 ConversionPatternRewriter &rewriter) const override {
-    Type t = op->getResult(0).getType();
-    if (!t.isF32() && !t.isF64())
+    Value r = callMath(rewriter, op->getLoc(), op->getResult(0).getType(), fn, operands);
+    if (!r)
       return rewriter.notifyMatchFailure(op, "not f32/f64");
-    std::string name = t.isF32() ? fn + "f" : fn;
-    rewriter.replaceOpWithNewOp<emitc::CallOpaqueOp>(op, TypeRange{t}, name, operands);
+    rewriter.replaceOp(op, r);
     return success();
   }
   std::string fn;
@@ -315,12 +327,10 @@ struct RsqrtLowering : OpConversionPattern<math::RsqrtOp> {
   LogicalResult matchAndRewrite(math::RsqrtOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Type t = op.getType();
-    if (!t.isF32() && !t.isF64())
-      return failure();
     Location loc = op.getLoc();
-    Value s = emitc::CallOpaqueOp::create(rewriter, loc, TypeRange{t},
-                                          t.isF32() ? "sqrtf" : "sqrt", adaptor.getOperand())
-                  .getResult(0);
+    Value s = callMath(rewriter, loc, t, "sqrt", adaptor.getOperand());
+    if (!s)
+      return failure();
     Value one = emitc::ConstantOp::create(rewriter, loc, t, rewriter.getFloatAttr(t, 1.0));
     rewriter.replaceOpWithNewOp<emitc::DivOp>(op, t, one, s);
     return success();
@@ -369,12 +379,11 @@ LogicalResult lowerGlobals(ModuleOp m, const TypeConverter &tc) {
     if (!g.getConstant() || !init || !t.hasStaticShape())
       return g.emitError() << "the C target has no mutable global state: global '"
                            << g.getSymName() << "' is not a constant with a value";
-    Type elem = tc.convertType(t.getElementType());
-    if (!elem)
+    auto [arrayType, ptr] = flatArray(t, tc);
+    if (!arrayType)
       return g.emitError() << "global '" << g.getSymName() << "': element type "
                            << t.getElementType() << " has no C form";
-    int64_t n = std::max<int64_t>(t.getNumElements(), 1);
-    auto flat = RankedTensorType::get({n}, t.getElementType());
+    auto flat = RankedTensorType::get(arrayType.getShape(), t.getElementType());
     DenseElementsAttr value;
     if (auto dense = dyn_cast<DenseElementsAttr>(init)) {
       value = t.getNumElements() ? dense.reshape(flat) : DenseElementsAttr::get(flat, b.getZeroAttr(t.getElementType()));
@@ -391,11 +400,9 @@ LogicalResult lowerGlobals(ModuleOp m, const TypeConverter &tc) {
       return g.emitError() << "global '" << g.getSymName() << "': unsupported initial value";
     }
     b.setInsertionPoint(g);
-    auto eg = emitc::GlobalOp::create(b, g.getLoc(), g.getSymName(),
-                                      emitc::ArrayType::get({n}, elem), value,
-                                      /*externSpecifier=*/false, /*staticSpecifier=*/true,
-                                      /*constSpecifier=*/true);
-    (void)eg;
+    emitc::GlobalOp::create(b, g.getLoc(), g.getSymName(), arrayType, value,
+                            /*externSpecifier=*/false, /*staticSpecifier=*/true,
+                            /*constSpecifier=*/true);
     g.erase();
   }
   return success();
@@ -426,7 +433,7 @@ struct LowerToEmitCPass : kiln::c::impl::CLowerToEmitCBase<LowerToEmitCPass> {
       return t;
     });
     populateEmitCSizeTTypeConversions(tc);
-    tc.addConversion([&tc](MemRefType t) -> std::optional<Type> {
+    tc.addConversion([](MemRefType t) -> std::optional<Type> {
       Type e = t.getElementType();
       if (isa<IndexType>(e))
         e = emitc::SizeTType::get(t.getContext());
@@ -472,25 +479,20 @@ struct LowerToEmitCPass : kiln::c::impl::CLowerToEmitCBase<LowerToEmitCPass> {
         {"math.powf", "pow"},    {"arith.remf", "fmod"},    {"math.fma", "fma"},     {"math.copysign", "copysign"}};
     for (auto [op, fn] : mathFns)
       patterns.add<MathCallLowering>(tc, ctx, op, fn);
-    if (failed(applyFullConversion(m, target, std::move(patterns)))) {
-      // Name what was left (the conversion's own message is on the op).
+    // (An op left unconverted has the conversion's message on it.)
+    if (failed(applyFullConversion(m, target, std::move(patterns))))
       return signalPassFailure();
-    }
     // Dead code the conversion left (a reshape's shape operand, its global):
-    // C compilers warn about unused variables and static constants.
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      SmallVector<Operation *> ops;
-      m.walk([&](Operation *op) { ops.push_back(op); });
-      for (Operation *op : llvm::reverse(ops))
-        if (op->use_empty() && op->getNumResults() > 0 &&
-            isa<emitc::ConstantOp, emitc::GetGlobalOp, emitc::CastOp, emitc::ApplyOp,
-                emitc::SubscriptOp, emitc::LoadOp, emitc::AddOp, emitc::SubOp, emitc::MulOp>(op)) {
-          op->erase();
-          changed = true;
-        }
-    }
+    // C compilers warn about unused variables and static constants.  In
+    // reverse walk order every user comes before the ops that define its
+    // operands, so one sweep removes whole dead chains.
+    SmallVector<Operation *> ops;
+    m.walk([&](Operation *op) { ops.push_back(op); });
+    for (Operation *op : llvm::reverse(ops))
+      if (op->use_empty() && op->getNumResults() > 0 &&
+          isa<emitc::ConstantOp, emitc::GetGlobalOp, emitc::CastOp, emitc::ApplyOp,
+              emitc::SubscriptOp, emitc::LoadOp, emitc::AddOp, emitc::SubOp, emitc::MulOp>(op))
+        op->erase();
     for (auto g : llvm::make_early_inc_range(m.getOps<emitc::GlobalOp>()))
       if (SymbolTable::symbolKnownUseEmpty(g, m))
         g.erase();

@@ -89,16 +89,12 @@ SmallVector<std::string> kiln::cFieldNames(ArrayRef<ABITensor> ts, StringRef dfl
   return out;
 }
 
-namespace {
-
-int64_t numElements(const ABITensor &t) {
+int64_t kiln::numElements(const ABITensor &t) {
   int64_t n = 1;
   for (int64_t d : t.dims)
     n *= d;
   return n;
 }
-
-} // namespace
 
 void kiln::writeModelHeader(llvm::raw_ostream &os, StringRef libPath, const ModelABI &abi,
                             const HeaderOptions &opts) {

@@ -37,6 +37,9 @@ std::string macroPrefix(llvm::StringRef modelName);
 /// KILN_DTYPE_FLOAT); {"", ""} if it has none.
 std::pair<llvm::StringRef, llvm::StringRef> cTypeOf(int32_t dtype);
 
+/// Elements of a tensor of static shape.
+int64_t numElements(const ABITensor &t);
+
 /// The tensors' names made C identifiers (other characters as '_', no
 /// leading digit, no keyword), unique within the list; `dflt` + index for
 /// a name with nothing left.
