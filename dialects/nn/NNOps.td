@@ -883,6 +883,41 @@ def NN_DequantizeOp : NN_Op<"dequantize"> {
   let assemblyFormat = "$input `,` $scale (`,` $zero_point^)? attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_RequantizeOp : NN_Op<"requantize"> {
+  let summary = "int32 accumulators to 8-bit values in fixed point (TFLite / CMSIS-NN requantization)";
+  let description = [{
+    The integer-only epilogue of an int8 layer, for targets that keep the
+    activations in 8 bits between layers (`--target=c`):
+
+      acc = input[..., c, ...] + bias[c]          (int32, wrapping)
+      y   = output_zero_point + MBQM(acc, multiplier[c], shift[c])
+      result = clamp(y, clamp_min, clamp_max)     (8-bit)
+
+    where `c` is the index along `axis`, and MBQM is TensorFlow Lite's
+    MultiplyByQuantizedMultiplier: with l = max(shift, 0) and
+    r = max(-shift, 0), SaturatingRoundingDoublingHighMul(acc * 2^l, m)
+    (the high 32 bits of the doubled 64-bit product, rounded half away from
+    zero) followed by RoundingDivideByPOT(., r) (an arithmetic shift right
+    by r, rounded half away from zero).  `multiplier[c]` is the real
+    multiplier's mantissa in Q31 (in [2^30, 2^31), or 0) and
+    `shift[c]` its exponent (at most 30, at least -31).  `bias`,
+    `multiplier` and `shift` are i32 [C].  The result is i8 storage, its
+    values unsigned when `unsigned_result` is set; `clamp_min` and
+    `clamp_max` lie in that range and fold the activation (ReLU, Clip).
+    Every step is exact integer arithmetic, so every machine gives the same
+    bits.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$bias, AnyRankedTensor:$multiplier,
+                   AnyRankedTensor:$shift, NN_SI64Attr:$axis, NN_SI64Attr:$output_zero_point,
+                   UnitAttr:$unsigned_result, NN_SI64Attr:$clamp_min, NN_SI64Attr:$clamp_max);
+  let results = (outs AnyRankedTensor:$result);
+  let hasVerifier = 1;
+  let assemblyFormat = [{
+    $input `,` $bias `,` $multiplier `,` $shift attr-dict `:` type($input) `,` type($bias) `,`
+    type($multiplier) `,` type($shift) `->` type($result)
+  }];
+}
+
 def NN_QConvOp : NN_Op<"qconv", [AttrSizedOperandSegments]> {
   let summary = "int8 convolution with a float epilogue (quantized activations and weights)";
   let description = [{

@@ -907,6 +907,14 @@ int main(int argc, char **argv) {
     phases.begin("writing the QDQ model");
     return finish(kiln::compile::writeQDQModel(inputFile, *module, output, qdqBias == "int32"));
   }
+  if (stage <= Stage::NN) {
+    // The target's own graph passes (kiln-<target>-nn).
+    OpPassManager probe(ModuleOp::getOperationName());
+    if (tgt->buildNNPasses(probe, topts) &&
+        failed(runPM("target graph passes", ("kiln-" + tgt->getName() + "-nn").str(),
+                     [&](OpPassManager &pm) { (void)tgt->buildNNPasses(pm, topts); })))
+      return 1;
+  }
   if (emit == Emit::NN)
     return finish(printModule(*module, output));
   if (stage <= Stage::NN) {

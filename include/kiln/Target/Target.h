@@ -94,6 +94,12 @@ public:
   /// dialect", "emitc").
   virtual llvm::StringRef getLoweredForm() const { return "LLVM dialect"; }
 
+  /// Adds the target's own graph passes on the nn dialect, run after the
+  /// graph passes and the quantizer and before the lowering to linalg (the
+  /// C target's integer-only int8 epilogues).  Returns false when it adds
+  /// none.
+  virtual bool buildNNPasses(mlir::OpPassManager &pm, const TargetOptions &opts) const { return false; }
+
   /// Adds the passes that lower the linalg-on-tensors module to what
   /// writeArtifact() expects.
   virtual void buildLoweringPipeline(mlir::OpPassManager &pm,

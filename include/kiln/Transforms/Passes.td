@@ -184,6 +184,38 @@ def NNQuantize : Pass<"kiln-nn-quantize", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def NNFixedPointRequantize : Pass<"kiln-nn-fixed-point-requantize", "mlir::func::FuncOp"> {
+  let summary = "Keep int8 activations in 8 bits between layers: integer-only epilogues (nn.requantize)";
+  let description = [{
+    For targets without a float epilogue worth having (`--target=c`): an
+    `nn.qconv` / `nn.qmatmul` with an f32 result, no residual and an
+    activation that is none, ReLU or Clip, whose result reaches an
+    `nn.quantize` (per-tensor constant scale s_y and zero point) directly or
+    through max pooling, reshapes without a shape operand and transposes,
+    each used once, becomes:
+      * the same layer yielding its exact int32 accumulators (no bias, no
+        activation);
+      * `nn.requantize` with, per output channel, TFLite's QuantizeMultiplier
+        of s_x * s_w[c] / s_y (an int32 Q31 mantissa and a shift), the bias
+        rounded to int32 in units of s_x * s_w[c], the quantize's zero point,
+        and the activation as a clamp (ReLU: at the zero point; Clip: its
+        bounds quantized);
+      * the pooling, reshapes and transposes on the 8-bit values.
+    With max pooling in between, the values become signed int8 (zero point
+    - 128) and every reader of the quantization, which must then be an int8
+    layer's data input, reads them as signed; otherwise the quantization's
+    signedness is kept.  Results differ from the float epilogue by the
+    rounding of the bias and of the fixed-point multiply (at most one step
+    of the output's scale per element, in the usual case).
+
+    Left alone: layers with a residual or another activation, results with
+    other readers, per-axis or run-time quantization parameters.
+
+    Statistics: requantized-layers, ops-moved-to-int8.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def NNRecordFlops : Pass<"kiln-nn-record-flops", "mlir::ModuleOp"> {
   let summary = "Count the FLOPs of convolutions and matmuls at run time for the per-node profile";
   let description = [{

@@ -149,6 +149,33 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+LogicalResult RequantizeOp::verify() {
+  auto in = rt(getInput()), res = rt(getResult());
+  if (!in.getElementType().isInteger(32))
+    return emitOpError("input must be i32 accumulators");
+  if (!res.getElementType().isInteger(8))
+    return emitOpError("result must be i8 storage");
+  if (in.getShape() != res.getShape())
+    return emitOpError("input and result shapes differ");
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank " << in.getRank();
+  int64_t C = in.getDimSize(axis);
+  for (Value v : {getBias(), getMultiplier(), getShift()}) {
+    auto t = rt(v);
+    if (t.getRank() != 1 || !t.getElementType().isInteger(32) ||
+        (!ShapedType::isDynamic(C) && t.getDimSize(0) != C))
+      return emitOpError("bias, multiplier and shift must be i32 [") << C << "], got " << t;
+  }
+  int64_t lo = getUnsignedResult() ? 0 : -128, hi = getUnsignedResult() ? 255 : 127;
+  if (getClampMin() < lo || getClampMax() > hi || getClampMin() > getClampMax())
+    return emitOpError("clamp range [") << getClampMin() << ", " << getClampMax() << "] is not within ["
+                                        << lo << ", " << hi << "]";
+  if (getOutputZeroPoint() < lo || getOutputZeroPoint() > hi)
+    return emitOpError("output zero point ") << getOutputZeroPoint() << " is out of the result's range";
+  return success();
+}
+
 /// Checks the fused epilogue of a conv/matmul: residual of the result's type,
 /// activation parameters present where the kind needs them, a float result.
 static LogicalResult verifyEpilogue(Operation *op, Value result, Value residual,

@@ -15,6 +15,7 @@
 
 #include "../CPU/CPUPasses.h"
 #include "kiln/Target/Common/MemoryPlan.h"
+#include "kiln/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
@@ -34,6 +35,9 @@ void kiln::c::buildCLoweringPipeline(OpPassManager &pm, const kiln::TargetOption
   pm.addPass(createCPUPrepareEntry());
   pm.addPass(createCCheckModel());
   pm.addPass(createCPUFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  // Accumulators a channel (or row) at a time, beside their epilogue.
+  pm.addNestedPass<func::FuncOp>(createCTileEpilogues());
   pm.addPass(createCanonicalizerPass());
   // The cpu target's bufferization; one thread: scf.forall as plain loops.
   addCPUBufferization(pm, /*markParallel=*/false);
@@ -93,6 +97,16 @@ public:
       return llvm::createStringError("--profile is not supported by the c target");
     opts.cpu = "generic";
     return llvm::Error::success();
+  }
+
+  bool buildNNPasses(OpPassManager &pm, const kiln::TargetOptions &) const override {
+    // int8 layers keep their activations in 8 bits, with TFLite's
+    // fixed-point requantization (bit-exact on every machine, no float
+    // epilogue on integer-only cores).
+    pm.addPass(createCSEPass());
+    pm.addNestedPass<func::FuncOp>(kiln::createNNFixedPointRequantize());
+    pm.addPass(createCanonicalizerPass());
+    return true;
   }
 
   StringRef getLoweredForm() const override { return "emitc"; }

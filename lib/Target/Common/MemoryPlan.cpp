@@ -41,6 +41,7 @@
 #include "llvm/Support/Format.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 using namespace mlir;
@@ -795,6 +796,26 @@ LogicalResult Planner::run(ModuleOp module) {
         llvm::any_of(bufs, [](const PlanBuffer &b) { return b.size < 8 * kArenaAlignment; }))
       align = 8;
     plans[k] = planMemory(bufs, align);
+    if (keys[k].empty() && std::getenv("KILN_PLAN_PEAK")) {
+      // Debugging (docs/targets.md): the buffers live where the static
+      // class peaks, with the ops that allocate them.
+      int64_t best = -1, bestLive = -1;
+      for (const PlanBuffer &b : bufs) {
+        int64_t live = 0;
+        for (const PlanBuffer &o : bufs)
+          if (o.start <= b.start && b.start <= o.end)
+            live += o.size;
+        if (live > bestLive) {
+          bestLive = live;
+          best = b.start;
+        }
+      }
+      llvm::errs() << "kiln-plan-memory: peak " << bestLive << " bytes live at position " << best << ":\n";
+      for (auto [j, b] : llvm::enumerate(bufs))
+        if (b.start <= best && best <= b.end)
+          llvm::errs() << "  " << b.size << " bytes [" << b.start << ", " << b.end << "] "
+                       << cands[members[k][j]].alloc.getType() << " " << cands[members[k][j]].alloc.getLoc() << "\n";
+    }
   }
 
   // The arena argument and, at the start of the entry, the base of each

@@ -188,3 +188,35 @@ func.func @int4_lhs_int8_group(%x: tensor<4x8xf32>, %w: tensor<4x2xi8>, %s: tens
   %y = nn.int4_matmul %x, %w, %s, %z {group_size = 4 : i64, lhs_int8} : tensor<4x8xf32>, tensor<4x2xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
 }
+
+// -----
+
+func.func @requantize_float_input(%x: tensor<1x2xf32>, %v: tensor<2xi32>) -> tensor<1x2xi8> {
+  // expected-error @+1 {{input must be i32 accumulators}}
+  %y = nn.requantize %x, %v, %v, %v {axis = 1 : i64, clamp_max = 127 : i64, clamp_min = -128 : i64, output_zero_point = 0 : i64} : tensor<1x2xf32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x2xi8>
+  return %y : tensor<1x2xi8>
+}
+
+// -----
+
+func.func @requantize_channels(%x: tensor<1x3xi32>, %v: tensor<2xi32>) -> tensor<1x3xi8> {
+  // expected-error @+1 {{bias, multiplier and shift must be i32 [3]}}
+  %y = nn.requantize %x, %v, %v, %v {axis = 1 : i64, clamp_max = 127 : i64, clamp_min = -128 : i64, output_zero_point = 0 : i64} : tensor<1x3xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x3xi8>
+  return %y : tensor<1x3xi8>
+}
+
+// -----
+
+func.func @requantize_clamp(%x: tensor<1x2xi32>, %v: tensor<2xi32>) -> tensor<1x2xi8> {
+  // expected-error @+1 {{clamp range [-1, 200] is not within [0, 255]}}
+  %y = nn.requantize %x, %v, %v, %v {axis = 1 : i64, clamp_max = 200 : i64, clamp_min = -1 : i64, output_zero_point = 0 : i64, unsigned_result} : tensor<1x2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x2xi8>
+  return %y : tensor<1x2xi8>
+}
+
+// -----
+
+func.func @requantize_axis(%x: tensor<1x2xi32>, %v: tensor<2xi32>) -> tensor<1x2xi8> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %y = nn.requantize %x, %v, %v, %v {axis = 2 : i64, clamp_max = 127 : i64, clamp_min = -128 : i64, output_zero_point = 0 : i64} : tensor<1x2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x2xi8>
+  return %y : tensor<1x2xi8>
+}
