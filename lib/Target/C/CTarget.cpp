@@ -41,6 +41,10 @@ void kiln::c::buildCLoweringPipeline(OpPassManager &pm, const kiln::TargetOption
   pm.addPass(createCanonicalizerPass());
   // The cpu target's bufferization; one thread: scf.forall as plain loops.
   addCPUBufferization(pm, /*markParallel=*/false);
+  // A pad's fill only around the interior, and element-wise producers
+  // writing straight into the padded buffer's interior (no second copy of
+  // the tensor beside it).
+  pm.addNestedPass<func::FuncOp>(createCPUPadBorders());
   pm.addPass(createConvertBufferizationToMemRefPass());
   // The results are written where the caller says: each a fresh buffer
   // first, then that buffer replaced by an output argument.

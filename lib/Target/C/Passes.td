@@ -48,7 +48,12 @@ def CTileEpilogues : Pass<"kiln-c-tile-epilogues", "mlir::func::FuncOp"> {
     own type (fp32 layers) are left alone: they write over the accumulator in place,
     which tiling would undo (the fp32 CNN's arena grew by 7% that way).
 
-    Statistics: epilogues-tiled.
+    Then a tile loop read only by a `tensor.pad` with a constant value (a
+    depthwise layer's padded input) writes its tiles into the interior of
+    the padded tensor, which starts filled with the pad value, so the
+    unpadded tensor never sits beside the padded one.
+
+    Statistics: epilogues-tiled, pads-in-place.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
 }

@@ -12,7 +12,9 @@
 
 #include "kiln/Transforms/Statistics.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -45,6 +47,80 @@ linalg::LinalgOp productOf(OpOperand &use) {
   if (!p || p->getNumResults() != 1 || p.getNumReductionLoops() == 0 || !isa<TilingInterface>(p.getOperation()))
     return {};
   return p;
+}
+
+/// A tile loop (one scf.for yielding tensor.insert_slice of each tile into
+/// its only iter_arg, a tensor.empty) read only by a tensor.pad with a
+/// constant value writes its tiles into the padded tensor instead, which
+/// starts filled with the pad value: the unpadded tensor never exists
+/// beside the padded one (a depthwise layer's padded input).
+bool padInPlace(IRRewriter &rw, scf::ForOp loop) {
+  if (loop.getNumResults() != 1 || !loop.getResult(0).hasOneUse())
+    return false;
+  auto pad = dyn_cast<tensor::PadOp>(*loop.getResult(0).getUsers().begin());
+  Value padValue = pad ? pad.getConstantPaddingValue() : Value();
+  if (!padValue || !pad.getResultType().hasStaticShape())
+    return false;
+  auto init = loop.getInitArgs()[0].getDefiningOp<tensor::EmptyOp>();
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  auto ins = yield.getOperand(0).getDefiningOp<tensor::InsertSliceOp>();
+  if (!init || !ins || ins.getDest() != loop.getRegionIterArg(0))
+    return false;
+  // The tile's destination: the loop carries the tensor to the insertion,
+  // and the tile's op may take its slice as its init (it overwrites it).
+  SmallVector<tensor::ExtractSliceOp> dests;
+  for (OpOperand &u : loop.getRegionIterArg(0).getUses()) {
+    if (u.getOwner() == ins)
+      continue;
+    auto e = dyn_cast<tensor::ExtractSliceOp>(u.getOwner());
+    if (!e)
+      return false;
+    dests.push_back(e);
+  }
+  SmallVector<OpFoldResult> low = pad.getMixedLowPad();
+  if (llvm::any_of(low, [](OpFoldResult o) { return !getConstantIntValue(o); }) ||
+      llvm::any_of(pad.getMixedHighPad(), [](OpFoldResult o) { return !getConstantIntValue(o); }))
+    return false;
+  // The padded tensor, filled, as the loop's init.
+  rw.setInsertionPoint(loop);
+  Location loc = loop.getLoc();
+  RankedTensorType pt = pad.getResultType();
+  Value empty = tensor::EmptyOp::create(rw, loc, pt.getShape(), pt.getElementType());
+  Value filled = linalg::FillOp::create(rw, loc, padValue, empty).getResult(0);
+  // Each tile at its offset plus the low pad.
+  auto shifted = [&](ArrayRef<OpFoldResult> offsets) {
+    SmallVector<OpFoldResult> offs;
+    for (auto [o, l] : llvm::zip(offsets, low)) {
+      int64_t lv = *getConstantIntValue(l);
+      if (lv == 0) {
+        offs.push_back(o);
+      } else if (std::optional<int64_t> c = getConstantIntValue(o)) {
+        offs.push_back(rw.getIndexAttr(*c + lv));
+      } else {
+        Value ov = cast<Value>(o);
+        offs.push_back(arith::AddIOp::create(rw, loc, ov, arith::ConstantIndexOp::create(rw, loc, lv)).getResult());
+      }
+    }
+    return offs;
+  };
+  for (tensor::ExtractSliceOp e : dests) {
+    rw.setInsertionPoint(e);
+    auto ne = tensor::ExtractSliceOp::create(rw, e.getLoc(), e.getType(), e.getSource(), shifted(e.getMixedOffsets()),
+                                             e.getMixedSizes(), e.getMixedStrides());
+    rw.replaceOp(e, ne.getResult());
+  }
+  rw.setInsertionPoint(ins);
+  SmallVector<OpFoldResult> offs = shifted(ins.getMixedOffsets());
+  rw.modifyOpInPlace(loop, [&] {
+    loop.getInitArgsMutable()[0].set(filled);
+    loop.getRegionIterArg(0).setType(pt);
+    loop.getResult(0).setType(pt);
+  });
+  auto ni = tensor::InsertSliceOp::create(rw, ins.getLoc(), ins.getSource(), ins.getDest(), offs,
+                                          ins.getMixedSizes(), ins.getMixedStrides());
+  rw.replaceOp(ins, ni.getResult());
+  rw.replaceOp(pad, loop.getResult(0));
+  return true;
 }
 
 struct TileEpiloguesPass final : kiln::c::impl::CTileEpiloguesBase<TileEpiloguesPass> {
@@ -112,10 +188,18 @@ struct TileEpiloguesPass final : kiln::c::impl::CTileEpiloguesBase<TileEpilogues
     }
     // A tile's accumulator is a slice of the whole layer's tensor.empty:
     // made its own (tile-sized) empty, so that bufferization allocates only
-    // the tile.
+    // the tile; loops of one iteration (the batch of 1) fold away.
     RewritePatternSet patterns(&getContext());
     tensor::populateFoldTensorEmptyPatterns(patterns);
+    scf::ForOp::getCanonicalizationPatterns(patterns, &getContext());
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+    auto &numPads = kiln::passStatistic(getArgument(), "pads-in-place",
+                                        "tiled epilogues writing into their reader's padded tensor");
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp l) { loops.push_back(l); });
+    for (scf::ForOp l : loops)
+      if (padInPlace(rw, l))
+        ++numPads;
   }
 };
 

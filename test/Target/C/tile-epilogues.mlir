@@ -120,3 +120,78 @@ func.func @rows(%xi: tensor<8x3xi8>) -> tensor<8x4xi8> {
   } -> tensor<8x4xi8>
   return %q : tensor<8x4xi8>
 }
+
+// The tiled epilogue read only by a pad (a depthwise layer's padded input)
+// writes its tiles into the interior of the padded tensor, filled first
+// with the pad value: the unpadded tensor never exists beside it.  With a
+// second reader the pad stays a copy.
+// CHECK-LABEL: func.func @into_pad
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x4x6x6xi8>
+// CHECK: %[[P:.*]] = linalg.fill ins(%{{.*}} : i8) outs(%[[E]] : tensor<1x4x6x6xi8>)
+// CHECK: %[[L:.*]] = scf.for %[[F:[a-z0-9_]+]] = {{.*}} iter_args(%[[A:.*]] = %[[P]]) -> (tensor<1x4x6x6xi8>)
+// CHECK: tensor.extract_slice %[[A]][0, %[[F]], 1, 1] [1, 1, 4, 4]
+// CHECK: tensor.insert_slice {{.*}} into %[[A]][0, %[[F]], 1, 1] [1, 1, 4, 4]
+// CHECK-NOT: tensor.pad
+// CHECK: return %[[L]]
+// CHECK-LABEL: func.func @pad_and_other_reader
+// CHECK: scf.for
+// CHECK: tensor.pad
+func.func @into_pad(%x: tensor<1x3x16xi8>) -> tensor<1x4x6x6xi8> {
+  %w = arith.constant dense<[[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x4x16xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x4x16xi32>) -> tensor<1x4x16xi32>
+  %acc = linalg.generic {indexing_maps = [#w, #x, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %x : tensor<4x3xi8>, tensor<1x3x16xi8>) outs(%z : tensor<1x4x16xi32>) {
+  ^bb0(%a: i8, %b: i8, %s: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %b : i8 to i32
+    %m = arith.muli %a32, %b32 : i32
+    %r = arith.addi %s, %m : i32
+    linalg.yield %r : i32
+  } -> tensor<1x4x16xi32>
+  %acc4 = tensor.expand_shape %acc [[0], [1], [2, 3]] output_shape [1, 4, 4, 4] : tensor<1x4x16xi32> into tensor<1x4x4x4xi32>
+  %e8 = tensor.empty() : tensor<1x4x4x4xi8>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc4 : tensor<1x4x4x4xi32>) outs(%e8 : tensor<1x4x4x4xi8>) {
+  ^bb0(%a: i32, %o: i8):
+    %t = arith.trunci %a : i32 to i8
+    linalg.yield %t : i8
+  } -> tensor<1x4x4x4xi8>
+  %pv = arith.constant -128 : i8
+  %p = tensor.pad %q low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %pv : i8
+  } : tensor<1x4x4x4xi8> to tensor<1x4x6x6xi8>
+  return %p : tensor<1x4x6x6xi8>
+}
+
+func.func @pad_and_other_reader(%x: tensor<1x3x16xi8>) -> (tensor<1x4x6x6xi8>, tensor<1x4x4x4xi8>) {
+  %w = arith.constant dense<[[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x4x16xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x4x16xi32>) -> tensor<1x4x16xi32>
+  %acc = linalg.generic {indexing_maps = [#w, #x, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %x : tensor<4x3xi8>, tensor<1x3x16xi8>) outs(%z : tensor<1x4x16xi32>) {
+  ^bb0(%a: i8, %b: i8, %s: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %b : i8 to i32
+    %m = arith.muli %a32, %b32 : i32
+    %r = arith.addi %s, %m : i32
+    linalg.yield %r : i32
+  } -> tensor<1x4x16xi32>
+  %acc4 = tensor.expand_shape %acc [[0], [1], [2, 3]] output_shape [1, 4, 4, 4] : tensor<1x4x16xi32> into tensor<1x4x4x4xi32>
+  %e8 = tensor.empty() : tensor<1x4x4x4xi8>
+  %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc4 : tensor<1x4x4x4xi32>) outs(%e8 : tensor<1x4x4x4xi8>) {
+  ^bb0(%a: i32, %o: i8):
+    %t = arith.trunci %a : i32 to i8
+    linalg.yield %t : i8
+  } -> tensor<1x4x4x4xi8>
+  %pv = arith.constant -128 : i8
+  %p = tensor.pad %y low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %pv : i8
+  } : tensor<1x4x4x4xi8> to tensor<1x4x6x6xi8>
+  return %p, %y : tensor<1x4x6x6xi8>, tensor<1x4x4x4xi8>
+}
