@@ -526,9 +526,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   unsigned level = optLevel - '0';
-  // The C target writes C source unless another stage is asked for.
-  if (target == "c" && !emit.getNumOccurrences())
-    emit.setValue(Emit::C);
+  // A target that writes no library (C source) has its own default.
+  if (const kiln::Target *t = kiln::lookupTarget(target); t && !emit.getNumOccurrences())
+    if (t->defaultArtifact() == kiln::ArtifactKind::CSource)
+      emit.setValue(Emit::C);
   std::string output = outputFile.empty() ? defaultOutput() : outputFile.getValue();
   kiln::ImportOptions iopts;
   if (!checkOptions(output, iopts.limits, iopts.inputShapes))
@@ -818,13 +819,12 @@ int main(int argc, char **argv) {
                describe(stage).split(':').first + ")");
     return 1;
   }
-  // The side libraries (calibration, sensitivity, evaluation) run here.
-  // The c target writes no library: its side models are built by the cpu
-  // target for this machine.
-  const kiln::Target *sideTgt = tgt;
+  // The side libraries (calibration, sensitivity, evaluation) run here,
+  // built by the target's side target (another one, for this machine,
+  // when the target writes no library).
+  const kiln::Target *sideTgt = &tgt->sideTarget();
   kiln::TargetOptions side = topts;
-  if (tgt->getName() == "c") {
-    sideTgt = kiln::lookupTarget("cpu");
+  if (sideTgt != tgt) {
     side = kiln::TargetOptions();
     side.optLevel = topts.optLevel;
     side.jobs = topts.jobs;

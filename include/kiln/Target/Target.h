@@ -94,6 +94,15 @@ public:
   /// dialect", "emitc").
   virtual llvm::StringRef getLoweredForm() const { return "LLVM dialect"; }
 
+  /// What kiln-compile writes for this target when --emit is not given;
+  /// nullopt: a library (the shared or static one by the output's name).
+  virtual std::optional<ArtifactKind> defaultArtifact() const { return std::nullopt; }
+
+  /// The target that builds the side libraries kiln-compile runs on this
+  /// machine while it compiles (calibration, sensitivity, evaluation): this
+  /// one, or, for a target that writes no library (C source), another.
+  virtual const Target &sideTarget() const { return *this; }
+
   /// Adds the target's own graph passes on the nn dialect, run after the
   /// graph passes and the quantizer and before the lowering to linalg (the
   /// C target's integer-only int8 epilogues).  Returns false when it adds

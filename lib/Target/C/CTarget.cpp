@@ -103,6 +103,12 @@ public:
     return llvm::Error::success();
   }
 
+  std::optional<kiln::ArtifactKind> defaultArtifact() const override { return kiln::ArtifactKind::CSource; }
+
+  // No library to run here: calibration and evaluation use the cpu
+  // target's, for this machine.
+  const kiln::Target &sideTarget() const override { return *kiln::lookupTarget("cpu"); }
+
   bool buildNNPasses(OpPassManager &pm, const kiln::TargetOptions &) const override {
     // int8 layers keep their activations in 8 bits, with TFLite's
     // fixed-point requantization (bit-exact on every machine, no float
