@@ -906,15 +906,24 @@ def NN_RequantizeOp : NN_Op<"requantize"> {
     `clamp_max` lie in that range and fold the activation (ReLU, Clip).
     Every step is exact integer arithmetic, so every machine gives the same
     bits.
+
+    With `residual` (8-bit values of the result's shape: a residual add
+    before the activation, in another quantization), y also gets
+    MBQM(residual - residual_zero_point, residual_multiplier,
+    residual_shift), the residual rescaled to the output's scale (one
+    multiplier for the tensor; `residual_unsigned`: its bytes are uint8).
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$bias, AnyRankedTensor:$multiplier,
-                   AnyRankedTensor:$shift, NN_SI64Attr:$axis, NN_SI64Attr:$output_zero_point,
-                   UnitAttr:$unsigned_result, NN_SI64Attr:$clamp_min, NN_SI64Attr:$clamp_max);
+                   AnyRankedTensor:$shift, Optional<AnyRankedTensor>:$residual, NN_SI64Attr:$axis,
+                   NN_SI64Attr:$output_zero_point, UnitAttr:$unsigned_result, NN_SI64Attr:$clamp_min,
+                   NN_SI64Attr:$clamp_max, DefaultValuedAttr<NN_SI64Attr, "0">:$residual_zero_point,
+                   DefaultValuedAttr<NN_SI64Attr, "0">:$residual_multiplier,
+                   DefaultValuedAttr<NN_SI64Attr, "0">:$residual_shift, UnitAttr:$residual_unsigned);
   let results = (outs AnyRankedTensor:$result);
   let hasVerifier = 1;
   let assemblyFormat = [{
-    $input `,` $bias `,` $multiplier `,` $shift attr-dict `:` type($input) `,` type($bias) `,`
-    type($multiplier) `,` type($shift) `->` type($result)
+    $input `,` $bias `,` $multiplier `,` $shift (`residual` `(` $residual^ `:` type($residual) `)`)?
+    attr-dict `:` type($input) `,` type($bias) `,` type($multiplier) `,` type($shift) `->` type($result)
   }];
 }
 

@@ -70,6 +70,23 @@ std::optional<int64_t> splatInt(Value v) {
   return a.getSplatValue<APInt>().getSExtValue();
 }
 
+/// A per-tensor 8-bit quantization: its scale and zero point (an unsigned
+/// one read from its i8 bits).
+struct QParams {
+  double scale;
+  int64_t zeroPoint;
+  bool isUnsigned;
+};
+std::optional<QParams> quantParams(nn::QuantizeOp q) {
+  double s = 0;
+  std::optional<int64_t> zp = splatInt(q.getZeroPoint());
+  if (!rtt(q.getResult()).getElementType().isInteger(8) || !isFloatSplatConstant(q.getScale(), s) || !(s > 0) ||
+      !std::isfinite(s) || !zp)
+    return std::nullopt;
+  bool u = q.getUnsignedResult();
+  return QParams{s, u ? (int64_t)(uint8_t)*zp : *zp, u};
+}
+
 /// Ops that commute with an element-wise monotone map: max pooling and
 /// pure data movement.
 bool commutes(Operation *op) {
@@ -82,25 +99,19 @@ bool commutes(Operation *op) {
 
 struct Layer {
   Operation *op;
-  Value input, filter, filterScale, bias;
+  Value input, filter, filterScale, bias, residual;
   float inputScale;
   std::optional<nn::ActKind> act;
   std::optional<llvm::APFloat> alpha, beta;
 };
 
 std::optional<Layer> asLayer(Operation *op) {
-  if (auto c = dyn_cast_or_null<nn::QConvOp>(op)) {
-    if (c.getResidual())
-      return std::nullopt;
-    return Layer{op, c.getInput(), c.getFilter(), c.getFilterScale(), c.getBias(),
+  if (auto c = dyn_cast_or_null<nn::QConvOp>(op))
+    return Layer{op, c.getInput(), c.getFilter(), c.getFilterScale(), c.getBias(), c.getResidual(),
                  c.getInputScale().convertToFloat(), c.getAct(), c.getActAlpha(), c.getActBeta()};
-  }
-  if (auto m = dyn_cast_or_null<nn::QMatmulOp>(op)) {
-    if (m.getResidual())
-      return std::nullopt;
-    return Layer{op, m.getLhs(), m.getRhs(), m.getRhsScale(), m.getBias(),
+  if (auto m = dyn_cast_or_null<nn::QMatmulOp>(op))
+    return Layer{op, m.getLhs(), m.getRhs(), m.getRhsScale(), m.getBias(), m.getResidual(),
                  m.getLhsScale().convertToFloat(), m.getAct(), m.getActAlpha(), m.getActBeta()};
-  }
   return std::nullopt;
 }
 
@@ -128,20 +139,27 @@ struct FixedPointRequantizePass final : kiln::impl::NNFixedPointRequantizeBase<F
                                     "int8 layers whose epilogue became nn.requantize");
     auto &numMoved = passStatistic(getArgument(), "ops-moved-to-int8",
                                    "max pools, reshapes and transposes moved after the quantization");
-    SmallVector<nn::QuantizeOp> qs;
-    getOperation().walk([&](nn::QuantizeOp q) { qs.push_back(q); });
-    for (nn::QuantizeOp q : qs)
-      if (rewrite(q, numMoved))
-        ++numLayers;
+    auto &numResiduals = passStatistic(getArgument(), "int8-residuals",
+                                       "residual adds on the residual's 8-bit quantization");
+    // Until nothing changes: a layer whose result a residual add read in
+    // float qualifies once that add reads the 8-bit form instead.
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<nn::QuantizeOp> qs;
+      getOperation().walk([&](nn::QuantizeOp q) { qs.push_back(q); });
+      for (nn::QuantizeOp q : qs)
+        if (rewrite(q, numMoved, numResiduals)) {
+          ++numLayers;
+          changed = true;
+        }
+    }
   }
 
-  bool rewrite(nn::QuantizeOp q, std::atomic<uint64_t> &numMoved) {
-    auto qt = rtt(q.getResult());
-    double sy = 0;
-    std::optional<int64_t> zpq = splatInt(q.getZeroPoint());
-    if (!qt.getElementType().isInteger(8) || !isFloatSplatConstant(q.getScale(), sy) || !(sy > 0) ||
-        !std::isfinite(sy) || !zpq)
+  bool rewrite(nn::QuantizeOp q, std::atomic<uint64_t> &numMoved, std::atomic<uint64_t> &numResiduals) {
+    std::optional<QParams> qp = quantParams(q);
+    if (!qp)
       return false;
+    double sy = qp->scale;
     // The chain: layer -> commuting ops -> quantize, each used once.
     SmallVector<Operation *> chain;
     Value v = q.getInput();
@@ -154,6 +172,21 @@ struct FixedPointRequantizePass final : kiln::impl::NNFixedPointRequantizeBase<F
     std::optional<Layer> l = asLayer(v.getDefiningOp());
     if (!l || !v.hasOneUse() || !rtt(v).getElementType().isF32())
       return false;
+    // A residual add reads the residual's own 8-bit quantization (the one
+    // the next layer reading it made), rescaled to this output's scale.
+    nn::QuantizeOp rq;
+    std::optional<QParams> rp;
+    if (l->residual) {
+      for (Operation *u : l->residual.getUsers())
+        if (auto cand = dyn_cast<nn::QuantizeOp>(u);
+            cand && cand->getBlock() == l->op->getBlock() && cand->isBeforeInBlock(l->op))
+          if ((rp = quantParams(cand))) {
+            rq = cand;
+            break;
+          }
+      if (!rq)
+        return false;
+    }
     bool inU = q.getUnsignedResult();
     // Max pooling compares signed bytes: the values must be int8 and the
     // readers must accept that.
@@ -162,7 +195,7 @@ struct FixedPointRequantizePass final : kiln::impl::NNFixedPointRequantizeBase<F
       return false;
     bool outU = inU && !toSigned;
     // (An unsigned quantization's zero point is stored as i8: its bits.)
-    int64_t zp = (inU ? (int64_t)(uint8_t)*zpq : *zpq) - (toSigned ? 128 : 0);
+    int64_t zp = qp->zeroPoint - (toSigned ? 128 : 0);
     int64_t lo = outU ? 0 : -128, hi = outU ? 255 : 127;
     // The activation as a clamp in the quantized domain (quantization is
     // monotone: quantize(clip(x)) = clamp(quantize(x), quantize(lo), ...)).
@@ -214,10 +247,17 @@ struct FixedPointRequantizePass final : kiln::impl::NNFixedPointRequantizeBase<F
     auto vec = [&](ArrayRef<int32_t> data) -> Value {
       return arith::ConstantOp::create(b, loc, vecT, DenseElementsAttr::get(vecT, data));
     };
-    Value r = nn::RequantizeOp::create(b, loc, vt.clone(b.getI8Type()), acc->getResult(0), vec(biasQ), vec(mult),
-                                       vec(shift), b.getI64IntegerAttr(axis), b.getI64IntegerAttr(zp),
-                                       outU ? b.getUnitAttr() : UnitAttr(), b.getI64IntegerAttr(lo),
-                                       b.getI64IntegerAttr(hi));
+    int32_t rm = 0, rsh = 0;
+    if (rq)
+      quantizeMultiplier(rp->scale / sy, rm, rsh);
+    Value r = nn::RequantizeOp::create(
+        b, loc, vt.clone(b.getI8Type()), acc->getResult(0), vec(biasQ), vec(mult), vec(shift),
+        rq ? rq.getResult() : Value(), b.getI64IntegerAttr(axis), b.getI64IntegerAttr(zp),
+        outU ? b.getUnitAttr() : UnitAttr(), b.getI64IntegerAttr(lo), b.getI64IntegerAttr(hi),
+        b.getI64IntegerAttr(rq ? rp->zeroPoint : 0), b.getI64IntegerAttr(rm), b.getI64IntegerAttr(rsh),
+        rq && rp->isUnsigned ? b.getUnitAttr() : UnitAttr());
+    if (rq)
+      ++numResiduals;
     // The commuting ops, now on bytes (closest to the layer first).
     for (Operation *o : llvm::reverse(chain)) {
       b.setInsertionPoint(o);

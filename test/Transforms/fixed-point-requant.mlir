@@ -25,6 +25,9 @@
 // LOWER: arith.shrsi {{.*}} : i64
 // LOWER: arith.trunci {{.*}} : i64 to i8
 // LOWER: linalg.pooling_nchw_max {{.*}} -> tensor<1x2x2x2xi8>
+// LOWER-LABEL: func.func @residual
+// LOWER: linalg.generic {{.*}} ins({{.*}} : tensor<1x2x4x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<1x2x4x4xi8>) outs({{.*}} : tensor<1x2x4x4xi8>)
+// LOWER: arith.extui {{.*}} : i8 to i64
 func.func @conv_relu_pool(%x: tensor<1x1x4x4xi8>) -> tensor<1x3x2x2xf32> {
   %w = arith.constant dense<[[[[1]]], [[[-3]]]]> : tensor<2x1x1x1xi8>
   %ws = arith.constant dense<[0.25, 0.5]> : tensor<2xf32>
@@ -74,7 +77,35 @@ func.func @unsigned_zero_point(%x: tensor<3x2xi8>) -> tensor<3x1xi8> {
   return %q : tensor<3x1xi8>
 }
 
-// Left alone: a residual add, an activation other than ReLU / Clip, a
+// A residual add whose residual has its own 8-bit quantization (the one
+// the layer reading it made, earlier in the block) reads those bytes,
+// rescaled to the output's scale: 0.25 / 0.125 = 2 (mantissa 2^30, shift
+// 2); its zero point 7, unsigned.  The float residual's producer can then
+// go too (the pass repeats until nothing changes): here the first conv,
+// whose result was read by the quantization and the residual add.
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[A1:.*]] = nn.qconv %arg0, {{.*}} -> tensor<1x2x4x4xi32>
+// CHECK: %[[R1:.*]] = nn.requantize %[[A1]], {{.*}} {axis = 1 : i64, clamp_max = 255 : i64, clamp_min = 0 : i64, output_zero_point = 7 : i64, unsigned_result}
+// CHECK: %[[A2:.*]] = nn.qconv %[[R1]], {{.*}} -> tensor<1x2x4x4xi32>
+// CHECK: nn.requantize %[[A2]], {{.*}} residual(%[[R1]] : tensor<1x2x4x4xi8>) {axis = 1 : i64, clamp_max = 255 : i64, clamp_min = 10 : i64, output_zero_point = 10 : i64, residual_multiplier = 1073741824 : i64, residual_shift = 2 : i64, residual_unsigned, residual_zero_point = 7 : i64, unsigned_result}
+// CHECK-NOT: nn.quantize
+func.func @residual(%x: tensor<1x1x4x4xi8>) -> tensor<1x2x4x4xi8> {
+  %w = arith.constant dense<1> : tensor<2x1x1x1xi8>
+  %ws = arith.constant dense<0.25> : tensor<2xf32>
+  %c1 = nn.qconv %x, %w, %ws {dilations = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.5 : f32, input_zero_point = 0 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x1x4x4xi8>, tensor<2x1x1x1xi8>, tensor<2xf32> -> tensor<1x2x4x4xf32>
+  %s1 = arith.constant dense<0.25> : tensor<1x1x1x1xf32>
+  %z1 = arith.constant dense<7> : tensor<1x1x1x1xi8>
+  %q1 = nn.quantize %c1, %s1, %z1 {unsigned_result} : (tensor<1x2x4x4xf32>, tensor<1x1x1x1xf32>, tensor<1x1x1x1xi8>) -> tensor<1x2x4x4xi8>
+  %w2 = arith.constant dense<1> : tensor<2x2x1x1xi8>
+  %c2 = nn.qconv %q1, %w2, %ws residual(%c1 : tensor<1x2x4x4xf32>) act relu {dilations = array<i64: 1, 1>, groups = 1 : i64, input_scale = 0.25 : f32, input_zero_point = 7 : i64, input_unsigned, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<1x2x4x4xi8>, tensor<2x2x1x1xi8>, tensor<2xf32> -> tensor<1x2x4x4xf32>
+  %s2 = arith.constant dense<0.125> : tensor<1x1x1x1xf32>
+  %z2 = arith.constant dense<10> : tensor<1x1x1x1xi8>
+  %q2 = nn.quantize %c2, %s2, %z2 {unsigned_result} : (tensor<1x2x4x4xf32>, tensor<1x1x1x1xf32>, tensor<1x1x1x1xi8>) -> tensor<1x2x4x4xi8>
+  return %q2 : tensor<1x2x4x4xi8>
+}
+
+// Left alone: a residual add whose residual has no 8-bit quantization, an
+// activation other than ReLU / Clip, a
 // result read by something else too, pooling whose quantized values a
 // non-layer reads (it could not be moved to signed bytes), a per-channel
 // output scale.

@@ -70,7 +70,8 @@ Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {
 /// shifts are computed in i64 (no signed 32-bit overflow for the C the
 /// embedded target prints); TFLite's x * 2^l, which wraps in int32 where it
 /// overflows, saturates here instead (only a shift > 0, a real multiplier
-/// of at least 1, can reach it).
+/// of at least 1, can reach it).  A residual is rescaled by its own
+/// multiplier and shift the same way and added before the zero point.
 Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
   Location loc = q.getLoc();
   auto res = rtt(q.getResult());
@@ -79,10 +80,17 @@ Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
   AffineMap id = b.getMultiDimIdentityMap(r);
   Type i8 = b.getI8Type(), i64 = b.getI64Type();
   int64_t zp = q.getOutputZeroPoint(), lo = q.getClampMin(), hi = q.getClampMax();
+  SmallVector<Value> ins{q.getInput(), q.getBias(), q.getMultiplier(), q.getShift()};
+  SmallVector<AffineMap> maps{id, chan, chan, chan};
+  if (Value res = q.getResidual()) {
+    ins.push_back(res);
+    maps.push_back(id);
+  }
+  maps.push_back(id);
+  bool resU = q.getResidualUnsigned();
+  int64_t rzp = q.getResidualZeroPoint(), rm = q.getResidualMultiplier(), rsh = q.getResidualShift();
   return linalg::GenericOp::create(
-             b, loc, TypeRange{res}, ValueRange{q.getInput(), q.getBias(), q.getMultiplier(), q.getShift()},
-             ValueRange{empty(b, loc, res, allDims(b, loc, q.getInput()))},
-             SmallVector<AffineMap>{id, chan, chan, chan, id},
+             b, loc, TypeRange{res}, ins, ValueRange{empty(b, loc, res, allDims(b, loc, q.getInput()))}, maps,
              SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location nl, ValueRange a) {
                auto c64 = [&](int64_t v) { return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v)); };
@@ -92,29 +100,41 @@ Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
                };
                using P = arith::CmpIPredicate;
                Value zero = c64(0);
+               // MultiplyByQuantizedMultiplier(x, m, sh) on i64 values (x
+               // within int32).
+               auto mbqm = [&](Value x, Value m, Value sh) -> Value {
+                 Value left = arith::MaxSIOp::create(nb, nl, sh, zero);
+                 Value right = arith::MaxSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, zero, sh), zero);
+                 // x * 2^left, saturated to int32.
+                 x = arith::ShLIOp::create(nb, nl, x, left);
+                 x = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, x, c64(INT32_MIN)),
+                                            c64(INT32_MAX));
+                 // SaturatingRoundingDoublingHighMul: (x * m + nudge) / 2^31,
+                 // the division truncating toward zero (a shift of the value
+                 // biased by 2^31 - 1 when negative).  m >= 0, so x = m =
+                 // INT32_MIN, its one overflow, cannot happen.
+                 Value ab = arith::MulIOp::create(nb, nl, x, m);
+                 Value v = arith::AddIOp::create(nb, nl, ab,
+                                                 sel(P::sge, ab, zero, c64(1ll << 30), c64(1 - (1ll << 30))));
+                 v = arith::AddIOp::create(nb, nl, v, sel(P::slt, v, zero, c64((1ll << 31) - 1), zero));
+                 Value hm = arith::ShRSIOp::create(nb, nl, v, c64(31));
+                 // RoundingDivideByPOT(hm, right): half away from zero.
+                 Value mask = arith::SubIOp::create(nb, nl, arith::ShLIOp::create(nb, nl, c64(1), right), c64(1));
+                 Value rem = arith::AndIOp::create(nb, nl, hm, mask);
+                 Value thr = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, mask, c64(1)),
+                                                   sel(P::slt, hm, zero, c64(1), zero));
+                 return arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, hm, right),
+                                              sel(P::sgt, rem, thr, c64(1), zero));
+               };
                // acc + bias, wrapping as int32 does.
                Value x = arith::ExtSIOp::create(nb, nl, i64, arith::AddIOp::create(nb, nl, a[0], a[1]));
-               Value sh = arith::ExtSIOp::create(nb, nl, i64, a[3]);
-               Value left = arith::MaxSIOp::create(nb, nl, sh, zero);
-               Value right = arith::MaxSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, zero, sh), zero);
-               // x * 2^left, saturated to int32.
-               x = arith::ShLIOp::create(nb, nl, x, left);
-               x = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, x, c64(INT32_MIN)), c64(INT32_MAX));
-               // SaturatingRoundingDoublingHighMul: (x * m + nudge) / 2^31,
-               // the division truncating toward zero (a shift of the value
-               // biased by 2^31 - 1 when negative).  m >= 0, so x = m =
-               // INT32_MIN, its one overflow, cannot happen.
-               Value ab = arith::MulIOp::create(nb, nl, x, arith::ExtSIOp::create(nb, nl, i64, a[2]));
-               Value v = arith::AddIOp::create(nb, nl, ab, sel(P::sge, ab, zero, c64(1ll << 30), c64(1 - (1ll << 30))));
-               v = arith::AddIOp::create(nb, nl, v, sel(P::slt, v, zero, c64((1ll << 31) - 1), zero));
-               Value hm = arith::ShRSIOp::create(nb, nl, v, c64(31));
-               // RoundingDivideByPOT(hm, right): half away from zero.
-               Value mask = arith::SubIOp::create(nb, nl, arith::ShLIOp::create(nb, nl, c64(1), right), c64(1));
-               Value rem = arith::AndIOp::create(nb, nl, hm, mask);
-               Value thr = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, mask, c64(1)),
-                                                 sel(P::slt, hm, zero, c64(1), zero));
-               Value y = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, hm, right),
-                                               sel(P::sgt, rem, thr, c64(1), zero));
+               Value y = mbqm(x, arith::ExtSIOp::create(nb, nl, i64, a[2]), arith::ExtSIOp::create(nb, nl, i64, a[3]));
+               if (q.getResidual()) {
+                 Value rv = resU ? (Value)arith::ExtUIOp::create(nb, nl, i64, a[4])
+                                 : (Value)arith::ExtSIOp::create(nb, nl, i64, a[4]);
+                 rv = arith::SubIOp::create(nb, nl, rv, c64(rzp));
+                 y = arith::AddIOp::create(nb, nl, y, mbqm(rv, c64(rm), c64(rsh)));
+               }
                y = arith::AddIOp::create(nb, nl, y, c64(zp));
                y = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, y, c64(lo)), c64(hi));
                linalg::YieldOp::create(nb, nl, arith::TruncIOp::create(nb, nl, i8, y).getResult());

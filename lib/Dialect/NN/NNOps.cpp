@@ -173,6 +173,16 @@ LogicalResult RequantizeOp::verify() {
                                         << lo << ", " << hi << "]";
   if (getOutputZeroPoint() < lo || getOutputZeroPoint() > hi)
     return emitOpError("output zero point ") << getOutputZeroPoint() << " is out of the result's range";
+  if (Value r = getResidual()) {
+    if (r.getType() != res)
+      return emitOpError("residual type ") << r.getType() << " differs from the result type " << res;
+    int64_t rlo = getResidualUnsigned() ? 0 : -128, rhi = getResidualUnsigned() ? 255 : 127;
+    if (getResidualZeroPoint() < rlo || getResidualZeroPoint() > rhi)
+      return emitOpError("residual zero point ") << getResidualZeroPoint() << " is out of its range";
+    if (getResidualMultiplier() < 0 || getResidualMultiplier() > INT32_MAX || getResidualShift() < -31 ||
+        getResidualShift() > 30)
+      return emitOpError("residual multiplier must be in [0, 2^31) and its shift in [-31, 30]");
+  }
   return success();
 }
 

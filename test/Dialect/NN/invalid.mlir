@@ -220,3 +220,11 @@ func.func @requantize_axis(%x: tensor<1x2xi32>, %v: tensor<2xi32>) -> tensor<1x2
   %y = nn.requantize %x, %v, %v, %v {axis = 2 : i64, clamp_max = 127 : i64, clamp_min = -128 : i64, output_zero_point = 0 : i64} : tensor<1x2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x2xi8>
   return %y : tensor<1x2xi8>
 }
+
+// -----
+
+func.func @requantize_residual_type(%x: tensor<1x2xi32>, %v: tensor<2xi32>, %r: tensor<1x3xi8>) -> tensor<1x2xi8> {
+  // expected-error @+1 {{residual type 'tensor<1x3xi8>' differs from the result type 'tensor<1x2xi8>'}}
+  %y = nn.requantize %x, %v, %v, %v residual(%r : tensor<1x3xi8>) {axis = 1 : i64, clamp_max = 127 : i64, clamp_min = -128 : i64, output_zero_point = 0 : i64} : tensor<1x2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32> -> tensor<1x2xi8>
+  return %y : tensor<1x2xi8>
+}

@@ -67,13 +67,20 @@ def rdbpot(x, exponent):
     return (x >> exponent) + (1 if remainder > threshold else 0)
 
 
-def reference(acc, bias, m, shift, zp, lo, hi):
-    x = wrap32(acc + bias)
+def mbqm(x, m, shift):
+    """TFLite's MultiplyByQuantizedMultiplier."""
     left, right = max(shift, 0), max(-shift, 0)
     # TFLite wraps x * 2^left in int32 (undefined where it overflows);
     # Kiln saturates.
     x = min(max(x * (1 << left), INT32_MIN), INT32_MAX)
-    y = rdbpot(srdhm(x, m), right) + zp
+    return rdbpot(srdhm(x, m), right)
+
+
+def reference(acc, bias, m, shift, zp, lo, hi, res=None):
+    y = mbqm(wrap32(acc + bias), m, shift) + zp
+    if res is not None:
+        r, rzp, rm, rsh = res
+        y += mbqm(r - rzp, rm, rsh)
     return min(max(y, lo), hi)
 
 
@@ -95,31 +102,54 @@ def main():
         row += [rng.randint(-2000, 2000) for _ in range(24)]
         row += [rng.randint(INT32_MIN, INT32_MAX) for _ in range(W - len(row))]
         accs.append(row)
-    cases = [("s", -5, -100, 90, False), ("u", 128, 3, 250, True)]
+    cases = [("s", -5, -100, 90, False), ("u", 128, 3, 250, True), ("r", 7, -128, 127, False),
+             ("q", -20, -128, 127, False)]
+    # The residual cases: int8 residuals (zero point -3) rescaled by 0.37,
+    # and the same bytes as uint8 (zero point 140) rescaled by 1.6 (a
+    # positive shift).
+    rzp = -3
+    rm, rsh = quantize_multiplier(0.37)
+    rzpu = 140
+    rmu, rshu = quantize_multiplier(1.6)
+    res = [[rng.randint(-128, 127) for _ in range(W)] for _ in range(C)]
     vec = lambda v: "dense<[" + ", ".join(map(str, v)) + "]> : tensor<%dxi32>" % C
     body = []
     for name, zp, lo, hi, u in cases:
+        if name in ("r", "q"):
+            m_, s_, z_, uu = (rm, rsh, rzp, "") if name == "r" else (rmu, rshu, rzpu, ", residual_unsigned")
+            body.append(f"  %{name} = nn.requantize %acc, %b, %m, %sh residual(%res : tensor<1x{C}x{W}xi8>) {{axis = 1 : i64, "
+                        f"clamp_max = {hi} : i64, clamp_min = {lo} : i64, output_zero_point = {zp} : i64, "
+                        f"residual_multiplier = {m_} : i64, residual_shift = {s_} : i64, "
+                        f"residual_zero_point = {z_} : i64{uu}}} : tensor<1x{C}x{W}xi32>, tensor<{C}xi32>, "
+                        f"tensor<{C}xi32>, tensor<{C}xi32> -> tensor<1x{C}x{W}xi8>")
+            continue
         body.append(f"  %{name} = nn.requantize %acc, %b, %m, %sh {{axis = 1 : i64, clamp_max = {hi} : i64, "
                     f"clamp_min = {lo} : i64, output_zero_point = {zp} : i64{', unsigned_result' if u else ''}}}"
                     f" : tensor<1x{C}x{W}xi32>, tensor<{C}xi32>, tensor<{C}xi32>, tensor<{C}xi32> -> tensor<1x{C}x{W}xi8>")
-    mlir = (f"func.func @main(%acc: tensor<1x{C}x{W}xi32> {{kiln.name = \"acc\", kiln.dtype = 6 : i32}})\n"
+    mlir = (f"func.func @main(%acc: tensor<1x{C}x{W}xi32> {{kiln.name = \"acc\", kiln.dtype = 6 : i32}},\n"
+            f"                %res: tensor<1x{C}x{W}xi8> {{kiln.name = \"res\", kiln.dtype = 3 : i32}})\n"
             f"    -> (tensor<1x{C}x{W}xi8> {{kiln.name = \"s\", kiln.dtype = 3 : i32}},\n"
-            f"        tensor<1x{C}x{W}xi8> {{kiln.name = \"u\", kiln.dtype = 2 : i32}}) attributes {{kiln.entry}} {{\n"
+            f"        tensor<1x{C}x{W}xi8> {{kiln.name = \"u\", kiln.dtype = 2 : i32}},\n"
+            f"        tensor<1x{C}x{W}xi8> {{kiln.name = \"r\", kiln.dtype = 3 : i32}},\n"
+            f"        tensor<1x{C}x{W}xi8> {{kiln.name = \"q\", kiln.dtype = 3 : i32}}) attributes {{kiln.entry}} {{\n"
             f"  %b = arith.constant {vec(biases)}\n  %m = arith.constant {vec(mults)}\n"
             f"  %sh = arith.constant {vec(shifts)}\n" + "\n".join(body) +
-            f"\n  return %s, %u : tensor<1x{C}x{W}xi8>, tensor<1x{C}x{W}xi8>\n}}\n")
+            f"\n  return %s, %u, %r, %q : tensor<1x{C}x{W}xi8>, tensor<1x{C}x{W}xi8>, tensor<1x{C}x{W}xi8>, "
+            f"tensor<1x{C}x{W}xi8>\n}}\n")
     src = os.path.join(work, "requant.nn.mlir")
     with open(src, "w") as f:
         f.write(mlir)
     subprocess.run([kc, src, "--target=c", "--name=requant", "-o", os.path.join(work, "requant.c")], check=True)
     flat = [a for row in accs for a in row]
+    rflat = [v for row in res for v in row]
     driver = ('#include "requant.h"\n#include <stdint.h>\n#include <stdio.h>\n'
               "static uint64_t arena[(REQUANT_ARENA_BYTES + 7) / 8 + 1];\n"
               f"static const int32_t acc[{C * W}] = {{" +
               ", ".join("(int32_t)%dLL" % a for a in flat) + "};\n"
-              f"int main(void) {{\n  static int8_t s[{C * W}];\n  static uint8_t u[{C * W}];\n  int i;\n"
-              "  requant_run(acc, s, u, arena);\n"
-              f"  for (i = 0; i < {C * W}; i++) printf(\"%d %u\\n\", s[i], (unsigned)u[i]);\n"
+              f"static const int8_t res[{C * W}] = {{" + ", ".join(map(str, rflat)) + "};\n"
+              f"int main(void) {{\n  static int8_t s[{C * W}], r[{C * W}], q[{C * W}];\n  static uint8_t u[{C * W}];\n"
+              "  int i;\n  requant_run(acc, res, s, u, r, q, arena);\n"
+              f"  for (i = 0; i < {C * W}; i++) printf(\"%d %u %d %d\\n\", s[i], (unsigned)u[i], r[i], q[i]);\n"
               "  return 0;\n}\n")
     with open(os.path.join(work, "driver.c"), "w") as f:
         f.write(driver)
@@ -131,9 +161,11 @@ def main():
     total = bad = 0
     for i, a in enumerate(flat):
         c = i // W
-        gs, gu = map(int, got[i].split())
-        for (name, zp, lo, hi, u), g in zip(cases, (gs, gu)):
-            want = reference(a, biases[c], mults[c], shifts[c], zp, lo, hi)
+        gots = list(map(int, got[i].split()))
+        for (name, zp, lo, hi, u), g in zip(cases, gots):
+            extra = ((rflat[i], rzp, rm, rsh) if name == "r" else
+                     (rflat[i] & 0xFF, rzpu, rmu, rshu) if name == "q" else None)
+            want = reference(a, biases[c], mults[c], shifts[c], zp, lo, hi, extra)
             total += 1
             if g != want:
                 bad += 1
