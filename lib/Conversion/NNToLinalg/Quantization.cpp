@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
+#include "mlir/IR/Matchers.h"
 #include "Patterns.h"
 #include "kiln/Transforms/ConstantUtils.h"
 
@@ -87,6 +88,11 @@ Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
     maps.push_back(id);
   }
   maps.push_back(id);
+  // Shifts known to be <= 0 (multipliers below 1, the usual case) need no
+  // left shift and no saturation: fewer instructions on a Cortex-M.
+  DenseIntElementsAttr shifts;
+  bool mayShiftLeft = !matchPattern(q.getShift(), m_Constant(&shifts)) ||
+                      llvm::any_of(shifts.getValues<APInt>(), [](const APInt &v) { return v.getSExtValue() > 0; });
   bool resU = q.getResidualUnsigned();
   int64_t rzp = q.getResidualZeroPoint(), rm = q.getResidualMultiplier(), rsh = q.getResidualShift();
   return linalg::GenericOp::create(
@@ -100,41 +106,52 @@ Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
                };
                using P = arith::CmpIPredicate;
                Value zero = c64(0);
-               // MultiplyByQuantizedMultiplier(x, m, sh) on i64 values (x
-               // within int32).
-               auto mbqm = [&](Value x, Value m, Value sh) -> Value {
-                 Value left = arith::MaxSIOp::create(nb, nl, sh, zero);
-                 Value right = arith::MaxSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, zero, sh), zero);
-                 // x * 2^left, saturated to int32.
-                 x = arith::ShLIOp::create(nb, nl, x, left);
-                 x = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, x, c64(INT32_MIN)),
-                                            c64(INT32_MAX));
+               Type i32 = nb.getI32Type();
+               auto c32 = [&](int64_t v) { return arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(v)); };
+               Value zero32 = c32(0);
+               // MultiplyByQuantizedMultiplier(x, m, sh): x and m i64 (x
+               // within int32), sh i32; the result as i64.  Only the
+               // product and its rounding need 64 bits: the rest runs on
+               // i32 (cheaper on a 32-bit core).
+               auto mbqm = [&](Value x, Value m, Value sh, bool mayLeft) -> Value {
+                 if (mayLeft) {
+                   // x * 2^left, saturated to int32.
+                   Value left = arith::ExtSIOp::create(nb, nl, i64, arith::MaxSIOp::create(nb, nl, sh, zero32));
+                   x = arith::ShLIOp::create(nb, nl, x, left);
+                   x = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, x, c64(INT32_MIN)),
+                                              c64(INT32_MAX));
+                 }
                  // SaturatingRoundingDoublingHighMul: (x * m + nudge) / 2^31,
                  // the division truncating toward zero (a shift of the value
                  // biased by 2^31 - 1 when negative).  m >= 0, so x = m =
-                 // INT32_MIN, its one overflow, cannot happen.
+                 // INT32_MIN, its one overflow, cannot happen, and the
+                 // quotient fits in int32.
                  Value ab = arith::MulIOp::create(nb, nl, x, m);
                  Value v = arith::AddIOp::create(nb, nl, ab,
                                                  sel(P::sge, ab, zero, c64(1ll << 30), c64(1 - (1ll << 30))));
                  v = arith::AddIOp::create(nb, nl, v, sel(P::slt, v, zero, c64((1ll << 31) - 1), zero));
-                 Value hm = arith::ShRSIOp::create(nb, nl, v, c64(31));
+                 Value hm = arith::TruncIOp::create(nb, nl, i32, arith::ShRSIOp::create(nb, nl, v, c64(31)));
                  // RoundingDivideByPOT(hm, right): half away from zero.
-                 Value mask = arith::SubIOp::create(nb, nl, arith::ShLIOp::create(nb, nl, c64(1), right), c64(1));
+                 Value right = arith::MaxSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, zero32, sh), zero32);
+                 Value mask = arith::SubIOp::create(nb, nl, arith::ShLIOp::create(nb, nl, c32(1), right), c32(1));
                  Value rem = arith::AndIOp::create(nb, nl, hm, mask);
-                 Value thr = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, mask, c64(1)),
-                                                   sel(P::slt, hm, zero, c64(1), zero));
-                 return arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, hm, right),
-                                              sel(P::sgt, rem, thr, c64(1), zero));
+                 Value thr = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, mask, c32(1)),
+                                                   sel(P::slt, hm, zero32, c32(1), zero32));
+                 Value q = arith::AddIOp::create(nb, nl, arith::ShRSIOp::create(nb, nl, hm, right),
+                                                 sel(P::sgt, rem, thr, c32(1), zero32));
+                 return arith::ExtSIOp::create(nb, nl, i64, q);
                };
                // acc + bias, wrapping as int32 does.
                Value x = arith::ExtSIOp::create(nb, nl, i64, arith::AddIOp::create(nb, nl, a[0], a[1]));
-               Value y = mbqm(x, arith::ExtSIOp::create(nb, nl, i64, a[2]), arith::ExtSIOp::create(nb, nl, i64, a[3]));
+               Value y = mbqm(x, arith::ExtSIOp::create(nb, nl, i64, a[2]), a[3], mayShiftLeft);
                if (q.getResidual()) {
                  Value rv = resU ? (Value)arith::ExtUIOp::create(nb, nl, i64, a[4])
                                  : (Value)arith::ExtSIOp::create(nb, nl, i64, a[4]);
                  rv = arith::SubIOp::create(nb, nl, rv, c64(rzp));
-                 y = arith::AddIOp::create(nb, nl, y, mbqm(rv, c64(rm), c64(rsh)));
+                 y = arith::AddIOp::create(nb, nl, y, mbqm(rv, c64(rm), c32(rsh), rsh > 0));
                }
+               // The zero point and the clamp in i64: no int32 overflow at
+               // the extremes.
                y = arith::AddIOp::create(nb, nl, y, c64(zp));
                y = arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, y, c64(lo)), c64(hi));
                linalg::YieldOp::create(nb, nl, arith::TruncIOp::create(nb, nl, i8, y).getResult());
