@@ -97,9 +97,11 @@ bool commutes(Operation *op) {
   return isa<nn::TransposeOp>(op);
 }
 
+/// What the rewrite reads of an nn.qconv / nn.qmatmul (the bias through
+/// readLayerBias).
 struct Layer {
   Operation *op;
-  Value input, filter, filterScale, bias, residual;
+  Value filterScale, residual;
   float inputScale;
   std::optional<nn::ActKind> act;
   std::optional<llvm::APFloat> alpha, beta;
@@ -107,20 +109,22 @@ struct Layer {
 
 std::optional<Layer> asLayer(Operation *op) {
   if (auto c = dyn_cast_or_null<nn::QConvOp>(op))
-    return Layer{op, c.getInput(), c.getFilter(), c.getFilterScale(), c.getBias(), c.getResidual(),
-                 c.getInputScale().convertToFloat(), c.getAct(), c.getActAlpha(), c.getActBeta()};
+    return Layer{op, c.getFilterScale(), c.getResidual(), c.getInputScale().convertToFloat(), c.getAct(),
+                 c.getActAlpha(), c.getActBeta()};
   if (auto m = dyn_cast_or_null<nn::QMatmulOp>(op))
-    return Layer{op, m.getLhs(), m.getRhs(), m.getRhsScale(), m.getBias(), m.getResidual(),
-                 m.getLhsScale().convertToFloat(), m.getAct(), m.getActAlpha(), m.getActBeta()};
+    return Layer{op, m.getRhsScale(), m.getResidual(), m.getLhsScale().convertToFloat(), m.getAct(),
+                 m.getActAlpha(), m.getActBeta()};
   return std::nullopt;
 }
 
-/// Moves the int8 layer that reads `user` to a signed input (zero point
-/// - 128); false if `user` is not such a layer's data input.
+/// Whether `use` is an int8 layer's data input, which readSigned can move
+/// to signed bytes.
 bool canReadSigned(OpOperand &use) {
   Operation *u = use.getOwner();
   return use.getOperandNumber() == 0 && isa<nn::QConvOp, nn::QMatmulOp>(u);
 }
+/// The int8 layer reading `use` reads signed bytes: the same values with
+/// the zero point moved by -128.
 void readSigned(OpOperand &use) {
   Operation *u = use.getOwner();
   if (auto c = dyn_cast<nn::QConvOp>(u)) {

@@ -908,11 +908,12 @@ int main(int argc, char **argv) {
     return finish(kiln::compile::writeQDQModel(inputFile, *module, output, qdqBias == "int32"));
   }
   if (stage <= Stage::NN) {
-    // The target's own graph passes (kiln-<target>-nn).
+    // The target's own graph passes (kiln-<target>-nn), if it has any.
     OpPassManager probe(ModuleOp::getOperationName());
-    if (tgt->buildNNPasses(probe, topts) &&
+    tgt->buildNNPasses(probe, topts);
+    if (probe.size() &&
         failed(runPM("target graph passes", ("kiln-" + tgt->getName() + "-nn").str(),
-                     [&](OpPassManager &pm) { (void)tgt->buildNNPasses(pm, topts); })))
+                     [&](OpPassManager &pm) { tgt->buildNNPasses(pm, topts); })))
       return 1;
   }
   if (emit == Emit::NN)

@@ -105,9 +105,8 @@ public:
 
   /// Adds the target's own graph passes on the nn dialect, run after the
   /// graph passes and the quantizer and before the lowering to linalg (the
-  /// C target's integer-only int8 epilogues).  Returns false when it adds
-  /// none.
-  virtual bool buildNNPasses(mlir::OpPassManager &pm, const TargetOptions &opts) const { return false; }
+  /// C target's integer-only int8 epilogues); most targets add none.
+  virtual void buildNNPasses(mlir::OpPassManager &pm, const TargetOptions &opts) const {}
 
   /// Adds the passes that lower the linalg-on-tensors module to what
   /// writeArtifact() expects.

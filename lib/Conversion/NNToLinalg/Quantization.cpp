@@ -7,9 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
-#include "mlir/IR/Matchers.h"
 #include "Patterns.h"
 #include "kiln/Transforms/ConstantUtils.h"
+
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace kiln::nn_to_linalg;
@@ -67,12 +68,13 @@ Value lowerDequantize(OpBuilder &b, nn::DequantizeOp d) {
 
 /// nn.requantize: TFLite's MultiplyByQuantizedMultiplier on each int32
 /// accumulator plus its channel's bias, then the zero point and the clamp,
-/// in one all-parallel linalg.generic.  The product, the rounding and the
-/// shifts are computed in i64 (no signed 32-bit overflow for the C the
-/// embedded target prints); TFLite's x * 2^l, which wraps in int32 where it
-/// overflows, saturates here instead (only a shift > 0, a real multiplier
-/// of at least 1, can reach it).  A residual is rescaled by its own
-/// multiplier and shift the same way and added before the zero point.
+/// in one all-parallel linalg.generic.  The product and its rounding are
+/// computed in i64, the rounding shift in i32 (its result fits), the zero
+/// point and the clamp in i64 again: no int32 overflow anywhere.  TFLite's
+/// x * 2^l, which wraps in int32 where it overflows, saturates here instead
+/// (only a shift > 0, a real multiplier of at least 1, can reach it).  A
+/// residual is rescaled by its own multiplier and shift the same way and
+/// added before the zero point.
 Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
   Location loc = q.getLoc();
   auto res = rtt(q.getResult());
@@ -83,8 +85,8 @@ Value lowerRequantize(OpBuilder &b, nn::RequantizeOp q) {
   int64_t zp = q.getOutputZeroPoint(), lo = q.getClampMin(), hi = q.getClampMax();
   SmallVector<Value> ins{q.getInput(), q.getBias(), q.getMultiplier(), q.getShift()};
   SmallVector<AffineMap> maps{id, chan, chan, chan};
-  if (Value res = q.getResidual()) {
-    ins.push_back(res);
+  if (Value residual = q.getResidual()) {
+    ins.push_back(residual);
     maps.push_back(id);
   }
   maps.push_back(id);

@@ -109,14 +109,13 @@ public:
   // target's, for this machine.
   const kiln::Target &sideTarget() const override { return *kiln::lookupTarget("cpu"); }
 
-  bool buildNNPasses(OpPassManager &pm, const kiln::TargetOptions &) const override {
+  void buildNNPasses(OpPassManager &pm, const kiln::TargetOptions &) const override {
     // int8 layers keep their activations in 8 bits, with TFLite's
     // fixed-point requantization (bit-exact on every machine, no float
     // epilogue on integer-only cores).
     pm.addPass(createCSEPass());
     pm.addNestedPass<func::FuncOp>(kiln::createNNFixedPointRequantize());
     pm.addPass(createCanonicalizerPass());
-    return true;
   }
 
   StringRef getLoweredForm() const override { return "emitc"; }

@@ -126,7 +126,7 @@ bool padInPlace(IRRewriter &rw, scf::ForOp loop) {
 struct TileEpiloguesPass final : kiln::c::impl::CTileEpiloguesBase<TileEpiloguesPass> {
   void runOnOperation() override {
     auto &numTiled = kiln::passStatistic(getArgument(), "epilogues-tiled",
-                                   "element-wise epilogues tiled with their product fused in");
+                                         "element-wise epilogues tiled with their product fused in");
     SmallVector<std::pair<linalg::GenericOp, linalg::LinalgOp>> work;
     getOperation().walk([&](linalg::GenericOp g) {
       if (g->getNumResults() != 1 || g.getNumReductionLoops() != 0 || g.getNumLoops() < 2 ||
@@ -144,6 +144,11 @@ struct TileEpiloguesPass final : kiln::c::impl::CTileEpiloguesBase<TileEpilogues
         }
     });
     IRRewriter rw(&getContext());
+    // Slices move up through the reshape between a product and its
+    // epilogue, so that the product can be fused.
+    RewritePatternSet bubble(&getContext());
+    tensor::populateBubbleUpExtractSliceOpPatterns(bubble);
+    FrozenRewritePatternSet cleanup(std::move(bubble));
     for (auto [g, p] : work) {
       int64_t r = g.getNumLoops();
       // Tiles of 1 along every dim but the last two (N, C of NCHW; the
@@ -167,9 +172,7 @@ struct TileEpiloguesPass final : kiln::c::impl::CTileEpiloguesBase<TileEpilogues
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         return std::nullopt;
       });
-      RewritePatternSet cleanup(&getContext());
-      tensor::populateBubbleUpExtractSliceOpPatterns(cleanup);
-      o.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
+      o.cleanupPatterns = cleanup;
       rw.setInsertionPoint(g);
       FailureOr<scf::SCFTileAndFuseResult> res =
           scf::tileConsumerAndFuseProducersUsingSCF(rw, cast<TilingInterface>(g.getOperation()), o);

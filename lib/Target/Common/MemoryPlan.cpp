@@ -110,7 +110,10 @@ kiln::MemoryPlan kiln::planMemory(ArrayRef<PlanBuffer> buffers, int64_t alignmen
     for (size_t j = 0; j < n; ++j)
       if (buffers[j].start <= buffers[i].start && buffers[i].start <= buffers[j].end)
         live += sizes[j];
-    plan.lowerBound = std::max(plan.lowerBound, live);
+    if (live > plan.lowerBound) {
+      plan.lowerBound = live;
+      plan.peakPosition = buffers[i].start;
+    }
   }
   if (plan.size > plan.lowerBound) {
     auto lifetime = [&](size_t i) { return buffers[i].end - buffers[i].start; };
@@ -799,18 +802,9 @@ LogicalResult Planner::run(ModuleOp module) {
     if (keys[k].empty() && std::getenv("KILN_PLAN_PEAK")) {
       // Debugging (docs/targets.md): the buffers live where the static
       // class peaks, with the ops that allocate them.
-      int64_t best = -1, bestLive = -1;
-      for (const PlanBuffer &b : bufs) {
-        int64_t live = 0;
-        for (const PlanBuffer &o : bufs)
-          if (o.start <= b.start && b.start <= o.end)
-            live += o.size;
-        if (live > bestLive) {
-          bestLive = live;
-          best = b.start;
-        }
-      }
-      llvm::errs() << "kiln-plan-memory: peak " << bestLive << " bytes live at position " << best << ":\n";
+      int64_t best = plans[k].peakPosition;
+      llvm::errs() << "kiln-plan-memory: peak " << plans[k].lowerBound << " bytes live at position " << best
+                   << ":\n";
       for (auto [j, b] : llvm::enumerate(bufs))
         if (b.start <= best && best <= b.end)
           llvm::errs() << "  " << b.size << " bytes [" << b.start << ", " << b.end << "] "

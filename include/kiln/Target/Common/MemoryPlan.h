@@ -44,6 +44,8 @@ struct MemoryPlan {
   /// The largest total size of simultaneously live buffers: no plan can be
   /// smaller.
   int64_t lowerBound = 0;
+  /// The op position where that many bytes are live (-1: no buffers).
+  int64_t peakPosition = -1;
 };
 
 /// Places the buffers so that two buffers whose lifetimes overlap never
